@@ -1,0 +1,88 @@
+"""Application settings, read once from the environment (prefix ``CM_``) or ``.env``.
+
+The secret key is generated on first start and kept under the var directory, so a newcomer needs
+no configuration while a deployment sets ``CM_SECRET_KEY`` explicitly.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class ConfigError(Exception):
+    """A setting is unusable; the message is one line meant for a human."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CM_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(DEFAULT_VAR_DIR, description="Where the SQLite file and secrets live.")
+    database_url: str = Field("", description="SQLAlchemy URL; default SQLite under var_dir.")
+    secret_key: str = Field("", description="Signs session cookies and tokens.")
+    suppression_threshold: int = Field(10, ge=1, le=1000)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    db_pool_size: int = Field(5, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=500)
+    sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"CM_DATABASE_URL is not a database URL: {value!r}") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"CM_DATABASE_URL must be sqlite or postgresql, not {url.get_backend_name()!r}"
+            )
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            # psycopg 3 is the one driver we install; make the plain scheme work.
+            value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'common-measure.db').as_posix()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        """The configured key, else one generated once and stored (mode 0600) under var_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic ValidationError subclasses ValueError
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            field = "CM_" + str(first["loc"][0]).upper() if first.get("loc") else "settings"
+            raise ConfigError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
+        raise ConfigError(str(exc)) from None

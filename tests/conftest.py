@@ -1,0 +1,121 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+The schema is migrated once per database (through Alembic, as in production) into a private
+SQLite file or PostgreSQL schema; each test then runs inside a transaction that is rolled back,
+so tests are independent and can run in any order. In CI (``CI=true``) an unreachable
+PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import migrations
+from models.db import make_engine
+
+POSTGRES_URL = os.environ.get(
+    "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return str(exc).splitlines()[0]
+
+
+def require_postgres() -> None:
+    reason = postgres_available()
+    if reason is None:
+        return
+    message = f"PostgreSQL at {POSTGRES_URL} is not reachable: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+    pytest.skip(message)
+
+
+class TestDatabase:
+    """A private, migrated database: a SQLite file or a PostgreSQL schema."""
+
+    def __init__(self, backend: str, tmp_dir) -> None:
+        self.backend = backend
+        self.schema: str | None = None
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_dir / f'cm-{uuid.uuid4().hex[:8]}.db'}"
+        else:
+            require_postgres()
+            self.schema = f"cm_test_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+            admin.dispose()
+            url = make_url(POSTGRES_URL).update_query_dict(
+                {"options": f"-csearch_path={self.schema}"}
+            )
+            self.url = url.render_as_string(hide_password=False)
+        self.engine: Engine = make_engine(self.url)
+
+    def migrate(self) -> None:
+        migrations.upgrade(self.url)
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        if self.schema:
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request, tmp_path_factory) -> Iterator[TestDatabase]:
+    db = TestDatabase(request.param, tmp_path_factory.mktemp(request.param))
+    db.migrate()
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def fresh_database(request, tmp_path) -> Iterator[TestDatabase]:
+    """An empty, unmigrated database of the backend named by the test's parameter."""
+    db = TestDatabase(request.param, tmp_path)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def connection(database: TestDatabase):
+    with database.engine.connect() as conn:
+        trans = conn.begin()
+        yield conn
+        if trans.is_active:
+            trans.rollback()
+
+
+@pytest.fixture
+def session_factory(connection) -> sessionmaker[Session]:
+    """Sessions that share the test's outer transaction; their commits become savepoints."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s

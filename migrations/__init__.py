@@ -13,9 +13,7 @@ HERE = Path(__file__).resolve().parent
 def alembic_config(database_url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))
-    config.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     if database_url:
         # Escape % for ConfigParser interpolation (passwords may contain it).
         config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TimestampMixin
@@ -38,12 +47,8 @@ class Outcome(Base):
 indicator_dimensions = Table(
     "indicator_dimensions",
     Base.metadata,
-    Column(
-        "indicator_id", ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True
-    ),
-    Column(
-        "dimension_id", ForeignKey("dimensions.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("indicator_id", ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+    Column("dimension_id", ForeignKey("dimensions.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -114,9 +119,7 @@ class IndicatorTarget(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
-    period_id: Mapped[int] = mapped_column(
-        ForeignKey("periods.id", ondelete="CASCADE"), index=True
-    )
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
     value: Mapped[float] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
 

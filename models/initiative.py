@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
-from sqlalchemy import UniqueConstraint, false, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TimestampMixin
@@ -62,9 +72,7 @@ class Member(TimestampMixin, Base):
     )
     joined_on: Mapped[date | None] = mapped_column(Date)
     # Whether funders of the initiative may see this partner's approved figures by name.
-    shares_with_funders: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=true()
-    )
+    shares_with_funders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     initiative: Mapped[Initiative] = relationship(back_populates="members")

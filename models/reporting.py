@@ -10,8 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, ForeignKeyConstraint
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, JSONType, TimestampMixin, utcnow
@@ -34,18 +45,14 @@ class Submission(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    period_id: Mapped[int] = mapped_column(
-        ForeignKey("periods.id", ondelete="CASCADE"), index=True
-    )
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="draft", server_default="draft")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     is_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     comment: Mapped[str | None] = mapped_column(Text)  # the backbone's note when returning
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
-    submitted_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -77,9 +84,7 @@ class Value(Base):
             name="total_has_no_category",
         ),
         CheckConstraint("numerator IS NULL OR numerator >= 0", name="numerator_non_negative"),
-        CheckConstraint(
-            "denominator IS NULL OR denominator >= 0", name="denominator_non_negative"
-        ),
+        CheckConstraint("denominator IS NULL OR denominator >= 0", name="denominator_non_negative"),
         CheckConstraint(
             "numerator IS NULL OR denominator IS NULL OR numerator <= denominator",
             name="numerator_within_denominator",

@@ -44,11 +44,9 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError(f"CM_DATABASE_URL is not a database URL: {value!r}") from None
+            raise ValueError(f"not a database URL: {value!r}") from None
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError(
-                f"CM_DATABASE_URL must be sqlite or postgresql, not {url.get_backend_name()!r}"
-            )
+            raise ValueError(f"must be a sqlite or postgresql URL, not {url.get_backend_name()!r}")
         if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
             # psycopg 3 is the one driver we install; make the plain scheme work.
             value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

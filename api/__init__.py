@@ -1,0 +1,1 @@
+"""HTTP and command line: thin adapters over the domain in ``models``."""

@@ -1,0 +1,53 @@
+"""The one ASGI application: the JSON API under ``/api/v1`` and the Dash front end under ``/``.
+
+Dash runs on its own FastAPI instance, mounted last, because it registers a catch-all GET route;
+an explicit ``/api/{path}`` fallback keeps unknown API paths answering JSON 404s.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.errors import error_body, install_error_handlers
+from api.routers import health, initiatives
+from models.db import get_sessionmaker
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    session_factory: sessionmaker[Session] | None = None, *, with_dashboard: bool = True
+) -> FastAPI:
+    session_factory = session_factory or get_sessionmaker()
+    app = FastAPI(
+        title="Common Measure",
+        version="1",
+        summary="Shared measurement for collective-impact initiatives.",
+        docs_url="/api/docs",
+        redoc_url="/api/redoc",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.session_factory = session_factory
+    install_error_handlers(app)
+
+    app.include_router(health.router)
+    v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(initiatives.router)
+    app.include_router(v1)
+
+    @app.api_route(
+        "/api/{path:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def api_not_found(path: str) -> JSONResponse:
+        return JSONResponse(error_body(f"no API route /api/{path}", "not_found"), status_code=404)
+
+    if with_dashboard:
+        from dashboard.app import create_dash
+
+        dash_app = create_dash(session_factory)
+        app.mount("/", dash_app.server)
+    return app

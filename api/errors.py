@@ -1,0 +1,54 @@
+"""Map domain and database errors to JSON answers: ``{"detail": …, "code": …, "field": …}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from models.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+
+log = logging.getLogger("cm.api")
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    InvalidInput: 422,
+}
+
+
+def error_body(message: str, code: str, field: str | None = None, **extra) -> dict:
+    body = {"detail": message, "code": code}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
+        return JSONResponse(
+            error_body(exc.message, exc.code, exc.field, **exc.extra), status_code=status
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        # A lost connection or a locked/full database is temporary: say so, never a traceback.
+        log.warning("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        return JSONResponse(
+            error_body("the database is unavailable; try again shortly", "database_unavailable"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error", exc_info=exc)
+        return JSONResponse(
+            error_body("the database refused the request", "database_error"), status_code=500
+        )

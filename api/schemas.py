@@ -1,0 +1,42 @@
+"""Response and request bodies. Unknown fields are forbidden in every request body."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WriteModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorRead(BaseModel):
+    detail: str
+    code: str
+    field: str | None = None
+
+
+class HealthRead(BaseModel):
+    status: str
+
+
+class ReadyRead(BaseModel):
+    status: str
+    database: str
+    schema_revision: str | None
+
+
+class InitiativeSummaryRead(ReadModel):
+    slug: str
+    name: str
+    region: str | None
+    description: str | None
+    members: int
+    outcomes: int
+    indicators: int
+    current_period: str | None
+    latest_approved_period: str | None
+    member_names: list[str]

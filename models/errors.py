@@ -1,0 +1,49 @@
+"""Domain errors. The API maps each to an HTTP status; the CLI prints its message.
+
+Every error carries a machine-readable ``code`` and, for validation, the field path, so a client
+can point at exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    def __init__(
+        self,
+        message: str,
+        code: str = "error",
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+        self.extra = extra or {}
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class NotFound(DomainError):
+    """Missing, or not visible to the actor: both answer the same, so tenants stay invisible."""
+
+    def __init__(self, message: str = "not found", **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "not_found"), **kw)
+
+
+class PermissionDenied(DomainError):
+    def __init__(self, message: str = "not allowed", **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "forbidden"), **kw)
+
+
+class Conflict(DomainError):
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "conflict"), **kw)
+
+
+class InvalidInput(DomainError):
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "invalid"), **kw)

@@ -119,3 +119,18 @@ def session_factory(connection) -> sessionmaker[Session]:
 def session(session_factory) -> Iterator[Session]:
     with session_factory() as s:
         yield s
+
+
+@pytest.fixture
+def app(session_factory):
+    from api.app import create_app
+
+    return create_app(session_factory)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c

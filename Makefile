@@ -1,0 +1,53 @@
+# Common Measure — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.DEFAULT_GOAL := help
+.PHONY: help run install dev test test-fast lint format demo migrate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed ## Create .venv and install the application
+
+dev: $(VENV)/.installed-dev ## Install the application with test and lint tools
+
+migrate: install ## Bring the database schema up to date
+	$(BIN)/cm db upgrade
+
+run: install ## Migrate, load the demo on first start, serve on http://127.0.0.1:8000
+	$(BIN)/cm db upgrade
+	$(BIN)/cm demo --first-start
+	$(BIN)/cm serve
+
+demo: install ## (Re)load the demo initiatives
+	$(BIN)/cm demo --reset
+
+test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests)
+	$(BIN)/pytest
+
+lint: dev ## Check style
+	$(BIN)/ruff check api dashboard models migrations tests
+	$(BIN)/ruff format --check api dashboard models migrations tests
+
+format: dev ## Format the code
+	$(BIN)/ruff format api dashboard models migrations tests
+	$(BIN)/ruff check --fix api dashboard models migrations tests
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var .pytest_cache

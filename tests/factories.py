@@ -1,0 +1,124 @@
+"""Small builders for test data: a minimal initiative with what a test needs, nothing more."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from models import (
+    Category,
+    Dimension,
+    Indicator,
+    Initiative,
+    Member,
+    Obligation,
+    Organisation,
+    Outcome,
+    Period,
+    Submission,
+)
+
+_seq = itertools.count(1)
+
+
+def initiative(session: Session, slug: str | None = None, **kw) -> Initiative:
+    n = next(_seq)
+    obj = Initiative(slug=slug or f"initiative-{n}", name=kw.pop("name", f"Initiative {n}"), **kw)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def organisation(session: Session, slug: str | None = None, **kw) -> Organisation:
+    n = next(_seq)
+    obj = Organisation(
+        slug=slug or f"org-{n}",
+        name=kw.pop("name", f"Organisation {n}"),
+        sector=kw.pop("sector", "nonprofit"),
+        **kw,
+    )
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def member(session: Session, init: Initiative, org: Organisation | None = None, **kw) -> Member:
+    obj = Member(initiative=init, organisation=org or organisation(session), **kw)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def outcome(session: Session, init: Initiative, **kw) -> Outcome:
+    n = next(_seq)
+    obj = Outcome(
+        initiative_id=init.id, code=kw.pop("code", f"O{n}"), name=kw.pop("name", f"Outcome {n}")
+    )
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def indicator(session: Session, init: Initiative, measure_type: str = "count", **kw) -> Indicator:
+    n = next(_seq)
+    obj = Indicator(
+        initiative_id=init.id,
+        code=kw.pop("code", f"IND{n}"),
+        name=kw.pop("name", f"Indicator {n}"),
+        unit=kw.pop("unit", "%" if measure_type == "rate" else "people"),
+        measure_type=measure_type,
+        direction=kw.pop("direction", "higher"),
+        frequency=kw.pop("frequency", "quarterly"),
+        **kw,
+    )
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def dimension(session: Session, init: Initiative, code: str, categories: list[str]) -> Dimension:
+    obj = Dimension(initiative_id=init.id, code=code, name=code.title())
+    obj.categories = [
+        Category(code=c, name=c.title(), position=i) for i, c in enumerate(categories)
+    ]
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def period(session: Session, init: Initiative, key: str = "2025Q3", **kw) -> Period:
+    year, quarter = int(key[:4]), int(key[-1])
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
+    obj = Period(
+        initiative_id=init.id,
+        key=key,
+        kind="quarter",
+        starts_on=start,
+        ends_on=date.fromordinal(end.toordinal() - 1),
+        opens_on=kw.pop("opens_on", end),
+        due_on=kw.pop("due_on", date.fromordinal(end.toordinal() + 30)),
+        closes_on=kw.pop("closes_on", date.fromordinal(end.toordinal() + 60)),
+        **kw,
+    )
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def obligation(session: Session, mem: Member, ind: Indicator) -> Obligation:
+    obj = Obligation(member_id=mem.id, indicator_id=ind.id)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def submission(session: Session, mem: Member, per: Period, status: str = "draft") -> Submission:
+    obj = Submission(
+        initiative_id=mem.initiative_id, member_id=mem.id, period_id=per.id, status=status
+    )
+    session.add(obj)
+    session.flush()
+    return obj

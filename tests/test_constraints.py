@@ -86,7 +86,7 @@ def test_total_has_no_category_and_breakdowns_have_one(session, setup) -> None:
 
 
 def test_submission_status_is_checked(session, setup) -> None:
-    init, per, sub, _ = setup
+    sub = setup[2]
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(
             text("UPDATE submissions SET status = 'lost' WHERE id = :id"), {"id": sub.id}

@@ -6,9 +6,16 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from models.permissions import ANONYMOUS, Actor
+from models.security import actor_for_token
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /api/v1/auth/token, or an API key (cm_…).",
+)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,10 +31,24 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_actor() -> Actor:
-    """The acting user. Until authentication lands, every request acts anonymously."""
-    return ANONYMOUS
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_actor(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The acting user or API key; anonymous without credentials, 401 with bad ones."""
+    if credentials is None:
+        return ANONYMOUS
+    actor = actor_for_token(session=session, token=credentials.credentials)
+    request.state.actor_label = actor.label
+    return actor
+
+
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from models.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from models.security import AuthenticationFailed, TooManyAttempts
 
 log = logging.getLogger("cm.api")
 
@@ -28,9 +30,44 @@ def error_body(message: str, code: str, field: str | None = None, **extra) -> di
     return body
 
 
+def _field_path(loc) -> str:
+    return ".".join(str(part) for part in loc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(e.get("loc", ())), "reason": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": None, "reason": "invalid request"}
+        return JSONResponse(
+            error_body(
+                f"{first['field']}: {first['reason']}",
+                "validation_error",
+                first["field"],
+                errors=errors,
+            ),
+            status_code=422,
+        )
+
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, AuthenticationFailed):
+            return JSONResponse(
+                error_body(exc.message, exc.code),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if isinstance(exc, TooManyAttempts):
+            return JSONResponse(
+                error_body(exc.message, exc.code),
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        if isinstance(exc, PermissionDenied):
+            log.warning("permission denied: %s", exc.message)
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
         return JSONResponse(
             error_body(exc.message, exc.code, exc.field, **exc.extra), status_code=status

@@ -122,3 +122,19 @@ def submission(session: Session, mem: Member, per: Period, status: str = "draft"
     session.add(obj)
     session.flush()
     return obj
+
+
+PASSWORD = "a-test-password-1"
+
+
+def user(session: Session, role: str = "admin", *, init=None, org=None, email=None):
+    from models.users import create_user
+
+    return create_user(
+        session=session,
+        email=email or f"user{next(_seq)}@example.org",
+        password=PASSWORD,
+        role=role,
+        initiative_slug=init.slug if init is not None else None,
+        organisation_slug=org.slug if org is not None else None,
+    )

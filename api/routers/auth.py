@@ -1,0 +1,152 @@
+"""Logging in and out, who am I, and API keys for machine submission."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import Field
+from sqlalchemy import select
+
+from api.deps import ActorDep, SessionDep, client_address
+from api.schemas import ReadModel, WriteModel
+from models.auth import User
+from models.initiative import Initiative
+from models.organisation import Organisation
+from models.security import (
+    AuthenticationFailed,
+    authenticate,
+    create_api_key,
+    issue_token,
+    list_api_keys,
+    revoke_api_key,
+    revoke_tokens,
+)
+
+log = logging.getLogger("cm.auth")
+router = APIRouter(tags=["auth"])
+
+
+class TokenRead(ReadModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+
+
+class GrantRead(ReadModel):
+    role: str
+    initiative: str | None = None
+    organisation: str | None = None
+
+
+class MeRead(ReadModel):
+    kind: Literal["user", "api_key"]
+    email: str | None = None
+    name: str | None = None
+    label: str
+    grants: list[GrantRead]
+
+
+class ApiKeyCreate(WriteModel):
+    name: str = Field(min_length=1, max_length=120)
+    organisation: str | None = Field(None, description="Organisation slug (reporter rights).")
+    initiative: str | None = Field(None, description="Initiative slug (backbone rights).")
+
+
+class ApiKeyRead(ReadModel):
+    id: int
+    name: str
+    prefix: str
+    organisation_id: int | None
+    initiative_id: int | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The secret. Shown this once; store it now.")
+
+
+@router.post("/auth/token", response_model=TokenRead)
+def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+) -> TokenRead:
+    """OAuth2 password flow: e-mail as `username`, password; answers a bearer token."""
+    client = client_address(request)
+    try:
+        user = authenticate(
+            session=session, email=form.username, password=form.password, client=client
+        )
+    except AuthenticationFailed:
+        log.warning("login failed", extra={"event": "login_failed", "client": client})
+        raise
+    log.info("login", extra={"event": "login", "user_id": user.id, "client": client})
+    issued = issue_token(user)
+    return TokenRead(access_token=issued.access_token, expires_at=issued.expires_at)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(session: SessionDep, actor: ActorDep) -> None:
+    """Invalidate every access token of the current user."""
+    if actor.user_id is None:
+        raise AuthenticationFailed("log in first")
+    revoke_tokens(session.get(User, actor.user_id))
+
+
+@router.get("/me", response_model=MeRead)
+def me(session: SessionDep, actor: ActorDep) -> MeRead:
+    """The current user (or API key) and its role grants."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    slugs = dict(session.execute(select(Initiative.id, Initiative.slug)).all())
+    orgs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+    grants = [GrantRead(role="admin")] if actor.is_admin else []
+    grants += [GrantRead(role="backbone", initiative=slugs.get(i)) for i in actor.backbone_of]
+    grants += [GrantRead(role="funder", initiative=slugs.get(i)) for i in actor.funder_of]
+    grants += [GrantRead(role="reporter", organisation=orgs.get(o)) for o in actor.reporter_for]
+    if actor.user_id is None:
+        return MeRead(kind="api_key", label=actor.label, grants=grants)
+    user = session.get(User, actor.user_id)
+    return MeRead(kind="user", email=user.email, name=user.name, label=actor.label, grants=grants)
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiKeyCreated:
+    """Create an API key for an organisation (reporter rights) or an initiative (backbone)."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    org_id = init_id = None
+    if body.organisation:
+        org_id = session.scalar(
+            select(Organisation.id).where(Organisation.slug == body.organisation)
+        )
+        org_id = org_id if org_id is not None else -1
+    if body.initiative:
+        init_id = session.scalar(select(Initiative.id).where(Initiative.slug == body.initiative))
+        init_id = init_id if init_id is not None else -1
+    key, plaintext = create_api_key(
+        session=session, actor=actor, name=body.name, organisation_id=org_id, initiative_id=init_id
+    )
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyRead])
+def list_keys(session: SessionDep, actor: ActorDep) -> list[ApiKeyRead]:
+    """The keys the current user may manage (never their secrets)."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    return [ApiKeyRead.model_validate(k) for k in list_api_keys(session=session, actor=actor)]
+
+
+@router.delete("/api-keys/{key_id}", response_model=ApiKeyRead)
+def revoke_key(key_id: int, session: SessionDep, actor: ActorDep) -> ApiKeyRead:
+    """Revoke a key; it stops working with the very next request."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    return ApiKeyRead.model_validate(revoke_api_key(session=session, actor=actor, key_id=key_id))

@@ -1,0 +1,260 @@
+"""Authentication: passwords, signed access tokens, API keys, and login throttling.
+
+Tokens are HS256 JWTs whose claims are read only after the signature and expiry are checked
+against a fixed algorithm list; each carries the user's ``token_version``, so logging out or a
+role change (which bump it) invalidates every token issued before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.auth import ApiKey, User
+from models.base import utcnow
+from models.errors import DomainError, NotFound, PermissionDenied
+from models.passwords import hash_password, needs_rehash, verify_password
+from models.permissions import Actor, actor_for_user
+from models.settings import get_settings
+
+ALGORITHMS = ["HS256"]  # never taken from the token header
+TOKEN_TTL = timedelta(hours=8)
+API_KEY_PREFIX = "cm_"
+
+
+class AuthenticationFailed(DomainError):
+    def __init__(self, message: str = "invalid credentials", **kw) -> None:
+        super().__init__(message, kw.pop("code", "unauthenticated"), **kw)
+
+
+class TooManyAttempts(DomainError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many failed logins; try again later",
+            "too_many_attempts",
+            extra={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
+# --- login throttling -----------------------------------------------------------------------
+
+
+class LoginThrottle:
+    """Count failed logins per account and per client in a sliding window.
+
+    A burst past the limit answers 429 for the rest of the window only (minutes, not a lockout),
+    so an attacker cannot lock the real user out for long; success clears the account's count.
+    """
+
+    def __init__(self, limit: int = 5, client_limit: int = 20, window_s: int = 300) -> None:
+        self.limit, self.client_limit, self.window_s = limit, client_limit, window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures.setdefault(key, deque())
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def check(self, account: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key, limit in ((f"a:{account}", self.limit), (f"c:{client}", self.client_limit)):
+                q = self._recent(key, now)
+                if len(q) >= limit:
+                    raise TooManyAttempts(retry_after=max(1, int(q[0] + self.window_s - now)))
+
+    def failed(self, account: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"a:{account}", f"c:{client}"):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, account: str) -> None:
+        with self._lock:
+            self._failures.pop(f"a:{account}", None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+
+login_throttle = LoginThrottle()
+# Verified against when the e-mail is unknown, so response time does not reveal accounts.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def authenticate(*, session: Session, email: str, password: str, client: str = "-") -> User:
+    email = email.strip().lower()
+    login_throttle.check(email, client)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        verify_password(_DUMMY_HASH, password)
+        login_throttle.failed(email, client)
+        raise AuthenticationFailed()
+    if not verify_password(user.password_hash, password):
+        login_throttle.failed(email, client)
+        raise AuthenticationFailed()
+    login_throttle.succeeded(email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_at: datetime
+
+
+def issue_token(user: User, *, now: datetime | None = None) -> IssuedToken:
+    now = now or datetime.now(UTC)
+    expires = now + TOKEN_TTL
+    claims = {
+        "sub": str(user.id),
+        "ver": user.token_version,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    token = jwt.encode(claims, get_settings().effective_secret_key, algorithm=ALGORITHMS[0])
+    return IssuedToken(access_token=token, expires_at=expires)
+
+
+def user_from_token(*, session: Session, token: str) -> User:
+    try:
+        claims = jwt.decode(
+            token,
+            get_settings().effective_secret_key,
+            algorithms=ALGORITHMS,
+            options={"require": ["sub", "exp", "iat", "ver"]},
+        )
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise AuthenticationFailed("invalid or expired token") from None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.token_version != claims["ver"]:
+        raise AuthenticationFailed("invalid or expired token")
+    return user
+
+
+def revoke_tokens(user: User) -> None:
+    """Invalidate every token issued to the user so far (logout, role change)."""
+    user.token_version += 1
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    organisation_id: int | None = None,
+    initiative_id: int | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key scoped to one organisation or initiative; the secret is returned once."""
+    if (organisation_id is None) == (initiative_id is None):
+        raise DomainError("a key belongs to exactly one organisation or initiative", "invalid")
+    if initiative_id is not None and not actor.is_backbone(initiative_id):
+        raise NotFound("initiative not found", field="initiative")
+    if organisation_id is not None and not (actor.is_admin or actor.reports_for(organisation_id)):
+        raise NotFound("organisation not found", field="organisation")
+    prefix = secrets.token_hex(4)
+    plaintext = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(24)}"  # 192 random bits
+    key = ApiKey(
+        prefix=prefix,
+        key_hash=_hash_key(plaintext),
+        name=name,
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        created_by_id=actor.user_id,
+    )
+    session.add(key)
+    session.flush()
+    return key, plaintext
+
+
+def actor_from_api_key(*, session: Session, key: str) -> Actor:
+    try:
+        prefix = key.removeprefix(API_KEY_PREFIX).split("_", 1)[0]
+    except (AttributeError, IndexError):
+        raise AuthenticationFailed("invalid API key") from None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.key_hash, _hash_key(key))
+    ):
+        raise AuthenticationFailed("invalid API key")
+    row.last_used_at = utcnow()
+    label = f"api-key:{API_KEY_PREFIX}{row.prefix}"
+    if row.initiative_id is not None:
+        return Actor(label=label, backbone_of=frozenset({row.initiative_id}))
+    return Actor(label=label, reporter_for=frozenset({row.organisation_id}))
+
+
+def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None or not _may_manage(actor, row):
+        raise NotFound("API key not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
+def list_api_keys(*, session: Session, actor: Actor) -> list[ApiKey]:
+    rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
+    return [row for row in rows if _may_manage(actor, row)]
+
+
+def _may_manage(actor: Actor, row: ApiKey) -> bool:
+    if actor.is_admin:
+        return True
+    if row.initiative_id is not None:
+        return actor.is_backbone(row.initiative_id)
+    return actor.reports_for(row.organisation_id)
+
+
+def actor_for_token(*, session: Session, token: str) -> Actor:
+    """The actor behind an ``Authorization: Bearer`` credential (API key or access token)."""
+    if token.startswith(API_KEY_PREFIX):
+        return actor_from_api_key(session=session, key=token)
+    return actor_for_user(session=session, user=user_from_token(session=session, token=token))
+
+
+__all__ = [
+    "AuthenticationFailed",
+    "PermissionDenied",
+    "TooManyAttempts",
+    "actor_for_token",
+    "authenticate",
+    "create_api_key",
+    "issue_token",
+    "list_api_keys",
+    "login_throttle",
+    "revoke_api_key",
+    "revoke_tokens",
+    "user_from_token",
+]

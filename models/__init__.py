@@ -7,6 +7,7 @@ acting user, so every rule (validation, workflow, rollups, suppression, permissi
 from models.audit import AuditEvent
 from models.auth import ApiKey, RoleGrant, User
 from models.base import Base
+from models.idempotency import IdempotencyRecord
 from models.indicator import (
     Category,
     Dimension,
@@ -28,6 +29,7 @@ __all__ = [
     "Category",
     "Dimension",
     "Indicator",
+    "IdempotencyRecord",
     "IndicatorTarget",
     "Initiative",
     "Member",

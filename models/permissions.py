@@ -52,3 +52,44 @@ def actor_for_user(*, session: Session, user: User) -> Actor:
         funder_of=frozenset(g.initiative_id for g in grants if g.role == "funder"),
         reporter_for=frozenset(g.organisation_id for g in grants if g.role == "reporter"),
     )
+
+
+# --- scope checks shared by every rule --------------------------------------------------------
+
+
+def member_organisation_ids(*, session: Session, initiative_id: int) -> set[int]:
+    from models.initiative import Member
+
+    return set(
+        session.scalars(select(Member.organisation_id).where(Member.initiative_id == initiative_id))
+    )
+
+
+def can_view_initiative(*, session: Session, actor: Actor, initiative_id: int) -> bool:
+    """Admin, its backbone and funders, and reporters of its member organisations."""
+    if actor.is_backbone(initiative_id) or actor.is_funder(initiative_id):
+        return True
+    if not actor.reporter_for:
+        return False
+    return bool(
+        actor.reporter_for & member_organisation_ids(session=session, initiative_id=initiative_id)
+    )
+
+
+def get_initiative(*, session: Session, actor: Actor, slug: str, manage: bool = False):
+    """The initiative by slug if the actor may see it (else 404); ``manage`` needs backbone (403).
+
+    404 for what the actor may not see keeps other tenants invisible; 403 only for what the actor
+    can already see but may not change.
+    """
+    from models.errors import NotFound, PermissionDenied
+    from models.initiative import Initiative
+
+    initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
+    if initiative is None or not can_view_initiative(
+        session=session, actor=actor, initiative_id=initiative.id
+    ):
+        raise NotFound(f"no initiative {slug!r}", field="slug")
+    if manage and not actor.is_backbone(initiative.id):
+        raise PermissionDenied("only the initiative's backbone staff may do this")
+    return initiative

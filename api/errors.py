@@ -7,9 +7,16 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from models.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from models.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
 from models.security import AuthenticationFailed, TooManyAttempts
 
 log = logging.getLogger("cm.api")
@@ -19,6 +26,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     Conflict: 409,
     InvalidInput: 422,
+    PreconditionFailed: 412,
 }
 
 
@@ -31,7 +39,14 @@ def error_body(message: str, code: str, field: str | None = None, **extra) -> di
 
 
 def _field_path(loc) -> str:
-    return ".".join(str(part) for part in loc)
+    """``("body", "values", 0, "value")`` → ``values[0].value``, as the domain names fields."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -81,6 +96,15 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("the database is unavailable; try again shortly", "database_unavailable"),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Domain checks run first; this is a race with a concurrent write (e.g. a duplicate).
+        log.info("integrity conflict: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        return JSONResponse(
+            error_body("a concurrent change conflicted with this request; retry", "conflict"),
+            status_code=409,
         )
 
     @app.exception_handler(DBAPIError)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
 
 
 class ReadModel(BaseModel):
@@ -40,3 +44,12 @@ class InitiativeSummaryRead(ReadModel):
     current_period: str | None
     latest_approved_period: str | None
     member_names: list[str]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: ``items`` plus what is needed to fetch the next."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -47,3 +47,10 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     def __init__(self, message: str, **kw: Any) -> None:
         super().__init__(message, kw.pop("code", "invalid"), **kw)
+
+
+class PreconditionFailed(DomainError):
+    """The client's version (If-Match) is stale: someone else wrote first."""
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "version_mismatch"), **kw)

@@ -62,8 +62,6 @@ class Submission(TimestampMixin, Base):
         back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __mapper_args__ = {"version_id_col": version}
-
 
 class Value(Base):
     """One reported number: (submission, indicator, disaggregation) → value."""

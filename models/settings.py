@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0, le=500)
     sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
     log_level: str = "info"
+    # A value is flagged (never blocked) when it sits this many robust z-scores from the
+    # member's own history, or jumps by more than this percentage from the previous period.
+    outlier_z: float = Field(3.5, gt=0)
+    outlier_jump_pct: float = Field(50.0, gt=0)
+    outlier_min_history: int = Field(4, ge=2)
 
     @field_validator("database_url")
     @classmethod

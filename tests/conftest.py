@@ -49,6 +49,19 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """argon2 at production cost takes ~50 ms a hash; tests hash hundreds of passwords."""
+    from argon2 import PasswordHasher
+
+    from models import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 class TestDatabase:
     """A private, migrated database: a SQLite file or a PostgreSQL schema."""
 

@@ -1,0 +1,302 @@
+"""Submissions: partners' reports per period, their values, the review workflow, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from api.deps import ActorDep, SessionDep
+from api.idempotency import run_once
+from api.schemas import ErrorRead, Page, ReadModel, WriteModel
+from models.errors import InvalidInput
+from models.security import AuthenticationFailed
+from models.submissions import (
+    SubmissionView,
+    get_submission,
+    list_submissions,
+    save_values,
+    transition,
+    value_history,
+)
+from models.validation import ValueInput
+
+router = APIRouter(prefix="/initiatives/{slug}", tags=["submissions"])
+
+StrictNumber = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
+ERRORS = {
+    401: {"model": ErrorRead},
+    404: {"model": ErrorRead},
+    409: {"model": ErrorRead},
+    412: {"model": ErrorRead},
+    422: {"model": ErrorRead},
+}
+
+
+class ValueIn(WriteModel):
+    indicator: str = Field(min_length=1, max_length=60, examples=["K_READY"])
+    disaggregation: str = Field("total", max_length=90, examples=["total", "race=black"])
+    value: StrictNumber = Field(None, description="Counts, amounts, averages. Rates: optional.")
+    numerator: StrictNumber = Field(None, description="Rates: the people meeting the measure.")
+    denominator: StrictNumber = Field(
+        None, description="Rates: the people measured. Averages: how many cases it averages."
+    )
+    note: str | None = Field(None, max_length=2000)
+    remove: bool = Field(False, description="Delete this value from the draft.")
+
+
+class ValuesPut(WriteModel):
+    values: list[ValueIn] = Field(max_length=20_000)
+    reason: str | None = Field(None, max_length=2000, description="Why (kept in the history).")
+
+
+class CommentIn(WriteModel):
+    comment: str = Field(min_length=1, max_length=4000)
+
+
+class ValueRead(ReadModel):
+    id: int
+    indicator: str
+    disaggregation: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+    note: str | None
+    flags: list[str]
+
+
+class WarningRead(ReadModel):
+    indicator: str
+    disaggregation: str
+    code: str
+    message: str
+
+
+class SubmissionRead(ReadModel):
+    initiative: str
+    organisation: str
+    period: str
+    status: Literal["not_started", "draft", "submitted", "approved", "returned"]
+    version: int
+    is_late: bool
+    comment: str | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime | None
+    values: list[ValueRead]
+    warnings: list[WarningRead]
+    missing: list[str] = Field(description="Obligations without a total value yet.")
+
+
+class SaveRead(ReadModel):
+    submission: SubmissionRead
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+class SubmissionSummary(ReadModel):
+    organisation: str
+    period: str
+    status: str
+    version: int
+    is_late: bool
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime | None
+
+
+class HistoryEvent(ReadModel):
+    at: datetime
+    actor: str = Field(validation_alias="actor_label")
+    action: str
+    before: dict | None
+    after: dict | None
+    reason: str | None
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidInput('If-Match must be the submission\'s ETag, e.g. "3"', field="If-Match")
+    return int(raw)
+
+
+def _require_login(actor) -> None:
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+
+
+def _read(view: SubmissionView) -> SubmissionRead:
+    return SubmissionRead.model_validate(view, from_attributes=True)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag, e.g. "3"')]
+IdemKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Replays answer the same."),
+]
+
+
+@router.get("/submissions", response_model=Page[SubmissionSummary], responses=ERRORS)
+def submissions(
+    slug: str,
+    session: SessionDep,
+    actor: ActorDep,
+    period: str | None = None,
+    org: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
+    """Submissions of the initiative (backbone: all; reporters: their organisation's)."""
+    _require_login(actor)
+    rows, total = list_submissions(
+        session=session,
+        actor=actor,
+        initiative_slug=slug,
+        period=period,
+        org=org,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return Page[SubmissionSummary](items=rows, total=total, limit=limit, offset=offset)
+
+
+@router.get("/submissions/{org}/{period}", response_model=SubmissionRead, responses=ERRORS)
+def read_submission(slug: str, org: str, period: str, session: SessionDep, actor: ActorDep):
+    """One member's report for one period, with its values, warnings and missing obligations.
+
+    A submission not started yet answers status `not_started` and version 0.
+    """
+    _require_login(actor)
+    view = get_submission(
+        session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
+    )
+    return JSONResponse(jsonable_encoder(_read(view)), headers={"ETag": view.etag})
+
+
+@router.put("/submissions/{org}/{period}", response_model=SaveRead, responses=ERRORS)
+def put_values(
+    slug: str,
+    org: str,
+    period: str,
+    body: ValuesPut,
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdemKey = None,
+):
+    """Upsert the draft's values in one request: all valid and written, or nothing written.
+
+    Send `If-Match` with the ETag you read to refuse (412) a write over someone else's.
+    Warnings (breakdowns that don't add up, values far from history) come back as flags.
+    """
+    _require_login(actor)
+    expected = _parse_if_match(if_match)
+
+    def handler():
+        result = save_values(
+            session=session,
+            actor=actor,
+            initiative_slug=slug,
+            org_slug=org,
+            period_key=period,
+            inputs=[ValueInput(**v.model_dump()) for v in body.values],
+            expected_version=expected,
+            reason=body.reason,
+        )
+        read = SaveRead.model_validate(result, from_attributes=True)
+        return 200, read, {"ETag": result.submission.etag}
+
+    return run_once(
+        session=session,
+        actor=actor,
+        key=idempotency_key,
+        method="PUT",
+        path=request.url.path,
+        fingerprint_body=(body.model_dump_json() + f"|{if_match}").encode(),
+        handler=handler,
+    )
+
+
+def _transition_route(action: str):
+    def route(
+        slug: str,
+        org: str,
+        period: str,
+        request: Request,
+        session: SessionDep,
+        actor: ActorDep,
+        if_match: IfMatch = None,
+        idempotency_key: IdemKey = None,
+        body: CommentIn | None = None,
+    ):
+        _require_login(actor)
+        expected = _parse_if_match(if_match)
+
+        def handler():
+            view = transition(
+                session=session,
+                actor=actor,
+                initiative_slug=slug,
+                org_slug=org,
+                period_key=period,
+                action=action,
+                comment=body.comment if body else None,
+                expected_version=expected,
+            )
+            return 200, _read(view), {"ETag": view.etag}
+
+        return run_once(
+            session=session,
+            actor=actor,
+            key=idempotency_key,
+            method="POST",
+            path=request.url.path,
+            fingerprint_body=((body.model_dump_json() if body else "") + f"|{if_match}").encode(),
+            handler=handler,
+        )
+
+    return route
+
+
+_DOCS = {
+    "submit": "Submit a draft (or a returned submission) for review; late if past the due date.",
+    "approve": "Approve a submitted report (backbone). Approved values are locked.",
+    "return": "Return a submitted report to its partner with a required `comment` (backbone).",
+    "reopen": "Reopen an approved report for a correction, with a required `comment` (backbone).",
+}
+for _action, _doc in _DOCS.items():
+    _route = _transition_route(_action)
+    _route.__doc__ = _doc
+    router.add_api_route(
+        f"/submissions/{{org}}/{{period}}/{_action}",
+        _route,
+        methods=["POST"],
+        response_model=SubmissionRead,
+        responses=ERRORS,
+        name=f"{_action}_submission",
+        summary=f"{_action.title()} a submission",
+    )
+
+
+@router.get("/values/{value_id}/history", response_model=list[HistoryEvent], responses=ERRORS)
+def history(slug: str, value_id: int, session: SessionDep, actor: ActorDep):
+    """Every change of one value, oldest first: who, when, before, after, why."""
+    _require_login(actor)
+    return [
+        HistoryEvent.model_validate(e)
+        for e in value_history(
+            session=session, actor=actor, initiative_slug=slug, value_id=value_id
+        )
+    ]

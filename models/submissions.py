@@ -336,7 +336,20 @@ def list_submissions(
 # --- writing values -------------------------------------------------------------------------
 
 
-def save_values(
+@dataclass
+class WritePlan:
+    """A validated (or rejected) write for one submission; nothing has been written yet."""
+
+    ctx: _Context
+    specs: dict[str, IndicatorSpec]
+    checked: CheckedValues
+
+    @property
+    def ok(self) -> bool:
+        return not self.checked.problems
+
+
+def plan_values(
     *,
     session: Session,
     actor: Actor,
@@ -344,11 +357,13 @@ def save_values(
     org_slug: str,
     period_key: str,
     inputs: list[ValueInput],
-    expected_version: int | None = None,
-    reason: str | None = None,
     today: date | None = None,
-) -> SaveResult:
-    """Upsert a draft's values in one go: all valid, or nothing written (422 listing each problem)."""
+    specs: dict[str, IndicatorSpec] | None = None,
+) -> WritePlan:
+    """Check permissions, period, status and every value; collect problems, write nothing.
+
+    Imports plan every submission in a file first and apply only when all plans are clean.
+    """
     today = today or date.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     _check_period_writable(ctx, actor, today)
@@ -363,11 +378,49 @@ def save_values(
             code="not_editable",
             extra={"status": ctx.submission.status},
         )
-    specs = indicator_specs(session=session, initiative_id=ctx.initiative.id)
+    specs = specs or indicator_specs(session=session, initiative_id=ctx.initiative.id)
     checked = check_values(inputs, specs=specs, obligations=_obligations(session, ctx.member.id))
-    if checked.problems:
-        raise_problems(checked)
-    return _write(session, actor, ctx, specs, checked, expected_version, reason)
+    return WritePlan(ctx, specs, checked)
+
+
+def apply_plan(
+    *,
+    session: Session,
+    actor: Actor,
+    plan: WritePlan,
+    expected_version: int | None = None,
+    reason: str | None = None,
+) -> SaveResult:
+    if not plan.ok:
+        raise_problems(plan.checked)
+    return _write(session, actor, plan.ctx, plan.specs, plan.checked, expected_version, reason)
+
+
+def save_values(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    period_key: str,
+    inputs: list[ValueInput],
+    expected_version: int | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+) -> SaveResult:
+    """Upsert a draft's values in one go: all valid, or nothing written (422 listing each problem)."""
+    plan = plan_values(
+        session=session,
+        actor=actor,
+        initiative_slug=initiative_slug,
+        org_slug=org_slug,
+        period_key=period_key,
+        inputs=inputs,
+        today=today,
+    )
+    return apply_plan(
+        session=session, actor=actor, plan=plan, expected_version=expected_version, reason=reason
+    )
 
 
 def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:

@@ -16,7 +16,9 @@ from models.passwords import WeakPassword, check_strength, hash_password
 def normalise_email(email: str) -> str:
     try:
         # Deliverability is not checked: deployments run without outside DNS.
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(
+            email.strip(), check_deliverability=False, test_environment=True
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise InvalidInput(str(exc), field="email") from None
 

@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from models.errors import DomainError
@@ -152,12 +151,10 @@ def demo(
             f"Loaded {', '.join(summary.initiatives)}: {summary.organisations} organisations, "
             f"{summary.submissions:,} submissions, {summary.values:,} values."
         )
-    table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})", show_lines=False)
-    table.add_column("email")
-    table.add_column("role")
+    console.print(f"\nDemo logins (password: [bold]{DEMO_PASSWORD}[/]):")
+    width = max(len(email) for email, _ in summary.users)
     for email, role in summary.users:
-        table.add_row(email, role)
-    console.print(table)
+        console.print(f"  {email:<{width}}  {role}", highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -129,9 +129,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 2026,
 ) -> None:
     """Load the demo initiatives (cradle-to-career, extreme-heat) and their demo logins."""
-    from models.demo import DEMO_PASSWORD, demo_loaded, load_demo, remove_demo
     from sqlalchemy import func, select
 
+    from models.demo import DEMO_PASSWORD, demo_loaded, load_demo, remove_demo
     from models.initiative import Initiative
 
     _require_schema()

@@ -15,6 +15,7 @@ from models.indicator import (
     IndicatorTarget,
     Obligation,
     Outcome,
+    SeriesBreak,
     indicator_dimensions,
 )
 from models.initiative import Initiative, Member, Period
@@ -38,6 +39,7 @@ __all__ = [
     "Outcome",
     "Period",
     "Publication",
+    "SeriesBreak",
     "RoleGrant",
     "Submission",
     "User",

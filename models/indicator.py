@@ -126,6 +126,21 @@ class IndicatorTarget(Base):
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
 
 
+class SeriesBreak(Base):
+    """The indicator's definition changed from this period on (e.g. a new reading test), so
+    charts mark a break and trends do not compare across it."""
+
+    __tablename__ = "series_breaks"
+    __table_args__ = (UniqueConstraint("indicator_id", "period_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("periods.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text)
+
+
 class Dimension(Base):
     """A way to break a figure down: race/ethnicity, income, gender…"""
 

@@ -1,0 +1,180 @@
+"""Rollups: the initiative-wide figure for an indicator, period and disaggregation.
+
+Only approved values count. Partners combine by ``measure_type`` (design §1): counts and
+amounts add up; a rate is Σnumerator / Σdenominator (never a mean of percentages); an average
+is weighted by its denominator. The aggregation runs in the database as one ``GROUP BY``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from models.indicator import Indicator, Obligation
+from models.initiative import Member
+from models.reporting import Submission, Value
+
+
+@dataclass(frozen=True)
+class Rollup:
+    indicator_id: int
+    period_id: int
+    disaggregation: str
+    measure_type: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    contributors: int  # members whose approved values are in the figure
+
+
+def combine(
+    measure_type: str,
+    sum_value: float | None,
+    sum_num: float | None,
+    sum_den: float | None,
+    sum_weighted: float | None,
+) -> float | None:
+    """The combined value from the sums, by measure type."""
+    if measure_type in ("count", "amount"):
+        return sum_value
+    if measure_type == "rate":
+        return 100.0 * sum_num / sum_den if sum_den else None
+    return sum_weighted / sum_den if sum_den else None
+
+
+def _grouped(
+    session: Session,
+    initiative_id: int,
+    extra_group: list,
+    *,
+    indicator_ids: Iterable[int] | None,
+    period_ids: Iterable[int] | None,
+    disaggregations: Iterable[str] | None,
+    member_ids: Iterable[int] | None,
+):
+    columns = [
+        Value.indicator_id,
+        Value.period_id,
+        Value.disaggregation,
+        *extra_group,
+        func.max(Value.measure_type),
+        func.sum(Value.value),
+        func.sum(Value.numerator),
+        func.sum(Value.denominator),
+        func.sum(Value.value * Value.denominator),
+        func.count(func.distinct(Submission.member_id)),
+    ]
+    query = (
+        select(*columns)
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(Value.initiative_id == initiative_id)
+        .group_by(Value.indicator_id, Value.period_id, Value.disaggregation, *extra_group)
+    )
+    if indicator_ids is not None:
+        query = query.where(Value.indicator_id.in_(list(indicator_ids)))
+    if period_ids is not None:
+        query = query.where(Value.period_id.in_(list(period_ids)))
+    if disaggregations is not None:
+        query = query.where(Value.disaggregation.in_(list(disaggregations)))
+    if member_ids is not None:
+        query = query.where(Submission.member_id.in_(list(member_ids)))
+    return session.execute(query).all()
+
+
+def rollups(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[Rollup]:
+    """Initiative-wide figures (or over ``member_ids`` only), one per indicator × period × key."""
+    rows = _grouped(
+        session,
+        initiative_id,
+        [],
+        indicator_ids=indicator_ids,
+        period_ids=period_ids,
+        disaggregations=disaggregations,
+        member_ids=member_ids,
+    )
+    return [
+        Rollup(
+            indicator_id=ind,
+            period_id=per,
+            disaggregation=dis,
+            measure_type=mt,
+            value=combine(mt, s_val, s_num, s_den, s_w),
+            numerator=s_num if mt == "rate" else None,
+            denominator=s_den if mt in ("rate", "average") else None,
+            contributors=n,
+        )
+        for ind, per, dis, mt, s_val, s_num, s_den, s_w, n in rows
+    ]
+
+
+@dataclass(frozen=True)
+class PartnerFigure:
+    member_id: int
+    indicator_id: int
+    period_id: int
+    disaggregation: str
+    measure_type: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+def partner_figures(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[PartnerFigure]:
+    """Each member's approved figure (its own value), for partner comparisons."""
+    rows = _grouped(
+        session,
+        initiative_id,
+        [Submission.member_id],
+        indicator_ids=indicator_ids,
+        period_ids=period_ids,
+        disaggregations=disaggregations,
+        member_ids=member_ids,
+    )
+    return [
+        PartnerFigure(
+            member_id=mem,
+            indicator_id=ind,
+            period_id=per,
+            disaggregation=dis,
+            measure_type=mt,
+            value=combine(mt, s_val, s_num, s_den, s_w),
+            numerator=s_num if mt == "rate" else None,
+            denominator=s_den if mt in ("rate", "average") else None,
+        )
+        for ind, per, dis, mem, mt, s_val, s_num, s_den, s_w, _n in rows
+    ]
+
+
+def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int]:
+    """Indicator id → how many active members are obliged to report it."""
+    rows = session.execute(
+        select(Obligation.indicator_id, func.count())
+        .join(Member, Member.id == Obligation.member_id)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Indicator.initiative_id == initiative_id, Member.active)
+        .group_by(Obligation.indicator_id)
+    ).all()
+    return defaultdict(int, dict(rows))

@@ -22,6 +22,7 @@ from models.initiative import Initiative, Member, Period
 from models.organisation import Organisation
 from models.publication import Publication
 from models.reporting import Submission, Value
+from models.rollup_table import RollupRow
 
 __all__ = [
     "ApiKey",
@@ -41,6 +42,7 @@ __all__ = [
     "Publication",
     "SeriesBreak",
     "RoleGrant",
+    "RollupRow",
     "Submission",
     "User",
     "Value",

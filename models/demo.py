@@ -37,6 +37,7 @@ from models.initiative import Initiative, Member, Period
 from models.organisation import Organisation
 from models.passwords import hash_password
 from models.reporting import Submission, Value
+from models.rollup_table import rebuild as rebuild_rollups
 
 DEMO_PASSWORD = "common-measure-demo"
 DEMO_DOMAIN = "demo.test"  # users: *@demo.test, *@<org>.demo.test; organisations' websites too
@@ -526,6 +527,11 @@ def load_demo(
     users = _users(session, orgs, report)
     for spec in INITIATIVES:
         _Builder(session, spec, seed, orgs, users, report).build()
+    # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
+    for slug in DEMO_INITIATIVE_SLUGS:
+        rebuild_rollups(
+            session, session.scalar(select(Initiative.id).where(Initiative.slug == slug))
+        )
     return _summary(session, created=True)
 
 

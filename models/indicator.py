@@ -135,9 +135,7 @@ class SeriesBreak(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
-    period_id: Mapped[int] = mapped_column(
-        ForeignKey("periods.id", ondelete="CASCADE"), index=True
-    )
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
     note: Mapped[str] = mapped_column(Text)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models.indicator import Indicator, Obligation
 from models.initiative import Member
 from models.reporting import Submission, Value
+from models.rollup_table import RollupRow
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,13 @@ def rollups(
     disaggregations: Iterable[str] | None = None,
     member_ids: Iterable[int] | None = None,
 ) -> list[Rollup]:
-    """Initiative-wide figures (or over ``member_ids`` only), one per indicator × period × key."""
+    """Initiative-wide figures (or over ``member_ids`` only), one per indicator × period × key.
+
+    Whole-initiative figures come from the maintained rollup table; a subset of members is
+    summed from the values.
+    """
+    if member_ids is None:
+        return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
     rows = _grouped(
         session,
         initiative_id,
@@ -119,6 +126,40 @@ def rollups(
             contributors=n,
         )
         for ind, per, dis, mt, s_val, s_num, s_den, s_w, n in rows
+    ]
+
+
+def _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations) -> list[Rollup]:
+    t = RollupRow
+    query = select(
+        t.indicator_id,
+        t.period_id,
+        t.disaggregation,
+        t.measure_type,
+        t.sum_value,
+        t.sum_numerator,
+        t.sum_denominator,
+        t.sum_weighted,
+        t.contributors,
+    ).where(t.initiative_id == initiative_id, t.contributors > 0)
+    if indicator_ids is not None:
+        query = query.where(t.indicator_id.in_(list(indicator_ids)))
+    if period_ids is not None:
+        query = query.where(t.period_id.in_(list(period_ids)))
+    if disaggregations is not None:
+        query = query.where(t.disaggregation.in_(list(disaggregations)))
+    return [
+        Rollup(
+            indicator_id=ind,
+            period_id=per,
+            disaggregation=dis,
+            measure_type=mt,
+            value=combine(mt, s_val, s_num, s_den, s_w),
+            numerator=s_num if mt == "rate" else None,
+            denominator=s_den if mt in ("rate", "average") else None,
+            contributors=n,
+        )
+        for ind, per, dis, mt, s_val, s_num, s_den, s_w, n in session.execute(query)
     ]
 
 

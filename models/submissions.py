@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from models import rollup_table
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
@@ -680,6 +681,11 @@ def transition(
         .execution_options(synchronize_session=False)
     )
     session.refresh(sub)
+    # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
+    if target == "approved":
+        rollup_table.apply_submission(session, sub.id, +1)
+    elif status == "approved":
+        rollup_table.apply_submission(session, sub.id, -1)
     _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
     return _view(session, ctx)
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import error_body, install_error_handlers
-from api.routers import auth, health, initiatives, submissions, users
+from api.routers import auth, configuration, health, initiatives, submissions, users
 from models.db import get_sessionmaker
 
 API_PREFIX = "/api/v1"
@@ -36,6 +36,7 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(auth.router)
     v1.include_router(initiatives.router)
+    v1.include_router(configuration.router)
     v1.include_router(submissions.router)
     v1.include_router(users.router)
     app.include_router(v1)

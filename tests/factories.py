@@ -138,3 +138,24 @@ def user(session: Session, role: str = "admin", *, init=None, org=None, email=No
         initiative_slug=init.slug if init is not None else None,
         organisation_slug=org.slug if org is not None else None,
     )
+
+
+def reported_value(session: Session, sub: Submission, ind: Indicator, category=None, **kw):
+    """One value in a submission: the total, or the category's share when ``category`` is given."""
+    from models import Value
+
+    obj = Value(
+        submission_id=sub.id,
+        initiative_id=sub.initiative_id,
+        period_id=sub.period_id,
+        indicator_id=ind.id,
+        measure_type=ind.measure_type,
+        category_id=category.id if category is not None else None,
+        disaggregation=category.key if category is not None else "total",
+        value=kw.pop("value", 1),
+        flags=[],
+        **kw,
+    )
+    session.add(obj)
+    session.flush()
+    return obj

@@ -1,0 +1,498 @@
+"""Configuration: organisations, initiatives, members and obligations, outcomes, dimensions,
+indicators (with baseline and targets) and periods. HTTP only; the rules live in
+models/configuration.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from api.config_schemas import (
+    DimensionCreate,
+    DimensionRead,
+    DimensionUpdate,
+    IndicatorCreate,
+    IndicatorRead,
+    IndicatorUpdate,
+    InitiativeCreate,
+    InitiativeRead,
+    InitiativeUpdate,
+    MeasureType,
+    MemberCreate,
+    MemberRead,
+    MemberUpdate,
+    ObligationsRead,
+    ObligationsUpdate,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    OutcomeCreate,
+    OutcomeRead,
+    OutcomeUpdate,
+    Page,
+    PeriodCreate,
+    PeriodKind,
+    PeriodRead,
+    PeriodUpdate,
+    Sector,
+)
+from api.deps import ActorDep, SessionDep
+from api.schemas import ErrorRead
+from models import configuration as config
+from models.configuration import DEFAULT_LIMIT, MAX_LIMIT
+from models.permissions import Actor
+from models.security import AuthenticationFailed
+
+
+def logged_in_actor(actor: ActorDep) -> Actor:
+    """The actor, who must be logged in; checked before the body, so anonymous callers get 401
+    whatever they send (the domain checks again)."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    return actor
+
+
+UserDep = Annotated[Actor, Depends(logged_in_actor)]
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Pagination, Depends(pagination)]
+Search = Annotated[str | None, Query(max_length=200, description="Name or code contains.")]
+
+
+def _errors(*codes: int) -> dict[int | str, dict]:
+    text = {
+        401: "Not logged in.",
+        403: "Visible, but the caller may not change it.",
+        404: "Missing, or not visible to the caller.",
+        409: "Conflicts with existing data (the field says which).",
+        422: "Invalid input (the field says which).",
+    }
+    return {code: {"model": ErrorRead, "description": text[code]} for code in codes}
+
+
+READ = _errors(401, 404, 422)
+WRITE = _errors(401, 403, 404, 409, 422)
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+organisations = APIRouter(prefix="/organisations", tags=["organisations"])
+
+
+@organisations.get("", response_model=Page[OrganisationRead], responses=_errors(401, 422))
+def list_organisations(
+    session: SessionDep,
+    actor: UserDep,
+    page: PageDep,
+    sector: Sector | None = None,
+    q: Search = None,
+):
+    """Every partner organisation, by name; any logged-in user may list them."""
+    return Page[OrganisationRead].model_validate(
+        config.list_organisations(
+            session=session, actor=actor, sector=sector, q=q, limit=page.limit, offset=page.offset
+        )
+    )
+
+
+@organisations.post(
+    "", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_organisation(body: OrganisationCreate, session: SessionDep, actor: UserDep):
+    """Add a partner organisation (admin or any initiative's backbone staff)."""
+    return config.create_organisation(session=session, actor=actor, **body.model_dump())
+
+
+@organisations.get("/{slug}", response_model=OrganisationRead, responses=READ)
+def get_organisation(slug: str, session: SessionDep, actor: UserDep):
+    """One organisation."""
+    return config.get_organisation(session=session, actor=actor, slug=slug)
+
+
+@organisations.patch("/{slug}", response_model=OrganisationRead, responses=WRITE)
+def update_organisation(slug: str, body: OrganisationUpdate, session: SessionDep, actor: UserDep):
+    """Change an organisation's name, sector, website or description (admin only)."""
+    return config.update_organisation(
+        session=session, actor=actor, slug=slug, changes=body.model_dump(exclude_unset=True)
+    )
+
+
+@organisations.delete("/{slug}", response_model=OrganisationRead, responses=WRITE)
+def delete_organisation(slug: str, session: SessionDep, actor: UserDep):
+    """Delete an organisation (admin only); refused with 409 while it is a member anywhere.
+    Answers the deleted organisation."""
+    return config.delete_organisation(session=session, actor=actor, slug=slug)
+
+
+# --- initiatives ------------------------------------------------------------------------------
+
+initiatives = APIRouter(prefix="/initiatives", tags=["initiatives"])
+
+
+@initiatives.post(
+    "", response_model=InitiativeRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_initiative(body: InitiativeCreate, session: SessionDep, actor: UserDep):
+    """Create an initiative (admin only)."""
+    return config.create_initiative(session=session, actor=actor, **body.model_dump())
+
+
+@initiatives.get("/{slug}", response_model=InitiativeRead, responses=READ)
+def get_initiative(slug: str, session: SessionDep, actor: UserDep):
+    """One initiative's settings: for its backbone, funders and reporters of its members."""
+    return config.get_initiative_settings(session=session, actor=actor, slug=slug)
+
+
+@initiatives.patch("/{slug}", response_model=InitiativeRead, responses=WRITE)
+def update_initiative(slug: str, body: InitiativeUpdate, session: SessionDep, actor: UserDep):
+    """Change name, description, region or suppression threshold (backbone)."""
+    return config.update_initiative(
+        session=session, actor=actor, slug=slug, changes=body.model_dump(exclude_unset=True)
+    )
+
+
+@initiatives.delete("/{slug}", response_model=InitiativeRead, responses=WRITE)
+def delete_initiative(slug: str, session: SessionDep, actor: UserDep):
+    """Delete an initiative and its configuration (admin only); refused with 409 once any
+    member has reported. Answers the deleted initiative."""
+    return config.delete_initiative(session=session, actor=actor, slug=slug)
+
+
+# --- members and obligations ------------------------------------------------------------------
+
+members = APIRouter(prefix="/initiatives/{slug}/members", tags=["members"])
+
+
+@members.get("", response_model=Page[MemberRead], responses=READ)
+def list_members(
+    slug: str,
+    session: SessionDep,
+    actor: UserDep,
+    page: PageDep,
+    active: bool | None = None,
+    q: Search = None,
+):
+    """The initiative's member organisations, by name."""
+    return Page[MemberRead].model_validate(
+        config.list_members(
+            session=session,
+            actor=actor,
+            initiative=slug,
+            active=active,
+            q=q,
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+@members.post("", response_model=MemberRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+def add_member(slug: str, body: MemberCreate, session: SessionDep, actor: UserDep):
+    """Make an organisation a member (backbone)."""
+    return config.add_member(session=session, actor=actor, initiative=slug, **body.model_dump())
+
+
+@members.get("/{org}", response_model=MemberRead, responses=READ)
+def get_member(slug: str, org: str, session: SessionDep, actor: UserDep):
+    """One member, by its organisation's slug."""
+    return config.get_member(session=session, actor=actor, initiative=slug, organisation=org)
+
+
+@members.patch("/{org}", response_model=MemberRead, responses=WRITE)
+def update_member(slug: str, org: str, body: MemberUpdate, session: SessionDep, actor: UserDep):
+    """Change ``active``, ``shares_with_funders`` or ``joined_on`` (backbone)."""
+    return config.update_member(
+        session=session,
+        actor=actor,
+        initiative=slug,
+        organisation=org,
+        changes=body.model_dump(exclude_unset=True),
+    )
+
+
+@members.delete("/{org}", response_model=MemberRead, responses=WRITE)
+def remove_member(slug: str, org: str, session: SessionDep, actor: UserDep):
+    """Remove a member (backbone); refused with 409 once it has reported (deactivate it
+    instead). Answers the removed member."""
+    return config.remove_member(session=session, actor=actor, initiative=slug, organisation=org)
+
+
+@members.get("/{org}/obligations", response_model=ObligationsRead, responses=READ)
+def get_obligations(slug: str, org: str, session: SessionDep, actor: UserDep):
+    """The indicator codes the member is expected to report."""
+    codes = config.get_obligations(session=session, actor=actor, initiative=slug, organisation=org)
+    return ObligationsRead(organisation=org, indicators=codes)
+
+
+@members.put("/{org}/obligations", response_model=ObligationsRead, responses=WRITE)
+def set_obligations(
+    slug: str, org: str, body: ObligationsUpdate, session: SessionDep, actor: UserDep
+):
+    """Replace the member's obligations (backbone); an unknown code answers 422 naming it."""
+    codes = config.set_obligations(
+        session=session, actor=actor, initiative=slug, organisation=org, indicators=body.indicators
+    )
+    return ObligationsRead(organisation=org, indicators=codes)
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+outcomes = APIRouter(prefix="/initiatives/{slug}/outcomes", tags=["outcomes"])
+
+
+@outcomes.get("", response_model=Page[OutcomeRead], responses=READ)
+def list_outcomes(slug: str, session: SessionDep, actor: UserDep, page: PageDep, q: Search = None):
+    """The initiative's outcomes, in order."""
+    return Page[OutcomeRead].model_validate(
+        config.list_outcomes(
+            session=session, actor=actor, initiative=slug, q=q, limit=page.limit, offset=page.offset
+        )
+    )
+
+
+@outcomes.post("", response_model=OutcomeRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_outcome(slug: str, body: OutcomeCreate, session: SessionDep, actor: UserDep):
+    """Add an outcome (backbone)."""
+    return config.create_outcome(session=session, actor=actor, initiative=slug, **body.model_dump())
+
+
+@outcomes.get("/{code}", response_model=OutcomeRead, responses=READ)
+def get_outcome(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """One outcome."""
+    return config.get_outcome(session=session, actor=actor, initiative=slug, code=code)
+
+
+@outcomes.patch("/{code}", response_model=OutcomeRead, responses=WRITE)
+def update_outcome(slug: str, code: str, body: OutcomeUpdate, session: SessionDep, actor: UserDep):
+    """Change an outcome's name, description or position (backbone)."""
+    return config.update_outcome(
+        session=session,
+        actor=actor,
+        initiative=slug,
+        code=code,
+        changes=body.model_dump(exclude_unset=True),
+    )
+
+
+@outcomes.delete("/{code}", response_model=OutcomeRead, responses=WRITE)
+def delete_outcome(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """Delete an outcome (backbone); refused with 409 while it has indicators."""
+    return config.delete_outcome(session=session, actor=actor, initiative=slug, code=code)
+
+
+# --- dimensions -------------------------------------------------------------------------------
+
+dimensions = APIRouter(prefix="/initiatives/{slug}/dimensions", tags=["dimensions"])
+
+
+@dimensions.get("", response_model=Page[DimensionRead], responses=READ)
+def list_dimensions(slug: str, session: SessionDep, actor: UserDep, page: PageDep):
+    """The initiative's disaggregation dimensions with their categories."""
+    return Page[DimensionRead].model_validate(
+        config.list_dimensions(
+            session=session, actor=actor, initiative=slug, limit=page.limit, offset=page.offset
+        )
+    )
+
+
+@dimensions.post(
+    "", response_model=DimensionRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_dimension(slug: str, body: DimensionCreate, session: SessionDep, actor: UserDep):
+    """Add a dimension with its categories (backbone)."""
+    return config.create_dimension(
+        session=session, actor=actor, initiative=slug, **body.model_dump()
+    )
+
+
+@dimensions.get("/{code}", response_model=DimensionRead, responses=READ)
+def get_dimension(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """One dimension with its categories."""
+    return config.get_dimension(session=session, actor=actor, initiative=slug, code=code)
+
+
+@dimensions.patch("/{code}", response_model=DimensionRead, responses=WRITE)
+def update_dimension(
+    slug: str, code: str, body: DimensionUpdate, session: SessionDep, actor: UserDep
+):
+    """Rename or move a dimension; add categories (new code) or rename them (existing code)."""
+    return config.update_dimension(
+        session=session,
+        actor=actor,
+        initiative=slug,
+        code=code,
+        changes=body.model_dump(exclude_unset=True),
+    )
+
+
+@dimensions.delete("/{code}", response_model=DimensionRead, responses=WRITE)
+def delete_dimension(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """Delete a dimension (backbone); refused with 409 while values use its categories."""
+    return config.delete_dimension(session=session, actor=actor, initiative=slug, code=code)
+
+
+@dimensions.delete("/{code}/categories/{category}", response_model=DimensionRead, responses=WRITE)
+def delete_category(slug: str, code: str, category: str, session: SessionDep, actor: UserDep):
+    """Delete one category (backbone); refused with 409 while values use it. Answers the
+    dimension as it is now."""
+    return config.delete_category(
+        session=session, actor=actor, initiative=slug, code=code, category=category
+    )
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+indicators = APIRouter(prefix="/initiatives/{slug}/indicators", tags=["indicators"])
+
+
+@indicators.get("", response_model=Page[IndicatorRead], responses=READ)
+def list_indicators(
+    slug: str,
+    session: SessionDep,
+    actor: UserDep,
+    page: PageDep,
+    outcome: Annotated[str | None, Query(description="Outcome code.")] = None,
+    measure_type: MeasureType | None = None,
+    q: Search = None,
+):
+    """The initiative's indicators with baseline and targets, in order."""
+    return Page[IndicatorRead].model_validate(
+        config.list_indicators(
+            session=session,
+            actor=actor,
+            initiative=slug,
+            outcome=outcome,
+            measure_type=measure_type,
+            q=q,
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+@indicators.post(
+    "", response_model=IndicatorRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_indicator(slug: str, body: IndicatorCreate, session: SessionDep, actor: UserDep):
+    """Add an indicator (backbone), with its dimensions, baseline, end and interim targets."""
+    return config.create_indicator(
+        session=session, actor=actor, initiative=slug, **body.model_dump()
+    )
+
+
+@indicators.get("/{code}", response_model=IndicatorRead, responses=READ)
+def get_indicator(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """One indicator with its baseline and targets."""
+    return config.get_indicator(session=session, actor=actor, initiative=slug, code=code)
+
+
+@indicators.patch("/{code}", response_model=IndicatorRead, responses=WRITE)
+def update_indicator(
+    slug: str, code: str, body: IndicatorUpdate, session: SessionDep, actor: UserDep
+):
+    """Change an indicator (backbone). ``dimensions`` and ``targets`` replace their lists;
+    ``measure_type`` cannot change once values are reported (409)."""
+    return config.update_indicator(
+        session=session,
+        actor=actor,
+        initiative=slug,
+        code=code,
+        changes=body.model_dump(exclude_unset=True),
+    )
+
+
+@indicators.delete("/{code}", response_model=IndicatorRead, responses=WRITE)
+def delete_indicator(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """Delete an indicator (backbone); refused with 409 once values are reported for it."""
+    return config.delete_indicator(session=session, actor=actor, initiative=slug, code=code)
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+periods = APIRouter(prefix="/initiatives/{slug}/periods", tags=["periods"])
+
+
+@periods.get("", response_model=Page[PeriodRead], responses=READ)
+def list_periods(
+    slug: str, session: SessionDep, actor: UserDep, page: PageDep, kind: PeriodKind | None = None
+):
+    """The initiative's reporting periods, earliest first."""
+    return Page[PeriodRead].model_validate(
+        config.list_periods(
+            session=session,
+            actor=actor,
+            initiative=slug,
+            kind=kind,
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+@periods.post("", response_model=PeriodRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_period(slug: str, body: PeriodCreate, session: SessionDep, actor: UserDep):
+    """Add a period from its key (``2025Q3`` or ``2025``); the dates of the reporting window
+    default to opening the day after it ends, due 30 and closing 60 days after its end."""
+    return config.create_period(session=session, actor=actor, initiative=slug, **body.model_dump())
+
+
+@periods.get("/{key}", response_model=PeriodRead, responses=READ)
+def get_period(slug: str, key: str, session: SessionDep, actor: UserDep):
+    """One period."""
+    return config.get_period(session=session, actor=actor, initiative=slug, key=key)
+
+
+@periods.patch("/{key}", response_model=PeriodRead, responses=WRITE)
+def update_period(slug: str, key: str, body: PeriodUpdate, session: SessionDep, actor: UserDep):
+    """Move the reporting window (backbone); opens ≤ due ≤ closes."""
+    return config.update_period(
+        session=session,
+        actor=actor,
+        initiative=slug,
+        key=key,
+        changes=body.model_dump(exclude_unset=True),
+    )
+
+
+@periods.delete("/{key}", response_model=PeriodRead, responses=WRITE)
+def delete_period(slug: str, key: str, session: SessionDep, actor: UserDep):
+    """Delete a period (backbone); refused with 409 once it has submissions, a publication,
+    or holds an indicator's baseline or target."""
+    return config.delete_period(session=session, actor=actor, initiative=slug, key=key)
+
+
+@periods.post("/{key}/lock", response_model=PeriodRead, responses=WRITE)
+def lock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
+    """Lock a period: its submissions accept no more writes (backbone)."""
+    return config.set_period_locked(
+        session=session, actor=actor, initiative=slug, key=key, locked=True
+    )
+
+
+@periods.post("/{key}/unlock", response_model=PeriodRead, responses=WRITE)
+def unlock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
+    """Unlock a period again (backbone)."""
+    return config.set_period_locked(
+        session=session, actor=actor, initiative=slug, key=key, locked=False
+    )
+
+
+for _sub in (organisations, initiatives, members, outcomes, dimensions, indicators, periods):
+    router.include_router(_sub)

@@ -54,3 +54,22 @@ class PreconditionFailed(DomainError):
 
     def __init__(self, message: str, **kw: Any) -> None:
         super().__init__(message, kw.pop("code", "version_mismatch"), **kw)
+
+
+class AuthenticationFailed(DomainError):
+    """No or bad credentials (401)."""
+
+    def __init__(self, message: str = "invalid credentials", **kw: Any) -> None:
+        super().__init__(message, kw.pop("code", "unauthenticated"), **kw)
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins in a short time (429 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many failed logins; try again later",
+            "too_many_attempts",
+            extra={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after

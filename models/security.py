@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from sqlalchemy import select
@@ -22,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from models.auth import ApiKey, User
 from models.base import utcnow
-from models.errors import DomainError, NotFound, PermissionDenied
+from models.errors import (
+    AuthenticationFailed,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.permissions import Actor, actor_for_user
 from models.settings import get_settings
@@ -30,21 +37,6 @@ from models.settings import get_settings
 ALGORITHMS = ["HS256"]  # never taken from the token header
 TOKEN_TTL = timedelta(hours=8)
 API_KEY_PREFIX = "cm_"
-
-
-class AuthenticationFailed(DomainError):
-    def __init__(self, message: str = "invalid credentials", **kw) -> None:
-        super().__init__(message, kw.pop("code", "unauthenticated"), **kw)
-
-
-class TooManyAttempts(DomainError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            "too many failed logins; try again later",
-            "too_many_attempts",
-            extra={"retry_after": retry_after},
-        )
-        self.retry_after = retry_after
 
 
 # --- login throttling -----------------------------------------------------------------------
@@ -92,8 +84,12 @@ class LoginThrottle:
 
 
 login_throttle = LoginThrottle()
-# Verified against when the e-mail is unknown, so response time does not reveal accounts.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so response time does not reveal accounts."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def authenticate(*, session: Session, email: str, password: str, client: str = "-") -> User:
@@ -101,7 +97,7 @@ def authenticate(*, session: Session, email: str, password: str, client: str = "
     login_throttle.check(email, client)
     user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         login_throttle.failed(email, client)
         raise AuthenticationFailed()
     if not verify_password(user.password_hash, password):

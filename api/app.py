@@ -7,10 +7,12 @@ an explicit ``/api/{path}`` fallback keeps unknown API paths answering JSON 404s
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import error_body, install_error_handlers
+from api.observability import RequestContextMiddleware, metrics_body
+from api.security_headers import SecurityHeadersMiddleware
 from api.routers import auth, configuration, health, initiatives, submissions, users
 from models.db import get_sessionmaker
 
@@ -31,6 +33,15 @@ def create_app(
     )
     app.state.session_factory = session_factory
     install_error_handlers(app)
+    # Outermost last: the request id wraps everything, headers go on every answer.
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus text format: request counts and latencies by route, imports, rollups."""
+        body, content_type = metrics_body()
+        return Response(body, media_type=content_type)
 
     app.include_router(health.router)
     v1 = APIRouter(prefix=API_PREFIX)

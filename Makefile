@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test test-fast lint format demo migrate clean
+.PHONY: help run install dev test lint format demo migrate clean load load-short
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ demo: install ## (Re)load the demo initiatives
 
 test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests)
 	$(BIN)/pytest
+
+load: dev ## Load test: 200 reporters submit while 20 backbone users read (PostgreSQL, 90 s)
+	$(PY) -m tests.load.run --reporters 200 --readers 20 --seconds 90
+
+load-short: dev ## The load test in CI's short mode (30 s)
+	$(PY) -m tests.load.run --reporters 200 --readers 20 --seconds 30
 
 lint: dev ## Check style
 	$(BIN)/ruff check api dashboard models migrations tests

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.errors import error_body, install_error_handlers
 from api.observability import RequestContextMiddleware, metrics_body
 from api.security_headers import SecurityHeadersMiddleware
-from api.routers import auth, configuration, health, initiatives, submissions, users
+from api.routers import (
+    analytics,
+    auth,
+    configuration,
+    health,
+    initiatives,
+    publishing,
+    submissions,
+    users,
+)
 from models.db import get_sessionmaker
 
 API_PREFIX = "/api/v1"
@@ -49,6 +58,8 @@ def create_app(
     v1.include_router(initiatives.router)
     v1.include_router(configuration.router)
     v1.include_router(submissions.router)
+    v1.include_router(analytics.router)
+    v1.include_router(publishing.router)
     v1.include_router(users.router)
     app.include_router(v1)
 

@@ -25,7 +25,7 @@ from models.auth import ApiKey, User
 from models.base import utcnow
 from models.errors import (
     AuthenticationFailed,
-    DomainError,
+    InvalidInput,
     NotFound,
     PermissionDenied,
     TooManyAttempts,
@@ -37,6 +37,7 @@ from models.settings import get_settings
 ALGORITHMS = ["HS256"]  # never taken from the token header
 TOKEN_TTL = timedelta(hours=8)
 API_KEY_PREFIX = "cm_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 # --- login throttling -----------------------------------------------------------------------
@@ -172,7 +173,9 @@ def create_api_key(
 ) -> tuple[ApiKey, str]:
     """Create a key scoped to one organisation or initiative; the secret is returned once."""
     if (organisation_id is None) == (initiative_id is None):
-        raise DomainError("a key belongs to exactly one organisation or initiative", "invalid")
+        raise InvalidInput(
+            "a key belongs to exactly one organisation or initiative", field="organisation"
+        )
     if initiative_id is not None and not actor.is_backbone(initiative_id):
         raise NotFound("initiative not found", field="initiative")
     if organisation_id is not None and not (actor.is_admin or actor.reports_for(organisation_id)):
@@ -204,7 +207,13 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
         or not hmac.compare_digest(row.key_hash, _hash_key(key))
     ):
         raise AuthenticationFailed("invalid API key")
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        # Once a minute at most: a read request should not turn into a write every time.
+        row.last_used_at = now
     label = f"api-key:{API_KEY_PREFIX}{row.prefix}"
     if row.initiative_id is not None:
         return Actor(label=label, backbone_of=frozenset({row.initiative_id}))

@@ -1,0 +1,446 @@
+"""Measure Common Measure against raw SQL on the same database, in one run.
+
+    python -m bench --db sqlite|postgresql --size quick|full [--json OUT.json]
+
+Prints a table and writes JSON entries {name, value, unit, baseline, ratio, target, meets}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import migrations
+from bench.dataset import SIZES, _bulk_values, build, csv_for_import
+from models import (
+    Category,
+    Dimension,
+    Indicator,
+    Initiative,
+    Member,
+    Organisation,
+    Period,
+    Submission,
+)
+from models.imports import import_file
+from models.permissions import Actor
+
+POSTGRES = os.environ.get(
+    "CM_BENCH_POSTGRES_URL",
+    os.environ.get("CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+)
+RESULTS: list[dict] = []
+
+
+def record(name, value, unit, baseline=None, target=None, higher_is_better=False, note=""):
+    ratio = None
+    if baseline:
+        ratio = value / baseline
+    meets = None
+    if target is not None and ratio is not None:
+        meets = ratio >= target if higher_is_better else ratio <= target
+    elif target is not None:
+        meets = value >= target if higher_is_better else value <= target
+    RESULTS.append(
+        {
+            "name": name,
+            "value": round(value, 3),
+            "unit": unit,
+            "baseline": None if baseline is None else round(baseline, 3),
+            "ratio": None if ratio is None else round(ratio, 3),
+            "target": target,
+            "meets": meets,
+            "note": note,
+        }
+    )
+    print(
+        f"  {name:<34} {value:>12.3f} {unit:<8} baseline {baseline or 0:>10.3f}  "
+        f"ratio {ratio if ratio is not None else float('nan'):>7.3f}  target {target}  "
+        f"{'OK' if meets else ('MISS' if meets is False else '')} {note}",
+        flush=True,
+    )
+
+
+def _database(kind: str) -> tuple[str, callable]:
+    if kind == "sqlite":
+        path = Path("var/bench/bench.db")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}", lambda: None
+    schema = f"cm_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={schema}"})
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    return url.render_as_string(hide_password=False), drop
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def p(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+# --- 1. import throughput -------------------------------------------------------------------
+
+
+def bench_import(engine, built, rows: int) -> None:
+    body, raw = csv_for_import(built, rows)
+    with Session(engine) as s:
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+        period_id = s.scalar(
+            select(Period.id).where(
+                Period.initiative_id == init_id, Period.key == built.open_period
+            )
+        )
+        members = dict(
+            s.execute(
+                select(Organisation.slug, Member.id)
+                .join(Member, Member.organisation_id == Organisation.id)
+                .where(Member.initiative_id == init_id)
+            ).all()
+        )
+        inds = {
+            c: (i, mt)
+            for i, c, mt in s.execute(
+                select(Indicator.id, Indicator.code, Indicator.measure_type).where(
+                    Indicator.initiative_id == init_id
+                )
+            )
+        }
+        cats = {
+            f"{d}={c}": cid
+            for d, c, cid in s.execute(
+                select(Dimension.code, Category.code, Category.id)
+                .join(Category, Category.dimension_id == Dimension.id)
+                .where(Dimension.initiative_id == init_id)
+            )
+        }
+        # Raw baseline: the same rows, straight into the table (after creating the submissions).
+        orgs_in_file = list(
+            dict.fromkeys(line.split(",")[0] for line in body.decode().splitlines()[1:])
+        )
+        s.execute(
+            insert(Submission),
+            [
+                {
+                    "initiative_id": init_id,
+                    "member_id": members[o],
+                    "period_id": period_id,
+                    "status": "draft",
+                    "version": 1,
+                }
+                for o in orgs_in_file
+            ],
+        )
+        sub_of = {
+            m: sid
+            for sid, m in s.execute(
+                select(Submission.id, Submission.member_id).where(Submission.period_id == period_id)
+            )
+        }
+        tuples = []
+        lines = body.decode().splitlines()[1:]
+        for line, (code, key, value, num, den) in zip(lines, raw, strict=True):
+            org = line.split(",", 1)[0]
+            ind_id, mt = inds[code]
+            tuples.append(
+                (
+                    sub_of[members[org]],
+                    init_id,
+                    period_id,
+                    ind_id,
+                    mt,
+                    cats.get(key),
+                    key,
+                    value,
+                    num,
+                    den,
+                )
+            )
+        t = time.perf_counter()
+        _bulk_values(s, tuples)
+        s.flush()
+        raw_seconds = time.perf_counter() - t
+        s.rollback()
+    with Session(engine) as s:
+        actor = Actor(label="bench", backbone_of=frozenset({init_id}))
+        t = time.perf_counter()
+        report = import_file(
+            session=s,
+            actor=actor,
+            initiative_slug=built.initiative_slug,
+            stream=io.BytesIO(body),
+            filename="bench.csv",
+            content_type="text/csv",
+        )
+        s.commit()
+        seconds = time.perf_counter() - t
+    assert report.ok, report.as_dict()["errors"][:3]
+    record(
+        "import rows/s (file→db)",
+        rows / seconds,
+        "rows/s",
+        baseline=rows / raw_seconds,
+        target=0.30,
+        higher_is_better=True,
+        note=f"{rows:,} rows",
+    )
+
+
+# --- 2. reads through HTTP against the plain GROUP BY -----------------------------------------
+
+
+def _start_server(url: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "CM_DATABASE_URL": url, "CM_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
+    with engine.connect() as conn:
+        init_id = conn.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+        period = conn.execute(
+            select(Period.id, Period.key)
+            .where(Period.initiative_id == init_id)
+            .order_by(Period.starts_on.desc())
+            .offset(1)
+        ).first()
+        indicator = conn.scalar(
+            select(Indicator.id).where(
+                Indicator.initiative_id == init_id, Indicator.code == built.indicator_codes[0]
+            )
+        )
+        conn.execute(
+            text(
+                'CREATE INDEX IF NOT EXISTS bench_best ON "values" (initiative_id, disaggregation, '
+                "indicator_id, period_id, submission_id, value, numerator, denominator)"
+            )
+        )
+        conn.commit()
+        baselines = {
+            "scorecard": (
+                text(
+                    "SELECT v.indicator_id, v.period_id, SUM(v.value), SUM(v.numerator), "
+                    "SUM(v.denominator), SUM(v.value * v.denominator), COUNT(*) "
+                    'FROM "values" v JOIN submissions s ON s.id = v.submission_id '
+                    "AND s.status = 'approved' WHERE v.initiative_id = :i AND v.disaggregation = "
+                    "'total' GROUP BY v.indicator_id, v.period_id"
+                ),
+                {"i": init_id},
+            ),
+            "series": (
+                text(
+                    "SELECT v.period_id, v.disaggregation, SUM(v.numerator), SUM(v.denominator) "
+                    'FROM "values" v JOIN submissions s ON s.id = v.submission_id '
+                    "AND s.status = 'approved' WHERE v.initiative_id = :i AND v.indicator_id = :x "
+                    "AND (v.disaggregation = 'total' OR v.disaggregation LIKE 'race=%') "
+                    "GROUP BY v.period_id, v.disaggregation"
+                ),
+                {"i": init_id, "x": indicator},
+            ),
+            "completeness": (
+                text(
+                    'SELECT s.member_id, v.indicator_id, s.status FROM "values" v JOIN submissions s '
+                    "ON s.id = v.submission_id WHERE v.initiative_id = :i AND v.period_id = :p "
+                    "AND v.disaggregation = 'total'"
+                ),
+                {"i": init_id, "p": period.id},
+            ),
+        }
+        raw = {}
+        for name, (sql, params) in baselines.items():
+            conn.execute(sql, params).all()
+            raw[name] = _timed(
+                lambda sql=sql, params=params: conn.execute(sql, params).all(), repeat
+            )
+    slug = built.initiative_slug
+    paths = {
+        "scorecard": f"/api/v1/initiatives/{slug}/scorecard",
+        "series": f"/api/v1/initiatives/{slug}/indicators/{built.indicator_codes[0]}/series?by=race",
+        "completeness": f"/api/v1/initiatives/{slug}/completeness?period={period.key}",
+    }
+    for name, path in paths.items():
+        assert client.get(path).status_code == 200, client.get(path).text[:300]
+        times = _timed(lambda path=path: client.get(path).raise_for_status(), repeat)
+        record(
+            f"{name} p50 (HTTP)",
+            p(times, 0.5) * 1000,
+            "ms",
+            baseline=p(raw[name], 0.5) * 1000,
+            target=0.10,
+        )
+        record(
+            f"{name} p95 (HTTP)", p(times, 0.95) * 1000, "ms", baseline=p(raw[name], 0.95) * 1000
+        )
+
+
+# --- 3. freshness -----------------------------------------------------------------------------
+
+
+def bench_freshness(built, client: httpx.Client) -> None:
+    org, period = built.submitted
+    slug = built.initiative_slug
+    card = f"/api/v1/initiatives/{slug}/scorecard?period={period}"
+    before = {r["code"]: r["contributors"] for r in client.get(card).json()["rows"]}
+    r = client.post(f"/api/v1/initiatives/{slug}/submissions/{org}/{period}/approve")
+    r.raise_for_status()
+    approved_at = time.perf_counter()
+    after = client.get(card).json()
+    seconds = time.perf_counter() - approved_at
+    visible = all(row["contributors"] == before[row["code"]] + 1 for row in after["rows"])
+    record(
+        "freshness: next request sees it",
+        seconds * 1000,
+        "ms",
+        target=None,
+        note="visible" if visible else "NOT visible",
+    )
+    RESULTS[-1]["meets"] = visible
+
+
+# --- 5. memory of a large import ---------------------------------------------------------------
+
+
+def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_import_memory(built, client: httpx.Client, pid: int, rows: int) -> None:
+    body, _ = csv_for_import(built, rows, seed=99)
+    idle = _rss_kib(pid)
+    peak = idle
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss_kib(pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        r = client.post(
+            f"/api/v1/initiatives/{built.initiative_slug}/imports?dry_run=true",
+            files={"file": ("big.csv", body, "text/csv")},
+            timeout=1800,
+        )
+    finally:
+        done.set()
+        sampler.join()
+    ok = r.status_code == 200
+    record(
+        f"import {rows:,} rows: peak RSS",
+        peak / 1024,
+        "MiB",
+        baseline=idle / 1024,
+        target=2.0,
+        note="dry run" + ("" if ok else f" (HTTP {r.status_code})"),
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    url, drop = _database(args.db)
+    print(
+        f"Common Measure bench: {args.db}, {args.size} ({size.values:,} values), "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    server = None
+    try:
+        migrations.upgrade(url)
+        engine = create_engine(url)
+        t = time.perf_counter()
+        built = build(engine, size)
+        print(f"  dataset: {built.values:,} values in {time.perf_counter() - t:.0f} s")
+        full = args.size == "full"
+        bench_import(engine, built, 200_000 if full else 50_000)
+        server, base = _start_server(url)
+        with httpx.Client(
+            base_url=base, timeout=120, headers={"Authorization": f"Bearer {built.backbone_key}"}
+        ) as client:
+            bench_reads(engine, built, client, repeat=30 if full else 20)
+            bench_freshness(built, client)
+            bench_import_memory(built, client, server.pid, 1_000_000 if full else 200_000)
+        engine.dispose()
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        drop()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(RESULTS, indent=2))
+    missed = [r["name"] for r in RESULTS if r["meets"] is False]
+    print("targets missed: " + (", ".join(missed) if missed else "none"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

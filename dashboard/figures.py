@@ -1,0 +1,249 @@
+"""Pure figure builders: domain results in, Plotly figures out. No data access here.
+
+Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import plotly.graph_objects as go
+
+from models.analytics import Completeness, Equity, Series
+
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",
+]
+STATUS_COLOURS = {
+    "met": "#009E73",
+    "on_track": "#56B4E9",
+    "off_track": "#D55E00",
+    "no_data": "#9aa0a6",
+    "no_target": "#9aa0a6",
+}
+STATE_ORDER = ["approved", "submitted", "draft", "returned", "missing"]
+STATE_COLOURS = ["#009E73", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
+        height=height,
+        margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40},
+        font={"family": FONT, "size": 12},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+        hovermode="x unified",
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#ccc", type="category")
+    fig.update_yaxes(gridcolor="#eee", zeroline=False)
+    return fig
+
+
+def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            x=[p for p, _ in points],
+            y=[v for _, v in points],
+            mode="lines",
+            line={"color": colour, "width": 2},
+            connectgaps=False,
+            hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=40,
+        width=140,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        xaxis={"visible": False, "type": "category"},
+        yaxis={"visible": False},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        showlegend=False,
+    )
+    return fig
+
+
+def trend(s: Series) -> go.Figure:
+    """The rollup over time with baseline, target line and series-break markers."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[p.period for p in s.total],
+            y=[p.figure.value for p in s.total],
+            mode="lines+markers",
+            name="All partners",
+            line={"color": OKABE_ITO[0], "width": 3},
+            text=[p.figure.marker or "" for p in s.total],
+            hovertemplate="%{x}: %{y:.1f} %{text}<extra>All partners</extra>",
+        )
+    )
+    targets = [(p, t) for p, t in s.targets if t is not None]
+    if targets:
+        fig.add_trace(
+            go.Scatter(
+                x=[p for p, _ in targets],
+                y=[t for _, t in targets],
+                mode="lines",
+                name="Target",
+                line={"color": OKABE_ITO[2], "dash": "dash", "width": 2},
+            )
+        )
+    if s.baseline is not None:
+        fig.add_hline(
+            y=s.baseline,
+            line={"color": "#888", "dash": "dot"},
+            annotation_text=f"Baseline {s.baseline:g}",
+            annotation_position="top left",
+        )
+    for period, note in s.breaks:
+        if period in s.periods:
+            fig.add_vline(x=period, line={"color": OKABE_ITO[5], "dash": "dot"})
+            fig.add_annotation(
+                x=period,
+                y=1,
+                yref="paper",
+                text=f"Series break: {note}",
+                showarrow=False,
+                font={"color": OKABE_ITO[5], "size": 11},
+                xanchor="left",
+                yanchor="bottom",
+            )
+    fig.update_yaxes(title_text=s.unit)
+    return _layout(fig, f"{s.name} over time")
+
+
+def partner_bars(s: Series, period: str) -> go.Figure:
+    """Partners' own figures for one period, with the initiative rollup as a line."""
+    points = [p for p in s.breakdown if p.period == period]
+    points.sort(key=lambda p: (p.figure.value is None, -(p.figure.value or 0)))
+    fig = go.Figure(
+        go.Bar(
+            x=[p.label for p in points],
+            y=[p.figure.value if p.figure.value is not None else 0 for p in points],
+            marker_color=[OKABE_ITO[4] if p.figure.value is not None else "#ddd" for p in points],
+            text=[p.figure.marker or "" for p in points],
+            textposition="outside",
+            name="Partner",
+            hovertemplate="%{x}: %{y:.1f} %{text}<extra></extra>",
+        )
+    )
+    total = next((p.figure.value for p in s.total if p.period == period), None)
+    if total is not None:
+        fig.add_hline(
+            y=total,
+            line={"color": OKABE_ITO[0], "width": 2},
+            annotation_text=f"All partners {total:.{s.decimals}f}",
+            annotation_position="top right",
+        )
+    fig.update_yaxes(title_text=s.unit)
+    fig.update_xaxes(tickangle=-30)
+    return _layout(fig, f"Partners, {period}", height=420)
+
+
+def equity_lines(e: Equity) -> go.Figure:
+    """Each category over time, and the gap between the best and worst category."""
+    fig = go.Figure()
+    by_cat: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    for point in e.points:
+        for key, label, fig_ in point.categories:
+            by_cat[key].append((point.period, fig_.value))
+            labels[key] = label
+    for i, (key, pts) in enumerate(by_cat.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[p for p, _ in pts],
+                y=[v for _, v in pts],
+                mode="lines+markers",
+                name=labels[key],
+                line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+            )
+        )
+    fig.add_trace(
+        go.Bar(
+            x=[p.period for p in e.points],
+            y=[p.gap for p in e.points],
+            name="Gap (best − worst)",
+            marker_color="rgba(120,120,120,0.25)",
+            yaxis="y2",
+        )
+    )
+    fig.update_layout(
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "gap"}
+    )
+    fig.update_yaxes(title_text=e.unit, selector={"anchor": "x"})
+    return _layout(fig, f"Equity by {e.dimension}", height=400)
+
+
+def completeness_heatmap(c: Completeness) -> go.Figure:
+    """Members × indicators coloured by state; late cells marked with a dot."""
+    members = [name for _, name in c.members]
+    slugs = [slug for slug, _ in c.members]
+    codes = [code for code, _ in c.indicators]
+    index = {(x.organisation, x.indicator): x for x in c.cells}
+    z, text = [], []
+    for slug in slugs:
+        row, row_text = [], []
+        for code in codes:
+            cell = index.get((slug, code))
+            if cell is None:
+                row.append(None)
+                row_text.append("not expected")
+            else:
+                row.append(STATE_ORDER.index(cell.state))
+                row_text.append(cell.state + (" · late" if cell.late else ""))
+        z.append(row)
+        text.append(row_text)
+    n = len(STATE_ORDER)
+    colourscale = []
+    for i, colour in enumerate(STATE_COLOURS):
+        colourscale += [[i / n, colour], [(i + 1) / n, colour]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=codes,
+            y=members,
+            text=text,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=colourscale,
+            xgap=2,
+            ygap=2,
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            colorbar={
+                "tickvals": list(range(n)),
+                "ticktext": STATE_ORDER,
+                "title": "state",
+            },
+        )
+    )
+    late = [(x.indicator, dict(c.members)[x.organisation]) for x in c.cells if x.late]
+    if late:
+        fig.add_trace(
+            go.Scatter(
+                x=[i for i, _ in late],
+                y=[m for _, m in late],
+                mode="markers",
+                name="late",
+                marker={"symbol": "circle", "size": 6, "color": "black"},
+                hoverinfo="skip",
+            )
+        )
+    fig = _layout(
+        fig,
+        f"Reporting for {c.period} (due {c.due_on.isoformat()})",
+        height=max(360, 26 * len(members) + 120),
+    )
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(autorange="reversed", type="category")
+    return fig

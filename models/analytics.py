@@ -1,0 +1,683 @@
+"""What backbone staff, partners and funders look at: scorecard, series, equity, completeness.
+
+Every figure comes from ``models.rollups`` (approved values only, combined by measure type);
+every view below backbone passes through ``models.suppression``, here in one place
+(``_shown``), so no page, API answer or export can show a small number by accident.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.errors import InvalidInput, NotFound, PermissionDenied
+from models.indicator import (
+    TOTAL,
+    Dimension,
+    Indicator,
+    IndicatorTarget,
+    Obligation,
+    Outcome,
+    SeriesBreak,
+    indicator_dimensions,
+)
+from models.initiative import Initiative, Member, Period
+from models.organisation import Organisation
+from models.permissions import Actor, get_initiative
+from models.reporting import Submission, Value
+from models.rollups import Rollup, expected_reporters, partner_figures, rollups
+from models.suppression import Cell, Shown, shown_as_is, suppress_group
+
+STEADY = 0.01  # a change under 1 % of the previous value is "steady"
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the viewer may see it: exact, or hidden/coarsened with a marker."""
+
+    value: float | None
+    n: float | None
+    marker: str | None = None
+    reason: str | None = None
+
+
+def _cell(key: str, r: Rollup | None, measure_type: str, hidden: bool = False) -> Cell:
+    if r is None:
+        return Cell(key=key, measure_type=measure_type, value=None, hidden=hidden)
+    return Cell(
+        key=key,
+        measure_type=measure_type,
+        value=r.value,
+        numerator=r.numerator,
+        denominator=r.denominator,
+        hidden=hidden,
+    )
+
+
+def _figure(shown: Shown) -> Figure:
+    return Figure(value=shown.value, n=shown.n, marker=shown.marker, reason=shown.reason)
+
+
+def _shown(
+    actor: Actor, initiative: Initiative, total: Cell, breakdowns: dict[str, list[Cell]]
+) -> tuple[Figure, dict[str, list[Figure]]]:
+    """The one door every figure goes through: exact for backbone, suppressed for everyone else."""
+    if actor.is_backbone(initiative.id):
+        return _figure(shown_as_is(total)), {
+            k: [_figure(shown_as_is(c)) for c in cells] for k, cells in breakdowns.items()
+        }
+    shown_total, shown_parts = suppress_group(total, breakdowns, initiative.suppression_threshold)
+    return _figure(shown_total), {
+        k: [_figure(s) for s in cells] for k, cells in shown_parts.items()
+    }
+
+
+def _periods(session: Session, initiative_id: int) -> list[Period]:
+    return list(
+        session.scalars(
+            select(Period).where(Period.initiative_id == initiative_id).order_by(Period.starts_on)
+        )
+    )
+
+
+def _period(periods: list[Period], key: str | None, latest_with_data: set[int]) -> Period:
+    if key:
+        for p in periods:
+            if p.key == key:
+                return p
+        raise NotFound(f"no period {key!r}", field="period")
+    with_data = [p for p in periods if p.id in latest_with_data]
+    if with_data:
+        return with_data[-1]
+    started = [p for p in periods if p.starts_on <= date.today()]
+    if started:
+        return started[-1]
+    if periods:
+        return periods[0]
+    raise NotFound("this initiative has no periods yet", field="period")
+
+
+def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
+    indicator = session.scalar(
+        select(Indicator).where(Indicator.initiative_id == initiative_id, Indicator.code == code)
+    )
+    if indicator is None:
+        raise NotFound(f"no indicator {code!r}", field="code")
+    return indicator
+
+
+def _trajectory(
+    indicator: Indicator,
+    period: Period,
+    periods_by_id: dict[int, Period],
+    interim: dict[tuple[int, int], float],
+) -> float | None:
+    """The target for a period: its interim target, else the straight line from baseline to
+    the end target."""
+    if (indicator.id, period.id) in interim:
+        return interim[(indicator.id, period.id)]
+    if indicator.target_value is None:
+        return None
+    start = periods_by_id.get(indicator.baseline_period_id)
+    end = periods_by_id.get(indicator.target_period_id)
+    if indicator.baseline_value is None or start is None or end is None:
+        return indicator.target_value
+    span = (end.starts_on - start.starts_on).days
+    if span <= 0:
+        return indicator.target_value
+    share = min(1.0, max(0.0, (period.starts_on - start.starts_on).days / span))
+    return indicator.baseline_value + share * (indicator.target_value - indicator.baseline_value)
+
+
+def _better(direction: str, a: float, b: float) -> bool:
+    """a is at least as good as b."""
+    return a >= b - 1e-9 if direction == "higher" else a <= b + 1e-9
+
+
+def _trend(direction: str, current: float | None, previous: float | None) -> str | None:
+    if current is None or previous is None:
+        return None
+    delta = current - previous
+    if abs(delta) <= STEADY * max(abs(previous), 1e-9):
+        return "steady"
+    improving = delta > 0 if direction == "higher" else delta < 0
+    return "improving" if improving else "worsening"
+
+
+# --- scorecard ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScorecardRow:
+    outcome: str | None
+    outcome_name: str | None
+    code: str
+    name: str
+    unit: str
+    measure_type: str
+    direction: str
+    decimals: int
+    current: Figure
+    baseline: float | None
+    baseline_period: str | None
+    target: float | None  # the target for this period (interim or on the trajectory)
+    end_target: float | None
+    end_target_period: str | None
+    progress: float | None  # share of the way from baseline to end target (may be <0 or >1)
+    status: str  # met | on_track | off_track | no_data | no_target
+    previous: Figure | None
+    trend: str | None  # improving | worsening | steady (since the previous period)
+    change_since_baseline: float | None
+    sparkline: list[tuple[str, float | None]]
+    contributors: int
+    expected: int
+    series_break: bool  # the definition changed at this period
+
+
+@dataclass
+class Scorecard:
+    initiative: str
+    initiative_name: str
+    period: str
+    periods: list[str]
+    suppressed: bool  # figures below backbone level are suppressed
+    threshold: int
+    rows: list[ScorecardRow] = field(default_factory=list)
+
+
+def scorecard(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str | None = None,
+    outcome: str | None = None,
+) -> Scorecard:
+    """Every indicator's current figure against its baseline and target, grouped by outcome."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    periods = _periods(session, initiative.id)
+    periods_by_id = {p.id: p for p in periods}
+    query = (
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == initiative.id)
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    )
+    if outcome:
+        query = query.where(Outcome.code == outcome)
+    indicators = session.execute(query).all()
+    if outcome and not indicators:
+        raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
+    totals = rollups(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=[i.id for i, _ in indicators],
+        disaggregations=[TOTAL],
+    )
+    by_key = {(r.indicator_id, r.period_id): r for r in totals}
+    period = _period(periods, period_key, {r.period_id for r in totals})
+    history = [p for p in periods if p.starts_on <= period.starts_on]
+    previous_period = history[-2] if len(history) > 1 else None
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(
+                IndicatorTarget.indicator_id.in_([i.id for i, _ in indicators])
+            )
+        )
+    }
+    breaks = set(
+        session.execute(
+            select(SeriesBreak.indicator_id, SeriesBreak.period_id).where(
+                SeriesBreak.indicator_id.in_([i.id for i, _ in indicators])
+            )
+        ).all()
+    )
+    expected = expected_reporters(session=session, initiative_id=initiative.id)
+    card = Scorecard(
+        initiative=initiative.slug,
+        initiative_name=initiative.name,
+        period=period.key,
+        periods=[p.key for p in periods],
+        suppressed=not actor.is_backbone(initiative.id),
+        threshold=initiative.suppression_threshold,
+    )
+    for indicator, out in indicators:
+        mt = indicator.measure_type
+        current_r = by_key.get((indicator.id, period.id))
+        current, _ = _shown(actor, initiative, _cell(TOTAL, current_r, mt), {})
+        previous = None
+        if previous_period is not None:
+            previous, _ = _shown(
+                actor,
+                initiative,
+                _cell(TOTAL, by_key.get((indicator.id, previous_period.id)), mt),
+                {},
+            )
+        broke = (indicator.id, period.id) in breaks
+        target = _trajectory(indicator, period, periods_by_id, interim)
+        value = current.value
+        if current_r is None:
+            status = "no_data"
+        elif target is None:
+            status = "no_target"
+        elif value is None:
+            status = "no_data"  # suppressed: the viewer cannot judge it either
+        elif indicator.target_value is not None and _better(
+            indicator.direction, value, indicator.target_value
+        ):
+            status = "met"
+        else:
+            status = "on_track" if _better(indicator.direction, value, target) else "off_track"
+        progress = None
+        if (
+            value is not None
+            and indicator.baseline_value is not None
+            and indicator.target_value is not None
+            and indicator.target_value != indicator.baseline_value
+        ):
+            progress = (value - indicator.baseline_value) / (
+                indicator.target_value - indicator.baseline_value
+            )
+        spark = []
+        for p in history:
+            fig, _ = _shown(
+                actor, initiative, _cell(TOTAL, by_key.get((indicator.id, p.id)), mt), {}
+            )
+            spark.append((p.key, fig.value))
+        card.rows.append(
+            ScorecardRow(
+                outcome=out.code if out else None,
+                outcome_name=out.name if out else None,
+                code=indicator.code,
+                name=indicator.name,
+                unit=indicator.unit,
+                measure_type=mt,
+                direction=indicator.direction,
+                decimals=indicator.decimals,
+                current=current,
+                baseline=indicator.baseline_value,
+                baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+                target=target,
+                end_target=indicator.target_value,
+                end_target_period=_key(periods_by_id, indicator.target_period_id),
+                progress=progress,
+                status=status,
+                previous=previous,
+                trend=None
+                if broke
+                else _trend(indicator.direction, value, previous.value if previous else None),
+                change_since_baseline=(
+                    value - indicator.baseline_value
+                    if value is not None and indicator.baseline_value is not None
+                    else None
+                ),
+                sparkline=spark,
+                contributors=current_r.contributors if current_r else 0,
+                expected=expected[indicator.id],
+                series_break=broke,
+            )
+        )
+    return card
+
+
+def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:
+    p = periods_by_id.get(period_id) if period_id is not None else None
+    return p.key if p else None
+
+
+# --- series ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SeriesPoint:
+    period: str
+    key: str  # "total", "race=black", or an organisation slug
+    label: str
+    figure: Figure
+
+
+@dataclass
+class Series:
+    initiative: str
+    indicator: str
+    name: str
+    unit: str
+    measure_type: str
+    direction: str
+    decimals: int
+    by: str | None
+    periods: list[str]
+    total: list[SeriesPoint]
+    breakdown: list[SeriesPoint]
+    targets: list[tuple[str, float | None]]
+    baseline: float | None
+    baseline_period: str | None
+    end_target: float | None
+    end_target_period: str | None
+    breaks: list[tuple[str, str]]  # (period, note)
+    suppressed: bool
+
+
+def _visible_members(
+    session: Session, actor: Actor, initiative: Initiative
+) -> dict[int, tuple[str, str]]:
+    """member id → (org slug, org name) of the partners whose own figures the actor may see."""
+    query = (
+        select(
+            Member.id,
+            Organisation.id,
+            Organisation.slug,
+            Organisation.name,
+            Member.shares_with_funders,
+        )
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id)
+    )
+    out = {}
+    for member_id, org_id, slug, name, shares in session.execute(query):
+        if (
+            actor.is_backbone(initiative.id)
+            or actor.reports_for(org_id)
+            or (actor.is_funder(initiative.id) and shares)
+        ):
+            out[member_id] = (slug, name)
+    return out
+
+
+def series(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    indicator_code: str,
+    by: str | None = None,
+    org: str | None = None,
+) -> Series:
+    """An indicator over time: the rollup, optionally by a dimension's categories or by partner
+    (``by="partner"``), plus targets, baseline and series breaks. ``org`` narrows the partner
+    breakdown to one organisation (a reporter's own trend against the initiative)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    indicator = _indicator(session, initiative.id, indicator_code)
+    mt = indicator.measure_type
+    periods = _periods(session, initiative.id)
+    periods_by_id = {p.id: p for p in periods}
+    all_rollups = rollups(
+        session=session, initiative_id=initiative.id, indicator_ids=[indicator.id]
+    )
+    by_period: dict[int, dict[str, Rollup]] = defaultdict(dict)
+    for r in all_rollups:
+        by_period[r.period_id][r.disaggregation] = r
+
+    categories: list[tuple[str, str]] = []
+    if by and by != "partner":
+        dims = session.execute(
+            select(Dimension)
+            .join(indicator_dimensions, indicator_dimensions.c.dimension_id == Dimension.id)
+            .where(indicator_dimensions.c.indicator_id == indicator.id, Dimension.code == by)
+        ).scalar_one_or_none()
+        if dims is None:
+            raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
+        categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
+
+    members = _visible_members(session, actor, initiative)
+    partner_rows: dict[int, dict[int, object]] = defaultdict(dict)
+    if by == "partner" or org:
+        if org and org not in {slug for slug, _ in members.values()}:
+            raise NotFound(f"no partner {org!r} you may see", field="org")
+        all_members = list(
+            session.scalars(select(Member.id).where(Member.initiative_id == initiative.id))
+        )
+        for pf in partner_figures(
+            session=session,
+            initiative_id=initiative.id,
+            indicator_ids=[indicator.id],
+            disaggregations=[TOTAL],
+            member_ids=all_members,
+        ):
+            partner_rows[pf.period_id][pf.member_id] = pf
+
+    total_points, breakdown_points = [], []
+    data_periods = [p for p in periods if p.id in by_period or p.id in partner_rows]
+    for p in data_periods:
+        cells = by_period.get(p.id, {})
+        breakdowns: dict[str, list[Cell]] = {}
+        if categories:
+            breakdowns["category"] = [_cell(key, cells.get(key), mt) for key, _ in categories]
+        if partner_rows.get(p.id):
+            breakdowns["partner"] = [
+                Cell(
+                    key=f"org:{mid}",
+                    measure_type=mt,
+                    value=pf.value,
+                    numerator=pf.numerator,
+                    denominator=pf.denominator,
+                    hidden=mid not in members,
+                )
+                for mid, pf in sorted(partner_rows[p.id].items())
+            ]
+        total, shown = _shown(actor, initiative, _cell(TOTAL, cells.get(TOTAL), mt), breakdowns)
+        total_points.append(SeriesPoint(p.key, TOTAL, "All partners", total))
+        for (key, label), fig in zip(categories, shown.get("category", []), strict=False):
+            breakdown_points.append(SeriesPoint(p.key, key, label, fig))
+        for (mid, _pf), fig in zip(
+            sorted(partner_rows.get(p.id, {}).items()), shown.get("partner", []), strict=False
+        ):
+            if mid not in members:
+                continue
+            slug, name = members[mid]
+            if org and slug != org:
+                continue
+            breakdown_points.append(SeriesPoint(p.key, slug, name, fig))
+
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
+        )
+    }
+    breaks = [
+        (periods_by_id[b.period_id].key, b.note)
+        for b in session.scalars(
+            select(SeriesBreak).where(SeriesBreak.indicator_id == indicator.id)
+        )
+    ]
+    return Series(
+        initiative=initiative.slug,
+        indicator=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        measure_type=mt,
+        direction=indicator.direction,
+        decimals=indicator.decimals,
+        by=by or ("partner" if org else None),
+        periods=[p.key for p in data_periods],
+        total=total_points,
+        breakdown=breakdown_points,
+        targets=[(p.key, _trajectory(indicator, p, periods_by_id, interim)) for p in data_periods],
+        baseline=indicator.baseline_value,
+        baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+        end_target=indicator.target_value,
+        end_target_period=_key(periods_by_id, indicator.target_period_id),
+        breaks=sorted(breaks),
+        suppressed=not actor.is_backbone(initiative.id),
+    )
+
+
+# --- equity ---------------------------------------------------------------------------------
+
+
+@dataclass
+class EquityPoint:
+    period: str
+    categories: list[tuple[str, str, Figure]]  # (key, label, figure)
+    best: str | None
+    worst: str | None
+    gap: float | None  # best − worst, in the indicator's unit (always ≥ 0)
+    ratio: float | None  # best / worst for higher-is-better, worst / best otherwise (≥ 1)
+
+
+@dataclass
+class Equity:
+    indicator: str
+    dimension: str
+    direction: str
+    unit: str
+    points: list[EquityPoint]
+
+
+def equity(
+    *, session: Session, actor: Actor, initiative_slug: str, indicator_code: str, dimension: str
+) -> Equity:
+    """Every category's value over time, and the gap between the best and worst shown."""
+    data = series(
+        session=session,
+        actor=actor,
+        initiative_slug=initiative_slug,
+        indicator_code=indicator_code,
+        by=dimension,
+    )
+    points = []
+    for period in data.periods:
+        cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]
+        known = [(k, f.value) for k, _, f in cats if f.value is not None]
+        best = worst = gap = ratio = None
+        if len(known) >= 2:
+            ordered = sorted(known, key=lambda kv: kv[1], reverse=data.direction == "higher")
+            (best, b), (worst, w) = ordered[0], ordered[-1]
+            gap = abs(b - w)
+            hi, lo = max(b, w), min(b, w)
+            ratio = hi / lo if lo > 0 else None
+        points.append(EquityPoint(period, cats, best, worst, gap, ratio))
+    return Equity(data.indicator, dimension, data.direction, data.unit, points)
+
+
+# --- completeness ---------------------------------------------------------------------------
+
+
+@dataclass
+class CompletenessCell:
+    organisation: str
+    indicator: str
+    state: str  # approved | submitted | draft | returned | missing
+    late: bool
+    reported: bool  # a total value is there
+
+
+@dataclass
+class Completeness:
+    initiative: str
+    period: str
+    due_on: date
+    members: list[tuple[str, str]]  # (slug, name)
+    indicators: list[tuple[str, str]]  # (code, name)
+    cells: list[CompletenessCell]
+    counts: dict[str, int]
+
+
+def completeness(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str | None = None,
+    today: date | None = None,
+) -> Completeness:
+    """Member × indicator for a period: who reported what, in which state, and who is late."""
+    today = today or date.today()
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    if not actor.is_backbone(initiative.id):
+        raise PermissionDenied("only the backbone team sees who has not reported")
+    periods = _periods(session, initiative.id)
+    submitted = set(
+        session.scalars(
+            select(Submission.period_id).where(Submission.initiative_id == initiative.id)
+        )
+    )
+    period = _period(periods, period_key, submitted)
+    members = session.execute(
+        select(Member.id, Organisation.slug, Organisation.name)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id, Member.active)
+        .order_by(Organisation.name)
+    ).all()
+    obligations = session.execute(
+        select(Obligation.member_id, Indicator.code, Indicator.name, Indicator.position)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .join(Member, Member.id == Obligation.member_id)
+        .where(Member.initiative_id == initiative.id)
+    ).all()
+    subs = {
+        s.member_id: s
+        for s in session.scalars(
+            select(Submission).where(
+                Submission.initiative_id == initiative.id, Submission.period_id == period.id
+            )
+        )
+    }
+    reported = set(
+        session.execute(
+            select(Submission.member_id, Indicator.code)
+            .join(Value, Value.submission_id == Submission.id)
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(
+                Submission.initiative_id == initiative.id,
+                Submission.period_id == period.id,
+                Value.disaggregation == TOTAL,
+            )
+        ).all()
+    )
+    slug_of = {m.id: m.slug for m in members}
+    cells, counts = [], defaultdict(int)
+    overdue = today > period.due_on
+    indicator_names: dict[str, tuple[str, int]] = {}
+    for member_id, code, name, position in obligations:
+        if member_id not in slug_of:
+            continue
+        indicator_names[code] = (name, position)
+        sub = subs.get(member_id)
+        has_value = (member_id, code) in reported
+        if sub is None or not has_value:
+            state = "missing"
+        else:
+            state = sub.status
+        late = (
+            bool(sub.is_late)
+            if sub is not None and sub.status in ("submitted", "approved")
+            else overdue
+        )
+        if state == "approved" and sub is not None and not sub.is_late:
+            late = False
+        cells.append(CompletenessCell(slug_of[member_id], code, state, late, has_value))
+        counts[state] += 1
+        counts["late"] += int(late)
+    indicators = sorted(indicator_names.items(), key=lambda kv: (kv[1][1], kv[0]))
+    return Completeness(
+        initiative=initiative.slug,
+        period=period.key,
+        due_on=period.due_on,
+        members=[(m.slug, m.name) for m in members],
+        indicators=[(code, name) for code, (name, _) in indicators],
+        cells=sorted(cells, key=lambda c: (c.organisation, c.indicator)),
+        counts=dict(counts),
+    )
+
+
+__all__ = [
+    "Completeness",
+    "Equity",
+    "Figure",
+    "Scorecard",
+    "Series",
+    "completeness",
+    "equity",
+    "scorecard",
+    "series",
+]

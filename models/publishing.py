@@ -1,0 +1,365 @@
+"""Publication: the backbone makes a period's suppressed rollups public.
+
+A publication is a vintage: the suppressed figures are frozen into its snapshot, so a later
+correction changes nothing public until the period is published again, and each vintage stays
+readable ("as published on …") with what the next one revised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.errors import Conflict, NotFound
+from models.indicator import TOTAL, Dimension, Indicator, Outcome, indicator_dimensions
+from models.initiative import Initiative, Period
+from models.permissions import Actor, get_initiative
+from models.publication import Publication
+from models.rollups import expected_reporters, rollups
+from models.suppression import Cell, legend, suppress_group
+
+LICENCE = {
+    "name": "CC-BY-4.0",
+    "title": "Creative Commons Attribution 4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+}
+
+
+def public_figures(*, session: Session, initiative: Initiative, period: Period) -> dict[str, Any]:
+    """The period's rollups as the public may see them: every indicator's total and its
+    breakdowns, suppressed at the initiative's threshold. JSON-ready."""
+    indicators = session.execute(
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == initiative.id)
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    ).all()
+    dims: dict[int, list[Dimension]] = defaultdict(list)
+    for indicator_id, dim in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .where(Dimension.initiative_id == initiative.id)
+        .order_by(Dimension.position)
+    ):
+        dims[indicator_id].append(dim)
+    figures = defaultdict(dict)
+    for r in rollups(session=session, initiative_id=initiative.id, period_ids=[period.id]):
+        figures[r.indicator_id][r.disaggregation] = r
+    expected = expected_reporters(session=session, initiative_id=initiative.id)
+    out = []
+    for indicator, outcome in indicators:
+        cells = figures.get(indicator.id, {})
+        if TOTAL not in cells:
+            continue
+        mt = indicator.measure_type
+
+        def cell(key: str, mt: str = mt, cells: dict = cells) -> Cell:
+            r = cells.get(key)
+            if r is None:
+                return Cell(key=key, measure_type=mt, value=None)
+            return Cell(key, mt, r.value, r.numerator, r.denominator)
+
+        breakdowns = {
+            d.code: [cell(f"{d.code}={c.code}") for c in d.categories] for d in dims[indicator.id]
+        }
+        breakdowns = {k: [c for c in v if c.value is not None] for k, v in breakdowns.items()}
+        breakdowns = {k: v for k, v in breakdowns.items() if v}
+        total, shown = suppress_group(cell(TOTAL), breakdowns, initiative.suppression_threshold)
+        names = {
+            f"{d.code}={c.code}": (d.name, c.name) for d in dims[indicator.id] for c in d.categories
+        }
+        out.append(
+            {
+                "outcome": outcome.code if outcome else None,
+                "outcome_name": outcome.name if outcome else None,
+                "indicator": indicator.code,
+                "name": indicator.name,
+                "definition": indicator.definition,
+                "unit": indicator.unit,
+                "measure_type": mt,
+                "direction": indicator.direction,
+                "decimals": indicator.decimals,
+                "target": indicator.target_value,
+                "baseline": indicator.baseline_value,
+                "contributors": cells[TOTAL].contributors,
+                "expected": expected[indicator.id],
+                "total": _shown_json(total),
+                "breakdowns": [
+                    {
+                        "dimension": dim_code,
+                        "dimension_name": names[parts[0].key][0] if parts else dim_code,
+                        "categories": [
+                            {"key": s.key, "label": names[s.key][1], **_shown_json(s)}
+                            for s in parts
+                        ],
+                    }
+                    for dim_code, parts in shown.items()
+                ],
+            }
+        )
+    return {
+        "initiative": initiative.slug,
+        "initiative_name": initiative.name,
+        "period": period.key,
+        "threshold": initiative.suppression_threshold,
+        "legend": legend(initiative.suppression_threshold),
+        "indicators": out,
+    }
+
+
+def _shown_json(s) -> dict[str, Any]:
+    return {"value": s.value, "n": s.n, "marker": s.marker}
+
+
+@dataclass(frozen=True)
+class Vintage:
+    id: int
+    period: str
+    published_at: datetime
+    note: str | None
+    revised: list[str]  # indicator keys whose public figures differ from the previous vintage
+
+
+def publish(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str,
+    note: str | None = None,
+) -> Vintage:
+    """Freeze the period's public figures into a new vintage (backbone)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise NotFound(f"no period {period_key!r}", field="period")
+    snapshot = public_figures(session=session, initiative=initiative, period=period)
+    if not snapshot["indicators"]:
+        raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
+    previous = _latest(session, initiative.id, period.id)
+    publication = Publication(
+        initiative_id=initiative.id,
+        period_id=period.id,
+        published_by_id=actor.user_id,
+        note=(note or "").strip() or None,
+        snapshot=snapshot,
+        published_at=utcnow(),
+    )
+    session.add(publication)
+    session.flush()
+    revised = _revised(previous.snapshot if previous else None, snapshot)
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_user_id": actor.user_id,
+                "actor_label": actor.label,
+                "initiative_id": initiative.id,
+                "entity_type": "publication",
+                "entity_id": publication.id,
+                "action": "publish",
+                "after": {"period": period.key, "revised": revised},
+                "reason": publication.note,
+            }
+        ],
+    )
+    return Vintage(publication.id, period.key, publication.published_at, publication.note, revised)
+
+
+def _latest(session: Session, initiative_id: int, period_id: int) -> Publication | None:
+    return session.scalar(
+        select(Publication)
+        .where(Publication.initiative_id == initiative_id, Publication.period_id == period_id)
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+        .limit(1)
+    )
+
+
+def _flatten(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    if not snapshot:
+        return {}
+    flat = {}
+    for ind in snapshot["indicators"]:
+        flat[f"{ind['indicator']} total"] = ind["total"]
+        for b in ind["breakdowns"]:
+            for c in b["categories"]:
+                flat[f"{ind['indicator']} {c['key']}"] = {k: c[k] for k in ("value", "n", "marker")}
+    return flat
+
+
+def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    if before is None:
+        return []
+    a, b = _flatten(before), _flatten(after)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def _public_initiative(session: Session, slug: str) -> Initiative:
+    """Any initiative with at least one publication; others do not exist for the public."""
+    initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
+    if initiative is None or not session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.initiative_id == initiative.id)
+    ):
+        raise NotFound(f"no published initiative {slug!r}", field="slug")
+    return initiative
+
+
+def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
+    """The latest vintage of every published period, oldest period first. No login needed."""
+    initiative = _public_initiative(session, initiative_slug)
+    rows = session.execute(
+        select(Publication, Period)
+        .join(Period, Period.id == Publication.period_id)
+        .where(Publication.initiative_id == initiative.id)
+        .order_by(Period.starts_on, Publication.published_at, Publication.id)
+    ).all()
+    latest: dict[int, tuple[Publication, Period, int]] = {}
+    for pub, period in rows:
+        count = latest[period.id][2] + 1 if period.id in latest else 1
+        latest[period.id] = (pub, period, count)
+    return {
+        "initiative": initiative.slug,
+        "initiative_name": initiative.name,
+        "description": initiative.description,
+        "region": initiative.region,
+        "threshold": initiative.suppression_threshold,
+        "legend": legend(initiative.suppression_threshold),
+        "periods": [
+            {
+                "period": period.key,
+                "published_at": pub.published_at,
+                "note": pub.note,
+                "vintage": count,
+                "indicators": pub.snapshot["indicators"],
+            }
+            for pub, period, count in latest.values()
+        ],
+    }
+
+
+def vintages(
+    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+) -> list[Vintage]:
+    """Every publication of a period, oldest first, with what each revised (backbone, funder)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    pubs = session.scalars(
+        select(Publication)
+        .join(Period, Period.id == Publication.period_id)
+        .where(Publication.initiative_id == initiative.id, Period.key == period_key)
+        .order_by(Publication.published_at, Publication.id)
+    ).all()
+    out, previous = [], None
+    for p in pubs:
+        out.append(
+            Vintage(p.id, period_key, p.published_at, p.note, _revised(previous, p.snapshot))
+        )
+        previous = p.snapshot
+    return out
+
+
+# --- open data ------------------------------------------------------------------------------
+
+FIELDS = [
+    ("period", "string", "Reporting period, e.g. 2025Q3"),
+    ("outcome", "string", "Outcome area code"),
+    ("indicator", "string", "Indicator code"),
+    ("indicator_name", "string", "Indicator name"),
+    ("unit", "string", "Unit of the value"),
+    ("dimension", "string", "Disaggregation dimension, or 'total'"),
+    ("category", "string", "Category of the dimension, or 'total'"),
+    ("value", "number", "The published value; empty when suppressed"),
+    ("n", "number", "People (or cases) the value is based on; empty when suppressed"),
+    ("marker", "string", "Why a value is missing: see the legend in the package description"),
+    ("published_at", "datetime", "When this period was published"),
+]
+
+
+def datapackage(*, session: Session, initiative_slug: str) -> bytes:
+    """The published, suppressed rollups as a Frictionless Data Package (a zip)."""
+    summary = public_summary(session=session, initiative_slug=initiative_slug)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name for name, _, _ in FIELDS])
+    for p in summary["periods"]:
+        published = p["published_at"].isoformat().replace("+00:00", "Z")
+        for ind in p["indicators"]:
+            common = [p["period"], ind["outcome"] or "", ind["indicator"], ind["name"], ind["unit"]]
+            t = ind["total"]
+            writer.writerow(
+                [
+                    *common,
+                    "total",
+                    "total",
+                    _num(t["value"]),
+                    _num(t["n"]),
+                    t["marker"] or "",
+                    published,
+                ]
+            )
+            for b in ind["breakdowns"]:
+                for c in b["categories"]:
+                    writer.writerow(
+                        [
+                            *common,
+                            b["dimension"],
+                            c["key"].split("=", 1)[1],
+                            _num(c["value"]),
+                            _num(c["n"]),
+                            c["marker"] or "",
+                            published,
+                        ]
+                    )
+    markers = "; ".join(f"{k}: {v}" for k, v in summary["legend"].items())
+    descriptor = {
+        "name": f"common-measure-{summary['initiative']}",
+        "title": f"{summary['initiative_name']}: published indicators",
+        "description": (
+            f"Published, privacy-protected figures of {summary['initiative_name']}. Numbers "
+            f"based on fewer than {summary['threshold']} people are suppressed. Markers: {markers}."
+        ),
+        "licenses": [LICENCE],
+        "sources": [{"title": f"{summary['initiative_name']} partners, via Common Measure"}],
+        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        "resources": [
+            {
+                "name": "indicators",
+                "path": "indicators.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "licenses": [LICENCE],
+                "sources": [{"title": f"{summary['initiative_name']} partners"}],
+                "schema": {
+                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS],
+                    "missingValues": [""],
+                    "primaryKey": ["period", "indicator", "dimension", "category"],
+                },
+            }
+        ],
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", json.dumps(descriptor, indent=2))
+        z.writestr("indicators.csv", buffer.getvalue())
+    return out.getvalue()
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(round(float(v), 6))

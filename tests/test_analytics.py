@@ -1,0 +1,271 @@
+"""Rollup math, progress, equity and completeness: the numbers people act on must be right."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.analytics import completeness, equity, scorecard, series
+from models.permissions import SYSTEM, Actor
+from models.submissions import save_values, transition
+from models.validation import ValueInput
+
+from . import factories as f
+
+
+def _report(session, org, period, inputs, status="approved"):
+    save_values(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        org_slug=org,
+        period_key=period,
+        inputs=inputs,
+    )
+    if status in ("submitted", "approved"):
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="math",
+            org_slug=org,
+            period_key=period,
+            action="submit",
+        )
+    if status == "approved":
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="math",
+            org_slug=org,
+            period_key=period,
+            action="approve",
+        )
+
+
+@pytest.fixture
+def world(session):
+    init = f.initiative(session, slug="math", suppression_threshold=10)
+    race = f.dimension(session, init, "race", ["a", "b"])
+    out = f.outcome(session, init, code="READY", name="Ready for school")
+    p1, p2, p3 = (f.period(session, init, k) for k in ("2025Q1", "2025Q2", "2025Q3"))
+    rate = f.indicator(
+        session,
+        init,
+        "rate",
+        code="RATE",
+        outcome_id=out.id,
+        baseline_value=40,
+        baseline_period_id=p1.id,
+        target_value=60,
+        target_period_id=p3.id,
+    )
+    rate.dimensions = [race]
+    absent = f.indicator(
+        session,
+        init,
+        "rate",
+        code="ABSENT",
+        direction="lower",
+        outcome_id=out.id,
+        baseline_value=20,
+        baseline_period_id=p1.id,
+        target_value=10,
+        target_period_id=p3.id,
+    )
+    avg = f.indicator(session, init, "average", code="AVG", outcome_id=out.id)
+    count = f.indicator(session, init, "count", code="KIDS", outcome_id=out.id)
+    members = {}
+    for slug, shares in (("one", True), ("two", True), ("three", False)):
+        m = f.member(session, init, f.organisation(session, slug=slug), shares_with_funders=shares)
+        for ind in (rate, absent, avg, count):
+            f.obligation(session, m, ind)
+        members[slug] = m
+    session.flush()
+    return init
+
+
+def test_rate_rolls_up_as_sum_of_numerators_over_sum_of_denominators(session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("RATE", numerator=9, denominator=10)])
+    _report(session, "two", "2025Q3", [ValueInput("RATE", numerator=1, denominator=90)])
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "RATE"
+    )
+    assert row.current.value == pytest.approx(10.0)  # not the mean of 90% and 1.1% (45.6%)
+    assert row.current.n == 100
+    assert row.contributors == 2 and row.expected == 3
+
+
+def test_weighted_average(session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("AVG", value=100, denominator=10)])
+    _report(session, "two", "2025Q3", [ValueInput("AVG", value=200, denominator=30)])
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "AVG"
+    )
+    assert row.current.value == pytest.approx(175.0)
+
+
+def test_only_approved_values_count(session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=50)], status="submitted")
+    _report(session, "three", "2025Q3", [ValueInput("KIDS", value=25)], status="draft")
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "KIDS"
+    )
+    assert row.current.value == 100
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        org_slug="two",
+        period_key="2025Q3",
+        action="approve",
+    )
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "KIDS"
+    )
+    assert row.current.value == 150  # fresh the moment it is approved
+
+
+def test_lower_is_better_progress_and_status(session, world) -> None:
+    _report(session, "one", "2025Q2", [ValueInput("ABSENT", numerator=18, denominator=100)])
+    _report(session, "one", "2025Q3", [ValueInput("ABSENT", numerator=12, denominator=100)])
+    card = scorecard(session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3")
+    row = next(r for r in card.rows if r.code == "ABSENT")
+    assert row.progress == pytest.approx(0.8)  # 20 → 12 of the way 20 → 10
+    assert row.trend == "improving"  # 18 % → 12 % absent is better
+    assert row.status == "off_track"  # the target for 2025Q3 (the end) is 10 %
+    _report(session, "two", "2025Q3", [ValueInput("ABSENT", numerator=0, denominator=100)])
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "ABSENT"
+    )
+    assert row.current.value == pytest.approx(6.0)
+    assert row.status == "met"
+
+
+def test_higher_is_better_on_the_trajectory(session, world) -> None:
+    # Trajectory 40 (2025Q1) → 60 (2025Q3): the 2025Q2 target is about 50.
+    _report(session, "one", "2025Q2", [ValueInput("RATE", numerator=52, denominator=100)])
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q2"
+        ).rows
+        if r.code == "RATE"
+    )
+    assert 49 < row.target < 51
+    assert row.status == "on_track"
+    assert row.change_since_baseline == pytest.approx(12)
+
+
+def test_series_and_equity_by_category(session, world) -> None:
+    _report(
+        session,
+        "one",
+        "2025Q3",
+        [
+            ValueInput("RATE", numerator=60, denominator=100),
+            ValueInput("RATE", "race=a", numerator=45, denominator=60),
+            ValueInput("RATE", "race=b", numerator=15, denominator=40),
+        ],
+    )
+    s = series(
+        session=session, actor=SYSTEM, initiative_slug="math", indicator_code="RATE", by="race"
+    )
+    assert [p.figure.value for p in s.total] == [pytest.approx(60.0)]
+    assert {p.key: p.figure.value for p in s.breakdown} == {"race=a": 75.0, "race=b": 37.5}
+    e = equity(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        indicator_code="RATE",
+        dimension="race",
+    )
+    [point] = e.points
+    assert (point.best, point.worst) == ("race=a", "race=b")
+    assert point.gap == pytest.approx(37.5)
+    assert point.ratio == pytest.approx(2.0)
+
+
+def test_funders_see_suppressed_figures_and_only_sharing_partners(session, world) -> None:
+    for org, n in (("one", 40), ("two", 50), ("three", 60)):
+        _report(session, org, "2025Q3", [ValueInput("KIDS", value=n)])
+    funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
+    s = series(
+        session=session, actor=funder, initiative_slug="math", indicator_code="KIDS", by="partner"
+    )
+    assert {p.key for p in s.breakdown} <= {"one", "two"}
+    assert "three" not in {p.key for p in s.breakdown}
+    assert s.suppressed
+    # With one partner withheld, a second partner must be hidden too, or "three" = total − rest.
+    hidden = [p for p in s.breakdown if p.figure.value is None]
+    assert hidden, "a complementary cell must hide the non-sharing partner's figure"
+
+
+def test_small_counts_are_suppressed_below_backbone(session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=7)])
+    reporter = Actor(
+        user_id=998, label="r", reporter_for=frozenset({world.members[0].organisation_id})
+    )
+    row = next(
+        r
+        for r in scorecard(
+            session=session, actor=reporter, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "KIDS"
+    )
+    assert row.current.value is None and row.current.marker == "<10"
+    backbone_row = next(
+        r
+        for r in scorecard(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
+        ).rows
+        if r.code == "KIDS"
+    )
+    assert backbone_row.current.value == 7
+
+
+def test_completeness_states(session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=5)])
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=5)], status="draft")
+    c = completeness(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        period_key="2025Q3",
+        today=date(2030, 1, 1),
+    )
+    state = {(x.organisation, x.indicator): (x.state, x.late) for x in c.cells}
+    assert state[("one", "KIDS")][0] == "approved"
+    assert state[("two", "KIDS")] == ("draft", True)
+    assert state[("three", "KIDS")] == ("missing", True)
+    assert state[("one", "RATE")][0] == "missing"
+    assert c.counts["approved"] == 1
+
+
+def test_completeness_is_for_backbone_only(session, world) -> None:
+    from models.errors import PermissionDenied
+
+    funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
+    with pytest.raises(PermissionDenied):
+        completeness(session=session, actor=funder, initiative_slug="math")

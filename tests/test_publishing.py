@@ -1,0 +1,177 @@
+"""Publication: nothing is public until published; vintages; the open-data package."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from models.permissions import SYSTEM
+from models.submissions import save_values, transition
+from models.validation import ValueInput
+
+from . import factories as f
+
+
+def _approve(session, org, inputs, period="2025Q3"):
+    save_values(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug=org,
+        period_key=period,
+        inputs=inputs,
+    )
+    for action in ("submit", "approve"):
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="pub",
+            org_slug=org,
+            period_key=period,
+            action=action,
+        )
+
+
+@pytest.fixture
+def world(session, client):
+    init = f.initiative(session, slug="pub", name="Published City")
+    sex = f.dimension(session, init, "sex", ["f", "m", "x"])
+    out = f.outcome(session, init, code="READY", name="Ready for school")
+    kids = f.indicator(
+        session, init, "count", code="KIDS", name="Children served", outcome_id=out.id
+    )
+    kids.dimensions = [sex]
+    for slug in ("p1", "p2"):
+        m = f.member(session, init, f.organisation(session, slug=slug))
+        f.obligation(session, m, kids)
+    f.period(session, init, "2025Q3")
+    backbone = f.user(session, "backbone", init=init)
+    session.commit()
+    r = client.post("/api/v1/auth/token", data={"username": backbone.email, "password": f.PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_nothing_is_public_until_published(client, session, world) -> None:
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json={"note": "first"}, headers=world
+    )
+    assert r.status_code == 201, r.text
+    summary = client.get("/api/v1/public/initiatives/pub/summary")
+    assert summary.status_code == 200
+    [period] = summary.json()["periods"]
+    assert period["indicators"][0]["total"]["value"] == 120
+
+
+def test_small_category_shows_marker_and_a_second_is_hidden(client, session, world) -> None:
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    response = client.get("/api/v1/public/initiatives/pub/summary")
+    cats = {
+        c["key"]: c
+        for c in response.json()["periods"][0]["indicators"][0]["breakdowns"][0]["categories"]
+    }
+    assert cats["sex=x"]["value"] is None and cats["sex=x"]["marker"] == "<10"
+    hidden = [k for k, c in cats.items() if c["value"] is None]
+    assert len(hidden) >= 2  # complementary: 7 = 60 − 30 − 23 must not be solvable
+    assert '"value":7' not in response.text.replace(" ", "")
+    assert ":7," not in response.text.replace(" ", "") and ":7}" not in response.text.replace(
+        " ", ""
+    )
+
+
+def test_corrections_stay_private_until_republished(client, session, world) -> None:
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug="p1",
+        period_key="2025Q3",
+        action="reopen",
+        comment="recount",
+    )
+    _approve_again = [ValueInput("KIDS", value=150)]
+    save_values(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug="p1",
+        period_key="2025Q3",
+        inputs=_approve_again,
+    )
+    for action in ("submit", "approve"):
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="pub",
+            org_slug="p1",
+            period_key="2025Q3",
+            action=action,
+        )
+    session.commit()
+    public = client.get("/api/v1/public/initiatives/pub/summary").json()
+    assert public["periods"][0]["indicators"][0]["total"]["value"] == 120
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json={"note": "revised"}, headers=world
+    )
+    assert r.json()["revised"] == ["KIDS total"]
+    public = client.get("/api/v1/public/initiatives/pub/summary").json()
+    assert public["periods"][0]["indicators"][0]["total"]["value"] == 150
+    assert public["periods"][0]["vintage"] == 2
+    vintages = client.get(
+        "/api/v1/initiatives/pub/periods/2025Q3/publications", headers=world
+    ).json()
+    assert [v["note"] for v in vintages] == [None, "revised"]
+
+
+def test_publishing_needs_backbone_and_data(client, session, world) -> None:
+    assert client.post("/api/v1/initiatives/pub/periods/2025Q3/publish").status_code == 401
+    r = client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    assert r.status_code == 409 and r.json()["code"] == "nothing_to_publish"
+
+
+def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> None:
+    from frictionless import Package, validate
+
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+        descriptor = json.loads(z.read("datapackage.json"))
+        rows = z.read("indicators.csv").decode().splitlines()
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert descriptor["sources"]
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 1
+    assert not any(",7," in row for row in rows)  # the small cell is not in the open data

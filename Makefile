@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test lint format demo migrate clean load load-short
+.PHONY: help run install dev test lint format demo migrate clean load load-short bench bench-quick
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,13 @@ load: dev ## Load test: 200 reporters submit while 20 backbone users read (Postg
 
 load-short: dev ## The load test in CI's short mode (30 s)
 	$(PY) -m tests.load.run --reporters 200 --readers 20 --seconds 30
+
+bench: dev ## Benchmarks at full size (5 M values) on SQLite and PostgreSQL
+	$(PY) -m bench --db sqlite --size full --json var/bench/full-sqlite.json
+	$(PY) -m bench --db postgresql --size full --json var/bench/full-postgresql.json
+
+bench-quick: dev ## Benchmarks at quick size on SQLite (about two minutes)
+	$(PY) -m bench --db sqlite --size quick --json var/bench/quick-sqlite.json
 
 lint: dev ## Check style
 	$(BIN)/ruff check api dashboard models migrations tests

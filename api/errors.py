@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import (
     Conflict,
@@ -49,7 +51,72 @@ def _field_path(loc) -> str:
     return path or "body"
 
 
+# FastAPI and Starlette raise HTTPException(400) when a body cannot be read at all (JSON that is
+# not UTF-8, broken multipart framing), but FastAPI answers 422 ``json_invalid`` for malformed
+# JSON: the same mistake, so every such 400 answers 422 in the API's error format.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+# What a 422 from request validation looks like (documented in place of FastAPI's
+# ``HTTPValidationError``, whose ``detail`` is a list). Domain 422s carry a subset of it.
+VALIDATION_ERROR_SCHEMA = {
+    "title": "ValidationErrorRead",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "code": {"type": "string", "title": "Code", "examples": ["validation_error"]},
+        "field": {"type": "string", "title": "Field", "examples": ["values[0].value"]},
+        "errors": {
+            "type": "array",
+            "title": "Errors",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string", "title": "Field"},
+                    "reason": {"type": "string", "title": "Reason"},
+                },
+            },
+        },
+    },
+}
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema describe the 422 bodies this app really sends."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in components:
+                components["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+                components.pop("ValidationError", None)  # FastAPI's item type, now unused
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    _document_validation_errors(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            reason = exc.detail if exc.detail != _UNPARSABLE_BODY else "not valid JSON or not UTF-8"
+            return JSONResponse(
+                error_body(
+                    f"body: {reason}",
+                    "validation_error",
+                    "body",
+                    errors=[{"field": "body", "reason": reason}],
+                ),
+                status_code=422,
+            )
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

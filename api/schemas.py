@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict
 
 T = TypeVar("T")
+
+# Row ids are 32-bit integers on PostgreSQL; SQLite cannot even bind a Python int past 2**63.
+# A larger id in a path is malformed (422), not a database error.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 class ReadModel(BaseModel):

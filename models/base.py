@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -28,9 +29,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware timestamp, read back aware on every backend.
+
+    PostgreSQL keeps the zone; SQLite has no timestamp type and hands back naive values, which
+    would reach the API as ``2026-01-02T03:04:05`` (not an RFC 3339 ``date-time``) and fail to
+    compare with aware ones. Everything is written in UTC, so naive values read are UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: UTCDateTime()}
 
 
 class TimestampMixin:

@@ -48,6 +48,10 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MAX_OFFSET = 10_000_000
+# Integer columns (positions, thresholds) are 32-bit on PostgreSQL; a larger number must be
+# refused here, not by the database (a 500 on PostgreSQL, an OverflowError on SQLite).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 INDICATOR_CODE_PATTERN = r"^[A-Z0-9_]{1,60}$"
 OUTCOME_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,60}$"
@@ -105,8 +109,8 @@ class Page(Generic[T]):
 def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    if offset < 0:
-        raise InvalidInput("offset must be 0 or more", field="offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
 
 
 def _page(session: Session, stmt: Select, *, limit: int, offset: int) -> Page:
@@ -171,7 +175,7 @@ def _choice(value: Any, options: Sequence[str], field: str) -> str:
     return value
 
 
-def _integer(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None):
+def _integer(value: Any, field: str, *, minimum: int = INT_MIN, maximum: int = INT_MAX):
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("must be a whole number", field=field)
     if minimum is not None and value < minimum:

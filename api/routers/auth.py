@@ -6,13 +6,12 @@ import logging
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, status
 from pydantic import Field
 from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep, client_address
-from api.schemas import ReadModel, WriteModel
+from api.schemas import ErrorRead, ReadModel, RowId, WriteModel
 from models.auth import User
 from models.initiative import Initiative
 from models.organisation import Organisation
@@ -28,6 +27,23 @@ from models.security import (
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(tags=["auth"])
+LOGIN_FIRST = {401: {"model": ErrorRead, "description": "Not logged in."}}
+NOT_FOUND = {404: {"model": ErrorRead, "description": "Missing, or not yours to manage."}}
+
+
+class PasswordForm:
+    """The OAuth2 password form (``username``, ``password``); other OAuth2 fields are ignored.
+
+    Both must be non-empty: FastAPI reads an empty form field as a missing one (422).
+    """
+
+    def __init__(
+        self,
+        username: Annotated[str, Form(min_length=1, description="Your e-mail address.")],
+        password: Annotated[str, Form(min_length=1, json_schema_extra={"format": "password"})],
+    ) -> None:
+        self.username = username
+        self.password = password
 
 
 class TokenRead(ReadModel):
@@ -71,10 +87,17 @@ class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret. Shown this once; store it now.")
 
 
-@router.post("/auth/token", response_model=TokenRead)
+@router.post(
+    "/auth/token",
+    response_model=TokenRead,
+    responses={
+        401: {"model": ErrorRead, "description": "Wrong e-mail or password."},
+        429: {"model": ErrorRead, "description": "Too many failed logins; see Retry-After."},
+    },
+)
 def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     session: SessionDep,
 ) -> TokenRead:
     """OAuth2 password flow: e-mail as `username`, password; answers a bearer token."""
@@ -91,7 +114,7 @@ def login(
     return TokenRead(access_token=issued.access_token, expires_at=issued.expires_at)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=LOGIN_FIRST)
 def logout(session: SessionDep, actor: ActorDep) -> None:
     """Invalidate every access token of the current user."""
     if actor.user_id is None:
@@ -99,7 +122,7 @@ def logout(session: SessionDep, actor: ActorDep) -> None:
     revoke_tokens(session.get(User, actor.user_id))
 
 
-@router.get("/me", response_model=MeRead)
+@router.get("/me", response_model=MeRead, responses=LOGIN_FIRST)
 def me(session: SessionDep, actor: ActorDep) -> MeRead:
     """The current user (or API key) and its role grants."""
     if actor.is_anonymous:
@@ -116,7 +139,12 @@ def me(session: SessionDep, actor: ActorDep) -> MeRead:
     return MeRead(kind="user", email=user.email, name=user.name, label=actor.label, grants=grants)
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses={**LOGIN_FIRST, **NOT_FOUND},
+)
 def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiKeyCreated:
     """Create an API key for an organisation (reporter rights) or an initiative (backbone)."""
     if actor.is_anonymous:
@@ -136,7 +164,7 @@ def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiK
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyRead])
+@router.get("/api-keys", response_model=list[ApiKeyRead], responses=LOGIN_FIRST)
 def list_keys(session: SessionDep, actor: ActorDep) -> list[ApiKeyRead]:
     """The keys the current user may manage (never their secrets)."""
     if actor.is_anonymous:
@@ -144,8 +172,10 @@ def list_keys(session: SessionDep, actor: ActorDep) -> list[ApiKeyRead]:
     return [ApiKeyRead.model_validate(k) for k in list_api_keys(session=session, actor=actor)]
 
 
-@router.delete("/api-keys/{key_id}", response_model=ApiKeyRead)
-def revoke_key(key_id: int, session: SessionDep, actor: ActorDep) -> ApiKeyRead:
+@router.delete(
+    "/api-keys/{key_id}", response_model=ApiKeyRead, responses={**LOGIN_FIRST, **NOT_FOUND}
+)
+def revoke_key(key_id: RowId, session: SessionDep, actor: ActorDep) -> ApiKeyRead:
     """Revoke a key; it stops working with the very next request."""
     if actor.is_anonymous:
         raise AuthenticationFailed("log in first")

@@ -42,7 +42,7 @@ from api.config_schemas import (
 from api.deps import ActorDep, SessionDep
 from api.schemas import ErrorRead
 from models import configuration as config
-from models.configuration import DEFAULT_LIMIT, MAX_LIMIT
+from models.configuration import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from models.permissions import Actor
 from models.security import AuthenticationFailed
 
@@ -67,7 +67,7 @@ class Pagination:
 
 def pagination(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
 ) -> Pagination:
     return Pagination(limit=limit, offset=offset)
 

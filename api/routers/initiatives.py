@@ -11,7 +11,8 @@ from models.directory import initiative_directory
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
 
-@router.get("", response_model=list[InitiativeSummaryRead])
+# Public: a bearer token is accepted but not required (an empty security requirement).
+@router.get("", response_model=list[InitiativeSummaryRead], openapi_extra={"security": [{}]})
 def list_initiatives(session: SessionDep, actor: ActorDep) -> list[InitiativeSummaryRead]:
     """Every initiative with its member, outcome and indicator counts and its current period."""
     return [

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from api.deps import ActorDep, SessionDep
 from api.idempotency import run_once
-from api.schemas import ErrorRead, Page, ReadModel, WriteModel
+from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
 from models.errors import InvalidInput
 from models.security import AuthenticationFailed
 from models.submissions import (
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/initiatives/{slug}", tags=["submissions"])
 StrictNumber = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
 ERRORS = {
     401: {"model": ErrorRead},
+    403: {"model": ErrorRead},
     404: {"model": ErrorRead},
     409: {"model": ErrorRead},
     412: {"model": ErrorRead},
@@ -124,7 +125,7 @@ def _parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, but int("²") fails
         raise InvalidInput('If-Match must be the submission\'s ETag, e.g. "3"', field="If-Match")
     return int(raw)
 
@@ -291,7 +292,7 @@ for _action, _doc in _DOCS.items():
 
 
 @router.get("/values/{value_id}/history", response_model=list[HistoryEvent], responses=ERRORS)
-def history(slug: str, value_id: int, session: SessionDep, actor: ActorDep):
+def history(slug: str, value_id: RowId, session: SessionDep, actor: ActorDep):
     """Every change of one value, oldest first: who, when, before, after, why."""
     _require_login(actor)
     return [

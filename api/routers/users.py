@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
-from api.schemas import ErrorRead, Page, ReadModel, WriteModel
+from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
 from models.auth import User
 from models.initiative import Initiative
 from models.organisation import Organisation
@@ -131,14 +131,14 @@ def create(body: UserCreate, session: SessionDep, actor: ActorDep):
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=ERRORS)
-def read(user_id: int, session: SessionDep, actor: ActorDep):
+def read(user_id: RowId, session: SessionDep, actor: ActorDep):
     """One user and their grants."""
     _login(actor)
     return _read(session, [get_user(session=session, actor=actor, user_id=user_id)])[0]
 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=ERRORS)
-def update(user_id: int, body: UserUpdate, session: SessionDep, actor: ActorDep):
+def update(user_id: RowId, body: UserUpdate, session: SessionDep, actor: ActorDep):
     """Deactivate or reactivate a user (admin); their tokens stop working at once."""
     _login(actor)
     user = get_user(session=session, actor=actor, user_id=user_id)
@@ -152,7 +152,7 @@ def update(user_id: int, body: UserUpdate, session: SessionDep, actor: ActorDep)
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-def add_grant(user_id: int, body: GrantIn, session: SessionDep, actor: ActorDep):
+def add_grant(user_id: RowId, body: GrantIn, session: SessionDep, actor: ActorDep):
     """Grant a role; the user's existing tokens are invalidated so it applies at once."""
     _login(actor)
     user = get_user(session=session, actor=actor, user_id=user_id)
@@ -168,7 +168,7 @@ def add_grant(user_id: int, body: GrantIn, session: SessionDep, actor: ActorDep)
 
 
 @router.delete("/{user_id}/grants/{grant_id}", response_model=UserRead, responses=ERRORS)
-def remove_grant(user_id: int, grant_id: int, session: SessionDep, actor: ActorDep):
+def remove_grant(user_id: RowId, grant_id: RowId, session: SessionDep, actor: ActorDep):
     """Revoke a role; the user's existing tokens are invalidated."""
     _login(actor)
     user = get_user(session=session, actor=actor, user_id=user_id)

@@ -20,6 +20,7 @@ from api.routers import (
     health,
     initiatives,
     publishing,
+    spreadsheets,
     submissions,
     users,
 )
@@ -60,6 +61,7 @@ def create_app(
     v1.include_router(submissions.router)
     v1.include_router(analytics.router)
     v1.include_router(publishing.router)
+    v1.include_router(spreadsheets.router)
     v1.include_router(users.router)
     app.include_router(v1)
 

@@ -1,4 +1,4 @@
-"""The ``cm`` command line: database, demo data, users, serving.
+"""The ``cm`` command line: database, demo data, users, imports and exports, serving.
 
 Every command turns configuration and domain errors into one readable line and a non-zero exit,
 never a traceback.
@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from functools import wraps
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -219,6 +220,119 @@ def users_create(
             name=name,
         )
     console.print(f"created {user.email} ({role.value})")
+
+
+# --- spreadsheets ---------------------------------------------------------------------------
+
+
+@app.command("import")
+@friendly
+def import_(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or Excel .xlsx file."),
+    ],
+    initiative: Annotated[str, typer.Option(help="Initiative slug.")],
+    org: Annotated[str | None, typer.Option(help="Organisation slug for rows without one.")] = None,
+    period: Annotated[str | None, typer.Option(help="Period key for rows without one.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
+) -> None:
+    """Import values from a spreadsheet: every row valid and written, or nothing written."""
+    from models.imports import import_file
+    from models.permissions import SYSTEM
+
+    limit = get_settings().import_max_bytes
+    if file.stat().st_size > limit:
+        _fail(
+            f"{file.name} is larger than the import limit of {limit:,} bytes (CM_IMPORT_MAX_BYTES)"
+        )
+    _require_schema()
+    with _session() as session, file.open("rb") as stream, _progress() as report:
+        result = import_file(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=initiative,
+            stream=stream,
+            filename=file.name,
+            dry_run=dry_run,
+            default_org=org,
+            default_period=period,
+            progress=report,
+        )
+    _print_import(result.as_dict())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_import(body: dict) -> None:
+    from rich.table import Table
+
+    if body["submissions"]:
+        table = Table("organisation", "period", "created", "updated", "unchanged", "status")
+        for s in body["submissions"]:
+            table.add_row(
+                s["organisation"],
+                s["period"],
+                str(s["created"]),
+                str(s["updated"]),
+                str(s["unchanged"]),
+                s["status"],
+            )
+        console.print(table)
+    if body["errors"]:
+        table = Table("row", "column", "reason", title="Problems", title_justify="left")
+        for e in body["errors"]:
+            table.add_row(str(e["row"]), e["column"], e["reason"])
+        console.print(table)
+        if body["error_count"] > len(body["errors"]):
+            console.print(f"… and {body['error_count'] - len(body['errors']):,} more problems")
+    style = "bold red" if body["errors"] else "bold green"
+    console.print(
+        f"[{style}]{body['message']}[/] ({body['rows']:,} rows read, {body['skipped']:,} empty)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+@app.command("export")
+@friendly
+def export(
+    initiative: Annotated[str, typer.Option(help="Initiative slug.")],
+    output: Annotated[Path, typer.Option(dir_okay=False, help="File to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = ExportFormat.csv,
+    period_from: Annotated[str | None, typer.Option(help="First period key.")] = None,
+    period_to: Annotated[str | None, typer.Option(help="Last period key.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Outcome code.")] = None,
+    indicator: Annotated[str | None, typer.Option(help="Indicator code.")] = None,
+    org: Annotated[str | None, typer.Option(help="Organisation slug.")] = None,
+    status: Annotated[str | None, typer.Option(help="Submission status.")] = None,
+) -> None:
+    """Export reported values, one row per value, as CSV, Excel or JSON."""
+    from models.exports import ExportFilters, csv_chunks, json_chunks, prepare_export, write_xlsx
+    from models.permissions import SYSTEM
+
+    _require_schema()
+    with _session() as session:
+        result = prepare_export(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=initiative,
+            filters=ExportFilters(period_from, period_to, outcome, indicator, org, status),
+        )
+        if fmt is ExportFormat.xlsx:
+            with output.open("wb") as stream:
+                write_xlsx(result, stream)
+        else:
+            chunks = csv_chunks(result) if fmt is ExportFormat.csv else json_chunks(result)
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                stream.writelines(chunks)
+    console.print(f"wrote {result.count:,} values to {output}", highlight=False, soft_wrap=True)
 
 
 # --- serving --------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     outlier_z: float = Field(3.5, gt=0)
     outlier_jump_pct: float = Field(50.0, gt=0)
     outlier_min_history: int = Field(4, ge=2)
+    # Spreadsheet imports: larger uploads answer 413 before anything is parsed.
+    import_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload (bytes).")
+    import_max_rows: int = Field(200_000, ge=1, description="Most data rows in one import.")
 
     @field_validator("database_url")
     @classmethod

@@ -6,9 +6,10 @@ an explicit ``/api/{path}`` fallback keeps unknown API paths answering JSON 404s
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Match
 
 from api.errors import error_body, install_error_handlers
 from api.observability import RequestContextMiddleware, metrics_body
@@ -70,7 +71,14 @@ def create_app(
         methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         include_in_schema=False,
     )
-    async def api_not_found(path: str) -> JSONResponse:
+    async def api_not_found(request: Request, path: str) -> JSONResponse:
+        allowed = _methods_for(app, request.scope)
+        if allowed:
+            return JSONResponse(
+                error_body(f"{request.method} is not allowed here", "method_not_allowed"),
+                status_code=405,
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
         return JSONResponse(error_body(f"no API route /api/{path}", "not_found"), status_code=404)
 
     if with_dashboard:
@@ -79,3 +87,17 @@ def create_app(
         dash_app = create_dash(session_factory)
         app.mount("/", dash_app.server)
     return app
+
+
+def _methods_for(app: FastAPI, scope) -> set[str]:
+    """The methods routed at this path (for a 405 with ``Allow``), empty when none is."""
+    allowed: set[str] = set()
+    for route in app.router.routes:
+        if getattr(route, "path", None) == "/api/{path:path}":
+            continue
+        if route.matches(scope)[0] != Match.PARTIAL:
+            continue
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if route.matches({**scope, "method": method})[0] == Match.FULL:
+                allowed.add(method)
+    return allowed

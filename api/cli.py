@@ -335,6 +335,73 @@ def export(
     console.print(f"wrote {result.count:,} values to {output}", highlight=False, soft_wrap=True)
 
 
+# --- backups and rollups ---------------------------------------------------------------------
+
+rollups_app = typer.Typer(help="The maintained rollup table.", no_args_is_help=True)
+app.add_typer(rollups_app, name="rollups")
+
+
+@app.command()
+@friendly
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
+) -> None:
+    """Back up the database while the app runs (SQLite online backup API, or pg_dump)."""
+    from models.backup import backup as run_backup
+    from models.db import check_database
+
+    check_database()
+    with _bar("backing up") as step:
+        written = run_backup(get_settings().effective_database_url, file, progress=step)
+    console.print(f"backup written to {written} ({written.stat().st_size:,} bytes)")
+
+
+@app.command()
+@friendly
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `cm backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the database with a backup. Stop the app first."""
+    from models.backup import restore as run_restore
+
+    if not yes and not typer.confirm(f"Replace the database at {_safe_url()} with {file}?"):
+        raise typer.Exit(1)
+    with _bar("restoring") as step:
+        run_restore(get_settings().effective_database_url, file, progress=step)
+    console.print(f"restored {file} into {_safe_url()}")
+
+
+@rollups_app.command("rebuild")
+@friendly
+def rollups_rebuild(
+    initiative: Annotated[str | None, typer.Option(help="Only this initiative (slug).")] = None,
+) -> None:
+    """Recompute the rollup table from the approved values."""
+    from sqlalchemy import select
+
+    from models.initiative import Initiative
+    from models.rollup_table import rebuild
+
+    _require_schema()
+    with _session() as session:
+        initiative_id = None
+        if initiative:
+            initiative_id = session.scalar(
+                select(Initiative.id).where(Initiative.slug == initiative)
+            )
+            if initiative_id is None:
+                raise ConfigError(f"no initiative {initiative!r}")
+        rows = rebuild(session, initiative_id)
+    console.print(f"rollups rebuilt: {rows:,} rows")
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    with _progress() as report:
+        yield lambda done, total: report(label, done, total)
+
+
 # --- serving --------------------------------------------------------------------------------
 
 

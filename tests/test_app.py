@@ -115,3 +115,12 @@ def test_directory_current_period_is_the_one_containing_today(session) -> None:
     ]
     assert entry.current_period == "2025Q3"
     assert entry.latest_approved_period is None
+
+
+def test_wrong_method_on_an_api_route_is_405_with_allow(client) -> None:
+    r = client.put("/api/v1/me")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET"
+    assert r.json()["code"] == "method_not_allowed"
+    r = client.delete("/api/v1/initiatives/x/submissions/a/b")
+    assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "PUT"}

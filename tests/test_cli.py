@@ -116,3 +116,27 @@ def test_duplicate_user_is_refused(cm) -> None:
     result = cm(*args, input="long-password-1\n")
     assert result.exit_code == 2
     assert "exists already" in result.output
+
+
+def test_backup_restore_and_rollups_rebuild(cm, fresh_database, tmp_path) -> None:
+    cm("db", "upgrade")
+    assert (
+        cm(
+            "users", "create", "--email", "a@b.org", "--role", "admin", input="long-password-1\n"
+        ).exit_code
+        == 0
+    )
+    target = tmp_path / "cm.backup"
+    result = cm("backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0
+    cm("users", "create", "--email", "c@d.org", "--role", "admin", input="long-password-1\n")
+    result = cm("restore", "--yes", str(target))
+    assert result.exit_code == 0, result.output
+    fresh_database.engine.dispose()
+    with fresh_database.engine.connect() as conn:
+        emails = conn.execute(select(User.email)).scalars().all()
+    assert emails == ["a@b.org"]  # the user created after the backup is gone
+    result = cm("rollups", "rebuild")
+    assert result.exit_code == 0 and "rollups rebuilt: 0 rows" in result.output
+    assert cm("restore", "--yes", str(tmp_path / "missing")).exit_code == 2

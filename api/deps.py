@@ -31,7 +31,9 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: commit (or roll back) before the response is sent, never after, so a
+# client never sees success for a write that is not yet durable.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_actor(

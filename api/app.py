@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Match
 
 from api.errors import error_body, install_error_handlers
+from api.limits import BodySizeLimit, RateLimiter
 from api.observability import RequestContextMiddleware, metrics_body
-from api.security_headers import SecurityHeadersMiddleware
 from api.routers import (
     analytics,
     auth,
@@ -25,7 +25,11 @@ from api.routers import (
     submissions,
     users,
 )
+from api.security_headers import SecurityHeadersMiddleware
+from api.web_auth import SameOriginMiddleware
+from api.web_auth import router as web_auth_router
 from models.db import get_sessionmaker
+from models.settings import get_settings
 
 API_PREFIX = "/api/v1"
 
@@ -43,8 +47,11 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.session_factory = session_factory
+    settings = get_settings()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     # Outermost last: the request id wraps everything, headers go on every answer.
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
@@ -81,10 +88,16 @@ def create_app(
             )
         return JSONResponse(error_body(f"no API route /api/{path}", "not_found"), status_code=404)
 
+    # The dashboard's login form and logout button post here (a session cookie, not the API's
+    # bearer tokens); registered before the Dash mount, which answers every other path.
+    app.include_router(web_auth_router)
+
     if with_dashboard:
         from dashboard.app import create_dash
 
         dash_app = create_dash(session_factory)
+        # Dash callbacks run with the session cookie's user: refuse POSTs from other sites.
+        dash_app.server.add_middleware(SameOriginMiddleware)
         app.mount("/", dash_app.server)
     return app
 

@@ -43,9 +43,11 @@ def get_actor(
 ) -> Actor:
     """The acting user or API key; anonymous without credentials, 401 with bad ones."""
     if credentials is None:
+        request.app.state.rate_limiter.hit(f"client:{client_address(request)}")
         return ANONYMOUS
     actor = actor_for_token(session=session, token=credentials.credentials)
     request.state.actor_label = actor.label
+    request.app.state.rate_limiter.hit(actor.label)
     return actor
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import (
@@ -18,6 +18,7 @@ from models.errors import (
     NotFound,
     PermissionDenied,
     PreconditionFailed,
+    RateLimited,
 )
 from models.security import AuthenticationFailed, TooManyAttempts
 
@@ -142,7 +143,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, TooManyAttempts | RateLimited):
             return JSONResponse(
                 error_body(exc.message, exc.code),
                 status_code=429,
@@ -163,6 +164,15 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("the database is unavailable; try again shortly", "database_unavailable"),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DataError)
+    async def _bad_data(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (e.g. a NUL character in text) is the client's.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "invalid value"
+        log.info("data refused by the database: %s", reason)
+        return JSONResponse(
+            error_body(f"a value cannot be stored: {reason}", "invalid_value"), status_code=422
         )
 
     @app.exception_handler(IntegrityError)

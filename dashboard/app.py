@@ -7,6 +7,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
+from dash import _callback as dash_callbacks
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,8 +29,38 @@ def create_dash(session_factory: sessionmaker[Session]) -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = _shell
+    _adopt_page_callbacks(app)
+    _finish_setup_now(app)
     _serve_index_for_page_urls(app)
     return app
+
+
+def _adopt_page_callbacks(app: Dash) -> None:
+    """Bind the callbacks the page modules just registered to this app, and only to it.
+
+    Dash executes every page module for each app it creates, and ``dash.callback`` collects
+    into a process-wide list that the first app to serve a request takes over. With several
+    apps in one process (tests), that app would get every copy and the browser would see
+    duplicate callbacks; moving them over now gives each app exactly its own set.
+    """
+    app.callback_map.update(dash_callbacks.GLOBAL_CALLBACK_MAP)
+    app._callback_list.extend(dash_callbacks.GLOBAL_CALLBACK_LIST)
+    app._inline_scripts.extend(dash_callbacks.GLOBAL_INLINE_SCRIPTS)  # clientside callbacks
+    dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
+    dash_callbacks.GLOBAL_CALLBACK_LIST.clear()
+    dash_callbacks.GLOBAL_INLINE_SCRIPTS.clear()
+
+
+def _finish_setup_now(app: Dash) -> None:
+    """Run Dash's first-request set-up now instead of on the first request to a Dash route.
+
+    Dash completes itself (the page router's callbacks and its page-title script) in hooks
+    that run before its own routes only; the catch-all that serves page URLs skips them. A
+    bookmarked page URL as the very first request would then get an index without the title
+    script, and the browser would fail calling it. The hooks are idempotent.
+    """
+    for hook in list(getattr(app.backend, "_before_request_funcs", ())):
+        hook()
 
 
 def _serve_index_for_page_urls(app: Dash) -> None:
@@ -41,17 +72,62 @@ def _serve_index_for_page_urls(app: Dash) -> None:
     app.backend._setup_catchall()
 
 
+def _nav_links(viewer: data.Viewer) -> list:
+    links = [dbc.NavLink("Initiatives", href="/", active="exact")]
+    if viewer.may_report:
+        links.append(dbc.NavLink("Partner portal", href="/portal", active="partial"))
+    if viewer.may_review:
+        links.append(
+            dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")
+        )
+    return links
+
+
+def _account(viewer: data.Viewer):
+    if not viewer.logged_in:
+        return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
+    return html.Form(
+        [
+            html.Span(
+                [
+                    viewer.email,
+                    html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
+                    if viewer.roles
+                    else None,
+                ],
+                className="text-light small me-2",
+                id="nav-user",
+            ),
+            dbc.Button(
+                "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"
+            ),
+        ],
+        action="/auth/logout",
+        method="post",
+        className="d-flex align-items-center mb-0",
+    )
+
+
 def _shell():
+    """The frame around every page; built per page load, for the request's user."""
+    viewer = data.whoami()
     navbar = dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Common Measure", href="/"),
-                dbc.Nav([dbc.NavLink("Initiatives", href="/", active="exact")], navbar=True),
-                html.A("API docs", href="/api/docs", className="text-light small"),
-            ]
+                dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
+                html.Div(
+                    [
+                        html.A("API docs", href="/api/docs", className="text-light small me-3"),
+                        _account(viewer),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+            ],
+            fluid="xxl",
         ),
         color="primary",
         dark=True,
         className="mb-4",
     )
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid="lg")])
+    return html.Div([navbar, dbc.Container(dash.page_container, fluid="xxl")])

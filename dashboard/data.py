@@ -1,21 +1,80 @@
 """The dashboard's one door to the data: domain functions, called with the request's actor.
 
-Callbacks and layouts call these functions; none of them builds a query of its own.
+Callbacks and layouts call these functions; none of them builds a query of its own. Every
+function asks ``current_actor()`` who is logged in (the session cookie of the request Dash is
+serving) and hands that actor to ``models/``, where the permission rules live, so a forged
+callback request gets exactly what its cookie's user may see: for an anonymous one, nothing.
+Domain errors (NotFound, PermissionDenied, Conflict, InvalidInput, …) propagate to the caller,
+which shows them as an alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
 
+import dash
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboard.session import SESSION_COOKIE
+from models.configuration import (
+    MAX_LIMIT,
+    get_obligations,
+    get_period,
+    list_dimensions,
+    list_indicators,
+    list_members,
+    list_periods,
+)
 from models.directory import InitiativeSummary, initiative_directory
+from models.errors import DomainError, NotFound
+from models.permissions import ANONYMOUS, Actor, actor_for_user, get_initiative
+from models.security import AuthenticationFailed, user_from_token
+from models.submissions import (
+    SaveResult,
+    SubmissionView,
+    get_submission,
+    list_submissions,
+    save_values,
+    transition,
+)
+from models.validation import ValueInput
 
-__all__ = ["InitiativeSummary", "configure", "current_actor", "directory"]
-from models.permissions import ANONYMOUS, Actor
+__all__ = [
+    "SESSION_COOKIE",
+    "DomainError",
+    "InitiativeSummary",
+    "PeriodInfo",
+    "PortalSheet",
+    "QueueItem",
+    "ReviewDetail",
+    "SaveResult",
+    "SubmissionView",
+    "ValueInput",
+    "Viewer",
+    "Workspace",
+    "acting_as",
+    "configure",
+    "current_actor",
+    "default_period",
+    "directory",
+    "periods",
+    "portal_sheet",
+    "review_decision",
+    "review_detail",
+    "review_queue",
+    "review_workspaces",
+    "save_sheet",
+    "submit_sheet",
+    "whoami",
+    "workspaces",
+]
 
 _session_factory: sessionmaker[Session] | None = None
+_override: ContextVar[Actor | None] = ContextVar("cm_dashboard_actor", default=None)
 
 
 def configure(session_factory: sessionmaker[Session]) -> None:
@@ -38,11 +97,415 @@ def _session() -> Iterator[Session]:
         session.close()
 
 
+# --- who is asking ----------------------------------------------------------------------------
+
+
+def _request_adapter():
+    """Dash's view of the request it is serving (cookies, per-request state), or None."""
+    try:
+        return dash.get_app().backend.request_adapter()
+    except Exception:  # noqa: BLE001 - no app, no backend, or no request in this context
+        return None
+
+
+def _request_cookies() -> Mapping[str, str]:
+    adapter = _request_adapter()
+    try:
+        return adapter.cookies if adapter is not None else {}
+    except Exception:  # noqa: BLE001
+        return {}
+
+
 def current_actor() -> Actor:
-    """The logged-in user of this request; anonymous until login lands."""
-    return ANONYMOUS
+    """The logged-in user of the request being served; ANONYMOUS on any doubt.
+
+    Only an access token in the session cookie counts (API keys are for machines and are not
+    accepted from a cookie). The actor is computed once per request and kept on its state.
+    """
+    override = _override.get()
+    if override is not None:
+        return override
+    adapter = _request_adapter()
+    state = None
+    if adapter is not None:
+        try:
+            state = adapter.context
+            cached = getattr(state, "cm_actor", None)
+            if isinstance(cached, Actor):
+                return cached
+        except Exception:  # noqa: BLE001
+            state = None
+    actor = _actor_from_cookie(_request_cookies().get(SESSION_COOKIE))
+    if state is not None:
+        with suppress(Exception):  # a read-only state only costs a repeated lookup
+            state.cm_actor = actor
+    return actor
+
+
+def _actor_from_cookie(token: str | None) -> Actor:
+    if not token or _session_factory is None:
+        return ANONYMOUS
+    try:
+        with _session() as session:
+            user = user_from_token(session=session, token=token)
+            return actor_for_user(session=session, user=user)
+    except AuthenticationFailed:
+        return ANONYMOUS
+    except Exception:  # noqa: BLE001 - a broken cookie or database must not crash a page
+        return ANONYMOUS
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    """Run seam functions as ``actor`` (tests and scripts that call layouts directly)."""
+    token = _override.set(actor)
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the navigation needs to know about the logged-in user."""
+
+    logged_in: bool
+    email: str | None = None
+    roles: tuple[str, ...] = ()
+    may_report: bool = False
+    may_review: bool = False
+
+
+def whoami() -> Viewer:
+    actor = current_actor()
+    if actor.is_anonymous or actor.user_id is None:
+        return Viewer(logged_in=False)
+    roles = tuple(
+        role
+        for role, has in (
+            ("admin", actor.is_admin),
+            ("backbone", bool(actor.backbone_of)),
+            ("funder", bool(actor.funder_of)),
+            ("reporter", bool(actor.reporter_for)),
+        )
+        if has
+    )
+    return Viewer(
+        logged_in=True,
+        email=actor.label.removeprefix("user:"),
+        roles=roles,
+        may_report=bool(actor.is_admin or actor.backbone_of or actor.reporter_for),
+        may_review=bool(actor.is_admin or actor.backbone_of),
+    )
+
+
+# --- directory --------------------------------------------------------------------------------
 
 
 def directory() -> list[InitiativeSummary]:
     with _session() as session:
         return initiative_directory(session=session, actor=current_actor())
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    key: str
+    kind: str
+    starts_on: date
+    opens_on: date
+    due_on: date
+    closes_on: date
+    locked: bool
+
+    def state(self, today: date) -> str:
+        if self.locked:
+            return "locked"
+        if today < self.opens_on:
+            return "not open yet"
+        if today > self.closes_on:
+            return "closed"
+        return "open"
+
+
+def periods(initiative: str) -> list[PeriodInfo]:
+    """The initiative's periods, earliest first (404 when the actor may not see it)."""
+    with _session() as session:
+        page = list_periods(
+            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
+        )
+        return [
+            PeriodInfo(p.key, p.kind, p.starts_on, p.opens_on, p.due_on, p.closes_on, p.locked)
+            for p in page.items
+        ]
+
+
+def default_period(options: list[PeriodInfo], today: date) -> str | None:
+    """The latest period open for reporting today, else the latest that has opened."""
+    by_start = sorted(options, key=lambda p: (p.starts_on, p.key))
+    open_now = [p for p in by_start if p.state(today) == "open"]
+    if open_now:
+        return open_now[-1].key
+    opened = [p for p in by_start if p.opens_on <= today]
+    if opened:
+        return opened[-1].key
+    return by_start[0].key if by_start else None
+
+
+# --- partner portal ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An initiative the actor may enter data in, and the organisations it may report for."""
+
+    slug: str
+    name: str
+    backbone: bool
+    organisations: tuple[tuple[str, str], ...]  # (slug, name)
+
+
+def _initiatives(session: Session, actor: Actor) -> list[tuple[InitiativeSummary, int]]:
+    """The initiatives the actor may see, with their ids (the directory lists them all)."""
+    seen = []
+    for summary in initiative_directory(session=session, actor=actor):
+        try:
+            initiative = get_initiative(session=session, actor=actor, slug=summary.slug)
+        except NotFound:
+            continue
+        seen.append((summary, initiative.id))
+    return seen
+
+
+def workspaces() -> list[Workspace]:
+    """Where the actor may report: its organisations' initiatives, or every member as backbone."""
+    actor = current_actor()
+    if actor.is_anonymous:
+        return []
+    out = []
+    with _session() as session:
+        for summary, initiative_id in _initiatives(session, actor):
+            backbone = actor.is_backbone(initiative_id)
+            if not (backbone or actor.reporter_for):
+                continue
+            members = list_members(
+                session=session, actor=actor, initiative=summary.slug, limit=MAX_LIMIT
+            ).items
+            organisations = tuple(
+                (m.organisation.slug, m.organisation.name)
+                for m in members
+                if backbone or actor.reports_for(m.organisation_id)
+            )
+            if organisations:
+                out.append(Workspace(summary.slug, summary.name, backbone, organisations))
+    return out
+
+
+@dataclass
+class PortalSheet:
+    """Everything the data-entry grid shows for one member and period."""
+
+    submission: SubmissionView
+    period: PeriodInfo
+    indicators: list[dict]  # the member's obligations, described, in indicator order
+    dimensions: dict[str, tuple[str, list[tuple[str, str]]]]  # code → (name, [(code, name)])
+    backbone: bool = False
+
+
+def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: str) -> PortalSheet:
+    # The submission first: it answers 404 unless the actor reports for ``org`` or is backbone.
+    submission = get_submission(
+        session=session, actor=actor, initiative_slug=initiative, org_slug=org, period_key=period
+    )
+    codes = get_obligations(session=session, actor=actor, initiative=initiative, organisation=org)
+    described = list_indicators(
+        session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+    ).items
+    by_code = {i["code"]: i for i in described}
+    dimensions = {
+        d.code: (d.name, [(c.code, c.name) for c in d.categories])
+        for d in list_dimensions(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+    }
+    p = get_period(session=session, actor=actor, initiative=initiative, key=period)
+    period_info = PeriodInfo(
+        p.key, p.kind, p.starts_on, p.opens_on, p.due_on, p.closes_on, p.locked
+    )
+    initiative_id = get_initiative(session=session, actor=actor, slug=initiative).id
+    return PortalSheet(
+        submission=submission,
+        period=period_info,
+        indicators=[by_code[c] for c in codes if c in by_code],
+        dimensions=dimensions,
+        backbone=actor.is_backbone(initiative_id),
+    )
+
+
+def portal_sheet(initiative: str, org: str, period: str) -> PortalSheet:
+    with _session() as session:
+        return _sheet(session, current_actor(), initiative, org, period)
+
+
+def save_sheet(
+    initiative: str, org: str, period: str, inputs: list[ValueInput], version: int | None
+) -> tuple[SaveResult, PortalSheet]:
+    """Save draft values (all or nothing); the sheet as it stands afterwards."""
+    actor = current_actor()
+    with _session() as session:
+        result = save_values(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+            inputs=inputs,
+            expected_version=version,
+        )
+        return result, _sheet(session, actor, initiative, org, period)
+
+
+def submit_sheet(
+    initiative: str, org: str, period: str, inputs: list[ValueInput] | None, version: int | None
+) -> PortalSheet:
+    """Save pending edits (if any) and submit, in one transaction: both happen or neither."""
+    actor = current_actor()
+    with _session() as session:
+        if inputs:
+            version = save_values(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=org,
+                period_key=period,
+                inputs=inputs,
+                expected_version=version,
+            ).submission.version
+        transition(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+            action="submit",
+            expected_version=version,
+        )
+        return _sheet(session, actor, initiative, org, period)
+
+
+# --- review queue -----------------------------------------------------------------------------
+
+
+def review_workspaces() -> list[tuple[str, str]]:
+    """(slug, name) of the initiatives whose submissions the actor reviews (backbone, admin)."""
+    actor = current_actor()
+    if actor.is_anonymous:
+        return []
+    with _session() as session:
+        return [
+            (summary.slug, summary.name)
+            for summary, initiative_id in _initiatives(session, actor)
+            if actor.is_backbone(initiative_id)
+        ]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    organisation: str
+    organisation_name: str
+    period: str
+    version: int
+    is_late: bool
+    submitted_at: str | None
+
+
+def _require_backbone(session: Session, actor: Actor, initiative: str) -> None:
+    get_initiative(session=session, actor=actor, slug=initiative, manage=True)
+
+
+def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
+    members = list_members(session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT)
+    return {m.organisation.slug: m.organisation.name for m in members.items}
+
+
+def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
+    """Submitted reports awaiting review; backbone only (others: PermissionDenied/NotFound)."""
+    actor = current_actor()
+    with _session() as session:
+        _require_backbone(session, actor, initiative)
+        rows, _total = list_submissions(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            period=period or None,
+            status="submitted",
+            limit=MAX_LIMIT,
+        )
+        names = _organisation_names(session, actor, initiative)
+        return [
+            QueueItem(
+                organisation=r["organisation"],
+                organisation_name=names.get(r["organisation"], r["organisation"]),
+                period=r["period"],
+                version=r["version"],
+                is_late=bool(r["is_late"]),
+                submitted_at=r["submitted_at"].strftime("%Y-%m-%d %H:%M")
+                if r["submitted_at"]
+                else None,
+            )
+            for r in rows
+        ]
+
+
+@dataclass
+class ReviewDetail:
+    submission: SubmissionView
+    organisation_name: str
+    indicator_names: dict[str, str] = field(default_factory=dict)
+
+
+def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
+    actor = current_actor()
+    with _session() as session:
+        _require_backbone(session, actor, initiative)
+        submission = get_submission(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+        )
+        indicators = list_indicators(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return ReviewDetail(
+            submission=submission,
+            organisation_name=_organisation_names(session, actor, initiative).get(org, org),
+            indicator_names={i["code"]: i["name"] for i in indicators},
+        )
+
+
+def review_decision(
+    initiative: str,
+    org: str,
+    period: str,
+    action: str,
+    comment: str | None,
+    version: int | None,
+) -> SubmissionView:
+    """Approve or return a submission (the domain refuses anyone but the backbone)."""
+    if action not in ("approve", "return"):
+        raise DomainError(f"unknown action {action!r}", "invalid")
+    with _session() as session:
+        return transition(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+            action=action,
+            comment=comment,
+            expected_version=version,
+        )

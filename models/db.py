@@ -35,8 +35,15 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        connect_args={"connect_timeout": 5, **_statement_timeout(url, settings)},
     )
+
+
+def _statement_timeout(url: str, settings: Settings) -> dict:
+    """Cancel runaway queries server-side, unless the URL already sets its own options."""
+    if not settings.db_statement_timeout_ms or "options" in make_url(url).query:
+        return {}
+    return {"options": f"-c statement_timeout={int(settings.db_statement_timeout_ms)}"}
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

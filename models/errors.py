@@ -73,3 +73,13 @@ class TooManyAttempts(DomainError):
             extra={"retry_after": retry_after},
         )
         self.retry_after = retry_after
+
+
+class RateLimited(DomainError):
+    """Too many requests from one user, key or client in the last minute (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many requests; slow down", "rate_limited", extra={"retry_after": retry_after}
+        )
+        self.retry_after = retry_after

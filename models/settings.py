@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0, le=500)
     sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
     log_level: str = "info"
+    rate_limit_per_minute: int = Field(1200, ge=0, description="Requests per user/key; 0: off.")
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest JSON body.")
+    db_statement_timeout_ms: int = Field(30_000, ge=0, description="PostgreSQL; 0: none.")
     # A value is flagged (never blocked) when it sits this many robust z-scores from the
     # member's own history, or jumps by more than this percentage from the previous period.
     outlier_z: float = Field(3.5, gt=0)

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import migrations
 from models.db import make_engine
 
+# Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
+os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
+
 POSTGRES_URL = os.environ.get(
     "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

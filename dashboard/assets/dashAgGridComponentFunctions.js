@@ -1,0 +1,26 @@
+/* Cell renderers for dash-ag-grid (looked up by name from columnDefs' cellRenderer). */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
+    window.dashAgGridComponentFunctions || {});
+
+/* A list of {kind: "error" | "warning", label, message} as Bootstrap badges. */
+dagcomponentfuncs.CheckBadges = function (props) {
+    var items = Array.isArray(props.value) ? props.value : [];
+    return React.createElement(
+        'span',
+        {className: 'cm-checks'},
+        items.map(function (item, i) {
+            var error = item.kind === 'error';
+            return React.createElement(
+                'span',
+                {
+                    key: i,
+                    className:
+                        'badge me-1 ' +
+                        (error ? 'bg-danger cm-problem' : 'bg-warning text-dark cm-flag'),
+                    title: item.message || item.label,
+                },
+                item.label
+            );
+        })
+    );
+};

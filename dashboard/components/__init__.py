@@ -1,0 +1,1 @@
+"""Small pieces of layout shared by the dashboard's pages."""

@@ -1,0 +1,76 @@
+"""Layout pieces every page uses: the login redirect, error alerts, status and flag badges."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.session import login_url
+from models.errors import DomainError, NotFound, PermissionDenied
+
+STATUS_COLOURS = {
+    "not_started": "secondary",
+    "draft": "info",
+    "submitted": "primary",
+    "returned": "warning",
+    "approved": "success",
+}
+FLAG_LABELS = {
+    "sum_mismatch": "breakdown ≠ total",
+    "outlier": "outlier",
+    "jump": "jump",
+}
+
+
+def page_url(path: str, **query: str | None) -> str:
+    params = {k: v for k, v in query.items() if v}
+    return path + (f"?{urlencode(params)}" if params else "")
+
+
+def login_redirect(path: str, **query: str | None) -> html.Div:
+    """Send an anonymous visitor to the login page, and back here afterwards."""
+    href = login_url(page_url(path, **query))
+    return html.Div(
+        [
+            dcc.Location(id="cm-login-redirect", href=href, refresh=True),
+            dbc.Alert(
+                ["Please ", html.A("log in", href=href), " to see this page."],
+                color="info",
+                id="cm-please-log-in",
+            ),
+        ]
+    )
+
+
+def error_alert(exc: Exception, *, what: str = "") -> dbc.Alert:
+    """A domain error as the user should read it; never any data."""
+    if isinstance(exc, NotFound):
+        text = f"{what or 'That'} was not found, or you may not see it."
+    elif isinstance(exc, PermissionDenied):
+        text = f"Not allowed: {exc.message}"
+    elif isinstance(exc, DomainError):
+        text = exc.message
+    else:
+        text = "Something went wrong; please try again."
+    return dbc.Alert(text, color="danger", className="mb-3 cm-error")
+
+
+def status_badge(status: str, **kw) -> dbc.Badge:
+    return dbc.Badge(
+        status.replace("_", " "),
+        color=STATUS_COLOURS.get(status, "secondary"),
+        className="cm-status text-uppercase",
+        **kw,
+    )
+
+
+def flag_badge(flag: str, title: str | None = None) -> dbc.Badge:
+    return dbc.Badge(
+        FLAG_LABELS.get(flag, flag),
+        color="warning",
+        text_color="dark",
+        className="me-1 cm-flag",
+        title=title or flag,
+    )

@@ -1,0 +1,31 @@
+"""The period picker both reporting pages use: opened periods, newest first, with their state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dashboard import data
+
+
+def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
+    shown = [p for p in periods if p.opens_on <= today] or periods
+    options = []
+    for p in sorted(shown, key=lambda p: (p.starts_on, p.key), reverse=True):
+        state = p.state(today)
+        detail = f"open until {p.closes_on:%d %b %Y}" if state == "open" else state
+        options.append({"label": f"{p.key} · {detail}", "value": p.key})
+    return options
+
+
+def choose_period(
+    initiative: str, wanted: str | None, today: date | None = None
+) -> tuple[list[dict], str | None]:
+    """The picker's options and value: ``wanted`` if the initiative has it, else the default."""
+    today = today or date.today()
+    periods = data.periods(initiative)
+    options = period_options(periods, today)
+    if wanted and any(p.key == wanted for p in periods):
+        if not any(o["value"] == wanted for o in options):
+            options.insert(0, {"label": wanted, "value": wanted})
+        return options, wanted
+    return options, data.default_period(periods, today)

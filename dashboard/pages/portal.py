@@ -1,0 +1,385 @@
+"""Partner portal: a member's data-entry grid for one period, saved as a draft and submitted.
+
+Reporters see their own organisation(s); backbone staff pick any member. The grid has one row
+per obligation and disaggregation (the total first, then each allowed category). Only the cells
+a measure type uses are editable (counts and amounts: value; rates: numerator and denominator,
+the value is computed; averages: value and the number of cases), and only while the submission
+is a draft or returned in a period still open. Save sends the changed rows; the domain either
+writes all of them or answers every problem with its row and column, shown next to the row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
+
+from dashboard import data
+from dashboard.components.common import error_alert, flag_badge, login_redirect, status_badge
+from dashboard.components.entry_grid import (
+    COLUMNS,
+    changed_inputs,
+    mark_problems,
+    sheet_rows,
+    writable,
+)
+from dashboard.components.periods import choose_period
+from models.errors import DomainError, InvalidInput
+
+dash.register_page(
+    __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
+)
+
+# --- layout ---------------------------------------------------------------------------------
+
+
+def _org_options(space: data.Workspace) -> list[dict]:
+    return [{"label": name, "value": slug} for slug, name in space.organisations]
+
+
+def layout(initiative: str | None = None, org: str | None = None, period: str | None = None, **_):
+    if not data.whoami().logged_in:
+        return login_redirect("/portal", initiative=initiative, org=org, period=period)
+    try:
+        spaces = data.workspaces()
+        if not spaces:
+            return dbc.Alert(
+                "The partner portal is where partner organisations report their figures. "
+                "Your account does not report for any organisation.",
+                color="warning",
+                id="portal-not-allowed",
+            )
+        space = next((w for w in spaces if w.slug == initiative), spaces[0])
+        org_slugs = [slug for slug, _name in space.organisations]
+        org = org if org in org_slugs else org_slugs[0]
+        period_options, period = choose_period(space.slug, period)
+    except DomainError as exc:
+        return error_alert(exc)
+
+    selectors = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Initiative", html_for="portal-initiative", className="cm-muted-label"
+                    ),
+                    dcc.Dropdown(
+                        id="portal-initiative",
+                        options=[{"label": w.name, "value": w.slug} for w in spaces],
+                        value=space.slug,
+                        clearable=False,
+                    ),
+                ],
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Organisation", html_for="portal-org", className="cm-muted-label"),
+                    dcc.Dropdown(
+                        id="portal-org",
+                        options=_org_options(space),
+                        value=org,
+                        clearable=False,
+                        disabled=len(org_slugs) == 1,
+                    ),
+                ],
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Period", html_for="portal-period", className="cm-muted-label"),
+                    dcc.Dropdown(
+                        id="portal-period", options=period_options, value=period, clearable=False
+                    ),
+                ],
+                md=4,
+            ),
+        ],
+        className="g-3 mb-3",
+    )
+    grid = dag.AgGrid(
+        id="portal-grid",
+        rowData=[],
+        columnDefs=COLUMNS,
+        defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
+        getRowId="params.data.id",
+        dashGridOptions={
+            "domLayout": "autoHeight",
+            "rowClassRules": {"cm-total-row": "params.data.is_total"},
+            "stopEditingWhenCellsLoseFocus": True,
+            "singleClickEdit": False,
+            "tooltipShowDelay": 300,
+        },
+        csvExportParams={"fileName": f"{space.slug}-{org}-{period}.csv"},
+        className="ag-theme-alpine cm-grid",
+    )
+    toolbar = html.Div(
+        [
+            dbc.Button("Save draft", id="portal-save", color="primary", disabled=True),
+            dbc.Button("Submit", id="portal-submit", color="success", disabled=True),
+            html.Span(
+                "Yellow cells are editable: double-click or start typing, Enter to confirm.",
+                className="small text-muted ms-2",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center gap-2 my-3",
+    )
+    return html.Div(
+        [
+            html.H1("Partner portal", className="h3 mb-1"),
+            html.P(
+                "Enter your organisation's figures for the period, save a draft as often as "
+                "you like, and submit when they are complete.",
+                className="text-muted",
+            ),
+            selectors,
+            dcc.Loading(html.Div(id="portal-status"), type="dot", delay_show=400),
+            html.Div(id="portal-feedback"),
+            toolbar,
+            grid,
+            dcc.Store(id="portal-version"),
+            dcc.Store(id="portal-url-sync"),
+        ],
+        className="mb-5",
+    )
+
+
+# --- status panel ---------------------------------------------------------------------------
+
+
+def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
+    sub, period = sheet.submission, sheet.period
+    editable, reason = writable(sheet, today)
+    facts = [
+        html.Span(
+            [
+                html.Span("Status ", className="cm-muted-label"),
+                status_badge(sub.status, id="portal-status-badge"),
+            ]
+        ),
+        html.Span(
+            [html.Span("Version ", className="cm-muted-label"), html.Strong(str(sub.version))],
+            id="portal-version-text",
+        ),
+        html.Span(
+            [
+                html.Span("Period ", className="cm-muted-label"),
+                (
+                    f"{period.key} · {period.state(today)} · due {period.due_on:%d %b %Y} · "
+                    f"closes {period.closes_on:%d %b %Y}"
+                ),
+            ]
+        ),
+    ]
+    if sub.is_late:
+        facts.append(dbc.Badge("late", color="danger", id="portal-late"))
+    if sub.submitted_at:
+        facts.append(
+            html.Span(
+                [
+                    html.Span("Submitted ", className="cm-muted-label"),
+                    f"{sub.submitted_at:%d %b %Y %H:%M}",
+                ]
+            )
+        )
+    parts: list = [
+        html.Div(facts, className="d-flex flex-wrap align-items-center cm-status-bar mb-2")
+    ]
+    if sub.comment and sub.status in ("returned", "draft"):
+        parts.append(
+            dbc.Alert(
+                [html.Strong("Returned by the backbone team: "), sub.comment],
+                color="warning",
+                id="portal-return-comment",
+                className="mb-2",
+            )
+        )
+    if not editable and reason:
+        parts.append(html.P(reason, className="small text-muted mb-2", id="portal-readonly"))
+    if sub.missing:
+        parts.append(
+            html.P(
+                [html.Span("Not yet reported: ", className="fw-semibold"), ", ".join(sub.missing)],
+                className="small mb-2",
+            )
+        )
+    if sub.warnings:
+        parts.append(
+            html.Ul(
+                [
+                    html.Li(
+                        [flag_badge(w.code, w.message), html.Code(w.indicator), f" {w.message}"],
+                        className="small",
+                    )
+                    for w in sub.warnings
+                ],
+                className="list-unstyled mb-2",
+                id="portal-warnings",
+            )
+        )
+    return html.Div(parts)
+
+
+def _loaded(sheet: data.PortalSheet, feedback=None):
+    today = date.today()
+    editable, _reason = writable(sheet, today)
+    return (
+        sheet_rows(sheet, editable=editable),
+        _status_panel(sheet, today),
+        feedback,
+        sheet.submission.version,
+        not editable,
+        not editable,
+    )
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("portal-org", "options"),
+    Output("portal-org", "value"),
+    Output("portal-org", "disabled"),
+    Output("portal-period", "options"),
+    Output("portal-period", "value"),
+    Input("portal-initiative", "value"),
+    State("portal-org", "value"),
+    State("portal-period", "value"),
+    prevent_initial_call=True,
+)
+def _choose_initiative(initiative, org, period):
+    try:
+        space = next((w for w in data.workspaces() if w.slug == initiative), None)
+        if space is None:
+            return [], None, True, [], None
+        slugs = [slug for slug, _name in space.organisations]
+        period_options, period = choose_period(space.slug, period)
+    except DomainError:
+        return [], None, True, [], None
+    return (
+        _org_options(space),
+        org if org in slugs else slugs[0],
+        len(slugs) == 1,
+        period_options,
+        period,
+    )
+
+
+@callback(
+    Output("portal-grid", "rowData"),
+    Output("portal-status", "children"),
+    Output("portal-feedback", "children"),
+    Output("portal-version", "data"),
+    Output("portal-save", "disabled"),
+    Output("portal-submit", "disabled"),
+    Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
+    Input("portal-period", "value"),
+    Input("portal-save", "n_clicks"),
+    Input("portal-submit", "n_clicks"),
+    State("portal-grid", "rowData"),
+    State("portal-version", "data"),
+)
+def portal_grid(initiative, org, period, _save, _submit, rows, version):
+    """Load the grid for the selection, or save / submit it. Every read and write goes through
+    the data seam with the cookie's user, so a forged request sees only what that user may."""
+    empty = ([], None, None, None, True, True)
+    if not (initiative and org and period):
+        return empty
+    action = ctx.triggered_id if ctx.triggered_id in ("portal-save", "portal-submit") else "load"
+    try:
+        if action == "load":
+            return _loaded(data.portal_sheet(initiative, org, period))
+        inputs, ids = changed_inputs(rows or [])
+        if action == "portal-save":
+            if not inputs:
+                return _unchanged(dbc.Alert("Nothing to save: no cell was changed.", color="info"))
+            result, sheet = data.save_sheet(initiative, org, period, inputs, version)
+            changes = result.created + result.updated + result.removed
+            return _loaded(
+                sheet,
+                dbc.Alert(
+                    f"Draft saved: version {sheet.submission.version}, "
+                    f"{changes} value{'s' if changes != 1 else ''} changed."
+                    + (
+                        f" {len(sheet.submission.warnings)} flagged for a second look."
+                        if sheet.submission.warnings
+                        else ""
+                    ),
+                    color="success",
+                    id="portal-saved",
+                    dismissable=True,
+                ),
+            )
+        sheet = data.submit_sheet(initiative, org, period, inputs or None, version)
+        return _loaded(
+            sheet,
+            dbc.Alert(
+                f"Submitted to the backbone team (version {sheet.submission.version}).",
+                color="success",
+                id="portal-submitted",
+                dismissable=True,
+            ),
+        )
+    except InvalidInput as exc:
+        if action == "load" or not exc.extra.get("errors"):
+            return _failed(exc, action)
+        marked, count = mark_problems(rows or [], ids, exc)
+        return (
+            marked,
+            dash.no_update,
+            dbc.Alert(
+                f"Nothing was saved: {count} problem{'s' if count != 1 else ''} to fix, "
+                "marked in red next to the rows.",
+                color="danger",
+                id="portal-problems",
+            ),
+            dash.no_update,
+            dash.no_update,
+            dash.no_update,
+        )
+    except DomainError as exc:
+        return _failed(exc, action)
+
+
+def _unchanged(feedback):
+    return (
+        dash.no_update,
+        dash.no_update,
+        feedback,
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )
+
+
+def _failed(exc: DomainError, action: str):
+    if action == "load":
+        return ([], None, error_alert(exc, what="That report"), None, True, True)
+    return _unchanged(error_alert(exc, what="That report"))
+
+
+# Keep the address bar in step with the selection, so the view can be bookmarked, without
+# asking the page router to render the page again.
+clientside_callback(
+    """
+    function (initiative, org, period) {
+        var params = new URLSearchParams();
+        if (initiative) { params.set('initiative', initiative); }
+        if (org) { params.set('org', org); }
+        if (period) { params.set('period', period); }
+        var url = window.location.pathname + '?' + params.toString();
+        if (url !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', url);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("portal-url-sync", "data"),
+    Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
+    Input("portal-period", "value"),
+)

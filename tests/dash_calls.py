@@ -1,0 +1,51 @@
+"""Call Dash callbacks over HTTP the way the browser does, or the way a forger would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CALLBACK_URL = "/_dash-update-component"
+
+
+def callback_body(
+    client, output_prefix: str, inputs: list[tuple[str, str, Any]], state=(), changed=None
+) -> dict:
+    """The JSON the renderer posts for the callback whose output id starts with the prefix."""
+    deps = client.get("/_dash-dependencies").json()
+    [dep] = [d for d in deps if d["output"].startswith(output_prefix)]
+    outputs = [
+        dict(zip(("id", "property"), part.split("."), strict=True))
+        for part in dep["output"].strip(".").split("...")
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": changed or [f"{inputs[0][0]}.{inputs[0][1]}"],
+    }
+
+
+def call(client, output_prefix: str, inputs, state=(), changed=None, headers=None):
+    body = callback_body(client, output_prefix, inputs, state, changed)
+    return client.post(CALLBACK_URL, json=body, headers=headers or {})
+
+
+def render_page(client, path: str, search: str = ""):
+    """What the page router answers for a URL: the page's layout, for the cookie's user."""
+    return call(
+        client,
+        ".._pages_content.children",
+        [("_pages_location", "pathname", path), ("_pages_location", "search", search)],
+    )
+
+
+def response_of(answer) -> dict:
+    assert answer.status_code == 200, answer.text
+    return answer.json()["response"]
+
+
+def text_of(answer) -> str:
+    """The answer as plain JSON text (Dash escapes "/" and non-ASCII characters)."""
+    return json.dumps(answer.json(), ensure_ascii=False)

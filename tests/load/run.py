@@ -304,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             "CM_LOG_LEVEL": "warning",
             "CM_DB_POOL_SIZE": "10",
             "CM_DB_MAX_OVERFLOW": "20",
+            # 20 readers share one backbone key here, and the limit counts per key.
+            "CM_RATE_LIMIT_PER_MINUTE": "100000",
         }
         server = subprocess.Popen(
             [

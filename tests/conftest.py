@@ -8,6 +8,7 @@ PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -50,6 +51,28 @@ def require_postgres() -> None:
     if IN_CI:
         pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
     pytest.skip(message)
+
+
+class _LogCapture(logging.Handler):
+    """Keeps every log line of the whole run, so a last test can scan it for secrets."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(record.getMessage() + " " + repr(vars(record)))
+        except Exception:  # noqa: BLE001 - a broken record must not break the run
+            self.lines.append(repr(vars(record)))
+
+
+LOG_CAPTURE = _LogCapture()
+logging.getLogger().addHandler(LOG_CAPTURE)
+logging.getLogger().setLevel(logging.DEBUG)
+for _name in ("cm", "uvicorn", "uvicorn.error", "sqlalchemy"):
+    logging.getLogger(_name).addHandler(LOG_CAPTURE)
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # no statement echo
 
 
 @pytest.fixture(autouse=True, scope="session")

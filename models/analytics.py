@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput, NotFound, PermissionDenied
@@ -681,3 +681,19 @@ __all__ = [
     "scorecard",
     "series",
 ]
+
+
+def data_stamp(*, session: Session, actor: Actor, initiative_slug: str) -> str:
+    """A value that changes whenever anything behind the initiative's figures changes.
+
+    Every write (values, workflow, configuration, publication) leaves an audit event, so the
+    newest event's time is the data's version: one indexed ``max()``. Checked for visibility
+    first, so the stamp says nothing about initiatives the actor cannot see.
+    """
+    from models.audit import AuditEvent
+
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    newest = session.scalar(
+        select(func.max(AuditEvent.at)).where(AuditEvent.initiative_id == initiative.id)
+    )
+    return f"{initiative.id}:{newest.isoformat() if newest else '-'}"

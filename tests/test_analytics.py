@@ -269,3 +269,32 @@ def test_completeness_is_for_backbone_only(session, world) -> None:
     funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
     with pytest.raises(PermissionDenied):
         completeness(session=session, actor=funder, initiative_slug="math")
+
+
+def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session, world) -> None:
+    from models.security import login_throttle
+
+    login_throttle.reset()
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    user = f.user(session, "backbone", init=world, email="etag@example.org")
+    session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for path in (
+        "/api/v1/initiatives/math/scorecard?period=2025Q3",
+        "/api/v1/initiatives/math/indicators/KIDS/series",
+        "/api/v1/initiatives/math/completeness?period=2025Q3",
+    ):
+        first = client.get(path, headers=headers)
+        etag = first.headers["ETag"]
+        again = client.get(path, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    etag = client.get(path, headers=headers).headers["ETag"]
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=50)])  # new approved data
+    session.commit()
+    fresh = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert next(r for r in fresh.json()["rows"] if r["code"] == "KIDS")["current"]["value"] == 150

@@ -713,7 +713,13 @@ def import_file(
         # The ORM's bulk INSERT batches consecutive rows with the same NULL columns; put them
         # together (totals, breakdowns, with or without a note) so batches are hundreds of rows.
         plan.checked.clean.sort(key=_null_pattern)
-        saved = apply_plan(session=session, actor=actor, plan=plan, reason=f"import of {filename}")
+        saved = apply_plan(
+            session=session,
+            actor=actor,
+            plan=plan,
+            reason=f"import of {filename}",
+            full_view=False,
+        )
         result.created, result.updated = saved.created, saved.updated
         result.unchanged, result.removed = saved.unchanged, saved.removed
         result.status, result.version = saved.submission.status, saved.submission.version

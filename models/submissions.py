@@ -391,10 +391,15 @@ def apply_plan(
     plan: WritePlan,
     expected_version: int | None = None,
     reason: str | None = None,
+    full_view: bool = True,
 ) -> SaveResult:
+    """Write a clean plan. ``full_view=False`` answers only status and version (imports write
+    many submissions and show counts, so re-reading every value would be wasted work)."""
     if not plan.ok:
         raise_problems(plan.checked)
-    return _write(session, actor, plan.ctx, plan.specs, plan.checked, expected_version, reason)
+    return _write(
+        session, actor, plan.ctx, plan.specs, plan.checked, expected_version, reason, full_view
+    )
 
 
 def save_values(
@@ -446,6 +451,7 @@ def _write(
     checked: CheckedValues,
     expected_version: int | None,
     reason: str | None,
+    full_view: bool = True,
 ) -> SaveResult:
     if ctx.submission is None:
         if expected_version not in (None, 0):
@@ -533,8 +539,25 @@ def _write(
     _audit(session, actor, ctx.initiative.id, events)
     session.expire_all()
     _refresh_flags(session, ctx, specs)
-    result.submission = _view(session, ctx, specs)
+    result.submission = _view(session, ctx, specs) if full_view else _summary_view(ctx)
     return result
+
+
+def _summary_view(ctx: _Context) -> SubmissionView:
+    """Status and version only, without reading the values back."""
+    sub = ctx.submission
+    return SubmissionView(
+        initiative=ctx.initiative.slug,
+        organisation=ctx.organisation.slug,
+        period=ctx.period.key,
+        status=sub.status,
+        version=sub.version,
+        is_late=sub.is_late,
+        comment=sub.comment,
+        submitted_at=sub.submitted_at,
+        approved_at=sub.approved_at,
+        updated_at=sub.updated_at,
+    )
 
 
 def _fields(c: CleanValue) -> dict[str, Any]:
@@ -579,8 +602,24 @@ def _event(sub: Submission, action: str, before: str | None, after: str, reason:
 
 
 def _refresh_flags(session: Session, ctx: _Context, specs: dict[str, IndicatorSpec]) -> None:
-    """Store the warnings as flags on the values they concern (for the data-quality views)."""
-    rows = session.scalars(select(Value).where(Value.submission_id == ctx.submission.id)).all()
+    """Store the warnings as flags on the values they concern (for the data-quality views).
+
+    Reads plain rows (no ORM objects) and writes only the values whose flags change.
+    """
+    rows = session.execute(
+        select(
+            Value.id,
+            Value.indicator_id,
+            Value.measure_type,
+            Value.category_id,
+            Value.disaggregation,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+            Value.note,
+            Value.flags,
+        ).where(Value.submission_id == ctx.submission.id)
+    ).all()
     by_key = {(r.indicator_id, r.disaggregation): r for r in rows}
     clean = [
         CleanValue(

@@ -1,0 +1,56 @@
+"""Where an import spends its time: pyinstrument over the real import path.
+
+python -m bench.profile_import [--rows 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from pyinstrument import Profiler
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+import migrations
+from bench.dataset import Size, build, csv_for_import
+from models import Initiative
+from models.imports import import_file
+from models.permissions import Actor
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    path = Path("var/bench/profile.db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    migrations.upgrade(url)
+    engine = create_engine(url)
+    built = build(engine, Size(initiatives=1, members=40, indicators=12, quarters=4), progress=str)
+    body, _ = csv_for_import(built, args.rows)
+    with Session(engine) as s:
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+        actor = Actor(label="profile", backbone_of=frozenset({init_id}))
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+        report = import_file(
+            session=s,
+            actor=actor,
+            initiative_slug=built.initiative_slug,
+            stream=io.BytesIO(body),
+            filename="p.csv",
+            content_type="text/csv",
+        )
+        s.commit()
+        profiler.stop()
+    assert report.ok
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -74,12 +74,19 @@ def _serve_index_for_page_urls(app: Dash) -> None:
 
 def _nav_links(viewer: data.Viewer) -> list:
     links = [dbc.NavLink("Initiatives", href="/", active="exact")]
+    if viewer.logged_in and viewer.roles:
+        links.append(dbc.NavLink("Overview", href="/overview", active="partial", id="nav-overview"))
+    if viewer.may_review:
+        links.append(
+            dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")
+        )
     if viewer.may_report:
         links.append(dbc.NavLink("Partner portal", href="/portal", active="partial"))
     if viewer.may_review:
         links.append(
             dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")
         )
+    links.append(dbc.NavLink("Public summary", href="/public", active="partial", id="nav-public"))
     return links
 
 

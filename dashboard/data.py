@@ -50,6 +50,7 @@ __all__ = [
     "PeriodInfo",
     "PortalSheet",
     "QueueItem",
+    "ReportingView",
     "ReviewDetail",
     "SaveResult",
     "SubmissionView",
@@ -57,12 +58,20 @@ __all__ = [
     "Viewer",
     "Workspace",
     "acting_as",
+    "analytics_workspaces",
     "configure",
     "current_actor",
     "default_period",
     "directory",
+    "import_upload",
+    "indicator_choices",
+    "indicator_equity",
+    "indicator_series",
+    "overview",
     "periods",
     "portal_sheet",
+    "public",
+    "reporting",
     "review_decision",
     "review_detail",
     "review_queue",
@@ -508,4 +517,206 @@ def review_decision(
             action=action,
             comment=comment,
             expected_version=version,
+        )
+
+
+# --- analytics: overview, indicator, reporting ------------------------------------------------
+# Figures come from models.analytics, which suppresses them for anyone but the backbone team.
+
+
+def analytics_workspaces() -> list[tuple[str, str]]:
+    """(slug, name) of the initiatives whose figures the actor may see; none when anonymous."""
+    actor = current_actor()
+    if actor.is_anonymous:
+        return []
+    with _session() as session:
+        return [(summary.slug, summary.name) for summary, _id in _initiatives(session, actor)]
+
+
+def overview(initiative: str, period: str | None = None, outcome: str | None = None):
+    """The scorecard (analytics.Scorecard), its outcomes [(code, name)] and the marker legend."""
+    from models.analytics import scorecard
+    from models.suppression import legend
+
+    actor = current_actor()
+    with _session() as session:
+        everything = scorecard(
+            session=session, actor=actor, initiative_slug=initiative, period_key=period or None
+        )
+        outcomes = list(
+            dict.fromkeys((r.outcome, r.outcome_name) for r in everything.rows if r.outcome)
+        )
+        card = everything
+        if outcome:
+            card = scorecard(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                period_key=period or None,
+                outcome=outcome,
+            )
+        return card, outcomes, legend(card.threshold)
+
+
+def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
+    from models.analytics import series
+
+    with _session() as session:
+        return series(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            indicator_code=code,
+            by=by,
+            org=org,
+        )
+
+
+def indicator_equity(initiative: str, code: str, dimension: str):
+    from models.analytics import equity
+
+    with _session() as session:
+        return equity(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            indicator_code=code,
+            dimension=dimension,
+        )
+
+
+def indicator_choices(initiative: str) -> list[dict]:
+    """The initiative's indicators: code, name, unit and dimensions [(code, name)]."""
+    actor = current_actor()
+    with _session() as session:
+        described = list_indicators(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        names = {
+            d.code: d.name
+            for d in list_dimensions(
+                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+            ).items
+        }
+        return [
+            {
+                "code": i["code"],
+                "name": i["name"],
+                "unit": i.get("unit") or "",
+                "dimensions": [(d, names.get(d, d)) for d in i.get("dimensions") or []],
+            }
+            for i in described
+        ]
+
+
+@dataclass
+class ReportingView:
+    completeness: object  # models.analytics.Completeness
+    submissions: list[dict]  # organisation, name, status, is_late, submitted_at, missing
+    flagged: list[dict]  # organisation, name, indicator, disaggregation, flags, status
+
+
+def reporting(initiative: str, period: str | None) -> ReportingView:
+    """Completeness of a period, its late / missing submissions and flagged values (backbone)."""
+    from models.analytics import completeness
+
+    actor = current_actor()
+    with _session() as session:
+        _require_backbone(session, actor, initiative)
+        c = completeness(
+            session=session, actor=actor, initiative_slug=initiative, period_key=period or None
+        )
+        rows, _total = list_submissions(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            period=c.period,
+            limit=MAX_LIMIT,
+        )
+        by_org = {r["organisation"]: r for r in rows}
+        submissions, flagged = [], []
+        for slug, name in c.members:
+            r = by_org.get(slug)
+            cells = [x for x in c.cells if x.organisation == slug]
+            if not cells:
+                continue  # a member with nothing to report (e.g. a funder)
+            missing = [x.indicator for x in cells if not x.reported]
+            late = any(x.late for x in cells)
+            status = r["status"] if r else "not_started"
+            if late or missing or status in ("not_started", "draft", "returned"):
+                submissions.append(
+                    {
+                        "organisation": slug,
+                        "name": name,
+                        "status": status,
+                        "late": "late" if late else "",
+                        "missing": ", ".join(missing),
+                    }
+                )
+            if r is None:
+                continue
+            view = get_submission(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=slug,
+                period_key=c.period,
+            )
+            warned: dict[tuple[str, str], set[str]] = {}
+            for w in view.warnings:
+                warned.setdefault((w.indicator, w.disaggregation), set()).add(w.code)
+            for v in view.values:
+                flags = set(v.flags) | warned.pop((v.indicator, v.disaggregation), set())
+                if flags:
+                    flagged.append(
+                        {
+                            "organisation": slug,
+                            "name": name,
+                            "indicator": v.indicator,
+                            "disaggregation": v.disaggregation,
+                            "flags": sorted(flags),
+                            "status": view.status,
+                        }
+                    )
+        return ReportingView(c, submissions, flagged)
+
+
+# --- public summary (no login: published, suppressed figures only) ----------------------------
+
+
+def public(initiative: str) -> dict:
+    """The published summary (models.publishing.public_summary); NotFound if nothing is."""
+    from models.publishing import public_summary
+
+    with _session() as session:
+        return public_summary(session=session, initiative_slug=initiative)
+
+
+# --- spreadsheet upload (partner portal) ------------------------------------------------------
+
+
+def import_upload(
+    initiative: str,
+    content: bytes,
+    filename: str,
+    *,
+    dry_run: bool,
+    org: str | None = None,
+    period: str | None = None,
+):
+    """Check (dry run) or import a spreadsheet as the actor; the models.imports ImportReport."""
+    import io
+
+    from models.imports import import_file
+
+    with _session() as session:
+        return import_file(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            stream=io.BytesIO(content),
+            filename=filename or "upload",
+            dry_run=dry_run,
+            default_org=org,
+            default_period=period,
         )

@@ -247,3 +247,95 @@ def completeness_heatmap(c: Completeness) -> go.Figure:
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
+
+
+def public_chart(
+    title: str,
+    labels: list[str],
+    values: list[float | None],
+    markers: list[str | None],
+    unit: str,
+    kind: str = "bar",
+) -> go.Figure:
+    """A plain chart for the public page: bars (categories) or a line (periods).
+
+    Hidden (suppressed) values are drawn as no bar / a gap, with their marker as the label, so
+    nothing is plotted that the published figures do not show.
+    """
+    text = [
+        m or (f"{v:,.1f}".rstrip("0").rstrip(".") if v is not None else "")
+        for v, m in zip(values, markers, strict=True)
+    ]
+    if kind == "line":
+        trace = go.Scatter(
+            x=labels,
+            y=values,
+            mode="lines+markers+text",
+            text=text,
+            textposition="top center",
+            line={"color": OKABE_ITO[0], "width": 3},
+            connectgaps=False,
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    else:
+        # Horizontal bars: long category names stay readable on a phone.
+        trace = go.Bar(
+            y=labels,
+            x=[v if v is not None else 0 for v in values],
+            orientation="h",
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            marker_color=[OKABE_ITO[0] if v is not None else "#ddd" for v in values],
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    fig = go.Figure(trace)
+    height = 300 if kind == "line" else 90 + 34 * len(labels)
+    fig = _layout(fig, title, height=height)
+    if kind == "line":
+        fig.update_yaxes(title_text=unit, rangemode="tozero")
+    else:
+        fig.update_xaxes(
+            title_text=unit, rangemode="tozero", type="linear", showgrid=True, gridcolor="#eee"
+        )
+        fig.update_yaxes(type="category", autorange="reversed", gridcolor="rgba(0,0,0,0)")
+    fig.update_layout(
+        showlegend=False,
+        hovermode="closest",
+        margin={"l": 10, "r": 30, "t": 45, "b": 40},
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def own_trend(
+    own: list[tuple[str, float | None]],
+    initiative: list[tuple[str, float | None]],
+    label: str,
+    unit: str,
+    title: str,
+) -> go.Figure:
+    """A partner's own figure over time against the initiative's rollup (partner portal)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[p for p, _ in initiative],
+            y=[v for _, v in initiative],
+            mode="lines+markers",
+            name="Initiative (all partners)",
+            line={"color": OKABE_ITO[0], "width": 3},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[p for p, _ in own],
+            y=[v for _, v in own],
+            mode="lines+markers",
+            name=label,
+            line={"color": OKABE_ITO[1], "width": 3, "dash": "dash"},
+            marker={"symbol": "diamond", "size": 9},
+        )
+    )
+    fig.update_yaxes(title_text=unit)
+    return _layout(fig, title, height=340)

@@ -48,7 +48,7 @@ def world(session):
     init = f.initiative(session, slug="math", suppression_threshold=10)
     race = f.dimension(session, init, "race", ["a", "b"])
     out = f.outcome(session, init, code="READY", name="Ready for school")
-    p1, p2, p3 = (f.period(session, init, k) for k in ("2025Q1", "2025Q2", "2025Q3"))
+    p1, _p2, p3 = (f.period(session, init, k) for k in ("2025Q1", "2025Q2", "2025Q3"))
     rate = f.indicator(
         session,
         init,

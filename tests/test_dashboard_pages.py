@@ -4,7 +4,6 @@ forged callback request gets (nothing it may not see)."""
 from __future__ import annotations
 
 import re
-
 from datetime import date, timedelta
 
 import pytest
@@ -456,7 +455,7 @@ def test_a_bookmarked_page_as_first_request_gets_a_complete_index(app) -> None:
         assert "document.title" in index  # the page router's title script
         assert "window.history.replaceState" in index  # the pages' URL sync
         # Clientside functions are named by a hash of their code: one name, one definition.
-        names = re.findall(r'ns\["([0-9a-f]{64})"\] =\s*(.*?)\n\s*;\n\}\)\(\);', index, re.S)
+        names = re.findall(r'ns\["([0-9a-f]{64})"\] =\s*(.*?)\n\s*;\n\}\)\(\);', index, re.DOTALL)
         assert names and len({n for n, _ in names}) == len(set(names))
         outputs = [d["output"] for d in first_visit.get("/_dash-dependencies").json()]
         assert len(outputs) == len(set(outputs))

@@ -172,7 +172,7 @@ def test_invalid_values_are_refused_with_field_and_reason(
 
 def test_nan_and_infinity_are_refused(client, world) -> None:
     for bad in ("NaN", "Infinity", "-Infinity"):
-        raw = '{"values": [{"indicator": "SERVED", "value": %s}]}' % bad
+        raw = '{"values": [{"indicator": "SERVED", "value": ' + bad + "}]}"
         r = client.put(
             URL.format(period="2025Q3"),
             content=raw,

@@ -17,7 +17,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
-from dashboard import data
+from dashboard import data, figures
 from dashboard.components.common import error_alert, flag_badge, login_redirect, status_badge
 from dashboard.components.entry_grid import (
     COLUMNS,
@@ -140,10 +140,69 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
             html.Div(id="portal-feedback"),
             toolbar,
             grid,
+            _upload_card(),
+            _trend_card(),
             dcc.Store(id="portal-version"),
             dcc.Store(id="portal-url-sync"),
         ],
         className="mb-5",
+    )
+
+
+# --- upload and trend -----------------------------------------------------------------------
+
+
+def _upload_card() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Upload a spreadsheet", className="h5"),
+                html.P(
+                    "A CSV or Excel (.xlsx) file with columns indicator, disaggregation, value, "
+                    "numerator, denominator, note (and organisation, period when it covers "
+                    "several). It is checked first; nothing is written until you press Import.",
+                    className="small text-muted",
+                ),
+                dcc.Upload(
+                    id="portal-upload",
+                    children=html.Div(["Drop a file here or ", html.A("choose one")]),
+                    className="cm-upload",
+                    max_size=10 * 1024 * 1024,
+                    multiple=False,
+                ),
+                html.Div(id="portal-upload-report", className="mt-2"),
+                dbc.Button(
+                    "Import",
+                    id="portal-import",
+                    color="primary",
+                    disabled=True,
+                    className="mt-2",
+                ),
+            ]
+        ),
+        className="mt-4 shadow-sm",
+    )
+
+
+def _trend_card() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Your trend against the initiative", className="h5"),
+                dcc.Dropdown(
+                    id="portal-trend-code",
+                    placeholder="Choose an indicator",
+                    clearable=False,
+                    className="mb-2",
+                ),
+                dcc.Graph(
+                    id="portal-trend",
+                    figure={"data": [], "layout": {"height": 80}},
+                    config={"displaylogo": False, "toImageButtonOptions": {"format": "png"}},
+                ),
+            ]
+        ),
+        className="mt-4 mb-4 shadow-sm",
     )
 
 
@@ -383,3 +442,141 @@ clientside_callback(
     Input("portal-org", "value"),
     Input("portal-period", "value"),
 )
+
+
+# --- spreadsheet upload ---------------------------------------------------------------------
+
+
+def _decode(contents: str | None) -> bytes | None:
+    import base64
+    import binascii
+
+    if not contents or "," not in contents:
+        return None
+    try:
+        return base64.b64decode(contents.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def import_report(report) -> html.Div:
+    """The row-level report of an import (models.imports.ImportReport)."""
+    if report.errors:
+        return html.Div(
+            [
+                dbc.Alert(
+                    f"{len(report.errors)} problem{'s' if len(report.errors) != 1 else ''} in "
+                    f"{report.file}: nothing was written. Fix them and upload the file again.",
+                    color="danger",
+                    id="portal-upload-problems",
+                    className="mb-2",
+                ),
+                html.Div(
+                    dbc.Table(
+                        [
+                            html.Thead(
+                                html.Tr([html.Th("Row"), html.Th("Column"), html.Th("Reason")])
+                            ),
+                            html.Tbody(
+                                [
+                                    html.Tr([html.Td(e.row), html.Td(e.column), html.Td(e.reason)])
+                                    for e in report.errors
+                                ]
+                            ),
+                        ],
+                        size="sm",
+                        striped=True,
+                        className="small",
+                        id="portal-upload-errors",
+                    ),
+                    className="table-responsive",
+                ),
+            ]
+        )
+    verb = "would be" if report.dry_run else "were"
+    summary = (
+        f"{report.rows} row{'s' if report.rows != 1 else ''} read: {report.created} values "
+        f"{verb} created, {report.updated} updated, {report.unchanged} unchanged."
+    )
+    if report.dry_run:
+        return dbc.Alert(
+            [html.Strong("The file is fine. "), summary, " Press Import to save it as a draft."],
+            color="info",
+            id="portal-upload-ok",
+        )
+    return dbc.Alert([html.Strong("Imported. "), summary], color="success", id="portal-upload-done")
+
+
+@callback(
+    Output("portal-upload-report", "children"),
+    Output("portal-import", "disabled"),
+    Output("portal-period", "value", allow_duplicate=True),
+    Input("portal-upload", "contents"),
+    Input("portal-import", "n_clicks"),
+    State("portal-upload", "filename"),
+    State("portal-initiative", "value"),
+    State("portal-org", "value"),
+    State("portal-period", "value"),
+    prevent_initial_call=True,
+)
+def portal_upload(contents, _import, filename, initiative, org, period):
+    """Check the file (dry run) on upload; write it on Import. All as the cookie's user."""
+    content = _decode(contents)
+    if content is None or not initiative:
+        return None, True, dash.no_update
+    dry_run = ctx.triggered_id != "portal-import"
+    try:
+        report = data.import_upload(
+            initiative, content, filename or "upload", dry_run=dry_run, org=org, period=period
+        )
+    except DomainError as exc:
+        return error_alert(exc, what="That initiative"), True, dash.no_update
+    # After a real import, reload the grid (setting the period again triggers it).
+    reload = period if (not dry_run and report.ok) else dash.no_update
+    return import_report(report), not (dry_run and report.ok), reload
+
+
+# --- own trend ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("portal-trend-code", "options"),
+    Output("portal-trend-code", "value"),
+    Input("portal-initiative", "value"),
+    State("portal-trend-code", "value"),
+)
+def portal_trend_choices(initiative, code):
+    if not initiative:
+        return [], None
+    try:
+        choices = data.indicator_choices(initiative)
+    except DomainError:
+        return [], None
+    codes = [c["code"] for c in choices]
+    options = [{"label": f"{c['name']} ({c['code']})", "value": c["code"]} for c in choices]
+    return options, code if code in codes else (codes[0] if codes else None)
+
+
+@callback(
+    Output("portal-trend", "figure"),
+    Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
+    Input("portal-trend-code", "value"),
+)
+def portal_trend(initiative, org, code):
+    empty = {"data": [], "layout": {"height": 80}}
+    if not (initiative and org and code):
+        return empty
+    try:
+        s = data.indicator_series(initiative, code, by="partner", org=org)
+    except DomainError:
+        return empty
+    own = {p.period: p.figure.value for p in s.breakdown if p.key == org}
+    label = next((p.label for p in s.breakdown if p.key == org), org)
+    return figures.own_trend(
+        [(k, own.get(k)) for k in s.periods],
+        [(p.period, p.figure.value) for p in s.total],
+        label,
+        s.unit,
+        f"{s.name}: {label} and all partners",
+    )

@@ -1,0 +1,108 @@
+"""A data table with a "Download CSV" button: exactly the rows a chart shows, as a file.
+
+The CSV is built in the browser's request from the rows the table shows (kept in a store next
+to it) by the callback in ``dashboard/pages/downloads.py``; no data is fetched for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}" if value.is_integer() else f"{round(value, 6)}"
+    text = str(value)
+    # Neutralise spreadsheet formulas in text cells (a negative number stays a number).
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def to_csv(columns: list[list[str]] | list[tuple[str, str]], rows: list[dict]) -> str:
+    """CSV text with one header line (the column headers) and one line per row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([header for _key, header in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(key)) for key, _header in columns])
+    return out.getvalue()
+
+
+def _display(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return (
+            f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
+        )
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def data_table(
+    name: str,
+    columns: list[tuple[str, str]],
+    rows: list[dict],
+    filename: str,
+    caption: str | None = None,
+) -> html.Div:
+    """A compact table of ``rows`` and its CSV download (ids keyed by ``name``)."""
+    numeric = {key for key, _ in columns if any(isinstance(r.get(key), int | float) for r in rows)}
+    table = dbc.Table(
+        [
+            html.Caption(caption, className="small") if caption else None,
+            html.Thead(
+                html.Tr(
+                    [html.Th(h, className="text-end" if k in numeric else None) for k, h in columns]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(
+                                _display(r.get(k)), className="text-end" if k in numeric else None
+                            )
+                            for k, _ in columns
+                        ]
+                    )
+                    for r in rows
+                ]
+            ),
+        ],
+        size="sm",
+        striped=True,
+        className="mb-1 small cm-data-table",
+        id={"type": "cm-table", "name": name},
+    )
+    return html.Div(
+        [
+            html.Div(table, className="table-responsive cm-table-scroll"),
+            dbc.Button(
+                "Download CSV",
+                id={"type": "cm-csv", "name": name},
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="mb-3",
+            ),
+            dcc.Download(id={"type": "cm-csv-file", "name": name}),
+            dcc.Store(
+                id={"type": "cm-csv-data", "name": name},
+                data={"filename": filename, "columns": columns, "rows": rows},
+            ),
+        ]
+    )

@@ -1,0 +1,270 @@
+"""Overview: the scorecard of every indicator, grouped by outcome, for one period.
+
+Backbone staff see exact figures; funders and reporters see them suppressed (the domain decides:
+``models.analytics.scorecard`` applies the initiative's threshold for anyone but the backbone).
+The outcome and period filters are kept in the address bar, so a view can be shared.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, clientside_callback, dcc, html
+
+from dashboard import data, figures
+from dashboard.components.common import error_alert, login_redirect, page_url
+from models.errors import DomainError
+
+dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
+
+STATUS = {
+    "met": ("met", "success"),
+    "on_track": ("on track", "info"),
+    "off_track": ("off track", "danger"),
+    "no_data": ("no data", "secondary"),
+    "no_target": ("no target", "light"),
+}
+TREND = {"improving": "▲", "worsening": "▼", "steady": "▶"}
+NOT_ALLOWED = "You may not see the figures of any initiative."
+
+
+def fmt(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{decimals}f}"
+
+
+def layout(
+    initiative: str | None = None, period: str | None = None, outcome: str | None = None, **_
+):
+    if not data.whoami().logged_in:
+        return login_redirect("/overview", initiative=initiative, period=period, outcome=outcome)
+    try:
+        spaces = data.analytics_workspaces()
+        if not spaces:
+            return dbc.Alert(NOT_ALLOWED, color="danger", id="overview-not-allowed")
+        slug = initiative if initiative in dict(spaces) else spaces[0][0]
+        card, outcomes, _legend = data.overview(slug, None, None)
+    except DomainError as exc:
+        return error_alert(exc)
+    period = period if period in card.periods else card.period
+    outcome = outcome if outcome in dict(outcomes) else None
+    selectors = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Initiative", html_for="overview-initiative", className="cm-muted-label"
+                    ),
+                    dcc.Dropdown(
+                        id="overview-initiative",
+                        options=[{"label": name, "value": s} for s, name in spaces],
+                        value=slug,
+                        clearable=False,
+                    ),
+                ],
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Outcome", html_for="overview-outcome", className="cm-muted-label"),
+                    dcc.Dropdown(
+                        id="overview-outcome",
+                        options=[{"label": n or c, "value": c} for c, n in outcomes],
+                        value=outcome,
+                        placeholder="All outcomes",
+                    ),
+                ],
+                md=5,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Period", html_for="overview-period", className="cm-muted-label"),
+                    dcc.Dropdown(
+                        id="overview-period",
+                        options=[{"label": p, "value": p} for p in reversed(card.periods)],
+                        value=period,
+                        clearable=False,
+                    ),
+                ],
+                md=3,
+            ),
+        ],
+        className="g-3 mb-3",
+    )
+    return html.Div(
+        [
+            html.H1("Overview", className="h3 mb-1"),
+            html.P(
+                "Every indicator's latest figure against its baseline and target.",
+                className="text-muted",
+            ),
+            selectors,
+            dcc.Loading(html.Div(id="overview-body"), type="dot", delay_show=400),
+            dcc.Store(id="overview-url-sync"),
+        ],
+        className="mb-5",
+    )
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def _value(row, legend: dict[str, str], ident: str):
+    cur = row.current
+    if cur.value is None and cur.marker:
+        return html.Span(
+            [
+                html.Span(cur.marker, className="cm-marker", id=ident),
+                dbc.Tooltip(legend.get(cur.marker, cur.reason or "hidden"), target=ident),
+            ]
+        )
+    text = fmt(cur.value, row.decimals)
+    unit = f" {row.unit}" if row.unit and cur.value is not None else ""
+    return html.Span([html.Span(text, className="cm-current"), html.Small(unit)])
+
+
+def _progress(row):
+    if row.progress is None:
+        return html.Small("—", className="text-muted")
+    pct = max(0.0, min(100.0, row.progress * 100))
+    return dbc.Progress(
+        value=pct,
+        label=f"{pct:.0f}%",
+        color=STATUS.get(row.status, ("", "secondary"))[1],
+        style={"height": "1.1rem", "minWidth": "5rem"},
+        className="cm-progress",
+    )
+
+
+def _row(row, card, legend):
+    status, colour = STATUS.get(row.status, (row.status, "secondary"))
+    link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
+    spark = dcc.Graph(
+        figure=figures.sparkline(row.sparkline),
+        config={"staticPlot": True, "displayModeBar": False},
+        style={"height": "40px", "width": "140px"},
+        className="cm-sparkline",
+    )
+    return html.Tr(
+        [
+            html.Td(
+                [
+                    dcc.Link(row.name, href=link, className="fw-semibold"),
+                    html.Div(row.code, className="small text-muted"),
+                ]
+            ),
+            html.Td(_value(row, legend, f"ov-marker-{row.code}"), className="text-end text-nowrap"),
+            html.Td(fmt(row.target, row.decimals), className="text-end text-nowrap"),
+            html.Td(_progress(row), style={"minWidth": "7rem"}),
+            html.Td(
+                [
+                    dbc.Badge(status, color=colour, className="text-uppercase cm-status"),
+                    html.Span(
+                        TREND.get(row.trend or "", ""),
+                        title=row.trend or "",
+                        className="ms-2",
+                    ),
+                    dbc.Badge("series break", color="warning", text_color="dark", className="ms-1")
+                    if row.series_break
+                    else None,
+                ],
+                className="text-nowrap",
+            ),
+            html.Td(spark, className="d-none d-md-table-cell"),
+            html.Td(f"{row.contributors} of {row.expected}", className="small text-nowrap"),
+        ],
+        id=f"ov-row-{row.code}",
+        className="cm-scorecard-row",
+    )
+
+
+HEADER = html.Thead(
+    html.Tr(
+        [
+            html.Th("Indicator"),
+            html.Th("Current", className="text-end"),
+            html.Th("Target", className="text-end"),
+            html.Th("Progress"),
+            html.Th("Status"),
+            html.Th("Trend", className="d-none d-md-table-cell"),
+            html.Th("Partners reported"),
+        ]
+    )
+)
+
+
+def scorecard_body(card, legend) -> html.Div:
+    groups: dict = {}
+    for row in card.rows:
+        groups.setdefault((row.outcome, row.outcome_name), []).append(row)
+    parts: list = [
+        html.P(
+            [
+                f"{card.initiative_name} · period {card.period}. ",
+                "Figures based on fewer than "
+                f"{card.threshold} people are hidden (marked, e.g. “<{card.threshold}”)."
+                if card.suppressed
+                else "You see exact figures (backbone team).",
+            ],
+            className="small text-muted",
+            id="overview-caption",
+        )
+    ]
+    for (code, name), rows in groups.items():
+        parts.append(html.H2(name or code or "Other indicators", className="h5 mt-4"))
+        parts.append(
+            html.Div(
+                dbc.Table(
+                    [HEADER, html.Tbody([_row(r, card, legend) for r in rows])],
+                    hover=True,
+                    size="sm",
+                    className="align-middle mb-2 cm-scorecard",
+                ),
+                className="table-responsive",
+            )
+        )
+    if not card.rows:
+        parts.append(dbc.Alert("No indicators yet.", color="info"))
+    return html.Div(parts, id="overview-scorecard")
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("overview-body", "children"),
+    Input("overview-initiative", "value"),
+    Input("overview-period", "value"),
+    Input("overview-outcome", "value"),
+)
+def overview_scorecard(initiative, period, outcome):
+    """The scorecard for the cookie's user: nothing at all for anyone who may not see it."""
+    if not initiative:
+        return None
+    try:
+        card, _outcomes, legend = data.overview(initiative, period, outcome)
+    except DomainError as exc:
+        return error_alert(exc, what="That initiative")
+    return scorecard_body(card, legend)
+
+
+clientside_callback(
+    """
+    function (initiative, period, outcome) {
+        var params = new URLSearchParams();
+        if (initiative) { params.set('initiative', initiative); }
+        if (period) { params.set('period', period); }
+        if (outcome) { params.set('outcome', outcome); }
+        var url = window.location.pathname + '?' + params.toString();
+        if (url !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', url);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("overview-url-sync", "data"),
+    Input("overview-initiative", "value"),
+    Input("overview-period", "value"),
+    Input("overview-outcome", "value"),
+)

@@ -1,0 +1,391 @@
+"""Public summary: an initiative's published, privacy-protected figures. No login.
+
+Everything here comes from ``models.publishing.public_summary`` — the frozen, suppressed
+snapshots of published periods — and nothing else: this page never calls a domain function that
+could return unsuppressed figures, and it shows no counts of people or partners behind a figure.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, clientside_callback, dcc, html
+
+from dashboard import data, figures
+from dashboard.components.tables import data_table
+from models.errors import DomainError, NotFound
+
+dash.register_page(
+    __name__,
+    path_template="/public/<initiative>",
+    path="/public",
+    title="Public summary · Common Measure",
+    name="Public summary",
+)
+
+NOTHING = (
+    "Nothing has been published for this initiative yet. "
+    "Published figures will appear here once the backbone team releases them."
+)
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "responsive": True,
+    "modeBarButtons": [["toImage"]],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def _nothing(slug: str | None) -> dbc.Alert:
+    return dbc.Alert(
+        [html.H1("Nothing published yet", className="h5"), NOTHING],
+        color="info",
+        id="public-nothing",
+        className="mt-3",
+    )
+
+
+def layout(initiative: str | None = None, period: str | None = None, **_):
+    if not initiative:
+        try:
+            listed = data.directory()  # names and slugs only: public information
+        except DomainError:
+            listed = []
+        return html.Div(
+            [
+                html.H1("Public summary", className="h3"),
+                html.P(
+                    "The published, privacy-protected figures of each initiative.",
+                    className="text-muted",
+                ),
+                html.Ul(
+                    [html.Li(dcc.Link(s.name, href=f"/public/{s.slug}")) for s in listed],
+                    id="public-index",
+                ),
+            ],
+        )
+    try:
+        summary = data.public(initiative)
+    except NotFound:
+        return _nothing(initiative)
+    except DomainError:
+        return _nothing(initiative)
+    periods = [p["period"] for p in summary["periods"]]
+    if not periods:
+        return _nothing(initiative)
+    period = period if period in periods else periods[-1]
+    legend = summary["legend"]
+    return html.Div(
+        [
+            html.H1(summary["initiative_name"], className="h3 mb-1", id="public-title"),
+            html.P(
+                [
+                    summary.get("region") or "",
+                    " · " if summary.get("region") else "",
+                    "Public summary",
+                ],
+                className="text-muted mb-1",
+            ),
+            html.P(summary.get("description") or "", className="mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Period", html_for="public-period", className="cm-muted-label"
+                            ),
+                            dcc.Dropdown(
+                                id="public-period",
+                                options=[{"label": p, "value": p} for p in reversed(periods)],
+                                value=period,
+                                clearable=False,
+                                searchable=False,
+                            ),
+                        ],
+                        xs=12,
+                        sm=6,
+                        md=4,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Alert(
+                [
+                    html.Strong("How to read the figures. "),
+                    (
+                        f"To protect privacy, figures based on fewer than {summary['threshold']} "
+                        "people are hidden and replaced by a marker:"
+                    ),
+                    html.Ul(
+                        [
+                            html.Li([html.Code(marker), f" — {text}"], className="small")
+                            for marker, text in legend.items()
+                        ],
+                        className="mb-0 mt-1",
+                    ),
+                ],
+                color="light",
+                className="small",
+                id="public-legend",
+            ),
+            dcc.Store(id="public-initiative", data=summary["initiative"]),
+            dcc.Loading(html.Div(id="public-body"), type="dot", delay_show=400),
+            dcc.Store(id="public-url-sync"),
+        ],
+        className="mb-5 cm-public",
+    )
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def _fmt(value, decimals: int = 1) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.{decimals}f}"
+
+
+def shown(figure: dict, decimals: int = 1) -> str:
+    """A published figure as text: the number, or its suppression marker."""
+    if figure.get("value") is None:
+        return figure.get("marker") or "not available"
+    return _fmt(figure["value"], decimals)
+
+
+def public_rows(entry: dict, period: str) -> list[dict]:
+    """What the page shows for one indicator: the total and every published category."""
+    decimals = entry.get("decimals") or 0
+    base = {"period": period, "indicator": entry["indicator"], "unit": entry.get("unit") or ""}
+    rows = [
+        {
+            **base,
+            "group": "All",
+            "value": _round(entry["total"].get("value"), decimals),
+            "marker": entry["total"].get("marker") or "",
+        }
+    ]
+    for b in entry.get("breakdowns") or []:
+        for c in b["categories"]:
+            rows.append(
+                {
+                    **base,
+                    "group": f"{b['dimension_name']}: {c['label']}",
+                    "value": _round(c.get("value"), decimals),
+                    "marker": c.get("marker") or "",
+                }
+            )
+    return rows
+
+
+def _round(value, decimals: int):
+    return None if value is None else round(float(value), decimals)
+
+
+def describe(entry: dict, period: str, history: list[tuple[str, dict]]) -> str:
+    """A sentence saying what the chart shows (the chart's text alternative)."""
+    decimals = entry.get("decimals") or 0
+    unit = entry.get("unit") or ""
+    total = shown(entry["total"], decimals)
+    parts = [f"{entry['name']} in {period}: {total} {unit}".rstrip() + "."]
+    if entry.get("breakdowns"):
+        b = entry["breakdowns"][0]
+        cats = ", ".join(f"{c['label']} {shown(c, decimals)}" for c in b["categories"])
+        parts.append(f"By {b['dimension_name'].lower()}: {cats}.")
+    elif len(history) > 1:
+        trend = ", ".join(f"{p} {shown(e['total'], decimals)}" for p, e in history)
+        parts.append(f"Over time: {trend}.")
+    return " ".join(parts)
+
+
+def _chart(entry: dict, period: str, history: list[tuple[str, dict]]):
+    decimals = entry.get("decimals") or 0
+    if entry.get("breakdowns"):
+        b = entry["breakdowns"][0]
+        cats = b["categories"]
+        labels = [c["label"] for c in cats]
+        values = [_round(c.get("value"), decimals) for c in cats]
+        markers = [c.get("marker") for c in cats]
+        title = f"By {b['dimension_name'].lower()}, {period}"
+        kind = "bar"
+    else:
+        labels = [p for p, _ in history]
+        values = [_round(e["total"].get("value"), decimals) for _, e in history]
+        markers = [e["total"].get("marker") for _, e in history]
+        title = "Over the published periods"
+        kind = "line"
+    return figures.public_chart(title, labels, values, markers, entry.get("unit") or "", kind)
+
+
+def _card(entry: dict, period: str, history: list[tuple[str, dict]], n: int) -> dbc.Col:
+    decimals = entry.get("decimals") or 0
+    text = describe(entry, period, history)
+    total = entry["total"]
+    unit = entry.get("unit") or ""
+    headline = shown(total, decimals)
+    chart = _chart(entry, period, history)
+    return dbc.Col(
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.H3(entry["name"], className="h6 mb-1"),
+                    html.Div(
+                        [
+                            html.Span(headline, className="cm-stat"),
+                            html.Span(
+                                f" {unit}" if total.get("value") is not None else "",
+                                className="small",
+                            ),
+                            html.Span(
+                                " (hidden to protect privacy)"
+                                if total.get("value") is None
+                                else "",
+                                className="small text-muted",
+                            ),
+                        ],
+                        className="mb-1",
+                    ),
+                    html.P(entry.get("definition") or "", className="small text-muted mb-2"),
+                    html.Figure(
+                        [
+                            html.Div(
+                                dcc.Graph(
+                                    figure=chart,
+                                    config=GRAPH_CONFIG,
+                                    style={"width": "100%", "height": f"{chart.layout.height}px"},
+                                ),
+                                role="img",
+                                **{"aria-label": text},
+                            ),
+                            html.Figcaption(text, className="small text-muted"),
+                        ],
+                        className="mb-2",
+                    ),
+                    html.Details(
+                        [
+                            html.Summary("Data table", className="small"),
+                            data_table(
+                                f"public-{n}",
+                                [("group", "Group"), ("value", "Value"), ("marker", "Marker")],
+                                public_rows(entry, period),
+                                f"{entry['indicator']}-{period}.csv",
+                            ),
+                        ]
+                    ),
+                ]
+            ),
+            className="h-100 shadow-sm",
+        ),
+        xs=12,
+        lg=6,
+        className="mb-4 cm-public-card",
+    )
+
+
+COLUMNS = [
+    ("period", "Period"),
+    ("indicator", "Indicator"),
+    ("group", "Group"),
+    ("value", "Value"),
+    ("unit", "Unit"),
+    ("marker", "Marker"),
+]
+
+
+def public_body(summary: dict, period: str) -> html.Div:
+    by_period = {p["period"]: p for p in summary["periods"]}
+    chosen = by_period.get(period) or summary["periods"][-1]
+    period = chosen["period"]
+    ordered = [p["period"] for p in summary["periods"]]
+    upto = ordered[: ordered.index(period) + 1]
+    history_of = {
+        e["indicator"]: [
+            (k, x)
+            for k in upto
+            for x in by_period[k]["indicators"]
+            if x["indicator"] == e["indicator"]
+        ]
+        for e in chosen["indicators"]
+    }
+    groups: dict = {}
+    for entry in chosen["indicators"]:
+        groups.setdefault(entry.get("outcome_name") or "Other indicators", []).append(entry)
+    parts: list = [
+        html.P(
+            f"Published {chosen['published_at']:%d %B %Y}"
+            + (f" (revision {chosen['vintage']})" if chosen.get("vintage", 1) > 1 else "")
+            + (f". {chosen['note']}" if chosen.get("note") else "."),
+            className="small text-muted",
+        )
+    ]
+    n = 0
+    everything = []
+    for name, entries in groups.items():
+        cards = []
+        for entry in entries:
+            cards.append(_card(entry, period, history_of[entry["indicator"]], n))
+            everything += public_rows(entry, period)
+            n += 1
+        parts += [html.H2(name, className="h5 mt-2"), dbc.Row(cards)]
+    parts.append(
+        html.Div(
+            [
+                html.H2("All figures shown", className="h6"),
+                html.P(
+                    "Every figure on this page for the period, as a spreadsheet.",
+                    className="small text-muted mb-1",
+                ),
+                html.Details(
+                    [
+                        html.Summary("Table", className="small"),
+                        data_table(
+                            "public-all",
+                            COLUMNS,
+                            everything,
+                            f"{summary['initiative']}-{period}.csv",
+                        ),
+                    ]
+                ),
+            ],
+            id="public-download",
+        )
+    )
+    return html.Div(parts)
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("public-body", "children"),
+    Input("public-initiative", "data"),
+    Input("public-period", "value"),
+)
+def public_view(initiative, period):
+    """Published figures only (public_summary); nothing needs a login."""
+    if not initiative:
+        return None
+    try:
+        summary = data.public(initiative)
+    except DomainError:
+        return _nothing(initiative)
+    if not summary["periods"]:
+        return _nothing(initiative)
+    return public_body(summary, period)
+
+
+clientside_callback(
+    """
+    function (period) {
+        if (!period) { return window.dash_clientside.no_update; }
+        var params = new URLSearchParams(window.location.search);
+        params.set('period', period);
+        var url = window.location.pathname + '?' + params.toString();
+        if (url !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', url);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("public-url-sync", "data"),
+    Input("public-period", "value"),
+)

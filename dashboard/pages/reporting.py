@@ -1,0 +1,316 @@
+"""Reporting: who has reported what for a period (backbone only).
+
+A completeness heat map (members × indicators), the counts per state, the late and missing
+submissions, and the values flagged for a second look, each linking to the review queue.
+Anyone but the backbone team (and admins) gets a "not allowed" alert: the domain refuses them.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, clientside_callback, dcc, html
+
+from dashboard import data, figures
+from dashboard.components.common import (
+    error_alert,
+    flag_badge,
+    login_redirect,
+    page_url,
+    status_badge,
+)
+from dashboard.components.periods import choose_period
+from dashboard.components.tables import data_table
+from models.errors import DomainError
+
+dash.register_page(
+    __name__, path="/reporting", title="Reporting · Common Measure", name="Reporting"
+)
+
+NOT_ALLOWED = (
+    "Reporting progress is for the initiative's backbone team. "
+    "Your account is not allowed to see who has reported."
+)
+GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+EMPTY = {
+    "data": [],
+    "layout": {"height": 80, "xaxis": {"visible": False}, "yaxis": {"visible": False}},
+}
+COUNT_COLOURS = {
+    "approved": "success",
+    "submitted": "primary",
+    "draft": "info",
+    "returned": "warning",
+    "missing": "danger",
+    "late": "dark",
+}
+
+
+def layout(initiative: str | None = None, period: str | None = None, **_):
+    if not data.whoami().logged_in:
+        return login_redirect("/reporting", initiative=initiative, period=period)
+    try:
+        spaces = data.review_workspaces()
+        if not spaces:
+            return dbc.Alert(NOT_ALLOWED, color="danger", id="reporting-not-allowed")
+        slug = initiative if initiative in dict(spaces) else spaces[0][0]
+        period_options, period = choose_period(slug, period)
+    except DomainError as exc:
+        return error_alert(exc)
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Reporting", className="h3 mb-1 me-auto"),
+                    dbc.Button(
+                        "Open the review queue",
+                        href=page_url("/reporting/review", initiative=slug, period=period),
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                        id="reporting-review-link",
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center gap-2",
+            ),
+            html.P(
+                "Who has reported what for the period, who is late, and what was flagged.",
+                className="text-muted",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Initiative",
+                                html_for="reporting-initiative",
+                                className="cm-muted-label",
+                            ),
+                            dcc.Dropdown(
+                                id="reporting-initiative",
+                                options=[{"label": n, "value": s} for s, n in spaces],
+                                value=slug,
+                                clearable=False,
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Period", html_for="reporting-period", className="cm-muted-label"
+                            ),
+                            dcc.Dropdown(
+                                id="reporting-period",
+                                options=period_options,
+                                value=period,
+                                clearable=False,
+                            ),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            html.Div(id="reporting-feedback"),
+            html.Div(id="reporting-counts", className="mb-3"),
+            dcc.Loading(
+                dcc.Graph(id="reporting-heatmap", figure=EMPTY, config=GRAPH_CONFIG),
+                type="dot",
+                delay_show=400,
+            ),
+            html.Div(id="reporting-heatmap-table"),
+            html.Div(id="reporting-lists", className="mt-3"),
+            dcc.Store(id="reporting-url-sync"),
+        ],
+        className="mb-5",
+    )
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+
+def _counts(counts: dict[str, int]) -> html.Div:
+    return html.Div(
+        [
+            dbc.Badge(
+                f"{state}: {counts.get(state, 0)}",
+                color=colour,
+                className="me-2 mb-1 fs-6 fw-normal",
+                id=f"reporting-count-{state}",
+            )
+            for state, colour in COUNT_COLOURS.items()
+        ]
+    )
+
+
+def heatmap_rows(c) -> list[dict]:
+    names = dict(c.members)
+    return [
+        {
+            "partner": names.get(x.organisation, x.organisation),
+            "indicator": x.indicator,
+            "state": x.state,
+            "late": "late" if x.late else "",
+        }
+        for x in c.cells
+    ]
+
+
+HEATMAP_COLUMNS = [
+    ("partner", "Partner"),
+    ("indicator", "Indicator"),
+    ("state", "State"),
+    ("late", "Late"),
+]
+
+
+def _lists(view: data.ReportingView, initiative: str) -> html.Div:
+    period = view.completeness.period
+    review = page_url("/reporting/review", initiative=initiative, period=period)
+    late = (
+        dbc.Table(
+            [
+                html.Thead(
+                    html.Tr(
+                        [
+                            html.Th("Partner"),
+                            html.Th("Status"),
+                            html.Th("Late"),
+                            html.Th("Not reported"),
+                        ]
+                    )
+                ),
+                html.Tbody(
+                    [
+                        html.Tr(
+                            [
+                                html.Td(s["name"]),
+                                html.Td(status_badge(s["status"])),
+                                html.Td(dbc.Badge("late", color="danger") if s["late"] else ""),
+                                html.Td(s["missing"] or "—", className="small"),
+                            ]
+                        )
+                        for s in view.submissions
+                    ]
+                ),
+            ],
+            size="sm",
+            hover=True,
+            className="small",
+            id="reporting-late",
+        )
+        if view.submissions
+        else html.P("Everyone has reported.", className="text-muted", id="reporting-late")
+    )
+    flagged = (
+        html.Ul(
+            [
+                html.Li(
+                    [
+                        *[flag_badge(f) for f in v["flags"]],
+                        html.Span(f"{v['name']} · ", className="fw-semibold"),
+                        html.Code(v["indicator"]),
+                        f" {v['disaggregation']} ",
+                        status_badge(v["status"]),
+                        " ",
+                        html.A("review", href=review),
+                    ],
+                    className="small mb-1",
+                )
+                for v in view.flagged
+            ],
+            className="list-unstyled",
+            id="reporting-flagged",
+        )
+        if view.flagged
+        else html.P("No value is flagged.", className="text-muted", id="reporting-flagged")
+    )
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    html.H2("Late and missing", className="h5"),
+                    html.Div(late, className="table-responsive"),
+                ],
+                lg=6,
+            ),
+            dbc.Col(
+                [
+                    html.H2("Flagged values", className="h5"),
+                    flagged,
+                    html.A("Go to the review queue →", href=review, id="reporting-queue-link"),
+                ],
+                lg=6,
+            ),
+        ],
+        className="g-4",
+    )
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("reporting-heatmap", "figure"),
+    Output("reporting-heatmap-table", "children"),
+    Output("reporting-counts", "children"),
+    Output("reporting-lists", "children"),
+    Output("reporting-feedback", "children"),
+    Input("reporting-initiative", "value"),
+    Input("reporting-period", "value"),
+)
+def reporting_view(initiative, period):
+    """Backbone only: the domain refuses anyone else before anything is read."""
+    if not initiative:
+        return EMPTY, None, None, None, None
+    try:
+        view = data.reporting(initiative, period)
+    except DomainError as exc:
+        return EMPTY, None, None, None, error_alert(exc, what="That initiative")
+    c = view.completeness
+    table = html.Details(
+        [
+            html.Summary("Heat map as a table", className="small"),
+            data_table(
+                "completeness",
+                HEATMAP_COLUMNS,
+                heatmap_rows(c),
+                f"{initiative}-{c.period}-completeness.csv",
+            ),
+        ],
+        className="mb-2",
+    )
+    return figures.completeness_heatmap(c), table, _counts(c.counts), _lists(view, initiative), None
+
+
+@callback(
+    Output("reporting-period", "options"),
+    Output("reporting-period", "value"),
+    Input("reporting-initiative", "value"),
+    prevent_initial_call=True,
+)
+def _choose_initiative(initiative):
+    try:
+        return choose_period(initiative, None)
+    except DomainError:
+        return [], None
+
+
+clientside_callback(
+    """
+    function (initiative, period) {
+        var params = new URLSearchParams();
+        if (initiative) { params.set('initiative', initiative); }
+        if (period) { params.set('period', period); }
+        var url = window.location.pathname + '?' + params.toString();
+        if (url !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', url);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("reporting-url-sync", "data"),
+    Input("reporting-initiative", "value"),
+    Input("reporting-period", "value"),
+)

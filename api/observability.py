@@ -19,17 +19,17 @@ from datetime import UTC, datetime
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.metrics import REGISTRY
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
     "cm_http_requests_total",
     "HTTP requests answered",
@@ -42,15 +42,6 @@ LATENCY = Histogram(
     ["method", "route"],
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-IMPORTS = Counter(
-    "cm_imports_total", "Spreadsheet imports by outcome", ["outcome"], registry=REGISTRY
-)
-ROLLUP_QUERY = Histogram(
-    "cm_rollup_query_seconds",
-    "Time spent reading rollups",
-    registry=REGISTRY,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
 
 

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from models.errors import DomainError, PermissionDenied
 from models.indicator import TOTAL
+from models.metrics import IMPORTED_ROWS, IMPORTS
 from models.permissions import Actor, get_initiative
 from models.reporting import Value
 from models.settings import get_settings
@@ -323,12 +324,40 @@ def _csv_rows(
         wrapper.detach()
 
 
+MAX_XLSX_EXPANSION = 100  # a real workbook compresses ~5-20×; a zip bomb far more
+
+
+def _refuse_zip_bombs(stream: BinaryIO, filename: str) -> None:
+    """Read the zip directory before unpacking anything: a workbook that would expand past
+    the byte limit, or by an implausible ratio, is refused (413) without being inflated."""
+    import zipfile
+
+    start = stream.tell()
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UnsupportedFile(f"{filename} is not an Excel .xlsx workbook") from None
+    finally:
+        stream.seek(start)
+    expanded = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    limit = get_settings().import_max_bytes * 4
+    if expanded > limit or (expanded > 10_000_000 and expanded / packed > MAX_XLSX_EXPANSION):
+        raise FileTooLarge(
+            f"{filename} would unpack to {expanded:,} bytes ({expanded // packed}× its size); "
+            "save it again as a plain .xlsx or .csv",
+            code="file_too_large",
+        )
+
+
 def _xlsx_rows(stream: BinaryIO, filename: str, progress: Progress | None):
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_zip_bombs(stream, filename)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=False)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
@@ -608,7 +637,7 @@ def _null_pattern(clean: CleanValue) -> tuple[bool, ...]:
     )
 
 
-def import_file(
+def _import_file(
     *,
     session: Session,
     actor: Actor,
@@ -725,4 +754,22 @@ def import_file(
         result.status, result.version = saved.submission.status, saved.submission.version
     report.written = bool(to_apply)
     session.flush()
+    return report
+
+
+def import_file(**kwargs: Any) -> ImportReport:
+    """Import a CSV/XLSX stream (see :func:`_import_file`), counted in the import metrics."""
+    try:
+        report = _import_file(**kwargs)
+    except DomainError:
+        IMPORTS.labels("refused").inc()
+        raise
+    IMPORTED_ROWS.inc(report.rows)
+    if report.errors:
+        outcome = "rejected"
+    elif report.dry_run:
+        outcome = "dry_run"
+    else:
+        outcome = "written" if report.written else "unchanged"
+    IMPORTS.labels(outcome).inc()
     return report

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.indicator import Indicator, Obligation
 from models.initiative import Member
+from models.metrics import ROLLUP_QUERY
 from models.reporting import Submission, Value
 from models.rollup_table import RollupRow
 
@@ -104,7 +105,8 @@ def rollups(
     summed from the values.
     """
     if member_ids is None:
-        return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
+        with ROLLUP_QUERY.time():
+            return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
     rows = _grouped(
         session,
         initiative_id,

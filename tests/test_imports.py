@@ -722,3 +722,39 @@ def test_cm_import(cm, fresh_database, tmp_path) -> None:
     assert cm("import", good, "--initiative", "nope").exit_code == 2
     with Session(fresh_database.engine) as session:
         assert session.scalar(select(func.count()).select_from(Period)) == 3
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_unpacking(client, session) -> None:
+    """A workbook whose sheet inflates to far more than any real one answers 413, quickly."""
+    import io
+    import time
+    import zipfile
+
+    from models.security import login_throttle
+
+    login_throttle.reset()
+    init = f.initiative(session, slug="bomb")
+    user = f.user(session, "backbone", init=init, email="bomb@example.org")
+    session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
+    ).json()["access_token"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<row/>" * 40_000_000)  # 240 MB of nothing
+    started = time.perf_counter()
+    r = client.post(
+        "/api/v1/initiatives/bomb/imports",
+        files={
+            "file": (
+                "bomb.xlsx",
+                buffer.getvalue(),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "file_too_large"
+    assert time.perf_counter() - started < 10

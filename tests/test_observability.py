@@ -54,3 +54,37 @@ def test_request_log_is_json_with_the_request_id(client, capsys) -> None:
     lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
     entry = next(x for x in lines if x.get("request_id") == "trace-me")
     assert entry["route"] == "/healthz" and entry["status"] == 200
+
+
+def test_metrics_count_imports_and_time_rollups(client) -> None:
+    import io
+
+    import pytest
+
+    from models.errors import NotFound
+    from models.imports import import_file
+    from models.metrics import REGISTRY
+    from models.permissions import SYSTEM
+    from models.rollups import rollups
+
+    def sample(name, labels=None):
+        return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+    refused = sample("cm_imports_total", {"outcome": "refused"})
+    timed = sample("cm_rollup_query_seconds_count")
+    session = client.app.state.session_factory()
+    try:
+        with pytest.raises(NotFound):
+            import_file(
+                session=session,
+                actor=SYSTEM,
+                initiative_slug="no-such-initiative",
+                stream=io.BytesIO(b"indicator,value\n"),
+            )
+        rollups(session=session, initiative_id=-1)
+    finally:
+        session.close()
+    assert sample("cm_imports_total", {"outcome": "refused"}) == refused + 1
+    assert sample("cm_rollup_query_seconds_count") == timed + 1
+    body = client.get("/metrics").text
+    assert "cm_imports_total" in body and "cm_rollup_query_seconds" in body

@@ -36,6 +36,7 @@ from models.indicator import (
     IndicatorTarget,
     Obligation,
     Outcome,
+    SeriesBreak,
 )
 from models.initiative import PERIOD_KINDS, Initiative, Member, Period
 from models.organisation import SECTORS, SLUG_PATTERN, Organisation
@@ -1625,3 +1626,82 @@ def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) 
     session.delete(period)
     session.flush()
     return period
+
+
+# --- series breaks ----------------------------------------------------------------------------
+
+
+def list_series_breaks(
+    *, session: Session, actor: Actor, initiative: str, code: str
+) -> list[tuple[str, str]]:
+    """An indicator's definition changes: (period key, note), earliest first."""
+    init = _viewable(session, actor, initiative)
+    indicator = _find_indicator(session, init, code)
+    return [
+        (key, note)
+        for key, note in session.execute(
+            select(Period.key, SeriesBreak.note)
+            .join(Period, Period.id == SeriesBreak.period_id)
+            .where(SeriesBreak.indicator_id == indicator.id)
+            .order_by(Period.starts_on)
+        )
+    ]
+
+
+def add_series_break(
+    *, session: Session, actor: Actor, initiative: str, code: str, period: str, note: Any
+) -> tuple[str, str]:
+    """Backbone: mark that the indicator is measured differently from ``period`` on (e.g. a
+    new reading test), so charts show the break and trends do not compare across it."""
+    init = _manageable(session, actor, initiative)
+    indicator = _find_indicator(session, init, code)
+    period_id = _period_id(session, init, period, "period")
+    text = _text(note, "note", required=True, max_length=2000)
+    if _any(
+        session,
+        select(SeriesBreak.id).where(
+            SeriesBreak.indicator_id == indicator.id, SeriesBreak.period_id == period_id
+        ),
+    ):
+        raise Conflict(f"{code} already has a series break at {period}", field="period")
+    row = SeriesBreak(indicator_id=indicator.id, period_id=period_id, note=text)
+    session.add(row)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        entity_type="series_break",
+        entity_id=row.id,
+        action="create",
+        initiative_id=init.id,
+        after={"indicator": code, "period": period, "note": text},
+    )
+    return (period, text)
+
+
+def remove_series_break(
+    *, session: Session, actor: Actor, initiative: str, code: str, period: str
+) -> tuple[str, str]:
+    init = _manageable(session, actor, initiative)
+    indicator = _find_indicator(session, init, code)
+    period_id = _period_id(session, init, period, "period")
+    row = session.scalar(
+        select(SeriesBreak).where(
+            SeriesBreak.indicator_id == indicator.id, SeriesBreak.period_id == period_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"{code} has no series break at {period}", field="period")
+    note = row.note
+    record(
+        session=session,
+        actor=actor,
+        entity_type="series_break",
+        entity_id=row.id,
+        action="delete",
+        initiative_id=init.id,
+        before={"indicator": code, "period": period, "note": note},
+    )
+    session.delete(row)
+    session.flush()
+    return (period, note)

@@ -217,6 +217,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("delete", f"{P}/initiatives/{{slug}}/indicators/{{code}}"): Rule(
         backbone_of_a(200), params={"code": "SPARE"}
     ),
+    ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/breaks"): Rule(
+        viewers_of_a(), params={"code": "SERVED"}
+    ),
+    ("post", f"{P}/initiatives/{{slug}}/indicators/{{code}}/breaks"): Rule(
+        backbone_of_a(201),
+        params={"code": "SERVED"},
+        json={"period": DRAFT, "note": "new survey"},
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/indicators/{{code}}/breaks/{{period}}"): Rule(
+        {**backbone_of_a(404)},
+        params={"code": "SERVED"},
+        why="the world has no series break: 404 once the caller may manage A",
+    ),
     # --- periods and publication ----------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/periods"): Rule(viewers_of_a()),
     ("post", f"{P}/initiatives/{{slug}}/periods"): Rule(backbone_of_a(201), json={"key": "2027Q1"}),

@@ -940,3 +940,32 @@ def test_openapi_documents_the_configuration_routes(client) -> None:
         for operation in spec["paths"][path].values():
             assert operation.get("description"), (path, operation["operationId"])
             assert "200" in operation["responses"] or "201" in operation["responses"]
+
+
+def test_series_breaks_are_marked_and_shown_in_the_series(client, session) -> None:
+    from models.security import login_throttle
+
+    login_throttle.reset()
+    init = f.initiative(session, slug="breaks")
+    ind = f.indicator(session, init, "count", code="READ")
+    for key in ("2025Q1", "2025Q2"):
+        f.period(session, init, key)
+    user = f.user(session, "backbone", init=init, email="breaks@example.org")
+    session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
+    ).json()["access_token"]
+    h = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/initiatives/breaks/indicators/READ/breaks"
+    r = client.post(url, json={"period": "2025Q2", "note": "new state test"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert (
+        client.post(url, json={"period": "2025Q2", "note": "again"}, headers=h).status_code == 409
+    )
+    assert client.post(url, json={"period": "2030Q1", "note": "x"}, headers=h).status_code == 422
+    assert client.get(url, headers=h).json() == [{"period": "2025Q2", "note": "new state test"}]
+    series = client.get("/api/v1/initiatives/breaks/indicators/READ/series", headers=h).json()
+    assert series["breaks"] == [{"period": "2025Q2", "note": "new state test"}]
+    assert client.delete(f"{url}/2025Q2", headers=h).status_code == 200
+    assert client.get(url, headers=h).json() == []
+    del ind

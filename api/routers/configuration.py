@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from pydantic import Field
 
 from api.config_schemas import (
     DimensionCreate,
@@ -40,7 +41,7 @@ from api.config_schemas import (
     Sector,
 )
 from api.deps import ActorDep, SessionDep
-from api.schemas import ErrorRead
+from api.schemas import ErrorRead, ReadModel, WriteModel
 from models import configuration as config
 from models.configuration import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from models.permissions import Actor
@@ -492,6 +493,53 @@ def unlock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     return config.set_period_locked(
         session=session, actor=actor, initiative=slug, key=key, locked=False
     )
+
+
+# --- series breaks ----------------------------------------------------------------------------
+
+
+class SeriesBreakIn(WriteModel):
+    period: str = Field(max_length=16, examples=["2025Q3"])
+    note: str = Field(min_length=1, max_length=2000, examples=["New state reading test"])
+
+
+class SeriesBreakRead(ReadModel):
+    period: str
+    note: str
+
+
+@indicators.get("/{code}/breaks", response_model=list[SeriesBreakRead], responses=READ)
+def list_breaks(slug: str, code: str, session: SessionDep, actor: UserDep):
+    """Periods from which the indicator is measured differently (charts mark them)."""
+    return [
+        SeriesBreakRead(period=p, note=n)
+        for p, n in config.list_series_breaks(
+            session=session, actor=actor, initiative=slug, code=code
+        )
+    ]
+
+
+@indicators.post(
+    "/{code}/breaks",
+    response_model=SeriesBreakRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def add_break(slug: str, code: str, body: SeriesBreakIn, session: SessionDep, actor: UserDep):
+    """Mark a series break: the definition changed from this period on (backbone)."""
+    p, n = config.add_series_break(
+        session=session, actor=actor, initiative=slug, code=code, period=body.period, note=body.note
+    )
+    return SeriesBreakRead(period=p, note=n)
+
+
+@indicators.delete("/{code}/breaks/{period}", response_model=SeriesBreakRead, responses=WRITE)
+def remove_break(slug: str, code: str, period: str, session: SessionDep, actor: UserDep):
+    """Remove a series break (backbone)."""
+    p, n = config.remove_series_break(
+        session=session, actor=actor, initiative=slug, code=code, period=period
+    )
+    return SeriesBreakRead(period=p, note=n)
 
 
 for _sub in (organisations, initiatives, members, outcomes, dimensions, indicators, periods):

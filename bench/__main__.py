@@ -374,7 +374,10 @@ def _rss_kib(pid: int, field: str = "VmRSS") -> int:
 
 
 def bench_import_memory(built, client: httpx.Client, pid: int, rows: int) -> None:
-    body, _ = csv_for_import(built, rows, seed=99)
+    # One period holds too few cells for a million rows: spread them over every quarter. Past
+    # quarters are approved, so this dry run reports their rows as not editable; the point is
+    # the memory of reading and checking a million rows.
+    body, _ = csv_for_import(built, rows, seed=99, periods=built.periods)
     idle = _rss_kib(pid)
     peak = idle
     done = threading.Event()
@@ -396,7 +399,7 @@ def bench_import_memory(built, client: httpx.Client, pid: int, rows: int) -> Non
     finally:
         done.set()
         sampler.join()
-    if r.status_code != 200:
+    if r.status_code not in (200, 422):
         raise RuntimeError(f"the {rows:,}-row import answered {r.status_code}: {r.text[:300]}")
     checked = r.json()["rows"]
     record(

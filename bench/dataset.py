@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, insert, text
@@ -66,6 +66,7 @@ class Built:
     open_period: str  # a period with no data, for imports
     submitted: tuple[str, str]  # (org, period) left submitted, for the freshness test
     values: int
+    periods: list[str] = field(default_factory=list)
 
 
 def _quarters(n: int) -> list[tuple[str, date, date]]:
@@ -213,6 +214,7 @@ def build(engine: Engine, size: Size, seed: int = 7, progress=print) -> Built:
         s.commit()
     assert result is not None
     result.values = total_values
+    result.periods = [key for key, _, _ in quarters]
     return result
 
 
@@ -294,15 +296,18 @@ def _bulk_values(session: Session, rows: list[tuple]) -> None:
         )
 
 
-def csv_for_import(built: Built, rows_wanted: int, seed: int = 11) -> tuple[bytes, list[tuple]]:
-    """A CSV for the empty period, as partners would upload it, and the same rows as tuples."""
+def csv_for_import(
+    built: Built, rows_wanted: int, seed: int = 11, periods: list[str] | None = None
+) -> tuple[bytes, list[tuple]]:
+    """A CSV as partners would upload it (for the empty period, or for each of ``periods`` when
+    one period has too few cells), and the same rows as tuples."""
     rng = random.Random(seed)
     out = io.StringIO()
     out.write("organisation,period,indicator,disaggregation,value,numerator,denominator\n")
     raw = []
     cats = ["total"] + [f"{d}={c}" for d, cs in DIMENSIONS.items() for c in cs]
     done = 0
-    for org in built.org_slugs:
+    for org, period in ((o, p) for p in (periods or [built.open_period]) for o in built.org_slugs):
         for j, code in enumerate(built.indicator_codes):
             kind = ("rate", "count", "average")[j % 3]
             for key in cats:
@@ -311,14 +316,14 @@ def csv_for_import(built: Built, rows_wanted: int, seed: int = 11) -> tuple[byte
                 den = rng.randint(10, 300)
                 if kind == "rate":
                     num = rng.randint(0, den)
-                    out.write(f"{org},{built.open_period},{code},{key},,{num},{den}\n")
+                    out.write(f"{org},{period},{code},{key},,{num},{den}\n")
                     raw.append((code, key, 100.0 * num / den, num, den))
                 elif kind == "count":
-                    out.write(f"{org},{built.open_period},{code},{key},{den},,\n")
+                    out.write(f"{org},{period},{code},{key},{den},,\n")
                     raw.append((code, key, float(den), None, None))
                 else:
                     v = round(rng.uniform(200, 300), 2)
-                    out.write(f"{org},{built.open_period},{code},{key},{v},,{den}\n")
+                    out.write(f"{org},{period},{code},{key},{v},,{den}\n")
                     raw.append((code, key, v, None, den))
                 done += 1
     return out.getvalue().encode(), raw

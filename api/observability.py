@@ -52,7 +52,12 @@ def metrics_body() -> tuple[bytes, str]:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id and extras."""
 
-    _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+    # uvicorn adds an ANSI-coloured copy of each message; the plain one is enough in JSON.
+    _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+        "message",
+        "asctime",
+        "color_message",
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -116,19 +116,7 @@ def rollups(
         disaggregations=disaggregations,
         member_ids=member_ids,
     )
-    return [
-        Rollup(
-            indicator_id=ind,
-            period_id=per,
-            disaggregation=dis,
-            measure_type=mt,
-            value=combine(mt, s_val, s_num, s_den, s_w),
-            numerator=s_num if mt == "rate" else None,
-            denominator=s_den if mt in ("rate", "average") else None,
-            contributors=n,
-        )
-        for ind, per, dis, mt, s_val, s_num, s_den, s_w, n in rows
-    ]
+    return [_rollup(*row) for row in rows]
 
 
 def _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations) -> list[Rollup]:
@@ -150,19 +138,21 @@ def _from_table(session, initiative_id, indicator_ids, period_ids, disaggregatio
         query = query.where(t.period_id.in_(list(period_ids)))
     if disaggregations is not None:
         query = query.where(t.disaggregation.in_(list(disaggregations)))
-    return [
-        Rollup(
-            indicator_id=ind,
-            period_id=per,
-            disaggregation=dis,
-            measure_type=mt,
-            value=combine(mt, s_val, s_num, s_den, s_w),
-            numerator=s_num if mt == "rate" else None,
-            denominator=s_den if mt in ("rate", "average") else None,
-            contributors=n,
-        )
-        for ind, per, dis, mt, s_val, s_num, s_den, s_w, n in session.execute(query)
-    ]
+    return [_rollup(*row) for row in session.execute(query)]
+
+
+def _rollup(ind, per, dis, mt, s_val, s_num, s_den, s_w, contributors) -> Rollup:
+    """A Rollup from the sums (from the table or a GROUP BY), combined by measure type."""
+    return Rollup(
+        indicator_id=ind,
+        period_id=per,
+        disaggregation=dis,
+        measure_type=mt,
+        value=combine(mt, s_val, s_num, s_den, s_w),
+        numerator=s_num if mt == "rate" else None,
+        denominator=s_den if mt in ("rate", "average") else None,
+        contributors=contributors,
+    )
 
 
 @dataclass(frozen=True)

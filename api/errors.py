@@ -9,6 +9,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import (
@@ -164,6 +165,16 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("the database is unavailable; try again shortly", "database_unavailable"),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection of this worker is busy: the client should come back.
+        log.warning("database connection pool exhausted")
+        return JSONResponse(
+            error_body("the server is busy; try again shortly", "busy"),
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(DataError)

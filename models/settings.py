@@ -31,8 +31,10 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(10, ge=1, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    db_pool_size: int = Field(5, ge=1, le=200)
-    db_max_overflow: int = Field(10, ge=0, le=500)
+    # Sync endpoints run on a pool of 40 threads per worker; with fewer connections than
+    # threads, requests queue for a connection instead of being served.
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(30, ge=0, le=500)
     sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
     log_level: str = "info"
     rate_limit_per_minute: int = Field(1200, ge=0, description="Requests per user/key; 0: off.")

@@ -55,3 +55,18 @@ def test_odd_text_is_a_clear_answer_never_a_500(client, session, text) -> None:
     )
     assert r.status_code in (201, 422), r.text
     assert r.headers["content-type"].startswith("application/json")
+
+
+def test_an_exhausted_connection_pool_answers_503_not_a_traceback() -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from api.app import create_app
+
+    def no_connection():
+        raise PoolTimeout("QueuePool limit reached")
+
+    client = TestClient(create_app(no_connection, with_dashboard=False))
+    r = client.get("/api/v1/initiatives")
+    assert r.status_code == 503
+    assert r.json()["code"] == "busy" and r.headers["Retry-After"] == "2"

@@ -130,6 +130,9 @@ def test_dashboards_agree_with_the_api(fresh_database) -> None:
             driver.get(url + f"/indicator?initiative={INITIATIVE}&code={code}")
             _wait(driver, EC.presence_of_element_located((By.ID, "indicator-title")))
             screenshot(driver, f"indicator-{backend}")
+            # The pickers' defaults are written back into the address bar (bookmarkable).
+            _wait(driver, EC.url_contains("period="))
+            assert f"code={code}" in driver.current_url
             for chart in ("trend", "partners", "equity"):
                 _wait(
                     driver,

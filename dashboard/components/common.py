@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, clientside_callback, dcc, html
 
 from dashboard.session import login_url
 from models.errors import DomainError, NotFound, PermissionDenied
@@ -73,4 +73,36 @@ def flag_badge(flag: str, title: str | None = None) -> dbc.Badge:
         text_color="dark",
         className="me-1 cm-flag",
         title=title or flag,
+    )
+
+
+def sync_url(page: str, *names: str) -> None:
+    """Keep the address bar's query in step with the page's pickers, so a view can be
+    bookmarked and shared, without asking the page router to render the page again.
+
+    Registers one clientside callback from the inputs ``{page}-{name}`` (their ``value``) to
+    the store ``{page}-url-sync``; call it at module level of the page. Other query parameters
+    are kept; a cleared picker removes its parameter.
+    """
+    setters = "\n".join(
+        f"        if (values[{i}]) {{ params.set('{name}', values[{i}]); }}"
+        f" else {{ params.delete('{name}'); }}"
+        for i, name in enumerate(names)
+    )
+    clientside_callback(
+        f"""
+    function () {{
+        var values = arguments;
+        var params = new URLSearchParams(window.location.search);
+{setters}
+        var query = params.toString();
+        var url = window.location.pathname + (query ? '?' + query : '');
+        if (url !== window.location.pathname + window.location.search) {{
+            window.history.replaceState(window.history.state, '', url);
+        }}
+        return window.dash_clientside.no_update;
+    }}
+    """,
+        Output(f"{page}-url-sync", "data"),
+        *[Input(f"{page}-{name}", "value") for name in names],
     )

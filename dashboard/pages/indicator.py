@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, login_redirect
+from dashboard.components.common import error_alert, login_redirect, sync_url
 from dashboard.components.tables import data_table
 from models.errors import DomainError
 
@@ -312,24 +312,4 @@ def indicator_dimensions(code, initiative):
     )
 
 
-clientside_callback(
-    """
-    function (initiative, code, by, period) {
-        var params = new URLSearchParams();
-        if (initiative) { params.set('initiative', initiative); }
-        if (code) { params.set('code', code); }
-        if (by) { params.set('by', by); }
-        if (period) { params.set('period', period); }
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("indicator-url-sync", "data"),
-    Input("indicator-initiative", "value"),
-    Input("indicator-code", "value"),
-    Input("indicator-by", "value"),
-    Input("indicator-period", "value"),
-)
+sync_url("indicator", "initiative", "code", "by", "period")

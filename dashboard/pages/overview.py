@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, login_redirect, page_url
+from dashboard.components.common import error_alert, login_redirect, page_url, sync_url
 from models.errors import DomainError
 
 dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
@@ -249,22 +249,4 @@ def overview_scorecard(initiative, period, outcome):
     return scorecard_body(card, legend)
 
 
-clientside_callback(
-    """
-    function (initiative, period, outcome) {
-        var params = new URLSearchParams();
-        if (initiative) { params.set('initiative', initiative); }
-        if (period) { params.set('period', period); }
-        if (outcome) { params.set('outcome', outcome); }
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("overview-url-sync", "data"),
-    Input("overview-initiative", "value"),
-    Input("overview-period", "value"),
-    Input("overview-outcome", "value"),
-)
+sync_url("overview", "initiative", "period", "outcome")

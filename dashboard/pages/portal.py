@@ -15,10 +15,16 @@ from datetime import date
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, flag_badge, login_redirect, status_badge
+from dashboard.components.common import (
+    error_alert,
+    flag_badge,
+    login_redirect,
+    status_badge,
+    sync_url,
+)
 from dashboard.components.entry_grid import (
     COLUMNS,
     changed_inputs,
@@ -421,27 +427,7 @@ def _failed(exc: DomainError, action: str):
     return _unchanged(error_alert(exc, what="That report"))
 
 
-# Keep the address bar in step with the selection, so the view can be bookmarked, without
-# asking the page router to render the page again.
-clientside_callback(
-    """
-    function (initiative, org, period) {
-        var params = new URLSearchParams();
-        if (initiative) { params.set('initiative', initiative); }
-        if (org) { params.set('org', org); }
-        if (period) { params.set('period', period); }
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("portal-url-sync", "data"),
-    Input("portal-initiative", "value"),
-    Input("portal-org", "value"),
-    Input("portal-period", "value"),
-)
+sync_url("portal", "initiative", "org", "period")
 
 
 # --- spreadsheet upload ---------------------------------------------------------------------

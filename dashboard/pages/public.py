@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.common import sync_url
 from dashboard.components.tables import data_table
 from models.errors import DomainError, NotFound
 
@@ -373,19 +374,4 @@ def public_view(initiative, period):
     return public_body(summary, period)
 
 
-clientside_callback(
-    """
-    function (period) {
-        if (!period) { return window.dash_clientside.no_update; }
-        var params = new URLSearchParams(window.location.search);
-        params.set('period', period);
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("public-url-sync", "data"),
-    Input("public-period", "value"),
-)
+sync_url("public", "period")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import (
@@ -18,6 +18,7 @@ from dashboard.components.common import (
     login_redirect,
     page_url,
     status_badge,
+    sync_url,
 )
 from dashboard.components.periods import choose_period
 from dashboard.components.tables import data_table
@@ -297,20 +298,4 @@ def _choose_initiative(initiative):
         return [], None
 
 
-clientside_callback(
-    """
-    function (initiative, period) {
-        var params = new URLSearchParams();
-        if (initiative) { params.set('initiative', initiative); }
-        if (period) { params.set('period', period); }
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("reporting-url-sync", "data"),
-    Input("reporting-initiative", "value"),
-    Input("reporting-period", "value"),
-)
+sync_url("reporting", "initiative", "period")

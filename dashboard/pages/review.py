@@ -21,6 +21,7 @@ from dashboard.components.common import (
     flag_badge,
     login_redirect,
     status_badge,
+    sync_url,
 )
 from dashboard.components.periods import choose_period
 from models.errors import DomainError
@@ -416,20 +417,4 @@ def review_decide(_approve, _return, chosen, comment, refresh):
     return message, (refresh or 0) + 1, "", []
 
 
-dash.clientside_callback(
-    """
-    function (initiative, period) {
-        var params = new URLSearchParams();
-        if (initiative) { params.set('initiative', initiative); }
-        if (period) { params.set('period', period); }
-        var url = window.location.pathname + '?' + params.toString();
-        if (url !== window.location.pathname + window.location.search) {
-            window.history.replaceState(window.history.state, '', url);
-        }
-        return window.dash_clientside.no_update;
-    }
-    """,
-    Output("review-url-sync", "data"),
-    Input("review-initiative", "value"),
-    Input("review-period", "value"),
-)
+sync_url("review", "initiative", "period")

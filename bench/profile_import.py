@@ -1,19 +1,19 @@
 """Where an import spends its time: pyinstrument over the real import path.
 
-python -m bench.profile_import [--rows 20000]
+python -m bench.profile_import [--db sqlite|postgresql] [--rows 20000]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-from pathlib import Path
 
 from pyinstrument import Profiler
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 import migrations
+from bench.__main__ import _database
 from bench.dataset import Size, build, csv_for_import
 from models import Initiative
 from models.imports import import_file
@@ -22,17 +22,21 @@ from models.permissions import Actor
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--rows", type=int, default=20_000)
     args = parser.parse_args(argv)
-    path = Path("var/bench/profile.db")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
+    url, drop = _database(args.db)
+    try:
+        _profile(url, args.rows)
+    finally:
+        drop()
+
+
+def _profile(url: str, rows: int) -> None:
     migrations.upgrade(url)
     engine = create_engine(url)
     built = build(engine, Size(initiatives=1, members=40, indicators=12, quarters=4), progress=str)
-    body, _ = csv_for_import(built, args.rows)
+    body, _ = csv_for_import(built, rows)
     with Session(engine) as s:
         init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
         actor = Actor(label="profile", backbone_of=frozenset({init_id}))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import math
 import re
@@ -47,16 +48,30 @@ from itertools import chain
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.errors import DomainError, PermissionDenied
-from models.indicator import TOTAL
+from models.import_stage import Stage
+from models.indicator import TOTAL, Obligation
+from models.initiative import Initiative, Member, Period
 from models.metrics import IMPORTED_ROWS, IMPORTS
+from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
-from models.reporting import Value
+from models.reporting import Submission
 from models.settings import get_settings
-from models.submissions import NOT_STARTED, WritePlan, apply_plan, plan_values
-from models.validation import CleanValue, ValueInput, indicator_specs
+from models.submissions import (
+    NOT_STARTED,
+    WriteContext,
+    check_writable,
+    claim_submission,
+    create_submissions,
+    no_member,
+    no_period,
+    refresh_flags,
+)
+from models.validation import ValueInput, check_values, indicator_specs
 
 Progress = Callable[[str, int, int], None]
 
@@ -134,7 +149,6 @@ class ParsedFile:
     skipped: int = 0  # rows with no number and no note
     groups: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
-    bad_cells: set[tuple[int, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -156,12 +170,21 @@ class ImportReport:
     rows: int = 0
     skipped: int = 0
     submissions: list[SubmissionResult] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    error_log: ErrorLog = field(default_factory=lambda: ErrorLog())
     written: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.error_log
+
+    @property
+    def errors(self) -> list[RowError]:
+        """The first :data:`MAX_LISTED_ERRORS` problems, by row."""
+        return self.error_log.sorted()
+
+    @property
+    def error_count(self) -> int:
+        return self.error_log.count
 
     @property
     def created(self) -> int:
@@ -177,10 +200,12 @@ class ImportReport:
 
     @property
     def message(self) -> str:
-        if self.errors:
-            rows = len({e.row for e in self.errors})
+        if self.error_log:
+            count = self.error_log.count
+            self.error_log.close_chunk()
+            rows = self.error_log.rows
             return (
-                f"rejected: {len(self.errors)} problem{'s' * (len(self.errors) != 1)} in "
+                f"rejected: {count} problem{'s' * (count != 1)} in "
                 f"{rows} row{'s' * (rows != 1)}; nothing was written"
             )
         counts = (
@@ -194,7 +219,6 @@ class ImportReport:
         return f"imported: {counts}"
 
     def as_dict(self) -> dict[str, Any]:
-        listed = sorted(self.errors)[:MAX_LISTED_ERRORS]
         return {
             "dry_run": self.dry_run,
             "file": self.file,
@@ -204,8 +228,8 @@ class ImportReport:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "errors": [{"row": e.row, "column": e.column, "reason": e.reason} for e in listed],
-            "error_count": len(self.errors),
+            "errors": [{"row": e.row, "column": e.column, "reason": e.reason} for e in self.errors],
+            "error_count": self.error_count,
             "message": self.message,
         }
 
@@ -264,6 +288,9 @@ class _Cells:
 
     def __init__(self, kind: str) -> None:
         self.xlsx = kind == "xlsx"
+        # Text columns repeat a few names (organisations, periods, indicators, categories)
+        # thousands of times: each distinct cell is converted (and interned) once.
+        self._texts: dict[str, str] = {}
 
     @staticmethod
     def blank(raw: object) -> bool:
@@ -271,10 +298,16 @@ class _Cells:
 
     def text(self, raw: object) -> str:
         if isinstance(raw, str):
+            known = self._texts.get(raw)
+            if known is not None:
+                return known
             text = raw.strip()
             if self.xlsx and text.startswith("="):
                 raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
-            return _unquote(text)
+            text = _unquote(text)
+            if len(self._texts) < 10_000 and len(text) <= 100:
+                self._texts[raw] = text = sys.intern(text)
+            return text
         if isinstance(raw, bool):
             return str(raw).lower()
         if isinstance(raw, int):
@@ -296,6 +329,8 @@ class _Cells:
         if isinstance(raw, datetime | date | time | timedelta):
             raise BadCell("is a date or time, not a number; format the cell as a number")
         text = str(raw).strip()
+        if text.isascii() and text.isdigit():
+            return float(text)  # the common case, without the pattern
         if self.xlsx and text.startswith("="):
             raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
         return _number_from_text(text)
@@ -305,7 +340,7 @@ class _Cells:
 
 
 def _csv_rows(
-    stream: BinaryIO, encoding: str, size: int, progress: Progress | None
+    stream: BinaryIO, encoding: str, size: int, filename: str, progress: Progress | None
 ) -> Iterator[tuple[int, list[str]]]:
     wrapper = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
@@ -320,6 +355,10 @@ def _csv_rows(
             yield number, cells
     except csv.Error as exc:
         raise _FileProblem(f"not a readable CSV file: {exc}") from None
+    except UnicodeDecodeError:
+        raise UnsupportedFile(
+            f"{filename} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV"
+        ) from None
     finally:
         wrapper.detach()
 
@@ -386,7 +425,56 @@ class _FileProblem(Exception):
 # --- parsing --------------------------------------------------------------------------------
 
 
-def parse_spreadsheet(
+class ErrorLog:
+    """Every problem counted, the first :data:`MAX_LISTED_ERRORS` (by row) kept for the answer.
+
+    A file with a million bad rows must not need a million error objects in memory.
+    """
+
+    def __init__(self) -> None:
+        self.listed: list[RowError] = []
+        self.count = 0
+        self.rows = 0  # distinct rows with a problem (see :meth:`close_chunk`)
+        self._chunk_rows: set[int] = set()
+
+    def add(self, row: int, column: str, reason: str) -> None:
+        self.count += 1
+        self._chunk_rows.add(row)
+        self.listed.append(RowError(row, column, reason))
+        if len(self.listed) >= 4 * MAX_LISTED_ERRORS:
+            self.listed = sorted(self.listed)[:MAX_LISTED_ERRORS]
+
+    def close_chunk(self) -> None:
+        """Problems of one chunk are about its own rows; count them and forget the rows."""
+        self.rows += len(self._chunk_rows)
+        self._chunk_rows.clear()
+
+    def sorted(self) -> list[RowError]:
+        self.close_chunk()
+        self.listed = sorted(self.listed)[:MAX_LISTED_ERRORS]
+        return self.listed
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+@dataclass
+class ReadState:
+    """What reading the file found besides the rows it yields."""
+
+    kind: str
+    rows: int = 0  # non-blank data rows
+    skipped: int = 0  # rows with no number and no note
+    errors: ErrorLog = field(default_factory=ErrorLog)
+    bad_cells: set[tuple[int, str]] = field(default_factory=set)  # of the current chunk
+
+
+# One data row with where it belongs: (organisation, period, row)
+Located = tuple[str, str, Row]
+CHUNK_ROWS = 5000
+
+
+def read_chunks(
     stream: BinaryIO,
     *,
     filename: str = "upload",
@@ -395,11 +483,14 @@ def parse_spreadsheet(
     default_period: str | None = None,
     max_rows: int | None = None,
     progress: Progress | None = None,
-) -> ParsedFile:
-    """Read the rows of a CSV or XLSX stream into groups; problems are row errors, not raises.
+    chunk_rows: int = CHUNK_ROWS,
+) -> tuple[ReadState, Iterator[list[Located]]]:
+    """The file's state and an iterator over its rows in chunks of ``chunk_rows``.
 
-    Raises :class:`UnsupportedFile` for what is not a spreadsheet and :class:`FileTooLarge` past
-    ``max_rows`` data rows.
+    Raises :class:`UnsupportedFile` for what is not a spreadsheet (at once, or while reading a
+    file whose text turns out not to be decodable) and :class:`FileTooLarge` past ``max_rows``
+    data rows. Problems with cells are recorded in the state's error log, not raised. Each
+    chunk's ``bad_cells`` are valid until the next chunk is read.
     """
     max_rows = max_rows or get_settings().import_max_rows
     start = stream.tell()
@@ -408,33 +499,51 @@ def parse_spreadsheet(
     stream.seek(start)
     kind, encoding = _sniff(head, filename)
     if kind == "xlsx":
-        return _parse(
-            _xlsx_rows(stream, filename, progress),
-            kind=kind,
-            filename=filename,
-            content_type=content_type,
-            default_org=default_org,
-            default_period=default_period,
-            max_rows=max_rows,
-            progress=progress,
-        )
-    for attempt in (encoding, "cp1252"):
-        try:
-            return _parse(
-                _csv_rows(stream, attempt, size, progress),
-                kind=kind,
-                filename=filename,
-                content_type=content_type,
-                default_org=default_org,
-                default_period=default_period,
-                max_rows=max_rows,
-                progress=progress,
-            )
-        except UnicodeDecodeError:
-            if attempt != encoding or encoding != "utf-8-sig":
-                break
-            stream.seek(start)  # not UTF-8: read it again as Windows-1252 (Excel's "CSV")
-    raise UnsupportedFile(f"{filename} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV")
+        source = _xlsx_rows(stream, filename, progress)
+    else:
+        if encoding == "utf-8-sig" and not _decodes(stream, "utf-8"):
+            encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
+        source = _csv_rows(stream, encoding, size, filename, progress)
+    state = ReadState(kind=kind)
+    chunks = _chunks(
+        source,
+        state=state,
+        filename=filename,
+        content_type=content_type,
+        default_org=default_org,
+        default_period=default_period,
+        max_rows=max_rows,
+        progress=progress,
+        chunk_rows=chunk_rows,
+    )
+    return state, chunks
+
+
+def _decodes(stream: BinaryIO, encoding: str) -> bool:
+    """Whether the whole stream is valid ``encoding`` (read in blocks, nothing kept)."""
+    start = stream.tell()
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while block := stream.read(1 << 20):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+    finally:
+        stream.seek(start)
+
+
+def parse_spreadsheet(stream: BinaryIO, **kwargs: Any) -> ParsedFile:
+    """Read a whole (small) file into groups: for tests and tools, not the import path."""
+    state, chunks = read_chunks(stream, **kwargs)
+    parsed = ParsedFile(kind=state.kind)
+    for chunk in chunks:
+        for org, period, row in chunk:
+            parsed.groups.setdefault((org, period), []).append(row)
+    parsed.rows, parsed.skipped = state.rows, state.skipped
+    parsed.errors = state.errors.sorted()
+    return parsed
 
 
 def _header(cells, default_org, default_period) -> tuple[dict[str, int], list[RowError]]:
@@ -463,20 +572,20 @@ def _header(cells, default_org, default_period) -> tuple[dict[str, int], list[Ro
     return positions, errors
 
 
-def _parse(
+def _chunks(
     rows: Generator[tuple[int, Any], None, None],
     *,
-    kind: str,
+    state: ReadState,
     filename: str,
     content_type: str | None,
     default_org: str | None,
     default_period: str | None,
     max_rows: int,
     progress: Progress | None,
-) -> ParsedFile:
-    parsed = ParsedFile(kind=kind)
-    cells = _Cells(kind)
-    errors = parsed.errors
+    chunk_rows: int,
+) -> Iterator[list[Located]]:
+    cells = _Cells(state.kind)
+    errors = state.errors
     intern = sys.intern
     try:
         first = next(rows, None)
@@ -491,150 +600,197 @@ def _parse(
                 if first is None
                 else "row 1 must be the header: " + ", ".join(READ_COLUMNS)
             )
-            parsed.errors = [RowError(1, "header", reason)]
-            return parsed
+            errors.add(1, "header", reason)
+            return
         if header_errors:
-            parsed.errors = header_errors
-            return parsed
+            for e in header_errors:
+                errors.add(e.row, e.column, e.reason)
+            return
         at = [positions.get(name) for name in READ_COLUMNS]
-        groups = parsed.groups
+        chunk: list[Located] = []
+        blank = cells.blank
         for number, raw in rows:
-            if all(cells.blank(v) for v in raw):
+            if all(map(blank, raw)):
                 continue
-            parsed.rows += 1
-            if parsed.rows > max_rows:
+            state.rows += 1
+            if state.rows > max_rows:
                 raise FileTooLarge(
                     f"the file has more than {max_rows:,} data rows; split it into smaller files",
                     code="too_many_rows",
                     extra={"limit": max_rows},
                 )
-            row = _read_row(number, raw, at, cells, parsed)
-            if row is None:
+            read = _read_row(number, raw, at, cells, state)
+            if read is None:
                 continue
-            org = row[0] or default_org
-            period = row[1] or default_period
-            missing = [
-                name
-                for name, present in (("organisation", org), ("period", period))
-                if not present and (number, name) not in parsed.bad_cells
-            ]
-            for name in missing:
-                errors.append(RowError(number, name, "is required"))
+            org = read[0] or default_org
+            period = read[1] or default_period
+            for name, present in (("organisation", org), ("period", period)):
+                if not present and (number, name) not in state.bad_cells:
+                    errors.add(number, name, "is required")
             if not (org and period):
                 continue
-            key = (intern(org), intern(period))
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = []
-            group.append(row[2])
+            chunk.append((intern(org), intern(period), read[2]))
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+                state.bad_cells.clear()
+                errors.close_chunk()
+        if chunk:
+            yield chunk
         if progress:
-            progress("reading rows", parsed.rows, parsed.rows)
+            progress("reading rows", state.rows, state.rows)
     except _FileProblem as exc:
-        parsed.errors.append(RowError(1, "file", str(exc)))
+        errors.add(1, "file", str(exc))
     finally:
         rows.close()  # detach the text wrapper, close the workbook
-    return parsed
 
 
 def _read_row(
-    number: int, raw: Any, at: list[int | None], cells: _Cells, parsed: ParsedFile
+    number: int, raw: Any, at: list[int | None], cells: _Cells, state: ReadState
 ) -> tuple[str | None, str | None, Row] | None:
     """(organisation, period, row) of one data row; None when skipped or unusable."""
-    values = [None if i is None or i >= len(raw) else raw[i] for i in at]
-    text: dict[str, str | None] = {}
-    numbers: list[float | None] = []
+    size = len(raw)
+    converted: list[Any] = []
     bad = False
-    for name, cell in zip(READ_COLUMNS, values, strict=True):
-        converted: Any = None
+    for name, i in zip(READ_COLUMNS, at, strict=True):
+        cell = None if i is None or i >= size else raw[i]
+        value: Any = None
         if not cells.blank(cell):
             try:
-                converted = cells.number(cell) if name in NUMBER_COLUMNS else cells.text(cell)
+                value = cells.number(cell) if name in NUMBER_COLUMNS else cells.text(cell)
             except BadCell as exc:
-                parsed.errors.append(RowError(number, name, str(exc)))
-                parsed.bad_cells.add((number, name))
+                state.errors.add(number, name, str(exc))
+                state.bad_cells.add((number, name))
                 bad = True
-        if name in NUMBER_COLUMNS:
-            numbers.append(converted)
-        else:
-            text[name] = converted
-    if not bad and text["note"] is None and all(n is None for n in numbers):
-        parsed.skipped += 1  # an unfilled line (of a template): nothing to import
+        converted.append(value)
+    organisation, period, indicator, disaggregation, note, *numbers = converted
+    if not bad and note is None and numbers == [None, None, None]:
+        state.skipped += 1  # an unfilled line (of a template): nothing to import
         return None
-    indicator = text["indicator"]
     if not indicator:
-        if (number, "indicator") not in parsed.bad_cells:
-            parsed.errors.append(RowError(number, "indicator", "is required"))
+        if (number, "indicator") not in state.bad_cells:
+            state.errors.add(number, "indicator", "is required")
         return None
-    intern = sys.intern
     row: Row = (
         number,
-        intern(indicator),
-        intern(_disaggregation(text["disaggregation"])),
+        indicator,
+        _disaggregation(disaggregation),
         numbers[0],
         numbers[1],
         numbers[2],
-        text["note"],
+        note,
     )
-    return text["organisation"], text["period"], row
+    return organisation, period, row
 
 
+@functools.lru_cache(maxsize=4096)
 def _disaggregation(text: str | None) -> str:
+    """``total`` or ``dimension=category`` without stray spaces (interned: few distinct)."""
     if not text or text.strip().lower() == TOTAL:
         return TOTAL
     if "=" in text:
         dimension, category = text.split("=", 1)
-        return f"{dimension.strip()}={category.strip()}"
-    return text.strip()
+        return sys.intern(f"{dimension.strip()}={category.strip()}")
+    return sys.intern(text.strip())
 
 
 # --- planning and writing -------------------------------------------------------------------
 
 
+@dataclass
+class _Group:
+    """One (organisation, period) of the file, resolved once for all its chunks."""
+
+    number: int
+    first_row: int
+    result: SubmissionResult
+    rows: int = 0
+    error: DomainError | None = None
+    ctx: WriteContext | None = None
+    obligations: set[int] = field(default_factory=set)
+
+
+class _Targets:
+    """Resolves the file's (organisation, period) groups in bulk: members, periods and
+    obligations are read once per import, submissions once per chunk, with the same rules and
+    messages as a single write (:func:`models.submissions.check_writable`)."""
+
+    def __init__(self, session: Session, actor: Actor, initiative: Initiative, today: date):
+        self.session, self.actor, self.initiative, self.today = session, actor, initiative, today
+        self.members = {
+            org.slug: (member, org)
+            for member, org in session.execute(
+                select(Member, Organisation)
+                .join(Organisation, Organisation.id == Member.organisation_id)
+                .where(Member.initiative_id == initiative.id)
+            )
+        }
+        self.periods = {
+            p.key: p
+            for p in session.scalars(select(Period).where(Period.initiative_id == initiative.id))
+        }
+        self.obligations: dict[int, set[int]] = {}
+        for member_id, indicator_id in session.execute(
+            select(Obligation.member_id, Obligation.indicator_id)
+            .join(Member, Member.id == Obligation.member_id)
+            .where(Member.initiative_id == initiative.id)
+        ):
+            self.obligations.setdefault(member_id, set()).add(indicator_id)
+        self.groups: dict[tuple[str, str], _Group] = {}
+
+    def resolve(self, keys: dict[tuple[str, str], int]) -> None:
+        """Resolve the groups first seen in a chunk (key → its first row)."""
+        fresh: list[_Group] = []
+        for (org, period_key), first_row in keys.items():
+            if (org, period_key) in self.groups:
+                continue
+            group = _Group(
+                number=len(self.groups),
+                first_row=first_row,
+                result=SubmissionResult(organisation=org, period=period_key),
+            )
+            self.groups[(org, period_key)] = group
+            found = self.members.get(org)
+            if found is None or not (
+                self.actor.is_backbone(self.initiative.id) or self.actor.reports_for(found[1].id)
+            ):
+                group.error = no_member(org)
+            elif period_key not in self.periods:
+                group.error = no_period(period_key)
+            else:
+                member, organisation = found
+                group.ctx = WriteContext(
+                    self.initiative, member, organisation, self.periods[period_key], None
+                )
+                group.obligations = self.obligations.get(member.id, set())
+                fresh.append(group)
+        if fresh:
+            pairs = {(g.ctx.member.id, g.ctx.period.id): g for g in fresh}
+            for sub in self.session.scalars(
+                select(Submission).where(
+                    Submission.member_id.in_({m for m, _ in pairs}),
+                    Submission.period_id.in_({p for _, p in pairs}),
+                )
+            ):
+                group = pairs.get((sub.member_id, sub.period_id))
+                if group is not None:
+                    group.ctx.submission = sub
+        for group in fresh:
+            ctx = group.ctx
+            try:
+                check_writable(
+                    actor=self.actor,
+                    initiative_id=self.initiative.id,
+                    period=ctx.period,
+                    submission=ctx.submission,
+                    today=self.today,
+                )
+            except DomainError as exc:
+                group.error = exc
+
+
 def _column_of(exc: DomainError) -> str:
     return {"org": "organisation", "period": "period"}.get(exc.field or "", "period")
-
-
-def _diff(session: Session, plan: WritePlan) -> tuple[int, int, int]:
-    """(created, updated, unchanged) the plan would cause, compared like the writer does."""
-    if plan.ctx.submission is None:
-        return len(plan.checked.clean), 0, 0
-    existing = {
-        (row.indicator_id, row.disaggregation): (
-            row.value,
-            row.numerator,
-            row.denominator,
-            row.note,
-        )
-        for row in session.execute(
-            select(
-                Value.indicator_id,
-                Value.disaggregation,
-                Value.value,
-                Value.numerator,
-                Value.denominator,
-                Value.note,
-            ).where(Value.submission_id == plan.ctx.submission.id)
-        )
-    }
-    created = updated = unchanged = 0
-    for clean in plan.checked.clean:
-        old = existing.get(clean.key)
-        if old is None:
-            created += 1
-        elif old != (clean.value, clean.numerator, clean.denominator, clean.note):
-            updated += 1
-        else:
-            unchanged += 1
-    return created, updated, unchanged
-
-
-def _null_pattern(clean: CleanValue) -> tuple[bool, ...]:
-    return (
-        clean.category_id is None,
-        clean.numerator is None,
-        clean.denominator is None,
-        clean.note is None,
-    )
 
 
 def _import_file(
@@ -651,6 +807,7 @@ def _import_file(
     max_rows: int | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
     """Import a CSV/XLSX stream: every row valid and written, or nothing written.
 
@@ -658,11 +815,15 @@ def _import_file(
     all: an initiative the actor cannot see (404), an actor who reports for no one (403), a file
     that is not a spreadsheet (:class:`UnsupportedFile`) or has too many rows
     (:class:`FileTooLarge`). Flushes, never commits.
+
+    Rows are read and checked a chunk at a time and staged in a temporary table
+    (:mod:`models.import_stage`), so memory does not grow with the file; the write is one
+    set-based merge once every row is known to be valid.
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id) and not actor.reporter_for:
         raise PermissionDenied("only backbone staff and reporters import values")
-    parsed = parse_spreadsheet(
+    state, chunks = read_chunks(
         stream,
         filename=filename,
         content_type=content_type,
@@ -670,89 +831,143 @@ def _import_file(
         default_period=default_period,
         max_rows=max_rows,
         progress=progress,
+        chunk_rows=chunk_rows,
     )
-    report = ImportReport(dry_run=dry_run, file=filename, rows=parsed.rows, skipped=parsed.skipped)
-    report.errors = parsed.errors
-    if not parsed.groups:
-        if not report.errors:
-            report.errors.append(RowError(1, "file", "the file holds no values to import"))
-        return report
-
-    specs = indicator_specs(session=session, initiative_id=initiative.id)
-    to_apply: list[tuple[SubmissionResult, WritePlan]] = []
-    savepoint = session.begin_nested() if dry_run else None
+    session.flush()
+    stage = Stage(session)
     try:
-        total = len(parsed.groups)
-        for done, ((org, period), rows) in enumerate(parsed.groups.items(), start=1):
-            if progress:
-                progress("checking submissions", done, total)
-            result = SubmissionResult(organisation=org, period=period)
-            try:
-                plan = plan_values(
-                    session=session,
-                    actor=actor,
-                    initiative_slug=initiative_slug,
-                    org_slug=org,
-                    period_key=period,
-                    inputs=[
-                        ValueInput(
-                            indicator=r[1],
-                            disaggregation=r[2],
-                            value=r[3],
-                            numerator=r[4],
-                            denominator=r[5],
-                            note=r[6],
-                        )
-                        for r in rows
-                    ],
-                    today=today,
-                    specs=specs,
-                )
-            except DomainError as exc:
-                count = f"{len(rows)} row{'s' * (len(rows) != 1)}"
-                report.errors.append(
-                    RowError(
-                        rows[0][0], _column_of(exc), f"{exc.message} ({count} for {org} {period})"
-                    )
-                )
-                to_apply.clear()
-                continue
-            for problem in plan.checked.problems:
-                row = rows[problem.index][0]
-                if (row, problem.column) not in parsed.bad_cells:
-                    report.errors.append(RowError(row, problem.column, problem.reason))
-            result.created, result.updated, result.unchanged = _diff(session, plan)
-            if plan.ctx.submission is not None:
-                result.status = plan.ctx.submission.status
-                result.version = plan.ctx.submission.version
-            report.submissions.append(result)
-            if report.errors or dry_run:
-                to_apply.clear()  # nothing will be written: keep no plans in memory
-            elif result.created or result.updated:
-                to_apply.append((result, plan))
-    finally:
-        if savepoint is not None:
-            savepoint.rollback()
-    if report.errors or dry_run:
-        return report
-
-    for done, (result, plan) in enumerate(to_apply, start=1):
-        if progress:
-            progress("writing", done, len(to_apply))
-        # The ORM's bulk INSERT batches consecutive rows with the same NULL columns; put them
-        # together (totals, breakdowns, with or without a note) so batches are hundreds of rows.
-        plan.checked.clean.sort(key=_null_pattern)
-        saved = apply_plan(
+        return _stage_and_merge(
             session=session,
             actor=actor,
-            plan=plan,
-            reason=f"import of {filename}",
-            full_view=False,
+            initiative=initiative,
+            state=state,
+            chunks=chunks,
+            stage=stage,
+            report=ImportReport(dry_run=dry_run, file=filename),
+            progress=progress,
+            today=today or date.today(),
         )
-        result.created, result.updated = saved.created, saved.updated
-        result.unchanged, result.removed = saved.unchanged, saved.removed
-        result.status, result.version = saved.submission.status, saved.submission.version
-    report.written = bool(to_apply)
+    finally:
+        try:
+            stage.drop()
+        except DBAPIError:
+            pass  # the transaction failed; its rollback takes the table with it
+
+
+def _stage_and_merge(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: Initiative,
+    state: ReadState,
+    chunks: Iterator[list[Located]],
+    stage: Stage,
+    report: ImportReport,
+    progress: Progress | None,
+    today: date,
+) -> ImportReport:
+    specs = indicator_specs(session=session, initiative_id=initiative.id)
+    code_of = {spec.id: spec.code for spec in specs.values()}
+    targets = _Targets(session, actor, initiative, today)
+    errors = state.errors
+    for chunk in chunks:
+        by_group: dict[tuple[str, str], list[Row]] = {}
+        for org, period, row in chunk:
+            rows = by_group.get((org, period))
+            if rows is None:
+                rows = by_group[(org, period)] = []
+            rows.append(row)
+        targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
+        staged: list[tuple[Any, ...]] = []
+        for key, rows in by_group.items():
+            group = targets.groups[key]
+            group.rows += len(rows)
+            if group.error is not None:
+                continue
+            checked = check_values(
+                [ValueInput(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows],
+                specs=specs,
+                obligations=group.obligations,
+            )
+            refused = set()
+            for problem in checked.problems:
+                row = rows[problem.index][0]
+                refused.add(problem.index)
+                if (row, problem.column) not in state.bad_cells:
+                    errors.add(row, problem.column, problem.reason)
+            ctx = group.ctx
+            submission_id = ctx.submission.id if ctx.submission is not None else None
+            accepted = (r for i, r in enumerate(rows) if i not in refused)
+            for r, c in zip(accepted, checked.clean, strict=True):
+                staged.append(
+                    (
+                        r[0],
+                        group.number,
+                        submission_id,
+                        ctx.member.id,
+                        ctx.period.id,
+                        c.indicator_id,
+                        c.measure_type,
+                        c.category_id,
+                        c.disaggregation,
+                        c.value,
+                        c.numerator,
+                        c.denominator,
+                        c.note,
+                    )
+                )
+        stage.add(staged)
+        errors.close_chunk()
+        if progress:
+            progress("checking rows", state.rows, state.rows)
+    report.rows, report.skipped = state.rows, state.skipped
+
+    for group in targets.groups.values():
+        if group.error is not None:
+            exc, org, period = group.error, group.result.organisation, group.result.period
+            count = f"{group.rows} row{'s' * (group.rows != 1)}"
+            errors.add(
+                group.first_row, _column_of(exc), f"{exc.message} ({count} for {org} {period})"
+            )
+    if not targets.groups and not errors:
+        errors.add(1, "file", "the file holds no values to import")
+    stage.prepare()
+    for row, indicator_id, disaggregation in stage.duplicates():
+        errors.add(row, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
+    errors.close_chunk()
+
+    counts = stage.counts()
+    for group in targets.groups.values():
+        if group.error is not None:
+            continue
+        result = group.result
+        result.created, result.updated, result.unchanged = counts.get(group.number, (0, 0, 0))
+        if group.ctx.submission is not None:
+            result.status = group.ctx.submission.status
+            result.version = group.ctx.submission.version
+        report.submissions.append(result)
+    report.error_log = errors
+    if errors or report.dry_run:
+        return report
+
+    to_write = [g for g in targets.groups.values() if g.result.created or g.result.updated]
+    reason = f"import of {report.file}"
+    if progress:
+        progress("writing", 0, len(to_write))
+    existing = [g for g in to_write if g.ctx.submission is not None]
+    create_submissions(
+        session, actor, [g.ctx for g in to_write if g.ctx.submission is None], reason
+    )
+    for group in existing:
+        claim_submission(session, actor, group.ctx, None, reason)
+    stage.link_new_submissions()
+    if to_write:
+        stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
+    refresh_flags(session, [g.ctx for g in to_write], specs)
+    for group in to_write:
+        submission = group.ctx.submission
+        group.result.status, group.result.version = submission.status, submission.version
+    report.written = bool(to_write)
     session.flush()
     return report
 

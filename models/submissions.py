@@ -12,11 +12,12 @@ lands in the append-only audit trail.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ from models.validation import (
     IndicatorSpec,
     ValueInput,
     Warning,
+    approved_history,
     check_values,
     history_warnings,
     indicator_specs,
@@ -89,7 +91,7 @@ class SaveResult:
 
 
 @dataclass
-class _Context:
+class WriteContext:
     initiative: Initiative
     member: Member
     organisation: Organisation
@@ -100,7 +102,9 @@ class _Context:
 # --- lookups and permissions ----------------------------------------------------------------
 
 
-def _context(session: Session, actor: Actor, slug: str, org_slug: str, period_key: str) -> _Context:
+def _context(
+    session: Session, actor: Actor, slug: str, org_slug: str, period_key: str
+) -> WriteContext:
     """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
     initiative = get_initiative(session=session, actor=actor, slug=slug)
     row = session.execute(
@@ -109,32 +113,52 @@ def _context(session: Session, actor: Actor, slug: str, org_slug: str, period_ke
         .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
     ).first()
     if row is None:
-        raise NotFound(f"no member {org_slug!r} in this initiative", field="org")
+        raise no_member(org_slug)
     member, organisation = row
     if not (actor.is_backbone(initiative.id) or actor.reports_for(organisation.id)):
-        raise NotFound(f"no member {org_slug!r} in this initiative", field="org")
+        raise no_member(org_slug)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
     )
     if period is None:
-        raise NotFound(f"no period {period_key!r}", field="period")
+        raise no_period(period_key)
     submission = session.scalar(
         select(Submission).where(
             Submission.member_id == member.id, Submission.period_id == period.id
         )
     )
-    return _Context(initiative, member, organisation, period, submission)
+    return WriteContext(initiative, member, organisation, period, submission)
 
 
-def _check_period_writable(ctx: _Context, actor: Actor, today: date) -> None:
-    if ctx.period.locked:
-        raise Conflict(f"period {ctx.period.key} is locked", code="period_locked", field="period")
-    if today > ctx.period.closes_on and not actor.is_backbone(ctx.initiative.id):
+def no_member(org_slug: str) -> NotFound:
+    """Unknown and invisible members answer alike, so a probe learns nothing."""
+    return NotFound(f"no member {org_slug!r} in this initiative", field="org")
+
+
+def no_period(period_key: str) -> NotFound:
+    return NotFound(f"no period {period_key!r}", field="period")
+
+
+def check_writable(
+    *, actor: Actor, initiative_id: int, period: Period, submission: Submission | None, today: date
+) -> None:
+    """Refuse a write into a locked or closed period, or into a submission under review or
+    approved. Shared by single writes and imports, which resolve their context in bulk."""
+    if period.locked:
+        raise Conflict(f"period {period.key} is locked", code="period_locked", field="period")
+    if today > period.closes_on and not actor.is_backbone(initiative_id):
         raise Conflict(
-            f"period {ctx.period.key} closed on {ctx.period.closes_on.isoformat()}; "
+            f"period {period.key} closed on {period.closes_on.isoformat()}; "
             "ask the backbone team to reopen it",
             code="period_closed",
             field="period",
+        )
+    if submission is not None and submission.status not in EDITABLE:
+        raise Conflict(
+            f"a {submission.status} submission cannot be edited"
+            + ("; ask the backbone team to reopen it" if submission.status == "approved" else ""),
+            code="not_editable",
+            extra={"status": submission.status},
         )
 
 
@@ -193,7 +217,7 @@ def _audit(session: Session, actor: Actor, initiative_id: int, rows: list[dict[s
 
 
 def _view(
-    session: Session, ctx: _Context, specs: dict[str, IndicatorSpec] | None = None
+    session: Session, ctx: WriteContext, specs: dict[str, IndicatorSpec] | None = None
 ) -> SubmissionView:
     sub = ctx.submission
     obligations = _obligations(session, ctx.member.id)
@@ -262,16 +286,26 @@ def _clean_from_views(values: list[ValueView], specs: dict[str, IndicatorSpec]) 
 
 
 def _warnings(
-    session: Session, ctx: _Context, specs: dict[str, IndicatorSpec], values: list[CleanValue]
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    values: list[CleanValue],
+    history: dict[tuple[int, int], list] | None = None,
 ) -> list[Warning]:
+    """Sum and history warnings of one submission's values; ``history`` (from
+    :func:`approved_history`) is read here when the caller has not read it for many."""
     settings = get_settings()
     by_id = {s.id: s for s in specs.values()}
     totals = {v.indicator_id: v.value for v in values if v.disaggregation == TOTAL}
+    if history is None:
+        history = approved_history(
+            session=session, member_ids=[ctx.member.id], indicator_ids=totals
+        )
     return sum_warnings(values, by_id) + history_warnings(
-        session=session,
         member_id=ctx.member.id,
         period=ctx.period,
         totals=totals,
+        history=history,
         specs_by_id=by_id,
         z_limit=settings.outlier_z,
         jump_pct=settings.outlier_jump_pct,
@@ -341,7 +375,7 @@ def list_submissions(
 class WritePlan:
     """A validated (or rejected) write for one submission; nothing has been written yet."""
 
-    ctx: _Context
+    ctx: WriteContext
     specs: dict[str, IndicatorSpec]
     checked: CheckedValues
 
@@ -367,18 +401,13 @@ def plan_values(
     """
     today = today or date.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
-    _check_period_writable(ctx, actor, today)
-    if ctx.submission is not None and ctx.submission.status not in EDITABLE:
-        raise Conflict(
-            f"a {ctx.submission.status} submission cannot be edited"
-            + (
-                "; ask the backbone team to reopen it"
-                if ctx.submission.status == "approved"
-                else ""
-            ),
-            code="not_editable",
-            extra={"status": ctx.submission.status},
-        )
+    check_writable(
+        actor=actor,
+        initiative_id=ctx.initiative.id,
+        period=ctx.period,
+        submission=ctx.submission,
+        today=today,
+    )
     specs = specs or indicator_specs(session=session, initiative_id=ctx.initiative.id)
     checked = check_values(inputs, specs=specs, obligations=_obligations(session, ctx.member.id))
     return WritePlan(ctx, specs, checked)
@@ -443,16 +472,14 @@ def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:
     )
 
 
-def _write(
+def claim_submission(
     session: Session,
     actor: Actor,
-    ctx: _Context,
-    specs: dict[str, IndicatorSpec],
-    checked: CheckedValues,
+    ctx: WriteContext,
     expected_version: int | None,
     reason: str | None,
-    full_view: bool = True,
-) -> SaveResult:
+) -> Submission:
+    """Create the submission (version 1) or claim its next version before values change."""
     if ctx.submission is None:
         if expected_version not in (None, 0):
             raise PreconditionFailed("the submission does not exist yet (version 0)")
@@ -473,7 +500,51 @@ def _write(
         )
     else:
         _bump_version(session, ctx.submission, expected_version)
-    sub = ctx.submission
+    return ctx.submission
+
+
+def create_submissions(
+    session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
+) -> None:
+    """Create many draft submissions (version 1) in one statement, each with its audit event:
+    an import into a new quarter starts hundreds at once."""
+    if not contexts:
+        return
+    created = session.scalars(
+        insert(Submission).returning(Submission),
+        [
+            {
+                "initiative_id": ctx.initiative.id,
+                "member_id": ctx.member.id,
+                "period_id": ctx.period.id,
+                "status": "draft",
+                "version": 1,
+            }
+            for ctx in contexts
+        ],
+    ).all()
+    by_pair = {(sub.member_id, sub.period_id): sub for sub in created}
+    for ctx in contexts:
+        ctx.submission = by_pair[(ctx.member.id, ctx.period.id)]
+    _audit(
+        session,
+        actor,
+        contexts[0].initiative.id,
+        [_event(ctx.submission, "create", None, "draft", reason) for ctx in contexts],
+    )
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    checked: CheckedValues,
+    expected_version: int | None,
+    reason: str | None,
+    full_view: bool = True,
+) -> SaveResult:
+    sub = claim_submission(session, actor, ctx, expected_version, reason)
 
     existing = {
         (v.indicator_id, v.disaggregation): v
@@ -538,12 +609,12 @@ def _write(
         result.removed = len(removed_ids)
     _audit(session, actor, ctx.initiative.id, events)
     session.expire_all()
-    _refresh_flags(session, ctx, specs)
+    refresh_flags(session, [ctx], specs)
     result.submission = _view(session, ctx, specs) if full_view else _summary_view(ctx)
     return result
 
 
-def _summary_view(ctx: _Context) -> SubmissionView:
+def _summary_view(ctx: WriteContext) -> SubmissionView:
     """Status and version only, without reading the values back."""
     sub = ctx.submission
     return SubmissionView(
@@ -601,51 +672,68 @@ def _event(sub: Submission, action: str, before: str | None, after: str, reason:
     }
 
 
-def _refresh_flags(session: Session, ctx: _Context, specs: dict[str, IndicatorSpec]) -> None:
+def refresh_flags(
+    session: Session, contexts: list[WriteContext], specs: dict[str, IndicatorSpec]
+) -> None:
     """Store the warnings as flags on the values they concern (for the data-quality views).
 
-    Reads plain rows (no ORM objects) and writes only the values whose flags change.
+    Works on any number of written submissions with a fixed number of statements: one read of
+    their values (plain rows, no ORM objects), one of the members' history, and one UPDATE per
+    distinct set of flags that changes.
     """
-    rows = session.execute(
-        select(
-            Value.id,
-            Value.indicator_id,
-            Value.measure_type,
-            Value.category_id,
-            Value.disaggregation,
-            Value.value,
-            Value.numerator,
-            Value.denominator,
-            Value.note,
-            Value.flags,
-        ).where(Value.submission_id == ctx.submission.id)
-    ).all()
-    by_key = {(r.indicator_id, r.disaggregation): r for r in rows}
-    clean = [
-        CleanValue(
-            r.indicator_id,
-            r.measure_type,
-            r.category_id,
-            r.disaggregation,
-            r.value,
-            r.numerator,
-            r.denominator,
-            r.note,
-        )
-        for r in rows
-    ]
-    wanted: dict[tuple[int, str], set[str]] = {k: set() for k in by_key}
+    if not contexts:
+        return
+    by_submission = {ctx.submission.id: ctx for ctx in contexts}
+    rows_of: dict[int, list] = {sid: [] for sid in by_submission}
+    ids = list(by_submission)
+    for start in range(0, len(ids), 1000):
+        for row in session.execute(
+            select(
+                Value.id,
+                Value.indicator_id,
+                Value.measure_type,
+                Value.category_id,
+                Value.disaggregation,
+                Value.value,
+                Value.numerator,
+                Value.denominator,
+                Value.note,
+                cast(Value.flags, Text),  # decoded below only when not empty
+                Value.submission_id,
+            ).where(Value.submission_id.in_(ids[start : start + 1000]))
+        ):  # plain rows, in CleanValue's field order after the id
+            rows_of[row[10]].append(row)
+    history = approved_history(
+        session=session,
+        member_ids={ctx.member.id for ctx in contexts},
+        indicator_ids={s.id for s in specs.values()},
+    )
     id_of = {s.code: s.id for s in specs.values()}
-    for w in _warnings(session, ctx, specs, clean):
-        wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
-    changes = [
-        {"id": by_key[k].id, "flags": sorted(flags)}
-        for k, flags in wanted.items()
-        if k in by_key and sorted(by_key[k].flags or []) != sorted(flags)
-    ]
+    changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
+    for submission_id, rows in rows_of.items():
+        clean = [CleanValue(*row[1:9]) for row in rows]
+        wanted: dict[tuple[int, str], set[str]] = {}
+        for w in _warnings(session, by_submission[submission_id], specs, clean, history):
+            wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
+        for row in rows:
+            flags = tuple(sorted(wanted.get((row[1], row[4]), ())))
+            stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
+            if stored != flags:
+                changes.setdefault(flags, []).append(row[0])
+    for flags, value_ids in changes.items():  # a few distinct flag sets: a few statements
+        for start in range(0, len(value_ids), 5000):
+            session.execute(
+                update(Value)
+                .where(Value.id.in_(value_ids[start : start + 5000]))
+                .values(flags=list(flags))
+                .execution_options(synchronize_session=False)
+            )
     if changes:
-        session.execute(update(Value), changes)
-        session.expire_all()
+        # Loaded Value objects are now stale; expire only those (expiring everything would
+        # reload the member, period and submission of each write).
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Value):
+                session.expire(obj)
 
 
 # --- workflow -------------------------------------------------------------------------------
@@ -692,7 +780,13 @@ def transition(
     if action in ("return", "reopen") and not comment:
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
     if action == "submit":
-        _check_period_writable(ctx, actor, today)
+        check_writable(
+            actor=actor,
+            initiative_id=ctx.initiative.id,
+            period=ctx.period,
+            submission=sub,
+            today=today,
+        )
         if not session.scalar(
             select(func.count()).select_from(Value).where(Value.submission_id == sub.id)
         ):

@@ -447,11 +447,12 @@ def _decode(contents: str | None) -> bytes | None:
 
 def import_report(report) -> html.Div:
     """The row-level report of an import (models.imports.ImportReport)."""
-    if report.errors:
+    if not report.ok:
+        count = report.error_count
         return html.Div(
             [
                 dbc.Alert(
-                    f"{len(report.errors)} problem{'s' if len(report.errors) != 1 else ''} in "
+                    f"{count:,} problem{'s' if count != 1 else ''} in "
                     f"{report.file}: nothing was written. Fix them and upload the file again.",
                     color="danger",
                     id="portal-upload-problems",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.indicator import (
     TOTAL,
@@ -677,23 +678,53 @@ __all__ = [
     "Scorecard",
     "Series",
     "completeness",
+    "data_version",
     "equity",
     "scorecard",
     "series",
 ]
 
 
-def data_stamp(*, session: Session, actor: Actor, initiative_slug: str) -> str:
-    """A value that changes whenever anything behind the initiative's figures changes.
+@dataclass(frozen=True)
+class DataVersion:
+    """When the data behind an initiative's figures last changed.
 
     Every write (values, workflow, configuration, publication) leaves an audit event, so the
-    newest event's time is the data's version: one indexed ``max()``. Checked for visibility
-    first, so the stamp says nothing about initiatives the actor cannot see.
+    newest event's time is the data's version: one indexed ``max()``. Event times are taken
+    before commit, so two overlapping writers can commit out of time order, and a commit may
+    land *behind* the newest time already seen; the number of events of the last
+    :data:`RECENT_SECONDS` (a short index range) goes into the stamp as well, so such a late
+    commit changes it all the same (transactions are much shorter than that window).
     """
+
+    initiative_id: int
+    newest: datetime | None
+    recent: int
+
+    @property
+    def stamp(self) -> str:
+        newest = self.newest.isoformat() if self.newest else "-"
+        return f"{self.initiative_id}:{newest}:{self.recent}"
+
+
+RECENT_SECONDS = 120
+
+
+def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> DataVersion:
+    """The initiative's :class:`DataVersion`; checked for visibility first, so it says nothing
+    about initiatives the actor cannot see."""
     from models.audit import AuditEvent
 
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    newest = session.scalar(
-        select(func.max(AuditEvent.at)).where(AuditEvent.initiative_id == initiative.id)
-    )
-    return f"{initiative.id}:{newest.isoformat() if newest else '-'}"
+    of_initiative = AuditEvent.initiative_id == initiative.id
+    cutoff = utcnow() - timedelta(seconds=RECENT_SECONDS)
+    newest, recent = session.execute(
+        select(
+            select(func.max(AuditEvent.at)).where(of_initiative).scalar_subquery(),
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(of_initiative, AuditEvent.at > cutoff)
+            .scalar_subquery(),
+        )
+    ).one()
+    return DataVersion(initiative.id, newest, recent)

@@ -298,3 +298,90 @@ def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session
     fresh = client.get(path, headers={**headers, "If-None-Match": etag})
     assert fresh.status_code == 200
     assert next(r for r in fresh.json()["rows"] if r["code"] == "KIDS")["current"]["value"] == 150
+
+
+def _login(client, session, world, role: str, email: str) -> dict[str, str]:
+    from models.security import login_throttle
+
+    login_throttle.reset()
+    user = f.user(session, role, init=world, email=email)
+    session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_commit_stamped_before_the_newest_event_still_changes_the_etag(
+    client, session, world
+) -> None:
+    """Overlapping writers can commit out of time order; the ETag must not miss the late one."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from models.audit import AuditEvent
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "late@example.org")
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    etag = client.get(path, headers=headers).headers["ETag"]
+    newest = session.scalar(select(func.max(AuditEvent.at)))
+    session.add(
+        AuditEvent(
+            at=newest - timedelta(seconds=5),
+            actor_label="test",
+            initiative_id=world.id,
+            entity_type="submission",
+            action="approve",
+        )
+    )
+    session.commit()
+    again = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["ETag"] != etag
+
+
+def test_last_modified_is_honoured_only_once_the_data_is_quiet(
+    client, session, world, monkeypatch
+) -> None:
+    import models.analytics
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "lm@example.org")
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    first = client.get(path, headers=headers)
+    modified = first.headers["Last-Modified"]
+    assert modified.endswith(" GMT")
+    # Just written: a late commit could still land behind this time, so no 304 by date.
+    busy = client.get(path, headers={**headers, "If-Modified-Since": modified})
+    assert busy.status_code == 200
+    monkeypatch.setattr(models.analytics, "RECENT_SECONDS", 0)  # as if minutes had passed
+    quiet = client.get(path, headers={**headers, "If-Modified-Since": modified})
+    assert quiet.status_code == 304
+    older = client.get(
+        path, headers={**headers, "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    )
+    assert older.status_code == 200
+    garbage = client.get(path, headers={**headers, "If-Modified-Since": "yesterday"})
+    assert garbage.status_code == 200
+
+
+def test_rendered_answers_are_reused_per_viewer_and_never_shared_across_roles(
+    client, session, world
+) -> None:
+    """The cache serves the same viewer's repeated question; a funder never gets the
+    backbone's unsuppressed answer."""
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    backbone = _login(client, session, world, "backbone", "cache-b@example.org")
+    funder = _login(client, session, world, "funder", "cache-f@example.org")
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    first = client.get(path, headers=backbone)
+    cache = client.app.state.response_cache
+    hits = cache.hits
+    second = client.get(path, headers=backbone)
+    assert second.status_code == 200 and second.content == first.content
+    assert cache.hits == hits + 1
+    as_funder = client.get(path, headers=funder)
+    assert as_funder.status_code == 200
+    assert as_funder.json()["suppressed"] is True and first.json()["suppressed"] is False
+    assert cache.hits == hits + 1  # the funder's answer was rendered for the funder

@@ -6,16 +6,24 @@ Figures below backbone level arrive suppressed (`marker` says why a value is mis
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import UTC, date
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.deps import ActorDep, SessionDep
+from api.response_cache import ResponseCache
 from api.schemas import ErrorRead, ReadModel
-from models.analytics import completeness, data_stamp, equity, scorecard, series
+from models.analytics import (
+    DataVersion,
+    completeness,
+    data_version,
+    equity,
+    scorecard,
+    series,
+)
 from models.security import AuthenticationFailed
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
@@ -161,18 +169,55 @@ def _login(actor) -> None:
 
 
 def _conditional(request: Request, session, actor, slug: str, build) -> Response:
-    """Answer 304 when the client's ETag still describes the data; else build the answer.
+    """Answer 304 when the client's validators still describe the data; else the answer,
+    from the response cache when the same viewer asked the same question of the same data.
 
-    The ETag comes from the initiative's data stamp, the viewer and the query, so a dashboard
-    polling a view that has not changed costs one indexed query and no body.
+    The ETag comes from the initiative's data version, the viewer and the query;
+    ``Last-Modified`` is the version's time. A dashboard polling a view that has not changed
+    costs one indexed query and no body; asking again without validators costs the same
+    query and a copy of the rendered answer.
     """
-    stamp = data_stamp(session=session, actor=actor, initiative_slug=slug)
-    seed = f"{stamp}|{actor.label}|{request.url.path}?{request.url.query}"
+    version = data_version(session=session, actor=actor, initiative_slug=slug)
+    query = f"{request.url.path}?{request.url.query}"
+    seed = f"{version.stamp}|{actor.label}|{query}"
     etag = f'W/"{hashlib.sha256(seed.encode()).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+    if version.newest is not None:
+        headers["Last-Modified"] = format_datetime(version.newest.astimezone(UTC), usegmt=True)
+    if _not_modified(request, etag, version):
         return Response(status_code=304, headers=headers)
-    return JSONResponse(jsonable_encoder(build()), headers=headers)
+    key = (version.stamp, actor, query, date.today())
+    cache = _response_cache(request.app)
+    body = cache.get_or_render(key, lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _response_cache(app) -> ResponseCache:
+    """The application's cache of rendered answers (one per app, made on first use)."""
+    cache = getattr(app.state, "response_cache", None)
+    if cache is None:
+        cache = app.state.response_cache = ResponseCache()
+    return cache
+
+
+def _not_modified(request: Request, etag: str, version: DataVersion) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since — which
+    has one-second resolution and cannot see a late commit stamped in the past, so it is only
+    trusted once the data has been quiet for the whole recent window."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in {t.strip() for t in if_none_match.split(",")} or if_none_match == "*"
+    since = request.headers.get("if-modified-since")
+    newest = version.newest
+    if since is None or newest is None or version.recent:
+        return False
+    try:
+        client = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False  # an unreadable date is ignored, as the RFC says
+    if client.tzinfo is None:
+        return False
+    return newest.replace(microsecond=0) <= client
 
 
 @router.get("/scorecard", response_model=ScorecardRead, responses=ERRORS)

@@ -1,0 +1,55 @@
+"""Rendered answers of the read views, reused until the data behind them changes.
+
+Dashboards poll the same scorecard, series and completeness views many times between two
+approvals. An answer depends only on the initiative's data version (its newest audit event:
+every write leaves one), on who asks (their roles decide suppression and scope), on the day
+(lateness) and on the query; under that key the rendered JSON is kept and sent again without
+running a single query of the view. A new version makes the old entries unreachable, and the
+least recently used are evicted past a size bound. Each worker process has its own cache, so
+nothing is shared between processes and nothing can go stale across them: each checks the
+version in the database on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+MAX_ENTRIES = 512
+MAX_BYTES = 64 * 1024 * 1024
+
+
+class ResponseCache:
+    """A thread-safe LRU map from a key to rendered bytes, bounded in entries and bytes."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return body
+            self.misses += 1
+        body = render()  # outside the lock: two first requests may both render, harmlessly
+        if len(body) <= self.max_bytes // 4:
+            with self._lock:
+                if key not in self._entries:
+                    self._entries[key] = body
+                    self._bytes += len(body)
+                while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                    _, evicted = self._entries.popitem(last=False)
+                    self._bytes -= len(evicted)
+        return body
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0

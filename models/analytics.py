@@ -694,12 +694,18 @@ class DataVersion:
     before commit, so two overlapping writers can commit out of time order, and a commit may
     land *behind* the newest time already seen; the number of events of the last
     :data:`RECENT_SECONDS` (a short index range) goes into the stamp as well, so such a late
-    commit changes it all the same (transactions are much shorter than that window).
+    commit changes it all the same (transactions are much shorter than that window). Counting
+    stops at :data:`RECENT_LIMIT`: right after a large import the data is *busy*, and answers
+    are neither cached nor given validators until the window has passed.
     """
 
     initiative_id: int
     newest: datetime | None
     recent: int
+
+    @property
+    def busy(self) -> bool:
+        return self.recent >= RECENT_LIMIT
 
     @property
     def stamp(self) -> str:
@@ -708,6 +714,7 @@ class DataVersion:
 
 
 RECENT_SECONDS = 120
+RECENT_LIMIT = 5000
 
 
 def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> DataVersion:
@@ -722,8 +729,12 @@ def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> Dat
         select(
             select(func.max(AuditEvent.at)).where(of_initiative).scalar_subquery(),
             select(func.count())
-            .select_from(AuditEvent)
-            .where(of_initiative, AuditEvent.at > cutoff)
+            .select_from(
+                select(AuditEvent.id)
+                .where(of_initiative, AuditEvent.at > cutoff)
+                .limit(RECENT_LIMIT)
+                .subquery()
+            )
             .scalar_subquery(),
         )
     ).one()

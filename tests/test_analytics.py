@@ -385,3 +385,21 @@ def test_rendered_answers_are_reused_per_viewer_and_never_shared_across_roles(
     assert as_funder.status_code == 200
     assert as_funder.json()["suppressed"] is True and first.json()["suppressed"] is False
     assert cache.hits == hits + 1  # the funder's answer was rendered for the funder
+
+
+def test_right_after_many_writes_answers_are_fresh_and_carry_no_validators(
+    client, session, world, monkeypatch
+) -> None:
+    import models.analytics
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "busy@example.org")
+    monkeypatch.setattr(models.analytics, "RECENT_LIMIT", 1)  # any recent event counts as busy
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    first = client.get(path, headers=headers)
+    assert first.status_code == 200 and "ETag" not in first.headers
+    assert "Last-Modified" not in first.headers
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=50)])
+    session.commit()
+    second = client.get(path, headers=headers)
+    assert next(r for r in second.json()["rows"] if r["code"] == "KIDS")["current"]["value"] == 150

@@ -178,6 +178,9 @@ def _conditional(request: Request, session, actor, slug: str, build) -> Response
     query and a copy of the rendered answer.
     """
     version = data_version(session=session, actor=actor, initiative_slug=slug)
+    if version.busy:  # too many recent writes to tell a late commit: answer afresh
+        body = build().model_dump_json().encode()
+        return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
     query = f"{request.url.path}?{request.url.query}"
     seed = f"{version.stamp}|{actor.label}|{query}"
     etag = f'W/"{hashlib.sha256(seed.encode()).hexdigest()[:32]}"'

@@ -28,6 +28,12 @@ def test_request_id_is_echoed_or_made(client) -> None:
     assert made != "bad id\n" and len(made) == 32
 
 
+def test_every_answer_says_how_long_the_server_took(client) -> None:
+    timing = client.get("/healthz").headers["server-timing"]
+    name, duration = timing.split(";dur=")
+    assert name == "app" and float(duration) >= 0
+
+
 def test_metrics_count_requests_by_route_template(client) -> None:
     client.get("/api/v1/initiatives/some-slug/submissions")
     body = client.get("/metrics").text

@@ -49,28 +49,35 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
     return fig
 
 
-def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]) -> go.Figure:
-    fig = go.Figure(
-        go.Scatter(
-            x=[p for p, _ in points],
-            y=[v for _, v in points],
-            mode="lines",
-            line={"color": colour, "width": 2},
-            connectgaps=False,
-            hovertemplate="%{x}: %{y:.1f}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=40,
-        width=140,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        xaxis={"visible": False, "type": "category"},
-        yaxis={"visible": False},
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-        showlegend=False,
-    )
-    return fig
+def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]) -> dict:
+    """A tiny trend line for a scorecard row, as a plain figure dict.
+
+    A scorecard draws one per indicator; building them as ``go.Figure`` objects spent ~90 % of
+    the overview callback in Plotly's property validation, for a figure this fixed.
+    """
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "x": [p for p, _ in points],
+                "y": [v for _, v in points],
+                "mode": "lines",
+                "line": {"color": colour, "width": 2},
+                "connectgaps": False,
+                "hovertemplate": "%{x}: %{y:.1f}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "height": 40,
+            "width": 140,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "xaxis": {"visible": False, "type": "category"},
+            "yaxis": {"visible": False},
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": False,
+        },
+    }
 
 
 def trend(s: Series) -> go.Figure:

@@ -599,7 +599,7 @@ def completeness(
     periods = _periods(session, initiative.id)
     submitted = set(
         session.scalars(
-            select(Submission.period_id).where(Submission.initiative_id == initiative.id)
+            select(Submission.period_id).where(Submission.initiative_id == initiative.id).distinct()
         )
     )
     period = _period(periods, period_key, submitted)
@@ -610,11 +610,17 @@ def completeness(
         .order_by(Organisation.name)
     ).all()
     obligations = session.execute(
-        select(Obligation.member_id, Indicator.code, Indicator.name, Indicator.position)
+        select(
+            Obligation.member_id,
+            Indicator.id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.position,
+        )
         .join(Indicator, Indicator.id == Obligation.indicator_id)
         .join(Member, Member.id == Obligation.member_id)
         .where(Member.initiative_id == initiative.id)
-    ).all()
+    ).tuples()
     subs = {
         s.member_id: s
         for s in session.scalars(
@@ -623,28 +629,30 @@ def completeness(
             )
         )
     }
-    reported = set(
-        session.execute(
-            select(Submission.member_id, Indicator.code)
-            .join(Value, Value.submission_id == Submission.id)
-            .join(Indicator, Indicator.id == Value.indicator_id)
-            .where(
-                Submission.initiative_id == initiative.id,
-                Submission.period_id == period.id,
-                Value.disaggregation == TOTAL,
-            )
-        ).all()
+    reported = set(  # (member, indicator) pairs with a total, as plain tuples: they hash fast
+        map(
+            tuple,
+            session.execute(
+                select(Submission.member_id, Value.indicator_id)
+                .join(Value, Value.submission_id == Submission.id)
+                .where(
+                    Submission.initiative_id == initiative.id,
+                    Submission.period_id == period.id,
+                    Value.disaggregation == TOTAL,
+                )
+            ),
+        )
     )
     slug_of = {m.id: m.slug for m in members}
     cells, counts = [], defaultdict(int)
     overdue = today > period.due_on
     indicator_names: dict[str, tuple[str, int]] = {}
-    for member_id, code, name, position in obligations:
+    for member_id, indicator_id, code, name, position in obligations:
         if member_id not in slug_of:
             continue
         indicator_names[code] = (name, position)
         sub = subs.get(member_id)
-        has_value = (member_id, code) in reported
+        has_value = (member_id, indicator_id) in reported
         if sub is None or not has_value:
             state = "missing"
         else:

@@ -48,7 +48,7 @@ STAGE = Table(
     MetaData(),  # not the application's metadata: migrations never see it
     Column("row", Integer, nullable=False),  # the file's row number, for error messages
     Column("grp", Integer, nullable=False),  # the (organisation, period) group's number
-    Column("submission_id", Integer),  # NULL until a new submission is created
+    Column("submission_id", Integer),  # NULL for a submission the import creates
     Column("member_id", Integer, nullable=False),
     Column("period_id", Integer, nullable=False),
     Column("indicator_id", Integer, nullable=False),
@@ -66,6 +66,7 @@ STAGE = Table(
 LOADED = [c.name for c in STAGE.c if c.name != "value_id"]  # what :meth:`Stage.add` takes
 
 _VALUES = Value.__table__
+_SUBMISSIONS = Submission.__table__
 _AUDIT = AuditEvent.__table__
 _INDICATORS = Indicator.__table__
 
@@ -165,19 +166,6 @@ class Stage:
             for grp, total, found, changed in rows
         }
 
-    def link_new_submissions(self) -> None:
-        """Point the rows of submissions created since staging at their new ids."""
-        s = STAGE.c
-        self.conn.execute(
-            update(STAGE)
-            .where(s.submission_id.is_(None))
-            .values(
-                submission_id=select(Submission.id)
-                .where(Submission.member_id == s.member_id, Submission.period_id == s.period_id)
-                .scalar_subquery()
-            )
-        )
-
     def write(self, *, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
         """Merge into ``values``: audit and update changed values, insert and audit new ones."""
         s, v = STAGE.c, _VALUES.c
@@ -226,7 +214,7 @@ class Stage:
                     "updated_by_id",
                 ],
                 select(
-                    s.submission_id,
+                    _SUBMISSIONS.c.id,
                     literal(initiative_id, Integer),
                     s.period_id,
                     s.indicator_id,
@@ -241,6 +229,7 @@ class Stage:
                     literal(now, _VALUES.c.updated_at.type),
                     literal(actor.user_id, Integer),
                 )
+                .select_from(STAGE.join(_SUBMISSIONS, _of_submission()))
                 .where(s.value_id.is_(None))
                 .order_by(s.row),
             )
@@ -254,11 +243,11 @@ class Stage:
                 action="create",
                 before=None,
                 after=_s_json(self.postgres),
-                source=STAGE.join(
+                source=STAGE.join(_SUBMISSIONS, _of_submission()).join(
                     _VALUES,
                     and_(
                         s.value_id.is_(None),
-                        v.submission_id == s.submission_id,
+                        v.submission_id == _SUBMISSIONS.c.id,
                         v.indicator_id == s.indicator_id,
                         v.disaggregation == s.disaggregation,
                     ),
@@ -297,6 +286,12 @@ class Stage:
             .select_from(source.join(_INDICATORS, _INDICATORS.c.id == s.indicator_id))
             .order_by(s.row),
         )
+
+
+def _of_submission():
+    """The staged row's submission, by member and period: those created after staging too."""
+    s = STAGE.c
+    return and_(_SUBMISSIONS.c.member_id == s.member_id, _SUBMISSIONS.c.period_id == s.period_id)
 
 
 def _same():

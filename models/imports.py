@@ -960,7 +960,6 @@ def _stage_and_merge(
     )
     for group in existing:
         claim_submission(session, actor, group.ctx, None, reason)
-    stage.link_new_submissions()
     if to_write:
         stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
     refresh_flags(session, [g.ctx for g in to_write], specs)

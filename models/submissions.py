@@ -299,7 +299,10 @@ def _warnings(
     totals = {v.indicator_id: v.value for v in values if v.disaggregation == TOTAL}
     if history is None:
         history = approved_history(
-            session=session, member_ids=[ctx.member.id], indicator_ids=totals
+            session=session,
+            member_ids=[ctx.member.id],
+            indicator_ids=totals,
+            before=ctx.period.starts_on,
         )
     return sum_warnings(values, by_id) + history_warnings(
         member_id=ctx.member.id,
@@ -707,6 +710,7 @@ def refresh_flags(
         session=session,
         member_ids={ctx.member.id for ctx in contexts},
         indicator_ids={s.id for s in specs.values()},
+        before=max(ctx.period.starts_on for ctx in contexts),
     )
     id_of = {s.code: s.id for s in specs.values()}
     changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them

@@ -342,28 +342,53 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
 
 
 def approved_history(
-    *, session: Session, member_ids: Iterable[int], indicator_ids: Iterable[int]
+    *,
+    session: Session,
+    member_ids: Iterable[int],
+    indicator_ids: Iterable[int],
+    before: date | None = None,
 ) -> dict[tuple[int, int], list[tuple[date, float]]]:
-    """(member, indicator) → [(period start, approved total)], oldest first, in one query for
-    any number of members: a write checks one member, an import hundreds."""
+    """(member, indicator) → [(period start, approved total)], oldest first, for periods that
+    start before ``before``; one query for any number of members (a write checks one member,
+    an import hundreds). Period dates come from a second, tiny query rather than being decoded
+    on every row."""
     history: dict[tuple[int, int], list[tuple[date, float]]] = defaultdict(list)
     member_ids, indicator_ids = set(member_ids), set(indicator_ids)
     if not member_ids or not indicator_ids:
         return history
-    rows = session.execute(
-        select(Submission.member_id, Value.indicator_id, Period.starts_on, Value.value)
-        .join(Submission, Submission.id == Value.submission_id)
-        .join(Period, Period.id == Value.period_id)
-        .where(
-            Submission.member_id.in_(member_ids),
-            Submission.status == "approved",
-            Value.disaggregation == TOTAL,
-            Value.indicator_id.in_(indicator_ids),
-        )
-        .order_by(Submission.member_id, Value.indicator_id, Period.starts_on)
+    # The members' approved submissions drive the query (a few hundred rows), then their
+    # values by the (submission, indicator, disaggregation) key; left to itself, SQLite would
+    # walk the indicator index over every value of the initiative.
+    approved = select(Submission.id).where(
+        Submission.member_id.in_(member_ids), Submission.status == "approved"
     )
-    for member_id, indicator_id, starts_on, value in rows:
-        history[(member_id, indicator_id)].append((starts_on, value))
+    if before is not None:
+        approved = approved.join(Period, Period.id == Submission.period_id).where(
+            Period.starts_on < before
+        )
+    rows = (
+        session.execute(
+            select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
+            .join(Submission, Submission.id == Value.submission_id)
+            .where(
+                Value.submission_id.in_(approved),
+                Value.disaggregation == TOTAL,
+                Value.indicator_id.in_(indicator_ids),
+            )
+        )
+        .tuples()
+        .all()
+    )
+    period_ids = {period_id for _, _, period_id, _ in rows}
+    starts = dict(
+        session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids)))
+        .tuples()
+        .all()
+    )
+    for member_id, indicator_id, period_id, value in rows:
+        history[(member_id, indicator_id)].append((starts[period_id], value))
+    for past in history.values():
+        past.sort()  # oldest first
     return history
 
 

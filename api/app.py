@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from api.errors import error_body, install_error_handlers
 from api.limits import BodySizeLimit, RateLimiter
+from api.links import API_PREFIX
 from api.observability import RequestContextMiddleware, metrics_body
 from api.routers import (
     analytics,
@@ -30,8 +31,6 @@ from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
 from models.db import get_sessionmaker
 from models.settings import get_settings
-
-API_PREFIX = "/api/v1"
 
 
 def create_app(

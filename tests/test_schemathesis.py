@@ -1,20 +1,37 @@
 """Property-based API tests: Schemathesis against the app's own OpenAPI schema, in process.
 
-For each backend and for two identities (A's backbone, X's reporter), every operation gets
-positive and negative cases, half of them with path parameters pointing at real objects of the
-seeded world (so the domain code runs, not only the 404 of an unknown slug). Every response goes
-through Schemathesis' default checks: no 5xx, documented status codes, content types and
-headers, response bodies that match their schemas, authentication enforced where declared,
-schema-valid requests accepted and schema-invalid ones rejected.
+Two kinds of run, each on both backends, each against a database migrated and seeded for it
+(the app commits normally, so the writes Schemathesis makes accumulate, as they would against a
+running server):
+
+* Per operation, for every identity: each role of ``tests/access.py`` (the admin, A's and B's
+  backbone, the reporters of X and Y, A's funder, and anonymous, which sends no Authorization
+  header at all) and the API keys of A (backbone rights) and of X (reporter rights). Every
+  operation gets positive and negative cases, half of them with path parameters pointing at real
+  objects of the seeded world (so the domain code runs, not only the 404 of an unknown slug).
+  Identities that mostly meet 401, 403 or 404 get fewer cases per operation than those with the
+  most to do, but every operation gets cases for every identity (asserted).
+* Stateful, as A's backbone, the admin and X's reporter (for whom only reads, submissions and
+  keys, the operations of a reporter's work): Schemathesis' state machine chains operations
+  along the OpenAPI links the routers declare (``api/links.py``): create an outcome, then read,
+  change or delete it by the code in the answer; list the initiatives, then the first one's
+  submissions, read one, save values with its ETag as ``If-Match``, submit, approve, reopen, …
+  Most first steps are sent to real objects of the seeded world, as a chain that starts at a
+  random slug ends at its 404. Check failures are collected rather than raised (Hypothesis
+  would replay the scenario against a server whose state has moved on), and a run fails unless
+  links were followed to successful answers.
+
+The numbers of cases, steps and links followed are printed per identity and backend. Every
+response goes through all of Schemathesis' default checks: no 5xx, documented status codes,
+content types and headers, response bodies that match their schemas, authentication enforced
+where declared, schema-valid requests accepted and schema-invalid ones rejected, and in
+stateful runs that a created resource can be read and a deleted one cannot.
 
 One deliberate adjustment, ``positive_data_acceptance``: the schema describes the shape of a
 request, not the domain's rules (a rate's numerator above its denominator, an unknown indicator
 code, a stale ``If-Match``), so a schema-valid request may still be refused by the domain with
 422 (a domain ``code``) or 412. Only a 422 from request validation itself (``validation_error``,
 i.e. the schema promised something the app does not accept) still fails the check.
-
-The database is migrated and seeded once per test and the app commits normally, so the writes
-Schemathesis makes accumulate, as they would against a running server.
 """
 
 from __future__ import annotations
@@ -23,33 +40,68 @@ import asyncio
 import io
 import json
 import os
+import random
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from api.app import create_app
-from models import User
-from models.security import issue_token, login_throttle
+from models import ApiKey, Initiative, Organisation, User
+from models.permissions import SYSTEM
+from models.security import create_api_key, issue_token, login_throttle
 
 from . import access
 from .conftest import BACKENDS
 
-# Per operation and identity, spread over positive and negative, generated and real paths.
-MAX_EXAMPLES = int(os.environ.get("CM_SCHEMATHESIS_EXAMPLES", "15"))
-ROLES = ("backbone_a", "reporter_x")
+# Cases per operation for the identities with the most to do; the others get a share of it.
+MAX_EXAMPLES = int(os.environ.get("CM_SCHEMATHESIS_EXAMPLES", "12"))
+# API keys: A's (backbone rights) and X's (reporter rights).
+KEYS = {"key_a": (Initiative, access.A), "key_x": (Organisation, access.X)}
+IDENTITIES = (*access.ROLES, *KEYS)
+SHARE = {"backbone_a": 1.0, "reporter_x": 1.0, "admin": 0.5}  # others: mostly 401/403/404
+MIN_EXAMPLES = 3
+# Stateful: scenarios per run, and steps per scenario at most.
+SCENARIOS = int(os.environ.get("CM_SCHEMATHESIS_SCENARIOS", "30"))
+STEPS = 20
+STATEFUL_ROLES = ("backbone_a", "reporter_x", "admin")
+
+
+def _reporters_work(ctx) -> bool:
+    """What a reporter does: read, report (submissions), manage its keys and session."""
+    operation = ctx.operation
+    return operation.method.upper() == "GET" or any(
+        part in operation.path for part in ("/submissions/", "/api-keys", "/auth/")
+    )
+
+
+# The operations each stateful run chains (None: all). Chains of the configuration writes a
+# reporter may not make would end at their first step, crowding out the reporting workflow.
+STATEFUL_OPERATIONS = {"reporter_x": _reporters_work}
+MAX_RESTARTS = 10
+MIN_LINKS_FOLLOWED = 5  # distinct links along which a step succeeded, per run
+REAL_ROOTS = 0.8  # share of positive first steps sent to real objects of the seeded world
 CODE_BY_COLLECTION = {"outcomes": "reach", "dimensions": "spare", "indicators": "SERVED"}
 
 _builtin_positive_data_acceptance = schemathesis.checks.positive_data_acceptance
+
+
+def examples_for(identity: str) -> int:
+    return max(MIN_EXAMPLES, round(MAX_EXAMPLES * SHARE.get(identity, 0.25)))
 
 
 # Documented refusals of well-formed requests by the domain: a stale If-Match (412), a file that
@@ -69,6 +121,12 @@ def domain_aware_positive_data_acceptance(ctx, response, case) -> bool | None:
         if code is not None and code != "validation_error":
             return None
     return _builtin_positive_data_acceptance(ctx, response, case)
+
+
+CHECKS = {
+    "excluded_checks": [_builtin_positive_data_acceptance],
+    "additional_checks": [domain_aware_positive_data_acceptance],
+}
 
 
 def real_path_parameters(operation, world: access.World) -> dict[str, Any]:
@@ -105,36 +163,80 @@ def strategy(operation, world: access.World):
     return st.one_of(options)
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
-def test_schemathesis(fresh_database, role: str) -> None:
-    fresh_database.migrate()
-    factory = sessionmaker(fresh_database.engine, expire_on_commit=False)
+@dataclass
+class Setup:
+    world: access.World
+    schema: Any
+    credentials: Callable[[], dict[str, str]]
+
+
+def set_up(database, identity: str) -> Setup:
+    """Migrate and seed ``database``; the app's schema, and fresh credentials of ``identity``
+    for every call (the fuzzer may log its user out, or revoke its API key)."""
+    database.migrate()
+    factory = sessionmaker(database.engine, expire_on_commit=False)
     with factory() as session:
         world = access.build_world(session)
         session.commit()
-        user_id = session.scalar(select(User.id).where(User.email == world.emails[role]))
-    app = create_app(factory)
+    app = create_app(factory, with_dashboard=False)
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
-    # The Authorization header is ours (a real token per call), never generated or mutated: a
-    # "negative" case that drops it would be sent with it all the same and misjudged.
+    # The Authorization header is ours (real credentials per call), never generated or mutated:
+    # a "negative" case that drops it would be sent with it all the same and misjudged.
     schema.config.generation.update(with_security_parameters=False)
+    # Stateful runs follow the links the schema declares. Schemathesis' own guesses from
+    # parameter names add, e.g., a link from the initiative list to every path with a {slug},
+    # whatever its other parameters: dozens of links to 404s that crowd out the real chains.
+    schema.config.phases.stateful.inference.algorithms = []
+
+    if identity == "anonymous":
+        return Setup(world, schema, dict)
+
+    if identity in KEYS:
+        model, slug = KEYS[identity]
+        key: dict[str, Any] = {}
+
+        def api_key() -> dict[str, str]:
+            with factory() as session:
+                row = session.get(ApiKey, key["id"]) if key else None
+                if row is None or row.revoked_at is not None:
+                    scope_id = session.scalar(select(model.id).where(model.slug == slug))
+                    scope = "initiative_id" if model is Initiative else "organisation_id"
+                    row, key["secret"] = create_api_key(
+                        session=session, actor=SYSTEM, name=identity, **{scope: scope_id}
+                    )
+                    session.commit()
+                    key["id"] = row.id
+            return {"Authorization": f"Bearer {key['secret']}"}
+
+        return Setup(world, schema, api_key)
+
+    with factory() as session:
+        user_id = session.scalar(select(User.id).where(User.email == world.emails[identity]))
 
     def bearer() -> dict[str, str]:
-        # A fresh token per call: the fuzzer may log the user out (POST /auth/logout).
         with factory() as session:
             token = issue_token(session.get(User, user_id)).access_token
         return {"Authorization": f"Bearer {token}"}
 
+    return Setup(world, schema, bearer)
+
+
+# --- every operation, every identity ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_schemathesis(fresh_database, identity: str) -> None:
+    setup = set_up(fresh_database, identity)
     login_throttle.reset()
     counts: dict[str, int] = {}
     failures: dict[str, BaseException] = {}
     started = time.monotonic()
-    for result in schema.get_all_operations():
+    for result in setup.schema.get_all_operations():
         operation = result.ok()
         label = operation.label
         counts[label] = 0
-        run = _fuzzer(operation, world, counts, bearer)
+        run = _fuzzer(operation, setup, counts, examples_for(identity))
         try:
             run()
         except Exception as exc:  # noqa: BLE001 - collect every operation's failures
@@ -146,35 +248,146 @@ def test_schemathesis(fresh_database, role: str) -> None:
 
     total = sum(counts.values())
     print(
-        f"\nschemathesis {fresh_database.backend} as {role}: {total} cases over "
-        f"{len(counts)} operations in {elapsed:.1f}s"
+        f"\nschemathesis {fresh_database.backend} as {identity}: {total} cases over "
+        f"{len(counts)} operations ({examples_for(identity)} per operation at most) "
+        f"in {elapsed:.1f}s"
     )
     if failures:
         report = "\n\n".join(f"=== {label}\n{exc}" for label, exc in failures.items())
         pytest.fail(f"{len(failures)} operations failed:\n{report}", pytrace=False)
+    assert all(counts.values()), [label for label, n in counts.items() if not n]
 
 
-def _fuzzer(operation, world: access.World, counts: dict[str, int], bearer):
+def _fuzzer(operation, setup: Setup, counts: dict[str, int], examples: int):
     label = operation.label
 
     @settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=strategy(operation, world))
+    @given(case=strategy(operation, setup.world))
     def run(case) -> None:
         counts[label] += 1
-        case.call_and_validate(
-            headers=bearer(),
-            excluded_checks=[_builtin_positive_data_acceptance],
-            additional_checks=[domain_aware_positive_data_acceptance],
-        )
+        case.call_and_validate(headers=setup.credentials(), **CHECKS)
 
     return run
+
+
+# --- stateful: chains of operations along the schema's links ------------------------------------
+
+
+@pytest.mark.parametrize("role", STATEFUL_ROLES)
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_schemathesis_stateful(fresh_database, role: str) -> None:
+    setup = set_up(fresh_database, role)
+    steps: Counter[str] = Counter()  # "root" or "linked" steps
+    statuses: Counter[int] = Counter()  # answers to linked steps
+    followed: Counter[str] = Counter()  # link -> steps along it that the target answered 2xx
+    failures: dict[str, str] = {}  # operation and failure -> its first occurrence
+    scenarios = [0]
+    coin = random.Random(0)
+
+    schema = setup.schema
+    if STATEFUL_OPERATIONS.get(role):
+        schema = schema.include(STATEFUL_OPERATIONS[role])
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case) -> dict[str, Any]:
+            return {"headers": setup.credentials()}
+
+        def step(self, input):
+            linked = input.transition is not None and input.is_applied
+            steps["linked" if linked else "root"] += 1
+            case = input.case
+            if (
+                input.transition is None
+                and not case.meta.is_negative_at(ParameterLocation.PATH)
+                and coin.random() < REAL_ROOTS
+            ):
+                # A chain that starts under a random slug ends at its 404: start some under
+                # the seeded world's objects (a valid value for a valid one), without a random
+                # If-Match (optional) that would only be refused as stale.
+                real = real_path_parameters(case.operation, setup.world)
+                case.path_parameters = {**(case.path_parameters or {}), **real}
+                if case.headers and not case.meta.is_negative_at(ParameterLocation.HEADER):
+                    case.headers = {k: v for k, v in case.headers.items() if k != "If-Match"}
+            try:
+                output = super().step(input)
+            except Exception as exc:
+                # Not a check's failure (those are collected below) but an error: kept, since
+                # Hypothesis' replay of the scenario may end as "flaky" instead of raising it.
+                failures.setdefault(f"{case.operation.label}: {exc!r}", case.as_curl_command())
+                raise
+            if linked:
+                statuses[output.response.status_code] += 1
+                if 200 <= output.response.status_code < 300:
+                    followed[input.transition.id] += 1
+            return output
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            # Failures are collected, not raised: Hypothesis would replay the scenario to shrink
+            # it, against a server whose state has moved on.
+            try:
+                case.validate_response(
+                    response,
+                    headers=kwargs.get("headers"),
+                    transport_kwargs=kwargs,
+                    recorder=self.recorder,
+                    **CHECKS,
+                )
+            except (AssertionError, BaseExceptionGroup) as exc:
+                found = getattr(exc, "exceptions", [exc])
+                titles = ", ".join(sorted({getattr(f, "title", repr(f)) for f in found}))
+                failures.setdefault(
+                    f"{case.operation.label}: {titles}", f"{exc}\n{case.as_curl_command()}"
+                )
+
+        def teardown(self) -> None:
+            scenarios[0] += 1
+            super().teardown()
+
+    login_throttle.reset()
+    started = time.monotonic()
+    restarts = 0
+    # Hypothesis replays the beginnings of earlier scenarios; when the server's state has moved
+    # on, a replay goes elsewhere and it gives up ("inconsistent data generation"). Schemathesis'
+    # own runner starts a new suite then; so does this loop, until the scenarios are done.
+    while scenarios[0] < SCENARIOS and restarts <= MAX_RESTARTS:
+        machine = hypothesis.seed(restarts)(Workflow)
+        try:
+            machine.run(
+                settings=settings(
+                    max_examples=SCENARIOS - scenarios[0],
+                    stateful_step_count=STEPS,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
+            )
+        except FlakyStrategyDefinition:
+            restarts += 1
+            continue
+        break
+    elapsed = time.monotonic() - started
+    login_throttle.reset()
+    print(
+        f"\nschemathesis stateful {fresh_database.backend} as {role}: {steps.total()} steps "
+        f"({steps['linked']} along links) in {scenarios[0]} scenarios ({restarts} restarts), "
+        f"{len(followed)} links followed to a 2xx, in {elapsed:.1f}s; "
+        f"answers to linked steps: {dict(sorted(statuses.items()))}"
+    )
+    for name, n in sorted(followed.items()):
+        print(f"  {n:4d}  {name}")
+    if failures:
+        report = "\n\n".join(f"=== {failure}\n{detail}" for failure, detail in failures.items())
+        pytest.fail(f"{len(failures)} distinct failures:\n{report}", pytrace=False)
+    assert scenarios[0] >= SCENARIOS, f"only {scenarios[0]} scenarios ran"
+    assert len(followed) >= MIN_LINKS_FOLLOWED, sorted(followed)
 
 
 # --- what the fuzzer found, pinned down (both backends, rolled back per test) --------------------
@@ -322,6 +535,39 @@ def test_unreadable_bodies_are_422_in_the_api_error_format(
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
     assert response.json()["field"] == "body"
+
+
+@pytest.mark.parametrize("scope", ["organisation", "initiative"])
+def test_api_key_for_an_unknown_scope_is_404(client, world, scope) -> None:
+    """An unknown slug became the id -1, which an admin (who may create keys for any scope) got
+    as far as the insert: a foreign-key error, answered 409 (undocumented, and no conflict)."""
+    response = client.post(
+        "/api/v1/api-keys", json={"name": "k", scope: "no-such-slug"}, headers=world.auth("admin")
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["field"] == scope
+
+
+def test_an_empty_idempotency_key_is_refused_as_documented(env, client, world) -> None:
+    """The schema allowed an empty ``Idempotency-Key`` (only a maximum length), which the app
+    refuses: a schema-valid request refused as invalid."""
+    paths = env.app.openapi()["paths"]
+    for template, method in [
+        ("/api/v1/initiatives/{slug}/submissions/{org}/{period}", "put"),
+        ("/api/v1/initiatives/{slug}/submissions/{org}/{period}/submit", "post"),
+    ]:
+        (header,) = [
+            p for p in paths[template][method]["parameters"] if p["name"] == "Idempotency-Key"
+        ]
+        (text,) = [s for s in header["schema"]["anyOf"] if s["type"] == "string"]
+        assert text["minLength"] == 1, template
+    response = client.put(
+        f"/api/v1/initiatives/{access.A}/submissions/{access.X}/{access.DRAFT}",
+        json={"values": []},
+        headers={**world.auth("reporter_x"), "Idempotency-Key": ""},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "header.Idempotency-Key"
 
 
 def test_api_key_without_an_owner_is_422(client, world) -> None:

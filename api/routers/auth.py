@@ -11,8 +11,10 @@ from pydantic import Field
 from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep, client_address
+from api.links import link, links
 from api.schemas import ErrorRead, ReadModel, RowId, WriteModel
 from models.auth import User
+from models.errors import NotFound
 from models.initiative import Initiative
 from models.organisation import Organisation
 from models.security import (
@@ -143,21 +145,32 @@ def me(session: SessionDep, actor: ActorDep) -> MeRead:
     "/api-keys",
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
-    responses={**LOGIN_FIRST, **NOT_FOUND},
+    responses={
+        **LOGIN_FIRST,
+        **NOT_FOUND,
+        201: links(
+            "The new key, with its secret.",
+            {"DeleteApiKey": link("DELETE", "/api-keys/{key_id}", key_id="$response.body#/id")},
+        ),
+    },
 )
 def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiKeyCreated:
     """Create an API key for an organisation (reporter rights) or an initiative (backbone)."""
     if actor.is_anonymous:
         raise AuthenticationFailed("log in first")
     org_id = init_id = None
+    # An unknown slug is a 404 here: passed on as a made-up id, an admin (who may create keys
+    # for any scope) got as far as the insert, and a foreign-key error (409).
     if body.organisation:
         org_id = session.scalar(
             select(Organisation.id).where(Organisation.slug == body.organisation)
         )
-        org_id = org_id if org_id is not None else -1
+        if org_id is None:
+            raise NotFound("organisation not found", field="organisation")
     if body.initiative:
         init_id = session.scalar(select(Initiative.id).where(Initiative.slug == body.initiative))
-        init_id = init_id if init_id is not None else -1
+        if init_id is None:
+            raise NotFound("initiative not found", field="initiative")
     key, plaintext = create_api_key(
         session=session, actor=actor, name=body.name, organisation_id=org_id, initiative_id=init_id
     )

@@ -41,6 +41,7 @@ from api.config_schemas import (
     Sector,
 )
 from api.deps import ActorDep, SessionDep
+from api.links import SLUG, crud, link, links
 from api.schemas import ErrorRead, ReadModel, WriteModel
 from models import configuration as config
 from models.configuration import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
@@ -91,6 +92,49 @@ def _errors(*codes: int) -> dict[int | str, dict]:
 READ = _errors(401, 404, 422)
 WRITE = _errors(401, 403, 404, 409, 422)
 
+# Where each kind of object lives, for the links from one answer to the next request.
+ORGANISATION = "/organisations/{slug}"
+INITIATIVE = "/initiatives/{slug}"
+MEMBER = "/initiatives/{slug}/members/{org}"
+OUTCOME = "/initiatives/{slug}/outcomes/{code}"
+DIMENSION = "/initiatives/{slug}/dimensions/{code}"
+INDICATOR = "/initiatives/{slug}/indicators/{code}"
+PERIOD = "/initiatives/{slug}/periods/{key}"
+
+
+def _answer(status_code: int, description: str, *groups: dict[str, dict]) -> dict[int | str, dict]:
+    """WRITE's errors plus a success answer carrying links."""
+    return {**WRITE, status_code: links(description, *groups)}
+
+
+def _listed(description: str, *groups: dict[str, dict]) -> dict[int | str, dict]:
+    """READ's errors plus a list answer carrying links (to its first item)."""
+    return {**READ, 200: links(description, *groups)}
+
+
+def _member_links(org: str) -> dict[str, dict]:
+    return {
+        **crud("Member", MEMBER, slug=SLUG, org=org),
+        **crud("Obligations", MEMBER + "/obligations", ("GET", "PUT"), slug=SLUG, org=org),
+    }
+
+
+def _indicator_links(code: str) -> dict[str, dict]:
+    return {
+        **crud("Indicator", INDICATOR, slug=SLUG, code=code),
+        **crud("Breaks", INDICATOR + "/breaks", ("GET", "POST"), slug=SLUG, code=code),
+    }
+
+
+def _period_links(key: str) -> dict[str, dict]:
+    return {
+        **crud("Period", PERIOD, slug=SLUG, key=key),
+        "LockPeriod": link("POST", PERIOD + "/lock", slug=SLUG, key=key),
+        "UnlockPeriod": link("POST", PERIOD + "/unlock", slug=SLUG, key=key),
+        "PublishPeriod": link("POST", PERIOD + "/publish", slug=SLUG, key=key),
+        "GetPublications": link("GET", PERIOD + "/publications", slug=SLUG, key=key),
+    }
+
 
 # --- organisations ----------------------------------------------------------------------------
 
@@ -114,7 +158,14 @@ def list_organisations(
 
 
 @organisations.post(
-    "", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+    "",
+    response_model=OrganisationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(
+        201,
+        "The new organisation.",
+        crud("Organisation", ORGANISATION, slug="$response.body#/slug"),
+    ),
 )
 def create_organisation(body: OrganisationCreate, session: SessionDep, actor: UserDep):
     """Add a partner organisation (admin or any initiative's backbone staff)."""
@@ -148,7 +199,24 @@ initiatives = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
 
 @initiatives.post(
-    "", response_model=InitiativeRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+    "",
+    response_model=InitiativeRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(
+        201,
+        "The new initiative.",
+        crud("Initiative", INITIATIVE, slug="$response.body#/slug"),
+        {
+            f"Post{name}": link("POST", f"{INITIATIVE}/{collection}", slug="$response.body#/slug")
+            for name, collection in [
+                ("Member", "members"),
+                ("Outcome", "outcomes"),
+                ("Dimension", "dimensions"),
+                ("Indicator", "indicators"),
+                ("Period", "periods"),
+            ]
+        },
+    ),
 )
 def create_initiative(body: InitiativeCreate, session: SessionDep, actor: UserDep):
     """Create an initiative (admin only)."""
@@ -181,7 +249,11 @@ def delete_initiative(slug: str, session: SessionDep, actor: UserDep):
 members = APIRouter(prefix="/initiatives/{slug}/members", tags=["members"])
 
 
-@members.get("", response_model=Page[MemberRead], responses=READ)
+@members.get(
+    "",
+    response_model=Page[MemberRead],
+    responses=_listed("The members.", _member_links("$response.body#/items/0/organisation")),
+)
 def list_members(
     slug: str,
     session: SessionDep,
@@ -204,7 +276,12 @@ def list_members(
     )
 
 
-@members.post("", response_model=MemberRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+@members.post(
+    "",
+    response_model=MemberRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(201, "The new member.", _member_links("$response.body#/organisation")),
+)
 def add_member(slug: str, body: MemberCreate, session: SessionDep, actor: UserDep):
     """Make an organisation a member (backbone)."""
     return config.add_member(session=session, actor=actor, initiative=slug, **body.model_dump())
@@ -258,7 +335,13 @@ def set_obligations(
 outcomes = APIRouter(prefix="/initiatives/{slug}/outcomes", tags=["outcomes"])
 
 
-@outcomes.get("", response_model=Page[OutcomeRead], responses=READ)
+@outcomes.get(
+    "",
+    response_model=Page[OutcomeRead],
+    responses=_listed(
+        "The outcomes.", crud("Outcome", OUTCOME, slug=SLUG, code="$response.body#/items/0/code")
+    ),
+)
 def list_outcomes(slug: str, session: SessionDep, actor: UserDep, page: PageDep, q: Search = None):
     """The initiative's outcomes, in order."""
     return Page[OutcomeRead].model_validate(
@@ -268,7 +351,14 @@ def list_outcomes(slug: str, session: SessionDep, actor: UserDep, page: PageDep,
     )
 
 
-@outcomes.post("", response_model=OutcomeRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+@outcomes.post(
+    "",
+    response_model=OutcomeRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(
+        201, "The new outcome.", crud("Outcome", OUTCOME, slug=SLUG, code="$response.body#/code")
+    ),
+)
 def create_outcome(slug: str, body: OutcomeCreate, session: SessionDep, actor: UserDep):
     """Add an outcome (backbone)."""
     return config.create_outcome(session=session, actor=actor, initiative=slug, **body.model_dump())
@@ -303,7 +393,14 @@ def delete_outcome(slug: str, code: str, session: SessionDep, actor: UserDep):
 dimensions = APIRouter(prefix="/initiatives/{slug}/dimensions", tags=["dimensions"])
 
 
-@dimensions.get("", response_model=Page[DimensionRead], responses=READ)
+@dimensions.get(
+    "",
+    response_model=Page[DimensionRead],
+    responses=_listed(
+        "The dimensions.",
+        crud("Dimension", DIMENSION, slug=SLUG, code="$response.body#/items/0/code"),
+    ),
+)
 def list_dimensions(slug: str, session: SessionDep, actor: UserDep, page: PageDep):
     """The initiative's disaggregation dimensions with their categories."""
     return Page[DimensionRead].model_validate(
@@ -314,7 +411,23 @@ def list_dimensions(slug: str, session: SessionDep, actor: UserDep, page: PageDe
 
 
 @dimensions.post(
-    "", response_model=DimensionRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+    "",
+    response_model=DimensionRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(
+        201,
+        "The new dimension.",
+        crud("Dimension", DIMENSION, slug=SLUG, code="$response.body#/code"),
+        {
+            "DeleteCategory": link(
+                "DELETE",
+                DIMENSION + "/categories/{category}",
+                slug=SLUG,
+                code="$response.body#/code",
+                category="$response.body#/categories/0/code",
+            )
+        },
+    ),
 )
 def create_dimension(slug: str, body: DimensionCreate, session: SessionDep, actor: UserDep):
     """Add a dimension with its categories (backbone)."""
@@ -363,7 +476,11 @@ def delete_category(slug: str, code: str, category: str, session: SessionDep, ac
 indicators = APIRouter(prefix="/initiatives/{slug}/indicators", tags=["indicators"])
 
 
-@indicators.get("", response_model=Page[IndicatorRead], responses=READ)
+@indicators.get(
+    "",
+    response_model=Page[IndicatorRead],
+    responses=_listed("The indicators.", _indicator_links("$response.body#/items/0/code")),
+)
 def list_indicators(
     slug: str,
     session: SessionDep,
@@ -389,7 +506,10 @@ def list_indicators(
 
 
 @indicators.post(
-    "", response_model=IndicatorRead, status_code=status.HTTP_201_CREATED, responses=WRITE
+    "",
+    response_model=IndicatorRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(201, "The new indicator.", _indicator_links("$response.body#/code")),
 )
 def create_indicator(slug: str, body: IndicatorCreate, session: SessionDep, actor: UserDep):
     """Add an indicator (backbone), with its dimensions, baseline, end and interim targets."""
@@ -430,7 +550,11 @@ def delete_indicator(slug: str, code: str, session: SessionDep, actor: UserDep):
 periods = APIRouter(prefix="/initiatives/{slug}/periods", tags=["periods"])
 
 
-@periods.get("", response_model=Page[PeriodRead], responses=READ)
+@periods.get(
+    "",
+    response_model=Page[PeriodRead],
+    responses=_listed("The periods.", _period_links("$response.body#/items/0/key")),
+)
 def list_periods(
     slug: str, session: SessionDep, actor: UserDep, page: PageDep, kind: PeriodKind | None = None
 ):
@@ -447,7 +571,12 @@ def list_periods(
     )
 
 
-@periods.post("", response_model=PeriodRead, status_code=status.HTTP_201_CREATED, responses=WRITE)
+@periods.post(
+    "",
+    response_model=PeriodRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_answer(201, "The new period.", _period_links("$response.body#/key")),
+)
 def create_period(slug: str, body: PeriodCreate, session: SessionDep, actor: UserDep):
     """Add a period from its key (``2025Q3`` or ``2025``); the dates of the reporting window
     default to opening the day after it ends, due 30 and closing 60 days after its end."""
@@ -479,7 +608,15 @@ def delete_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     return config.delete_period(session=session, actor=actor, initiative=slug, key=key)
 
 
-@periods.post("/{key}/lock", response_model=PeriodRead, responses=WRITE)
+@periods.post(
+    "/{key}/lock",
+    response_model=PeriodRead,
+    responses=_answer(
+        200,
+        "The locked period.",
+        {"UnlockPeriod": link("POST", PERIOD + "/unlock", slug=SLUG, key="$request.path.key")},
+    ),
+)
 def lock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     """Lock a period: its submissions accept no more writes (backbone)."""
     return config.set_period_locked(
@@ -523,7 +660,20 @@ def list_breaks(slug: str, code: str, session: SessionDep, actor: UserDep):
     "/{code}/breaks",
     response_model=SeriesBreakRead,
     status_code=status.HTTP_201_CREATED,
-    responses=WRITE,
+    responses=_answer(
+        201,
+        "The new break.",
+        {
+            "DeleteBreak": link(
+                "DELETE",
+                INDICATOR + "/breaks/{period}",
+                slug=SLUG,
+                code="$request.path.code",
+                period="$response.body#/period",
+            ),
+            "GetBreaks": link("GET", INDICATOR + "/breaks", slug=SLUG, code="$request.path.code"),
+        },
+    ),
 )
 def add_break(slug: str, code: str, body: SeriesBreakIn, session: SessionDep, actor: UserDep):
     """Mark a series break: the definition changed from this period on (backbone)."""

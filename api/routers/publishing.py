@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from api.deps import ActorDep, SessionDep
+from api.links import SLUG, link, links
 from api.schemas import ErrorRead, ReadModel, WriteModel
 from models.publishing import datapackage, public_summary, publish, vintages
 from models.security import AuthenticationFailed
@@ -86,7 +87,21 @@ class PublicSummary(ReadModel):
     "/initiatives/{slug}/periods/{key}/publish",
     response_model=VintageRead,
     status_code=status.HTTP_201_CREATED,
-    responses=ERRORS,
+    responses={
+        **ERRORS,
+        201: links(
+            "The new vintage.",
+            {
+                "GetPublications": link(
+                    "GET",
+                    "/initiatives/{slug}/periods/{key}/publications",
+                    slug=SLUG,
+                    key="$request.path.key",
+                ),
+                "GetPublicSummary": link("GET", "/public/initiatives/{slug}/summary", slug=SLUG),
+            },
+        ),
+    },
 )
 def publish_period(
     slug: str, key: str, session: SessionDep, actor: ActorDep, body: PublishIn | None = None

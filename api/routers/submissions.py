@@ -12,6 +12,7 @@ from pydantic import Field
 
 from api.deps import ActorDep, SessionDep
 from api.idempotency import run_once
+from api.links import ETAG, SLUG, link, links
 from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
 from models.errors import InvalidInput
 from models.security import AuthenticationFailed
@@ -36,6 +37,46 @@ ERRORS = {
     412: {"model": ErrorRead},
     422: {"model": ErrorRead},
 }
+
+SUBMISSION = "/initiatives/{slug}/submissions/{org}/{period}"
+
+
+def _next(*steps: str, body: str | None = None) -> dict[str, dict]:
+    """Links from an answer about the submission in the request path to its next ``steps``
+    ("get", "put" or a transition), with its ETag as ``If-Match``; ``body`` points at the
+    submission's values for a link to a value's history."""
+    here = {"slug": SLUG, "org": "$request.path.org", "period": "$request.path.period"}
+    found = {}
+    for step in steps:
+        if step == "get":
+            found["GetSubmission"] = link("GET", SUBMISSION, **here)
+        elif step == "put":
+            found["PutValues"] = link("PUT", SUBMISSION, **here, **{"header.If-Match": ETAG})
+        else:
+            target = f"{SUBMISSION}/{step}"
+            found[f"{step.title()}Submission"] = link(
+                "POST", target, **here, **{"header.If-Match": ETAG}
+            )
+    if body is not None:
+        found["GetValueHistory"] = link(
+            "GET", "/initiatives/{slug}/values/{value_id}/history", slug=SLUG, value_id=body
+        )
+    return found
+
+
+# What may follow each answer about a submission.
+NEXT_STEPS = {
+    "get": ("put", "submit", "approve", "return", "reopen"),
+    "put": ("get", "submit"),
+    "submit": ("get", "approve", "return"),
+    "approve": ("get", "reopen"),
+    "return": ("get", "put", "submit"),
+    "reopen": ("get", "put", "submit"),
+}
+
+
+def _responses(description: str, *steps: str, body: str | None = None) -> dict[int | str, dict]:
+    return {**ERRORS, 200: links(description, _next(*steps, body=body))}
 
 
 class ValueIn(WriteModel):
@@ -142,11 +183,34 @@ def _read(view: SubmissionView) -> SubmissionRead:
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='ETag, e.g. "3"')]
 IdemKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Replays answer the same."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Replays answer the same.",
+    ),
 ]
 
 
-@router.get("/submissions", response_model=Page[SubmissionSummary], responses=ERRORS)
+@router.get(
+    "/submissions",
+    response_model=Page[SubmissionSummary],
+    responses={
+        **ERRORS,
+        200: links(
+            "The submissions.",
+            {
+                "GetSubmission": link(
+                    "GET",
+                    SUBMISSION,
+                    slug=SLUG,
+                    org="$response.body#/items/0/organisation",
+                    period="$response.body#/items/0/period",
+                )
+            },
+        ),
+    },
+)
 def submissions(
     slug: str,
     session: SessionDep,
@@ -172,7 +236,11 @@ def submissions(
     return Page[SubmissionSummary](items=rows, total=total, limit=limit, offset=offset)
 
 
-@router.get("/submissions/{org}/{period}", response_model=SubmissionRead, responses=ERRORS)
+@router.get(
+    "/submissions/{org}/{period}",
+    response_model=SubmissionRead,
+    responses=_responses("The submission.", *NEXT_STEPS["get"], body="$response.body#/values/0/id"),
+)
 def read_submission(slug: str, org: str, period: str, session: SessionDep, actor: ActorDep):
     """One member's report for one period, with its values, warnings and missing obligations.
 
@@ -185,7 +253,15 @@ def read_submission(slug: str, org: str, period: str, session: SessionDep, actor
     return JSONResponse(jsonable_encoder(_read(view)), headers={"ETag": view.etag})
 
 
-@router.put("/submissions/{org}/{period}", response_model=SaveRead, responses=ERRORS)
+@router.put(
+    "/submissions/{org}/{period}",
+    response_model=SaveRead,
+    responses=_responses(
+        "The saved draft and what changed.",
+        *NEXT_STEPS["put"],
+        body="$response.body#/submission/values/0/id",
+    ),
+)
 def put_values(
     slug: str,
     org: str,
@@ -285,7 +361,7 @@ for _action, _doc in _DOCS.items():
         _route,
         methods=["POST"],
         response_model=SubmissionRead,
-        responses=ERRORS,
+        responses=_responses("The submission after the step.", *NEXT_STEPS[_action]),
         name=f"{_action}_submission",
         summary=f"{_action.title()} a submission",
     )

@@ -13,6 +13,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
+from api.links import crud, link, links
 from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
 from models.auth import User
 from models.initiative import Initiative
@@ -29,6 +30,21 @@ from models.users import (
 
 router = APIRouter(prefix="/users", tags=["users"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 409, 422)}
+USER = "/users/{user_id}"
+
+
+def _user_links(user_id: str, grant_id: str) -> dict[str, dict]:
+    return {
+        **crud("User", USER, ("GET", "PATCH"), user_id=user_id),
+        "PostGrant": link("POST", USER + "/grants", user_id=user_id),
+        "DeleteGrant": link(
+            "DELETE", USER + "/grants/{grant_id}", user_id=user_id, grant_id=grant_id
+        ),
+    }
+
+
+def _responses(status_code: int, description: str, links_: dict[str, dict]) -> dict:
+    return {**ERRORS, status_code: links(description, links_)}
 
 
 class GrantIn(WriteModel):
@@ -94,7 +110,14 @@ def _read(session, users: list[User]) -> list[UserRead]:
     ]
 
 
-@router.get("", response_model=Page[UserRead], responses=ERRORS)
+# Links from the list only read: the first user listed may be the caller.
+@router.get(
+    "",
+    response_model=Page[UserRead],
+    responses=_responses(
+        200, "The users.", crud("User", USER, ("GET",), user_id="$response.body#/items/0/id")
+    ),
+)
 def list_users(
     session: SessionDep,
     actor: ActorDep,
@@ -112,7 +135,16 @@ def list_users(
     )
 
 
-@router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post(
+    "",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=_responses(
+        201,
+        "The new user.",
+        _user_links("$response.body#/id", "$response.body#/grants/0/id"),
+    ),
+)
 def create(body: UserCreate, session: SessionDep, actor: ActorDep):
     """Create a user with one grant. Backbone staff may create reporters of their partners and
     funders of their initiative; admins anyone."""
@@ -150,7 +182,11 @@ def update(user_id: RowId, body: UserUpdate, session: SessionDep, actor: ActorDe
     "/{user_id}/grants",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses=ERRORS,
+    responses=_responses(
+        201,
+        "The user with the new grant.",
+        _user_links("$request.path.user_id", "$response.body#/grants/0/id"),
+    ),
 )
 def add_grant(user_id: RowId, body: GrantIn, session: SessionDep, actor: ActorDep):
     """Grant a role; the user's existing tokens are invalidated so it applies at once."""

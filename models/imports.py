@@ -364,6 +364,7 @@ def _csv_rows(
 
 
 MAX_XLSX_EXPANSION = 100  # a real workbook compresses ~5-20×; a zip bomb far more
+MAX_XLSX_COLUMNS = 200  # the template has ten; anything past this column is not read
 
 
 def _refuse_zip_bombs(stream: BinaryIO, filename: str) -> None:
@@ -410,7 +411,11 @@ def _xlsx_rows(stream: BinaryIO, filename: str, progress: Progress | None):
         )
         sheet = workbook[sheet_name]
         total = max((sheet.max_row or 0) - 1, 0)
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # The sheet's declared size is not trusted: "A1:XFD1048576" would pad every row to
+        # 16,384 cells. Only the first MAX_XLSX_COLUMNS columns can hold what is read.
+        width = min(sheet.max_column or MAX_XLSX_COLUMNS, MAX_XLSX_COLUMNS)
+        rows = sheet.iter_rows(values_only=True, max_col=width)
+        for number, cells in enumerate(rows, start=1):
             if progress and number % _PROGRESS_EVERY == 0:
                 progress("reading rows", number, max(total, number))
             yield number, cells
@@ -610,8 +615,8 @@ def _chunks(
         chunk: list[Located] = []
         blank = cells.blank
         for number, raw in rows:
-            if all(map(blank, raw)):
-                continue
+            if raw.count(None) == len(raw) or all(map(blank, raw)):
+                continue  # (the first test is C speed: gaps in a sheet are rows of None)
             state.rows += 1
             if state.rows > max_rows:
                 raise FileTooLarge(

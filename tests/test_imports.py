@@ -323,6 +323,68 @@ def test_xlsx_formulas_dates_and_text_numbers_are_row_errors(client, world, sess
     assert _count(session) == 0
 
 
+def test_xlsx_with_merged_cells_names_the_rows_the_merge_left_empty(
+    client, world, session
+) -> None:
+    """Merging the organisation down a block looks filled in Excel, but only the first cell
+    holds the text: the other rows are refused by row and column, and nothing is written."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["organisation", "period", "indicator", "value", "numerator", "denominator"])
+    sheet.append(["eastside", "2025Q3", "SERVED", 120, None, None])
+    sheet.append([None, "2025Q3", "K_READY", None, 45, 90])
+    sheet.append([None, "2025Q3", "SCORE", 231.5, None, 88])
+    sheet.merge_cells("A2:A4")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    r = _upload(client, world["reporter"], buffer.getvalue(), name="m.xlsx", ctype=XLSX)
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["column"], e["reason"]) for e in r.json()["errors"]] == [
+        (3, "organisation", "is required"),
+        (4, "organisation", "is required"),
+    ]
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+def test_xlsx_claiming_a_huge_sheet_is_read_without_expanding_it(client, world, session) -> None:
+    """A tiny workbook whose sheet says it spans A1:XFD1048576 (one far cell) must not be
+    expanded into a million rows of 16,384 cells: only the columns the header uses are read."""
+    import time
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["organisation", "period", "indicator", "value"])
+    sheet.append(["eastside", "2025Q3", "SERVED", 120])
+    sheet.cell(row=1_048_576, column=16_384, value="far away")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert len(buffer.getvalue()) < 20_000
+    started = time.perf_counter()
+    r = _upload(client, world["reporter"], buffer.getvalue(), name="far.xlsx", ctype=XLSX)
+    assert time.perf_counter() - started < 30
+    assert r.status_code == 200, r.text
+    # The far cell lies past the columns that are read, so its row is blank.
+    assert r.json()["created"] == 1 and r.json()["rows"] == 1
+
+
+def test_xlsx_with_more_rows_than_allowed_is_refused_and_writes_nothing(
+    client, world, session, monkeypatch
+) -> None:
+    from models.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "import_max_rows", 50)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["organisation", "period", "indicator", "value"])
+    for _ in range(60):
+        sheet.append(["eastside", "2025Q3", "SERVED", 1])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    r = _upload(client, world["reporter"], buffer.getvalue(), name="big.xlsx", ctype=XLSX)
+    assert r.status_code == 413 and r.json()["code"] == "too_many_rows", r.text
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
 # --- CSV dialects ---------------------------------------------------------------------------
 
 

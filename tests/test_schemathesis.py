@@ -555,6 +555,7 @@ def test_an_empty_idempotency_key_is_refused_as_documented(env, client, world) -
     for template, method in [
         ("/api/v1/initiatives/{slug}/submissions/{org}/{period}", "put"),
         ("/api/v1/initiatives/{slug}/submissions/{org}/{period}/submit", "post"),
+        ("/api/v1/initiatives/{slug}/imports", "post"),
     ]:
         (header,) = [
             p for p in paths[template][method]["parameters"] if p["name"] == "Idempotency-Key"

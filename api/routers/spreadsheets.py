@@ -107,7 +107,12 @@ ERRORS = {
 }
 IdemKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Replays answer the same."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Replays answer the same.",
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, datetime, timedelta
 
 import openpyxl
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from models import (
     AuditEvent,
     Indicator,
+    Initiative,
     Member,
     Obligation,
     Organisation,
@@ -323,9 +325,7 @@ def test_xlsx_formulas_dates_and_text_numbers_are_row_errors(client, world, sess
     assert _count(session) == 0
 
 
-def test_xlsx_with_merged_cells_names_the_rows_the_merge_left_empty(
-    client, world, session
-) -> None:
+def test_xlsx_with_merged_cells_names_the_rows_the_merge_left_empty(client, world, session) -> None:
     """Merging the organisation down a block looks filled in Excel, but only the first cell
     holds the text: the other rows are refused by row and column, and nothing is written."""
     book = openpyxl.Workbook()
@@ -820,3 +820,150 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(client, session) -> None:
     assert r.status_code == 413, r.text
     assert r.json()["code"] == "file_too_large"
     assert time.perf_counter() - started < 10
+
+
+# --- the chunked, set-based path ----------------------------------------------------------------
+
+
+def _import_direct(session, content: bytes, *, chunk_rows: int, actor=None, dry_run=False):
+    from models.imports import import_file
+    from models.permissions import Actor
+
+    init_id = session.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
+    actor = actor or Actor(user_id=None, label="test", backbone_of=frozenset({init_id}))
+    return import_file(
+        session=session,
+        actor=actor,
+        initiative_slug="c2c",
+        stream=io.BytesIO(content),
+        filename="chunks.csv",
+        dry_run=dry_run,
+        chunk_rows=chunk_rows,
+    )
+
+
+def test_a_cell_repeated_in_a_later_chunk_is_refused_on_its_row(session) -> None:
+    build_world(session)
+    session.commit()
+    rows = [
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "1"},
+        {"organisation": "westside", "period": "2025Q3", "indicator": "SERVED", "value": "2"},
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "SCORE",
+            "value": "3",
+            "denominator": "4",
+        },
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "5"},
+    ]
+    report = _import_direct(session, _csv(rows), chunk_rows=2)
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (5, "indicator", "SERVED total given twice")
+    ]
+    session.rollback()
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+def test_chunked_imports_write_what_single_writes_write(session) -> None:
+    """Values, flags, versions and the audit trail of an import are the same whatever the
+    chunk size, and an update records the value it replaced."""
+    build_world(session)
+    session.commit()
+    rows = [
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "numerator": "45",
+            "denominator": "90",
+        },
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "disaggregation": "race=black",
+            "numerator": "20",
+            "denominator": "50",
+        },
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "disaggregation": "race=white",
+            "numerator": "20",
+            "denominator": "40",
+        },  # 40 ≠ 45
+        {
+            "organisation": "westside",
+            "period": "2025Q3",
+            "indicator": "SERVED",
+            "value": "7",
+            "note": "a note",
+        },
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "SCORE",
+            "value": "231.5",
+            "denominator": "88",
+        },
+    ]
+
+    def snapshot():
+        session.expire_all()
+        values = session.execute(
+            select(
+                Organisation.slug,
+                Value.disaggregation,
+                Value.value,
+                Value.numerator,
+                Value.denominator,
+                Value.note,
+                Value.flags,
+                Submission.version,
+            )
+            .join(Submission, Submission.id == Value.submission_id)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .order_by(Organisation.slug, Value.indicator_id, Value.disaggregation)
+        ).all()
+        events = sorted(
+            (
+                e.entity_type,
+                e.action,
+                json.dumps(e.before, sort_keys=True),
+                json.dumps(e.after, sort_keys=True),
+            )
+            for e in session.scalars(select(AuditEvent))
+        )
+        return values, events
+
+    results = []
+    for chunk_rows in (1, 2, 5000):
+        report = _import_direct(session, _csv(rows), chunk_rows=chunk_rows)
+        assert report.ok, report.errors
+        assert (report.created, report.updated) == (5, 0)
+        changed = [dict(r) for r in rows]
+        changed[3]["value"] = "8"
+        again = _import_direct(session, _csv(changed), chunk_rows=chunk_rows)
+        assert (again.created, again.updated, again.unchanged) == (0, 1, 4)
+        results.append(snapshot())
+        session.rollback()
+    assert results[0] == results[1] == results[2]
+    values, events = results[0]
+    sums = [v for v in values if v.disaggregation == "total" and v.numerator == 45]
+    assert sums[0].flags == ["sum_mismatch"]
+    assert {v.version for v in values if v.slug == "westside"} == {2}
+    (update,) = [e for e in events if e[1] == "update"]
+    assert json.loads(update[2]) == {
+        "indicator": "SERVED",
+        "disaggregation": "total",
+        "value": 7.0,
+        "numerator": None,
+        "denominator": None,
+        "note": "a note",
+    }
+    assert json.loads(update[3])["value"] == 8.0
+    assert sum(e[1] == "create" and e[0] == "value" for e in events) == 5
+    assert sum(e[1] == "create" and e[0] == "submission" for e in events) == 2

@@ -2,21 +2,23 @@
 
 The flow (design §3):
 
-1. **Parse** the upload as a stream: CSV through the ``csv`` module over a text wrapper of the
-   (spooled) file — UTF-8 with or without a BOM, falling back to Windows-1252 when the bytes are
-   not UTF-8, UTF-16 when the file starts with its BOM; the delimiter (``,``, ``;`` or tab) is
-   taken from the header line — or XLSX with openpyxl in ``read_only`` mode, one row at a time.
-   Rows are kept as compact tuples grouped by (organisation, period); fully blank rows and rows
-   with no number and no note (an unfilled template line) are skipped.
-2. **Plan** every group with :func:`models.submissions.plan_values` (permissions, period, status
-   and every value), collecting each problem with the file's row number (the header is row 1) and
-   the column name. A group the actor may not write (another organisation, an unknown period, a
-   locked period, a submitted report…) becomes a problem on the group's first row as well, so the
-   answer lists everything wrong at once.
-3. **Apply** only when every group is clean, each group with
-   :func:`models.submissions.apply_plan` in the caller's transaction. Groups whose values are
-   already as in the file are not touched (no version bump, no audit event), so uploading the
-   same file twice is harmless. A dry run stops after step 2 and writes nothing.
+1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`): CSV through
+   the ``csv`` module over a text wrapper of the (spooled) file — UTF-8 with or without a BOM,
+   Windows-1252 when the bytes are not UTF-8 (checked in one pass first), UTF-16 when the file
+   starts with its BOM; the delimiter (``,``, ``;`` or tab) is taken from the header line — or
+   XLSX with openpyxl in ``read_only`` mode. Fully blank rows and rows with no number and no
+   note (an unfilled template line) are skipped.
+2. **Check** each chunk: its (organisation, period) groups are resolved in bulk with the rules
+   of a single write (permissions, period open, submission editable), and every value goes
+   through :func:`models.validation.check_values`. Each problem is recorded with the file's row
+   number (the header is row 1) and column; the first 1000 are listed and the rest counted.
+   Clean rows are staged in a temporary table (:mod:`models.import_stage`): memory holds one
+   chunk, whatever the file's length.
+3. **Merge** only when the whole file is clean: one set-based statement each finds cells given
+   twice, compares with the stored values, updates changed values, inserts new ones and writes
+   their audit events; then the data-quality flags of the written submissions are refreshed.
+   Groups whose values are already as in the file are not touched (no version bump, no audit
+   event), so uploading the same file twice is harmless. A dry run stops before the merge.
 
 Cells, documented for users in the template's Instructions sheet:
 

@@ -49,6 +49,10 @@ class ResponseCache:
                     self._bytes -= len(evicted)
         return body
 
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

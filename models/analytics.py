@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -694,31 +694,53 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class DataVersion:
-    """When the data behind an initiative's figures last changed.
+class Scope:
+    """The newest audit event of one scope and how many events lie within
+    :data:`RECENT_SECONDS` before it (counted up to :data:`RECENT_LIMIT`)."""
 
-    Every write (values, workflow, configuration, publication) leaves an audit event, so the
-    newest event's time is the data's version: one indexed ``max()``. Event times are taken
-    before commit, so two overlapping writers can commit out of time order, and a commit may
-    land *behind* the newest time already seen; the number of events of the last
-    :data:`RECENT_SECONDS` (a short index range) goes into the stamp as well, so such a late
-    commit changes it all the same (transactions are much shorter than that window). Counting
-    stops at :data:`RECENT_LIMIT`: right after a large import the data is *busy*, and answers
-    are neither cached nor given validators until the window has passed.
+    newest: datetime | None
+    behind: int
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The version of the data behind an initiative's figures, for validators and caching.
+
+    Every write leaves an audit event: writes to the initiative carry its id, deployment-wide
+    ones (organisations' names, users) carry none, and both shape the figures. The newest event
+    time of each scope is one indexed ``max()``.
+
+    Event times are taken before commit, so overlapping writers can commit out of time order,
+    and a commit may land *behind* a newest time already seen. So each scope also counts its
+    events in the window of :data:`RECENT_SECONDS` before its newest one: with the newest time
+    fixed, that count can only grow, and a late commit changes the stamp. A scope whose newest
+    event is older than the window is *quiet*: nothing can still land behind it (transactions
+    are far shorter than the window). Counting stops at :data:`RECENT_LIMIT`; a scope that is
+    not quiet and has more events than that is *busy*: a late commit might not change the
+    count, so answers are neither cached nor given validators until it is quiet.
     """
 
     initiative_id: int
-    newest: datetime | None
-    recent: int
+    initiative: Scope
+    deployment: Scope
+    quiet: bool
 
     @property
     def busy(self) -> bool:
-        return self.recent >= RECENT_LIMIT
+        full = RECENT_LIMIT in (self.initiative.behind, self.deployment.behind)
+        return full and not self.quiet
+
+    @property
+    def newest(self) -> datetime | None:
+        times = [t for t in (self.initiative.newest, self.deployment.newest) if t is not None]
+        return max(times) if times else None
 
     @property
     def stamp(self) -> str:
-        newest = self.newest.isoformat() if self.newest else "-"
-        return f"{self.initiative_id}:{newest}:{self.recent}"
+        parts = [str(self.initiative_id)]
+        for scope in (self.initiative, self.deployment):
+            parts += [scope.newest.isoformat() if scope.newest else "-", str(scope.behind)]
+        return ":".join(parts)
 
 
 RECENT_SECONDS = 120
@@ -726,24 +748,36 @@ RECENT_LIMIT = 5000
 
 
 def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> DataVersion:
-    """The initiative's :class:`DataVersion`; checked for visibility first, so it says nothing
-    about initiatives the actor cannot see."""
+    """The initiative's :class:`DataVersion` (three small indexed queries); checked for
+    visibility first, so it says nothing about initiatives the actor cannot see."""
     from models.audit import AuditEvent
 
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    of_initiative = AuditEvent.initiative_id == initiative.id
-    cutoff = utcnow() - timedelta(seconds=RECENT_SECONDS)
-    newest, recent = session.execute(
-        select(
-            select(func.max(AuditEvent.at)).where(of_initiative).scalar_subquery(),
+    window = timedelta(seconds=RECENT_SECONDS)
+    scopes = (AuditEvent.initiative_id == initiative.id, AuditEvent.initiative_id.is_(None))
+    newest = session.execute(
+        select(*(select(func.max(AuditEvent.at)).where(s).scalar_subquery() for s in scopes))
+    ).one()
+    counts = []
+    for scope, time in zip(scopes, newest, strict=True):
+        counts.append(
             select(func.count())
             .select_from(
                 select(AuditEvent.id)
-                .where(of_initiative, AuditEvent.at > cutoff)
+                .where(scope, AuditEvent.at > time - window)
                 .limit(RECENT_LIMIT)
                 .subquery()
             )
-            .scalar_subquery(),
+            .scalar_subquery()
+            if time is not None
+            else literal(0)
         )
-    ).one()
-    return DataVersion(initiative.id, newest, recent)
+    behind = session.execute(select(*counts)).one()
+    now = utcnow()
+    quiet = all(time is None or now - time > window for time in newest)
+    return DataVersion(
+        initiative.id,
+        Scope(newest[0], behind[0]),
+        Scope(newest[1], behind[1]),
+        quiet,
+    )

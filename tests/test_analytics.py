@@ -304,7 +304,7 @@ def _login(client, session, world, role: str, email: str) -> dict[str, str]:
     from models.security import login_throttle
 
     login_throttle.reset()
-    user = f.user(session, role, init=world, email=email)
+    user = f.user(session, role, init=None if role == "admin" else world, email=email)
     session.commit()
     token = client.post(
         "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
@@ -356,6 +356,7 @@ def test_last_modified_is_honoured_only_once_the_data_is_quiet(
     busy = client.get(path, headers={**headers, "If-Modified-Since": modified})
     assert busy.status_code == 200
     monkeypatch.setattr(models.analytics, "RECENT_SECONDS", 0)  # as if minutes had passed
+    modified = client.get(path, headers=headers).headers["Last-Modified"]
     quiet = client.get(path, headers={**headers, "If-Modified-Since": modified})
     assert quiet.status_code == 304
     older = client.get(
@@ -403,3 +404,69 @@ def test_right_after_many_writes_answers_are_fresh_and_carry_no_validators(
     session.commit()
     second = client.get(path, headers=headers)
     assert next(r for r in second.json()["rows"] if r["code"] == "KIDS")["current"]["value"] == 150
+
+
+def test_renaming_a_partner_refreshes_cached_answers(client, session, world) -> None:
+    """Organisations are deployment-wide (their audit events name no initiative), yet their
+    names are in the answers: the data version covers them too."""
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "rename@example.org")
+    path = "/api/v1/initiatives/math/completeness?period=2025Q3"
+    before = client.get(path, headers=headers)
+    admin = _login(client, session, world, "admin", "rename-admin@example.org")
+    renamed = client.patch("/api/v1/organisations/one", json={"name": "Renamed One"}, headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    after = client.get(path, headers={**headers, "If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert {"key": "one", "name": "Renamed One"} in after.json()["members"]
+
+
+def test_a_new_day_changes_the_validators(client, session, world, monkeypatch) -> None:
+    """Lateness depends on the day: yesterday's copy must not be confirmed as current."""
+    import datetime as dt
+
+    import api.routers.analytics as router
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "day@example.org")
+    path = "/api/v1/initiatives/math/completeness?period=2025Q3"
+    first = client.get(path, headers=headers)
+
+    class Tomorrow(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date.today() + dt.timedelta(days=1)
+
+    monkeypatch.setattr(router, "date", Tomorrow)
+    again = client.get(path, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert again.headers["Last-Modified"] != first.headers["Last-Modified"]
+
+
+def test_validators_never_turn_a_refusal_into_304(client, session, world, monkeypatch) -> None:
+    import models.analytics
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    funder = _login(client, session, world, "funder", "no304@example.org")
+    backbone = _login(client, session, world, "backbone", "yes304@example.org")
+    monkeypatch.setattr(models.analytics, "RECENT_SECONDS", 0)  # quiet data
+    path = "/api/v1/initiatives/math/completeness?period=2025Q3"
+    modified = client.get(path, headers=backbone).headers["Last-Modified"]
+    for extra in ({"If-None-Match": "*"}, {"If-Modified-Since": modified}):
+        assert client.get(path, headers={**funder, **extra}).status_code == 403
+        missing = client.get(
+            "/api/v1/initiatives/math/indicators/NOPE/series", headers={**backbone, **extra}
+        )
+        assert missing.status_code == 404
+    assert client.get(path, headers={**backbone, "If-None-Match": "*"}).status_code == 200
+
+
+def test_unknown_query_parameters_share_the_cached_answer(client, session, world) -> None:
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "params@example.org")
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    first = client.get(path, headers=headers)
+    cache = client.app.state.response_cache
+    hits = cache.hits
+    other = client.get(path + "&whatever=1", headers=headers)
+    assert other.headers["ETag"] == first.headers["ETag"] and cache.hits == hits + 1

@@ -6,7 +6,7 @@ Figures below backbone level arrive suppressed (`marker` says why a value is mis
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date
+from datetime import UTC, date, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
@@ -169,30 +169,58 @@ def _login(actor) -> None:
 
 
 def _conditional(request: Request, session, actor, slug: str, build) -> Response:
-    """Answer 304 when the client's validators still describe the data; else the answer,
-    from the response cache when the same viewer asked the same question of the same data.
+    """Answer 304 when the client's validators still describe the answer; else the answer,
+    from the response cache when the same viewer asked the same question of the same data
+    on the same day.
 
-    The ETag comes from the initiative's data version, the viewer and the query;
-    ``Last-Modified`` is the version's time. A dashboard polling a view that has not changed
-    costs one indexed query and no body; asking again without validators costs the same
-    query and a copy of the rendered answer.
+    An answer depends on the data's version, the viewer's grants, the view's own query
+    parameters and the day (lateness, default periods); the ETag and the cache key are made of
+    exactly those. ``Last-Modified`` is the data's time, or the start of the day when that is
+    later. A dashboard polling a view that has not changed costs three indexed queries and no
+    body. A 304 is only ever given for an answer this viewer received: an ETag cannot match
+    otherwise, and If-Modified-Since is honoured only when this process has the viewer's answer
+    cached (so a 403 or 404 is never turned into a 304).
     """
     version = data_version(session=session, actor=actor, initiative_slug=slug)
     if version.busy:  # too many recent writes to tell a late commit: answer afresh
-        body = build().model_dump_json().encode()
-        return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
-    query = f"{request.url.path}?{request.url.query}"
-    seed = f"{version.stamp}|{actor.label}|{query}"
-    etag = f'W/"{hashlib.sha256(seed.encode()).hexdigest()[:32]}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if version.newest is not None:
-        headers["Last-Modified"] = format_datetime(version.newest.astimezone(UTC), usegmt=True)
-    if _not_modified(request, etag, version):
-        return Response(status_code=304, headers=headers)
-    key = (version.stamp, actor, query, date.today())
+        return Response(
+            build().model_dump_json().encode(),
+            media_type="application/json",
+            headers={"Cache-Control": "no-cache", "Vary": "Authorization"},
+        )
+    today = date.today()
+    key = (version.stamp, repr(actor), request.url.path, _view_query(request), today)
+    etag = f'W/"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"'
+    modified = _last_modified(version, today)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        "Cache-Control": "private, no-cache",
+        "Vary": "Authorization",
+    }
     cache = _response_cache(request.app)
+    if _not_modified(request, etag, modified, version, cached=key in cache):
+        return Response(status_code=304, headers=headers)
     body = cache.get_or_render(key, lambda: build().model_dump_json().encode())
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _view_query(request: Request) -> tuple[tuple[str, str], ...]:
+    """The query parameters the view declares, in a fixed order: others change nothing in the
+    answer, so they must not make new cache entries."""
+    route = request.scope.get("route")
+    names = {p.alias for p in route.dependant.query_params} if route is not None else set()
+    return tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k in names))
+
+
+def _last_modified(version: DataVersion, today: date) -> datetime:
+    """The data's time, or the start of today (local) when later: an answer can change with
+    the day alone (lateness), so a copy from yesterday must never look current."""
+    start_of_day = datetime.combine(today, time.min).astimezone(UTC)
+    newest = version.newest
+    if newest is None or newest < start_of_day:
+        return start_of_day
+    return newest.astimezone(UTC)
 
 
 def _response_cache(app) -> ResponseCache:
@@ -203,16 +231,18 @@ def _response_cache(app) -> ResponseCache:
     return cache
 
 
-def _not_modified(request: Request, etag: str, version: DataVersion) -> bool:
+def _not_modified(
+    request: Request, etag: str, modified: datetime, version: DataVersion, *, cached: bool
+) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since — which
     has one-second resolution and cannot see a late commit stamped in the past, so it is only
-    trusted once the data has been quiet for the whole recent window."""
+    trusted when the data is quiet, and (as it does not name the viewer) only when this
+    viewer's answer is in the cache."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        return etag in {t.strip() for t in if_none_match.split(",")} or if_none_match == "*"
+        return etag in {t.strip() for t in if_none_match.split(",")}
     since = request.headers.get("if-modified-since")
-    newest = version.newest
-    if since is None or newest is None or version.recent:
+    if since is None or not version.quiet or not cached:
         return False
     try:
         client = parsedate_to_datetime(since)
@@ -220,7 +250,7 @@ def _not_modified(request: Request, etag: str, version: DataVersion) -> bool:
         return False  # an unreadable date is ignored, as the RFC says
     if client.tzinfo is None:
         return False
-    return newest.replace(microsecond=0) <= client
+    return modified.replace(microsecond=0) <= client
 
 
 @router.get("/scorecard", response_model=ScorecardRead, responses=ERRORS)

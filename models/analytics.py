@@ -620,7 +620,7 @@ def completeness(
         .join(Indicator, Indicator.id == Obligation.indicator_id)
         .join(Member, Member.id == Obligation.member_id)
         .where(Member.initiative_id == initiative.id)
-    ).tuples()
+    ).all()
     subs = {
         s.member_id: s
         for s in session.scalars(

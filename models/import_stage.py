@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -52,10 +53,12 @@ STAGE = Table(
     Column("member_id", Integer, nullable=False),
     Column("period_id", Integer, nullable=False),
     Column("indicator_id", Integer, nullable=False),
-    Column("measure_type", String(10), nullable=False),
+    Column("measure_type", String(10)),  # NULL (like value) for a refused row
     Column("category_id", Integer),
     Column("disaggregation", String(90), nullable=False),
-    Column("value", Float, nullable=False),
+    # NULL for a refused row, staged only so a later repeat of its cell is found; a file with
+    # refused rows is never merged.
+    Column("value", Float),
     Column("numerator", Float),
     Column("denominator", Float),
     Column("note", Text),
@@ -82,7 +85,7 @@ class Stage:
         STAGE.create(self.conn)
 
     def drop(self) -> None:
-        schema = "" if self.postgres else "temp."
+        schema = "pg_temp." if self.postgres else "temp."
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}import_stage")
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
@@ -90,12 +93,18 @@ class Stage:
         if not rows:
             return
         if self.postgres:
+            import psycopg
+
             driver = self.conn.connection.driver_connection
-            with driver.cursor() as cursor:
-                statement = f"COPY import_stage ({', '.join(LOADED)}) FROM STDIN"
-                with cursor.copy(statement) as copy:
+            statement = f"COPY import_stage ({', '.join(LOADED)}) FROM STDIN"
+            try:
+                with driver.cursor() as cursor, cursor.copy(statement) as copy:
                     for row in rows:
                         copy.write_row(row)
+            except psycopg.Error as exc:
+                # The driver's own error, past SQLAlchemy: wrap it like any other statement's,
+                # so the API's handlers (DataError → 422, OperationalError → 503) see it.
+                raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
         else:
             marks = ", ".join("?" * len(LOADED))
             self.conn.exec_driver_sql(
@@ -152,13 +161,15 @@ class Stage:
         ]
 
     def counts(self) -> dict[int, tuple[int, int, int]]:
-        """Group number → (created, updated, unchanged), compared like a single write does."""
+        """Group number → (created, updated, unchanged) of its accepted rows, compared like a
+        single write does."""
         s = STAGE.c
         matched = func.count(s.value_id)
         changed = func.sum(case((and_(s.value_id.is_not(None), not_(_same())), 1), else_=0))
         rows = self.conn.execute(
             select(s.grp, func.count(), matched, changed)
             .select_from(STAGE.outerjoin(_VALUES, _VALUES.c.id == s.value_id))
+            .where(s.value.is_not(None))
             .group_by(s.grp)
         )
         return {

@@ -306,6 +306,8 @@ class _Cells:
             text = raw.strip()
             if self.xlsx and text.startswith("="):
                 raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
+            if "\x00" in text:
+                raise BadCell("contains a NUL character (\\0); remove it")
             text = _unquote(text)
             if len(self._texts) < 10_000 and len(text) <= 100:
                 self._texts[raw] = text = sys.intern(text)
@@ -904,6 +906,13 @@ def _stage_and_merge(
                     errors.add(row, problem.column, problem.reason)
             ctx = group.ctx
             submission_id = ctx.submission.id if ctx.submission is not None else None
+            for index in refused:
+                cell = checked.cells.get(index)
+                if cell is not None:  # staged without a value: only to find it given twice
+                    staged.append(
+                        (rows[index][0], group.number, submission_id, ctx.member.id)
+                        + (ctx.period.id, cell[0], None, None, cell[1], None, None, None, None)
+                    )
             accepted = (r for i, r in enumerate(rows) if i not in refused)
             for r, c in zip(accepted, checked.clean, strict=True):
                 staged.append(

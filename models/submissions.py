@@ -680,32 +680,43 @@ def refresh_flags(
 ) -> None:
     """Store the warnings as flags on the values they concern (for the data-quality views).
 
-    Works on any number of written submissions with a fixed number of statements: one read of
-    their values (plain rows, no ORM objects), one of the members' history, and one UPDATE per
-    distinct set of flags that changes.
+    Any number of written submissions, a batch at a time (so memory holds one batch's values):
+    per batch one read of their values (plain rows, no ORM objects), one of the members'
+    history, and one UPDATE per distinct set of flags that changes.
     """
-    if not contexts:
-        return
+    for start in range(0, len(contexts), FLAG_BATCH):
+        _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs)
+    # Loaded Value objects may now be stale; expire only those (expiring everything would
+    # reload the member, period and submission of each write).
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Value):
+            session.expire(obj)
+
+
+FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
+
+
+def _refresh_flags_batch(
+    session: Session, contexts: list[WriteContext], specs: dict[str, IndicatorSpec]
+) -> None:
     by_submission = {ctx.submission.id: ctx for ctx in contexts}
     rows_of: dict[int, list] = {sid: [] for sid in by_submission}
-    ids = list(by_submission)
-    for start in range(0, len(ids), 1000):
-        for row in session.execute(
-            select(
-                Value.id,
-                Value.indicator_id,
-                Value.measure_type,
-                Value.category_id,
-                Value.disaggregation,
-                Value.value,
-                Value.numerator,
-                Value.denominator,
-                Value.note,
-                cast(Value.flags, Text),  # decoded below only when not empty
-                Value.submission_id,
-            ).where(Value.submission_id.in_(ids[start : start + 1000]))
-        ):  # plain rows, in CleanValue's field order after the id
-            rows_of[row[10]].append(row)
+    for row in session.execute(
+        select(
+            Value.id,
+            Value.indicator_id,
+            Value.measure_type,
+            Value.category_id,
+            Value.disaggregation,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+            Value.note,
+            cast(Value.flags, Text),  # decoded below only when not empty
+            Value.submission_id,
+        ).where(Value.submission_id.in_(list(by_submission)))
+    ):  # plain rows, in CleanValue's field order after the id
+        rows_of[row[10]].append(row)
     history = approved_history(
         session=session,
         member_ids={ctx.member.id for ctx in contexts},
@@ -732,12 +743,6 @@ def refresh_flags(
                 .values(flags=list(flags))
                 .execution_options(synchronize_session=False)
             )
-    if changes:
-        # Loaded Value objects are now stale; expire only those (expiring everything would
-        # reload the member, period and submission of each write).
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, Value):
-                session.expire(obj)
 
 
 # --- workflow -------------------------------------------------------------------------------

@@ -97,6 +97,10 @@ class CheckedValues:
     clean: list[CleanValue] = field(default_factory=list)
     removals: list[tuple[int, str]] = field(default_factory=list)  # (indicator_id, disaggregation)
     problems: list[Problem] = field(default_factory=list)
+    # Every input that names a cell (a known indicator and category), refused or not:
+    # index → (indicator_id, disaggregation). A caller checking in batches (imports) needs
+    # them to find a cell given twice across batches even when its first occurrence was refused.
+    cells: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, IndicatorSpec]:
@@ -191,6 +195,7 @@ def check_values(
             )
             continue
         seen[key] = index
+        result.cells[index] = (spec.id, disaggregation)
         if item.remove:
             result.removals.append((spec.id, disaggregation))
             continue
@@ -366,24 +371,18 @@ def approved_history(
         approved = approved.join(Period, Period.id == Submission.period_id).where(
             Period.starts_on < before
         )
-    rows = (
-        session.execute(
-            select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
-            .join(Submission, Submission.id == Value.submission_id)
-            .where(
-                Value.submission_id.in_(approved),
-                Value.disaggregation == TOTAL,
-                Value.indicator_id.in_(indicator_ids),
-            )
+    rows = session.execute(
+        select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
+        .join(Submission, Submission.id == Value.submission_id)
+        .where(
+            Value.submission_id.in_(approved),
+            Value.disaggregation == TOTAL,
+            Value.indicator_id.in_(indicator_ids),
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     period_ids = {period_id for _, _, period_id, _ in rows}
     starts = dict(
-        session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids)))
-        .tuples()
-        .all()
+        session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids))).all()
     )
     for member_id, indicator_id, period_id, value in rows:
         history[(member_id, indicator_id)].append((starts[period_id], value))

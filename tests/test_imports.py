@@ -967,3 +967,32 @@ def test_chunked_imports_write_what_single_writes_write(session) -> None:
     assert json.loads(update[3])["value"] == 8.0
     assert sum(e[1] == "create" and e[0] == "value" for e in events) == 5
     assert sum(e[1] == "create" and e[0] == "submission" for e in events) == 2
+
+
+def test_a_repeat_of_a_refused_cell_in_a_later_chunk_is_still_reported(session) -> None:
+    build_world(session)
+    session.commit()
+    rows = [
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "-1"},
+        {"organisation": "westside", "period": "2025Q3", "indicator": "SERVED", "value": "2"},
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "5"},
+    ]
+    for chunk_rows in (1, 5000):
+        report = _import_direct(session, _csv(rows), chunk_rows=chunk_rows)
+        assert [(e.row, e.column) for e in report.errors] == [(2, "value"), (4, "indicator")]
+        assert report.error_count == 2
+        session.rollback()
+
+
+def test_a_nul_character_in_a_cell_is_a_row_error_on_every_database(client, world, session) -> None:
+    """PostgreSQL cannot store NUL in text: it must be a clear row error, not a 500."""
+    content = (
+        b"organisation,period,indicator,value,note\r\n" + b"x" * 9000 + b",2025Q3,SERVED,1,\r\n"
+        b"eastside,2025Q3,SERVED,1,bad \x00 note\r\n"
+    )
+    for dry_run in ("true", "false"):
+        r = _upload(client, world["reporter"], content, dry_run=dry_run)
+        assert r.status_code == 422, r.text
+        assert (3, "note") in [(e["row"], e["column"]) for e in r.json()["errors"]]
+        assert "NUL" in next(e["reason"] for e in r.json()["errors"] if e["column"] == "note")
+    assert _count(session) == 0 and _count(session, Submission) == 0

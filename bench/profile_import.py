@@ -1,6 +1,6 @@
 """Where an import spends its time: pyinstrument over the real import path.
 
-python -m bench.profile_import [--db sqlite|postgresql] [--rows 20000]
+python -m bench.profile_import [--db sqlite|postgresql] [--rows 100000]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 import migrations
-from bench.__main__ import _database
+from bench.__main__ import _database, _empty_quarters
 from bench.dataset import Size, build, csv_for_import
 from models import Initiative
 from models.imports import import_file
@@ -23,7 +23,7 @@ from models.permissions import Actor
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
     url, drop = _database(args.db)
     try:
@@ -35,8 +35,12 @@ def main(argv=None) -> None:
 def _profile(url: str, rows: int) -> None:
     migrations.upgrade(url)
     engine = create_engine(url)
-    built = build(engine, Size(initiatives=1, members=40, indicators=12, quarters=4), progress=str)
-    body, _ = csv_for_import(built, rows)
+    built = build(engine, Size(initiatives=1, members=200, indicators=12, quarters=4), progress=str)
+    per_quarter = len(csv_for_import(built, 10**9)[1])
+    with Session(engine) as s:
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+        quarters = _empty_quarters(s, init_id, -(-rows // per_quarter))
+    body, _ = csv_for_import(built, rows, periods=quarters)
     with Session(engine) as s:
         init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
         actor = Actor(label="profile", backbone_of=frozenset({init_id}))

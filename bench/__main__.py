@@ -352,6 +352,9 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
             raw[name] = _timed(
                 lambda sql=sql, params=params: conn.execute(sql, params).all(), repeat
             )
+    # The floor of any answer through HTTP on this machine: a route that runs no query.
+    floor = _timed(lambda: client.get("/healthz").raise_for_status(), repeat)
+    record("HTTP floor: /healthz p50", p(floor, 0.5) * 1000, "ms", note="no query at all")
     slug = built.initiative_slug
     paths = {
         "scorecard": f"/api/v1/initiatives/{slug}/scorecard",

@@ -684,6 +684,9 @@ def refresh_flags(
     per batch one read of their values (plain rows, no ORM objects), one of the members'
     history, and one UPDATE per distinct set of flags that changes.
     """
+    # By member, so a member's quarters share a batch and its history is read once (an import
+    # of eight quarters would otherwise read every member's history eight times).
+    contexts = sorted(contexts, key=lambda c: (c.member.id, c.period.starts_on))
     for start in range(0, len(contexts), FLAG_BATCH):
         _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs)
     # Loaded Value objects may now be stale; expire only those (expiring everything would

@@ -106,10 +106,19 @@ class Export:
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """One tuple per value, in ``EXPORT_COLUMNS`` order (flags as a list)."""
         self.count = 0
+        # A streamed answer reads after the request's session has ended: the query then opens
+        # a transaction of its own, which must end with the stream (also when the client goes
+        # away), or its connection would sit "idle in transaction" holding locks.
+        owned = not self.session.in_transaction()
         result = self.session.execute(self.statement.execution_options(yield_per=_BATCH))
-        for row in result:
-            self.count += 1
-            yield (*row[:9], list(row[9] or []), row[10])
+        try:
+            for row in result:
+                self.count += 1
+                yield (*row[:9], list(row[9] or []), row[10])
+        finally:
+            result.close()
+            if owned:
+                self.session.close()
 
 
 def prepare_export(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from models import Category, Indicator, Period
+from models import Category, Indicator, Initiative, Period
 from models.exports import EXPORT_COLUMNS, csv_chunks, neutralise
 from models.security import login_throttle
 from models.settings import get_settings
@@ -300,3 +300,25 @@ def test_cm_export(cm, fresh_database, tmp_path) -> None:
     assert json.loads(data.read_text())["count"] == 8
     bad = cm("export", "--initiative", "c2c", "--output", out, "--indicator", "NOPE")
     assert bad.exit_code == 2 and "no indicator 'NOPE'" in bad.output
+
+
+def test_a_streamed_export_ends_the_transaction_it_opened(session, world) -> None:
+    """A streamed answer reads after the request's session has ended: the transaction the
+    stream opens must end with it — read to the end or abandoned by the client — or its
+    connection stays "idle in transaction", holding locks that block schema changes."""
+    from models.exports import prepare_export
+    from models.permissions import Actor
+
+    init_id = session.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
+    actor = Actor(label="test", backbone_of=frozenset({init_id}))
+    for read in (list, lambda rows: next(rows)):
+        export = prepare_export(session=session, actor=actor, initiative_slug="c2c")
+        session.commit()  # what the request does before the stream starts
+        rows = export.rows()
+        read(rows)
+        rows.close()  # what the server does when the client goes away
+        assert not session.in_transaction()
+    # Inside a request (the Excel file is written before answering) the session stays open.
+    export = prepare_export(session=session, actor=actor, initiative_slug="c2c")
+    list(export.rows())
+    assert session.in_transaction()

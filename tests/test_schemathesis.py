@@ -253,9 +253,17 @@ def test_schemathesis(fresh_database, identity: str) -> None:
         f"in {elapsed:.1f}s"
     )
     if failures:
-        report = "\n\n".join(f"=== {label}\n{exc}" for label, exc in failures.items())
+        report = "\n\n".join(f"=== {label}\n{_explain(exc)}" for label, exc in failures.items())
         pytest.fail(f"{len(failures)} operations failed:\n{report}", pytrace=False)
     assert all(counts.values()), [label for label, n in counts.items() if not n]
+
+
+def _explain(exc: BaseException) -> str:
+    """The failure with the failures it groups (Hypothesis' "flaky" reports hide them)."""
+    lines = [str(exc)]
+    for inner in getattr(exc, "exceptions", ()):
+        lines.append("  - " + _explain(inner).replace("\n", "\n    "))
+    return "\n".join(lines)
 
 
 def _fuzzer(operation, setup: Setup, counts: dict[str, int], examples: int):

@@ -188,8 +188,8 @@ class Stage:
                 reason,
                 now,
                 action="update",
-                before=_v_json(self.postgres),
-                after=_s_json(self.postgres),
+                before=_value_json(self.postgres, _VALUES),
+                after=_value_json(self.postgres, STAGE),
                 source=STAGE.join(_VALUES, changed),
             )
         )
@@ -253,7 +253,7 @@ class Stage:
                 now,
                 action="create",
                 before=None,
-                after=_s_json(self.postgres),
+                after=_value_json(self.postgres, STAGE),
                 source=STAGE.join(_SUBMISSIONS, _of_submission()).join(
                     _VALUES,
                     and_(
@@ -325,29 +325,8 @@ def _json(postgres: bool, columns) -> Any:
     return build(*args)
 
 
-def _s_json(postgres: bool) -> Any:
-    s = STAGE.c
-    return _json(
-        postgres,
-        (
-            ("disaggregation", s.disaggregation),
-            ("value", s.value),
-            ("numerator", s.numerator),
-            ("denominator", s.denominator),
-            ("note", s.note),
-        ),
-    )
-
-
-def _v_json(postgres: bool) -> Any:
-    v = _VALUES.c
-    return _json(
-        postgres,
-        (
-            ("disaggregation", v.disaggregation),
-            ("value", v.value),
-            ("numerator", v.numerator),
-            ("denominator", v.denominator),
-            ("note", v.note),
-        ),
-    )
+def _value_json(postgres: bool, table: Table) -> Any:
+    """A value's picture from the staging table (after) or the value table (before)."""
+    c = table.c
+    fields = ("disaggregation", "value", "numerator", "denominator", "note")
+    return _json(postgres, tuple((name, c[name]) for name in fields))

@@ -678,24 +678,7 @@ def _read_row(
                 state.bad_cells.add((number, name))
                 bad = True
         converted.append(value)
-    organisation, period, indicator, disaggregation, note, *numbers = converted
-    if not bad and note is None and numbers == [None, None, None]:
-        state.skipped += 1  # an unfilled line (of a template): nothing to import
-        return None
-    if not indicator:
-        if (number, "indicator") not in state.bad_cells:
-            state.errors.add(number, "indicator", "is required")
-        return None
-    row: Row = (
-        number,
-        indicator,
-        _disaggregation(disaggregation),
-        numbers[0],
-        numbers[1],
-        numbers[2],
-        note,
-    )
-    return organisation, period, row
+    return _located(number, converted, bad, state)
 
 
 _TEXT_COLUMNS = len(TEXT_COLUMNS)  # READ_COLUMNS: the text columns, then the numbers
@@ -729,6 +712,14 @@ def _read_csv_row(
             state.bad_cells.add((number, name))
             converted.append(None)
             bad = True
+    return _located(number, converted, bad, state)
+
+
+def _located(
+    number: int, converted: list[Any], bad: bool, state: ReadState
+) -> tuple[str | None, str | None, Row] | None:
+    """(organisation, period, row) from a row's converted cells (in READ_COLUMNS order);
+    None for an unfilled line (counted as skipped) or a row without an indicator."""
     organisation, period, indicator, disaggregation, note, *numbers = converted
     if not bad and note is None and numbers == [None, None, None]:
         state.skipped += 1  # an unfilled line (of a template): nothing to import

@@ -273,8 +273,10 @@ def _unquote(text: str) -> str:
 
 
 def _number_from_text(text: str) -> float:
-    """A finite float from a plain number; :class:`BadCell` with the reason otherwise."""
-    if not _NUMBER.fullmatch(text):
+    """A finite float from a plain number; :class:`BadCell` with the reason otherwise.
+
+    Plain digits, the common case, skip the pattern."""
+    if not (text.isascii() and text.isdigit()) and not _NUMBER.fullmatch(text):
         raise BadCell(
             f"not a number: {text[:40]!r} (write plain digits with '.' for decimals and no "
             "thousands separators)"
@@ -333,8 +335,6 @@ class _Cells:
         if isinstance(raw, datetime | date | time | timedelta):
             raise BadCell("is a date or time, not a number; format the cell as a number")
         text = str(raw).strip()
-        if text.isascii() and text.isdigit():
-            return float(text)  # the common case, without the pattern
         if self.xlsx and text.startswith("="):
             raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
         return _number_from_text(text)
@@ -700,12 +700,7 @@ def _read_csv_row(
             if column < _TEXT_COLUMNS:
                 converted.append(text(cell))
             else:
-                stripped = cell.strip()
-                converted.append(
-                    float(stripped)
-                    if stripped.isascii() and stripped.isdigit()
-                    else _number_from_text(stripped)
-                )
+                converted.append(_number_from_text(cell.strip()))
         except BadCell as exc:
             name = READ_COLUMNS[column]
             state.errors.add(number, name, str(exc))

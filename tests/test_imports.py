@@ -996,3 +996,10 @@ def test_a_nul_character_in_a_cell_is_a_row_error_on_every_database(client, worl
         assert (3, "note") in [(e["row"], e["column"]) for e in r.json()["errors"]]
         assert "NUL" in next(e["reason"] for e in r.json()["errors"] if e["column"] == "note")
     assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+def test_a_number_too_large_for_a_float_is_refused_where_it_is_read() -> None:
+    content = _csv([{"organisation": "a", "period": "P", "indicator": "X", "value": "9" * 400}])
+    parsed = parse_spreadsheet(io.BytesIO(content), filename="x.csv")
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "value")]
+    assert "too large" in parsed.errors[0].reason

@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
-from api.schemas import ReadModel, WriteModel
+from api.schemas import IsoDate, ReadModel, WriteModel
 from models.configuration import (
     DIMENSION_CODE_PATTERN,
     INDICATOR_CODE_PATTERN,
@@ -99,13 +99,13 @@ class InitiativeRead(ReadModel):
 
 class MemberCreate(WriteModel):
     organisation: str = Field(description="The organisation's slug.", max_length=80)
-    joined_on: date | None = None
+    joined_on: IsoDate | None = None
     shares_with_funders: bool = True
     active: bool = True
 
 
 class MemberUpdate(WriteModel):
-    joined_on: date | None = None
+    joined_on: IsoDate | None = None
     shares_with_funders: bool | None = None
     active: bool | None = None
 
@@ -294,15 +294,17 @@ class PeriodCreate(WriteModel):
     key: str = Field(
         description="2025Q3 for a quarter, 2025 for a year.", examples=["2025Q3"], max_length=16
     )
-    opens_on: date | None = Field(None, description="Defaults to the day after the period ends.")
-    due_on: date | None = Field(None, description="Defaults to 30 days after the period ends.")
-    closes_on: date | None = Field(None, description="Defaults to 60 days after the period ends.")
+    opens_on: IsoDate | None = Field(None, description="Defaults to the day after the period ends.")
+    due_on: IsoDate | None = Field(None, description="Defaults to 30 days after the period ends.")
+    closes_on: IsoDate | None = Field(
+        None, description="Defaults to 60 days after the period ends."
+    )
 
 
 class PeriodUpdate(WriteModel):
-    opens_on: date | None = None
-    due_on: date | None = None
-    closes_on: date | None = None
+    opens_on: IsoDate | None = None
+    due_on: IsoDate | None = None
+    closes_on: IsoDate | None = None
 
 
 class PeriodRead(ReadModel):

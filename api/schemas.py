@@ -1,11 +1,17 @@
-"""Response and request bodies. Unknown fields are forbidden in every request body."""
+"""Response and request bodies.
+
+Request bodies forbid unknown fields and take JSON's types as they are: ``false`` is not the
+number 0 and ``"3"`` is not 3 (the OpenAPI schema promises as much). Dates arrive as ISO text,
+so they are the one field type read from a string.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -19,8 +25,12 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# A date in a request body: ISO text ("2026-03-31"), the one value strict mode would refuse.
+IsoDate = Annotated[date, Field(strict=False)]
+
+
 class WriteModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorRead(BaseModel):

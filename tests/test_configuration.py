@@ -476,6 +476,35 @@ def test_outcome_crud(w, session) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "k", "name": "K", "position": False}, "position"),  # a boolean is not 0
+        ({"code": "k", "name": "K", "position": "3"}, "position"),  # text is not a number
+        ({"code": "k", "name": 5}, "name"),
+    ],
+)
+def test_request_bodies_take_json_types_as_they_are(w, body, field) -> None:
+    _assert_error(w.call("backbone", "POST", f"{A}/outcomes", json=body), 422, field)
+    member = {"organisation": "westside", "shares_with_funders": "yes"}
+    _assert_error(
+        w.call("backbone", "POST", f"{A}/members", json=member), 422, "shares_with_funders"
+    )
+
+
+def test_request_dates_are_iso_text(w) -> None:
+    created = w.call(
+        "backbone", "POST", f"{A}/periods", json={"key": "2031Q1", "due_on": "2031-04-15"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["due_on"] == "2031-04-15"
+    _assert_error(
+        w.call("backbone", "PATCH", f"{A}/periods/2031Q1", json={"due_on": "15/04/2031"}),
+        422,
+        "due_on",
+    )
+
+
 def test_outcome_with_indicators_cannot_be_deleted(w) -> None:
     outcome = f.outcome(w.session, w.alpha, code="reading")
     f.indicator(w.session, w.alpha, code="READ3", outcome_id=outcome.id)

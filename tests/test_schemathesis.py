@@ -41,7 +41,10 @@ import io
 import json
 import os
 import random
+import sys
+import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,8 +60,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 from api.app import create_app
 from models import ApiKey, Initiative, Organisation, User
@@ -66,7 +70,7 @@ from models.permissions import SYSTEM
 from models.security import create_api_key, issue_token, login_throttle
 
 from . import access
-from .conftest import BACKENDS
+from .conftest import BACKENDS, POSTGRES_URL
 
 # Cases per operation for the identities with the most to do; the others get a share of it.
 MAX_EXAMPLES = int(os.environ.get("CM_SCHEMATHESIS_EXAMPLES", "12"))
@@ -96,6 +100,11 @@ MAX_RESTARTS = 10
 MIN_LINKS_FOLLOWED = 5  # distinct links along which a step succeeded, per run
 REAL_ROOTS = 0.8  # share of positive first steps sent to real objects of the seeded world
 CODE_BY_COLLECTION = {"outcomes": "reach", "dimensions": "spare", "indicators": "SERVED"}
+# An in-process call this slow is a hang (Schemathesis' default, 10 s, also failed a call once
+# on a stalled CI machine); a call still running after SLOW_CALL seconds is recorded with what
+# every thread and the database were doing, so a hang explains itself.
+REQUEST_TIMEOUT = 30
+SLOW_CALL = 5.0
 
 _builtin_positive_data_acceptance = schemathesis.checks.positive_data_acceptance
 
@@ -163,11 +172,72 @@ def strategy(operation, world: access.World):
     return st.one_of(options)
 
 
+class Watchdog:
+    """Records the state of the process and the database when a call runs longer than
+    SLOW_CALL seconds: the stack of every thread, the engine's pool and, on PostgreSQL, every
+    other session of the database with what it waits for."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.reports: list[str] = []
+
+    def watch(self, label: str) -> threading.Timer:
+        timer = threading.Timer(SLOW_CALL, self._record, args=(label,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _record(self, label: str) -> None:
+        lines = [f"{label}: still running after {SLOW_CALL:.0f}s", f"pool: {self._pool()}"]
+        names = {t.ident: t.name for t in threading.enumerate()}
+        for ident, frame in sys._current_frames().items():
+            if ident == threading.get_ident():
+                continue
+            stack = "".join(traceback.format_stack(frame, limit=12))
+            lines.append(f"thread {names.get(ident, ident)}:\n{stack}")
+        if self.database.backend == "postgresql":
+            lines.append(self._sessions())
+        self.reports.append("\n".join(lines))
+
+    def _pool(self) -> str:
+        try:
+            return self.database.engine.pool.status()
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not fail the run
+            return repr(exc)
+
+    def _sessions(self) -> str:
+        engine = create_engine(
+            POSTGRES_URL, poolclass=NullPool, connect_args={"connect_timeout": 3}
+        )
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT pid, state, wait_event_type, wait_event,"
+                        " now() - xact_start AS in_transaction, left(query, 160)"
+                        " FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+                waiting = conn.execute(
+                    text(
+                        "SELECT pid, locktype, mode, relation::regclass::text"
+                        " FROM pg_locks WHERE NOT granted"
+                    )
+                ).all()
+            return "sessions:\n" + "\n".join(map(str, rows)) + f"\nlocks waited for: {waiting}"
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not fail the run
+            return f"sessions: {exc!r}"
+        finally:
+            engine.dispose()
+
+
 @dataclass
 class Setup:
     world: access.World
     schema: Any
     credentials: Callable[[], dict[str, str]]
+    watchdog: Watchdog
 
 
 def set_up(database, identity: str) -> Setup:
@@ -187,9 +257,11 @@ def set_up(database, identity: str) -> Setup:
     # parameter names add, e.g., a link from the initiative list to every path with a {slug},
     # whatever its other parameters: dozens of links to 404s that crowd out the real chains.
     schema.config.phases.stateful.inference.algorithms = []
+    schema.config.request_timeout = REQUEST_TIMEOUT
+    watchdog = Watchdog(database)
 
     if identity == "anonymous":
-        return Setup(world, schema, dict)
+        return Setup(world, schema, dict, watchdog)
 
     if identity in KEYS:
         model, slug = KEYS[identity]
@@ -208,7 +280,7 @@ def set_up(database, identity: str) -> Setup:
                     key["id"] = row.id
             return {"Authorization": f"Bearer {key['secret']}"}
 
-        return Setup(world, schema, api_key)
+        return Setup(world, schema, api_key, watchdog)
 
     with factory() as session:
         user_id = session.scalar(select(User.id).where(User.email == world.emails[identity]))
@@ -218,7 +290,7 @@ def set_up(database, identity: str) -> Setup:
             token = issue_token(session.get(User, user_id)).access_token
         return {"Authorization": f"Bearer {token}"}
 
-    return Setup(world, schema, bearer)
+    return Setup(world, schema, bearer, watchdog)
 
 
 # --- every operation, every identity ------------------------------------------------------------
@@ -250,10 +322,11 @@ def test_schemathesis(fresh_database, identity: str) -> None:
     print(
         f"\nschemathesis {fresh_database.backend} as {identity}: {total} cases over "
         f"{len(counts)} operations ({examples_for(identity)} per operation at most) "
-        f"in {elapsed:.1f}s"
+        f"in {elapsed:.1f}s; {len(setup.watchdog.reports)} calls slower than {SLOW_CALL:.0f}s"
     )
     if failures:
         report = "\n\n".join(f"=== {label}\n{_explain(exc)}" for label, exc in failures.items())
+        report += "".join(f"\n\n=== slow call\n{r}" for r in setup.watchdog.reports)
         pytest.fail(f"{len(failures)} operations failed:\n{report}", pytrace=False)
     assert all(counts.values()), [label for label, n in counts.items() if not n]
 
@@ -280,7 +353,12 @@ def _fuzzer(operation, setup: Setup, counts: dict[str, int], examples: int):
     @given(case=strategy(operation, setup.world))
     def run(case) -> None:
         counts[label] += 1
-        case.call_and_validate(headers=setup.credentials(), **CHECKS)
+        headers = setup.credentials()
+        timer = setup.watchdog.watch(label)
+        try:
+            case.call_and_validate(headers=headers, **CHECKS)
+        finally:
+            timer.cancel()
 
     return run
 
@@ -323,6 +401,7 @@ def test_schemathesis_stateful(fresh_database, role: str) -> None:
                 case.path_parameters = {**(case.path_parameters or {}), **real}
                 if case.headers and not case.meta.is_negative_at(ParameterLocation.HEADER):
                     case.headers = {k: v for k, v in case.headers.items() if k != "If-Match"}
+            timer = setup.watchdog.watch(case.operation.label)
             try:
                 output = super().step(input)
             except Exception as exc:
@@ -330,6 +409,8 @@ def test_schemathesis_stateful(fresh_database, role: str) -> None:
                 # Hypothesis' replay of the scenario may end as "flaky" instead of raising it.
                 failures.setdefault(f"{case.operation.label}: {exc!r}", case.as_curl_command())
                 raise
+            finally:
+                timer.cancel()
             if linked:
                 statuses[output.response.status_code] += 1
                 if 200 <= output.response.status_code < 300:
@@ -386,13 +467,15 @@ def test_schemathesis_stateful(fresh_database, role: str) -> None:
     print(
         f"\nschemathesis stateful {fresh_database.backend} as {role}: {steps.total()} steps "
         f"({steps['linked']} along links) in {scenarios[0]} scenarios ({restarts} restarts), "
-        f"{len(followed)} links followed to a 2xx, in {elapsed:.1f}s; "
+        f"{len(followed)} links followed to a 2xx, in {elapsed:.1f}s "
+        f"({len(setup.watchdog.reports)} calls slower than {SLOW_CALL:.0f}s); "
         f"answers to linked steps: {dict(sorted(statuses.items()))}"
     )
     for name, n in sorted(followed.items()):
         print(f"  {n:4d}  {name}")
     if failures:
         report = "\n\n".join(f"=== {failure}\n{detail}" for failure, detail in failures.items())
+        report += "".join(f"\n\n=== slow call\n{r}" for r in setup.watchdog.reports)
         pytest.fail(f"{len(failures)} distinct failures:\n{report}", pytrace=False)
     assert scenarios[0] >= SCENARIOS, f"only {scenarios[0]} scenarios ran"
     assert len(followed) >= MIN_LINKS_FOLLOWED, sorted(followed)

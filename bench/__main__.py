@@ -146,16 +146,20 @@ def _empty_quarters(session: Session, init_id: int, count: int, first: int = 0) 
 
 def bench_import(engine, built, rows: int) -> None:
     per_quarter = len(csv_for_import(built, 10**9)[1])  # every cell of one quarter
+    count = -(-rows // per_quarter)
     with Session(engine) as s:
         init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
-        quarters = _empty_quarters(s, init_id, -(-rows // per_quarter))
-    body, raw = csv_for_import(built, rows, periods=quarters)
+        quarters = _empty_quarters(s, init_id, count)
+        # The baseline's rows are committed like the import's, so they go to quarters of their own.
+        raw_quarters = _empty_quarters(s, init_id, count, first=count)
+    body, _ = csv_for_import(built, rows, periods=quarters)
+    raw_body, raw = csv_for_import(built, rows, periods=raw_quarters)
     rows = len(raw)
     with Session(engine) as s:
         period_ids = dict(
             s.execute(
                 select(Period.key, Period.id).where(
-                    Period.initiative_id == init_id, Period.key.in_(quarters)
+                    Period.initiative_id == init_id, Period.key.in_(raw_quarters)
                 )
             ).all()
         )
@@ -182,8 +186,9 @@ def bench_import(engine, built, rows: int) -> None:
                 .where(Dimension.initiative_id == init_id)
             )
         }
-        # Raw baseline: the same rows, straight into the table (after creating the submissions).
-        lines = body.decode().splitlines()[1:]
+        # Raw baseline: the same rows, straight into the table (after creating the submissions)
+        # and committed, as the import is.
+        lines = raw_body.decode().splitlines()[1:]
         located = [line.split(",", 2)[:2] for line in lines]
         pairs = list(dict.fromkeys((org, period) for org, period in located))
         s.execute(
@@ -224,11 +229,11 @@ def bench_import(engine, built, rows: int) -> None:
                     den,
                 )
             )
+        s.commit()
         t = time.perf_counter()
         _bulk_values(s, tuples)
-        s.flush()
+        s.commit()
         raw_seconds = time.perf_counter() - t
-        s.rollback()
     with Session(engine) as s:
         actor = Actor(label="bench", backbone_of=frozenset({init_id}))
         t = time.perf_counter()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -62,6 +64,7 @@ STAGE = Table(
     Column("numerator", Float),
     Column("denominator", Float),
     Column("note", Text),
+    Column("flags", Text),  # JSON list of flag codes, when known before the write (else NULL)
     Column("value_id", Integer),  # the stored value this row replaces, if any
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
@@ -205,7 +208,9 @@ class Stage:
                 updated_by_id=literal(actor.user_id, Integer),
             )
         )
-        empty = literal_column("'[]'::jsonb" if self.postgres else "'[]'")
+        flags = func.coalesce(s.flags, literal_column("'[]'"))  # staged by the import, or none
+        if self.postgres:
+            flags = cast(flags, JSONB)
         self.conn.execute(
             insert(_VALUES).from_select(
                 [
@@ -236,7 +241,7 @@ class Stage:
                     s.numerator,
                     s.denominator,
                     s.note,
-                    empty,
+                    flags,
                     literal(now, _VALUES.c.updated_at.type),
                     literal(actor.user_id, Integer),
                 )

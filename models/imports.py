@@ -40,6 +40,7 @@ import codecs
 import csv
 import functools
 import io
+import json
 import math
 import re
 import sys
@@ -69,11 +70,19 @@ from models.submissions import (
     check_writable,
     claim_submission,
     create_submissions,
+    flags_by_cell,
     no_member,
     no_period,
     refresh_flags,
 )
-from models.validation import ValueInput, check_values, indicator_specs
+from models.validation import (
+    CleanValue,
+    IndicatorSpec,
+    ValueInput,
+    approved_history,
+    check_values,
+    indicator_specs,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -752,6 +761,8 @@ class _Group:
     error: DomainError | None = None
     ctx: WriteContext | None = None
     obligations: set[int] = field(default_factory=set)
+    new: bool = False  # no submission yet: the import creates it
+    chunks: int = 0  # the chunks holding its rows
 
 
 class _Targets:
@@ -821,6 +832,7 @@ class _Targets:
                     group.ctx.submission = sub
         for group in fresh:
             ctx = group.ctx
+            group.new = ctx.submission is None
             try:
                 check_writable(
                     actor=self.actor,
@@ -922,10 +934,13 @@ def _stage_and_merge(
                 rows = by_group[(org, period)] = []
             rows.append(row)
         targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
+        # A dry run writes nothing, so it has no flags to store.
+        history = None if report.dry_run else _history_of_new(session, targets, by_group, specs)
         staged: list[tuple[Any, ...]] = []
         for key, rows in by_group.items():
             group = targets.groups[key]
             group.rows += len(rows)
+            group.chunks += 1
             if group.error is not None:
                 continue
             checked = check_values(
@@ -946,10 +961,13 @@ def _stage_and_merge(
                 if cell is not None:  # staged without a value: only to find it given twice
                     staged.append(
                         (rows[index][0], group.number, submission_id, ctx.member.id)
-                        + (ctx.period.id, cell[0], None, None, cell[1], None, None, None, None)
+                        + (ctx.period.id, cell[0], None, None, cell[1])
+                        + (None, None, None, None, None)
                     )
+            flags = _first_flags(session, group, specs, checked.clean, history)
             accepted = (r for i, r in enumerate(rows) if i not in refused)
             for r, c in zip(accepted, checked.clean, strict=True):
+                cell_flags = flags.get((c.indicator_id, c.disaggregation))
                 staged.append(
                     (
                         r[0],
@@ -965,6 +983,7 @@ def _stage_and_merge(
                         c.numerator,
                         c.denominator,
                         c.note,
+                        json.dumps(cell_flags) if cell_flags else None,
                     )
                 )
         stage.add(staged)
@@ -1013,13 +1032,53 @@ def _stage_and_merge(
         claim_submission(session, actor, group.ctx, None, reason)
     if to_write:
         stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
-    refresh_flags(session, [g.ctx for g in to_write], specs)
+    # Flags were staged for the submissions the import creates from rows of one chunk; the
+    # others (values already stored, or rows spread over chunks) are flagged from the table.
+    refresh_flags(session, [g.ctx for g in to_write if not g.new or g.chunks > 1], specs)
     for group in to_write:
         submission = group.ctx.submission
         group.result.status, group.result.version = submission.status, submission.version
     report.written = bool(to_write)
     session.flush()
     return report
+
+
+def _history_of_new(
+    session: Session,
+    targets: _Targets,
+    by_group: dict[tuple[str, str], list[Row]],
+    specs: dict[str, IndicatorSpec],
+) -> dict[tuple[int, int], list]:
+    """The approved history of the members whose new submissions first appear in this chunk
+    (one query), for :func:`_first_flags`."""
+    ctxs = [
+        g.ctx
+        for g in (targets.groups[key] for key in by_group)
+        if g.error is None and g.new and g.chunks == 0
+    ]
+    if not ctxs:
+        return {}
+    return approved_history(
+        session=session,
+        member_ids={ctx.member.id for ctx in ctxs},
+        indicator_ids={spec.id for spec in specs.values()},
+        before=max(ctx.period.starts_on for ctx in ctxs),
+    )
+
+
+def _first_flags(
+    session: Session,
+    group: _Group,
+    specs: dict[str, IndicatorSpec],
+    clean: list[CleanValue],
+    history: dict[tuple[int, int], list] | None,
+) -> dict[tuple[int, str], tuple[str, ...]]:
+    """The flags of a new submission's cells, computed from its rows as they are checked (no
+    reading back after the write). Right when its rows are all in this chunk; when more come
+    in a later chunk, the submission is flagged again from the table after the write."""
+    if history is None or not group.new or group.chunks != 1 or not clean:
+        return {}
+    return flags_by_cell(session, group.ctx, specs, clean, history)
 
 
 def import_file(**kwargs: Any) -> ImportReport:

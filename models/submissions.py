@@ -699,12 +699,31 @@ def refresh_flags(
 FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
 
 
+def flags_by_cell(
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    values: list[CleanValue],
+    history: dict[tuple[int, int], list] | None = None,
+) -> dict[tuple[int, str], tuple[str, ...]]:
+    """(indicator id, disaggregation) → the sorted flag codes of that cell, for the cells of
+    one submission (all its values) that get any."""
+    id_of = {s.code: s.id for s in specs.values()}
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for w in _warnings(session, ctx, specs, values, history):
+        wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
+    return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
+
+
 def _refresh_flags_batch(
     session: Session, contexts: list[WriteContext], specs: dict[str, IndicatorSpec]
 ) -> None:
     by_submission = {ctx.submission.id: ctx for ctx in contexts}
     rows_of: dict[int, list] = {sid: [] for sid in by_submission}
-    for row in session.execute(
+    # Core rows on the session's connection: the ORM's result machinery would cost more than
+    # the query for the ~100,000 rows of a large import (the session is flushed first).
+    session.flush()
+    for row in session.connection().execute(
         select(
             Value.id,
             Value.indicator_id,
@@ -726,15 +745,12 @@ def _refresh_flags_batch(
         indicator_ids={s.id for s in specs.values()},
         before=max(ctx.period.starts_on for ctx in contexts),
     )
-    id_of = {s.code: s.id for s in specs.values()}
     changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
     for submission_id, rows in rows_of.items():
         clean = [CleanValue(*row[1:9]) for row in rows]
-        wanted: dict[tuple[int, str], set[str]] = {}
-        for w in _warnings(session, by_submission[submission_id], specs, clean, history):
-            wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
+        wanted = flags_by_cell(session, by_submission[submission_id], specs, clean, history)
         for row in rows:
-            flags = tuple(sorted(wanted.get((row[1], row[4]), ())))
+            flags = wanted.get((row[1], row[4]), ())
             stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
             if stored != flags:
                 changes.setdefault(flags, []).append(row[0])

@@ -969,6 +969,95 @@ def test_chunked_imports_write_what_single_writes_write(session) -> None:
     assert sum(e[1] == "create" and e[0] == "submission" for e in events) == 2
 
 
+def test_flags_staged_by_an_import_are_those_read_back_from_the_table(session) -> None:
+    """A new submission whose rows sit in one chunk is flagged as its rows are checked; the
+    flags must be exactly those computed from the stored values (sum checks and the partner's
+    approved history), as they are for rows spread over chunks."""
+    from models.submissions import WriteContext, refresh_flags
+    from models.validation import indicator_specs
+
+    built = build_world(session)
+    init, east, west = built["init"], built["east"], built["west"]
+    served = session.scalar(select(Indicator).where(Indicator.code == "SERVED"))
+    # Approved totals of SERVED (eastside, westside): steady for one, scattered for the other.
+    history = {
+        "2024Q1": (10, 20),
+        "2024Q2": (11, 30),
+        "2024Q3": (9, 14),
+        "2024Q4": (10, 26),
+        "2025Q2": (12, 20),
+    }
+    for key, values in history.items():
+        period = session.scalar(select(Period).where(Period.key == key)) or f.period(
+            session, init, key
+        )
+        for member, value in zip((east, west), values, strict=True):
+            sub = f.submission(session, member, period, status="approved")
+            f.reported_value(session, sub, served, value=value)
+    session.commit()
+    rows = [
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "100"},
+        {"organisation": "westside", "period": "2025Q3", "indicator": "SERVED", "value": "31"},
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "numerator": "45",
+            "denominator": "90",
+        },
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "disaggregation": "race=black",
+            "numerator": "20",
+            "denominator": "50",
+        },
+        {
+            "organisation": "eastside",
+            "period": "2025Q3",
+            "indicator": "K_READY",
+            "disaggregation": "race=white",
+            "numerator": "20",
+            "denominator": "40",
+        },
+    ]
+
+    def flags() -> dict[tuple[str, str, str], list[str]]:
+        session.expire_all()
+        return {
+            (org, code, dis): stored
+            for org, code, dis, stored in session.execute(
+                select(Organisation.slug, Indicator.code, Value.disaggregation, Value.flags)
+                .join(Submission, Submission.id == Value.submission_id)
+                .join(Member, Member.id == Submission.member_id)
+                .join(Organisation, Organisation.id == Member.organisation_id)
+                .join(Indicator, Indicator.id == Value.indicator_id)
+                .where(Submission.status == "draft")
+            )
+        }
+
+    seen = []
+    for chunk_rows in (5000, 1):
+        report = _import_direct(session, _csv(rows), chunk_rows=chunk_rows)
+        assert report.ok, report.errors
+        staged = flags()
+        contexts = [
+            WriteContext(init, sub_member, sub_member.organisation, sub.period, sub)
+            for sub in session.scalars(select(Submission).where(Submission.status == "draft"))
+            for sub_member in [sub.member]
+        ]
+        refresh_flags(session, contexts, indicator_specs(session=session, initiative_id=init.id))
+        assert flags() == staged
+        seen.append(staged)
+        session.rollback()
+    assert seen[0] == seen[1]
+    assert seen[0][("eastside", "SERVED", "total")] == ["outlier"]
+    assert seen[0][("westside", "SERVED", "total")] == ["jump"]
+    assert seen[0][("eastside", "K_READY", "total")] == ["sum_mismatch"]
+    assert seen[0][("eastside", "K_READY", "race=black")] == []
+
+
 def test_a_repeat_of_a_refused_cell_in_a_later_chunk_is_still_reported(session) -> None:
     build_world(session)
     session.commit()

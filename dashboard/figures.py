@@ -322,8 +322,10 @@ def own_trend(
     label: str,
     unit: str,
     title: str,
+    note: str | None = None,
 ) -> go.Figure:
-    """A partner's own figure over time against the initiative's rollup (partner portal)."""
+    """A partner's own figure over time against the initiative's rollup (partner portal);
+    ``note`` says, under the chart, why points of the partner's line are missing."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -345,4 +347,18 @@ def own_trend(
         )
     )
     fig.update_yaxes(title_text=unit)
-    return _layout(fig, title, height=340)
+    _layout(fig, title, height=340)
+    if note:
+        fig.add_annotation(
+            text=note,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.42,
+            xanchor="left",
+            showarrow=False,
+            align="left",
+            font={"size": 12, "color": "#555"},
+        )
+        fig.update_layout(margin={"b": 110})
+    return fig

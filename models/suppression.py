@@ -103,6 +103,13 @@ def legend(threshold: int = DEFAULT_THRESHOLD) -> dict[str, str]:
 LEGEND = legend(DEFAULT_THRESHOLD)
 
 
+def explain(marker: str) -> str:
+    """The plain-language meaning of one marker, whatever threshold produced it."""
+    if marker.startswith("<") and marker[1:].isdigit():
+        return legend(int(marker[1:]))[marker]
+    return LEGEND.get(marker, "hidden to protect privacy")
+
+
 def shown_as_is(cell: Cell) -> Shown:
     """For backbone views: everything published, no markers."""
     value = cell.value

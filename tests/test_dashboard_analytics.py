@@ -11,7 +11,9 @@ import json
 import re
 
 import pytest
+from sqlalchemy import select
 
+from models import Initiative
 from models.permissions import SYSTEM
 from models.publishing import publish
 from models.security import login_throttle
@@ -244,6 +246,46 @@ def test_overview_exact_for_backbone_suppressed_for_others(client, world) -> Non
         assert "4,321" in json.dumps(_find(response_of(answer), "ov-row-KIDS"))
 
 
+def _choices(client, initiative, period, outcome):
+    return call(
+        client,
+        "..overview-period.options",
+        [("overview-initiative", "value", initiative)],
+        state=[("overview-period", "value", period), ("overview-outcome", "value", outcome)],
+    )
+
+
+def test_overview_offers_the_chosen_initiatives_own_periods_and_outcomes(
+    client, world, session
+) -> None:
+    other = session.scalar(select(Initiative).where(Initiative.slug == "other"))
+    f.period(session, other, "2024Q4")
+    safe = f.outcome(session, other, code="SAFE", name="Safe streets")
+    f.indicator(session, other, "count", code="CALLS", outcome_id=safe.id)
+    admin = f.user(session, "admin")
+    session.commit()
+    world["admin"] = admin
+    _as(client, world, "admin")
+
+    out = response_of(_choices(client, "other", PERIOD, "READY"))
+    assert [o["value"] for o in out["overview-period"]["options"]] == ["2024Q4"]
+    assert out["overview-period"]["value"] == "2024Q4"  # 2025Q3 is not one of its periods
+    assert out["overview-outcome"]["options"] == [{"label": "Safe streets", "value": "SAFE"}]
+    assert out["overview-outcome"]["value"] is None
+    back = response_of(_choices(client, INIT, PERIOD, "READY"))
+    assert (back["overview-period"]["value"], back["overview-outcome"]["value"]) == (
+        PERIOD,
+        "READY",
+    )
+
+    _as(client, world, "outsider")  # may not see c2c: offered nothing from it
+    hidden = response_of(_choices(client, INIT, PERIOD, None))
+    assert hidden["overview-period"]["options"] == [] and hidden["overview-outcome"] == {
+        "options": [],
+        "value": None,
+    }
+
+
 def test_equity_hides_the_small_category_from_the_funder(client, world) -> None:
     _as(client, world, "funder")
     out = response_of(_equity(client))
@@ -391,8 +433,12 @@ def test_portal_trend_against_the_initiative(client, world) -> None:
     # With two partners, p1's own figure would give away p2's (total − p1): the domain hides
     # it from a reporter (complementary suppression); the backbone team sees it.
     assert traces[0]["y"] == [KIDS_TOTAL] and traces[1]["y"] == [None]
+    # … and says so under the chart, rather than drawing an empty line.
+    [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]
+    assert "hidden in this chart in every period" in note["text"]
+    assert "cannot be worked out from the total" in note["text"]
     _as(client, world, "backbone")
-    traces = response_of(
+    figure = response_of(
         call(
             client,
             "portal-trend.figure",
@@ -402,8 +448,9 @@ def test_portal_trend_against_the_initiative(client, world) -> None:
                 ("portal-trend-code", "value", "KIDS"),
             ],
         )
-    )["portal-trend"]["figure"]["data"]
-    assert traces[1]["y"] == [4300]
+    )["portal-trend"]["figure"]
+    assert figure["data"][1]["y"] == [4300]
+    assert not figure["layout"].get("annotations")  # nothing hidden from the backbone team
     _as(client, world, "reporter")
     # Another organisation's trend: nothing.
     answer = call(

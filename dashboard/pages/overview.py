@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, login_redirect, page_url, sync_url
@@ -70,7 +70,7 @@ def layout(
                     dbc.Label("Outcome", html_for="overview-outcome", className="cm-muted-label"),
                     dcc.Dropdown(
                         id="overview-outcome",
-                        options=[{"label": n or c, "value": c} for c, n in outcomes],
+                        options=_outcome_options(outcomes),
                         value=outcome,
                         placeholder="All outcomes",
                     ),
@@ -82,7 +82,7 @@ def layout(
                     dbc.Label("Period", html_for="overview-period", className="cm-muted-label"),
                     dcc.Dropdown(
                         id="overview-period",
-                        options=[{"label": p, "value": p} for p in reversed(card.periods)],
+                        options=_period_options(card),
                         value=period,
                         clearable=False,
                     ),
@@ -108,6 +108,14 @@ def layout(
 
 
 # --- pieces ---------------------------------------------------------------------------------
+
+
+def _outcome_options(outcomes: list[tuple[str, str | None]]) -> list[dict]:
+    return [{"label": name or code, "value": code} for code, name in outcomes]
+
+
+def _period_options(card) -> list[dict]:
+    return [{"label": key, "value": key} for key in reversed(card.periods)]
 
 
 def _value(row, legend: dict[str, str], ident: str):
@@ -247,6 +255,33 @@ def overview_scorecard(initiative, period, outcome):
     except DomainError as exc:
         return error_alert(exc, what="That initiative")
     return scorecard_body(card, legend)
+
+
+@callback(
+    Output("overview-period", "options"),
+    Output("overview-period", "value"),
+    Output("overview-outcome", "options"),
+    Output("overview-outcome", "value"),
+    Input("overview-initiative", "value"),
+    State("overview-period", "value"),
+    State("overview-outcome", "value"),
+    prevent_initial_call=True,
+)
+def overview_choices(initiative, period, outcome):
+    """Another initiative has other periods and outcomes: offer its own, keeping the chosen
+    period and outcome where it has them too. Dash runs the scorecard after this."""
+    if not initiative:
+        return [], None, [], None
+    try:
+        card, outcomes, _legend = data.overview(initiative, None, None)
+    except DomainError:
+        return [], None, [], None  # the scorecard callback explains
+    return (
+        _period_options(card),
+        period if period in card.periods else card.period,
+        _outcome_options(outcomes),
+        outcome if outcome in dict(outcomes) else None,
+    )
 
 
 sync_url("overview", "initiative", "period", "outcome")

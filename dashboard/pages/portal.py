@@ -34,6 +34,7 @@ from dashboard.components.entry_grid import (
 )
 from dashboard.components.periods import choose_period
 from models.errors import DomainError, InvalidInput
+from models.suppression import explain
 
 dash.register_page(
     __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
@@ -558,12 +559,28 @@ def portal_trend(initiative, org, code):
         s = data.indicator_series(initiative, code, by="partner", org=org)
     except DomainError:
         return empty
-    own = {p.period: p.figure.value for p in s.breakdown if p.key == org}
-    label = next((p.label for p in s.breakdown if p.key == org), org)
+    mine = [p for p in s.breakdown if p.key == org]
+    own = {p.period: p.figure.value for p in mine}
+    label = mine[0].label if mine else org
     return figures.own_trend(
         [(k, own.get(k)) for k in s.periods],
         [(p.period, p.figure.value) for p in s.total],
         label,
         s.unit,
         f"{s.name}: {label} and all partners",
+        note=_hidden_note(mine),
     )
+
+
+def _hidden_note(mine) -> str | None:
+    """Why the partner's own line has gaps where it reported (an empty line explains nothing)."""
+    hidden = [p for p in mine if p.figure.value is None and p.figure.marker]
+    if not hidden:
+        return None
+    periods = (
+        "every period" if len(hidden) == len(mine) else f"{len(hidden)} of {len(mine)} periods"
+    )
+    lines = [f"Your figure is hidden in this chart in {periods}:"]
+    lines += [f"{m} {explain(m)}" for m in dict.fromkeys(p.figure.marker for p in hidden)]
+    lines.append("Your own values are in your submissions above.")
+    return "<br>".join(lines)

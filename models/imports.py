@@ -44,7 +44,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import chain
@@ -925,6 +925,7 @@ def _stage_and_merge(
     specs = indicator_specs(session=session, initiative_id=initiative.id)
     code_of = {spec.id: spec.code for spec in specs.values()}
     targets = _Targets(session, actor, initiative, today)
+    approved = _History(session, specs)
     errors = state.errors
     for chunk in chunks:
         by_group: dict[tuple[str, str], list[Row]] = {}
@@ -935,7 +936,7 @@ def _stage_and_merge(
             rows.append(row)
         targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
         # A dry run writes nothing, so it has no flags to store.
-        history = None if report.dry_run else _history_of_new(session, targets, by_group, specs)
+        history = None if report.dry_run else approved.for_chunk(targets, by_group)
         staged: list[tuple[Any, ...]] = []
         for key, rows in by_group.items():
             group = targets.groups[key]
@@ -1034,7 +1035,8 @@ def _stage_and_merge(
         stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
     # Flags were staged for the submissions the import creates from rows of one chunk; the
     # others (values already stored, or rows spread over chunks) are flagged from the table.
-    refresh_flags(session, [g.ctx for g in to_write if not g.new or g.chunks > 1], specs)
+    later = [g.ctx for g in to_write if not g.new or g.chunks > 1]
+    refresh_flags(session, later, specs, approved.of(ctx.member.id for ctx in later))
     for group in to_write:
         submission = group.ctx.submission
         group.result.status, group.result.version = submission.status, submission.version
@@ -1043,27 +1045,39 @@ def _stage_and_merge(
     return report
 
 
-def _history_of_new(
-    session: Session,
-    targets: _Targets,
-    by_group: dict[tuple[str, str], list[Row]],
-    specs: dict[str, IndicatorSpec],
-) -> dict[tuple[int, int], list]:
-    """The approved history of the members whose new submissions first appear in this chunk
-    (one query), for :func:`_first_flags`."""
-    ctxs = [
-        g.ctx
-        for g in (targets.groups[key] for key in by_group)
-        if g.error is None and g.new and g.chunks == 0
-    ]
-    if not ctxs:
-        return {}
-    return approved_history(
-        session=session,
-        member_ids={ctx.member.id for ctx in ctxs},
-        indicator_ids={spec.id for spec in specs.values()},
-        before=max(ctx.period.starts_on for ctx in ctxs),
-    )
+class _History:
+    """The approved history of the members whose new submissions an import flags as it
+    checks them: read once per member (one query per chunk that brings new members), kept for
+    the import (members × indicators × periods of the initiative, whatever the file's size)."""
+
+    def __init__(self, session: Session, specs: dict[str, IndicatorSpec]) -> None:
+        self.session = session
+        self.indicator_ids = {spec.id for spec in specs.values()}
+        self.members: set[int] = set()
+        self.totals: dict[tuple[int, int], list] = {}
+
+    def for_chunk(
+        self, targets: _Targets, by_group: dict[tuple[str, str], list[Row]]
+    ) -> dict[tuple[int, int], list]:
+        """(member, indicator) → approved totals, covering this chunk's new submissions."""
+        return self.of(
+            g.ctx.member.id
+            for g in (targets.groups[key] for key in by_group)
+            if g.error is None and g.new and g.chunks == 0
+        )
+
+    def of(self, member_ids: Iterable[int]) -> dict[tuple[int, int], list]:
+        """(member, indicator) → approved totals, covering these members."""
+        missing = set(member_ids) - self.members
+        if missing:
+            # Every approved period: each submission keeps those before its own.
+            self.totals.update(
+                approved_history(
+                    session=self.session, member_ids=missing, indicator_ids=self.indicator_ids
+                )
+            )
+            self.members |= missing
+        return self.totals
 
 
 def _first_flags(

@@ -676,19 +676,23 @@ def _event(sub: Submission, action: str, before: str | None, after: str, reason:
 
 
 def refresh_flags(
-    session: Session, contexts: list[WriteContext], specs: dict[str, IndicatorSpec]
+    session: Session,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec],
+    history: dict[tuple[int, int], list] | None = None,
 ) -> None:
     """Store the warnings as flags on the values they concern (for the data-quality views).
 
     Any number of written submissions, a batch at a time (so memory holds one batch's values):
     per batch one read of their values (plain rows, no ORM objects), one of the members'
-    history, and one UPDATE per distinct set of flags that changes.
+    history (unless the caller holds every approved total of these members: ``history``, as
+    :func:`approved_history` gives it), and one UPDATE per distinct set of flags that changes.
     """
     # By member, so a member's quarters share a batch and its history is read once (an import
     # of eight quarters would otherwise read every member's history eight times).
     contexts = sorted(contexts, key=lambda c: (c.member.id, c.period.starts_on))
     for start in range(0, len(contexts), FLAG_BATCH):
-        _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs)
+        _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs, history)
     # Loaded Value objects may now be stale; expire only those (expiring everything would
     # reload the member, period and submission of each write).
     for obj in list(session.identity_map.values()):
@@ -716,7 +720,10 @@ def flags_by_cell(
 
 
 def _refresh_flags_batch(
-    session: Session, contexts: list[WriteContext], specs: dict[str, IndicatorSpec]
+    session: Session,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec],
+    history: dict[tuple[int, int], list] | None,
 ) -> None:
     by_submission = {ctx.submission.id: ctx for ctx in contexts}
     rows_of: dict[int, list] = {sid: [] for sid in by_submission}
@@ -739,12 +746,13 @@ def _refresh_flags_batch(
         ).where(Value.submission_id.in_(list(by_submission)))
     ):  # plain rows, in CleanValue's field order after the id
         rows_of[row[10]].append(row)
-    history = approved_history(
-        session=session,
-        member_ids={ctx.member.id for ctx in contexts},
-        indicator_ids={s.id for s in specs.values()},
-        before=max(ctx.period.starts_on for ctx in contexts),
-    )
+    if history is None:
+        history = approved_history(
+            session=session,
+            member_ids={ctx.member.id for ctx in contexts},
+            indicator_ids={s.id for s in specs.values()},
+            before=max(ctx.period.starts_on for ctx in contexts),
+        )
     changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
     for submission_id, rows in rows_of.items():
         clean = [CleanValue(*row[1:9]) for row in rows]

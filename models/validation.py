@@ -11,7 +11,6 @@ The same functions check a JSON request and every row of a spreadsheet import.
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -391,6 +390,14 @@ def approved_history(
     return history
 
 
+def _median(values: list[float]) -> float:
+    """statistics.median, without its generality (an import takes two per indicator and
+    submission)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def history_warnings(
     *,
     member_id: int,
@@ -405,14 +412,13 @@ def history_warnings(
     """Totals far from the member's own approved history before this period (robust z-score)
     or a big jump from the previous approved value."""
     warnings = []
+    starts_on = period.starts_on  # read once: an ORM attribute, in the hot loop of an import
     for indicator_id, value in totals.items():
-        past = [
-            v for start, v in history.get((member_id, indicator_id), ()) if start < period.starts_on
-        ]
+        past = [v for start, v in history.get((member_id, indicator_id), ()) if start < starts_on]
         code = specs_by_id[indicator_id].code
         if len(past) >= min_history:
-            median = statistics.median(past)
-            mad = statistics.median(abs(x - median) for x in past)
+            median = _median(past)
+            mad = _median([abs(x - median) for x in past])
             scale = 1.4826 * mad if mad > 0 else None
             if scale and abs(value - median) / scale > z_limit:
                 z = (value - median) / scale

@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from math import isfinite
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -55,6 +57,14 @@ class IndicatorSpec:
     valid_max: float | None
     decimals: int
     categories: dict[str, int]  # "race=black" → category id, for the allowed dimensions
+
+    @cached_property
+    def breakdowns(self) -> dict[str, tuple[str, ...]]:
+        """Dimension code → its category keys ("race" → ("race=black", …)), for sum checks."""
+        dimensions: dict[str, list[str]] = defaultdict(list)
+        for key in self.categories:
+            dimensions[key.split("=", 1)[0]].append(key)
+        return {dim: tuple(keys) for dim, keys in dimensions.items()}
 
 
 class CleanValue(NamedTuple):
@@ -199,9 +209,17 @@ def check_values(
             result.removals.append((spec.id, disaggregation))
             continue
 
-        value = _number(item.value, "value", index, result.problems)
-        numerator = _number(item.numerator, "numerator", index, result.problems)
-        denominator = _number(item.denominator, "denominator", index, result.problems)
+        # Finite floats (what a spreadsheet gives) pass as they are; the rest is converted or
+        # refused by _number. The tests are inlined: this loop runs once per imported cell.
+        value, numerator, denominator = item.value, item.numerator, item.denominator
+        if value is not None and (type(value) is not float or not isfinite(value)):
+            value = _number(value, "value", index, result.problems)
+        if numerator is not None and (type(numerator) is not float or not isfinite(numerator)):
+            numerator = _number(numerator, "numerator", index, result.problems)
+        if denominator is not None and (
+            type(denominator) is not float or not isfinite(denominator)
+        ):
+            denominator = _number(denominator, "denominator", index, result.problems)
         if len(result.problems) > before:
             continue
         problem = _check_measure(spec, value, numerator, denominator)
@@ -224,16 +242,17 @@ def check_values(
         if note and len(note) > 2000:
             result.problems.append(Problem(index, "note", "must be at most 2000 characters"))
             continue
+        kind = spec.measure_type
         result.clean.append(
-            CleanValue(
-                indicator_id=spec.id,
-                measure_type=spec.measure_type,
-                category_id=category_id,
-                disaggregation=disaggregation,
-                value=value,
-                numerator=numerator if spec.measure_type == "rate" else None,
-                denominator=denominator if spec.measure_type in ("rate", "average") else None,
-                note=note,
+            CleanValue(  # positional (indicator, type, category, disaggregation, numbers, note)
+                spec.id,
+                kind,
+                category_id,
+                disaggregation,
+                value,
+                numerator if kind == "rate" else None,
+                denominator if kind == "rate" or kind == "average" else None,
+                note,
             )
         )
     return result
@@ -304,10 +323,7 @@ def sum_warnings(
         spec = specs_by_id[indicator_id]
         if total is None:
             continue
-        dimensions: dict[str, list[str]] = defaultdict(list)
-        for key in spec.categories:
-            dimensions[key.split("=", 1)[0]].append(key)
-        for dim, keys in dimensions.items():
+        for dim, keys in spec.breakdowns.items():
             parts = [cells[k] for k in keys if k in cells]
             if not parts or len(parts) != len(keys):
                 continue

@@ -386,7 +386,10 @@ def approved_history(
         approved = approved.join(Period, Period.id == Submission.period_id).where(
             Period.starts_on < before
         )
-    rows = session.execute(
+    # Core rows on the session's (flushed) connection: an import reads ~100,000 of them, and
+    # the ORM's result machinery would cost more than the query.
+    session.flush()
+    rows = session.connection().execute(
         select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
         .join(Submission, Submission.id == Value.submission_id)
         .where(

@@ -2,8 +2,8 @@
 
 Backbone staff (and admins) export every value of their initiative; reporters export only their
 own organisation's values — the rule lives here, not in the route, so the API, the dashboard and
-the CLI give the same answer. Funders get 404 for now: a funder export must show only approved,
-shared figures with small numbers suppressed, which is a later issue (design §1 "suppression").
+the CLI give the same answer. Funders get 403: they see the initiative, but not partners' raw
+values; their downloads are the published, suppressed data packages (models.publishing).
 
 Spreadsheet cells are safe to open: a text cell starting with ``= + - @``, tab or CR is
 prefixed with a single quote so Excel and LibreOffice show it instead of running it as a
@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput, PermissionDenied
 from models.indicator import TOTAL, Indicator, Outcome
 from models.initiative import Member, Period
 from models.organisation import Organisation
@@ -164,8 +164,10 @@ def prepare_export(
     )
     if not actor.is_backbone(initiative.id):
         if not actor.reporter_for:
-            # Funders: suppressed, approved-only exports are a later issue.
-            raise NotFound("no export for this initiative", field="slug")
+            raise PermissionDenied(
+                "funders do not export partners' values; download a published data package "
+                "of the initiative instead (suppressed, approved figures)"
+            )
         statement = statement.where(Organisation.id.in_(actor.reporter_for))
 
     for name, bound in (("period_from", filters.period_from), ("period_to", filters.period_to)):

@@ -389,15 +389,19 @@ def approved_history(
     # Core rows on the session's (flushed) connection: an import reads ~100,000 of them, and
     # the ORM's result machinery would cost more than the query.
     session.flush()
-    rows = session.connection().execute(
-        select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
-        .join(Submission, Submission.id == Value.submission_id)
-        .where(
-            Value.submission_id.in_(approved),
-            Value.disaggregation == TOTAL,
-            Value.indicator_id.in_(indicator_ids),
+    rows = (
+        session.connection()
+        .execute(
+            select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
+            .join(Submission, Submission.id == Value.submission_id)
+            .where(
+                Value.submission_id.in_(approved),
+                Value.disaggregation == TOTAL,
+                Value.indicator_id.in_(indicator_ids),
+            )
         )
-    ).all()
+        .all()
+    )
     period_ids = {period_id for _, _, period_id, _ in rows}
     starts = dict(
         session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids))).all()

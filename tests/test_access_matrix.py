@@ -281,9 +281,10 @@ RULES: dict[tuple[str, str], Rule] = {
         "a funder reports for no one (403)",
     ),
     ("get", f"{P}/initiatives/{{slug}}/export"): Rule(
-        {**viewers_of_a(), "funder_a": 404},
+        {**viewers_of_a(), "funder_a": 403},
         query={"format": "json"},
-        why="reporters export their own organisation's values; funders have no export yet (404)",
+        why="reporters export their own organisation's values; funders see the initiative but "
+        "not partners' raw values (403: their downloads are the published data packages)",
     ),
     # --- analytics --------------------------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/scorecard"): Rule(

@@ -220,11 +220,12 @@ def test_reporters_export_only_their_rows(client, world) -> None:
     assert [row["organisation"] for row in body["rows"]] == ["westside"]
 
 
-def test_anonymous_401_and_others_404(client, world) -> None:
+def test_anonymous_401_funders_403_and_others_404(client, world) -> None:
     r = _export(client, {})
     assert r.status_code == 401 and r.json()["code"] != ""
-    for who in ("outsider", "funder"):
-        assert _export(client, world[who]).status_code == 404, who
+    assert _export(client, world["outsider"]).status_code == 404
+    refused = _export(client, world["funder"])
+    assert refused.status_code == 403 and "published data package" in refused.json()["detail"]
     assert (
         client.get("/api/v1/initiatives/nope/export", headers=world["backbone"]).status_code == 404
     )

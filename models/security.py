@@ -31,7 +31,7 @@ from models.errors import (
     TooManyAttempts,
 )
 from models.passwords import hash_password, needs_rehash, verify_password
-from models.permissions import Actor, actor_for_user
+from models.permissions import Actor, actor_for_user, can_view_initiative
 from models.settings import get_settings
 
 ALGORITHMS = ["HS256"]  # never taken from the token header
@@ -177,6 +177,11 @@ def create_api_key(
             "a key belongs to exactly one organisation or initiative", field="organisation"
         )
     if initiative_id is not None and not actor.is_backbone(initiative_id):
+        # 404 keeps other tenants invisible; who can see the initiative is told why (403).
+        if can_view_initiative(session=session, actor=actor, initiative_id=initiative_id):
+            raise PermissionDenied(
+                "only the initiative's backbone staff create its API keys", field="initiative"
+            )
         raise NotFound("initiative not found", field="initiative")
     if organisation_id is not None and not (actor.is_admin or actor.reports_for(organisation_id)):
         raise NotFound("organisation not found", field="organisation")

@@ -137,9 +137,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", f"{P}/me"): Rule(logged_in(200)),
     ("get", f"{P}/api-keys"): Rule(logged_in(200), why="filtered to the keys one may manage"),
     ("post", f"{P}/api-keys"): Rule(
-        {**a_managed(201)},
+        backbone_of_a(201),
         json={"name": "ci", "initiative": A},
-        why="a key with backbone rights on A: non-backbone callers get 404 (security.py)",
+        why="a key with backbone rights on A: those who see A but do not run it get 403, "
+        "B's backbone (who may not see A) 404 (security.py)",
     ),
     ("delete", f"{P}/api-keys/{{key_id}}"): Rule(a_managed(200), why="A's backbone key"),
     # --- organisations (names are shared within the deployment) -------------------------------

@@ -31,6 +31,7 @@ log = logging.getLogger("cm.auth")
 router = APIRouter(tags=["auth"])
 LOGIN_FIRST = {401: {"model": ErrorRead, "description": "Not logged in."}}
 NOT_FOUND = {404: {"model": ErrorRead, "description": "Missing, or not yours to manage."}}
+FORBIDDEN = {403: {"model": ErrorRead, "description": "Visible to you, but not yours to manage."}}
 
 
 class PasswordForm:
@@ -147,6 +148,7 @@ def me(session: SessionDep, actor: ActorDep) -> MeRead:
     status_code=status.HTTP_201_CREATED,
     responses={
         **LOGIN_FIRST,
+        **FORBIDDEN,
         **NOT_FOUND,
         201: links(
             "The new key, with its secret.",

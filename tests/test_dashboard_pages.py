@@ -459,3 +459,24 @@ def test_a_bookmarked_page_as_first_request_gets_a_complete_index(app) -> None:
         assert names and len({n for n, _ in names}) == len(set(names))
         outputs = [d["output"] for d in first_visit.get("/_dash-dependencies").json()]
         assert len(outputs) == len(set(outputs))
+
+
+def test_missing_and_warnings_show_what_a_submission_lacks_and_why_it_is_flagged() -> None:
+    import json
+    from types import SimpleNamespace
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    from dashboard.components.common import missing_and_warnings
+    from models.validation import FLAG_SUM, Warning
+
+    sub = SimpleNamespace(
+        missing=["SERVED", "SCORE"],
+        warnings=[Warning("K_READY", "total", FLAG_SUM, "race: categories add up to 40")],
+    )
+    parts = missing_and_warnings(sub, missing_label="Not yet reported: ", warnings_id="w")
+    text = json.dumps(parts, cls=PlotlyJSONEncoder)
+    assert "Not yet reported: " in text and "SERVED, SCORE" in text
+    assert '"id": "w"' in text and "K_READY" in text and "categories add up to 40" in text
+    nothing = SimpleNamespace(missing=[], warnings=[])
+    assert missing_and_warnings(nothing, missing_label="Not reported: ") == []

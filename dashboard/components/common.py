@@ -76,6 +76,30 @@ def flag_badge(flag: str, title: str | None = None) -> dbc.Badge:
     )
 
 
+def missing_and_warnings(sub, *, missing_label: str, warnings_id: str | None = None) -> list:
+    """A submission's indicators not yet reported and its warnings, as the portal (to the
+    partner) and the review page (to the backbone team) both show them."""
+    parts: list = []
+    if sub.missing:
+        parts.append(
+            html.P(
+                [html.Span(missing_label, className="fw-semibold"), ", ".join(sub.missing)],
+                className="small mb-2",
+            )
+        )
+    if sub.warnings:
+        items = [
+            html.Li(
+                [flag_badge(w.code, w.message), html.Code(w.indicator), f" {w.message}"],
+                className="small",
+            )
+            for w in sub.warnings
+        ]
+        extra = {"id": warnings_id} if warnings_id else {}
+        parts.append(html.Ul(items, className="list-unstyled mb-2", **extra))
+    return parts
+
+
 def sync_url(page: str, *names: str) -> None:
     """Keep the address bar's query in step with the page's pickers, so a view can be
     bookmarked and shared, without asking the page router to render the page again.

@@ -20,8 +20,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import (
     error_alert,
-    flag_badge,
     login_redirect,
+    missing_and_warnings,
     status_badge,
     sync_url,
 )
@@ -265,27 +265,9 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
         )
     if not editable and reason:
         parts.append(html.P(reason, className="small text-muted mb-2", id="portal-readonly"))
-    if sub.missing:
-        parts.append(
-            html.P(
-                [html.Span("Not yet reported: ", className="fw-semibold"), ", ".join(sub.missing)],
-                className="small mb-2",
-            )
-        )
-    if sub.warnings:
-        parts.append(
-            html.Ul(
-                [
-                    html.Li(
-                        [flag_badge(w.code, w.message), html.Code(w.indicator), f" {w.message}"],
-                        className="small",
-                    )
-                    for w in sub.warnings
-                ],
-                className="list-unstyled mb-2",
-                id="portal-warnings",
-            )
-        )
+    parts += missing_and_warnings(
+        sub, missing_label="Not yet reported: ", warnings_id="portal-warnings"
+    )
     return html.Div(parts)
 
 

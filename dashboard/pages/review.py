@@ -18,8 +18,8 @@ from dashboard import data
 from dashboard.components.common import (
     FLAG_LABELS,
     error_alert,
-    flag_badge,
     login_redirect,
+    missing_and_warnings,
     status_badge,
     sync_url,
 )
@@ -268,27 +268,7 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
         ],
         className="d-flex flex-wrap align-items-center gap-2 mb-2",
     )
-    parts: list = [header]
-    if sub.missing:
-        parts.append(
-            html.P(
-                [html.Span("Not reported: ", className="fw-semibold"), ", ".join(sub.missing)],
-                className="small mb-2",
-            )
-        )
-    if sub.warnings:
-        parts.append(
-            html.Ul(
-                [
-                    html.Li(
-                        [flag_badge(w.code, w.message), html.Code(w.indicator), f" {w.message}"],
-                        className="small",
-                    )
-                    for w in sub.warnings
-                ],
-                className="list-unstyled mb-2",
-            )
-        )
+    parts: list = [header, *missing_and_warnings(sub, missing_label="Not reported: ")]
     parts.append(
         dag.AgGrid(
             id="review-values",

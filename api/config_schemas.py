@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
-from api.schemas import IsoDate, ReadModel, WriteModel
+from api.schemas import IsoDate, JsonInt, ReadModel, WriteModel
 from models.configuration import (
     DIMENSION_CODE_PATTERN,
     INDICATOR_CODE_PATTERN,
@@ -75,14 +75,14 @@ class InitiativeCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: int = Field(10, ge=1)
+    suppression_threshold: JsonInt = Field(10, ge=1)
 
 
 class InitiativeUpdate(WriteModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: int | None = Field(None, ge=1)
+    suppression_threshold: JsonInt | None = Field(None, ge=1)
 
 
 class InitiativeRead(ReadModel):
@@ -149,13 +149,13 @@ class OutcomeCreate(WriteModel):
     code: str = Field(pattern=OUTCOME_CODE_PATTERN, examples=["kindergarten_readiness"])
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
-    position: int | None = Field(None, description="Sort order; defaults to last.")
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
 
 
 class OutcomeUpdate(WriteModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
-    position: int | None = None
+    position: JsonInt | None = None
 
 
 class OutcomeRead(ReadModel):
@@ -171,19 +171,19 @@ class OutcomeRead(ReadModel):
 class CategoryWrite(WriteModel):
     code: str = Field(pattern=DIMENSION_CODE_PATTERN, examples=["black"])
     name: str = Field(min_length=1, max_length=120)
-    position: int | None = Field(None, description="Sort order; defaults to last.")
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
 
 
 class DimensionCreate(WriteModel):
     code: str = Field(pattern=DIMENSION_CODE_PATTERN, examples=["race"])
     name: str = Field(min_length=1, max_length=120)
-    position: int | None = Field(None, description="Sort order; defaults to last.")
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
     categories: list[CategoryWrite] = []
 
 
 class DimensionUpdate(WriteModel):
     name: str | None = Field(None, min_length=1, max_length=120)
-    position: int | None = None
+    position: JsonInt | None = None
     categories: list[CategoryWrite] | None = Field(
         None,
         description="Categories to add (new code) or rename (existing code); others are kept.",
@@ -226,10 +226,10 @@ class IndicatorCreate(WriteModel):
     direction: Direction = "higher"
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: int = Field(1, ge=0, le=6)
+    decimals: JsonInt = Field(1, ge=0, le=6)
     frequency: Frequency = "quarterly"
     data_source: str | None = None
-    position: int | None = Field(None, description="Sort order; defaults to last.")
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
     outcome: str | None = Field(None, description="Outcome code.")
     dimensions: list[str] = Field([], description="Codes of the allowed disaggregations.")
     baseline: PeriodValue | None = None
@@ -245,10 +245,10 @@ class IndicatorUpdate(WriteModel):
     direction: Direction | None = None
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: int | None = Field(None, ge=0, le=6)
+    decimals: JsonInt | None = Field(None, ge=0, le=6)
     frequency: Frequency | None = None
     data_source: str | None = None
-    position: int | None = None
+    position: JsonInt | None = None
     outcome: str | None = Field(None, description="Outcome code; null detaches.")
     dimensions: list[str] | None = Field(None, description="Replaces the allowed dimensions.")
     baseline: PeriodValue | None = Field(None, description="null clears the baseline.")

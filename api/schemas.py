@@ -1,8 +1,8 @@
 """Response and request bodies.
 
 Request bodies forbid unknown fields and take JSON's types as they are: ``false`` is not the
-number 0 and ``"3"`` is not 3 (the OpenAPI schema promises as much). Dates arrive as ISO text,
-so they are the one field type read from a string.
+number 0 and ``"3"`` is not 3, while ``3.0`` is the integer 3 (as the OpenAPI schema says).
+Dates arrive as ISO text, so they are the one field type read from a string.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -27,6 +27,18 @@ class ReadModel(BaseModel):
 
 # A date in a request body: ISO text ("2026-03-31"), the one value strict mode would refuse.
 IsoDate = Annotated[date, Field(strict=False)]
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one number type: 3.0 is the integer 3, as JSON Schema says (true and "3" are
+    left for strict mode to refuse, 3.5 too)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a request body: 3 or 3.0, never true, "3" or 3.5.
+JsonInt = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class WriteModel(BaseModel):

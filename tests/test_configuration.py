@@ -481,6 +481,7 @@ def test_outcome_crud(w, session) -> None:
     [
         ({"code": "k", "name": "K", "position": False}, "position"),  # a boolean is not 0
         ({"code": "k", "name": "K", "position": "3"}, "position"),  # text is not a number
+        ({"code": "k", "name": "K", "position": 2.5}, "position"),
         ({"code": "k", "name": 5}, "name"),
     ],
 )
@@ -490,6 +491,15 @@ def test_request_bodies_take_json_types_as_they_are(w, body, field) -> None:
     _assert_error(
         w.call("backbone", "POST", f"{A}/members", json=member), 422, "shares_with_funders"
     )
+
+
+def test_a_whole_float_is_an_integer(w) -> None:
+    """JSON has one number type: 3.0 is the integer 3 (as the OpenAPI schema says)."""
+    created = w.call(
+        "backbone", "POST", f"{A}/outcomes", json={"code": "k", "name": "K", "position": 3.0}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["position"] == 3
 
 
 def test_request_dates_are_iso_text(w) -> None:

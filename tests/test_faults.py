@@ -31,7 +31,7 @@ from .browser import _free_port
 from .conftest import BACKENDS, IN_CI, require_postgres
 
 
-def _world(engine, members: int = 1, indicators: int = 1) -> list[str]:
+def _world(engine, members: int = 1, indicators: int = 1, periods: int = 1) -> list[str]:
     with Session(engine) as s:
         init = f.initiative(s, slug="faults")
         inds = [f.indicator(s, init, "count", code=f"N{i}") for i in range(indicators)]
@@ -42,14 +42,15 @@ def _world(engine, members: int = 1, indicators: int = 1) -> list[str]:
                 f.obligation(s, mem, ind)
             orgs.append(mem.organisation.slug)
         today = date.today()
-        f.period(
-            s,
-            init,
-            "2030Q1",
-            opens_on=today - timedelta(days=1),
-            due_on=today + timedelta(days=10),
-            closes_on=today + timedelta(days=20),
-        )
+        for quarter in range(1, periods + 1):  # open quarters: 2030Q1, 2030Q2, …
+            f.period(
+                s,
+                init,
+                f"2030Q{quarter}",
+                opens_on=today - timedelta(days=1),
+                due_on=today + timedelta(days=10),
+                closes_on=today + timedelta(days=20),
+            )
         f.user(s, "backbone", init=init, email="bb@faults.org")
         s.commit()
     return orgs
@@ -202,13 +203,22 @@ def test_postgres_restart_gives_503_then_recovers_without_restarting_the_app() -
 # --- a killed import ----------------------------------------------------------------------------
 
 
-def _big_csv(orgs: list[str], indicators: int) -> bytes:
+def _big_csv(orgs: list[str], indicators: int, periods: int = 1) -> bytes:
     out = io.StringIO()
     out.write("organisation,period,indicator,value\n")
-    for org in orgs:
-        for i in range(indicators):
-            out.write(f"{org},2030Q1,N{i},{i + 1}\n")
+    for quarter in range(1, periods + 1):
+        for org in orgs:
+            for i in range(indicators):
+                out.write(f"{org},2030Q{quarter},N{i},{i + 1}\n")
     return out.getvalue().encode()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used (Linux /proc): a kill "partway through the work" then
+    lands there whatever the machine's speed, where a wall-clock delay would not."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _serve(url: str) -> tuple[subprocess.Popen, str]:
@@ -244,8 +254,8 @@ def _serve(url: str) -> tuple[subprocess.Popen, str]:
 @pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
 def test_import_killed_midway_leaves_nothing_and_reruns_once(fresh_database) -> None:
     fresh_database.migrate()
-    orgs = _world(fresh_database.engine, members=100, indicators=600)
-    body = _big_csv(orgs, 600)  # 60,000 rows
+    orgs = _world(fresh_database.engine, members=100, indicators=600, periods=3)
+    body = _big_csv(orgs, 600, periods=3)  # 180,000 rows
     before = table_checksums(fresh_database.engine)
     fresh_database.engine.dispose()
 
@@ -265,10 +275,22 @@ def test_import_killed_midway_leaves_nothing_and_reruns_once(fresh_database) -> 
 
             import threading
 
-            threading.Thread(target=lambda: _swallow(upload), daemon=True).start()
-            time.sleep(1.2)  # well into parsing and checking 60,000 rows, long before the end
+            answers: list = []
+            idle = _cpu_seconds(proc.pid)
+            sender = threading.Thread(
+                target=lambda: _swallow(lambda: answers.append(upload())), daemon=True
+            )
+            sender.start()
+            # Kill once the server has spent a second of CPU on the upload: well into reading
+            # and checking 180,000 rows (several seconds of work), long before the end.
+            deadline = time.monotonic() + 60
+            while _cpu_seconds(proc.pid) - idle < 1.0 and not answers:
+                assert time.monotonic() < deadline, "the server never got to work"
+                time.sleep(0.02)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+            sender.join(timeout=10)
+            assert not answers, "the import finished before the kill: give it a bigger file"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -287,7 +309,7 @@ def test_import_killed_midway_leaves_nothing_and_reruns_once(fresh_database) -> 
                 headers=headers,
             )
             assert first.status_code == 200, (first.status_code, first.text)
-            assert first.json()["created"] == 60_000
+            assert first.json()["created"] == 180_000
             again = client.post(
                 "/api/v1/initiatives/faults/imports",
                 files={"file": ("q1.csv", body, "text/csv")},
@@ -299,7 +321,7 @@ def test_import_killed_midway_leaves_nothing_and_reruns_once(fresh_database) -> 
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     with Session(fresh_database.engine) as s:
-        assert s.scalar(select(func.count()).select_from(Value)) == 60_000
+        assert s.scalar(select(func.count()).select_from(Value)) == 180_000
 
 
 def _swallow(fn) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
-from api.schemas import IsoDate, JsonInt, ReadModel, WriteModel
+from api.schemas import IsoDate, JsonInt, ReadModel, WriteModel, json_int
 from models.configuration import (
     DIMENSION_CODE_PATTERN,
     INDICATOR_CODE_PATTERN,
@@ -75,14 +75,14 @@ class InitiativeCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: JsonInt = Field(10, ge=1)
+    suppression_threshold: json_int(ge=1) = 10
 
 
 class InitiativeUpdate(WriteModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: JsonInt | None = Field(None, ge=1)
+    suppression_threshold: json_int(ge=1) | None = None
 
 
 class InitiativeRead(ReadModel):
@@ -226,7 +226,7 @@ class IndicatorCreate(WriteModel):
     direction: Direction = "higher"
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: JsonInt = Field(1, ge=0, le=6)
+    decimals: json_int(ge=0, le=6) = 1
     frequency: Frequency = "quarterly"
     data_source: str | None = None
     position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
@@ -245,7 +245,7 @@ class IndicatorUpdate(WriteModel):
     direction: Direction | None = None
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: JsonInt | None = Field(None, ge=0, le=6)
+    decimals: json_int(ge=0, le=6) | None = None
     frequency: Frequency | None = None
     data_source: str | None = None
     position: JsonInt | None = None

@@ -8,7 +8,7 @@ Dates arrive as ISO text, so they are the one field type read from a string.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -39,6 +39,13 @@ def _whole_number(value: object) -> object:
 
 # An integer in a request body: 3 or 3.0, never true, "3" or 3.5.
 JsonInt = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def json_int(**bounds: int) -> Any:
+    """JsonInt with bounds (``ge``, ``le``). They go before the validator: after it, or on the
+    field of an optional one, pydantic writes them into the OpenAPI schema as ``ge``/``le``
+    instead of ``minimum``/``maximum``, and clients cannot see them."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_whole_number)]
 
 
 class WriteModel(BaseModel):

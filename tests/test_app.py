@@ -52,6 +52,28 @@ def test_openapi_docs(client) -> None:
     assert "/api/v1/initiatives" in spec["paths"]
 
 
+def test_openapi_bounds_are_json_schema_keywords(client) -> None:
+    """Bounds read as ``minimum``/``maximum``: pydantic writes ``ge``/``le`` (which no client
+    understands) for some shapes of field, e.g. an optional integer with a validator."""
+    spec = client.get("/api/openapi.json").json()
+    misspelt: list[str] = []
+
+    def walk(node, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number"):
+                misspelt.extend(f"{where}.{k}" for k in ("ge", "le", "gt", "lt") if k in node)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(spec, "")
+    assert not misspelt
+    decimals = spec["components"]["schemas"]["IndicatorUpdate"]["properties"]["decimals"]
+    assert decimals["anyOf"][0]["maximum"] == 6
+
+
 def test_dash_serves_its_index_on_page_urls(client) -> None:
     for path in ("/", "/some/bookmarked/page"):
         response = client.get(path)

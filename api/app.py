@@ -78,7 +78,7 @@ def create_app(
         include_in_schema=False,
     )
     async def api_not_found(request: Request, path: str) -> JSONResponse:
-        allowed = _methods_for(app, request.scope)
+        allowed = _methods_for(request.app, request.scope)
         if allowed:
             return JSONResponse(
                 error_body(f"{request.method} is not allowed here", "method_not_allowed"),

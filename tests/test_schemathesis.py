@@ -100,9 +100,10 @@ MAX_RESTARTS = 10
 MIN_LINKS_FOLLOWED = 5  # distinct links along which a step succeeded, per run
 REAL_ROOTS = 0.8  # share of positive first steps sent to real objects of the seeded world
 CODE_BY_COLLECTION = {"outcomes": "reach", "dimensions": "spare", "indicators": "SERVED"}
-# An in-process call this slow is a hang (Schemathesis' default, 10 s, also failed a call once
-# on a stalled CI machine); a call still running after SLOW_CALL seconds is recorded with what
-# every thread and the database were doing, so a hang explains itself.
+# An in-process call this slow is a hang. Schemathesis' default, 10 s, failed calls that a
+# garbage collection of the whole test process paused (the suite once held every app it built:
+# see test_app.test_an_app_is_freed_once_dropped). A call still running after SLOW_CALL seconds
+# is recorded with what every thread and the database were doing, so a hang explains itself.
 REQUEST_TIMEOUT = 30
 SLOW_CALL = 5.0
 

@@ -585,6 +585,15 @@ def indicator_equity(initiative: str, code: str, dimension: str):
         )
 
 
+def obligation_codes(initiative: str, org: str) -> list[str]:
+    """The indicator codes ``org`` is expected to report in ``initiative``."""
+    actor = current_actor()
+    with _session() as session:
+        return get_obligations(
+            session=session, actor=actor, initiative=initiative, organisation=org
+        )
+
+
 def indicator_choices(initiative: str) -> list[dict]:
     """The initiative's indicators: code, name, unit and dimensions [(code, name)]."""
     actor = current_actor()

@@ -349,16 +349,19 @@ def own_trend(
     fig.update_yaxes(title_text=unit)
     _layout(fig, title, height=340)
     if note:
+        # Under the axis labels, with the legend moved below it: a taller figure with a fixed
+        # plot height (220 px), so the paper-relative positions land where intended.
         fig.add_annotation(
             text=note,
             xref="paper",
             yref="paper",
             x=0,
-            y=-0.42,
+            y=-0.11,
             xanchor="left",
+            yanchor="top",
             showarrow=False,
             align="left",
             font={"size": 12, "color": "#555"},
         )
-        fig.update_layout(margin={"b": 110})
+        fig.update_layout(height=420, margin={"b": 150}, legend={"y": -0.38, "yanchor": "top"})
     return fig

@@ -417,6 +417,38 @@ def test_portal_upload_dry_run_then_import(client, world, session) -> None:
     assert session.query(Value).filter(Value.value == 66).count() == 0
 
 
+def test_portal_trend_offers_the_partners_own_indicators(client, world, session) -> None:
+    init = session.scalar(select(Initiative).where(Initiative.slug == INIT))
+    f.indicator(session, init, "count", code="OTHERS", name="Reported by others")
+    session.commit()
+    _as(client, world, "reporter")
+
+    def choices(org):
+        return response_of(
+            call(
+                client,
+                "..portal-trend-code.options",
+                [("portal-initiative", "value", INIT), ("portal-org", "value", org)],
+                state=[("portal-trend-code", "value", None)],
+            )
+        )["portal-trend-code"]
+
+    mine = choices("p1")
+    assert [o["value"] for o in mine["options"]] == ["KIDS", "SMALL"]  # not OTHERS
+    assert mine["value"] == "KIDS"
+    answer = call(
+        client,
+        "portal-trend.figure",
+        [
+            ("portal-initiative", "value", INIT),
+            ("portal-org", "value", "p1"),
+            ("portal-trend-code", "value", "OTHERS"),
+        ],
+    )
+    [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]
+    assert "No approved figures of yours" in note["text"]
+
+
 def test_portal_trend_against_the_initiative(client, world) -> None:
     _as(client, world, "reporter")
     answer = call(

@@ -513,15 +513,20 @@ def portal_upload(contents, _import, filename, initiative, org, period):
     Output("portal-trend-code", "options"),
     Output("portal-trend-code", "value"),
     Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
     State("portal-trend-code", "value"),
 )
-def portal_trend_choices(initiative, code):
+def portal_trend_choices(initiative, org, code):
+    """The partner's own indicators (a trend of one it does not report would be an empty line);
+    every indicator of the initiative when it has none, or no partner is chosen."""
     if not initiative:
         return [], None
     try:
         choices = data.indicator_choices(initiative)
+        own = set(data.obligation_codes(initiative, org)) if org else set()
     except DomainError:
         return [], None
+    choices = [c for c in choices if c["code"] in own] or choices
     codes = [c["code"] for c in choices]
     options = [{"label": f"{c['name']} ({c['code']})", "value": c["code"]} for c in choices]
     return options, code if code in codes else (codes[0] if codes else None)
@@ -555,7 +560,9 @@ def portal_trend(initiative, org, code):
 
 
 def _hidden_note(mine) -> str | None:
-    """Why the partner's own line has gaps where it reported (an empty line explains nothing)."""
+    """Why the partner's own line is empty or has gaps (an empty line explains nothing)."""
+    if not mine:
+        return "No approved figures of yours for this indicator yet."
     hidden = [p for p in mine if p.figure.value is None and p.figure.marker]
     if not hidden:
         return None

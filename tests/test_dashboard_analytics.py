@@ -417,6 +417,18 @@ def test_portal_upload_dry_run_then_import(client, world, session) -> None:
     assert session.query(Value).filter(Value.value == 66).count() == 0
 
 
+def _portal_trend(client, org: str, code: str):
+    return call(
+        client,
+        "portal-trend.figure",
+        [
+            ("portal-initiative", "value", INIT),
+            ("portal-org", "value", org),
+            ("portal-trend-code", "value", code),
+        ],
+    )
+
+
 def test_portal_trend_offers_the_partners_own_indicators(client, world, session) -> None:
     init = session.scalar(select(Initiative).where(Initiative.slug == INIT))
     f.indicator(session, init, "count", code="OTHERS", name="Reported by others")
@@ -436,30 +448,14 @@ def test_portal_trend_offers_the_partners_own_indicators(client, world, session)
     mine = choices("p1")
     assert [o["value"] for o in mine["options"]] == ["KIDS", "SMALL"]  # not OTHERS
     assert mine["value"] == "KIDS"
-    answer = call(
-        client,
-        "portal-trend.figure",
-        [
-            ("portal-initiative", "value", INIT),
-            ("portal-org", "value", "p1"),
-            ("portal-trend-code", "value", "OTHERS"),
-        ],
-    )
+    answer = _portal_trend(client, "p1", "OTHERS")
     [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]
     assert "No approved figures of yours" in note["text"]
 
 
 def test_portal_trend_against_the_initiative(client, world) -> None:
     _as(client, world, "reporter")
-    answer = call(
-        client,
-        "portal-trend.figure",
-        [
-            ("portal-initiative", "value", INIT),
-            ("portal-org", "value", "p1"),
-            ("portal-trend-code", "value", "KIDS"),
-        ],
-    )
+    answer = _portal_trend(client, "p1", "KIDS")
     traces = response_of(answer)["portal-trend"]["figure"]["data"]
     assert [t["name"] for t in traces] == ["Initiative (all partners)", "P1"]
     # With two partners, p1's own figure would give away p2's (total − p1): the domain hides
@@ -470,28 +466,10 @@ def test_portal_trend_against_the_initiative(client, world) -> None:
     assert "hidden in this chart in every period" in note["text"]
     assert "cannot be worked out from the total" in note["text"]
     _as(client, world, "backbone")
-    figure = response_of(
-        call(
-            client,
-            "portal-trend.figure",
-            [
-                ("portal-initiative", "value", INIT),
-                ("portal-org", "value", "p1"),
-                ("portal-trend-code", "value", "KIDS"),
-            ],
-        )
-    )["portal-trend"]["figure"]
+    figure = response_of(_portal_trend(client, "p1", "KIDS"))["portal-trend"]["figure"]
     assert figure["data"][1]["y"] == [4300]
     assert not figure["layout"].get("annotations")  # nothing hidden from the backbone team
     _as(client, world, "reporter")
     # Another organisation's trend: nothing.
-    answer = call(
-        client,
-        "portal-trend.figure",
-        [
-            ("portal-initiative", "value", INIT),
-            ("portal-org", "value", "p2"),
-            ("portal-trend-code", "value", "KIDS"),
-        ],
-    )
+    answer = _portal_trend(client, "p2", "KIDS")
     assert not response_of(answer)["portal-trend"]["figure"]["data"]

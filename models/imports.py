@@ -443,6 +443,11 @@ class _FileProblem(Exception):
 # --- parsing --------------------------------------------------------------------------------
 
 
+# Rows with a problem remembered to count each once (~5 MB); a file with more is far past
+# fixing row by row, and its count may then be a little high.
+MAX_TRACKED_ROWS = 100_000
+
+
 class ErrorLog:
     """Every problem counted, the first :data:`MAX_LISTED_ERRORS` (by row) kept for the answer.
 
@@ -452,7 +457,8 @@ class ErrorLog:
     def __init__(self) -> None:
         self.listed: list[RowError] = []
         self.count = 0
-        self.rows = 0  # distinct rows with a problem (see :meth:`close_chunk`)
+        self._seen: set[int] = set()  # rows with a problem, up to MAX_TRACKED_ROWS of them
+        self._untracked = 0  # rows counted past that (a row may then be counted twice)
         self._chunk_rows: set[int] = set()
 
     def add(self, row: int, column: str, reason: str) -> None:
@@ -463,9 +469,19 @@ class ErrorLog:
             self.listed = sorted(self.listed)[:MAX_LISTED_ERRORS]
 
     def close_chunk(self) -> None:
-        """Problems of one chunk are about its own rows; count them and forget the rows."""
-        self.rows += len(self._chunk_rows)
+        """Count the chunk's rows with a problem once, also when a later check (a cell given
+        twice, a group refused as a whole) comes back to a row that already had one."""
+        new = self._chunk_rows - self._seen
+        if len(self._seen) + len(new) <= MAX_TRACKED_ROWS:
+            self._seen |= new
+        else:
+            self._untracked += len(new)
         self._chunk_rows.clear()
+
+    @property
+    def rows(self) -> int:
+        """Distinct rows with a problem (exact up to MAX_TRACKED_ROWS of them)."""
+        return len(self._seen) + self._untracked
 
     def sorted(self) -> list[RowError]:
         self.close_chunk()

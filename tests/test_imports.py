@@ -1043,6 +1043,24 @@ def test_flags_staged_by_an_import_are_those_read_back_from_the_table(session) -
     assert seen[0][("eastside", "K_READY", "race=black")] == []
 
 
+def test_a_row_with_two_problems_is_counted_once(session) -> None:
+    """Row 3 has a bad value and repeats row 2's cell. Read in chunks of one row, the repeat
+    is found after every chunk is read and must not count the row again (in one chunk, the
+    repeat is the only problem reported)."""
+    build_world(session)
+    session.commit()
+    rows = [
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "5"},
+        {"organisation": "eastside", "period": "2025Q3", "indicator": "SERVED", "value": "-1"},
+    ]
+    for chunk_rows, problems in ((1, [(3, "indicator"), (3, "value")]), (5000, [(3, "indicator")])):
+        report = _import_direct(session, _csv(rows), chunk_rows=chunk_rows)
+        assert [(e.row, e.column) for e in report.errors] == problems
+        count = f"{len(problems)} problem{'s' * (len(problems) > 1)}"
+        assert report.message.startswith(f"rejected: {count} in 1 row;"), report.message
+        session.rollback()
+
+
 def test_a_repeat_of_a_refused_cell_in_a_later_chunk_is_still_reported(session) -> None:
     build_world(session)
     session.commit()

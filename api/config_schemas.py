@@ -29,6 +29,8 @@ MeasureType = Literal[MEASURE_TYPES]  # type: ignore[valid-type]
 Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
 Frequency = Literal[FREQUENCIES]  # type: ignore[valid-type]
 PeriodKind = Literal[PERIOD_KINDS]  # type: ignore[valid-type]
+Threshold = json_int(ge=1)  # people: figures based on fewer are suppressed
+Decimals = json_int(ge=0, le=6)
 
 
 class Page(ReadModel, Generic[T]):
@@ -75,14 +77,14 @@ class InitiativeCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: json_int(ge=1) = 10
+    suppression_threshold: Threshold = 10
 
 
 class InitiativeUpdate(WriteModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = None
     region: str | None = Field(None, max_length=200)
-    suppression_threshold: json_int(ge=1) | None = None
+    suppression_threshold: Threshold | None = None
 
 
 class InitiativeRead(ReadModel):
@@ -226,7 +228,7 @@ class IndicatorCreate(WriteModel):
     direction: Direction = "higher"
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: json_int(ge=0, le=6) = 1
+    decimals: Decimals = 1
     frequency: Frequency = "quarterly"
     data_source: str | None = None
     position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
@@ -245,7 +247,7 @@ class IndicatorUpdate(WriteModel):
     direction: Direction | None = None
     valid_min: float | None = None
     valid_max: float | None = None
-    decimals: json_int(ge=0, le=6) | None = None
+    decimals: Decimals | None = None
     frequency: Frequency | None = None
     data_source: str | None = None
     position: JsonInt | None = None

@@ -718,15 +718,12 @@ def _read_csv_row(
     text, known, converted, bad = cells.text, cells.known, [], False
     for column, i in enumerate(at):
         cell = raw[i] if i is not None and i < size else ""
-        # The common cells first, without a call: a text seen before, plain digits.
+        # The commonest cell first, without a call: a text seen before (_Cells.text's cache).
         if column < _TEXT_COLUMNS:
             seen = known.get(cell)
             if seen is not None:
                 converted.append(seen)
                 continue
-        elif cell.isascii() and cell.isdigit() and len(cell) < 300:  # < 300: finite
-            converted.append(float(cell))
-            continue
         if not cell or cell.isspace():
             converted.append(None)
             continue

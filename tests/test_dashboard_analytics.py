@@ -450,7 +450,7 @@ def test_portal_trend_offers_the_partners_own_indicators(client, world, session)
     assert mine["value"] == "KIDS"
     answer = _portal_trend(client, "p1", "OTHERS")
     [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]
-    assert "No approved figures of yours" in note["text"]
+    assert "No approved figures of this partner" in note["text"]
 
 
 def test_portal_trend_against_the_initiative(client, world) -> None:

@@ -47,8 +47,7 @@ def layout(
         card, outcomes, _legend = data.overview(slug, None, None)
     except DomainError as exc:
         return error_alert(exc)
-    period = period if period in card.periods else card.period
-    outcome = outcome if outcome in dict(outcomes) else None
+    period, outcome = _kept(card, outcomes, period, outcome)
     selectors = dbc.Row(
         [
             dbc.Col(
@@ -108,6 +107,15 @@ def layout(
 
 
 # --- pieces ---------------------------------------------------------------------------------
+
+
+def _kept(card, outcomes, period: str | None, outcome: str | None) -> tuple[str, str | None]:
+    """The chosen period and outcome where the initiative has them; else its latest period
+    and all outcomes."""
+    return (
+        period if period in card.periods else card.period,
+        outcome if outcome in dict(outcomes) else None,
+    )
 
 
 def _outcome_options(outcomes: list[tuple[str, str | None]]) -> list[dict]:
@@ -276,12 +284,8 @@ def overview_choices(initiative, period, outcome):
         card, outcomes, _legend = data.overview(initiative, None, None)
     except DomainError:
         return [], None, [], None  # the scorecard callback explains
-    return (
-        _period_options(card),
-        period if period in card.periods else card.period,
-        _outcome_options(outcomes),
-        outcome if outcome in dict(outcomes) else None,
-    )
+    period, outcome = _kept(card, outcomes, period, outcome)
+    return _period_options(card), period, _outcome_options(outcomes), outcome
 
 
 sync_url("overview", "initiative", "period", "outcome")

@@ -562,7 +562,7 @@ def portal_trend(initiative, org, code):
 def _hidden_note(mine) -> str | None:
     """Why the partner's own line is empty or has gaps (an empty line explains nothing)."""
     if not mine:
-        return "No approved figures of yours for this indicator yet."
+        return "No approved figures of this partner for this indicator yet."
     hidden = [p for p in mine if p.figure.value is None and p.figure.marker]
     if not hidden:
         return None

@@ -17,6 +17,7 @@ from api.links import API_PREFIX
 from api.observability import RequestContextMiddleware, metrics_body
 from api.routers import (
     analytics,
+    audit,
     auth,
     configuration,
     health,
@@ -70,6 +71,7 @@ def create_app(
     v1.include_router(publishing.router)
     v1.include_router(spreadsheets.router)
     v1.include_router(users.router)
+    v1.include_router(audit.router)
     app.include_router(v1)
 
     @app.api_route(

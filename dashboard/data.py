@@ -297,7 +297,7 @@ def workspaces() -> list[Workspace]:
     with _session() as session:
         for summary, initiative_id in _initiatives(session, actor):
             backbone = actor.is_backbone(initiative_id)
-            if not (backbone or actor.reporter_for):
+            if not (backbone or actor.reporter_orgs(initiative_id)):
                 continue
             members = list_members(
                 session=session, actor=actor, initiative=summary.slug, limit=MAX_LIMIT
@@ -305,7 +305,7 @@ def workspaces() -> list[Workspace]:
             organisations = tuple(
                 (m.organisation.slug, m.organisation.name)
                 for m in members
-                if backbone or actor.reports_for(m.organisation_id)
+                if backbone or actor.reports_for(initiative_id, m.organisation_id)
             )
             if organisations:
                 out.append(Workspace(summary.slug, summary.name, backbone, organisations))

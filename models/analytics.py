@@ -386,7 +386,7 @@ def _visible_members(
     for member_id, org_id, slug, name, shares in session.execute(query):
         if (
             actor.is_backbone(initiative.id)
-            or actor.reports_for(org_id)
+            or actor.reports_for(initiative.id, org_id)
             or (actor.is_funder(initiative.id) and shares)
         ):
             out[member_id] = (slug, name)

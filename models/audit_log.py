@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -73,3 +74,51 @@ def record(
     )
     session.add(event)
     return event
+
+
+ACCESS_ENTITIES = ("user", "grant", "api_key")
+
+
+def list_events(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str | None = None,
+    entity_types: Sequence[str] | None = None,
+    action: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """Audit events, newest first, with the total: admins read every event, backbone staff the
+    events of their initiatives (an account-wide change is recorded once per initiative the
+    account works in, so each backbone team sees what touched its people)."""
+    from models.errors import NotFound, PermissionDenied
+    from models.initiative import Initiative
+
+    if actor.is_anonymous:
+        raise PermissionDenied("log in first")
+    query = select(AuditEvent)
+    if initiative_slug is not None:
+        initiative_id = session.scalar(
+            select(Initiative.id).where(Initiative.slug == initiative_slug)
+        )
+        if initiative_id is None or not (
+            actor.is_backbone(initiative_id) or actor.is_funder(initiative_id)
+        ):
+            raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
+        if not actor.is_backbone(initiative_id):
+            raise PermissionDenied("only the initiative's backbone staff read its audit trail")
+        query = query.where(AuditEvent.initiative_id == initiative_id)
+    elif not actor.is_admin:
+        if not actor.backbone_of:
+            raise PermissionDenied("only admins and backbone staff read the audit trail")
+        query = query.where(AuditEvent.initiative_id.in_(actor.backbone_of))
+    if entity_types:
+        query = query.where(AuditEvent.entity_type.in_(list(entity_types)))
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TimestampMixin
@@ -34,7 +42,14 @@ class User(TimestampMixin, Base):
 
 
 class RoleGrant(Base):
-    """A role in a scope: admin (deployment), backbone/funder (initiative), reporter (organisation)."""
+    """A role in a scope: admin (deployment), backbone/funder (an initiative), reporter (an
+    organisation *within one initiative*).
+
+    A reporter grant names the membership it works through, (initiative, organisation), and a
+    composite foreign key to ``members`` removes it with the membership: enrolling a partner
+    in a second initiative hands nothing over, and leaving an initiative ends the rights it
+    carried (README, "Permissions").
+    """
 
     __tablename__ = "role_grants"
     __table_args__ = (
@@ -43,8 +58,14 @@ class RoleGrant(Base):
             "(role = 'admin' AND initiative_id IS NULL AND organisation_id IS NULL)"
             " OR (role IN ('backbone', 'funder') AND initiative_id IS NOT NULL"
             " AND organisation_id IS NULL)"
-            " OR (role = 'reporter' AND organisation_id IS NOT NULL)",
+            " OR (role = 'reporter' AND initiative_id IS NOT NULL"
+            " AND organisation_id IS NOT NULL)",
             name="scope_matches_role",
+        ),
+        ForeignKeyConstraint(
+            ["initiative_id", "organisation_id"],
+            ["members.initiative_id", "members.organisation_id"],
+            ondelete="CASCADE",
         ),
     )
 
@@ -85,6 +106,9 @@ class ApiKey(TimestampMixin, Base):
     initiative_id: Mapped[int | None] = mapped_column(
         ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
     )
+    # A key acts for its creator, never beyond the creator's rights of the moment; a key whose
+    # creator is gone (SET NULL) or inactive stops working.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

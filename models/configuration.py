@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.audit_log import record, snapshot
+from models.auth import RoleGrant
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.indicator import (
     DIRECTIONS,
@@ -44,6 +45,7 @@ from models.permissions import Actor, get_initiative
 from models.publication import Publication
 from models.reporting import Submission, Value
 from models.security import AuthenticationFailed
+from models.users import end_grants
 
 T = TypeVar("T")
 
@@ -626,9 +628,23 @@ def remove_member(*, session: Session, actor: Actor, initiative: str, organisati
         action="delete",
         before={**_member_snapshot(member), "obligations": _obligation_codes(session, member)},
     )
+    _end_membership_grants(session, actor, member)
     session.delete(member)
     session.flush()
     return member
+
+
+def _end_membership_grants(session: Session, actor: Actor, member: Member) -> None:
+    """The reporter grants that worked through this membership end with it (the database's
+    foreign key would remove them too; here they are audited and their holders' tokens end)."""
+    grants = session.scalars(
+        select(RoleGrant).where(
+            RoleGrant.role == "reporter",
+            RoleGrant.initiative_id == member.initiative_id,
+            RoleGrant.organisation_id == member.organisation_id,
+        )
+    ).all()
+    end_grants(session=session, actor=actor, grants=grants, reason="membership removed")
 
 
 def _obligation_codes(session: Session, member: Member) -> list[str]:

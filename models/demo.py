@@ -621,10 +621,8 @@ def _users(session: Session, orgs: Mapping[str, Organisation], report: Progress)
     add("admin", f"admin@{DEMO_DOMAIN}", "Ada Admin (demo)").grants.append(RoleGrant(role="admin"))
     add("backbone", f"backbone@{DEMO_DOMAIN}", "Bea Backbone (demo)")
     add("funder", f"funder@{DEMO_DOMAIN}", "Fred Funder (demo)")
-    for slug, org in orgs.items():
-        add(slug, f"reporter@{slug}.{DEMO_DOMAIN}", f"Reporter, {org.name} (demo)").grants.append(
-            RoleGrant(role="reporter", organisation_id=org.id)
-        )
+    for slug, org in orgs.items():  # their grants come with the memberships they work through
+        add(slug, f"reporter@{slug}.{DEMO_DOMAIN}", f"Reporter, {org.name} (demo)")
     session.add_all(users.values())
     session.flush()
     report(step, 3, 3)
@@ -696,7 +694,10 @@ def _summary(session: Session, *, created: bool) -> DemoSummary:
     ).all()
     scopes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for email, role, initiative, organisation in rows:
-        scopes[(email, role)].append(initiative or organisation or "")
+        if organisation and initiative:
+            scopes[(email, role)].append(f"{organisation} in {initiative}")
+        else:
+            scopes[(email, role)].append(initiative or organisation or "")
     rank = {"admin": 0, "backbone": 1, "funder": 2, "reporter": 3}
     users = [
         (email, f"{role}: {', '.join(s for s in scope if s)}" if any(scope) else role)
@@ -895,6 +896,14 @@ class _Builder:
             for m in spec.members
             for code in m.reports
         )
+        for m in spec.members:
+            self.users[m.org].grants.append(
+                RoleGrant(
+                    role="reporter",
+                    initiative_id=self.initiative.id,
+                    organisation_id=self.orgs[m.org].id,
+                )
+            )
         self.users["backbone"].grants.append(
             RoleGrant(role="backbone", initiative_id=self.initiative.id)
         )

@@ -101,3 +101,12 @@ def initiative_directory(
         )
         for initiative, current_key, approved_key in rows
     ]
+
+
+def initiative_slugs(*, session: Session, ids) -> dict[int, str]:
+    """Slugs of the given initiatives (public names), for answers that carry ids."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(Initiative.id, Initiative.slug).where(Initiative.id.in_(wanted))
+    return {i: slug for i, slug in session.execute(query)}

@@ -163,12 +163,13 @@ def prepare_export(
         )
     )
     if not actor.is_backbone(initiative.id):
-        if not actor.reporter_for:
+        own = actor.reporter_orgs(initiative.id)
+        if not own:
             raise PermissionDenied(
                 "funders do not export partners' values; download a published data package "
                 "of the initiative instead (suppressed, approved figures)"
             )
-        statement = statement.where(Organisation.id.in_(actor.reporter_for))
+        statement = statement.where(Organisation.id.in_(own))
 
     for name, bound in (("period_from", filters.period_from), ("period_to", filters.period_to)):
         if bound is None:

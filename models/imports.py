@@ -829,7 +829,8 @@ class _Targets:
             self.groups[(org, period_key)] = group
             found = self.members.get(org)
             if found is None or not (
-                self.actor.is_backbone(self.initiative.id) or self.actor.reports_for(found[1].id)
+                self.actor.is_backbone(self.initiative.id)
+                or self.actor.reports_for(self.initiative.id, found[1].id)
             ):
                 group.error = no_member(org)
             elif period_key not in self.periods:
@@ -899,7 +900,7 @@ def _import_file(
     set-based merge once every row is known to be valid.
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    if not actor.is_backbone(initiative.id) and not actor.reporter_for:
+    if not actor.is_backbone(initiative.id) and not actor.reporter_orgs(initiative.id):
         raise PermissionDenied("only backbone staff and reporters import values")
     state, chunks = read_chunks(
         stream,

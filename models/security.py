@@ -21,7 +21,8 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.auth import ApiKey, User
+from models.audit_log import record
+from models.auth import ApiKey, RoleGrant, User
 from models.base import utcnow
 from models.errors import (
     AuthenticationFailed,
@@ -30,6 +31,7 @@ from models.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
+from models.initiative import Member
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.permissions import Actor, actor_for_user, can_view_initiative
 from models.settings import get_settings
@@ -170,8 +172,20 @@ def create_api_key(
     name: str,
     organisation_id: int | None = None,
     initiative_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key scoped to one organisation or initiative; the secret is returned once."""
+    """Create a key scoped to one organisation or initiative; the secret is returned once.
+
+    Only a logged-in person creates keys: a key acts for its creator, so a key minting keys
+    would outlive the rights it was cut from.
+    """
+    if actor.via_api_key or actor.user_id is None:
+        raise PermissionDenied("API keys are created by a logged-in user, not by another key")
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise InvalidInput("give the expiry with a time zone", field="expires_at")
+        if expires_at <= utcnow():
+            raise InvalidInput("the expiry must be in the future", field="expires_at")
     if (organisation_id is None) == (initiative_id is None):
         raise InvalidInput(
             "a key belongs to exactly one organisation or initiative", field="organisation"
@@ -183,7 +197,9 @@ def create_api_key(
                 "only the initiative's backbone staff create its API keys", field="initiative"
             )
         raise NotFound("initiative not found", field="initiative")
-    if organisation_id is not None and not (actor.is_admin or actor.reports_for(organisation_id)):
+    if organisation_id is not None and not (
+        actor.is_admin or organisation_id in actor.reporter_for
+    ):
         raise NotFound("organisation not found", field="organisation")
     prefix = secrets.token_hex(4)
     plaintext = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(24)}"  # 192 random bits
@@ -194,10 +210,53 @@ def create_api_key(
         organisation_id=organisation_id,
         initiative_id=initiative_id,
         created_by_id=actor.user_id,
+        expires_at=expires_at,
     )
     session.add(key)
     session.flush()
+    _record_key(session, actor, key, "create")
     return key, plaintext
+
+
+def _key_snapshot(key: ApiKey) -> dict:
+    return {
+        "name": key.name,
+        "prefix": key.prefix,
+        "organisation_id": key.organisation_id,
+        "initiative_id": key.initiative_id,
+        "created_by_id": key.created_by_id,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def _key_initiatives(session: Session, key: ApiKey) -> list[int | None]:
+    """The initiatives a key reaches: its own, or those its organisation is a member of."""
+    if key.initiative_id is not None:
+        return [key.initiative_id]
+    found = list(
+        session.scalars(
+            select(Member.initiative_id)
+            .where(Member.organisation_id == key.organisation_id)
+            .order_by(Member.initiative_id)
+        )
+    )
+    return found or [None]
+
+
+def _record_key(session: Session, actor: Actor, key: ApiKey, action: str) -> None:
+    snap = _key_snapshot(key)
+    for initiative_id in _key_initiatives(session, key):
+        record(
+            session=session,
+            actor=actor,
+            initiative_id=initiative_id,
+            entity_type="api_key",
+            entity_id=key.id,
+            action=action,
+            before=snap if action == "revoke" else None,
+            after=snap if action != "revoke" else None,
+        )
 
 
 def actor_from_api_key(*, session: Session, key: str) -> Actor:
@@ -213,30 +272,80 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
     ):
         raise AuthenticationFailed("invalid API key")
     now = utcnow()
-    last = row.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=now.tzinfo)
-    if last is None or now - last > LAST_USED_RESOLUTION:
-        # Once a minute at most: a read request should not turn into a write every time.
-        row.last_used_at = now
+    if row.expires_at is not None and _aware(row.expires_at, now) <= now:
+        raise AuthenticationFailed("the API key has expired")
+    creator = session.get(User, row.created_by_id) if row.created_by_id is not None else None
+    if creator is None or not creator.is_active:
+        raise AuthenticationFailed("the API key's owner is no longer active")
     label = f"api-key:{API_KEY_PREFIX}{row.prefix}"
+    actor = key_actor(
+        session=session, row=row, creator=actor_for_user(session=session, user=creator), label=label
+    )
+    last = row.last_used_at
+    if last is None or now - _aware(last, now) > LAST_USED_RESOLUTION:
+        # Once a minute at most: a read request should not turn into a write every time.
+        # The use is an access event too, recorded as often as last_used_at moves.
+        row.last_used_at = now
+        for initiative_id in _key_initiatives(session, row):
+            record(
+                session=session,
+                actor=actor,
+                initiative_id=initiative_id,
+                entity_type="api_key",
+                entity_id=row.id,
+                action="use",
+            )
+    return actor
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment
+
+
+def key_actor(*, session: Session, row: ApiKey, creator: Actor, label: str) -> Actor:
+    """A key's rights: its own scope intersected with what its creator may do right now.
+
+    An initiative key has backbone rights there while its creator does; an organisation key
+    has reporter rights for that organisation in the initiatives where its creator reports for
+    it (an admin's key: every initiative the organisation is a member of).
+    """
     if row.initiative_id is not None:
-        return Actor(label=label, backbone_of=frozenset({row.initiative_id}))
-    return Actor(label=label, reporter_for=frozenset({row.organisation_id}))
+        held = creator.is_backbone(row.initiative_id)
+        backbone = frozenset({row.initiative_id}) if held else frozenset()
+        return Actor(label=label, backbone_of=backbone, api_key_id=row.id)
+    if creator.is_admin:
+        pairs = frozenset(
+            (init, row.organisation_id)
+            for init in session.scalars(
+                select(Member.initiative_id).where(Member.organisation_id == row.organisation_id)
+            )
+        )
+    else:
+        pairs = frozenset(p for p in creator.reporter_in if p[1] == row.organisation_id)
+    return Actor(label=label, reporter_in=pairs, api_key_id=row.id)
 
 
 def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
+    """Revoke a key: its owner's organisation or initiative, or an admin."""
     row = session.get(ApiKey, key_id)
     if row is None or not _may_manage(actor, row):
+        if row is not None and _backbone_sees(session, actor, [row]):
+            raise PermissionDenied(
+                "this key belongs to a partner organisation; its reporters or an admin revoke it"
+            )
         raise NotFound("API key not found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        _record_key(session, actor, row, "revoke")
     return row
 
 
 def list_api_keys(*, session: Session, actor: Actor) -> list[ApiKey]:
-    rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-    return [row for row in rows if _may_manage(actor, row)]
+    """The keys the actor manages, and for backbone staff also the partners' keys that act in
+    their initiatives (to see who sends data, and when it last did)."""
+    rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    seen = _backbone_sees(session, actor, rows)
+    return [row for row in rows if _may_manage(actor, row) or row.id in seen]
 
 
 def _may_manage(actor: Actor, row: ApiKey) -> bool:
@@ -244,7 +353,23 @@ def _may_manage(actor: Actor, row: ApiKey) -> bool:
         return True
     if row.initiative_id is not None:
         return actor.is_backbone(row.initiative_id)
-    return actor.reports_for(row.organisation_id)
+    return row.organisation_id in actor.reporter_for
+
+
+def _backbone_sees(session: Session, actor: Actor, rows) -> set[int]:
+    """Organisation keys whose creator reports for that organisation in one of the actor's
+    initiatives: the keys that can write there."""
+    org_keys = {r.id: r for r in rows if r.organisation_id is not None and r.created_by_id}
+    if not actor.backbone_of or not org_keys:
+        return set()
+    pairs = set(
+        session.execute(
+            select(RoleGrant.user_id, RoleGrant.organisation_id).where(
+                RoleGrant.role == "reporter", RoleGrant.initiative_id.in_(actor.backbone_of)
+            )
+        ).all()
+    )
+    return {i for i, r in org_keys.items() if (r.created_by_id, r.organisation_id) in pairs}
 
 
 def actor_for_token(*, session: Session, token: str) -> Actor:

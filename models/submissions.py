@@ -115,7 +115,7 @@ def _context(
     if row is None:
         raise no_member(org_slug)
     member, organisation = row
-    if not (actor.is_backbone(initiative.id) or actor.reports_for(organisation.id)):
+    if not (actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)):
         raise no_member(org_slug)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
@@ -355,9 +355,10 @@ def list_submissions(
         .where(Submission.initiative_id == initiative.id)
     )
     if not actor.is_backbone(initiative.id):
-        if not actor.reporter_for:
+        own = actor.reporter_orgs(initiative.id)
+        if not own:
             raise PermissionDenied("only backbone staff and reporters see submissions")
-        query = query.where(Organisation.id.in_(actor.reporter_for))
+        query = query.where(Organisation.id.in_(own))
     if period:
         query = query.where(Period.key == period)
     if org:
@@ -886,6 +887,6 @@ def value_history(
             .join(Value, Value.submission_id == Submission.id)
             .where(Value.id == value_id)
         )
-        if org_id is None or not actor.reports_for(org_id):
+        if org_id is None or not actor.reports_for(initiative.id, org_id):
             raise NotFound(f"no value {value_id}", field="id")
     return list(events)

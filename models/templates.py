@@ -171,7 +171,7 @@ def build_template(
     elif actor.is_backbone(initiative.id):
         members = members.where(Member.active.is_(True))
     else:
-        members = members.where(Organisation.id.in_(actor.reporter_for))
+        members = members.where(Organisation.id.in_(actor.reporter_orgs(initiative.id)))
     selected = session.execute(members.order_by(Organisation.slug)).all()
     if not selected:
         if org_slug is not None:

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.permissions import SYSTEM
+from models.permissions import SYSTEM, actor_for_user
 from models.security import create_api_key, issue_token, login_throttle
 from models.submissions import save_values, transition
 from models.validation import ValueInput
@@ -61,7 +61,7 @@ MARKERS: dict[str, frozenset[str]] = {
     Z_NOTE: frozenset({"admin", "backbone_b"}),
     X_EMAIL: frozenset({"admin", "backbone_a", "reporter_x"}),
     A_KEY_NAME: frozenset({"admin", "backbone_a"}),
-    X_KEY_NAME: frozenset({"admin", "reporter_x"}),
+    X_KEY_NAME: frozenset({"admin", "backbone_a", "reporter_x"}),
 }
 
 
@@ -183,8 +183,19 @@ def build_world(session: Session) -> World:
         for v in draft.submission.values
         if v.indicator == "SERVED" and v.disaggregation == "total"
     )
-    a_key, _ = create_api_key(session=session, actor=SYSTEM, name=A_KEY_NAME, initiative_id=a.id)
-    create_api_key(session=session, actor=SYSTEM, name=X_KEY_NAME, organisation_id=x.id)
+    # Keys act for a living person: A's backbone and X's reporter create them.
+    a_key, _ = create_api_key(
+        session=session,
+        actor=actor_for_user(session=session, user=users["backbone_a"]),
+        name=A_KEY_NAME,
+        initiative_id=a.id,
+    )
+    create_api_key(
+        session=session,
+        actor=actor_for_user(session=session, user=users["reporter_x"]),
+        name=X_KEY_NAME,
+        organisation_id=x.id,
+    )
     session.flush()
 
     headers = {

@@ -135,6 +135,15 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the caller's own account -------------------------------------------------------------
     ("post", f"{P}/auth/logout"): Rule(logged_in(204)),
     ("get", f"{P}/me"): Rule(logged_in(200)),
+    ("post", f"{P}/auth/password"): Rule(
+        logged_in(204),
+        json={"current_password": PASSWORD, "new_password": "a-new-test-password-7"},
+        why="everyone changes their own password",
+    ),
+    ("get", f"{P}/audit"): Rule(
+        {**logged_in(403), "admin": 200, "backbone_a": 200, "backbone_b": 200},
+        why="admins read all; backbone staff their initiatives' events (B's see only B's)",
+    ),
     ("get", f"{P}/api-keys"): Rule(logged_in(200), why="filtered to the keys one may manage"),
     ("post", f"{P}/api-keys"): Rule(
         backbone_of_a(201),
@@ -312,9 +321,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("get", f"{P}/users/{{user_id}}"): Rule(a_managed(200), why="reporter X's account"),
     ("patch", f"{P}/users/{{user_id}}"): Rule(
-        {**a_managed(200), "backbone_a": 403},
+        a_managed(200),
         json={"is_active": True},
-        why="only admins (de)activate; A's backbone sees the user, so 403",
+        why="admins, and A's backbone because it manages every grant reporter X holds",
+    ),
+    ("post", f"{P}/users/{{user_id}}/password"): Rule(
+        a_managed(200),
+        json={"password": "a-new-test-password-7"},
+        why="as deactivation: whoever manages every grant of the account",
     ),
     ("post", f"{P}/users/{{user_id}}/grants"): Rule(
         a_managed(201), json={"role": "reporter", "organisation": Y}
@@ -472,7 +486,11 @@ def test_lists_hide_other_tenants(env: Env) -> None:
     keys = {k["name"] for k in get("backbone_b", f"{P}/api-keys")}
     assert keys == set()
     assert {k["name"] for k in get("reporter_x", f"{P}/api-keys")} == {access.X_KEY_NAME}
-    assert {k["name"] for k in get("backbone_a", f"{P}/api-keys")} == {access.A_KEY_NAME}
+    # A's backbone sees X's key too (it writes into A), but B's does not.
+    assert {k["name"] for k in get("backbone_a", f"{P}/api-keys")} == {
+        access.A_KEY_NAME,
+        access.X_KEY_NAME,
+    }
 
     export = env.client.get(
         f"{P}/initiatives/{A}/export",

@@ -225,7 +225,9 @@ def test_funders_see_suppressed_figures_and_only_sharing_partners(session, world
 def test_small_counts_are_suppressed_below_backbone(session, world) -> None:
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=7)])
     reporter = Actor(
-        user_id=998, label="r", reporter_for=frozenset({world.members[0].organisation_id})
+        user_id=998,
+        label="r",
+        reporter_in=frozenset({(world.id, world.members[0].organisation_id)}),
     )
     row = next(
         r

@@ -121,8 +121,10 @@ def test_success_clears_the_account_counter(client, alice) -> None:
 
 
 def test_api_key_lifecycle(client, session) -> None:
-    org = f.organisation(session, slug="eastside")
-    reporter = f.user(session, "reporter", org=org, email="rep@example.org")
+    org = f.member(
+        session, f.initiative(session, slug="alpha"), f.organisation(session, slug="eastside")
+    )
+    reporter = f.user(session, "reporter", org=org.organisation, email="rep@example.org")
     session.commit()
     token = _login(client, reporter.email).json()["access_token"]
 
@@ -137,7 +139,7 @@ def test_api_key_lifecycle(client, session) -> None:
 
     me = client.get("/api/v1/me", headers=_bearer(key)).json()
     assert me["kind"] == "api_key"
-    assert me["grants"] == [{"role": "reporter", "initiative": None, "organisation": "eastside"}]
+    assert me["grants"] == [{"role": "reporter", "initiative": "alpha", "organisation": "eastside"}]
 
     listed = client.get("/api/v1/api-keys", headers=_bearer(token)).json()
     assert [k["name"] for k in listed] == ["SIS export"]
@@ -149,7 +151,9 @@ def test_api_key_lifecycle(client, session) -> None:
 
 
 def test_api_key_for_another_organisation_is_404(client, session) -> None:
-    mine, theirs = f.organisation(session), f.organisation(session, slug="theirs")
+    init = f.initiative(session)
+    mine = f.member(session, init, f.organisation(session)).organisation
+    theirs = f.organisation(session, slug="theirs")
     reporter = f.user(session, "reporter", org=mine)
     session.commit()
     token = _login(client, reporter.email).json()["access_token"]

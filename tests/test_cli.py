@@ -93,9 +93,9 @@ def test_users_create_with_password_from_stdin(cm, fresh_database) -> None:
         (
             ["--email", "a@b.org", "--role", "reporter", "--org", "nowhere"],
             "long-password-1\n",
-            "no org with slug 'nowhere'",
+            "no organisation with slug 'nowhere'",
         ),
-        (["--email", "a@b.org", "--role", "backbone"], "long-password-1\n", "needs --initiative"),
+        (["--email", "a@b.org", "--role", "backbone"], "long-password-1\n", "needs an initiative"),
         (["--email", "a@b.org", "--role", "wizard"], "long-password-1\n", "wizard"),
     ],
 )

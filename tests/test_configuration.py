@@ -42,7 +42,7 @@ class World:
             "other_backbone": f.user(session, "backbone", init=self.beta),
             "funder": f.user(session, "funder", init=self.alpha),
             "reporter": f.user(session, "reporter", org=self.east),
-            "outsider": f.user(session, "reporter", org=self.west),  # west is not a member
+            "outsider": f.user(session, "reporter", org=self.south),  # a member of beta only
         }
         session.commit()
         self._headers: dict[str, dict] = {}
@@ -309,7 +309,7 @@ def test_initiative_with_submissions_cannot_be_deleted(w) -> None:
         ("backbone", 200),
         ("funder", 200),
         ("reporter", 200),  # its organisation is a member
-        ("outsider", 404),  # its organisation is not
+        ("outsider", 404),  # its organisation is a member elsewhere
         ("other_backbone", 404),
     ],
 )

@@ -409,15 +409,17 @@ def test_demo_users_have_the_right_grants(demo: Demo) -> None:
     assert grants("admin@demo.test") == {("admin", None, None)}
     assert grants("backbone@demo.test") == {("backbone", c2c.id, None), ("backbone", heat.id, None)}
     assert grants("funder@demo.test") == {("funder", c2c.id, None)}
-    orgs = s.execute(
-        select(Organisation.id, Organisation.slug).where(
-            Organisation.id.in_(
-                select(Member.organisation_id).where(Member.initiative_id.in_([c2c.id, heat.id]))
-            )
-        )
+    memberships = s.execute(
+        select(Organisation.id, Organisation.slug, Member.initiative_id)
+        .join(Member, Member.organisation_id == Organisation.id)
+        .where(Member.initiative_id.in_([c2c.id, heat.id]))
     ).all()
+    orgs = {(org_id, slug) for org_id, slug, _ in memberships}
     for org_id, slug in orgs:
-        assert grants(f"reporter@{slug}.demo.test") == {("reporter", None, org_id)}
+        # One reporter grant per membership: the rights work through the initiatives joined.
+        assert grants(f"reporter@{slug}.demo.test") == {
+            ("reporter", init_id, org_id) for o, _, init_id in memberships if o == org_id
+        }
     emails = [email for email, _ in demo.summary.users]
     assert emails[:3] == ["admin@demo.test", "backbone@demo.test", "funder@demo.test"]
     assert len(emails) == 3 + len(orgs) == len(set(emails))
@@ -586,8 +588,13 @@ def test_remove_demo_removes_only_what_it_created(demo: Demo) -> None:
             [
                 Member(initiative_id=mine.id, organisation_id=ours.id),
                 Member(initiative_id=mine.id, organisation_id=shared.id),
-                RoleGrant(user_id=person.id, role="reporter", organisation_id=ours.id),
             ]
+        )
+        s.flush()  # the membership first: the reporter grant works through it
+        s.add(
+            RoleGrant(
+                user_id=person.id, role="reporter", initiative_id=mine.id, organisation_id=ours.id
+            )
         )
         s.flush()
         remove_demo(session=s)

@@ -121,12 +121,6 @@ def test_deactivated_user_cannot_log_in(client, setup) -> None:
     reporter = setup["reporter_user"]
     assert (
         client.patch(
-            f"/api/v1/users/{reporter.id}", json={"is_active": False}, headers=setup["backbone"]
-        ).status_code
-        == 403
-    )
-    assert (
-        client.patch(
             f"/api/v1/users/{reporter.id}", json={"is_active": False}, headers=setup["admin"]
         ).status_code
         == 200
@@ -153,3 +147,30 @@ def test_login_rehashes_a_password_hashed_with_weaker_parameters(
     assert not passwords.needs_rehash(new_hash)
     assert passwords.verify_password(new_hash, f.PASSWORD)
     assert hash_password("x").startswith("$argon2id$")
+
+
+def test_backbone_deactivates_only_accounts_it_wholly_manages(client, setup, session) -> None:
+    """A's backbone manages every grant of east's reporter, so it may deactivate it; once the
+    reporter also works in beta, the account is no longer A's alone (403)."""
+    reporter = setup["reporter_user"]
+    url = f"/api/v1/users/{reporter.id}"
+    off = client.patch(url, json={"is_active": False}, headers=setup["backbone"])
+    assert off.status_code == 200, off.text
+    assert client.patch(url, json={"is_active": True}, headers=setup["backbone"]).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/initiatives/beta/members",
+            json={"organisation": "east"},
+            headers=setup["admin"],
+        ).status_code
+        == 201
+    )
+    r = client.post(
+        f"{url}/grants",
+        json={"role": "reporter", "organisation": "east", "initiative": "beta"},
+        headers=setup["admin"],
+    )
+    assert r.status_code == 201, r.text
+    refused = client.patch(url, json={"is_active": False}, headers=setup["backbone"])
+    assert refused.status_code == 403
+    assert "admin" in refused.json()["detail"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, status
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep, client_address
@@ -26,6 +26,7 @@ from models.security import (
     revoke_api_key,
     revoke_tokens,
 )
+from models.users import change_own_password
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(tags=["auth"])
@@ -73,17 +74,30 @@ class ApiKeyCreate(WriteModel):
     name: str = Field(min_length=1, max_length=120)
     organisation: str | None = Field(None, description="Organisation slug (reporter rights).")
     initiative: str | None = Field(None, description="Initiative slug (backbone rights).")
+    expires_at: Annotated[AwareDatetime, Field(strict=False)] | None = Field(
+        None, description="When the key stops working (RFC 3339 with a time zone); none: never."
+    )
 
 
 class ApiKeyRead(ReadModel):
+    """A key's metadata. It acts with its own scope intersected with its creator's rights of
+    the moment: it stops when the creator is deactivated or loses the grant."""
+
     id: int
     name: str
     prefix: str
     organisation_id: int | None
     initiative_id: int | None
+    created_by_id: int | None
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime | None
     revoked_at: datetime | None
+
+
+class PasswordChange(WriteModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class ApiKeyCreated(ApiKeyRead):
@@ -125,6 +139,20 @@ def logout(session: SessionDep, actor: ActorDep) -> None:
     revoke_tokens(session.get(User, actor.user_id))
 
 
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**LOGIN_FIRST, 403: {"model": ErrorRead}, 422: {"model": ErrorRead}},
+)
+def change_password(body: PasswordChange, session: SessionDep, actor: ActorDep) -> None:
+    """Change your own password; your other sessions end (API keys keep working)."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    change_own_password(
+        session=session, actor=actor, current=body.current_password, new=body.new_password
+    )
+
+
 @router.get("/me", response_model=MeRead, responses=LOGIN_FIRST)
 def me(session: SessionDep, actor: ActorDep) -> MeRead:
     """The current user (or API key) and its role grants."""
@@ -135,7 +163,10 @@ def me(session: SessionDep, actor: ActorDep) -> MeRead:
     grants = [GrantRead(role="admin")] if actor.is_admin else []
     grants += [GrantRead(role="backbone", initiative=slugs.get(i)) for i in actor.backbone_of]
     grants += [GrantRead(role="funder", initiative=slugs.get(i)) for i in actor.funder_of]
-    grants += [GrantRead(role="reporter", organisation=orgs.get(o)) for o in actor.reporter_for]
+    grants += [
+        GrantRead(role="reporter", initiative=slugs.get(i), organisation=orgs.get(o))
+        for i, o in sorted(actor.reporter_in)
+    ]
     if actor.user_id is None:
         return MeRead(kind="api_key", label=actor.label, grants=grants)
     user = session.get(User, actor.user_id)
@@ -174,7 +205,12 @@ def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiK
         if init_id is None:
             raise NotFound("initiative not found", field="initiative")
     key, plaintext = create_api_key(
-        session=session, actor=actor, name=body.name, organisation_id=org_id, initiative_id=init_id
+        session=session,
+        actor=actor,
+        name=body.name,
+        organisation_id=org_id,
+        initiative_id=init_id,
+        expires_at=body.expires_at,
     )
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
 

@@ -1,6 +1,7 @@
 """User accounts and role grants (admins; backbone staff for their own partners and funders).
 
-Any change of a user's grants or activity invalidates that user's existing tokens.
+Any change of a user's grants or activity invalidates that user's existing tokens. Who may
+manage what is decided in ``models.users``; API keys never manage access (403).
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import Field
-from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
 from api.links import crud, link, links
 from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
 from models.auth import User
-from models.initiative import Initiative
-from models.organisation import Organisation
 from models.security import AuthenticationFailed
 from models.users import (
     create_user_as,
+    describe_users,
     get_user,
     grant_role,
+    reset_password,
     revoke_grant,
     set_active,
     visible_users,
@@ -49,8 +49,14 @@ def _responses(status_code: int, description: str, links_: dict[str, dict]) -> d
 
 class GrantIn(WriteModel):
     role: str = Field(pattern="^(admin|backbone|reporter|funder)$")
-    initiative: str | None = Field(None, max_length=80)
-    organisation: str | None = Field(None, max_length=80)
+    initiative: str | None = Field(
+        None,
+        max_length=80,
+        description="Initiative slug: backbone and funder grants; for a reporter grant the "
+        "initiative it reports to (omitted: every initiative of yours the organisation is a "
+        "member of).",
+    )
+    organisation: str | None = Field(None, max_length=80, description="Reporter grants.")
 
 
 class UserCreate(GrantIn):
@@ -63,6 +69,10 @@ class UserUpdate(WriteModel):
     is_active: bool
 
 
+class PasswordReset(WriteModel):
+    password: str = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+
+
 class GrantRead(ReadModel):
     id: int
     role: str
@@ -71,11 +81,14 @@ class GrantRead(ReadModel):
 
 
 class UserRead(ReadModel):
+    """A user as you may see them: only the grants you manage; name and dates only when you
+    manage every grant the user holds."""
+
     id: int
     email: str
     name: str | None
     is_active: bool
-    created_at: datetime
+    created_at: datetime | None
     last_login_at: datetime | None
     grants: list[GrantRead]
 
@@ -85,28 +98,10 @@ def _login(actor) -> None:
         raise AuthenticationFailed("log in first")
 
 
-def _read(session, users: list[User]) -> list[UserRead]:
-    initiatives = dict(session.execute(select(Initiative.id, Initiative.slug)).all())
-    orgs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+def _read(session, actor, users: list[User]) -> list[UserRead]:
     return [
-        UserRead(
-            id=u.id,
-            email=u.email,
-            name=u.name,
-            is_active=u.is_active,
-            created_at=u.created_at,
-            last_login_at=u.last_login_at,
-            grants=[
-                GrantRead(
-                    id=g.id,
-                    role=g.role,
-                    initiative=initiatives.get(g.initiative_id),
-                    organisation=orgs.get(g.organisation_id),
-                )
-                for g in u.grants
-            ],
-        )
-        for u in users
+        UserRead.model_validate(u)
+        for u in describe_users(session=session, actor=actor, users=users)
     ]
 
 
@@ -128,7 +123,7 @@ def list_users(
     _login(actor)
     users = visible_users(session=session, actor=actor)
     return Page[UserRead](
-        items=_read(session, users[offset : offset + limit]),
+        items=_read(session, actor, users[offset : offset + limit]),
         total=len(users),
         limit=limit,
         offset=offset,
@@ -146,8 +141,9 @@ def list_users(
     ),
 )
 def create(body: UserCreate, session: SessionDep, actor: ActorDep):
-    """Create a user with one grant. Backbone staff may create reporters of their partners and
-    funders of their initiative; admins anyone."""
+    """Give a person access. Backbone staff may create reporters of their partners and funders
+    of their initiative; admins anyone. Backbone staff naming an e-mail that already has an
+    account add the grant to that account (its password and name stay as they are)."""
     _login(actor)
     user = create_user_as(
         session=session,
@@ -159,23 +155,24 @@ def create(body: UserCreate, session: SessionDep, actor: ActorDep):
         organisation_slug=body.organisation,
         name=body.name,
     )
-    return _read(session, [user])[0]
+    return _read(session, actor, [user])[0]
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=ERRORS)
 def read(user_id: RowId, session: SessionDep, actor: ActorDep):
     """One user and their grants."""
     _login(actor)
-    return _read(session, [get_user(session=session, actor=actor, user_id=user_id)])[0]
+    return _read(session, actor, [get_user(session=session, actor=actor, user_id=user_id)])[0]
 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=ERRORS)
 def update(user_id: RowId, body: UserUpdate, session: SessionDep, actor: ActorDep):
-    """Deactivate or reactivate a user (admin); their tokens stop working at once."""
+    """Deactivate or reactivate a user (admins; backbone staff who manage every grant the user
+    holds); their tokens and API keys stop working at once."""
     _login(actor)
     user = get_user(session=session, actor=actor, user_id=user_id)
     set_active(session=session, actor=actor, user=user, active=body.is_active)
-    return _read(session, [user])[0]
+    return _read(session, actor, [user])[0]
 
 
 @router.post(
@@ -200,7 +197,7 @@ def add_grant(user_id: RowId, body: GrantIn, session: SessionDep, actor: ActorDe
         initiative_slug=body.initiative,
         organisation_slug=body.organisation,
     )
-    return _read(session, [user])[0]
+    return _read(session, actor, [user])[0]
 
 
 @router.delete("/{user_id}/grants/{grant_id}", response_model=UserRead, responses=ERRORS)
@@ -209,4 +206,14 @@ def remove_grant(user_id: RowId, grant_id: RowId, session: SessionDep, actor: Ac
     _login(actor)
     user = get_user(session=session, actor=actor, user_id=user_id)
     revoke_grant(session=session, actor=actor, user=user, grant_id=grant_id)
-    return _read(session, [user])[0]
+    return _read(session, actor, [user])[0]
+
+
+@router.post("/{user_id}/password", response_model=UserRead, responses=ERRORS)
+def set_password(user_id: RowId, body: PasswordReset, session: SessionDep, actor: ActorDep):
+    """Reset someone's password (admins; backbone staff who manage every grant the user holds):
+    their sessions end and every API key they created is revoked."""
+    _login(actor)
+    user = get_user(session=session, actor=actor, user_id=user_id)
+    reset_password(session=session, actor=actor, user=user, password=body.password)
+    return _read(session, actor, [user])[0]

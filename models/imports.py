@@ -2,11 +2,14 @@
 
 The flow (design §3):
 
-1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`): CSV through
-   the ``csv`` module over a text wrapper of the (spooled) file — UTF-8 with or without a BOM,
-   Windows-1252 when the bytes are not UTF-8 (checked in one pass first), UTF-16 when the file
-   starts with its BOM; the delimiter (``,``, ``;`` or tab) is taken from the header line — or
-   XLSX with openpyxl in ``read_only`` mode. Fully blank rows and rows with no number and no
+1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`). Its type
+   comes from its name and its content together (:func:`_sniff`): ``.csv``, ``.tsv`` or
+   ``.txt`` must hold text and ``.xlsx`` or ``.xlsm`` a workbook; any other name, or a name
+   that does not match the content, answers 415 (an upload without a name goes by content).
+   CSV is read through the ``csv`` module over a text wrapper of the (spooled) file — UTF-8
+   with or without a BOM, Windows-1252 when the bytes are not UTF-8 (checked in one pass
+   first), UTF-16 when the file starts with its BOM; the delimiter (``,``, ``;`` or tab) is
+   taken from the header line — and XLSX with openpyxl in ``read_only`` mode. Fully blank rows and rows with no number and no
    note (an unfilled template line) are skipped. CSV is read strictly (RFC 4180): a quote never
    closed, text after a closing quote, a quote inside an unquoted cell, a NUL, or a row with
    more or fewer cells than the header is a row error naming its row and column, never a
@@ -101,7 +104,10 @@ ALIASES = {
 }
 MAX_LISTED_ERRORS = 1000  # the answer lists this many problems and counts the rest
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what exports neutralise with a quote
-SPREADSHEET_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+SPREADSHEET_EXTENSIONS = CSV_EXTENSIONS + XLSX_EXTENSIONS
+ACCEPTED = "a CSV file (.csv, .tsv or .txt) or an Excel workbook (.xlsx or .xlsm)"
 SPREADSHEET_TYPES = (
     "text/csv",
     "text/plain",
@@ -257,24 +263,46 @@ def looks_like_spreadsheet(filename: str | None, content_type: str | None) -> bo
     return name.endswith(SPREADSHEET_EXTENSIONS) or kind in SPREADSHEET_TYPES
 
 
-def _sniff(head: bytes, filename: str) -> tuple[str, str | None]:
-    """("xlsx", None) or ("csv", encoding); binaries answer 415 whatever their name says.
+def _kind_of_name(filename: str) -> str | None:
+    name = filename.lower()
+    if name.endswith(CSV_EXTENSIONS):
+        return "csv"
+    return "xlsx" if name.endswith(XLSX_EXTENSIONS) else None
+
+
+def _sniff(head: bytes, filename: str | None) -> tuple[str, str | None]:
+    """("xlsx", None) or ("csv", encoding), from the name and the content together: a name
+    that is not a spreadsheet's (``x.exe``), or one that says CSV over a workbook or the other
+    way round, answers 415, as do binaries whatever their name says. Without a name (an API
+    client may send none) the content alone decides.
 
     A NUL byte alone does not make a file binary: in a CSV it is a row error with its row and
     column, wherever it is."""
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx", None
+    shown = filename or "the file"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFile(
-            f"{filename} is an old Excel (.xls) workbook; save it as .xlsx or CSV"
-        )
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "csv", "utf-16"
+        raise UnsupportedFile(f"{shown} is an old Excel (.xls) workbook; save it as .xlsx or CSV")
+    named = _kind_of_name(filename) if filename else None
+    if filename and named is None:
+        raise UnsupportedFile(f"{filename} is not a file type that is imported; upload {ACCEPTED}")
     if head.startswith(_BINARY_MAGIC):
+        raise UnsupportedFile(f"{shown} is not a spreadsheet; upload {ACCEPTED}")
+    if head.startswith(b"PK\x03\x04"):
+        kind, encoding = "xlsx", None
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        kind, encoding = "csv", "utf-16"
+    else:
+        kind, encoding = "csv", "utf-8-sig"
+    if named == "csv" and kind == "xlsx":
         raise UnsupportedFile(
-            f"{filename} is not a spreadsheet; upload a CSV or an Excel .xlsx file"
+            f"{filename} is named as a CSV file but holds an Excel workbook (or another zip "
+            f"file); name it .xlsx, or save it as CSV. Accepted: {ACCEPTED}"
         )
-    return "csv", "utf-8-sig"
+    if named == "xlsx" and kind == "csv":
+        raise UnsupportedFile(
+            f"{filename} is named as an Excel workbook but holds text; name it .csv if it is "
+            f"CSV, or save it from Excel as .xlsx. Accepted: {ACCEPTED}"
+        )
+    return kind, encoding
 
 
 # --- reading cells --------------------------------------------------------------------------
@@ -679,7 +707,7 @@ CHUNK_ROWS = 5000
 def read_chunks(
     stream: BinaryIO,
     *,
-    filename: str = "upload",
+    filename: str | None = None,
     content_type: str | None = None,
     default_org: str | None = None,
     default_period: str | None = None,
@@ -700,13 +728,14 @@ def read_chunks(
     size = stream.seek(0, io.SEEK_END) - start
     stream.seek(start)
     kind, encoding = _sniff(head, filename)
+    shown = filename or "the file"
     state = ReadState(kind=kind)
     if kind == "xlsx":
-        source = _xlsx_rows(stream, filename, progress)
+        source = _xlsx_rows(stream, shown, progress)
     else:
         if encoding == "utf-8-sig" and not _decodes(stream, "utf-8"):
             encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
-        source = _csv_rows(stream, encoding, size, filename, progress, state.errors)
+        source = _csv_rows(stream, encoding, size, shown, progress, state.errors)
     chunks = _chunks(
         source,
         state=state,
@@ -777,7 +806,7 @@ def _chunks(
     rows: Generator[tuple[int, Any], None, None],
     *,
     state: ReadState,
-    filename: str,
+    filename: str | None,
     content_type: str | None,
     default_org: str | None,
     default_period: str | None,
@@ -796,7 +825,7 @@ def _chunks(
         if not any(n in positions for n in READ_COLUMNS):
             if not looks_like_spreadsheet(filename, content_type):
                 raise UnsupportedFile(
-                    f"{filename} is not a spreadsheet; upload a CSV or an Excel .xlsx file"
+                    f"{filename or 'the file'} is not a spreadsheet; upload {ACCEPTED}"
                 )
             reason = (
                 "the file is empty"
@@ -1041,7 +1070,7 @@ def _import_file(
     actor: Actor,
     initiative_slug: str,
     stream: BinaryIO,
-    filename: str = "upload",
+    filename: str | None = None,
     content_type: str | None = None,
     dry_run: bool = False,
     default_org: str | None = None,
@@ -1085,7 +1114,7 @@ def _import_file(
             state=state,
             chunks=chunks,
             stage=stage,
-            report=ImportReport(dry_run=dry_run, file=filename),
+            report=ImportReport(dry_run=dry_run, file=filename or "upload"),
             progress=progress,
             today=today or date.today(),
         )

@@ -715,6 +715,65 @@ def test_non_spreadsheets_answer_415(client, world, name, ctype, content) -> Non
     assert r.json()["code"] == "unsupported_file"
 
 
+def _workbook_bytes() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["organisation", "period", "indicator", "value"])
+    book.active.append(["eastside", "2025Q3", "SERVED", 120])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+GOOD_CSV = b"organisation,period,indicator,value\r\neastside,2025Q3,SERVED,120\r\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "ctype", "content", "says"),
+    [
+        ("x.exe", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values.csv.pdf", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values.xlsx", XLSX, GOOD_CSV, "named as an Excel workbook but holds text"),
+        ("values.csv", "text/csv", _workbook_bytes(), "named as a CSV file but holds an Excel"),
+        ("values.txt", "text/plain", _workbook_bytes(), "named as a CSV file but holds an Excel"),
+    ],
+    ids=["exe", "no-extension", "pdf", "text-as-xlsx", "workbook-as-csv", "workbook-as-txt"],
+)
+def test_the_file_type_comes_from_its_name_and_content_together(
+    client, world, session, name, ctype, content, says
+) -> None:
+    r = _upload(client, world["reporter"], content, name=name, ctype=ctype)
+    assert r.status_code == 415, r.text
+    body = r.json()
+    assert body["code"] == "unsupported_file" and body["field"] == "file"
+    assert body["detail"].startswith(name) and says in body["detail"]
+    assert ".csv" in body["detail"] and ".xlsx" in body["detail"]
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "ctype", "content"),
+    [
+        ("VALUES.CSV", "text/csv", GOOD_CSV),
+        ("values.tsv", "text/tab-separated-values", GOOD_CSV.replace(b",", b"\t")),
+        ("values.txt", "text/plain", GOOD_CSV),
+        ("values.xlsx", XLSX, _workbook_bytes()),
+        ("values.xlsm", "application/octet-stream", _workbook_bytes()),
+    ],
+    ids=["upper-case", "tsv", "txt", "xlsx", "xlsm"],
+)
+def test_spreadsheets_named_for_what_they_hold_import(client, world, name, ctype, content) -> None:
+    r = _upload(client, world["reporter"], content, name=name, ctype=ctype, dry_run="true")
+    assert r.status_code == 200, r.text
+    assert r.json()["file"] == name and r.json()["created"] == 1
+
+
+def test_without_a_name_the_content_decides() -> None:
+    for content, kind in ((GOOD_CSV, "csv"), (_workbook_bytes(), "xlsx")):
+        parsed = parse_spreadsheet(io.BytesIO(content))
+        assert parsed.kind == kind and parsed.errors == [] and parsed.rows == 1
+
+
 def test_text_that_is_not_our_layout_is_a_422(client, world) -> None:
     r = _upload(client, world["reporter"], b"name,age\r\nada,36\r\n", name="people.csv")
     assert r.status_code == 422

@@ -128,8 +128,14 @@ def prepare_export(
     initiative_slug: str,
     filters: ExportFilters | None = None,
 ) -> Export:
-    """Check who may export what and build the query; nothing is read until ``rows()``."""
+    """Check who may export what and build the query; nothing is read until ``rows()``.
+
+    Every filter is checked here, before an answer starts: a streamed export that fails after
+    its headers are sent can only cut the connection.
+    """
     filters = filters or ExportFilters()
+    for name, text in (("slug", initiative_slug), *asdict(filters).items()):
+        _check_text(name, text)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     statement = (
         select(
@@ -210,6 +216,15 @@ def prepare_export(
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
         statement = statement.where(Submission.status == filters.status)
     return Export(session, initiative.slug, filters, statement)
+
+
+def _check_text(name: str, text: str | None) -> None:
+    """Refuse a control character (NUL above all) in a slug or filter before any query sees
+    it: PostgreSQL cannot compare text holding NUL, so the query would fail mid-stream there
+    (and quietly match nothing on SQLite)."""
+    if text is not None and not text.isprintable():
+        bad = next(c for c in text if not c.isprintable())
+        raise InvalidInput(f"{name} contains the control character {bad!r}", field=name)
 
 
 # --- writers --------------------------------------------------------------------------------

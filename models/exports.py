@@ -5,9 +5,8 @@ own organisation's values — the rule lives here, not in the route, so the API,
 the CLI give the same answer. Funders get 403: they see the initiative, but not partners' raw
 values; their downloads are the published, suppressed data packages (models.publishing).
 
-Spreadsheet cells are safe to open: a text cell starting with ``= + - @``, tab or CR is
-prefixed with a single quote so Excel and LibreOffice show it instead of running it as a
-formula (CSV injection). Numbers — negative ones too — stay numbers; only text is touched.
+Spreadsheet cells are safe to open: text cells go through :func:`models.formulas.neutralise`
+(CSV injection); numbers — negative ones too — stay numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput, PermissionDenied
+from models.formulas import neutralise
 from models.indicator import TOTAL, Indicator, Outcome
 from models.initiative import Member, Period
 from models.organisation import Organisation
@@ -50,15 +50,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 2000
-
-
-def neutralise(text: str | None) -> str | None:
-    """Text a spreadsheet will show, never run: ``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``."""
-    if text and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def xlsx_safe(value: Any) -> Any:

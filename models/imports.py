@@ -62,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.errors import DomainError, PermissionDenied
+from models.formulas import FORMULA_PREFIXES
 from models.import_stage import Stage
 from models.indicator import TOTAL, Obligation
 from models.initiative import Initiative, Member, Period
@@ -103,7 +104,6 @@ ALIASES = {
     "notes": "note",
 }
 MAX_LISTED_ERRORS = 1000  # the answer lists this many problems and counts the rest
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what exports neutralise with a quote
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 SPREADSHEET_EXTENSIONS = CSV_EXTENSIONS + XLSX_EXTENSIONS
@@ -309,8 +309,9 @@ def _sniff(head: bytes, filename: str | None) -> tuple[str, str | None]:
 
 
 def _unquote(text: str) -> str:
-    """Drop the quote exports put before a formula-like text (``'=x`` → ``=x``)."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    """Drop the quote writers put before a formula-like text (``'=x`` → ``=x``):
+    :func:`models.formulas.neutralise` undone."""
+    if text.startswith("'") and text.startswith(FORMULA_PREFIXES, 1):
         return text[1:]
     return text
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from models import Category, Indicator, Initiative, Period
-from models.exports import EXPORT_COLUMNS, csv_chunks, neutralise
+from models.exports import EXPORT_COLUMNS, csv_chunks
+from models.formulas import neutralise
 from models.security import login_throttle
 from models.settings import get_settings
 

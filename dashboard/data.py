@@ -724,7 +724,7 @@ def import_upload(
             actor=current_actor(),
             initiative_slug=initiative,
             stream=io.BytesIO(content),
-            filename=filename or "upload",
+            filename=filename or None,
             dry_run=dry_run,
             default_org=org,
             default_period=period,

@@ -5,9 +5,8 @@ own organisation's values — the rule lives here, not in the route, so the API,
 the CLI give the same answer. Funders get 403: they see the initiative, but not partners' raw
 values; their downloads are the published, suppressed data packages (models.publishing).
 
-Spreadsheet cells are safe to open: a text cell starting with ``= + - @``, tab or CR is
-prefixed with a single quote so Excel and LibreOffice show it instead of running it as a
-formula (CSV injection). Numbers — negative ones too — stay numbers; only text is touched.
+Spreadsheet cells are safe to open: text cells go through :func:`models.formulas.neutralise`
+(CSV injection); numbers — negative ones too — stay numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput, PermissionDenied
+from models.formulas import neutralise
 from models.indicator import TOTAL, Indicator, Outcome
 from models.initiative import Member, Period
 from models.organisation import Organisation
@@ -50,15 +50,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 2000
-
-
-def neutralise(text: str | None) -> str | None:
-    """Text a spreadsheet will show, never run: ``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``."""
-    if text and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def xlsx_safe(value: Any) -> Any:
@@ -128,8 +120,14 @@ def prepare_export(
     initiative_slug: str,
     filters: ExportFilters | None = None,
 ) -> Export:
-    """Check who may export what and build the query; nothing is read until ``rows()``."""
+    """Check who may export what and build the query; nothing is read until ``rows()``.
+
+    Every filter is checked here, before an answer starts: a streamed export that fails after
+    its headers are sent can only cut the connection.
+    """
     filters = filters or ExportFilters()
+    for name, text in (("slug", initiative_slug), *asdict(filters).items()):
+        _check_text(name, text)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     statement = (
         select(
@@ -211,6 +209,15 @@ def prepare_export(
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
         statement = statement.where(Submission.status == filters.status)
     return Export(session, initiative.slug, filters, statement)
+
+
+def _check_text(name: str, text: str | None) -> None:
+    """Refuse a control character (NUL above all) in a slug or filter before any query sees
+    it: PostgreSQL cannot compare text holding NUL, so the query would fail mid-stream there
+    (and quietly match nothing on SQLite)."""
+    if text is not None and not text.isprintable():
+        bad = next(c for c in text if not c.isprintable())
+        raise InvalidInput(f"{name} contains the control character {bad!r}", field=name)
 
 
 # --- writers --------------------------------------------------------------------------------

@@ -2,12 +2,18 @@
 
 The flow (design §3):
 
-1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`): CSV through
-   the ``csv`` module over a text wrapper of the (spooled) file — UTF-8 with or without a BOM,
-   Windows-1252 when the bytes are not UTF-8 (checked in one pass first), UTF-16 when the file
-   starts with its BOM; the delimiter (``,``, ``;`` or tab) is taken from the header line — or
-   XLSX with openpyxl in ``read_only`` mode. Fully blank rows and rows with no number and no
-   note (an unfilled template line) are skipped.
+1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`). Its type
+   comes from its name and its content together (:func:`_sniff`): ``.csv``, ``.tsv`` or
+   ``.txt`` must hold text and ``.xlsx`` or ``.xlsm`` a workbook; any other name, or a name
+   that does not match the content, answers 415 (an upload without a name goes by content).
+   CSV is read through the ``csv`` module over a text wrapper of the (spooled) file — UTF-8
+   with or without a BOM, Windows-1252 when the bytes are not UTF-8 (checked in one pass
+   first), UTF-16 when the file starts with its BOM; the delimiter (``,``, ``;`` or tab) is
+   taken from the header line — and XLSX with openpyxl in ``read_only`` mode. Fully blank rows and rows with no number and no
+   note (an unfilled template line) are skipped. CSV is read strictly (RFC 4180): a quote never
+   closed, text after a closing quote, a quote inside an unquoted cell, a NUL, or a row with
+   more or fewer cells than the header is a row error naming its row and column, never a
+   guess (read loosely, an unclosed quote turns the rest of the file into one note).
 2. **Check** each chunk: its (organisation, period) groups are resolved in bulk with the rules
    of a single write (permissions, period open, submission editable), and every value goes
    through :func:`models.validation.check_values`. Each problem is recorded with the file's row
@@ -56,6 +62,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.errors import DomainError, PermissionDenied
+from models.formulas import FORMULA_PREFIXES
 from models.import_stage import Stage
 from models.indicator import TOTAL, Obligation
 from models.initiative import Initiative, Member, Period
@@ -97,8 +104,10 @@ ALIASES = {
     "notes": "note",
 }
 MAX_LISTED_ERRORS = 1000  # the answer lists this many problems and counts the rest
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what exports neutralise with a quote
-SPREADSHEET_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+SPREADSHEET_EXTENSIONS = CSV_EXTENSIONS + XLSX_EXTENSIONS
+ACCEPTED = "a CSV file (.csv, .tsv or .txt) or an Excel workbook (.xlsx or .xlsm)"
 SPREADSHEET_TYPES = (
     "text/csv",
     "text/plain",
@@ -254,29 +263,55 @@ def looks_like_spreadsheet(filename: str | None, content_type: str | None) -> bo
     return name.endswith(SPREADSHEET_EXTENSIONS) or kind in SPREADSHEET_TYPES
 
 
-def _sniff(head: bytes, filename: str) -> tuple[str, str | None]:
-    """("xlsx", None) or ("csv", encoding); binaries answer 415 whatever their name says."""
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx", None
+def _kind_of_name(filename: str) -> str | None:
+    name = filename.lower()
+    if name.endswith(CSV_EXTENSIONS):
+        return "csv"
+    return "xlsx" if name.endswith(XLSX_EXTENSIONS) else None
+
+
+def _sniff(head: bytes, filename: str | None) -> tuple[str, str | None]:
+    """("xlsx", None) or ("csv", encoding), from the name and the content together: a name
+    that is not a spreadsheet's (``x.exe``), or one that says CSV over a workbook or the other
+    way round, answers 415, as do binaries whatever their name says. Without a name (an API
+    client may send none) the content alone decides.
+
+    A NUL byte alone does not make a file binary: in a CSV it is a row error with its row and
+    column, wherever it is."""
+    shown = filename or "the file"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedFile(f"{shown} is an old Excel (.xls) workbook; save it as .xlsx or CSV")
+    named = _kind_of_name(filename) if filename else None
+    if filename and named is None:
+        raise UnsupportedFile(f"{filename} is not a file type that is imported; upload {ACCEPTED}")
+    if head.startswith(_BINARY_MAGIC):
+        raise UnsupportedFile(f"{shown} is not a spreadsheet; upload {ACCEPTED}")
+    if head.startswith(b"PK\x03\x04"):
+        kind, encoding = "xlsx", None
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        kind, encoding = "csv", "utf-16"
+    else:
+        kind, encoding = "csv", "utf-8-sig"
+    if named == "csv" and kind == "xlsx":
         raise UnsupportedFile(
-            f"{filename} is an old Excel (.xls) workbook; save it as .xlsx or CSV"
+            f"{filename} is named as a CSV file but holds an Excel workbook (or another zip "
+            f"file); name it .xlsx, or save it as CSV. Accepted: {ACCEPTED}"
         )
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "csv", "utf-16"
-    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+    if named == "xlsx" and kind == "csv":
         raise UnsupportedFile(
-            f"{filename} is not a spreadsheet; upload a CSV or an Excel .xlsx file"
+            f"{filename} is named as an Excel workbook but holds text; name it .csv if it is "
+            f"CSV, or save it from Excel as .xlsx. Accepted: {ACCEPTED}"
         )
-    return "csv", "utf-8-sig"
+    return kind, encoding
 
 
 # --- reading cells --------------------------------------------------------------------------
 
 
 def _unquote(text: str) -> str:
-    """Drop the quote exports put before a formula-like text (``'=x`` → ``=x``)."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    """Drop the quote writers put before a formula-like text (``'=x`` → ``=x``):
+    :func:`models.formulas.neutralise` undone."""
+    if text.startswith("'") and text.startswith(FORMULA_PREFIXES, 1):
         return text[1:]
     return text
 
@@ -353,27 +388,193 @@ class _Cells:
 
 
 def _csv_rows(
-    stream: BinaryIO, encoding: str, size: int, filename: str, progress: Progress | None
+    stream: BinaryIO,
+    encoding: str,
+    size: int,
+    filename: str,
+    progress: Progress | None,
+    errors: ErrorLog,
 ) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's records numbered from 1 (the header), blank lines after the header left out.
+
+    Stricter than the ``csv`` module, which reads a quote that is never closed as one cell
+    holding the rest of the file and keeps stray quotes as text: a record with a quote never
+    closed, text after a closing quote, a quote inside a cell that does not start with one, a
+    NUL, or another number of cells than the header is not yielded but recorded in ``errors``
+    with its row and column. Nothing of such a file is written, and nothing is guessed.
+    """
     wrapper = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    record: list[str] = []  # the lines of the record being read, to locate a problem in it
     try:
         first = wrapper.readline()
         line = first.rstrip("\r\n")
         delimiter = max((",", ";", "\t"), key=line.count) if line else ","
-        reader = csv.reader(chain([first], wrapper), delimiter=delimiter)
-        for number, cells in enumerate(reader, start=1):
+        reader = csv.reader(
+            _kept(chain([first], wrapper), record), delimiter=delimiter, strict=True
+        )
+        header: list[str] | None = None
+        number = 0
+        while True:
+            number += 1
+            record.clear()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                text = "".join(record)
+                resumable = _refuse_record(number, text, None, delimiter, header, errors, exc)
+                if header is None or not resumable:
+                    return  # no header, or no telling where the next record starts
+                continue
             if progress and number % _PROGRESS_EVERY == 0:
                 position = max(stream.tell(), 1)
                 progress("reading rows", number, max(number, int(number * size / position)))
+            joined = "".join(cells)
+            suspect = '"' in joined or "\x00" in joined
+            if header is None:
+                header = cells
+                if suspect and _refuse_record(
+                    number, "".join(record), cells, delimiter, header, errors
+                ):
+                    return  # without its header, no row can be read
+            elif not joined.strip():
+                continue  # a blank line
+            elif (suspect or len(cells) != len(header)) and _refuse_record(
+                number, "".join(record), cells, delimiter, header, errors
+            ):
+                continue
             yield number, cells
-    except csv.Error as exc:
-        raise _FileProblem(f"not a readable CSV file: {exc}") from None
     except UnicodeDecodeError:
         raise UnsupportedFile(
             f"{filename} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV"
         ) from None
     finally:
         wrapper.detach()
+
+
+def _kept(lines: Iterable[str], kept: list[str]) -> Iterator[str]:
+    """The lines, each also appended to ``kept`` (which the reader empties for each record)."""
+    for line in lines:
+        kept.append(line)
+        yield line
+
+
+_UNCLOSED = (
+    'opens a quote (") that is never closed, so the rest of the file would be read into this '
+    "cell; close the quote"
+)
+_AFTER_QUOTE = (
+    "has text after its closing quote; put the whole cell in quotes and write each quote inside "
+    'it as two ("")'
+)
+_STRAY = (
+    'has a quote (") inside a cell that does not start with one; put the whole cell in quotes '
+    'and write each quote inside it as two ("")'
+)
+_NUL = "contains a NUL character (\\0); remove it"
+
+
+def _refuse_record(
+    number: int,
+    text: str,
+    cells: list[str] | None,
+    delimiter: str,
+    header: list[str] | None,
+    errors: ErrorLog,
+    exc: csv.Error | None = None,
+) -> bool:
+    """Record what is wrong with one CSV record (its ``text``, and its ``cells`` when the csv
+    module could read it); whether it is refused. After a ``csv.Error``, false means that the
+    records after this one cannot be found (a quote never closed, a cell past the size limit).
+    """
+    problems, last = _record_problems(text, delimiter)
+    resumable = True
+    if exc is not None:
+        if "field limit" in str(exc):
+            limit = csv.field_size_limit()
+            reason = f"is longer than {limit:,} characters, or opens a quote that is never closed"
+            problems = [(last, reason)]
+        elif not problems:
+            problems = [(last, f"is not readable as CSV ({exc})")]
+        resumable = all(reason == _AFTER_QUOTE for _, reason in problems)
+    elif header is not None and cells is not None and len(cells) != len(header):
+        width, count = len(header), len(cells)
+        if count > width:
+            reason = (
+                f"the row has {count} cells but the header has {width}: a cell holding "
+                f"{_delimiter_name(delimiter)} must be in quotes"
+            )
+        else:
+            reason = (
+                f"the row has {count} cells but the header has {width}; write every column's "
+                "cell, empty ones too"
+            )
+        problems.append((min(count, width), reason))
+    for index, reason in problems:
+        errors.add(number, _column_name(header, index), reason)
+    return bool(problems) and resumable
+
+
+def _record_problems(text: str, delimiter: str) -> tuple[list[tuple[int, str]], int]:
+    """(cell index, reason) of each malformed cell of one record's text, and the index of its
+    last cell: the rules of RFC 4180 that the csv module does not enforce."""
+    problems: list[tuple[int, str]] = []
+    end_of_cell = _CELL_END[delimiter]
+    index, at, size = 0, 0, len(text)
+    while True:
+        start = at
+        if at < size and text[at] == '"':
+            at += 1
+            while True:
+                close = text.find('"', at)
+                if close < 0:
+                    problems.append((index, _UNCLOSED))
+                    return problems, index
+                if text.startswith('""', close):
+                    at = close + 2
+                    continue
+                at = close + 1
+                break
+            found = end_of_cell.search(text, at)
+            stop = found.start() if found else size
+            if stop != at:
+                problems.append((index, _AFTER_QUOTE))
+        else:
+            found = end_of_cell.search(text, at)
+            stop = found.start() if found else size
+            if '"' in text[at:stop]:
+                problems.append((index, _STRAY))
+        if "\x00" in text[start:stop]:
+            problems.append((index, _NUL))
+        if stop >= size or text[stop] != delimiter:
+            return problems, index
+        index += 1
+        at = stop + 1
+
+
+_CELL_END = {d: re.compile(f"[{re.escape(d)}\r\n]") for d in (",", ";", "\t")}
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "a comma", ";": "a semicolon", "\t": "a tab"}[delimiter]
+
+
+def _header_name(raw: object) -> str:
+    """A header cell as the importer reads it: ``Indicator Code`` → ``indicator``."""
+    name = str(raw).strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
+    return ALIASES.get(name, name)
+
+
+def _column_name(header: list[str] | None, index: int) -> str:
+    """How a problem names a CSV column: by its header, or by its letter where it has none."""
+    if header is not None and index < len(header):
+        name = _header_name(header[index])
+        if name and name.isprintable() and '"' not in name:
+            return name[:60]
+    from openpyxl.utils import get_column_letter
+
+    return f"column {get_column_letter(index + 1)}"
 
 
 MAX_XLSX_EXPANSION = 100  # a real workbook compresses ~5-20×; a zip bomb far more
@@ -434,10 +635,6 @@ def _xlsx_rows(stream: BinaryIO, filename: str, progress: Progress | None):
             yield number, cells
     finally:
         workbook.close()
-
-
-class _FileProblem(Exception):
-    """A problem with the file as a whole, reported on row 1."""
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -511,7 +708,7 @@ CHUNK_ROWS = 5000
 def read_chunks(
     stream: BinaryIO,
     *,
-    filename: str = "upload",
+    filename: str | None = None,
     content_type: str | None = None,
     default_org: str | None = None,
     default_period: str | None = None,
@@ -532,13 +729,14 @@ def read_chunks(
     size = stream.seek(0, io.SEEK_END) - start
     stream.seek(start)
     kind, encoding = _sniff(head, filename)
+    shown = filename or "the file"
+    state = ReadState(kind=kind)
     if kind == "xlsx":
-        source = _xlsx_rows(stream, filename, progress)
+        source = _xlsx_rows(stream, shown, progress)
     else:
         if encoding == "utf-8-sig" and not _decodes(stream, "utf-8"):
             encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
-        source = _csv_rows(stream, encoding, size, filename, progress)
-    state = ReadState(kind=kind)
+        source = _csv_rows(stream, encoding, size, shown, progress, state.errors)
     chunks = _chunks(
         source,
         state=state,
@@ -586,8 +784,7 @@ def _header(cells, default_org, default_period) -> tuple[dict[str, int], list[Ro
     for index, raw in enumerate(cells or ()):
         if raw is None:
             continue
-        name = str(raw).strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
-        name = ALIASES.get(name, name)
+        name = _header_name(raw)
         if name in READ_COLUMNS:
             if name in positions:
                 errors.append(RowError(1, name, "this column appears twice"))
@@ -610,7 +807,7 @@ def _chunks(
     rows: Generator[tuple[int, Any], None, None],
     *,
     state: ReadState,
-    filename: str,
+    filename: str | None,
     content_type: str | None,
     default_org: str | None,
     default_period: str | None,
@@ -623,11 +820,13 @@ def _chunks(
     intern = sys.intern
     try:
         first = next(rows, None)
+        if first is None and errors:
+            return  # the reader refused the header itself
         positions, header_errors = _header(first[1] if first else None, default_org, default_period)
         if not any(n in positions for n in READ_COLUMNS):
             if not looks_like_spreadsheet(filename, content_type):
                 raise UnsupportedFile(
-                    f"{filename} is not a spreadsheet; upload a CSV or an Excel .xlsx file"
+                    f"{filename or 'the file'} is not a spreadsheet; upload {ACCEPTED}"
                 )
             reason = (
                 "the file is empty"
@@ -645,12 +844,9 @@ def _chunks(
         chunk: list[Located] = []
         blank, csv_file = cells.blank, state.kind == "csv"
         for number, raw in rows:
-            # Blank rows are skipped; both first tests run at C speed (CSV cells are strings,
-            # gaps in a sheet are rows of None).
-            if csv_file:
-                if not "".join(raw).strip():
-                    continue
-            elif raw.count(None) == len(raw) or all(map(blank, raw)):
+            # Blank rows are skipped: the CSV reader leaves them out, gaps in a sheet are rows
+            # of None (the first test runs at C speed).
+            if not csv_file and (raw.count(None) == len(raw) or all(map(blank, raw))):
                 continue
             state.rows += 1
             if state.rows > max_rows:
@@ -679,8 +875,6 @@ def _chunks(
             yield chunk
         if progress:
             progress("reading rows", state.rows, state.rows)
-    except _FileProblem as exc:
-        errors.add(1, "file", str(exc))
     finally:
         rows.close()  # detach the text wrapper, close the workbook
 
@@ -878,7 +1072,7 @@ def _import_file(
     actor: Actor,
     initiative_slug: str,
     stream: BinaryIO,
-    filename: str = "upload",
+    filename: str | None = None,
     content_type: str | None = None,
     dry_run: bool = False,
     default_org: str | None = None,
@@ -922,7 +1116,7 @@ def _import_file(
             state=state,
             chunks=chunks,
             stage=stage,
-            report=ImportReport(dry_run=dry_run, file=filename),
+            report=ImportReport(dry_run=dry_run, file=filename or "upload"),
             progress=progress,
             today=today or date.today(),
         )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.errors import Conflict, NotFound
+from models.formulas import neutralise
 from models.indicator import TOTAL, Dimension, Indicator, Outcome, indicator_dimensions
 from models.initiative import Initiative, Period
 from models.permissions import Actor, get_initiative
@@ -290,7 +291,8 @@ FIELDS = [
 
 
 def datapackage(*, session: Session, initiative_slug: str) -> bytes:
-    """The published, suppressed rollups as a Frictionless Data Package (a zip)."""
+    """The published, suppressed rollups as a Frictionless Data Package (a zip); its CSV's text
+    cells are neutralised like every export's, as open data is opened in spreadsheets."""
     summary = public_summary(session=session, initiative_slug=initiative_slug)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -298,7 +300,16 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
     for p in summary["periods"]:
         published = p["published_at"].isoformat().replace("+00:00", "Z")
         for ind in p["indicators"]:
-            common = [p["period"], ind["outcome"] or "", ind["indicator"], ind["name"], ind["unit"]]
+            common = [
+                neutralise(text) or ""
+                for text in (
+                    p["period"],
+                    ind["outcome"],
+                    ind["indicator"],
+                    ind["name"],
+                    ind["unit"],
+                )
+            ]
             t = ind["total"]
             writer.writerow(
                 [
@@ -307,7 +318,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     "total",
                     _num(t["value"]),
                     _num(t["n"]),
-                    t["marker"] or "",
+                    neutralise(t["marker"]) or "",
                     published,
                 ]
             )
@@ -316,11 +327,11 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     writer.writerow(
                         [
                             *common,
-                            b["dimension"],
-                            c["key"].split("=", 1)[1],
+                            neutralise(b["dimension"]),
+                            neutralise(c["key"].split("=", 1)[1]),
                             _num(c["value"]),
                             _num(c["n"]),
-                            c["marker"] or "",
+                            neutralise(c["marker"]) or "",
                             published,
                         ]
                     )

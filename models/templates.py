@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput, NotFound
-from models.exports import neutralise, plain_number, xlsx_safe
+from models.exports import plain_number, xlsx_safe
+from models.formulas import neutralise
 from models.indicator import TOTAL, Category, Dimension, Indicator, Obligation, indicator_dimensions
 from models.initiative import Member, Period
 from models.organisation import Organisation

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from models import Category, Indicator, Initiative, Period
-from models.exports import EXPORT_COLUMNS, csv_chunks, neutralise
+from models.exports import EXPORT_COLUMNS, csv_chunks
+from models.formulas import neutralise
 from models.security import login_throttle
 from models.settings import get_settings
 
@@ -323,3 +324,22 @@ def test_a_streamed_export_ends_the_transaction_it_opened(session, world) -> Non
     export = prepare_export(session=session, actor=actor, initiative_slug="c2c")
     list(export.rows())
     assert session.in_transaction()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+@pytest.mark.parametrize(
+    "field", ["org", "outcome", "indicator", "period_from", "period_to", "status", "slug"]
+)
+def test_a_nul_in_a_filter_or_slug_answers_422_before_the_stream_starts(
+    client, world, fmt, field
+) -> None:
+    """On PostgreSQL ``org=%00`` sent 200 headers, then failed in the stream: a cut connection."""
+    path, params = EXPORT, {"format": fmt}
+    if field == "slug":
+        path = "/api/v1/initiatives/c2c%00/export"
+    else:
+        params[field] = "\x00" if field != "outcome" else "READY\x1f"
+    r = client.get(path, params=params, headers=world["backbone"])
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["field"] == field and "control character" in r.json()["detail"]

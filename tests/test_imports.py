@@ -460,6 +460,93 @@ def test_parse_keeps_rows_compact_and_grouped() -> None:
     }
 
 
+# --- malformed CSV: refused with row and column, never read loosely --------------------------
+
+STRICT_HEADER = "organisation,period,indicator,value,numerator,denominator,note\r\n"
+
+
+def _four_rows(note_cell: str = "fine", score_row: str | None = None) -> bytes:
+    """Four data rows; the second (row 3) carries ``note_cell`` as written, or is replaced."""
+    score = score_row if score_row is not None else f"eastside,2025Q3,SCORE,231.5,,88,{note_cell}"
+    return (
+        STRICT_HEADER
+        + "eastside,2025Q3,SERVED,120,,,fine\r\n"
+        + score
+        + "\r\n"
+        + "westside,2025Q3,SERVED,7,,,fine\r\n"
+        + "eastside,2025Q3,K_READY,,45,90,fine\r\n"
+    ).encode()
+
+
+def test_the_four_rows_import_when_well_formed(client, world, session) -> None:
+    """The control for the malformed variants below: only their one cell makes them fail."""
+    r = _upload(client, world["backbone"], _four_rows('"say ""hi"", then\r\nleave"'))
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 4 and r.json()["created"] == 4
+    assert session.scalar(select(Value.note).where(Value.note.like("say%"))) == (
+        'say "hi", then\r\nleave'
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "reason"),
+    [
+        (_four_rows('"oops unclosed'), "note", "never closed"),
+        # Past the csv module's cell size limit before the end of the file.
+        (_four_rows('"oops unclosed') + b"x" * 140_000, "note", "never closed"),
+        (_four_rows('ab"c'), "note", "does not start with one"),
+        (_four_rows('"ab"c'), "note", "after its closing quote"),
+        (_four_rows("a note, with a comma"), "column H", "8 cells but the header has 7"),
+        (_four_rows(score_row="eastside,2025Q3,SCORE,231.5,,88"), "note", "6 cells"),
+        (_four_rows("bad \x00 note"), "note", "NUL"),
+        (_four_rows(score_row="eastside,2025Q3,SC\x00ORE,231.5,,88,"), "indicator", "NUL"),
+    ],
+    ids=["unclosed", "unclosed-long", "stray", "after-quote", "more", "fewer", "nul", "nul-code"],
+)
+def test_a_malformed_csv_row_is_refused_with_its_row_and_column(
+    client, world, session, content, column, reason
+) -> None:
+    for dry_run in ("true", "false"):
+        r = _upload(client, world["backbone"], content, dry_run=dry_run)
+        assert r.status_code == 422, r.text
+        assert [(e["row"], e["column"]) for e in r.json()["errors"]] == [(3, column)]
+        assert reason in r.json()["errors"][0]["reason"]
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+def test_a_nul_in_a_column_the_importer_ignores_is_still_refused(client, world, session) -> None:
+    content = (
+        b"organisation,period,indicator,indicator_name,value\r\n"
+        b"eastside,2025Q3,SERVED,People \x00served,120\r\n"
+    )
+    r = _upload(client, world["reporter"], content)
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["column"]) for e in r.json()["errors"]] == [(2, "indicator_name")]
+    assert _count(session) == 0
+
+
+def test_every_malformed_row_is_listed() -> None:
+    content = (
+        STRICT_HEADER
+        + 'a,P,X,1,,,ab"c\r\n'
+        + "a,P,X,2,,,fine\r\n"
+        + 'a,P,Y,3,,,"ab"c\r\n'
+        + "a,P,Z,4,,\r\n"
+        + "\r\n"
+        + ",,,,,,\r\n"
+    ).encode()
+    parsed = parse_spreadsheet(io.BytesIO(content), filename="x.csv")
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "note"), (4, "note"), (5, "note")]
+    assert parsed.rows == 1  # row 3; blank lines (6, 7) are skipped, not ragged
+
+
+def test_a_malformed_header_is_the_only_problem_named() -> None:
+    content = b'organisation,"period,indicator,value\r\na,P,X,1\r\n'
+    parsed = parse_spreadsheet(io.BytesIO(content), filename="x.csv")
+    assert [(e.row, e.column) for e in parsed.errors] == [(1, "column B")]
+    assert "never closed" in parsed.errors[0].reason
+
+
 # --- whose rows, which periods --------------------------------------------------------------
 
 
@@ -626,6 +713,65 @@ def test_non_spreadsheets_answer_415(client, world, name, ctype, content) -> Non
     r = _upload(client, world["reporter"], content, name=name, ctype=ctype)
     assert r.status_code == 415, r.text
     assert r.json()["code"] == "unsupported_file"
+
+
+def _workbook_bytes() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["organisation", "period", "indicator", "value"])
+    book.active.append(["eastside", "2025Q3", "SERVED", 120])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+GOOD_CSV = b"organisation,period,indicator,value\r\neastside,2025Q3,SERVED,120\r\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "ctype", "content", "says"),
+    [
+        ("x.exe", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values.csv.pdf", "text/csv", GOOD_CSV, "not a file type that is imported"),
+        ("values.xlsx", XLSX, GOOD_CSV, "named as an Excel workbook but holds text"),
+        ("values.csv", "text/csv", _workbook_bytes(), "named as a CSV file but holds an Excel"),
+        ("values.txt", "text/plain", _workbook_bytes(), "named as a CSV file but holds an Excel"),
+    ],
+    ids=["exe", "no-extension", "pdf", "text-as-xlsx", "workbook-as-csv", "workbook-as-txt"],
+)
+def test_the_file_type_comes_from_its_name_and_content_together(
+    client, world, session, name, ctype, content, says
+) -> None:
+    r = _upload(client, world["reporter"], content, name=name, ctype=ctype)
+    assert r.status_code == 415, r.text
+    body = r.json()
+    assert body["code"] == "unsupported_file" and body["field"] == "file"
+    assert body["detail"].startswith(name) and says in body["detail"]
+    assert ".csv" in body["detail"] and ".xlsx" in body["detail"]
+    assert _count(session) == 0 and _count(session, Submission) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "ctype", "content"),
+    [
+        ("VALUES.CSV", "text/csv", GOOD_CSV),
+        ("values.tsv", "text/tab-separated-values", GOOD_CSV.replace(b",", b"\t")),
+        ("values.txt", "text/plain", GOOD_CSV),
+        ("values.xlsx", XLSX, _workbook_bytes()),
+        ("values.xlsm", "application/octet-stream", _workbook_bytes()),
+    ],
+    ids=["upper-case", "tsv", "txt", "xlsx", "xlsm"],
+)
+def test_spreadsheets_named_for_what_they_hold_import(client, world, name, ctype, content) -> None:
+    r = _upload(client, world["reporter"], content, name=name, ctype=ctype, dry_run="true")
+    assert r.status_code == 200, r.text
+    assert r.json()["file"] == name and r.json()["created"] == 1
+
+
+def test_without_a_name_the_content_decides() -> None:
+    for content, kind in ((GOOD_CSV, "csv"), (_workbook_bytes(), "xlsx")):
+        parsed = parse_spreadsheet(io.BytesIO(content))
+        assert parsed.kind == kind and parsed.errors == [] and parsed.rows == 1
 
 
 def test_text_that_is_not_our_layout_is_a_422(client, world) -> None:

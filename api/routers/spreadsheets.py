@@ -284,7 +284,7 @@ def import_values(
                 actor=actor,
                 initiative_slug=slug,
                 stream=file.file,
-                filename=filename,
+                filename=file.filename or None,
                 content_type=file.content_type,
                 dry_run=dry_run,
                 default_org=org,

@@ -12,22 +12,18 @@ import io
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from models.formulas import neutralise
 
 
 def _cell(value) -> str:
+    """Numbers as numbers (a negative one too); text neutralised, as in every export."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:g}" if value.is_integer() else f"{round(value, 6)}"
-    text = str(value)
-    # Neutralise spreadsheet formulas in text cells (a negative number stays a number).
-    if text.startswith(_FORMULA_START):
-        try:
-            float(text)
-        except ValueError:
-            return "'" + text
-    return text
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(str(value)) or ""
 
 
 def to_csv(columns: list[list[str]] | list[tuple[str, str]], rows: list[dict]) -> str:

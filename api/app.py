@@ -86,9 +86,11 @@ def create_app(
     app.include_router(web_auth_router)
 
     if with_dashboard:
+        from api.dash_callbacks import guard_callbacks
         from dashboard.app import create_dash
 
         dash_app = create_dash(session_factory)
+        guard_callbacks(dash_app)  # 400 for malformed callback calls, a logged 500 for errors
         # Dash callbacks run with the session cookie's user: refuse POSTs from other sites.
         dash_app.server.add_middleware(SameOriginMiddleware)
         app.mount("/", dash_app.server)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from api.errors import error_body, install_error_handlers
 from api.limits import BodySizeLimit, RateLimiter
@@ -32,6 +33,9 @@ from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
 from models.db import get_sessionmaker
 from models.settings import get_settings
+
+API_FALLBACK = "/api/{path:path}"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 
 
 def create_app(
@@ -74,44 +78,60 @@ def create_app(
     v1.include_router(audit.router)
     app.include_router(v1)
 
-    @app.api_route(
-        "/api/{path:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    async def api_not_found(request: Request, path: str) -> JSONResponse:
-        allowed = _methods_for(request.app, request.scope)
-        if allowed:
-            return JSONResponse(
-                error_body(f"{request.method} is not allowed here", "method_not_allowed"),
-                status_code=405,
-                headers={"Allow": ", ".join(sorted(allowed))},
-            )
-        return JSONResponse(error_body(f"no API route /api/{path}", "not_found"), status_code=404)
+    # Any method, so that OPTIONS, HEAD or TRACE on an API path also reach it: otherwise
+    # Starlette answers 405 from the first route at the path, listing only that route's methods.
+    # (A plain function would be routed for GET only; an ASGI callable takes every method.)
+    app.router.add_route(API_FALLBACK, _ApiFallback(), include_in_schema=False)
 
     # The dashboard's login form and logout button post here (a session cookie, not the API's
     # bearer tokens); registered before the Dash mount, which answers every other path.
     app.include_router(web_auth_router)
 
     if with_dashboard:
+        from api.dash_callbacks import guard_callbacks
         from dashboard.app import create_dash
 
         dash_app = create_dash(session_factory)
+        guard_callbacks(dash_app)  # 400 for malformed callback calls, a logged 500 for errors
         # Dash callbacks run with the session cookie's user: refuse POSTs from other sites.
         dash_app.server.add_middleware(SameOriginMiddleware)
         app.mount("/", dash_app.server)
     return app
 
 
+class _ApiFallback:
+    """405 with every method the path has when some route has it, else a JSON 404."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _fallback_answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def _fallback_answer(request: Request) -> JSONResponse:
+    allowed = _methods_for(request.app, request.scope)
+    if allowed:
+        return JSONResponse(
+            error_body(f"{request.method} is not allowed here", "method_not_allowed"),
+            status_code=405,
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
+    return JSONResponse(
+        error_body(f"no API route {request.url.path}", "not_found"), status_code=404
+    )
+
+
 def _methods_for(app: FastAPI, scope) -> set[str]:
-    """The methods routed at this path (for a 405 with ``Allow``), empty when none is."""
+    """The methods routed at this path (for a 405 with ``Allow``), empty when none is.
+
+    Routes are asked rather than read: included routers answer ``matches`` as a whole.
+    """
     allowed: set[str] = set()
     for route in app.router.routes:
-        if getattr(route, "path", None) == "/api/{path:path}":
-            continue
+        if getattr(route, "path", None) == API_FALLBACK:
+            break  # the routes after it (the login form, the dashboard) are not API paths
         if route.matches(scope)[0] != Match.PARTIAL:
             continue
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        for method in HTTP_METHODS:
             if route.matches({**scope, "method": method})[0] == Match.FULL:
                 allowed.add(method)
     return allowed

@@ -2,6 +2,7 @@
 
 The answer is stored in the same transaction as the write it describes, so either both are
 kept or neither is; a retry after a crash therefore runs the write once more, exactly once.
+A replay arriving while the first request runs waits for its answer (models.idempotency).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from models.idempotency import find_answer, request_fingerprint, store_answer
+from models.idempotency import StoredAnswer, claim_key, request_fingerprint, store_answer
 from models.permissions import Actor
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -30,29 +31,30 @@ def run_once(
     handler: Callable[[], tuple[int, Any, dict[str, str]]],
     initiative_id: int | None = None,
 ) -> JSONResponse:
-    """Run ``handler`` (which returns status, body, headers) unless this key already ran."""
-    fingerprint = request_fingerprint(method, path, fingerprint_body)
+    """Run ``handler`` (which returns status, body, headers) unless this key already ran.
+
+    With a key, the session's transaction holds the key from before the handler runs until
+    the request's commit; if the handler raises, the rollback lets go of it.
+    """
+    claim = None
     if key is not None:
-        stored = find_answer(
-            session=session, actor_label=actor.label, key=key, fingerprint=fingerprint
-        )
-        if stored is not None:
-            return JSONResponse(
-                stored.body,
-                status_code=stored.status_code,
-                headers={**stored.headers, REPLAY_HEADER: "true"},
-            )
-    status, body, headers = handler()
-    encoded = jsonable_encoder(body)
-    if key is not None:
-        store_answer(
+        claim = claim_key(
             session=session,
             actor_label=actor.label,
             key=key,
-            fingerprint=fingerprint,
-            status_code=status,
-            body=encoded,
-            headers=headers,
+            fingerprint=request_fingerprint(method, path, fingerprint_body),
             initiative_id=initiative_id,
+        )
+        if isinstance(claim, StoredAnswer):
+            return JSONResponse(
+                claim.body,
+                status_code=claim.status_code,
+                headers={**claim.headers, REPLAY_HEADER: "true"},
+            )
+    status, body, headers = handler()
+    encoded = jsonable_encoder(body)
+    if claim is not None:
+        store_answer(
+            session=session, claim=claim, status_code=status, body=encoded, headers=headers
         )
     return JSONResponse(encoded, status_code=status, headers=headers)

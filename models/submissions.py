@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import rollup_table
 from models.audit import AuditEvent
+from models.auth import User
 from models.base import utcnow
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from models.indicator import TOTAL, Indicator, Obligation
@@ -863,10 +864,26 @@ def transition(
 # --- history --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a value; who and when are None where nothing recorded them."""
+
+    at: datetime | None
+    actor_label: str | None
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
 def value_history(
     *, session: Session, actor: Actor, initiative_slug: str, value_id: int
-) -> list[AuditEvent]:
-    """Every change of one value, oldest first; visible to whoever may see the value."""
+) -> list[HistoryEntry]:
+    """Every change of one value, oldest first; visible to whoever may see the value.
+
+    A value written without an audit trail (the demo's bulk load) still has a history: its
+    creation, read from the row as it stands now.
+    """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     events = session.scalars(
         select(AuditEvent)
@@ -877,8 +894,13 @@ def value_history(
         )
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
+    value = None
     if not events:
-        raise NotFound(f"no value {value_id}", field="id")
+        value = session.scalar(
+            select(Value).where(Value.id == value_id, Value.initiative_id == initiative.id)
+        )
+        if value is None:
+            raise NotFound(f"no value {value_id}", field="id")
     if not actor.is_backbone(initiative.id):
         # The value's organisation: from the live row, or (deleted) from its submission's events.
         org_id = session.scalar(
@@ -889,4 +911,31 @@ def value_history(
         )
         if org_id is None or not actor.reports_for(initiative.id, org_id):
             raise NotFound(f"no value {value_id}", field="id")
-    return list(events)
+    if value is not None:
+        return [_creation(session, value)]
+    return [
+        HistoryEntry(e.at, e.actor_label, e.action, e.before, e.after, e.reason) for e in events
+    ]
+
+
+def _creation(session: Session, value: Value) -> HistoryEntry:
+    """The creation of a value with no recorded changes: its stored figures; who and when are
+    the submission's submitter and submission time (the row's own time moves with its flags)."""
+    sub = session.get_one(Submission, value.submission_id)
+    email = (
+        session.scalar(select(User.email).where(User.id == sub.submitted_by_id))
+        if sub.submitted_by_id is not None
+        else None
+    )
+    code = session.scalar(select(Indicator.code).where(Indicator.id == value.indicator_id))
+    event = _value_event(
+        value.id, "create", None, _fields_of(value), None, {value.indicator_id: code}, value
+    )
+    return HistoryEntry(
+        at=sub.submitted_at,
+        actor_label=f"user:{email}" if email is not None else None,
+        action="create",
+        before=None,
+        after=event["after"],
+        reason=None,
+    )

@@ -148,6 +148,27 @@ def test_wrong_method_on_an_api_route_is_405_with_allow(client) -> None:
     assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "PUT"}
 
 
+def test_every_405_lists_every_method_of_the_path(client) -> None:
+    """Starlette answered 405 from the first route at a path, so ``OPTIONS /api-keys`` said
+    ``Allow: GET`` though POST is there too. Every documented path, every other method."""
+    import re
+
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert "/api/v1/api-keys" in paths
+    wrong = []
+    for template, operations in paths.items():
+        documented = {m.upper() for m in operations}
+        url = re.sub(r"\{[^}]+\}", "1", template)
+        others = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"} - documented
+        for method in sorted(others):
+            r = client.request(method, url)
+            allow = set(r.headers.get("allow", "").split(", ")) - {""}
+            if r.status_code != 405 or allow != documented:
+                wrong.append((method, template, r.status_code, sorted(allow)))
+    assert wrong == []
+    assert client.options("/api/v1/api-keys").json()["code"] == "method_not_allowed"
+
+
 @pytest.mark.parametrize("with_dashboard", [False, True])
 def test_an_app_is_freed_once_dropped(session_factory, with_dashboard) -> None:
     """The suite builds an app per test. A route closing over ``app`` was kept, with the whole

@@ -3,6 +3,7 @@ forged callback request gets (nothing it may not see)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -15,7 +16,7 @@ from models.errors import InvalidInput
 from models.security import login_throttle
 
 from . import factories as f
-from .dash_calls import call, render_page, response_of, text_of
+from .dash_calls import CALLBACK_URL, call, render_page, response_of, text_of
 
 PERIOD = "2025Q3"
 EAST_SERVED, WEST_SERVED = 1234, 4321  # numbers no layout would print by chance
@@ -480,3 +481,84 @@ def test_missing_and_warnings_show_what_a_submission_lacks_and_why_it_is_flagged
     assert '"id": "w"' in text and "K_READY" in text and "categories add up to 40" in text
     nothing = SimpleNamespace(missing=[], warnings=[])
     assert missing_and_warnings(nothing, missing_label="Not reported: ") == []
+
+
+SAME_SITE = {"Origin": "http://testserver"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        (b"{not json", "body", "not valid JSON"),
+        (b"[1, 2]", "body", "must be a JSON object"),
+        (b'"text"', "body", "must be a JSON object"),
+        (b"{}", "output", "required"),
+        (b'{"output": "x.children"}', "outputs", "required"),
+        (
+            b'{"output": "nope.children", "outputs": {"id": "nope", "property": "children"}}',
+            "output",
+            "no callback has the output 'nope.children'",
+        ),
+        (b'{"output": "PAGE", "outputs": {}, "inputs": [1]}', "inputs", "must be a list"),
+    ],
+)
+def test_malformed_callback_requests_answer_400_saying_what_is_wrong(
+    client, body, field, reason
+) -> None:
+    """Dash answered each of these with a bare 500, as if the server had failed."""
+    deps = client.get("/_dash-dependencies").json()
+    page = next(d["output"] for d in deps if d["output"].startswith(".._pages_content."))
+    body = body.replace(b"PAGE", page.encode())
+    response = client.post(
+        CALLBACK_URL, content=body, headers={**SAME_SITE, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["code"] == "invalid_callback_request" and answer["field"] == field
+    assert reason in answer["detail"]
+
+
+def test_a_callback_request_that_is_not_json_answers_400(client) -> None:
+    response = client.post(CALLBACK_URL, data={"output": "x"}, headers=SAME_SITE)
+    assert response.status_code == 400 and response.json()["field"] == "body"
+
+
+def test_a_failing_callback_is_logged_with_the_request_id_and_leaks_nothing(
+    client, monkeypatch
+) -> None:
+    """A callback's error was answered 500 by Dash and logged nowhere."""
+    import logging
+
+    from api.observability import JsonFormatter
+
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    class Lines(logging.Handler):
+        """Formats as production does, while the request runs (the request id is set then)."""
+
+        lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(JsonFormatter().format(record))
+
+    monkeypatch.setattr(data, "directory", broken)  # the home page's layout reads it
+    handler = Lines()
+    logging.getLogger("cm").addHandler(handler)
+    try:
+        response = render_page(client, "/")
+    finally:
+        logging.getLogger("cm").removeHandler(handler)
+    assert response.status_code == 500
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    rid = response.headers["X-Request-ID"]
+    assert response.json() == {
+        "detail": "the dashboard could not answer; the error is logged under this request id",
+        "code": "internal_error",
+        "request_id": rid,
+    }
+    [line] = [json.loads(x) for x in handler.lines if "callback_error" in x]
+    assert line["logger"] == "cm.dashboard" and line["request_id"] == rid
+    assert line["output"].startswith(".._pages_content.children")
+    assert "RuntimeError: secret internals" in line["error"]
+    assert render_page(client, "/portal").status_code == 200  # the next call is served

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -289,6 +289,58 @@ def test_full_workflow_with_history(client, world, session) -> None:
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["create", "submit", "return", "submit", "approve", "reopen"]
+
+
+def test_history_of_a_value_loaded_without_audit_is_its_creation(client, world, session) -> None:
+    """Values loaded in bulk (the demo) have no audit rows; their history answered 404."""
+    from models import Indicator, Member, Organisation, Period
+    from models.auth import User
+
+    east = session.scalar(select(Member).join(Organisation).where(Organisation.slug == "eastside"))
+    sub = f.submission(session, east, session.scalar(select(Period).where(Period.key == "2025Q3")))
+    served = session.scalar(select(Indicator).where(Indicator.code == "SERVED"))
+    value = f.reported_value(session, sub, served, value=42, note="loaded")
+    session.commit()
+    url = f"/api/v1/initiatives/c2c/values/{value.id}/history"
+
+    draft = client.get(url, headers=world["backbone"])
+    assert draft.status_code == 200, draft.text
+    assert draft.json() == [
+        {
+            "at": None,
+            "actor": None,
+            "action": "create",
+            "before": None,
+            "after": {
+                "indicator": "SERVED",
+                "disaggregation": "total",
+                "value": 42,
+                "numerator": None,
+                "denominator": None,
+                "note": "loaded",
+            },
+            "reason": None,
+        }
+    ]
+
+    email = client.get("/api/v1/me", headers=world["reporter"]).json()["email"]
+    sub.status = "submitted"
+    sub.submitted_by_id = session.scalar(select(User.id).where(User.email == email))
+    sub.submitted_at = datetime(2025, 10, 3, 9, 30, tzinfo=UTC)
+    session.commit()
+    [created] = client.get(url, headers=world["reporter"]).json()
+    assert created["actor"] == f"user:{email}"
+    assert created["at"].startswith("2025-10-03T09:30")
+    assert created["after"]["value"] == 42
+
+    # Not for other partners, nor under another initiative, nor for a value that is not there.
+    assert client.get(url, headers=world["other"]).status_code == 404
+    assert client.get(url, headers=world["outsider"]).status_code == 404
+    other = url.replace("/c2c/", "/other/")
+    assert client.get(other, headers=world["outsider"]).status_code == 404
+    missing = url.replace(f"/{value.id}/", f"/{value.id + 1000}/")
+    answer = client.get(missing, headers=world["backbone"])
+    assert answer.status_code == 404 and answer.json()["detail"] == f"no value {value.id + 1000}"
 
 
 def test_submitting_after_the_due_date_is_late(client, world, session) -> None:

@@ -154,8 +154,8 @@ class SubmissionSummary(ReadModel):
 
 
 class HistoryEvent(ReadModel):
-    at: datetime
-    actor: str = Field(validation_alias="actor_label")
+    at: datetime | None
+    actor: str | None = Field(validation_alias="actor_label")
     action: str
     before: dict | None
     after: dict | None
@@ -369,7 +369,11 @@ for _action, _doc in _DOCS.items():
 
 @router.get("/values/{value_id}/history", response_model=list[HistoryEvent], responses=ERRORS)
 def history(slug: str, value_id: RowId, session: SessionDep, actor: ActorDep):
-    """Every change of one value, oldest first: who, when, before, after, why."""
+    """Every change of one value, oldest first: who, when, before, after, why.
+
+    A value loaded without recorded changes answers one `create` with its stored figures; who
+    and when are then its submission's submitter and submission time (null if not submitted).
+    """
     _require_login(actor)
     return [
         HistoryEvent.model_validate(e)

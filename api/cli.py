@@ -193,7 +193,11 @@ def users_create(
     email: Annotated[str, typer.Option(help="Login e-mail address.")],
     role: Annotated[RoleChoice, typer.Option(help="Role to grant.")],
     initiative: Annotated[
-        str | None, typer.Option(help="Initiative slug (backbone, funder).")
+        str | None,
+        typer.Option(
+            help="Initiative slug (backbone, funder; for a reporter the one initiative it "
+            "reports to, else every initiative the organisation is a member of)."
+        ),
     ] = None,
     org: Annotated[str | None, typer.Option(help="Organisation slug (reporter).")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,

@@ -75,3 +75,54 @@ def test_migrations_keep_every_value_of_a_populated_database(fresh_database) -> 
     assert snapshot() == before
     with Session(fresh_database.engine) as s:  # the rollup migration refilled the table
         assert s.query(RollupRow).count() == rollups_before > 0
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_organisation_wide_reporter_grants_become_one_per_membership(fresh_database) -> None:
+    """0005: a reporter grant that named only an organisation keeps exactly the rights it had
+    in practice (one grant per initiative the organisation is a member of); and back."""
+    from sqlalchemy import text
+
+    url = fresh_database.url
+    migrations.upgrade(url, "0004")
+    with fresh_database.engine.begin() as conn:
+        for i, slug in ((1, "alpha"), (2, "beta")):
+            conn.execute(
+                text("INSERT INTO initiatives (id, slug, name) VALUES (:i, :s, :s)"),
+                {"i": i, "s": slug},
+            )
+        for i, slug in ((1, "both"), (2, "nowhere")):
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, slug, name, sector)"
+                    " VALUES (:i, :s, :s, 'nonprofit')"
+                ),
+                {"i": i, "s": slug},
+            )
+        conn.execute(
+            text("INSERT INTO members (initiative_id, organisation_id) VALUES (1, 1), (2, 1)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash) VALUES"
+                " (1, 'a@x.test', 'x'), (2, 'b@x.test', 'x')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO role_grants (user_id, role, organisation_id)"
+                " VALUES (1, 'reporter', 1), (2, 'reporter', 2)"
+            )
+        )
+
+    def grants() -> set[tuple]:
+        with fresh_database.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT user_id, initiative_id, organisation_id FROM role_grants")
+            )
+            return set(map(tuple, rows))
+
+    migrations.upgrade(url)
+    assert grants() == {(1, 1, 1), (1, 2, 1)}  # the member-of-nothing grant reached nothing
+    migrations.downgrade(url, "0004")
+    assert grants() == {(1, None, 1)}

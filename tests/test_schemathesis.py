@@ -66,7 +66,7 @@ from sqlalchemy.pool import NullPool
 
 from api.app import create_app
 from models import ApiKey, Initiative, Organisation, User
-from models.permissions import SYSTEM
+from models.permissions import actor_for_user
 from models.security import create_api_key, issue_token, login_throttle
 
 from . import access
@@ -274,8 +274,14 @@ def set_up(database, identity: str) -> Setup:
                 if row is None or row.revoked_at is not None:
                     scope_id = session.scalar(select(model.id).where(model.slug == slug))
                     scope = "initiative_id" if model is Initiative else "organisation_id"
+                    # Keys act for a living person: A's backbone, X's reporter.
+                    owner = "backbone_a" if model is Initiative else "reporter_x"
+                    person = session.scalar(select(User).where(User.email == world.emails[owner]))
                     row, key["secret"] = create_api_key(
-                        session=session, actor=SYSTEM, name=identity, **{scope: scope_id}
+                        session=session,
+                        actor=actor_for_user(session=session, user=person),
+                        name=identity,
+                        **{scope: scope_id},
                     )
                     session.commit()
                     key["id"] = row.id

@@ -39,7 +39,9 @@ from models import (
     Obligation,
     Organisation,
     Period,
+    RoleGrant,
     Submission,
+    User,
     Value,
 )
 from models.security import _hash_key
@@ -118,19 +120,35 @@ def _setup(url: str, reporters: int) -> tuple[list[tuple[str, str]], str]:
             )
             secret = f"cm_{uuid.uuid4().hex[:8]}_{uuid.uuid4().hex}{uuid.uuid4().hex}"
             prefix = secret.split("_")[1]
+            # A key acts for a living reporter of the partner (a login nobody can use).
+            owner = User(email=f"load-{i:03d}@load.test", password_hash="!")
+            owner.grants.append(
+                RoleGrant(role="reporter", initiative_id=init.id, organisation_id=org.id)
+            )
+            s.add(owner)
+            s.flush()
             s.add(
                 ApiKey(
-                    prefix=prefix, key_hash=_hash_key(secret), name="load", organisation_id=org.id
+                    prefix=prefix,
+                    key_hash=_hash_key(secret),
+                    name="load",
+                    organisation_id=org.id,
+                    created_by_id=owner.id,
                 )
             )
             keys.append((org.slug, secret))
         backbone = f"cm_{uuid.uuid4().hex[:8]}_{uuid.uuid4().hex}{uuid.uuid4().hex}"
+        officer = User(email="backbone@load.test", password_hash="!")
+        officer.grants.append(RoleGrant(role="backbone", initiative_id=init.id))
+        s.add(officer)
+        s.flush()
         s.add(
             ApiKey(
                 prefix=backbone.split("_")[1],
                 key_hash=_hash_key(backbone),
                 name="load",
                 initiative_id=init.id,
+                created_by_id=officer.id,
             )
         )
         s.commit()

@@ -231,17 +231,21 @@ def _key_snapshot(key: ApiKey) -> dict:
 
 
 def _key_initiatives(session: Session, key: ApiKey) -> list[int | None]:
-    """The initiatives a key reaches: its own, or those its organisation is a member of."""
+    """Where a key's events are recorded: the initiatives it can act in now (its own, or where
+    its creator reports for its organisation), so enrolling an organisation elsewhere shows
+    nothing of its keys there."""
     if key.initiative_id is not None:
         return [key.initiative_id]
-    found = list(
-        session.scalars(
-            select(Member.initiative_id)
-            .where(Member.organisation_id == key.organisation_id)
-            .order_by(Member.initiative_id)
-        )
-    )
-    return found or [None]
+    return sorted({i for i, _ in _key_pairs(session, key)}) or [None]
+
+
+def _key_pairs(session: Session, key: ApiKey) -> frozenset[tuple[int, int]]:
+    """The (initiative, organisation) pairs an organisation key acts in."""
+    creator = session.get(User, key.created_by_id) if key.created_by_id is not None else None
+    if creator is None:
+        return frozenset()
+    actor = actor_for_user(session=session, user=creator)
+    return key_actor(session=session, row=key, creator=actor, label="").reporter_in
 
 
 def _record_key(session: Session, actor: Actor, key: ApiKey, action: str) -> None:
@@ -325,10 +329,17 @@ def key_actor(*, session: Session, row: ApiKey, creator: Actor, label: str) -> A
     return Actor(label=label, reporter_in=pairs, api_key_id=row.id)
 
 
+def _require_person(actor: Actor) -> None:
+    if actor.via_api_key or actor.user_id is None:
+        raise PermissionDenied("API keys cannot manage keys; log in instead")
+
+
 def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
-    """Revoke a key: its owner's organisation or initiative, or an admin."""
+    """Revoke a key: its initiative's backbone, its organisation's reporters (within their own
+    initiatives), or an admin; never another key."""
+    _require_person(actor)
     row = session.get(ApiKey, key_id)
-    if row is None or not _may_manage(actor, row):
+    if row is None or not _may_manage(session, actor, row):
         if row is not None and _backbone_sees(session, actor, [row]):
             raise PermissionDenied(
                 "this key belongs to a partner organisation; its reporters or an admin revoke it"
@@ -343,17 +354,26 @@ def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
 def list_api_keys(*, session: Session, actor: Actor) -> list[ApiKey]:
     """The keys the actor manages, and for backbone staff also the partners' keys that act in
     their initiatives (to see who sends data, and when it last did)."""
+    _require_person(actor)
     rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
     seen = _backbone_sees(session, actor, rows)
-    return [row for row in rows if _may_manage(actor, row) or row.id in seen]
+    return [row for row in rows if _may_manage(session, actor, row) or row.id in seen]
 
 
-def _may_manage(actor: Actor, row: ApiKey) -> bool:
+def _may_manage(session: Session, actor: Actor, row: ApiKey) -> bool:
+    """Admins; an initiative key's backbone; for an organisation key its creator, or a reporter
+    of the organisation in every initiative the key acts in (a reporter made in another
+    initiative reaches none of this one's keys)."""
     if actor.is_admin:
         return True
     if row.initiative_id is not None:
         return actor.is_backbone(row.initiative_id)
-    return row.organisation_id in actor.reporter_for
+    if row.organisation_id not in actor.reporter_for:
+        return False
+    if row.created_by_id == actor.user_id:
+        return True
+    pairs = _key_pairs(session, row)
+    return bool(pairs) and pairs <= actor.reporter_in
 
 
 def _backbone_sees(session: Session, actor: Actor, rows) -> set[int]:

@@ -133,8 +133,13 @@ def visible_grants(actor: Actor, user: User) -> list[RoleGrant]:
 
 
 def manages_all_of(actor: Actor, user: User) -> bool:
-    """Whether the actor has authority over every grant the user holds."""
-    return all(may_manage_grant(actor, g.role, g.initiative_id) for g in user.grants)
+    """Whether the actor has authority over every grant the user holds. An account with no
+    grants belongs to nobody but the admins."""
+    if actor.is_admin:
+        return True
+    return bool(user.grants) and all(
+        may_manage_grant(actor, g.role, g.initiative_id) for g in user.grants
+    )
 
 
 def _initiatives_of(user: User) -> list[int | None]:
@@ -257,35 +262,33 @@ def create_user_as(
     organisation_slug: str | None = None,
     name: str | None = None,
 ) -> User:
-    """Give a person access: a new account, or (for backbone staff) new grants on the existing
-    account with that e-mail, so that whether an address is registered elsewhere is never
-    answered with a refusal. An existing account keeps its password and name."""
+    """create_user, checked: the actor must be allowed to hand out that grant.
+
+    An e-mail that has an account already answers 409 without saying where the account works:
+    attaching the grant to it instead would let one initiative reach (and, for an account with
+    no grants left, take over) a person it does not manage.
+    """
     _require_person(actor)
-    scopes = _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
+    _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
     normalised = normalise_email(email)
-    existing = session.scalar(
-        select(User).options(selectinload(User.grants)).where(User.email == normalised)
-    )
-    if existing is None:
-        return create_user(
-            session=session,
-            email=normalised,
-            password=password,
-            role=role,
-            initiative_slug=initiative_slug,
-            organisation_slug=organisation_slug,
-            name=name,
-            actor=actor,
+    if not actor.is_admin and session.scalar(
+        select(func.count()).select_from(User).where(User.email == normalised)
+    ):
+        raise Conflict(
+            "this e-mail cannot be registered; if the person already has an account, "
+            "ask an admin to add your grant to it",
+            field="email",
         )
-    if actor.is_admin:
-        raise Conflict(f"a user with e-mail {normalised} exists already", field="email")
-    _checked_password(password)  # the same answer to a weak password either way
-    held = {(g.role, g.initiative_id, g.organisation_id) for g in existing.grants}
-    new = [s for s in scopes if (role, *s) not in held]
-    if not new:
-        raise Conflict("the user has this grant already", field="role")
-    _add_grants(session, actor, existing, role, new)
-    return existing
+    return create_user(
+        session=session,
+        email=normalised,
+        password=password,
+        role=role,
+        initiative_slug=initiative_slug,
+        organisation_slug=organisation_slug,
+        name=name,
+        actor=actor,
+    )
 
 
 def _add_grants(
@@ -295,8 +298,7 @@ def _add_grants(
         RoleGrant(role=role, initiative_id=initiative_id, organisation_id=organisation_id)
         for initiative_id, organisation_id in scopes
     ]
-    user.grants.extend(grants)
-    user.token_version += 1
+    user.grants.extend(grants)  # rights are read afresh on every request: no logout needed
     session.flush()
     for grant in grants:
         _record_grant(session, actor, user, grant, "grant")
@@ -312,7 +314,8 @@ def grant_role(
     initiative_slug: str | None = None,
     organisation_slug: str | None = None,
 ) -> list[RoleGrant]:
-    """Add a grant; the user's existing tokens stop working so the new rights apply at once."""
+    """Add a grant; it applies from the user's next request (rights are read per request), and
+    the user's sessions go on, so granting cannot be used to log someone out."""
     _require_person(actor)
     scopes = _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
     held = {(g.role, g.initiative_id, g.organisation_id) for g in user.grants}

@@ -199,26 +199,55 @@ def test_a_partner_of_both_initiatives_is_managed_per_initiative(client, two) ->
     assert _reach_c2c(client, _login(client, real.email))["read"] == 200
 
 
-def test_an_existing_email_is_not_revealed_across_tenants(client, two) -> None:
-    """heat's backbone giving access to c2c's reporter's address gets no 409: the grant is
-    added to the account, which keeps its password; nothing of c2c shows."""
+def test_an_existing_email_is_refused_without_saying_where(client, two) -> None:
+    """heat's backbone naming c2c's reporter's address gets 409 that names no initiative, and
+    nothing is attached to the account (attaching would put a stranger's account in reach)."""
     h, real = two["h"]["bb_heat"], two["users"]["real"]
     r = client.post(
         f"{P}/users",
         json={"email": real.email, "password": PW, "role": "funder", "initiative": "heat"},
         headers=h,
     )
-    assert r.status_code == 201, r.text
-    body = r.json()
-    assert [(g["role"], g["initiative"]) for g in body["grants"]] == [("funder", "heat")]
-    assert _login(client, real.email)  # the old password still works
-    # The admin still sees the duplicate as such.
+    assert r.status_code == 409, r.text
+    assert "c2c" not in r.text and "riverbend" not in r.text
+    assert client.get(f"{P}/users/{real.id}", headers=h).status_code == 404
+    me = client.get(f"{P}/me", headers=two["h"]["real"])
+    assert me.status_code == 200  # not logged out either
+    assert [g["initiative"] for g in me.json()["grants"]] == ["c2c"]
+
+
+def test_an_account_without_grants_belongs_to_the_admins(client, two) -> None:
+    """Off-boarding revokes a person's last grant: no backbone may then reach the account, so
+    none can reset its password and take it over."""
+    real, c2c = two["users"]["real"], two["h"]["bb_c2c"]
+    grant = real.grants[0].id
+    assert client.delete(f"{P}/users/{real.id}/grants/{grant}", headers=c2c).status_code == 200
+    for who in ("bb_c2c", "bb_heat"):
+        h = two["h"][who]
+        assert client.get(f"{P}/users/{real.id}", headers=h).status_code == 404
+        reset = client.post(f"{P}/users/{real.id}/password", json={"password": PW}, headers=h)
+        assert reset.status_code == 404
     again = client.post(
         f"{P}/users",
-        json={"email": real.email, "password": PW, "role": "funder", "initiative": "c2c"},
-        headers=two["h"]["admin"],
+        json={"email": real.email, "password": PW, "role": "funder", "initiative": "heat"},
+        headers=two["h"]["bb_heat"],
     )
     assert again.status_code == 409
+    admin = two["h"]["admin"]
+    assert client.get(f"{P}/users/{real.id}", headers=admin).status_code == 200
+
+
+def test_granting_does_not_log_the_person_out(client, two) -> None:
+    real = two["users"]["real"]
+    added = client.post(
+        f"{P}/users/{real.id}/grants",
+        json={"role": "funder", "initiative": "c2c"},
+        headers=two["h"]["bb_c2c"],
+    )
+    assert added.status_code == 201
+    me = client.get(f"{P}/me", headers=two["h"]["real"])
+    assert me.status_code == 200
+    assert {g["role"] for g in me.json()["grants"]} == {"reporter", "funder"}
 
 
 def test_backbone_keys_cannot_manage_access(client, two) -> None:
@@ -423,3 +452,137 @@ def test_a_removed_membership_audits_the_grants_it_ends(client, two) -> None:
     ).json()["items"]
     assert [e["reason"] for e in revoked] == ["membership removed"]
     assert revoked[0]["before"]["email"] == "mole@x.test"
+
+
+# --- the two-initiative matrix of every user, grant, key and audit route --------------------
+
+PRINCIPALS = ("admin", "bb_a", "bb_b", "key_a", "key_b")
+HUMANS = ("admin", "bb_a", "bb_b")
+
+
+def _expect(admin, bb_a, bb_b, key_a=403, key_b=403) -> dict[str, int]:
+    return dict(zip(PRINCIPALS, (admin, bb_a, bb_b, key_a, key_b), strict=True))
+
+
+NEW = {"email": "new@a.test", "password": PW}
+# (method, path template, body, expected per principal); the target user is A's reporter.
+MATRIX = [
+    ("get", "/users", None, _expect(200, 200, 200)),
+    ("post", "/users", {**NEW, "role": "reporter", "organisation": "x"}, _expect(201, 201, 403)),
+    ("post", "/users", {**NEW, "role": "funder", "initiative": "a"}, _expect(201, 201, 403)),
+    ("post", "/users", {**NEW, "role": "backbone", "initiative": "a"}, _expect(201, 403, 403)),
+    ("get", "/users/{user}", None, _expect(200, 200, 404)),
+    ("patch", "/users/{user}", {"is_active": False}, _expect(200, 200, 404)),
+    ("post", "/users/{user}/password", {"password": PW}, _expect(200, 200, 404)),
+    (
+        "post",
+        "/users/{user}/grants",
+        {"role": "funder", "initiative": "a"},
+        _expect(201, 201, 404),
+    ),
+    ("delete", "/users/{user}/grants/{grant}", None, _expect(200, 200, 404)),
+    ("get", "/api-keys", None, _expect(200, 200, 200)),
+    ("post", "/api-keys", {"name": "n", "initiative": "a"}, _expect(201, 201, 404)),
+    ("delete", "/api-keys/{key}", None, _expect(200, 200, 404)),
+    ("get", "/audit", None, _expect(200, 200, 200, 200, 200)),
+    (
+        "post",
+        "/auth/password",
+        {"current_password": f.PASSWORD, "new_password": PW},
+        _expect(204, 204, 204),
+    ),
+    ("get", "/me", None, _expect(200, 200, 200, 200, 200)),
+]
+
+
+@pytest.fixture
+def pair(session, client):
+    """Initiatives a and b with a partner each, their backbone officers and their keys."""
+    a, b = f.initiative(session, slug="a"), f.initiative(session, slug="b")
+    x = f.member(session, a, f.organisation(session, slug="x")).organisation
+    z = f.member(session, b, f.organisation(session, slug="z")).organisation
+    users = {
+        "admin": f.user(session, "admin", email="admin@t.test"),
+        "bb_a": f.user(session, "backbone", init=a, email="bb-a@t.test"),
+        "bb_b": f.user(session, "backbone", init=b, email="bb-b@t.test"),
+        "rep_x": f.user(session, "reporter", org=x, email="rep-x@t.test"),
+        "rep_z": f.user(session, "reporter", org=z, email="rep-z@t.test"),
+    }
+    session.commit()
+    h = {name: _login(client, users[name].email) for name in HUMANS}
+    keys = {}
+    for name, holder, slug in (("key_a", "bb_a", "a"), ("key_b", "bb_b", "b")):
+        made = client.post(
+            f"{P}/api-keys", json={"name": name, "initiative": slug}, headers=h[holder]
+        )
+        assert made.status_code == 201, made.text
+        h[name] = _bearer(made.json()["key"])
+        keys[name] = made.json()["id"]
+    return {
+        "h": h,
+        "ids": {
+            "user": users["rep_x"].id,
+            "grant": users["rep_x"].grants[0].id,
+            "key": keys["key_a"],
+        },
+        "users": users,
+    }
+
+
+def test_the_matrix_covers_every_access_route(app) -> None:
+    documented = {
+        (method, path.removeprefix(P))
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if path.startswith((f"{P}/users", f"{P}/api-keys", f"{P}/audit", f"{P}/auth/password"))
+    }
+    covered = {
+        (
+            method,
+            path.replace("{user}", "{user_id}")
+            .replace("{grant}", "{grant_id}")
+            .replace("{key}", "{key_id}"),
+        )
+        for method, path, _, _ in MATRIX
+    }
+    assert documented <= covered, documented - covered
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("case", range(len(MATRIX)), ids=lambda i: f"{MATRIX[i][0]} {MATRIX[i][1]}")
+def test_two_initiative_matrix(client, pair, principal: str, case: int) -> None:
+    method, path, body, expected = MATRIX[case]
+    url = P + path.format(**pair["ids"])
+    r = client.request(method, url, json=body, headers=pair["h"][principal])
+    assert r.status_code == expected[principal], (principal, method, url, r.text)
+    if r.status_code >= 400:
+        assert r.json()["detail"]  # every refusal says why
+    if principal == "bb_b" and r.status_code < 400:
+        # What B's backbone gets back never names A's partner or its people.
+        assert "rep-x@t.test" not in r.text and '"x"' not in r.text, r.text
+
+
+def test_a_reporter_made_elsewhere_reaches_none_of_the_organisations_keys(client, pair) -> None:
+    """x joins b and b's backbone makes a reporter for it: that reporter neither lists nor
+    revokes the key x's reporter in a made, and b's audit shows nothing of that key."""
+    h, users = pair["h"], pair["users"]
+    rep_x = _login(client, users["rep_x"].email)
+    made = client.post(f"{P}/api-keys", json={"name": "sis", "organisation": "x"}, headers=rep_x)
+    assert made.status_code == 201
+    key_id = made.json()["id"]
+    assert client.get(f"{P}/me", headers=_bearer(made.json()["key"])).status_code == 200  # a use
+    join = client.post(f"{P}/initiatives/b/members", json={"organisation": "x"}, headers=h["bb_b"])
+    assert join.status_code == 201
+    mole = client.post(
+        f"{P}/users",
+        json={"email": "mole@t.test", "password": PW, "role": "reporter", "organisation": "x"},
+        headers=h["bb_b"],
+    )
+    assert mole.status_code == 201, mole.text
+    mole_h = _login(client, "mole@t.test", PW)
+    assert key_id not in {k["id"] for k in client.get(f"{P}/api-keys", headers=mole_h).json()}
+    assert client.delete(f"{P}/api-keys/{key_id}", headers=mole_h).status_code == 404
+    b_events = client.get(f"{P}/audit", params={"entity_type": "api_key"}, headers=h["bb_b"])
+    assert key_id not in {e["entity_id"] for e in b_events.json()["items"]}
+    a_events = client.get(f"{P}/audit", params={"entity_type": "api_key"}, headers=h["bb_a"])
+    assert key_id in {e["entity_id"] for e in a_events.json()["items"]}

@@ -215,7 +215,11 @@ def create_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiK
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=plaintext)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyRead], responses=LOGIN_FIRST)
+@router.get(
+    "/api-keys",
+    response_model=list[ApiKeyRead],
+    responses={**LOGIN_FIRST, 403: {"model": ErrorRead, "description": "Keys manage no keys."}},
+)
 def list_keys(session: SessionDep, actor: ActorDep) -> list[ApiKeyRead]:
     """The keys the current user may manage (never their secrets)."""
     if actor.is_anonymous:
@@ -224,7 +228,9 @@ def list_keys(session: SessionDep, actor: ActorDep) -> list[ApiKeyRead]:
 
 
 @router.delete(
-    "/api-keys/{key_id}", response_model=ApiKeyRead, responses={**LOGIN_FIRST, **NOT_FOUND}
+    "/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    responses={**LOGIN_FIRST, **NOT_FOUND, **FORBIDDEN},
 )
 def revoke_key(key_id: RowId, session: SessionDep, actor: ActorDep) -> ApiKeyRead:
     """Revoke a key; it stops working with the very next request."""

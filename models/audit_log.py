@@ -76,6 +76,13 @@ def record(
     return event
 
 
+def record_in(initiative_ids: Iterable[int | None], **event: Any) -> None:
+    """Record one change in each initiative it concerns (e.g. an account working in several),
+    so each backbone team reads it in its own trail."""
+    for initiative_id in initiative_ids:
+        record(initiative_id=initiative_id, **event)
+
+
 ACCESS_ENTITIES = ("user", "grant", "api_key")
 
 

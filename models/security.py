@@ -21,7 +21,7 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.audit_log import record
+from models.audit_log import record_in
 from models.auth import ApiKey, RoleGrant, User
 from models.base import utcnow
 from models.errors import (
@@ -250,17 +250,16 @@ def _key_pairs(session: Session, key: ApiKey) -> frozenset[tuple[int, int]]:
 
 def _record_key(session: Session, actor: Actor, key: ApiKey, action: str) -> None:
     snap = _key_snapshot(key)
-    for initiative_id in _key_initiatives(session, key):
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=initiative_id,
-            entity_type="api_key",
-            entity_id=key.id,
-            action=action,
-            before=snap if action == "revoke" else None,
-            after=snap if action != "revoke" else None,
-        )
+    record_in(
+        _key_initiatives(session, key),
+        session=session,
+        actor=actor,
+        entity_type="api_key",
+        entity_id=key.id,
+        action=action,
+        before=snap if action == "revoke" else None,
+        after=snap if action != "revoke" else None,
+    )
 
 
 def actor_from_api_key(*, session: Session, key: str) -> Actor:
@@ -290,15 +289,14 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
         # Once a minute at most: a read request should not turn into a write every time.
         # The use is an access event too, recorded as often as last_used_at moves.
         row.last_used_at = now
-        for initiative_id in _key_initiatives(session, row):
-            record(
-                session=session,
-                actor=actor,
-                initiative_id=initiative_id,
-                entity_type="api_key",
-                entity_id=row.id,
-                action="use",
-            )
+        record_in(
+            _key_initiatives(session, row),
+            session=session,
+            actor=actor,
+            entity_type="api_key",
+            entity_id=row.id,
+            action="use",
+        )
     return actor
 
 

@@ -21,7 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.audit_log import record
+from models.audit_log import record, record_in
 from models.auth import ROLES, ApiKey, RoleGrant, User
 from models.base import utcnow
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -170,19 +170,17 @@ def _record_user(
     *,
     before: dict | None = None,
     after: dict | None = None,
-    initiatives: Iterable[int | None] | None = None,
 ) -> None:
-    for initiative_id in initiatives if initiatives is not None else _initiatives_of(user):
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=initiative_id,
-            entity_type="user",
-            entity_id=user.id,
-            action=action,
-            before=before,
-            after={"email": user.email, **(after or {})},
-        )
+    record_in(
+        _initiatives_of(user),
+        session=session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        action=action,
+        before=before,
+        after={"email": user.email, **(after or {})},
+    )
 
 
 def _record_grant(
@@ -239,15 +237,10 @@ def create_user(
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Conflict(f"a user with e-mail {email} exists already", field="email")
     user = User(email=email, name=name, password_hash=password_hash)
-    for initiative_id, organisation_id in scopes:
-        user.grants.append(
-            RoleGrant(role=role, initiative_id=initiative_id, organisation_id=organisation_id)
-        )
     session.add(user)
     session.flush()
+    _add_grants(session, actor, user, role, scopes)
     _record_user(session, actor, user, "create", after={"name": name})
-    for grant in user.grants:
-        _record_grant(session, actor, user, grant, "grant")
     return user
 
 

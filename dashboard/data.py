@@ -555,7 +555,7 @@ def overview(initiative: str, period: str | None = None, outcome: str | None = N
                 period_key=period or None,
                 outcome=outcome,
             )
-        return card, outcomes, legend(card.threshold)
+        return card, outcomes, legend(card.threshold, min_contributors())
 
 
 def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
@@ -729,3 +729,10 @@ def import_upload(
             default_org=org,
             default_period=period,
         )
+
+
+def min_contributors() -> int:
+    """The fewest partners an initiative figure needs before it is shown below backbone level."""
+    from models.settings import get_settings
+
+    return get_settings().min_contributors

@@ -31,6 +31,7 @@ from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
 from models.reporting import Submission, Value
 from models.rollups import Rollup, expected_reporters, partner_figures, rollups
+from models.settings import get_settings
 from models.suppression import Cell, Shown, shown_as_is, suppress_group
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
@@ -59,7 +60,16 @@ def _cell(key: str, r: Rollup | None, measure_type: str, hidden: bool = False) -
         numerator=r.numerator,
         denominator=r.denominator,
         hidden=hidden,
+        contributors=r.contributors,
     )
+
+
+def shown_contributors(actor: Actor, initiative: Initiative, contributors: int) -> int | None:
+    """How many partners make a figure, as the viewer may know it: below backbone level a
+    count under the minimum is not told (with one contributor, it names whose figure it is)."""
+    if actor.is_backbone(initiative.id) or contributors >= get_settings().min_contributors:
+        return contributors
+    return None
 
 
 def _figure(shown: Shown) -> Figure:
@@ -74,7 +84,12 @@ def _shown(
         return _figure(shown_as_is(total)), {
             k: [_figure(shown_as_is(c)) for c in cells] for k, cells in breakdowns.items()
         }
-    shown_total, shown_parts = suppress_group(total, breakdowns, initiative.suppression_threshold)
+    shown_total, shown_parts = suppress_group(
+        total,
+        breakdowns,
+        initiative.suppression_threshold,
+        get_settings().min_contributors,
+    )
     return _figure(shown_total), {
         k: [_figure(s) for s in cells] for k, cells in shown_parts.items()
     }
@@ -177,7 +192,7 @@ class ScorecardRow:
     trend: str | None  # improving | worsening | steady (since the previous period)
     change_since_baseline: float | None
     sparkline: list[tuple[str, float | None]]
-    contributors: int
+    contributors: int | None  # None: too few to tell the viewer
     expected: int
     series_break: bool  # the definition changed at this period
 
@@ -321,7 +336,9 @@ def scorecard(
                     else None
                 ),
                 sparkline=spark,
-                contributors=current_r.contributors if current_r else 0,
+                contributors=shown_contributors(
+                    actor, initiative, current_r.contributors if current_r else 0
+                ),
                 expected=expected[indicator.id],
                 series_break=broke,
             )

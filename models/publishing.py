@@ -28,6 +28,7 @@ from models.initiative import Initiative, Period
 from models.permissions import Actor, get_initiative
 from models.publication import Publication
 from models.rollups import expected_reporters, rollups
+from models.settings import get_settings
 from models.suppression import Cell, legend, suppress_group
 
 LICENCE = {
@@ -37,9 +38,19 @@ LICENCE = {
 }
 
 
-def public_figures(*, session: Session, initiative: Initiative, period: Period) -> dict[str, Any]:
+def public_figures(
+    *,
+    session: Session,
+    initiative: Initiative,
+    period: Period,
+    kept_hidden: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """The period's rollups as the public may see them: every indicator's total and its
-    breakdowns, suppressed at the initiative's threshold. JSON-ready."""
+    breakdowns, suppressed at the initiative's threshold. JSON-ready.
+
+    ``kept_hidden`` names the figures (``"CODE total"``, ``"CODE race=black"``) an earlier
+    publication of the period hid: they stay hidden, and are protected like any hidden cell.
+    """
     indicators = session.execute(
         select(Indicator, Outcome)
         .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
@@ -58,6 +69,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
     for r in rollups(session=session, initiative_id=initiative.id, period_ids=[period.id]):
         figures[r.indicator_id][r.disaggregation] = r
     expected = expected_reporters(session=session, initiative_id=initiative.id)
+    least = get_settings().min_contributors
     out = []
     for indicator, outcome in indicators:
         cells = figures.get(indicator.id, {})
@@ -65,18 +77,28 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
             continue
         mt = indicator.measure_type
 
-        def cell(key: str, mt: str = mt, cells: dict = cells) -> Cell:
+        def cell(key: str, mt: str = mt, cells: dict = cells, code: str = indicator.code) -> Cell:
             r = cells.get(key)
             if r is None:
                 return Cell(key=key, measure_type=mt, value=None)
-            return Cell(key, mt, r.value, r.numerator, r.denominator)
+            return Cell(
+                key,
+                mt,
+                r.value,
+                r.numerator,
+                r.denominator,
+                contributors=r.contributors,
+                kept_hidden=f"{code} {key}" in kept_hidden,
+            )
 
         breakdowns = {
             d.code: [cell(f"{d.code}={c.code}") for c in d.categories] for d in dims[indicator.id]
         }
         breakdowns = {k: [c for c in v if c.value is not None] for k, v in breakdowns.items()}
         breakdowns = {k: v for k, v in breakdowns.items() if v}
-        total, shown = suppress_group(cell(TOTAL), breakdowns, initiative.suppression_threshold)
+        total, shown = suppress_group(
+            cell(TOTAL), breakdowns, initiative.suppression_threshold, least
+        )
         names = {
             f"{d.code}={c.code}": (d.name, c.name) for d in dims[indicator.id] for c in d.categories
         }
@@ -93,7 +115,10 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
                 "decimals": indicator.decimals,
                 "target": indicator.target_value,
                 "baseline": indicator.baseline_value,
-                "contributors": cells[TOTAL].contributors,
+                # Too few partners to tell: the count would say whose figure it is.
+                "contributors": (
+                    cells[TOTAL].contributors if cells[TOTAL].contributors >= least else None
+                ),
                 "expected": expected[indicator.id],
                 "total": _shown_json(total),
                 "breakdowns": [
@@ -114,7 +139,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
         "initiative_name": initiative.name,
         "period": period.key,
         "threshold": initiative.suppression_threshold,
-        "legend": legend(initiative.suppression_threshold),
+        "legend": legend(initiative.suppression_threshold, get_settings().min_contributors),
         "indicators": out,
     }
 
@@ -147,7 +172,17 @@ def publish(
     )
     if period is None:
         raise NotFound(f"no period {period_key!r}", field="period")
-    snapshot = public_figures(session=session, initiative=initiative, period=period)
+    earlier = session.scalars(
+        select(Publication.snapshot).where(
+            Publication.initiative_id == initiative.id, Publication.period_id == period.id
+        )
+    ).all()
+    snapshot = public_figures(
+        session=session,
+        initiative=initiative,
+        period=period,
+        kept_hidden=frozenset().union(*(hidden_figures(s) for s in earlier)),
+    )
     if not snapshot["indicators"]:
         raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
     previous = _latest(session, initiative.id, period.id)
@@ -201,6 +236,15 @@ def _flatten(snapshot: dict[str, Any] | None) -> dict[str, Any]:
     return flat
 
 
+def hidden_figures(snapshot: dict[str, Any] | None) -> frozenset[str]:
+    """The figures a publication hid (a marker, no value), keyed as in :func:`_flatten`."""
+    return frozenset(
+        key
+        for key, shown in _flatten(snapshot).items()
+        if shown.get("value") is None and shown.get("marker")
+    )
+
+
 def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     if before is None:
         return []
@@ -239,7 +283,7 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
         "description": initiative.description,
         "region": initiative.region,
         "threshold": initiative.suppression_threshold,
-        "legend": legend(initiative.suppression_threshold),
+        "legend": legend(initiative.suppression_threshold, get_settings().min_contributors),
         "periods": [
             {
                 "period": period.key,

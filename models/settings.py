@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; default SQLite under var_dir.")
     secret_key: str = Field("", description="Signs session cookies and tokens.")
     suppression_threshold: int = Field(10, ge=1, le=1000)
+    # Below backbone level, an initiative figure made by fewer partners than this is hidden.
+    min_contributors: int = Field(3, ge=1, le=100)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     # Sync endpoints run on a pool of 40 threads per worker; with fewer connections than

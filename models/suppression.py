@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 DEFAULT_THRESHOLD = 10
+DEFAULT_MIN_CONTRIBUTORS = 3
 MEASURE_TYPES = ("count", "amount", "rate", "average")
 COMPLEMENT_MARKER = "*"
 LOW_MARKER = "<5%"
@@ -43,6 +44,9 @@ PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 COARSENED = "coarsened"
 WITHHELD = "withheld"
+FEW_PARTNERS = "few_partners"
+EARLIER_VINTAGE = "earlier_vintage"
+KEPT_MARKER = "†"
 
 _INF = math.inf
 _COMBINATION_BUDGET = 512  # box combinations examined per breakdown and total; see module doc
@@ -69,6 +73,11 @@ class Cell:
     numerator: float | None = None
     denominator: float | None = None
     hidden: bool = False  # e.g. a partner that does not share with funders: must not be shown
+    # Partners whose values make up an aggregate figure; None for one partner's own figure.
+    contributors: int | None = None
+    # Hidden in an earlier publication of the same period: stays hidden, so that comparing
+    # two publications (before and after a correction) gives nothing away.
+    kept_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,9 @@ class Shown:
     key: str
     value: float | None  # None unless published exactly
     n: float | None  # count base shown (count value / rate & average denominator) or None
-    marker: str | None  # None | "<10" | "*" | "<5%" | ">95%"
-    reason: str | None  # None | "primary" | "complementary" | "coarsened" | "withheld"
+    marker: str | None  # None | "<10" | "*" | "<5%" | ">95%" | "<3 partners"
+    # None | "primary" | "complementary" | "coarsened" | "withheld" | "few_partners"
+    reason: str | None
 
 
 def primary_marker(threshold: int) -> str:
@@ -87,13 +97,38 @@ def primary_marker(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def legend(threshold: int = DEFAULT_THRESHOLD) -> dict[str, str]:
-    """Plain-language explanation of every marker, for the threshold a view uses."""
+def few_outcome_marker(threshold: int) -> str:
+    """The marker of a rate hidden because fewer than `threshold` of its people have (or lack)
+    the outcome, though the group itself is not small: "<10" would say the group is."""
+    return f"<{threshold} with/without"
+
+
+def few_partners_marker(min_contributors: int) -> str:
+    """The marker of a figure hidden because fewer than `min_contributors` partners make it."""
+    return f"<{min_contributors} partners"
+
+
+def legend(
+    threshold: int = DEFAULT_THRESHOLD, min_contributors: int = DEFAULT_MIN_CONTRIBUTORS
+) -> dict[str, str]:
+    """Plain-language explanation of every marker, for the settings a view uses."""
     return {
         primary_marker(threshold): f"fewer than {threshold} people — hidden to protect privacy",
+        few_outcome_marker(threshold): (
+            f"fewer than {threshold} of the people counted have (or lack) the outcome — hidden "
+            "so that they cannot be singled out"
+        ),
+        few_partners_marker(min_contributors): (
+            f"fewer than {min_contributors} partners reported it — hidden so that no partner's "
+            "own figure can be seen or worked out"
+        ),
         COMPLEMENT_MARKER: (
             "hidden so that a small number cannot be worked out from the total "
             "(or not shared by the partner)"
+        ),
+        KEPT_MARKER: (
+            "hidden in an earlier publication of this period and kept hidden, so that comparing "
+            "publications gives nothing away"
         ),
         LOW_MARKER: "under 5% — the exact rate would single out a handful of people",
         HIGH_MARKER: "over 95% — the exact rate would single out a handful of people",
@@ -107,6 +142,10 @@ def explain(marker: str) -> str:
     """The plain-language meaning of one marker, whatever threshold produced it."""
     if marker.startswith("<") and marker[1:].isdigit():
         return legend(int(marker[1:]))[marker]
+    if marker.startswith("<") and marker.endswith(" with/without") and marker[1:-13].isdigit():
+        return legend(int(marker[1:-13]))[marker]
+    if marker.startswith("<") and marker.endswith(" partners") and marker[1:-9].isdigit():
+        return legend(min_contributors=int(marker[1:-9]))[marker]
     return LEGEND.get(marker, "hidden to protect privacy")
 
 
@@ -130,16 +169,20 @@ def shown_as_is(cell: Cell) -> Shown:
 
 
 def suppress_group(
-    total: Cell, breakdowns: Mapping[str, Sequence[Cell]], threshold: int
+    total: Cell,
+    breakdowns: Mapping[str, Sequence[Cell]],
+    threshold: int,
+    min_contributors: int = DEFAULT_MIN_CONTRIBUTORS,
 ) -> tuple[Shown, dict[str, list[Shown]]]:
-    """The group as anyone below backbone may see it: small numbers hidden, and enough other
-    cells hidden that no hidden number can be worked out from the total.
+    """The group as anyone below backbone may see it: small numbers hidden, figures made by
+    fewer than ``min_contributors`` partners hidden (with ``contributors`` set on a cell), and
+    enough other cells hidden that no hidden number can be worked out from the total.
 
     Cells without a figure (value None; a rate or average without a denominator) are shown
     empty and take no part. A cell with ``hidden=True`` is never shown ("*", "withheld").
     Output keeps the input's order; the result depends only on the input.
     """
-    rules = _rules(total, breakdowns, threshold)
+    rules = _rules(total, breakdowns, threshold, min_contributors)
     total_slot = _slot(total, rules, index=-1)
     if total_slot is None:
         total_slot = _absent_total(total, breakdowns, rules)
@@ -168,6 +211,7 @@ def suppress_group(
 class _Rules:
     measure: str
     threshold: int
+    min_contributors: int
     whole: bool  # quantities are whole numbers (people), so intervals are integer intervals
     floor: float  # least value an amount may take (0 unless the group has negative amounts)
     tol: float  # 0 for whole numbers; a rounding allowance for amounts and fractional weights
@@ -188,12 +232,16 @@ class _Slot:
     cap: float = _INF  # complementary: no bigger than the cells left published (the algorithm)
 
 
-def _rules(total: Cell, breakdowns: Mapping[str, Sequence[Cell]], threshold: int) -> _Rules:
+def _rules(
+    total: Cell, breakdowns: Mapping[str, Sequence[Cell]], threshold: int, min_contributors: int
+) -> _Rules:
     measure = total.measure_type
     if measure not in MEASURE_TYPES:
         raise ValueError(f"unknown measure_type {measure!r}")
     if int(threshold) != threshold or threshold < 1:
         raise ValueError(f"threshold must be a whole number ≥ 1, got {threshold!r}")
+    if int(min_contributors) != min_contributors or min_contributors < 1:
+        raise ValueError(f"min_contributors must be a whole number ≥ 1, got {min_contributors!r}")
     cells = [total, *itertools.chain.from_iterable(breakdowns.values())]
     for c in cells:
         if c.measure_type != measure:
@@ -208,7 +256,14 @@ def _rules(total: Cell, breakdowns: Mapping[str, Sequence[Cell]], threshold: int
         if any(a < 0 for a in amounts):
             floor = -_INF
     scale = max([1.0] + [abs(c.value or 0) + abs(c.denominator or 0) for c in cells])
-    return _Rules(measure, int(threshold), whole, floor, 0.0 if whole else 1e-9 * scale)
+    return _Rules(
+        measure,
+        int(threshold),
+        int(min_contributors),
+        whole,
+        floor,
+        0.0 if whole else 1e-9 * scale,
+    )
 
 
 def _whole(x: float, key: str, what: str) -> int:
@@ -244,8 +299,15 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
             raise ValueError(f"{cell.key}: amount {cell.value!r} is not a number")
         point, size, small = (float(cell.value),), abs(cell.value), False
     kind = _EXACT
+    few = cell.contributors is not None and 0 < cell.contributors < rules.min_contributors
     if cell.hidden:
         kind = WITHHELD
+    elif cell.kept_hidden:
+        kind = EARLIER_VINTAGE  # protected like a withheld cell
+    elif few:
+        # The attacker learns nothing of its size from the marker: protected like a withheld
+        # cell, so no other cell or the total gives it away.
+        kind = FEW_PARTNERS
     elif small:
         kind = _coarsening(point, t) if m == "rate" else PRIMARY
     return _Slot(cell.key, index, cell, point, size, small, kind, (1,) * len(point))
@@ -324,10 +386,20 @@ def _shown(cell: Cell, slot: _Slot | None, rules: _Rules) -> Shown:
     if kind == _EXACT:
         return shown_as_is(cell)
     if kind == PRIMARY:
-        return Shown(cell.key, None, None, primary_marker(rules.threshold), PRIMARY)
+        small_group = rules.measure != "rate" or (cell.denominator or 0) < rules.threshold
+        marker = (
+            primary_marker(rules.threshold) if small_group else few_outcome_marker(rules.threshold)
+        )
+        return Shown(cell.key, None, None, marker, PRIMARY)
     if kind in (_LOW, _HIGH):
         marker = LOW_MARKER if kind == _LOW else HIGH_MARKER
         return Shown(cell.key, None, cell.denominator, marker, COARSENED)
+    if kind == FEW_PARTNERS:
+        return Shown(
+            cell.key, None, None, few_partners_marker(rules.min_contributors), FEW_PARTNERS
+        )
+    if kind == EARLIER_VINTAGE:
+        return Shown(cell.key, None, None, KEPT_MARKER, EARLIER_VINTAGE)
     reason = COMPLEMENTARY if kind == COMPLEMENTARY else WITHHELD
     return Shown(cell.key, None, None, COMPLEMENT_MARKER, reason)
 
@@ -344,7 +416,7 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
     enough: first drop what the markers of one breakdown say (all "withheld"), then hide the
     total with everything, then withhold everything."""
     level = 0
-    if total.kind in (PRIMARY, WITHHELD):
+    if total.kind in (PRIMARY, WITHHELD, FEW_PARTNERS, EARLIER_VINTAGE):
         _hide_cells(groups)
         level = 1
     withheld_breakdowns: set[str] = set()
@@ -378,15 +450,19 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
                 _hide_cells(groups)
                 level = 1
             elif level == 1:
-                if total.kind != _ABSENT:
+                if total.kind not in (_ABSENT, *_OWN_REASON):
                     total.kind = WITHHELD
                 for slots in groups.values():
                     for s in slots:
-                        if s.cell is not None:
+                        if s.cell is not None and s.kind not in _OWN_REASON:
                             s.kind = WITHHELD
                 level = 2
             else:
                 return  # everything is withheld: nothing left to show
+
+
+# Hidden for a reason of their own, which their marker keeps saying when everything is withheld.
+_OWN_REASON = (FEW_PARTNERS, EARLIER_VINTAGE)
 
 
 def _hide_cells(groups: dict[str, list[_Slot]]) -> None:

@@ -173,3 +173,15 @@ def client(app):
 
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def few_partners_allowed(monkeypatch):
+    """For tests of the other disclosure rules in worlds of one or two partners: the
+    minimum-contributors rule (tested on its own) is lowered to one partner."""
+    from models.settings import get_settings
+
+    monkeypatch.setenv("CM_MIN_CONTRIBUTORS", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -222,6 +222,7 @@ def test_funders_see_suppressed_figures_and_only_sharing_partners(session, world
     assert hidden, "a complementary cell must hide the non-sharing partner's figure"
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_small_counts_are_suppressed_below_backbone(session, world) -> None:
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=7)])
     reporter = Actor(
@@ -472,3 +473,54 @@ def test_unknown_query_parameters_share_the_cached_answer(client, session, world
     hits = cache.hits
     other = client.get(path + "&whatever=1", headers=headers)
     assert other.headers["ETag"] == first.headers["ETag"] and cache.hits == hits + 1
+
+
+def test_a_sole_contributor_is_not_exposed_below_backbone(session, world) -> None:
+    """The one partner reporting a figure: funders and partners see neither the figure, its
+    breakdown, nor a contributor count that would say whose it is (issue: sole contributor)."""
+    _report(
+        session,
+        "three",
+        "2025Q3",
+        [
+            ValueInput("RATE", numerator=60, denominator=100),
+            ValueInput("RATE", disaggregation="race=a", numerator=30, denominator=50),
+            ValueInput("RATE", disaggregation="race=b", numerator=30, denominator=50),
+        ],
+    )
+    funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
+    other = Actor(
+        user_id=998,
+        label="r",
+        reporter_in=frozenset({(world.id, world.members[0].organisation_id)}),
+    )
+    for viewer in (funder, other):
+        card = scorecard(session=session, actor=viewer, initiative_slug="math", period_key="2025Q3")
+        row = next(r for r in card.rows if r.code == "RATE")
+        assert row.current.value is None and row.current.marker == "<3 partners"
+        assert row.contributors is None and row.status == "no_data"
+        by_race = series(
+            session=session, actor=viewer, initiative_slug="math", indicator_code="RATE", by="race"
+        )
+        assert all(p.figure.value is None for p in by_race.total + by_race.breakdown)
+    backbone = scorecard(session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3")
+    row = next(r for r in backbone.rows if r.code == "RATE")
+    assert row.current.value == 60 and row.contributors == 1
+
+
+def test_a_partner_cannot_subtract_its_own_figure_from_a_two_partner_total(session, world) -> None:
+    """With two contributors, total − own = the other's figure; the figure is hidden from the
+    partner (and from everyone below backbone) until a third partner reports."""
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=40)])
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=70)])
+    one = Actor(
+        user_id=998,
+        label="r",
+        reporter_in=frozenset({(world.id, world.members[0].organisation_id)}),
+    )
+    card = scorecard(session=session, actor=one, initiative_slug="math", period_key="2025Q3")
+    assert next(r for r in card.rows if r.code == "KIDS").current.value is None
+    _report(session, "three", "2025Q3", [ValueInput("KIDS", value=55)])
+    card = scorecard(session=session, actor=one, initiative_slug="math", period_key="2025Q3")
+    row = next(r for r in card.rows if r.code == "KIDS")
+    assert row.current.value == 165 and row.contributors == 3

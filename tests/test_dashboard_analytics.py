@@ -231,6 +231,7 @@ def test_backbone_sees_reporting(client, world) -> None:
 # --- suppression: backbone exact, others suppressed ---------------------------------------------
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_overview_exact_for_backbone_suppressed_for_others(client, world) -> None:
     _as(client, world, "backbone")
     answer = _overview(client)
@@ -321,6 +322,7 @@ def _assert_no_seven(answer) -> None:
             assert not re.search(r"(?<![\w.#<-])7(?![\w.%])", leaf), leaf
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_public_page_shows_markers_never_small_counts(client, world, session) -> None:
     publish(session=session, actor=SYSTEM, initiative_slug=INIT, period_key=PERIOD)
     session.commit()
@@ -453,6 +455,7 @@ def test_portal_trend_offers_the_partners_own_indicators(client, world, session)
     assert "No approved figures of this partner" in note["text"]
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_portal_trend_against_the_initiative(client, world) -> None:
     _as(client, world, "reporter")
     answer = _portal_trend(client, "p1", "KIDS")

@@ -54,6 +54,7 @@ def world(session, client):
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_nothing_is_public_until_published(client, session, world) -> None:
     _approve(session, "p1", [ValueInput("KIDS", value=120)])
     session.commit()
@@ -68,6 +69,7 @@ def test_nothing_is_public_until_published(client, session, world) -> None:
     assert period["indicators"][0]["total"]["value"] == 120
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_small_category_shows_marker_and_a_second_is_hidden(client, session, world) -> None:
     _approve(
         session,
@@ -95,6 +97,7 @@ def test_small_category_shows_marker_and_a_second_is_hidden(client, session, wor
     )
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_corrections_stay_private_until_republished(client, session, world) -> None:
     _approve(session, "p1", [ValueInput("KIDS", value=120)])
     session.commit()
@@ -175,3 +178,75 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     assert len(Package(str(tmp_path / "datapackage.json")).resources) == 1
     assert not any(",7," in row for row in rows)  # the small cell is not in the open data
+
+
+def _republish_after_correction(client, session, world, corrected):
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug="p1",
+        period_key="2025Q3",
+        action="reopen",
+        comment="recount",
+    )
+    save_values(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug="p1",
+        period_key="2025Q3",
+        inputs=corrected,
+    )
+    for action in ("submit", "approve"):
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="pub",
+            org_slug="p1",
+            period_key="2025Q3",
+            action=action,
+        )
+    session.commit()
+    r = client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    assert r.status_code == 201, r.text
+    return client.get("/api/v1/public/initiatives/pub/summary").json()
+
+
+def _cells(summary) -> dict[str, dict]:
+    indicator = summary["periods"][0]["indicators"][0]
+    cells = {"total": indicator["total"]}
+    cells.update({c["key"]: c for c in indicator["breakdowns"][0]["categories"]})
+    return cells
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_a_republication_keeps_hidden_what_an_earlier_one_hid(client, session, world) -> None:
+    """v1 hides f (small) and x (its complement); a correction moves the small cell to m. If
+    v2 showed f or x, v1's total − m − v2's cells would give a small cell away."""
+    first = [
+        ValueInput("KIDS", value=156),
+        ValueInput("KIDS", "sex=f", value=3),
+        ValueInput("KIDS", "sex=m", value=83),
+        ValueInput("KIDS", "sex=x", value=70),
+    ]
+    _approve(session, "p1", first)
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    v1 = _cells(client.get("/api/v1/public/initiatives/pub/summary").json())
+    hidden_v1 = {k for k, c in v1.items() if c["value"] is None}
+    assert "sex=f" in hidden_v1 and len(hidden_v1) >= 2
+    corrected = [
+        ValueInput("KIDS", value=143),
+        ValueInput("KIDS", "sex=f", value=60),
+        ValueInput("KIDS", "sex=m", value=8),
+        ValueInput("KIDS", "sex=x", value=75),
+    ]
+    v2 = _cells(_republish_after_correction(client, session, world, corrected))
+    hidden_v2 = {k for k, c in v2.items() if c["value"] is None}
+    assert hidden_v1 <= hidden_v2, (hidden_v1, hidden_v2)
+    assert v2["sex=m"]["marker"] == "<10"
+    kept = [k for k in hidden_v1 if v2[k]["marker"] == "†"]
+    assert kept, v2  # the marker says why: hidden in an earlier publication
+    # And within v2 alone nothing is pinned: at least two cells hidden.
+    assert len(hidden_v2 - {"total"}) >= 2

@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from models.suppression import (
     COMPLEMENT_MARKER,
     HIGH_MARKER,
+    KEPT_MARKER,
     LEGEND,
     LOW_MARKER,
     Cell,
     Shown,
+    explain,
     legend,
     shown_as_is,
     suppress_group,
@@ -86,9 +88,10 @@ def test_small_total_hides_everything():
         (2, 50, LOW_MARKER, "coarsened", 50.0),
         (48, 50, HIGH_MARKER, "coarsened", 50.0),
         (0, 200, LOW_MARKER, "coarsened", 200.0),
-        (3, 30, "<10", "primary", None),  # 10 %: neither band, three people
-        (9, 10, "<10", "primary", None),  # n = 10 is enough, but 9 with and 1 without are not
-        (0, 20, "<10", "primary", None),  # "<5%" of 20 leaves only 0: it would give it away
+        # The group is not small, the people with (or without) the outcome are: "<10" would lie.
+        (3, 30, "<10 with/without", "primary", None),  # 10 %: neither band, three people
+        (9, 10, "<10 with/without", "primary", None),  # 9 with and 1 without
+        (0, 20, "<10 with/without", "primary", None),  # "<5%" of 20 leaves only 0
         (5, 8, "<10", "primary", None),  # n under the threshold
         (30, 60, None, None, 60.0),
     ],
@@ -277,9 +280,19 @@ def test_backbone_sees_everything():
 
 
 def test_legend_explains_every_marker():
-    assert set(LEGEND) == {"<10", COMPLEMENT_MARKER, LOW_MARKER, HIGH_MARKER}
+    assert set(LEGEND) == {
+        "<10",
+        "<10 with/without",
+        "<3 partners",
+        COMPLEMENT_MARKER,
+        KEPT_MARKER,
+        LOW_MARKER,
+        HIGH_MARKER,
+    }
     assert "fewer than 10 people" in LEGEND["<10"]
+    assert "fewer than 3 partners" in LEGEND["<3 partners"]
     assert "<5" in legend(5)
+    assert explain("<4 partners").startswith("fewer than 4 partners")
 
 
 # --- the brute-force attacker ---------------------------------------------------------------
@@ -539,3 +552,58 @@ def test_no_hidden_count_can_be_worked_out(group):
 def test_no_hidden_rate_can_be_worked_out(group):
     total, breakdowns, t = group
     check_against_attacker(total, breakdowns, "rate", t)
+
+
+# --- minimum contributors -------------------------------------------------------------------
+
+
+def _counts(total: tuple[int, int], cells: list[tuple[str, int, int]]):
+    """A count group: (value, contributors) for the total, (key, value, contributors) cells."""
+    return (
+        Cell("total", "count", total[0], contributors=total[1]),
+        {"race": [Cell(k, "count", v, contributors=c) for k, v, c in cells]},
+    )
+
+
+def test_a_figure_of_fewer_partners_than_the_minimum_is_hidden_with_its_reason():
+    total, breakdowns = _counts((140, 1), [("race=a", 80, 1), ("race=b", 60, 1)])
+    shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=3)
+    assert shown_total.value is None and shown_total.marker == "<3 partners"
+    assert shown_total.reason == "few_partners"
+    assert all(s.value is None and s.marker == "<3 partners" for s in parts["race"])
+    # Switched off (a minimum of one), the same figures are shown.
+    shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=1)
+    assert shown_total.value == 140 and [s.value for s in parts["race"]] == [80, 60]
+
+
+def test_a_cell_of_few_partners_cannot_be_worked_out_from_the_total():
+    total, breakdowns = _counts(
+        (300, 5), [("race=a", 120, 2), ("race=b", 100, 4), ("race=c", 80, 5)]
+    )
+    shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=3)
+    assert shown_total.value == 300
+    by_key = {s.key: s for s in parts["race"]}
+    assert by_key["race=a"].marker == "<3 partners"
+    # One more cell is hidden, so 300 − b − c is not a's figure.
+    assert sum(s.value is None for s in parts["race"]) >= 2
+    assert by_key["race=c"].value is None  # the smallest published cell is the complement
+
+
+def test_partner_figures_carry_no_contributor_rule():
+    """A partner's own figure (contributors None) is judged by the other rules only."""
+    cell = Cell("org:1", "count", 50)
+    total = Cell("total", "count", 50, contributors=1)
+    shown_total, parts = suppress_group(total, {"partner": [cell]}, 10, min_contributors=3)
+    assert shown_total.marker == "<3 partners"
+    assert parts["partner"][0].value is None  # it would equal the hidden total
+
+
+def test_every_marker_tells_the_truth_about_a_rate():
+    """A rate of 40 people of whom 3 lack the outcome is not "fewer than 10 people"."""
+    total = Cell("total", "rate", None, numerator=37, denominator=40)
+    shown, _ = suppress_group(total, {}, 10, min_contributors=1)
+    assert shown.value is None
+    assert shown.marker in ("<10 with/without", ">95%")
+    small = Cell("total", "rate", None, numerator=3, denominator=6)
+    assert suppress_group(small, {}, 10, min_contributors=1)[0].marker == "<10"
+    assert explain("<10 with/without").startswith("fewer than 10 of the people")

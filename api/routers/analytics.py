@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import Field
 
 from api.deps import ActorDep, SessionDep
 from api.response_cache import ResponseCache
@@ -64,7 +65,10 @@ class ScorecardRowRead(ReadModel):
     trend: str | None
     change_since_baseline: float | None
     sparkline: list[SparkPoint]
-    contributors: int
+    contributors: int | None = Field(
+        description="Partners in the figure; not told below backbone level when fewer than "
+        "the minimum (it would say whose figure it is)."
+    )
     expected: int
     series_break: bool
 

@@ -59,7 +59,7 @@ class PublicIndicator(ReadModel):
     decimals: int
     target: float | None
     baseline: float | None
-    contributors: int
+    contributors: int | None
     expected: int
     total: PublicFigure
     breakdowns: list[PublicBreakdown]

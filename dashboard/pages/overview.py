@@ -188,7 +188,12 @@ def _row(row, card, legend):
                 className="text-nowrap",
             ),
             html.Td(spark, className="d-none d-md-table-cell"),
-            html.Td(f"{row.contributors} of {row.expected}", className="small text-nowrap"),
+            html.Td(
+                f"{row.contributors} of {row.expected}"
+                if row.contributors is not None
+                else f"fewer than {data.min_contributors()} of {row.expected}",
+                className="small text-nowrap",
+            ),
         ],
         id=f"ov-row-{row.code}",
         className="cm-scorecard-row",

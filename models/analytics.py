@@ -410,6 +410,21 @@ def _visible_members(
     return out
 
 
+def _own_members(session: Session, actor: Actor, initiative: Initiative) -> set[int]:
+    """Member ids whose figures the actor reports itself: it sees them exactly, whatever the
+    rules hide from others."""
+    orgs = actor.reporter_orgs(initiative.id)
+    if not orgs or actor.is_backbone(initiative.id):
+        return set()
+    return set(
+        session.scalars(
+            select(Member.id).where(
+                Member.initiative_id == initiative.id, Member.organisation_id.in_(orgs)
+            )
+        )
+    )
+
+
 def series(
     *,
     session: Session,
@@ -446,6 +461,7 @@ def series(
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
     members = _visible_members(session, actor, initiative)
+    own = _own_members(session, actor, initiative)
     partner_rows: dict[int, dict[int, object]] = defaultdict(dict)
     if by == "partner" or org:
         if org and org not in {slug for slug, _ in members.values()}:
@@ -478,6 +494,7 @@ def series(
                     numerator=pf.numerator,
                     denominator=pf.denominator,
                     hidden=mid not in members,
+                    known=mid in own,
                 )
                 for mid, pf in sorted(partner_rows[p.id].items())
             ]

@@ -57,6 +57,7 @@ _EXACT = "exact"
 _LOW = "low"  # coarsened "<5%"
 _HIGH = "high"  # coarsened ">95%"
 _ABSENT = "absent"  # a total with no figure: unknown, never shown, nothing to protect
+_KNOWN = "known"  # the viewer's own figure: exact to it, and never a cell to hide
 
 Interval = tuple[float, float]
 Box = tuple[Interval, ...]
@@ -78,6 +79,9 @@ class Cell:
     # Hidden in an earlier publication of the same period: stays hidden, so that comparing
     # two publications (before and after a correction) gives nothing away.
     kept_hidden: bool = False
+    # The viewer knows this figure already (a partner's own): shown exactly, never hidden, and
+    # counted as known when protecting the rest.
+    known: bool = False
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,9 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
         point, size, small = (float(cell.value),), abs(cell.value), False
     kind = _EXACT
     few = cell.contributors is not None and 0 < cell.contributors < rules.min_contributors
-    if cell.hidden:
+    if cell.known:
+        kind = _KNOWN
+    elif cell.hidden:
         kind = WITHHELD
     elif cell.kept_hidden:
         kind = EARLIER_VINTAGE  # protected like a withheld cell
@@ -383,7 +389,7 @@ def _shown(cell: Cell, slot: _Slot | None, rules: _Rules) -> Shown:
             return Shown(cell.key, None, None, COMPLEMENT_MARKER, WITHHELD)
         return Shown(cell.key, None, None, None, None)
     kind = slot.kind
-    if kind == _EXACT:
+    if kind in (_EXACT, _KNOWN):
         return shown_as_is(cell)
     if kind == PRIMARY:
         small_group = rules.measure != "rate" or (cell.denominator or 0) < rules.threshold
@@ -408,7 +414,7 @@ def _shown(cell: Cell, slot: _Slot | None, rules: _Rules) -> Shown:
 
 
 def _is_variable(slot: _Slot) -> bool:
-    return slot.kind != _EXACT
+    return slot.kind not in (_EXACT, _KNOWN)
 
 
 def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> None:
@@ -454,7 +460,7 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
                     total.kind = WITHHELD
                 for slots in groups.values():
                     for s in slots:
-                        if s.cell is not None and s.kind not in _OWN_REASON:
+                        if s.cell is not None and s.kind not in (*_OWN_REASON, _KNOWN):
                             s.kind = WITHHELD
                 level = 2
             else:

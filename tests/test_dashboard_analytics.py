@@ -461,13 +461,12 @@ def test_portal_trend_against_the_initiative(client, world) -> None:
     answer = _portal_trend(client, "p1", "KIDS")
     traces = response_of(answer)["portal-trend"]["figure"]["data"]
     assert [t["name"] for t in traces] == ["Initiative (all partners)", "P1"]
-    # With two partners, p1's own figure would give away p2's (total − p1): the domain hides
-    # it from a reporter (complementary suppression); the backbone team sees it.
-    assert traces[0]["y"] == [KIDS_TOTAL] and traces[1]["y"] == [None]
-    # … and says so under the chart, rather than drawing an empty line.
+    # A partner always sees its own figure; with two partners the initiative's total would
+    # then give away p2's (total − p1), so the total is what the reporter does not see.
+    assert traces[0]["y"] == [None] and traces[1]["y"] == [4300]
+    # … and the chart says so, rather than drawing an empty line.
     [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]
-    assert "hidden in this chart in every period" in note["text"]
-    assert "cannot be worked out from the total" in note["text"]
+    assert "The figure of all partners is hidden in every period" in note["text"]
     _as(client, world, "backbone")
     figure = response_of(_portal_trend(client, "p1", "KIDS"))["portal-trend"]["figure"]
     assert figure["data"][1]["y"] == [4300]

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from dashboard.components.tables import to_csv
 from models.permissions import SYSTEM
@@ -75,6 +76,7 @@ def _login(client, user) -> dict:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+@pytest.mark.usefixtures("few_partners_allowed")  # one partner; the rule has its own tests
 def test_an_indicator_named_as_a_formula_is_shown_never_run_in_every_file(client, session):
     init = f.initiative(session, slug="pub", name="Published City")
     kids = f.indicator(session, init, "count", code="KIDS", name=NAME)

@@ -607,3 +607,17 @@ def test_every_marker_tells_the_truth_about_a_rate():
     small = Cell("total", "rate", None, numerator=3, denominator=6)
     assert suppress_group(small, {}, 10, min_contributors=1)[0].marker == "<10"
     assert explain("<10 with/without").startswith("fewer than 10 of the people")
+
+
+def test_a_partner_always_sees_its_own_figure():
+    """Its own figure is known to the viewer: never hidden, even when the total is."""
+    total = Cell("total", "count", 60, contributors=2)
+    partners = [Cell("org:1", "count", 34, known=True), Cell("org:2", "count", 26)]
+    shown_total, parts = suppress_group(total, {"partner": partners}, 10, min_contributors=3)
+    assert shown_total.value is None and shown_total.marker == "<3 partners"
+    assert parts["partner"][0].value == 34
+    assert parts["partner"][1].value is None  # 60 − 34 would be the other's
+    small = [Cell("org:1", "count", 4, known=True), Cell("org:2", "count", 56)]
+    total = Cell("total", "count", 60, contributors=3)
+    shown_total, parts = suppress_group(total, {"partner": small}, 10, min_contributors=3)
+    assert parts["partner"][0].value == 4  # small, but its own

@@ -555,21 +555,22 @@ def portal_trend(initiative, org, code):
         label,
         s.unit,
         f"{s.name}: {label} and all partners",
-        note=_hidden_note(mine),
+        note=_hidden_note(mine, s.total),
     )
 
 
-def _hidden_note(mine) -> str | None:
-    """Why the partner's own line is empty or has gaps (an empty line explains nothing)."""
+def _hidden_note(mine, total) -> str | None:
+    """Why a line is empty or has gaps (an empty line explains nothing). A partner always
+    sees its own figures; the initiative's may be hidden, e.g. when the partner's own share
+    would give away another partner's figure."""
     if not mine:
         return "No approved figures of this partner for this indicator yet."
-    hidden = [p for p in mine if p.figure.value is None and p.figure.marker]
+    hidden = [p for p in total if p.figure.value is None and p.figure.marker]
     if not hidden:
         return None
     periods = (
-        "every period" if len(hidden) == len(mine) else f"{len(hidden)} of {len(mine)} periods"
+        "every period" if len(hidden) == len(total) else f"{len(hidden)} of {len(total)} periods"
     )
-    lines = [f"Your figure is hidden in this chart in {periods}:"]
+    lines = [f"The figure of all partners is hidden in {periods}:"]
     lines += [f"{m} {explain(m)}" for m in dict.fromkeys(p.figure.marker for p in hidden)]
-    lines.append("Your own values are in your submissions above.")
     return "<br>".join(lines)

@@ -58,6 +58,15 @@ class Actor:
         return frozenset(org for init, org in self.reporter_in if init == initiative_id)
 
 
+def require_person(actor: Actor) -> None:
+    """Access (users, grants, keys) is managed by logged-in people: a leaked key must not mint
+    users, grants or keys, nor revoke an organisation's other keys."""
+    from models.errors import PermissionDenied
+
+    if actor.via_api_key or actor.user_id is None:
+        raise PermissionDenied("API keys cannot manage users, grants or keys; log in instead")
+
+
 ANONYMOUS = Actor()
 SYSTEM = Actor(label="system", is_admin=True)  # the CLI and the demo loader
 

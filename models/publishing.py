@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.errors import Conflict, NotFound
 from models.formulas import neutralise
-from models.indicator import TOTAL, Dimension, Indicator, Outcome, indicator_dimensions
-from models.initiative import Initiative, Period
+from models.indicator import TOTAL, Dimension, Indicator, Obligation, Outcome, indicator_dimensions
+from models.initiative import Initiative, Member, Period
+from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
 from models.publication import Publication
+from models.reporting import Submission
 from models.rollups import expected_reporters, rollups
 from models.settings import get_settings
 from models.suppression import Cell, legend, suppress_group
@@ -157,6 +159,24 @@ class Vintage:
     revised: list[str]  # indicator keys whose public figures differ from the previous vintage
 
 
+def report_statuses(*, session: Session, initiative: Initiative, period: Period) -> list[dict]:
+    """Every active member obliged to report, with its report's status for the period
+    (``missing`` when it has none): what a publication of the period is made of."""
+    obliged = exists(select(Obligation.id).where(Obligation.member_id == Member.id))
+    rows = session.execute(
+        select(Organisation.slug, Submission.status)
+        .select_from(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(
+            Submission,
+            and_(Submission.member_id == Member.id, Submission.period_id == period.id),
+        )
+        .where(Member.initiative_id == initiative.id, Member.active, obliged)
+        .order_by(Organisation.slug)
+    ).all()
+    return [{"organisation": slug, "status": status or "missing"} for slug, status in rows]
+
+
 def publish(
     *,
     session: Session,
@@ -164,8 +184,14 @@ def publish(
     initiative_slug: str,
     period_key: str,
     note: str | None = None,
+    confirm_incomplete: bool = False,
 ) -> Vintage:
-    """Freeze the period's public figures into a new vintage (backbone)."""
+    """Freeze the period's public figures into a new vintage (backbone).
+
+    A period whose reports are not all approved is published only with ``confirm_incomplete``:
+    otherwise the answer (409) lists the reports still missing or under way, so nobody
+    publishes half a quarter by accident. The vintage records its coverage either way.
+    """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
@@ -185,6 +211,20 @@ def publish(
     )
     if not snapshot["indicators"]:
         raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
+    statuses = report_statuses(session=session, initiative=initiative, period=period)
+    pending = [s for s in statuses if s["status"] != "approved"]
+    if pending and not confirm_incomplete:
+        raise Conflict(
+            f"{len(pending)} of {len(statuses)} partners' reports for {period_key} are not "
+            "approved; send confirm_incomplete: true to publish what is approved",
+            code="incomplete_period",
+            field="confirm_incomplete",
+            extra={"reports": pending},
+        )
+    snapshot["coverage"] = {
+        "approved": len(statuses) - len(pending),
+        "expected": len(statuses),
+    }
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
         initiative_id=initiative.id,
@@ -207,7 +247,12 @@ def publish(
                 "entity_type": "publication",
                 "entity_id": publication.id,
                 "action": "publish",
-                "after": {"period": period.key, "revised": revised},
+                "after": {
+                    "period": period.key,
+                    "revised": revised,
+                    "coverage": snapshot["coverage"],
+                    "not_approved": pending,
+                },
                 "reason": publication.note,
             }
         ],
@@ -290,6 +335,7 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
                 "published_at": pub.published_at,
                 "note": pub.note,
                 "vintage": count,
+                "coverage": pub.snapshot.get("coverage"),
                 "indicators": pub.snapshot["indicators"],
             }
             for pub, period, count in latest.values()

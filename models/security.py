@@ -33,7 +33,7 @@ from models.errors import (
 )
 from models.initiative import Member
 from models.passwords import hash_password, needs_rehash, verify_password
-from models.permissions import Actor, actor_for_user, can_view_initiative
+from models.permissions import Actor, actor_for_user, can_view_initiative, require_person
 from models.settings import get_settings
 
 ALGORITHMS = ["HS256"]  # never taken from the token header
@@ -179,8 +179,7 @@ def create_api_key(
     Only a logged-in person creates keys: a key acts for its creator, so a key minting keys
     would outlive the rights it was cut from.
     """
-    if actor.via_api_key or actor.user_id is None:
-        raise PermissionDenied("API keys are created by a logged-in user, not by another key")
+    require_person(actor)
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise InvalidInput("give the expiry with a time zone", field="expires_at")
@@ -327,15 +326,10 @@ def key_actor(*, session: Session, row: ApiKey, creator: Actor, label: str) -> A
     return Actor(label=label, reporter_in=pairs, api_key_id=row.id)
 
 
-def _require_person(actor: Actor) -> None:
-    if actor.via_api_key or actor.user_id is None:
-        raise PermissionDenied("API keys cannot manage keys; log in instead")
-
-
 def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
     """Revoke a key: its initiative's backbone, its organisation's reporters (within their own
     initiatives), or an admin; never another key."""
-    _require_person(actor)
+    require_person(actor)
     row = session.get(ApiKey, key_id)
     if row is None or not _may_manage(session, actor, row):
         if row is not None and _backbone_sees(session, actor, [row]):
@@ -352,7 +346,7 @@ def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
 def list_api_keys(*, session: Session, actor: Actor) -> list[ApiKey]:
     """The keys the actor manages, and for backbone staff also the partners' keys that act in
     their initiatives (to see who sends data, and when it last did)."""
-    _require_person(actor)
+    require_person(actor)
     rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
     seen = _backbone_sees(session, actor, rows)
     return [row for row in rows if _may_manage(session, actor, row) or row.id in seen]

@@ -308,14 +308,16 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
         kind = _KNOWN
     elif cell.hidden:
         kind = WITHHELD
-    elif cell.kept_hidden:
-        kind = EARLIER_VINTAGE  # protected like a withheld cell
     elif few:
         # The attacker learns nothing of its size from the marker: protected like a withheld
         # cell, so no other cell or the total gives it away.
         kind = FEW_PARTNERS
     elif small:
-        kind = _coarsening(point, t) if m == "rate" else PRIMARY
+        # A cell an earlier vintage hid is not coarsened now: its band and n would tell more.
+        coarsen = m == "rate" and not cell.kept_hidden
+        kind = _coarsening(point, t) if coarsen else PRIMARY
+    elif cell.kept_hidden:
+        kind = EARLIER_VINTAGE  # protected like a withheld cell
     return _Slot(cell.key, index, cell, point, size, small, kind, (1,) * len(point))
 
 

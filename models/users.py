@@ -28,7 +28,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.initiative import Initiative, Member
 from models.organisation import Organisation
 from models.passwords import WeakPassword, check_strength, hash_password
-from models.permissions import SYSTEM, Actor
+from models.permissions import SYSTEM, Actor, require_person
 
 Scope = tuple[int | None, int | None]  # (initiative id, organisation id) of one grant
 
@@ -148,12 +148,6 @@ def _initiatives_of(user: User) -> list[int | None]:
     return list(found) or [None]
 
 
-def _require_person(actor: Actor) -> None:
-    """Access is managed by people: a leaked key must not mint users, grants or keys."""
-    if actor.via_api_key:
-        raise PermissionDenied("API keys cannot manage users, grants or keys; log in instead")
-
-
 def _grant_snapshot(grant: RoleGrant) -> dict:
     return {
         "role": grant.role,
@@ -261,7 +255,7 @@ def create_user_as(
     attaching the grant to it instead would let one initiative reach (and, for an account with
     no grants left, take over) a person it does not manage.
     """
-    _require_person(actor)
+    require_person(actor)
     _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
     normalised = normalise_email(email)
     if not actor.is_admin and session.scalar(
@@ -309,7 +303,7 @@ def grant_role(
 ) -> list[RoleGrant]:
     """Add a grant; it applies from the user's next request (rights are read per request), and
     the user's sessions go on, so granting cannot be used to log someone out."""
-    _require_person(actor)
+    require_person(actor)
     scopes = _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
     held = {(g.role, g.initiative_id, g.organisation_id) for g in user.grants}
     new = [s for s in scopes if (role, *s) not in held]
@@ -321,7 +315,7 @@ def grant_role(
 def revoke_grant(*, session: Session, actor: Actor, user: User, grant_id: int) -> None:
     """Remove a grant; existing tokens are invalidated and the user's API keys lose the rights
     at once (a key never has more than its creator has now)."""
-    _require_person(actor)
+    require_person(actor)
     grant = next((g for g in visible_grants(actor, user) if g.id == grant_id), None)
     if grant is None:
         raise NotFound("no such grant")
@@ -341,7 +335,7 @@ def _visible_user_ids(actor: Actor):
 
 def visible_users(*, session: Session, actor: Actor) -> list[User]:
     """Admins see everyone; backbone staff see the users holding grants they may manage."""
-    _require_person(actor)
+    require_person(actor)
     query = select(User).options(selectinload(User.grants)).order_by(User.email)
     if not actor.is_admin:
         if not actor.backbone_of:
@@ -352,7 +346,7 @@ def visible_users(*, session: Session, actor: Actor) -> list[User]:
 
 def get_user(*, session: Session, actor: Actor, user_id: int) -> User:
     """One account, if the actor may manage one of its grants (else 404, like a missing one)."""
-    _require_person(actor)
+    require_person(actor)
     user = session.get(User, user_id)
     if user is None or not (actor.is_admin or visible_grants(actor, user)):
         raise NotFound("no such user")
@@ -368,7 +362,7 @@ def _require_whole_account(actor: Actor, user: User, what: str) -> None:
 
 def set_active(*, session: Session, actor: Actor, user: User, active: bool) -> None:
     """Deactivate or reactivate an account: its tokens and API keys stop (or resume) at once."""
-    _require_person(actor)
+    require_person(actor)
     _require_whole_account(actor, user, "deactivate" if not active else "reactivate")
     if user.id == actor.user_id and not active:
         raise Conflict("you cannot deactivate yourself", field="is_active")
@@ -393,7 +387,7 @@ def reset_password(*, session: Session, actor: Actor, user: User, password: str)
 
     Answers how many keys were revoked.
     """
-    _require_person(actor)
+    require_person(actor)
     _require_whole_account(actor, user, "reset the password of")
     user.password_hash = _checked_password(password)
     user.token_version += 1
@@ -418,7 +412,7 @@ def change_own_password(*, session: Session, actor: Actor, current: str, new: st
     """A user changes their own password; other sessions end, API keys keep working."""
     from models.passwords import verify_password
 
-    _require_person(actor)
+    require_person(actor)
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
         raise PermissionDenied("log in first")

@@ -324,7 +324,13 @@ def _assert_no_seven(answer) -> None:
 
 @pytest.mark.usefixtures("few_partners_allowed")
 def test_public_page_shows_markers_never_small_counts(client, world, session) -> None:
-    publish(session=session, actor=SYSTEM, initiative_slug=INIT, period_key=PERIOD)
+    publish(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug=INIT,
+        period_key=PERIOD,
+        confirm_incomplete=True,
+    )
     session.commit()
     client.cookies.clear()
     page = render_page(client, f"/public/{INIT}")
@@ -475,3 +481,24 @@ def test_portal_trend_against_the_initiative(client, world) -> None:
     # Another organisation's trend: nothing.
     answer = _portal_trend(client, "p2", "KIDS")
     assert not response_of(answer)["portal-trend"]["figure"]["data"]
+
+
+def test_a_hidden_figure_is_described_without_a_unit(app) -> None:
+    import sys
+
+    import dash
+
+    # The page module as Dash registered it with the app (importing it again would clash).
+    module = next(p["module"] for p in dash.page_registry.values() if "public" in p["module"])
+    describe = sys.modules[module].describe
+
+    entry = {
+        "name": "Home visits completed",
+        "unit": "visits",
+        "decimals": 0,
+        "total": {"value": None, "n": None, "marker": "<3 partners"},
+        "breakdowns": [],
+    }
+    assert describe(entry, "2026Q2", []) == "Home visits completed in 2026Q2: <3 partners."
+    entry["total"] = {"value": 120, "n": 120, "marker": None}
+    assert describe(entry, "2026Q2", []) == "Home visits completed in 2026Q2: 120 visits."

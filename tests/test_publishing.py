@@ -14,6 +14,8 @@ from models.validation import ValueInput
 
 from . import factories as f
 
+INCOMPLETE = {"confirm_incomplete": True}  # p2 has not reported in most tests
+
 
 def _approve(session, org, inputs, period="2025Q3"):
     save_values(
@@ -60,7 +62,9 @@ def test_nothing_is_public_until_published(client, session, world) -> None:
     session.commit()
     assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
     r = client.post(
-        "/api/v1/initiatives/pub/periods/2025Q3/publish", json={"note": "first"}, headers=world
+        "/api/v1/initiatives/pub/periods/2025Q3/publish",
+        json={"note": "first", "confirm_incomplete": True},
+        headers=world,
     )
     assert r.status_code == 201, r.text
     summary = client.get("/api/v1/public/initiatives/pub/summary")
@@ -82,7 +86,7 @@ def test_small_category_shows_marker_and_a_second_is_hidden(client, session, wor
         ],
     )
     session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
     response = client.get("/api/v1/public/initiatives/pub/summary")
     cats = {
         c["key"]: c
@@ -101,7 +105,7 @@ def test_small_category_shows_marker_and_a_second_is_hidden(client, session, wor
 def test_corrections_stay_private_until_republished(client, session, world) -> None:
     _approve(session, "p1", [ValueInput("KIDS", value=120)])
     session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
     transition(
         session=session,
         actor=SYSTEM,
@@ -133,7 +137,9 @@ def test_corrections_stay_private_until_republished(client, session, world) -> N
     public = client.get("/api/v1/public/initiatives/pub/summary").json()
     assert public["periods"][0]["indicators"][0]["total"]["value"] == 120
     r = client.post(
-        "/api/v1/initiatives/pub/periods/2025Q3/publish", json={"note": "revised"}, headers=world
+        "/api/v1/initiatives/pub/periods/2025Q3/publish",
+        json={"note": "revised", "confirm_incomplete": True},
+        headers=world,
     )
     assert r.json()["revised"] == ["KIDS total"]
     public = client.get("/api/v1/public/initiatives/pub/summary").json()
@@ -147,7 +153,9 @@ def test_corrections_stay_private_until_republished(client, session, world) -> N
 
 def test_publishing_needs_backbone_and_data(client, session, world) -> None:
     assert client.post("/api/v1/initiatives/pub/periods/2025Q3/publish").status_code == 401
-    r = client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world
+    )
     assert r.status_code == 409 and r.json()["code"] == "nothing_to_publish"
 
 
@@ -165,7 +173,7 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
         ],
     )
     session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
     r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
@@ -208,7 +216,9 @@ def _republish_after_correction(client, session, world, corrected):
             action=action,
         )
     session.commit()
-    r = client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world
+    )
     assert r.status_code == 201, r.text
     return client.get("/api/v1/public/initiatives/pub/summary").json()
 
@@ -232,7 +242,7 @@ def test_a_republication_keeps_hidden_what_an_earlier_one_hid(client, session, w
     ]
     _approve(session, "p1", first)
     session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", headers=world)
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
     v1 = _cells(client.get("/api/v1/public/initiatives/pub/summary").json())
     hidden_v1 = {k for k, c in v1.items() if c["value"] is None}
     assert "sex=f" in hidden_v1 and len(hidden_v1) >= 2
@@ -250,3 +260,24 @@ def test_a_republication_keeps_hidden_what_an_earlier_one_hid(client, session, w
     assert kept, v2  # the marker says why: hidden in an earlier publication
     # And within v2 alone nothing is pinned: at least two cells hidden.
     assert len(hidden_v2 - {"total"}) >= 2
+
+
+def test_an_incomplete_period_is_published_only_when_confirmed(client, session, world) -> None:
+    """p2 has not reported: the first attempt lists it; confirmed, the vintage says 1 of 2."""
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    refused = client.post(url, json={"note": "q3"}, headers=world)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "incomplete_period" and body["field"] == "confirm_incomplete"
+    assert body["reports"] == [{"organisation": "p2", "status": "missing"}]
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    assert client.post(url, json={"confirm_incomplete": True}, headers=world).status_code == 201
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {"approved": 1, "expected": 2}
+    _approve(session, "p2", [ValueInput("KIDS", value=80)])
+    session.commit()
+    assert client.post(url, headers=world).status_code == 201  # complete: no confirmation
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {"approved": 2, "expected": 2}

@@ -20,6 +20,11 @@ ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 409, 422)}
 
 class PublishIn(WriteModel):
     note: str | None = Field(None, max_length=2000, examples=["First release of 2026Q3."])
+    confirm_incomplete: bool = Field(
+        False,
+        description="Publish although some partners' reports are not approved (the 409 "
+        "without it lists them); the vintage records its coverage.",
+    )
 
 
 class VintageRead(ReadModel):
@@ -65,11 +70,17 @@ class PublicIndicator(ReadModel):
     breakdowns: list[PublicBreakdown]
 
 
+class Coverage(ReadModel):
+    approved: int = Field(description="Partners whose reports for the period were approved.")
+    expected: int = Field(description="Active partners obliged to report.")
+
+
 class PublicPeriod(ReadModel):
     period: str
     published_at: datetime
     note: str | None
     vintage: int
+    coverage: Coverage | None = Field(description="What the vintage is made of (newer ones).")
     indicators: list[PublicIndicator]
 
 
@@ -116,6 +127,7 @@ def publish_period(
         initiative_slug=slug,
         period_key=key,
         note=body.note if body else None,
+        confirm_incomplete=body.confirm_incomplete if body else False,
     )
     return VintageRead.model_validate(v, from_attributes=True)
 

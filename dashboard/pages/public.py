@@ -115,7 +115,8 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                     html.Strong("How to read the figures. "),
                     (
                         f"To protect privacy, figures based on fewer than {summary['threshold']} "
-                        "people are hidden and replaced by a marker:"
+                        "people, or made up by too few partners, are hidden and replaced by a "
+                        "marker:"
                     ),
                     html.Ul(
                         [
@@ -182,11 +183,26 @@ def _round(value, decimals: int):
     return None if value is None else round(float(value), decimals)
 
 
+def coverage_text(coverage: dict | None) -> str:
+    """What a publication is made of, said in one sentence (older vintages did not record it)."""
+    if not coverage:
+        return ""
+    approved, expected = coverage["approved"], coverage["expected"]
+    if approved >= expected:
+        return f" Based on the approved reports of all {expected} partners."
+    return (
+        f" Based on the approved reports of {approved} of {expected} partners: "
+        "the figures may change when the others report."
+    )
+
+
 def describe(entry: dict, period: str, history: list[tuple[str, dict]]) -> str:
     """A sentence saying what the chart shows (the chart's text alternative)."""
     decimals = entry.get("decimals") or 0
     unit = entry.get("unit") or ""
     total = shown(entry["total"], decimals)
+    if entry["total"].get("value") is None:
+        unit = ""  # "<3 partners visits" reads as nonsense: a marker carries no unit
     parts = [f"{entry['name']} in {period}: {total} {unit}".rstrip() + "."]
     if entry.get("breakdowns"):
         b = entry["breakdowns"][0]
@@ -314,7 +330,8 @@ def public_body(summary: dict, period: str) -> html.Div:
         html.P(
             f"Published {chosen['published_at']:%d %B %Y}"
             + (f" (revision {chosen['vintage']})" if chosen.get("vintage", 1) > 1 else "")
-            + (f". {chosen['note']}" if chosen.get("note") else "."),
+            + (f". {chosen['note']}" if chosen.get("note") else ".")
+            + coverage_text(chosen.get("coverage")),
             className="small text-muted",
         )
     ]

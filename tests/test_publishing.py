@@ -17,6 +17,20 @@ from . import factories as f
 INCOMPLETE = {"confirm_incomplete": True}  # p2 has not reported in most tests
 
 
+def _correct(session, org, inputs, period="2025Q3"):
+    """Reopen an approved report, correct it and approve it again."""
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug=org,
+        period_key=period,
+        action="reopen",
+        comment="recount",
+    )
+    _approve(session, org, inputs, period)
+
+
 def _approve(session, org, inputs, period="2025Q3"):
     save_values(
         session=session,
@@ -106,33 +120,7 @@ def test_corrections_stay_private_until_republished(client, session, world) -> N
     _approve(session, "p1", [ValueInput("KIDS", value=120)])
     session.commit()
     client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
-    transition(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug="p1",
-        period_key="2025Q3",
-        action="reopen",
-        comment="recount",
-    )
-    _approve_again = [ValueInput("KIDS", value=150)]
-    save_values(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug="p1",
-        period_key="2025Q3",
-        inputs=_approve_again,
-    )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug="pub",
-            org_slug="p1",
-            period_key="2025Q3",
-            action=action,
-        )
+    _correct(session, "p1", [ValueInput("KIDS", value=150)])
     session.commit()
     public = client.get("/api/v1/public/initiatives/pub/summary").json()
     assert public["periods"][0]["indicators"][0]["total"]["value"] == 120
@@ -189,32 +177,7 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
 
 
 def _republish_after_correction(client, session, world, corrected):
-    transition(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug="p1",
-        period_key="2025Q3",
-        action="reopen",
-        comment="recount",
-    )
-    save_values(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug="p1",
-        period_key="2025Q3",
-        inputs=corrected,
-    )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug="pub",
-            org_slug="p1",
-            period_key="2025Q3",
-            action=action,
-        )
+    _correct(session, "p1", corrected)
     session.commit()
     r = client.post(
         "/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world

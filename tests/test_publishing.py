@@ -19,16 +19,21 @@ INCOMPLETE = {"confirm_incomplete": True}  # p2 has not reported in most tests
 
 def _correct(session, org, inputs, period="2025Q3"):
     """Reopen an approved report, correct it and approve it again."""
-    transition(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug=org,
-        period_key=period,
-        action="reopen",
-        comment="recount",
-    )
+    _move(session, org, period, "reopen", comment="recount")
     _approve(session, org, inputs, period)
+
+
+def _move(session, org, period, *actions, comment=None):
+    for action in actions:
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="pub",
+            org_slug=org,
+            period_key=period,
+            action=action,
+            comment=comment,
+        )
 
 
 def _approve(session, org, inputs, period="2025Q3"):
@@ -40,15 +45,7 @@ def _approve(session, org, inputs, period="2025Q3"):
         period_key=period,
         inputs=inputs,
     )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug="pub",
-            org_slug=org,
-            period_key=period,
-            action=action,
-        )
+    _move(session, org, period, "submit", "approve")
 
 
 @pytest.fixture

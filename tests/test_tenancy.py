@@ -35,6 +35,15 @@ def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def _create_user(client, headers, email: str = "mole@x.test", **grant) -> dict:
+    """POST /users as ``headers`` (a reporter of riverbend unless ``grant`` says otherwise);
+    answers the created user, failing the test on any other answer."""
+    grant = grant or {"role": "reporter", "organisation": "riverbend"}
+    r = client.post(f"{P}/users", json={"email": email, "password": PW, **grant}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 @pytest.fixture
 def two(session, client):
     """Initiatives c2c and heat; riverbend reports to c2c (and, with ``both``, may join heat)."""
@@ -94,24 +103,13 @@ def test_enrolling_another_initiatives_partner_hands_over_nothing(client, two) -
         headers=h,
     )
     assert enrol.status_code == 201, enrol.text
-    mole = client.post(
-        f"{P}/users",
-        json={
-            "email": "mole@x.test",
-            "password": PW,
-            "role": "reporter",
-            "organisation": "riverbend",
-            "name": "Mole",
-        },
-        headers=h,
-    )
-    assert mole.status_code == 201, mole.text
-    assert [(g["role"], g["initiative"], g["organisation"]) for g in mole.json()["grants"]] == [
+    mole = _create_user(client, h)
+    assert [(g["role"], g["initiative"], g["organisation"]) for g in mole["grants"]] == [
         ("reporter", "heat", "riverbend")
     ]
     # Naming the other initiative is refused with the reason.
     aimed = client.post(
-        f"{P}/users/{mole.json()['id']}/grants",
+        f"{P}/users/{mole['id']}/grants",
         json={"role": "reporter", "organisation": "riverbend", "initiative": "c2c"},
         headers=h,
     )
@@ -125,7 +123,7 @@ def test_enrolling_another_initiatives_partner_hands_over_nothing(client, two) -
     assert left.status_code == 200, left.text
     me = client.get(f"{P}/me", headers=_login(client, "mole@x.test", PW)).json()
     assert me["grants"] == []
-    assert client.get(f"{P}/users/{mole.json()['id']}", headers=h).status_code == 404
+    assert client.get(f"{P}/users/{mole['id']}", headers=h).status_code == 404
     # The real reporter still works.
     assert _reach_c2c(client, two["h"]["real"])["read"] == 200
 
@@ -180,17 +178,7 @@ def test_a_partner_of_both_initiatives_is_managed_per_initiative(client, two) ->
     assert reset.status_code == 403
     assert client.delete(f"{P}/users/{real.id}/grants/{heat_grant}", headers=h).status_code == 200
     # A new reporter made by heat's backbone works in heat only.
-    mole = client.post(
-        f"{P}/users",
-        json={
-            "email": "mole@x.test",
-            "password": PW,
-            "role": "reporter",
-            "organisation": "riverbend",
-        },
-        headers=h,
-    )
-    assert mole.status_code == 201
+    _create_user(client, h)
     assert _reach_c2c(client, _login(client, "mole@x.test", PW)) == {
         "read": 404,
         "export": 404,
@@ -393,11 +381,7 @@ ACCESS = {"entity_type": ["user", "grant", "api_key"]}
 def test_access_changes_are_audited_where_they_happen(client, keyed) -> None:
     h, admin = keyed["h"], keyed["h"]["admin"]
     real = keyed["users"]["real"]
-    mole = client.post(
-        f"{P}/users",
-        json={"email": "mole@x.test", "password": PW, "role": "funder", "initiative": "heat"},
-        headers=h["bb_heat"],
-    ).json()
+    mole = _create_user(client, h["bb_heat"], role="funder", initiative="heat")
     assert _key_reads(client, keyed) == 200  # a use of the key
     client.patch(f"{P}/users/{real.id}", json={"is_active": False}, headers=admin)
     client.patch(f"{P}/users/{real.id}", json={"is_active": True}, headers=admin)
@@ -435,17 +419,11 @@ def test_access_changes_are_audited_where_they_happen(client, keyed) -> None:
 
 def test_a_removed_membership_audits_the_grants_it_ends(client, two) -> None:
     h = two["h"]["bb_heat"]
-    client.post(f"{P}/initiatives/heat/members", json={"organisation": "riverbend"}, headers=h)
-    client.post(
-        f"{P}/users",
-        json={
-            "email": "mole@x.test",
-            "password": PW,
-            "role": "reporter",
-            "organisation": "riverbend",
-        },
-        headers=h,
+    joined = client.post(
+        f"{P}/initiatives/heat/members", json={"organisation": "riverbend"}, headers=h
     )
+    assert joined.status_code == 201
+    _create_user(client, h)
     assert client.delete(f"{P}/initiatives/heat/members/riverbend", headers=h).status_code == 200
     revoked = client.get(
         f"{P}/audit", params={"entity_type": "grant", "action": "revoke"}, headers=h
@@ -573,12 +551,7 @@ def test_a_reporter_made_elsewhere_reaches_none_of_the_organisations_keys(client
     assert client.get(f"{P}/me", headers=_bearer(made.json()["key"])).status_code == 200  # a use
     join = client.post(f"{P}/initiatives/b/members", json={"organisation": "x"}, headers=h["bb_b"])
     assert join.status_code == 201
-    mole = client.post(
-        f"{P}/users",
-        json={"email": "mole@t.test", "password": PW, "role": "reporter", "organisation": "x"},
-        headers=h["bb_b"],
-    )
-    assert mole.status_code == 201, mole.text
+    _create_user(client, h["bb_b"], "mole@t.test", role="reporter", organisation="x")
     mole_h = _login(client, "mole@t.test", PW)
     assert key_id not in {k["id"] for k in client.get(f"{P}/api-keys", headers=mole_h).json()}
     assert client.delete(f"{P}/api-keys/{key_id}", headers=mole_h).status_code == 404

@@ -1,8 +1,8 @@
 """What backbone staff, partners and funders look at: scorecard, series, equity, completeness.
 
-Every figure comes from ``models.rollups`` (approved values only, combined by measure type);
-every view below backbone passes through ``models.suppression``, here in one place
-(``_shown``), so no page, API answer or export can show a small number by accident.
+Every figure comes from ``models.disclosure.decide`` (approved values only, combined by measure
+type, decided once per indicator and period for the viewer's audience), so no page, API answer
+or export can show a figure another view hides.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
+from models.disclosure import Figure, GroupView, audience_of, decide
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.indicator import (
     TOTAL,
@@ -30,69 +31,12 @@ from models.initiative import Initiative, Member, Period
 from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
 from models.reporting import Submission, Value
-from models.rollups import Rollup, expected_reporters, partner_figures, rollups
-from models.settings import get_settings
-from models.suppression import Cell, Shown, shown_as_is, suppress_group
+from models.rollups import expected_reporters
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
 
 # --- shared pieces --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A number as the viewer may see it: exact, or hidden/coarsened with a marker."""
-
-    value: float | None
-    n: float | None
-    marker: str | None = None
-    reason: str | None = None
-
-
-def _cell(key: str, r: Rollup | None, measure_type: str, hidden: bool = False) -> Cell:
-    if r is None:
-        return Cell(key=key, measure_type=measure_type, value=None, hidden=hidden)
-    return Cell(
-        key=key,
-        measure_type=measure_type,
-        value=r.value,
-        numerator=r.numerator,
-        denominator=r.denominator,
-        hidden=hidden,
-        contributors=r.contributors,
-    )
-
-
-def shown_contributors(actor: Actor, initiative: Initiative, contributors: int) -> int | None:
-    """How many partners make a figure, as the viewer may know it: below backbone level a
-    count under the minimum is not told (with one contributor, it names whose figure it is)."""
-    if actor.is_backbone(initiative.id) or contributors >= get_settings().min_contributors:
-        return contributors
-    return None
-
-
-def _figure(shown: Shown) -> Figure:
-    return Figure(value=shown.value, n=shown.n, marker=shown.marker, reason=shown.reason)
-
-
-def _shown(
-    actor: Actor, initiative: Initiative, total: Cell, breakdowns: dict[str, list[Cell]]
-) -> tuple[Figure, dict[str, list[Figure]]]:
-    """The one door every figure goes through: exact for backbone, suppressed for everyone else."""
-    if actor.is_backbone(initiative.id):
-        return _figure(shown_as_is(total)), {
-            k: [_figure(shown_as_is(c)) for c in cells] for k, cells in breakdowns.items()
-        }
-    shown_total, shown_parts = suppress_group(
-        total,
-        breakdowns,
-        initiative.suppression_threshold,
-        get_settings().min_contributors,
-    )
-    return _figure(shown_total), {
-        k: [_figure(s) for s in cells] for k, cells in shown_parts.items()
-    }
 
 
 def _periods(session: Session, initiative_id: int) -> list[Period]:
@@ -231,14 +175,15 @@ def scorecard(
     indicators = session.execute(query).all()
     if outcome and not indicators:
         raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
-    totals = rollups(
+    aud = audience_of(session, actor, initiative)
+    views = decide(
         session=session,
-        initiative_id=initiative.id,
-        indicator_ids=[i.id for i, _ in indicators],
-        disaggregations=[TOTAL],
+        initiative=initiative,
+        audience=aud,
+        indicators=[i for i, _ in indicators],
+        categories=False,
     )
-    by_key = {(r.indicator_id, r.period_id): r for r in totals}
-    period = _period(periods, period_key, {r.period_id for r in totals})
+    period = _period(periods, period_key, {p for _, p in views})
     history = [p for p in periods if p.starts_on <= period.starts_on]
     previous_period = history[-2] if len(history) > 1 else None
     interim = {
@@ -267,20 +212,16 @@ def scorecard(
     )
     for indicator, out in indicators:
         mt = indicator.measure_type
-        current_r = by_key.get((indicator.id, period.id))
-        current, _ = _shown(actor, initiative, _cell(TOTAL, current_r, mt), {})
+        view = views.get((indicator.id, period.id))
+        current = view.total if view else _NO_DATA
         previous = None
         if previous_period is not None:
-            previous, _ = _shown(
-                actor,
-                initiative,
-                _cell(TOTAL, by_key.get((indicator.id, previous_period.id)), mt),
-                {},
-            )
+            before = views.get((indicator.id, previous_period.id))
+            previous = before.total if before else _NO_DATA
         broke = (indicator.id, period.id) in breaks
         target = _trajectory(indicator, period, periods_by_id, interim)
         value = current.value
-        if current_r is None:
+        if view is None:
             status = "no_data"
         elif target is None:
             status = "no_target"
@@ -304,10 +245,8 @@ def scorecard(
             )
         spark = []
         for p in history:
-            fig, _ = _shown(
-                actor, initiative, _cell(TOTAL, by_key.get((indicator.id, p.id)), mt), {}
-            )
-            spark.append((p.key, fig.value))
+            point = views.get((indicator.id, p.id))
+            spark.append((p.key, point.total.value if point else None))
         card.rows.append(
             ScorecardRow(
                 outcome=out.code if out else None,
@@ -336,14 +275,15 @@ def scorecard(
                     else None
                 ),
                 sparkline=spark,
-                contributors=shown_contributors(
-                    actor, initiative, current_r.contributors if current_r else 0
-                ),
+                contributors=view.contributors if view else 0,
                 expected=expected[indicator.id],
                 series_break=broke,
             )
         )
     return card
+
+
+_NO_DATA = Figure(value=None, n=None)
 
 
 def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:
@@ -384,45 +324,16 @@ class Series:
     suppressed: bool
 
 
-def _visible_members(
-    session: Session, actor: Actor, initiative: Initiative
-) -> dict[int, tuple[str, str]]:
-    """member id → (org slug, org name) of the partners whose own figures the actor may see."""
-    query = (
-        select(
-            Member.id,
-            Organisation.id,
-            Organisation.slug,
-            Organisation.name,
-            Member.shares_with_funders,
+def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
+    """member id → (organisation slug, organisation name)."""
+    return {
+        member_id: (slug, name)
+        for member_id, slug, name in session.execute(
+            select(Member.id, Organisation.slug, Organisation.name)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(Member.initiative_id == initiative.id)
         )
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Member.initiative_id == initiative.id)
-    )
-    out = {}
-    for member_id, org_id, slug, name, shares in session.execute(query):
-        if (
-            actor.is_backbone(initiative.id)
-            or actor.reports_for(initiative.id, org_id)
-            or (actor.is_funder(initiative.id) and shares)
-        ):
-            out[member_id] = (slug, name)
-    return out
-
-
-def _own_members(session: Session, actor: Actor, initiative: Initiative) -> set[int]:
-    """Member ids whose figures the actor reports itself: it sees them exactly, whatever the
-    rules hide from others."""
-    orgs = actor.reporter_orgs(initiative.id)
-    if not orgs or actor.is_backbone(initiative.id):
-        return set()
-    return set(
-        session.scalars(
-            select(Member.id).where(
-                Member.initiative_id == initiative.id, Member.organisation_id.in_(orgs)
-            )
-        )
-    )
+    }
 
 
 def series(
@@ -442,13 +353,6 @@ def series(
     mt = indicator.measure_type
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
-    all_rollups = rollups(
-        session=session, initiative_id=initiative.id, indicator_ids=[indicator.id]
-    )
-    by_period: dict[int, dict[str, Rollup]] = defaultdict(dict)
-    for r in all_rollups:
-        by_period[r.period_id][r.disaggregation] = r
-
     categories: list[tuple[str, str]] = []
     if by and by != "partner":
         dims = session.execute(
@@ -460,57 +364,35 @@ def series(
             raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
-    members = _visible_members(session, actor, initiative)
-    own = _own_members(session, actor, initiative)
-    partner_rows: dict[int, dict[int, object]] = defaultdict(dict)
-    if by == "partner" or org:
-        if org and org not in {slug for slug, _ in members.values()}:
-            raise NotFound(f"no partner {org!r} you may see", field="org")
-        all_members = list(
-            session.scalars(select(Member.id).where(Member.initiative_id == initiative.id))
-        )
-        for pf in partner_figures(
-            session=session,
-            initiative_id=initiative.id,
-            indicator_ids=[indicator.id],
-            disaggregations=[TOTAL],
-            member_ids=all_members,
-        ):
-            partner_rows[pf.period_id][pf.member_id] = pf
+    aud = audience_of(session, actor, initiative)
+    names = _members(session, initiative)
+    visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
+    if org and org not in {slug for slug, _ in visible.values()}:
+        raise NotFound(f"no partner {org!r} you may see", field="org")
+    views: dict[tuple[int, int], GroupView] = decide(
+        session=session,
+        initiative=initiative,
+        audience=aud,
+        indicators=[indicator],
+        categories=bool(categories),
+        partners=by == "partner" or bool(org),
+    )
 
     total_points, breakdown_points = [], []
-    data_periods = [p for p in periods if p.id in by_period or p.id in partner_rows]
+    data_periods = [p for p in periods if (indicator.id, p.id) in views]
     for p in data_periods:
-        cells = by_period.get(p.id, {})
-        breakdowns: dict[str, list[Cell]] = {}
-        if categories:
-            breakdowns["category"] = [_cell(key, cells.get(key), mt) for key, _ in categories]
-        if partner_rows.get(p.id):
-            breakdowns["partner"] = [
-                Cell(
-                    key=f"org:{mid}",
-                    measure_type=mt,
-                    value=pf.value,
-                    numerator=pf.numerator,
-                    denominator=pf.denominator,
-                    hidden=mid not in members,
-                    known=mid in own,
-                )
-                for mid, pf in sorted(partner_rows[p.id].items())
-            ]
-        total, shown = _shown(actor, initiative, _cell(TOTAL, cells.get(TOTAL), mt), breakdowns)
-        total_points.append(SeriesPoint(p.key, TOTAL, "All partners", total))
-        for (key, label), fig in zip(categories, shown.get("category", []), strict=False):
-            breakdown_points.append(SeriesPoint(p.key, key, label, fig))
-        for (mid, _pf), fig in zip(
-            sorted(partner_rows.get(p.id, {}).items()), shown.get("partner", []), strict=False
-        ):
-            if mid not in members:
+        view = views[(indicator.id, p.id)]
+        total_points.append(SeriesPoint(p.key, TOTAL, "All partners", view.total))
+        for key, label in categories:
+            figure = view.cells.get(key, _NO_DATA)
+            breakdown_points.append(SeriesPoint(p.key, key, label, figure))
+        for member_id, figure in view.partners.items():
+            if member_id not in visible:
                 continue
-            slug, name = members[mid]
+            slug, name = visible[member_id]
             if org and slug != org:
                 continue
-            breakdown_points.append(SeriesPoint(p.key, slug, name, fig))
+            breakdown_points.append(SeriesPoint(p.key, slug, name, figure))
 
     interim = {
         (t.indicator_id, t.period_id): t.value

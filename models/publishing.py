@@ -21,17 +21,16 @@ from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.base import utcnow
+from models.disclosure import PUBLIC, decide, flatten, rules_for
 from models.errors import Conflict, NotFound
 from models.formulas import neutralise
-from models.indicator import TOTAL, Dimension, Indicator, Obligation, Outcome, indicator_dimensions
+from models.indicator import Dimension, Indicator, Obligation, Outcome, indicator_dimensions
 from models.initiative import Initiative, Member, Period
 from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
 from models.publication import Publication
 from models.reporting import Submission
-from models.rollups import expected_reporters, rollups
-from models.settings import get_settings
-from models.suppression import Cell, legend, suppress_group
+from models.rollups import expected_reporters
 
 LICENCE = {
     "name": "CC-BY-4.0",
@@ -40,19 +39,10 @@ LICENCE = {
 }
 
 
-def public_figures(
-    *,
-    session: Session,
-    initiative: Initiative,
-    period: Period,
-    kept_hidden: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """The period's rollups as the public may see them: every indicator's total and its
-    breakdowns, suppressed at the initiative's threshold. JSON-ready.
-
-    ``kept_hidden`` names the figures (``"CODE total"``, ``"CODE race=black"``) an earlier
-    publication of the period hid: they stay hidden, and are protected like any hidden cell.
-    """
+def public_figures(*, session: Session, initiative: Initiative, period: Period) -> dict[str, Any]:
+    """The period's figures as the public may see them (``models.disclosure``, which keeps
+    hidden whatever an earlier publication of the period hid): every indicator's total and its
+    breakdowns. JSON-ready."""
     indicators = session.execute(
         select(Indicator, Outcome)
         .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
@@ -67,43 +57,30 @@ def public_figures(
         .order_by(Dimension.position)
     ):
         dims[indicator_id].append(dim)
-    figures = defaultdict(dict)
-    for r in rollups(session=session, initiative_id=initiative.id, period_ids=[period.id]):
-        figures[r.indicator_id][r.disaggregation] = r
+    views = decide(
+        session=session,
+        initiative=initiative,
+        audience=PUBLIC,
+        indicators=[i for i, _ in indicators],
+        period_ids=[period.id],
+    )
     expected = expected_reporters(session=session, initiative_id=initiative.id)
-    least = get_settings().min_contributors
     out = []
     for indicator, outcome in indicators:
-        cells = figures.get(indicator.id, {})
-        if TOTAL not in cells:
+        view = views.get((indicator.id, period.id))
+        if view is None:
             continue
-        mt = indicator.measure_type
-
-        def cell(key: str, mt: str = mt, cells: dict = cells, code: str = indicator.code) -> Cell:
-            r = cells.get(key)
-            if r is None:
-                return Cell(key=key, measure_type=mt, value=None)
-            return Cell(
-                key,
-                mt,
-                r.value,
-                r.numerator,
-                r.denominator,
-                contributors=r.contributors,
-                kept_hidden=f"{code} {key}" in kept_hidden,
-            )
-
-        breakdowns = {
-            d.code: [cell(f"{d.code}={c.code}") for c in d.categories] for d in dims[indicator.id]
-        }
-        breakdowns = {k: [c for c in v if c.value is not None] for k, v in breakdowns.items()}
-        breakdowns = {k: v for k, v in breakdowns.items() if v}
-        total, shown = suppress_group(
-            cell(TOTAL), breakdowns, initiative.suppression_threshold, least
-        )
-        names = {
-            f"{d.code}={c.code}": (d.name, c.name) for d in dims[indicator.id] for c in d.categories
-        }
+        breakdowns = []
+        for d in dims[indicator.id]:
+            categories = [
+                {"key": key, "label": c.name, **_shown_json(view.cells[key])}
+                for c in d.categories
+                if (key := f"{d.code}={c.code}") in view.cells
+            ]
+            if categories:
+                breakdowns.append(
+                    {"dimension": d.code, "dimension_name": d.name, "categories": categories}
+                )
         out.append(
             {
                 "outcome": outcome.code if outcome else None,
@@ -112,28 +89,16 @@ def public_figures(
                 "name": indicator.name,
                 "definition": indicator.definition,
                 "unit": indicator.unit,
-                "measure_type": mt,
+                "measure_type": indicator.measure_type,
                 "direction": indicator.direction,
                 "decimals": indicator.decimals,
                 "target": indicator.target_value,
                 "baseline": indicator.baseline_value,
                 # Too few partners to tell: the count would say whose figure it is.
-                "contributors": (
-                    cells[TOTAL].contributors if cells[TOTAL].contributors >= least else None
-                ),
+                "contributors": view.contributors,
                 "expected": expected[indicator.id],
-                "total": _shown_json(total),
-                "breakdowns": [
-                    {
-                        "dimension": dim_code,
-                        "dimension_name": names[parts[0].key][0] if parts else dim_code,
-                        "categories": [
-                            {"key": s.key, "label": names[s.key][1], **_shown_json(s)}
-                            for s in parts
-                        ],
-                    }
-                    for dim_code, parts in shown.items()
-                ],
+                "total": _shown_json(view.total),
+                "breakdowns": breakdowns,
             }
         )
     return {
@@ -141,7 +106,7 @@ def public_figures(
         "initiative_name": initiative.name,
         "period": period.key,
         "threshold": initiative.suppression_threshold,
-        "legend": legend(initiative.suppression_threshold, get_settings().min_contributors),
+        "legend": rules_for(initiative).legend(),
         "indicators": out,
     }
 
@@ -198,17 +163,7 @@ def publish(
     )
     if period is None:
         raise NotFound(f"no period {period_key!r}", field="period")
-    earlier = session.scalars(
-        select(Publication.snapshot).where(
-            Publication.initiative_id == initiative.id, Publication.period_id == period.id
-        )
-    ).all()
-    snapshot = public_figures(
-        session=session,
-        initiative=initiative,
-        period=period,
-        kept_hidden=frozenset().union(*(hidden_figures(s) for s in earlier)),
-    )
+    snapshot = public_figures(session=session, initiative=initiative, period=period)
     if not snapshot["indicators"]:
         raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
     statuses = report_statuses(session=session, initiative=initiative, period=period)
@@ -269,31 +224,10 @@ def _latest(session: Session, initiative_id: int, period_id: int) -> Publication
     )
 
 
-def _flatten(snapshot: dict[str, Any] | None) -> dict[str, Any]:
-    if not snapshot:
-        return {}
-    flat = {}
-    for ind in snapshot["indicators"]:
-        flat[f"{ind['indicator']} total"] = ind["total"]
-        for b in ind["breakdowns"]:
-            for c in b["categories"]:
-                flat[f"{ind['indicator']} {c['key']}"] = {k: c[k] for k in ("value", "n", "marker")}
-    return flat
-
-
-def hidden_figures(snapshot: dict[str, Any] | None) -> frozenset[str]:
-    """The figures a publication hid (a marker, no value), keyed as in :func:`_flatten`."""
-    return frozenset(
-        key
-        for key, shown in _flatten(snapshot).items()
-        if shown.get("value") is None and shown.get("marker")
-    )
-
-
 def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     if before is None:
         return []
-    a, b = _flatten(before), _flatten(after)
+    a, b = flatten(before), flatten(after)
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
@@ -328,7 +262,7 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
         "description": initiative.description,
         "region": initiative.region,
         "threshold": initiative.suppression_threshold,
-        "legend": legend(initiative.suppression_threshold, get_settings().min_contributors),
+        "legend": rules_for(initiative).legend(),
         "periods": [
             {
                 "period": period.key,

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(10, ge=1, le=1000)
     # Below backbone level, an initiative figure made by fewer partners than this is hidden.
     min_contributors: int = Field(3, ge=1, le=100)
+    # Below backbone level, a figure one or a few partners dominate is hidden (the p %-rule:
+    # no partner's share may be estimated to within this percentage); 0 switches it off.
+    dominance_percent: float = Field(10.0, ge=0, le=100)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     # Sync endpoints run on a pool of 40 threads per worker; with fewer connections than

@@ -45,8 +45,11 @@ COMPLEMENTARY = "complementary"
 COARSENED = "coarsened"
 WITHHELD = "withheld"
 FEW_PARTNERS = "few_partners"
+DOMINANCE = "dominance"
 EARLIER_VINTAGE = "earlier_vintage"
 KEPT_MARKER = "†"
+DOMINANCE_MARKER = "‡"
+DEFAULT_DOMINANCE_PERCENT = 10.0
 
 _INF = math.inf
 _COMBINATION_BUDGET = 512  # box combinations examined per breakdown and total; see module doc
@@ -82,6 +85,13 @@ class Cell:
     # The viewer knows this figure already (a partner's own): shown exactly, never hidden, and
     # counted as known when protecting the rest.
     known: bool = False
+    # What each partner put into the figure: (partner key, quantities) with the quantities a
+    # partner adds (count/amount: (value,); rate: (numerator, denominator); average: (value ×
+    # weight, weight)). With them the partner rules are judged here; without, ``contributors``.
+    parts: tuple[tuple[str, tuple[float, ...]], ...] | None = None
+    # One partner's own figure (a partner breakdown's cell): the partner rules do not apply to
+    # it alone, but its parts count in what the hidden cells of its breakdown add up to.
+    partner: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,9 @@ class Shown:
     key: str
     value: float | None  # None unless published exactly
     n: float | None  # count base shown (count value / rate & average denominator) or None
-    marker: str | None  # None | "<10" | "*" | "<5%" | ">95%" | "<3 partners"
-    # None | "primary" | "complementary" | "coarsened" | "withheld" | "few_partners"
+    marker: str | None  # None | "<10" | "*" | "<5%" | ">95%" | "<4 partners" | "‡" | "†"
+    # None | primary | complementary | coarsened | withheld | few_partners | dominance |
+    # earlier_vintage
     reason: str | None
 
 
@@ -107,28 +118,49 @@ def few_outcome_marker(threshold: int) -> str:
     return f"<{threshold} with/without"
 
 
-def few_partners_marker(min_contributors: int) -> str:
-    """The marker of a figure hidden because fewer than `min_contributors` partners make it."""
-    return f"<{min_contributors} partners"
+def partners_needed(min_contributors: int, insiders: bool = True) -> int:
+    """How many partners a figure shown below backbone needs. A partner reads every such figure
+    and knows its own share, so with ``insiders`` what is left once any one partner takes its
+    share away must still come from ``min_contributors`` partners: one more."""
+    return min_contributors + 1 if insiders and min_contributors >= 2 else min_contributors
+
+
+def few_partners_marker(needed: int) -> str:
+    """The marker of a figure hidden because fewer than `needed` partners make it."""
+    return f"<{needed} partners"
+
+
+def _few_partners_text(needed: int) -> str:
+    return (
+        f"fewer than {needed} partners reported it — hidden so that no partner's own figure can "
+        "be seen or worked out, even by another partner who takes its own share away"
+    )
+
+
+DOMINANCE_TEXT = (
+    "one or a few partners make up nearly all of it — hidden so that no partner's figure can "
+    "be estimated from it"
+)
 
 
 def legend(
-    threshold: int = DEFAULT_THRESHOLD, min_contributors: int = DEFAULT_MIN_CONTRIBUTORS
+    threshold: int = DEFAULT_THRESHOLD,
+    min_contributors: int = DEFAULT_MIN_CONTRIBUTORS,
+    insiders: bool = True,
 ) -> dict[str, str]:
     """Plain-language explanation of every marker, for the settings a view uses."""
+    needed = partners_needed(min_contributors, insiders)
     return {
         primary_marker(threshold): f"fewer than {threshold} people — hidden to protect privacy",
         few_outcome_marker(threshold): (
             f"fewer than {threshold} of the people counted have (or lack) the outcome — hidden "
             "so that they cannot be singled out"
         ),
-        few_partners_marker(min_contributors): (
-            f"fewer than {min_contributors} partners reported it — hidden so that no partner's "
-            "own figure can be seen or worked out"
-        ),
+        few_partners_marker(needed): _few_partners_text(needed),
+        DOMINANCE_MARKER: DOMINANCE_TEXT,
         COMPLEMENT_MARKER: (
-            "hidden so that a small number cannot be worked out from the total "
-            "(or not shared by the partner)"
+            "hidden so that a small number or a partner's figure cannot be worked out from the "
+            "total and the figures shown (or not shared by the partner)"
         ),
         KEPT_MARKER: (
             "hidden in an earlier publication of this period and kept hidden, so that comparing "
@@ -143,13 +175,13 @@ LEGEND = legend(DEFAULT_THRESHOLD)
 
 
 def explain(marker: str) -> str:
-    """The plain-language meaning of one marker, whatever threshold produced it."""
+    """The plain-language meaning of one marker, whatever setting produced it."""
     if marker.startswith("<") and marker[1:].isdigit():
         return legend(int(marker[1:]))[marker]
     if marker.startswith("<") and marker.endswith(" with/without") and marker[1:-13].isdigit():
         return legend(int(marker[1:-13]))[marker]
     if marker.startswith("<") and marker.endswith(" partners") and marker[1:-9].isdigit():
-        return legend(min_contributors=int(marker[1:-9]))[marker]
+        return _few_partners_text(int(marker[1:-9]))
     return LEGEND.get(marker, "hidden to protect privacy")
 
 
@@ -177,16 +209,27 @@ def suppress_group(
     breakdowns: Mapping[str, Sequence[Cell]],
     threshold: int,
     min_contributors: int = DEFAULT_MIN_CONTRIBUTORS,
+    dominance_percent: float = 0.0,
+    insiders: bool = True,
 ) -> tuple[Shown, dict[str, list[Shown]]]:
-    """The group as anyone below backbone may see it: small numbers hidden, figures made by
-    fewer than ``min_contributors`` partners hidden (with ``contributors`` set on a cell), and
-    enough other cells hidden that no hidden number can be worked out from the total.
+    """The group as anyone below backbone may see it: small numbers hidden, figures that too
+    few partners make, or that one or a few partners dominate, hidden (judged from a cell's
+    ``parts``, else its ``contributors``), and enough other cells hidden that no hidden number
+    can be worked out from the total, and that what the hidden cells of a breakdown add up to
+    (the total minus what is shown) passes the partner rules as a figure of its own.
+
+    The partner rules (see :func:`_partner_rule`): a figure needs ``min_contributors``
+    partners; under the p %-rule (``dominance_percent``; 0 switches it off) no contributor may
+    estimate another's share to within p %. With ``insiders`` (the viewers include partners,
+    who know their own shares) every rule must still hold once any one partner's share is
+    taken away: one more partner, a remainder of at least ``threshold`` people, and the p %-rule
+    against two partners pooling what they know.
 
     Cells without a figure (value None; a rate or average without a denominator) are shown
     empty and take no part. A cell with ``hidden=True`` is never shown ("*", "withheld").
     Output keeps the input's order; the result depends only on the input.
     """
-    rules = _rules(total, breakdowns, threshold, min_contributors)
+    rules = _rules(total, breakdowns, threshold, min_contributors, dominance_percent, insiders)
     total_slot = _slot(total, rules, index=-1)
     if total_slot is None:
         total_slot = _absent_total(total, breakdowns, rules)
@@ -216,6 +259,8 @@ class _Rules:
     measure: str
     threshold: int
     min_contributors: int
+    dominance_percent: float
+    insiders: bool
     whole: bool  # quantities are whole numbers (people), so intervals are integer intervals
     floor: float  # least value an amount may take (0 unless the group has negative amounts)
     tol: float  # 0 for whole numbers; a rounding allowance for amounts and fractional weights
@@ -237,7 +282,12 @@ class _Slot:
 
 
 def _rules(
-    total: Cell, breakdowns: Mapping[str, Sequence[Cell]], threshold: int, min_contributors: int
+    total: Cell,
+    breakdowns: Mapping[str, Sequence[Cell]],
+    threshold: int,
+    min_contributors: int,
+    dominance_percent: float,
+    insiders: bool,
 ) -> _Rules:
     measure = total.measure_type
     if measure not in MEASURE_TYPES:
@@ -246,6 +296,8 @@ def _rules(
         raise ValueError(f"threshold must be a whole number ≥ 1, got {threshold!r}")
     if int(min_contributors) != min_contributors or min_contributors < 1:
         raise ValueError(f"min_contributors must be a whole number ≥ 1, got {min_contributors!r}")
+    if not 0 <= dominance_percent <= 100:
+        raise ValueError(f"dominance_percent must lie in 0..100, got {dominance_percent!r}")
     cells = [total, *itertools.chain.from_iterable(breakdowns.values())]
     for c in cells:
         if c.measure_type != measure:
@@ -264,6 +316,8 @@ def _rules(
         measure,
         int(threshold),
         int(min_contributors),
+        float(dominance_percent),
+        bool(insiders),
         whole,
         floor,
         0.0 if whole else 1e-9 * scale,
@@ -303,15 +357,15 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
             raise ValueError(f"{cell.key}: amount {cell.value!r} is not a number")
         point, size, small = (float(cell.value),), abs(cell.value), False
     kind = _EXACT
-    few = cell.contributors is not None and 0 < cell.contributors < rules.min_contributors
+    partner_rule = None if cell.partner else _cell_partner_rule(cell, rules)
     if cell.known:
         kind = _KNOWN
     elif cell.hidden:
         kind = WITHHELD
-    elif few:
+    elif partner_rule:
         # The attacker learns nothing of its size from the marker: protected like a withheld
         # cell, so no other cell or the total gives it away.
-        kind = FEW_PARTNERS
+        kind = partner_rule
     elif small:
         # A cell an earlier vintage hid is not coarsened now: its band and n would tell more.
         coarsen = m == "rate" and not cell.kept_hidden
@@ -319,6 +373,53 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
     elif cell.kept_hidden:
         kind = EARLIER_VINTAGE  # protected like a withheld cell
     return _Slot(cell.key, index, cell, point, size, small, kind, (1,) * len(point))
+
+
+def _cell_partner_rule(cell: Cell, rules: _Rules) -> str | None:
+    if cell.parts is not None:
+        return _partner_rule([q for _, q in cell.parts], rules, people=True)
+    c = cell.contributors
+    if c is None or c <= 0:
+        return None
+    return FEW_PARTNERS if c < partners_needed(rules.min_contributors, rules.insiders) else None
+
+
+def _partner_rule(
+    parts: Sequence[tuple[float, ...]], rules: _Rules, people: bool
+) -> str | None:
+    """Why a figure made of these partners' shares may not be shown, or None.
+
+    FEW_PARTNERS: fewer partners than needed (see :func:`partners_needed`). DOMINANCE: the
+    p %-rule fails — what is left once the largest shares are taken away (two, or three when
+    partners are among the viewers, as two may pool what they know) is under p % of the
+    largest, so the largest is known to within p % — or, with ``people``, taking any one
+    partner's share away leaves fewer than T people (or, for a rate, fewer than T with or
+    without the outcome) that the others report.
+    """
+    c = len(parts)
+    if c == 0:
+        return None
+    if c < rules.min_contributors or (rules.insiders and 1 < c <= rules.min_contributors):
+        return FEW_PARTNERS
+    m = rules.measure
+    if people and rules.insiders and c > 1 and m != "amount":
+        totals = [sum(q[d] for q in parts) for d in range(len(parts[0]))]
+        for q in parts:
+            rest = [t - x for t, x in zip(totals, q, strict=True)]
+            if m == "rate":
+                num, den = rest
+                if den < rules.threshold or min(num, den - num) < rules.threshold:
+                    return DOMINANCE
+            elif rest[-1] < rules.threshold - rules.tol:  # count value; average weight
+                return DOMINANCE
+    p = rules.dominance_percent
+    if p > 0 and c > 1:
+        top = 3 if rules.insiders else 2
+        for d in range(len(parts[0])):
+            xs = sorted((abs(q[d]) for q in parts), reverse=True)
+            if sum(xs[top:]) < p / 100 * xs[0] - rules.tol:
+                return DOMINANCE
+    return None
 
 
 def _has_figure(cell: Cell) -> bool:
@@ -403,9 +504,10 @@ def _shown(cell: Cell, slot: _Slot | None, rules: _Rules) -> Shown:
         marker = LOW_MARKER if kind == _LOW else HIGH_MARKER
         return Shown(cell.key, None, cell.denominator, marker, COARSENED)
     if kind == FEW_PARTNERS:
-        return Shown(
-            cell.key, None, None, few_partners_marker(rules.min_contributors), FEW_PARTNERS
-        )
+        needed = partners_needed(rules.min_contributors, rules.insiders)
+        return Shown(cell.key, None, None, few_partners_marker(needed), FEW_PARTNERS)
+    if kind == DOMINANCE:
+        return Shown(cell.key, None, None, DOMINANCE_MARKER, DOMINANCE)
     if kind == EARLIER_VINTAGE:
         return Shown(cell.key, None, None, KEPT_MARKER, EARLIER_VINTAGE)
     reason = COMPLEMENTARY if kind == COMPLEMENTARY else WITHHELD
@@ -424,7 +526,7 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
     enough: first drop what the markers of one breakdown say (all "withheld"), then hide the
     total with everything, then withhold everything."""
     level = 0
-    if total.kind in (PRIMARY, WITHHELD, FEW_PARTNERS, EARLIER_VINTAGE):
+    if total.kind in (PRIMARY, WITHHELD, *_OWN_REASON):
         _hide_cells(groups)
         level = 1
     withheld_breakdowns: set[str] = set()
@@ -433,7 +535,9 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
     for _ in range(rounds):
         pinned, total_pinned = _exposed(total, groups, rules, cache)
         if not pinned and not total_pinned:
-            return
+            pinned = _dominated_remainders(total, groups, rules)
+            if not pinned:
+                return
         escalate = False
         for name, slots in groups.items():
             if not total_pinned and not any(s in pinned for s in slots):
@@ -470,7 +574,42 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
 
 
 # Hidden for a reason of their own, which their marker keeps saying when everything is withheld.
-_OWN_REASON = (FEW_PARTNERS, EARLIER_VINTAGE)
+_OWN_REASON = (FEW_PARTNERS, DOMINANCE, EARLIER_VINTAGE)
+
+
+def _dominated_remainders(
+    total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules
+) -> set[_Slot]:
+    """Hidden cells of a breakdown whose sum is a figure the partner rules forbid.
+
+    With the total shown, the total minus a breakdown's shown cells is known: a figure made of
+    the hidden cells (and what the breakdown leaves unallocated), partner by partner. When it
+    comes from too few partners, or one dominates it, one more cell must be hidden. Judged
+    only where every cell and the total carry their parts.
+    """
+    out: set[_Slot] = set()
+    if total.kind not in (_EXACT, _KNOWN) or total.cell is None or total.cell.parts is None:
+        return out
+    for slots in groups.values():
+        real = [s for s in slots if s.cell is not None]
+        shown = [s for s in real if s.kind in (_EXACT, _LOW, _HIGH, _KNOWN)]
+        if not shown or len(shown) == len(real) and not any(s.cell is None for s in slots):
+            continue  # all hidden (nothing subtracted), or nothing hidden nor unallocated
+        if any(s.cell.parts is None for s in real):
+            continue
+        left: dict[str, list[float]] = {k: list(q) for k, q in total.cell.parts}
+        for s in shown:
+            for k, q in s.cell.parts:
+                row = left.setdefault(k, [0.0] * len(q))
+                for d, x in enumerate(q):
+                    row[d] -= x
+        parts = [tuple(q) for q in left.values() if any(abs(x) > rules.tol for x in q)]
+        if _partner_rule(parts, rules, people=False):
+            out.update(s for s in real if _is_variable(s))
+            out.update(s for s in slots if s.cell is None)
+            if not any(_is_variable(s) for s in real):
+                out.add(shown[0])  # nothing hidden yet: the unallocated part alone is the figure
+    return out
 
 
 def _hide_cells(groups: dict[str, list[_Slot]]) -> None:

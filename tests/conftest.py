@@ -177,11 +177,15 @@ def client(app):
 
 @pytest.fixture
 def few_partners_allowed(monkeypatch):
-    """For tests of the other disclosure rules in worlds of one or two partners: the
-    minimum-contributors rule (tested on its own) is lowered to one partner."""
+    """For tests of the other disclosure rules in worlds of one or two partners: the partner
+    rules (tested on their own) are off: one partner is enough, no dominance rule, and the
+    viewers are not assumed to be partners who take their own share away."""
+    import models.disclosure
     from models.settings import get_settings
 
     monkeypatch.setenv("CM_MIN_CONTRIBUTORS", "1")
+    monkeypatch.setenv("CM_DOMINANCE_PERCENT", "0")
+    monkeypatch.setattr(models.disclosure, "PARTNERS_ARE_VIEWERS", False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

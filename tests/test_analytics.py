@@ -497,7 +497,7 @@ def test_a_sole_contributor_is_not_exposed_below_backbone(session, world) -> Non
     for viewer in (funder, other):
         card = scorecard(session=session, actor=viewer, initiative_slug="math", period_key="2025Q3")
         row = next(r for r in card.rows if r.code == "RATE")
-        assert row.current.value is None and row.current.marker == "<3 partners"
+        assert row.current.value is None and row.current.marker == "<4 partners"
         assert row.contributors is None and row.status == "no_data"
         by_race = series(
             session=session, actor=viewer, initiative_slug="math", indicator_code="RATE", by="race"
@@ -508,9 +508,10 @@ def test_a_sole_contributor_is_not_exposed_below_backbone(session, world) -> Non
     assert row.current.value == 60 and row.contributors == 1
 
 
-def test_a_partner_cannot_subtract_its_own_figure_from_a_two_partner_total(session, world) -> None:
-    """With two contributors, total − own = the other's figure; the figure is hidden from the
-    partner (and from everyone below backbone) until a third partner reports."""
+def test_a_partner_cannot_subtract_its_own_figure_from_a_small_total(session, world) -> None:
+    """total − own is the others' figure: with two contributors it is the other's own, with
+    three it is two partners'. The figure is hidden from everyone below backbone until what
+    is left without any one partner comes from three partners; the partner's own stays exact."""
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=40)])
     _report(session, "two", "2025Q3", [ValueInput("KIDS", value=70)])
     one = Actor(
@@ -518,9 +519,25 @@ def test_a_partner_cannot_subtract_its_own_figure_from_a_two_partner_total(sessi
         label="r",
         reporter_in=frozenset({(world.id, world.members[0].organisation_id)}),
     )
-    card = scorecard(session=session, actor=one, initiative_slug="math", period_key="2025Q3")
-    assert next(r for r in card.rows if r.code == "KIDS").current.value is None
-    _report(session, "three", "2025Q3", [ValueInput("KIDS", value=55)])
-    card = scorecard(session=session, actor=one, initiative_slug="math", period_key="2025Q3")
-    row = next(r for r in card.rows if r.code == "KIDS")
+    funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
+    for partners in (2, 3):
+        if partners == 3:
+            _report(session, "three", "2025Q3", [ValueInput("KIDS", value=55)])
+        for viewer in (one, funder):
+            card = scorecard(
+                session=session, actor=viewer, initiative_slug="math", period_key="2025Q3"
+            )
+            row = next(r for r in card.rows if r.code == "KIDS")
+            assert row.current.value is None and row.current.marker == "<4 partners"
+            assert row.contributors is None
+        own = series(
+            session=session,
+            actor=one,
+            initiative_slug="math",
+            indicator_code="KIDS",
+            org=world.members[0].organisation.slug,
+        )
+        assert [p.figure.value for p in own.breakdown if p.period == "2025Q3"] == [40]
+    backbone = scorecard(session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3")
+    row = next(r for r in backbone.rows if r.code == "KIDS")
     assert row.current.value == 165 and row.contributors == 3

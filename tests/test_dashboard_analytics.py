@@ -461,14 +461,13 @@ def test_portal_trend_offers_the_partners_own_indicators(client, world, session)
     assert "No approved figures of this partner" in note["text"]
 
 
-@pytest.mark.usefixtures("few_partners_allowed")
 def test_portal_trend_against_the_initiative(client, world) -> None:
     _as(client, world, "reporter")
     answer = _portal_trend(client, "p1", "KIDS")
     traces = response_of(answer)["portal-trend"]["figure"]["data"]
     assert [t["name"] for t in traces] == ["Initiative (all partners)", "P1"]
     # A partner always sees its own figure; with two partners the initiative's total would
-    # then give away p2's (total − p1), so the total is what the reporter does not see.
+    # then give away p2's (total − p1), so the total is what nobody below backbone sees.
     assert traces[0]["y"] == [None] and traces[1]["y"] == [4300]
     # … and the chart says so, rather than drawing an empty line.
     [note] = response_of(answer)["portal-trend"]["figure"]["layout"]["annotations"]

@@ -10,6 +10,7 @@ published figures and sums.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from models.suppression import (
     COMPLEMENT_MARKER,
+    DOMINANCE_MARKER,
     HIGH_MARKER,
     KEPT_MARKER,
     LEGEND,
@@ -283,14 +285,17 @@ def test_legend_explains_every_marker():
     assert set(LEGEND) == {
         "<10",
         "<10 with/without",
-        "<3 partners",
+        "<4 partners",
+        DOMINANCE_MARKER,
         COMPLEMENT_MARKER,
         KEPT_MARKER,
         LOW_MARKER,
         HIGH_MARKER,
     }
     assert "fewer than 10 people" in LEGEND["<10"]
-    assert "fewer than 3 partners" in LEGEND["<3 partners"]
+    assert "fewer than 4 partners" in LEGEND["<4 partners"]
+    assert "fewer than 3 partners" in legend(10, 3, insiders=False)["<3 partners"]
+    assert "nearly all" in LEGEND[DOMINANCE_MARKER]
     assert "<5" in legend(5)
     assert explain("<4 partners").startswith("fewer than 4 partners")
 
@@ -568,9 +573,14 @@ def _counts(total: tuple[int, int], cells: list[tuple[str, int, int]]):
 def test_a_figure_of_fewer_partners_than_the_minimum_is_hidden_with_its_reason():
     total, breakdowns = _counts((140, 1), [("race=a", 80, 1), ("race=b", 60, 1)])
     shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=3)
-    assert shown_total.value is None and shown_total.marker == "<3 partners"
+    assert shown_total.value is None and shown_total.marker == "<4 partners"
     assert shown_total.reason == "few_partners"
-    assert all(s.value is None and s.marker == "<3 partners" for s in parts["race"])
+    assert all(s.value is None and s.marker == "<4 partners" for s in parts["race"])
+    # Partners among the viewers take their own share away: three partners are not enough.
+    three = Cell("total", "count", 140, contributors=3)
+    assert suppress_group(three, {}, 10, min_contributors=3)[0].marker == "<4 partners"
+    outsiders = suppress_group(three, {}, 10, min_contributors=3, insiders=False)[0]
+    assert outsiders.value == 140
     # Switched off (a minimum of one), the same figures are shown.
     shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=1)
     assert shown_total.value == 140 and [s.value for s in parts["race"]] == [80, 60]
@@ -583,7 +593,7 @@ def test_a_cell_of_few_partners_cannot_be_worked_out_from_the_total():
     shown_total, parts = suppress_group(total, breakdowns, 10, min_contributors=3)
     assert shown_total.value == 300
     by_key = {s.key: s for s in parts["race"]}
-    assert by_key["race=a"].marker == "<3 partners"
+    assert by_key["race=a"].marker == "<4 partners"
     # One more cell is hidden, so 300 − b − c is not a's figure.
     assert sum(s.value is None for s in parts["race"]) >= 2
     assert by_key["race=c"].value is None  # the smallest published cell is the complement
@@ -594,7 +604,7 @@ def test_partner_figures_carry_no_contributor_rule():
     cell = Cell("org:1", "count", 50)
     total = Cell("total", "count", 50, contributors=1)
     shown_total, parts = suppress_group(total, {"partner": [cell]}, 10, min_contributors=3)
-    assert shown_total.marker == "<3 partners"
+    assert shown_total.marker == "<4 partners"
     assert parts["partner"][0].value is None  # it would equal the hidden total
 
 
@@ -614,10 +624,88 @@ def test_a_partner_always_sees_its_own_figure():
     total = Cell("total", "count", 60, contributors=2)
     partners = [Cell("org:1", "count", 34, known=True), Cell("org:2", "count", 26)]
     shown_total, parts = suppress_group(total, {"partner": partners}, 10, min_contributors=3)
-    assert shown_total.value is None and shown_total.marker == "<3 partners"
+    assert shown_total.value is None and shown_total.marker == "<4 partners"
     assert parts["partner"][0].value == 34
     assert parts["partner"][1].value is None  # 60 − 34 would be the other's
     small = [Cell("org:1", "count", 4, known=True), Cell("org:2", "count", 56)]
     total = Cell("total", "count", 60, contributors=3)
-    shown_total, parts = suppress_group(total, {"partner": small}, 10, min_contributors=3)
+    shown_total, parts = suppress_group(
+        total, {"partner": small}, 10, min_contributors=3, insiders=False
+    )
     assert parts["partner"][0].value == 4  # small, but its own
+
+
+# --- dominance, the viewer's own share, and what hidden cells add up to -----------------------
+
+
+def _parted(key: str, shares: dict[str, float], **kw) -> Cell:
+    """A count figure made of these partners' shares."""
+    return Cell(
+        key,
+        "count",
+        sum(shares.values()),
+        contributors=len(shares),
+        parts=tuple((k, (v,)) for k, v in shares.items()),
+        **kw,
+    )
+
+
+def test_a_figure_one_partner_dominates_is_hidden_by_the_p_percent_rule():
+    shares = {"a": 900, "b": 30, "c": 30, "d": 30, "e": 10}
+    shown, _ = suppress_group(_parted("total", shares), {}, 10, 3, dominance_percent=10)
+    assert shown.value is None and shown.marker == DOMINANCE_MARKER
+    assert shown.reason == "dominance"
+    assert suppress_group(_parted("total", shares), {}, 10, 3, dominance_percent=0)[0].value == 1000
+
+
+def test_two_partners_pooling_what_they_know_are_held_to_the_p_percent_rule():
+    """The second and third largest together know all but 7 of the largest's 100 + the rest:
+    within 10 %. One of them alone would be 15 away."""
+    shares = {"a": 100, "b": 90, "c": 8, "d": 4, "e": 3}
+    alone = suppress_group(_parted("total", shares), {}, 10, 3, 10, insiders=False)[0]
+    assert alone.value == 205
+    pooled = suppress_group(_parted("total", shares), {}, 10, 3, 10, insiders=True)[0]
+    assert pooled.value is None and pooled.marker == DOMINANCE_MARKER
+
+
+def test_what_is_left_without_any_one_partner_is_not_a_small_number():
+    """59 children from four partners, 50 of them at one: that partner learns that the other
+    three report 9 between them."""
+    shares = {"a": 50, "b": 4, "c": 3, "d": 2}
+    shown, _ = suppress_group(_parted("total", shares), {}, 10, 3)
+    assert shown.value is None and shown.marker == DOMINANCE_MARKER
+    outsiders = suppress_group(_parted("total", shares), {}, 10, 3, insiders=False)[0]
+    assert outsiders.value == 59
+
+
+def test_the_hidden_cells_of_a_breakdown_add_up_to_a_figure_the_rules_allow():
+    """a and b are each one partner's; hidden, neither is pinned, but total − c = a + b would
+    be two partners' figure: c is hidden too."""
+    total = _parted("total", {"m1": 20, "m2": 20, "m3": 20, "m4": 20, "m5": 20})
+    race = [
+        _parted("race=a", {"m1": 15}),
+        _parted("race=b", {"m2": 12}),
+        _parted("race=c", {"m1": 5, "m2": 8, "m3": 20, "m4": 20, "m5": 20}),
+    ]
+    shown_total, parts = suppress_group(total, {"race": race}, 10, 3)
+    assert shown_total.value == 100
+    assert [s.value for s in parts["race"]] == [None, None, None]
+    # Judged by contributor counts alone (no parts), c stays: nothing pins a or b.
+    counted = [replace(c, parts=None) for c in race]
+    _, parts = suppress_group(replace(total, parts=None), {"race": counted}, 10, 3)
+    assert parts["race"][2].value == 73
+
+
+def test_partners_that_do_not_share_stay_inside_a_figure_of_enough_partners():
+    """A funder sees four partners that share; the fifth does not. Total minus the shown ones
+    must be at least three partners' figure, so two more are hidden (the smallest)."""
+    shares = {"m1": 40, "m2": 30, "m3": 25, "m4": 20, "m5": 35}
+    partners = [
+        replace(_parted(f"org:{k}", {k: v}), contributors=None, partner=True, hidden=k == "m5")
+        for k, v in shares.items()
+    ]
+    _, parts = suppress_group(
+        _parted("total", shares), {"partner": partners}, 10, 3, 10, insiders=False
+    )
+    shown = {s.key: s.value for s in parts["partner"]}
+    assert shown == {"org:m1": 40, "org:m2": 30, "org:m3": None, "org:m4": None, "org:m5": None}

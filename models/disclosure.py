@@ -1,0 +1,391 @@
+"""Disclosure: what each audience may see of every figure group, decided once for all views.
+
+A *figure group* is one indicator in one period: the initiative total, every category of every
+dimension, and every partner's own figure. Scorecard (current, previous, sparkline, trend),
+series (every ``by``), equity, the dashboard pages and their downloads, the public summary,
+``datapackage.zip`` and publication snapshots read their figures from :func:`decide`; nothing
+else calls the suppression engine (``models.suppression``), so a figure is shown or hidden the
+same way wherever it appears.
+
+Backbone staff see everything exactly. Below them, two steps per group:
+
+1. **The initiative figures** (total and categories) are the same for every viewer below
+   backbone: funders, partners and the public. Partners read the public page too, so they are
+   decided as if a partner were looking, one that knows its own share of every figure
+   (``insiders``): see :func:`models.suppression.suppress_group` for the rules.
+2. **The partner breakdown** for this audience: a funder sees the partners that share with
+   funders, a partner its own figures; a figure of another partner is shown only when the
+   partners left hidden still add up to a figure the rules allow. Decided with step 1's total
+   as it was decided (hidden there, every partner figure is hidden too).
+
+Every figure an earlier publication of the period hid stays hidden, in live views and in later
+publications, so comparing two moments gives nothing away.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
+from models.initiative import Initiative, Member
+from models.permissions import Actor
+from models.publication import Publication
+from models.rollups import PartnerFigure, partner_figures, rollups
+from models.settings import get_settings
+from models.suppression import (
+    Cell,
+    Shown,
+    legend,
+    partners_needed,
+    shown_as_is,
+    suppress_group,
+)
+
+# Every figure below backbone level can reach a partner (the public page is open to all), and a
+# partner knows its own share of it: the rules hold once any one partner's share is taken away.
+PARTNERS_ARE_VIEWERS = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the viewer may see it: exact, or hidden/coarsened with a marker."""
+
+    value: float | None
+    n: float | None
+    marker: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is looking, as far as disclosure is concerned."""
+
+    backbone: bool
+    visible: frozenset[int] = frozenset()  # members whose own figures this viewer may see
+    own: frozenset[int] = frozenset()  # members the viewer reports for: it knows their figures
+
+
+PUBLIC = Audience(backbone=False)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """One indicator in one period as an audience may see it."""
+
+    total: Figure
+    cells: dict[str, Figure]  # "race=black" → figure, for every category with data
+    partners: dict[int, Figure]  # member id → figure, for members the audience may see
+    contributors: int | None  # partners in the total; None where the count would name one
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings of the rules, as one deployment applies them (see README, Disclosure)."""
+
+    threshold: int
+    min_contributors: int
+    dominance_percent: float
+    insiders: bool
+
+    @property
+    def partners_needed(self) -> int:
+        return partners_needed(self.min_contributors, self.insiders)
+
+    def legend(self) -> dict[str, str]:
+        return legend(self.threshold, self.min_contributors, self.insiders)
+
+
+def rules_for(initiative: Initiative) -> Rules:
+    settings = get_settings()
+    return Rules(
+        threshold=initiative.suppression_threshold,
+        min_contributors=settings.min_contributors,
+        dominance_percent=settings.dominance_percent,
+        insiders=PARTNERS_ARE_VIEWERS,
+    )
+
+
+def audience_of(session: Session, actor: Actor, initiative: Initiative) -> Audience:
+    """The actor's audience in the initiative: backbone, or the members whose own figures it
+    may see (its own, and for a funder those that share with funders)."""
+    if actor.is_backbone(initiative.id):
+        return Audience(backbone=True)
+    visible, own = set(), set()
+    funder = actor.is_funder(initiative.id)
+    for member_id, org_id, shares in session.execute(
+        select(Member.id, Member.organisation_id, Member.shares_with_funders).where(
+            Member.initiative_id == initiative.id
+        )
+    ):
+        if actor.reports_for(initiative.id, org_id):
+            own.add(member_id)
+            visible.add(member_id)
+        elif funder and shares:
+            visible.add(member_id)
+    return Audience(backbone=False, visible=frozenset(visible), own=frozenset(own))
+
+
+def decide(
+    *,
+    session: Session,
+    initiative: Initiative,
+    audience: Audience,
+    indicators: Sequence[Indicator],
+    period_ids: Iterable[int] | None = None,
+    categories: bool = True,
+    partners: bool = False,
+) -> dict[tuple[int, int], GroupView]:
+    """(indicator id, period id) → the group as the audience may see it, for every group with
+    approved data. ``categories``/``partners`` say what the caller reads; below backbone the
+    whole group is always decided, so the answer never depends on what was asked for."""
+    period_ids = None if period_ids is None else list(period_ids)
+    if audience.backbone:
+        return _as_is(session, initiative, indicators, period_ids, categories, partners)
+    by_id = {i.id: i for i in indicators}
+    rows = partner_figures(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=list(by_id),
+        period_ids=period_ids,
+    )
+    groups: dict[tuple[int, int], dict[str, dict[int, PartnerFigure]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for pf in rows:
+        groups[(pf.indicator_id, pf.period_id)][pf.disaggregation][pf.member_id] = pf
+    dims = dimensions(session, list(by_id))
+    kept = vintage_hidden(session, initiative.id, {p for _, p in groups})
+    rules = rules_for(initiative)
+    out = {}
+    for (indicator_id, period_id), figures in groups.items():
+        if TOTAL not in figures:
+            continue
+        indicator = by_id[indicator_id]
+        out[(indicator_id, period_id)] = _decide_group(
+            indicator,
+            figures,
+            dims.get(indicator_id, []),
+            kept.get(period_id, frozenset()),
+            audience,
+            rules,
+        )
+    return out
+
+
+def _decide_group(
+    indicator: Indicator,
+    figures: dict[str, dict[int, PartnerFigure]],
+    dims: list[tuple[str, list[str]]],
+    kept: frozenset[str],
+    audience: Audience,
+    rules: Rules,
+) -> GroupView:
+    mt = indicator.measure_type
+
+    def cell(key: str) -> Cell:
+        return _aggregate(key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept)
+
+    total = cell(TOTAL)
+    breakdowns = {code: [cell(k) for k in keys if k in figures] for code, keys in dims}
+    breakdowns = {code: cells for code, cells in breakdowns.items() if cells}
+    shown_total, shown = suppress_group(
+        total,
+        breakdowns,
+        rules.threshold,
+        rules.min_contributors,
+        rules.dominance_percent,
+        rules.insiders,
+    )
+    cells = {s.key: _figure(s) for parts in shown.values() for s in parts}
+    partner_view: dict[int, Figure] = {}
+    members = sorted(figures[TOTAL])
+    if audience.visible & set(members):
+        # The viewer's knowledge is explicit here (its own figures are known cells), and no
+        # other viewer sees this breakdown: judged without the insider assumption.
+        fixed = total if shown_total.value is not None else replace(total, hidden=True)
+        partner_cells = [
+            replace(
+                _aggregate(f"org:{m}", mt, {m: figures[TOTAL][m]}, False),
+                contributors=None,
+                partner=True,
+                hidden=m not in audience.visible,
+                known=m in audience.own,
+            )
+            for m in members
+        ]
+        _, by_partner = suppress_group(
+            fixed,
+            {"partner": partner_cells},
+            rules.threshold,
+            rules.min_contributors,
+            rules.dominance_percent,
+            insiders=False,
+        )
+        for m, s in zip(members, by_partner["partner"], strict=True):
+            if m in audience.visible:
+                partner_view[m] = _figure(s)
+    contributors = len(figures[TOTAL])
+    return GroupView(
+        total=_figure(shown_total),
+        cells=cells,
+        partners=partner_view,
+        contributors=contributors if contributors >= rules.partners_needed else None,
+    )
+
+
+def _quantities(mt: str, pf: PartnerFigure) -> tuple[float, ...] | None:
+    """What one partner adds to a figure, or None when its value carries no figure."""
+    if mt in ("count", "amount"):
+        return None if pf.value is None else (float(pf.value),)
+    if mt == "rate":
+        if pf.numerator is None or pf.denominator is None:
+            return None
+        return (float(pf.numerator), float(pf.denominator))
+    if pf.value is None or not pf.denominator:
+        return None
+    return (float(pf.value) * float(pf.denominator), float(pf.denominator))
+
+
+def _aggregate(key: str, mt: str, figures: dict[int, PartnerFigure], kept: bool) -> Cell:
+    """The figure the partners make together (combined by measure type, as the rollups are),
+    with each partner's share."""
+    parts = []
+    for member_id in sorted(figures):
+        q = _quantities(mt, figures[member_id])
+        if q is not None:
+            parts.append((f"m{member_id}", q))
+    if not parts:
+        return Cell(key=key, measure_type=mt, value=None, kept_hidden=kept)
+    sums = [sum(q[d] for _, q in parts) for d in range(len(parts[0][1]))]
+    value, numerator, denominator = sums[0], None, None
+    if mt == "rate":
+        numerator, denominator = sums
+        value = 100.0 * numerator / denominator if denominator else None
+    elif mt == "average":
+        denominator = sums[1]
+        value = sums[0] / denominator if denominator else None
+    return Cell(
+        key=key,
+        measure_type=mt,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        contributors=len(parts),
+        kept_hidden=kept,
+        parts=tuple(parts),
+    )
+
+
+def _figure(shown: Shown) -> Figure:
+    return Figure(value=shown.value, n=shown.n, marker=shown.marker, reason=shown.reason)
+
+
+def _as_is(
+    session: Session,
+    initiative: Initiative,
+    indicators: Sequence[Indicator],
+    period_ids: list[int] | None,
+    categories: bool,
+    partners: bool,
+) -> dict[tuple[int, int], GroupView]:
+    """Backbone: every figure exactly, read from the rollup table (only what is asked for)."""
+    measure = {i.id: i.measure_type for i in indicators}
+    groups: dict[tuple[int, int], dict[str, Figure]] = defaultdict(dict)
+    contributors: dict[tuple[int, int], int] = {}
+    for r in rollups(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=list(measure),
+        period_ids=period_ids,
+        disaggregations=None if categories else [TOTAL],
+    ):
+        cell = Cell(r.disaggregation, measure[r.indicator_id], r.value, r.numerator, r.denominator)
+        groups[(r.indicator_id, r.period_id)][r.disaggregation] = _figure(shown_as_is(cell))
+        if r.disaggregation == TOTAL:
+            contributors[(r.indicator_id, r.period_id)] = r.contributors
+    by_partner: dict[tuple[int, int], dict[int, Figure]] = defaultdict(dict)
+    if partners:
+        for pf in partner_figures(
+            session=session,
+            initiative_id=initiative.id,
+            indicator_ids=list(measure),
+            period_ids=period_ids,
+            disaggregations=[TOTAL],
+        ):
+            cell = Cell("partner", measure[pf.indicator_id], pf.value, pf.numerator, pf.denominator)
+            by_partner[(pf.indicator_id, pf.period_id)][pf.member_id] = _figure(
+                shown_as_is(cell)
+            )
+    return {
+        key: GroupView(
+            total=cells[TOTAL],
+            cells={k: f for k, f in cells.items() if k != TOTAL},
+            partners=dict(sorted(by_partner.get(key, {}).items())),
+            contributors=contributors[key],
+        )
+        for key, cells in groups.items()
+        if TOTAL in cells
+    }
+
+
+def dimensions(session: Session, indicator_ids: list[int]) -> dict[int, list[tuple[str, list[str]]]]:
+    """Indicator id → its dimensions in order, each with its category keys ("race=black")."""
+    out: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+    if not indicator_ids:
+        return out
+    for indicator_id, dim in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .where(indicator_dimensions.c.indicator_id.in_(indicator_ids))
+        .order_by(Dimension.position, Dimension.id)
+    ):
+        out[indicator_id].append((dim.code, [f"{dim.code}={c.code}" for c in dim.categories]))
+    return out
+
+
+# --- vintages -------------------------------------------------------------------------------
+
+
+def flatten(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """A publication's figures keyed "CODE total" / "CODE race=black"."""
+    if not snapshot:
+        return {}
+    flat = {}
+    for ind in snapshot["indicators"]:
+        flat[f"{ind['indicator']} total"] = ind["total"]
+        for b in ind["breakdowns"]:
+            for c in b["categories"]:
+                flat[f"{ind['indicator']} {c['key']}"] = {k: c[k] for k in ("value", "n", "marker")}
+    return flat
+
+
+def hidden_figures(snapshot: dict[str, Any] | None) -> frozenset[str]:
+    """The figures a publication hid (a marker, no value), keyed as in :func:`flatten`."""
+    return frozenset(
+        key
+        for key, shown in flatten(snapshot).items()
+        if shown.get("value") is None and shown.get("marker")
+    )
+
+
+def vintage_hidden(
+    session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> dict[int, frozenset[str]]:
+    """Period id → every figure any publication of the period hid."""
+    period_ids = list(period_ids)
+    out: dict[int, frozenset[str]] = {}
+    if not period_ids:
+        return out
+    for period_id, snapshot in session.execute(
+        select(Publication.period_id, Publication.snapshot).where(
+            Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids)
+        )
+    ):
+        out[period_id] = out.get(period_id, frozenset()) | hidden_figures(snapshot)
+    return out

@@ -536,6 +536,8 @@ def analytics_workspaces() -> list[tuple[str, str]]:
 def overview(initiative: str, period: str | None = None, outcome: str | None = None):
     """The scorecard (analytics.Scorecard), its outcomes [(code, name)] and the marker legend."""
     from models.analytics import scorecard
+    from models.disclosure import PARTNERS_ARE_VIEWERS
+    from models.settings import get_settings
     from models.suppression import legend
 
     actor = current_actor()
@@ -555,7 +557,8 @@ def overview(initiative: str, period: str | None = None, outcome: str | None = N
                 period_key=period or None,
                 outcome=outcome,
             )
-        return card, outcomes, legend(card.threshold, min_contributors())
+        rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
+        return card, outcomes, legend(*rules)
 
 
 def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
@@ -732,7 +735,10 @@ def import_upload(
 
 
 def min_contributors() -> int:
-    """The fewest partners an initiative figure needs before it is shown below backbone level."""
+    """The fewest partners an initiative figure needs before it is shown below backbone level
+    (one more than CM_MIN_CONTRIBUTORS: any partner may take its own share away)."""
+    from models.disclosure import PARTNERS_ARE_VIEWERS
     from models.settings import get_settings
+    from models.suppression import partners_needed
 
-    return get_settings().min_contributors
+    return partners_needed(get_settings().min_contributors, PARTNERS_ARE_VIEWERS)

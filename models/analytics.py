@@ -369,13 +369,14 @@ def series(
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
         raise NotFound(f"no partner {org!r} you may see", field="org")
+    by_partner = by == "partner" or bool(org)
     views: dict[tuple[int, int], GroupView] = decide(
         session=session,
         initiative=initiative,
         audience=aud,
         indicators=[indicator],
         categories=bool(categories),
-        partners=by == "partner" or bool(org),
+        partners=by_partner,
     )
 
     total_points, breakdown_points = [], []
@@ -386,7 +387,7 @@ def series(
         for key, label in categories:
             figure = view.cells.get(key, _NO_DATA)
             breakdown_points.append(SeriesPoint(p.key, key, label, figure))
-        for member_id, figure in view.partners.items():
+        for member_id, figure in view.partners.items() if by_partner else ():
             if member_id not in visible:
                 continue
             slug, name = visible[member_id]

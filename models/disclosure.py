@@ -14,9 +14,10 @@ Backbone staff see everything exactly. Below them, two steps per group:
    decided as if a partner were looking, one that knows its own share of every figure
    (``insiders``): see :func:`models.suppression.suppress_group` for the rules.
 2. **The partner breakdown** for this audience: a funder sees the partners that share with
-   funders, a partner its own figures; a figure of another partner is shown only when the
-   partners left hidden still add up to a figure the rules allow. Decided with step 1's total
-   as it was decided (hidden there, every partner figure is hidden too).
+   funders, a partner its own figures. With the total shown, a figure of another partner is
+   shown only when the partners left hidden still add up to a figure the rules allow; with the
+   total hidden, nothing ties the partners' figures together, and each is judged on its own
+   (the threshold: it still counts people).
 
 Every figure an earlier publication of the period hid stays hidden, in live views and in later
 publications, so comparing two moments gives nothing away.
@@ -27,6 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +38,7 @@ from models.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
 from models.initiative import Initiative, Member
 from models.permissions import Actor
 from models.publication import Publication
-from models.rollups import PartnerFigure, partner_figures, rollups
+from models.rollups import PartnerFigure, Rollup, partner_figures, rollups
 from models.settings import get_settings
 from models.suppression import (
     Cell,
@@ -159,6 +161,14 @@ def decide(
     )
     for pf in rows:
         groups[(pf.indicator_id, pf.period_id)][pf.disaggregation][pf.member_id] = pf
+    exact: dict[tuple[int, int], dict[str, Rollup]] = defaultdict(dict)
+    for r in rollups(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=list(by_id),
+        period_ids=period_ids,
+    ):
+        exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
     dims = dimensions(session, list(by_id))
     kept = vintage_hidden(session, initiative.id, {p for _, p in groups})
     rules = rules_for(initiative)
@@ -170,6 +180,7 @@ def decide(
         out[(indicator_id, period_id)] = _decide_group(
             indicator,
             figures,
+            exact.get((indicator_id, period_id), {}),
             dims.get(indicator_id, []),
             kept.get(period_id, frozenset()),
             audience,
@@ -181,6 +192,7 @@ def decide(
 def _decide_group(
     indicator: Indicator,
     figures: dict[str, dict[int, PartnerFigure]],
+    exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
     kept: frozenset[str],
     audience: Audience,
@@ -189,26 +201,25 @@ def _decide_group(
     mt = indicator.measure_type
 
     def cell(key: str) -> Cell:
-        return _aggregate(key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept)
+        made = _aggregate(key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept)
+        r = exact.get(key)
+        if r is None or made.value is None:
+            return made
+        # The figure as the rollups hold it (the same float sums the backbone sees); the
+        # partners' shares only decide whether it may be shown.
+        return replace(made, value=r.value, numerator=r.numerator, denominator=r.denominator)
 
     total = cell(TOTAL)
-    breakdowns = {code: [cell(k) for k in keys if k in figures] for code, keys in dims}
-    breakdowns = {code: cells for code, cells in breakdowns.items() if cells}
-    shown_total, shown = suppress_group(
-        total,
-        breakdowns,
-        rules.threshold,
-        rules.min_contributors,
-        rules.dominance_percent,
-        rules.insiders,
+    breakdowns = tuple((code, tuple(cell(k) for k in keys if k in figures)) for code, keys in dims)
+    shown_total, cells = _initiative_figures(
+        total, tuple((c, b) for c, b in breakdowns if b), rules
     )
-    cells = {s.key: _figure(s) for parts in shown.values() for s in parts}
     partner_view: dict[int, Figure] = {}
     members = sorted(figures[TOTAL])
     if audience.visible & set(members):
         # The viewer's knowledge is explicit here (its own figures are known cells), and no
         # other viewer sees this breakdown: judged without the insider assumption.
-        fixed = total if shown_total.value is not None else replace(total, hidden=True)
+        fixed = total if shown_total.value is not None else Cell(TOTAL, mt, None)
         partner_cells = [
             replace(
                 _aggregate(f"org:{m}", mt, {m: figures[TOTAL][m]}, False),
@@ -237,6 +248,24 @@ def _decide_group(
         partners=partner_view,
         contributors=contributors if contributors >= rules.partners_needed else None,
     )
+
+
+@lru_cache(maxsize=8192)
+def _initiative_figures(
+    total: Cell, breakdowns: tuple[tuple[str, tuple[Cell, ...]], ...], rules: Rules
+) -> tuple[Shown, dict[str, Figure]]:
+    """Step 1, the same for every audience: remembered by content (the cells carry every
+    figure and share), so the funder, each partner and the public pay for it once until the
+    data change, and a change (new content) is never answered from memory."""
+    shown_total, shown = suppress_group(
+        total,
+        dict(breakdowns),
+        rules.threshold,
+        rules.min_contributors,
+        rules.dominance_percent,
+        rules.insiders,
+    )
+    return shown_total, {s.key: _figure(s) for parts in shown.values() for s in parts}
 
 
 def _quantities(mt: str, pf: PartnerFigure) -> tuple[float, ...] | None:
@@ -319,9 +348,7 @@ def _as_is(
             disaggregations=[TOTAL],
         ):
             cell = Cell("partner", measure[pf.indicator_id], pf.value, pf.numerator, pf.denominator)
-            by_partner[(pf.indicator_id, pf.period_id)][pf.member_id] = _figure(
-                shown_as_is(cell)
-            )
+            by_partner[(pf.indicator_id, pf.period_id)][pf.member_id] = _figure(shown_as_is(cell))
     return {
         key: GroupView(
             total=cells[TOTAL],
@@ -334,7 +361,9 @@ def _as_is(
     }
 
 
-def dimensions(session: Session, indicator_ids: list[int]) -> dict[int, list[tuple[str, list[str]]]]:
+def dimensions(
+    session: Session, indicator_ids: list[int]
+) -> dict[int, list[tuple[str, list[str]]]]:
     """Indicator id → its dimensions in order, each with its category keys ("race=black")."""
     out: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
     if not indicator_ids:

@@ -384,9 +384,7 @@ def _cell_partner_rule(cell: Cell, rules: _Rules) -> str | None:
     return FEW_PARTNERS if c < partners_needed(rules.min_contributors, rules.insiders) else None
 
 
-def _partner_rule(
-    parts: Sequence[tuple[float, ...]], rules: _Rules, people: bool
-) -> str | None:
+def _partner_rule(parts: Sequence[tuple[float, ...]], rules: _Rules, people: bool) -> str | None:
     """Why a figure made of these partners' shares may not be shown, or None.
 
     FEW_PARTNERS: fewer partners than needed (see :func:`partners_needed`). DOMINANCE: the

@@ -38,6 +38,35 @@ API_FALLBACK = "/api/{path:path}"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 
 
+API_DESCRIPTION = """
+Partners submit indicator values each quarter; the backbone team reviews and publishes them;
+funders and the public read protected summaries.
+
+## Disclosure
+
+The backbone team sees exact figures. Everyone else (funders, partners, the public summary and
+the open-data package) sees every figure under the same rules, decided once per indicator and
+quarter, so no two answers can be combined to work out a hidden number:
+
+* **Few people**: a count, or the people behind a rate or average, under the initiative's
+  threshold (10 by default) is hidden (`<10`); a rate where few have or lack the outcome is
+  hidden (`<10 with/without`) or shown as a band (`<5%`, `>95%`).
+* **Few partners**: every partner reads these figures and knows its own share, so what is left
+  once any one partner takes its share away must still come from `CM_MIN_CONTRIBUTORS` (3)
+  partners: a figure needs one more (`<4 partners`).
+* **Dominance** (the p %-rule, `CM_DOMINANCE_PERCENT`, 10): a figure that one or a few partners
+  make up almost entirely is hidden (`‡`), as is one where taking any one partner's share away
+  leaves fewer people than the threshold.
+* **Working it out**: enough other figures are hidden (`*`) that a hidden one cannot be worked
+  out from the total, and what the hidden ones add up to passes the rules too.
+* **Publications**: a figure a publication of the quarter hid stays hidden in later ones and in
+  live answers (`†`).
+
+A funder sees the figures of partners that share with funders, a partner its own figures,
+exactly. Each figure carries `marker` and `reason` when hidden; `legend` explains the markers.
+"""
+
+
 def create_app(
     session_factory: sessionmaker[Session] | None = None, *, with_dashboard: bool = True
 ) -> FastAPI:
@@ -46,6 +75,7 @@ def create_app(
         title="Common Measure",
         version="1",
         summary="Shared measurement for collective-impact initiatives.",
+        description=API_DESCRIPTION,
         docs_url="/api/docs",
         redoc_url="/api/redoc",
         openapi_url="/api/openapi.json",

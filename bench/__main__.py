@@ -408,6 +408,50 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
         )
 
 
+def bench_disclosed(engine, built, repeat: int) -> None:
+    """Funders' reads, in process: below backbone every figure group is decided from each
+    partner's shares (models.disclosure), so the work grows with partners × cells. Measured
+    after a change (each run decides afresh; the remembered initiative figures are cleared)."""
+    from models.analytics import scorecard, series
+    from models.disclosure import _initiative_figures
+
+    with Session(engine) as s:
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+        funder = Actor(label="bench-funder", funder_of=frozenset({init_id}))
+        raw_sql = text(
+            'SELECT v.indicator_id, v.period_id, v.disaggregation, SUM(v.value) FROM "values" v '
+            "JOIN submissions s ON s.id = v.submission_id AND s.status = 'approved' "
+            "WHERE v.initiative_id = :i GROUP BY v.indicator_id, v.period_id, v.disaggregation"
+        )
+        raw = _timed(lambda: s.execute(raw_sql, {"i": init_id}).all(), max(3, repeat // 10))
+        calls = {
+            "scorecard": lambda: scorecard(
+                session=s, actor=funder, initiative_slug=built.initiative_slug
+            ),
+            "series": lambda: series(
+                session=s,
+                actor=funder,
+                initiative_slug=built.initiative_slug,
+                indicator_code=built.indicator_codes[0],
+                by="race",
+            ),
+        }
+        for name, call in calls.items():
+
+            def fresh(call=call):
+                _initiative_figures.cache_clear()
+                call()
+
+            times = _timed(fresh, max(3, repeat // 10))
+            record(
+                f"{name} as funder p50 (in process, decided afresh)",
+                p(times, 0.5) * 1000,
+                "ms",
+                baseline=p(raw, 0.5) * 1000,
+                note="baseline: GROUP BY of every cell of the initiative",
+            )
+
+
 # --- 3. freshness -----------------------------------------------------------------------------
 
 
@@ -559,6 +603,7 @@ def main(argv=None) -> int:
             # Reads first: an import leaves many recent audit events, and views answer afresh
             # (uncached) for two minutes after that (models.analytics.DataVersion).
             bench_reads(engine, built, client, repeat=repeat)
+            bench_disclosed(engine, built, repeat=repeat)
             bench_dash(engine, built, base, repeat=repeat)
             bench_freshness(built, client)
             bench_import(engine, built, 200_000 if full else 50_000)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from models.analytics import completeness, equity, scorecard, series
+from models.indicator import Indicator
 from models.permissions import SYSTEM, Actor
 from models.submissions import save_values, transition
 from models.validation import ValueInput
@@ -211,15 +213,36 @@ def test_funders_see_suppressed_figures_and_only_sharing_partners(session, world
     for org, n in (("one", 40), ("two", 50), ("three", 60)):
         _report(session, org, "2025Q3", [ValueInput("KIDS", value=n)])
     funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
-    s = series(
-        session=session, actor=funder, initiative_slug="math", indicator_code="KIDS", by="partner"
+
+    def by_partner():
+        return series(
+            session=session,
+            actor=funder,
+            initiative_slug="math",
+            indicator_code="KIDS",
+            by="partner",
+        )
+
+    s = by_partner()
+    assert s.suppressed and "three" not in {p.key for p in s.breakdown}
+    # Three partners: the total is hidden, so nothing ties the partners' figures together and
+    # those that share are shown; "three" stays unknown.
+    assert s.total[0].figure.value is None
+    assert {p.key: p.figure.value for p in s.breakdown} == {"one": 40, "two": 50}
+    # A fourth partner (sharing) makes the total showable; total − the shown partners must
+    # then be a figure of at least three partners, so two sharing partners are hidden too.
+    four = f.member(session, world, f.organisation(session, slug="four"), shares_with_funders=True)
+    kids = session.scalar(
+        select(Indicator).where(Indicator.initiative_id == world.id, Indicator.code == "KIDS")
     )
-    assert {p.key for p in s.breakdown} <= {"one", "two"}
-    assert "three" not in {p.key for p in s.breakdown}
-    assert s.suppressed
-    # With one partner withheld, a second partner must be hidden too, or "three" = total − rest.
-    hidden = [p for p in s.breakdown if p.figure.value is None]
-    assert hidden, "a complementary cell must hide the non-sharing partner's figure"
+    f.obligation(session, four, kids)
+    session.flush()
+    _report(session, "four", "2025Q3", [ValueInput("KIDS", value=70)])
+    s = by_partner()
+    assert s.total[0].figure.value == 220
+    shown = {p.key: p.figure.value for p in s.breakdown}
+    assert set(shown) == {"one", "two", "four"}
+    assert sorted(v for v in shown.values() if v is not None) == [70]
 
 
 @pytest.mark.usefixtures("few_partners_allowed")

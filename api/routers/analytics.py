@@ -33,10 +33,23 @@ PeriodKey = Annotated[str | None, Query(max_length=16, examples=["2026Q3"])]
 
 
 class FigureRead(ReadModel):
-    value: float | None
-    n: float | None
-    marker: str | None = None
-    reason: str | None = None
+    """A figure as the caller may see it (see "Disclosure" in the API description)."""
+
+    value: float | None = Field(description="The figure; null when hidden or when no data.")
+    n: float | None = Field(
+        description="People (or cases) it is based on; a band (<5%, >95%) keeps its n."
+    )
+    marker: str | None = Field(
+        None,
+        description="Why the value is hidden: <10, <10 with/without, <5%, >95%, <4 partners, "
+        "‡ (one partner dominates), * (hidden so another cannot be worked out, or not "
+        "shared), † (hidden in an earlier publication of the period).",
+    )
+    reason: str | None = Field(
+        None,
+        description="The rule behind the marker: primary, complementary, coarsened, withheld, "
+        "few_partners, dominance, earlier_vintage.",
+    )
 
 
 class SparkPoint(ReadModel):
@@ -66,8 +79,8 @@ class ScorecardRowRead(ReadModel):
     change_since_baseline: float | None
     sparkline: list[SparkPoint]
     contributors: int | None = Field(
-        description="Partners in the figure; not told below backbone level when fewer than "
-        "the minimum (it would say whose figure it is)."
+        description="Partners in the figure; not told below backbone level when too few for "
+        "the figure to be shown (it would say whose figure it is)."
     )
     expected: int
     series_break: bool

@@ -114,9 +114,11 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 [
                     html.Strong("How to read the figures. "),
                     (
-                        f"To protect privacy, figures based on fewer than {summary['threshold']} "
-                        "people, or made up by too few partners, are hidden and replaced by a "
-                        "marker:"
+                        f"To protect the people counted and the partners who report, a figure "
+                        f"based on fewer than {summary['threshold']} people, reported by too "
+                        "few partners, or made up almost entirely by one partner is hidden, and "
+                        "so are the figures it could be worked out from. Each hidden figure "
+                        "shows a marker:"
                     ),
                     html.Ul(
                         [

@@ -26,7 +26,7 @@ publications, so comparing two moments gives nothing away.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -171,6 +171,7 @@ def decide(
         exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
     dims = dimensions(session, list(by_id))
     kept = vintage_hidden(session, initiative.id, {p for _, p in groups})
+    published = vintage_shown(session, initiative.id, {p for _, p in groups})
     rules = rules_for(initiative)
     out = {}
     for (indicator_id, period_id), figures in groups.items():
@@ -183,6 +184,7 @@ def decide(
             exact.get((indicator_id, period_id), {}),
             dims.get(indicator_id, []),
             kept.get(period_id, frozenset()),
+            f"{indicator.code} {TOTAL}" in published.get(period_id, frozenset()),
             audience,
             rules,
         )
@@ -195,6 +197,7 @@ def _decide_group(
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
     kept: frozenset[str],
+    total_published: bool,
     audience: Audience,
     rules: Rules,
 ) -> GroupView:
@@ -219,7 +222,14 @@ def _decide_group(
     if audience.visible & set(members):
         # The viewer's knowledge is explicit here (its own figures are known cells), and no
         # other viewer sees this breakdown: judged without the insider assumption.
-        fixed = total if shown_total.value is not None else Cell(TOTAL, mt, None)
+        if shown_total.value is not None:
+            fixed = total
+        elif total_published:
+            # A publication showed the total before a correction: with it, partner figures
+            # shown now could be subtracted from it. Hide them all.
+            fixed = replace(total, hidden=True)
+        else:
+            fixed = Cell(TOTAL, mt, None)
         partner_cells = [
             replace(
                 _aggregate(f"org:{m}", mt, {m: figures[TOTAL][m]}, False),
@@ -403,18 +413,34 @@ def hidden_figures(snapshot: dict[str, Any] | None) -> frozenset[str]:
     )
 
 
+def _snapshots(
+    session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    period_ids = list(period_ids)
+    if period_ids:
+        yield from session.execute(
+            select(Publication.period_id, Publication.snapshot).where(
+                Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids)
+            )
+        )
+
+
 def vintage_hidden(
     session: Session, initiative_id: int, period_ids: Iterable[int]
 ) -> dict[int, frozenset[str]]:
     """Period id → every figure any publication of the period hid."""
-    period_ids = list(period_ids)
     out: dict[int, frozenset[str]] = {}
-    if not period_ids:
-        return out
-    for period_id, snapshot in session.execute(
-        select(Publication.period_id, Publication.snapshot).where(
-            Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids)
-        )
-    ):
+    for period_id, snapshot in _snapshots(session, initiative_id, period_ids):
         out[period_id] = out.get(period_id, frozenset()) | hidden_figures(snapshot)
+    return out
+
+
+def vintage_shown(
+    session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> dict[int, frozenset[str]]:
+    """Period id → every figure some publication of the period showed exactly."""
+    out: dict[int, frozenset[str]] = {}
+    for period_id, snapshot in _snapshots(session, initiative_id, period_ids):
+        shown = frozenset(k for k, f in flatten(snapshot).items() if f.get("value") is not None)
+        out[period_id] = out.get(period_id, frozenset()) | shown
     return out

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from models.analytics import completeness, equity, scorecard, series
 from models.indicator import Indicator
 from models.permissions import SYSTEM, Actor
+from models.publishing import publish
 from models.submissions import save_values, transition
 from models.validation import ValueInput
 
@@ -243,6 +244,28 @@ def test_funders_see_suppressed_figures_and_only_sharing_partners(session, world
     shown = {p.key: p.figure.value for p in s.breakdown}
     assert set(shown) == {"one", "two", "four"}
     assert sorted(v for v in shown.values() if v is not None) == [70]
+    # Published with the total, then "four" reopens its report: the live total is hidden again,
+    # but the published one is known, so no partner figure is shown (220 − 40 − 50 would be
+    # "three" and "four" together).
+    publish(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        period_key="2025Q3",
+        confirm_incomplete=True,
+    )
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        org_slug="four",
+        period_key="2025Q3",
+        action="reopen",
+        comment="recount",
+    )
+    s = by_partner()
+    assert s.total[0].figure.value is None
+    assert {p.key: p.figure.value for p in s.breakdown} == {"one": None, "two": None}
 
 
 @pytest.mark.usefixtures("few_partners_allowed")

@@ -25,7 +25,9 @@ from models import (
     Obligation,
     Organisation,
     Period,
+    RoleGrant,
     Submission,
+    User,
     indicator_dimensions,
 )
 from models.rollup_table import rebuild
@@ -186,12 +188,18 @@ def build(engine: Engine, size: Size, seed: int = 7, progress=print) -> Built:
             progress(f"  initiative {i + 1}/{size.initiatives}: {len(rows):,} values")
             if i == 0:
                 key = f"cm_{uuid.uuid4().hex[:8]}_{uuid.uuid4().hex}"
+                # A key acts with its creator's current rights: a backbone officer makes it.
+                owner = User(email="bench-key-owner@example.org", password_hash="!")
+                owner.grants.append(RoleGrant(role="backbone", initiative_id=init.id))
+                s.add(owner)
+                s.flush()
                 s.add(
                     ApiKey(
                         prefix=key.split("_")[1],
                         key_hash=_hash_key(key),
                         name="bench",
                         initiative_id=init.id,
+                        created_by_id=owner.id,
                     )
                 )
                 # One report left submitted, so approving it shows how fresh rollups are.

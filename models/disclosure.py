@@ -31,14 +31,15 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from models.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
 from models.initiative import Initiative, Member
 from models.permissions import Actor
 from models.publication import Publication
-from models.rollups import PartnerFigure, Rollup, partner_figures, rollups
+from models.reporting import Submission, Value
+from models.rollups import Rollup, partner_figures, rollups
 from models.settings import get_settings
 from models.suppression import (
     Cell,
@@ -150,17 +151,7 @@ def decide(
     if audience.backbone:
         return _as_is(session, initiative, indicators, period_ids, categories, partners)
     by_id = {i.id: i for i in indicators}
-    rows = partner_figures(
-        session=session,
-        initiative_id=initiative.id,
-        indicator_ids=list(by_id),
-        period_ids=period_ids,
-    )
-    groups: dict[tuple[int, int], dict[str, dict[int, PartnerFigure]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for pf in rows:
-        groups[(pf.indicator_id, pf.period_id)][pf.disaggregation][pf.member_id] = pf
+    groups = _shares(session, initiative.id, by_id, period_ids)
     exact: dict[tuple[int, int], dict[str, Rollup]] = defaultdict(dict)
     for r in rollups(
         session=session,
@@ -185,15 +176,53 @@ def decide(
             dims.get(indicator_id, []),
             kept.get(period_id, frozenset()),
             f"{indicator.code} {TOTAL}" in published.get(period_id, frozenset()),
-            audience,
+            audience if partners else PUBLIC,  # the partner step changes nothing else
             rules,
         )
     return out
 
 
+Shares = dict[int, tuple[float, ...]]  # member id → what it adds (see _quantities)
+
+
+def _shares(
+    session: Session,
+    initiative_id: int,
+    indicators: dict[int, Indicator],
+    period_ids: list[int] | None,
+) -> dict[tuple[int, int], dict[str, Shares]]:
+    """(indicator, period) → cell → each partner's share, from the approved values (a partner
+    has one value per cell and period). Plain rows: at region scale there are many."""
+    query = (
+        select(
+            Value.indicator_id,
+            Value.period_id,
+            Value.disaggregation,
+            Submission.member_id,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+        )
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(Value.initiative_id == initiative_id, Value.indicator_id.in_(list(indicators)))
+    )
+    if period_ids is not None:
+        query = query.where(Value.period_id.in_(period_ids))
+    measure = {i: ind.measure_type for i, ind in indicators.items()}
+    groups: dict[tuple[int, int], dict[str, Shares]] = defaultdict(lambda: defaultdict(dict))
+    for indicator_id, period_id, key, member_id, value, num, den in session.execute(query):
+        q = _quantities(measure[indicator_id], value, num, den)
+        if q is not None:
+            groups[(indicator_id, period_id)][key][member_id] = q
+    return groups
+
+
 def _decide_group(
     indicator: Indicator,
-    figures: dict[str, dict[int, PartnerFigure]],
+    figures: dict[str, Shares],
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
     kept: frozenset[str],
@@ -204,13 +233,9 @@ def _decide_group(
     mt = indicator.measure_type
 
     def cell(key: str) -> Cell:
-        made = _aggregate(key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept)
-        r = exact.get(key)
-        if r is None or made.value is None:
-            return made
-        # The figure as the rollups hold it (the same float sums the backbone sees); the
-        # partners' shares only decide whether it may be shown.
-        return replace(made, value=r.value, numerator=r.numerator, denominator=r.denominator)
+        return _aggregate(
+            key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept, exact.get(key)
+        )
 
     total = cell(TOTAL)
     breakdowns = tuple((code, tuple(cell(k) for k in keys if k in figures)) for code, keys in dims)
@@ -231,9 +256,10 @@ def _decide_group(
         else:
             fixed = Cell(TOTAL, mt, None)
         partner_cells = [
-            replace(
-                _aggregate(f"org:{m}", mt, {m: figures[TOTAL][m]}, False),
-                contributors=None,
+            _aggregate(
+                f"org:{m}",
+                mt,
+                {m: figures[TOTAL][m]},
                 partner=True,
                 hidden=m not in audience.visible,
                 known=m in audience.own,
@@ -278,46 +304,62 @@ def _initiative_figures(
     return shown_total, {s.key: _figure(s) for parts in shown.values() for s in parts}
 
 
-def _quantities(mt: str, pf: PartnerFigure) -> tuple[float, ...] | None:
-    """What one partner adds to a figure, or None when its value carries no figure."""
+def _quantities(
+    mt: str, value: float | None, numerator: float | None, denominator: float | None
+) -> tuple[float, ...] | None:
+    """What one partner adds to a figure: count/amount (value,), rate (numerator,
+    denominator), average (value × weight, weight); None when its value carries no figure."""
     if mt in ("count", "amount"):
-        return None if pf.value is None else (float(pf.value),)
+        return None if value is None else (float(value),)
     if mt == "rate":
-        if pf.numerator is None or pf.denominator is None:
+        if numerator is None or denominator is None:
             return None
-        return (float(pf.numerator), float(pf.denominator))
-    if pf.value is None or not pf.denominator:
+        return (float(numerator), float(denominator))
+    if value is None or not denominator:
         return None
-    return (float(pf.value) * float(pf.denominator), float(pf.denominator))
+    return (float(value) * float(denominator), float(denominator))
 
 
-def _aggregate(key: str, mt: str, figures: dict[int, PartnerFigure], kept: bool) -> Cell:
+def _aggregate(
+    key: str,
+    mt: str,
+    shares: Shares,
+    kept: bool = False,
+    exact: Rollup | None = None,
+    *,
+    partner: bool = False,
+    hidden: bool = False,
+    known: bool = False,
+) -> Cell:
     """The figure the partners make together (combined by measure type, as the rollups are),
-    with each partner's share."""
-    parts = []
-    for member_id in sorted(figures):
-        q = _quantities(mt, figures[member_id])
-        if q is not None:
-            parts.append((f"m{member_id}", q))
+    with each partner's share. With ``exact``, the figure as the rollup table holds it (the
+    float sums the backbone sees); the shares only decide whether it may be shown."""
+    parts = tuple((f"m{m}", shares[m]) for m in sorted(shares))
     if not parts:
         return Cell(key=key, measure_type=mt, value=None, kept_hidden=kept)
-    sums = [sum(q[d] for _, q in parts) for d in range(len(parts[0][1]))]
-    value, numerator, denominator = sums[0], None, None
-    if mt == "rate":
-        numerator, denominator = sums
-        value = 100.0 * numerator / denominator if denominator else None
-    elif mt == "average":
-        denominator = sums[1]
-        value = sums[0] / denominator if denominator else None
+    if exact is not None:
+        value, numerator, denominator = exact.value, exact.numerator, exact.denominator
+    else:
+        sums = [sum(q[d] for _, q in parts) for d in range(len(parts[0][1]))]
+        value, numerator, denominator = sums[0], None, None
+        if mt == "rate":
+            numerator, denominator = sums
+            value = 100.0 * numerator / denominator if denominator else None
+        elif mt == "average":
+            denominator = sums[1]
+            value = sums[0] / denominator if denominator else None
     return Cell(
         key=key,
         measure_type=mt,
         value=value,
         numerator=numerator,
         denominator=denominator,
-        contributors=len(parts),
+        hidden=hidden,
+        contributors=None if partner else len(parts),
         kept_hidden=kept,
-        parts=tuple(parts),
+        known=known,
+        parts=parts,
+        partner=partner,
     )
 
 

@@ -27,6 +27,7 @@ hides more.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -401,21 +402,25 @@ def _partner_rule(parts: Sequence[tuple[float, ...]], rules: _Rules, people: boo
         return FEW_PARTNERS
     m = rules.measure
     if people and rules.insiders and c > 1 and m != "amount":
-        totals = [sum(q[d] for q in parts) for d in range(len(parts[0]))]
-        for q in parts:
-            rest = [t - x for t, x in zip(totals, q, strict=True)]
-            if m == "rate":
-                num, den = rest
-                if den < rules.threshold or min(num, den - num) < rules.threshold:
-                    return DOMINANCE
-            elif rest[-1] < rules.threshold - rules.tol:  # count value; average weight
+        # What is left is smallest without the largest share (of each quantity).
+        t, tol = rules.threshold, rules.tol
+        if m == "rate":
+            num, den = sum(q[0] for q in parts), sum(q[1] for q in parts)
+            if (
+                den - max(q[1] for q in parts) < t
+                or num - max(q[0] for q in parts) < t
+                or (den - num) - max(q[1] - q[0] for q in parts) < t
+            ):
                 return DOMINANCE
+        elif sum(q[-1] for q in parts) - max(q[-1] for q in parts) < t - tol:
+            return DOMINANCE  # a count's value, an average's weight
     p = rules.dominance_percent
     if p > 0 and c > 1:
         top = 3 if rules.insiders else 2
         for d in range(len(parts[0])):
-            xs = sorted((abs(q[d]) for q in parts), reverse=True)
-            if sum(xs[top:]) < p / 100 * xs[0] - rules.tol:
+            xs = [abs(q[d]) for q in parts]
+            largest = heapq.nlargest(top, xs)
+            if sum(xs) - sum(largest) < p / 100 * largest[0] - rules.tol:
                 return DOMINANCE
     return None
 

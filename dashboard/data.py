@@ -736,3 +736,10 @@ def min_contributors() -> int:
     from models.settings import get_settings
 
     return get_settings().min_contributors
+
+
+def coverage_min_share() -> float:
+    """The share of the partners' usual size that makes an incomplete figure complete."""
+    from models.settings import get_settings
+
+    return get_settings().coverage_min_share

@@ -742,3 +742,10 @@ def min_contributors() -> int:
     from models.suppression import partners_needed
 
     return partners_needed(get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
+
+
+def coverage_min_share() -> float:
+    """The share of the partners' usual size that makes an incomplete figure complete."""
+    from models.settings import get_settings
+
+    return get_settings().coverage_min_share

@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     "met": "#009E73",
     "on_track": "#56B4E9",
     "off_track": "#D55E00",
+    "incomplete": "#E69F00",
     "no_data": "#9aa0a6",
     "no_target": "#9aa0a6",
 }

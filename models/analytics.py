@@ -2,7 +2,10 @@
 
 Every figure comes from ``models.disclosure.decide`` (approved values only, combined by measure
 type, decided once per indicator and period for the viewer's audience), so no page, API answer
-or export can show a figure another view hides.
+or export can show a figure another view hides. Every scorecard figure also says what it is
+made of (``models.coverage``): partners reported of expected and, for the backbone team, their
+share of the partners' usual size; an incomplete figure is not judged against its target, and
+trends compare the partners that reported in both periods.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.disclosure import Figure, GroupView, audience_of, decide
+from models.coverage import ALL_PARTNERS, PartnerHistory, basis_text, partner_history
+from models.disclosure import Figure, GroupView, audience_of, decide, rules_for
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.indicator import (
     TOTAL,
@@ -31,7 +35,8 @@ from models.initiative import Initiative, Member, Period
 from models.organisation import Organisation
 from models.permissions import Actor, get_initiative
 from models.reporting import Submission, Value
-from models.rollups import expected_reporters
+from models.rollups import expected_members
+from models.settings import get_settings
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -131,7 +136,7 @@ class ScorecardRow:
     end_target: float | None
     end_target_period: str | None
     progress: float | None  # share of the way from baseline to end target (may be <0 or >1)
-    status: str  # met | on_track | off_track | no_data | no_target
+    status: str  # met | on_track | off_track | incomplete | no_data | no_target
     previous: Figure | None
     trend: str | None  # improving | worsening | steady (since the previous period)
     change_since_baseline: float | None
@@ -139,6 +144,18 @@ class ScorecardRow:
     contributors: int | None  # None: too few to tell the viewer
     expected: int
     series_break: bool  # the definition changed at this period
+    # Coverage (models.coverage): partners in the total (None where the contributor count is
+    # not told), their share of the expected partners' usual size (backbone only), and whether
+    # the figure is complete (always told).
+    reported: int | None = None
+    share: float | None = None
+    complete: bool = True
+    # What the trend compares: "all partners", "the N partners that reported in both
+    # periods" (like with like when the partners differ), or None without a trend.
+    trend_basis: str | None = None
+    # The previous and current figures the trend compares (backbone only).
+    trend_previous: float | None = None
+    trend_current: float | None = None
 
 
 @dataclass
@@ -201,7 +218,17 @@ def scorecard(
             )
         ).all()
     )
-    expected = expected_reporters(session=session, initiative_id=initiative.id)
+    expected = expected_members(session=session, initiative_id=initiative.id)
+    # Every partner's approved totals up to the period: coverage and like-with-like trends,
+    # one query for the whole scorecard.
+    partners = partner_history(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=[i.id for i, _ in indicators],
+        periods=history,
+    )
+    min_share = get_settings().coverage_min_share
+    backbone = aud.backbone
     card = Scorecard(
         initiative=initiative.slug,
         initiative_name=initiative.name,
@@ -210,6 +237,7 @@ def scorecard(
         suppressed=not actor.is_backbone(initiative.id),
         threshold=initiative.suppression_threshold,
     )
+    needed = rules_for(initiative).partners_needed
     for indicator, out in indicators:
         mt = indicator.measure_type
         view = views.get((indicator.id, period.id))
@@ -220,6 +248,7 @@ def scorecard(
             previous = before.total if before else _NO_DATA
         broke = (indicator.id, period.id) in breaks
         target = _trajectory(indicator, period, periods_by_id, interim)
+        coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
         value = current.value
         if view is None:
             status = "no_data"
@@ -227,6 +256,8 @@ def scorecard(
             status = "no_target"
         elif value is None:
             status = "no_data"  # suppressed: the viewer cannot judge it either
+        elif not coverage.complete:
+            status = "incomplete"  # too few partners to judge against the target
         elif indicator.target_value is not None and _better(
             indicator.direction, value, indicator.target_value
         ):
@@ -239,14 +270,27 @@ def scorecard(
             and indicator.baseline_value is not None
             and indicator.target_value is not None
             and indicator.target_value != indicator.baseline_value
+            and (backbone or coverage.complete)
         ):
             progress = (value - indicator.baseline_value) / (
                 indicator.target_value - indicator.baseline_value
+            )
+        trend = _LikeWithLike()
+        if previous_period is not None and previous is not None and not broke:
+            trend = _like_with_like(
+                indicator,
+                partners,
+                period.id,
+                previous_period.id,
+                shown=(value, previous.value),
+                backbone=backbone,
+                needed=needed,
             )
         spark = []
         for p in history:
             point = views.get((indicator.id, p.id))
             spark.append((p.key, point.total.value if point else None))
+        told = backbone or view is None or view.contributors is not None
         card.rows.append(
             ScorecardRow(
                 outcome=out.code if out else None,
@@ -266,9 +310,7 @@ def scorecard(
                 progress=progress,
                 status=status,
                 previous=previous,
-                trend=None
-                if broke
-                else _trend(indicator.direction, value, previous.value if previous else None),
+                trend=trend.direction,
                 change_since_baseline=(
                     value - indicator.baseline_value
                     if value is not None and indicator.baseline_value is not None
@@ -276,11 +318,73 @@ def scorecard(
                 ),
                 sparkline=spark,
                 contributors=view.contributors if view else 0,
-                expected=expected[indicator.id],
+                expected=coverage.expected,
                 series_break=broke,
+                reported=coverage.reported if told else None,
+                # Below backbone, the share with the total would give a missing partner's size.
+                share=coverage.share if backbone else None,
+                complete=coverage.complete,
+                trend_basis=trend.basis,
+                trend_previous=trend.previous,
+                trend_current=trend.current,
             )
         )
     return card
+
+
+@dataclass(frozen=True)
+class _LikeWithLike:
+    direction: str | None = None
+    basis: str | None = None
+    previous: float | None = None  # backbone only
+    current: float | None = None  # backbone only
+
+
+def _like_with_like(
+    indicator: Indicator,
+    partners: PartnerHistory,
+    period_id: int,
+    previous_id: int,
+    *,
+    shown: tuple[float | None, float | None],
+    backbone: bool,
+    needed: int,
+) -> _LikeWithLike:
+    """The trend since the previous period, over the partners that reported in both.
+
+    When the same partners reported both times, it is the trend of the figures shown. When
+    they differ, a partner joining or leaving would move the total by its own size: the trend
+    is computed on the figure of the partners common to both periods. The backbone team gets
+    those figures; below backbone only the direction, and only when both whole figures are
+    shown to the viewer and the common partners are as many as a shown figure needs (so the
+    direction never speaks for one or two partners)."""
+    now = partners.reporters(indicator.id, period_id)
+    before = partners.reporters(indicator.id, previous_id)
+    common = now & before
+    if not common:
+        return _LikeWithLike()
+    if now == before:
+        current, previous = shown
+        direction = _trend(indicator.direction, current, previous)
+        if direction is None:
+            return _LikeWithLike()
+        return _LikeWithLike(
+            direction,
+            ALL_PARTNERS,
+            previous if backbone else None,
+            current if backbone else None,
+        )
+    if not backbone and (None in shown or len(common) < needed):
+        return _LikeWithLike()
+    mt = indicator.measure_type
+    current = partners.figure(indicator.id, period_id, common, mt)
+    previous = partners.figure(indicator.id, previous_id, common, mt)
+    direction = _trend(indicator.direction, current, previous)
+    if direction is None:
+        return _LikeWithLike()
+    if not backbone:
+        return _LikeWithLike(direction, basis_text(len(common)))
+    return _LikeWithLike(direction, basis_text(len(common)), previous, current)
 
 
 _NO_DATA = Figure(value=None, n=None)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.base import utcnow
+from models.coverage import indicator_coverage
 from models.disclosure import PUBLIC, decide, flatten, rules_for
 from models.errors import Conflict, NotFound
 from models.formulas import neutralise
@@ -153,9 +154,14 @@ def publish(
 ) -> Vintage:
     """Freeze the period's public figures into a new vintage (backbone).
 
-    A period whose reports are not all approved is published only with ``confirm_incomplete``:
-    otherwise the answer (409) lists the reports still missing or under way, so nobody
-    publishes half a quarter by accident. The vintage records its coverage either way.
+    A period whose reports are not all approved, or one of whose published indicators has
+    incomplete coverage (``models.coverage``: fewer partners than expected, standing for less
+    than ``CM_COVERAGE_MIN_SHARE`` of their usual size), is published only with
+    ``confirm_incomplete``: otherwise the answer (409) lists the reports still missing or under
+    way and the incomplete indicators, so nobody publishes half a quarter by accident. The
+    vintage records its coverage either way: the partners' reports approved of those expected,
+    and per indicator whether it is complete (never the share, which with the total would give
+    a missing partner's size away).
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
     period = session.scalar(
@@ -168,17 +174,51 @@ def publish(
         raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
     statuses = report_statuses(session=session, initiative=initiative, period=period)
     pending = [s for s in statuses if s["status"] != "approved"]
-    if pending and not confirm_incomplete:
+    published = [i["indicator"] for i in snapshot["indicators"]]
+    ids = dict(
+        session.execute(
+            select(Indicator.code, Indicator.id).where(
+                Indicator.initiative_id == initiative.id, Indicator.code.in_(published)
+            )
+        ).all()
+    )
+    coverage = indicator_coverage(
+        session=session, initiative=initiative, period=period, indicator_ids=list(ids.values())
+    )
+    incomplete = [
+        {
+            "indicator": code,
+            "reported": coverage[ids[code]].reported,
+            "expected": coverage[ids[code]].expected,
+        }
+        for code in published
+        if not coverage[ids[code]].complete
+    ]
+    if (pending or incomplete) and not confirm_incomplete:
+        reasons = []
+        if pending:
+            reasons.append(
+                f"{len(pending)} of {len(statuses)} partners' reports for {period_key} are "
+                "not approved"
+            )
+        if incomplete:
+            codes = ", ".join(i["indicator"] for i in incomplete)
+            reasons.append(
+                f"the coverage of {codes} in {period_key} is incomplete (too few of the "
+                "expected partners reported)"
+            )
         raise Conflict(
-            f"{len(pending)} of {len(statuses)} partners' reports for {period_key} are not "
-            "approved; send confirm_incomplete: true to publish what is approved",
+            "; ".join(reasons) + "; send confirm_incomplete: true to publish what is approved",
             code="incomplete_period",
             field="confirm_incomplete",
-            extra={"reports": pending},
+            extra={"reports": pending, "indicators": incomplete},
         )
     snapshot["coverage"] = {
         "approved": len(statuses) - len(pending),
         "expected": len(statuses),
+        "indicators": [
+            {"indicator": code, "complete": coverage[ids[code]].complete} for code in published
+        ],
     }
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
@@ -207,6 +247,7 @@ def publish(
                     "revised": revised,
                     "coverage": snapshot["coverage"],
                     "not_approved": pending,
+                    "incomplete": incomplete,
                 },
                 "reason": publication.note,
             }
@@ -311,6 +352,26 @@ FIELDS = [
     ("n", "number", "People (or cases) the value is based on; empty when suppressed"),
     ("marker", "string", "Why a value is missing: see the legend in the package description"),
     ("published_at", "datetime", "When this period was published"),
+    (
+        "complete",
+        "boolean",
+        (
+            "Whether the indicator's figure was complete when published: every expected "
+            "partner reported, or those that did stood for enough of the partners' usual size; "
+            "empty when the publication did not record it"
+        ),
+    ),
+]
+COVERAGE_FIELDS = [
+    ("period", "string", "Reporting period, e.g. 2025Q3"),
+    ("published_at", "datetime", "When this period was published"),
+    ("partners_approved", "integer", "Partners whose reports for the period were approved"),
+    ("partners_expected", "integer", "Active partners obliged to report in the period"),
+    (
+        "incomplete_indicators",
+        "string",
+        "Indicators whose figure was incomplete when published, separated by spaces",
+    ),
 ]
 
 
@@ -321,8 +382,26 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([name for name, _, _ in FIELDS])
+    coverage = io.StringIO()
+    coverage_writer = csv.writer(coverage, lineterminator="\n")
+    coverage_writer.writerow([name for name, _, _ in COVERAGE_FIELDS])
+    covered = []
     for p in summary["periods"]:
         published = p["published_at"].isoformat().replace("+00:00", "Z")
+        recorded = p.get("coverage") or {}
+        complete = {c["indicator"]: c["complete"] for c in recorded.get("indicators") or []}
+        incomplete = [code for code, ok in complete.items() if not ok]
+        if recorded:
+            coverage_writer.writerow(
+                [
+                    neutralise(p["period"]),
+                    published,
+                    recorded["approved"],
+                    recorded["expected"],
+                    neutralise(" ".join(incomplete)) or "",
+                ]
+            )
+            covered.append(_coverage_sentence(p["period"], recorded, incomplete))
         for ind in p["indicators"]:
             common = [
                 neutralise(text) or ""
@@ -334,6 +413,8 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     ind["unit"],
                 )
             ]
+            flag = complete.get(ind["indicator"])
+            done = "" if flag is None else str(flag).lower()
             t = ind["total"]
             writer.writerow(
                 [
@@ -344,6 +425,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     _num(t["n"]),
                     neutralise(t["marker"]) or "",
                     published,
+                    done,
                 ]
             )
             for b in ind["breakdowns"]:
@@ -357,6 +439,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                             _num(c["n"]),
                             neutralise(c["marker"]) or "",
                             published,
+                            done,
                         ]
                     )
     markers = "; ".join(f"{k}: {v}" for k, v in summary["legend"].items())
@@ -365,7 +448,10 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
         "title": f"{summary['initiative_name']}: published indicators",
         "description": (
             f"Published, privacy-protected figures of {summary['initiative_name']}. Numbers "
-            f"based on fewer than {summary['threshold']} people are suppressed. Markers: {markers}."
+            f"based on fewer than {summary['threshold']} people are suppressed. Markers: {markers}. "
+            "Coverage (what each period is made of, also in coverage.csv): "
+            + ("; ".join(covered) if covered else "not recorded")
+            + "."
         ),
         "licenses": [LICENCE],
         "sources": [{"title": f"{summary['initiative_name']} partners, via Common Measure"}],
@@ -384,14 +470,41 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     "missingValues": [""],
                     "primaryKey": ["period", "indicator", "dimension", "category"],
                 },
-            }
+            },
+            {
+                "name": "coverage",
+                "path": "coverage.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": "Each published period's coverage: how many of the partners "
+                "expected to report had their reports approved, and which indicators were "
+                "incomplete when published.",
+                "licenses": [LICENCE],
+                "sources": [{"title": f"{summary['initiative_name']} partners"}],
+                "schema": {
+                    "fields": [
+                        {"name": n, "type": t, "description": d} for n, t, d in COVERAGE_FIELDS
+                    ],
+                    "missingValues": [""],
+                    "primaryKey": ["period"],
+                },
+            },
         ],
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("datapackage.json", json.dumps(descriptor, indent=2))
         z.writestr("indicators.csv", buffer.getvalue())
+        z.writestr("coverage.csv", coverage.getvalue())
     return out.getvalue()
+
+
+def _coverage_sentence(period: str, coverage: dict[str, Any], incomplete: list[str]) -> str:
+    text = f"{period} approved reports of {coverage['approved']} of {coverage['expected']} partners"
+    if incomplete:
+        text += f", incomplete indicators {', '.join(incomplete)}"
+    return text
 
 
 def _num(v: float | None) -> str:

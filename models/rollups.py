@@ -211,3 +211,16 @@ def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int
         .group_by(Obligation.indicator_id)
     ).all()
     return defaultdict(int, dict(rows))
+
+
+def expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
+    """Indicator id → the active members obliged to report it (their ids)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for indicator_id, member_id in session.execute(
+        select(Obligation.indicator_id, Obligation.member_id)
+        .join(Member, Member.id == Obligation.member_id)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Indicator.initiative_id == initiative_id, Member.active)
+    ):
+        out[indicator_id].add(member_id)
+    return defaultdict(frozenset, {k: frozenset(v) for k, v in out.items()})

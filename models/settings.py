@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # Below backbone level, a figure one or a few partners dominate is hidden (the p %-rule:
     # no partner's share may be estimated to within this percentage); 0 switches it off.
     dominance_percent: float = Field(10.0, ge=0, le=100)
+    # An initiative figure is complete when every partner obliged to report it has, or when
+    # the partners that reported make up at least this share of the expected partners' usual
+    # size (each missing partner counted at its last approved figure). Below it, status and
+    # progress read "incomplete" and publishing the period needs a confirmation.
+    coverage_min_share: float = Field(0.8, ge=0, le=1)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     # Sync endpoints run on a pool of 40 threads per worker; with fewer connections than

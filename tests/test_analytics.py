@@ -146,36 +146,42 @@ def test_only_approved_values_count(session, world) -> None:
     assert row.current.value == 150  # fresh the moment it is approved
 
 
+def _row(session, code, period="2025Q3", actor=SYSTEM):
+    card = scorecard(session=session, actor=actor, initiative_slug="math", period_key=period)
+    return next(r for r in card.rows if r.code == code)
+
+
 def test_lower_is_better_progress_and_status(session, world) -> None:
     _report(session, "one", "2025Q2", [ValueInput("ABSENT", numerator=18, denominator=100)])
     _report(session, "one", "2025Q3", [ValueInput("ABSENT", numerator=12, denominator=100)])
-    card = scorecard(session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3")
-    row = next(r for r in card.rows if r.code == "ABSENT")
+    row = _row(session, "ABSENT")
     assert row.progress == pytest.approx(0.8)  # 20 → 12 of the way 20 → 10
     assert row.trend == "improving"  # 18 % → 12 % absent is better
-    assert row.status == "off_track"  # the target for 2025Q3 (the end) is 10 %
-    _report(session, "two", "2025Q3", [ValueInput("ABSENT", numerator=0, denominator=100)])
-    row = next(
-        r
-        for r in scorecard(
-            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3"
-        ).rows
-        if r.code == "ABSENT"
+    assert row.status == "incomplete"  # 1 of 3 partners: not judged against the target
+    for org in ("two", "three"):
+        _report(session, org, "2025Q3", [ValueInput("ABSENT", numerator=12, denominator=100)])
+    row = _row(session, "ABSENT")
+    assert row.complete and row.status == "off_track"  # the target for 2025Q3 (the end) is 10 %
+    transition(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        org_slug="three",
+        period_key="2025Q3",
+        action="reopen",
+        comment="recount",
     )
-    assert row.current.value == pytest.approx(6.0)
+    _report(session, "three", "2025Q3", [ValueInput("ABSENT", numerator=0, denominator=100)])
+    row = _row(session, "ABSENT")
+    assert row.current.value == pytest.approx(8.0)
     assert row.status == "met"
 
 
 def test_higher_is_better_on_the_trajectory(session, world) -> None:
     # Trajectory 40 (2025Q1) → 60 (2025Q3): the 2025Q2 target is about 50.
-    _report(session, "one", "2025Q2", [ValueInput("RATE", numerator=52, denominator=100)])
-    row = next(
-        r
-        for r in scorecard(
-            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q2"
-        ).rows
-        if r.code == "RATE"
-    )
+    for org in ("one", "two", "three"):
+        _report(session, org, "2025Q2", [ValueInput("RATE", numerator=52, denominator=100)])
+    row = _row(session, "RATE", "2025Q2")
     assert 49 < row.target < 51
     assert row.status == "on_track"
     assert row.change_since_baseline == pytest.approx(12)

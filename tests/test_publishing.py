@@ -169,7 +169,7 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
     assert descriptor["sources"]
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
-    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 1
+    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 2  # and coverage
     assert not any(",7," in row for row in rows)  # the small cell is not in the open data
 
 
@@ -232,12 +232,120 @@ def test_an_incomplete_period_is_published_only_when_confirmed(client, session, 
     body = refused.json()
     assert body["code"] == "incomplete_period" and body["field"] == "confirm_incomplete"
     assert body["reports"] == [{"organisation": "p2", "status": "missing"}]
+    assert body["indicators"] == [{"indicator": "KIDS", "reported": 1, "expected": 2}]
     assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
     assert client.post(url, json={"confirm_incomplete": True}, headers=world).status_code == 201
     [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
-    assert period["coverage"] == {"approved": 1, "expected": 2}
+    assert period["coverage"] == {
+        "approved": 1,
+        "expected": 2,
+        "indicators": [{"indicator": "KIDS", "complete": False}],
+    }
     _approve(session, "p2", [ValueInput("KIDS", value=80)])
     session.commit()
     assert client.post(url, headers=world).status_code == 201  # complete: no confirmation
     [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
-    assert period["coverage"] == {"approved": 2, "expected": 2}
+    assert period["coverage"] == {
+        "approved": 2,
+        "expected": 2,
+        "indicators": [{"indicator": "KIDS", "complete": True}],
+    }
+
+
+def _incomplete_visits(session) -> None:
+    """Both reports approved, but p2's has no VISITS: that figure is p1's alone."""
+    from sqlalchemy import select
+
+    from models import Indicator, Initiative, Member
+
+    init = session.scalar(select(Initiative).where(Initiative.slug == "pub"))
+    kids = session.scalar(select(Indicator).where(Indicator.code == "KIDS"))
+    visits = f.indicator(
+        session,
+        init,
+        "count",
+        code="VISITS",
+        name="Home visits",
+        outcome_id=kids.outcome_id,
+    )
+    for m in session.scalars(select(Member).where(Member.initiative_id == init.id)):
+        f.obligation(session, m, visits)
+    _approve(session, "p1", [ValueInput("KIDS", value=120), ValueInput("VISITS", value=40)])
+    _approve(session, "p2", [ValueInput("KIDS", value=80)])
+    session.commit()
+
+
+def test_approved_reports_with_incomplete_coverage_need_a_confirmation(
+    client, session, world
+) -> None:
+    _incomplete_visits(session)
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    refused = client.post(url, json={"note": "q3"}, headers=world)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "incomplete_period" and body["field"] == "confirm_incomplete"
+    assert body["reports"] == []  # every report is approved …
+    assert body["indicators"] == [{"indicator": "VISITS", "reported": 1, "expected": 2}]
+    assert "VISITS" in body["detail"] and "share" not in json.dumps(body)
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {
+        "approved": 2,
+        "expected": 2,
+        "indicators": [
+            {"indicator": "KIDS", "complete": True},
+            {"indicator": "VISITS", "complete": False},
+        ],
+    }
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_public_page_and_open_data_show_coverage(client, session, world, tmp_path) -> None:
+    import csv
+
+    from frictionless import validate
+
+    from .dash_calls import call, text_of
+
+    _incomplete_visits(session)
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+
+    client.cookies.clear()
+    answer = call(
+        client,
+        "public-body.children",
+        [("public-initiative", "data", "pub"), ("public-period", "value", "2025Q3")],
+    )
+    text = text_of(answer)
+    assert "Based on the approved reports of all 2 partners." in text
+    assert "1 of the figures is marked incomplete" in text
+    assert text.count("cm-incomplete") == 1  # VISITS' card, not KIDS'
+    kids, visits = text.index("Children served"), text.index("Home visits")
+    assert "cm-incomplete" in text[visits:] and "cm-incomplete" not in text[kids:visits]
+
+    r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+        descriptor = json.loads(z.read("datapackage.json"))
+        indicators = list(csv.DictReader(io.StringIO(z.read("indicators.csv").decode())))
+        coverage = list(csv.DictReader(io.StringIO(z.read("coverage.csv").decode())))
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    described = descriptor["description"]
+    assert "2025Q3 approved reports of 2 of 2 partners, incomplete indicators VISITS" in described
+    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage"]
+    assert coverage == [
+        {
+            "period": "2025Q3",
+            "published_at": coverage[0]["published_at"],
+            "partners_approved": "2",
+            "partners_expected": "2",
+            "incomplete_indicators": "VISITS",
+        }
+    ]
+    assert {(r["indicator"], r["complete"]) for r in indicators} == {
+        ("KIDS", "true"),
+        ("VISITS", "false"),
+    }

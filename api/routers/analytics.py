@@ -73,7 +73,7 @@ class ScorecardRowRead(ReadModel):
     end_target: float | None
     end_target_period: str | None
     progress: float | None
-    status: str
+    status: str = Field(description="met | on_track | off_track | incomplete | no_data | no_target")
     previous: FigureRead | None
     trend: str | None
     change_since_baseline: float | None
@@ -82,8 +82,34 @@ class ScorecardRowRead(ReadModel):
         description="Partners in the figure; not told below backbone level when too few for "
         "the figure to be shown (it would say whose figure it is)."
     )
-    expected: int
+    expected: int = Field(description="Active partners obliged to report the indicator.")
     series_break: bool
+    reported: int | None = Field(
+        description="Partners whose approved figure is in the total; not told where the "
+        "contributor count is not."
+    )
+    share: float | None = Field(
+        description="Backbone only: the share (0-1) of the expected partners' usual size that "
+        "the reporting ones stand for, each missing partner counted at its last approved "
+        "figure (count: value, amount: |value|, rate and average: denominator); null when a "
+        "missing partner has never reported."
+    )
+    complete: bool = Field(
+        description="Every expected partner reported, or the share reaches "
+        "CM_COVERAGE_MIN_SHARE. When false, a judged status reads `incomplete` (and below "
+        "backbone level progress is null)."
+    )
+    trend_basis: str | None = Field(
+        description="What the trend compares: `all partners`, or `the N partners that "
+        "reported in both periods` when the partners differ (like with like); null without "
+        "a trend."
+    )
+    trend_previous: float | None = Field(
+        description="Backbone only: the previous figure the trend compares."
+    )
+    trend_current: float | None = Field(
+        description="Backbone only: the current figure the trend compares."
+    )
 
 
 class ScorecardRead(ReadModel):

@@ -22,8 +22,10 @@ class PublishIn(WriteModel):
     note: str | None = Field(None, max_length=2000, examples=["First release of 2026Q3."])
     confirm_incomplete: bool = Field(
         False,
-        description="Publish although some partners' reports are not approved (the 409 "
-        "without it lists them); the vintage records its coverage.",
+        description="Publish although some partners' reports are not approved or some "
+        "indicator's coverage is incomplete (the 409 `incomplete_period` without it lists "
+        "them: `reports` and `indicators` with reported/expected); the vintage records its "
+        "coverage.",
     )
 
 
@@ -70,9 +72,20 @@ class PublicIndicator(ReadModel):
     breakdowns: list[PublicBreakdown]
 
 
+class IndicatorCoverage(ReadModel):
+    indicator: str
+    complete: bool = Field(
+        description="Every expected partner reported, or those that did stood for at least "
+        "CM_COVERAGE_MIN_SHARE of the partners' usual size."
+    )
+
+
 class Coverage(ReadModel):
     approved: int = Field(description="Partners whose reports for the period were approved.")
     expected: int = Field(description="Active partners obliged to report.")
+    indicators: list[IndicatorCoverage] | None = Field(
+        None, description="Per published indicator, whether it was complete (newer vintages)."
+    )
 
 
 class PublicPeriod(ReadModel):

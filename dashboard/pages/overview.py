@@ -21,10 +21,15 @@ STATUS = {
     "met": ("met", "success"),
     "on_track": ("on track", "info"),
     "off_track": ("off track", "danger"),
+    "incomplete": ("incomplete", "warning"),
     "no_data": ("no data", "secondary"),
     "no_target": ("no target", "light"),
 }
 TREND = {"improving": "▲", "worsening": "▼", "steady": "▶"}
+INCOMPLETE = (
+    "Too few of the partners expected to report this figure did: it is not judged against "
+    "its target until they do."
+)
 NOT_ALLOWED = "You may not see the figures of any initiative."
 
 
@@ -142,14 +147,76 @@ def _value(row, legend: dict[str, str], ident: str):
 
 def _progress(row):
     if row.progress is None:
+        if row.status == "incomplete":
+            return html.Small("incomplete", className="text-muted", title=INCOMPLETE)
         return html.Small("—", className="text-muted")
     pct = max(0.0, min(100.0, row.progress * 100))
+    if row.status == "incomplete":  # backbone: the number, greyed and said to be partial
+        return html.Div(
+            dbc.Progress(
+                value=pct,
+                label=f"{pct:.0f}%",
+                color="secondary",
+                striped=True,
+                style={"height": "1.1rem", "minWidth": "5rem"},
+                className="cm-progress cm-progress-incomplete",
+            ),
+            title=f"{pct:.0f}% of the way, from an incomplete figure",
+        )
     return dbc.Progress(
         value=pct,
         label=f"{pct:.0f}%",
         color=STATUS.get(row.status, ("", "secondary"))[1],
         style={"height": "1.1rem", "minWidth": "5rem"},
         className="cm-progress",
+    )
+
+
+def coverage_text(row) -> str:
+    """Who the figure is made of: "3 of 4 partners", with the share of their usual size
+    where the viewer may know it (backbone)."""
+    partners = "partner" if row.expected == 1 else "partners"
+    if row.reported is None:
+        return f"fewer than {data.min_contributors()} of {row.expected} {partners}"
+    text = f"{row.reported} of {row.expected} {partners}"
+    if row.share is not None and 0 < row.reported < row.expected:
+        text += f", {row.share * 100:.0f} % of the usual size"
+    return text
+
+
+def _coverage(row):
+    badge = None
+    if not row.complete and row.status != "incomplete" and row.reported != 0:
+        badge = dbc.Badge(
+            "incomplete",
+            color="warning",
+            text_color="dark",
+            className="ms-1 cm-incomplete",
+            title=INCOMPLETE,
+        )
+    return [html.Span(coverage_text(row), className="cm-coverage"), badge]
+
+
+def _trend(row):
+    """The arrow, and what it compares when that is not every partner (like with like)."""
+    if row.trend is None:
+        return None
+    title = f"{row.trend}, {row.trend_basis}" if row.trend_basis else row.trend
+    if row.trend_previous is not None and row.trend_current is not None:
+        title += (
+            f": {fmt(row.trend_previous, row.decimals)} → {fmt(row.trend_current, row.decimals)}"
+        )
+    arrow = html.Span(TREND.get(row.trend, ""), title=title, className="ms-2 cm-trend")
+    if not row.trend_basis or row.trend_basis == "all partners":
+        return arrow
+    return html.Span(
+        [
+            arrow,
+            html.Div(
+                f"trend of {row.trend_basis}",
+                className="small text-muted text-wrap cm-trend-basis",
+            ),
+        ]
     )
 
 
@@ -175,12 +242,17 @@ def _row(row, card, legend):
             html.Td(_progress(row), style={"minWidth": "7rem"}),
             html.Td(
                 [
-                    dbc.Badge(status, color=colour, className="text-uppercase cm-status"),
-                    html.Span(
-                        TREND.get(row.trend or "", ""),
-                        title=row.trend or "",
-                        className="ms-2",
+                    dbc.Badge(
+                        status,
+                        color=colour,
+                        className="text-uppercase cm-status",
+                        **(
+                            {"text_color": "dark", "title": INCOMPLETE}
+                            if row.status == "incomplete"
+                            else {}
+                        ),
                     ),
+                    _trend(row),
                     dbc.Badge("series break", color="warning", text_color="dark", className="ms-1")
                     if row.series_break
                     else None,
@@ -188,12 +260,7 @@ def _row(row, card, legend):
                 className="text-nowrap",
             ),
             html.Td(spark, className="d-none d-md-table-cell"),
-            html.Td(
-                f"{row.contributors} of {row.expected}"
-                if row.contributors is not None
-                else f"fewer than {data.min_contributors()} of {row.expected}",
-                className="small text-nowrap",
-            ),
+            html.Td(_coverage(row), className="small text-nowrap"),
         ],
         id=f"ov-row-{row.code}",
         className="cm-scorecard-row",
@@ -215,6 +282,15 @@ HEADER = html.Thead(
 )
 
 
+def _incomplete_caption() -> str:
+    return (
+        " A figure is incomplete when not every partner expected to report it did and those "
+        f"who did make up less than {data.coverage_min_share() * 100:.0f} % of their usual "
+        "size: it is not judged against its target. When the partners differ from the "
+        "previous period, the trend compares those that reported in both."
+    )
+
+
 def scorecard_body(card, legend) -> html.Div:
     groups: dict = {}
     for row in card.rows:
@@ -227,6 +303,7 @@ def scorecard_body(card, legend) -> html.Div:
                 f"{card.threshold} people are hidden (marked, e.g. “<{card.threshold}”)."
                 if card.suppressed
                 else "You see exact figures (backbone team).",
+                _incomplete_caption(),
             ],
             className="small text-muted",
             id="overview-caption",

@@ -190,12 +190,35 @@ def coverage_text(coverage: dict | None) -> str:
     if not coverage:
         return ""
     approved, expected = coverage["approved"], coverage["expected"]
+    incomplete = incomplete_indicators(coverage)
     if approved >= expected:
-        return f" Based on the approved reports of all {expected} partners."
-    return (
-        f" Based on the approved reports of {approved} of {expected} partners: "
-        "the figures may change when the others report."
-    )
+        text = f" Based on the approved reports of all {expected} partners."
+    else:
+        text = (
+            f" Based on the approved reports of {approved} of {expected} partners: "
+            "the figures may change when the others report."
+        )
+    if incomplete:
+        text += (
+            f" {len(incomplete)} of the figures {'is' if len(incomplete) == 1 else 'are'} "
+            "marked incomplete: too few of the partners expected to report them did."
+        )
+    return text
+
+
+def incomplete_indicators(coverage: dict | None) -> set[str]:
+    """The indicators a publication recorded as incomplete (none for older vintages)."""
+    return {
+        c["indicator"]
+        for c in (coverage or {}).get("indicators") or []
+        if not c.get("complete", True)
+    }
+
+
+INCOMPLETE_NOTE = (
+    "Incomplete: too few of the partners expected to report this figure did, so it may change "
+    "when the others report."
+)
 
 
 def describe(entry: dict, period: str, history: list[tuple[str, dict]]) -> str:
@@ -235,7 +258,9 @@ def _chart(entry: dict, period: str, history: list[tuple[str, dict]]):
     return figures.public_chart(title, labels, values, markers, entry.get("unit") or "", kind)
 
 
-def _card(entry: dict, period: str, history: list[tuple[str, dict]], n: int) -> dbc.Col:
+def _card(
+    entry: dict, period: str, history: list[tuple[str, dict]], n: int, incomplete: bool = False
+) -> dbc.Col:
     decimals = entry.get("decimals") or 0
     text = describe(entry, period, history)
     total = entry["total"]
@@ -246,7 +271,21 @@ def _card(entry: dict, period: str, history: list[tuple[str, dict]], n: int) -> 
         dbc.Card(
             dbc.CardBody(
                 [
-                    html.H3(entry["name"], className="h6 mb-1"),
+                    html.H3(
+                        [
+                            entry["name"],
+                            dbc.Badge(
+                                "incomplete",
+                                color="warning",
+                                text_color="dark",
+                                className="ms-2 cm-incomplete",
+                                title=INCOMPLETE_NOTE,
+                            )
+                            if incomplete
+                            else None,
+                        ],
+                        className="h6 mb-1",
+                    ),
                     html.Div(
                         [
                             html.Span(headline, className="cm-stat"),
@@ -263,6 +302,9 @@ def _card(entry: dict, period: str, history: list[tuple[str, dict]], n: int) -> 
                         ],
                         className="mb-1",
                     ),
+                    html.P(INCOMPLETE_NOTE, className="small text-warning-emphasis mb-1")
+                    if incomplete
+                    else None,
                     html.P(entry.get("definition") or "", className="small text-muted mb-2"),
                     html.Figure(
                         [
@@ -339,10 +381,19 @@ def public_body(summary: dict, period: str) -> html.Div:
     ]
     n = 0
     everything = []
+    incomplete = incomplete_indicators(chosen.get("coverage"))
     for name, entries in groups.items():
         cards = []
         for entry in entries:
-            cards.append(_card(entry, period, history_of[entry["indicator"]], n))
+            cards.append(
+                _card(
+                    entry,
+                    period,
+                    history_of[entry["indicator"]],
+                    n,
+                    incomplete=entry["indicator"] in incomplete,
+                )
+            )
             everything += public_rows(entry, period)
             n += 1
         parts += [html.H2(name, className="h5 mt-2"), dbc.Row(cards)]

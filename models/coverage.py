@@ -10,8 +10,8 @@ stand for:
 
 A partner's *size* is its value for counts, |value| for amounts and its denominator for rates
 and averages; its *last known size* is the size of its most recent approved figure at or before
-the period. A missing partner that has never reported has no known size: the share is then
-unknown (None).
+the period, within the last eight periods. A missing partner with none has no known size: the
+share is then unknown (None).
 
 A figure is *complete* when every expected partner reported, or when the share reaches
 ``CM_COVERAGE_MIN_SHARE`` (default 0.8). An indicator nobody is obliged to report is complete.
@@ -148,6 +148,9 @@ class PartnerHistory:
         return Coverage(reported=len(group), expected=len(expected), share=share, complete=complete)
 
 
+LOOKBACK = 8  # periods a partner's last approved figure is looked for (two years of quarters)
+
+
 def partner_history(
     *,
     session: Session,
@@ -155,7 +158,9 @@ def partner_history(
     indicator_ids: Collection[int],
     periods: Sequence[Period],
 ) -> PartnerHistory:
-    """The partners' approved totals of the indicators in these periods (one query)."""
+    """The partners' approved totals of the indicators in the last :data:`LOOKBACK` of these
+    periods (one query): a partner missing for longer has no known usual size."""
+    periods = sorted(periods, key=lambda p: p.starts_on)[-LOOKBACK:]
     figures = (
         partner_figures(
             session=session,

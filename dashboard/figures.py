@@ -27,6 +27,7 @@ STATUS_COLOURS = {
     "off_track": "#D55E00",
     "incomplete": "#E69F00",
     "no_data": "#9aa0a6",
+    "hidden": "#9aa0a6",
     "no_target": "#9aa0a6",
 }
 STATE_ORDER = ["approved", "submitted", "draft", "returned", "missing"]

@@ -136,7 +136,7 @@ class ScorecardRow:
     end_target: float | None
     end_target_period: str | None
     progress: float | None  # share of the way from baseline to end target (may be <0 or >1)
-    status: str  # met | on_track | off_track | incomplete | no_data | no_target
+    status: str  # met | on_track | off_track | incomplete | hidden | no_data | no_target
     previous: Figure | None
     trend: str | None  # improving | worsening | steady (since the previous period)
     change_since_baseline: float | None
@@ -255,7 +255,7 @@ def scorecard(
         elif target is None:
             status = "no_target"
         elif value is None:
-            status = "no_data"  # suppressed: the viewer cannot judge it either
+            status = "hidden"  # there is a figure, but not for this viewer to judge
         elif not coverage.complete:
             status = "incomplete"  # too few partners to judge against the target
         elif indicator.target_value is not None and _better(

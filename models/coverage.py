@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from models.indicator import TOTAL
 from models.initiative import Initiative, Period
-from models.rollups import PartnerFigure, combine, expected_members, partner_figures
+from models.rollups import PartnerFigure, combine, expected_members, partner_values
 from models.settings import get_settings
 
 
@@ -162,12 +162,12 @@ def partner_history(
     periods (one query): a partner missing for longer has no known usual size."""
     periods = sorted(periods, key=lambda p: p.starts_on)[-LOOKBACK:]
     figures = (
-        partner_figures(
+        partner_values(
             session=session,
             initiative_id=initiative_id,
             indicator_ids=list(indicator_ids),
             period_ids=[p.id for p in periods],
-            disaggregations=[TOTAL],
+            disaggregation=TOTAL,
         )
         if indicator_ids and periods
         else []

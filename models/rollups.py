@@ -201,6 +201,53 @@ def partner_figures(
     ]
 
 
+def partner_values(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int],
+    disaggregation: str,
+) -> list[PartnerFigure]:
+    """What :func:`partner_figures` answers for one disaggregation, read as plain rows: a
+    partner has one approved value per indicator, period and cell, so nothing needs grouping
+    (several times faster where a page reads many partners' figures)."""
+    rows = session.execute(
+        select(
+            Submission.member_id,
+            Value.indicator_id,
+            Value.period_id,
+            Value.measure_type,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+        )
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(
+            Value.initiative_id == initiative_id,
+            Value.indicator_id.in_(list(indicator_ids)),
+            Value.period_id.in_(list(period_ids)),
+            Value.disaggregation == disaggregation,
+        )
+    )
+    return [
+        PartnerFigure(
+            member_id=mem,
+            indicator_id=ind,
+            period_id=per,
+            disaggregation=disaggregation,
+            measure_type=mt,
+            value=combine(mt, val, num, den, val * den if val is not None and den else None),
+            numerator=num if mt == "rate" else None,
+            denominator=den if mt in ("rate", "average") else None,
+        )
+        for mem, ind, per, mt, val, num, den in rows
+    ]
+
+
 def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int]:
     """Indicator id → how many active members are obliged to report it."""
     rows = session.execute(

@@ -550,7 +550,7 @@ def test_a_sole_contributor_is_not_exposed_below_backbone(session, world) -> Non
         card = scorecard(session=session, actor=viewer, initiative_slug="math", period_key="2025Q3")
         row = next(r for r in card.rows if r.code == "RATE")
         assert row.current.value is None and row.current.marker == "<4 partners"
-        assert row.contributors is None and row.status == "no_data"
+        assert row.contributors is None and row.status == "hidden"
         by_race = series(
             session=session, actor=viewer, initiative_slug="math", indicator_code="RATE", by="race"
         )

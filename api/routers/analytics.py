@@ -73,7 +73,9 @@ class ScorecardRowRead(ReadModel):
     end_target: float | None
     end_target_period: str | None
     progress: float | None
-    status: str = Field(description="met | on_track | off_track | incomplete | no_data | no_target")
+    status: str = Field(
+        description="met | on_track | off_track | incomplete | hidden (a figure the caller may not see) | no_data | no_target"
+    )
     previous: FigureRead | None
     trend: str | None
     change_since_baseline: float | None

@@ -23,6 +23,7 @@ STATUS = {
     "off_track": ("off track", "danger"),
     "incomplete": ("incomplete", "warning"),
     "no_data": ("no data", "secondary"),
+    "hidden": ("hidden", "secondary"),
     "no_target": ("no target", "light"),
 }
 TREND = {"improving": "▲", "worsening": "▼", "steady": "▶"}
@@ -176,8 +177,8 @@ def coverage_text(row) -> str:
     """Who the figure is made of: "3 of 4 partners", with the share of their usual size
     where the viewer may know it (backbone)."""
     partners = "partner" if row.expected == 1 else "partners"
-    if row.reported is None:
-        return f"fewer than {data.min_contributors()} of {row.expected} {partners}"
+    if row.reported is None:  # the count would name a partner
+        return f"{row.expected} {partners} expected; too few reported to tell"
     text = f"{row.reported} of {row.expected} {partners}"
     if row.share is not None and 0 < row.reported < row.expected:
         text += f", {row.share * 100:.0f} % of the usual size"
@@ -299,8 +300,10 @@ def scorecard_body(card, legend) -> html.Div:
         html.P(
             [
                 f"{card.initiative_name} · period {card.period}. ",
-                "Figures based on fewer than "
-                f"{card.threshold} people are hidden (marked, e.g. “<{card.threshold}”)."
+                f"Figures based on fewer than {card.threshold} people, reported by fewer than "
+                f"{data.min_contributors()} partners, or made up almost entirely by one partner "
+                "are hidden, with a marker that says why (hover it), and so are figures they "
+                "could be worked out from."
                 if card.suppressed
                 else "You see exact figures (backbone team).",
                 _incomplete_caption(),

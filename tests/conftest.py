@@ -8,10 +8,20 @@ PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -51,6 +61,170 @@ def require_postgres() -> None:
     if IN_CI:
         pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
     pytest.skip(message)
+
+
+def missing_capability(message: str) -> NoReturn:
+    """Skip a test that cannot run here; in CI (``CI=true``) fail it instead."""
+    if IN_CI:
+        pytest.fail(message + " (CI=true: this test must run)")
+    pytest.skip(message)
+
+
+def _postgres_bin_dir() -> Path | None:
+    """A directory holding both initdb and pg_ctl: from PATH (following symlinks, so both come
+    from the same installation), then pg_config, then the newest /usr/lib/postgresql/*/bin."""
+    candidates: list[Path] = []
+    for name in ("pg_ctl", "initdb"):
+        found = shutil.which(name)
+        if found:
+            candidates += [Path(found).resolve().parent, Path(found).parent]
+    if pg_config := shutil.which("pg_config"):
+        try:
+            out = subprocess.run(
+                [pg_config, "--bindir"], check=False, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out:
+            candidates.append(Path(out))
+
+    def version(path: str) -> list[int]:
+        return [int(n) for n in re.findall(r"\d+", Path(path).parent.name)]
+
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True)
+    candidates += [Path(d) for d in debian] + [Path("/usr/local/pgsql/bin")]
+    for directory in candidates:
+        if all(os.access(directory / name, os.X_OK) for name in ("initdb", "pg_ctl")):
+            return directory
+    return None
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster; see ``private_postgres_cluster``."""
+
+    def __init__(self, bin_dir: Path, root: Path, as_user: list[str]) -> None:
+        self.bin_dir = bin_dir
+        self.data = root / "data"
+        self.sockets = root / "sockets"
+        self.log = root / "server.log"
+        self.root = root
+        self._as_user = as_user
+        self.port = 0
+        self.url = ""
+
+    def _run(self, tool: str, *args: str, timeout: float = 120) -> None:
+        command = [*self._as_user, str(self.bin_dir / tool), *args]
+        done = subprocess.run(
+            command, check=False, cwd=self.root, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{tool} {' '.join(args)} failed ({done.returncode}):\n"
+                f"{done.stdout}{done.stderr}{log}"
+            )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+@contextmanager
+def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of the test's own, for tests that stop or reconfigure PostgreSQL.
+
+    Why: stopping the shared cluster (the one at ``POSTGRES_URL``) makes every other PostgreSQL
+    test running at the same time under ``pytest -n`` fail with "the database system is
+    shutting down". So such a test gets its own cluster: ``initdb`` into a temporary directory
+    (trust authentication), started with ``pg_ctl`` on a free port of 127.0.0.1 with its
+    sockets in that directory, with an empty database ``database``; yields it with ``url``
+    set (postgresql+psycopg://postgres@127.0.0.1:PORT/DATABASE, not migrated). The cluster is
+    stopped and deleted on exit. PostgreSQL refuses to run as root, so as root initdb and
+    pg_ctl run as the ``postgres`` OS user, which owns the directory. Without initdb/pg_ctl
+    (or, as root, without a ``postgres`` user) the test is skipped, or fails in CI.
+    """
+    bin_dir = _postgres_bin_dir()
+    if bin_dir is None:
+        missing_capability(
+            "a private PostgreSQL cluster needs initdb and pg_ctl "
+            "(on PATH or under /usr/lib/postgresql/*/bin)"
+        )
+    as_user: list[str] = []
+    owner: pwd.struct_passwd | None = None
+    if os.geteuid() == 0:
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            owner = None
+        switch = shutil.which("runuser")
+        if owner is None or switch is None:
+            missing_capability(
+                "running as root, a private PostgreSQL cluster needs a 'postgres' OS user "
+                "and runuser to run initdb/pg_ctl as (PostgreSQL refuses to run as root)"
+            )
+        as_user = [switch, "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="cm-pg-"))
+    cluster = PrivateCluster(bin_dir, root, as_user)
+    try:
+        cluster.sockets.mkdir()
+        if owner is not None:
+            for path in (root, cluster.sockets):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        cluster._run(
+            "initdb",
+            "-D",
+            str(cluster.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+        for attempt in range(3):  # a free port can be taken before the server binds it
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                cluster.port = s.getsockname()[1]
+            try:
+                cluster.start()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        base = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}"
+        admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        admin.dispose()
+        cluster.url = f"{base}/{database}"
+        yield cluster
+    finally:
+        if cluster.running():
+            try:
+                cluster.stop("immediate")
+            except (RuntimeError, OSError, subprocess.SubprocessError):
+                pass  # cleanup must not hide the test's own failure
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class _LogCapture(logging.Handler):

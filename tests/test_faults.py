@@ -13,22 +13,23 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import migrations
 from models import Value
 from models.backup import table_checksums
+from models.db import make_engine
 from models.permissions import SYSTEM
 from models.submissions import save_values
 from models.validation import ValueInput
 
 from . import factories as f
 from .browser import _free_port
-from .conftest import BACKENDS, IN_CI, require_postgres
+from .conftest import BACKENDS, private_postgres_cluster
 
 
 def _world(engine, members: int = 1, indicators: int = 1, periods: int = 1) -> list[str]:
@@ -147,57 +148,42 @@ def test_full_disk_answers_503_and_loses_nothing(fresh_database) -> None:
 # --- PostgreSQL restarted during traffic -------------------------------------------------------
 
 
-def _cluster(action: str) -> None:
-    version = max(os.listdir("/etc/postgresql"))
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.postgres
 def test_postgres_restart_gives_503_then_recovers_without_restarting_the_app() -> None:
-    require_postgres()
-    if not Path("/etc/postgresql").exists() or os.geteuid() != 0:
-        message = "this test stops and starts the local PostgreSQL cluster (root, pg_ctlcluster)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from .conftest import TestDatabase
-
-    db = TestDatabase("postgresql", Path("/tmp"))
-    try:
-        db.migrate()
-        [org] = _world(db.engine)
-        client = _client(db.engine)
-        headers = _token(client)
-        url = f"/api/v1/initiatives/faults/submissions/{org}/2030Q1"
-        assert (
-            client.put(
-                url, json={"values": [{"indicator": "N0", "value": 1}]}, headers=headers
-            ).status_code
-            == 200
-        )
-        _cluster("stop")
+    # The restart is of a cluster of the test's own: stopping the shared one would break every
+    # other PostgreSQL test running alongside under pytest -n.
+    with private_postgres_cluster() as cluster:
+        migrations.upgrade(cluster.url)
+        engine = make_engine(cluster.url)
         try:
-            assert client.get("/readyz").status_code == 503
-            r = client.get(url, headers=headers)
-            assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
-            assert "Traceback" not in r.text
+            [org] = _world(engine)
+            client = _client(engine)
+            headers = _token(client)
+            url = f"/api/v1/initiatives/faults/submissions/{org}/2030Q1"
+            assert (
+                client.put(
+                    url, json={"values": [{"indicator": "N0", "value": 1}]}, headers=headers
+                ).status_code
+                == 200
+            )
+            cluster.stop()
+            try:
+                assert client.get("/readyz").status_code == 503
+                r = client.get(url, headers=headers)
+                assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
+                assert "Traceback" not in r.text
+            finally:
+                cluster.start()
+            for _ in range(60):
+                if client.get("/readyz").status_code == 200:
+                    break
+                time.sleep(0.5)
+            r = client.put(url, json={"values": [{"indicator": "N0", "value": 2}]}, headers=headers)
+            assert r.status_code == 200, r.text
+            with Session(engine) as s:
+                assert s.scalar(select(Value.value)) == 2
         finally:
-            _cluster("start")
-        for _ in range(60):
-            if client.get("/readyz").status_code == 200:
-                break
-            time.sleep(0.5)
-        r = client.put(url, json={"values": [{"indicator": "N0", "value": 2}]}, headers=headers)
-        assert r.status_code == 200, r.text
-        with Session(db.engine) as s:
-            assert s.scalar(select(Value.value)) == 2
-    finally:
-        db.drop()
+            engine.dispose()
 
 
 # --- a killed import ----------------------------------------------------------------------------

@@ -61,6 +61,8 @@ quarter, so no two answers can be combined to work out a hidden number:
   out from the total, and what the hidden ones add up to passes the rules too.
 * **Publications**: a figure a publication of the quarter hid stays hidden in later ones and in
   live answers (`†`).
+* **Reports since publishing**: a published figure that partners have joined or left since is
+  hidden when the difference would give their figures away (`Δ`).
 
 A funder sees the figures of partners that share with funders, a partner its own figures,
 exactly. Each figure carries `marker` and `reason` when hidden; `legend` explains the markers.

@@ -35,7 +35,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from models.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
-from models.initiative import Initiative, Member
+from models.initiative import Initiative, Member, Period
 from models.permissions import Actor
 from models.publication import Publication
 from models.reporting import Submission, Value
@@ -44,6 +44,7 @@ from models.settings import get_settings
 from models.suppression import (
     Cell,
     Shown,
+    judge_partners,
     legend,
     partners_needed,
     shown_as_is,
@@ -161,8 +162,7 @@ def decide(
     ):
         exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
     dims = dimensions(session, list(by_id))
-    kept = vintage_hidden(session, initiative.id, {p for _, p in groups})
-    published = vintage_shown(session, initiative.id, {p for _, p in groups})
+    memory = period_memory(session, initiative.id, {p for _, p in groups})
     rules = rules_for(initiative)
     out = {}
     for (indicator_id, period_id), figures in groups.items():
@@ -174,8 +174,7 @@ def decide(
             figures,
             exact.get((indicator_id, period_id), {}),
             dims.get(indicator_id, []),
-            kept.get(period_id, frozenset()),
-            f"{indicator.code} {TOTAL}" in published.get(period_id, frozenset()),
+            memory.get(period_id, PeriodMemory()),
             audience if partners else PUBLIC,  # the partner step changes nothing else
             rules,
         )
@@ -225,17 +224,19 @@ def _decide_group(
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
-    kept: frozenset[str],
-    total_published: bool,
+    memory: PeriodMemory,
     audience: Audience,
     rules: Rules,
 ) -> GroupView:
     mt = indicator.measure_type
 
     def cell(key: str) -> Cell:
-        return _aggregate(
-            key, mt, figures.get(key, {}), f"{indicator.code} {key}" in kept, exact.get(key)
-        )
+        name = f"{indicator.code} {key}"
+        shares = figures.get(key, {})
+        made = _aggregate(key, mt, shares, name in memory.hidden, exact.get(key))
+        if made.value is not None and _changed_by_too_few(name, mt, shares, memory, rules):
+            return replace(made, late=True)
+        return made
 
     total = cell(TOTAL)
     breakdowns = tuple((code, tuple(cell(k) for k in keys if k in figures)) for code, keys in dims)
@@ -249,7 +250,7 @@ def _decide_group(
         # other viewer sees this breakdown: judged without the insider assumption.
         if shown_total.value is not None:
             fixed = total
-        elif total_published:
+        elif f"{indicator.code} {TOTAL}" in memory.shown:
             # A publication showed the total before a correction: with it, partner figures
             # shown now could be subtracted from it. Hide them all.
             fixed = replace(total, hidden=True)
@@ -467,22 +468,78 @@ def _snapshots(
         )
 
 
-def vintage_hidden(
+@dataclass(frozen=True)
+class PeriodMemory:
+    """What the publications of one period showed: the figures they hid, those they showed,
+    and for each publication who made each figure it showed (partner → share)."""
+
+    hidden: frozenset[str] = frozenset()
+    shown: frozenset[str] = frozenset()
+    makers: tuple[dict[str, Shares], ...] = ()
+
+
+def period_memory(
     session: Session, initiative_id: int, period_ids: Iterable[int]
-) -> dict[int, frozenset[str]]:
-    """Period id → every figure any publication of the period hid."""
-    out: dict[int, frozenset[str]] = {}
+) -> dict[int, PeriodMemory]:
+    """Period id → what its publications showed (figures keyed "CODE total", "CODE race=b")."""
+    out: dict[int, PeriodMemory] = {}
     for period_id, snapshot in _snapshots(session, initiative_id, period_ids):
-        out[period_id] = out.get(period_id, frozenset()) | hidden_figures(snapshot)
+        before = out.get(period_id, PeriodMemory())
+        shown = frozenset(k for k, f in flatten(snapshot).items() if f.get("value") is not None)
+        makers = {
+            key: {int(m): tuple(q) for m, q in by_member.items()}
+            for key, by_member in (snapshot.get("makers") or {}).items()
+        }
+        out[period_id] = PeriodMemory(
+            before.hidden | hidden_figures(snapshot),
+            before.shown | shown,
+            (*before.makers, makers),
+        )
     return out
 
 
-def vintage_shown(
-    session: Session, initiative_id: int, period_ids: Iterable[int]
-) -> dict[int, frozenset[str]]:
-    """Period id → every figure some publication of the period showed exactly."""
-    out: dict[int, frozenset[str]] = {}
-    for period_id, snapshot in _snapshots(session, initiative_id, period_ids):
-        shown = frozenset(k for k, f in flatten(snapshot).items() if f.get("value") is not None)
-        out[period_id] = out.get(period_id, frozenset()) | shown
+def _changed_by_too_few(
+    name: str, mt: str, shares: Shares, memory: PeriodMemory, rules: Rules
+) -> bool:
+    """Whether a figure a publication showed has since gained (or lost) partners that the
+    difference would give away: the partners that reported or withdrew since must make a figure
+    the partner rules allow. (A correction changes a partner's share, not who makes the figure:
+    the difference is the correction, not a figure.)"""
+    for makers in memory.makers:
+        then = makers.get(name)
+        if then is None:
+            continue
+        parts = [shares[m] for m in shares.keys() - then.keys()]
+        parts += [then[m] for m in then.keys() - shares.keys()]
+        if parts and judge_partners(
+            parts,
+            mt,
+            rules.threshold,
+            rules.min_contributors,
+            rules.dominance_percent,
+            rules.insiders,
+        ):
+            return True
+    return False
+
+
+def figure_makers(
+    *, session: Session, initiative: Initiative, period: Period, shown: Iterable[str]
+) -> dict[str, dict[str, list[float]]]:
+    """For a publication's snapshot: who made each figure it shows ("CODE key" → member id →
+    share), so that a later moment can tell who has reported or withdrawn since. Never shown:
+    only the backbone's data."""
+    indicators = {
+        i.id: i
+        for i in session.scalars(select(Indicator).where(Indicator.initiative_id == initiative.id))
+    }
+    wanted = set(shown)
+    out: dict[str, dict[str, list[float]]] = {}
+    for (indicator_id, _), cells in _shares(
+        session, initiative.id, indicators, [period.id]
+    ).items():
+        code = indicators[indicator_id].code
+        for key, shares in cells.items():
+            if f"{code} {key}" in wanted:
+                out[f"{code} {key}"] = {str(m): list(q) for m, q in shares.items()}
     return out

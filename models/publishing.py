@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.coverage import indicator_coverage
-from models.disclosure import PUBLIC, decide, flatten, rules_for
+from models.disclosure import PUBLIC, decide, figure_makers, flatten, rules_for
 from models.errors import Conflict, NotFound
 from models.formulas import neutralise
 from models.indicator import Dimension, Indicator, Obligation, Outcome, indicator_dimensions
@@ -170,6 +170,14 @@ def publish(
     if period is None:
         raise NotFound(f"no period {period_key!r}", field="period")
     snapshot = public_figures(session=session, initiative=initiative, period=period)
+    # Who made each figure shown (never served): a later moment hides a figure that the
+    # partners reporting since would be the difference of (models.disclosure).
+    snapshot["makers"] = figure_makers(
+        session=session,
+        initiative=initiative,
+        period=period,
+        shown=[k for k, f in flatten(snapshot).items() if f.get("value") is not None],
+    )
     if not snapshot["indicators"]:
         raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
     statuses = report_statuses(session=session, initiative=initiative, period=period)

@@ -48,8 +48,10 @@ WITHHELD = "withheld"
 FEW_PARTNERS = "few_partners"
 DOMINANCE = "dominance"
 EARLIER_VINTAGE = "earlier_vintage"
+LATE_REPORTS = "late_reports"
 KEPT_MARKER = "†"
 DOMINANCE_MARKER = "‡"
+LATE_MARKER = "Δ"
 DEFAULT_DOMINANCE_PERCENT = 10.0
 
 _INF = math.inf
@@ -93,6 +95,9 @@ class Cell:
     # One partner's own figure (a partner breakdown's cell): the partner rules do not apply to
     # it alone, but its parts count in what the hidden cells of its breakdown add up to.
     partner: bool = False
+    # Shown in an earlier publication of the period, and the partners that have reported (or
+    # withdrawn) since would be given away by the difference: hidden.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,10 @@ def legend(
         KEPT_MARKER: (
             "hidden in an earlier publication of this period and kept hidden, so that comparing "
             "publications gives nothing away"
+        ),
+        LATE_MARKER: (
+            "changed since this period was published by the reports of too few partners: the "
+            "difference would be their figures"
         ),
         LOW_MARKER: "under 5% — the exact rate would single out a handful of people",
         HIGH_MARKER: "over 95% — the exact rate would single out a handful of people",
@@ -367,6 +376,8 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
         # The attacker learns nothing of its size from the marker: protected like a withheld
         # cell, so no other cell or the total gives it away.
         kind = partner_rule
+    elif cell.late:
+        kind = LATE_REPORTS  # protected like a withheld cell
     elif small:
         # A cell an earlier vintage hid is not coarsened now: its band and n would tell more.
         coarsen = m == "rate" and not cell.kept_hidden
@@ -374,6 +385,30 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
     elif cell.kept_hidden:
         kind = EARLIER_VINTAGE  # protected like a withheld cell
     return _Slot(cell.key, index, cell, point, size, small, kind, (1,) * len(point))
+
+
+def judge_partners(
+    parts: Sequence[tuple[float, ...]],
+    measure_type: str,
+    threshold: int,
+    min_contributors: int,
+    dominance_percent: float,
+    insiders: bool = True,
+) -> str | None:
+    """Why a figure made of these partners' shares may not be shown on its own (FEW_PARTNERS,
+    DOMINANCE), or None: the partner rules of :func:`suppress_group`, for figures that are not
+    cells of a group (e.g. what changed between two moments)."""
+    rules = _Rules(
+        measure_type,
+        int(threshold),
+        int(min_contributors),
+        float(dominance_percent),
+        bool(insiders),
+        measure_type in ("count", "rate"),
+        0.0,
+        0.0 if measure_type in ("count", "rate") else 1e-9,
+    )
+    return _partner_rule(list(parts), rules, people=True)
 
 
 def _cell_partner_rule(cell: Cell, rules: _Rules) -> str | None:
@@ -513,6 +548,8 @@ def _shown(cell: Cell, slot: _Slot | None, rules: _Rules) -> Shown:
         return Shown(cell.key, None, None, DOMINANCE_MARKER, DOMINANCE)
     if kind == EARLIER_VINTAGE:
         return Shown(cell.key, None, None, KEPT_MARKER, EARLIER_VINTAGE)
+    if kind == LATE_REPORTS:
+        return Shown(cell.key, None, None, LATE_MARKER, LATE_REPORTS)
     reason = COMPLEMENTARY if kind == COMPLEMENTARY else WITHHELD
     return Shown(cell.key, None, None, COMPLEMENT_MARKER, reason)
 
@@ -577,7 +614,7 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
 
 
 # Hidden for a reason of their own, which their marker keeps saying when everything is withheld.
-_OWN_REASON = (FEW_PARTNERS, DOMINANCE, EARLIER_VINTAGE)
+_OWN_REASON = (FEW_PARTNERS, DOMINANCE, EARLIER_VINTAGE, LATE_REPORTS)
 
 
 def _dominated_remainders(

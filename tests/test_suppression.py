@@ -21,12 +21,14 @@ from models.suppression import (
     COMPLEMENT_MARKER,
     DOMINANCE_MARKER,
     HIGH_MARKER,
+    LATE_MARKER,
     KEPT_MARKER,
     LEGEND,
     LOW_MARKER,
     Cell,
     Shown,
     explain,
+    judge_partners,
     legend,
     shown_as_is,
     suppress_group,
@@ -287,6 +289,7 @@ def test_legend_explains_every_marker():
         "<10 with/without",
         "<4 partners",
         DOMINANCE_MARKER,
+        LATE_MARKER,
         COMPLEMENT_MARKER,
         KEPT_MARKER,
         LOW_MARKER,
@@ -709,3 +712,14 @@ def test_partners_that_do_not_share_stay_inside_a_figure_of_enough_partners():
     )
     shown = {s.key: s.value for s in parts["partner"]}
     assert shown == {"org:m1": 40, "org:m2": 30, "org:m3": None, "org:m4": None, "org:m5": None}
+
+
+def test_a_figure_changed_since_publication_is_hidden_with_its_own_marker():
+    late = replace(_parted("total", {"a": 100, "b": 120, "c": 140, "d": 160, "e": 7}), late=True)
+    shown, _ = suppress_group(late, {}, 10, 3, 10)
+    assert shown.value is None and shown.marker == LATE_MARKER and shown.reason == "late_reports"
+    assert "too few partners" in LEGEND[LATE_MARKER]
+    # The partners that reported since make a figure of their own: one partner never passes.
+    assert judge_partners([(7.0,)], "count", 10, 3, 10) == "few_partners"
+    four = [(30.0,), (40.0,), (35.0,), (50.0,)]
+    assert judge_partners(four, "count", 10, 3, 10) is None

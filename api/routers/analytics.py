@@ -43,12 +43,13 @@ class FigureRead(ReadModel):
         None,
         description="Why the value is hidden: <10, <10 with/without, <5%, >95%, <4 partners, "
         "‡ (one partner dominates), * (hidden so another cannot be worked out, or not "
-        "shared), † (hidden in an earlier publication of the period).",
+        "shared), † (hidden in an earlier publication of the period), Δ (changed since "
+        "publication by too few partners' reports).",
     )
     reason: str | None = Field(
         None,
         description="The rule behind the marker: primary, complementary, coarsened, withheld, "
-        "few_partners, dominance, earlier_vintage.",
+        "few_partners, dominance, earlier_vintage, late_reports.",
     )
 
 

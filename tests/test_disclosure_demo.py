@@ -367,7 +367,7 @@ def test_every_view_and_download_takes_its_figures_from_the_one_decision(
     that computed or suppressed a figure of its own would show something else."""
     init = _initiative(scratch, C2C)
 
-    def sentinel(indicator, figures, exact, dims, kept, published, audience, rules) -> GroupView:
+    def sentinel(indicator, figures, exact, dims, memory, audience, rules) -> GroupView:
         cells = {k: SENTINEL for keys in (keys for _, keys in dims) for k in keys if k in figures}
         partners = {m: SENTINEL for m in figures[TOTAL] if m in audience.visible}
         return GroupView(SENTINEL, cells, partners, None)

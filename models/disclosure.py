@@ -31,15 +31,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
 from models.initiative import Initiative, Member, Period
 from models.permissions import Actor
 from models.publication import Publication
-from models.reporting import Submission, Value
-from models.rollups import Rollup, partner_figures, rollups
+from models.rollups import Rollup, approved_values, partner_figures, rollups
 from models.settings import get_settings
 from models.suppression import (
     Cell,
@@ -192,27 +191,12 @@ def _shares(
 ) -> dict[tuple[int, int], dict[str, Shares]]:
     """(indicator, period) → cell → each partner's share, from the approved values (a partner
     has one value per cell and period). Plain rows: at region scale there are many."""
-    query = (
-        select(
-            Value.indicator_id,
-            Value.period_id,
-            Value.disaggregation,
-            Submission.member_id,
-            Value.value,
-            Value.numerator,
-            Value.denominator,
-        )
-        .join(
-            Submission,
-            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
-        )
-        .where(Value.initiative_id == initiative_id, Value.indicator_id.in_(list(indicators)))
+    query = approved_values(
+        initiative_id=initiative_id, indicator_ids=list(indicators), period_ids=period_ids
     )
-    if period_ids is not None:
-        query = query.where(Value.period_id.in_(period_ids))
     measure = {i: ind.measure_type for i, ind in indicators.items()}
     groups: dict[tuple[int, int], dict[str, Shares]] = defaultdict(lambda: defaultdict(dict))
-    for indicator_id, period_id, key, member_id, value, num, den in session.execute(query):
+    for indicator_id, period_id, key, member_id, _mt, value, num, den in session.execute(query):
         q = _quantities(measure[indicator_id], value, num, den)
         if q is not None:
             groups[(indicator_id, period_id)][key][member_id] = q

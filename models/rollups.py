@@ -201,22 +201,23 @@ def partner_figures(
     ]
 
 
-def partner_values(
+def approved_values(
     *,
-    session: Session,
     initiative_id: int,
     indicator_ids: Iterable[int],
-    period_ids: Iterable[int],
-    disaggregation: str,
-) -> list[PartnerFigure]:
-    """What :func:`partner_figures` answers for one disaggregation, read as plain rows: a
-    partner has one approved value per indicator, period and cell, so nothing needs grouping
-    (several times faster where a page reads many partners' figures)."""
-    rows = session.execute(
+    period_ids: Iterable[int] | None = None,
+    disaggregation: str | None = None,
+):
+    """The approved values as plain rows (indicator, period, disaggregation, member, measure
+    type, value, numerator, denominator): a partner has one approved value per indicator,
+    period and cell, so reading each partner's figures needs no grouping (several times faster
+    where a page reads many)."""
+    query = (
         select(
-            Submission.member_id,
             Value.indicator_id,
             Value.period_id,
+            Value.disaggregation,
+            Submission.member_id,
             Value.measure_type,
             Value.value,
             Value.numerator,
@@ -226,11 +227,30 @@ def partner_values(
             Submission,
             and_(Submission.id == Value.submission_id, Submission.status == "approved"),
         )
-        .where(
-            Value.initiative_id == initiative_id,
-            Value.indicator_id.in_(list(indicator_ids)),
-            Value.period_id.in_(list(period_ids)),
-            Value.disaggregation == disaggregation,
+        .where(Value.initiative_id == initiative_id, Value.indicator_id.in_(list(indicator_ids)))
+    )
+    if period_ids is not None:
+        query = query.where(Value.period_id.in_(list(period_ids)))
+    if disaggregation is not None:
+        query = query.where(Value.disaggregation == disaggregation)
+    return query
+
+
+def partner_values(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int],
+    disaggregation: str,
+) -> list[PartnerFigure]:
+    """What :func:`partner_figures` answers for one disaggregation, from plain rows."""
+    rows = session.execute(
+        approved_values(
+            initiative_id=initiative_id,
+            indicator_ids=indicator_ids,
+            period_ids=period_ids,
+            disaggregation=disaggregation,
         )
     )
     return [
@@ -238,13 +258,13 @@ def partner_values(
             member_id=mem,
             indicator_id=ind,
             period_id=per,
-            disaggregation=disaggregation,
+            disaggregation=dis,
             measure_type=mt,
             value=combine(mt, val, num, den, val * den if val is not None and den else None),
             numerator=num if mt == "rate" else None,
             denominator=den if mt in ("rate", "average") else None,
         )
-        for mem, ind, per, mt, val, num, den in rows
+        for ind, per, dis, mem, mt, val, num, den in rows
     ]
 
 

@@ -64,8 +64,10 @@ quarter, so no two answers can be combined to work out a hidden number:
 * **Reports since publishing**: a published figure that partners have joined or left since is
   hidden when the difference would give their figures away (`Δ`).
 
-A funder sees the figures of partners that share with funders, a partner its own figures,
-exactly. Each figure carries `marker` and `reason` when hidden; `legend` explains the markers.
+Initiative figures below backbone are those of the quarter's latest publication (a quarter
+not yet published answers `not yet published`): live figures move with each approved report,
+and one moment subtracted from the next would be that partner's report. A funder sees the live
+figures of partners that share with funders, a partner its own figures, exactly. Each figure carries `marker` and `reason` when hidden; `legend` explains the markers.
 """
 
 

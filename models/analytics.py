@@ -37,6 +37,7 @@ from models.permissions import Actor, get_initiative
 from models.reporting import Submission, Value
 from models.rollups import expected_members
 from models.settings import get_settings
+from models.suppression import NOT_PUBLISHED
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -200,7 +201,9 @@ def scorecard(
         indicators=[i for i, _ in indicators],
         categories=False,
     )
-    period = _period(periods, period_key, {p for _, p in views})
+    # Below backbone the default is the latest published period (others show no figures).
+    published = {p for (_, p), v in views.items() if v.total.reason != NOT_PUBLISHED}
+    period = _period(periods, period_key, published or {p for _, p in views})
     history = [p for p in periods if p.starts_on <= period.starts_on]
     previous_period = history[-2] if len(history) > 1 else None
     interim = {

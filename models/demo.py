@@ -532,7 +532,37 @@ def load_demo(
         rebuild_rollups(
             session, session.scalar(select(Initiative.id).where(Initiative.slug == slug))
         )
+        _publish_past_year(session, slug)
     return _summary(session, created=True)
+
+
+PUBLISHED_PERIODS = 4  # the demo publishes the last year of quarters before the current one
+
+
+def _publish_past_year(session: Session, slug: str) -> None:
+    """Publish the quarters before the latest one with approved data, as a backbone team would
+    have: funders, partners and the public see published figures only (README, Disclosure)."""
+    from models.permissions import SYSTEM
+    from models.publishing import publish
+
+    keys = session.scalars(
+        select(Period.key)
+        .join(Initiative, Initiative.id == Period.initiative_id)
+        .where(
+            Initiative.slug == slug,
+            Period.id.in_(select(Submission.period_id).where(Submission.status == "approved")),
+        )
+        .order_by(Period.starts_on)
+    ).all()
+    for key in keys[-PUBLISHED_PERIODS - 1 : -1]:
+        publish(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=slug,
+            period_key=key,
+            note="Published with the demo",
+            confirm_incomplete=True,
+        )
 
 
 def remove_demo(*, session: Session) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +41,21 @@ from models.publication import Publication
 from models.rollups import Rollup, approved_values, partner_figures, rollups
 from models.settings import get_settings
 from models.suppression import (
+    COARSENED,
+    COMPLEMENT_MARKER,
+    COMPLEMENTARY,
+    DOMINANCE,
+    DOMINANCE_MARKER,
+    EARLIER_VINTAGE,
+    FEW_PARTNERS,
+    HIGH_MARKER,
+    KEPT_MARKER,
+    LATE_MARKER,
+    LATE_REPORTS,
+    LOW_MARKER,
+    NOT_PUBLISHED,
+    NOT_PUBLISHED_MARKER,
+    PRIMARY,
     Cell,
     Shown,
     judge_partners,
@@ -143,10 +158,16 @@ def decide(
     period_ids: Iterable[int] | None = None,
     categories: bool = True,
     partners: bool = False,
+    live: bool = False,
 ) -> dict[tuple[int, int], GroupView]:
     """(indicator id, period id) → the group as the audience may see it, for every group with
     approved data. ``categories``/``partners`` say what the caller reads; below backbone the
-    whole group is always decided, so the answer never depends on what was asked for."""
+    whole group is always decided, so the answer never depends on what was asked for.
+
+    Below backbone the initiative figures are those of the period's latest publication (a
+    period not yet published shows none): figures that moved with every approval could be
+    subtracted from one another, each difference a partner's report. ``live`` decides them
+    from the approved data instead: what a publication freezes."""
     period_ids = None if period_ids is None else list(period_ids)
     if audience.backbone:
         return _as_is(session, initiative, indicators, period_ids, categories, partners)
@@ -176,6 +197,7 @@ def decide(
             memory.get(period_id, PeriodMemory()),
             audience if partners else PUBLIC,  # the partner step changes nothing else
             rules,
+            live,
         )
     return out
 
@@ -211,8 +233,11 @@ def _decide_group(
     memory: PeriodMemory,
     audience: Audience,
     rules: Rules,
+    live: bool,
 ) -> GroupView:
     mt = indicator.measure_type
+    if not live:
+        return _published_group(indicator, figures, exact, memory, audience, rules)
 
     def cell(key: str) -> Cell:
         name = f"{indicator.code} {key}"
@@ -269,6 +294,107 @@ def _decide_group(
         partners=partner_view,
         contributors=contributors if contributors >= rules.partners_needed else None,
     )
+
+
+UNPUBLISHED = Figure(value=None, n=None, marker=NOT_PUBLISHED_MARKER, reason=NOT_PUBLISHED)
+
+
+def _published_group(
+    indicator: Indicator,
+    figures: dict[str, Shares],
+    exact: dict[str, Rollup],
+    memory: PeriodMemory,
+    audience: Audience,
+    rules: Rules,
+) -> GroupView:
+    """The group below backbone: initiative figures as the latest publication showed them,
+    and the partner figures this audience may see, judged against that publication."""
+    code, mt = indicator.code, indicator.measure_type
+
+    def published(key: str) -> Figure:
+        shown = memory.latest.get(f"{code} {key}")
+        if shown is None:
+            return UNPUBLISHED
+        reason = shown.get("reason") or _reason(shown["marker"])
+        return Figure(shown["value"], shown["n"], shown["marker"], reason)
+
+    total = published(TOTAL)
+    cells = {key: published(key) for key in figures if key != TOTAL}
+    partner_view: dict[int, Figure] = {}
+    members = sorted(figures[TOTAL])
+    if audience.visible & set(members):
+        live_total = _aggregate(TOTAL, mt, figures[TOTAL], False, exact.get(TOTAL))
+        latest_makers = memory.makers[-1].get(f"{code} {TOTAL}") if memory.makers else None
+        if total.value is None:
+            fixed = Cell(TOTAL, mt, None)  # nothing ties the partners' figures together
+        elif latest_makers == figures[TOTAL]:
+            fixed = live_total  # the published total, as it still is
+        else:
+            # Published, and changed since: the published total minus the partner figures
+            # shown now would mix two moments. Only the viewer's own stay.
+            fixed = replace(live_total, hidden=True)
+        partner_view = _partner_figures(mt, figures, fixed, members, audience, rules)
+    return GroupView(
+        total=total,
+        cells=cells,
+        partners=partner_view,
+        contributors=memory.contributors.get(code),
+    )
+
+
+def _partner_figures(
+    mt: str,
+    figures: dict[str, Shares],
+    fixed: Cell,
+    members: list[int],
+    audience: Audience,
+    rules: Rules,
+) -> dict[int, Figure]:
+    """Step 2: the partner figures the audience may see, with the total as decided. The
+    viewer's knowledge is explicit here (its own figures are known cells), and no other
+    viewer sees this breakdown: judged without the insider assumption."""
+    partner_cells = [
+        _aggregate(
+            f"org:{m}",
+            mt,
+            {m: figures[TOTAL][m]},
+            partner=True,
+            hidden=m not in audience.visible,
+            known=m in audience.own,
+        )
+        for m in members
+    ]
+    _, by_partner = suppress_group(
+        fixed,
+        {"partner": partner_cells},
+        rules.threshold,
+        rules.min_contributors,
+        rules.dominance_percent,
+        insiders=False,
+    )
+    return {
+        m: _figure(s)
+        for m, s in zip(members, by_partner["partner"], strict=True)
+        if m in audience.visible
+    }
+
+
+def _reason(marker: str | None) -> str | None:
+    """The rule behind a marker of a publication made before publications kept the reason."""
+    if marker is None:
+        return None
+    if marker in (LOW_MARKER, HIGH_MARKER):
+        return COARSENED
+    if marker.endswith(" partners"):
+        return FEW_PARTNERS
+    if marker.startswith("<"):
+        return PRIMARY
+    return {
+        COMPLEMENT_MARKER: COMPLEMENTARY,
+        DOMINANCE_MARKER: DOMINANCE,
+        KEPT_MARKER: EARLIER_VINTAGE,
+        LATE_MARKER: LATE_REPORTS,
+    }.get(marker)
 
 
 @lru_cache(maxsize=8192)
@@ -418,16 +544,21 @@ def dimensions(
 # --- vintages -------------------------------------------------------------------------------
 
 
-def flatten(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+FIGURE_FIELDS = ("value", "n", "marker")  # what a publication shows of a figure
+
+
+def flatten(
+    snapshot: dict[str, Any] | None, fields: tuple[str, ...] = FIGURE_FIELDS
+) -> dict[str, Any]:
     """A publication's figures keyed "CODE total" / "CODE race=black"."""
     if not snapshot:
         return {}
     flat = {}
     for ind in snapshot["indicators"]:
-        flat[f"{ind['indicator']} total"] = ind["total"]
+        flat[f"{ind['indicator']} total"] = {k: ind["total"].get(k) for k in fields}
         for b in ind["breakdowns"]:
             for c in b["categories"]:
-                flat[f"{ind['indicator']} {c['key']}"] = {k: c[k] for k in ("value", "n", "marker")}
+                flat[f"{ind['indicator']} {c['key']}"] = {k: c.get(k) for k in fields}
     return flat
 
 
@@ -446,9 +577,11 @@ def _snapshots(
     period_ids = list(period_ids)
     if period_ids:
         yield from session.execute(
-            select(Publication.period_id, Publication.snapshot).where(
+            select(Publication.period_id, Publication.snapshot)
+            .where(
                 Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids)
             )
+            .order_by(Publication.published_at, Publication.id)
         )
 
 
@@ -460,6 +593,14 @@ class PeriodMemory:
     hidden: frozenset[str] = frozenset()
     shown: frozenset[str] = frozenset()
     makers: tuple[dict[str, Shares], ...] = ()
+    # The latest publication: its figures ("CODE key" → {value, n, marker, reason}) and each
+    # indicator's contributor count as it told it. Empty: the period is not published.
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contributors: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def published(self) -> bool:
+        return bool(self.latest)
 
 
 def period_memory(
@@ -478,6 +619,8 @@ def period_memory(
             before.hidden | hidden_figures(snapshot),
             before.shown | shown,
             (*before.makers, makers),
+            flatten(snapshot, FIGURE_FIELDS + ("reason",)),
+            {i["indicator"]: i.get("contributors") for i in snapshot["indicators"]},
         )
     return out
 

@@ -64,6 +64,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
         audience=PUBLIC,
         indicators=[i for i, _ in indicators],
         period_ids=[period.id],
+        live=True,  # what this publication freezes
     )
     expected = expected_reporters(session=session, initiative_id=initiative.id)
     out = []
@@ -113,7 +114,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
 
 
 def _shown_json(s) -> dict[str, Any]:
-    return {"value": s.value, "n": s.n, "marker": s.marker}
+    return {"value": s.value, "n": s.n, "marker": s.marker, "reason": s.reason}
 
 
 @dataclass(frozen=True)

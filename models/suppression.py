@@ -49,9 +49,11 @@ FEW_PARTNERS = "few_partners"
 DOMINANCE = "dominance"
 EARLIER_VINTAGE = "earlier_vintage"
 LATE_REPORTS = "late_reports"
+NOT_PUBLISHED = "not_published"
 KEPT_MARKER = "†"
 DOMINANCE_MARKER = "‡"
 LATE_MARKER = "Δ"
+NOT_PUBLISHED_MARKER = "not yet published"
 DEFAULT_DOMINANCE_PERCENT = 10.0
 
 _INF = math.inf
@@ -175,6 +177,11 @@ def legend(
         LATE_MARKER: (
             "changed since this period was published by the reports of too few partners: the "
             "difference would be their figures"
+        ),
+        NOT_PUBLISHED_MARKER: (
+            "the backbone team has not published this period yet: initiative figures appear "
+            "outside the backbone team once it does (figures that moved with every report "
+            "could be subtracted from one another)"
         ),
         LOW_MARKER: "under 5% — the exact rate would single out a handful of people",
         HIGH_MARKER: "over 95% — the exact rate would single out a handful of people",

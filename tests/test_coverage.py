@@ -11,6 +11,7 @@ import pytest
 from models.analytics import scorecard
 from models.coverage import PartnerHistory, size
 from models.permissions import SYSTEM, Actor
+from models.publishing import publish
 from models.rollups import PartnerFigure
 from models.security import login_throttle
 from models.submissions import save_values, transition
@@ -34,6 +35,18 @@ def _report(session, org, period, inputs):
     save_values(**kw, inputs=inputs)
     transition(**kw, action="submit")
     transition(**kw, action="approve")
+
+
+def _publish(session, *periods):
+    """Below backbone, initiative figures are those of the period's publication."""
+    for period in periods:
+        publish(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=SLUG,
+            period_key=period,
+            confirm_incomplete=True,
+        )
 
 
 def _each(session, period, **by_code: dict[str, float]):
@@ -215,14 +228,19 @@ def test_an_incomplete_figure_is_not_judged_against_its_target(session, world) -
     assert backbone.status == "incomplete"  # not "off track" (the 2025Q3 target is about 665)
     assert backbone.progress == pytest.approx(0.5)  # the backbone keeps the number
     assert backbone.share == pytest.approx(600 / 800)
+    _publish(session, "2025Q2", "2025Q3")
     funder = _row(session, "KIDS", "2025Q3", _funder(world))
     assert funder.current.value == 600  # shown: four partners
     assert funder.status == "incomplete" and funder.progress is None
     assert (funder.reported, funder.expected, funder.share, funder.complete) == (4, 6, None, False)
     _each(session, "2025Q3", KIDS={"c5": 40, "c6": 40})
-    for actor in (SYSTEM, _funder(world)):
-        row = _row(session, "KIDS", "2025Q3", actor)
-        assert row.complete and row.status == "on_track" and row.progress == pytest.approx(0.7)
+    row = _row(session, "KIDS", "2025Q3")
+    assert row.complete and row.status == "on_track" and row.progress == pytest.approx(0.7)
+    # Republished, the figure would differ from the first publication by two partners' 80:
+    # below backbone it is hidden (Δ), and no longer judged.
+    _publish(session, "2025Q3")
+    row = _row(session, "KIDS", "2025Q3", _funder(world))
+    assert row.current.marker == "Δ" and row.status == "hidden" and row.complete
 
 
 # --- like with like -------------------------------------------------------------------------
@@ -237,6 +255,7 @@ def test_a_partner_that_joins_does_not_make_the_trend(session, world) -> None:
     assert backbone.trend == "worsening"  # the same five partners went from 500 to 450
     assert backbone.trend_basis == "the 5 partners that reported in both periods"
     assert (backbone.trend_previous, backbone.trend_current) == (500, 450)
+    _publish(session, "2025Q1", "2025Q2", "2025Q3")
     funder = _row(session, "TREND", "2025Q3", _funder(world))
     assert (funder.previous.value, funder.current.value) == (500, 570)
     assert funder.trend == "worsening"
@@ -254,6 +273,7 @@ def test_a_partner_that_joins_does_not_make_the_trend(session, world) -> None:
 def test_the_same_partners_compare_as_all_partners(session, world) -> None:
     _each(session, "2025Q2", TREND=dict.fromkeys(PARTNERS, 100))
     _each(session, "2025Q3", TREND=dict.fromkeys(PARTNERS, 110))
+    _publish(session, "2025Q2", "2025Q3")
     for actor in (SYSTEM, _funder(world)):
         row = _row(session, "TREND", "2025Q3", actor)
         assert (row.trend, row.trend_basis) == ("improving", "all partners")
@@ -288,6 +308,8 @@ def test_below_backbone_the_share_is_never_told(client, session, world) -> None:
     }
     assert rows["KIDS"]["share"] == pytest.approx(0.75) and rows["KIDS"]["reported"] == 4
     assert rows["VISITS"]["reported"] == 2
+    _publish(session, "2025Q2", "2025Q3")
+    session.commit()
     login_throttle.reset()
     answer = client.get(path, headers=_token(client, session, world, "funder")).json()
     assert all(r["share"] is None for r in answer["rows"])
@@ -353,6 +375,7 @@ def test_the_overview_shows_coverage_status_and_trend_basis(client, session, wor
         KIDS=dict.fromkeys(PARTNERS[:4], 150),
         TREND={**dict.fromkeys(PARTNERS[:5], 90), "c6": 120},
     )
+    _publish(session, "2025Q2", "2025Q3")
     body = _overview(client, session, world, "backbone")
     kids = json.dumps(_find(body, "ov-row-KIDS"), ensure_ascii=False)
     assert "4 of 6 partners, 75 % of the usual size" in kids

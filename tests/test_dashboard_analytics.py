@@ -232,7 +232,15 @@ def test_backbone_sees_reporting(client, world) -> None:
 
 
 @pytest.mark.usefixtures("few_partners_allowed")
-def test_overview_exact_for_backbone_suppressed_for_others(client, world) -> None:
+def test_overview_exact_for_backbone_suppressed_for_others(client, world, session) -> None:
+    publish(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug=INIT,
+        period_key=PERIOD,
+        confirm_incomplete=True,
+    )
+    session.commit()
     _as(client, world, "backbone")
     answer = _overview(client)
     row = json.dumps(_find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)

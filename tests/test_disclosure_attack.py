@@ -227,7 +227,9 @@ def _move(session, org: str, *actions: str) -> None:
 class Application:
     """The world in the database, and the answers every audience gets.
 
-    The live views are read through the functions behind the HTTP routes (scorecard, series,
+    Below backbone, initiative figures are those of the latest publication (partner figures
+    are live), so what a funder or partner sees between two publications says nothing new
+    about the data of the moment. The views are read through the functions behind the HTTP routes (scorecard, series,
     equity with the viewer's Actor, rendered by the routes' own read models): an HTTP request
     costs twice as much, mostly on PostgreSQL. With ``http`` (CM_ATTACK_HTTP=1 for every world;
     one world per backend always) each view is also fetched over HTTP with the viewer's bearer
@@ -279,6 +281,7 @@ class Application:
         """Publish, look, correct, look, republish, look."""
         seen = Seen()
         self._publish()
+        self.published = 0
         self._look(seen, state=0, public=True)
         if all(p.values[0] == p.values[1] for p in self.world.partners):
             return seen  # nothing changes: every later moment shows the same
@@ -296,6 +299,7 @@ class Application:
         self.session.commit()
         self._look(seen, state=1, public=False)
         self._publish()
+        self.published = 1
         self._look(seen, state=1, public=True)
         return seen
 
@@ -343,7 +347,9 @@ class Application:
             out = seen.facts[audience]
             card = self._get(seen, audience, "scorecard")
             [row] = [r for r in card["rows"] if r["code"] == CODE]
-            out.append(_fact(state, ("cell", TOTAL), row["current"], None))
+            # Below backbone the initiative figures are the latest publication's: facts about
+            # the data as published; partner figures are live.
+            out.append(_fact(self.published, ("cell", TOTAL), row["current"], None))
             # (``org`` narrows ``by=partner`` to one partner: nothing more to see.)
             queries = [{}, *({"by": d} for d, _ in self.world.dims), {"by": "partner"}]
             for n, query in enumerate(queries):
@@ -357,17 +363,26 @@ class Application:
                         continue
                     group = (audience, state, public, "equity", d)
                     out.extend(
-                        _fact(state, self._target(c["key"]), c["figure"], group)
+                        _fact(
+                            self._state(c["key"], state), self._target(c["key"]), c["figure"], group
+                        )
                         for c in point["categories"]
                     )
 
     def _series_facts(self, answer: dict, state: int, group) -> Iterable[Fact]:
         for p in answer["total"]:
             if p["period"] == PERIOD:
-                yield _fact(state, ("cell", TOTAL), p["figure"], None)
+                yield _fact(self.published, ("cell", TOTAL), p["figure"], None)
         for p in answer["breakdown"]:
             if p["period"] == PERIOD:
-                yield _fact(state, self._target(p["key"]), p["figure"], group)
+                yield _fact(
+                    self._state(p["key"], state), self._target(p["key"]), p["figure"], group
+                )
+
+    def _state(self, key: str, state: int) -> int:
+        """The moment of the data behind a figure: live for a partner's, the latest
+        publication's for an initiative figure."""
+        return state if key in self.member_of else self.published
 
     def _target(self, key: str) -> tuple:
         """A breakdown's key: a category, or a partner's organisation (which series by a

@@ -324,12 +324,11 @@ def test_vintages_and_live_views_keep_hidden_what_a_publication_hid(
         .where(Publication.initiative_id == init.id, Period.key == period)
         .order_by(Publication.id)
     ).all()
-    first, second = (hidden_figures(s) for s in snapshots)
+    first, second = (hidden_figures(s) for s in snapshots[-2:])  # the demo may have one
     assert first and first <= second
-    assert (
-        public_summary(session=scratch, initiative_slug=slug)["periods"][0]["indicators"]
-        == snapshots[1]["indicators"]
-    )
+    published = public_summary(session=scratch, initiative_slug=slug)["periods"]
+    [latest] = [p for p in published if p["period"] == period]
+    assert latest["indicators"] == snapshots[-1]["indicators"]
     for viewer in _viewers(scratch, init)[:5]:  # the funder and four partners
         for code, p, key, fig in _shown(scratch, init, viewer):
             if p == period and f"{code} {key}" in first:
@@ -367,7 +366,7 @@ def test_every_view_and_download_takes_its_figures_from_the_one_decision(
     that computed or suppressed a figure of its own would show something else."""
     init = _initiative(scratch, C2C)
 
-    def sentinel(indicator, figures, exact, dims, memory, audience, rules) -> GroupView:
+    def sentinel(indicator, figures, exact, dims, memory, audience, rules, live) -> GroupView:
         cells = {k: SENTINEL for keys in (keys for _, keys in dims) for k in keys if k in figures}
         partners = {m: SENTINEL for m in figures[TOTAL] if m in audience.visible}
         return GroupView(SENTINEL, cells, partners, None)

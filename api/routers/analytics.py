@@ -44,12 +44,13 @@ class FigureRead(ReadModel):
         description="Why the value is hidden: <10, <10 with/without, <5%, >95%, <4 partners, "
         "‡ (one partner dominates), * (hidden so another cannot be worked out, or not "
         "shared), † (hidden in an earlier publication of the period), Δ (changed since "
-        "publication by too few partners' reports).",
+        "publication by too few partners' reports), not yet published (below backbone, "
+        "initiative figures are the period's published ones).",
     )
     reason: str | None = Field(
         None,
         description="The rule behind the marker: primary, complementary, coarsened, withheld, "
-        "few_partners, dominance, earlier_vintage, late_reports.",
+        "few_partners, dominance, earlier_vintage, late_reports, not_published.",
     )
 
 

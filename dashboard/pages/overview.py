@@ -300,6 +300,7 @@ def scorecard_body(card, legend) -> html.Div:
         html.P(
             [
                 f"{card.initiative_name} · period {card.period}. ",
+                "Figures are those the backbone team has published for the period. "
                 f"Figures based on fewer than {card.threshold} people, reported by fewer than "
                 f"{data.min_contributors()} partners, or made up almost entirely by one partner "
                 "are hidden, with a marker that says why (hover it), and so are figures they "

@@ -324,14 +324,16 @@ def _published_group(
     members = sorted(figures[TOTAL])
     if audience.visible & set(members):
         live_total = _aggregate(TOTAL, mt, figures[TOTAL], False, exact.get(TOTAL))
-        latest_makers = memory.makers[-1].get(f"{code} {TOTAL}") if memory.makers else None
-        if total.value is None:
-            fixed = Cell(TOTAL, mt, None)  # nothing ties the partners' figures together
-        elif latest_makers == figures[TOTAL]:
+        name = f"{code} {TOTAL}"
+        # Who made the total each time a publication showed it (None: it did not say).
+        published_by = [makers.get(name) for shown, makers in memory.showings if name in shown]
+        if not published_by:
+            fixed = Cell(TOTAL, mt, None)  # no total ever shown: nothing ties them together
+        elif all(m == figures[TOTAL] for m in published_by):
             fixed = live_total  # the published total, as it still is
         else:
-            # Published, and changed since: the published total minus the partner figures
-            # shown now would mix two moments. Only the viewer's own stay.
+            # A total was published, and has changed since: that total minus the partner
+            # figures shown now would mix two moments. Only the viewer's own stay.
             fixed = replace(live_total, hidden=True)
         partner_view = _partner_figures(mt, figures, fixed, members, audience, rules)
     return GroupView(
@@ -592,7 +594,8 @@ class PeriodMemory:
 
     hidden: frozenset[str] = frozenset()
     shown: frozenset[str] = frozenset()
-    makers: tuple[dict[str, Shares], ...] = ()
+    # Per publication: the figures it showed, and who made each (partner → share).
+    showings: tuple[tuple[frozenset[str], dict[str, Shares]], ...] = ()
     # The latest publication: its figures ("CODE key" → {value, n, marker, reason}) and each
     # indicator's contributor count as it told it. Empty: the period is not published.
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -618,7 +621,7 @@ def period_memory(
         out[period_id] = PeriodMemory(
             before.hidden | hidden_figures(snapshot),
             before.shown | shown,
-            (*before.makers, makers),
+            (*before.showings, (shown, makers)),
             flatten(snapshot, FIGURE_FIELDS + ("reason",)),
             {i["indicator"]: i.get("contributors") for i in snapshot["indicators"]},
         )
@@ -632,7 +635,7 @@ def _changed_by_too_few(
     difference would give away: the partners that reported or withdrew since must make a figure
     the partner rules allow. (A correction changes a partner's share, not who makes the figure:
     the difference is the correction, not a figure.)"""
-    for makers in memory.makers:
+    for _, makers in memory.showings:
         then = makers.get(name)
         if then is None:
             continue

@@ -560,7 +560,7 @@ def _publish_past_year(session: Session, slug: str) -> None:
             actor=SYSTEM,
             initiative_slug=slug,
             period_key=key,
-            note="Published with the demo",
+            note="Published with the demo.",
             confirm_incomplete=True,
         )
 

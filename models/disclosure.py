@@ -252,41 +252,8 @@ def _decide_group(
     shown_total, cells = _initiative_figures(
         total, tuple((c, b) for c, b in breakdowns if b), rules
     )
+    # Live decisions are what a publication freezes, for the public: no partner figures.
     partner_view: dict[int, Figure] = {}
-    members = sorted(figures[TOTAL])
-    if audience.visible & set(members):
-        # The viewer's knowledge is explicit here (its own figures are known cells), and no
-        # other viewer sees this breakdown: judged without the insider assumption.
-        if shown_total.value is not None:
-            fixed = total
-        elif f"{indicator.code} {TOTAL}" in memory.shown:
-            # A publication showed the total before a correction: with it, partner figures
-            # shown now could be subtracted from it. Hide them all.
-            fixed = replace(total, hidden=True)
-        else:
-            fixed = Cell(TOTAL, mt, None)
-        partner_cells = [
-            _aggregate(
-                f"org:{m}",
-                mt,
-                {m: figures[TOTAL][m]},
-                partner=True,
-                hidden=m not in audience.visible,
-                known=m in audience.own,
-            )
-            for m in members
-        ]
-        _, by_partner = suppress_group(
-            fixed,
-            {"partner": partner_cells},
-            rules.threshold,
-            rules.min_contributors,
-            rules.dominance_percent,
-            insiders=False,
-        )
-        for m, s in zip(members, by_partner["partner"], strict=True):
-            if m in audience.visible:
-                partner_view[m] = _figure(s)
     contributors = len(figures[TOTAL])
     return GroupView(
         total=_figure(shown_total),

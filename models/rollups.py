@@ -187,18 +187,23 @@ def partner_figures(
         member_ids=member_ids,
     )
     return [
-        PartnerFigure(
-            member_id=mem,
-            indicator_id=ind,
-            period_id=per,
-            disaggregation=dis,
-            measure_type=mt,
-            value=combine(mt, s_val, s_num, s_den, s_w),
-            numerator=s_num if mt == "rate" else None,
-            denominator=s_den if mt in ("rate", "average") else None,
-        )
+        _partner_figure(mem, ind, per, dis, mt, s_val, s_num, s_den, s_w)
         for ind, per, dis, mem, mt, s_val, s_num, s_den, s_w, _n in rows
     ]
+
+
+def _partner_figure(mem, ind, per, dis, mt, s_val, s_num, s_den, s_w) -> PartnerFigure:
+    """A partner's figure from its sums, combined by measure type."""
+    return PartnerFigure(
+        member_id=mem,
+        indicator_id=ind,
+        period_id=per,
+        disaggregation=dis,
+        measure_type=mt,
+        value=combine(mt, s_val, s_num, s_den, s_w),
+        numerator=s_num if mt == "rate" else None,
+        denominator=s_den if mt in ("rate", "average") else None,
+    )
 
 
 def approved_values(
@@ -254,15 +259,8 @@ def partner_values(
         )
     )
     return [
-        PartnerFigure(
-            member_id=mem,
-            indicator_id=ind,
-            period_id=per,
-            disaggregation=dis,
-            measure_type=mt,
-            value=combine(mt, val, num, den, val * den if val is not None and den else None),
-            numerator=num if mt == "rate" else None,
-            denominator=den if mt in ("rate", "average") else None,
+        _partner_figure(
+            mem, ind, per, dis, mt, val, num, den, val * den if val is not None and den else None
         )
         for ind, per, dis, mem, mt, val, num, den in rows
     ]

@@ -231,8 +231,8 @@ def test_backbone_sees_reporting(client, world) -> None:
 # --- suppression: backbone exact, others suppressed ---------------------------------------------
 
 
-@pytest.mark.usefixtures("few_partners_allowed")
-def test_overview_exact_for_backbone_suppressed_for_others(client, world, session) -> None:
+def _publish(session) -> None:
+    """Below backbone, initiative figures are those of the period's publication."""
     publish(
         session=session,
         actor=SYSTEM,
@@ -241,6 +241,11 @@ def test_overview_exact_for_backbone_suppressed_for_others(client, world, sessio
         confirm_incomplete=True,
     )
     session.commit()
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_overview_exact_for_backbone_suppressed_for_others(client, world, session) -> None:
+    _publish(session)
     _as(client, world, "backbone")
     answer = _overview(client)
     row = json.dumps(_find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)
@@ -332,14 +337,7 @@ def _assert_no_seven(answer) -> None:
 
 @pytest.mark.usefixtures("few_partners_allowed")
 def test_public_page_shows_markers_never_small_counts(client, world, session) -> None:
-    publish(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug=INIT,
-        period_key=PERIOD,
-        confirm_incomplete=True,
-    )
-    session.commit()
+    _publish(session)
     client.cookies.clear()
     page = render_page(client, f"/public/{INIT}")
     assert "public-legend" in text_of(page)

@@ -31,8 +31,8 @@ from api.routers import (
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
-from models.db import get_sessionmaker
-from models.settings import get_settings
+from models.core.db import get_sessionmaker
+from models.core.settings import get_settings
 
 API_FALLBACK = "/api/{path:path}"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")

@@ -12,14 +12,12 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import Field, model_validator
 
 from api.schemas import IsoDate, JsonInt, ReadModel, WriteModel, json_int
-from models.configuration import (
-    DIMENSION_CODE_PATTERN,
-    INDICATOR_CODE_PATTERN,
-    OUTCOME_CODE_PATTERN,
-)
-from models.indicator import DIRECTIONS, FREQUENCIES, MEASURE_TYPES
-from models.initiative import PERIOD_KINDS, Member
-from models.organisation import SECTORS, SLUG_PATTERN
+from models.initiatives.dimensions import DIMENSION_CODE_PATTERN
+from models.initiatives.indicators import INDICATOR_CODE_PATTERN
+from models.initiatives.outcomes import OUTCOME_CODE_PATTERN
+from models.tables.indicator import DIRECTIONS, FREQUENCIES, MEASURE_TYPES
+from models.tables.initiative import PERIOD_KINDS, Member
+from models.tables.organisation import SECTORS, SLUG_PATTERN
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from models.permissions import ANONYMOUS, Actor
-from models.security import actor_for_token
+from models.access.login import actor_for_token
+from models.core.actors import ANONYMOUS, Actor
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -30,8 +30,8 @@ from models import (
     User,
     indicator_dimensions,
 )
-from models.rollup_table import rebuild
-from models.security import _hash_key
+from models.access.api_keys import _hash_key
+from models.analytics.rollups import rebuild
 
 DIMENSIONS = {
     "race": ["asian", "black", "hispanic", "white", "other"],

@@ -20,20 +20,17 @@ import dash
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.session import SESSION_COOKIE
-from models.configuration import (
-    MAX_LIMIT,
-    get_obligations,
-    get_period,
-    list_dimensions,
-    list_indicators,
-    list_members,
-    list_periods,
-)
-from models.directory import InitiativeSummary, initiative_directory
-from models.errors import DomainError, NotFound
-from models.permissions import ANONYMOUS, Actor, actor_for_user, get_initiative
-from models.security import AuthenticationFailed, user_from_token
-from models.submissions import (
+from models.access.login import user_from_token
+from models.access.permissions import actor_for_user, get_initiative
+from models.core.actors import ANONYMOUS, Actor
+from models.core.errors import AuthenticationFailed, DomainError, NotFound
+from models.core.paging import MAX_LIMIT
+from models.initiatives.dimensions import list_dimensions
+from models.initiatives.directory import InitiativeSummary, initiative_directory
+from models.initiatives.indicators import list_indicators
+from models.initiatives.members import get_obligations, list_members
+from models.initiatives.periods import get_period, list_periods
+from models.reporting.submissions import (
     SaveResult,
     SubmissionView,
     get_submission,
@@ -41,7 +38,7 @@ from models.submissions import (
     save_values,
     transition,
 )
-from models.validation import ValueInput
+from models.reporting.validation import ValueInput
 
 __all__ = [
     "SESSION_COOKIE",
@@ -521,7 +518,7 @@ def review_decision(
 
 
 # --- analytics: overview, indicator, reporting ------------------------------------------------
-# Figures come from models.analytics, which suppresses them for anyone but the backbone team.
+# Figures come from models.analytics.views, which suppresses them for anyone but the backbone team.
 
 
 def analytics_workspaces() -> list[tuple[str, str]]:
@@ -535,10 +532,10 @@ def analytics_workspaces() -> list[tuple[str, str]]:
 
 def overview(initiative: str, period: str | None = None, outcome: str | None = None):
     """The scorecard (analytics.Scorecard), its outcomes [(code, name)] and the marker legend."""
-    from models.analytics import scorecard
-    from models.disclosure import PARTNERS_ARE_VIEWERS
-    from models.settings import get_settings
-    from models.suppression import legend
+    from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
+    from models.analytics.suppression import legend
+    from models.analytics.views import scorecard
+    from models.core.settings import get_settings
 
     actor = current_actor()
     with _session() as session:
@@ -562,7 +559,7 @@ def overview(initiative: str, period: str | None = None, outcome: str | None = N
 
 
 def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
-    from models.analytics import series
+    from models.analytics.views import series
 
     with _session() as session:
         return series(
@@ -576,7 +573,7 @@ def indicator_series(initiative: str, code: str, by: str | None = None, org: str
 
 
 def indicator_equity(initiative: str, code: str, dimension: str):
-    from models.analytics import equity
+    from models.analytics.views import equity
 
     with _session() as session:
         return equity(
@@ -623,14 +620,14 @@ def indicator_choices(initiative: str) -> list[dict]:
 
 @dataclass
 class ReportingView:
-    completeness: object  # models.analytics.Completeness
+    completeness: object  # models.analytics.views.Completeness
     submissions: list[dict]  # organisation, name, status, is_late, submitted_at, missing
     flagged: list[dict]  # organisation, name, indicator, disaggregation, flags, status
 
 
 def reporting(initiative: str, period: str | None) -> ReportingView:
     """Completeness of a period, its late / missing submissions and flagged values (backbone)."""
-    from models.analytics import completeness
+    from models.analytics.views import completeness
 
     actor = current_actor()
     with _session() as session:
@@ -697,8 +694,8 @@ def reporting(initiative: str, period: str | None) -> ReportingView:
 
 
 def public(initiative: str) -> dict:
-    """The published summary (models.publishing.public_summary); NotFound if nothing is."""
-    from models.publishing import public_summary
+    """The published summary (models.publishing.publish.public_summary); NotFound if nothing is."""
+    from models.publishing.publish import public_summary
 
     with _session() as session:
         return public_summary(session=session, initiative_slug=initiative)
@@ -716,10 +713,10 @@ def import_upload(
     org: str | None = None,
     period: str | None = None,
 ):
-    """Check (dry run) or import a spreadsheet as the actor; the models.imports ImportReport."""
+    """Check (dry run) or import a spreadsheet as the actor; the models.spreadsheets.imports ImportReport."""
     import io
 
-    from models.imports import import_file
+    from models.spreadsheets.imports import import_file
 
     with _session() as session:
         return import_file(
@@ -737,15 +734,15 @@ def import_upload(
 def min_contributors() -> int:
     """The fewest partners an initiative figure needs before it is shown below backbone level
     (one more than CM_MIN_CONTRIBUTORS: any partner may take its own share away)."""
-    from models.disclosure import PARTNERS_ARE_VIEWERS
-    from models.settings import get_settings
-    from models.suppression import partners_needed
+    from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
+    from models.analytics.suppression import partners_needed
+    from models.core.settings import get_settings
 
     return partners_needed(get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
 
 
 def coverage_min_share() -> float:
     """The share of the partners' usual size that makes an incomplete figure complete."""
-    from models.settings import get_settings
+    from models.core.settings import get_settings
 
     return get_settings().coverage_min_share

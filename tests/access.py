@@ -25,10 +25,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.permissions import SYSTEM, actor_for_user
-from models.security import create_api_key, issue_token, login_throttle
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.access.api_keys import create_api_key
+from models.access.login import issue_token, login_throttle
+from models.access.permissions import actor_for_user
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 
@@ -82,7 +84,7 @@ def _values(*items: tuple[str, str, dict]) -> list[ValueInput]:
 def _publish(session: Session, slug: str, period: str) -> bool:
     """Publish the period, if this build has publication (it is being added alongside)."""
     try:
-        from models.publishing import publish
+        from models.publishing.publish import publish
     except ImportError:
         return False
     publish(session=session, actor=SYSTEM, initiative_slug=slug, period_key=period)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
-from models.db import make_engine
+from models.core.db import make_engine
 
 # Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
 os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
@@ -254,7 +254,7 @@ def _cheap_password_hashing():
     """argon2 at production cost takes ~50 ms a hash; tests hash hundreds of passwords."""
     from argon2 import PasswordHasher
 
-    from models import passwords
+    from models.access import passwords
 
     production = passwords._hasher
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -354,12 +354,12 @@ def few_partners_allowed(monkeypatch):
     """For tests of the other disclosure rules in worlds of one or two partners: the partner
     rules (tested on their own) are off: one partner is enough, no dominance rule, and the
     viewers are not assumed to be partners who take their own share away."""
-    import models.disclosure
-    from models.settings import get_settings
+    import models.analytics.disclosure
+    from models.core.settings import get_settings
 
     monkeypatch.setenv("CM_MIN_CONTRIBUTORS", "1")
     monkeypatch.setenv("CM_DOMINANCE_PERCENT", "0")
-    monkeypatch.setattr(models.disclosure, "PARTNERS_ARE_VIEWERS", False)
+    monkeypatch.setattr(models.analytics.disclosure, "PARTNERS_ARE_VIEWERS", False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from models.analytics import completeness, equity, scorecard, series
-from models.indicator import Indicator
-from models.permissions import SYSTEM, Actor
-from models.publishing import publish
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.analytics.views import completeness, equity, scorecard, series
+from models.core.actors import SYSTEM, Actor
+from models.publishing.publish import publish
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
+from models.tables.indicator import Indicator
 
 from . import factories as f
 
@@ -327,7 +327,7 @@ def test_completeness_states(session, world) -> None:
 
 
 def test_completeness_is_for_backbone_only(session, world) -> None:
-    from models.errors import PermissionDenied
+    from models.core.errors import PermissionDenied
 
     funder = Actor(user_id=999, label="funder", funder_of=frozenset({world.id}))
     with pytest.raises(PermissionDenied):
@@ -335,7 +335,7 @@ def test_completeness_is_for_backbone_only(session, world) -> None:
 
 
 def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session, world) -> None:
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     login_throttle.reset()
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
@@ -364,7 +364,7 @@ def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session
 
 
 def _login(client, session, world, role: str, email: str) -> dict[str, str]:
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     login_throttle.reset()
     user = f.user(session, role, init=None if role == "admin" else world, email=email)
@@ -383,7 +383,7 @@ def test_a_commit_stamped_before_the_newest_event_still_changes_the_etag(
 
     from sqlalchemy import func, select
 
-    from models.audit import AuditEvent
+    from models.tables.audit import AuditEvent
 
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     headers = _login(client, session, world, "backbone", "late@example.org")
@@ -407,7 +407,7 @@ def test_a_commit_stamped_before_the_newest_event_still_changes_the_etag(
 def test_last_modified_is_honoured_only_once_the_data_is_quiet(
     client, session, world, monkeypatch
 ) -> None:
-    import models.analytics
+    import models.analytics.views
 
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     headers = _login(client, session, world, "backbone", "lm@example.org")
@@ -418,7 +418,7 @@ def test_last_modified_is_honoured_only_once_the_data_is_quiet(
     # Just written: a late commit could still land behind this time, so no 304 by date.
     busy = client.get(path, headers={**headers, "If-Modified-Since": modified})
     assert busy.status_code == 200
-    monkeypatch.setattr(models.analytics, "RECENT_SECONDS", 0)  # as if minutes had passed
+    monkeypatch.setattr(models.analytics.views, "RECENT_SECONDS", 0)  # as if minutes had passed
     modified = client.get(path, headers=headers).headers["Last-Modified"]
     quiet = client.get(path, headers={**headers, "If-Modified-Since": modified})
     assert quiet.status_code == 304
@@ -454,11 +454,13 @@ def test_rendered_answers_are_reused_per_viewer_and_never_shared_across_roles(
 def test_right_after_many_writes_answers_are_fresh_and_carry_no_validators(
     client, session, world, monkeypatch
 ) -> None:
-    import models.analytics
+    import models.analytics.views
 
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     headers = _login(client, session, world, "backbone", "busy@example.org")
-    monkeypatch.setattr(models.analytics, "RECENT_LIMIT", 1)  # any recent event counts as busy
+    monkeypatch.setattr(
+        models.analytics.views, "RECENT_LIMIT", 1
+    )  # any recent event counts as busy
     path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
     first = client.get(path, headers=headers)
     assert first.status_code == 200 and "ETag" not in first.headers
@@ -507,12 +509,12 @@ def test_a_new_day_changes_the_validators(client, session, world, monkeypatch) -
 
 
 def test_validators_never_turn_a_refusal_into_304(client, session, world, monkeypatch) -> None:
-    import models.analytics
+    import models.analytics.views
 
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     funder = _login(client, session, world, "funder", "no304@example.org")
     backbone = _login(client, session, world, "backbone", "yes304@example.org")
-    monkeypatch.setattr(models.analytics, "RECENT_SECONDS", 0)  # quiet data
+    monkeypatch.setattr(models.analytics.views, "RECENT_SECONDS", 0)  # quiet data
     path = "/api/v1/initiatives/math/completeness?period=2025Q3"
     modified = client.get(path, headers=backbone).headers["Last-Modified"]
     for extra in ({"If-None-Match": "*"}, {"If-Modified-Since": modified}):

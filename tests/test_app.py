@@ -124,8 +124,8 @@ def test_home_page_without_initiatives_explains_how_to_load_the_demo(app, sessio
 
 
 def test_directory_current_period_is_the_one_containing_today(session) -> None:
-    from models.directory import initiative_directory
-    from models.permissions import ANONYMOUS
+    from models.core.actors import ANONYMOUS
+    from models.initiatives.directory import initiative_directory
 
     init = f.initiative(session, slug="dated")
     for key in ("2025Q2", "2025Q3", "2025Q4"):

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from models.security import issue_token, login_throttle
-from models.settings import get_settings
+from models.access.login import issue_token, login_throttle
+from models.core.settings import get_settings
 
 from . import factories as f
 

@@ -7,8 +7,8 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from models import Organisation, Value
-from models.backup import BackupError, backup, restore, table_checksums
-from models.demo import load_demo
+from models.core.backup import BackupError, backup, restore, table_checksums
+from models.demo.builder import load_demo
 
 from .conftest import BACKENDS
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Initiative, Member, Organisation, Period, Submission
-from models.analytics import scorecard
-from models.demo import DEMO_PASSWORD, load_demo
-from models.permissions import SYSTEM
-from models.publishing import publish
-from models.security import login_throttle
+from models.access.login import login_throttle
+from models.analytics.views import scorecard
+from models.core.actors import SYSTEM
+from models.demo.builder import load_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.publishing.publish import publish
 
 from .browser import chrome, console_errors, live_server, screenshot
 from .conftest import BACKENDS

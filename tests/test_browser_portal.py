@@ -19,9 +19,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Indicator, Initiative, Member, Organisation, Period, Submission
-from models.demo import DEMO_PASSWORD, load_demo
-from models.reporting import Value
-from models.security import login_throttle
+from models.access.login import login_throttle
+from models.demo.builder import load_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.tables.reporting import Value
 
 from .browser import chrome, console_errors, live_server, screenshot
 from .conftest import BACKENDS

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 import migrations
 from api.cli import app
 from models import RoleGrant, User
-from models.db import get_engine, get_sessionmaker
-from models.settings import get_settings
+from models.core.db import get_engine, get_sessionmaker
+from models.core.settings import get_settings
 
 from .conftest import BACKENDS
 

@@ -10,10 +10,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import AuditEvent, Submission, Value
-from models.errors import PreconditionFailed
-from models.permissions import SYSTEM
-from models.submissions import save_values
-from models.validation import ValueInput
+from models.core.actors import SYSTEM
+from models.core.errors import PreconditionFailed
+from models.reporting.submissions import save_values
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 from .conftest import BACKENDS
@@ -85,7 +85,7 @@ def _served_world(engine) -> tuple[dict, int]:
     """The race initiative with a saved draft; a reporter's headers and the draft's version."""
     from datetime import date, timedelta
 
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     today = date.today()
     with Session(engine) as s:
@@ -166,8 +166,8 @@ def test_a_retry_waits_for_the_first_request_then_gives_up_with_409(
 ) -> None:
     """While the first request with a key runs, a retry waits (here 1 s), then answers 409; once
     the first request is gone without an answer (rolled back), the retry runs the write."""
-    from models import idempotency
-    from models.idempotency import Claim, claim_key, request_fingerprint
+    from models.core import idempotency
+    from models.core.idempotency import Claim, claim_key, request_fingerprint
 
     if fresh_database.backend != "postgresql":
         pytest.skip("SQLite waits its busy timeout and answers 503, as for any locked write")

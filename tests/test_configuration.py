@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, Category, Indicator, Obligation, Organisation
-from models.security import login_throttle
+from models.access.login import login_throttle
 
 from . import factories as f
 
@@ -982,7 +982,7 @@ def test_openapi_documents_the_configuration_routes(client) -> None:
 
 
 def test_series_breaks_are_marked_and_shown_in_the_series(client, session) -> None:
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     login_throttle.reset()
     init = f.initiative(session, slug="breaks")

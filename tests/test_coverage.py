@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from models.analytics import scorecard
-from models.coverage import PartnerHistory, size
-from models.permissions import SYSTEM, Actor
-from models.publishing import publish
-from models.rollups import PartnerFigure
-from models.security import login_throttle
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.access.login import login_throttle
+from models.analytics.coverage import PartnerHistory, size
+from models.analytics.rollups import PartnerFigure
+from models.analytics.views import scorecard
+from models.core.actors import SYSTEM, Actor
+from models.publishing.publish import publish
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 from .dash_calls import call, response_of
@@ -180,7 +180,7 @@ def test_share_of_rates_amounts_and_averages(session, world) -> None:
 
 
 def test_the_coverage_setting_decides(session, world, monkeypatch) -> None:
-    from models.settings import get_settings
+    from models.core.settings import get_settings
 
     _each(session, "2025Q2", KIDS=dict.fromkeys(PARTNERS, 100))
     _each(session, "2025Q3", KIDS=dict.fromkeys(PARTNERS[:4], 100))

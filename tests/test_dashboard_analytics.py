@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from models import Initiative
-from models.permissions import SYSTEM
-from models.publishing import publish
-from models.security import login_throttle
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.access.login import login_throttle
+from models.core.actors import SYSTEM
+from models.publishing.publish import publish
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 from .dash_calls import call, render_page, response_of, text_of

@@ -12,8 +12,8 @@ import pytest
 from dashboard import data
 from dashboard.components.entry_grid import changed_inputs, mark_problems
 from models import Submission
-from models.errors import InvalidInput
-from models.security import login_throttle
+from models.access.login import login_throttle
+from models.core.errors import InvalidInput
 
 from . import factories as f
 from .dash_calls import CALLBACK_URL, call, render_page, response_of, text_of
@@ -360,7 +360,7 @@ def test_backbone_approves_from_the_queue(client, world, session) -> None:
 
 
 def test_workspaces_follow_the_actor(app, world, session) -> None:
-    from models.permissions import actor_for_user
+    from models.access.permissions import actor_for_user
 
     def spaces(role: str):
         actor = actor_for_user(session=session, user=world["users"][role])
@@ -469,7 +469,7 @@ def test_missing_and_warnings_show_what_a_submission_lacks_and_why_it_is_flagged
     from plotly.utils import PlotlyJSONEncoder
 
     from dashboard.components.common import missing_and_warnings
-    from models.validation import FLAG_SUM, Warning
+    from models.reporting.validation import FLAG_SUM, Warning
 
     sub = SimpleNamespace(
         missing=["SERVED", "SCORE"],

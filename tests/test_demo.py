@@ -40,16 +40,11 @@ from models import (
     Value,
     indicator_dimensions,
 )
-from models.demo import (
-    DEMO_PASSWORD,
-    DemoSummary,
-    demo_loaded,
-    load_demo,
-    remove_demo,
-)
-from models.errors import Conflict
-from models.organisation import SECTORS, SLUG_PATTERN
-from models.passwords import verify_password
+from models.access.passwords import verify_password
+from models.core.errors import Conflict
+from models.demo.builder import DemoSummary, demo_loaded, load_demo, remove_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.tables.organisation import SECTORS, SLUG_PATTERN
 
 C2C, HEAT = "cradle-to-career", "extreme-heat"
 OUTCOMES = {

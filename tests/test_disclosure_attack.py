@@ -30,7 +30,7 @@ unknowns at both moments).
 T and p are what the deployment promises (the initiative's threshold, 10 %), whatever the
 engine runs with: with any one rule of the engine switched off, the attacker finds a leak in a
 world made for that rule, so it is not vacuous. It found that a late report was the difference
-of two moments; the rule on late reports (models.disclosure) closes that.
+of two moments; the rule on late reports (models.analytics.disclosure) closes that.
 """
 
 from __future__ import annotations
@@ -50,12 +50,13 @@ from scipy.sparse import coo_array
 from sqlalchemy import select
 
 from api.routers.analytics import _equity_read, _scorecard_read, _series_read
-from models.analytics import equity, scorecard, series
-from models.initiative import Member
-from models.permissions import SYSTEM, actor_for_user
-from models.security import issue_token
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.access.login import issue_token
+from models.access.permissions import actor_for_user
+from models.analytics.views import equity, scorecard, series
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
+from models.tables.initiative import Member
 
 from . import factories as f
 
@@ -793,10 +794,10 @@ RULES = {
 @pytest.fixture
 def rule_off(request, monkeypatch):
     """Switch one rule of the engine off (the attacker's promise does not change)."""
-    import models.analytics
-    import models.disclosure
-    import models.suppression
-    from models.settings import get_settings
+    import models.analytics.disclosure
+    import models.analytics.suppression
+    import models.analytics.views
+    from models.core.settings import get_settings
 
     rule = request.param
     if rule == "min_contributors":
@@ -804,13 +805,15 @@ def rule_off(request, monkeypatch):
     elif rule == "dominance":
         monkeypatch.setenv("CM_DOMINANCE_PERCENT", "0")
     elif rule == "insiders":
-        monkeypatch.setattr(models.disclosure, "PARTNERS_ARE_VIEWERS", False)
+        monkeypatch.setattr(models.analytics.disclosure, "PARTNERS_ARE_VIEWERS", False)
     elif rule == "complementary":  # primary suppression only
-        monkeypatch.setattr(models.suppression, "_protect", lambda *a, **k: None)
+        monkeypatch.setattr(models.analytics.suppression, "_protect", lambda *a, **k: None)
     elif rule == "derived_figures":
-        monkeypatch.setattr(models.suppression, "_dominated_remainders", lambda *a, **k: set())
+        monkeypatch.setattr(
+            models.analytics.suppression, "_dominated_remainders", lambda *a, **k: set()
+        )
     elif rule == "sharing":  # funders see every partner
-        real = models.disclosure.audience_of
+        real = models.analytics.disclosure.audience_of
 
         def everyone(session, actor, initiative):
             audience = real(session, actor, initiative)
@@ -821,18 +824,20 @@ def rule_off(request, monkeypatch):
                 audience = replace(audience, visible=frozenset(members))
             return audience
 
-        monkeypatch.setattr(models.analytics, "audience_of", everyone)
+        monkeypatch.setattr(models.analytics.views, "audience_of", everyone)
     elif rule == "vintages":
-        monkeypatch.setattr(models.disclosure, "period_memory", lambda *a, **k: {})
+        monkeypatch.setattr(models.analytics.disclosure, "period_memory", lambda *a, **k: {})
     elif rule == "late_reports":
-        monkeypatch.setattr(models.disclosure, "_changed_by_too_few", lambda *a, **k: False)
+        monkeypatch.setattr(
+            models.analytics.disclosure, "_changed_by_too_few", lambda *a, **k: False
+        )
     # The initiative figures are remembered by content; a rule switched off inside the engine
     # does not change the content, so the memory must not answer for it.
-    models.disclosure._initiative_figures.cache_clear()
+    models.analytics.disclosure._initiative_figures.cache_clear()
     get_settings.cache_clear()
     yield rule
     get_settings.cache_clear()
-    models.disclosure._initiative_figures.cache_clear()
+    models.analytics.disclosure._initiative_figures.cache_clear()
 
 
 @pytest.mark.parametrize("name", sorted(RULE_WORLDS))

@@ -19,21 +19,21 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import models.disclosure
-from models.analytics import equity, scorecard, series
-from models.demo import load_demo
-from models.disclosure import Figure, GroupView, hidden_figures
-from models.indicator import TOTAL, Indicator
-from models.initiative import Initiative, Member, Period
-from models.organisation import Organisation
-from models.permissions import SYSTEM, Actor
-from models.publication import Publication
-from models.publishing import public_summary, publish
-from models.reporting import Submission, Value
-from models.rollups import partner_figures, rollups
-from models.settings import get_settings
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+import models.analytics.disclosure
+from models.analytics.disclosure import Figure, GroupView, hidden_figures
+from models.analytics.rollups import partner_figures, rollups
+from models.analytics.views import equity, scorecard, series
+from models.core.actors import SYSTEM, Actor
+from models.core.settings import get_settings
+from models.demo.builder import load_demo
+from models.publishing.publish import public_summary, publish
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
+from models.tables.indicator import TOTAL, Indicator
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.publication import Publication
+from models.tables.reporting import Submission, Value
 
 C2C, HEAT = "cradle-to-career", "extreme-heat"
 
@@ -371,7 +371,7 @@ def test_every_view_and_download_takes_its_figures_from_the_one_decision(
         partners = {m: SENTINEL for m in figures[TOTAL] if m in audience.visible}
         return GroupView(SENTINEL, cells, partners, None)
 
-    monkeypatch.setattr(models.disclosure, "_decide_group", sentinel)
+    monkeypatch.setattr(models.analytics.disclosure, "_decide_group", sentinel)
     publish(
         session=scratch,
         actor=SYSTEM,

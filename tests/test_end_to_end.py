@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import date, timedelta
 
-from models.security import login_throttle
+from models.access.login import login_throttle
 
 from . import factories as f
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from models import Category, Indicator, Initiative, Period
-from models.exports import EXPORT_COLUMNS, csv_chunks
-from models.formulas import neutralise
-from models.security import login_throttle
-from models.settings import get_settings
+from models.access.login import login_throttle
+from models.core.formulas import neutralise
+from models.core.settings import get_settings
+from models.spreadsheets.exports import EXPORT_COLUMNS, csv_chunks
 
 from . import factories as f
 from .conftest import BACKENDS
@@ -259,7 +259,7 @@ def test_csv_streams_in_chunks() -> None:
 @pytest.fixture
 def cm(fresh_database, tmp_path, monkeypatch):
     from api.cli import app
-    from models.db import get_engine, get_sessionmaker
+    from models.core.db import get_engine, get_sessionmaker
 
     def clear():
         if get_engine.cache_info().currsize:
@@ -308,8 +308,8 @@ def test_a_streamed_export_ends_the_transaction_it_opened(session, world) -> Non
     """A streamed answer reads after the request's session has ended: the transaction the
     stream opens must end with it — read to the end or abandoned by the client — or its
     connection stays "idle in transaction", holding locks that block schema changes."""
-    from models.exports import prepare_export
-    from models.permissions import Actor
+    from models.core.actors import Actor
+    from models.spreadsheets.exports import prepare_export
 
     init_id = session.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
     actor = Actor(label="test", backbone_of=frozenset({init_id}))

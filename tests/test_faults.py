@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
 from models import Value
-from models.backup import table_checksums
-from models.db import make_engine
-from models.permissions import SYSTEM
-from models.submissions import save_values
-from models.validation import ValueInput
+from models.core.actors import SYSTEM
+from models.core.backup import table_checksums
+from models.core.db import make_engine
+from models.reporting.submissions import save_values
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 from .browser import _free_port
@@ -66,7 +66,7 @@ def _client(engine):
 
 
 def _token(client) -> dict:
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     login_throttle.reset()
     r = client.post(
@@ -111,8 +111,8 @@ def test_read_only_database_answers_503_and_loses_nothing(fresh_database) -> Non
 
 def _token_or_none(client) -> dict:
     """Logging in writes (last login); on a read-only file use a token made beforehand."""
-    from models.auth import User
-    from models.security import issue_token
+    from models.access.login import issue_token
+    from models.tables.access import User
 
     with client.app.state.session_factory() as s:
         user = s.scalar(select(User).where(User.email == "bb@faults.org"))

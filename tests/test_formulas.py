@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from dashboard.components.tables import to_csv
-from models.permissions import SYSTEM
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 
@@ -44,7 +44,7 @@ def _uses_the_one_neutralise(source: str) -> bool:
     tree = ast.parse(source)
     imported = any(
         isinstance(node, ast.ImportFrom)
-        and node.module == "models.formulas"
+        and node.module == "models.core.formulas"
         and any(alias.name == "neutralise" and alias.asname is None for alias in node.names)
         for node in ast.walk(tree)
     )

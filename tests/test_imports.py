@@ -25,10 +25,10 @@ from models import (
     Value,
     indicator_dimensions,
 )
-from models.imports import parse_spreadsheet
-from models.security import login_throttle
-from models.settings import get_settings
-from models.templates import TEMPLATE_COLUMNS
+from models.access.login import login_throttle
+from models.core.settings import get_settings
+from models.spreadsheets.imports import parse_spreadsheet
+from models.spreadsheets.templates import TEMPLATE_COLUMNS
 
 from . import factories as f
 from .conftest import BACKENDS
@@ -370,7 +370,7 @@ def test_xlsx_claiming_a_huge_sheet_is_read_without_expanding_it(client, world, 
 def test_xlsx_with_more_rows_than_allowed_is_refused_and_writes_nothing(
     client, world, session, monkeypatch
 ) -> None:
-    from models.settings import get_settings
+    from models.core.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "import_max_rows", 50)
     book = openpyxl.Workbook()
@@ -880,7 +880,7 @@ def test_ten_thousand_rows_with_one_bad_row_write_nothing(client, session) -> No
 @pytest.fixture
 def cm(fresh_database, tmp_path, monkeypatch):
     from api.cli import app
-    from models.db import get_engine, get_sessionmaker
+    from models.core.db import get_engine, get_sessionmaker
 
     def clear():
         if get_engine.cache_info().currsize:
@@ -938,7 +938,7 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(client, session) -> None:
     import time
     import zipfile
 
-    from models.security import login_throttle
+    from models.access.login import login_throttle
 
     login_throttle.reset()
     init = f.initiative(session, slug="bomb")
@@ -972,8 +972,8 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(client, session) -> None:
 
 
 def _import_direct(session, content: bytes, *, chunk_rows: int, actor=None, dry_run=False):
-    from models.imports import import_file
-    from models.permissions import Actor
+    from models.core.actors import Actor
+    from models.spreadsheets.imports import import_file
 
     init_id = session.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
     actor = actor or Actor(user_id=None, label="test", backbone_of=frozenset({init_id}))
@@ -1126,8 +1126,8 @@ def test_flags_staged_by_an_import_are_those_read_back_from_the_table(session) -
     """A new submission whose rows sit in one chunk is flagged as its rows are checked; the
     flags must be exactly those computed from the stored values (sum checks and the partner's
     approved history), as they are for rows spread over chunks."""
-    from models.submissions import WriteContext, refresh_flags
-    from models.validation import indicator_specs
+    from models.reporting.submissions import WriteContext, refresh_flags
+    from models.reporting.validation import indicator_specs
 
     built = build_world(session)
     init, east, west = built["init"], built["east"], built["west"]

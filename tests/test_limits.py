@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.limits import RateLimiter
-from models.security import login_throttle
+from models.access.login import login_throttle
 
 from . import factories as f
 

@@ -41,9 +41,9 @@ def test_migrations_keep_every_value_of_a_populated_database(fresh_database) -> 
     """From the first migration to head and back, the demo's reported data stays intact."""
     from sqlalchemy.orm import Session
 
-    from models.backup import table_checksums
-    from models.demo import load_demo
-    from models.rollup_table import RollupRow
+    from models.core.backup import table_checksums
+    from models.demo.builder import load_demo
+    from models.tables.rollups import RollupRow
 
     url = fresh_database.url
     migrations.upgrade(url)

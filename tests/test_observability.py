@@ -67,11 +67,11 @@ def test_metrics_count_imports_and_time_rollups(client) -> None:
 
     import pytest
 
-    from models.errors import NotFound
-    from models.imports import import_file
-    from models.metrics import REGISTRY
-    from models.permissions import SYSTEM
-    from models.rollups import rollups
+    from models.analytics.rollups import rollups
+    from models.core.actors import SYSTEM
+    from models.core.errors import NotFound
+    from models.core.metrics import REGISTRY
+    from models.spreadsheets.imports import import_file
 
     def sample(name, labels=None):
         return REGISTRY.get_sample_value(name, labels or {}) or 0.0

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from models import AuditEvent, Submission, Value
-from models.errors import DomainError
-from models.permissions import SYSTEM
-from models.submissions import save_values
-from models.validation import ValueInput
+from models.core.actors import SYSTEM
+from models.core.errors import DomainError
+from models.reporting.submissions import save_values
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 

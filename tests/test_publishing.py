@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from models.permissions import SYSTEM
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 

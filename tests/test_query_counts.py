@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from models.permissions import SYSTEM
-from models.security import login_throttle
-from models.submissions import save_values, transition
-from models.validation import ValueInput
+from models.access.login import login_throttle
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
 
 from . import factories as f
 

@@ -7,11 +7,12 @@ import random
 import pytest
 from sqlalchemy import select
 
-from models.errors import DomainError
-from models.permissions import SYSTEM
-from models.rollup_table import RollupRow, rebuild
-from models.submissions import get_submission, save_values, transition
-from models.validation import ValueInput
+from models.analytics.rollups import rebuild
+from models.core.actors import SYSTEM
+from models.core.errors import DomainError
+from models.reporting.submissions import get_submission, save_values, transition
+from models.reporting.validation import ValueInput
+from models.tables.rollups import RollupRow
 
 from . import factories as f
 

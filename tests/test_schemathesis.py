@@ -66,8 +66,9 @@ from sqlalchemy.pool import NullPool
 
 from api.app import create_app
 from models import ApiKey, Initiative, Organisation, User
-from models.permissions import actor_for_user
-from models.security import create_api_key, issue_token, login_throttle
+from models.access.api_keys import create_api_key
+from models.access.login import issue_token, login_throttle
+from models.access.permissions import actor_for_user
 
 from . import access
 from .conftest import BACKENDS, POSTGRES_URL

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from models.settings import ConfigError, Settings, get_settings
+from models.core.settings import ConfigError, Settings, get_settings
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +63,7 @@ def test_bad_settings_are_one_line(monkeypatch, name, value, message) -> None:
 
 
 def test_unreachable_database_is_one_line(monkeypatch, tmp_path) -> None:
-    from models.db import get_engine
+    from models.core.db import get_engine
 
     monkeypatch.setenv("CM_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     get_engine.cache_clear()

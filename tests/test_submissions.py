@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Value
-from models.security import login_throttle
+from models.access.login import login_throttle
 
 from . import factories as f
 
@@ -294,7 +294,7 @@ def test_full_workflow_with_history(client, world, session) -> None:
 def test_history_of_a_value_loaded_without_audit_is_its_creation(client, world, session) -> None:
     """Values loaded in bulk (the demo) have no audit rows; their history answered 404."""
     from models import Indicator, Member, Organisation, Period
-    from models.auth import User
+    from models.tables.access import User
 
     east = session.scalar(select(Member).join(Organisation).where(Organisation.slug == "eastside"))
     sub = f.submission(session, east, session.scalar(select(Period).where(Period.key == "2025Q3")))

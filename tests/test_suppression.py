@@ -1,6 +1,6 @@
 """Suppression: an example of each rule, and a property test against a brute-force attacker.
 
-The attacker below shares no code with ``models.suppression``: it reads only what a view shows
+The attacker below shares no code with ``models.analytics.suppression``: it reads only what a view shows
 (values, n, markers, reasons), turns every marker into the set of whole-number quantities it
 allows, and computes by exhaustive set arithmetic (sums of sets of points, kept as bits of a
 Python int) every value each hidden quantity can take in some assignment that fits all the
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from models.suppression import (
+from models.analytics.suppression import (
     COMPLEMENT_MARKER,
     DOMINANCE_MARKER,
     HIGH_MARKER,

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models.security import login_throttle
+from models.access.login import login_throttle
 
 from . import factories as f
 
@@ -338,7 +338,7 @@ def test_keys_expire(client, keyed) -> None:
     key = _bearer(made.json()["key"])
     assert client.get(f"{P}/me", headers=key).status_code == 200
 
-    from models.auth import ApiKey
+    from models.tables.access import ApiKey
 
     session = keyed["session"]
     row = session.get(ApiKey, made.json()["id"])

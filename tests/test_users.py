@@ -7,8 +7,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from models import User
-from models.passwords import hash_password
-from models.security import login_throttle
+from models.access.login import login_throttle
+from models.access.passwords import hash_password
 
 from . import factories as f
 
@@ -134,7 +134,7 @@ def test_deactivated_user_cannot_log_in(client, setup) -> None:
 def test_login_rehashes_a_password_hashed_with_weaker_parameters(
     client, session, monkeypatch
 ) -> None:
-    from models import passwords
+    from models.access import passwords
 
     weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1)
     user = f.user(session, "admin", email="old@example.org")

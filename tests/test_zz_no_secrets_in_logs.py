@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from models.demo import DEMO_PASSWORD
+from models.demo.spec import DEMO_PASSWORD
 
 from . import factories as f
 from .conftest import LOG_CAPTURE

@@ -17,7 +17,7 @@ from pydantic import Field
 from api.deps import ActorDep, SessionDep
 from api.response_cache import ResponseCache
 from api.schemas import ErrorRead, ReadModel
-from models.analytics import (
+from models.analytics.views import (
     DataVersion,
     completeness,
     data_version,
@@ -25,7 +25,7 @@ from models.analytics import (
     scorecard,
     series,
 )
-from models.security import AuthenticationFailed
+from models.core.errors import AuthenticationFailed
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}

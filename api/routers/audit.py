@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, SessionDep
 from api.schemas import ErrorRead, Page, ReadModel
-from models.audit_log import ACCESS_ENTITIES, list_events
-from models.directory import initiative_slugs
-from models.security import AuthenticationFailed
+from models.audit.trail import ACCESS_ENTITIES, list_events
+from models.core.errors import AuthenticationFailed
+from models.initiatives.directory import initiative_slugs
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}

@@ -13,20 +13,13 @@ from sqlalchemy import select
 from api.deps import ActorDep, SessionDep, client_address
 from api.links import link, links
 from api.schemas import ErrorRead, ReadModel, RowId, WriteModel
-from models.auth import User
-from models.errors import NotFound
-from models.initiative import Initiative
-from models.organisation import Organisation
-from models.security import (
-    AuthenticationFailed,
-    authenticate,
-    create_api_key,
-    issue_token,
-    list_api_keys,
-    revoke_api_key,
-    revoke_tokens,
-)
-from models.users import change_own_password
+from models.access.api_keys import create_api_key, list_api_keys, revoke_api_key
+from models.access.login import authenticate, issue_token, revoke_tokens
+from models.access.users import change_own_password
+from models.core.errors import AuthenticationFailed, NotFound
+from models.tables.access import User
+from models.tables.initiative import Initiative
+from models.tables.organisation import Organisation
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(tags=["auth"])

@@ -43,10 +43,17 @@ from api.config_schemas import (
 from api.deps import ActorDep, SessionDep
 from api.links import SLUG, crud, link, links
 from api.schemas import ErrorRead, ReadModel, WriteModel
-from models import configuration as config
-from models.configuration import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
-from models.permissions import Actor
-from models.security import AuthenticationFailed
+from models.core.actors import Actor
+from models.core.errors import AuthenticationFailed
+from models.core.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from models.initiatives import dimensions as dimension_rules
+from models.initiatives import indicators as indicator_rules
+from models.initiatives import initiatives as initiative_rules
+from models.initiatives import members as member_rules
+from models.initiatives import organisations as organisation_rules
+from models.initiatives import outcomes as outcome_rules
+from models.initiatives import periods as period_rules
+from models.initiatives import series_breaks as series_break_rules
 
 
 def logged_in_actor(actor: ActorDep) -> Actor:
@@ -151,7 +158,7 @@ def list_organisations(
 ):
     """Every partner organisation, by name; any logged-in user may list them."""
     return Page[OrganisationRead].model_validate(
-        config.list_organisations(
+        organisation_rules.list_organisations(
             session=session, actor=actor, sector=sector, q=q, limit=page.limit, offset=page.offset
         )
     )
@@ -169,19 +176,19 @@ def list_organisations(
 )
 def create_organisation(body: OrganisationCreate, session: SessionDep, actor: UserDep):
     """Add a partner organisation (admin or any initiative's backbone staff)."""
-    return config.create_organisation(session=session, actor=actor, **body.model_dump())
+    return organisation_rules.create_organisation(session=session, actor=actor, **body.model_dump())
 
 
 @organisations.get("/{slug}", response_model=OrganisationRead, responses=READ)
 def get_organisation(slug: str, session: SessionDep, actor: UserDep):
     """One organisation."""
-    return config.get_organisation(session=session, actor=actor, slug=slug)
+    return organisation_rules.get_organisation(session=session, actor=actor, slug=slug)
 
 
 @organisations.patch("/{slug}", response_model=OrganisationRead, responses=WRITE)
 def update_organisation(slug: str, body: OrganisationUpdate, session: SessionDep, actor: UserDep):
     """Change an organisation's name, sector, website or description (admin only)."""
-    return config.update_organisation(
+    return organisation_rules.update_organisation(
         session=session, actor=actor, slug=slug, changes=body.model_dump(exclude_unset=True)
     )
 
@@ -190,7 +197,7 @@ def update_organisation(slug: str, body: OrganisationUpdate, session: SessionDep
 def delete_organisation(slug: str, session: SessionDep, actor: UserDep):
     """Delete an organisation (admin only); refused with 409 while it is a member anywhere.
     Answers the deleted organisation."""
-    return config.delete_organisation(session=session, actor=actor, slug=slug)
+    return organisation_rules.delete_organisation(session=session, actor=actor, slug=slug)
 
 
 # --- initiatives ------------------------------------------------------------------------------
@@ -220,19 +227,19 @@ initiatives = APIRouter(prefix="/initiatives", tags=["initiatives"])
 )
 def create_initiative(body: InitiativeCreate, session: SessionDep, actor: UserDep):
     """Create an initiative (admin only)."""
-    return config.create_initiative(session=session, actor=actor, **body.model_dump())
+    return initiative_rules.create_initiative(session=session, actor=actor, **body.model_dump())
 
 
 @initiatives.get("/{slug}", response_model=InitiativeRead, responses=READ)
 def get_initiative(slug: str, session: SessionDep, actor: UserDep):
     """One initiative's settings: for its backbone, funders and reporters of its members."""
-    return config.get_initiative_settings(session=session, actor=actor, slug=slug)
+    return initiative_rules.get_initiative_settings(session=session, actor=actor, slug=slug)
 
 
 @initiatives.patch("/{slug}", response_model=InitiativeRead, responses=WRITE)
 def update_initiative(slug: str, body: InitiativeUpdate, session: SessionDep, actor: UserDep):
     """Change name, description, region or suppression threshold (backbone)."""
-    return config.update_initiative(
+    return initiative_rules.update_initiative(
         session=session, actor=actor, slug=slug, changes=body.model_dump(exclude_unset=True)
     )
 
@@ -241,7 +248,7 @@ def update_initiative(slug: str, body: InitiativeUpdate, session: SessionDep, ac
 def delete_initiative(slug: str, session: SessionDep, actor: UserDep):
     """Delete an initiative and its configuration (admin only); refused with 409 once any
     member has reported. Answers the deleted initiative."""
-    return config.delete_initiative(session=session, actor=actor, slug=slug)
+    return initiative_rules.delete_initiative(session=session, actor=actor, slug=slug)
 
 
 # --- members and obligations ------------------------------------------------------------------
@@ -264,7 +271,7 @@ def list_members(
 ):
     """The initiative's member organisations, by name."""
     return Page[MemberRead].model_validate(
-        config.list_members(
+        member_rules.list_members(
             session=session,
             actor=actor,
             initiative=slug,
@@ -284,19 +291,21 @@ def list_members(
 )
 def add_member(slug: str, body: MemberCreate, session: SessionDep, actor: UserDep):
     """Make an organisation a member (backbone)."""
-    return config.add_member(session=session, actor=actor, initiative=slug, **body.model_dump())
+    return member_rules.add_member(
+        session=session, actor=actor, initiative=slug, **body.model_dump()
+    )
 
 
 @members.get("/{org}", response_model=MemberRead, responses=READ)
 def get_member(slug: str, org: str, session: SessionDep, actor: UserDep):
     """One member, by its organisation's slug."""
-    return config.get_member(session=session, actor=actor, initiative=slug, organisation=org)
+    return member_rules.get_member(session=session, actor=actor, initiative=slug, organisation=org)
 
 
 @members.patch("/{org}", response_model=MemberRead, responses=WRITE)
 def update_member(slug: str, org: str, body: MemberUpdate, session: SessionDep, actor: UserDep):
     """Change ``active``, ``shares_with_funders`` or ``joined_on`` (backbone)."""
-    return config.update_member(
+    return member_rules.update_member(
         session=session,
         actor=actor,
         initiative=slug,
@@ -309,13 +318,17 @@ def update_member(slug: str, org: str, body: MemberUpdate, session: SessionDep, 
 def remove_member(slug: str, org: str, session: SessionDep, actor: UserDep):
     """Remove a member (backbone); refused with 409 once it has reported (deactivate it
     instead). Answers the removed member."""
-    return config.remove_member(session=session, actor=actor, initiative=slug, organisation=org)
+    return member_rules.remove_member(
+        session=session, actor=actor, initiative=slug, organisation=org
+    )
 
 
 @members.get("/{org}/obligations", response_model=ObligationsRead, responses=READ)
 def get_obligations(slug: str, org: str, session: SessionDep, actor: UserDep):
     """The indicator codes the member is expected to report."""
-    codes = config.get_obligations(session=session, actor=actor, initiative=slug, organisation=org)
+    codes = member_rules.get_obligations(
+        session=session, actor=actor, initiative=slug, organisation=org
+    )
     return ObligationsRead(organisation=org, indicators=codes)
 
 
@@ -324,7 +337,7 @@ def set_obligations(
     slug: str, org: str, body: ObligationsUpdate, session: SessionDep, actor: UserDep
 ):
     """Replace the member's obligations (backbone); an unknown code answers 422 naming it."""
-    codes = config.set_obligations(
+    codes = member_rules.set_obligations(
         session=session, actor=actor, initiative=slug, organisation=org, indicators=body.indicators
     )
     return ObligationsRead(organisation=org, indicators=codes)
@@ -345,7 +358,7 @@ outcomes = APIRouter(prefix="/initiatives/{slug}/outcomes", tags=["outcomes"])
 def list_outcomes(slug: str, session: SessionDep, actor: UserDep, page: PageDep, q: Search = None):
     """The initiative's outcomes, in order."""
     return Page[OutcomeRead].model_validate(
-        config.list_outcomes(
+        outcome_rules.list_outcomes(
             session=session, actor=actor, initiative=slug, q=q, limit=page.limit, offset=page.offset
         )
     )
@@ -361,19 +374,21 @@ def list_outcomes(slug: str, session: SessionDep, actor: UserDep, page: PageDep,
 )
 def create_outcome(slug: str, body: OutcomeCreate, session: SessionDep, actor: UserDep):
     """Add an outcome (backbone)."""
-    return config.create_outcome(session=session, actor=actor, initiative=slug, **body.model_dump())
+    return outcome_rules.create_outcome(
+        session=session, actor=actor, initiative=slug, **body.model_dump()
+    )
 
 
 @outcomes.get("/{code}", response_model=OutcomeRead, responses=READ)
 def get_outcome(slug: str, code: str, session: SessionDep, actor: UserDep):
     """One outcome."""
-    return config.get_outcome(session=session, actor=actor, initiative=slug, code=code)
+    return outcome_rules.get_outcome(session=session, actor=actor, initiative=slug, code=code)
 
 
 @outcomes.patch("/{code}", response_model=OutcomeRead, responses=WRITE)
 def update_outcome(slug: str, code: str, body: OutcomeUpdate, session: SessionDep, actor: UserDep):
     """Change an outcome's name, description or position (backbone)."""
-    return config.update_outcome(
+    return outcome_rules.update_outcome(
         session=session,
         actor=actor,
         initiative=slug,
@@ -385,7 +400,7 @@ def update_outcome(slug: str, code: str, body: OutcomeUpdate, session: SessionDe
 @outcomes.delete("/{code}", response_model=OutcomeRead, responses=WRITE)
 def delete_outcome(slug: str, code: str, session: SessionDep, actor: UserDep):
     """Delete an outcome (backbone); refused with 409 while it has indicators."""
-    return config.delete_outcome(session=session, actor=actor, initiative=slug, code=code)
+    return outcome_rules.delete_outcome(session=session, actor=actor, initiative=slug, code=code)
 
 
 # --- dimensions -------------------------------------------------------------------------------
@@ -404,7 +419,7 @@ dimensions = APIRouter(prefix="/initiatives/{slug}/dimensions", tags=["dimension
 def list_dimensions(slug: str, session: SessionDep, actor: UserDep, page: PageDep):
     """The initiative's disaggregation dimensions with their categories."""
     return Page[DimensionRead].model_validate(
-        config.list_dimensions(
+        dimension_rules.list_dimensions(
             session=session, actor=actor, initiative=slug, limit=page.limit, offset=page.offset
         )
     )
@@ -431,7 +446,7 @@ def list_dimensions(slug: str, session: SessionDep, actor: UserDep, page: PageDe
 )
 def create_dimension(slug: str, body: DimensionCreate, session: SessionDep, actor: UserDep):
     """Add a dimension with its categories (backbone)."""
-    return config.create_dimension(
+    return dimension_rules.create_dimension(
         session=session, actor=actor, initiative=slug, **body.model_dump()
     )
 
@@ -439,7 +454,7 @@ def create_dimension(slug: str, body: DimensionCreate, session: SessionDep, acto
 @dimensions.get("/{code}", response_model=DimensionRead, responses=READ)
 def get_dimension(slug: str, code: str, session: SessionDep, actor: UserDep):
     """One dimension with its categories."""
-    return config.get_dimension(session=session, actor=actor, initiative=slug, code=code)
+    return dimension_rules.get_dimension(session=session, actor=actor, initiative=slug, code=code)
 
 
 @dimensions.patch("/{code}", response_model=DimensionRead, responses=WRITE)
@@ -447,7 +462,7 @@ def update_dimension(
     slug: str, code: str, body: DimensionUpdate, session: SessionDep, actor: UserDep
 ):
     """Rename or move a dimension; add categories (new code) or rename them (existing code)."""
-    return config.update_dimension(
+    return dimension_rules.update_dimension(
         session=session,
         actor=actor,
         initiative=slug,
@@ -459,14 +474,16 @@ def update_dimension(
 @dimensions.delete("/{code}", response_model=DimensionRead, responses=WRITE)
 def delete_dimension(slug: str, code: str, session: SessionDep, actor: UserDep):
     """Delete a dimension (backbone); refused with 409 while values use its categories."""
-    return config.delete_dimension(session=session, actor=actor, initiative=slug, code=code)
+    return dimension_rules.delete_dimension(
+        session=session, actor=actor, initiative=slug, code=code
+    )
 
 
 @dimensions.delete("/{code}/categories/{category}", response_model=DimensionRead, responses=WRITE)
 def delete_category(slug: str, code: str, category: str, session: SessionDep, actor: UserDep):
     """Delete one category (backbone); refused with 409 while values use it. Answers the
     dimension as it is now."""
-    return config.delete_category(
+    return dimension_rules.delete_category(
         session=session, actor=actor, initiative=slug, code=code, category=category
     )
 
@@ -492,7 +509,7 @@ def list_indicators(
 ):
     """The initiative's indicators with baseline and targets, in order."""
     return Page[IndicatorRead].model_validate(
-        config.list_indicators(
+        indicator_rules.list_indicators(
             session=session,
             actor=actor,
             initiative=slug,
@@ -513,7 +530,7 @@ def list_indicators(
 )
 def create_indicator(slug: str, body: IndicatorCreate, session: SessionDep, actor: UserDep):
     """Add an indicator (backbone), with its dimensions, baseline, end and interim targets."""
-    return config.create_indicator(
+    return indicator_rules.create_indicator(
         session=session, actor=actor, initiative=slug, **body.model_dump()
     )
 
@@ -521,7 +538,7 @@ def create_indicator(slug: str, body: IndicatorCreate, session: SessionDep, acto
 @indicators.get("/{code}", response_model=IndicatorRead, responses=READ)
 def get_indicator(slug: str, code: str, session: SessionDep, actor: UserDep):
     """One indicator with its baseline and targets."""
-    return config.get_indicator(session=session, actor=actor, initiative=slug, code=code)
+    return indicator_rules.get_indicator(session=session, actor=actor, initiative=slug, code=code)
 
 
 @indicators.patch("/{code}", response_model=IndicatorRead, responses=WRITE)
@@ -530,7 +547,7 @@ def update_indicator(
 ):
     """Change an indicator (backbone). ``dimensions`` and ``targets`` replace their lists;
     ``measure_type`` cannot change once values are reported (409)."""
-    return config.update_indicator(
+    return indicator_rules.update_indicator(
         session=session,
         actor=actor,
         initiative=slug,
@@ -542,7 +559,9 @@ def update_indicator(
 @indicators.delete("/{code}", response_model=IndicatorRead, responses=WRITE)
 def delete_indicator(slug: str, code: str, session: SessionDep, actor: UserDep):
     """Delete an indicator (backbone); refused with 409 once values are reported for it."""
-    return config.delete_indicator(session=session, actor=actor, initiative=slug, code=code)
+    return indicator_rules.delete_indicator(
+        session=session, actor=actor, initiative=slug, code=code
+    )
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -560,7 +579,7 @@ def list_periods(
 ):
     """The initiative's reporting periods, earliest first."""
     return Page[PeriodRead].model_validate(
-        config.list_periods(
+        period_rules.list_periods(
             session=session,
             actor=actor,
             initiative=slug,
@@ -580,19 +599,21 @@ def list_periods(
 def create_period(slug: str, body: PeriodCreate, session: SessionDep, actor: UserDep):
     """Add a period from its key (``2025Q3`` or ``2025``); the dates of the reporting window
     default to opening the day after it ends, due 30 and closing 60 days after its end."""
-    return config.create_period(session=session, actor=actor, initiative=slug, **body.model_dump())
+    return period_rules.create_period(
+        session=session, actor=actor, initiative=slug, **body.model_dump()
+    )
 
 
 @periods.get("/{key}", response_model=PeriodRead, responses=READ)
 def get_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     """One period."""
-    return config.get_period(session=session, actor=actor, initiative=slug, key=key)
+    return period_rules.get_period(session=session, actor=actor, initiative=slug, key=key)
 
 
 @periods.patch("/{key}", response_model=PeriodRead, responses=WRITE)
 def update_period(slug: str, key: str, body: PeriodUpdate, session: SessionDep, actor: UserDep):
     """Move the reporting window (backbone); opens ≤ due ≤ closes."""
-    return config.update_period(
+    return period_rules.update_period(
         session=session,
         actor=actor,
         initiative=slug,
@@ -605,7 +626,7 @@ def update_period(slug: str, key: str, body: PeriodUpdate, session: SessionDep, 
 def delete_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     """Delete a period (backbone); refused with 409 once it has submissions, a publication,
     or holds an indicator's baseline or target."""
-    return config.delete_period(session=session, actor=actor, initiative=slug, key=key)
+    return period_rules.delete_period(session=session, actor=actor, initiative=slug, key=key)
 
 
 @periods.post(
@@ -619,7 +640,7 @@ def delete_period(slug: str, key: str, session: SessionDep, actor: UserDep):
 )
 def lock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     """Lock a period: its submissions accept no more writes (backbone)."""
-    return config.set_period_locked(
+    return period_rules.set_period_locked(
         session=session, actor=actor, initiative=slug, key=key, locked=True
     )
 
@@ -627,7 +648,7 @@ def lock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
 @periods.post("/{key}/unlock", response_model=PeriodRead, responses=WRITE)
 def unlock_period(slug: str, key: str, session: SessionDep, actor: UserDep):
     """Unlock a period again (backbone)."""
-    return config.set_period_locked(
+    return period_rules.set_period_locked(
         session=session, actor=actor, initiative=slug, key=key, locked=False
     )
 
@@ -650,7 +671,7 @@ def list_breaks(slug: str, code: str, session: SessionDep, actor: UserDep):
     """Periods from which the indicator is measured differently (charts mark them)."""
     return [
         SeriesBreakRead(period=p, note=n)
-        for p, n in config.list_series_breaks(
+        for p, n in series_break_rules.list_series_breaks(
             session=session, actor=actor, initiative=slug, code=code
         )
     ]
@@ -677,7 +698,7 @@ def list_breaks(slug: str, code: str, session: SessionDep, actor: UserDep):
 )
 def add_break(slug: str, code: str, body: SeriesBreakIn, session: SessionDep, actor: UserDep):
     """Mark a series break: the definition changed from this period on (backbone)."""
-    p, n = config.add_series_break(
+    p, n = series_break_rules.add_series_break(
         session=session, actor=actor, initiative=slug, code=code, period=body.period, note=body.note
     )
     return SeriesBreakRead(period=p, note=n)
@@ -686,7 +707,7 @@ def add_break(slug: str, code: str, body: SeriesBreakIn, session: SessionDep, ac
 @indicators.delete("/{code}/breaks/{period}", response_model=SeriesBreakRead, responses=WRITE)
 def remove_break(slug: str, code: str, period: str, session: SessionDep, actor: UserDep):
     """Remove a series break (backbone)."""
-    p, n = config.remove_series_break(
+    p, n = series_break_rules.remove_series_break(
         session=session, actor=actor, initiative=slug, code=code, period=period
     )
     return SeriesBreakRead(period=p, note=n)

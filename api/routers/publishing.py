@@ -11,8 +11,8 @@ from pydantic import Field
 from api.deps import ActorDep, SessionDep
 from api.links import SLUG, link, links
 from api.schemas import ErrorRead, ReadModel, WriteModel
-from models.publishing import datapackage, public_summary, publish, vintages
-from models.security import AuthenticationFailed
+from models.core.errors import AuthenticationFailed
+from models.publishing.publish import datapackage, public_summary, publish, vintages
 
 router = APIRouter(tags=["publication"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 409, 422)}

@@ -19,7 +19,9 @@ from api.deps import ActorDep, SessionDep
 from api.errors import error_body
 from api.idempotency import run_once
 from api.schemas import ErrorRead, ReadModel
-from models.exports import (
+from models.core.errors import AuthenticationFailed
+from models.core.settings import get_settings
+from models.spreadsheets.exports import (
     MEDIA_TYPES,
     ExportFilters,
     csv_chunks,
@@ -27,10 +29,8 @@ from models.exports import (
     prepare_export,
     write_xlsx,
 )
-from models.imports import FileTooLarge, UnsupportedFile, import_file
-from models.security import AuthenticationFailed
-from models.settings import get_settings
-from models.templates import build_template, template_csv, template_xlsx
+from models.spreadsheets.imports import FileTooLarge, UnsupportedFile, import_file
+from models.spreadsheets.templates import build_template, template_csv, template_xlsx
 
 # Multipart framing around the file (boundaries, part headers, the query-less form fields).
 MULTIPART_SLACK = 64 * 1024

@@ -14,9 +14,8 @@ from api.deps import ActorDep, SessionDep
 from api.idempotency import run_once
 from api.links import ETAG, SLUG, link, links
 from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
-from models.errors import InvalidInput
-from models.security import AuthenticationFailed
-from models.submissions import (
+from models.core.errors import AuthenticationFailed, InvalidInput
+from models.reporting.submissions import (
     SubmissionView,
     get_submission,
     list_submissions,
@@ -24,7 +23,7 @@ from models.submissions import (
     transition,
     value_history,
 )
-from models.validation import ValueInput
+from models.reporting.validation import ValueInput
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["submissions"])
 

@@ -1,7 +1,7 @@
 """User accounts and role grants (admins; backbone staff for their own partners and funders).
 
 Any change of a user's grants or activity invalidates that user's existing tokens. Who may
-manage what is decided in ``models.users``; API keys never manage access (403).
+manage what is decided in ``models.access.users``; API keys never manage access (403).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from pydantic import Field
 from api.deps import ActorDep, SessionDep
 from api.links import crud, link, links
 from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
-from models.auth import User
-from models.security import AuthenticationFailed
-from models.users import (
+from models.access.users import (
     create_user_as,
     describe_users,
     get_user,
@@ -27,6 +25,8 @@ from models.users import (
     set_active,
     visible_users,
 )
+from models.core.errors import AuthenticationFailed
+from models.tables.access import User
 
 router = APIRouter(prefix="/users", tags=["users"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 409, 422)}

@@ -1,7 +1,7 @@
 """Indicator: its trend against baseline and target, the partners compared for a period, and the
 equity view by a disaggregation. Under every chart, a table of exactly what it shows (CSV).
 
-Figures come from ``models.analytics`` through the data seam, suppressed for anyone but the
+Figures come from ``models.analytics.views`` through the data seam, suppressed for anyone but the
 backbone team; a forged callback gets what the cookie's user may see, for anonymous nothing.
 """
 
@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import error_alert, login_redirect, sync_url
 from dashboard.components.tables import data_table
-from models.errors import DomainError
+from models.core.errors import DomainError
 
 dash.register_page(
     __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"

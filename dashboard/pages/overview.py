@@ -1,7 +1,7 @@
 """Overview: the scorecard of every indicator, grouped by outcome, for one period.
 
 Backbone staff see exact figures; funders and reporters see them suppressed (the domain decides:
-``models.analytics.scorecard`` applies the initiative's threshold for anyone but the backbone).
+``models.analytics.views.scorecard`` applies the initiative's threshold for anyone but the backbone).
 The outcome and period filters are kept in the address bar, so a view can be shared.
 """
 
@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, login_redirect, page_url, sync_url
-from models.errors import DomainError
+from models.core.errors import DomainError
 
 dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
 

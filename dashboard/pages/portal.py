@@ -33,8 +33,8 @@ from dashboard.components.entry_grid import (
     writable,
 )
 from dashboard.components.periods import choose_period
-from models.errors import DomainError, InvalidInput
-from models.suppression import explain
+from models.analytics.suppression import explain
+from models.core.errors import DomainError, InvalidInput
 
 dash.register_page(
     __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
@@ -429,7 +429,7 @@ def _decode(contents: str | None) -> bytes | None:
 
 
 def import_report(report) -> html.Div:
-    """The row-level report of an import (models.imports.ImportReport)."""
+    """The row-level report of an import (models.spreadsheets.imports.ImportReport)."""
     if not report.ok:
         count = report.error_count
         return html.Div(

@@ -1,6 +1,6 @@
 """Public summary: an initiative's published, privacy-protected figures. No login.
 
-Everything here comes from ``models.publishing.public_summary`` — the frozen, suppressed
+Everything here comes from ``models.publishing.publish.public_summary`` — the frozen, suppressed
 snapshots of published periods — and nothing else: this page never calls a domain function that
 could return unsuppressed figures, and it shows no counts of people or partners behind a figure.
 """
@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import sync_url
 from dashboard.components.tables import data_table
-from models.errors import DomainError, NotFound
+from models.core.errors import DomainError, NotFound
 
 dash.register_page(
     __name__,

@@ -1,0 +1,1 @@
+"""Setting up an initiative: organisations, members, outcomes, dimensions, indicators, periods."""

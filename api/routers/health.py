@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import migrations
-from api.schemas import HealthRead, ReadyRead
+from api.schemas.common import HealthRead, ReadyRead
 
 router = APIRouter(tags=["health"])
 

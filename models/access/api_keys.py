@@ -24,7 +24,8 @@ from models.core.errors import (
 )
 from models.tables.access import ApiKey, RoleGrant, User
 from models.tables.base import utcnow
-from models.tables.initiative import Member
+from models.tables.initiative import Initiative, Member
+from models.tables.organisation import Organisation
 
 API_KEY_PREFIX = "cm_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -251,3 +252,34 @@ def _backbone_sees(session: Session, actor: Actor, rows) -> set[int]:
         ).all()
     )
     return {i for i, r in org_keys.items() if (r.created_by_id, r.organisation_id) in pairs}
+
+
+def create_scoped_api_key(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    organisation: str | None,
+    initiative: str | None,
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """:func:`create_api_key` for a scope named by slugs. An unknown slug is a 404 here: passed
+    on as a made-up id, an admin (who may create keys for any scope) got as far as the insert,
+    and a foreign-key error (409)."""
+    org_id = init_id = None
+    if organisation:
+        org_id = session.scalar(select(Organisation.id).where(Organisation.slug == organisation))
+        if org_id is None:
+            raise NotFound("organisation not found", field="organisation")
+    if initiative:
+        init_id = session.scalar(select(Initiative.id).where(Initiative.slug == initiative))
+        if init_id is None:
+            raise NotFound("initiative not found", field="initiative")
+    return create_api_key(
+        session=session,
+        actor=actor,
+        name=name,
+        organisation_id=org_id,
+        initiative_id=init_id,
+        expires_at=expires_at,
+    )

@@ -146,6 +146,14 @@ def revoke_tokens(user: User) -> None:
     user.token_version += 1
 
 
+def log_out(*, session: Session, actor: Actor) -> None:
+    """End every session of the acting person (an API key has none to end)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise AuthenticationFailed("log in first")
+    revoke_tokens(user)
+
+
 def actor_for_token(*, session: Session, token: str) -> Actor:
     """The actor behind an ``Authorization: Bearer`` credential (API key or access token)."""
     if token.startswith(API_KEY_PREFIX):

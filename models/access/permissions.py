@@ -6,12 +6,15 @@ not manage answers 403.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.tables.access import RoleGrant, User
 from models.tables.initiative import Initiative
+from models.tables.organisation import Organisation
 
 
 def actor_for_grants(
@@ -57,7 +60,6 @@ def get_initiative(*, session: Session, actor: Actor, slug: str, manage: bool = 
     can already see but may not change.
     """
     from models.core.errors import NotFound, PermissionDenied
-    from models.tables.initiative import Initiative
 
     initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
     if initiative is None or not can_view_initiative(
@@ -77,3 +79,37 @@ def viewable_initiative(session: Session, actor: Actor, slug: str) -> Initiative
 def manageable_initiative(session: Session, actor: Actor, slug: str) -> Initiative:
     require_login(actor)
     return get_initiative(session=session, actor=actor, slug=slug, manage=True)
+
+
+def describe_actor(*, session: Session, actor: Actor) -> dict[str, Any]:
+    """Who the actor is and its grants by slug (``GET /me``): only the initiatives and
+    organisations named in its own grants are read."""
+    initiative_ids = set(actor.backbone_of | actor.funder_of) | {i for i, _ in actor.reporter_in}
+    organisation_ids = {o for _, o in actor.reporter_in}
+    slugs = dict(
+        session.execute(
+            select(Initiative.id, Initiative.slug).where(Initiative.id.in_(initiative_ids))
+        ).all()
+    )
+    orgs = dict(
+        session.execute(
+            select(Organisation.id, Organisation.slug).where(Organisation.id.in_(organisation_ids))
+        ).all()
+    )
+    grants: list[dict[str, str | None]] = [{"role": "admin"}] if actor.is_admin else []
+    grants += [{"role": "backbone", "initiative": slugs.get(i)} for i in sorted(actor.backbone_of)]
+    grants += [{"role": "funder", "initiative": slugs.get(i)} for i in sorted(actor.funder_of)]
+    grants += [
+        {"role": "reporter", "initiative": slugs.get(i), "organisation": orgs.get(o)}
+        for i, o in sorted(actor.reporter_in)
+    ]
+    if actor.user_id is None:
+        return {"kind": "api_key", "label": actor.label, "grants": grants}
+    user = session.get(User, actor.user_id)
+    return {
+        "kind": "user",
+        "email": user.email if user else None,
+        "name": user.name if user else None,
+        "label": actor.label,
+        "grants": grants,
+    }

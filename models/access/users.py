@@ -25,6 +25,7 @@ from models.access.passwords import WeakPassword, check_strength, hash_password
 from models.audit.trail import record, record_in
 from models.core.actors import SYSTEM, Actor, require_person
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from models.core.paging import Page, page_of
 from models.tables.access import ROLES, ApiKey, RoleGrant, User
 from models.tables.base import utcnow
 from models.tables.initiative import Initiative, Member
@@ -342,6 +343,17 @@ def visible_users(*, session: Session, actor: Actor) -> list[User]:
             return []
         query = query.where(User.id.in_(_visible_user_ids(actor)))
     return list(session.scalars(query))
+
+
+def users_page(*, session: Session, actor: Actor, limit: int, offset: int) -> Page[dict]:
+    """One page of the users the actor may manage, described as it may see them."""
+    require_person(actor)
+    query = select(User).options(selectinload(User.grants)).order_by(User.email, User.id)
+    if not actor.is_admin:
+        query = query.where(User.id.in_(_visible_user_ids(actor)))
+    page = page_of(session, query, limit=limit, offset=offset)
+    items = describe_users(session=session, actor=actor, users=page.items)
+    return Page(items=items, total=page.total, limit=limit, offset=offset)
 
 
 def get_user(*, session: Session, actor: Actor, user_id: int) -> User:

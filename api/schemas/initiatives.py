@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
-from api.schemas import IsoDate, JsonInt, ReadModel, WriteModel, json_int
+from api.schemas.common import IsoDate, JsonInt, ReadModel, WriteModel, json_int
 from models.initiatives.dimensions import DIMENSION_CODE_PATTERN
 from models.initiatives.indicators import INDICATOR_CODE_PATTERN
 from models.initiatives.outcomes import OUTCOME_CODE_PATTERN
@@ -316,3 +316,16 @@ class PeriodRead(ReadModel):
     due_on: date
     closes_on: date
     locked: bool
+
+
+# --- series breaks ----------------------------------------------------------------------------
+
+
+class SeriesBreakIn(WriteModel):
+    period: str = Field(max_length=16, examples=["2025Q3"])
+    note: str = Field(min_length=1, max_length=2000, examples=["New state reading test"])
+
+
+class SeriesBreakRead(ReadModel):
+    period: str
+    note: str

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import ActorDep, SessionDep
 from api.links import crud, link, links
-from api.schemas import InitiativeSummaryRead
+from api.schemas.common import InitiativeSummaryRead
 from models.initiatives.directory import initiative_directory
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])

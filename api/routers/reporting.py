@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import Field
 
-from api.deps import ActorDep, SessionDep
+from api.deps import LoggedInDep, SessionDep
 from api.idempotency import run_once
 from api.links import ETAG, SLUG, link, links
-from api.schemas import ErrorRead, Page, ReadModel, RowId, WriteModel
-from models.core.errors import AuthenticationFailed, InvalidInput
+from api.schemas.common import ErrorRead, Page, RowId
+from api.schemas.reporting import (
+    CommentIn,
+    HistoryEvent,
+    SaveRead,
+    SubmissionRead,
+    SubmissionSummary,
+    ValuesPut,
+)
+from models.core.errors import InvalidInput
 from models.reporting.submissions import (
     SubmissionView,
     get_submission,
@@ -27,7 +33,6 @@ from models.reporting.validation import ValueInput
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["submissions"])
 
-StrictNumber = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
 ERRORS = {
     401: {"model": ErrorRead},
     403: {"model": ErrorRead},
@@ -78,89 +83,6 @@ def _responses(description: str, *steps: str, body: str | None = None) -> dict[i
     return {**ERRORS, 200: links(description, _next(*steps, body=body))}
 
 
-class ValueIn(WriteModel):
-    indicator: str = Field(min_length=1, max_length=60, examples=["K_READY"])
-    disaggregation: str = Field("total", max_length=90, examples=["total", "race=black"])
-    value: StrictNumber = Field(None, description="Counts, amounts, averages. Rates: optional.")
-    numerator: StrictNumber = Field(None, description="Rates: the people meeting the measure.")
-    denominator: StrictNumber = Field(
-        None, description="Rates: the people measured. Averages: how many cases it averages."
-    )
-    note: str | None = Field(None, max_length=2000)
-    remove: bool = Field(False, description="Delete this value from the draft.")
-
-
-class ValuesPut(WriteModel):
-    values: list[ValueIn] = Field(max_length=20_000)
-    reason: str | None = Field(None, max_length=2000, description="Why (kept in the history).")
-
-
-class CommentIn(WriteModel):
-    comment: str = Field(min_length=1, max_length=4000)
-
-
-class ValueRead(ReadModel):
-    id: int
-    indicator: str
-    disaggregation: str
-    value: float
-    numerator: float | None
-    denominator: float | None
-    note: str | None
-    flags: list[str]
-
-
-class WarningRead(ReadModel):
-    indicator: str
-    disaggregation: str
-    code: str
-    message: str
-
-
-class SubmissionRead(ReadModel):
-    initiative: str
-    organisation: str
-    period: str
-    status: Literal["not_started", "draft", "submitted", "approved", "returned"]
-    version: int
-    is_late: bool
-    comment: str | None
-    submitted_at: datetime | None
-    approved_at: datetime | None
-    updated_at: datetime | None
-    values: list[ValueRead]
-    warnings: list[WarningRead]
-    missing: list[str] = Field(description="Obligations without a total value yet.")
-
-
-class SaveRead(ReadModel):
-    submission: SubmissionRead
-    created: int
-    updated: int
-    unchanged: int
-    removed: int
-
-
-class SubmissionSummary(ReadModel):
-    organisation: str
-    period: str
-    status: str
-    version: int
-    is_late: bool
-    submitted_at: datetime | None
-    approved_at: datetime | None
-    updated_at: datetime | None
-
-
-class HistoryEvent(ReadModel):
-    at: datetime | None
-    actor: str | None = Field(validation_alias="actor_label")
-    action: str
-    before: dict | None
-    after: dict | None
-    reason: str | None
-
-
 def _parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
@@ -168,11 +90,6 @@ def _parse_if_match(value: str | None) -> int | None:
     if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, but int("²") fails
         raise InvalidInput('If-Match must be the submission\'s ETag, e.g. "3"', field="If-Match")
     return int(raw)
-
-
-def _require_login(actor) -> None:
-    if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
 
 
 def _read(view: SubmissionView) -> SubmissionRead:
@@ -213,7 +130,7 @@ IdemKey = Annotated[
 def submissions(
     slug: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     period: str | None = None,
     org: str | None = None,
     status: str | None = None,
@@ -221,7 +138,6 @@ def submissions(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ):
     """Submissions of the initiative (backbone: all; reporters: their organisation's)."""
-    _require_login(actor)
     rows, total = list_submissions(
         session=session,
         actor=actor,
@@ -240,12 +156,11 @@ def submissions(
     response_model=SubmissionRead,
     responses=_responses("The submission.", *NEXT_STEPS["get"], body="$response.body#/values/0/id"),
 )
-def read_submission(slug: str, org: str, period: str, session: SessionDep, actor: ActorDep):
+def read_submission(slug: str, org: str, period: str, session: SessionDep, actor: LoggedInDep):
     """One member's report for one period, with its values, warnings and missing obligations.
 
     A submission not started yet answers status `not_started` and version 0.
     """
-    _require_login(actor)
     view = get_submission(
         session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
     )
@@ -268,7 +183,7 @@ def put_values(
     body: ValuesPut,
     request: Request,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     if_match: IfMatch = None,
     idempotency_key: IdemKey = None,
 ):
@@ -277,7 +192,6 @@ def put_values(
     Send `If-Match` with the ETag you read to refuse (412) a write over someone else's.
     Warnings (breakdowns that don't add up, values far from history) come back as flags.
     """
-    _require_login(actor)
     expected = _parse_if_match(if_match)
 
     def handler():
@@ -312,12 +226,11 @@ def _transition_route(action: str):
         period: str,
         request: Request,
         session: SessionDep,
-        actor: ActorDep,
+        actor: LoggedInDep,
         if_match: IfMatch = None,
         idempotency_key: IdemKey = None,
         body: CommentIn | None = None,
     ):
-        _require_login(actor)
         expected = _parse_if_match(if_match)
 
         def handler():
@@ -367,13 +280,12 @@ for _action, _doc in _DOCS.items():
 
 
 @router.get("/values/{value_id}/history", response_model=list[HistoryEvent], responses=ERRORS)
-def history(slug: str, value_id: RowId, session: SessionDep, actor: ActorDep):
+def history(slug: str, value_id: RowId, session: SessionDep, actor: LoggedInDep):
     """Every change of one value, oldest first: who, when, before, after, why.
 
     A value loaded without recorded changes answers one `create` with its stored figures; who
     and when are then its submission's submitter and submission time (null if not submitted).
     """
-    _require_login(actor)
     return [
         HistoryEvent.model_validate(e)
         for e in value_history(

@@ -2,7 +2,7 @@
 
 The operations come from ``app.openapi()["paths"]`` when the tests are collected, so a route
 added later is in the matrix at once, and fails until it has a rule in ``RULES`` saying what
-each role must get (design §2 and §4):
+each role must get (docs/architecture.md: People and permissions):
 
 - anonymous: 401, except the public routes;
 - a role of another tenant asking for A's objects (backbone of B): 404, never 403 or 200;

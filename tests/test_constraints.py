@@ -1,4 +1,4 @@
-"""The database itself refuses impossible data (design §3), whatever code writes it."""
+"""The database itself refuses impossible data (docs/architecture.md: Data rules), whatever code writes it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Spreadsheets: import templates, imports (CSV/XLSX) and exports. HTTP only; the rules live in
-models/templates.py, models/imports.py and models/exports.py.
+models/spreadsheets/ (templates, imports, exports).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Request and response bodies of the configuration endpoints (``XCreate`` / ``XUpdate`` / ``XRead``).
 
-Request bodies forbid unknown fields. The domain layer (models/configuration.py) checks the same
+Request bodies forbid unknown fields. The domain layer (models/initiatives/) checks the same
 rules again, so the dashboard, which calls it directly, gets the same answers.
 """
 

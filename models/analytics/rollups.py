@@ -1,6 +1,6 @@
 """Rollups: the initiative-wide figure for an indicator, period and disaggregation.
 
-Only approved values count. Partners combine by ``measure_type`` (design §1): counts and
+Only approved values count. Partners combine by ``measure_type`` (docs/architecture.md: Words): counts and
 amounts add up; a rate is Σnumerator / Σdenominator (never a mean of percentages); an average
 is weighted by its denominator. The aggregation runs in the database as one ``GROUP BY``.
 """

@@ -3,8 +3,8 @@
 Everything is generated from one seeded ``random.Random`` per stream (never the global one, never
 the clock), so the same seed always yields the same rows, and tests can compare checksums. The
 numbers are built cell by cell over the cross-tab of every dimension, so each breakdown adds up to
-its total exactly, as the data rules require (design §3). Values go in through bulk inserts: the
-ORM unit of work is ~20× slower for tens of thousands of rows (design §8).
+its total exactly, as the data rules require (docs/architecture.md: Data rules). Values go in through bulk inserts: the
+ORM unit of work is ~20× slower for tens of thousands of rows (docs/architecture.md: Scale).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Validation of reported values (design §3): hard errors refuse, warnings flag.
+"""Validation of reported values (docs/architecture.md: Data rules): hard errors refuse, warnings flag.
 
 Errors (wrong type, not finite, negative or fractional counts, numerator above denominator,
 outside the indicator's valid range, unknown indicator or category, not among the member's

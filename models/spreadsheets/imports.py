@@ -1,6 +1,6 @@
 """Spreadsheet imports (CSV or Excel .xlsx): read every row, check everything, write all or nothing.
 
-The flow (design §3):
+The flow (docs/architecture.md: Data rules):
 
 1. **Read** the upload as a stream, a chunk of rows at a time (:func:`read_chunks`). Its type
    comes from its name and its content together (:func:`_sniff`): ``.csv``, ``.tsv`` or

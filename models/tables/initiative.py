@@ -1,7 +1,7 @@
 """Initiatives, their members (organisations taking part) and the periods they report in.
 
 Everything below an initiative carries its ``initiative_id`` so the schema can be distributed by
-initiative without a rewrite (design §8).
+initiative without a rewrite (docs/architecture.md: Scale).
 """
 
 from __future__ import annotations

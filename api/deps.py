@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.access.login import actor_for_token
 from models.core.actors import ANONYMOUS, Actor
+from models.core.db import session_scope
 from models.core.errors import AuthenticationFailed
 from models.core.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
@@ -24,15 +25,8 @@ _bearer = HTTPBearer(
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session that commits when the handler succeeds and rolls back when it raises."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # Function scope: commit (or roll back) before the response is sent, never after, so a

@@ -81,7 +81,7 @@ class InitiativeSummaryRead(ReadModel):
     member_names: list[str]
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ReadModel, Generic[T]):
     """One page of a list: ``items`` plus what is needed to fetch the next."""
 
     items: list[T]

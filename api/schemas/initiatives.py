@@ -7,7 +7,7 @@ rules again, so the dashboard, which calls it directly, gets the same answers.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -29,15 +29,6 @@ Frequency = Literal[FREQUENCIES]  # type: ignore[valid-type]
 PeriodKind = Literal[PERIOD_KINDS]  # type: ignore[valid-type]
 Threshold = json_int(ge=1)  # people: figures based on fewer are suppressed
 Decimals = json_int(ge=0, le=6)
-
-
-class Page(ReadModel, Generic[T]):
-    """One page of a list: ``total`` counts the whole list, whatever ``limit`` and ``offset``."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 # --- organisations ----------------------------------------------------------------------------

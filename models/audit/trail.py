@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -74,6 +75,39 @@ def record(
     )
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class EntityAudit:
+    """The audit events of one kind of object in one initiative: what the configuration
+    functions record for every create, update and delete."""
+
+    session: Session
+    actor: Actor
+    entity_type: str
+    initiative_id: int | None = None
+
+    def _record(self, entity_id: int | None, action: str, **change: Any) -> None:
+        record(
+            session=self.session,
+            actor=self.actor,
+            initiative_id=self.initiative_id,
+            entity_type=self.entity_type,
+            entity_id=entity_id,
+            action=action,
+            **change,
+        )
+
+    def created(self, entity_id: int | None, after: Mapping[str, Any]) -> None:
+        self._record(entity_id, "create", after=after)
+
+    def updated(
+        self, entity_id: int | None, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        self._record(entity_id, "update", before=before, after=after)
+
+    def deleted(self, entity_id: int | None, before: Mapping[str, Any]) -> None:
+        self._record(entity_id, "delete", before=before)
 
 
 def record_in(initiative_ids: Iterable[int | None], **event: Any) -> None:

@@ -74,9 +74,11 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = get_sessionmaker()()
+def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. The API (per request), the
+    dashboard (per callback) and the CLI all use it, with their own session factory or the
+    configured one."""
+    session = (factory or get_sessionmaker())()
     try:
         yield session
         session.commit()

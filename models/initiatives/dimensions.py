@@ -2,11 +2,7 @@
 
 A category that holds reported values cannot be deleted (409).
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.access.permissions import manageable_initiative, viewable_initiative
-from models.audit.trail import record, snapshot
+from models.audit.trail import EntityAudit, snapshot
 from models.core.actors import Actor
 from models.core.errors import (
     Conflict,
@@ -147,15 +143,9 @@ def create_dimension(
     _apply_categories(dimension, categories, field="categories")
     session.add(dimension)
     flush_unique(session, "code", f"a dimension with code {code!r} exists already")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="dimension",
-        entity_id=dimension.id,
-        action="create",
-        after=_dimension_snapshot(dimension),
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+    ).created(dimension.id, _dimension_snapshot(dimension))
     return dimension
 
 
@@ -184,16 +174,9 @@ def update_dimension(
     dimension.categories.sort(key=lambda c: (c.position, c.code))
     after = _dimension_snapshot(dimension)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="dimension",
-            entity_id=dimension.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+        ).updated(dimension.id, before, after)
     return dimension
 
 
@@ -203,15 +186,9 @@ def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: s
     dimension = _find_dimension(session, init, code)
     if _category_has_values(session, (c.id for c in dimension.categories)):
         raise Conflict(f"values are reported by {code!r}; it cannot be deleted", field="code")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="dimension",
-        entity_id=dimension.id,
-        action="delete",
-        before=_dimension_snapshot(dimension),
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+    ).deleted(dimension.id, _dimension_snapshot(dimension))
     session.delete(dimension)
     session.flush()
     return dimension
@@ -230,15 +207,9 @@ def delete_category(
         raise Conflict(
             f"values are reported for {code}={category}; it cannot be deleted", field="category"
         )
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="category",
-        entity_id=found.id,
-        action="delete",
-        before={"dimension": code, **snapshot(found, ("code", "name", "position"))},
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="category", initiative_id=init.id
+    ).deleted(found.id, {"dimension": code, **snapshot(found, ("code", "name", "position"))})
     dimension.categories.remove(found)
     session.flush()
     return dimension

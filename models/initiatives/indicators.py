@@ -1,10 +1,6 @@
 """Indicators: definition, measure type, valid range, baseline, interim and end targets.
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.access.permissions import manageable_initiative, viewable_initiative
-from models.audit.trail import record
+from models.audit.trail import EntityAudit
 from models.core.actors import Actor
 from models.core.errors import (
     Conflict,
@@ -350,15 +346,9 @@ def create_indicator(
     session.add(indicator)
     flush_unique(session, "code", f"an indicator with code {code!r} exists already")
     described = describe_indicators(session=session, indicators=[indicator])[0]
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="indicator",
-        entity_id=indicator.id,
-        action="create",
-        after=described,
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+    ).created(indicator.id, described)
     return described
 
 
@@ -408,16 +398,9 @@ def update_indicator(
     session.flush()
     after = describe_indicators(session=session, indicators=[indicator])[0]
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="indicator",
-            entity_id=indicator.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+        ).updated(indicator.id, before, after)
     return after
 
 
@@ -428,15 +411,9 @@ def delete_indicator(*, session: Session, actor: Actor, initiative: str, code: s
     if any_row(session, select(Value.id).where(Value.indicator_id == indicator.id)):
         raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
     described = describe_indicators(session=session, indicators=[indicator])[0]
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="indicator",
-        entity_id=indicator.id,
-        action="delete",
-        before=described,
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+    ).deleted(indicator.id, described)
     session.delete(indicator)
     session.flush()
     return described

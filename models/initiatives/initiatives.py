@@ -1,10 +1,6 @@
 """Initiatives: only admin creates or deletes one; its backbone changes its settings.
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -16,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
-from models.audit.trail import record, snapshot
+from models.audit.trail import EntityAudit, record, snapshot
 from models.core.actors import Actor, require_login
 from models.core.errors import (
     Conflict,
@@ -86,15 +82,9 @@ def create_initiative(
     initiative = Initiative(slug=slug, **fields)
     session.add(initiative)
     flush_unique(session, "slug", f"an initiative with slug {slug!r} exists already")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=initiative.id,
-        entity_type="initiative",
-        entity_id=initiative.id,
-        action="create",
-        after=snapshot(initiative, INITIATIVE_FIELDS),
-    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="initiative", initiative_id=initiative.id
+    ).created(initiative.id, snapshot(initiative, INITIATIVE_FIELDS))
     return initiative
 
 
@@ -111,16 +101,9 @@ def update_initiative(
     session.flush()
     after = snapshot(initiative, INITIATIVE_FIELDS)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=initiative.id,
-            entity_type="initiative",
-            entity_id=initiative.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="initiative", initiative_id=initiative.id
+        ).updated(initiative.id, before, after)
     return initiative
 
 

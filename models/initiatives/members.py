@@ -2,11 +2,7 @@
 
 Ending a membership ends the reporter grants that worked through it.
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
 from models.access.users import end_grants
-from models.audit.trail import record, snapshot
+from models.audit.trail import EntityAudit, snapshot
 from models.core.actors import Actor
 from models.core.errors import (
     Conflict,
@@ -128,14 +124,8 @@ def add_member(
     )
     session.add(member)
     flush_unique(session, "organisation", f"{organisation!r} is a member already")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="member",
-        entity_id=member.id,
-        action="create",
-        after=_member_snapshot(member),
+    EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).created(
+        member.id, _member_snapshot(member)
     )
     return member
 
@@ -161,16 +151,9 @@ def update_member(
     session.flush()
     after = _member_snapshot(member)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="member",
-            entity_id=member.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="member", initiative_id=init.id
+        ).updated(member.id, before, after)
     return member
 
 
@@ -183,14 +166,8 @@ def remove_member(*, session: Session, actor: Actor, initiative: str, organisati
             f"{organisation!r} has submissions here; set active to false instead",
             field="organisation",
         )
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="member",
-        entity_id=member.id,
-        action="delete",
-        before={**_member_snapshot(member), "obligations": _obligation_codes(session, member)},
+    EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).deleted(
+        member.id, {**_member_snapshot(member), "obligations": _obligation_codes(session, member)}
     )
     _end_membership_grants(session, actor, member)
     session.delete(member)
@@ -270,14 +247,11 @@ def set_obligations(
     session.flush()
     after = _obligation_codes(session, member)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="obligations",
-            entity_id=member.id,
-            action="update",
-            before={"organisation": organisation, "indicators": before},
-            after={"organisation": organisation, "indicators": after},
+        EntityAudit(
+            session=session, actor=actor, entity_type="obligations", initiative_id=init.id
+        ).updated(
+            member.id,
+            {"organisation": organisation, "indicators": before},
+            {"organisation": organisation, "indicators": after},
         )
     return after

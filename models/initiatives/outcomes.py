@@ -1,10 +1,6 @@
 """Outcomes: the results of the common agenda that indicators are grouped under.
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -16,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
-from models.audit.trail import record, snapshot
+from models.audit.trail import EntityAudit, snapshot
 from models.core.actors import Actor
 from models.core.errors import (
     Conflict,
@@ -104,14 +100,8 @@ def create_outcome(
     )
     session.add(outcome)
     flush_unique(session, "code", f"an outcome with code {code!r} exists already")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="outcome",
-        entity_id=outcome.id,
-        action="create",
-        after=snapshot(outcome, OUTCOME_FIELDS),
+    EntityAudit(session=session, actor=actor, entity_type="outcome", initiative_id=init.id).created(
+        outcome.id, snapshot(outcome, OUTCOME_FIELDS)
     )
     return outcome
 
@@ -133,16 +123,9 @@ def update_outcome(
     session.flush()
     after = snapshot(outcome, OUTCOME_FIELDS)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="outcome",
-            entity_id=outcome.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="outcome", initiative_id=init.id
+        ).updated(outcome.id, before, after)
     return outcome
 
 
@@ -158,14 +141,8 @@ def delete_outcome(*, session: Session, actor: Actor, initiative: str, code: str
             f"outcome {code!r} has indicators ({', '.join(codes)}); move or delete them first",
             field="code",
         )
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="outcome",
-        entity_id=outcome.id,
-        action="delete",
-        before=snapshot(outcome, OUTCOME_FIELDS),
+    EntityAudit(session=session, actor=actor, entity_type="outcome", initiative_id=init.id).deleted(
+        outcome.id, snapshot(outcome, OUTCOME_FIELDS)
     )
     session.delete(outcome)
     session.flush()

@@ -1,10 +1,6 @@
 """Reporting periods: quarters and years with their reporting window (opens, due, closes).
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
-from models.audit.trail import record, snapshot
+from models.audit.trail import EntityAudit, record, snapshot
 from models.core.actors import Actor
 from models.core.errors import (
     Conflict,
@@ -164,14 +160,8 @@ def create_period(
     )
     session.add(period)
     flush_unique(session, "key", f"period {key!r} exists already")
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="period",
-        entity_id=period.id,
-        action="create",
-        after=snapshot(period, PERIOD_FIELDS),
+    EntityAudit(session=session, actor=actor, entity_type="period", initiative_id=init.id).created(
+        period.id, snapshot(period, PERIOD_FIELDS)
     )
     return period
 
@@ -194,16 +184,9 @@ def update_period(
     session.flush()
     after = snapshot(period, PERIOD_FIELDS)
     if after != before:
-        record(
-            session=session,
-            actor=actor,
-            initiative_id=init.id,
-            entity_type="period",
-            entity_id=period.id,
-            action="update",
-            before=before,
-            after=after,
-        )
+        EntityAudit(
+            session=session, actor=actor, entity_type="period", initiative_id=init.id
+        ).updated(period.id, before, after)
     return period
 
 
@@ -259,14 +242,8 @@ def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) 
             f"period {key!r} holds the baseline or a target of {', '.join(used_by)}",
             field="key",
         )
-    record(
-        session=session,
-        actor=actor,
-        initiative_id=init.id,
-        entity_type="period",
-        entity_id=period.id,
-        action="delete",
-        before=snapshot(period, PERIOD_FIELDS),
+    EntityAudit(session=session, actor=actor, entity_type="period", initiative_id=init.id).deleted(
+        period.id, snapshot(period, PERIOD_FIELDS)
     )
     session.delete(period)
     session.flush()

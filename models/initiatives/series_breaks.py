@@ -1,10 +1,6 @@
 """Series breaks: where an indicator's definition or source changed, so trends stop there.
 
-Rules: every caller must be logged in. Everything below an initiative is read by whoever
-may view the initiative and changed by its backbone (or admin); others get 404, so tenants
-stay invisible, and viewers who may not change it get 403. Every change writes an audit event.
-Functions flush, never commit. Deleting something that reported data depends on is refused
-with :class:`~models.core.errors.Conflict` instead of cascading it away.
+The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from api.links import (
     link,
 )
 from api.responses import READ, WRITE, answer, listed
+from api.schemas.common import Page
 from api.schemas.initiatives import (
     DimensionCreate,
     DimensionRead,
     DimensionUpdate,
-    Page,
 )
 from models.initiatives import dimensions as dimension_rules
 

@@ -11,12 +11,12 @@ from api.links import (
     indicator_links,
 )
 from api.responses import READ, WRITE, answer, listed
+from api.schemas.common import Page
 from api.schemas.initiatives import (
     IndicatorCreate,
     IndicatorRead,
     IndicatorUpdate,
     MeasureType,
-    Page,
 )
 from models.initiatives import indicators as indicator_rules
 

@@ -9,13 +9,13 @@ from api.links import (
     member_links,
 )
 from api.responses import READ, WRITE, answer, listed
+from api.schemas.common import Page
 from api.schemas.initiatives import (
     MemberCreate,
     MemberRead,
     MemberUpdate,
     ObligationsRead,
     ObligationsUpdate,
-    Page,
 )
 from models.initiatives import members as member_rules
 

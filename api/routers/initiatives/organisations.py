@@ -10,11 +10,11 @@ from api.links import (
     crud,
 )
 from api.responses import READ, WRITE, answer, errors
+from api.schemas.common import Page
 from api.schemas.initiatives import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationUpdate,
-    Page,
     Sector,
 )
 from models.initiatives import organisations as organisation_rules

@@ -11,11 +11,11 @@ from api.links import (
     crud,
 )
 from api.responses import READ, WRITE, answer, listed
+from api.schemas.common import Page
 from api.schemas.initiatives import (
     OutcomeCreate,
     OutcomeRead,
     OutcomeUpdate,
-    Page,
 )
 from models.initiatives import outcomes as outcome_rules
 

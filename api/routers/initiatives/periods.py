@@ -12,8 +12,8 @@ from api.links import (
     period_links,
 )
 from api.responses import READ, WRITE, answer, listed
+from api.schemas.common import Page
 from api.schemas.initiatives import (
-    Page,
     PeriodCreate,
     PeriodKind,
     PeriodRead,

@@ -11,7 +11,7 @@ which shows them as an alert.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +23,7 @@ from dashboard.session import SESSION_COOKIE
 from models.access.login import user_from_token
 from models.access.permissions import actor_for_user, get_initiative
 from models.core.actors import ANONYMOUS, Actor
+from models.core.db import session_scope
 from models.core.errors import AuthenticationFailed, DomainError, NotFound
 from models.core.paging import MAX_LIMIT
 from models.initiatives.dimensions import list_dimensions
@@ -88,19 +89,11 @@ def configure(session_factory: sessionmaker[Session]) -> None:
     _session_factory = session_factory
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
+def _session() -> AbstractContextManager[Session]:
+    """One unit of work on the configured sessions (models.core.db.session_scope)."""
     if _session_factory is None:
         raise RuntimeError("dashboard.data.configure() was not called")
-    session = _session_factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return session_scope(_session_factory)
 
 
 # --- who is asking ----------------------------------------------------------------------------

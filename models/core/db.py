@@ -74,9 +74,13 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = get_sessionmaker()()
+def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    From ``factory`` when given (an application's or a test's sessions), else from the
+    configured database's.
+    """
+    session = (factory or get_sessionmaker())()
     try:
         yield session
         session.commit()

@@ -31,6 +31,7 @@ from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
 from models.initiatives.members import get_obligations, list_members
 from models.initiatives.periods import get_period, list_periods
+from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
     SaveResult,
     SubmissionView,
@@ -48,7 +49,7 @@ __all__ = [
     "PeriodInfo",
     "PortalSheet",
     "QueueItem",
-    "ReportingView",
+    "ReportingProgress",
     "ReviewDetail",
     "SaveResult",
     "SubmissionView",
@@ -611,76 +612,12 @@ def indicator_choices(initiative: str) -> list[dict]:
         ]
 
 
-@dataclass
-class ReportingView:
-    completeness: object  # models.analytics.views.Completeness
-    submissions: list[dict]  # organisation, name, status, is_late, submitted_at, missing
-    flagged: list[dict]  # organisation, name, indicator, disaggregation, flags, status
-
-
-def reporting(initiative: str, period: str | None) -> ReportingView:
+def reporting(initiative: str, period: str | None) -> ReportingProgress:
     """Completeness of a period, its late / missing submissions and flagged values (backbone)."""
-    from models.analytics.views import completeness
-
-    actor = current_actor()
     with _session() as session:
-        _require_backbone(session, actor, initiative)
-        c = completeness(
-            session=session, actor=actor, initiative_slug=initiative, period_key=period or None
+        return reporting_progress(
+            session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
         )
-        rows, _total = list_submissions(
-            session=session,
-            actor=actor,
-            initiative_slug=initiative,
-            period=c.period,
-            limit=MAX_LIMIT,
-        )
-        by_org = {r["organisation"]: r for r in rows}
-        submissions, flagged = [], []
-        for slug, name in c.members:
-            r = by_org.get(slug)
-            cells = [x for x in c.cells if x.organisation == slug]
-            if not cells:
-                continue  # a member with nothing to report (e.g. a funder)
-            missing = [x.indicator for x in cells if not x.reported]
-            late = any(x.late for x in cells)
-            status = r["status"] if r else "not_started"
-            if late or missing or status in ("not_started", "draft", "returned"):
-                submissions.append(
-                    {
-                        "organisation": slug,
-                        "name": name,
-                        "status": status,
-                        "late": "late" if late else "",
-                        "missing": ", ".join(missing),
-                    }
-                )
-            if r is None:
-                continue
-            view = get_submission(
-                session=session,
-                actor=actor,
-                initiative_slug=initiative,
-                org_slug=slug,
-                period_key=c.period,
-            )
-            warned: dict[tuple[str, str], set[str]] = {}
-            for w in view.warnings:
-                warned.setdefault((w.indicator, w.disaggregation), set()).add(w.code)
-            for v in view.values:
-                flags = set(v.flags) | warned.pop((v.indicator, v.disaggregation), set())
-                if flags:
-                    flagged.append(
-                        {
-                            "organisation": slug,
-                            "name": name,
-                            "indicator": v.indicator,
-                            "disaggregation": v.disaggregation,
-                            "flags": sorted(flags),
-                            "status": view.status,
-                        }
-                    )
-        return ReportingView(c, submissions, flagged)
 
 
 # --- public summary (no login: published, suppressed figures only) ----------------------------

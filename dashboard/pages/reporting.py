@@ -166,7 +166,7 @@ HEATMAP_COLUMNS = [
 ]
 
 
-def _lists(view: data.ReportingView, initiative: str) -> html.Div:
+def _lists(view: data.ReportingProgress, initiative: str) -> html.Div:
     period = view.completeness.period
     review = page_url("/reporting/review", initiative=initiative, period=period)
     late = (

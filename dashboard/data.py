@@ -6,10 +6,14 @@ serving) and hands that actor to ``models/``, where the permission rules live, s
 callback request gets exactly what its cookie's user may see: for an anonymous one, nothing.
 Domain errors (NotFound, PermissionDenied, Conflict, InvalidInput, …) propagate to the caller,
 which shows them as an alert.
+
+This is the only dashboard module that imports ``models``: the types, errors and constants the
+pages need are re-exported here, and nothing in ``dashboard/`` builds a query.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
@@ -22,15 +26,35 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboard.session import SESSION_COOKIE
 from models.access.login import user_from_token
 from models.access.permissions import actor_for_user, get_initiative
+from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
+from models.analytics.suppression import explain, legend, partners_needed
+from models.analytics.views import (
+    Completeness,
+    Equity,
+    Scorecard,
+    Series,
+    equity,
+    scorecard,
+    series,
+)
 from models.core.actors import ANONYMOUS, Actor
 from models.core.db import session_scope
-from models.core.errors import AuthenticationFailed, DomainError, NotFound
+from models.core.errors import (
+    AuthenticationFailed,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from models.core.formulas import neutralise
 from models.core.paging import MAX_LIMIT
+from models.core.settings import get_settings
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
 from models.initiatives.members import get_obligations, list_members
 from models.initiatives.periods import get_period, list_periods
+from models.publishing.publish import public_summary
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
     SaveResult,
@@ -41,17 +65,26 @@ from models.reporting.submissions import (
     transition,
 )
 from models.reporting.validation import ValueInput
+from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
     "SESSION_COOKIE",
+    "Completeness",
     "DomainError",
+    "Equity",
+    "ImportReport",
     "InitiativeSummary",
+    "InvalidInput",
+    "NotFound",
     "PeriodInfo",
+    "PermissionDenied",
     "PortalSheet",
     "QueueItem",
     "ReportingProgress",
     "ReviewDetail",
     "SaveResult",
+    "Scorecard",
+    "Series",
     "SubmissionView",
     "ValueInput",
     "Viewer",
@@ -59,13 +92,18 @@ __all__ = [
     "acting_as",
     "analytics_workspaces",
     "configure",
+    "coverage_min_share",
     "current_actor",
     "default_period",
     "directory",
+    "explain",
     "import_upload",
     "indicator_choices",
     "indicator_equity",
     "indicator_series",
+    "min_contributors",
+    "neutralise",
+    "obligation_codes",
     "overview",
     "periods",
     "portal_sheet",
@@ -524,13 +562,10 @@ def analytics_workspaces() -> list[tuple[str, str]]:
         return [(summary.slug, summary.name) for summary, _id in _initiatives(session, actor)]
 
 
-def overview(initiative: str, period: str | None = None, outcome: str | None = None):
-    """The scorecard (analytics.Scorecard), its outcomes [(code, name)] and the marker legend."""
-    from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
-    from models.analytics.suppression import legend
-    from models.analytics.views import scorecard
-    from models.core.settings import get_settings
-
+def overview(
+    initiative: str, period: str | None = None, outcome: str | None = None
+) -> tuple[Scorecard, list[tuple[str, str | None]], dict[str, str]]:
+    """The scorecard, its outcomes [(code, name)] and the marker legend."""
     actor = current_actor()
     with _session() as session:
         everything = scorecard(
@@ -552,9 +587,9 @@ def overview(initiative: str, period: str | None = None, outcome: str | None = N
         return card, outcomes, legend(*rules)
 
 
-def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
-    from models.analytics.views import series
-
+def indicator_series(
+    initiative: str, code: str, by: str | None = None, org: str | None = None
+) -> Series:
     with _session() as session:
         return series(
             session=session,
@@ -566,9 +601,7 @@ def indicator_series(initiative: str, code: str, by: str | None = None, org: str
         )
 
 
-def indicator_equity(initiative: str, code: str, dimension: str):
-    from models.analytics.views import equity
-
+def indicator_equity(initiative: str, code: str, dimension: str) -> Equity:
     with _session() as session:
         return equity(
             session=session,
@@ -625,8 +658,6 @@ def reporting(initiative: str, period: str | None) -> ReportingProgress:
 
 def public(initiative: str) -> dict:
     """The published summary (models.publishing.publish.public_summary); NotFound if nothing is."""
-    from models.publishing.publish import public_summary
-
     with _session() as session:
         return public_summary(session=session, initiative_slug=initiative)
 
@@ -642,12 +673,8 @@ def import_upload(
     dry_run: bool,
     org: str | None = None,
     period: str | None = None,
-):
-    """Check (dry run) or import a spreadsheet as the actor; the models.spreadsheets.imports ImportReport."""
-    import io
-
-    from models.spreadsheets.imports import import_file
-
+) -> ImportReport:
+    """Check (dry run) or import a spreadsheet as the actor."""
     with _session() as session:
         return import_file(
             session=session,
@@ -664,15 +691,9 @@ def import_upload(
 def min_contributors() -> int:
     """The fewest partners an initiative figure needs before it is shown below backbone level
     (one more than CM_MIN_CONTRIBUTORS: any partner may take its own share away)."""
-    from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
-    from models.analytics.suppression import partners_needed
-    from models.core.settings import get_settings
-
     return partners_needed(get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
 
 
 def coverage_min_share() -> float:
     """The share of the partners' usual size that makes an incomplete figure complete."""
-    from models.core.settings import get_settings
-
     return get_settings().coverage_min_share

@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import error_alert, login_redirect, sync_url
 from dashboard.components.tables import data_table
-from models.core.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"

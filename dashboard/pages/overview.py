@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, login_redirect, page_url, sync_url
-from models.core.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
 

@@ -33,8 +33,7 @@ from dashboard.components.entry_grid import (
     writable,
 )
 from dashboard.components.periods import choose_period
-from models.analytics.suppression import explain
-from models.core.errors import DomainError, InvalidInput
+from dashboard.data import DomainError, InvalidInput, explain
 
 dash.register_page(
     __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"

@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import sync_url
 from dashboard.components.tables import data_table
-from models.core.errors import DomainError, NotFound
+from dashboard.data import DomainError, NotFound
 
 dash.register_page(
     __name__,

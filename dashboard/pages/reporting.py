@@ -22,7 +22,7 @@ from dashboard.components.common import (
 )
 from dashboard.components.periods import choose_period
 from dashboard.components.tables import data_table
-from models.core.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__, path="/reporting", title="Reporting · Common Measure", name="Reporting"

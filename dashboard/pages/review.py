@@ -24,7 +24,7 @@ from dashboard.components.common import (
     sync_url,
 )
 from dashboard.components.periods import choose_period
-from models.core.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__,

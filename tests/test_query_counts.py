@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from dashboard.session import SESSION_COOKIE
 from models.access.login import login_throttle
 from models.core.actors import SYSTEM
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
 from . import factories as f
+from .dash_calls import CALLBACK_URL, callback_body
 
 BOUND = 25
 
@@ -50,6 +52,10 @@ def _world(session, client, slug: str, indicators: int, members: int):
 
 
 def _count(connection, client, path, headers) -> int:
+    return _statements(connection, lambda: client.get(path, headers=headers))
+
+
+def _statements(connection, request) -> int:
     statements = []
 
     def seen(conn, cursor, statement, *args):
@@ -57,7 +63,7 @@ def _count(connection, client, path, headers) -> int:
 
     event.listen(connection, "before_cursor_execute", seen)
     try:
-        r = client.get(path, headers=headers)
+        r = request()
     finally:
         event.remove(connection, "before_cursor_execute", seen)
     assert r.status_code == 200, r.text
@@ -82,3 +88,27 @@ def test_statement_count_does_not_grow_with_the_data(connection, session, client
     n_large = _count(connection, client, path.format(slug="large"), large)
     assert n_small == n_large, f"{n_small} statements for the small world, {n_large} for the large"
     assert 3 <= n_large <= BOUND  # (at least the auth and data queries were counted)
+
+
+def test_reporting_page_statement_count_does_not_grow_with_the_data(
+    connection, session, client
+) -> None:
+    """The dashboard's reporting page (completeness, late and missing, flagged values) as the
+    browser asks for it: one callback, with the session cookie."""
+    worlds = {
+        "small": _world(session, client, "small", indicators=2, members=2),
+        "large": _world(session, client, "large", indicators=6, members=6),
+    }
+    counts = {}
+    for slug, headers in worlds.items():
+        client.cookies.set(SESSION_COOKIE, headers["Authorization"].removeprefix("Bearer "))
+        body = callback_body(
+            client,
+            "..reporting-heatmap.figure",
+            [("reporting-initiative", "value", slug), ("reporting-period", "value", "2025Q2")],
+        )
+        counts[slug] = _statements(
+            connection, lambda body=body: client.post(CALLBACK_URL, json=body)
+        )
+    assert counts["small"] == counts["large"], counts
+    assert 3 <= counts["large"] <= BOUND

@@ -76,8 +76,9 @@ def get_sessionmaker() -> sessionmaker[Session]:
 @contextmanager
 def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error. The API (per request), the
-    dashboard (per callback) and the CLI all use it, with their own session factory or the
-    configured one."""
+    dashboard (per callback) and the CLI all use it, from ``factory`` when given (an
+    application's or a test's sessions), else from the configured database's.
+    """
     session = (factory or get_sessionmaker())()
     try:
         yield session

@@ -13,6 +13,7 @@ lands in the append-only audit trail.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -227,53 +228,99 @@ def _audit(session: Session, actor: Actor, initiative_id: int, rows: list[dict[s
 def _view(
     session: Session, ctx: WriteContext, specs: dict[str, IndicatorSpec] | None = None
 ) -> SubmissionView:
-    sub = ctx.submission
-    obligations = _obligations(session, ctx.member.id)
+    return _views(session, ctx.initiative, [ctx], specs)[0]
+
+
+def _views(
+    session: Session,
+    initiative: Initiative,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec] | None = None,
+) -> list[SubmissionView]:
+    """The views of any number of the initiative's submissions, in as many queries as one:
+    the members' obligations, the indicator codes, the values, and (when there are values)
+    the indicator specs and the members' approved history."""
+    if not contexts:
+        return []
+    obligations: dict[int, set[int]] = defaultdict(set)
+    for member_id, indicator_id in session.execute(
+        select(Obligation.member_id, Obligation.indicator_id).where(
+            Obligation.member_id.in_({ctx.member.id for ctx in contexts})
+        )
+    ):
+        obligations[member_id].add(indicator_id)
     codes = dict(
         session.execute(
-            select(Indicator.id, Indicator.code).where(Indicator.initiative_id == ctx.initiative.id)
+            select(Indicator.id, Indicator.code).where(Indicator.initiative_id == initiative.id)
         ).all()
     )
-    values: list[ValueView] = []
-    if sub is not None:
-        values = [
-            ValueView(
-                id=v.id,
-                indicator=codes[v.indicator_id],
-                disaggregation=v.disaggregation,
-                value=v.value,
-                numerator=v.numerator,
-                denominator=v.denominator,
-                note=v.note,
-                flags=list(v.flags or []),
+    values_of: dict[int, list[ValueView]] = {
+        ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
+    }
+    if values_of:
+        for v in session.scalars(
+            select(Value)
+            .where(Value.submission_id.in_(list(values_of)))
+            .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
+        ):
+            values_of[v.submission_id].append(
+                ValueView(
+                    id=v.id,
+                    indicator=codes[v.indicator_id],
+                    disaggregation=v.disaggregation,
+                    value=v.value,
+                    numerator=v.numerator,
+                    denominator=v.denominator,
+                    note=v.note,
+                    flags=list(v.flags or []),
+                )
             )
-            for v in session.scalars(
-                select(Value)
-                .where(Value.submission_id == sub.id)
-                .order_by(Value.indicator_id, Value.disaggregation)
-            )
+    clean_of: dict[int, list[CleanValue]] = {}
+    history: dict[tuple[int, int], list] = {}
+    if any(values_of.values()):
+        specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
+        clean_of = {sid: _clean_from_views(vs, specs) for sid, vs in values_of.items() if vs}
+        with_values = [
+            c for c in contexts if c.submission is not None and c.submission.id in clean_of
         ]
-    reported = {v.indicator for v in values if v.disaggregation == TOTAL}
-    missing = sorted(codes[i] for i in obligations if codes[i] not in reported)
-    warnings: list[Warning] = []
-    if values:
-        specs = specs or indicator_specs(session=session, initiative_id=ctx.initiative.id)
-        warnings = _warnings(session, ctx, specs, _clean_from_views(values, specs))
-    return SubmissionView(
-        initiative=ctx.initiative.slug,
-        organisation=ctx.organisation.slug,
-        period=ctx.period.key,
-        status=sub.status if sub else NOT_STARTED,
-        version=sub.version if sub else 0,
-        is_late=sub.is_late if sub else False,
-        comment=sub.comment if sub else None,
-        submitted_at=sub.submitted_at if sub else None,
-        approved_at=sub.approved_at if sub else None,
-        updated_at=sub.updated_at if sub else None,
-        values=values,
-        warnings=warnings,
-        missing=missing,
-    )
+        history = approved_history(
+            session=session,
+            member_ids={ctx.member.id for ctx in with_values},
+            indicator_ids={
+                c.indicator_id
+                for clean in clean_of.values()
+                for c in clean
+                if c.disaggregation == TOTAL
+            },
+            before=max(ctx.period.starts_on for ctx in with_values),
+        )
+    views = []
+    for ctx in contexts:
+        sub = ctx.submission
+        values = values_of.get(sub.id, []) if sub is not None else []
+        reported = {v.indicator for v in values if v.disaggregation == TOTAL}
+        missing = sorted(codes[i] for i in obligations[ctx.member.id] if codes[i] not in reported)
+        warnings: list[Warning] = []
+        if values:
+            warnings = _warnings(session, ctx, specs, clean_of[sub.id], history)
+        views.append(
+            SubmissionView(
+                initiative=initiative.slug,
+                organisation=ctx.organisation.slug,
+                period=ctx.period.key,
+                status=sub.status if sub else NOT_STARTED,
+                version=sub.version if sub else 0,
+                is_late=sub.is_late if sub else False,
+                comment=sub.comment if sub else None,
+                submitted_at=sub.submitted_at if sub else None,
+                approved_at=sub.approved_at if sub else None,
+                updated_at=sub.updated_at if sub else None,
+                values=values,
+                warnings=warnings,
+                missing=missing,
+            )
+        )
+    return views
 
 
 def _clean_from_views(values: list[ValueView], specs: dict[str, IndicatorSpec]) -> list[CleanValue]:
@@ -378,6 +425,37 @@ def list_submissions(
         query.order_by(Period.starts_on.desc(), Organisation.slug).limit(limit).offset(offset)
     ).mappings()
     return [dict(r) for r in rows], total
+
+
+def period_submissions(
+    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+) -> list[SubmissionView]:
+    """Every submission of a period the actor may see (backbone: all; a reporter: its
+    organisations'), each as :func:`get_submission` shows it, by organisation slug; members
+    without a submission are left out. A fixed number of queries however many there are."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise no_period(period_key)
+    query = (
+        select(Submission, Member, Organisation)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
+        .order_by(Organisation.slug)
+    )
+    if not actor.is_backbone(initiative.id):
+        own = actor.reporter_orgs(initiative.id)
+        if not own:
+            raise PermissionDenied("only backbone staff and reporters see submissions")
+        query = query.where(Organisation.id.in_(own))
+    contexts = [
+        WriteContext(initiative, member, organisation, period, submission)
+        for submission, member, organisation in session.execute(query).tuples()
+    ]
+    return _views(session, initiative, contexts)
 
 
 # --- writing values -------------------------------------------------------------------------

@@ -6,6 +6,8 @@ not manage answers 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from models.tables.initiative import Initiative
 
 
 def actor_for_grants(
-    grants, *, user_id: int | None, label: str, api_key_id: int | None = None
+    grants: Iterable[RoleGrant], *, user_id: int | None, label: str, api_key_id: int | None = None
 ) -> Actor:
     """An Actor holding exactly these role grants."""
     grants = list(grants)
@@ -23,10 +25,19 @@ def actor_for_grants(
         user_id=user_id,
         label=label,
         is_admin=any(g.role == "admin" for g in grants),
-        backbone_of=frozenset(g.initiative_id for g in grants if g.role == "backbone"),
-        funder_of=frozenset(g.initiative_id for g in grants if g.role == "funder"),
+        # The table's check constraint gives these roles their initiative (and organisation).
+        backbone_of=frozenset(
+            g.initiative_id for g in grants if g.role == "backbone" and g.initiative_id is not None
+        ),
+        funder_of=frozenset(
+            g.initiative_id for g in grants if g.role == "funder" and g.initiative_id is not None
+        ),
         reporter_in=frozenset(
-            (g.initiative_id, g.organisation_id) for g in grants if g.role == "reporter"
+            (g.initiative_id, g.organisation_id)
+            for g in grants
+            if g.role == "reporter"
+            and g.initiative_id is not None
+            and g.organisation_id is not None
         ),
         api_key_id=api_key_id,
     )
@@ -50,14 +61,15 @@ def can_view_initiative(*, session: Session, actor: Actor, initiative_id: int) -
     )
 
 
-def get_initiative(*, session: Session, actor: Actor, slug: str, manage: bool = False):
+def get_initiative(
+    *, session: Session, actor: Actor, slug: str, manage: bool = False
+) -> Initiative:
     """The initiative by slug if the actor may see it (else 404); ``manage`` needs backbone (403).
 
     404 for what the actor may not see keeps other tenants invisible; 403 only for what the actor
     can already see but may not change.
     """
     from models.core.errors import NotFound, PermissionDenied
-    from models.tables.initiative import Initiative
 
     initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
     if initiative is None or not can_view_initiative(

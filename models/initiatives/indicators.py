@@ -65,7 +65,7 @@ INDICATOR_SCALARS = (
 )
 
 
-def _indicator_query(initiative_id: int) -> Select:
+def _indicator_query(initiative_id: int) -> Select[Indicator]:
     return (
         select(Indicator)
         .where(Indicator.initiative_id == initiative_id)
@@ -77,7 +77,9 @@ def _indicator_query(initiative_id: int) -> Select:
     )
 
 
-def describe_indicators(*, session: Session, indicators: Sequence[Indicator]) -> list[dict]:
+def describe_indicators(
+    *, session: Session, indicators: Sequence[Indicator]
+) -> list[dict[str, Any]]:
     """Indicators as plain dicts: outcome and dimension codes, baseline and targets by period key.
 
     One query for the period keys of the whole list.
@@ -259,11 +261,11 @@ def _set_targets(
             indicator.targets.remove(target)
     existing = {t.period_id: t for t in indicator.targets}
     for period_id, (value, note) in wanted.items():
-        target = existing.get(period_id)
-        if target is None:
+        current = existing.get(period_id)
+        if current is None:
             indicator.targets.append(IndicatorTarget(period_id=period_id, value=value, note=note))
         else:
-            target.value, target.note = value, note
+            current.value, current.note = value, note
 
 
 def list_indicators(
@@ -276,7 +278,7 @@ def list_indicators(
     q: str | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
-) -> Page[dict]:
+) -> Page[dict[str, Any]]:
     """The initiative's indicators, described (see :func:`describe_indicators`)."""
     init = viewable_initiative(session, actor, initiative)
     stmt = _indicator_query(init.id).order_by(Indicator.position, Indicator.code)
@@ -301,7 +303,7 @@ def list_indicators(
     )
 
 
-def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict:
+def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict[str, Any]:
     init = viewable_initiative(session, actor, initiative)
     indicator = _find_indicator(session, init, code)
     return describe_indicators(session=session, indicators=[indicator])[0]
@@ -317,7 +319,7 @@ def create_indicator(
     unit: str,
     measure_type: str,
     **fields: Any,
-) -> dict:
+) -> dict[str, Any]:
     """Backbone: a new indicator; ``fields`` as in :func:`update_indicator`."""
     init = manageable_initiative(session, actor, initiative)
     code = checked_pattern(code, INDICATOR_CODE_PATTERN, "code", "indicator code")
@@ -364,7 +366,7 @@ def create_indicator(
 
 def update_indicator(
     *, session: Session, actor: Actor, initiative: str, code: str, changes: Mapping[str, Any]
-) -> dict:
+) -> dict[str, Any]:
     """Backbone: change any field but the code.
 
     ``measure_type`` cannot change once values are reported, nor can a dimension with values be
@@ -421,7 +423,9 @@ def update_indicator(
     return after
 
 
-def delete_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict:
+def delete_indicator(
+    *, session: Session, actor: Actor, initiative: str, code: str
+) -> dict[str, Any]:
     """Refused once values are reported for the indicator (they would go with it)."""
     init = manageable_initiative(session, actor, initiative)
     indicator = _find_indicator(session, init, code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnExpressionArgument, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
@@ -50,7 +50,9 @@ def _find_outcome(session: Session, initiative: Initiative, code: str) -> Outcom
     return outcome
 
 
-def next_position(session: Session, column, *where) -> int:
+def next_position(
+    session: Session, column: ColumnExpressionArgument[int], *where: ColumnExpressionArgument[bool]
+) -> int:
     return (session.scalar(select(func.max(column)).where(*where)) or 0) + 1
 
 

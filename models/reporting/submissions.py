@@ -13,11 +13,13 @@ lands in the append-only audit trail.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Text, cast, delete, func, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,7 @@ from models.core.settings import get_settings
 from models.reporting.validation import (
     CheckedValues,
     CleanValue,
+    History,
     IndicatorSpec,
     ValueInput,
     Warning,
@@ -105,6 +108,12 @@ class WriteContext:
     organisation: Organisation
     period: Period
     submission: Submission | None
+
+    @property
+    def claimed(self) -> Submission:
+        """The submission, once :func:`claim_submission` or :func:`create_submissions` made it."""
+        assert self.submission is not None, "the submission is claimed first"
+        return self.submission
 
 
 # --- lookups and permissions ----------------------------------------------------------------
@@ -198,6 +207,7 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
                 "the submission was changed by someone else; reload and retry"
             ) from None
         raise
+    assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
     if result.rowcount != 1:
         raise PreconditionFailed("the submission was changed by someone else; reload and retry")
     session.refresh(submission)
@@ -298,7 +308,7 @@ def _warnings(
     ctx: WriteContext,
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> list[Warning]:
     """Sum and history warnings of one submission's values; ``history`` (from
     :func:`approved_history`) is read here when the caller has not read it for many."""
@@ -377,7 +387,7 @@ def list_submissions(
     rows = session.execute(
         query.order_by(Period.starts_on.desc(), Organisation.slug).limit(limit).offset(offset)
     ).mappings()
-    return [dict(r) for r in rows], total
+    return [dict(r) for r in rows], total or 0
 
 
 # --- writing values -------------------------------------------------------------------------
@@ -536,14 +546,11 @@ def create_submissions(
         ],
     ).all()
     by_pair = {(sub.member_id, sub.period_id): sub for sub in created}
+    events = []
     for ctx in contexts:
-        ctx.submission = by_pair[(ctx.member.id, ctx.period.id)]
-    _audit(
-        session,
-        actor,
-        contexts[0].initiative.id,
-        [_event(ctx.submission, "create", None, "draft", reason) for ctx in contexts],
-    )
+        ctx.submission = sub = by_pair[(ctx.member.id, ctx.period.id)]
+        events.append(_event(sub, "create", None, "draft", reason))
+    _audit(session, actor, contexts[0].initiative.id, events)
 
 
 def _write(
@@ -564,7 +571,7 @@ def _write(
     }
     code_of = {s.id: s.code for s in specs.values()}
     inserts, updates, events = [], [], []
-    result = SaveResult(submission=None)  # type: ignore[arg-type]
+    updated = unchanged = 0
     for clean in checked.clean:
         old = existing.get(clean.key)
         fields = _fields(clean)
@@ -577,9 +584,9 @@ def _write(
             events.append(
                 _value_event(old.id, "update", _fields_of(old), fields, reason, code_of, clean)
             )
-            result.updated += 1
+            updated += 1
         else:
-            result.unchanged += 1
+            unchanged += 1
     removed_ids = []
     for key in checked.removals:
         old = existing.get(key)
@@ -613,22 +620,25 @@ def _write(
         )
         for value_id, c in zip(new_ids, inserts, strict=True):
             events.append(_value_event(value_id, "create", None, _fields(c), reason, code_of, c))
-        result.created = len(inserts)
     if updates:
         session.execute(update(Value), updates)
     if removed_ids:
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
-        result.removed = len(removed_ids)
     _audit(session, actor, ctx.initiative.id, events)
     session.expire_all()
     refresh_flags(session, [ctx], specs)
-    result.submission = _view(session, ctx, specs) if full_view else _summary_view(ctx)
-    return result
+    return SaveResult(
+        submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
+        created=len(inserts),
+        updated=updated,
+        unchanged=unchanged,
+        removed=len(removed_ids),
+    )
 
 
 def _summary_view(ctx: WriteContext) -> SubmissionView:
     """Status and version only, without reading the values back."""
-    sub = ctx.submission
+    sub = ctx.claimed
     return SubmissionView(
         initiative=ctx.initiative.slug,
         organisation=ctx.organisation.slug,
@@ -661,7 +671,15 @@ def _fields_of(v: Value) -> dict[str, Any]:
     }
 
 
-def _value_event(value_id, action, before, after, reason, code_of, obj) -> dict[str, Any]:
+def _value_event(
+    value_id: int,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+    code_of: Mapping[int, str | None],
+    obj: CleanValue | Value,
+) -> dict[str, Any]:
     label = {"indicator": code_of.get(obj.indicator_id), "disaggregation": obj.disaggregation}
     return {
         "entity_type": "value",
@@ -673,7 +691,9 @@ def _value_event(value_id, action, before, after, reason, code_of, obj) -> dict[
     }
 
 
-def _event(sub: Submission, action: str, before: str | None, after: str, reason: str | None):
+def _event(
+    sub: Submission, action: str, before: str | None, after: str, reason: str | None
+) -> dict[str, Any]:
     return {
         "entity_type": "submission",
         "entity_id": sub.id,
@@ -688,7 +708,7 @@ def refresh_flags(
     session: Session,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> None:
     """Store the warnings as flags on the values they concern (for the data-quality views).
 
@@ -717,7 +737,7 @@ def flags_by_cell(
     ctx: WriteContext,
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> dict[tuple[int, str], tuple[str, ...]]:
     """(indicator id, disaggregation) → the sorted flag codes of that cell, for the cells of
     one submission (all its values) that get any."""
@@ -732,10 +752,10 @@ def _refresh_flags_batch(
     session: Session,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec],
-    history: dict[tuple[int, int], list] | None,
+    history: History | None,
 ) -> None:
-    by_submission = {ctx.submission.id: ctx for ctx in contexts}
-    rows_of: dict[int, list] = {sid: [] for sid in by_submission}
+    by_submission = {ctx.claimed.id: ctx for ctx in contexts}
+    rows_of: dict[int, list[Row[*tuple[Any, ...]]]] = {sid: [] for sid in by_submission}
     # Core rows on the session's connection: the ORM's result machinery would cost more than
     # the query for the ~100,000 rows of a large import (the session is flushed first).
     session.flush()
@@ -821,6 +841,7 @@ def transition(
             code="illegal_transition",
             extra={"status": status},
         )
+    assert sub is not None  # a submission not started is no transition's source
     comment = (comment or "").strip() or None
     if action in ("return", "reopen") and not comment:
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")

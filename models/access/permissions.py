@@ -81,11 +81,11 @@ def get_initiative(
     return initiative
 
 
-def viewable_initiative(session: Session, actor: Actor, slug: str) -> Initiative:
+def viewable_initiative(*, session: Session, actor: Actor, slug: str) -> Initiative:
     require_login(actor)
     return get_initiative(session=session, actor=actor, slug=slug)
 
 
-def manageable_initiative(session: Session, actor: Actor, slug: str) -> Initiative:
+def manageable_initiative(*, session: Session, actor: Actor, slug: str) -> Initiative:
     require_login(actor)
     return get_initiative(session=session, actor=actor, slug=slug, manage=True)

@@ -378,7 +378,7 @@ def _upsert(session: Session, source: Select[*tuple[Any, ...]]) -> None:
     session.execute(stmt)
 
 
-def apply_submission(session: Session, submission_id: int, sign: int) -> None:
+def apply_submission(*, session: Session, submission_id: int, sign: int) -> None:
     """Add (+1, on approval) or remove (−1, on reopening) one submission's values."""
     source = (
         select(*_sums(sign))
@@ -391,7 +391,7 @@ def apply_submission(session: Session, submission_id: int, sign: int) -> None:
         session.execute(delete(RollupRow).where(RollupRow.contributors <= 0))
 
 
-def rebuild(session: Session, initiative_id: int | None = None) -> int:
+def rebuild(*, session: Session, initiative_id: int | None = None) -> int:
     """Recompute the table from the approved values; answers the number of rows written."""
     cleared = delete(RollupRow)
     if initiative_id is not None:

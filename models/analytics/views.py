@@ -195,7 +195,7 @@ def scorecard(
     indicators = session.execute(query).all()
     if outcome and not indicators:
         raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
-    aud = audience_of(session, actor, initiative)
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
     views = decide(
         session=session,
         initiative=initiative,
@@ -473,7 +473,7 @@ def series(
             raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
-    aud = audience_of(session, actor, initiative)
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
     names = _members(session, initiative)
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:

@@ -107,7 +107,7 @@ def reject_unknown_changes(changes: Mapping[str, Any], allowed: Iterable[str]) -
         raise InvalidInput(f"cannot change {', '.join(extra)}", field=extra[0])
 
 
-def flush_unique(session: Session, field: str, message: str) -> None:
+def flush_unique(*, session: Session, field: str, message: str) -> None:
     """Flush; a unique constraint lost to a concurrent writer answers 409, not 500."""
     try:
         session.flush()
@@ -115,5 +115,5 @@ def flush_unique(session: Session, field: str, message: str) -> None:
         raise Conflict(message, field=field) from None
 
 
-def any_row(session: Session, stmt: SelectBase) -> bool:
+def any_row(*, session: Session, stmt: SelectBase) -> bool:
     return bool(session.scalar(select(exists(stmt))))

@@ -37,7 +37,7 @@ def check_page(limit: int, offset: int) -> None:
         raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
 
 
-def page_of(session: Session, stmt: Select[T], *, limit: int, offset: int) -> Page[T]:
+def page_of(*, session: Session, stmt: Select[T], limit: int, offset: int) -> Page[T]:
     check_page(limit, offset)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(session.scalars(stmt.limit(limit).offset(offset)).unique())

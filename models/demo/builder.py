@@ -99,7 +99,8 @@ def load_demo(
     # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
     for slug in DEMO_INITIATIVE_SLUGS:
         rebuild_rollups(
-            session, session.scalar(select(Initiative.id).where(Initiative.slug == slug))
+            session=session,
+            initiative_id=session.scalar(select(Initiative.id).where(Initiative.slug == slug)),
         )
         _publish_past_year(session, slug)
     return _summary(session, created=True)

@@ -495,6 +495,7 @@ def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:
 
 
 def claim_submission(
+    *,
     session: Session,
     actor: Actor,
     ctx: WriteContext,
@@ -526,7 +527,7 @@ def claim_submission(
 
 
 def create_submissions(
-    session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
+    *, session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
 ) -> None:
     """Create many draft submissions (version 1) in one statement, each with its audit event:
     an import into a new quarter starts hundreds at once."""
@@ -563,7 +564,9 @@ def _write(
     reason: str | None,
     full_view: bool = True,
 ) -> SaveResult:
-    sub = claim_submission(session, actor, ctx, expected_version, reason)
+    sub = claim_submission(
+        session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
+    )
 
     existing = {
         (v.indicator_id, v.disaggregation): v
@@ -626,7 +629,7 @@ def _write(
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
     _audit(session, actor, ctx.initiative.id, events)
     session.expire_all()
-    refresh_flags(session, [ctx], specs)
+    refresh_flags(session=session, contexts=[ctx], specs=specs)
     return SaveResult(
         submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
         created=len(inserts),
@@ -705,6 +708,7 @@ def _event(
 
 
 def refresh_flags(
+    *,
     session: Session,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec],
@@ -733,6 +737,7 @@ FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
 
 
 def flags_by_cell(
+    *,
     session: Session,
     ctx: WriteContext,
     specs: dict[str, IndicatorSpec],
@@ -785,7 +790,13 @@ def _refresh_flags_batch(
     changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
     for submission_id, rows in rows_of.items():
         clean = [CleanValue(*row[1:9]) for row in rows]
-        wanted = flags_by_cell(session, by_submission[submission_id], specs, clean, history)
+        wanted = flags_by_cell(
+            session=session,
+            ctx=by_submission[submission_id],
+            specs=specs,
+            values=clean,
+            history=history,
+        )
         for row in rows:
             flags = wanted.get((row[1], row[4]), ())
             stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
@@ -882,9 +893,9 @@ def transition(
     session.refresh(sub)
     # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
     if target == "approved":
-        apply_submission(session, sub.id, +1)
+        apply_submission(session=session, submission_id=sub.id, sign=+1)
     elif status == "approved":
-        apply_submission(session, sub.id, -1)
+        apply_submission(session=session, submission_id=sub.id, sign=-1)
     _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
     return _view(session, ctx)
 

@@ -1122,7 +1122,7 @@ def _import_file(
         chunk_rows=chunk_rows,
     )
     session.flush()
-    stage = Stage(session)
+    stage = Stage(session=session)
     try:
         return _stage_and_merge(
             session=session,
@@ -1260,16 +1260,26 @@ def _stage_and_merge(
         progress("writing", 0, len(to_write))
     existing = [g for g in to_write if g.resolved.submission is not None]
     create_submissions(
-        session, actor, [g.resolved for g in to_write if g.resolved.submission is None], reason
+        session=session,
+        actor=actor,
+        contexts=[g.resolved for g in to_write if g.resolved.submission is None],
+        reason=reason,
     )
     for group in existing:
-        claim_submission(session, actor, group.resolved, None, reason)
+        claim_submission(
+            session=session, actor=actor, ctx=group.resolved, expected_version=None, reason=reason
+        )
     if to_write:
         stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
     # Flags were staged for the submissions the import creates from rows of one chunk; the
     # others (values already stored, or rows spread over chunks) are flagged from the table.
     later = [g.resolved for g in to_write if not g.new or g.chunks > 1]
-    refresh_flags(session, later, specs, approved.of(ctx.member.id for ctx in later))
+    refresh_flags(
+        session=session,
+        contexts=later,
+        specs=specs,
+        history=approved.of(ctx.member.id for ctx in later),
+    )
     for group in to_write:
         submission = group.resolved.claimed
         group.result.status, group.result.version = submission.status, submission.version
@@ -1323,7 +1333,9 @@ def _first_flags(
     in a later chunk, the submission is flagged again from the table after the write."""
     if history is None or not group.new or group.chunks != 1 or not clean:
         return {}
-    return flags_by_cell(session, group.resolved, specs, clean, history)
+    return flags_by_cell(
+        session=session, ctx=group.resolved, specs=specs, values=clean, history=history
+    )
 
 
 def import_file(**kwargs: Any) -> ImportReport:

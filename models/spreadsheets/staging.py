@@ -84,7 +84,7 @@ _INDICATORS = Indicator.__table__
 class Stage:
     """The staging table of one import, on the session's connection."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, *, session: Session) -> None:
         self.conn: Connection = session.connection()
         self.postgres = self.conn.dialect.name == "postgresql"
         self.rows = 0

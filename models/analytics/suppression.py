@@ -666,7 +666,7 @@ def _dominated_remainders(
 
 
 def _checked_parts(slot: _Slot) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    """The parts of a cell the caller has seen carry them."""
+    """A cell's parts, where the caller has checked that every cell carries them."""
     assert slot.cell is not None and slot.cell.parts is not None
     return slot.cell.parts
 
@@ -852,8 +852,8 @@ class _Spread:
         elif self.value is None:
             self.value = lo
         else:
-            gap = lo - self.value  # |gap| > tol, exact for fractions (abs() is not typed for both)
-            if gap > tol or -gap > tol:
+            gap = lo - self.value
+            if gap > tol or -gap > tol:  # abs(gap) > tol: abs() of a float | Fraction is untyped
                 self.many = True
 
 

@@ -54,10 +54,11 @@ bench: dev ## Benchmarks at full size (5 M values) on SQLite and PostgreSQL
 bench-quick: dev ## Benchmarks at quick size on SQLite (about two minutes)
 	$(PY) -m bench --db sqlite --size quick --json var/bench/quick-sqlite.json
 
-lint: dev ## Check style, the layering contract and types
+lint: dev ## Check style, the layering contract and the domain's types
 	$(BIN)/ruff check api dashboard models migrations tests
 	$(BIN)/ruff format --check api dashboard models migrations tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy models
 
 format: dev ## Format the code
 	$(BIN)/ruff format api dashboard models migrations tests

@@ -403,7 +403,7 @@ def rollups_rebuild(
             )
             if initiative_id is None:
                 raise ConfigError(f"no initiative {initiative!r}")
-        rows = rebuild(session, initiative_id)
+        rows = rebuild(session=session, initiative_id=initiative_id)
     console.print(f"rollups rebuilt: {rows:,} rows")
 
 

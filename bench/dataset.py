@@ -218,7 +218,7 @@ def build(engine: Engine, size: Size, seed: int = 7, progress=print) -> Built:
                     0,
                 )
         s.commit()
-        rebuild(s)
+        rebuild(session=s)
         s.commit()
     assert result is not None
     result.values = total_values

@@ -815,8 +815,8 @@ def rule_off(request, monkeypatch):
     elif rule == "sharing":  # funders see every partner
         real = models.analytics.disclosure.audience_of
 
-        def everyone(session, actor, initiative):
-            audience = real(session, actor, initiative)
+        def everyone(*, session, actor, initiative):
+            audience = real(session=session, actor=actor, initiative=initiative)
             if actor.is_funder(initiative.id):
                 members = session.scalars(
                     select(Member.id).where(Member.initiative_id == initiative.id)

@@ -1178,7 +1178,11 @@ def test_flags_staged_by_an_import_are_those_read_back_from_the_table(session) -
             for sub in session.scalars(select(Submission).where(Submission.status == "draft"))
             for sub_member in [sub.member]
         ]
-        refresh_flags(session, contexts, indicator_specs(session=session, initiative_id=init.id))
+        refresh_flags(
+            session=session,
+            contexts=contexts,
+            specs=indicator_specs(session=session, initiative_id=init.id),
+        )
         assert flags() == staged
         seen.append(staged)
         session.rollback()

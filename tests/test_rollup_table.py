@@ -103,6 +103,6 @@ def test_incremental_maintenance_equals_a_full_rebuild(session, world, seed) -> 
         except DomainError:
             pass  # an illegal step in the random walk: nothing changed
     maintained = _table(session, world.id)
-    rebuild(session, world.id)
+    rebuild(session=session, initiative_id=world.id)
     assert maintained == _table(session, world.id)
     assert maintained, "the walk should have approved something"

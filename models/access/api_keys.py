@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,7 +89,7 @@ def create_api_key(
     return key, plaintext
 
 
-def _key_snapshot(key: ApiKey) -> dict:
+def _key_snapshot(key: ApiKey) -> dict[str, Any]:
     return {
         "name": key.name,
         "prefix": key.prefix,
@@ -105,7 +107,8 @@ def _key_initiatives(session: Session, key: ApiKey) -> list[int | None]:
     nothing of its keys there."""
     if key.initiative_id is not None:
         return [key.initiative_id]
-    return sorted({i for i, _ in _key_pairs(session, key)}) or [None]
+    found = sorted({i for i, _ in _key_pairs(session, key)})
+    return list(found) or [None]
 
 
 def _key_pairs(session: Session, key: ApiKey) -> frozenset[tuple[int, int]]:
@@ -185,8 +188,10 @@ def key_actor(*, session: Session, row: ApiKey, creator: Actor, label: str) -> A
         backbone = frozenset({row.initiative_id}) if held else frozenset()
         return Actor(label=label, backbone_of=backbone, api_key_id=row.id)
     if creator.is_admin:
+        organisation_id = row.organisation_id
+        assert organisation_id is not None  # the table's check: exactly one scope
         pairs = frozenset(
-            (init, row.organisation_id)
+            (init, organisation_id)
             for init in session.scalars(
                 select(Member.initiative_id).where(Member.organisation_id == row.organisation_id)
             )
@@ -238,7 +243,7 @@ def _may_manage(session: Session, actor: Actor, row: ApiKey) -> bool:
     return bool(pairs) and pairs <= actor.reporter_in
 
 
-def _backbone_sees(session: Session, actor: Actor, rows) -> set[int]:
+def _backbone_sees(session: Session, actor: Actor, rows: Sequence[ApiKey]) -> set[int]:
     """Organisation keys whose creator reports for that organisation in one of the actor's
     initiatives: the keys that can write there."""
     org_keys = {r.id: r for r in rows if r.organisation_id is not None and r.created_by_id}

@@ -6,6 +6,7 @@ not manage answers 403.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from models.tables.organisation import Organisation
 
 
 def actor_for_grants(
-    grants, *, user_id: int | None, label: str, api_key_id: int | None = None
+    grants: Iterable[RoleGrant], *, user_id: int | None, label: str, api_key_id: int | None = None
 ) -> Actor:
     """An Actor holding exactly these role grants."""
     grants = list(grants)
@@ -26,10 +27,19 @@ def actor_for_grants(
         user_id=user_id,
         label=label,
         is_admin=any(g.role == "admin" for g in grants),
-        backbone_of=frozenset(g.initiative_id for g in grants if g.role == "backbone"),
-        funder_of=frozenset(g.initiative_id for g in grants if g.role == "funder"),
+        # The table's check constraint gives these roles their initiative (and organisation).
+        backbone_of=frozenset(
+            g.initiative_id for g in grants if g.role == "backbone" and g.initiative_id is not None
+        ),
+        funder_of=frozenset(
+            g.initiative_id for g in grants if g.role == "funder" and g.initiative_id is not None
+        ),
         reporter_in=frozenset(
-            (g.initiative_id, g.organisation_id) for g in grants if g.role == "reporter"
+            (g.initiative_id, g.organisation_id)
+            for g in grants
+            if g.role == "reporter"
+            and g.initiative_id is not None
+            and g.organisation_id is not None
         ),
         api_key_id=api_key_id,
     )
@@ -53,7 +63,9 @@ def can_view_initiative(*, session: Session, actor: Actor, initiative_id: int) -
     )
 
 
-def get_initiative(*, session: Session, actor: Actor, slug: str, manage: bool = False):
+def get_initiative(
+    *, session: Session, actor: Actor, slug: str, manage: bool = False
+) -> Initiative:
     """The initiative by slug if the actor may see it (else 404); ``manage`` needs backbone (403).
 
     404 for what the actor may not see keeps other tenants invisible; 403 only for what the actor
@@ -71,12 +83,12 @@ def get_initiative(*, session: Session, actor: Actor, slug: str, manage: bool = 
     return initiative
 
 
-def viewable_initiative(session: Session, actor: Actor, slug: str) -> Initiative:
+def viewable_initiative(*, session: Session, actor: Actor, slug: str) -> Initiative:
     require_login(actor)
     return get_initiative(session=session, actor=actor, slug=slug)
 
 
-def manageable_initiative(session: Session, actor: Actor, slug: str) -> Initiative:
+def manageable_initiative(*, session: Session, actor: Actor, slug: str) -> Initiative:
     require_login(actor)
     return get_initiative(session=session, actor=actor, slug=slug, manage=True)
 

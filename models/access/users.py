@@ -16,9 +16,10 @@ Every change is an audit event in each initiative the change concerns.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.access.passwords import WeakPassword, check_strength, hash_password
@@ -52,7 +53,9 @@ def _checked_password(password: str) -> str:
     return hash_password(password)
 
 
-def _id_by_slug(session: Session, model, slug: str, field: str) -> int:
+def _id_by_slug(
+    session: Session, model: type[Initiative | Organisation], slug: str, field: str
+) -> int:
     found = session.scalar(select(model.id).where(model.slug == slug))
     if found is None:
         raise NotFound(f"no {field} with slug {slug!r}", field=field)
@@ -149,7 +152,7 @@ def _initiatives_of(user: User) -> list[int | None]:
     return list(found) or [None]
 
 
-def _grant_snapshot(grant: RoleGrant) -> dict:
+def _grant_snapshot(grant: RoleGrant) -> dict[str, Any]:
     return {
         "role": grant.role,
         "initiative_id": grant.initiative_id,
@@ -163,8 +166,8 @@ def _record_user(
     user: User,
     action: str,
     *,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     record_in(
         _initiatives_of(user),
@@ -185,7 +188,7 @@ def _record_grant(
     grant: RoleGrant,
     action: str,
     reason: str | None = None,
-):
+) -> None:
     snap = {"user_id": user.id, "email": user.email, **_grant_snapshot(grant)}
     record(
         session=session,
@@ -326,7 +329,7 @@ def revoke_grant(*, session: Session, actor: Actor, user: User, grant_id: int) -
     session.flush()
 
 
-def _visible_user_ids(actor: Actor):
+def _visible_user_ids(actor: Actor) -> Select[int]:
     """Users holding a grant the actor may manage (backbone staff; admins see everyone)."""
     return select(RoleGrant.user_id).where(
         RoleGrant.role.in_(("funder", "reporter")),
@@ -345,13 +348,13 @@ def visible_users(*, session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(query))
 
 
-def users_page(*, session: Session, actor: Actor, limit: int, offset: int) -> Page[dict]:
+def users_page(*, session: Session, actor: Actor, limit: int, offset: int) -> Page[dict[str, Any]]:
     """One page of the users the actor may manage, described as it may see them."""
     require_person(actor)
     query = select(User).options(selectinload(User.grants)).order_by(User.email, User.id)
     if not actor.is_admin:
         query = query.where(User.id.in_(_visible_user_ids(actor)))
-    page = page_of(session, query, limit=limit, offset=offset)
+    page = page_of(session=session, stmt=query, limit=limit, offset=offset)
     items = describe_users(session=session, actor=actor, users=page.items)
     return Page(items=items, total=page.total, limit=limit, offset=offset)
 
@@ -436,19 +439,19 @@ def change_own_password(*, session: Session, actor: Actor, current: str, new: st
     _record_user(session, actor, user, "password_change")
 
 
-def describe_users(*, session: Session, actor: Actor, users: list[User]) -> list[dict]:
+def describe_users(*, session: Session, actor: Actor, users: list[User]) -> list[dict[str, Any]]:
     """Users as the actor may see them: the grants it manages, and the account's own details
     (name, dates) only where it manages the whole account, so one initiative learns nothing of
     what a person does elsewhere."""
     grants = {u.id: visible_grants(actor, u) for u in users}
     initiative_ids = {g.initiative_id for gs in grants.values() for g in gs} - {None}
     organisation_ids = {g.organisation_id for gs in grants.values() for g in gs} - {None}
-    initiatives = dict(
+    initiatives: dict[int | None, str] = dict(
         session.execute(
             select(Initiative.id, Initiative.slug).where(Initiative.id.in_(initiative_ids))
         ).all()
     )
-    organisations = dict(
+    organisations: dict[int | None, str] = dict(
         session.execute(
             select(Organisation.id, Organisation.slug).where(Organisation.id.in_(organisation_ids))
         ).all()

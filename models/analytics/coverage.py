@@ -134,15 +134,15 @@ class PartnerHistory:
             min_share = get_settings().coverage_min_share
         group = self._groups.get((indicator_id, period_id), {})
         present = sum(size(group[m]) or 0.0 for m in expected if m in group)
-        absent: float | None = 0.0
+        absent, unknown = 0.0, False
         for m in expected - group.keys():
             last = self.last_size(indicator_id, m, period_id)
             if last is None:
-                absent = None  # never reported: its size, and so the share, is unknown
+                unknown = True  # never reported: its size, and so the share, is unknown
                 break
             absent += last
         share = None
-        if expected and absent is not None and present + absent > 0:
+        if expected and not unknown and present + absent > 0:
             share = present / (present + absent)
         complete = expected <= group.keys() or (share is not None and share >= min_share - 1e-12)
         return Coverage(reported=len(group), expected=len(expected), share=share, complete=complete)

@@ -129,7 +129,7 @@ def rules_for(initiative: Initiative) -> Rules:
     )
 
 
-def audience_of(session: Session, actor: Actor, initiative: Initiative) -> Audience:
+def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Audience:
     """The actor's audience in the initiative: backbone, or the members whose own figures it
     may see (its own, and for a funder those that share with funders)."""
     if actor.is_backbone(initiative.id):
@@ -181,8 +181,10 @@ def decide(
         period_ids=period_ids,
     ):
         exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
-    dims = dimensions(session, list(by_id))
-    memory = period_memory(session, initiative.id, {p for _, p in groups})
+    dims = dimensions(session=session, indicator_ids=list(by_id))
+    memory = period_memory(
+        session=session, initiative_id=initiative.id, period_ids={p for _, p in groups}
+    )
     rules = rules_for(initiative)
     out = {}
     for (indicator_id, period_id), figures in groups.items():
@@ -494,7 +496,7 @@ def _as_is(
 
 
 def dimensions(
-    session: Session, indicator_ids: list[int]
+    *, session: Session, indicator_ids: list[int]
 ) -> dict[int, list[tuple[str, list[str]]]]:
     """Indicator id → its dimensions in order, each with its category keys ("race=black")."""
     out: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
@@ -574,7 +576,7 @@ class PeriodMemory:
 
 
 def period_memory(
-    session: Session, initiative_id: int, period_ids: Iterable[int]
+    *, session: Session, initiative_id: int, period_ids: Iterable[int]
 ) -> dict[int, PeriodMemory]:
     """Period id → what its publications showed (figures keyed "CODE total", "CODE race=b")."""
     out: dict[int, PeriodMemory] = {}

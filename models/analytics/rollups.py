@@ -8,10 +8,13 @@ is weighted by its denominator. The aggregation runs in the database as one ``GR
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
+    Row,
+    Select,
     and_,
     delete,
     func,
@@ -21,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.core.metrics import ROLLUP_QUERY
 from models.tables.indicator import Indicator, Obligation
@@ -52,20 +56,20 @@ def combine(
     if measure_type in ("count", "amount"):
         return sum_value
     if measure_type == "rate":
-        return 100.0 * sum_num / sum_den if sum_den else None
-    return sum_weighted / sum_den if sum_den else None
+        return 100.0 * sum_num / sum_den if sum_num is not None and sum_den else None
+    return sum_weighted / sum_den if sum_weighted is not None and sum_den else None
 
 
 def _grouped(
     session: Session,
     initiative_id: int,
-    extra_group: list,
+    extra_group: list[SQLCoreOperations[Any]],
     *,
     indicator_ids: Iterable[int] | None,
     period_ids: Iterable[int] | None,
     disaggregations: Iterable[str] | None,
     member_ids: Iterable[int] | None,
-):
+) -> Sequence[Row[*tuple[Any, ...]]]:
     columns = [
         Value.indicator_id,
         Value.period_id,
@@ -127,7 +131,13 @@ def rollups(
     return [_rollup(*row) for row in rows]
 
 
-def _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations) -> list[Rollup]:
+def _from_table(
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None,
+    period_ids: Iterable[int] | None,
+    disaggregations: Iterable[str] | None,
+) -> list[Rollup]:
     t = RollupRow
     query = select(
         t.indicator_id,
@@ -149,7 +159,17 @@ def _from_table(session, initiative_id, indicator_ids, period_ids, disaggregatio
     return [_rollup(*row) for row in session.execute(query)]
 
 
-def _rollup(ind, per, dis, mt, s_val, s_num, s_den, s_w, contributors) -> Rollup:
+def _rollup(
+    ind: int,
+    per: int,
+    dis: str,
+    mt: str,
+    s_val: float | None,
+    s_num: float | None,
+    s_den: float | None,
+    s_w: float | None,
+    contributors: int,
+) -> Rollup:
     """A Rollup from the sums (from the table or a GROUP BY), combined by measure type."""
     return Rollup(
         indicator_id=ind,
@@ -200,7 +220,17 @@ def partner_figures(
     ]
 
 
-def _partner_figure(mem, ind, per, dis, mt, s_val, s_num, s_den, s_w) -> PartnerFigure:
+def _partner_figure(
+    mem: int,
+    ind: int,
+    per: int,
+    dis: str,
+    mt: str,
+    s_val: float | None,
+    s_num: float | None,
+    s_den: float | None,
+    s_w: float | None,
+) -> PartnerFigure:
     """A partner's figure from its sums, combined by measure type."""
     return PartnerFigure(
         member_id=mem,
@@ -220,7 +250,7 @@ def approved_values(
     indicator_ids: Iterable[int],
     period_ids: Iterable[int] | None = None,
     disaggregation: str | None = None,
-):
+) -> Select[int, int, str, int, str, float, float | None, float | None]:
     """The approved values as plain rows (indicator, period, disaggregation, member, measure
     type, value, numerator, denominator): a partner has one approved value per indicator,
     period and cell, so reading each partner's figures needs no grouping (several times faster
@@ -299,7 +329,7 @@ def expected_members(*, session: Session, initiative_id: int) -> dict[int, froze
     return defaultdict(frozenset, {k: frozenset(v) for k, v in out.items()})
 
 
-def _sums(sign: int):
+def _sums(sign: int) -> list[SQLCoreOperations[Any]]:
     s = literal(sign)
     return [
         Value.initiative_id,
@@ -315,7 +345,7 @@ def _sums(sign: int):
     ]
 
 
-def _upsert(session: Session, source) -> None:
+def _upsert(session: Session, source: Select[*tuple[Any, ...]]) -> None:
     columns = [
         "initiative_id",
         "indicator_id",
@@ -348,7 +378,7 @@ def _upsert(session: Session, source) -> None:
     session.execute(stmt)
 
 
-def apply_submission(session: Session, submission_id: int, sign: int) -> None:
+def apply_submission(*, session: Session, submission_id: int, sign: int) -> None:
     """Add (+1, on approval) or remove (−1, on reopening) one submission's values."""
     source = (
         select(*_sums(sign))
@@ -361,7 +391,7 @@ def apply_submission(session: Session, submission_id: int, sign: int) -> None:
         session.execute(delete(RollupRow).where(RollupRow.contributors <= 0))
 
 
-def rebuild(session: Session, initiative_id: int | None = None) -> int:
+def rebuild(*, session: Session, initiative_id: int | None = None) -> int:
     """Recompute the table from the approved values; answers the number of rows written."""
     cleared = delete(RollupRow)
     if initiative_id is not None:
@@ -380,4 +410,4 @@ def rebuild(session: Session, initiative_id: int | None = None) -> int:
     count = select(func.count()).select_from(RollupRow)
     if initiative_id is not None:
         count = count.where(RollupRow.initiative_id == initiative_id)
-    return session.scalar(count)
+    return session.scalar(count) or 0

@@ -352,24 +352,30 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
     m, t = rules.measure, rules.threshold
     if not _has_figure(cell):
         return None
+    point: Point
+    size: float
     if m == "count":
+        assert cell.value is not None  # _has_figure
         v = _whole(cell.value, cell.key, "value")
         point, size, small = (v,), v, v < t
     elif m == "rate":
         if cell.numerator is None:
             raise ValueError(f"{cell.key}: a rate needs its numerator")
+        assert cell.denominator is not None  # _has_figure
         num = _whole(cell.numerator, cell.key, "numerator")
         den = _whole(cell.denominator, cell.key, "denominator")
         if num > den:
             raise ValueError(f"{cell.key}: numerator {num} is greater than denominator {den}")
         point, size, small = (num, den - num), den, min(den, num, den - num) < t
     elif m == "average":
-        w = cell.denominator
-        if not math.isfinite(w) or w <= 0:
-            raise ValueError(f"{cell.key}: an average's denominator must be > 0, got {w!r}")
-        w = int(w) if rules.whole else float(w)
+        weight = cell.denominator
+        assert weight is not None  # _has_figure
+        if not math.isfinite(weight) or weight <= 0:
+            raise ValueError(f"{cell.key}: an average's denominator must be > 0, got {weight!r}")
+        w = int(weight) if rules.whole else float(weight)
         point, size, small = (w,), w, w < t
     else:
+        assert cell.value is not None  # _has_figure
         if not math.isfinite(cell.value):
             raise ValueError(f"{cell.key}: amount {cell.value!r} is not a number")
         point, size, small = (float(cell.value),), abs(cell.value), False
@@ -481,7 +487,7 @@ def _coarsening(point: Point, t: int) -> str:
     """A small rate near 0 % or 100 % shows its band and n, if the band leaves the hidden
     numerator at least two possible values; otherwise it is hidden."""
     num, rem = point
-    den = num + rem
+    den = int(num + rem)  # a rate's quantities are whole numbers (see _slot)
     if den >= t:
         for kind, near in ((_LOW, 20 * num < den), (_HIGH, 20 * num > 19 * den)):
             if near and len(_band(kind, den, t)) >= 2:
@@ -577,7 +583,7 @@ def _protect(total: _Slot, groups: dict[str, list[_Slot]], rules: _Rules) -> Non
         _hide_cells(groups)
         level = 1
     withheld_breakdowns: set[str] = set()
-    cache: dict[tuple, dict[_Slot, _Spreads] | None] = {}
+    cache: dict[tuple[object, ...], dict[_Slot, _Spreads] | None] = {}
     rounds = 2 * sum(len(s) for s in groups.values()) + 8
     for _ in range(rounds):
         pinned, total_pinned = _exposed(total, groups, rules, cache)
@@ -642,11 +648,11 @@ def _dominated_remainders(
         shown = [s for s in real if s.kind in (_EXACT, _LOW, _HIGH, _KNOWN)]
         if not shown or len(shown) == len(real) and not any(s.cell is None for s in slots):
             continue  # all hidden (nothing subtracted), or nothing hidden nor unallocated
-        if any(s.cell.parts is None for s in real):
+        if any(s.cell is None or s.cell.parts is None for s in real):
             continue
         left: dict[str, list[float]] = {k: list(q) for k, q in total.cell.parts}
         for s in shown:
-            for k, q in s.cell.parts:
+            for k, q in _checked_parts(s):
                 row = left.setdefault(k, [0.0] * len(q))
                 for d, x in enumerate(q):
                     row[d] -= x
@@ -657,6 +663,12 @@ def _dominated_remainders(
             if not any(_is_variable(s) for s in real):
                 out.add(shown[0])  # nothing hidden yet: the unallocated part alone is the figure
     return out
+
+
+def _checked_parts(slot: _Slot) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """A cell's parts, where the caller has checked that every cell carries them."""
+    assert slot.cell is not None and slot.cell.parts is not None
+    return slot.cell.parts
 
 
 def _hide_cells(groups: dict[str, list[_Slot]]) -> None:
@@ -673,7 +685,7 @@ def _exposed(
     total: _Slot,
     groups: dict[str, list[_Slot]],
     rules: _Rules,
-    cache: dict[tuple, dict[_Slot, _Spreads] | None],
+    cache: dict[tuple[object, ...], dict[_Slot, _Spreads] | None],
 ) -> tuple[set[_Slot], bool]:
     """Hidden cells the attacker can pin down (one quantity to one value), and whether the
     total (when not shown exactly) can be pinned down. With the total shown, breakdowns are
@@ -710,9 +722,9 @@ def _exposed(
                 break
             found.update(spreads)
         else:
-            for slot, spreads in found.items():
+            for slot, slot_spreads in found.items():
                 merged.setdefault(slot, _Spreads(_quantities(slot, rules), rules.tol)).merge(
-                    spreads
+                    slot_spreads
                 )
             total_spreads.add(tuple((x, x) for x in target))
     pinned: set[_Slot] = set()
@@ -791,7 +803,7 @@ def _rate_boxes(slot: _Slot, t: int) -> list[Box]:
         cap = slot.cap  # numerator + remainder ≤ cap: two boxes inside that triangle
         return [((t, num), (t, cap - num)), ((t, cap - rem), (t, rem))]
     if kind in (_LOW, _HIGH):
-        den = num + rem
+        den = int(num + rem)  # a rate's quantities are whole numbers (see _slot)
         band = sorted(_band(kind, den, t), key=lambda x: (abs(x - num), x))[:_NEAREST_POINTS]
         return [((x, x), (den - x, den - x)) for x in band]
     return [((0, _INF), (1, _INF)), ((1, _INF), (0, _INF))]  # withheld: anything, den ≥ 1
@@ -807,6 +819,7 @@ def _total_candidates(total: _Slot, boxes: list[Box], rules: _Rules) -> list[Poi
     if total.kind in (_LOW, _HIGH):
         return [tuple(lo for lo, _ in b) for b in boxes]
     step = 1 if rules.whole else max(1.0, abs(total.point[0]) / 100)
+    shifts: list[tuple[int, ...]]
     if len(total.point) == 2:
         shifts = [(0, 0), *((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if (a, b) != (0, 0))]
     else:
@@ -838,8 +851,10 @@ class _Spread:
             self.many = True
         elif self.value is None:
             self.value = lo
-        elif abs(lo - self.value) > tol:
-            self.many = True
+        else:
+            gap = lo - self.value
+            if gap > tol or -gap > tol:  # abs(gap) > tol: abs() of a float | Fraction is untyped
+                self.many = True
 
 
 class _Spreads:

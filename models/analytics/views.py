@@ -92,8 +92,9 @@ def _trajectory(
         return interim[(indicator.id, period.id)]
     if indicator.target_value is None:
         return None
-    start = periods_by_id.get(indicator.baseline_period_id)
-    end = periods_by_id.get(indicator.target_period_id)
+    start_id, end_id = indicator.baseline_period_id, indicator.target_period_id
+    start = periods_by_id.get(start_id) if start_id is not None else None
+    end = periods_by_id.get(end_id) if end_id is not None else None
     if indicator.baseline_value is None or start is None or end is None:
         return indicator.target_value
     span = (end.starts_on - start.starts_on).days
@@ -194,7 +195,7 @@ def scorecard(
     indicators = session.execute(query).all()
     if outcome and not indicators:
         raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
-    aud = audience_of(session, actor, initiative)
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
     views = decide(
         session=session,
         initiative=initiative,
@@ -472,7 +473,7 @@ def series(
             raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
-    aud = audience_of(session, actor, initiative)
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
     names = _members(session, initiative)
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
@@ -669,7 +670,8 @@ def completeness(
         )
     )
     slug_of = {m.id: m.slug for m in members}
-    cells, counts = [], defaultdict(int)
+    cells: list[CompletenessCell] = []
+    counts: dict[str, int] = defaultdict(int)
     overdue = today > period.due_on
     indicator_names: dict[str, tuple[str, int]] = {}
     for member_id, indicator_id, code, name, position in obligations:

@@ -101,7 +101,7 @@ def restore(url: str, source: Path, progress: Progress | None = None) -> None:
     _run([*command, "--dbname", conninfo, str(source)])
 
 
-def _sqlite_progress(progress: Progress | None):
+def _sqlite_progress(progress: Progress | None) -> Callable[[int, int, int], None] | None:
     if progress is None:
         return None
     return lambda _status, remaining, total: progress(total - remaining, total)
@@ -117,7 +117,7 @@ def _run(command: list[str]) -> None:
 def table_checksums(engine: Engine) -> dict[str, tuple[int, str]]:
     """Row count and a SHA-256 over every row (in primary-key order) of every table."""
     inspector = inspect(engine)
-    out = {}
+    out: dict[str, tuple[int, str]] = {}
     with engine.connect() as conn:
         for table in sorted(inspector.get_table_names()):
             pk = inspector.get_pk_constraint(table).get("constrained_columns") or []
@@ -133,7 +133,7 @@ def table_checksums(engine: Engine) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _normal(value):
+def _normal(value: object) -> object:
     """Compare across drivers: JSON dicts sorted, floats rounded, datetimes as ISO text."""
     if isinstance(value, float):
         return round(value, 9)

@@ -6,15 +6,17 @@ PostgreSQL gets a sized pool with pre-ping so a restarted server does not break 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from models.core.settings import ConfigError, Settings, get_settings
 
@@ -39,7 +41,7 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
     )
 
 
-def _statement_timeout(url: str, settings: Settings) -> dict:
+def _statement_timeout(url: str, settings: Settings) -> dict[str, str]:
     """Cancel runaway queries server-side, unless the URL already sets its own options."""
     if not settings.db_statement_timeout_ms or "options" in make_url(url).query:
         return {}
@@ -48,7 +50,9 @@ def _statement_timeout(url: str, settings: Settings) -> dict:
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
+    def _on_connect(
+        dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry
+    ) -> None:  # pragma: no cover - driver hook
         # Let SQLAlchemy, not the driver, decide when transactions begin (SAVEPOINT support).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -59,7 +63,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # pragma: no cover - driver hook
+    def _on_begin(conn: Connection) -> None:  # pragma: no cover - driver hook
         conn.exec_driver_sql("BEGIN")
 
 

@@ -6,9 +6,9 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import SelectBase, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,14 @@ from models.core.errors import (
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
+@overload
+def checked_text(
+    value: Any, field: str, *, max_length: int | None = None, required: Literal[True] = True
+) -> str: ...
+@overload
+def checked_text(
+    value: Any, field: str, *, max_length: int | None = None, required: bool
+) -> str | None: ...
 def checked_text(
     value: Any, field: str, *, max_length: int | None = None, required: bool = True
 ) -> str | None:
@@ -31,14 +39,14 @@ def checked_text(
         return None
     if not isinstance(value, str):
         raise InvalidInput("must be text", field=field)
-    value = value.strip()
-    if not value:
+    text = value.strip()
+    if not text:
         if required:
             raise InvalidInput("must not be empty", field=field)
         return None
-    if max_length is not None and len(value) > max_length:
+    if max_length is not None and len(text) > max_length:
         raise InvalidInput(f"must be at most {max_length} characters", field=field)
-    return value
+    return text
 
 
 def checked_pattern(value: Any, pattern: str, field: str, what: str) -> str:
@@ -48,12 +56,14 @@ def checked_pattern(value: Any, pattern: str, field: str, what: str) -> str:
 
 
 def checked_choice(value: Any, options: Sequence[str], field: str) -> str:
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise InvalidInput(f"must be one of {', '.join(options)}", field=field)
     return value
 
 
-def checked_integer(value: Any, field: str, *, minimum: int = INT_MIN, maximum: int = INT_MAX):
+def checked_integer(
+    value: Any, field: str, *, minimum: int = INT_MIN, maximum: int = INT_MAX
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("must be a whole number", field=field)
     if minimum is not None and value < minimum:
@@ -63,6 +73,10 @@ def checked_integer(value: Any, field: str, *, minimum: int = INT_MIN, maximum: 
     return value
 
 
+@overload
+def checked_number(value: Any, field: str, *, required: Literal[True]) -> float: ...
+@overload
+def checked_number(value: Any, field: str, *, required: bool = False) -> float | None: ...
 def checked_number(value: Any, field: str, *, required: bool = False) -> float | None:
     if value is None:
         if required:
@@ -93,7 +107,7 @@ def reject_unknown_changes(changes: Mapping[str, Any], allowed: Iterable[str]) -
         raise InvalidInput(f"cannot change {', '.join(extra)}", field=extra[0])
 
 
-def flush_unique(session: Session, field: str, message: str) -> None:
+def flush_unique(*, session: Session, field: str, message: str) -> None:
     """Flush; a unique constraint lost to a concurrent writer answers 409, not 500."""
     try:
         session.flush()
@@ -101,5 +115,5 @@ def flush_unique(session: Session, field: str, message: str) -> None:
         raise Conflict(message, field=field) from None
 
 
-def any_row(session: Session, stmt: Select) -> bool:
+def any_row(*, session: Session, stmt: SelectBase) -> bool:
     return bool(session.scalar(select(exists(stmt))))

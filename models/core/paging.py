@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.core.errors import (
     InvalidInput,
@@ -36,14 +37,14 @@ def check_page(limit: int, offset: int) -> None:
         raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
 
 
-def page_of(session: Session, stmt: Select, *, limit: int, offset: int) -> Page:
+def page_of(*, session: Session, stmt: Select[T], limit: int, offset: int) -> Page[T]:
     check_page(limit, offset)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = list(session.scalars(stmt.limit(limit).offset(offset)).unique())
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
-def contains_text(column, text: str):
+def contains_text(column: SQLCoreOperations[str], text: str) -> ColumnElement[bool]:
     """Case-insensitive substring match with the LIKE wildcards in ``text`` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")

@@ -99,7 +99,8 @@ def load_demo(
     # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
     for slug in DEMO_INITIATIVE_SLUGS:
         rebuild_rollups(
-            session, session.scalar(select(Initiative.id).where(Initiative.slug == slug))
+            session=session,
+            initiative_id=session.scalar(select(Initiative.id).where(Initiative.slug == slug)),
         )
         _publish_past_year(session, slug)
     return _summary(session, created=True)
@@ -226,7 +227,7 @@ def _users(session: Session, orgs: Mapping[str, Organisation], report: Progress)
 
 
 def _is_demo_website(website: str | None) -> bool:
-    return bool(website) and website.endswith(f".{DEMO_DOMAIN}")
+    return website is not None and website.endswith(f".{DEMO_DOMAIN}")
 
 
 def _demo_email() -> Any:
@@ -239,8 +240,11 @@ def _delete(session: Session, stmt: Any) -> None:
 
 def _forget_deleted(session: Session) -> None:
     """Drop objects whose rows the bulk deletes removed, so a reload cannot meet stale twins."""
-    by_class: dict[type, dict[Any, Any]] = defaultdict(dict)
-    for key, obj in list(session.identity_map.items()):
+    by_class: dict[type[Any], dict[Any, Any]] = defaultdict(dict)
+    for state in session.identity_map.all_states():
+        key, obj = state.key, state.obj()
+        if key is None or obj is None:  # not persistent, or already collected
+            continue
         cls, pk = key[0], key[1]
         if len(pk) == 1:
             by_class[cls][pk[0]] = obj
@@ -780,7 +784,9 @@ class _Builder:
                 flags = [OUTLIER_FLAG]
                 if plan.status == "approved":
                     note = "Checked with the partner: the figure is right (one-off change)."
-            category_id, key = (None, TOTAL) if target is None else self.category_keys[target]
+            category_id, disaggregation = (
+                (None, TOTAL) if target is None else self.category_keys[target]
+            )
             rows.append(
                 {
                     "submission_id": plan.id,
@@ -789,7 +795,7 @@ class _Builder:
                     "indicator_id": indicator.id,
                     "measure_type": ind.measure_type,
                     "category_id": category_id,
-                    "disaggregation": key,
+                    "disaggregation": disaggregation,
                     "value": value,
                     "numerator": numerator,
                     "denominator": denominator,
@@ -817,7 +823,7 @@ class _Builder:
             if ind.measure_type == "count":
                 base = sum(t.value for t in totals)
                 sign = 1.0 if ind.direction == "higher" else -1.0
-                goal = round(base * (1.0 + sign * ind.change))
+                goal: float = round(base * (1.0 + sign * ind.change))
             elif ind.measure_type == "rate":
                 base = (
                     100.0

@@ -62,7 +62,9 @@ def _find_dimension(session: Session, initiative: Initiative, code: str) -> Dime
 
 def _category_has_values(session: Session, category_ids: Iterable[int]) -> bool:
     ids = list(category_ids)
-    return bool(ids) and any_row(session, select(Value.id).where(Value.category_id.in_(ids)))
+    return bool(ids) and any_row(
+        session=session, stmt=select(Value.id).where(Value.category_id.in_(ids))
+    )
 
 
 def _apply_categories(
@@ -103,18 +105,18 @@ def list_dimensions(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> Page[Dimension]:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     stmt = (
         select(Dimension)
         .where(Dimension.initiative_id == init.id)
         .order_by(Dimension.position, Dimension.code)
         .options(selectinload(Dimension.categories))
     )
-    return page_of(session, stmt, limit=limit, offset=offset)
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
 def get_dimension(*, session: Session, actor: Actor, initiative: str, code: str) -> Dimension:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _find_dimension(session, init, code)
 
 
@@ -128,21 +130,25 @@ def create_dimension(
     position: int | None = None,
     categories: Sequence[Mapping[str, Any]] = (),
 ) -> Dimension:
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     code = checked_pattern(code, DIMENSION_CODE_PATTERN, "code", "dimension code")
     name = checked_text(name, "name", max_length=120)
     if position is None:
-        position = next_position(session, Dimension.position, Dimension.initiative_id == init.id)
+        position = next_position(
+            session=session, column=Dimension.position, where=Dimension.initiative_id == init.id
+        )
     position = checked_integer(position, "position")
     taken = select(Dimension.id).where(Dimension.initiative_id == init.id, Dimension.code == code)
-    if any_row(session, taken):
+    if any_row(session=session, stmt=taken):
         raise Conflict(f"a dimension with code {code!r} exists already", field="code")
     dimension = Dimension(
         initiative_id=init.id, code=code, name=name, position=position, categories=[]
     )
     _apply_categories(dimension, categories, field="categories")
     session.add(dimension)
-    flush_unique(session, "code", f"a dimension with code {code!r} exists already")
+    flush_unique(
+        session=session, field="code", message=f"a dimension with code {code!r} exists already"
+    )
     EntityAudit(
         session=session, actor=actor, entity_type="dimension", initiative_id=init.id
     ).created(dimension.id, _dimension_snapshot(dimension))
@@ -157,7 +163,7 @@ def update_dimension(
     Categories left out are kept; delete one with :func:`delete_category`. Codes never change,
     because reported values carry them in their disaggregation keys.
     """
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     dimension = _find_dimension(session, init, code)
     reject_unknown_changes(changes, ("name", "position", "categories"))
     before = _dimension_snapshot(dimension)
@@ -182,7 +188,7 @@ def update_dimension(
 
 def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: str) -> Dimension:
     """Refused while any value is reported in one of its categories."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     dimension = _find_dimension(session, init, code)
     if _category_has_values(session, (c.id for c in dimension.categories)):
         raise Conflict(f"values are reported by {code!r}; it cannot be deleted", field="code")
@@ -198,7 +204,7 @@ def delete_category(
     *, session: Session, actor: Actor, initiative: str, code: str, category: str
 ) -> Dimension:
     """Remove one category; refused while values are reported in it. Answers the dimension."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     dimension = _find_dimension(session, init, code)
     found = next((c for c in dimension.categories if c.code == category), None)
     if found is None:

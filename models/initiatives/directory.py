@@ -6,6 +6,7 @@ so it is visible to every actor; figures are not part of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -103,7 +104,7 @@ def initiative_directory(
     ]
 
 
-def initiative_slugs(*, session: Session, ids) -> dict[int, str]:
+def initiative_slugs(*, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     """Slugs of the given initiatives (public names), for answers that carry ids."""
     wanted = {i for i in ids if i is not None}
     if not wanted:

@@ -61,7 +61,7 @@ INDICATOR_SCALARS = (
 )
 
 
-def _indicator_query(initiative_id: int) -> Select:
+def _indicator_query(initiative_id: int) -> Select[Indicator]:
     return (
         select(Indicator)
         .where(Indicator.initiative_id == initiative_id)
@@ -73,7 +73,9 @@ def _indicator_query(initiative_id: int) -> Select:
     )
 
 
-def describe_indicators(*, session: Session, indicators: Sequence[Indicator]) -> list[dict]:
+def describe_indicators(
+    *, session: Session, indicators: Sequence[Indicator]
+) -> list[dict[str, Any]]:
     """Indicators as plain dicts: outcome and dimension codes, baseline and targets by period key.
 
     One query for the period keys of the whole list.
@@ -255,11 +257,11 @@ def _set_targets(
             indicator.targets.remove(target)
     existing = {t.period_id: t for t in indicator.targets}
     for period_id, (value, note) in wanted.items():
-        target = existing.get(period_id)
-        if target is None:
+        current = existing.get(period_id)
+        if current is None:
             indicator.targets.append(IndicatorTarget(period_id=period_id, value=value, note=note))
         else:
-            target.value, target.note = value, note
+            current.value, current.note = value, note
 
 
 def list_indicators(
@@ -272,9 +274,9 @@ def list_indicators(
     q: str | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
-) -> Page[dict]:
+) -> Page[dict[str, Any]]:
     """The initiative's indicators, described (see :func:`describe_indicators`)."""
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     stmt = _indicator_query(init.id).order_by(Indicator.position, Indicator.code)
     if outcome:
         stmt = stmt.where(
@@ -288,7 +290,7 @@ def list_indicators(
         )
     if q:
         stmt = stmt.where(or_(contains_text(Indicator.name, q), contains_text(Indicator.code, q)))
-    page = page_of(session, stmt, limit=limit, offset=offset)
+    page = page_of(session=session, stmt=stmt, limit=limit, offset=offset)
     return Page(
         items=describe_indicators(session=session, indicators=page.items),
         total=page.total,
@@ -297,8 +299,8 @@ def list_indicators(
     )
 
 
-def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict:
-    init = viewable_initiative(session, actor, initiative)
+def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict[str, Any]:
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     return describe_indicators(session=session, indicators=[indicator])[0]
 
@@ -313,15 +315,15 @@ def create_indicator(
     unit: str,
     measure_type: str,
     **fields: Any,
-) -> dict:
+) -> dict[str, Any]:
     """Backbone: a new indicator; ``fields`` as in :func:`update_indicator`."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     code = checked_pattern(code, INDICATOR_CODE_PATTERN, "code", "indicator code")
     reject_unknown_changes(
         fields, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
     )
     taken = select(Indicator.id).where(Indicator.initiative_id == init.id, Indicator.code == code)
-    if any_row(session, taken):
+    if any_row(session=session, stmt=taken):
         raise Conflict(f"an indicator with code {code!r} exists already", field="code")
     indicator = Indicator(
         initiative_id=init.id,
@@ -334,7 +336,7 @@ def create_indicator(
     )
     if fields.get("position") is None:
         fields["position"] = next_position(
-            session, Indicator.position, Indicator.initiative_id == init.id
+            session=session, column=Indicator.position, where=Indicator.initiative_id == init.id
         )
     values = {"name": name, "unit": unit, "measure_type": measure_type, **fields}
     # Optional fields left as None take the defaults above.
@@ -344,7 +346,9 @@ def create_indicator(
     with session.no_autoflush:
         _set_indicator_fields(session, init, indicator, values)
     session.add(indicator)
-    flush_unique(session, "code", f"an indicator with code {code!r} exists already")
+    flush_unique(
+        session=session, field="code", message=f"an indicator with code {code!r} exists already"
+    )
     described = describe_indicators(session=session, indicators=[indicator])[0]
     EntityAudit(
         session=session, actor=actor, entity_type="indicator", initiative_id=init.id
@@ -354,13 +358,13 @@ def create_indicator(
 
 def update_indicator(
     *, session: Session, actor: Actor, initiative: str, code: str, changes: Mapping[str, Any]
-) -> dict:
+) -> dict[str, Any]:
     """Backbone: change any field but the code.
 
     ``measure_type`` cannot change once values are reported, nor can a dimension with values be
     dropped from ``dimensions``.
     """
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     reject_unknown_changes(
         changes, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
@@ -369,7 +373,7 @@ def update_indicator(
     if "measure_type" in changes:
         new_type = checked_choice(changes["measure_type"], MEASURE_TYPES, "measure_type")
         has_values = select(Value.id).where(Value.indicator_id == indicator.id)
-        if new_type != indicator.measure_type and any_row(session, has_values):
+        if new_type != indicator.measure_type and any_row(session=session, stmt=has_values):
             raise Conflict(
                 f"{code!r} has reported values; its measure_type cannot change",
                 field="measure_type",
@@ -385,7 +389,7 @@ def update_indicator(
                     select(Category.id).where(Category.dimension_id == dimension.id)
                 ),
             )
-            if any_row(session, in_use):
+            if any_row(session=session, stmt=in_use):
                 raise Conflict(
                     f"{code!r} has values broken down by {dimension.code!r}; keep that dimension",
                     field="dimensions",
@@ -404,11 +408,13 @@ def update_indicator(
     return after
 
 
-def delete_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict:
+def delete_indicator(
+    *, session: Session, actor: Actor, initiative: str, code: str
+) -> dict[str, Any]:
     """Refused once values are reported for the indicator (they would go with it)."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
-    if any_row(session, select(Value.id).where(Value.indicator_id == indicator.id)):
+    if any_row(session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)):
         raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
     described = describe_indicators(session=session, indicators=[indicator])[0]
     EntityAudit(

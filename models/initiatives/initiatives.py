@@ -51,7 +51,7 @@ def _check_initiative_fields(values: dict[str, Any]) -> dict[str, Any]:
 
 def get_initiative_settings(*, session: Session, actor: Actor, slug: str) -> Initiative:
     """The initiative, for anyone who may view it."""
-    return viewable_initiative(session, actor, slug)
+    return viewable_initiative(session=session, actor=actor, slug=slug)
 
 
 def create_initiative(
@@ -81,7 +81,9 @@ def create_initiative(
         raise Conflict(f"an initiative with slug {slug!r} exists already", field="slug")
     initiative = Initiative(slug=slug, **fields)
     session.add(initiative)
-    flush_unique(session, "slug", f"an initiative with slug {slug!r} exists already")
+    flush_unique(
+        session=session, field="slug", message=f"an initiative with slug {slug!r} exists already"
+    )
     EntityAudit(
         session=session, actor=actor, entity_type="initiative", initiative_id=initiative.id
     ).created(initiative.id, snapshot(initiative, INITIATIVE_FIELDS))
@@ -92,7 +94,7 @@ def update_initiative(
     *, session: Session, actor: Actor, slug: str, changes: Mapping[str, Any]
 ) -> Initiative:
     """Backbone or admin: name, description, region, suppression threshold (≥ 1)."""
-    initiative = manageable_initiative(session, actor, slug)
+    initiative = manageable_initiative(session=session, actor=actor, slug=slug)
     reject_unknown_changes(changes, ("name", "description", "region", "suppression_threshold"))
     checked = _check_initiative_fields(dict(changes))
     before = snapshot(initiative, INITIATIVE_FIELDS)
@@ -113,10 +115,12 @@ def delete_initiative(*, session: Session, actor: Actor, slug: str) -> Initiativ
     The event is recorded without an initiative, because the database deletes the initiative's
     own events with it.
     """
-    initiative = viewable_initiative(session, actor, slug)
+    initiative = viewable_initiative(session=session, actor=actor, slug=slug)
     if not actor.is_admin:
         raise PermissionDenied("only admin may delete an initiative")
-    if any_row(session, select(Submission.id).where(Submission.initiative_id == initiative.id)):
+    if any_row(
+        session=session, stmt=select(Submission.id).where(Submission.initiative_id == initiative.id)
+    ):
         raise Conflict(f"initiative {slug!r} has submissions; it cannot be deleted", field="slug")
     record(
         session=session,

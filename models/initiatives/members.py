@@ -72,7 +72,7 @@ def list_members(
     offset: int = 0,
 ) -> Page[Member]:
     """The initiative's members, by organisation name."""
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     stmt = (
         select(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
@@ -85,11 +85,11 @@ def list_members(
         stmt = stmt.where(
             or_(contains_text(Organisation.name, q), contains_text(Organisation.slug, q))
         )
-    return page_of(session, stmt, limit=limit, offset=offset)
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
 def get_member(*, session: Session, actor: Actor, initiative: str, organisation: str) -> Member:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _find_member(session, init, organisation)
 
 
@@ -104,7 +104,7 @@ def add_member(
     active: bool = True,
 ) -> Member:
     """Backbone: make an existing organisation a member of the initiative."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     org = session.scalar(select(Organisation).where(Organisation.slug == organisation))
     if org is None:
         raise InvalidInput(f"no organisation {organisation!r}", field="organisation")
@@ -113,7 +113,7 @@ def add_member(
     taken = select(Member.id).where(
         Member.initiative_id == init.id, Member.organisation_id == org.id
     )
-    if any_row(session, taken):
+    if any_row(session=session, stmt=taken):
         raise Conflict(f"{organisation!r} is a member already", field="organisation")
     member = Member(
         initiative_id=init.id,
@@ -123,7 +123,9 @@ def add_member(
         active=checked_boolean(active, "active"),
     )
     session.add(member)
-    flush_unique(session, "organisation", f"{organisation!r} is a member already")
+    flush_unique(
+        session=session, field="organisation", message=f"{organisation!r} is a member already"
+    )
     EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).created(
         member.id, _member_snapshot(member)
     )
@@ -139,7 +141,7 @@ def update_member(
     changes: Mapping[str, Any],
 ) -> Member:
     """Backbone: ``active``, ``shares_with_funders``, ``joined_on``."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     member = _find_member(session, init, organisation)
     reject_unknown_changes(changes, ("active", "shares_with_funders", "joined_on"))
     before = _member_snapshot(member)
@@ -159,9 +161,11 @@ def update_member(
 
 def remove_member(*, session: Session, actor: Actor, initiative: str, organisation: str) -> Member:
     """Backbone; refused once the member has reported (deactivate it instead)."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     member = _find_member(session, init, organisation)
-    if any_row(session, select(Submission.id).where(Submission.member_id == member.id)):
+    if any_row(
+        session=session, stmt=select(Submission.id).where(Submission.member_id == member.id)
+    ):
         raise Conflict(
             f"{organisation!r} has submissions here; set active to false instead",
             field="organisation",
@@ -203,7 +207,7 @@ def get_obligations(
     *, session: Session, actor: Actor, initiative: str, organisation: str
 ) -> list[str]:
     """The codes of the indicators the member is expected to report."""
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _obligation_codes(session, _find_member(session, init, organisation))
 
 
@@ -216,7 +220,7 @@ def set_obligations(
     indicators: Sequence[str],
 ) -> list[str]:
     """Backbone: replace the member's obligations with these indicator codes."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     member = _find_member(session, init, organisation)
     wanted = list(dict.fromkeys(indicators))  # drop repeats, keep order
     by_code = dict(

@@ -67,7 +67,7 @@ def list_organisations(
         stmt = stmt.where(
             or_(contains_text(Organisation.name, q), contains_text(Organisation.slug, q))
         )
-    return page_of(session, stmt, limit=limit, offset=offset)
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
 def get_organisation(*, session: Session, actor: Actor, slug: str) -> Organisation:
@@ -100,7 +100,9 @@ def create_organisation(
         raise Conflict(f"an organisation with slug {slug!r} exists already", field="slug")
     org = Organisation(slug=slug, **fields)
     session.add(org)
-    flush_unique(session, "slug", f"an organisation with slug {slug!r} exists already")
+    flush_unique(
+        session=session, field="slug", message=f"an organisation with slug {slug!r} exists already"
+    )
     record(
         session=session,
         actor=actor,

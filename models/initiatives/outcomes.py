@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnExpressionArgument, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative, viewable_initiative
@@ -46,8 +46,14 @@ def _find_outcome(session: Session, initiative: Initiative, code: str) -> Outcom
     return outcome
 
 
-def next_position(session: Session, column, *where) -> int:
-    return (session.scalar(select(func.max(column)).where(*where)) or 0) + 1
+def next_position(
+    *,
+    session: Session,
+    column: ColumnExpressionArgument[int],
+    where: ColumnExpressionArgument[bool],
+) -> int:
+    """One past the largest ``column`` of the rows ``where`` selects (1 when there are none)."""
+    return (session.scalar(select(func.max(column)).where(where)) or 0) + 1
 
 
 def list_outcomes(
@@ -59,7 +65,7 @@ def list_outcomes(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> Page[Outcome]:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     stmt = (
         select(Outcome)
         .where(Outcome.initiative_id == init.id)
@@ -67,11 +73,11 @@ def list_outcomes(
     )
     if q:
         stmt = stmt.where(or_(contains_text(Outcome.name, q), contains_text(Outcome.code, q)))
-    return page_of(session, stmt, limit=limit, offset=offset)
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
 def get_outcome(*, session: Session, actor: Actor, initiative: str, code: str) -> Outcome:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _find_outcome(session, init, code)
 
 
@@ -85,21 +91,25 @@ def create_outcome(
     description: str | None = None,
     position: int | None = None,
 ) -> Outcome:
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     code = checked_pattern(code, OUTCOME_CODE_PATTERN, "code", "outcome code")
     name = checked_text(name, "name", max_length=200)
     description = checked_text(description, "description", required=False)
     if position is None:
-        position = next_position(session, Outcome.position, Outcome.initiative_id == init.id)
+        position = next_position(
+            session=session, column=Outcome.position, where=Outcome.initiative_id == init.id
+        )
     position = checked_integer(position, "position")
     taken = select(Outcome.id).where(Outcome.initiative_id == init.id, Outcome.code == code)
-    if any_row(session, taken):
+    if any_row(session=session, stmt=taken):
         raise Conflict(f"an outcome with code {code!r} exists already", field="code")
     outcome = Outcome(
         initiative_id=init.id, code=code, name=name, description=description, position=position
     )
     session.add(outcome)
-    flush_unique(session, "code", f"an outcome with code {code!r} exists already")
+    flush_unique(
+        session=session, field="code", message=f"an outcome with code {code!r} exists already"
+    )
     EntityAudit(session=session, actor=actor, entity_type="outcome", initiative_id=init.id).created(
         outcome.id, snapshot(outcome, OUTCOME_FIELDS)
     )
@@ -109,7 +119,7 @@ def create_outcome(
 def update_outcome(
     *, session: Session, actor: Actor, initiative: str, code: str, changes: Mapping[str, Any]
 ) -> Outcome:
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     outcome = _find_outcome(session, init, code)
     reject_unknown_changes(changes, ("name", "description", "position"))
     before = snapshot(outcome, OUTCOME_FIELDS)
@@ -131,7 +141,7 @@ def update_outcome(
 
 def delete_outcome(*, session: Session, actor: Actor, initiative: str, code: str) -> Outcome:
     """Refused while indicators belong to the outcome."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     outcome = _find_outcome(session, init, code)
     codes = session.scalars(
         select(Indicator.code).where(Indicator.outcome_id == outcome.id).order_by(Indicator.code)

@@ -108,7 +108,7 @@ def list_periods(
     offset: int = 0,
 ) -> Page[Period]:
     """The initiative's periods, earliest first (a year before its first quarter)."""
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     stmt = (
         select(Period)
         .where(Period.initiative_id == init.id)
@@ -116,11 +116,11 @@ def list_periods(
     )
     if kind:
         stmt = stmt.where(Period.kind == checked_choice(kind, PERIOD_KINDS, "kind"))
-    return page_of(session, stmt, limit=limit, offset=offset)
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
 def get_period(*, session: Session, actor: Actor, initiative: str, key: str) -> Period:
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _find_period(session, init, key)
 
 
@@ -136,7 +136,7 @@ def create_period(
 ) -> Period:
     """Backbone: a period from its key; the reporting window defaults to opening the day after
     the period ends, due 30 days after its end and closing 60 days after."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     key, kind, starts_on, ends_on = parse_period_key(key)
     opens_on = ends_on + OPENS_AFTER if opens_on is None else checked_date(opens_on, "opens_on")
     due_on = ends_on + DUE_AFTER if due_on is None else checked_date(due_on, "due_on")
@@ -145,7 +145,7 @@ def create_period(
     )
     _check_window(opens_on, due_on, closes_on)
     taken = select(Period.id).where(Period.initiative_id == init.id, Period.key == key)
-    if any_row(session, taken):
+    if any_row(session=session, stmt=taken):
         raise Conflict(f"period {key!r} exists already", field="key")
     period = Period(
         initiative_id=init.id,
@@ -159,7 +159,7 @@ def create_period(
         locked=False,
     )
     session.add(period)
-    flush_unique(session, "key", f"period {key!r} exists already")
+    flush_unique(session=session, field="key", message=f"period {key!r} exists already")
     EntityAudit(session=session, actor=actor, entity_type="period", initiative_id=init.id).created(
         period.id, snapshot(period, PERIOD_FIELDS)
     )
@@ -170,7 +170,7 @@ def update_period(
     *, session: Session, actor: Actor, initiative: str, key: str, changes: Mapping[str, Any]
 ) -> Period:
     """Backbone: move the reporting window (``opens_on``, ``due_on``, ``closes_on``)."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     period = _find_period(session, init, key)
     reject_unknown_changes(changes, ("opens_on", "due_on", "closes_on"))
     dates = {
@@ -194,7 +194,7 @@ def set_period_locked(
     *, session: Session, actor: Actor, initiative: str, key: str, locked: bool
 ) -> Period:
     """Backbone: lock a period (no more writes to its submissions) or unlock it again."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     period = _find_period(session, init, key)
     if period.locked != locked:
         before = snapshot(period, PERIOD_FIELDS)
@@ -215,11 +215,15 @@ def set_period_locked(
 
 def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) -> Period:
     """Refused once a submission, a publication or an indicator's baseline or target uses it."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     period = _find_period(session, init, key)
-    if any_row(session, select(Submission.id).where(Submission.period_id == period.id)):
+    if any_row(
+        session=session, stmt=select(Submission.id).where(Submission.period_id == period.id)
+    ):
         raise Conflict(f"period {key!r} has submissions; it cannot be deleted", field="key")
-    if any_row(session, select(Publication.id).where(Publication.period_id == period.id)):
+    if any_row(
+        session=session, stmt=select(Publication.id).where(Publication.period_id == period.id)
+    ):
         raise Conflict(f"period {key!r} has been published; it cannot be deleted", field="key")
     used_by = session.scalars(
         select(Indicator.code)

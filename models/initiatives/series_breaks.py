@@ -29,7 +29,7 @@ def list_series_breaks(
     *, session: Session, actor: Actor, initiative: str, code: str
 ) -> list[tuple[str, str]]:
     """An indicator's definition changes: (period key, note), earliest first."""
-    init = viewable_initiative(session, actor, initiative)
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     return [
         (key, note)
@@ -47,13 +47,13 @@ def add_series_break(
 ) -> tuple[str, str]:
     """Backbone: mark that the indicator is measured differently from ``period`` on (e.g. a
     new reading test), so charts show the break and trends do not compare across it."""
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     period_id = _period_id(session, init, period, "period")
     text = checked_text(note, "note", required=True, max_length=2000)
     if any_row(
-        session,
-        select(SeriesBreak.id).where(
+        session=session,
+        stmt=select(SeriesBreak.id).where(
             SeriesBreak.indicator_id == indicator.id, SeriesBreak.period_id == period_id
         ),
     ):
@@ -76,7 +76,7 @@ def add_series_break(
 def remove_series_break(
     *, session: Session, actor: Actor, initiative: str, code: str, period: str
 ) -> tuple[str, str]:
-    init = manageable_initiative(session, actor, initiative)
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     period_id = _period_id(session, init, period, "period")
     row = session.scalar(

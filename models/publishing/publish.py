@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
 from models.analytics.coverage import indicator_coverage
-from models.analytics.disclosure import PUBLIC, decide, figure_makers, flatten, rules_for
+from models.analytics.disclosure import (
+    PUBLIC,
+    Figure,
+    decide,
+    figure_makers,
+    flatten,
+    rules_for,
+)
 from models.analytics.rollups import expected_reporters
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
@@ -114,7 +121,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
     }
 
 
-def _shown_json(s) -> dict[str, Any]:
+def _shown_json(s: Figure) -> dict[str, Any]:
     return {"value": s.value, "n": s.n, "marker": s.marker, "reason": s.reason}
 
 
@@ -127,7 +134,9 @@ class Vintage:
     revised: list[str]  # indicator keys whose public figures differ from the previous vintage
 
 
-def report_statuses(*, session: Session, initiative: Initiative, period: Period) -> list[dict]:
+def report_statuses(
+    *, session: Session, initiative: Initiative, period: Period
+) -> list[dict[str, Any]]:
     """Every active member obliged to report, with its report's status for the period
     (``missing`` when it has none): what a publication of the period is made of."""
     obliged = exists(select(Obligation.id).where(Obligation.member_id == Member.id))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
-from models.analytics.views import Completeness, completeness
+from models.analytics.views import Completeness, CompletenessCell, completeness
 from models.core.actors import Actor
 from models.reporting.submissions import NOT_STARTED, period_submissions
 
@@ -25,9 +26,9 @@ UNFINISHED = (NOT_STARTED, "draft", "returned")
 class ReportingProgress:
     completeness: Completeness
     # organisation, name, status, late ("late" or ""), missing (indicator codes, comma-separated)
-    submissions: list[dict] = field(default_factory=list)
+    submissions: list[dict[str, Any]] = field(default_factory=list)
     # organisation, name, indicator, disaggregation, flags (sorted), status
-    flagged: list[dict] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
 
 
 def reporting_progress(
@@ -56,7 +57,7 @@ def reporting_progress(
             session=session, actor=actor, initiative_slug=initiative_slug, period_key=grid.period
         )
     }
-    cells_of: dict[str, list] = {}
+    cells_of: dict[str, list[CompletenessCell]] = {}
     for cell in grid.cells:
         cells_of.setdefault(cell.organisation, []).append(cell)
     progress = ReportingProgress(grid)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Text, cast, delete, func, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,7 @@ from models.core.settings import get_settings
 from models.reporting.validation import (
     CheckedValues,
     CleanValue,
+    History,
     IndicatorSpec,
     ValueInput,
     Warning,
@@ -106,6 +109,12 @@ class WriteContext:
     organisation: Organisation
     period: Period
     submission: Submission | None
+
+    @property
+    def claimed(self) -> Submission:
+        """The submission, once :func:`claim_submission` or :func:`create_submissions` made it."""
+        assert self.submission is not None, "the submission is claimed first"
+        return self.submission
 
 
 # --- lookups and permissions ----------------------------------------------------------------
@@ -199,6 +208,7 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
                 "the submission was changed by someone else; reload and retry"
             ) from None
         raise
+    assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
     if result.rowcount != 1:
         raise PreconditionFailed("the submission was changed by someone else; reload and retry")
     session.refresh(submission)
@@ -276,7 +286,7 @@ def _views(
                 )
             )
     clean_of: dict[int, list[CleanValue]] = {}
-    history: dict[tuple[int, int], list] = {}
+    history: History = {}
     if any(values_of.values()):
         specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
         clean_of = {sid: _clean_from_views(vs, specs) for sid, vs in values_of.items() if vs}
@@ -302,6 +312,7 @@ def _views(
         missing = sorted(codes[i] for i in obligations[ctx.member.id] if codes[i] not in reported)
         warnings: list[Warning] = []
         if values:
+            assert sub is not None and specs is not None  # values come from a submission
             warnings = _warnings(session, ctx, specs, clean_of[sub.id], history)
         views.append(
             SubmissionView(
@@ -345,7 +356,7 @@ def _warnings(
     ctx: WriteContext,
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> list[Warning]:
     """Sum and history warnings of one submission's values; ``history`` (from
     :func:`approved_history`) is read here when the caller has not read it for many."""
@@ -424,7 +435,7 @@ def list_submissions(
     rows = session.execute(
         query.order_by(Period.starts_on.desc(), Organisation.slug).limit(limit).offset(offset)
     ).mappings()
-    return [dict(r) for r in rows], total
+    return [dict(r) for r in rows], total or 0
 
 
 def period_submissions(
@@ -563,6 +574,7 @@ def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:
 
 
 def claim_submission(
+    *,
     session: Session,
     actor: Actor,
     ctx: WriteContext,
@@ -594,7 +606,7 @@ def claim_submission(
 
 
 def create_submissions(
-    session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
+    *, session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
 ) -> None:
     """Create many draft submissions (version 1) in one statement, each with its audit event:
     an import into a new quarter starts hundreds at once."""
@@ -614,14 +626,11 @@ def create_submissions(
         ],
     ).all()
     by_pair = {(sub.member_id, sub.period_id): sub for sub in created}
+    events = []
     for ctx in contexts:
-        ctx.submission = by_pair[(ctx.member.id, ctx.period.id)]
-    _audit(
-        session,
-        actor,
-        contexts[0].initiative.id,
-        [_event(ctx.submission, "create", None, "draft", reason) for ctx in contexts],
-    )
+        ctx.submission = sub = by_pair[(ctx.member.id, ctx.period.id)]
+        events.append(_event(sub, "create", None, "draft", reason))
+    _audit(session, actor, contexts[0].initiative.id, events)
 
 
 def _write(
@@ -634,7 +643,9 @@ def _write(
     reason: str | None,
     full_view: bool = True,
 ) -> SaveResult:
-    sub = claim_submission(session, actor, ctx, expected_version, reason)
+    sub = claim_submission(
+        session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
+    )
 
     existing = {
         (v.indicator_id, v.disaggregation): v
@@ -642,7 +653,7 @@ def _write(
     }
     code_of = {s.id: s.code for s in specs.values()}
     inserts, updates, events = [], [], []
-    result = SaveResult(submission=None)  # type: ignore[arg-type]
+    updated = unchanged = 0
     for clean in checked.clean:
         old = existing.get(clean.key)
         fields = _fields(clean)
@@ -655,9 +666,9 @@ def _write(
             events.append(
                 _value_event(old.id, "update", _fields_of(old), fields, reason, code_of, clean)
             )
-            result.updated += 1
+            updated += 1
         else:
-            result.unchanged += 1
+            unchanged += 1
     removed_ids = []
     for key in checked.removals:
         old = existing.get(key)
@@ -691,22 +702,25 @@ def _write(
         )
         for value_id, c in zip(new_ids, inserts, strict=True):
             events.append(_value_event(value_id, "create", None, _fields(c), reason, code_of, c))
-        result.created = len(inserts)
     if updates:
         session.execute(update(Value), updates)
     if removed_ids:
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
-        result.removed = len(removed_ids)
     _audit(session, actor, ctx.initiative.id, events)
     session.expire_all()
-    refresh_flags(session, [ctx], specs)
-    result.submission = _view(session, ctx, specs) if full_view else _summary_view(ctx)
-    return result
+    refresh_flags(session=session, contexts=[ctx], specs=specs)
+    return SaveResult(
+        submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
+        created=len(inserts),
+        updated=updated,
+        unchanged=unchanged,
+        removed=len(removed_ids),
+    )
 
 
 def _summary_view(ctx: WriteContext) -> SubmissionView:
     """Status and version only, without reading the values back."""
-    sub = ctx.submission
+    sub = ctx.claimed
     return SubmissionView(
         initiative=ctx.initiative.slug,
         organisation=ctx.organisation.slug,
@@ -739,7 +753,15 @@ def _fields_of(v: Value) -> dict[str, Any]:
     }
 
 
-def _value_event(value_id, action, before, after, reason, code_of, obj) -> dict[str, Any]:
+def _value_event(
+    value_id: int,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+    code_of: Mapping[int, str | None],
+    obj: CleanValue | Value,
+) -> dict[str, Any]:
     label = {"indicator": code_of.get(obj.indicator_id), "disaggregation": obj.disaggregation}
     return {
         "entity_type": "value",
@@ -751,7 +773,9 @@ def _value_event(value_id, action, before, after, reason, code_of, obj) -> dict[
     }
 
 
-def _event(sub: Submission, action: str, before: str | None, after: str, reason: str | None):
+def _event(
+    sub: Submission, action: str, before: str | None, after: str, reason: str | None
+) -> dict[str, Any]:
     return {
         "entity_type": "submission",
         "entity_id": sub.id,
@@ -763,10 +787,11 @@ def _event(sub: Submission, action: str, before: str | None, after: str, reason:
 
 
 def refresh_flags(
+    *,
     session: Session,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> None:
     """Store the warnings as flags on the values they concern (for the data-quality views).
 
@@ -791,11 +816,12 @@ FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
 
 
 def flags_by_cell(
+    *,
     session: Session,
     ctx: WriteContext,
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
-    history: dict[tuple[int, int], list] | None = None,
+    history: History | None = None,
 ) -> dict[tuple[int, str], tuple[str, ...]]:
     """(indicator id, disaggregation) → the sorted flag codes of that cell, for the cells of
     one submission (all its values) that get any."""
@@ -810,10 +836,10 @@ def _refresh_flags_batch(
     session: Session,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec],
-    history: dict[tuple[int, int], list] | None,
+    history: History | None,
 ) -> None:
-    by_submission = {ctx.submission.id: ctx for ctx in contexts}
-    rows_of: dict[int, list] = {sid: [] for sid in by_submission}
+    by_submission = {ctx.claimed.id: ctx for ctx in contexts}
+    rows_of: dict[int, list[Row[*tuple[Any, ...]]]] = {sid: [] for sid in by_submission}
     # Core rows on the session's connection: the ORM's result machinery would cost more than
     # the query for the ~100,000 rows of a large import (the session is flushed first).
     session.flush()
@@ -843,7 +869,13 @@ def _refresh_flags_batch(
     changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
     for submission_id, rows in rows_of.items():
         clean = [CleanValue(*row[1:9]) for row in rows]
-        wanted = flags_by_cell(session, by_submission[submission_id], specs, clean, history)
+        wanted = flags_by_cell(
+            session=session,
+            ctx=by_submission[submission_id],
+            specs=specs,
+            values=clean,
+            history=history,
+        )
         for row in rows:
             flags = wanted.get((row[1], row[4]), ())
             stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
@@ -899,6 +931,7 @@ def transition(
             code="illegal_transition",
             extra={"status": status},
         )
+    assert sub is not None  # a submission not started is no transition's source
     comment = (comment or "").strip() or None
     if action in ("return", "reopen") and not comment:
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
@@ -939,9 +972,9 @@ def transition(
     session.refresh(sub)
     # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
     if target == "approved":
-        apply_submission(session, sub.id, +1)
+        apply_submission(session=session, submission_id=sub.id, sign=+1)
     elif status == "approved":
-        apply_submission(session, sub.id, -1)
+        apply_submission(session=session, submission_id=sub.id, sign=-1)
     _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
     return _view(session, ctx)
 

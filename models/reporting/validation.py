@@ -31,6 +31,9 @@ FLAG_OUTLIER = "outlier"
 FLAG_JUMP = "jump"
 SUM_TOLERANCE = 1e-6
 
+# (member id, indicator id) → [(period start, approved total)], oldest first.
+History = dict[tuple[int, int], list[tuple[date, float]]]
+
 
 class ValueInput(NamedTuple):
     """One value as a client sends it (JSON or a spreadsheet row).
@@ -227,7 +230,9 @@ def check_values(
             result.problems.append(Problem(index, *problem))
             continue
         if spec.measure_type == "rate":
+            assert numerator is not None and denominator is not None  # _check_measure
             value = 100.0 * numerator / denominator
+        assert value is not None  # every measure type requires it (_check_measure)
         if spec.valid_min is not None and value < spec.valid_min - 1e-9:
             result.problems.append(
                 Problem(index, "value", f"{value:g} is below the valid minimum {spec.valid_min:g}")
@@ -337,6 +342,12 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= SUM_TOLERANCE * max(1.0, abs(a), abs(b))
 
 
+def _given(number: float | None) -> float:
+    """A rate's numerator or denominator, an average's denominator: check_values required it."""
+    assert number is not None
+    return number
+
+
 def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -> str | None:
     if kind in ("count", "amount"):
         s = sum(p.value for p in parts)
@@ -346,16 +357,19 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
             else f"categories add up to {s:g}, total is {total.value:g}"
         )
     if kind == "rate":
-        n, d = sum(p.numerator for p in parts), sum(p.denominator for p in parts)
-        if not _close(n, total.numerator):
-            return f"category numerators add up to {n:g}, total is {total.numerator:g}"
-        if not _close(d, total.denominator):
-            return f"category denominators add up to {d:g}, total is {total.denominator:g}"
+        n = sum(_given(p.numerator) for p in parts)
+        d = sum(_given(p.denominator) for p in parts)
+        total_n, total_d = _given(total.numerator), _given(total.denominator)
+        if not _close(n, total_n):
+            return f"category numerators add up to {n:g}, total is {total_n:g}"
+        if not _close(d, total_d):
+            return f"category denominators add up to {d:g}, total is {total_d:g}"
         return None
-    weights = sum(p.denominator for p in parts)
-    if not _close(weights, total.denominator):
-        return f"category counts add up to {weights:g}, total is {total.denominator:g}"
-    mean = sum(p.value * p.denominator for p in parts) / weights
+    weights = sum(_given(p.denominator) for p in parts)
+    total_d = _given(total.denominator)
+    if not _close(weights, total_d):
+        return f"category counts add up to {weights:g}, total is {total_d:g}"
+    mean = sum(p.value * _given(p.denominator) for p in parts) / weights
     if abs(mean - total.value) > 0.01 * max(1.0, abs(total.value)):
         return f"the categories' weighted mean is {mean:.2f}, total is {total.value:g}"
     return None
@@ -367,12 +381,12 @@ def approved_history(
     member_ids: Iterable[int],
     indicator_ids: Iterable[int],
     before: date | None = None,
-) -> dict[tuple[int, int], list[tuple[date, float]]]:
+) -> History:
     """(member, indicator) → [(period start, approved total)], oldest first, for periods that
     start before ``before``; one query for any number of members (a write checks one member,
     an import hundreds). Period dates come from a second, tiny query rather than being decoded
     on every row."""
-    history: dict[tuple[int, int], list[tuple[date, float]]] = defaultdict(list)
+    history: History = defaultdict(list)
     member_ids, indicator_ids = set(member_ids), set(indicator_ids)
     if not member_ids or not indicator_ids:
         return history
@@ -426,7 +440,7 @@ def history_warnings(
     member_id: int,
     period: Period,
     totals: dict[int, float],
-    history: dict[tuple[int, int], list[tuple[date, float]]],
+    history: History,
     specs_by_id: dict[int, IndicatorSpec],
     z_limit: float,
     jump_pct: float,

@@ -89,7 +89,7 @@ class Export:
     session: Session
     initiative: str
     filters: ExportFilters
-    statement: Select
+    statement: Select[*tuple[Any, ...]]
     count: int = field(default=0)
 
     def filename(self, fmt: str) -> str:

@@ -50,7 +50,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import chain
@@ -79,6 +79,7 @@ from models.reporting.submissions import (
 )
 from models.reporting.validation import (
     CleanValue,
+    History,
     IndicatorSpec,
     ValueInput,
     approved_history,
@@ -395,7 +396,7 @@ def _csv_rows(
     filename: str,
     progress: Progress | None,
     errors: ErrorLog,
-) -> Iterator[tuple[int, list[str]]]:
+) -> Generator[tuple[int, list[str]], None, None]:
     """The CSV's records numbered from 1 (the header), blank lines after the header left out.
 
     Stricter than the ``csv`` module, which reads a quote that is never closed as one cell
@@ -606,7 +607,9 @@ def _refuse_zip_bombs(stream: BinaryIO, filename: str) -> None:
         )
 
 
-def _xlsx_rows(stream: BinaryIO, filename: str, progress: Progress | None):
+def _xlsx_rows(
+    stream: BinaryIO, filename: str, progress: Progress | None
+) -> Generator[tuple[int, tuple[Any, ...]], None, None]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -732,9 +735,11 @@ def read_chunks(
     kind, encoding = _sniff(head, filename)
     shown = filename or "the file"
     state = ReadState(kind=kind)
+    source: Generator[tuple[int, Any], None, None]
     if kind == "xlsx":
         source = _xlsx_rows(stream, shown, progress)
     else:
+        assert encoding is not None  # _sniff names a CSV's encoding
         if encoding == "utf-8-sig" and not _decodes(stream, "utf-8"):
             encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
         source = _csv_rows(stream, encoding, size, shown, progress, state.errors)
@@ -779,7 +784,9 @@ def parse_spreadsheet(stream: BinaryIO, **kwargs: Any) -> ParsedFile:
     return parsed
 
 
-def _header(cells, default_org, default_period) -> tuple[dict[str, int], list[RowError]]:
+def _header(
+    cells: Sequence[object] | None, default_org: str | None, default_period: str | None
+) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
     errors: list[RowError] = []
     for index, raw in enumerate(cells or ()):
@@ -910,6 +917,7 @@ def _read_csv_row(
     """:func:`_read_row` for CSV, where every cell is a string: the same rules and messages,
     without the type tests that only Excel cells need (the hot loop of a large import)."""
     size = len(raw)
+    converted: list[str | float | None]
     text, known, converted, bad = cells.text, cells.known, [], False
     for column, i in enumerate(at):
         cell = raw[i] if i is not None and i < size else ""
@@ -981,6 +989,12 @@ class _Group:
     new: bool = False  # no submission yet: the import creates it
     chunks: int = 0  # the chunks holding its rows
 
+    @property
+    def resolved(self) -> WriteContext:
+        """Where the group writes: every group resolved without an error has it."""
+        assert self.ctx is not None, "a group without a context has an error"
+        return self.ctx
+
 
 class _Targets:
     """Resolves the file's (organisation, period) groups in bulk: members, periods and
@@ -1038,18 +1052,18 @@ class _Targets:
                 group.obligations = self.obligations.get(member.id, set())
                 fresh.append(group)
         if fresh:
-            pairs = {(g.ctx.member.id, g.ctx.period.id): g for g in fresh}
+            pairs = {(g.resolved.member.id, g.resolved.period.id): g for g in fresh}
             for sub in self.session.scalars(
                 select(Submission).where(
                     Submission.member_id.in_({m for m, _ in pairs}),
                     Submission.period_id.in_({p for _, p in pairs}),
                 )
             ):
-                group = pairs.get((sub.member_id, sub.period_id))
-                if group is not None:
-                    group.ctx.submission = sub
+                paired = pairs.get((sub.member_id, sub.period_id))
+                if paired is not None:
+                    paired.resolved.submission = sub
         for group in fresh:
-            ctx = group.ctx
+            ctx = group.resolved
             group.new = ctx.submission is None
             try:
                 check_writable(
@@ -1108,7 +1122,7 @@ def _import_file(
         chunk_rows=chunk_rows,
     )
     session.flush()
-    stage = Stage(session)
+    stage = Stage(session=session)
     try:
         return _stage_and_merge(
             session=session,
@@ -1169,11 +1183,11 @@ def _stage_and_merge(
             )
             refused = set()
             for problem in checked.problems:
-                row = rows[problem.index][0]
+                number = rows[problem.index][0]
                 refused.add(problem.index)
-                if (row, problem.column) not in state.bad_cells:
-                    errors.add(row, problem.column, problem.reason)
-            ctx = group.ctx
+                if (number, problem.column) not in state.bad_cells:
+                    errors.add(number, problem.column, problem.reason)
+            ctx = group.resolved
             submission_id = ctx.submission.id if ctx.submission is not None else None
             for index in refused:
                 cell = checked.cells.get(index)
@@ -1221,8 +1235,8 @@ def _stage_and_merge(
     if not targets.groups and not errors:
         errors.add(1, "file", "the file holds no values to import")
     stage.prepare()
-    for row, indicator_id, disaggregation in stage.duplicates():
-        errors.add(row, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
+    for number, indicator_id, disaggregation in stage.duplicates():
+        errors.add(number, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
     errors.close_chunk()
 
     counts = stage.counts()
@@ -1231,9 +1245,10 @@ def _stage_and_merge(
             continue
         result = group.result
         result.created, result.updated, result.unchanged = counts.get(group.number, (0, 0, 0))
-        if group.ctx.submission is not None:
-            result.status = group.ctx.submission.status
-            result.version = group.ctx.submission.version
+        submission = group.resolved.submission
+        if submission is not None:
+            result.status = submission.status
+            result.version = submission.version
         report.submissions.append(result)
     report.error_log = errors
     if errors or report.dry_run:
@@ -1243,20 +1258,30 @@ def _stage_and_merge(
     reason = f"import of {report.file}"
     if progress:
         progress("writing", 0, len(to_write))
-    existing = [g for g in to_write if g.ctx.submission is not None]
+    existing = [g for g in to_write if g.resolved.submission is not None]
     create_submissions(
-        session, actor, [g.ctx for g in to_write if g.ctx.submission is None], reason
+        session=session,
+        actor=actor,
+        contexts=[g.resolved for g in to_write if g.resolved.submission is None],
+        reason=reason,
     )
     for group in existing:
-        claim_submission(session, actor, group.ctx, None, reason)
+        claim_submission(
+            session=session, actor=actor, ctx=group.resolved, expected_version=None, reason=reason
+        )
     if to_write:
         stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
     # Flags were staged for the submissions the import creates from rows of one chunk; the
     # others (values already stored, or rows spread over chunks) are flagged from the table.
-    later = [g.ctx for g in to_write if not g.new or g.chunks > 1]
-    refresh_flags(session, later, specs, approved.of(ctx.member.id for ctx in later))
+    later = [g.resolved for g in to_write if not g.new or g.chunks > 1]
+    refresh_flags(
+        session=session,
+        contexts=later,
+        specs=specs,
+        history=approved.of(ctx.member.id for ctx in later),
+    )
     for group in to_write:
-        submission = group.ctx.submission
+        submission = group.resolved.claimed
         group.result.status, group.result.version = submission.status, submission.version
     report.written = bool(to_write)
     session.flush()
@@ -1272,19 +1297,17 @@ class _History:
         self.session = session
         self.indicator_ids = {spec.id for spec in specs.values()}
         self.members: set[int] = set()
-        self.totals: dict[tuple[int, int], list] = {}
+        self.totals: History = {}
 
-    def for_chunk(
-        self, targets: _Targets, by_group: dict[tuple[str, str], list[Row]]
-    ) -> dict[tuple[int, int], list]:
+    def for_chunk(self, targets: _Targets, by_group: dict[tuple[str, str], list[Row]]) -> History:
         """(member, indicator) → approved totals, covering this chunk's new submissions."""
         return self.of(
-            g.ctx.member.id
+            g.resolved.member.id
             for g in (targets.groups[key] for key in by_group)
             if g.error is None and g.new and g.chunks == 0
         )
 
-    def of(self, member_ids: Iterable[int]) -> dict[tuple[int, int], list]:
+    def of(self, member_ids: Iterable[int]) -> History:
         """(member, indicator) → approved totals, covering these members."""
         missing = set(member_ids) - self.members
         if missing:
@@ -1303,14 +1326,16 @@ def _first_flags(
     group: _Group,
     specs: dict[str, IndicatorSpec],
     clean: list[CleanValue],
-    history: dict[tuple[int, int], list] | None,
+    history: History | None,
 ) -> dict[tuple[int, str], tuple[str, ...]]:
     """The flags of a new submission's cells, computed from its rows as they are checked (no
     reading back after the write). Right when its rows are all in this chunk; when more come
     in a later chunk, the submission is flagged again from the table after the write."""
     if history is None or not group.new or group.chunks != 1 or not clean:
         return {}
-    return flags_by_cell(session, group.ctx, specs, clean, history)
+    return flags_by_cell(
+        session=session, ctx=group.resolved, specs=specs, values=clean, history=history
+    )
 
 
 def import_file(**kwargs: Any) -> ImportReport:

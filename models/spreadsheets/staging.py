@@ -14,13 +14,17 @@ explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connecti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Float,
+    FromClause,
+    Insert,
     Integer,
     MetaData,
     String,
@@ -80,7 +84,7 @@ _INDICATORS = Indicator.__table__
 class Stage:
     """The staging table of one import, on the session's connection."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, *, session: Session) -> None:
         self.conn: Connection = session.connection()
         self.postgres = self.conn.dialect.name == "postgresql"
         self.rows = 0
@@ -99,6 +103,7 @@ class Stage:
             import psycopg
 
             driver = self.conn.connection.driver_connection
+            assert driver is not None  # the connection is checked out and live
             statement = f"COPY import_stage ({', '.join(LOADED)}) FROM STDIN"
             try:
                 with driver.cursor() as cursor, cursor.copy(statement) as copy:
@@ -208,7 +213,9 @@ class Stage:
                 updated_by_id=literal(actor.user_id, Integer),
             )
         )
-        flags = func.coalesce(s.flags, literal_column("'[]'"))  # staged by the import, or none
+        flags: ColumnElement[Any] = func.coalesce(
+            s.flags, literal_column("'[]'")
+        )  # staged by the import, or none
         if self.postgres:
             flags = cast(flags, JSONB)
         self.conn.execute(
@@ -272,7 +279,17 @@ class Stage:
         )
 
     @staticmethod
-    def _audit(actor, initiative_id, reason, now, *, action, before, after, source):
+    def _audit(
+        actor: Actor,
+        initiative_id: int,
+        reason: str,
+        now: datetime,
+        *,
+        action: str,
+        before: ColumnElement[Any] | None,
+        after: ColumnElement[Any],
+        source: FromClause,
+    ) -> Insert:
         s = STAGE.c
         return insert(_AUDIT).from_select(
             [
@@ -304,13 +321,13 @@ class Stage:
         )
 
 
-def _of_submission():
+def _of_submission() -> ColumnElement[bool]:
     """The staged row's submission, by member and period: those created after staging too."""
     s = STAGE.c
     return and_(_SUBMISSIONS.c.member_id == s.member_id, _SUBMISSIONS.c.period_id == s.period_id)
 
 
-def _same():
+def _same() -> ColumnElement[bool]:
     """The staged row holds what the stored value holds (NULL-safe, exact, like the writer)."""
     s, v = STAGE.c, _VALUES.c
     return and_(
@@ -321,7 +338,7 @@ def _same():
     )
 
 
-def _json(postgres: bool, columns) -> Any:
+def _json(postgres: bool, columns: Iterable[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
     """The audit trail's picture of a value, built by the database (same keys as the writer)."""
     build = func.jsonb_build_object if postgres else func.json_object
     args: list[Any] = []
@@ -330,7 +347,7 @@ def _json(postgres: bool, columns) -> Any:
     return build(*args)
 
 
-def _value_json(postgres: bool, table: Table) -> Any:
+def _value_json(postgres: bool, table: Table) -> ColumnElement[Any]:
     """A value's picture from the staging table (after) or the value table (before)."""
     c = table.c
     fields = ("disaggregation", "value", "numerator", "denominator", "note")

@@ -17,6 +17,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,9 @@ from models.tables.indicator import (
 )
 from models.tables.initiative import Member, Period
 from models.tables.organisation import Organisation
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 TEMPLATE_COLUMNS = (
     "organisation",
@@ -124,7 +128,8 @@ class TemplateRow:
     note: str | None
     allowed: tuple[str, ...]  # the disaggregations the indicator accepts, total first
 
-    def cells(self) -> list[object]:
+    def cells(self) -> list[Any]:
+        """The row in ``TEMPLATE_COLUMNS`` order: text or numbers, by column."""
         return [getattr(self, name) for name in TEMPLATE_COLUMNS]
 
 
@@ -286,23 +291,23 @@ def template_csv(template: Template) -> str:
 def _letter(name: str) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(TEMPLATE_COLUMNS.index(name) + 1)
+    letter: str = get_column_letter(TEMPLATE_COLUMNS.index(name) + 1)
+    return letter
 
 
 def _runs(rows: list[int]) -> list[str]:
     """Row numbers → compact ranges ("2:5", "8:8") for data-validation sqrefs."""
+    if not rows:
+        return []
     runs: list[str] = []
-    start = previous = None
-    for r in rows:
-        if start is None:
-            start = previous = r
-        elif r == previous + 1:
+    start = previous = rows[0]
+    for r in rows[1:]:
+        if r == previous + 1:
             previous = r
         else:
             runs.append(f"{start}:{previous}")
             start = previous = r
-    if start is not None:
-        runs.append(f"{start}:{previous}")
+    runs.append(f"{start}:{previous}")
     return runs
 
 
@@ -385,7 +390,7 @@ def template_xlsx(template: Template) -> bytes:
     return buffer.getvalue()
 
 
-def _instructions(sheet, template: Template) -> None:
+def _instructions(sheet: Worksheet, template: Template) -> None:
     from openpyxl.styles import Alignment, Font
 
     sheet.column_dimensions["A"].width = 18

@@ -1,0 +1,84 @@
+"""No N+1: the dashboard views run the same few queries however many indicators and partners.
+
+Counts the SQL statements of each request on a small world and on one three times larger; the
+two counts must be equal, and below a small fixed bound.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from models.access.login import login_throttle
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
+
+from .. import factories as f
+
+BOUND = 25
+
+
+def _world(session, client, slug: str, indicators: int, members: int):
+    init = f.initiative(session, slug=slug)
+    race = f.dimension(session, init, "race", ["a", "b"])
+    inds = [f.indicator(session, init, "count", code=f"I{i}") for i in range(indicators)]
+    for ind in inds:
+        ind.dimensions = [race]
+    for key in ("2025Q1", "2025Q2"):
+        f.period(session, init, key)
+    for m in range(members):
+        mem = f.member(session, init, f.organisation(session, slug=f"{slug}-m{m}"))
+        for ind in inds:
+            f.obligation(session, mem, ind)
+        for key in ("2025Q1", "2025Q2"):
+            kw = {
+                "session": session,
+                "actor": SYSTEM,
+                "initiative_slug": slug,
+                "org_slug": f"{slug}-m{m}",
+                "period_key": key,
+            }
+            save_values(**kw, inputs=[ValueInput(ind.code, value=20 + m) for ind in inds])
+            transition(**kw, action="submit")
+            transition(**kw, action="approve")
+    user = f.user(session, "backbone", init=init, email=f"bb@{slug}.org")
+    session.commit()
+    login_throttle.reset()
+    r = client.post("/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _count(connection, client, path, headers) -> int:
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        r = client.get(path, headers=headers)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert r.status_code == 200, r.text
+    return len(
+        [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/initiatives/{slug}/scorecard",
+        "/api/v1/initiatives/{slug}/indicators/I0/series?by=race",
+        "/api/v1/initiatives/{slug}/indicators/I0/series?by=partner",
+        "/api/v1/initiatives/{slug}/completeness?period=2025Q2",
+    ],
+)
+def test_statement_count_does_not_grow_with_the_data(connection, session, client, path) -> None:
+    small = _world(session, client, "small", indicators=2, members=2)
+    large = _world(session, client, "large", indicators=6, members=6)
+    n_small = _count(connection, client, path.format(slug="small"), small)
+    n_large = _count(connection, client, path.format(slug="large"), large)
+    assert n_small == n_large, f"{n_small} statements for the small world, {n_large} for the large"
+    assert 3 <= n_large <= BOUND  # (at least the auth and data queries were counted)

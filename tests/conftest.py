@@ -262,6 +262,18 @@ def _cheap_password_hashing():
     passwords._hasher = production
 
 
+@pytest.fixture(autouse=True)
+def _reset_login_throttle():
+    """Every test starts with no failed logins counted, and leaves none to the next one: the
+    login throttle is one per process, shared by every app the tests create (and by the live
+    servers of the browser tests, which run in a thread of this process)."""
+    from models.access.login import login_throttle
+
+    login_throttle.reset()
+    yield
+    login_throttle.reset()
+
+
 class TestDatabase:
     """A private, migrated database: a SQLite file or a PostgreSQL schema."""
 

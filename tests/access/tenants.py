@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.api_keys import create_api_key
-from models.access.login import issue_token, login_throttle
+from models.access.login import issue_token
 from models.access.permissions import actor_for_user
 from models.core.actors import SYSTEM
 from models.reporting.submissions import save_values, transition
@@ -245,7 +245,6 @@ def shared_world(database) -> Iterator[SharedWorld]:
     """Generator for a module-scoped fixture over conftest's ``database`` (one per backend)."""
     from api.app import create_app
 
-    login_throttle.reset()
     connection = database.engine.connect()
     outer = connection.begin()
     factory = sessionmaker(
@@ -261,4 +260,3 @@ def shared_world(database) -> Iterator[SharedWorld]:
     finally:
         outer.rollback()
         connection.close()
-        login_throttle.reset()

@@ -9,17 +9,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from models.access.login import issue_token, login_throttle
+from models.access.login import issue_token
 from models.core.settings import get_settings
 
 from .. import factories as f
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
 
 
 def _login(client, email, password=f.PASSWORD):

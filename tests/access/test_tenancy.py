@@ -12,17 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models.access.login import login_throttle
-
 from .. import factories as f
 
 P = "/api/v1"
 PW = "another-test-password-9"
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
 
 
 def _login(client, email: str, password: str = f.PASSWORD) -> dict[str, str]:

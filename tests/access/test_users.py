@@ -7,15 +7,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from models import User
-from models.access.login import login_throttle
 from models.access.passwords import hash_password
 
 from .. import factories as f
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
 
 
 def _token(client, email, password=f.PASSWORD):

@@ -7,18 +7,10 @@ from fastapi.testclient import TestClient
 
 from api.web_auth import cross_origin_reason
 from dashboard.session import SESSION_COOKIE, login_url, safe_next
-from models.access.login import login_throttle
 from models.core.settings import get_settings
 
 from .. import factories as f
 from ..dash_calls import CALLBACK_URL, callback_body, text_of
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
 
 
 @pytest.fixture

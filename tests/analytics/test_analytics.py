@@ -335,9 +335,6 @@ def test_completeness_is_for_backbone_only(session, world) -> None:
 
 
 def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session, world) -> None:
-    from models.access.login import login_throttle
-
-    login_throttle.reset()
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     user = f.user(session, "backbone", init=world, email="etag@example.org")
     session.commit()
@@ -364,9 +361,6 @@ def test_unchanged_views_answer_304_and_changes_refresh_the_etag(client, session
 
 
 def _login(client, session, world, role: str, email: str) -> dict[str, str]:
-    from models.access.login import login_throttle
-
-    login_throttle.reset()
     user = f.user(session, role, init=None if role == "admin" else world, email=email)
     session.commit()
     token = client.post(

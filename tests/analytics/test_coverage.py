@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from models.access.login import login_throttle
 from models.analytics.coverage import PartnerHistory, size
 from models.analytics.rollups import PartnerFigure
 from models.analytics.views import scorecard
@@ -285,7 +284,6 @@ def test_the_same_partners_compare_as_all_partners(session, world) -> None:
 
 
 def _token(client, session, world, role):
-    login_throttle.reset()
     user = f.user(session, role, init=world)
     session.commit()
     r = client.post("/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD})
@@ -310,7 +308,6 @@ def test_below_backbone_the_share_is_never_told(client, session, world) -> None:
     assert rows["VISITS"]["reported"] == 2
     _publish(session, "2025Q2", "2025Q3")
     session.commit()
-    login_throttle.reset()
     answer = client.get(path, headers=_token(client, session, world, "funder")).json()
     assert all(r["share"] is None for r in answer["rows"])
     assert all(r["trend_previous"] is None and r["trend_current"] is None for r in answer["rows"])
@@ -326,7 +323,6 @@ def test_below_backbone_the_share_is_never_told(client, session, world) -> None:
 
 
 def _overview(client, session, world, role):
-    login_throttle.reset()
     client.cookies.clear()
     user = f.user(session, role, init=world)
     session.commit()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from models.access.login import login_throttle
 from models.core.actors import SYSTEM
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
@@ -44,7 +43,6 @@ def _world(session, client, slug: str, indicators: int, members: int):
             transition(**kw, action="approve")
     user = f.user(session, "backbone", init=init, email=f"bb@{slug}.org")
     session.commit()
-    login_throttle.reset()
     r = client.post("/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -11,8 +11,6 @@ import csv
 import io
 from datetime import date, timedelta
 
-from models.access.login import login_throttle
-
 from .. import factories as f
 
 BASE = "/api/v1/initiatives/river"
@@ -33,7 +31,6 @@ def _upload(client, headers, text, dry_run=False):
 
 
 def test_reporting_cycle(client, session) -> None:
-    login_throttle.reset()
     init = f.initiative(session, slug="river", name="River City Reads")
     race = f.dimension(session, init, "race", ["black", "white"])
     ready = f.indicator(

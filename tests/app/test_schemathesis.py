@@ -67,7 +67,7 @@ from sqlalchemy.pool import NullPool
 from api.app import create_app
 from models import ApiKey, Initiative, Organisation, User
 from models.access.api_keys import create_api_key
-from models.access.login import issue_token, login_throttle
+from models.access.login import issue_token
 from models.access.permissions import actor_for_user
 
 from ..access import tenants
@@ -308,7 +308,6 @@ def set_up(database, identity: str) -> Setup:
 @pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
 def test_schemathesis(fresh_database, identity: str) -> None:
     setup = set_up(fresh_database, identity)
-    login_throttle.reset()
     counts: dict[str, int] = {}
     failures: dict[str, BaseException] = {}
     started = time.monotonic()
@@ -324,7 +323,6 @@ def test_schemathesis(fresh_database, identity: str) -> None:
         except BaseExceptionGroup as exc:  # Schemathesis' FailureGroup
             failures[label] = exc
     elapsed = time.monotonic() - started
-    login_throttle.reset()
 
     total = sum(counts.values())
     print(
@@ -447,7 +445,6 @@ def test_schemathesis_stateful(fresh_database, role: str) -> None:
             scenarios[0] += 1
             super().teardown()
 
-    login_throttle.reset()
     started = time.monotonic()
     restarts = 0
     # Hypothesis replays the beginnings of earlier scenarios; when the server's state has moved
@@ -471,7 +468,6 @@ def test_schemathesis_stateful(fresh_database, role: str) -> None:
             continue
         break
     elapsed = time.monotonic() - started
-    login_throttle.reset()
     print(
         f"\nschemathesis stateful {fresh_database.backend} as {role}: {steps.total()} steps "
         f"({steps['linked']} along links) in {scenarios[0]} scenarios ({restarts} restarts), "

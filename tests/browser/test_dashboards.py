@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Initiative, Member, Organisation, Period, Submission
-from models.access.login import login_throttle
 from models.analytics.views import scorecard
 from models.core.actors import SYSTEM
 from models.demo.builder import load_demo
@@ -88,7 +87,6 @@ def _no_severe(driver) -> None:
 
 
 def test_dashboards_agree_with_the_api(fresh_database) -> None:
-    login_throttle.reset()
     demo = _demo(fresh_database)
     backend = fresh_database.backend
     driver = chrome()

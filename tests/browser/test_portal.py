@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Indicator, Initiative, Member, Organisation, Period, Submission
-from models.access.login import login_throttle
 from models.demo.builder import load_demo
 from models.demo.spec import DEMO_PASSWORD
 from models.tables.reporting import Value
@@ -140,7 +139,6 @@ def _text(driver, element_id: str) -> str:
 
 
 def test_partner_reports_and_backbone_returns(fresh_database) -> None:
-    login_throttle.reset()
     pick = _demo_draft(fresh_database)
     row_id = f"{pick['code']}|total"
     portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
@@ -257,7 +255,6 @@ def test_partner_reports_and_backbone_returns(fresh_database) -> None:
 
 
 def test_reporter_is_not_allowed_in_the_review_queue(fresh_database) -> None:
-    login_throttle.reset()
     pick = _demo_draft(fresh_database)
     driver = chrome()
     try:

@@ -85,8 +85,6 @@ def _served_world(engine) -> tuple[dict, int]:
     """The race initiative with a saved draft; a reporter's headers and the draft's version."""
     from datetime import date, timedelta
 
-    from models.access.login import login_throttle
-
     today = date.today()
     with Session(engine) as s:
         init = f.initiative(s, slug="race")
@@ -103,7 +101,6 @@ def _served_world(engine) -> tuple[dict, int]:
         f.user(s, "reporter", org=mem.organisation, email="racer@race.org")
         version = _save(s, 1, None).submission.version
         s.commit()
-    login_throttle.reset()
     return {"username": "racer@race.org", "password": f.PASSWORD}, version
 
 

@@ -66,9 +66,6 @@ def _client(engine):
 
 
 def _token(client) -> dict:
-    from models.access.login import login_throttle
-
-    login_throttle.reset()
     r = client.post(
         "/api/v1/auth/token", data={"username": "bb@faults.org", "password": f.PASSWORD}
     )

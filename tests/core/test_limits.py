@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from api.limits import RateLimiter
-from models.access.login import login_throttle
 
 from .. import factories as f
 
@@ -22,7 +21,6 @@ def test_a_body_over_the_limit_is_413_json(client) -> None:
 
 
 def test_requests_past_the_rate_limit_get_429_with_retry_after(app, client, session) -> None:
-    login_throttle.reset()
     user = f.user(session, "admin", email="busy@example.org")
     session.commit()
     token = client.post(
@@ -42,7 +40,6 @@ def test_requests_past_the_rate_limit_get_429_with_retry_after(app, client, sess
 
 @pytest.mark.parametrize("text", ["nul\x00byte", "é" * 5000, "🙂 naïve ☃"])
 def test_odd_text_is_a_clear_answer_never_a_500(client, session, text) -> None:
-    login_throttle.reset()
     user = f.user(session, "admin", email="odd@example.org")
     session.commit()
     token = client.post(

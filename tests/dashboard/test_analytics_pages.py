@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from models import Initiative
-from models.access.login import login_throttle
 from models.core.actors import SYSTEM
 from models.publishing.publish import publish
 from models.reporting.submissions import save_values, transition
@@ -27,13 +26,6 @@ INIT = "c2c"
 PERIOD = "2025Q3"
 KIDS_TOTAL = 4321  # p1 4300 + p2 21: a number no layout prints by chance
 SMALL = 6  # under the threshold of 10: hidden from everyone but the backbone team
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
 
 
 def _approve(session, org, inputs, period=PERIOD):

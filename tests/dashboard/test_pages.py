@@ -12,7 +12,6 @@ import pytest
 from dashboard import data
 from dashboard.components.entry_grid import changed_inputs, mark_problems
 from models import Submission
-from models.access.login import login_throttle
 from models.core.errors import InvalidInput
 
 from .. import factories as f
@@ -20,13 +19,6 @@ from ..dash_calls import CALLBACK_URL, call, render_page, response_of, text_of
 
 PERIOD = "2025Q3"
 EAST_SERVED, WEST_SERVED = 1234, 4321  # numbers no layout would print by chance
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
 
 
 @pytest.fixture

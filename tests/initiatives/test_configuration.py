@@ -8,20 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, Category, Indicator, Obligation, Organisation
-from models.access.login import login_throttle
 
 from .. import factories as f
 
 V1 = "/api/v1"
 A = f"{V1}/initiatives/alpha"
 B = f"{V1}/initiatives/beta"
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
 
 
 class World:
@@ -982,9 +974,6 @@ def test_openapi_documents_the_configuration_routes(client) -> None:
 
 
 def test_series_breaks_are_marked_and_shown_in_the_series(client, session) -> None:
-    from models.access.login import login_throttle
-
-    login_throttle.reset()
     init = f.initiative(session, slug="breaks")
     ind = f.indicator(session, init, "count", code="READ")
     for key in ("2025Q1", "2025Q2"):

@@ -8,16 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Value
-from models.access.login import login_throttle
 
 from .. import factories as f
 
 URL = "/api/v1/initiatives/c2c/submissions/eastside/{period}"
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
 
 
 @pytest.fixture

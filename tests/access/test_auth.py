@@ -23,14 +23,6 @@ def _bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def alice(session):
-    init = f.initiative(session, slug="alpha")
-    u = f.user(session, "backbone", init=init, email="alice@example.org")
-    session.commit()
-    return u
-
-
 def test_login_and_me(client, alice) -> None:
     response = _login(client, "Alice@Example.org")
     assert response.status_code == 200, response.text

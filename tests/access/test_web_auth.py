@@ -13,14 +13,6 @@ from .. import factories as f
 from ..dash_calls import CALLBACK_URL, callback_body, text_of
 
 
-@pytest.fixture
-def alice(session):
-    init = f.initiative(session, slug="alpha")
-    user = f.user(session, "backbone", init=init, email="alice@example.org")
-    session.commit()
-    return user
-
-
 def _login(client, email="alice@example.org", password=f.PASSWORD, next_path=None, **kw):
     form = {"email": email, "password": password}
     if next_path is not None:

@@ -10,16 +10,14 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from models import Category, Indicator, Initiative, Period
 from models.core.formulas import neutralise
-from models.core.settings import get_settings
 from models.spreadsheets.exports import EXPORT_COLUMNS, csv_chunks
 
 from .. import factories as f
 from ..conftest import BACKENDS
-from .test_imports import build_world
+from .conftest import build_world, headers_by_role
 
 BASE = "/api/v1/initiatives/c2c"
 EXPORT = f"{BASE}/export"
@@ -53,22 +51,10 @@ def add_values(session: Session, built: dict) -> None:
 
 @pytest.fixture
 def world(session, client):
+    """The area's world (conftest) with the values above, its users logged in."""
     built = build_world(session)
     add_values(session, built)
-    init = built["init"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "other": f.user(session, "reporter", org=built["west"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    tokens = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        tokens[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return tokens
+    return headers_by_role(session, client, built)
 
 
 def _csv_rows(response) -> list[dict]:
@@ -248,25 +234,6 @@ def test_csv_streams_in_chunks() -> None:
 
 
 # --- the command line -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def cm(fresh_database, tmp_path, monkeypatch):
-    from api.cli import app
-    from models.core.db import get_engine, get_sessionmaker
-
-    def clear():
-        if get_engine.cache_info().currsize:
-            get_engine().dispose()
-        for cached in (get_settings, get_engine, get_sessionmaker):
-            cached.cache_clear()
-
-    monkeypatch.setenv("CM_DATABASE_URL", fresh_database.url)
-    monkeypatch.setenv("CM_VAR_DIR", str(tmp_path / "var"))
-    clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, [str(a) for a in args])
-    clear()
 
 
 @pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)

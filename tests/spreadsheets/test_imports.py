@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import openpyxl
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from models import (
     AuditEvent,
@@ -31,66 +30,11 @@ from models.spreadsheets.templates import TEMPLATE_COLUMNS
 
 from .. import factories as f
 from ..conftest import BACKENDS
+from .conftest import build_world
 
 BASE = "/api/v1/initiatives/c2c"
 IMPORTS = f"{BASE}/imports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def build_world(session: Session) -> dict:
-    """One initiative, two partners, a rate with a race breakdown, a count and an average;
-    an open, a closed and a locked period."""
-    init = f.initiative(session, slug="c2c")
-    race = f.dimension(session, init, "race", ["black", "white"])
-    ready = f.indicator(
-        session, init, "rate", code="K_READY", name="Kindergarten ready", valid_max=100
-    )
-    ready.dimensions = [race]
-    served = f.indicator(session, init, "count", code="SERVED", valid_max=100_000)
-    score = f.indicator(session, init, "average", code="SCORE", valid_min=0, valid_max=500)
-    east = f.member(session, init, f.organisation(session, slug="eastside"))
-    west = f.member(session, init, f.organisation(session, slug="westside"))
-    for ind in (ready, served, score):
-        f.obligation(session, east, ind)
-    f.obligation(session, west, served)
-    today = date.today()
-    f.period(
-        session,
-        init,
-        "2025Q3",
-        opens_on=today - timedelta(days=10),
-        due_on=today + timedelta(days=20),
-        closes_on=today + timedelta(days=40),
-    )
-    f.period(
-        session,
-        init,
-        "2025Q2",
-        opens_on=today - timedelta(days=100),
-        due_on=today - timedelta(days=70),
-        closes_on=today - timedelta(days=1),
-    )
-    f.period(session, init, "2025Q1", locked=True)
-    return {"init": init, "east": east, "west": west}
-
-
-@pytest.fixture
-def world(session, client):
-    built = build_world(session)
-    init = built["init"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "other": f.user(session, "reporter", org=built["west"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    tokens = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        tokens[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return tokens
 
 
 def _count(session, model=Value) -> int:
@@ -869,25 +813,6 @@ def test_ten_thousand_rows_with_one_bad_row_write_nothing(client, session) -> No
 
 
 # --- the command line -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def cm(fresh_database, tmp_path, monkeypatch):
-    from api.cli import app
-    from models.core.db import get_engine, get_sessionmaker
-
-    def clear():
-        if get_engine.cache_info().currsize:
-            get_engine().dispose()
-        for cached in (get_settings, get_engine, get_sessionmaker):
-            cached.cache_clear()
-
-    monkeypatch.setenv("CM_DATABASE_URL", fresh_database.url)
-    monkeypatch.setenv("CM_VAR_DIR", str(tmp_path / "var"))
-    clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, [str(a) for a in args])
-    clear()
 
 
 @pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)

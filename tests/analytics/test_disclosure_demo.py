@@ -341,8 +341,8 @@ def test_vintages_and_live_views_keep_hidden_what_a_publication_hid(
 
 
 def test_only_the_disclosure_module_calls_the_engine() -> None:
-    """No module but models/disclosure.py calls suppress_group: a view deciding on its own
-    would hide a figure one way while another view shows it."""
+    """No module but models/analytics/disclosure.py calls suppress_group: a view deciding on
+    its own would hide a figure one way while another view shows it."""
     root = pathlib.Path(__file__).resolve().parents[2]
     callers = set()
     for folder in ("models", "api", "dashboard"):
@@ -353,7 +353,7 @@ def test_only_the_disclosure_module_calls_the_engine() -> None:
                     name = node.id if isinstance(node, ast.Name) else node.attr
                     if name == "suppress_group":
                         callers.add(path.relative_to(root).as_posix())
-    assert callers == {"models/disclosure.py"}
+    assert callers == {"models/analytics/disclosure.py"}
 
 
 SENTINEL = Figure(value=None, n=None, marker="§", reason="sentinel")

@@ -8,6 +8,7 @@ PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import logging
 import os
@@ -33,6 +34,13 @@ from models.core.db import make_engine
 
 # Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
 os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
+# What the app keeps under its var directory (the secret key it generates on first use, the
+# default SQLite file) goes to a directory of this process's own, removed at exit: ./var would be
+# shared by the workers of ``pytest -n``, and two workers generating the key at once would sign
+# with different keys (and the run would write into a developer's own var/).
+_VAR_DIR = tempfile.mkdtemp(prefix="cm-test-var-")
+atexit.register(shutil.rmtree, _VAR_DIR, ignore_errors=True)
+os.environ["CM_VAR_DIR"] = _VAR_DIR
 
 POSTGRES_URL = os.environ.get(
     "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -68,6 +76,21 @@ def missing_capability(message: str) -> NoReturn:
     if IN_CI:
         pytest.fail(message + " (CI=true: this test must run)")
     pytest.skip(message)
+
+
+def listening_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 and listening, for a test server to serve
+    on (``sock.getsockname()[1]`` is the port). The server is handed the socket itself, not a
+    port found free a moment before: another test (under ``pytest -n``, on another worker)
+    cannot take the port in between, nor be reached instead of this test's server."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _postgres_bin_dir() -> Path | None:

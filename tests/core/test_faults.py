@@ -28,8 +28,7 @@ from models.reporting.submissions import save_values
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..browser.support import _free_port
-from ..conftest import BACKENDS, private_postgres_cluster
+from ..conftest import BACKENDS, listening_socket, private_postgres_cluster
 
 
 def _world(engine, members: int = 1, indicators: int = 1, periods: int = 1) -> list[str]:
@@ -205,23 +204,27 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _serve(url: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "CM_DATABASE_URL": url, "CM_LOG_LEVEL": "warning"},
-        start_new_session=True,
-    )
+    """The app in a process of its own (so it can be killed), serving on a socket bound here."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.asgi:app",
+                "--fd",
+                str(sock.fileno()),
+                "--log-level",
+                "warning",
+            ],
+            env={**os.environ, "CM_DATABASE_URL": url, "CM_LOG_LEVEL": "warning"},
+            pass_fds=[sock.fileno()],
+            start_new_session=True,
+        )
+    finally:
+        sock.close()  # the server has its own copy
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:

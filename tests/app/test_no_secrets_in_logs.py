@@ -10,8 +10,8 @@ import re
 
 from models.demo.spec import DEMO_PASSWORD
 
-from . import factories as f
-from .conftest import LOG_CAPTURE
+from .. import factories as f
+from ..conftest import LOG_CAPTURE
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
 API_KEY = re.compile(r"cm_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")

@@ -251,7 +251,7 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
 
 
 class _LogCapture(logging.Handler):
-    """Keeps every log line of the whole run, so a last test can scan it for secrets."""
+    """Keeps every log line of this process's run, so it can be scanned for secrets."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -270,6 +270,34 @@ logging.getLogger().setLevel(logging.DEBUG)
 for _name in ("cm", "uvicorn", "uvicorn.error", "sqlalchemy"):
     logging.getLogger(_name).addHandler(LOG_CAPTURE)
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # no statement echo
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+API_KEY = re.compile(r"cm_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
+
+
+def logged_secrets() -> list[str]:
+    """The lines logged so far in this process that hold a password (the tests' or the demo's),
+    an access token or an API key, each cut to 300 characters."""
+    from models.demo.spec import DEMO_PASSWORD
+
+    from .factories import PASSWORD
+
+    return [
+        line[:300]
+        for line in LOG_CAPTURE.lines
+        if PASSWORD in line or DEMO_PASSWORD in line or JWT.search(line) or API_KEY.search(line)
+    ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nothing_secret_was_logged():
+    """When the run ends, nothing it logged holds a secret: every login, failed login, API-key
+    call and token use of the suite went through the app's logging. The check is made by each
+    process, so under ``pytest -n`` by every worker, of everything it ran (an error at the
+    teardown of its last test otherwise)."""
+    yield
+    leaked = logged_secrets()
+    assert not leaked, f"{len(leaked)} logged lines hold a secret:\n" + "\n".join(leaked[:10])
 
 
 @pytest.fixture(autouse=True, scope="session")

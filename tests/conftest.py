@@ -270,6 +270,9 @@ logging.getLogger().setLevel(logging.DEBUG)
 for _name in ("cm", "uvicorn", "uvicorn.error", "sqlalchemy"):
     logging.getLogger(_name).addHandler(LOG_CAPTURE)
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # no statement echo
+# Selenium logs every WebDriver command at DEBUG, the text a browser test types included (the
+# demo password on the login form): the test's own typing, not the app's logging.
+logging.getLogger("selenium").setLevel(logging.INFO)
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
 API_KEY = re.compile(r"cm_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")

@@ -38,8 +38,8 @@ run: install ## Migrate, load the demo on first start, serve on http://127.0.0.1
 demo: install ## (Re)load the demo initiatives
 	$(BIN)/cm demo --reset
 
-test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests)
-	$(BIN)/pytest
+test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests) on every core
+	$(BIN)/pytest -n auto
 
 load: dev ## Load test: 200 reporters submit while 20 backbone users read (PostgreSQL, 90 s)
 	$(PY) -m tests.load.run --reporters 200 --readers 20 --seconds 90

@@ -6,7 +6,7 @@ whoever opens the file). Every file the application writes — exports, import t
 public data package, the dashboard's table downloads — passes its text cells through
 :func:`neutralise`, which puts a single quote before such text so that it is shown, never run.
 Numbers, negative ones too, are written as numbers and not touched. The importer drops that
-quote again, so an exported note imports back unchanged. ``tests/test_formulas.py`` finds every
+quote again, so an exported note imports back unchanged. ``tests/core/test_formulas.py`` finds every
 writer in the source tree and checks that it calls this function.
 """
 

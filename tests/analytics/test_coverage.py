@@ -383,7 +383,7 @@ def test_the_overview_shows_coverage_status_and_trend_basis(client, session, wor
 
     body = _overview(client, session, world, "funder")
     kids = json.dumps(_find(body, "ov-row-KIDS"), ensure_ascii=False)
-    assert "4 of 6 partners" in kids and "usual size" not in kids and "75" not in kids
+    assert "4 of 6 partners" in kids and "usual size" not in kids and "75 %" not in kids
     assert '"incomplete"' in kids and "cm-progress" not in kids
     trend = json.dumps(_find(body, "ov-row-TREND"), ensure_ascii=False)
     assert "trend of the 5 partners that reported in both periods" in trend

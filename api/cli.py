@@ -130,15 +130,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 2026,
 ) -> None:
     """Load the demo initiatives (cradle-to-career, extreme-heat) and their demo logins."""
-    from sqlalchemy import func, select
-
     from models.demo.builder import demo_loaded, load_demo, remove_demo
     from models.demo.spec import DEMO_PASSWORD
-    from models.tables.initiative import Initiative
+    from models.initiatives.directory import any_initiative
 
     _require_schema()
     with _session() as session:
-        if first_start and session.scalar(select(func.count()).select_from(Initiative)):
+        if first_start and any_initiative(session=session):
             return
         if reset and demo_loaded(session=session):
             remove_demo(session=session)
@@ -389,21 +387,11 @@ def rollups_rebuild(
     initiative: Annotated[str | None, typer.Option(help="Only this initiative (slug).")] = None,
 ) -> None:
     """Recompute the rollup table from the approved values."""
-    from sqlalchemy import select
-
-    from models.analytics.rollups import rebuild
-    from models.tables.initiative import Initiative
+    from models.analytics.rollups import rebuild_initiative
 
     _require_schema()
     with _session() as session:
-        initiative_id = None
-        if initiative:
-            initiative_id = session.scalar(
-                select(Initiative.id).where(Initiative.slug == initiative)
-            )
-            if initiative_id is None:
-                raise ConfigError(f"no initiative {initiative!r}")
-        rows = rebuild(session=session, initiative_id=initiative_id)
+        rows = rebuild_initiative(session=session, initiative_slug=initiative)
     console.print(f"rollups rebuilt: {rows:,} rows")
 
 

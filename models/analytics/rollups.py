@@ -26,9 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 
+from models.core.errors import NotFound
 from models.core.metrics import ROLLUP_QUERY
 from models.tables.indicator import Indicator, Obligation
-from models.tables.initiative import Member
+from models.tables.initiative import Initiative, Member
 from models.tables.reporting import Submission, Value
 from models.tables.rollups import RollupRow
 
@@ -411,3 +412,16 @@ def rebuild(*, session: Session, initiative_id: int | None = None) -> int:
     if initiative_id is not None:
         count = count.where(RollupRow.initiative_id == initiative_id)
     return session.scalar(count) or 0
+
+
+def rebuild_initiative(*, session: Session, initiative_slug: str | None = None) -> int:
+    """:func:`rebuild` for one initiative named by its slug (every initiative without one), for
+    the command line (``cm rollups rebuild``)."""
+    initiative_id = None
+    if initiative_slug is not None:
+        initiative_id = session.scalar(
+            select(Initiative.id).where(Initiative.slug == initiative_slug)
+        )
+        if initiative_id is None:
+            raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
+    return rebuild(session=session, initiative_id=initiative_id)

@@ -111,3 +111,8 @@ def initiative_slugs(*, session: Session, ids: Iterable[int | None]) -> dict[int
         return {}
     query = select(Initiative.id, Initiative.slug).where(Initiative.id.in_(wanted))
     return {i: slug for i, slug in session.execute(query)}
+
+
+def any_initiative(*, session: Session) -> bool:
+    """Whether the deployment hosts any initiative yet (the demo loads on a first start only)."""
+    return session.scalar(select(Initiative.id).limit(1)) is not None

@@ -38,8 +38,8 @@ run: install ## Migrate, load the demo on first start, serve on http://127.0.0.1
 demo: install ## (Re)load the demo initiatives
 	$(BIN)/cm demo --reset
 
-test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests)
-	$(BIN)/pytest
+test: dev ## Run the whole test suite (SQLite and PostgreSQL, browser tests) on every core
+	$(BIN)/pytest -n auto
 
 load: dev ## Load test: 200 reporters submit while 20 backbone users read (PostgreSQL, 90 s)
 	$(PY) -m tests.load.run --reporters 200 --readers 20 --seconds 90
@@ -54,9 +54,11 @@ bench: dev ## Benchmarks at full size (5 M values) on SQLite and PostgreSQL
 bench-quick: dev ## Benchmarks at quick size on SQLite (about two minutes)
 	$(PY) -m bench --db sqlite --size quick --json var/bench/quick-sqlite.json
 
-lint: dev ## Check style
+lint: dev ## Check style, the layering contract and the domain's types
 	$(BIN)/ruff check api dashboard models migrations tests
 	$(BIN)/ruff format --check api dashboard models migrations tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy models
 
 format: dev ## Format the code
 	$(BIN)/ruff format api dashboard models migrations tests

@@ -17,22 +17,20 @@ from api.limits import BodySizeLimit, RateLimiter
 from api.links import API_PREFIX
 from api.observability import RequestContextMiddleware, metrics_body
 from api.routers import (
+    access,
     analytics,
     audit,
-    auth,
-    configuration,
     health,
     initiatives,
     publishing,
+    reporting,
     spreadsheets,
-    submissions,
-    users,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
-from models.db import get_sessionmaker
-from models.settings import get_settings
+from models.core.db import get_sessionmaker
+from models.core.settings import get_settings
 
 API_FALLBACK = "/api/{path:path}"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -101,15 +99,8 @@ def create_app(
 
     app.include_router(health.router)
     v1 = APIRouter(prefix=API_PREFIX)
-    v1.include_router(auth.router)
-    v1.include_router(initiatives.router)
-    v1.include_router(configuration.router)
-    v1.include_router(submissions.router)
-    v1.include_router(analytics.router)
-    v1.include_router(publishing.router)
-    v1.include_router(spreadsheets.router)
-    v1.include_router(users.router)
-    v1.include_router(audit.router)
+    for area in (access, initiatives, reporting, analytics, publishing, spreadsheets, audit):
+        v1.include_router(area.router)
     app.include_router(v1)
 
     # Any method, so that OPTIONS, HEAD or TRACE on an API path also reach it: otherwise

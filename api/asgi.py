@@ -2,7 +2,7 @@
 
 from api.app import create_app
 from api.observability import configure_logging
-from models.settings import get_settings
+from models.core.settings import get_settings
 
 configure_logging(get_settings().log_level)
 app = create_app()

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
-from models.errors import DomainError
-from models.settings import ConfigError, get_settings
+from models.core.errors import DomainError
+from models.core.settings import ConfigError, get_settings
 
 app = typer.Typer(
     help="Common Measure: shared measurement for collective-impact initiatives.",
@@ -58,7 +58,7 @@ def friendly(func: Callable) -> Callable:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from models.db import check_database, session_scope
+    from models.core.db import check_database, session_scope
 
     check_database()
     with session_scope() as session:
@@ -68,7 +68,7 @@ def _session() -> Iterator[Session]:
 def _require_schema() -> None:
     """Refuse to run against a database whose schema is not at the code's head."""
     import migrations
-    from models.db import check_database, get_engine
+    from models.core.db import check_database, get_engine
 
     check_database()
     with get_engine().connect() as conn:
@@ -90,7 +90,7 @@ def db_upgrade(
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     import migrations
-    from models.db import check_database
+    from models.core.db import check_database
 
     settings = get_settings()
     check_database()
@@ -103,7 +103,7 @@ def db_upgrade(
 def db_current() -> None:
     """Show the database's migration revision and the code's."""
     import migrations
-    from models.db import check_database, get_engine
+    from models.core.db import check_database, get_engine
 
     check_database()
     with get_engine().connect() as conn:
@@ -130,14 +130,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 2026,
 ) -> None:
     """Load the demo initiatives (cradle-to-career, extreme-heat) and their demo logins."""
-    from sqlalchemy import func, select
-
-    from models.demo import DEMO_PASSWORD, demo_loaded, load_demo, remove_demo
-    from models.initiative import Initiative
+    from models.demo.builder import demo_loaded, load_demo, remove_demo
+    from models.demo.spec import DEMO_PASSWORD
+    from models.initiatives.directory import any_initiative
 
     _require_schema()
     with _session() as session:
-        if first_start and session.scalar(select(func.count()).select_from(Initiative)):
+        if first_start and any_initiative(session=session):
             return
         if reset and demo_loaded(session=session):
             remove_demo(session=session)
@@ -206,7 +205,7 @@ def users_create(
     ] = False,
 ) -> None:
     """Create a user with one role grant (password prompted, or read from stdin)."""
-    from models.users import create_user
+    from models.access.users import create_user
 
     if password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
@@ -242,8 +241,8 @@ def import_(
     dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
 ) -> None:
     """Import values from a spreadsheet: every row valid and written, or nothing written."""
-    from models.imports import import_file
-    from models.permissions import SYSTEM
+    from models.core.actors import SYSTEM
+    from models.spreadsheets.imports import import_file
 
     limit = get_settings().import_max_bytes
     if file.stat().st_size > limit:
@@ -318,8 +317,14 @@ def export(
     status: Annotated[str | None, typer.Option(help="Submission status.")] = None,
 ) -> None:
     """Export reported values, one row per value, as CSV, Excel or JSON."""
-    from models.exports import ExportFilters, csv_chunks, json_chunks, prepare_export, write_xlsx
-    from models.permissions import SYSTEM
+    from models.core.actors import SYSTEM
+    from models.spreadsheets.exports import (
+        ExportFilters,
+        csv_chunks,
+        json_chunks,
+        prepare_export,
+        write_xlsx,
+    )
 
     _require_schema()
     with _session() as session:
@@ -351,8 +356,8 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
 ) -> None:
     """Back up the database while the app runs (SQLite online backup API, or pg_dump)."""
-    from models.backup import backup as run_backup
-    from models.db import check_database
+    from models.core.backup import backup as run_backup
+    from models.core.db import check_database
 
     check_database()
     with _bar("backing up") as step:
@@ -367,7 +372,7 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Replace the database with a backup. Stop the app first."""
-    from models.backup import restore as run_restore
+    from models.core.backup import restore as run_restore
 
     if not yes and not typer.confirm(f"Replace the database at {_safe_url()} with {file}?"):
         raise typer.Exit(1)
@@ -382,21 +387,11 @@ def rollups_rebuild(
     initiative: Annotated[str | None, typer.Option(help="Only this initiative (slug).")] = None,
 ) -> None:
     """Recompute the rollup table from the approved values."""
-    from sqlalchemy import select
-
-    from models.initiative import Initiative
-    from models.rollup_table import rebuild
+    from models.analytics.rollups import rebuild_initiative
 
     _require_schema()
     with _session() as session:
-        initiative_id = None
-        if initiative:
-            initiative_id = session.scalar(
-                select(Initiative.id).where(Initiative.slug == initiative)
-            )
-            if initiative_id is None:
-                raise ConfigError(f"no initiative {initiative!r}")
-        rows = rebuild(session, initiative_id)
+        rows = rebuild_initiative(session=session, initiative_slug=initiative)
     console.print(f"rollups rebuilt: {rows:,} rows")
 
 

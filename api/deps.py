@@ -1,16 +1,21 @@
-"""Request dependencies: one database session per request, and the acting user."""
+"""Request dependencies: one database session per request, the acting user (or a logged-in one),
+and the page of a list."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from models.permissions import ANONYMOUS, Actor
-from models.security import actor_for_token
+from models.access.login import actor_for_token
+from models.core.actors import ANONYMOUS, Actor
+from models.core.db import session_scope
+from models.core.errors import AuthenticationFailed
+from models.core.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -20,15 +25,8 @@ _bearer = HTTPBearer(
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session that commits when the handler succeeds and rolls back when it raises."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # Function scope: commit (or roll back) before the response is sent, never after, so a
@@ -52,6 +50,34 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def logged_in_actor(actor: ActorDep) -> Actor:
+    """The actor, who must be logged in; checked before the body, so anonymous callers get 401
+    whatever they send (the domain checks again)."""
+    if actor.is_anonymous:
+        raise AuthenticationFailed("log in first")
+    return actor
+
+
+LoggedInDep = Annotated[Actor, Depends(logged_in_actor)]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Pagination, Depends(pagination)]
+SearchDep = Annotated[str | None, Query(max_length=200, description="Name or code contains.")]
 
 
 def client_address(request: Request) -> str:

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.errors import (
+from models.core.errors import (
+    AuthenticationFailed,
     Conflict,
     DomainError,
     InvalidInput,
@@ -20,8 +21,8 @@ from models.errors import (
     PermissionDenied,
     PreconditionFailed,
     RateLimited,
+    TooManyAttempts,
 )
-from models.security import AuthenticationFailed, TooManyAttempts
 
 log = logging.getLogger("cm.api")
 

@@ -2,7 +2,7 @@
 
 The answer is stored in the same transaction as the write it describes, so either both are
 kept or neither is; a retry after a crash therefore runs the write once more, exactly once.
-A replay arriving while the first request runs waits for its answer (models.idempotency).
+A replay arriving while the first request runs waits for its answer (models.core.idempotency).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from models.idempotency import StoredAnswer, claim_key, request_fingerprint, store_answer
-from models.permissions import Actor
+from models.core.actors import Actor
+from models.core.idempotency import StoredAnswer, claim_key, request_fingerprint, store_answer
 
 REPLAY_HEADER = "Idempotent-Replayed"
 

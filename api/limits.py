@@ -14,7 +14,7 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
-from models.errors import RateLimited
+from models.core.errors import RateLimited
 
 
 class RateLimiter:

@@ -19,6 +19,15 @@ API_PREFIX = "/api/v1"
 SLUG = "$request.path.slug"
 ETAG = "$response.header.ETag"
 
+# Where each kind of object lives, for the links from one answer to the next request.
+ORGANISATION = "/organisations/{slug}"
+INITIATIVE = "/initiatives/{slug}"
+MEMBER = "/initiatives/{slug}/members/{org}"
+OUTCOME = "/initiatives/{slug}/outcomes/{code}"
+DIMENSION = "/initiatives/{slug}/dimensions/{code}"
+INDICATOR = "/initiatives/{slug}/indicators/{code}"
+PERIOD = "/initiatives/{slug}/periods/{key}"
+
 
 def link(method: str, path: str, **parameters: str) -> dict[str, Any]:
     """A link to ``method path`` (``path`` below ``/api/v1``) filling ``parameters``.
@@ -42,3 +51,27 @@ def links(description: str, *groups: dict[str, dict[str, Any]]) -> dict[str, Any
     for group in groups:
         merged.update(group)
     return {"description": description, "links": merged}
+
+
+def member_links(org: str) -> dict[str, dict]:
+    return {
+        **crud("Member", MEMBER, slug=SLUG, org=org),
+        **crud("Obligations", MEMBER + "/obligations", ("GET", "PUT"), slug=SLUG, org=org),
+    }
+
+
+def indicator_links(code: str) -> dict[str, dict]:
+    return {
+        **crud("Indicator", INDICATOR, slug=SLUG, code=code),
+        **crud("Breaks", INDICATOR + "/breaks", ("GET", "POST"), slug=SLUG, code=code),
+    }
+
+
+def period_links(key: str) -> dict[str, dict]:
+    return {
+        **crud("Period", PERIOD, slug=SLUG, key=key),
+        "LockPeriod": link("POST", PERIOD + "/lock", slug=SLUG, key=key),
+        "UnlockPeriod": link("POST", PERIOD + "/unlock", slug=SLUG, key=key),
+        "PublishPeriod": link("POST", PERIOD + "/publish", slug=SLUG, key=key),
+        "GetPublications": link("GET", PERIOD + "/publications", slug=SLUG, key=key),
+    }

@@ -1,7 +1,7 @@
 """Browser sessions for the dashboard: a login form, a session cookie, logout; and the
 same-origin guard for every state-changing request a browser sends to the dashboard.
 
-The cookie holds an ordinary access token (models.security.issue_token): HttpOnly so scripts
+The cookie holds an ordinary access token (models.access.login.issue_token): HttpOnly so scripts
 cannot read it, SameSite=Lax so other sites' forms and fetches do not carry it, Secure when
 the site is served over HTTPS. Logging out revokes every token of the user. On top of
 SameSite, a POST whose ``Origin`` (or, without one, ``Referer``) names another site is refused
@@ -22,15 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.deps import SessionDep, client_address
 from api.errors import error_body
 from dashboard.session import SESSION_COOKIE, login_url, safe_next
-from models.security import (
-    TOKEN_TTL,
-    AuthenticationFailed,
-    TooManyAttempts,
-    authenticate,
-    issue_token,
-    revoke_tokens,
-    user_from_token,
-)
+from models.access.login import TOKEN_TTL, authenticate, issue_token, revoke_tokens, user_from_token
+from models.core.errors import AuthenticationFailed, TooManyAttempts
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(include_in_schema=False)

@@ -40,9 +40,9 @@ from models import (
     Period,
     Submission,
 )
-from models.base import utcnow
-from models.imports import import_file
-from models.permissions import Actor
+from models.core.actors import Actor
+from models.spreadsheets.imports import import_file
+from models.tables.base import utcnow
 
 POSTGRES = os.environ.get(
     "CM_BENCH_POSTGRES_URL",
@@ -410,10 +410,10 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
 
 def bench_disclosed(engine, built, repeat: int) -> None:
     """Funders' reads, in process: below backbone every figure group is decided from each
-    partner's shares (models.disclosure), so the work grows with partners × cells. Measured
+    partner's shares (models.analytics.disclosure), so the work grows with partners × cells. Measured
     after a change (each run decides afresh; the remembered initiative figures are cleared)."""
-    from models.analytics import scorecard, series
-    from models.disclosure import _initiative_figures
+    from models.analytics.disclosure import _initiative_figures
+    from models.analytics.views import scorecard, series
 
     with Session(engine) as s:
         init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
@@ -482,7 +482,7 @@ def bench_freshness(built, client: httpx.Client) -> None:
 def bench_dash(engine, built, base: str, repeat: int) -> None:
     """The overview page's scorecard callback as the browser calls it, for a logged-in backbone
     user; server time from the ``Server-Timing`` header (the round trip adds only HTTP)."""
-    from models.users import create_user
+    from models.access.users import create_user
 
     email, password = "bench-backbone@example.org", "bench-password-1234"
     with Session(engine) as s:
@@ -601,7 +601,7 @@ def main(argv=None) -> int:
             base_url=base, timeout=120, headers={"Authorization": f"Bearer {built.backbone_key}"}
         ) as client:
             # Reads first: an import leaves many recent audit events, and views answer afresh
-            # (uncached) for two minutes after that (models.analytics.DataVersion).
+            # (uncached) for two minutes after that (models.analytics.views.DataVersion).
             bench_reads(engine, built, client, repeat=repeat)
             bench_disclosed(engine, built, repeat=repeat)
             bench_dash(engine, built, base, repeat=repeat)

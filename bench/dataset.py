@@ -30,8 +30,8 @@ from models import (
     User,
     indicator_dimensions,
 )
-from models.rollup_table import rebuild
-from models.security import _hash_key
+from models.access.api_keys import _hash_key
+from models.analytics.rollups import rebuild
 
 DIMENSIONS = {
     "race": ["asian", "black", "hispanic", "white", "other"],
@@ -218,7 +218,7 @@ def build(engine: Engine, size: Size, seed: int = 7, progress=print) -> Built:
                     0,
                 )
         s.commit()
-        rebuild(s)
+        rebuild(session=s)
         s.commit()
     assert result is not None
     result.values = total_values

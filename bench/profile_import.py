@@ -19,8 +19,8 @@ import migrations
 from bench.__main__ import _database, _empty_quarters
 from bench.dataset import Size, build, csv_for_import
 from models import Initiative
-from models.imports import import_file
-from models.permissions import Actor
+from models.core.actors import Actor
+from models.spreadsheets.imports import import_file
 
 
 def main(argv=None) -> None:

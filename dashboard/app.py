@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 from dash import _callback as dash_callbacks
 from fastapi import FastAPI
-from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import data
 
 HERE = Path(__file__).resolve().parent
+
+if TYPE_CHECKING:  # types only: the dashboard builds no queries
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def create_dash(session_factory: sessionmaker[Session]) -> Dash:

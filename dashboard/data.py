@@ -6,34 +6,57 @@ serving) and hands that actor to ``models/``, where the permission rules live, s
 callback request gets exactly what its cookie's user may see: for an anonymous one, nothing.
 Domain errors (NotFound, PermissionDenied, Conflict, InvalidInput, …) propagate to the caller,
 which shows them as an alert.
+
+This is the only dashboard module that imports ``models``: the types, errors and constants the
+pages need are re-exported here, and nothing in ``dashboard/`` builds a query.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dash
-from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.session import SESSION_COOKIE
-from models.configuration import (
-    MAX_LIMIT,
-    get_obligations,
-    get_period,
-    list_dimensions,
-    list_indicators,
-    list_members,
-    list_periods,
+from models.access.login import user_from_token
+from models.access.permissions import actor_for_user, get_initiative
+from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
+from models.analytics.suppression import explain, legend, partners_needed
+from models.analytics.views import (
+    Completeness,
+    Equity,
+    Scorecard,
+    Series,
+    equity,
+    scorecard,
+    series,
 )
-from models.directory import InitiativeSummary, initiative_directory
-from models.errors import DomainError, NotFound
-from models.permissions import ANONYMOUS, Actor, actor_for_user, get_initiative
-from models.security import AuthenticationFailed, user_from_token
-from models.submissions import (
+from models.core.actors import ANONYMOUS, Actor
+from models.core.db import session_scope
+from models.core.errors import (
+    AuthenticationFailed,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from models.core.formulas import neutralise
+from models.core.paging import MAX_LIMIT
+from models.core.settings import get_settings
+from models.initiatives.dimensions import list_dimensions
+from models.initiatives.directory import InitiativeSummary, initiative_directory
+from models.initiatives.indicators import list_indicators
+from models.initiatives.members import get_obligations, list_members
+from models.initiatives.periods import get_period, list_periods
+from models.publishing.publish import public_summary
+from models.reporting.progress import ReportingProgress, reporting_progress
+from models.reporting.submissions import (
     SaveResult,
     SubmissionView,
     get_submission,
@@ -41,18 +64,27 @@ from models.submissions import (
     save_values,
     transition,
 )
-from models.validation import ValueInput
+from models.reporting.validation import ValueInput
+from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
     "SESSION_COOKIE",
+    "Completeness",
     "DomainError",
+    "Equity",
+    "ImportReport",
     "InitiativeSummary",
+    "InvalidInput",
+    "NotFound",
     "PeriodInfo",
+    "PermissionDenied",
     "PortalSheet",
     "QueueItem",
-    "ReportingView",
+    "ReportingProgress",
     "ReviewDetail",
     "SaveResult",
+    "Scorecard",
+    "Series",
     "SubmissionView",
     "ValueInput",
     "Viewer",
@@ -60,13 +92,18 @@ __all__ = [
     "acting_as",
     "analytics_workspaces",
     "configure",
+    "coverage_min_share",
     "current_actor",
     "default_period",
     "directory",
+    "explain",
     "import_upload",
     "indicator_choices",
     "indicator_equity",
     "indicator_series",
+    "min_contributors",
+    "neutralise",
+    "obligation_codes",
     "overview",
     "periods",
     "portal_sheet",
@@ -85,25 +122,20 @@ __all__ = [
 _session_factory: sessionmaker[Session] | None = None
 _override: ContextVar[Actor | None] = ContextVar("cm_dashboard_actor", default=None)
 
+if TYPE_CHECKING:  # types only: the dashboard builds no queries
+    from sqlalchemy.orm import Session, sessionmaker
+
 
 def configure(session_factory: sessionmaker[Session]) -> None:
     global _session_factory
     _session_factory = session_factory
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
+def _session() -> AbstractContextManager[Session]:
+    """One unit of work on the configured sessions (models.core.db.session_scope)."""
     if _session_factory is None:
         raise RuntimeError("dashboard.data.configure() was not called")
-    session = _session_factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return session_scope(_session_factory)
 
 
 # --- who is asking ----------------------------------------------------------------------------
@@ -521,7 +553,7 @@ def review_decision(
 
 
 # --- analytics: overview, indicator, reporting ------------------------------------------------
-# Figures come from models.analytics, which suppresses them for anyone but the backbone team.
+# Figures come from models.analytics.views, which suppresses them for anyone but the backbone team.
 
 
 def analytics_workspaces() -> list[tuple[str, str]]:
@@ -533,13 +565,10 @@ def analytics_workspaces() -> list[tuple[str, str]]:
         return [(summary.slug, summary.name) for summary, _id in _initiatives(session, actor)]
 
 
-def overview(initiative: str, period: str | None = None, outcome: str | None = None):
-    """The scorecard (analytics.Scorecard), its outcomes [(code, name)] and the marker legend."""
-    from models.analytics import scorecard
-    from models.disclosure import PARTNERS_ARE_VIEWERS
-    from models.settings import get_settings
-    from models.suppression import legend
-
+def overview(
+    initiative: str, period: str | None = None, outcome: str | None = None
+) -> tuple[Scorecard, list[tuple[str, str | None]], dict[str, str]]:
+    """The scorecard, its outcomes [(code, name)] and the marker legend."""
     actor = current_actor()
     with _session() as session:
         everything = scorecard(
@@ -561,9 +590,9 @@ def overview(initiative: str, period: str | None = None, outcome: str | None = N
         return card, outcomes, legend(*rules)
 
 
-def indicator_series(initiative: str, code: str, by: str | None = None, org: str | None = None):
-    from models.analytics import series
-
+def indicator_series(
+    initiative: str, code: str, by: str | None = None, org: str | None = None
+) -> Series:
     with _session() as session:
         return series(
             session=session,
@@ -575,9 +604,7 @@ def indicator_series(initiative: str, code: str, by: str | None = None, org: str
         )
 
 
-def indicator_equity(initiative: str, code: str, dimension: str):
-    from models.analytics import equity
-
+def indicator_equity(initiative: str, code: str, dimension: str) -> Equity:
     with _session() as session:
         return equity(
             session=session,
@@ -621,85 +648,19 @@ def indicator_choices(initiative: str) -> list[dict]:
         ]
 
 
-@dataclass
-class ReportingView:
-    completeness: object  # models.analytics.Completeness
-    submissions: list[dict]  # organisation, name, status, is_late, submitted_at, missing
-    flagged: list[dict]  # organisation, name, indicator, disaggregation, flags, status
-
-
-def reporting(initiative: str, period: str | None) -> ReportingView:
+def reporting(initiative: str, period: str | None) -> ReportingProgress:
     """Completeness of a period, its late / missing submissions and flagged values (backbone)."""
-    from models.analytics import completeness
-
-    actor = current_actor()
     with _session() as session:
-        _require_backbone(session, actor, initiative)
-        c = completeness(
-            session=session, actor=actor, initiative_slug=initiative, period_key=period or None
+        return reporting_progress(
+            session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
         )
-        rows, _total = list_submissions(
-            session=session,
-            actor=actor,
-            initiative_slug=initiative,
-            period=c.period,
-            limit=MAX_LIMIT,
-        )
-        by_org = {r["organisation"]: r for r in rows}
-        submissions, flagged = [], []
-        for slug, name in c.members:
-            r = by_org.get(slug)
-            cells = [x for x in c.cells if x.organisation == slug]
-            if not cells:
-                continue  # a member with nothing to report (e.g. a funder)
-            missing = [x.indicator for x in cells if not x.reported]
-            late = any(x.late for x in cells)
-            status = r["status"] if r else "not_started"
-            if late or missing or status in ("not_started", "draft", "returned"):
-                submissions.append(
-                    {
-                        "organisation": slug,
-                        "name": name,
-                        "status": status,
-                        "late": "late" if late else "",
-                        "missing": ", ".join(missing),
-                    }
-                )
-            if r is None:
-                continue
-            view = get_submission(
-                session=session,
-                actor=actor,
-                initiative_slug=initiative,
-                org_slug=slug,
-                period_key=c.period,
-            )
-            warned: dict[tuple[str, str], set[str]] = {}
-            for w in view.warnings:
-                warned.setdefault((w.indicator, w.disaggregation), set()).add(w.code)
-            for v in view.values:
-                flags = set(v.flags) | warned.pop((v.indicator, v.disaggregation), set())
-                if flags:
-                    flagged.append(
-                        {
-                            "organisation": slug,
-                            "name": name,
-                            "indicator": v.indicator,
-                            "disaggregation": v.disaggregation,
-                            "flags": sorted(flags),
-                            "status": view.status,
-                        }
-                    )
-        return ReportingView(c, submissions, flagged)
 
 
 # --- public summary (no login: published, suppressed figures only) ----------------------------
 
 
 def public(initiative: str) -> dict:
-    """The published summary (models.publishing.public_summary); NotFound if nothing is."""
-    from models.publishing import public_summary
-
+    """The published summary (models.publishing.publish.public_summary); NotFound if nothing is."""
     with _session() as session:
         return public_summary(session=session, initiative_slug=initiative)
 
@@ -715,12 +676,8 @@ def import_upload(
     dry_run: bool,
     org: str | None = None,
     period: str | None = None,
-):
-    """Check (dry run) or import a spreadsheet as the actor; the models.imports ImportReport."""
-    import io
-
-    from models.imports import import_file
-
+) -> ImportReport:
+    """Check (dry run) or import a spreadsheet as the actor."""
     with _session() as session:
         return import_file(
             session=session,
@@ -737,15 +694,9 @@ def import_upload(
 def min_contributors() -> int:
     """The fewest partners an initiative figure needs before it is shown below backbone level
     (one more than CM_MIN_CONTRIBUTORS: any partner may take its own share away)."""
-    from models.disclosure import PARTNERS_ARE_VIEWERS
-    from models.settings import get_settings
-    from models.suppression import partners_needed
-
     return partners_needed(get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
 
 
 def coverage_min_share() -> float:
     """The share of the partners' usual size that makes an incomplete figure complete."""
-    from models.settings import get_settings
-
     return get_settings().coverage_min_share

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import plotly.graph_objects as go
 
-from models.analytics import Completeness, Equity, Series
+from dashboard.data import Completeness, Equity, Series
 
 OKABE_ITO = [
     "#0072B2",  # blue

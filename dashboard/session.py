@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-SESSION_COOKIE = "cm_session"  # an access token (models.security.issue_token); HttpOnly
+SESSION_COOKIE = "cm_session"  # an access token (models.access.login.issue_token); HttpOnly
 LOGIN_PAGE = "/login"
 
 

@@ -38,3 +38,18 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def schema_state(session_factory) -> tuple[str, str | None]:
+    """Whether the database answers and its schema is at the code's head, for readiness probes:
+    ("ok" | "unreachable" | "behind", the database's revision)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with session_factory() as session:
+            session.execute(text("SELECT 1"))
+            revision = current_revision(session.connection())
+    except SQLAlchemyError:
+        return "unreachable", None
+    return ("ok" if revision == head_revision() else "behind"), revision

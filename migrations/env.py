@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import models
-from models.db import make_engine
-from models.settings import get_settings
+from models.core.db import make_engine
+from models.core.settings import get_settings
 
 config = context.config
 target_metadata = models.Base.metadata

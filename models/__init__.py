@@ -4,11 +4,11 @@ Imports neither FastAPI nor Dash: the API and the dashboard both call these func
 acting user, so every rule (validation, workflow, rollups, suppression, permissions) lives once.
 """
 
-from models.audit import AuditEvent
-from models.auth import ApiKey, RoleGrant, User
-from models.base import Base
-from models.idempotency import IdempotencyRecord
-from models.indicator import (
+from models.tables.access import ApiKey, RoleGrant, User
+from models.tables.audit import AuditEvent
+from models.tables.base import Base
+from models.tables.idempotency import IdempotencyRecord
+from models.tables.indicator import (
     Category,
     Dimension,
     Indicator,
@@ -18,11 +18,11 @@ from models.indicator import (
     SeriesBreak,
     indicator_dimensions,
 )
-from models.initiative import Initiative, Member, Period
-from models.organisation import Organisation
-from models.publication import Publication
-from models.reporting import Submission, Value
-from models.rollup_table import RollupRow
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.publication import Publication
+from models.tables.reporting import Submission, Value
+from models.tables.rollups import RollupRow
 
 __all__ = [
     "ApiKey",

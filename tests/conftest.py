@@ -8,6 +8,7 @@ PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import logging
 import os
@@ -29,10 +30,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
-from models.db import make_engine
+from models.core.db import make_engine
 
 # Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
 os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
+# What the app keeps under its var directory (the secret key it generates on first use, the
+# default SQLite file) goes to a directory of this process's own, removed at exit: ./var would be
+# shared by the workers of ``pytest -n``, and two workers generating the key at once would sign
+# with different keys (and the run would write into a developer's own var/).
+_VAR_DIR = tempfile.mkdtemp(prefix="cm-test-var-")
+atexit.register(shutil.rmtree, _VAR_DIR, ignore_errors=True)
+os.environ["CM_VAR_DIR"] = _VAR_DIR
 
 POSTGRES_URL = os.environ.get(
     "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -68,6 +76,21 @@ def missing_capability(message: str) -> NoReturn:
     if IN_CI:
         pytest.fail(message + " (CI=true: this test must run)")
     pytest.skip(message)
+
+
+def listening_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 and listening, for a test server to serve
+    on (``sock.getsockname()[1]`` is the port). The server is handed the socket itself, not a
+    port found free a moment before: another test (under ``pytest -n``, on another worker)
+    cannot take the port in between, nor be reached instead of this test's server."""
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _postgres_bin_dir() -> Path | None:
@@ -228,7 +251,7 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
 
 
 class _LogCapture(logging.Handler):
-    """Keeps every log line of the whole run, so a last test can scan it for secrets."""
+    """Keeps every log line of this process's run, so it can be scanned for secrets."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -247,6 +270,37 @@ logging.getLogger().setLevel(logging.DEBUG)
 for _name in ("cm", "uvicorn", "uvicorn.error", "sqlalchemy"):
     logging.getLogger(_name).addHandler(LOG_CAPTURE)
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # no statement echo
+# Selenium logs every WebDriver command at DEBUG, the text a browser test types included (the
+# demo password on the login form): the test's own typing, not the app's logging.
+logging.getLogger("selenium").setLevel(logging.INFO)
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+API_KEY = re.compile(r"cm_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
+
+
+def logged_secrets() -> list[str]:
+    """The lines logged so far in this process that hold a password (the tests' or the demo's),
+    an access token or an API key, each cut to 300 characters."""
+    from models.demo.spec import DEMO_PASSWORD
+
+    from .factories import PASSWORD
+
+    return [
+        line[:300]
+        for line in LOG_CAPTURE.lines
+        if PASSWORD in line or DEMO_PASSWORD in line or JWT.search(line) or API_KEY.search(line)
+    ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nothing_secret_was_logged():
+    """When the run ends, nothing it logged holds a secret: every login, failed login, API-key
+    call and token use of the suite went through the app's logging. The check is made by each
+    process, so under ``pytest -n`` by every worker, of everything it ran (an error at the
+    teardown of its last test otherwise)."""
+    yield
+    leaked = logged_secrets()
+    assert not leaked, f"{len(leaked)} logged lines hold a secret:\n" + "\n".join(leaked[:10])
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -254,12 +308,24 @@ def _cheap_password_hashing():
     """argon2 at production cost takes ~50 ms a hash; tests hash hundreds of passwords."""
     from argon2 import PasswordHasher
 
-    from models import passwords
+    from models.access import passwords
 
     production = passwords._hasher
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     passwords._hasher = production
+
+
+@pytest.fixture(autouse=True)
+def _reset_login_throttle():
+    """Every test starts with no failed logins counted, and leaves none to the next one: the
+    login throttle is one per process, shared by every app the tests create (and by the live
+    servers of the browser tests, which run in a thread of this process)."""
+    from models.access.login import login_throttle
+
+    login_throttle.reset()
+    yield
+    login_throttle.reset()
 
 
 class TestDatabase:
@@ -354,12 +420,12 @@ def few_partners_allowed(monkeypatch):
     """For tests of the other disclosure rules in worlds of one or two partners: the partner
     rules (tested on their own) are off: one partner is enough, no dominance rule, and the
     viewers are not assumed to be partners who take their own share away."""
-    import models.disclosure
-    from models.settings import get_settings
+    import models.analytics.disclosure
+    from models.core.settings import get_settings
 
     monkeypatch.setenv("CM_MIN_CONTRIBUTORS", "1")
     monkeypatch.setenv("CM_DOMINANCE_PERCENT", "0")
-    monkeypatch.setattr(models.disclosure, "PARTNERS_ARE_VIEWERS", False)
+    monkeypatch.setattr(models.analytics.disclosure, "PARTNERS_ARE_VIEWERS", False)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -128,7 +128,7 @@ PASSWORD = "a-test-password-1"
 
 
 def user(session: Session, role: str = "admin", *, init=None, org=None, email=None):
-    from models.users import create_user
+    from models.access.users import create_user
 
     return create_user(
         session=session,

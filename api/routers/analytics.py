@@ -12,12 +12,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import Field
 
-from api.deps import ActorDep, SessionDep
+from api.deps import LoggedInDep, SessionDep
 from api.response_cache import ResponseCache
-from api.schemas import ErrorRead, ReadModel
-from models.analytics import (
+from api.schemas.analytics import (
+    CompletenessRead,
+    EquityRead,
+    ScorecardRead,
+    ScorecardRowRead,
+    SeriesRead,
+)
+from api.schemas.common import ErrorRead
+from models.analytics.views import (
     DataVersion,
     completeness,
     data_version,
@@ -25,194 +31,10 @@ from models.analytics import (
     scorecard,
     series,
 )
-from models.security import AuthenticationFailed
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
 PeriodKey = Annotated[str | None, Query(max_length=16, examples=["2026Q3"])]
-
-
-class FigureRead(ReadModel):
-    """A figure as the caller may see it (see "Disclosure" in the API description)."""
-
-    value: float | None = Field(description="The figure; null when hidden or when no data.")
-    n: float | None = Field(
-        description="People (or cases) it is based on; a band (<5%, >95%) keeps its n."
-    )
-    marker: str | None = Field(
-        None,
-        description="Why the value is hidden: <10, <10 with/without, <5%, >95%, <4 partners, "
-        "‡ (one partner dominates), * (hidden so another cannot be worked out, or not "
-        "shared), † (hidden in an earlier publication of the period), Δ (changed since "
-        "publication by too few partners' reports), not yet published (below backbone, "
-        "initiative figures are the period's published ones).",
-    )
-    reason: str | None = Field(
-        None,
-        description="The rule behind the marker: primary, complementary, coarsened, withheld, "
-        "few_partners, dominance, earlier_vintage, late_reports, not_published.",
-    )
-
-
-class SparkPoint(ReadModel):
-    period: str
-    value: float | None
-
-
-class ScorecardRowRead(ReadModel):
-    outcome: str | None
-    outcome_name: str | None
-    code: str
-    name: str
-    unit: str
-    measure_type: str
-    direction: str
-    decimals: int
-    current: FigureRead
-    baseline: float | None
-    baseline_period: str | None
-    target: float | None
-    end_target: float | None
-    end_target_period: str | None
-    progress: float | None
-    status: str = Field(
-        description="met | on_track | off_track | incomplete | hidden (a figure the caller may not see) | no_data | no_target"
-    )
-    previous: FigureRead | None
-    trend: str | None
-    change_since_baseline: float | None
-    sparkline: list[SparkPoint]
-    contributors: int | None = Field(
-        description="Partners in the figure; not told below backbone level when too few for "
-        "the figure to be shown (it would say whose figure it is)."
-    )
-    expected: int = Field(description="Active partners obliged to report the indicator.")
-    series_break: bool
-    reported: int | None = Field(
-        description="Partners whose approved figure is in the total; not told where the "
-        "contributor count is not."
-    )
-    share: float | None = Field(
-        description="Backbone only: the share (0-1) of the expected partners' usual size that "
-        "the reporting ones stand for, each missing partner counted at its last approved "
-        "figure (count: value, amount: |value|, rate and average: denominator); null when a "
-        "missing partner has never reported."
-    )
-    complete: bool = Field(
-        description="Every expected partner reported, or the share reaches "
-        "CM_COVERAGE_MIN_SHARE. When false, a judged status reads `incomplete` (and below "
-        "backbone level progress is null)."
-    )
-    trend_basis: str | None = Field(
-        description="What the trend compares: `all partners`, or `the N partners that "
-        "reported in both periods` when the partners differ (like with like); null without "
-        "a trend."
-    )
-    trend_previous: float | None = Field(
-        description="Backbone only: the previous figure the trend compares."
-    )
-    trend_current: float | None = Field(
-        description="Backbone only: the current figure the trend compares."
-    )
-
-
-class ScorecardRead(ReadModel):
-    initiative: str
-    initiative_name: str
-    period: str
-    periods: list[str]
-    suppressed: bool
-    threshold: int
-    rows: list[ScorecardRowRead]
-
-
-class SeriesPointRead(ReadModel):
-    period: str
-    key: str
-    label: str
-    figure: FigureRead
-
-
-class TargetPoint(ReadModel):
-    period: str
-    target: float | None
-
-
-class BreakRead(ReadModel):
-    period: str
-    note: str
-
-
-class SeriesRead(ReadModel):
-    initiative: str
-    indicator: str
-    name: str
-    unit: str
-    measure_type: str
-    direction: str
-    decimals: int
-    by: str | None
-    periods: list[str]
-    total: list[SeriesPointRead]
-    breakdown: list[SeriesPointRead]
-    targets: list[TargetPoint]
-    baseline: float | None
-    baseline_period: str | None
-    end_target: float | None
-    end_target_period: str | None
-    breaks: list[BreakRead]
-    suppressed: bool
-
-
-class EquityCategory(ReadModel):
-    key: str
-    label: str
-    figure: FigureRead
-
-
-class EquityPointRead(ReadModel):
-    period: str
-    categories: list[EquityCategory]
-    best: str | None
-    worst: str | None
-    gap: float | None
-    ratio: float | None
-
-
-class EquityRead(ReadModel):
-    indicator: str
-    dimension: str
-    direction: str
-    unit: str
-    points: list[EquityPointRead]
-
-
-class CompletenessCellRead(ReadModel):
-    organisation: str
-    indicator: str
-    state: str
-    late: bool
-    reported: bool
-
-
-class NamedRead(ReadModel):
-    key: str
-    name: str
-
-
-class CompletenessRead(ReadModel):
-    initiative: str
-    period: str
-    due_on: date
-    members: list[NamedRead]
-    indicators: list[NamedRead]
-    cells: list[CompletenessCellRead]
-    counts: dict[str, int]
-
-
-def _login(actor) -> None:
-    if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
 
 
 def _conditional(request: Request, session, actor, slug: str, build) -> Response:
@@ -305,13 +127,12 @@ def get_scorecard(
     slug: str,
     request: Request,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     period: PeriodKey = None,
     outcome: Annotated[str | None, Query(max_length=60)] = None,
 ):
     """Per indicator: rollup, baseline, target, progress, direction-aware status, trend,
     sparkline and how many partners reported. Default period: the latest with approved data."""
-    _login(actor)
     return _conditional(
         request,
         session,
@@ -374,7 +195,7 @@ def get_series(
     code: str,
     request: Request,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     by: Annotated[
         str | None, Query(max_length=40, description="A dimension code or `partner`.")
     ] = None,
@@ -382,7 +203,6 @@ def get_series(
 ):
     """The indicator's rollup per period, per category of `by` or per partner, with the target
     line, baseline and series breaks."""
-    _login(actor)
     return _conditional(
         request,
         session,
@@ -407,11 +227,10 @@ def get_equity(
     code: str,
     request: Request,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     dimension: Annotated[str, Query(max_length=40, examples=["race"])],
 ):
     """Each category's value over time with the gap and disparity ratio between best and worst."""
-    _login(actor)
     return _conditional(
         request,
         session,
@@ -449,11 +268,10 @@ def _equity_read(e) -> EquityRead:
 
 @router.get("/completeness", response_model=CompletenessRead, responses=ERRORS)
 def get_completeness(
-    slug: str, request: Request, session: SessionDep, actor: ActorDep, period: PeriodKey = None
+    slug: str, request: Request, session: SessionDep, actor: LoggedInDep, period: PeriodKey = None
 ):
     """Member × indicator for a period: approved, submitted, draft, returned, missing, late
     (backbone)."""
-    _login(actor)
     return _conditional(
         request,
         session,

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, SessionDep
-from api.schemas import ErrorRead, Page, ReadModel
-from models.audit_log import ACCESS_ENTITIES, list_events
-from models.directory import initiative_slugs
-from models.security import AuthenticationFailed
+from api.deps import LoggedInDep, SessionDep
+from api.schemas.audit import AuditEventRead
+from api.schemas.common import ErrorRead, Page
+from models.audit.trail import ACCESS_ENTITIES, list_events
+from models.initiatives.directory import initiative_slugs
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
 
 
-class AuditEventRead(ReadModel):
-    id: int
-    at: datetime
-    actor_user_id: int | None
-    actor_label: str
-    initiative: str | None
-    entity_type: str
-    entity_id: int | None
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    reason: str | None
-
-
 @router.get("", response_model=Page[AuditEventRead], responses=ERRORS)
 def list_audit_events(
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     initiative: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
     entity_type: Annotated[
         list[str] | None,
@@ -48,8 +33,6 @@ def list_audit_events(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ):
     """Audit events, newest first: admins see all, backbone staff their initiatives' events."""
-    if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
     events, total = list_events(
         session=session,
         actor=actor,

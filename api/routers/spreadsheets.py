@@ -1,5 +1,5 @@
 """Spreadsheets: import templates, imports (CSV/XLSX) and exports. HTTP only; the rules live in
-models/templates.py, models/imports.py and models/exports.py.
+models/spreadsheets/ (templates, imports, exports).
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFil
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from pydantic import Field
 
-from api.deps import ActorDep, SessionDep
+from api.deps import LoggedInDep, SessionDep
 from api.errors import error_body
 from api.idempotency import run_once
-from api.schemas import ErrorRead, ReadModel
-from models.exports import (
+from api.schemas.common import ErrorRead
+from api.schemas.spreadsheets import (
+    ImportRead,
+    ImportRejectedRead,
+)
+from models.core.settings import get_settings
+from models.spreadsheets.exports import (
     MEDIA_TYPES,
     ExportFilters,
     csv_chunks,
@@ -27,10 +31,8 @@ from models.exports import (
     prepare_export,
     write_xlsx,
 )
-from models.imports import FileTooLarge, UnsupportedFile, import_file
-from models.security import AuthenticationFailed
-from models.settings import get_settings
-from models.templates import build_template, template_csv, template_xlsx
+from models.spreadsheets.imports import FileTooLarge, UnsupportedFile, import_file
+from models.spreadsheets.templates import build_template, template_csv, template_xlsx
 
 # Multipart framing around the file (boundaries, part headers, the query-less form fields).
 MULTIPART_SLACK = 64 * 1024
@@ -116,11 +118,6 @@ IdemKey = Annotated[
 ]
 
 
-def _require_login(actor) -> None:
-    if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
-
-
 def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
@@ -144,12 +141,11 @@ PeriodQuery = Annotated[
 def csv_template(
     slug: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     org: OrgQuery = None,
     period: PeriodQuery = None,
 ):
     """A CSV import template pre-filled with the member's obligations and draft values."""
-    _require_login(actor)
     template = build_template(
         session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
     )
@@ -168,13 +164,12 @@ def csv_template(
 def xlsx_template(
     slug: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     org: OrgQuery = None,
     period: PeriodQuery = None,
 ):
     """An Excel import template: drop-downs of allowed disaggregations, whole-number checks,
     and an Instructions sheet."""
-    _require_login(actor)
     template = build_template(
         session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
     )
@@ -183,45 +178,6 @@ def xlsx_template(
         media_type=MEDIA_TYPES["xlsx"],
         headers=_attachment(template.filename("xlsx")),
     )
-
-
-# --- imports --------------------------------------------------------------------------------
-
-
-class ImportSubmissionRead(ReadModel):
-    organisation: str
-    period: str
-    created: int
-    updated: int
-    unchanged: int
-    removed: int
-    status: str
-    version: int
-
-
-class RowErrorRead(ReadModel):
-    row: int = Field(description="The file's row number; the header is row 1.")
-    column: str
-    reason: str
-
-
-class ImportRead(ReadModel):
-    dry_run: bool
-    file: str
-    rows: int = Field(description="Non-blank data rows read.")
-    skipped: int = Field(description="Rows without any number or note (left empty).")
-    submissions: list[ImportSubmissionRead]
-    created: int
-    updated: int
-    unchanged: int
-    errors: list[RowErrorRead]
-    error_count: int = Field(description="All problems; `errors` lists the first 1000.")
-    message: str
-
-
-class ImportRejectedRead(ImportRead):
-    detail: str
-    code: str
 
 
 def _digest(stream: BinaryIO) -> tuple[str, int]:
@@ -252,7 +208,7 @@ def import_values(
     slug: str,
     request: Request,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     file: Annotated[UploadFile, File(description="A CSV or Excel (.xlsx) file.")],
     dry_run: Annotated[bool, Query(description="Check everything, write nothing.")] = False,
     org: Annotated[
@@ -269,7 +225,6 @@ def import_values(
     reason. Uploading the same file again changes nothing. The file's SHA-256 is the
     `Idempotency-Key` fingerprint.
     """
-    _require_login(actor)
     limit = get_settings().import_max_bytes
     digest, size = _digest(file.file)
     if size > limit:
@@ -333,7 +288,7 @@ def _file_chunks(spooled: SpooledTemporaryFile) -> Iterator[bytes]:
 def export_values(
     slug: str,
     session: SessionDep,
-    actor: ActorDep,
+    actor: LoggedInDep,
     fmt: Annotated[Literal["csv", "xlsx", "json"], Query(alias="format")] = "csv",
     period_from: Annotated[str | None, Query(max_length=16)] = None,
     period_to: Annotated[str | None, Query(max_length=16)] = None,
@@ -346,7 +301,6 @@ def export_values(
 
     CSV and Excel text cells that could run as formulas are prefixed with `'`.
     """
-    _require_login(actor)
     export = prepare_export(
         session=session,
         actor=actor,

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dcc, html
 
+from dashboard.data import DomainError, NotFound, PermissionDenied
 from dashboard.session import login_url
-from models.errors import DomainError, NotFound, PermissionDenied
 
 STATUS_COLOURS = {
     "not_started": "secondary",

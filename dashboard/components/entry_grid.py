@@ -14,7 +14,7 @@ from typing import Any
 
 from dashboard import data
 from dashboard.components.common import FLAG_LABELS
-from models.errors import InvalidInput
+from dashboard.data import InvalidInput
 
 FIELDS = ("value", "numerator", "denominator", "note")
 WRITABLE_STATUSES = ("not_started", "draft", "returned")

@@ -12,7 +12,7 @@ import io
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from models.formulas import neutralise
+from dashboard.data import neutralise
 
 
 def _cell(value) -> str:

@@ -1,7 +1,7 @@
 """Indicator: its trend against baseline and target, the partners compared for a period, and the
 equity view by a disaggregation. Under every chart, a table of exactly what it shows (CSV).
 
-Figures come from ``models.analytics`` through the data seam, suppressed for anyone but the
+Figures come from ``models.analytics.views`` through the data seam, suppressed for anyone but the
 backbone team; a forged callback gets what the cookie's user may see, for anonymous nothing.
 """
 
@@ -12,9 +12,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, login_redirect, sync_url
+from dashboard.components.common import error_alert, sync_url
+from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
-from models.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"
@@ -29,16 +30,6 @@ EMPTY = {
     "data": [],
     "layout": {"height": 120, "xaxis": {"visible": False}, "yaxis": {"visible": False}},
 }
-
-
-def _select(label: str, ident: str, options, value, md: int, **kw):
-    return dbc.Col(
-        [
-            dbc.Label(label, html_for=ident, className="cm-muted-label"),
-            dcc.Dropdown(id=ident, options=options, value=value, **kw),
-        ],
-        md=md,
-    )
 
 
 def _chart(name: str, title: str, extra=None) -> dbc.Card:
@@ -66,92 +57,75 @@ def layout(
     period: str | None = None,
     **_,
 ):
-    if not data.whoami().logged_in:
-        return login_redirect("/indicator", initiative=initiative, code=code, by=by, period=period)
+    entry = enter(
+        "/indicator",
+        "indicator",
+        data.analytics_workspaces,
+        NO_FIGURES,
+        initiative=initiative,
+        code=code,
+        by=by,
+        period=period,
+    )
+    if entry.instead is not None:
+        return entry.instead
     try:
-        spaces = data.analytics_workspaces()
-        if not spaces:
-            return dbc.Alert(
-                "You may not see the figures of any initiative.",
-                color="danger",
-                id="indicator-not-allowed",
-            )
-        slug = initiative if initiative in dict(spaces) else spaces[0][0]
-        choices = data.indicator_choices(slug)
+        choices = data.indicator_choices(entry.slug)
         if not choices:
             return dbc.Alert("This initiative has no indicators yet.", color="info")
         chosen = next((c for c in choices if c["code"] == code), choices[0])
         # The periods with figures to compare (the series' periods), latest first.
-        periods = data.indicator_series(slug, chosen["code"]).periods
+        periods = data.indicator_series(entry.slug, chosen["code"]).periods
     except DomainError as exc:
         return error_alert(exc)
     dims = chosen["dimensions"]
     by = by if by in dict(dims) else (dims[0][0] if dims else None)
     period = period if period in periods else (periods[-1] if periods else None)
-    return html.Div(
-        [
-            html.H1(chosen["name"], className="h3 mb-1", id="indicator-title"),
-            html.P(
-                [html.Code(chosen["code"]), f" · {chosen['unit']}" if chosen["unit"] else ""],
-                className="text-muted",
+    return frame(
+        "indicator",
+        html.H1(chosen["name"], className="h3 mb-1", id="indicator-title"),
+        [html.Code(chosen["code"]), f" · {chosen['unit']}" if chosen["unit"] else ""],
+        pickers(
+            initiative_picker("indicator", entry, md=4),
+            picker(
+                "Indicator",
+                "indicator-code",
+                [{"label": f"{c['name']} ({c['code']})", "value": c["code"]} for c in choices],
+                chosen["code"],
+                md=8,
+                clearable=False,
             ),
+        ),
+        _chart("trend", "Trend"),
+        _chart(
+            "partners",
+            "Partner comparison",
             dbc.Row(
-                [
-                    _select(
-                        "Initiative",
-                        "indicator-initiative",
-                        [{"label": n, "value": s} for s, n in spaces],
-                        slug,
-                        4,
-                        clearable=False,
-                    ),
-                    _select(
-                        "Indicator",
-                        "indicator-code",
-                        [
-                            {"label": f"{c['name']} ({c['code']})", "value": c["code"]}
-                            for c in choices
-                        ],
-                        chosen["code"],
-                        8,
-                        clearable=False,
-                    ),
-                ],
-                className="g-3 mb-3",
+                picker(
+                    "Period",
+                    "indicator-period",
+                    [{"label": p, "value": p} for p in reversed(periods)],
+                    period,
+                    md=4,
+                    clearable=False,
+                )
             ),
-            _chart("trend", "Trend"),
-            _chart(
-                "partners",
-                "Partner comparison",
-                dbc.Row(
-                    _select(
-                        "Period",
-                        "indicator-period",
-                        [{"label": p, "value": p} for p in reversed(periods)],
-                        period,
-                        4,
-                        clearable=False,
-                    )
-                ),
+        ),
+        _chart(
+            "equity",
+            "Equity",
+            dbc.Row(
+                picker(
+                    "Disaggregation",
+                    "indicator-by",
+                    [{"label": n, "value": c} for c, n in dims],
+                    by,
+                    md=4,
+                    clearable=False,
+                    placeholder="This indicator has no disaggregation",
+                )
             ),
-            _chart(
-                "equity",
-                "Equity",
-                dbc.Row(
-                    _select(
-                        "Disaggregation",
-                        "indicator-by",
-                        [{"label": n, "value": c} for c, n in dims],
-                        by,
-                        4,
-                        clearable=False,
-                        placeholder="This indicator has no disaggregation",
-                    )
-                ),
-            ),
-            dcc.Store(id="indicator-url-sync"),
-        ],
-        className="mb-5",
+        ),
     )
 
 

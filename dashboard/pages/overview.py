@@ -1,7 +1,7 @@
 """Overview: the scorecard of every indicator, grouped by outcome, for one period.
 
 Backbone staff see exact figures; funders and reporters see them suppressed (the domain decides:
-``models.analytics.scorecard`` applies the initiative's threshold for anyone but the backbone).
+``models.analytics.views.scorecard`` applies the initiative's threshold for anyone but the backbone).
 The outcome and period filters are kept in the address bar, so a view can be shared.
 """
 
@@ -12,8 +12,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, login_redirect, page_url, sync_url
-from models.errors import DomainError
+from dashboard.components.common import error_alert, page_url, sync_url
+from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
+from dashboard.data import DomainError
 
 dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
 
@@ -31,7 +32,6 @@ INCOMPLETE = (
     "Too few of the partners expected to report this figure did: it is not judged against "
     "its target until they do."
 )
-NOT_ALLOWED = "You may not see the figures of any initiative."
 
 
 def fmt(value: float | None, decimals: int = 1) -> str:
@@ -43,72 +43,41 @@ def fmt(value: float | None, decimals: int = 1) -> str:
 def layout(
     initiative: str | None = None, period: str | None = None, outcome: str | None = None, **_
 ):
-    if not data.whoami().logged_in:
-        return login_redirect("/overview", initiative=initiative, period=period, outcome=outcome)
+    entry = enter(
+        "/overview",
+        "overview",
+        data.analytics_workspaces,
+        NO_FIGURES,
+        initiative=initiative,
+        period=period,
+        outcome=outcome,
+    )
+    if entry.instead is not None:
+        return entry.instead
     try:
-        spaces = data.analytics_workspaces()
-        if not spaces:
-            return dbc.Alert(NOT_ALLOWED, color="danger", id="overview-not-allowed")
-        slug = initiative if initiative in dict(spaces) else spaces[0][0]
-        card, outcomes, _legend = data.overview(slug, None, None)
+        card, outcomes, _legend = data.overview(entry.slug, None, None)
     except DomainError as exc:
         return error_alert(exc)
     period, outcome = _kept(card, outcomes, period, outcome)
-    selectors = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label(
-                        "Initiative", html_for="overview-initiative", className="cm-muted-label"
-                    ),
-                    dcc.Dropdown(
-                        id="overview-initiative",
-                        options=[{"label": name, "value": s} for s, name in spaces],
-                        value=slug,
-                        clearable=False,
-                    ),
-                ],
-                md=4,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Outcome", html_for="overview-outcome", className="cm-muted-label"),
-                    dcc.Dropdown(
-                        id="overview-outcome",
-                        options=_outcome_options(outcomes),
-                        value=outcome,
-                        placeholder="All outcomes",
-                    ),
-                ],
+    return frame(
+        "overview",
+        "Overview",
+        "Every indicator's latest figure against its baseline and target.",
+        pickers(
+            initiative_picker("overview", entry, md=4),
+            picker(
+                "Outcome",
+                "overview-outcome",
+                _outcome_options(outcomes),
+                outcome,
                 md=5,
+                placeholder="All outcomes",
             ),
-            dbc.Col(
-                [
-                    dbc.Label("Period", html_for="overview-period", className="cm-muted-label"),
-                    dcc.Dropdown(
-                        id="overview-period",
-                        options=_period_options(card),
-                        value=period,
-                        clearable=False,
-                    ),
-                ],
-                md=3,
+            picker(
+                "Period", "overview-period", _period_options(card), period, md=3, clearable=False
             ),
-        ],
-        className="g-3 mb-3",
-    )
-    return html.Div(
-        [
-            html.H1("Overview", className="h3 mb-1"),
-            html.P(
-                "Every indicator's latest figure against its baseline and target.",
-                className="text-muted",
-            ),
-            selectors,
-            dcc.Loading(html.Div(id="overview-body"), type="dot", delay_show=400),
-            dcc.Store(id="overview-url-sync"),
-        ],
-        className="mb-5",
+        ),
+        dcc.Loading(html.Div(id="overview-body"), type="dot", delay_show=400),
     )
 
 

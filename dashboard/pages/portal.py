@@ -20,7 +20,6 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import (
     error_alert,
-    login_redirect,
     missing_and_warnings,
     status_badge,
     sync_url,
@@ -32,9 +31,9 @@ from dashboard.components.entry_grid import (
     sheet_rows,
     writable,
 )
+from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
-from models.errors import DomainError, InvalidInput
-from models.suppression import explain
+from dashboard.data import DomainError, InvalidInput, explain
 
 dash.register_page(
     __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
@@ -42,70 +41,48 @@ dash.register_page(
 
 # --- layout ---------------------------------------------------------------------------------
 
+NOT_ALLOWED = (
+    "The partner portal is where partner organisations report their figures. "
+    "Your account does not report for any organisation."
+)
+
 
 def _org_options(space: data.Workspace) -> list[dict]:
     return [{"label": name, "value": slug} for slug, name in space.organisations]
 
 
 def layout(initiative: str | None = None, org: str | None = None, period: str | None = None, **_):
-    if not data.whoami().logged_in:
-        return login_redirect("/portal", initiative=initiative, org=org, period=period)
+    entry = enter(
+        "/portal",
+        "portal",
+        data.workspaces,
+        NOT_ALLOWED,
+        colour="warning",
+        initiative=initiative,
+        org=org,
+        period=period,
+    )
+    if entry.instead is not None:
+        return entry.instead
+    space = next(w for w in entry.spaces if w.slug == entry.slug)
+    org_slugs = [slug for slug, _name in space.organisations]
+    org = org if org in org_slugs else org_slugs[0]
     try:
-        spaces = data.workspaces()
-        if not spaces:
-            return dbc.Alert(
-                "The partner portal is where partner organisations report their figures. "
-                "Your account does not report for any organisation.",
-                color="warning",
-                id="portal-not-allowed",
-            )
-        space = next((w for w in spaces if w.slug == initiative), spaces[0])
-        org_slugs = [slug for slug, _name in space.organisations]
-        org = org if org in org_slugs else org_slugs[0]
         period_options, period = choose_period(space.slug, period)
     except DomainError as exc:
         return error_alert(exc)
-
-    selectors = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label(
-                        "Initiative", html_for="portal-initiative", className="cm-muted-label"
-                    ),
-                    dcc.Dropdown(
-                        id="portal-initiative",
-                        options=[{"label": w.name, "value": w.slug} for w in spaces],
-                        value=space.slug,
-                        clearable=False,
-                    ),
-                ],
-                md=4,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Organisation", html_for="portal-org", className="cm-muted-label"),
-                    dcc.Dropdown(
-                        id="portal-org",
-                        options=_org_options(space),
-                        value=org,
-                        clearable=False,
-                        disabled=len(org_slugs) == 1,
-                    ),
-                ],
-                md=4,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Period", html_for="portal-period", className="cm-muted-label"),
-                    dcc.Dropdown(
-                        id="portal-period", options=period_options, value=period, clearable=False
-                    ),
-                ],
-                md=4,
-            ),
-        ],
-        className="g-3 mb-3",
+    selectors = pickers(
+        initiative_picker("portal", entry, md=4),
+        picker(
+            "Organisation",
+            "portal-org",
+            _org_options(space),
+            org,
+            md=4,
+            clearable=False,
+            disabled=len(org_slugs) == 1,
+        ),
+        picker("Period", "portal-period", period_options, period, md=4, clearable=False),
     )
     grid = dag.AgGrid(
         id="portal-grid",
@@ -134,25 +111,19 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
         ],
         className="d-flex flex-wrap align-items-center gap-2 my-3",
     )
-    return html.Div(
-        [
-            html.H1("Partner portal", className="h3 mb-1"),
-            html.P(
-                "Enter your organisation's figures for the period, save a draft as often as "
-                "you like, and submit when they are complete.",
-                className="text-muted",
-            ),
-            selectors,
-            dcc.Loading(html.Div(id="portal-status"), type="dot", delay_show=400),
-            html.Div(id="portal-feedback"),
-            toolbar,
-            grid,
-            _upload_card(),
-            _trend_card(),
-            dcc.Store(id="portal-version"),
-            dcc.Store(id="portal-url-sync"),
-        ],
-        className="mb-5",
+    return frame(
+        "portal",
+        "Partner portal",
+        "Enter your organisation's figures for the period, save a draft as often as "
+        "you like, and submit when they are complete.",
+        selectors,
+        dcc.Loading(html.Div(id="portal-status"), type="dot", delay_show=400),
+        html.Div(id="portal-feedback"),
+        toolbar,
+        grid,
+        _upload_card(),
+        _trend_card(),
+        dcc.Store(id="portal-version"),
     )
 
 
@@ -429,7 +400,7 @@ def _decode(contents: str | None) -> bytes | None:
 
 
 def import_report(report) -> html.Div:
-    """The row-level report of an import (models.imports.ImportReport)."""
+    """The row-level report of an import (models.spreadsheets.imports.ImportReport)."""
     if not report.ok:
         count = report.error_count
         return html.Div(

@@ -1,6 +1,6 @@
 """Public summary: an initiative's published, privacy-protected figures. No login.
 
-Everything here comes from ``models.publishing.public_summary`` — the frozen, suppressed
+Everything here comes from ``models.publishing.publish.public_summary`` — the frozen, suppressed
 snapshots of published periods — and nothing else: this page never calls a domain function that
 could return unsuppressed figures, and it shows no counts of people or partners behind a figure.
 """
@@ -13,8 +13,9 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import sync_url
+from dashboard.components.page import picker, pickers
 from dashboard.components.tables import data_table
-from models.errors import DomainError, NotFound
+from dashboard.data import DomainError, NotFound
 
 dash.register_page(
     __name__,
@@ -88,27 +89,17 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 className="text-muted mb-1",
             ),
             html.P(summary.get("description") or "", className="mb-3"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            dbc.Label(
-                                "Period", html_for="public-period", className="cm-muted-label"
-                            ),
-                            dcc.Dropdown(
-                                id="public-period",
-                                options=[{"label": p, "value": p} for p in reversed(periods)],
-                                value=period,
-                                clearable=False,
-                                searchable=False,
-                            ),
-                        ],
-                        xs=12,
-                        sm=6,
-                        md=4,
-                    ),
-                ],
-                className="g-3 mb-3",
+            pickers(
+                picker(
+                    "Period",
+                    "public-period",
+                    [{"label": p, "value": p} for p in reversed(periods)],
+                    period,
+                    md=4,
+                    narrow={"xs": 12, "sm": 6},
+                    clearable=False,
+                    searchable=False,
+                )
             ),
             dbc.Alert(
                 [

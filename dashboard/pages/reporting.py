@@ -15,14 +15,14 @@ from dashboard import data, figures
 from dashboard.components.common import (
     error_alert,
     flag_badge,
-    login_redirect,
     page_url,
     status_badge,
     sync_url,
 )
+from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.components.tables import data_table
-from models.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__, path="/reporting", title="Reporting · Common Measure", name="Reporting"
@@ -48,83 +48,50 @@ COUNT_COLOURS = {
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    if not data.whoami().logged_in:
-        return login_redirect("/reporting", initiative=initiative, period=period)
+    entry = enter(
+        "/reporting",
+        "reporting",
+        data.review_workspaces,
+        NOT_ALLOWED,
+        initiative=initiative,
+        period=period,
+    )
+    if entry.instead is not None:
+        return entry.instead
     try:
-        spaces = data.review_workspaces()
-        if not spaces:
-            return dbc.Alert(NOT_ALLOWED, color="danger", id="reporting-not-allowed")
-        slug = initiative if initiative in dict(spaces) else spaces[0][0]
-        period_options, period = choose_period(slug, period)
+        period_options, period = choose_period(entry.slug, period)
     except DomainError as exc:
         return error_alert(exc)
-    return html.Div(
-        [
-            html.Div(
-                [
-                    html.H1("Reporting", className="h3 mb-1 me-auto"),
-                    dbc.Button(
-                        "Open the review queue",
-                        href=page_url("/reporting/review", initiative=slug, period=period),
-                        color="primary",
-                        outline=True,
-                        size="sm",
-                        id="reporting-review-link",
-                    ),
-                ],
-                className="d-flex flex-wrap align-items-center gap-2",
-            ),
-            html.P(
-                "Who has reported what for the period, who is late, and what was flagged.",
-                className="text-muted",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            dbc.Label(
-                                "Initiative",
-                                html_for="reporting-initiative",
-                                className="cm-muted-label",
-                            ),
-                            dcc.Dropdown(
-                                id="reporting-initiative",
-                                options=[{"label": n, "value": s} for s, n in spaces],
-                                value=slug,
-                                clearable=False,
-                            ),
-                        ],
-                        md=6,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label(
-                                "Period", html_for="reporting-period", className="cm-muted-label"
-                            ),
-                            dcc.Dropdown(
-                                id="reporting-period",
-                                options=period_options,
-                                value=period,
-                                clearable=False,
-                            ),
-                        ],
-                        md=6,
-                    ),
-                ],
-                className="g-3 mb-3",
-            ),
-            html.Div(id="reporting-feedback"),
-            html.Div(id="reporting-counts", className="mb-3"),
-            dcc.Loading(
-                dcc.Graph(id="reporting-heatmap", figure=EMPTY, config=GRAPH_CONFIG),
-                type="dot",
-                delay_show=400,
-            ),
-            html.Div(id="reporting-heatmap-table"),
-            html.Div(id="reporting-lists", className="mt-3"),
-            dcc.Store(id="reporting-url-sync"),
-        ],
-        className="mb-5",
+    return frame(
+        "reporting",
+        html.Div(
+            [
+                html.H1("Reporting", className="h3 mb-1 me-auto"),
+                dbc.Button(
+                    "Open the review queue",
+                    href=page_url("/reporting/review", initiative=entry.slug, period=period),
+                    color="primary",
+                    outline=True,
+                    size="sm",
+                    id="reporting-review-link",
+                ),
+            ],
+            className="d-flex flex-wrap align-items-center gap-2",
+        ),
+        "Who has reported what for the period, who is late, and what was flagged.",
+        pickers(
+            initiative_picker("reporting", entry, md=6),
+            picker("Period", "reporting-period", period_options, period, md=6, clearable=False),
+        ),
+        html.Div(id="reporting-feedback"),
+        html.Div(id="reporting-counts", className="mb-3"),
+        dcc.Loading(
+            dcc.Graph(id="reporting-heatmap", figure=EMPTY, config=GRAPH_CONFIG),
+            type="dot",
+            delay_show=400,
+        ),
+        html.Div(id="reporting-heatmap-table"),
+        html.Div(id="reporting-lists", className="mt-3"),
     )
 
 
@@ -166,7 +133,7 @@ HEATMAP_COLUMNS = [
 ]
 
 
-def _lists(view: data.ReportingView, initiative: str) -> html.Div:
+def _lists(view: data.ReportingProgress, initiative: str) -> html.Div:
     period = view.completeness.period
     review = page_url("/reporting/review", initiative=initiative, period=period)
     late = (

@@ -18,13 +18,13 @@ from dashboard import data
 from dashboard.components.common import (
     FLAG_LABELS,
     error_alert,
-    login_redirect,
     missing_and_warnings,
     status_badge,
     sync_url,
 )
+from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
-from models.errors import DomainError
+from dashboard.data import DomainError
 
 dash.register_page(
     __name__,
@@ -91,49 +91,20 @@ VALUE_COLUMNS = [
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    if not data.whoami().logged_in:
-        return login_redirect("/reporting/review", initiative=initiative, period=period)
+    entry = enter(
+        "/reporting/review",
+        "review",
+        data.review_workspaces,
+        NOT_ALLOWED,
+        initiative=initiative,
+        period=period,
+    )
+    if entry.instead is not None:
+        return entry.instead
     try:
-        spaces = data.review_workspaces()
-        if not spaces:
-            return dbc.Alert(NOT_ALLOWED, color="danger", id="review-not-allowed")
-
-        slug = initiative if initiative in dict(spaces) else spaces[0][0]
-        period_options, period = choose_period(slug, period)
+        period_options, period = choose_period(entry.slug, period)
     except DomainError as exc:
         return error_alert(exc)
-
-    selectors = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label(
-                        "Initiative", html_for="review-initiative", className="cm-muted-label"
-                    ),
-                    dcc.Dropdown(
-                        id="review-initiative",
-                        options=[{"label": name, "value": s} for s, name in spaces],
-                        value=slug,
-                        clearable=False,
-                    ),
-                ],
-                md=6,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Period", html_for="review-period", className="cm-muted-label"),
-                    dcc.Dropdown(
-                        id="review-period",
-                        options=period_options,
-                        value=period,
-                        placeholder="All periods",
-                    ),
-                ],
-                md=6,
-            ),
-        ],
-        className="g-3 mb-3",
-    )
     queue = dag.AgGrid(
         id="review-queue",
         rowData=[],
@@ -176,25 +147,29 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
         ),
         className="mb-3",
     )
-    return html.Div(
-        [
-            html.H1("Review queue", className="h3 mb-1"),
-            html.P(
-                "Submitted reports waiting for the backbone team. Select one to see its "
-                "values and flags, then approve it or return it to the partner with a comment.",
-                className="text-muted",
+    return frame(
+        "review",
+        "Review queue",
+        "Submitted reports waiting for the backbone team. Select one to see its "
+        "values and flags, then approve it or return it to the partner with a comment.",
+        pickers(
+            initiative_picker("review", entry, md=6),
+            picker(
+                "Period",
+                "review-period",
+                period_options,
+                period,
+                md=6,
+                placeholder="All periods",
             ),
-            selectors,
-            html.Div(id="review-feedback"),
-            html.Div(id="review-queue-count", className="small text-muted mb-1"),
-            queue,
-            html.Div(id="review-detail", className="mt-3"),
-            actions,
-            dcc.Store(id="review-selected"),
-            dcc.Store(id="review-refresh", data=0),
-            dcc.Store(id="review-url-sync"),
-        ],
-        className="mb-5",
+        ),
+        html.Div(id="review-feedback"),
+        html.Div(id="review-queue-count", className="small text-muted mb-1"),
+        queue,
+        html.Div(id="review-detail", className="mt-3"),
+        actions,
+        dcc.Store(id="review-selected"),
+        dcc.Store(id="review-refresh", data=0),
     )
 
 

@@ -1,4 +1,4 @@
-"""Initial schema: every table of design §1, with the data rules of §3 as constraints.
+"""Initial schema: every table (docs/architecture.md: Words), with the data rules as constraints.
 
 Revision ID: 0001
 Revises:

@@ -44,7 +44,7 @@ from models import (
     User,
     Value,
 )
-from models.security import _hash_key
+from models.access.api_keys import _hash_key
 
 BASE_URL = os.environ.get(
     "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

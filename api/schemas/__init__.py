@@ -1,0 +1,1 @@
+"""Request and response bodies of the API, one module per area (like models/ and api/routers/)."""

@@ -1,0 +1,322 @@
+"""Request and response bodies of the configuration endpoints (``XCreate`` / ``XUpdate`` / ``XRead``).
+
+Request bodies forbid unknown fields. The domain layer (models/initiatives/) checks the same
+rules again, so the dashboard, which calls it directly, gets the same answers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import Field, model_validator
+
+from api.schemas.common import IsoDate, JsonInt, ReadModel, WriteModel, json_int
+from models.initiatives.dimensions import DIMENSION_CODE_PATTERN
+from models.initiatives.indicators import INDICATOR_CODE_PATTERN
+from models.initiatives.outcomes import OUTCOME_CODE_PATTERN
+from models.tables.indicator import DIRECTIONS, FREQUENCIES, MEASURE_TYPES
+from models.tables.initiative import PERIOD_KINDS, Member
+from models.tables.organisation import SECTORS, SLUG_PATTERN
+
+T = TypeVar("T")
+
+# Built from the domain's tuples, so the choices cannot drift from the table constraints.
+Sector = Literal[SECTORS]  # type: ignore[valid-type]
+MeasureType = Literal[MEASURE_TYPES]  # type: ignore[valid-type]
+Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
+Frequency = Literal[FREQUENCIES]  # type: ignore[valid-type]
+PeriodKind = Literal[PERIOD_KINDS]  # type: ignore[valid-type]
+Threshold = json_int(ge=1)  # people: figures based on fewer are suppressed
+Decimals = json_int(ge=0, le=6)
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+
+class OrganisationCreate(WriteModel):
+    slug: str = Field(max_length=80, pattern=SLUG_PATTERN, examples=["eastside-schools"])
+    name: str = Field(min_length=1, max_length=200)
+    sector: Sector
+    website: str | None = Field(None, max_length=300)
+    description: str | None = None
+
+
+class OrganisationUpdate(WriteModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    sector: Sector | None = None
+    website: str | None = Field(None, max_length=300)
+    description: str | None = None
+
+
+class OrganisationRead(ReadModel):
+    slug: str
+    name: str
+    sector: str
+    website: str | None
+    description: str | None
+    created_at: datetime
+
+
+# --- initiatives ------------------------------------------------------------------------------
+
+
+class InitiativeCreate(WriteModel):
+    slug: str = Field(max_length=80, pattern=SLUG_PATTERN, examples=["cradle-to-career"])
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    region: str | None = Field(None, max_length=200)
+    suppression_threshold: Threshold = 10
+
+
+class InitiativeUpdate(WriteModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = None
+    region: str | None = Field(None, max_length=200)
+    suppression_threshold: Threshold | None = None
+
+
+class InitiativeRead(ReadModel):
+    slug: str
+    name: str
+    description: str | None
+    region: str | None
+    suppression_threshold: int
+    created_at: datetime
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+class MemberCreate(WriteModel):
+    organisation: str = Field(description="The organisation's slug.", max_length=80)
+    joined_on: IsoDate | None = None
+    shares_with_funders: bool = True
+    active: bool = True
+
+
+class MemberUpdate(WriteModel):
+    joined_on: IsoDate | None = None
+    shares_with_funders: bool | None = None
+    active: bool | None = None
+
+
+class MemberRead(ReadModel):
+    organisation: str = Field(description="The organisation's slug.")
+    organisation_name: str
+    sector: str
+    joined_on: date | None
+    shares_with_funders: bool
+    active: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_member(cls, data: Any) -> Any:
+        if isinstance(data, Member):
+            return {
+                "organisation": data.organisation.slug,
+                "organisation_name": data.organisation.name,
+                "sector": data.organisation.sector,
+                "joined_on": data.joined_on,
+                "shares_with_funders": data.shares_with_funders,
+                "active": data.active,
+            }
+        return data
+
+
+class ObligationsUpdate(WriteModel):
+    indicators: list[str] = Field(description="Indicator codes; replaces the whole list.")
+
+
+class ObligationsRead(ReadModel):
+    organisation: str
+    indicators: list[str]
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+class OutcomeCreate(WriteModel):
+    code: str = Field(pattern=OUTCOME_CODE_PATTERN, examples=["kindergarten_readiness"])
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
+
+
+class OutcomeUpdate(WriteModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = None
+    position: JsonInt | None = None
+
+
+class OutcomeRead(ReadModel):
+    code: str
+    name: str
+    description: str | None
+    position: int
+
+
+# --- dimensions -------------------------------------------------------------------------------
+
+
+class CategoryWrite(WriteModel):
+    code: str = Field(pattern=DIMENSION_CODE_PATTERN, examples=["black"])
+    name: str = Field(min_length=1, max_length=120)
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
+
+
+class DimensionCreate(WriteModel):
+    code: str = Field(pattern=DIMENSION_CODE_PATTERN, examples=["race"])
+    name: str = Field(min_length=1, max_length=120)
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
+    categories: list[CategoryWrite] = []
+
+
+class DimensionUpdate(WriteModel):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    position: JsonInt | None = None
+    categories: list[CategoryWrite] | None = Field(
+        None,
+        description="Categories to add (new code) or rename (existing code); others are kept.",
+    )
+
+
+class CategoryRead(ReadModel):
+    code: str
+    name: str
+    position: int
+
+
+class DimensionRead(ReadModel):
+    code: str
+    name: str
+    position: int
+    categories: list[CategoryRead]
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+
+class PeriodValue(WriteModel):
+    value: float
+    period: str | None = Field(None, description="Period key, e.g. 2024 or 2024Q4.")
+
+
+class InterimTarget(WriteModel):
+    period: str = Field(description="Period key, e.g. 2026Q4.")
+    value: float
+    note: str | None = None
+
+
+class IndicatorCreate(WriteModel):
+    code: str = Field(pattern=INDICATOR_CODE_PATTERN, examples=["K_READY"])
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(min_length=1, max_length=40)
+    measure_type: MeasureType
+    definition: str | None = None
+    direction: Direction = "higher"
+    valid_min: float | None = None
+    valid_max: float | None = None
+    decimals: Decimals = 1
+    frequency: Frequency = "quarterly"
+    data_source: str | None = None
+    position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
+    outcome: str | None = Field(None, description="Outcome code.")
+    dimensions: list[str] = Field([], description="Codes of the allowed disaggregations.")
+    baseline: PeriodValue | None = None
+    target: PeriodValue | None = Field(None, description="The end target.")
+    targets: list[InterimTarget] = Field([], description="Interim targets, one per period.")
+
+
+class IndicatorUpdate(WriteModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    unit: str | None = Field(None, min_length=1, max_length=40)
+    measure_type: MeasureType | None = None
+    definition: str | None = None
+    direction: Direction | None = None
+    valid_min: float | None = None
+    valid_max: float | None = None
+    decimals: Decimals | None = None
+    frequency: Frequency | None = None
+    data_source: str | None = None
+    position: JsonInt | None = None
+    outcome: str | None = Field(None, description="Outcome code; null detaches.")
+    dimensions: list[str] | None = Field(None, description="Replaces the allowed dimensions.")
+    baseline: PeriodValue | None = Field(None, description="null clears the baseline.")
+    target: PeriodValue | None = Field(None, description="null clears the end target.")
+    targets: list[InterimTarget] | None = Field(None, description="Replaces interim targets.")
+
+
+class PeriodValueRead(ReadModel):
+    value: float
+    period: str | None
+
+
+class InterimTargetRead(ReadModel):
+    period: str
+    value: float
+    note: str | None
+
+
+class IndicatorRead(ReadModel):
+    code: str
+    name: str
+    definition: str | None
+    unit: str
+    measure_type: str
+    direction: str
+    valid_min: float | None
+    valid_max: float | None
+    decimals: int
+    frequency: str
+    data_source: str | None
+    position: int
+    outcome: str | None = Field(description="Outcome code.")
+    dimensions: list[str] = Field(description="Codes of the allowed disaggregations.")
+    baseline: PeriodValueRead | None
+    target: PeriodValueRead | None = Field(description="The end target.")
+    targets: list[InterimTargetRead] = Field(description="Interim targets, earliest first.")
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+class PeriodCreate(WriteModel):
+    key: str = Field(
+        description="2025Q3 for a quarter, 2025 for a year.", examples=["2025Q3"], max_length=16
+    )
+    opens_on: IsoDate | None = Field(None, description="Defaults to the day after the period ends.")
+    due_on: IsoDate | None = Field(None, description="Defaults to 30 days after the period ends.")
+    closes_on: IsoDate | None = Field(
+        None, description="Defaults to 60 days after the period ends."
+    )
+
+
+class PeriodUpdate(WriteModel):
+    opens_on: IsoDate | None = None
+    due_on: IsoDate | None = None
+    closes_on: IsoDate | None = None
+
+
+class PeriodRead(ReadModel):
+    key: str
+    kind: str
+    starts_on: date
+    ends_on: date
+    opens_on: date
+    due_on: date
+    closes_on: date
+    locked: bool
+
+
+# --- series breaks ----------------------------------------------------------------------------
+
+
+class SeriesBreakIn(WriteModel):
+    period: str = Field(max_length=16, examples=["2025Q3"])
+    note: str = Field(min_length=1, max_length=2000, examples=["New state reading test"])
+
+
+class SeriesBreakRead(ReadModel):
+    period: str
+    note: str

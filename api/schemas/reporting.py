@@ -1,0 +1,95 @@
+"""Bodies of submissions: values, drafts, the workflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.schemas.common import ReadModel, WriteModel
+
+StrictNumber = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
+
+
+class ValueIn(WriteModel):
+    indicator: str = Field(min_length=1, max_length=60, examples=["K_READY"])
+    disaggregation: str = Field("total", max_length=90, examples=["total", "race=black"])
+    value: StrictNumber = Field(None, description="Counts, amounts, averages. Rates: optional.")
+    numerator: StrictNumber = Field(None, description="Rates: the people meeting the measure.")
+    denominator: StrictNumber = Field(
+        None, description="Rates: the people measured. Averages: how many cases it averages."
+    )
+    note: str | None = Field(None, max_length=2000)
+    remove: bool = Field(False, description="Delete this value from the draft.")
+
+
+class ValuesPut(WriteModel):
+    values: list[ValueIn] = Field(max_length=20_000)
+    reason: str | None = Field(None, max_length=2000, description="Why (kept in the history).")
+
+
+class CommentIn(WriteModel):
+    comment: str = Field(min_length=1, max_length=4000)
+
+
+class ValueRead(ReadModel):
+    id: int
+    indicator: str
+    disaggregation: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+    note: str | None
+    flags: list[str]
+
+
+class WarningRead(ReadModel):
+    indicator: str
+    disaggregation: str
+    code: str
+    message: str
+
+
+class SubmissionRead(ReadModel):
+    initiative: str
+    organisation: str
+    period: str
+    status: Literal["not_started", "draft", "submitted", "approved", "returned"]
+    version: int
+    is_late: bool
+    comment: str | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime | None
+    values: list[ValueRead]
+    warnings: list[WarningRead]
+    missing: list[str] = Field(description="Obligations without a total value yet.")
+
+
+class SaveRead(ReadModel):
+    submission: SubmissionRead
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+class SubmissionSummary(ReadModel):
+    organisation: str
+    period: str
+    status: str
+    version: int
+    is_late: bool
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime | None
+
+
+class HistoryEvent(ReadModel):
+    at: datetime | None
+    actor: str | None = Field(validation_alias="actor_label")
+    action: str
+    before: dict | None
+    after: dict | None
+    reason: str | None

@@ -1,0 +1,111 @@
+"""The skeleton every signed-in page shares: its opening, its pickers and its frame.
+
+A page's ``layout`` reads, top to bottom::
+
+    entry = enter("/reporting", "reporting", data.review_workspaces, NOT_ALLOWED, ...)
+    if entry.instead is not None:
+        return entry.instead  # the login page, "not allowed", or an error
+    ...  # the page's own data, for entry.slug
+    return frame("reporting", "Reporting", "What it is for.", pickers(...), ...)
+
+Element ids follow the page's name: ``{page}-initiative`` for the initiative picker,
+``{page}-not-allowed`` for the alert shown to users without a workspace, and the store
+``{page}-url-sync`` that keeps the address bar in step (``common.sync_url``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from dashboard import data
+from dashboard.components.common import error_alert, login_redirect
+
+NO_FIGURES = "You may not see the figures of any initiative."
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a page's opening decided: the initiative to show, chosen among the workspaces the
+    user may pick (with their picker options), or what to show instead of the page."""
+
+    slug: str | None = None
+    spaces: tuple[Any, ...] = ()
+    options: tuple[dict, ...] = ()
+    instead: Component | None = None
+
+
+def enter(
+    path: str,
+    page: str,
+    workspaces: Callable[[], Sequence[tuple[str, str]] | Sequence[data.Workspace]],
+    not_allowed: str,
+    *,
+    colour: str = "danger",
+    initiative: str | None = None,
+    **query: str | None,
+) -> Entry:
+    """The opening of a signed-in page at ``path``: an anonymous visitor goes to the login page
+    and back here with the same query; a user without any of the page's ``workspaces`` (the
+    data call listing them, as (slug, name) or ``data.Workspace``) reads ``not_allowed``;
+    anyone else sees the ``initiative`` asked for when it is theirs, else their first."""
+    if not data.whoami().logged_in:
+        return Entry(instead=login_redirect(path, initiative=initiative, **query))
+    try:
+        spaces = tuple(workspaces())
+    except data.DomainError as exc:
+        return Entry(instead=error_alert(exc))
+    if not spaces:
+        return Entry(instead=dbc.Alert(not_allowed, color=colour, id=f"{page}-not-allowed"))
+    named = [(s.slug, s.name) if isinstance(s, data.Workspace) else s for s in spaces]
+    slug = initiative if initiative in dict(named) else named[0][0]
+    options = tuple({"label": name, "value": s} for s, name in named)
+    return Entry(slug=slug, spaces=spaces, options=options)
+
+
+def picker(
+    label: str, ident: str, options, value, *, md: int, narrow: dict | None = None, **dropdown
+) -> dbc.Col:
+    """A labelled dropdown in a column ``md`` twelfths wide (and as ``narrow`` says on
+    smaller screens, e.g. ``{"xs": 12, "sm": 6}``)."""
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=ident, className="cm-muted-label"),
+            dcc.Dropdown(id=ident, options=options, value=value, **dropdown),
+        ],
+        **(narrow or {}),
+        md=md,
+    )
+
+
+def initiative_picker(page: str, entry: Entry, *, md: int) -> dbc.Col:
+    """The initiative dropdown (``{page}-initiative``) over the entry's workspaces."""
+    return picker(
+        "Initiative", f"{page}-initiative", list(entry.options), entry.slug, md=md, clearable=False
+    )
+
+
+def pickers(*columns: dbc.Col) -> dbc.Row:
+    """The row of pickers under a page's title."""
+    return dbc.Row(list(columns), className="g-3 mb-3")
+
+
+def frame(page: str, heading: str | Component, intro, *body: Component | None) -> html.Div:
+    """The page: its heading (a title, or a component holding it), an introduction, the
+    body, and the store that keeps the address bar in step with the pickers."""
+    if isinstance(heading, str):
+        heading = html.H1(heading, className="h3 mb-1")
+    return html.Div(
+        [
+            heading,
+            html.P(intro, className="text-muted"),
+            *body,
+            dcc.Store(id=f"{page}-url-sync"),
+        ],
+        className="mb-5",
+    )

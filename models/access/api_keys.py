@@ -1,0 +1,290 @@
+"""API keys: created by people, scoped to their creator's grants, stored only as hashes.
+
+A key acts with the rights its creator has *now* (never more), and never manages access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.access.permissions import actor_for_user, can_view_initiative
+from models.audit.trail import record_in
+from models.core.actors import Actor, require_person
+from models.core.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from models.tables.access import ApiKey, RoleGrant, User
+from models.tables.base import utcnow
+from models.tables.initiative import Initiative, Member
+from models.tables.organisation import Organisation
+
+API_KEY_PREFIX = "cm_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    organisation_id: int | None = None,
+    initiative_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key scoped to one organisation or initiative; the secret is returned once.
+
+    Only a logged-in person creates keys: a key acts for its creator, so a key minting keys
+    would outlive the rights it was cut from.
+    """
+    require_person(actor)
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise InvalidInput("give the expiry with a time zone", field="expires_at")
+        if expires_at <= utcnow():
+            raise InvalidInput("the expiry must be in the future", field="expires_at")
+    if (organisation_id is None) == (initiative_id is None):
+        raise InvalidInput(
+            "a key belongs to exactly one organisation or initiative", field="organisation"
+        )
+    if initiative_id is not None and not actor.is_backbone(initiative_id):
+        # 404 keeps other tenants invisible; who can see the initiative is told why (403).
+        if can_view_initiative(session=session, actor=actor, initiative_id=initiative_id):
+            raise PermissionDenied(
+                "only the initiative's backbone staff create its API keys", field="initiative"
+            )
+        raise NotFound("initiative not found", field="initiative")
+    if organisation_id is not None and not (
+        actor.is_admin or organisation_id in actor.reporter_for
+    ):
+        raise NotFound("organisation not found", field="organisation")
+    prefix = secrets.token_hex(4)
+    plaintext = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(24)}"  # 192 random bits
+    key = ApiKey(
+        prefix=prefix,
+        key_hash=_hash_key(plaintext),
+        name=name,
+        organisation_id=organisation_id,
+        initiative_id=initiative_id,
+        created_by_id=actor.user_id,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    _record_key(session, actor, key, "create")
+    return key, plaintext
+
+
+def _key_snapshot(key: ApiKey) -> dict[str, Any]:
+    return {
+        "name": key.name,
+        "prefix": key.prefix,
+        "organisation_id": key.organisation_id,
+        "initiative_id": key.initiative_id,
+        "created_by_id": key.created_by_id,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def _key_initiatives(session: Session, key: ApiKey) -> list[int | None]:
+    """Where a key's events are recorded: the initiatives it can act in now (its own, or where
+    its creator reports for its organisation), so enrolling an organisation elsewhere shows
+    nothing of its keys there."""
+    if key.initiative_id is not None:
+        return [key.initiative_id]
+    found = sorted({i for i, _ in _key_pairs(session, key)})
+    return list(found) or [None]
+
+
+def _key_pairs(session: Session, key: ApiKey) -> frozenset[tuple[int, int]]:
+    """The (initiative, organisation) pairs an organisation key acts in."""
+    creator = session.get(User, key.created_by_id) if key.created_by_id is not None else None
+    if creator is None:
+        return frozenset()
+    actor = actor_for_user(session=session, user=creator)
+    return key_actor(session=session, row=key, creator=actor, label="").reporter_in
+
+
+def _record_key(session: Session, actor: Actor, key: ApiKey, action: str) -> None:
+    snap = _key_snapshot(key)
+    record_in(
+        _key_initiatives(session, key),
+        session=session,
+        actor=actor,
+        entity_type="api_key",
+        entity_id=key.id,
+        action=action,
+        before=snap if action == "revoke" else None,
+        after=snap if action != "revoke" else None,
+    )
+
+
+def actor_from_api_key(*, session: Session, key: str) -> Actor:
+    try:
+        prefix = key.removeprefix(API_KEY_PREFIX).split("_", 1)[0]
+    except (AttributeError, IndexError):
+        raise AuthenticationFailed("invalid API key") from None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.key_hash, _hash_key(key))
+    ):
+        raise AuthenticationFailed("invalid API key")
+    now = utcnow()
+    if row.expires_at is not None and _aware(row.expires_at, now) <= now:
+        raise AuthenticationFailed("the API key has expired")
+    creator = session.get(User, row.created_by_id) if row.created_by_id is not None else None
+    if creator is None or not creator.is_active:
+        raise AuthenticationFailed("the API key's owner is no longer active")
+    label = f"api-key:{API_KEY_PREFIX}{row.prefix}"
+    actor = key_actor(
+        session=session, row=row, creator=actor_for_user(session=session, user=creator), label=label
+    )
+    last = row.last_used_at
+    if last is None or now - _aware(last, now) > LAST_USED_RESOLUTION:
+        # Once a minute at most: a read request should not turn into a write every time.
+        # The use is an access event too, recorded as often as last_used_at moves.
+        row.last_used_at = now
+        record_in(
+            _key_initiatives(session, row),
+            session=session,
+            actor=actor,
+            entity_type="api_key",
+            entity_id=row.id,
+            action="use",
+        )
+    return actor
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment
+
+
+def key_actor(*, session: Session, row: ApiKey, creator: Actor, label: str) -> Actor:
+    """A key's rights: its own scope intersected with what its creator may do right now.
+
+    An initiative key has backbone rights there while its creator does; an organisation key
+    has reporter rights for that organisation in the initiatives where its creator reports for
+    it (an admin's key: every initiative the organisation is a member of).
+    """
+    if row.initiative_id is not None:
+        held = creator.is_backbone(row.initiative_id)
+        backbone = frozenset({row.initiative_id}) if held else frozenset()
+        return Actor(label=label, backbone_of=backbone, api_key_id=row.id)
+    if creator.is_admin:
+        organisation_id = row.organisation_id
+        assert organisation_id is not None  # the table's check: exactly one scope
+        pairs = frozenset(
+            (init, organisation_id)
+            for init in session.scalars(
+                select(Member.initiative_id).where(Member.organisation_id == row.organisation_id)
+            )
+        )
+    else:
+        pairs = frozenset(p for p in creator.reporter_in if p[1] == row.organisation_id)
+    return Actor(label=label, reporter_in=pairs, api_key_id=row.id)
+
+
+def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
+    """Revoke a key: its initiative's backbone, its organisation's reporters (within their own
+    initiatives), or an admin; never another key."""
+    require_person(actor)
+    row = session.get(ApiKey, key_id)
+    if row is None or not _may_manage(session, actor, row):
+        if row is not None and _backbone_sees(session, actor, [row]):
+            raise PermissionDenied(
+                "this key belongs to a partner organisation; its reporters or an admin revoke it"
+            )
+        raise NotFound("API key not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        _record_key(session, actor, row, "revoke")
+    return row
+
+
+def list_api_keys(*, session: Session, actor: Actor) -> list[ApiKey]:
+    """The keys the actor manages, and for backbone staff also the partners' keys that act in
+    their initiatives (to see who sends data, and when it last did)."""
+    require_person(actor)
+    rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    seen = _backbone_sees(session, actor, rows)
+    return [row for row in rows if _may_manage(session, actor, row) or row.id in seen]
+
+
+def _may_manage(session: Session, actor: Actor, row: ApiKey) -> bool:
+    """Admins; an initiative key's backbone; for an organisation key its creator, or a reporter
+    of the organisation in every initiative the key acts in (a reporter made in another
+    initiative reaches none of this one's keys)."""
+    if actor.is_admin:
+        return True
+    if row.initiative_id is not None:
+        return actor.is_backbone(row.initiative_id)
+    if row.organisation_id not in actor.reporter_for:
+        return False
+    if row.created_by_id == actor.user_id:
+        return True
+    pairs = _key_pairs(session, row)
+    return bool(pairs) and pairs <= actor.reporter_in
+
+
+def _backbone_sees(session: Session, actor: Actor, rows: Sequence[ApiKey]) -> set[int]:
+    """Organisation keys whose creator reports for that organisation in one of the actor's
+    initiatives: the keys that can write there."""
+    org_keys = {r.id: r for r in rows if r.organisation_id is not None and r.created_by_id}
+    if not actor.backbone_of or not org_keys:
+        return set()
+    pairs = set(
+        session.execute(
+            select(RoleGrant.user_id, RoleGrant.organisation_id).where(
+                RoleGrant.role == "reporter", RoleGrant.initiative_id.in_(actor.backbone_of)
+            )
+        ).all()
+    )
+    return {i for i, r in org_keys.items() if (r.created_by_id, r.organisation_id) in pairs}
+
+
+def create_scoped_api_key(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    organisation: str | None,
+    initiative: str | None,
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """:func:`create_api_key` for a scope named by slugs. An unknown slug is a 404 here: passed
+    on as a made-up id, an admin (who may create keys for any scope) got as far as the insert,
+    and a foreign-key error (409)."""
+    org_id = init_id = None
+    if organisation:
+        org_id = session.scalar(select(Organisation.id).where(Organisation.slug == organisation))
+        if org_id is None:
+            raise NotFound("organisation not found", field="organisation")
+    if initiative:
+        init_id = session.scalar(select(Initiative.id).where(Initiative.slug == initiative))
+        if init_id is None:
+            raise NotFound("initiative not found", field="initiative")
+    return create_api_key(
+        session=session,
+        actor=actor,
+        name=name,
+        organisation_id=org_id,
+        initiative_id=init_id,
+        expires_at=expires_at,
+    )

@@ -1,0 +1,174 @@
+"""Login: passwords checked with throttling, and signed access tokens.
+
+Tokens are HS256 JWTs whose claims are read only after the signature and expiry are checked
+against a fixed algorithm list; each carries the user's ``token_version``, so logging out or a
+role change (which bump it) invalidates every token issued before.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.access.api_keys import API_KEY_PREFIX, actor_from_api_key
+from models.access.passwords import hash_password, needs_rehash, verify_password
+from models.access.permissions import actor_for_user
+from models.core.actors import Actor
+from models.core.errors import (
+    AuthenticationFailed,
+    PermissionDenied,
+    TooManyAttempts,
+)
+from models.core.settings import get_settings
+from models.tables.access import User
+from models.tables.base import utcnow
+
+ALGORITHMS = ["HS256"]  # never taken from the token header
+TOKEN_TTL = timedelta(hours=8)
+
+
+class LoginThrottle:
+    """Count failed logins per account and per client in a sliding window.
+
+    A burst past the limit answers 429 for the rest of the window only (minutes, not a lockout),
+    so an attacker cannot lock the real user out for long; success clears the account's count.
+    """
+
+    def __init__(self, limit: int = 5, client_limit: int = 20, window_s: int = 300) -> None:
+        self.limit, self.client_limit, self.window_s = limit, client_limit, window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures.setdefault(key, deque())
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def check(self, account: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key, limit in ((f"a:{account}", self.limit), (f"c:{client}", self.client_limit)):
+                q = self._recent(key, now)
+                if len(q) >= limit:
+                    raise TooManyAttempts(retry_after=max(1, int(q[0] + self.window_s - now)))
+
+    def failed(self, account: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"a:{account}", f"c:{client}"):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, account: str) -> None:
+        with self._lock:
+            self._failures.pop(f"a:{account}", None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+
+login_throttle = LoginThrottle()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so response time does not reveal accounts."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def authenticate(*, session: Session, email: str, password: str, client: str = "-") -> User:
+    email = email.strip().lower()
+    login_throttle.check(email, client)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        verify_password(_dummy_hash(), password)
+        login_throttle.failed(email, client)
+        raise AuthenticationFailed()
+    if not verify_password(user.password_hash, password):
+        login_throttle.failed(email, client)
+        raise AuthenticationFailed()
+    login_throttle.succeeded(email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_at: datetime
+
+
+def issue_token(user: User, *, now: datetime | None = None) -> IssuedToken:
+    now = now or datetime.now(UTC)
+    expires = now + TOKEN_TTL
+    claims = {
+        "sub": str(user.id),
+        "ver": user.token_version,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    token = jwt.encode(claims, get_settings().effective_secret_key, algorithm=ALGORITHMS[0])
+    return IssuedToken(access_token=token, expires_at=expires)
+
+
+def user_from_token(*, session: Session, token: str) -> User:
+    try:
+        claims = jwt.decode(
+            token,
+            get_settings().effective_secret_key,
+            algorithms=ALGORITHMS,
+            options={"require": ["sub", "exp", "iat", "ver"]},
+        )
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise AuthenticationFailed("invalid or expired token") from None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.token_version != claims["ver"]:
+        raise AuthenticationFailed("invalid or expired token")
+    return user
+
+
+def revoke_tokens(user: User) -> None:
+    """Invalidate every token issued to the user so far (logout, role change)."""
+    user.token_version += 1
+
+
+def log_out(*, session: Session, actor: Actor) -> None:
+    """End every session of the acting person (an API key has none to end)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise AuthenticationFailed("log in first")
+    revoke_tokens(user)
+
+
+def actor_for_token(*, session: Session, token: str) -> Actor:
+    """The actor behind an ``Authorization: Bearer`` credential (API key or access token)."""
+    if token.startswith(API_KEY_PREFIX):
+        return actor_from_api_key(session=session, key=token)
+    return actor_for_user(session=session, user=user_from_token(session=session, token=token))
+
+
+__all__ = [
+    "AuthenticationFailed",
+    "PermissionDenied",
+    "TooManyAttempts",
+    "actor_for_token",
+    "authenticate",
+    "issue_token",
+    "login_throttle",
+    "revoke_tokens",
+    "user_from_token",
+]

@@ -1,0 +1,1 @@
+"""Figures: rollups of approved values, coverage, suppression and disclosure, the read views."""

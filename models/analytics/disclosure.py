@@ -1,0 +1,644 @@
+"""Disclosure: what each audience may see of every figure group, decided once for all views.
+
+A *figure group* is one indicator in one period: the initiative total, every category of every
+dimension, and every partner's own figure. Scorecard (current, previous, sparkline, trend),
+series (every ``by``), equity, the dashboard pages and their downloads, the public summary,
+``datapackage.zip`` and publication snapshots read their figures from :func:`decide`; nothing
+else calls the suppression engine (``models.analytics.suppression``), so a figure is shown or hidden the
+same way wherever it appears.
+
+Backbone staff see everything exactly. Below them, two steps per group:
+
+1. **The initiative figures** (total and categories) are the same for every viewer below
+   backbone: funders, partners and the public. Partners read the public page too, so they are
+   decided as if a partner were looking, one that knows its own share of every figure
+   (``insiders``): see :func:`models.analytics.suppression.suppress_group` for the rules.
+2. **The partner breakdown** for this audience: a funder sees the partners that share with
+   funders, a partner its own figures. With the total shown, a figure of another partner is
+   shown only when the partners left hidden still add up to a figure the rules allow; with the
+   total hidden, nothing ties the partners' figures together, and each is judged on its own
+   (the threshold: it still counts people).
+
+Every figure an earlier publication of the period hid stays hidden, in live views and in later
+publications, so comparing two moments gives nothing away.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.analytics.rollups import Rollup, approved_values, partner_figures, rollups
+from models.analytics.suppression import (
+    COARSENED,
+    COMPLEMENT_MARKER,
+    COMPLEMENTARY,
+    DOMINANCE,
+    DOMINANCE_MARKER,
+    EARLIER_VINTAGE,
+    FEW_PARTNERS,
+    HIGH_MARKER,
+    KEPT_MARKER,
+    LATE_MARKER,
+    LATE_REPORTS,
+    LOW_MARKER,
+    NOT_PUBLISHED,
+    NOT_PUBLISHED_MARKER,
+    PRIMARY,
+    Cell,
+    Shown,
+    judge_partners,
+    legend,
+    partners_needed,
+    shown_as_is,
+    suppress_group,
+)
+from models.core.actors import Actor
+from models.core.settings import get_settings
+from models.tables.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.publication import Publication
+
+# Every figure below backbone level can reach a partner (the public page is open to all), and a
+# partner knows its own share of it: the rules hold once any one partner's share is taken away.
+PARTNERS_ARE_VIEWERS = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the viewer may see it: exact, or hidden/coarsened with a marker."""
+
+    value: float | None
+    n: float | None
+    marker: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is looking, as far as disclosure is concerned."""
+
+    backbone: bool
+    visible: frozenset[int] = frozenset()  # members whose own figures this viewer may see
+    own: frozenset[int] = frozenset()  # members the viewer reports for: it knows their figures
+
+
+PUBLIC = Audience(backbone=False)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """One indicator in one period as an audience may see it."""
+
+    total: Figure
+    cells: dict[str, Figure]  # "race=black" → figure, for every category with data
+    partners: dict[int, Figure]  # member id → figure, for members the audience may see
+    contributors: int | None  # partners in the total; None where the count would name one
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings of the rules, as one deployment applies them (see README, Disclosure)."""
+
+    threshold: int
+    min_contributors: int
+    dominance_percent: float
+    insiders: bool
+
+    @property
+    def partners_needed(self) -> int:
+        return partners_needed(self.min_contributors, self.insiders)
+
+    def legend(self) -> dict[str, str]:
+        return legend(self.threshold, self.min_contributors, self.insiders)
+
+
+def rules_for(initiative: Initiative) -> Rules:
+    settings = get_settings()
+    return Rules(
+        threshold=initiative.suppression_threshold,
+        min_contributors=settings.min_contributors,
+        dominance_percent=settings.dominance_percent,
+        insiders=PARTNERS_ARE_VIEWERS,
+    )
+
+
+def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Audience:
+    """The actor's audience in the initiative: backbone, or the members whose own figures it
+    may see (its own, and for a funder those that share with funders)."""
+    if actor.is_backbone(initiative.id):
+        return Audience(backbone=True)
+    visible, own = set(), set()
+    funder = actor.is_funder(initiative.id)
+    for member_id, org_id, shares in session.execute(
+        select(Member.id, Member.organisation_id, Member.shares_with_funders).where(
+            Member.initiative_id == initiative.id
+        )
+    ):
+        if actor.reports_for(initiative.id, org_id):
+            own.add(member_id)
+            visible.add(member_id)
+        elif funder and shares:
+            visible.add(member_id)
+    return Audience(backbone=False, visible=frozenset(visible), own=frozenset(own))
+
+
+def decide(
+    *,
+    session: Session,
+    initiative: Initiative,
+    audience: Audience,
+    indicators: Sequence[Indicator],
+    period_ids: Iterable[int] | None = None,
+    categories: bool = True,
+    partners: bool = False,
+    live: bool = False,
+) -> dict[tuple[int, int], GroupView]:
+    """(indicator id, period id) → the group as the audience may see it, for every group with
+    approved data. ``categories``/``partners`` say what the caller reads; below backbone the
+    whole group is always decided, so the answer never depends on what was asked for.
+
+    Below backbone the initiative figures are those of the period's latest publication (a
+    period not yet published shows none): figures that moved with every approval could be
+    subtracted from one another, each difference a partner's report. ``live`` decides them
+    from the approved data instead: what a publication freezes."""
+    period_ids = None if period_ids is None else list(period_ids)
+    if audience.backbone:
+        return _as_is(session, initiative, indicators, period_ids, categories, partners)
+    by_id = {i.id: i for i in indicators}
+    groups = _shares(session, initiative.id, by_id, period_ids)
+    exact: dict[tuple[int, int], dict[str, Rollup]] = defaultdict(dict)
+    for r in rollups(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=list(by_id),
+        period_ids=period_ids,
+    ):
+        exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
+    dims = dimensions(session=session, indicator_ids=list(by_id))
+    memory = period_memory(
+        session=session, initiative_id=initiative.id, period_ids={p for _, p in groups}
+    )
+    rules = rules_for(initiative)
+    out = {}
+    for (indicator_id, period_id), figures in groups.items():
+        if TOTAL not in figures:
+            continue
+        indicator = by_id[indicator_id]
+        out[(indicator_id, period_id)] = _decide_group(
+            indicator,
+            figures,
+            exact.get((indicator_id, period_id), {}),
+            dims.get(indicator_id, []),
+            memory.get(period_id, PeriodMemory()),
+            audience if partners else PUBLIC,  # the partner step changes nothing else
+            rules,
+            live,
+        )
+    return out
+
+
+Shares = dict[int, tuple[float, ...]]  # member id → what it adds (see _quantities)
+
+
+def _shares(
+    session: Session,
+    initiative_id: int,
+    indicators: dict[int, Indicator],
+    period_ids: list[int] | None,
+) -> dict[tuple[int, int], dict[str, Shares]]:
+    """(indicator, period) → cell → each partner's share, from the approved values (a partner
+    has one value per cell and period). Plain rows: at region scale there are many."""
+    query = approved_values(
+        initiative_id=initiative_id, indicator_ids=list(indicators), period_ids=period_ids
+    )
+    measure = {i: ind.measure_type for i, ind in indicators.items()}
+    groups: dict[tuple[int, int], dict[str, Shares]] = defaultdict(lambda: defaultdict(dict))
+    for indicator_id, period_id, key, member_id, _mt, value, num, den in session.execute(query):
+        q = _quantities(measure[indicator_id], value, num, den)
+        if q is not None:
+            groups[(indicator_id, period_id)][key][member_id] = q
+    return groups
+
+
+def _decide_group(
+    indicator: Indicator,
+    figures: dict[str, Shares],
+    exact: dict[str, Rollup],
+    dims: list[tuple[str, list[str]]],
+    memory: PeriodMemory,
+    audience: Audience,
+    rules: Rules,
+    live: bool,
+) -> GroupView:
+    mt = indicator.measure_type
+    if not live:
+        return _published_group(indicator, figures, exact, memory, audience, rules)
+
+    def cell(key: str) -> Cell:
+        name = f"{indicator.code} {key}"
+        shares = figures.get(key, {})
+        made = _aggregate(key, mt, shares, name in memory.hidden, exact.get(key))
+        if made.value is not None and _changed_by_too_few(name, mt, shares, memory, rules):
+            return replace(made, late=True)
+        return made
+
+    total = cell(TOTAL)
+    breakdowns = tuple((code, tuple(cell(k) for k in keys if k in figures)) for code, keys in dims)
+    shown_total, cells = _initiative_figures(
+        total, tuple((c, b) for c, b in breakdowns if b), rules
+    )
+    # Live decisions are what a publication freezes, for the public: no partner figures.
+    partner_view: dict[int, Figure] = {}
+    contributors = len(figures[TOTAL])
+    return GroupView(
+        total=_figure(shown_total),
+        cells=cells,
+        partners=partner_view,
+        contributors=contributors if contributors >= rules.partners_needed else None,
+    )
+
+
+UNPUBLISHED = Figure(value=None, n=None, marker=NOT_PUBLISHED_MARKER, reason=NOT_PUBLISHED)
+
+
+def _published_group(
+    indicator: Indicator,
+    figures: dict[str, Shares],
+    exact: dict[str, Rollup],
+    memory: PeriodMemory,
+    audience: Audience,
+    rules: Rules,
+) -> GroupView:
+    """The group below backbone: initiative figures as the latest publication showed them,
+    and the partner figures this audience may see, judged against that publication."""
+    code, mt = indicator.code, indicator.measure_type
+
+    def published(key: str) -> Figure:
+        shown = memory.latest.get(f"{code} {key}")
+        if shown is None:
+            return UNPUBLISHED
+        reason = shown.get("reason") or _reason(shown["marker"])
+        return Figure(shown["value"], shown["n"], shown["marker"], reason)
+
+    total = published(TOTAL)
+    cells = {key: published(key) for key in figures if key != TOTAL}
+    partner_view: dict[int, Figure] = {}
+    members = sorted(figures[TOTAL])
+    if audience.visible & set(members):
+        live_total = _aggregate(TOTAL, mt, figures[TOTAL], False, exact.get(TOTAL))
+        name = f"{code} {TOTAL}"
+        # Who made the total each time a publication showed it (None: it did not say).
+        published_by = [makers.get(name) for shown, makers in memory.showings if name in shown]
+        if not published_by:
+            fixed = Cell(TOTAL, mt, None)  # no total ever shown: nothing ties them together
+        elif all(m == figures[TOTAL] for m in published_by):
+            fixed = live_total  # the published total, as it still is
+        else:
+            # A total was published, and has changed since: that total minus the partner
+            # figures shown now would mix two moments. Only the viewer's own stay.
+            fixed = replace(live_total, hidden=True)
+        partner_view = _partner_figures(mt, figures, fixed, members, audience, rules)
+    return GroupView(
+        total=total,
+        cells=cells,
+        partners=partner_view,
+        contributors=memory.contributors.get(code),
+    )
+
+
+def _partner_figures(
+    mt: str,
+    figures: dict[str, Shares],
+    fixed: Cell,
+    members: list[int],
+    audience: Audience,
+    rules: Rules,
+) -> dict[int, Figure]:
+    """Step 2: the partner figures the audience may see, with the total as decided. The
+    viewer's knowledge is explicit here (its own figures are known cells), and no other
+    viewer sees this breakdown: judged without the insider assumption."""
+    partner_cells = [
+        _aggregate(
+            f"org:{m}",
+            mt,
+            {m: figures[TOTAL][m]},
+            partner=True,
+            hidden=m not in audience.visible,
+            known=m in audience.own,
+        )
+        for m in members
+    ]
+    _, by_partner = suppress_group(
+        fixed,
+        {"partner": partner_cells},
+        rules.threshold,
+        rules.min_contributors,
+        rules.dominance_percent,
+        insiders=False,
+    )
+    return {
+        m: _figure(s)
+        for m, s in zip(members, by_partner["partner"], strict=True)
+        if m in audience.visible
+    }
+
+
+def _reason(marker: str | None) -> str | None:
+    """The rule behind a marker of a publication made before publications kept the reason."""
+    if marker is None:
+        return None
+    if marker in (LOW_MARKER, HIGH_MARKER):
+        return COARSENED
+    if marker.endswith(" partners"):
+        return FEW_PARTNERS
+    if marker.startswith("<"):
+        return PRIMARY
+    return {
+        COMPLEMENT_MARKER: COMPLEMENTARY,
+        DOMINANCE_MARKER: DOMINANCE,
+        KEPT_MARKER: EARLIER_VINTAGE,
+        LATE_MARKER: LATE_REPORTS,
+    }.get(marker)
+
+
+@lru_cache(maxsize=8192)
+def _initiative_figures(
+    total: Cell, breakdowns: tuple[tuple[str, tuple[Cell, ...]], ...], rules: Rules
+) -> tuple[Shown, dict[str, Figure]]:
+    """Step 1, the same for every audience: remembered by content (the cells carry every
+    figure and share), so the funder, each partner and the public pay for it once until the
+    data change, and a change (new content) is never answered from memory."""
+    shown_total, shown = suppress_group(
+        total,
+        dict(breakdowns),
+        rules.threshold,
+        rules.min_contributors,
+        rules.dominance_percent,
+        rules.insiders,
+    )
+    return shown_total, {s.key: _figure(s) for parts in shown.values() for s in parts}
+
+
+def _quantities(
+    mt: str, value: float | None, numerator: float | None, denominator: float | None
+) -> tuple[float, ...] | None:
+    """What one partner adds to a figure: count/amount (value,), rate (numerator,
+    denominator), average (value × weight, weight); None when its value carries no figure."""
+    if mt in ("count", "amount"):
+        return None if value is None else (float(value),)
+    if mt == "rate":
+        if numerator is None or denominator is None:
+            return None
+        return (float(numerator), float(denominator))
+    if value is None or not denominator:
+        return None
+    return (float(value) * float(denominator), float(denominator))
+
+
+def _aggregate(
+    key: str,
+    mt: str,
+    shares: Shares,
+    kept: bool = False,
+    exact: Rollup | None = None,
+    *,
+    partner: bool = False,
+    hidden: bool = False,
+    known: bool = False,
+) -> Cell:
+    """The figure the partners make together (combined by measure type, as the rollups are),
+    with each partner's share. With ``exact``, the figure as the rollup table holds it (the
+    float sums the backbone sees); the shares only decide whether it may be shown."""
+    parts = tuple((f"m{m}", shares[m]) for m in sorted(shares))
+    if not parts:
+        return Cell(key=key, measure_type=mt, value=None, kept_hidden=kept)
+    if exact is not None:
+        value, numerator, denominator = exact.value, exact.numerator, exact.denominator
+    else:
+        sums = [sum(q[d] for _, q in parts) for d in range(len(parts[0][1]))]
+        value, numerator, denominator = sums[0], None, None
+        if mt == "rate":
+            numerator, denominator = sums
+            value = 100.0 * numerator / denominator if denominator else None
+        elif mt == "average":
+            denominator = sums[1]
+            value = sums[0] / denominator if denominator else None
+    return Cell(
+        key=key,
+        measure_type=mt,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        hidden=hidden,
+        contributors=None if partner else len(parts),
+        kept_hidden=kept,
+        known=known,
+        parts=parts,
+        partner=partner,
+    )
+
+
+def _figure(shown: Shown) -> Figure:
+    return Figure(value=shown.value, n=shown.n, marker=shown.marker, reason=shown.reason)
+
+
+def _as_is(
+    session: Session,
+    initiative: Initiative,
+    indicators: Sequence[Indicator],
+    period_ids: list[int] | None,
+    categories: bool,
+    partners: bool,
+) -> dict[tuple[int, int], GroupView]:
+    """Backbone: every figure exactly, read from the rollup table (only what is asked for)."""
+    measure = {i.id: i.measure_type for i in indicators}
+    groups: dict[tuple[int, int], dict[str, Figure]] = defaultdict(dict)
+    contributors: dict[tuple[int, int], int] = {}
+    for r in rollups(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=list(measure),
+        period_ids=period_ids,
+        disaggregations=None if categories else [TOTAL],
+    ):
+        cell = Cell(r.disaggregation, measure[r.indicator_id], r.value, r.numerator, r.denominator)
+        groups[(r.indicator_id, r.period_id)][r.disaggregation] = _figure(shown_as_is(cell))
+        if r.disaggregation == TOTAL:
+            contributors[(r.indicator_id, r.period_id)] = r.contributors
+    by_partner: dict[tuple[int, int], dict[int, Figure]] = defaultdict(dict)
+    if partners:
+        for pf in partner_figures(
+            session=session,
+            initiative_id=initiative.id,
+            indicator_ids=list(measure),
+            period_ids=period_ids,
+            disaggregations=[TOTAL],
+        ):
+            cell = Cell("partner", measure[pf.indicator_id], pf.value, pf.numerator, pf.denominator)
+            by_partner[(pf.indicator_id, pf.period_id)][pf.member_id] = _figure(shown_as_is(cell))
+    return {
+        key: GroupView(
+            total=cells[TOTAL],
+            cells={k: f for k, f in cells.items() if k != TOTAL},
+            partners=dict(sorted(by_partner.get(key, {}).items())),
+            contributors=contributors[key],
+        )
+        for key, cells in groups.items()
+        if TOTAL in cells
+    }
+
+
+def dimensions(
+    *, session: Session, indicator_ids: list[int]
+) -> dict[int, list[tuple[str, list[str]]]]:
+    """Indicator id → its dimensions in order, each with its category keys ("race=black")."""
+    out: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+    if not indicator_ids:
+        return out
+    for indicator_id, dim in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .where(indicator_dimensions.c.indicator_id.in_(indicator_ids))
+        .order_by(Dimension.position, Dimension.id)
+    ):
+        out[indicator_id].append((dim.code, [f"{dim.code}={c.code}" for c in dim.categories]))
+    return out
+
+
+# --- vintages -------------------------------------------------------------------------------
+
+
+FIGURE_FIELDS = ("value", "n", "marker")  # what a publication shows of a figure
+
+
+def flatten(
+    snapshot: dict[str, Any] | None, fields: tuple[str, ...] = FIGURE_FIELDS
+) -> dict[str, Any]:
+    """A publication's figures keyed "CODE total" / "CODE race=black"."""
+    if not snapshot:
+        return {}
+    flat = {}
+    for ind in snapshot["indicators"]:
+        flat[f"{ind['indicator']} total"] = {k: ind["total"].get(k) for k in fields}
+        for b in ind["breakdowns"]:
+            for c in b["categories"]:
+                flat[f"{ind['indicator']} {c['key']}"] = {k: c.get(k) for k in fields}
+    return flat
+
+
+def hidden_figures(snapshot: dict[str, Any] | None) -> frozenset[str]:
+    """The figures a publication hid (a marker, no value), keyed as in :func:`flatten`."""
+    return frozenset(
+        key
+        for key, shown in flatten(snapshot).items()
+        if shown.get("value") is None and shown.get("marker")
+    )
+
+
+def _snapshots(
+    session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    period_ids = list(period_ids)
+    if period_ids:
+        yield from session.execute(
+            select(Publication.period_id, Publication.snapshot)
+            .where(
+                Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids)
+            )
+            .order_by(Publication.published_at, Publication.id)
+        )
+
+
+@dataclass(frozen=True)
+class PeriodMemory:
+    """What the publications of one period showed: the figures they hid, those they showed,
+    and for each publication who made each figure it showed (partner → share)."""
+
+    hidden: frozenset[str] = frozenset()
+    shown: frozenset[str] = frozenset()
+    # Per publication: the figures it showed, and who made each (partner → share).
+    showings: tuple[tuple[frozenset[str], dict[str, Shares]], ...] = ()
+    # The latest publication: its figures ("CODE key" → {value, n, marker, reason}) and each
+    # indicator's contributor count as it told it. Empty: the period is not published.
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contributors: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def published(self) -> bool:
+        return bool(self.latest)
+
+
+def period_memory(
+    *, session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> dict[int, PeriodMemory]:
+    """Period id → what its publications showed (figures keyed "CODE total", "CODE race=b")."""
+    out: dict[int, PeriodMemory] = {}
+    for period_id, snapshot in _snapshots(session, initiative_id, period_ids):
+        before = out.get(period_id, PeriodMemory())
+        shown = frozenset(k for k, f in flatten(snapshot).items() if f.get("value") is not None)
+        makers = {
+            key: {int(m): tuple(q) for m, q in by_member.items()}
+            for key, by_member in (snapshot.get("makers") or {}).items()
+        }
+        out[period_id] = PeriodMemory(
+            before.hidden | hidden_figures(snapshot),
+            before.shown | shown,
+            (*before.showings, (shown, makers)),
+            flatten(snapshot, FIGURE_FIELDS + ("reason",)),
+            {i["indicator"]: i.get("contributors") for i in snapshot["indicators"]},
+        )
+    return out
+
+
+def _changed_by_too_few(
+    name: str, mt: str, shares: Shares, memory: PeriodMemory, rules: Rules
+) -> bool:
+    """Whether a figure a publication showed has since gained (or lost) partners that the
+    difference would give away: the partners that reported or withdrew since must make a figure
+    the partner rules allow. (A correction changes a partner's share, not who makes the figure:
+    the difference is the correction, not a figure.)"""
+    for _, makers in memory.showings:
+        then = makers.get(name)
+        if then is None:
+            continue
+        parts = [shares[m] for m in shares.keys() - then.keys()]
+        parts += [then[m] for m in then.keys() - shares.keys()]
+        if parts and judge_partners(
+            parts,
+            mt,
+            rules.threshold,
+            rules.min_contributors,
+            rules.dominance_percent,
+            rules.insiders,
+        ):
+            return True
+    return False
+
+
+def figure_makers(
+    *, session: Session, initiative: Initiative, period: Period, shown: Iterable[str]
+) -> dict[str, dict[str, list[float]]]:
+    """For a publication's snapshot: who made each figure it shows ("CODE key" → member id →
+    share), so that a later moment can tell who has reported or withdrawn since. Never shown:
+    only the backbone's data."""
+    indicators = {
+        i.id: i
+        for i in session.scalars(select(Indicator).where(Indicator.initiative_id == initiative.id))
+    }
+    wanted = set(shown)
+    out: dict[str, dict[str, list[float]]] = {}
+    for (indicator_id, _), cells in _shares(
+        session, initiative.id, indicators, [period.id]
+    ).items():
+        code = indicators[indicator_id].code
+        for key, shares in cells.items():
+            if f"{code} {key}" in wanted:
+                out[f"{code} {key}"] = {str(m): list(q) for m, q in shares.items()}
+    return out

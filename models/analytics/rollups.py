@@ -1,0 +1,427 @@
+"""Rollups: the initiative-wide figure for an indicator, period and disaggregation.
+
+Only approved values count. Partners combine by ``measure_type`` (docs/architecture.md: Words): counts and
+amounts add up; a rate is Σnumerator / Σdenominator (never a mean of percentages); an average
+is weighted by its denominator. The aggregation runs in the database as one ``GROUP BY``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    delete,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
+
+from models.core.errors import NotFound
+from models.core.metrics import ROLLUP_QUERY
+from models.tables.indicator import Indicator, Obligation
+from models.tables.initiative import Initiative, Member
+from models.tables.reporting import Submission, Value
+from models.tables.rollups import RollupRow
+
+
+@dataclass(frozen=True)
+class Rollup:
+    indicator_id: int
+    period_id: int
+    disaggregation: str
+    measure_type: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    contributors: int  # members whose approved values are in the figure
+
+
+def combine(
+    measure_type: str,
+    sum_value: float | None,
+    sum_num: float | None,
+    sum_den: float | None,
+    sum_weighted: float | None,
+) -> float | None:
+    """The combined value from the sums, by measure type."""
+    if measure_type in ("count", "amount"):
+        return sum_value
+    if measure_type == "rate":
+        return 100.0 * sum_num / sum_den if sum_num is not None and sum_den else None
+    return sum_weighted / sum_den if sum_weighted is not None and sum_den else None
+
+
+def _grouped(
+    session: Session,
+    initiative_id: int,
+    extra_group: list[SQLCoreOperations[Any]],
+    *,
+    indicator_ids: Iterable[int] | None,
+    period_ids: Iterable[int] | None,
+    disaggregations: Iterable[str] | None,
+    member_ids: Iterable[int] | None,
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    columns = [
+        Value.indicator_id,
+        Value.period_id,
+        Value.disaggregation,
+        *extra_group,
+        func.max(Value.measure_type),
+        func.sum(Value.value),
+        func.sum(Value.numerator),
+        func.sum(Value.denominator),
+        func.sum(Value.value * Value.denominator),
+        func.count(func.distinct(Submission.member_id)),
+    ]
+    query = (
+        select(*columns)
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(Value.initiative_id == initiative_id)
+        .group_by(Value.indicator_id, Value.period_id, Value.disaggregation, *extra_group)
+    )
+    if indicator_ids is not None:
+        query = query.where(Value.indicator_id.in_(list(indicator_ids)))
+    if period_ids is not None:
+        query = query.where(Value.period_id.in_(list(period_ids)))
+    if disaggregations is not None:
+        query = query.where(Value.disaggregation.in_(list(disaggregations)))
+    if member_ids is not None:
+        query = query.where(Submission.member_id.in_(list(member_ids)))
+    return session.execute(query).all()
+
+
+def rollups(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[Rollup]:
+    """Initiative-wide figures (or over ``member_ids`` only), one per indicator × period × key.
+
+    Whole-initiative figures come from the maintained rollup table; a subset of members is
+    summed from the values.
+    """
+    if member_ids is None:
+        with ROLLUP_QUERY.time():
+            return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
+    rows = _grouped(
+        session,
+        initiative_id,
+        [],
+        indicator_ids=indicator_ids,
+        period_ids=period_ids,
+        disaggregations=disaggregations,
+        member_ids=member_ids,
+    )
+    return [_rollup(*row) for row in rows]
+
+
+def _from_table(
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None,
+    period_ids: Iterable[int] | None,
+    disaggregations: Iterable[str] | None,
+) -> list[Rollup]:
+    t = RollupRow
+    query = select(
+        t.indicator_id,
+        t.period_id,
+        t.disaggregation,
+        t.measure_type,
+        t.sum_value,
+        t.sum_numerator,
+        t.sum_denominator,
+        t.sum_weighted,
+        t.contributors,
+    ).where(t.initiative_id == initiative_id, t.contributors > 0)
+    if indicator_ids is not None:
+        query = query.where(t.indicator_id.in_(list(indicator_ids)))
+    if period_ids is not None:
+        query = query.where(t.period_id.in_(list(period_ids)))
+    if disaggregations is not None:
+        query = query.where(t.disaggregation.in_(list(disaggregations)))
+    return [_rollup(*row) for row in session.execute(query)]
+
+
+def _rollup(
+    ind: int,
+    per: int,
+    dis: str,
+    mt: str,
+    s_val: float | None,
+    s_num: float | None,
+    s_den: float | None,
+    s_w: float | None,
+    contributors: int,
+) -> Rollup:
+    """A Rollup from the sums (from the table or a GROUP BY), combined by measure type."""
+    return Rollup(
+        indicator_id=ind,
+        period_id=per,
+        disaggregation=dis,
+        measure_type=mt,
+        value=combine(mt, s_val, s_num, s_den, s_w),
+        numerator=s_num if mt == "rate" else None,
+        denominator=s_den if mt in ("rate", "average") else None,
+        contributors=contributors,
+    )
+
+
+@dataclass(frozen=True)
+class PartnerFigure:
+    member_id: int
+    indicator_id: int
+    period_id: int
+    disaggregation: str
+    measure_type: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+def partner_figures(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[PartnerFigure]:
+    """Each member's approved figure (its own value), for partner comparisons."""
+    rows = _grouped(
+        session,
+        initiative_id,
+        [Submission.member_id],
+        indicator_ids=indicator_ids,
+        period_ids=period_ids,
+        disaggregations=disaggregations,
+        member_ids=member_ids,
+    )
+    return [
+        _partner_figure(mem, ind, per, dis, mt, s_val, s_num, s_den, s_w)
+        for ind, per, dis, mem, mt, s_val, s_num, s_den, s_w, _n in rows
+    ]
+
+
+def _partner_figure(
+    mem: int,
+    ind: int,
+    per: int,
+    dis: str,
+    mt: str,
+    s_val: float | None,
+    s_num: float | None,
+    s_den: float | None,
+    s_w: float | None,
+) -> PartnerFigure:
+    """A partner's figure from its sums, combined by measure type."""
+    return PartnerFigure(
+        member_id=mem,
+        indicator_id=ind,
+        period_id=per,
+        disaggregation=dis,
+        measure_type=mt,
+        value=combine(mt, s_val, s_num, s_den, s_w),
+        numerator=s_num if mt == "rate" else None,
+        denominator=s_den if mt in ("rate", "average") else None,
+    )
+
+
+def approved_values(
+    *,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int] | None = None,
+    disaggregation: str | None = None,
+) -> Select[int, int, str, int, str, float, float | None, float | None]:
+    """The approved values as plain rows (indicator, period, disaggregation, member, measure
+    type, value, numerator, denominator): a partner has one approved value per indicator,
+    period and cell, so reading each partner's figures needs no grouping (several times faster
+    where a page reads many)."""
+    query = (
+        select(
+            Value.indicator_id,
+            Value.period_id,
+            Value.disaggregation,
+            Submission.member_id,
+            Value.measure_type,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+        )
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(Value.initiative_id == initiative_id, Value.indicator_id.in_(list(indicator_ids)))
+    )
+    if period_ids is not None:
+        query = query.where(Value.period_id.in_(list(period_ids)))
+    if disaggregation is not None:
+        query = query.where(Value.disaggregation == disaggregation)
+    return query
+
+
+def partner_values(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int],
+    disaggregation: str,
+) -> list[PartnerFigure]:
+    """What :func:`partner_figures` answers for one disaggregation, from plain rows."""
+    rows = session.execute(
+        approved_values(
+            initiative_id=initiative_id,
+            indicator_ids=indicator_ids,
+            period_ids=period_ids,
+            disaggregation=disaggregation,
+        )
+    )
+    return [
+        _partner_figure(
+            mem, ind, per, dis, mt, val, num, den, val * den if val is not None and den else None
+        )
+        for ind, per, dis, mem, mt, val, num, den in rows
+    ]
+
+
+def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int]:
+    """Indicator id → how many active members are obliged to report it."""
+    rows = session.execute(
+        select(Obligation.indicator_id, func.count())
+        .join(Member, Member.id == Obligation.member_id)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Indicator.initiative_id == initiative_id, Member.active)
+        .group_by(Obligation.indicator_id)
+    ).all()
+    return defaultdict(int, dict(rows))
+
+
+def expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
+    """Indicator id → the active members obliged to report it (their ids)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for indicator_id, member_id in session.execute(
+        select(Obligation.indicator_id, Obligation.member_id)
+        .join(Member, Member.id == Obligation.member_id)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Indicator.initiative_id == initiative_id, Member.active)
+    ):
+        out[indicator_id].add(member_id)
+    return defaultdict(frozenset, {k: frozenset(v) for k, v in out.items()})
+
+
+def _sums(sign: int) -> list[SQLCoreOperations[Any]]:
+    s = literal(sign)
+    return [
+        Value.initiative_id,
+        Value.indicator_id,
+        Value.period_id,
+        Value.disaggregation,
+        func.max(Value.measure_type).label("measure_type"),
+        (s * func.coalesce(func.sum(Value.value), 0.0)).label("sum_value"),
+        (s * func.coalesce(func.sum(Value.numerator), 0.0)).label("sum_numerator"),
+        (s * func.coalesce(func.sum(Value.denominator), 0.0)).label("sum_denominator"),
+        (s * func.coalesce(func.sum(Value.value * Value.denominator), 0.0)).label("sum_weighted"),
+        (s * func.count()).label("contributors"),
+    ]
+
+
+def _upsert(session: Session, source: Select[*tuple[Any, ...]]) -> None:
+    columns = [
+        "initiative_id",
+        "indicator_id",
+        "period_id",
+        "disaggregation",
+        "measure_type",
+        "sum_value",
+        "sum_numerator",
+        "sum_denominator",
+        "sum_weighted",
+        "contributors",
+    ]
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(RollupRow).from_select(columns, source)
+    table = RollupRow.__table__
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["initiative_id", "indicator_id", "period_id", "disaggregation"],
+        set_={
+            name: table.c[name] + stmt.excluded[name]
+            for name in (
+                "sum_value",
+                "sum_numerator",
+                "sum_denominator",
+                "sum_weighted",
+                "contributors",
+            )
+        },
+    )
+    session.execute(stmt)
+
+
+def apply_submission(*, session: Session, submission_id: int, sign: int) -> None:
+    """Add (+1, on approval) or remove (−1, on reopening) one submission's values."""
+    source = (
+        select(*_sums(sign))
+        .where(Value.submission_id == submission_id)
+        .group_by(Value.initiative_id, Value.indicator_id, Value.period_id, Value.disaggregation)
+    )
+    # SQLite's upsert-from-select needs a WHERE to parse ON CONFLICT unambiguously.
+    _upsert(session, source.where(literal(True)))
+    if sign < 0:
+        session.execute(delete(RollupRow).where(RollupRow.contributors <= 0))
+
+
+def rebuild(*, session: Session, initiative_id: int | None = None) -> int:
+    """Recompute the table from the approved values; answers the number of rows written."""
+    cleared = delete(RollupRow)
+    if initiative_id is not None:
+        cleared = cleared.where(RollupRow.initiative_id == initiative_id)
+    session.execute(cleared)
+    source = (
+        select(*_sums(1))
+        .join(
+            Submission, and_(Submission.id == Value.submission_id, Submission.status == "approved")
+        )
+        .group_by(Value.initiative_id, Value.indicator_id, Value.period_id, Value.disaggregation)
+    )
+    if initiative_id is not None:
+        source = source.where(Value.initiative_id == initiative_id)
+    _upsert(session, source.where(literal(True)))
+    count = select(func.count()).select_from(RollupRow)
+    if initiative_id is not None:
+        count = count.where(RollupRow.initiative_id == initiative_id)
+    return session.scalar(count) or 0
+
+
+def rebuild_initiative(*, session: Session, initiative_slug: str | None = None) -> int:
+    """:func:`rebuild` for one initiative named by its slug (every initiative without one), for
+    the command line (``cm rollups rebuild``)."""
+    initiative_id = None
+    if initiative_slug is not None:
+        initiative_id = session.scalar(
+            select(Initiative.id).where(Initiative.slug == initiative_slug)
+        )
+        if initiative_id is None:
+            raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
+    return rebuild(session=session, initiative_id=initiative_id)

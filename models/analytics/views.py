@@ -1,0 +1,810 @@
+"""What backbone staff, partners and funders look at: scorecard, series, equity, completeness.
+
+Every figure comes from ``models.analytics.disclosure.decide`` (approved values only, combined by measure
+type, decided once per indicator and period for the viewer's audience), so no page, API answer
+or export can show a figure another view hides. Every scorecard figure also says what it is
+made of (``models.analytics.coverage``): partners reported of expected and, for the backbone team, their
+share of the partners' usual size; an incomplete figure is not judged against its target, and
+trends compare the partners that reported in both periods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session
+
+from models.access.permissions import get_initiative
+from models.analytics.coverage import ALL_PARTNERS, PartnerHistory, basis_text, partner_history
+from models.analytics.disclosure import Figure, GroupView, audience_of, decide, rules_for
+from models.analytics.rollups import expected_members
+from models.analytics.suppression import NOT_PUBLISHED
+from models.core.actors import Actor
+from models.core.errors import InvalidInput, NotFound, PermissionDenied
+from models.core.settings import get_settings
+from models.tables.base import utcnow
+from models.tables.indicator import (
+    TOTAL,
+    Dimension,
+    Indicator,
+    IndicatorTarget,
+    Obligation,
+    Outcome,
+    SeriesBreak,
+    indicator_dimensions,
+)
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.reporting import Submission, Value
+
+STEADY = 0.01  # a change under 1 % of the previous value is "steady"
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+def _periods(session: Session, initiative_id: int) -> list[Period]:
+    return list(
+        session.scalars(
+            select(Period).where(Period.initiative_id == initiative_id).order_by(Period.starts_on)
+        )
+    )
+
+
+def _period(periods: list[Period], key: str | None, latest_with_data: set[int]) -> Period:
+    if key:
+        for p in periods:
+            if p.key == key:
+                return p
+        raise NotFound(f"no period {key!r}", field="period")
+    with_data = [p for p in periods if p.id in latest_with_data]
+    if with_data:
+        return with_data[-1]
+    started = [p for p in periods if p.starts_on <= date.today()]
+    if started:
+        return started[-1]
+    if periods:
+        return periods[0]
+    raise NotFound("this initiative has no periods yet", field="period")
+
+
+def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
+    indicator = session.scalar(
+        select(Indicator).where(Indicator.initiative_id == initiative_id, Indicator.code == code)
+    )
+    if indicator is None:
+        raise NotFound(f"no indicator {code!r}", field="code")
+    return indicator
+
+
+def _trajectory(
+    indicator: Indicator,
+    period: Period,
+    periods_by_id: dict[int, Period],
+    interim: dict[tuple[int, int], float],
+) -> float | None:
+    """The target for a period: its interim target, else the straight line from baseline to
+    the end target."""
+    if (indicator.id, period.id) in interim:
+        return interim[(indicator.id, period.id)]
+    if indicator.target_value is None:
+        return None
+    start_id, end_id = indicator.baseline_period_id, indicator.target_period_id
+    start = periods_by_id.get(start_id) if start_id is not None else None
+    end = periods_by_id.get(end_id) if end_id is not None else None
+    if indicator.baseline_value is None or start is None or end is None:
+        return indicator.target_value
+    span = (end.starts_on - start.starts_on).days
+    if span <= 0:
+        return indicator.target_value
+    share = min(1.0, max(0.0, (period.starts_on - start.starts_on).days / span))
+    return indicator.baseline_value + share * (indicator.target_value - indicator.baseline_value)
+
+
+def _better(direction: str, a: float, b: float) -> bool:
+    """a is at least as good as b."""
+    return a >= b - 1e-9 if direction == "higher" else a <= b + 1e-9
+
+
+def _trend(direction: str, current: float | None, previous: float | None) -> str | None:
+    if current is None or previous is None:
+        return None
+    delta = current - previous
+    if abs(delta) <= STEADY * max(abs(previous), 1e-9):
+        return "steady"
+    improving = delta > 0 if direction == "higher" else delta < 0
+    return "improving" if improving else "worsening"
+
+
+# --- scorecard ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScorecardRow:
+    outcome: str | None
+    outcome_name: str | None
+    code: str
+    name: str
+    unit: str
+    measure_type: str
+    direction: str
+    decimals: int
+    current: Figure
+    baseline: float | None
+    baseline_period: str | None
+    target: float | None  # the target for this period (interim or on the trajectory)
+    end_target: float | None
+    end_target_period: str | None
+    progress: float | None  # share of the way from baseline to end target (may be <0 or >1)
+    status: str  # met | on_track | off_track | incomplete | hidden | no_data | no_target
+    previous: Figure | None
+    trend: str | None  # improving | worsening | steady (since the previous period)
+    change_since_baseline: float | None
+    sparkline: list[tuple[str, float | None]]
+    contributors: int | None  # None: too few to tell the viewer
+    expected: int
+    series_break: bool  # the definition changed at this period
+    # Coverage (models.analytics.coverage): partners in the total (None where the contributor count is
+    # not told), their share of the expected partners' usual size (backbone only), and whether
+    # the figure is complete (always told).
+    reported: int | None = None
+    share: float | None = None
+    complete: bool = True
+    # What the trend compares: "all partners", "the N partners that reported in both
+    # periods" (like with like when the partners differ), or None without a trend.
+    trend_basis: str | None = None
+    # The previous and current figures the trend compares (backbone only).
+    trend_previous: float | None = None
+    trend_current: float | None = None
+
+
+@dataclass
+class Scorecard:
+    initiative: str
+    initiative_name: str
+    period: str
+    periods: list[str]
+    suppressed: bool  # figures below backbone level are suppressed
+    threshold: int
+    rows: list[ScorecardRow] = field(default_factory=list)
+
+
+def scorecard(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str | None = None,
+    outcome: str | None = None,
+) -> Scorecard:
+    """Every indicator's current figure against its baseline and target, grouped by outcome."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    periods = _periods(session, initiative.id)
+    periods_by_id = {p.id: p for p in periods}
+    query = (
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == initiative.id)
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    )
+    if outcome:
+        query = query.where(Outcome.code == outcome)
+    indicators = session.execute(query).all()
+    if outcome and not indicators:
+        raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
+    views = decide(
+        session=session,
+        initiative=initiative,
+        audience=aud,
+        indicators=[i for i, _ in indicators],
+        categories=False,
+    )
+    # Below backbone the default is the latest published period (others show no figures).
+    published = {p for (_, p), v in views.items() if v.total.reason != NOT_PUBLISHED}
+    period = _period(periods, period_key, published or {p for _, p in views})
+    history = [p for p in periods if p.starts_on <= period.starts_on]
+    previous_period = history[-2] if len(history) > 1 else None
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(
+                IndicatorTarget.indicator_id.in_([i.id for i, _ in indicators])
+            )
+        )
+    }
+    breaks = set(
+        session.execute(
+            select(SeriesBreak.indicator_id, SeriesBreak.period_id).where(
+                SeriesBreak.indicator_id.in_([i.id for i, _ in indicators])
+            )
+        ).all()
+    )
+    expected = expected_members(session=session, initiative_id=initiative.id)
+    # Every partner's approved totals up to the period: coverage and like-with-like trends,
+    # one query for the whole scorecard.
+    partners = partner_history(
+        session=session,
+        initiative_id=initiative.id,
+        indicator_ids=[i.id for i, _ in indicators],
+        periods=history,
+    )
+    min_share = get_settings().coverage_min_share
+    backbone = aud.backbone
+    card = Scorecard(
+        initiative=initiative.slug,
+        initiative_name=initiative.name,
+        period=period.key,
+        periods=[p.key for p in periods],
+        suppressed=not actor.is_backbone(initiative.id),
+        threshold=initiative.suppression_threshold,
+    )
+    needed = rules_for(initiative).partners_needed
+    for indicator, out in indicators:
+        mt = indicator.measure_type
+        view = views.get((indicator.id, period.id))
+        current = view.total if view else _NO_DATA
+        previous = None
+        if previous_period is not None:
+            before = views.get((indicator.id, previous_period.id))
+            previous = before.total if before else _NO_DATA
+        broke = (indicator.id, period.id) in breaks
+        target = _trajectory(indicator, period, periods_by_id, interim)
+        coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
+        value = current.value
+        if view is None:
+            status = "no_data"
+        elif target is None:
+            status = "no_target"
+        elif value is None:
+            status = "hidden"  # there is a figure, but not for this viewer to judge
+        elif not coverage.complete:
+            status = "incomplete"  # too few partners to judge against the target
+        elif indicator.target_value is not None and _better(
+            indicator.direction, value, indicator.target_value
+        ):
+            status = "met"
+        else:
+            status = "on_track" if _better(indicator.direction, value, target) else "off_track"
+        progress = None
+        if (
+            value is not None
+            and indicator.baseline_value is not None
+            and indicator.target_value is not None
+            and indicator.target_value != indicator.baseline_value
+            and (backbone or coverage.complete)
+        ):
+            progress = (value - indicator.baseline_value) / (
+                indicator.target_value - indicator.baseline_value
+            )
+        trend = _LikeWithLike()
+        if previous_period is not None and previous is not None and not broke:
+            trend = _like_with_like(
+                indicator,
+                partners,
+                period.id,
+                previous_period.id,
+                shown=(value, previous.value),
+                backbone=backbone,
+                needed=needed,
+            )
+        spark = []
+        for p in history:
+            point = views.get((indicator.id, p.id))
+            spark.append((p.key, point.total.value if point else None))
+        told = backbone or view is None or view.contributors is not None
+        card.rows.append(
+            ScorecardRow(
+                outcome=out.code if out else None,
+                outcome_name=out.name if out else None,
+                code=indicator.code,
+                name=indicator.name,
+                unit=indicator.unit,
+                measure_type=mt,
+                direction=indicator.direction,
+                decimals=indicator.decimals,
+                current=current,
+                baseline=indicator.baseline_value,
+                baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+                target=target,
+                end_target=indicator.target_value,
+                end_target_period=_key(periods_by_id, indicator.target_period_id),
+                progress=progress,
+                status=status,
+                previous=previous,
+                trend=trend.direction,
+                change_since_baseline=(
+                    value - indicator.baseline_value
+                    if value is not None and indicator.baseline_value is not None
+                    else None
+                ),
+                sparkline=spark,
+                contributors=view.contributors if view else 0,
+                expected=coverage.expected,
+                series_break=broke,
+                reported=coverage.reported if told else None,
+                # Below backbone, the share with the total would give a missing partner's size.
+                share=coverage.share if backbone else None,
+                complete=coverage.complete,
+                trend_basis=trend.basis,
+                trend_previous=trend.previous,
+                trend_current=trend.current,
+            )
+        )
+    return card
+
+
+@dataclass(frozen=True)
+class _LikeWithLike:
+    direction: str | None = None
+    basis: str | None = None
+    previous: float | None = None  # backbone only
+    current: float | None = None  # backbone only
+
+
+def _like_with_like(
+    indicator: Indicator,
+    partners: PartnerHistory,
+    period_id: int,
+    previous_id: int,
+    *,
+    shown: tuple[float | None, float | None],
+    backbone: bool,
+    needed: int,
+) -> _LikeWithLike:
+    """The trend since the previous period, over the partners that reported in both.
+
+    When the same partners reported both times, it is the trend of the figures shown. When
+    they differ, a partner joining or leaving would move the total by its own size: the trend
+    is computed on the figure of the partners common to both periods. The backbone team gets
+    those figures; below backbone only the direction, and only when both whole figures are
+    shown to the viewer and the common partners are as many as a shown figure needs (so the
+    direction never speaks for one or two partners)."""
+    now = partners.reporters(indicator.id, period_id)
+    before = partners.reporters(indicator.id, previous_id)
+    common = now & before
+    if not common:
+        return _LikeWithLike()
+    if now == before:
+        current, previous = shown
+        direction = _trend(indicator.direction, current, previous)
+        if direction is None:
+            return _LikeWithLike()
+        return _LikeWithLike(
+            direction,
+            ALL_PARTNERS,
+            previous if backbone else None,
+            current if backbone else None,
+        )
+    if not backbone and (None in shown or len(common) < needed):
+        return _LikeWithLike()
+    mt = indicator.measure_type
+    current = partners.figure(indicator.id, period_id, common, mt)
+    previous = partners.figure(indicator.id, previous_id, common, mt)
+    direction = _trend(indicator.direction, current, previous)
+    if direction is None:
+        return _LikeWithLike()
+    if not backbone:
+        return _LikeWithLike(direction, basis_text(len(common)))
+    return _LikeWithLike(direction, basis_text(len(common)), previous, current)
+
+
+_NO_DATA = Figure(value=None, n=None)
+
+
+def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:
+    p = periods_by_id.get(period_id) if period_id is not None else None
+    return p.key if p else None
+
+
+# --- series ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SeriesPoint:
+    period: str
+    key: str  # "total", "race=black", or an organisation slug
+    label: str
+    figure: Figure
+
+
+@dataclass
+class Series:
+    initiative: str
+    indicator: str
+    name: str
+    unit: str
+    measure_type: str
+    direction: str
+    decimals: int
+    by: str | None
+    periods: list[str]
+    total: list[SeriesPoint]
+    breakdown: list[SeriesPoint]
+    targets: list[tuple[str, float | None]]
+    baseline: float | None
+    baseline_period: str | None
+    end_target: float | None
+    end_target_period: str | None
+    breaks: list[tuple[str, str]]  # (period, note)
+    suppressed: bool
+
+
+def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
+    """member id → (organisation slug, organisation name)."""
+    return {
+        member_id: (slug, name)
+        for member_id, slug, name in session.execute(
+            select(Member.id, Organisation.slug, Organisation.name)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .where(Member.initiative_id == initiative.id)
+        )
+    }
+
+
+def series(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    indicator_code: str,
+    by: str | None = None,
+    org: str | None = None,
+) -> Series:
+    """An indicator over time: the rollup, optionally by a dimension's categories or by partner
+    (``by="partner"``), plus targets, baseline and series breaks. ``org`` narrows the partner
+    breakdown to one organisation (a reporter's own trend against the initiative)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    indicator = _indicator(session, initiative.id, indicator_code)
+    mt = indicator.measure_type
+    periods = _periods(session, initiative.id)
+    periods_by_id = {p.id: p for p in periods}
+    categories: list[tuple[str, str]] = []
+    if by and by != "partner":
+        dims = session.execute(
+            select(Dimension)
+            .join(indicator_dimensions, indicator_dimensions.c.dimension_id == Dimension.id)
+            .where(indicator_dimensions.c.indicator_id == indicator.id, Dimension.code == by)
+        ).scalar_one_or_none()
+        if dims is None:
+            raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
+        categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
+
+    aud = audience_of(session=session, actor=actor, initiative=initiative)
+    names = _members(session, initiative)
+    visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
+    if org and org not in {slug for slug, _ in visible.values()}:
+        raise NotFound(f"no partner {org!r} you may see", field="org")
+    by_partner = by == "partner" or bool(org)
+    views: dict[tuple[int, int], GroupView] = decide(
+        session=session,
+        initiative=initiative,
+        audience=aud,
+        indicators=[indicator],
+        categories=bool(categories),
+        partners=by_partner,
+    )
+
+    total_points, breakdown_points = [], []
+    data_periods = [p for p in periods if (indicator.id, p.id) in views]
+    for p in data_periods:
+        view = views[(indicator.id, p.id)]
+        total_points.append(SeriesPoint(p.key, TOTAL, "All partners", view.total))
+        for key, label in categories:
+            figure = view.cells.get(key, _NO_DATA)
+            breakdown_points.append(SeriesPoint(p.key, key, label, figure))
+        for member_id, figure in view.partners.items() if by_partner else ():
+            if member_id not in visible:
+                continue
+            slug, name = visible[member_id]
+            if org and slug != org:
+                continue
+            breakdown_points.append(SeriesPoint(p.key, slug, name, figure))
+
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
+        )
+    }
+    breaks = [
+        (periods_by_id[b.period_id].key, b.note)
+        for b in session.scalars(
+            select(SeriesBreak).where(SeriesBreak.indicator_id == indicator.id)
+        )
+    ]
+    return Series(
+        initiative=initiative.slug,
+        indicator=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        measure_type=mt,
+        direction=indicator.direction,
+        decimals=indicator.decimals,
+        by=by or ("partner" if org else None),
+        periods=[p.key for p in data_periods],
+        total=total_points,
+        breakdown=breakdown_points,
+        targets=[(p.key, _trajectory(indicator, p, periods_by_id, interim)) for p in data_periods],
+        baseline=indicator.baseline_value,
+        baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+        end_target=indicator.target_value,
+        end_target_period=_key(periods_by_id, indicator.target_period_id),
+        breaks=sorted(breaks),
+        suppressed=not actor.is_backbone(initiative.id),
+    )
+
+
+# --- equity ---------------------------------------------------------------------------------
+
+
+@dataclass
+class EquityPoint:
+    period: str
+    categories: list[tuple[str, str, Figure]]  # (key, label, figure)
+    best: str | None
+    worst: str | None
+    gap: float | None  # best − worst, in the indicator's unit (always ≥ 0)
+    ratio: float | None  # best / worst for higher-is-better, worst / best otherwise (≥ 1)
+
+
+@dataclass
+class Equity:
+    indicator: str
+    dimension: str
+    direction: str
+    unit: str
+    points: list[EquityPoint]
+
+
+def equity(
+    *, session: Session, actor: Actor, initiative_slug: str, indicator_code: str, dimension: str
+) -> Equity:
+    """Every category's value over time, and the gap between the best and worst shown."""
+    data = series(
+        session=session,
+        actor=actor,
+        initiative_slug=initiative_slug,
+        indicator_code=indicator_code,
+        by=dimension,
+    )
+    points = []
+    for period in data.periods:
+        cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]
+        known = [(k, f.value) for k, _, f in cats if f.value is not None]
+        best = worst = gap = ratio = None
+        if len(known) >= 2:
+            ordered = sorted(known, key=lambda kv: kv[1], reverse=data.direction == "higher")
+            (best, b), (worst, w) = ordered[0], ordered[-1]
+            gap = abs(b - w)
+            hi, lo = max(b, w), min(b, w)
+            ratio = hi / lo if lo > 0 else None
+        points.append(EquityPoint(period, cats, best, worst, gap, ratio))
+    return Equity(data.indicator, dimension, data.direction, data.unit, points)
+
+
+# --- completeness ---------------------------------------------------------------------------
+
+
+@dataclass
+class CompletenessCell:
+    organisation: str
+    indicator: str
+    state: str  # approved | submitted | draft | returned | missing
+    late: bool
+    reported: bool  # a total value is there
+
+
+@dataclass
+class Completeness:
+    initiative: str
+    period: str
+    due_on: date
+    members: list[tuple[str, str]]  # (slug, name)
+    indicators: list[tuple[str, str]]  # (code, name)
+    cells: list[CompletenessCell]
+    counts: dict[str, int]
+
+
+def completeness(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str | None = None,
+    today: date | None = None,
+) -> Completeness:
+    """Member × indicator for a period: who reported what, in which state, and who is late."""
+    today = today or date.today()
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    if not actor.is_backbone(initiative.id):
+        raise PermissionDenied("only the backbone team sees who has not reported")
+    periods = _periods(session, initiative.id)
+    submitted = set(
+        session.scalars(
+            select(Submission.period_id).where(Submission.initiative_id == initiative.id).distinct()
+        )
+    )
+    period = _period(periods, period_key, submitted)
+    members = session.execute(
+        select(Member.id, Organisation.slug, Organisation.name)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id, Member.active)
+        .order_by(Organisation.name)
+    ).all()
+    obligations = session.execute(
+        select(
+            Obligation.member_id,
+            Indicator.id,
+            Indicator.code,
+            Indicator.name,
+            Indicator.position,
+        )
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .join(Member, Member.id == Obligation.member_id)
+        .where(Member.initiative_id == initiative.id)
+    ).all()
+    subs = {
+        s.member_id: s
+        for s in session.scalars(
+            select(Submission).where(
+                Submission.initiative_id == initiative.id, Submission.period_id == period.id
+            )
+        )
+    }
+    reported = set(  # (member, indicator) pairs with a total, as plain tuples: they hash fast
+        map(
+            tuple,
+            session.execute(
+                select(Submission.member_id, Value.indicator_id)
+                .join(Value, Value.submission_id == Submission.id)
+                .where(
+                    Submission.initiative_id == initiative.id,
+                    Submission.period_id == period.id,
+                    Value.disaggregation == TOTAL,
+                )
+            ),
+        )
+    )
+    slug_of = {m.id: m.slug for m in members}
+    cells: list[CompletenessCell] = []
+    counts: dict[str, int] = defaultdict(int)
+    overdue = today > period.due_on
+    indicator_names: dict[str, tuple[str, int]] = {}
+    for member_id, indicator_id, code, name, position in obligations:
+        if member_id not in slug_of:
+            continue
+        indicator_names[code] = (name, position)
+        sub = subs.get(member_id)
+        has_value = (member_id, indicator_id) in reported
+        if sub is None or not has_value:
+            state = "missing"
+        else:
+            state = sub.status
+        late = (
+            bool(sub.is_late)
+            if sub is not None and sub.status in ("submitted", "approved")
+            else overdue
+        )
+        if state == "approved" and sub is not None and not sub.is_late:
+            late = False
+        cells.append(CompletenessCell(slug_of[member_id], code, state, late, has_value))
+        counts[state] += 1
+        counts["late"] += int(late)
+    indicators = sorted(indicator_names.items(), key=lambda kv: (kv[1][1], kv[0]))
+    return Completeness(
+        initiative=initiative.slug,
+        period=period.key,
+        due_on=period.due_on,
+        members=[(m.slug, m.name) for m in members],
+        indicators=[(code, name) for code, (name, _) in indicators],
+        cells=sorted(cells, key=lambda c: (c.organisation, c.indicator)),
+        counts=dict(counts),
+    )
+
+
+__all__ = [
+    "Completeness",
+    "Equity",
+    "Figure",
+    "Scorecard",
+    "Series",
+    "completeness",
+    "data_version",
+    "equity",
+    "scorecard",
+    "series",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The newest audit event of one scope and how many events lie within
+    :data:`RECENT_SECONDS` before it (counted up to :data:`RECENT_LIMIT`)."""
+
+    newest: datetime | None
+    behind: int
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The version of the data behind an initiative's figures, for validators and caching.
+
+    Every write leaves an audit event: writes to the initiative carry its id, deployment-wide
+    ones (organisations' names, users) carry none, and both shape the figures. The newest event
+    time of each scope is one indexed ``max()``.
+
+    Event times are taken before commit, so overlapping writers can commit out of time order,
+    and a commit may land *behind* a newest time already seen. So each scope also counts its
+    events in the window of :data:`RECENT_SECONDS` before its newest one: with the newest time
+    fixed, that count can only grow, and a late commit changes the stamp. A scope whose newest
+    event is older than the window is *quiet*: nothing can still land behind it (transactions
+    are far shorter than the window). Counting stops at :data:`RECENT_LIMIT`; a scope that is
+    not quiet and has more events than that is *busy*: a late commit might not change the
+    count, so answers are neither cached nor given validators until it is quiet.
+    """
+
+    initiative_id: int
+    initiative: Scope
+    deployment: Scope
+    quiet: bool
+
+    @property
+    def busy(self) -> bool:
+        full = RECENT_LIMIT in (self.initiative.behind, self.deployment.behind)
+        return full and not self.quiet
+
+    @property
+    def newest(self) -> datetime | None:
+        times = [t for t in (self.initiative.newest, self.deployment.newest) if t is not None]
+        return max(times) if times else None
+
+    @property
+    def stamp(self) -> str:
+        parts = [str(self.initiative_id)]
+        for scope in (self.initiative, self.deployment):
+            parts += [scope.newest.isoformat() if scope.newest else "-", str(scope.behind)]
+        return ":".join(parts)
+
+
+RECENT_SECONDS = 120
+RECENT_LIMIT = 5000
+
+
+def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> DataVersion:
+    """The initiative's :class:`DataVersion` (three small indexed queries); checked for
+    visibility first, so it says nothing about initiatives the actor cannot see."""
+    from models.tables.audit import AuditEvent
+
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    window = timedelta(seconds=RECENT_SECONDS)
+    scopes = (AuditEvent.initiative_id == initiative.id, AuditEvent.initiative_id.is_(None))
+    newest = session.execute(
+        select(*(select(func.max(AuditEvent.at)).where(s).scalar_subquery() for s in scopes))
+    ).one()
+    counts = []
+    for scope, time in zip(scopes, newest, strict=True):
+        counts.append(
+            select(func.count())
+            .select_from(
+                select(AuditEvent.id)
+                .where(scope, AuditEvent.at > time - window)
+                .limit(RECENT_LIMIT)
+                .subquery()
+            )
+            .scalar_subquery()
+            if time is not None
+            else literal(0)
+        )
+    behind = session.execute(select(*counts)).one()
+    now = utcnow()
+    quiet = all(time is None or now - time > window for time in newest)
+    return DataVersion(
+        initiative.id,
+        Scope(newest[0], behind[0]),
+        Scope(newest[1], behind[1]),
+        quiet,
+    )

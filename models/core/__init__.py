@@ -1,0 +1,1 @@
+"""What every rule needs: database sessions, settings, errors, paging, field checks, the acting user."""

@@ -1,0 +1,1 @@
+"""The demo initiatives: their specification and the builder that loads them."""

@@ -1,0 +1,865 @@
+"""Demo data: two fictional initiatives with three years of believable, reproducible history.
+
+Everything is generated from one seeded ``random.Random`` per stream (never the global one, never
+the clock), so the same seed always yields the same rows, and tests can compare checksums. The
+numbers are built cell by cell over the cross-tab of every dimension, so each breakdown adds up to
+its total exactly, as the data rules require (docs/architecture.md: Data rules). Values go in through bulk inserts: the
+ORM unit of work is ~20× slower for tens of thousands of rows (docs/architecture.md: Scale).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import product
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from models.access.passwords import hash_password
+from models.analytics.rollups import rebuild as rebuild_rollups
+from models.core.errors import Conflict
+from models.demo.spec import (
+    ALL_QUARTERS,
+    CRADLE,
+    DEMO_DOMAIN,
+    DEMO_INITIATIVE_SLUGS,
+    DEMO_ORGANISATION_SLUGS,
+    DEMO_PASSWORD,
+    EPOCH,
+    FIRST_QUARTER,
+    HEAT_YEARS,
+    HISTORY_QUARTERS,
+    INITIATIVES,
+    INTERIM_STEPS,
+    ORGANISATIONS,
+    OUTLIER_FLAG,
+    TARGET_STEP,
+    UNLOCKED_HISTORY,
+    IndicatorSpec,
+    InitiativeSpec,
+    MemberSpec,
+)
+from models.tables.access import RoleGrant, User
+from models.tables.audit import AuditEvent
+from models.tables.indicator import (
+    TOTAL,
+    Category,
+    Dimension,
+    Indicator,
+    IndicatorTarget,
+    Obligation,
+    Outcome,
+)
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.reporting import Submission, Value
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+@dataclass
+class DemoSummary:
+    initiatives: list[str]
+    organisations: int
+    users: list[tuple[str, str]]  # (email, role description), printed as the demo logins
+    values: int
+    submissions: int
+    created: bool
+
+
+def demo_loaded(*, session: Session) -> bool:
+    """Whether a demo initiative exists: loading then is a no-op, so first start stays cheap."""
+    stmt = select(Initiative.id).where(
+        Initiative.is_demo.is_(True), Initiative.slug.in_(DEMO_INITIATIVE_SLUGS)
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def load_demo(
+    *, session: Session, seed: int = 2026, progress: Progress | None = None
+) -> DemoSummary:
+    """Create both demo initiatives, their partners and logins; flush, never commit.
+
+    Idempotent: when the demo is there already nothing changes and ``created`` is False.
+    """
+    session.flush()
+    if demo_loaded(session=session):
+        return _summary(session, created=False)
+    report = progress or (lambda _step, _done, _total: None)
+    orgs = _organisations(session, report)
+    users = _users(session, orgs, report)
+    for spec in INITIATIVES:
+        _Builder(session, spec, seed, orgs, users, report).build()
+    # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
+    for slug in DEMO_INITIATIVE_SLUGS:
+        rebuild_rollups(
+            session=session,
+            initiative_id=session.scalar(select(Initiative.id).where(Initiative.slug == slug)),
+        )
+        _publish_past_year(session, slug)
+    return _summary(session, created=True)
+
+
+PUBLISHED_PERIODS = 4  # the demo publishes the last year of quarters before the current one
+
+
+def _publish_past_year(session: Session, slug: str) -> None:
+    """Publish the quarters before the latest one with approved data, as a backbone team would
+    have: funders, partners and the public see published figures only (README, Disclosure)."""
+    from models.core.actors import SYSTEM
+    from models.publishing.publish import publish
+
+    keys = session.scalars(
+        select(Period.key)
+        .join(Initiative, Initiative.id == Period.initiative_id)
+        .where(
+            Initiative.slug == slug,
+            Period.id.in_(select(Submission.period_id).where(Submission.status == "approved")),
+        )
+        .order_by(Period.starts_on)
+    ).all()
+    for key in keys[-PUBLISHED_PERIODS - 1 : -1]:
+        publish(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=slug,
+            period_key=key,
+            note="Published with the demo.",
+            confirm_incomplete=True,
+        )
+
+
+def remove_demo(*, session: Session) -> None:
+    """Delete what ``load_demo`` created and nothing else; flush, never commit.
+
+    Values go first: their category foreign key is RESTRICT, so the initiative's cascade could
+    otherwise trip over it. Organisations still used by a non-demo initiative are kept.
+    """
+    session.flush()
+    initiative_ids = list(
+        session.scalars(select(Initiative.id).where(Initiative.is_demo.is_(True)))
+    )
+    if initiative_ids:
+        _delete(session, delete(Value).where(Value.initiative_id.in_(initiative_ids)))
+        _delete(session, delete(Initiative).where(Initiative.id.in_(initiative_ids)))
+    still_members = select(Member.organisation_id)
+    _delete(
+        session,
+        delete(Organisation).where(
+            Organisation.slug.in_(DEMO_ORGANISATION_SLUGS),
+            Organisation.website.like(f"%.{DEMO_DOMAIN}"),
+            Organisation.id.not_in(still_members),
+        ),
+    )
+    user_ids = select(User.id).where(_demo_email())
+    # The audit trail refuses UPDATE, so ON DELETE SET NULL on actor_user_id would fail: events of
+    # the demo's fictional users are removed with them.
+    _delete(session, delete(AuditEvent).where(AuditEvent.actor_user_id.in_(user_ids)))
+    _delete(session, delete(User).where(_demo_email()))
+    _forget_deleted(session)
+
+
+def _organisations(session: Session, report: Progress) -> dict[str, Organisation]:
+    """All demo partners, shared by both initiatives (a funder is a member of both)."""
+    step = "Organisations and logins"
+    report(step, 0, 3)
+    existing = {
+        o.slug: o
+        for o in session.scalars(
+            select(Organisation).where(Organisation.slug.in_(DEMO_ORGANISATION_SLUGS))
+        )
+    }
+    # A demo organisation kept by remove_demo (a real initiative uses it) is reused; anyone
+    # else's organisation or initiative with a demo slug is not ours to touch.
+    foreign = {slug for slug, o in existing.items() if not _is_demo_website(o.website)}
+    foreign.update(
+        session.scalars(select(Initiative.slug).where(Initiative.slug.in_(DEMO_INITIATIVE_SLUGS)))
+    )
+    if foreign:
+        names = ", ".join(sorted(foreign))
+        raise Conflict(f"cannot load the demo: these slugs are in use already: {names}")
+    orgs = {
+        o.slug: existing.get(o.slug)
+        or Organisation(
+            slug=o.slug,
+            name=o.name,
+            sector=o.sector,
+            description=o.description,
+            website=f"https://{o.slug}.{DEMO_DOMAIN}",
+            created_at=EPOCH,
+        )
+        for o in ORGANISATIONS
+    }
+    session.add_all(orgs.values())
+    session.flush()
+    report(step, 1, 3)
+    return orgs
+
+
+def _users(session: Session, orgs: Mapping[str, Organisation], report: Progress) -> dict[str, User]:
+    """Demo logins keyed by role or organisation slug; argon2 runs once for all of them."""
+    step = "Organisations and logins"
+    if session.scalar(select(func.count()).select_from(User).where(_demo_email())):
+        raise Conflict(f"cannot load the demo: users with @{DEMO_DOMAIN} addresses exist")
+    password_hash = hash_password(DEMO_PASSWORD)
+    report(step, 2, 3)
+    users: dict[str, User] = {}
+
+    def add(key: str, email: str, name: str) -> User:
+        users[key] = User(email=email, name=name, password_hash=password_hash, created_at=EPOCH)
+        return users[key]
+
+    add("admin", f"admin@{DEMO_DOMAIN}", "Ada Admin (demo)").grants.append(RoleGrant(role="admin"))
+    add("backbone", f"backbone@{DEMO_DOMAIN}", "Bea Backbone (demo)")
+    add("funder", f"funder@{DEMO_DOMAIN}", "Fred Funder (demo)")
+    for slug, org in orgs.items():  # their grants come with the memberships they work through
+        add(slug, f"reporter@{slug}.{DEMO_DOMAIN}", f"Reporter, {org.name} (demo)")
+    session.add_all(users.values())
+    session.flush()
+    report(step, 3, 3)
+    return users
+
+
+def _is_demo_website(website: str | None) -> bool:
+    return website is not None and website.endswith(f".{DEMO_DOMAIN}")
+
+
+def _demo_email() -> Any:
+    return or_(User.email.like(f"%@{DEMO_DOMAIN}"), User.email.like(f"%.{DEMO_DOMAIN}"))
+
+
+def _delete(session: Session, stmt: Any) -> None:
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def _forget_deleted(session: Session) -> None:
+    """Drop objects whose rows the bulk deletes removed, so a reload cannot meet stale twins."""
+    by_class: dict[type[Any], dict[Any, Any]] = defaultdict(dict)
+    for state in session.identity_map.all_states():
+        key, obj = state.key, state.obj()
+        if key is None or obj is None:  # not persistent, or already collected
+            continue
+        cls, pk = key[0], key[1]
+        if len(pk) == 1:
+            by_class[cls][pk[0]] = obj
+    for cls, objs in by_class.items():
+        column = cls.__mapper__.primary_key[0]
+        ids = list(objs)
+        alive: set[Any] = set()
+        for i in range(0, len(ids), 500):
+            alive.update(session.scalars(select(column).where(column.in_(ids[i : i + 500]))))
+        for pk, obj in objs.items():
+            if pk not in alive and obj in session:
+                session.expunge(obj)
+    session.expire_all()
+
+
+def _summary(session: Session, *, created: bool) -> DemoSummary:
+    """What is in the database now, so a repeated load reports the same as the first one."""
+    initiatives = dict(
+        session.execute(
+            select(Initiative.slug, Initiative.id).where(
+                Initiative.is_demo.is_(True), Initiative.slug.in_(DEMO_INITIATIVE_SLUGS)
+            )
+        ).all()
+    )
+    ids = list(initiatives.values())
+    values = session.scalar(
+        select(func.count()).select_from(Value).where(Value.initiative_id.in_(ids))
+    )
+    submissions = session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.initiative_id.in_(ids))
+    )
+    organisations = session.scalar(
+        select(func.count())
+        .select_from(Organisation)
+        .where(
+            Organisation.slug.in_(DEMO_ORGANISATION_SLUGS),
+            Organisation.website.like(f"%.{DEMO_DOMAIN}"),
+        )
+    )
+    rows = session.execute(
+        select(User.email, RoleGrant.role, Initiative.slug, Organisation.name)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .outerjoin(Initiative, Initiative.id == RoleGrant.initiative_id)
+        .outerjoin(Organisation, Organisation.id == RoleGrant.organisation_id)
+        .where(_demo_email())
+        .order_by(User.email, Initiative.slug)
+    ).all()
+    scopes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for email, role, initiative, organisation in rows:
+        if organisation and initiative:
+            scopes[(email, role)].append(f"{organisation} in {initiative}")
+        else:
+            scopes[(email, role)].append(initiative or organisation or "")
+    rank = {"admin": 0, "backbone": 1, "funder": 2, "reporter": 3}
+    users = [
+        (email, f"{role}: {', '.join(s for s in scope if s)}" if any(scope) else role)
+        for (email, role), scope in sorted(scopes.items(), key=lambda kv: (rank[kv[0][1]], kv[0]))
+    ]
+    return DemoSummary(
+        initiatives=[s for s in DEMO_INITIATIVE_SLUGS if s in initiatives],
+        organisations=organisations or 0,
+        users=users,
+        values=values or 0,
+        submissions=submissions or 0,
+        created=created,
+    )
+
+
+def _quarters() -> Iterator[tuple[str, date, date]]:
+    year, q = FIRST_QUARTER
+    for _ in range(ALL_QUARTERS):
+        start = date(year, 3 * q - 2, 1)
+        end = (date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)) - timedelta(days=1)
+        yield f"{year}Q{q}", start, end
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+
+
+def _at(day: date, rng: random.Random, earliest: int = 14, latest: int = 23) -> datetime:
+    """A working-hours moment (US time, stored in UTC) on ``day``."""
+    return datetime.combine(day, time(rng.randint(earliest, latest), rng.randrange(60)), UTC)
+
+
+def _clamp(x: float, low: float, high: float) -> float:
+    return max(low, min(x, high))
+
+
+@dataclass
+class _Plan:
+    """One submission to write, decided before any number is drawn."""
+
+    member: MemberSpec
+    step: int  # quarters since the baseline
+    status: str = "approved"
+    codes: list[str] = field(default_factory=list)
+    outliers: set[str] = field(default_factory=set)
+    comment: str | None = None
+    row: dict[str, Any] = field(default_factory=dict)  # the submission's columns
+    id: int = 0
+
+
+@dataclass
+class _Total:
+    value: float
+    numerator: float | None
+    denominator: float | None
+
+
+class _Builder:
+    """Builds one initiative: structure through the ORM, history through bulk inserts."""
+
+    def __init__(
+        self,
+        session: Session,
+        spec: InitiativeSpec,
+        seed: int,
+        orgs: Mapping[str, Organisation],
+        users: Mapping[str, User],
+        report: Progress,
+    ) -> None:
+        self.session = session
+        self.spec = spec
+        self.seed = seed
+        self.orgs = orgs
+        self.users = users
+        self.report = report
+        self.rng = random.Random(f"{seed}:{spec.slug}")
+        self.indicators = {i.code: i for i in spec.indicators}
+        self.reporting = [m for m in spec.members if m.reports]
+        self.total_steps = len(spec.members) + 2
+        self.done = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        self.report(self.spec.name, self.done, self.total_steps)
+
+    def build(self) -> None:
+        self.report(self.spec.name, 0, self.total_steps)
+        self._structure()
+        self.tick()
+        plans = self._plans()
+        self._submissions(plans)
+        rows: list[dict[str, Any]] = []
+        totals: dict[str, dict[int, list[_Total]]] = defaultdict(lambda: defaultdict(list))
+        for member in self.spec.members:
+            rows.extend(self._member_values(member, plans, totals))
+            self.tick()
+        self._targets(totals)
+        self.session.execute(insert(Value), rows)
+        self.session.flush()
+        self.tick()
+
+    # structure ----------------------------------------------------------------------------
+
+    def _structure(self) -> None:
+        spec, session = self.spec, self.session
+        self.initiative = Initiative(
+            slug=spec.slug,
+            name=spec.name,
+            description=spec.description,
+            region=spec.region,
+            suppression_threshold=spec.suppression_threshold,
+            is_demo=True,
+            created_at=EPOCH,
+        )
+        session.add(self.initiative)
+        self.periods: list[Period] = []
+        for step, (key, start, end) in enumerate(_quarters()):
+            self.periods.append(
+                Period(
+                    initiative=self.initiative,
+                    key=key,
+                    kind="quarter",
+                    starts_on=start,
+                    ends_on=end,
+                    opens_on=end + timedelta(days=1),
+                    due_on=end + timedelta(days=30),
+                    closes_on=end + timedelta(days=60),
+                    locked=step < HISTORY_QUARTERS - UNLOCKED_HISTORY,
+                )
+            )
+        session.add_all(self.periods)  # 2.0 no longer cascades along the backref
+        session.flush()
+        initiative_id = self.initiative.id
+        self.outcomes = {
+            code: Outcome(
+                initiative_id=initiative_id, code=code, name=name, description=text, position=n
+            )
+            for n, (code, name, text) in enumerate(spec.outcomes)
+        }
+        self.dimensions = {
+            d.code: Dimension(
+                initiative_id=initiative_id,
+                code=d.code,
+                name=d.name,
+                position=n,
+                categories=[
+                    Category(code=c.code, name=c.name, position=k) for k, c in enumerate(d.cats)
+                ],
+            )
+            for n, d in enumerate(spec.dims)
+        }
+        session.add_all([*self.outcomes.values(), *self.dimensions.values()])
+        session.flush()
+        # (dimension position, category position) → (category id, disaggregation key)
+        self.category_keys = {
+            (n, k): (c.id, f"{d.code}={c.code}")
+            for n, d in enumerate(self.dimensions.values())
+            for k, c in enumerate(d.categories)
+        }
+        self.indicator_rows: dict[str, Indicator] = {}
+        for n, ind in enumerate(spec.indicators):
+            self.indicator_rows[ind.code] = Indicator(
+                initiative_id=self.initiative.id,
+                outcome_id=self.outcomes[ind.outcome].id,
+                code=ind.code,
+                name=ind.name,
+                definition=ind.definition,
+                unit=ind.unit,
+                measure_type=ind.measure_type,
+                direction=ind.direction,
+                valid_min=ind.valid_min,
+                valid_max=ind.valid_max,
+                decimals=ind.decimals,
+                frequency="quarterly",
+                data_source=ind.data_source,
+                position=n,
+                baseline_period_id=self.periods[0].id,
+                target_period_id=self.periods[TARGET_STEP].id,
+                dimensions=[self.dimensions[d] for d in ind.dims],
+                created_at=EPOCH,
+            )
+        session.add_all(self.indicator_rows.values())
+        self.members: dict[str, Member] = {}
+        for m in spec.members:
+            self.members[m.org] = Member(
+                initiative_id=self.initiative.id,
+                organisation_id=self.orgs[m.org].id,
+                joined_on=m.joined,
+                shares_with_funders=m.shares_with_funders,
+                created_at=datetime.combine(m.joined, time(15), UTC),
+            )
+        session.add_all(self.members.values())
+        session.flush()
+        session.add_all(
+            Obligation(member_id=self.members[m.org].id, indicator_id=self.indicator_rows[code].id)
+            for m in spec.members
+            for code in m.reports
+        )
+        for m in spec.members:
+            self.users[m.org].grants.append(
+                RoleGrant(
+                    role="reporter",
+                    initiative_id=self.initiative.id,
+                    organisation_id=self.orgs[m.org].id,
+                )
+            )
+        self.users["backbone"].grants.append(
+            RoleGrant(role="backbone", initiative_id=self.initiative.id)
+        )
+        if spec is CRADLE:  # the funder login sees one initiative, as funders usually do
+            self.users["funder"].grants.append(
+                RoleGrant(role="funder", initiative_id=self.initiative.id)
+            )
+        session.flush()
+
+    # who submits what, when ---------------------------------------------------------------
+
+    def _plans(self) -> dict[tuple[str, int], _Plan]:
+        """Statuses, lateness and planted outliers, drawn in a fixed order from one stream."""
+        rng, last = self.rng, HISTORY_QUARTERS - 1
+        plans: dict[tuple[str, int], _Plan] = {}
+        for m in self.reporting:
+            for step in range(HISTORY_QUARTERS):
+                if self.periods[step].starts_on < m.joined:
+                    continue
+                missing = 0.0 if step == 0 else 0.12 if step == last else 0.04
+                if rng.random() < missing:
+                    continue
+                plans[(m.org, step)] = _Plan(m, step, codes=list(m.reports))
+        latest = [p for (_, step), p in plans.items() if step == last]
+        rng.shuffle(latest)
+        # The latest quarter shows every status; one returned report has an outlier to fix.
+        latest.sort(key=lambda p: not any(self._eligible(c) for c in p.codes))
+        forced = ["returned", "draft", "submitted", "approved"]
+        for n, plan in enumerate(latest):
+            plan.status = (
+                forced[n]
+                if n < len(forced)
+                else rng.choices(
+                    ("approved", "submitted", "draft", "returned"), (0.45, 0.3, 0.2, 0.05)
+                )[0]
+            )
+        for plan in latest:
+            if plan.status == "returned":
+                codes = [c for c in plan.codes if self._eligible(c)]
+                if codes:
+                    code = rng.choice(codes)
+                    plan.outliers.add(code)
+                    plan.comment = (
+                        f"{self.indicators[code].name}: this quarter's figure is far from your "
+                        "earlier ones. Please check it and its breakdown, then resubmit (or add "
+                        "a note if it is right)."
+                    )
+                else:
+                    plan.comment = "Please add a note on how this quarter's figures were counted."
+            elif plan.status == "draft" and len(plan.codes) > 1:
+                plan.codes.remove(rng.choice(plan.codes))
+        previous = [p for (_, step), p in plans.items() if step == last - 1]
+        for plan in rng.sample(previous, min(len(previous), max(1, len(previous) // 12))):
+            plan.status = "submitted"
+        candidates = [
+            (plan, code)
+            for plan in plans.values()
+            if plan.status == "approved" and 2 <= plan.step <= last - 1
+            for code in plan.codes
+            if self._eligible(code)
+        ]
+        for plan, code in rng.sample(candidates, min(self.spec.outliers, len(candidates))):
+            plan.outliers.add(code)
+        return plans
+
+    def _eligible(self, code: str) -> bool:
+        return self.indicators[code].outlier_eligible
+
+    def _submissions(self, plans: Mapping[tuple[str, int], _Plan]) -> None:
+        """Insert every submission in one statement; the ids come back in parameter order.
+
+        Core, not the ORM: the ORM would reset ``version`` to 1, and these rows have been
+        written several times (drafted, submitted, approved) before the demo begins.
+        """
+        ordered = sorted(plans.values(), key=lambda p: (p.member.org, p.step))
+        for org in sorted({p.member.org for p in ordered}):
+            timing = random.Random(f"{self.seed}:{self.spec.slug}:{org}:timing")
+            for plan in (p for p in ordered if p.member.org == org):
+                plan.row = self._submission_row(plan, timing)
+        table = Submission.__table__
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = self.session.execute(stmt, [p.row for p in ordered]).scalars().all()
+        for plan, submission_id in zip(ordered, ids, strict=True):
+            plan.id = submission_id
+
+    def _submission_row(self, plan: _Plan, rng: random.Random) -> dict[str, Any]:
+        """Dates follow the period's calendar: late means submitted after the due date."""
+        period = self.periods[plan.step]
+        last = plan.step == HISTORY_QUARTERS - 1
+        late = plan.status != "draft" and rng.random() < plan.member.lateness
+        row: dict[str, Any] = {
+            "initiative_id": self.initiative.id,
+            "member_id": self.members[plan.member.org].id,
+            "period_id": period.id,
+            "status": plan.status,
+            "version": {"draft": 1, "submitted": 2}.get(plan.status, 3),
+            "is_late": late,
+            "comment": plan.comment,
+            "submitted_at": None,
+            "submitted_by_id": None,
+            "approved_at": None,
+            "approved_by_id": None,
+        }
+        if plan.status == "draft":
+            row["created_at"] = _at(period.opens_on + timedelta(days=rng.randint(3, 20)), rng)
+            row["updated_at"] = row["created_at"] + timedelta(days=rng.randint(0, 3), hours=2)
+            return row
+        if late:
+            day = period.due_on + timedelta(days=rng.randint(1, 14 if last else 24))
+        else:
+            day = period.due_on - timedelta(days=rng.randint(0, 27))
+        submitted = _at(day, rng)
+        row["submitted_at"] = row["updated_at"] = submitted
+        row["submitted_by_id"] = self.users[plan.member.org].id
+        row["created_at"] = max(
+            submitted - timedelta(days=rng.randint(0, 6), hours=3),
+            datetime.combine(period.opens_on, time(14), UTC),
+        )
+        if plan.status == "approved":
+            approved = submitted + timedelta(
+                days=rng.randint(1, 5 if last else 12), hours=rng.randint(0, 5)
+            )
+            row["approved_at"] = row["updated_at"] = approved
+            row["approved_by_id"] = self.users["backbone"].id
+        elif plan.status == "returned":
+            row["updated_at"] = submitted + timedelta(days=2, hours=1)
+        return row
+
+    # numbers --------------------------------------------------------------------------------
+
+    def _member_values(
+        self,
+        member: MemberSpec,
+        plans: Mapping[tuple[str, int], _Plan],
+        totals: dict[str, dict[int, list[_Total]]],
+    ) -> list[dict[str, Any]]:
+        if not member.reports:
+            return []
+        joint = self._joint(member, random.Random(f"{self.seed}:{self.spec.slug}:{member.org}"))
+        rows: list[dict[str, Any]] = []
+        for code, size in member.reports.items():
+            ind = self.indicators[code]
+            rng = random.Random(f"{self.seed}:{self.spec.slug}:{member.org}:{code}")
+            cells = self._collapse(joint, ind)
+            offset = rng.gauss(0.0, ind.spread)
+            pace = rng.uniform(0.35, 1.15)
+            for step in range(HISTORY_QUARTERS):
+                plan = plans.get((member.org, step))
+                draw = self._draw(ind, size, cells, offset, pace, step, rng, plan)
+                if plan is None or code not in plan.codes:
+                    continue
+                totals[code][step].append(self._emit(ind, plan, draw, rows))
+        return rows
+
+    def _joint(
+        self, member: MemberSpec, rng: random.Random
+    ) -> list[tuple[tuple[int, ...], float, float]]:
+        """The member's population over the cross-tab of every dimension: (cell, share, advantage).
+
+        Each partner gets its own mix (one serves mostly low-income families, another a suburb),
+        which is what makes partners' levels and gaps differ in a believable way.
+        """
+        dims = self.spec.dims
+        shares: dict[str, list[float]] = {}
+        first: dict[str, float] = {}
+        for d in dims:
+            if d.given is None:
+                raw = [rng.gammavariate(d.concentration * c.share, 1.0) for c in d.cats]
+                shares[d.code] = [r / sum(raw) for r in raw]
+            else:
+                first[d.code] = member.shift + rng.gauss(0.0, 0.03)
+        position = {d.code: n for n, d in enumerate(dims)}
+        cells = []
+        for combo in product(*(range(len(d.cats)) for d in dims)):
+            weight, advantage = 1.0, 0.0
+            for n, d in enumerate(dims):
+                k = combo[n]
+                if d.given is None:
+                    share = shares[d.code][k]
+                else:
+                    parent = dims[position[d.given]].cats[combo[position[d.given]]].code
+                    low = _clamp(d.given_first_share[parent] + first[d.code], 0.03, 0.97)
+                    share = low if k == 0 else (1.0 - low) / (len(d.cats) - 1)
+                weight *= share
+                advantage += d.cats[k].adv
+            cells.append((combo, weight, advantage))
+        return cells
+
+    def _collapse(
+        self, joint: Sequence[tuple[tuple[int, ...], float, float]], ind: IndicatorSpec
+    ) -> list[tuple[tuple[tuple[int, int], ...], float, float]]:
+        """Cells over the indicator's own dimensions: ((dim, category) pairs, share, advantage)."""
+        positions = [n for n, d in enumerate(self.spec.dims) if d.code in ind.dims]
+        acc: dict[tuple[tuple[int, int], ...], list[float]] = {}
+        for combo, weight, advantage in joint:
+            key = tuple((n, combo[n]) for n in positions)
+            slot = acc.setdefault(key, [0.0, 0.0])
+            slot[0] += weight
+            slot[1] += weight * advantage
+        return [(key, w, a / w if w else 0.0) for key, (w, a) in acc.items()]
+
+    def _draw(
+        self,
+        ind: IndicatorSpec,
+        size: float,
+        cells: Sequence[tuple[tuple[tuple[int, int], ...], float, float]],
+        offset: float,
+        pace: float,
+        step: int,
+        rng: random.Random,
+        plan: _Plan | None,
+    ) -> list[tuple[tuple[tuple[int, int], ...], float, float]]:
+        """One quarter's cells: (cell, size, numerator or mean); categories then sum exactly."""
+        sign = 1.0 if ind.direction == "higher" else -1.0
+        progress = step / TARGET_STEP
+        outlier = plan is not None and ind.code in plan.outliers
+        period = self.periods[step]
+        quarter = (period.starts_on.month - 1) // 3
+        weights = [w * max(0.0, 1.0 + rng.gauss(0.0, 0.04)) for _, w, _ in cells]
+        if ind.measure_type == "count":
+            scale = size * (1.0 + sign * ind.change * pace * progress)
+            scale *= ind.season[quarter] if ind.season else 1.0
+            scale *= HEAT_YEARS.get(period.starts_on.year, 1.0) if ind.weather else 1.0
+            scale *= max(0.0, 1.0 + rng.gauss(0.0, ind.noise))
+            if outlier:
+                scale *= rng.uniform(3.5, 5.0)
+            counts = _allocate(round(scale), weights)
+            return [(key, float(n), 0.0) for (key, _, _), n in zip(cells, counts, strict=True)]
+        n_total = max(1, round(size * (1.0 + rng.gauss(0.0, ind.size_noise))))
+        sizes = _allocate(n_total, weights)
+        level = ind.start + offset + sign * ind.change * pace * progress + rng.gauss(0, ind.noise)
+        if outlier:
+            away = 1.0 if level < (ind.valid_max or 100.0) / 2 else -1.0
+            jump = rng.uniform(20, 28) if ind.measure_type == "rate" else 4.5 * ind.spread
+            level += away * jump
+        gap = ind.gap * (1.0 - 0.25 * progress)  # gaps narrow a little as the work takes hold
+        out = []
+        for (key, _, advantage), n in zip(cells, sizes, strict=True):
+            centre = level + sign * gap * advantage
+            if ind.measure_type == "rate":
+                p = _clamp(centre, 1.0, 99.0) / 100.0
+                hits = 0 if n == 0 else round(n * p + rng.gauss(0.0, math.sqrt(n * p * (1 - p))))
+                out.append((key, float(n), float(_clamp(hits, 0, n))))
+            else:
+                mean = centre + rng.gauss(0.0, ind.cell_sd / math.sqrt(max(n, 1)))
+                out.append((key, float(n), round(mean, ind.decimals)))
+        return out
+
+    def _emit(
+        self,
+        ind: IndicatorSpec,
+        plan: _Plan,
+        cells: Sequence[tuple[tuple[tuple[int, int], ...], float, float]],
+        rows: list[dict[str, Any]],
+    ) -> _Total:
+        """Append the total and every category's row; return the total (for the baseline)."""
+        submission = plan.row
+        groups: dict[tuple[int, int] | None, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for key, n, x in cells:
+            for target in (None, *key):
+                acc = groups[target]
+                acc[0] += n
+                acc[1] += x if ind.measure_type == "rate" else n * x
+        indicator = self.indicator_rows[ind.code]
+        stamp = submission["created_at"] + timedelta(hours=1)
+        author = submission["submitted_by_id"] or self.users[plan.member.org].id
+        total: _Total | None = None
+        for target in sorted(groups, key=lambda t: (-1, -1) if t is None else t):
+            n, x = groups[target]
+            if ind.measure_type == "count":
+                value, numerator, denominator = n, None, None
+            elif n == 0:
+                continue  # no one in this category: a rate or mean of nobody is not a number
+            elif ind.measure_type == "rate":
+                value, numerator, denominator = 100.0 * x / n, x, n
+            else:
+                value, numerator, denominator = x / n, None, n
+            flags: list[str] = []
+            note = None
+            if target is None and ind.code in plan.outliers:
+                flags = [OUTLIER_FLAG]
+                if plan.status == "approved":
+                    note = "Checked with the partner: the figure is right (one-off change)."
+            category_id, disaggregation = (
+                (None, TOTAL) if target is None else self.category_keys[target]
+            )
+            rows.append(
+                {
+                    "submission_id": plan.id,
+                    "initiative_id": self.initiative.id,
+                    "period_id": submission["period_id"],
+                    "indicator_id": indicator.id,
+                    "measure_type": ind.measure_type,
+                    "category_id": category_id,
+                    "disaggregation": disaggregation,
+                    "value": value,
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "note": note,
+                    "flags": flags,
+                    "updated_at": stamp,
+                    "updated_by_id": author,
+                }
+            )
+            if target is None:
+                total = _Total(value, numerator, denominator)
+        assert total is not None
+        return total
+
+    def _targets(self, by_step: Mapping[str, Mapping[int, list[_Total]]]) -> None:
+        """Baseline from the first quarter with figures; end and interim targets from it.
+
+        An indicator whose only partner joined later gets its baseline when the partner began.
+        """
+        for ind in self.spec.indicators:
+            if not by_step.get(ind.code):
+                continue
+            first = min(by_step[ind.code])
+            totals = by_step[ind.code][first]
+            if ind.measure_type == "count":
+                base = sum(t.value for t in totals)
+                sign = 1.0 if ind.direction == "higher" else -1.0
+                goal: float = round(base * (1.0 + sign * ind.change))
+            elif ind.measure_type == "rate":
+                base = (
+                    100.0
+                    * sum(t.numerator or 0 for t in totals)
+                    / sum(t.denominator or 0 for t in totals)
+                )
+                goal = base + (ind.change if ind.direction == "higher" else -ind.change)
+            else:
+                weight = sum(t.denominator or 0 for t in totals)
+                base = sum(t.value * (t.denominator or 0) for t in totals) / weight
+                goal = base + (ind.change if ind.direction == "higher" else -ind.change)
+            row = self.indicator_rows[ind.code]
+            row.baseline_value = round(base, ind.decimals)
+            row.baseline_period_id = self.periods[first].id
+            row.target_value = round(goal, ind.decimals)
+            for step in (s for s in INTERIM_STEPS if s > first):
+                share = (step - first) / (TARGET_STEP - first)
+                row.targets.append(
+                    IndicatorTarget(
+                        period_id=self.periods[step].id,
+                        value=round(base + (goal - base) * share, ind.decimals),
+                        note="Interim target on the straight line from baseline to goal.",
+                    )
+                )
+        self.session.flush()
+
+
+def _allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Split a whole number by weights (largest remainder), so the parts sum to it exactly."""
+    total = max(0, total)
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        return [total] + [0] * (len(weights) - 1)
+    exact = [total * w / weight_sum for w in weights]
+    parts = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts

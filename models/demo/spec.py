@@ -1,0 +1,454 @@
+"""The demo's specification: its initiatives, organisations, indicators and their shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+DEMO_PASSWORD = "common-measure-demo"
+DEMO_DOMAIN = "demo.test"  # users: *@demo.test, *@<org>.demo.test; organisations' websites too
+OUTLIER_FLAG = "outlier"
+
+# Fixed dates: the demo never looks at the clock.
+LAUNCH = date(2023, 7, 1)
+EPOCH = datetime(2023, 7, 1, 15, 0, tzinfo=UTC)  # created_at of the set-up rows
+FIRST_QUARTER = (2023, 4)
+HISTORY_QUARTERS = 12  # 2023Q4 … 2026Q3 carry data
+ALL_QUARTERS = 17  # … plus 2026Q4 (open) and 2027Q1 … 2027Q4 (targets)
+TARGET_STEP = ALL_QUARTERS - 1  # 2027Q4, the end target, is 16 quarters after the baseline
+INTERIM_STEPS = (4, 8, 12)  # 2024Q4, 2025Q4, 2026Q4
+UNLOCKED_HISTORY = 2  # the latest two past periods can still be corrected
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    code: str
+    name: str
+    share: float  # typical share of the population
+    adv: float = 0.0  # advantage in percentage points: the equity gap the demo shows
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    code: str
+    name: str
+    cats: tuple[CategorySpec, ...]
+    concentration: float = 80.0  # how alike partners' mixes are (Dirichlet concentration)
+    # For two-category dimensions that depend on another (income on race): the first category's
+    # share for each category of that dimension.
+    given: str | None = None
+    given_first_share: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    outcome: str
+    name: str
+    definition: str
+    unit: str
+    measure_type: str
+    data_source: str
+    dims: tuple[str, ...] = ()
+    direction: str = "higher"
+    start: float = 0.0  # typical level at the baseline (rates, averages)
+    change: float = 0.0  # improvement by the end target: points (rate, average) or share (count)
+    spread: float = 0.0  # how far partners sit from each other
+    gap: float = 0.0  # scales the categories' advantages
+    noise: float = 0.05  # quarter-to-quarter noise: points, or a share for counts
+    cell_sd: float = 0.0  # averages: spread of individuals around a category's mean
+    size_noise: float = 0.03
+    decimals: int = 1
+    valid_min: float | None = 0.0
+    valid_max: float | None = None
+    season: tuple[float, float, float, float] | None = None  # multiplier by quarter of year
+    weather: bool = False  # follows the summer's heat (extreme-heat counts)
+
+    @property
+    def outlier_eligible(self) -> bool:
+        """Seasonal series swing by design, so a planted outlier would not stand out."""
+        return self.season is None and not self.weather
+
+
+@dataclass(frozen=True)
+class OrganisationSpec:
+    slug: str
+    name: str
+    sector: str
+    description: str
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    org: str
+    reports: Mapping[str, float]  # indicator code → cohort size or quarterly count at full scale
+    lateness: float = 0.1
+    joined: date = LAUNCH
+    shares_with_funders: bool = True
+    shift: float = 0.0  # shifts the first category of a dependent dimension (low income)
+
+
+@dataclass(frozen=True)
+class InitiativeSpec:
+    slug: str
+    name: str
+    description: str
+    region: str
+    outcomes: tuple[tuple[str, str, str], ...]
+    dims: tuple[DimensionSpec, ...]
+    indicators: tuple[IndicatorSpec, ...]
+    members: tuple[MemberSpec, ...]
+    outliers: int
+    suppression_threshold: int = 10
+
+
+# fmt: off
+def rate_indicator(code: str, outcome: str, name: str, definition: str, source: str, **kw: Any) -> IndicatorSpec:
+    return IndicatorSpec(
+        code, outcome, name, definition, "%", "rate", source, valid_max=100.0, **kw
+    )
+
+
+def count_indicator(code: str, outcome: str, name: str, definition: str, unit: str, source: str,
+           **kw: Any) -> IndicatorSpec:
+    return IndicatorSpec(code, outcome, name, definition, unit, "count", source, decimals=0, **kw)
+
+
+GENDER = DimensionSpec(
+    "gender",
+    "Gender",
+    (
+        CategorySpec("female", "Female", 0.488, 2.0),
+        CategorySpec("male", "Male", 0.490, -2.0),
+        CategorySpec("nonbinary", "Non-binary", 0.022, -1.0),
+    ),
+    concentration=2000.0,
+)
+RACE = DimensionSpec(
+    "race",
+    "Race/ethnicity",
+    (
+        CategorySpec("asian", "Asian", 0.05, 5.0),
+        CategorySpec("black", "Black", 0.28, -9.0),
+        CategorySpec("hispanic", "Hispanic or Latino", 0.17, -6.0),
+        CategorySpec("native", "American Indian or Alaska Native", 0.01, -8.0),
+        CategorySpec("white", "White", 0.41, 8.0),
+        CategorySpec("multiracial", "Multiracial or another race", 0.08, 0.0),
+    ),
+)
+INCOME = DimensionSpec(
+    "income",
+    "Family income",
+    (CategorySpec("low", "Low income", 0.45, -8.0), CategorySpec("not_low", "Not low income", 0.55, 6.0)),
+    given="race",
+    given_first_share={
+        "asian": 0.32,
+        "black": 0.66,
+        "hispanic": 0.62,
+        "native": 0.64,
+        "white": 0.28,
+        "multiracial": 0.48,
+    },
+)
+AGE = DimensionSpec(
+    "age",
+    "Age group",
+    (
+        CategorySpec("under_18", "Under 18", 0.14),
+        CategorySpec("18_to_64", "18 to 64", 0.58),
+        CategorySpec("65_plus", "65 and over", 0.28),
+    ),
+    concentration=150.0,
+)
+ALL3 = ("race", "income", "gender")
+
+SCHOOL_SOURCE = "District student information system and state assessment files"
+CRADLE = InitiativeSpec(
+    slug="cradle-to-career",
+    name="Cradle to Career",
+    description=(
+        "Partners across Riverbend (a fictional city) sharing one scorecard from early childhood "
+        "to a first career. Demo data: every name and number is made up."
+    ),
+    region="Riverbend metro area (fictional)",
+    suppression_threshold=10,
+    outliers=6,
+    outcomes=(
+        ("kindergarten_readiness", "Kindergarten readiness",
+         "Children enter kindergarten ready to learn."),
+        ("early_grade_reading", "3rd-grade reading",
+         "Students read at grade level by the end of 3rd grade."),
+        ("middle_grade_math", "8th-grade math", "Students are proficient in math by 8th grade."),
+        ("high_school_graduation", "High-school graduation",
+         "Students graduate from high school on time."),
+        ("postsecondary_enrollment", "Post-secondary enrolment",
+         "Graduates enrol in college or a training programme."),
+        ("postsecondary_completion", "Post-secondary completion",
+         "Students complete a degree or credential."),
+        ("employment", "Employment", "Young adults find a job with a living wage."),
+    ),
+    dims=(RACE, INCOME, GENDER),
+    indicators=(
+        rate_indicator("K_READY", "kindergarten_readiness", "Kindergartners ready for school",
+             "Share of children leaving the partner's pre-kindergarten programme who meet every "
+             "domain of the state kindergarten readiness assessment at kindergarten entry.",
+             "State kindergarten readiness assessment, matched to partner rosters",
+             dims=ALL3, start=46, change=12, spread=6, gap=1.0, noise=1.2),
+        count_indicator("EC_ENROLLED", "kindergarten_readiness", "Children in quality early learning",
+               "Children aged 0-5 enrolled during the quarter in a programme rated three stars "
+               "or more in the state quality rating system.", "children",
+               "Partner enrolment records", dims=("race", "income"), change=0.2, noise=0.05),
+        count_indicator("WELL_CHILD", "kindergarten_readiness", "Well-child visits (ages 0-5)",
+               "Well-child visits completed for children aged 0-5 during the quarter.", "visits",
+               "Health-system electronic health record extract", dims=("race", "income"),
+               change=0.15, noise=0.06),
+        count_indicator("HOME_VISITS", "kindergarten_readiness", "Home visits completed",
+               "Home visits to families with children under 3 completed by trained visitors.",
+               "visits", "Home-visiting case management system", change=0.25, noise=0.07),
+        rate_indicator("READ_G3", "early_grade_reading", "Third graders reading at grade level",
+             "Share of tested 3rd graders scoring at or above grade level on the quarterly "
+             "district reading benchmark.", SCHOOL_SOURCE,
+             dims=ALL3, start=39, change=11, spread=7, gap=1.2, noise=1.3),
+        count_indicator("TUTOR_SESSIONS", "early_grade_reading", "Reading tutoring sessions delivered",
+               "One-to-one or small-group reading sessions of at least 30 minutes for K-3 "
+               "students.", "sessions", "Partner attendance logs", change=0.3, noise=0.08),
+        rate_indicator("MATH_G8", "middle_grade_math", "Eighth graders proficient in math",
+             "Share of tested 8th graders scoring proficient or above on the quarterly district "
+             "math benchmark.", SCHOOL_SOURCE,
+             dims=ALL3, start=27, change=10, spread=6, gap=1.1, noise=1.2),
+        IndicatorSpec("MATH_G8_SCORE", "middle_grade_math", "Average 8th-grade math scale score",
+             "Mean scale score of tested 8th graders on the district math benchmark, weighted "
+             "by the number of students tested.", "points", "average", SCHOOL_SOURCE,
+             dims=ALL3, start=231, change=9, spread=5, gap=0.9, noise=1.0, cell_sd=24,
+             valid_min=150, valid_max=350),
+        count_indicator("MATH_TUTOR_STUDENTS", "middle_grade_math", "Students receiving math tutoring",
+               "Middle-school students who attended at least four math tutoring sessions in "
+               "the quarter.", "students", "Partner attendance logs", dims=ALL3, change=0.35,
+               noise=0.06),
+        rate_indicator("GRAD_4YR", "high_school_graduation", "Four-year cohort graduation rate",
+             "Share of the four-year cohort graduating with a regular diploma (rolling four "
+             "quarters).", SCHOOL_SOURCE, dims=ALL3, start=78, change=8, spread=5, gap=0.8, noise=0.8),
+        rate_indicator("CHRONIC_ABSENT", "high_school_graduation", "Chronically absent students",
+             "Share of enrolled K-12 students who missed 10% or more of school days so far "
+             "this school year.", SCHOOL_SOURCE, dims=ALL3, direction="lower", start=27, change=8,
+             spread=5, gap=0.8, noise=1.0),
+        count_indicator("MENTORED_YOUTH", "high_school_graduation", "Youth matched with a mentor",
+               "Young people aged 12-18 in an active mentoring match during the quarter.",
+               "youth", "Partner mentoring database", dims=("race", "gender"), change=0.2,
+               noise=0.06),
+        rate_indicator("FAFSA_DONE", "postsecondary_enrollment", "Seniors completing the FAFSA",
+             "Share of high-school seniors who submitted the Free Application for Federal "
+             "Student Aid, cumulative for the school year.", "Federal Student Aid completion "
+             "data, matched by partner", dims=("race", "income"), start=52, change=13,
+             spread=7, gap=0.9, noise=1.5),
+        rate_indicator("PS_ENROLL", "postsecondary_enrollment", "Graduates enrolling in post-secondary",
+             "Share of the previous year's graduates enrolled in a two- or four-year college "
+             "or a registered apprenticeship.", "National student records match",
+             dims=ALL3, start=55, change=10, spread=6, gap=1.0, noise=1.1),
+        rate_indicator("PS_RETAIN", "postsecondary_completion", "First-year students retained",
+             "Share of first-year students enrolled again in their second year.",
+             "Institutional research office", dims=ALL3, start=63, change=8, spread=6, gap=0.9,
+             noise=1.0),
+        rate_indicator("PS_COMPLETE", "postsecondary_completion", "Students completing a credential",
+             "Share of an entering cohort completing a certificate or degree within 150% of "
+             "normal time.", "Institutional research office", dims=ALL3, start=38, change=9,
+             spread=9, gap=1.1, noise=1.0),
+        rate_indicator("EMP_PLACED", "employment", "Training completers employed within six months",
+             "Share of training or credential completers employed in unsubsidised jobs six "
+             "months after completing.", "State wage records match", dims=ALL3, start=61,
+             change=10, spread=6, gap=0.7, noise=1.4),
+        IndicatorSpec("EMP_WAGE", "employment", "Average starting hourly wage",
+             "Mean starting hourly wage of placed completers, weighted by the number placed.",
+             "USD per hour", "average", "State wage records match", dims=("race", "gender"),
+             start=17.8, change=2.2, spread=1.2, gap=0.12, noise=0.3, cell_sd=4.0, decimals=2,
+             valid_min=7.25, valid_max=75),
+        count_indicator("INTERNSHIPS", "employment", "Paid internships provided",
+               "Paid internships of at least 120 hours for students and young adults aged "
+               "16-24.", "internships", "Employer HR records", dims=("race", "gender"),
+               change=0.4, noise=0.1),
+    ),
+    members=(
+        MemberSpec("riverbend-public-schools",
+             {"READ_G3": 3200, "MATH_G8": 2900, "MATH_G8_SCORE": 2800, "CHRONIC_ABSENT": 36000,
+              "GRAD_4YR": 2500, "PS_ENROLL": 2300, "FAFSA_DONE": 2600}, lateness=0.25,
+             shift=0.12),
+        MemberSpec("north-valley-unified",
+             {"READ_G3": 1400, "MATH_G8": 1350, "MATH_G8_SCORE": 1300, "CHRONIC_ABSENT": 16500,
+              "GRAD_4YR": 1200, "PS_ENROLL": 1100}, lateness=0.1, shift=-0.05),
+        MemberSpec("east-hills-school-district",
+             {"READ_G3": 880, "MATH_G8": 900, "MATH_G8_SCORE": 870, "CHRONIC_ABSENT": 10800,
+              "GRAD_4YR": 820, "PS_ENROLL": 760}, lateness=0.05, shift=-0.18),
+        MemberSpec("cedar-grove-charter-network",
+             {"READ_G3": 420, "MATH_G8": 380, "MATH_G8_SCORE": 370, "CHRONIC_ABSENT": 4600,
+              "GRAD_4YR": 300, "PS_ENROLL": 280}, lateness=0.15, shift=0.15),
+        MemberSpec("bright-start-early-learning", {"K_READY": 260, "EC_ENROLLED": 1150},
+             lateness=0.1),
+        MemberSpec("riverbend-head-start", {"K_READY": 340, "EC_ENROLLED": 1600}, lateness=0.2,
+             shift=0.3),
+        MemberSpec("little-oaks-preschool-collaborative", {"K_READY": 120, "EC_ENROLLED": 480},
+             lateness=0.3),
+        MemberSpec("riverbend-parks-and-recreation", {"MENTORED_YOUTH": 210}, lateness=0.35),
+        MemberSpec("riverbend-public-library", {"TUTOR_SESSIONS": 1800}, lateness=0.1),
+        MemberSpec("riverbend-office-of-workforce-development", {"EMP_PLACED": 240},
+             lateness=0.15, shift=0.1),
+        MemberSpec("read-together-riverbend", {"TUTOR_SESSIONS": 5200}, lateness=0.1),
+        MemberSpec("math-bridges", {"MATH_TUTOR_STUDENTS": 420}, lateness=0.15,
+             joined=date(2024, 7, 1), shift=0.15),
+        MemberSpec("youth-forward-riverbend", {"MENTORED_YOUTH": 380}, lateness=0.2, shift=0.1),
+        MemberSpec("college-path-advising", {"FAFSA_DONE": 900, "PS_ENROLL": 850}, lateness=0.1,
+             shift=0.2),
+        MemberSpec("family-connections-network", {"HOME_VISITS": 2100}, lateness=0.2, shift=0.25),
+        MemberSpec("next-step-workforce-alliance", {"EMP_PLACED": 310, "EMP_WAGE": 190},
+             lateness=0.15, shift=0.2),
+        MemberSpec("riverbend-community-college",
+             {"PS_RETAIN": 2400, "PS_COMPLETE": 1900, "EMP_PLACED": 600, "EMP_WAGE": 380},
+             lateness=0.1, shift=0.1),
+        MemberSpec("university-of-riverbend", {"PS_RETAIN": 4100, "PS_COMPLETE": 3600},
+             lateness=0.05, shift=-0.12),
+        MemberSpec("meridian-manufacturing", {"INTERNSHIPS": 45}, lateness=0.2,
+             shares_with_funders=False),
+        MemberSpec("first-riverbend-bank", {"INTERNSHIPS": 30}, lateness=0.1),
+        MemberSpec("riverbend-regional-chamber", {"INTERNSHIPS": 140}, lateness=0.15),
+        MemberSpec("riverbend-childrens-health", {"WELL_CHILD": 5400}, lateness=0.1,
+             shares_with_funders=False),
+        MemberSpec("greater-riverbend-community-foundation", {}),
+        MemberSpec("united-way-of-greater-riverbend", {}),
+        MemberSpec("harbor-light-foundation", {}),
+    ),
+)
+
+HEAT_SEASON = (0.08, 0.55, 1.0, 0.2)
+HEAT = InitiativeSpec(
+    slug="extreme-heat",
+    name="Phoenix Extreme Heat",
+    description=(
+        "Fictional partners in the Phoenix area working to keep people safe in extreme heat. "
+        "Demo data: every name and number is made up."
+    ),
+    region="Phoenix metropolitan area, Arizona (fictional partners)",
+    outliers=2,
+    outcomes=(
+        ("fewer_heat_illnesses", "Fewer heat illnesses",
+         "Fewer people fall ill or die because of heat."),
+        ("cooler_neighbourhoods", "Cooler neighbourhoods",
+         "Shade and trees cool the hottest neighbourhoods."),
+        ("safe_at_home", "Safe and cool at home", "Every household can keep cool and connected."),
+    ),
+    dims=(AGE, GENDER),
+    indicators=(
+        count_indicator("HEAT_ED_VISITS", "fewer_heat_illnesses", "Heat-related emergency visits",
+               "Emergency-department visits with a heat-related diagnosis code.", "visits",
+               "Hospital emergency-department records", dims=("age", "gender"),
+               direction="lower", change=0.2, noise=0.08, season=HEAT_SEASON, weather=True),
+        count_indicator("HEAT_EMS_CALLS", "fewer_heat_illnesses", "Heat-related EMS calls",
+               "Emergency medical service calls coded as heat exposure or heat illness.",
+               "calls", "County EMS dispatch data", dims=("age",), direction="lower",
+               change=0.2, noise=0.08, season=HEAT_SEASON, weather=True),
+        count_indicator("COOLING_VISITS", "safe_at_home", "Cooling-centre visits",
+               "Visits to public cooling and respite centres.", "visits",
+               "Cooling-centre sign-in sheets", dims=("age", "gender"), change=0.3, noise=0.07,
+               season=(0.05, 0.6, 1.0, 0.15), weather=True),
+        count_indicator("SHUTOFF_PROTECTED", "safe_at_home", "Households protected from shut-offs",
+               "Residential accounts enrolled in summer disconnection protection or bill "
+               "assistance at quarter end.", "households", "Utility billing system",
+               change=0.25, noise=0.04),
+        rate_indicator("AC_WORKING", "safe_at_home", "Assisted homes with working cooling",
+             "Share of assisted households whose air conditioning or evaporative cooler works "
+             "at the follow-up visit.", "Partner home-visit checklists", start=71, change=14,
+             spread=5, noise=2.0),
+        count_indicator("TREES_PLANTED", "cooler_neighbourhoods", "Shade trees planted",
+               "Shade trees planted in priority neighbourhoods.", "trees",
+               "Partner planting logs", change=0.35, noise=0.1, season=(1.0, 0.35, 0.05, 0.9)),
+        rate_indicator("TREE_CANOPY", "cooler_neighbourhoods", "Tree canopy cover in priority areas",
+             "Tree canopy area as a share of the land area of the priority neighbourhoods "
+             "(m² of canopy / m² of land).", "Aerial imagery classification", start=9.4,
+             change=2.6, spread=0.6, noise=0.05, size_noise=0.0, decimals=2),
+    ),
+    members=(
+        MemberSpec("saguaro-county-public-health", {"HEAT_EMS_CALLS": 900}, lateness=0.1),
+        MemberSpec("valley-cities-office-of-heat-response",
+             {"COOLING_VISITS": 5200, "TREES_PLANTED": 1400, "TREE_CANOPY": 18_400_000},
+             lateness=0.15),
+        MemberSpec("desert-palms-medical-center", {"HEAT_ED_VISITS": 640}, lateness=0.2),
+        MemberSpec("cool-refuge-network", {"COOLING_VISITS": 8800, "AC_WORKING": 450},
+             lateness=0.25),
+        MemberSpec("shade-canopy-coalition", {"TREES_PLANTED": 2100}, lateness=0.1),
+        MemberSpec("sonoran-power-and-water", {"SHUTOFF_PROTECTED": 12500, "AC_WORKING": 900},
+             lateness=0.05),
+        MemberSpec("harbor-light-foundation", {}),
+    ),
+)
+
+INITIATIVES = (CRADLE, HEAT)
+DEMO_INITIATIVE_SLUGS = tuple(i.slug for i in INITIATIVES)
+
+# Phoenix summers: 2024 set records. Multiplies heat-driven counts by calendar year.
+HEAT_YEARS = {2023: 0.95, 2024: 1.2, 2025: 1.06, 2026: 1.0}
+
+ORGANISATIONS = (
+    OrganisationSpec("riverbend-public-schools", "Riverbend Public Schools", "education",
+         "The city's school district, 38,000 students in 61 schools."),
+    OrganisationSpec("north-valley-unified", "North Valley Unified School District", "education",
+         "A suburban district north of the river."),
+    OrganisationSpec("east-hills-school-district", "East Hills School District", "education",
+         "A district serving the eastern suburbs."),
+    OrganisationSpec("cedar-grove-charter-network", "Cedar Grove Charter Network", "education",
+         "Five public charter schools, K-12."),
+    OrganisationSpec("bright-start-early-learning", "Bright Start Early Learning Centers",
+         "early_childhood", "Nine child-care and pre-K centres."),
+    OrganisationSpec("riverbend-head-start", "Riverbend Head Start", "early_childhood",
+         "Head Start and Early Head Start for income-eligible families."),
+    OrganisationSpec("little-oaks-preschool-collaborative", "Little Oaks Preschool Collaborative",
+         "early_childhood", "A network of family child-care homes."),
+    OrganisationSpec("riverbend-parks-and-recreation", "City of Riverbend Parks and Recreation",
+         "government", "Runs recreation centres and youth programmes."),
+    OrganisationSpec("riverbend-public-library", "Riverbend Public Library", "government",
+         "Twelve branches with reading programmes for young children."),
+    OrganisationSpec("riverbend-office-of-workforce-development",
+         "City of Riverbend Office of Workforce Development", "government",
+         "Job training and placement for city residents."),
+    OrganisationSpec("read-together-riverbend", "Read Together Riverbend", "nonprofit",
+         "Volunteer reading tutors in elementary schools."),
+    OrganisationSpec("math-bridges", "Math Bridges", "nonprofit", "Math tutoring for middle-school students."),
+    OrganisationSpec("youth-forward-riverbend", "Youth Forward Riverbend", "nonprofit",
+         "Mentoring and after-school programmes for teens."),
+    OrganisationSpec("college-path-advising", "College Path Advising", "nonprofit",
+         "College and financial-aid advising in high schools."),
+    OrganisationSpec("family-connections-network", "Family Connections Network", "community",
+         "Home visiting for families with infants and toddlers."),
+    OrganisationSpec("next-step-workforce-alliance", "Next Step Workforce Alliance", "nonprofit",
+         "Sector training in health care, IT and advanced manufacturing."),
+    OrganisationSpec("riverbend-community-college", "Riverbend Community College", "higher_education",
+         "Two-year college with four campuses."),
+    OrganisationSpec("university-of-riverbend", "University of Riverbend", "higher_education",
+         "Public research university."),
+    OrganisationSpec("meridian-manufacturing", "Meridian Manufacturing", "business",
+         "Precision parts maker; hosts paid internships."),
+    OrganisationSpec("first-riverbend-bank", "First Riverbend Bank", "business", "Regional bank."),
+    OrganisationSpec("riverbend-regional-chamber", "Riverbend Regional Chamber of Commerce", "business",
+         "Brokers internships with member employers."),
+    OrganisationSpec("riverbend-childrens-health", "Riverbend Children's Health System", "health",
+         "Children's hospital and 14 paediatric clinics."),
+    OrganisationSpec("greater-riverbend-community-foundation", "Greater Riverbend Community Foundation",
+         "philanthropy", "Community foundation; funds the backbone."),
+    OrganisationSpec("united-way-of-greater-riverbend", "United Way of Greater Riverbend", "philanthropy",
+         "Funds early-learning and family-stability programmes."),
+    OrganisationSpec("harbor-light-foundation", "Harbor Light Foundation", "philanthropy",
+         "A national foundation funding both demo initiatives."),
+    OrganisationSpec("saguaro-county-public-health", "Saguaro County Department of Public Health",
+         "government", "Heat surveillance and the county heat-relief network."),
+    OrganisationSpec("valley-cities-office-of-heat-response", "Valley Cities Office of Heat Response",
+         "government", "Runs cooling centres and the shade and tree programme."),
+    OrganisationSpec("desert-palms-medical-center", "Desert Palms Medical Center", "health",
+         "Hospital with the region's busiest emergency department."),
+    OrganisationSpec("cool-refuge-network", "Cool Refuge Network", "nonprofit",
+         "Faith and community cooling centres; home cooling repairs."),
+    OrganisationSpec("shade-canopy-coalition", "Shade Canopy Coalition", "nonprofit",
+         "Plants and waters shade trees with neighbours."),
+    OrganisationSpec("sonoran-power-and-water", "Sonoran Power & Water", "business",
+         "Electric and water utility."),
+)
+# fmt: on
+DEMO_ORGANISATION_SLUGS = tuple(o.slug for o in ORGANISATIONS)

@@ -1,0 +1,221 @@
+"""Dimensions and categories: the disaggregations (race, income …) indicators are broken down by.
+
+A category that holds reported values cannot be deleted (409).
+
+The rules every configuration function follows are in :mod:`models.initiatives`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models.access.permissions import manageable_initiative, viewable_initiative
+from models.audit.trail import EntityAudit, snapshot
+from models.core.actors import Actor
+from models.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
+from models.core.fields import (
+    any_row,
+    checked_integer,
+    checked_pattern,
+    checked_text,
+    flush_unique,
+    reject_unknown_changes,
+)
+from models.core.paging import DEFAULT_LIMIT, Page, page_of
+from models.initiatives.outcomes import next_position
+from models.tables.indicator import (
+    Category,
+    Dimension,
+)
+from models.tables.initiative import Initiative
+from models.tables.reporting import Value
+
+# Dimension and category codes make disaggregation keys ("race=black"): no "=", "," or spaces.
+DIMENSION_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+
+
+def _dimension_snapshot(dimension: Dimension) -> dict[str, Any]:
+    return {
+        **snapshot(dimension, ("code", "name", "position")),
+        "categories": [snapshot(c, ("code", "name", "position")) for c in dimension.categories],
+    }
+
+
+def _find_dimension(session: Session, initiative: Initiative, code: str) -> Dimension:
+    dimension = session.scalar(
+        select(Dimension)
+        .where(Dimension.initiative_id == initiative.id, Dimension.code == code)
+        .options(selectinload(Dimension.categories))
+    )
+    if dimension is None:
+        raise NotFound(f"no dimension {code!r} in {initiative.slug!r}", field="code")
+    return dimension
+
+
+def _category_has_values(session: Session, category_ids: Iterable[int]) -> bool:
+    ids = list(category_ids)
+    return bool(ids) and any_row(
+        session=session, stmt=select(Value.id).where(Value.category_id.in_(ids))
+    )
+
+
+def _apply_categories(
+    dimension: Dimension, categories: Sequence[Mapping[str, Any]], *, field: str
+) -> None:
+    """Add new categories and rename (or move) existing ones, matched by code."""
+    by_code = {c.code: c for c in dimension.categories}
+    seen: set[str] = set()
+    next_position = max((c.position for c in dimension.categories), default=-1) + 1
+    for index, item in enumerate(categories):
+        where = f"{field}[{index}]"
+        code = checked_pattern(
+            item.get("code"), DIMENSION_CODE_PATTERN, f"{where}.code", "category code"
+        )
+        if code in seen:
+            raise InvalidInput(f"category {code!r} is listed twice", field=f"{where}.code")
+        seen.add(code)
+        name = checked_text(item.get("name"), f"{where}.name", max_length=120)
+        position = item.get("position")
+        if position is not None:
+            position = checked_integer(position, f"{where}.position")
+        category = by_code.get(code)
+        if category is None:
+            if position is None:
+                position, next_position = next_position, next_position + 1
+            dimension.categories.append(Category(code=code, name=name, position=position))
+        else:
+            category.name = name
+            if position is not None:
+                category.position = position
+
+
+def list_dimensions(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page[Dimension]:
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    stmt = (
+        select(Dimension)
+        .where(Dimension.initiative_id == init.id)
+        .order_by(Dimension.position, Dimension.code)
+        .options(selectinload(Dimension.categories))
+    )
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
+
+
+def get_dimension(*, session: Session, actor: Actor, initiative: str, code: str) -> Dimension:
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    return _find_dimension(session, init, code)
+
+
+def create_dimension(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    code: str,
+    name: str,
+    position: int | None = None,
+    categories: Sequence[Mapping[str, Any]] = (),
+) -> Dimension:
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    code = checked_pattern(code, DIMENSION_CODE_PATTERN, "code", "dimension code")
+    name = checked_text(name, "name", max_length=120)
+    if position is None:
+        position = next_position(
+            session=session, column=Dimension.position, where=Dimension.initiative_id == init.id
+        )
+    position = checked_integer(position, "position")
+    taken = select(Dimension.id).where(Dimension.initiative_id == init.id, Dimension.code == code)
+    if any_row(session=session, stmt=taken):
+        raise Conflict(f"a dimension with code {code!r} exists already", field="code")
+    dimension = Dimension(
+        initiative_id=init.id, code=code, name=name, position=position, categories=[]
+    )
+    _apply_categories(dimension, categories, field="categories")
+    session.add(dimension)
+    flush_unique(
+        session=session, field="code", message=f"a dimension with code {code!r} exists already"
+    )
+    EntityAudit(
+        session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+    ).created(dimension.id, _dimension_snapshot(dimension))
+    return dimension
+
+
+def update_dimension(
+    *, session: Session, actor: Actor, initiative: str, code: str, changes: Mapping[str, Any]
+) -> Dimension:
+    """Rename or move the dimension; ``categories`` adds new codes and renames existing ones.
+
+    Categories left out are kept; delete one with :func:`delete_category`. Codes never change,
+    because reported values carry them in their disaggregation keys.
+    """
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    dimension = _find_dimension(session, init, code)
+    reject_unknown_changes(changes, ("name", "position", "categories"))
+    before = _dimension_snapshot(dimension)
+    for name, value in changes.items():
+        if name == "name":
+            dimension.name = checked_text(value, name, max_length=120)
+        elif name == "position":
+            dimension.position = checked_integer(value, name)
+        else:
+            if value is None:
+                raise InvalidInput("must be a list", field=name)
+            _apply_categories(dimension, value, field=name)
+    session.flush()
+    dimension.categories.sort(key=lambda c: (c.position, c.code))
+    after = _dimension_snapshot(dimension)
+    if after != before:
+        EntityAudit(
+            session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+        ).updated(dimension.id, before, after)
+    return dimension
+
+
+def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: str) -> Dimension:
+    """Refused while any value is reported in one of its categories."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    dimension = _find_dimension(session, init, code)
+    if _category_has_values(session, (c.id for c in dimension.categories)):
+        raise Conflict(f"values are reported by {code!r}; it cannot be deleted", field="code")
+    EntityAudit(
+        session=session, actor=actor, entity_type="dimension", initiative_id=init.id
+    ).deleted(dimension.id, _dimension_snapshot(dimension))
+    session.delete(dimension)
+    session.flush()
+    return dimension
+
+
+def delete_category(
+    *, session: Session, actor: Actor, initiative: str, code: str, category: str
+) -> Dimension:
+    """Remove one category; refused while values are reported in it. Answers the dimension."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    dimension = _find_dimension(session, init, code)
+    found = next((c for c in dimension.categories if c.code == category), None)
+    if found is None:
+        raise NotFound(f"no category {category!r} in dimension {code!r}", field="category")
+    if _category_has_values(session, [found.id]):
+        raise Conflict(
+            f"values are reported for {code}={category}; it cannot be deleted", field="category"
+        )
+    EntityAudit(
+        session=session, actor=actor, entity_type="category", initiative_id=init.id
+    ).deleted(found.id, {"dimension": code, **snapshot(found, ("code", "name", "position"))})
+    dimension.categories.remove(found)
+    session.flush()
+    return dimension

@@ -1,0 +1,425 @@
+"""Indicators: definition, measure type, valid range, baseline, interim and end targets.
+
+The rules every configuration function follows are in :mod:`models.initiatives`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from models.access.permissions import manageable_initiative, viewable_initiative
+from models.audit.trail import EntityAudit
+from models.core.actors import Actor
+from models.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
+from models.core.fields import (
+    any_row,
+    checked_choice,
+    checked_integer,
+    checked_number,
+    checked_pattern,
+    checked_text,
+    flush_unique,
+    reject_unknown_changes,
+)
+from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
+from models.initiatives.outcomes import next_position
+from models.tables.indicator import (
+    DIRECTIONS,
+    FREQUENCIES,
+    MEASURE_TYPES,
+    Category,
+    Dimension,
+    Indicator,
+    IndicatorTarget,
+    Outcome,
+)
+from models.tables.initiative import Initiative, Period
+from models.tables.reporting import Value
+
+INDICATOR_CODE_PATTERN = r"^[A-Z0-9_]{1,60}$"
+INDICATOR_SCALARS = (
+    "name",
+    "definition",
+    "unit",
+    "measure_type",
+    "direction",
+    "valid_min",
+    "valid_max",
+    "decimals",
+    "frequency",
+    "data_source",
+    "position",
+)
+
+
+def _indicator_query(initiative_id: int) -> Select[Indicator]:
+    return (
+        select(Indicator)
+        .where(Indicator.initiative_id == initiative_id)
+        .options(
+            selectinload(Indicator.outcome),
+            selectinload(Indicator.dimensions),
+            selectinload(Indicator.targets),
+        )
+    )
+
+
+def describe_indicators(
+    *, session: Session, indicators: Sequence[Indicator]
+) -> list[dict[str, Any]]:
+    """Indicators as plain dicts: outcome and dimension codes, baseline and targets by period key.
+
+    One query for the period keys of the whole list.
+    """
+    period_ids = {
+        pid
+        for ind in indicators
+        for pid in (
+            ind.baseline_period_id,
+            ind.target_period_id,
+            *(t.period_id for t in ind.targets),
+        )
+        if pid is not None
+    }
+    periods: dict[int, tuple[str, date]] = {}
+    if period_ids:
+        periods = {
+            pid: (key, start)
+            for pid, key, start in session.execute(
+                select(Period.id, Period.key, Period.starts_on).where(Period.id.in_(period_ids))
+            )
+        }
+
+    def key_of(period_id: int | None) -> str | None:
+        return periods[period_id][0] if period_id in periods else None
+
+    out = []
+    for ind in indicators:
+        targets = sorted(ind.targets, key=lambda t: periods.get(t.period_id, ("", date.min))[1])
+        out.append(
+            {
+                "code": ind.code,
+                **{name: getattr(ind, name) for name in INDICATOR_SCALARS},
+                "outcome": ind.outcome.code if ind.outcome is not None else None,
+                "dimensions": [
+                    d.code for d in sorted(ind.dimensions, key=lambda d: (d.position, d.code))
+                ],
+                "baseline": None
+                if ind.baseline_value is None
+                else {"value": ind.baseline_value, "period": key_of(ind.baseline_period_id)},
+                "target": None
+                if ind.target_value is None
+                else {"value": ind.target_value, "period": key_of(ind.target_period_id)},
+                "targets": [
+                    {"period": key_of(t.period_id), "value": t.value, "note": t.note}
+                    for t in targets
+                ],
+            }
+        )
+    return out
+
+
+def _find_indicator(session: Session, initiative: Initiative, code: str) -> Indicator:
+    indicator = session.scalar(_indicator_query(initiative.id).where(Indicator.code == code))
+    if indicator is None:
+        raise NotFound(f"no indicator {code!r} in {initiative.slug!r}", field="code")
+    return indicator
+
+
+def _period_id(session: Session, initiative: Initiative, key: Any, field: str) -> int:
+    period_id = session.scalar(
+        select(Period.id).where(Period.initiative_id == initiative.id, Period.key == key)
+    )
+    if period_id is None:
+        raise InvalidInput(f"no period {key!r} in {initiative.slug!r}", field=field)
+    return period_id
+
+
+def _checked_point(
+    session: Session, initiative: Initiative, point: Mapping[str, Any] | None, field: str
+) -> tuple[float | None, int | None]:
+    """A baseline or end target ``{value, period}`` as (value, period id)."""
+    if point is None:
+        return None, None
+    value = checked_number(point.get("value"), f"{field}.value", required=True)
+    period = point.get("period")
+    period_id = (
+        None if period is None else _period_id(session, initiative, period, f"{field}.period")
+    )
+    return value, period_id
+
+
+def _set_indicator_fields(
+    session: Session, initiative: Initiative, indicator: Indicator, values: Mapping[str, Any]
+) -> None:
+    """Check and apply indicator fields (create and update share this)."""
+    for name, value in values.items():
+        if name in ("name", "unit"):
+            setattr(
+                indicator, name, checked_text(value, name, max_length=200 if name == "name" else 40)
+            )
+        elif name in ("definition", "data_source"):
+            setattr(indicator, name, checked_text(value, name, required=False))
+        elif name == "measure_type":
+            indicator.measure_type = checked_choice(value, MEASURE_TYPES, name)
+        elif name == "direction":
+            indicator.direction = checked_choice(value, DIRECTIONS, name)
+        elif name == "frequency":
+            indicator.frequency = checked_choice(value, FREQUENCIES, name)
+        elif name in ("valid_min", "valid_max"):
+            setattr(indicator, name, checked_number(value, name))
+        elif name == "decimals":
+            indicator.decimals = checked_integer(value, name, minimum=0, maximum=6)
+        elif name == "position":
+            indicator.position = checked_integer(value, name)
+        elif name == "outcome":
+            indicator.outcome = (
+                None
+                if value is None
+                else session.scalar(
+                    select(Outcome).where(
+                        Outcome.initiative_id == initiative.id, Outcome.code == value
+                    )
+                )
+            )
+            if value is not None and indicator.outcome is None:
+                raise InvalidInput(f"no outcome {value!r} in {initiative.slug!r}", field=name)
+        elif name == "dimensions":
+            indicator.dimensions = _dimensions_by_code(session, initiative, value or [])
+        elif name == "baseline":
+            indicator.baseline_value, indicator.baseline_period_id = _checked_point(
+                session, initiative, value, name
+            )
+        elif name == "target":
+            indicator.target_value, indicator.target_period_id = _checked_point(
+                session, initiative, value, name
+            )
+        elif name == "targets":
+            _set_targets(session, initiative, indicator, value or [])
+    if (
+        indicator.valid_min is not None
+        and indicator.valid_max is not None
+        and indicator.valid_min > indicator.valid_max
+    ):
+        raise InvalidInput("valid_min must not be above valid_max", field="valid_min")
+
+
+def _dimensions_by_code(
+    session: Session, initiative: Initiative, codes: Sequence[str]
+) -> list[Dimension]:
+    codes = list(dict.fromkeys(codes))
+    found = {
+        d.code: d
+        for d in session.scalars(
+            select(Dimension).where(
+                Dimension.initiative_id == initiative.id, Dimension.code.in_(codes)
+            )
+        )
+    }
+    for index, code in enumerate(codes):
+        if code not in found:
+            raise InvalidInput(
+                f"no dimension {code!r} in {initiative.slug!r}",
+                field=f"dimensions[{index}]",
+                extra={"value": code},
+            )
+    return sorted(found.values(), key=lambda d: (d.position, d.code))
+
+
+def _set_targets(
+    session: Session,
+    initiative: Initiative,
+    indicator: Indicator,
+    targets: Sequence[Mapping[str, Any]],
+) -> None:
+    """Replace the interim targets, updating rows in place by period (keeps the unique key)."""
+    wanted: dict[int, tuple[float, str | None]] = {}
+    for index, item in enumerate(targets):
+        where = f"targets[{index}]"
+        period_id = _period_id(session, initiative, item.get("period"), f"{where}.period")
+        if period_id in wanted:
+            raise InvalidInput(
+                f"period {item.get('period')!r} has two targets", field=f"{where}.period"
+            )
+        value = checked_number(item.get("value"), f"{where}.value", required=True)
+        wanted[period_id] = (value, checked_text(item.get("note"), f"{where}.note", required=False))
+    for target in list(indicator.targets):
+        if target.period_id not in wanted:
+            indicator.targets.remove(target)
+    existing = {t.period_id: t for t in indicator.targets}
+    for period_id, (value, note) in wanted.items():
+        current = existing.get(period_id)
+        if current is None:
+            indicator.targets.append(IndicatorTarget(period_id=period_id, value=value, note=note))
+        else:
+            current.value, current.note = value, note
+
+
+def list_indicators(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    outcome: str | None = None,
+    measure_type: str | None = None,
+    q: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """The initiative's indicators, described (see :func:`describe_indicators`)."""
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    stmt = _indicator_query(init.id).order_by(Indicator.position, Indicator.code)
+    if outcome:
+        stmt = stmt.where(
+            Indicator.outcome_id.in_(
+                select(Outcome.id).where(Outcome.initiative_id == init.id, Outcome.code == outcome)
+            )
+        )
+    if measure_type:
+        stmt = stmt.where(
+            Indicator.measure_type == checked_choice(measure_type, MEASURE_TYPES, "measure_type")
+        )
+    if q:
+        stmt = stmt.where(or_(contains_text(Indicator.name, q), contains_text(Indicator.code, q)))
+    page = page_of(session=session, stmt=stmt, limit=limit, offset=offset)
+    return Page(
+        items=describe_indicators(session=session, indicators=page.items),
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict[str, Any]:
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    indicator = _find_indicator(session, init, code)
+    return describe_indicators(session=session, indicators=[indicator])[0]
+
+
+def create_indicator(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    code: str,
+    name: str,
+    unit: str,
+    measure_type: str,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Backbone: a new indicator; ``fields`` as in :func:`update_indicator`."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    code = checked_pattern(code, INDICATOR_CODE_PATTERN, "code", "indicator code")
+    reject_unknown_changes(
+        fields, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
+    )
+    taken = select(Indicator.id).where(Indicator.initiative_id == init.id, Indicator.code == code)
+    if any_row(session=session, stmt=taken):
+        raise Conflict(f"an indicator with code {code!r} exists already", field="code")
+    indicator = Indicator(
+        initiative_id=init.id,
+        code=code,
+        direction="higher",
+        decimals=1,
+        frequency="quarterly",
+        dimensions=[],
+        targets=[],
+    )
+    if fields.get("position") is None:
+        fields["position"] = next_position(
+            session=session, column=Indicator.position, where=Indicator.initiative_id == init.id
+        )
+    values = {"name": name, "unit": unit, "measure_type": measure_type, **fields}
+    # Optional fields left as None take the defaults above.
+    for optional in ("direction", "decimals", "frequency"):
+        if values.get(optional) is None:
+            values.pop(optional, None)
+    with session.no_autoflush:
+        _set_indicator_fields(session, init, indicator, values)
+    session.add(indicator)
+    flush_unique(
+        session=session, field="code", message=f"an indicator with code {code!r} exists already"
+    )
+    described = describe_indicators(session=session, indicators=[indicator])[0]
+    EntityAudit(
+        session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+    ).created(indicator.id, described)
+    return described
+
+
+def update_indicator(
+    *, session: Session, actor: Actor, initiative: str, code: str, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Backbone: change any field but the code.
+
+    ``measure_type`` cannot change once values are reported, nor can a dimension with values be
+    dropped from ``dimensions``.
+    """
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    indicator = _find_indicator(session, init, code)
+    reject_unknown_changes(
+        changes, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
+    )
+    before = describe_indicators(session=session, indicators=[indicator])[0]
+    if "measure_type" in changes:
+        new_type = checked_choice(changes["measure_type"], MEASURE_TYPES, "measure_type")
+        has_values = select(Value.id).where(Value.indicator_id == indicator.id)
+        if new_type != indicator.measure_type and any_row(session=session, stmt=has_values):
+            raise Conflict(
+                f"{code!r} has reported values; its measure_type cannot change",
+                field="measure_type",
+            )
+    if "dimensions" in changes:
+        kept = set(changes["dimensions"] or [])
+        for dimension in indicator.dimensions:
+            if dimension.code in kept:
+                continue
+            in_use = select(Value.id).where(
+                Value.indicator_id == indicator.id,
+                Value.category_id.in_(
+                    select(Category.id).where(Category.dimension_id == dimension.id)
+                ),
+            )
+            if any_row(session=session, stmt=in_use):
+                raise Conflict(
+                    f"{code!r} has values broken down by {dimension.code!r}; keep that dimension",
+                    field="dimensions",
+                )
+    for required in ("name", "unit", "measure_type", "direction", "decimals", "frequency"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput("must not be null", field=required)
+    with session.no_autoflush:
+        _set_indicator_fields(session, init, indicator, changes)
+    session.flush()
+    after = describe_indicators(session=session, indicators=[indicator])[0]
+    if after != before:
+        EntityAudit(
+            session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+        ).updated(indicator.id, before, after)
+    return after
+
+
+def delete_indicator(
+    *, session: Session, actor: Actor, initiative: str, code: str
+) -> dict[str, Any]:
+    """Refused once values are reported for the indicator (they would go with it)."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    indicator = _find_indicator(session, init, code)
+    if any_row(session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)):
+        raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
+    described = describe_indicators(session=session, indicators=[indicator])[0]
+    EntityAudit(
+        session=session, actor=actor, entity_type="indicator", initiative_id=init.id
+    ).deleted(indicator.id, described)
+    session.delete(indicator)
+    session.flush()
+    return described

@@ -1,0 +1,261 @@
+"""Members of an initiative and their obligations (which indicators each partner reports).
+
+Ending a membership ends the reporter grants that worked through it.
+
+The rules every configuration function follows are in :mod:`models.initiatives`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models.access.permissions import manageable_initiative, viewable_initiative
+from models.access.users import end_grants
+from models.audit.trail import EntityAudit, snapshot
+from models.core.actors import Actor
+from models.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
+from models.core.fields import (
+    any_row,
+    checked_boolean,
+    checked_date,
+    flush_unique,
+    reject_unknown_changes,
+)
+from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
+from models.tables.access import RoleGrant
+from models.tables.indicator import (
+    Indicator,
+    Obligation,
+)
+from models.tables.initiative import Initiative, Member
+from models.tables.organisation import Organisation
+from models.tables.reporting import Submission
+
+
+def _member_snapshot(member: Member) -> dict[str, Any]:
+    return {
+        "organisation": member.organisation.slug,
+        **snapshot(member, ("joined_on", "shares_with_funders", "active")),
+    }
+
+
+def _find_member(session: Session, initiative: Initiative, organisation: str) -> Member:
+    member = session.scalar(
+        select(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id, Organisation.slug == organisation)
+    )
+    if member is None:
+        raise NotFound(
+            f"{organisation!r} is not a member of {initiative.slug!r}", field="organisation"
+        )
+    return member
+
+
+def list_members(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    active: bool | None = None,
+    q: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page[Member]:
+    """The initiative's members, by organisation name."""
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    stmt = (
+        select(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == init.id)
+        .order_by(Organisation.name, Organisation.slug)
+    )
+    if active is not None:
+        stmt = stmt.where(Member.active == active)
+    if q:
+        stmt = stmt.where(
+            or_(contains_text(Organisation.name, q), contains_text(Organisation.slug, q))
+        )
+    return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
+
+
+def get_member(*, session: Session, actor: Actor, initiative: str, organisation: str) -> Member:
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    return _find_member(session, init, organisation)
+
+
+def add_member(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    organisation: str,
+    joined_on: date | None = None,
+    shares_with_funders: bool = True,
+    active: bool = True,
+) -> Member:
+    """Backbone: make an existing organisation a member of the initiative."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    org = session.scalar(select(Organisation).where(Organisation.slug == organisation))
+    if org is None:
+        raise InvalidInput(f"no organisation {organisation!r}", field="organisation")
+    if joined_on is not None:
+        checked_date(joined_on, "joined_on")
+    taken = select(Member.id).where(
+        Member.initiative_id == init.id, Member.organisation_id == org.id
+    )
+    if any_row(session=session, stmt=taken):
+        raise Conflict(f"{organisation!r} is a member already", field="organisation")
+    member = Member(
+        initiative_id=init.id,
+        organisation=org,
+        joined_on=joined_on,
+        shares_with_funders=checked_boolean(shares_with_funders, "shares_with_funders"),
+        active=checked_boolean(active, "active"),
+    )
+    session.add(member)
+    flush_unique(
+        session=session, field="organisation", message=f"{organisation!r} is a member already"
+    )
+    EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).created(
+        member.id, _member_snapshot(member)
+    )
+    return member
+
+
+def update_member(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    organisation: str,
+    changes: Mapping[str, Any],
+) -> Member:
+    """Backbone: ``active``, ``shares_with_funders``, ``joined_on``."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    member = _find_member(session, init, organisation)
+    reject_unknown_changes(changes, ("active", "shares_with_funders", "joined_on"))
+    before = _member_snapshot(member)
+    for name, value in changes.items():
+        if name == "joined_on":
+            member.joined_on = None if value is None else checked_date(value, name)
+        else:
+            setattr(member, name, checked_boolean(value, name))
+    session.flush()
+    after = _member_snapshot(member)
+    if after != before:
+        EntityAudit(
+            session=session, actor=actor, entity_type="member", initiative_id=init.id
+        ).updated(member.id, before, after)
+    return member
+
+
+def remove_member(*, session: Session, actor: Actor, initiative: str, organisation: str) -> Member:
+    """Backbone; refused once the member has reported (deactivate it instead)."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    member = _find_member(session, init, organisation)
+    if any_row(
+        session=session, stmt=select(Submission.id).where(Submission.member_id == member.id)
+    ):
+        raise Conflict(
+            f"{organisation!r} has submissions here; set active to false instead",
+            field="organisation",
+        )
+    EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).deleted(
+        member.id, {**_member_snapshot(member), "obligations": _obligation_codes(session, member)}
+    )
+    _end_membership_grants(session, actor, member)
+    session.delete(member)
+    session.flush()
+    return member
+
+
+def _end_membership_grants(session: Session, actor: Actor, member: Member) -> None:
+    """The reporter grants that worked through this membership end with it (the database's
+    foreign key would remove them too; here they are audited and their holders' tokens end)."""
+    grants = session.scalars(
+        select(RoleGrant).where(
+            RoleGrant.role == "reporter",
+            RoleGrant.initiative_id == member.initiative_id,
+            RoleGrant.organisation_id == member.organisation_id,
+        )
+    ).all()
+    end_grants(session=session, actor=actor, grants=grants, reason="membership removed")
+
+
+def _obligation_codes(session: Session, member: Member) -> list[str]:
+    return list(
+        session.scalars(
+            select(Indicator.code)
+            .join(Obligation, Obligation.indicator_id == Indicator.id)
+            .where(Obligation.member_id == member.id)
+            .order_by(Indicator.position, Indicator.code)
+        )
+    )
+
+
+def get_obligations(
+    *, session: Session, actor: Actor, initiative: str, organisation: str
+) -> list[str]:
+    """The codes of the indicators the member is expected to report."""
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    return _obligation_codes(session, _find_member(session, init, organisation))
+
+
+def set_obligations(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative: str,
+    organisation: str,
+    indicators: Sequence[str],
+) -> list[str]:
+    """Backbone: replace the member's obligations with these indicator codes."""
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    member = _find_member(session, init, organisation)
+    wanted = list(dict.fromkeys(indicators))  # drop repeats, keep order
+    by_code = dict(
+        session.execute(
+            select(Indicator.code, Indicator.id).where(
+                Indicator.initiative_id == init.id, Indicator.code.in_(wanted)
+            )
+        ).all()
+    )
+    for index, code in enumerate(indicators):
+        if code not in by_code:
+            raise InvalidInput(
+                f"no indicator with code {code!r} in {init.slug!r}",
+                field=f"indicators[{index}]",
+                extra={"value": code},
+            )
+    before = _obligation_codes(session, member)
+    existing = {
+        o.indicator_id: o
+        for o in session.scalars(select(Obligation).where(Obligation.member_id == member.id))
+    }
+    wanted_ids = {by_code[c] for c in wanted}
+    for indicator_id, obligation in existing.items():
+        if indicator_id not in wanted_ids:
+            session.delete(obligation)
+    for indicator_id in wanted_ids - set(existing):
+        session.add(Obligation(member_id=member.id, indicator_id=indicator_id))
+    session.flush()
+    after = _obligation_codes(session, member)
+    if after != before:
+        EntityAudit(
+            session=session, actor=actor, entity_type="obligations", initiative_id=init.id
+        ).updated(
+            member.id,
+            {"organisation": organisation, "indicators": before},
+            {"organisation": organisation, "indicators": after},
+        )
+    return after

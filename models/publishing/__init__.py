@@ -1,0 +1,1 @@
+"""Publications: frozen, disclosed vintages of a period for funders and the public."""

@@ -1,0 +1,532 @@
+"""Publication: the backbone makes a period's suppressed rollups public.
+
+A publication is a vintage: the suppressed figures are frozen into its snapshot, so a later
+correction changes nothing public until the period is published again, and each vintage stays
+readable ("as published on …") with what the next one revised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from models.access.permissions import get_initiative
+from models.analytics.coverage import indicator_coverage
+from models.analytics.disclosure import (
+    PUBLIC,
+    Figure,
+    decide,
+    figure_makers,
+    flatten,
+    rules_for,
+)
+from models.analytics.rollups import expected_reporters
+from models.core.actors import Actor
+from models.core.errors import Conflict, NotFound
+from models.core.formulas import neutralise
+from models.tables.audit import AuditEvent
+from models.tables.base import utcnow
+from models.tables.indicator import Dimension, Indicator, Obligation, Outcome, indicator_dimensions
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.publication import Publication
+from models.tables.reporting import Submission
+
+LICENCE = {
+    "name": "CC-BY-4.0",
+    "title": "Creative Commons Attribution 4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+}
+
+
+def public_figures(*, session: Session, initiative: Initiative, period: Period) -> dict[str, Any]:
+    """The period's figures as the public may see them (``models.analytics.disclosure``, which keeps
+    hidden whatever an earlier publication of the period hid): every indicator's total and its
+    breakdowns. JSON-ready."""
+    indicators = session.execute(
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == initiative.id)
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    ).all()
+    dims: dict[int, list[Dimension]] = defaultdict(list)
+    for indicator_id, dim in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .where(Dimension.initiative_id == initiative.id)
+        .order_by(Dimension.position)
+    ):
+        dims[indicator_id].append(dim)
+    views = decide(
+        session=session,
+        initiative=initiative,
+        audience=PUBLIC,
+        indicators=[i for i, _ in indicators],
+        period_ids=[period.id],
+        live=True,  # what this publication freezes
+    )
+    expected = expected_reporters(session=session, initiative_id=initiative.id)
+    out = []
+    for indicator, outcome in indicators:
+        view = views.get((indicator.id, period.id))
+        if view is None:
+            continue
+        breakdowns = []
+        for d in dims[indicator.id]:
+            categories = [
+                {"key": key, "label": c.name, **_shown_json(view.cells[key])}
+                for c in d.categories
+                if (key := f"{d.code}={c.code}") in view.cells
+            ]
+            if categories:
+                breakdowns.append(
+                    {"dimension": d.code, "dimension_name": d.name, "categories": categories}
+                )
+        out.append(
+            {
+                "outcome": outcome.code if outcome else None,
+                "outcome_name": outcome.name if outcome else None,
+                "indicator": indicator.code,
+                "name": indicator.name,
+                "definition": indicator.definition,
+                "unit": indicator.unit,
+                "measure_type": indicator.measure_type,
+                "direction": indicator.direction,
+                "decimals": indicator.decimals,
+                "target": indicator.target_value,
+                "baseline": indicator.baseline_value,
+                # Too few partners to tell: the count would say whose figure it is.
+                "contributors": view.contributors,
+                "expected": expected[indicator.id],
+                "total": _shown_json(view.total),
+                "breakdowns": breakdowns,
+            }
+        )
+    return {
+        "initiative": initiative.slug,
+        "initiative_name": initiative.name,
+        "period": period.key,
+        "threshold": initiative.suppression_threshold,
+        "legend": rules_for(initiative).legend(),
+        "indicators": out,
+    }
+
+
+def _shown_json(s: Figure) -> dict[str, Any]:
+    return {"value": s.value, "n": s.n, "marker": s.marker, "reason": s.reason}
+
+
+@dataclass(frozen=True)
+class Vintage:
+    id: int
+    period: str
+    published_at: datetime
+    note: str | None
+    revised: list[str]  # indicator keys whose public figures differ from the previous vintage
+
+
+def report_statuses(
+    *, session: Session, initiative: Initiative, period: Period
+) -> list[dict[str, Any]]:
+    """Every active member obliged to report, with its report's status for the period
+    (``missing`` when it has none): what a publication of the period is made of."""
+    obliged = exists(select(Obligation.id).where(Obligation.member_id == Member.id))
+    rows = session.execute(
+        select(Organisation.slug, Submission.status)
+        .select_from(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(
+            Submission,
+            and_(Submission.member_id == Member.id, Submission.period_id == period.id),
+        )
+        .where(Member.initiative_id == initiative.id, Member.active, obliged)
+        .order_by(Organisation.slug)
+    ).all()
+    return [{"organisation": slug, "status": status or "missing"} for slug, status in rows]
+
+
+def publish(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str,
+    note: str | None = None,
+    confirm_incomplete: bool = False,
+) -> Vintage:
+    """Freeze the period's public figures into a new vintage (backbone).
+
+    A period whose reports are not all approved, or one of whose published indicators has
+    incomplete coverage (``models.analytics.coverage``: fewer partners than expected, standing for less
+    than ``CM_COVERAGE_MIN_SHARE`` of their usual size), is published only with
+    ``confirm_incomplete``: otherwise the answer (409) lists the reports still missing or under
+    way and the incomplete indicators, so nobody publishes half a quarter by accident. The
+    vintage records its coverage either way: the partners' reports approved of those expected,
+    and per indicator whether it is complete (never the share, which with the total would give
+    a missing partner's size away).
+    """
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise NotFound(f"no period {period_key!r}", field="period")
+    snapshot = public_figures(session=session, initiative=initiative, period=period)
+    # Who made each figure shown (never served): a later moment hides a figure that the
+    # partners reporting since would be the difference of (models.analytics.disclosure).
+    snapshot["makers"] = figure_makers(
+        session=session,
+        initiative=initiative,
+        period=period,
+        shown=[k for k, f in flatten(snapshot).items() if f.get("value") is not None],
+    )
+    if not snapshot["indicators"]:
+        raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
+    statuses = report_statuses(session=session, initiative=initiative, period=period)
+    pending = [s for s in statuses if s["status"] != "approved"]
+    published = [i["indicator"] for i in snapshot["indicators"]]
+    ids = dict(
+        session.execute(
+            select(Indicator.code, Indicator.id).where(
+                Indicator.initiative_id == initiative.id, Indicator.code.in_(published)
+            )
+        ).all()
+    )
+    coverage = indicator_coverage(
+        session=session, initiative=initiative, period=period, indicator_ids=list(ids.values())
+    )
+    incomplete = [
+        {
+            "indicator": code,
+            "reported": coverage[ids[code]].reported,
+            "expected": coverage[ids[code]].expected,
+        }
+        for code in published
+        if not coverage[ids[code]].complete
+    ]
+    if (pending or incomplete) and not confirm_incomplete:
+        reasons = []
+        if pending:
+            reasons.append(
+                f"{len(pending)} of {len(statuses)} partners' reports for {period_key} are "
+                "not approved"
+            )
+        if incomplete:
+            codes = ", ".join(i["indicator"] for i in incomplete)
+            reasons.append(
+                f"the coverage of {codes} in {period_key} is incomplete (too few of the "
+                "expected partners reported)"
+            )
+        raise Conflict(
+            "; ".join(reasons) + "; send confirm_incomplete: true to publish what is approved",
+            code="incomplete_period",
+            field="confirm_incomplete",
+            extra={"reports": pending, "indicators": incomplete},
+        )
+    snapshot["coverage"] = {
+        "approved": len(statuses) - len(pending),
+        "expected": len(statuses),
+        "indicators": [
+            {"indicator": code, "complete": coverage[ids[code]].complete} for code in published
+        ],
+    }
+    previous = _latest(session, initiative.id, period.id)
+    publication = Publication(
+        initiative_id=initiative.id,
+        period_id=period.id,
+        published_by_id=actor.user_id,
+        note=(note or "").strip() or None,
+        snapshot=snapshot,
+        published_at=utcnow(),
+    )
+    session.add(publication)
+    session.flush()
+    revised = _revised(previous.snapshot if previous else None, snapshot)
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_user_id": actor.user_id,
+                "actor_label": actor.label,
+                "initiative_id": initiative.id,
+                "entity_type": "publication",
+                "entity_id": publication.id,
+                "action": "publish",
+                "after": {
+                    "period": period.key,
+                    "revised": revised,
+                    "coverage": snapshot["coverage"],
+                    "not_approved": pending,
+                    "incomplete": incomplete,
+                },
+                "reason": publication.note,
+            }
+        ],
+    )
+    return Vintage(publication.id, period.key, publication.published_at, publication.note, revised)
+
+
+def _latest(session: Session, initiative_id: int, period_id: int) -> Publication | None:
+    return session.scalar(
+        select(Publication)
+        .where(Publication.initiative_id == initiative_id, Publication.period_id == period_id)
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+        .limit(1)
+    )
+
+
+def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    if before is None:
+        return []
+    a, b = flatten(before), flatten(after)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def _public_initiative(session: Session, slug: str) -> Initiative:
+    """Any initiative with at least one publication; others do not exist for the public."""
+    initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
+    if initiative is None or not session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.initiative_id == initiative.id)
+    ):
+        raise NotFound(f"no published initiative {slug!r}", field="slug")
+    return initiative
+
+
+def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
+    """The latest vintage of every published period, oldest period first. No login needed."""
+    initiative = _public_initiative(session, initiative_slug)
+    rows = session.execute(
+        select(Publication, Period)
+        .join(Period, Period.id == Publication.period_id)
+        .where(Publication.initiative_id == initiative.id)
+        .order_by(Period.starts_on, Publication.published_at, Publication.id)
+    ).all()
+    latest: dict[int, tuple[Publication, Period, int]] = {}
+    for pub, period in rows:
+        count = latest[period.id][2] + 1 if period.id in latest else 1
+        latest[period.id] = (pub, period, count)
+    return {
+        "initiative": initiative.slug,
+        "initiative_name": initiative.name,
+        "description": initiative.description,
+        "region": initiative.region,
+        "threshold": initiative.suppression_threshold,
+        "legend": rules_for(initiative).legend(),
+        "periods": [
+            {
+                "period": period.key,
+                "published_at": pub.published_at,
+                "note": pub.note,
+                "vintage": count,
+                "coverage": pub.snapshot.get("coverage"),
+                "indicators": pub.snapshot["indicators"],
+            }
+            for pub, period, count in latest.values()
+        ],
+    }
+
+
+def vintages(
+    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+) -> list[Vintage]:
+    """Every publication of a period, oldest first, with what each revised (backbone, funder)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    pubs = session.scalars(
+        select(Publication)
+        .join(Period, Period.id == Publication.period_id)
+        .where(Publication.initiative_id == initiative.id, Period.key == period_key)
+        .order_by(Publication.published_at, Publication.id)
+    ).all()
+    out, previous = [], None
+    for p in pubs:
+        out.append(
+            Vintage(p.id, period_key, p.published_at, p.note, _revised(previous, p.snapshot))
+        )
+        previous = p.snapshot
+    return out
+
+
+# --- open data ------------------------------------------------------------------------------
+
+FIELDS = [
+    ("period", "string", "Reporting period, e.g. 2025Q3"),
+    ("outcome", "string", "Outcome area code"),
+    ("indicator", "string", "Indicator code"),
+    ("indicator_name", "string", "Indicator name"),
+    ("unit", "string", "Unit of the value"),
+    ("dimension", "string", "Disaggregation dimension, or 'total'"),
+    ("category", "string", "Category of the dimension, or 'total'"),
+    ("value", "number", "The published value; empty when suppressed"),
+    ("n", "number", "People (or cases) the value is based on; empty when suppressed"),
+    ("marker", "string", "Why a value is missing: see the legend in the package description"),
+    ("published_at", "datetime", "When this period was published"),
+    (
+        "complete",
+        "boolean",
+        (
+            "Whether the indicator's figure was complete when published: every expected "
+            "partner reported, or those that did stood for enough of the partners' usual size; "
+            "empty when the publication did not record it"
+        ),
+    ),
+]
+COVERAGE_FIELDS = [
+    ("period", "string", "Reporting period, e.g. 2025Q3"),
+    ("published_at", "datetime", "When this period was published"),
+    ("partners_approved", "integer", "Partners whose reports for the period were approved"),
+    ("partners_expected", "integer", "Active partners obliged to report in the period"),
+    (
+        "incomplete_indicators",
+        "string",
+        "Indicators whose figure was incomplete when published, separated by spaces",
+    ),
+]
+
+
+def datapackage(*, session: Session, initiative_slug: str) -> bytes:
+    """The published, suppressed rollups as a Frictionless Data Package (a zip); its CSV's text
+    cells are neutralised like every export's, as open data is opened in spreadsheets."""
+    summary = public_summary(session=session, initiative_slug=initiative_slug)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name for name, _, _ in FIELDS])
+    coverage = io.StringIO()
+    coverage_writer = csv.writer(coverage, lineterminator="\n")
+    coverage_writer.writerow([name for name, _, _ in COVERAGE_FIELDS])
+    covered = []
+    for p in summary["periods"]:
+        published = p["published_at"].isoformat().replace("+00:00", "Z")
+        recorded = p.get("coverage") or {}
+        complete = {c["indicator"]: c["complete"] for c in recorded.get("indicators") or []}
+        incomplete = [code for code, ok in complete.items() if not ok]
+        if recorded:
+            coverage_writer.writerow(
+                [
+                    neutralise(p["period"]),
+                    published,
+                    recorded["approved"],
+                    recorded["expected"],
+                    neutralise(" ".join(incomplete)) or "",
+                ]
+            )
+            covered.append(_coverage_sentence(p["period"], recorded, incomplete))
+        for ind in p["indicators"]:
+            common = [
+                neutralise(text) or ""
+                for text in (
+                    p["period"],
+                    ind["outcome"],
+                    ind["indicator"],
+                    ind["name"],
+                    ind["unit"],
+                )
+            ]
+            flag = complete.get(ind["indicator"])
+            done = "" if flag is None else str(flag).lower()
+            t = ind["total"]
+            writer.writerow(
+                [
+                    *common,
+                    "total",
+                    "total",
+                    _num(t["value"]),
+                    _num(t["n"]),
+                    neutralise(t["marker"]) or "",
+                    published,
+                    done,
+                ]
+            )
+            for b in ind["breakdowns"]:
+                for c in b["categories"]:
+                    writer.writerow(
+                        [
+                            *common,
+                            neutralise(b["dimension"]),
+                            neutralise(c["key"].split("=", 1)[1]),
+                            _num(c["value"]),
+                            _num(c["n"]),
+                            neutralise(c["marker"]) or "",
+                            published,
+                            done,
+                        ]
+                    )
+    markers = "; ".join(f"{k}: {v}" for k, v in summary["legend"].items())
+    descriptor = {
+        "name": f"common-measure-{summary['initiative']}",
+        "title": f"{summary['initiative_name']}: published indicators",
+        "description": (
+            f"Published, privacy-protected figures of {summary['initiative_name']}. Numbers "
+            f"based on fewer than {summary['threshold']} people are suppressed. Markers: {markers}. "
+            "Coverage (what each period is made of, also in coverage.csv): "
+            + ("; ".join(covered) if covered else "not recorded")
+            + "."
+        ),
+        "licenses": [LICENCE],
+        "sources": [{"title": f"{summary['initiative_name']} partners, via Common Measure"}],
+        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        "resources": [
+            {
+                "name": "indicators",
+                "path": "indicators.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "licenses": [LICENCE],
+                "sources": [{"title": f"{summary['initiative_name']} partners"}],
+                "schema": {
+                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS],
+                    "missingValues": [""],
+                    "primaryKey": ["period", "indicator", "dimension", "category"],
+                },
+            },
+            {
+                "name": "coverage",
+                "path": "coverage.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": "Each published period's coverage: how many of the partners "
+                "expected to report had their reports approved, and which indicators were "
+                "incomplete when published.",
+                "licenses": [LICENCE],
+                "sources": [{"title": f"{summary['initiative_name']} partners"}],
+                "schema": {
+                    "fields": [
+                        {"name": n, "type": t, "description": d} for n, t, d in COVERAGE_FIELDS
+                    ],
+                    "missingValues": [""],
+                    "primaryKey": ["period"],
+                },
+            },
+        ],
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", json.dumps(descriptor, indent=2))
+        z.writestr("indicators.csv", buffer.getvalue())
+        z.writestr("coverage.csv", coverage.getvalue())
+    return out.getvalue()
+
+
+def _coverage_sentence(period: str, coverage: dict[str, Any], incomplete: list[str]) -> str:
+    text = f"{period} approved reports of {coverage['approved']} of {coverage['expected']} partners"
+    if incomplete:
+        text += f", incomplete indicators {', '.join(incomplete)}"
+    return text
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(round(float(v), 6))

@@ -1,0 +1,1 @@
+"""Partners' reports: values are validated, saved as drafts, submitted, reviewed, approved."""

@@ -1,0 +1,1059 @@
+"""Submissions: a member's report for a period, its values, and the review workflow.
+
+``draft → submitted → approved``, or ``submitted → returned`` (with the backbone's comment) and
+back to ``submitted``; ``approved → draft`` by reopening for a correction. Only drafts and
+returned submissions can be edited; approved values and locked periods are read-only.
+
+Every write bumps ``version`` with ``UPDATE … WHERE version = :seen`` before touching values, so
+two concurrent writers are serialised and the loser answers 412 instead of silently winning.
+Values are written set-based (one read, bulk insert/update/delete), and every change of a value
+lands in the append-only audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Text, cast, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from models.access.permissions import get_initiative
+from models.analytics.rollups import apply_submission
+from models.core.actors import Actor
+from models.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from models.core.settings import get_settings
+from models.reporting.validation import (
+    CheckedValues,
+    CleanValue,
+    History,
+    IndicatorSpec,
+    ValueInput,
+    Warning,
+    approved_history,
+    check_values,
+    history_warnings,
+    indicator_specs,
+    sum_warnings,
+)
+from models.tables.access import User
+from models.tables.audit import AuditEvent
+from models.tables.base import utcnow
+from models.tables.indicator import TOTAL, Indicator, Obligation
+from models.tables.initiative import Initiative, Member, Period
+from models.tables.organisation import Organisation
+from models.tables.reporting import STATUSES, Submission, Value
+
+EDITABLE = ("draft", "returned")
+NOT_STARTED = "not_started"  # shown for a submission that has no row yet
+
+
+@dataclass(frozen=True)
+class ValueView:
+    id: int
+    indicator: str
+    disaggregation: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+    note: str | None
+    flags: list[str]
+
+
+@dataclass
+class SubmissionView:
+    initiative: str
+    organisation: str
+    period: str
+    status: str
+    version: int
+    is_late: bool
+    comment: str | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    updated_at: datetime | None
+    values: list[ValueView] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # obligations without a total value
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+@dataclass
+class SaveResult:
+    submission: SubmissionView
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class WriteContext:
+    initiative: Initiative
+    member: Member
+    organisation: Organisation
+    period: Period
+    submission: Submission | None
+
+    @property
+    def claimed(self) -> Submission:
+        """The submission, once :func:`claim_submission` or :func:`create_submissions` made it."""
+        assert self.submission is not None, "the submission is claimed first"
+        return self.submission
+
+
+# --- lookups and permissions ----------------------------------------------------------------
+
+
+def _context(
+    session: Session, actor: Actor, slug: str, org_slug: str, period_key: str
+) -> WriteContext:
+    """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
+    initiative = get_initiative(session=session, actor=actor, slug=slug)
+    row = session.execute(
+        select(Member, Organisation)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
+    ).first()
+    if row is None:
+        raise no_member(org_slug)
+    member, organisation = row
+    if not (actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)):
+        raise no_member(org_slug)
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise no_period(period_key)
+    submission = session.scalar(
+        select(Submission).where(
+            Submission.member_id == member.id, Submission.period_id == period.id
+        )
+    )
+    return WriteContext(initiative, member, organisation, period, submission)
+
+
+def no_member(org_slug: str) -> NotFound:
+    """Unknown and invisible members answer alike, so a probe learns nothing."""
+    return NotFound(f"no member {org_slug!r} in this initiative", field="org")
+
+
+def no_period(period_key: str) -> NotFound:
+    return NotFound(f"no period {period_key!r}", field="period")
+
+
+def check_writable(
+    *, actor: Actor, initiative_id: int, period: Period, submission: Submission | None, today: date
+) -> None:
+    """Refuse a write into a locked or closed period, or into a submission under review or
+    approved. Shared by single writes and imports, which resolve their context in bulk."""
+    if period.locked:
+        raise Conflict(f"period {period.key} is locked", code="period_locked", field="period")
+    if today > period.closes_on and not actor.is_backbone(initiative_id):
+        raise Conflict(
+            f"period {period.key} closed on {period.closes_on.isoformat()}; "
+            "ask the backbone team to reopen it",
+            code="period_closed",
+            field="period",
+        )
+    if submission is not None and submission.status not in EDITABLE:
+        raise Conflict(
+            f"a {submission.status} submission cannot be edited"
+            + ("; ask the backbone team to reopen it" if submission.status == "approved" else ""),
+            code="not_editable",
+            extra={"status": submission.status},
+        )
+
+
+def _obligations(session: Session, member_id: int) -> set[int]:
+    return set(
+        session.scalars(select(Obligation.indicator_id).where(Obligation.member_id == member_id))
+    )
+
+
+def _bump_version(session: Session, submission: Submission, expected: int | None) -> None:
+    """Claim the next version, or fail with 412 when someone else already did."""
+    seen = submission.version
+    if expected is not None and expected != seen:
+        raise PreconditionFailed(
+            f"the submission is at version {seen}, not {expected}; reload and retry",
+            extra={"version": seen},
+        )
+    try:
+        result = session.execute(
+            update(Submission)
+            .where(Submission.id == submission.id, Submission.version == seen)
+            .values(version=seen + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    except OperationalError as exc:
+        # SQLite: another writer committed since this transaction read (busy snapshot).
+        if "locked" in str(exc.orig):
+            raise PreconditionFailed(
+                "the submission was changed by someone else; reload and retry"
+            ) from None
+        raise
+    assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
+    if result.rowcount != 1:
+        raise PreconditionFailed("the submission was changed by someone else; reload and retry")
+    session.refresh(submission)
+
+
+def _audit(session: Session, actor: Actor, initiative_id: int, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        now = utcnow()
+        session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "at": now,
+                    "actor_user_id": actor.user_id,
+                    "actor_label": actor.label,
+                    "initiative_id": initiative_id,
+                    **row,
+                }
+                for row in rows
+            ],
+        )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _view(
+    session: Session, ctx: WriteContext, specs: dict[str, IndicatorSpec] | None = None
+) -> SubmissionView:
+    return _views(session, ctx.initiative, [ctx], specs)[0]
+
+
+def _views(
+    session: Session,
+    initiative: Initiative,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec] | None = None,
+) -> list[SubmissionView]:
+    """The views of any number of the initiative's submissions, in as many queries as one:
+    the members' obligations, the indicator codes, the values, and (when there are values)
+    the indicator specs and the members' approved history."""
+    if not contexts:
+        return []
+    obligations: dict[int, set[int]] = defaultdict(set)
+    for member_id, indicator_id in session.execute(
+        select(Obligation.member_id, Obligation.indicator_id).where(
+            Obligation.member_id.in_({ctx.member.id for ctx in contexts})
+        )
+    ):
+        obligations[member_id].add(indicator_id)
+    codes = dict(
+        session.execute(
+            select(Indicator.id, Indicator.code).where(Indicator.initiative_id == initiative.id)
+        ).all()
+    )
+    values_of: dict[int, list[ValueView]] = {
+        ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
+    }
+    if values_of:
+        for v in session.scalars(
+            select(Value)
+            .where(Value.submission_id.in_(list(values_of)))
+            .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
+        ):
+            values_of[v.submission_id].append(
+                ValueView(
+                    id=v.id,
+                    indicator=codes[v.indicator_id],
+                    disaggregation=v.disaggregation,
+                    value=v.value,
+                    numerator=v.numerator,
+                    denominator=v.denominator,
+                    note=v.note,
+                    flags=list(v.flags or []),
+                )
+            )
+    clean_of: dict[int, list[CleanValue]] = {}
+    history: History = {}
+    if any(values_of.values()):
+        specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
+        clean_of = {sid: _clean_from_views(vs, specs) for sid, vs in values_of.items() if vs}
+        with_values = [
+            c for c in contexts if c.submission is not None and c.submission.id in clean_of
+        ]
+        history = approved_history(
+            session=session,
+            member_ids={ctx.member.id for ctx in with_values},
+            indicator_ids={
+                c.indicator_id
+                for clean in clean_of.values()
+                for c in clean
+                if c.disaggregation == TOTAL
+            },
+            before=max(ctx.period.starts_on for ctx in with_values),
+        )
+    views = []
+    for ctx in contexts:
+        sub = ctx.submission
+        values = values_of.get(sub.id, []) if sub is not None else []
+        reported = {v.indicator for v in values if v.disaggregation == TOTAL}
+        missing = sorted(codes[i] for i in obligations[ctx.member.id] if codes[i] not in reported)
+        warnings: list[Warning] = []
+        if values:
+            assert sub is not None and specs is not None  # values come from a submission
+            warnings = _warnings(session, ctx, specs, clean_of[sub.id], history)
+        views.append(
+            SubmissionView(
+                initiative=initiative.slug,
+                organisation=ctx.organisation.slug,
+                period=ctx.period.key,
+                status=sub.status if sub else NOT_STARTED,
+                version=sub.version if sub else 0,
+                is_late=sub.is_late if sub else False,
+                comment=sub.comment if sub else None,
+                submitted_at=sub.submitted_at if sub else None,
+                approved_at=sub.approved_at if sub else None,
+                updated_at=sub.updated_at if sub else None,
+                values=values,
+                warnings=warnings,
+                missing=missing,
+            )
+        )
+    return views
+
+
+def _clean_from_views(values: list[ValueView], specs: dict[str, IndicatorSpec]) -> list[CleanValue]:
+    return [
+        CleanValue(
+            indicator_id=specs[v.indicator].id,
+            measure_type=specs[v.indicator].measure_type,
+            category_id=None,
+            disaggregation=v.disaggregation,
+            value=v.value,
+            numerator=v.numerator,
+            denominator=v.denominator,
+            note=v.note,
+        )
+        for v in values
+        if v.indicator in specs
+    ]
+
+
+def _warnings(
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    values: list[CleanValue],
+    history: History | None = None,
+) -> list[Warning]:
+    """Sum and history warnings of one submission's values; ``history`` (from
+    :func:`approved_history`) is read here when the caller has not read it for many."""
+    settings = get_settings()
+    by_id = {s.id: s for s in specs.values()}
+    totals = {v.indicator_id: v.value for v in values if v.disaggregation == TOTAL}
+    if history is None:
+        history = approved_history(
+            session=session,
+            member_ids=[ctx.member.id],
+            indicator_ids=totals,
+            before=ctx.period.starts_on,
+        )
+    return sum_warnings(values, by_id) + history_warnings(
+        member_id=ctx.member.id,
+        period=ctx.period,
+        totals=totals,
+        history=history,
+        specs_by_id=by_id,
+        z_limit=settings.outlier_z,
+        jump_pct=settings.outlier_jump_pct,
+        min_history=settings.outlier_min_history,
+    )
+
+
+def get_submission(
+    *, session: Session, actor: Actor, initiative_slug: str, org_slug: str, period_key: str
+) -> SubmissionView:
+    ctx = _context(session, actor, initiative_slug, org_slug, period_key)
+    return _view(session, ctx)
+
+
+def list_submissions(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period: str | None = None,
+    org: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Submissions the actor may see (backbone: all; reporter: its organisations')."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    query = (
+        select(
+            Organisation.slug.label("organisation"),
+            Period.key.label("period"),
+            Submission.status,
+            Submission.version,
+            Submission.is_late,
+            Submission.submitted_at,
+            Submission.approved_at,
+            Submission.updated_at,
+        )
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .join(Period, Period.id == Submission.period_id)
+        .where(Submission.initiative_id == initiative.id)
+    )
+    if not actor.is_backbone(initiative.id):
+        own = actor.reporter_orgs(initiative.id)
+        if not own:
+            raise PermissionDenied("only backbone staff and reporters see submissions")
+        query = query.where(Organisation.id.in_(own))
+    if period:
+        query = query.where(Period.key == period)
+    if org:
+        query = query.where(Organisation.slug == org)
+    if status:
+        query = query.where(Submission.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(
+        query.order_by(Period.starts_on.desc(), Organisation.slug).limit(limit).offset(offset)
+    ).mappings()
+    return [dict(r) for r in rows], total or 0
+
+
+def period_submissions(
+    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+) -> list[SubmissionView]:
+    """Every submission of a period the actor may see (backbone: all; a reporter: its
+    organisations'), each as :func:`get_submission` shows it, by organisation slug; members
+    without a submission are left out. A fixed number of queries however many there are."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise no_period(period_key)
+    query = (
+        select(Submission, Member, Organisation)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
+        .order_by(Organisation.slug)
+    )
+    if not actor.is_backbone(initiative.id):
+        own = actor.reporter_orgs(initiative.id)
+        if not own:
+            raise PermissionDenied("only backbone staff and reporters see submissions")
+        query = query.where(Organisation.id.in_(own))
+    contexts = [
+        WriteContext(initiative, member, organisation, period, submission)
+        for submission, member, organisation in session.execute(query).tuples()
+    ]
+    return _views(session, initiative, contexts)
+
+
+# --- writing values -------------------------------------------------------------------------
+
+
+@dataclass
+class WritePlan:
+    """A validated (or rejected) write for one submission; nothing has been written yet."""
+
+    ctx: WriteContext
+    specs: dict[str, IndicatorSpec]
+    checked: CheckedValues
+
+    @property
+    def ok(self) -> bool:
+        return not self.checked.problems
+
+
+def plan_values(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    period_key: str,
+    inputs: list[ValueInput],
+    today: date | None = None,
+    specs: dict[str, IndicatorSpec] | None = None,
+) -> WritePlan:
+    """Check permissions, period, status and every value; collect problems, write nothing.
+
+    Imports plan every submission in a file first and apply only when all plans are clean.
+    """
+    today = today or date.today()
+    ctx = _context(session, actor, initiative_slug, org_slug, period_key)
+    check_writable(
+        actor=actor,
+        initiative_id=ctx.initiative.id,
+        period=ctx.period,
+        submission=ctx.submission,
+        today=today,
+    )
+    specs = specs or indicator_specs(session=session, initiative_id=ctx.initiative.id)
+    checked = check_values(inputs, specs=specs, obligations=_obligations(session, ctx.member.id))
+    return WritePlan(ctx, specs, checked)
+
+
+def apply_plan(
+    *,
+    session: Session,
+    actor: Actor,
+    plan: WritePlan,
+    expected_version: int | None = None,
+    reason: str | None = None,
+    full_view: bool = True,
+) -> SaveResult:
+    """Write a clean plan. ``full_view=False`` answers only status and version (imports write
+    many submissions and show counts, so re-reading every value would be wasted work)."""
+    if not plan.ok:
+        raise_problems(plan.checked)
+    return _write(
+        session, actor, plan.ctx, plan.specs, plan.checked, expected_version, reason, full_view
+    )
+
+
+def save_values(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    period_key: str,
+    inputs: list[ValueInput],
+    expected_version: int | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+) -> SaveResult:
+    """Upsert a draft's values in one go: all valid, or nothing written (422 listing each problem)."""
+    plan = plan_values(
+        session=session,
+        actor=actor,
+        initiative_slug=initiative_slug,
+        org_slug=org_slug,
+        period_key=period_key,
+        inputs=inputs,
+        today=today,
+    )
+    return apply_plan(
+        session=session, actor=actor, plan=plan, expected_version=expected_version, reason=reason
+    )
+
+
+def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:
+    errors = [
+        {"field": f"{prefix}[{p.index}].{p.column}", "reason": p.reason} for p in checked.problems
+    ]
+    first = errors[0]
+    raise InvalidInput(
+        f"{first['field']}: {first['reason']}"
+        + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        code="invalid_values",
+        field=first["field"],
+        extra={"errors": errors},
+    )
+
+
+def claim_submission(
+    *,
+    session: Session,
+    actor: Actor,
+    ctx: WriteContext,
+    expected_version: int | None,
+    reason: str | None,
+) -> Submission:
+    """Create the submission (version 1) or claim its next version before values change."""
+    if ctx.submission is None:
+        if expected_version not in (None, 0):
+            raise PreconditionFailed("the submission does not exist yet (version 0)")
+        ctx.submission = Submission(
+            initiative_id=ctx.initiative.id,
+            member_id=ctx.member.id,
+            period_id=ctx.period.id,
+            status="draft",
+            version=1,
+        )
+        session.add(ctx.submission)
+        session.flush()  # a concurrent creator hits the unique constraint → IntegrityError
+        _audit(
+            session,
+            actor,
+            ctx.initiative.id,
+            [_event(ctx.submission, "create", None, "draft", reason)],
+        )
+    else:
+        _bump_version(session, ctx.submission, expected_version)
+    return ctx.submission
+
+
+def create_submissions(
+    *, session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
+) -> None:
+    """Create many draft submissions (version 1) in one statement, each with its audit event:
+    an import into a new quarter starts hundreds at once."""
+    if not contexts:
+        return
+    created = session.scalars(
+        insert(Submission).returning(Submission),
+        [
+            {
+                "initiative_id": ctx.initiative.id,
+                "member_id": ctx.member.id,
+                "period_id": ctx.period.id,
+                "status": "draft",
+                "version": 1,
+            }
+            for ctx in contexts
+        ],
+    ).all()
+    by_pair = {(sub.member_id, sub.period_id): sub for sub in created}
+    events = []
+    for ctx in contexts:
+        ctx.submission = sub = by_pair[(ctx.member.id, ctx.period.id)]
+        events.append(_event(sub, "create", None, "draft", reason))
+    _audit(session, actor, contexts[0].initiative.id, events)
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    checked: CheckedValues,
+    expected_version: int | None,
+    reason: str | None,
+    full_view: bool = True,
+) -> SaveResult:
+    sub = claim_submission(
+        session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
+    )
+
+    existing = {
+        (v.indicator_id, v.disaggregation): v
+        for v in session.scalars(select(Value).where(Value.submission_id == sub.id))
+    }
+    code_of = {s.id: s.code for s in specs.values()}
+    inserts, updates, events = [], [], []
+    updated = unchanged = 0
+    for clean in checked.clean:
+        old = existing.get(clean.key)
+        fields = _fields(clean)
+        if old is None:
+            inserts.append(clean)
+        elif _fields_of(old) != fields:
+            updates.append(
+                {"id": old.id, **fields, "updated_by_id": actor.user_id, "updated_at": utcnow()}
+            )
+            events.append(
+                _value_event(old.id, "update", _fields_of(old), fields, reason, code_of, clean)
+            )
+            updated += 1
+        else:
+            unchanged += 1
+    removed_ids = []
+    for key in checked.removals:
+        old = existing.get(key)
+        if old is not None:
+            removed_ids.append(old.id)
+            events.append(
+                _value_event(old.id, "delete", _fields_of(old), None, reason, code_of, old)
+            )
+    if inserts:
+        new_ids = (
+            session.execute(
+                insert(Value).returning(Value.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "submission_id": sub.id,
+                        "initiative_id": ctx.initiative.id,
+                        "period_id": ctx.period.id,
+                        "indicator_id": c.indicator_id,
+                        "measure_type": c.measure_type,
+                        "category_id": c.category_id,
+                        "disaggregation": c.disaggregation,
+                        "updated_by_id": actor.user_id,
+                        "flags": [],
+                        **_fields(c),
+                    }
+                    for c in inserts
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        for value_id, c in zip(new_ids, inserts, strict=True):
+            events.append(_value_event(value_id, "create", None, _fields(c), reason, code_of, c))
+    if updates:
+        session.execute(update(Value), updates)
+    if removed_ids:
+        session.execute(delete(Value).where(Value.id.in_(removed_ids)))
+    _audit(session, actor, ctx.initiative.id, events)
+    session.expire_all()
+    refresh_flags(session=session, contexts=[ctx], specs=specs)
+    return SaveResult(
+        submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
+        created=len(inserts),
+        updated=updated,
+        unchanged=unchanged,
+        removed=len(removed_ids),
+    )
+
+
+def _summary_view(ctx: WriteContext) -> SubmissionView:
+    """Status and version only, without reading the values back."""
+    sub = ctx.claimed
+    return SubmissionView(
+        initiative=ctx.initiative.slug,
+        organisation=ctx.organisation.slug,
+        period=ctx.period.key,
+        status=sub.status,
+        version=sub.version,
+        is_late=sub.is_late,
+        comment=sub.comment,
+        submitted_at=sub.submitted_at,
+        approved_at=sub.approved_at,
+        updated_at=sub.updated_at,
+    )
+
+
+def _fields(c: CleanValue) -> dict[str, Any]:
+    return {
+        "value": c.value,
+        "numerator": c.numerator,
+        "denominator": c.denominator,
+        "note": c.note,
+    }
+
+
+def _fields_of(v: Value) -> dict[str, Any]:
+    return {
+        "value": v.value,
+        "numerator": v.numerator,
+        "denominator": v.denominator,
+        "note": v.note,
+    }
+
+
+def _value_event(
+    value_id: int,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+    code_of: Mapping[int, str | None],
+    obj: CleanValue | Value,
+) -> dict[str, Any]:
+    label = {"indicator": code_of.get(obj.indicator_id), "disaggregation": obj.disaggregation}
+    return {
+        "entity_type": "value",
+        "entity_id": value_id,
+        "action": action,
+        "before": {**label, **before} if before else None,
+        "after": {**label, **after} if after else None,
+        "reason": reason,
+    }
+
+
+def _event(
+    sub: Submission, action: str, before: str | None, after: str, reason: str | None
+) -> dict[str, Any]:
+    return {
+        "entity_type": "submission",
+        "entity_id": sub.id,
+        "action": action,
+        "before": {"status": before} if before else None,
+        "after": {"status": after, "version": sub.version},
+        "reason": reason,
+    }
+
+
+def refresh_flags(
+    *,
+    session: Session,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec],
+    history: History | None = None,
+) -> None:
+    """Store the warnings as flags on the values they concern (for the data-quality views).
+
+    Any number of written submissions, a batch at a time (so memory holds one batch's values):
+    per batch one read of their values (plain rows, no ORM objects), one of the members'
+    history (unless the caller holds every approved total of these members: ``history``, as
+    :func:`approved_history` gives it), and one UPDATE per distinct set of flags that changes.
+    """
+    # By member, so a member's quarters share a batch and its history is read once (an import
+    # of eight quarters would otherwise read every member's history eight times).
+    contexts = sorted(contexts, key=lambda c: (c.member.id, c.period.starts_on))
+    for start in range(0, len(contexts), FLAG_BATCH):
+        _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs, history)
+    # Loaded Value objects may now be stale; expire only those (expiring everything would
+    # reload the member, period and submission of each write).
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Value):
+            session.expire(obj)
+
+
+FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
+
+
+def flags_by_cell(
+    *,
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    values: list[CleanValue],
+    history: History | None = None,
+) -> dict[tuple[int, str], tuple[str, ...]]:
+    """(indicator id, disaggregation) → the sorted flag codes of that cell, for the cells of
+    one submission (all its values) that get any."""
+    id_of = {s.code: s.id for s in specs.values()}
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for w in _warnings(session, ctx, specs, values, history):
+        wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
+    return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
+
+
+def _refresh_flags_batch(
+    session: Session,
+    contexts: list[WriteContext],
+    specs: dict[str, IndicatorSpec],
+    history: History | None,
+) -> None:
+    by_submission = {ctx.claimed.id: ctx for ctx in contexts}
+    rows_of: dict[int, list[Row[*tuple[Any, ...]]]] = {sid: [] for sid in by_submission}
+    # Core rows on the session's connection: the ORM's result machinery would cost more than
+    # the query for the ~100,000 rows of a large import (the session is flushed first).
+    session.flush()
+    for row in session.connection().execute(
+        select(
+            Value.id,
+            Value.indicator_id,
+            Value.measure_type,
+            Value.category_id,
+            Value.disaggregation,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+            Value.note,
+            cast(Value.flags, Text),  # decoded below only when not empty
+            Value.submission_id,
+        ).where(Value.submission_id.in_(list(by_submission)))
+    ):  # plain rows, in CleanValue's field order after the id
+        rows_of[row[10]].append(row)
+    if history is None:
+        history = approved_history(
+            session=session,
+            member_ids={ctx.member.id for ctx in contexts},
+            indicator_ids={s.id for s in specs.values()},
+            before=max(ctx.period.starts_on for ctx in contexts),
+        )
+    changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
+    for submission_id, rows in rows_of.items():
+        clean = [CleanValue(*row[1:9]) for row in rows]
+        wanted = flags_by_cell(
+            session=session,
+            ctx=by_submission[submission_id],
+            specs=specs,
+            values=clean,
+            history=history,
+        )
+        for row in rows:
+            flags = wanted.get((row[1], row[4]), ())
+            stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
+            if stored != flags:
+                changes.setdefault(flags, []).append(row[0])
+    for flags, value_ids in changes.items():  # a few distinct flag sets: a few statements
+        for start in range(0, len(value_ids), 5000):
+            session.execute(
+                update(Value)
+                .where(Value.id.in_(value_ids[start : start + 5000]))
+                .values(flags=list(flags))
+                .execution_options(synchronize_session=False)
+            )
+
+
+# --- workflow -------------------------------------------------------------------------------
+
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": (("draft", "returned"), "submitted"),
+    "approve": (("submitted",), "approved"),
+    "return": (("submitted",), "returned"),
+    "reopen": (("approved", "submitted", "returned"), "draft"),
+}
+
+
+def transition(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    period_key: str,
+    action: str,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> SubmissionView:
+    """Move a submission through the workflow; an illegal move answers 409 with the status."""
+    today = today or date.today()
+    if action not in TRANSITIONS:
+        raise InvalidInput(f"unknown action {action!r}", field="action")
+    ctx = _context(session, actor, initiative_slug, org_slug, period_key)
+    sub = ctx.submission
+    if action in ("approve", "return", "reopen") and not actor.is_backbone(ctx.initiative.id):
+        raise PermissionDenied(f"only the backbone team may {action} a submission")
+    if ctx.period.locked:
+        raise Conflict(f"period {ctx.period.key} is locked", code="period_locked", field="period")
+    sources, target = TRANSITIONS[action]
+    status = sub.status if sub else NOT_STARTED
+    if status not in sources:
+        raise Conflict(
+            f"cannot {action} a submission that is {status.replace('_', ' ')}",
+            code="illegal_transition",
+            extra={"status": status},
+        )
+    assert sub is not None  # a submission not started is no transition's source
+    comment = (comment or "").strip() or None
+    if action in ("return", "reopen") and not comment:
+        raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
+    if action == "submit":
+        check_writable(
+            actor=actor,
+            initiative_id=ctx.initiative.id,
+            period=ctx.period,
+            submission=sub,
+            today=today,
+        )
+        if not session.scalar(
+            select(func.count()).select_from(Value).where(Value.submission_id == sub.id)
+        ):
+            raise Conflict("an empty submission cannot be submitted", code="empty_submission")
+
+    _bump_version(session, sub, expected_version)
+    now = utcnow()
+    changes: dict[str, Any] = {"status": target}
+    if action == "submit":
+        changes |= {
+            "submitted_at": now,
+            "submitted_by_id": actor.user_id,
+            "is_late": today > ctx.period.due_on,
+        }
+    elif action == "approve":
+        changes |= {"approved_at": now, "approved_by_id": actor.user_id, "comment": None}
+    elif action == "return":
+        changes |= {"comment": comment}
+    elif action == "reopen":
+        changes |= {"approved_at": None, "approved_by_id": None, "comment": comment}
+    session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(sub)
+    # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
+    if target == "approved":
+        apply_submission(session=session, submission_id=sub.id, sign=+1)
+    elif status == "approved":
+        apply_submission(session=session, submission_id=sub.id, sign=-1)
+    _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
+    return _view(session, ctx)
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of a value; who and when are None where nothing recorded them."""
+
+    at: datetime | None
+    actor_label: str | None
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
+def value_history(
+    *, session: Session, actor: Actor, initiative_slug: str, value_id: int
+) -> list[HistoryEntry]:
+    """Every change of one value, oldest first; visible to whoever may see the value.
+
+    A value written without an audit trail (the demo's bulk load) still has a history: its
+    creation, read from the row as it stands now.
+    """
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    events = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.initiative_id == initiative.id,
+            AuditEvent.entity_type == "value",
+            AuditEvent.entity_id == value_id,
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    value = None
+    if not events:
+        value = session.scalar(
+            select(Value).where(Value.id == value_id, Value.initiative_id == initiative.id)
+        )
+        if value is None:
+            raise NotFound(f"no value {value_id}", field="id")
+    if not actor.is_backbone(initiative.id):
+        # The value's organisation: from the live row, or (deleted) from its submission's events.
+        org_id = session.scalar(
+            select(Member.organisation_id)
+            .join(Submission, Submission.member_id == Member.id)
+            .join(Value, Value.submission_id == Submission.id)
+            .where(Value.id == value_id)
+        )
+        if org_id is None or not actor.reports_for(initiative.id, org_id):
+            raise NotFound(f"no value {value_id}", field="id")
+    if value is not None:
+        return [_creation(session, value)]
+    return [
+        HistoryEntry(e.at, e.actor_label, e.action, e.before, e.after, e.reason) for e in events
+    ]
+
+
+def _creation(session: Session, value: Value) -> HistoryEntry:
+    """The creation of a value with no recorded changes: its stored figures; who and when are
+    the submission's submitter and submission time (the row's own time moves with its flags)."""
+    sub = session.get_one(Submission, value.submission_id)
+    email = (
+        session.scalar(select(User.email).where(User.id == sub.submitted_by_id))
+        if sub.submitted_by_id is not None
+        else None
+    )
+    code = session.scalar(select(Indicator.code).where(Indicator.id == value.indicator_id))
+    event = _value_event(
+        value.id, "create", None, _fields_of(value), None, {value.indicator_id: code}, value
+    )
+    return HistoryEntry(
+        at=sub.submitted_at,
+        actor_label=f"user:{email}" if email is not None else None,
+        action="create",
+        before=None,
+        after=event["after"],
+        reason=None,
+    )

@@ -1,0 +1,484 @@
+"""Validation of reported values (docs/architecture.md: Data rules): hard errors refuse, warnings flag.
+
+Errors (wrong type, not finite, negative or fractional counts, numerator above denominator,
+outside the indicator's valid range, unknown indicator or category, not among the member's
+obligations) refuse the whole write. Warnings (breakdowns that do not add up to the total, a
+value far from the member's own history) are stored as flags and shown, never blocking.
+
+The same functions check a JSON request and every row of a spreadsheet import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from math import isfinite
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.tables.indicator import TOTAL, Category, Dimension, Indicator, indicator_dimensions
+from models.tables.initiative import Period
+from models.tables.reporting import Submission, Value
+
+FLAG_SUM = "sum_mismatch"
+FLAG_OUTLIER = "outlier"
+FLAG_JUMP = "jump"
+SUM_TOLERANCE = 1e-6
+
+# (member id, indicator id) → [(period start, approved total)], oldest first.
+History = dict[tuple[int, int], list[tuple[date, float]]]
+
+
+class ValueInput(NamedTuple):
+    """One value as a client sends it (JSON or a spreadsheet row).
+
+    A named tuple, not a dataclass: imports build one per row, and a tuple is several times
+    cheaper to create than a frozen dataclass.
+    """
+
+    indicator: str
+    disaggregation: str = TOTAL
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    note: str | None = None
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    id: int
+    code: str
+    measure_type: str
+    valid_min: float | None
+    valid_max: float | None
+    decimals: int
+    categories: dict[str, int]  # "race=black" → category id, for the allowed dimensions
+
+    @cached_property
+    def breakdowns(self) -> dict[str, tuple[str, ...]]:
+        """Dimension code → its category keys ("race" → ("race=black", …)), for sum checks."""
+        dimensions: dict[str, list[str]] = defaultdict(list)
+        for key in self.categories:
+            dimensions[key.split("=", 1)[0]].append(key)
+        return {dim: tuple(keys) for dim, keys in dimensions.items()}
+
+
+class CleanValue(NamedTuple):
+    """A checked value, ready to write (a named tuple for the same reason as ValueInput)."""
+
+    indicator_id: int
+    measure_type: str
+    category_id: int | None
+    disaggregation: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+    note: str | None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.indicator_id, self.disaggregation)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong, and where: ``column`` is the input's field name."""
+
+    index: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Warning:
+    indicator: str
+    disaggregation: str
+    code: str
+    message: str
+
+
+@dataclass
+class CheckedValues:
+    clean: list[CleanValue] = field(default_factory=list)
+    removals: list[tuple[int, str]] = field(default_factory=list)  # (indicator_id, disaggregation)
+    problems: list[Problem] = field(default_factory=list)
+    # Every input that names a cell (a known indicator and category), refused or not:
+    # index → (indicator_id, disaggregation). A caller checking in batches (imports) needs
+    # them to find a cell given twice across batches even when its first occurrence was refused.
+    cells: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+
+def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, IndicatorSpec]:
+    """Everything validation needs about an initiative's indicators, in two queries."""
+    indicators = session.execute(
+        select(
+            Indicator.id,
+            Indicator.code,
+            Indicator.measure_type,
+            Indicator.valid_min,
+            Indicator.valid_max,
+            Indicator.decimals,
+        ).where(Indicator.initiative_id == initiative_id)
+    ).all()
+    categories: dict[int, dict[str, int]] = defaultdict(dict)
+    for indicator_id, dim_code, cat_code, cat_id in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension.code, Category.code, Category.id)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .join(Category, Category.dimension_id == Dimension.id)
+        .where(Dimension.initiative_id == initiative_id)
+    ):
+        categories[indicator_id][f"{dim_code}={cat_code}"] = cat_id
+    return {
+        row.code: IndicatorSpec(
+            id=row.id,
+            code=row.code,
+            measure_type=row.measure_type,
+            valid_min=row.valid_min,
+            valid_max=row.valid_max,
+            decimals=row.decimals,
+            categories=categories.get(row.id, {}),
+        )
+        for row in indicators
+    }
+
+
+def _number(raw: object, column: str, index: int, problems: list[Problem]) -> float | None:
+    """A finite float, or None; strings, booleans, NaN and infinities are problems."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        problems.append(Problem(index, column, "must be a number"))
+        return None
+    number = float(raw)
+    if not math.isfinite(number):
+        problems.append(Problem(index, column, "must be a finite number"))
+        return None
+    return number
+
+
+def check_values(
+    inputs: Iterable[ValueInput],
+    *,
+    specs: dict[str, IndicatorSpec],
+    obligations: set[int] | None,
+) -> CheckedValues:
+    """Validate every input (collecting all problems, not only the first)."""
+    result = CheckedValues()
+    seen: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(inputs):
+        before = len(result.problems)
+        spec = specs.get(item.indicator)
+        if spec is None:
+            result.problems.append(
+                Problem(index, "indicator", f"unknown indicator {item.indicator!r}")
+            )
+            continue
+        if obligations is not None and spec.id not in obligations:
+            result.problems.append(
+                Problem(index, "indicator", f"{spec.code} is not among this member's obligations")
+            )
+            continue
+        disaggregation = (item.disaggregation or TOTAL).strip()
+        category_id = None
+        if disaggregation != TOTAL:
+            category_id = spec.categories.get(disaggregation)
+            if category_id is None:
+                allowed = ", ".join(sorted(spec.categories)) or "none (total only)"
+                result.problems.append(
+                    Problem(
+                        index,
+                        "disaggregation",
+                        f"unknown disaggregation {disaggregation!r} for {spec.code}; "
+                        f"allowed: total, {allowed}",
+                    )
+                )
+                continue
+        key = (spec.code, disaggregation)
+        if key in seen:
+            result.problems.append(
+                Problem(index, "indicator", f"{spec.code} {disaggregation} given twice")
+            )
+            continue
+        seen[key] = index
+        result.cells[index] = (spec.id, disaggregation)
+        if item.remove:
+            result.removals.append((spec.id, disaggregation))
+            continue
+
+        # Finite floats (what a spreadsheet gives) pass as they are; the rest is converted or
+        # refused by _number. The tests are inlined: this loop runs once per imported cell.
+        value, numerator, denominator = item.value, item.numerator, item.denominator
+        if value is not None and (type(value) is not float or not isfinite(value)):
+            value = _number(value, "value", index, result.problems)
+        if numerator is not None and (type(numerator) is not float or not isfinite(numerator)):
+            numerator = _number(numerator, "numerator", index, result.problems)
+        if denominator is not None and (
+            type(denominator) is not float or not isfinite(denominator)
+        ):
+            denominator = _number(denominator, "denominator", index, result.problems)
+        if len(result.problems) > before:
+            continue
+        problem = _check_measure(spec, value, numerator, denominator)
+        if problem:
+            result.problems.append(Problem(index, *problem))
+            continue
+        if spec.measure_type == "rate":
+            assert numerator is not None and denominator is not None  # _check_measure
+            value = 100.0 * numerator / denominator
+        assert value is not None  # every measure type requires it (_check_measure)
+        if spec.valid_min is not None and value < spec.valid_min - 1e-9:
+            result.problems.append(
+                Problem(index, "value", f"{value:g} is below the valid minimum {spec.valid_min:g}")
+            )
+            continue
+        if spec.valid_max is not None and value > spec.valid_max + 1e-9:
+            result.problems.append(
+                Problem(index, "value", f"{value:g} is above the valid maximum {spec.valid_max:g}")
+            )
+            continue
+        note = (item.note or "").strip() or None
+        if note and len(note) > 2000:
+            result.problems.append(Problem(index, "note", "must be at most 2000 characters"))
+            continue
+        kind = spec.measure_type
+        result.clean.append(
+            CleanValue(  # positional (indicator, type, category, disaggregation, numbers, note)
+                spec.id,
+                kind,
+                category_id,
+                disaggregation,
+                value,
+                numerator if kind == "rate" else None,
+                denominator if kind == "rate" or kind == "average" else None,
+                note,
+            )
+        )
+    return result
+
+
+def _whole(x: float) -> bool:
+    return x == int(x)
+
+
+def _check_measure(
+    spec: IndicatorSpec, value: float | None, num: float | None, den: float | None
+) -> tuple[str, str] | None:
+    """The (column, reason) of the first rule of the measure type the numbers break."""
+    kind = spec.measure_type
+    if kind == "count":
+        if value is None:
+            return ("value", "is required")
+        if value < 0:
+            return ("value", "a count cannot be negative")
+        if not _whole(value):
+            return ("value", "a count must be a whole number")
+    elif kind == "amount":
+        if value is None:
+            return ("value", "is required")
+    elif kind == "rate":
+        if num is None:
+            return ("numerator", "is required for a rate")
+        if den is None:
+            return ("denominator", "is required for a rate")
+        if num < 0 or not _whole(num):
+            return ("numerator", "must be a whole number ≥ 0")
+        if den <= 0 or not _whole(den):
+            return ("denominator", "must be a whole number > 0")
+        if num > den:
+            return ("numerator", f"{num:g} is greater than the denominator {den:g}")
+        if value is not None and abs(value - 100.0 * num / den) > 0.5 * 10**-spec.decimals + 1e-9:
+            return (
+                "value",
+                f"{value:g} does not match numerator/denominator ({100 * num / den:.{spec.decimals}f})",
+            )
+    elif kind == "average":
+        if value is None:
+            return ("value", "is required")
+        if den is None:
+            return ("denominator", "is required for an average (the number of cases it averages)")
+        if den <= 0:
+            return ("denominator", "must be greater than 0")
+    return None
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+
+def sum_warnings(
+    values: Iterable[CleanValue], specs_by_id: dict[int, IndicatorSpec]
+) -> list[Warning]:
+    """Breakdowns whose categories do not add up to the total, per indicator and dimension.
+
+    Only complete breakdowns are compared (every category of the dimension reported), since a
+    partial breakdown cannot be expected to add up.
+    """
+    by_indicator: dict[int, dict[str, CleanValue]] = defaultdict(dict)
+    for v in values:
+        by_indicator[v.indicator_id][v.disaggregation] = v
+    warnings: list[Warning] = []
+    for indicator_id, cells in by_indicator.items():
+        total = cells.get(TOTAL)
+        spec = specs_by_id[indicator_id]
+        if total is None:
+            continue
+        for dim, keys in spec.breakdowns.items():
+            parts = [cells[k] for k in keys if k in cells]
+            if not parts or len(parts) != len(keys):
+                continue
+            mismatch = _breakdown_mismatch(spec.measure_type, total, parts)
+            if mismatch:
+                warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, f"{dim}: {mismatch}"))
+    return warnings
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= SUM_TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _given(number: float | None) -> float:
+    """A rate's numerator or denominator, an average's denominator: check_values required it."""
+    assert number is not None
+    return number
+
+
+def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -> str | None:
+    if kind in ("count", "amount"):
+        s = sum(p.value for p in parts)
+        return (
+            None
+            if _close(s, total.value)
+            else f"categories add up to {s:g}, total is {total.value:g}"
+        )
+    if kind == "rate":
+        n = sum(_given(p.numerator) for p in parts)
+        d = sum(_given(p.denominator) for p in parts)
+        total_n, total_d = _given(total.numerator), _given(total.denominator)
+        if not _close(n, total_n):
+            return f"category numerators add up to {n:g}, total is {total_n:g}"
+        if not _close(d, total_d):
+            return f"category denominators add up to {d:g}, total is {total_d:g}"
+        return None
+    weights = sum(_given(p.denominator) for p in parts)
+    total_d = _given(total.denominator)
+    if not _close(weights, total_d):
+        return f"category counts add up to {weights:g}, total is {total_d:g}"
+    mean = sum(p.value * _given(p.denominator) for p in parts) / weights
+    if abs(mean - total.value) > 0.01 * max(1.0, abs(total.value)):
+        return f"the categories' weighted mean is {mean:.2f}, total is {total.value:g}"
+    return None
+
+
+def approved_history(
+    *,
+    session: Session,
+    member_ids: Iterable[int],
+    indicator_ids: Iterable[int],
+    before: date | None = None,
+) -> History:
+    """(member, indicator) → [(period start, approved total)], oldest first, for periods that
+    start before ``before``; one query for any number of members (a write checks one member,
+    an import hundreds). Period dates come from a second, tiny query rather than being decoded
+    on every row."""
+    history: History = defaultdict(list)
+    member_ids, indicator_ids = set(member_ids), set(indicator_ids)
+    if not member_ids or not indicator_ids:
+        return history
+    # The members' approved submissions drive the query (a few hundred rows), then their
+    # values by the (submission, indicator, disaggregation) key; left to itself, SQLite would
+    # walk the indicator index over every value of the initiative.
+    approved = select(Submission.id).where(
+        Submission.member_id.in_(member_ids), Submission.status == "approved"
+    )
+    if before is not None:
+        approved = approved.join(Period, Period.id == Submission.period_id).where(
+            Period.starts_on < before
+        )
+    # Core rows on the session's (flushed) connection: an import reads ~100,000 of them, and
+    # the ORM's result machinery would cost more than the query.
+    session.flush()
+    rows = (
+        session.connection()
+        .execute(
+            select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
+            .join(Submission, Submission.id == Value.submission_id)
+            .where(
+                Value.submission_id.in_(approved),
+                Value.disaggregation == TOTAL,
+                Value.indicator_id.in_(indicator_ids),
+            )
+        )
+        .all()
+    )
+    period_ids = {period_id for _, _, period_id, _ in rows}
+    starts = dict(
+        session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids))).all()
+    )
+    for member_id, indicator_id, period_id, value in rows:
+        history[(member_id, indicator_id)].append((starts[period_id], value))
+    for past in history.values():
+        past.sort()  # oldest first
+    return history
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median, without its generality (an import takes two per indicator and
+    submission)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def history_warnings(
+    *,
+    member_id: int,
+    period: Period,
+    totals: dict[int, float],
+    history: History,
+    specs_by_id: dict[int, IndicatorSpec],
+    z_limit: float,
+    jump_pct: float,
+    min_history: int,
+) -> list[Warning]:
+    """Totals far from the member's own approved history before this period (robust z-score)
+    or a big jump from the previous approved value."""
+    warnings = []
+    starts_on = period.starts_on  # read once: an ORM attribute, in the hot loop of an import
+    for indicator_id, value in totals.items():
+        past = [v for start, v in history.get((member_id, indicator_id), ()) if start < starts_on]
+        code = specs_by_id[indicator_id].code
+        if len(past) >= min_history:
+            median = _median(past)
+            mad = _median([abs(x - median) for x in past])
+            scale = 1.4826 * mad if mad > 0 else None
+            if scale and abs(value - median) / scale > z_limit:
+                z = (value - median) / scale
+                warnings.append(
+                    Warning(
+                        code,
+                        TOTAL,
+                        FLAG_OUTLIER,
+                        f"{value:g} is {abs(z):.1f} robust z-scores from this partner's "
+                        f"history (median {median:g})",
+                    )
+                )
+                continue
+        if past and past[-1] != 0:
+            change = 100.0 * (value - past[-1]) / abs(past[-1])
+            if abs(change) > jump_pct:
+                warnings.append(
+                    Warning(
+                        code,
+                        TOTAL,
+                        FLAG_JUMP,
+                        f"{value:g} changed {change:+.0f}% from the previous approved value "
+                        f"{past[-1]:g}",
+                    )
+                )
+    return warnings

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: import templates, imports (all-or-nothing per file), exports."""

@@ -1,0 +1,36 @@
+"""The append-only audit trail: who changed what, when, from what to what, and why.
+
+Rows are only ever inserted; a database trigger (see the initial migration) refuses UPDATE.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.tables.base import Base, JSONType, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id", "at"),
+        Index("ix_audit_events_initiative_at", "initiative_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(200))  # e.g. "user:jo@x.org", "api-key:cm_ab12"
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    reason: Mapped[str | None] = mapped_column(Text)

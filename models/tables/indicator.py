@@ -1,0 +1,200 @@
+"""The common agenda: outcomes, indicators, their targets, and the disaggregations they allow."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.tables.base import Base, TimestampMixin
+from models.tables.organisation import _in
+
+MEASURE_TYPES = ("count", "amount", "rate", "average")
+DIRECTIONS = ("higher", "lower")
+FREQUENCIES = ("quarterly", "annual")
+TOTAL = "total"  # the disaggregation key of the whole, as opposed to "dimension=category"
+
+
+class Outcome(Base):
+    """A result area of the common agenda; groups indicators."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("initiative_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    indicators: Mapped[list[Indicator]] = relationship(
+        back_populates="outcome", order_by="Indicator.position"
+    )
+
+
+indicator_dimensions = Table(
+    "indicator_dimensions",
+    Base.metadata,
+    Column("indicator_id", ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+    Column("dimension_id", ForeignKey("dimensions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Indicator(TimestampMixin, Base):
+    """Something measured; ``measure_type`` decides how partners' values combine."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "code"),
+        # Target of the composite foreign key that keeps values.measure_type honest.
+        UniqueConstraint("id", "measure_type"),
+        CheckConstraint(_in("measure_type", MEASURE_TYPES), name="measure_type"),
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(_in("frequency", FREQUENCIES), name="frequency"),
+        CheckConstraint(
+            "valid_min IS NULL OR valid_max IS NULL OR valid_min <= valid_max", name="valid_range"
+        ),
+        CheckConstraint("decimals >= 0 AND decimals <= 6", name="decimals"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    outcome_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outcomes.id", ondelete="SET NULL"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(40))
+    measure_type: Mapped[str] = mapped_column(String(10))
+    direction: Mapped[str] = mapped_column(String(10), default="higher")
+    valid_min: Mapped[float | None] = mapped_column(Float)
+    valid_max: Mapped[float | None] = mapped_column(Float)
+    decimals: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    frequency: Mapped[str] = mapped_column(String(10), default="quarterly")
+    data_source: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Baseline: the value the initiative started from, and when.
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("periods.id", ondelete="SET NULL")
+    )
+    # End target: where the initiative wants to be, and by when.
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("periods.id", ondelete="SET NULL")
+    )
+
+    outcome: Mapped[Outcome | None] = relationship(back_populates="indicators")
+    dimensions: Mapped[list[Dimension]] = relationship(
+        secondary=indicator_dimensions, order_by="Dimension.position"
+    )
+    targets: Mapped[list[IndicatorTarget]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Indicator({self.code!r})"
+
+
+class IndicatorTarget(Base):
+    """An interim target for one period (the end target lives on the indicator)."""
+
+    __tablename__ = "indicator_targets"
+    __table_args__ = (UniqueConstraint("indicator_id", "period_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class SeriesBreak(Base):
+    """The indicator's definition changed from this period on (e.g. a new reading test), so
+    charts mark a break and trends do not compare across it."""
+
+    __tablename__ = "series_breaks"
+    __table_args__ = (UniqueConstraint("indicator_id", "period_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class Dimension(Base):
+    """A way to break a figure down: race/ethnicity, income, gender…"""
+
+    __tablename__ = "dimensions"
+    __table_args__ = (UniqueConstraint("initiative_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="dimension",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Category.position",
+    )
+
+
+class Category(Base):
+    """One category of a dimension; its disaggregation key is ``dimension=category``."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("dimension_id", "code"),
+        CheckConstraint("code <> ''", name="code_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(
+        ForeignKey("dimensions.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    dimension: Mapped[Dimension] = relationship(back_populates="categories")
+
+    @property
+    def key(self) -> str:
+        return f"{self.dimension.code}={self.code}"
+
+
+class Obligation(Base):
+    """An indicator a member is expected to report."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (UniqueConstraint("member_id", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    indicator_id: Mapped[int] = mapped_column(
+        ForeignKey("indicators.id", ondelete="CASCADE"), index=True
+    )
+
+    indicator: Mapped[Indicator] = relationship()

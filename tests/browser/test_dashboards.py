@@ -1,0 +1,198 @@
+"""The analytics pages in a real browser, on the demo: overview, indicator, reporting, public.
+
+The demo is loaded into a fresh database and one period is published; the backbone team's
+overview must agree with the scorecard API, and approving a submitted report must change it.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Initiative, Member, Organisation, Period, Submission
+from models.analytics.views import scorecard
+from models.core.actors import SYSTEM
+from models.demo.builder import load_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.publishing.publish import publish
+
+from ..conftest import BACKENDS
+from .support import chrome, console_errors, live_server, screenshot
+from .test_portal import _log_in, _wait
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True),
+]
+
+INITIATIVE = "cradle-to-career"
+
+
+def _demo(db) -> dict:
+    """Load the demo, publish its latest period with data, pick a submitted report."""
+    db.migrate()
+    with Session(db.engine) as session:
+        load_demo(session=session)
+        session.flush()
+        card = scorecard(session=session, actor=SYSTEM, initiative_slug=INITIATIVE)
+        publish(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=INITIATIVE,
+            period_key=card.period,
+            confirm_incomplete=True,
+        )
+        submitted = session.execute(
+            select(Organisation.slug, Period.key)
+            .join(Member, Member.organisation_id == Organisation.id)
+            .join(Submission, Submission.member_id == Member.id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Initiative, Initiative.id == Submission.initiative_id)
+            .where(Initiative.slug == INITIATIVE, Submission.status == "submitted")
+            .order_by(Period.starts_on.desc(), Organisation.slug)
+        ).first()
+        session.commit()
+    assert submitted is not None, "the demo has no submitted report"
+    return {"published": card.period, "org": submitted[0], "period": submitted[1]}
+
+
+def _api_scorecard(url: str, token: str, period: str) -> dict:
+    r = httpx.get(
+        f"{url}/api/v1/initiatives/{INITIATIVE}/scorecard",
+        params={"period": period},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    return {row["code"]: row for row in r.json()["rows"]}
+
+
+def _shown(row: dict) -> str:
+    value = row["current"]["value"]
+    if value is None:
+        return row["current"]["marker"] or "—"
+    return f"{value:,.{row['decimals']}f}"
+
+
+def _current(driver, code: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, f"#ov-row-{code} td:nth-child(2)").text
+
+
+def _no_severe(driver) -> None:
+    errors = console_errors(driver)
+    assert errors == [], "\n".join(errors)
+
+
+def test_dashboards_agree_with_the_api(fresh_database) -> None:
+    demo = _demo(fresh_database)
+    backend = fresh_database.backend
+    driver = chrome()
+    try:
+        with live_server(fresh_database.engine) as url:
+            token = httpx.post(
+                f"{url}/api/v1/auth/token",
+                data={"username": "backbone@demo.test", "password": DEMO_PASSWORD},
+            ).json()["access_token"]
+
+            # Overview: the same current numbers as the scorecard API.
+            overview = f"/overview?initiative={INITIATIVE}&period={demo['period']}"
+            driver.get(url + overview)
+            _log_in(driver, "backbone@demo.test")
+            _wait(driver, EC.url_contains("/overview"))
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-scorecard-row")))
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-sparkline svg")))
+            assert driver.find_elements(By.ID, "nav-reporting")
+            rows = _api_scorecard(url, token, demo["period"])
+            checked = 0
+            for code, row in list(rows.items())[:4]:
+                assert _current(driver, code).startswith(_shown(row)), code
+                checked += 1
+            assert checked
+            screenshot(driver, f"overview-{backend}")
+            _no_severe(driver)
+
+            # Approving the submitted report changes the overview's figures.
+            before = {code: _current(driver, code) for code in rows}
+            r = httpx.post(
+                f"{url}/api/v1/initiatives/{INITIATIVE}/submissions/"
+                f"{demo['org']}/{demo['period']}/approve",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert r.status_code == 200, r.text
+            after_api = _api_scorecard(url, token, demo["period"])
+            driver.get(url + overview)
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-scorecard-row")))
+            after = {code: _current(driver, code) for code in rows}
+            assert after != before
+            for code, row in after_api.items():
+                assert after[code].startswith(_shown(row)), code
+
+            # Indicator: three charts, each with its table.
+            code = next(iter(rows))
+            driver.get(url + f"/indicator?initiative={INITIATIVE}&code={code}")
+            _wait(driver, EC.presence_of_element_located((By.ID, "indicator-title")))
+            screenshot(driver, f"indicator-{backend}")
+            # The pickers' defaults are written back into the address bar (bookmarkable).
+            _wait(driver, EC.url_contains("period="))
+            assert f"code={code}" in driver.current_url
+            for chart in ("trend", "partners", "equity"):
+                _wait(
+                    driver,
+                    EC.presence_of_element_located(
+                        (By.CSS_SELECTOR, f"#indicator-{chart} .main-svg .trace")
+                    ),
+                )
+            _wait(
+                driver,
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, "#indicator-trend .scatterlayer .trace")
+                ),
+            )
+            assert len(driver.find_elements(By.CSS_SELECTOR, ".cm-data-table")) >= 2
+            screenshot(driver, f"indicator-{backend}")
+            _no_severe(driver)
+
+            # Reporting: the heat map.
+            driver.get(url + f"/reporting?initiative={INITIATIVE}&period={demo['period']}")
+            _wait(
+                driver,
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, "#reporting-heatmap .heatmaplayer")
+                ),
+            )
+            _wait(driver, EC.presence_of_element_located((By.ID, "reporting-late")))
+            screenshot(driver, f"reporting-{backend}")
+            _no_severe(driver)
+
+            # Public: no login, desktop and phone.
+            driver.delete_all_cookies()
+            driver.get(url + f"/public/{INITIATIVE}")
+            _wait(driver, EC.presence_of_element_located((By.ID, "public-legend")))
+            _wait(
+                driver,
+                EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card .main-svg")),
+            )
+            assert "<10" in driver.find_element(By.ID, "public-legend").text
+            assert not driver.find_elements(By.ID, "nav-user")
+            screenshot(driver, f"public-desktop-{backend}")
+            driver.set_window_size(375, 812)
+            driver.get(url + f"/public/{INITIATIVE}")
+            _wait(
+                driver,
+                EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card .main-svg")),
+            )
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 380, f"the page is {width}px wide on a 375px phone"
+            screenshot(driver, f"public-phone-{backend}")
+            driver.execute_script(
+                "var el = document.querySelector('.cm-public-card');"
+                "window.scrollTo({top: el.getBoundingClientRect().top + window.scrollY - 10,"
+                " behavior: 'instant'});"
+            )
+            screenshot(driver, f"public-phone-chart-{backend}")
+            _no_severe(driver)
+    finally:
+        driver.quit()

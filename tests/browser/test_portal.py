@@ -1,0 +1,272 @@
+"""Reporting in a real browser: a partner enters and submits, the backbone team reviews.
+
+The demo initiatives are loaded into a fresh database; the reporting window of the period under
+test is moved around today, so the test does not depend on the date it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Indicator, Initiative, Member, Organisation, Period, Submission
+from models.demo.builder import load_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.tables.reporting import Value
+
+from ..conftest import BACKENDS
+from .support import chrome, console_errors, live_server, screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True),
+]
+
+INITIATIVE = "cradle-to-career"
+WAIT = 15
+
+
+def _demo_draft(db) -> dict:
+    """Load the demo; pick a draft of the latest reported period with a rate or count total."""
+    db.migrate()
+    today = date.today()
+    with Session(db.engine) as session:
+        load_demo(session=session)
+        session.flush()
+        rows = session.execute(
+            select(Organisation.slug, Period.key, Period.id, Submission.id)
+            .join(Member, Member.organisation_id == Organisation.id)
+            .join(Submission, Submission.member_id == Member.id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Initiative, Initiative.id == Submission.initiative_id)
+            .where(Initiative.slug == INITIATIVE, Submission.status == "draft")
+            .order_by(Period.starts_on.desc(), Organisation.slug)
+        ).all()
+        for org, period_key, period_id, submission_id in rows:
+            total = session.execute(
+                select(Indicator.code, Indicator.measure_type, Value.numerator, Value.value)
+                .join(Value, Value.indicator_id == Indicator.id)
+                .where(
+                    Value.submission_id == submission_id,
+                    Value.disaggregation == "total",
+                    Indicator.measure_type.in_(("rate", "count")),
+                )
+                .order_by(Indicator.position)
+            ).first()
+            if total is not None:
+                break
+        else:
+            pytest.fail("the demo has no draft with a rate or count total")
+        session.execute(
+            update(Period)
+            .where(Period.id == period_id)
+            .values(
+                opens_on=today - timedelta(days=30),
+                due_on=today + timedelta(days=10),
+                closes_on=today + timedelta(days=40),
+                locked=False,
+            )
+        )
+        session.commit()
+    code, measure_type, numerator, value = total
+    column = "numerator" if measure_type == "rate" else "value"
+    return {
+        "org": org,
+        "period": period_key,
+        "code": code,
+        "column": column,
+        "old": numerator if measure_type == "rate" else value,
+        "submission_id": submission_id,
+    }
+
+
+def _wait(driver, condition, timeout: float = WAIT):
+    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
+
+    def check(d):
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            if "navigat" in str(exc).lower():
+                return False
+            raise
+
+    return WebDriverWait(driver, timeout).until(check)
+
+
+def _log_in(driver, email: str) -> None:
+    """Log in through the form (a protected page redirects here first)."""
+    _wait(driver, EC.url_contains("/login"))
+    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
+    driver.find_element(By.ID, "login-email").send_keys(email)
+    driver.find_element(By.ID, "login-password").send_keys(DEMO_PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def _cell(driver, row_id: str, column: str):
+    selector = f'#portal-grid .ag-row[row-id="{row_id}"] .ag-cell[col-id="{column}"]'
+    return _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+
+def _edit(driver, row_id: str, column: str, text: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    cell = _cell(driver, row_id, column)
+    ActionChains(driver).double_click(cell).perform()
+    editor = _wait(
+        driver,
+        EC.presence_of_element_located(
+            (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] input')
+        ),
+    )
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(text)
+    editor.send_keys(Keys.ENTER)
+    _wait(driver, lambda d: _cell(d, row_id, column).text.replace(",", "") == text)
+
+
+def _text(driver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def test_partner_reports_and_backbone_returns(fresh_database) -> None:
+    pick = _demo_draft(fresh_database)
+    row_id = f"{pick['code']}|total"
+    portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
+    backend = fresh_database.backend
+
+    driver = chrome()
+    try:
+        with live_server(fresh_database.engine) as url:
+            # Anonymous: the portal sends the browser to the login page, and back after it.
+            driver.get(url + portal)
+            _wait(driver, EC.url_contains("/login"))
+            assert parse_qs(urlsplit(driver.current_url).query)["next"] == [portal]
+            screenshot(driver, f"login-{backend}")
+            _log_in(driver, f"reporter@{pick['org']}.demo.test")
+            _wait(driver, EC.url_contains("/portal"))
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row")))
+            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "DRAFT"))
+            assert "1" in _text(driver, "portal-version-text")
+            assert f"reporter@{pick['org']}.demo.test" in _text(driver, "nav-user")
+            screenshot(driver, f"portal-{backend}")
+
+            # A numerator above its denominator (or a fractional count) is refused, row by row.
+            bad = "1000000.5" if pick["column"] == "value" else "99999999"
+            _edit(driver, row_id, pick["column"], bad)
+            driver.find_element(By.ID, "portal-save").click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "portal-problems")))
+            problem = _wait(
+                driver,
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-problem')
+                ),
+            )
+            assert pick["column"] in problem.text
+            assert "cm-cell-error" in _cell(driver, row_id, pick["column"]).get_attribute("class")
+            assert "1" in _text(driver, "portal-version-text")
+            screenshot(driver, f"portal-problems-{backend}")
+
+            # A valid figure saves a new version; the breakdown no longer adds up: flagged.
+            new = str(int(pick["old"]) - 1)
+            _edit(driver, row_id, pick["column"], new)
+            driver.find_element(By.ID, "portal-save").click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
+            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-version-text"), "2"))
+            _wait(
+                driver,
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-flag')
+                ),
+            )
+            assert not driver.find_elements(By.CSS_SELECTOR, "#portal-grid .cm-problem")
+            screenshot(driver, f"portal-saved-{backend}")
+
+            driver.find_element(By.ID, "portal-submit").click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
+            _wait(
+                driver,
+                EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
+            )
+            assert driver.find_element(By.ID, "portal-save").get_attribute("disabled")
+            screenshot(driver, f"portal-submitted-{backend}")
+            errors = console_errors(driver)
+            assert errors == [], "\n".join(errors)
+
+            # Log out: the cookie is gone, the portal asks for a login again.
+            driver.find_element(By.ID, "nav-logout").click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "login-logged-out")))
+            assert driver.get_cookie("cm_session") is None
+            screenshot(driver, f"logged-out-{backend}")
+
+            # The backbone team finds the report in the queue and returns it with a comment.
+            review = f"/reporting/review?initiative={INITIATIVE}&period={pick['period']}"
+            driver.get(url + review)
+            _log_in(driver, "backbone@demo.test")
+            _wait(driver, EC.url_contains("/reporting/review"))
+            queue_row = f'#review-queue .ag-row[row-id="{pick["org"]}|{pick["period"]}"]'
+            row = _wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, queue_row)))
+            row.find_element(By.CSS_SELECTOR, '.ag-cell[col-id="organisation_name"]').click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "review-detail-body")))
+            _wait(
+                driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row"))
+            )
+            assert "SUBMITTED" in _text(driver, "review-detail-status")
+            flagged = f'#review-values .ag-row[row-id="{row_id}"] .cm-flag'
+            assert driver.find_elements(By.CSS_SELECTOR, flagged)
+            screenshot(driver, f"review-{backend}")
+
+            driver.find_element(By.ID, "review-comment").send_keys("Please check the total.")
+            driver.find_element(By.ID, "review-return").click()
+            _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
+            assert "RETURNED" in _text(driver, "review-done")
+            _wait(driver, EC.invisibility_of_element_located((By.CSS_SELECTOR, queue_row)))
+            _wait(driver, EC.invisibility_of_element_located((By.ID, "review-detail-body")))
+            assert driver.find_element(By.ID, "review-return").get_attribute("disabled")
+            screenshot(driver, f"review-returned-{backend}")
+            errors = console_errors(driver)
+            assert errors == [], "\n".join(errors)
+    finally:
+        driver.quit()
+
+    with Session(fresh_database.engine) as session:
+        submission = session.get(Submission, pick["submission_id"])
+        assert (submission.status, submission.comment) == ("returned", "Please check the total.")
+        assert submission.version == 4  # saved, submitted, returned
+        stored = session.scalar(
+            select(getattr(Value, pick["column"]))
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(
+                Value.submission_id == submission.id,
+                Indicator.code == pick["code"],
+                Value.disaggregation == "total",
+            )
+        )
+        assert stored == int(pick["old"]) - 1
+
+
+def test_reporter_is_not_allowed_in_the_review_queue(fresh_database) -> None:
+    pick = _demo_draft(fresh_database)
+    driver = chrome()
+    try:
+        with live_server(fresh_database.engine) as url:
+            driver.get(url + "/reporting/review")
+            _log_in(driver, f"reporter@{pick['org']}.demo.test")
+            alert = _wait(driver, EC.presence_of_element_located((By.ID, "review-not-allowed")))
+            assert "not allowed" in alert.text
+            assert not driver.find_elements(By.ID, "review-queue")
+            assert not driver.find_elements(By.ID, "nav-review")
+            screenshot(driver, f"review-not-allowed-{fresh_database.backend}")
+            errors = console_errors(driver)
+            assert errors == [], "\n".join(errors)
+    finally:
+        driver.quit()

@@ -1,0 +1,626 @@
+"""The demo loader: what it creates, that it is repeatable, honest and removable.
+
+Loading takes a fraction of a second but is still the slowest thing here, so the demo is loaded
+once per database (a module fixture inside a transaction that is rolled back at the end); tests
+that change data do so inside a savepoint they roll back, so every test sees the same demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from time import perf_counter
+from typing import Any
+
+import pytest
+from sqlalchemy import String, and_, cast, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from models import (
+    Base,
+    Category,
+    Dimension,
+    Indicator,
+    IndicatorTarget,
+    Initiative,
+    Member,
+    Obligation,
+    Organisation,
+    Outcome,
+    Period,
+    RoleGrant,
+    Submission,
+    User,
+    Value,
+    indicator_dimensions,
+)
+from models.access.passwords import verify_password
+from models.core.errors import Conflict
+from models.demo.builder import DemoSummary, demo_loaded, load_demo, remove_demo
+from models.demo.spec import DEMO_PASSWORD
+from models.tables.organisation import SECTORS, SLUG_PATTERN
+
+C2C, HEAT = "cradle-to-career", "extreme-heat"
+OUTCOMES = {
+    "kindergarten_readiness",
+    "early_grade_reading",
+    "middle_grade_math",
+    "high_school_graduation",
+    "postsecondary_enrollment",
+    "postsecondary_completion",
+    "employment",
+}
+PAST = [f"{y}Q{q}" for y in (2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)][3:15]
+KEYS = [*PAST, "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+STATUSES = {"draft", "submitted", "returned", "approved"}
+
+
+@dataclass
+class Demo:
+    session: Session
+    summary: DemoSummary
+    steps: list[tuple[str, int, int]]
+    counts_before: dict[str, int]
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def demo(database) -> Iterator[Demo]:
+    """The demo loaded once into the migrated test database, rolled back after the module."""
+    with database.engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        before = table_counts(session)
+        steps: list[tuple[str, int, int]] = []
+        started = perf_counter()
+        summary = load_demo(session=session, progress=lambda *step: steps.append(step))
+        seconds = perf_counter() - started
+        print(f"\n{database.backend}: demo loaded in {seconds:.2f} s: {summary}")
+        yield Demo(session, summary, steps, before, seconds)
+        session.close()
+        outer.rollback()
+
+
+@contextmanager
+def scratch(session: Session) -> Iterator[None]:
+    """Changes made inside are undone, so the next test sees the module's demo again."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+        session.expire_all()
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    present = set(inspect(session.connection()).get_table_names())
+    return {
+        t.name: session.scalar(select(func.count()).select_from(t))
+        for t in Base.metadata.sorted_tables
+        if t.name in present
+    }
+
+
+def initiative(session: Session, slug: str) -> Initiative:
+    return session.scalars(select(Initiative).where(Initiative.slug == slug)).one()
+
+
+def scalar_count(session: Session, stmt) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+def checksum(session: Session) -> str:
+    """Every demo value, submission and target by natural key: ids may differ, data may not."""
+    digest = hashlib.sha256()
+
+    def feed(rows) -> None:
+        for row in rows:
+            digest.update(json.dumps([_plain(x) for x in row], default=str).encode())
+
+    feed(
+        session.execute(
+            select(
+                Initiative.slug,
+                Organisation.slug,
+                Period.key,
+                Indicator.code,
+                Value.disaggregation,
+                Value.measure_type,
+                Value.value,
+                Value.numerator,
+                Value.denominator,
+                Value.note,
+                Value.flags,
+            )
+            .join(Initiative, Initiative.id == Value.initiative_id)
+            .join(Submission, Submission.id == Value.submission_id)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Value.period_id)
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(
+                Initiative.slug, Organisation.slug, Period.key, Indicator.code, Value.disaggregation
+            )
+        )
+    )
+    feed(
+        session.execute(
+            select(
+                Initiative.slug,
+                Organisation.slug,
+                Period.key,
+                Submission.status,
+                Submission.version,
+                Submission.is_late,
+                Submission.comment,
+                Submission.submitted_at,
+                Submission.approved_at,
+            )
+            .join(Initiative, Initiative.id == Submission.initiative_id)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Submission.period_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(Initiative.slug, Organisation.slug, Period.key)
+        )
+    )
+    feed(
+        session.execute(
+            select(
+                Initiative.slug,
+                Indicator.code,
+                Indicator.baseline_value,
+                Indicator.target_value,
+                Period.key,
+                IndicatorTarget.value,
+            )
+            .join(Initiative, Initiative.id == Indicator.initiative_id)
+            .join(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id)
+            .join(Period, Period.id == IndicatorTarget.period_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(Initiative.slug, Indicator.code, Period.key)
+        )
+    )
+    return digest.hexdigest()
+
+
+def utc_date(moment: datetime) -> date:
+    """SQLite hands back naive UTC; PostgreSQL aware datetimes in the session's time zone."""
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, float):
+        return round(x, 9)
+    if isinstance(x, datetime):
+        return (x.astimezone(UTC).replace(tzinfo=None) if x.tzinfo else x).isoformat()
+    return x
+
+
+# --- what a load creates ------------------------------------------------------------------------
+
+
+def test_load_creates_both_initiatives_with_partners_outcomes_and_periods(demo: Demo) -> None:
+    s = demo.session
+    assert demo.summary.created is True
+    assert demo.summary.initiatives == [C2C, HEAT]
+    assert demo.seconds < 15
+    c2c, heat = initiative(s, C2C), initiative(s, HEAT)
+    assert c2c.is_demo and heat.is_demo
+    assert c2c.name == "Cradle to Career" and heat.name == "Phoenix Extreme Heat"
+    assert c2c.suppression_threshold == 10
+
+    def members(init: Initiative) -> dict[str, str]:
+        return dict(
+            s.execute(
+                select(Organisation.slug, Organisation.sector)
+                .join(Member, Member.organisation_id == Organisation.id)
+                .where(Member.initiative_id == init.id)
+            ).all()
+        )
+
+    c2c_members, heat_members = members(c2c), members(heat)
+    assert 22 <= len(c2c_members) <= 28
+    assert 5 <= len(heat_members) <= 8
+    assert set(c2c_members) & set(heat_members), "one partner should take part in both"
+    assert {
+        "education",
+        "early_childhood",
+        "government",
+        "nonprofit",
+        "higher_education",
+        "business",
+        "health",
+        "philanthropy",
+    } <= set(c2c_members.values())
+    for slug, sector in {**c2c_members, **heat_members}.items():
+        assert re.fullmatch(SLUG_PATTERN, slug) and sector in SECTORS
+    assert demo.summary.organisations == len(set(c2c_members) | set(heat_members))
+
+    outcomes = set(s.scalars(select(Outcome.code).where(Outcome.initiative_id == c2c.id)))
+    assert outcomes == OUTCOMES
+    assert len(s.scalars(select(Outcome.code).where(Outcome.initiative_id == heat.id)).all()) >= 2
+
+    for init in (c2c, heat):
+        periods = s.scalars(
+            select(Period).where(Period.initiative_id == init.id).order_by(Period.starts_on)
+        ).all()
+        assert [p.key for p in periods] == KEYS
+        assert [p.locked for p in periods] == [True] * 10 + [False] * 7
+        for p in periods:
+            assert p.kind == "quarter" and p.starts_on.day == 1
+            assert p.opens_on == date.fromordinal(p.ends_on.toordinal() + 1)
+            assert 25 <= (p.due_on - p.ends_on).days <= 35
+            assert 55 <= (p.closes_on - p.ends_on).days <= 65
+
+
+def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
+    s = demo.session
+    c2c = initiative(s, C2C)
+    dims = {
+        d.code: {c.code for c in d.categories}
+        for d in s.scalars(select(Dimension).where(Dimension.initiative_id == c2c.id))
+    }
+    assert set(dims) == {"race", "income", "gender"}
+    assert dims["income"] == {"low", "not_low"} and "nonbinary" in dims["gender"]
+    assert len(dims["race"]) >= 5
+    for slug in (C2C, HEAT):
+        init = initiative(s, slug)
+        indicators = s.scalars(select(Indicator).where(Indicator.initiative_id == init.id)).all()
+        assert indicators
+        for ind in indicators:
+            assert ind.code and ind.name and ind.definition and ind.unit and ind.data_source
+            assert ind.outcome_id is not None
+            assert ind.baseline_value is not None and ind.baseline_period_id is not None
+            assert ind.target_value is not None
+            assert s.get(Period, ind.target_period_id).key == "2027Q4"
+            assert ind.targets, f"{ind.code} has no interim targets"
+            better = ind.target_value - ind.baseline_value
+            assert better > 0 if ind.direction == "higher" else better < 0, ind.code
+            if ind.measure_type == "rate":
+                assert (ind.unit, ind.valid_min, ind.valid_max) == ("%", 0, 100)
+        if slug == C2C:
+            types = {i.measure_type for i in indicators}
+            assert {"rate", "count", "average"} <= types
+            assert any(i.direction == "lower" and i.measure_type == "rate" for i in indicators)
+            assert sum(1 for i in indicators if i.dimensions) >= len(indicators) // 2
+            assert {d.code for i in indicators for d in i.dimensions} == set(dims)
+
+
+def test_obligations_follow_what_each_partner_does(demo: Demo) -> None:
+    s = demo.session
+    rows = s.execute(
+        select(Organisation.slug, Organisation.sector, Indicator.code)
+        .join(Member, Member.organisation_id == Organisation.id)
+        .join(Initiative, Initiative.id == Member.initiative_id)
+        .outerjoin(Obligation, Obligation.member_id == Member.id)
+        .outerjoin(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Initiative.slug == C2C)
+    ).all()
+    by_sector: dict[str, set[str]] = {}
+    for _, sector, code in rows:
+        by_sector.setdefault(sector, set()).add(code)
+    assert {"READ_G3", "MATH_G8", "GRAD_4YR", "CHRONIC_ABSENT"} <= by_sector["education"]
+    assert "K_READY" in by_sector["early_childhood"]
+    assert {"PS_COMPLETE", "PS_RETAIN"} <= by_sector["higher_education"]
+    assert by_sector["philanthropy"] == {None}, "funders report nothing"
+    assert "READ_G3" not in by_sector["business"]
+    # Obligations never point at another initiative's indicator.
+    stray = (
+        select(Obligation.id)
+        .join(Member, Member.id == Obligation.member_id)
+        .join(Indicator, Indicator.id == Obligation.indicator_id)
+        .where(Member.initiative_id != Indicator.initiative_id)
+    )
+    assert scalar_count(s, stray) == 0
+
+
+def test_history_has_every_status_late_missing_and_outlier(demo: Demo) -> None:
+    s = demo.session
+    rows = s.execute(
+        select(Initiative.slug, Period.key, Period.due_on, Submission)
+        .join(Initiative, Initiative.id == Submission.initiative_id)
+        .join(Period, Period.id == Submission.period_id)
+    ).all()
+    assert len(rows) == demo.summary.submissions
+    latest = {sub.status for slug, key, _, sub in rows if slug == C2C and key == PAST[-1]}
+    assert latest == STATUSES
+    for slug, key, due_on, sub in rows:
+        assert key in PAST
+        if PAST.index(key) < len(PAST) - 2:
+            assert sub.status == "approved", (slug, key)
+        if sub.status == "draft":
+            assert sub.submitted_at is None and not sub.is_late
+            continue
+        assert sub.submitted_at is not None and sub.submitted_by_id is not None
+        assert (utc_date(sub.submitted_at) > due_on) == sub.is_late
+        assert sub.created_at <= sub.submitted_at
+        if sub.status == "approved":
+            assert sub.approved_at > sub.submitted_at and sub.approved_by_id is not None
+        else:
+            assert sub.approved_at is None
+        if sub.status == "returned":
+            assert sub.comment
+    late = [sub for slug, _, _, sub in rows if slug == C2C and sub.is_late]
+    assert 5 <= len(late) <= len(rows) // 4
+
+    # Missing: a member with obligations and no submission for a past period it belonged in.
+    expected = (
+        select(Member.id, Period.id)
+        .join(Period, Period.initiative_id == Member.initiative_id)
+        .where(
+            Period.key.in_(PAST),
+            Period.starts_on >= Member.joined_on,
+            Member.id.in_(select(Obligation.member_id)),
+        )
+    )
+    reported = select(Submission.member_id, Submission.period_id)
+    missing = scalar_count(s, expected.except_(reported))
+    assert 0 < missing <= scalar_count(s, expected) // 5
+
+
+def test_outliers_are_flagged_and_far_from_the_partners_history(demo: Demo) -> None:
+    s = demo.session
+    flagged = s.execute(
+        select(Submission.member_id, Value.indicator_id, Value.period_id, Value.disaggregation)
+        .join(Submission, Submission.id == Value.submission_id)
+        .where(cast(Value.flags, String).like('%"outlier"%'))
+    ).all()
+    assert len(flagged) >= 6
+    for member_id, indicator_id, period_id, disaggregation in flagged:
+        assert disaggregation == "total"
+        history = dict(
+            s.execute(
+                select(Value.period_id, Value.value)
+                .join(Submission, Submission.id == Value.submission_id)
+                .where(
+                    Submission.member_id == member_id,
+                    Value.indicator_id == indicator_id,
+                    Value.disaggregation == "total",
+                )
+            ).all()
+        )
+        others = [v for p, v in history.items() if p != period_id]
+        median = statistics.median(others)
+        mad = statistics.median(abs(v - median) for v in others) or 1e-9
+        assert abs(history[period_id] - median) / (1.4826 * mad) > 3
+
+
+def test_demo_users_have_the_right_grants(demo: Demo) -> None:
+    s = demo.session
+    c2c, heat = initiative(s, C2C), initiative(s, HEAT)
+
+    def grants(email: str) -> set[tuple[str, int | None, int | None]]:
+        user = s.scalars(select(User).where(User.email == email)).one()
+        return {(g.role, g.initiative_id, g.organisation_id) for g in user.grants}
+
+    assert grants("admin@demo.test") == {("admin", None, None)}
+    assert grants("backbone@demo.test") == {("backbone", c2c.id, None), ("backbone", heat.id, None)}
+    assert grants("funder@demo.test") == {("funder", c2c.id, None)}
+    memberships = s.execute(
+        select(Organisation.id, Organisation.slug, Member.initiative_id)
+        .join(Member, Member.organisation_id == Organisation.id)
+        .where(Member.initiative_id.in_([c2c.id, heat.id]))
+    ).all()
+    orgs = {(org_id, slug) for org_id, slug, _ in memberships}
+    for org_id, slug in orgs:
+        # One reporter grant per membership: the rights work through the initiatives joined.
+        assert grants(f"reporter@{slug}.demo.test") == {
+            ("reporter", init_id, org_id) for o, _, init_id in memberships if o == org_id
+        }
+    emails = [email for email, _ in demo.summary.users]
+    assert emails[:3] == ["admin@demo.test", "backbone@demo.test", "funder@demo.test"]
+    assert len(emails) == 3 + len(orgs) == len(set(emails))
+    assert dict(demo.summary.users)["funder@demo.test"] == f"funder: {C2C}"
+    user = s.scalars(select(User).where(User.email == "reporter@math-bridges.demo.test")).one()
+    assert verify_password(user.password_hash, DEMO_PASSWORD)
+    assert not verify_password(user.password_hash, DEMO_PASSWORD + "!")
+
+
+def test_progress_is_reported_per_step_up_to_its_total(demo: Demo) -> None:
+    labels = list(dict.fromkeys(step for step, _, _ in demo.steps))
+    assert labels == ["Organisations and logins", "Cradle to Career", "Phoenix Extreme Heat"]
+    for label in labels:
+        done = [(d, t) for step, d, t in demo.steps if step == label]
+        assert [d for d, _ in done] == sorted(d for d, _ in done)
+        assert done[-1][0] == done[-1][1] > 1
+
+
+# --- the numbers obey the data rules -------------------------------------------------------------
+
+
+def test_values_obey_the_data_rules(demo: Demo) -> None:
+    s = demo.session
+    v = Value.__table__.c
+    demo_ids = select(Initiative.id).where(Initiative.is_demo.is_(True))
+    mine = v.initiative_id.in_(demo_ids)
+    total = s.scalar(select(func.count()).where(mine))
+    assert total == demo.summary.values >= 5_000
+
+    def bad(*conditions) -> int:
+        return s.scalar(select(func.count()).where(mine, *conditions))
+
+    rates = bad(v.measure_type == "rate")
+    assert rates > 1_000
+    assert bad(v.measure_type == "rate", v.numerator > v.denominator) == 0
+    assert bad(v.measure_type == "rate", v.denominator <= 0) == 0
+    assert (
+        bad(
+            v.measure_type == "rate", func.abs(v.value - 100.0 * v.numerator / v.denominator) > 1e-6
+        )
+        == 0
+    )
+    assert bad(v.measure_type == "count", v.value != func.round(v.value)) == 0
+    assert bad(v.measure_type == "count", v.value < 0) == 0
+    assert bad(v.measure_type == "count", v.numerator.is_not(None)) == 0
+    assert bad(v.measure_type == "average", v.denominator <= 0) == 0
+    i = Indicator.__table__.c
+    out_of_range = (
+        select(func.count())
+        .select_from(Value.__table__.join(Indicator.__table__, i.id == v.indicator_id))
+        .where(mine, (v.value < i.valid_min) | (v.value > i.valid_max))
+    )
+    assert s.scalar(out_of_range) == 0
+
+
+BREAKDOWN_SQL = """
+WITH totals AS (
+    SELECT submission_id, indicator_id, measure_type, value, numerator, denominator
+    FROM "values" WHERE category_id IS NULL AND initiative_id IN ({ids})
+), parts AS (
+    SELECT v.submission_id, v.indicator_id, d.id AS dimension_id,
+           SUM(v.value) AS value_sum, SUM(v.numerator) AS num_sum,
+           SUM(v.denominator) AS den_sum, SUM(v.value * v.denominator) AS weighted
+    FROM "values" v
+    JOIN categories c ON c.id = v.category_id
+    JOIN dimensions d ON d.id = c.dimension_id
+    WHERE v.initiative_id IN ({ids})
+    GROUP BY v.submission_id, v.indicator_id, d.id
+)
+SELECT t.measure_type, COUNT(*) AS groups,
+       SUM(CASE WHEN
+           (t.measure_type = 'rate' AND (ABS(p.num_sum - t.numerator) > 1e-6
+                                         OR ABS(p.den_sum - t.denominator) > 1e-6))
+        OR (t.measure_type = 'count' AND ABS(p.value_sum - t.value) > 1e-6)
+        OR (t.measure_type = 'average' AND (ABS(p.den_sum - t.denominator) > 1e-6
+                                            OR ABS(p.weighted / p.den_sum - t.value) > 1e-6))
+       THEN 1 ELSE 0 END) AS mismatches
+FROM parts p JOIN totals t
+  ON t.submission_id = p.submission_id AND t.indicator_id = p.indicator_id
+GROUP BY t.measure_type
+"""
+
+
+def test_every_breakdown_adds_up_to_its_total(demo: Demo) -> None:
+    s = demo.session
+    demo_ids = s.scalars(select(Initiative.id).where(Initiative.is_demo.is_(True)))
+    ids = ", ".join(str(i) for i in demo_ids)
+    result = {row.measure_type: row for row in s.execute(text(BREAKDOWN_SQL.format(ids=ids)))}
+    assert set(result) == {"rate", "count", "average"}
+    for measure_type, row in result.items():
+        assert row.groups > 50, measure_type
+        assert row.mismatches == 0, measure_type
+
+    # Breakdowns only by the indicator's allowed dimensions, and one for each of them.
+    v, cat, allowed = Value.__table__.c, Category.__table__.c, indicator_dimensions
+    stray = (
+        select(v.id)
+        .join_from(Value.__table__, Category.__table__, cat.id == v.category_id)
+        .outerjoin(
+            allowed,
+            and_(
+                allowed.c.indicator_id == v.indicator_id, allowed.c.dimension_id == cat.dimension_id
+            ),
+        )
+        .where(allowed.c.indicator_id.is_(None))
+    )
+    assert scalar_count(s, stray) == 0
+    wanted = (
+        select(v.submission_id, v.indicator_id, allowed.c.dimension_id)
+        .join_from(Value.__table__, allowed, allowed.c.indicator_id == v.indicator_id)
+        .where(v.category_id.is_(None))
+    )
+    present = select(v.submission_id, v.indicator_id, cat.dimension_id).join_from(
+        Value.__table__, Category.__table__, cat.id == v.category_id
+    )
+    assert scalar_count(s, wanted) > 1_000
+    assert scalar_count(s, wanted.except_(present)) == 0
+
+
+# --- repeatable and removable ---------------------------------------------------------------------
+
+
+def test_second_load_is_idempotent(demo: Demo) -> None:
+    s = demo.session
+    with scratch(s):
+        before = table_counts(s)
+        assert demo_loaded(session=s)
+        again = load_demo(session=s, seed=99)
+        assert again.created is False
+        assert table_counts(s) == before
+        first = demo.summary
+        assert (again.initiatives, again.organisations, again.users) == (
+            first.initiatives,
+            first.organisations,
+            first.users,
+        )
+        assert (again.values, again.submissions) == (first.values, first.submissions)
+
+
+def test_same_seed_gives_the_same_data_and_another_seed_does_not(demo: Demo) -> None:
+    s = demo.session
+    first = checksum(s)
+    with scratch(s):
+        remove_demo(session=s)
+        assert not demo_loaded(session=s)
+        assert table_counts(s) == demo.counts_before
+        assert load_demo(session=s, seed=2026).created
+        assert checksum(s) == first
+        remove_demo(session=s)
+        load_demo(session=s, seed=7)
+        assert checksum(s) != first
+
+
+def test_remove_demo_removes_only_what_it_created(demo: Demo) -> None:
+    s = demo.session
+    with scratch(s):
+        ours = Organisation(slug="acme-literacy", name="Acme Literacy", sector="nonprofit")
+        mine = Initiative(slug="our-initiative", name="Our initiative")
+        person = User(email="jo@example.org", password_hash="x")
+        s.add_all([ours, mine, person])
+        s.flush()
+        shared = s.scalars(
+            select(Organisation).where(Organisation.slug == "harbor-light-foundation")
+        ).one()
+        s.add_all(
+            [
+                Member(initiative_id=mine.id, organisation_id=ours.id),
+                Member(initiative_id=mine.id, organisation_id=shared.id),
+            ]
+        )
+        s.flush()  # the membership first: the reporter grant works through it
+        s.add(
+            RoleGrant(
+                user_id=person.id, role="reporter", initiative_id=mine.id, organisation_id=ours.id
+            )
+        )
+        s.flush()
+        remove_demo(session=s)
+        added = {"organisations": 2, "initiatives": 1, "members": 2, "users": 1, "role_grants": 1}
+        expected = {t: n + added.get(t, 0) for t, n in demo.counts_before.items()}
+        assert table_counts(s) == expected
+        assert not demo_loaded(session=s)
+        demo_users = select(User.id).where(User.email.like("%demo.test"))
+        assert scalar_count(s, demo_users) == 0
+        kept = set(s.scalars(select(Organisation.slug)))
+        assert {"acme-literacy", "harbor-light-foundation"} <= kept
+        assert s.scalars(select(Initiative.slug)).all() == ["our-initiative"]
+        remove_demo(session=s)  # nothing left to remove: harmless
+        assert table_counts(s) == expected
+
+        # The kept demo partner is reused by the next load, not duplicated or refused.
+        summary = load_demo(session=s)
+        assert summary.created and summary.organisations == demo.summary.organisations
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Member).where(Member.organisation_id == shared.id)
+            )
+            == 3
+        )
+
+
+def test_load_refuses_to_take_over_someone_elses_slug(demo: Demo) -> None:
+    s = demo.session
+    with scratch(s):
+        remove_demo(session=s)
+        s.add(Organisation(slug="math-bridges", name="Math Bridges (real)", sector="nonprofit"))
+        s.flush()
+        with pytest.raises(Conflict, match="math-bridges"):
+            load_demo(session=s)

@@ -1,0 +1,351 @@
+"""Publication: nothing is public until published; vintages; the open-data package."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from models.core.actors import SYSTEM
+from models.reporting.submissions import save_values, transition
+from models.reporting.validation import ValueInput
+
+from .. import factories as f
+
+INCOMPLETE = {"confirm_incomplete": True}  # p2 has not reported in most tests
+
+
+def _correct(session, org, inputs, period="2025Q3"):
+    """Reopen an approved report, correct it and approve it again."""
+    _move(session, org, period, "reopen", comment="recount")
+    _approve(session, org, inputs, period)
+
+
+def _move(session, org, period, *actions, comment=None):
+    for action in actions:
+        transition(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="pub",
+            org_slug=org,
+            period_key=period,
+            action=action,
+            comment=comment,
+        )
+
+
+def _approve(session, org, inputs, period="2025Q3"):
+    save_values(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="pub",
+        org_slug=org,
+        period_key=period,
+        inputs=inputs,
+    )
+    _move(session, org, period, "submit", "approve")
+
+
+@pytest.fixture
+def world(session, client):
+    init = f.initiative(session, slug="pub", name="Published City")
+    sex = f.dimension(session, init, "sex", ["f", "m", "x"])
+    out = f.outcome(session, init, code="READY", name="Ready for school")
+    kids = f.indicator(
+        session, init, "count", code="KIDS", name="Children served", outcome_id=out.id
+    )
+    kids.dimensions = [sex]
+    for slug in ("p1", "p2"):
+        m = f.member(session, init, f.organisation(session, slug=slug))
+        f.obligation(session, m, kids)
+    f.period(session, init, "2025Q3")
+    backbone = f.user(session, "backbone", init=init)
+    session.commit()
+    r = client.post("/api/v1/auth/token", data={"username": backbone.email, "password": f.PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_nothing_is_public_until_published(client, session, world) -> None:
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish",
+        json={"note": "first", "confirm_incomplete": True},
+        headers=world,
+    )
+    assert r.status_code == 201, r.text
+    summary = client.get("/api/v1/public/initiatives/pub/summary")
+    assert summary.status_code == 200
+    [period] = summary.json()["periods"]
+    assert period["indicators"][0]["total"]["value"] == 120
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_small_category_shows_marker_and_a_second_is_hidden(client, session, world) -> None:
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    response = client.get("/api/v1/public/initiatives/pub/summary")
+    cats = {
+        c["key"]: c
+        for c in response.json()["periods"][0]["indicators"][0]["breakdowns"][0]["categories"]
+    }
+    assert cats["sex=x"]["value"] is None and cats["sex=x"]["marker"] == "<10"
+    hidden = [k for k, c in cats.items() if c["value"] is None]
+    assert len(hidden) >= 2  # complementary: 7 = 60 − 30 − 23 must not be solvable
+    assert '"value":7' not in response.text.replace(" ", "")
+    assert ":7," not in response.text.replace(" ", "") and ":7}" not in response.text.replace(
+        " ", ""
+    )
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_corrections_stay_private_until_republished(client, session, world) -> None:
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    _correct(session, "p1", [ValueInput("KIDS", value=150)])
+    session.commit()
+    public = client.get("/api/v1/public/initiatives/pub/summary").json()
+    assert public["periods"][0]["indicators"][0]["total"]["value"] == 120
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish",
+        json={"note": "revised", "confirm_incomplete": True},
+        headers=world,
+    )
+    assert r.json()["revised"] == ["KIDS total"]
+    public = client.get("/api/v1/public/initiatives/pub/summary").json()
+    assert public["periods"][0]["indicators"][0]["total"]["value"] == 150
+    assert public["periods"][0]["vintage"] == 2
+    vintages = client.get(
+        "/api/v1/initiatives/pub/periods/2025Q3/publications", headers=world
+    ).json()
+    assert [v["note"] for v in vintages] == [None, "revised"]
+
+
+def test_publishing_needs_backbone_and_data(client, session, world) -> None:
+    assert client.post("/api/v1/initiatives/pub/periods/2025Q3/publish").status_code == 401
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world
+    )
+    assert r.status_code == 409 and r.json()["code"] == "nothing_to_publish"
+
+
+def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> None:
+    from frictionless import Package, validate
+
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+        descriptor = json.loads(z.read("datapackage.json"))
+        rows = z.read("indicators.csv").decode().splitlines()
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert descriptor["sources"]
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 2  # and coverage
+    assert not any(",7," in row for row in rows)  # the small cell is not in the open data
+
+
+def _republish_after_correction(client, session, world, corrected):
+    _correct(session, "p1", corrected)
+    session.commit()
+    r = client.post(
+        "/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world
+    )
+    assert r.status_code == 201, r.text
+    return client.get("/api/v1/public/initiatives/pub/summary").json()
+
+
+def _cells(summary) -> dict[str, dict]:
+    indicator = summary["periods"][0]["indicators"][0]
+    cells = {"total": indicator["total"]}
+    cells.update({c["key"]: c for c in indicator["breakdowns"][0]["categories"]})
+    return cells
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_a_republication_keeps_hidden_what_an_earlier_one_hid(client, session, world) -> None:
+    """v1 hides f (small) and x (its complement); a correction moves the small cell to m. If
+    v2 showed f or x, v1's total − m − v2's cells would give a small cell away."""
+    first = [
+        ValueInput("KIDS", value=156),
+        ValueInput("KIDS", "sex=f", value=3),
+        ValueInput("KIDS", "sex=m", value=83),
+        ValueInput("KIDS", "sex=x", value=70),
+    ]
+    _approve(session, "p1", first)
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    v1 = _cells(client.get("/api/v1/public/initiatives/pub/summary").json())
+    hidden_v1 = {k for k, c in v1.items() if c["value"] is None}
+    assert "sex=f" in hidden_v1 and len(hidden_v1) >= 2
+    corrected = [
+        ValueInput("KIDS", value=143),
+        ValueInput("KIDS", "sex=f", value=60),
+        ValueInput("KIDS", "sex=m", value=8),
+        ValueInput("KIDS", "sex=x", value=75),
+    ]
+    v2 = _cells(_republish_after_correction(client, session, world, corrected))
+    hidden_v2 = {k for k, c in v2.items() if c["value"] is None}
+    assert hidden_v1 <= hidden_v2, (hidden_v1, hidden_v2)
+    assert v2["sex=m"]["marker"] == "<10"
+    kept = [k for k in hidden_v1 if v2[k]["marker"] == "†"]
+    assert kept, v2  # the marker says why: hidden in an earlier publication
+    # And within v2 alone nothing is pinned: at least two cells hidden.
+    assert len(hidden_v2 - {"total"}) >= 2
+
+
+def test_an_incomplete_period_is_published_only_when_confirmed(client, session, world) -> None:
+    """p2 has not reported: the first attempt lists it; confirmed, the vintage says 1 of 2."""
+    _approve(session, "p1", [ValueInput("KIDS", value=120)])
+    session.commit()
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    refused = client.post(url, json={"note": "q3"}, headers=world)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "incomplete_period" and body["field"] == "confirm_incomplete"
+    assert body["reports"] == [{"organisation": "p2", "status": "missing"}]
+    assert body["indicators"] == [{"indicator": "KIDS", "reported": 1, "expected": 2}]
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    assert client.post(url, json={"confirm_incomplete": True}, headers=world).status_code == 201
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {
+        "approved": 1,
+        "expected": 2,
+        "indicators": [{"indicator": "KIDS", "complete": False}],
+    }
+    _approve(session, "p2", [ValueInput("KIDS", value=80)])
+    session.commit()
+    assert client.post(url, headers=world).status_code == 201  # complete: no confirmation
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {
+        "approved": 2,
+        "expected": 2,
+        "indicators": [{"indicator": "KIDS", "complete": True}],
+    }
+
+
+def _incomplete_visits(session) -> None:
+    """Both reports approved, but p2's has no VISITS: that figure is p1's alone."""
+    from sqlalchemy import select
+
+    from models import Indicator, Initiative, Member
+
+    init = session.scalar(select(Initiative).where(Initiative.slug == "pub"))
+    kids = session.scalar(select(Indicator).where(Indicator.code == "KIDS"))
+    visits = f.indicator(
+        session,
+        init,
+        "count",
+        code="VISITS",
+        name="Home visits",
+        outcome_id=kids.outcome_id,
+    )
+    for m in session.scalars(select(Member).where(Member.initiative_id == init.id)):
+        f.obligation(session, m, visits)
+    _approve(session, "p1", [ValueInput("KIDS", value=120), ValueInput("VISITS", value=40)])
+    _approve(session, "p2", [ValueInput("KIDS", value=80)])
+    session.commit()
+
+
+def test_approved_reports_with_incomplete_coverage_need_a_confirmation(
+    client, session, world
+) -> None:
+    _incomplete_visits(session)
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    refused = client.post(url, json={"note": "q3"}, headers=world)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "incomplete_period" and body["field"] == "confirm_incomplete"
+    assert body["reports"] == []  # every report is approved …
+    assert body["indicators"] == [{"indicator": "VISITS", "reported": 1, "expected": 2}]
+    assert "VISITS" in body["detail"] and "share" not in json.dumps(body)
+    assert client.get("/api/v1/public/initiatives/pub/summary").status_code == 404
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+    [period] = client.get("/api/v1/public/initiatives/pub/summary").json()["periods"]
+    assert period["coverage"] == {
+        "approved": 2,
+        "expected": 2,
+        "indicators": [
+            {"indicator": "KIDS", "complete": True},
+            {"indicator": "VISITS", "complete": False},
+        ],
+    }
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_public_page_and_open_data_show_coverage(client, session, world, tmp_path) -> None:
+    import csv
+
+    from frictionless import validate
+
+    from ..dash_calls import call, text_of
+
+    _incomplete_visits(session)
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+
+    client.cookies.clear()
+    answer = call(
+        client,
+        "public-body.children",
+        [("public-initiative", "data", "pub"), ("public-period", "value", "2025Q3")],
+    )
+    text = text_of(answer)
+    assert "Based on the approved reports of all 2 partners." in text
+    assert "1 of the figures is marked incomplete" in text
+    assert text.count("cm-incomplete") == 1  # VISITS' card, not KIDS'
+    kids, visits = text.index("Children served"), text.index("Home visits")
+    assert "cm-incomplete" in text[visits:] and "cm-incomplete" not in text[kids:visits]
+
+    r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        z.extractall(tmp_path)
+        descriptor = json.loads(z.read("datapackage.json"))
+        indicators = list(csv.DictReader(io.StringIO(z.read("indicators.csv").decode())))
+        coverage = list(csv.DictReader(io.StringIO(z.read("coverage.csv").decode())))
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    described = descriptor["description"]
+    assert "2025Q3 approved reports of 2 of 2 partners, incomplete indicators VISITS" in described
+    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage"]
+    assert coverage == [
+        {
+            "period": "2025Q3",
+            "published_at": coverage[0]["published_at"],
+            "partners_approved": "2",
+            "partners_expected": "2",
+            "incomplete_indicators": "VISITS",
+        }
+    ]
+    assert {(r["indicator"], r["complete"]) for r in indicators} == {
+        ("KIDS", "true"),
+        ("VISITS", "false"),
+    }

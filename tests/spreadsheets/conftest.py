@@ -1,0 +1,100 @@
+"""The spreadsheets area's world, shared by the import and export tests.
+
+``build_world``: initiative c2c with two partners, Eastside (a rate with a race breakdown, a
+count and an average) and Westside (the count); an open (2025Q3), a closed (2025Q2) and a
+locked (2025Q1) period. ``world``: that, with a user per role logged in. ``cm``: the command
+line against a fresh, empty database of each backend.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from models.core.settings import get_settings
+
+from .. import factories as f
+
+
+def build_world(session: Session) -> dict:
+    """One initiative, two partners, a rate with a race breakdown, a count and an average;
+    an open, a closed and a locked period."""
+    init = f.initiative(session, slug="c2c")
+    race = f.dimension(session, init, "race", ["black", "white"])
+    ready = f.indicator(
+        session, init, "rate", code="K_READY", name="Kindergarten ready", valid_max=100
+    )
+    ready.dimensions = [race]
+    served = f.indicator(session, init, "count", code="SERVED", valid_max=100_000)
+    score = f.indicator(session, init, "average", code="SCORE", valid_min=0, valid_max=500)
+    east = f.member(session, init, f.organisation(session, slug="eastside"))
+    west = f.member(session, init, f.organisation(session, slug="westside"))
+    for ind in (ready, served, score):
+        f.obligation(session, east, ind)
+    f.obligation(session, west, served)
+    today = date.today()
+    f.period(
+        session,
+        init,
+        "2025Q3",
+        opens_on=today - timedelta(days=10),
+        due_on=today + timedelta(days=20),
+        closes_on=today + timedelta(days=40),
+    )
+    f.period(
+        session,
+        init,
+        "2025Q2",
+        opens_on=today - timedelta(days=100),
+        due_on=today - timedelta(days=70),
+        closes_on=today - timedelta(days=1),
+    )
+    f.period(session, init, "2025Q1", locked=True)
+    return {"init": init, "east": east, "west": west}
+
+
+def headers_by_role(session: Session, client, built: dict) -> dict[str, dict[str, str]]:
+    """A user per role, committed and logged in: role -> bearer headers. ``reporter`` reports
+    for Eastside, ``other`` for Westside, ``outsider`` is another initiative's backbone."""
+    init = built["init"]
+    users = {
+        "backbone": f.user(session, "backbone", init=init),
+        "reporter": f.user(session, "reporter", org=built["east"].organisation),
+        "other": f.user(session, "reporter", org=built["west"].organisation),
+        "funder": f.user(session, "funder", init=init),
+        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
+    }
+    session.commit()
+    tokens = {}
+    for role, u in users.items():
+        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
+        tokens[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return tokens
+
+
+@pytest.fixture
+def world(session, client):
+    """The world, no values yet, its users logged in (test_exports adds values first)."""
+    return headers_by_role(session, client, build_world(session))
+
+
+@pytest.fixture
+def cm(fresh_database, tmp_path, monkeypatch):
+    from api.cli import app
+    from models.core.db import get_engine, get_sessionmaker
+
+    def clear():
+        if get_engine.cache_info().currsize:
+            get_engine().dispose()
+        for cached in (get_settings, get_engine, get_sessionmaker):
+            cached.cache_clear()
+
+    monkeypatch.setenv("CM_DATABASE_URL", fresh_database.url)
+    monkeypatch.setenv("CM_VAR_DIR", str(tmp_path / "var"))
+    clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, [str(a) for a in args])
+    clear()

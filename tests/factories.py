@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,62 @@ def period(session: Session, init: Initiative, key: str = "2025Q3", **kw) -> Per
     session.add(obj)
     session.flush()
     return obj
+
+
+def open_period(
+    session: Session,
+    init: Initiative,
+    key: str,
+    *,
+    opened: int = 10,
+    due: int = 20,
+    closes: int = 40,
+) -> Period:
+    """A period whose reporting window is open today: opened ``opened`` days ago, due and
+    closing in ``due`` and ``closes`` days (tests run on any day)."""
+    today = date.today()
+    return period(
+        session,
+        init,
+        key,
+        opens_on=today - timedelta(days=opened),
+        due_on=today + timedelta(days=due),
+        closes_on=today + timedelta(days=closes),
+    )
+
+
+def closed_period(session: Session, init: Initiative, key: str) -> Period:
+    """A period whose reporting window closed yesterday (due 70 days ago)."""
+    today = date.today()
+    return period(
+        session,
+        init,
+        key,
+        opens_on=today - timedelta(days=100),
+        due_on=today - timedelta(days=70),
+        closes_on=today - timedelta(days=1),
+    )
+
+
+def two_partner_world(session: Session, *, ready_name: str | None = None) -> dict:
+    """One initiative, two partners, a rate with a race breakdown (K_READY), a count (SERVED)
+    and an average (SCORE); eastside reports all three, westside SERVED; 2025Q3 open today,
+    2025Q2 closed. The world of the reporting and spreadsheet tests."""
+    init = initiative(session, slug="c2c")
+    race = dimension(session, init, "race", ["black", "white"])
+    named = {"name": ready_name} if ready_name else {}
+    ready = indicator(session, init, "rate", code="K_READY", valid_min=0, valid_max=100, **named)
+    ready.dimensions = [race]
+    served = indicator(session, init, "count", code="SERVED", valid_max=100_000)
+    score = indicator(session, init, "average", code="SCORE", valid_min=0, valid_max=500)
+    east = member(session, init, organisation(session, slug="eastside"))
+    west = member(session, init, organisation(session, slug="westside"))
+    for ind in (ready, served, score):
+        obligation(session, east, ind)
+    obligation(session, west, served)
+    open_period(session, init, "2025Q3")
+    closed_period(session, init, "2025Q2")
+    return {"init": init, "east": east, "west": west}
 
 
 def obligation(session: Session, mem: Member, ind: Indicator) -> Obligation:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
 
 from .. import factories as f
 
@@ -41,15 +40,7 @@ def test_reporting_cycle(client, session) -> None:
     east = f.member(session, init, f.organisation(session, slug="eastside"))
     f.obligation(session, east, ready)
     f.obligation(session, east, served)
-    today = date.today()
-    f.period(
-        session,
-        init,
-        "2026Q3",
-        opens_on=today - timedelta(days=5),
-        due_on=today + timedelta(days=25),
-        closes_on=today + timedelta(days=55),
-    )
+    f.open_period(session, init, "2026Q3", opened=5, due=25, closes=55)
     reporter = f.user(session, "reporter", org=east.organisation, email="rep@eastside.org")
     backbone = f.user(session, "backbone", init=init, email="bb@river.org")
     session.commit()

@@ -385,20 +385,11 @@ def _upload(client, csv_text: str, *, trigger="portal-upload"):
 
 
 def test_portal_upload_dry_run_then_import(client, world, session) -> None:
-    from datetime import date, timedelta
 
     from models import Initiative, Submission, Value
 
     init = session.query(Initiative).filter_by(slug=INIT).one()
-    today = date.today()
-    f.period(
-        session,
-        init,
-        "2025Q4",
-        opens_on=today - timedelta(days=5),
-        due_on=today + timedelta(days=5),
-        closes_on=today + timedelta(days=30),
-    )
+    f.open_period(session, init, "2025Q4", opened=5, due=5, closes=30)
     session.commit()
     _as(client, world, "reporter")
     bad = response_of(_upload(client, "indicator,value\nKIDS,12x\nNOPE,3\n"))

@@ -17,34 +17,8 @@ URL = "/api/v1/initiatives/c2c/submissions/eastside/{period}"
 @pytest.fixture
 def world(session, client):
     """One initiative, two partners, three indicators (rate, count, average), two periods."""
-    init = f.initiative(session, slug="c2c")
-    race = f.dimension(session, init, "race", ["black", "white"])
-    ready = f.indicator(session, init, "rate", code="K_READY", valid_min=0, valid_max=100)
-    ready.dimensions = [race]
-    served = f.indicator(session, init, "count", code="SERVED", valid_max=100_000)
-    score = f.indicator(session, init, "average", code="SCORE", valid_min=0, valid_max=500)
-    east = f.member(session, init, f.organisation(session, slug="eastside"))
-    west = f.member(session, init, f.organisation(session, slug="westside"))
-    for ind in (ready, served, score):
-        f.obligation(session, east, ind)
-    f.obligation(session, west, served)
-    today = date.today()
-    f.period(
-        session,
-        init,
-        "2025Q3",
-        opens_on=today - timedelta(days=10),
-        due_on=today + timedelta(days=20),
-        closes_on=today + timedelta(days=40),
-    )
-    f.period(
-        session,
-        init,
-        "2025Q2",
-        opens_on=today - timedelta(days=100),
-        due_on=today - timedelta(days=70),
-        closes_on=today - timedelta(days=1),
-    )
+    built = f.two_partner_world(session)
+    init, east, west = built["init"], built["east"], built["west"]
     users = {
         "backbone": f.user(session, "backbone", init=init),
         "reporter": f.user(session, "reporter", org=east.organisation),

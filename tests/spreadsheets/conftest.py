@@ -8,8 +8,6 @@ line against a fresh, empty database of each backend.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -20,40 +18,10 @@ from .. import factories as f
 
 
 def build_world(session: Session) -> dict:
-    """One initiative, two partners, a rate with a race breakdown, a count and an average;
-    an open, a closed and a locked period."""
-    init = f.initiative(session, slug="c2c")
-    race = f.dimension(session, init, "race", ["black", "white"])
-    ready = f.indicator(
-        session, init, "rate", code="K_READY", name="Kindergarten ready", valid_max=100
-    )
-    ready.dimensions = [race]
-    served = f.indicator(session, init, "count", code="SERVED", valid_max=100_000)
-    score = f.indicator(session, init, "average", code="SCORE", valid_min=0, valid_max=500)
-    east = f.member(session, init, f.organisation(session, slug="eastside"))
-    west = f.member(session, init, f.organisation(session, slug="westside"))
-    for ind in (ready, served, score):
-        f.obligation(session, east, ind)
-    f.obligation(session, west, served)
-    today = date.today()
-    f.period(
-        session,
-        init,
-        "2025Q3",
-        opens_on=today - timedelta(days=10),
-        due_on=today + timedelta(days=20),
-        closes_on=today + timedelta(days=40),
-    )
-    f.period(
-        session,
-        init,
-        "2025Q2",
-        opens_on=today - timedelta(days=100),
-        due_on=today - timedelta(days=70),
-        closes_on=today - timedelta(days=1),
-    )
-    f.period(session, init, "2025Q1", locked=True)
-    return {"init": init, "east": east, "west": west}
+    """The two-partner world (factories) with its rate named, and a locked 2025Q1."""
+    built = f.two_partner_world(session, ready_name="Kindergarten ready")
+    f.period(session, built["init"], "2025Q1", locked=True)
+    return built
 
 
 def headers_by_role(session: Session, client, built: dict) -> dict[str, dict[str, str]]:

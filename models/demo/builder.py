@@ -1,10 +1,11 @@
 """Demo data: two fictional initiatives with three years of believable, reproducible history.
 
-Everything is generated from one seeded ``random.Random`` per stream (never the global one, never
-the clock), so the same seed always yields the same rows, and tests can compare checksums. The
-numbers are built cell by cell over the cross-tab of every dimension, so each breakdown adds up to
-its total exactly, as the data rules require (docs/architecture.md: Data rules). Values go in through bulk inserts: the
-ORM unit of work is ~20× slower for tens of thousands of rows (docs/architecture.md: Scale).
+Everything is generated from one seeded ``random.Random`` per stream (never the global one) and
+dated from the day the demo is built (``today``, models/demo/calendar.py), so the same seed and
+day always yield the same rows, and tests can compare checksums. The numbers are built cell by
+cell over the cross-tab of every dimension, so each breakdown adds up to its total exactly, as the
+data rules require (docs/architecture.md: Data rules). Values go in through bulk inserts: the ORM
+unit of work is ~20× slower for tens of thousands of rows (docs/architecture.md: Scale).
 """
 
 from __future__ import annotations
@@ -12,39 +13,41 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import product
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.access.passwords import hash_password
+from models.access.permissions import actor_for_user
 from models.analytics.rollups import rebuild as rebuild_rollups
 from models.core.errors import Conflict
+from models.demo.calendar import DemoCalendar, built_for, quarter_of
 from models.demo.spec import (
-    ALL_QUARTERS,
+    CORRECTED_STEP,
     CRADLE,
     DEMO_DOMAIN,
     DEMO_INITIATIVE_SLUGS,
     DEMO_ORGANISATION_SLUGS,
     DEMO_PASSWORD,
-    EPOCH,
-    FIRST_QUARTER,
     HEAT_YEARS,
     HISTORY_QUARTERS,
     INITIATIVES,
     INTERIM_STEPS,
     ORGANISATIONS,
     OUTLIER_FLAG,
+    REVIEW_STEP,
     TARGET_STEP,
-    UNLOCKED_HISTORY,
     IndicatorSpec,
     InitiativeSpec,
     MemberSpec,
 )
+from models.initiatives.directory import any_initiative
+from models.publishing.publish import publish
 from models.tables.access import RoleGrant, User
 from models.tables.audit import AuditEvent
 from models.tables.indicator import (
@@ -58,6 +61,7 @@ from models.tables.indicator import (
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
+from models.tables.publication import Publication
 from models.tables.reporting import Submission, Value
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -71,6 +75,7 @@ class DemoSummary:
     values: int
     submissions: int
     created: bool
+    period: str | None  # the quarter open for reporting when the demo was built
 
 
 def demo_loaded(*, session: Session) -> bool:
@@ -81,58 +86,98 @@ def demo_loaded(*, session: Session) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def demo_quarter(*, session: Session) -> str | None:
+    """The quarter the loaded demo was built for (open for reporting then), None without one.
+
+    Read from the demo's first quarter, which its history begins ``HISTORY_QUARTERS`` before
+    the quarter it was built in; what people do in the demo since (reports, new periods after
+    it) does not move it.
+    """
+    first = session.scalar(
+        select(Period.key)
+        .join(Initiative, Initiative.id == Period.initiative_id)
+        .where(Initiative.is_demo.is_(True), Initiative.slug.in_(DEMO_INITIATIVE_SLUGS))
+        .order_by(Period.starts_on)
+        .limit(1)
+    )
+    return built_for(first) if first else None
+
+
 def load_demo(
-    *, session: Session, seed: int = 2026, progress: Progress | None = None
+    *,
+    session: Session,
+    seed: int = 2026,
+    today: date | None = None,
+    progress: Progress | None = None,
 ) -> DemoSummary:
     """Create both demo initiatives, their partners and logins; flush, never commit.
 
+    The demo is dated around ``today`` (default: the real date): its quarter is open for
+    reporting, the one before is under review, older ones are approved, locked and published.
     Idempotent: when the demo is there already nothing changes and ``created`` is False.
     """
     session.flush()
     if demo_loaded(session=session):
         return _summary(session, created=False)
+    calendar = DemoCalendar(today or date.today())
     report = progress or (lambda _step, _done, _total: None)
-    orgs = _organisations(session, report)
-    users = _users(session, orgs, report)
+    orgs = _organisations(session, calendar, report)
+    users = _users(session, calendar, orgs, report)
     for spec in INITIATIVES:
-        _Builder(session, spec, seed, orgs, users, report).build()
-    # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
-    for slug in DEMO_INITIATIVE_SLUGS:
-        rebuild_rollups(
-            session=session,
-            initiative_id=session.scalar(select(Initiative.id).where(Initiative.slug == slug)),
-        )
-        _publish_past_year(session, slug)
+        builder = _Builder(session, spec, seed, calendar, orgs, users, report)
+        builder.build()
+        builder.publish()
     return _summary(session, created=True)
 
 
-PUBLISHED_PERIODS = 4  # the demo publishes the last year of quarters before the current one
+@dataclass(frozen=True)
+class FirstStart:
+    """What ``cm demo --first-start`` (``make run``) did, for the command line to say."""
+
+    action: str  # loaded, rebuilt, current, stale (left alone: other initiatives), absent
+    today: str  # the quarter of today
+    found: str | None  # the quarter the demo already there was built for
+    summary: DemoSummary | None  # of the demo loaded, when one was
 
 
-def _publish_past_year(session: Session, slug: str) -> None:
-    """Publish the quarters before the latest one with approved data, as a backbone team would
-    have: funders, partners and the public see published figures only (README, Disclosure)."""
-    from models.core.actors import SYSTEM
-    from models.publishing.publish import publish
+def demo_on_first_start(
+    *,
+    session: Session,
+    seed: int = 2026,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> FirstStart:
+    """Load the demo into an empty deployment, and rebuild one built in an earlier quarter.
 
-    keys = session.scalars(
-        select(Period.key)
-        .join(Initiative, Initiative.id == Period.initiative_id)
-        .where(
-            Initiative.slug == slug,
-            Period.id.in_(select(Submission.period_id).where(Submission.status == "approved")),
-        )
-        .order_by(Period.starts_on)
-    ).all()
-    for key in keys[-PUBLISHED_PERIODS - 1 : -1]:
-        publish(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug=slug,
-            period_key=key,
-            note="Published with the demo.",
-            confirm_incomplete=True,
-        )
+    A demo a month old has no quarter open for reporting any more, so a restart rebuilds it for
+    today, but only when the deployment holds nothing but the demo: never when a real
+    initiative is there (``stale``: the caller says how to refresh, ``cm demo --reset``, which
+    removes the demo's rows only). A deployment without the demo is left alone (``absent``).
+    Flushes, never commits.
+    """
+    today = today or date.today()
+    quarter = quarter_of(today)
+    if not any_initiative(session=session):
+        summary = load_demo(session=session, seed=seed, today=today, progress=progress)
+        return FirstStart("loaded", quarter, None, summary)
+    found = demo_quarter(session=session)
+    if found is None:
+        return FirstStart("absent", quarter, None, None)
+    if found == quarter:
+        return FirstStart("current", quarter, found, None)
+    if not only_demo(session=session):
+        return FirstStart("stale", quarter, found, None)
+    remove_demo(session=session)
+    summary = load_demo(session=session, seed=seed, today=today, progress=progress)
+    return FirstStart("rebuilt", quarter, found, summary)
+
+
+def only_demo(*, session: Session) -> bool:
+    """Whether every initiative here is a demo one: then rebuilding the demo loses nothing."""
+    other = select(Initiative.id).where(
+        or_(Initiative.is_demo.is_(False), Initiative.slug.not_in(DEMO_INITIATIVE_SLUGS))
+    )
+    return session.scalar(other.limit(1)) is None
 
 
 def remove_demo(*, session: Session) -> None:
@@ -165,7 +210,9 @@ def remove_demo(*, session: Session) -> None:
     _forget_deleted(session)
 
 
-def _organisations(session: Session, report: Progress) -> dict[str, Organisation]:
+def _organisations(
+    session: Session, calendar: DemoCalendar, report: Progress
+) -> dict[str, Organisation]:
     """All demo partners, shared by both initiatives (a funder is a member of both)."""
     step = "Organisations and logins"
     report(step, 0, 3)
@@ -192,7 +239,7 @@ def _organisations(session: Session, report: Progress) -> dict[str, Organisation
             sector=o.sector,
             description=o.description,
             website=f"https://{o.slug}.{DEMO_DOMAIN}",
-            created_at=EPOCH,
+            created_at=calendar.epoch,
         )
         for o in ORGANISATIONS
     }
@@ -202,7 +249,9 @@ def _organisations(session: Session, report: Progress) -> dict[str, Organisation
     return orgs
 
 
-def _users(session: Session, orgs: Mapping[str, Organisation], report: Progress) -> dict[str, User]:
+def _users(
+    session: Session, calendar: DemoCalendar, orgs: Mapping[str, Organisation], report: Progress
+) -> dict[str, User]:
     """Demo logins keyed by role or organisation slug; argon2 runs once for all of them."""
     step = "Organisations and logins"
     if session.scalar(select(func.count()).select_from(User).where(_demo_email())):
@@ -212,7 +261,9 @@ def _users(session: Session, orgs: Mapping[str, Organisation], report: Progress)
     users: dict[str, User] = {}
 
     def add(key: str, email: str, name: str) -> User:
-        users[key] = User(email=email, name=name, password_hash=password_hash, created_at=EPOCH)
+        users[key] = User(
+            email=email, name=name, password_hash=password_hash, created_at=calendar.epoch
+        )
         return users[key]
 
     add("admin", f"admin@{DEMO_DOMAIN}", "Ada Admin (demo)").grants.append(RoleGrant(role="admin"))
@@ -310,16 +361,8 @@ def _summary(session: Session, *, created: bool) -> DemoSummary:
         values=values or 0,
         submissions=submissions or 0,
         created=created,
+        period=demo_quarter(session=session),
     )
-
-
-def _quarters() -> Iterator[tuple[str, date, date]]:
-    year, q = FIRST_QUARTER
-    for _ in range(ALL_QUARTERS):
-        start = date(year, 3 * q - 2, 1)
-        end = (date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)) - timedelta(days=1)
-        yield f"{year}Q{q}", start, end
-        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
 
 
 def _at(day: date, rng: random.Random, earliest: int = 14, latest: int = 23) -> datetime:
@@ -360,6 +403,7 @@ class _Builder:
         session: Session,
         spec: InitiativeSpec,
         seed: int,
+        calendar: DemoCalendar,
         orgs: Mapping[str, Organisation],
         users: Mapping[str, User],
         report: Progress,
@@ -367,14 +411,19 @@ class _Builder:
         self.session = session
         self.spec = spec
         self.seed = seed
+        self.calendar = calendar
         self.orgs = orgs
         self.users = users
         self.report = report
         self.rng = random.Random(f"{seed}:{spec.slug}")
         self.indicators = {i.code: i for i in spec.indicators}
         self.reporting = [m for m in spec.members if m.reports]
-        self.total_steps = len(spec.members) + 2
+        self.total_steps = len(spec.members) + 3
         self.done = 0
+        correction = spec.correction
+        self.corrected = (correction.org, CORRECTED_STEP) if correction else None
+        self.first_report: list[dict[str, Any]] = []  # the corrected values as first reported
+        self.correction_rows: list[dict[str, Any]] = []  # … and as corrected
 
     def tick(self) -> None:
         self.done += 1
@@ -384,17 +433,112 @@ class _Builder:
         self.report(self.spec.name, 0, self.total_steps)
         self._structure()
         self.tick()
-        plans = self._plans()
-        self._submissions(plans)
+        self.plans = self._plans()
+        self._submissions(self.plans)
         rows: list[dict[str, Any]] = []
         totals: dict[str, dict[int, list[_Total]]] = defaultdict(lambda: defaultdict(list))
         for member in self.spec.members:
-            rows.extend(self._member_values(member, plans, totals))
+            rows.extend(self._member_values(member, self.plans, totals))
             self.tick()
         self._targets(totals)
-        self.session.execute(insert(Value), rows)
+        # The corrected report goes in as first reported: it is corrected after publication.
+        self.session.execute(insert(Value), rows + self.first_report)
         self.session.flush()
         self.tick()
+
+    # publications -----------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Publish every quarter before the one under review, as the backbone team did when
+        each was approved: funders, partners and the public see published figures only (README,
+        Disclosure). One quarter is published again after a partner's correction, so the
+        public page shows two vintages of it. Publications are dated after the approvals."""
+        session, initiative = self.session, self.initiative
+        # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
+        rebuild_rollups(session=session, initiative_id=initiative.id)
+        backbone = actor_for_user(session=session, user=self.users["backbone"])
+        moments: dict[int, datetime] = {}
+        for step in range(REVIEW_STEP):
+            vintage = publish(
+                session=session,
+                actor=backbone,
+                initiative_slug=initiative.slug,
+                period_key=self.periods[step].key,
+                note="Published with the quarter's approved reports.",
+                confirm_incomplete=True,
+            )
+            moments[vintage.id] = self._published_at(step)
+        correction = self.spec.correction
+        if correction is not None:
+            plan = self.plans[(correction.org, CORRECTED_STEP)]
+            first = self._published_at(CORRECTED_STEP)
+            self._correct(plan, first)
+            rebuild_rollups(session=session, initiative_id=initiative.id)
+            vintage = publish(
+                session=session,
+                actor=backbone,
+                initiative_slug=initiative.slug,
+                period_key=self.periods[CORRECTED_STEP].key,
+                note=correction.republished,
+                confirm_incomplete=True,
+            )
+            moments[vintage.id] = datetime.combine(
+                (plan.row["approved_at"] + timedelta(days=2)).date(), time(16), UTC
+            )
+        for publication_id, moment in moments.items():
+            session.execute(  # the loaded publications get the date too
+                update(Publication)
+                .where(Publication.id == publication_id)
+                .values(published_at=moment)
+            )
+        session.flush()
+        self.tick()
+
+    def _published_at(self, step: int) -> datetime:
+        """Two days after the quarter's last approval, in the afternoon."""
+        last = max(
+            p.row["approved_at"]
+            for p in self.plans.values()
+            if p.step == step and p.row["approved_at"] is not None
+        )
+        return datetime.combine(last.date() + timedelta(days=2), time(16), UTC)
+
+    def _correct(self, plan: _Plan, published: datetime) -> None:
+        """The partner's correction after the first publication: the backbone team reopened
+        the report, the partner sent the full count, the report was approved again (four more
+        versions), and the corrected values replace the first ones."""
+        correction = self.spec.correction
+        assert correction is not None
+        indicator_id = self.indicator_rows[correction.code].id
+        submitted = published + timedelta(days=16, hours=3)
+        approved = published + timedelta(days=19, hours=2)
+        self.session.execute(
+            delete(Value)
+            .where(Value.submission_id == plan.id, Value.indicator_id == indicator_id)
+            .execution_options(synchronize_session=False)
+        )
+        for row in self.correction_rows:
+            row["updated_at"] = submitted - timedelta(hours=1)
+            if row["category_id"] is None:
+                row["note"] = correction.note
+        self.session.execute(insert(Value), self.correction_rows)
+        plan.row |= {
+            "version": plan.row["version"] + 4,
+            "submitted_at": submitted,
+            "approved_at": approved,
+            "updated_at": approved,
+        }
+        self.session.execute(
+            update(Submission)
+            .where(Submission.id == plan.id)
+            .values(
+                version=plan.row["version"],
+                submitted_at=submitted,
+                approved_at=approved,
+                updated_at=approved,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     # structure ----------------------------------------------------------------------------
 
@@ -407,22 +551,24 @@ class _Builder:
             region=spec.region,
             suppression_threshold=spec.suppression_threshold,
             is_demo=True,
-            created_at=EPOCH,
+            created_at=self.calendar.epoch,
         )
         session.add(self.initiative)
         self.periods: list[Period] = []
-        for step, (key, start, end) in enumerate(_quarters()):
+        for step, quarter in enumerate(self.calendar.quarters):
+            window = self.calendar.window(step)
             self.periods.append(
                 Period(
                     initiative=self.initiative,
-                    key=key,
+                    key=quarter.key,
                     kind="quarter",
-                    starts_on=start,
-                    ends_on=end,
-                    opens_on=end + timedelta(days=1),
-                    due_on=end + timedelta(days=30),
-                    closes_on=end + timedelta(days=60),
-                    locked=step < HISTORY_QUARTERS - UNLOCKED_HISTORY,
+                    starts_on=quarter.starts_on,
+                    ends_on=quarter.ends_on,
+                    opens_on=window.opens_on,
+                    due_on=window.due_on,
+                    closes_on=window.closes_on,
+                    # Approved and published; the quarter under review and later ones are open.
+                    locked=step < REVIEW_STEP,
                 )
             )
         session.add_all(self.periods)  # 2.0 no longer cascades along the backref
@@ -474,17 +620,18 @@ class _Builder:
                 baseline_period_id=self.periods[0].id,
                 target_period_id=self.periods[TARGET_STEP].id,
                 dimensions=[self.dimensions[d] for d in ind.dims],
-                created_at=EPOCH,
+                created_at=self.calendar.epoch,
             )
         session.add_all(self.indicator_rows.values())
         self.members: dict[str, Member] = {}
         for m in spec.members:
+            joined = self.calendar.quarters[m.joins].starts_on if m.joins else self.calendar.launch
             self.members[m.org] = Member(
                 initiative_id=self.initiative.id,
                 organisation_id=self.orgs[m.org].id,
-                joined_on=m.joined,
+                joined_on=joined,
                 shares_with_funders=m.shares_with_funders,
-                created_at=datetime.combine(m.joined, time(15), UTC),
+                created_at=datetime.combine(joined, time(15), UTC),
             )
         session.add_all(self.members.values())
         session.flush()
@@ -513,22 +660,35 @@ class _Builder:
     # who submits what, when ---------------------------------------------------------------
 
     def _plans(self) -> dict[tuple[str, int], _Plan]:
-        """Statuses, lateness and planted outliers, drawn in a fixed order from one stream."""
-        rng, last = self.rng, HISTORY_QUARTERS - 1
+        """Statuses, lateness and planted outliers, drawn in a fixed order from one stream.
+
+        Quarters before the one under review are approved, with a few reports missing. The one
+        under review shows every status, and some partners have not started it.
+        """
+        rng, last = self.rng, REVIEW_STEP
+        forced = ["returned", "draft", "submitted", "approved"]
         plans: dict[tuple[str, int], _Plan] = {}
-        for m in self.reporting:
-            for step in range(HISTORY_QUARTERS):
-                if self.periods[step].starts_on < m.joined:
-                    continue
-                missing = 0.0 if step == 0 else 0.12 if step == last else 0.04
-                if rng.random() < missing:
-                    continue
-                plans[(m.org, step)] = _Plan(m, step, codes=list(m.reports))
+        for step in range(HISTORY_QUARTERS):
+            active = [m for m in self.reporting if step >= m.joins]
+            if step == last:
+                # One or more not started, but enough reports left for every status.
+                draws = sum(rng.random() < 0.12 for _ in active)
+                count = max(1, min(draws, len(active) - len(forced)))
+                missing = {m.org for m in rng.sample(active, count)}
+            else:
+                # Complete: the baseline; the latest published quarter, so the public page opens
+                # on figures (one district missing hides every school figure: too few
+                # partners); and the corrected one, so its republication revises figures the
+                # public sees.
+                complete = step in (0, CORRECTED_STEP, REVIEW_STEP - 1)
+                missing = {m.org for m in active if not complete and rng.random() < 0.04}
+            for m in active:
+                if m.org not in missing:
+                    plans[(m.org, step)] = _Plan(m, step, codes=list(m.reports))
         latest = [p for (_, step), p in plans.items() if step == last]
         rng.shuffle(latest)
-        # The latest quarter shows every status; one returned report has an outlier to fix.
+        # One returned report has an outlier to fix, so it goes first.
         latest.sort(key=lambda p: not any(self._eligible(c) for c in p.codes))
-        forced = ["returned", "draft", "submitted", "approved"]
         for n, plan in enumerate(latest):
             plan.status = (
                 forced[n]
@@ -552,15 +712,14 @@ class _Builder:
                     plan.comment = "Please add a note on how this quarter's figures were counted."
             elif plan.status == "draft" and len(plan.codes) > 1:
                 plan.codes.remove(rng.choice(plan.codes))
-        previous = [p for (_, step), p in plans.items() if step == last - 1]
-        for plan in rng.sample(previous, min(len(previous), max(1, len(previous) // 12))):
-            plan.status = "submitted"
+        correction = self.spec.correction
+        spared = (correction.org, CORRECTED_STEP, correction.code) if correction else None
         candidates = [
             (plan, code)
             for plan in plans.values()
             if plan.status == "approved" and 2 <= plan.step <= last - 1
             for code in plan.codes
-            if self._eligible(code)
+            if self._eligible(code) and (plan.member.org, plan.step, code) != spared
         ]
         for plan, code in rng.sample(candidates, min(self.spec.outliers, len(candidates))):
             plan.outliers.add(code)
@@ -587,17 +746,20 @@ class _Builder:
             plan.id = submission_id
 
     def _submission_row(self, plan: _Plan, rng: random.Random) -> dict[str, Any]:
-        """Dates follow the period's calendar: late means submitted after the due date."""
+        """Dates follow the period's calendar: reports are drafted once the quarter is over,
+        submitted around the due date (late means after it) and approved days later; the
+        quarter under review is fitted into the days before today (``DemoCalendar.fit``)."""
         period = self.periods[plan.step]
-        last = plan.step == HISTORY_QUARTERS - 1
+        last = plan.step == REVIEW_STEP
         late = plan.status != "draft" and rng.random() < plan.member.lateness
+        begins = period.ends_on + timedelta(days=1)
         row: dict[str, Any] = {
             "initiative_id": self.initiative.id,
             "member_id": self.members[plan.member.org].id,
             "period_id": period.id,
             "status": plan.status,
             "version": {"draft": 1, "submitted": 2}.get(plan.status, 3),
-            "is_late": late,
+            "is_late": False,
             "comment": plan.comment,
             "submitted_at": None,
             "submitted_by_id": None,
@@ -605,9 +767,9 @@ class _Builder:
             "approved_by_id": None,
         }
         if plan.status == "draft":
-            row["created_at"] = _at(period.opens_on + timedelta(days=rng.randint(3, 20)), rng)
+            row["created_at"] = _at(begins + timedelta(days=rng.randint(3, 20)), rng)
             row["updated_at"] = row["created_at"] + timedelta(days=rng.randint(0, 3), hours=2)
-            return row
+            return self._fitted(plan.step, row)
         if late:
             day = period.due_on + timedelta(days=rng.randint(1, 14 if last else 24))
         else:
@@ -617,7 +779,7 @@ class _Builder:
         row["submitted_by_id"] = self.users[plan.member.org].id
         row["created_at"] = max(
             submitted - timedelta(days=rng.randint(0, 6), hours=3),
-            datetime.combine(period.opens_on, time(14), UTC),
+            datetime.combine(begins, time(14), UTC),
         )
         if plan.status == "approved":
             approved = submitted + timedelta(
@@ -627,6 +789,14 @@ class _Builder:
             row["approved_by_id"] = self.users["backbone"].id
         elif plan.status == "returned":
             row["updated_at"] = submitted + timedelta(days=2, hours=1)
+        row = self._fitted(plan.step, row)
+        row["is_late"] = row["submitted_at"].date() > period.due_on
+        return row
+
+    def _fitted(self, step: int, row: dict[str, Any]) -> dict[str, Any]:
+        for column in ("created_at", "updated_at", "submitted_at", "approved_at"):
+            if row[column] is not None:
+                row[column] = self.calendar.fit(step, row[column])
         return row
 
     # numbers --------------------------------------------------------------------------------
@@ -652,8 +822,31 @@ class _Builder:
                 draw = self._draw(ind, size, cells, offset, pace, step, rng, plan)
                 if plan is None or code not in plan.codes:
                     continue
+                if self._is_corrected(plan, code):  # first sent short, corrected later
+                    self._emit(ind, plan, self._undercounted(ind, draw), self.first_report)
+                    totals[code][step].append(self._emit(ind, plan, draw, self.correction_rows))
+                    continue
                 totals[code][step].append(self._emit(ind, plan, draw, rows))
         return rows
+
+    def _is_corrected(self, plan: _Plan, code: str) -> bool:
+        correction = self.spec.correction
+        return (
+            correction is not None
+            and (plan.member.org, plan.step) == self.corrected
+            and code == correction.code
+        )
+
+    def _undercounted(
+        self, ind: IndicatorSpec, cells: Sequence[tuple[tuple[tuple[int, int], ...], float, float]]
+    ) -> list[tuple[tuple[tuple[int, int], ...], float, float]]:
+        """The corrected report as first sent: a share of each cell's people with the outcome
+        (a rate's numerator, a count) was missing, so every breakdown still adds up."""
+        assert self.spec.correction is not None and ind.measure_type in ("rate", "count")
+        share = self.spec.correction.undercount
+        if ind.measure_type == "rate":
+            return [(key, n, x - round(x * share)) for key, n, x in cells]
+        return [(key, n - round(n * share), x) for key, n, x in cells]
 
     def _joint(
         self, member: MemberSpec, rng: random.Random
@@ -723,7 +916,7 @@ class _Builder:
         if ind.measure_type == "count":
             scale = size * (1.0 + sign * ind.change * pace * progress)
             scale *= ind.season[quarter] if ind.season else 1.0
-            scale *= HEAT_YEARS.get(period.starts_on.year, 1.0) if ind.weather else 1.0
+            scale *= self._summer(period.starts_on.year) if ind.weather else 1.0
             scale *= max(0.0, 1.0 + rng.gauss(0.0, ind.noise))
             if outlier:
                 scale *= rng.uniform(3.5, 5.0)
@@ -748,6 +941,13 @@ class _Builder:
                 mean = centre + rng.gauss(0.0, ind.cell_sd / math.sqrt(max(n, 1)))
                 out.append((key, float(n), round(mean, ind.decimals)))
         return out
+
+    def _summer(self, year: int) -> float:
+        """How hot the year's summer was (heat-driven counts follow it): as recorded, else drawn
+        from the seed, the same for every initiative and day built."""
+        if year in HEAT_YEARS:
+            return HEAT_YEARS[year]
+        return round(random.Random(f"{self.seed}:summer:{year}").uniform(0.92, 1.15), 2)
 
     def _emit(
         self,

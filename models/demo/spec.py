@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
 DEMO_PASSWORD = "common-measure-demo"
 DEMO_DOMAIN = "demo.test"  # users: *@demo.test, *@<org>.demo.test; organisations' websites too
 OUTLIER_FLAG = "outlier"
 
-# Fixed dates: the demo never looks at the clock.
-LAUNCH = date(2023, 7, 1)
-EPOCH = datetime(2023, 7, 1, 15, 0, tzinfo=UTC)  # created_at of the set-up rows
-FIRST_QUARTER = (2023, 4)
-HISTORY_QUARTERS = 12  # 2023Q4 … 2026Q3 carry data
-ALL_QUARTERS = 17  # … plus 2026Q4 (open) and 2027Q1 … 2027Q4 (targets)
-TARGET_STEP = ALL_QUARTERS - 1  # 2027Q4, the end target, is 16 quarters after the baseline
-INTERIM_STEPS = (4, 8, 12)  # 2024Q4, 2025Q4, 2026Q4
-UNLOCKED_HISTORY = 2  # the latest two past periods can still be corrected
+# The demo's quarters, counted in steps from the baseline quarter; their dates come from the
+# day the demo is built (models/demo/calendar.py).
+# Steps 0 … 11 carry data: three years, ending with the quarter before today's.
+HISTORY_QUARTERS = 12
+REVIEW_STEP = HISTORY_QUARTERS - 1  # the quarter before today's: under review, every status
+CURRENT_STEP = HISTORY_QUARTERS  # the quarter containing today: open for reporting, no report yet
+# The end target, two years past today's quarter (five years from the baseline).
+TARGET_STEP = CURRENT_STEP + 8
+ALL_QUARTERS = TARGET_STEP + 1
+INTERIM_STEPS = tuple(range(4, TARGET_STEP, 4))  # every anniversary of the baseline before the end
+CORRECTED_STEP = REVIEW_STEP - 2  # published, corrected by a partner, published again
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,20 @@ class MemberSpec:
     org: str
     reports: Mapping[str, float]  # indicator code → cohort size or quarterly count at full scale
     lateness: float = 0.1
-    joined: date = LAUNCH
+    joins: int = 0  # the step of the first quarter it reports (it joined when that began)
     shares_with_funders: bool = True
     shift: float = 0.0  # shifts the first category of a dependent dimension (low income)
+
+
+@dataclass(frozen=True)
+class CorrectionSpec:
+    """A report corrected after its quarter was published, so the quarter has two vintages."""
+
+    org: str
+    code: str  # a rate indicator: the first report counted too few of its people
+    undercount: float  # the share of each cell's numerator missing from the first report
+    note: str  # on the corrected total
+    republished: str  # the second publication's note
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ class InitiativeSpec:
     members: tuple[MemberSpec, ...]
     outliers: int
     suppression_threshold: int = 10
+    correction: CorrectionSpec | None = None
 
 
 # fmt: off
@@ -175,6 +188,13 @@ CRADLE = InitiativeSpec(
     region="Riverbend metro area (fictional)",
     suppression_threshold=10,
     outliers=6,
+    correction=CorrectionSpec(
+        org="riverbend-public-schools",
+        code="GRAD_4YR",
+        undercount=0.05,
+        note="Corrected: summer graduates were missing from the first count.",
+        republished="Republished: Riverbend Public Schools added its summer graduates.",
+    ),
     outcomes=(
         ("kindergarten_readiness", "Kindergarten readiness",
          "Children enter kindergarten ready to learn."),
@@ -295,7 +315,7 @@ CRADLE = InitiativeSpec(
              lateness=0.15, shift=0.1),
         MemberSpec("read-together-riverbend", {"TUTOR_SESSIONS": 5200}, lateness=0.1),
         MemberSpec("math-bridges", {"MATH_TUTOR_STUDENTS": 420}, lateness=0.15,
-             joined=date(2024, 7, 1), shift=0.15),
+             joins=3, shift=0.15),
         MemberSpec("youth-forward-riverbend", {"MENTORED_YOUTH": 380}, lateness=0.2, shift=0.1),
         MemberSpec("college-path-advising", {"FAFSA_DONE": 900, "PS_ENROLL": 850}, lateness=0.1,
              shift=0.2),
@@ -384,7 +404,8 @@ HEAT = InitiativeSpec(
 INITIATIVES = (CRADLE, HEAT)
 DEMO_INITIATIVE_SLUGS = tuple(i.slug for i in INITIATIVES)
 
-# Phoenix summers: 2024 set records. Multiplies heat-driven counts by calendar year.
+# Phoenix summers: 2024 set records. Multiplies heat-driven counts by calendar year; a year not
+# listed gets a summer drawn from the seed.
 HEAT_YEARS = {2023: 0.95, 2024: 1.2, 2025: 1.06, 2026: 1.0}
 
 ORGANISATIONS = (

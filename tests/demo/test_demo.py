@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from time import perf_counter
 from typing import Any
 
@@ -34,6 +35,7 @@ from models import (
     Organisation,
     Outcome,
     Period,
+    Publication,
     RoleGrant,
     Submission,
     User,
@@ -56,8 +58,12 @@ OUTCOMES = {
     "postsecondary_completion",
     "employment",
 }
-PAST = [f"{y}Q{q}" for y in (2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)][3:15]
-KEYS = [*PAST, "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+# The demo is dated around the day it is built: built on TODAY, 2026Q4 is open for reporting,
+# 2026Q3 under review, three years of history end there and targets reach 2028Q4.
+TODAY = date(2026, 11, 30)
+QUARTERS = [f"{y}Q{q}" for y in range(2023, 2029) for q in (1, 2, 3, 4)]
+PAST = QUARTERS[3:15]  # 2023Q4 … 2026Q3
+KEYS = QUARTERS[3:]  # … 2026Q4 (open) … 2028Q4 (the end target)
 STATUSES = {"draft", "submitted", "returned", "approved"}
 
 
@@ -79,7 +85,7 @@ def demo(database) -> Iterator[Demo]:
         before = table_counts(session)
         steps: list[tuple[str, int, int]] = []
         started = perf_counter()
-        summary = load_demo(session=session, progress=lambda *step: steps.append(step))
+        summary = load_demo(session=session, today=TODAY, progress=lambda *step: steps.append(step))
         seconds = perf_counter() - started
         print(f"\n{database.backend}: demo loaded in {seconds:.2f} s: {summary}")
         yield Demo(session, summary, steps, before, seconds)
@@ -116,7 +122,8 @@ def scalar_count(session: Session, stmt) -> int:
 
 
 def checksum(session: Session) -> str:
-    """Every demo value, submission and target by natural key: ids may differ, data may not."""
+    """Every demo value, submission, target and publication by natural key: ids may differ,
+    data may not."""
     digest = hashlib.sha256()
 
     def feed(rows) -> None:
@@ -188,7 +195,28 @@ def checksum(session: Session) -> str:
             .order_by(Initiative.slug, Indicator.code, Period.key)
         )
     )
+    feed(
+        (slug, key, published_at, note, json.dumps(_public(snapshot), sort_keys=True))
+        for slug, key, published_at, note, snapshot in session.execute(
+            select(
+                Initiative.slug,
+                Period.key,
+                Publication.published_at,
+                Publication.note,
+                Publication.snapshot,
+            )
+            .join(Initiative, Initiative.id == Publication.initiative_id)
+            .join(Period, Period.id == Publication.period_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(Initiative.slug, Period.key, Publication.published_at)
+        )
+    )
     return digest.hexdigest()
+
+
+def _public(snapshot: dict) -> dict:
+    """A snapshot without its makers, which name partners by id."""
+    return {k: v for k, v in snapshot.items() if k != "makers"}
 
 
 def utc_date(moment: datetime) -> date:
@@ -253,12 +281,12 @@ def test_load_creates_both_initiatives_with_partners_outcomes_and_periods(demo: 
             select(Period).where(Period.initiative_id == init.id).order_by(Period.starts_on)
         ).all()
         assert [p.key for p in periods] == KEYS
-        assert [p.locked for p in periods] == [True] * 10 + [False] * 7
-        for p in periods:
+        assert [p.locked for p in periods] == [True] * 11 + [False] * 10
+        for p, following in pairwise(periods):
             assert p.kind == "quarter" and p.starts_on.day == 1
-            assert p.opens_on == date.fromordinal(p.ends_on.toordinal() + 1)
-            assert 25 <= (p.due_on - p.ends_on).days <= 35
-            assert 55 <= (p.closes_on - p.ends_on).days <= 65
+            assert p.opens_on == p.starts_on  # figures may be entered as the quarter goes
+            assert (p.due_on - p.ends_on).days == 30
+            assert p.closes_on == following.ends_on  # open for late reports a quarter more
 
 
 def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
@@ -280,7 +308,7 @@ def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
             assert ind.outcome_id is not None
             assert ind.baseline_value is not None and ind.baseline_period_id is not None
             assert ind.target_value is not None
-            assert s.get(Period, ind.target_period_id).key == "2027Q4"
+            assert s.get(Period, ind.target_period_id).key == "2028Q4"
             assert ind.targets, f"{ind.code} has no interim targets"
             better = ind.target_value - ind.baseline_value
             assert better > 0 if ind.direction == "higher" else better < 0, ind.code
@@ -334,7 +362,7 @@ def test_history_has_every_status_late_missing_and_outlier(demo: Demo) -> None:
     assert latest == STATUSES
     for slug, key, due_on, sub in rows:
         assert key in PAST
-        if PAST.index(key) < len(PAST) - 2:
+        if PAST.index(key) < len(PAST) - 1:
             assert sub.status == "approved", (slug, key)
         if sub.status == "draft":
             assert sub.submitted_at is None and not sub.is_late
@@ -542,7 +570,7 @@ def test_second_load_is_idempotent(demo: Demo) -> None:
     with scratch(s):
         before = table_counts(s)
         assert demo_loaded(session=s)
-        again = load_demo(session=s, seed=99)
+        again = load_demo(session=s, seed=99, today=date(2027, 5, 1))
         assert again.created is False
         assert table_counts(s) == before
         first = demo.summary
@@ -561,10 +589,10 @@ def test_same_seed_gives_the_same_data_and_another_seed_does_not(demo: Demo) -> 
         remove_demo(session=s)
         assert not demo_loaded(session=s)
         assert table_counts(s) == demo.counts_before
-        assert load_demo(session=s, seed=2026).created
+        assert load_demo(session=s, seed=2026, today=TODAY).created
         assert checksum(s) == first
         remove_demo(session=s)
-        load_demo(session=s, seed=7)
+        load_demo(session=s, seed=7, today=TODAY)
         assert checksum(s) != first
 
 
@@ -606,7 +634,7 @@ def test_remove_demo_removes_only_what_it_created(demo: Demo) -> None:
         assert table_counts(s) == expected
 
         # The kept demo partner is reused by the next load, not duplicated or refused.
-        summary = load_demo(session=s)
+        summary = load_demo(session=s, today=TODAY)
         assert summary.created and summary.organisations == demo.summary.organisations
         assert (
             s.scalar(
@@ -623,4 +651,4 @@ def test_load_refuses_to_take_over_someone_elses_slug(demo: Demo) -> None:
         s.add(Organisation(slug="math-bridges", name="Math Bridges (real)", sector="nonprofit"))
         s.flush()
         with pytest.raises(Conflict, match="math-bridges"):
-            load_demo(session=s)
+            load_demo(session=s, today=TODAY)

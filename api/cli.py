@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from enum import Enum
 from functools import wraps
 from pathlib import Path
@@ -125,55 +126,113 @@ def _safe_url() -> str:
 def demo(
     reset: Annotated[bool, typer.Option(help="Remove the demo data first, then load it.")] = False,
     first_start: Annotated[
-        bool, typer.Option(help="Load only if the database holds no initiative yet.")
+        bool,
+        typer.Option(
+            help="Load only if the database holds no initiative yet; rebuild a demo built in "
+            "an earlier quarter if nothing but the demo is there."
+        ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 2026,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Build the demo as if today were YYYY-MM-DD (default: today): its quarter is "
+            "open for reporting, the one before under review.",
+        ),
+    ] = None,
 ) -> None:
     """Load the demo initiatives (cradle-to-career, extreme-heat) and their demo logins."""
-    from models.demo.builder import demo_loaded, load_demo, remove_demo
-    from models.demo.spec import DEMO_PASSWORD
-    from models.initiatives.directory import any_initiative
+    from models.demo.builder import (
+        demo_loaded,
+        demo_on_first_start,
+        load_demo,
+        remove_demo,
+    )
+    from models.demo.calendar import quarter_of
 
     _require_schema()
+    day = today.date() if today else date.today()
     with _session() as session:
-        if first_start and any_initiative(session=session):
-            return
-        if reset and demo_loaded(session=session):
-            remove_demo(session=session)
-            session.flush()
-            console.print("removed the demo data")
-        with _progress() as report:
-            summary = load_demo(session=session, seed=seed, progress=report)
+        if first_start:
+            with _progress() as report:
+                started = demo_on_first_start(
+                    session=session, seed=seed, today=day, progress=report
+                )
+            summary = started.summary
+            if started.action == "rebuilt":
+                console.print(
+                    f"The demo was built for {started.found}; today is in {started.today}, so "
+                    "it was rebuilt for today (the database held nothing but the demo)."
+                )
+            elif started.action == "stale":
+                console.print(
+                    f"The demo was built for {started.found} and today is in {started.today}: "
+                    "its reporting periods are out of date. Other initiatives are here too, so "
+                    "it was left alone; run `cm demo --reset` to rebuild it for today (that "
+                    "removes the demo's data only)."
+                )
+            if summary is None:
+                return
+        else:
+            if reset and demo_loaded(session=session):
+                remove_demo(session=session)
+                session.flush()
+                console.print("removed the demo data")
+            with _progress() as report:
+                summary = load_demo(session=session, seed=seed, today=day, progress=report)
     if not summary.created:
-        console.print("The demo is already loaded (use --reset to start over).")
+        found, quarter = summary.period, quarter_of(day)
+        if found != quarter:
+            console.print(
+                f"The demo is already loaded, built for {found}; today is in {quarter}: "
+                "use --reset to rebuild it for today."
+            )
+        else:
+            console.print("The demo is already loaded (use --reset to start over).")
     else:
         console.print(
             f"Loaded {', '.join(summary.initiatives)}: {summary.organisations} organisations, "
-            f"{summary.submissions:,} submissions, {summary.values:,} values."
+            f"{summary.submissions:,} submissions, {summary.values:,} values. "
+            f"{summary.period} is open for reporting; the quarter before is under review."
         )
+    _print_logins(summary.users)
+
+
+def _print_logins(users: list[tuple[str, str]]) -> None:
+    from models.demo.spec import DEMO_PASSWORD
+
     console.print(f"\nDemo logins (password: [bold]{DEMO_PASSWORD}[/]):")
-    width = max(len(email) for email, _ in summary.users)
-    for email, role in summary.users:
+    width = max(len(email) for email, _ in users)
+    for email, role in users:
         console.print(f"  {email:<{width}}  {role}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars for long work, drawn from the first step reported: work that turns out to
+    have nothing to do (a first start with the demo up to date) prints nothing."""
     columns = (
         TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        tasks: dict[str, int] = {}
+    progress = Progress(*columns, console=console, transient=False)
+    tasks: dict[str, int] = {}
 
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(step, total=total)
-            progress.update(tasks[step], completed=done, total=total)
+    def report(step: str, done: int, total: int) -> None:
+        if not tasks:
+            progress.start()
+        if step not in tasks:
+            tasks[step] = progress.add_task(step, total=total)
+        progress.update(tasks[step], completed=done, total=total)
 
+    try:
         yield report
+    finally:
+        if tasks:
+            progress.stop()
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
     options = []
     for p in sorted(shown, key=lambda p: (p.starts_on, p.key), reverse=True):
         state = p.state(today)
-        detail = f"open until {p.closes_on:%d %b %Y}" if state == "open" else state
+        detail = f"open until {data.day(p.closes_on)}" if state == "open" else state
         options.append({"label": f"{p.key} · {detail}", "value": p.key})
     return options
 

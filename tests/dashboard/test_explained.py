@@ -431,3 +431,24 @@ def test_an_unknown_public_address_is_not_found(client, world) -> None:
     for path in ("summary", "datapackage.zip"):
         r = client.get(f"/api/v1/public/initiatives/does-not-exist/{path}")
         assert r.status_code == 404 and r.json()["field"] == "slug", r.text
+
+
+def test_the_period_picker_offers_the_quarter_under_way_for_drafts() -> None:
+    from dashboard.components.periods import period_options
+
+    def quarter(key, starts, opens, due, closes):
+        return data.PeriodInfo(key, "quarter", starts, opens, due, closes, False)
+
+    today = date(2026, 11, 30)
+    periods = [
+        quarter(
+            "2026Q3", date(2026, 7, 1), date(2026, 10, 1), date(2026, 10, 31), date(2027, 1, 9)
+        ),
+        quarter("2026Q4", date(2026, 10, 1), date(2027, 1, 1), date(2027, 1, 31), date(2027, 3, 1)),
+        quarter("2027Q1", date(2027, 1, 1), date(2027, 4, 1), date(2027, 5, 1), date(2027, 6, 1)),
+    ]
+    assert period_options(periods, today) == [
+        {"label": "2026Q4 · under way · drafts, submit from 1 Jan 2027", "value": "2026Q4"},
+        {"label": "2026Q3 · open until 9 Jan 2027", "value": "2026Q3"},
+    ]  # 2027Q1 has not started: nothing can be reported for it
+    assert data.default_period(periods, today) == "2026Q3"  # the open one stays the default

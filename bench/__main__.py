@@ -120,10 +120,12 @@ def p(xs, q):
 
 def _empty_quarters(session: Session, init_id: int, count: int, first: int = 0) -> list[str]:
     """Open, empty quarters after the dataset's own (from the ``first``-th on), for an import
-    larger than one quarter."""
+    larger than one quarter. They start in 1981, after the ten years of the ``full`` dataset
+    (from 1970), and the largest import's end well before today: a period that has not
+    started takes no values."""
     keys = []
     for i in range(first, first + count):
-        year, quarter = 2060 + i // 4, i % 4 + 1
+        year, quarter = 1981 + i // 4, i % 4 + 1
         start = date(year, 3 * quarter - 2, 1)
         end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
         key = f"{year}Q{quarter}"

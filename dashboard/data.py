@@ -29,6 +29,7 @@ from models.access.permissions import actor_for_user, get_initiative
 from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
 from models.analytics.suppression import explain, legend, partners_needed
 from models.analytics.views import (
+    STEADY,
     Completeness,
     Equity,
     Scorecard,
@@ -38,6 +39,7 @@ from models.analytics.views import (
     series,
 )
 from models.core.actors import ANONYMOUS, Actor
+from models.core.dates import day, moment
 from models.core.db import session_scope
 from models.core.errors import (
     AuthenticationFailed,
@@ -57,10 +59,12 @@ from models.initiatives.periods import get_period, list_periods
 from models.publishing.publish import public_summary
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
+    Refusals,
     SaveResult,
     SubmissionView,
     get_submission,
     list_submissions,
+    refusals,
     save_values,
     transition,
 )
@@ -69,6 +73,7 @@ from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
     "SESSION_COOKIE",
+    "STEADY",
     "Completeness",
     "DomainError",
     "Equity",
@@ -80,6 +85,7 @@ __all__ = [
     "PermissionDenied",
     "PortalSheet",
     "QueueItem",
+    "Refusals",
     "ReportingProgress",
     "ReviewDetail",
     "SaveResult",
@@ -94,6 +100,7 @@ __all__ = [
     "configure",
     "coverage_min_share",
     "current_actor",
+    "day",
     "default_period",
     "directory",
     "explain",
@@ -102,9 +109,11 @@ __all__ = [
     "indicator_equity",
     "indicator_series",
     "min_contributors",
+    "moment",
     "neutralise",
     "obligation_codes",
     "overview",
+    "own_indicator_codes",
     "periods",
     "portal_sheet",
     "public",
@@ -353,6 +362,8 @@ class PortalSheet:
     indicators: list[dict]  # the member's obligations, described, in indicator order
     dimensions: dict[str, tuple[str, list[tuple[str, str]]]]  # code → (name, [(code, name)])
     backbone: bool = False
+    # Why saving or submitting would be refused now (the domain's own rule and words).
+    refused: Refusals = field(default_factory=lambda: Refusals(None, None, None))
 
 
 def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: str) -> PortalSheet:
@@ -382,6 +393,13 @@ def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: st
         indicators=[by_code[c] for c in codes if c in by_code],
         dimensions=dimensions,
         backbone=actor.is_backbone(initiative_id),
+        refused=refusals(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+        ),
     )
 
 
@@ -492,9 +510,7 @@ def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
                 period=r["period"],
                 version=r["version"],
                 is_late=bool(r["is_late"]),
-                submitted_at=r["submitted_at"].strftime("%Y-%m-%d %H:%M")
-                if r["submitted_at"]
-                else None,
+                submitted_at=moment(r["submitted_at"]) if r["submitted_at"] else None,
             )
             for r in rows
         ]
@@ -505,6 +521,7 @@ class ReviewDetail:
     submission: SubmissionView
     organisation_name: str
     indicator_names: dict[str, str] = field(default_factory=dict)
+    send_back: str | None = None  # why the report cannot be returned to the partner now
 
 
 def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
@@ -525,6 +542,13 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
             submission=submission,
             organisation_name=_organisation_names(session, actor, initiative).get(org, org),
             indicator_names={i["code"]: i["name"] for i in indicators},
+            send_back=refusals(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=org,
+                period_key=period,
+            ).send_back,
         )
 
 
@@ -622,6 +646,34 @@ def obligation_codes(initiative: str, org: str) -> list[str]:
         return get_obligations(
             session=session, actor=actor, initiative=initiative, organisation=org
         )
+
+
+def own_indicator_codes(initiative: str) -> list[str]:
+    """The indicators the actor's own organisations report in ``initiative`` (a reporter's
+    obligations), in indicator order; empty for the backbone team and funders, who report
+    nothing of their own."""
+    actor = current_actor()
+    with _session() as session:
+        initiative_id = get_initiative(session=session, actor=actor, slug=initiative).id
+        if actor.is_backbone(initiative_id) or not actor.reporter_orgs(initiative_id):
+            return []
+        members = list_members(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        codes: list[str] = []
+        for m in members:
+            if actor.reports_for(initiative_id, m.organisation_id):
+                codes += get_obligations(
+                    session=session,
+                    actor=actor,
+                    initiative=initiative,
+                    organisation=m.organisation.slug,
+                )
+        own = set(codes)
+        described = list_indicators(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return [i["code"] for i in described if i["code"] in own]
 
 
 def indicator_choices(initiative: str) -> list[dict]:

@@ -5,11 +5,9 @@ Colours follow the Okabe–Ito palette, which stays distinguishable for colour-b
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import plotly.graph_objects as go
 
-from dashboard.data import Completeness, Equity, Series
+from dashboard.data import Completeness, Equity, Series, day
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -32,6 +30,7 @@ STATUS_COLOURS = {
 }
 STATE_ORDER = ["approved", "submitted", "draft", "returned", "missing"]
 STATE_COLOURS = ["#009E73", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
+LATE_DOT = "late: first submitted after the due date, or due and not submitted"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 
 
@@ -159,39 +158,83 @@ def partner_bars(s: Series, period: str) -> go.Figure:
     return _layout(fig, f"Partners, {period}", height=420)
 
 
-def equity_lines(e: Equity) -> go.Figure:
-    """Each category over time, and the gap between the best and worst category."""
-    fig = go.Figure()
-    by_cat: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+def equity_shown(e: Equity) -> tuple[list[tuple[str, str]], list[str]]:
+    """The categories the equity chart draws, as (key, label), and the labels of those it
+    leaves out: a category without a single figure to show would be a legend entry with no
+    line (the page names them, and the table under the chart has their markers)."""
+    shown: dict[str, str] = {}
     labels: dict[str, str] = {}
     for point in e.points:
-        for key, label, fig_ in point.categories:
-            by_cat[key].append((point.period, fig_.value))
+        for key, label, figure in point.categories:
             labels[key] = label
-    for i, (key, pts) in enumerate(by_cat.items()):
+            if figure.value is not None:
+                shown[key] = label
+    ordered = [(key, label) for key, label in labels.items() if key in shown]
+    return ordered, [label for key, label in labels.items() if key not in shown]
+
+
+def equity_lines(e: Equity) -> go.Figure:
+    """Each category over time, on one axis in the indicator's unit; categories with no figure
+    to show are left out (see :func:`equity_shown`). The gap between the best and worst
+    category is a chart of its own (:func:`equity_gap`): on a second axis over the same plot
+    its ticks could not be read against the lines'."""
+    fig = go.Figure()
+    shown, _left_out = equity_shown(e)
+    for i, (key, label) in enumerate(shown):
+        points = [
+            (point.period, figure)
+            for point in e.points
+            for k, _label, figure in point.categories
+            if k == key
+        ]
         fig.add_trace(
             go.Scatter(
-                x=[p for p, _ in pts],
-                y=[v for _, v in pts],
+                x=[period for period, _ in points],
+                y=[figure.value for _, figure in points],
+                text=[figure.marker or "" for _, figure in points],
                 mode="lines+markers",
-                name=labels[key],
+                name=label,
                 line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+                hovertemplate=f"{label}: %{{y:.1f}} %{{text}}<extra></extra>",
             )
         )
-    fig.add_trace(
+    fig.update_yaxes(title_text=e.unit)
+    return _layout(fig, f"Equity by {e.dimension}", height=380)
+
+
+def equity_gap(e: Equity) -> go.Figure:
+    """The gap between the best and the worst category shown, period by period: a small bar
+    chart in the indicator's unit under the equity lines."""
+    names = {key: label for point in e.points for key, label, _figure in point.categories}
+    periods = [p.period for p in e.points]
+    fig = go.Figure(
         go.Bar(
-            x=[p.period for p in e.points],
+            x=periods,
             y=[p.gap for p in e.points],
-            name="Gap (best − worst)",
-            marker_color="rgba(120,120,120,0.25)",
-            yaxis="y2",
+            marker_color="#6c757d",  # grey: not one of the categories' colours
+            name="Gap",
+            customdata=[
+                [names.get(p.best or "", ""), names.get(p.worst or "", "")] for p in e.points
+            ],
+            hovertemplate=(
+                "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}<extra></extra>"
+            ),
         )
     )
-    fig.update_layout(
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "gap"}
-    )
-    fig.update_yaxes(title_text=e.unit, selector={"anchor": "x"})
-    return _layout(fig, f"Equity by {e.dimension}", height=400)
+    if all(p.gap is None for p in e.points):
+        fig.add_annotation(
+            text="No period has two categories with figures to compare.",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"color": "#555"},
+        )
+    fig.update_yaxes(title_text=e.unit, rangemode="tozero")
+    fig = _layout(fig, "Gap between the best and the worst category", height=220)
+    fig.update_layout(showlegend=False, hovermode="closest")
+    return fig
 
 
 def completeness_heatmap(c: Completeness) -> go.Figure:
@@ -238,22 +281,27 @@ def completeness_heatmap(c: Completeness) -> go.Figure:
     )
     late = [(x.indicator, dict(c.members)[x.organisation]) for x in c.cells if x.late]
     if late:
+        # The dot is explained in the legend: a mark nobody can read is no mark at all.
         fig.add_trace(
             go.Scatter(
                 x=[i for i, _ in late],
                 y=[m for _, m in late],
                 mode="markers",
-                name="late",
+                name=LATE_DOT,
+                showlegend=True,
                 marker={"symbol": "circle", "size": 6, "color": "black"},
                 hoverinfo="skip",
             )
         )
     fig = _layout(
         fig,
-        f"Reporting for {c.period} (due {c.due_on.isoformat()})",
+        f"Reporting for {c.period} (due {day(c.due_on)})",
         height=max(360, 26 * len(members) + 120),
     )
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(
+        hovermode="closest",
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    )
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
 

@@ -48,10 +48,17 @@ class ScorecardRowRead(ReadModel):
     current: FigureRead
     baseline: float | None
     baseline_period: str | None
-    target: float | None
+    target: float | None = Field(
+        description="The figure expected by this period on the way to the end target (see "
+        "target_kind); on_track means at or better than it."
+    )
     end_target: float | None
     end_target_period: str | None
-    progress: float | None
+    progress: float | None = Field(
+        description="The share of the way from the baseline to the END target (0 at the "
+        "baseline, 1 at the target); below 0 when the figure moved away from the target, "
+        "above 1 past it."
+    )
     status: str = Field(
         description="met | on_track | off_track | incomplete | hidden (a figure the caller may not see) | no_data | no_target"
     )
@@ -90,6 +97,12 @@ class ScorecardRowRead(ReadModel):
     )
     trend_current: float | None = Field(
         description="Backbone only: the current figure the trend compares."
+    )
+    target_kind: str | None = Field(
+        None,
+        description="Where `target` comes from: `interim` (a target set for this period), "
+        "`trajectory` (the straight line from the baseline to the end target) or `end` (the "
+        "end target itself); null without a target.",
     )
 
 

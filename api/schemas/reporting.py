@@ -59,7 +59,12 @@ class SubmissionRead(ReadModel):
     version: int
     is_late: bool
     comment: str | None
-    submitted_at: datetime | None
+    submitted_at: datetime | None = Field(description="The latest submission.")
+    first_submitted_at: datetime | None = Field(
+        None,
+        description="The first submission; `is_late` is its lateness, kept when the report "
+        "is returned and submitted again.",
+    )
     approved_at: datetime | None
     updated_at: datetime | None
     values: list[ValueRead]

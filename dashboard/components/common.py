@@ -17,6 +17,11 @@ STATUS_COLOURS = {
     "returned": "warning",
     "approved": "success",
 }
+# What "late" means wherever a report is marked so (badges, the heat map's dot).
+LATE = (
+    "Late: first submitted after the due date, or not submitted and past it. A report "
+    "returned for a correction keeps the lateness of its first submission."
+)
 FLAG_LABELS = {
     "sum_mismatch": "breakdown ≠ total",
     "outlier": "outlier",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from datetime import date
 from typing import Any
 
 from dashboard import data
@@ -33,21 +32,33 @@ def _editable_fields(measure_type: str) -> set[str]:
     }.get(measure_type, {"note"})
 
 
-def writable(sheet: data.PortalSheet, today: date) -> tuple[bool, str | None]:
-    """Whether the grid may be edited, and why not."""
-    status, period = sheet.submission.status, sheet.period
-    if period.locked:
-        return False, f"Period {period.key} is locked."
-    if today > period.closes_on and not sheet.backbone:
-        return False, (
-            f"Period {period.key} closed on {period.closes_on:%d %b %Y}; "
-            "ask the backbone team to reopen it."
-        )
-    if status not in WRITABLE_STATUSES:
-        if status == "approved":
-            return False, "This report is approved; ask the backbone team to reopen it."
-        return False, "This report is submitted and waits for the backbone team's review."
-    return True, None
+def writable(sheet: data.PortalSheet) -> tuple[bool, str | None]:
+    """Whether the grid may be edited, and why not: the domain's own answer
+    (``models.reporting.submissions.write_refusal``, the rule every save and import obeys),
+    so the grid never offers an edit that saving would refuse."""
+    reason = sheet.refused.save
+    return reason is None, sentence(reason)
+
+
+def submittable(sheet: data.PortalSheet) -> tuple[bool, str | None]:
+    """Whether the report may be submitted now, and why not (e.g. its window is not open)."""
+    reason = sheet.refused.submit
+    return reason is None, sentence(reason)
+
+
+def sentence(text: str | None) -> str | None:
+    """A domain message ("period 2025Q2 is locked") as a sentence on a page."""
+    if not text:
+        return None
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def edit_hint(rows: list[dict[str, Any]]) -> str | None:
+    """How to edit, said only when some cell may be edited (a read-only grid has none)."""
+    if not any(row.get(f"edit_{f}") for row in rows for f in FIELDS):
+        return None
+    return "Yellow cells are editable: double-click or start typing, Enter to confirm."
 
 
 def sheet_rows(sheet: data.PortalSheet, *, editable: bool) -> list[dict[str, Any]]:

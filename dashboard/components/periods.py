@@ -8,11 +8,19 @@ from dashboard import data
 
 
 def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
-    shown = [p for p in periods if p.opens_on <= today] or periods
+    """The periods that have started or opened, newest first, each with its state. The one
+    under way takes drafts before its reporting window opens (the domain's rule), so it is
+    offered, saying from when it can be submitted."""
+    shown = [p for p in periods if p.opens_on <= today or p.starts_on <= today] or periods
     options = []
     for p in sorted(shown, key=lambda p: (p.starts_on, p.key), reverse=True):
         state = p.state(today)
-        detail = f"open until {p.closes_on:%d %b %Y}" if state == "open" else state
+        if state == "open":
+            detail = f"open until {data.day(p.closes_on)}"
+        elif state == "not open yet" and p.starts_on <= today:
+            detail = f"under way · drafts, submit from {data.day(p.opens_on)}"
+        else:
+            detail = state
         options.append({"label": f"{p.key} · {detail}", "value": p.key})
     return options
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, sync_url
@@ -32,22 +32,50 @@ EMPTY = {
 }
 
 
-def _chart(name: str, title: str, extra=None) -> dbc.Card:
+def _chart(name: str, title: str, extra=None, *more: str) -> dbc.Card:
+    """A card with the chart ``indicator-{name}`` (and the charts ``more`` names under it)
+    and the table of what they show."""
+    graphs = [
+        dcc.Loading(
+            dcc.Graph(id=f"indicator-{ident}", figure=EMPTY, config=GRAPH_CONFIG),
+            type="dot",
+            delay_show=400,
+        )
+        for ident in (name, *more)
+    ]
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H2(title, className="h5"),
                 extra,
-                dcc.Loading(
-                    dcc.Graph(id=f"indicator-{name}", figure=EMPTY, config=GRAPH_CONFIG),
-                    type="dot",
-                    delay_show=400,
-                ),
+                *graphs,
                 html.Div(id=f"indicator-{name}-table", className="mt-2"),
             ]
         ),
         className="mb-4 shadow-sm",
     )
+
+
+def code_options(choices: list[dict], own: list[str]) -> list[dict]:
+    """The indicator picker: a partner's own indicators first, marked as theirs."""
+    mine = [c for c in choices if c["code"] in own]
+    others = [c for c in choices if c["code"] not in own]
+    return [
+        {
+            "label": f"{c['name']} ({c['code']})" + (" · you report it" if c in mine else ""),
+            "value": c["code"],
+        }
+        for c in mine + others
+    ]
+
+
+def default_code(choices: list[dict], own: list[str], wanted: str | None) -> str | None:
+    """The indicator asked for if the initiative has it; else, for a partner, the first one it
+    reports (another's would compare no partner of its own); else the first."""
+    codes = [c["code"] for c in choices]
+    if wanted in codes:
+        return wanted
+    return next((c for c in codes if c in own), codes[0] if codes else None)
 
 
 def layout(
@@ -73,7 +101,9 @@ def layout(
         choices = data.indicator_choices(entry.slug)
         if not choices:
             return dbc.Alert("This initiative has no indicators yet.", color="info")
-        chosen = next((c for c in choices if c["code"] == code), choices[0])
+        own = data.own_indicator_codes(entry.slug)
+        code = default_code(choices, own, code)
+        chosen = next(c for c in choices if c["code"] == code)
         # The periods with figures to compare (the series' periods), latest first.
         periods = data.indicator_series(entry.slug, chosen["code"]).periods
     except DomainError as exc:
@@ -90,7 +120,7 @@ def layout(
             picker(
                 "Indicator",
                 "indicator-code",
-                [{"label": f"{c['name']} ({c['code']})", "value": c["code"]} for c in choices],
+                code_options(choices, own),
                 chosen["code"],
                 md=8,
                 clearable=False,
@@ -125,6 +155,7 @@ def layout(
                     placeholder="This indicator has no disaggregation",
                 )
             ),
+            "equity-gap",
         ),
     )
 
@@ -233,16 +264,28 @@ def indicator_partners(initiative, code, period):
         s = data.indicator_series(initiative, code, by="partner")
     except DomainError as exc:
         return _failed(exc)
-    return figures.partner_bars(s, period), data_table(
-        "partners",
-        PARTNER_COLUMNS,
-        partner_rows(s, period),
-        f"{initiative}-{code}-{period}-partners.csv",
+    rows = partner_rows(s, period)
+    table = data_table(
+        "partners", PARTNER_COLUMNS, rows, f"{initiative}-{code}-{period}-partners.csv"
     )
+    if not rows:
+        table = html.Div(
+            [
+                html.P(
+                    f"No partner figures of {period} that you may see for this indicator: "
+                    "partners see their own organisation's, and only for what it reports.",
+                    className="small text-muted",
+                    id="indicator-partners-none",
+                ),
+                table,
+            ]
+        )
+    return figures.partner_bars(s, period), table
 
 
 @callback(
     Output("indicator-equity", "figure"),
+    Output("indicator-equity-gap", "figure"),
     Output("indicator-equity-table", "children"),
     Input("indicator-initiative", "value"),
     Input("indicator-code", "value"),
@@ -250,16 +293,36 @@ def indicator_partners(initiative, code, period):
 )
 def indicator_equity(initiative, code, by):
     if not (initiative and code):
-        return EMPTY, None
+        return EMPTY, EMPTY, None
     if not by:
-        return EMPTY, html.P("This indicator has no disaggregation.", className="text-muted")
+        return (
+            EMPTY,
+            EMPTY,
+            html.P("This indicator has no disaggregation.", className="text-muted"),
+        )
     try:
         e = data.indicator_equity(initiative, code, by)
     except DomainError as exc:
-        return _failed(exc)
-    return figures.equity_lines(e), data_table(
+        return (EMPTY, *_failed(exc))
+    _shown, left_out = figures.equity_shown(e)
+    hidden = any(
+        figure.marker for point in e.points for _k, label, figure in point.categories
+        if label in left_out
+    )  # fmt: skip
+    note = (
+        html.P(
+            f"Not drawn, with no figure to show in any period: {', '.join(left_out)}."
+            + (" Their markers in the table say why they are hidden." if hidden else ""),
+            className="small text-muted mb-1",
+            id="indicator-equity-left-out",
+        )
+        if left_out
+        else None
+    )
+    table = data_table(
         "equity", EQUITY_COLUMNS, equity_rows(e), f"{initiative}-{code}-{by}-equity.csv"
     )
+    return figures.equity_lines(e), figures.equity_gap(e), html.Div([note, table])
 
 
 @callback(
@@ -284,6 +347,47 @@ def indicator_dimensions(code, initiative):
         dims[0][0] if dims else None,
         chosen["name"],
     )
+
+
+@callback(
+    Output("indicator-code", "options"),
+    Output("indicator-code", "value"),
+    Input("indicator-initiative", "value"),
+    State("indicator-code", "value"),
+    prevent_initial_call=True,
+)
+def indicator_codes(initiative, code):
+    """Another initiative has other indicators: offer its own, a partner's first, keeping
+    the chosen one where it has it too."""
+    if not initiative:
+        return [], None
+    try:
+        choices = data.indicator_choices(initiative)
+        own = data.own_indicator_codes(initiative)
+    except DomainError:
+        return [], None
+    return code_options(choices, own), default_code(choices, own, code)
+
+
+@callback(
+    Output("indicator-period", "options"),
+    Output("indicator-period", "value"),
+    Input("indicator-code", "value"),
+    State("indicator-initiative", "value"),
+    State("indicator-period", "value"),
+    prevent_initial_call=True,
+)
+def indicator_periods(code, initiative, period):
+    """The periods with figures of the chosen indicator (latest first), keeping the chosen
+    one where the indicator has it."""
+    if not (initiative and code):
+        return [], None
+    try:
+        periods = data.indicator_series(initiative, code).periods
+    except DomainError:
+        return [], None
+    options = [{"label": p, "value": p} for p in reversed(periods)]
+    return options, period if period in periods else (periods[-1] if periods else None)
 
 
 sync_url("indicator", "initiative", "code", "by", "period")

@@ -28,6 +28,14 @@ STATUS = {
     "no_target": ("no target", "light"),
 }
 TREND = {"improving": "▲", "worsening": "▼", "steady": "▶"}
+# Where the figure expected by a period comes from (models.analytics.views._target_for).
+EXPECTED = {
+    "interim": "its interim target for the period",
+    "trajectory": "on the straight line from the baseline to the target",
+    "end": "the target itself",
+}
+MINUS = "\u2212"  # a real minus sign: "−12 %" reads as negative, "-12 %" as a dash
+NBSP = "\u00a0"  # between a number and its "%", so a narrow column does not split them
 INCOMPLETE = (
     "Too few of the partners expected to report this figure did: it is not judged against "
     "its target until they do."
@@ -115,31 +123,118 @@ def _value(row, legend: dict[str, str], ident: str):
     return html.Span([html.Span(text, className="cm-current"), html.Small(unit)])
 
 
+def percent(share: float) -> str:
+    """A share as the page writes it: ``0.83`` → ``83 %``, ``-0.12`` → ``−12 %``."""
+    pct = round(share * 100)
+    return f"{MINUS if pct < 0 else ''}{abs(pct)}{NBSP}%"
+
+
+def progress_text(row) -> str:
+    """How the progress figure is computed, with the row's own numbers."""
+    start = fmt(row.baseline, row.decimals)
+    if row.baseline_period:
+        start += f" ({row.baseline_period})"
+    end = fmt(row.end_target, row.decimals)
+    if row.end_target_period:
+        end += f" ({row.end_target_period})"
+    text = f"{percent(row.progress)} of the way from the baseline {start} to the target {end}"
+    if row.progress < 0:
+        text += ": the figure has moved away from the target, below where it started"
+    elif row.progress > 1:
+        text += ": past the target"
+    return text + "."
+
+
 def _progress(row):
+    """Progress toward the target the Target column shows: a bar and its number. A negative
+    one fills from the right, in red, and says so in words (a colour alone is not read by
+    everyone); past the target the bar is full and the number says how far."""
     if row.progress is None:
         if row.status == "incomplete":
             return html.Small("incomplete", className="text-muted", title=INCOMPLETE)
-        return html.Small("—", className="text-muted")
-    pct = max(0.0, min(100.0, row.progress * 100))
-    if row.status == "incomplete":  # backbone: the number, greyed and said to be partial
-        return html.Div(
-            dbc.Progress(
-                value=pct,
-                label=f"{pct:.0f}%",
-                color="secondary",
-                striped=True,
-                style={"height": "1.1rem", "minWidth": "5rem"},
-                className="cm-progress cm-progress-incomplete",
-            ),
-            title=f"{pct:.0f}% of the way, from an incomplete figure",
-        )
-    return dbc.Progress(
-        value=pct,
-        label=f"{pct:.0f}%",
-        color=STATUS.get(row.status, ("", "secondary"))[1],
-        style={"height": "1.1rem", "minWidth": "5rem"},
-        className="cm-progress",
+        why = "no baseline or target to measure from" if row.end_target is not None else None
+        return html.Small("—", className="text-muted", title=why)
+    pct = row.progress * 100
+    backwards = pct < 0
+    incomplete = row.status == "incomplete"
+    colour = "danger" if backwards else STATUS.get(row.status, ("", "secondary"))[1]
+    bar = dbc.Progress(
+        value=min(100.0, abs(pct)),
+        color="secondary" if incomplete else colour,
+        striped=incomplete,
+        style={
+            "height": "0.75rem",
+            "minWidth": "4rem",
+            # A bar going the other way: it fills from the right end.
+            **({"flexDirection": "row-reverse"} if backwards else {}),
+        },
+        className="cm-progress flex-grow-1"
+        + (" cm-progress-incomplete" if incomplete else "")
+        + (" cm-progress-negative" if backwards else ""),
     )
+    title = progress_text(row)
+    if incomplete:  # backbone: the number, greyed and said to be partial
+        title += " The figure is incomplete."
+    parts = [
+        html.Div(
+            [bar, html.Span(percent(row.progress), className="small ms-2 cm-progress-label")],
+            className="d-flex align-items-center",
+        )
+    ]
+    if backwards:
+        parts.append(html.Div("worse than baseline", className="small text-danger"))
+    return html.Div(parts, title=title)
+
+
+def _target(row, period: str):
+    """The target progress is measured toward (its value and the period it is set for), and
+    under it the figure expected by this period on the way there, which on/off track judge."""
+    if row.end_target is None and row.target is None:
+        return html.Span("—", className="text-muted")
+    if row.end_target is None:  # only a target for this period: it is what the row shows
+        return html.Div(
+            [
+                html.Span(fmt(row.target, row.decimals), className="cm-target"),
+                html.Div(f"for {period}", className="small text-muted"),
+            ]
+        )
+    parts = [
+        html.Span(fmt(row.end_target, row.decimals), className="cm-target"),
+        html.Div(
+            f"by {row.end_target_period}" if row.end_target_period else "end target",
+            className="small text-muted cm-target-period",
+        ),
+    ]
+    if row.target is not None and row.target_kind != "end":
+        parts.append(
+            html.Div(
+                f"now {fmt(row.target, row.decimals)}",
+                className="small text-muted cm-target-now",
+                title=f"Expected by {period}: {fmt(row.target, row.decimals)}, "
+                f"{EXPECTED.get(row.target_kind or '', 'on the way to the target')}. "
+                "On track means at or better than this.",
+            )
+        )
+    return html.Div(parts)
+
+
+def status_title(row, period: str) -> str | None:
+    """What the status means for this row, with its numbers."""
+    expected = fmt(row.target, row.decimals)
+    how = EXPECTED.get(row.target_kind or "", "")
+    if row.status == "met":
+        return f"Met: the figure has reached the target of {fmt(row.end_target, row.decimals)}."
+    if row.status == "on_track":
+        return f"On track: at or better than the {expected} expected by {period} ({how})."
+    if row.status == "off_track":
+        return f"Off track: behind the {expected} expected by {period} ({how})."
+    if row.status == "incomplete":
+        return INCOMPLETE
+    if row.status == "no_target":
+        return "No target is set for this indicator."
+    if row.status == "hidden":
+        return "The figure is hidden from you, so it is not judged here."
+    return None
 
 
 def coverage_text(row) -> str:
@@ -192,6 +287,7 @@ def _trend(row):
 
 def _row(row, card, legend):
     status, colour = STATUS.get(row.status, (row.status, "secondary"))
+    explained = status_title(row, card.period)
     link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
     spark = dcc.Graph(
         figure=figures.sparkline(row.sparkline),
@@ -208,7 +304,7 @@ def _row(row, card, legend):
                 ]
             ),
             html.Td(_value(row, legend, f"ov-marker-{row.code}"), className="text-end text-nowrap"),
-            html.Td(fmt(row.target, row.decimals), className="text-end text-nowrap"),
+            html.Td(_target(row, card.period), className="text-end text-nowrap"),
             html.Td(_progress(row), style={"minWidth": "7rem"}),
             html.Td(
                 [
@@ -216,14 +312,17 @@ def _row(row, card, legend):
                         status,
                         color=colour,
                         className="text-uppercase cm-status",
-                        **(
-                            {"text_color": "dark", "title": INCOMPLETE}
-                            if row.status == "incomplete"
-                            else {}
-                        ),
+                        title=explained,
+                        **({"text_color": "dark"} if row.status == "incomplete" else {}),
                     ),
                     _trend(row),
-                    dbc.Badge("series break", color="warning", text_color="dark", className="ms-1")
+                    dbc.Badge(
+                        "series break",
+                        color="warning",
+                        text_color="dark",
+                        className="ms-1",
+                        title=SERIES_BREAK,
+                    )
                     if row.series_break
                     else None,
                 ],
@@ -242,14 +341,84 @@ HEADER = html.Thead(
         [
             html.Th("Indicator"),
             html.Th("Current", className="text-end"),
-            html.Th("Target", className="text-end"),
-            html.Th("Progress"),
-            html.Th("Status"),
-            html.Th("Trend", className="d-none d-md-table-cell"),
+            html.Th(
+                "Target",
+                className="text-end",
+                title="The target and the period it is set for; under it, the figure expected "
+                "by now",
+            ),
+            html.Th("Progress", title="From the baseline (0 %) to the target (100 %)"),
+            html.Th("Status", title="Judged against the figure expected by now; ▲ ▼ ▶: trend"),
+            html.Th("Over time", className="d-none d-md-table-cell"),
             html.Th("Partners reported"),
         ]
     )
 )
+
+
+SERIES_BREAK = (
+    "The indicator's definition changed at this period: figures before it are not directly "
+    "comparable."
+)
+
+
+def legend_box(card, markers: dict[str, str]) -> html.Div:
+    """How to read the table: target and progress, the statuses, the trend arrows, and the
+    markers of hidden figures that appear on the page."""
+    steady = f"{data.STEADY * 100:g} %"
+    items = [
+        (
+            "Target",
+            (
+                "the indicator's target and the period it is set for; under it, the figure "
+                "expected by now on the way there."
+            ),
+        ),
+        (
+            "Progress",
+            (
+                "how far the figure has come from its baseline toward that target: 0 % at the "
+                "baseline, 100 % at the target. A red bar filling from the right with a minus "
+                f"sign ({MINUS}12{NBSP}%) means the figure is worse than its baseline."
+            ),
+        ),
+        (
+            "Status",
+            (
+                "met: the target is reached · on track: at or better than the figure expected by "
+                "now · off track: behind it · incomplete: too few partners reported to judge. "
+                "Hover a status for its numbers."
+            ),
+        ),
+        (
+            "Trend",
+            (
+                f"since the previous period: ▲ better · ▼ worse · ▶ steady (a change under "
+                f"{steady}). Better follows the indicator's direction: where lower is better, a "
+                "fall is ▲."
+            ),
+        ),
+    ]
+    seen = {
+        row.current.marker
+        for row in card.rows
+        if row.current.value is None and row.current.marker in markers
+    }
+    items += [(marker, markers[marker]) for marker in markers if marker in seen]
+    return html.Div(
+        [
+            html.Div("How to read the table", className="fw-semibold mb-1"),
+            html.Ul(
+                [
+                    html.Li([html.Strong(term, className="me-1"), text], className="mb-1")
+                    for term, text in items
+                ],
+                className="mb-0 ps-3",
+            ),
+        ],
+        className="small border rounded p-2 mb-3 bg-light cm-legend",
+        id="overview-legend",
+    )
 
 
 def _incomplete_caption() -> str:
@@ -280,7 +449,8 @@ def scorecard_body(card, legend) -> html.Div:
             ],
             className="small text-muted",
             id="overview-caption",
-        )
+        ),
+        legend_box(card, legend),
     ]
     for (code, name), rows in groups.items():
         parts.append(html.H2(name or code or "Other indicators", className="h5 mt-4"))

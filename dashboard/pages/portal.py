@@ -3,9 +3,11 @@
 Reporters see their own organisation(s); backbone staff pick any member. The grid has one row
 per obligation and disaggregation (the total first, then each allowed category). Only the cells
 a measure type uses are editable (counts and amounts: value; rates: numerator and denominator,
-the value is computed; averages: value and the number of cases), and only while the submission
-is a draft or returned in a period still open. Save sends the changed rows; the domain either
-writes all of them or answers every problem with its row and column, shown next to the row.
+the value is computed; averages: value and the number of cases), and only when the domain
+would take the write (``data.PortalSheet.refused``: a draft or returned report in a period that
+has started and is still open; it is submitted once the period's reporting window opens). Save
+sends the changed rows; the domain either writes all of them or answers every problem with its
+row and column, shown next to the row.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import (
+    LATE,
     error_alert,
     missing_and_warnings,
     status_badge,
@@ -27,8 +30,10 @@ from dashboard.components.common import (
 from dashboard.components.entry_grid import (
     COLUMNS,
     changed_inputs,
+    edit_hint,
     mark_problems,
     sheet_rows,
+    submittable,
     writable,
 )
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
@@ -104,10 +109,6 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
         [
             dbc.Button("Save draft", id="portal-save", color="primary", disabled=True),
             dbc.Button("Submit", id="portal-submit", color="success", disabled=True),
-            html.Span(
-                "Yellow cells are editable: double-click or start typing, Enter to confirm.",
-                className="small text-muted ms-2",
-            ),
         ],
         className="d-flex flex-wrap align-items-center gap-2 my-3",
     )
@@ -187,9 +188,10 @@ def _trend_card() -> dbc.Card:
 # --- status panel ---------------------------------------------------------------------------
 
 
-def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
+def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> html.Div:
     sub, period = sheet.submission, sheet.period
-    editable, reason = writable(sheet, today)
+    editable, reason = writable(sheet)
+    may_submit, why_not = submittable(sheet)
     facts = [
         html.Span(
             [
@@ -205,20 +207,23 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
             [
                 html.Span("Period ", className="cm-muted-label"),
                 (
-                    f"{period.key} · {period.state(today)} · due {period.due_on:%d %b %Y} · "
-                    f"closes {period.closes_on:%d %b %Y}"
+                    f"{period.key} · {period.state(today)} · due {data.day(period.due_on)} · "
+                    f"closes {data.day(period.closes_on)}"
                 ),
             ]
         ),
     ]
     if sub.is_late:
-        facts.append(dbc.Badge("late", color="danger", id="portal-late"))
+        facts.append(dbc.Badge("late", color="danger", id="portal-late", title=LATE))
     if sub.submitted_at:
+        first = sub.first_submitted_at
+        again = first is not None and data.moment(first) != data.moment(sub.submitted_at)
         facts.append(
             html.Span(
                 [
                     html.Span("Submitted ", className="cm-muted-label"),
-                    f"{sub.submitted_at:%d %b %Y %H:%M}",
+                    data.moment(sub.submitted_at),
+                    f" (first on {data.day(first)})" if again else "",
                 ]
             )
         )
@@ -236,6 +241,11 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
         )
     if not editable and reason:
         parts.append(html.P(reason, className="small text-muted mb-2", id="portal-readonly"))
+    elif not may_submit and why_not:
+        parts.append(html.P(why_not, className="small text-muted mb-2", id="portal-not-yet"))
+    hint = edit_hint(rows)
+    if hint:
+        parts.append(html.P(hint, className="small text-muted mb-2", id="portal-edit-hint"))
     parts += missing_and_warnings(
         sub, missing_label="Not yet reported: ", warnings_id="portal-warnings"
     )
@@ -243,15 +253,16 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
 
 
 def _loaded(sheet: data.PortalSheet, feedback=None):
-    today = date.today()
-    editable, _reason = writable(sheet, today)
+    editable, _reason = writable(sheet)
+    may_submit, _why_not = submittable(sheet)
+    rows = sheet_rows(sheet, editable=editable)
     return (
-        sheet_rows(sheet, editable=editable),
-        _status_panel(sheet, today),
+        rows,
+        _status_panel(sheet, date.today(), rows),
         feedback,
         sheet.submission.version,
         not editable,
-        not editable,
+        not (editable and may_submit),
     )
 
 

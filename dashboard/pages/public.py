@@ -47,6 +47,37 @@ def _nothing(slug: str | None) -> dbc.Alert:
     )
 
 
+def _not_found(slug: str) -> html.Div:
+    """An address that names no initiative: say so, and where the initiatives are."""
+    return html.Div(
+        [
+            html.H1("Page not found", className="h3"),
+            html.P(
+                [
+                    "There is no initiative called ",
+                    html.Code(slug),
+                    ". Check the address, or choose one from the ",
+                    dcc.Link("list of public summaries", href="/public"),
+                    ".",
+                ]
+            ),
+        ],
+        id="public-not-found",
+        className="mt-3",
+    )
+
+
+def _unpublished_or_missing(slug: str):
+    """No public summary for ``slug``: an initiative that has published nothing yet says so;
+    an address naming no initiative at all is not found. The directory of initiatives is
+    public (models.initiatives.directory), so telling them apart gives nothing away."""
+    try:
+        known = {s.slug for s in data.directory()}
+    except DomainError:
+        known = set()
+    return _nothing(slug) if slug in known else _not_found(slug)
+
+
 def layout(initiative: str | None = None, period: str | None = None, **_):
     if not initiative:
         try:
@@ -69,7 +100,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
     try:
         summary = data.public(initiative)
     except NotFound:
-        return _nothing(initiative)
+        return _unpublished_or_missing(initiative)
     except DomainError:
         return _nothing(initiative)
     periods = [p["period"] for p in summary["periods"]]
@@ -363,7 +394,7 @@ def public_body(summary: dict, period: str) -> html.Div:
         groups.setdefault(entry.get("outcome_name") or "Other indicators", []).append(entry)
     parts: list = [
         html.P(
-            f"Published {chosen['published_at']:%d %B %Y}"
+            f"Published {data.day(chosen['published_at'])}"
             + (f" (revision {chosen['vintage']})" if chosen.get("vintage", 1) > 1 else "")
             + (f". {chosen['note']}" if chosen.get("note") else ".")
             + coverage_text(chosen.get("coverage")),

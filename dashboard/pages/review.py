@@ -17,11 +17,13 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import data
 from dashboard.components.common import (
     FLAG_LABELS,
+    LATE,
     error_alert,
     missing_and_warnings,
     status_badge,
     sync_url,
 )
+from dashboard.components.entry_grid import sentence
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
@@ -42,8 +44,8 @@ QUEUE_COLUMNS = [
     {"field": "organisation_name", "headerName": "Organisation", "flex": 2, "minWidth": 200},
     {"field": "period", "headerName": "Period", "width": 100},
     {"field": "version", "headerName": "Version", "width": 100, "type": "rightAligned"},
-    {"field": "submitted_at", "headerName": "Submitted", "width": 160},
-    {"field": "late", "headerName": "Late", "width": 90},
+    {"field": "submitted_at", "headerName": "Submitted", "width": 190},
+    {"field": "late", "headerName": "Late", "width": 90, "headerTooltip": LATE},
 ]
 
 _FORMAT = {"function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"}
@@ -238,12 +240,22 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
             html.H2(f"{detail.organisation_name} · {sub.period}", className="h5 mb-0 me-2"),
             status_badge(sub.status, id="review-detail-status"),
             html.Span(f"version {sub.version}", className="small text-muted"),
-            dbc.Badge("late", color="danger") if sub.is_late else None,
+            dbc.Badge("late", color="danger", title=LATE) if sub.is_late else None,
             html.Span(f"{len(sub.values)} values, {flagged} flagged", className="small text-muted"),
+            html.Span(_submitted(sub), className="small text-muted") if sub.submitted_at else None,
         ],
         className="d-flex flex-wrap align-items-center gap-2 mb-2",
     )
     parts: list = [header, *missing_and_warnings(sub, missing_label="Not reported: ")]
+    if sub.status == "submitted" and detail.send_back:
+        parts.append(
+            dbc.Alert(
+                [html.Strong("It cannot be returned now. "), sentence(detail.send_back)],
+                color="warning",
+                className="small py-2",
+                id="review-cannot-return",
+            )
+        )
     parts.append(
         dag.AgGrid(
             id="review-values",
@@ -257,6 +269,16 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
         )
     )
     return html.Div(parts, id="review-detail-body")
+
+
+def _submitted(sub) -> str:
+    """When the report was submitted; the first time too when it came back since (its
+    lateness is the first submission's)."""
+    text = f"submitted {data.moment(sub.submitted_at)}"
+    first = sub.first_submitted_at
+    if first is not None and data.moment(first) != data.moment(sub.submitted_at):
+        text += f", first on {data.day(first)}"
+    return text
 
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -327,7 +349,7 @@ def review_selection(selected, initiative):
         "version": sub.version,
     }
     waiting = sub.status == "submitted"
-    return _detail(detail), chosen, not waiting, not waiting
+    return _detail(detail), chosen, not waiting, not waiting or detail.send_back is not None
 
 
 @callback(

@@ -88,20 +88,34 @@ def _trajectory(
 ) -> float | None:
     """The target for a period: its interim target, else the straight line from baseline to
     the end target."""
+    return _target_for(indicator, period, periods_by_id, interim)[0]
+
+
+def _target_for(
+    indicator: Indicator,
+    period: Period,
+    periods_by_id: dict[int, Period],
+    interim: dict[tuple[int, int], float],
+) -> tuple[float | None, str | None]:
+    """The figure expected by ``period`` and where it comes from: ``interim`` (a target set for
+    the period), ``trajectory`` (the point for the period on the straight line from the
+    baseline to the end target) or ``end`` (the end target itself, without a baseline to draw
+    a line from, or from its period on)."""
     if (indicator.id, period.id) in interim:
-        return interim[(indicator.id, period.id)]
+        return interim[(indicator.id, period.id)], "interim"
     if indicator.target_value is None:
-        return None
+        return None, None
     start_id, end_id = indicator.baseline_period_id, indicator.target_period_id
     start = periods_by_id.get(start_id) if start_id is not None else None
     end = periods_by_id.get(end_id) if end_id is not None else None
     if indicator.baseline_value is None or start is None or end is None:
-        return indicator.target_value
+        return indicator.target_value, "end"
     span = (end.starts_on - start.starts_on).days
-    if span <= 0:
-        return indicator.target_value
-    share = min(1.0, max(0.0, (period.starts_on - start.starts_on).days / span))
-    return indicator.baseline_value + share * (indicator.target_value - indicator.baseline_value)
+    if span <= 0 or period.starts_on >= end.starts_on:
+        return indicator.target_value, "end"
+    share = max(0.0, (period.starts_on - start.starts_on).days / span)
+    value = indicator.baseline_value + share * (indicator.target_value - indicator.baseline_value)
+    return value, "trajectory"
 
 
 def _better(direction: str, a: float, b: float) -> bool:
@@ -135,10 +149,16 @@ class ScorecardRow:
     current: Figure
     baseline: float | None
     baseline_period: str | None
-    target: float | None  # the target for this period (interim or on the trajectory)
+    # The figure expected by this period, on the way to the end target: on track means at or
+    # better than it. ``target_kind`` says where it comes from (see _target_for): interim,
+    # trajectory or end.
+    target: float | None
     end_target: float | None
     end_target_period: str | None
-    progress: float | None  # share of the way from baseline to end target (may be <0 or >1)
+    # Progress is measured toward the END target, the one the Target column shows: the share
+    # of the way from the baseline to it (0 at the baseline, 1 at the target; below 0 when the
+    # figure moved away from the target, above 1 past it).
+    progress: float | None
     status: str  # met | on_track | off_track | incomplete | hidden | no_data | no_target
     previous: Figure | None
     trend: str | None  # improving | worsening | steady (since the previous period)
@@ -159,6 +179,7 @@ class ScorecardRow:
     # The previous and current figures the trend compares (backbone only).
     trend_previous: float | None = None
     trend_current: float | None = None
+    target_kind: str | None = None  # interim | trajectory | end (None without a target)
 
 
 @dataclass
@@ -252,7 +273,7 @@ def scorecard(
             before = views.get((indicator.id, previous_period.id))
             previous = before.total if before else _NO_DATA
         broke = (indicator.id, period.id) in breaks
-        target = _trajectory(indicator, period, periods_by_id, interim)
+        target, target_kind = _target_for(indicator, period, periods_by_id, interim)
         coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
         value = current.value
         if view is None:
@@ -332,6 +353,7 @@ def scorecard(
                 trend_basis=trend.basis,
                 trend_previous=trend.previous,
                 trend_current=trend.current,
+                target_kind=target_kind,
             )
         )
     return card
@@ -684,13 +706,15 @@ def completeness(
             state = "missing"
         else:
             state = sub.status
-        late = (
-            bool(sub.is_late)
-            if sub is not None and sub.status in ("submitted", "approved")
-            else overdue
+        # A report that has been submitted is late as its first submission was (a return
+        # and resubmission after the due date keeps an on-time report on time); one never
+        # submitted is late once the due date has passed.
+        ever_submitted = sub is not None and (
+            sub.status in ("submitted", "approved")
+            or sub.first_submitted_at is not None
+            or sub.submitted_at is not None
         )
-        if state == "approved" and sub is not None and not sub.is_late:
-            late = False
+        late = bool(sub.is_late) if sub is not None and ever_submitted else overdue
         cells.append(CompletenessCell(slug_of[member_id], code, state, late, has_value))
         counts[state] += 1
         counts["late"] += int(late)

@@ -11,7 +11,7 @@ import hashlib
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -114,18 +114,23 @@ def _run(command: list[str]) -> None:
         raise BackupError(message[-1] if message else f"{Path(command[0]).name} failed")
 
 
-def table_checksums(engine: Engine) -> dict[str, tuple[int, str]]:
-    """Row count and a SHA-256 over every row (in primary-key order) of every table."""
+def table_checksums(
+    engine: Engine, *, leave_out: Mapping[str, Collection[str]] | None = None
+) -> dict[str, tuple[int, str]]:
+    """Row count and a SHA-256 over every row (in primary-key order) of every table; without
+    the columns ``leave_out`` names per table (to compare schemas that differ by them)."""
     inspector = inspect(engine)
     out: dict[str, tuple[int, str]] = {}
     with engine.connect() as conn:
         for table in sorted(inspector.get_table_names()):
             pk = inspector.get_pk_constraint(table).get("constrained_columns") or []
-            columns = [c["name"] for c in inspector.get_columns(table)]
+            skipped = set((leave_out or {}).get(table, ()))
+            columns = [c["name"] for c in inspector.get_columns(table) if c["name"] not in skipped]
             order = ", ".join(f'"{c}"' for c in (pk or columns))
+            selected = ", ".join(f'"{c}"' for c in columns)
             digest = hashlib.sha256()
             count = 0
-            rows = conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}'))
+            rows = conn.execute(text(f'SELECT {selected} FROM "{table}" ORDER BY {order}'))
             for row in rows:
                 digest.update(repr(tuple(_normal(v) for v in row)).encode())
                 count += 1

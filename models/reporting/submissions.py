@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 from models.access.permissions import get_initiative
 from models.analytics.rollups import apply_submission
 from models.core.actors import Actor
+from models.core.dates import day
 from models.core.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -87,6 +89,9 @@ class SubmissionView:
     values: list[ValueView] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # obligations without a total value
+    # When it was first submitted: its lateness is that submission's (a resubmission after a
+    # return keeps it); submitted_at is the latest submission.
+    first_submitted_at: datetime | None = None
 
     @property
     def etag(self) -> str:
@@ -157,27 +162,160 @@ def no_period(period_key: str) -> NotFound:
     return NotFound(f"no period {period_key!r}", field="period")
 
 
-def check_writable(
-    *, actor: Actor, initiative_id: int, period: Period, submission: Submission | None, today: date
-) -> None:
-    """Refuse a write into a locked or closed period, or into a submission under review or
-    approved. Shared by single writes and imports, which resolve their context in bulk."""
+def partner_window_open(period: Period, today: date) -> bool:
+    """Whether partners may still write in ``period``: its reporting window has not closed.
+
+    The one place that decides it: a partner's writes ask it, and so does returning a report
+    (a report returned into a closed period would leave the partner a comment and no way to
+    act on it). A deadline granted to one partner later is a change here, nowhere else."""
+    return today <= period.closes_on
+
+
+def write_refusal(
+    *,
+    actor: Actor,
+    initiative_id: int,
+    period: Period,
+    submission: Submission | None,
+    today: date,
+    submitting: bool = False,
+) -> Conflict | None:
+    """Why a write into a submission would be refused today, or None when it may go ahead.
+
+    Nothing is reported for a period that has not started (its figures cannot exist yet); a
+    period under way takes drafts, and is submitted once its reporting window opens (usually
+    the day after it ends). A locked period takes nothing; a closed one only the backbone
+    team's corrections; a submission under review or approved is read-only until returned or
+    reopened. Every refusal names the field it concerns (``period``, or the submission's
+    ``status``), so the API, the import and the dashboard say the same thing."""
     if period.locked:
-        raise Conflict(f"period {period.key} is locked", code="period_locked", field="period")
-    if today > period.closes_on and not actor.is_backbone(initiative_id):
-        raise Conflict(
-            f"period {period.key} closed on {period.closes_on.isoformat()}; "
+        return Conflict(f"period {period.key} is locked", code="period_locked", field="period")
+    if today < period.starts_on:
+        return Conflict(
+            f"period {period.key} starts on {day(period.starts_on)}: nothing can be reported "
+            "for it before then",
+            code="period_not_started",
+            field="period",
+            extra={"starts_on": period.starts_on.isoformat()},
+        )
+    if not partner_window_open(period, today) and not actor.is_backbone(initiative_id):
+        return Conflict(
+            f"period {period.key} closed on {day(period.closes_on)}; "
             "ask the backbone team to reopen it",
             code="period_closed",
             field="period",
+            extra={"closes_on": period.closes_on.isoformat()},
         )
     if submission is not None and submission.status not in EDITABLE:
-        raise Conflict(
-            f"a {submission.status} submission cannot be edited"
-            + ("; ask the backbone team to reopen it" if submission.status == "approved" else ""),
+        return Conflict(
+            "an approved submission cannot be edited; ask the backbone team to reopen it"
+            if submission.status == "approved"
+            else f"a {submission.status} submission cannot be edited: it waits for the "
+            "backbone team's review",
             code="not_editable",
             extra={"status": submission.status},
         )
+    if submitting and today < period.opens_on:
+        return Conflict(
+            f"reporting for {period.key} opens on {day(period.opens_on)}: save a draft until "
+            "then and submit it from that day",
+            code="period_not_open",
+            field="period",
+            extra={"opens_on": period.opens_on.isoformat()},
+        )
+    return None
+
+
+def check_writable(
+    *,
+    actor: Actor,
+    initiative_id: int,
+    period: Period,
+    submission: Submission | None,
+    today: date,
+    submitting: bool = False,
+) -> None:
+    """Raise :func:`write_refusal`'s refusal, if any. Shared by single writes, submitting and
+    imports (which resolve their context in bulk)."""
+    refusal = write_refusal(
+        actor=actor,
+        initiative_id=initiative_id,
+        period=period,
+        submission=submission,
+        today=today,
+        submitting=submitting,
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def return_refusal(*, period: Period, today: date) -> Conflict | None:
+    """Why a submitted report cannot be returned to its partner today, or None.
+
+    A returned report is the partner's to correct; once the period is closed to partners
+    (:func:`partner_window_open`) they could read the comment but change nothing."""
+    if partner_window_open(period, today):
+        return None
+    return Conflict(
+        f"period {period.key} closed on {day(period.closes_on)}: the period is closed; extend "
+        "the partner's deadline or reopen the period first",
+        code="period_closed",
+        field="period",
+        extra={"closes_on": period.closes_on.isoformat()},
+    )
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Why each move on one submission would be refused today (None: allowed), in the words
+    the API answers with, for a page that disables a button and says why."""
+
+    save: str | None
+    submit: str | None
+    send_back: str | None  # returning the report to the partner (backbone)
+
+
+def refusals(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    period_key: str,
+    today: date | None = None,
+) -> Refusals:
+    """What the actor may do with the submission now: save values, submit, return it.
+
+    Asks the same functions the writes do (:func:`write_refusal`, :func:`return_refusal`),
+    so a page never offers what the write would then refuse."""
+    today = today or date.today()
+    ctx = _context(session, actor, initiative_slug, org_slug, period_key)
+    save, submit = (
+        write_refusal(
+            actor=actor,
+            initiative_id=ctx.initiative.id,
+            period=ctx.period,
+            submission=ctx.submission,
+            today=today,
+            submitting=submitting,
+        )
+        for submitting in (False, True)
+    )
+    status = ctx.submission.status if ctx.submission is not None else NOT_STARTED
+    send_back: DomainError | None
+    if not actor.is_backbone(ctx.initiative.id):
+        send_back = PermissionDenied("only the backbone team may return a submission")
+    elif ctx.period.locked:
+        send_back = Conflict(f"period {ctx.period.key} is locked", field="period")
+    elif status != "submitted":
+        send_back = Conflict(f"only a submitted report can be returned; this one is {status}")
+    else:
+        send_back = return_refusal(period=ctx.period, today=today)
+    return Refusals(
+        save=save.message if save else None,
+        submit=submit.message if submit else None,
+        send_back=send_back.message if send_back else None,
+    )
 
 
 def _obligations(session: Session, member_id: int) -> set[int]:
@@ -329,6 +467,7 @@ def _views(
                 values=values,
                 warnings=warnings,
                 missing=missing,
+                first_submitted_at=_first_submitted(sub),
             )
         )
     return views
@@ -732,7 +871,16 @@ def _summary_view(ctx: WriteContext) -> SubmissionView:
         submitted_at=sub.submitted_at,
         approved_at=sub.approved_at,
         updated_at=sub.updated_at,
+        first_submitted_at=_first_submitted(sub),
     )
+
+
+def _first_submitted(sub: Submission | None) -> datetime | None:
+    """The first submission's time; for a report submitted before it was recorded, the
+    earliest known one."""
+    if sub is None:
+        return None
+    return sub.first_submitted_at or sub.submitted_at
 
 
 def _fields(c: CleanValue) -> dict[str, Any]:
@@ -935,6 +1083,10 @@ def transition(
     comment = (comment or "").strip() or None
     if action in ("return", "reopen") and not comment:
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
+    if action == "return":
+        refusal = return_refusal(period=ctx.period, today=today)
+        if refusal is not None:
+            raise refusal
     if action == "submit":
         check_writable(
             actor=actor,
@@ -942,6 +1094,7 @@ def transition(
             period=ctx.period,
             submission=sub,
             today=today,
+            submitting=True,
         )
         if not session.scalar(
             select(func.count()).select_from(Value).where(Value.submission_id == sub.id)
@@ -952,11 +1105,8 @@ def transition(
     now = utcnow()
     changes: dict[str, Any] = {"status": target}
     if action == "submit":
-        changes |= {
-            "submitted_at": now,
-            "submitted_by_id": actor.user_id,
-            "is_late": today > ctx.period.due_on,
-        }
+        changes |= {"submitted_at": now, "submitted_by_id": actor.user_id}
+        changes |= _first_submission(sub, ctx.period, now, today)
     elif action == "approve":
         changes |= {"approved_at": now, "approved_by_id": actor.user_id, "comment": None}
     elif action == "return":
@@ -977,6 +1127,22 @@ def transition(
         apply_submission(session=session, submission_id=sub.id, sign=-1)
     _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
     return _view(session, ctx)
+
+
+def _first_submission(
+    sub: Submission, period: Period, now: datetime, today: date
+) -> dict[str, Any]:
+    """Lateness is the first submission's: a report first submitted on time and returned for
+    a correction stays on time when it comes back after the due date (the partner met the
+    deadline; the correction is the review's work). So the first submission records its time
+    and lateness, and a resubmission keeps both. A report submitted before the first time was
+    kept (``first_submitted_at`` empty, ``submitted_at`` set) keeps its lateness, and its
+    earliest known submission time becomes the first."""
+    if sub.first_submitted_at is not None:
+        return {}
+    if sub.submitted_at is not None:
+        return {"first_submitted_at": sub.submitted_at}
+    return {"first_submitted_at": now, "is_late": today > period.due_on}
 
 
 # --- history --------------------------------------------------------------------------------

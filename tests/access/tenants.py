@@ -47,7 +47,8 @@ ROLES = (
 A, B = "alpha", "beta"
 X, Y, Z, FREE = "org-x", "org-y", "org-z", "org-free"
 QUIET = "org-quiet"  # a member of A that has not reported (so it may be removed)
-# Periods of A: X's submission is approved in Q1 (published), submitted in Q2, a draft in Q3
+# Periods of A: X's submission is approved in Q1 (published), submitted in Q2 (past due, still
+# open: a report can be returned only while its partner may still correct it), a draft in Q3
 # (open for reporting now); Q4 is empty (safe to delete, lock, move).
 APPROVED, SUBMITTED, DRAFT, EMPTY = "2026Q1", "2026Q2", "2026Q3", "2026Q4"
 PASSWORD = f.PASSWORD
@@ -120,7 +121,7 @@ def build_world(session: Session) -> World:
 
     past = {"opens_on": today - timedelta(days=200), "due_on": today - timedelta(days=170)}
     f.period(session, a, APPROVED, **past, closes_on=today - timedelta(days=150))
-    f.period(session, a, SUBMITTED, **past, closes_on=today - timedelta(days=100))
+    f.period(session, a, SUBMITTED, **past, closes_on=today + timedelta(days=10))
     window = {
         "opens_on": today - timedelta(days=30),
         "due_on": today + timedelta(days=20),

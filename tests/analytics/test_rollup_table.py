@@ -32,8 +32,8 @@ def world(session):
         m = f.member(session, init, f.organisation(session, slug=f"roll-{slug}"))
         for ind in (rate, count, avg):
             f.obligation(session, m, ind)
-    for key in PERIODS:
-        f.period(session, init, key)
+    for key in PERIODS:  # open: a report is returned only while its partner may correct it
+        f.open_period(session, init, key)
     session.flush()
     return init
 

@@ -153,6 +153,17 @@ def test_dashboards_agree_with_the_api(fresh_database) -> None:
             )
             assert len(driver.find_elements(By.CSS_SELECTOR, ".cm-data-table")) >= 2
             screenshot(driver, f"indicator-{backend}")
+            # Equity: the categories on one axis, the gap in a chart of its own under them.
+            _wait(
+                driver,
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, "#indicator-equity-gap .barlayer .trace")
+                ),
+            )
+            assert not driver.find_elements(By.CSS_SELECTOR, "#indicator-equity g.y2tick")
+            driver.set_window_size(1280, 4000)  # the whole page, equity at the bottom
+            screenshot(driver, f"indicator-whole-{backend}")
+            driver.set_window_size(1280, 1600)
             _no_severe(driver)
 
             # Reporting: the heat map.

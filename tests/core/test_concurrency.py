@@ -27,7 +27,7 @@ def _save(session: Session, value: int, expected: int | None):
         actor=SYSTEM,
         initiative_slug="race",
         org_slug="racer",
-        period_key="2030Q1",
+        period_key="2020Q1",
         inputs=[ValueInput("N", value=value)],
         expected_version=expected,
     )
@@ -40,7 +40,7 @@ def test_two_writers_with_the_same_version(fresh_database) -> None:
         init = f.initiative(s, slug="race")
         mem = f.member(s, init, f.organisation(s, slug="racer"))
         f.obligation(s, mem, f.indicator(s, init, "count", code="N"))
-        f.period(s, init, "2030Q1")
+        f.period(s, init, "2020Q1")
         version = _save(s, 1, None).submission.version
         s.commit()
 
@@ -93,7 +93,7 @@ def _served_world(engine) -> tuple[dict, int]:
         f.period(
             s,
             init,
-            "2030Q1",
+            "2020Q1",
             opens_on=today - timedelta(days=1),
             due_on=today + timedelta(days=10),
             closes_on=today + timedelta(days=20),
@@ -112,7 +112,7 @@ def _client(engine):
     return TestClient(create_app(sessionmaker(engine), with_dashboard=False))
 
 
-PUT = "/api/v1/initiatives/race/submissions/racer/2030Q1"
+PUT = "/api/v1/initiatives/race/submissions/racer/2020Q1"
 
 
 def test_concurrent_retries_with_one_idempotency_key_replay_the_first_answer(

@@ -42,11 +42,11 @@ def _world(engine, members: int = 1, indicators: int = 1, periods: int = 1) -> l
                 f.obligation(s, mem, ind)
             orgs.append(mem.organisation.slug)
         today = date.today()
-        for quarter in range(1, periods + 1):  # open quarters: 2030Q1, 2030Q2, …
+        for quarter in range(1, periods + 1):  # open quarters: 2020Q1, 2020Q2, …
             f.period(
                 s,
                 init,
-                f"2030Q{quarter}",
+                f"2020Q{quarter}",
                 opens_on=today - timedelta(days=1),
                 due_on=today + timedelta(days=10),
                 closes_on=today + timedelta(days=20),
@@ -84,7 +84,7 @@ def test_read_only_database_answers_503_and_loses_nothing(fresh_database) -> Non
             actor=SYSTEM,
             initiative_slug="faults",
             org_slug=org,
-            period_key="2030Q1",
+            period_key="2020Q1",
             inputs=[ValueInput("N0", value=5)],
         )
         s.commit()
@@ -94,7 +94,7 @@ def test_read_only_database_answers_503_and_loses_nothing(fresh_database) -> Non
     client = _client(read_only)
     headers = _token_or_none(client)
     r = client.put(
-        f"/api/v1/initiatives/faults/submissions/{org}/2030Q1",
+        f"/api/v1/initiatives/faults/submissions/{org}/2020Q1",
         json={"values": [{"indicator": "N0", "value": 6}]},
         headers=headers,
     )
@@ -131,7 +131,7 @@ def test_full_disk_answers_503_and_loses_nothing(fresh_database) -> None:
     headers = _token_or_none(client)
     values = [{"indicator": f"N{i}", "value": i, "note": "n" * 2000} for i in range(20)]
     r = client.put(
-        f"/api/v1/initiatives/faults/submissions/{orgs[0]}/2030Q1",
+        f"/api/v1/initiatives/faults/submissions/{orgs[0]}/2020Q1",
         json={"values": values, "reason": "r" * 2000},
         headers=headers,
     )
@@ -155,7 +155,7 @@ def test_postgres_restart_gives_503_then_recovers_without_restarting_the_app() -
             [org] = _world(engine)
             client = _client(engine)
             headers = _token(client)
-            url = f"/api/v1/initiatives/faults/submissions/{org}/2030Q1"
+            url = f"/api/v1/initiatives/faults/submissions/{org}/2020Q1"
             assert (
                 client.put(
                     url, json={"values": [{"indicator": "N0", "value": 1}]}, headers=headers
@@ -191,7 +191,7 @@ def _big_csv(orgs: list[str], indicators: int, periods: int = 1) -> bytes:
     for quarter in range(1, periods + 1):
         for org in orgs:
             for i in range(indicators):
-                out.write(f"{org},2030Q{quarter},N{i},{i + 1}\n")
+                out.write(f"{org},2020Q{quarter},N{i},{i + 1}\n")
     return out.getvalue().encode()
 
 

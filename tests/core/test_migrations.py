@@ -62,17 +62,21 @@ def test_migrations_keep_every_value_of_a_populated_database(fresh_database) -> 
         "audit_events",
     )
 
-    def snapshot():
-        sums = table_checksums(fresh_database.engine)
+    # Columns later revisions add to these tables: the first schema has no place for what they
+    # hold, so the round trip keeps everything else.
+    added = {"submissions": ["first_submitted_at"]}
+
+    def snapshot(leave_out=None):
+        sums = table_checksums(fresh_database.engine, leave_out=leave_out)
         return {t: sums[t] for t in kept}
 
-    before = snapshot()
+    before = snapshot(added)
     with Session(fresh_database.engine) as s:
         rollups_before = s.query(RollupRow).count()
     migrations.downgrade(url, "0001")  # the first schema
     assert snapshot() == before
     migrations.upgrade(url)
-    assert snapshot() == before
+    assert snapshot(added) == before
     with Session(fresh_database.engine) as s:  # the rollup migration refilled the table
         assert s.query(RollupRow).count() == rollups_before > 0
 

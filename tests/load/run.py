@@ -50,7 +50,7 @@ BASE_URL = os.environ.get(
     "CM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 INDICATORS = ("SERVED", "SESSIONS", "READY")
-PERIOD = "2030Q1"
+PERIOD = "2020Q1"
 # Deadline day, compressed: every partner works on its report at the same time, a few seconds
 # between steps; staff dashboards refresh every couple of seconds.
 THINK = (2.0, 6.0)
@@ -86,8 +86,8 @@ def _setup(url: str, reporters: int) -> tuple[list[tuple[str, str]], str]:
                 initiative_id=init.id,
                 key=PERIOD,
                 kind="quarter",
-                starts_on=date(2030, 1, 1),
-                ends_on=date(2030, 3, 31),
+                starts_on=date(2020, 1, 1),
+                ends_on=date(2020, 3, 31),
                 opens_on=today - timedelta(days=1),
                 due_on=today + timedelta(days=30),
                 closes_on=today + timedelta(days=60),

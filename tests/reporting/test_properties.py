@@ -53,7 +53,7 @@ def world(session):
     for ind in inds:
         ind.dimensions = [race]
         f.obligation(session, mem, ind)
-    f.period(session, init, "2030Q1")
+    f.period(session, init, "2020Q1")
     session.flush()
     # A starting draft, so rejected writes have something to leave untouched.
     save_values(
@@ -61,7 +61,7 @@ def world(session):
         actor=SYSTEM,
         initiative_slug="prop",
         org_slug="org-p",
-        period_key="2030Q1",
+        period_key="2020Q1",
         inputs=[ValueInput("COUNT", value=5)],
     )
     session.flush()
@@ -99,7 +99,7 @@ def test_rejected_writes_change_nothing_and_accepted_ones_keep_the_rules(session
             actor=SYSTEM,
             initiative_slug="prop",
             org_slug="org-p",
-            period_key="2030Q1",
+            period_key="2020Q1",
             inputs=payload,
         )
         session.flush()

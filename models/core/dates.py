@@ -1,0 +1,30 @@
+"""Dates as people read them: one format for every message and page ("30 Nov 2026").
+
+The API's date *fields* stay ISO 8601 (``2026-11-30``) for machines; these two functions are for
+text a person reads: the domain's messages (a refused write says when the period closed) and
+every date the dashboard shows. Day, abbreviated English month and year cannot be misread the
+way 11/30 and 30/11 can.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def day(when: date) -> str:
+    """``date(2026, 11, 30)`` → ``30 Nov 2026`` (a datetime reads as its UTC day)."""
+    if isinstance(when, datetime):
+        when = _utc(when).date()
+    return f"{when.day} {when:%b %Y}"
+
+
+def moment(when: datetime) -> str:
+    """A timestamp to the minute, in UTC and said so: ``30 Nov 2026, 14:05 UTC``.
+
+    Stored times are UTC; a naive one (SQLite hands some back without a zone) is taken as UTC."""
+    when = _utc(when)
+    return f"{day(when)}, {when:%H:%M} UTC"
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -723,7 +723,8 @@ def people_workspaces() -> list[tuple[str, str]]:
             return []
     if not choices.roles:
         return []
-    return [(ALL_PEOPLE, "All your initiatives"), *choices.initiatives]
+    everyone = "Everyone" if "admin" in choices.roles else "All your initiatives"
+    return [(ALL_PEOPLE, everyone), *choices.initiatives]
 
 
 def people_choices() -> GrantChoices:

@@ -47,7 +47,7 @@ GRID_OPTIONS = {
 USER_COLUMNS = [
     {"field": "email", "headerName": "E-mail", "flex": 2, "minWidth": 170},
     {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 100},
-    {"field": "status", "headerName": "Status", "width": 140},
+    {"field": "status", "headerName": "Status", "width": 165},
     {
         "field": "grants",
         "headerName": "Roles you manage",

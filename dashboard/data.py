@@ -18,14 +18,38 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import dash
 
 from dashboard.session import SESSION_COOKIE
+from models.access.api_keys import (
+    create_scoped_api_key,
+    describe_api_keys,
+    key_scopes,
+)
+from models.access.api_keys import revoke_api_key as revoke_api_key_as
+from models.access.invitations import (
+    InvitationInfo,
+    accept_invitation,
+    invite_user,
+    read_invitation,
+    renew_invitation,
+)
 from models.access.login import user_from_token
 from models.access.permissions import actor_for_user, get_initiative
+from models.access.users import (
+    GrantChoices,
+    describe_users,
+    get_user,
+    grant_choices,
+    grant_role,
+    reset_password,
+    revoke_grant,
+    set_active,
+    users_page,
+)
 from models.analytics.disclosure import PARTNERS_ARE_VIEWERS
 from models.analytics.suppression import explain, legend, partners_needed
 from models.analytics.views import (
@@ -72,15 +96,20 @@ from models.reporting.validation import ValueInput
 from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
+    "ALL_PEOPLE",
     "SESSION_COOKIE",
     "STEADY",
     "Completeness",
     "DomainError",
     "Equity",
+    "GrantChoices",
     "ImportReport",
     "InitiativeSummary",
     "InvalidInput",
+    "InvitationInfo",
+    "InvitationLink",
     "NotFound",
+    "People",
     "PeriodInfo",
     "PermissionDenied",
     "PortalSheet",
@@ -95,10 +124,15 @@ __all__ = [
     "ValueInput",
     "Viewer",
     "Workspace",
+    "accept_person_invitation",
     "acting_as",
+    "add_person_grant",
     "analytics_workspaces",
+    "api_key_scopes",
+    "api_keys",
     "configure",
     "coverage_min_share",
+    "create_api_key",
     "current_actor",
     "day",
     "default_period",
@@ -108,21 +142,32 @@ __all__ = [
     "indicator_choices",
     "indicator_equity",
     "indicator_series",
+    "invitation",
+    "invite_person",
     "min_contributors",
     "moment",
     "neutralise",
     "obligation_codes",
     "overview",
     "own_indicator_codes",
+    "people",
+    "people_choices",
+    "people_workspaces",
     "periods",
+    "person",
     "portal_sheet",
     "public",
+    "renew_person_invitation",
     "reporting",
+    "reset_person_password",
     "review_decision",
     "review_detail",
     "review_queue",
     "review_workspaces",
+    "revoke_api_key",
+    "revoke_person_grant",
     "save_sheet",
+    "set_person_active",
     "submit_sheet",
     "whoami",
     "workspaces",
@@ -224,6 +269,7 @@ class Viewer:
     roles: tuple[str, ...] = ()
     may_report: bool = False
     may_review: bool = False
+    may_manage_people: bool = False
 
 
 def whoami() -> Viewer:
@@ -246,6 +292,7 @@ def whoami() -> Viewer:
         roles=roles,
         may_report=bool(actor.is_admin or actor.backbone_of or actor.reporter_for),
         may_review=bool(actor.is_admin or actor.backbone_of),
+        may_manage_people=bool(actor.is_admin or actor.backbone_of),
     )
 
 
@@ -706,6 +753,199 @@ def reporting(initiative: str, period: str | None) -> ReportingProgress:
         return reporting_progress(
             session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
         )
+
+
+# --- people: users, grants, invitations, API keys ----------------------------------------------
+# Who may manage whom is decided in models/access (users.py, invitations.py, api_keys.py); these
+# calls only pass the request's actor on.
+
+ALL_PEOPLE = "_all"  # the People page's "every initiative" choice (never a slug: no "_")
+
+
+def people_workspaces() -> list[tuple[str, str]]:
+    """The People page's choices: everyone the actor manages, then each initiative whose people
+    it manages; none for an actor who may hand out no grant."""
+    actor = current_actor()
+    if actor.is_anonymous:
+        return []
+    with _session() as session:
+        try:
+            choices = grant_choices(session=session, actor=actor)
+        except PermissionDenied:
+            return []
+    if not choices.roles:
+        return []
+    everyone = "Everyone" if "admin" in choices.roles else "All your initiatives"
+    return [(ALL_PEOPLE, everyone), *choices.initiatives]
+
+
+def people_choices() -> GrantChoices:
+    """The roles, initiatives and member organisations the actor may grant (for the forms)."""
+    with _session() as session:
+        return grant_choices(session=session, actor=current_actor())
+
+
+@dataclass(frozen=True)
+class People:
+    users: list[dict]  # models.access.users.describe_users
+    total: int
+
+
+def people(initiative: str | None = None) -> People:
+    """The users the actor manages (all, or those with a grant it manages in ``initiative``),
+    the first MAX_LIMIT of them by e-mail."""
+    scope = None if initiative in (None, "", ALL_PEOPLE) else initiative
+    with _session() as session:
+        page = users_page(
+            session=session, actor=current_actor(), limit=MAX_LIMIT, offset=0, initiative=scope
+        )
+        return People(users=list(page.items), total=page.total)
+
+
+def _described(session: Session, actor: Actor, user_id: int) -> dict:
+    user = get_user(session=session, actor=actor, user_id=user_id)
+    return describe_users(session=session, actor=actor, users=[user])[0]
+
+
+def person(user_id: int) -> dict:
+    """One user as the actor may see them (404 for anyone it does not manage)."""
+    with _session() as session:
+        return _described(session, current_actor(), user_id)
+
+
+def add_person_grant(
+    user_id: int, role: str, initiative: str | None, organisation: str | None
+) -> dict:
+    actor = current_actor()
+    with _session() as session:
+        grant_role(
+            session=session,
+            actor=actor,
+            user=get_user(session=session, actor=actor, user_id=user_id),
+            role=role,
+            initiative_slug=initiative or None,
+            organisation_slug=organisation or None,
+        )
+        return _described(session, actor, user_id)
+
+
+def revoke_person_grant(user_id: int, grant_id: int) -> dict:
+    actor = current_actor()
+    with _session() as session:
+        user = get_user(session=session, actor=actor, user_id=user_id)
+        revoke_grant(session=session, actor=actor, user=user, grant_id=grant_id)
+        return _described(session, actor, user_id)
+
+
+def set_person_active(user_id: int, active: bool) -> dict:
+    actor = current_actor()
+    with _session() as session:
+        user = get_user(session=session, actor=actor, user_id=user_id)
+        set_active(session=session, actor=actor, user=user, active=active)
+        return _described(session, actor, user_id)
+
+
+def reset_person_password(user_id: int, password: str) -> int:
+    """Set someone's password; answers how many of their API keys were revoked with it."""
+    actor = current_actor()
+    with _session() as session:
+        user = get_user(session=session, actor=actor, user_id=user_id)
+        return reset_password(session=session, actor=actor, user=user, password=password)
+
+
+@dataclass(frozen=True)
+class InvitationLink:
+    """An invitation's link, to show once."""
+
+    email: str
+    link: str
+    expires_at: datetime
+
+
+def _site_url() -> str:
+    """The site's address as the browser reached it (the invitation link points at it)."""
+    adapter = _request_adapter()
+    if adapter is not None:
+        with suppress(Exception):  # no request: a script or a test calling directly
+            return str(adapter.root)
+    settings = get_settings()
+    return f"http://{settings.host}:{settings.port}/"
+
+
+def invite_person(
+    email: str,
+    role: str,
+    initiative: str | None = None,
+    organisation: str | None = None,
+    name: str | None = None,
+) -> InvitationLink:
+    """Create the invited account with its grant; the link is logged by the domain and
+    answered here to be shown once."""
+    with _session() as session:
+        made = invite_user(
+            session=session,
+            actor=current_actor(),
+            email=email,
+            role=role,
+            initiative_slug=initiative or None,
+            organisation_slug=organisation or None,
+            name=name or None,
+            base_url=_site_url(),
+        )
+        return InvitationLink(made.user.email, made.link, made.expires_at)
+
+
+def renew_person_invitation(user_id: int) -> InvitationLink:
+    actor = current_actor()
+    with _session() as session:
+        user = get_user(session=session, actor=actor, user_id=user_id)
+        made = renew_invitation(session=session, actor=actor, user=user, base_url=_site_url())
+        return InvitationLink(made.user.email, made.link, made.expires_at)
+
+
+def invitation(token: str) -> InvitationInfo:
+    """Who a working invitation link is for (no login: the token is the proof)."""
+    with _session() as session:
+        return read_invitation(session=session, token=token)
+
+
+def accept_person_invitation(token: str, password: str) -> str:
+    """Set the invited person's password; answers the e-mail they now log in with."""
+    with _session() as session:
+        return accept_invitation(session=session, token=token, password=password).email
+
+
+def api_keys() -> list[dict]:
+    """The keys the actor manages or sees (models.access.api_keys.describe_api_keys)."""
+    with _session() as session:
+        return describe_api_keys(session=session, actor=current_actor())
+
+
+def api_key_scopes() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(slug, name) of the initiatives and of the organisations the actor may make keys for."""
+    with _session() as session:
+        return key_scopes(session=session, actor=current_actor())
+
+
+def create_api_key(
+    name: str, initiative: str | None, organisation: str | None, expires_at: datetime | None
+) -> tuple[str, str]:
+    """Create a key; answers its public prefix and its secret, to show once."""
+    with _session() as session:
+        key, secret = create_scoped_api_key(
+            session=session,
+            actor=current_actor(),
+            name=name,
+            organisation=organisation or None,
+            initiative=initiative or None,
+            expires_at=expires_at,
+        )
+        return key.prefix, secret
+
+
+def revoke_api_key(key_id: int) -> None:
+    with _session() as session:
+        revoke_api_key_as(session=session, actor=current_actor(), key_id=key_id)
 
 
 # --- public summary (no login: published, suppressed figures only) ----------------------------

@@ -105,6 +105,34 @@ class UserRead(ReadModel):
     email: str
     name: str | None
     is_active: bool
+    invitation_pending: bool = Field(
+        description="Invited, and has not chosen a password yet: cannot log in until then."
+    )
     created_at: datetime | None
     last_login_at: datetime | None
     grants: list[GrantRead]
+
+
+class InvitationCreate(GrantIn):
+    email: str = Field(max_length=254)
+    name: str | None = Field(None, max_length=200)
+
+
+class InvitationRead(ReadModel):
+    """The new account and the link that lets the person choose a password. No mail is sent:
+    hand the link over yourself. It is shown this once, works once, and stops working when it
+    expires, when the account is deactivated or changes its grants, or when a newer link is
+    made."""
+
+    user: UserRead
+    link: str = Field(description="The one-time link to the invitation page. Shown this once.")
+    expires_at: datetime
+
+
+class InvitationAccept(WriteModel):
+    token: str = Field(min_length=1, max_length=2000, description="The link's `token`.")
+    password: str = Field(min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+
+
+class InvitationAccepted(ReadModel):
+    email: str = Field(description="Log in with this e-mail and the password just chosen.")

@@ -288,3 +288,84 @@ def create_scoped_api_key(
         initiative_id=init_id,
         expires_at=expires_at,
     )
+
+
+def key_scopes(
+    *, session: Session, actor: Actor
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(slug, name) of the initiatives and of the organisations the actor may create keys for,
+    by name: what :func:`create_api_key` accepts from it, for a form to offer."""
+    require_person(actor)
+    initiatives = select(Initiative.id, Initiative.slug, Initiative.name)
+    organisations = select(Organisation.id, Organisation.slug, Organisation.name)
+    if not actor.is_admin:
+        initiatives = initiatives.where(Initiative.id.in_(actor.backbone_of))
+        organisations = organisations.where(Organisation.id.in_(actor.reporter_for))
+    return (
+        [(slug, name) for _, slug, name in session.execute(initiatives.order_by(Initiative.name))],
+        [
+            (slug, name)
+            for _, slug, name in session.execute(organisations.order_by(Organisation.name))
+        ],
+    )
+
+
+def describe_api_keys(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The keys of :func:`list_api_keys` as a person reads them: the scope and the creator by
+    name, whether the key works now, and whether the actor may revoke it (backbone staff see
+    their partners' keys but revoke only their own initiatives')."""
+    rows = list_api_keys(session=session, actor=actor)
+    initiatives = {r.initiative_id for r in rows} - {None}
+    organisations = {r.organisation_id for r in rows} - {None}
+    creators = {r.created_by_id for r in rows} - {None}
+    initiative_names = {
+        i: (slug, name)
+        for i, slug, name in session.execute(
+            select(Initiative.id, Initiative.slug, Initiative.name).where(
+                Initiative.id.in_(initiatives)
+            )
+        )
+    }
+    organisation_names = {
+        i: (slug, name)
+        for i, slug, name in session.execute(
+            select(Organisation.id, Organisation.slug, Organisation.name).where(
+                Organisation.id.in_(organisations)
+            )
+        )
+    }
+    emails: dict[int | None, str] = dict(
+        session.execute(select(User.id, User.email).where(User.id.in_(creators))).all()
+    )
+    now = utcnow()
+    out = []
+    for row in rows:
+        if row.initiative_id is not None:
+            kind, (slug, name) = "initiative", initiative_names[row.initiative_id]
+        else:
+            assert row.organisation_id is not None  # the table's check: exactly one scope
+            kind, (slug, name) = "organisation", organisation_names[row.organisation_id]
+        if row.revoked_at is not None:
+            state = "revoked"
+        elif row.expires_at is not None and _aware(row.expires_at, now) <= now:
+            state = "expired"
+        else:
+            state = "active"
+        out.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "prefix": f"{API_KEY_PREFIX}{row.prefix}",
+                "scope": kind,
+                "scope_slug": slug,
+                "scope_name": name,
+                "created_by": emails.get(row.created_by_id),
+                "created_at": row.created_at,
+                "last_used_at": row.last_used_at,
+                "expires_at": row.expires_at,
+                "revoked_at": row.revoked_at,
+                "state": state,
+                "may_revoke": _may_manage(session, actor, row),
+            }
+        )
+    return out

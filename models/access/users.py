@@ -16,13 +16,20 @@ Every change is an audit event in each initiative the change concerns.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.access.passwords import WeakPassword, check_strength, hash_password
+from models.access.passwords import (
+    WeakPassword,
+    check_strength,
+    hash_password,
+    is_usable,
+    unusable_password_hash,
+)
 from models.audit.trail import record, record_in
 from models.core.actors import SYSTEM, Actor, require_person
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -45,7 +52,9 @@ def normalise_email(email: str) -> str:
         raise InvalidInput(str(exc), field="email") from None
 
 
-def _checked_password(password: str) -> str:
+def checked_password(password: str) -> str:
+    """The hash of a new password that passes the strength rules; else InvalidInput on
+    ``password`` (every way of setting a password goes through here)."""
     try:
         check_strength(password)
     except WeakPassword as exc:
@@ -160,7 +169,7 @@ def _grant_snapshot(grant: RoleGrant) -> dict[str, Any]:
     }
 
 
-def _record_user(
+def record_user(
     session: Session,
     actor: Actor,
     user: User,
@@ -169,6 +178,7 @@ def _record_user(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    """An account-wide change, recorded in each initiative the account works in."""
     record_in(
         _initiatives_of(user),
         session=session,
@@ -229,31 +239,51 @@ def create_user(
     actor: Actor = SYSTEM,
 ) -> User:
     """Create a user with the grants of one role (the CLI and tests call this as the system)."""
-    email = normalise_email(email)
+    return _create_user(
+        session,
+        actor,
+        normalise_email(email),
+        checked_password(password),
+        role,
+        initiative_slug,
+        organisation_slug,
+        name,
+        action="create",
+    )
+
+
+def _create_user(
+    session: Session,
+    actor: Actor,
+    email: str,
+    password_hash: str,
+    role: str,
+    initiative_slug: str | None,
+    organisation_slug: str | None,
+    name: str | None,
+    *,
+    action: str,
+) -> User:
     scopes = _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
-    password_hash = _checked_password(password)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Conflict(f"a user with e-mail {email} exists already", field="email")
     user = User(email=email, name=name, password_hash=password_hash)
     session.add(user)
     session.flush()
     _add_grants(session, actor, user, role, scopes)
-    _record_user(session, actor, user, "create", after={"name": name})
+    record_user(session, actor, user, action, after={"name": name})
     return user
 
 
-def create_user_as(
-    *,
+def _registrable_email(
     session: Session,
     actor: Actor,
     email: str,
-    password: str,
     role: str,
-    initiative_slug: str | None = None,
-    organisation_slug: str | None = None,
-    name: str | None = None,
-) -> User:
-    """create_user, checked: the actor must be allowed to hand out that grant.
+    initiative_slug: str | None,
+    organisation_slug: str | None,
+) -> str:
+    """The normalised e-mail of a new account the actor may create with that grant.
 
     An e-mail that has an account already answers 409 without saying where the account works:
     attaching the grant to it instead would let one initiative reach (and, for an account with
@@ -270,6 +300,22 @@ def create_user_as(
             "ask an admin to add your grant to it",
             field="email",
         )
+    return normalised
+
+
+def create_user_as(
+    *,
+    session: Session,
+    actor: Actor,
+    email: str,
+    password: str,
+    role: str,
+    initiative_slug: str | None = None,
+    organisation_slug: str | None = None,
+    name: str | None = None,
+) -> User:
+    """create_user, checked: the actor must be allowed to hand out that grant."""
+    normalised = _registrable_email(session, actor, email, role, initiative_slug, organisation_slug)
     return create_user(
         session=session,
         email=normalised,
@@ -279,6 +325,33 @@ def create_user_as(
         organisation_slug=organisation_slug,
         name=name,
         actor=actor,
+    )
+
+
+def create_invited_user_as(
+    *,
+    session: Session,
+    actor: Actor,
+    email: str,
+    role: str,
+    initiative_slug: str | None = None,
+    organisation_slug: str | None = None,
+    name: str | None = None,
+) -> User:
+    """An account for someone invited: the same rules as :func:`create_user_as`, but no
+    password until the person accepts the invitation (models/access/invitations.py), so nobody
+    else ever knows it. Audited as ``invite``."""
+    normalised = _registrable_email(session, actor, email, role, initiative_slug, organisation_slug)
+    return _create_user(
+        session,
+        actor,
+        normalised,
+        unusable_password_hash(),
+        role,
+        initiative_slug,
+        organisation_slug,
+        name,
+        action="invite",
     )
 
 
@@ -329,12 +402,18 @@ def revoke_grant(*, session: Session, actor: Actor, user: User, grant_id: int) -
     session.flush()
 
 
-def _visible_user_ids(actor: Actor) -> Select[int]:
-    """Users holding a grant the actor may manage (backbone staff; admins see everyone)."""
-    return select(RoleGrant.user_id).where(
-        RoleGrant.role.in_(("funder", "reporter")),
-        RoleGrant.initiative_id.in_(actor.backbone_of),
-    )
+def _visible_user_ids(actor: Actor, initiative_id: int | None = None) -> Select[int]:
+    """Users holding a grant the actor may manage (backbone staff; admins see everyone), in
+    one initiative when it is given."""
+    query = select(RoleGrant.user_id)
+    if not actor.is_admin:
+        query = query.where(
+            RoleGrant.role.in_(("funder", "reporter")),
+            RoleGrant.initiative_id.in_(actor.backbone_of),
+        )
+    if initiative_id is not None:
+        query = query.where(RoleGrant.initiative_id == initiative_id)
+    return query
 
 
 def visible_users(*, session: Session, actor: Actor) -> list[User]:
@@ -348,12 +427,26 @@ def visible_users(*, session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(query))
 
 
-def users_page(*, session: Session, actor: Actor, limit: int, offset: int) -> Page[dict[str, Any]]:
-    """One page of the users the actor may manage, described as it may see them."""
+def users_page(
+    *,
+    session: Session,
+    actor: Actor,
+    limit: int,
+    offset: int,
+    initiative: str | None = None,
+) -> Page[dict[str, Any]]:
+    """One page of the users the actor may manage, described as it may see them; with
+    ``initiative`` (a slug), only those holding a grant there the actor manages (404 for an
+    initiative whose people the actor does not manage, as for a missing one)."""
     require_person(actor)
     query = select(User).options(selectinload(User.grants)).order_by(User.email, User.id)
-    if not actor.is_admin:
-        query = query.where(User.id.in_(_visible_user_ids(actor)))
+    initiative_id = None
+    if initiative is not None:
+        initiative_id = session.scalar(select(Initiative.id).where(Initiative.slug == initiative))
+        if initiative_id is None or not actor.is_backbone(initiative_id):
+            raise NotFound(f"no initiative {initiative!r}", field="initiative")
+    if not actor.is_admin or initiative_id is not None:
+        query = query.where(User.id.in_(_visible_user_ids(actor, initiative_id)))
     page = page_of(session=session, stmt=query, limit=limit, offset=offset)
     items = describe_users(session=session, actor=actor, users=page.items)
     return Page(items=items, total=page.total, limit=limit, offset=offset)
@@ -368,7 +461,9 @@ def get_user(*, session: Session, actor: Actor, user_id: int) -> User:
     return user
 
 
-def _require_whole_account(actor: Actor, user: User, what: str) -> None:
+def require_whole_account(actor: Actor, user: User, what: str) -> None:
+    """Changing the account itself needs authority over every grant it holds, so one
+    initiative cannot lock out (or take over) another's partner."""
     if not manages_all_of(actor, user):
         raise PermissionDenied(
             f"only an admin may {what} this account; revoke the grants you manage instead"
@@ -378,7 +473,7 @@ def _require_whole_account(actor: Actor, user: User, what: str) -> None:
 def set_active(*, session: Session, actor: Actor, user: User, active: bool) -> None:
     """Deactivate or reactivate an account: its tokens and API keys stop (or resume) at once."""
     require_person(actor)
-    _require_whole_account(actor, user, "deactivate" if not active else "reactivate")
+    require_whole_account(actor, user, "deactivate" if not active else "reactivate")
     if user.id == actor.user_id and not active:
         raise Conflict("you cannot deactivate yourself", field="is_active")
     if user.is_active == active:
@@ -386,7 +481,7 @@ def set_active(*, session: Session, actor: Actor, user: User, active: bool) -> N
     user.is_active = active
     user.token_version += 1
     session.flush()
-    _record_user(
+    record_user(
         session,
         actor,
         user,
@@ -403,8 +498,8 @@ def reset_password(*, session: Session, actor: Actor, user: User, password: str)
     Answers how many keys were revoked.
     """
     require_person(actor)
-    _require_whole_account(actor, user, "reset the password of")
-    user.password_hash = _checked_password(password)
+    require_whole_account(actor, user, "reset the password of")
+    user.password_hash = checked_password(password)
     user.token_version += 1
     keys = session.scalars(
         select(ApiKey).where(ApiKey.created_by_id == user.id, ApiKey.revoked_at.is_(None))
@@ -413,7 +508,7 @@ def reset_password(*, session: Session, actor: Actor, user: User, password: str)
     for key in keys:
         key.revoked_at = now
     session.flush()
-    _record_user(
+    record_user(
         session,
         actor,
         user,
@@ -433,16 +528,18 @@ def change_own_password(*, session: Session, actor: Actor, current: str, new: st
         raise PermissionDenied("log in first")
     if not verify_password(user.password_hash, current):
         raise InvalidInput("the current password is wrong", field="current_password")
-    user.password_hash = _checked_password(new)
+    user.password_hash = checked_password(new)
     user.token_version += 1
     session.flush()
-    _record_user(session, actor, user, "password_change")
+    record_user(session, actor, user, "password_change")
 
 
 def describe_users(*, session: Session, actor: Actor, users: list[User]) -> list[dict[str, Any]]:
     """Users as the actor may see them: the grants it manages, and the account's own details
     (name, dates) only where it manages the whole account, so one initiative learns nothing of
-    what a person does elsewhere."""
+    what a person does elsewhere. ``manages_account`` says whether the actor may deactivate the
+    account, reset its password or renew its invitation; ``invitation_pending`` that the person
+    has not chosen a password yet."""
     grants = {u.id: visible_grants(actor, u) for u in users}
     initiative_ids = {g.initiative_id for gs in grants.values() for g in gs} - {None}
     organisation_ids = {g.organisation_id for gs in grants.values() for g in gs} - {None}
@@ -465,6 +562,8 @@ def describe_users(*, session: Session, actor: Actor, users: list[User]) -> list
                 "email": user.email,
                 "name": user.name if whole else None,
                 "is_active": user.is_active,
+                "invitation_pending": not is_usable(user.password_hash),
+                "manages_account": whole,
                 "created_at": user.created_at if whole else None,
                 "last_login_at": user.last_login_at if whole else None,
                 "grants": [
@@ -479,3 +578,45 @@ def describe_users(*, session: Session, actor: Actor, users: list[User]) -> list
             }
         )
     return out
+
+
+@dataclass(frozen=True)
+class GrantChoices:
+    """What the actor may hand out, for a form to offer (the grant functions check again)."""
+
+    roles: tuple[str, ...]
+    initiatives: tuple[tuple[str, str], ...]  # (slug, name), by name
+    members: dict[str, tuple[tuple[str, str], ...]]  # initiative slug -> (org slug, name)
+
+
+def grant_choices(*, session: Session, actor: Actor) -> GrantChoices:
+    """The roles and scopes :func:`grant_role` and the invitations accept from the actor:
+    admins every role in every initiative, backbone staff funder and reporter grants in their
+    own; the member organisations of each initiative for reporter grants."""
+    require_person(actor)
+    roles: tuple[str, ...] = ROLES
+    if not actor.is_admin:
+        roles = tuple(
+            r for r in ROLES if any(may_manage_grant(actor, r, i) for i in actor.backbone_of)
+        )
+    query = select(Initiative.id, Initiative.slug, Initiative.name).order_by(
+        Initiative.name, Initiative.slug
+    )
+    if not actor.is_admin:
+        query = query.where(Initiative.id.in_(actor.backbone_of))
+    initiatives = session.execute(query).all()
+    members: dict[str, list[tuple[str, str]]] = {slug: [] for _, slug, _ in initiatives}
+    slugs = {i: slug for i, slug, _ in initiatives}
+    rows = session.execute(
+        select(Member.initiative_id, Organisation.slug, Organisation.name)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id.in_(list(slugs)))
+        .order_by(Organisation.name, Organisation.slug)
+    )
+    for initiative_id, org_slug, org_name in rows:
+        members[slugs[initiative_id]].append((org_slug, org_name))
+    return GrantChoices(
+        roles=roles,
+        initiatives=tuple((slug, name) for _, slug, name in initiatives),
+        members={k: tuple(v) for k, v in members.items()},
+    )

@@ -334,6 +334,23 @@ RULES: dict[tuple[str, str], Rule] = {
         a_managed(201), json={"role": "reporter", "organisation": Y}
     ),
     ("delete", f"{P}/users/{{user_id}}/grants/{{grant_id}}"): Rule(a_managed(200)),
+    # --- invitations ------------------------------------------------------------------------------
+    ("post", f"{P}/users/invitations"): Rule(
+        {**admin_only(201), "backbone_a": 201},
+        json={"email": "invited@alpha.test", "role": "reporter", "organisation": X},
+        why="as creating a user: A's backbone invites reporters of A's members; B's may not (403)",
+    ),
+    ("post", f"{P}/users/{{user_id}}/invitation"): Rule(
+        a_managed(409),
+        why="reporter X chose a password long ago: once the caller may manage the account the "
+        "answer is 409 (reset it instead); renewing a pending one is in test_invitations.py",
+    ),
+    ("post", f"{P}/auth/invitations/accept"): Rule(
+        everyone(422),
+        json={"token": "not-an-invitation", "password": "a-new-test-password-7"},
+        why="public: the token is the proof, whoever calls; a made-up one is refused on 'token' "
+        "(accepting real links is in test_invitations.py)",
+    ),
 }
 
 # Path parameters, by name; ``code`` depends on the collection it is in.

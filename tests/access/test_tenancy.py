@@ -452,6 +452,14 @@ MATRIX = [
         _expect(201, 201, 404),
     ),
     ("delete", "/users/{user}/grants/{grant}", None, _expect(200, 200, 404)),
+    (
+        "post",
+        "/users/invitations",
+        {"email": "new@a.test", "role": "reporter", "organisation": "x"},
+        _expect(201, 201, 403),
+    ),
+    # A's reporter chose a password long ago: 409 once the caller may manage the account.
+    ("post", "/users/{user}/invitation", None, _expect(409, 409, 404)),
     ("get", "/api-keys", None, _expect(200, 200, 200)),
     ("post", "/api-keys", {"name": "n", "initiative": "a"}, _expect(201, 201, 404)),
     ("delete", "/api-keys/{key}", None, _expect(200, 200, 404)),

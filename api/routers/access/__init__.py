@@ -3,8 +3,8 @@ models/access/."""
 
 from fastapi import APIRouter
 
-from api.routers.access import api_keys, login, users
+from api.routers.access import api_keys, invitations, login, users
 
 router = APIRouter()
-for _module in (login, api_keys, users):
+for _module in (login, api_keys, users, invitations):
     router.include_router(_module.router)

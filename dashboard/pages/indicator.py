@@ -13,6 +13,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, sync_url
+from dashboard.components.history import partner_history_links
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
@@ -233,12 +234,15 @@ def indicator_partners(initiative, code, period):
         s = data.indicator_series(initiative, code, by="partner")
     except DomainError as exc:
         return _failed(exc)
-    return figures.partner_bars(s, period), data_table(
-        "partners",
-        PARTNER_COLUMNS,
-        partner_rows(s, period),
-        f"{initiative}-{code}-{period}-partners.csv",
-    )
+    return figures.partner_bars(s, period), [
+        data_table(
+            "partners",
+            PARTNER_COLUMNS,
+            partner_rows(s, period),
+            f"{initiative}-{code}-{period}-partners.csv",
+        ),
+        partner_history_links(s, initiative, period),
+    ]
 
 
 @callback(

@@ -89,6 +89,9 @@ def _nav_links(viewer: data.Viewer) -> list:
         links.append(
             dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")
         )
+        links.append(
+            dbc.NavLink("Publish", href="/reporting/publish", active="partial", id="nav-publish")
+        )
     if viewer.may_manage_people:
         links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
     links.append(dbc.NavLink("Public summary", href="/public", active="partial", id="nav-public"))

@@ -80,9 +80,18 @@ from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
 from models.initiatives.members import get_obligations, list_members
 from models.initiatives.periods import get_period, list_periods
-from models.publishing.publish import public_summary
+from models.publishing.publish import (
+    Preview,
+    Vintage,
+    VintageDetail,
+    preview,
+    public_summary,
+    publication_history,
+    publish,
+)
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
+    HistoryEntry,
     Refusals,
     SaveResult,
     SubmissionView,
@@ -91,18 +100,22 @@ from models.reporting.submissions import (
     refusals,
     save_values,
     transition,
+    value_history,
 )
 from models.reporting.validation import ValueInput
+from models.reporting.versions import CellChange, VersionChanges, submission_changes
 from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
     "ALL_PEOPLE",
     "SESSION_COOKIE",
     "STEADY",
+    "CellChange",
     "Completeness",
     "DomainError",
     "Equity",
     "GrantChoices",
+    "HistoryEntry",
     "ImportReport",
     "InitiativeSummary",
     "InvalidInput",
@@ -113,6 +126,7 @@ __all__ = [
     "PeriodInfo",
     "PermissionDenied",
     "PortalSheet",
+    "Preview",
     "QueueItem",
     "Refusals",
     "ReportingProgress",
@@ -122,7 +136,11 @@ __all__ = [
     "Series",
     "SubmissionView",
     "ValueInput",
+    "ValueTrail",
+    "VersionChanges",
     "Viewer",
+    "Vintage",
+    "VintageDetail",
     "Workspace",
     "accept_person_invitation",
     "acting_as",
@@ -157,6 +175,9 @@ __all__ = [
     "person",
     "portal_sheet",
     "public",
+    "publication_preview",
+    "publications",
+    "publish_period",
     "renew_person_invitation",
     "reporting",
     "reset_person_password",
@@ -169,6 +190,7 @@ __all__ = [
     "save_sheet",
     "set_person_active",
     "submit_sheet",
+    "value_trail",
     "whoami",
     "workspaces",
 ]
@@ -537,7 +559,9 @@ def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict
 
 
 def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
-    """Submitted reports awaiting review; backbone only (others: PermissionDenied/NotFound)."""
+    """Submitted reports awaiting review, the longest waiting first: the oldest period, then
+    the earliest submitted. Every period unless ``period`` narrows it. Backbone only
+    (others: PermissionDenied/NotFound)."""
     actor = current_actor()
     with _session() as session:
         _require_backbone(session, actor, initiative)
@@ -549,7 +573,21 @@ def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
             status="submitted",
             limit=MAX_LIMIT,
         )
+        starts = {
+            p.key: p.starts_on
+            for p in list_periods(
+                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+            ).items
+        }
         names = _organisation_names(session, actor, initiative)
+        rows.sort(
+            key=lambda r: (
+                starts.get(r["period"], date.max),
+                r["submitted_at"] is None,
+                r["submitted_at"] or 0,
+                r["organisation"],
+            )
+        )
         return [
             QueueItem(
                 organisation=r["organisation"],
@@ -567,11 +605,25 @@ def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
 class ReviewDetail:
     submission: SubmissionView
     organisation_name: str
-    indicator_names: dict[str, str] = field(default_factory=dict)
+    indicator_names: dict[str, str] = field(default_factory=dict)  # in the initiative's order
     send_back: str | None = None  # why the report cannot be returned to the partner now
+    labels: dict[str, str] = field(default_factory=dict)  # "race=black" → "Race: Black"
+    changes: VersionChanges = field(default_factory=VersionChanges)
+
+
+def _category_labels(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
+    return {
+        f"{d.code}={c.code}": f"{d.name}: {c.name}"
+        for d in list_dimensions(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        for c in d.categories
+    }
 
 
 def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
+    """A report as the reviewer reads it: its values, the labels of its indicators and
+    categories, and what changed since its previous submitted version (backbone only)."""
     actor = current_actor()
     with _session() as session:
         _require_backbone(session, actor, initiative)
@@ -596,6 +648,14 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
                 org_slug=org,
                 period_key=period,
             ).send_back,
+            labels=_category_labels(session, actor, initiative),
+            changes=submission_changes(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=org,
+                period_key=period,
+            ),
         )
 
 
@@ -955,6 +1015,128 @@ def public(initiative: str) -> dict:
     """The published summary (models.publishing.publish.public_summary); NotFound if nothing is."""
     with _session() as session:
         return public_summary(session=session, initiative_slug=initiative)
+
+
+# --- publishing (backbone: the preview shows figures nobody else may see yet) --------------------
+
+
+def publication_preview(initiative: str, period: str) -> Preview:
+    """What publishing the period now would freeze and what it needs confirmed (backbone)."""
+    with _session() as session:
+        return preview(
+            session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
+        )
+
+
+def publish_period(
+    initiative: str, period: str, note: str | None, confirm: bool, previewed: str | None
+) -> Vintage:
+    """Publish through the same domain function as the API's POST …/publish, provided the
+    figures are still those of the preview the user saw (``previewed``, its fingerprint)."""
+    with _session() as session:
+        return publish(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            period_key=period,
+            note=note,
+            confirm_incomplete=confirm,
+            previewed=previewed,
+        )
+
+
+def publications(initiative: str, period: str) -> list[VintageDetail]:
+    """The period's vintages, oldest first, with what each revised (backbone)."""
+    with _session() as session:
+        return publication_history(
+            session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
+        )
+
+
+# --- a value's history --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueTrail:
+    """Every change of one value of a report, with the names to say which value it is."""
+
+    initiative: str
+    organisation: str
+    organisation_name: str
+    period: str
+    indicator: str
+    indicator_name: str
+    disaggregation: str
+    label: str  # "All", or the category's label
+    value_id: int
+    entries: list[HistoryEntry]
+
+
+def value_trail(
+    initiative: str,
+    org: str,
+    period: str,
+    *,
+    value_id: int | None = None,
+    indicator: str | None = None,
+    disaggregation: str = "total",
+) -> ValueTrail:
+    """The history of a value of ``org``'s report for ``period``: the one with ``value_id``
+    (a value the report holds, or held at its previous submission), else the one it holds
+    for ``indicator`` and ``disaggregation``. Whoever may see the report may read it."""
+    actor = current_actor()
+    with _session() as session:
+        submission = get_submission(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+        )
+        held = {v.id: (v.indicator, v.disaggregation) for v in submission.values}
+        if value_id is None:
+            found = [i for i, cell in held.items() if cell == (indicator, disaggregation)]
+            if not found:
+                raise NotFound(
+                    f"{org}'s report for {period} holds no {indicator} value for {disaggregation}",
+                    field="indicator",
+                )
+            value_id = found[0]
+        elif value_id not in held:
+            removed = submission_changes(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=org,
+                period_key=period,
+            )
+            gone = {c.value_id: (c.indicator, c.disaggregation) for c in removed.changes}
+            if value_id not in gone:
+                raise NotFound(f"no value {value_id} in {org}'s report for {period}", field="value")
+            held[value_id] = gone[value_id]
+        entries = value_history(
+            session=session, actor=actor, initiative_slug=initiative, value_id=value_id
+        )
+        code, key = held[value_id]
+        labels = _category_labels(session, actor, initiative)
+        names = {
+            i["code"]: i["name"]
+            for i in list_indicators(
+                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+            ).items
+        }
+        return ValueTrail(
+            initiative=initiative,
+            organisation=org,
+            organisation_name=_organisation_names(session, actor, initiative).get(org, org),
+            period=period,
+            indicator=code,
+            indicator_name=names.get(code, code),
+            disaggregation=key,
+            label="All" if key == "total" else labels.get(key, key),
+            value_id=value_id,
+            entries=entries,
+        )
 
 
 # --- spreadsheet upload (partner portal) ------------------------------------------------------

@@ -24,3 +24,19 @@ dagcomponentfuncs.CheckBadges = function (props) {
         })
     );
 };
+
+/* A value's History link (the review page opens the history when the cell is clicked). */
+dagcomponentfuncs.HistoryLink = function (props) {
+    if (props.value == null) {
+        return null;
+    }
+    return React.createElement(
+        'button',
+        {
+            type: 'button',
+            className: 'btn btn-link btn-sm p-0 cm-history-link',
+            title: 'Who changed this value, when, from what, and why',
+        },
+        'History'
+    );
+};

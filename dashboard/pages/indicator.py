@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, sync_url
+from dashboard.components.history import partner_history_links
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
@@ -280,7 +281,7 @@ def indicator_partners(initiative, code, period):
                 table,
             ]
         )
-    return figures.partner_bars(s, period), table
+    return figures.partner_bars(s, period), [table, partner_history_links(s, initiative, period)]
 
 
 @callback(

@@ -1,5 +1,12 @@
 """Review queue: the backbone team approves submitted reports or returns them with a comment.
 
+The page fits a screen: the reports waiting (every period unless one is picked, the longest
+waiting first) on the left, the chosen report's values grouped by indicator on the right, with
+their flags and what changed since the report was last submitted, and an action bar that stays
+at the bottom of the window with its messages beside the buttons. ``j``/``k`` (or the Next and
+Previous buttons, whose access keys are ``n`` and ``p``) move through the queue; a decision
+opens the next report.
+
 Only backbone staff (and admins) get data here: the data seam asks the domain for the
 initiative with ``manage=True``, so a reporter's or funder's request, or a forged callback, is
 refused before any submission is read.
@@ -12,7 +19,7 @@ from collections import defaultdict
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from dashboard import data
 from dashboard.components.common import (
@@ -24,6 +31,7 @@ from dashboard.components.common import (
     sync_url,
 )
 from dashboard.components.entry_grid import sentence
+from dashboard.components.history import figure_text, history_table, history_url
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
@@ -39,55 +47,74 @@ NOT_ALLOWED = (
     "The review queue is for the initiative's backbone team. "
     "Your account is not allowed to review submissions."
 )
-
-QUEUE_COLUMNS = [
-    {"field": "organisation_name", "headerName": "Organisation", "flex": 2, "minWidth": 200},
-    {"field": "period", "headerName": "Period", "width": 100},
-    {"field": "version", "headerName": "Version", "width": 100, "type": "rightAligned"},
-    {"field": "submitted_at", "headerName": "Submitted", "width": 190},
-    {"field": "late", "headerName": "Late", "width": 90, "headerTooltip": LATE},
-]
+NOTHING_CHOSEN = "Select a report in the queue to review it."
+# The decisions the action bar offers: button id → the workflow action it takes. Every
+# decision goes through review_decide below, the one place a report is approved or returned.
+DECISIONS = {"review-approve": "approve", "review-return": "return"}
+DONE = {"approve": "Approved", "return": "Returned to the partner"}
+KINDS = ("changed", "added", "removed")  # of a value since the last version, as summed up
 
 _FORMAT = {"function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"}
 VALUE_COLUMNS = [
-    {"field": "indicator", "headerName": "Indicator", "width": 136},
     {
-        "field": "name",
-        "headerName": "Name",
-        "flex": 2,
-        "minWidth": 170,
+        "field": "label",
+        "headerName": "Indicator / category",
+        "flex": 3,
+        "minWidth": 190,
         "wrapText": True,
         "autoHeight": True,
+        "cellClassRules": {"cm-category-cell": "params.data.disaggregation != 'total'"},
     },
-    {"field": "disaggregation", "headerName": "Disaggregation", "width": 150},
     *[
         {
             "field": f,
-            "headerName": f.title(),
+            "headerName": h,
             "width": w,
             "type": "rightAligned",
             "valueFormatter": _FORMAT,
         }
-        for f, w in (("value", 96), ("numerator", 108), ("denominator", 118))
+        for f, h, w in (
+            ("value", "Value", 84),
+            ("numerator", "Numerator", 100),
+            ("denominator", "Denominator", 118),
+        )
     ],
     {
-        "field": "note",
-        "headerName": "Note",
-        "flex": 1,
+        "field": "change",
+        "headerName": "Change",
+        "headerTooltip": "What changed since the report was last submitted",
+        "flex": 2,
         "minWidth": 120,
         "wrapText": True,
         "autoHeight": True,
+        "cellClassRules": {"cm-change-cell": "params.value"},
+    },
+    {
+        "field": "history",
+        "headerName": "",
+        "width": 86,
+        "cellRenderer": "HistoryLink",
+        "sortable": False,
+        "resizable": False,
     },
     {
         "field": "checks",
         "headerName": "Flags",
         "flex": 1,
-        "minWidth": 140,
+        "minWidth": 110,
         "cellDataType": False,
         "cellRenderer": "CheckBadges",
         "autoHeight": True,
         "wrapText": True,
         "sortable": False,
+    },
+    {
+        "field": "note",
+        "headerName": "Note",
+        "flex": 1,
+        "minWidth": 90,
+        "wrapText": True,
+        "autoHeight": True,
     },
 ]
 
@@ -104,56 +131,15 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
     if entry.instead is not None:
         return entry.instead
     try:
-        period_options, period = choose_period(entry.slug, period)
+        period_options, period = _periods(entry.slug, period)
     except DomainError as exc:
         return error_alert(exc)
-    queue = dag.AgGrid(
-        id="review-queue",
-        rowData=[],
-        columnDefs=QUEUE_COLUMNS,
-        defaultColDef={"resizable": True, "sortable": True},
-        getRowId="params.data.id",
-        dashGridOptions={
-            "domLayout": "autoHeight",
-            "rowSelection": {
-                "mode": "singleRow",
-                "checkboxes": False,
-                "enableClickSelection": True,
-            },
-        },
-        className="ag-theme-alpine cm-grid mb-2",
-    )
-    actions = dbc.Card(
-        dbc.CardBody(
-            [
-                dbc.Label("Comment to the partner (needed to return)", html_for="review-comment"),
-                dbc.Textarea(
-                    id="review-comment",
-                    rows=2,
-                    placeholder="What should the partner check or fix?",
-                    className="mb-2",
-                ),
-                html.Div(
-                    [
-                        dbc.Button("Approve", id="review-approve", color="success", disabled=True),
-                        dbc.Button(
-                            "Return with comment",
-                            id="review-return",
-                            color="warning",
-                            disabled=True,
-                        ),
-                    ],
-                    className="d-flex gap-2",
-                ),
-            ]
-        ),
-        className="mb-3",
-    )
     return frame(
         "review",
         "Review queue",
-        "Submitted reports waiting for the backbone team. Select one to see its "
-        "values and flags, then approve it or return it to the partner with a comment.",
+        "Submitted reports waiting for the backbone team, the longest waiting first. Check "
+        "each report's values, flags and what changed since it was last submitted, then "
+        "approve it or return it to the partner with a comment.",
         pickers(
             initiative_picker("review", entry, md=6),
             picker(
@@ -165,76 +151,268 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 placeholder="All periods",
             ),
         ),
-        html.Div(id="review-feedback"),
-        html.Div(id="review-queue-count", className="small text-muted mb-1"),
-        queue,
-        html.Div(id="review-detail", className="mt-3"),
-        actions,
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        html.Div(id="review-queue-count", className="small text-muted mb-1"),
+                        dcc.RadioItems(
+                            id="review-queue",
+                            options=[],
+                            value=None,
+                            className="cm-queue",
+                            labelClassName="cm-queue-item",
+                            inputClassName="visually-hidden",
+                        ),
+                    ],
+                    lg=3,
+                    md=4,
+                    className="mb-3",
+                ),
+                dbc.Col(
+                    html.Div(
+                        html.P(NOTHING_CHOSEN, className="text-muted small"), id="review-detail"
+                    ),
+                    lg=9,
+                    md=8,
+                ),
+            ],
+            className="g-3",
+        ),
+        _action_bar(),
+        dbc.Modal(
+            [
+                dbc.ModalHeader(dbc.ModalTitle("Value history")),
+                dbc.ModalBody(id="review-history-body"),
+                dbc.ModalFooter(
+                    dbc.Button(
+                        "Open as a page",
+                        id="review-history-page",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                    )
+                ),
+            ],
+            id="review-history",
+            size="xl",
+            scrollable=True,
+            is_open=False,
+        ),
         dcc.Store(id="review-selected"),
         dcc.Store(id="review-refresh", data=0),
+        dcc.Store(id="review-keys", data=0),
+    )
+
+
+def _periods(initiative: str, wanted: str | None) -> tuple[list[dict], str | None]:
+    """The period picker: every period, none chosen (all) unless the address names one."""
+    options, chosen = choose_period(initiative, wanted)
+    return options, chosen if wanted and chosen == wanted else None
+
+
+def _action_bar() -> html.Div:
+    """Always in view at the bottom of the window, with its messages beside the buttons."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Button(
+                        "‹ Previous",
+                        id="review-prev",
+                        className="btn btn-outline-primary btn-sm",
+                        disabled=True,
+                        accessKey="p",
+                        title="Previous report (k, or the access key p)",
+                    ),
+                    html.Button(
+                        "Next ›",
+                        id="review-next",
+                        className="btn btn-outline-primary btn-sm",
+                        disabled=True,
+                        accessKey="n",
+                        title="Next report (j, or the access key n)",
+                    ),
+                ],
+                className="btn-group",
+                role="group",
+                **{"aria-label": "Move through the queue"},
+            ),
+            html.Span(id="review-position", className="small text-muted text-nowrap"),
+            dbc.Label(
+                "Comment to the partner (needed to return)",
+                html_for="review-comment",
+                className="visually-hidden",
+            ),
+            dbc.Textarea(
+                id="review-comment",
+                rows=1,
+                placeholder="Comment to the partner (needed to return)",
+                className="cm-review-comment",
+            ),
+            dbc.Button("Approve", id="review-approve", color="success", disabled=True),
+            dbc.Button("Return with comment", id="review-return", color="warning", disabled=True),
+            html.Div(id="review-feedback", className="cm-action-feedback", role="status"),
+        ],
+        className="cm-action-bar",
+        id="review-actions",
     )
 
 
 # --- pieces ---------------------------------------------------------------------------------
 
 
-def queue_rows(items: list[data.QueueItem]) -> list[dict]:
+def queue_key(item: data.QueueItem) -> str:
+    return f"{item.organisation}|{item.period}"
+
+
+def queue_options(items: list[data.QueueItem]) -> list[dict]:
+    """One entry per report waiting: organisation, period, when it came in, late or not."""
     return [
         {
-            "id": f"{item.organisation}|{item.period}",
-            "organisation": item.organisation,
-            "organisation_name": item.organisation_name,
-            "period": item.period,
-            "version": item.version,
-            "submitted_at": item.submitted_at,
-            "late": "late" if item.is_late else "",
+            "label": html.Span(
+                [
+                    html.Span(item.organisation_name, className="fw-semibold d-block"),
+                    html.Span(
+                        [
+                            item.period,
+                            f" · submitted {item.submitted_at}" if item.submitted_at else "",
+                            dbc.Badge("late", color="danger", className="ms-1")
+                            if item.is_late
+                            else None,
+                        ],
+                        className="small text-muted",
+                    ),
+                ]
+            ),
+            "value": queue_key(item),
         }
         for item in items
     ]
 
 
+def _keys(options) -> list[str]:
+    return [o.get("value") for o in options or [] if isinstance(o, dict)]
+
+
+def next_choice(old: list[str], new: list[str], current: str | None) -> str | None:
+    """Which report to show once the queue is read again: the same one while it waits,
+    else the one that followed it (the decided report has left), else the first."""
+    if current in new:
+        return current
+    if current in old:
+        after = [k for k in old[old.index(current) + 1 :] if k in new]
+        if after:
+            return after[0]
+        before = [k for k in old[: old.index(current)] if k in new]
+        if before:
+            return before[-1]
+    return new[0] if new else None
+
+
+def change_text(change: data.CellChange | None) -> str:
+    if change is None:
+        return ""
+    if change.kind == "added":
+        return "new"
+    if change.kind == "removed":
+        return f"removed (was {figure_text(change.before)})"
+    return f"was {figure_text(change.before)}"
+
+
 def value_rows(detail: data.ReviewDetail) -> list[dict]:
+    """The report's values grouped by indicator (the initiative's order), the total first and
+    then each category by its label; values removed since the last version stay listed."""
     sub = detail.submission
     messages: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for w in sub.warnings:
         messages[(w.indicator, w.disaggregation)][w.code] = w.message
-    order = {code: n for n, code in enumerate(dict.fromkeys(v.indicator for v in sub.values))}
-    ordered = sorted(
-        sub.values,
-        key=lambda v: (order[v.indicator], v.disaggregation != "total", v.disaggregation),
-    )
+    changes = {(c.indicator, c.disaggregation): c for c in detail.changes.changes}
+    held = {(v.indicator, v.disaggregation): v for v in sub.values}
+    removed = [cell for cell, c in changes.items() if c.kind == "removed"]
+    indicators = list(detail.indicator_names)
+    categories = list(detail.labels)
+
+    def order(cell: tuple[str, str]) -> tuple:
+        code, key = cell
+        return (
+            indicators.index(code) if code in indicators else len(indicators),
+            code,
+            key != "total",
+            categories.index(key) if key in categories else len(categories),
+            key,
+        )
+
+    cells = sorted({*held, *removed}, key=order)
+    with_total = {code for code, key in cells if key == "total"}
     rows = []
-    for v in ordered:
-        found = messages[(v.indicator, v.disaggregation)]
-        flags = sorted(set(v.flags) | set(found))
+    for code, key in cells:
+        v = held.get((code, key))
+        change = changes.get((code, key))
+        name = f"{detail.indicator_names.get(code, code)} ({code})"
+        category = detail.labels.get(key, key)
+        found = messages[(code, key)]
+        flags = sorted(set(v.flags if v is not None else ()) | set(found))
         rows.append(
             {
-                "id": f"{v.indicator}|{v.disaggregation}",
-                "indicator": v.indicator,
-                "name": detail.indicator_names.get(v.indicator, "")
-                if v.disaggregation == "total"
-                else "",
-                "disaggregation": v.disaggregation,
-                "value": v.value,
-                "numerator": v.numerator,
-                "denominator": v.denominator,
-                "note": v.note or "",
+                "id": f"{code}|{key}",
+                "indicator": code,
+                "disaggregation": key,
+                # A category under its total reads as its label; without one, it names both.
+                "label": name
+                if key == "total"
+                else category
+                if code in with_total
+                else f"{name} · {category}",
+                "value": v.value if v is not None else None,
+                "numerator": v.numerator if v is not None else None,
+                "denominator": v.denominator if v is not None else None,
+                "note": (v.note or "") if v is not None else "",
+                "change": change_text(change),
                 "checks": [
-                    {
-                        "kind": "warning",
-                        "label": FLAG_LABELS.get(f, f),
-                        "message": found.get(f, f),
-                    }
+                    {"kind": "warning", "label": FLAG_LABELS.get(f, f), "message": found.get(f, f)}
                     for f in flags
                 ],
+                "history": v.id if v is not None else change.value_id if change else None,
             }
         )
     return rows
 
 
+def changes_summary(changes: data.VersionChanges) -> html.Div:
+    """What the reviewer should know about the report's last round: who sent it back and why,
+    and how much changed since."""
+    if changes.previous_at is None:
+        return html.Div(
+            "No earlier submitted version of this report is recorded: nothing to compare.",
+            className="small text-muted mb-2",
+            id="review-changes",
+        )
+    parts: list = []
+    back = changes.sent_back
+    if back is not None:
+        verb = "Returned" if back.action == "return" else "Reopened"
+        parts.append(
+            html.Span(
+                [
+                    f"{verb} {back.at:%Y-%m-%d} by {back.actor_label.removeprefix('user:')}",
+                    ": " if back.comment else "",
+                    html.Q(back.comment) if back.comment else None,
+                    ". ",
+                ]
+            )
+        )
+    counts = {kind: sum(c.kind == kind for c in changes.changes) for kind in KINDS}
+    what = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing changed"
+    version = f"version {changes.previous_version} " if changes.previous_version else ""
+    parts.append(f"Since {version}submitted {changes.previous_at:%Y-%m-%d}: {what}.")
+    return html.Div(parts, className="small mb-2 cm-changes", id="review-changes")
+
+
 def _detail(detail: data.ReviewDetail) -> html.Div:
     sub = detail.submission
-    flagged = sum(1 for row in sub.values if row.flags)
+    rows = value_rows(detail)
+    flagged = sum(1 for row in rows if row["checks"])
     header = html.Div(
         [
             html.H2(f"{detail.organisation_name} · {sub.period}", className="h5 mb-0 me-2"),
@@ -244,9 +422,13 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
             html.Span(f"{len(sub.values)} values, {flagged} flagged", className="small text-muted"),
             html.Span(_submitted(sub), className="small text-muted") if sub.submitted_at else None,
         ],
-        className="d-flex flex-wrap align-items-center gap-2 mb-2",
+        className="d-flex flex-wrap align-items-center gap-2 mb-1",
     )
-    parts: list = [header, *missing_and_warnings(sub, missing_label="Not reported: ")]
+    parts: list = [
+        header,
+        changes_summary(detail.changes),
+        *missing_and_warnings(sub, missing_label="Not reported: "),
+    ]
     if sub.status == "submitted" and detail.send_back:
         parts.append(
             dbc.Alert(
@@ -259,16 +441,24 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
     parts.append(
         dag.AgGrid(
             id="review-values",
-            rowData=value_rows(detail),
+            rowData=rows,
             columnDefs=VALUE_COLUMNS,
-            defaultColDef={"resizable": True, "sortable": True},
+            defaultColDef={"resizable": True, "sortable": False},
             getRowId="params.data.id",
-            dashGridOptions={"domLayout": "autoHeight"},
+            rowClassRules={
+                "cm-total-row": "params.data.disaggregation == 'total'",
+                "cm-changed-row": "params.data.change",
+            },
+            dashGridOptions={"suppressRowVirtualisation": True, "suppressCellFocus": True},
             csvExportParams={"fileName": f"{sub.initiative}-{sub.organisation}-{sub.period}.csv"},
-            className="ag-theme-alpine cm-grid mb-3",
+            className="ag-theme-alpine cm-grid cm-review-grid",
+            # The grid scrolls within the window, so the report and its actions fit a screen.
+            style={"height": "calc(100vh - 22rem)", "minHeight": "18rem"},
         )
     )
-    return html.Div(parts, id="review-detail-body")
+    return html.Div(
+        parts, id="review-detail-body", **{"data-report": f"{sub.organisation}|{sub.period}"}
+    )
 
 
 def _submitted(sub) -> str:
@@ -293,30 +483,55 @@ def _submitted(sub) -> str:
 )
 def _choose_initiative(initiative, period):
     try:
-        return choose_period(initiative, period)
+        return _periods(initiative, period)
     except DomainError:
         return [], None
 
 
 @callback(
-    Output("review-queue", "rowData"),
+    Output("review-queue", "options"),
+    Output("review-queue", "value"),
     Output("review-queue-count", "children"),
     Output("review-feedback", "children", allow_duplicate=True),
     Input("review-initiative", "value"),
     Input("review-period", "value"),
     Input("review-refresh", "data"),
+    State("review-queue", "options"),
+    State("review-queue", "value"),
     prevent_initial_call="initial_duplicate",
 )
-def review_queue(initiative, period, _refresh):
-    """The submitted reports of the initiative (and period): backbone staff only."""
+def review_queue(initiative, period, _refresh, shown, current):
+    """The reports waiting for review (backbone staff only), and the one to show: the same
+    while it waits, else the next."""
     if not initiative:
-        return [], None, None
+        return [], None, None, None
     try:
         items = data.review_queue(initiative, period)
     except DomainError as exc:
-        return [], None, error_alert(exc, what="That initiative")
-    count = f"{len(items)} report{'s' if len(items) != 1 else ''} waiting for review"
-    return queue_rows(items), count, dash.no_update
+        return [], None, None, error_alert(exc, what="That initiative")
+    options = queue_options(items)
+    keys = _keys(options)
+    where = f" in {period}" if period else ""
+    count = f"{len(items)} report{'s' if len(items) != 1 else ''} waiting{where}, oldest first"
+    return options, next_choice(_keys(shown), keys, current), count, dash.no_update
+
+
+@callback(
+    Output("review-queue", "value", allow_duplicate=True),
+    Input("review-prev", "n_clicks"),
+    Input("review-next", "n_clicks"),
+    State("review-queue", "options"),
+    State("review-queue", "value"),
+    prevent_initial_call=True,
+)
+def review_move(_prev, _next, options, current):
+    """The previous or next report in the queue (buttons, access keys, j and k)."""
+    keys = _keys(options)
+    if not keys or ctx.triggered_id not in ("review-prev", "review-next"):
+        return dash.no_update
+    step = 1 if ctx.triggered_id == "review-next" else -1
+    at = keys.index(current) if current in keys else -step
+    return keys[max(0, min(len(keys) - 1, at + step))]
 
 
 @callback(
@@ -324,24 +539,31 @@ def review_queue(initiative, period, _refresh):
     Output("review-selected", "data"),
     Output("review-approve", "disabled"),
     Output("review-return", "disabled"),
-    Input("review-queue", "selectedRows"),
+    Output("review-prev", "disabled"),
+    Output("review-next", "disabled"),
+    Output("review-position", "children"),
+    Input("review-queue", "value"),
+    Input("review-queue", "options"),
     State("review-initiative", "value"),
 )
-def review_selection(selected, initiative):
-    if not selected or not initiative:
-        return (
-            html.P("Select a report in the queue to review it.", className="text-muted small"),
-            None,
-            True,
-            True,
-        )
-    row = selected[0]
+def review_selection(chosen, options, initiative):
+    keys = _keys(options)
+    at = keys.index(chosen) if chosen in keys else None
+    moves = (
+        at is None or at == 0,
+        at is None or at >= len(keys) - 1,
+        f"{at + 1} of {len(keys)}" if at is not None else "",
+    )
+    nothing = html.P(NOTHING_CHOSEN, className="text-muted small")
+    if not chosen or not initiative or "|" not in str(chosen):
+        return nothing, None, True, True, *moves
+    org, period = str(chosen).split("|", 1)
     try:
-        detail = data.review_detail(initiative, row.get("organisation"), row.get("period"))
+        detail = data.review_detail(initiative, org, period)
     except DomainError as exc:
-        return error_alert(exc, what="That report"), None, True, True
+        return error_alert(exc, what="That report"), None, True, True, *moves
     sub = detail.submission
-    chosen = {
+    selected = {
         "initiative": initiative,
         "organisation": sub.organisation,
         "name": detail.organisation_name,
@@ -349,14 +571,19 @@ def review_selection(selected, initiative):
         "version": sub.version,
     }
     waiting = sub.status == "submitted"
-    return _detail(detail), chosen, not waiting, not waiting or detail.send_back is not None
+    return (
+        _detail(detail),
+        selected,
+        not waiting,
+        not waiting or detail.send_back is not None,
+        *moves,
+    )
 
 
 @callback(
     Output("review-feedback", "children"),
     Output("review-refresh", "data"),
     Output("review-comment", "value"),
-    Output("review-queue", "selectedRows"),
     Input("review-approve", "n_clicks"),
     Input("review-return", "n_clicks"),
     State("review-selected", "data"),
@@ -365,9 +592,10 @@ def review_selection(selected, initiative):
     prevent_initial_call=True,
 )
 def review_decide(_approve, _return, chosen, comment, refresh):
-    if not chosen or ctx.triggered_id not in ("review-approve", "review-return"):
-        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
-    action = "approve" if ctx.triggered_id == "review-approve" else "return"
+    """Approve or return the report shown; the queue is read again and opens the next."""
+    action = DECISIONS.get(str(ctx.triggered_id))
+    if not chosen or action is None:
+        return dash.no_update, dash.no_update, dash.no_update
     try:
         view = data.review_decision(
             chosen["initiative"],
@@ -378,20 +606,80 @@ def review_decide(_approve, _return, chosen, comment, refresh):
             chosen.get("version"),
         )
     except DomainError as exc:
-        return error_alert(exc, what="That report"), dash.no_update, dash.no_update, dash.no_update
-    verb = "Approved" if action == "approve" else "Returned to the partner"
+        return _message(error_alert(exc, what="That report")), dash.no_update, dash.no_update
     message = dbc.Alert(
         [
-            f"{verb}: {chosen.get('name') or view.organisation} · {view.period} is now ",
+            f"{DONE[action]}: {chosen.get('name') or view.organisation} · {view.period} is now ",
             status_badge(view.status),
             f" (version {view.version}).",
         ],
         color="success",
         id="review-done",
-        dismissable=True,
+        className="mb-0 py-1 px-2 small",
     )
-    # Deselect: the decided report leaves the queue, and its detail with it.
-    return message, (refresh or 0) + 1, "", []
+    return message, (refresh or 0) + 1, ""
+
+
+def _message(alert: dbc.Alert) -> dbc.Alert:
+    """An alert sized for the action bar."""
+    alert.className = f"{alert.className or ''} mb-0 py-1 px-2 small"
+    return alert
+
+
+@callback(
+    Output("review-history", "is_open"),
+    Output("review-history-body", "children"),
+    Output("review-history-page", "href"),
+    Input("review-values", "cellClicked"),
+    State("review-selected", "data"),
+    prevent_initial_call=True,
+)
+def review_history(clicked, chosen):
+    """A value's history in a dialog, from its row's History link."""
+    if not clicked or clicked.get("colId") != "history" or not chosen:
+        return dash.no_update, dash.no_update, dash.no_update
+    value_id = clicked.get("value")
+    if not isinstance(value_id, int) or isinstance(value_id, bool):
+        return dash.no_update, dash.no_update, dash.no_update
+    args = (chosen["initiative"], chosen["organisation"], chosen["period"])
+    try:
+        trail = data.value_trail(*args, value_id=value_id)
+    except DomainError as exc:
+        return True, error_alert(exc, what="That value"), None
+    return True, history_table(trail), history_url(*args, value=str(value_id))
+
+
+# j / k (and n / p) move through the queue unless the user is typing; the access keys of the
+# buttons do the same with the browser's modifier (Alt+Shift in Chrome, Ctrl+Alt in Safari).
+clientside_callback(
+    """
+    function (_) {
+        if (!window.cmReviewKeys) {
+            window.cmReviewKeys = true;
+            document.addEventListener('keydown', function (event) {
+                var target = event.target || {};
+                var tag = (target.tagName || '').toLowerCase();
+                if (event.altKey || event.ctrlKey || event.metaKey || event.isComposing ||
+                    tag === 'input' || tag === 'textarea' || tag === 'select' ||
+                    target.isContentEditable || document.querySelector('.modal.show')) {
+                    return;
+                }
+                var key = (event.key || '').toLowerCase();
+                var id = (key === 'j' || key === 'n') ? 'review-next'
+                    : (key === 'k' || key === 'p') ? 'review-prev' : null;
+                var button = id && document.getElementById(id);
+                if (button && !button.disabled) {
+                    event.preventDefault();
+                    button.click();
+                }
+            });
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("review-keys", "data"),
+    Input("review-keys", "data"),
+)
 
 
 sync_url("review", "initiative", "period")

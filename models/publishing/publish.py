@@ -8,6 +8,7 @@ readable ("as published on …") with what the next one revised.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -33,6 +34,7 @@ from models.analytics.rollups import expected_reporters
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
+from models.tables.access import User
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
 from models.tables.indicator import Dimension, Indicator, Obligation, Outcome, indicator_dimensions
@@ -134,14 +136,21 @@ class Vintage:
     revised: list[str]  # indicator keys whose public figures differ from the previous vintage
 
 
-def report_statuses(
-    *, session: Session, initiative: Initiative, period: Period
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ReportState:
+    """A partner expected to report the period, and where its report stands."""
+
+    organisation: str  # slug
+    name: str
+    status: str  # a submission status, or ``missing``
+
+
+def _reports(session: Session, initiative: Initiative, period: Period) -> list[ReportState]:
     """Every active member obliged to report, with its report's status for the period
     (``missing`` when it has none): what a publication of the period is made of."""
     obliged = exists(select(Obligation.id).where(Obligation.member_id == Member.id))
     rows = session.execute(
-        select(Organisation.slug, Submission.status)
+        select(Organisation.slug, Organisation.name, Submission.status)
         .select_from(Member)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .outerjoin(
@@ -151,48 +160,46 @@ def report_statuses(
         .where(Member.initiative_id == initiative.id, Member.active, obliged)
         .order_by(Organisation.slug)
     ).all()
-    return [{"organisation": slug, "status": status or "missing"} for slug, status in rows]
+    return [ReportState(slug, name, status or "missing") for slug, name, status in rows]
 
 
-def publish(
-    *,
-    session: Session,
-    actor: Actor,
-    initiative_slug: str,
-    period_key: str,
-    note: str | None = None,
-    confirm_incomplete: bool = False,
-) -> Vintage:
-    """Freeze the period's public figures into a new vintage (backbone).
+@dataclass(frozen=True)
+class _Assessment:
+    """What publishing a period now would freeze, and what it would need confirmed."""
 
-    A period whose reports are not all approved, or one of whose published indicators has
-    incomplete coverage (``models.analytics.coverage``: fewer partners than expected, standing for less
-    than ``CM_COVERAGE_MIN_SHARE`` of their usual size), is published only with
-    ``confirm_incomplete``: otherwise the answer (409) lists the reports still missing or under
-    way and the incomplete indicators, so nobody publishes half a quarter by accident. The
-    vintage records its coverage either way: the partners' reports approved of those expected,
-    and per indicator whether it is complete (never the share, which with the total would give
-    a missing partner's size away).
-    """
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
-    period = session.scalar(
-        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
-    )
-    if period is None:
-        raise NotFound(f"no period {period_key!r}", field="period")
+    snapshot: dict[str, Any]  # public_figures: the figures the public would see
+    reports: list[ReportState]
+    incomplete: list[dict[str, Any]]  # {"indicator", "reported", "expected"}
+    complete: dict[str, bool]  # indicator code → its coverage is complete
+
+    @property
+    def pending(self) -> list[ReportState]:
+        return [r for r in self.reports if r.status != "approved"]
+
+    @property
+    def fingerprint(self) -> str:
+        """Names what a preview of this moment showed (figures and coverage), so that
+        publishing can check it is still what the publisher saw."""
+        body = json.dumps([self.snapshot, self.coverage], sort_keys=True, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        """The coverage a vintage records: never the share (with the total, it would give a
+        missing partner's size away)."""
+        return {
+            "approved": len(self.reports) - len(self.pending),
+            "expected": len(self.reports),
+            "indicators": [
+                {"indicator": code, "complete": done} for code, done in self.complete.items()
+            ],
+        }
+
+
+def _assess(session: Session, initiative: Initiative, period: Period) -> _Assessment:
+    """The one reading of a period that both :func:`publish` and :func:`preview` make, so the
+    preview shows exactly the decision the publication would freeze."""
     snapshot = public_figures(session=session, initiative=initiative, period=period)
-    # Who made each figure shown (never served): a later moment hides a figure that the
-    # partners reporting since would be the difference of (models.analytics.disclosure).
-    snapshot["makers"] = figure_makers(
-        session=session,
-        initiative=initiative,
-        period=period,
-        shown=[k for k, f in flatten(snapshot).items() if f.get("value") is not None],
-    )
-    if not snapshot["indicators"]:
-        raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
-    statuses = report_statuses(session=session, initiative=initiative, period=period)
-    pending = [s for s in statuses if s["status"] != "approved"]
     published = [i["indicator"] for i in snapshot["indicators"]]
     ids = dict(
         session.execute(
@@ -213,12 +220,77 @@ def publish(
         for code in published
         if not coverage[ids[code]].complete
     ]
+    return _Assessment(
+        snapshot=snapshot,
+        reports=_reports(session, initiative, period),
+        incomplete=incomplete,
+        complete={code: coverage[ids[code]].complete for code in published},
+    )
+
+
+def _period(session: Session, initiative: Initiative, period_key: str) -> Period:
+    period = session.scalar(
+        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
+    )
+    if period is None:
+        raise NotFound(f"no period {period_key!r}", field="period")
+    return period
+
+
+def publish(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str,
+    note: str | None = None,
+    confirm_incomplete: bool = False,
+    previewed: str | None = None,
+) -> Vintage:
+    """Freeze the period's public figures into a new vintage (backbone).
+
+    A period whose reports are not all approved, or one of whose published indicators has
+    incomplete coverage (``models.analytics.coverage``: fewer partners than expected, standing for less
+    than ``CM_COVERAGE_MIN_SHARE`` of their usual size), is published only with
+    ``confirm_incomplete``: otherwise the answer (409) lists the reports still missing or under
+    way and the incomplete indicators, so nobody publishes half a quarter by accident. The
+    vintage records its coverage either way: the partners' reports approved of those expected,
+    and per indicator whether it is complete (never the share, which with the total would give
+    a missing partner's size away).
+
+    ``previewed`` is the :attr:`Preview.fingerprint` of the preview the publisher checked: when
+    the figures have moved since (a report approved or corrected meanwhile), the answer is 409
+    ``preview_outdated`` and nothing is published, so what is published is what was seen.
+    """
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    period = _period(session, initiative, period_key)
+    assessed = _assess(session, initiative, period)
+    if previewed is not None and previewed != assessed.fingerprint:
+        raise Conflict(
+            f"the figures of {period_key} changed since the preview was shown (a report was "
+            "approved or corrected meanwhile); check the preview again, then publish",
+            code="preview_outdated",
+            field="previewed",
+        )
+    snapshot = assessed.snapshot
+    # Who made each figure shown (never served): a later moment hides a figure that the
+    # partners reporting since would be the difference of (models.analytics.disclosure).
+    snapshot["makers"] = figure_makers(
+        session=session,
+        initiative=initiative,
+        period=period,
+        shown=[k for k, f in flatten(snapshot).items() if f.get("value") is not None],
+    )
+    if not snapshot["indicators"]:
+        raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
+    pending = [{"organisation": r.organisation, "status": r.status} for r in assessed.pending]
+    incomplete = assessed.incomplete
     if (pending or incomplete) and not confirm_incomplete:
         reasons = []
         if pending:
             reasons.append(
-                f"{len(pending)} of {len(statuses)} partners' reports for {period_key} are "
-                "not approved"
+                f"{len(pending)} of {len(assessed.reports)} partners' reports for {period_key} "
+                "are not approved"
             )
         if incomplete:
             codes = ", ".join(i["indicator"] for i in incomplete)
@@ -232,13 +304,7 @@ def publish(
             field="confirm_incomplete",
             extra={"reports": pending, "indicators": incomplete},
         )
-    snapshot["coverage"] = {
-        "approved": len(statuses) - len(pending),
-        "expected": len(statuses),
-        "indicators": [
-            {"indicator": code, "complete": coverage[ids[code]].complete} for code in published
-        ],
-    }
+    snapshot["coverage"] = assessed.coverage
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
         initiative_id=initiative.id,
@@ -273,6 +339,144 @@ def publish(
         ],
     )
     return Vintage(publication.id, period.key, publication.published_at, publication.note, revised)
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    """One public figure that differs between two moments (two vintages, or the latest vintage
+    and what publishing now would freeze): as the public saw it before, and sees it after."""
+
+    key: str  # "CODE total", "CODE sex=f"
+    indicator: str
+    indicator_name: str
+    group: str  # "All", or "Sex: Female"
+    before: dict[str, Any] | None  # {value, n, marker}; None: the figure was not published
+    after: dict[str, Any] | None  # None: no longer published
+
+
+def _labels(snapshot: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
+    """Figure key → (indicator code, indicator name, group label), as a snapshot names them."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for ind in (snapshot or {}).get("indicators") or []:
+        code, name = ind["indicator"], ind.get("name") or ind["indicator"]
+        out[f"{code} total"] = (code, name, "All")
+        for b in ind.get("breakdowns") or []:
+            for c in b["categories"]:
+                group = f"{b.get('dimension_name') or b['dimension']}: {c.get('label') or c['key']}"
+                out[f"{code} {c['key']}"] = (code, name, group)
+    return out
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FigureChange]:
+    """The figures :func:`_revised` names, with what the public saw of each, in the order the
+    snapshots list them."""
+    a, b = flatten(before), flatten(after)
+    labels = {**_labels(before), **_labels(after)}
+    order = {key: n for n, key in enumerate(labels)}
+    keys = sorted(_revised(before, after), key=lambda k: order.get(k, len(order)))
+    out = []
+    for key in keys:
+        code, name, group = labels.get(key, (key.split(" ", 1)[0], key, key))
+        out.append(FigureChange(key, code, name, group, a.get(key), b.get(key)))
+    return out
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing a period now would do, for the backbone team to check first."""
+
+    initiative: str
+    period: str
+    figures: dict[str, Any]  # exactly what the public would see (public_figures)
+    reports: list[ReportState]  # every partner expected to report, with its report's status
+    incomplete: list[dict[str, Any]]  # as the 409 lists them: indicator, reported, expected
+    coverage: dict[str, Any]  # as the vintage would record it
+    changes: list[FigureChange]  # public figures that differ from the latest vintage
+    vintages: int  # the period's publications so far
+    fingerprint: str  # what this preview showed: pass it to publish(previewed=…)
+
+    @property
+    def pending(self) -> list[ReportState]:
+        """Reports missing or not yet approved: what the 409 ``incomplete_period`` lists."""
+        return [r for r in self.reports if r.status != "approved"]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.pending or self.incomplete)
+
+    @property
+    def nothing_to_publish(self) -> bool:
+        return not self.figures["indicators"]
+
+
+def preview(*, session: Session, actor: Actor, initiative_slug: str, period_key: str) -> Preview:
+    """What :func:`publish` would freeze for the period now, and what it would ask to confirm
+    (backbone only: these are the live figures decided for the public, which nobody below
+    the backbone team may see before they are published)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    period = _period(session, initiative, period_key)
+    assessed = _assess(session, initiative, period)
+    previous = _latest(session, initiative.id, period.id)
+    count = session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.initiative_id == initiative.id, Publication.period_id == period.id)
+    )
+    return Preview(
+        initiative=initiative.slug,
+        period=period.key,
+        figures=assessed.snapshot,
+        reports=assessed.reports,
+        incomplete=assessed.incomplete,
+        coverage=assessed.coverage,
+        changes=_changes(previous.snapshot, assessed.snapshot) if previous else [],
+        vintages=count or 0,
+        fingerprint=assessed.fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class VintageDetail:
+    """One publication of a period as the backbone team reads it back."""
+
+    id: int
+    number: int  # 1 for the first publication of the period
+    published_at: datetime
+    published_by: str | None  # the e-mail of who published it; None when unknown
+    note: str | None
+    coverage: dict[str, Any] | None  # as recorded (older vintages did not)
+    changes: list[FigureChange]  # since the previous vintage; empty for the first
+
+
+def publication_history(
+    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+) -> list[VintageDetail]:
+    """Every publication of a period, oldest first, with who published it and each public
+    figure it revised (backbone: it names the staff who published)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    period = _period(session, initiative, period_key)
+    rows = session.execute(
+        select(Publication, User.email)
+        .outerjoin(User, User.id == Publication.published_by_id)
+        .where(Publication.initiative_id == initiative.id, Publication.period_id == period.id)
+        .order_by(Publication.published_at, Publication.id)
+    ).all()
+    out: list[VintageDetail] = []
+    previous: dict[str, Any] | None = None
+    for number, (pub, email) in enumerate(rows, start=1):
+        out.append(
+            VintageDetail(
+                id=pub.id,
+                number=number,
+                published_at=pub.published_at,
+                published_by=email,
+                note=pub.note,
+                coverage=pub.snapshot.get("coverage"),
+                changes=_changes(previous, pub.snapshot) if previous is not None else [],
+            )
+        )
+        previous = pub.snapshot
+    return out
 
 
 def _latest(session: Session, initiative_id: int, period_id: int) -> Publication | None:

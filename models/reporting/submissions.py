@@ -813,9 +813,9 @@ def _write(
         old = existing.get(key)
         if old is not None:
             removed_ids.append(old.id)
-            events.append(
-                _value_event(old.id, "delete", _fields_of(old), None, reason, code_of, old)
-            )
+            # The row is gone: its event names the report it left (models.reporting.versions).
+            gone = {**_fields_of(old), "submission": sub.id}
+            events.append(_value_event(old.id, "delete", gone, None, reason, code_of, old))
     if inserts:
         new_ids = (
             session.execute(

@@ -213,26 +213,62 @@ def test_partner_reports_and_backbone_returns(fresh_database) -> None:
             driver.get(url + review)
             _log_in(driver, "backbone@demo.test")
             _wait(driver, EC.url_contains("/reporting/review"))
-            queue_row = f'#review-queue .ag-row[row-id="{pick["org"]}|{pick["period"]}"]'
-            row = _wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, queue_row)))
-            row.find_element(By.CSS_SELECTOR, '.ag-cell[col-id="organisation_name"]').click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "review-detail-body")))
+            key = f"{pick['org']}|{pick['period']}"
+            item = f'#review-queue input[value="{key}"]'
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, item)))
+            driver.find_element(By.CSS_SELECTOR, item).find_element(
+                By.XPATH, "./ancestor::label"
+            ).click()
+            shown = f'#review-detail-body[data-report="{key}"]'
+            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
             _wait(
                 driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row"))
             )
             assert "SUBMITTED" in _text(driver, "review-detail-status")
             flagged = f'#review-values .ag-row[row-id="{row_id}"] .cm-flag'
             assert driver.find_elements(By.CSS_SELECTOR, flagged)
+            # The action bar stays in the window, however long the report.
+            bar = driver.find_element(By.ID, "review-actions").rect
+            height = driver.execute_script("return window.innerHeight")
+            assert bar["y"] + bar["height"] <= height + 1, (bar, height)
             screenshot(driver, f"review-{backend}")
+
+            # The changed value's history, in a dialog.
+            driver.find_element(
+                By.CSS_SELECTOR, f'#review-values .ag-row[row-id="{row_id}"] .cm-history-link'
+            ).click()
+            _wait(driver, EC.visibility_of_element_located((By.ID, "history-table")))
+            assert "changed" in _text(driver, "history-table")
+            screenshot(driver, f"review-history-{backend}")
+            driver.find_element(By.CSS_SELECTOR, "#review-history .btn-close").click()
+            _wait(driver, EC.invisibility_of_element_located((By.ID, "history-table")))
 
             driver.find_element(By.ID, "review-comment").send_keys("Please check the total.")
             driver.find_element(By.ID, "review-return").click()
             _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
             assert "RETURNED" in _text(driver, "review-done")
-            _wait(driver, EC.invisibility_of_element_located((By.CSS_SELECTOR, queue_row)))
-            _wait(driver, EC.invisibility_of_element_located((By.ID, "review-detail-body")))
-            assert driver.find_element(By.ID, "review-return").get_attribute("disabled")
+            _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, item))
+            # The next report waiting opens (or none is left); the returned one is gone.
+            _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, shown))
             screenshot(driver, f"review-returned-{backend}")
+
+            # Every period's reports, oldest first; j and k move through them.
+            driver.get(url + f"/reporting/review?initiative={INITIATIVE}")
+            _wait(driver, EC.text_to_be_present_in_element((By.ID, "review-position"), "1 of "))
+            waiting = int(_text(driver, "review-position").split(" of ")[1])
+            assert waiting >= 2, "the demo has more than one report waiting"
+            _wait(driver, EC.presence_of_element_located((By.ID, "review-detail-body")))
+            driver.find_element(By.TAG_NAME, "body").send_keys("j")
+            _wait(
+                driver,
+                EC.text_to_be_present_in_element((By.ID, "review-position"), f"2 of {waiting}"),
+            )
+            screenshot(driver, f"review-all-periods-{backend}")
+            driver.find_element(By.TAG_NAME, "body").send_keys("k")
+            _wait(
+                driver,
+                EC.text_to_be_present_in_element((By.ID, "review-position"), f"1 of {waiting}"),
+            )
             errors = console_errors(driver)
             assert errors == [], "\n".join(errors)
     finally:

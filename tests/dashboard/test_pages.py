@@ -131,19 +131,24 @@ def test_review_callbacks_refuse_all_but_the_backbone(client, world, session, ro
     _as(client, world, role)
     queue = call(
         client,
-        "..review-queue.rowData",
+        "..review-queue.options",
         [
             ("review-initiative", "value", "c2c"),
             ("review-period", "value", PERIOD),
             ("review-refresh", "data", 0),
         ],
+        [("review-queue", "options", []), ("review-queue", "value", None)],
     )
-    assert response_of(queue)["review-queue"]["rowData"] == []
+    assert response_of(queue)["review-queue"]["options"] == []
     assert "westside" not in text_of(queue).lower()
+    chosen = f"westside|{PERIOD}"
     detail = call(
         client,
         "..review-detail.children",
-        [("review-queue", "selectedRows", [{"organisation": "westside", "period": PERIOD}])],
+        [
+            ("review-queue", "value", chosen),
+            ("review-queue", "options", [{"label": "Westside", "value": chosen}]),
+        ],
         [("review-initiative", "value", "c2c")],
     )
     assert str(WEST_SERVED) not in text_of(detail)
@@ -307,24 +312,22 @@ def test_backbone_approves_from_the_queue(client, world, session) -> None:
     queue = response_of(
         call(
             client,
-            "..review-queue.rowData",
+            "..review-queue.options",
             [
                 ("review-initiative", "value", "c2c"),
                 ("review-period", "value", PERIOD),
                 ("review-refresh", "data", 0),
             ],
+            [("review-queue", "options", []), ("review-queue", "value", None)],
         )
     )
-    [row] = queue["review-queue"]["rowData"]
-    assert (row["organisation"], row["organisation_name"], row["version"]) == (
-        "westside",
-        "Westside",
-        1,
-    )
+    [option] = queue["review-queue"]["options"]
+    assert option["value"] == f"westside|{PERIOD}" and "Westside" in json.dumps(option)
+    assert queue["review-queue"]["value"] == option["value"]  # the first is opened
     detail = call(
         client,
         "..review-detail.children",
-        [("review-queue", "selectedRows", [row])],
+        [("review-queue", "value", option["value"]), ("review-queue", "options", [option])],
         [("review-initiative", "value", "c2c")],
     )
     assert str(WEST_SERVED) in text_of(detail)

@@ -1,0 +1,144 @@
+"""A value's audit trail as a table: who changed it, when, from what, to what, and why.
+
+The review page shows it in a dialog, the history page on its own; both read
+``data.value_trail``, which asks the domain (``models.reporting.submissions.value_history``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard import data
+from dashboard.components.common import page_url
+
+ACTIONS = {"create": "reported", "update": "changed", "delete": "removed"}
+
+
+def number(value: Any) -> str:
+    """A stored figure as people read it: 1,234 or 12.5 (never 12.500000001)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        v = float(value)
+        return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def figure_text(fields: dict[str, Any] | None) -> str:
+    """One version of a value in a few words: "50 (45 / 90)" for a rate, "1,234" for a count,
+    with its note; "—" where there was none."""
+    if not fields:
+        return "—"
+    text = number(fields.get("value"))
+    if fields.get("numerator") is not None:
+        text += f" ({number(fields.get('numerator'))} / {number(fields.get('denominator'))})"
+    elif fields.get("denominator") is not None:
+        text += f" (weight {number(fields.get('denominator'))})"
+    if fields.get("note"):
+        text += f" · note: {fields['note']}"
+    return text.strip() or "—"
+
+
+def who(label: str | None) -> str:
+    if not label:
+        return "not recorded"
+    return label.removeprefix("user:")
+
+
+def when(at: datetime | None) -> str:
+    return "not recorded" if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def history_url(initiative: str, org: str, period: str, **value: str | None) -> str:
+    """The history page of a value: ``value`` (its id), or ``indicator`` and
+    ``disaggregation`` (the total when left out)."""
+    return page_url("/history", initiative=initiative, org=org, period=period, **value)
+
+
+def history_table(trail: data.ValueTrail) -> html.Div:
+    """The heading naming the value, and one row per change, oldest first."""
+    rows = [
+        html.Tr(
+            [
+                html.Td(when(e.at), className="text-nowrap"),
+                html.Td(who(e.actor_label)),
+                html.Td(ACTIONS.get(e.action, e.action)),
+                html.Td(figure_text(e.before)),
+                html.Td(figure_text(e.after), className="fw-semibold"),
+                html.Td(e.reason or "", className="text-muted"),
+            ],
+            className="cm-history-row",
+        )
+        for e in trail.entries
+    ]
+    return html.Div(
+        [
+            html.P(
+                [
+                    html.Strong(trail.indicator_name),
+                    " ",
+                    html.Code(trail.indicator),
+                    f" · {trail.label} · {trail.organisation_name} · {trail.period}",
+                ],
+                className="mb-2",
+                id="history-heading",
+            ),
+            html.Div(
+                dbc.Table(
+                    [
+                        html.Thead(
+                            html.Tr(
+                                [
+                                    html.Th(h)
+                                    for h in ("When", "Who", "What", "Before", "After", "Why")
+                                ]
+                            )
+                        ),
+                        html.Tbody(rows),
+                    ],
+                    size="sm",
+                    striped=True,
+                    className="small mb-1",
+                    id="history-table",
+                ),
+                className="table-responsive",
+            ),
+            html.P(
+                "A value loaded in bulk has no recorded changes: its history is its figure "
+                "as stored, with its report's submitter and submission time where known.",
+                className="small text-muted mb-0",
+            )
+            if len(trail.entries) == 1 and trail.entries[0].at is None
+            else None,
+        ]
+    )
+
+
+def partner_history_links(s: data.Series, initiative: str, period: str) -> html.Div | None:
+    """For the backbone team (who see the partners' exact figures), a link to the history of
+    each partner's value in an indicator's partner comparison; nothing for anyone else."""
+    if s.suppressed:
+        return None
+    points = [p for p in s.breakdown if p.period == period and p.figure.value is not None]
+    if not points:
+        return None
+    links: list = []
+    for p in sorted(points, key=lambda p: p.label):
+        if links:
+            links.append(" · ")
+        links.append(
+            html.A(
+                p.label,
+                href=history_url(initiative, p.key, period, indicator=s.indicator),
+                className="cm-partner-history",
+            )
+        )
+    return html.P(
+        [html.Span(f"History of each partner's {period} value: ", className="fw-semibold"), *links],
+        className="small mb-0",
+        id="indicator-partner-history",
+    )

@@ -30,7 +30,7 @@ dev: $(VENV)/.installed-dev ## Install the application with test and lint tools
 migrate: install ## Bring the database schema up to date
 	$(BIN)/cm db upgrade
 
-run: install ## Migrate, load the demo on first start, serve on http://127.0.0.1:8000
+run: install ## Migrate, load the demo (or refresh one built in an earlier quarter), serve on http://127.0.0.1:8000
 	$(BIN)/cm db upgrade
 	$(BIN)/cm demo --first-start
 	$(BIN)/cm serve

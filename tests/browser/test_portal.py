@@ -244,7 +244,13 @@ def test_partner_reports_and_backbone_returns(fresh_database) -> None:
             _wait(driver, EC.invisibility_of_element_located((By.ID, "history-table")))
 
             driver.find_element(By.ID, "review-comment").send_keys("Please check the total.")
-            driver.find_element(By.ID, "review-return").click()
+            # Below a long report the button is far down, and the page scrolls smoothly: a
+            # click while the page is still moving lands elsewhere, so scroll there at once.
+            button = driver.find_element(By.ID, "review-return")
+            driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button
+            )
+            button.click()
             _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
             assert "RETURNED" in _text(driver, "review-done")
             _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, item))

@@ -257,8 +257,8 @@ def return_refusal(*, period: Period, today: date) -> Conflict | None:
     if partner_window_open(period, today):
         return None
     return Conflict(
-        f"period {period.key} closed on {day(period.closes_on)}: the period is closed; extend "
-        "the partner's deadline or reopen the period first",
+        "the period is closed; extend the partner's deadline or reopen the period first "
+        f"({period.key} closed on {day(period.closes_on)})",
         code="period_closed",
         field="period",
         extra={"closes_on": period.closes_on.isoformat()},

@@ -335,7 +335,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("delete", f"{P}/users/{{user_id}}/grants/{{grant_id}}"): Rule(a_managed(200)),
     # --- invitations ------------------------------------------------------------------------------
-    ("post", f"{P}/users/invitations"): Rule(
+    ("post", f"{P}/invitations"): Rule(
         {**admin_only(201), "backbone_a": 201},
         json={"email": "invited@alpha.test", "role": "reporter", "organisation": X},
         why="as creating a user: A's backbone invites reporters of A's members; B's may not (403)",

@@ -68,7 +68,7 @@ def _invite(client, headers, email="new@east.org", **grant):
     body = {"email": email, "name": "New Person", **(grant or {"role": "reporter"})}
     if body["role"] == "reporter":
         body.setdefault("organisation", "east")
-    return client.post("/api/v1/users/invitations", json=body, headers=headers)
+    return client.post("/api/v1/invitations", json=body, headers=headers)
 
 
 def test_an_invited_person_chooses_a_password_once_then_logs_in(client, world, session) -> None:
@@ -110,7 +110,7 @@ def test_who_may_invite_is_who_may_create_the_user(client, world) -> None:
     ):
         assert _invite(client, world["backbone"], "x@y.org", **grant).status_code == 403, grant
     assert _invite(client, world["reporter"]).status_code == 403
-    assert client.post("/api/v1/users/invitations", json={}).status_code == 401
+    assert client.post("/api/v1/invitations", json={}).status_code == 401
     taken = _invite(client, world["backbone"], world["reporter_email"])
     assert taken.status_code == 409 and taken.json()["field"] == "email"
     bad = _invite(client, world["backbone"], "not-an-email")

@@ -454,7 +454,7 @@ MATRIX = [
     ("delete", "/users/{user}/grants/{grant}", None, _expect(200, 200, 404)),
     (
         "post",
-        "/users/invitations",
+        "/invitations",
         {"email": "new@a.test", "role": "reporter", "organisation": "x"},
         _expect(201, 201, 403),
     ),

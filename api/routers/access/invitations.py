@@ -41,7 +41,7 @@ def _read(session, actor, invitation: Invitation) -> InvitationRead:
 
 
 @router.post(
-    "/users/invitations",
+    "/invitations",
     response_model=InvitationRead,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,

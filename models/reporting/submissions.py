@@ -54,7 +54,7 @@ from models.tables.base import utcnow
 from models.tables.indicator import TOTAL, Indicator, Obligation
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
-from models.tables.reporting import STATUSES, Submission, Value
+from models.tables.reporting import STATUSES, DeadlineExtension, Submission, Value
 
 EDITABLE = ("draft", "returned")
 NOT_STARTED = "not_started"  # shown for a submission that has no row yet
@@ -148,6 +148,16 @@ def _context(
     return WriteContext(initiative, member, organisation, period, submission)
 
 
+def report_context(
+    *, session: Session, actor: Actor, initiative_slug: str, org_slug: str, period_key: str
+) -> WriteContext:
+    """The initiative, member, period and submission (if any) a report's URL names, as the
+    actor may see them: the backbone team any member's, a reporter its own organisation's
+    (404 for anything else, like a missing one). For rules about one report kept elsewhere
+    (deadline extensions)."""
+    return _context(session, actor, initiative_slug, org_slug, period_key)
+
+
 def no_member(org_slug: str) -> NotFound:
     """Unknown and invisible members answer alike, so a probe learns nothing."""
     return NotFound(f"no member {org_slug!r} in this initiative", field="org")
@@ -157,20 +167,81 @@ def no_period(period_key: str) -> NotFound:
     return NotFound(f"no period {period_key!r}", field="period")
 
 
-def check_writable(
-    *, actor: Actor, initiative_id: int, period: Period, submission: Submission | None, today: date
-) -> None:
-    """Refuse a write into a locked or closed period, or into a submission under review or
-    approved. Shared by single writes and imports, which resolve their context in bulk."""
-    if period.locked:
-        raise Conflict(f"period {period.key} is locked", code="period_locked", field="period")
-    if today > period.closes_on and not actor.is_backbone(initiative_id):
-        raise Conflict(
-            f"period {period.key} closed on {period.closes_on.isoformat()}; "
-            "ask the backbone team to reopen it",
-            code="period_closed",
-            field="period",
+def extended_until(*, session: Session, member_id: int, period_id: int) -> date | None:
+    """The day until which the member may still write the period's report after it closed
+    (its deadline extension), or None."""
+    return session.scalar(
+        select(DeadlineExtension.until).where(
+            DeadlineExtension.member_id == member_id, DeadlineExtension.period_id == period_id
         )
+    )
+
+
+def window_refusal(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_id: int,
+    period: Period,
+    member_id: int,
+    today: date,
+) -> Conflict | None:
+    """Why the period's reporting window refuses the actor's writes to the member's report
+    today, or None: a locked period refuses everyone; a closed one everyone but the backbone
+    team, unless the member's deadline is extended past today (:func:`partner_refusal`). The
+    one place this is decided: every save, import and submission (:func:`check_writable`)
+    and the portal's grid ask it."""
+    if period.locked:
+        return Conflict(f"period {period.key} is locked", code="period_locked", field="period")
+    if actor.is_backbone(initiative_id):
+        return None
+    return partner_refusal(session=session, period=period, member_id=member_id, today=today)
+
+
+def partner_refusal(
+    *, session: Session, period: Period, member_id: int, today: date
+) -> Conflict | None:
+    """Why the member's own reporters may not write its report for an unlocked period today,
+    or None: the period has closed and the member has no deadline extension running until
+    today or later (the extension is read only once the period has closed)."""
+    if today <= period.closes_on:
+        return None
+    until = extended_until(session=session, member_id=member_id, period_id=period.id)
+    if until is not None and today <= until:
+        return None
+    ended = "" if until is None else f" and the extension ended on {until.isoformat()}"
+    return Conflict(
+        f"period {period.key} closed on {period.closes_on.isoformat()}{ended}; "
+        "ask the backbone team to extend your deadline",
+        code="period_closed",
+        field="period",
+    )
+
+
+def check_writable(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_id: int,
+    period: Period,
+    member_id: int,
+    submission: Submission | None,
+    today: date,
+) -> None:
+    """Refuse a write into a locked or closed period (:func:`window_refusal`: a member's
+    deadline extension keeps a closed period open for its report), or into a submission under
+    review or approved. Shared by single writes, submissions and imports, which resolve their
+    context in bulk."""
+    refusal = window_refusal(
+        session=session,
+        actor=actor,
+        initiative_id=initiative_id,
+        period=period,
+        member_id=member_id,
+        today=today,
+    )
+    if refusal is not None:
+        raise refusal
     if submission is not None and submission.status not in EDITABLE:
         raise Conflict(
             f"a {submission.status} submission cannot be edited"
@@ -503,9 +574,11 @@ def plan_values(
     today = today or date.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     check_writable(
+        session=session,
         actor=actor,
         initiative_id=ctx.initiative.id,
         period=ctx.period,
+        member_id=ctx.member.id,
         submission=ctx.submission,
         today=today,
     )
@@ -937,9 +1010,11 @@ def transition(
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
     if action == "submit":
         check_writable(
+            session=session,
             actor=actor,
             initiative_id=ctx.initiative.id,
             period=ctx.period,
+            member_id=ctx.member.id,
             submission=sub,
             today=today,
         )

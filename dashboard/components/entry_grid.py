@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from datetime import date
 from typing import Any
 
 from dashboard import data
@@ -33,16 +32,13 @@ def _editable_fields(measure_type: str) -> set[str]:
     }.get(measure_type, {"note"})
 
 
-def writable(sheet: data.PortalSheet, today: date) -> tuple[bool, str | None]:
-    """Whether the grid may be edited, and why not."""
-    status, period = sheet.submission.status, sheet.period
-    if period.locked:
-        return False, f"Period {period.key} is locked."
-    if today > period.closes_on and not sheet.backbone:
-        return False, (
-            f"Period {period.key} closed on {period.closes_on:%d %b %Y}; "
-            "ask the backbone team to reopen it."
-        )
+def writable(sheet: data.PortalSheet) -> tuple[bool, str | None]:
+    """Whether the grid may be edited, and why not: the period's window as the domain decided
+    it for the user (models.reporting.submissions.window_refusal), then the report's status."""
+    status = sheet.submission.status
+    if sheet.window_refusal:  # locked, or closed (without a running deadline extension)
+        reason = sheet.window_refusal
+        return False, f"{reason[0].upper()}{reason[1:]}."
     if status not in WRITABLE_STATUSES:
         if status == "approved":
             return False, "This report is approved; ask the backbone team to reopen it."

@@ -189,7 +189,7 @@ def _trend_card() -> dbc.Card:
 
 def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
     sub, period = sheet.submission, sheet.period
-    editable, reason = writable(sheet, today)
+    editable, reason = writable(sheet)
     facts = [
         html.Span(
             [
@@ -211,6 +211,14 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
             ]
         ),
     ]
+    if sheet.extended_until:
+        facts.append(
+            dbc.Badge(
+                f"deadline extended to {sheet.extended_until:%d %b %Y}",
+                color="info",
+                id="portal-extension",
+            )
+        )
     if sub.is_late:
         facts.append(dbc.Badge("late", color="danger", id="portal-late"))
     if sub.submitted_at:
@@ -244,7 +252,7 @@ def _status_panel(sheet: data.PortalSheet, today: date) -> html.Div:
 
 def _loaded(sheet: data.PortalSheet, feedback=None):
     today = date.today()
-    editable, _reason = writable(sheet, today)
+    editable, _reason = writable(sheet)
     return (
         sheet_rows(sheet, editable=editable),
         _status_panel(sheet, today),

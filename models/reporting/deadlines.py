@@ -32,6 +32,7 @@ from models.reporting.submissions import (
     partner_refusal,
     report_context,
     transition,
+    window_refusal,
 )
 from models.tables.access import User
 from models.tables.base import utcnow
@@ -73,6 +74,7 @@ class ReportDeadline:
     extended_until: date | None
     partner_may_write: bool  # the window lets the member's reporters write today
     partner_refusal: str | None  # why not, as they would read it
+    refusal: str | None  # why the window refuses the asking actor's writes today (the portal)
 
 
 def _query(initiative_id: int) -> Select[DeadlineExtension, Organisation, Period, str]:
@@ -377,8 +379,16 @@ def report_deadline(
         period_key=period_key,
     )
     period = ctx.period
-    refusal = (
-        None
+    mine = window_refusal(
+        session=session,
+        actor=actor,
+        initiative_id=ctx.initiative.id,
+        period=period,
+        member_id=ctx.member.id,
+        today=today,
+    )
+    theirs = (
+        mine
         if period.locked
         else partner_refusal(session=session, period=period, member_id=ctx.member.id, today=today)
     )
@@ -391,8 +401,7 @@ def report_deadline(
         extended_until=extended_until(
             session=session, member_id=ctx.member.id, period_id=period.id
         ),
-        partner_may_write=not period.locked and refusal is None,
-        partner_refusal=f"period {period.key} is locked"
-        if period.locked
-        else (refusal.message if refusal is not None else None),
+        partner_may_write=theirs is None,
+        partner_refusal=None if theirs is None else theirs.message,
+        refusal=None if mine is None else mine.message,
     )

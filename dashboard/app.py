@@ -89,6 +89,8 @@ def _nav_links(viewer: data.Viewer) -> list:
         links.append(
             dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")
         )
+    if viewer.may_review:
+        links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
     links.append(dbc.NavLink("Public summary", href="/public", active="partial", id="nav-public"))
     return links
 

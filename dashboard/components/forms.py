@@ -260,11 +260,53 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
     if action in ("lock", "unlock"):
         return what, f"{action}ed"
     changed = [
-        f"{name}: {_shown(before.get(name))} → {_shown(after.get(name))}"
+        _changed(name, before.get(name), after.get(name))
         for name in dict.fromkeys([*before, *after])
         if before.get(name) != after.get(name)
     ]
     return what, "; ".join(changed) or "no change"
+
+
+def _changed(name: str, old: Any, new: Any) -> str:
+    """One field's change; lists of named items (categories by code, targets by period) as
+    the items added, removed and changed."""
+    key = _item_key(old, new)
+    if key is None:
+        return f"{name}: {_shown(old)} → {_shown(new)}"
+    was = {item[key]: item for item in old or []}
+    now = {item[key]: item for item in new or []}
+    parts = [f"+ {_item(k, now[k])}" for k in now if k not in was]
+    parts += [f"− {k}" for k in was if k not in now]
+    parts += [
+        f"{k}: {_shown(_diff(was[k], now[k])[0])} → {_shown(_diff(was[k], now[k])[1])}"
+        for k in now
+        if k in was and was[k] != now[k]
+    ]
+    return f"{name}: {', '.join(parts)}"
+
+
+def _item(key: str, item: dict) -> str:
+    """An item added to a list: its key and what names or values it."""
+    if item.get("name"):
+        return f"{key} ({item['name']})"
+    if item.get("value") is not None:
+        return f"{key}: {_shown(item['value'])}"
+    return key
+
+
+def _item_key(*lists: Any) -> str | None:
+    items = [item for value in lists if isinstance(value, list) for item in value]
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    for key in ("code", "period"):
+        if all(key in item for item in items):
+            return key
+    return None
+
+
+def _diff(old: dict, new: dict) -> tuple[dict, dict]:
+    names = [n for n in dict.fromkeys([*old, *new]) if old.get(n) != new.get(n)]
+    return {n: old.get(n) for n in names}, {n: new.get(n) for n in names}
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -272,6 +314,8 @@ def _shown(value: Any, limit: int = 60) -> str:
         return "—"
     if isinstance(value, list):
         text = ", ".join(_shown(v, limit) for v in value)
+    elif isinstance(value, dict) and set(value) == {"value", "period"}:  # a baseline, a target
+        text = _shown(value["value"]) + (f" ({value['period']})" if value["period"] else "")
     elif isinstance(value, dict):
         text = ", ".join(f"{k} {_shown(v, limit)}" for k, v in value.items() if v is not None)
     elif isinstance(value, float) and value.is_integer():

@@ -508,8 +508,8 @@ RESOURCES: dict[str, Resource] = {
             columns=[
                 _column("organisation_name", "Organisation", flex=2, minWidth=180),
                 _column("sector", "Sector", width=120),
-                _column("active", "Active", width=90),
-                _column("shares_with_funders", "Shares", width=90),
+                _column("active", "Active", width=90, filter=False),
+                _column("shares_with_funders", "Funders", width=100, filter=False),
                 _column("obligation_count", "Obligations", width=110, type="rightAligned"),
             ],
             rows=_member_rows,
@@ -717,7 +717,9 @@ def _tab(resource: Resource) -> html.Div:
 
 
 def layout(initiative: str | None = None, tab: str | None = None, **_):
-    entry = enter("/setup", "setup", data.review_workspaces, NOT_ALLOWED, initiative=initiative)
+    entry = enter(
+        "/setup", "setup", data.review_workspaces, NOT_ALLOWED, initiative=initiative, tab=tab
+    )
     if entry.instead is not None:
         return entry.instead
     active = tab if tab in RESOURCES else "indicator"

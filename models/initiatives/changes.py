@@ -8,7 +8,7 @@ the trail is for the initiative's backbone team, as :func:`models.audit.trail.li
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import manageable_initiative
@@ -63,19 +63,32 @@ def object_changes(
 ) -> tuple[list[AuditEvent], int]:
     """The audit events of one object of the initiative (``entity_type`` one of
     :data:`ENTITY_EVENTS`, ``code`` its code, a member by its organisation's slug, a period by
-    its key), newest first, with their total; backbone staff only. An object deleted and
-    created again under the same code is a new object: its earlier events are not its own."""
+    its key), newest first, with their total; backbone staff only.
+
+    Only the events since the object's creation count: SQLite gives a new row the id of a
+    deleted one, and the deleted object's events (recorded under that id) are not the new
+    one's."""
     if entity_type not in ENTITY_EVENTS:
         raise InvalidInput(
             f"entity_type must be one of {', '.join(ENTITY_EVENTS)}", field="entity_type"
         )
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    entity_id = _entity_id(session, init, entity_type, code)
+    created = session.scalar(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.initiative_id == init.id,
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id == entity_id,
+            AuditEvent.action == "create",
+        )
+    )
     return list_events(
         session=session,
         actor=actor,
         initiative_slug=init.slug,
         entity_types=ENTITY_EVENTS[entity_type],
-        entity_id=_entity_id(session, init, entity_type, code),
+        entity_id=entity_id,
+        from_id=created,
         limit=limit,
         offset=offset,
     )

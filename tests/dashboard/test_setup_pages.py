@@ -622,3 +622,61 @@ def test_the_review_doors_return_with_an_extension(client, world, session) -> No
         assert data.report_deadline("c2c", "westside", "2025Q2").partner_may_write is True
     session.expire_all()
     assert session.get(Submission, sub.id).status == "returned"
+
+
+# --- the form machinery -------------------------------------------------------------------------
+
+
+def test_a_domain_error_lands_on_the_field_it_names() -> None:
+    from dashboard.components.forms import Field, Form
+
+    form = Form(
+        "t",
+        [
+            Field("code", "Code"),
+            Field("baseline_value", "Baseline", "number"),
+            Field("targets", "Targets", "grid"),
+            Field("obligations", "Obligations", "multi"),
+        ],
+        aliases={"indicators": "obligations"},
+        grids={"targets": None},
+    )
+
+    def place(field, message="bad", kind=data.InvalidInput):
+        return form.place(kind(message, field=field))
+
+    assert place("code") == ({"code": "bad"}, None)
+    assert place("baseline.value") == ({"baseline_value": "bad"}, None)
+    assert place("targets[2].period") == ({"targets": "row 3, period: bad"}, None)
+    assert place("indicators[1]") == ({"obligations": "bad"}, None)
+    assert place("reason") == ({}, "reason: bad")  # no such field: shown above the form
+    assert place(None, kind=data.PermissionDenied) == ({}, None)  # the alert says it
+
+
+def test_changes_are_summarised_as_a_person_reads_them() -> None:
+    from dashboard.components.forms import summarise_change
+
+    assert summarise_change(
+        {
+            "action": "update",
+            "before": {"code": "race", "categories": [{"code": "black", "name": "Black"}]},
+            "after": {
+                "code": "race",
+                "categories": [
+                    {"code": "black", "name": "Black people"},
+                    {"code": "other", "name": "Other"},
+                ],
+            },
+        }
+    ) == ("race", "categories: + other (Other), black: name Black → name Black people")
+    assert summarise_change(
+        {
+            "action": "update",
+            "before": {"code": "K", "baseline": {"value": 41.5, "period": "2025Q2"}},
+            "after": {"code": "K", "baseline": None},
+        }
+    ) == ("K", "baseline: 41.5 (2025Q2) → —")
+    assert summarise_change({"action": "lock", "after": {"key": "2025Q3"}}) == ("2025Q3", "locked")
+    assert summarise_change(
+        {"action": "delete", "before": {"organisation": "east", "period": "2025Q2"}}
+    ) == ("east · 2025Q2", "deleted")

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import LoggedInDep, PageDep, SessionDep
 from api.links import SLUG, link
-from api.responses import READ, WRITE, answer, listed
+from api.responses import READ, WRITE, answer, errors, listed
 from api.routers.reporting import IfMatch, _parse_if_match
-from api.schemas.common import Page
+from api.schemas.common import ErrorRead, Page
 from api.schemas.reporting import (
     ExtensionPut,
     ExtensionRead,
@@ -43,14 +43,17 @@ def _read(view: deadlines.ExtensionView) -> ExtensionRead:
 @router.get(
     "/deadline-extensions",
     response_model=Page[ExtensionRead],
-    responses=listed(
-        "The extensions.",
-        _extension_links(
-            slug=SLUG,
-            org="$response.body#/items/0/organisation",
-            period="$response.body#/items/0/period",
+    responses={
+        **listed(
+            "The extensions.",
+            _extension_links(
+                slug=SLUG,
+                org="$response.body#/items/0/organisation",
+                period="$response.body#/items/0/period",
+            ),
         ),
-    ),
+        **errors(403),
+    },
 )
 def list_extensions(
     slug: str,
@@ -82,7 +85,7 @@ def list_extensions(
 @router.get(
     "/deadline-extensions/{org}/{period}",
     response_model=ExtensionRead,
-    responses={**READ, 403: WRITE[403]},
+    responses=READ,
 )
 def get_extension(slug: str, org: str, period: str, session: SessionDep, actor: LoggedInDep):
     """One partner's extension for one period (404 when it has none): the backbone team and
@@ -133,14 +136,19 @@ def delete_extension(slug: str, org: str, period: str, session: SessionDep, acto
 @router.post(
     "/submissions/{org}/{period}/return-with-extension",
     response_model=ReturnedWithExtensionRead,
-    responses=answer(
-        200,
-        "The returned submission and the extension.",
-        {
-            "GetSubmission": link("GET", "/initiatives/{slug}/submissions/{org}/{period}", **HERE),
-            **_extension_links(**HERE),
-        },
-    ),
+    responses={
+        **answer(
+            200,
+            "The returned submission and the extension.",
+            {
+                "GetSubmission": link(
+                    "GET", "/initiatives/{slug}/submissions/{org}/{period}", **HERE
+                ),
+                **_extension_links(**HERE),
+            },
+        ),
+        412: {"model": ErrorRead, "description": "If-Match names a stale version."},
+    },
 )
 def return_with_extension(
     slug: str,

@@ -20,7 +20,7 @@ from datetime import UTC, date
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
@@ -738,6 +738,7 @@ def layout(initiative: str | None = None, tab: str | None = None, **_):
         "is checked as the API checks it and kept in the audit trail.",
         pickers(initiative_picker("setup", entry, md=6)),
         tabs,
+        dcc.Store(id="setup-tab-sync"),
     )
 
 
@@ -764,8 +765,6 @@ def _register_list(resource: Resource) -> None:
             row["key"] = resource.key(row)
         plural = "" if len(found) == 1 else "s"
         return found, f"{len(found)} {resource.word}{plural}"
-
-    rows.__name__ = f"setup_{kind}_rows"
 
 
 # --- callbacks: the form --------------------------------------------------------------------------
@@ -883,8 +882,6 @@ def _register_form(resource: Resource) -> None:
             skip,
         )
 
-    edit.__name__ = f"setup_{kind}_edit"
-
 
 def _done(text: str) -> dbc.Alert:
     return dbc.Alert(text, color="success", dismissable=True, className="py-2 cm-setup-done")
@@ -937,8 +934,6 @@ def _register_changes(resource: Resource) -> None:
         except DomainError as exc:
             return heading, error_alert(exc)
         return heading, changes_table(events)
-
-    changes.__name__ = f"setup_{kind}_changes"
 
 
 def changes_table(events: list[dict]) -> html.Div:
@@ -1124,3 +1119,20 @@ for _resource in RESOURCES.values():
     _register_changes(_resource)
 
 sync_url("setup", "initiative")
+
+# The open tab in the address bar too (``?tab=period``), so a tab can be bookmarked and shared.
+clientside_callback(
+    """
+    function (tab) {
+        var params = new URLSearchParams(window.location.search);
+        params.set('tab', tab);
+        var url = window.location.pathname + '?' + params.toString();
+        if (url !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', url);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("setup-tab-sync", "data"),
+    Input("setup-tabs", "active_tab"),
+)

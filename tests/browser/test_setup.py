@@ -155,6 +155,7 @@ def test_backbone_creates_an_indicator_and_a_period(fresh_database) -> None:
             # A period with its own due date (the others take the defaults).
             _tab(driver, "Periods")
             _wait(driver, EC.visibility_of_element_located((By.ID, "setup-period-key")))
+            _wait(driver, EC.url_contains("tab=period"))  # the open tab can be bookmarked
             _type(driver, "setup-period-key", "2025Q4")
             _date(driver, "setup-period-due_on", date(2026, 1, 20))
             _click(driver, "setup-period-save")

@@ -20,6 +20,7 @@ from api.routers import (
     access,
     analytics,
     audit,
+    deadlines,
     health,
     initiatives,
     publishing,
@@ -99,7 +100,16 @@ def create_app(
 
     app.include_router(health.router)
     v1 = APIRouter(prefix=API_PREFIX)
-    for area in (access, initiatives, reporting, analytics, publishing, spreadsheets, audit):
+    for area in (
+        access,
+        initiatives,
+        reporting,
+        deadlines,
+        analytics,
+        publishing,
+        spreadsheets,
+        audit,
+    ):
         v1.include_router(area.router)
     app.include_router(v1)
 

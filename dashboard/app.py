@@ -94,6 +94,8 @@ def _nav_links(viewer: data.Viewer) -> list:
         )
     if viewer.may_manage_people:
         links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
+    if viewer.may_review:
+        links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
     links.append(dbc.NavLink("Public summary", href="/public", active="partial", id="nav-public"))
     return links
 

@@ -14,7 +14,7 @@ pages need are re-exported here, and nothing in ``dashboard/`` builds a query.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -62,6 +62,7 @@ from models.analytics.views import (
     scorecard,
     series,
 )
+from models.audit.trail import list_events
 from models.core.actors import ANONYMOUS, Actor
 from models.core.dates import day, moment
 from models.core.db import session_scope
@@ -75,10 +76,17 @@ from models.core.errors import (
 from models.core.formulas import neutralise
 from models.core.paging import MAX_LIMIT
 from models.core.settings import get_settings
+from models.initiatives import dimensions as dimension_rules
+from models.initiatives import indicators as indicator_rules
+from models.initiatives import members as member_rules
+from models.initiatives import outcomes as outcome_rules
+from models.initiatives import periods as period_rules
+from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
 from models.initiatives.members import get_obligations, list_members
+from models.initiatives.organisations import list_organisations
 from models.initiatives.periods import get_period, list_periods
 from models.publishing.publish import (
     Preview,
@@ -89,6 +97,8 @@ from models.publishing.publish import (
     publication_history,
     publish,
 )
+from models.reporting import deadlines as deadline_rules
+from models.reporting.deadlines import ExtensionView, ReportDeadline
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
     HistoryEntry,
@@ -433,6 +443,10 @@ class PortalSheet:
     backbone: bool = False
     # Why saving or submitting would be refused now (the domain's own rule and words).
     refused: Refusals = field(default_factory=lambda: Refusals(None, None, None))
+    # Why the period's window refuses the user's writes today (locked, or closed without a
+    # running deadline extension), as the domain decides it; None when it lets them write.
+    window_refusal: str | None = None
+    extended_until: date | None = None  # the member's deadline extension for the period
 
 
 def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: str) -> PortalSheet:
@@ -456,6 +470,9 @@ def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: st
         p.key, p.kind, p.starts_on, p.opens_on, p.due_on, p.closes_on, p.locked
     )
     initiative_id = get_initiative(session=session, actor=actor, slug=initiative).id
+    deadline = deadline_rules.report_deadline(
+        session=session, actor=actor, initiative_slug=initiative, org_slug=org, period_key=period
+    )
     return PortalSheet(
         submission=submission,
         period=period_info,
@@ -469,6 +486,8 @@ def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: st
             org_slug=org,
             period_key=period,
         ),
+        window_refusal=deadline.refusal,
+        extended_until=deadline.extended_until,
     )
 
 
@@ -1174,3 +1193,503 @@ def min_contributors() -> int:
 def coverage_min_share() -> float:
     """The share of the partners' usual size that makes an incomplete figure complete."""
     return get_settings().coverage_min_share
+
+
+__all__ += [  # the setup and deadline pages' doors, below
+    "ExtensionView",
+    "ReportDeadline",
+    "delete_category",
+    "delete_dimension",
+    "delete_indicator",
+    "delete_outcome",
+    "delete_period",
+    "extensions",
+    "grant_extension",
+    "organisation_choices",
+    "remove_member",
+    "report_deadline",
+    "return_with_extension",
+    "revoke_extension",
+    "save_dimension",
+    "save_indicator",
+    "save_member",
+    "save_outcome",
+    "save_period",
+    "setup_changes",
+    "setup_dimensions",
+    "setup_indicators",
+    "setup_members",
+    "setup_outcomes",
+    "setup_periods",
+]
+
+
+# --- setup: the initiative's configuration (backbone) -----------------------------------------
+# Each door calls the domain functions of models/initiatives/, which check the permission and
+# every field: their InvalidInput and Conflict name the field the setup page shows the message
+# next to. A save is one transaction (a member and its obligations, a period and its lock).
+
+
+def _date(value, field_name: str) -> date | None:
+    """A date picker's ISO text as a date, None when blank; anything else names the field."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InvalidInput("must be a date like 2026-03-31", field=field_name) from None
+
+
+def _outcome_row(outcome) -> dict:
+    return {
+        "code": outcome.code,
+        "name": outcome.name,
+        "description": outcome.description,
+        "position": outcome.position,
+    }
+
+
+def setup_outcomes(initiative: str) -> list[dict]:
+    """The initiative's outcomes: code, name, description, position."""
+    with _session() as session:
+        page = outcome_rules.list_outcomes(
+            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
+        )
+        return [_outcome_row(o) for o in page.items]
+
+
+def save_outcome(
+    initiative: str,
+    editing: str | None,
+    *,
+    code: str | None,
+    name: str | None,
+    description: str | None,
+    position: int | None,
+) -> dict:
+    """Create an outcome (``editing`` None) or change the one whose code is ``editing``."""
+    actor = current_actor()
+    with _session() as session:
+        if editing is None:
+            outcome = outcome_rules.create_outcome(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=code or "",
+                name=name or "",
+                description=description,
+                position=position,
+            )
+        else:
+            changes = {"name": name, "description": description}
+            if position is not None:
+                changes["position"] = position
+            outcome = outcome_rules.update_outcome(
+                session=session, actor=actor, initiative=initiative, code=editing, changes=changes
+            )
+        return _outcome_row(outcome)
+
+
+def delete_outcome(initiative: str, code: str) -> None:
+    with _session() as session:
+        outcome_rules.delete_outcome(
+            session=session, actor=current_actor(), initiative=initiative, code=code
+        )
+
+
+def setup_indicators(initiative: str) -> list[dict]:
+    """The initiative's indicators, described (models.initiatives.indicators)."""
+    with _session() as session:
+        return list_indicators(
+            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
+        ).items
+
+
+def save_indicator(initiative: str, editing: str | None, fields: dict) -> dict:
+    """Create an indicator (``editing`` None; ``fields`` holds code, name, unit, measure_type
+    and any optional field) or change the one whose code is ``editing``."""
+    actor = current_actor()
+    with _session() as session:
+        if editing is None:
+            values = dict(fields)
+            return indicator_rules.create_indicator(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=values.pop("code", None),
+                name=values.pop("name", None),
+                unit=values.pop("unit", None),
+                measure_type=values.pop("measure_type", None),
+                **values,
+            )
+        changes = {name: value for name, value in fields.items() if name != "code"}
+        return indicator_rules.update_indicator(
+            session=session, actor=actor, initiative=initiative, code=editing, changes=changes
+        )
+
+
+def delete_indicator(initiative: str, code: str) -> None:
+    with _session() as session:
+        indicator_rules.delete_indicator(
+            session=session, actor=current_actor(), initiative=initiative, code=code
+        )
+
+
+def _dimension_row(dimension) -> dict:
+    return {
+        "code": dimension.code,
+        "name": dimension.name,
+        "position": dimension.position,
+        "categories": [
+            {"code": c.code, "name": c.name, "position": c.position}
+            for c in sorted(dimension.categories, key=lambda c: (c.position, c.code))
+        ],
+    }
+
+
+def setup_dimensions(initiative: str) -> list[dict]:
+    """The initiative's dimensions with their categories."""
+    with _session() as session:
+        page = list_dimensions(
+            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
+        )
+        return [_dimension_row(d) for d in page.items]
+
+
+def save_dimension(
+    initiative: str,
+    editing: str | None,
+    *,
+    code: str | None,
+    name: str | None,
+    position: int | None,
+    categories: list[dict],
+) -> dict:
+    """Create a dimension with its categories, or rename it and add or rename categories
+    (categories left out are kept: :func:`delete_category` removes one)."""
+    actor = current_actor()
+    with _session() as session:
+        if editing is None:
+            dimension = dimension_rules.create_dimension(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=code or "",
+                name=name or "",
+                position=position,
+                categories=categories,
+            )
+        else:
+            changes: dict = {"name": name, "categories": categories}
+            if position is not None:
+                changes["position"] = position
+            dimension = dimension_rules.update_dimension(
+                session=session, actor=actor, initiative=initiative, code=editing, changes=changes
+            )
+        return _dimension_row(dimension)
+
+
+def delete_dimension(initiative: str, code: str) -> None:
+    with _session() as session:
+        dimension_rules.delete_dimension(
+            session=session, actor=current_actor(), initiative=initiative, code=code
+        )
+
+
+def delete_category(initiative: str, code: str, category: str) -> dict:
+    """Remove one category (refused while values are reported in it); the dimension after."""
+    with _session() as session:
+        return _dimension_row(
+            dimension_rules.delete_category(
+                session=session,
+                actor=current_actor(),
+                initiative=initiative,
+                code=code,
+                category=category,
+            )
+        )
+
+
+def _member_row(member, obligations: list[str]) -> dict:
+    return {
+        "organisation": member.organisation.slug,
+        "organisation_name": member.organisation.name,
+        "sector": member.organisation.sector,
+        "joined_on": member.joined_on.isoformat() if member.joined_on else None,
+        "shares_with_funders": member.shares_with_funders,
+        "active": member.active,
+        "obligations": obligations,
+    }
+
+
+def setup_members(initiative: str) -> list[dict]:
+    """The initiative's members with the indicator codes each is obliged to report."""
+    actor = current_actor()
+    with _session() as session:
+        members = list_members(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return [
+            _member_row(
+                m,
+                get_obligations(
+                    session=session,
+                    actor=actor,
+                    initiative=initiative,
+                    organisation=m.organisation.slug,
+                ),
+            )
+            for m in members
+        ]
+
+
+def organisation_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every organisation of the deployment, by name: partners to add."""
+    with _session() as session:
+        page = list_organisations(session=session, actor=current_actor(), limit=MAX_LIMIT)
+        return [(o.slug, o.name) for o in page.items]
+
+
+def save_member(
+    initiative: str,
+    editing: str | None,
+    *,
+    organisation: str | None,
+    joined_on,
+    shares_with_funders: bool,
+    active: bool,
+    obligations: list[str],
+) -> dict:
+    """Add an organisation as a member (``editing`` None) or change the member ``editing``,
+    and set its obligations, in one transaction."""
+    actor = current_actor()
+    joined = _date(joined_on, "joined_on")
+    with _session() as session:
+        if editing is None:
+            member = member_rules.add_member(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                organisation=organisation or "",
+                joined_on=joined,
+                shares_with_funders=shares_with_funders,
+                active=active,
+            )
+        else:
+            member = member_rules.update_member(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                organisation=editing,
+                changes={
+                    "joined_on": joined,
+                    "shares_with_funders": shares_with_funders,
+                    "active": active,
+                },
+            )
+        codes = member_rules.set_obligations(
+            session=session,
+            actor=actor,
+            initiative=initiative,
+            organisation=member.organisation.slug,
+            indicators=obligations,
+        )
+        return _member_row(member, codes)
+
+
+def remove_member(initiative: str, organisation: str) -> None:
+    with _session() as session:
+        member_rules.remove_member(
+            session=session, actor=current_actor(), initiative=initiative, organisation=organisation
+        )
+
+
+def _period_row(period, today: date) -> dict:
+    info = PeriodInfo(
+        period.key,
+        period.kind,
+        period.starts_on,
+        period.opens_on,
+        period.due_on,
+        period.closes_on,
+        period.locked,
+    )
+    return {
+        "key": period.key,
+        "kind": period.kind,
+        "starts_on": period.starts_on.isoformat(),
+        "ends_on": period.ends_on.isoformat(),
+        "opens_on": period.opens_on.isoformat(),
+        "due_on": period.due_on.isoformat(),
+        "closes_on": period.closes_on.isoformat(),
+        "locked": period.locked,
+        "state": info.state(today),
+    }
+
+
+def setup_periods(initiative: str) -> list[dict]:
+    """The initiative's periods with their reporting windows and today's state."""
+    with _session() as session:
+        page = list_periods(
+            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
+        )
+        today = date.today()
+        return [_period_row(p, today) for p in page.items]
+
+
+def save_period(
+    initiative: str,
+    editing: str | None,
+    *,
+    key: str | None,
+    opens_on,
+    due_on,
+    closes_on,
+    locked: bool,
+) -> dict:
+    """Create a period from its key (blank dates take the defaults) or move the window of the
+    period ``editing``; lock or unlock it as asked, in the same transaction."""
+    actor = current_actor()
+    dates = {
+        "opens_on": _date(opens_on, "opens_on"),
+        "due_on": _date(due_on, "due_on"),
+        "closes_on": _date(closes_on, "closes_on"),
+    }
+    with _session() as session:
+        if editing is None:
+            period = period_rules.create_period(
+                session=session, actor=actor, initiative=initiative, key=key or "", **dates
+            )
+        else:
+            period = period_rules.update_period(
+                session=session, actor=actor, initiative=initiative, key=editing, changes=dates
+            )
+        period = period_rules.set_period_locked(
+            session=session, actor=actor, initiative=initiative, key=period.key, locked=locked
+        )
+        return _period_row(period, date.today())
+
+
+def delete_period(initiative: str, key: str) -> None:
+    with _session() as session:
+        period_rules.delete_period(
+            session=session, actor=current_actor(), initiative=initiative, key=key
+        )
+
+
+def setup_changes(
+    initiative: str, kinds: Sequence[str], entity_type: str | None = None, code: str | None = None
+) -> list[dict]:
+    """The latest audit events of the setup: of one object (``entity_type`` and ``code``), or
+    of every object of these ``kinds``; newest first, backbone only."""
+    actor = current_actor()
+    with _session() as session:
+        if entity_type is not None and code:
+            events, _total = object_changes(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                entity_type=entity_type,
+                code=code,
+                limit=CHANGES_SHOWN,
+            )
+        else:
+            events, _total = list_events(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                entity_types=list(kinds),
+                limit=CHANGES_SHOWN,
+            )
+        return [
+            {
+                "at": e.at,
+                "actor": e.actor_label,
+                "entity_type": e.entity_type,
+                "action": e.action,
+                "before": e.before,
+                "after": e.after,
+                "reason": e.reason,
+            }
+            for e in events
+        ]
+
+
+CHANGES_SHOWN = 25
+
+
+# --- deadline extensions ----------------------------------------------------------------------
+# One partner's report written after its period closed (models/reporting/deadlines.py).
+
+
+def extensions(initiative: str) -> list[ExtensionView]:
+    """The initiative's deadline extensions, latest period first (backbone: all)."""
+    with _session() as session:
+        return deadline_rules.list_extensions(
+            session=session, actor=current_actor(), initiative_slug=initiative, limit=MAX_LIMIT
+        ).items
+
+
+def grant_extension(initiative: str, org: str, period: str, until, reason: str | None):
+    """Let ``org`` write its report for ``period`` until ``until`` (ISO text or a date), or
+    move that day; the domain names the field of any refusal (``until``, ``reason``,
+    ``period``, ``org``)."""
+    day = _date(until, "until")
+    with _session() as session:
+        return deadline_rules.grant_extension(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+            until=day,  # None: the domain says the field is required
+            reason=reason,
+        )
+
+
+def revoke_extension(initiative: str, org: str, period: str) -> ExtensionView:
+    with _session() as session:
+        return deadline_rules.revoke_extension(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+        )
+
+
+def report_deadline(initiative: str, org: str, period: str) -> ReportDeadline:
+    """For the review page: whether ``org`` may still write its report for ``period`` today
+    (``partner_may_write``), the period's closing day and any extension. When the partner may
+    not, returning the report should offer :func:`return_with_extension`."""
+    with _session() as session:
+        return deadline_rules.report_deadline(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+        )
+
+
+def return_with_extension(
+    initiative: str, org: str, period: str, comment: str | None, until, version: int | None
+) -> tuple[SubmissionView, ExtensionView]:
+    """For the review page: return a submitted report with ``comment`` and extend the
+    partner's deadline to ``until`` (ISO text or a date) in one transaction, both or neither.
+    Refusals name their field: ``comment``, ``until`` (after the period closes, not in the
+    past), ``period`` (locked); a stale ``version`` is PreconditionFailed."""
+    day = _date(until, "until")
+    with _session() as session:
+        return deadline_rules.return_with_extension(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            org_slug=org,
+            period_key=period,
+            comment=comment or "",
+            until=day,
+            expected_version=version,
+        )

@@ -21,7 +21,7 @@ from models.tables.indicator import (
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
-from models.tables.reporting import Submission, Value
+from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import RollupRow
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "DeadlineExtension",
     "Dimension",
     "IdempotencyRecord",
     "Indicator",

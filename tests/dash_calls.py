@@ -49,3 +49,23 @@ def response_of(answer) -> dict:
 def text_of(answer) -> str:
     """The answer as plain JSON text (Dash escapes "/" and non-ASCII characters)."""
     return json.dumps(answer.json(), ensure_ascii=False)
+
+
+def call_declared(client, output_prefix: str, values: dict[str, Any], trigger: str, headers=None):
+    """Call the callback with every input and state it declares, in its order, each value from
+    ``values`` ("id.property" → value; None when not given), as fired by ``trigger``
+    ("id.property"): for callbacks with many inputs (forms)."""
+    deps = client.get("/_dash-dependencies").json()
+    [dep] = [d for d in deps if d["output"].startswith(output_prefix)]
+
+    def given(items):
+        return [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in items]
+
+    return call(
+        client,
+        output_prefix,
+        given(dep["inputs"]),
+        given(dep["state"]),
+        changed=[trigger],
+        headers=headers,
+    )

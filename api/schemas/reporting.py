@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from api.schemas.common import ReadModel, WriteModel
+from api.schemas.common import IsoDate, ReadModel, WriteModel
 
 StrictNumber = Annotated[float | None, Field(strict=True, allow_inf_nan=False)]
 
@@ -98,3 +98,37 @@ class HistoryEvent(ReadModel):
     before: dict | None
     after: dict | None
     reason: str | None
+
+
+class ExtensionPut(WriteModel):
+    until: IsoDate = Field(
+        description="The last day the partner may still write this report (after the period "
+        "closes, not in the past).",
+        examples=["2026-12-15"],
+    )
+    reason: str = Field(min_length=1, max_length=4000, description="Why (kept in the audit).")
+
+
+class ReturnWithExtensionIn(WriteModel):
+    comment: str = Field(min_length=1, max_length=4000, description="To the partner; the reason.")
+    until: IsoDate = Field(
+        description="The partner may correct and resubmit until this day (inclusive).",
+        examples=["2026-12-15"],
+    )
+
+
+class ExtensionRead(ReadModel):
+    organisation: str
+    organisation_name: str
+    period: str
+    closes_on: date = Field(description="The period's own closing day.")
+    until: date = Field(description="The partner may write this report until this day.")
+    reason: str
+    granted_at: datetime
+    granted_by: str | None = Field(description="The granting user's e-mail.")
+    running: bool = Field(description="True while `until` is today or later.")
+
+
+class ReturnedWithExtensionRead(ReadModel):
+    submission: SubmissionRead
+    extension: ExtensionRead

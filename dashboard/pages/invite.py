@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import data
-from dashboard.components.forms import error_outputs, field, field_errors
+from dashboard.components.field_errors import error_outputs, field, field_errors
 from dashboard.data import DomainError
 
 dash.register_page(

@@ -22,7 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
-from dashboard.components.forms import error_outputs, field, field_errors
+from dashboard.components.field_errors import error_outputs, field, field_errors
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 

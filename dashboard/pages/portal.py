@@ -213,6 +213,14 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
             ]
         ),
     ]
+    if sheet.extended_until:
+        facts.append(
+            dbc.Badge(
+                f"deadline extended to {sheet.extended_until:%d %b %Y}",
+                color="info",
+                id="portal-extension",
+            )
+        )
     if sub.is_late:
         facts.append(dbc.Badge("late", color="danger", id="portal-late", title=LATE))
     if sub.submitted_at:

@@ -127,12 +127,16 @@ def list_events(
     initiative_slug: str | None = None,
     entity_types: Sequence[str] | None = None,
     action: str | None = None,
+    entity_id: int | None = None,
+    from_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[AuditEvent], int]:
     """Audit events, newest first, with the total: admins read every event, backbone staff the
     events of their initiatives (an account-wide change is recorded once per initiative the
-    account works in, so each backbone team sees what touched its people)."""
+    account works in, so each backbone team sees what touched its people). ``entity_id`` with
+    ``entity_types`` narrows them to one object's changes (an indicator's, a period's);
+    ``from_id`` to the events recorded since that one (ids only grow: the trail is append-only)."""
     from models.core.errors import NotFound, PermissionDenied
     from models.tables.initiative import Initiative
 
@@ -158,6 +162,10 @@ def list_events(
         query = query.where(AuditEvent.entity_type.in_(list(entity_types)))
     if action is not None:
         query = query.where(AuditEvent.action == action)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if from_id is not None:
+        query = query.where(AuditEvent.id >= from_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)

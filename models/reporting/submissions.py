@@ -56,7 +56,7 @@ from models.tables.base import utcnow
 from models.tables.indicator import TOTAL, Indicator, Obligation
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
-from models.tables.reporting import STATUSES, Submission, Value
+from models.tables.reporting import STATUSES, DeadlineExtension, Submission, Value
 
 EDITABLE = ("draft", "returned")
 NOT_STARTED = "not_started"  # shown for a submission that has no row yet
@@ -153,6 +153,16 @@ def _context(
     return WriteContext(initiative, member, organisation, period, submission)
 
 
+def report_context(
+    *, session: Session, actor: Actor, initiative_slug: str, org_slug: str, period_key: str
+) -> WriteContext:
+    """The initiative, member, period and submission (if any) a report's URL names, as the
+    actor may see them: the backbone team any member's, a reporter its own organisation's
+    (404 for anything else, like a missing one). For rules about one report kept elsewhere
+    (deadline extensions)."""
+    return _context(session, actor, initiative_slug, org_slug, period_key)
+
+
 def no_member(org_slug: str) -> NotFound:
     """Unknown and invisible members answer alike, so a probe learns nothing."""
     return NotFound(f"no member {org_slug!r} in this initiative", field="org")
@@ -162,32 +172,54 @@ def no_period(period_key: str) -> NotFound:
     return NotFound(f"no period {period_key!r}", field="period")
 
 
-def partner_window_open(period: Period, today: date) -> bool:
-    """Whether partners may still write in ``period``: its reporting window has not closed.
+def extended_until(*, session: Session, member_id: int, period_id: int) -> date | None:
+    """The day until which the member may still write the period's report after it closed
+    (its deadline extension), or None."""
+    return session.scalar(
+        select(DeadlineExtension.until).where(
+            DeadlineExtension.member_id == member_id, DeadlineExtension.period_id == period_id
+        )
+    )
 
-    The one place that decides it: a partner's writes ask it, and so does returning a report
-    (a report returned into a closed period would leave the partner a comment and no way to
-    act on it). A deadline granted to one partner later is a change here, nowhere else."""
-    return today <= period.closes_on
+
+def partner_refusal(
+    *, session: Session, period: Period, member_id: int, today: date
+) -> Conflict | None:
+    """Why the member's own reporters may not write its report for an unlocked period today,
+    or None: the period has closed and the member has no deadline extension running until
+    today or later (the extension is read only once the period has closed).
+
+    The one place that decides whether partners may still write: their writes ask it, the
+    portal's grid asks it, and so does returning a report (a report returned into a period
+    closed to its partner would leave a comment and no way to act on it)."""
+    if today <= period.closes_on:
+        return None
+    until = extended_until(session=session, member_id=member_id, period_id=period.id)
+    if until is not None and today <= until:
+        return None
+    ended = "" if until is None else f" and the extension ended on {day(until)}"
+    return Conflict(
+        f"period {period.key} closed on {day(period.closes_on)}{ended}; "
+        "ask the backbone team to extend your deadline",
+        code="period_closed",
+        field="period",
+        extra={"closes_on": period.closes_on.isoformat()},
+    )
 
 
-def write_refusal(
+def window_refusal(
     *,
+    session: Session,
     actor: Actor,
     initiative_id: int,
     period: Period,
-    submission: Submission | None,
+    member_id: int,
     today: date,
-    submitting: bool = False,
 ) -> Conflict | None:
-    """Why a write into a submission would be refused today, or None when it may go ahead.
-
-    Nothing is reported for a period that has not started (its figures cannot exist yet); a
-    period under way takes drafts, and is submitted once its reporting window opens (usually
-    the day after it ends). A locked period takes nothing; a closed one only the backbone
-    team's corrections; a submission under review or approved is read-only until returned or
-    reopened. Every refusal names the field it concerns (``period``, or the submission's
-    ``status``), so the API, the import and the dashboard say the same thing."""
+    """Why the period's reporting window refuses the actor's writes to the member's report
+    today, or None: a locked period refuses everyone; a period that has not started everyone
+    (its figures cannot exist yet); a closed one everyone but the backbone team, unless the
+    member's deadline is extended past today (:func:`partner_refusal`)."""
     if period.locked:
         return Conflict(f"period {period.key} is locked", code="period_locked", field="period")
     if today < period.starts_on:
@@ -198,14 +230,39 @@ def write_refusal(
             field="period",
             extra={"starts_on": period.starts_on.isoformat()},
         )
-    if not partner_window_open(period, today) and not actor.is_backbone(initiative_id):
-        return Conflict(
-            f"period {period.key} closed on {day(period.closes_on)}; "
-            "ask the backbone team to reopen it",
-            code="period_closed",
-            field="period",
-            extra={"closes_on": period.closes_on.isoformat()},
-        )
+    if actor.is_backbone(initiative_id):
+        return None
+    return partner_refusal(session=session, period=period, member_id=member_id, today=today)
+
+
+def write_refusal(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_id: int,
+    period: Period,
+    member_id: int,
+    submission: Submission | None,
+    today: date,
+    submitting: bool = False,
+) -> Conflict | None:
+    """Why a write into a submission would be refused today, or None when it may go ahead.
+
+    The period's window first (:func:`window_refusal`: locked, not started, closed without a
+    running extension); then a submission under review or approved is read-only until
+    returned or reopened; a period under way takes drafts and is submitted once its
+    reporting window opens. Every refusal names the field it concerns, so the API, the import
+    and the dashboard say the same thing."""
+    refusal = window_refusal(
+        session=session,
+        actor=actor,
+        initiative_id=initiative_id,
+        period=period,
+        member_id=member_id,
+        today=today,
+    )
+    if refusal is not None:
+        return refusal
     if submission is not None and submission.status not in EDITABLE:
         return Conflict(
             "an approved submission cannot be edited; ask the backbone team to reopen it"
@@ -228,9 +285,11 @@ def write_refusal(
 
 def check_writable(
     *,
+    session: Session,
     actor: Actor,
     initiative_id: int,
     period: Period,
+    member_id: int,
     submission: Submission | None,
     today: date,
     submitting: bool = False,
@@ -238,9 +297,11 @@ def check_writable(
     """Raise :func:`write_refusal`'s refusal, if any. Shared by single writes, submitting and
     imports (which resolve their context in bulk)."""
     refusal = write_refusal(
+        session=session,
         actor=actor,
         initiative_id=initiative_id,
         period=period,
+        member_id=member_id,
         submission=submission,
         today=today,
         submitting=submitting,
@@ -249,12 +310,16 @@ def check_writable(
         raise refusal
 
 
-def return_refusal(*, period: Period, today: date) -> Conflict | None:
+def return_refusal(
+    *, session: Session, period: Period, member_id: int, today: date
+) -> Conflict | None:
     """Why a submitted report cannot be returned to its partner today, or None.
 
-    A returned report is the partner's to correct; once the period is closed to partners
-    (:func:`partner_window_open`) they could read the comment but change nothing."""
-    if partner_window_open(period, today):
+    A returned report is the partner's to correct; once the period is closed to that partner
+    (:func:`partner_refusal`: closed, no running extension) they could read the comment but
+    change nothing. Returning it with an extension (models.reporting.deadlines) grants the
+    extension first, in the same transaction."""
+    if partner_refusal(session=session, period=period, member_id=member_id, today=today) is None:
         return None
     return Conflict(
         "the period is closed; extend the partner's deadline or reopen the period first "
@@ -292,9 +357,11 @@ def refusals(
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     save, submit = (
         write_refusal(
+            session=session,
             actor=actor,
             initiative_id=ctx.initiative.id,
             period=ctx.period,
+            member_id=ctx.member.id,
             submission=ctx.submission,
             today=today,
             submitting=submitting,
@@ -310,7 +377,9 @@ def refusals(
     elif status != "submitted":
         send_back = Conflict(f"only a submitted report can be returned; this one is {status}")
     else:
-        send_back = return_refusal(period=ctx.period, today=today)
+        send_back = return_refusal(
+            session=session, period=ctx.period, member_id=ctx.member.id, today=today
+        )
     return Refusals(
         save=save.message if save else None,
         submit=submit.message if submit else None,
@@ -642,9 +711,11 @@ def plan_values(
     today = today or date.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     check_writable(
+        session=session,
         actor=actor,
         initiative_id=ctx.initiative.id,
         period=ctx.period,
+        member_id=ctx.member.id,
         submission=ctx.submission,
         today=today,
     )
@@ -1084,14 +1155,18 @@ def transition(
     if action in ("return", "reopen") and not comment:
         raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
     if action == "return":
-        refusal = return_refusal(period=ctx.period, today=today)
+        refusal = return_refusal(
+            session=session, period=ctx.period, member_id=ctx.member.id, today=today
+        )
         if refusal is not None:
             raise refusal
     if action == "submit":
         check_writable(
+            session=session,
             actor=actor,
             initiative_id=ctx.initiative.id,
             period=ctx.period,
+            member_id=ctx.member.id,
             submission=sub,
             today=today,
             submitting=True,

@@ -1067,9 +1067,11 @@ class _Targets:
             group.new = ctx.submission is None
             try:
                 check_writable(
+                    session=self.session,
                     actor=self.actor,
                     initiative_id=self.initiative.id,
                     period=ctx.period,
+                    member_id=ctx.member.id,
                     submission=ctx.submission,
                     today=self.today,
                 )

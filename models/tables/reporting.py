@@ -8,11 +8,12 @@ indicator's by a composite foreign key, so the copy cannot drift.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -133,3 +134,24 @@ class Value(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="values")
     indicator: Mapped[Indicator] = relationship(viewonly=True)
+
+
+class DeadlineExtension(Base):
+    """One member may still write its report for one period until ``until``, although the
+    period has closed: the backbone team extends one partner's deadline instead of reopening
+    the period for everyone. A locked period stays locked. The rule that reads it is
+    ``models.reporting.submissions.check_writable``; grants and revocations are audited."""
+
+    __tablename__ = "deadline_extensions"
+    __table_args__ = (UniqueConstraint("member_id", "period_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
+    until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -29,6 +29,7 @@ from models.access.api_keys import create_api_key
 from models.access.login import issue_token
 from models.access.permissions import actor_for_user
 from models.core.actors import SYSTEM
+from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
@@ -48,8 +49,8 @@ A, B = "alpha", "beta"
 X, Y, Z, FREE = "org-x", "org-y", "org-z", "org-free"
 QUIET = "org-quiet"  # a member of A that has not reported (so it may be removed)
 # Periods of A: X's submission is approved in Q1 (published), submitted in Q2 (past due, still
-# open: a report can be returned only while its partner may still correct it), a draft in Q3
-# (open for reporting now); Q4 is empty (safe to delete, lock, move).
+# open, and X's deadline is extended past its close), a draft in Q3 (open for reporting now);
+# Q4 is empty (safe to delete, lock, move).
 APPROVED, SUBMITTED, DRAFT, EMPTY = "2026Q1", "2026Q2", "2026Q3", "2026Q4"
 PASSWORD = f.PASSWORD
 
@@ -59,7 +60,9 @@ Z_NOTE = "note-z-91c2d4"
 X_EMAIL = "reporter-x@alpha.test"
 A_KEY_NAME = "alpha-backbone-key-5d1e"
 X_KEY_NAME = "x-reporter-key-c83b"
+X_EXTENSION = "extension-x-4b7e"  # the reason of X's deadline extension for SUBMITTED
 MARKERS: dict[str, frozenset[str]] = {
+    X_EXTENSION: frozenset({"admin", "backbone_a", "reporter_x"}),
     X_NOTE: frozenset({"admin", "backbone_a", "reporter_x"}),
     Z_NOTE: frozenset({"admin", "backbone_b"}),
     X_EMAIL: frozenset({"admin", "backbone_a", "reporter_x"}),
@@ -178,6 +181,16 @@ def build_world(session: Session) -> World:
     _publish(session, A, APPROVED)
     save(X, SUBMITTED, x_values)
     move(X, SUBMITTED, "submit")
+    # X may still write its report of the closed SUBMITTED period (once it is returned).
+    grant_extension(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug=A,
+        org_slug=X,
+        period_key=SUBMITTED,
+        until=today + timedelta(days=30),
+        reason=X_EXTENSION,
+    )
     draft = save(X, DRAFT, x_values)
     save(Z, DRAFT, _values(("B_SERVED", "total", {"value": 9, "note": Z_NOTE})), slug=B)
 

@@ -276,6 +276,30 @@ RULES: dict[tuple[str, str], Rule] = {
         x_review(), params={"period": APPROVED}, json=COMMENT
     ),
     ("get", f"{P}/initiatives/{{slug}}/values/{{value_id}}/history"): Rule(x_private()),
+    (
+        "post",
+        f"{P}/initiatives/{{slug}}/submissions/{{org}}/{{period}}/return-with-extension",
+    ): Rule(
+        x_review(),
+        params={"period": SUBMITTED},
+        json={**COMMENT, "until": (_today + timedelta(days=40)).isoformat()},
+    ),
+    # --- deadline extensions ----------------------------------------------------------------------
+    ("get", f"{P}/initiatives/{{slug}}/deadline-extensions"): Rule(
+        {**viewers_of_a(), "funder_a": 403},
+        why="as submissions: reporters see their own organisation's; funders none (403)",
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/deadline-extensions/{{org}}/{{period}}"): Rule(
+        x_private(), params={"period": SUBMITTED}, why="X's extension for the closed Q2"
+    ),
+    ("put", f"{P}/initiatives/{{slug}}/deadline-extensions/{{org}}/{{period}}"): Rule(
+        x_review(),
+        params={"period": SUBMITTED},
+        json={"until": (_today + timedelta(days=60)).isoformat(), "reason": "moved"},
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/deadline-extensions/{{org}}/{{period}}"): Rule(
+        x_review(), params={"period": SUBMITTED}
+    ),
     # --- spreadsheets -----------------------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/template.csv"): Rule(
         x_private(), query={"org": X, "period": DRAFT}

@@ -1,0 +1,198 @@
+"""The setup page in a real browser: the backbone team creates an indicator (after a refusal
+shown next to its field), a period with a due date of its own, and extends one partner's
+deadline; screenshots of each step go to var/screenshots/."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import DeadlineExtension, Indicator, Period
+
+from .. import factories as f
+from ..conftest import BACKENDS
+from .support import chrome, console_errors, live_server, screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True),
+]
+
+WAIT = 20
+EMAIL = "backbone@river-city.test"
+
+
+def _wait(driver, condition, timeout: float = WAIT):
+    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
+
+    def check(d):
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            if "navigat" in str(exc).lower():
+                return False
+            raise
+
+    return WebDriverWait(driver, timeout).until(check)
+
+
+def _text_of(ident: str):
+    return lambda d: d.find_element(By.ID, ident).text
+
+
+def _type(driver, ident: str, text: str) -> None:
+    field = driver.find_element(By.ID, ident)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", field
+    )
+    field.clear()
+    field.send_keys(text)
+
+
+def _choose(driver, ident: str, value: str) -> None:
+    """Open the dropdown and click the option whose value is ``value``."""
+    _click(driver, ident)
+    option = _wait(
+        driver,
+        EC.element_to_be_clickable((By.XPATH, f"//*[@role='option'][.//input[@value='{value}']]")),
+    )
+    option.click()
+    if driver.find_elements(By.CSS_SELECTOR, "[role=listbox]"):  # a multiple choice stays open
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=listbox]"))
+
+
+def _date(driver, ident: str, day: date) -> None:
+    _click(driver, ident)
+    field = driver.find_element(By.ID, ident)
+    field.send_keys(day.isoformat())
+    field.send_keys(Keys.ENTER)
+    _wait(driver, lambda d: d.find_element(By.ID, ident).get_attribute("value") == day.isoformat())
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def _click(driver, ident: str) -> None:
+    """Scroll the element to the middle of the window and click it (at once: Bootstrap's
+    smooth scrolling would still be moving it)."""
+    element = driver.find_element(By.ID, ident)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+    element.click()
+
+
+def _tab(driver, label: str) -> None:
+    driver.find_element(By.XPATH, f"//ul[contains(@class,'nav-tabs')]//a[text()='{label}']").click()
+
+
+def test_backbone_creates_an_indicator_and_a_period(fresh_database) -> None:
+    fresh_database.migrate()
+    with Session(fresh_database.engine) as session:
+        init = f.initiative(session, slug="river-city", name="River City Reads")
+        f.outcome(session, init, code="reading", name="Early reading")
+        f.dimension(session, init, "race", ["black", "white"])
+        f.indicator(session, init, "rate", code="K_READY", name="Kindergarten ready")
+        f.member(session, init, f.organisation(session, slug="eastside", name="Eastside Library"))
+        f.period(session, init, "2025Q3")  # its window closed long ago
+        f.user(session, "backbone", init=init, email=EMAIL)
+        session.commit()
+    backend = fresh_database.backend
+    until = date.today() + timedelta(days=14)
+
+    driver = chrome()
+    try:
+        with live_server(fresh_database.engine) as url:
+            driver.get(url + "/setup")
+            _wait(driver, EC.url_contains("/login"))
+            _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
+            driver.find_element(By.ID, "login-email").send_keys(EMAIL)
+            driver.find_element(By.ID, "login-password").send_keys(f.PASSWORD)
+            driver.find_element(By.ID, "login-submit").click()
+            _wait(
+                driver,
+                EC.presence_of_element_located((By.CSS_SELECTOR, "#setup-indicator-grid .ag-row")),
+            )
+            _wait(driver, lambda d: "higher" in _text_of("setup-indicator-direction")(d))
+            _wait(driver, lambda d: "River City" in _text_of("setup-initiative")(d))
+            screenshot(driver, f"setup-indicators-{backend}")
+            assert driver.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            ), "the page is wider than the window"
+
+            # An indicator without its unit: refused, the message under the unit.
+            _type(driver, "setup-indicator-code", "READ_3RD")
+            _type(driver, "setup-indicator-name", "Third graders reading on grade level")
+            _choose(driver, "setup-indicator-measure_type", "rate")
+            _choose(driver, "setup-indicator-outcome", "reading")
+            _choose(driver, "setup-indicator-dimensions", "race")
+            _type(driver, "setup-indicator-valid_min", "0")
+            _type(driver, "setup-indicator-valid_max", "100")
+            _type(driver, "setup-indicator-baseline_value", "41.5")
+            _choose(driver, "setup-indicator-baseline_period", "2025Q3")
+            _click(driver, "setup-indicator-save")
+            _wait(driver, lambda d: _text_of("setup-indicator-unit-error")(d) == "is required")
+            assert "see the message under “Unit”" in _text_of("setup-indicator-feedback")(driver)
+            screenshot(driver, f"setup-indicator-refused-{backend}")
+
+            _type(driver, "setup-indicator-unit", "%")
+            _click(driver, "setup-indicator-save")
+            _wait(driver, lambda d: "saved" in _text_of("setup-indicator-feedback")(d))
+            _wait(driver, lambda d: "READ_3RD" in _text_of("setup-indicator-grid")(d))
+            assert _text_of("setup-indicator-unit-error")(driver) == ""
+            assert _text_of("setup-indicator-heading")(driver) == "Edit indicator READ_3RD"
+            _wait(driver, lambda d: "created" in _text_of("setup-indicator-changes")(d))
+            screenshot(driver, f"setup-indicator-saved-{backend}")
+
+            # A period with its own due date (the others take the defaults).
+            _tab(driver, "Periods")
+            _wait(driver, EC.visibility_of_element_located((By.ID, "setup-period-key")))
+            _wait(driver, EC.url_contains("tab=period"))  # the open tab can be bookmarked
+            _type(driver, "setup-period-key", "2025Q4")
+            _date(driver, "setup-period-due_on", date(2026, 1, 20))
+            _click(driver, "setup-period-save")
+            _wait(driver, lambda d: "saved" in _text_of("setup-period-feedback")(d))
+            _wait(driver, lambda d: "2025Q4" in _text_of("setup-period-grid")(d))
+            time.sleep(0.5)  # the changes card follows the save
+            screenshot(driver, f"setup-period-saved-{backend}")
+
+            # One partner's deadline for the closed 2025Q3.
+            _tab(driver, "Deadlines")
+            _wait(driver, EC.visibility_of_element_located((By.ID, "setup-extension-org")))
+            _choose(driver, "setup-extension-org", "eastside")
+            _choose(driver, "setup-extension-period", "2025Q3")
+            _date(driver, "setup-extension-until", until)
+            _type(driver, "setup-extension-reason", "Library closed by the flood")
+            _click(driver, "setup-extension-save")
+            _wait(driver, lambda d: "may write" in _text_of("setup-extension-feedback")(d))
+            _wait(driver, lambda d: "Eastside Library" in _text_of("setup-extension-grid")(d))
+            time.sleep(0.5)
+            screenshot(driver, f"setup-deadlines-{backend}")
+            assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+    with Session(fresh_database.engine) as session:
+        indicator = session.scalar(select(Indicator).where(Indicator.code == "READ_3RD"))
+        assert (indicator.unit, indicator.measure_type, indicator.baseline_value) == (
+            "%",
+            "rate",
+            41.5,
+        )
+        assert [d.code for d in indicator.dimensions] == ["race"]
+        q4 = session.scalar(select(Period).where(Period.key == "2025Q4"))
+        assert (q4.opens_on, q4.due_on, q4.closes_on) == (
+            date(2026, 1, 1),
+            date(2026, 1, 20),
+            date(2026, 3, 1),
+        )
+        extension = session.scalar(select(DeadlineExtension))
+        assert (extension.until, extension.reason) == (until, "Library closed by the flood")

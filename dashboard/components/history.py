@@ -50,7 +50,7 @@ def who(label: str | None) -> str:
 
 
 def when(at: datetime | None) -> str:
-    return "not recorded" if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
+    return "not recorded" if at is None else data.moment(at)
 
 
 def history_url(initiative: str, org: str, period: str, **value: str | None) -> str:

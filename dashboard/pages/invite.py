@@ -90,7 +90,7 @@ def layout(token: str | None = None, **_):
             ),
             dbc.Button("Set my password", id="invite-accept", color="primary"),
             html.P(
-                f"The link works once and until {invited.expires_at.strftime('%Y-%m-%d')}.",
+                f"The link works once and until {data.day(invited.expires_at)}.",
                 className="small text-muted mt-3 mb-0",
             ),
         ],

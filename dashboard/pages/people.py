@@ -331,7 +331,7 @@ def _keys_card(initiatives, organisations, initiative: str | None) -> dbc.Card:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+    return data.moment(moment) if moment else ""
 
 
 def grant_text(grant: dict) -> str:
@@ -373,7 +373,7 @@ def key_rows(keys: list[dict]) -> list[dict]:
             "scope": f"{k['scope']} · {k['scope_name']}",
             "created_by": k["created_by"] or "(deleted account)",
             "last_used": _when(k["last_used_at"]) or "never",
-            "expires": k["expires_at"].strftime("%Y-%m-%d") if k["expires_at"] else "never",
+            "expires": data.day(k["expires_at"]) if k["expires_at"] else "never",
             "state": k["state"],
             "may_revoke": k["may_revoke"],
         }
@@ -409,7 +409,7 @@ def _invitation_alert(made: data.InvitationLink, verb: str) -> dbc.Alert:
         html.Div([f"{verb} {made.email}. ", html.Strong("Copy the link now:")]),
         html.Div(
             f"It is shown only this once, works once, and expires on "
-            f"{made.expires_at.strftime('%Y-%m-%d %H:%M')} UTC. Give it to the person: "
+            f"{data.moment(made.expires_at)}. Give it to the person: "
             "no e-mail is sent.",
             className="small",
         ),
@@ -424,7 +424,7 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
     if person.get("name"):
         facts.append(person["name"])
     if person.get("created_at"):
-        facts.append(f"since {person['created_at'].strftime('%Y-%m-%d')}")
+        facts.append(f"since {data.day(person['created_at'])}")
     if person.get("manages_account"):
         facts.append(f"last login {_when(person.get('last_login_at')) or 'never'}")
     grants = [

@@ -216,7 +216,7 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
     if sheet.extended_until:
         facts.append(
             dbc.Badge(
-                f"deadline extended to {sheet.extended_until:%d %b %Y}",
+                f"deadline extended to {data.day(sheet.extended_until)}",
                 color="info",
                 id="portal-extension",
             )

@@ -405,7 +405,7 @@ def vintage_list(vintages: list[data.VintageDetail], period: str) -> html.Div:
         head = html.Div(
             [
                 html.Strong(f"Revision {v.number}" if v.number > 1 else "First publication"),
-                f" · {v.published_at:%Y-%m-%d %H:%M} UTC{who}",
+                f" · {data.moment(v.published_at)}{who}",
             ]
         )
         body: list = [head]

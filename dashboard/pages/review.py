@@ -395,7 +395,7 @@ def changes_summary(changes: data.VersionChanges) -> html.Div:
         parts.append(
             html.Span(
                 [
-                    f"{verb} {back.at:%Y-%m-%d} by {back.actor_label.removeprefix('user:')}",
+                    f"{verb} {data.day(back.at)} by {back.actor_label.removeprefix('user:')}",
                     ": " if back.comment else "",
                     html.Q(back.comment) if back.comment else None,
                     ". ",
@@ -405,7 +405,7 @@ def changes_summary(changes: data.VersionChanges) -> html.Div:
     counts = {kind: sum(c.kind == kind for c in changes.changes) for kind in KINDS}
     what = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing changed"
     version = f"version {changes.previous_version} " if changes.previous_version else ""
-    parts.append(f"Since {version}submitted {changes.previous_at:%Y-%m-%d}: {what}.")
+    parts.append(f"Since {version}submitted {data.day(changes.previous_at)}: {what}.")
     return html.Div(parts, className="small mb-2 cm-changes", id="review-changes")
 
 

@@ -15,7 +15,7 @@ initiatives they run, and the domain refuses anyone else's forged callbacks.
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 
 import dash
 import dash_ag_grid as dag
@@ -395,7 +395,7 @@ def _extension_rows(initiative: str) -> list[dict]:
             "running": "running" if e.running else "ended",
             "reason": e.reason,
             "granted_by": (e.granted_by or "").removeprefix("user:"),
-            "granted_at": e.granted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            "granted_at": data.moment(e.granted_at),
         }
         for e in data.extensions(initiative)
     ]
@@ -418,7 +418,7 @@ def _extension_saved(record: dict) -> str:
     until = date.fromisoformat(record["until"])
     return (
         f"granted: {record['organisation_name']} may write its {record['period']} report "
-        f"until {until:%d %b %Y}."
+        f"until {data.day(until)}."
     )
 
 
@@ -947,7 +947,7 @@ def changes_table(events: list[dict]) -> html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if at else "—"),
+                    html.Td(data.moment(at) if at else "—"),
                     html.Td((event.get("actor") or "").removeprefix("user:")),
                     html.Td(event.get("action")),
                     html.Td(html.Code(what) if what else event.get("entity_type")),

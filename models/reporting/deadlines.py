@@ -331,10 +331,21 @@ def return_with_extension(
     """Backbone: return a submitted report with ``comment`` and extend the member's deadline
     to ``until`` in one step, so the partner can correct it although the period has closed.
     The comment is the extension's reason. Both happen or, on any refusal, neither (the
-    caller's transaction is rolled back); the extension is checked before the report moves."""
+    caller's transaction is rolled back); the extension is granted first, so the return sees
+    the partner's window open again."""
     today = today or date.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
     _checked_grant(ctx, until, comment, today)
+    extension = grant_extension(
+        session=session,
+        actor=actor,
+        initiative_slug=initiative_slug,
+        org_slug=org_slug,
+        period_key=period_key,
+        until=until,
+        reason=comment,
+        today=today,
+    )
     view = transition(
         session=session,
         actor=actor,
@@ -344,16 +355,6 @@ def return_with_extension(
         action="return",
         comment=comment,
         expected_version=expected_version,
-        today=today,
-    )
-    extension = grant_extension(
-        session=session,
-        actor=actor,
-        initiative_slug=initiative_slug,
-        org_slug=org_slug,
-        period_key=period_key,
-        until=until,
-        reason=comment,
         today=today,
     )
     return view, extension

@@ -30,9 +30,11 @@ USER = "/users/{user_id}"
 
 
 def _user_links(user_id: str, grant_id: str) -> dict[str, dict]:
+    """Where a user's answer leads. No link to POST another grant: its body names the
+    initiative and organisation, which the answer cannot fill in, so a client following it
+    would send a grant of its own making (and a 404 for its made-up slug is not a lost user)."""
     return {
         **crud("User", USER, ("GET", "PATCH"), user_id=user_id),
-        "PostGrant": link("POST", USER + "/grants", user_id=user_id),
         "DeleteGrant": link(
             "DELETE", USER + "/grants/{grant_id}", user_id=user_id, grant_id=grant_id
         ),

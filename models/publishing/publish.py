@@ -58,7 +58,9 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
         select(Indicator, Outcome)
         .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
         .where(Indicator.initiative_id == initiative.id)
-        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+        .order_by(  # indicators with no outcome last, on every database
+            Outcome.position.asc().nulls_last(), Outcome.code, Indicator.position, Indicator.code
+        )
     ).all()
     dims: dict[int, list[Dimension]] = defaultdict(list)
     for indicator_id, dim in session.execute(
@@ -123,8 +125,22 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
     }
 
 
+# The database sums floating-point values in no fixed order, so two readings of the same data
+# can differ in the last binary digit of an average. A vintage freezes figures to this many
+# significant digits (far beyond any indicator's decimals), so that publishing unchanged data
+# again revises nothing and the same data always freezes the same snapshot.
+SIGNIFICANT_DIGITS = 10
+
+
+def settled(value: float | None) -> float | None:
+    """A figure as a vintage freezes it: see :data:`SIGNIFICANT_DIGITS`."""
+    if value is None or isinstance(value, int):
+        return value
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def _shown_json(s: Figure) -> dict[str, Any]:
-    return {"value": s.value, "n": s.n, "marker": s.marker, "reason": s.reason}
+    return {"value": settled(s.value), "n": s.n, "marker": s.marker, "reason": s.reason}
 
 
 @dataclass(frozen=True)
@@ -491,8 +507,14 @@ def _latest(session: Session, initiative_id: int, period_id: int) -> Publication
 def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     if before is None:
         return []
-    a, b = flatten(before), flatten(after)
+    a, b = _settled_flat(before), _settled_flat(after)
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def _settled_flat(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Figures keyed as in ``flatten``, values settled (vintages frozen before values were
+    settled compare equal to their settled selves)."""
+    return {k: f | {"value": settled(f.get("value"))} for k, f in flatten(snapshot).items()}
 
 
 def _public_initiative(session: Session, slug: str) -> Initiative:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 
 import pytest
+from sqlalchemy import select, update
 
+from models import Initiative, Member, Publication
 from models.core.actors import SYSTEM
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
+from models.tables.rollups import RollupRow
 
 from .. import factories as f
 
@@ -134,6 +138,37 @@ def test_corrections_stay_private_until_republished(client, session, world) -> N
         "/api/v1/initiatives/pub/periods/2025Q3/publications", headers=world
     ).json()
     assert [v["note"] for v in vintages] == [None, "revised"]
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_republishing_unchanged_figures_revises_nothing(client, session, world) -> None:
+    """The database sums floats in no fixed order: the same data can come back one binary digit
+    apart. Publishing it again must neither list a revision nor freeze other figures."""
+    init = session.scalar(select(Initiative).where(Initiative.slug == "pub"))
+    grants = f.indicator(session, init, "amount", code="GRANTS", unit="USD")
+    f.obligation(
+        session, session.scalar(select(Member).where(Member.initiative_id == init.id)), grants
+    )
+    _approve(session, "p1", [ValueInput("KIDS", value=120), ValueInput("GRANTS", value=1250.3)])
+    session.commit()
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+    # As if the amounts had been added up in another order.
+    session.execute(
+        update(RollupRow)
+        .where(RollupRow.indicator_id == grants.id)
+        .values(sum_value=math.nextafter(1250.3, 2000))
+    )
+    session.commit()
+    again = client.post(url, json=INCOMPLETE, headers=world)
+    assert again.status_code == 201, again.text
+    assert again.json()["revised"] == []
+    first, second = session.scalars(select(Publication.snapshot).order_by(Publication.id)).all()
+    assert first["indicators"] == second["indicators"]
+    assert {i["indicator"]: i["total"]["value"] for i in second["indicators"]} == {
+        "KIDS": 120,
+        "GRANTS": 1250.3,
+    }
 
 
 def test_publishing_needs_backbone_and_data(client, session, world) -> None:

@@ -211,6 +211,8 @@ _override: ContextVar[Actor | None] = ContextVar("cm_dashboard_actor", default=N
 if TYPE_CHECKING:  # types only: the dashboard builds no queries
     from sqlalchemy.orm import Session, sessionmaker
 
+    from models.tables.access import User
+
 
 def configure(session_factory: sessionmaker[Session]) -> None:
     global _session_factory
@@ -886,6 +888,15 @@ def _described(session: Session, actor: Actor, user_id: int) -> dict:
     return describe_users(session=session, actor=actor, users=[user])[0]
 
 
+@contextmanager
+def _managed(user_id: int) -> Iterator[tuple[Session, Actor, User]]:
+    """One transaction on a user the actor manages (404 for anyone else), for the people
+    page's actions."""
+    actor = current_actor()
+    with _session() as session:
+        yield session, actor, get_user(session=session, actor=actor, user_id=user_id)
+
+
 def person(user_id: int) -> dict:
     """One user as the actor may see them (404 for anyone it does not manage)."""
     with _session() as session:
@@ -895,12 +906,11 @@ def person(user_id: int) -> dict:
 def add_person_grant(
     user_id: int, role: str, initiative: str | None, organisation: str | None
 ) -> dict:
-    actor = current_actor()
-    with _session() as session:
+    with _managed(user_id) as (session, actor, user):
         grant_role(
             session=session,
             actor=actor,
-            user=get_user(session=session, actor=actor, user_id=user_id),
+            user=user,
             role=role,
             initiative_slug=initiative or None,
             organisation_slug=organisation or None,
@@ -909,26 +919,20 @@ def add_person_grant(
 
 
 def revoke_person_grant(user_id: int, grant_id: int) -> dict:
-    actor = current_actor()
-    with _session() as session:
-        user = get_user(session=session, actor=actor, user_id=user_id)
+    with _managed(user_id) as (session, actor, user):
         revoke_grant(session=session, actor=actor, user=user, grant_id=grant_id)
         return _described(session, actor, user_id)
 
 
 def set_person_active(user_id: int, active: bool) -> dict:
-    actor = current_actor()
-    with _session() as session:
-        user = get_user(session=session, actor=actor, user_id=user_id)
+    with _managed(user_id) as (session, actor, user):
         set_active(session=session, actor=actor, user=user, active=active)
         return _described(session, actor, user_id)
 
 
 def reset_person_password(user_id: int, password: str) -> int:
     """Set someone's password; answers how many of their API keys were revoked with it."""
-    actor = current_actor()
-    with _session() as session:
-        user = get_user(session=session, actor=actor, user_id=user_id)
+    with _managed(user_id) as (session, actor, user):
         return reset_password(session=session, actor=actor, user=user, password=password)
 
 
@@ -975,9 +979,7 @@ def invite_person(
 
 
 def renew_person_invitation(user_id: int) -> InvitationLink:
-    actor = current_actor()
-    with _session() as session:
-        user = get_user(session=session, actor=actor, user_id=user_id)
+    with _managed(user_id) as (session, actor, user):
         made = renew_invitation(session=session, actor=actor, user=user, base_url=_site_url())
         return InvitationLink(made.user.email, made.link, made.expires_at)
 

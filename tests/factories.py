@@ -215,3 +215,18 @@ def reported_value(session: Session, sub: Submission, ind: Indicator, category=N
     session.add(obj)
     session.flush()
     return obj
+
+
+def approved_report(
+    session: Session, initiative: str, org: str, period: str, inputs, actor=None
+) -> None:
+    """A partner's report saved, submitted and approved through the real workflow (as
+    ``actor``, the system by default), so its rollups and audit trail are the real ones."""
+    from models.core.actors import SYSTEM
+    from models.reporting.submissions import save_values, transition
+
+    who = actor or SYSTEM
+    common = {"initiative_slug": initiative, "org_slug": org, "period_key": period}
+    save_values(session=session, actor=who, inputs=inputs, **common)
+    for action in ("submit", "approve"):
+        transition(session=session, actor=who, action=action, **common)

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from models import Initiative
 from models.core.actors import SYSTEM
 from models.publishing.publish import publish
-from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
@@ -29,23 +28,7 @@ SMALL = 6  # under the threshold of 10: hidden from everyone but the backbone te
 
 
 def _approve(session, org, inputs, period=PERIOD):
-    save_values(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug=INIT,
-        org_slug=org,
-        period_key=period,
-        inputs=inputs,
-    )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug=INIT,
-            org_slug=org,
-            period_key=period,
-            action=action,
-        )
+    f.approved_report(session, INIT, org, period, inputs)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Publication
-from models.core.actors import SYSTEM
-from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
@@ -21,23 +19,7 @@ KIDS = 4321  # p1's children served: a number no layout prints by chance
 
 
 def _approve(session, org, inputs):
-    save_values(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug=INIT,
-        org_slug=org,
-        period_key=PERIOD,
-        inputs=inputs,
-    )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=SYSTEM,
-            initiative_slug=INIT,
-            org_slug=org,
-            period_key=PERIOD,
-            action=action,
-        )
+    f.approved_report(session, INIT, org, PERIOD, inputs)
 
 
 @pytest.fixture

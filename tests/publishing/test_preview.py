@@ -11,7 +11,7 @@ from models.access.permissions import actor_for_user
 from models.core.actors import ANONYMOUS
 from models.core.errors import Conflict, NotFound, PermissionDenied
 from models.publishing.publish import preview, publication_history, publish
-from models.reporting.submissions import save_values, transition
+from models.reporting.submissions import transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
@@ -49,23 +49,7 @@ def world(session):
 
 
 def _approve(session, actor, org, inputs):
-    save_values(
-        session=session,
-        actor=actor,
-        initiative_slug="pub",
-        org_slug=org,
-        period_key="2025Q3",
-        inputs=inputs,
-    )
-    for action in ("submit", "approve"):
-        transition(
-            session=session,
-            actor=actor,
-            initiative_slug="pub",
-            org_slug=org,
-            period_key="2025Q3",
-            action=action,
-        )
+    f.approved_report(session, "pub", org, "2025Q3", inputs, actor)
 
 
 def _preview(session, actor):

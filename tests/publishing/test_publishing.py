@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from models import Initiative, Member, Publication
 from models.core.actors import SYSTEM
-from models.reporting.submissions import save_values, transition
+from models.reporting.submissions import transition
 from models.reporting.validation import ValueInput
 from models.tables.rollups import RollupRow
 
@@ -41,15 +41,7 @@ def _move(session, org, period, *actions, comment=None):
 
 
 def _approve(session, org, inputs, period="2025Q3"):
-    save_values(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug="pub",
-        org_slug=org,
-        period_key=period,
-        inputs=inputs,
-    )
-    _move(session, org, period, "submit", "approve")
+    f.approved_report(session, "pub", org, period, inputs)
 
 
 @pytest.fixture

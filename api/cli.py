@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from functools import wraps
 from pathlib import Path
@@ -143,6 +143,7 @@ def demo(
     ] = None,
 ) -> None:
     """Load the demo initiatives (cradle-to-career, extreme-heat) and their demo logins."""
+    from models.core import dates
     from models.demo.builder import (
         demo_loaded,
         demo_on_first_start,
@@ -152,7 +153,7 @@ def demo(
     from models.demo.calendar import quarter_of
 
     _require_schema()
-    day = today.date() if today else date.today()
+    day = today.date() if today else dates.today()
     with _session() as session:
         if first_start:
             with _progress() as report:

@@ -84,7 +84,9 @@ def _nav_links(viewer: data.Viewer) -> list:
             dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")
         )
     if viewer.may_report:
-        links.append(dbc.NavLink("Partner portal", href="/portal", active="partial"))
+        links.append(
+            dbc.NavLink("Partner portal", href="/portal", active="partial", id="nav-portal")
+        )
     if viewer.may_review:
         links.append(
             dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")

@@ -64,7 +64,7 @@ from models.analytics.views import (
 )
 from models.audit.trail import list_events
 from models.core.actors import ANONYMOUS, Actor
-from models.core.dates import day, moment
+from models.core.dates import day, moment, today
 from models.core.db import session_scope
 from models.core.errors import (
     AuthenticationFailed,
@@ -1537,8 +1537,7 @@ def setup_periods(initiative: str) -> list[dict]:
         page = list_periods(
             session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
         )
-        today = date.today()
-        return [_period_row(p, today) for p in page.items]
+        return [_period_row(p, today()) for p in page.items]
 
 
 def save_period(
@@ -1571,7 +1570,7 @@ def save_period(
         period = period_rules.set_period_locked(
             session=session, actor=actor, initiative=initiative, key=period.key, locked=locked
         )
-        return _period_row(period, date.today())
+        return _period_row(period, today())
 
 
 def delete_period(initiative: str, key: str) -> None:

@@ -31,6 +31,7 @@ from models.analytics.views import (
     scorecard,
     series,
 )
+from models.core import dates
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
@@ -57,7 +58,7 @@ def _conditional(request: Request, session, actor, slug: str, build) -> Response
             media_type="application/json",
             headers={"Cache-Control": "no-cache", "Vary": "Authorization"},
         )
-    today = date.today()
+    today = dates.today()
     key = (version.stamp, repr(actor), request.url.path, _view_query(request), today)
     etag = f'W/"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"'
     modified = _last_modified(version, today)

@@ -29,7 +29,7 @@ def choose_period(
     initiative: str, wanted: str | None, today: date | None = None
 ) -> tuple[list[dict], str | None]:
     """The picker's options and value: ``wanted`` if the initiative has it, else the default."""
-    today = today or date.today()
+    today = today or data.today()
     periods = data.periods(initiative)
     options = period_options(periods, today)
     if wanted and any(p.key == wanted for p in periods):

@@ -266,7 +266,7 @@ def _loaded(sheet: data.PortalSheet, feedback=None):
     rows = sheet_rows(sheet, editable=editable)
     return (
         rows,
-        _status_panel(sheet, date.today(), rows),
+        _status_panel(sheet, data.today(), rows),
         feedback,
         sheet.submission.version,
         not editable,

@@ -13,8 +13,6 @@ the page and every callback ask the domain with ``manage=True``, which refuses a
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -125,7 +123,7 @@ def _periods(initiative: str, wanted: str | None) -> tuple[list[dict], str | Non
     options, chosen = choose_period(initiative, wanted)
     if wanted and chosen == wanted:
         return options, chosen
-    today = date.today()
+    today = data.today()
     closed = [
         p
         for p in data.periods(initiative)

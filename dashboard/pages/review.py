@@ -398,7 +398,10 @@ def changes_summary(changes: data.VersionChanges) -> html.Div:
                     f"{verb} {data.day(back.at)} by {back.actor_label.removeprefix('user:')}",
                     ": " if back.comment else "",
                     html.Q(back.comment) if back.comment else None,
-                    ". ",
+                    # A comment is quoted as written: after its own full stop, none of ours.
+                    " "
+                    if back.comment and back.comment.rstrip().endswith((".", "!", "?"))
+                    else ". ",
                 ]
             )
         )
@@ -419,7 +422,10 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
             status_badge(sub.status, id="review-detail-status"),
             html.Span(f"version {sub.version}", className="small text-muted"),
             dbc.Badge("late", color="danger", title=LATE) if sub.is_late else None,
-            html.Span(f"{len(sub.values)} values, {flagged} flagged", className="small text-muted"),
+            html.Span(
+                f"{len(sub.values)} value{'' if len(sub.values) == 1 else 's'}, {flagged} flagged",
+                className="small text-muted",
+            ),
             html.Span(_submitted(sub), className="small text-muted") if sub.submitted_at else None,
         ],
         className="d-flex flex-wrap align-items-center gap-2 mb-1",

@@ -22,6 +22,7 @@ from models.analytics.coverage import ALL_PARTNERS, PartnerHistory, basis_text, 
 from models.analytics.disclosure import Figure, GroupView, audience_of, decide, rules_for
 from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
+from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.core.settings import get_settings
@@ -63,7 +64,7 @@ def _period(periods: list[Period], key: str | None, latest_with_data: set[int]) 
     with_data = [p for p in periods if p.id in latest_with_data]
     if with_data:
         return with_data[-1]
-    started = [p for p in periods if p.starts_on <= date.today()]
+    started = [p for p in periods if p.starts_on <= dates.today()]
     if started:
         return started[-1]
     if periods:
@@ -640,7 +641,7 @@ def completeness(
     today: date | None = None,
 ) -> Completeness:
     """Member × indicator for a period: who reported what, in which state, and who is late."""
-    today = today or date.today()
+    today = today or dates.today()
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
         raise PermissionDenied("only the backbone team sees who has not reported")

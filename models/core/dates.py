@@ -1,4 +1,5 @@
-"""Dates as people read them: one format for every message and page ("30 Nov 2026").
+"""Dates as people read them: one format for every message and page ("30 Nov 2026"); and the
+one reading of today's date that the reporting calendar uses.
 
 The API's date *fields* stay ISO 8601 (``2026-11-30``) for machines; these two functions are for
 text a person reads: the domain's messages (a refused write says when the period closed) and
@@ -9,6 +10,17 @@ way 11/30 and 30/11 can.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+
+from models.core.settings import get_settings
+
+
+def today() -> date:
+    """The day the reporting calendar reads as today: ``CM_TODAY`` when set, else the real date.
+
+    Every rule and page asks here rather than the clock, so an initiative (the demo built with
+    ``cm demo --today``) can be served as of one day; a test that reads the source keeps
+    ``date.today()`` out of everything else."""
+    return get_settings().today or date.today()
 
 
 def day(when: date) -> str:

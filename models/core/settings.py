@@ -7,6 +7,7 @@ no configuration while a deployment sets ``CM_SECRET_KEY`` explicitly.
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     # Spreadsheet imports: larger uploads answer 413 before anything is parsed.
     import_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload (bytes).")
     import_max_rows: int = Field(200_000, ge=1, description="Most data rows in one import.")
+    # The day the reporting calendar takes for today (windows open, due, closed; the current
+    # period); unset, the real date. It serves a demo built with ``cm demo --today`` as of that
+    # day, and lets a browser test walk a fixed calendar. Timestamps stay real.
+    today: date | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.access.passwords import hash_password
 from models.access.permissions import actor_for_user
 from models.analytics.rollups import rebuild as rebuild_rollups
+from models.core import dates
 from models.core.errors import Conflict
 from models.demo.calendar import DemoCalendar, built_for, quarter_of
 from models.demo.spec import (
@@ -119,7 +120,7 @@ def load_demo(
     session.flush()
     if demo_loaded(session=session):
         return _summary(session, created=False)
-    calendar = DemoCalendar(today or date.today())
+    calendar = DemoCalendar(today or dates.today())
     report = progress or (lambda _step, _done, _total: None)
     orgs = _organisations(session, calendar, report)
     users = _users(session, calendar, orgs, report)
@@ -155,7 +156,7 @@ def demo_on_first_start(
     removes the demo's rows only). A deployment without the demo is left alone (``absent``).
     Flushes, never commits.
     """
-    today = today or date.today()
+    today = today or dates.today()
     quarter = quarter_of(today)
     if not any_initiative(session=session):
         summary = load_demo(session=session, seed=seed, today=today, progress=progress)

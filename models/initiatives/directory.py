@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.core import dates
 from models.core.actors import Actor
 from models.tables.indicator import Indicator, Outcome
 from models.tables.initiative import Initiative, Member, Period
@@ -39,7 +40,7 @@ def initiative_directory(
 ) -> list[InitiativeSummary]:
     """Every initiative with its counts, in five set-based queries whatever their number."""
     del actor  # public information; kept in the signature so every rule reads the same way
-    today = today or date.today()
+    today = today or dates.today()
 
     members = dict(
         session.execute(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.access.permissions import viewable_initiative
 from models.audit.trail import jsonable, record
+from models.core import dates
 from models.core.actors import Actor, require_login
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.core.fields import checked_date, checked_text
@@ -169,7 +170,7 @@ def list_extensions(
 ) -> Page[ExtensionView]:
     """The initiative's extensions, latest period first (backbone: all; a reporter: its own
     organisations'; funders see no reports, so none)."""
-    today = today or date.today()
+    today = today or dates.today()
     check_page(limit, offset)
     initiative = viewable_initiative(session=session, actor=actor, slug=initiative_slug)
     query = _query(initiative.id)
@@ -215,7 +216,7 @@ def get_extension(
         org_slug=org_slug,
         period_key=period_key,
     )
-    return _described(session, ctx, today or date.today())
+    return _described(session, ctx, today or dates.today())
 
 
 def grant_extension(
@@ -233,7 +234,7 @@ def grant_extension(
     or move the day of its extension. ``until`` must fall after the period closes (before, the
     period is open anyway) and not in the past; ``reason`` is required and kept in the audit
     trail. Refused (409) for a locked period, which no extension opens."""
-    today = today or date.today()
+    today = today or dates.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
     until, reason = _checked_grant(ctx, until, reason, today)
     extension = _found(session, ctx)
@@ -297,7 +298,7 @@ def revoke_extension(
 ) -> ExtensionView:
     """Backbone: end the member's extension now (404 when it has none); the period's own
     window applies to its report again. Answers the extension as it was."""
-    today = today or date.today()
+    today = today or dates.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
     described = _described(session, ctx, today)
     extension = _found(session, ctx)
@@ -333,7 +334,7 @@ def return_with_extension(
     The comment is the extension's reason. Both happen or, on any refusal, neither (the
     caller's transaction is rolled back); the extension is granted first, so the return sees
     the partner's window open again."""
-    today = today or date.today()
+    today = today or dates.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
     _checked_grant(ctx, until, comment, today)
     extension = grant_extension(
@@ -370,7 +371,7 @@ def report_deadline(
     today: date | None = None,
 ) -> ReportDeadline:
     """The member's reporting window for the period today, for whoever may see its report."""
-    today = today or date.today()
+    today = today or dates.today()
     require_login(actor)
     ctx = report_context(
         session=session,

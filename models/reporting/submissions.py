@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
 from models.analytics.rollups import apply_submission
+from models.core import dates
 from models.core.actors import Actor
 from models.core.dates import day
 from models.core.errors import (
@@ -353,7 +354,7 @@ def refusals(
 
     Asks the same functions the writes do (:func:`write_refusal`, :func:`return_refusal`),
     so a page never offers what the write would then refuse."""
-    today = today or date.today()
+    today = today or dates.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     save, submit = (
         write_refusal(
@@ -708,7 +709,7 @@ def plan_values(
 
     Imports plan every submission in a file first and apply only when all plans are clean.
     """
-    today = today or date.today()
+    today = today or dates.today()
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     check_writable(
         session=session,
@@ -1133,7 +1134,7 @@ def transition(
     today: date | None = None,
 ) -> SubmissionView:
     """Move a submission through the workflow; an illegal move answers 409 with the status."""
-    today = today or date.today()
+    today = today or dates.today()
     if action not in TRANSITIONS:
         raise InvalidInput(f"unknown action {action!r}", field="action")
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)

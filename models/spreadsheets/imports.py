@@ -61,6 +61,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
+from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import DomainError, PermissionDenied
 from models.core.formulas import FORMULA_PREFIXES
@@ -1135,7 +1136,7 @@ def _import_file(
             stage=stage,
             report=ImportReport(dry_run=dry_run, file=filename or "upload"),
             progress=progress,
-            today=today or date.today(),
+            today=today or dates.today(),
         )
     finally:
         try:

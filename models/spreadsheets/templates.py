@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
+from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
 from models.core.formulas import neutralise
@@ -175,7 +176,7 @@ def build_template(
     the actor reports for — all members for the backbone) and one period (default: the period
     open for reporting today)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    period_key = period_key or _current_period(session, initiative.id, today or date.today())
+    period_key = period_key or _current_period(session, initiative.id, today or dates.today())
     members = select(Organisation.slug, Member.id).join(
         Member, Member.organisation_id == Organisation.id
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+from datetime import date
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -75,3 +77,32 @@ def test_unreachable_database_is_one_line(monkeypatch, tmp_path) -> None:
     assert "cannot reach the database" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_calendar_reads_today_from_the_setting(monkeypatch) -> None:
+    from models.core.dates import today
+
+    assert today() == date.today()
+    monkeypatch.setenv("CM_TODAY", "2026-11-30")
+    get_settings.cache_clear()
+    assert today() == date(2026, 11, 30)
+    monkeypatch.setenv("CM_TODAY", "30/11/2026")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="CM_TODAY"):
+        today()
+
+
+def test_nothing_but_the_calendar_reads_the_real_date() -> None:
+    """A rule or page that asked the clock for today would ignore CM_TODAY: the demo served as of
+    its day would open and close the wrong windows there, and a browser test on it would depend
+    on the day it runs."""
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for package in ("models", "api", "dashboard")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != root / "models" / "core" / "dates.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "date.today()" in line
+    ]
+    assert found == []

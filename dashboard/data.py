@@ -98,6 +98,7 @@ from models.publishing.publish import (
     publish,
 )
 from models.reporting import deadlines as deadline_rules
+from models.reporting import submissions as submission_rules
 from models.reporting.deadlines import ExtensionView, ReportDeadline
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
@@ -630,6 +631,21 @@ class ReviewDetail:
     send_back: str | None = None  # why the report cannot be returned to the partner now
     labels: dict[str, str] = field(default_factory=dict)  # "race=black" → "Race: Black"
     changes: VersionChanges = field(default_factory=VersionChanges)
+    # The partner's reporting window today: when it is closed to them (no running extension),
+    # returning the report needs an extension (return_with_extension) in the same step.
+    deadline: ReportDeadline | None = None
+
+    @property
+    def needs_extension(self) -> bool:
+        """A submitted report of an unlocked period its partner may no longer write: a plain
+        return is refused, a return with an extension is offered."""
+        d = self.deadline
+        return (
+            self.submission.status == "submitted"
+            and d is not None
+            and not d.locked
+            and not d.partner_may_write
+        )
 
 
 def _category_labels(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
@@ -671,6 +687,13 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
             ).send_back,
             labels=_category_labels(session, actor, initiative),
             changes=submission_changes(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                org_slug=org,
+                period_key=period,
+            ),
+            deadline=deadline_rules.report_deadline(
                 session=session,
                 actor=actor,
                 initiative_slug=initiative,
@@ -1210,6 +1233,7 @@ __all__ += [  # the setup and deadline pages' doors, below
     "organisation_choices",
     "remove_member",
     "report_deadline",
+    "reporting_period",
     "return_with_extension",
     "revoke_extension",
     "save_dimension",
@@ -1625,12 +1649,27 @@ CHANGES_SHOWN = 25
 # One partner's report written after its period closed (models/reporting/deadlines.py).
 
 
-def extensions(initiative: str) -> list[ExtensionView]:
-    """The initiative's deadline extensions, latest period first (backbone: all)."""
+def extensions(initiative: str, period: str | None = None) -> list[ExtensionView]:
+    """The initiative's deadline extensions (only ``period``'s when given), latest period
+    first (backbone: all; a reporter: its own organisations')."""
     with _session() as session:
         return deadline_rules.list_extensions(
-            session=session, actor=current_actor(), initiative_slug=initiative, limit=MAX_LIMIT
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            period=period,
+            limit=MAX_LIMIT,
         ).items
+
+
+def reporting_period(initiative: str, org: str) -> str | None:
+    """The period ``org``'s report is written for by default today: the latest its reporters
+    may write (open, or closed with its deadline extended), as saves decide; None when none
+    is (the portal's period picker then falls back to :func:`default_period`)."""
+    with _session() as session:
+        return submission_rules.reporting_period(
+            session=session, actor=current_actor(), initiative_slug=initiative, org_slug=org
+        )
 
 
 def grant_extension(initiative: str, org: str, period: str, until, reason: str | None):

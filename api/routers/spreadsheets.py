@@ -129,7 +129,12 @@ OrgQuery = Annotated[
     Query(max_length=80, description="Organisation slug; default: every one you report for."),
 ]
 PeriodQuery = Annotated[
-    str | None, Query(max_length=16, description="Period key; default: the period open now.")
+    str | None,
+    Query(
+        max_length=16,
+        description="Period key; default: the latest period the members' reporters may write "
+        "today (open, or closed with their deadline extended).",
+    ),
 ]
 
 

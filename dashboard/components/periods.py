@@ -26,14 +26,17 @@ def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
 
 
 def choose_period(
-    initiative: str, wanted: str | None, today: date | None = None
+    initiative: str, wanted: str | None, today: date | None = None, preferred: str | None = None
 ) -> tuple[list[dict], str | None]:
-    """The picker's options and value: ``wanted`` if the initiative has it, else the default."""
+    """The picker's options and value: ``wanted`` if the initiative has it, else
+    ``preferred`` (the portal: the period the member's reporters may write, an extended
+    deadline included), else the default."""
     today = today or data.today()
     periods = data.periods(initiative)
     options = period_options(periods, today)
-    if wanted and any(p.key == wanted for p in periods):
-        if not any(o["value"] == wanted for o in options):
-            options.insert(0, {"label": wanted, "value": wanted})
-        return options, wanted
+    for key in (wanted, preferred):
+        if key and any(p.key == key for p in periods):
+            if not any(o["value"] == key for o in options):
+                options.insert(0, {"label": key, "value": key})
+            return options, key
     return options, data.default_period(periods, today)

@@ -73,7 +73,9 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
     org_slugs = [slug for slug, _name in space.organisations]
     org = org if org in org_slugs else org_slugs[0]
     try:
-        period_options, period = choose_period(space.slug, period)
+        period_options, period = choose_period(
+            space.slug, period, preferred=data.reporting_period(space.slug, org)
+        )
     except DomainError as exc:
         return error_alert(exc)
     selectors = pickers(
@@ -213,11 +215,13 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
             ]
         ),
     ]
-    if sheet.extended_until:
+    until = sheet.extended_until
+    if until:
+        ended = today > until
         facts.append(
             dbc.Badge(
-                f"deadline extended to {data.day(sheet.extended_until)}",
-                color="info",
+                f"deadline {'extension ended' if ended else 'extended to'} {data.day(until)}",
+                color="secondary" if ended else "info",
                 id="portal-extension",
             )
         )
@@ -238,6 +242,11 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
     parts: list = [
         html.Div(facts, className="d-flex flex-wrap align-items-center cm-status-bar mb-2")
     ]
+    note = extension_note(sheet, today)
+    if note:
+        parts.append(
+            dbc.Alert(note, color="info", className="small py-2 mb-2", id="portal-extension-note")
+        )
     if sub.comment and sub.status in ("returned", "draft"):
         parts.append(
             dbc.Alert(
@@ -258,6 +267,24 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
         sub, missing_label="Not yet reported: ", warnings_id="portal-warnings"
     )
     return html.Div(parts)
+
+
+def extension_note(sheet: data.PortalSheet, today: date) -> str | None:
+    """Until when the partner may write thanks to its deadline extension, while it runs (a
+    locked period stays locked; an ended one is said by the window's refusal)."""
+    until, period = sheet.extended_until, sheet.period
+    if until is None or period.locked or today > until:
+        return None
+    who = "The partner may" if sheet.backbone else "You may"
+    if today > period.closes_on:
+        return (
+            f"{who} still write {period.key} until {data.day(until)} "
+            "(extension granted by the backbone team)."
+        )
+    return (
+        f"{who} write {period.key} until {data.day(until)}, after the period closes on "
+        f"{data.day(period.closes_on)} (extension granted by the backbone team)."
+    )
 
 
 def _loaded(sheet: data.PortalSheet, feedback=None):
@@ -294,12 +321,15 @@ def _choose_initiative(initiative, org, period):
         if space is None:
             return [], None, True, [], None
         slugs = [slug for slug, _name in space.organisations]
-        period_options, period = choose_period(space.slug, period)
+        org = org if org in slugs else slugs[0]
+        period_options, period = choose_period(
+            space.slug, period, preferred=data.reporting_period(space.slug, org)
+        )
     except DomainError:
         return [], None, True, [], None
     return (
         _org_options(space),
-        org if org in slugs else slugs[0],
+        org,
         len(slugs) == 1,
         period_options,
         period,

@@ -1,7 +1,9 @@
 """Reporting: who has reported what for a period (backbone only).
 
 A completeness heat map (members × indicators), the counts per state, the late and missing
-submissions, and the values flagged for a second look, each linking to the review queue.
+submissions, and the values flagged for a second look, each linking to the review queue; and the
+deadline extensions granted for the period (one partner's report written after it closed), next
+to that partner's status and listed with their reasons.
 Anyone but the backbone team (and admins) gets a "not allowed" alert: the domain refuses them.
 """
 
@@ -133,9 +135,83 @@ HEATMAP_COLUMNS = [
 ]
 
 
-def _lists(view: data.ReportingProgress, initiative: str) -> html.Div:
+def extension_badge(extension: data.ExtensionView | None, **kw) -> dbc.Badge | None:
+    """A partner's deadline extension for the period, as its status reads it."""
+    if extension is None:
+        return None
+    running = extension.running
+    return dbc.Badge(
+        f"{'extended to' if running else 'extension ended'} {data.day(extension.until)}",
+        color="info" if running else "secondary",
+        className="ms-1 fw-normal",
+        title=f"Deadline extension: {extension.reason}",
+        **kw,
+    )
+
+
+def extensions_table(extensions: list[data.ExtensionView], period: str, initiative: str):
+    """Every deadline extension granted for the period: partner, until, reason, by whom."""
+    manage = html.A(
+        "Grant or revoke on the setup page",
+        href=page_url("/setup", initiative=initiative, tab="extension"),
+        className="small",
+        id="reporting-extensions-manage",
+    )
+    if not extensions:
+        return html.Div(
+            [
+                html.P(
+                    f"No partner's deadline is extended for {period}.",
+                    className="text-muted small mb-1",
+                    id="reporting-extensions",
+                ),
+                manage,
+            ]
+        )
+    rows = [
+        html.Tr(
+            [
+                html.Td(e.organisation_name),
+                html.Td(e.period),
+                html.Td([data.day(e.until), " (ended)" if not e.running else ""]),
+                html.Td(e.reason, className="cm-extension-reason"),
+                html.Td(
+                    f"{e.granted_by or 'a removed account'}, {data.day(e.granted_at)}",
+                    className="text-muted",
+                ),
+            ]
+        )
+        for e in extensions
+    ]
+    table = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th("Partner"),
+                        html.Th("Period"),
+                        html.Th("Until"),
+                        html.Th("Reason"),
+                        html.Th("Granted"),
+                    ]
+                )
+            ),
+            html.Tbody(rows),
+        ],
+        size="sm",
+        hover=True,
+        className="small",
+        id="reporting-extensions",
+    )
+    return html.Div([html.Div(table, className="table-responsive"), manage])
+
+
+def _lists(
+    view: data.ReportingProgress, initiative: str, extensions: list[data.ExtensionView]
+) -> html.Div:
     period = view.completeness.period
     review = page_url("/reporting/review", initiative=initiative, period=period)
+    extended = {e.organisation: e for e in extensions}
     late = (
         dbc.Table(
             [
@@ -154,7 +230,15 @@ def _lists(view: data.ReportingProgress, initiative: str) -> html.Div:
                         html.Tr(
                             [
                                 html.Td(s["name"]),
-                                html.Td(status_badge(s["status"])),
+                                html.Td(
+                                    [
+                                        status_badge(s["status"]),
+                                        extension_badge(
+                                            extended.get(s["organisation"]),
+                                            id=f"reporting-extended-{s['organisation']}",
+                                        ),
+                                    ]
+                                ),
                                 html.Td(dbc.Badge("late", color="danger") if s["late"] else ""),
                                 html.Td(s["missing"] or "—", className="small"),
                             ]
@@ -211,6 +295,13 @@ def _lists(view: data.ReportingProgress, initiative: str) -> html.Div:
                 ],
                 lg=6,
             ),
+            dbc.Col(
+                [
+                    html.H2("Deadline extensions", className="h5"),
+                    extensions_table(extensions, period, initiative),
+                ],
+                lg=12,
+            ),
         ],
         className="g-4",
     )
@@ -234,6 +325,7 @@ def reporting_view(initiative, period):
         return EMPTY, None, None, None, None
     try:
         view = data.reporting(initiative, period)
+        extensions = data.extensions(initiative, view.completeness.period)
     except DomainError as exc:
         return EMPTY, None, None, None, error_alert(exc, what="That initiative")
     c = view.completeness
@@ -249,7 +341,8 @@ def reporting_view(initiative, period):
         ],
         className="mb-2",
     )
-    return figures.completeness_heatmap(c), table, _counts(c.counts), _lists(view, initiative), None
+    lists = _lists(view, initiative, extensions)
+    return figures.completeness_heatmap(c), table, _counts(c.counts), lists, None
 
 
 @callback(

@@ -7,6 +7,11 @@ at the bottom of the window with its messages beside the buttons. ``j``/``k`` (o
 Previous buttons, whose access keys are ``n`` and ``p``) move through the queue; a decision
 opens the next report.
 
+A report whose partner may no longer write (its period closed, no deadline extension running)
+cannot simply be returned: the partner would read the comment and could change nothing. Its
+Return step extends that partner's deadline to a day picked beside the button, in the same
+transaction (``data.return_with_extension``), instead of reopening the period for everyone.
+
 Only backbone staff (and admins) get data here: the data seam asks the domain for the
 initiative with ``manage=True``, so a reporter's or funder's request, or a forged callback, is
 refused before any submission is read.
@@ -15,6 +20,7 @@ refused before any submission is read.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 
 import dash
 import dash_ag_grid as dag
@@ -52,6 +58,9 @@ NOTHING_CHOSEN = "Select a report in the queue to review it."
 # decision goes through review_decide below, the one place a report is approved or returned.
 DECISIONS = {"review-approve": "approve", "review-return": "return"}
 DONE = {"approve": "Approved", "return": "Returned to the partner"}
+RETURN = "Return with comment"
+RETURN_EXTENDED = "Return with an extension"
+EXTENSION_DAYS = 7  # the extension's default length, counted from today
 KINDS = ("changed", "added", "removed")  # of a value since the last version, as summed up
 
 _FORMAT = {"function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"}
@@ -251,12 +260,39 @@ def _action_bar() -> html.Div:
                 className="cm-review-comment",
             ),
             dbc.Button("Approve", id="review-approve", color="success", disabled=True),
-            dbc.Button("Return with comment", id="review-return", color="warning", disabled=True),
+            _extension_field(),
+            dbc.Button(RETURN, id="review-return", color="warning", disabled=True),
             html.Div(id="review-feedback", className="cm-action-feedback", role="status"),
         ],
         className="cm-action-bar",
         id="review-actions",
     )
+
+
+def _extension_field() -> html.Div:
+    """The day the partner's deadline is extended to when returning needs it (hidden
+    otherwise), with its error beside it."""
+    return html.Div(
+        [
+            dbc.Label("Extend the deadline until", html_for="review-until", className="mb-0"),
+            dcc.DatePickerSingle(
+                id="review-until",
+                display_format="YYYY-MM-DD",
+                placeholder="YYYY-MM-DD",
+                first_day_of_week=1,
+                clearable=False,
+            ),
+            html.Div(id="review-until-error", className="cm-review-until-error"),
+        ],
+        id="review-extension",
+        className="cm-review-extension",
+        hidden=True,
+    )
+
+
+def default_until(today: date | None = None) -> str:
+    """The extension's day the field offers: a week from today."""
+    return ((today or data.today()) + timedelta(days=EXTENSION_DAYS)).isoformat()
 
 
 # --- pieces ---------------------------------------------------------------------------------
@@ -435,13 +471,23 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
         changes_summary(detail.changes),
         *missing_and_warnings(sub, missing_label="Not reported: "),
     ]
-    if sub.status == "submitted" and detail.send_back:
+    if detail.needs_extension:
+        parts.append(extension_offer(detail))
+    elif sub.status == "submitted" and detail.send_back:
         parts.append(
             dbc.Alert(
                 [html.Strong("It cannot be returned now. "), sentence(detail.send_back)],
                 color="warning",
                 className="small py-2",
                 id="review-cannot-return",
+            )
+        )
+    elif detail.deadline is not None and detail.deadline.extended_until is not None:
+        parts.append(
+            html.P(
+                f"The partner's deadline is extended to {data.day(detail.deadline.extended_until)}.",
+                className="small text-muted mb-2",
+                id="review-extended",
             )
         )
     parts.append(
@@ -464,6 +510,30 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
     )
     return html.Div(
         parts, id="review-detail-body", **{"data-report": f"{sub.organisation}|{sub.period}"}
+    )
+
+
+def extension_offer(detail: data.ReviewDetail) -> dbc.Alert:
+    """Why a plain return is refused, and the return with an extension offered instead."""
+    deadline = detail.deadline
+    assert deadline is not None  # needs_extension read it
+    ended = deadline.extended_until
+    return dbc.Alert(
+        [
+            html.Strong("A plain return is refused: "),
+            sentence(detail.send_back or deadline.partner_refusal),
+            f" Its deadline extension ended on {data.day(ended)}." if ended else "",
+            html.Br(),
+            (
+                f"{RETURN_EXTENDED} instead: the partner may then correct the report until the "
+                "day you pick beside the button (a week from today unless you change it), and "
+                "your comment is kept as the extension's reason. The period stays closed for "
+                "everyone else."
+            ),
+        ],
+        color="warning",
+        className="small py-2",
+        id="review-cannot-return",
     )
 
 
@@ -548,11 +618,18 @@ def review_move(_prev, _next, options, current):
     Output("review-prev", "disabled"),
     Output("review-next", "disabled"),
     Output("review-position", "children"),
+    Output("review-extension", "hidden"),
+    Output("review-return", "children"),
+    Output("review-until", "date"),
+    Output("review-until-error", "children", allow_duplicate=True),
     Input("review-queue", "value"),
     Input("review-queue", "options"),
     State("review-initiative", "value"),
+    prevent_initial_call="initial_duplicate",
 )
 def review_selection(chosen, options, initiative):
+    """The chosen report, and the action bar it allows: a report its partner may no longer
+    write is returned with an extension, whose day the bar then asks for."""
     keys = _keys(options)
     at = keys.index(chosen) if chosen in keys else None
     moves = (
@@ -560,29 +637,33 @@ def review_selection(chosen, options, initiative):
         at is None or at >= len(keys) - 1,
         f"{at + 1} of {len(keys)}" if at is not None else "",
     )
+    plain = (True, RETURN, None, None)  # no extension field, the plain button, no error
     nothing = html.P(NOTHING_CHOSEN, className="text-muted small")
     if not chosen or not initiative or "|" not in str(chosen):
-        return nothing, None, True, True, *moves
+        return nothing, None, True, True, *moves, *plain
     org, period = str(chosen).split("|", 1)
     try:
         detail = data.review_detail(initiative, org, period)
     except DomainError as exc:
-        return error_alert(exc, what="That report"), None, True, True, *moves
+        return error_alert(exc, what="That report"), None, True, True, *moves, *plain
     sub = detail.submission
+    extend = detail.needs_extension
     selected = {
         "initiative": initiative,
         "organisation": sub.organisation,
         "name": detail.organisation_name,
         "period": sub.period,
         "version": sub.version,
+        "extend": extend,
     }
     waiting = sub.status == "submitted"
     return (
         _detail(detail),
         selected,
         not waiting,
-        not waiting or detail.send_back is not None,
+        not waiting or (detail.send_back is not None and not extend),
         *moves,
+        *((False, RETURN_EXTENDED, default_until(), None) if extend else plain),
     )
 
 
@@ -590,40 +671,65 @@ def review_selection(chosen, options, initiative):
     Output("review-feedback", "children"),
     Output("review-refresh", "data"),
     Output("review-comment", "value"),
+    Output("review-until-error", "children"),
     Input("review-approve", "n_clicks"),
     Input("review-return", "n_clicks"),
     State("review-selected", "data"),
     State("review-comment", "value"),
     State("review-refresh", "data"),
+    State("review-until", "date"),
     prevent_initial_call=True,
 )
-def review_decide(_approve, _return, chosen, comment, refresh):
-    """Approve or return the report shown; the queue is read again and opens the next."""
+def review_decide(_approve, _return, chosen, comment, refresh, until):
+    """Approve or return the report shown (with an extension to ``until`` when its partner
+    may no longer write); the queue is read again and opens the next."""
     action = DECISIONS.get(str(ctx.triggered_id))
     if not chosen or action is None:
-        return dash.no_update, dash.no_update, dash.no_update
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
+    extend = action == "return" and bool(chosen.get("extend"))
+    args = (chosen["initiative"], chosen["organisation"], chosen["period"])
     try:
-        view = data.review_decision(
-            chosen["initiative"],
-            chosen["organisation"],
-            chosen["period"],
-            action,
-            comment,
-            chosen.get("version"),
-        )
+        if extend:
+            view, extension = data.return_with_extension(
+                *args, comment, until, chosen.get("version")
+            )
+        else:
+            view, extension = (
+                data.review_decision(*args, action, comment, chosen.get("version")),
+                None,
+            )
     except DomainError as exc:
-        return _message(error_alert(exc, what="That report")), dash.no_update, dash.no_update
+        return _refused(exc, action, refresh)
     message = dbc.Alert(
         [
             f"{DONE[action]}: {chosen.get('name') or view.organisation} · {view.period} is now ",
             status_badge(view.status),
-            f" (version {view.version}).",
+            f" (version {view.version})",
+            f"; the partner may correct it until {data.day(extension.until)}."
+            if extension is not None
+            else ".",
         ],
         color="success",
         id="review-done",
         className="mb-0 py-1 px-2 small",
     )
-    return message, (refresh or 0) + 1, ""
+    return message, (refresh or 0) + 1, "", None
+
+
+def _refused(exc: DomainError, action: str, refresh) -> tuple:
+    """A refused decision: the extension's day refused beside its field, anything else beside
+    the buttons. A plain return refused because the period has closed for the partner (since
+    the report was opened) reads the report again, so its Return step offers the extension."""
+    if getattr(exc, "field", None) == "until":
+        return dash.no_update, dash.no_update, dash.no_update, sentence(exc.message)
+    alert = _message(error_alert(exc, what="That report"))
+    if action == "return" and getattr(exc, "code", None) == "period_closed":
+        alert.children = [
+            sentence(exc.message),
+            f" Return it with an extension: pick the day beside “{RETURN_EXTENDED}”.",
+        ]
+        return alert, (refresh or 0) + 1, dash.no_update, None
+    return alert, dash.no_update, dash.no_update, None
 
 
 def _message(alert: dbc.Alert) -> dbc.Alert:

@@ -23,6 +23,7 @@ from models.access.permissions import viewable_initiative
 from models.audit.trail import jsonable, record
 from models.core import dates
 from models.core.actors import Actor, require_login
+from models.core.dates import day as readable
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.core.fields import checked_date, checked_text
 from models.core.paging import DEFAULT_LIMIT, Page, check_page
@@ -267,16 +268,19 @@ def grant_extension(
     return _described(session, ctx, today)
 
 
-def _checked_grant(ctx: WriteContext, until: Any, reason: Any, today: date) -> tuple[date, str]:
-    """The day and reason of an extension of the report, or why it cannot be granted."""
+def _checked_grant(
+    ctx: WriteContext, until: Any, reason: Any, today: date, reason_field: str = "reason"
+) -> tuple[date, str]:
+    """The day and reason of an extension of the report, or why it cannot be granted (the
+    reason's refusal names ``reason_field``: the comment when returning with the extension)."""
     day = checked_date(until, "until")
-    why = checked_text(reason, "reason", max_length=REASON_MAX)
+    why = checked_text(reason, reason_field, max_length=REASON_MAX)
     if day <= ctx.period.closes_on:
         raise InvalidInput(
-            f"must be after the period closes ({ctx.period.closes_on.isoformat()})", field="until"
+            f"must be after the period closes ({readable(ctx.period.closes_on)})", field="until"
         )
     if day < today:
-        raise InvalidInput(f"must be today ({today.isoformat()}) or later", field="until")
+        raise InvalidInput(f"must be today ({readable(today)}) or later", field="until")
     if ctx.period.locked:
         raise Conflict(
             f"period {ctx.period.key} is locked; unlock it first (an extension does not open "
@@ -336,7 +340,9 @@ def return_with_extension(
     the partner's window open again."""
     today = today or dates.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
-    _checked_grant(ctx, until, comment, today)
+    if not isinstance(comment, str) or not comment.strip():  # in the words of a plain return
+        raise InvalidInput("a comment is required to return a submission", field="comment")
+    _checked_grant(ctx, until, comment, today, reason_field="comment")
     extension = grant_extension(
         session=session,
         actor=actor,

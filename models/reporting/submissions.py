@@ -14,12 +14,23 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Text, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Text,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -131,16 +142,7 @@ def _context(
 ) -> WriteContext:
     """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
     initiative = get_initiative(session=session, actor=actor, slug=slug)
-    row = session.execute(
-        select(Member, Organisation)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
-    ).first()
-    if row is None:
-        raise no_member(org_slug)
-    member, organisation = row
-    if not (actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)):
-        raise no_member(org_slug)
+    member, organisation = _visible_member(session, actor, initiative, org_slug)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
     )
@@ -152,6 +154,24 @@ def _context(
         )
     )
     return WriteContext(initiative, member, organisation, period, submission)
+
+
+def _visible_member(
+    session: Session, actor: Actor, initiative: Initiative, org_slug: str
+) -> tuple[Member, Organisation]:
+    """The member ``org_slug`` names, if the actor may see its reports (backbone, or a
+    reporter of that organisation); 404 otherwise, like a missing one."""
+    row = session.execute(
+        select(Member, Organisation)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
+    ).first()
+    if row is None:
+        raise no_member(org_slug)
+    member, organisation = row
+    if not (actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)):
+        raise no_member(org_slug)
+    return member, organisation
 
 
 def report_context(
@@ -206,6 +226,68 @@ def partner_refusal(
         field="period",
         extra={"closes_on": period.closes_on.isoformat()},
     )
+
+
+def partner_period(
+    *, session: Session, initiative_id: int, member_ids: Sequence[int], today: date
+) -> Period | None:
+    """The latest period the members' own reporters may write today (any one of them, when
+    several), or None: unlocked, started and opened for reporting, and not closed to them by
+    :func:`partner_refusal` (still open, or closed with a deadline extension running).
+
+    The period a report is written for when none is named (a template's default, the
+    portal's), decided by the rule their saves obey, so a partner whose deadline was extended
+    is offered that period and not one it may no longer write. SQL narrows the candidates to
+    the periods that could pass (open, or with an extension of one of the members running);
+    :func:`partner_refusal` decides."""
+    if not member_ids:
+        return None
+    extended = exists().where(
+        DeadlineExtension.period_id == Period.id,
+        DeadlineExtension.member_id.in_(member_ids),
+        DeadlineExtension.until >= today,
+    )
+    candidates = session.scalars(
+        select(Period)
+        .where(
+            Period.initiative_id == initiative_id,
+            Period.locked.is_(False),
+            Period.starts_on <= today,
+            Period.opens_on <= today,
+            or_(Period.closes_on >= today, extended),
+        )
+        .order_by(Period.starts_on.desc(), Period.key.desc())
+    )
+    for period in candidates:
+        if any(
+            partner_refusal(session=session, period=period, member_id=member_id, today=today)
+            is None
+            for member_id in member_ids
+        ):
+            return period
+    return None
+
+
+def reporting_period(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    today: date | None = None,
+) -> str | None:
+    """The key of the period the member's report is written for by default today
+    (:func:`partner_period`), for whoever may see its reports; None when no period is open to
+    its reporters."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    member, _organisation = _visible_member(session, actor, initiative, org_slug)
+    period = partner_period(
+        session=session,
+        initiative_id=initiative.id,
+        member_ids=[member.id],
+        today=today or dates.today(),
+    )
+    return None if period is None else period.key
 
 
 def window_refusal(

@@ -27,7 +27,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
 from models.core.formulas import neutralise
-from models.reporting.submissions import get_submission
+from models.reporting.submissions import get_submission, partner_period
 from models.spreadsheets.exports import plain_number, xlsx_safe
 from models.tables.indicator import (
     TOTAL,
@@ -37,7 +37,7 @@ from models.tables.indicator import (
     Obligation,
     indicator_dimensions,
 )
-from models.tables.initiative import Member, Period
+from models.tables.initiative import Member
 from models.tables.organisation import Organisation
 
 if TYPE_CHECKING:
@@ -146,21 +146,25 @@ class Template:
         return f"{self.initiative}-{who}-{self.period}-template.{ext}"
 
 
-def _current_period(session: Session, initiative_id: int, today: date) -> str:
-    key = session.scalar(
-        select(Period.key)
-        .where(
-            Period.initiative_id == initiative_id,
-            Period.locked.is_(False),
-            Period.opens_on <= today,
-            Period.closes_on >= today,
-        )
-        .order_by(Period.starts_on.desc())
-        .limit(1)
+def _default_period(
+    session: Session, initiative_id: int, members: list[tuple[str, int]], today: date
+) -> str:
+    """The latest period the template's members may write today, by the rule their saves
+    obey (``models.reporting.submissions.partner_period``: open, or closed with a deadline
+    extension running), or why there is none."""
+    period = partner_period(
+        session=session,
+        initiative_id=initiative_id,
+        member_ids=[member_id for _slug, member_id in members],
+        today=today,
     )
-    if key is None:
-        raise InvalidInput("no period is open for reporting; name one with period=", field="period")
-    return key
+    if period is None:
+        whose = members[0][0] if len(members) == 1 else "these members"
+        raise InvalidInput(
+            f"no period is open for reporting, nor extended for {whose}; name one with period=",
+            field="period",
+        )
+    return period.key
 
 
 def build_template(
@@ -173,25 +177,30 @@ def build_template(
     today: date | None = None,
 ) -> Template:
     """The template's rows for one organisation (or, without ``org_slug``, every organisation
-    the actor reports for — all members for the backbone) and one period (default: the period
-    open for reporting today)."""
+    the actor reports for — all members for the backbone) and one period (default: the latest
+    one those members' reporters may write today, an extended deadline included)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    period_key = period_key or _current_period(session, initiative.id, today or dates.today())
     members = select(Organisation.slug, Member.id).join(
         Member, Member.organisation_id == Organisation.id
     )
     members = members.where(Member.initiative_id == initiative.id)
+    # A member the actor may not see is missing, as for its submission (404), before the
+    # default period is read for it.
+    if not actor.is_backbone(initiative.id):
+        members = members.where(Organisation.id.in_(actor.reporter_orgs(initiative.id)))
+    elif org_slug is None:
+        members = members.where(Member.active.is_(True))
     if org_slug is not None:
         members = members.where(Organisation.slug == org_slug)
-    elif actor.is_backbone(initiative.id):
-        members = members.where(Member.active.is_(True))
-    else:
-        members = members.where(Organisation.id.in_(actor.reporter_orgs(initiative.id)))
     selected = session.execute(members.order_by(Organisation.slug)).all()
     if not selected:
         if org_slug is not None:
             raise NotFound(f"no member {org_slug!r} in this initiative", field="org")
         raise NotFound("you report for no member of this initiative", field="org")
+    today = today or dates.today()
+    period_key = period_key or _default_period(
+        session, initiative.id, [(slug, member_id) for slug, member_id in selected], today
+    )
 
     # Permission, the period and the values already entered: the submission's own rules (404).
     views = {

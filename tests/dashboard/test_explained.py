@@ -421,8 +421,12 @@ def test_the_review_page_says_why_a_report_cannot_be_returned(client, world) -> 
         )
     )
     assert out["review-approve"]["disabled"] is False
-    assert out["review-return"]["disabled"] is True
+    # A plain return is refused, saying why; the return with an extension is offered instead.
+    assert out["review-return"]["disabled"] is False
+    assert out["review-return"]["children"] == "Return with an extension"
+    assert out["review-extension"]["hidden"] is False
     why = _text(_find(out["review-detail"], "review-cannot-return"))
+    assert "A plain return is refused" in why
     assert "extend the partner's deadline or reopen the period first" in why
 
 

@@ -162,6 +162,7 @@ def test_review_callbacks_refuse_all_but_the_backbone(client, world, session, ro
             ("review-selected", "data", chosen),
             ("review-comment", "value", None),
             ("review-refresh", "data", 0),
+            ("review-until", "date", None),
         ],
         changed=["review-approve.n_clicks"],
     )
@@ -344,6 +345,7 @@ def test_backbone_approves_from_the_queue(client, world, session) -> None:
                 ("review-selected", "data", chosen),
                 ("review-comment", "value", comment),
                 ("review-refresh", "data", 0),
+                ("review-until", "date", None),
             ],
             changed=[f"{action}.n_clicks"],
         )

@@ -213,16 +213,15 @@ MEMBER = Form(
             "Slug",
             md=6,
             placeholder="e.g. riverside-health-clinic",
-            help="Its name in links and files, suggested from the name: lower-case words "
-            "joined by hyphens. It cannot change later.",
+            help="Made from the name: lower-case words joined by hyphens. It cannot change.",
         ),
         Field("org_sector", "Sector", "select", SECTORS, md=6),
         Field("org_website", "Website", md=6, placeholder="https://…"),
         Field("joined_on", "Joined on", "date", md=4),
         Field(
-            "shares_with_funders", "Shares its figures with funders", "switch", md=4, default=True
+            "shares_with_funders", "Shares its figures with funders", "switch", md=6, default=True
         ),
-        Field("active", "Active (expected to report)", "switch", md=4, default=True),
+        Field("active", "Active (expected to report)", "switch", md=6, default=True),
         Field(
             "obligations",
             "Obligations",
@@ -440,6 +439,10 @@ def _save_member(initiative: str, editing: str | None, values: dict) -> dict:
     return data.save_member(initiative, editing, new_organisation=fields if new else None, **values)
 
 
+def _member_saved(record: dict) -> str:
+    return f"{record['organisation_name']} saved."
+
+
 def _member_rows(initiative: str) -> list[dict]:
     return [
         {**m, "obligation_count": len(m["obligations"])} for m in data.setup_members(initiative)
@@ -598,6 +601,7 @@ RESOURCES: dict[str, Resource] = {
             key=lambda r: r["organisation"],
             audit=("member", "obligations", "organisation"),
             audit_object="member",
+            saved=_member_saved,
             delete_label="Remove",
             delete_message="Remove this member? Refused once it has reported: "
             "switch 'Active' off instead.",
@@ -707,10 +711,11 @@ FORM_ROWS = {
     "outcome": [["code", "name"], ["description"], ["position"]],
     "dimension": [["code", "name", "position"], ["categories"]],
     "member": [
-        Group("setup-member-choose", (("joins",),)),
-        Group("setup-member-existing", (("organisation",),)),
-        Group("setup-member-new", (("org_name", "org_slug"), ("org_sector", "org_website"))),
-        ["joined_on", "shares_with_funders", "active"],
+        Group("setup-member-choose-group", (("joins",),)),
+        Group("setup-member-existing-group", (("organisation",),)),
+        Group("setup-member-new-group", (("org_name", "org_slug"), ("org_sector", "org_website"))),
+        ["joined_on"],
+        ["shares_with_funders", "active"],
         ["obligations"],
     ],
     "period": [["key", "opens_on", "due_on", "closes_on"], ["locked"]],
@@ -1202,9 +1207,9 @@ HIDDEN = {"display": "none"}
 
 
 @callback(
-    Output("setup-member-choose", "style"),
-    Output("setup-member-existing", "style"),
-    Output("setup-member-new", "style"),
+    Output("setup-member-choose-group", "style"),
+    Output("setup-member-existing-group", "style"),
+    Output("setup-member-new-group", "style"),
     Input(MEMBER.id("joins"), "value"),
     Input("setup-member-editing", "data"),
 )

@@ -88,6 +88,8 @@ def _check_organisation_fields(values: dict[str, Any], prefix: str = "") -> dict
         if name == "name":
             out[name] = checked_text(value, field, max_length=200)
         elif name == "sector":
+            if value is None:
+                raise InvalidInput("is required", field=field)
             out[name] = checked_choice(value, SECTORS, field)
         elif name == "website":
             out[name] = checked_text(value, field, max_length=300, required=False)

@@ -4,6 +4,7 @@ delete; a refusal shown next to the field it names; the audit of each change), t
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -154,11 +155,24 @@ def test_the_page_is_for_the_backbone_team(client, world) -> None:
         "setup-break-note",
     ):
         assert ident in page
+    # Every element has an id of its own: a form's block named like a button would click it.
+    ids = Counter(_ids(response_of(render_page(client, "/setup"))))
+    assert [ident for ident, n in ids.items() if n > 1] == []
     for role in ("reporter", "funder"):
         _as(client, world, role)
         assert "setup-not-allowed" in text_of(render_page(client, "/setup")), role
     _as(client, world, None)
     assert "cm-please-log-in" in text_of(render_page(client, "/setup"))
+
+
+def _ids(node) -> list[str]:
+    """The ids of a rendered layout (a tree of ``{"props": {"id": …, "children": …}}``)."""
+    if isinstance(node, list):
+        return [i for child in node for i in _ids(child)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["props"]["id"]] if isinstance(node.get("props", {}).get("id"), str) else []
+    return found + [i for value in node.get("props", node).values() for i in _ids(value)]
 
 
 def test_a_forged_save_by_others_writes_nothing(client, world, session) -> None:
@@ -490,7 +504,7 @@ def _member(session, slug: str) -> Member | None:
 def test_a_new_organisation_joins_as_a_member_in_one_step(client, world, session) -> None:
     _as(client, world, "backbone")
     out = _form_answer(client, "member", "save", NEW_PARTNER)
-    assert "saved" in str(out["setup-member-feedback"]["children"]), out
+    assert "Member Riverside Health Clinic saved." in str(out["setup-member-feedback"]), out
     assert out["setup-member-editing"]["data"] == "riverside-health-clinic"
     assert out["setup-member-organisation"]["value"] == "riverside-health-clinic"
     assert out["setup-member-org_name"]["value"] is None  # the new block is emptied
@@ -547,7 +561,8 @@ def test_a_new_organisation_joins_as_a_member_in_one_step(client, world, session
         ({"org_slug": "River Side"}, "org_slug", "not a valid slug"),
         ({"org_slug": None}, "org_slug", "is required"),
         ({"org_name": None}, "org_name", "is required"),
-        ({"org_sector": None}, "org_sector", "must be one of"),
+        ({"org_sector": None}, "org_sector", "is required"),
+        ({"org_sector": "space"}, "org_sector", "must be one of"),
         ({"org_website": "w" * 301}, "org_website", "at most 300"),
         ({"joined_on": "1st July"}, "joined_on", "must be a date"),
         ({"obligations": ["SERVED", "NOPE"]}, "obligations", "no indicator"),
@@ -582,13 +597,17 @@ def test_the_member_form_shows_the_directory_or_the_new_organisation(client) -> 
         out = response_of(
             call(
                 client,
-                "..setup-member-choose.style",
+                "..setup-member-choose-group.style",
                 [("setup-member-joins", "value", joins), ("setup-member-editing", "data", editing)],
             )
         )
         return tuple(
             out[ident]["style"] is None
-            for ident in ("setup-member-choose", "setup-member-existing", "setup-member-new")
+            for ident in (
+                "setup-member-choose-group",
+                "setup-member-existing-group",
+                "setup-member-new-group",
+            )
         )
 
     assert shown("existing", None) == (True, True, False)

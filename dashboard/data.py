@@ -81,12 +81,14 @@ from models.initiatives import indicators as indicator_rules
 from models.initiatives import members as member_rules
 from models.initiatives import outcomes as outcome_rules
 from models.initiatives import periods as period_rules
+from models.initiatives import series_breaks as series_break_rules
 from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
 from models.initiatives.members import get_obligations, list_members
-from models.initiatives.organisations import list_organisations
+from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
+from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
 from models.publishing.publish import (
     Preview,
@@ -1221,6 +1223,7 @@ def coverage_min_share() -> float:
 
 
 __all__ += [  # the setup and deadline pages' doors, below
+    "ORGANISATION_SECTORS",
     "ExtensionView",
     "ReportDeadline",
     "delete_category",
@@ -1232,6 +1235,7 @@ __all__ += [  # the setup and deadline pages' doors, below
     "grant_extension",
     "organisation_choices",
     "remove_member",
+    "remove_series_break",
     "report_deadline",
     "reporting_period",
     "return_with_extension",
@@ -1241,12 +1245,15 @@ __all__ += [  # the setup and deadline pages' doors, below
     "save_member",
     "save_outcome",
     "save_period",
+    "save_series_break",
     "setup_changes",
     "setup_dimensions",
     "setup_indicators",
     "setup_members",
     "setup_outcomes",
     "setup_periods",
+    "setup_series_breaks",
+    "suggest_slug",
 ]
 
 
@@ -1487,9 +1494,12 @@ def save_member(
     shares_with_funders: bool,
     active: bool,
     obligations: list[str],
+    new_organisation: Mapping | None = None,
 ) -> dict:
-    """Add an organisation as a member (``editing`` None) or change the member ``editing``,
-    and set its obligations, in one transaction."""
+    """Add an organisation as a member (``editing`` None): one of the directory
+    (``organisation``), or a new one (``new_organisation``: slug, name, sector, website) added
+    to the directory with its membership; or change the member ``editing``. Its obligations
+    are set in the same transaction: all of it is saved, or none."""
     actor = current_actor()
     joined = _date(joined_on, "joined_on")
     with _session() as session:
@@ -1498,7 +1508,8 @@ def save_member(
                 session=session,
                 actor=actor,
                 initiative=initiative,
-                organisation=organisation or "",
+                organisation=None if new_organisation is not None else organisation or "",
+                new_organisation=new_organisation,
                 joined_on=joined,
                 shares_with_funders=shares_with_funders,
                 active=active,
@@ -1601,6 +1612,74 @@ def delete_period(initiative: str, key: str) -> None:
     with _session() as session:
         period_rules.delete_period(
             session=session, actor=current_actor(), initiative=initiative, key=key
+        )
+
+
+# Series breaks: an indicator measured differently from one period on (charts mark it).
+
+
+def setup_series_breaks(initiative: str) -> list[dict]:
+    """The initiative's series breaks, by indicator then period."""
+    with _session() as session:
+        return [
+            {
+                "indicator": b.indicator,
+                "indicator_name": b.indicator_name,
+                "period": b.period,
+                "note": b.note,
+            }
+            for b in series_break_rules.initiative_series_breaks(
+                session=session, actor=current_actor(), initiative=initiative
+            )
+        ]
+
+
+def save_series_break(
+    initiative: str,
+    editing: tuple[str, str] | None,
+    *,
+    indicator: str | None,
+    period: str | None,
+    note: str | None,
+) -> dict:
+    """Mark a break (``editing`` None) or correct the note of the break ``editing``
+    (indicator code, period key); refusals name ``code`` (the indicator), ``period``, ``note``."""
+    actor = current_actor()
+    with _session() as session:
+        if editing is None:
+            if not indicator:
+                raise InvalidInput("is required", field="code")
+            if not period:
+                raise InvalidInput("is required", field="period")
+            key, text = series_break_rules.add_series_break(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=indicator,
+                period=period,
+                note=note,
+            )
+        else:
+            indicator, period = editing
+            key, text = series_break_rules.update_series_break(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=indicator,
+                period=period,
+                note=note,
+            )
+        return {"indicator": indicator, "period": key, "note": text}
+
+
+def remove_series_break(initiative: str, indicator: str, period: str) -> None:
+    with _session() as session:
+        series_break_rules.remove_series_break(
+            session=session,
+            actor=current_actor(),
+            initiative=initiative,
+            code=indicator,
+            period=period,
         )
 
 

@@ -89,7 +89,16 @@ class InitiativeRead(ReadModel):
 
 
 class MemberCreate(WriteModel):
-    organisation: str = Field(description="The organisation's slug.", max_length=80)
+    organisation: str | None = Field(
+        None,
+        description="The slug of an organisation of the directory; or give new_organisation.",
+        max_length=80,
+    )
+    new_organisation: OrganisationCreate | None = Field(
+        None,
+        description="A partner not in the directory yet: added to it and enrolled in one step "
+        "(how backbone staff add organisations).",
+    )
     joined_on: IsoDate | None = None
     shares_with_funders: bool = True
     active: bool = True
@@ -314,6 +323,10 @@ class PeriodRead(ReadModel):
 
 class SeriesBreakIn(WriteModel):
     period: str = Field(max_length=16, examples=["2025Q3"])
+    note: str = Field(min_length=1, max_length=2000, examples=["New state reading test"])
+
+
+class SeriesBreakUpdate(WriteModel):
     note: str = Field(min_length=1, max_length=2000, examples=["New state reading test"])
 
 

@@ -22,7 +22,18 @@ from dash import Output, State, dcc, html
 
 from dashboard.data import DomainError, InvalidInput
 
-KINDS = ("text", "textarea", "number", "integer", "select", "multi", "date", "switch", "grid")
+KINDS = (
+    "text",
+    "textarea",
+    "number",
+    "integer",
+    "select",
+    "multi",
+    "radio",
+    "date",
+    "switch",
+    "grid",
+)
 _PATH = re.compile(r"^(?P<base>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[A-Za-z_]+))?$")
 
 
@@ -34,7 +45,7 @@ class Field:
     name: str
     label: str
     kind: str = "text"
-    options: tuple[tuple[str, str], ...] = ()  # (value, label), for select and multi
+    options: tuple[tuple[str, str], ...] = ()  # (value, label), for select, multi and radio
     md: int = 6
     help: str | None = None
     placeholder: str | None = None
@@ -46,6 +57,18 @@ class Field:
     def prop(self) -> str:
         """The property that holds the value (a date picker's is ``date``, a grid's rows)."""
         return {"date": "date", "grid": "rowData"}.get(self.kind, "value")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rows of a form inside one element of id ``id`` (a page shows or hides them together)."""
+
+    id: str
+    rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [n for row in self.rows for n in row]
 
 
 class Form:
@@ -85,6 +108,8 @@ class Form:
             return dbc.Input(
                 id=ident, type="number", step=step, placeholder=f.placeholder, value=f.default
             )
+        if f.kind == "radio":
+            return dbc.RadioItems(id=ident, options=options, value=f.default, inline=True)
         if f.kind in ("select", "multi"):
             return dcc.Dropdown(
                 id=ident,
@@ -117,11 +142,17 @@ class Form:
         parts.append(html.Div(id=f"{self.id(name)}-error", className="cm-field-error"))
         return dbc.Col(html.Div(parts, id=f"{self.id(name)}-field", className="cm-field"), md=f.md)
 
-    def rows(self, *names: Sequence[str]) -> list[dbc.Row]:
-        """Rows of fields, by name; every field of the form must be placed once."""
-        placed = [n for row in names for n in row]
+    def rows(self, *names: Sequence[str] | Group) -> list:
+        """Rows of fields, by name, and groups of rows (shown or hidden together); every field
+        of the form must be placed once."""
+        placed = [n for row in names for n in (row.names if isinstance(row, Group) else row)]
         assert sorted(placed) == sorted(self.by_name), (placed, list(self.by_name))
-        return [dbc.Row([self.field(n) for n in row], className="g-3 mb-2") for row in names]
+        return [self._row(row) for row in names]
+
+    def _row(self, row: Sequence[str] | Group):
+        if isinstance(row, Group):
+            return html.Div([self._row(r) for r in row.rows], id=row.id)
+        return dbc.Row([self.field(n) for n in row], className="g-3 mb-2")
 
     # --- callbacks --------------------------------------------------------------------------
 
@@ -248,10 +279,11 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
     state = after or before
     if "dimension" in state and "code" in state:
         what = f"{state['dimension']}={state['code']}"
-    elif "period" in state and "organisation" in state:
-        what = f"{state['organisation']} · {state['period']}"
+    elif "period" in state and ("organisation" in state or "indicator" in state):
+        what = f"{state.get('organisation') or state['indicator']} · {state['period']}"
     else:
-        what = str(state.get("code") or state.get("key") or state.get("organisation") or "")
+        named = ("code", "key", "organisation", "slug")  # an organisation names itself by slug
+        what = str(next((state[n] for n in named if state.get(n)), ""))
     action = event.get("action")
     if action == "create":
         return what, "created"

@@ -1,9 +1,10 @@
 """Setup: the backbone team configures its initiative (indicators, outcomes, dimensions and
-their categories, members and their obligations, periods and their windows) and extends one
-partner's deadline.
+their categories, members and their obligations, periods and their windows, series breaks)
+and extends one partner's deadline.
 
 One tab per resource: its list on the left; select a row to edit it, or "New" to create one;
-save, or delete (retire) it. Every save goes through ``dashboard/data.py`` to the domain
+save, or delete it. A member that has reported is retired (switch "Active" off) and can be
+reactivated; a new partner organisation is added to the directory as it becomes a member. Every save goes through ``dashboard/data.py`` to the domain
 functions of ``models/initiatives/`` (and ``models/reporting/deadlines.py``), which check the
 permission and each field; a refusal names its field and the message appears next to it
 (``dashboard/components/forms.py``). Under each form, the audit trail of the selected object
@@ -15,7 +16,9 @@ initiatives they run, and the domain refuses anyone else's forged callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import dash
 import dash_ag_grid as dag
@@ -24,7 +27,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
-from dashboard.components.forms import Field, Form, Resource, summarise_change
+from dashboard.components.forms import Field, Form, Group, Resource, summarise_change
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 
@@ -184,10 +187,36 @@ DIMENSION = Form(
     grids={"categories": _editable_grid("setup-dimension-categories", CATEGORY_COLUMNS)},
 )
 
+SECTORS = tuple((sector, sector.replace("_", " ")) for sector in data.ORGANISATION_SECTORS)
+NEW_ORGANISATION = (
+    ("name", "name"),
+    ("slug", "slug"),
+    ("sector", "sector"),
+    ("website", "website"),
+)
+
 MEMBER = Form(
     "setup-member",
     [
-        Field("organisation", "Organisation", "select", fixed=True, md=8),
+        Field(
+            "joins",
+            "The partner",
+            "radio",
+            (("existing", "is in the directory"), ("new", "is new: add it to the directory")),
+            md=12,
+            default="existing",
+        ),
+        Field("organisation", "Organisation", "select", fixed=True, md=12),
+        Field("org_name", "Name", md=6, placeholder="e.g. Riverside Health Clinic"),
+        Field(
+            "org_slug",
+            "Slug",
+            md=6,
+            placeholder="e.g. riverside-health-clinic",
+            help="Made from the name: lower-case words joined by hyphens. It cannot change.",
+        ),
+        Field("org_sector", "Sector", "select", SECTORS, md=6),
+        Field("org_website", "Website", md=6, placeholder="https://…"),
         Field("joined_on", "Joined on", "date", md=4),
         Field(
             "shares_with_funders", "Shares its figures with funders", "switch", md=6, default=True
@@ -202,7 +231,10 @@ MEMBER = Form(
             help="The indicators this partner is expected to report.",
         ),
     ],
-    aliases={"indicators": "obligations"},
+    aliases={
+        "indicators": "obligations",
+        **{f"new_organisation.{key}": f"org_{name}" for key, name in NEW_ORGANISATION},
+    },
 )
 
 PERIOD = Form(
@@ -248,6 +280,29 @@ EXTENSION = Form(
             placeholder="Why this partner gets more time (kept in the audit trail)",
         ),
     ],
+)
+
+BREAK = Form(
+    "setup-break",
+    [
+        Field("indicator", "Indicator", "select", fixed=True, md=7),
+        Field(
+            "period",
+            "From period",
+            "select",
+            fixed=True,
+            md=5,
+            help="The first period measured the new way.",
+        ),
+        Field(
+            "note",
+            "What changed",
+            "textarea",
+            md=12,
+            placeholder="e.g. The state replaced its reading test; scores are not comparable",
+        ),
+    ],
+    aliases={"code": "indicator"},
 )
 
 
@@ -338,8 +393,13 @@ def _num(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _save_outcome(initiative: str, editing: str | None, values: dict) -> dict:
-    return data.save_outcome(initiative, editing, **values)
+def _spread(door: Callable[..., dict]) -> Callable[[str, str | None, dict], dict]:
+    """A Resource's ``save`` for a door that takes the form's fields as they are named."""
+
+    def save(initiative: str, editing: str | None, values: dict) -> dict:
+        return door(initiative, editing, **values)
+
+    return save
 
 
 def _save_dimension(initiative: str, editing: str | None, values: dict) -> dict:
@@ -371,17 +431,22 @@ def _dimension_rows(initiative: str) -> list[dict]:
 
 
 def _save_member(initiative: str, editing: str | None, values: dict) -> dict:
-    return data.save_member(initiative, editing, **values)
+    """An existing organisation, or a new one from the fields of the "new" block (read only
+    when it is shown: creating, and "is new" chosen)."""
+    values = dict(values)
+    new = values.pop("joins") == "new" and editing is None
+    fields = {key: values.pop(f"org_{name}") for key, name in NEW_ORGANISATION}
+    return data.save_member(initiative, editing, new_organisation=fields if new else None, **values)
+
+
+def _member_saved(record: dict) -> str:
+    return f"{record['organisation_name']} saved."
 
 
 def _member_rows(initiative: str) -> list[dict]:
     return [
         {**m, "obligation_count": len(m["obligations"])} for m in data.setup_members(initiative)
     ]
-
-
-def _save_period(initiative: str, editing: str | None, values: dict) -> dict:
-    return data.save_period(initiative, editing, **values)
 
 
 def _extension_rows(initiative: str) -> list[dict]:
@@ -425,6 +490,24 @@ def _extension_saved(record: dict) -> str:
 def _revoke_extension(initiative: str, key: str) -> None:
     org, period = key.split("|", 1)
     data.revoke_extension(initiative, org, period)
+
+
+def _break_key(record: dict) -> str:
+    return f"{record['indicator']}|{record['period']}"
+
+
+def _save_break(initiative: str, editing: str | None, values: dict) -> dict:
+    named = None if editing is None else tuple(editing.split("|", 1))
+    return data.save_series_break(initiative, named, **values)
+
+
+def _remove_break(initiative: str, key: str) -> None:
+    indicator, period = key.split("|", 1)
+    data.remove_series_break(initiative, indicator, period)
+
+
+def _break_saved(record: dict) -> str:
+    return f"{record['indicator']} from {record['period']} saved: charts mark the break."
 
 
 def _column(field: str, header: str, **kw) -> dict:
@@ -472,7 +555,7 @@ RESOURCES: dict[str, Resource] = {
                 _column("description", "Description", flex=2),
             ],
             rows=data.setup_outcomes,
-            save=_save_outcome,
+            save=_spread(data.save_outcome),
             delete=data.delete_outcome,
             key=lambda r: r["code"],
             audit=("outcome",),
@@ -516,12 +599,16 @@ RESOURCES: dict[str, Resource] = {
             save=_save_member,
             delete=data.remove_member,
             key=lambda r: r["organisation"],
-            audit=("member", "obligations"),
+            audit=("member", "obligations", "organisation"),
             audit_object="member",
+            saved=_member_saved,
             delete_label="Remove",
             delete_message="Remove this member? Refused once it has reported: "
             "switch 'Active' off instead.",
-            intro="The partners taking part and the indicators each is expected to report.",
+            intro="The partners taking part and the indicators each is expected to report. "
+            "A partner not in the directory yet is added to it as it joins. A partner that "
+            "has reported is retired by switching 'Active' off (its figures stay), and "
+            "reactivated by switching it on again.",
         ),
         Resource(
             kind="period",
@@ -536,7 +623,7 @@ RESOURCES: dict[str, Resource] = {
                 _column("locked", "Locked", width=90),
             ],
             rows=data.setup_periods,
-            save=_save_period,
+            save=_spread(data.save_period),
             delete=data.delete_period,
             key=lambda r: r["key"],
             audit=("period",),
@@ -545,6 +632,30 @@ RESOURCES: dict[str, Resource] = {
             "publication, or holds an indicator's baseline or target.",
             intro="Reporting periods and their windows: reports open, are due and close on "
             "these days; a locked period accepts no more writes.",
+        ),
+        Resource(
+            kind="break",
+            word="series break",
+            form=BREAK,
+            columns=[
+                _column("indicator", "Indicator", width=120),
+                _column("indicator_name", "Name", flex=1, minWidth=140),
+                _column("period", "From", width=95),
+                _column("note", "What changed", flex=2),
+            ],
+            rows=data.setup_series_breaks,
+            save=_save_break,
+            delete=_remove_break,
+            key=_break_key,
+            audit=("series_break",),
+            audit_object=None,
+            saved=_break_saved,
+            delete_label="Remove",
+            delete_message="Remove this series break? Charts and trends will compare across "
+            "the period again.",
+            intro="Where an indicator is measured differently from one period on (a new test, "
+            "a new source, a new definition): its charts mark the break, and trends do not "
+            "compare across it. To move a break, remove it and mark the right period.",
         ),
         Resource(
             kind="extension",
@@ -582,6 +693,7 @@ TABS = (
     ("dimension", "Dimensions"),
     ("member", "Members"),
     ("period", "Periods"),
+    ("break", "Series breaks"),
     ("extension", "Deadlines"),
 )
 
@@ -599,11 +711,15 @@ FORM_ROWS = {
     "outcome": [["code", "name"], ["description"], ["position"]],
     "dimension": [["code", "name", "position"], ["categories"]],
     "member": [
-        ["organisation", "joined_on"],
+        Group("setup-member-choose-group", (("joins",),)),
+        Group("setup-member-existing-group", (("organisation",),)),
+        Group("setup-member-new-group", (("org_name", "org_slug"), ("org_sector", "org_website"))),
+        ["joined_on"],
         ["shares_with_funders", "active"],
         ["obligations"],
     ],
     "period": [["key", "opens_on", "due_on", "closes_on"], ["locked"]],
+    "break": [["indicator", "period"], ["note"]],
     "extension": [["org", "period", "until"], ["reason"]],
 }
 
@@ -712,6 +828,7 @@ def _tab(resource: Resource) -> html.Div:
             ),
             dcc.Store(id=f"setup-{kind}-editing"),
             dcc.Store(id=f"setup-{kind}-refresh", data=0),
+            *([dcc.Store(id="setup-member-slug-suggested")] if kind == "member" else []),
         ]
     )
 
@@ -847,28 +964,14 @@ def _register_form(resource: Resource) -> None:
         if trigger == f"setup-{kind}-delete":
             if editing is None:
                 return answer(skip, skip, skip, skip, None, skip, skip)
-            try:
-                resource.delete(initiative, editing)
-            except DomainError as exc:
-                placed, other = form.place(exc)
-                return answer(
-                    skip,
-                    form.messages(placed),
-                    skip,
-                    skip,
-                    _refused(exc, placed, other),
-                    skip,
-                    skip,
-                )
+            _, refused = attempt(lambda: resource.delete(initiative, editing))
+            if refused is not None:
+                return refused
             done = _done(f"{resource.word.capitalize()} {editing.replace('|', ' · ')} removed.")
             return answer(*blank(), done, (refresh or 0) + 1, [])
-        try:
-            saved = resource.save(initiative, editing, form.read(values))
-        except DomainError as exc:
-            placed, other = form.place(exc)
-            return answer(
-                skip, form.messages(placed), skip, skip, _refused(exc, placed, other), skip, skip
-            )
+        saved, refused = attempt(lambda: resource.save(initiative, editing, form.read(values)))
+        if refused is not None:
+            return refused
         key = resource.key(saved)
         said = resource.saved(saved) if resource.saved else f"{key.replace('|', ' · ')} saved."
         done = _done(f"{resource.word.capitalize()} {said}")
@@ -881,6 +984,19 @@ def _register_form(resource: Resource) -> None:
             (refresh or 0) + 1,
             skip,
         )
+
+    def attempt(door: Callable[[], Any]) -> tuple[Any, tuple | None]:
+        """(what a door of dashboard/data.py answered, None); or, when the domain refused,
+        (None, the answer that puts its message next to the field it names; the form keeps
+        what was typed)."""
+        try:
+            return door(), None
+        except DomainError as exc:
+            placed, other = form.place(exc)
+            refused = answer(
+                skip, form.messages(placed), skip, skip, _refused(exc, placed, other), skip, skip
+            )
+            return None, refused
 
 
 def _done(text: str) -> dbc.Alert:
@@ -972,6 +1088,17 @@ def _options(pairs) -> list[dict]:
     return [{"value": value, "label": label} for value, label in pairs]
 
 
+def _choices(initiative: str | None, build: Callable[[str], tuple], empty: tuple) -> tuple:
+    """A form's choices built from other tabs' lists; ``empty`` when no initiative is chosen
+    or it cannot be read (the tab's own list says why)."""
+    if not initiative:
+        return empty
+    try:
+        return build(initiative)
+    except DomainError:
+        return empty
+
+
 @callback(
     Output(INDICATOR.id("outcome"), "options"),
     Output(INDICATOR.id("dimensions"), "options"),
@@ -984,15 +1111,13 @@ def _options(pairs) -> list[dict]:
     Input("setup-period-refresh", "data"),
 )
 def indicator_choices(initiative, *_refreshes):
-    if not initiative:
-        return [], [], [], [], TARGET_COLUMNS
-    try:
-        outcomes = data.setup_outcomes(initiative)
-        dimensions = data.setup_dimensions(initiative)
-        periods = data.setup_periods(initiative)
-    except DomainError:
-        return [], [], [], [], TARGET_COLUMNS
-    keys = [p["key"] for p in periods]
+    return _choices(initiative, _indicator_choices, ([], [], [], [], TARGET_COLUMNS))
+
+
+def _indicator_choices(initiative: str) -> tuple:
+    outcomes = data.setup_outcomes(initiative)
+    dimensions = data.setup_dimensions(initiative)
+    keys = [p["key"] for p in data.setup_periods(initiative)]
     columns = [dict(c) for c in TARGET_COLUMNS]
     columns[0]["cellEditorParams"] = {"values": keys}
     period_options = _options((k, k) for k in reversed(keys))
@@ -1013,14 +1138,13 @@ def indicator_choices(initiative, *_refreshes):
     Input("setup-member-refresh", "data"),
 )
 def member_choices(initiative, *_refreshes):
-    if not initiative:
-        return [], []
-    try:
-        members = {m["organisation"] for m in data.setup_members(initiative)}
-        organisations = data.organisation_choices()
-        indicators = data.setup_indicators(initiative)
-    except DomainError:
-        return [], []
+    return _choices(initiative, _member_choices, ([], []))
+
+
+def _member_choices(initiative: str) -> tuple:
+    members = {m["organisation"] for m in data.setup_members(initiative)}
+    organisations = data.organisation_choices()
+    indicators = data.setup_indicators(initiative)
     return (
         [
             {
@@ -1042,13 +1166,12 @@ def member_choices(initiative, *_refreshes):
     Input("setup-period-refresh", "data"),
 )
 def extension_choices(initiative, *_refreshes):
-    if not initiative:
-        return [], []
-    try:
-        members = data.setup_members(initiative)
-        periods = data.setup_periods(initiative)
-    except DomainError:
-        return [], []
+    return _choices(initiative, _extension_choices, ([], []))
+
+
+def _extension_choices(initiative: str) -> tuple:
+    members = data.setup_members(initiative)
+    periods = data.setup_periods(initiative)
     return (
         _options((m["organisation"], m["organisation_name"]) for m in members),
         _options(
@@ -1056,6 +1179,64 @@ def extension_choices(initiative, *_refreshes):
             for p in reversed(periods)
         ),
     )
+
+
+@callback(
+    Output(BREAK.id("indicator"), "options"),
+    Output(BREAK.id("period"), "options"),
+    Input("setup-initiative", "value"),
+    Input("setup-indicator-refresh", "data"),
+    Input("setup-period-refresh", "data"),
+)
+def break_choices(initiative, *_refreshes):
+    return _choices(initiative, _break_choices, ([], []))
+
+
+def _break_choices(initiative: str) -> tuple:
+    indicators = data.setup_indicators(initiative)
+    periods = data.setup_periods(initiative)
+    return (
+        _options((i["code"], f"{i['code']} · {i['name']}") for i in indicators),
+        _options((p["key"], p["key"]) for p in reversed(periods)),
+    )
+
+
+# --- callbacks: a member that is a new organisation ------------------------------------------------
+
+HIDDEN = {"display": "none"}
+
+
+@callback(
+    Output("setup-member-choose-group", "style"),
+    Output("setup-member-existing-group", "style"),
+    Output("setup-member-new-group", "style"),
+    Input(MEMBER.id("joins"), "value"),
+    Input("setup-member-editing", "data"),
+)
+def member_source(joins, editing):
+    """Creating: the directory's choice, or the new organisation's fields; editing a member:
+    its organisation only (a membership does not move to another organisation)."""
+    if editing is not None:
+        return HIDDEN, None, HIDDEN
+    if joins == "new":
+        return None, HIDDEN, None
+    return None, None, HIDDEN
+
+
+@callback(
+    Output(MEMBER.id("org_slug"), "value", allow_duplicate=True),
+    Output("setup-member-slug-suggested", "data"),
+    Input(MEMBER.id("org_name"), "value"),
+    State(MEMBER.id("org_slug"), "value"),
+    State("setup-member-slug-suggested", "data"),
+    prevent_initial_call=True,
+)
+def follow_name_with_slug(name, slug, suggested):
+    """The slug follows the name as it is typed, until the person types a slug of their own."""
+    if slug and slug != suggested:
+        return dash.no_update, dash.no_update
+    fresh = data.suggest_slug(name)
+    return fresh or None, fresh
 
 
 # --- callbacks: rows of a form's grid (interim targets, categories) --------------------------------

@@ -1,6 +1,9 @@
 """Members of an initiative and their obligations (which indicators each partner reports).
 
-Ending a membership ends the reporter grants that worked through it.
+A member is an organisation of the directory, or a new one added with its membership (how
+backbone staff add organisations). Ending a membership ends the reporter grants that worked
+through it; a member that has reported is retired (``active`` false) instead, and can be
+reactivated.
 
 The rules every configuration function follows are in :mod:`models.initiatives`.
 """
@@ -31,6 +34,7 @@ from models.core.fields import (
     reject_unknown_changes,
 )
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
+from models.initiatives.organisations import create_organisation
 from models.tables.access import RoleGrant
 from models.tables.indicator import (
     Indicator,
@@ -93,35 +97,60 @@ def get_member(*, session: Session, actor: Actor, initiative: str, organisation:
     return _find_member(session, init, organisation)
 
 
+NEW_ORGANISATION_FIELDS = ("slug", "name", "sector", "website", "description")
+
+
 def add_member(
     *,
     session: Session,
     actor: Actor,
     initiative: str,
-    organisation: str,
+    organisation: str | None = None,
+    new_organisation: Mapping[str, Any] | None = None,
     joined_on: date | None = None,
     shares_with_funders: bool = True,
     active: bool = True,
 ) -> Member:
-    """Backbone: make an existing organisation a member of the initiative."""
+    """Backbone: make an organisation a member of the initiative: one of the directory
+    (``organisation``, its slug), or a new one (``new_organisation``: slug, name, sector,
+    website, description), added to the directory and enrolled in one step, and audited in
+    this initiative (the only way backbone staff add organisations:
+    :func:`models.initiatives.organisations.check_may_create`)."""
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
-    org = session.scalar(select(Organisation).where(Organisation.slug == organisation))
-    if org is None:
-        raise InvalidInput(f"no organisation {organisation!r}", field="organisation")
+    if (organisation is None) == (new_organisation is None):
+        raise InvalidInput(
+            "give either organisation (the slug of one in the directory) or new_organisation",
+            field="organisation",
+        )
     if joined_on is not None:
         checked_date(joined_on, "joined_on")
-    taken = select(Member.id).where(
-        Member.initiative_id == init.id, Member.organisation_id == org.id
-    )
-    if any_row(session=session, stmt=taken):
-        raise Conflict(f"{organisation!r} is a member already", field="organisation")
-    member = Member(
-        initiative_id=init.id,
-        organisation=org,
-        joined_on=joined_on,
-        shares_with_funders=checked_boolean(shares_with_funders, "shares_with_funders"),
-        active=checked_boolean(active, "active"),
-    )
+    flags = {
+        "shares_with_funders": checked_boolean(shares_with_funders, "shares_with_funders"),
+        "active": checked_boolean(active, "active"),
+    }
+    if new_organisation is not None:
+        if not isinstance(new_organisation, Mapping):
+            raise InvalidInput("must be an object", field="new_organisation")
+        reject_unknown_changes(
+            {f"new_organisation.{k}": v for k, v in new_organisation.items()},
+            [f"new_organisation.{name}" for name in NEW_ORGANISATION_FIELDS],
+        )
+        given: dict[str, Any] = {n: new_organisation.get(n) for n in NEW_ORGANISATION_FIELDS}
+        org = create_organisation(
+            session=session, actor=actor, initiative=init, field_prefix="new_organisation.", **given
+        )
+        organisation = org.slug
+    else:
+        found = session.scalar(select(Organisation).where(Organisation.slug == organisation))
+        if found is None:
+            raise InvalidInput(f"no organisation {organisation!r}", field="organisation")
+        org = found
+        taken = select(Member.id).where(
+            Member.initiative_id == init.id, Member.organisation_id == org.id
+        )
+        if any_row(session=session, stmt=taken):
+            raise Conflict(f"{organisation!r} is a member already", field="organisation")
+    member = Member(initiative_id=init.id, organisation=org, joined_on=joined_on, **flags)
     session.add(member)
     flush_unique(
         session=session, field="organisation", message=f"{organisation!r} is a member already"

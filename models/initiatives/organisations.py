@@ -1,11 +1,18 @@
-"""Organisations: visible to every logged-in user; admin and any backbone may create them, only
-admin may change or delete them. Deleting one that reported data is refused (409).
+"""Organisations: visible to every logged-in user; only admin may change or delete them.
+Deleting one that is a member anywhere is refused (409).
+
+Who adds one to the deployment's shared directory (:func:`check_may_create`): an admin, on its
+own; the backbone team of an initiative only as a new member of that initiative
+(:func:`models.initiatives.members.add_member` with ``new_organisation``), so every
+organisation backbone staff add belongs to, and is audited in, an initiative they run.
 
 The rules every configuration function follows are in :mod:`models.initiatives`.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,12 +23,12 @@ from models.audit.trail import record, snapshot
 from models.core.actors import Actor, require_login
 from models.core.errors import (
     Conflict,
+    InvalidInput,
     NotFound,
     PermissionDenied,
 )
 from models.core.fields import (
     checked_choice,
-    checked_pattern,
     checked_text,
     flush_unique,
     reject_unknown_changes,
@@ -31,19 +38,63 @@ from models.tables.initiative import Initiative, Member
 from models.tables.organisation import SECTORS, SLUG_PATTERN, Organisation
 
 ORGANISATION_FIELDS = ("slug", "name", "sector", "website", "description")
+SLUG_MAX = 80  # the column's length
 
 
-def _check_organisation_fields(values: dict[str, Any]) -> dict[str, Any]:
+def suggest_slug(name: str | None) -> str:
+    """A slug for an organisation's name (``Eastside Schools & Co.`` → ``eastside-schools-co``):
+    accents dropped, lower case, anything else a single hyphen; empty when nothing is left.
+    Only a suggestion: the person may change it before saving, and a taken one is refused."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def _checked_slug(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("is required", field=field)
+    if len(value) > SLUG_MAX or not re.fullmatch(SLUG_PATTERN, value):
+        raise InvalidInput(
+            f"{value!r} is not a valid slug: lower-case letters and digits in words joined "
+            f"by single hyphens, like eastside-schools, at most {SLUG_MAX} characters",
+            field=field,
+        )
+    return value
+
+
+def check_may_create(actor: Actor, initiative: Initiative | None) -> None:
+    """Refuse anyone who may not add an organisation to the shared directory: an admin may,
+    anywhere; the backbone team of ``initiative`` only as the organisation joins it (``None``:
+    on its own, admins only). Names in the directory are seen by every logged-in user of every
+    initiative, so one initiative's staff do not add entries no initiative of theirs answers
+    for (architecture: People and permissions)."""
+    require_login(actor)
+    if actor.is_admin:
+        return
+    if initiative is None:
+        raise PermissionDenied(
+            "only admin adds an organisation on its own; backbone staff add one as a new "
+            "member of their initiative (POST /initiatives/{slug}/members with new_organisation)"
+        )
+    if not actor.is_backbone(initiative.id):
+        raise PermissionDenied(f"only the backbone team of {initiative.slug!r} may enrol partners")
+
+
+def _check_organisation_fields(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The fields checked, by name; a refusal names ``{prefix}{name}``."""
     out: dict[str, Any] = {}
     for name, value in values.items():
+        field = f"{prefix}{name}"
         if name == "name":
-            out[name] = checked_text(value, name, max_length=200)
+            out[name] = checked_text(value, field, max_length=200)
         elif name == "sector":
-            out[name] = checked_choice(value, SECTORS, name)
+            if value is None:
+                raise InvalidInput("is required", field=field)
+            out[name] = checked_choice(value, SECTORS, field)
         elif name == "website":
-            out[name] = checked_text(value, name, max_length=300, required=False)
+            out[name] = checked_text(value, field, max_length=300, required=False)
         elif name == "description":
-            out[name] = checked_text(value, name, required=False)
+            out[name] = checked_text(value, field, required=False)
         else:
             out[name] = value
     return out
@@ -87,28 +138,32 @@ def create_organisation(
     sector: str,
     website: str | None = None,
     description: str | None = None,
+    initiative: Initiative | None = None,
+    field_prefix: str = "",
 ) -> Organisation:
-    """Admin and any initiative's backbone may add a partner organisation."""
-    require_login(actor)
-    if not (actor.is_admin or actor.backbone_of):
-        raise PermissionDenied("only admin or backbone staff may add organisations")
-    slug = checked_pattern(slug, SLUG_PATTERN, "slug", "slug")
-    fields = _check_organisation_fields(
-        {"name": name, "sector": sector, "website": website, "description": description}
+    """Add a partner organisation: on its own (admin), or as it joins ``initiative`` (its
+    backbone team, through :func:`models.initiatives.members.add_member`), when its creation
+    is audited in that initiative too. ``field_prefix`` (``new_organisation.``) names the
+    fields of a refusal as the caller's body does."""
+    check_may_create(actor, initiative)
+    fields = _check_organisation_fields(  # the name first: a slug is usually made from it
+        {"name": name, "sector": sector, "website": website, "description": description},
+        field_prefix,
     )
+    slug = _checked_slug(slug, f"{field_prefix}slug")
+    taken = f"an organisation with slug {slug!r} exists already"
     if session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
-        raise Conflict(f"an organisation with slug {slug!r} exists already", field="slug")
+        raise Conflict(taken, field=f"{field_prefix}slug")
     org = Organisation(slug=slug, **fields)
     session.add(org)
-    flush_unique(
-        session=session, field="slug", message=f"an organisation with slug {slug!r} exists already"
-    )
+    flush_unique(session=session, field=f"{field_prefix}slug", message=taken)
     record(
         session=session,
         actor=actor,
         entity_type="organisation",
         entity_id=org.id,
         action="create",
+        initiative_id=None if initiative is None else initiative.id,
         after=snapshot(org, ORGANISATION_FIELDS),
     )
     return org

@@ -155,9 +155,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- organisations (names are shared within the deployment) -------------------------------
     ("get", f"{P}/organisations"): Rule(logged_in(200)),
     ("post", f"{P}/organisations"): Rule(
-        {**logged_in(403), "admin": 201, "backbone_a": 201, "backbone_b": 201},
+        admin_only(201),
         json={"slug": "org-new", "name": "New partner", "sector": "nonprofit"},
-        why="admin or any initiative's backbone may add a partner",
+        why="on its own only admin adds a partner; backbone staff enrol a new one as a member",
     ),
     ("get", f"{P}/organisations/{{slug}}"): Rule(logged_in(200), params={"slug": X}),
     ("patch", f"{P}/organisations/{{slug}}"): Rule(
@@ -177,7 +177,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- members and obligations ----------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/members"): Rule(viewers_of_a()),
     ("post", f"{P}/initiatives/{{slug}}/members"): Rule(
-        backbone_of_a(201), json={"organisation": FREE}
+        backbone_of_a(201),
+        json={"new_organisation": {"slug": "org-new", "name": "New partner", "sector": "health"}},
+        why="a new partner, added to the directory as it joins A: only by those who run A "
+        "(enrolling one of the directory is the same rule, tests/initiatives)",
     ),
     ("get", f"{P}/initiatives/{{slug}}/members/{{org}}"): Rule(viewers_of_a()),
     ("patch", f"{P}/initiatives/{{slug}}/members/{{org}}"): Rule(
@@ -234,6 +237,12 @@ RULES: dict[tuple[str, str], Rule] = {
         backbone_of_a(201),
         params={"code": "SERVED"},
         json={"period": DRAFT, "note": "new survey"},
+    ),
+    ("patch", f"{P}/initiatives/{{slug}}/indicators/{{code}}/breaks/{{period}}"): Rule(
+        {**backbone_of_a(404)},
+        params={"code": "SERVED"},
+        json={"note": "a better reason"},
+        why="the world has no series break: 404 once the caller may manage A",
     ),
     ("delete", f"{P}/initiatives/{{slug}}/indicators/{{code}}/breaks/{{period}}"): Rule(
         {**backbone_of_a(404)},

@@ -1,6 +1,7 @@
 """The setup page in a real browser: the backbone team creates an indicator (after a refusal
 shown next to its field), a period with a due date of its own, and extends one partner's
-deadline; screenshots of each step go to var/screenshots/."""
+deadline; it adds a new partner organisation as a member (its slug suggested from its name)
+and marks a series break. Screenshots of each step go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import DeadlineExtension, Indicator, Period
+from models import (
+    AuditEvent,
+    DeadlineExtension,
+    Indicator,
+    Member,
+    Obligation,
+    Period,
+    SeriesBreak,
+)
 
 from .. import factories as f
 from ..conftest import BACKENDS
@@ -92,6 +101,15 @@ def _click(driver, ident: str) -> None:
 
 def _tab(driver, label: str) -> None:
     driver.find_element(By.XPATH, f"//ul[contains(@class,'nav-tabs')]//a[text()='{label}']").click()
+
+
+def _log_in(driver, url: str, path: str) -> None:
+    driver.get(url + path)
+    _wait(driver, EC.url_contains("/login"))
+    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
+    driver.find_element(By.ID, "login-email").send_keys(EMAIL)
+    driver.find_element(By.ID, "login-password").send_keys(f.PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
 
 
 def test_backbone_creates_an_indicator_and_a_period(fresh_database) -> None:
@@ -196,3 +214,101 @@ def test_backbone_creates_an_indicator_and_a_period(fresh_database) -> None:
         )
         extension = session.scalar(select(DeadlineExtension))
         assert (extension.until, extension.reason) == (until, "Library closed by the flood")
+
+
+def test_backbone_adds_a_new_partner_and_a_series_break(fresh_database) -> None:
+    fresh_database.migrate()
+    with Session(fresh_database.engine) as session:
+        init = f.initiative(session, slug="river-city", name="River City Reads")
+        f.indicator(session, init, "rate", code="K_READY", name="Kindergarten ready")
+        f.indicator(session, init, "count", code="SERVED", name="Children served")
+        f.member(session, init, f.organisation(session, slug="eastside", name="Eastside Library"))
+        f.period(session, init, "2025Q2")
+        f.period(session, init, "2025Q3")
+        f.user(session, "backbone", init=init, email=EMAIL)
+        session.commit()
+    backend = fresh_database.backend
+
+    driver = chrome()
+    try:
+        with live_server(fresh_database.engine) as url:
+            _log_in(driver, url, "/setup?tab=member")
+            _wait(driver, lambda d: "Eastside Library" in _text_of("setup-member-grid")(d))
+            _wait(driver, EC.visibility_of_element_located((By.ID, "setup-member-joins")))
+            assert not driver.find_element(By.ID, "setup-member-org_name").is_displayed()
+
+            # A partner not in the directory yet: its fields, the slug following the name.
+            driver.find_element(
+                By.XPATH, "//*[@id='setup-member-joins']//label[contains(., 'is new')]"
+            ).click()
+            _wait(driver, EC.visibility_of_element_located((By.ID, "setup-member-org_name")))
+            assert not driver.find_element(By.ID, "setup-member-organisation").is_displayed()
+            _type(driver, "setup-member-org_name", "Riverside Health Clinic")
+            _wait(
+                driver,
+                lambda d: (
+                    d.find_element(By.ID, "setup-member-org_slug").get_attribute("value")
+                    == "riverside-health-clinic"
+                ),
+            )
+            _choose(driver, "setup-member-obligations", "K_READY")
+            _click(driver, "setup-member-save")  # no sector yet: refused, under the sector
+            _wait(driver, lambda d: _text_of("setup-member-org_sector-error")(d) == "is required")
+            assert "see the message under “Sector”" in _text_of("setup-member-feedback")(driver)
+            screenshot(driver, f"setup-member-new-refused-{backend}")
+
+            _choose(driver, "setup-member-org_sector", "health")
+            _type(driver, "setup-member-org_website", "https://riverside.example.org")
+            _click(driver, "setup-member-save")
+            _wait(driver, lambda d: "saved" in _text_of("setup-member-feedback")(d))
+            _wait(driver, lambda d: "Riverside Health Clinic" in _text_of("setup-member-grid")(d))
+            _wait(
+                driver,
+                lambda d: "Riverside Health Clinic" in _text_of("setup-member-organisation")(d),
+            )
+            assert _text_of("setup-member-org_sector-error")(driver) == ""
+            assert not driver.find_element(By.ID, "setup-member-org_name").is_displayed()
+            _wait(
+                driver, lambda d: "riverside-health-clinic" in _text_of("setup-member-changes")(d)
+            )
+            screenshot(driver, f"setup-member-new-saved-{backend}")
+
+            # A series break: K_READY is measured differently from 2025Q3 on.
+            _tab(driver, "Series breaks")
+            _wait(driver, EC.visibility_of_element_located((By.ID, "setup-break-note")))
+            _wait(driver, EC.url_contains("tab=break"))
+            _choose(driver, "setup-break-indicator", "K_READY")
+            _choose(driver, "setup-break-period", "2025Q3")
+            _click(driver, "setup-break-save")  # no note yet
+            _wait(driver, lambda d: _text_of("setup-break-note-error")(d) == "is required")
+            _type(driver, "setup-break-note", "The state replaced its readiness assessment")
+            _click(driver, "setup-break-save")
+            _wait(driver, lambda d: "charts mark the break" in _text_of("setup-break-feedback")(d))
+            _wait(driver, lambda d: "K_READY" in _text_of("setup-break-grid")(d))
+            _wait(driver, lambda d: "K_READY · 2025Q3" in _text_of("setup-break-changes")(d))
+            screenshot(driver, f"setup-series-break-{backend}")
+            assert driver.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            ), "the page is wider than the window"
+            assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+    with Session(fresh_database.engine) as session:
+        member = session.scalar(
+            select(Member).where(Member.organisation.has(slug="riverside-health-clinic"))
+        )
+        assert (member.organisation.name, member.organisation.sector) == (
+            "Riverside Health Clinic",
+            "health",
+        )
+        obliged = select(Indicator.code).join(Obligation).where(Obligation.member_id == member.id)
+        assert session.scalars(obliged).all() == ["K_READY"]
+        created = session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "organisation"))
+        assert created.initiative_id == member.initiative_id
+        [marked] = session.execute(
+            select(Period.key, SeriesBreak.note).join(
+                SeriesBreak, SeriesBreak.period_id == Period.id
+            )
+        ).all()
+        assert tuple(marked) == ("2025Q3", "The state replaced its readiness assessment")

@@ -4,6 +4,7 @@ delete; a refusal shown next to the field it names; the audit of each change), t
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from models import (
     DeadlineExtension,
     Indicator,
     Member,
+    Organisation,
     Outcome,
     Period,
+    SeriesBreak,
     Submission,
 )
 from models.core.dates import day
@@ -82,8 +85,9 @@ FIRST_FIELD = {
     "indicator": "code",
     "outcome": "code",
     "dimension": "code",
-    "member": "organisation",
+    "member": "joins",
     "period": "key",
+    "break": "indicator",
     "extension": "org",
 }
 
@@ -147,13 +151,28 @@ def test_the_page_is_for_the_backbone_team(client, world) -> None:
         "setup-indicator-code",
         "setup-period-key",
         "setup-extension-until",
+        "setup-member-org_slug",
+        "setup-break-note",
     ):
         assert ident in page
+    # Every element has an id of its own: a form's block named like a button would click it.
+    ids = Counter(_ids(response_of(render_page(client, "/setup"))))
+    assert [ident for ident, n in ids.items() if n > 1] == []
     for role in ("reporter", "funder"):
         _as(client, world, role)
         assert "setup-not-allowed" in text_of(render_page(client, "/setup")), role
     _as(client, world, None)
     assert "cm-please-log-in" in text_of(render_page(client, "/setup"))
+
+
+def _ids(node) -> list[str]:
+    """The ids of a rendered layout (a tree of ``{"props": {"id": …, "children": …}}``)."""
+    if isinstance(node, list):
+        return [i for child in node for i in _ids(child)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["props"]["id"]] if isinstance(node.get("props", {}).get("id"), str) else []
+    return found + [i for value in node.get("props", node).values() for i in _ids(value)]
 
 
 def test_a_forged_save_by_others_writes_nothing(client, world, session) -> None:
@@ -462,6 +481,292 @@ def test_members_and_their_obligations(client, world, session) -> None:
     assert "set active to false instead" in _error(out, "member", "organisation")
 
 
+NEW_PARTNER = {
+    "joins": "new",
+    "org_name": "Riverside Health Clinic",
+    "org_slug": "riverside-health-clinic",
+    "org_sector": "health",
+    "org_website": "https://riverside.example.org",
+    "joined_on": "2025-07-01",
+    "shares_with_funders": True,
+    "active": True,
+    "obligations": ["SERVED"],
+}
+
+
+def _member(session, slug: str) -> Member | None:
+    session.expire_all()
+    return session.scalar(
+        select(Member).join(Member.organisation).where(Member.organisation.has(slug=slug))
+    )
+
+
+def test_a_new_organisation_joins_as_a_member_in_one_step(client, world, session) -> None:
+    _as(client, world, "backbone")
+    out = _form_answer(client, "member", "save", NEW_PARTNER)
+    assert "Member Riverside Health Clinic saved." in str(out["setup-member-feedback"]), out
+    assert out["setup-member-editing"]["data"] == "riverside-health-clinic"
+    assert out["setup-member-organisation"]["value"] == "riverside-health-clinic"
+    assert out["setup-member-org_name"]["value"] is None  # the new block is emptied
+    member = _member(session, "riverside-health-clinic")
+    org = member.organisation
+    assert (org.name, org.sector, org.website) == (
+        "Riverside Health Clinic",
+        "health",
+        "https://riverside.example.org",
+    )
+    assert member.joined_on == date(2025, 7, 1)
+    [created] = _events(session, "organisation")
+    assert (created.action, created.initiative_id) == ("create", world["init"].id)
+    assert [e.action for e in _events(session, "member")] == ["create"]
+    assert [e.after["indicators"] for e in _events(session, "obligations")] == [["SERVED"]]
+
+    # The latest changes of the tab show the organisation, the member and its obligations.
+    changes = text_of(
+        call(
+            client,
+            "..setup-member-changes-title.children",
+            [
+                ("setup-member-editing", "data", None),
+                ("setup-member-refresh", "data", 1),
+                ("setup-initiative", "value", "c2c"),
+            ],
+        )
+    )
+    assert changes.count("riverside-health-clinic") == 3, changes
+    # It is a member now: the directory's choice says so.
+    options = response_of(
+        call(
+            client,
+            "..setup-member-organisation.options",
+            [
+                ("setup-initiative", "value", "c2c"),
+                ("setup-indicator-refresh", "data", 0),
+                ("setup-member-refresh", "data", 1),
+            ],
+        )
+    )["setup-member-organisation"]["options"]
+    [listed] = [o for o in options if o["value"] == "riverside-health-clinic"]
+    assert listed == {
+        "value": "riverside-health-clinic",
+        "label": "Riverside Health Clinic (a member)",
+        "disabled": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"org_slug": "westside"}, "org_slug", "exists already"),
+        ({"org_slug": "River Side"}, "org_slug", "not a valid slug"),
+        ({"org_slug": None}, "org_slug", "is required"),
+        ({"org_name": None}, "org_name", "is required"),
+        ({"org_sector": None}, "org_sector", "is required"),
+        ({"org_sector": "space"}, "org_sector", "must be one of"),
+        ({"org_website": "w" * 301}, "org_website", "at most 300"),
+        ({"joined_on": "1st July"}, "joined_on", "must be a date"),
+        ({"obligations": ["SERVED", "NOPE"]}, "obligations", "no indicator"),
+    ],
+)
+def test_a_refused_new_organisation_is_shown_next_to_its_field(
+    client, world, session, changes, field, says
+) -> None:
+    _as(client, world, "backbone")
+    out = _form_answer(client, "member", "save", {**NEW_PARTNER, **changes})
+    message = _error(out, "member", field)
+    assert message and says in message, out
+    assert out[f"setup-member-{field}-field"]["className"] == "cm-field cm-field-invalid"
+    assert "Not saved" in str(out["setup-member-feedback"]["children"])
+    # All or nothing: no organisation, membership or event is left behind.
+    session.expire_all()
+    assert session.scalar(select(Organisation).where(Organisation.slug.like("riv%"))) is None
+    assert _events(session, "organisation") == [] and _events(session, "member") == []
+
+
+def test_only_the_backbone_team_adds_a_new_organisation(client, world, session) -> None:
+    for role in (None, "reporter", "funder", "outsider"):
+        _as(client, world, role)
+        answer = _edit(client, "member", "save", NEW_PARTNER)
+        assert "cm-error" in text_of(answer) and "saved" not in text_of(answer), role
+    session.expire_all()
+    assert session.scalar(select(Organisation).where(Organisation.slug.like("riv%"))) is None
+
+
+def test_the_member_form_shows_the_directory_or_the_new_organisation(client) -> None:
+    def shown(joins, editing):
+        out = response_of(
+            call(
+                client,
+                "..setup-member-choose-group.style",
+                [("setup-member-joins", "value", joins), ("setup-member-editing", "data", editing)],
+            )
+        )
+        return tuple(
+            out[ident]["style"] is None
+            for ident in (
+                "setup-member-choose-group",
+                "setup-member-existing-group",
+                "setup-member-new-group",
+            )
+        )
+
+    assert shown("existing", None) == (True, True, False)
+    assert shown("new", None) == (True, False, True)
+    assert shown("new", "eastside") == (False, True, False)  # editing: its organisation only
+
+
+UNCHANGED = object()
+
+
+def test_the_slug_follows_the_name_until_one_is_typed(client) -> None:
+    def typed(name, slug, suggested):
+        out = call(
+            client,
+            "..setup-member-org_slug.value",
+            [("setup-member-org_name", "value", name)],
+            [
+                ("setup-member-org_slug", "value", slug),
+                ("setup-member-slug-suggested", "data", suggested),
+            ],
+        )
+        if out.status_code == 204:
+            return UNCHANGED
+        return response_of(out).get("setup-member-org_slug", {}).get("value", UNCHANGED)
+
+    assert typed("Riverside Clinic", None, None) == "riverside-clinic"
+    assert typed("Riverside Clinic #2", "riverside-clinic", "riverside-clinic") == (
+        "riverside-clinic-2"
+    )
+    assert typed("Riverside Clinic #2", "rs-clinic", "riverside-clinic") is UNCHANGED  # theirs
+    assert typed("", "riverside-clinic", "riverside-clinic") is None  # no name, no slug
+
+
+def test_a_member_is_retired_and_reactivated(client, world, session) -> None:
+    """Eastside has reported: it cannot be removed, but it can stop being expected (its
+    figures stay) and be expected again; both are in its trail."""
+    _as(client, world, "backbone")
+    kept = {"organisation": "eastside", "obligations": ["K_READY", "SERVED", "SCORE"]}
+    editing = {"setup-member-editing.data": "eastside"}
+    out = _form_answer(
+        client, "member", "save", {**kept, "active": False, "shares_with_funders": True}, **editing
+    )
+    assert out["setup-member-active"]["value"] is False
+    assert _member(session, "eastside").active is False
+    out = _form_answer(
+        client, "member", "save", {**kept, "active": True, "shares_with_funders": True}, **editing
+    )
+    assert _member(session, "eastside").active is True
+    updates = [e for e in _events(session, "member") if e.action == "update"]
+    assert [(e.before["active"], e.after["active"]) for e in updates] == [
+        (True, False),
+        (False, True),
+    ]
+    changes = text_of(
+        call(
+            client,
+            "..setup-member-changes-title.children",
+            [
+                ("setup-member-editing", "data", "eastside"),
+                ("setup-member-refresh", "data", 2),
+                ("setup-initiative", "value", "c2c"),
+            ],
+        )
+    )
+    assert "active: False → True" in changes and "active: True → False" in changes
+
+
+# --- series breaks ------------------------------------------------------------------------------
+
+
+def test_series_breaks_are_marked_corrected_and_removed(client, world, session) -> None:
+    _as(client, world, "backbone")
+    asked = {"indicator": "SERVED", "period": "2025Q3", "note": "New intake form"}
+    out = _form_answer(client, "break", "save", {**asked, "note": None})
+    assert _error(out, "break", "note") == "is required"
+    out = _form_answer(client, "break", "save", {**asked, "indicator": None})
+    assert _error(out, "break", "indicator") == "is required"
+    out = _form_answer(client, "break", "save", {**asked, "period": "1999Q1"})
+    assert "no period" in _error(out, "break", "period")
+    assert session.scalar(select(SeriesBreak)) is None
+
+    out = _form_answer(client, "break", "save", asked)
+    assert out["setup-break-editing"]["data"] == "SERVED|2025Q3"
+    assert out["setup-break-heading"]["children"] == "Edit series break SERVED · 2025Q3"
+    assert "charts mark the break" in str(out["setup-break-feedback"]["children"])
+    assert out["setup-break-indicator"]["disabled"] is True
+    out = _form_answer(client, "break", "save", asked)
+    assert "already has a series break" in _error(out, "break", "period")
+
+    listed = response_of(
+        call(
+            client,
+            "..setup-break-grid.rowData",
+            [("setup-initiative", "value", "c2c"), ("setup-break-refresh", "data", 1)],
+        )
+    )["setup-break-grid"]["rowData"]
+    assert [(r["key"], r["indicator_name"], r["note"]) for r in listed] == [
+        (
+            "SERVED|2025Q3",
+            session.scalar(select(Indicator.name).where(Indicator.code == "SERVED")),
+            "New intake form",
+        )
+    ]
+
+    editing = {"setup-break-editing.data": "SERVED|2025Q3"}
+    out = _form_answer(
+        client, "break", "save", {**asked, "note": "New intake form, counts families"}, **editing
+    )
+    assert out["setup-break-note"]["value"] == "New intake form, counts families"
+    changes = text_of(
+        call(
+            client,
+            "..setup-break-changes-title.children",
+            [
+                ("setup-break-editing", "data", "SERVED|2025Q3"),
+                ("setup-break-refresh", "data", 2),
+                ("setup-initiative", "value", "c2c"),
+            ],
+        )
+    )
+    assert "SERVED · 2025Q3" in changes and "counts families" in changes
+
+    out = _form_answer(client, "break", "delete", **editing)
+    assert "removed" in str(out["setup-break-feedback"]["children"])
+    assert out["setup-break-editing"]["data"] is None
+    session.expire_all()
+    assert session.scalar(select(SeriesBreak)) is None
+    assert [e.action for e in _events(session, "series_break")] == ["create", "update", "delete"]
+
+
+def test_series_break_choices_and_forged_breaks(client, world, session) -> None:
+    _as(client, world, "backbone")
+    out = response_of(
+        call(
+            client,
+            "..setup-break-indicator.options",
+            [
+                ("setup-initiative", "value", "c2c"),
+                ("setup-indicator-refresh", "data", 0),
+                ("setup-period-refresh", "data", 0),
+            ],
+        )
+    )
+    assert {o["value"] for o in out["setup-break-indicator"]["options"]} == {
+        "K_READY",
+        "SERVED",
+        "SCORE",
+    }
+    assert [o["value"] for o in out["setup-break-period"]["options"]] == ["2025Q3", "2025Q2"]
+    for role in (None, "reporter", "funder", "outsider"):
+        _as(client, world, role)
+        answer = _edit(
+            client, "break", "save", {"indicator": "SERVED", "period": "2025Q3", "note": "x"}
+        )
+        assert "cm-error" in text_of(answer) and "saved" not in text_of(answer), role
+    session.expire_all()
+    assert session.scalar(select(SeriesBreak)) is None
+
+
 def test_periods_window_lock_and_delete(client, world, session) -> None:
     _as(client, world, "backbone")
     out = _form_answer(
@@ -681,3 +986,13 @@ def test_changes_are_summarised_as_a_person_reads_them() -> None:
     assert summarise_change(
         {"action": "delete", "before": {"organisation": "east", "period": "2025Q2"}}
     ) == ("east · 2025Q2", "deleted")
+    assert summarise_change(
+        {
+            "action": "update",
+            "before": {"indicator": "K", "period": "2025Q3", "note": "new test"},
+            "after": {"indicator": "K", "period": "2025Q3", "note": "new state test"},
+        }
+    ) == ("K · 2025Q3", "note: new test → new state test")
+    assert summarise_change(
+        {"action": "create", "after": {"slug": "riverside", "name": "Riverside"}}
+    ) == ("riverside", "created")

@@ -177,16 +177,142 @@ def test_organisation_list_filters_and_search(w) -> None:
     _assert_error(bad, 422, "query.sector")
 
 
-def test_backbone_may_create_but_not_change_organisations(w) -> None:
+def test_on_its_own_only_admin_adds_an_organisation(w, session) -> None:
     body = {"slug": "new-partner", "name": "New Partner", "sector": "business"}
-    assert w.call("backbone", "POST", f"{V1}/organisations", json=body).status_code == 201
+    for role in ("backbone", "other_backbone", "reporter", "funder"):
+        own = {**body, "slug": "by-" + role.replace("_", "-")}
+        refused = _assert_error(w.call(role, "POST", f"{V1}/organisations", json=own), 403)
+        if role == "backbone":
+            assert "new member of their initiative" in refused["detail"]
+    assert w.call("admin", "POST", f"{V1}/organisations", json=body).status_code == 201
     _assert_error(
         w.call("backbone", "PATCH", f"{V1}/organisations/new-partner", json={"name": "X"}), 403
     )
     _assert_error(w.call("backbone", "DELETE", f"{V1}/organisations/new-partner"), 403)
-    for role in ("reporter", "funder"):
-        other = {**body, "slug": f"by-{role}"}
-        _assert_error(w.call(role, "POST", f"{V1}/organisations", json=other), 403)
+    [created] = _events(session, "organisation", "create")
+    assert created.initiative_id is None  # the deployment's directory: the admin's trail
+    assert (
+        session.scalars(select(Organisation.slug).where(Organisation.slug.like("by-%"))).all() == []
+    )
+
+
+NEW_PARTNER = {
+    "slug": "riverside-clinic",
+    "name": "Riverside Clinic",
+    "sector": "health",
+    "website": "https://riverside.example.org",
+}
+
+
+def test_backbone_enrols_a_new_organisation_in_its_initiative(w, session) -> None:
+    """Backbone staff add an organisation by enrolling it: directory entry and membership in
+    one step, both audited in the initiative its staff read."""
+    added = w.call(
+        "backbone",
+        "POST",
+        f"{A}/members",
+        json={"new_organisation": NEW_PARTNER, "joined_on": "2025-07-01"},
+    )
+    assert added.status_code == 201, added.text
+    assert added.json() == {
+        "organisation": "riverside-clinic",
+        "organisation_name": "Riverside Clinic",
+        "sector": "health",
+        "joined_on": "2025-07-01",
+        "shares_with_funders": True,
+        "active": True,
+    }
+    got = w.call("reporter", "GET", f"{V1}/organisations/riverside-clinic").json()
+    assert got["website"] == "https://riverside.example.org"
+    [org_event] = _events(session, "organisation", "create")
+    [member_event] = _events(session, "member", "create")
+    assert org_event.initiative_id == member_event.initiative_id == w.alpha.id
+    assert org_event.after["slug"] == "riverside-clinic"
+    audit = w.call("backbone", "GET", f"{V1}/audit", params={"entity_type": "organisation"})
+    assert [e["after"]["slug"] for e in audit.json()["items"]] == ["riverside-clinic"]
+
+    # The organisation is in the directory now: another initiative enrols it as it is.
+    assert (
+        w.call("admin", "POST", f"{B}/members", json={"organisation": "riverside-clinic"})
+    ).status_code == 201
+
+
+def test_enrolling_a_new_organisation_is_refused_whole(w, session) -> None:
+    """Who may, and each bad field named under new_organisation; nothing half-written."""
+    body = {"new_organisation": {**NEW_PARTNER, "slug": "by-someone"}}
+    for role, status in (("reporter", 403), ("funder", 403), ("other_backbone", 404)):
+        _assert_error(w.call(role, "POST", f"{A}/members", json=body), status)
+    taken = {"new_organisation": {**NEW_PARTNER, "slug": "westside"}}
+    _assert_error(
+        w.call("backbone", "POST", f"{A}/members", json=taken), 409, "new_organisation.slug"
+    )
+    for change, field in (
+        ({"slug": "River Side"}, "new_organisation.slug"),
+        ({"name": ""}, "new_organisation.name"),
+        ({"sector": "martian"}, "new_organisation.sector"),
+        ({"id": 3}, "new_organisation.id"),
+    ):
+        bad = {"new_organisation": {**NEW_PARTNER, **change}}
+        _assert_error(w.call("backbone", "POST", f"{A}/members", json=bad), 422, field)
+    both = {"organisation": "westside", "new_organisation": NEW_PARTNER}
+    for wrong in (both, {}):
+        _assert_error(w.call("backbone", "POST", f"{A}/members", json=wrong), 422, "organisation")
+    flags = {"new_organisation": NEW_PARTNER, "active": "yes"}
+    _assert_error(w.call("backbone", "POST", f"{A}/members", json=flags), 422, "active")
+    session.expire_all()
+    assert (
+        session.scalars(
+            select(Organisation.slug).where(
+                Organisation.slug.in_(["riverside-clinic", "by-someone"])
+            )
+        ).all()
+        == []
+    )
+    assert _events(session, "organisation") == []
+
+
+def test_the_domain_names_each_field_of_a_new_organisation(session) -> None:
+    """What the dashboard calls directly (no request body checks first): each refusal names
+    its field under new_organisation."""
+    from models.access.permissions import actor_for_user
+    from models.core.errors import Conflict, InvalidInput, PermissionDenied
+    from models.initiatives.members import add_member
+    from models.initiatives.organisations import create_organisation, suggest_slug
+
+    init = f.initiative(session, slug="gamma")
+    f.organisation(session, slug="eastside", name="Eastside")
+    backbone = actor_for_user(session=session, user=f.user(session, "backbone", init=init))
+
+    def enrol(**org):
+        return add_member(
+            session=session,
+            actor=backbone,
+            initiative="gamma",
+            new_organisation={"slug": "new-one", "name": "New One", "sector": "other", **org},
+        )
+
+    for org, error, field, says in (
+        ({"slug": None}, InvalidInput, "new_organisation.slug", "is required"),
+        ({"slug": "New One"}, InvalidInput, "new_organisation.slug", "like eastside-schools"),
+        ({"slug": "a" * 81}, InvalidInput, "new_organisation.slug", "at most 80"),
+        ({"slug": "eastside"}, Conflict, "new_organisation.slug", "exists already"),
+        ({"name": None}, InvalidInput, "new_organisation.name", "is required"),
+        ({"name": "  "}, InvalidInput, "new_organisation.name", "must not be empty"),
+        ({"sector": None}, InvalidInput, "new_organisation.sector", "is required"),
+        ({"sector": "space"}, InvalidInput, "new_organisation.sector", "must be one of"),
+        ({"colour": "red"}, InvalidInput, "new_organisation.colour", "cannot change"),
+    ):
+        with pytest.raises(error) as refused:
+            enrol(**org)
+        assert (refused.value.field, says in refused.value.message) == (field, True), org
+    assert enrol().organisation.slug == "new-one"
+
+    with pytest.raises(PermissionDenied):  # on its own: admins only
+        create_organisation(session=session, actor=backbone, slug="solo", name="S", sector="other")
+    assert suggest_slug("Eastside Schools & Co.") == "eastside-schools-co"
+    assert suggest_slug("  Café Crème — Nord ") == "cafe-creme-nord"
+    assert suggest_slug("***") == ""
+    assert suggest_slug("x" * 79 + " y") == "x" * 79
 
 
 def test_organisation_conflicts_and_validation(w) -> None:
@@ -994,6 +1120,65 @@ def test_series_breaks_are_marked_and_shown_in_the_series(client, session) -> No
     assert client.get(url, headers=h).json() == [{"period": "2025Q2", "note": "new state test"}]
     series = client.get("/api/v1/initiatives/breaks/indicators/READ/series", headers=h).json()
     assert series["breaks"] == [{"period": "2025Q2", "note": "new state test"}]
+    fixed = client.patch(f"{url}/2025Q2", json={"note": "new state reading test"}, headers=h)
+    assert fixed.json() == {"period": "2025Q2", "note": "new state reading test"}
+    assert client.patch(f"{url}/2025Q1", json={"note": "x"}, headers=h).status_code == 404
+    assert client.patch(f"{url}/2025Q2", json={"note": ""}, headers=h).status_code == 422
     assert client.delete(f"{url}/2025Q2", headers=h).status_code == 200
     assert client.get(url, headers=h).json() == []
+    events = _events(session, "series_break")
+    assert [e.action for e in events] == ["create", "update", "delete"]
+    assert (events[1].before["note"], events[1].after["note"]) == (
+        "new state test",
+        "new state reading test",
+    )
+    assert all(e.initiative_id == init.id for e in events)
     del ind
+
+
+def test_an_initiatives_series_breaks_in_one_list(session) -> None:
+    from models.access.permissions import actor_for_user
+    from models.core.errors import NotFound, PermissionDenied
+    from models.initiatives import series_breaks as rules
+
+    init = f.initiative(session, slug="listed")
+    other = f.initiative(session, slug="elsewhere")
+    f.indicator(session, init, "count", code="READ", name="Reading", position=1)
+    f.indicator(session, init, "count", code="ATTEND", name="Attendance", position=2)
+    f.indicator(session, other, "count", code="READ")
+    for key in ("2025Q1", "2025Q2"):
+        f.period(session, init, key)
+    f.period(session, other, "2025Q1")
+    backbone = actor_for_user(session=session, user=f.user(session, "backbone", init=init))
+    funder = actor_for_user(session=session, user=f.user(session, "funder", init=init))
+    stranger = actor_for_user(session=session, user=f.user(session, "backbone", init=other))
+    for code, key in (("READ", "2025Q2"), ("ATTEND", "2025Q1"), ("READ", "2025Q1")):
+        rules.add_series_break(
+            session=session, actor=backbone, initiative="listed", code=code, period=key, note=key
+        )
+    rules.add_series_break(
+        session=session,
+        actor=stranger,
+        initiative="elsewhere",
+        code="READ",
+        period="2025Q1",
+        note="theirs",
+    )
+    listed = rules.initiative_series_breaks(session=session, actor=funder, initiative="listed")
+    assert [(b.indicator, b.period) for b in listed] == [  # by indicator, then period
+        ("READ", "2025Q1"),
+        ("READ", "2025Q2"),
+        ("ATTEND", "2025Q1"),
+    ]
+    assert {b.indicator_name for b in listed} == {"Reading", "Attendance"}
+    with pytest.raises(NotFound):
+        rules.initiative_series_breaks(session=session, actor=stranger, initiative="listed")
+    with pytest.raises(PermissionDenied):
+        rules.update_series_break(
+            session=session,
+            actor=funder,
+            initiative="listed",
+            code="READ",
+            period="2025Q1",
+            note="mine",
+        )

@@ -56,7 +56,10 @@ def list_members(
     responses=answer(201, "The new member.", member_links("$response.body#/organisation")),
 )
 def add_member(slug: str, body: MemberCreate, session: SessionDep, actor: LoggedInDep):
-    """Make an organisation a member (backbone)."""
+    """Make an organisation a member (backbone): one of the directory (``organisation``), or a
+    new one (``new_organisation``) added to the directory and enrolled in one step, the only
+    way backbone staff add organisations. Exactly one of the two; refusals name the field
+    (``new_organisation.slug`` taken: 409)."""
     return member_rules.add_member(
         session=session, actor=actor, initiative=slug, **body.model_dump()
     )

@@ -1,4 +1,6 @@
-"""Organisations: every logged-in user reads them; admin and backbone create. HTTP only; the rules are in models/initiatives/organisations.py."""
+"""Organisations: every logged-in user reads them; admin creates them (an initiative's backbone
+adds one as a new member: POST /initiatives/{slug}/members). HTTP only; the rules are in
+models/initiatives/organisations.py."""
 
 from __future__ import annotations
 
@@ -49,7 +51,9 @@ def list_organisations(
     ),
 )
 def create_organisation(body: OrganisationCreate, session: SessionDep, actor: LoggedInDep):
-    """Add a partner organisation (admin or any initiative's backbone staff)."""
+    """Add a partner organisation to the directory (admin). Backbone staff add one as a new
+    member of their initiative instead (``POST /initiatives/{slug}/members`` with
+    ``new_organisation``): here they get 403."""
     return organisation_rules.create_organisation(session=session, actor=actor, **body.model_dump())
 
 

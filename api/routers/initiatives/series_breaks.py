@@ -12,7 +12,7 @@ from api.links import (
     link,
 )
 from api.responses import READ, WRITE, answer
-from api.schemas.initiatives import SeriesBreakIn, SeriesBreakRead
+from api.schemas.initiatives import SeriesBreakIn, SeriesBreakRead, SeriesBreakUpdate
 from models.initiatives import series_breaks as series_break_rules
 
 router = APIRouter(prefix="/initiatives/{slug}/indicators", tags=["indicators"])
@@ -37,13 +37,16 @@ def list_breaks(slug: str, code: str, session: SessionDep, actor: LoggedInDep):
         201,
         "The new break.",
         {
-            "DeleteBreak": link(
-                "DELETE",
-                INDICATOR + "/breaks/{period}",
-                slug=SLUG,
-                code="$request.path.code",
-                period="$response.body#/period",
-            ),
+            **{
+                f"{method.title()}Break": link(
+                    method,
+                    INDICATOR + "/breaks/{period}",
+                    slug=SLUG,
+                    code="$request.path.code",
+                    period="$response.body#/period",
+                )
+                for method in ("PATCH", "DELETE")
+            },
             "GetBreaks": link("GET", INDICATOR + "/breaks", slug=SLUG, code="$request.path.code"),
         },
     ),
@@ -52,6 +55,22 @@ def add_break(slug: str, code: str, body: SeriesBreakIn, session: SessionDep, ac
     """Mark a series break: the definition changed from this period on (backbone)."""
     p, n = series_break_rules.add_series_break(
         session=session, actor=actor, initiative=slug, code=code, period=body.period, note=body.note
+    )
+    return SeriesBreakRead(period=p, note=n)
+
+
+@router.patch("/{code}/breaks/{period}", response_model=SeriesBreakRead, responses=WRITE)
+def update_break(
+    slug: str,
+    code: str,
+    period: str,
+    body: SeriesBreakUpdate,
+    session: SessionDep,
+    actor: LoggedInDep,
+):
+    """Correct a series break's note (backbone); to move it, remove it and mark another."""
+    p, n = series_break_rules.update_series_break(
+        session=session, actor=actor, initiative=slug, code=code, period=period, note=body.note
     )
     return SeriesBreakRead(period=p, note=n)
 

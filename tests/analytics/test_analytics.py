@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -482,22 +482,20 @@ def test_renaming_a_partner_refreshes_cached_answers(client, session, world) -> 
 
 def test_a_new_day_changes_the_validators(client, session, world, monkeypatch) -> None:
     """Lateness depends on the day: yesterday's copy must not be confirmed as current."""
-    import datetime as dt
-
-    import api.routers.analytics as router
+    from models.core.settings import get_settings
 
     _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
     headers = _login(client, session, world, "backbone", "day@example.org")
     path = "/api/v1/initiatives/math/completeness?period=2025Q3"
     first = client.get(path, headers=headers)
 
-    class Tomorrow(dt.date):
-        @classmethod
-        def today(cls):
-            return dt.date.today() + dt.timedelta(days=1)
-
-    monkeypatch.setattr(router, "date", Tomorrow)
-    again = client.get(path, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    monkeypatch.setenv("CM_TODAY", (date.today() + timedelta(days=1)).isoformat())
+    get_settings.cache_clear()
+    try:
+        again = client.get(path, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    finally:
+        monkeypatch.delenv("CM_TODAY")
+        get_settings.cache_clear()
     assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
     assert again.headers["Last-Modified"] != first.headers["Last-Modified"]
 

@@ -334,7 +334,6 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
                 "//*[contains(@class, 'cm-preview-total')]//*[contains(@class, 'cm-preview-value')]"
             )
             preview = _wait(driver, EC.presence_of_element_located((By.XPATH, figure))).text
-
             assert preview[0].isdigit(), preview  # shown to the public, not a marker
             figure_value = float(preview.replace(",", ""))
             assert "needs a confirmation" in driver.find_element(By.ID, "publish-status").text
@@ -366,7 +365,7 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
             # The indicator's own page, from its name on the overview.
             _click(driver, driver.find_element(By.CSS_SELECTOR, f"#ov-row-{SHOWN} a"))
             _wait(driver, EC.url_contains("/indicator"))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "indicator-title"), "enrol"))
+            _wait(driver, EC.text_to_be_present_in_element((By.ID, "indicator-title"), name))
             row = f"//*[@id='indicator-trend-table']//tr[td[1][text()='{PERIOD}']]/td"
             cells = _wait(driver, EC.presence_of_all_elements_located((By.XPATH, row)))
             assert abs(float(cells[1].text) - figure_value) < 0.05, (cells[1].text, preview)
@@ -417,3 +416,18 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
         assert publication is not None and publication.note == NOTE
         (frozen,) = [i for i in publication.snapshot["indicators"] if i["indicator"] == SHOWN]
         assert abs(frozen["total"]["value"] - figure_value) < 0.05, (frozen["total"], preview)
+        corrected = session.scalar(
+            select(Value.numerator)
+            .join(Submission, Submission.id == Value.submission_id)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(
+                Organisation.slug == REPORTER_ORG,
+                Period.key == PERIOD,
+                Indicator.code == "FAFSA_DONE",
+                Value.disaggregation == "total",
+            )
+        )
+        assert corrected == int(fafsa["numerator"])

@@ -688,16 +688,14 @@ def review_decide(_approve, _return, chosen, comment, refresh, until):
         return dash.no_update, dash.no_update, dash.no_update, dash.no_update
     extend = action == "return" and bool(chosen.get("extend"))
     args = (chosen["initiative"], chosen["organisation"], chosen["period"])
+    extension = None
     try:
         if extend:
             view, extension = data.return_with_extension(
                 *args, comment, until, chosen.get("version")
             )
         else:
-            view, extension = (
-                data.review_decision(*args, action, comment, chosen.get("version")),
-                None,
-            )
+            view = data.review_decision(*args, action, comment, chosen.get("version"))
     except DomainError as exc:
         return _refused(exc, action, refresh)
     message = dbc.Alert(
@@ -720,10 +718,10 @@ def _refused(exc: DomainError, action: str, refresh) -> tuple:
     """A refused decision: the extension's day refused beside its field, anything else beside
     the buttons. A plain return refused because the period has closed for the partner (since
     the report was opened) reads the report again, so its Return step offers the extension."""
-    if getattr(exc, "field", None) == "until":
-        return dash.no_update, dash.no_update, dash.no_update, sentence(exc.message)
+    if exc.field == "until":
+        return None, dash.no_update, dash.no_update, sentence(exc.message)
     alert = _message(error_alert(exc, what="That report"))
-    if action == "return" and getattr(exc, "code", None) == "period_closed":
+    if action == "return" and exc.code == "period_closed":
         alert.children = [
             sentence(exc.message),
             f" Return it with an extension: pick the day beside “{RETURN_EXTENDED}”.",

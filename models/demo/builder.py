@@ -842,12 +842,15 @@ class _Builder:
                     reason="Checked the figure against our records and added a note.",
                 )
         rng = random.Random(f"{self.seed}:{self.spec.slug}:resubmitted")
+        correction = self.spec.correction
+        corrected = (correction.org, correction.code) if correction else None
         options = [
             (plan, code)
             for plan in sorted(latest, key=lambda p: p.member.org)
             if plan.status == "submitted"
             for code in plan.codes
             if self.indicators[code].measure_type in ("rate", "count")
+            and (plan.member.org, code) != corrected  # another story than the correction's
         ]
         if options:
             plan, code = rng.choice(options)

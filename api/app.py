@@ -16,6 +16,7 @@ from api.errors import error_body, install_error_handlers
 from api.limits import BodySizeLimit, RateLimiter
 from api.links import API_PREFIX
 from api.observability import RequestContextMiddleware, metrics_body
+from api.public_pages import PublicPageStatus
 from api.routers import (
     access,
     analytics,
@@ -130,6 +131,8 @@ def create_app(
         guard_callbacks(dash_app)  # 400 for malformed callback calls, a logged 500 for errors
         # Dash callbacks run with the session cookie's user: refuse POSTs from other sites.
         dash_app.server.add_middleware(SameOriginMiddleware)
+        # /public/<slug> naming no initiative answers 404 (Dash answers every page with 200).
+        dash_app.server.add_middleware(PublicPageStatus, session_factory=session_factory)
         app.mount("/", dash_app.server)
     return app
 

@@ -491,5 +491,10 @@ def serve(
     )
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """The ``cm`` console script, ``python -m api.cli`` and ``python -m api``: one command."""
+    app(prog_name="cm")
+
+
+if __name__ == "__main__":
+    main()

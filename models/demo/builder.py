@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import product
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.access.passwords import hash_password
@@ -41,12 +41,14 @@ from models.demo.spec import (
     INTERIM_STEPS,
     ORGANISATIONS,
     OUTLIER_FLAG,
+    RECOUNT_SHARE,
     REVIEW_STEP,
     TARGET_STEP,
     IndicatorSpec,
     InitiativeSpec,
     MemberSpec,
 )
+from models.demo.trail import Move, StoredValue, columns, events, fields_of
 from models.initiatives.directory import any_initiative
 from models.publishing.publish import publish
 from models.tables.access import RoleGrant, User
@@ -124,10 +126,16 @@ def load_demo(
     report = progress or (lambda _step, _done, _total: None)
     orgs = _organisations(session, calendar, report)
     users = _users(session, calendar, orgs, report)
+    trail: list[dict[str, Any]] = []
     for spec in INITIATIVES:
         builder = _Builder(session, spec, seed, calendar, orgs, users, report)
         builder.build()
-        builder.publish()
+        trail += builder.publish()
+    # One insert, oldest first, so event ids follow time as in a real trail (a report's
+    # versions are told apart by their events' order: models/reporting/versions.py).
+    trail.sort(key=lambda event: event["at"])  # stable: the events of one write keep their order
+    session.execute(insert(AuditEvent), trail)
+    session.flush()
     return _summary(session, created=True)
 
 
@@ -385,8 +393,28 @@ class _Plan:
     codes: list[str] = field(default_factory=list)
     outliers: set[str] = field(default_factory=set)
     comment: str | None = None
+    resubmitted: _Resubmission | None = None
+    moves: list[Move] = field(default_factory=list)  # its story, oldest first
     row: dict[str, Any] = field(default_factory=dict)  # the submission's columns
     id: int = 0
+
+    @property
+    def resave(self) -> Move | None:
+        """The partner's save after the report was returned, if it was."""
+        if self.resubmitted is None:
+            return None
+        after = self.moves[[m.action for m in self.moves].index("return") + 1 :]
+        return next(m for m in after if m.action == "save")
+
+
+@dataclass(frozen=True)
+class _Resubmission:
+    """A report the backbone team returned after its first submission, and its partner put
+    right and submitted again."""
+
+    comment: str  # the return's
+    reason: str  # the partner's, on the values it changed
+    recounted: str | None = None  # the indicator first sent with too few counted
 
 
 @dataclass
@@ -449,11 +477,12 @@ class _Builder:
 
     # publications -----------------------------------------------------------------------------
 
-    def publish(self) -> None:
+    def publish(self) -> list[dict[str, Any]]:
         """Publish every quarter before the one under review, as the backbone team did when
         each was approved: funders, partners and the public see published figures only (README,
         Disclosure). One quarter is published again after a partner's correction, so the
-        public page shows two vintages of it. Publications are dated after the approvals."""
+        public page shows two vintages of it. Publications are dated after the approvals.
+        Answers the initiative's audit trail, to be written (:meth:`_trail`)."""
         session, initiative = self.session, self.initiative
         # Demo submissions are inserted in bulk, not approved one by one: sum them up once.
         rebuild_rollups(session=session, initiative_id=initiative.id)
@@ -492,8 +521,10 @@ class _Builder:
                 .where(Publication.id == publication_id)
                 .values(published_at=moment)
             )
+        trail = self._trail(moments)
         session.flush()
         self.tick()
+        return trail
 
     def _published_at(self, step: int) -> datetime:
         """Two days after the quarter's last approval, in the afternoon."""
@@ -506,40 +537,105 @@ class _Builder:
 
     def _correct(self, plan: _Plan, published: datetime) -> None:
         """The partner's correction after the first publication: the backbone team reopened
-        the report, the partner sent the full count, the report was approved again (four more
-        versions), and the corrected values replace the first ones."""
+        the report, the partner saved the full count, submitted it, and the report was
+        approved again (four more versions, each with its audit event); the corrected values
+        replace the first ones in place, as a save does."""
         correction = self.spec.correction
         assert correction is not None
+        org = plan.member.org
         indicator_id = self.indicator_rows[correction.code].id
         submitted = published + timedelta(days=16, hours=3)
-        approved = published + timedelta(days=19, hours=2)
-        self.session.execute(
-            delete(Value)
-            .where(Value.submission_id == plan.id, Value.indicator_id == indicator_id)
-            .execution_options(synchronize_session=False)
-        )
+        saved = submitted - timedelta(hours=1)
+        save = Move(saved, org, "save", correction.reason)
+        plan.moves += [
+            Move(published + timedelta(days=14), "backbone", "reopen", correction.reopened),
+            save,
+            Move(submitted, org, "submit"),
+            Move(published + timedelta(days=19, hours=2), "backbone", "approve"),
+        ]
         for row in self.correction_rows:
-            row["updated_at"] = submitted - timedelta(hours=1)
             if row["category_id"] is None:
                 row["note"] = correction.note
-        self.session.execute(insert(Value), self.correction_rows)
-        plan.row |= {
-            "version": plan.row["version"] + 4,
-            "submitted_at": submitted,
-            "approved_at": approved,
-            "updated_at": approved,
-        }
+        self._resaved(save, self.first_report, self.correction_rows)
+        ids = dict(
+            self.session.execute(
+                select(Value.disaggregation, Value.id).where(
+                    Value.submission_id == plan.id, Value.indicator_id == indicator_id
+                )
+            ).all()
+        )
+        corrected = {(r["indicator_id"], r["disaggregation"]): r for r in self.correction_rows}
+        changed = [
+            {"id": ids[cell[1]], **fields_of(corrected[cell]), "updated_at": saved}
+            for cell in save.before
+        ]
+        self.session.execute(update(Value), changed)
+        plan.row = self._row(plan)
         self.session.execute(
             update(Submission)
             .where(Submission.id == plan.id)
-            .values(
-                version=plan.row["version"],
-                submitted_at=submitted,
-                approved_at=approved,
-                updated_at=approved,
-            )
+            .values(plan.row)
             .execution_options(synchronize_session=False)
         )
+
+    def _trail(self, published: Mapping[int, datetime]) -> list[dict[str, Any]]:
+        """The audit events of the initiative's reports, as the workflow would have written
+        them (models/demo/trail.py), and of its publications dated when they were published
+        (``publish`` records them now; the trail refuses UPDATE, so they are taken out here
+        and written again with the rest)."""
+        session, initiative_id = self.session, self.initiative.id
+        stored: dict[int, list[StoredValue]] = defaultdict(list)
+        for row in session.execute(
+            select(
+                Value.id,
+                Value.submission_id,
+                Indicator.code,
+                Value.indicator_id,
+                Value.disaggregation,
+                Value.value,
+                Value.numerator,
+                Value.denominator,
+                Value.note,
+            )
+            .join(Indicator, Indicator.id == Value.indicator_id)
+            .where(Value.initiative_id == initiative_id)
+            .order_by(Value.id)
+        ).mappings():
+            stored[row["submission_id"]].append(
+                StoredValue(
+                    row["id"],
+                    row["code"],
+                    (row["indicator_id"], row["disaggregation"]),
+                    fields_of(row),
+                )
+            )
+        labels = {
+            login: actor_for_user(session=session, user=user)
+            for login, user in self.users.items()
+            if login == "backbone" or login in self.members
+        }
+        rows: list[dict[str, Any]] = []
+        for plan in sorted(self.plans.values(), key=lambda p: p.id):
+            for move, event in events(plan.id, plan.moves, stored[plan.id]):
+                actor = labels[move.by]
+                rows.append(
+                    {
+                        "at": move.at,
+                        "actor_user_id": actor.user_id,
+                        "actor_label": actor.label,
+                        "initiative_id": initiative_id,
+                        **event,
+                    }
+                )
+        table = AuditEvent.__table__
+        publishing = and_(
+            table.c.initiative_id == initiative_id, table.c.entity_type == "publication"
+        )
+        for row in session.execute(select(table).where(publishing)).mappings():
+            event = {key: value for key, value in row.items() if key != "id"}
+            rows.append(event | {"at": published[row["entity_id"]]})
+        session.execute(delete(table).where(publishing))
+        return rows
 
     # structure ----------------------------------------------------------------------------
 
@@ -724,7 +820,48 @@ class _Builder:
         ]
         for plan, code in rng.sample(candidates, min(self.spec.outliers, len(candidates))):
             plan.outliers.add(code)
+        self._resubmissions(plans, latest)
         return plans
+
+    def _resubmissions(
+        self, plans: Mapping[tuple[str, int], _Plan], latest: Sequence[_Plan]
+    ) -> None:
+        """Reports the backbone team returned once before they were submitted again, so the
+        review page and the values' histories have changes to show.
+
+        An approved report with an outlier was returned with a question and came back with a
+        note saying the figure is right. Under review, a report first sent with part of one
+        indicator's people missing was returned and resubmitted with them counted: the review
+        queue opens with its changes. Drawn from a stream of their own, so the other reports
+        stay as they are."""
+        for plan in plans.values():
+            if plan.status == "approved" and plan.outliers:
+                names = " and ".join(self.indicators[c].name for c in sorted(plan.outliers))
+                plan.resubmitted = _Resubmission(
+                    comment=f"{names}: this quarter's figure is far from your earlier ones. "
+                    "Please check it, then resubmit (or add a note if it is right).",
+                    reason="Checked the figure against our records and added a note.",
+                )
+        rng = random.Random(f"{self.seed}:{self.spec.slug}:resubmitted")
+        correction = self.spec.correction
+        corrected = (correction.org, correction.code) if correction else None
+        options = [
+            (plan, code)
+            for plan in sorted(latest, key=lambda p: p.member.org)
+            if plan.status == "submitted"
+            for code in plan.codes
+            if self.indicators[code].measure_type in ("rate", "count")
+            and (plan.member.org, code) != corrected  # another story than the correction's
+        ]
+        if options:
+            plan, code = rng.choice(options)
+            name = self.indicators[code].name
+            plan.resubmitted = _Resubmission(
+                comment=f"{name}: the figure is well below your earlier quarters. Were all "
+                "your sites counted? Please check and resubmit.",
+                reason="Added the two sites missing from the first count.",
+                recounted=code,
+            )
 
     def _eligible(self, code: str) -> bool:
         return self.indicators[code].outlier_eligible
@@ -749,56 +886,84 @@ class _Builder:
     def _submission_row(self, plan: _Plan, rng: random.Random) -> dict[str, Any]:
         """Dates follow the period's calendar: reports are drafted once the quarter is over,
         submitted around the due date (late means after it) and approved days later; the
-        quarter under review is fitted into the days before today (``DemoCalendar.fit``)."""
+        quarter under review is fitted into the days before today (``DemoCalendar.fit``).
+        They are the moments of the report's moves, and its columns are what those moves
+        leave (models/demo/trail.py)."""
         period = self.periods[plan.step]
         last = plan.step == REVIEW_STEP
         late = plan.status != "draft" and rng.random() < plan.member.lateness
         begins = period.ends_on + timedelta(days=1)
-        row: dict[str, Any] = {
+        org = plan.member.org
+        if plan.status == "draft":
+            plan.moves = [Move(_at(begins + timedelta(days=rng.randint(3, 20)), rng), org, "save")]
+        else:
+            if late:
+                day = period.due_on + timedelta(days=rng.randint(1, 14 if last else 24))
+            else:
+                day = period.due_on - timedelta(days=rng.randint(0, 27))
+            submitted = _at(day, rng)
+            created = max(
+                submitted - timedelta(days=rng.randint(0, 6), hours=3),
+                datetime.combine(begins, time(14), UTC),
+            )
+            plan.moves = [Move(created, org, "save"), Move(submitted, org, "submit")]
+            if plan.resubmitted is not None:
+                plan.moves += self._returned(plan, submitted)
+            if plan.status == "approved":
+                approved = plan.moves[-1].at + timedelta(
+                    days=rng.randint(1, 5 if last else 12), hours=rng.randint(0, 5)
+                )
+                plan.moves.append(Move(approved, "backbone", "approve"))
+            elif plan.status == "returned":
+                returned = submitted + timedelta(days=2, hours=1)
+                plan.moves.append(Move(returned, "backbone", "return", plan.comment))
+        for move in plan.moves:
+            move.at = self.calendar.fit(plan.step, move.at)
+        return self._row(plan)
+
+    def _returned(self, plan: _Plan, submitted: datetime) -> list[Move]:
+        """The return of a report submitted at ``submitted``, the partner's save and its second
+        submission, a few days in all (within the under-review quarter's natural calendar:
+        ``REVIEW_SPAN``)."""
+        resubmitted = plan.resubmitted
+        assert resubmitted is not None
+        org = plan.member.org
+        rng = random.Random(f"{self.seed}:{self.spec.slug}:{org}:{plan.step}:returned")
+        returned = submitted + timedelta(days=rng.randint(1, 2), hours=rng.randint(1, 3))
+        saved = returned + timedelta(days=1, hours=rng.randint(0, 3))
+        again = saved + timedelta(minutes=rng.randint(10, 50))
+        return [
+            Move(returned, "backbone", "return", resubmitted.comment),
+            Move(saved, org, "save", resubmitted.reason),
+            Move(again, org, "submit"),
+        ]
+
+    def _row(self, plan: _Plan) -> dict[str, Any]:
+        """The submission's columns, as its moves leave them; lateness is the first
+        submission's."""
+        done = columns(plan.moves)
+        assert done["status"] == plan.status, (plan.member.org, plan.step, done["status"])
+        period = self.periods[plan.step]
+        first = done["first_submitted_at"]
+        return {
             "initiative_id": self.initiative.id,
             "member_id": self.members[plan.member.org].id,
             "period_id": period.id,
-            "status": plan.status,
-            "version": {"draft": 1, "submitted": 2}.get(plan.status, 3),
-            "is_late": False,
-            "comment": plan.comment,
-            "submitted_at": None,
-            "submitted_by_id": None,
-            "approved_at": None,
-            "approved_by_id": None,
+            "status": done["status"],
+            "version": done["version"],
+            "is_late": first is not None and first.date() > period.due_on,
+            "comment": done["comment"],
+            "created_at": done["created_at"],
+            "updated_at": done["updated_at"],
+            "submitted_at": done["submitted_at"],
+            "first_submitted_at": first,
+            "submitted_by_id": self._user_id(done["submitted_by"]),
+            "approved_at": done["approved_at"],
+            "approved_by_id": self._user_id(done["approved_by"]),
         }
-        if plan.status == "draft":
-            row["created_at"] = _at(begins + timedelta(days=rng.randint(3, 20)), rng)
-            row["updated_at"] = row["created_at"] + timedelta(days=rng.randint(0, 3), hours=2)
-            return self._fitted(plan.step, row)
-        if late:
-            day = period.due_on + timedelta(days=rng.randint(1, 14 if last else 24))
-        else:
-            day = period.due_on - timedelta(days=rng.randint(0, 27))
-        submitted = _at(day, rng)
-        row["submitted_at"] = row["updated_at"] = submitted
-        row["submitted_by_id"] = self.users[plan.member.org].id
-        row["created_at"] = max(
-            submitted - timedelta(days=rng.randint(0, 6), hours=3),
-            datetime.combine(begins, time(14), UTC),
-        )
-        if plan.status == "approved":
-            approved = submitted + timedelta(
-                days=rng.randint(1, 5 if last else 12), hours=rng.randint(0, 5)
-            )
-            row["approved_at"] = row["updated_at"] = approved
-            row["approved_by_id"] = self.users["backbone"].id
-        elif plan.status == "returned":
-            row["updated_at"] = submitted + timedelta(days=2, hours=1)
-        row = self._fitted(plan.step, row)
-        row["is_late"] = row["submitted_at"].date() > period.due_on
-        return row
 
-    def _fitted(self, step: int, row: dict[str, Any]) -> dict[str, Any]:
-        for column in ("created_at", "updated_at", "submitted_at", "approved_at"):
-            if row[column] is not None:
-                row[column] = self.calendar.fit(step, row[column])
-        return row
+    def _user_id(self, login: str | None) -> int | None:
+        return None if login is None else self.users[login].id
 
     # numbers --------------------------------------------------------------------------------
 
@@ -824,11 +989,37 @@ class _Builder:
                 if plan is None or code not in plan.codes:
                     continue
                 if self._is_corrected(plan, code):  # first sent short, corrected later
-                    self._emit(ind, plan, self._undercounted(ind, draw), self.first_report)
+                    assert self.spec.correction is not None
+                    short = self._undercounted(ind, draw, self.spec.correction.undercount)
+                    self._emit(ind, plan, short, self.first_report)
                     totals[code][step].append(self._emit(ind, plan, draw, self.correction_rows))
+                    continue
+                resubmitted = plan.resubmitted
+                if resubmitted is not None and code == resubmitted.recounted:
+                    # First sent short, returned, resubmitted with everyone counted.
+                    first: list[dict[str, Any]] = []
+                    self._emit(ind, plan, self._undercounted(ind, draw, RECOUNT_SHARE), first)
+                    start = len(rows)
+                    totals[code][step].append(self._emit(ind, plan, draw, rows))
+                    assert plan.resave is not None
+                    self._resaved(plan.resave, first, rows[start:])
                     continue
                 totals[code][step].append(self._emit(ind, plan, draw, rows))
         return rows
+
+    def _resaved(
+        self, resave: Move, first: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """The values ``rows`` as the partner's later save ``resave`` left them, where they
+        differ from the ``first`` version: what the save changed (its audit events) and its
+        time as theirs."""
+        was = {(r["indicator_id"], r["disaggregation"]): fields_of(r) for r in first}
+        assert set(was) == {(r["indicator_id"], r["disaggregation"]) for r in rows}
+        for row in rows:
+            cell = (row["indicator_id"], row["disaggregation"])
+            if fields_of(row) != was[cell]:
+                resave.before[cell] = was[cell]
+                row["updated_at"] = resave.at
 
     def _is_corrected(self, plan: _Plan, code: str) -> bool:
         correction = self.spec.correction
@@ -839,12 +1030,14 @@ class _Builder:
         )
 
     def _undercounted(
-        self, ind: IndicatorSpec, cells: Sequence[tuple[tuple[tuple[int, int], ...], float, float]]
+        self,
+        ind: IndicatorSpec,
+        cells: Sequence[tuple[tuple[tuple[int, int], ...], float, float]],
+        share: float,
     ) -> list[tuple[tuple[tuple[int, int], ...], float, float]]:
-        """The corrected report as first sent: a share of each cell's people with the outcome
-        (a rate's numerator, a count) was missing, so every breakdown still adds up."""
-        assert self.spec.correction is not None and ind.measure_type in ("rate", "count")
-        share = self.spec.correction.undercount
+        """A report as first sent, put right later: ``share`` of each cell's people with the
+        outcome (a rate's numerator, a count) was missing, so every breakdown still adds up."""
+        assert ind.measure_type in ("rate", "count")
         if ind.measure_type == "rate":
             return [(key, n, x - round(x * share)) for key, n, x in cells]
         return [(key, n - round(n * share), x) for key, n, x in cells]
@@ -966,8 +1159,8 @@ class _Builder:
                 acc[0] += n
                 acc[1] += x if ind.measure_type == "rate" else n * x
         indicator = self.indicator_rows[ind.code]
-        stamp = submission["created_at"] + timedelta(hours=1)
-        author = submission["submitted_by_id"] or self.users[plan.member.org].id
+        stamp = plan.moves[0].at  # the first save wrote every value
+        author = self.users[plan.member.org].id
         total: _Total | None = None
         for target in sorted(groups, key=lambda t: (-1, -1) if t is None else t):
             n, x = groups[target]
@@ -984,10 +1177,18 @@ class _Builder:
             if target is None and ind.code in plan.outliers:
                 flags = [OUTLIER_FLAG]
                 if plan.status == "approved":
-                    note = "Checked with the partner: the figure is right (one-off change)."
+                    note = "Checked: the figure is right (a one-off change this quarter)."
             category_id, disaggregation = (
                 (None, TOTAL) if target is None else self.category_keys[target]
             )
+            resave = plan.resave
+            if note is not None and resave is not None:  # added after the report's return
+                resave.before[(indicator.id, disaggregation)] = {
+                    "value": value,
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "note": None,
+                }
             rows.append(
                 {
                     "submission_id": plan.id,
@@ -1002,7 +1203,7 @@ class _Builder:
                     "denominator": denominator,
                     "note": note,
                     "flags": flags,
-                    "updated_at": stamp,
+                    "updated_at": stamp if note is None or resave is None else resave.at,
                     "updated_by_id": author,
                 }
             )

@@ -21,6 +21,9 @@ TARGET_STEP = CURRENT_STEP + 8
 ALL_QUARTERS = TARGET_STEP + 1
 INTERIM_STEPS = tuple(range(4, TARGET_STEP, 4))  # every anniversary of the baseline before the end
 CORRECTED_STEP = REVIEW_STEP - 2  # published, corrected by a partner, published again
+# The share of one indicator's people missing from the first version of a report under review
+# that was returned and resubmitted with them counted.
+RECOUNT_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class CorrectionSpec:
     undercount: float  # the share of each cell's numerator missing from the first report
     note: str  # on the corrected total
     republished: str  # the second publication's note
+    reopened: str  # the backbone team's comment when it reopened the approved report
+    reason: str  # the partner's reason for the corrected values (their audit events')
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,9 @@ CRADLE = InitiativeSpec(
         undercount=0.05,
         note="Corrected: summer graduates were missing from the first count.",
         republished="Republished: Riverbend Public Schools added its summer graduates.",
+        reopened="Reopened at Riverbend Public Schools' request: summer graduates are missing "
+        "from the graduation rate.",
+        reason="Added the summer graduates missing from the first count.",
     ),
     outcomes=(
         ("kindergarten_readiness", "Kindergarten readiness",

@@ -117,3 +117,10 @@ def initiative_slugs(*, session: Session, ids: Iterable[int | None]) -> dict[int
 def any_initiative(*, session: Session) -> bool:
     """Whether the deployment hosts any initiative yet (the demo loads on a first start only)."""
     return session.scalar(select(Initiative.id).limit(1)) is not None
+
+
+def initiative_exists(*, session: Session, slug: str) -> bool:
+    """Whether an initiative of this slug is hosted here: public, like the directory, so the
+    public summary's address answers 404 exactly when it names no initiative."""
+    query = select(Initiative.id).where(Initiative.slug == slug).limit(1)
+    return session.scalar(query) is not None

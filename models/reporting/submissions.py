@@ -891,7 +891,11 @@ def claim_submission(
             session,
             actor,
             ctx.initiative.id,
-            [_event(ctx.submission, "create", None, "draft", reason)],
+            [
+                submission_event(
+                    ctx.submission.id, ctx.submission.version, "create", None, "draft", reason
+                )
+            ],
         )
     else:
         _bump_version(session, ctx.submission, expected_version)
@@ -922,7 +926,7 @@ def create_submissions(
     events = []
     for ctx in contexts:
         ctx.submission = sub = by_pair[(ctx.member.id, ctx.period.id)]
-        events.append(_event(sub, "create", None, "draft", reason))
+        events.append(submission_event(sub.id, sub.version, "create", None, "draft", reason))
     _audit(session, actor, contexts[0].initiative.id, events)
 
 
@@ -957,7 +961,15 @@ def _write(
                 {"id": old.id, **fields, "updated_by_id": actor.user_id, "updated_at": utcnow()}
             )
             events.append(
-                _value_event(old.id, "update", _fields_of(old), fields, reason, code_of, clean)
+                value_event(
+                    old.id,
+                    "update",
+                    _fields_of(old),
+                    fields,
+                    reason,
+                    indicator=code_of.get(clean.indicator_id),
+                    disaggregation=clean.disaggregation,
+                )
             )
             updated += 1
         else:
@@ -969,7 +981,17 @@ def _write(
             removed_ids.append(old.id)
             # The row is gone: its event names the report it left (models.reporting.versions).
             gone = {**_fields_of(old), "submission": sub.id}
-            events.append(_value_event(old.id, "delete", gone, None, reason, code_of, old))
+            events.append(
+                value_event(
+                    old.id,
+                    "delete",
+                    gone,
+                    None,
+                    reason,
+                    indicator=code_of.get(old.indicator_id),
+                    disaggregation=old.disaggregation,
+                )
+            )
     if inserts:
         new_ids = (
             session.execute(
@@ -994,7 +1016,17 @@ def _write(
             .all()
         )
         for value_id, c in zip(new_ids, inserts, strict=True):
-            events.append(_value_event(value_id, "create", None, _fields(c), reason, code_of, c))
+            events.append(
+                value_event(
+                    value_id,
+                    "create",
+                    None,
+                    _fields(c),
+                    reason,
+                    indicator=code_of.get(c.indicator_id),
+                    disaggregation=c.disaggregation,
+                )
+            )
     if updates:
         session.execute(update(Value), updates)
     if removed_ids:
@@ -1055,16 +1087,19 @@ def _fields_of(v: Value) -> dict[str, Any]:
     }
 
 
-def _value_event(
+def value_event(
     value_id: int,
     action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
     reason: str | None,
-    code_of: Mapping[int, str | None],
-    obj: CleanValue | Value,
+    *,
+    indicator: str | None,
+    disaggregation: str,
 ) -> dict[str, Any]:
-    label = {"indicator": code_of.get(obj.indicator_id), "disaggregation": obj.disaggregation}
+    """The audit event of one value's change, as every writer records it (the demo's trail
+    too, so the history and a report's versions read both alike)."""
+    label = {"indicator": indicator, "disaggregation": disaggregation}
     return {
         "entity_type": "value",
         "entity_id": value_id,
@@ -1075,15 +1110,22 @@ def _value_event(
     }
 
 
-def _event(
-    sub: Submission, action: str, before: str | None, after: str, reason: str | None
+def submission_event(
+    submission_id: int,
+    version: int,
+    action: str,
+    before: str | None,
+    after: str,
+    reason: str | None,
 ) -> dict[str, Any]:
+    """The audit event of a report's creation or move through the workflow (``version``: the
+    one the move gave it), as the workflow and the demo record it."""
     return {
         "entity_type": "submission",
-        "entity_id": sub.id,
+        "entity_id": submission_id,
         "action": action,
         "before": {"status": before} if before else None,
-        "after": {"status": after, "version": sub.version},
+        "after": {"status": after, "version": version},
         "reason": reason,
     }
 
@@ -1283,7 +1325,12 @@ def transition(
         apply_submission(session=session, submission_id=sub.id, sign=+1)
     elif status == "approved":
         apply_submission(session=session, submission_id=sub.id, sign=-1)
-    _audit(session, actor, ctx.initiative.id, [_event(sub, action, status, target, comment)])
+    _audit(
+        session,
+        actor,
+        ctx.initiative.id,
+        [submission_event(sub.id, sub.version, action, status, target, comment)],
+    )
     return _view(session, ctx)
 
 
@@ -1323,8 +1370,8 @@ def value_history(
 ) -> list[HistoryEntry]:
     """Every change of one value, oldest first; visible to whoever may see the value.
 
-    A value written without an audit trail (the demo's bulk load) still has a history: its
-    creation, read from the row as it stands now.
+    A value written without an audit trail (a bulk load that wrote none) still has a history:
+    its creation, read from the row as it stands now.
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     events = session.scalars(
@@ -1370,8 +1417,14 @@ def _creation(session: Session, value: Value) -> HistoryEntry:
         else None
     )
     code = session.scalar(select(Indicator.code).where(Indicator.id == value.indicator_id))
-    event = _value_event(
-        value.id, "create", None, _fields_of(value), None, {value.indicator_id: code}, value
+    event = value_event(
+        value.id,
+        "create",
+        None,
+        _fields_of(value),
+        None,
+        indicator=code,
+        disaggregation=value.disaggregation,
     )
     return HistoryEntry(
         at=sub.submitted_at,

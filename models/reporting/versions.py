@@ -5,8 +5,8 @@ not hunt for it. The values as the report held them when it was previously submi
 replayed from the audit trail: every write of a value leaves an event with the value before and
 after (``models.reporting.submissions``), keyed by its indicator and disaggregation, and the
 event of a removed value names its report. Event ids give the order (a write's value events are
-recorded before the submit that follows it). A value with no event at all was loaded in bulk
-(the demo) and has not changed since.
+recorded before the submit that follows it; the demo writes its trail oldest first too). A
+value with no event at all was loaded in bulk without a trail and has not changed since.
 """
 
 from __future__ import annotations

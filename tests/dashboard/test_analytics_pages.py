@@ -333,6 +333,29 @@ def test_public_page_shows_markers_never_small_counts(client, world, session) ->
     assert x and x[0]["value"] is None and x[0]["marker"] == "<10"
 
 
+def test_public_page_answers_404_for_an_address_naming_no_initiative(client, world, session):
+    """The page's HTTP status says what it shows: a summary, or an initiative that has
+    published nothing yet (200); an address naming no initiative is not found (404), still the
+    app's page (navigation, "Page not found")."""
+    client.cookies.clear()
+    assert client.get(f"/public/{INIT}").status_code == 200  # nothing published yet
+    _publish(session)
+    for path in (f"/public/{INIT}", f"/public/{INIT}/", "/public"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"].startswith("text/html")
+    for path in ("/public/does-not-exist", "/public/does-not-exist/", "/public/C2C"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "react-entry-point" in answer.text  # the app, which draws the page
+    text = text_of(render_page(client, "/public/does-not-exist"))
+    assert "public-not-found" in text and "Page not found" in text
+    # Other pages and the API's public answers are unchanged.
+    assert client.get("/overview").status_code == 200
+    assert client.get("/api/v1/public/initiatives/does-not-exist/summary").status_code == 404
+
+
 def test_public_page_without_publication_is_friendly(client, world) -> None:
     client.cookies.clear()
     text = text_of(render_page(client, f"/public/{INIT}"))

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.data import PeriodInfo, default_period
 from models import (
+    AuditEvent,
     Indicator,
     IndicatorTarget,
     Initiative,
@@ -44,6 +45,7 @@ from models.demo.builder import demo_quarter, load_demo, remove_demo
 from models.publishing.publish import public_summary, vintages
 from models.reporting.submissions import plan_values, save_values, transition
 from models.reporting.validation import ValueInput
+from models.reporting.versions import submission_changes
 from models.spreadsheets.imports import import_file
 from models.spreadsheets.templates import build_template, template_csv
 from models.tables.indicator import TOTAL
@@ -209,7 +211,9 @@ def test_the_quarter_before_is_under_review_with_every_status(built: Built, slug
     ).all()
     assert {sub.status for _, sub in subs} == STATUSES
     for _, sub in subs:
-        assert sub.comment if sub.status == "returned" else not sub.comment
+        # A return's comment stays until the report is approved (as the workflow leaves it).
+        was_returned = sub.status == "returned" or (sub.status == "submitted" and sub.version > 2)
+        assert bool(sub.comment) == was_returned
     # Some partners have not started.
     obliged = set(
         s.scalars(
@@ -238,6 +242,40 @@ def test_the_quarter_before_is_under_review_with_every_status(built: Built, slug
     check(next(org for org, sub in subs if sub.status == "returned"))
     with pytest.raises(Conflict, match="approved"):
         check(next(org for org, sub in subs if sub.status == "approved"))
+
+
+@pytest.mark.parametrize("slug", [C2C, HEAT])
+def test_a_report_under_review_came_back_changed(built: Built, slug: str) -> None:
+    """The review page opens on changes: a report under review was returned and resubmitted
+    with values put right, on any day the demo is built, and its previous version is dated
+    before its return, its return before today."""
+    s = built.session
+    [period] = [p for p in periods(s, slug) if p.key == built.review]
+    resubmitted = s.scalars(
+        select(Organisation.slug)
+        .join(Member, Member.organisation_id == Organisation.id)
+        .join(Submission, Submission.member_id == Member.id)
+        .where(
+            Submission.period_id == period.id,
+            Submission.status == "submitted",
+            Submission.version > 2,
+        )
+    ).all()
+    assert resubmitted
+    midnight = datetime.combine(built.today, datetime.min.time(), UTC)
+    for org in resubmitted:
+        changes = submission_changes(
+            session=s,
+            actor=backbone(s),
+            initiative_slug=slug,
+            org_slug=org,
+            period_key=built.review,
+        )
+        assert changes.previous_at is not None and changes.sent_back is not None
+        assert changes.sent_back.action == "return" and changes.sent_back.comment
+        assert as_utc(changes.previous_at) < as_utc(changes.sent_back.at) < midnight
+        assert changes.changes and {c.kind for c in changes.changes} == {"changed"}
+        assert all(c.before != c.after for c in changes.changes)
 
 
 # --- older quarters: approved, locked, published --------------------------------------------------
@@ -318,13 +356,14 @@ def test_nothing_is_dated_today_or_later(built: Built) -> None:
         ).one(),
         s.scalar(select(func.max(Value.updated_at))),
         s.scalar(select(func.max(Publication.published_at))),
+        s.scalar(select(func.max(AuditEvent.at))),
         s.scalar(select(func.max(Member.created_at))),
         s.scalar(select(func.max(Initiative.created_at))),
     ]
     assert all(as_utc(m) < midnight for m in moments), moments
-    # Late means submitted after the due date, in the quarter under review too.
+    # Late means first submitted after the due date, in the quarter under review too.
     for due_on, submitted_at, is_late in s.execute(
-        select(Period.due_on, Submission.submitted_at, Submission.is_late)
+        select(Period.due_on, Submission.first_submitted_at, Submission.is_late)
         .join(Period, Period.id == Submission.period_id)
         .where(Submission.submitted_at.is_not(None))
     ):

@@ -24,6 +24,7 @@ from sqlalchemy import String, and_, cast, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from models import (
+    AuditEvent,
     Base,
     Category,
     Dimension,
@@ -43,9 +44,14 @@ from models import (
     indicator_dimensions,
 )
 from models.access.passwords import verify_password
+from models.access.permissions import actor_for_user
+from models.core.actors import Actor
 from models.core.errors import Conflict
 from models.demo.builder import DemoSummary, demo_loaded, load_demo, remove_demo
 from models.demo.spec import DEMO_PASSWORD
+from models.reporting.submissions import get_submission, save_values, transition, value_history
+from models.reporting.validation import ValueInput
+from models.reporting.versions import submission_changes
 from models.tables.organisation import SECTORS, SLUG_PATTERN
 
 C2C, HEAT = "cradle-to-career", "extreme-heat"
@@ -128,7 +134,8 @@ def checksum(session: Session) -> str:
 
     def feed(rows) -> None:
         for row in rows:
-            digest.update(json.dumps([_plain(x) for x in row], default=str).encode())
+            plain = [_plain(x) for x in row]
+            digest.update(json.dumps(plain, default=str, sort_keys=True).encode())
 
     feed(
         session.execute(
@@ -209,6 +216,23 @@ def checksum(session: Session) -> str:
             .join(Period, Period.id == Publication.period_id)
             .where(Initiative.is_demo.is_(True))
             .order_by(Initiative.slug, Period.key, Publication.published_at)
+        )
+    )
+    feed(  # the audit trail in the order it was written (event ids follow time)
+        session.execute(
+            select(
+                Initiative.slug,
+                AuditEvent.at,
+                AuditEvent.actor_label,
+                AuditEvent.entity_type,
+                AuditEvent.action,
+                AuditEvent.before,
+                AuditEvent.after,
+                AuditEvent.reason,
+            )
+            .join(Initiative, Initiative.id == AuditEvent.initiative_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(AuditEvent.id)
         )
     )
     return digest.hexdigest()
@@ -365,11 +389,13 @@ def test_history_has_every_status_late_missing_and_outlier(demo: Demo) -> None:
         if PAST.index(key) < len(PAST) - 1:
             assert sub.status == "approved", (slug, key)
         if sub.status == "draft":
-            assert sub.submitted_at is None and not sub.is_late
+            assert sub.submitted_at is None and sub.first_submitted_at is None
+            assert not sub.is_late
             continue
         assert sub.submitted_at is not None and sub.submitted_by_id is not None
-        assert (utc_date(sub.submitted_at) > due_on) == sub.is_late
-        assert sub.created_at <= sub.submitted_at
+        # Lateness is the first submission's: a report returned and resubmitted keeps it.
+        assert sub.created_at <= sub.first_submitted_at <= sub.submitted_at
+        assert (utc_date(sub.first_submitted_at) > due_on) == sub.is_late
         if sub.status == "approved":
             assert sub.approved_at > sub.submitted_at and sub.approved_by_id is not None
         else:
@@ -652,3 +678,273 @@ def test_load_refuses_to_take_over_someone_elses_slug(demo: Demo) -> None:
         s.flush()
         with pytest.raises(Conflict, match="math-bridges"):
             load_demo(session=s, today=TODAY)
+
+
+# --- the audit trail: what the workflow would have written ---------------------------------------
+
+BACKBONE_LABEL = "user:backbone@demo.test"
+FIELDS = ("value", "numerator", "denominator", "note")
+
+
+def demo_events(session: Session) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .join(Initiative, Initiative.id == AuditEvent.initiative_id)
+            .where(Initiative.is_demo.is_(True))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def actor(session: Session, email: str) -> Actor:
+    user = session.scalars(select(User).where(User.email == email)).one()
+    return actor_for_user(session=session, user=user)
+
+
+def resubmitted_under_review(session: Session, slug: str) -> list[tuple[str, Submission]]:
+    """(organisation, report) of the reports under review that were returned and came back."""
+    return list(
+        session.execute(
+            select(Organisation.slug, Submission)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Initiative, Initiative.id == Submission.initiative_id)
+            .where(
+                Initiative.slug == slug,
+                Period.key == PAST[-1],
+                Submission.status == "submitted",
+                Submission.version > 2,
+            )
+        ).tuples()
+    )
+
+
+def stored(value: Value, code: str) -> dict[str, Any]:
+    """A value as its latest audit event must show it."""
+    return {
+        "indicator": code,
+        "disaggregation": value.disaggregation,
+        **{f: getattr(value, f) for f in FIELDS},
+    }
+
+
+def test_every_report_has_the_trail_its_columns_tell(demo: Demo) -> None:
+    """Each report's events replay to its status and version, at the moments its columns hold
+    (created, first and latest submission, approval), by its partner's reporter and the
+    backbone team; every value's events chain from its creation to the value as stored."""
+    s = demo.session
+    reports = {
+        sub.id: (sub, org)
+        for sub, org in s.execute(
+            select(Submission, Organisation.slug)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+        ).tuples()
+    }
+    of_report: dict[int, list[AuditEvent]] = {}
+    of_value: dict[int, list[AuditEvent]] = {}
+    events = demo_events(s)
+    assert [e.id for e in sorted(events, key=lambda e: (_plain(e.at), e.id))] == [
+        e.id for e in events
+    ], "event ids follow time"
+    for e in events:
+        if e.entity_type == "submission":
+            of_report.setdefault(e.entity_id, []).append(e)
+        elif e.entity_type == "value":
+            of_value.setdefault(e.entity_id, []).append(e)
+    assert set(of_report) == set(reports)
+    cycles = set()
+    for sub_id, (sub, org) in reports.items():
+        trail = of_report[sub_id]
+        reporter = f"user:reporter@{org}.demo.test"
+        first, *moves = trail
+        assert (first.action, first.before, first.after) == (
+            "create",
+            None,
+            {"status": "draft", "version": 1},
+        )
+        assert first.actor_label == reporter and _plain(first.at) == _plain(sub.created_at)
+        for was, event in pairwise(trail):
+            assert event.before == {"status": was.after["status"]}
+            assert event.after["version"] > was.after["version"]
+            who = reporter if event.action == "submit" else BACKBONE_LABEL
+            assert event.actor_label == who, (org, event.action)
+            assert bool(event.reason) == (event.action in ("return", "reopen"))
+        assert trail[-1].after == {"status": sub.status, "version": sub.version}
+        submits = [e for e in moves if e.action == "submit"]
+        if submits:
+            assert _plain(submits[0].at) == _plain(sub.first_submitted_at)
+            assert _plain(submits[-1].at) == _plain(sub.submitted_at)
+        if sub.status == "approved":
+            approval = [e for e in moves if e.action == "approve"][-1]
+            assert _plain(approval.at) == _plain(sub.approved_at)
+        cycles.add(tuple(e.action for e in moves))
+    assert {
+        ("submit", "approve"),
+        ("submit", "return"),
+        ("submit", "return", "submit"),
+        ("submit", "return", "submit", "approve"),
+        ("submit", "approve", "reopen", "submit", "approve"),
+        (),
+    } <= cycles
+
+    codes = dict(s.execute(select(Indicator.id, Indicator.code)).tuples().all())
+    values = s.scalars(select(Value)).all()
+    assert set(of_value) == {v.id for v in values}
+    for value in values:
+        trail = of_value[value.id]
+        assert trail[0].action == "create" and trail[0].before is None
+        for was, event in pairwise(trail):
+            assert event.action == "update" and event.before == was.after and event.reason
+        assert trail[-1].after == stored(value, codes[value.indicator_id])
+
+
+@pytest.mark.parametrize("slug", [C2C, HEAT])
+def test_a_report_returned_and_resubmitted_shows_what_changed(demo: Demo, slug: str) -> None:
+    """Under review, a report came back with one indicator recounted: its changes since the
+    version first submitted are those values, from what the partner first sent to what they
+    hold now, after the return that asked for them; each value's history tells the same."""
+    s = demo.session
+    backbone = actor(s, "backbone@demo.test")
+    [(org, sub)] = resubmitted_under_review(s, slug)
+    changes = submission_changes(
+        session=s, actor=backbone, initiative_slug=slug, org_slug=org, period_key=PAST[-1]
+    )
+    assert changes.sent_back is not None and changes.sent_back.action == "return"
+    assert changes.sent_back.comment == sub.comment and changes.sent_back.actor_label == (
+        BACKBONE_LABEL
+    )
+    assert _plain(changes.previous_at) == _plain(sub.first_submitted_at)
+    assert changes.previous_version == 2 and sub.version == 5
+    assert len({c.indicator for c in changes.changes}) == 1
+    assert {c.kind for c in changes.changes} == {"changed"}
+    assert any(c.disaggregation == "total" for c in changes.changes)
+    for change in changes.changes:
+        value = s.get(Value, change.value_id)
+        assert change.after == {f: getattr(value, f) for f in FIELDS}
+        assert change.before != change.after
+        history = value_history(
+            session=s, actor=backbone, initiative_slug=slug, value_id=change.value_id
+        )
+        assert [h.action for h in history] == ["create", "update"]
+        created, updated = history
+        assert {f: created.after[f] for f in FIELDS} == change.before
+        assert updated.before == created.after
+        assert {f: updated.after[f] for f in FIELDS} == change.after
+        assert updated.actor_label == f"user:reporter@{org}.demo.test" and updated.reason
+        assert _plain(changes.sent_back.at) < _plain(updated.at) < _plain(sub.submitted_at)
+        assert _plain(updated.at) == _plain(value.updated_at)
+
+
+def test_the_corrected_report_and_the_checked_outliers_show_what_changed(demo: Demo) -> None:
+    """The report corrected after publication: reopened, its graduation rate recounted and
+    noted, approved again. An approved outlier: returned with a question, back with a note."""
+    s = demo.session
+    backbone = actor(s, "backbone@demo.test")
+    org, key = "riverbend-public-schools", PAST[-3]
+    changes = submission_changes(
+        session=s, actor=backbone, initiative_slug=C2C, org_slug=org, period_key=key
+    )
+    assert changes.sent_back is not None and changes.sent_back.action == "reopen"
+    assert changes.changes and {c.indicator for c in changes.changes} == {"GRAD_4YR"}
+    [total] = [c for c in changes.changes if c.disaggregation == "total"]
+    assert total.before["note"] is None and total.after["note"].startswith("Corrected")
+    assert total.after["numerator"] > total.before["numerator"]
+    assert total.after["denominator"] == total.before["denominator"]
+    history = value_history(session=s, actor=backbone, initiative_slug=C2C, value_id=total.value_id)
+    assert [h.action for h in history] == ["create", "update"]
+    assert history[-1].reason and history[-1].at > history[0].at
+
+    noted = s.execute(
+        select(Organisation.slug, Period.key, Value.id)
+        .join(Submission, Submission.id == Value.submission_id)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .join(Period, Period.id == Value.period_id)
+        .join(Initiative, Initiative.id == Value.initiative_id)
+        .where(Initiative.slug == C2C, Value.note.like("Checked: %"))
+    ).all()
+    assert noted
+    for org, key, value_id in noted:
+        changes = submission_changes(
+            session=s, actor=backbone, initiative_slug=C2C, org_slug=org, period_key=key
+        )
+        assert changes.sent_back is not None and changes.sent_back.action == "return"
+        [change] = [c for c in changes.changes if c.value_id == value_id]
+        assert change.before["note"] is None and change.after["note"]
+        assert {f: change.before[f] for f in FIELDS[:3]} == {f: change.after[f] for f in FIELDS[:3]}
+
+
+def test_the_demo_trail_has_the_workflows_shape_and_the_workflow_carries_on(demo: Demo) -> None:
+    """Events written by the workflow itself look like the demo's (same kinds, keys, actors),
+    and a report under review returned and resubmitted once more shows only the new change."""
+    s = demo.session
+
+    def shape(e: AuditEvent) -> tuple:
+        return (
+            e.entity_type,
+            e.action,
+            tuple(sorted(e.before or ())),
+            tuple(sorted(e.after or ())),
+            e.actor_label.split("@")[0].split(":")[0],
+        )
+
+    with scratch(s):
+        before = max(e.id for e in demo_events(s))
+        backbone = actor(s, "backbone@demo.test")
+        [(org, _)] = resubmitted_under_review(s, C2C)
+        reporter = actor(s, f"reporter@{org}.demo.test")
+        report = {"initiative_slug": C2C, "org_slug": org, "period_key": PAST[-1]}
+        transition(
+            session=s, actor=backbone, action="return", comment="Once more.", today=TODAY, **report
+        )
+        view = get_submission(session=s, actor=reporter, **report)
+        total = next(v for v in view.values if v.disaggregation == "total")
+        if total.numerator is not None:  # a rate: one person fewer with the outcome
+            assert total.denominator is not None
+            fewer = {"numerator": total.numerator - 1, "denominator": total.denominator}
+        else:  # a count or an average: one more
+            fewer = {"value": total.value + 1, "denominator": total.denominator}
+        changed = ValueInput(total.indicator, "total", **fewer)
+        save_values(
+            session=s,
+            actor=reporter,
+            inputs=[changed],
+            reason="one more",
+            today=TODAY,
+            **report,
+        )
+        transition(session=s, actor=reporter, action="submit", today=TODAY, **report)
+        # A new report in today's quarter: created, its values created, submitted, approved.
+        save_values(
+            session=s,
+            actor=reporter,
+            inputs=[changed],
+            initiative_slug=C2C,
+            org_slug=org,
+            period_key=KEYS[12],
+            today=TODAY,
+        )
+        for action, who in (("submit", reporter), ("approve", backbone)):
+            transition(
+                session=s,
+                actor=who,
+                initiative_slug=C2C,
+                org_slug=org,
+                period_key=KEYS[12],
+                action=action,
+                today=TODAY,
+            )
+        events = demo_events(s)
+        written = {shape(e) for e in events if e.id > before}
+        assert len(written) >= 6
+        assert written <= {shape(e) for e in events if e.id <= before}
+
+        changes = submission_changes(session=s, actor=backbone, **report)
+        assert changes.sent_back is not None and changes.sent_back.comment == "Once more."
+        [change] = changes.changes
+        assert (change.indicator, change.disaggregation) == (total.indicator, "total")
+        assert change.before == {f: getattr(total, f) for f in FIELDS}
+        assert {f: change.after[f] for f in fewer} == fewer

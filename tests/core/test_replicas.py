@@ -181,6 +181,12 @@ def _figure(answer) -> float:
     return row["current"]["value"]
 
 
+def _point(answer) -> float:
+    assert answer.status_code == 200, answer.text
+    [point] = [p for p in answer.json()["total"] if p["period"] == PERIOD]
+    return point["figure"]["value"]
+
+
 # --- the API ----------------------------------------------------------------------------------
 
 
@@ -222,11 +228,18 @@ def test_a_lagging_replica_answers_its_older_figures_with_their_older_etag(
         assert again.json()["counts"] == old_completeness.json()["counts"]
         assert again.headers["ETag"] == old_completeness.headers["ETag"]
         assert primary_only.get(completeness, headers=headers).json()["counts"]["approved"] == 2
+        # A view first asked now (nothing cached): computed on the replica, under its version.
+        series = f"/api/v1/initiatives/{world.slug}/indicators/N0/series"
+        lagging_series = client.get(series, headers=headers)
+        assert _point(lagging_series) == 10
+        series_etag = lagging_series.headers["ETag"]
+        assert series_etag != primary_only.get(series, headers=headers).headers["ETag"]
 
     caught_up = client.get(scorecard, headers={**headers, "If-None-Match": old})
     assert _figure(caught_up) == 15
     assert caught_up.headers["ETag"] == new  # the primary's version of the same data
     assert client.get(scorecard, headers={**headers, "If-None-Match": new}).status_code == 304
+    assert _point(client.get(series, headers={**headers, "If-None-Match": series_etag})) == 15
 
 
 @pytest.mark.postgres

@@ -31,7 +31,7 @@ from api.routers import (
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
-from models.core.db import get_sessionmaker
+from models.core.db import get_read_sessionmaker, get_sessionmaker
 from models.core.settings import get_settings
 
 API_FALLBACK = "/api/{path:path}"
@@ -72,9 +72,18 @@ figures of partners that share with funders, a partner its own figures, exactly.
 
 
 def create_app(
-    session_factory: sessionmaker[Session] | None = None, *, with_dashboard: bool = True
+    session_factory: sessionmaker[Session] | None = None,
+    *,
+    read_session_factory: sessionmaker[Session] | None = None,
+    with_dashboard: bool = True,
 ) -> FastAPI:
-    session_factory = session_factory or get_sessionmaker()
+    """The application on ``session_factory`` (default: the configured database's), reading
+    dashboards, analytics and public views from ``read_session_factory`` (default: the
+    configured read replica when the database is the configured one, else the same sessions)."""
+    if session_factory is None:
+        session_factory = get_sessionmaker()
+        read_session_factory = read_session_factory or get_read_sessionmaker()
+    read_session_factory = read_session_factory or session_factory
     app = FastAPI(
         title="Common Measure",
         version="1",
@@ -85,6 +94,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.session_factory = session_factory
+    app.state.read_session_factory = read_session_factory
     settings = get_settings()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
@@ -127,7 +137,7 @@ def create_app(
         from api.dash_callbacks import guard_callbacks
         from dashboard.app import create_dash
 
-        dash_app = create_dash(session_factory)
+        dash_app = create_dash(session_factory, read_session_factory)
         guard_callbacks(dash_app)  # 400 for malformed callback calls, a logged 500 for errors
         # Dash callbacks run with the session cookie's user: refuse POSTs from other sites.
         dash_app.server.add_middleware(SameOriginMiddleware)

@@ -1,5 +1,5 @@
-"""Request dependencies: one database session per request, the acting user (or a logged-in one),
-and the page of a list."""
+"""Request dependencies: one database session per request (and one on the read replica for the
+views that read from it), the acting user (or a logged-in one), and the page of a list."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ def get_session(request: Request) -> Iterator[Session]:
 # Function scope: commit (or roll back) before the response is sent, never after, so a
 # client never sees success for a write that is not yet durable.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]:
+    """The session of the reads that may lag (analytics and public views): on the read replica
+    when one is configured, else the request's own session on the primary, as if there were
+    none. Who is asking is still read on the primary (architecture: Scale)."""
+    factory = request.app.state.read_session_factory
+    if factory is request.app.state.session_factory:
+        yield session
+        return
+    with session_scope(factory) as read:
+        yield read
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def get_actor(

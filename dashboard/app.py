@@ -19,8 +19,11 @@ if TYPE_CHECKING:  # types only: the dashboard builds no queries
     from sqlalchemy.orm import Session, sessionmaker
 
 
-def create_dash(session_factory: sessionmaker[Session]) -> Dash:
-    data.configure(session_factory)
+def create_dash(
+    session_factory: sessionmaker[Session],
+    read_session_factory: sessionmaker[Session] | None = None,
+) -> Dash:
+    data.configure(session_factory, read_session_factory)
     app = Dash(
         __name__,
         server=FastAPI(docs_url=None, redoc_url=None, openapi_url=None),

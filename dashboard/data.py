@@ -209,6 +209,7 @@ __all__ = [
 ]
 
 _session_factory: sessionmaker[Session] | None = None
+_read_session_factory: sessionmaker[Session] | None = None
 _override: ContextVar[Actor | None] = ContextVar("cm_dashboard_actor", default=None)
 
 if TYPE_CHECKING:  # types only: the dashboard builds no queries
@@ -217,9 +218,16 @@ if TYPE_CHECKING:  # types only: the dashboard builds no queries
     from models.tables.access import User
 
 
-def configure(session_factory: sessionmaker[Session]) -> None:
-    global _session_factory
+def configure(
+    session_factory: sessionmaker[Session],
+    read_session_factory: sessionmaker[Session] | None = None,
+) -> None:
+    """Where the doors read and write: ``session_factory`` (the primary), and for the figures
+    that may lag behind the last write by a replica's delay, ``read_session_factory`` (the
+    same sessions when None)."""
+    global _session_factory, _read_session_factory
     _session_factory = session_factory
+    _read_session_factory = read_session_factory
 
 
 def _session() -> AbstractContextManager[Session]:
@@ -227,6 +235,16 @@ def _session() -> AbstractContextManager[Session]:
     if _session_factory is None:
         raise RuntimeError("dashboard.data.configure() was not called")
     return session_scope(_session_factory)
+
+
+def _read_session() -> AbstractContextManager[Session]:
+    """A unit of work for figures that may lag by the read replica's delay (architecture:
+    Scale): the overview, indicator, reporting-progress and public pages. Anything a user reads
+    right after their own write (their draft, the review queue and detail, setup, people, the
+    publishing preview) and who is logged in stay on :func:`_session`, the primary."""
+    if _read_session_factory is None:
+        return _session()
+    return session_scope(_read_session_factory)
 
 
 # --- who is asking ----------------------------------------------------------------------------
@@ -747,7 +765,7 @@ def overview(
 ) -> tuple[Scorecard, list[tuple[str, str | None]], dict[str, str]]:
     """The scorecard, its outcomes [(code, name)] and the marker legend."""
     actor = current_actor()
-    with _session() as session:
+    with _read_session() as session:
         everything = scorecard(
             session=session, actor=actor, initiative_slug=initiative, period_key=period or None
         )
@@ -770,7 +788,7 @@ def overview(
 def indicator_series(
     initiative: str, code: str, by: str | None = None, org: str | None = None
 ) -> Series:
-    with _session() as session:
+    with _read_session() as session:
         return series(
             session=session,
             actor=current_actor(),
@@ -782,7 +800,7 @@ def indicator_series(
 
 
 def indicator_equity(initiative: str, code: str, dimension: str) -> Equity:
-    with _session() as session:
+    with _read_session() as session:
         return equity(
             session=session,
             actor=current_actor(),
@@ -855,7 +873,7 @@ def indicator_choices(initiative: str) -> list[dict]:
 
 def reporting(initiative: str, period: str | None) -> ReportingProgress:
     """Completeness of a period, its late / missing submissions and flagged values (backbone)."""
-    with _session() as session:
+    with _read_session() as session:
         return reporting_progress(
             session=session, actor=current_actor(), initiative_slug=initiative, period_key=period
         )
@@ -1059,7 +1077,7 @@ def revoke_api_key(key_id: int) -> None:
 
 def public(initiative: str) -> dict:
     """The published summary (models.publishing.publish.public_summary); NotFound if nothing is."""
-    with _session() as session:
+    with _read_session() as session:
         return public_summary(session=session, initiative_slug=initiative)
 
 

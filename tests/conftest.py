@@ -170,24 +170,15 @@ class PrivateCluster:
         return (self.data / "postmaster.pid").exists()
 
 
-@contextmanager
-def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
-    """A PostgreSQL cluster of the test's own, for tests that stop or reconfigure PostgreSQL.
-
-    Why: stopping the shared cluster (the one at ``POSTGRES_URL``) makes every other PostgreSQL
-    test running at the same time under ``pytest -n`` fail with "the database system is
-    shutting down". So such a test gets its own cluster: ``initdb`` into a temporary directory
-    (trust authentication), started with ``pg_ctl`` on a free port of 127.0.0.1 with its
-    sockets in that directory, with an empty database ``database``; yields it with ``url``
-    set (postgresql+psycopg://postgres@127.0.0.1:PORT/DATABASE, not migrated). The cluster is
-    stopped and deleted on exit. PostgreSQL refuses to run as root, so as root initdb and
-    pg_ctl run as the ``postgres`` OS user, which owns the directory. Without initdb/pg_ctl
-    (or, as root, without a ``postgres`` user) the test is skipped, or fails in CI.
-    """
+def _cluster_tools(*tools: str) -> tuple[Path, list[str], pwd.struct_passwd | None]:
+    """Where initdb, pg_ctl and ``tools`` are; the command prefix to run them with; the OS user
+    that owns a private cluster's files (None when not root). PostgreSQL refuses to run as
+    root, so as root they run as the ``postgres`` OS user (``runuser -u postgres --``). Without
+    them the test is skipped, or fails in CI."""
     bin_dir = _postgres_bin_dir()
-    if bin_dir is None:
+    if bin_dir is None or not all(os.access(bin_dir / t, os.X_OK) for t in tools):
         missing_capability(
-            "a private PostgreSQL cluster needs initdb and pg_ctl "
+            f"a private PostgreSQL cluster needs {', '.join(('initdb', 'pg_ctl', *tools))} "
             "(on PATH or under /usr/lib/postgresql/*/bin)"
         )
     as_user: list[str] = []
@@ -204,13 +195,62 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
                 "and runuser to run initdb/pg_ctl as (PostgreSQL refuses to run as root)"
             )
         as_user = [switch, "-u", "postgres", "--"]
+    return bin_dir, as_user, owner
+
+
+def _new_cluster(
+    bin_dir: Path, as_user: list[str], owner: pwd.struct_passwd | None
+) -> PrivateCluster:
+    """A cluster whose files will live in a new temporary directory (owned by ``owner``)."""
     root = Path(tempfile.mkdtemp(prefix="cm-pg-"))
     cluster = PrivateCluster(bin_dir, root, as_user)
+    cluster.sockets.mkdir()
+    if owner is not None:
+        for path in (root, cluster.sockets):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    return cluster
+
+
+def _start_on_a_free_port(cluster: PrivateCluster) -> None:
+    for attempt in range(3):  # a free port can be taken before the server binds it
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            cluster.port = s.getsockname()[1]
+        try:
+            cluster.start()
+            return
+        except RuntimeError:
+            if attempt == 2:
+                raise
+
+
+def _discard(cluster: PrivateCluster) -> None:
+    """Stop the cluster if it runs and delete its files."""
+    if cluster.running():
+        try:
+            cluster.stop("immediate")
+        except (RuntimeError, OSError, subprocess.SubprocessError):
+            pass  # cleanup must not hide the test's own failure
+    shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+@contextmanager
+def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
+    """A PostgreSQL cluster of the test's own, for tests that stop or reconfigure PostgreSQL.
+
+    Why: stopping the shared cluster (the one at ``POSTGRES_URL``) makes every other PostgreSQL
+    test running at the same time under ``pytest -n`` fail with "the database system is
+    shutting down". So such a test gets its own cluster: ``initdb`` into a temporary directory
+    (trust authentication), started with ``pg_ctl`` on a free port of 127.0.0.1 with its
+    sockets in that directory, with an empty database ``database``; yields it with ``url``
+    set (postgresql+psycopg://postgres@127.0.0.1:PORT/DATABASE, not migrated). The cluster is
+    stopped and deleted on exit. PostgreSQL refuses to run as root, so as root initdb and
+    pg_ctl run as the ``postgres`` OS user, which owns the directory. Without initdb/pg_ctl
+    (or, as root, without a ``postgres`` user) the test is skipped, or fails in CI.
+    """
+    bin_dir, as_user, owner = _cluster_tools()
+    cluster = _new_cluster(bin_dir, as_user, owner)
     try:
-        cluster.sockets.mkdir()
-        if owner is not None:
-            for path in (root, cluster.sockets):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
         cluster._run(
             "initdb",
             "-D",
@@ -224,16 +264,7 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
             "--no-locale",
             "--no-sync",
         )
-        for attempt in range(3):  # a free port can be taken before the server binds it
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                cluster.port = s.getsockname()[1]
-            try:
-                cluster.start()
-                break
-            except RuntimeError:
-                if attempt == 2:
-                    raise
+        _start_on_a_free_port(cluster)
         base = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}"
         admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -242,12 +273,32 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
         cluster.url = f"{base}/{database}"
         yield cluster
     finally:
-        if cluster.running():
-            try:
-                cluster.stop("immediate")
-            except (RuntimeError, OSError, subprocess.SubprocessError):
-                pass  # cleanup must not hide the test's own failure
-        shutil.rmtree(root, ignore_errors=True)
+        _discard(cluster)
+
+
+@contextmanager
+def private_replica(primary: PrivateCluster) -> Iterator[PrivateCluster]:
+    """A hot standby of ``primary`` (a private cluster), streaming from it: ``pg_basebackup -R``
+    into a temporary directory, started on a free port of its own. initdb's defaults allow it
+    (``wal_level=replica``, WAL senders, and a pg_hba.conf that trusts local replication
+    connections), so the primary needs no reconfiguring. Yields it with ``url`` naming the
+    primary's database on the replica's port; stopped and deleted on exit. Without
+    pg_basebackup the test is skipped, or fails in CI."""
+    bin_dir, as_user, owner = _cluster_tools("pg_basebackup")
+    replica = _new_cluster(bin_dir, as_user, owner)
+    try:
+        replica._run(
+            "pg_basebackup",
+            *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+            *("-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync"),
+        )
+        _start_on_a_free_port(replica)
+        replica.url = (
+            make_url(primary.url).set(port=replica.port).render_as_string(hide_password=False)
+        )
+        yield replica
+    finally:
+        _discard(replica)
 
 
 class _LogCapture(logging.Handler):

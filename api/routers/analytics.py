@@ -1,6 +1,8 @@
 """Scorecard, series, equity and completeness: what the dashboards and funders read.
 
-Figures below backbone level arrive suppressed (`marker` says why a value is missing).
+Figures below backbone level arrive suppressed (`marker` says why a value is missing). They are
+read from the read replica when one is configured, the data version with them in one snapshot
+(architecture: Scale).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import LoggedInDep, SessionDep
+from api.deps import LoggedInDep, ReadSessionDep
 from api.response_cache import ResponseCache
 from api.schemas.analytics import (
     CompletenessRead,
@@ -127,7 +129,7 @@ def _not_modified(
 def get_scorecard(
     slug: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: LoggedInDep,
     period: PeriodKey = None,
     outcome: Annotated[str | None, Query(max_length=60)] = None,
@@ -195,7 +197,7 @@ def get_series(
     slug: str,
     code: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: LoggedInDep,
     by: Annotated[
         str | None, Query(max_length=40, description="A dimension code or `partner`.")
@@ -227,7 +229,7 @@ def get_equity(
     slug: str,
     code: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: LoggedInDep,
     dimension: Annotated[str, Query(max_length=40, examples=["race"])],
 ):
@@ -269,7 +271,11 @@ def _equity_read(e) -> EquityRead:
 
 @router.get("/completeness", response_model=CompletenessRead, responses=ERRORS)
 def get_completeness(
-    slug: str, request: Request, session: SessionDep, actor: LoggedInDep, period: PeriodKey = None
+    slug: str,
+    request: Request,
+    session: ReadSessionDep,
+    actor: LoggedInDep,
+    period: PeriodKey = None,
 ):
     """Member × indicator for a period: approved, submitted, draft, returned, missing, late
     (backbone)."""

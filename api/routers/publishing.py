@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import LoggedInDep, SessionDep
+from api.deps import LoggedInDep, ReadSessionDep, SessionDep
 from api.links import SLUG, link, links
 from api.schemas.common import ErrorRead
 from api.schemas.publishing import (
@@ -74,7 +74,7 @@ def list_vintages(slug: str, key: str, session: SessionDep, actor: LoggedInDep):
     response_model=PublicSummary,
     responses={404: {"model": ErrorRead}},
 )
-def summary(slug: str, session: SessionDep) -> Any:
+def summary(slug: str, session: ReadSessionDep) -> Any:
     """Published, suppressed rollups of every published period (latest vintage). No login."""
     return public_summary(session=session, initiative_slug=slug)
 
@@ -87,7 +87,7 @@ def summary(slug: str, session: SessionDep) -> Any:
         404: {"model": ErrorRead},
     },
 )
-def open_data(slug: str, session: SessionDep) -> Response:
+def open_data(slug: str, session: ReadSessionDep) -> Response:
     """The published rollups as an open-data Frictionless Data Package (datapackage.json + CSV)."""
     body = datapackage(session=session, initiative_slug=slug)
     return Response(

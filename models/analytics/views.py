@@ -24,9 +24,9 @@ from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
 from models.core.actors import Actor
+from models.core.db import data_as_of
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.core.settings import get_settings
-from models.tables.base import utcnow
 from models.tables.indicator import (
     TOTAL,
     Dimension,
@@ -804,6 +804,8 @@ def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> Dat
     visibility first, so it says nothing about initiatives the actor cannot see."""
     from models.tables.audit import AuditEvent
 
+    # First, so it describes no more than the snapshot read next (architecture: Scale).
+    now = data_as_of(session)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
     scopes = (AuditEvent.initiative_id == initiative.id, AuditEvent.initiative_id.is_(None))
@@ -825,8 +827,7 @@ def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> Dat
             else literal(0)
         )
     behind = session.execute(select(*counts)).one()
-    now = utcnow()
-    quiet = all(time is None or now - time > window for time in newest)
+    quiet = now is not None and all(time is None or now - time > window for time in newest)
     return DataVersion(
         initiative.id,
         Scope(newest[0], behind[0]),

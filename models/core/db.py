@@ -1,7 +1,9 @@
 """Engine and session factory.
 
 SQLite gets WAL, foreign keys and a busy timeout so concurrent writers wait instead of failing;
-PostgreSQL gets a sized pool with pre-ping so a restarted server does not break the app.
+PostgreSQL gets a sized pool with pre-ping so a restarted server does not break the app. With
+``CM_DATABASE_READ_URL`` the reads that may lag (dashboards, analytics, public pages) get
+sessions of their own on a streaming replica (architecture: Scale).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +80,77 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(get_engine(), expire_on_commit=False)
 
 
+# The flag a replica's sessions carry in ``Session.info`` (see ``read_sessionmaker``).
+REPLICA = "cm_replica"
+
+
+def make_read_engine(url: str, settings: Settings | None = None) -> Engine:
+    """An engine on a streaming replica. Each of its transactions is REPEATABLE READ READ ONLY:
+    one snapshot for everything a read asks, so an answer's data version (its ETag) is that of
+    the very data it was computed from, however far the replica lags (architecture: Scale)."""
+    return make_engine(url, settings).execution_options(
+        isolation_level="REPEATABLE READ", postgresql_readonly=True
+    )
+
+
+def read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a replica's engine, marked as such for :func:`data_as_of`."""
+    return sessionmaker(engine, expire_on_commit=False, info={REPLICA: True})
+
+
+@lru_cache
+def get_read_engine() -> Engine | None:
+    """The replica's engine when ``CM_DATABASE_READ_URL`` is set, else None."""
+    settings = get_settings()
+    if not settings.database_read_url:
+        return None
+    if make_url(settings.effective_database_url).get_backend_name() != "postgresql":
+        raise ConfigError(
+            "CM_DATABASE_READ_URL: a read replica needs a PostgreSQL CM_DATABASE_URL "
+            "(it streams from that primary)"
+        )
+    return make_read_engine(settings.database_read_url, settings)
+
+
+@lru_cache
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions for the reads that may lag behind the last write by the replica's delay: the
+    replica's when one is configured, else exactly the primary's (:func:`get_sessionmaker`)."""
+    engine = get_read_engine()
+    return read_sessionmaker(engine) if engine is not None else get_sessionmaker()
+
+
+_AS_OF = text(
+    """
+    SELECT pg_is_in_recovery(),
+           CASE WHEN pg_last_wal_replay_lsn() >= r.latest_end_lsn THEN r.last_msg_send_time END,
+           pg_last_xact_replay_timestamp()
+    FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS r ON true
+    """
+)
+
+
+def data_as_of(session: Session) -> datetime | None:
+    """The time up to which the session's data holds every commit, None when unknown.
+
+    On the primary (and SQLite) that is now. A replica holds the primary's commits up to a
+    point: the primary's time of the last message it received, once it has replayed all the
+    WAL the primary had then (reading that needs the role pg_read_all_stats or a superuser);
+    otherwise the commit time of the last transaction it replayed; unknown when it has
+    replayed none since it started. The data version judges "nothing can still land behind
+    the newest event" by this time, not by the clock, which a lagging replica is behind
+    (architecture: Scale).
+    """
+    now = datetime.now(UTC)
+    if not session.info.get(REPLICA):
+        return now
+    standby, caught_up_at, last_replayed = session.execute(_AS_OF).one()
+    if not standby:
+        return now  # a read URL that names the primary itself (or a promoted replica)
+    as_of = caught_up_at or last_replayed
+    return min(as_of, now) if as_of is not None else None
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error. The API (per request), the
@@ -95,12 +169,16 @@ def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Sess
 
 
 def check_database(engine: Engine | None = None) -> None:
-    """Raise ConfigError with one readable line when the database cannot be reached."""
-    engine = engine or get_engine()
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        where = engine.url.render_as_string(hide_password=True)
-        raise ConfigError(f"cannot reach the database at {where}: {reason}") from None
+    """Raise ConfigError with one readable line when the database cannot be reached: ``engine``,
+    else the configured primary and, when there is one, the read replica."""
+    engines = [engine] if engine is not None else [get_engine(), get_read_engine()]
+    for each in engines:
+        if each is None:
+            continue
+        try:
+            with each.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            where = each.url.render_as_string(hide_password=True)
+            raise ConfigError(f"cannot reach the database at {where}: {reason}") from None

@@ -80,6 +80,18 @@ class Settings(BaseSettings):
             value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return value
 
+    # A streaming replica of the PostgreSQL primary for the dashboards', analytics' and public
+    # reads (architecture: Scale); empty: every read goes to the primary.
+    database_read_url: str = Field("", description="PostgreSQL replica for reads; empty: none.")
+
+    @field_validator("database_read_url")
+    @classmethod
+    def _check_read_url(cls, value: str) -> str:
+        value = cls._check_url(value)
+        if value and make_url(value).get_backend_name() != "postgresql":
+            raise ValueError("must be a postgresql URL (a streaming replica of the primary)")
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -512,9 +512,16 @@ def _revised(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
 
 
 def _settled_flat(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """Figures keyed as in ``flatten``, values settled (vintages frozen before values were
-    settled compare equal to their settled selves)."""
-    return {k: f | {"value": settled(f.get("value"))} for k, f in flatten(snapshot).items()}
+    """What the public learns of each figure, keyed as in ``flatten``: its settled value (a
+    vintage frozen before values were settled equals its settled self) and count, or that it is
+    hidden. Why a hidden figure is hidden may change between vintages (first hidden so that it
+    cannot be worked out, then kept hidden because an earlier vintage hid it) without revising
+    anything the public can read."""
+    out = {}
+    for key, f in flatten(snapshot).items():
+        value = settled(f.get("value"))
+        out[key] = (value, f.get("n"), f.get("marker") if value is not None else "hidden")
+    return out
 
 
 def _public_initiative(session: Session, slug: str) -> Initiative:

@@ -263,7 +263,6 @@ def test_load_creates_both_initiatives_with_partners_outcomes_and_periods(demo: 
     s = demo.session
     assert demo.summary.created is True
     assert demo.summary.initiatives == [C2C, HEAT]
-    assert demo.seconds < 15
     c2c, heat = initiative(s, C2C), initiative(s, HEAT)
     assert c2c.is_demo and heat.is_demo
     assert c2c.name == "Cradle to Career" and heat.name == "Phoenix Extreme Heat"

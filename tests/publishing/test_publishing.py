@@ -163,6 +163,35 @@ def test_republishing_unchanged_figures_revises_nothing(client, session, world) 
     }
 
 
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_a_figure_kept_hidden_for_another_reason_is_not_a_revision(client, session, world) -> None:
+    """v1 hides a complement so the small cell cannot be worked out; v2 of the same data keeps
+    it hidden because v1 hid it (another marker): the public learns nothing new, so nothing is
+    listed as revised."""
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
+    assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
+    again = client.post(url, json=INCOMPLETE, headers=world)
+    assert again.status_code == 201, again.text
+    assert again.json()["revised"] == []
+    first, second = session.scalars(select(Publication.snapshot).order_by(Publication.id)).all()
+    markers = [
+        {c["key"]: c["marker"] for c in snap["indicators"][0]["breakdowns"][0]["categories"]}
+        for snap in (first, second)
+    ]
+    assert markers[0] != markers[1]  # the reason changed, the figures did not
+
+
 def test_publishing_needs_backbone_and_data(client, session, world) -> None:
     assert client.post("/api/v1/initiatives/pub/periods/2025Q3/publish").status_code == 401
     r = client.post(

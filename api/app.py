@@ -30,6 +30,8 @@ from api.routers import (
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
+from models.access.login import LoginThrottle
+from models.core import counters as shared
 from models.core.db import get_sessionmaker
 from models.core.settings import get_settings
 
@@ -71,8 +73,13 @@ figures of partners that share with funders, a partner its own figures, exactly.
 
 
 def create_app(
-    session_factory: sessionmaker[Session] | None = None, *, with_dashboard: bool = True
+    session_factory: sessionmaker[Session] | None = None,
+    *,
+    with_dashboard: bool = True,
+    counters: shared.Counters | None = None,
 ) -> FastAPI:
+    """The application over ``session_factory``'s database; ``counters`` (failed logins,
+    requests per minute) default to the deployment's shared ones (Redis or the database)."""
     session_factory = session_factory or get_sessionmaker()
     app = FastAPI(
         title="Common Measure",
@@ -85,7 +92,10 @@ def create_app(
     )
     app.state.session_factory = session_factory
     settings = get_settings()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    # Shared by every worker and container, so the limits hold whichever one a request reaches.
+    counters = counters or shared.configured(session_factory)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, counters)
+    app.state.login_throttle = LoginThrottle(counters)
     install_error_handlers(app)
     # Outermost last: the request id wraps everything, headers go on every answer.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

@@ -34,6 +34,8 @@ from models.core.db import make_engine
 
 # Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
 os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
+# Tests choose their counters' store themselves (a developer's own Redis is not theirs to use).
+os.environ["CM_REDIS_URL"] = ""
 # What the app keeps under its var directory (the secret key it generates on first use, the
 # default SQLite file) goes to a directory of this process's own, removed at exit: ./var would be
 # shared by the workers of ``pytest -n``, and two workers generating the key at once would sign
@@ -330,15 +332,14 @@ def _cheap_password_hashing():
 
 
 @pytest.fixture(autouse=True)
-def _reset_login_throttle():
-    """Every test starts with no failed logins counted, and leaves none to the next one: the
-    login throttle is one per process, shared by every app the tests create (and by the live
-    servers of the browser tests, which run in a thread of this process)."""
-    from models.access.login import login_throttle
+def _counters_of_its_own(monkeypatch):
+    """Every app a test creates counts failed logins and requests in its own memory, unless the
+    test hands it counters: the shared ones (Redis, the database's table or its SQLite file
+    beside it) would carry one test's failed logins into the next. The shared stores have tests
+    of their own (tests/core/test_counters.py, tests/core/test_two_workers.py)."""
+    from models.core import counters
 
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
+    monkeypatch.setattr(counters, "configured", lambda _factory: counters.MemoryCounters())
 
 
 class TestDatabase:

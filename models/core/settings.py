@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # Spreadsheet imports: larger uploads answer 413 before anything is parsed.
     import_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload (bytes).")
     import_max_rows: int = Field(200_000, ge=1, description="Most data rows in one import.")
+    # Shared state (README "Scaling"): every worker and container counts failed logins and
+    # requests in Redis when this is set, else in the database (models/core/counters.py).
+    redis_url: str = Field("", description="redis://, rediss:// or unix://; empty: the database.")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and value.split("://", 1)[0] not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod

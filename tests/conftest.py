@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -250,6 +251,59 @@ def private_postgres_cluster(database: str = "cm") -> Iterator[PrivateCluster]:
             except (RuntimeError, OSError, subprocess.SubprocessError):
                 pass  # cleanup must not hide the test's own failure
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A Redis server of this test process's own, on a Unix socket (no port to collide with
+    another worker of ``pytest -n``), empty and without persistence; its URL. Without
+    ``redis-server`` the test is skipped, or fails in CI."""
+    server = shutil.which("redis-server")
+    if server is None:
+        missing_capability("redis-server is not installed (apt-get install redis-server)")
+    import redis
+
+    directory = tmp_path_factory.mktemp("redis")
+    sock = directory / "redis.sock"
+    proc = subprocess.Popen(
+        [
+            server,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"unix://{sock}"
+    try:
+        client = redis.Redis.from_url(url)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    break
+            except redis.RedisError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        client.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 class _LogCapture(logging.Handler):

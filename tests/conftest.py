@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -385,15 +386,34 @@ def _cheap_password_hashing():
     passwords._hasher = production
 
 
-@pytest.fixture(autouse=True)
-def _counters_of_its_own(monkeypatch):
-    """Every app a test creates counts failed logins and requests in its own memory, unless the
-    test hands it counters: the shared ones (Redis, the database's table or its SQLite file
-    beside it) would carry one test's failed logins into the next. The shared stores have tests
-    of their own (tests/core/test_counters.py, tests/core/test_two_workers.py)."""
+@pytest.fixture(autouse=True, scope="session")
+def _counters_of_their_own() -> Iterator[weakref.WeakSet]:
+    """Every app the tests create counts failed logins and requests in memory of its own,
+    unless the test hands it counters: the shared ones (Redis, the database's table or its
+    SQLite file) would carry one test's failed logins into the next. The shared stores have
+    tests of their own (tests/core/test_counters.py, tests/core/test_two_workers.py). Session
+    scoped, so that the apps of module-scoped fixtures get theirs too."""
     from models.core import counters
 
-    monkeypatch.setattr(counters, "configured", lambda _factory: counters.MemoryCounters())
+    made: weakref.WeakSet = weakref.WeakSet()
+
+    def in_memory(_session_factory):
+        store = counters.MemoryCounters()
+        made.add(store)
+        return store
+
+    deployments = counters.configured
+    counters.configured = in_memory
+    yield made
+    counters.configured = deployments
+
+
+@pytest.fixture(autouse=True)
+def _no_counts_from_earlier_tests(_counters_of_their_own):
+    """Every test starts with no failed logins or requests counted, also by an app it shares
+    with other tests (a module's world, a live server)."""
+    for store in list(_counters_of_their_own):
+        store.clear_all()
 
 
 class TestDatabase:

@@ -82,9 +82,9 @@ def _viewer(actor) -> tuple:
         actor.user_id,
         actor.label,
         actor.is_admin,
-        sorted(actor.backbone_of),
-        sorted(actor.funder_of),
-        sorted(actor.reporter_in),
+        tuple(sorted(actor.backbone_of)),
+        tuple(sorted(actor.funder_of)),
+        tuple(sorted(actor.reporter_in)),
         actor.api_key_id,
     )
 

@@ -43,6 +43,7 @@ from prometheus_client import Counter
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -161,6 +162,11 @@ class MemoryCounters:
             self._keys.pop(key, None)
             self._expires.pop(key, None)
 
+    def clear_all(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self._expires.clear()
+
 
 def _drop_older(buckets: dict[int, int], oldest: int) -> None:
     for bucket in [b for b in buckets if b < oldest]:
@@ -250,29 +256,27 @@ class RedisCounters(_Hashed):
 class DatabaseCounters(_Hashed):
     """Counters in the ``shared_counters`` table, one short transaction per call.
 
-    Sessions come from ``session_factory`` (the application's, on PostgreSQL), or, given a
-    ``sqlite_file`` instead, from an engine of that file of its own, whose table is made on
-    first use (the one table, from its model; the file holds nothing else).
+    Sessions come from ``session_factory``, or from an engine of their own for the database at
+    ``url`` (made on first use). A deployment's counters have an engine of their own: a request
+    holds a connection of the application's pool while it counts, so counting with another one
+    of the same pool, every request of a busy worker could hold one and wait for a second.
     """
 
     SWEEP_EVERY = 60.0  # seconds between two deletions of every key's expired buckets
 
     def __init__(
-        self,
-        session_factory: sessionmaker[Session] | None = None,
-        *,
-        sqlite_file: Path | None = None,
+        self, session_factory: sessionmaker[Session] | None = None, *, url: str | None = None
     ) -> None:
-        if (session_factory is None) == (sqlite_file is None):
-            raise ValueError("give either a session factory or a SQLite file")
+        if (session_factory is None) == (url is None):
+            raise ValueError("give either a session factory or a database URL")
         self._factory = session_factory
-        self.sqlite_file = sqlite_file
+        self.url = url
         self._next_sweep = 0.0
 
     def _sessions(self) -> sessionmaker[Session]:
         if self._factory is None:
-            assert self.sqlite_file is not None
-            self._factory = sessionmaker(_counters_file(str(self.sqlite_file)))
+            assert self.url is not None
+            self._factory = sessionmaker(_own_engine(self.url))
         return self._factory
 
     def add(self, key: str, window: Window, *, now: float, limit: int | None = None) -> Tally:
@@ -343,11 +347,19 @@ class DatabaseCounters(_Hashed):
             session.execute(delete(table).where(table.c.expires < math.floor(now)))
 
 
+# A count holds a connection for a moment; the pool is small and the counters' own.
+COUNTERS_POOL = {"db_pool_size": 2, "db_max_overflow": 8}
+
+
 @cache
-def _counters_file(path: str) -> Engine:
-    """The engine of a SQLite counters file, with its table (made by whichever worker is
-    first: ``IF NOT EXISTS``, so two starting together do not collide)."""
-    engine = make_engine(f"sqlite:///{path}")
+def _own_engine(url: str) -> Engine:
+    """The counters' engine for the database at ``url``: on PostgreSQL with a pool of its own
+    (the table is the migrations'); a SQLite counters file gets its table here, made by
+    whichever worker is first (``IF NOT EXISTS``: two starting together do not collide)."""
+    settings = get_settings()
+    if make_url(url).get_backend_name() != "sqlite":
+        return make_engine(url, settings.model_copy(update=COUNTERS_POOL))
+    engine = make_engine(url, settings)
     table = SharedCounter.__table__
     with engine.begin() as conn:
         conn.execute(CreateTable(table, if_not_exists=True))
@@ -412,8 +424,8 @@ def configured(session_factory: sessionmaker[Session]) -> Counters:
         return MemoryCounters()
     database_url = bind.engine.url
     if database_url.get_backend_name() != "sqlite":
-        return Resilient(DatabaseCounters(session_factory))
+        return Resilient(DatabaseCounters(url=database_url.render_as_string(hide_password=False)))
     database = database_url.database or ""
     if database in ("", ":memory:") or "mode=memory" in str(database_url):
         return MemoryCounters()
-    return Resilient(DatabaseCounters(sqlite_file=beside(database)))
+    return Resilient(DatabaseCounters(url=f"sqlite:///{beside(database)}"))

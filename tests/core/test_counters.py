@@ -46,8 +46,9 @@ def postgres_database(tmp_path_factory) -> Iterator[conftest.TestDatabase]:
 
 @pytest.fixture(params=STORES)
 def store(request, tmp_path):
-    """Each store, empty: Redis flushed, a SQLite counters file of the test's own, or the
-    migrated table of a PostgreSQL schema with committed rows (keys are unique per test)."""
+    """Each store as a deployment has it, empty: Redis flushed, a SQLite counters file of the
+    test's own, or the migrated table of a PostgreSQL schema through an engine of the counters'
+    own, with committed rows (keys are unique per test)."""
     if request.param == "memory":
         return MemoryCounters()
     if request.param == "redis":
@@ -55,9 +56,8 @@ def store(request, tmp_path):
         store.client.flushdb()
         return store
     if request.param == "sqlite":
-        return DatabaseCounters(sqlite_file=tmp_path / "cm.counters.db")
-    database = request.getfixturevalue("postgres_database")
-    return DatabaseCounters(sessionmaker(database.engine))
+        return DatabaseCounters(url=f"sqlite:///{tmp_path / 'cm.counters.db'}")
+    return DatabaseCounters(url=request.getfixturevalue("postgres_database").url)
 
 
 def _key() -> str:
@@ -174,10 +174,10 @@ def test_the_deployment_counts_in_redis_else_in_its_database(
 
     chosen = configured(postgres)
     assert isinstance(chosen, Resilient) and isinstance(chosen.shared, DatabaseCounters)
-    assert chosen.shared._sessions() is postgres  # the application's own database
+    assert chosen.shared.url == "postgresql+psycopg://nobody@127.0.0.1:1/none"  # the app's
     chosen = configured(sqlite_file)
     assert isinstance(chosen, Resilient) and isinstance(chosen.shared, DatabaseCounters)
-    assert chosen.shared.sqlite_file == tmp_path / "cm.counters.db"  # a file of their own
+    assert chosen.shared.url == f"sqlite:///{tmp_path / 'cm.counters.db'}"  # a file of its own
     assert isinstance(configured(in_memory), MemoryCounters)  # nothing to share
 
     monkeypatch.setenv("CM_REDIS_URL", redis_url)

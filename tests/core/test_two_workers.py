@@ -210,4 +210,4 @@ def test_a_viewer_is_keyed_alike_whatever_order_its_grants_were_loaded_in() -> N
     one = Actor(user_id=3, label="user:3", backbone_of=frozenset([9, 1]))
     other = Actor(user_id=3, label="user:3", backbone_of=frozenset([1, 9]))
     assert repr(one) != repr(other)
-    assert _viewer(one) == _viewer(other)
+    assert _viewer(one) == _viewer(other) and hash(_viewer(one)) == hash(_viewer(other))

@@ -56,12 +56,8 @@ class LoginThrottle:
         client_limit: int = 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.counters, self.limit, self.client_limit, self.clock = (
-            counters,
-            limit,
-            client_limit,
-            clock,
-        )
+        self.counters, self.clock = counters, clock
+        self.limit, self.client_limit = limit, client_limit
 
     def attempt(self, account: str, client: str) -> None:
         """Count an attempt on ``account``; TooManyAttempts when it or the client is past its

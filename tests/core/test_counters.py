@@ -119,6 +119,33 @@ def test_hits_racing_for_the_last_places_never_pass_the_limit(store) -> None:
     assert store.read(key, MINUTE, now=T0 + 1).total == 25
 
 
+def test_a_burst_of_concurrent_guesses_gets_no_more_tries_than_a_slow_one(store) -> None:
+    """The login throttle counts an attempt before the password is checked, atomically: twenty
+    guesses sent at once get the account's five tries, not twenty."""
+    from models.access.login import LoginThrottle
+    from models.core.errors import TooManyAttempts
+
+    throttle = LoginThrottle(store)
+    account = f"{uuid.uuid4().hex[:8]}@example.org"
+    outcomes: list[str] = []
+    start = threading.Barrier(20)
+
+    def guess() -> None:
+        start.wait()
+        try:
+            throttle.attempt(account, "203.0.113.9")
+            outcomes.append("tried")
+        except TooManyAttempts:
+            outcomes.append("throttled")
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["throttled"] * 15 + ["tried"] * 5
+
+
 @pytest.mark.parametrize("store", ["redis", "sqlite", "postgresql"], indirect=True)
 def test_the_shared_stores_hold_no_email_address(store) -> None:
     key = f"login:account:alice-{uuid.uuid4().hex[:6]}@example.org"

@@ -31,6 +31,8 @@ from api.routers import (
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
+from models.access.login import LoginThrottle
+from models.core import counters as shared
 from models.core.db import get_read_sessionmaker, get_sessionmaker
 from models.core.settings import get_settings
 
@@ -76,10 +78,13 @@ def create_app(
     *,
     read_session_factory: sessionmaker[Session] | None = None,
     with_dashboard: bool = True,
+    counters: shared.Counters | None = None,
 ) -> FastAPI:
     """The application on ``session_factory`` (default: the configured database's), reading
     dashboards, analytics and public views from ``read_session_factory`` (default: the
-    configured read replica when the database is the configured one, else the same sessions)."""
+    configured read replica when the database is the configured one, else the same sessions);
+    ``counters`` (failed logins, requests per minute) default to the deployment's shared ones
+    (Redis or the database)."""
     if session_factory is None:
         session_factory = get_sessionmaker()
         read_session_factory = read_session_factory or get_read_sessionmaker()
@@ -96,7 +101,10 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.read_session_factory = read_session_factory
     settings = get_settings()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    # Shared by every worker and container, so the limits hold whichever one a request reaches.
+    counters = counters or shared.configured(session_factory)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, counters)
+    app.state.login_throttle = LoginThrottle(counters)
     install_error_handlers(app)
     # Outermost last: the request id wraps everything, headers go on every answer.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)

@@ -1,43 +1,39 @@
 """Limits that keep one client from hurting the others: request size and request rate.
 
 The rate limit counts requests per user or API key (per client address when anonymous) in a
-sliding minute, in each worker's memory: a safety net against runaway scripts, not a quota
-system (a deployment with many workers behind a load balancer should also limit at the proxy).
+sliding minute, in the counters every worker and container shares (Redis or the database:
+``models/core/counters.py``), so a client gets the same limit however a load balancer spreads
+its requests: a safety net against runaway scripts, not a quota system.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from models.core.counters import Counters, Window
 from models.core.errors import RateLimited
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    WINDOW = Window(seconds=60, buckets=12)
+
+    def __init__(
+        self, per_minute: int, counters: Counters, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.per_minute, self.counters, self.clock = per_minute, counters, clock
 
     def hit(self, key: str) -> None:
         """Count one request for ``key``; raise RateLimited past the limit (0 = no limit)."""
         if self.per_minute <= 0:
             return
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits.setdefault(key, deque())
-            while q and q[0] <= now - 60:
-                q.popleft()
-            if len(q) >= self.per_minute:
-                raise RateLimited(retry_after=max(1, int(q[0] + 60 - now) + 1))
-            q.append(now)
-            if len(self._hits) > 100_000:  # forget idle clients rather than grow forever
-                for k in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[k]
+        now = self.clock()
+        tally = self.counters.add(f"rate:{key}", self.WINDOW, now=now, limit=self.per_minute)
+        if not tally.added:
+            raise RateLimited(retry_after=tally.retry_after(self.WINDOW, self.per_minute, now))
 
 
 class BodySizeLimit:

@@ -124,7 +124,13 @@ def login(
     target = safe_next(next)
     client = client_address(request)
     try:
-        user = authenticate(session=session, email=email, password=password, client=client)
+        user = authenticate(
+            session=session,
+            email=email,
+            password=password,
+            client=client,
+            throttle=request.app.state.login_throttle,
+        )
     except TooManyAttempts:
         log.warning("login throttled", extra={"event": "login_throttled", "client": client})
         return _redirect(login_url(target, error="throttled"))

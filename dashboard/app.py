@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 from dash import _callback as dash_callbacks
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from dashboard import data
 
@@ -38,6 +42,7 @@ def create_dash(
     _adopt_page_callbacks(app)
     _finish_setup_now(app)
     _serve_index_for_page_urls(app)
+    _callbacks_off_the_event_loop(app)  # last: the set-up above registers the page router's
     return app
 
 
@@ -67,6 +72,33 @@ def _finish_setup_now(app: Dash) -> None:
     """
     for hook in list(getattr(app.backend, "_before_request_funcs", ())):
         hook()
+
+
+def _callbacks_off_the_event_loop(app: Dash) -> None:
+    """Run every server callback in the thread pool, never on the event loop.
+
+    Dash's FastAPI backend calls a synchronous callback right inside its async route, so while
+    one page reads the database and serialises its figures, its worker answers no other request
+    at all (not even ``/healthz``). Wrapped in a coroutine that hands the whole call (the
+    callback, then Dash checking and serialising its answer) to the thread pool, each callback
+    runs as the API's synchronous routes do; Dash awaits coroutine callbacks as they come.
+    Clientside callbacks (no ``callback``) run in the browser; coroutine callbacks are left as
+    they are.
+    """
+    for spec in app.callback_map.values():
+        callback = spec.get("callback")
+        if callback is not None and not inspect.iscoroutinefunction(callback):
+            spec["callback"] = _in_thread_pool(callback)
+
+
+def _in_thread_pool(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    async def in_thread_pool(*args: Any, **kwargs: Any) -> Any:
+        # The thread gets a copy of the request's context: Dash's request and callback context,
+        # the request id of the logs.
+        return await run_in_threadpool(callback, *args, **kwargs)
+
+    return in_thread_pool
 
 
 def _serve_index_for_page_urls(app: Dash) -> None:

@@ -7,6 +7,7 @@ acting user, so every rule (validation, workflow, rollups, suppression, permissi
 from models.tables.access import ApiKey, RoleGrant, User
 from models.tables.audit import AuditEvent
 from models.tables.base import Base
+from models.tables.counters import SharedCounter
 from models.tables.idempotency import IdempotencyRecord
 from models.tables.indicator import (
     Category,
@@ -44,6 +45,7 @@ __all__ = [
     "RoleGrant",
     "RollupRow",
     "SeriesBreak",
+    "SharedCounter",
     "Submission",
     "User",
     "Value",

@@ -18,7 +18,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,8 @@ from models.core.db import make_engine
 
 # Tests make thousands of requests as one user in seconds; the limiter has tests of its own.
 os.environ.setdefault("CM_RATE_LIMIT_PER_MINUTE", "0")
+# Tests choose their counters' store themselves (a developer's own Redis is not theirs to use).
+os.environ["CM_REDIS_URL"] = ""
 # What the app keeps under its var directory (the secret key it generates on first use, the
 # default SQLite file) goes to a directory of this process's own, removed at exit: ./var would be
 # shared by the workers of ``pytest -n``, and two workers generating the key at once would sign
@@ -301,6 +305,59 @@ def private_replica(primary: PrivateCluster) -> Iterator[PrivateCluster]:
         _discard(replica)
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A Redis server of this test process's own, on a Unix socket (no port to collide with
+    another worker of ``pytest -n``), empty and without persistence; its URL. Without
+    ``redis-server`` the test is skipped, or fails in CI."""
+    server = shutil.which("redis-server")
+    if server is None:
+        missing_capability("redis-server is not installed (apt-get install redis-server)")
+    import redis
+
+    directory = tmp_path_factory.mktemp("redis")
+    sock = directory / "redis.sock"
+    proc = subprocess.Popen(
+        [
+            server,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"unix://{sock}"
+    try:
+        client = redis.Redis.from_url(url)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    break
+            except redis.RedisError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        client.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class _LogCapture(logging.Handler):
     """Keeps every log line of this process's run, so it can be scanned for secrets."""
 
@@ -380,16 +437,34 @@ def _cheap_password_hashing():
     passwords._hasher = production
 
 
-@pytest.fixture(autouse=True)
-def _reset_login_throttle():
-    """Every test starts with no failed logins counted, and leaves none to the next one: the
-    login throttle is one per process, shared by every app the tests create (and by the live
-    servers of the browser tests, which run in a thread of this process)."""
-    from models.access.login import login_throttle
+@pytest.fixture(autouse=True, scope="session")
+def _counters_of_their_own() -> Iterator[weakref.WeakSet]:
+    """Every app the tests create counts failed logins and requests in memory of its own,
+    unless the test hands it counters: the shared ones (Redis, the database's table or its
+    SQLite file) would carry one test's failed logins into the next. The shared stores have
+    tests of their own (tests/core/test_counters.py, tests/core/test_two_workers.py). Session
+    scoped, so that the apps of module-scoped fixtures get theirs too."""
+    from models.core import counters
 
-    login_throttle.reset()
-    yield
-    login_throttle.reset()
+    made: weakref.WeakSet = weakref.WeakSet()
+
+    def in_memory(_session_factory):
+        store = counters.MemoryCounters()
+        made.add(store)
+        return store
+
+    deployments = counters.configured
+    counters.configured = in_memory
+    yield made
+    counters.configured = deployments
+
+
+@pytest.fixture(autouse=True)
+def _no_counts_from_earlier_tests(_counters_of_their_own):
+    """Every test starts with no failed logins or requests counted, also by an app it shares
+    with other tests (a module's world, a live server)."""
+    for store in list(_counters_of_their_own):
+        store.clear_all()
 
 
 class TestDatabase:

@@ -8,9 +8,8 @@ role change (which bump it) invalidates every token issued before.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +22,7 @@ from models.access.api_keys import API_KEY_PREFIX, actor_from_api_key
 from models.access.passwords import hash_password, needs_rehash, verify_password
 from models.access.permissions import actor_for_user
 from models.core.actors import Actor
+from models.core.counters import Counters, Window
 from models.core.errors import (
     AuthenticationFailed,
     PermissionDenied,
@@ -37,47 +37,46 @@ TOKEN_TTL = timedelta(hours=8)
 
 
 class LoginThrottle:
-    """Count failed logins per account and per client in a sliding window.
+    """Count login attempts per account and failed ones per client, in a sliding window that
+    every worker shares (:mod:`models.core.counters`).
 
-    A burst past the limit answers 429 for the rest of the window only (minutes, not a lockout),
-    so an attacker cannot lock the real user out for long; success clears the account's count.
+    An attempt on an account is counted before its password is checked, atomically against the
+    limit, so a burst of concurrent guesses gets no more tries than a slow one; success clears
+    the account's count. Past a limit the answer is 429 for the rest of the window only
+    (minutes, not a lockout), so an attacker cannot lock the real user out for long.
     """
 
-    def __init__(self, limit: int = 5, client_limit: int = 20, window_s: int = 300) -> None:
-        self.limit, self.client_limit, self.window_s = limit, client_limit, window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    WINDOW = Window(seconds=300, buckets=10)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    def __init__(
+        self,
+        counters: Counters,
+        *,
+        limit: int = 5,
+        client_limit: int = 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.counters, self.clock = counters, clock
+        self.limit, self.client_limit = limit, client_limit
 
-    def check(self, account: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key, limit in ((f"a:{account}", self.limit), (f"c:{client}", self.client_limit)):
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    raise TooManyAttempts(retry_after=max(1, int(q[0] + self.window_s - now)))
+    def attempt(self, account: str, client: str) -> None:
+        """Count an attempt on ``account``; TooManyAttempts when it or the client is past its
+        limit."""
+        now = self.clock()
+        tally = self.counters.read(f"login:client:{client}", self.WINDOW, now=now)
+        if tally.total >= self.client_limit:
+            raise TooManyAttempts(tally.retry_after(self.WINDOW, self.client_limit, now))
+        tally = self.counters.add(
+            f"login:account:{account}", self.WINDOW, now=now, limit=self.limit
+        )
+        if not tally.added:
+            raise TooManyAttempts(tally.retry_after(self.WINDOW, self.limit, now))
 
-    def failed(self, account: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"a:{account}", f"c:{client}"):
-                self._recent(key, now).append(now)
+    def failed(self, client: str) -> None:
+        self.counters.add(f"login:client:{client}", self.WINDOW, now=self.clock())
 
     def succeeded(self, account: str) -> None:
-        with self._lock:
-            self._failures.pop(f"a:{account}", None)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._failures.clear()
-
-
-login_throttle = LoginThrottle()
+        self.counters.clear(f"login:account:{account}")
 
 
 @lru_cache(maxsize=1)
@@ -86,18 +85,22 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def authenticate(*, session: Session, email: str, password: str, client: str = "-") -> User:
+def authenticate(
+    *, session: Session, email: str, password: str, client: str = "-", throttle: LoginThrottle
+) -> User:
+    """The user with this e-mail and password, counting the attempt in ``throttle`` (the
+    application's: shared by its workers)."""
     email = email.strip().lower()
-    login_throttle.check(email, client)
+    throttle.attempt(email, client)
     user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         verify_password(_dummy_hash(), password)
-        login_throttle.failed(email, client)
+        throttle.failed(client)
         raise AuthenticationFailed()
     if not verify_password(user.password_hash, password):
-        login_throttle.failed(email, client)
+        throttle.failed(client)
         raise AuthenticationFailed()
-    login_throttle.succeeded(email)
+    throttle.succeeded(email)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -163,12 +166,12 @@ def actor_for_token(*, session: Session, token: str) -> Actor:
 
 __all__ = [
     "AuthenticationFailed",
+    "LoginThrottle",
     "PermissionDenied",
     "TooManyAttempts",
     "actor_for_token",
     "authenticate",
     "issue_token",
-    "login_throttle",
     "revoke_tokens",
     "user_from_token",
 ]

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     # period); unset, the real date. It serves a demo built with ``cm demo --today`` as of that
     # day, and lets a browser test walk a fixed calendar. Timestamps stay real.
     today: date | None = None
+    # Shared state (README "Scaling"): every worker and container counts failed logins and
+    # requests in Redis when this is set, else in the database (models/core/counters.py).
+    redis_url: str = Field("", description="redis://, rediss:// or unix://; empty: the database.")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and value.split("://", 1)[0] not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod

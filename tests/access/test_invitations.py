@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from models import User
 from models.access import invitations
-from models.access.login import authenticate
+from models.access.login import LoginThrottle, authenticate
 from models.access.passwords import is_usable
+from models.core.counters import MemoryCounters
 from models.core.errors import AuthenticationFailed, InvalidInput
 from models.core.settings import get_settings
 from models.tables.audit import AuditEvent
@@ -225,11 +226,19 @@ def test_the_domain_reads_the_invitation_and_audits_each_step(session) -> None:
     info = invitations.read_invitation(session=session, token=token)
     assert (info.email, info.name) == ("new@east.org", "New Person")
     assert info.expires_at == invitation.expires_at.replace(microsecond=0)
+    throttle = LoginThrottle(MemoryCounters())
     with pytest.raises(AuthenticationFailed):
-        authenticate(session=session, email="new@east.org", password=NEW_PASSWORD)
+        authenticate(
+            session=session, email="new@east.org", password=NEW_PASSWORD, throttle=throttle
+        )
 
     invitations.accept_invitation(session=session, token=token, password=NEW_PASSWORD)
-    assert authenticate(session=session, email="new@east.org", password=NEW_PASSWORD) == user
+    assert (
+        authenticate(
+            session=session, email="new@east.org", password=NEW_PASSWORD, throttle=throttle
+        )
+        == user
+    )
     with pytest.raises(InvalidInput) as used:
         invitations.read_invitation(session=session, token=token)
     assert used.value.field == "token"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.limits import RateLimiter
+from models.core.counters import MemoryCounters
 
 from .. import factories as f
 
@@ -26,7 +27,7 @@ def test_requests_past_the_rate_limit_get_429_with_retry_after(app, client, sess
     token = client.post(
         "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
     ).json()["access_token"]
-    app.state.rate_limiter = RateLimiter(per_minute=5)
+    app.state.rate_limiter = RateLimiter(per_minute=5, counters=MemoryCounters())
     headers = {"Authorization": f"Bearer {token}"}
     answers = [client.get("/api/v1/me", headers=headers).status_code for _ in range(7)]
     assert answers[:5] == [200] * 5

@@ -54,7 +54,11 @@ def login(
     client = client_address(request)
     try:
         user = authenticate(
-            session=session, email=form.username, password=form.password, client=client
+            session=session,
+            email=form.username,
+            password=form.password,
+            client=client,
+            throttle=request.app.state.login_throttle,
         )
     except AuthenticationFailed:
         log.warning("login failed", extra={"event": "login_failed", "client": client})

@@ -348,10 +348,7 @@ def write_refusal(
         return refusal
     if submission is not None and submission.status not in EDITABLE:
         return Conflict(
-            "an approved submission cannot be edited; ask the backbone team to reopen it"
-            if submission.status == "approved"
-            else f"a {submission.status} submission cannot be edited: it waits for the "
-            "backbone team's review",
+            _not_editable(submission),
             code="not_editable",
             extra={"status": submission.status},
         )
@@ -364,6 +361,22 @@ def write_refusal(
             extra={"opens_on": period.opens_on.isoformat()},
         )
     return None
+
+
+def _not_editable(submission: Submission) -> str:
+    """Why a report under review or approved is read-only, said as its reporter reads it: when
+    it left their hands and who can give it back."""
+    if submission.status == "approved":
+        when = f" on {day(submission.approved_at)}" if submission.approved_at else ""
+        return (
+            f"this report was approved{when}; it can no longer be edited unless the backbone "
+            "team reopens it"
+        )
+    when = f" on {day(submission.submitted_at)}" if submission.submitted_at else ""
+    return (
+        f"this report was submitted{when}; it can no longer be edited unless the backbone "
+        "team returns it"
+    )
 
 
 def check_writable(

@@ -280,6 +280,12 @@ def test_reporter_loads_saves_and_submits(client, world, session) -> None:
     session.expire_all()
     sub = session.get(Submission, world["east"])
     assert (sub.status, sub.version) == ("submitted", 4)  # saved 99, then submitted
+    # Reloaded, the read-only grid says when it was submitted and who can give it back.
+    reloaded = text_of(_grid(client, "eastside"))
+    assert (
+        f"This report was submitted on {data.day(sub.submitted_at)}; it can no longer be "
+        "edited unless the backbone team returns it." in reloaded
+    )
 
 
 def test_returned_report_shows_the_comment_and_an_approved_one_is_read_only(
@@ -305,7 +311,7 @@ def test_returned_report_shows_the_comment_and_an_approved_one_is_read_only(
         for row in out["portal-grid"]["rowData"]
         for field in ("value", "numerator", "denominator", "note")
     )
-    assert "ask the backbone team to reopen it" in text_of(answer)
+    assert "can no longer be edited unless the backbone team reopens it" in text_of(answer)
 
 
 def test_backbone_approves_from_the_queue(client, world, session) -> None:

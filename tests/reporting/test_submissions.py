@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEvent, Value
+from models import AuditEvent, Submission, Value
+from models.core.dates import day
 
 from .. import factories as f
 
@@ -223,7 +224,13 @@ def test_full_workflow_with_history(client, world, session) -> None:
     r = _post(client, rep, "submit")
     assert r.status_code == 200 and r.json()["status"] == "submitted"
     assert r.json()["is_late"] is False
-    assert _put(client, rep).status_code == 409  # submitted: read-only until returned
+    refused = _put(client, rep)  # submitted: read-only until returned
+    assert refused.status_code == 409 and refused.json()["code"] == "not_editable"
+    submitted_at = session.scalar(select(Submission.submitted_at))
+    assert refused.json()["detail"] == (
+        f"this report was submitted on {day(submitted_at)}; it can no longer be edited unless "
+        "the backbone team returns it"
+    )
 
     assert _post(client, bb, "return").status_code == 422  # a comment is required
     r = _post(client, bb, "return", json={"comment": "SERVED looks low"})
@@ -234,7 +241,13 @@ def test_full_workflow_with_history(client, world, session) -> None:
     assert _post(client, rep, "submit").json()["status"] == "submitted"
     r = _post(client, bb, "approve")
     assert r.json()["status"] == "approved"
-    assert _put(client, rep).status_code == 409  # approved values are locked
+    refused = _put(client, rep)  # approved values are locked
+    assert refused.status_code == 409 and refused.json()["code"] == "not_editable"
+    approved_at = session.scalar(select(Submission.approved_at))
+    assert refused.json()["detail"] == (
+        f"this report was approved on {day(approved_at)}; it can no longer be edited unless "
+        "the backbone team reopens it"
+    )
 
     again = _post(client, bb, "approve")
     assert again.status_code == 409

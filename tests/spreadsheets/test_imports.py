@@ -537,7 +537,7 @@ def test_locked_closed_and_submitted_are_row_errors(client, world, session) -> N
     assert submit.status_code == 200
     r = _upload(client, world["reporter"], _csv([row("2025Q3", "6")]))
     assert r.status_code == 422
-    assert "a submitted submission cannot be edited" in r.json()["errors"][0]["reason"]
+    assert "this report was submitted on" in r.json()["errors"][0]["reason"]
     assert session.scalar(select(Value.value)) == 5
 
 

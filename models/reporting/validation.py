@@ -60,6 +60,13 @@ class IndicatorSpec:
     valid_max: float | None
     decimals: int
     categories: dict[str, int]  # "race=black" → category id, for the allowed dimensions
+    unit: str = ""
+
+    def figure(self, value: float) -> str:
+        """A value as a message shows it: the indicator's decimals and unit ("6.75 %"), not the
+        stored float's digits."""
+        text = f"{value:,.{self.decimals}f}"
+        return f"{text} {self.unit}" if self.unit else text
 
     @cached_property
     def breakdowns(self) -> dict[str, tuple[str, ...]]:
@@ -125,6 +132,7 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
             Indicator.valid_min,
             Indicator.valid_max,
             Indicator.decimals,
+            Indicator.unit,
         ).where(Indicator.initiative_id == initiative_id)
     ).all()
     categories: dict[int, dict[str, int]] = defaultdict(dict)
@@ -144,6 +152,7 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
             valid_max=row.valid_max,
             decimals=row.decimals,
             categories=categories.get(row.id, {}),
+            unit=row.unit or "",
         )
         for row in indicators
     }
@@ -452,7 +461,8 @@ def history_warnings(
     starts_on = period.starts_on  # read once: an ORM attribute, in the hot loop of an import
     for indicator_id, value in totals.items():
         past = [v for start, v in history.get((member_id, indicator_id), ()) if start < starts_on]
-        code = specs_by_id[indicator_id].code
+        spec = specs_by_id[indicator_id]
+        code = spec.code
         if len(past) >= min_history:
             median = _median(past)
             mad = _median([abs(x - median) for x in past])
@@ -464,8 +474,8 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_OUTLIER,
-                        f"{value:g} is {abs(z):.1f} robust z-scores from this partner's "
-                        f"history (median {median:g})",
+                        f"{spec.figure(value)} is {abs(z):.1f} robust z-scores from this "
+                        f"partner's history (median {spec.figure(median)})",
                     )
                 )
                 continue
@@ -477,8 +487,8 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_JUMP,
-                        f"{value:g} changed {change:+.0f}% from the previous approved value "
-                        f"{past[-1]:g}",
+                        f"{spec.figure(value)} changed {change:+.0f}% from the previous "
+                        f"approved value {spec.figure(past[-1])}",
                     )
                 )
     return warnings

@@ -82,7 +82,12 @@ def layout(
                 placeholder="All outcomes",
             ),
             picker(
-                "Period", "overview-period", _period_options(card), period, md=3, clearable=False
+                "Period",
+                "overview-period",
+                _period_options(card, period),
+                period,
+                md=3,
+                clearable=False,
             ),
         ),
         dcc.Loading(html.Div(id="overview-body"), type="dot", delay_show=400),
@@ -105,8 +110,13 @@ def _outcome_options(outcomes: list[tuple[str, str | None]]) -> list[dict]:
     return [{"label": name or code, "value": code} for code, name in outcomes]
 
 
-def _period_options(card) -> list[dict]:
-    return [{"label": key, "value": key} for key in reversed(card.periods)]
+def _period_options(card, chosen: str | None) -> list[dict]:
+    """The periods that have opened, newest first (a future quarter would show only "no
+    data"); a period chosen otherwise (a shared URL) is offered too, so the picker shows it."""
+    keys = list(reversed(card.opened))
+    if chosen and chosen not in keys:
+        keys.insert(0, chosen)
+    return [{"label": key, "value": key} for key in keys]
 
 
 def _value(row, legend: dict[str, str], ident: str):
@@ -510,7 +520,7 @@ def overview_choices(initiative, period, outcome):
     except DomainError:
         return [], None, [], None  # the scorecard callback explains
     period, outcome = _kept(card, outcomes, period, outcome)
-    return _period_options(card), period, _outcome_options(outcomes), outcome
+    return _period_options(card, period), period, _outcome_options(outcomes), outcome
 
 
 sync_url("overview", "initiative", "period", "outcome")

@@ -192,6 +192,9 @@ class Scorecard:
     suppressed: bool  # figures below backbone level are suppressed
     threshold: int
     rows: list[ScorecardRow] = field(default_factory=list)
+    # The periods whose reporting has opened by today, oldest first: the ones worth picking
+    # (a future quarter has no figures yet).
+    opened: list[str] = field(default_factory=list)
 
 
 def scorecard(
@@ -263,6 +266,7 @@ def scorecard(
         periods=[p.key for p in periods],
         suppressed=not actor.is_backbone(initiative.id),
         threshold=initiative.suppression_threshold,
+        opened=[p.key for p in periods if p.opens_on <= dates.today()],
     )
     needed = rules_for(initiative).partners_needed
     for indicator, out in indicators:

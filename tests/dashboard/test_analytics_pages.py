@@ -275,6 +275,29 @@ def test_overview_offers_the_chosen_initiatives_own_periods_and_outcomes(
     }
 
 
+def test_overview_offers_only_periods_that_have_opened(client, world, session) -> None:
+    """A future quarter has no figures: it is not offered, unless a shared URL asks for it."""
+    init = session.scalar(select(Initiative).where(Initiative.slug == INIT))
+    f.period(session, init, "2099Q4")
+    session.commit()
+    _as(client, world, "backbone")
+
+    page = response_of(render_page(client, "/overview"))
+    picker = _find(page, "overview-period")["props"]
+    assert [o["value"] for o in picker["options"]] == [PERIOD]
+    assert picker["value"] == PERIOD
+    out = response_of(_choices(client, INIT, PERIOD, None))
+    assert [o["value"] for o in out["overview-period"]["options"]] == [PERIOD]
+
+    wanted = response_of(render_page(client, "/overview", "?period=2099Q4"))
+    picker = _find(wanted, "overview-period")["props"]
+    assert picker["value"] == "2099Q4"
+    assert [o["value"] for o in picker["options"]] == ["2099Q4", PERIOD]
+    kept = response_of(_choices(client, INIT, "2099Q4", None))
+    assert kept["overview-period"]["value"] == "2099Q4"
+    assert [o["value"] for o in kept["overview-period"]["options"]] == ["2099Q4", PERIOD]
+
+
 def test_equity_hides_the_small_category_from_the_funder(client, world) -> None:
     _as(client, world, "funder")
     out = response_of(_equity(client))

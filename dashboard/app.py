@@ -40,6 +40,7 @@ def create_dash(
     )
     app.layout = _shell
     _adopt_page_callbacks(app)
+    _toggle_menu(app)
     _finish_setup_now(app)
     _serve_index_for_page_urls(app)
     _callbacks_off_the_event_loop(app)  # last: the set-up above registers the page router's
@@ -119,12 +120,10 @@ def _nav_links(viewer: data.Viewer) -> list:
             dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")
         )
     if viewer.may_report:
-        links.append(
-            dbc.NavLink("Partner portal", href="/portal", active="partial", id="nav-portal")
-        )
+        links.append(dbc.NavLink("Portal", href="/portal", active="partial", id="nav-portal"))
     if viewer.may_review:
         links.append(
-            dbc.NavLink("Review queue", href="/reporting/review", active="partial", id="nav-review")
+            dbc.NavLink("Review", href="/reporting/review", active="partial", id="nav-review")
         )
         links.append(
             dbc.NavLink("Publish", href="/reporting/publish", active="partial", id="nav-publish")
@@ -133,7 +132,7 @@ def _nav_links(viewer: data.Viewer) -> list:
         links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
     if viewer.may_review:
         links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
-    links.append(dbc.NavLink("Public summary", href="/public", active="partial", id="nav-public"))
+    links.append(dbc.NavLink("Public", href="/public", active="partial", id="nav-public"))
     return links
 
 
@@ -149,8 +148,9 @@ def _account(viewer: data.Viewer):
                     if viewer.roles
                     else None,
                 ],
-                className="text-light small me-2",
+                className="text-light small me-2 cm-nav-user",
                 id="nav-user",
+                title=viewer.email,
             ),
             dbc.Button(
                 "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"
@@ -163,25 +163,53 @@ def _account(viewer: data.Viewer):
 
 
 def _shell():
-    """The frame around every page; built per page load, for the request's user."""
+    """The frame around every page; built per page load, for the request's user.
+
+    Below the md breakpoint the menu folds behind a toggler, so a phone opens on the page
+    rather than on the menu."""
     viewer = data.whoami()
     navbar = dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Common Measure", href="/"),
-                dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
-                html.Div(
+                dbc.NavbarBrand("Common Measure", href="/", id="nav-home"),
+                dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
+                dbc.Collapse(
                     [
-                        html.A("API docs", href="/api/docs", className="text-light small me-3"),
-                        _account(viewer),
+                        dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
+                        html.Div(
+                            [
+                                html.A(
+                                    "API docs",
+                                    href="/api/docs",
+                                    className="text-light small me-3 text-nowrap",
+                                    id="nav-api-docs",
+                                ),
+                                _account(viewer),
+                            ],
+                            className="d-flex align-items-center py-2 py-md-0",
+                        ),
                     ],
-                    className="d-flex align-items-center",
+                    id="nav-collapse",
+                    is_open=False,
+                    navbar=True,
                 ),
             ],
             fluid="xxl",
         ),
         color="primary",
         dark=True,
+        expand="md",
         className="mb-4",
     )
     return html.Div([navbar, dbc.Container(dash.page_container, fluid="xxl")])
+
+
+def _toggle_menu(app: Dash) -> None:
+    """The phone menu's toggler opens and closes it, in the browser (no server round trip)."""
+    app.clientside_callback(
+        "function (n, open) { return n ? !open : open; }",
+        dash.Output("nav-collapse", "is_open"),
+        dash.Input("nav-toggler", "n_clicks"),
+        dash.State("nav-collapse", "is_open"),
+        prevent_initial_call=True,
+    )

@@ -201,7 +201,7 @@ def test_review_page_tells_reporters_and_funders_they_are_not_allowed(client, wo
 def test_funder_has_no_portal(client, world) -> None:
     _as(client, world, "funder")
     assert "portal-not-allowed" in text_of(render_page(client, "/portal"))
-    assert "Partner portal" not in text_of(client.get("/_dash-layout"))
+    assert "nav-portal" not in text_of(client.get("/_dash-layout"))
 
 
 def test_navigation_follows_the_role(client, world) -> None:

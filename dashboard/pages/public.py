@@ -277,7 +277,26 @@ def _chart(entry: dict, period: str, history: list[tuple[str, dict]]):
         markers = [e["total"].get("marker") for _, e in history]
         title = "Over the published periods"
         kind = "line"
+    if all(v is None for v in values):
+        return None  # every figure hidden: an empty chart would only draw its axes
     return figures.public_chart(title, labels, values, markers, entry.get("unit") or "", kind)
+
+
+def hidden_chart_text(entry: dict, history: list[tuple[str, dict]]) -> str:
+    """Why an indicator has no chart: every figure it would draw is hidden, with their markers
+    (the legend above explains them)."""
+    if entry.get("breakdowns"):
+        b = entry["breakdowns"][0]
+        hidden = list(b["categories"])
+        what = f"by {b['dimension_name'].lower()}"
+    else:
+        hidden = [e["total"] for _, e in history]
+        what = "over the published periods" if len(history) > 1 else "for this period"
+    markers = ", ".join(dict.fromkeys(h.get("marker") or "not available" for h in hidden))
+    return (
+        f"No chart: every figure {what} is hidden to protect privacy (marked {markers}; "
+        "see “How to read the figures” above)."
+    )
 
 
 def _card(
@@ -342,6 +361,17 @@ def _card(
                             html.Figcaption(text, className="small text-muted"),
                         ],
                         className="mb-2",
+                    )
+                    if chart is not None
+                    else html.Div(
+                        [
+                            html.P(text, className="small text-muted mb-1"),
+                            html.P(
+                                hidden_chart_text(entry, history),
+                                className="small text-muted mb-2",
+                                id=f"public-no-chart-{entry['indicator']}",
+                            ),
+                        ]
                     ),
                     html.Details(
                         [

@@ -354,6 +354,11 @@ def test_public_page_shows_markers_never_small_counts(client, world, session) ->
     rows = store["props"]["data"]["rows"]
     x = [r for r in rows if r["group"].endswith(": X")]
     assert x and x[0]["value"] is None and x[0]["marker"] == "<10"
+    # SMALL's only figure is hidden: no empty chart, a sentence saying why instead.
+    assert _find(response_of(answer), "public-no-chart-KIDS") is None
+    why = _find(response_of(answer), "public-no-chart-SMALL")["props"]["children"]
+    assert why.startswith("No chart: every figure for this period is hidden") and "<10" in why
+    assert text.count('"type": "Graph"') == 1, "only KIDS draws a chart"
 
 
 def test_public_page_answers_404_for_an_address_naming_no_initiative(client, world, session):

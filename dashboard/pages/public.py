@@ -363,15 +363,10 @@ def _card(
                         className="mb-2",
                     )
                     if chart is not None
-                    else html.Div(
-                        [
-                            html.P(text, className="small text-muted mb-1"),
-                            html.P(
-                                hidden_chart_text(entry, history),
-                                className="small text-muted mb-2",
-                                id=f"public-no-chart-{entry['indicator']}",
-                            ),
-                        ]
+                    else html.P(
+                        hidden_chart_text(entry, history),
+                        className="small text-muted mb-2",
+                        id=f"public-no-chart-{entry['indicator']}",
                     ),
                     html.Details(
                         [

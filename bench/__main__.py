@@ -136,7 +136,7 @@ def _empty_quarters(session: Session, init_id: int, count: int, first: int = 0) 
                 kind="quarter",
                 starts_on=start,
                 ends_on=end,
-                opens_on=date(2020, 1, 1),
+                opens_on=end + timedelta(days=1),
                 due_on=end + timedelta(days=30),
                 closes_on=date(2099, 1, 1),
             )

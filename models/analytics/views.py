@@ -245,13 +245,15 @@ def scorecard(
         ).all()
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
-    # Every partner's approved totals up to the period: coverage and like-with-like trends,
-    # one query for the whole scorecard.
+    # Every partner's approved totals of the period and the one before (coverage and
+    # like-with-like trends), one packed row per indicator and period; earlier periods only
+    # when a missing partner's last known size is needed.
     partners = partner_history(
         session=session,
         initiative_id=initiative.id,
         indicator_ids=[i.id for i, _ in indicators],
         periods=history,
+        first=[p.id for p in history[-2:]],
     )
     min_share = get_settings().coverage_min_share
     backbone = aud.backbone

@@ -80,15 +80,20 @@ def _combined(
     numerators: Sequence[float | None],
     denominators: Sequence[float | None],
 ) -> float | None:
-    """:func:`figure_of` from the partners' figures as columns (in the partners' order)."""
+    """:func:`figure_of` from the partners' figures as columns (in the partners' order); only
+    the sums the measure type combines are added up."""
     if not values:
         return None
+    if measure_type in ("count", "amount"):
+        return combine(measure_type, _sum(values), None, None, None)
+    if measure_type == "rate":
+        return combine(measure_type, None, _sum(numerators), _sum(denominators), None)
     weighted = (
         value * denominator
         for value, denominator in zip(values, denominators, strict=True)
         if value is not None and denominator is not None
     )
-    return combine(measure_type, _sum(values), _sum(numerators), _sum(denominators), _sum(weighted))
+    return combine(measure_type, None, None, _sum(denominators), _sum(weighted))
 
 
 def basis_text(partners: int) -> str:
@@ -206,11 +211,14 @@ class PartnerHistory:
         """The period's figure made by ``members`` only (those of them that reported)."""
         group = self._group(indicator_id, period_id)
         at = [k for m in members if (k := group.index.get(m)) is not None]
+        values, numerators, denominators = group.values, group.numerators, group.denominators
+        if measure_type in ("count", "amount"):  # the only column it combines (see _combined)
+            return _combined(measure_type, [values[k] for k in at], (), ())
         return _combined(
             measure_type,
-            [group.values[k] for k in at],
-            [group.numerators[k] for k in at],
-            [group.denominators[k] for k in at],
+            [values[k] for k in at],
+            [numerators[k] for k in at],
+            [denominators[k] for k in at],
         )
 
     def last_size(self, indicator_id: int, member_id: int, period_id: int) -> float | None:

@@ -36,7 +36,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.analytics.rollups import Rollup, approved_values, partner_figures, rollups
+from models.analytics.rollups import (
+    Rollup,
+    approved_values,
+    partner_figures,
+    parts,
+    rollup_sums,
+    rollups,
+)
 from models.analytics.suppression import (
     COARSENED,
     COMPLEMENT_MARKER,
@@ -55,6 +62,7 @@ from models.analytics.suppression import (
     PRIMARY,
     Cell,
     Shown,
+    as_is,
     judge_partners,
     legend,
     partners_needed,
@@ -556,17 +564,17 @@ def _as_is(
     measure = {i.id: i.measure_type for i in indicators}
     groups: dict[tuple[int, int], dict[str, Figure]] = defaultdict(dict)
     contributors: dict[tuple[int, int], int] = {}
-    for r in rollups(
+    # What shown_as_is shows of each rollup, without an object per row in between.
+    for ind, per, key, mt, s_val, s_num, s_den, s_w, n in rollup_sums(
         session=session,
         initiative_id=initiative.id,
         indicator_ids=list(measure),
         period_ids=period_ids,
         disaggregations=None if categories else [TOTAL],
     ):
-        cell = Cell(r.disaggregation, measure[r.indicator_id], r.value, r.numerator, r.denominator)
-        groups[(r.indicator_id, r.period_id)][r.disaggregation] = _figure(shown_as_is(cell))
-        if r.disaggregation == TOTAL:
-            contributors[(r.indicator_id, r.period_id)] = r.contributors
+        groups[(ind, per)][key] = Figure(*as_is(measure[ind], *parts(mt, s_val, s_num, s_den, s_w)))
+        if key == TOTAL:
+            contributors[(ind, per)] = n
     by_partner: dict[tuple[int, int], dict[int, Figure]] = defaultdict(dict)
     if partners:
         for pf in partner_figures(
@@ -581,8 +589,8 @@ def _as_is(
     return {
         key: GroupView(
             total=cells[TOTAL],
-            cells={k: f for k, f in cells.items() if k != TOTAL},
-            partners=dict(sorted(by_partner.get(key, {}).items())),
+            cells={k: f for k, f in cells.items() if k != TOTAL} if categories else {},
+            partners=dict(sorted(by_partner[key].items())) if key in by_partner else {},
             contributors=contributors[key],
         )
         for key, cells in groups.items()

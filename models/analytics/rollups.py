@@ -23,7 +23,9 @@ from typing import Any
 from sqlalchemy import (
     Row,
     Select,
+    String,
     and_,
+    cast,
     delete,
     func,
     insert,
@@ -127,8 +129,7 @@ def rollups(
     summed from the values.
     """
     if member_ids is None:
-        with ROLLUP_QUERY.time():
-            return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
+        return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
     rows = _grouped(
         session,
         initiative_id,
@@ -148,6 +149,31 @@ def _from_table(
     period_ids: Iterable[int] | None,
     disaggregations: Iterable[str] | None,
 ) -> list[Rollup]:
+    return [
+        _rollup(*row)
+        for row in rollup_sums(
+            session=session,
+            initiative_id=initiative_id,
+            indicator_ids=indicator_ids,
+            period_ids=period_ids,
+            disaggregations=disaggregations,
+        )
+    ]
+
+
+Sums = tuple[int, int, str, str, float | None, float | None, float | None, float | None, int]
+
+
+def rollup_sums(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+) -> Sequence[Sums]:
+    """The rollup table's rows as they are (indicator, period, cell, measure type, the four
+    sums, contributors): for views that read many, without an object per row."""
     t = RollupRow
     query = select(
         t.indicator_id,
@@ -166,7 +192,24 @@ def _from_table(
         query = query.where(t.period_id.in_(list(period_ids)))
     if disaggregations is not None:
         query = query.where(t.disaggregation.in_(list(disaggregations)))
-    return [_rollup(*row) for row in session.execute(query)]
+    with ROLLUP_QUERY.time():
+        return session.connection().execute(query).tuples().all()
+
+
+def parts(
+    measure_type: str,
+    sum_value: float | None,
+    sum_num: float | None,
+    sum_den: float | None,
+    sum_weighted: float | None,
+) -> tuple[float | None, float | None, float | None]:
+    """A figure's value (combined by measure type), numerator and denominator (where the
+    measure type has them), from its sums."""
+    return (
+        combine(measure_type, sum_value, sum_num, sum_den, sum_weighted),
+        sum_num if measure_type == "rate" else None,
+        sum_den if measure_type in ("rate", "average") else None,
+    )
 
 
 def _rollup(
@@ -181,14 +224,15 @@ def _rollup(
     contributors: int,
 ) -> Rollup:
     """A Rollup from the sums (from the table or a GROUP BY), combined by measure type."""
+    value, numerator, denominator = parts(mt, s_val, s_num, s_den, s_w)
     return Rollup(
         indicator_id=ind,
         period_id=per,
         disaggregation=dis,
         measure_type=mt,
-        value=combine(mt, s_val, s_num, s_den, s_w),
-        numerator=s_num if mt == "rate" else None,
-        denominator=s_den if mt in ("rate", "average") else None,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
         contributors=contributors,
     )
 
@@ -327,16 +371,22 @@ def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int
 
 
 def expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
-    """Indicator id → the active members obliged to report it (their ids)."""
-    out: dict[int, set[int]] = defaultdict(set)
-    for indicator_id, member_id in session.execute(
-        select(Obligation.indicator_id, Obligation.member_id)
+    """Indicator id → the active members obliged to report it (their ids): one row per
+    indicator, the members' ids joined by the database (a region has thousands of
+    obligations)."""
+    out: dict[int, frozenset[int]] = defaultdict(frozenset)
+    for indicator_id, members in session.execute(
+        select(
+            Obligation.indicator_id,
+            func.aggregate_strings(cast(Obligation.member_id, String), ","),
+        )
         .join(Member, Member.id == Obligation.member_id)
         .join(Indicator, Indicator.id == Obligation.indicator_id)
         .where(Indicator.initiative_id == initiative_id, Member.active)
+        .group_by(Obligation.indicator_id)
     ):
-        out[indicator_id].add(member_id)
-    return defaultdict(frozenset, {k: frozenset(v) for k, v in out.items()})
+        out[indicator_id] = frozenset(map(int, members.split(",")))
+    return out
 
 
 def _sums(sign: int) -> list[SQLCoreOperations[Any]]:

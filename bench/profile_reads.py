@@ -18,13 +18,15 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pyinstrument import Profiler
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 import migrations
-from api.routers.analytics import _completeness_read, _scorecard_read, _series_read
+from api.routers.analytics import _completeness_json, _scorecard_read, _series_read
+from api.routers.analytics import _rendered as _body
 from bench.__main__ import _database
 from bench.dataset import Size, build
 from models import Initiative, Member, Organisation
@@ -80,7 +82,7 @@ def main(argv=None) -> None:
                 s.commit()
         slug, code = built.initiative_slug, built.indicator_codes[0]
         earlier = quarters[-3]
-        views: dict[str, Callable[[Session], object]] = {
+        views: dict[str, Callable[[Session], Any]] = {
             "scorecard": lambda s: _scorecard_read(
                 scorecard(session=s, actor=backbone, initiative_slug=slug)
             ),
@@ -97,7 +99,7 @@ def main(argv=None) -> None:
                     session=s, actor=funder, initiative_slug=slug, indicator_code=code, by="race"
                 )
             ),
-            "completeness": lambda s: _completeness_read(
+            "completeness": lambda s: _completeness_json(
                 completeness(
                     session=s, actor=backbone, initiative_slug=slug, period_key=quarters[-2]
                 )
@@ -141,21 +143,21 @@ def main(argv=None) -> None:
                         by="partner",
                     )
                 ),
-                "completeness-earlier": lambda s: _completeness_read(
+                "completeness-earlier": lambda s: _completeness_json(
                     completeness(
                         session=s, actor=backbone, initiative_slug=slug, period_key=earlier
                     )
                 ),
-                "completeness-default": lambda s: _completeness_read(
+                "completeness-default": lambda s: _completeness_json(
                     completeness(session=s, actor=backbone, initiative_slug=slug)
                 ),
             }
         if args.dump:  # every answer, then again after a published figure changed
             for name, view in views.items():
                 with Session(engine) as s:
-                    text = view(s).model_dump_json()
+                    body = _body(view(s))
                 (args.dump / "before-approval").mkdir(parents=True, exist_ok=True)
-                (args.dump / "before-approval" / f"{name}.json").write_text(text)
+                (args.dump / "before-approval" / f"{name}.json").write_bytes(body)
             # A published figure that changed since: the partner step hides more.
             org, key = built.submitted
             with Session(engine) as s:
@@ -173,13 +175,13 @@ def main(argv=None) -> None:
             def once(view=view) -> int:
                 _initiative_figures.cache_clear()
                 with Session(engine) as s:
-                    return len(view(s).model_dump_json())
+                    return len(_body(view(s)))
 
             size_bytes = once()
             if args.dump:
                 args.dump.mkdir(parents=True, exist_ok=True)
                 with Session(engine) as s:
-                    (args.dump / f"{name}.json").write_text(view(s).model_dump_json())
+                    (args.dump / f"{name}.json").write_bytes(_body(view(s)))
             times, cpu = [], []
             for _ in range(args.repeat):
                 t, c = time.perf_counter(), time.process_time()

@@ -446,7 +446,7 @@ def restore(
 def rollups_rebuild(
     initiative: Annotated[str | None, typer.Option(help="Only this initiative (slug).")] = None,
 ) -> None:
-    """Recompute the rollup table from the approved values."""
+    """Recompute the rollup table and the partners' packed totals from the approved values."""
     from models.analytics.rollups import rebuild_initiative
 
     _require_schema()

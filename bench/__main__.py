@@ -3,6 +3,13 @@
     python -m bench --db sqlite|postgresql --size quick|full [--json OUT.json]
 
 Prints a table and writes JSON entries {name, value, unit, baseline, ratio, target, meets}.
+
+The reads are held to the plain SQL that answers the same question, measured in the same run:
+the scorecard and series to 0.10 × their ``GROUP BY``, the first time they are computed after a
+change as well as when asked again. Completeness reads one quarter through an index in a few
+milliseconds, and 0.10 × a 5 ms query is below what any HTTP answer can take on the machine
+(the floor: ``/healthz``, which runs no query): its first answer after a change is held to
+0.5 × its raw query, and its repeated answer to 3 × that floor, measured in the same run.
 """
 
 from __future__ import annotations
@@ -72,10 +79,11 @@ def record(name, value, unit, baseline=None, target=None, higher_is_better=False
             "note": note,
         }
     )
+    verdict = "" if meets is None else f"meets: {str(meets).lower()}"
     print(
-        f"  {name:<34} {value:>12.3f} {unit:<8} baseline {baseline or 0:>10.3f}  "
+        f"  {name:<44} {value:>12.3f} {unit:<6} baseline {baseline or 0:>10.3f}  "
         f"ratio {ratio if ratio is not None else float('nan'):>7.3f}  target {target}  "
-        f"{'OK' if meets else ('MISS' if meets is False else '')} {note}",
+        f"{verdict} {note}",
         flush=True,
     )
 
@@ -136,7 +144,7 @@ def _empty_quarters(session: Session, init_id: int, count: int, first: int = 0) 
                 kind="quarter",
                 starts_on=start,
                 ends_on=end,
-                opens_on=date(2020, 1, 1),
+                opens_on=end + timedelta(days=1),
                 due_on=end + timedelta(days=30),
                 closes_on=date(2099, 1, 1),
             )
@@ -363,29 +371,43 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
             )
     # The floor of any answer through HTTP on this machine: a route that runs no query.
     floor = _timed(lambda: client.get("/healthz").raise_for_status(), repeat)
-    record("HTTP floor: /healthz p50", p(floor, 0.5) * 1000, "ms", note="no query at all")
+    floor_ms = p(floor, 0.5) * 1000
+    record("HTTP floor: /healthz p50", floor_ms, "ms", note="no query at all")
     slug = built.initiative_slug
     paths = {
         "scorecard": f"/api/v1/initiatives/{slug}/scorecard",
         "series": f"/api/v1/initiatives/{slug}/indicators/{built.indicator_codes[0]}/series?by=race",
         "completeness": f"/api/v1/initiatives/{slug}/completeness?period={period.key}",
     }
+    # Targets (see the module's docstring): (baseline, target) of the repeated answer and of
+    # the first answer after a change.
+    raw_ms = {name: p(times, 0.5) * 1000 for name, times in raw.items()}
+    targets = {
+        "scorecard": ((raw_ms["scorecard"], 0.10, ""), (raw_ms["scorecard"], 0.10, "")),
+        "series": ((raw_ms["series"], 0.10, ""), (raw_ms["series"], 0.10, "")),
+        "completeness": (
+            (floor_ms, 3.0, "baseline: the HTTP floor"),
+            (raw_ms["completeness"], 0.5, ""),
+        ),
+    }
     for name, path in paths.items():
         assert client.get(path).status_code == 200, client.get(path).text[:300]
+        (again, again_target, again_note), (fresh, fresh_target, _) = targets[name]
         # What a dashboard does: ask again (no validators) while the data has not changed.
         times = _timed(lambda path=path: client.get(path).raise_for_status(), repeat)
         record(
             f"{name} p50 (HTTP)",
             p(times, 0.5) * 1000,
             "ms",
-            baseline=p(raw[name], 0.5) * 1000,
-            target=0.10,
+            baseline=again,
+            target=again_target,
+            note=again_note,
         )
         record(
             f"{name} p95 (HTTP)", p(times, 0.95) * 1000, "ms", baseline=p(raw[name], 0.95) * 1000
         )
         # The first request after a change: an audit event moves the data version (as any
-        # write does), so the answer is computed from the rollups, not taken from the cache.
+        # write does), so the answer is computed again, not taken from the response cache.
         cold = []
         for _ in range(repeat):
             with engine.begin() as conn:
@@ -402,23 +424,43 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
             client.get(path).raise_for_status()
             cold.append(time.perf_counter() - started)
         record(
-            f"{name} p50 uncached (HTTP)",
+            f"{name} after a change p50 (HTTP)",
             p(cold, 0.5) * 1000,
             "ms",
-            baseline=p(raw[name], 0.5) * 1000,
-            note="first request after a change",
+            baseline=fresh,
+            target=fresh_target,
+            note="computed afresh",
         )
 
 
 def bench_disclosed(engine, built, repeat: int) -> None:
-    """Funders' reads, in process: below backbone every figure group is decided from each
-    partner's shares (models.analytics.disclosure), so the work grows with partners × cells. Measured
-    after a change (each run decides afresh; the remembered initiative figures are cleared)."""
-    from models.analytics.disclosure import _initiative_figures
+    """Funders' reads, in process, as in a reporting season: the latest four quarters are
+    published, and below backbone every initiative figure is its publication's
+    (models.analytics.disclosure). Measured decided afresh, as after a change (the remembered
+    initiative figures are cleared; what publications show is kept, as publications never
+    change), and once more with nothing remembered, as after a new publication."""
+    from models.analytics.disclosure import REMEMBERED, _initiative_figures
     from models.analytics.views import scorecard, series
+    from models.publishing.publish import publish
 
     with Session(engine) as s:
         init_id = s.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
+    backbone = Actor(label="bench", backbone_of=frozenset({init_id}))
+    publishing = []
+    for key in built.periods[-5:-1]:  # the last quarter is empty
+        with Session(engine) as s:
+            t = time.perf_counter()
+            publish(
+                session=s,
+                actor=backbone,
+                initiative_slug=built.initiative_slug,
+                period_key=key,
+                confirm_incomplete=True,
+            )
+            s.commit()
+            publishing.append(time.perf_counter() - t)
+    record("publish one quarter p50 (in process)", p(publishing, 0.5) * 1000, "ms")
+    with Session(engine) as s:
         funder = Actor(label="bench-funder", funder_of=frozenset({init_id}))
         raw_sql = text(
             'SELECT v.indicator_id, v.period_id, v.disaggregation, SUM(v.value) FROM "values" v '
@@ -444,14 +486,20 @@ def bench_disclosed(engine, built, repeat: int) -> None:
                 _initiative_figures.cache_clear()
                 call()
 
-            times = _timed(fresh, max(3, repeat // 10))
-            record(
-                f"{name} as funder p50 (in process, decided afresh)",
-                p(times, 0.5) * 1000,
-                "ms",
-                baseline=p(raw, 0.5) * 1000,
-                note="baseline: GROUP BY of every cell of the initiative",
-            )
+            def first(call=call):
+                _initiative_figures.cache_clear()
+                REMEMBERED.clear()
+                call()
+
+            for label, fn in (("decided afresh", fresh), ("nothing remembered", first)):
+                times = _timed(fn, max(3, repeat // 2))
+                record(
+                    f"{name} as funder p50 (in process, {label})",
+                    p(times, 0.5) * 1000,
+                    "ms",
+                    baseline=p(raw, 0.5) * 1000,
+                    note="baseline: GROUP BY of every cell of the initiative",
+                )
 
 
 # --- 3. freshness -----------------------------------------------------------------------------

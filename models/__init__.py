@@ -23,7 +23,7 @@ from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
-from models.tables.rollups import RollupRow
+from models.tables.rollups import PartnerTotals, RollupRow
 
 __all__ = [
     "ApiKey",
@@ -40,6 +40,7 @@ __all__ = [
     "Obligation",
     "Organisation",
     "Outcome",
+    "PartnerTotals",
     "Period",
     "Publication",
     "RoleGrant",

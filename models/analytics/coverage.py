@@ -23,13 +23,19 @@ the contributor count is shown) is decided by the callers, next to the figures' 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.analytics.rollups import PartnerFigure, combine, expected_members, partner_values
+from models.analytics.rollups import (
+    PartnerFigure,
+    Totals,
+    combine,
+    expected_members,
+    partner_totals,
+)
 from models.core.settings import get_settings
 from models.tables.indicator import TOTAL
 from models.tables.initiative import Initiative, Period
@@ -60,20 +66,34 @@ def _sum(values: Iterable[float | None]) -> float | None:
 
 def figure_of(measure_type: str, figures: Collection[PartnerFigure]) -> float | None:
     """The figure these partners make together, combined by measure type as the rollups are."""
-    if not figures:
-        return None
-    weighted = (
-        pf.value * pf.denominator
-        for pf in figures
-        if pf.value is not None and pf.denominator is not None
-    )
-    return combine(
+    return _combined(
         measure_type,
-        _sum(pf.value for pf in figures),
-        _sum(pf.numerator for pf in figures),
-        _sum(pf.denominator for pf in figures),
-        _sum(weighted),
+        [pf.value for pf in figures],
+        [pf.numerator for pf in figures],
+        [pf.denominator for pf in figures],
     )
+
+
+def _combined(
+    measure_type: str,
+    values: Sequence[float | None],
+    numerators: Sequence[float | None],
+    denominators: Sequence[float | None],
+) -> float | None:
+    """:func:`figure_of` from the partners' figures as columns (in the partners' order); only
+    the sums the measure type combines are added up."""
+    if not values:
+        return None
+    if measure_type in ("count", "amount"):
+        return combine(measure_type, _sum(values), None, None, None)
+    if measure_type == "rate":
+        return combine(measure_type, None, _sum(numerators), _sum(denominators), None)
+    weighted = (
+        value * denominator
+        for value, denominator in zip(values, denominators, strict=True)
+        if value is not None and denominator is not None
+    )
+    return combine(measure_type, None, None, _sum(denominators), _sum(weighted))
 
 
 def basis_text(partners: int) -> str:
@@ -86,41 +106,128 @@ def basis_text(partners: int) -> str:
 ALL_PARTNERS = "all partners"
 
 
-class PartnerHistory:
-    """Every partner's approved total of some indicators over some periods (from one query):
-    who reported what, each partner's last known size, and the figure of any set of partners."""
+class _Group:
+    """The partners' approved totals of one indicator in one period, as columns: each
+    partner's figure as :class:`PartnerFigure` has it (value combined by measure type,
+    numerator and denominator where the measure type has them) and its size."""
 
-    def __init__(self, figures: Iterable[PartnerFigure], periods: Sequence[Period]) -> None:
-        self._order = {p.id: i for i, p in enumerate(sorted(periods, key=lambda p: p.starts_on))}
-        self._groups: dict[tuple[int, int], dict[int, PartnerFigure]] = defaultdict(dict)
-        self._sizes: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
+    __slots__ = ("denominators", "index", "measure_type", "numerators", "sizes", "values")
+
+    def __init__(
+        self,
+        measure_type: str,
+        members: Iterable[int],
+        values: Sequence[float | None],
+        numerators: Sequence[float | None],
+        denominators: Sequence[float | None],
+    ) -> None:
+        self.measure_type = measure_type
+        self.index = {m: k for k, m in enumerate(members)}  # member id → its position
+        self.values, self.numerators, self.denominators = values, numerators, denominators
+        if measure_type == "count":
+            self.sizes: Sequence[float | None] = values
+        elif measure_type == "amount":
+            self.sizes = [None if v is None else abs(v) for v in values]
+        else:
+            self.sizes = denominators
+
+    @classmethod
+    def of(cls, figures: Sequence[PartnerFigure]) -> _Group:
+        return cls(
+            figures[0].measure_type,
+            [pf.member_id for pf in figures],
+            [pf.value for pf in figures],
+            [pf.numerator for pf in figures],
+            [pf.denominator for pf in figures],
+        )
+
+    @classmethod
+    def stored(cls, totals: Totals) -> _Group:
+        """From the partners' values as stored, combined as :func:`partner_values` does: the
+        database keeps a rate's fraction and an average's weight (> 0) filled."""
+        mt = totals.measure_type
+        if mt == "rate":
+            values: Sequence[float | None] = [
+                100.0 * n / d for n, d in zip(totals.numerators, totals.denominators, strict=True)
+            ]
+            return cls(mt, totals.members, values, totals.numerators, totals.denominators)
+        if mt == "average":
+            values = [v * d / d for v, d in zip(totals.values, totals.denominators, strict=True)]
+            nothing = [None] * len(values)
+            return cls(mt, totals.members, values, nothing, totals.denominators)
+        nothing = [None] * len(totals.values)
+        return cls(mt, totals.members, totals.values, nothing, nothing)
+
+
+EMPTY = _Group("count", (), (), (), ())
+
+
+class PartnerHistory:
+    """Every partner's approved total of some indicators over some periods: who reported what,
+    each partner's last known size, and the figure of any set of partners.
+
+    Built from the partners' figures, or by :func:`partner_history` from the packed totals,
+    the periods a caller asks about first read at once and the others (only the last known
+    size of a missing partner needs them) when first needed."""
+
+    def __init__(
+        self,
+        figures: Iterable[PartnerFigure],
+        periods: Sequence[Period],
+        *,
+        load: Callable[[list[int]], Iterable[tuple[int, int, _Group]]] | None = None,
+    ) -> None:
+        ordered = sorted(periods, key=lambda p: p.starts_on)
+        self._order = {p.id: i for i, p in enumerate(ordered)}
+        self._by_order = [p.id for p in ordered]
+        by_group: dict[tuple[int, int], list[PartnerFigure]] = defaultdict(list)
         for pf in figures:
-            if pf.disaggregation != TOTAL or pf.period_id not in self._order:
-                continue
-            self._groups[(pf.indicator_id, pf.period_id)][pf.member_id] = pf
-            s = size(pf)
-            if s is not None:
-                self._sizes[(pf.indicator_id, pf.member_id)].append((self._order[pf.period_id], s))
-        for sizes in self._sizes.values():
-            sizes.sort()
+            if pf.disaggregation == TOTAL and pf.period_id in self._order:
+                by_group[(pf.indicator_id, pf.period_id)].append(pf)
+        self._groups = {key: _Group.of(pfs) for key, pfs in by_group.items()}
+        self._load = load
+        self._unread = set(self._order) if load is not None else set()
+
+    def read(self, period_ids: Collection[int]) -> None:
+        """Read these periods' totals now (the others wait until needed)."""
+        wanted = [p for p in self._by_order if p in self._unread and p in period_ids]
+        if wanted and self._load is not None:
+            self._unread -= set(wanted)
+            for indicator_id, period_id, group in self._load(wanted):
+                self._groups[(indicator_id, period_id)] = group
+
+    def _group(self, indicator_id: int, period_id: int) -> _Group:
+        if period_id in self._unread:
+            self.read(self._unread)
+        return self._groups.get((indicator_id, period_id), EMPTY)
 
     def reporters(self, indicator_id: int, period_id: int) -> frozenset[int]:
         """The members whose approved figure is in the period's total."""
-        return frozenset(self._groups.get((indicator_id, period_id), {}))
+        return frozenset(self._group(indicator_id, period_id).index)
 
     def figure(
         self, indicator_id: int, period_id: int, members: Collection[int], measure_type: str
     ) -> float | None:
         """The period's figure made by ``members`` only (those of them that reported)."""
-        group = self._groups.get((indicator_id, period_id), {})
-        return figure_of(measure_type, [group[m] for m in members if m in group])
+        group = self._group(indicator_id, period_id)
+        at = [k for m in members if (k := group.index.get(m)) is not None]
+        values, numerators, denominators = group.values, group.numerators, group.denominators
+        if measure_type in ("count", "amount"):  # the only column it combines (see _combined)
+            return _combined(measure_type, [values[k] for k in at], (), ())
+        return _combined(
+            measure_type,
+            [values[k] for k in at],
+            [numerators[k] for k in at],
+            [denominators[k] for k in at],
+        )
 
     def last_size(self, indicator_id: int, member_id: int, period_id: int) -> float | None:
         """The size of the member's most recent approved figure at or before the period."""
-        at = self._order[period_id]
-        for order, s in reversed(self._sizes.get((indicator_id, member_id), [])):
-            if order <= at:
-                return s
+        for earlier in reversed(self._by_order[: self._order[period_id] + 1]):
+            group = self._group(indicator_id, earlier)
+            k = group.index.get(member_id)
+            if k is not None and group.sizes[k] is not None:
+                return group.sizes[k]
         return None
 
     def coverage(
@@ -132,10 +239,11 @@ class PartnerHistory:
     ) -> Coverage:
         if min_share is None:
             min_share = get_settings().coverage_min_share
-        group = self._groups.get((indicator_id, period_id), {})
-        present = sum(size(group[m]) or 0.0 for m in expected if m in group)
+        group = self._group(indicator_id, period_id)
+        index, sizes = group.index, group.sizes
+        present = sum(sizes[k] or 0.0 for m in expected if (k := index.get(m)) is not None)
         absent, unknown = 0.0, False
-        for m in expected - group.keys():
+        for m in expected - index.keys():
             last = self.last_size(indicator_id, m, period_id)
             if last is None:
                 unknown = True  # never reported: its size, and so the share, is unknown
@@ -144,8 +252,8 @@ class PartnerHistory:
         share = None
         if expected and not unknown and present + absent > 0:
             share = present / (present + absent)
-        complete = expected <= group.keys() or (share is not None and share >= min_share - 1e-12)
-        return Coverage(reported=len(group), expected=len(expected), share=share, complete=complete)
+        complete = expected <= index.keys() or (share is not None and share >= min_share - 1e-12)
+        return Coverage(reported=len(index), expected=len(expected), share=share, complete=complete)
 
 
 LOOKBACK = 8  # periods a partner's last approved figure is looked for (two years of quarters)
@@ -157,22 +265,31 @@ def partner_history(
     initiative_id: int,
     indicator_ids: Collection[int],
     periods: Sequence[Period],
+    first: Collection[int] = (),
 ) -> PartnerHistory:
     """The partners' approved totals of the indicators in the last :data:`LOOKBACK` of these
-    periods (one query): a partner missing for longer has no known usual size."""
+    periods (a partner missing for longer has no known usual size), from the packed totals:
+    the ``first`` periods are read at once, the others only when a missing partner's last
+    known size is asked for (one more query)."""
     periods = sorted(periods, key=lambda p: p.starts_on)[-LOOKBACK:]
-    figures = (
-        partner_values(
-            session=session,
-            initiative_id=initiative_id,
-            indicator_ids=list(indicator_ids),
-            period_ids=[p.id for p in periods],
-            disaggregation=TOTAL,
+    indicator_ids = list(indicator_ids)
+
+    def load(period_ids: list[int]) -> Iterable[tuple[int, int, _Group]]:
+        if not indicator_ids:
+            return []
+        return (
+            (indicator_id, period_id, _Group.stored(totals))
+            for indicator_id, period_id, totals in partner_totals(
+                session=session,
+                initiative_id=initiative_id,
+                indicator_ids=indicator_ids,
+                period_ids=period_ids,
+            )
         )
-        if indicator_ids and periods
-        else []
-    )
-    return PartnerHistory(figures, periods)
+
+    history = PartnerHistory([], periods, load=load)
+    history.read(first)
+    return history
 
 
 def indicator_coverage(
@@ -192,6 +309,7 @@ def indicator_coverage(
         initiative_id=initiative.id,
         indicator_ids=indicator_ids,
         periods=periods,
+        first=[period.id],
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
     min_share = get_settings().coverage_min_share

@@ -25,16 +25,25 @@ publications, so comparing two moments gives nothing away.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.analytics.rollups import Rollup, approved_values, partner_figures, rollups
+from models.analytics.rollups import (
+    Rollup,
+    approved_values,
+    partner_figures,
+    parts,
+    rollup_sums,
+    rollups,
+)
 from models.analytics.suppression import (
     COARSENED,
     COMPLEMENT_MARKER,
@@ -53,6 +62,7 @@ from models.analytics.suppression import (
     PRIMARY,
     Cell,
     Shown,
+    as_is,
     judge_partners,
     legend,
     partners_needed,
@@ -64,6 +74,7 @@ from models.core.settings import get_settings
 from models.tables.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.publication import Publication
+from models.tables.rollups import RollupRow
 
 # Every figure below backbone level can reach a partner (the public page is open to all), and a
 # partner knows its own share of it: the rules hold once any one partner's share is taken away.
@@ -161,8 +172,8 @@ def decide(
     live: bool = False,
 ) -> dict[tuple[int, int], GroupView]:
     """(indicator id, period id) → the group as the audience may see it, for every group with
-    approved data. ``categories``/``partners`` say what the caller reads; below backbone the
-    whole group is always decided, so the answer never depends on what was asked for.
+    approved data. ``categories``/``partners`` say what the caller reads: what it leaves out is
+    not decided, and nothing that is decided depends on it.
 
     Below backbone the initiative figures are those of the period's latest publication (a
     period not yet published shows none): figures that moved with every approval could be
@@ -172,19 +183,23 @@ def decide(
     if audience.backbone:
         return _as_is(session, initiative, indicators, period_ids, categories, partners)
     by_id = {i.id: i for i in indicators}
-    groups = _shares(session, initiative.id, by_id, period_ids)
-    exact: dict[tuple[int, int], dict[str, Rollup]] = defaultdict(dict)
-    for r in rollups(
-        session=session,
-        initiative_id=initiative.id,
-        indicator_ids=list(by_id),
-        period_ids=period_ids,
-    ):
-        exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
-    dims = dimensions(session=session, indicator_ids=list(by_id))
-    memory = period_memory(
-        session=session, initiative_id=initiative.id, period_ids={p for _, p in groups}
-    )
+    if live:
+        groups = _shares(session, initiative.id, by_id, period_ids)
+        exact = _exact(session, initiative.id, list(by_id), period_ids, None)
+        dims = dimensions(session=session, indicator_ids=list(by_id))
+        memory = period_memory(
+            session=session, initiative_id=initiative.id, period_ids={p for _, p in groups}
+        )
+    else:
+        groups, exact, memory = _published_inputs(
+            session,
+            initiative.id,
+            by_id,
+            period_ids,
+            categories,
+            partners and bool(audience.visible),
+        )
+        dims = {}  # a published group's cells are the publication's
     rules = rules_for(initiative)
     out = {}
     for (indicator_id, period_id), figures in groups.items():
@@ -205,6 +220,90 @@ def decide(
 
 
 Shares = dict[int, tuple[float, ...]]  # member id → what it adds (see _quantities)
+UNREAD: Shares = {}  # the partners' shares of a published cell: only the partner step reads them
+
+
+def _exact(
+    session: Session,
+    initiative_id: int,
+    indicator_ids: list[int],
+    period_ids: list[int] | None,
+    disaggregations: list[str] | None,
+) -> dict[tuple[int, int], dict[str, Rollup]]:
+    """(indicator, period) → cell → the figure as the rollup table holds it."""
+    exact: dict[tuple[int, int], dict[str, Rollup]] = defaultdict(dict)
+    for r in rollups(
+        session=session,
+        initiative_id=initiative_id,
+        indicator_ids=indicator_ids,
+        period_ids=period_ids,
+        disaggregations=disaggregations,
+    ):
+        exact[(r.indicator_id, r.period_id)][r.disaggregation] = r
+    return exact
+
+
+def _published_inputs(
+    session: Session,
+    initiative_id: int,
+    indicators: dict[int, Indicator],
+    period_ids: list[int] | None,
+    categories: bool,
+    partner_step: bool,
+) -> tuple[
+    dict[tuple[int, int], dict[str, Shares]],
+    dict[tuple[int, int], dict[str, Rollup]],
+    dict[int, PeriodMemory],
+]:
+    """What a published group is decided from (see :func:`_published_group`): which cells have
+    approved data, the latest publication of each period, and for the partner step who makes
+    each total now and made it when each publication showed it.
+
+    Which cells have approved data is what the rollup table holds: the database refuses a
+    value that carries no figure (a rate without its fraction, an average without its
+    weight), so every approved value counts. The partners' shares (every approved value)
+    are read only for the partner step, and only of the totals."""
+    groups: dict[tuple[int, int], dict[str, Shares]] = defaultdict(dict)
+    for indicator_id, period_id, key in _rollup_keys(
+        session, initiative_id, list(indicators), period_ids, None if categories else [TOTAL]
+    ):
+        groups[(indicator_id, period_id)][key] = UNREAD
+    periods = {p for _, p in groups}
+    if not partner_step:
+        shown = published_figures(session=session, initiative_id=initiative_id, period_ids=periods)
+        return (
+            groups,
+            {},
+            {
+                p: PeriodMemory(latest=f.latest, contributors=f.contributors)
+                for p, f in shown.items()
+            },
+        )
+    for group, shares in _shares(session, initiative_id, indicators, period_ids, TOTAL).items():
+        if group in groups:
+            groups[group][TOTAL] = shares[TOTAL]
+    exact = _exact(session, initiative_id, list(indicators), period_ids, [TOTAL])
+    memory = period_memory(session=session, initiative_id=initiative_id, period_ids=periods)
+    return groups, exact, memory
+
+
+def _rollup_keys(
+    session: Session,
+    initiative_id: int,
+    indicator_ids: list[int],
+    period_ids: list[int] | None,
+    disaggregations: list[str] | None,
+) -> Iterable[tuple[int, int, str]]:
+    """(indicator, period, cell) of every cell with approved data, from the rollup table."""
+    t = RollupRow
+    query = select(t.indicator_id, t.period_id, t.disaggregation).where(
+        t.initiative_id == initiative_id, t.contributors > 0, t.indicator_id.in_(indicator_ids)
+    )
+    if period_ids is not None:
+        query = query.where(t.period_id.in_(period_ids))
+    if disaggregations is not None:
+        query = query.where(t.disaggregation.in_(disaggregations))
+    return session.execute(query).tuples()
 
 
 def _shares(
@@ -212,11 +311,15 @@ def _shares(
     initiative_id: int,
     indicators: dict[int, Indicator],
     period_ids: list[int] | None,
+    disaggregation: str | None = None,
 ) -> dict[tuple[int, int], dict[str, Shares]]:
     """(indicator, period) → cell → each partner's share, from the approved values (a partner
     has one value per cell and period). Plain rows: at region scale there are many."""
     query = approved_values(
-        initiative_id=initiative_id, indicator_ids=list(indicators), period_ids=period_ids
+        initiative_id=initiative_id,
+        indicator_ids=list(indicators),
+        period_ids=period_ids,
+        disaggregation=disaggregation,
     )
     measure = {i: ind.measure_type for i, ind in indicators.items()}
     groups: dict[tuple[int, int], dict[str, Shares]] = defaultdict(lambda: defaultdict(dict))
@@ -461,17 +564,17 @@ def _as_is(
     measure = {i.id: i.measure_type for i in indicators}
     groups: dict[tuple[int, int], dict[str, Figure]] = defaultdict(dict)
     contributors: dict[tuple[int, int], int] = {}
-    for r in rollups(
+    # What shown_as_is shows of each rollup, without an object per row in between.
+    for ind, per, key, mt, s_val, s_num, s_den, s_w, n in rollup_sums(
         session=session,
         initiative_id=initiative.id,
         indicator_ids=list(measure),
         period_ids=period_ids,
         disaggregations=None if categories else [TOTAL],
     ):
-        cell = Cell(r.disaggregation, measure[r.indicator_id], r.value, r.numerator, r.denominator)
-        groups[(r.indicator_id, r.period_id)][r.disaggregation] = _figure(shown_as_is(cell))
-        if r.disaggregation == TOTAL:
-            contributors[(r.indicator_id, r.period_id)] = r.contributors
+        groups[(ind, per)][key] = Figure(*as_is(measure[ind], *parts(mt, s_val, s_num, s_den, s_w)))
+        if key == TOTAL:
+            contributors[(ind, per)] = n
     by_partner: dict[tuple[int, int], dict[int, Figure]] = defaultdict(dict)
     if partners:
         for pf in partner_figures(
@@ -486,8 +589,8 @@ def _as_is(
     return {
         key: GroupView(
             total=cells[TOTAL],
-            cells={k: f for k, f in cells.items() if k != TOTAL},
-            partners=dict(sorted(by_partner.get(key, {}).items())),
+            cells={k: f for k, f in cells.items() if k != TOTAL} if categories else {},
+            partners=dict(sorted(by_partner[key].items())) if key in by_partner else {},
             contributors=contributors[key],
         )
         for key, cells in groups.items()
@@ -594,6 +697,79 @@ def period_memory(
             flatten(snapshot, FIGURE_FIELDS + ("reason",)),
             {i["indicator"]: i.get("contributors") for i in snapshot["indicators"]},
         )
+    return out
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the latest publication of a period shows (as :class:`PeriodMemory` keeps it)."""
+
+    latest: dict[str, dict[str, Any]]
+    contributors: dict[str, int | None]
+
+
+class _Remembered:
+    """What publications show, by publication, kept per process: a publication never changes
+    once made, so its snapshot (the largest column of the database: it holds who made every
+    figure) is read and flattened once. Keyed by the publication's id *and* time, so an id a
+    rolled-back transaction handed out and a later one reused is never taken for the first.
+    Bounded: the least recently used are forgotten."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, datetime], Published] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, datetime]) -> Published | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, datetime], published: Published) -> None:
+        with self._lock:
+            self._entries[key] = published
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+REMEMBERED = _Remembered()
+
+
+def published_figures(
+    *, session: Session, initiative_id: int, period_ids: Iterable[int]
+) -> dict[int, Published]:
+    """Period id → what its latest publication shows (periods never published are left out):
+    :attr:`PeriodMemory.latest` and :attr:`PeriodMemory.contributors` without reading every
+    snapshot. One small query names the latest publication of each period; only those this
+    process has not read yet have their snapshot read."""
+    period_ids = list(period_ids)
+    if not period_ids:
+        return {}
+    latest: dict[int, tuple[int, datetime]] = {}
+    for period_id, pub_id, at in session.execute(
+        select(Publication.period_id, Publication.id, Publication.published_at)
+        .where(Publication.initiative_id == initiative_id, Publication.period_id.in_(period_ids))
+        .order_by(Publication.published_at, Publication.id)
+    ):
+        latest[period_id] = (pub_id, at)
+    out = {p: found for p, key in latest.items() if (found := REMEMBERED.get(key)) is not None}
+    unread = {key[0]: (p, key) for p, key in latest.items() if p not in out}
+    if unread:
+        for pub_id, snapshot in session.execute(
+            select(Publication.id, Publication.snapshot).where(Publication.id.in_(unread))
+        ):
+            period_id, key = unread[pub_id]
+            out[period_id] = Published(
+                flatten(snapshot, FIGURE_FIELDS + ("reason",)),
+                {i["indicator"]: i.get("contributors") for i in snapshot["indicators"]},
+            )
+            REMEMBERED.put(key, out[period_id])
     return out
 
 

@@ -3,21 +3,32 @@
 Only approved values count. Partners combine by ``measure_type`` (docs/architecture.md: Words): counts and
 amounts add up; a rate is Σnumerator / Σdenominator (never a mean of percentages); an average
 is weighted by its denominator. The aggregation runs in the database as one ``GROUP BY``.
+
+Next to the sums, ``partner_totals`` keeps every partner's approved total of each indicator
+and period packed in one row (:func:`pack`), for what needs the partners one by one (coverage,
+like-with-like trends) without reading a row per partner. Both tables change with approvals in
+the same transaction, and :func:`rebuild` recomputes both.
 """
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import (
     Row,
     Select,
+    String,
     and_,
+    cast,
     delete,
     func,
+    insert,
     literal,
     select,
 )
@@ -28,10 +39,10 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.core.errors import NotFound
 from models.core.metrics import ROLLUP_QUERY
-from models.tables.indicator import Indicator, Obligation
+from models.tables.indicator import TOTAL, Indicator, Obligation
 from models.tables.initiative import Initiative, Member
 from models.tables.reporting import Submission, Value
-from models.tables.rollups import RollupRow
+from models.tables.rollups import PartnerTotals, RollupRow
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,7 @@ def rollups(
     summed from the values.
     """
     if member_ids is None:
-        with ROLLUP_QUERY.time():
-            return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
+        return _from_table(session, initiative_id, indicator_ids, period_ids, disaggregations)
     rows = _grouped(
         session,
         initiative_id,
@@ -139,6 +149,31 @@ def _from_table(
     period_ids: Iterable[int] | None,
     disaggregations: Iterable[str] | None,
 ) -> list[Rollup]:
+    return [
+        _rollup(*row)
+        for row in rollup_sums(
+            session=session,
+            initiative_id=initiative_id,
+            indicator_ids=indicator_ids,
+            period_ids=period_ids,
+            disaggregations=disaggregations,
+        )
+    ]
+
+
+Sums = tuple[int, int, str, str, float | None, float | None, float | None, float | None, int]
+
+
+def rollup_sums(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    disaggregations: Iterable[str] | None = None,
+) -> Sequence[Sums]:
+    """The rollup table's rows as they are (indicator, period, cell, measure type, the four
+    sums, contributors): for views that read many, without an object per row."""
     t = RollupRow
     query = select(
         t.indicator_id,
@@ -157,7 +192,24 @@ def _from_table(
         query = query.where(t.period_id.in_(list(period_ids)))
     if disaggregations is not None:
         query = query.where(t.disaggregation.in_(list(disaggregations)))
-    return [_rollup(*row) for row in session.execute(query)]
+    with ROLLUP_QUERY.time():
+        return session.connection().execute(query).tuples().all()
+
+
+def parts(
+    measure_type: str,
+    sum_value: float | None,
+    sum_num: float | None,
+    sum_den: float | None,
+    sum_weighted: float | None,
+) -> tuple[float | None, float | None, float | None]:
+    """A figure's value (combined by measure type), numerator and denominator (where the
+    measure type has them), from its sums."""
+    return (
+        combine(measure_type, sum_value, sum_num, sum_den, sum_weighted),
+        sum_num if measure_type == "rate" else None,
+        sum_den if measure_type in ("rate", "average") else None,
+    )
 
 
 def _rollup(
@@ -172,14 +224,15 @@ def _rollup(
     contributors: int,
 ) -> Rollup:
     """A Rollup from the sums (from the table or a GROUP BY), combined by measure type."""
+    value, numerator, denominator = parts(mt, s_val, s_num, s_den, s_w)
     return Rollup(
         indicator_id=ind,
         period_id=per,
         disaggregation=dis,
         measure_type=mt,
-        value=combine(mt, s_val, s_num, s_den, s_w),
-        numerator=s_num if mt == "rate" else None,
-        denominator=s_den if mt in ("rate", "average") else None,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
         contributors=contributors,
     )
 
@@ -318,16 +371,22 @@ def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int
 
 
 def expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
-    """Indicator id → the active members obliged to report it (their ids)."""
-    out: dict[int, set[int]] = defaultdict(set)
-    for indicator_id, member_id in session.execute(
-        select(Obligation.indicator_id, Obligation.member_id)
+    """Indicator id → the active members obliged to report it (their ids): one row per
+    indicator, the members' ids joined by the database (a region has thousands of
+    obligations)."""
+    out: dict[int, frozenset[int]] = defaultdict(frozenset)
+    for indicator_id, members in session.execute(
+        select(
+            Obligation.indicator_id,
+            func.aggregate_strings(cast(Obligation.member_id, String), ","),
+        )
         .join(Member, Member.id == Obligation.member_id)
         .join(Indicator, Indicator.id == Obligation.indicator_id)
         .where(Indicator.initiative_id == initiative_id, Member.active)
+        .group_by(Obligation.indicator_id)
     ):
-        out[indicator_id].add(member_id)
-    return defaultdict(frozenset, {k: frozenset(v) for k, v in out.items()})
+        out[indicator_id] = frozenset(map(int, members.split(",")))
+    return out
 
 
 def _sums(sign: int) -> list[SQLCoreOperations[Any]]:
@@ -380,7 +439,8 @@ def _upsert(session: Session, source: Select[*tuple[Any, ...]]) -> None:
 
 
 def apply_submission(*, session: Session, submission_id: int, sign: int) -> None:
-    """Add (+1, on approval) or remove (−1, on reopening) one submission's values."""
+    """Add (+1, on approval) or remove (−1, on reopening) one submission's values; its status
+    has changed already."""
     source = (
         select(*_sums(sign))
         .where(Value.submission_id == submission_id)
@@ -390,14 +450,34 @@ def apply_submission(*, session: Session, submission_id: int, sign: int) -> None
     _upsert(session, source.where(literal(True)))
     if sign < 0:
         session.execute(delete(RollupRow).where(RollupRow.contributors <= 0))
+    # The packed totals of the indicators the submission has a total for, recomputed after the
+    # upsert above: it holds the rollup rows of those totals until commit, so a concurrent
+    # approval in the same period waits there and then reads this one's values, committed.
+    touched = session.execute(
+        select(Value.initiative_id, Value.period_id, Value.indicator_id).where(
+            Value.submission_id == submission_id, Value.disaggregation == TOTAL
+        )
+    ).all()
+    if touched:
+        initiative_id, period_id = touched[0][:2]
+        _repack(
+            session,
+            initiative_id,
+            indicator_ids=[i for *_, i in touched],
+            period_ids=[period_id],
+        )
 
 
 def rebuild(*, session: Session, initiative_id: int | None = None) -> int:
-    """Recompute the table from the approved values; answers the number of rows written."""
+    """Recompute the rollups and the packed partner totals from the approved values; answers
+    the number of rollup rows written."""
     cleared = delete(RollupRow)
     if initiative_id is not None:
         cleared = cleared.where(RollupRow.initiative_id == initiative_id)
     session.execute(cleared)
+    ids = [initiative_id] if initiative_id is not None else session.scalars(select(Initiative.id))
+    for one in list(ids):
+        _repack(session, one, indicator_ids=None, period_ids=None)
     source = (
         select(*_sums(1))
         .join(
@@ -425,3 +505,122 @@ def rebuild_initiative(*, session: Session, initiative_slug: str | None = None) 
         if initiative_id is None:
             raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
     return rebuild(session=session, initiative_id=initiative_id)
+
+
+# --- partners' totals, packed ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Every partner's approved total of one indicator in one period, as stored (one value,
+    numerator and denominator per partner; an empty column reads 0, and the database keeps
+    those a measure type needs filled: a rate's fraction, an average's weight), in the order
+    the partners' submissions were made."""
+
+    measure_type: str
+    members: Sequence[int]
+    values: Sequence[float]
+    numerators: Sequence[float]
+    denominators: Sequence[float]
+
+
+def pack(members: Sequence[int], columns: Sequence[Sequence[float | None]]) -> bytes:
+    """Member ids and their value, numerator and denominator columns in one little-endian
+    blob: int64 ids, then float64 columns (None as 0)."""
+    parts = [array("q", members)] + [array("d", [x or 0.0 for x in c]) for c in columns]
+    if sys.byteorder == "big":
+        for part in parts:
+            part.byteswap()
+    return b"".join(part.tobytes() for part in parts)
+
+
+def unpack(measure_type: str, partners: int, packed: bytes) -> Totals:
+    ids, floats = array("q"), array("d")
+    ids.frombytes(packed[: 8 * partners])
+    floats.frombytes(packed[8 * partners :])
+    if sys.byteorder == "big":
+        ids.byteswap()
+        floats.byteswap()
+    n = partners
+    return Totals(measure_type, ids, floats[:n], floats[n : 2 * n], floats[2 * n :])
+
+
+def _repack(
+    session: Session,
+    initiative_id: int,
+    *,
+    indicator_ids: Sequence[int] | None,
+    period_ids: Sequence[int] | None,
+) -> None:
+    """Recompute the packed totals of these indicators and periods (all: None) from the
+    approved values."""
+    t = PartnerTotals
+    cleared = delete(t).where(t.initiative_id == initiative_id)
+    query = (
+        select(
+            Value.indicator_id,
+            Value.period_id,
+            Submission.member_id,
+            Value.measure_type,
+            Value.value,
+            Value.numerator,
+            Value.denominator,
+        )
+        .join(
+            Submission,
+            and_(Submission.id == Value.submission_id, Submission.status == "approved"),
+        )
+        .where(Value.initiative_id == initiative_id, Value.disaggregation == TOTAL)
+        .order_by(Value.indicator_id, Value.period_id, Value.submission_id)
+    )
+    if indicator_ids is not None:
+        cleared = cleared.where(t.indicator_id.in_(indicator_ids))
+        query = query.where(Value.indicator_id.in_(indicator_ids))
+    if period_ids is not None:
+        cleared = cleared.where(t.period_id.in_(period_ids))
+        query = query.where(Value.period_id.in_(period_ids))
+    session.execute(cleared)
+    rows = session.execute(query.execution_options(yield_per=20_000))
+    batch: list[dict[str, Any]] = []
+    for (indicator_id, period_id), group in groupby(rows, key=lambda r: (r[0], r[1])):
+        members: list[int] = []
+        columns: tuple[list[float | None], ...] = ([], [], [])
+        for _, _, member_id, measure_type, value, numerator, denominator in group:
+            members.append(member_id)
+            for column, x in zip(columns, (value, numerator, denominator), strict=True):
+                column.append(x)
+        batch.append(
+            {
+                "initiative_id": initiative_id,
+                "indicator_id": indicator_id,
+                "period_id": period_id,
+                "measure_type": measure_type,
+                "partners": len(members),
+                "packed": pack(members, columns),
+            }
+        )
+        if len(batch) >= 1000:
+            session.execute(insert(t), batch)
+            batch = []
+    if batch:
+        session.execute(insert(t), batch)
+
+
+def partner_totals(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int],
+) -> Iterator[tuple[int, int, Totals]]:
+    """(indicator id, period id, every partner's approved total) for these indicators and
+    periods, from the packed table: one row per indicator and period."""
+    t = PartnerTotals
+    for indicator_id, period_id, mt, partners, packed in session.execute(
+        select(t.indicator_id, t.period_id, t.measure_type, t.partners, t.packed).where(
+            t.initiative_id == initiative_id,
+            t.indicator_id.in_(list(indicator_ids)),
+            t.period_id.in_(list(period_ids)),
+        )
+    ):
+        yield indicator_id, period_id, unpack(mt, partners, packed)

@@ -204,21 +204,22 @@ def explain(marker: str) -> str:
 
 def shown_as_is(cell: Cell) -> Shown:
     """For backbone views: everything published, no markers."""
-    value = cell.value
-    if (
-        value is None
-        and cell.measure_type == "rate"
-        and cell.denominator
-        and cell.numerator is not None
-    ):
-        value = 100.0 * cell.numerator / cell.denominator
-    if cell.measure_type == "count":
-        n = cell.value
-    elif cell.measure_type in ("rate", "average"):
-        n = cell.denominator
-    else:
-        n = None
+    value, n = as_is(cell.measure_type, cell.value, cell.numerator, cell.denominator)
     return Shown(cell.key, value, n, None, None)
+
+
+def as_is(
+    measure_type: str, value: float | None, numerator: float | None, denominator: float | None
+) -> tuple[float | None, float | None]:
+    """A figure's value and n as :func:`shown_as_is` shows them, from its parts."""
+    shown = value
+    if shown is None and measure_type == "rate" and denominator and numerator is not None:
+        shown = 100.0 * numerator / denominator
+    if measure_type == "count":
+        return shown, value
+    if measure_type in ("rate", "average"):
+        return shown, denominator
+    return shown, None
 
 
 def suppress_group(

@@ -10,11 +10,10 @@ trends compare the partners that reported in both periods.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import String, and_, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
@@ -249,13 +248,15 @@ def scorecard(
         ).all()
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
-    # Every partner's approved totals up to the period: coverage and like-with-like trends,
-    # one query for the whole scorecard.
+    # Every partner's approved totals of the period and the one before (coverage and
+    # like-with-like trends), one packed row per indicator and period; earlier periods only
+    # when a missing partner's last known size is needed.
     partners = partner_history(
         session=session,
         initiative_id=initiative.id,
         indicator_ids=[i.id for i, _ in indicators],
         periods=history,
+        first=[p.id for p in history[-2:]],
     )
     min_share = get_settings().coverage_min_share
     backbone = aud.backbone
@@ -501,11 +502,11 @@ def series(
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
     aud = audience_of(session=session, actor=actor, initiative=initiative)
-    names = _members(session, initiative)
+    by_partner = by == "partner" or bool(org)
+    names = _members(session, initiative) if by_partner else {}  # only partners are named
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
         raise NotFound(f"no partner {org!r} you may see", field="org")
-    by_partner = by == "partner" or bool(org)
     views: dict[tuple[int, int], GroupView] = decide(
         session=session,
         initiative=initiative,
@@ -644,17 +645,26 @@ def completeness(
     period_key: str | None = None,
     today: date | None = None,
 ) -> Completeness:
-    """Member × indicator for a period: who reported what, in which state, and who is late."""
+    """Member × indicator for a period: who reported what, in which state, and who is late.
+
+    Three compact queries besides the initiative and its periods: the active members, the
+    indicators they are obliged to report, and one row per member with its obligations and one
+    per submission with the indicators it has a total for (the database joins the ids), so a
+    region's thousands of cells cost a few hundred rows."""
     today = today or dates.today()
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
         raise PermissionDenied("only the backbone team sees who has not reported")
     periods = _periods(session, initiative.id)
-    submitted = set(
-        session.scalars(
-            select(Submission.period_id).where(Submission.initiative_id == initiative.id).distinct()
+    submitted: set[int] = set()
+    if not period_key:  # the default period is the latest with a report
+        submitted = set(
+            session.scalars(
+                select(Submission.period_id)
+                .where(Submission.initiative_id == initiative.id)
+                .distinct()
+            )
         )
-    )
     period = _period(periods, period_key, submitted)
     members = session.execute(
         select(Member.id, Organisation.slug, Organisation.name)
@@ -662,55 +672,73 @@ def completeness(
         .where(Member.initiative_id == initiative.id, Member.active)
         .order_by(Organisation.name)
     ).all()
-    obligations = session.execute(
-        select(
-            Obligation.member_id,
-            Indicator.id,
-            Indicator.code,
-            Indicator.name,
-            Indicator.position,
+    active = (
+        select(Member.id).where(Member.initiative_id == initiative.id, Member.active).subquery()
+    )
+    obliged = {
+        member_id: sorted(map(int, ids.split(",")))
+        for member_id, ids in session.execute(
+            select(
+                Obligation.member_id,
+                func.aggregate_strings(cast(Obligation.indicator_id, String), ","),
+            )
+            .join(active, active.c.id == Obligation.member_id)
+            .group_by(Obligation.member_id)
         )
-        .join(Indicator, Indicator.id == Obligation.indicator_id)
-        .join(Member, Member.id == Obligation.member_id)
-        .where(Member.initiative_id == initiative.id)
-    ).all()
-    subs = {
-        s.member_id: s
-        for s in session.scalars(
-            select(Submission).where(
-                Submission.initiative_id == initiative.id, Submission.period_id == period.id
+    }
+    indicator_of = {
+        row.id: row
+        for row in session.execute(
+            select(Indicator.id, Indicator.code, Indicator.name, Indicator.position).where(
+                Indicator.id.in_(
+                    select(Obligation.indicator_id).join(
+                        active, active.c.id == Obligation.member_id
+                    )
+                )
             )
         )
     }
-    reported = set(  # (member, indicator) pairs with a total, as plain tuples: they hash fast
-        map(
-            tuple,
-            session.execute(
-                select(Submission.member_id, Value.indicator_id)
-                .join(Value, Value.submission_id == Submission.id)
-                .where(
-                    Submission.initiative_id == initiative.id,
-                    Submission.period_id == period.id,
-                    Value.disaggregation == TOTAL,
-                )
-            ),
+    # One row per submission: its state, lateness, and the indicators it has a total for.
+    subs = {
+        row.member_id: row
+        for row in session.execute(
+            select(
+                Submission.member_id,
+                Submission.status,
+                Submission.is_late,
+                Submission.first_submitted_at,
+                Submission.submitted_at,
+                func.aggregate_strings(cast(Value.indicator_id, String), ",").label("reported"),
+            )
+            .outerjoin(
+                Value,
+                and_(Value.submission_id == Submission.id, Value.disaggregation == TOTAL),
+            )
+            .where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
+            .group_by(
+                Submission.id,
+                Submission.member_id,
+                Submission.status,
+                Submission.is_late,
+                Submission.first_submitted_at,
+                Submission.submitted_at,
+            )
         )
-    )
+    }
     slug_of = {m.id: m.slug for m in members}
-    cells: list[CompletenessCell] = []
-    counts: dict[str, int] = defaultdict(int)
+    code_of = {row.id: row.code for row in indicator_of.values()}
     overdue = today > period.due_on
-    indicator_names: dict[str, tuple[str, int]] = {}
-    for member_id, indicator_id, code, name, position in obligations:
+    counts: dict[str, int] = {}
+    rows: list[tuple[str, list[int], str, bool, set[int]]] = []
+    # Members and their indicators by id: the counts name each state in the order it is first
+    # met there (a member's cells are in its state, or missing).
+    for member_id in sorted(obliged):
         if member_id not in slug_of:
             continue
-        indicator_names[code] = (name, position)
         sub = subs.get(member_id)
-        has_value = (member_id, indicator_id) in reported
-        if sub is None or not has_value:
-            state = "missing"
-        else:
-            state = sub.status
+        ids = obliged[member_id]
+        reported = set(map(int, sub.reported.split(","))) if sub and sub.reported else set()
+        status = sub.status if sub is not None else "missing"
         # A report that has been submitted is late as its first submission was (a return
         # and resubmission after the due date keeps an on-time report on time); one never
         # submitted is late once the due date has passed.
@@ -720,18 +748,45 @@ def completeness(
             or sub.submitted_at is not None
         )
         late = bool(sub.is_late) if sub is not None and ever_submitted else overdue
-        cells.append(CompletenessCell(slug_of[member_id], code, state, late, has_value))
-        counts[state] += 1
-        counts["late"] += int(late)
-    indicators = sorted(indicator_names.items(), key=lambda kv: (kv[1][1], kv[0]))
+        present = len(reported.intersection(ids))
+        states = [status if ids[0] in reported else "missing"]
+        if 0 < present < len(ids):
+            states.append("missing" if states[0] == status else status)
+        for n, state in enumerate(states):
+            counts.setdefault(state, 0)
+            if n == 0:
+                counts.setdefault("late", 0)
+        if present:
+            counts[status] += present
+        if present < len(ids):
+            counts["missing"] += len(ids) - present
+        counts["late"] += len(ids) if late else 0
+        rows.append((slug_of[member_id], ids, status, late, reported))
+    # The cells by organisation and indicator code, made in that order (members mostly share
+    # their obligations: each set is put in order once).
+    cells: list[CompletenessCell] = []
+    by_code: dict[tuple[int, ...], list[tuple[str, int]]] = {}
+    for slug, ids, status, late, reported in sorted(rows, key=lambda r: r[0]):
+        key = tuple(ids)
+        if key not in by_code:
+            by_code[key] = sorted([(code_of[i], i) for i in ids])
+        cells += [
+            CompletenessCell(
+                slug, code, status if i in reported else "missing", late, i in reported
+            )
+            for code, i in by_code[key]
+        ]
+    indicators = sorted(
+        (row for row in indicator_of.values()), key=lambda row: (row.position, row.code)
+    )
     return Completeness(
         initiative=initiative.slug,
         period=period.key,
         due_on=period.due_on,
         members=[(m.slug, m.name) for m in members],
-        indicators=[(code, name) for code, (name, _) in indicators],
-        cells=sorted(cells, key=lambda c: (c.organisation, c.indicator)),
-        counts=dict(counts),
+        indicators=[(row.code, row.name) for row in indicators],
+        cells=cells,
+        counts=counts,
     )
 
 

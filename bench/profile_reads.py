@@ -1,0 +1,209 @@
+"""Where a read view spends its time when computed afresh: the real view and its rendering, in
+process, timed and profiled (pyinstrument).
+
+python -m bench.profile_reads [--db sqlite|postgresql] [--members 200] [--quarters 12]
+                              [--published 4] [--repeat 10] [--profile scorecard ...]
+
+One initiative of ``--members`` partners × 12 indicators × ``--quarters`` quarters, every
+value broken down (11 cells); ``--members 200 --quarters 40`` is one initiative of the full
+benchmark (about a million values). The last ``--published`` quarters are published, so a
+funder's views read publications as they do in a reporting season. Each view is timed as a
+request computes it after a change: a fresh session, the view, then the JSON the API sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyinstrument import Profiler
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+import migrations
+from api.routers.analytics import _completeness_json, _scorecard_read, _series_read
+from api.routers.analytics import _rendered as _body
+from bench.__main__ import _database
+from bench.dataset import Size, build
+from models import Initiative, Member, Organisation
+from models.analytics.disclosure import _initiative_figures
+from models.analytics.views import completeness, scorecard, series
+from models.core.actors import Actor
+from models.publishing.publish import publish
+from models.reporting.submissions import transition
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--quarters", type=int, default=12)
+    parser.add_argument("--published", type=int, default=4, help="latest quarters published")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--profile", nargs="*", default=[], help="views to profile")
+    parser.add_argument("--dump", type=Path, help="write each answer there (to compare)")
+    args = parser.parse_args(argv)
+    url, drop = _database(args.db)
+    try:
+        migrations.upgrade(url)
+        engine = create_engine(url)
+        size = Size(initiatives=1, members=args.members, indicators=12, quarters=args.quarters)
+        t = time.perf_counter()
+        built = build(engine, size, progress=str)
+        print(f"{built.values:,} values in {time.perf_counter() - t:.0f} s")
+        with Session(engine) as s:
+            init_id = s.scalar(
+                select(Initiative.id).where(Initiative.slug == built.initiative_slug)
+            )
+            org_id = s.scalar(
+                select(Organisation.id)
+                .join(Member, Member.organisation_id == Organisation.id)
+                .where(Member.initiative_id == init_id)
+                .order_by(Organisation.slug)
+                .limit(1)
+            )
+        backbone = Actor(label="profile", backbone_of=frozenset({init_id}))
+        funder = Actor(label="profile-funder", funder_of=frozenset({init_id}))
+        reporter = Actor(label="profile-reporter", reporter_in=frozenset({(init_id, org_id)}))
+        quarters = built.periods[:-1]  # the last one is empty
+        for key in quarters[len(quarters) - args.published :]:
+            with Session(engine) as s:
+                publish(
+                    session=s,
+                    actor=backbone,
+                    initiative_slug=built.initiative_slug,
+                    period_key=key,
+                    confirm_incomplete=True,
+                )
+                s.commit()
+        slug, code = built.initiative_slug, built.indicator_codes[0]
+        earlier = quarters[-3]
+        views: dict[str, Callable[[Session], Any]] = {
+            "scorecard": lambda s: _scorecard_read(
+                scorecard(session=s, actor=backbone, initiative_slug=slug)
+            ),
+            "scorecard-funder": lambda s: _scorecard_read(
+                scorecard(session=s, actor=funder, initiative_slug=slug)
+            ),
+            "series": lambda s: _series_read(
+                series(
+                    session=s, actor=backbone, initiative_slug=slug, indicator_code=code, by="race"
+                )
+            ),
+            "series-funder": lambda s: _series_read(
+                series(
+                    session=s, actor=funder, initiative_slug=slug, indicator_code=code, by="race"
+                )
+            ),
+            "completeness": lambda s: _completeness_json(
+                completeness(
+                    session=s, actor=backbone, initiative_slug=slug, period_key=quarters[-2]
+                )
+            ),
+        }
+        if args.dump:  # more answers, for comparing two versions of the code
+            views |= {
+                "scorecard-earlier": lambda s: _scorecard_read(
+                    scorecard(session=s, actor=backbone, initiative_slug=slug, period_key=earlier)
+                ),
+                "scorecard-funder-earlier": lambda s: _scorecard_read(
+                    scorecard(session=s, actor=funder, initiative_slug=slug, period_key=earlier)
+                ),
+                "scorecard-reporter": lambda s: _scorecard_read(
+                    scorecard(session=s, actor=reporter, initiative_slug=slug)
+                ),
+                "series-partner-funder": lambda s: _series_read(
+                    series(
+                        session=s,
+                        actor=funder,
+                        initiative_slug=slug,
+                        indicator_code=code,
+                        by="partner",
+                    )
+                ),
+                "series-partner-reporter": lambda s: _series_read(
+                    series(
+                        session=s,
+                        actor=reporter,
+                        initiative_slug=slug,
+                        indicator_code=code,
+                        by="partner",
+                    )
+                ),
+                "series-partner": lambda s: _series_read(
+                    series(
+                        session=s,
+                        actor=backbone,
+                        initiative_slug=slug,
+                        indicator_code=code,
+                        by="partner",
+                    )
+                ),
+                "completeness-earlier": lambda s: _completeness_json(
+                    completeness(
+                        session=s, actor=backbone, initiative_slug=slug, period_key=earlier
+                    )
+                ),
+                "completeness-default": lambda s: _completeness_json(
+                    completeness(session=s, actor=backbone, initiative_slug=slug)
+                ),
+            }
+        if args.dump:  # every answer, then again after a published figure changed
+            for name, view in views.items():
+                with Session(engine) as s:
+                    body = _body(view(s))
+                (args.dump / "before-approval").mkdir(parents=True, exist_ok=True)
+                (args.dump / "before-approval" / f"{name}.json").write_bytes(body)
+            # A published figure that changed since: the partner step hides more.
+            org, key = built.submitted
+            with Session(engine) as s:
+                transition(
+                    session=s,
+                    actor=backbone,
+                    initiative_slug=slug,
+                    org_slug=org,
+                    period_key=key,
+                    action="approve",
+                )
+                s.commit()
+        for name, view in views.items():
+
+            def once(view=view) -> int:
+                _initiative_figures.cache_clear()
+                with Session(engine) as s:
+                    return len(_body(view(s)))
+
+            size_bytes = once()
+            if args.dump:
+                args.dump.mkdir(parents=True, exist_ok=True)
+                with Session(engine) as s:
+                    (args.dump / f"{name}.json").write_bytes(_body(view(s)))
+            times, cpu = [], []
+            for _ in range(args.repeat):
+                t, c = time.perf_counter(), time.process_time()
+                once()
+                times.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+            print(
+                f"{name:<18} median {statistics.median(times) * 1000:8.2f} ms  "
+                f"min {min(times) * 1000:8.2f} ms  "
+                f"cpu median {statistics.median(cpu) * 1000:8.2f} ms  ({size_bytes:,} bytes)"
+            )
+            if name in args.profile:
+                profiler = Profiler(interval=0.0005)
+                profiler.start()
+                for _ in range(args.repeat):
+                    once()
+                profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
+        engine.dispose()
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

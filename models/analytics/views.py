@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, cast, func, literal, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
@@ -647,10 +647,10 @@ def completeness(
 ) -> Completeness:
     """Member × indicator for a period: who reported what, in which state, and who is late.
 
-    Three compact queries besides the initiative and its periods: the active members, the
-    indicators they are obliged to report, and one row per member with its obligations and one
-    per submission with the indicators it has a total for (the database joins the ids), so a
-    region's thousands of cells cost a few hundred rows."""
+    Compact queries besides the initiative and its periods: the active members, the indicators
+    they are obliged to report, one row per member with its obligations, the period's
+    submissions, and one row per submission with the indicators it has a total for (the
+    database joins the ids), so a region's thousands of cells cost a few hundred rows."""
     today = today or dates.today()
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
@@ -698,33 +698,38 @@ def completeness(
             )
         )
     }
-    # One row per submission: its state, lateness, and the indicators it has a total for.
+    # The period's submissions, and the indicators each has a total for: read from the values'
+    # rollup index (initiative, indicator, period, total), a few thousand entries in order.
     subs = {
-        row.member_id: row
+        row.id: row
         for row in session.execute(
             select(
-                Submission.member_id,
-                Submission.status,
-                Submission.is_late,
-                Submission.first_submitted_at,
-                Submission.submitted_at,
-                func.aggregate_strings(cast(Value.indicator_id, String), ",").label("reported"),
-            )
-            .outerjoin(
-                Value,
-                and_(Value.submission_id == Submission.id, Value.disaggregation == TOTAL),
-            )
-            .where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
-            .group_by(
                 Submission.id,
                 Submission.member_id,
                 Submission.status,
                 Submission.is_late,
                 Submission.first_submitted_at,
                 Submission.submitted_at,
-            )
+            ).where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
         )
     }
+    totals: dict[int, set[int]] = {}
+    if subs and indicator_of:
+        for submission_id, joined in session.execute(
+            select(
+                Value.submission_id,
+                func.aggregate_strings(cast(Value.indicator_id, String), ","),
+            )
+            .where(
+                Value.initiative_id == initiative.id,
+                Value.indicator_id.in_(list(indicator_of)),
+                Value.period_id == period.id,
+                Value.disaggregation == TOTAL,
+            )
+            .group_by(Value.submission_id)
+        ):
+            totals[submission_id] = set(map(int, joined.split(",")))
+    by_member = {row.member_id: row for row in subs.values()}
     slug_of = {m.id: m.slug for m in members}
     code_of = {row.id: row.code for row in indicator_of.values()}
     overdue = today > period.due_on
@@ -735,9 +740,9 @@ def completeness(
     for member_id in sorted(obliged):
         if member_id not in slug_of:
             continue
-        sub = subs.get(member_id)
+        sub = by_member.get(member_id)
         ids = obliged[member_id]
-        reported = set(map(int, sub.reported.split(","))) if sub and sub.reported else set()
+        reported = totals.get(sub.id, set()) if sub is not None else set()
         status = sub.status if sub is not None else "missing"
         # A report that has been submitted is late as its first submission was (a return
         # and resubmission after the due date keeps an on-time report on time); one never

@@ -42,7 +42,9 @@ ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
 PeriodKey = Annotated[str | None, Query(max_length=16, examples=["2026Q3"])]
 
 
-def _conditional(request: Request, session, actor, slug: str, build) -> Response:
+def _conditional(
+    request: Request, session, actor, slug: str, build, *, figures_only: bool = True
+) -> Response:
     """Answer 304 when the client's validators still describe the answer; else the answer,
     from the response cache when the same viewer asked the same question of the same data
     on the same day.
@@ -54,8 +56,13 @@ def _conditional(request: Request, session, actor, slug: str, build) -> Response
     body. A 304 is only ever given for an answer this viewer received: an ETag cannot match
     otherwise, and If-Modified-Since is honoured only when this process has the viewer's answer
     cached (so a 403 or 404 is never turned into a 304).
+
+    The figure views (``figures_only``) are versioned by the events that can move an approved
+    figure, so a draft saved elsewhere keeps their answers; completeness by every event.
     """
-    version = data_version(session=session, actor=actor, initiative_slug=slug)
+    version = data_version(
+        session=session, actor=actor, initiative_slug=slug, figures_only=figures_only
+    )
     if version.busy:  # too many recent writes to tell a late commit: answer afresh
         return Response(
             _rendered(build()),
@@ -309,6 +316,7 @@ def get_completeness(
         lambda: _completeness_json(
             completeness(session=session, actor=actor, initiative_slug=slug, period_key=period)
         ),
+        figures_only=False,  # drafts, submissions and extensions are what it shows
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, and_, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
@@ -837,6 +837,7 @@ class DataVersion:
     """
 
     initiative_id: int
+    events: str  # "all" of the initiative's, or "figures": those that can move a figure
     initiative: Scope
     deployment: Scope
     quiet: bool
@@ -853,7 +854,7 @@ class DataVersion:
 
     @property
     def stamp(self) -> str:
-        parts = [str(self.initiative_id)]
+        parts = [str(self.initiative_id), self.events]
         for scope in (self.initiative, self.deployment):
             parts += [scope.newest.isoformat() if scope.newest else "-", str(scope.behind)]
         return ":".join(parts)
@@ -863,16 +864,27 @@ RECENT_SECONDS = 120
 RECENT_LIMIT = 5000
 
 
-def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> DataVersion:
+def data_version(
+    *, session: Session, actor: Actor, initiative_slug: str, figures_only: bool = False
+) -> DataVersion:
     """The initiative's :class:`DataVersion` (three small indexed queries); checked for
-    visibility first, so it says nothing about initiatives the actor cannot see."""
-    from models.tables.audit import AuditEvent
+    visibility first, so it says nothing about initiatives the actor cannot see.
+
+    With ``figures_only`` the initiative's scope skips partners' work in progress
+    (:data:`~models.tables.audit.PARTNER_WORK`): the version of what the scorecard, series and
+    equity views read (approved figures, configuration, publications), which a draft saved or a
+    report submitted does not move. Completeness, which shows drafts, takes every event.
+    """
+    from models.tables.audit import MOVES_FIGURES, AuditEvent
 
     # First, so it describes no more than the snapshot read next (architecture: Scale).
     now = data_as_of(session)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
-    scopes = (AuditEvent.initiative_id == initiative.id, AuditEvent.initiative_id.is_(None))
+    mine = AuditEvent.initiative_id == initiative.id
+    if figures_only:  # as written in the partial index, so that both databases use it
+        mine = and_(mine, text(MOVES_FIGURES))
+    scopes = (mine, AuditEvent.initiative_id.is_(None))
     newest = session.execute(
         select(*(select(func.max(AuditEvent.at)).where(s).scalar_subquery() for s in scopes))
     ).one()
@@ -894,6 +906,7 @@ def data_version(*, session: Session, actor: Actor, initiative_slug: str) -> Dat
     quiet = now is not None and all(time is None or now - time > window for time in newest)
     return DataVersion(
         initiative.id,
+        "figures" if figures_only else "all",
         Scope(newest[0], behind[0]),
         Scope(newest[1], behind[1]),
         quiet,

@@ -57,48 +57,6 @@ def _report(session, org, period, inputs, status="approved"):
         )
 
 
-@pytest.fixture
-def world(session):
-    init = f.initiative(session, slug="math", suppression_threshold=10)
-    race = f.dimension(session, init, "race", ["a", "b"])
-    out = f.outcome(session, init, code="READY", name="Ready for school")
-    p1, _p2, p3 = (f.period(session, init, k) for k in ("2025Q1", "2025Q2", "2025Q3"))
-    rate = f.indicator(
-        session,
-        init,
-        "rate",
-        code="RATE",
-        outcome_id=out.id,
-        baseline_value=40,
-        baseline_period_id=p1.id,
-        target_value=60,
-        target_period_id=p3.id,
-    )
-    rate.dimensions = [race]
-    absent = f.indicator(
-        session,
-        init,
-        "rate",
-        code="ABSENT",
-        direction="lower",
-        outcome_id=out.id,
-        baseline_value=20,
-        baseline_period_id=p1.id,
-        target_value=10,
-        target_period_id=p3.id,
-    )
-    avg = f.indicator(session, init, "average", code="AVG", outcome_id=out.id)
-    count = f.indicator(session, init, "count", code="KIDS", outcome_id=out.id)
-    members = {}
-    for slug, shares in (("one", True), ("two", True), ("three", False)):
-        m = f.member(session, init, f.organisation(session, slug=slug), shares_with_funders=shares)
-        for ind in (rate, absent, avg, count):
-            f.obligation(session, m, ind)
-        members[slug] = m
-    session.flush()
-    return init
-
-
 def test_rate_rolls_up_as_sum_of_numerators_over_sum_of_denominators(session, world) -> None:
     _report(session, "one", "2025Q3", [ValueInput("RATE", numerator=9, denominator=10)])
     _report(session, "two", "2025Q3", [ValueInput("RATE", numerator=1, denominator=90)])

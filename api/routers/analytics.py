@@ -8,6 +8,7 @@ read from the read replica when one is configured, the data version with them in
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
@@ -29,6 +30,7 @@ from api.schemas.common import ErrorRead
 from models.analytics.views import (
     CompletenessCell,
     DataVersion,
+    RowKey,
     completeness,
     data_version,
     equity,
@@ -335,12 +337,38 @@ _CELLS = TypeAdapter(list[CompletenessCell])
 _NO_CELLS = b',"cells":[],"counts":'
 
 
+class _RowJson:
+    """Each member's row of cells as JSON, kept across requests by the key that decides the row
+    (bounded): after one report changes, one row is rendered again, not the whole grid."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._json: dict[RowKey, bytes] = {}
+        self._lock = threading.Lock()
+
+    def of(self, key: RowKey, cells: tuple[CompletenessCell, ...]) -> bytes:
+        body = self._json.get(key)
+        if body is None:
+            body = _CELLS.dump_json(list(cells))[1:-1]  # without the brackets
+            with self._lock:
+                if len(self._json) >= self.LIMIT:
+                    self._json.clear()
+                self._json[key] = body
+        return body
+
+
+_ROW_JSON = _RowJson()
+
+
 def _completeness_json(c) -> bytes:
     """:func:`_completeness_read`'s JSON, byte for byte, without a model per cell: a region's
     grid has thousands. The cells (the domain's dataclass has the read model's fields, in its
-    order) are serialised as one list and put in place of the empty one."""
+    order) are rendered a member's row at a time, each row kept until it changes, and put in
+    place of the empty list."""
     head = _completeness_read(c, cells=False).model_dump_json().encode()
     if head.count(_NO_CELLS) != 1:  # never, as JSON strings escape their quotes
         return _completeness_read(c).model_dump_json().encode()
     before, after = head.split(_NO_CELLS)
-    return b"".join((before, b',"cells":', _CELLS.dump_json(c.cells), b',"counts":', after))
+    rows = b",".join(body for key, cells in c.rows if (body := _ROW_JSON.of(key, cells)))
+    return b"".join((before, b',"cells":[', rows, b'],"counts":', after))

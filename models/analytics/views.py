@@ -10,6 +10,7 @@ trends compare the partners that reported in both periods.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -617,13 +618,18 @@ def equity(
 # --- completeness ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class CompletenessCell:
     organisation: str
     indicator: str
     state: str  # approved | submitted | draft | returned | missing
     late: bool
     reported: bool  # a total value is there
+
+
+# One member's row of the grid, as decided by: its slug, its indicators (code, id) in order,
+# its report's state, whether it is late, and which of its indicators have a total.
+RowKey = tuple[str, tuple[tuple[str, int], ...], str, bool, frozenset[int]]
 
 
 @dataclass
@@ -635,6 +641,40 @@ class Completeness:
     indicators: list[tuple[str, str]]  # (code, name)
     cells: list[CompletenessCell]
     counts: dict[str, int]
+    # The cells again, one row per member (in the same order) with the key that decides it:
+    # after a report changes only its row differs, so renderings can be kept per row.
+    rows: list[tuple[RowKey, tuple[CompletenessCell, ...]]] = field(default_factory=list)
+
+
+class _Rows:
+    """Members' rows of cells by :data:`RowKey`, kept across requests (bounded): between two
+    answers, most members' rows are the same, and 200 members × 12 indicators are thousands of
+    cells to make again."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._rows: dict[RowKey, tuple[CompletenessCell, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: RowKey) -> tuple[CompletenessCell, ...]:
+        row = self._rows.get(key)
+        if row is None:
+            slug, indicators, status, late, reported = key
+            row = tuple(
+                CompletenessCell(
+                    slug, code, status if i in reported else "missing", late, i in reported
+                )
+                for code, i in indicators
+            )
+            with self._lock:
+                if len(self._rows) >= self.LIMIT:
+                    self._rows.clear()  # rows are cheap to make again; no order to keep
+                self._rows[key] = row
+        return row
+
+
+_ROWS = _Rows()
 
 
 def completeness(
@@ -767,20 +807,17 @@ def completeness(
             counts["missing"] += len(ids) - present
         counts["late"] += len(ids) if late else 0
         rows.append((slug_of[member_id], ids, status, late, reported))
-    # The cells by organisation and indicator code, made in that order (members mostly share
-    # their obligations: each set is put in order once).
-    cells: list[CompletenessCell] = []
-    by_code: dict[tuple[int, ...], list[tuple[str, int]]] = {}
+    # The cells by organisation and indicator code, in that order (members mostly share their
+    # obligations: each set is put in order once), each member's row kept across requests.
+    grid: list[tuple[RowKey, tuple[CompletenessCell, ...]]] = []
+    by_code: dict[tuple[int, ...], tuple[tuple[str, int], ...]] = {}
     for slug, ids, status, late, reported in sorted(rows, key=lambda r: r[0]):
         key = tuple(ids)
         if key not in by_code:
-            by_code[key] = sorted([(code_of[i], i) for i in ids])
-        cells += [
-            CompletenessCell(
-                slug, code, status if i in reported else "missing", late, i in reported
-            )
-            for code, i in by_code[key]
-        ]
+            by_code[key] = tuple(sorted([(code_of[i], i) for i in ids]))
+        row_key = (slug, by_code[key], status, late, frozenset(reported.intersection(ids)))
+        grid.append((row_key, _ROWS.get(row_key)))
+    cells = [cell for _, row in grid for cell in row]
     indicators = sorted(
         (row for row in indicator_of.values()), key=lambda row: (row.position, row.code)
     )
@@ -792,6 +829,7 @@ def completeness(
         indicators=[(row.code, row.name) for row in indicators],
         cells=cells,
         counts=counts,
+        rows=grid,
     )
 
 

@@ -284,6 +284,38 @@ def test_completeness_states(session, world) -> None:
     assert c.counts["approved"] == 1
 
 
+def test_completeness_rows_kept_across_answers_render_what_the_read_model_would(
+    session, world
+) -> None:
+    """The grid is made and rendered a member's row at a time, rows kept across answers: after
+    a report changes, the answer is still exactly the read model's, and only its row is new."""
+    from api.routers.analytics import _completeness_json, _completeness_read
+
+    def grid():
+        c = completeness(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="math",
+            period_key="2025Q3",
+            today=date(2030, 1, 1),
+        )
+        assert _completeness_json(c) == _completeness_read(c).model_dump_json().encode()
+        return c
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=5)])
+    _report(session, "two", "2025Q3", [ValueInput("AVG", value=5, denominator=2)], "draft")
+    first = grid()
+    _report(session, "two", "2025Q3", [ValueInput("KIDS", value=7)], status="submitted")
+    second = grid()
+    changed = {
+        key[0]: a is not b for (key, a), (_, b) in zip(first.rows, second.rows, strict=True)
+    }
+    assert changed == {"one": False, "two": True, "three": False}  # only two's row is new
+    state = {(x.organisation, x.indicator): x.state for x in second.cells}
+    assert state["two", "KIDS"] == state["two", "AVG"] == "submitted"
+    assert state["two", "RATE"] == "missing" and state["one", "KIDS"] == "approved"
+
+
 def test_completeness_is_for_backbone_only(session, world) -> None:
     from models.core.errors import PermissionDenied
 

@@ -73,7 +73,14 @@ def get_initiative(
     """
     from models.core.errors import NotFound, PermissionDenied
 
-    initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
+    # A request looks its initiative up more than once (its data version, then its view):
+    # the session remembers which id a slug named, and its identity map holds the row.
+    known = session.info.setdefault("initiative_ids", {})
+    initiative = session.get(Initiative, known[slug]) if slug in known else None
+    if initiative is None or initiative.slug != slug:
+        initiative = session.scalar(select(Initiative).where(Initiative.slug == slug))
+        if initiative is not None:
+            known[slug] = initiative.id
     if initiative is None or not can_view_initiative(
         session=session, actor=actor, initiative_id=initiative.id
     ):

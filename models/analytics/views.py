@@ -905,47 +905,62 @@ RECENT_LIMIT = 5000
 def data_version(
     *, session: Session, actor: Actor, initiative_slug: str, figures_only: bool = False
 ) -> DataVersion:
-    """The initiative's :class:`DataVersion` (three small indexed queries); checked for
+    """The initiative's :class:`DataVersion` (one or two small indexed queries); checked for
     visibility first, so it says nothing about initiatives the actor cannot see.
 
-    With ``figures_only`` the initiative's scope skips partners' work in progress
-    (:data:`~models.tables.audit.PARTNER_WORK`): the version of what the scorecard, series and
-    equity views read (approved figures, configuration, publications), which a draft saved or a
-    report submitted does not move. Completeness, which shows drafts, takes every event.
+    Access events never count (:data:`~models.tables.audit.ACCESS_WORK`: who may see is part of
+    each answer's key). With ``figures_only`` the initiative's scope also skips partners' work
+    in progress (:data:`~models.tables.audit.PARTNER_WORK`): the version of what the scorecard,
+    series and equity views read (approved figures, configuration, publications), which a
+    draft saved or a report submitted does not move. Completeness, which shows drafts, takes
+    every other event. A quiet scope is not counted: nothing can land behind its newest event,
+    which names its data on its own (a count is at least 1 otherwise: the newest event itself).
     """
-    from models.tables.audit import MOVES_FIGURES, AuditEvent
+    from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
 
     # First, so it describes no more than the snapshot read next (architecture: Scale).
     now = data_as_of(session)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
-    mine = AuditEvent.initiative_id == initiative.id
-    if figures_only:  # as written in the partial index, so that both databases use it
-        mine = and_(mine, text(MOVES_FIGURES))
-    scopes = (mine, AuditEvent.initiative_id.is_(None))
+    # As written in the partial index (figures), so that both databases use it.
+    mine = text(MOVES_FIGURES) if figures_only else text(MOVES_ANSWERS)
+    scopes = (
+        and_(AuditEvent.initiative_id == initiative.id, mine),
+        and_(AuditEvent.initiative_id.is_(None), text(MOVES_ANSWERS)),
+    )
+    # The newest event of each scope, read backwards along (initiative, time) until one passes
+    # the filter: access events are few, so that stops at once.
     newest = session.execute(
-        select(*(select(func.max(AuditEvent.at)).where(s).scalar_subquery() for s in scopes))
-    ).one()
-    counts = []
-    for scope, time in zip(scopes, newest, strict=True):
-        counts.append(
-            select(func.count())
-            .select_from(
-                select(AuditEvent.id)
-                .where(scope, AuditEvent.at > time - window)
-                .limit(RECENT_LIMIT)
-                .subquery()
+        select(
+            *(
+                select(AuditEvent.at)
+                .where(s)
+                .order_by(AuditEvent.at.desc())
+                .limit(1)
+                .scalar_subquery()
+                for s in scopes
             )
-            .scalar_subquery()
-            if time is not None
-            else literal(0)
         )
-    behind = session.execute(select(*counts)).one()
-    quiet = now is not None and all(time is None or now - time > window for time in newest)
+    ).one()
+    quiet = [now is not None and (t is None or now - t > window) for t in newest]
+    counts = [
+        literal(0)
+        if calm
+        else select(func.count())
+        .select_from(
+            select(AuditEvent.id)
+            .where(scope, AuditEvent.at > time - window)
+            .limit(RECENT_LIMIT)
+            .subquery()
+        )
+        .scalar_subquery()
+        for scope, time, calm in zip(scopes, newest, quiet, strict=True)
+    ]
+    behind = (0, 0) if all(quiet) else session.execute(select(*counts)).one()
     return DataVersion(
         initiative.id,
         "figures" if figures_only else "all",
         Scope(newest[0], behind[0]),
         Scope(newest[1], behind[1]),
-        quiet,
+        all(quiet),
     )

@@ -307,9 +307,7 @@ def test_completeness_rows_kept_across_answers_render_what_the_read_model_would(
     first = grid()
     _report(session, "two", "2025Q3", [ValueInput("KIDS", value=7)], status="submitted")
     second = grid()
-    changed = {
-        key[0]: a is not b for (key, a), (_, b) in zip(first.rows, second.rows, strict=True)
-    }
+    changed = {key[0]: a is not b for (key, a), (_, b) in zip(first.rows, second.rows, strict=True)}
     assert changed == {"one": False, "two": True, "three": False}  # only two's row is new
     state = {(x.organisation, x.indicator): x.state for x in second.cells}
     assert state["two", "KIDS"] == state["two", "AVG"] == "submitted"

@@ -192,3 +192,27 @@ def test_a_draft_saved_keeps_the_figure_views_cached_and_refreshes_completeness(
     fresh = client.get(paths["scorecard"], headers={**headers, "If-None-Match": etags["scorecard"]})
     assert fresh.status_code == 200
     assert next(r for r in fresh.json()["rows"] if r["code"] == "KIDS")["current"]["value"] == 150
+
+
+def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
+    client, session, world
+) -> None:
+    """A new user with a grant in the initiative (access events, in the initiative and
+    deployment-wide) changes no answer's data: the cached answers stay, validators too."""
+    import importlib
+
+    from models.tables.audit import MOVES_FIGURES
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "access@example.org")
+    paths = (
+        "/api/v1/initiatives/math/scorecard?period=2025Q3",
+        "/api/v1/initiatives/math/completeness?period=2025Q3",
+    )
+    etags = [client.get(path, headers=headers).headers["ETag"] for path in paths]
+    _login(client, session, world, "funder", "another@example.org")  # a user, a grant, a login
+    for path, etag in zip(paths, etags, strict=True):
+        again = client.get(path, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304, path
+    migration = importlib.import_module("migrations.versions.20261130_0010_figure_events")
+    assert migration.MOVES_FIGURES == MOVES_FIGURES  # else a new revision must change the index

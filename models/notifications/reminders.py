@@ -7,8 +7,8 @@ reminder's day has come last for every period still open to partners, and writes
 members obliged to report in the period that have not submitted (no report, a draft, or a
 report returned to them), to their reporters. Each reminder's idempotency key is (member,
 period, offset, recipient): written at most once, however often the worker asks. A worker that
-was down on a reminder's day sends it when it is back, until the next reminder's day comes (then
-only the newer one goes out), and nothing once the period has closed to partners.
+was down on a reminder's day sends it when it is back, within three days and until the next
+reminder's day comes (then only the newer one goes out); nothing once the period has closed.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ DEFAULT_OFFSETS = (-14, -3, 1, 7)
 NOT_SUBMITTED = ("draft", "returned")
 MAX_OFFSETS = 10
 LIMIT_DAYS = 120
+# A worker that was down on a reminder's day still sends it this many days later.
+CATCH_UP_DAYS = 3
 
 
 def _offsets(session: Session, initiative_id: int) -> list[int]:
@@ -74,9 +76,12 @@ def set_schedule(
 
 
 def current_offset(offsets: Sequence[int], due_on: date, today: date) -> int | None:
-    """The offset whose day came last by ``today``, or None before the first one."""
+    """The offset whose day came last by ``today``, while it is still worth sending (up to
+    :data:`CATCH_UP_DAYS` after its day, and not once the next one's day has come); else None."""
     passed = [o for o in sorted(offsets) if due_on + timedelta(days=o) <= today]
-    return passed[-1] if passed else None
+    if not passed or today > due_on + timedelta(days=passed[-1] + CATCH_UP_DAYS):
+        return None
+    return passed[-1]
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,19 @@ class PlannedReminder:
     def email(self) -> str:
         return self.user.email
 
+    def describe(self) -> str:
+        """``c2c eastside 2026Q4: due in 14 days (due 2027-01-30)``."""
+        if self.offset < 0:
+            when = f"due in {-self.offset} day{'s' if self.offset != -1 else ''}"
+        elif self.offset == 0:
+            when = "due today"
+        else:
+            when = f"{self.offset} day{'s' if self.offset != 1 else ''} overdue"
+        return (
+            f"{self.initiative} {self.organisation} {self.period}: {when} "
+            f"(due {self.due_on.isoformat()})"
+        )
+
 
 def plan(*, session: Session, today: date) -> list[PlannedReminder]:
     """Every reminder due ``today`` and not written yet, for every initiative."""
@@ -111,7 +129,7 @@ def plan(*, session: Session, today: date) -> list[PlannedReminder]:
                 Period.locked.is_(False),
                 Period.closes_on >= today,
                 Period.due_on <= today - timedelta(days=first),
-                Period.due_on >= today - timedelta(days=max(last, 0) + LIMIT_DAYS),
+                Period.due_on >= today - timedelta(days=last + CATCH_UP_DAYS),
             )
             .order_by(Period.starts_on)
         )

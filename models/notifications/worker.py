@@ -226,6 +226,9 @@ def deliver(
                 )
                 tick.retrying += done
             session.commit()
+            if not done:  # another worker holds the message now: its outcome is theirs
+                tick.lost += 1
+                return
             log.warning(
                 "message not delivered",
                 extra={

@@ -61,13 +61,12 @@ def muted(*, session: Session, user_ids: Iterable[int], kind: str) -> set[int]:
 def preferences(*, session: Session, actor: Actor) -> list[Preference]:
     """The logged-in person's choice for every kind."""
     require_login(actor)
-    chosen = dict(
-        session.execute(
-            select(NotificationPreference.kind, NotificationPreference.mode).where(
-                NotificationPreference.user_id == actor.user_id
-            )
-        ).tuples()
-    )
+    rows = session.execute(
+        select(NotificationPreference.kind, NotificationPreference.mode).where(
+            NotificationPreference.user_id == actor.user_id
+        )
+    ).tuples()
+    chosen = {kind: mode for kind, mode in rows}
     return [Preference(k, LABELS[k], chosen.get(k, "immediate")) for k in KINDS]
 
 

@@ -1346,7 +1346,7 @@ def transition(
         [submission_event(sub.id, sub.version, action, status, target, comment)],
     )
     if action in NOTICES:
-        _notify(session, actor, ctx, sub, action, comment)
+        _notify(session, actor, ctx, sub, action, comment, status)
     return _view(session, ctx)
 
 
@@ -1360,6 +1360,7 @@ def _notify(
     sub: Submission,
     action: str,
     comment: str | None,
+    was: str,
 ) -> None:
     """Tell the partner's reporters, in this transaction (models/outbox/messages.py): the
     message exists exactly when the decision commits."""
@@ -1380,6 +1381,7 @@ def _notify(
             "period": ctx.period.key,
             "due_on": ctx.period.due_on.isoformat(),
             "comment": comment,
+            "was": was,
             "by": actor.label,
         },
         initiative_id=ctx.initiative.id,

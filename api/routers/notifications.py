@@ -44,8 +44,11 @@ def put_preferences(body: PreferencesPut, session: SessionDep, actor: LoggedInDe
 
 @router.get(
     "/notifications/unsubscribe",
-    response_class=HTMLResponse,
-    responses={422: {"model": ErrorRead}},
+    response_model=None,
+    responses={
+        200: {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+        422: {"model": ErrorRead},
+    },
 )
 def unsubscribe_page(token: Token, session: SessionDep) -> HTMLResponse:
     """The page an unsubscribe link opens (no login): it names what stops and asks for a click,

@@ -28,6 +28,7 @@ from models.outbox.messages import enqueue
 from models.tables.base import utcnow
 
 from ..conftest import BACKENDS
+from ..factories import PASSWORD
 from . import world as w
 from .smtp import SmtpServer
 
@@ -317,3 +318,27 @@ def _client_unlogged():
 def _ids(factory) -> list[int]:
     with factory() as session:
         return list(session.scalars(select(OutboxMessage.id)))
+
+
+def test_the_app_runs_the_worker_while_it_serves(factory) -> None:
+    """``cm serve`` (CM_WORKER=app): the app's lifespan runs the worker in a thread; without
+    CM_SMTP_URL the mail lands in the local mailbox, which the admin reads through the API."""
+    from api.app import create_app
+
+    _returned(factory)
+    app = create_app(factory, run_worker=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 20
+        while _statuses(factory) != {"sent": 2} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _statuses(factory) == {"sent": 2}
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "admin@x.org", "password": PASSWORD}
+        ).json()["access_token"]
+        mailbox = client.get(
+            "/api/v1/notifications/mailbox", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert mailbox.status_code == 200
+        assert sorted(m["to"] for m in mailbox.json()["items"]) == ["e1@x.org", "e2@x.org"]
+        assert "Recount the &lt;b&gt;autumn&lt;/b&gt; intake" in mailbox.json()["items"][0]["html"]
+    assert not any(t.name == "cm-delivery-worker" for t in threading.enumerate())

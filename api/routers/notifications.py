@@ -32,7 +32,7 @@ Token = Annotated[str, Query(min_length=1, max_length=2000, description="The sig
 
 @router.get("/notifications/preferences", response_model=list[PreferenceRead], responses=ERRORS)
 def get_preferences(session: SessionDep, actor: LoggedInDep):
-    """How you want each kind of message: immediately (the default) or not at all."""
+    """How you want each kind of message: immediately (the default), daily or not at all."""
     return prefs.preferences(session=session, actor=actor)
 
 

@@ -17,7 +17,7 @@ Kind = Literal[
     "invitation",
     "reminder",
 ]
-Mode = Literal["immediate", "off"]
+Mode = Literal["immediate", "daily", "off"]
 
 
 class PreferenceRead(ReadModel):
@@ -28,7 +28,9 @@ class PreferenceRead(ReadModel):
 
 class PreferencesPut(WriteModel):
     modes: dict[Kind, Mode] = Field(
-        description="Kinds to change: immediate (the default) or off.", max_length=10
+        description="Kinds to change: immediate (the default), daily (in one digest a day; not "
+        "invitations) or off.",
+        max_length=10,
     )
 
 

@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("mode", sa.String(length=12), nullable=False),
         sa.CheckConstraint(
-            "mode IN ('immediate', 'off')", name=op.f("ck_notification_preferences_mode")
+            "mode IN ('immediate', 'daily', 'off')", name=op.f("ck_notification_preferences_mode")
         ),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("bundled_into", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -69,12 +70,19 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("channel IN ('email')", name=op.f("ck_outbox_messages_channel")),
         sa.CheckConstraint(
-            "kind IN ('report_returned', 'report_approved', 'report_reopened', 'period_published', 'invitation', 'reminder')",
+            "kind IN ('report_returned', 'report_approved', 'report_reopened', "
+            "'period_published', 'invitation', 'reminder', 'digest')",
             name=op.f("ck_outbox_messages_kind"),
         ),
         sa.CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'skipped')",
+            "status IN ('pending', 'sending', 'sent', 'failed', 'skipped', 'held', 'bundled')",
             name=op.f("ck_outbox_messages_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["bundled_into"],
+            ["outbox_messages.id"],
+            name=op.f("fk_outbox_messages_bundled_into_outbox_messages"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["initiative_id"],

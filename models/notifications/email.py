@@ -56,6 +56,30 @@ def portal_link(payload: dict[str, Any]) -> str:
     return f"{get_settings().site_url}/portal?{query}"
 
 
+def item_link(kind: str, payload: dict[str, Any]) -> str:
+    """Where a message of ``kind`` points (an invitation's link is signed by the worker)."""
+    if kind == "period_published":
+        return f"{get_settings().site_url}/public/{payload['initiative']}"
+    if kind == "digest":
+        return get_settings().site_url
+    return portal_link(payload)
+
+
+def subject(kind: str, payload: dict[str, Any]) -> str:
+    """The one-line subject of a message of ``kind`` (also a digest's entry)."""
+    return " ".join(_env.get_template(f"{kind}.subject").render(_dated(payload)).split())
+
+
+def _dated(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its dates as people read them."""
+    context = dict(payload)
+    if "due_on" in payload:
+        context["due"] = day(_date(payload["due_on"]))
+    if "day" in payload:
+        context["day_text"] = day(_date(payload["day"]))
+    return context
+
+
 def render(
     *, kind: str, to: str, user_id: int, payload: dict[str, Any], link: str, key: str
 ) -> Mail:
@@ -63,17 +87,24 @@ def render(
     (List-Unsubscribe with one-click POST; a Message-ID derived from the idempotency key, so a
     receiver that deduplicates by it sees a resent message as the same one)."""
     unsubscribe = unsubscribe_link(user_id, kind)
+    if kind == "digest":
+        entries = [
+            {
+                "subject": subject(i["kind"], i["payload"]),
+                "link": item_link(i["kind"], i["payload"]),
+            }
+            for i in payload["items"]
+        ]
+        payload = {**payload, "entries": entries}
     context = {
-        **payload,
+        **_dated(payload),
         "link": link,
         "unsubscribe": unsubscribe,
         "kind_label": LABELS[kind],
         "site": get_settings().site_url,
     }
-    if "due_on" in payload:
-        context["due"] = day(_date(payload["due_on"]))
-    subject = " ".join(_env.get_template(f"{kind}.subject").render(context).split())
-    context["subject"] = subject
+    title = subject(kind, payload)
+    context["subject"] = title
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
@@ -83,7 +114,7 @@ def render(
     }
     return Mail(
         to=to,
-        subject=subject,
+        subject=title,
         text=_env.get_template(f"{kind}.txt").render(context).strip() + "\n",
         html=_env.get_template(f"{kind}.html").render(context).strip() + "\n",
         headers=headers,

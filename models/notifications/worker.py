@@ -42,12 +42,13 @@ from models.access.invitations import mailed_link
 from models.core import dates
 from models.core.db import get_sessionmaker, session_scope
 from models.core.settings import get_settings
+from models.notifications.digests import bundle_digests
 from models.notifications.email import (
     Mail,
     PermanentFailure,
     Sender,
     configured_sender,
-    portal_link,
+    item_link,
     render,
 )
 from models.notifications.reminders import schedule_reminders
@@ -92,6 +93,7 @@ class Tick:
     skipped: int = 0
     lost: int = 0  # sent, but the claim had been taken over meanwhile: not marked by us
     reminders: int = 0
+    digests: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -160,9 +162,7 @@ def _link(session: Session, message: Claimed) -> str | None:
             token_version=int(p["token_version"]),
             base_url=str(p["base_url"]),
         )
-    if message.kind == "period_published":
-        return f"{get_settings().site_url}/public/{p['initiative']}"
-    return portal_link(p)
+    return item_link(message.kind, p)
 
 
 def _settle(session: Session, message: Claimed, **values: Any) -> bool:
@@ -253,8 +253,8 @@ def deliver(
 
 
 class DeliveryWorker:
-    """Rounds of: the day's reminders (at most once a minute), then every due message in
-    batches. ``run_once`` is one round (the tests' and ``cm worker --once``); ``start`` runs
+    """Rounds of: the day's reminders (at most once a minute), the digests due, then every
+    due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``); ``start`` runs
     rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
 
     def __init__(
@@ -276,6 +276,8 @@ class DeliveryWorker:
         if reminders:
             with session_scope(self.session_factory) as session:
                 tick.reminders = schedule_reminders(session=session, today=dates.today())
+        with session_scope(self.session_factory) as session:
+            tick.digests = bundle_digests(session=session, now=now or utcnow())
         while not self._stop.is_set():
             moment = now or utcnow()
             batch = claim(self.session_factory, now=moment)
@@ -292,7 +294,7 @@ class DeliveryWorker:
             tick = self.run_once(reminders=due)
             if due:
                 self._reminded_at = time.monotonic()
-            if tick.claimed or tick.reminders:
+            if tick.claimed or tick.reminders or tick.digests:
                 log.info(
                     "notifications delivered",
                     extra={
@@ -302,6 +304,7 @@ class DeliveryWorker:
                         "failed": tick.failed,
                         "skipped": tick.skipped,
                         "reminders": tick.reminders,
+                        "digests": tick.digests,
                     },
                 )
         except Exception:  # a database outage must not end the worker

@@ -18,7 +18,7 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.outbox.preferences import muted
+from models.outbox.preferences import daily, muted
 from models.tables.access import RoleGrant, User
 from models.tables.base import utcnow
 from models.tables.notifications import OutboxMessage
@@ -73,9 +73,12 @@ def enqueue(
     available_at: datetime | None = None,
 ) -> int:
     """Write one message of ``kind`` per recipient (those who turned the kind off and those in
-    ``exclude``, the change's own author, left out), keyed ``{event}:{user}:{channel}``;
-    answers how many rows were new."""
-    skip = set(exclude) | muted(session=session, user_ids=(u.id for u in recipients), kind=kind)
+    ``exclude``, the change's own author, left out), keyed ``{event}:{user}:{channel}``; a
+    recipient who wants the kind daily has it held for their next digest. Answers how many
+    rows were new."""
+    ids = [u.id for u in recipients]
+    skip = set(exclude) | muted(session=session, user_ids=ids, kind=kind)
+    held = daily(session=session, user_ids=ids, kind=kind)
     rows = [
         {
             "idempotency_key": f"{event}:{user.id}:{CHANNEL}",
@@ -85,7 +88,7 @@ def enqueue(
             "address": user.email,
             "initiative_id": initiative_id,
             "payload": payload,
-            "status": "pending",
+            "status": "held" if user.id in held else "pending",
             "attempts": 0,
             "available_at": available_at or utcnow(),
             "created_at": utcnow(),

@@ -1,6 +1,7 @@
-"""What each person wants to hear about: per kind of message, immediately or not at all.
+"""What each person wants to hear about: per kind of message, immediately, in one daily digest,
+or not at all.
 
-No row means immediately. Every message carries a signed unsubscribe link (an HS256 JWT with
+No row means immediately; an invitation is never held for a digest. Every message carries a signed unsubscribe link (an HS256 JWT with
 the secret key and an audience of its own, as invitations have) that turns its kind off for
 its recipient without a login: the link names only the user and the kind, and turning a kind
 off twice is the same as once, so a link needs no expiry.
@@ -31,7 +32,11 @@ LABELS = {
     "period_published": "a period published",
     "invitation": "invitations to Common Measure",
     "reminder": "reminders of a report due or overdue",
+    "digest": "the daily digest",
 }
+# The kinds a person chooses for; the digest follows from the kinds chosen "daily".
+CHOOSABLE = tuple(k for k in KINDS if k != "digest")
+NEVER_DAILY = ("invitation",)  # a link to act on at once
 INVALID = "this unsubscribe link does not work: it was cut short or changed"
 
 
@@ -44,6 +49,15 @@ class Preference:
 
 def muted(*, session: Session, user_ids: Iterable[int], kind: str) -> set[int]:
     """Those of ``user_ids`` who turned ``kind`` off."""
+    return _choosing(session, user_ids, kind, "off")
+
+
+def daily(*, session: Session, user_ids: Iterable[int], kind: str) -> set[int]:
+    """Those of ``user_ids`` who want ``kind`` in their daily digest."""
+    return _choosing(session, user_ids, kind, "daily")
+
+
+def _choosing(session: Session, user_ids: Iterable[int], kind: str, mode: str) -> set[int]:
     ids = list(set(user_ids))
     if not ids:
         return set()
@@ -52,7 +66,7 @@ def muted(*, session: Session, user_ids: Iterable[int], kind: str) -> set[int]:
             select(NotificationPreference.user_id).where(
                 NotificationPreference.user_id.in_(ids),
                 NotificationPreference.kind == kind,
-                NotificationPreference.mode == "off",
+                NotificationPreference.mode == mode,
             )
         )
     )
@@ -67,7 +81,7 @@ def preferences(*, session: Session, actor: Actor) -> list[Preference]:
         )
     ).tuples()
     chosen = {kind: mode for kind, mode in rows}
-    return [Preference(k, LABELS[k], chosen.get(k, "immediate")) for k in KINDS]
+    return [Preference(k, LABELS[k], chosen.get(k, "immediate")) for k in CHOOSABLE]
 
 
 def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) -> list[Preference]:
@@ -76,10 +90,12 @@ def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) ->
     if actor.user_id is None:
         raise InvalidInput("only a person has notification preferences", field="user")
     for kind, mode in modes.items():
-        if kind not in KINDS:
-            raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field=kind)
+        if kind not in CHOOSABLE:
+            raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(CHOOSABLE)}", field=kind)
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field=kind)
+        if mode == "daily" and kind in NEVER_DAILY:
+            raise InvalidInput(f"{LABELS[kind]} are sent at once or not at all", field=kind)
     for kind, mode in modes.items():
         _set(session, actor.user_id, kind, mode)
     return preferences(session=session, actor=actor)
@@ -132,7 +148,13 @@ def read_unsubscribe(*, session: Session, token: str) -> tuple[User, str]:
 
 
 def unsubscribe(*, session: Session, token: str) -> Unsubscribed:
-    """Turn the link's kind off for its person; no login, as the link is signed."""
+    """Turn the link's kind off for its person; no login, as the link is signed. A digest's
+    link turns off every kind the person had chosen to receive daily."""
     user, kind = read_unsubscribe(session=session, token=token)
-    _set(session, user.id, kind, "off")
+    if kind == "digest":
+        for chosen in CHOOSABLE:
+            if daily(session=session, user_ids=[user.id], kind=chosen):
+                _set(session, user.id, chosen, "off")
+    else:
+        _set(session, user.id, kind, "off")
     return Unsubscribed(user.email, kind, LABELS[kind])

@@ -31,13 +31,15 @@ KINDS = (
     "period_published",
     "invitation",
     "reminder",
+    "digest",
 )
 CHANNELS = ("email",)
 # pending: waiting for its time; sending: claimed by a worker until lease_until; sent; failed:
 # gave up after the most attempts (kept, visible); skipped: its recipient turned the kind off
-# after it was written.
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
-MODES = ("immediate", "off")
+# after it was written, or it no longer stands; held: its recipient wants this kind in a daily
+# digest, not written yet; bundled: gone out in the digest ``bundled_into``.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "held", "bundled")
+MODES = ("immediate", "daily", "off")
 
 
 class OutboxMessage(TimestampMixin, Base):
@@ -72,6 +74,9 @@ class OutboxMessage(TimestampMixin, Base):
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    bundled_into: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
 
 
 class MailboxMessage(TimestampMixin, Base):

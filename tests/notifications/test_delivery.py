@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.app import create_app
 from models import MailboxMessage, OutboxMessage, User
 from models.access.invitations import invite_user
 from models.access.permissions import actor_for_user
@@ -342,3 +343,49 @@ def test_the_app_runs_the_worker_while_it_serves(factory) -> None:
         assert sorted(m["to"] for m in mailbox.json()["items"]) == ["e1@x.org", "e2@x.org"]
         assert "Recount the &lt;b&gt;autumn&lt;/b&gt; intake" in mailbox.json()["items"][0]["html"]
     assert not any(t.name == "cm-delivery-worker" for t in threading.enumerate())
+
+
+def test_kinds_chosen_daily_arrive_in_one_digest_the_next_day(factory, smtp) -> None:
+    from models.outbox.preferences import set_preferences
+
+    with session_scope(factory) as session:
+        world = w.build(session)
+        e1 = actor_for_user(session=session, user=world["east1"])
+        set_preferences(
+            session=session,
+            actor=e1,
+            modes={"report_returned": "daily", "report_approved": "daily"},
+        )
+        w.submit(session, "eastside")
+        w.decide(session, world, "eastside", "return", "Recount it")
+        w.submit(session, "eastside")
+        w.decide(session, world, "eastside", "approve")
+    worker = DeliveryWorker(factory, SmtpSender(smtp.url, "cm@x.org"))
+    today = utcnow()
+    tick = worker.run_once(today, reminders=False)
+    assert (tick.sent, tick.digests) == (2, 0)  # e2's two, at once; e1's are held
+    assert sorted(m["To"] for m in smtp.inbox.messages) == ["e2@x.org", "e2@x.org"]
+    assert _statuses(factory) == {"sent": 2, "held": 2}
+
+    tomorrow = today + timedelta(days=1)
+    tick = worker.run_once(tomorrow, reminders=False)
+    assert (tick.digests, tick.sent) == (1, 1)
+    assert worker.run_once(tomorrow + timedelta(hours=1), reminders=False).digests == 0
+    [digest] = [m for m in smtp.inbox.messages if m["To"] == "e1@x.org"]
+    assert digest["Subject"].startswith("Common Measure daily digest, ")
+    assert digest["Subject"].endswith(": 2 messages")
+    body = digest.get_body(("plain",)).get_content()
+    assert "Eastside: your 2025Q3 report was returned with a comment" in body
+    assert "Eastside: your 2025Q3 report was approved" in body
+    assert _statuses(factory) == {"sent": 3, "bundled": 2}
+
+    # The digest's own link turns off what e1 chose to receive daily.
+    unsubscribe = LINK.findall(body)[-1]
+    with TestClient(create_app(factory)) as client, _client_unlogged():
+        assert client.post(_path(unsubscribe)).json()["kind"] == "digest"
+    with factory() as session:
+        from models.outbox.preferences import preferences
+
+        chosen = {p.kind: p.mode for p in preferences(session=session, actor=e1)}
+    assert chosen["report_returned"] == chosen["report_approved"] == "off"
+    assert chosen["reminder"] == "immediate"

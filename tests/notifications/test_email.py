@@ -33,6 +33,13 @@ PAYLOAD = {
     "token_version": 1,
     "base_url": "http://testserver/",
 }
+PAYLOAD |= {
+    "day": "2026-11-29",
+    "items": [
+        {"kind": "report_returned", "payload": PAYLOAD},
+        {"kind": "reminder", "payload": PAYLOAD},
+    ],
+}
 SUBJECTS = {
     "report_returned": "East & West: your 2025Q3 report was returned with a comment",
     "report_approved": "East & West: your 2025Q3 report was approved",
@@ -40,6 +47,7 @@ SUBJECTS = {
     "period_published": "Cradle <to> Career: 2025Q3 was published",
     "invitation": "You are invited to Common Measure",
     "reminder": "East & West: the 2025Q3 report is due in 3 days",
+    "digest": "Common Measure daily digest, 29 Nov 2026: 2 messages",
 }
 
 

@@ -6,6 +6,9 @@ an explicit ``/api/{path}`` fallback keeps unknown API paths answering JSON 404s
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +27,7 @@ from api.routers import (
     deadlines,
     health,
     initiatives,
+    notifications,
     publishing,
     reporting,
     spreadsheets,
@@ -35,6 +39,7 @@ from models.access.login import LoginThrottle
 from models.core import counters as shared
 from models.core.db import get_read_sessionmaker, get_sessionmaker
 from models.core.settings import get_settings
+from models.notifications.worker import DeliveryWorker
 
 API_FALLBACK = "/api/{path:path}"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -79,12 +84,15 @@ def create_app(
     read_session_factory: sessionmaker[Session] | None = None,
     with_dashboard: bool = True,
     counters: shared.Counters | None = None,
+    run_worker: bool = False,
 ) -> FastAPI:
     """The application on ``session_factory`` (default: the configured database's), reading
     dashboards, analytics and public views from ``read_session_factory`` (default: the
     configured read replica when the database is the configured one, else the same sessions);
     ``counters`` (failed logins, requests per minute) default to the deployment's shared ones
-    (Redis or the database)."""
+    (Redis or the database). With ``run_worker`` the notifications' delivery worker runs in a
+    thread of this process while it serves (``cm serve`` unless ``CM_WORKER=external``).
+    """
     if session_factory is None:
         session_factory = get_sessionmaker()
         read_session_factory = read_session_factory or get_read_sessionmaker()
@@ -97,6 +105,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url="/api/redoc",
         openapi_url="/api/openapi.json",
+        lifespan=_with_worker(session_factory) if run_worker else None,
     )
     app.state.session_factory = session_factory
     app.state.read_session_factory = read_session_factory
@@ -130,6 +139,7 @@ def create_app(
         publishing,
         spreadsheets,
         audit,
+        notifications,
     ):
         v1.include_router(area.router)
     app.include_router(v1)
@@ -155,6 +165,21 @@ def create_app(
         dash_app.server.add_middleware(PublicPageStatus, session_factory=session_factory)
         app.mount("/", dash_app.server)
     return app
+
+
+def _with_worker(session_factory: sessionmaker[Session]):
+    """A lifespan that runs the delivery worker beside the app, stopped with it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = DeliveryWorker(session_factory)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    return lifespan
 
 
 class _ApiFallback:

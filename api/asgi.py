@@ -4,5 +4,8 @@ from api.app import create_app
 from api.observability import configure_logging
 from models.core.settings import get_settings
 
-configure_logging(get_settings().log_level)
-app = create_app()
+settings = get_settings()
+configure_logging(settings.log_level)
+# Each serving process runs the notifications' delivery worker unless CM_WORKER=external (then
+# `cm worker` does); on PostgreSQL several share the outbox (README, "Notifications").
+app = create_app(run_worker=settings.worker == "app")

@@ -461,6 +461,75 @@ def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: report(label, done, total)
 
 
+# --- notifications --------------------------------------------------------------------------
+
+notify_app = typer.Typer(help="Notifications: reminders and messages.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("preview")
+@friendly
+def notify_preview(
+    on: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The day to preview, YYYY-MM-DD (default: the calendar's today).",
+        ),
+    ] = None,
+) -> None:
+    """Print the reminders the worker would write on a day (nothing is written or sent)."""
+    from models.core import dates
+    from models.notifications.reminders import plan
+
+    _require_schema()
+    day = on.date() if on else dates.today()
+    with _session() as session:
+        planned = plan(session=session, today=day)
+        if not planned:
+            console.print(f"{day.isoformat()}: no reminders")
+            return
+        console.print(f"{day.isoformat()}: {len(planned)} reminders")
+        for p in planned:
+            console.print(f"  {p.email}  {p.describe()}", highlight=False, soft_wrap=True)
+        session.rollback()  # a preview writes nothing
+
+
+@app.command()
+@friendly
+def worker(
+    once: Annotated[
+        bool, typer.Option(help="Run one round (reminders, then every due message) and exit.")
+    ] = False,
+) -> None:
+    """Deliver notifications: the worker `cm serve` runs in its processes unless
+    CM_WORKER=external. Several may run against PostgreSQL; stop with Ctrl-C."""
+    import signal
+
+    from api.observability import configure_logging
+    from models.notifications.worker import DeliveryWorker
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    _require_schema()
+    runner = DeliveryWorker()
+    if once:
+        tick = runner.run_once()
+        console.print(
+            f"sent {tick.sent}, retrying {tick.retrying}, failed {tick.failed}, "
+            f"skipped {tick.skipped}, reminders written {tick.reminders}"
+        )
+        return
+    channel = "SMTP" if settings.smtp_url else "the local mailbox"
+    console.print(f"delivery worker running (mail to {channel}); Ctrl-C stops it")
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop(timeout=0))
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        runner.stop(timeout=0)
+
+
 # --- serving --------------------------------------------------------------------------------
 
 

@@ -20,6 +20,12 @@ from models.tables.indicator import (
     indicator_dimensions,
 )
 from models.tables.initiative import Initiative, Member, Period
+from models.tables.notifications import (
+    MailboxMessage,
+    NotificationPreference,
+    OutboxMessage,
+    ReminderSchedule,
+)
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
@@ -36,13 +42,17 @@ __all__ = [
     "Indicator",
     "IndicatorTarget",
     "Initiative",
+    "MailboxMessage",
     "Member",
+    "NotificationPreference",
     "Obligation",
     "Organisation",
+    "OutboxMessage",
     "Outcome",
     "PartnerTotals",
     "Period",
     "Publication",
+    "ReminderSchedule",
     "RoleGrant",
     "RollupRow",
     "SeriesBreak",

@@ -11,10 +11,11 @@ fingerprint of its password hash and ``token_version``:
   never an invitation.
 
 Creating an invitation creates the account with its grant and no usable password
-(``users.create_invited_user_as``: the same rules as creating a user). No mail is sent yet: the
-link is answered to whoever invited (the API, the People page), shown once, and written to the
-server log (logger ``cm.invitations``, event ``invitation_link``), the one log line that may hold
-a credential, so a deployment without mail can still hand it over.
+(``users.create_invited_user_as``: the same rules as creating a user). The link is answered to
+whoever invited (the API, the People page), shown once, and written to the server log (logger
+``cm.invitations``, event ``invitation_link``), the one log line that may hold a credential, so a
+deployment without mail can still hand it over; and the invitee is mailed (models/outbox) a
+link of their own, signed when the mail is sent.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from models.access.users import (
 from models.core.actors import Actor, require_person
 from models.core.errors import Conflict, InvalidInput
 from models.core.settings import get_settings
+from models.outbox.messages import enqueue
 from models.tables.access import User
 
 log = logging.getLogger("cm.invitations")
@@ -85,7 +87,7 @@ def _fingerprint(user: User) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def _link(base_url: str, user: User, now: datetime | None = None) -> tuple[str, datetime]:
+def _signed_link(base_url: str, user: User, now: datetime | None = None) -> tuple[str, datetime]:
     now = now or datetime.now(UTC)
     expires = now + INVITATION_TTL
     claims = {
@@ -96,7 +98,11 @@ def _link(base_url: str, user: User, now: datetime | None = None) -> tuple[str, 
         "exp": int(expires.timestamp()),
     }
     token = jwt.encode(claims, get_settings().effective_secret_key, algorithm=ALGORITHMS[0])
-    link = f"{base_url.rstrip('/')}{INVITATION_PATH}?{urlencode({'token': token})}"
+    return f"{base_url.rstrip('/')}{INVITATION_PATH}?{urlencode({'token': token})}", expires
+
+
+def _link(base_url: str, user: User, now: datetime | None = None) -> tuple[str, datetime]:
+    link, expires = _signed_link(base_url, user, now)
     log.info(
         "invitation link (no mail is sent: hand it to the person)",
         extra={"event": LOG_EVENT, "user_id": user.id, "link": link},
@@ -130,7 +136,40 @@ def invite_user(
         name=name,
     )
     link, expires = _link(base_url, user)
+    _mail(session, actor, user, base_url)
     return Invitation(user=user, link=link, expires_at=expires)
+
+
+def _mail(session: Session, actor: Actor, user: User, base_url: str) -> None:
+    """The invitation's mail, written with the account (models/outbox). It holds no link: the
+    worker signs one when it sends (:func:`mailed_link`), so no credential waits in the outbox."""
+    enqueue(
+        session=session,
+        kind="invitation",
+        event=f"invitation:{user.id}:{user.token_version}",
+        recipients=[user],
+        payload={
+            "base_url": base_url,
+            "token_version": user.token_version,
+            "name": user.name,
+            "by": actor.label,
+        },
+    )
+
+
+def mailed_link(*, session: Session, user_id: int, token_version: int, base_url: str) -> str | None:
+    """The link to mail for an invitation written when the account was at ``token_version``, or
+    None when that invitation no longer stands (accepted, renewed, deactivated, account gone):
+    a mail sent late never revives what the account has moved past."""
+    user = session.get(User, user_id)
+    if (
+        user is None
+        or not user.is_active
+        or user.token_version != token_version
+        or is_usable(user.password_hash)
+    ):
+        return None
+    return _signed_link(base_url, user)[0]
 
 
 def renew_invitation(*, session: Session, actor: Actor, user: User, base_url: str) -> Invitation:
@@ -147,6 +186,7 @@ def renew_invitation(*, session: Session, actor: Actor, user: User, base_url: st
     session.flush()
     link, expires = _link(base_url, user)
     record_user(session, actor, user, "invitation_renewed", after={"expires_at": expires})
+    _mail(session, actor, user, base_url)
     return Invitation(user=user, link=link, expires_at=expires)
 
 

@@ -10,6 +10,7 @@ import secrets
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,35 @@ class Settings(BaseSettings):
     # Shared state (README "Scaling"): every worker and container counts failed logins and
     # requests in Redis when this is set, else in the database (models/core/counters.py).
     redis_url: str = Field("", description="redis://, rediss:// or unix://; empty: the database.")
+
+    # Notifications (README, "Notifications"): mail goes out over SMTP when this is set
+    # (smtp:// with STARTTLS when the server offers it or ``?starttls=1`` demands it; smtps://
+    # for TLS from the first byte; user and password in the URL), else into the local mailbox
+    # the admin reads through the API.
+    smtp_url: str = Field("", description="smtp:// or smtps:// URL; empty: the local mailbox.")
+    mail_from: str = Field("Common Measure <no-reply@localhost>", description="From: of mail.")
+    # The site's address as people reach it, for the links in messages (the worker has no
+    # request to read it from); empty: http://CM_HOST:CM_PORT.
+    public_url: str = Field("", description="Base of the links in messages.")
+    # Where the delivery worker runs: in a thread of each ``cm serve`` process ("app"), or
+    # only where ``cm worker`` runs ("external").
+    worker: Literal["app", "external"] = "app"
+    notify_max_attempts: int = Field(8, ge=1, le=100, description="Sends before failed.")
+    notify_lease_seconds: int = Field(300, ge=5, description="A claim's life before takeover.")
+    notify_poll_seconds: float = Field(5.0, gt=0, le=3600, description="Worker's idle pause.")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str) -> str:
+        if value and value.split("://", 1)[0] not in {"smtp", "smtps"}:
+            raise ValueError("must be an smtp:// or smtps:// URL")
+        return value
+
+    @property
+    def site_url(self) -> str:
+        """Where the links in messages point: ``CM_PUBLIC_URL``, else where ``cm serve``
+        listens."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @field_validator("redis_url")
     @classmethod

@@ -496,6 +496,7 @@ class _Builder:
                 period_key=self.periods[step].key,
                 note="Published with the quarter's approved reports.",
                 confirm_incomplete=True,
+                notify=False,
             )
             moments[vintage.id] = self._published_at(step)
         correction = self.spec.correction
@@ -511,6 +512,7 @@ class _Builder:
                 period_key=self.periods[CORRECTED_STEP].key,
                 note=correction.republished,
                 confirm_incomplete=True,
+                notify=False,
             )
             moments[vintage.id] = datetime.combine(
                 (plan.row["approved_at"] + timedelta(days=2)).date(), time(16), UTC

@@ -34,6 +34,7 @@ from models.analytics.rollups import expected_reporters
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
+from models.outbox.messages import enqueue, funders_and_backbone
 from models.tables.access import User
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
@@ -262,6 +263,7 @@ def publish(
     note: str | None = None,
     confirm_incomplete: bool = False,
     previewed: str | None = None,
+    notify: bool = True,
 ) -> Vintage:
     """Freeze the period's public figures into a new vintage (backbone).
 
@@ -277,6 +279,9 @@ def publish(
     ``previewed`` is the :attr:`Preview.fingerprint` of the preview the publisher checked: when
     the figures have moved since (a report approved or corrected meanwhile), the answer is 409
     ``preview_outdated`` and nothing is published, so what is published is what was seen.
+
+    With ``notify`` (the default) the initiative's funders and backbone staff are told, in the
+    same transaction; the demo's history is published without telling anyone.
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
     period = _period(session, initiative, period_key)
@@ -354,6 +359,25 @@ def publish(
             }
         ],
     )
+    if notify:
+        # Funders and the backbone team hear of it, in this transaction (models/outbox).
+        enqueue(
+            session=session,
+            kind="period_published",
+            event=f"period_published:{publication.id}",
+            recipients=funders_and_backbone(session=session, initiative_id=initiative.id),
+            payload={
+                "initiative": initiative.slug,
+                "initiative_name": initiative.name,
+                "period": period.key,
+                "note": publication.note,
+                "revised": len(revised),
+                "coverage": {k: snapshot["coverage"].get(k) for k in ("approved", "expected")},
+                "by": actor.label,
+            },
+            initiative_id=initiative.id,
+            exclude=[actor.user_id],
+        )
     return Vintage(publication.id, period.key, publication.published_at, publication.note, revised)
 
 

@@ -49,6 +49,7 @@ from models.core.errors import (
     PreconditionFailed,
 )
 from models.core.settings import get_settings
+from models.outbox.messages import enqueue, reporters
 from models.reporting.validation import (
     CheckedValues,
     CleanValue,
@@ -1344,7 +1345,48 @@ def transition(
         ctx.initiative.id,
         [submission_event(sub.id, sub.version, action, status, target, comment)],
     )
+    if action in NOTICES:
+        _notify(session, actor, ctx, sub, action, comment, status)
     return _view(session, ctx)
+
+
+NOTICES = {"return": "report_returned", "approve": "report_approved", "reopen": "report_reopened"}
+
+
+def _notify(
+    session: Session,
+    actor: Actor,
+    ctx: WriteContext,
+    sub: Submission,
+    action: str,
+    comment: str | None,
+    was: str,
+) -> None:
+    """Tell the partner's reporters, in this transaction (models/outbox/messages.py): the
+    message exists exactly when the decision commits."""
+    enqueue(
+        session=session,
+        kind=NOTICES[action],
+        event=f"{NOTICES[action]}:{sub.id}:{sub.version}",
+        recipients=reporters(
+            session=session,
+            initiative_id=ctx.initiative.id,
+            organisation_id=ctx.organisation.id,
+        ),
+        payload={
+            "initiative": ctx.initiative.slug,
+            "initiative_name": ctx.initiative.name,
+            "organisation": ctx.organisation.slug,
+            "organisation_name": ctx.organisation.name,
+            "period": ctx.period.key,
+            "due_on": ctx.period.due_on.isoformat(),
+            "comment": comment,
+            "was": was,
+            "by": actor.label,
+        },
+        initiative_id=ctx.initiative.id,
+        exclude=[actor.user_id],
+    )
 
 
 def _first_submission(

@@ -144,6 +144,28 @@ RULES: dict[tuple[str, str], Rule] = {
         {**logged_in(403), "admin": 200, "backbone_a": 200, "backbone_b": 200},
         why="admins read all; backbone staff their initiatives' events (B's see only B's)",
     ),
+    # --- notifications --------------------------------------------------------------------------
+    ("get", f"{P}/notifications/preferences"): Rule(logged_in(200), why="one's own"),
+    ("put", f"{P}/notifications/preferences"): Rule(
+        logged_in(200), json={"modes": {"reminder": "off"}}, why="one's own"
+    ),
+    ("get", f"{P}/notifications/unsubscribe"): Rule(
+        everyone(422),
+        query={"token": "not-a-signed-link"},
+        why="no login: the signed link is the credential, and a broken one is refused for "
+        "anyone (working links: tests/notifications)",
+    ),
+    ("post", f"{P}/notifications/unsubscribe"): Rule(
+        everyone(422),
+        query={"token": "not-a-signed-link"},
+        why="as its page: the signed link is the credential",
+    ),
+    ("get", f"{P}/notifications/mailbox"): Rule(admin_only(200)),
+    ("get", f"{P}/notifications/outbox"): Rule(admin_only(200)),
+    ("get", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(viewers_of_a()),
+    ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(
+        backbone_of_a(200), json={"offsets": [-7, 1]}
+    ),
     ("get", f"{P}/api-keys"): Rule(logged_in(200), why="filtered to the keys one may manage"),
     ("post", f"{P}/api-keys"): Rule(
         backbone_of_a(201),

@@ -51,8 +51,8 @@ def invite(
     body: InvitationCreate, request: Request, session: SessionDep, actor: LoggedInDep
 ) -> InvitationRead:
     """Invite a person: creates the account with the grant (the rules of `POST /users`) and
-    answers the link with which they choose their password. No mail is sent: hand the link
-    over; it is answered this once."""
+    answers the link with which they choose their password, answered this once; they are also
+    mailed a link of their own (README, "Notifications")."""
     invitation = invite_user(
         session=session,
         actor=actor,

@@ -1,0 +1,131 @@
+"""Notifications: each person's preferences, the signed unsubscribe link (no login), each
+initiative's reminder schedule, and the admin's view of the mailbox and the outbox. HTTP only;
+the rules are in models/outbox and models/notifications."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from api.deps import LoggedInDep, SessionDep
+from api.schemas.common import ErrorRead, Page
+from api.schemas.notifications import (
+    MailRead,
+    OutboxRead,
+    PreferenceRead,
+    PreferencesPut,
+    SchedulePut,
+    ScheduleRead,
+    UnsubscribedRead,
+)
+from models.notifications import mailbox as admin_view
+from models.notifications import reminders
+from models.outbox import preferences as prefs
+
+router = APIRouter(tags=["notifications"])
+ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
+Token = Annotated[str, Query(min_length=1, max_length=2000, description="The signed link's token.")]
+
+
+@router.get("/notifications/preferences", response_model=list[PreferenceRead], responses=ERRORS)
+def get_preferences(session: SessionDep, actor: LoggedInDep):
+    """How you want each kind of message: immediately (the default), daily or not at all."""
+    return prefs.preferences(session=session, actor=actor)
+
+
+@router.put("/notifications/preferences", response_model=list[PreferenceRead], responses=ERRORS)
+def put_preferences(body: PreferencesPut, session: SessionDep, actor: LoggedInDep):
+    """Change how you want some kinds of message."""
+    return prefs.set_preferences(session=session, actor=actor, modes=dict(body.modes))
+
+
+@router.get(
+    "/notifications/unsubscribe",
+    response_model=None,
+    responses={
+        200: {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+        422: {"model": ErrorRead},
+    },
+)
+def unsubscribe_page(token: Token, session: SessionDep) -> HTMLResponse:
+    """The page an unsubscribe link opens (no login): it names what stops and asks for a click,
+    so a mail scanner that follows links turns nothing off."""
+    user, kind = prefs.read_unsubscribe(session=session, token=token)
+    body = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Unsubscribe</title></head><body style='font-family: system-ui, sans-serif'>"
+        f"<p>Stop messages about {escape(prefs.LABELS[kind])} to {escape(user.email)}?</p>"
+        f"<form method='post' action='?token={escape(token)}'>"
+        "<button type='submit'>Unsubscribe</button></form></body></html>"
+    )
+    return HTMLResponse(body)
+
+
+@router.post(
+    "/notifications/unsubscribe",
+    response_model=UnsubscribedRead,
+    responses={422: {"model": ErrorRead}},
+)
+def unsubscribe(token: Token, session: SessionDep):
+    """Turn the link's kind of message off for its person (no login: the link is signed). Mail
+    clients' one-click unsubscribe (RFC 8058) posts here too."""
+    return prefs.unsubscribe(session=session, token=token)
+
+
+@router.get("/initiatives/{slug}/reminder-schedule", response_model=ScheduleRead, responses=ERRORS)
+def get_schedule(slug: str, session: SessionDep, actor: LoggedInDep):
+    """When the initiative's partners are reminded of a report not yet submitted."""
+    return ScheduleRead(
+        offsets=reminders.schedule(session=session, actor=actor, initiative_slug=slug)
+    )
+
+
+@router.put(
+    "/initiatives/{slug}/reminder-schedule",
+    response_model=ScheduleRead,
+    responses={**ERRORS, 403: {"model": ErrorRead}},
+)
+def put_schedule(slug: str, body: SchedulePut, session: SessionDep, actor: LoggedInDep):
+    """Replace the reminder days (backbone): days from the due date, negative before it."""
+    offsets = reminders.set_schedule(
+        session=session, actor=actor, initiative_slug=slug, offsets=list(body.offsets)
+    )
+    return ScheduleRead(offsets=offsets)
+
+
+@router.get("/notifications/mailbox", response_model=Page[MailRead], responses=ERRORS)
+def get_mailbox(
+    session: SessionDep,
+    actor: LoggedInDep,
+    to: Annotated[str | None, Query(max_length=254)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
+    """The mail delivered locally (no CM_SMTP_URL), newest first (admin)."""
+    items, total = admin_view.mailbox(
+        session=session, actor=actor, to=to, limit=limit, offset=offset
+    )
+    return Page[MailRead](
+        items=[MailRead.model_validate(m) for m in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/notifications/outbox", response_model=Page[OutboxRead], responses=ERRORS)
+def get_outbox(
+    session: SessionDep,
+    actor: LoggedInDep,
+    status: Annotated[str | None, Query(max_length=12)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
+    """Every message and its delivery: pending, sending, sent, failed (with the last error) or
+    skipped, newest first (admin)."""
+    items, total = admin_view.outbox(
+        session=session, actor=actor, status=status, limit=limit, offset=offset
+    )
+    return Page[OutboxRead](
+        items=[OutboxRead.model_validate(m) for m in items], total=total, limit=limit, offset=offset
+    )

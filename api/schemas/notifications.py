@@ -1,0 +1,74 @@
+"""Bodies of notifications: preferences, reminder schedules, the mailbox and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from api.schemas.common import ReadModel, WriteModel, json_int
+
+Kind = Literal[
+    "report_returned",
+    "report_approved",
+    "report_reopened",
+    "period_published",
+    "invitation",
+    "reminder",
+]
+Mode = Literal["immediate", "daily", "off"]
+
+
+class PreferenceRead(ReadModel):
+    kind: str
+    label: str
+    mode: str
+
+
+class PreferencesPut(WriteModel):
+    modes: dict[Kind, Mode] = Field(
+        description="Kinds to change: immediate (the default), daily (in one digest a day; not "
+        "invitations) or off.",
+        max_length=10,
+    )
+
+
+class ScheduleRead(ReadModel):
+    offsets: list[int] = Field(
+        description="Days from each period's due date on which partners that have not "
+        "submitted are reminded (negative: before it)."
+    )
+
+
+class SchedulePut(WriteModel):
+    offsets: list[json_int(ge=-120, le=120)] = Field(max_length=10)  # type: ignore[valid-type]
+
+
+class MailRead(ReadModel):
+    id: int
+    at: datetime
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, Any]
+
+
+class OutboxRead(ReadModel):
+    id: int
+    kind: str
+    channel: str
+    to: str
+    status: str
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class UnsubscribedRead(ReadModel):
+    email: str
+    kind: str
+    label: str

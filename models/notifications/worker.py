@@ -1,0 +1,329 @@
+"""The delivery worker: claims due messages from the outbox, sends them, marks them sent.
+
+**Claims.** A worker takes a batch in one statement, ``UPDATE … WHERE id IN (SELECT … LIMIT n
+FOR UPDATE SKIP LOCKED)`` on PostgreSQL, so several workers share the outbox without waiting
+for each other or taking the same message; SQLite has one writer, so the same statement (without
+the lock clause) is a whole claim there too. A claim sets ``status='sending'``, a random
+``claim_token``, a lease (``CM_NOTIFY_LEASE_SECONDS``) and counts the attempt.
+
+**Sending and marking.** The message is sent outside any lock, then marked sent with
+``WHERE claim_token = :mine AND status = 'sending'``: only the holder of the current claim can
+mark it, so a message is marked once however many workers touched it. A worker that dies
+between claiming and marking (crash, kill, lost database) leaves the message ``sending``; when
+its lease expires another worker claims it afresh (a new token: the dead worker's late mark,
+should it come back, changes nothing) and sends it again.
+
+**What this promises.** The outbox's own accounting never loses a message and never marks one
+twice. Delivery over SMTP is *at least once*: SMTP has no idempotency, so a worker that sent a
+message and died before marking it causes a second copy (with the same Message-ID, which some
+receivers use to drop duplicates). The local mailbox is exactly once: its row is written in the
+transaction that marks the message.
+
+**Failures.** A temporary failure (server down, timeout, 4xx) puts the message back with an
+exponential backoff (30 s, 1 min, 2 min, … at most an hour); after ``CM_NOTIFY_MAX_ATTEMPTS``
+attempts, or at once on a permanent refusal (5xx), it is ``failed``: kept with its last error,
+visible to the admin (``GET /api/v1/notifications/outbox?status=failed``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.access.invitations import mailed_link
+from models.core import dates
+from models.core.db import get_sessionmaker, session_scope
+from models.core.settings import get_settings
+from models.notifications.digests import bundle_digests
+from models.notifications.email import (
+    Mail,
+    PermanentFailure,
+    Sender,
+    configured_sender,
+    item_link,
+    render,
+)
+from models.notifications.reminders import schedule_reminders
+from models.outbox.preferences import muted
+from models.tables.base import utcnow
+from models.tables.notifications import OutboxMessage
+
+log = logging.getLogger("cm.notifications")
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+BATCH = 20
+REMINDER_EVERY = 60.0  # seconds between two computations of the day's reminders
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: 30 s doubling, at most an hour."""
+    wait: timedelta = BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 20)
+    return min(wait, BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    recipient_user_id: int
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+    claim_token: str
+    idempotency_key: str
+
+
+@dataclass
+class Tick:
+    """What one round of the worker did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lost: int = 0  # sent, but the claim had been taken over meanwhile: not marked by us
+    reminders: int = 0
+    digests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim(
+    session_factory: sessionmaker[Session],
+    *,
+    now: datetime,
+    limit: int = BATCH,
+    lease: timedelta | None = None,
+) -> list[Claimed]:
+    """Claim up to ``limit`` due messages (pending and their time come, or claimed by a worker
+    whose lease ran out), in a transaction of their own."""
+    lease = lease or timedelta(seconds=get_settings().notify_lease_seconds)
+    token = str(uuid.uuid4())
+    table = OutboxMessage
+    with session_scope(session_factory) as session:
+        due = (
+            select(table.id)
+            .where(
+                or_(
+                    and_(table.status == "pending", table.available_at <= now),
+                    and_(table.status == "sending", table.lease_until < now),
+                )
+            )
+            .order_by(table.available_at, table.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        session.execute(
+            update(table)
+            .where(table.id.in_(due))
+            .values(
+                status="sending",
+                claim_token=token,
+                lease_until=now + lease,
+                attempts=table.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.execute(
+            select(
+                table.id,
+                table.kind,
+                table.recipient_user_id,
+                table.address,
+                table.payload,
+                table.attempts,
+                table.claim_token,
+                table.idempotency_key,
+            )
+            .where(table.claim_token == token)
+            .order_by(table.id)
+        ).all()
+    return [Claimed(*row) for row in rows]
+
+
+def _link(session: Session, message: Claimed) -> str | None:
+    """Where the message points; None when it no longer stands (an invitation since
+    accepted, renewed or withdrawn)."""
+    p = message.payload
+    if message.kind == "invitation":
+        return mailed_link(
+            session=session,
+            user_id=message.recipient_user_id,
+            token_version=int(p["token_version"]),
+            base_url=str(p["base_url"]),
+        )
+    return item_link(message.kind, p)
+
+
+def _settle(session: Session, message: Claimed, **values: Any) -> bool:
+    """Record the outcome of our claim; False when the claim is no longer ours."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.claim_token == message.claim_token,
+            OutboxMessage.status == "sending",
+        )
+        .values(claim_token=None, lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def deliver(
+    session_factory: sessionmaker[Session],
+    sender: Sender,
+    message: Claimed,
+    *,
+    now: datetime,
+    tick: Tick,
+) -> None:
+    """Send one claimed message and record what happened, each in its own transaction."""
+    max_attempts = get_settings().notify_max_attempts
+    with session_factory() as session:
+        try:
+            link = _link(session, message)
+            off = muted(session=session, user_ids=[message.recipient_user_id], kind=message.kind)
+            if link is None or off:
+                why = "recipient turned this kind off" if off else "no longer stands"
+                _settle(session, message, status="skipped", last_error=why)
+                session.commit()
+                tick.skipped += 1
+                return
+            mail: Mail = render(
+                kind=message.kind,
+                to=message.address,
+                user_id=message.recipient_user_id,
+                payload=message.payload,
+                link=link,
+                key=message.idempotency_key,
+            )
+            sender.send(session, message.id, mail)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
+            session.rollback()
+            permanent = isinstance(exc, PermanentFailure)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            if permanent or message.attempts >= max_attempts:
+                done = _settle(session, message, status="failed", last_error=error)
+                tick.failed += done
+            else:
+                done = _settle(
+                    session,
+                    message,
+                    status="pending",
+                    available_at=now + backoff(message.attempts),
+                    last_error=error,
+                )
+                tick.retrying += done
+            session.commit()
+            if not done:  # another worker holds the message now: its outcome is theirs
+                tick.lost += 1
+                return
+            log.warning(
+                "message not delivered",
+                extra={
+                    "event": "notification_failed" if permanent else "notification_retry",
+                    "outbox_id": message.id,
+                    "attempts": message.attempts,
+                    "error": error[:300],
+                },
+            )
+            return
+        if _settle(session, message, status="sent", sent_at=utcnow(), last_error=None):
+            session.commit()
+            tick.sent += 1
+        else:
+            # Our lease ran out and another worker claimed the message: it is theirs to mark.
+            session.rollback()
+            tick.lost += 1
+            log.warning(
+                "claim taken over before the message was marked",
+                extra={"event": "notification_claim_lost", "outbox_id": message.id},
+            )
+
+
+class DeliveryWorker:
+    """Rounds of: the day's reminders (at most once a minute), the digests due, then every
+    due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``); ``start`` runs
+    rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session] | None = None,
+        sender: Sender | None = None,
+        *,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self.session_factory = session_factory or get_sessionmaker()
+        self.sender = sender or configured_sender()
+        self.poll_seconds = poll_seconds or get_settings().notify_poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reminded_at: float | None = None
+
+    def run_once(self, now: datetime | None = None, *, reminders: bool = True) -> Tick:
+        tick = Tick()
+        if reminders:
+            with session_scope(self.session_factory) as session:
+                tick.reminders = schedule_reminders(session=session, today=dates.today())
+        with session_scope(self.session_factory) as session:
+            tick.digests = bundle_digests(session=session, now=now or utcnow())
+        while not self._stop.is_set():
+            moment = now or utcnow()
+            batch = claim(self.session_factory, now=moment)
+            if not batch:
+                break
+            tick.claimed += len(batch)
+            for message in batch:
+                deliver(self.session_factory, self.sender, message, now=moment, tick=tick)
+        return tick
+
+    def _round(self) -> None:
+        due = self._reminded_at is None or time.monotonic() - self._reminded_at >= REMINDER_EVERY
+        try:
+            tick = self.run_once(reminders=due)
+            if due:
+                self._reminded_at = time.monotonic()
+            if tick.claimed or tick.reminders or tick.digests:
+                log.info(
+                    "notifications delivered",
+                    extra={
+                        "event": "notifications",
+                        "sent": tick.sent,
+                        "retrying": tick.retrying,
+                        "failed": tick.failed,
+                        "skipped": tick.skipped,
+                        "reminders": tick.reminders,
+                        "digests": tick.digests,
+                    },
+                )
+        except Exception:  # a database outage must not end the worker
+            log.exception("notification round failed", extra={"event": "notifications_error"})
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            self._round()
+            self._stop.wait(self.poll_seconds)
+
+    def start(self) -> threading.Thread:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run_forever, name="cm-delivery-worker", daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,120 @@
+"""Notifications: the outbox of messages to deliver, the local mailbox, what each person wants
+to hear about, and each initiative's reminder schedule (README, "Notifications").
+
+An outbox row is written in the same transaction as the change it tells of, so a change that
+rolls back leaves no message and a committed one always has its message; the delivery worker
+(``models.notifications.worker``) sends and marks them afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.tables.base import Base, JSONType, TimestampMixin
+from models.tables.organisation import _in
+
+KINDS = (
+    "report_returned",
+    "report_approved",
+    "report_reopened",
+    "period_published",
+    "invitation",
+    "reminder",
+    "digest",
+)
+CHANNELS = ("email",)
+# pending: waiting for its time; sending: claimed by a worker until lease_until; sent; failed:
+# gave up after the most attempts (kept, visible); skipped: its recipient turned the kind off
+# after it was written, or it no longer stands; held: its recipient wants this kind in a daily
+# digest, not written yet; bundled: gone out in the digest ``bundled_into``.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "held", "bundled")
+MODES = ("immediate", "daily", "off")
+
+
+class OutboxMessage(TimestampMixin, Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        # The worker's one question: what is due (pending and its time come, or a lease gone).
+        Index("ix_outbox_messages_due", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One message per event, recipient and channel: writing it twice is a no-op.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(12))
+    recipient_user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(254))  # the recipient's e-mail when written
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
+    )
+    # What the message says, as the change saw it (names, comment, dates): rendered on sending.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    available_at: Mapped[datetime]
+    # A claim: the worker holding it, until when; another worker may take it over afterwards.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    bundled_into: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
+
+
+class MailboxMessage(TimestampMixin, Base):
+    """Mail delivered here instead of the network when no ``CM_SMTP_URL`` is set."""
+
+    __tablename__ = "mailbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), unique=True
+    )
+    to_address: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class NotificationPreference(Base):
+    """How a person wants one kind of message; no row: immediately."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (CheckConstraint(_in("mode", MODES), name="mode"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(12))
+
+
+class ReminderSchedule(Base):
+    """When an initiative's partners are reminded of a report not yet submitted: days from the
+    period's due date (negative before it). No row: the default schedule."""
+
+    __tablename__ = "reminder_schedules"
+
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    offsets: Mapped[list[int]] = mapped_column(JSONType)

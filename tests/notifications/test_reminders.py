@@ -1,0 +1,135 @@
+"""Reminders from the schedules and the clock: which partners are reminded on a fixed day, each
+reminder once, the schedule edited by the backbone team, and `cm notify preview`."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from models import OutboxMessage
+from models.core.db import get_engine, get_sessionmaker, session_scope
+from models.core.settings import get_settings
+from models.notifications.reminders import current_offset, plan, schedule_reminders, set_schedule
+
+from ..conftest import BACKENDS
+from . import world as w
+
+DUE = w.DUE
+
+
+def _plan(session, day: date) -> list[tuple[str, str, int]]:
+    return [(p.email, p.organisation, p.offset) for p in plan(session=session, today=day)]
+
+
+def test_the_latest_reminder_day_counts_for_three_days_and_until_the_next() -> None:
+    offsets = [-14, -3, 1, 7]
+    on = {n: current_offset(offsets, DUE, DUE + timedelta(days=n)) for n in range(-16, 12)}
+    assert [n for n, o in on.items() if o == -14] == [-14, -13, -12, -11]
+    assert [n for n, o in on.items() if o == -3] == [-3, -2, -1, 0]
+    assert [n for n, o in on.items() if o == 1] == [1, 2, 3, 4]
+    assert [n for n, o in on.items() if o == 7] == [7, 8, 9, 10]
+
+
+def test_partners_that_have_not_submitted_are_reminded_once_per_day_of_the_schedule(
+    session,
+) -> None:
+    w.build(session)
+    w.submit(session, "westside")  # westside has submitted: never reminded
+    assert _plan(session, DUE - timedelta(days=15)) == []
+    fourteen = DUE - timedelta(days=14)
+    assert _plan(session, fourteen) == [
+        ("e1@x.org", "eastside", -14),
+        ("e2@x.org", "eastside", -14),
+    ]
+    assert schedule_reminders(session=session, today=fourteen) == 2
+    assert schedule_reminders(session=session, today=fourteen) == 0  # once per key
+    assert schedule_reminders(session=session, today=fourteen + timedelta(days=1)) == 0
+    assert _plan(session, fourteen + timedelta(days=1)) == []
+    overdue = DUE + timedelta(days=1)
+    assert schedule_reminders(session=session, today=overdue) == 2
+    keys = list(session.scalars(select(OutboxMessage.idempotency_key).order_by(OutboxMessage.id)))
+    assert [k.split(":")[3] for k in keys] == ["-14", "-14", "1", "1"]
+    # eastside has still not submitted; westside, which has, stays quiet.
+    assert {p[1] for p in _plan(session, DUE + timedelta(days=7))} == {"eastside"}
+
+
+def test_the_backbone_team_edits_the_schedule(session) -> None:
+    from models.access.permissions import actor_for_user
+    from models.core.errors import InvalidInput, PermissionDenied
+
+    world = w.build(session)
+    assert set_schedule(
+        session=session, actor=w.backbone(session), initiative_slug="c2c", offsets=[0, -5]
+    ) == [-5, 0]
+    assert _plan(session, DUE - timedelta(days=14)) == []
+    assert {p[2] for p in _plan(session, DUE - timedelta(days=5))} == {-5}
+    funder = actor_for_user(session=session, user=world["funder"])
+    with pytest.raises(PermissionDenied):
+        set_schedule(session=session, actor=funder, initiative_slug="c2c", offsets=[1])
+    with pytest.raises(InvalidInput):
+        set_schedule(
+            session=session, actor=w.backbone(session), initiative_slug="c2c", offsets=[1, 1]
+        )
+
+
+def test_schedule_and_preferences_through_the_api(client, session) -> None:
+    w.build(session)
+    session.commit()
+
+    def login(email: str) -> dict[str, str]:
+        from tests.factories import PASSWORD
+
+        answer = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    bb, funder, e1 = login("bb@x.org"), login("funder@x.org"), login("e1@x.org")
+    url = "/api/v1/initiatives/c2c/reminder-schedule"
+    assert client.get(url, headers=funder).json() == {"offsets": [-14, -3, 1, 7]}
+    assert client.put(url, json={"offsets": [-7, 2]}, headers=funder).status_code == 403
+    bad = client.put(url, json={"offsets": [500]}, headers=bb)
+    assert bad.status_code == 422
+    assert client.put(url, json={"offsets": [2, -7]}, headers=bb).json() == {"offsets": [-7, 2]}
+
+    prefs = client.put(
+        "/api/v1/notifications/preferences",
+        json={"modes": {"reminder": "off"}},
+        headers=e1,
+    )
+    assert prefs.status_code == 200
+    assert {p["kind"]: p["mode"] for p in prefs.json()}["reminder"] == "off"
+    assert [p[0] for p in _plan(session, DUE - timedelta(days=7))] == ["e2@x.org", "w@x.org"]
+    assert client.get("/api/v1/notifications/mailbox", headers=bb).status_code == 403
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_cm_notify_preview_prints_the_days_reminders(fresh_database, tmp_path, monkeypatch):
+    fresh_database.migrate()
+    monkeypatch.setenv("CM_DATABASE_URL", fresh_database.url)
+    monkeypatch.setenv("CM_VAR_DIR", str(tmp_path / "var"))
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    try:
+        with session_scope() as session:
+            w.build(session)
+            w.submit(session, "westside")
+        runner = CliRunner()
+        day = (DUE - timedelta(days=3)).isoformat()
+        result = runner.invoke(cli, ["notify", "preview", "--date", day])
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines() == [
+            f"{day}: 2 reminders",
+            "  e1@x.org  c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
+            "  e2@x.org  c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
+        ]
+        quiet = runner.invoke(cli, ["notify", "preview", "--date", "2027-01-20"])
+        assert quiet.output.strip() == "2027-01-20: no reminders"
+        with session_scope() as session:  # a preview writes nothing
+            assert session.scalar(select(OutboxMessage.id)) is None
+    finally:
+        get_engine().dispose()
+        for cached in (get_settings, get_engine, get_sessionmaker):
+            cached.cache_clear()

@@ -4,7 +4,7 @@ A message is written with the change it tells of (models/outbox) and delivered b
 (models/notifications); without CM_SMTP_URL mail lands in the mailbox table instead of the network.
 
 Revision ID: 0011_outbox
-Revises: 0009_partner_totals
+Revises: 0010_figure_events
 Create Date: 2026-11-30 18:06:37
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_outbox"
-down_revision: str | None = "0009_partner_totals"
+down_revision: str | None = "0010_figure_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

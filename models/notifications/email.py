@@ -202,9 +202,11 @@ class SmtpSender:
         self.server = SmtpServer.from_url(url)
         self.sender = sender
         self.timeout = timeout
+        # Made once: loading the system's certificates takes longer than sending a message.
+        self.context = ssl.create_default_context()
 
     def send(self, session: Session, outbox_id: int, mail: Mail) -> None:
-        server, context = self.server, ssl.create_default_context()
+        server, context = self.server, self.context
         client: smtplib.SMTP
         if server.tls:
             client = smtplib.SMTP_SSL(

@@ -121,6 +121,8 @@ def claim(
             .order_by(table.available_at, table.id)
             .limit(limit)
         )
+        if session.scalar(due.with_only_columns(table.id)) is None:
+            return []  # nothing due: no write (an idle outbox takes no lock on SQLite)
         if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         session.execute(
@@ -208,6 +210,7 @@ def deliver(
                 link=link,
                 key=message.idempotency_key,
             )
+            session.commit()  # no transaction stays open while the network is slow
             sender.send(session, message.id, mail)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
             session.rollback()
@@ -254,8 +257,8 @@ def deliver(
 
 class DeliveryWorker:
     """Rounds of: the day's reminders (at most once a minute), the digests due, then every
-    due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``); ``start`` runs
-    rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
+    due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``);
+    ``start`` runs rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from api.errors import error_body, install_error_handlers
+from api.in_flight import InFlightLimit
 from api.limits import BodySizeLimit, RateLimiter
 from api.links import API_PREFIX
 from api.observability import RequestContextMiddleware, metrics_body
@@ -115,9 +116,11 @@ def create_app(
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, counters)
     app.state.login_throttle = LoginThrottle(counters)
     install_error_handlers(app)
-    # Outermost last: the request id wraps everything, headers go on every answer.
+    # Outermost last: the request id wraps everything (the wait at the door included, so its
+    # log line and Server-Timing say how long the request took), headers go on every answer.
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/metrics", include_in_schema=False)

@@ -5,7 +5,7 @@ Colours follow the Okabe–Ito palette, which stays distinguishable for colour-b
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboard.data import Completeness, Equity, Series, day
 
@@ -32,22 +32,78 @@ STATE_ORDER = ["approved", "submitted", "draft", "returned", "missing"]
 STATE_COLOURS = ["#009E73", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
 LATE_DOT = "late: first submitted after the due date, or due and not submitted"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
+# Plotly's default look, which every figure carries as go.Figure would give it.
+TEMPLATE = pio.templates["plotly"].to_plotly_json()
 
 
-def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
-        height=height,
-        margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40},
-        font={"family": FONT, "size": 12},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        legend={"orientation": "h", "y": -0.2, "x": 0},
-        hovermode="x unified",
-    )
-    fig.update_xaxes(showgrid=False, linecolor="#ccc", type="category")
-    fig.update_yaxes(gridcolor="#eee", zeroline=False)
-    return fig
+def _merged(base: dict, more: dict) -> dict:
+    """``base`` with ``more`` laid over it, nested dicts key by key, a None leaving the
+    property as it was (as Plotly's ``update`` does); neither is changed."""
+    out = dict(base)
+    for key, value in more.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _layout(title: str | None = None, height: int = 360, **more) -> dict:
+    """The layout every chart shares, with ``more`` laid over it (see :func:`_merged`).
+
+    Figures are plain dicts, exactly as ``go.Figure`` would send them (its default template
+    included): building graph objects spent most of a chart callback in Plotly's property
+    validation, for figures whose every property is fixed here.
+    """
+    layout = {
+        "template": TEMPLATE,
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 50 if title else 20, "b": 40},
+        "font": {"family": FONT, "size": 12},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "legend": {"orientation": "h", "y": -0.2, "x": 0},
+        "hovermode": "x unified",
+        "xaxis": {"showgrid": False, "linecolor": "#ccc", "type": "category"},
+        "yaxis": {"gridcolor": "#eee", "zeroline": False},
+    }
+    if title:
+        layout["title"] = {"text": title, "x": 0, "font": {"size": 15}}
+    return _merged(layout, more)
+
+
+def _title(text: str | None) -> dict | None:
+    """An axis title, or None (no title) for no text."""
+    return None if text is None else {"text": text}
+
+
+def _hline(y: float, line: dict, text: str, position: str) -> tuple[dict, dict]:
+    """A horizontal line across the plot and its label at the ``position`` ("top left" or
+    "top right"), as ``go.Figure.add_hline`` draws them: (shape, annotation)."""
+    side = position.split()[1]
+    shape = {
+        "type": "line",
+        "line": line,
+        "x0": 0,
+        "x1": 1,
+        "xref": "x domain",
+        "y0": y,
+        "y1": y,
+        "yref": "y",
+    }
+    label = {
+        "showarrow": False,
+        "text": text,
+        "x": 0 if side == "left" else 1,
+        "xanchor": side,
+        "xref": "x domain",
+        "y": y,
+        "yanchor": "bottom",
+        "yref": "y",
+    }
+    return shape, label
 
 
 def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]) -> dict:
@@ -81,81 +137,98 @@ def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]
     }
 
 
-def trend(s: Series) -> go.Figure:
+def trend(s: Series) -> dict:
     """The rollup over time with baseline, target line and series-break markers."""
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[p.period for p in s.total],
-            y=[p.figure.value for p in s.total],
-            mode="lines+markers",
-            name="All partners",
-            line={"color": OKABE_ITO[0], "width": 3},
-            text=[p.figure.marker or "" for p in s.total],
-            hovertemplate="%{x}: %{y:.1f} %{text}<extra>All partners</extra>",
-        )
-    )
+    data = [
+        {
+            "type": "scatter",
+            "x": [p.period for p in s.total],
+            "y": [p.figure.value for p in s.total],
+            "mode": "lines+markers",
+            "name": "All partners",
+            "line": {"color": OKABE_ITO[0], "width": 3},
+            "text": [p.figure.marker or "" for p in s.total],
+            "hovertemplate": "%{x}: %{y:.1f} %{text}<extra>All partners</extra>",
+        }
+    ]
     targets = [(p, t) for p, t in s.targets if t is not None]
     if targets:
-        fig.add_trace(
-            go.Scatter(
-                x=[p for p, _ in targets],
-                y=[t for _, t in targets],
-                mode="lines",
-                name="Target",
-                line={"color": OKABE_ITO[2], "dash": "dash", "width": 2},
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [p for p, _ in targets],
+                "y": [t for _, t in targets],
+                "mode": "lines",
+                "name": "Target",
+                "line": {"color": OKABE_ITO[2], "dash": "dash", "width": 2},
+            }
         )
+    shapes, annotations = [], []
     if s.baseline is not None:
-        fig.add_hline(
-            y=s.baseline,
-            line={"color": "#888", "dash": "dot"},
-            annotation_text=f"Baseline {s.baseline:g}",
-            annotation_position="top left",
+        shape, label = _hline(
+            s.baseline, {"color": "#888", "dash": "dot"}, f"Baseline {s.baseline:g}", "top left"
         )
+        shapes.append(shape)
+        annotations.append(label)
     for period, note in s.breaks:
         if period in s.periods:
-            fig.add_vline(x=period, line={"color": OKABE_ITO[5], "dash": "dot"})
-            fig.add_annotation(
-                x=period,
-                y=1,
-                yref="paper",
-                text=f"Series break: {note}",
-                showarrow=False,
-                font={"color": OKABE_ITO[5], "size": 11},
-                xanchor="left",
-                yanchor="bottom",
+            shapes.append(
+                {
+                    "type": "line",
+                    "line": {"color": OKABE_ITO[5], "dash": "dot"},
+                    "x0": period,
+                    "x1": period,
+                    "xref": "x",
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "y domain",
+                }
             )
-    fig.update_yaxes(title_text=s.unit)
-    return _layout(fig, f"{s.name} over time")
+            annotations.append(
+                {
+                    "x": period,
+                    "y": 1,
+                    "yref": "paper",
+                    "text": f"Series break: {note}",
+                    "showarrow": False,
+                    "font": {"color": OKABE_ITO[5], "size": 11},
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                }
+            )
+    extra: dict = {"yaxis": {"title": _title(s.unit)}}
+    if shapes:
+        extra.update(shapes=shapes, annotations=annotations)
+    return {"data": data, "layout": _layout(f"{s.name} over time", **extra)}
 
 
-def partner_bars(s: Series, period: str) -> go.Figure:
+def partner_bars(s: Series, period: str) -> dict:
     """Partners' own figures for one period, with the initiative rollup as a line."""
     points = [p for p in s.breakdown if p.period == period]
     points.sort(key=lambda p: (p.figure.value is None, -(p.figure.value or 0)))
-    fig = go.Figure(
-        go.Bar(
-            x=[p.label for p in points],
-            y=[p.figure.value if p.figure.value is not None else 0 for p in points],
-            marker_color=[OKABE_ITO[4] if p.figure.value is not None else "#ddd" for p in points],
-            text=[p.figure.marker or "" for p in points],
-            textposition="outside",
-            name="Partner",
-            hovertemplate="%{x}: %{y:.1f} %{text}<extra></extra>",
-        )
-    )
+    bars = {
+        "type": "bar",
+        "x": [p.label for p in points],
+        "y": [p.figure.value if p.figure.value is not None else 0 for p in points],
+        "marker": {
+            "color": [OKABE_ITO[4] if p.figure.value is not None else "#ddd" for p in points]
+        },
+        "text": [p.figure.marker or "" for p in points],
+        "textposition": "outside",
+        "name": "Partner",
+        "hovertemplate": "%{x}: %{y:.1f} %{text}<extra></extra>",
+    }
+    extra: dict = {"yaxis": {"title": _title(s.unit)}, "xaxis": {"tickangle": -30}}
     total = next((p.figure.value for p in s.total if p.period == period), None)
     if total is not None:
-        fig.add_hline(
-            y=total,
-            line={"color": OKABE_ITO[0], "width": 2},
-            annotation_text=f"All partners {total:.{s.decimals}f}",
-            annotation_position="top right",
+        shape, label = _hline(
+            total,
+            {"color": OKABE_ITO[0], "width": 2},
+            f"All partners {total:.{s.decimals}f}",
+            "top right",
         )
-    fig.update_yaxes(title_text=s.unit)
-    fig.update_xaxes(tickangle=-30)
-    return _layout(fig, f"Partners, {period}", height=420)
+        extra.update(shapes=[shape], annotations=[label])
+    return {"data": [bars], "layout": _layout(f"Partners, {period}", height=420, **extra)}
 
 
 def equity_shown(e: Equity) -> tuple[list[tuple[str, str]], list[str]]:
@@ -173,13 +246,13 @@ def equity_shown(e: Equity) -> tuple[list[tuple[str, str]], list[str]]:
     return ordered, [label for key, label in labels.items() if key not in shown]
 
 
-def equity_lines(e: Equity) -> go.Figure:
+def equity_lines(e: Equity) -> dict:
     """Each category over time, on one axis in the indicator's unit; categories with no figure
     to show are left out (see :func:`equity_shown`). The gap between the best and worst
     category is a chart of its own (:func:`equity_gap`): on a second axis over the same plot
     its ticks could not be read against the lines'."""
-    fig = go.Figure()
     shown, _left_out = equity_shown(e)
+    data = []
     for i, (key, label) in enumerate(shown):
         points = [
             (point.period, figure)
@@ -187,64 +260,68 @@ def equity_lines(e: Equity) -> go.Figure:
             for k, _label, figure in point.categories
             if k == key
         ]
-        fig.add_trace(
-            go.Scatter(
-                x=[period for period, _ in points],
-                y=[figure.value for _, figure in points],
-                text=[figure.marker or "" for _, figure in points],
-                mode="lines+markers",
-                name=label,
-                line={"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
-                hovertemplate=f"{label}: %{{y:.1f}} %{{text}}<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [period for period, _ in points],
+                "y": [figure.value for _, figure in points],
+                "text": [figure.marker or "" for _, figure in points],
+                "mode": "lines+markers",
+                "name": label,
+                "line": {"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+                "hovertemplate": f"{label}: %{{y:.1f}} %{{text}}<extra></extra>",
+            }
         )
-    fig.update_yaxes(title_text=e.unit)
-    return _layout(fig, f"Equity by {e.dimension}", height=380)
+    layout = _layout(f"Equity by {e.dimension}", height=380, yaxis={"title": _title(e.unit)})
+    return {"data": data, "layout": layout}
 
 
-def equity_gap(e: Equity) -> go.Figure:
+def equity_gap(e: Equity) -> dict:
     """The gap between the best and the worst category shown, period by period: a small bar
     chart in the indicator's unit under the equity lines."""
     names = {key: label for point in e.points for key, label, _figure in point.categories}
-    periods = [p.period for p in e.points]
-    fig = go.Figure(
-        go.Bar(
-            x=periods,
-            y=[p.gap for p in e.points],
-            marker_color="#6c757d",  # grey: not one of the categories' colours
-            name="Gap",
-            customdata=[
-                [names.get(p.best or "", ""), names.get(p.worst or "", "")] for p in e.points
-            ],
-            hovertemplate=(
-                "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}<extra></extra>"
-            ),
-        )
-    )
+    bars = {
+        "type": "bar",
+        "x": [p.period for p in e.points],
+        "y": [p.gap for p in e.points],
+        "marker": {"color": "#6c757d"},  # grey: not one of the categories' colours
+        "name": "Gap",
+        "customdata": [
+            [names.get(p.best or "", ""), names.get(p.worst or "", "")] for p in e.points
+        ],
+        "hovertemplate": (
+            "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}<extra></extra>"
+        ),
+    }
+    extra: dict = {
+        "yaxis": {"title": _title(e.unit), "rangemode": "tozero"},
+        "showlegend": False,
+        "hovermode": "closest",
+    }
     if all(p.gap is None for p in e.points):
-        fig.add_annotation(
-            text="No period has two categories with figures to compare.",
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font={"color": "#555"},
-        )
-    fig.update_yaxes(title_text=e.unit, rangemode="tozero")
-    fig = _layout(fig, "Gap between the best and the worst category", height=220)
-    fig.update_layout(showlegend=False, hovermode="closest")
-    return fig
+        extra["annotations"] = [
+            {
+                "text": "No period has two categories with figures to compare.",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"color": "#555"},
+            }
+        ]
+    layout = _layout("Gap between the best and the worst category", height=220, **extra)
+    return {"data": [bars], "layout": layout}
 
 
-def completeness_heatmap(c: Completeness) -> go.Figure:
+def completeness_heatmap(c: Completeness) -> dict:
     """Members × indicators coloured by state; late cells marked with a dot."""
+    names = dict(c.members)
     members = [name for _, name in c.members]
-    slugs = [slug for slug, _ in c.members]
     codes = [code for code, _ in c.indicators]
     index = {(x.organisation, x.indicator): x for x in c.cells}
     z, text = [], []
-    for slug in slugs:
+    for slug, _name in c.members:
         row, row_text = [], []
         for code in codes:
             cell = index.get((slug, code))
@@ -260,50 +337,49 @@ def completeness_heatmap(c: Completeness) -> go.Figure:
     colourscale = []
     for i, colour in enumerate(STATE_COLOURS):
         colourscale += [[i / n, colour], [(i + 1) / n, colour]]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=codes,
-            y=members,
-            text=text,
-            zmin=-0.5,
-            zmax=n - 0.5,
-            colorscale=colourscale,
-            xgap=2,
-            ygap=2,
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
-            colorbar={
+    data = [
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": codes,
+            "y": members,
+            "text": text,
+            "zmin": -0.5,
+            "zmax": n - 0.5,
+            "colorscale": colourscale,
+            "xgap": 2,
+            "ygap": 2,
+            "hovertemplate": "%{y}<br>%{x}: %{text}<extra></extra>",
+            "colorbar": {
                 "tickvals": list(range(n)),
                 "ticktext": STATE_ORDER,
-                "title": "state",
+                "title": {"text": "state"},
             },
-        )
-    )
-    late = [(x.indicator, dict(c.members)[x.organisation]) for x in c.cells if x.late]
+        }
+    ]
+    late = [(x.indicator, names[x.organisation]) for x in c.cells if x.late]
     if late:
         # The dot is explained in the legend: a mark nobody can read is no mark at all.
-        fig.add_trace(
-            go.Scatter(
-                x=[i for i, _ in late],
-                y=[m for _, m in late],
-                mode="markers",
-                name=LATE_DOT,
-                showlegend=True,
-                marker={"symbol": "circle", "size": 6, "color": "black"},
-                hoverinfo="skip",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [i for i, _ in late],
+                "y": [m for _, m in late],
+                "mode": "markers",
+                "name": LATE_DOT,
+                "showlegend": True,
+                "marker": {"symbol": "circle", "size": 6, "color": "black"},
+                "hoverinfo": "skip",
+            }
         )
-    fig = _layout(
-        fig,
+    layout = _layout(
         f"Reporting for {c.period} (due {day(c.due_on)})",
         height=max(360, 26 * len(members) + 120),
-    )
-    fig.update_layout(
         hovermode="closest",
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        yaxis={"autorange": "reversed", "type": "category"},
     )
-    fig.update_yaxes(autorange="reversed", type="category")
-    return fig
+    return {"data": data, "layout": layout}
 
 
 def public_chart(
@@ -313,7 +389,7 @@ def public_chart(
     markers: list[str | None],
     unit: str,
     kind: str = "bar",
-) -> go.Figure:
+) -> dict:
     """A plain chart for the public page: bars (categories) or a line (periods).
 
     Hidden (suppressed) values are drawn as no bar / a gap, with their marker as the label, so
@@ -324,46 +400,59 @@ def public_chart(
         for v, m in zip(values, markers, strict=True)
     ]
     if kind == "line":
-        trace = go.Scatter(
-            x=labels,
-            y=values,
-            mode="lines+markers+text",
-            text=text,
-            textposition="top center",
-            line={"color": OKABE_ITO[0], "width": 3},
-            connectgaps=False,
-            hovertemplate="%{x}: %{text}<extra></extra>",
-        )
+        trace = {
+            "type": "scatter",
+            "x": labels,
+            "y": values,
+            "mode": "lines+markers+text",
+            "text": text,
+            "textposition": "top center",
+            "line": {"color": OKABE_ITO[0], "width": 3},
+            "connectgaps": False,
+            "hovertemplate": "%{x}: %{text}<extra></extra>",
+        }
+        axes = {
+            "xaxis": {"automargin": True},
+            "yaxis": {"title": _title(unit), "rangemode": "tozero", "automargin": True},
+        }
     else:
         # Horizontal bars: long category names stay readable on a phone.
-        trace = go.Bar(
-            y=labels,
-            x=[v if v is not None else 0 for v in values],
-            orientation="h",
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            marker_color=[OKABE_ITO[0] if v is not None else "#ddd" for v in values],
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    fig = go.Figure(trace)
-    height = 300 if kind == "line" else 90 + 34 * len(labels)
-    fig = _layout(fig, title, height=height)
-    if kind == "line":
-        fig.update_yaxes(title_text=unit, rangemode="tozero")
-    else:
-        fig.update_xaxes(
-            title_text=unit, rangemode="tozero", type="linear", showgrid=True, gridcolor="#eee"
-        )
-        fig.update_yaxes(type="category", autorange="reversed", gridcolor="rgba(0,0,0,0)")
-    fig.update_layout(
+        trace = {
+            "type": "bar",
+            "y": labels,
+            "x": [v if v is not None else 0 for v in values],
+            "orientation": "h",
+            "text": text,
+            "textposition": "outside",
+            "cliponaxis": False,
+            "marker": {"color": [OKABE_ITO[0] if v is not None else "#ddd" for v in values]},
+            "hovertemplate": "%{y}: %{text}<extra></extra>",
+        }
+        axes = {
+            "xaxis": {
+                "title": _title(unit),
+                "rangemode": "tozero",
+                "type": "linear",
+                "showgrid": True,
+                "gridcolor": "#eee",
+                "automargin": True,
+            },
+            "yaxis": {
+                "type": "category",
+                "autorange": "reversed",
+                "gridcolor": "rgba(0,0,0,0)",
+                "automargin": True,
+            },
+        }
+    layout = _layout(
+        title,
+        height=300 if kind == "line" else 90 + 34 * len(labels),
         showlegend=False,
         hovermode="closest",
         margin={"l": 10, "r": 30, "t": 45, "b": 40},
+        **axes,
     )
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
+    return {"data": [trace], "layout": layout}
 
 
 def own_trend(
@@ -373,45 +462,49 @@ def own_trend(
     unit: str,
     title: str,
     note: str | None = None,
-) -> go.Figure:
+) -> dict:
     """A partner's own figure over time against the initiative's rollup (partner portal);
     ``note`` says, under the chart, why points of the partner's line are missing."""
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[p for p, _ in initiative],
-            y=[v for _, v in initiative],
-            mode="lines+markers",
-            name="Initiative (all partners)",
-            line={"color": OKABE_ITO[0], "width": 3},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[p for p, _ in own],
-            y=[v for _, v in own],
-            mode="lines+markers",
-            name=label,
-            line={"color": OKABE_ITO[1], "width": 3, "dash": "dash"},
-            marker={"symbol": "diamond", "size": 9},
-        )
-    )
-    fig.update_yaxes(title_text=unit)
-    _layout(fig, title, height=340)
+    data = [
+        {
+            "type": "scatter",
+            "x": [p for p, _ in initiative],
+            "y": [v for _, v in initiative],
+            "mode": "lines+markers",
+            "name": "Initiative (all partners)",
+            "line": {"color": OKABE_ITO[0], "width": 3},
+        },
+        {
+            "type": "scatter",
+            "x": [p for p, _ in own],
+            "y": [v for _, v in own],
+            "mode": "lines+markers",
+            "name": label,
+            "line": {"color": OKABE_ITO[1], "width": 3, "dash": "dash"},
+            "marker": {"symbol": "diamond", "size": 9},
+        },
+    ]
+    extra: dict = {"yaxis": {"title": _title(unit)}, "height": 340}
     if note:
         # Under the axis labels, with the legend moved below it: a taller figure with a fixed
         # plot height (220 px), so the paper-relative positions land where intended.
-        fig.add_annotation(
-            text=note,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=-0.11,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            align="left",
-            font={"size": 12, "color": "#555"},
+        extra.update(
+            annotations=[
+                {
+                    "text": note,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0,
+                    "y": -0.11,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "showarrow": False,
+                    "align": "left",
+                    "font": {"size": 12, "color": "#555"},
+                }
+            ],
+            height=420,
+            margin={"b": 150},
+            legend={"y": -0.38, "yanchor": "top"},
         )
-        fig.update_layout(height=420, margin={"b": 150}, legend={"y": -0.38, "yanchor": "top"})
-    return fig
+    return {"data": data, "layout": _layout(title, **extra)}

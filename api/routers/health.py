@@ -12,8 +12,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=HealthRead)
-def healthz() -> HealthRead:
-    """The process is up (does not touch the database)."""
+async def healthz() -> HealthRead:
+    """The process is up (does not touch the database). Answered on the event loop, past the
+    requests waiting their turn (api/in_flight.py): it says the worker answers, however busy."""
     return HealthRead(status="ok")
 
 

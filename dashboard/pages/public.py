@@ -353,7 +353,10 @@ def _card(
                                 dcc.Graph(
                                     figure=chart,
                                     config=GRAPH_CONFIG,
-                                    style={"width": "100%", "height": f"{chart.layout.height}px"},
+                                    style={
+                                        "width": "100%",
+                                        "height": f"{chart['layout']['height']}px",
+                                    },
                                 ),
                                 role="img",
                                 **{"aria-label": text},

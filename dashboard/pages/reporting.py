@@ -92,7 +92,15 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             type="dot",
             delay_show=400,
         ),
-        html.Div(id="reporting-heatmap-table"),
+        html.Details(
+            [
+                html.Summary(
+                    "Heat map as a table", className="small", id="reporting-heatmap-summary"
+                ),
+                html.Div(id="reporting-heatmap-table"),
+            ],
+            className="mb-2",
+        ),
         html.Div(id="reporting-lists", className="mt-3"),
     )
 
@@ -312,7 +320,6 @@ def _lists(
 
 @callback(
     Output("reporting-heatmap", "figure"),
-    Output("reporting-heatmap-table", "children"),
     Output("reporting-counts", "children"),
     Output("reporting-lists", "children"),
     Output("reporting-feedback", "children"),
@@ -322,27 +329,40 @@ def _lists(
 def reporting_view(initiative, period):
     """Backbone only: the domain refuses anyone else before anything is read."""
     if not initiative:
-        return EMPTY, None, None, None, None
+        return EMPTY, None, None, None
     try:
         view = data.reporting(initiative, period)
         extensions = data.extensions(initiative, view.completeness.period)
     except DomainError as exc:
-        return EMPTY, None, None, None, error_alert(exc, what="That initiative")
+        return EMPTY, None, None, error_alert(exc, what="That initiative")
     c = view.completeness
-    table = html.Details(
-        [
-            html.Summary("Heat map as a table", className="small"),
-            data_table(
-                "completeness",
-                HEATMAP_COLUMNS,
-                heatmap_rows(c),
-                f"{initiative}-{c.period}-completeness.csv",
-            ),
-        ],
-        className="mb-2",
-    )
     lists = _lists(view, initiative, extensions)
-    return figures.completeness_heatmap(c), table, _counts(c.counts), lists, None
+    return figures.completeness_heatmap(c), _counts(c.counts), lists, None
+
+
+@callback(
+    Output("reporting-heatmap-table", "children"),
+    Input("reporting-heatmap-summary", "n_clicks"),
+    Input("reporting-initiative", "value"),
+    Input("reporting-period", "value"),
+    prevent_initial_call=True,
+)
+def reporting_heatmap_table(opened, initiative, period):
+    """The heat map's cells as a table, made once someone opens it: a cell per partner and
+    indicator is thousands of elements, which every view of the page would otherwise build
+    and send for a table that stays folded. Errors show with the heat map."""
+    if not (opened and initiative):
+        return None
+    try:
+        c = data.reporting(initiative, period).completeness
+    except DomainError:
+        return None
+    return data_table(
+        "completeness",
+        HEATMAP_COLUMNS,
+        heatmap_rows(c),
+        f"{initiative}-{c.period}-completeness.csv",
+    )
 
 
 @callback(

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # threads, requests queue for a connection instead of being served.
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(30, ge=0, le=500)
+    # Requests a worker serves at once (api/in_flight.py); the others wait at the door, holding
+    # no thread and no connection. At most the thread pool's 40, and at most the connections.
+    max_requests_in_flight: int = Field(8, ge=1, le=40)
     sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
     log_level: str = "info"
     rate_limit_per_minute: int = Field(1200, ge=0, description="Requests per user/key; 0: off.")
@@ -123,6 +126,16 @@ class Settings(BaseSettings):
     # A streaming replica of the PostgreSQL primary for the dashboards', analytics' and public
     # reads (architecture: Scale); empty: every read goes to the primary.
     database_read_url: str = Field("", description="PostgreSQL replica for reads; empty: none.")
+
+    @model_validator(mode="after")
+    def _in_flight_fit_the_pool(self) -> Settings:
+        if self.max_requests_in_flight > self.db_pool_size + self.db_max_overflow:
+            raise ValueError(
+                "CM_MAX_REQUESTS_IN_FLIGHT must be at most CM_DB_POOL_SIZE + "
+                f"CM_DB_MAX_OVERFLOW ({self.db_pool_size + self.db_max_overflow}): each "
+                "request in flight may hold a database connection"
+            )
+        return self
 
     @field_validator("database_read_url")
     @classmethod

@@ -34,6 +34,15 @@ def test_every_answer_says_how_long_the_server_took(client) -> None:
     assert name == "app" and float(duration) >= 0
 
 
+def test_an_answer_says_how_long_it_waited_for_its_turn(client) -> None:
+    """Past /healthz every request waits for a turn in its worker (api/in_flight.py): the
+    wait is part of the server's time, and said next to it."""
+    timing = client.get("/api/v1/initiatives").headers["server-timing"]
+    metrics = dict(part.strip().split(";dur=") for part in timing.split(","))
+    assert set(metrics) == {"wait", "app"}
+    assert 0 <= float(metrics["wait"]) <= float(metrics["app"])
+
+
 def test_metrics_count_requests_by_route_template(client) -> None:
     client.get("/api/v1/initiatives/some-slug/submissions")
     body = client.get("/metrics").text

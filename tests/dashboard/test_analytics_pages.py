@@ -203,6 +203,35 @@ def test_backbone_sees_reporting(client, world) -> None:
     assert "P2" in late and "SMALL" in late
 
 
+def _heatmap_table(client, opened):
+    return call(
+        client,
+        "reporting-heatmap-table.children",
+        [
+            ("reporting-heatmap-summary", "n_clicks", opened),
+            ("reporting-initiative", "value", INIT),
+            ("reporting-period", "value", PERIOD),
+        ],
+    )
+
+
+def test_the_heat_map_table_is_made_when_it_is_opened(client, world) -> None:
+    """Folded, the table of every cell is neither built nor sent; opened, it holds each
+    partner's state for each indicator, with its CSV."""
+    _as(client, world, "backbone")
+    assert response_of(_heatmap_table(client, None))["reporting-heatmap-table"]["children"] is None
+    table = json.dumps(response_of(_heatmap_table(client, 1))["reporting-heatmap-table"])
+    assert "cm-data-table" in table and "c2c-2025Q3-completeness.csv" in table
+    assert "P2" in table and "SMALL" in table and "missing" in table
+
+
+@pytest.mark.parametrize("who", [None, "outsider", "funder"])
+def test_the_heat_map_table_is_for_the_backbone_only(client, world, who) -> None:
+    _as(client, world, who)
+    out = response_of(_heatmap_table(client, 1))
+    assert out["reporting-heatmap-table"]["children"] is None
+
+
 # --- suppression: backbone exact, others suppressed ---------------------------------------------
 
 

@@ -6,8 +6,8 @@ seam to those rules: this page offers what the domain says the user may hand out
 what it refuses, next to the field it names. Changing an account itself (deactivating it,
 resetting its password, a new invitation link) needs authority over every grant it holds.
 
-Secrets are shown once: an invitation's link (no mail is sent yet) and a new API key appear in
-the answer to the click that made them, and nowhere else in the page.
+Secrets are shown once: an invitation's link (the invitee is also mailed one) and a new API key
+appear in the answer to the click that made them, and nowhere else in the page.
 """
 
 from __future__ import annotations

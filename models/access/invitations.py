@@ -104,7 +104,7 @@ def _signed_link(base_url: str, user: User, now: datetime | None = None) -> tupl
 def _link(base_url: str, user: User, now: datetime | None = None) -> tuple[str, datetime]:
     link, expires = _signed_link(base_url, user, now)
     log.info(
-        "invitation link (no mail is sent: hand it to the person)",
+        "invitation link (also mailed to the person; hand it over if mail does not reach them)",
         extra={"event": LOG_EVENT, "user_id": user.id, "link": link},
     )
     return link, expires

@@ -53,6 +53,7 @@ from models.notifications.email import (
 )
 from models.notifications.reminders import schedule_reminders
 from models.outbox.preferences import muted
+from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
 from models.tables.notifications import OutboxMessage
 
@@ -61,6 +62,7 @@ log = logging.getLogger("cm.notifications")
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 BATCH = 20
+ACTOR = "system:notifications"  # the audit trail's name for the worker
 REMINDER_EVERY = 60.0  # seconds between two computations of the day's reminders
 
 
@@ -80,6 +82,7 @@ class Claimed:
     attempts: int
     claim_token: str
     idempotency_key: str
+    initiative_id: int | None
 
 
 @dataclass
@@ -146,6 +149,7 @@ def claim(
                 table.attempts,
                 table.claim_token,
                 table.idempotency_key,
+                table.initiative_id,
             )
             .where(table.claim_token == token)
             .order_by(table.id)
@@ -180,6 +184,24 @@ def _settle(session: Session, message: Claimed, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def _audit(session: Session, message: Claimed, action: str, error: str | None = None) -> None:
+    """Every message sent, or given up on, is in the audit trail of its initiative (with the
+    transaction that marks it, so once)."""
+    session.add(
+        AuditEvent(
+            actor_user_id=None,
+            actor_label=ACTOR,
+            initiative_id=message.initiative_id,
+            entity_type="notification",
+            entity_id=message.id,
+            action=action,
+            after={"kind": message.kind, "to": message.address, "attempts": message.attempts},
+            reason=error,
+        )
+    )
+    session.flush()
 
 
 def deliver(
@@ -218,6 +240,8 @@ def deliver(
             error = f"{type(exc).__name__}: {exc}"[:2000]
             if permanent or message.attempts >= max_attempts:
                 done = _settle(session, message, status="failed", last_error=error)
+                if done:
+                    _audit(session, message, "failed", error)
                 tick.failed += done
             else:
                 done = _settle(
@@ -243,6 +267,7 @@ def deliver(
             )
             return
         if _settle(session, message, status="sent", sent_at=utcnow(), last_error=None):
+            _audit(session, message, "sent")
             session.commit()
             tick.sent += 1
         else:

@@ -1,10 +1,11 @@
 """What each person wants to hear about: per kind of message, immediately, in one daily digest,
 or not at all.
 
-No row means immediately; an invitation is never held for a digest. Every message carries a signed unsubscribe link (an HS256 JWT with
-the secret key and an audience of its own, as invitations have) that turns its kind off for
-its recipient without a login: the link names only the user and the kind, and turning a kind
-off twice is the same as once, so a link needs no expiry.
+No row means immediately; an invitation is never held for a digest. Every message carries a
+signed unsubscribe link (an HS256 JWT with the secret key and an audience of its own, as
+invitations have) that turns its kind off for its recipient without a login: the link names
+only the user and the kind, and turning a kind off twice is the same as once, so a link needs
+no expiry.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from models import MailboxMessage, OutboxMessage, User
+from models import AuditEvent, MailboxMessage, OutboxMessage, User
 from models.access.invitations import invite_user
 from models.access.permissions import actor_for_user
 from models.core.db import session_scope
@@ -103,6 +103,14 @@ def test_messages_reach_a_real_smtp_server_and_their_links_work(factory, smtp) -
     assert unsubscribe in html_part.replace("&amp;", "&")
     assert mail["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert _path(portal) == "/portal?initiative=c2c&org=eastside&period=2025Q3"
+
+    with factory() as session:  # each message sent is in the audit trail, once
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.after["to"].as_string()).where(
+                AuditEvent.entity_type == "notification"
+            )
+        ).all()
+    assert sorted(events) == [("sent", "e1@x.org"), ("sent", "e2@x.org")]
 
     # A second round finds nothing to do: each message went once.
     assert worker.run_once(reminders=False).claimed == 0
@@ -188,6 +196,11 @@ def test_after_the_most_attempts_a_message_is_failed_and_kept(factory, monkeypat
         tick = worker.run_once(start + timedelta(minutes=5), reminders=False)
         assert tick.failed == 2
         assert _statuses(factory) == {"failed": 2}
+        with factory() as session:
+            failed = session.scalars(
+                select(AuditEvent.reason).where(AuditEvent.action == "failed")
+            ).all()
+        assert len(failed) == 2 and all("ConnectionRefusedError" in r for r in failed)
         assert worker.run_once(start + timedelta(days=1), reminders=False).claimed == 0
     finally:
         get_settings.cache_clear()
@@ -227,6 +240,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_marks_nothing_twice(factory
         mailbox = list(session.scalars(select(MailboxMessage.outbox_id)))
     assert [(r.status, r.attempts) for r in rows] == [("sent", 2), ("sent", 2), ("sent", 1)]
     assert sorted(mailbox) == [r.id for r in rows]  # each message delivered exactly once
+    with factory() as session:
+        sent = session.scalars(
+            select(AuditEvent.entity_id).where(AuditEvent.entity_type == "notification")
+        ).all()
+    assert sorted(sent) == [r.id for r in rows]  # and audited once
 
 
 def test_two_workers_share_the_outbox_without_taking_the_same_message(

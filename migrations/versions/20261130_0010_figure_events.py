@@ -2,7 +2,7 @@
 
 Partners' work in progress (values saved, reports opened, submitted or returned, extensions)
 leaves most audit events of a reporting season and changes no approved figure; access events
-(users, grants, API keys) change no figure either. The scorecard,
+(users, grants, API keys) and messages sent change no figure either. The scorecard,
 series and equity views version their answers by the other events only (README: Scaling); this
 partial index finds the newest of them, and counts those behind it, without reading the rest.
 
@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 # As models.tables.audit.MOVES_FIGURES on the day this revision was written: a migration keeps
 # its own copy, so that a later change of the model makes a new revision instead of editing this.
 MOVES_FIGURES = (
-    "NOT (entity_type IN ('user', 'grant', 'api_key') OR "
+    "NOT (entity_type IN ('user', 'grant', 'api_key', 'notification') OR "
     "entity_type IN ('value', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')))"
 )

@@ -908,13 +908,14 @@ def data_version(
     """The initiative's :class:`DataVersion` (one or two small indexed queries); checked for
     visibility first, so it says nothing about initiatives the actor cannot see.
 
-    Access events never count (:data:`~models.tables.audit.ACCESS_WORK`: who may see is part of
-    each answer's key). With ``figures_only`` the initiative's scope also skips partners' work
-    in progress (:data:`~models.tables.audit.PARTNER_WORK`): the version of what the scorecard,
-    series and equity views read (approved figures, configuration, publications), which a
-    draft saved or a report submitted does not move. Completeness, which shows drafts, takes
-    every other event. A quiet scope is not counted: nothing can land behind its newest event,
-    which names its data on its own (a count is at least 1 otherwise: the newest event itself).
+    Bookkeeping never counts (:data:`~models.tables.audit.BOOKKEEPING`: access, whose effect
+    is part of each answer's key, and messages sent). With ``figures_only`` the initiative's
+    scope also skips partners' work in progress (:data:`~models.tables.audit.PARTNER_WORK`):
+    the version of what the scorecard, series and equity views read (approved figures,
+    configuration, publications), which a draft saved or a report submitted does not move.
+    Completeness, which shows drafts, takes every other event. A quiet scope is not counted:
+    nothing can land behind its newest event, which names its data on its own (a count is at
+    least 1 otherwise: the newest event itself).
     """
     from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
 

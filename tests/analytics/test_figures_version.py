@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from models.analytics.views import data_version, equity, scorecard, series
+from models.audit.trail import record
 from models.core import dates
 from models.core.actors import SYSTEM, Actor
 from models.initiatives.indicators import update_indicator
@@ -198,7 +199,8 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
     client, session, world
 ) -> None:
     """A new user with a grant in the initiative (access events, in the initiative and
-    deployment-wide) changes no answer's data: the cached answers stay, validators too."""
+    deployment-wide) and a message sent change no answer's data: the cached answers stay,
+    validators too."""
     import importlib
 
     from models.tables.audit import MOVES_FIGURES
@@ -211,6 +213,15 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
     )
     etags = [client.get(path, headers=headers).headers["ETag"] for path in paths]
     _login(client, session, world, "funder", "another@example.org")  # a user, a grant, a login
+    record(  # a message sent, as the delivery worker records it
+        session=session,
+        actor=SYSTEM,
+        initiative_id=world.id,
+        entity_type="notification",
+        entity_id=1,
+        action="sent",
+    )
+    session.commit()
     for path, etag in zip(paths, etags, strict=True):
         again = client.get(path, headers={**headers, "If-None-Match": etag})
         assert again.status_code == 304, path

@@ -262,8 +262,7 @@ class Stage:
             list(columns),
             select(*columns.values())
             .select_from(source.join(_SUBMISSIONS, _of_submission(source)))
-            .where(where)
-            .order_by(c.row),
+            .where(where),
         )
 
     def _audit(

@@ -1319,7 +1319,7 @@ def _stage_and_merge(
             )
     if not targets.groups and not errors:
         errors.add(1, "file", "the file holds no values to import")
-    stage.prepare()
+    stage.prepare(match=any(not g.new for g in targets.groups.values() if g.error is None))
     for number, indicator_id, disaggregation in stage.duplicates():
         errors.add(number, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
     errors.close_chunk()
@@ -1355,7 +1355,13 @@ def _stage_and_merge(
             session=session, actor=actor, ctx=group.resolved, expected_version=None, reason=reason
         )
     if to_write:
-        stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
+        stage.write(
+            actor=actor,
+            initiative_id=initiative.id,
+            reason=reason,
+            now=utcnow(),
+            updates=any(g.result.updated for g in to_write),
+        )
     # Flags were staged for the submissions the import creates from rows of one chunk; the
     # others (values already stored, or rows spread over chunks) are flagged from the table.
     later = [g.resolved for g in to_write if not g.new or g.chunks > 1]

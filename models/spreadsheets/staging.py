@@ -127,25 +127,27 @@ class Stage:
             )
         self.rows += len(rows)
 
-    def prepare(self) -> None:
-        """Index the loaded rows and match each to the value it would replace."""
+    def prepare(self, *, match: bool = True) -> None:
+        """Index the loaded rows and match each to the value it would replace (``match``
+        false: every row goes to a submission the import creates, which holds no value)."""
         self.conn.exec_driver_sql(
             "CREATE INDEX import_stage_key ON import_stage (grp, indicator_id, disaggregation)"
         )
         s, v = STAGE.c, _VALUES.c
-        self.conn.execute(
-            update(STAGE)
-            .where(s.submission_id.is_not(None))
-            .values(
-                value_id=select(v.id)
-                .where(
-                    v.submission_id == s.submission_id,
-                    v.indicator_id == s.indicator_id,
-                    v.disaggregation == s.disaggregation,
+        if match:
+            self.conn.execute(
+                update(STAGE)
+                .where(s.submission_id.is_not(None))
+                .values(
+                    value_id=select(v.id)
+                    .where(
+                        v.submission_id == s.submission_id,
+                        v.indicator_id == s.indicator_id,
+                        v.disaggregation == s.disaggregation,
+                    )
+                    .scalar_subquery()
                 )
-                .scalar_subquery()
             )
-        )
         if self.postgres:
             self.conn.exec_driver_sql("ANALYZE import_stage")
 
@@ -192,13 +194,16 @@ class Stage:
             for grp, total, found, changed in rows
         }
 
-    def write(self, *, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
+    def write(
+        self, *, actor: Actor, initiative_id: int, reason: str, now: datetime, updates: bool = True
+    ) -> None:
         """Merge into ``values`` and record the import's event for each report it writes into
         (``models.audit.values``): the events read the changed values as they were, so they
         are written before the update; the new values' ids come from their insertion itself
         (PostgreSQL: ``RETURNING`` in the same statement) or are set beforehand (SQLite: the
         largest id plus the file's row number; the import's earlier writes hold the database's
-        write lock, so no other writer takes an id meanwhile)."""
+        write lock, so no other writer takes an id meanwhile). ``updates`` false: no staged row
+        changes a stored value (as :meth:`counts` found), so none is updated."""
         s, v = STAGE.c, _VALUES.c
         new = and_(s.value_id.is_(None), s.value.is_not(None))
         if self.postgres:
@@ -216,18 +221,19 @@ class Stage:
             self.conn.execute(
                 self._audit(actor, initiative_id, reason, now, STAGE, new_id, where=new)
             )
-        self.conn.execute(
-            update(_VALUES)
-            .where(v.id == s.value_id, not_(_same()))
-            .values(
-                value=s.value,
-                numerator=s.numerator,
-                denominator=s.denominator,
-                note=s.note,
-                updated_at=literal(now, _VALUES.c.updated_at.type),
-                updated_by_id=literal(actor.user_id, Integer),
+        if updates:
+            self.conn.execute(
+                update(_VALUES)
+                .where(v.id == s.value_id, not_(_same()))
+                .values(
+                    value=s.value,
+                    numerator=s.numerator,
+                    denominator=s.denominator,
+                    note=s.note,
+                    updated_at=literal(now, _VALUES.c.updated_at.type),
+                    updated_by_id=literal(actor.user_id, Integer),
+                )
             )
-        )
         if not self.postgres:
             self.conn.execute(self._insert(actor, initiative_id, now, STAGE, new, new_id))
 

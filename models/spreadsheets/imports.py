@@ -22,7 +22,9 @@ The flow (docs/architecture.md: Data rules):
    chunk, whatever the file's length.
 3. **Merge** only when the whole file is clean: one set-based statement each finds cells given
    twice, compares with the stored values, updates changed values, inserts new ones and writes
-   their audit events; then the data-quality flags of the written submissions are refreshed.
+   one audit event per submission written, holding its values before and after
+   (:mod:`models.audit.values`); then the data-quality flags of the written submissions are
+   refreshed.
    Groups whose values are already as in the file are not touched (no version bump, no audit
    event), so uploading the same file twice is harmless. A dry run stops before the merge.
 

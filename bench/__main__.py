@@ -282,7 +282,7 @@ def bench_import(engine, built, rows: int) -> None:
         rows / seconds,
         "rows/s",
         baseline=rows / raw_seconds,
-        target=0.30,
+        target=0.50,
         higher_is_better=True,
         note=f"{rows:,} rows in {len(pairs):,} submissions",
     )
@@ -736,8 +736,8 @@ def main(argv=None) -> int:
         with httpx.Client(
             base_url=base, timeout=120, headers={"Authorization": f"Bearer {built.backbone_key}"}
         ) as client:
-            # Reads first: an import leaves many recent audit events, and views answer afresh
-            # (uncached) for two minutes after that (models.analytics.views.DataVersion).
+            # Reads first, on the dataset as loaded: an import changes the data version the
+            # views' answers are kept under (models.analytics.views.DataVersion).
             bench_reads(engine, built, client, repeat=repeat)
             bench_disclosed(engine, built, repeat=repeat)
             bench_dash(engine, built, base, repeat=repeat)

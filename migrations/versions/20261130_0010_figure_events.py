@@ -27,7 +27,7 @@ depends_on: str | Sequence[str] | None = None
 # its own copy, so that a later change of the model makes a new revision instead of editing this.
 MOVES_FIGURES = (
     "NOT (entity_type IN ('user', 'grant', 'api_key', 'notification') OR "
-    "entity_type IN ('value', 'deadline_extension') "
+    "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')))"
 )
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
 from models.analytics.rollups import apply_submission
+from models.audit.values import value_changes
 from models.core import dates
 from models.core.actors import Actor
 from models.core.dates import day
@@ -1429,22 +1430,23 @@ def value_history(
     its creation, read from the row as it stands now.
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    events = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.initiative_id == initiative.id,
-            AuditEvent.entity_type == "value",
-            AuditEvent.entity_id == value_id,
-        )
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
+    live = session.scalar(
+        select(Value).where(Value.id == value_id, Value.initiative_id == initiative.id)
+    )
+    # Its imports are read from its report's batches: the live row's report, or (a removed
+    # value) the one its removal names.
+    changes = value_changes(
+        session=session,
+        initiative_id=initiative.id,
+        value_ids=[value_id],
+        submission_ids=[live.submission_id] if live is not None else [],
+    ).get(value_id, [])
+    changes.sort(key=lambda c: (c.at, c.event_id))
     value = None
-    if not events:
-        value = session.scalar(
-            select(Value).where(Value.id == value_id, Value.initiative_id == initiative.id)
-        )
-        if value is None:
+    if not changes:
+        if live is None:
             raise NotFound(f"no value {value_id}", field="id")
+        value = live
     if not actor.is_backbone(initiative.id):
         # The value's organisation: from the live row, or (deleted) from its submission's events.
         org_id = session.scalar(
@@ -1458,7 +1460,7 @@ def value_history(
     if value is not None:
         return [_creation(session, value)]
     return [
-        HistoryEntry(e.at, e.actor_label, e.action, e.before, e.after, e.reason) for e in events
+        HistoryEntry(c.at, c.actor_label, c.action, c.before, c.after, c.reason) for c in changes
     ]
 
 

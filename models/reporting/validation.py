@@ -10,6 +10,7 @@ The same functions check a JSON request and every row of a spreadsheet import.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -92,6 +93,10 @@ class CleanValue(NamedTuple):
     @property
     def key(self) -> tuple[int, str]:
         return (self.indicator_id, self.disaggregation)
+
+
+# A CleanValue from a plain tuple, without the per-call Python of a named tuple's constructor.
+_clean = functools.partial(tuple.__new__, CleanValue)
 
 
 @dataclass(frozen=True)
@@ -178,29 +183,32 @@ def check_values(
     specs: dict[str, IndicatorSpec],
     obligations: set[int] | None,
 ) -> CheckedValues:
-    """Validate every input (collecting all problems, not only the first)."""
+    """Validate every input (collecting all problems, not only the first).
+
+    An import checks every row here, so the loop reads each input once (a tuple unpacked) and
+    makes each clean value without a named tuple's Python-level constructor."""
     result = CheckedValues()
+    problems, cells, clean = result.problems, result.cells, result.clean
     seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(inputs):
-        before = len(result.problems)
-        spec = specs.get(item.indicator)
+        code, disaggregation, value, numerator, denominator, note, remove = item
+        before = len(problems)
+        spec = specs.get(code)
         if spec is None:
-            result.problems.append(
-                Problem(index, "indicator", f"unknown indicator {item.indicator!r}")
-            )
+            problems.append(Problem(index, "indicator", f"unknown indicator {code!r}"))
             continue
         if obligations is not None and spec.id not in obligations:
-            result.problems.append(
+            problems.append(
                 Problem(index, "indicator", f"{spec.code} is not among this member's obligations")
             )
             continue
-        disaggregation = (item.disaggregation or TOTAL).strip()
+        disaggregation = (disaggregation or TOTAL).strip()
         category_id = None
         if disaggregation != TOTAL:
             category_id = spec.categories.get(disaggregation)
             if category_id is None:
                 allowed = ", ".join(sorted(spec.categories)) or "none (total only)"
-                result.problems.append(
+                problems.append(
                     Problem(
                         index,
                         "disaggregation",
@@ -211,62 +219,63 @@ def check_values(
                 continue
         key = (spec.code, disaggregation)
         if key in seen:
-            result.problems.append(
+            problems.append(
                 Problem(index, "indicator", f"{spec.code} {disaggregation} given twice")
             )
             continue
         seen[key] = index
-        result.cells[index] = (spec.id, disaggregation)
-        if item.remove:
+        cells[index] = (spec.id, disaggregation)
+        if remove:
             result.removals.append((spec.id, disaggregation))
             continue
 
         # Finite floats (what a spreadsheet gives) pass as they are; the rest is converted or
         # refused by _number. The tests are inlined: this loop runs once per imported cell.
-        value, numerator, denominator = item.value, item.numerator, item.denominator
         if value is not None and (type(value) is not float or not isfinite(value)):
-            value = _number(value, "value", index, result.problems)
+            value = _number(value, "value", index, problems)
         if numerator is not None and (type(numerator) is not float or not isfinite(numerator)):
-            numerator = _number(numerator, "numerator", index, result.problems)
+            numerator = _number(numerator, "numerator", index, problems)
         if denominator is not None and (
             type(denominator) is not float or not isfinite(denominator)
         ):
-            denominator = _number(denominator, "denominator", index, result.problems)
-        if len(result.problems) > before:
+            denominator = _number(denominator, "denominator", index, problems)
+        if len(problems) > before:
             continue
         problem = _check_measure(spec, value, numerator, denominator)
         if problem:
-            result.problems.append(Problem(index, *problem))
+            problems.append(Problem(index, *problem))
             continue
-        if spec.measure_type == "rate":
+        kind = spec.measure_type
+        if kind == "rate":
             assert numerator is not None and denominator is not None  # _check_measure
             value = 100.0 * numerator / denominator
         assert value is not None  # every measure type requires it (_check_measure)
         if spec.valid_min is not None and value < spec.valid_min - 1e-9:
-            result.problems.append(
+            problems.append(
                 Problem(index, "value", f"{value:g} is below the valid minimum {spec.valid_min:g}")
             )
             continue
         if spec.valid_max is not None and value > spec.valid_max + 1e-9:
-            result.problems.append(
+            problems.append(
                 Problem(index, "value", f"{value:g} is above the valid maximum {spec.valid_max:g}")
             )
             continue
-        note = (item.note or "").strip() or None
+        note = (note or "").strip() or None
         if note and len(note) > 2000:
-            result.problems.append(Problem(index, "note", "must be at most 2000 characters"))
+            problems.append(Problem(index, "note", "must be at most 2000 characters"))
             continue
-        kind = spec.measure_type
-        result.clean.append(
-            CleanValue(  # positional (indicator, type, category, disaggregation, numbers, note)
-                spec.id,
-                kind,
-                category_id,
-                disaggregation,
-                value,
-                numerator if kind == "rate" else None,
-                denominator if kind == "rate" or kind == "average" else None,
-                note,
+        clean.append(
+            _clean(
+                (
+                    spec.id,
+                    kind,
+                    category_id,
+                    disaggregation,
+                    value,
+                    numerator if kind == "rate" else None,
+                    denominator if kind == "rate" or kind == "average" else None,
+                    note,
+                )
             )
         )
     return result

@@ -2,17 +2,17 @@
 
 A report the backbone team returned comes back changed; the reviewer should read what changed,
 not hunt for it. The values as the report held them when it was previously submitted are
-replayed from the audit trail: every write of a value leaves an event with the value before and
-after (``models.reporting.submissions``), keyed by its indicator and disaggregation, and the
-event of a removed value names its report. Event ids give the order (a write's value events are
-recorded before the submit that follows it; the demo writes its trail oldest first too). A
-value with no event at all was loaded in bulk without a trail and has not changed since.
+replayed from the audit trail: every write of a value leaves the value before and after, keyed by
+its indicator and disaggregation — in an event of its own (a save) or in its import's event for
+the report (``models.audit.values`` reads both alike) — and the event of a removed value names
+its report. Event ids give the order (a write's value events are recorded before the submit
+that follows it; the demo writes its trail oldest first too). A value with no event at all was
+loaded in bulk without a trail and has not changed since.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.audit.values import value_changes
 from models.core.actors import Actor
 from models.reporting.submissions import _context
 from models.tables.audit import AuditEvent
@@ -165,23 +166,16 @@ def _replay(
         if e.entity_id is not None and (e.before or {}).get("submission") == sub.id
     ]
     live = {value_id: (cell, fields) for cell, (value_id, fields) in now.items()}
-    events: dict[int, list[AuditEvent]] = defaultdict(list)
-    for chunk in _chunks([*live, *removed], 500):
-        for e in session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.initiative_id == initiative_id,
-                AuditEvent.entity_type == "value",
-                AuditEvent.entity_id.in_(chunk),
-            )
-            .order_by(AuditEvent.id)
-        ):
-            assert e.entity_id is not None  # selected by it
-            events[e.entity_id].append(e)
+    events = value_changes(
+        session=session,
+        initiative_id=initiative_id,
+        value_ids=[*live, *removed],
+        submission_ids=[sub.id],
+    )
     then: dict[Cell, tuple[int, dict[str, Any]]] = {}
     for value_id in {*live, *removed}:
         trail = events.get(value_id, [])
-        before = [e for e in trail if e.id < upto]
+        before = [e for e in trail if e.event_id < upto]
         if before:
             state = before[-1].after  # None once deleted
         elif trail:
@@ -200,8 +194,3 @@ def _replay(
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return all(a.get(f) == b.get(f) for f in FIELDS)
-
-
-def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

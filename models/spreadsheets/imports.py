@@ -22,7 +22,9 @@ The flow (docs/architecture.md: Data rules):
    chunk, whatever the file's length.
 3. **Merge** only when the whole file is clean: one set-based statement each finds cells given
    twice, compares with the stored values, updates changed values, inserts new ones and writes
-   their audit events; then the data-quality flags of the written submissions are refreshed.
+   one audit event per submission written, holding its values before and after
+   (:mod:`models.audit.values`); then the data-quality flags of the written submissions are
+   refreshed.
    Groups whose values are already as in the file are not touched (no version bump, no audit
    event), so uploading the same file twice is harmless. A dry run stops before the merge.
 
@@ -160,8 +162,10 @@ class RowError:
     reason: str
 
 
-# One data row as kept between parsing and planning:
-# (row number, indicator, disaggregation, value, numerator, denominator, note)
+# One data row as kept between reading and checking: (row number, indicator, disaggregation,
+# value, numerator, denominator, note). A plain tuple of plain values: a chunk holds thousands,
+# and the garbage collector stops tracking such tuples (a named tuple it would track, and
+# traverse, for as long as the chunk lives).
 Row = tuple[int, str, str, float | None, float | None, float | None, str | None]
 
 
@@ -705,8 +709,8 @@ class ReadState:
     bad_cells: set[tuple[int, str]] = field(default_factory=set)  # of the current chunk
 
 
-# One data row with where it belongs: (organisation, period, row)
-Located = tuple[str, str, Row]
+# A chunk of rows by where they belong, (organisation, period), in the file's order.
+Chunk = dict[tuple[str, str], list[Row]]
 CHUNK_ROWS = 5000
 
 
@@ -720,8 +724,8 @@ def read_chunks(
     max_rows: int | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> tuple[ReadState, Iterator[list[Located]]]:
-    """The file's state and an iterator over its rows in chunks of ``chunk_rows``.
+) -> tuple[ReadState, Iterator[Chunk]]:
+    """The file's state and an iterator over its rows in chunks of up to ``chunk_rows``.
 
     Raises :class:`UnsupportedFile` for what is not a spreadsheet (at once, or while reading a
     file whose text turns out not to be decodable) and :class:`FileTooLarge` past ``max_rows``
@@ -778,8 +782,8 @@ def parse_spreadsheet(stream: BinaryIO, **kwargs: Any) -> ParsedFile:
     state, chunks = read_chunks(stream, **kwargs)
     parsed = ParsedFile(kind=state.kind)
     for chunk in chunks:
-        for org, period, row in chunk:
-            parsed.groups.setdefault((org, period), []).append(row)
+        for key, rows in chunk.items():
+            parsed.groups.setdefault(key, []).extend(rows)
     parsed.rows, parsed.skipped = state.rows, state.skipped
     parsed.errors = state.errors.sorted()
     return parsed
@@ -823,7 +827,7 @@ def _chunks(
     max_rows: int,
     progress: Progress | None,
     chunk_rows: int,
-) -> Iterator[list[Located]]:
+) -> Iterator[Chunk]:
     cells = _Cells(state.kind)
     errors = state.errors
     intern = sys.intern
@@ -849,8 +853,14 @@ def _chunks(
                 errors.add(e.row, e.column, e.reason)
             return
         at = [positions.get(name) for name in READ_COLUMNS]
-        read_row = _read_csv_row if state.kind == "csv" else _read_row
-        chunk: list[Located] = []
+        # Every CSV row has the header's width (the reader refuses others), and one cell more
+        # is added to each: the columns the file lacks read as that empty cell.
+        width = len(first[1]) if first else 0
+        csv_at = [width if i is None else i for i in at]
+        chunk: Chunk = {}
+        in_chunk = 0
+        group: list[Row] = []
+        last_org = last_period = None
         blank, csv_file = cells.blank, state.kind == "csv"
         for number, raw in rows:
             # Blank rows are skipped: the CSV reader leaves them out, gaps in a sheet are rows
@@ -864,20 +874,30 @@ def _chunks(
                     code="too_many_rows",
                     extra={"limit": max_rows},
                 )
-            read = read_row(number, raw, at, cells, state)
+            if csv_file:
+                read = _read_csv_row(number, raw, csv_at, cells, state)
+            else:
+                read = _read_row(number, raw, at, cells, state)
             if read is None:
                 continue
             org = read[0] or default_org
             period = read[1] or default_period
-            for name, present in (("organisation", org), ("period", period)):
-                if not present and (number, name) not in state.bad_cells:
-                    errors.add(number, name, "is required")
             if not (org and period):
+                for name, present in (("organisation", org), ("period", period)):
+                    if not present and (number, name) not in state.bad_cells:
+                        errors.add(number, name, "is required")
                 continue
-            chunk.append((intern(org), intern(period), read[2]))
-            if len(chunk) >= chunk_rows:
+            if org is not last_org or period is not last_period:  # rows come in runs
+                key = (intern(org), intern(period))
+                found = chunk.get(key)
+                if found is None:
+                    found = chunk[key] = []
+                group, last_org, last_period = found, org, period
+            group.append(read[2])
+            in_chunk += 1
+            if in_chunk >= chunk_rows:
                 yield chunk
-                chunk = []
+                chunk, in_chunk, last_org, last_period = {}, 0, None, None
                 state.bad_cells.clear()
                 errors.close_chunk()
         if chunk:
@@ -909,40 +929,113 @@ def _read_row(
     return _located(number, converted, bad, state)
 
 
-_TEXT_COLUMNS = len(TEXT_COLUMNS)  # READ_COLUMNS: the text columns, then the numbers
-
-
 def _read_csv_row(
-    number: int, raw: list[str], at: list[int | None], cells: _Cells, state: ReadState
+    number: int, raw: list[str], at: list[int], cells: _Cells, state: ReadState
 ) -> tuple[str | None, str | None, Row] | None:
     """:func:`_read_row` for CSV, where every cell is a string: the same rules and messages,
-    without the type tests that only Excel cells need (the hot loop of a large import)."""
-    size = len(raw)
-    converted: list[str | float | None]
-    text, known, converted, bad = cells.text, cells.known, [], False
-    for column, i in enumerate(at):
-        cell = raw[i] if i is not None and i < size else ""
-        # The commonest cell first, without a call: a text seen before (_Cells.text's cache).
-        if column < _TEXT_COLUMNS:
-            seen = known.get(cell)
-            if seen is not None:
-                converted.append(seen)
-                continue
-        if not cell or cell.isspace():
-            converted.append(None)
-            continue
-        try:
-            if column < _TEXT_COLUMNS:
-                converted.append(text(cell))
-            else:
-                converted.append(_number_from_text(cell.strip()))
-        except BadCell as exc:
-            name = READ_COLUMNS[column]
-            state.errors.add(number, name, str(exc))
-            state.bad_cells.add((number, name))
-            converted.append(None)
-            bad = True
-    return _located(number, converted, bad, state)
+    without the type tests that only Excel cells need (the hot loop of a large import). The
+    commonest cells are taken without a call: a text seen before (``_Cells.text``'s cache),
+    an empty cell, a whole number; the others go through ``_text_cell`` and ``_number_cell``."""
+    raw.append("")  # the cell of any column the file lacks (see _chunks)
+    known = cells.known.get
+    errors = state.errors.count
+    at_org, at_period, at_indicator, at_disaggregation, at_note, at_value, at_num, at_den = at
+    cell = raw[at_org]
+    organisation = known(cell)
+    if organisation is None and cell:
+        organisation = _text_cell(number, 0, cell, cells, state)
+    cell = raw[at_period]
+    period = known(cell)
+    if period is None and cell:
+        period = _text_cell(number, 1, cell, cells, state)
+    cell = raw[at_indicator]
+    indicator = known(cell)
+    if indicator is None and cell:
+        indicator = _text_cell(number, 2, cell, cells, state)
+    cell = raw[at_disaggregation]
+    disaggregation = known(cell)
+    if disaggregation is None and cell:
+        disaggregation = _text_cell(number, 3, cell, cells, state)
+    cell = raw[at_note]
+    note = known(cell)
+    if note is None and cell:
+        note = _text_cell(number, 4, cell, cells, state)
+    cell = raw[at_value]
+    value = (
+        float(cell)
+        if cell.isdigit() and cell.isascii() and len(cell) < _LONG
+        else _number_cell(number, 5, cell, state)
+        if cell
+        else None
+    )
+    cell = raw[at_num]
+    numerator = (
+        float(cell)
+        if cell.isdigit() and cell.isascii() and len(cell) < _LONG
+        else _number_cell(number, 6, cell, state)
+        if cell
+        else None
+    )
+    cell = raw[at_den]
+    denominator = (
+        float(cell)
+        if cell.isdigit() and cell.isascii() and len(cell) < _LONG
+        else _number_cell(number, 7, cell, state)
+        if cell
+        else None
+    )
+    empty = note is None and value is None and numerator is None and denominator is None
+    if empty and state.errors.count == errors:
+        state.skipped += 1  # an unfilled line (of a template): nothing to import
+        return None
+    if not indicator:
+        if (number, "indicator") not in state.bad_cells:
+            state.errors.add(number, "indicator", "is required")
+        return None
+    row: Row = (
+        number,
+        indicator,
+        _disaggregation(disaggregation),
+        value,
+        numerator,
+        denominator,
+        note,
+    )
+    return organisation, period, row
+
+
+_TEXT_COLUMNS = len(TEXT_COLUMNS)  # READ_COLUMNS: the text columns, then the numbers
+_LONG = 300  # digits: a whole number this long may be past a float's range (checked slowly)
+
+
+def _text_cell(number: int, column: int, cell: str, cells: _Cells, state: ReadState) -> str | None:
+    """A text cell that is not in the cache: None when blank; its text, or (recorded) its
+    problem."""
+    if cell.isspace():
+        return None
+    try:
+        return cells.text(cell)
+    except BadCell as exc:
+        _bad_cell(number, column, exc, state)
+        return None
+
+
+def _number_cell(number: int, column: int, cell: str, state: ReadState) -> float | None:
+    """A number cell that is not plain digits: None when blank; its number, or (recorded) its
+    problem."""
+    if cell.isspace():
+        return None
+    try:
+        return _number_from_text(cell.strip())
+    except BadCell as exc:
+        _bad_cell(number, column, exc, state)
+        return None
+
+
+def _bad_cell(number: int, column: int, exc: BadCell, state: ReadState) -> None:
+    name = READ_COLUMNS[column]
+    state.errors.add(number, name, str(exc))
+    state.bad_cells.add((number, name))
 
 
 def _located(
@@ -1151,7 +1244,7 @@ def _stage_and_merge(
     actor: Actor,
     initiative: Initiative,
     state: ReadState,
-    chunks: Iterator[list[Located]],
+    chunks: Iterator[Chunk],
     stage: Stage,
     report: ImportReport,
     progress: Progress | None,
@@ -1162,13 +1255,7 @@ def _stage_and_merge(
     targets = _Targets(session, actor, initiative, today)
     approved = _History(session, specs)
     errors = state.errors
-    for chunk in chunks:
-        by_group: dict[tuple[str, str], list[Row]] = {}
-        for org, period, row in chunk:
-            rows = by_group.get((org, period))
-            if rows is None:
-                rows = by_group[(org, period)] = []
-            rows.append(row)
+    for by_group in chunks:
         targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
         # A dry run writes nothing, so it has no flags to store.
         history = None if report.dry_run else approved.for_chunk(targets, by_group)
@@ -1179,6 +1266,8 @@ def _stage_and_merge(
             group.chunks += 1
             if group.error is not None:
                 continue
+            # Checked as a single write checks its values (a copy of the group's rows, which
+            # lives while the group is checked).
             checked = check_values(
                 [ValueInput(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows],
                 specs=specs,
@@ -1191,37 +1280,32 @@ def _stage_and_merge(
                 if (number, problem.column) not in state.bad_cells:
                     errors.add(number, problem.column, problem.reason)
             ctx = group.resolved
-            submission_id = ctx.submission.id if ctx.submission is not None else None
+            # Where every row of the group goes, read once (ORM attributes, not per row).
+            head = (
+                group.number,
+                ctx.submission.id if ctx.submission is not None else None,
+                ctx.member.id,
+                ctx.period.id,
+            )
             for index in refused:
                 cell = checked.cells.get(index)
                 if cell is not None:  # staged without a value: only to find it given twice
                     staged.append(
-                        (rows[index][0], group.number, submission_id, ctx.member.id)
-                        + (ctx.period.id, cell[0], None, None, cell[1])
+                        (rows[index][0], *head, cell[0], None, None, cell[1])
                         + (None, None, None, None, None)
                     )
             flags = _first_flags(session, group, specs, checked.clean, history)
-            accepted = (r for i, r in enumerate(rows) if i not in refused)
-            for r, c in zip(accepted, checked.clean, strict=True):
-                cell_flags = flags.get((c.indicator_id, c.disaggregation))
-                staged.append(
-                    (
-                        r[0],
-                        group.number,
-                        submission_id,
-                        ctx.member.id,
-                        ctx.period.id,
-                        c.indicator_id,
-                        c.measure_type,
-                        c.category_id,
-                        c.disaggregation,
-                        c.value,
-                        c.numerator,
-                        c.denominator,
-                        c.note,
-                        json.dumps(cell_flags) if cell_flags else None,
-                    )
-                )
+            accepted = [r for i, r in enumerate(rows) if i not in refused] if refused else rows
+            # A staged row: the file's row, the group's place, the checked value (CleanValue's
+            # fields in order), its flags.
+            if flags:
+                for r, c in zip(accepted, checked.clean, strict=True):
+                    cell_flags = flags.get((c.indicator_id, c.disaggregation))
+                    staged.append((r[0], *head, *c, json.dumps(cell_flags) if cell_flags else None))
+            else:
+                staged += [
+                    (r[0], *head, *c, None) for r, c in zip(accepted, checked.clean, strict=True)
+                ]
         stage.add(staged)
         errors.close_chunk()
         if progress:
@@ -1237,7 +1321,7 @@ def _stage_and_merge(
             )
     if not targets.groups and not errors:
         errors.add(1, "file", "the file holds no values to import")
-    stage.prepare()
+    stage.prepare(match=any(not g.new for g in targets.groups.values() if g.error is None))
     for number, indicator_id, disaggregation in stage.duplicates():
         errors.add(number, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
     errors.close_chunk()
@@ -1273,7 +1357,13 @@ def _stage_and_merge(
             session=session, actor=actor, ctx=group.resolved, expected_version=None, reason=reason
         )
     if to_write:
-        stage.write(actor=actor, initiative_id=initiative.id, reason=reason, now=utcnow())
+        stage.write(
+            actor=actor,
+            initiative_id=initiative.id,
+            reason=reason,
+            now=utcnow(),
+            updates=any(g.result.updated for g in to_write),
+        )
     # Flags were staged for the submissions the import creates from rows of one chunk; the
     # others (values already stored, or rows spread over chunks) are flagged from the table.
     later = [g.resolved for g in to_write if not g.new or g.chunks > 1]
@@ -1302,7 +1392,7 @@ class _History:
         self.members: set[int] = set()
         self.totals: History = {}
 
-    def for_chunk(self, targets: _Targets, by_group: dict[tuple[str, str], list[Row]]) -> History:
+    def for_chunk(self, targets: _Targets, by_group: Chunk) -> History:
         """(member, indicator) → approved totals, covering this chunk's new submissions."""
         return self.of(
             g.resolved.member.id

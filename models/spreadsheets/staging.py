@@ -4,9 +4,11 @@ Checked rows stream into a temporary table as they are read — ``COPY`` on Post
 ``executemany`` per chunk on SQLite — so an import holds one chunk in memory whatever the file's
 length. Everything after that is a handful of statements in the caller's transaction, however
 many rows there are: find duplicates across chunks, match the rows to the values already
-stored, count what would change, then ``UPDATE … FROM`` the changed values, ``INSERT … SELECT``
-the new ones and write their audit events with ``INSERT … SELECT`` too (the JSON of each event
-is built by the database). No ORM object is made per value.
+stored, count what would change, then record the import's audit event for each report it writes
+into (``models.audit.values``: its rows before and after, the JSON built by the database),
+``UPDATE … FROM`` the changed values and ``INSERT … SELECT`` the new ones (their ids numbered
+first, so the events name them without finding the rows again). No ORM object is made per
+value.
 
 The table is ``TEMPORARY``: private to the connection, dropped at commit on PostgreSQL and
 explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connection's life).
@@ -14,7 +16,6 @@ explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connecti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -38,13 +39,17 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    null,
     select,
+    true,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from models.audit.values import BATCH, COLUMNS, IMPORT
 from models.core.actors import Actor
 from models.tables.audit import AuditEvent
 from models.tables.indicator import Indicator
@@ -73,7 +78,9 @@ STAGE = Table(
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-LOADED = [c.name for c in STAGE.c if c.name != "value_id"]  # what :meth:`Stage.add` takes
+LOADED = [
+    c.name for c in STAGE.c if c.name not in ("value_id", "new_id")
+]  # what :meth:`Stage.add` takes
 
 _VALUES = Value.__table__
 _SUBMISSIONS = Submission.__table__
@@ -120,25 +127,27 @@ class Stage:
             )
         self.rows += len(rows)
 
-    def prepare(self) -> None:
-        """Index the loaded rows and match each to the value it would replace."""
+    def prepare(self, *, match: bool = True) -> None:
+        """Index the loaded rows and match each to the value it would replace (``match``
+        false: every row goes to a submission the import creates, which holds no value)."""
         self.conn.exec_driver_sql(
             "CREATE INDEX import_stage_key ON import_stage (grp, indicator_id, disaggregation)"
         )
         s, v = STAGE.c, _VALUES.c
-        self.conn.execute(
-            update(STAGE)
-            .where(s.submission_id.is_not(None))
-            .values(
-                value_id=select(v.id)
-                .where(
-                    v.submission_id == s.submission_id,
-                    v.indicator_id == s.indicator_id,
-                    v.disaggregation == s.disaggregation,
+        if match:
+            self.conn.execute(
+                update(STAGE)
+                .where(s.submission_id.is_not(None))
+                .values(
+                    value_id=select(v.id)
+                    .where(
+                        v.submission_id == s.submission_id,
+                        v.indicator_id == s.indicator_id,
+                        v.disaggregation == s.disaggregation,
+                    )
+                    .scalar_subquery()
                 )
-                .scalar_subquery()
             )
-        )
         if self.postgres:
             self.conn.exec_driver_sql("ANALYZE import_stage")
 
@@ -185,112 +194,122 @@ class Stage:
             for grp, total, found, changed in rows
         }
 
-    def write(self, *, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
-        """Merge into ``values``: audit and update changed values, insert and audit new ones."""
+    def write(
+        self, *, actor: Actor, initiative_id: int, reason: str, now: datetime, updates: bool = True
+    ) -> None:
+        """Merge into ``values`` and record the import's event for each report it writes into
+        (``models.audit.values``): the events read the changed values as they were, so they
+        are written before the update; the new values' ids come from their insertion itself
+        (PostgreSQL: ``RETURNING`` in the same statement) or are set beforehand (SQLite: the
+        largest id plus the file's row number; the import's earlier writes hold the database's
+        write lock, so no other writer takes an id meanwhile). ``updates`` false: no staged row
+        changes a stored value (as :meth:`counts` found), so none is updated."""
         s, v = STAGE.c, _VALUES.c
-        changed = and_(v.id == s.value_id, not_(_same()))
-        self.conn.execute(
-            self._audit(
-                actor,
-                initiative_id,
-                reason,
-                now,
-                action="update",
-                before=_value_json(self.postgres, _VALUES),
-                after=_value_json(self.postgres, STAGE),
-                source=STAGE.join(_VALUES, changed),
+        new = and_(s.value_id.is_(None), s.value.is_not(None))
+        if self.postgres:
+            inserted = (
+                self._insert(actor, initiative_id, now, STAGE, new)
+                .returning(*(v[name] for name in ("id", "submission_id", "indicator_id", *_ROW)))
+                .cte("inserted")
             )
-        )
-        self.conn.execute(
-            update(_VALUES)
-            .where(changed)
-            .values(
-                value=s.value,
-                numerator=s.numerator,
-                denominator=s.denominator,
-                note=s.note,
-                updated_at=literal(now, _VALUES.c.updated_at.type),
-                updated_by_id=literal(actor.user_id, Integer),
+            self.conn.execute(
+                self._audit(actor, initiative_id, reason, now, inserted, inserted.c.id)
             )
-        )
+        else:
+            largest = self.conn.scalar(select(func.coalesce(func.max(v.id), 0)))
+            new_id = literal(largest, Integer) + s.row  # the file's rows are numbered apart
+            self.conn.execute(
+                self._audit(actor, initiative_id, reason, now, STAGE, new_id, where=new)
+            )
+        if updates:
+            self.conn.execute(
+                update(_VALUES)
+                .where(v.id == s.value_id, not_(_same()))
+                .values(
+                    value=s.value,
+                    numerator=s.numerator,
+                    denominator=s.denominator,
+                    note=s.note,
+                    updated_at=literal(now, _VALUES.c.updated_at.type),
+                    updated_by_id=literal(actor.user_id, Integer),
+                )
+            )
+        if not self.postgres:
+            self.conn.execute(self._insert(actor, initiative_id, now, STAGE, new, new_id))
+
+    def _insert(
+        self,
+        actor: Actor,
+        initiative_id: int,
+        now: datetime,
+        source: FromClause,
+        where: ColumnElement[bool],
+        value_id: ColumnElement[Any] | None = None,
+    ) -> Insert:
+        """``INSERT … SELECT`` of the new values staged in ``source`` (``where`` picks them),
+        with their ids ``value_id`` or the table's own."""
+        c = source.c
         flags: ColumnElement[Any] = func.coalesce(
-            s.flags, literal_column("'[]'")
+            c.flags, literal_column("'[]'")
         )  # staged by the import, or none
         if self.postgres:
             flags = cast(flags, JSONB)
-        self.conn.execute(
-            insert(_VALUES).from_select(
-                [
-                    "submission_id",
-                    "initiative_id",
-                    "period_id",
-                    "indicator_id",
-                    "measure_type",
-                    "category_id",
-                    "disaggregation",
-                    "value",
-                    "numerator",
-                    "denominator",
-                    "note",
-                    "flags",
-                    "updated_at",
-                    "updated_by_id",
-                ],
-                select(
-                    _SUBMISSIONS.c.id,
-                    literal(initiative_id, Integer),
-                    s.period_id,
-                    s.indicator_id,
-                    s.measure_type,
-                    s.category_id,
-                    s.disaggregation,
-                    s.value,
-                    s.numerator,
-                    s.denominator,
-                    s.note,
-                    flags,
-                    literal(now, _VALUES.c.updated_at.type),
-                    literal(actor.user_id, Integer),
-                )
-                .select_from(STAGE.join(_SUBMISSIONS, _of_submission()))
-                .where(s.value_id.is_(None))
-                .order_by(s.row),
-            )
-        )
-        self.conn.execute(
-            self._audit(
-                actor,
-                initiative_id,
-                reason,
-                now,
-                action="create",
-                before=None,
-                after=_value_json(self.postgres, STAGE),
-                source=STAGE.join(_SUBMISSIONS, _of_submission()).join(
-                    _VALUES,
-                    and_(
-                        s.value_id.is_(None),
-                        v.submission_id == _SUBMISSIONS.c.id,
-                        v.indicator_id == s.indicator_id,
-                        v.disaggregation == s.disaggregation,
-                    ),
-                ),
-            )
+        columns = {
+            "submission_id": _SUBMISSIONS.c.id,
+            "initiative_id": literal(initiative_id, Integer),
+            **{name: c[name] for name in _STAGED},
+            "flags": flags,
+            "updated_at": literal(now, _VALUES.c.updated_at.type),
+            "updated_by_id": literal(actor.user_id, Integer),
+        }
+        if value_id is not None:
+            columns = {"id": value_id, **columns}
+        return insert(_VALUES).from_select(
+            list(columns),
+            select(*columns.values())
+            .select_from(source.join(_SUBMISSIONS, _of_submission(source)))
+            .where(where),
         )
 
-    @staticmethod
     def _audit(
+        self,
         actor: Actor,
         initiative_id: int,
         reason: str,
         now: datetime,
-        *,
-        action: str,
-        before: ColumnElement[Any] | None,
-        after: ColumnElement[Any],
-        source: FromClause,
+        new: FromClause,
+        new_id: ColumnElement[Any],
+        where: ColumnElement[bool] | None = None,
     ) -> Insert:
-        s = STAGE.c
+        """One event per report the import writes into: every written value as it will be
+        (the changed ones from the staging table, the new ones from ``new`` with their ids
+        ``new_id``), and the changed ones also as they were, in rows built by the database."""
+        s, v, code = STAGE.c, _VALUES.c, _INDICATORS.c.code
+        n = new.c
+        if self.postgres:  # the inserted rows: their report is in them
+            created = select(
+                n.submission_id, _row(True, new_id, code, new), cast(null(), JSON)
+            ).select_from(new.join(_INDICATORS, _INDICATORS.c.id == n.indicator_id))
+        else:
+            created = (
+                select(_SUBMISSIONS.c.id, _row(False, new_id, code, new), null())
+                .select_from(
+                    new.join(_INDICATORS, _INDICATORS.c.id == n.indicator_id).join(
+                        _SUBMISSIONS, _of_submission(new)
+                    )
+                )
+                .where(where if where is not None else true())
+            )
+        changed = select(
+            v.submission_id,
+            _row(self.postgres, v.id, code, STAGE),
+            _row(self.postgres, v.id, code, _VALUES),
+        ).select_from(
+            STAGE.join(_VALUES, and_(v.id == s.value_id, not_(_same()))).join(
+                _INDICATORS, _INDICATORS.c.id == s.indicator_id
+            )
+        )
+        report, after, before = union_all(changed, created).subquery("written").c
         return insert(_AUDIT).from_select(
             [
                 "at",
@@ -309,22 +328,24 @@ class Stage:
                 literal(actor.user_id, Integer),
                 literal(actor.label, String),
                 literal(initiative_id, Integer),
-                literal("value", String),
-                _VALUES.c.id,
-                literal(action, String),
-                before if before is not None else literal(None, _AUDIT.c.before.type),
-                after,
+                literal(BATCH, String),
+                report,
+                literal(IMPORT, String),
+                case((func.count(before) > 0, _table(self.postgres, before)), else_=None),
+                _table(self.postgres, after),
                 literal(reason, Text),
             )
-            .select_from(source.join(_INDICATORS, _INDICATORS.c.id == s.indicator_id))
-            .order_by(s.row),
+            .group_by(report)
+            .order_by(report),
         )
 
 
-def _of_submission() -> ColumnElement[bool]:
+def _of_submission(staged: FromClause) -> ColumnElement[bool]:
     """The staged row's submission, by member and period: those created after staging too."""
-    s = STAGE.c
-    return and_(_SUBMISSIONS.c.member_id == s.member_id, _SUBMISSIONS.c.period_id == s.period_id)
+    return and_(
+        _SUBMISSIONS.c.member_id == staged.c.member_id,
+        _SUBMISSIONS.c.period_id == staged.c.period_id,
+    )
 
 
 def _same() -> ColumnElement[bool]:
@@ -338,17 +359,48 @@ def _same() -> ColumnElement[bool]:
     )
 
 
-def _json(postgres: bool, columns: Iterable[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
-    """The audit trail's picture of a value, built by the database (same keys as the writer)."""
-    build = func.jsonb_build_object if postgres else func.json_object
-    args: list[Any] = []
-    for key, column in (("indicator", _INDICATORS.c.code), *columns):
-        args += [literal_column(f"'{key}'"), column]
-    return build(*args)
+# What a value's row holds after its id and indicator (models.audit.values.COLUMNS).
+_ROW = ("disaggregation", "value", "numerator", "denominator", "note")
+# What the staging table holds of a new value, as the value table names it.
+_STAGED = (
+    "period_id",
+    "indicator_id",
+    "measure_type",
+    "category_id",
+    "disaggregation",
+    "value",
+    "numerator",
+    "denominator",
+    "note",
+)
 
 
-def _value_json(postgres: bool, table: Table) -> ColumnElement[Any]:
-    """A value's picture from the staging table (after) or the value table (before)."""
-    c = table.c
-    fields = ("disaggregation", "value", "numerator", "denominator", "note")
-    return _json(postgres, tuple((name, c[name]) for name in fields))
+def _row(
+    postgres: bool, value_id: ColumnElement[Any], code: ColumnElement[Any], source: FromClause
+) -> ColumnElement[Any]:
+    """A value's row in its import's event: its id, its indicator's code, then its fields
+    from ``source`` (the staging table as written, the value table as it was)."""
+    build = func.json_build_array if postgres else func.json_array
+    return build(value_id, code, *(source.c[name] for name in _ROW))
+
+
+def _table(postgres: bool, rows: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``{"columns": [...], "rows": [...]}`` of one report's rows (NULL rows left out). On
+    PostgreSQL built as ``json`` (text, cheaper to aggregate) and stored as ``jsonb``."""
+    columns = ", ".join(f"'{name}'" for name in COLUMNS)
+    if postgres:
+        return cast(
+            func.json_build_object(
+                literal_column("'columns'"),
+                literal_column(f"json_build_array({columns})"),
+                literal_column("'rows'"),
+                func.json_agg(rows).filter(rows.is_not(None)),
+            ),
+            JSONB,
+        )
+    return func.json_object(
+        literal_column("'columns'"),
+        literal_column(f"json_array({columns})"),
+        literal_column("'rows'"),
+        func.json_group_array(func.json(rows)).filter(rows.is_not(None)),
+    )

@@ -16,13 +16,13 @@ from models.tables.base import Base, JSONType, utcnow
 # Writes that leave the read views' answers as they were (README: Scaling): access (users,
 # grants, API keys: who may see is part of each answer's key, not of its data) and messages
 # sent or given up on (notifications); and, for the figure views, partners' work in progress
-# (saving a value, opening, submitting or returning a report, granting an extension), which
-# changes no approved figure. Approving and reopening do, and so does every other change.
-# Written as SQL text so that both databases match the partial index below to the data
-# version's filter.
+# (saving values, one by one or by import; opening, submitting or returning a report; granting
+# an extension), which changes no approved figure. Approving and reopening do, and so does
+# every other change. Written as SQL text so that both databases match the partial index
+# below to the data version's filter.
 BOOKKEEPING = "entity_type IN ('user', 'grant', 'api_key', 'notification')"
 PARTNER_WORK = (
-    "entity_type IN ('value', 'deadline_extension') "
+    "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return'))"
 )
 MOVES_ANSWERS = f"NOT ({BOOKKEEPING})"

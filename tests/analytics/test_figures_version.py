@@ -3,6 +3,7 @@ that changes a figure does (README: Scaling)."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from models.initiatives.indicators import update_indicator
 from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
+from models.spreadsheets.imports import import_file
 
 from .test_analytics import (
     _login,
@@ -75,6 +77,21 @@ def _extend(session, org: str) -> None:
     )
 
 
+def _import(session, org: str) -> None:
+    """A draft written by import (one audit event for the report, not one per value)."""
+    report = import_file(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        stream=io.BytesIO(
+            f"organisation,period,indicator,value\r\n{org},2025Q3,KIDS,9\r\n".encode()
+        ),
+        filename="kids.csv",
+        content_type="text/csv",
+    )
+    assert report.ok and report.written, report.as_dict()
+
+
 def _save(session, org: str, inputs) -> None:
     save_values(
         session=session,
@@ -126,6 +143,7 @@ def test_every_write_that_changes_a_figure_moves_the_figure_version(session, wor
             ),
         ),
         ("partner three drafts", False, lambda: _save(session, "three", rate)),
+        ("partner three imports a file", False, lambda: _import(session, "three")),
         ("the quarter is published", True, lambda: _publish(session)),
         (
             "backbone reopens partner one",

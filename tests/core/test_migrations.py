@@ -130,3 +130,92 @@ def test_organisation_wide_reporter_grants_become_one_per_membership(fresh_datab
     assert grants() == {(1, 1, 1), (1, 2, 1)}  # the member-of-nothing grant reached nothing
     migrations.downgrade(url, "0004")
     assert grants() == {(1, None, 1)}
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_import_trails_become_one_event_per_import_and_report_and_back(fresh_database) -> None:
+    """0012: an import's value events become one event per import and report, and back; the
+    trail answers the same at every step (each value's history, each report's changes since
+    its previous version), and stays append-only."""
+    from sqlalchemy import select, text
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from models.audit.values import BATCH, batch_changes
+    from models.tables.audit import AuditEvent
+
+    from ..spreadsheets.trail import answers, tell
+
+    url, engine = fresh_database.url, fresh_database.engine
+
+    def trail() -> list[AuditEvent]:
+        with Session(engine) as s:
+            return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+    def changes(events: list[AuditEvent]) -> list[tuple]:
+        """Every value change, each import's as separate changes (in no particular order)."""
+        out = []
+        for e in events:
+            if e.entity_type == BATCH:
+                out += [
+                    (c.value_id, c.action, c.before, c.after, c.reason) for c in batch_changes(e)
+                ]
+            elif e.entity_type == "value":
+                out.append((e.entity_id, e.action, e.before, e.after, e.reason))
+        return sorted(out, key=repr)
+
+    def append_only() -> None:
+        with pytest.raises(SQLAlchemyError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET reason = 'rewritten'"))
+
+    migrations.upgrade(url)
+    with Session(engine) as s:
+        backbone = tell(s)["backbone"]
+        told = answers(s, backbone)
+    compact = trail()
+    assert [e.reason for e in compact if e.entity_type == BATCH] == [
+        "import of first.csv",
+        "import of first.csv",
+        "import of second.csv",
+        "import of third.csv",
+    ]
+
+    migrations.downgrade(url, "0011_outbox")
+    per_value = trail()
+    assert not [e for e in per_value if e.entity_type == BATCH]
+    imported = [e for e in per_value if e.entity_type == "value" and e.reason.startswith("import")]
+    assert len(imported) == 9  # 5 + 1 + 2 + 1 values
+    assert changes(per_value) == changes(compact)
+    # What is not an import's is untouched, in the same order.
+    others = [
+        (e.entity_type, e.entity_id, e.action, e.at) for e in compact if e.entity_type != BATCH
+    ]
+    assert [
+        (e.entity_type, e.entity_id, e.action, e.at) for e in per_value if e not in imported
+    ] == others
+    append_only()
+    with Session(engine) as s:
+        assert answers(s, backbone) == told
+
+    migrations.upgrade(url)
+    again = trail()
+    # The removed value's import events stay as they were: its report is not known any more.
+    assert [(e.entity_type, e.action, e.reason) for e in again if e.entity_type == "value"] == [
+        ("value", "create", "import of first.csv"),
+        ("value", "update", "import of second.csv"),
+        ("value", "update", "a typo"),
+        ("value", "delete", "a typo"),
+    ]
+    assert len([e for e in again if e.entity_type == BATCH]) == 4
+    assert changes(again) == changes(compact)
+    append_only()
+    with Session(engine) as s:
+        assert answers(s, backbone) == told
+
+    migrations.downgrade(url, "0011_outbox")
+    assert changes(trail()) == changes(per_value)
+    with Session(engine) as s:
+        assert answers(s, backbone) == told
+    migrations.upgrade(url)
+    with Session(engine) as s:
+        assert answers(s, backbone) == told

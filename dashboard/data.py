@@ -343,7 +343,7 @@ def whoami() -> Viewer:
     )
     return Viewer(
         logged_in=True,
-        email=actor.label.removeprefix("user:"),
+        email=actor.shown,
         roles=roles,
         may_report=bool(actor.is_admin or actor.backbone_of or actor.reporter_for),
         may_review=bool(actor.is_admin or actor.backbone_of),

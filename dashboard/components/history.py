@@ -14,6 +14,7 @@ from dash import html
 
 from dashboard import data
 from dashboard.components.common import page_url
+from models.core.actors import shown_label
 
 ACTIONS = {"create": "reported", "update": "changed", "delete": "removed"}
 
@@ -44,9 +45,7 @@ def figure_text(fields: dict[str, Any] | None) -> str:
 
 
 def who(label: str | None) -> str:
-    if not label:
-        return "not recorded"
-    return label.removeprefix("user:")
+    return shown_label(label) if label else "not recorded"
 
 
 def when(at: datetime | None) -> str:

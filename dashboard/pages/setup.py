@@ -30,6 +30,7 @@ from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, summarise_change
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
+from models.core.actors import shown_label
 
 dash.register_page(__name__, path="/setup", title="Setup · Common Measure", name="Setup")
 
@@ -459,7 +460,7 @@ def _extension_rows(initiative: str) -> list[dict]:
             "until": e.until.isoformat(),
             "running": "running" if e.running else "ended",
             "reason": e.reason,
-            "granted_by": (e.granted_by or "").removeprefix("user:"),
+            "granted_by": shown_label(e.granted_by or ""),
             "granted_at": data.moment(e.granted_at),
         }
         for e in data.extensions(initiative)
@@ -1064,7 +1065,7 @@ def changes_table(events: list[dict]) -> html.Div:
             html.Tr(
                 [
                     html.Td(data.moment(at) if at else "—"),
-                    html.Td((event.get("actor") or "").removeprefix("user:")),
+                    html.Td(shown_label(event.get("actor") or "")),
                     html.Td(event.get("action")),
                     html.Td(html.Code(what) if what else event.get("entity_type")),
                     html.Td(change, className="cm-change"),

@@ -38,6 +38,11 @@ class Actor:
         return self.api_key_id is not None
 
     @property
+    def shown(self) -> str:
+        """The actor as people read it (in a message, a history): see :func:`shown_label`."""
+        return shown_label(self.label)
+
+    @property
     def reporter_for(self) -> frozenset[int]:
         """Every organisation the actor reports for, in some initiative."""
         return frozenset(org for _, org in self.reporter_in)
@@ -54,6 +59,12 @@ class Actor:
     def reporter_orgs(self, initiative_id: int) -> frozenset[int]:
         """The organisations the actor reports for in this initiative."""
         return frozenset(org for init, org in self.reporter_in if init == initiative_id)
+
+
+def shown_label(label: str) -> str:
+    """An actor's recorded label as people read it: a user's e-mail address without the
+    ``user:`` the audit trail keeps; an API key or the system as recorded."""
+    return label.removeprefix("user:")
 
 
 def require_person(actor: Actor) -> None:

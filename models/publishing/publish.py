@@ -373,7 +373,7 @@ def publish(
                 "note": publication.note,
                 "revised": len(revised),
                 "coverage": {k: snapshot["coverage"].get(k) for k in ("approved", "expected")},
-                "by": actor.label,
+                "by": actor.shown,
             },
             initiative_id=initiative.id,
             exclude=[actor.user_id],

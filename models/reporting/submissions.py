@@ -1383,7 +1383,7 @@ def _notify(
             "due_on": ctx.period.due_on.isoformat(),
             "comment": comment,
             "was": was,
-            "by": actor.label,
+            "by": actor.shown,
         },
         initiative_id=ctx.initiative.id,
         exclude=[actor.user_id],

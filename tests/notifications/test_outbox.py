@@ -35,6 +35,7 @@ def test_a_return_tells_the_partners_reporters_with_the_comment(session) -> None
     ]
     assert rows[0].payload["comment"] == "Recount the <b>autumn</b> intake"
     assert rows[0].payload["period"] == "2025Q3" and rows[0].status == "pending"
+    assert rows[0].payload["by"] == "bb@x.org"  # who returned it, as people read it
     assert len({r.idempotency_key for r in rows}) == 2
 
 

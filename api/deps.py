@@ -1,15 +1,23 @@
 """Request dependencies: one database session per request (and one on the read replica for the
-views that read from it), the acting user (or a logged-in one), and the page of a list."""
+views that read from it), the acting user (or a logged-in one), and the page of a list.
+
+FastAPI runs a synchronous dependency in the thread pool, and every trip there and back costs
+the event loop about as much as a small query. So what does no I/O is ``async`` (making a
+session, checking a login, reading the page) and runs on the loop; what reads the database
+(who is asking, the endpoint) goes to the pool, and so does finishing a session that talked to
+the database: a read answer makes three trips, not seven (README, "Scaling")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.login import actor_for_token
 from models.core.actors import ANONYMOUS, Actor
@@ -23,9 +31,38 @@ _bearer = HTTPBearer(
 )
 
 
-def get_session(request: Request) -> Iterator[Session]:
+@asynccontextmanager
+async def _scoped(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    """One unit of work, as ``models.core.db.session_scope``: commit when the handler
+    succeeds, roll back when it raises. Making a session does no I/O, so it happens on the
+    event loop; ending one that began a transaction does, so that goes to the thread pool."""
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        await _finish(session, session.rollback)
+        raise
+    else:
+        await _finish(session, session.commit)
+
+
+async def _finish(session: Session, end) -> None:
+    if not session.in_transaction():  # never reached the database: nothing to end
+        session.close()
+        return
+
+    def end_and_close() -> None:
+        try:
+            end()
+        finally:
+            session.close()
+
+    await run_in_threadpool(end_and_close)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session that commits when the handler succeeds and rolls back when it raises."""
-    with session_scope(request.app.state.session_factory) as session:
+    async with _scoped(request.app.state.session_factory) as session:
         yield session
 
 
@@ -34,7 +71,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]:
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[Session]:
     """The session of the reads that may lag (analytics and public views): on the read replica
     when one is configured, else the request's own session on the primary, as if there were
     none. Who is asking is still read on the primary (architecture: Scale)."""
@@ -42,19 +79,24 @@ def get_read_session(request: Request, session: SessionDep) -> Iterator[Session]
     if factory is request.app.state.session_factory:
         yield session
         return
-    with session_scope(factory) as read:
+    async with _scoped(factory) as read:
         yield read
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def get_actor(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_actor(request: Request, session: SessionDep, credentials: CredentialsDep) -> Actor:
     """The acting user or API key; anonymous without credentials, 401 with bad ones."""
+    return _actor(request, session, credentials)
+
+
+def _actor(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Actor:
     if credentials is None:
         request.app.state.rate_limiter.hit(f"client:{client_address(request)}")
         return ANONYMOUS
@@ -67,7 +109,7 @@ def get_actor(
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-def logged_in_actor(actor: ActorDep) -> Actor:
+async def logged_in_actor(actor: ActorDep) -> Actor:
     """The actor, who must be logged in; checked before the body, so anonymous callers get 401
     whatever they send (the domain checks again)."""
     if actor.is_anonymous:
@@ -78,13 +120,41 @@ def logged_in_actor(actor: ActorDep) -> Actor:
 LoggedInDep = Annotated[Actor, Depends(logged_in_actor)]
 
 
+T = TypeVar("T")
+
+
+async def in_one_trip(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    answer: Callable[[Session, Actor], T],
+) -> T:
+    """A logged-in read view's whole work in one trip to the thread pool: who is asking (on
+    the primary), the answer (on the read session, as ``ReadSessionDep``), and the end of both
+    transactions. The views dashboards poll most answer mostly from the response cache, so the
+    trips the dependencies above would make (the actor, the endpoint, ending the session) are
+    most of their time."""
+    state = request.app.state
+
+    def work() -> T:
+        with session_scope(state.session_factory) as session:
+            actor = _actor(request, session, credentials)
+            if actor.is_anonymous:
+                raise AuthenticationFailed("log in first")
+            if state.read_session_factory is state.session_factory:
+                return answer(session, actor)
+            with session_scope(state.read_session_factory) as read:
+                return answer(read, actor)
+
+    return await run_in_threadpool(work)
+
+
 @dataclass(frozen=True)
 class Pagination:
     limit: int
     offset: int
 
 
-def pagination(
+async def pagination(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
 ) -> Pagination:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
-from api.deps import LoggedInDep, ReadSessionDep
+from api.deps import CredentialsDep, in_one_trip
 from api.response_cache import ResponseCache
 from api.schemas.analytics import (
     CompletenessRead,
@@ -157,29 +157,32 @@ def _not_modified(
 
 
 @router.get("/scorecard", response_model=ScorecardRead, responses=ERRORS)
-def get_scorecard(
+async def get_scorecard(
     slug: str,
     request: Request,
-    session: ReadSessionDep,
-    actor: LoggedInDep,
+    credentials: CredentialsDep,
     period: PeriodKey = None,
     outcome: Annotated[str | None, Query(max_length=60)] = None,
 ):
     """Per indicator: rollup, baseline, target, progress, direction-aware status, trend,
     sparkline and how many partners reported. Default period: the latest with approved data."""
-    return _conditional(
+    return await in_one_trip(
         request,
-        session,
-        actor,
-        slug,
-        lambda: _scorecard_read(
-            scorecard(
-                session=session,
-                actor=actor,
-                initiative_slug=slug,
-                period_key=period,
-                outcome=outcome,
-            )
+        credentials,
+        lambda session, actor: _conditional(
+            request,
+            session,
+            actor,
+            slug,
+            lambda: _scorecard_read(
+                scorecard(
+                    session=session,
+                    actor=actor,
+                    initiative_slug=slug,
+                    period_key=period,
+                    outcome=outcome,
+                )
+            ),
         ),
     )
 
@@ -224,12 +227,11 @@ def _series_read(s) -> SeriesRead:
 
 
 @router.get("/indicators/{code}/series", response_model=SeriesRead, responses=ERRORS)
-def get_series(
+async def get_series(
     slug: str,
     code: str,
     request: Request,
-    session: ReadSessionDep,
-    actor: LoggedInDep,
+    credentials: CredentialsDep,
     by: Annotated[
         str | None, Query(max_length=40, description="A dimension code or `partner`.")
     ] = None,
@@ -237,47 +239,54 @@ def get_series(
 ):
     """The indicator's rollup per period, per category of `by` or per partner, with the target
     line, baseline and series breaks."""
-    return _conditional(
+    return await in_one_trip(
         request,
-        session,
-        actor,
-        slug,
-        lambda: _series_read(
-            series(
-                session=session,
-                actor=actor,
-                initiative_slug=slug,
-                indicator_code=code,
-                by=by,
-                org=org,
-            )
+        credentials,
+        lambda session, actor: _conditional(
+            request,
+            session,
+            actor,
+            slug,
+            lambda: _series_read(
+                series(
+                    session=session,
+                    actor=actor,
+                    initiative_slug=slug,
+                    indicator_code=code,
+                    by=by,
+                    org=org,
+                )
+            ),
         ),
     )
 
 
 @router.get("/indicators/{code}/equity", response_model=EquityRead, responses=ERRORS)
-def get_equity(
+async def get_equity(
     slug: str,
     code: str,
     request: Request,
-    session: ReadSessionDep,
-    actor: LoggedInDep,
+    credentials: CredentialsDep,
     dimension: Annotated[str, Query(max_length=40, examples=["race"])],
 ):
     """Each category's value over time with the gap and disparity ratio between best and worst."""
-    return _conditional(
+    return await in_one_trip(
         request,
-        session,
-        actor,
-        slug,
-        lambda: _equity_read(
-            equity(
-                session=session,
-                actor=actor,
-                initiative_slug=slug,
-                indicator_code=code,
-                dimension=dimension,
-            )
+        credentials,
+        lambda session, actor: _conditional(
+            request,
+            session,
+            actor,
+            slug,
+            lambda: _equity_read(
+                equity(
+                    session=session,
+                    actor=actor,
+                    initiative_slug=slug,
+                    indicator_code=code,
+                    dimension=dimension,
+                )
+            ),
         ),
     )
 
@@ -301,24 +310,27 @@ def _equity_read(e) -> EquityRead:
 
 
 @router.get("/completeness", response_model=CompletenessRead, responses=ERRORS)
-def get_completeness(
+async def get_completeness(
     slug: str,
     request: Request,
-    session: ReadSessionDep,
-    actor: LoggedInDep,
+    credentials: CredentialsDep,
     period: PeriodKey = None,
 ):
     """Member × indicator for a period: approved, submitted, draft, returned, missing, late
     (backbone)."""
-    return _conditional(
+    return await in_one_trip(
         request,
-        session,
-        actor,
-        slug,
-        lambda: _completeness_json(
-            completeness(session=session, actor=actor, initiative_slug=slug, period_key=period)
+        credentials,
+        lambda session, actor: _conditional(
+            request,
+            session,
+            actor,
+            slug,
+            lambda: _completeness_json(
+                completeness(session=session, actor=actor, initiative_slug=slug, period_key=period)
+            ),
+            figures_only=False,  # drafts, submissions and extensions are what it shows
         ),
-        figures_only=False,  # drafts, submissions and extensions are what it shows
     )
 
 

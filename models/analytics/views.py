@@ -13,8 +13,20 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import String, and_, cast, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
@@ -902,6 +914,34 @@ RECENT_SECONDS = 120
 RECENT_LIMIT = 5000
 
 
+@cache
+def _scopes(figures_only: bool) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The initiative's events that count (``:initiative_id``), and the deployment's."""
+    from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
+
+    # As written in the partial index (figures), so that both databases use it.
+    mine = text(MOVES_FIGURES) if figures_only else text(MOVES_ANSWERS)
+    return (
+        and_(AuditEvent.initiative_id == bindparam("initiative_id"), mine),
+        and_(AuditEvent.initiative_id.is_(None), text(MOVES_ANSWERS)),
+    )
+
+
+@cache
+def _newest(figures_only: bool) -> Executable:
+    """The newest event of each scope, read backwards along (initiative, time) until one passes
+    the filter: access events are few, so that stops at once. Built once: every read view
+    asks it on every request (README, "Scaling")."""
+    from models.tables.audit import AuditEvent
+
+    return select(
+        *(
+            select(AuditEvent.at).where(s).order_by(AuditEvent.at.desc()).limit(1).scalar_subquery()
+            for s in _scopes(figures_only)
+        )
+    )
+
+
 def data_version(
     *, session: Session, actor: Actor, initiative_slug: str, figures_only: bool = False
 ) -> DataVersion:
@@ -917,32 +957,14 @@ def data_version(
     nothing can land behind its newest event, which names its data on its own (a count is at
     least 1 otherwise: the newest event itself).
     """
-    from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
+    from models.tables.audit import AuditEvent
 
     # First, so it describes no more than the snapshot read next (architecture: Scale).
     now = data_as_of(session)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
-    # As written in the partial index (figures), so that both databases use it.
-    mine = text(MOVES_FIGURES) if figures_only else text(MOVES_ANSWERS)
-    scopes = (
-        and_(AuditEvent.initiative_id == initiative.id, mine),
-        and_(AuditEvent.initiative_id.is_(None), text(MOVES_ANSWERS)),
-    )
-    # The newest event of each scope, read backwards along (initiative, time) until one passes
-    # the filter: access events are few, so that stops at once.
-    newest = session.execute(
-        select(
-            *(
-                select(AuditEvent.at)
-                .where(s)
-                .order_by(AuditEvent.at.desc())
-                .limit(1)
-                .scalar_subquery()
-                for s in scopes
-            )
-        )
-    ).one()
+    scopes = _scopes(figures_only)
+    newest = session.execute(_newest(figures_only), {"initiative_id": initiative.id}).one()
     quiet = [now is not None and (t is None or now - t > window) for t in newest]
     counts = [
         literal(0)
@@ -957,7 +979,11 @@ def data_version(
         .scalar_subquery()
         for scope, time, calm in zip(scopes, newest, quiet, strict=True)
     ]
-    behind = (0, 0) if all(quiet) else session.execute(select(*counts)).one()
+    behind = (
+        (0, 0)
+        if all(quiet)
+        else session.execute(select(*counts), {"initiative_id": initiative.id}).one()
+    )
     return DataVersion(
         initiative.id,
         "figures" if figures_only else "all",

@@ -13,7 +13,13 @@ from api.cli import app as cli
 from models import OutboxMessage
 from models.core.db import get_engine, get_sessionmaker, session_scope
 from models.core.settings import get_settings
-from models.notifications.reminders import current_offset, plan, schedule_reminders, set_schedule
+from models.notifications.reminders import (
+    Schedule,
+    current_offset,
+    plan,
+    schedule_reminders,
+    set_schedule,
+)
 
 from ..conftest import BACKENDS
 from . import world as w
@@ -22,7 +28,11 @@ DUE = w.DUE
 
 
 def _plan(session, day: date) -> list[tuple[str, str, int]]:
-    return [(p.email, p.organisation, p.offset) for p in plan(session=session, today=day)]
+    return [
+        (p.email, p.organisation, p.offset)
+        for p in plan(session=session, today=day)
+        if p.kind == "reminder"
+    ]
 
 
 def test_the_latest_reminder_day_counts_for_three_days_and_until_the_next() -> None:
@@ -64,7 +74,7 @@ def test_the_backbone_team_edits_the_schedule(session) -> None:
     world = w.build(session)
     assert set_schedule(
         session=session, actor=w.backbone(session), initiative_slug="c2c", offsets=[0, -5]
-    ) == [-5, 0]
+    ) == Schedule([-5, 0], 7)
     assert _plan(session, DUE - timedelta(days=14)) == []
     assert {p[2] for p in _plan(session, DUE - timedelta(days=5))} == {-5}
     funder = actor_for_user(session=session, user=world["funder"])
@@ -88,11 +98,26 @@ def test_schedule_and_preferences_through_the_api(client, session) -> None:
 
     bb, funder, e1 = login("bb@x.org"), login("funder@x.org"), login("e1@x.org")
     url = "/api/v1/initiatives/c2c/reminder-schedule"
-    assert client.get(url, headers=funder).json() == {"offsets": [-14, -3, 1, 7]}
+    assert client.get(url, headers=funder).json() == {
+        "offsets": [-14, -3, 1, 7],
+        "escalate_after_days": 7,
+    }
     assert client.put(url, json={"offsets": [-7, 2]}, headers=funder).status_code == 403
     bad = client.put(url, json={"offsets": [500]}, headers=bb)
     assert bad.status_code == 422
-    assert client.put(url, json={"offsets": [2, -7]}, headers=bb).json() == {"offsets": [-7, 2]}
+    assert client.put(url, json={"offsets": [2, -7]}, headers=bb).json() == {
+        "offsets": [-7, 2],
+        "escalate_after_days": 7,
+    }
+    never = {"offsets": [2], "escalate_after_days": None}
+    assert client.put(url, json=never, headers=bb).json() == never
+    assert client.get(url, headers=funder).json() == never
+    for wrong in (0, 121, "7", 2.5):
+        answer = client.put(url, json={"offsets": [], "escalate_after_days": wrong}, headers=bb)
+        assert answer.status_code == 422, wrong
+        assert answer.json()["field"] == "escalate_after_days"
+    ten = {"offsets": [-7, 2], "escalate_after_days": 10}
+    assert client.put(url, json=ten, headers=bb).json() == ten
 
     prefs = client.put(
         "/api/v1/notifications/preferences",
@@ -122,11 +147,25 @@ def test_cm_notify_preview_prints_the_days_reminders(fresh_database, tmp_path, m
         assert result.exit_code == 0, result.output
         assert result.output.splitlines() == [
             f"{day}: 2 reminders",
-            "  e1@x.org  c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
-            "  e2@x.org  c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
+            "  e1@x.org  reminder c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
+            "  e2@x.org  reminder c2c eastside 2025Q3: due in 3 days (due 2027-01-30)",
         ]
         quiet = runner.invoke(cli, ["notify", "preview", "--date", "2027-01-20"])
-        assert quiet.output.strip() == "2027-01-20: no reminders"
+        assert quiet.output.strip() == "2027-01-20: no messages"
+        # A week overdue: the reminder of the schedule's day 7 and the backbone's escalation.
+        late = runner.invoke(cli, ["notify", "preview", "--date", "2027-02-06"])
+        assert late.output.splitlines() == [
+            "2027-02-06: 2 reminders, 1 escalation",
+            "  e1@x.org  reminder c2c eastside 2025Q3: 7 days overdue (due 2027-01-30)",
+            "  e2@x.org  reminder c2c eastside 2025Q3: 7 days overdue (due 2027-01-30)",
+            "  bb@x.org  escalation c2c eastside 2025Q3: 7 days overdue (due 2027-01-30)",
+        ]
+        opening = runner.invoke(cli, ["notify", "preview", "--date", "2025-10-01"])
+        assert opening.output.splitlines() == [
+            "2025-10-01: 2 period openings",
+            "  e1@x.org  period_opened c2c eastside 2025Q3: open for reports (due 2027-01-30)",
+            "  e2@x.org  period_opened c2c eastside 2025Q3: open for reports (due 2027-01-30)",
+        ]
         with session_scope() as session:  # a preview writes nothing
             assert session.scalar(select(OutboxMessage.id)) is None
     finally:

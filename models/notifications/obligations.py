@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
@@ -39,6 +39,7 @@ class OpenReport:
     opens_on: date
     due_on: date  # the member's own: its extension's day when it has one past the due date
     extended: bool
+    writable: bool  # False: the member's extension has ended (``ended_within``)
 
     def payload(self) -> dict[str, Any]:
         """What a message about the report says."""
@@ -58,9 +59,12 @@ def open_reports(
     today: date,
     initiative_id: int | None = None,
     organisations: Iterable[tuple[int, int]] | None = None,
+    ended_within: int = 0,
 ) -> list[OpenReport]:
     """The reports owed today, of one initiative or every one, or of the given (initiative,
-    organisation) pairs only; by initiative, period and organisation."""
+    organisation) pairs only; by initiative, period and organisation. With ``ended_within``,
+    also those whose deadline extension ended that many days ago or less (not ``writable``: an
+    extension's day is the last its member may write, so only after it is it missed)."""
     submitted = exists().where(
         Submission.member_id == Member.id,
         Submission.period_id == Period.id,
@@ -81,6 +85,7 @@ def open_reports(
             Period.opens_on,
             Period.due_on,
             DeadlineExtension.until,
+            Period.closes_on,
         )
         .join(Member, Member.initiative_id == Initiative.id)
         .join(Organisation, Organisation.id == Member.organisation_id)
@@ -98,7 +103,10 @@ def open_reports(
             ~submitted,
             Period.locked.is_(False),
             Period.opens_on <= today,
-            or_(Period.closes_on >= today, DeadlineExtension.until >= today),
+            or_(
+                Period.closes_on >= today,
+                DeadlineExtension.until >= today - timedelta(days=ended_within),
+            ),
         )
         .order_by(Initiative.slug, Period.starts_on, Organisation.slug)
     )
@@ -114,8 +122,9 @@ def open_reports(
     out = []
     for row in session.execute(query):
         (init_id, slug, name, member_id, org_id, org_slug, org_name, period_id, key) = row[:9]
-        opens_on, due_on, until = row[9:]
+        opens_on, due_on, until, closes_on = row[9:]
         extended = until is not None and until > due_on
+        writable = today <= closes_on or (until is not None and today <= until)
         out.append(
             OpenReport(
                 init_id,
@@ -130,6 +139,7 @@ def open_reports(
                 opens_on,
                 until if extended else due_on,
                 extended,
+                writable,
             )
         )
     return out

@@ -14,7 +14,9 @@ submitted, in periods open to them) and writes:
   comes (then only the newer one goes out); nothing once the period has closed to the member.
 - an **escalation**, once the report is overdue by the schedule's days, to the initiative's
   backbone staff: one per member, period and due date (an extension is a new due date, missed
-  anew), whatever day the worker first sees it.
+  anew), whatever day the worker first sees it while the member may still write the report. An
+  extension's day is the last its member may write, so a missed extension is escalated after
+  it, within three days of the escalation's day.
 - a **period-opening** notice, on the period's ``opens_on`` (or within three days after, for a
   worker that was down), to the member's reporters, with the pre-filled template's link.
 
@@ -157,18 +159,25 @@ def plan(*, session: Session, today: date) -> list[Planned]:
     for initiative in session.scalars(select(Initiative).order_by(Initiative.slug)):
         chosen = _schedule(session, initiative.id)
         staff: list[User] | None = None
-        for report in open_reports(session=session, today=today, initiative_id=initiative.id):
+        owed = open_reports(
+            session=session,
+            today=today,
+            initiative_id=initiative.id,
+            ended_within=(chosen.escalate_after_days or 0) + CATCH_UP_DAYS,
+        )
+        for report in owed:
             # (kind, event, offset, recipients (None: the member's reporters), payload's extra)
             candidates: list[tuple[str, str, int | None, list[User] | None, dict[str, Any]]] = []
-            if report.opens_on <= today <= report.opens_on + timedelta(days=CATCH_UP_DAYS):
+            opening = report.opens_on <= today <= report.opens_on + timedelta(days=CATCH_UP_DAYS)
+            if report.writable and opening:
                 event = f"period_opened:{report.member_id}:{report.period_id}"
                 candidates.append(("period_opened", event, None, None, {}))
             offset = current_offset(chosen.offsets, report.due_on, today)
-            if offset is not None:
+            if report.writable and offset is not None:
                 event = f"reminder:{report.member_id}:{report.period_id}:{offset}{_due(report)}"
                 candidates.append(("reminder", event, offset, None, {"offset": offset}))
             late = (today - report.due_on).days
-            if chosen.escalate_after_days is not None and late >= chosen.escalate_after_days:
+            if _escalate(chosen.escalate_after_days, report, late):
                 if staff is None:
                     staff = backbone_staff(session=session, initiative_id=initiative.id)
                 event = f"escalation:{report.member_id}:{report.period_id}{_due(report)}"
@@ -186,6 +195,15 @@ def plan(*, session: Session, today: date) -> list[Planned]:
                 payload = report.payload() | extra
                 out += _unwritten(session, kind, event, report, offset, recipients, payload)
     return out
+
+
+def _escalate(after: int | None, report: OpenReport, late: int) -> bool:
+    """Whether the report is overdue long enough to tell the backbone team: while its member may
+    still write it, or, after a deadline extension ended (the extension's day being the last
+    its member could write), up to three days past the escalation's day."""
+    if after is None or late < after:
+        return False
+    return report.writable or late <= after + CATCH_UP_DAYS
 
 
 def _due(report: OpenReport) -> str:

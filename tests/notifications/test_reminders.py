@@ -172,3 +172,150 @@ def test_cm_notify_preview_prints_the_days_reminders(fresh_database, tmp_path, m
         get_engine().dispose()
         for cached in (get_settings, get_engine, get_sessionmaker):
             cached.cache_clear()
+
+
+def _kinds(session, day: date) -> list[tuple[str, str, str, int | None, date]]:
+    return [
+        (p.kind, p.email, p.organisation, p.offset, p.due_on)
+        for p in plan(session=session, today=day)
+    ]
+
+
+def test_overdue_reports_are_escalated_once_to_the_backbone_team_after_the_initiatives_days(
+    session,
+) -> None:
+    w.build(session)
+    w.submit(session, "westside")
+    set_schedule(
+        session=session,
+        actor=w.backbone(session),
+        initiative_slug="c2c",
+        offsets=[],
+        escalate_after_days=3,
+    )
+    assert _kinds(session, DUE + timedelta(days=2)) == []
+    third = DUE + timedelta(days=3)
+    assert _kinds(session, third) == [("escalation", "bb@x.org", "eastside", 3, DUE)]
+    assert schedule_reminders(session=session, today=third) == 1
+    message = session.scalars(select(OutboxMessage)).one()
+    assert (message.kind, message.address, message.status) == ("escalation", "bb@x.org", "pending")
+    assert (
+        message.idempotency_key
+        == f"escalation:{w_member(session, 'eastside')}:{_period(session)}:{message.recipient_user_id}:email"
+    )
+    assert message.payload == {
+        "initiative": "c2c",
+        "initiative_name": "Cradle <to> Career",
+        "organisation": "eastside",
+        "organisation_name": "Eastside",
+        "period": "2025Q3",
+        "due_on": DUE.isoformat(),
+        "days_overdue": 3,
+        "extended": False,
+    }
+    # Once per member and period, whatever day the worker asks again.
+    for later in (third, third + timedelta(days=1), third + timedelta(days=20)):
+        assert schedule_reminders(session=session, today=later) == 0
+    # Never, for an initiative that asks for none.
+    set_schedule(
+        session=session,
+        actor=w.backbone(session),
+        initiative_slug="c2c",
+        offsets=[],
+        escalate_after_days=None,
+    )
+    session.execute(OutboxMessage.__table__.delete())
+    assert _kinds(session, third + timedelta(days=10)) == []
+
+
+def w_member(session, org: str) -> int:
+    from models import Member, Organisation
+
+    return session.scalar(select(Member.id).join(Organisation).where(Organisation.slug == org))
+
+
+def _period(session) -> int:
+    from models import Period
+
+    return session.scalar(select(Period.id).where(Period.key == "2025Q3"))
+
+
+def test_a_member_with_an_extension_is_reminded_and_escalated_against_its_own_deadline(
+    session,
+) -> None:
+    from models.reporting.deadlines import grant_extension
+
+    w.build(session)
+    until = date(2027, 3, 20)  # the period closes on 1 Mar 2027
+    grant_extension(
+        session=session,
+        actor=w.backbone(session),
+        initiative_slug="c2c",
+        org_slug="eastside",
+        period_key="2025Q3",
+        until=until,
+        reason="The data team was away",
+        today=date(2027, 1, 1),
+    )
+    week_late = DUE + timedelta(days=7)
+    # westside is a week overdue: reminded and escalated; eastside owes nothing before 20 Mar.
+    assert _kinds(session, week_late) == [
+        ("reminder", "w@x.org", "westside", 7, DUE),
+        ("escalation", "bb@x.org", "westside", 7, DUE),
+    ]
+    assert schedule_reminders(session=session, today=week_late) == 2
+    assert _kinds(session, date(2027, 3, 5)) == []  # closed to westside; eastside not due yet
+    fortnight_before = until - timedelta(days=14)
+    assert _kinds(session, fortnight_before) == [
+        ("reminder", "e1@x.org", "eastside", -14, until),
+        ("reminder", "e2@x.org", "eastside", -14, until),
+    ]
+    assert schedule_reminders(session=session, today=fortnight_before) == 2
+    # The extension's day is the last eastside may write: no reminder after it, but a week
+    # later the backbone team hears that the extended deadline passed without a report.
+    assert _kinds(session, until + timedelta(days=6)) == []
+    week_after = until + timedelta(days=7)
+    assert _kinds(session, week_after) == [("escalation", "bb@x.org", "eastside", 7, until)]
+    assert schedule_reminders(session=session, today=week_after) == 1
+    escalation = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "escalation",
+            OutboxMessage.payload["organisation"].as_string() == "eastside",
+        )
+    ).one()
+    assert escalation.payload["due_on"] == until.isoformat()
+    assert escalation.payload["extended"] is True
+    assert _kinds(session, until + timedelta(days=8)) == []  # once
+
+
+def test_reporters_hear_once_that_a_period_opens_for_reports(session) -> None:
+    from models import Period
+
+    w.build(session)
+    opens = session.scalar(select(Period.opens_on).where(Period.key == "2025Q3"))
+    assert _kinds(session, opens - timedelta(days=1)) == []
+    expected = [
+        ("period_opened", email, org, None, DUE)
+        for email, org in (
+            ("e1@x.org", "eastside"),
+            ("e2@x.org", "eastside"),
+            ("w@x.org", "westside"),
+        )
+    ]
+    assert _kinds(session, opens) == expected
+    assert schedule_reminders(session=session, today=opens) == 3
+    assert schedule_reminders(session=session, today=opens + timedelta(days=1)) == 0
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {r.kind for r in rows} == {"period_opened"}
+    assert rows[0].payload == {
+        "initiative": "c2c",
+        "initiative_name": "Cradle <to> Career",
+        "organisation": "eastside",
+        "organisation_name": "Eastside",
+        "period": "2025Q3",
+        "due_on": DUE.isoformat(),
+    }
+    # A worker that was down on the day tells within three days, and not later.
+    session.execute(OutboxMessage.__table__.delete())
+    assert len(_kinds(session, opens + timedelta(days=3))) == 3
+    assert _kinds(session, opens + timedelta(days=4)) == []

@@ -530,7 +530,7 @@ def worker(
         tick = runner.run_once()
         console.print(
             f"sent {tick.sent}, retrying {tick.retrying}, failed {tick.failed}, "
-            f"skipped {tick.skipped}, reminders written {tick.reminders}"
+            f"skipped {tick.skipped}, scheduled messages written {tick.reminders}"
         )
         return
     channel = "SMTP" if settings.smtp_url else "the local mailbox"

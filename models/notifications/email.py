@@ -127,6 +127,8 @@ def render(
         "kind_label": LABELS[kind],
         "site": get_settings().site_url,
     }
+    if kind == "period_opened":  # the template needs the API's token; the portal a login
+        context["portal"] = portal_link(payload)
     title = subject(kind, payload)
     context["subject"] = title
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]

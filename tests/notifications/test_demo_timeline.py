@@ -225,6 +225,9 @@ def test_a_season_of_notifications_on_the_demo(demo, on_day) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs URLs, tokens included
         with TestClient(create_app(demo)) as client:
             assert client.get(_path(escalation_link)).status_code == 200
+            portal = links["period_opened"][1]
+            assert _path(portal).startswith("/portal?initiative=")
+            assert client.get(_path(portal)).status_code == 200
 
             def login(email: str) -> dict[str, str]:
                 answer = client.post(

@@ -201,7 +201,7 @@ def test_overdue_reports_are_escalated_once_to_the_backbone_team_after_the_initi
     assert (message.kind, message.address, message.status) == ("escalation", "bb@x.org", "pending")
     assert (
         message.idempotency_key
-        == f"escalation:{w_member(session, 'eastside')}:{_period(session)}:{message.recipient_user_id}:email"
+        == f"escalation:{_member(session, 'eastside')}:{_period(session)}:{message.recipient_user_id}:email"
     )
     assert message.payload == {
         "initiative": "c2c",
@@ -213,6 +213,13 @@ def test_overdue_reports_are_escalated_once_to_the_backbone_team_after_the_initi
         "days_overdue": 3,
         "extended": False,
     }
+    # The backbone officer may take escalations in the daily digest instead.
+    from models.outbox.preferences import set_preferences
+
+    set_preferences(session=session, actor=w.backbone(session), modes={"escalation": "daily"})
+    session.execute(OutboxMessage.__table__.delete())
+    assert schedule_reminders(session=session, today=third) == 1
+    assert session.scalars(select(OutboxMessage.status)).one() == "held"
     # Once per member and period, whatever day the worker asks again.
     for later in (third, third + timedelta(days=1), third + timedelta(days=20)):
         assert schedule_reminders(session=session, today=later) == 0
@@ -228,7 +235,7 @@ def test_overdue_reports_are_escalated_once_to_the_backbone_team_after_the_initi
     assert _kinds(session, third + timedelta(days=10)) == []
 
 
-def w_member(session, org: str) -> int:
+def _member(session, org: str) -> int:
     from models import Member, Organisation
 
     return session.scalar(select(Member.id).join(Organisation).where(Organisation.slug == org))

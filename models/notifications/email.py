@@ -63,7 +63,8 @@ def template_link(payload: dict[str, Any]) -> str:
     """The partner's import template for the period, pre-filled with its obligations and the
     values entered so far (the spreadsheets API; README, "Spreadsheets")."""
     query = urlencode({"org": payload["organisation"], "period": payload["period"]})
-    return f"{get_settings().site_url}/api/v1/initiatives/{payload['initiative']}/template.xlsx?{query}"
+    base = f"{get_settings().site_url}/api/v1/initiatives/{payload['initiative']}"
+    return f"{base}/template.xlsx?{query}"
 
 
 def reporting_link(payload: dict[str, Any]) -> str:

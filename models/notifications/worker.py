@@ -288,8 +288,9 @@ def deliver(
 
 class DeliveryWorker:
     """Rounds of: the day's reminders, escalations and period-opening notices (at most once a
-    minute), the digests due, then every due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``);
-    ``start`` runs rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
+    minute), the digests due, then every due message in batches. ``run_once`` is one round
+    (the tests' and ``cm worker --once``); ``start`` runs rounds in a daemon thread until
+    ``stop`` (``cm serve``, ``cm worker``)."""
 
     def __init__(
         self,

@@ -199,10 +199,8 @@ def test_overdue_reports_are_escalated_once_to_the_backbone_team_after_the_initi
     assert schedule_reminders(session=session, today=third) == 1
     message = session.scalars(select(OutboxMessage)).one()
     assert (message.kind, message.address, message.status) == ("escalation", "bb@x.org", "pending")
-    assert (
-        message.idempotency_key
-        == f"escalation:{_member(session, 'eastside')}:{_period(session)}:{message.recipient_user_id}:email"
-    )
+    event = f"escalation:{_member(session, 'eastside')}:{_period(session)}"
+    assert message.idempotency_key == f"{event}:{message.recipient_user_id}:email"
     assert message.payload == {
         "initiative": "c2c",
         "initiative_name": "Cradle <to> Career",

@@ -479,18 +479,30 @@ def notify_preview(
         ),
     ] = None,
 ) -> None:
-    """Print the reminders the worker would write on a day (nothing is written or sent)."""
+    """Print the reminders, escalations and period-opening notices the worker would write on a
+    day (nothing is written or sent)."""
+    from collections import Counter
+
     from models.core import dates
-    from models.notifications.reminders import plan
+    from models.notifications.reminders import KIND_ORDER, plan
 
     _require_schema()
     day = on.date() if on else dates.today()
     with _session() as session:
         planned = plan(session=session, today=day)
         if not planned:
-            console.print(f"{day.isoformat()}: no reminders")
+            console.print(f"{day.isoformat()}: no messages")
             return
-        console.print(f"{day.isoformat()}: {len(planned)} reminders")
+        counts = Counter(p.kind for p in planned)
+        names = {
+            "period_opened": ("period opening", "period openings"),
+            "reminder": ("reminder", "reminders"),
+            "escalation": ("escalation", "escalations"),
+        }
+        summary = ", ".join(
+            f"{counts[k]} {names[k][counts[k] != 1]}" for k in KIND_ORDER if counts[k]
+        )
+        console.print(f"{day.isoformat()}: {summary}")
         for p in planned:
             console.print(f"  {p.email}  {p.describe()}", highlight=False, soft_wrap=True)
         session.rollback()  # a preview writes nothing
@@ -518,7 +530,7 @@ def worker(
         tick = runner.run_once()
         console.print(
             f"sent {tick.sent}, retrying {tick.retrying}, failed {tick.failed}, "
-            f"skipped {tick.skipped}, reminders written {tick.reminders}"
+            f"skipped {tick.skipped}, scheduled messages written {tick.reminders}"
         )
         return
     channel = "SMTP" if settings.smtp_url else "the local mailbox"

@@ -77,10 +77,10 @@ def unsubscribe(token: Token, session: SessionDep):
 
 @router.get("/initiatives/{slug}/reminder-schedule", response_model=ScheduleRead, responses=ERRORS)
 def get_schedule(slug: str, session: SessionDep, actor: LoggedInDep):
-    """When the initiative's partners are reminded of a report not yet submitted."""
-    return ScheduleRead(
-        offsets=reminders.schedule(session=session, actor=actor, initiative_slug=slug)
-    )
+    """When the initiative's partners are reminded of a report not yet submitted, and when
+    its backbone team is told of one overdue."""
+    chosen = reminders.schedule(session=session, actor=actor, initiative_slug=slug)
+    return ScheduleRead(offsets=chosen.offsets, escalate_after_days=chosen.escalate_after_days)
 
 
 @router.put(
@@ -89,11 +89,17 @@ def get_schedule(slug: str, session: SessionDep, actor: LoggedInDep):
     responses={**ERRORS, 403: {"model": ErrorRead}},
 )
 def put_schedule(slug: str, body: SchedulePut, session: SessionDep, actor: LoggedInDep):
-    """Replace the reminder days (backbone): days from the due date, negative before it."""
-    offsets = reminders.set_schedule(
-        session=session, actor=actor, initiative_slug=slug, offsets=list(body.offsets)
+    """Replace the schedule (backbone): reminder days from the due date, negative before it,
+    and the days overdue after which the backbone staff are told (7 when left out; null:
+    never)."""
+    chosen = reminders.set_schedule(
+        session=session,
+        actor=actor,
+        initiative_slug=slug,
+        offsets=list(body.offsets),
+        escalate_after_days=body.escalate_after_days,
     )
-    return ScheduleRead(offsets=offsets)
+    return ScheduleRead(offsets=chosen.offsets, escalate_after_days=chosen.escalate_after_days)
 
 
 @router.get("/notifications/mailbox", response_model=Page[MailRead], responses=ERRORS)

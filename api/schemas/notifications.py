@@ -39,10 +39,17 @@ class ScheduleRead(ReadModel):
         description="Days from each period's due date on which partners that have not "
         "submitted are reminded (negative: before it)."
     )
+    escalate_after_days: int | None = Field(
+        description="Days overdue after which the backbone staff are told of a report not "
+        "submitted; null: never."
+    )
 
 
 class SchedulePut(WriteModel):
     offsets: list[json_int(ge=-120, le=120)] = Field(max_length=10)  # type: ignore[valid-type]
+    escalate_after_days: json_int(ge=1, le=120) | None = Field(  # type: ignore[valid-type]
+        7, description="Days overdue after which the backbone staff are told; null: never."
+    )
 
 
 class MailRead(ReadModel):

@@ -6,24 +6,43 @@ writes one ``digest`` message for the person with every message held before that
 marks those ``bundled`` into it, all in one transaction: a message is in exactly one digest.
 The digest's key names the day and its first message, so two workers bundling at once write it
 once (the second finds the key taken and leaves the messages to the first).
+
+A digest also lists the reports its person still owes as a reporter (models/notifications/
+obligations.py), each with its due date and pre-filled template; but owing a report alone
+writes no digest: the reminders' schedule says when to speak of it, and a person who wants
+those daily has them held here like any other kind.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from models.notifications.obligations import open_reports
 from models.outbox.messages import CHANNEL, enqueue
-from models.tables.access import User
+from models.tables.access import RoleGrant, User
 from models.tables.notifications import OutboxMessage
 
 
-def bundle_digests(*, session: Session, now: datetime) -> int:
-    """Write the digests due by ``now``; answers how many were written."""
+def owed(*, session: Session, user_id: int, today: date) -> list[dict[str, str]]:
+    """The reports ``user_id`` still owes today as a reporter, as a digest lists them."""
+    grants = session.execute(
+        select(RoleGrant.initiative_id, RoleGrant.organisation_id).where(
+            RoleGrant.user_id == user_id, RoleGrant.role == "reporter"
+        )
+    ).all()
+    pairs = [(i, o) for i, o in grants if i is not None and o is not None]
+    return [r.payload() for r in open_reports(session=session, today=today, organisations=pairs)]
+
+
+def bundle_digests(*, session: Session, now: datetime, today: date | None = None) -> int:
+    """Write the digests due by ``now``, listing the reports owed on ``today`` (the calendar's,
+    models.core.dates.today; by default ``now``'s day); answers how many were written."""
     day = now.astimezone(UTC).date()
+    today = today or day
     midnight = datetime.combine(day, time(0), UTC)
     held = session.execute(
         select(
@@ -52,6 +71,7 @@ def bundle_digests(*, session: Session, now: datetime) -> int:
             payload={
                 "day": (day - timedelta(days=1)).isoformat(),  # the last day it covers
                 "items": [{"kind": row.kind, "payload": row.payload} for row in items],
+                "obligations": owed(session=session, user_id=user.id, today=today),
             },
         )
         if not new:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -56,12 +59,30 @@ def portal_link(payload: dict[str, Any]) -> str:
     return f"{get_settings().site_url}/portal?{query}"
 
 
+def template_link(payload: dict[str, Any]) -> str:
+    """The partner's import template for the period, pre-filled with its obligations and the
+    values entered so far (the spreadsheets API; README, "Spreadsheets")."""
+    query = urlencode({"org": payload["organisation"], "period": payload["period"]})
+    base = f"{get_settings().site_url}/api/v1/initiatives/{payload['initiative']}"
+    return f"{base}/template.xlsx?{query}"
+
+
+def reporting_link(payload: dict[str, Any]) -> str:
+    """The backbone team's reporting page for the period: who has reported, who is late."""
+    query = urlencode({"initiative": payload["initiative"], "period": payload["period"]})
+    return f"{get_settings().site_url}/reporting?{query}"
+
+
 def item_link(kind: str, payload: dict[str, Any]) -> str:
     """Where a message of ``kind`` points (an invitation's link is signed by the worker)."""
     if kind == "period_published":
         return f"{get_settings().site_url}/public/{payload['initiative']}"
     if kind == "digest":
         return get_settings().site_url
+    if kind == "escalation":
+        return reporting_link(payload)
+    if kind == "period_opened":
+        return template_link(payload)
     return portal_link(payload)
 
 
@@ -95,7 +116,11 @@ def render(
             }
             for i in payload["items"]
         ]
-        payload = {**payload, "entries": entries}
+        owed = [
+            {**o, "due": day(_date(o["due_on"])), "link": template_link(o)}
+            for o in payload.get("obligations", [])
+        ]
+        payload = {**payload, "entries": entries, "owed": owed}
     context = {
         **_dated(payload),
         "link": link,
@@ -103,6 +128,8 @@ def render(
         "kind_label": LABELS[kind],
         "site": get_settings().site_url,
     }
+    if kind == "period_opened":  # the template needs the API's token; the portal a login
+        context["portal"] = portal_link(payload)
     title = subject(kind, payload)
     context["subject"] = title
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -152,6 +179,12 @@ class Sender(Protocol):
         useless). ``session`` is the transaction that marks the message sent."""
 
 
+@runtime_checkable
+class BatchSender(Protocol):
+    def batch(self) -> AbstractContextManager[None]:
+        """A block whose messages the sender may deliver together (one SMTP connection)."""
+
+
 class MailboxSender:
     """The local mailbox: the mail is a row written in the very transaction that marks its
     message sent, so here delivery is exactly once."""
@@ -195,8 +228,10 @@ class SmtpServer:
 
 
 class SmtpSender:
-    """Over SMTP: one connection per message (a worker's batch is small, and a dropped
-    connection then costs one message's attempt, not the batch's)."""
+    """Over SMTP. Inside :meth:`batch` (the worker's claimed batch) the messages share one
+    connection, opened at the first and closed at the end; a connection the server dropped
+    meanwhile (idle timeout, restart) is opened afresh and the message sent on it. Outside a
+    batch each message has a connection of its own. A worker's thread has its own connection."""
 
     def __init__(self, url: str, sender: str, timeout: float = 30.0) -> None:
         self.server = SmtpServer.from_url(url)
@@ -204,8 +239,9 @@ class SmtpSender:
         self.timeout = timeout
         # Made once: loading the system's certificates takes longer than sending a message.
         self.context = ssl.create_default_context()
+        self._local = threading.local()  # this thread's batch: {"client": SMTP | None}
 
-    def send(self, session: Session, outbox_id: int, mail: Mail) -> None:
+    def _connect(self) -> smtplib.SMTP:
         server, context = self.server, self.context
         client: smtplib.SMTP
         if server.tls:
@@ -224,6 +260,56 @@ class SmtpSender:
                     raise PermanentFailure("the SMTP server does not offer STARTTLS")
             if server.user:
                 client.login(server.user, server.password or "")
+        except BaseException:
+            _close(client)
+            raise
+        return client
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send the messages of the block over one connection."""
+        self._local.batch = {"client": None}
+        try:
+            yield
+        finally:
+            client = self._local.batch["client"]
+            self._local.batch = None
+            if client is not None:
+                _close(client)
+
+    def send(self, session: Session, outbox_id: int, mail: Mail) -> None:
+        batch = getattr(self._local, "batch", None)
+        if batch is None:
+            client = self._connect()
+            try:
+                self._send(client, mail)
+            finally:
+                _close(client)
+            return
+        client = batch["client"]
+        if client is not None:
+            try:
+                self._on(batch, client, mail)
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                pass  # dropped while idle: once more, on a new connection
+        batch["client"] = client = self._connect()
+        self._on(batch, client, mail)
+
+    def _on(self, batch: dict[str, smtplib.SMTP | None], client: smtplib.SMTP, mail: Mail) -> None:
+        """Send on the batch's connection; one in an unknown state afterwards is closed (the
+        next message opens another)."""
+        try:
+            self._send(client, mail)
+        except (PermanentFailure, smtplib.SMTPResponseException):
+            raise  # the server answered: the connection stands
+        except BaseException:
+            batch["client"] = None
+            _close(client)
+            raise
+
+    def _send(self, client: smtplib.SMTP, mail: Mail) -> None:
+        try:
             client.send_message(email_message(mail, self.sender))
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
@@ -231,11 +317,13 @@ class SmtpSender:
             if exc.smtp_code >= 500:
                 raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
             raise
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 def configured_sender() -> Sender:

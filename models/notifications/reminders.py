@@ -1,14 +1,27 @@
-"""Reminders of reports not yet submitted, computed from each initiative's schedule and the
-calendar's today (models.core.dates.today), without cron.
+"""Messages computed from each initiative's schedule and the calendar's today
+(models.core.dates.today), without cron: reminders of reports not yet submitted, escalations of
+overdue ones to the backbone team, and the notice that a period opens for reports.
 
 A schedule is a list of days from a period's due date: by default 14 and 3 days before, 1 and 7
-days after (``-14, -3, 1, 7``); the backbone team edits it. On each day the worker asks which
-reminder's day has come last for every period still open to partners, and writes it for the
-members obliged to report in the period that have not submitted (no report, a draft, or a
-report returned to them), to their reporters. Each reminder's idempotency key is (member,
-period, offset, recipient): written at most once, however often the worker asks. A worker that
-was down on a reminder's day sends it when it is back, within three days and until the next
-reminder's day comes (then only the newer one goes out); nothing once the period has closed.
+days after (``-14, -3, 1, 7``), and a number of days overdue after which the backbone team is
+told (7 by default; None: never); the backbone team edits both. On each day the worker takes the
+reports still owed (models/notifications/obligations.py: members obliged to report that have not
+submitted, in periods open to them) and writes:
+
+- a **reminder** of the schedule's day that came last, to the member's reporters. A member with a
+  deadline extension is reminded against its extension's day. A worker that was down on a
+  reminder's day sends it when it is back, within three days and until the next reminder's day
+  comes (then only the newer one goes out); nothing once the period has closed to the member.
+- an **escalation**, once the report is overdue by the schedule's days, to the initiative's
+  backbone staff: one per member, period and due date (an extension is a new due date, missed
+  anew), whatever day the worker first sees it while the member may still write the report. An
+  extension's day is the last its member may write, so a missed extension is escalated after
+  it, within three days of the escalation's day.
+- a **period-opening** notice, on the period's ``opens_on`` (or within three days after, for a
+  worker that was down), to the member's reporters, with the pre-filled template's link.
+
+Each message's idempotency key names its member, period (and offset, or the extended due date)
+and recipient: written at most once, however often the worker asks.
 """
 
 from __future__ import annotations
@@ -18,45 +31,56 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
 from models.core.actors import Actor
 from models.core.errors import InvalidInput
-from models.outbox.messages import CHANNEL, enqueue, reporters
+from models.notifications.obligations import OpenReport, open_reports
+from models.outbox.messages import CHANNEL, backbone_staff, enqueue, reporters
 from models.outbox.preferences import muted
 from models.tables.access import User
-from models.tables.indicator import Obligation
-from models.tables.initiative import Initiative, Member, Period
-from models.tables.notifications import OutboxMessage, ReminderSchedule
-from models.tables.organisation import Organisation
-from models.tables.reporting import Submission
+from models.tables.initiative import Initiative
+from models.tables.notifications import ESCALATE_AFTER_DAYS, OutboxMessage, ReminderSchedule
 
 DEFAULT_OFFSETS = (-14, -3, 1, 7)
-NOT_SUBMITTED = ("draft", "returned")
 MAX_OFFSETS = 10
 LIMIT_DAYS = 120
 # A worker that was down on a reminder's day still sends it this many days later.
 CATCH_UP_DAYS = 3
 
 
-def _offsets(session: Session, initiative_id: int) -> list[int]:
+@dataclass(frozen=True)
+class Schedule:
+    offsets: list[int]
+    escalate_after_days: int | None
+
+
+def _schedule(session: Session, initiative_id: int) -> Schedule:
     stored = session.get(ReminderSchedule, initiative_id)
-    return sorted(stored.offsets) if stored is not None else list(DEFAULT_OFFSETS)
+    if stored is None:
+        return Schedule(list(DEFAULT_OFFSETS), ESCALATE_AFTER_DAYS)
+    return Schedule(sorted(stored.offsets), stored.escalate_after_days)
 
 
-def schedule(*, session: Session, actor: Actor, initiative_slug: str) -> list[int]:
-    """The initiative's reminder days (from the due date; negative before it)."""
+def schedule(*, session: Session, actor: Actor, initiative_slug: str) -> Schedule:
+    """The initiative's reminder days (from the due date; negative before it) and escalation."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    return _offsets(session, initiative.id)
+    return _schedule(session, initiative.id)
 
 
 def set_schedule(
-    *, session: Session, actor: Actor, initiative_slug: str, offsets: Sequence[int]
-) -> list[int]:
-    """Replace the initiative's reminder days (backbone): at most ten distinct whole days
-    within 120 days of the due date; an empty list sends no reminders."""
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    offsets: Sequence[int],
+    escalate_after_days: int | None = ESCALATE_AFTER_DAYS,
+) -> Schedule:
+    """Replace the initiative's schedule (backbone): at most ten distinct whole days within 120
+    days of the due date (an empty list sends no reminders), and the days overdue, 1 to 120,
+    after which the backbone team is told of a missing report (None: never)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
     if len(offsets) > MAX_OFFSETS:
         raise InvalidInput(f"at most {MAX_OFFSETS} reminder days", field="offsets")
@@ -66,13 +90,19 @@ def set_schedule(
         raise InvalidInput(
             f"reminder days lie within {LIMIT_DAYS} days of the due date", field="offsets"
         )
+    if escalate_after_days is not None and not 1 <= escalate_after_days <= LIMIT_DAYS:
+        raise InvalidInput(
+            f"escalate after 1 to {LIMIT_DAYS} days overdue, or never (null)",
+            field="escalate_after_days",
+        )
     stored = session.get(ReminderSchedule, initiative.id)
     if stored is None:
-        session.add(ReminderSchedule(initiative_id=initiative.id, offsets=sorted(offsets)))
-    else:
-        stored.offsets = sorted(offsets)
+        stored = ReminderSchedule(initiative_id=initiative.id)
+        session.add(stored)
+    stored.offsets = sorted(offsets)
+    stored.escalate_after_days = escalate_after_days
     session.flush()
-    return sorted(offsets)
+    return Schedule(sorted(offsets), escalate_after_days)
 
 
 def current_offset(offsets: Sequence[int], due_on: date, today: date) -> int | None:
@@ -85,13 +115,16 @@ def current_offset(offsets: Sequence[int], due_on: date, today: date) -> int | N
 
 
 @dataclass(frozen=True)
-class PlannedReminder:
+class Planned:
+    """One message the worker would write today, for one recipient."""
+
+    kind: str  # reminder, escalation or period_opened
     event: str
     initiative_id: int
     initiative: str
     organisation: str
     period: str
-    offset: int
+    offset: int | None  # a reminder's day of the schedule; days overdue for an escalation
     due_on: date
     user: User
     payload: dict[str, Any]
@@ -101,106 +134,125 @@ class PlannedReminder:
         return self.user.email
 
     def describe(self) -> str:
-        """``c2c eastside 2026Q4: due in 14 days (due 2027-01-30)``."""
-        if self.offset < 0:
-            when = f"due in {-self.offset} day{'s' if self.offset != -1 else ''}"
-        elif self.offset == 0:
+        """``reminder c2c eastside 2026Q4: due in 14 days (due 2027-01-30)``."""
+        what = f"{self.kind} {self.initiative} {self.organisation} {self.period}"
+        due = f"(due {self.due_on.isoformat()})"
+        if self.kind == "period_opened":
+            return f"{what}: open for reports {due}"
+        offset = self.offset or 0
+        if self.kind == "reminder" and offset < 0:
+            when = f"due in {-offset} day{'s' if offset != -1 else ''}"
+        elif offset == 0:
             when = "due today"
         else:
-            when = f"{self.offset} day{'s' if self.offset != 1 else ''} overdue"
-        return (
-            f"{self.initiative} {self.organisation} {self.period}: {when} "
-            f"(due {self.due_on.isoformat()})"
-        )
+            when = f"{offset} day{'s' if offset != 1 else ''} overdue"
+        return f"{what}: {when} {due}"
 
 
-def plan(*, session: Session, today: date) -> list[PlannedReminder]:
-    """Every reminder due ``today`` and not written yet, for every initiative."""
-    out: list[PlannedReminder] = []
+KIND_ORDER = ("period_opened", "reminder", "escalation")
+
+
+def plan(*, session: Session, today: date) -> list[Planned]:
+    """Every message due ``today`` and not written yet, for every initiative: by initiative,
+    period, organisation, kind (opening, reminder, escalation) and recipient."""
+    out: list[Planned] = []
     for initiative in session.scalars(select(Initiative).order_by(Initiative.slug)):
-        offsets = _offsets(session, initiative.id)
-        if not offsets:
-            continue
-        first, last = min(offsets), max(offsets)
-        periods = session.scalars(
-            select(Period)
-            .where(
-                Period.initiative_id == initiative.id,
-                Period.locked.is_(False),
-                Period.closes_on >= today,
-                Period.due_on <= today - timedelta(days=first),
-                Period.due_on >= today - timedelta(days=last + CATCH_UP_DAYS),
-            )
-            .order_by(Period.starts_on)
+        chosen = _schedule(session, initiative.id)
+        staff: list[User] | None = None
+        owed = open_reports(
+            session=session,
+            today=today,
+            initiative_id=initiative.id,
+            ended_within=(chosen.escalate_after_days or 0) + CATCH_UP_DAYS,
         )
-        for period in periods:
-            offset = current_offset(offsets, period.due_on, today)
-            if offset is None:
+        for report in owed:
+            # (kind, event, offset, recipients (None: the member's reporters), payload's extra)
+            candidates: list[tuple[str, str, int | None, list[User] | None, dict[str, Any]]] = []
+            opening = report.opens_on <= today <= report.opens_on + timedelta(days=CATCH_UP_DAYS)
+            if report.writable and opening:
+                event = f"period_opened:{report.member_id}:{report.period_id}"
+                candidates.append(("period_opened", event, None, None, {}))
+            offset = current_offset(chosen.offsets, report.due_on, today)
+            if report.writable and offset is not None:
+                event = f"reminder:{report.member_id}:{report.period_id}:{offset}{_due(report)}"
+                candidates.append(("reminder", event, offset, None, {"offset": offset}))
+            late = (today - report.due_on).days
+            if _escalate(chosen.escalate_after_days, report, late):
+                if staff is None:
+                    staff = backbone_staff(session=session, initiative_id=initiative.id)
+                event = f"escalation:{report.member_id}:{report.period_id}{_due(report)}"
+                extra = {"days_overdue": late, "extended": report.extended}
+                candidates.append(("escalation", event, late, staff, extra))
+            if not candidates:
                 continue
-            out += _for_period(session, initiative, period, offset)
+            people = reporters(
+                session=session,
+                initiative_id=initiative.id,
+                organisation_id=report.organisation_id,
+            )
+            for kind, event, offset, to, extra in candidates:
+                recipients = people if to is None else to
+                payload = report.payload() | extra
+                out += _unwritten(session, kind, event, report, offset, recipients, payload)
     return out
 
 
-def _for_period(
-    session: Session, initiative: Initiative, period: Period, offset: int
-) -> list[PlannedReminder]:
-    submitted = exists().where(
-        Submission.member_id == Member.id,
-        Submission.period_id == period.id,
-        Submission.status.not_in(NOT_SUBMITTED),
-    )
-    obliged = exists().where(Obligation.member_id == Member.id)
-    members = session.execute(
-        select(Member.id, Organisation.id, Organisation.slug, Organisation.name)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Member.initiative_id == initiative.id, Member.active.is_(True), obliged, ~submitted)
-        .order_by(Organisation.slug)
-    ).all()
-    out: list[PlannedReminder] = []
-    for member_id, org_id, org_slug, org_name in members:
-        event = f"reminder:{member_id}:{period.id}:{offset}"
-        people = reporters(session=session, initiative_id=initiative.id, organisation_id=org_id)
-        off = muted(session=session, user_ids=(u.id for u in people), kind="reminder")
-        written = set(
-            session.scalars(
-                select(OutboxMessage.recipient_user_id).where(
-                    OutboxMessage.idempotency_key.in_([f"{event}:{u.id}:{CHANNEL}" for u in people])
-                )
+def _escalate(after: int | None, report: OpenReport, late: int) -> bool:
+    """Whether the report is overdue long enough to tell the backbone team: while its member may
+    still write it, or, after a deadline extension ended (the extension's day being the last
+    its member could write), up to three days past the escalation's day."""
+    if after is None or late < after:
+        return False
+    return report.writable or late <= after + CATCH_UP_DAYS
+
+
+def _due(report: OpenReport) -> str:
+    """An extended due date is part of its messages' keys: a new deadline, told anew."""
+    return f":{report.due_on.isoformat()}" if report.extended else ""
+
+
+def _unwritten(
+    session: Session,
+    kind: str,
+    event: str,
+    report: OpenReport,
+    offset: int | None,
+    people: list[User],
+    payload: dict[str, Any],
+) -> list[Planned]:
+    off = muted(session=session, user_ids=(u.id for u in people), kind=kind)
+    written = set(
+        session.scalars(
+            select(OutboxMessage.recipient_user_id).where(
+                OutboxMessage.idempotency_key.in_([f"{event}:{u.id}:{CHANNEL}" for u in people])
             )
         )
-        payload = {
-            "initiative": initiative.slug,
-            "initiative_name": initiative.name,
-            "organisation": org_slug,
-            "organisation_name": org_name,
-            "period": period.key,
-            "due_on": period.due_on.isoformat(),
-            "offset": offset,
-        }
-        out += [
-            PlannedReminder(
-                event,
-                initiative.id,
-                initiative.slug,
-                org_slug,
-                period.key,
-                offset,
-                period.due_on,
-                user,
-                payload,
-            )
-            for user in people
-            if user.id not in off and user.id not in written
-        ]
-    return out
+    )
+    return [
+        Planned(
+            kind,
+            event,
+            report.initiative_id,
+            report.initiative,
+            report.organisation,
+            report.period,
+            offset,
+            report.due_on,
+            user,
+            payload,
+        )
+        for user in people
+        if user.id not in off and user.id not in written
+    ]
 
 
 def schedule_reminders(*, session: Session, today: date) -> int:
-    """Write today's reminders into the outbox (each once); answers how many were new."""
+    """Write today's reminders, escalations and period-opening notices into the outbox (each
+    once); answers how many were new."""
     return sum(
         enqueue(
             session=session,
-            kind="reminder",
+            kind=p.kind,
             event=p.event,
             recipients=[p.user],
             payload=p.payload,

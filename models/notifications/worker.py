@@ -13,6 +13,10 @@ between claiming and marking (crash, kill, lost database) leaves the message ``s
 its lease expires another worker claims it afresh (a new token: the dead worker's late mark,
 should it come back, changes nothing) and sends it again.
 
+**One connection per batch.** Over SMTP a claimed batch goes out on one connection (opened for
+its first message, closed after its last; one dropped meanwhile is opened again), not one per
+message: a server that limits connections, or is far away, is not asked for twenty handshakes.
+
 **What this promises.** The outbox's own accounting never loses a message and never marks one
 twice. Delivery over SMTP is *at least once*: SMTP has no idempotency, so a worker that sent a
 message and died before marking it causes a second copy (with the same Message-ID, which some
@@ -31,6 +35,7 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +49,7 @@ from models.core.db import get_sessionmaker, session_scope
 from models.core.settings import get_settings
 from models.notifications.digests import bundle_digests
 from models.notifications.email import (
+    BatchSender,
     Mail,
     PermanentFailure,
     Sender,
@@ -281,9 +287,10 @@ def deliver(
 
 
 class DeliveryWorker:
-    """Rounds of: the day's reminders (at most once a minute), the digests due, then every
-    due message in batches. ``run_once`` is one round (the tests' and ``cm worker --once``);
-    ``start`` runs rounds in a daemon thread until ``stop`` (``cm serve``, ``cm worker``)."""
+    """Rounds of: the day's reminders, escalations and period-opening notices (at most once a
+    minute), the digests due, then every due message in batches. ``run_once`` is one round
+    (the tests' and ``cm worker --once``); ``start`` runs rounds in a daemon thread until
+    ``stop`` (``cm serve``, ``cm worker``)."""
 
     def __init__(
         self,
@@ -300,21 +307,30 @@ class DeliveryWorker:
         self._reminded_at: float | None = None
 
     def run_once(self, now: datetime | None = None, *, reminders: bool = True) -> Tick:
+        """One round; ``reminders`` also writes the day's reminders, escalations and
+        period-opening notices (models/notifications/reminders.py)."""
         tick = Tick()
         if reminders:
             with session_scope(self.session_factory) as session:
                 tick.reminders = schedule_reminders(session=session, today=dates.today())
         with session_scope(self.session_factory) as session:
-            tick.digests = bundle_digests(session=session, now=now or utcnow())
+            tick.digests = bundle_digests(session=session, now=now or utcnow(), today=dates.today())
         while not self._stop.is_set():
             moment = now or utcnow()
             batch = claim(self.session_factory, now=moment)
             if not batch:
                 break
             tick.claimed += len(batch)
-            for message in batch:
-                deliver(self.session_factory, self.sender, message, now=moment, tick=tick)
+            with self._connection():
+                for message in batch:
+                    deliver(self.session_factory, self.sender, message, now=moment, tick=tick)
         return tick
+
+    def _connection(self) -> AbstractContextManager[None]:
+        """One connection for a batch when the sender keeps one (SMTP)."""
+        if isinstance(self.sender, BatchSender):
+            return self.sender.batch()
+        return nullcontext()
 
     def _round(self) -> None:
         due = self._reminded_at is None or time.monotonic() - self._reminded_at >= REMINDER_EVERY

@@ -44,6 +44,13 @@ def funders_and_backbone(*, session: Session, initiative_id: int) -> list[User]:
     )
 
 
+def backbone_staff(*, session: Session, initiative_id: int) -> list[User]:
+    """The active backbone staff of the initiative."""
+    return _granted(
+        session, (RoleGrant.role == "backbone") & (RoleGrant.initiative_id == initiative_id)
+    )
+
+
 def _granted(session: Session, where: Any) -> list[User]:
     ids = select(RoleGrant.user_id).where(where)
     return list(

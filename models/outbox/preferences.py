@@ -34,6 +34,8 @@ LABELS = {
     "invitation": "invitations to Common Measure",
     "reminder": "reminders of a report due or overdue",
     "digest": "the daily digest",
+    "escalation": "partners' reports overdue (to the backbone team)",
+    "period_opened": "a period opening for reports",
 }
 # The kinds a person chooses for; the digest follows from the kinds chosen "daily".
 CHOOSABLE = tuple(k for k in KINDS if k != "digest")

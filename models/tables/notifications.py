@@ -32,6 +32,8 @@ KINDS = (
     "invitation",
     "reminder",
     "digest",
+    "escalation",
+    "period_opened",
 )
 CHANNELS = ("email",)
 # pending: waiting for its time; sending: claimed by a worker until lease_until; sent; failed:
@@ -40,6 +42,7 @@ CHANNELS = ("email",)
 # digest, not written yet; bundled: gone out in the digest ``bundled_into``.
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "held", "bundled")
 MODES = ("immediate", "daily", "off")
+ESCALATE_AFTER_DAYS = 7  # a report this many days overdue is escalated to the backbone team
 
 
 class OutboxMessage(TimestampMixin, Base):
@@ -110,7 +113,8 @@ class NotificationPreference(Base):
 
 class ReminderSchedule(Base):
     """When an initiative's partners are reminded of a report not yet submitted: days from the
-    period's due date (negative before it). No row: the default schedule."""
+    period's due date (negative before it); and after how many days overdue its backbone team
+    hears of it (None: never). No row: the default schedule."""
 
     __tablename__ = "reminder_schedules"
 
@@ -118,3 +122,6 @@ class ReminderSchedule(Base):
         ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
     )
     offsets: Mapped[list[int]] = mapped_column(JSONType)
+    escalate_after_days: Mapped[int | None] = mapped_column(
+        Integer, default=ESCALATE_AFTER_DAYS, server_default=str(ESCALATE_AFTER_DAYS)
+    )

@@ -219,3 +219,95 @@ def test_import_trails_become_one_event_per_import_and_report_and_back(fresh_dat
     migrations.upgrade(url)
     with Session(engine) as s:
         assert answers(s, backbone) == told
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_escalations_migration_keeps_the_outbox_references_and_undoes_its_kinds(
+    fresh_database,
+) -> None:
+    """0013 widens the outbox's kinds (a rebuilt table on SQLite): digests keep the messages
+    they bundle and mail its message; downgrade removes the new kinds' messages only."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import sessionmaker
+
+    from models.core.db import session_scope
+    from models.notifications.digests import bundle_digests
+    from models.notifications.email import MailboxSender
+    from models.notifications.worker import DeliveryWorker
+    from models.outbox.messages import enqueue
+    from models.outbox.preferences import daily
+    from models.tables.notifications import NotificationPreference
+
+    from ..notifications import world as w
+
+    url, engine = fresh_database.url, fresh_database.engine
+    migrations.upgrade(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with session_scope(factory) as session:
+        world = w.build(session)
+        session.add(
+            NotificationPreference(user_id=world["east1"].id, kind="reminder", mode="daily")
+        )
+        session.flush()
+        assert daily(session=session, user_ids=[world["east1"].id], kind="reminder")
+        payload = {"initiative": "c2c", "organisation": "eastside", "period": "2025Q3"}
+        for kind, who in (("reminder", "east1"), ("escalation", "backbone")):
+            enqueue(
+                session=session,
+                kind=kind,
+                event=f"test:{kind}",
+                recipients=[world[who]],
+                payload={
+                    **payload,
+                    "organisation_name": "E",
+                    "initiative_name": "C",
+                    "due_on": "2027-01-30",
+                    "offset": 1,
+                    "days_overdue": 9,
+                    "extended": False,
+                },
+            )
+    with session_scope(factory) as session:
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        assert bundle_digests(session=session, now=tomorrow) == 1
+    DeliveryWorker(factory, MailboxSender()).run_once(
+        datetime.now(UTC) + timedelta(days=1), reminders=False
+    )
+
+    def links() -> tuple[list, list, list]:
+        with engine.connect() as conn:
+            bundled = conn.execute(
+                text("SELECT id, bundled_into FROM outbox_messages WHERE bundled_into IS NOT NULL")
+            ).all()
+            mailed = conn.execute(
+                text(
+                    "SELECT outbox_id FROM mailbox_messages WHERE outbox_id IS NOT NULL"
+                    " ORDER BY outbox_id"
+                )
+            ).all()
+            kinds = conn.execute(text("SELECT kind FROM outbox_messages ORDER BY id")).all()
+        return [tuple(r) for r in bundled], [r[0] for r in mailed], [r[0] for r in kinds]
+
+    bundled, mailed, kinds = links()
+    assert kinds == ["reminder", "escalation", "digest"]
+    assert len(bundled) == 1 and len(mailed) == 2  # the escalation and the digest were mailed
+    migrations.downgrade(url, "0012_import_trails")
+    # The escalation is gone (its mail stays in the mailbox, no longer tied to a message).
+    assert links() == (bundled, [m for m in mailed if m != 2], ["reminder", "digest"])
+    with engine.begin() as conn:
+        try:
+            conn.execute(
+                text(
+                    "INSERT INTO outbox_messages (idempotency_key, kind, channel,"
+                    " recipient_user_id, address, payload, status, attempts, available_at)"
+                    " VALUES ('k', 'escalation', 'email', 1, 'a', '{}', 'pending', 0,"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+            raise AssertionError("the older schema knows no escalations")
+        except Exception as exc:  # noqa: BLE001 - either database's CHECK violation
+            assert "check" in str(exc).lower() or "constraint" in str(exc).lower()
+    migrations.upgrade(url)
+    assert links() == (bundled, [m for m in mailed if m != 2], ["reminder", "digest"])

@@ -24,7 +24,7 @@ from models.access.invitations import invite_user
 from models.access.permissions import actor_for_user
 from models.core.db import session_scope
 from models.notifications.email import MailboxSender, SmtpSender
-from models.notifications.worker import DeliveryWorker, Tick, claim, deliver
+from models.notifications.worker import BATCH, DeliveryWorker, Tick, claim, deliver
 from models.outbox.messages import enqueue
 from models.tables.base import utcnow
 
@@ -204,6 +204,38 @@ def test_after_the_most_attempts_a_message_is_failed_and_kept(factory, monkeypat
         assert worker.run_once(start + timedelta(days=1), reminders=False).claimed == 0
     finally:
         get_settings.cache_clear()
+
+
+def _reminders(factory, count: int) -> None:
+    with session_scope(factory) as session:
+        world = w.build(session)
+        for n in range(count):
+            enqueue(
+                session=session,
+                kind="reminder",
+                event=f"test:{n}",
+                recipients=[world["east1"]],
+                payload=REMINDER,
+            )
+
+
+def test_a_batch_goes_out_over_one_smtp_connection(factory, smtp) -> None:
+    _reminders(factory, BATCH + 5)
+    tick = DeliveryWorker(factory, SmtpSender(smtp.url, "cm@x.org")).run_once(reminders=False)
+    assert (tick.claimed, tick.sent, tick.retrying) == (BATCH + 5, BATCH + 5, 0)
+    assert len(smtp.inbox.messages) == BATCH + 5
+    assert smtp.inbox.connections == 2  # a full batch, then the five left
+
+
+def test_a_connection_dropped_mid_batch_is_opened_again(factory, smtp) -> None:
+    _reminders(factory, 5)
+    smtp.inbox.drop_after = 2  # the server hangs up after every second message
+    tick = DeliveryWorker(factory, SmtpSender(smtp.url, "cm@x.org")).run_once(reminders=False)
+    assert (tick.sent, tick.retrying, tick.failed) == (5, 0, 0)
+    ids = sorted(m["Message-ID"] for m in smtp.inbox.messages)
+    assert len(ids) == len(set(ids)) == 5  # each once
+    assert smtp.inbox.connections == 3
+    assert _statuses(factory) == {"sent": 5}
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_marks_nothing_twice(factory) -> None:

@@ -32,12 +32,24 @@ PAYLOAD = {
     "name": "Ada",
     "token_version": 1,
     "base_url": "http://testserver/",
+    "days_overdue": 9,
+    "extended": True,
 }
 PAYLOAD |= {
     "day": "2026-11-29",
     "items": [
         {"kind": "report_returned", "payload": PAYLOAD},
         {"kind": "reminder", "payload": PAYLOAD},
+    ],
+    "obligations": [
+        {
+            "initiative": "c2c",
+            "initiative_name": "Cradle <to> Career",
+            "organisation": "eastside",
+            "organisation_name": "East & West",
+            "period": "2025Q4",
+            "due_on": "2027-04-30",
+        }
     ],
 }
 SUBJECTS = {
@@ -48,6 +60,8 @@ SUBJECTS = {
     "invitation": "You are invited to Common Measure",
     "reminder": "East & West: the 2025Q3 report is due in 3 days",
     "digest": "Common Measure daily digest, 29 Nov 2026: 2 messages",
+    "escalation": "East & West: the 2025Q3 report is 9 days overdue",
+    "period_opened": "East & West: reports for 2025Q3 are open, due 30 Jan 2027",
 }
 
 
@@ -62,6 +76,28 @@ def test_every_kind_renders_text_and_escaped_html(kind: str) -> None:
     assert "/api/v1/notifications/unsubscribe?token=" in mail.text
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "None" not in mail.text
+
+
+def test_a_digest_lists_the_reports_still_owed_with_their_templates() -> None:
+    mail = render(kind="digest", to="a", user_id=1, payload=PAYLOAD, link="l", key="k")
+    template = "/api/v1/initiatives/c2c/template.xlsx?org=eastside&period=2025Q4"
+    assert "Reports you still owe:" in mail.text
+    assert "- East & West, 2025Q4 for Cradle <to> Career: due 30 Apr 2027" in mail.text
+    assert template in mail.text and template.replace("&", "&amp;") in mail.html
+    assert "East &amp; West, 2025Q4 for Cradle &lt;to&gt; Career: due 30 Apr 2027" in mail.html
+    alone = render(
+        kind="digest", to="a", user_id=1, payload={**PAYLOAD, "obligations": []}, link="l", key="k"
+    )
+    assert "still owe" not in alone.text and "still owe" not in alone.html
+
+
+def test_an_escalation_says_which_deadline_was_missed() -> None:
+    extended = render(kind="escalation", to="a", user_id=1, payload=PAYLOAD, link="l", key="k")
+    assert "due on 30 Jan 2027 (its extended deadline) and is 9 days overdue" in extended.text
+    plain = {**PAYLOAD, "extended": False, "days_overdue": 1}
+    mail = render(kind="escalation", to="a", user_id=1, payload=plain, link="l", key="k")
+    assert "due on 30 Jan 2027 and is 1 day overdue" in mail.text
+    assert mail.subject == "East & West: the 2025Q3 report is 1 day overdue"
 
 
 def test_the_reminders_say_when() -> None:

@@ -161,6 +161,12 @@ RULES: dict[tuple[str, str], Rule] = {
         why="as its page: the signed link is the credential",
     ),
     ("get", f"{P}/notifications/mailbox"): Rule(admin_only(200)),
+    ("get", f"{P}/initiatives/{{slug}}/periods/{{key}}/notifications"): Rule(
+        backbone_of_a(200),
+        params={"key": DRAFT},
+        why="who was reminded and what failed: the backbone's; a partner must not read "
+        "another's messages, so A's reporters and funder get 403",
+    ),
     ("get", f"{P}/notifications/outbox"): Rule(admin_only(200)),
     ("get", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(viewers_of_a()),
     ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(

@@ -132,6 +132,10 @@ def _nav_links(viewer: data.Viewer) -> list:
         links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
     if viewer.may_review:
         links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
+    if viewer.is_admin:
+        links.append(
+            dbc.NavLink("Mailbox", href="/admin/mailbox", active="exact", id="nav-mailbox")
+        )
     links.append(dbc.NavLink("Public", href="/public", active="partial", id="nav-public"))
     return links
 
@@ -141,6 +145,13 @@ def _account(viewer: data.Viewer):
         return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
     return html.Form(
         [
+            html.A(
+                "Notifications",
+                href="/preferences",
+                className="text-light small me-3 text-nowrap",
+                id="nav-preferences",
+                title="How you want each kind of message: at once, daily or not at all",
+            ),
             html.Span(
                 [
                     viewer.email,

@@ -15,6 +15,7 @@ from dash import Input, Output, callback, html
 
 from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
+from dashboard.components.mail import PICK, message_view
 from dashboard.components.page import frame
 from dashboard.data import DomainError
 
@@ -23,7 +24,6 @@ dash.register_page(
 )
 
 NOT_ALLOWED = "The mailbox and the outbox are for administrators."
-PICK = "Choose a message to read it."
 
 MAIL_COLUMNS = [
     {"field": "at", "headerName": "Received", "width": 190},
@@ -140,48 +140,6 @@ def outbox_rows(messages: list[data.OutboxView]) -> list[dict]:
         }
         for m in messages
     ]
-
-
-def message_view(row: dict | None):
-    """The selected mail: who, what, when, its text as text and its HTML sandboxed."""
-    if not row:
-        return PICK
-    return html.Div(
-        [
-            html.H3(row.get("subject") or "", className="h6", id="mailbox-subject"),
-            html.P(
-                [f"To {row.get('to')}", html.Br(), row.get("at")],
-                className="small text-muted mb-2",
-            ),
-            dbc.Tabs(
-                [
-                    dbc.Tab(
-                        html.Pre(
-                            row.get("text") or "",
-                            className="small mt-2 mb-0 cm-mail-text",
-                            id="mailbox-text",
-                            style={"whiteSpace": "pre-wrap", "wordBreak": "break-word"},
-                        ),
-                        label="Text",
-                        tab_id="text",
-                    ),
-                    dbc.Tab(
-                        html.Iframe(
-                            srcDoc=row.get("html") or "",
-                            sandbox="",  # no scripts, no forms, no access to this site
-                            referrerPolicy="no-referrer",
-                            id="mailbox-html",
-                            title="The message as HTML",
-                            style={"width": "100%", "height": "26rem", "border": "0"},
-                        ),
-                        label="HTML",
-                        tab_id="html",
-                    ),
-                ],
-                active_tab="text",
-            ),
-        ]
-    )
 
 
 @callback(

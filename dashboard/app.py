@@ -145,23 +145,22 @@ def _account(viewer: data.Viewer):
         return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
     return html.Form(
         [
+            # One's own account: the e-mail opens one's notification preferences.
             html.A(
-                "Notifications",
+                html.Span(
+                    [
+                        viewer.email,
+                        html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
+                        if viewer.roles
+                        else None,
+                    ],
+                    className="text-light small cm-nav-user",
+                    id="nav-user",
+                ),
                 href="/preferences",
-                className="text-light small me-3 text-nowrap",
+                className="me-2 text-decoration-none",
                 id="nav-preferences",
-                title="How you want each kind of message: at once, daily or not at all",
-            ),
-            html.Span(
-                [
-                    viewer.email,
-                    html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
-                    if viewer.roles
-                    else None,
-                ],
-                className="text-light small me-2 cm-nav-user",
-                id="nav-user",
-                title=viewer.email,
+                title=f"{viewer.email}: your notification preferences",
             ),
             dbc.Button(
                 "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"

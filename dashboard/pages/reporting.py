@@ -111,11 +111,12 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
 # --- pieces ---------------------------------------------------------------------------------
 
 NOTICE_COLUMNS = [
-    {"field": "partner", "headerName": "Partner", "flex": 1, "minWidth": 150},
-    {"field": "message", "headerName": "Message", "flex": 1, "minWidth": 170},
-    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 170},
-    {"field": "sent", "headerName": "Sent", "width": 190},
-    {"field": "status", "headerName": "Status", "width": 130},
+    {"field": "partner", "headerName": "Partner", "flex": 1, "minWidth": 110},
+    {"field": "message", "headerName": "Message", "minWidth": 215, "tooltipField": "message"},
+    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 150},
+    {"field": "written", "headerName": "Written", "width": 200},
+    {"field": "sent", "headerName": "Sent", "width": 200},
+    {"field": "status", "headerName": "Status", "width": 115},
     {
         "field": "last_error",
         "headerName": "Last error",
@@ -188,7 +189,7 @@ def _reminders_section() -> html.Div:
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "pagination": True,
-                    "paginationPageSize": 25,
+                    "paginationPageSize": 20,
                     "tooltipShowDelay": 300,
                     "rowClassRules": {"cm-row-failed": "params.data.status === 'failed'"},
                 },
@@ -221,6 +222,7 @@ def notice_rows(view: data.PeriodNotices) -> list[dict]:
                 "partner": n.organisation_name or n.organisation or "funders and backbone",
                 "message": message,
                 "to": n.to,
+                "written": data.moment(n.written_at),
                 "sent": data.moment(n.sent_at) if n.sent_at else "—",
                 "status": status,
                 "last_error": (n.last_error or "") if n.status == "failed" else "",

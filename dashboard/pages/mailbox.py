@@ -43,6 +43,8 @@ OUTBOX_COLUMNS = [
         "flex": 2,
         "minWidth": 220,
         "tooltipField": "last_error",
+        "wrapText": True,
+        "autoHeight": True,
     },
 ]
 

@@ -123,6 +123,8 @@ NOTICE_COLUMNS = [
         "flex": 2,
         "minWidth": 200,
         "tooltipField": "last_error",
+        "wrapText": True,
+        "autoHeight": True,
     },
 ]
 KIND_WORDS = {

@@ -326,6 +326,9 @@ RULES: dict[tuple[str, str], Rule] = {
         {**viewers_of_a(), "funder_a": 403},
         why="as submissions: reporters see their own organisation's; funders none (403)",
     ),
+    ("get", f"{P}/initiatives/{{slug}}/members/{{org}}/next-deadline"): Rule(
+        x_private(), why="X's deadlines: its reporters and A's backbone; 404 for others"
+    ),
     ("get", f"{P}/initiatives/{{slug}}/deadline-extensions/{{org}}/{{period}}"): Rule(
         x_private(), params={"period": SUBMITTED}, why="X's extension for the closed Q2"
     ),

@@ -82,3 +82,30 @@ def test_past_the_due_date_while_open_the_days_left_are_negative(session, world)
 def test_a_reporter_asking_for_another_partner_gets_404(session, world) -> None:
     with pytest.raises(NotFound):
         _next(session, world["west_reporter"], "eastside")
+
+
+def test_through_the_api(client, session, world) -> None:
+    backbone = f.user(session, "backbone", init=world["init"])
+    reporter = f.user(session, "reporter", init=world["init"], org=world["west"].organisation)
+    session.commit()
+
+    def login(user) -> dict[str, str]:
+        answer = client.post(
+            "/api/v1/auth/token", data={"username": user.email, "password": f.PASSWORD}
+        )
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    url = "/api/v1/initiatives/c2c/members/eastside/next-deadline"
+    found = client.get(url, headers=login(backbone))
+    assert found.status_code == 200
+    assert found.json()["next"] == {
+        "organisation": "eastside",
+        "period": "2025Q3",
+        "due_on": (TODAY + timedelta(days=20)).isoformat(),
+        "closes_on": (TODAY + timedelta(days=40)).isoformat(),
+        "extended_until": None,
+        "deadline": (TODAY + timedelta(days=20)).isoformat(),
+        "days_left": 20,
+        "status": "not started",
+    }
+    assert client.get(url, headers=login(reporter)).status_code == 404  # westside's reporter

@@ -128,3 +128,26 @@ def test_through_the_api(client, session) -> None:
     assert "e1@x.org" not in refused.text
     missing = client.get(url.replace("2025Q3", "2031Q1"), headers=login("bb@x.org"))
     assert (missing.status_code, missing.json()["field"]) == (404, "period")
+
+
+def test_a_publication_notice_comes_after_the_partners_and_other_periods_stay_out(
+    session,
+) -> None:
+    from models.outbox.messages import enqueue
+
+    world = _world(session)
+    for period in ("2025Q3", "2025Q2"):
+        enqueue(
+            session=session,
+            kind="period_published",
+            event=f"period_published:{period}",
+            recipients=[world["funder"]],
+            payload={"initiative": "c2c", "period": period, "note": None},
+            initiative_id=world["init"].id,
+        )
+    view = reminded(
+        session=session, actor=w.backbone(session), initiative_slug="c2c", period="2025Q3"
+    )
+    last = view.notices[-1]
+    assert (last.kind, last.organisation, last.to) == ("period_published", None, "funder@x.org")
+    assert [n.kind for n in view.notices].count("period_published") == 1

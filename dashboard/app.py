@@ -132,6 +132,10 @@ def _nav_links(viewer: data.Viewer) -> list:
         links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
     if viewer.may_review:
         links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
+    if viewer.is_admin:
+        links.append(
+            dbc.NavLink("Mailbox", href="/admin/mailbox", active="exact", id="nav-mailbox")
+        )
     links.append(dbc.NavLink("Public", href="/public", active="partial", id="nav-public"))
     return links
 
@@ -141,16 +145,22 @@ def _account(viewer: data.Viewer):
         return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
     return html.Form(
         [
-            html.Span(
-                [
-                    viewer.email,
-                    html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
-                    if viewer.roles
-                    else None,
-                ],
-                className="text-light small me-2 cm-nav-user",
-                id="nav-user",
-                title=viewer.email,
+            # One's own account: the e-mail opens one's notification preferences.
+            html.A(
+                html.Span(
+                    [
+                        viewer.email,
+                        html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
+                        if viewer.roles
+                        else None,
+                    ],
+                    className="text-light small cm-nav-user",
+                    id="nav-user",
+                ),
+                href="/preferences",
+                className="me-2 text-decoration-none",
+                id="nav-preferences",
+                title=f"{viewer.email}: your notification preferences",
             ),
             dbc.Button(
                 "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"

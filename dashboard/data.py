@@ -90,6 +90,13 @@ from models.initiatives.members import get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
+from models.notifications import history as notice_rules
+from models.notifications import mailbox as mailbox_rules
+from models.notifications import reminders as reminder_rules
+from models.notifications.history import Notice, PeriodNotices
+from models.notifications.mailbox import MailView, OutboxView
+from models.outbox import preferences as preference_rules
+from models.outbox.preferences import NEVER_DAILY, Preference
 from models.publishing.publish import (
     Preview,
     Vintage,
@@ -101,7 +108,7 @@ from models.publishing.publish import (
 )
 from models.reporting import deadlines as deadline_rules
 from models.reporting import submissions as submission_rules
-from models.reporting.deadlines import ExtensionView, ReportDeadline
+from models.reporting.deadlines import ExtensionView, NextDeadline, ReportDeadline
 from models.reporting.progress import ReportingProgress, reporting_progress
 from models.reporting.submissions import (
     HistoryEntry,
@@ -121,6 +128,7 @@ from models.spreadsheets.imports import ImportReport, import_file
 
 __all__ = [
     "ALL_PEOPLE",
+    "NEVER_DAILY",
     "SESSION_COOKIE",
     "STEADY",
     "CellChange",
@@ -134,11 +142,17 @@ __all__ = [
     "InvalidInput",
     "InvitationInfo",
     "InvitationLink",
+    "MailView",
+    "NextDeadline",
     "NotFound",
+    "Notice",
+    "OutboxView",
     "People",
     "PeriodInfo",
+    "PeriodNotices",
     "PermissionDenied",
     "PortalSheet",
+    "Preference",
     "Preview",
     "QueueItem",
     "Refusals",
@@ -325,6 +339,7 @@ class Viewer:
     may_report: bool = False
     may_review: bool = False
     may_manage_people: bool = False
+    is_admin: bool = False
 
 
 def whoami() -> Viewer:
@@ -348,6 +363,7 @@ def whoami() -> Viewer:
         may_report=bool(actor.is_admin or actor.backbone_of or actor.reporter_for),
         may_review=bool(actor.is_admin or actor.backbone_of),
         may_manage_people=bool(actor.is_admin or actor.backbone_of),
+        is_admin=actor.is_admin,
     )
 
 
@@ -1829,4 +1845,96 @@ def return_with_extension(
             comment=comment or "",
             until=day,
             expected_version=version,
+        )
+
+
+# --- notifications ----------------------------------------------------------------------------
+# The outbox, the local mailbox, preferences and reminders (README, "Notifications").
+
+__all__ += [
+    "mailbox",
+    "next_deadline",
+    "notification_preferences",
+    "parse_offsets",
+    "period_notices",
+    "reminder_schedule",
+    "save_notification_preferences",
+    "save_reminder_schedule",
+    "undelivered",
+]
+
+MAILBOX_SHOWN = 200
+
+
+def mailbox(limit: int = MAILBOX_SHOWN) -> tuple[list[MailView], int]:
+    """The local mailbox, newest first, and how many mails it holds (admin only)."""
+    with _session() as session:
+        return mailbox_rules.mailbox(session=session, actor=current_actor(), limit=limit)
+
+
+def undelivered(limit: int = MAILBOX_SHOWN) -> list[OutboxView]:
+    """The outbox's messages that have not gone out: failed (with their last error), then
+    those still waiting (pending, or being sent), newest first (admin only)."""
+    actor = current_actor()
+    with _session() as session:
+        out: list[OutboxView] = []
+        for status in ("failed", "pending", "sending"):
+            out += mailbox_rules.outbox(session=session, actor=actor, status=status, limit=limit)[0]
+        return out
+
+
+def notification_preferences() -> list[Preference]:
+    """The logged-in person's choice for every kind of message."""
+    with _session() as session:
+        return preference_rules.preferences(session=session, actor=current_actor())
+
+
+def save_notification_preferences(modes: dict[str, str]) -> list[Preference]:
+    """Change the logged-in person's choices; a refusal names the kind as its field."""
+    with _session() as session:
+        return preference_rules.set_preferences(session=session, actor=current_actor(), modes=modes)
+
+
+def reminder_schedule(initiative: str) -> list[int]:
+    with _session() as session:
+        return reminder_rules.schedule(
+            session=session, actor=current_actor(), initiative_slug=initiative
+        )
+
+
+def parse_offsets(text: str | None) -> list[int]:
+    """Reminder days as typed, ``-14, -3, 1, 7`` (commas or spaces; empty: no reminders);
+    anything but whole numbers is refused on ``offsets``."""
+    parts = (text or "").replace(",", " ").split()
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise InvalidInput(
+            "write whole days from the due date, separated by commas (e.g. -14, -3, 1, 7)",
+            field="offsets",
+        ) from None
+
+
+def save_reminder_schedule(initiative: str, text: str | None) -> list[int]:
+    """Replace the reminder days (backbone); the domain's refusals name ``offsets``."""
+    offsets = parse_offsets(text)
+    with _session() as session:
+        return reminder_rules.set_schedule(
+            session=session, actor=current_actor(), initiative_slug=initiative, offsets=offsets
+        )
+
+
+def period_notices(initiative: str, period: str) -> PeriodNotices:
+    """Who was told what about the period, and what failed (backbone only)."""
+    with _session() as session:
+        return notice_rules.reminded(
+            session=session, actor=current_actor(), initiative_slug=initiative, period=period
+        )
+
+
+def next_deadline(initiative: str, org: str) -> NextDeadline | None:
+    """The partner's most pressing report still owed, with its extension and days left."""
+    with _session() as session:
+        return deadline_rules.next_deadline(
+            session=session, actor=current_actor(), initiative_slug=initiative, org_slug=org
         )

@@ -16,6 +16,8 @@ from api.schemas.common import ErrorRead, Page
 from api.schemas.reporting import (
     ExtensionPut,
     ExtensionRead,
+    NextDeadlineAnswer,
+    NextDeadlineRead,
     ReturnedWithExtensionRead,
     ReturnWithExtensionIn,
     SubmissionRead,
@@ -79,6 +81,18 @@ def list_extensions(
         total=found.total,
         limit=found.limit,
         offset=found.offset,
+    )
+
+
+@router.get("/members/{org}/next-deadline", response_model=NextDeadlineAnswer, responses=READ)
+def get_next_deadline(slug: str, org: str, session: SessionDep, actor: LoggedInDep):
+    """The partner's next deadline and the days left (the portal shows it), taking its
+    deadline extensions into account: the backbone team and the partner's reporters."""
+    found = deadlines.next_deadline(
+        session=session, actor=actor, initiative_slug=slug, org_slug=org
+    )
+    return NextDeadlineAnswer(
+        next=None if found is None else NextDeadlineRead.model_validate(found)
     )
 
 

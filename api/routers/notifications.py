@@ -15,14 +15,15 @@ from api.schemas.common import ErrorRead, Page
 from api.schemas.notifications import (
     MailRead,
     OutboxRead,
+    PeriodNoticesRead,
     PreferenceRead,
     PreferencesPut,
     SchedulePut,
     ScheduleRead,
     UnsubscribedRead,
 )
+from models.notifications import history, reminders
 from models.notifications import mailbox as admin_view
-from models.notifications import reminders
 from models.outbox import preferences as prefs
 
 router = APIRouter(tags=["notifications"])
@@ -100,6 +101,17 @@ def put_schedule(slug: str, body: SchedulePut, session: SessionDep, actor: Logge
         escalate_after_days=body.escalate_after_days,
     )
     return ScheduleRead(offsets=chosen.offsets, escalate_after_days=chosen.escalate_after_days)
+
+
+@router.get(
+    "/initiatives/{slug}/periods/{key}/notifications",
+    response_model=PeriodNoticesRead,
+    responses=ERRORS,
+)
+def get_period_notifications(slug: str, key: str, session: SessionDep, actor: LoggedInDep):
+    """Who was told what about the period (backbone): each reminder, return, approval,
+    reopening and publication notice, by partner, with its delivery and last error."""
+    return history.reminded(session=session, actor=actor, initiative_slug=slug, period=key)
 
 
 @router.get("/notifications/mailbox", response_model=Page[MailRead], responses=ERRORS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -79,3 +79,29 @@ class UnsubscribedRead(ReadModel):
     email: str
     kind: str
     label: str
+
+
+class NoticeRead(ReadModel):
+    id: int
+    kind: str
+    organisation: str | None = Field(
+        description="The partner's slug; null for a message to funders and backbone staff."
+    )
+    organisation_name: str | None
+    to: str
+    written_at: datetime
+    sent_at: datetime | None
+    status: str = Field(
+        description="pending, sending, sent, failed (see last_error), skipped or held; a "
+        "message that went out in a daily digest has the digest's status and time."
+    )
+    attempts: int
+    last_error: str | None
+    offset: int | None = Field(description="A reminder's day from the due date (negative: before).")
+    in_digest: bool
+
+
+class PeriodNoticesRead(ReadModel):
+    period: str
+    due_on: date
+    notices: list[NoticeRead]

@@ -132,3 +132,21 @@ class ExtensionRead(ReadModel):
 class ReturnedWithExtensionRead(ReadModel):
     submission: SubmissionRead
     extension: ExtensionRead
+
+
+class NextDeadlineRead(ReadModel):
+    organisation: str
+    period: str
+    due_on: date
+    closes_on: date
+    extended_until: date | None = Field(description="The partner's deadline extension, if any.")
+    deadline: date = Field(description="The extension's day when granted, else the due date.")
+    days_left: int = Field(description="Days from today to the deadline; negative once past.")
+    status: str = Field(description="not started, draft or returned.")
+
+
+class NextDeadlineAnswer(ReadModel):
+    next: NextDeadlineRead | None = Field(
+        description="The earliest deadline among the reports the partner may still write and "
+        "has not submitted; null when none is owed."
+    )

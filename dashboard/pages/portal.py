@@ -120,6 +120,7 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
         "Enter your organisation's figures for the period, save a draft as often as "
         "you like, and submit when they are complete.",
         selectors,
+        html.Div(id="portal-next-deadline"),
         dcc.Loading(html.Div(id="portal-status"), type="dot", delay_show=400),
         html.Div(id="portal-feedback"),
         toolbar,
@@ -301,7 +302,60 @@ def _loaded(sheet: data.PortalSheet, feedback=None):
     )
 
 
+def next_deadline_note(found: data.NextDeadline | None) -> dbc.Alert:
+    """The partner's most pressing report still owed: which period, by when, how many days
+    are left (or how late it is), and the extension it counts by."""
+    if found is None:
+        return dbc.Alert(
+            "No report is due: every period open to you has been submitted.",
+            color="light",
+            className="py-2 small",
+            id="portal-deadline",
+        )
+    left = found.days_left
+    if left > 1:
+        when, colour = f"{left} days left", "info" if left > 7 else "warning"
+    elif left == 1:
+        when, colour = "1 day left", "warning"
+    elif left == 0:
+        when, colour = "due today", "warning"
+    else:
+        when, colour = f"{-left} day{'s' if left != -1 else ''} overdue", "danger"
+    basis = (
+        f" (deadline extended; the period closed on {data.day(found.closes_on)})"
+        if found.extended_until is not None
+        else ""
+    )
+    return dbc.Alert(
+        [
+            html.Span("Next deadline: ", className="fw-semibold"),
+            f"{found.period} due {data.day(found.deadline)}{basis} · ",
+            html.Strong(when, id="portal-deadline-days"),
+            html.Span(f" · report {found.status}", className="text-muted"),
+        ],
+        color=colour,
+        className="py-2",
+        id="portal-deadline",
+    )
+
+
 # --- callbacks ------------------------------------------------------------------------------
+
+
+@callback(
+    Output("portal-next-deadline", "children"),
+    Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
+    Input("portal-version", "data"),
+)
+def portal_next_deadline(initiative, org, _version):
+    """Read again after each save or submission (the version moves), as submitting pays it."""
+    if not (initiative and org):
+        return None
+    try:
+        return next_deadline_note(data.next_deadline(initiative, org))
+    except DomainError:
+        return None
 
 
 @callback(

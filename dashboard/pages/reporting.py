@@ -10,8 +10,9 @@ Anyone but the backbone team (and admins) gets a "not allowed" alert: the domain
 from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import (
@@ -21,6 +22,7 @@ from dashboard.components.common import (
     status_badge,
     sync_url,
 )
+from dashboard.components.field_errors import field
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.components.tables import data_table
@@ -102,10 +104,152 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             className="mb-2",
         ),
         html.Div(id="reporting-lists", className="mt-3"),
+        _reminders_section(),
     )
 
 
 # --- pieces ---------------------------------------------------------------------------------
+
+NOTICE_COLUMNS = [
+    {"field": "partner", "headerName": "Partner", "flex": 1, "minWidth": 110},
+    {"field": "message", "headerName": "Message", "minWidth": 215, "tooltipField": "message"},
+    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 150},
+    {"field": "written", "headerName": "Written", "width": 200},
+    {"field": "sent", "headerName": "Sent", "width": 200},
+    {"field": "status", "headerName": "Status", "width": 115},
+    {
+        "field": "last_error",
+        "headerName": "Last error",
+        "flex": 2,
+        "minWidth": 200,
+        "tooltipField": "last_error",
+        "wrapText": True,
+        "autoHeight": True,
+    },
+]
+KIND_WORDS = {
+    "reminder": "reminder",
+    "report_returned": "report returned",
+    "report_approved": "report approved",
+    "report_reopened": "report reopened",
+    "period_published": "period published",
+}
+
+
+def _reminders_section() -> html.Div:
+    """Who was reminded when and what failed for the period, and the reminder days."""
+    schedule = dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3("Reminder days", className="h6"),
+                html.P(
+                    "Partners that have not submitted are reminded on these days, counted "
+                    "from each period's due date: negative before it, positive after "
+                    "(e.g. -14, -3, 1, 7). Leave it empty to send no reminders.",
+                    className="small text-muted",
+                ),
+                dbc.Row(
+                    [
+                        field(
+                            "Days from the due date",
+                            dbc.Input(id="reporting-schedule", type="text", debounce=True),
+                            md=7,
+                        ),
+                        dbc.Col(
+                            dbc.Button(
+                                "Save reminder days",
+                                id="reporting-schedule-save",
+                                color="primary",
+                                className="mt-md-4",
+                            ),
+                            md=5,
+                        ),
+                    ],
+                    className="g-2 align-items-start",
+                ),
+                html.Div(id="reporting-schedule-feedback", className="mt-2"),
+            ]
+        ),
+        className="shadow-sm",
+    )
+    return html.Div(
+        [
+            html.H2("Reminders and messages", className="h5", id="reporting-reminders"),
+            html.P(
+                "Every message about the period, by partner: reminders, returned, approved "
+                "and reopened reports, and who was told of its publication; failed ones with "
+                "the last error.",
+                className="small text-muted mb-2",
+            ),
+            html.Div(id="reporting-notices-summary"),
+            dag.AgGrid(
+                id="reporting-notices",
+                rowData=[],
+                columnDefs=NOTICE_COLUMNS,
+                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                getRowId="params.data.id",
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "pagination": True,
+                    "paginationPageSize": 20,
+                    "tooltipShowDelay": 300,
+                    "rowClassRules": {"cm-row-failed": "params.data.status === 'failed'"},
+                },
+                className="ag-theme-alpine cm-grid mb-3",
+            ),
+            schedule,
+        ],
+        className="mt-4",
+    )
+
+
+def _when(offset: int) -> str:
+    if offset < 0:
+        return f"{-offset} day{'s' if offset != -1 else ''} before"
+    if offset == 0:
+        return "on the due date"
+    return f"{offset} day{'s' if offset != 1 else ''} after"
+
+
+def notice_rows(view: data.PeriodNotices) -> list[dict]:
+    rows = []
+    for n in view.notices:
+        message = KIND_WORDS.get(n.kind, n.kind)
+        if n.offset is not None:
+            message += f" ({_when(n.offset)})"
+        status = n.status + (" · in digest" if n.in_digest else "")
+        rows.append(
+            {
+                "id": n.id,
+                "partner": n.organisation_name or n.organisation or "funders and backbone",
+                "message": message,
+                "to": n.to,
+                "written": data.moment(n.written_at),
+                "sent": data.moment(n.sent_at) if n.sent_at else "—",
+                "status": status,
+                "last_error": (n.last_error or "") if n.status == "failed" else "",
+            }
+        )
+    return rows
+
+
+def notices_summary(view: data.PeriodNotices) -> html.P:
+    reminded = {n.organisation for n in view.notices if n.kind == "reminder"}
+    failed = len(view.failed)
+    count = len(view.notices)
+    text = (
+        f"{count} message{'s' if count != 1 else ''} about {view.period} "
+        f"(due {data.day(view.due_on)}); "
+        f"{len(reminded)} partner{'s' if len(reminded) != 1 else ''} reminded. "
+    )
+    parts: list = [text]
+    if failed:
+        parts.append(
+            dbc.Badge(
+                f"{failed} failed", color="danger", className="fw-normal", id="reporting-failed"
+            )
+        )
+    return html.P(parts, className="small mb-2", id="reporting-notices-count")
 
 
 def _counts(counts: dict[str, int]) -> html.Div:
@@ -376,6 +520,64 @@ def _choose_initiative(initiative):
         return choose_period(initiative, None)
     except DomainError:
         return [], None
+
+
+@callback(
+    Output("reporting-notices", "rowData"),
+    Output("reporting-notices-summary", "children"),
+    Input("reporting-initiative", "value"),
+    Input("reporting-period", "value"),
+)
+def reporting_notices(initiative, period):
+    """Backbone only, like the rest of the page: the domain refuses anyone else."""
+    if not (initiative and period):
+        return [], None
+    try:
+        view = data.period_notices(initiative, period)
+    except DomainError as exc:
+        return [], error_alert(exc, what="That period")
+    return notice_rows(view), notices_summary(view)
+
+
+@callback(
+    Output("reporting-schedule", "value"),
+    Output("reporting-schedule", "invalid"),
+    Output("reporting-schedule-error", "children"),
+    Output("reporting-schedule-feedback", "children"),
+    Input("reporting-initiative", "value"),
+    Input("reporting-schedule-save", "n_clicks"),
+    State("reporting-schedule", "value"),
+)
+def reporting_schedule(initiative, _save, text):
+    """The initiative's reminder days; saved on the button, the refusal under the field."""
+    if not initiative:
+        return "", False, None, None
+    saving = ctx.triggered_id == "reporting-schedule-save"
+    try:
+        if saving:
+            offsets = data.save_reminder_schedule(initiative, text)
+        else:
+            offsets = data.reminder_schedule(initiative)
+    except DomainError as exc:
+        if exc.field == "offsets":
+            message = exc.message[:1].upper() + exc.message[1:]
+            return text, True, message, None
+        return dash.no_update, False, None, error_alert(exc)
+    shown = ", ".join(str(o) for o in offsets)
+    if not saving:
+        return shown, False, None, None
+    said = (
+        f"Saved: reminders go out {', '.join(_when(o) for o in offsets)} "
+        "(counted from each period's due date)."
+        if offsets
+        else "Saved: no reminders will be sent."
+    )
+    return (
+        shown,
+        False,
+        None,
+        dbc.Alert(said, color="success", className="py-2 mb-0", id="reporting-schedule-saved"),
+    )
 
 
 sync_url("reporting", "initiative", "period")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from models.core.paging import DEFAULT_LIMIT, Page, check_page
 from models.reporting.submissions import (
     SubmissionView,
     WriteContext,
+    _visible_member,
     extended_until,
     partner_refusal,
     report_context,
@@ -40,7 +41,7 @@ from models.tables.access import User
 from models.tables.base import utcnow
 from models.tables.initiative import Member, Period
 from models.tables.organisation import Organisation
-from models.tables.reporting import DeadlineExtension
+from models.tables.reporting import DeadlineExtension, Submission
 
 ENTITY = "deadline_extension"
 REASON_MAX = 4000  # as long as a return comment, which can be the reason
@@ -413,3 +414,79 @@ def report_deadline(
         partner_refusal=None if theirs is None else theirs.message,
         refusal=None if mine is None else mine.message,
     )
+
+
+# Reports still to send: none yet, a draft, or one returned to the partner.
+PENDING = ("draft", "returned")
+
+
+@dataclass(frozen=True)
+class NextDeadline:
+    """The member's most pressing report: the period, its due date, any extension, and the
+    day it counts by (the extension's when one is granted, else the due date)."""
+
+    organisation: str
+    period: str
+    due_on: date
+    closes_on: date
+    extended_until: date | None
+    deadline: date
+    days_left: int  # negative once the deadline has passed (the period may still be open)
+    status: str  # "not started", "draft" or "returned"
+
+
+def next_deadline(
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    org_slug: str,
+    today: date | None = None,
+) -> NextDeadline | None:
+    """The member's earliest deadline among the reports it may still write today and has not
+    submitted (the portal's "next deadline"), or None when none is owed. The periods are those
+    its reporters' saves accept (:func:`partner_refusal`: open, or closed with an extension
+    running); for whoever may see its reports (404 otherwise)."""
+    today = today or dates.today()
+    require_login(actor)
+    initiative = viewable_initiative(session=session, actor=actor, slug=initiative_slug)
+    member, organisation = _visible_member(session, actor, initiative, org_slug)
+    extended = exists().where(
+        DeadlineExtension.period_id == Period.id,
+        DeadlineExtension.member_id == member.id,
+        DeadlineExtension.until >= today,
+    )
+    rows = session.execute(
+        select(Period, Submission.status)
+        .outerjoin(
+            Submission,
+            (Submission.period_id == Period.id) & (Submission.member_id == member.id),
+        )
+        .where(
+            Period.initiative_id == initiative.id,
+            Period.locked.is_(False),
+            Period.opens_on <= today,
+            or_(Period.closes_on >= today, extended),
+        )
+    ).all()
+    owed: list[NextDeadline] = []
+    for period, status in rows:
+        if status is not None and status not in PENDING:
+            continue
+        if partner_refusal(session=session, period=period, member_id=member.id, today=today):
+            continue
+        until = extended_until(session=session, member_id=member.id, period_id=period.id)
+        deadline = max(period.due_on, until) if until is not None else period.due_on
+        owed.append(
+            NextDeadline(
+                organisation=organisation.slug,
+                period=period.key,
+                due_on=period.due_on,
+                closes_on=period.closes_on,
+                extended_until=until,
+                deadline=deadline,
+                days_left=(deadline - today).days,
+                status=status or "not started",
+            )
+        )
+    return min(owed, key=lambda d: (d.deadline, d.period), default=None)

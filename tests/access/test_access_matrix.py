@@ -161,6 +161,12 @@ RULES: dict[tuple[str, str], Rule] = {
         why="as its page: the signed link is the credential",
     ),
     ("get", f"{P}/notifications/mailbox"): Rule(admin_only(200)),
+    ("get", f"{P}/initiatives/{{slug}}/periods/{{key}}/notifications"): Rule(
+        backbone_of_a(200),
+        params={"key": DRAFT},
+        why="who was reminded and what failed: the backbone's; a partner must not read "
+        "another's messages, so A's reporters and funder get 403",
+    ),
     ("get", f"{P}/notifications/outbox"): Rule(admin_only(200)),
     ("get", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(viewers_of_a()),
     ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(
@@ -319,6 +325,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", f"{P}/initiatives/{{slug}}/deadline-extensions"): Rule(
         {**viewers_of_a(), "funder_a": 403},
         why="as submissions: reporters see their own organisation's; funders none (403)",
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/members/{{org}}/next-deadline"): Rule(
+        x_private(), why="X's deadlines: its reporters and A's backbone; 404 for others"
     ),
     ("get", f"{P}/initiatives/{{slug}}/deadline-extensions/{{org}}/{{period}}"): Rule(
         x_private(), params={"period": SUBMITTED}, why="X's extension for the closed Q2"

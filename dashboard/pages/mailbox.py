@@ -1,0 +1,170 @@
+"""The admin's mailbox: the mail delivered locally (no ``CM_SMTP_URL``, README "Notifications")
+and the outbox's messages that have not gone out, failed ones with their last error.
+
+A selected mail's text is shown as text and its HTML in a sandboxed frame that runs no script
+and reaches nothing of this site, so a message can show what it says and do nothing else.
+Anyone but an admin reads "not allowed"; the domain refuses their callbacks too.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from dashboard import data
+from dashboard.components.common import error_alert, login_redirect
+from dashboard.components.mail import PICK, message_view
+from dashboard.components.page import frame
+from dashboard.data import DomainError
+
+dash.register_page(
+    __name__, path="/admin/mailbox", title="Mailbox · Common Measure", name="Mailbox"
+)
+
+NOT_ALLOWED = "The mailbox and the outbox are for administrators."
+
+MAIL_COLUMNS = [
+    {"field": "at", "headerName": "Received", "width": 190},
+    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 160},
+    {"field": "subject", "headerName": "Subject", "flex": 2, "minWidth": 200},
+]
+OUTBOX_COLUMNS = [
+    {"field": "status", "headerName": "Status", "width": 110},
+    {"field": "kind", "headerName": "Kind", "width": 150},
+    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 160},
+    {"field": "attempts", "headerName": "Attempts", "width": 105, "type": "numericColumn"},
+    {"field": "written", "headerName": "Written", "width": 190},
+    {"field": "next", "headerName": "Next try", "width": 190},
+    {
+        "field": "last_error",
+        "headerName": "Last error",
+        "flex": 2,
+        "minWidth": 220,
+        "tooltipField": "last_error",
+        "wrapText": True,
+        "autoHeight": True,
+    },
+]
+
+
+def _grid(ident: str, columns: list[dict], **options) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=ident,
+        rowData=[],
+        columnDefs=columns,
+        defaultColDef={"resizable": True, "sortable": True, "filter": True},
+        getRowId="params.data.id",
+        dashGridOptions={
+            "domLayout": "autoHeight",
+            "pagination": True,
+            "paginationPageSize": 20,
+            "tooltipShowDelay": 300,
+            **options,
+        },
+        className="ag-theme-alpine cm-grid",
+    )
+
+
+def layout(**_):
+    viewer = data.whoami()
+    if not viewer.logged_in:
+        return login_redirect("/admin/mailbox")
+    if not viewer.is_admin:
+        return dbc.Alert(NOT_ALLOWED, color="danger", id="mailbox-not-allowed")
+    return frame(
+        "mailbox",
+        "Mailbox",
+        "Mail delivered here while no SMTP server is configured, and every message that has "
+        "not gone out yet: failed ones with the last error, the others waiting for their turn.",
+        html.Div(id="mailbox-feedback"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        html.H2("Local mailbox", className="h5"),
+                        html.P(id="mailbox-count", className="small text-muted mb-2"),
+                        _grid(
+                            "mailbox-grid",
+                            MAIL_COLUMNS,
+                            rowSelection={
+                                "mode": "singleRow",
+                                "checkboxes": False,
+                                "enableClickSelection": True,
+                            },
+                        ),
+                    ],
+                    lg=7,
+                ),
+                dbc.Col(
+                    dbc.Card(dbc.CardBody(html.Div(PICK, id="mailbox-message")), className="h-100"),
+                    lg=5,
+                ),
+            ],
+            className="g-3 mb-4",
+        ),
+        html.H2("Not delivered", className="h5"),
+        html.P(
+            "Failed messages stay here with their last error; pending ones are retried with "
+            "a growing delay.",
+            className="small text-muted mb-2",
+        ),
+        _grid("mailbox-outbox", OUTBOX_COLUMNS),
+    )
+
+
+def mail_rows(mails: list[data.MailView]) -> list[dict]:
+    return [
+        {
+            "id": m.id,
+            "at": data.moment(m.at),
+            "to": m.to,
+            "subject": m.subject,
+            "text": m.text,
+            "html": m.html,
+        }
+        for m in mails
+    ]
+
+
+def outbox_rows(messages: list[data.OutboxView]) -> list[dict]:
+    return [
+        {
+            "id": m.id,
+            "status": m.status,
+            "kind": m.kind,
+            "to": m.to,
+            "attempts": m.attempts,
+            "written": data.moment(m.created_at),
+            "next": data.moment(m.available_at) if m.status != "failed" else "—",
+            "last_error": m.last_error or "",
+        }
+        for m in messages
+    ]
+
+
+@callback(
+    Output("mailbox-grid", "rowData"),
+    Output("mailbox-count", "children"),
+    Output("mailbox-outbox", "rowData"),
+    Output("mailbox-feedback", "children"),
+    Input("mailbox-grid", "id"),
+)
+def mailbox_view(_ident):
+    """Admin only: the domain refuses anyone else before anything is read."""
+    try:
+        mails, total = data.mailbox()
+        pending = data.undelivered()
+    except DomainError as exc:
+        return [], None, [], error_alert(exc)
+    shown = len(mails)
+    count = f"{total} mail{'s' if total != 1 else ''}" + (
+        f", the newest {shown} shown" if shown < total else ""
+    )
+    return mail_rows(mails), count, outbox_rows(pending), None
+
+
+@callback(Output("mailbox-message", "children"), Input("mailbox-grid", "selectedRows"))
+def mailbox_message(selected):
+    return message_view(selected[0] if selected else None)

@@ -1,0 +1,146 @@
+"""Webhooks: each initiative's endpoints, their delivery log, and webhook messages in the outbox.
+
+An outbox row is now a mail to a person (``recipient_user_id``) or a webhook to an endpoint
+(``webhook_endpoint_id``), never neither: the channel says which. Downgrade deletes the webhook
+messages (the older schema has no place for them) before restoring the e-mail-only outbox.
+
+Revision ID: 0013_webhooks
+Revises: 0012_import_trails
+Create Date: 2026-11-30 20:40:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0013_webhooks"
+down_revision: str | None = "0012_import_trails"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+RECIPIENT = (
+    "(channel = 'email' AND recipient_user_id IS NOT NULL) OR "
+    "(channel = 'webhook' AND webhook_endpoint_id IS NOT NULL)"
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("initiative_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=True),
+        sa.Column("events", _JSON, nullable=False),
+        sa.Column("enabled", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("secret_set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.current_timestamp(),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_webhook_endpoints_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["initiative_id"],
+            ["initiatives.id"],
+            name=op.f("fk_webhook_endpoints_initiative_id_initiatives"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+    )
+    op.create_index(
+        op.f("ix_webhook_endpoints_initiative_id"),
+        "webhook_endpoints",
+        ["initiative_id"],
+        unique=False,
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("webhook_endpoint_id", sa.Integer(), nullable=True))
+        batch_op.alter_column("recipient_user_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_outbox_messages_webhook_endpoint_id_webhook_endpoints"),
+            "webhook_endpoints",
+            ["webhook_endpoint_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_messages_webhook_endpoint_id"),
+            ["webhook_endpoint_id"],
+            unique=False,
+        )
+        batch_op.drop_constraint(op.f("ck_outbox_messages_channel"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_outbox_messages_channel"), "channel IN ('email', 'webhook')"
+        )
+        batch_op.create_check_constraint(op.f("ck_outbox_messages_recipient"), RECIPIENT)
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("endpoint_id", sa.Integer(), nullable=False),
+        sa.Column("outbox_id", sa.Integer(), nullable=True),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("event", sa.String(length=24), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=12), nullable=False),
+        sa.CheckConstraint(
+            "outcome IN ('delivered', 'retrying', 'failed')",
+            name=op.f("ck_webhook_deliveries_outcome"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["webhook_endpoints.id"],
+            name=op.f("fk_webhook_deliveries_endpoint_id_webhook_endpoints"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["outbox_messages.id"],
+            name=op.f("fk_webhook_deliveries_outbox_id_outbox_messages"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_webhook_deliveries_outbox_id"), "webhook_deliveries", ["outbox_id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_webhook_deliveries_outbox_id"), table_name="webhook_deliveries")
+    op.drop_index("ix_webhook_deliveries_endpoint", table_name="webhook_deliveries")
+    op.drop_table("webhook_deliveries")
+    op.execute("DELETE FROM outbox_messages WHERE channel = 'webhook'")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_outbox_messages_recipient"), type_="check")
+        batch_op.drop_constraint(op.f("ck_outbox_messages_channel"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_outbox_messages_channel"), "channel IN ('email')")
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_webhook_endpoint_id"))
+        batch_op.drop_constraint(
+            batch_op.f("fk_outbox_messages_webhook_endpoint_id_webhook_endpoints"),
+            type_="foreignkey",
+        )
+        batch_op.alter_column("recipient_user_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column("webhook_endpoint_id")
+    op.drop_index(op.f("ix_webhook_endpoints_initiative_id"), table_name="webhook_endpoints")
+    op.drop_table("webhook_endpoints")

@@ -4,6 +4,9 @@ An outbox row is now a mail to a person (``recipient_user_id``) or a webhook to 
 (``webhook_endpoint_id``), never neither: the channel says which. Downgrade deletes the webhook
 messages (the older schema has no place for them) before restoring the e-mail-only outbox.
 
+Managing endpoints (audit events ``webhook``) moves no figure, as access and messages sent do
+not: the figure views' partial index (0010_figure_events) leaves them out from here on.
+
 Revision ID: 0013_webhooks
 Revises: 0012_import_trails
 Create Date: 2026-11-30 20:40:00
@@ -23,13 +26,36 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+# models.tables.audit.MOVES_FIGURES before and after this revision (each revision keeps its own).
+FIGURES_BEFORE = (
+    "NOT (entity_type IN ('user', 'grant', 'api_key', 'notification') OR "
+    "entity_type IN ('value', 'values', 'deadline_extension') "
+    "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')))"
+)
+MOVES_FIGURES = (
+    "NOT (entity_type IN ('user', 'grant', 'api_key', 'notification', 'webhook') OR "
+    "entity_type IN ('value', 'values', 'deadline_extension') "
+    "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')))"
+)
 RECIPIENT = (
     "(channel = 'email' AND recipient_user_id IS NOT NULL) OR "
     "(channel = 'webhook' AND webhook_endpoint_id IS NOT NULL)"
 )
 
 
+def _figures_index(where: str) -> None:
+    op.drop_index("ix_audit_events_figures", table_name="audit_events")
+    op.create_index(
+        "ix_audit_events_figures",
+        "audit_events",
+        ["initiative_id", "at"],
+        sqlite_where=sa.text(where),
+        postgresql_where=sa.text(where),
+    )
+
+
 def upgrade() -> None:
+    _figures_index(MOVES_FIGURES)
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -127,6 +153,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _figures_index(FIGURES_BEFORE)
     op.drop_index(op.f("ix_webhook_deliveries_outbox_id"), table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_endpoint", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")

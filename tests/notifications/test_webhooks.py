@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -190,8 +190,26 @@ def _webhook_rows_in(session: Session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook")))
 
 
+def _transactions_of(thread_name: str, engine: Engine) -> set[int]:
+    """The connections on which a thread of this name has a transaction open, kept up to date
+    from the engine's events for as long as the test runs."""
+    open_now: set[int] = set()
+
+    def began(conn) -> None:
+        if threading.current_thread().name == thread_name:
+            open_now.add(id(conn))
+
+    def ended(conn) -> None:
+        open_now.discard(id(conn))
+
+    event.listen(engine, "begin", began)
+    event.listen(engine, "commit", ended)
+    event.listen(engine, "rollback", ended)
+    return open_now
+
+
 def test_a_slow_receiver_times_out_and_is_tried_again_while_the_api_answers(
-    factory, api, receiver
+    factory, fresh_database, api, receiver
 ) -> None:
     _world(factory)
     hook = _hook(api, receiver.url, events=["report_approved"])
@@ -201,9 +219,11 @@ def test_a_slow_receiver_times_out_and_is_tried_again_while_the_api_answers(
     bb = _login(api, "bb@x.org")
 
     worker = _worker(factory, timeout=2.0)
+    open_in_worker = _transactions_of("cm-delivery-worker", fresh_database.engine)
     worker.start()
     try:
         assert receiver.arrived.wait(10), "the worker did not post"
+        assert not open_in_worker, "the worker holds a transaction while the receiver answers"
         # While the worker waits for the receiver, requests, writes included, are answered
         # (no transaction is held open meanwhile: on SQLite a held write would block them).
         read = api.get(HOOKS, headers=bb)

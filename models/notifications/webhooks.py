@@ -151,9 +151,10 @@ class WebhookPoster:
             response = self.client.post(url, content=content, headers=headers)
         except httpx.TimeoutException:
             return Attempt(at, None, f"timeout after {self.timeout:g} s", _ms(began), "retrying")
-        except httpx.HTTPError as exc:
-            broken = f"{type(exc).__name__}: {exc}"[:2000]
-            return Attempt(at, None, broken, _ms(began), "retrying")
+        except httpx.InvalidURL as exc:  # no later attempt can reach it either
+            return Attempt(at, None, _error(exc), _ms(began), "failed")
+        except Exception as exc:  # noqa: BLE001 - a connection error, or any other: recorded
+            return Attempt(at, None, _error(exc), _ms(began), "retrying")
         code = response.status_code
         outcome = outcome_of(code)
         error = None if outcome == "delivered" else f"HTTP {code}"
@@ -161,6 +162,10 @@ class WebhookPoster:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _ms(began: float) -> int:

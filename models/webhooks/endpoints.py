@@ -78,6 +78,8 @@ def checked_url(value: Any) -> str:
     """https, or http to this machine (development, tests); no credentials in it (a URL is
     listed to the whole backbone team) and no fragment."""
     url = checked_text(value, "url", max_length=MAX_URL)
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise InvalidInput("must not contain spaces or control characters", field="url")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -119,7 +121,10 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
         if name == "url":
             out[name] = checked_url(value)
         elif name == "description":
-            out[name] = checked_text(value, name, max_length=MAX_DESCRIPTION, required=False)
+            text = checked_text(value, name, max_length=MAX_DESCRIPTION, required=False)
+            if text is not None and not text.isprintable():
+                raise InvalidInput("must be one line without control characters", field=name)
+            out[name] = text
         elif name == "events":
             out[name] = checked_events(value)
         elif name == "enabled":

@@ -340,9 +340,19 @@ def test_a_disabled_or_unsubscribed_endpoint_gets_nothing(factory, api, receiver
     assert _webhook_rows(factory) == []
     _worker(factory).run_once(reminders=False)
     assert receiver.received == []
+    # An endpoint disabled after its event was written: the event waiting for it is skipped.
+    later = _hook(api, receiver.url, events=["report_reopened"])
+    with session_scope(factory) as session:
+        w.decide(session, None, "eastside", "reopen", "A correction is due")
+    assert api.patch(f"{HOOKS}/{later['id']}", json={"enabled": False}, headers=bb).is_success
+    assert _worker(factory).run_once(reminders=False).skipped == 1
+    assert receiver.received == []
+    assert [(r.status, r.last_error) for r in _webhook_rows(factory)] == [
+        ("skipped", "endpoint disabled")
+    ]
     gone = api.delete(f"{HOOKS}/{quiet['id']}", headers=bb)
     assert gone.status_code == 200 and gone.json()["id"] == quiet["id"]
-    assert [h["id"] for h in api.get(HOOKS, headers=bb).json()] == [paused["id"]]
+    assert [h["id"] for h in api.get(HOOKS, headers=bb).json()] == [paused["id"], later["id"]]
 
 
 def test_endpoints_are_the_backbones_and_bad_input_names_the_field(factory, api) -> None:

@@ -205,42 +205,8 @@ def deliver_webhook(
         outcome = attempt.outcome
         if outcome == "retrying" and message.attempts >= get_settings().notify_max_attempts:
             outcome = "failed"
-        session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint_id,
-                outbox_id=message.id,
-                event_id=event,
-                event=message.kind,
-                attempt=message.attempts,
-                at=attempt.at,
-                status_code=attempt.status_code,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
-                outcome=outcome,
-            )
-        )
-        details = {"channel": "webhook", "endpoint": endpoint_id, "event_id": event}
-        details["status_code"] = attempt.status_code
-        if outcome == "delivered":
-            done = settle(session, message, status="sent", sent_at=utcnow(), last_error=None)
-            if done:
-                audit(session, message, "sent", None, **details)
-            tick.sent += done
-        elif outcome == "failed":
-            done = settle(session, message, status="failed", last_error=attempt.error)
-            if done:
-                audit(session, message, "failed", attempt.error, **details)
-            tick.failed += done
-        else:
-            done = settle(
-                session,
-                message,
-                status="pending",
-                available_at=now + backoff(message.attempts),
-                last_error=attempt.error,
-            )
-            tick.retrying += done
         try:
+            done = _record(session, message, endpoint_id, url, event, attempt, outcome, now, tick)
             session.commit()
         except IntegrityError:  # the endpoint was deleted meanwhile, and its messages with it
             session.rollback()
@@ -258,3 +224,60 @@ def deliver_webhook(
                     "error": (attempt.error or "")[:300],
                 },
             )
+
+
+def _record(
+    session: Session,
+    message: Claimed,
+    endpoint_id: int,
+    url: str,
+    event: str,
+    attempt: Attempt,
+    outcome: str,
+    now: datetime,
+    tick: Tick,
+) -> bool:
+    """The attempt in the endpoint's log, and the message settled by it (audited when it is
+    sent or failed); False when the claim is no longer ours."""
+    session.add(
+        WebhookDelivery(
+            endpoint_id=endpoint_id,
+            outbox_id=message.id,
+            event_id=event,
+            event=message.kind,
+            attempt=message.attempts,
+            at=attempt.at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            duration_ms=attempt.duration_ms,
+            outcome=outcome,
+        )
+    )
+    session.flush()
+    details = {
+        "to": url,
+        "channel": "webhook",
+        "endpoint": endpoint_id,
+        "event_id": event,
+        "status_code": attempt.status_code,
+    }
+    if outcome == "delivered":
+        done = settle(session, message, status="sent", sent_at=utcnow(), last_error=None)
+        if done:
+            audit(session, message, "sent", None, **details)
+        tick.sent += done
+    elif outcome == "failed":
+        done = settle(session, message, status="failed", last_error=attempt.error)
+        if done:
+            audit(session, message, "failed", attempt.error, **details)
+        tick.failed += done
+    else:
+        done = settle(
+            session,
+            message,
+            status="pending",
+            available_at=now + backoff(message.attempts),
+            last_error=attempt.error,
+        )
+        tick.retrying += done
+    return done

@@ -410,3 +410,28 @@ def test_the_app_delivers_webhooks_from_its_worker_thread(factory, receiver) -> 
             time.sleep(0.05)
     assert receiver.received[0].valid
     assert not any(t.name == "cm-delivery-worker" for t in threading.enumerate())
+
+
+def test_an_endpoint_deleted_while_its_event_is_in_flight_loses_nothing_else(
+    factory, api, receiver
+) -> None:
+    """The receiver answers, but the endpoint (and its waiting events) went meanwhile: the
+    worker records nothing for it and carries on."""
+    _world(factory)
+    hook = _hook(api, receiver.url, events=["report_approved"])
+    receiver.secret = hook["secret"]
+    _approve(factory)
+    bb = _login(api, "bb@x.org")
+
+    class DeletedMeanwhile(WebhookPoster):
+        def post(self, **request):
+            answer = super().post(**request)
+            assert api.delete(f"{HOOKS}/{hook['id']}", headers=bb).status_code == 200
+            return answer
+
+    worker = DeliveryWorker(factory, poster=DeletedMeanwhile(timeout=5))
+    tick = worker.run_once(reminders=False)
+    assert (tick.sent, tick.lost) == (2, 1)  # the two mails; the webhook's end is nobody's
+    assert len(receiver.received) == 1 and receiver.received[0].valid
+    assert _webhook_rows(factory) == []
+    assert worker.run_once(reminders=False).claimed == 0

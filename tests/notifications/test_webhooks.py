@@ -94,8 +94,19 @@ def _webhook_rows(factory) -> list[OutboxMessage]:
         )
 
 
+@pytest.fixture
+def public_url(monkeypatch) -> Iterator[str]:
+    """The site's address as people reach it (``CM_PUBLIC_URL``), for the links."""
+    from models.core.settings import get_settings
+
+    monkeypatch.setenv("CM_PUBLIC_URL", "https://cm.example.org")
+    get_settings.cache_clear()
+    yield "https://cm.example.org"
+    get_settings.cache_clear()
+
+
 def test_approve_and_publish_reach_the_receiver_once_each_after_commit(
-    factory, api, receiver
+    factory, api, receiver, public_url
 ) -> None:
     _world(factory)
     hook = _hook(api, receiver.url, description="the city's dashboard")
@@ -138,9 +149,10 @@ def test_approve_and_publish_reach_the_receiver_once_each_after_commit(
         "version",
         "occurred_at",
     }
-    assert document["links"]["report"].endswith(
-        "/api/v1/initiatives/c2c/submissions/eastside/2025Q3"
-    )
+    assert document["links"] == {
+        "initiative": f"{public_url}/api/v1/initiatives/c2c",
+        "report": f"{public_url}/api/v1/initiatives/c2c/submissions/eastside/2025Q3",
+    }
     assert worker.run_once(reminders=False).claimed == 0
     assert len(receiver.received) == 1
 
@@ -160,7 +172,14 @@ def test_approve_and_publish_reach_the_receiver_once_each_after_commit(
     document = published.document
     assert document["event"] == "period_published"
     assert document["data"]["vintage"] == 1 and document["data"]["period"] == "2025Q3"
-    assert set(document["links"]) >= {"summary", "datapackage", "publications"}
+    assert document["links"]["summary"] == f"{public_url}/api/v1/public/initiatives/c2c/summary"
+    assert set(document["links"]) == {
+        "initiative",
+        "publications",
+        "summary",
+        "datapackage",
+        "page",
+    }
     assert "coverage" not in document["data"] and "indicators" not in published.body.decode()
 
     # Each delivery is in the audit trail once, as a sent mail is.

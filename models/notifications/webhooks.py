@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,19 @@ from models.tables.base import utcnow
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("cm.notifications")
+_posting = threading.local()
+
+
+class _QuietWebhookRequests(logging.Filter):
+    """httpx logs every request's URL at INFO; a webhook's URL may hold the receiver's own
+    credential (a token in its path or query), so a delivery's request stays out of the log
+    (its outcome is in the delivery log, its failures in ours, by endpoint id)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_posting, "active", False)
+
+
+logging.getLogger("httpx").addFilter(_QuietWebhookRequests())
 
 EVENT_ID_HEADER = "X-CM-Event-Id"
 EVENT_HEADER = "X-CM-Event"
@@ -147,6 +161,7 @@ class WebhookPoster:
             SIGNATURE_HEADER: sign(secret, timestamp, content),
         }
         began = time.perf_counter()
+        _posting.active = True
         try:
             response = self.client.post(url, content=content, headers=headers)
         except httpx.TimeoutException:
@@ -155,6 +170,8 @@ class WebhookPoster:
             return Attempt(at, None, _error(exc), _ms(began), "failed")
         except Exception as exc:  # noqa: BLE001 - a connection error, or any other: recorded
             return Attempt(at, None, _error(exc), _ms(began), "retrying")
+        finally:
+            _posting.active = False
         code = response.status_code
         outcome = outcome_of(code)
         error = None if outcome == "delivered" else f"HTTP {code}"

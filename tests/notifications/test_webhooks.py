@@ -454,3 +454,22 @@ def test_an_endpoint_deleted_while_its_event_is_in_flight_loses_nothing_else(
     assert len(receiver.received) == 1 and receiver.received[0].valid
     assert _webhook_rows(factory) == []
     assert worker.run_once(reminders=False).claimed == 0
+
+
+def test_a_receivers_url_stays_out_of_the_log(factory, api, receiver) -> None:
+    """A webhook URL may hold the receiver's own token: no log line of a delivery shows it."""
+    from ..conftest import LOG_CAPTURE
+
+    _world(factory)
+    hook = _hook(api, f"{receiver.url}?token=receiver-token-4c1d")
+    receiver.secret = hook["secret"]
+    _approve(factory)
+    receiver.status = 503
+    seen = len(LOG_CAPTURE.lines)
+    assert _worker(factory).run_once(reminders=False).retrying == 1
+    receiver.status = 200
+    assert _worker(factory).run_once(utcnow() + timedelta(minutes=1), reminders=False).sent == 1
+    assert [r.valid for r in receiver.received] == [True, True]
+    logged = LOG_CAPTURE.lines[seen:]
+    assert any("webhook not delivered" in line for line in logged)  # the failure is logged…
+    assert not [line for line in logged if "receiver-token-4c1d" in line]  # …not the URL

@@ -32,6 +32,7 @@ from api.routers import (
     publishing,
     reporting,
     spreadsheets,
+    webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
@@ -143,6 +144,7 @@ def create_app(
         spreadsheets,
         audit,
         notifications,
+        webhooks,
     ):
         v1.include_router(area.router)
     app.include_router(v1)

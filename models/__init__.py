@@ -30,6 +30,7 @@ from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
+from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -60,5 +61,7 @@ __all__ = [
     "Submission",
     "User",
     "Value",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "indicator_dimensions",
 ]

@@ -384,6 +384,7 @@ logging.getLogger("selenium").setLevel(logging.INFO)
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
 API_KEY = re.compile(r"cm_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
+WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{20,}")  # signs webhooks (README, Webhooks)
 # The one credential the app logs on purpose: with no mail yet, an invitation's link goes to the
 # server log for the inviter to hand over (models/access/invitations.py). Only the line of that
 # event may hold it, and only as the link; its token anywhere else is a leak like any other.
@@ -400,8 +401,8 @@ def _scanned(line: str) -> str:
 
 def logged_secrets() -> list[str]:
     """The lines logged so far in this process that hold a password (the tests' or the demo's),
-    an access token, an API key or an invitation's token (outside its own event's link), each cut
-    to 300 characters."""
+    an access token, an API key, a webhook's secret or an invitation's token (outside its own
+    event's link), each cut to 300 characters."""
     from models.demo.spec import DEMO_PASSWORD
 
     from .factories import PASSWORD
@@ -409,7 +410,11 @@ def logged_secrets() -> list[str]:
     return [
         line[:300]
         for line in map(_scanned, LOG_CAPTURE.lines)
-        if PASSWORD in line or DEMO_PASSWORD in line or JWT.search(line) or API_KEY.search(line)
+        if PASSWORD in line
+        or DEMO_PASSWORD in line
+        or JWT.search(line)
+        or API_KEY.search(line)
+        or WEBHOOK_SECRET.search(line)
     ]
 
 

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(8, ge=1, le=100, description="Sends before failed.")
     notify_lease_seconds: int = Field(300, ge=5, description="A claim's life before takeover.")
     notify_poll_seconds: float = Field(5.0, gt=0, le=3600, description="Worker's idle pause.")
+    # A webhook receiver has this long to answer a delivery (README, "Webhooks"); a slower one
+    # counts as a timeout and is tried again with the worker's backoff.
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Per delivery.")
 
     @field_validator("smtp_url")
     @classmethod

@@ -27,6 +27,9 @@ transaction that marks the message.
 exponential backoff (30 s, 1 min, 2 min, … at most an hour); after ``CM_NOTIFY_MAX_ATTEMPTS``
 attempts, or at once on a permanent refusal (5xx), it is ``failed``: kept with its last error,
 visible to the admin (``GET /api/v1/notifications/outbox?status=failed``).
+
+**Webhooks** (README, "Webhooks") go through the same claims, leases and backoff; they are
+posted by ``models.notifications.webhooks``, with HTTP's own rules for what is worth retrying.
 """
 
 from __future__ import annotations
@@ -34,19 +37,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.invitations import mailed_link
 from models.core import dates
 from models.core.db import get_sessionmaker, session_scope
 from models.core.settings import get_settings
+from models.notifications.claims import Claimed, Tick, audit, backoff, claim, settle
 from models.notifications.digests import bundle_digests
 from models.notifications.email import (
     BatchSender,
@@ -58,109 +58,13 @@ from models.notifications.email import (
     render,
 )
 from models.notifications.reminders import schedule_reminders
+from models.notifications.webhooks import WebhookPoster, deliver_webhook
 from models.outbox.preferences import muted
-from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
-from models.tables.notifications import OutboxMessage
 
 log = logging.getLogger("cm.notifications")
 
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(hours=1)
-BATCH = 20
-ACTOR = "system:notifications"  # the audit trail's name for the worker
 REMINDER_EVERY = 60.0  # seconds between two computations of the day's reminders
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: 30 s doubling, at most an hour."""
-    wait: timedelta = BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 20)
-    return min(wait, BACKOFF_CAP)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    kind: str
-    recipient_user_id: int
-    address: str
-    payload: dict[str, Any]
-    attempts: int
-    claim_token: str
-    idempotency_key: str
-    initiative_id: int | None
-
-
-@dataclass
-class Tick:
-    """What one round of the worker did."""
-
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    skipped: int = 0
-    lost: int = 0  # sent, but the claim had been taken over meanwhile: not marked by us
-    reminders: int = 0
-    digests: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def claim(
-    session_factory: sessionmaker[Session],
-    *,
-    now: datetime,
-    limit: int = BATCH,
-    lease: timedelta | None = None,
-) -> list[Claimed]:
-    """Claim up to ``limit`` due messages (pending and their time come, or claimed by a worker
-    whose lease ran out), in a transaction of their own."""
-    lease = lease or timedelta(seconds=get_settings().notify_lease_seconds)
-    token = str(uuid.uuid4())
-    table = OutboxMessage
-    with session_scope(session_factory) as session:
-        due = (
-            select(table.id)
-            .where(
-                or_(
-                    and_(table.status == "pending", table.available_at <= now),
-                    and_(table.status == "sending", table.lease_until < now),
-                )
-            )
-            .order_by(table.available_at, table.id)
-            .limit(limit)
-        )
-        if session.scalar(due.with_only_columns(table.id)) is None:
-            return []  # nothing due: no write (an idle outbox takes no lock on SQLite)
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        session.execute(
-            update(table)
-            .where(table.id.in_(due))
-            .values(
-                status="sending",
-                claim_token=token,
-                lease_until=now + lease,
-                attempts=table.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        rows = session.execute(
-            select(
-                table.id,
-                table.kind,
-                table.recipient_user_id,
-                table.address,
-                table.payload,
-                table.attempts,
-                table.claim_token,
-                table.idempotency_key,
-                table.initiative_id,
-            )
-            .where(table.claim_token == token)
-            .order_by(table.id)
-        ).all()
-    return [Claimed(*row) for row in rows]
 
 
 def _link(session: Session, message: Claimed) -> str | None:
@@ -168,6 +72,7 @@ def _link(session: Session, message: Claimed) -> str | None:
     accepted, renewed or withdrawn)."""
     p = message.payload
     if message.kind == "invitation":
+        assert message.recipient_user_id is not None  # a mail has its person (constraint)
         return mailed_link(
             session=session,
             user_id=message.recipient_user_id,
@@ -175,39 +80,6 @@ def _link(session: Session, message: Claimed) -> str | None:
             base_url=str(p["base_url"]),
         )
     return item_link(message.kind, p)
-
-
-def _settle(session: Session, message: Claimed, **values: Any) -> bool:
-    """Record the outcome of our claim; False when the claim is no longer ours."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message.id,
-            OutboxMessage.claim_token == message.claim_token,
-            OutboxMessage.status == "sending",
-        )
-        .values(claim_token=None, lease_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-def _audit(session: Session, message: Claimed, action: str, error: str | None = None) -> None:
-    """Every message sent, or given up on, is in the audit trail of its initiative (with the
-    transaction that marks it, so once)."""
-    session.add(
-        AuditEvent(
-            actor_user_id=None,
-            actor_label=ACTOR,
-            initiative_id=message.initiative_id,
-            entity_type="notification",
-            entity_id=message.id,
-            action=action,
-            after={"kind": message.kind, "to": message.address, "attempts": message.attempts},
-            reason=error,
-        )
-    )
-    session.flush()
 
 
 def deliver(
@@ -218,22 +90,24 @@ def deliver(
     now: datetime,
     tick: Tick,
 ) -> None:
-    """Send one claimed message and record what happened, each in its own transaction."""
+    """Send one claimed mail and record what happened, each in its own transaction."""
     max_attempts = get_settings().notify_max_attempts
+    user_id = message.recipient_user_id
+    assert user_id is not None  # the channel 'email' names its person (constraint 'recipient')
     with session_factory() as session:
         try:
             link = _link(session, message)
-            off = muted(session=session, user_ids=[message.recipient_user_id], kind=message.kind)
+            off = muted(session=session, user_ids=[user_id], kind=message.kind)
             if link is None or off:
                 why = "recipient turned this kind off" if off else "no longer stands"
-                _settle(session, message, status="skipped", last_error=why)
+                settle(session, message, status="skipped", last_error=why)
                 session.commit()
                 tick.skipped += 1
                 return
             mail: Mail = render(
                 kind=message.kind,
                 to=message.address,
-                user_id=message.recipient_user_id,
+                user_id=user_id,
                 payload=message.payload,
                 link=link,
                 key=message.idempotency_key,
@@ -245,12 +119,12 @@ def deliver(
             permanent = isinstance(exc, PermanentFailure)
             error = f"{type(exc).__name__}: {exc}"[:2000]
             if permanent or message.attempts >= max_attempts:
-                done = _settle(session, message, status="failed", last_error=error)
+                done = settle(session, message, status="failed", last_error=error)
                 if done:
-                    _audit(session, message, "failed", error)
+                    audit(session, message, "failed", error)
                 tick.failed += done
             else:
-                done = _settle(
+                done = settle(
                     session,
                     message,
                     status="pending",
@@ -272,8 +146,8 @@ def deliver(
                 },
             )
             return
-        if _settle(session, message, status="sent", sent_at=utcnow(), last_error=None):
-            _audit(session, message, "sent")
+        if settle(session, message, status="sent", sent_at=utcnow(), last_error=None):
+            audit(session, message, "sent")
             session.commit()
             tick.sent += 1
         else:
@@ -298,9 +172,11 @@ class DeliveryWorker:
         sender: Sender | None = None,
         *,
         poll_seconds: float | None = None,
+        poster: WebhookPoster | None = None,
     ) -> None:
         self.session_factory = session_factory or get_sessionmaker()
         self.sender = sender or configured_sender()
+        self.poster = poster or WebhookPoster()
         self.poll_seconds = poll_seconds or get_settings().notify_poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -323,6 +199,11 @@ class DeliveryWorker:
             tick.claimed += len(batch)
             with self._connection():
                 for message in batch:
+                    if message.channel == "webhook":
+                        deliver_webhook(
+                            self.session_factory, self.poster, message, now=moment, tick=tick
+                        )
+                        continue
                     deliver(self.session_factory, self.sender, message, now=moment, tick=tick)
         return tick
 

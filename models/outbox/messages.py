@@ -60,7 +60,8 @@ def _granted(session: Session, where: Any) -> list[User]:
     )
 
 
-def _insert(session: Session) -> Insert:
+def insert_once(session: Session) -> Insert:
+    """An INSERT that does nothing when the idempotency key is taken."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(OutboxMessage).on_conflict_do_nothing(
             index_elements=["idempotency_key"]
@@ -107,6 +108,6 @@ def enqueue(
         return 0
     written = 0
     for row in rows:  # one statement a row: RETURNING tells which were new on both databases
-        new = session.execute(_insert(session).values(row).returning(OutboxMessage.id)).first()
+        new = session.execute(insert_once(session).values(row).returning(OutboxMessage.id)).first()
         written += new is not None
     return written

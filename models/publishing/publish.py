@@ -35,6 +35,7 @@ from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
 from models.outbox.messages import enqueue, funders_and_backbone
+from models.outbox.webhooks import announce
 from models.tables.access import User
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
@@ -378,7 +379,37 @@ def publish(
             initiative_id=initiative.id,
             exclude=[actor.user_id],
         )
+        # And the initiative's webhooks: which vintage, and where to read it (README, "Webhooks").
+        announce(
+            session=session,
+            kind="period_published",
+            event=f"period_published:{publication.id}",
+            initiative_id=initiative.id,
+            data={
+                "initiative": initiative.slug,
+                "initiative_name": initiative.name,
+                "period": period.key,
+                "publication": publication.id,
+                "vintage": _vintage_number(session, publication),
+                "published_at": publication.published_at.isoformat(),
+                "note": publication.note,
+            },
+        )
     return Vintage(publication.id, period.key, publication.published_at, publication.note, revised)
+
+
+def _vintage_number(session: Session, publication: Publication) -> int:
+    """The publication's place among its period's vintages: 1 for the first."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Publication.initiative_id == publication.initiative_id,
+                Publication.period_id == publication.period_id,
+                Publication.id <= publication.id,
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)

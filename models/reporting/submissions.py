@@ -51,6 +51,7 @@ from models.core.errors import (
 )
 from models.core.settings import get_settings
 from models.outbox.messages import enqueue, reporters
+from models.outbox.webhooks import announce
 from models.reporting.validation import (
     CheckedValues,
     CleanValue,
@@ -1352,6 +1353,7 @@ def transition(
 
 
 NOTICES = {"return": "report_returned", "approve": "report_approved", "reopen": "report_reopened"}
+ANNOUNCED = ("approve", "reopen")  # to the initiative's webhooks (a return is the partner's)
 
 
 def _notify(
@@ -1363,8 +1365,9 @@ def _notify(
     comment: str | None,
     was: str,
 ) -> None:
-    """Tell the partner's reporters, in this transaction (models/outbox/messages.py): the
-    message exists exactly when the decision commits."""
+    """Tell the partner's reporters, and the initiative's webhooks of an approval or a
+    reopening, in this transaction (models/outbox): the messages exist exactly when the
+    decision commits."""
     enqueue(
         session=session,
         kind=NOTICES[action],
@@ -1388,6 +1391,23 @@ def _notify(
         initiative_id=ctx.initiative.id,
         exclude=[actor.user_id],
     )
+    if action in ANNOUNCED:
+        # Which report, never its values or the comment (README, "Webhooks").
+        announce(
+            session=session,
+            kind=NOTICES[action],
+            event=f"{NOTICES[action]}:{sub.id}:{sub.version}",
+            initiative_id=ctx.initiative.id,
+            data={
+                "initiative": ctx.initiative.slug,
+                "initiative_name": ctx.initiative.name,
+                "organisation": ctx.organisation.slug,
+                "organisation_name": ctx.organisation.name,
+                "period": ctx.period.key,
+                "submission": sub.id,
+                "version": sub.version,
+            },
+        )
 
 
 def _first_submission(

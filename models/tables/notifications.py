@@ -35,7 +35,7 @@ KINDS = (
     "escalation",
     "period_opened",
 )
-CHANNELS = ("email",)
+CHANNELS = ("email", "webhook")
 # pending: waiting for its time; sending: claimed by a worker until lease_until; sent; failed:
 # gave up after the most attempts (kept, visible); skipped: its recipient turned the kind off
 # after it was written, or it no longer stands; held: its recipient wants this kind in a daily
@@ -43,6 +43,10 @@ CHANNELS = ("email",)
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "held", "bundled")
 MODES = ("immediate", "daily", "off")
 ESCALATE_AFTER_DAYS = 7  # a report this many days overdue is escalated to the backbone team
+RECIPIENT = (
+    "(channel = 'email' AND recipient_user_id IS NOT NULL) OR "
+    "(channel = 'webhook' AND webhook_endpoint_id IS NOT NULL)"
+)
 
 
 class OutboxMessage(TimestampMixin, Base):
@@ -50,6 +54,8 @@ class OutboxMessage(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(_in("kind", KINDS), name="kind"),
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        # A mail goes to a person, a webhook to an endpoint (README, "Webhooks").
+        CheckConstraint(RECIPIENT, name="recipient"),
         CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
         # The worker's one question: what is due (pending and its time come, or a lease gone).
         Index("ix_outbox_messages_due", "status", "available_at"),
@@ -60,10 +66,15 @@ class OutboxMessage(TimestampMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(12))
-    recipient_user_id: Mapped[int] = mapped_column(
+    recipient_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    address: Mapped[str] = mapped_column(String(254))  # the recipient's e-mail when written
+    # A webhook's endpoint; deleting the endpoint takes its undelivered messages with it.
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    # The recipient's e-mail, or the endpoint's URL (cut to fit), when written.
+    address: Mapped[str] = mapped_column(String(254))
     initiative_id: Mapped[int | None] = mapped_column(
         ForeignKey("initiatives.id", ondelete="CASCADE"), index=True
     )

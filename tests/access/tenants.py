@@ -32,6 +32,8 @@ from models.core.actors import SYSTEM
 from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
+from models.tables.webhooks import WebhookEndpoint
+from models.webhooks.endpoints import create_endpoint
 
 from .. import factories as f
 
@@ -61,7 +63,11 @@ X_EMAIL = "reporter-x@alpha.test"
 A_KEY_NAME = "alpha-backbone-key-5d1e"
 X_KEY_NAME = "x-reporter-key-c83b"
 X_EXTENSION = "extension-x-4b7e"  # the reason of X's deadline extension for SUBMITTED
+A_HOOK_URL = "https://hooks.alpha.test/a-hook-6d2e"  # A's webhook endpoint
+A_HOOK_SECRET = "whsec_alpha-world-secret-2b8f"  # its secret: shown to no one after creation
 MARKERS: dict[str, frozenset[str]] = {
+    A_HOOK_URL: frozenset({"admin", "backbone_a"}),
+    A_HOOK_SECRET: frozenset(),
     X_EXTENSION: frozenset({"admin", "backbone_a", "reporter_x"}),
     X_NOTE: frozenset({"admin", "backbone_a", "reporter_x"}),
     Z_NOTE: frozenset({"admin", "backbone_b"}),
@@ -212,6 +218,14 @@ def build_world(session: Session) -> World:
         name=X_KEY_NAME,
         organisation_id=x.id,
     )
+    hook = create_endpoint(
+        session=session,
+        actor=actor_for_user(session=session, user=users["backbone_a"]),
+        initiative_slug=A,
+        url=A_HOOK_URL,
+        description="the city's dashboard",
+    )
+    session.get_one(WebhookEndpoint, hook.id).secret = A_HOOK_SECRET
     session.flush()
 
     headers = {
@@ -229,6 +243,7 @@ def build_world(session: Session) -> World:
             "key_id": a_key.id,
             "user_id": reporter_x.id,
             "grant_id": reporter_x.grants[0].id,
+            "webhook_id": hook.id,
         },
     )
 

@@ -172,6 +172,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(
         backbone_of_a(200), json={"offsets": [-7, 1]}
     ),
+    # --- webhooks: A's backbone team only -------------------------------------------------------
+    ("get", f"{P}/initiatives/{{slug}}/webhooks"): Rule(backbone_of_a(200)),
+    ("post", f"{P}/initiatives/{{slug}}/webhooks"): Rule(
+        backbone_of_a(201),
+        json={"url": "https://hooks.alpha.test/new", "events": ["period_published"]},
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/webhooks/{{webhook_id}}"): Rule(backbone_of_a(200)),
+    ("patch", f"{P}/initiatives/{{slug}}/webhooks/{{webhook_id}}"): Rule(
+        backbone_of_a(200), json={"enabled": False}
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/webhooks/{{webhook_id}}"): Rule(backbone_of_a(200)),
+    ("post", f"{P}/initiatives/{{slug}}/webhooks/{{webhook_id}}/rotate-secret"): Rule(
+        backbone_of_a(200), why="a new secret, shown once: never the world's (MARKERS)"
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/webhooks/{{webhook_id}}/deliveries"): Rule(
+        backbone_of_a(200)
+    ),
     ("get", f"{P}/api-keys"): Rule(logged_in(200), why="filtered to the keys one may manage"),
     ("post", f"{P}/api-keys"): Rule(
         backbone_of_a(201),

@@ -217,8 +217,8 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
     client, session, world
 ) -> None:
     """A new user with a grant in the initiative (access events, in the initiative and
-    deployment-wide) and a message sent change no answer's data: the cached answers stay,
-    validators too."""
+    deployment-wide), a message sent and a webhook endpoint changed change no answer's data:
+    the cached answers stay, validators too."""
     import importlib
 
     from models.tables.audit import MOVES_FIGURES
@@ -239,9 +239,18 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
         entity_id=1,
         action="sent",
     )
+    record(  # a webhook endpoint registered, as models/webhooks records it
+        session=session,
+        actor=SYSTEM,
+        initiative_id=world.id,
+        entity_type="webhook",
+        entity_id=1,
+        action="create",
+    )
     session.commit()
     for path, etag in zip(paths, etags, strict=True):
         again = client.get(path, headers={**headers, "If-None-Match": etag})
         assert again.status_code == 304, path
-    migration = importlib.import_module("migrations.versions.20261130_0010_figure_events")
+    # The revision that last set the index (0010, then 0013 for webhooks) keeps its predicate.
+    migration = importlib.import_module("migrations.versions.20261130_0014_webhooks")
     assert migration.MOVES_FIGURES == MOVES_FIGURES  # else a new revision must change the index

@@ -311,3 +311,58 @@ def test_escalations_migration_keeps_the_outbox_references_and_undoes_its_kinds(
             assert "check" in str(exc).lower() or "constraint" in str(exc).lower()
     migrations.upgrade(url)
     assert links() == (bundled, [m for m in mailed if m != 2], ["reminder", "digest"])
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_webhooks_go_on_downgrade_and_mail_stays(fresh_database) -> None:
+    """0014 down: the webhook messages have no place in the older outbox and go, with the
+    endpoints and their log; mail stays as it was; up again, the outbox takes webhooks."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from models import OutboxMessage
+    from models.core.actors import SYSTEM
+    from models.outbox.messages import enqueue
+    from models.outbox.webhooks import announce
+    from models.webhooks.endpoints import create_endpoint
+
+    from ..notifications import world as w
+
+    url, engine = fresh_database.url, fresh_database.engine
+    migrations.upgrade(url)
+    with Session(engine) as s:
+        world = w.build(s)
+        initiative_id = world["init"].id
+        create_endpoint(session=s, actor=SYSTEM, initiative_slug="c2c", url="https://h.test/x")
+        data = {"initiative": "c2c", "period": "2025Q3"}
+        assert announce(
+            session=s,
+            kind="period_published",
+            event="e",
+            initiative_id=initiative_id,
+            data=data,
+        )
+        enqueue(session=s, kind="reminder", event="r", recipients=[world["east1"]], payload=data)
+        s.commit()
+
+    def channels() -> list[str]:
+        with Session(engine) as s:
+            return sorted(s.scalars(select(OutboxMessage.channel)))
+
+    assert channels() == ["email", "webhook"]
+    migrations.downgrade(url, "0013_escalations")
+    tables = set(inspect(engine).get_table_names())
+    assert not tables & {"webhook_endpoints", "webhook_deliveries"}
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT channel FROM outbox_messages").scalars().all() == [
+            "email"
+        ]
+    migrations.upgrade(url)
+    assert channels() == ["email"]
+    with Session(engine) as s:
+        create_endpoint(session=s, actor=SYSTEM, initiative_slug="c2c", url="https://h.test/y")
+        announce(
+            session=s, kind="period_published", event="e", initiative_id=initiative_id, data=data
+        )
+        s.commit()
+    assert channels() == ["email", "webhook"]

@@ -12,7 +12,9 @@ from models.access.permissions import actor_for_user
 from models.core.db import session_scope
 from models.outbox.messages import enqueue
 from models.outbox.preferences import set_preferences
+from models.outbox.webhooks import announce
 from models.publishing.publish import publish
+from models.webhooks.endpoints import create_endpoint, update_endpoint
 
 from . import world as w
 
@@ -118,3 +120,29 @@ def test_a_kind_turned_off_is_not_written_and_an_event_is_written_once(session) 
     )
     assert again == 0
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_webhooks_get_one_row_per_enabled_endpoint_that_wants_the_event(session) -> None:
+    world = w.build(session)
+    bb = w.backbone(session)
+    hook = {"session": session, "actor": bb, "initiative_slug": "c2c"}
+    listening = create_endpoint(**hook, url="https://a.example.org/h")
+    create_endpoint(**hook, url="https://b.example.org/h", events=["period_published"])
+    paused = create_endpoint(**hook, url="https://c.example.org/h")
+    update_endpoint(**hook, endpoint_id=paused.id, changes={"enabled": False})
+    w.submit(session, "eastside")
+    w.decide(session, world, "eastside", "approve")
+    rows = [r for r in _rows(session) if r.channel == "webhook"]
+    assert [(r.kind, r.webhook_endpoint_id, r.recipient_user_id, r.address) for r in rows] == [
+        ("report_approved", listening.id, None, "https://a.example.org/h")
+    ]
+    event = rows[0].idempotency_key.rsplit(":", 2)[0]
+    again = announce(
+        session=session,
+        kind="report_approved",
+        event=event,
+        initiative_id=world["init"].id,
+        data=rows[0].payload,
+    )
+    assert again == 0  # an event is written once per endpoint
+    assert len([r for r in _rows(session) if r.channel == "webhook"]) == 1

@@ -1895,7 +1895,7 @@ def save_notification_preferences(modes: dict[str, str]) -> list[Preference]:
         return preference_rules.set_preferences(session=session, actor=current_actor(), modes=modes)
 
 
-def reminder_schedule(initiative: str) -> list[int]:
+def reminder_schedule(initiative: str) -> reminder_rules.Schedule:
     with _session() as session:
         return reminder_rules.schedule(
             session=session, actor=current_actor(), initiative_slug=initiative
@@ -1915,12 +1915,35 @@ def parse_offsets(text: str | None) -> list[int]:
         ) from None
 
 
-def save_reminder_schedule(initiative: str, text: str | None) -> list[int]:
-    """Replace the reminder days (backbone); the domain's refusals name ``offsets``."""
+def parse_escalation(text: str | None) -> int | None:
+    """Days overdue before the backbone team hears of a missing report, as typed (empty:
+    never); anything but a whole number is refused on ``escalate_after_days``."""
+    typed = (text or "").strip()
+    if not typed:
+        return None
+    try:
+        return int(typed)
+    except ValueError:
+        raise InvalidInput(
+            "write a whole number of days, or leave it empty for never",
+            field="escalate_after_days",
+        ) from None
+
+
+def save_reminder_schedule(
+    initiative: str, text: str | None, escalation: str | None
+) -> reminder_rules.Schedule:
+    """Replace the reminder days and the escalation (backbone); refusals name ``offsets`` or
+    ``escalate_after_days``."""
     offsets = parse_offsets(text)
+    escalate_after_days = parse_escalation(escalation)
     with _session() as session:
         return reminder_rules.set_schedule(
-            session=session, actor=current_actor(), initiative_slug=initiative, offsets=offsets
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            offsets=offsets,
+            escalate_after_days=escalate_after_days,
         )
 
 

@@ -22,7 +22,7 @@ from dashboard.components.common import (
     status_badge,
     sync_url,
 )
-from dashboard.components.field_errors import field
+from dashboard.components.field_errors import field, field_errors
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.components.tables import data_table
@@ -145,7 +145,8 @@ def _reminders_section() -> html.Div:
                 html.P(
                     "Partners that have not submitted are reminded on these days, counted "
                     "from each period's due date: negative before it, positive after "
-                    "(e.g. -14, -3, 1, 7). Leave it empty to send no reminders.",
+                    "(e.g. -14, -3, 1, 7). Leave it empty to send no reminders. A report "
+                    "still missing that many days after its deadline is escalated to you.",
                     className="small text-muted",
                 ),
                 dbc.Row(
@@ -153,7 +154,18 @@ def _reminders_section() -> html.Div:
                         field(
                             "Days from the due date",
                             dbc.Input(id="reporting-schedule", type="text", debounce=True),
-                            md=7,
+                            md=5,
+                        ),
+                        field(
+                            "Tell the backbone team after (days overdue)",
+                            dbc.Input(
+                                id="reporting-escalation",
+                                type="text",
+                                inputMode="numeric",
+                                debounce=True,
+                            ),
+                            hint="Empty: never.",
+                            md=4,
                         ),
                         dbc.Col(
                             dbc.Button(
@@ -162,7 +174,7 @@ def _reminders_section() -> html.Div:
                                 color="primary",
                                 className="mt-md-4",
                             ),
-                            md=5,
+                            md=3,
                         ),
                     ],
                     className="g-2 align-items-start",
@@ -541,41 +553,53 @@ def reporting_notices(initiative, period):
 
 @callback(
     Output("reporting-schedule", "value"),
+    Output("reporting-escalation", "value"),
     Output("reporting-schedule", "invalid"),
     Output("reporting-schedule-error", "children"),
+    Output("reporting-escalation", "invalid"),
+    Output("reporting-escalation-error", "children"),
     Output("reporting-schedule-feedback", "children"),
     Input("reporting-initiative", "value"),
     Input("reporting-schedule-save", "n_clicks"),
     State("reporting-schedule", "value"),
+    State("reporting-escalation", "value"),
 )
-def reporting_schedule(initiative, _save, text):
-    """The initiative's reminder days; saved on the button, the refusal under the field."""
+def reporting_schedule(initiative, _save, text, escalation):
+    """The initiative's reminder days and escalation; saved on the button, a refusal under
+    its field."""
+    fields = {"offsets": "reporting-schedule", "escalate_after_days": "reporting-escalation"}
+    cleared, _ = field_errors(None, fields)
     if not initiative:
-        return "", False, None, None
+        return "", "", *cleared, None
     saving = ctx.triggered_id == "reporting-schedule-save"
     try:
         if saving:
-            offsets = data.save_reminder_schedule(initiative, text)
+            plan = data.save_reminder_schedule(initiative, text, escalation)
         else:
-            offsets = data.reminder_schedule(initiative)
+            plan = data.reminder_schedule(initiative)
     except DomainError as exc:
-        if exc.field == "offsets":
-            message = exc.message[:1].upper() + exc.message[1:]
-            return text, True, message, None
-        return dash.no_update, False, None, error_alert(exc)
-    shown = ", ".join(str(o) for o in offsets)
+        marked, alert = field_errors(exc, fields)
+        return dash.no_update, dash.no_update, *marked, alert
+    shown = ", ".join(str(o) for o in plan.offsets)
+    after = "" if plan.escalate_after_days is None else str(plan.escalate_after_days)
     if not saving:
-        return shown, False, None, None
+        return shown, after, *cleared, None
     said = (
-        f"Saved: reminders go out {', '.join(_when(o) for o in offsets)} "
-        "(counted from each period's due date)."
-        if offsets
-        else "Saved: no reminders will be sent."
+        f"Saved: reminders go out {', '.join(_when(o) for o in plan.offsets)} "
+        "(counted from each period's due date)"
+        if plan.offsets
+        else "Saved: no reminders will be sent"
+    )
+    said += (
+        "; missing reports are never escalated."
+        if plan.escalate_after_days is None
+        else f"; a report missing {plan.escalate_after_days} days after its deadline is "
+        "escalated to the backbone team."
     )
     return (
         shown,
-        False,
-        None,
+        after,
+        *cleared,
         dbc.Alert(said, color="success", className="py-2 mb-0", id="reporting-schedule-saved"),
     )
 

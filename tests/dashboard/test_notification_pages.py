@@ -243,7 +243,7 @@ def test_partners_and_funders_get_no_messages(client, world, role) -> None:
     assert "reporting-not-allowed" in text_of(render_page(client, "/reporting"))
 
 
-def _schedule(client, text: str | None, *, save: bool = True):
+def _schedule(client, text: str | None, escalation: str | None = "7", *, save: bool = True):
     return call(
         client,
         "..reporting-schedule.value",
@@ -251,28 +251,42 @@ def _schedule(client, text: str | None, *, save: bool = True):
             ("reporting-initiative", "value", "c2c"),
             ("reporting-schedule-save", "n_clicks", 1 if save else None),
         ],
-        [("reporting-schedule", "value", text)],
+        [("reporting-schedule", "value", text), ("reporting-escalation", "value", escalation)],
         changed=["reporting-schedule-save.n_clicks" if save else "reporting-initiative.value"],
     )
 
 
 def test_the_backbone_edits_the_reminder_days_and_reads_why_not(client, world, session) -> None:
     _as(client, "backbone")
-    loaded = response_of(_schedule(client, None, save=False))
+    loaded = response_of(_schedule(client, None, None, save=False))
     assert loaded["reporting-schedule"]["value"] == "-14, -3, 1, 7"
-    for text, why in [
-        ("-7, soon", "Write whole days"),
-        ("2, 2", "Each reminder day once"),
-        ("-200", "within 120 days"),
+    assert loaded["reporting-escalation"]["value"] == "7"
+    for text, escalation, field, why in [
+        ("-7, soon", "7", "reporting-schedule", "Write whole days"),
+        ("2, 2", "7", "reporting-schedule", "Each reminder day once"),
+        ("-200", "7", "reporting-schedule", "within 120 days"),
+        ("1", "a week", "reporting-escalation", "Write a whole number"),
+        ("1", "0", "reporting-escalation", "1 to 120 days"),
     ]:
-        out = response_of(_schedule(client, text))
-        assert out["reporting-schedule"]["invalid"] is True
-        assert why in out["reporting-schedule-error"]["children"]
-    saved = response_of(_schedule(client, "7 , -10,0"))
+        out = response_of(_schedule(client, text, escalation))
+        assert out[field]["invalid"] is True
+        assert why in out[f"{field}-error"]["children"]
+    saved = response_of(_schedule(client, "7 , -10,0", " 10 "))
     assert saved["reporting-schedule"]["value"] == "-10, 0, 7"
-    assert "10 days before, on the due date, 7 days after" in text_of(_schedule(client, "7,-10,0"))
+    assert saved["reporting-escalation"]["value"] == "10"
+    said = text_of(_schedule(client, "7,-10,0", "10"))
+    assert "10 days before, on the due date, 7 days after" in said
+    assert "missing 10 days after its deadline" in said
     session.expire_all()
-    assert session.scalars(select(ReminderSchedule.offsets)).one() == [-10, 0, 7]
+    stored = session.scalars(select(ReminderSchedule)).one()
+    assert (stored.offsets, stored.escalate_after_days) == ([-10, 0, 7], 10)
+    # Empty: never escalated, and kept so when the reminder days alone change.
+    never = text_of(_schedule(client, "1", ""))
+    assert "never escalated" in never
+    reloaded = response_of(_schedule(client, None, None, save=False))
+    assert reloaded["reporting-escalation"]["value"] == ""
+    session.expire_all()
+    assert session.scalars(select(ReminderSchedule.escalate_after_days)).one() is None
 
 
 def test_a_partner_may_not_change_the_reminder_days(client, world, session) -> None:

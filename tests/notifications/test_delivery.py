@@ -23,8 +23,9 @@ from models import AuditEvent, MailboxMessage, OutboxMessage, User
 from models.access.invitations import invite_user
 from models.access.permissions import actor_for_user
 from models.core.db import session_scope
+from models.notifications.claims import BATCH, Tick, claim
 from models.notifications.email import MailboxSender, SmtpSender
-from models.notifications.worker import BATCH, DeliveryWorker, Tick, claim, deliver
+from models.notifications.worker import DeliveryWorker, deliver
 from models.outbox.messages import enqueue
 from models.tables.base import utcnow
 

@@ -24,8 +24,9 @@ from models.access.permissions import actor_for_user
 from models.core.settings import get_settings
 from models.demo.builder import load_demo
 from models.demo.spec import DEMO_PASSWORD
+from models.notifications.claims import BATCH
 from models.notifications.email import SmtpSender
-from models.notifications.worker import BATCH, DeliveryWorker
+from models.notifications.worker import DeliveryWorker
 from models.outbox.preferences import set_preferences
 from models.reporting.deadlines import grant_extension
 from models.tables.base import utcnow

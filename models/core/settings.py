@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # A webhook receiver has this long to answer a delivery (README, "Webhooks"); a slower one
     # counts as a timeout and is tried again with the worker's backoff.
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Per delivery.")
+    # Webhooks may reach loopback, private and link-local addresses only when this is set
+    # (development, tests, receivers on the deployment's own network): models/core/addresses.py.
+    webhook_allow_private_networks: bool = False
 
     @field_validator("smtp_url")
     @classmethod

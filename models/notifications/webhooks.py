@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.core.addresses import AddressRefused, Resolver, checked_target
 from models.core.settings import get_settings
 from models.notifications.claims import Claimed, Tick, audit, backoff, settle
 from models.tables.base import utcnow
@@ -142,8 +143,9 @@ def outcome_of(status_code: int) -> str:
 class WebhookPoster:
     """Posts signed deliveries over one HTTP client (connections are reused between them)."""
 
-    def __init__(self, timeout: float | None = None) -> None:
+    def __init__(self, timeout: float | None = None, resolve: Resolver | None = None) -> None:
         self.timeout = timeout if timeout is not None else get_settings().webhook_timeout_seconds
+        self.resolve = resolve
         self.client = httpx.Client(
             timeout=self.timeout,
             follow_redirects=False,
@@ -163,7 +165,12 @@ class WebhookPoster:
         began = time.perf_counter()
         _posting.active = True
         try:
-            response = self.client.post(url, content=content, headers=headers)
+            target, extensions = self._pinned(httpx.URL(url), headers)
+            response = self.client.post(
+                target, content=content, headers=headers, extensions=extensions
+            )
+        except AddressRefused as exc:  # the URL names what the server must not call
+            return Attempt(at, None, f"refused: {exc}", _ms(began), "failed")
         except httpx.TimeoutException:
             return Attempt(at, None, f"timeout after {self.timeout:g} s", _ms(began), "retrying")
         except httpx.InvalidURL as exc:  # no later attempt can reach it either
@@ -176,6 +183,18 @@ class WebhookPoster:
         outcome = outcome_of(code)
         error = None if outcome == "delivered" else f"HTTP {code}"
         return Attempt(at, code, error, _ms(began), outcome)
+
+    def _pinned(self, url: httpx.URL, headers: dict[str, str]) -> tuple[httpx.URL, dict[str, Any]]:
+        """The URL to connect to: the address checked public (models/core/addresses.py), with
+        the name kept for the Host header and for TLS (SNI and the certificate's check)."""
+        port = url.port or (443 if url.scheme == "https" else 80)
+        kwargs = {"resolve": self.resolve} if self.resolve is not None else {}
+        address = checked_target(url.host, port, **kwargs).address
+        if address is None:  # private networks allowed: the client resolves the name
+            return url, {}
+        headers["Host"] = url.netloc.decode("ascii")
+        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+        return url.copy_with(host=address), extensions
 
     def close(self) -> None:
         self.client.close()

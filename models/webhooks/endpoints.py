@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models.access.permissions import manageable_initiative
 from models.audit.trail import EntityAudit, record, snapshot
 from models.core.actors import Actor
+from models.core.addresses import literal_refused
 from models.core.errors import InvalidInput, NotFound
 from models.core.fields import checked_text
 from models.tables.base import utcnow
@@ -92,6 +93,12 @@ def checked_url(value: Any) -> str:
     if parts.scheme != "https" and not local:
         raise InvalidInput(
             "must be an https:// URL (http:// only to 127.0.0.1 or localhost, for development)",
+            field="url",
+        )
+    if literal_refused(host):
+        raise InvalidInput(
+            "must not point at this machine or a private network (allowed only with "
+            "CM_WEBHOOK_ALLOW_PRIVATE_NETWORKS, for development)",
             field="url",
         )
     if parts.username or parts.password:

@@ -412,7 +412,37 @@ def test_endpoints_are_the_backbones_and_bad_input_names_the_field(factory, api)
     assert patched.status_code == 422 and patched.json()["field"] == "url"
     assert api.get(f"{HOOKS}/999999", headers=bb).status_code == 404
     local = api.post(HOOKS, json={"url": "http://localhost:9/cm"}, headers=bb)
-    assert local.status_code == 201, local.text
+    assert local.status_code == 201, local.text  # the tests allow private networks
+
+
+def test_private_addresses_are_refused_unless_allowed(factory, api, monkeypatch) -> None:
+    """The production default: a backbone officer cannot make the server post to itself, its
+    network or a cloud's metadata service (models/core/addresses.py)."""
+    from models.core.settings import get_settings
+
+    _world(factory)
+    monkeypatch.setenv("CM_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false")
+    get_settings.cache_clear()
+    try:
+        bb = _login(api, "bb@x.org")
+        for url in (
+            "http://localhost:9/cm",
+            "http://127.0.0.1:6379/",
+            "https://10.0.0.8/cm",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]/cm",
+            "https://api.localhost/cm",
+        ):
+            answer = api.post(HOOKS, json={"url": url}, headers=bb)
+            assert answer.status_code == 422, (url, answer.text)
+            assert answer.json()["field"] == "url"
+            assert "private network" in answer.json()["detail"]
+        assert (
+            api.post(HOOKS, json={"url": "https://hooks.example.org/cm"}, headers=bb).status_code
+            == 201
+        )
+    finally:
+        get_settings.cache_clear()
 
 
 def test_the_app_delivers_webhooks_from_its_worker_thread(factory, receiver) -> None:

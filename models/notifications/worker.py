@@ -28,6 +28,9 @@ exponential backoff (30 s, 1 min, 2 min, … at most an hour); after ``CM_NOTIFY
 attempts, or at once on a permanent refusal (5xx), it is ``failed``: kept with its last error,
 visible to the admin (``GET /api/v1/notifications/outbox?status=failed``).
 
+**Several processes.** On PostgreSQL every serving process runs a worker and they share the
+outbox; on a SQLite file they take turns, one at a time (models/notifications/turn.py).
+
 **Webhooks** (README, "Webhooks") go through the same claims, leases and backoff; they are
 posted by ``models.notifications.webhooks``, with HTTP's own rules for what is worth retrying.
 """
@@ -58,6 +61,7 @@ from models.notifications.email import (
     render,
 )
 from models.notifications.reminders import schedule_reminders
+from models.notifications.turn import Turn, lock_path
 from models.notifications.webhooks import WebhookPoster, deliver_webhook
 from models.outbox.preferences import muted
 from models.tables.base import utcnow
@@ -236,9 +240,16 @@ class DeliveryWorker:
             log.exception("notification round failed", extra={"event": "notifications_error"})
 
     def run_forever(self) -> None:
-        while not self._stop.is_set():
-            self._round()
-            self._stop.wait(self.poll_seconds)
+        """Rounds until stopped; on a SQLite file only while this worker has the turn among
+        the processes sharing it (models/notifications/turn.py)."""
+        turn = Turn(lock_path(self.session_factory))
+        try:
+            while not self._stop.is_set():
+                if turn.held():
+                    self._round()
+                self._stop.wait(self.poll_seconds)
+        finally:
+            turn.release()
 
     def start(self) -> threading.Thread:
         self._stop.clear()

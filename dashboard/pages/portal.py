@@ -283,8 +283,6 @@ def _template_link(sheet: data.PortalSheet) -> html.P:
             id="portal-template",
             className="btn btn-outline-secondary btn-sm",
             download="",
-            # A file, not a page of the app: Dash's router must let the browser fetch it.
-            target="_self",
         ),
         className="mb-2",
     )

@@ -317,17 +317,30 @@ def test_reporter_is_not_allowed_in_the_review_queue(fresh_database) -> None:
         driver.quit()
 
 
-def test_the_portal_offers_the_pre_filled_template_of_an_open_period(fresh_database) -> None:
-    """The open period's report has a link to its pre-filled template (the mails' link); the
-    browser, logged in by the form, downloads the workbook with its cookie alone."""
+def test_the_portal_offers_the_pre_filled_template_of_an_open_period(
+    fresh_database, tmp_path
+) -> None:
+    """A mail's template link opened without a login leads to the login form, and from it to
+    the download; the open period's report in the portal has the same link, which the browser
+    fetches with its cookie alone."""
     pick = _demo_draft(fresh_database)
     portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
     download = template_path(INITIATIVE, pick["org"], pick["period"])
     driver = chrome()
     try:
+        driver.execute_cdp_cmd(
+            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+        )
         with live_server(fresh_database.engine) as url:
-            driver.get(url + portal)
+            driver.get(url + download)
+            _wait(driver, EC.url_contains("/login"))
+            assert parse_qs(urlsplit(driver.current_url).query)["next"] == [download]
             _log_in(driver, f"reporter@{pick['org']}.demo.test")
+            name = f"{INITIATIVE}-{pick['org']}-{pick['period']}-template.xlsx"
+            _wait(driver, lambda _d: (tmp_path / name).exists())
+            assert (tmp_path / name).read_bytes().startswith(b"PK")
+
+            driver.get(url + portal)
             link = _wait(driver, EC.presence_of_element_located((By.ID, "portal-template")))
             assert link.text == "Download the pre-filled template"
             assert link.get_attribute("href") == url + download

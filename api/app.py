@@ -37,6 +37,7 @@ from api.routers import (
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
+from api.web_downloads import router as web_downloads_router
 from models.access.login import LoginThrottle
 from models.core import counters as shared
 from models.core.db import get_read_sessionmaker, get_sessionmaker
@@ -157,6 +158,8 @@ def create_app(
     # The dashboard's login form and logout button post here (a session cookie, not the API's
     # bearer tokens); registered before the Dash mount, which answers every other path.
     app.include_router(web_auth_router)
+    # The browser's download of a pre-filled template, with the same cookie (a mail's link).
+    app.include_router(web_downloads_router)
 
     if with_dashboard:
         from api.dash_callbacks import guard_callbacks

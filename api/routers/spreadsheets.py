@@ -32,7 +32,7 @@ from models.spreadsheets.exports import (
     write_xlsx,
 )
 from models.spreadsheets.imports import FileTooLarge, UnsupportedFile, import_file
-from models.spreadsheets.templates import build_template, template_csv, template_xlsx
+from models.spreadsheets.templates import Template, build_template, template_csv, template_xlsx
 
 # Multipart framing around the file (boundaries, part headers, the query-less form fields).
 MULTIPART_SLACK = 64 * 1024
@@ -122,6 +122,11 @@ def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
+def _private_attachment(filename: str) -> dict[str, str]:
+    """A member's obligations and draft values: kept by no shared cache, nor stored."""
+    return {**_attachment(filename), "Cache-Control": "private, no-store"}
+
+
 # --- templates ------------------------------------------------------------------------------
 
 OrgQuery = Annotated[
@@ -157,7 +162,7 @@ def csv_template(
     return Response(
         template_csv(template),
         media_type=MEDIA_TYPES["csv"],
-        headers=_attachment(template.filename("csv")),
+        headers=_private_attachment(template.filename("csv")),
     )
 
 
@@ -178,10 +183,16 @@ def xlsx_template(
     template = build_template(
         session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
     )
+    return xlsx_template_response(template)
+
+
+def xlsx_template_response(template: Template) -> Response:
+    """The Excel template as an attachment; also the browser download's answer
+    (api.web_downloads), so both send the same file with the same headers."""
     return Response(
         template_xlsx(template),
         media_type=MEDIA_TYPES["xlsx"],
-        headers=_attachment(template.filename("xlsx")),
+        headers=_private_attachment(template.filename("xlsx")),
     )
 
 

@@ -39,6 +39,7 @@ from dashboard.components.entry_grid import (
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError, InvalidInput, explain
+from models.notifications.email import template_path
 
 dash.register_page(
     __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
@@ -257,6 +258,8 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
                 className="mb-2",
             )
         )
+    if editable:
+        parts.append(_template_link(sheet))
     if not editable and reason:
         parts.append(html.P(reason, className="small text-muted mb-2", id="portal-readonly"))
     elif not may_submit and why_not:
@@ -268,6 +271,22 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
         sub, missing_label="Not yet reported: ", warnings_id="portal-warnings"
     )
     return html.Div(parts)
+
+
+def _template_link(sheet: data.PortalSheet) -> html.P:
+    """The pre-filled Excel template of the open period, downloaded with the login's cookie
+    (api.web_downloads; the same link as the period's opening mail, README "Notifications")."""
+    sub = sheet.submission
+    return html.P(
+        html.A(
+            "Download the pre-filled template",
+            href=template_path(sub.initiative, sub.organisation, sub.period),
+            id="portal-template",
+            className="btn btn-outline-secondary btn-sm",
+            download="",
+        ),
+        className="mb-2",
+    )
 
 
 def extension_note(sheet: data.PortalSheet, today: date) -> str | None:

@@ -59,12 +59,23 @@ def portal_link(payload: dict[str, Any]) -> str:
     return f"{get_settings().site_url}/portal?{query}"
 
 
+# The browser download of a period's pre-filled Excel template (api.web_downloads): it reads
+# the dashboard's session cookie, so a link in a mail works with a click (README,
+# "Notifications"); the API's template.xlsx wants a bearer token, which a browser has not.
+TEMPLATE_DOWNLOAD = "/portal/template.xlsx"
+
+
+def template_path(initiative: str, organisation: str, period: str) -> str:
+    """Where a browser downloads the partner's pre-filled template for the period."""
+    query = urlencode({"initiative": initiative, "org": organisation, "period": period})
+    return f"{TEMPLATE_DOWNLOAD}?{query}"
+
+
 def template_link(payload: dict[str, Any]) -> str:
     """The partner's import template for the period, pre-filled with its obligations and the
-    values entered so far (the spreadsheets API; README, "Spreadsheets")."""
-    query = urlencode({"org": payload["organisation"], "period": payload["period"]})
-    base = f"{get_settings().site_url}/api/v1/initiatives/{payload['initiative']}"
-    return f"{base}/template.xlsx?{query}"
+    values entered so far (README, "Spreadsheets"), downloaded with the dashboard's login."""
+    path = template_path(payload["initiative"], payload["organisation"], payload["period"])
+    return f"{get_settings().site_url}{path}"
 
 
 def reporting_link(payload: dict[str, Any]) -> str:

@@ -13,6 +13,11 @@ each role must get (docs/architecture.md: People and permissions):
 - no answer is ever 5xx, and no answer carries private data of a tenant or an organisation the
   role may not see (``tenants.MARKERS``).
 
+The app's own routes outside the API and its schema (the dashboard's login form, the browser's
+template download, metrics) are a second matrix, ``BROWSER_RULES``, asked with each role's
+session cookie instead of a bearer token; the routes come from the app too, so a new one fails
+until it has a rule.
+
 The world (``tests/access/tenants.py``) is built once per backend; every case runs in a SAVEPOINT that
 is rolled back afterwards, so writes never leak into the next case.
 """
@@ -26,11 +31,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import sessionmaker
 
 from api.app import create_app
+from dashboard.session import SESSION_COOKIE
 
 from . import tenants
 from .tenants import (
@@ -434,6 +442,52 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
 }
 
+# --- the routes for browsers: the session cookie, not a bearer token ----------------------------
+
+# Without a cookie, a page or download for people who must log in sends the browser to the login
+# page and back (303), where the API answers 401.
+BROWSER_RULES: dict[tuple[str, str], Rule] = {
+    ("get", "/portal/template.xlsx"): Rule(
+        {**x_private(), "anonymous": 303},
+        query={"initiative": A, "org": X, "period": DRAFT},
+        why="the API's template.xlsx rule, with the login page instead of 401",
+    ),
+    ("post", "/auth/login"): Rule(
+        everyone(303),
+        data={"email": X_EMAIL, "password": "not-the-password-1", "next": "/portal"},
+        why="whoever sends the form: back to the login page with its message, no cookie",
+    ),
+    ("post", "/auth/logout"): Rule(
+        everyone(303), why="clears the cookie (revoking its user's tokens) and shows the login page"
+    ),
+    ("get", "/metrics"): Rule(
+        everyone(200), why="operational counters, no tenant's data; the proxy restricts it"
+    ),
+}
+
+
+def _routes(routes) -> Iterator[Any]:
+    """Every route of the app, inside included routers and mounts too."""
+    for route in routes:
+        inner = getattr(route, "original_router", None) or route
+        if inner is not route or not hasattr(route, "methods"):
+            yield from _routes(getattr(inner, "routes", []))
+        else:
+            yield route
+
+
+def browser_operations(app) -> list[tuple[str, str]]:
+    """The app's own routes that are neither in the API's schema nor under /api."""
+    return sorted(
+        (method.lower(), route.path)
+        for route in _routes(app.routes)
+        if isinstance(route, APIRoute)
+        and not route.include_in_schema
+        and not route.path.startswith("/api")
+        for method in route.methods
+    )
+
+
 # Path parameters, by name; ``code`` depends on the collection it is in.
 CODE_BY_COLLECTION = {"outcomes": "reach", "dimensions": "spare", "indicators": "SERVED"}
 DEFAULT_PARAMS = {
@@ -456,6 +510,8 @@ def _openapi_operations() -> list[tuple[str, str]]:
 
 OPERATIONS = _openapi_operations()
 CASES = [(method, path, role) for method, path in OPERATIONS for role in ROLES]
+BROWSER_OPERATIONS = browser_operations(create_app(sessionmaker(), with_dashboard=False))
+BROWSER_CASES = [(method, path, role) for method, path in BROWSER_OPERATIONS for role in ROLES]
 
 
 def _case_id(case: tuple[str, str, str]) -> str:
@@ -548,6 +604,56 @@ def test_access(env: Env, case: tuple[str, str, str]) -> None:
     if response.status_code >= 400 and response.headers.get("content-type") == "application/json":
         error = response.json()
         assert isinstance(error.get("detail"), str) and error.get("code"), error
+
+
+def test_every_browser_route_has_a_rule() -> None:
+    assert ("get", "/portal/template.xlsx") in BROWSER_OPERATIONS
+    missing = [f"{m.upper()} {p}" for m, p in BROWSER_OPERATIONS if (m, p) not in BROWSER_RULES]
+    assert not missing, "browser routes without a rule in BROWSER_RULES:\n  " + "\n  ".join(missing)
+    stale = [f"{m.upper()} {p}" for m, p in BROWSER_RULES if (m, p) not in BROWSER_OPERATIONS]
+    assert not stale, f"rules for routes the app does not have: {stale}"
+
+
+def _cookie(env: Env, role: str) -> dict[str, str]:
+    """The role's session cookie: the same access token as its bearer header (api.web_auth)."""
+    bearer = env.world.auth(role).get("Authorization")
+    if bearer is None:
+        return {}
+    return {"Cookie": f"{SESSION_COOKIE}={bearer.removeprefix('Bearer ')}"}
+
+
+@pytest.mark.parametrize("case", BROWSER_CASES, ids=_case_id)
+def test_browser_access(env: Env, case: tuple[str, str, str]) -> None:
+    method, path, role = case
+    rule = BROWSER_RULES[(method, path)]
+    with env.isolated():
+        response = env.client.request(
+            method.upper(),
+            path,
+            params=rule.query,
+            data=rule.data,
+            headers=_cookie(env, role),
+            follow_redirects=False,
+        )
+    env.seen[case] = response.status_code
+    expected = rule.expect[role]
+    assert response.status_code == expected, (
+        f"{role} {method.upper()} {path}: expected {expected}, got {response.status_code}: "
+        f"{response.text[:300]}" + (f"\n(rule: {rule.why})" if rule.why else "")
+    )
+    if response.status_code == 303:
+        location = urlsplit(response.headers["location"])
+        assert location.path in ("/login", "/portal") and not location.netloc
+        assert response.headers["cache-control"] == "no-store"
+    if path == "/portal/template.xlsx" and response.status_code == 303:
+        [back] = parse_qs(urlsplit(response.headers["location"]).query)["next"]
+        assert back.startswith("/portal/template.xlsx?initiative=")
+    if response.status_code == 200 and path == "/portal/template.xlsx":
+        assert response.headers["cache-control"] == "private, no-store"
+        assert response.headers["content-disposition"].startswith("attachment;")
+    if response.headers.get("content-type", "").startswith(("application/json", "text/")):
+        for marker, allowed in MARKERS.items():
+            assert role in allowed or marker not in response.text, (role, path, marker)
 
 
 def test_other_tenants_unpublished_summary_is_404(env: Env) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import Indicator, Initiative, Member, Organisation, Period, Submission
 from models.demo.builder import load_demo
 from models.demo.spec import DEMO_PASSWORD
+from models.notifications.email import template_path
 from models.tables.reporting import Value
 
 from ..conftest import BACKENDS
@@ -198,6 +199,8 @@ def test_partner_reports_and_backbone_returns(fresh_database) -> None:
                 EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
             )
             assert driver.find_element(By.ID, "portal-save").get_attribute("disabled")
+            # Submitted: nothing more to upload, so no template to download.
+            assert not driver.find_elements(By.ID, "portal-template")
             screenshot(driver, f"portal-submitted-{backend}")
             errors = console_errors(driver)
             assert errors == [], "\n".join(errors)
@@ -310,5 +313,52 @@ def test_reporter_is_not_allowed_in_the_review_queue(fresh_database) -> None:
             screenshot(driver, f"review-not-allowed-{fresh_database.backend}")
             errors = console_errors(driver)
             assert errors == [], "\n".join(errors)
+    finally:
+        driver.quit()
+
+
+def test_the_portal_offers_the_pre_filled_template_of_an_open_period(
+    fresh_database, tmp_path
+) -> None:
+    """A mail's template link opened without a login leads to the login form, and from it to
+    the download; the open period's report in the portal has the same link, which the browser
+    fetches with its cookie alone."""
+    pick = _demo_draft(fresh_database)
+    portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
+    download = template_path(INITIATIVE, pick["org"], pick["period"])
+    driver = chrome()
+    try:
+        driver.execute_cdp_cmd(
+            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+        )
+        with live_server(fresh_database.engine) as url:
+            driver.get(url + download)
+            _wait(driver, EC.url_contains("/login"))
+            assert parse_qs(urlsplit(driver.current_url).query)["next"] == [download]
+            _log_in(driver, f"reporter@{pick['org']}.demo.test")
+            name = f"{INITIATIVE}-{pick['org']}-{pick['period']}-template.xlsx"
+            _wait(driver, lambda _d: (tmp_path / name).exists())
+            assert (tmp_path / name).read_bytes().startswith(b"PK")
+
+            driver.get(url + portal)
+            link = _wait(driver, EC.presence_of_element_located((By.ID, "portal-template")))
+            assert link.text == "Download the pre-filled template"
+            assert link.get_attribute("href") == url + download
+            screenshot(driver, f"portal-template-{fresh_database.backend}")
+            answer = driver.execute_async_script(
+                """const done = arguments[arguments.length - 1];
+                fetch(arguments[0], {redirect: "manual"}).then(async (r) => done({
+                    status: r.status,
+                    type: r.headers.get("content-type"),
+                    disposition: r.headers.get("content-disposition"),
+                    zip: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 2)),
+                }));""",
+                link.get_attribute("href"),
+            )
+            assert answer["status"] == 200, answer
+            assert answer["type"].startswith("application/vnd.openxmlformats"), answer
+            assert answer["disposition"].startswith("attachment;"), answer
+            assert answer["zip"] == "PK"
+            assert not console_errors(driver)
     finally:
         driver.quit()

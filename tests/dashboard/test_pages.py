@@ -13,6 +13,7 @@ from dashboard import data
 from dashboard.components.entry_grid import changed_inputs, mark_problems
 from models import Submission
 from models.core.errors import InvalidInput
+from models.notifications.email import template_path
 
 from .. import factories as f
 from ..dash_calls import CALLBACK_URL, call, render_page, response_of, text_of
@@ -565,3 +566,18 @@ def test_a_failing_callback_is_logged_with_the_request_id_and_leaks_nothing(
     assert line["output"].startswith(".._pages_content.children")
     assert "RuntimeError: secret internals" in line["error"]
     assert render_page(client, "/portal").status_code == 200  # the next call is served
+
+
+def test_an_open_report_links_its_pre_filled_template(client, world) -> None:
+    """The status panel of a report still open for writing links the template download (the
+    mails' link), which the same login cookie fetches; a submitted report has no link."""
+    _as(client, world, "reporter")
+    answer = text_of(_grid(client, "eastside"))
+    link = template_path("c2c", "eastside", PERIOD)
+    assert "portal-template" in answer and link in answer
+    download = client.get(link, follow_redirects=False)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"].endswith('-eastside-2025Q3-template.xlsx"')
+    _as(client, world, "backbone")
+    assert "portal-template" in text_of(_grid(client, "eastside"))
+    assert "portal-template" not in text_of(_grid(client, "westside"))  # submitted

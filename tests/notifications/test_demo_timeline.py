@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -215,7 +215,7 @@ def test_a_season_of_notifications_on_the_demo(demo, on_day) -> None:
         links = {k: LINK.findall(m.get_body(("plain",)).get_content()) for k, m in by_kind.items()}
         escalation_link, opening_link = links["escalation"][0], links["period_opened"][0]
         assert _path(escalation_link).startswith("/reporting?initiative=")
-        assert "/template.xlsx?org=" in opening_link
+        assert _path(opening_link).startswith("/portal/template.xlsx?initiative=")
         owed_links = [
             l
             for l in LINK.findall(digest.get_body(("plain",)).get_content())
@@ -224,24 +224,41 @@ def test_a_season_of_notifications_on_the_demo(demo, on_day) -> None:
         assert len(owed_links) == 3 + 1  # three owed reports, and the opening held for it
         on_day(date(2027, 1, 2))
         logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs URLs, tokens included
-        with TestClient(create_app(demo)) as client:
+        app = create_app(demo)
+        with TestClient(app) as client:
             assert client.get(_path(escalation_link)).status_code == 200
             portal = links["period_opened"][1]
             assert _path(portal).startswith("/portal?initiative=")
             assert client.get(_path(portal)).status_code == 200
 
-            def login(email: str) -> dict[str, str]:
-                answer = client.post(
-                    "/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD}
-                )
-                return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        def browser(email: str) -> TestClient:
+            """A browser that clicked a mail's link: sent to the login form, it logs in there
+            and comes back (the session cookie kept by the client, as a browser keeps it)."""
+            client = TestClient(app)
+            to_login = client.get(_path(opening_link), follow_redirects=False)
+            assert to_login.status_code == 303
+            assert to_login.headers["location"].startswith("/login?")
+            [back] = parse_qs(urlsplit(to_login.headers["location"]).query)["next"]
+            assert back == _path(opening_link)
+            logged_in = client.post(
+                "/auth/login",
+                data={"email": email, "password": DEMO_PASSWORD, "next": back},
+                follow_redirects=False,
+            )
+            assert logged_in.headers["location"] == back
+            return client
 
-            opened_to = by_kind["period_opened"]["To"]
-            got = client.get(_path(opening_link), headers=login(opened_to))
-            assert got.status_code == 200, got.text
+        def xlsx(client: TestClient, link: str) -> None:
+            got = client.get(_path(link), follow_redirects=False)
+            assert got.status_code == 200, (link, got.status_code, got.text[:300])
             assert got.headers["content-type"].startswith("application/vnd.openxmlformats")
-            mine = login(reporter)
+            assert got.content.startswith(b"PK")  # a zip, as every .xlsx is
+            assert got.headers["cache-control"] == "private, no-store"
+
+        with browser(by_kind["period_opened"]["To"]) as opener:
+            xlsx(opener, opening_link)
+        with browser(reporter) as mine:
             for link in owed_links:
-                assert client.get(_path(link), headers=mine).status_code == 200, link
+                xlsx(mine, link)
     finally:
         server.stop()

@@ -80,7 +80,7 @@ def test_every_kind_renders_text_and_escaped_html(kind: str) -> None:
 
 def test_a_digest_lists_the_reports_still_owed_with_their_templates() -> None:
     mail = render(kind="digest", to="a", user_id=1, payload=PAYLOAD, link="l", key="k")
-    template = "/api/v1/initiatives/c2c/template.xlsx?org=eastside&period=2025Q4"
+    template = "/portal/template.xlsx?initiative=c2c&org=eastside&period=2025Q4"
     assert "Reports you still owe:" in mail.text
     assert "- East & West, 2025Q4 for Cradle <to> Career: due 30 Apr 2027" in mail.text
     assert template in mail.text and template.replace("&", "&amp;") in mail.html

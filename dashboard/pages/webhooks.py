@@ -49,16 +49,16 @@ ENDPOINT_COLUMNS = [
     {"field": "description", "headerName": "Description", "flex": 1, "minWidth": 140},
     {"field": "events_shown", "headerName": "Events", "flex": 1, "minWidth": 160},
     {"field": "state", "headerName": "State", "width": 100},
-    {"field": "secret_set_at", "headerName": "Secret set", "width": 170},
+    {"field": "secret_set_at", "headerName": "Secret set", "width": 190},
     {"field": "last", "headerName": "Last delivery", "flex": 1, "minWidth": 180},
 ]
 DELIVERY_COLUMNS = [
-    {"field": "at", "headerName": "Time", "width": 170},
-    {"field": "event", "headerName": "Event", "width": 150},
-    {"field": "attempt", "headerName": "Attempt", "width": 90, "type": "rightAligned"},
-    {"field": "result", "headerName": "Status or error", "flex": 2, "minWidth": 180},
-    {"field": "duration_ms", "headerName": "ms", "width": 90, "type": "rightAligned"},
-    {"field": "outcome", "headerName": "Outcome", "width": 110},
+    {"field": "at", "headerName": "Time", "width": 190},
+    {"field": "event", "headerName": "Event", "width": 140},
+    {"field": "attempt", "headerName": "Try", "width": 70, "type": "rightAligned"},
+    {"field": "result", "headerName": "Status or error", "flex": 1, "minWidth": 150},
+    {"field": "duration_ms", "headerName": "ms", "width": 80, "type": "rightAligned"},
+    {"field": "outcome", "headerName": "Outcome", "width": 105},
 ]
 SINGLE = {"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}}
 
@@ -98,7 +98,8 @@ def _form() -> html.Div:
                     field(
                         "URL",
                         dbc.Input(id="webhooks-url", placeholder="https://example.org/hooks"),
-                        hint="https://; private and local addresses are refused.",
+                        hint="https://; private and local addresses are refused unless the server allows "
+                        "them (README, Webhooks).",
                         md=12,
                     ),
                     field("Description", dbc.Input(id="webhooks-description"), md=12),
@@ -183,22 +184,22 @@ def layout(initiative: str | None = None, **_):
         pickers(initiative_picker("webhooks", entry, md=6)),
         html.Div(id="webhooks-feedback"),
         html.Div(id="webhooks-secret"),
+        html.Div(id="webhooks-count", className="small text-muted mb-1"),
+        _grid("webhooks-grid", ENDPOINT_COLUMNS, "240px", **SINGLE),
         dbc.Row(
             [
+                dbc.Col(_form(), lg=5),
                 dbc.Col(
                     [
-                        html.Div(id="webhooks-count", className="small text-muted mb-1"),
-                        _grid("webhooks-grid", ENDPOINT_COLUMNS, "300px", **SINGLE),
+                        html.H2("Delivery log", className="h6"),
+                        html.Div(id="webhooks-log-note", className="small text-muted mb-1"),
+                        _grid("webhooks-deliveries", DELIVERY_COLUMNS, "340px"),
                     ],
                     lg=7,
                 ),
-                dbc.Col(_form(), lg=5),
             ],
-            className="g-3 mb-3",
+            className="g-4 mt-1",
         ),
-        html.H2("Delivery log", className="h5"),
-        html.Div(id="webhooks-log-note", className="small text-muted mb-1"),
-        _grid("webhooks-deliveries", DELIVERY_COLUMNS, "300px"),
         dcc.Store(id="webhooks-selected"),
         dcc.Store(id="webhooks-refresh", data=0),
     )

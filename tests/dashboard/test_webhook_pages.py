@@ -7,6 +7,7 @@ callbacks, no data and no change."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 from .. import factories as f
 from ..dash_calls import call, render_page, response_of, text_of
+from .test_setup_pages import _ids
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{20,}")
 URL = "https://hooks.example.org/common-measure"
@@ -132,6 +134,8 @@ def test_add_see_the_secret_once_rotate_disable_delete(client, world, session) -
     page = text_of(render_page(client, "/webhooks"))
     assert "webhooks-url" in page and "webhooks-deliveries" in page
     assert "webhooks-not-allowed" not in page
+    ids = Counter(_ids(response_of(render_page(client, "/webhooks"))))
+    assert [ident for ident, n in ids.items() if n > 1] == []
     assert "/webhooks" in text_of(render_page(client, "/setup")), "linked from setup"
 
     bad = response_of(_save(client, url="ftp://hooks.example.org/x"))

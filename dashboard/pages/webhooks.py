@@ -49,11 +49,11 @@ ENDPOINT_COLUMNS = [
     {"field": "description", "headerName": "Description", "flex": 1, "minWidth": 140},
     {"field": "events_shown", "headerName": "Events", "flex": 1, "minWidth": 160},
     {"field": "state", "headerName": "State", "width": 100},
-    {"field": "secret_set_at", "headerName": "Secret set", "width": 190},
+    {"field": "secret_set_at", "headerName": "Secret set", "width": 190, "sortable": False},
     {"field": "last", "headerName": "Last delivery", "flex": 1, "minWidth": 180},
 ]
 DELIVERY_COLUMNS = [
-    {"field": "at", "headerName": "Time", "width": 190},
+    {"field": "at", "headerName": "Time", "width": 190, "sortable": False},
     {"field": "event", "headerName": "Event", "width": 140},
     {"field": "attempt", "headerName": "Try", "width": 70, "type": "rightAligned"},
     {"field": "result", "headerName": "Status or error", "flex": 1, "minWidth": 150},
@@ -271,6 +271,7 @@ def webhooks_list(initiative, _refresh):
     Output("webhooks-enabled", "value"),
     Output("webhooks-heading", "children"),
     Output("webhooks-grid", "selectedRows"),
+    Output("webhooks-secret", "children", allow_duplicate=True),
     Input("webhooks-grid", "selectedRows"),
     Input("webhooks-new", "n_clicks"),
     Input("webhooks-initiative", "value"),
@@ -278,7 +279,7 @@ def webhooks_list(initiative, _refresh):
 )
 def webhooks_select(rows, _new, _initiative):
     """Fill the form from the row picked (the grid's own data, already the user's), or empty
-    it for a new endpoint."""
+    it for a new endpoint; a secret still on show goes with the endpoint it belongs to."""
     if ctx.triggered_id == "webhooks-grid" and rows:
         row = rows[0]
         return (
@@ -289,10 +290,11 @@ def webhooks_select(rows, _new, _initiative):
             row["enabled"],
             "Endpoint",
             dash.no_update,
+            None,
         )
     if ctx.triggered_id == "webhooks-grid":
         raise PreventUpdate
-    return None, None, None, list(data.WEBHOOK_EVENTS), True, "New endpoint", []
+    return None, None, None, list(data.WEBHOOK_EVENTS), True, "New endpoint", [], None
 
 
 @callback(

@@ -166,6 +166,22 @@ def test_add_see_the_secret_once_rotate_disable_delete(client, world, session) -
     assert row["url"] == URL and row["state"] == "enabled" and row["last"] == "none yet"
     assert row["description"] == "Our data warehouse" and row["secret_set_at"]
 
+    picked = call(
+        client,
+        "..webhooks-selected.data...",
+        [
+            ("webhooks-grid", "selectedRows", [row]),
+            ("webhooks-new", "n_clicks", None),
+            ("webhooks-initiative", "value", "c2c"),
+        ],
+    )
+    filled = response_of(picked)
+    assert (
+        filled["webhooks-url"]["value"] == URL and filled["webhooks-selected"]["data"] == row["id"]
+    )
+    assert filled["webhooks-secret"]["children"] is None, "a secret on show goes"
+    assert not SECRET.search(picked.text)
+
     rotated = _act(client, "rotate", endpoint.id, [row])
     old = endpoint.secret
     endpoint = _endpoint(session)

@@ -125,6 +125,8 @@ from models.reporting.submissions import (
 from models.reporting.validation import ValueInput
 from models.reporting.versions import CellChange, VersionChanges, submission_changes
 from models.spreadsheets.imports import ImportReport, import_file
+from models.tables.webhooks import WEBHOOK_EVENTS
+from models.webhooks import endpoints as webhook_rules
 
 __all__ = [
     "ALL_PEOPLE",
@@ -1961,3 +1963,116 @@ def next_deadline(initiative: str, org: str) -> NextDeadline | None:
         return deadline_rules.next_deadline(
             session=session, actor=current_actor(), initiative_slug=initiative, org_slug=org
         )
+
+
+# --- webhooks: the initiative's endpoints (backbone) -------------------------------------------
+# Each door calls models/webhooks/endpoints.py, which checks that the actor runs the initiative
+# and every field. A secret leaves here only in the answer of the create or rotate that made it
+# (README, Webhooks): the listing never holds it.
+
+__all__ += [
+    "WEBHOOK_EVENTS",
+    "delete_webhook",
+    "rotate_webhook_secret",
+    "save_webhook",
+    "webhook_deliveries",
+    "webhooks",
+]
+
+
+def _webhook_row(endpoint, last=None) -> dict:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": list(endpoint.events),
+        "enabled": endpoint.enabled,
+        "secret_set_at": moment(endpoint.secret_set_at),
+        "last_outcome": last.outcome if last is not None else None,
+        "last_at": moment(last.at) if last is not None else None,
+    }
+
+
+def webhooks(initiative: str) -> list[dict]:
+    """The initiative's endpoints, each with its latest delivery's outcome; never a secret."""
+    actor = current_actor()
+    with _session() as session:
+        rows = []
+        for endpoint in webhook_rules.list_endpoints(
+            session=session, actor=actor, initiative_slug=initiative
+        ):
+            latest, _total = webhook_rules.deliveries(
+                session=session,
+                actor=actor,
+                initiative_slug=initiative,
+                endpoint_id=endpoint.id,
+                limit=1,
+            )
+            rows.append(_webhook_row(endpoint, latest[0] if latest else None))
+        return rows
+
+
+def save_webhook(initiative: str, endpoint_id: int | None, fields: dict) -> tuple[dict, str | None]:
+    """Create an endpoint (``endpoint_id`` None) or change one: (its row, the new secret when
+    created, to show once)."""
+    with _session() as session:
+        if endpoint_id is None:
+            made = webhook_rules.create_endpoint(
+                session=session, actor=current_actor(), initiative_slug=initiative, **fields
+            )
+            return _webhook_row(made), made.secret
+        changed = webhook_rules.update_endpoint(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            endpoint_id=endpoint_id,
+            changes=fields,
+        )
+        return _webhook_row(changed), None
+
+
+def rotate_webhook_secret(initiative: str, endpoint_id: int) -> tuple[dict, str]:
+    """A new secret for the endpoint: (its row, the secret, to show once)."""
+    with _session() as session:
+        made = webhook_rules.rotate_secret(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            endpoint_id=endpoint_id,
+        )
+        return _webhook_row(made), made.secret
+
+
+def delete_webhook(initiative: str, endpoint_id: int) -> dict:
+    with _session() as session:
+        gone = webhook_rules.delete_endpoint(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            endpoint_id=endpoint_id,
+        )
+        return _webhook_row(gone)
+
+
+def webhook_deliveries(initiative: str, endpoint_id: int) -> tuple[list[dict], int]:
+    """The endpoint's latest delivery attempts, newest first, and how many there are."""
+    with _session() as session:
+        found, total = webhook_rules.deliveries(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            endpoint_id=endpoint_id,
+            limit=MAX_LIMIT,
+        )
+        return [
+            {
+                "id": d.id,
+                "at": moment(d.at),
+                "event": d.event,
+                "attempt": d.attempt,
+                "result": str(d.status_code) if d.status_code is not None else (d.error or ""),
+                "duration_ms": d.duration_ms,
+                "outcome": d.outcome,
+            }
+            for d in found
+        ], total

@@ -135,3 +135,24 @@ def sync_url(page: str, *names: str) -> None:
         Output(f"{page}-url-sync", "data"),
         *[Input(f"{page}-{name}", "value") for name in names],
     )
+
+
+def shown_once(ident: str, secret: str, *lines) -> dbc.Alert:
+    """A secret in a read-only field with a copy button: this answer is the only place it
+    appears."""
+    return dbc.Alert(
+        [
+            *lines,
+            dbc.InputGroup(
+                [
+                    dbc.Input(id=ident, value=secret, readonly=True, className="font-monospace"),
+                    dbc.InputGroupText(
+                        dcc.Clipboard(target_id=ident, title="Copy", id=f"{ident}-copy")
+                    ),
+                ],
+                className="mt-2",
+            ),
+        ],
+        color="success",
+        dismissable=True,
+    )

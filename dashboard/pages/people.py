@@ -21,7 +21,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import data
-from dashboard.components.common import error_alert, sync_url
+from dashboard.components.common import error_alert, shown_once, sync_url
 from dashboard.components.field_errors import error_outputs, field, field_errors
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
@@ -379,27 +379,6 @@ def key_rows(keys: list[dict]) -> list[dict]:
         }
         for k in keys
     ]
-
-
-def shown_once(ident: str, secret: str, *lines) -> dbc.Alert:
-    """A secret in a read-only field with a copy button: this answer is the only place it
-    appears."""
-    return dbc.Alert(
-        [
-            *lines,
-            dbc.InputGroup(
-                [
-                    dbc.Input(id=ident, value=secret, readonly=True, className="font-monospace"),
-                    dbc.InputGroupText(
-                        dcc.Clipboard(target_id=ident, title="Copy", id=f"{ident}-copy")
-                    ),
-                ],
-                className="mt-2",
-            ),
-        ],
-        color="success",
-        dismissable=True,
-    )
 
 
 def _invitation_alert(made: data.InvitationLink, verb: str) -> dbc.Alert:

@@ -855,6 +855,14 @@ def layout(initiative: str | None = None, tab: str | None = None, **_):
         "The initiative's configuration: what is measured, by whom, and when. Every change "
         "is checked as the API checks it and kept in the audit trail.",
         pickers(initiative_picker("setup", entry, md=6)),
+        html.P(
+            [
+                "Events posted to your own systems: ",
+                dcc.Link("manage the webhooks", href="/webhooks", id="setup-webhooks-link"),
+                ".",
+            ],
+            className="small",
+        ),
         tabs,
         dcc.Store(id="setup-tab-sync"),
     )

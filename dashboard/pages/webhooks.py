@@ -1,0 +1,437 @@
+"""Webhooks: the backbone team manages the endpoints its initiative's events are posted to
+(README, Webhooks) and reads each one's delivery log.
+
+A page of its own, linked from setup (whose tabs configure what is measured): the endpoints on
+the left, select one to edit, enable or disable, rotate its secret or delete it; "New" to add
+one. A secret appears only in the answer of the create or rotate that made it, in a copyable
+box, and never again: not in the layout, the list, a store or any later answer. Every change
+goes through ``dashboard/data.py`` to ``models/webhooks/endpoints.py``, which checks that the
+user runs the initiative and each field; a refusal appears under the field it names.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import data
+from dashboard.components.common import error_alert, shown_once, sync_url
+from dashboard.components.field_errors import error_outputs, field, field_errors
+from dashboard.components.page import enter, frame, initiative_picker, pickers
+from dashboard.data import DomainError
+
+dash.register_page(__name__, path="/webhooks", title="Webhooks · Common Measure", name="Webhooks")
+
+NOT_ALLOWED = (
+    "Webhooks are managed by the initiative's backbone team. "
+    "Your account does not run any initiative's configuration."
+)
+EVENT_LABELS = {
+    "report_approved": "A report is approved",
+    "report_reopened": "An approved report is reopened",
+    "period_published": "A period is published",
+}
+# The domain's field names → this page's inputs: the text inputs get field_errors' flag and
+# message, the choices (checklist, switch) only the message (``_messages``).
+FIELDS = {
+    "url": "webhooks-url",
+    "description": "webhooks-description",
+    "events": "webhooks-events",
+    "enabled": "webhooks-enabled",
+}
+TEXT_FIELDS = ("url", "description")
+CHOICE_FIELDS = ("events", "enabled")
+ENDPOINT_COLUMNS = [
+    {"field": "url", "headerName": "URL", "flex": 2, "minWidth": 220},
+    {"field": "description", "headerName": "Description", "flex": 1, "minWidth": 140},
+    {"field": "events_shown", "headerName": "Events", "flex": 1, "minWidth": 160},
+    {"field": "state", "headerName": "State", "width": 100},
+    {"field": "secret_set_at", "headerName": "Secret set", "width": 190, "sortable": False},
+    {"field": "last", "headerName": "Last delivery", "flex": 1, "minWidth": 180},
+]
+DELIVERY_COLUMNS = [
+    {"field": "at", "headerName": "Time", "width": 190, "sortable": False},
+    {"field": "event", "headerName": "Event", "width": 140},
+    {"field": "attempt", "headerName": "Try", "width": 70, "type": "rightAligned"},
+    {"field": "result", "headerName": "Status or error", "flex": 1, "minWidth": 150},
+    {"field": "duration_ms", "headerName": "ms", "width": 80, "type": "rightAligned"},
+    {"field": "outcome", "headerName": "Outcome", "width": 105},
+]
+SINGLE = {"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}}
+
+
+def _grid(ident: str, columns: list[dict], height: str, **options) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=ident,
+        rowData=[],
+        columnDefs=columns,
+        defaultColDef={"resizable": True, "sortable": True},
+        getRowId="params.data.id",
+        dashGridOptions=options,
+        style={"height": height},
+        className="ag-theme-alpine cm-grid mb-2",
+    )
+
+
+def _choice_field(label: str, control, **col) -> dbc.Col:
+    """A checklist or switch with its message under it: those controls have no ``invalid``
+    flag for :func:`field_errors` to set, so the message shows on its own."""
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=control.id, className="cm-muted-label"),
+            control,
+            html.Div(id=f"{control.id}-error", className="small text-danger"),
+        ],
+        **col,
+    )
+
+
+def _form() -> html.Div:
+    return html.Div(
+        [
+            html.H2("New endpoint", className="h6", id="webhooks-heading"),
+            dbc.Row(
+                [
+                    field(
+                        "URL",
+                        dbc.Input(id="webhooks-url", placeholder="https://example.org/hooks"),
+                        hint="https://; private and local addresses are refused unless the server allows "
+                        "them (README, Webhooks).",
+                        md=12,
+                    ),
+                    field("Description", dbc.Input(id="webhooks-description"), md=12),
+                    _choice_field(
+                        "Events",
+                        dbc.Checklist(
+                            id="webhooks-events",
+                            options=[
+                                {"label": EVENT_LABELS.get(e, e), "value": e}
+                                for e in data.WEBHOOK_EVENTS
+                            ],
+                            value=list(data.WEBHOOK_EVENTS),
+                        ),
+                        md=8,
+                    ),
+                    _choice_field(
+                        "Enabled",
+                        dbc.Switch(id="webhooks-enabled", value=True, label="Deliver"),
+                        md=4,
+                    ),
+                ],
+                className="g-2 mb-2",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Save", id="webhooks-save", color="primary", size="sm"),
+                    dbc.Button(
+                        "New", id="webhooks-new", color="secondary", outline=True, size="sm"
+                    ),
+                    dbc.Button(
+                        "Disable",
+                        id="webhooks-toggle",
+                        color="warning",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                    ),
+                    dbc.Button(
+                        "Rotate secret",
+                        id="webhooks-rotate",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        disabled=True,
+                    ),
+                    dcc.ConfirmDialogProvider(
+                        dbc.Button(
+                            "Delete",
+                            id="webhooks-delete-button",
+                            color="danger",
+                            outline=True,
+                            size="sm",
+                            disabled=True,
+                        ),
+                        id="webhooks-delete",
+                        message="Delete this endpoint and its delivery log? It gets no more "
+                        "events.",
+                    ),
+                ],
+                className="d-flex flex-wrap gap-2",
+            ),
+        ]
+    )
+
+
+def layout(initiative: str | None = None, **_):
+    entry = enter(
+        "/webhooks", "webhooks", data.review_workspaces, NOT_ALLOWED, initiative=initiative
+    )
+    if entry.instead is not None:
+        return entry.instead
+    return frame(
+        "webhooks",
+        "Webhooks",
+        [
+            (
+                "Endpoints your initiative's events are posted to, each signed with its "
+                "secret. Select one to change it or read its delivery log. "
+            ),
+            dcc.Link("Back to setup", href="/setup"),
+        ],
+        pickers(initiative_picker("webhooks", entry, md=6)),
+        html.Div(id="webhooks-feedback"),
+        html.Div(id="webhooks-secret"),
+        html.Div(id="webhooks-count", className="small text-muted mb-1"),
+        _grid("webhooks-grid", ENDPOINT_COLUMNS, "240px", **SINGLE),
+        dbc.Row(
+            [
+                dbc.Col(_form(), lg=5),
+                dbc.Col(
+                    [
+                        html.H2("Delivery log", className="h6"),
+                        html.Div(id="webhooks-log-note", className="small text-muted mb-1"),
+                        _grid("webhooks-deliveries", DELIVERY_COLUMNS, "340px"),
+                    ],
+                    lg=7,
+                ),
+            ],
+            className="g-4 mt-1",
+        ),
+        dcc.Store(id="webhooks-selected"),
+        dcc.Store(id="webhooks-refresh", data=0),
+    )
+
+
+def _row(found: dict) -> dict:
+    last = f"{found['last_outcome']} · {found['last_at']}" if found["last_outcome"] else "none yet"
+    return {
+        **found,
+        "events_shown": ", ".join(found["events"]),
+        "state": "enabled" if found["enabled"] else "disabled",
+        "last": last,
+    }
+
+
+def _messages(exc: DomainError | None) -> tuple[list, dbc.Alert | None]:
+    """The values of the save's message outputs (flag and message of each text input, then
+    the message of each choice) and an alert for an error naming no field of the form."""
+    values, alert = field_errors(exc, FIELDS, what="That endpoint")
+    pairs = dict(zip(FIELDS, zip(values[::2], values[1::2], strict=True), strict=True))
+    out: list = []
+    for name in TEXT_FIELDS:
+        out += list(pairs[name])
+    out += [pairs[name][1] for name in CHOICE_FIELDS]
+    return out, alert
+
+
+def _done(text: str) -> dbc.Alert:
+    return dbc.Alert(text, color="success", dismissable=True, className="py-2")
+
+
+def _secret(verb: str, url: str, secret: str) -> dbc.Alert:
+    return shown_once(
+        "webhooks-secret-value",
+        secret,
+        html.Div([f"{verb} {url}. ", html.Strong("Copy its signing secret now:")]),
+        html.Div(
+            "You will not see it again: it is shown only this once. Rotate the secret if it "
+            "is lost.",
+            className="small",
+        ),
+    )
+
+
+# --- callbacks: the list and the selection --------------------------------------------------------
+
+
+@callback(
+    Output("webhooks-grid", "rowData"),
+    Output("webhooks-count", "children"),
+    Input("webhooks-initiative", "value"),
+    Input("webhooks-refresh", "data"),
+)
+def webhooks_list(initiative, _refresh):
+    if not initiative:
+        return [], None
+    try:
+        found = data.webhooks(initiative)
+    except DomainError as exc:
+        return [], error_alert(exc, what="That initiative")
+    return [_row(r) for r in found], f"{len(found)} endpoint{'' if len(found) == 1 else 's'}"
+
+
+@callback(
+    Output("webhooks-selected", "data"),
+    Output("webhooks-url", "value"),
+    Output("webhooks-description", "value"),
+    Output("webhooks-events", "value"),
+    Output("webhooks-enabled", "value"),
+    Output("webhooks-heading", "children"),
+    Output("webhooks-grid", "selectedRows"),
+    Output("webhooks-secret", "children", allow_duplicate=True),
+    Input("webhooks-grid", "selectedRows"),
+    Input("webhooks-new", "n_clicks"),
+    Input("webhooks-initiative", "value"),
+    prevent_initial_call=True,
+)
+def webhooks_select(rows, _new, _initiative):
+    """Fill the form from the row picked (the grid's own data, already the user's), or empty
+    it for a new endpoint; a secret still on show goes with the endpoint it belongs to."""
+    if ctx.triggered_id == "webhooks-grid" and rows:
+        row = rows[0]
+        return (
+            row["id"],
+            row["url"],
+            row.get("description"),
+            row["events"],
+            row["enabled"],
+            "Endpoint",
+            dash.no_update,
+            None,
+        )
+    if ctx.triggered_id == "webhooks-grid":
+        raise PreventUpdate
+    return None, None, None, list(data.WEBHOOK_EVENTS), True, "New endpoint", [], None
+
+
+@callback(
+    Output("webhooks-toggle", "disabled"),
+    Output("webhooks-toggle", "children"),
+    Output("webhooks-rotate", "disabled"),
+    Output("webhooks-delete-button", "disabled"),
+    Input("webhooks-selected", "data"),
+    Input("webhooks-grid", "rowData"),
+)
+def webhooks_buttons(selected, rows):
+    row = next((r for r in rows or [] if r["id"] == selected), None)
+    if row is None:
+        return True, "Disable", True, True
+    return False, "Disable" if row["enabled"] else "Enable", False, False
+
+
+@callback(
+    Output("webhooks-deliveries", "rowData"),
+    Output("webhooks-log-note", "children"),
+    Input("webhooks-selected", "data"),
+    Input("webhooks-refresh", "data"),
+    State("webhooks-initiative", "value"),
+)
+def webhooks_log(selected, _refresh, initiative):
+    if not selected or not initiative:
+        return [], "Select an endpoint to read its delivery log."
+    try:
+        found, total = data.webhook_deliveries(initiative, int(selected))
+    except (DomainError, TypeError, ValueError) as exc:
+        return [], error_alert(exc, what="That endpoint")
+    if not total:
+        return [], "No delivery yet."
+    shown = f"the latest {len(found)} of " if len(found) < total else ""
+    return found, f"{shown}{total} attempt{'' if total == 1 else 's'}, newest first"
+
+
+# --- callbacks: changing an endpoint ----------------------------------------------------------------
+
+
+@callback(
+    Output("webhooks-feedback", "children", allow_duplicate=True),
+    Output("webhooks-secret", "children", allow_duplicate=True),
+    Output("webhooks-refresh", "data", allow_duplicate=True),
+    Output("webhooks-selected", "data", allow_duplicate=True),
+    Output("webhooks-heading", "children", allow_duplicate=True),
+    *error_outputs(*(FIELDS[name] for name in TEXT_FIELDS)),
+    *(Output(f"{FIELDS[name]}-error", "children", allow_duplicate=True) for name in CHOICE_FIELDS),
+    Input("webhooks-save", "n_clicks"),
+    State("webhooks-initiative", "value"),
+    State("webhooks-selected", "data"),
+    State("webhooks-url", "value"),
+    State("webhooks-description", "value"),
+    State("webhooks-events", "value"),
+    State("webhooks-enabled", "value"),
+    State("webhooks-refresh", "data"),
+    prevent_initial_call=True,
+)
+def webhooks_save(clicks, initiative, selected, url, description, events, enabled, refresh):
+    """Create (nothing selected; the answer shows the secret once) or change the endpoint."""
+    if not clicks or not initiative:
+        raise PreventUpdate
+    skip = dash.no_update
+    fields = {
+        "url": (url or "").strip(),
+        "description": (description or "").strip() or None,
+        "events": list(events or []),
+        "enabled": bool(enabled),
+    }
+    try:
+        row, secret = data.save_webhook(initiative, int(selected) if selected else None, fields)
+    except DomainError as exc:
+        errors, alert = _messages(exc)
+        return alert, None, skip, skip, skip, *errors
+    errors, _ = _messages(None)
+    if secret is not None:
+        shown = _secret("Endpoint added:", row["url"], secret)
+        return None, shown, (refresh or 0) + 1, row["id"], "Endpoint", *errors
+    return _done(f"Saved {row['url']}."), None, (refresh or 0) + 1, skip, skip, *errors
+
+
+@callback(
+    Output("webhooks-feedback", "children", allow_duplicate=True),
+    Output("webhooks-secret", "children", allow_duplicate=True),
+    Output("webhooks-refresh", "data", allow_duplicate=True),
+    Output("webhooks-enabled", "value", allow_duplicate=True),
+    Input("webhooks-toggle", "n_clicks"),
+    Input("webhooks-rotate", "n_clicks"),
+    State("webhooks-initiative", "value"),
+    State("webhooks-selected", "data"),
+    State("webhooks-enabled", "value"),
+    State("webhooks-grid", "rowData"),
+    State("webhooks-refresh", "data"),
+    prevent_initial_call=True,
+)
+def webhooks_act(_toggle, _rotate, initiative, selected, enabled, rows, refresh):
+    """Enable or disable the selected endpoint (as saved, whatever the form holds), or give it
+    a new secret, shown once."""
+    if not selected or not initiative or not (_toggle or _rotate):
+        raise PreventUpdate
+    skip = dash.no_update
+    saved = next((r for r in rows or [] if r["id"] == selected), None)
+    try:
+        if ctx.triggered_id == "webhooks-rotate":
+            row, secret = data.rotate_webhook_secret(initiative, int(selected))
+            shown = _secret("New secret for", row["url"], secret)
+            return None, shown, (refresh or 0) + 1, skip
+        now = not (saved["enabled"] if saved is not None else enabled)
+        row, _ = data.save_webhook(initiative, int(selected), {"enabled": now})
+    except (DomainError, TypeError, ValueError) as exc:
+        return error_alert(exc, what="That endpoint"), None, skip, skip
+    state = "enabled" if row["enabled"] else "disabled: it gets no new events"
+    return _done(f"{row['url']} {state}."), None, (refresh or 0) + 1, row["enabled"]
+
+
+@callback(
+    Output("webhooks-feedback", "children", allow_duplicate=True),
+    Output("webhooks-secret", "children", allow_duplicate=True),
+    Output("webhooks-refresh", "data", allow_duplicate=True),
+    Output("webhooks-new", "n_clicks"),
+    Input("webhooks-delete", "submit_n_clicks"),
+    State("webhooks-initiative", "value"),
+    State("webhooks-selected", "data"),
+    State("webhooks-new", "n_clicks"),
+    State("webhooks-refresh", "data"),
+    prevent_initial_call=True,
+)
+def webhooks_delete(confirmed, initiative, selected, new_clicks, refresh):
+    """Delete the selected endpoint once confirmed; the form empties for a new one."""
+    if not confirmed or not selected or not initiative:
+        raise PreventUpdate
+    try:
+        gone = data.delete_webhook(initiative, int(selected))
+    except (DomainError, TypeError, ValueError) as exc:
+        return error_alert(exc, what="That endpoint"), None, dash.no_update, dash.no_update
+    done = _done(f"Deleted {gone['url']} and its delivery log.")
+    return done, None, (refresh or 0) + 1, (new_clicks or 0) + 1
+
+
+sync_url("webhooks", "initiative")

@@ -32,6 +32,7 @@ from api.routers import (
     publishing,
     reporting,
     spreadsheets,
+    stories,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
@@ -141,6 +142,7 @@ def create_app(
         deadlines,
         publishing,
         spreadsheets,
+        stories,
         audit,
         notifications,
     ):

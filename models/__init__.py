@@ -30,6 +30,7 @@ from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
+from models.tables.story import StoryVersion
 
 __all__ = [
     "ApiKey",
@@ -57,6 +58,7 @@ __all__ = [
     "RollupRow",
     "SeriesBreak",
     "SharedCounter",
+    "StoryVersion",
     "Submission",
     "User",
     "Value",

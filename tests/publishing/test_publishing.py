@@ -225,7 +225,7 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
     assert descriptor["sources"]
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
-    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 2  # and coverage
+    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 3  # coverage, stories
     assert not any(",7," in row for row in rows)  # the small cell is not in the open data
 
 

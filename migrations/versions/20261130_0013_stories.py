@@ -27,7 +27,7 @@ _BEFORE = (
     "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')))"
 )
-_AFTER = (
+MOVES_FIGURES = (
     "NOT (entity_type IN ('user', 'grant', 'api_key', 'notification') OR "
     "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return')) "
@@ -95,7 +95,7 @@ def upgrade() -> None:
         "story_versions",
         ["initiative_id", "period_id"],
     )
-    _figure_index(_AFTER)
+    _figure_index(MOVES_FIGURES)
 
 
 def downgrade() -> None:

@@ -391,7 +391,7 @@ def test_public_page_and_open_data_show_coverage(client, session, world, tmp_pat
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     described = descriptor["description"]
     assert "2025Q3 approved reports of 2 of 2 partners, incomplete indicators VISITS" in described
-    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage"]
+    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage", "stories"]
     assert coverage == [
         {
             "period": "2025Q3",

@@ -9,7 +9,6 @@ from pydantic import Field
 from api.schemas.common import ReadModel, WriteModel, json_int
 from models.stories.stories import MAX_LENGTH
 
-
 Version = json_int(ge=0)
 
 

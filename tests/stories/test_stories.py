@@ -341,3 +341,16 @@ def test_a_story_edit_moves_no_figure_view_but_publishing_it_does(client, sessio
     assert stamp(False) != everything, "the rest of the trail still sees the edit"
     _publish(client, world["backbone"])
     assert stamp(True) != before
+
+
+def test_an_indicator_deleted_takes_its_stories_with_it(client, session, world) -> None:
+    from models import StoryVersion
+
+    bb = world["backbone"]
+    url = f"{P}/initiatives/tales/indicators/MEALS"
+    assert (
+        client.put(f"{url}/stories/2025Q3", json={"text": "Meals"}, headers=bb).status_code == 200
+    )
+    assert client.delete(url, headers=bb).status_code == 200
+    session.expire_all()
+    assert session.scalars(select(StoryVersion)).all() == []

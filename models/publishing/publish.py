@@ -442,6 +442,7 @@ class Preview:
     changes: list[FigureChange]  # public figures that differ from the latest vintage
     vintages: int  # the period's publications so far
     fingerprint: str  # what this preview showed: pass it to publish(previewed=…)
+    stories: dict[str, int]  # indicator code → the version of its story the vintage would carry
 
     @property
     def pending(self) -> list[ReportState]:
@@ -480,6 +481,12 @@ def preview(*, session: Session, actor: Actor, initiative_slug: str, period_key:
         changes=_changes(previous.snapshot, assessed.snapshot) if previous else [],
         vintages=count or 0,
         fingerprint=assessed.fingerprint,
+        stories={
+            code: story["version"]
+            for code, story in stories_to_publish(
+                session=session, initiative_id=initiative.id, period_id=period.id
+            ).items()
+        },
     )
 
 

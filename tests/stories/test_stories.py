@@ -354,3 +354,22 @@ def test_an_indicator_deleted_takes_its_stories_with_it(client, session, world) 
     assert client.delete(url, headers=bb).status_code == 200
     session.expire_all()
     assert session.scalars(select(StoryVersion)).all() == []
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_the_preview_names_the_stories_the_vintage_would_carry(client, session, world) -> None:
+    from models.publishing.publish import preview
+
+    def carried() -> dict[str, int]:
+        session.expire_all()
+        return preview(
+            session=session, actor=SYSTEM, initiative_slug="tales", period_key="2025Q3"
+        ).stories
+
+    _approve(session)
+    assert carried() == {}
+    _put(client, world["backbone"], "First.")
+    _put(client, world["backbone"], "Second.", version=1)
+    assert carried() == {"KIDS": 2}
+    _put(client, world["backbone"], "", version=2)
+    assert carried() == {}, "an emptied story is not carried"

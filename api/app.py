@@ -33,6 +33,7 @@ from api.routers import (
     reporting,
     spreadsheets,
     webhooks,
+    stories,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
@@ -143,6 +144,7 @@ def create_app(
         deadlines,
         publishing,
         spreadsheets,
+        stories,
         audit,
         notifications,
         webhooks,

@@ -127,12 +127,16 @@ from models.reporting.versions import CellChange, VersionChanges, submission_cha
 from models.spreadsheets.imports import ImportReport, import_file
 from models.tables.webhooks import WEBHOOK_EVENTS
 from models.webhooks import endpoints as webhook_rules
+from models.stories.render import render_markdown, single_line
+from models.stories.stories import MAX_LENGTH as STORY_MAX_LENGTH
+from models.stories.stories import Story, list_stories, write_story
 
 __all__ = [
     "ALL_PEOPLE",
     "NEVER_DAILY",
     "SESSION_COOKIE",
     "STEADY",
+    "STORY_MAX_LENGTH",
     "CellChange",
     "Completeness",
     "DomainError",
@@ -163,6 +167,8 @@ __all__ = [
     "SaveResult",
     "Scorecard",
     "Series",
+    "Story",
+    "StoryPanel",
     "SubmissionView",
     "ValueInput",
     "ValueTrail",
@@ -1091,6 +1097,51 @@ def revoke_api_key(key_id: int) -> None:
 
 
 # --- public summary (no login: published, suppressed figures only) ----------------------------
+
+
+# --- the story behind the curve (backbone writes; others read what a publication carries) -----
+
+
+@dataclass(frozen=True)
+class StoryPanel:
+    can_write: bool  # the backbone team edits; everyone else reads the published story
+    story: Story | None  # the current version (backbone), or the published one (others)
+
+
+def story_panel(initiative: str, code: str, period: str) -> StoryPanel:
+    """The indicator's story of the period as the actor may see it (models.stories)."""
+    actor = current_actor()
+    with _session() as session:
+        initiative_id = get_initiative(session=session, actor=actor, slug=initiative).id
+        stories = list_stories(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            indicator_code=code,
+            period_key=period,
+        )
+        return StoryPanel(actor.is_backbone(initiative_id), stories[0] if stories else None)
+
+
+def save_story(initiative: str, code: str, period: str, text: str, version: int | None) -> Story:
+    """Write the period's story through the same domain function as the API's PUT."""
+    with _session() as session:
+        return write_story(
+            session=session,
+            actor=current_actor(),
+            initiative_slug=initiative,
+            indicator_code=code,
+            period_key=period,
+            text=text,
+            expected_version=version,
+        )
+
+
+def story_html(text: str | None) -> str:
+    """A story's safe HTML on one line, for ``dcc.Markdown(…, dangerously_allow_html=True)``:
+    the one renderer every page uses (models.stories.render), so a preview is what readers
+    get; markup written in the story arrives escaped, never as HTML."""
+    return single_line(render_markdown(text or ""))
 
 
 def public(initiative: str) -> dict:

@@ -31,6 +31,7 @@ from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
+from models.tables.story import StoryVersion
 
 __all__ = [
     "ApiKey",
@@ -58,6 +59,7 @@ __all__ = [
     "RollupRow",
     "SeriesBreak",
     "SharedCounter",
+    "StoryVersion",
     "Submission",
     "User",
     "Value",

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from api.schemas.common import ReadModel, WriteModel
+from api.schemas.stories import PublicStory
 
 
 class PublishIn(WriteModel):
@@ -86,6 +87,10 @@ class PublicPeriod(ReadModel):
     vintage: int
     coverage: Coverage | None = Field(description="What the vintage is made of (newer ones).")
     indicators: list[PublicIndicator]
+    stories: list[PublicStory] = Field(
+        default_factory=list,
+        description="The stories behind the curves this vintage carries (Markdown and safe HTML).",
+    )
 
 
 class PublicSummary(ReadModel):

@@ -1,5 +1,10 @@
-"""Indicator: its trend against baseline and target, the partners compared for a period, and the
-equity view by a disaggregation. Under every chart, a table of exactly what it shows (CSV).
+"""Indicator: its trend against baseline and target, the partners compared for a period, the
+story behind the curve for that period, and the equity view by a disaggregation. Under every
+chart, a table of exactly what it shows (CSV).
+
+The story (README: Stories): the backbone team edits the period's current version, with a
+preview drawn by the same renderer the public page uses; everyone else reads the version the
+period's latest publication carries.
 
 Figures come from ``models.analytics.views`` through the data seam, suppressed for anyone but the
 backbone team; a forged callback gets what the cookie's user may see, for anonymous nothing.
@@ -142,6 +147,7 @@ def layout(
                 )
             ),
         ),
+        _story_card(),
         _chart(
             "equity",
             "Equity",
@@ -158,6 +164,67 @@ def layout(
             ),
             "equity-gap",
         ),
+    )
+
+
+def _story_card() -> dbc.Card:
+    """The story of the period picked above: an editor for the backbone team (hidden until
+    the domain says the viewer may write), the published story for everyone else."""
+    editor = html.Div(
+        [
+            dbc.Label("Markdown", html_for="indicator-story-text", className="small"),
+            dbc.Textarea(
+                id="indicator-story-text",
+                rows=6,
+                maxLength=data.STORY_MAX_LENGTH,
+                placeholder="What is happening, why, and the partners with a role to play.",
+            ),
+            html.Div(id="indicator-story-count", className="small text-muted mb-2"),
+            dbc.Button("Save story", id="indicator-story-save", color="primary", size="sm"),
+            html.Div(id="indicator-story-status", className="mt-2"),
+            html.H3("Preview", className="h6 mt-3"),
+            html.Div(
+                dcc.Markdown(id="indicator-story-preview", dangerously_allow_html=True),
+                className="border rounded p-2 cm-story",
+            ),
+        ],
+        id="indicator-story-editor",
+        hidden=True,
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Story behind the curve", className="h5"),
+                html.Div(id="indicator-story-note", className="small text-muted mb-2"),
+                html.Div(
+                    dcc.Markdown(id="indicator-story-published", dangerously_allow_html=True),
+                    className="cm-story",
+                ),
+                editor,
+                dcc.Store(id="indicator-story-version"),
+            ]
+        ),
+        className="mb-4 shadow-sm",
+        id="indicator-story",
+    )
+
+
+def story_note(panel, period: str) -> str:
+    """Which version the viewer sees, and whether the public sees it too."""
+    story = panel.story
+    if not panel.can_write:
+        if story is None:
+            return f"No story published for {period}."
+        return f"As published for {period}."
+    if story is None:
+        return f"No story for {period} yet: write one below."
+    if story.published_version is None:
+        return f"Version {story.version}, not yet published."
+    if story.published_version == story.version:
+        return f"Version {story.version}, as published."
+    return (
+        f"Version {story.version}; the publication carries version {story.published_version} "
+        "until the period is published again."
     )
 
 
@@ -389,6 +456,77 @@ def indicator_periods(code, initiative, period):
         return [], None
     options = [{"label": p, "value": p} for p in reversed(periods)]
     return options, period if period in periods else (periods[-1] if periods else None)
+
+
+@callback(
+    Output("indicator-story-editor", "hidden"),
+    Output("indicator-story-text", "value"),
+    Output("indicator-story-version", "data"),
+    Output("indicator-story-published", "children"),
+    Output("indicator-story-note", "children"),
+    Input("indicator-initiative", "value"),
+    Input("indicator-code", "value"),
+    Input("indicator-period", "value"),
+)
+def indicator_story(initiative, code, period):
+    """The period's story: the editor with the current text for the backbone team, the
+    published story for everyone else."""
+    if not (initiative and code and period):
+        return True, "", None, "", ""
+    try:
+        panel = data.story_panel(initiative, code, period)
+    except DomainError as exc:
+        return True, "", None, "", error_alert(exc, what="That story")
+    story = panel.story
+    if panel.can_write:
+        return (
+            False,
+            story.text if story else "",
+            story.version if story else 0,
+            "",
+            story_note(panel, period),
+        )
+    return True, "", None, data.story_html(story.text if story else ""), story_note(panel, period)
+
+
+@callback(
+    Output("indicator-story-preview", "children"),
+    Output("indicator-story-count", "children"),
+    Input("indicator-story-text", "value"),
+)
+def indicator_story_preview(text):
+    """The preview, drawn by the renderer every page uses."""
+    text = text or ""
+    return data.story_html(text), f"{len(text)} / {data.STORY_MAX_LENGTH} characters"
+
+
+@callback(
+    Output("indicator-story-status", "children"),
+    Output("indicator-story-version", "data", allow_duplicate=True),
+    Output("indicator-story-note", "children", allow_duplicate=True),
+    Input("indicator-story-save", "n_clicks"),
+    State("indicator-initiative", "value"),
+    State("indicator-code", "value"),
+    State("indicator-period", "value"),
+    State("indicator-story-text", "value"),
+    State("indicator-story-version", "data"),
+    prevent_initial_call=True,
+)
+def indicator_story_save(clicks, initiative, code, period, text, version):
+    if not (clicks and initiative and code and period):
+        return dash.no_update, dash.no_update, dash.no_update
+    try:
+        story = data.save_story(initiative, code, period, text or "", version)
+        panel = data.story_panel(initiative, code, period)
+    except DomainError as exc:
+        return error_alert(exc, what="That story"), dash.no_update, dash.no_update
+    saved = dbc.Alert(
+        f"Saved as version {story.version}.",
+        color="success",
+        className="mb-0 py-2",
+        id="indicator-story-saved",
+    )
+    return saved, story.version, story_note(panel, period)
 
 
 sync_url("indicator", "initiative", "code", "by", "period")

@@ -299,8 +299,28 @@ def hidden_chart_text(entry: dict, history: list[tuple[str, dict]]) -> str:
     )
 
 
+def _story(entry: dict, story: dict | None):
+    """The story behind the curve this vintage carries (README: Stories), drawn by the one
+    safe renderer; nothing when the vintage carries none."""
+    if not story:
+        return None
+    return html.Div(
+        [
+            html.H4("Story behind the curve", className="h6 small fw-semibold mb-1"),
+            dcc.Markdown(data.story_html(story["text"]), dangerously_allow_html=True),
+        ],
+        className="small mb-2 cm-story",
+        id=f"public-story-{entry['indicator']}",
+    )
+
+
 def _card(
-    entry: dict, period: str, history: list[tuple[str, dict]], n: int, incomplete: bool = False
+    entry: dict,
+    period: str,
+    history: list[tuple[str, dict]],
+    n: int,
+    incomplete: bool = False,
+    story: dict | None = None,
 ) -> dbc.Col:
     decimals = entry.get("decimals") or 0
     text = describe(entry, period, history)
@@ -347,6 +367,7 @@ def _card(
                     if incomplete
                     else None,
                     html.P(entry.get("definition") or "", className="small text-muted mb-2"),
+                    _story(entry, story),
                     html.Figure(
                         [
                             html.Div(
@@ -432,6 +453,7 @@ def public_body(summary: dict, period: str) -> html.Div:
     n = 0
     everything = []
     incomplete = incomplete_indicators(chosen.get("coverage"))
+    stories = {s["indicator"]: s for s in chosen.get("stories") or []}
     for name, entries in groups.items():
         cards = []
         for entry in entries:
@@ -442,6 +464,7 @@ def public_body(summary: dict, period: str) -> html.Div:
                     history_of[entry["indicator"]],
                     n,
                     incomplete=entry["indicator"] in incomplete,
+                    story=stories.get(entry["indicator"]),
                 )
             )
             everything += public_rows(entry, period)

@@ -199,12 +199,24 @@ def preview_rows(p: data.Preview) -> list[dict]:
     return rows
 
 
+def stories_sentence(p: data.Preview) -> str:
+    """Which stories behind the curves the vintage would carry (README: Stories)."""
+    if not p.stories:
+        return (
+            "No story behind any curve of this period yet: the backbone team writes them on "
+            "the indicator page."
+        )
+    told = ", ".join(f"{code} (version {version})" for code, version in sorted(p.stories.items()))
+    return f"With the stories behind the curves of {told}."
+
+
 def _preview(p: data.Preview) -> html.Div:
     legend = p.figures.get("legend") or {}
     rows = preview_rows(p)
     parts: list = [
         html.H2(f"What the public will see for {p.period}", className="h5 mb-1"),
         html.P(coverage_sentence(p.coverage), className="small text-muted mb-1"),
+        html.P(stories_sentence(p), className="small text-muted mb-1", id="publish-stories"),
     ]
     if p.vintages:
         parts.append(

@@ -120,6 +120,9 @@ class InitiativeSpec:
     outliers: int
     suppression_threshold: int = 10
     correction: CorrectionSpec | None = None
+    # The backbone team's stories behind the curves (README: Stories): indicator code → the
+    # stories of the last published quarters, oldest first, each carried by its publication.
+    stories: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 # fmt: off
@@ -193,6 +196,33 @@ CRADLE = InitiativeSpec(
     region="Riverbend metro area (fictional)",
     suppression_threshold=10,
     outliers=6,
+    stories=(
+        ("K_READY", (
+            ("Readiness held steady this quarter. The **summer bridge** classes of the early "
+            "learning partners reached more families than last year, but waiting lists grew in "
+            "the east side neighbourhoods.\n\nPartners with a role to play: early learning "
+            "centres, the library system (story hours), the health system (developmental "
+            "screening)."),
+            ("Readiness rose for the second quarter running, most among children from "
+            "low-income families. What seems to work:\n\n- home visits starting before age 3\n"
+            "- shared screening data between clinics and centres\n\nThe gap between the "
+            "highest and lowest group narrowed but is still wide."),
+        )),
+        ("READ_G3", (
+            ("Third-grade reading dipped this quarter. Tutoring partners report **fewer sessions "
+            "per child** as volunteers left, and two schools changed their reading curriculum."),
+            ("Reading recovered where tutoring sessions were back above two a week. The district "
+            "and the tutoring partners agreed to share attendance monthly, so that schools can "
+            "see which children miss sessions."),
+        )),
+        ("GRAD_4YR", (
+            ("Graduation is on track. Chronic absence is still the strongest warning sign: the "
+            "students who graduate late missed a month or more of school in 9th grade."),
+            ("On-time graduation rose again. Partners with a role to play: the districts "
+            "(credit recovery), mentoring programmes, and the community college's dual "
+            "enrolment office."),
+        )),
+    ),
     correction=CorrectionSpec(
         org="riverbend-public-schools",
         code="GRAD_4YR",

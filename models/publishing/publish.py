@@ -36,6 +36,8 @@ from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
 from models.outbox.messages import enqueue, funders_and_backbone
 from models.outbox.webhooks import announce
+from models.stories.render import render_markdown
+from models.stories.stories import stories_to_publish
 from models.tables.access import User
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
@@ -327,6 +329,11 @@ def publish(
             extra={"reports": pending, "indicators": incomplete},
         )
     snapshot["coverage"] = assessed.coverage
+    # The stories behind the curves as they stand now: the vintage carries them, so a later
+    # edit stays unpublished until the period is published again (models/stories).
+    snapshot["stories"] = stories_to_publish(
+        session=session, initiative_id=initiative.id, period_id=period.id
+    )
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
         initiative_id=initiative.id,
@@ -355,6 +362,7 @@ def publish(
                     "coverage": snapshot["coverage"],
                     "not_approved": pending,
                     "incomplete": incomplete,
+                    "stories": {c: s["version"] for c, s in snapshot["stories"].items()},
                 },
                 "reason": publication.note,
             }
@@ -465,6 +473,7 @@ class Preview:
     changes: list[FigureChange]  # public figures that differ from the latest vintage
     vintages: int  # the period's publications so far
     fingerprint: str  # what this preview showed: pass it to publish(previewed=…)
+    stories: dict[str, int]  # indicator code → the version of its story the vintage would carry
 
     @property
     def pending(self) -> list[ReportState]:
@@ -503,6 +512,12 @@ def preview(*, session: Session, actor: Actor, initiative_slug: str, period_key:
         changes=_changes(previous.snapshot, assessed.snapshot) if previous else [],
         vintages=count or 0,
         fingerprint=assessed.fingerprint,
+        stories={
+            code: story["version"]
+            for code, story in stories_to_publish(
+                session=session, initiative_id=initiative.id, period_id=period.id
+            ).items()
+        },
     )
 
 
@@ -619,10 +634,25 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
                 "vintage": count,
                 "coverage": pub.snapshot.get("coverage"),
                 "indicators": pub.snapshot["indicators"],
+                "stories": _carried_stories(pub.snapshot),
             }
             for pub, period, count in latest.values()
         ],
     }
+
+
+def _carried_stories(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stories a vintage carries, by indicator code, with their safe HTML (older vintages
+    carried none)."""
+    return [
+        {
+            "indicator": code,
+            "version": story["version"],
+            "text": story["text"],
+            "html": render_markdown(story["text"]),
+        }
+        for code, story in sorted((snapshot.get("stories") or {}).items())
+    ]
 
 
 def vintages(
@@ -680,6 +710,13 @@ COVERAGE_FIELDS = [
         "Indicators whose figure was incomplete when published, separated by spaces",
     ),
 ]
+STORY_FIELDS = [
+    ("period", "string", "Reporting period, e.g. 2025Q3"),
+    ("indicator", "string", "Indicator code"),
+    ("version", "integer", "The story's version, as published"),
+    ("published_at", "datetime", "When this period was published"),
+    ("story", "string", "The story behind the curve, in Markdown, as published"),
+]
 
 
 def datapackage(*, session: Session, initiative_slug: str) -> bytes:
@@ -692,9 +729,22 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
     coverage = io.StringIO()
     coverage_writer = csv.writer(coverage, lineterminator="\n")
     coverage_writer.writerow([name for name, _, _ in COVERAGE_FIELDS])
+    stories = io.StringIO()
+    stories_writer = csv.writer(stories, lineterminator="\n")
+    stories_writer.writerow([name for name, _, _ in STORY_FIELDS])
     covered = []
     for p in summary["periods"]:
         published = p["published_at"].isoformat().replace("+00:00", "Z")
+        for story in p["stories"]:
+            stories_writer.writerow(
+                [
+                    neutralise(p["period"]),
+                    neutralise(story["indicator"]),
+                    story["version"],
+                    published,
+                    neutralise(story["text"]),
+                ]
+            )
         recorded = p.get("coverage") or {}
         complete = {c["indicator"]: c["complete"] for c in recorded.get("indicators") or []}
         incomplete = [code for code, ok in complete.items() if not ok]
@@ -797,6 +847,25 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     "primaryKey": ["period"],
                 },
             },
+            {
+                "name": "stories",
+                "path": "stories.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": "The story behind each curve, as each period's latest "
+                "publication carried it: the backbone team's narrative of what is happening, "
+                "why, and the partners with a role to play (Markdown).",
+                "licenses": [LICENCE],
+                "sources": [{"title": f"{summary['initiative_name']} backbone team"}],
+                "schema": {
+                    "fields": [
+                        {"name": n, "type": t, "description": d} for n, t, d in STORY_FIELDS
+                    ],
+                    "missingValues": [""],
+                    "primaryKey": ["period", "indicator"],
+                },
+            },
         ],
     }
     out = io.BytesIO()
@@ -804,6 +873,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
         z.writestr("datapackage.json", json.dumps(descriptor, indent=2))
         z.writestr("indicators.csv", buffer.getvalue())
         z.writestr("coverage.csv", coverage.getvalue())
+        z.writestr("stories.csv", stories.getvalue())
     return out.getvalue()
 
 

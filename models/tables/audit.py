@@ -14,19 +14,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.tables.base import Base, JSONType, utcnow
 
 # Writes that leave the read views' answers as they were (README: Scaling): access (users,
-# grants, API keys: who may see is part of each answer's key, not of its data), messages
-# sent or given up on (notifications) and the webhook endpoints they go to; and, for the figure views, partners' work in progress
-# (saving values, one by one or by import; opening, submitting or returning a report; granting
-# an extension), which changes no approved figure. Approving and reopening do, and so does
-# every other change. Written as SQL text so that both databases match the partial index
-# below to the data version's filter.
+# grants, API keys: who may see is part of each answer's key, not of its data), messages sent
+# or given up on (notifications) and the webhook endpoints they go to; and, for the figure
+# views, partners' work in progress (saving values, one by one or by import; opening,
+# submitting or returning a report; granting an extension), which changes no approved figure.
+# Approving and reopening do, and so does every other change. Nor do the stories behind the
+# curve (NARRATIVE): no figure view shows a story; the public sees one only as a publication
+# carries it, and publishing moves the figures' version itself. Written as SQL text so that
+# both databases match the partial index below to the data version's filter.
 BOOKKEEPING = "entity_type IN ('user', 'grant', 'api_key', 'notification', 'webhook')"
 PARTNER_WORK = (
     "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return'))"
 )
+NARRATIVE = "entity_type = 'story'"
 MOVES_ANSWERS = f"NOT ({BOOKKEEPING})"
-MOVES_FIGURES = f"NOT ({BOOKKEEPING} OR {PARTNER_WORK})"
+MOVES_FIGURES = f"NOT ({BOOKKEEPING} OR {PARTNER_WORK} OR {NARRATIVE})"
 
 
 class AuditEvent(Base):

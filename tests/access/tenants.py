@@ -34,6 +34,7 @@ from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 from models.tables.webhooks import WebhookEndpoint
 from models.webhooks.endpoints import create_endpoint
+from models.stories.stories import write_story
 
 from .. import factories as f
 
@@ -65,10 +66,14 @@ X_KEY_NAME = "x-reporter-key-c83b"
 X_EXTENSION = "extension-x-4b7e"  # the reason of X's deadline extension for SUBMITTED
 A_HOOK_URL = "https://hooks.alpha.test/a-hook-6d2e"  # A's webhook endpoint
 A_HOOK_SECRET = "whsec_alpha-world-secret-2b8f"  # its secret: shown to no one after creation
+# The story of SERVED in APPROVED: published as first written, then edited after publication.
+STORY_PUBLISHED = "story-published-2a9e"
+STORY_DRAFT = "story-draft-6d0f"
 MARKERS: dict[str, frozenset[str]] = {
     A_HOOK_URL: frozenset({"admin", "backbone_a"}),
     A_HOOK_SECRET: frozenset(),
     X_EXTENSION: frozenset({"admin", "backbone_a", "reporter_x"}),
+    STORY_DRAFT: frozenset({"admin", "backbone_a"}),
     X_NOTE: frozenset({"admin", "backbone_a", "reporter_x"}),
     Z_NOTE: frozenset({"admin", "backbone_b"}),
     X_EMAIL: frozenset({"admin", "backbone_a", "reporter_x"}),
@@ -163,6 +168,16 @@ def build_world(session: Session) -> World:
             inputs=values,
         )
 
+    def story(period: str, text: str) -> None:
+        write_story(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug=A,
+            indicator_code="SERVED",
+            period_key=period,
+            text=text,
+        )
+
     def move(org: str, period: str, *actions: str) -> None:
         for action in actions:
             transition(
@@ -184,7 +199,9 @@ def build_world(session: Session) -> World:
     save(Y, APPROVED, _values(("SERVED", "total", {"value": 80})))
     move(X, APPROVED, "submit", "approve")
     move(Y, APPROVED, "submit", "approve")
+    story(APPROVED, f"Served more children: {STORY_PUBLISHED}.")
     _publish(session, A, APPROVED)
+    story(APPROVED, f"Served more children, and why: {STORY_DRAFT}.")
     save(X, SUBMITTED, x_values)
     move(X, SUBMITTED, "submit")
     # X may still write its report of the closed SUBMITTED period (once it is returned).

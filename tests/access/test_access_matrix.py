@@ -318,6 +318,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", f"{P}/initiatives/{{slug}}/periods/{{key}}/publications"): Rule(
         viewers_of_a(), params={"key": APPROVED}
     ),
+    # --- stories behind the curve -------------------------------------------------------------
+    ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/stories"): Rule(
+        viewers_of_a(),
+        why="the backbone reads the current story (the draft marker); partners and funders "
+        "the version the publication carries",
+    ),
+    ("put", f"{P}/initiatives/{{slug}}/indicators/{{code}}/stories/{{period}}"): Rule(
+        backbone_of_a(200), json={"text": "Attendance rose after the **summer** programme."}
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/stories/{{period}}/versions"): Rule(
+        viewers_of_a(),
+        params={"period": APPROVED},
+        why="every version for the backbone; below it, only the versions publications carried",
+    ),
     # --- submissions ------------------------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/submissions"): Rule(
         {**viewers_of_a(), "funder_a": 403},

@@ -17,6 +17,7 @@ from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 from models.spreadsheets.imports import import_file
+from models.stories.stories import write_story
 
 from .test_analytics import (
     _login,
@@ -92,6 +93,18 @@ def _import(session, org: str) -> None:
     assert report.ok and report.written, report.as_dict()
 
 
+def _story(session) -> None:
+    """No figure view shows a story: the public reads it as a publication carries it."""
+    write_story(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="math",
+        indicator_code="RATE",
+        period_key="2025Q3",
+        text="Rates rose where the **tutoring** partners worked.",
+    )
+
+
 def _save(session, org: str, inputs) -> None:
     save_values(
         session=session,
@@ -144,6 +157,7 @@ def test_every_write_that_changes_a_figure_moves_the_figure_version(session, wor
         ),
         ("partner three drafts", False, lambda: _save(session, "three", rate)),
         ("partner three imports a file", False, lambda: _import(session, "three")),
+        ("backbone writes the story behind the curve", False, lambda: _story(session)),
         ("the quarter is published", True, lambda: _publish(session)),
         (
             "backbone reopens partner one",
@@ -251,6 +265,7 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
     for path, etag in zip(paths, etags, strict=True):
         again = client.get(path, headers={**headers, "If-None-Match": etag})
         assert again.status_code == 304, path
-    # The revision that last set the index (0010, then 0013 for webhooks) keeps its predicate.
-    migration = importlib.import_module("migrations.versions.20261130_0014_webhooks")
+    # The newest revision that set the index's filter (0010, 0014 for webhooks, 0015 for
+    # stories) keeps its predicate.
+    migration = importlib.import_module("migrations.versions.20261130_0015_stories")
     assert migration.MOVES_FIGURES == MOVES_FIGURES  # else a new revision must change the index

@@ -339,6 +339,25 @@ def test_the_public_page_opens_on_published_figures(built: Built) -> None:
     assert [p["period"] for p in heat["periods"]] == built.older
 
 
+def test_the_last_published_quarters_carry_the_backbones_stories(built: Built) -> None:
+    """Cradle to Career's backbone team wrote the story behind three curves in each of the last
+    two published quarters, before publishing them: the public page carries them, and each
+    is in the audit trail, dated before its publication."""
+    s = built.session
+    summary = public_summary(session=s, initiative_slug=C2C)
+    told = {p["period"]: {x["indicator"] for x in p["stories"]} for p in summary["periods"]}
+    assert told[built.older[-1]] == told[built.older[-2]] == {"K_READY", "READ_G3", "GRAD_4YR"}
+    assert not any(told[k] for k in built.older[:-2])
+    latest = {x["indicator"]: x for x in summary["periods"][-1]["stories"]}
+    assert "<li>home visits starting before age 3</li>" in latest["K_READY"]["html"]
+    events = s.scalars(select(AuditEvent).where(AuditEvent.entity_type == "story")).all()
+    assert len(events) == 6 and all(e.action == "create" for e in events)
+    published = {p["period"]: p["published_at"] for p in summary["periods"]}
+    for event in events:
+        assert as_utc(event.at) < as_utc(published[event.after["period"]])
+    assert all(not p["stories"] for p in public_summary(session=s, initiative_slug=HEAT)["periods"])
+
+
 # --- the calendar -------------------------------------------------------------------------------
 
 

@@ -225,7 +225,7 @@ def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> 
     assert descriptor["sources"]
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
-    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 2  # and coverage
+    assert len(Package(str(tmp_path / "datapackage.json")).resources) == 3  # coverage, stories
     assert not any(",7," in row for row in rows)  # the small cell is not in the open data
 
 
@@ -391,7 +391,7 @@ def test_public_page_and_open_data_show_coverage(client, session, world, tmp_pat
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     described = descriptor["description"]
     assert "2025Q3 approved reports of 2 of 2 partners, incomplete indicators VISITS" in described
-    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage"]
+    assert [r["name"] for r in descriptor["resources"]] == ["indicators", "coverage", "stories"]
     assert coverage == [
         {
             "period": "2025Q3",

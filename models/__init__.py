@@ -30,8 +30,8 @@ from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
-from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 from models.tables.story import StoryVersion
+from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",

@@ -32,8 +32,8 @@ from api.routers import (
     publishing,
     reporting,
     spreadsheets,
-    webhooks,
     stories,
+    webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware

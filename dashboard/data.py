@@ -125,11 +125,11 @@ from models.reporting.submissions import (
 from models.reporting.validation import ValueInput
 from models.reporting.versions import CellChange, VersionChanges, submission_changes
 from models.spreadsheets.imports import ImportReport, import_file
-from models.tables.webhooks import WEBHOOK_EVENTS
-from models.webhooks import endpoints as webhook_rules
 from models.stories.render import render_markdown, single_line
 from models.stories.stories import MAX_LENGTH as STORY_MAX_LENGTH
 from models.stories.stories import Story, list_stories, write_story
+from models.tables.webhooks import WEBHOOK_EVENTS
+from models.webhooks import endpoints as webhook_rules
 
 __all__ = [
     "ALL_PEOPLE",

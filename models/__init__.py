@@ -21,6 +21,7 @@ from models.tables.indicator import (
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.notifications import (
+    MailBounce,
     MailboxMessage,
     NotificationPreference,
     OutboxMessage,
@@ -30,8 +31,8 @@ from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
-from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 from models.tables.story import StoryVersion
+from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -44,6 +45,7 @@ __all__ = [
     "Indicator",
     "IndicatorTarget",
     "Initiative",
+    "MailBounce",
     "MailboxMessage",
     "Member",
     "NotificationPreference",

@@ -32,9 +32,9 @@ from models.core.actors import SYSTEM
 from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
+from models.stories.stories import write_story
 from models.tables.webhooks import WebhookEndpoint
 from models.webhooks.endpoints import create_endpoint
-from models.stories.stories import write_story
 
 from .. import factories as f
 

@@ -85,13 +85,14 @@ def _original_message_id(dsn: Message) -> str | None:
     """The Message-ID of the mail the report is about, from its quoted headers or message."""
     for part in dsn.walk():
         kind = part.get_content_type()
+        quoted: Message
         if kind == "text/rfc822-headers":
             payload = part.get_payload(decode=True)
             text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
             quoted = message_from_string(text, policy=default)
         elif kind == "message/rfc822":
             inner = part.get_payload()
-            if not isinstance(inner, list) or not inner:
+            if not isinstance(inner, list) or not inner or not isinstance(inner[0], Message):
                 continue
             quoted = inner[0]
         else:
@@ -163,9 +164,9 @@ def record_bounce(session: Session, raw: bytes, *, actor: Actor | None = None) -
         if action != "failed":
             other.append((recipient, action))
             continue
-        code = str(block.get("Status") or "").strip().split()[0:1]
+        words = str(block.get("Status") or "").split()
         diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split()) or None
-        failed.append((recipient, code[0] if code else "5.0.0", diagnostic))
+        failed.append((recipient, words[0][:16] if words else "5.0.0", diagnostic))
     addresses = {r for r, *_ in failed} | {r for r, _ in other}
     outbox_id = _find(session, message_id, addresses)
     if outbox_id is None:

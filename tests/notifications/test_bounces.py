@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
+from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import default
@@ -69,9 +70,11 @@ def dsn(
     action: str = "failed",
     status: str = "5.1.1",
     diagnostic: str = DIAGNOSTIC,
+    whole_message: bool = False,
 ) -> bytes:
     """A DSN as a relay writes one: multipart/report with a human part, the
-    message/delivery-status fields and the original's headers (text/rfc822-headers)."""
+    message/delivery-status fields and the original's headers (text/rfc822-headers), or the
+    whole original (message/rfc822)."""
     report = MIMEMultipart("report", report_type="delivery-status")
     report["From"] = "MAILER-DAEMON@relay.x.org"
     report["To"] = "cm@x.org"
@@ -90,8 +93,11 @@ def dsn(
     status_part = MIMEBase("message", "delivery-status")
     status_part.set_payload([whole, one])
     report.attach(status_part)
-    headers = "".join(f"{k}: {v}\n" for k, v in original.items())
-    report.attach(MIMEText(headers, "rfc822-headers"))
+    if whole_message:
+        report.attach(MIMEMessage(original))
+    else:
+        headers = "".join(f"{k}: {v}\n" for k, v in original.items())
+        report.attach(MIMEText(headers, "rfc822-headers"))
     return report.as_bytes()
 
 
@@ -164,6 +170,20 @@ def test_a_bounced_reminder_is_recorded_once_and_the_backbone_sees_it(factory, s
         assert rows["e2@x.org"]["last_error"] == ""
         assert "1 bounced" in text_of(answer)
 
+        # The admin's mailbox page lists it among the latest bounces.
+        client.cookies.clear()
+        client.post(
+            "/auth/login",
+            data={"email": "admin@x.org", "password": PASSWORD},
+            follow_redirects=False,
+        )
+        page = response_of(
+            call(client, "..mailbox-grid.rowData", [("mailbox-grid", "id", "mailbox-grid")])
+        )
+        assert [
+            (r["recipient"], r["status"], r["kind"]) for r in page["mailbox-bounces"]["rowData"]
+        ] == [("e1@x.org", "5.1.1", "reminder")]
+
     with factory() as session:
         [bounce] = session.scalars(select(MailBounce)).all()
         assert (bounce.outbox_id, bounce.recipient, bounce.action) == (e1, "e1@x.org", "failed")
@@ -176,6 +196,22 @@ def test_a_bounced_reminder_is_recorded_once_and_the_backbone_sees_it(factory, s
         assert events == [(e1, "5.1.1")]
         # The outbox keeps its accounting: the message went out.
         assert session.get(OutboxMessage, e1).status == "sent"
+
+
+def test_a_report_quoting_the_whole_message_names_it_too(factory, sent) -> None:
+    with session_scope(factory) as session:
+        report = record_bounce(session, dsn(sent["e2@x.org"], "e2@x.org", whole_message=True))
+        assert report.outbox_id == _outbox_id(factory, "e2@x.org")
+        assert [(b.recipient, b.status) for b in report.recorded] == [("e2@x.org", "5.1.1")]
+
+
+def test_a_forwarded_address_still_finds_its_message(factory, sent) -> None:
+    """The report names the address the mail was forwarded to, not ours: the Message-ID alone
+    finds the message."""
+    with session_scope(factory) as session:
+        report = record_bounce(session, dsn(sent["w@x.org"], "old-w@elsewhere.org"))
+        assert report.outbox_id == _outbox_id(factory, "w@x.org")
+        assert [b.recipient for b in report.recorded] == ["old-w@elsewhere.org"]
 
 
 def test_a_delay_or_a_delivery_report_is_no_bounce(factory, sent) -> None:

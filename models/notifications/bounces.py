@@ -22,6 +22,7 @@ from email.message import Message
 from email.policy import default
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
@@ -184,20 +185,25 @@ def record_bounce(session: Session, raw: bytes, *, actor: Actor | None = None) -
                 MailBounce.status_code == code,
             )
         )
+        if seen is None:
+            try:  # the same report handed in at once by another process: its row stands
+                with session.begin_nested():
+                    session.add(
+                        MailBounce(
+                            outbox_id=outbox_id,
+                            message_id=message_id,
+                            recipient=recipient,
+                            status_code=code,
+                            action="failed",
+                            diagnostic=capped,
+                            received_at=now,
+                        )
+                    )
+            except IntegrityError:
+                seen = 0
         bounced.append(Bounced(recipient, code, "failed", capped, new=seen is None))
         if seen is not None:
             continue
-        session.add(
-            MailBounce(
-                outbox_id=outbox_id,
-                message_id=message_id,
-                recipient=recipient,
-                status_code=code,
-                action="failed",
-                diagnostic=capped,
-                received_at=now,
-            )
-        )
         # Bookkeeping of a message, like its sending (claims.audit): no figure view moves.
         session.add(
             AuditEvent(

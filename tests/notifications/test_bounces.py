@@ -214,6 +214,29 @@ def test_a_forwarded_address_still_finds_its_message(factory, sent) -> None:
         assert [b.recipient for b in report.recorded] == ["old-w@elsewhere.org"]
 
 
+def test_a_report_recorded_meanwhile_by_another_process_is_not_recorded_again(
+    factory, sent, monkeypatch
+) -> None:
+    """The other process's row is not seen when looked for (it commits in between): the
+    unique key refuses the second, and the report answers it as known, with no audit event."""
+    raw = dsn(sent["e1@x.org"])
+    with session_scope(factory) as session:
+        assert len(record_bounce(session, raw).recorded) == 1
+    with session_scope(factory) as session:
+        looked_up = session.scalar
+        monkeypatch.setattr(
+            session,
+            "scalar",
+            lambda stmt, *a, **k: None if "mail_bounces" in str(stmt) else looked_up(stmt, *a, **k),
+        )
+        report = record_bounce(session, raw)
+        assert (len(report.bounced), report.recorded) == (1, [])
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(MailBounce)) == 1
+        bounces = select(func.count()).where(AuditEvent.action == "bounce")
+        assert session.scalar(bounces) == 1
+
+
 def test_a_delay_or_a_delivery_report_is_no_bounce(factory, sent) -> None:
     with session_scope(factory) as session:
         for action in ("delayed", "delivered", "relayed"):

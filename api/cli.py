@@ -508,6 +508,41 @@ def notify_preview(
         session.rollback()  # a preview writes nothing
 
 
+# sysexits.h, as a mail server's pipe transport reads them: refused for good, or try later.
+EX_DATAERR = 65
+EX_TEMPFAIL = 75
+
+
+@notify_app.command("bounce")
+def notify_bounce() -> None:
+    """Record a bounce: a delivery status notification (RFC 3464), the raw message on stdin, as
+    a mail server's pipe transport hands it over (README, "Notifications"). Exits 0 when read
+    (a report with no failed recipient records nothing), 65 when it is no DSN or names no mail
+    of ours (the server gives it up), 75 when the database cannot be reached (it retries)."""
+    from models.notifications.bounces import record_bounce
+
+    raw = sys.stdin.buffer.read()
+    try:
+        _require_schema()
+        with _session() as session:
+            report = record_bounce(session, raw)
+    except DomainError as exc:
+        _fail(str(exc), EX_DATAERR)
+    except ConfigError as exc:
+        _fail(str(exc), EX_TEMPFAIL)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    recorded = len(report.recorded)
+    known = len(report.bounced) - recorded
+    summary = f"{report.message_id} (outbox #{report.outbox_id}): {recorded} bounce"
+    summary += "s recorded" if recorded != 1 else " recorded"
+    if known:
+        summary += f", {known} known already"
+    for address, action in report.other:
+        summary += f"; {address} {action}, not a bounce"
+    console.print(summary, highlight=False, soft_wrap=True)
+
+
 @app.command()
 @friendly
 def worker(

@@ -90,9 +90,11 @@ from models.initiatives.members import get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
+from models.notifications import bounces as bounce_rules
 from models.notifications import history as notice_rules
 from models.notifications import mailbox as mailbox_rules
 from models.notifications import reminders as reminder_rules
+from models.notifications.bounces import BounceView
 from models.notifications.history import Notice, PeriodNotices
 from models.notifications.mailbox import MailView, OutboxView
 from models.outbox import preferences as preference_rules
@@ -137,6 +139,7 @@ __all__ = [
     "SESSION_COOKIE",
     "STEADY",
     "STORY_MAX_LENGTH",
+    "BounceView",
     "CellChange",
     "Completeness",
     "DomainError",
@@ -1934,6 +1937,12 @@ def undelivered(limit: int = MAILBOX_SHOWN) -> list[OutboxView]:
         for status in ("failed", "pending", "sending"):
             out += mailbox_rules.outbox(session=session, actor=actor, status=status, limit=limit)[0]
         return out
+
+
+def bounces(limit: int = MAILBOX_SHOWN) -> list[BounceView]:
+    """The latest bounces the mail server handed in, newest first (admin only)."""
+    with _session() as session:
+        return bounce_rules.recent(session=session, actor=current_actor(), limit=limit)
 
 
 def notification_preferences() -> list[Preference]:

@@ -21,6 +21,7 @@ from models.tables.indicator import (
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.notifications import (
+    MailBounce,
     MailboxMessage,
     NotificationPreference,
     OutboxMessage,
@@ -44,6 +45,7 @@ __all__ = [
     "Indicator",
     "IndicatorTarget",
     "Initiative",
+    "MailBounce",
     "MailboxMessage",
     "Member",
     "NotificationPreference",

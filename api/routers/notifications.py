@@ -7,12 +7,14 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import LoggedInDep, SessionDep
 from api.schemas.common import ErrorRead, Page
 from api.schemas.notifications import (
+    BounceRead,
+    BounceRecordedRead,
     MailRead,
     OutboxRead,
     PeriodNoticesRead,
@@ -22,7 +24,7 @@ from api.schemas.notifications import (
     ScheduleRead,
     UnsubscribedRead,
 )
-from models.notifications import history, reminders
+from models.notifications import bounces, history, reminders
 from models.notifications import mailbox as admin_view
 from models.outbox import preferences as prefs
 
@@ -147,3 +149,55 @@ def get_outbox(
     return Page[OutboxRead](
         items=[OutboxRead.model_validate(m) for m in items], total=total, limit=limit, offset=offset
     )
+
+
+async def _raw_message(request: Request) -> bytes:
+    """The body as it came, read no further than one byte past the cap (the domain refuses a
+    message over it, after checking who asks)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > bounces.MAX_BYTES:
+            break
+    return bytes(raw[: bounces.MAX_BYTES + 1])
+
+
+@router.post(
+    "/notifications/bounces",
+    response_model=BounceRecordedRead,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "message/rfc822": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+def post_bounce(
+    raw: Annotated[bytes, Depends(_raw_message)], session: SessionDep, actor: LoggedInDep
+):
+    """Hand in a delivery status notification (RFC 3464), the raw message as the body (admin:
+    the mail server's API key). Its failed recipients are recorded against the message it
+    names, once however often it comes; a message that is no DSN, or names no mail of ours,
+    is refused (422, field ``message``)."""
+    report = bounces.record_bounce(session, raw, actor=actor)
+    return BounceRecordedRead(
+        outbox_id=report.outbox_id,
+        message_id=report.message_id,
+        recorded=len(report.recorded),
+        bounced=[b.recipient for b in report.bounced],
+        other=[f"{action}: {address}" for address, action in report.other],
+    )
+
+
+@router.get("/notifications/bounces", response_model=list[BounceRead], responses=ERRORS)
+def get_bounces(
+    session: SessionDep,
+    actor: LoggedInDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    """The latest bounces, newest first (admin): which addresses stopped taking our mail."""
+    return bounces.recent(session=session, actor=actor, limit=limit)

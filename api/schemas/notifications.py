@@ -75,6 +75,25 @@ class OutboxRead(ReadModel):
     last_error: str | None
 
 
+class BounceRead(ReadModel):
+    id: int
+    outbox_id: int | None
+    kind: str | None
+    recipient: str
+    status: str
+    diagnostic: str | None
+    received_at: datetime
+    message_id: str
+
+
+class BounceRecordedRead(ReadModel):
+    outbox_id: int
+    message_id: str
+    recorded: int = Field(description="Failed recipients recorded now (0: known already).")
+    bounced: list[str] = Field(description="Every failed recipient the report names.")
+    other: list[str] = Field(description="Recipients with another action, as action: address.")
+
+
 class UnsubscribedRead(ReadModel):
     email: str
     kind: str
@@ -92,13 +111,20 @@ class NoticeRead(ReadModel):
     written_at: datetime
     sent_at: datetime | None
     status: str = Field(
-        description="pending, sending, sent, failed (see last_error), skipped or held; a "
-        "message that went out in a daily digest has the digest's status and time."
+        description="pending, sending, sent, failed (see last_error), skipped, held, or "
+        "bounced (sent, then a delivery status notification said it failed: see "
+        "bounce_status); a message that went out in a daily digest has the digest's status "
+        "and time."
     )
     attempts: int
     last_error: str | None
     offset: int | None = Field(description="A reminder's day from the due date (negative: before).")
     in_digest: bool
+    bounce_status: str | None = Field(
+        default=None, description='The bounce\'s RFC 3463 status, e.g. "5.1.1".'
+    )
+    bounce_diagnostic: str | None = None
+    bounced_at: datetime | None = None
 
 
 class PeriodNoticesRead(ReadModel):

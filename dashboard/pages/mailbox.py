@@ -1,5 +1,6 @@
-"""The admin's mailbox: the mail delivered locally (no ``CM_SMTP_URL``, README "Notifications")
-and the outbox's messages that have not gone out, failed ones with their last error.
+"""The admin's mailbox: the mail delivered locally (no ``CM_SMTP_URL``, README "Notifications"),
+the outbox's messages that have not gone out, failed ones with their last error, and the latest
+bounces the mail server handed in.
 
 A selected mail's text is shown as text and its HTML in a sandboxed frame that runs no script
 and reaches nothing of this site, so a message can show what it says and do nothing else.
@@ -43,6 +44,22 @@ OUTBOX_COLUMNS = [
         "flex": 2,
         "minWidth": 220,
         "tooltipField": "last_error",
+        "wrapText": True,
+        "autoHeight": True,
+    },
+]
+
+BOUNCE_COLUMNS = [
+    {"field": "received", "headerName": "Bounced", "width": 190},
+    {"field": "kind", "headerName": "Kind", "width": 150},
+    {"field": "recipient", "headerName": "To", "flex": 1, "minWidth": 160},
+    {"field": "status", "headerName": "Status", "width": 100},
+    {
+        "field": "diagnostic",
+        "headerName": "Diagnostic",
+        "flex": 2,
+        "minWidth": 220,
+        "tooltipField": "diagnostic",
         "wrapText": True,
         "autoHeight": True,
     },
@@ -111,6 +128,13 @@ def layout(**_):
             className="small text-muted mb-2",
         ),
         _grid("mailbox-outbox", OUTBOX_COLUMNS),
+        html.H2("Bounced", className="h5 mt-4"),
+        html.P(
+            "Sent, then reported undeliverable by the mail server (README, Notifications: "
+            "Bounces), newest first.",
+            className="small text-muted mb-2",
+        ),
+        _grid("mailbox-bounces", BOUNCE_COLUMNS),
     )
 
 
@@ -144,11 +168,26 @@ def outbox_rows(messages: list[data.OutboxView]) -> list[dict]:
     ]
 
 
+def bounce_rows(bounces: list[data.BounceView]) -> list[dict]:
+    return [
+        {
+            "id": b.id,
+            "received": data.moment(b.received_at),
+            "kind": b.kind or "",
+            "recipient": b.recipient,
+            "status": b.status,
+            "diagnostic": b.diagnostic or "",
+        }
+        for b in bounces
+    ]
+
+
 @callback(
     Output("mailbox-grid", "rowData"),
     Output("mailbox-count", "children"),
     Output("mailbox-outbox", "rowData"),
     Output("mailbox-feedback", "children"),
+    Output("mailbox-bounces", "rowData"),
     Input("mailbox-grid", "id"),
 )
 def mailbox_view(_ident):
@@ -156,13 +195,14 @@ def mailbox_view(_ident):
     try:
         mails, total = data.mailbox()
         pending = data.undelivered()
+        bounced = data.bounces()
     except DomainError as exc:
-        return [], None, [], error_alert(exc)
+        return [], None, [], error_alert(exc), []
     shown = len(mails)
     count = f"{total} mail{'s' if total != 1 else ''}" + (
         f", the newest {shown} shown" if shown < total else ""
     )
-    return mail_rows(mails), count, outbox_rows(pending), None
+    return mail_rows(mails), count, outbox_rows(pending), None, bounce_rows(bounced)
 
 
 @callback(Output("mailbox-message", "children"), Input("mailbox-grid", "selectedRows"))

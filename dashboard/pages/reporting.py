@@ -119,7 +119,7 @@ NOTICE_COLUMNS = [
     {"field": "status", "headerName": "Status", "width": 115},
     {
         "field": "last_error",
-        "headerName": "Last error",
+        "headerName": "Error or bounce",
         "flex": 2,
         "minWidth": 200,
         "tooltipField": "last_error",
@@ -223,6 +223,16 @@ def _when(offset: int) -> str:
     return f"{offset} day{'s' if offset != 1 else ''} after"
 
 
+def _problem(n: data.Notice) -> str:
+    """Why a message did not reach its person: the last error, or the bounce's status and
+    diagnostic (README, "Notifications")."""
+    if n.status == "failed":
+        return n.last_error or ""
+    if n.status == "bounced":
+        return " ".join(p for p in ("bounced", n.bounce_status, n.bounce_diagnostic) if p)
+    return ""
+
+
 def notice_rows(view: data.PeriodNotices) -> list[dict]:
     rows = []
     for n in view.notices:
@@ -239,7 +249,7 @@ def notice_rows(view: data.PeriodNotices) -> list[dict]:
                 "written": data.moment(n.written_at),
                 "sent": data.moment(n.sent_at) if n.sent_at else "—",
                 "status": status,
-                "last_error": (n.last_error or "") if n.status == "failed" else "",
+                "last_error": _problem(n),
             }
         )
     return rows
@@ -259,6 +269,16 @@ def notices_summary(view: data.PeriodNotices) -> html.P:
         parts.append(
             dbc.Badge(
                 f"{failed} failed", color="danger", className="fw-normal", id="reporting-failed"
+            )
+        )
+    bounced = len(view.bounced)
+    if bounced:
+        parts.append(
+            dbc.Badge(
+                f"{bounced} bounced",
+                color="warning",
+                className="fw-normal ms-1",
+                id="reporting-bounced",
             )
         )
     return html.P(parts, className="small mb-2", id="reporting-notices-count")

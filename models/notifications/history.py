@@ -1,6 +1,6 @@
 """What the initiative's partners were told about one period, for its backbone team: who was
 reminded when, whose report was returned, approved or reopened, and which messages failed
-(README, "Notifications").
+(README, "Notifications"), and which bounced afterwards.
 
 Read from the outbox, which keeps every message with its delivery: the period and partner are
 those of the message's payload, as the change that wrote it saw them. A message held for a
@@ -19,7 +19,7 @@ from models.access.permissions import get_initiative
 from models.core.actors import Actor, require_login
 from models.core.errors import NotFound
 from models.tables.initiative import Period
-from models.tables.notifications import OutboxMessage
+from models.tables.notifications import MailBounce, OutboxMessage
 
 # The kinds that tell of one period (an invitation or a digest names none of its own).
 PERIOD_KINDS = (
@@ -47,6 +47,10 @@ class Notice:
     last_error: str | None
     offset: int | None  # a reminder's day from the due date (negative: before it)
     in_digest: bool
+    # A delivery status notification said it failed after it was sent (status "bounced").
+    bounce_status: str | None = None  # RFC 3463, e.g. "5.1.1"
+    bounce_diagnostic: str | None = None
+    bounced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class PeriodNotices:
     @property
     def failed(self) -> list[Notice]:
         return [n for n in self.notices if n.status == "failed"]
+
+    @property
+    def bounced(self) -> list[Notice]:
+        return [n for n in self.notices if n.status == "bounced"]
 
 
 def reminded(*, session: Session, actor: Actor, initiative_slug: str, period: str) -> PeriodNotices:
@@ -82,7 +90,17 @@ def reminded(*, session: Session, actor: Actor, initiative_slug: str, period: st
         )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     ).all()
-    notices = [_notice(*row) for row in rows]
+    # A bundled message bounces with its digest: the bounce of the mail that carried it.
+    carried = {r[0].id: r[0].bundled_into or r[0].id for r in rows}
+    bounces: dict[int, MailBounce] = {}
+    if carried:
+        for b in session.scalars(
+            select(MailBounce)
+            .where(MailBounce.outbox_id.in_(set(carried.values())))
+            .order_by(MailBounce.id)
+        ):
+            bounces[b.outbox_id or 0] = b  # the latest wins
+    notices = [_notice(*row, bounces.get(carried[row[0].id])) for row in rows]
     notices.sort(
         key=lambda n: (n.organisation is None, n.organisation_name or "", n.organisation or "")
     )
@@ -94,10 +112,14 @@ def _notice(
     digest_status: str | None,
     digest_sent_at: datetime | None,
     digest_error: str | None,
+    bounce: MailBounce | None,
 ) -> Notice:
     payload = m.payload or {}
     bundled = m.status == "bundled"
     offset = payload.get("offset") if m.kind == "reminder" else None
+    status = (digest_status or "pending") if bundled else m.status
+    if bounce is not None and status == "sent":
+        status = "bounced"
     return Notice(
         id=m.id,
         kind=m.kind,
@@ -106,9 +128,12 @@ def _notice(
         to=m.address,
         written_at=m.created_at,
         sent_at=digest_sent_at if bundled else m.sent_at,
-        status=(digest_status or "pending") if bundled else m.status,
+        status=status,
         attempts=m.attempts,
         last_error=digest_error if bundled else m.last_error,
         offset=offset if isinstance(offset, int) else None,
         in_digest=bundled,
+        bounce_status=bounce.status_code if bounce else None,
+        bounce_diagnostic=bounce.diagnostic if bounce else None,
+        bounced_at=bounce.received_at if bounce else None,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -107,6 +108,28 @@ class MailboxMessage(TimestampMixin, Base):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class MailBounce(Base):
+    """A delivery status notification saying a mail we sent failed for one recipient, after
+    the SMTP server had taken it (README, "Notifications"): one row per failed recipient."""
+
+    __tablename__ = "mail_bounces"
+    __table_args__ = (
+        # The same report handed in twice is recorded once.
+        UniqueConstraint("message_id", "recipient", "status_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+    message_id: Mapped[str] = mapped_column(String(254))  # the original's, with its brackets
+    recipient: Mapped[str] = mapped_column(String(254))
+    status_code: Mapped[str] = mapped_column(String(16))  # RFC 3463, e.g. "5.1.1"
+    action: Mapped[str] = mapped_column(String(16))
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
 
 
 class NotificationPreference(Base):

@@ -176,6 +176,12 @@ RULES: dict[tuple[str, str], Rule] = {
         "another's messages, so A's reporters and funder get 403",
     ),
     ("get", f"{P}/notifications/outbox"): Rule(admin_only(200)),
+    ("get", f"{P}/notifications/bounces"): Rule(admin_only(200)),
+    ("post", f"{P}/notifications/bounces"): Rule(
+        admin_only(422),
+        why="the mail server hands bounces in with an admin's key; an empty body is no "
+        "delivery status notification (tests/notifications/test_bounces.py records real ones)",
+    ),
     ("get", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(viewers_of_a()),
     ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(
         backbone_of_a(200), json={"offsets": [-7, 1]}

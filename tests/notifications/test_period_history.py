@@ -151,3 +151,34 @@ def test_a_publication_notice_comes_after_the_partners_and_other_periods_stay_ou
     last = view.notices[-1]
     assert (last.kind, last.organisation, last.to) == ("period_published", None, "funder@x.org")
     assert [n.kind for n in view.notices].count("period_published") == 1
+
+
+def test_a_bounce_marks_the_message_and_a_digests_bounce_its_messages(session) -> None:
+    """A bounce handed in later (models/notifications/bounces.py) turns a sent message into a
+    bounced one; a message that went out in a digest bounces with the digest."""
+    from models import MailBounce
+
+    _world(session)
+    digest = session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "digest"))
+    session.add(
+        MailBounce(
+            outbox_id=digest,
+            message_id="<d@common-measure>",
+            recipient="e2@x.org",
+            status_code="5.2.2",
+            action="failed",
+            diagnostic="smtp; 552 mailbox full",
+            received_at=datetime(2027, 1, 18, tzinfo=UTC),
+        )
+    )
+    session.flush()
+    view = reminded(
+        session=session, actor=w.backbone(session), initiative_slug="c2c", period="2025Q3"
+    )
+    rows = [(n.to, n.status, n.bounce_status, n.bounce_diagnostic) for n in view.notices]
+    assert rows[:2] == [
+        ("e1@x.org", "failed", None, None),
+        ("e2@x.org", "bounced", "5.2.2", "smtp; 552 mailbox full"),
+    ]
+    assert [n.to for n in view.bounced] == ["e2@x.org"]
+    assert [n.to for n in view.failed] == ["e1@x.org"]

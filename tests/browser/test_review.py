@@ -164,8 +164,11 @@ def test_backbone_returns_with_an_extension_and_the_partner_corrects(fresh_datab
             screenshot(driver, f"reporting-extensions-{backend}")
 
             # The partner: its portal opens on the extended period, editable, and says so.
-            driver.execute_script("window.scrollTo(0, 0)")  # the menu is at the page's top
-            driver.find_element(By.ID, "nav-logout").click()
+            logout = driver.find_element(By.ID, "nav-logout")
+            driver.execute_script(  # the menu is at the page's top, scrolled away above
+                "arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});", logout
+            )
+            logout.click()
             _wait(driver, EC.presence_of_element_located((By.ID, "login-logged-out")))
             driver.get(url + "/portal?initiative=river-city")
             _log_in(driver, PARTNER)

@@ -191,6 +191,7 @@ class _Assessment:
     reports: list[ReportState]
     incomplete: list[dict[str, Any]]  # {"indicator", "reported", "expected"}
     complete: dict[str, bool]  # indicator code → its coverage is complete
+    stories: dict[str, dict[str, Any]]  # indicator code → the story a vintage would carry
 
     @property
     def pending(self) -> list[ReportState]:
@@ -198,9 +199,10 @@ class _Assessment:
 
     @property
     def fingerprint(self) -> str:
-        """Names what a preview of this moment showed (figures and coverage), so that
-        publishing can check it is still what the publisher saw."""
-        body = json.dumps([self.snapshot, self.coverage], sort_keys=True, default=str)
+        """Names what a preview of this moment showed (figures, coverage and the stories'
+        versions), so that publishing can check it is still what the publisher saw."""
+        versions = {code: story["version"] for code, story in self.stories.items()}
+        body = json.dumps([self.snapshot, self.coverage, versions], sort_keys=True, default=str)
         return hashlib.sha256(body.encode()).hexdigest()
 
     @property
@@ -245,6 +247,9 @@ def _assess(session: Session, initiative: Initiative, period: Period) -> _Assess
         reports=_reports(session, initiative, period),
         incomplete=incomplete,
         complete={code: coverage[ids[code]].complete for code in published},
+        stories=stories_to_publish(
+            session=session, initiative_id=initiative.id, period_id=period.id
+        ),
     )
 
 
@@ -291,8 +296,9 @@ def publish(
     assessed = _assess(session, initiative, period)
     if previewed is not None and previewed != assessed.fingerprint:
         raise Conflict(
-            f"the figures of {period_key} changed since the preview was shown (a report was "
-            "approved or corrected meanwhile); check the preview again, then publish",
+            f"the figures or stories of {period_key} changed since the preview was shown (a "
+            "report was approved or corrected, or a story edited, meanwhile); check the preview "
+            "again, then publish",
             code="preview_outdated",
             field="previewed",
         )
@@ -331,9 +337,7 @@ def publish(
     snapshot["coverage"] = assessed.coverage
     # The stories behind the curves as they stand now: the vintage carries them, so a later
     # edit stays unpublished until the period is published again (models/stories).
-    snapshot["stories"] = stories_to_publish(
-        session=session, initiative_id=initiative.id, period_id=period.id
-    )
+    snapshot["stories"] = assessed.stories
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
         initiative_id=initiative.id,
@@ -512,12 +516,7 @@ def preview(*, session: Session, actor: Actor, initiative_slug: str, period_key:
         changes=_changes(previous.snapshot, assessed.snapshot) if previous else [],
         vintages=count or 0,
         fingerprint=assessed.fingerprint,
-        stories={
-            code: story["version"]
-            for code, story in stories_to_publish(
-                session=session, initiative_id=initiative.id, period_id=period.id
-            ).items()
-        },
+        stories={code: story["version"] for code, story in assessed.stories.items()},
     )
 
 

@@ -373,3 +373,57 @@ def test_the_preview_names_the_stories_the_vintage_would_carry(client, session, 
     assert carried() == {"KIDS": 2}
     _put(client, world["backbone"], "", version=2)
     assert carried() == {}, "an emptied story is not carried"
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_publishing_refuses_a_preview_a_story_has_moved_on_from(session, world) -> None:
+    """The preview names the stories' versions too: a story edited after the publisher looked
+    is not published unseen."""
+    from models.core.errors import Conflict
+    from models.publishing.publish import preview, publish
+
+    _approve(session)
+
+    def story(text: str) -> None:
+        write_story(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="tales",
+            indicator_code="KIDS",
+            period_key="2025Q3",
+            text=text,
+        )
+
+    def looked() -> str:
+        return preview(
+            session=session, actor=SYSTEM, initiative_slug="tales", period_key="2025Q3"
+        ).fingerprint
+
+    story("First look.")
+    seen = looked()
+    assert looked() == seen  # nothing moved: the same preview
+    story("Second look, written after the preview.")
+    with pytest.raises(Conflict) as refused:
+        publish(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="tales",
+            period_key="2025Q3",
+            confirm_incomplete=True,
+            previewed=seen,
+            notify=False,
+        )
+    assert refused.value.code == "preview_outdated"
+    vintage = publish(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug="tales",
+        period_key="2025Q3",
+        confirm_incomplete=True,
+        previewed=looked(),
+        notify=False,
+    )
+    from models.tables.publication import Publication
+
+    frozen = session.get(Publication, vintage.id)
+    assert frozen is not None and frozen.snapshot["stories"]["KIDS"]["version"] == 2

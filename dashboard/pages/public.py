@@ -148,7 +148,9 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                             for marker, text in legend.items()
                         ],
                         className="mb-0 mt-1",
-                    ),
+                    )
+                    if legend
+                    else " No figure published here is hidden.",
                 ],
                 color="light",
                 className="small",

@@ -31,6 +31,7 @@ from models.analytics.disclosure import (
     rules_for,
 )
 from models.analytics.rollups import expected_reporters
+from models.analytics.suppression import explain
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
@@ -605,6 +606,21 @@ def _public_initiative(session: Session, slug: str) -> Initiative:
     return initiative
 
 
+def _legend_of(snapshots: list[dict[str, Any]], current: dict[str, str]) -> dict[str, str]:
+    """The markers the published figures carry, each explained: a legend true for every
+    marker shown and listing none that is not (the public never sees "not yet published"; an
+    older vintage may carry a marker today's settings no longer make, such as "<3 partners")."""
+    used: set[str] = set()
+    for snapshot in snapshots:
+        for ind in snapshot["indicators"]:
+            used.add(ind["total"]["marker"])
+            for b in ind["breakdowns"]:
+                used.update(c["marker"] for c in b["categories"])
+    used.discard(None)
+    ordered = [m for m in current if m in used] + sorted(used - current.keys())
+    return {m: current.get(m) or explain(m) for m in ordered}
+
+
 def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
     """The latest vintage of every published period, oldest period first. No login needed."""
     initiative = _public_initiative(session, initiative_slug)
@@ -624,7 +640,9 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
         "description": initiative.description,
         "region": initiative.region,
         "threshold": initiative.suppression_threshold,
-        "legend": rules_for(initiative).legend(),
+        "legend": _legend_of(
+            [pub.snapshot for pub, _, _ in latest.values()], rules_for(initiative).legend()
+        ),
         "periods": [
             {
                 "period": period.key,

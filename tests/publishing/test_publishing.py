@@ -109,6 +109,42 @@ def test_small_category_shows_marker_and_a_second_is_hidden(client, session, wor
 
 
 @pytest.mark.usefixtures("few_partners_allowed")
+def test_the_public_legend_explains_the_markers_shown_and_no_other(client, session, world) -> None:
+    """The legend is true for every marker on the page and lists none the public never sees
+    ("not yet published"); a marker an older vintage carries is explained although today's
+    settings no longer make it."""
+    _approve(
+        session,
+        "p1",
+        [
+            ValueInput("KIDS", value=60),
+            ValueInput("KIDS", "sex=f", value=30),
+            ValueInput("KIDS", "sex=m", value=23),
+            ValueInput("KIDS", "sex=x", value=7),
+        ],
+    )
+    session.commit()
+    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    summary = client.get("/api/v1/public/initiatives/pub/summary").json()
+    shown = {
+        fig["marker"]
+        for ind in summary["periods"][0]["indicators"]
+        for fig in [ind["total"], *(c for b in ind["breakdowns"] for c in b["categories"])]
+    } - {None}
+    assert shown and set(summary["legend"]) == shown
+    assert "not yet published" not in summary["legend"]
+    assert "fewer than 10 people" in summary["legend"]["<10"]
+    # An older vintage made under another setting: its marker is explained all the same.
+    pub = session.scalars(select(Publication)).one()
+    snapshot = json.loads(json.dumps(pub.snapshot))
+    snapshot["indicators"][0]["total"]["marker"] = "<3 partners"
+    session.execute(update(Publication).where(Publication.id == pub.id).values(snapshot=snapshot))
+    session.commit()
+    legend = client.get("/api/v1/public/initiatives/pub/summary").json()["legend"]
+    assert "fewer than 3 partners" in legend["<3 partners"]
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
 def test_corrections_stay_private_until_republished(client, session, world) -> None:
     _approve(session, "p1", [ValueInput("KIDS", value=120)])
     session.commit()

@@ -292,7 +292,8 @@ def bench_import(engine, built, rows: int) -> None:
 # --- 2. reads through HTTP against the plain GROUP BY -----------------------------------------
 
 
-def _start_server(url: str) -> tuple[subprocess.Popen, str]:
+def _start_server(url: str, tree: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A uvicorn server on ``url`` from this checkout, or from the source tree ``tree``."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -307,6 +308,8 @@ def _start_server(url: str) -> tuple[subprocess.Popen, str]:
         # have it write escalations while the bench reads and writes.
         "CM_WORKER": "external",
     }
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -321,6 +324,7 @@ def _start_server(url: str) -> tuple[subprocess.Popen, str]:
             "warning",
         ],
         env=env,
+        cwd=tree,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -1,5 +1,9 @@
 """Overview: the scorecard of every indicator, grouped by outcome, for one period.
 
+Within an outcome each population indicator comes first, then the partners' performance measures
+that contribute to it, by how much / how well / better off (README, "Two kinds of measure");
+performance measures linked to no population indicator on the page come after.
+
 Backbone staff see exact figures; funders and reporters see them suppressed (the domain decides:
 ``models.analytics.views.scorecard`` applies the initiative's threshold for anyone but the backbone).
 The outcome and period filters are kept in the address bar, so a view can be shared.
@@ -295,7 +299,10 @@ def _trend(row):
     )
 
 
-def _row(row, card, legend):
+def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
+    """One indicator's row; ``ident`` tells apart a performance measure shown under a second
+    population indicator (its first place keeps ``ov-row-<code>``)."""
+    ident = ident or row.code
     status, colour = STATUS.get(row.status, (row.status, "secondary"))
     explained = status_title(row, card.period)
     link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
@@ -311,9 +318,10 @@ def _row(row, card, legend):
                 [
                     dcc.Link(row.name, href=link, className="fw-semibold"),
                     html.Div(row.code, className="small text-muted"),
-                ]
+                ],
+                className="ps-4" if kind == "performance" else None,
             ),
-            html.Td(_value(row, legend, f"ov-marker-{row.code}"), className="text-end text-nowrap"),
+            html.Td(_value(row, legend, f"ov-marker-{ident}"), className="text-end text-nowrap"),
             html.Td(_target(row, card.period), className="text-end text-nowrap"),
             html.Td(_progress(row), style={"minWidth": "7rem"}),
             html.Td(
@@ -341,9 +349,97 @@ def _row(row, card, legend):
             html.Td(spark, className="d-none d-md-table-cell"),
             html.Td(_coverage(row), className="small text-nowrap"),
         ],
-        id=f"ov-row-{row.code}",
-        className="cm-scorecard-row",
+        id=f"ov-row-{ident}",
+        className=f"cm-scorecard-row cm-{kind}-row",
     )
+
+
+PERFORMANCE_TYPES = (
+    ("how_much", "How much did we do?"),
+    ("how_well", "How well did we do it?"),
+    ("better_off", "Is anyone better off?"),
+)
+CONTRIBUTION = (
+    "Partners' performance measures that bear on it: contribution, not attribution (each "
+    "programme plays a part in the curve above; none moves it alone)."
+)
+UNLINKED = "Performance measures linked to no population indicator on this page"
+
+
+def arrange(rows: list) -> list[tuple[tuple[str | None, str | None], list[tuple[str, object]]]]:
+    """The scorecard's rows in the page's order, by outcome: each population indicator, then
+    a ``("contribution", code)`` line and the performance measures contributing to it by type
+    (``("type", label)`` then ``("performance", row)``); after an outcome's population
+    indicators, its performance measures placed under none of them (``("unlinked", None)``)."""
+    populations = {r.code for r in rows if r.kind == "population"}
+    contributing: dict[str, list] = {}
+    for r in rows:
+        if r.kind == "performance":
+            for code in r.contributes_to:
+                contributing.setdefault(code, []).append(r)
+
+    def by_type(measures: list) -> list[tuple[str, object]]:
+        out: list[tuple[str, object]] = []
+        for kind, label in PERFORMANCE_TYPES:
+            typed = [m for m in measures if m.performance_type == kind]
+            if typed:
+                out.append(("type", label))
+                out += [("performance", m) for m in typed]
+        return out
+
+    groups: dict[tuple[str | None, str | None], list] = {}
+    for r in rows:
+        groups.setdefault((r.outcome, r.outcome_name), []).append(r)
+    arranged = []
+    for key, members in groups.items():
+        entries: list[tuple[str, object]] = []
+        for r in members:
+            if r.kind != "population":
+                continue
+            entries.append(("population", r))
+            if contributing.get(r.code):
+                entries.append(("contribution", r.code))
+                entries += by_type(contributing[r.code])
+        unplaced = [
+            r
+            for r in members
+            if r.kind == "performance" and not populations & set(r.contributes_to)
+        ]
+        if unplaced:
+            entries.append(("unlinked", None))
+            entries += by_type(unplaced)
+        if entries:
+            arranged.append((key, entries))
+    return arranged
+
+
+def _caption_row(text: str, class_name: str):
+    return html.Tr(html.Td(text, colSpan=len(HEADER.children.children), className=class_name))
+
+
+def _table_rows(entries: list[tuple[str, object]], card, legend, placed: set[str]) -> list:
+    """The table rows of one outcome; ``placed`` holds the codes whose row is already on the
+    page (a measure contributing to two population indicators is shown under both)."""
+    out: list = []
+    under = None
+    for role, item in entries:
+        if role == "population":
+            placed.add(item.code)
+            out.append(_row(item, card, legend))
+        elif role == "contribution":
+            under = item
+            out.append(_caption_row(CONTRIBUTION, "small text-muted fst-italic cm-contribution"))
+        elif role == "unlinked":
+            under = None
+            out.append(_caption_row(UNLINKED, "small fw-semibold cm-unlinked"))
+        elif role == "type":
+            out.append(_caption_row(item, "small fw-semibold ps-3 cm-performance-type"))
+        else:
+            again = item.code in placed
+            placed.add(item.code)
+            ident = f"{item.code}-under-{under}" if again else item.code
+            out.append(_row(item, card, legend, ident, "performance"))
+    return out
 
 
 HEADER = html.Thead(
@@ -441,9 +537,6 @@ def _incomplete_caption() -> str:
 
 
 def scorecard_body(card, legend) -> html.Div:
-    groups: dict = {}
-    for row in card.rows:
-        groups.setdefault((row.outcome, row.outcome_name), []).append(row)
     parts: list = [
         html.P(
             [
@@ -462,12 +555,13 @@ def scorecard_body(card, legend) -> html.Div:
         ),
         legend_box(card, legend),
     ]
-    for (code, name), rows in groups.items():
+    placed: set[str] = set()
+    for (code, name), entries in arrange(card.rows):
         parts.append(html.H2(name or code or "Other indicators", className="h5 mt-4"))
         parts.append(
             html.Div(
                 dbc.Table(
-                    [HEADER, html.Tbody([_row(r, card, legend) for r in rows])],
+                    [HEADER, html.Tbody(_table_rows(entries, card, legend, placed))],
                     hover=True,
                     size="sm",
                     className="align-middle mb-2 cm-scorecard",

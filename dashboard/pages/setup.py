@@ -393,6 +393,8 @@ def _save_indicator(initiative: str, editing: str | None, values: dict) -> dict:
     fields = indicator_fields(values)
     if editing is not None and fields["position"] is None:
         del fields["position"]  # blank keeps the place it has
+    if fields["kind"] is None:
+        del fields["kind"]  # a form without the choice keeps the kind the indicator has
     return data.save_indicator(initiative, editing, fields)
 
 

@@ -345,6 +345,33 @@ def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
             assert {d.code for i in indicators for d in i.dimensions} == set(dims)
 
 
+def test_cradle_to_career_has_a_population_indicator_per_outcome_and_linked_measures(
+    demo: Demo,
+) -> None:
+    """README, "Two kinds of measure": each outcome's curve, and the partners' performance
+    measures typed and linked to the population indicators they contribute to."""
+    s = demo.session
+    c2c = initiative(s, C2C)
+    indicators = s.scalars(select(Indicator).where(Indicator.initiative_id == c2c.id)).all()
+    outcomes = s.scalars(select(Outcome).where(Outcome.initiative_id == c2c.id)).all()
+    populations = {i.code for i in indicators if i.kind == "population"}
+    for outcome in outcomes:
+        assert any(i.kind == "population" for i in indicators if i.outcome_id == outcome.id), (
+            outcome.code
+        )
+    measures = [i for i in indicators if i.kind == "performance"]
+    assert {m.performance_type for m in measures} == {"how_much", "how_well", "better_off"}
+    for m in measures:
+        assert m.contributes_to, m.code
+        assert {p.code for p in m.contributes_to} <= populations
+        assert {p.initiative_id for p in m.contributes_to} == {c2c.id}
+    assert all(
+        i.performance_type is None and not i.contributes_to
+        for i in indicators
+        if i.kind == "population"
+    )
+
+
 def test_obligations_follow_what_each_partner_does(demo: Demo) -> None:
     s = demo.session
     rows = s.execute(

@@ -233,36 +233,50 @@ def _set_indicator_fields(
         raise InvalidInput("valid_min must not be above valid_max", field="valid_min")
 
 
+def _named(
+    session: Session,
+    initiative: Initiative,
+    model: type[Dimension] | type[Indicator],
+    codes: Sequence[str],
+    field: str,
+) -> list[Any]:
+    """The initiative's rows of ``model`` named by ``codes`` (repeats dropped), in their order;
+    an unknown code is refused at its place in the list."""
+    codes = list(dict.fromkeys(codes))
+    rows: list[Any] = list(
+        session.scalars(
+            select(model).where(model.initiative_id == initiative.id, model.code.in_(codes))
+        )
+    )
+    found = {row.code: row for row in rows}
+    for index, code in enumerate(codes):
+        if code not in found:
+            word = "dimension" if model is Dimension else "indicator"
+            raise InvalidInput(
+                f"no {word} {code!r} in {initiative.slug!r}",
+                field=f"{field}[{index}]",
+                extra={"value": code},
+            )
+    return [found[code] for code in codes]
+
+
 def _contributions(
     session: Session, initiative: Initiative, indicator: Indicator, codes: Sequence[str]
 ) -> list[Indicator]:
     """The population indicators named by ``codes``, in the indicator's own initiative."""
-    codes = list(dict.fromkeys(codes))
-    found = {
-        i.code: i
-        for i in session.scalars(
-            select(Indicator).where(
-                Indicator.initiative_id == initiative.id, Indicator.code.in_(codes)
-            )
-        )
-    }
-    for index, code in enumerate(codes):
+    targets: list[Indicator] = _named(session, initiative, Indicator, codes, "contributes_to")
+    for index, target in enumerate(targets):
         field = f"contributes_to[{index}]"
-        target = found.get(code)
-        if target is None:
-            raise InvalidInput(
-                f"no indicator {code!r} in {initiative.slug!r}", field=field, extra={"value": code}
-            )
-        if code == indicator.code:
+        if target.code == indicator.code:
             raise InvalidInput("a measure cannot contribute to itself", field=field)
         if target.kind != "population":
             raise InvalidInput(
-                f"{code!r} is a performance measure; measures contribute to population "
+                f"{target.code!r} is a performance measure; measures contribute to population "
                 "indicators only",
                 field=field,
-                extra={"value": code},
+                extra={"value": target.code},
             )
-    return [found[c] for c in codes]
+    return targets
 
 
 def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any]) -> None:
@@ -305,23 +319,8 @@ def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any
 def _dimensions_by_code(
     session: Session, initiative: Initiative, codes: Sequence[str]
 ) -> list[Dimension]:
-    codes = list(dict.fromkeys(codes))
-    found = {
-        d.code: d
-        for d in session.scalars(
-            select(Dimension).where(
-                Dimension.initiative_id == initiative.id, Dimension.code.in_(codes)
-            )
-        )
-    }
-    for index, code in enumerate(codes):
-        if code not in found:
-            raise InvalidInput(
-                f"no dimension {code!r} in {initiative.slug!r}",
-                field=f"dimensions[{index}]",
-                extra={"value": code},
-            )
-    return sorted(found.values(), key=lambda d: (d.position, d.code))
+    found = _named(session, initiative, Dimension, codes, "dimensions")
+    return sorted(found, key=lambda d: (d.position, d.code))
 
 
 def _set_targets(

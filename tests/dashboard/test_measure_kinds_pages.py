@@ -16,13 +16,13 @@ from models import Indicator
 from .. import factories as f
 from ..dash_calls import call, render_page, response_of, text_of
 from . import test_setup_pages as setup_page
+from .test_explained import INIT, PERIOD, _find, _overview
+from .test_explained import _as as _login
 from .test_setup_pages import _as as _setup_as
 from .test_setup_pages import _edit, _error, _events, _form_answer
 
 world = setup_page.world  # the setup page tests' world, as a fixture of this module
 
-INIT = "c2c"
-PERIOD = "2025Q3"
 
 # code, outcome, kind/type, contributes to — in the initiative's order of indicators.
 SHAPE = (
@@ -66,16 +66,6 @@ def kinds(session, client):
     return users
 
 
-def _login(client, users, role: str) -> None:
-    client.cookies.clear()
-    r = client.post(
-        "/auth/login",
-        data={"email": users[role].email, "password": f.PASSWORD},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
-
-
 def _rows_in_order(node) -> list[str]:
     """Each table row of the overview in page order: its id, or its caption's kind."""
     out: list[str] = []
@@ -101,20 +91,6 @@ def _rows_in_order(node) -> list[str]:
 
     walk(node)
     return out
-
-
-def _overview(client):
-    return response_of(
-        call(
-            client,
-            "overview-body.children",
-            [
-                ("overview-initiative", "value", INIT),
-                ("overview-period", "value", PERIOD),
-                ("overview-outcome", "value", None),
-            ],
-        )
-    )
 
 
 CONTRIBUTION = (
@@ -175,22 +151,6 @@ def test_filtered_to_an_outcome_its_measures_linked_elsewhere_come_after(client,
         "cm-performance-type:How much did we do?",
         "ov-row-M_ELSE",
     ]
-
-
-def _find(node, ident):
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == ident:
-            return node
-        for value in node.values():
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    return None
 
 
 def test_the_indicator_page_names_the_kind_and_links_the_related_indicators(client, kinds) -> None:

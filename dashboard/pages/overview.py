@@ -505,6 +505,17 @@ def legend_box(card, markers: dict[str, str]) -> html.Div:
             ),
         ),
     ]
+    if any(row.kind == "performance" for row in card.rows):
+        items.append(
+            (
+                "Population and performance",
+                (
+                    "each population indicator (how the whole community is doing) comes "
+                    "first; under it, indented, the partners' performance measures that bear "
+                    "on it: how much they did, how well, and whether anyone is better off."
+                ),
+            )
+        )
     seen = {
         row.current.marker
         for row in card.rows

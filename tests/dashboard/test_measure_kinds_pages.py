@@ -128,6 +128,7 @@ def test_the_overview_puts_the_population_curve_first_and_its_measures_under_it(
     # Each measure keeps its own trend line.
     text = json.dumps(body)
     assert text.count("cm-sparkline") == sum(1 for e in EXPECTED if e.startswith("ov-row-"))
+    assert "Population and performance" in json.dumps(_find(body, "overview-legend"))
 
 
 def test_filtered_to_an_outcome_its_measures_linked_elsewhere_come_after(client, kinds) -> None:

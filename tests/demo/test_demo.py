@@ -372,6 +372,28 @@ def test_cradle_to_career_has_a_population_indicator_per_outcome_and_linked_meas
     )
 
 
+def test_the_demo_overview_shows_each_curve_with_the_measures_under_it(demo: Demo) -> None:
+    """The funder's overview of Cradle to Career: every outcome opens with its population
+    indicator, and every performance measure sits under one it contributes to."""
+    from dashboard.pages.overview import arrange
+    from models.analytics.views import scorecard
+
+    s = demo.session
+    card = scorecard(session=s, actor=actor(s, "funder@demo.test"), initiative_slug=C2C)
+    arranged = arrange(card.rows)
+    assert len(arranged) == len({r.outcome for r in card.rows})
+    under = None
+    for _outcome, entries in arranged:
+        assert entries[0][0] == "population"
+        for role, item in entries:
+            if role == "population":
+                under = item.code
+            elif role == "unlinked":
+                raise AssertionError("every demo measure contributes to a population indicator")
+            elif role == "performance":
+                assert under in item.contributes_to, item.code
+
+
 def test_obligations_follow_what_each_partner_does(demo: Demo) -> None:
     s = demo.session
     rows = s.execute(

@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.history import partner_history_links
+from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
@@ -173,13 +174,6 @@ def layout(
     )
 
 
-PERFORMANCE_TYPES = {
-    "how_much": "how much did we do?",
-    "how_well": "how well did we do it?",
-    "better_off": "is anyone better off?",
-}
-
-
 def kind_line(chosen: dict, choices: list[dict], initiative: str) -> list:
     """What kind of measure this is (README, "Two kinds of measure") and its links: the
     population indicators a performance measure contributes to, or the partners' measures
@@ -201,7 +195,7 @@ def kind_line(chosen: dict, choices: list[dict], initiative: str) -> list:
         return out
 
     if chosen["kind"] == "performance":
-        what = PERFORMANCE_TYPES.get(chosen["performance_type"] or "", "")
+        what = dict(PERFORMANCE_TYPES).get(chosen["performance_type"] or "", "")
         parts: list = [html.Strong("Partner performance measure"), f" · {what}"]
         if chosen["contributes_to"]:
             parts += [" · contributes to ", *links(chosen["contributes_to"])]

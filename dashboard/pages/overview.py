@@ -17,6 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
+from dashboard.components.kinds import arrange
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError
 
@@ -354,63 +355,11 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
     )
 
 
-PERFORMANCE_TYPES = (
-    ("how_much", "How much did we do?"),
-    ("how_well", "How well did we do it?"),
-    ("better_off", "Is anyone better off?"),
-)
 CONTRIBUTION = (
     "Partners' performance measures that bear on it: contribution, not attribution (each "
     "programme plays a part in the curve above; none moves it alone)."
 )
 UNLINKED = "Performance measures linked to no population indicator on this page"
-
-
-def arrange(rows: list) -> list[tuple[tuple[str | None, str | None], list[tuple[str, object]]]]:
-    """The scorecard's rows in the page's order, by outcome: each population indicator, then
-    a ``("contribution", code)`` line and the performance measures contributing to it by type
-    (``("type", label)`` then ``("performance", row)``); after an outcome's population
-    indicators, its performance measures placed under none of them (``("unlinked", None)``)."""
-    populations = {r.code for r in rows if r.kind == "population"}
-    contributing: dict[str, list] = {}
-    for r in rows:
-        if r.kind == "performance":
-            for code in r.contributes_to:
-                contributing.setdefault(code, []).append(r)
-
-    def by_type(measures: list) -> list[tuple[str, object]]:
-        out: list[tuple[str, object]] = []
-        for kind, label in PERFORMANCE_TYPES:
-            typed = [m for m in measures if m.performance_type == kind]
-            if typed:
-                out.append(("type", label))
-                out += [("performance", m) for m in typed]
-        return out
-
-    groups: dict[tuple[str | None, str | None], list] = {}
-    for r in rows:
-        groups.setdefault((r.outcome, r.outcome_name), []).append(r)
-    arranged = []
-    for key, members in groups.items():
-        entries: list[tuple[str, object]] = []
-        for r in members:
-            if r.kind != "population":
-                continue
-            entries.append(("population", r))
-            if contributing.get(r.code):
-                entries.append(("contribution", r.code))
-                entries += by_type(contributing[r.code])
-        unplaced = [
-            r
-            for r in members
-            if r.kind == "performance" and not populations & set(r.contributes_to)
-        ]
-        if unplaced:
-            entries.append(("unlinked", None))
-            entries += by_type(unplaced)
-        if entries:
-            arranged.append((key, entries))
-    return arranged
 
 
 def _caption_row(text: str, class_name: str):

@@ -28,6 +28,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, summarise_change
+from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 from models.core.actors import shown_label
@@ -51,11 +52,6 @@ FREQUENCIES = (("quarterly", "quarterly"), ("annual", "annual"))
 KINDS = (
     ("population", "population indicator (the whole community)"),
     ("performance", "partner performance measure"),
-)
-PERFORMANCE_TYPES = (
-    ("how_much", "how much did we do?"),
-    ("how_well", "how well did we do it?"),
-    ("better_off", "is anyone better off?"),
 )
 GRID_STYLE = {"height": "460px"}
 SMALL_GRID = {"height": "190px"}

@@ -375,7 +375,7 @@ def test_cradle_to_career_has_a_population_indicator_per_outcome_and_linked_meas
 def test_the_demo_overview_shows_each_curve_with_the_measures_under_it(demo: Demo) -> None:
     """The funder's overview of Cradle to Career: every outcome opens with its population
     indicator, and every performance measure sits under one it contributes to."""
-    from dashboard.pages.overview import arrange
+    from dashboard.components.kinds import arrange
     from models.analytics.views import scorecard
 
     s = demo.session

@@ -236,7 +236,7 @@ def _set_indicator_fields(
 def _named(
     session: Session,
     initiative: Initiative,
-    model: type[Dimension] | type[Indicator],
+    model: type[Dimension | Indicator],
     codes: Sequence[str],
     field: str,
 ) -> list[Any]:

@@ -875,7 +875,9 @@ def own_indicator_codes(initiative: str) -> list[str]:
 
 
 def indicator_choices(initiative: str) -> list[dict]:
-    """The initiative's indicators: code, name, unit and dimensions [(code, name)]."""
+    """The initiative's indicators: code, name, unit, dimensions [(code, name)], kind and
+    performance type, the population indicators a performance measure contributes to and the
+    measures contributing to a population indicator (README, "Two kinds of measure")."""
     actor = current_actor()
     with _session() as session:
         described = list_indicators(
@@ -893,6 +895,12 @@ def indicator_choices(initiative: str) -> list[dict]:
                 "name": i["name"],
                 "unit": i.get("unit") or "",
                 "dimensions": [(d, names.get(d, d)) for d in i.get("dimensions") or []],
+                "kind": i["kind"],
+                "performance_type": i["performance_type"],
+                "contributes_to": i["contributes_to"],
+                "contributed_by": [
+                    m["code"] for m in described if i["code"] in m["contributes_to"]
+                ],
             }
             for i in described
         ]

@@ -17,6 +17,7 @@ from models.tables.indicator import (
     Obligation,
     Outcome,
     SeriesBreak,
+    indicator_contributions,
     indicator_dimensions,
 )
 from models.tables.initiative import Initiative, Member, Period
@@ -67,5 +68,6 @@ __all__ = [
     "Value",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "indicator_contributions",
     "indicator_dimensions",
 ]

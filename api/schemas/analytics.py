@@ -104,6 +104,19 @@ class ScorecardRowRead(ReadModel):
         "`trajectory` (the straight line from the baseline to the end target) or `end` (the "
         "end target itself); null without a target.",
     )
+    kind: str = Field(
+        "population",
+        description="`population` (how the whole community is doing) or `performance` (a "
+        "partner programme's measure).",
+    )
+    performance_type: str | None = Field(
+        None, description="A performance measure's type: how_much, how_well or better_off."
+    )
+    contributes_to: list[str] = Field(
+        [],
+        description="Codes of the population indicators a performance measure contributes to "
+        "(contribution, not attribution).",
+    )
 
 
 class ScorecardRead(ReadModel):

@@ -15,7 +15,13 @@ from api.schemas.common import IsoDate, JsonInt, ReadModel, WriteModel, json_int
 from models.initiatives.dimensions import DIMENSION_CODE_PATTERN
 from models.initiatives.indicators import INDICATOR_CODE_PATTERN
 from models.initiatives.outcomes import OUTCOME_CODE_PATTERN
-from models.tables.indicator import DIRECTIONS, FREQUENCIES, MEASURE_TYPES
+from models.tables.indicator import (
+    DIRECTIONS,
+    FREQUENCIES,
+    KINDS,
+    MEASURE_TYPES,
+    PERFORMANCE_TYPES,
+)
 from models.tables.initiative import PERIOD_KINDS, Member
 from models.tables.organisation import SECTORS, SLUG_PATTERN
 
@@ -26,6 +32,20 @@ Sector = Literal[SECTORS]  # type: ignore[valid-type]
 MeasureType = Literal[MEASURE_TYPES]  # type: ignore[valid-type]
 Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
 Frequency = Literal[FREQUENCIES]  # type: ignore[valid-type]
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+PerformanceType = Literal[PERFORMANCE_TYPES]  # type: ignore[valid-type]
+KIND_HELP = (
+    "`population`: how the whole community is doing; `performance`: a partner programme's "
+    "measure, typed by `performance_type`."
+)
+TYPE_HELP = (
+    "A performance measure's type (required for one, null for a population indicator): "
+    "`how_much` did we do, `how_well` did we do it, is anyone `better_off`."
+)
+LINKS_HELP = (
+    "Codes of the population indicators this performance measure contributes to (same "
+    "initiative); empty for a population indicator."
+)
 PeriodKind = Literal[PERIOD_KINDS]  # type: ignore[valid-type]
 Threshold = json_int(ge=1)  # people: figures based on fewer are suppressed
 Decimals = json_int(ge=0, le=6)
@@ -235,6 +255,9 @@ class IndicatorCreate(WriteModel):
     baseline: PeriodValue | None = None
     target: PeriodValue | None = Field(None, description="The end target.")
     targets: list[InterimTarget] = Field([], description="Interim targets, one per period.")
+    kind: Kind = Field("population", description=KIND_HELP)
+    performance_type: PerformanceType | None = Field(None, description=TYPE_HELP)
+    contributes_to: list[str] = Field([], description=LINKS_HELP)
 
 
 class IndicatorUpdate(WriteModel):
@@ -254,6 +277,11 @@ class IndicatorUpdate(WriteModel):
     baseline: PeriodValue | None = Field(None, description="null clears the baseline.")
     target: PeriodValue | None = Field(None, description="null clears the end target.")
     targets: list[InterimTarget] | None = Field(None, description="Replaces interim targets.")
+    kind: Kind | None = Field(
+        None, description=KIND_HELP + " Back to `population` clears the type and the links."
+    )
+    performance_type: PerformanceType | None = Field(None, description=TYPE_HELP)
+    contributes_to: list[str] | None = Field(None, description="Replaces the links. " + LINKS_HELP)
 
 
 class PeriodValueRead(ReadModel):
@@ -285,6 +313,9 @@ class IndicatorRead(ReadModel):
     baseline: PeriodValueRead | None
     target: PeriodValueRead | None = Field(description="The end target.")
     targets: list[InterimTargetRead] = Field(description="Interim targets, earliest first.")
+    kind: str = Field(description=KIND_HELP)
+    performance_type: str | None = Field(description=TYPE_HELP)
+    contributes_to: list[str] = Field(description=LINKS_HELP)
 
 
 # --- periods ----------------------------------------------------------------------------------

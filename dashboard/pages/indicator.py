@@ -17,8 +17,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components.common import error_alert, sync_url
+from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.history import partner_history_links
+from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
@@ -120,7 +121,13 @@ def layout(
     return frame(
         "indicator",
         html.H1(chosen["name"], className="h3 mb-1", id="indicator-title"),
-        [html.Code(chosen["code"]), f" · {chosen['unit']}" if chosen["unit"] else ""],
+        [
+            html.Code(chosen["code"]),
+            f" · {chosen['unit']}" if chosen["unit"] else "",
+            html.Span(
+                kind_line(chosen, choices, entry.slug), id="indicator-kind", className="d-block"
+            ),
+        ],
         pickers(
             initiative_picker("indicator", entry, md=4),
             picker(
@@ -165,6 +172,41 @@ def layout(
             "equity-gap",
         ),
     )
+
+
+def kind_line(chosen: dict, choices: list[dict], initiative: str) -> list:
+    """What kind of measure this is (README, "Two kinds of measure") and its links: the
+    population indicators a performance measure contributes to, or the partners' measures
+    that bear on a population indicator, each a link to its own page."""
+    names = {c["code"]: c["name"] for c in choices}
+
+    def links(codes: list[str]) -> list:
+        out: list = []
+        for n, code in enumerate(codes):
+            out += [", "] if n else []
+            out.append(
+                dcc.Link(
+                    names.get(code, code),
+                    href=page_url("/indicator", initiative=initiative, code=code),
+                    className="cm-kind-link",
+                    id=f"indicator-kind-link-{code}",
+                )
+            )
+        return out
+
+    if chosen["kind"] == "performance":
+        what = dict(PERFORMANCE_TYPES).get(chosen["performance_type"] or "", "")
+        parts: list = [html.Strong("Partner performance measure"), f" · {what}"]
+        if chosen["contributes_to"]:
+            parts += [" · contributes to ", *links(chosen["contributes_to"])]
+            parts.append(" (contribution, not attribution)")
+        else:
+            parts.append(" · linked to no population indicator")
+        return parts
+    parts = [html.Strong("Population indicator"), " · how the whole community is doing"]
+    if chosen["contributed_by"]:
+        parts += [" · partners' measures that bear on it: ", *links(chosen["contributed_by"])]
+    return parts
 
 
 def _story_card() -> dbc.Card:
@@ -397,6 +439,7 @@ def indicator_equity(initiative, code, by):
     Output("indicator-by", "options"),
     Output("indicator-by", "value"),
     Output("indicator-title", "children"),
+    Output("indicator-kind", "children"),
     Input("indicator-code", "value"),
     Input("indicator-initiative", "value"),
     prevent_initial_call=True,
@@ -408,12 +451,13 @@ def indicator_dimensions(code, initiative):
         choices = []
     chosen = next((c for c in choices if c["code"] == code), None)
     if chosen is None:
-        return [], None, dash.no_update
+        return [], None, dash.no_update, dash.no_update
     dims = chosen["dimensions"]
     return (
         [{"label": n, "value": c} for c, n in dims],
         dims[0][0] if dims else None,
         chosen["name"],
+        kind_line(chosen, choices, initiative),
     )
 
 

@@ -1,5 +1,9 @@
 """Overview: the scorecard of every indicator, grouped by outcome, for one period.
 
+Within an outcome each population indicator comes first, then the partners' performance measures
+that contribute to it, by how much / how well / better off (README, "Two kinds of measure");
+performance measures linked to no population indicator on the page come after.
+
 Backbone staff see exact figures; funders and reporters see them suppressed (the domain decides:
 ``models.analytics.views.scorecard`` applies the initiative's threshold for anyone but the backbone).
 The outcome and period filters are kept in the address bar, so a view can be shared.
@@ -13,6 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
+from dashboard.components.kinds import arrange
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError
 
@@ -295,7 +300,10 @@ def _trend(row):
     )
 
 
-def _row(row, card, legend):
+def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
+    """One indicator's row; ``ident`` tells apart a performance measure shown under a second
+    population indicator (its first place keeps ``ov-row-<code>``)."""
+    ident = ident or row.code
     status, colour = STATUS.get(row.status, (row.status, "secondary"))
     explained = status_title(row, card.period)
     link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
@@ -311,9 +319,10 @@ def _row(row, card, legend):
                 [
                     dcc.Link(row.name, href=link, className="fw-semibold"),
                     html.Div(row.code, className="small text-muted"),
-                ]
+                ],
+                className="ps-4" if kind == "performance" else None,
             ),
-            html.Td(_value(row, legend, f"ov-marker-{row.code}"), className="text-end text-nowrap"),
+            html.Td(_value(row, legend, f"ov-marker-{ident}"), className="text-end text-nowrap"),
             html.Td(_target(row, card.period), className="text-end text-nowrap"),
             html.Td(_progress(row), style={"minWidth": "7rem"}),
             html.Td(
@@ -341,9 +350,45 @@ def _row(row, card, legend):
             html.Td(spark, className="d-none d-md-table-cell"),
             html.Td(_coverage(row), className="small text-nowrap"),
         ],
-        id=f"ov-row-{row.code}",
-        className="cm-scorecard-row",
+        id=f"ov-row-{ident}",
+        className=f"cm-scorecard-row cm-{kind}-row",
     )
+
+
+CONTRIBUTION = (
+    "Partners' performance measures that bear on it: contribution, not attribution (each "
+    "programme plays a part in the curve above; none moves it alone)."
+)
+UNLINKED = "Performance measures linked to no population indicator on this page"
+
+
+def _caption_row(text: str, class_name: str):
+    return html.Tr(html.Td(text, colSpan=len(HEADER.children.children), className=class_name))
+
+
+def _table_rows(entries: list[tuple[str, object]], card, legend, placed: set[str]) -> list:
+    """The table rows of one outcome; ``placed`` holds the codes whose row is already on the
+    page (a measure contributing to two population indicators is shown under both)."""
+    out: list = []
+    under = None
+    for role, item in entries:
+        if role == "population":
+            placed.add(item.code)
+            out.append(_row(item, card, legend))
+        elif role == "contribution":
+            under = item
+            out.append(_caption_row(CONTRIBUTION, "small text-muted fst-italic cm-contribution"))
+        elif role == "unlinked":
+            under = None
+            out.append(_caption_row(UNLINKED, "small fw-semibold cm-unlinked"))
+        elif role == "type":
+            out.append(_caption_row(item, "small fw-semibold ps-3 cm-performance-type"))
+        else:
+            again = item.code in placed
+            placed.add(item.code)
+            ident = f"{item.code}-under-{under}" if again else item.code
+            out.append(_row(item, card, legend, ident, "performance"))
+    return out
 
 
 HEADER = html.Thead(
@@ -409,6 +454,17 @@ def legend_box(card, markers: dict[str, str]) -> html.Div:
             ),
         ),
     ]
+    if any(row.kind == "performance" for row in card.rows):
+        items.append(
+            (
+                "Population and performance",
+                (
+                    "each population indicator (how the whole community is doing) comes "
+                    "first; under it, indented, the partners' performance measures that bear "
+                    "on it: how much they did, how well, and whether anyone is better off."
+                ),
+            )
+        )
     seen = {
         row.current.marker
         for row in card.rows
@@ -441,9 +497,6 @@ def _incomplete_caption() -> str:
 
 
 def scorecard_body(card, legend) -> html.Div:
-    groups: dict = {}
-    for row in card.rows:
-        groups.setdefault((row.outcome, row.outcome_name), []).append(row)
     parts: list = [
         html.P(
             [
@@ -462,12 +515,13 @@ def scorecard_body(card, legend) -> html.Div:
         ),
         legend_box(card, legend),
     ]
-    for (code, name), rows in groups.items():
+    placed: set[str] = set()
+    for (code, name), entries in arrange(card.rows):
         parts.append(html.H2(name or code or "Other indicators", className="h5 mt-4"))
         parts.append(
             html.Div(
                 dbc.Table(
-                    [HEADER, html.Tbody([_row(r, card, legend) for r in rows])],
+                    [HEADER, html.Tbody(_table_rows(entries, card, legend, placed))],
                     hover=True,
                     size="sm",
                     className="align-middle mb-2 cm-scorecard",

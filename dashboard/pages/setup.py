@@ -28,6 +28,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, summarise_change
+from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 from models.core.actors import shown_label
@@ -47,6 +48,11 @@ MEASURE_TYPES = (
 )
 DIRECTIONS = (("higher", "higher is better"), ("lower", "lower is better"))
 FREQUENCIES = (("quarterly", "quarterly"), ("annual", "annual"))
+# README, "Two kinds of measure".
+KINDS = (
+    ("population", "population indicator (the whole community)"),
+    ("performance", "partner performance measure"),
+)
 GRID_STYLE = {"height": "460px"}
 SMALL_GRID = {"height": "190px"}
 
@@ -153,6 +159,35 @@ INDICATOR = Form(
         Field("valid_min", "Valid from", "number", md=3, help="Lowest value accepted."),
         Field("valid_max", "Valid to", "number", md=3, help="Highest value accepted."),
         Field("data_source", "Data source", md=6, placeholder="e.g. State kindergarten assessment"),
+        Field(
+            "kind",
+            "Kind",
+            "select",
+            KINDS,
+            md=4,
+            default="population",
+            required=True,
+            help="A population indicator says how the whole community is doing; a "
+            "performance measure, how a partner's programme is doing.",
+        ),
+        Field(
+            "performance_type",
+            "Performance type",
+            "select",
+            PERFORMANCE_TYPES,
+            md=3,
+            placeholder="Population indicator: none",
+            help="Required for a performance measure.",
+        ),
+        Field(
+            "contributes_to",
+            "Contributes to",
+            "multi",
+            md=5,
+            placeholder="No population indicator",
+            help="The population indicators this measure contributes to (contribution, not "
+            "attribution).",
+        ),
         Field(
             "dimensions",
             "Breakdowns",
@@ -336,6 +371,9 @@ def indicator_fields(values: dict) -> dict:
             "data_source",
             "dimensions",
             "position",
+            "kind",
+            "performance_type",
+            "contributes_to",
         )
     }
     fields["baseline"] = _point(values["baseline_value"], values["baseline_period"])
@@ -351,6 +389,8 @@ def _save_indicator(initiative: str, editing: str | None, values: dict) -> dict:
     fields = indicator_fields(values)
     if editing is not None and fields["position"] is None:
         del fields["position"]  # blank keeps the place it has
+    if fields["kind"] is None:
+        del fields["kind"]  # a form without the choice keeps the kind the indicator has
     return data.save_indicator(initiative, editing, fields)
 
 
@@ -377,9 +417,19 @@ def _indicator_rows(initiative: str) -> list[dict]:
                 "baseline_text": _value_at(baseline),
                 "target_text": _value_at(target),
                 "range": "" if low is None and high is None else f"{_num(low)} – {_num(high)}",
+                "kind_text": kind_text(ind),
             }
         )
     return rows
+
+
+def kind_text(indicator: dict) -> str:
+    """ "population", or the performance type and what the measure contributes to."""
+    if indicator.get("kind") != "performance":
+        return "population"
+    text = dict(PERFORMANCE_TYPES).get(indicator.get("performance_type") or "", "performance")
+    links = indicator.get("contributes_to") or []
+    return text + (f" → {', '.join(links)}" if links else "")
 
 
 def _value_at(point: dict | None) -> str:
@@ -526,6 +576,7 @@ RESOURCES: dict[str, Resource] = {
                 _column("code", "Code", width=120),
                 _column("name", "Name", flex=2, minWidth=180),
                 _column("measure_type", "Type", width=90),
+                _column("kind_text", "Kind", width=150),
                 _column("unit", "Unit", width=80),
                 _column("outcome", "Outcome", width=130),
                 _column("direction", "Good", width=90),
@@ -705,6 +756,7 @@ FORM_ROWS = {
         ["definition"],
         ["direction", "decimals", "frequency", "position"],
         ["valid_min", "valid_max", "data_source"],
+        ["kind", "performance_type", "contributes_to"],
         ["dimensions"],
         ["baseline_value", "baseline_period", "target_value", "target_period"],
         ["targets"],
@@ -1114,13 +1166,15 @@ def _choices(initiative: str | None, build: Callable[[str], tuple], empty: tuple
     Output(INDICATOR.id("baseline_period"), "options"),
     Output(INDICATOR.id("target_period"), "options"),
     Output("setup-indicator-targets", "columnDefs"),
+    Output(INDICATOR.id("contributes_to"), "options"),
     Input("setup-initiative", "value"),
     Input("setup-outcome-refresh", "data"),
     Input("setup-dimension-refresh", "data"),
     Input("setup-period-refresh", "data"),
+    Input("setup-indicator-refresh", "data"),
 )
 def indicator_choices(initiative, *_refreshes):
-    return _choices(initiative, _indicator_choices, ([], [], [], [], TARGET_COLUMNS))
+    return _choices(initiative, _indicator_choices, ([], [], [], [], TARGET_COLUMNS, []))
 
 
 def _indicator_choices(initiative: str) -> tuple:
@@ -1130,12 +1184,14 @@ def _indicator_choices(initiative: str) -> tuple:
     columns = [dict(c) for c in TARGET_COLUMNS]
     columns[0]["cellEditorParams"] = {"values": keys}
     period_options = _options((k, k) for k in reversed(keys))
+    populations = [i for i in data.setup_indicators(initiative) if i["kind"] == "population"]
     return (
         _options((o["code"], f"{o['name']} ({o['code']})") for o in outcomes),
         _options((d["code"], d["name"]) for d in dimensions),
         period_options,
         period_options,
         columns,
+        _options((i["code"], f"{i['code']} · {i['name']}") for i in populations),
     )
 
 

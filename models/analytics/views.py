@@ -47,6 +47,7 @@ from models.tables.indicator import (
     Obligation,
     Outcome,
     SeriesBreak,
+    indicator_contributions,
     indicator_dimensions,
 )
 from models.tables.initiative import Initiative, Member, Period
@@ -193,6 +194,11 @@ class ScorecardRow:
     trend_previous: float | None = None
     trend_current: float | None = None
     target_kind: str | None = None  # interim | trajectory | end (None without a target)
+    # README, "Two kinds of measure": population indicator or partner performance measure (its
+    # type), and the codes of the population indicators a performance measure contributes to.
+    kind: str = "population"
+    performance_type: str | None = None
+    contributes_to: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -261,6 +267,14 @@ def scorecard(
         ).all()
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
+    links: dict[int, list[str]] = {}
+    for performance_id, code in session.execute(
+        select(indicator_contributions.c.performance_id, Indicator.code)
+        .join(Indicator, Indicator.id == indicator_contributions.c.population_id)
+        .where(indicator_contributions.c.performance_id.in_([i.id for i, _ in indicators]))
+        .order_by(Indicator.position, Indicator.code)
+    ):
+        links.setdefault(performance_id, []).append(code)
     # Every partner's approved totals of the period and the one before (coverage and
     # like-with-like trends), one packed row per indicator and period; earlier periods only
     # when a missing partner's last known size is needed.
@@ -373,6 +387,9 @@ def scorecard(
                 trend_previous=trend.previous,
                 trend_current=trend.current,
                 target_kind=target_kind,
+                kind=indicator.kind,
+                performance_type=indicator.performance_type,
+                contributes_to=links.get(indicator.id, []),
             )
         )
     return card

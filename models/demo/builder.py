@@ -765,11 +765,17 @@ class _Builder:
                 frequency="quarterly",
                 data_source=ind.data_source,
                 position=n,
+                kind=ind.kind,
+                performance_type=ind.performance_type,
                 baseline_period_id=self.periods[0].id,
                 target_period_id=self.periods[TARGET_STEP].id,
                 dimensions=[self.dimensions[d] for d in ind.dims],
                 created_at=self.calendar.epoch,
             )
+        for ind in spec.indicators:
+            self.indicator_rows[ind.code].contributes_to = [
+                self.indicator_rows[code] for code in ind.contributes_to
+            ]
         session.add_all(self.indicator_rows.values())
         self.members: dict[str, Member] = {}
         for m in spec.members:

@@ -69,6 +69,14 @@ class IndicatorSpec:
     valid_max: float | None = None
     season: tuple[float, float, float, float] | None = None  # multiplier by quarter of year
     weather: bool = False  # follows the summer's heat (extreme-heat counts)
+    # README, "Two kinds of measure": a population indicator, or a partner performance measure
+    # of this type contributing to the population indicators named.
+    performance_type: str | None = None
+    contributes_to: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "population" if self.performance_type is None else "performance"
 
     @property
     def outlier_eligible(self) -> bool:
@@ -257,21 +265,25 @@ CRADLE = InitiativeSpec(
         count_indicator("EC_ENROLLED", "kindergarten_readiness", "Children in quality early learning",
                "Children aged 0-5 enrolled during the quarter in a programme rated three stars "
                "or more in the state quality rating system.", "children",
-               "Partner enrolment records", dims=("race", "income"), change=0.2, noise=0.05),
+               "Partner enrolment records", dims=("race", "income"), change=0.2, noise=0.05,
+             performance_type="how_much", contributes_to=("K_READY",)),
         count_indicator("WELL_CHILD", "kindergarten_readiness", "Well-child visits (ages 0-5)",
                "Well-child visits completed for children aged 0-5 during the quarter.", "visits",
                "Health-system electronic health record extract", dims=("race", "income"),
-               change=0.15, noise=0.06),
+               change=0.15, noise=0.06,
+             performance_type="how_much", contributes_to=("K_READY",)),
         count_indicator("HOME_VISITS", "kindergarten_readiness", "Home visits completed",
                "Home visits to families with children under 3 completed by trained visitors.",
-               "visits", "Home-visiting case management system", change=0.25, noise=0.07),
+               "visits", "Home-visiting case management system", change=0.25, noise=0.07,
+             performance_type="how_much", contributes_to=("K_READY",)),
         rate_indicator("READ_G3", "early_grade_reading", "Third graders reading at grade level",
              "Share of tested 3rd graders scoring at or above grade level on the quarterly "
              "district reading benchmark.", SCHOOL_SOURCE,
              dims=ALL3, start=39, change=11, spread=7, gap=1.2, noise=1.3),
         count_indicator("TUTOR_SESSIONS", "early_grade_reading", "Reading tutoring sessions delivered",
                "One-to-one or small-group reading sessions of at least 30 minutes for K-3 "
-               "students.", "sessions", "Partner attendance logs", change=0.3, noise=0.08),
+               "students.", "sessions", "Partner attendance logs", change=0.3, noise=0.08,
+             performance_type="how_much", contributes_to=("READ_G3",)),
         rate_indicator("MATH_G8", "middle_grade_math", "Eighth graders proficient in math",
              "Share of tested 8th graders scoring proficient or above on the quarterly district "
              "math benchmark.", SCHOOL_SOURCE,
@@ -284,7 +296,8 @@ CRADLE = InitiativeSpec(
         count_indicator("MATH_TUTOR_STUDENTS", "middle_grade_math", "Students receiving math tutoring",
                "Middle-school students who attended at least four math tutoring sessions in "
                "the quarter.", "students", "Partner attendance logs", dims=ALL3, change=0.35,
-               noise=0.06),
+               noise=0.06,
+             performance_type="how_much", contributes_to=("MATH_G8",)),
         rate_indicator("GRAD_4YR", "high_school_graduation", "Four-year cohort graduation rate",
              "Share of the four-year cohort graduating with a regular diploma (rolling four "
              "quarters).", SCHOOL_SOURCE, dims=ALL3, start=78, change=8, spread=5, gap=0.8, noise=0.8),
@@ -295,12 +308,14 @@ CRADLE = InitiativeSpec(
         count_indicator("MENTORED_YOUTH", "high_school_graduation", "Youth matched with a mentor",
                "Young people aged 12-18 in an active mentoring match during the quarter.",
                "youth", "Partner mentoring database", dims=("race", "gender"), change=0.2,
-               noise=0.06),
+               noise=0.06,
+             performance_type="how_much", contributes_to=("GRAD_4YR", "CHRONIC_ABSENT")),
         rate_indicator("FAFSA_DONE", "postsecondary_enrollment", "Seniors completing the FAFSA",
              "Share of high-school seniors who submitted the Free Application for Federal "
              "Student Aid, cumulative for the school year.", "Federal Student Aid completion "
              "data, matched by partner", dims=("race", "income"), start=52, change=13,
-             spread=7, gap=0.9, noise=1.5),
+             spread=7, gap=0.9, noise=1.5,
+             performance_type="better_off", contributes_to=("PS_ENROLL",)),
         rate_indicator("PS_ENROLL", "postsecondary_enrollment", "Graduates enrolling in post-secondary",
              "Share of the previous year's graduates enrolled in a two- or four-year college "
              "or a registered apprenticeship.", "National student records match",
@@ -308,7 +323,8 @@ CRADLE = InitiativeSpec(
         rate_indicator("PS_RETAIN", "postsecondary_completion", "First-year students retained",
              "Share of first-year students enrolled again in their second year.",
              "Institutional research office", dims=ALL3, start=63, change=8, spread=6, gap=0.9,
-             noise=1.0),
+             noise=1.0,
+             performance_type="how_well", contributes_to=("PS_COMPLETE",)),
         rate_indicator("PS_COMPLETE", "postsecondary_completion", "Students completing a credential",
              "Share of an entering cohort completing a certificate or degree within 150% of "
              "normal time.", "Institutional research office", dims=ALL3, start=38, change=9,
@@ -321,11 +337,13 @@ CRADLE = InitiativeSpec(
              "Mean starting hourly wage of placed completers, weighted by the number placed.",
              "USD per hour", "average", "State wage records match", dims=("race", "gender"),
              start=17.8, change=2.2, spread=1.2, gap=0.12, noise=0.3, cell_sd=4.0, decimals=2,
-             valid_min=7.25, valid_max=75),
+             valid_min=7.25, valid_max=75,
+             performance_type="better_off", contributes_to=("EMP_PLACED",)),
         count_indicator("INTERNSHIPS", "employment", "Paid internships provided",
                "Paid internships of at least 120 hours for students and young adults aged "
                "16-24.", "internships", "Employer HR records", dims=("race", "gender"),
-               change=0.4, noise=0.1),
+               change=0.4, noise=0.1,
+             performance_type="how_much", contributes_to=("EMP_PLACED",)),
     ),
     members=(
         MemberSpec("riverbend-public-schools",

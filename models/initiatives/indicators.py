@@ -35,12 +35,15 @@ from models.initiatives.outcomes import next_position
 from models.tables.indicator import (
     DIRECTIONS,
     FREQUENCIES,
+    KINDS,
     MEASURE_TYPES,
+    PERFORMANCE_TYPES,
     Category,
     Dimension,
     Indicator,
     IndicatorTarget,
     Outcome,
+    indicator_contributions,
 )
 from models.tables.initiative import Initiative, Period
 from models.tables.reporting import Value
@@ -58,7 +61,11 @@ INDICATOR_SCALARS = (
     "frequency",
     "data_source",
     "position",
+    "kind",
+    "performance_type",
 )
+# What create and update take besides the scalars.
+INDICATOR_LISTS = ("outcome", "dimensions", "baseline", "target", "targets", "contributes_to")
 
 
 def _indicator_query(initiative_id: int) -> Select[Indicator]:
@@ -69,6 +76,7 @@ def _indicator_query(initiative_id: int) -> Select[Indicator]:
             selectinload(Indicator.outcome),
             selectinload(Indicator.dimensions),
             selectinload(Indicator.targets),
+            selectinload(Indicator.contributes_to),
         )
     )
 
@@ -112,6 +120,9 @@ def describe_indicators(
                 "outcome": ind.outcome.code if ind.outcome is not None else None,
                 "dimensions": [
                     d.code for d in sorted(ind.dimensions, key=lambda d: (d.position, d.code))
+                ],
+                "contributes_to": [
+                    p.code for p in sorted(ind.contributes_to, key=lambda p: (p.position, p.code))
                 ],
                 "baseline": None
                 if ind.baseline_value is None
@@ -205,6 +216,15 @@ def _set_indicator_fields(
             )
         elif name == "targets":
             _set_targets(session, initiative, indicator, value or [])
+        elif name == "kind":
+            indicator.kind = checked_choice(value, KINDS, name)
+        elif name == "performance_type":
+            indicator.performance_type = (
+                None if value is None else checked_choice(value, PERFORMANCE_TYPES, name)
+            )
+        elif name == "contributes_to":
+            indicator.contributes_to = _contributions(session, initiative, indicator, value or [])
+    _check_kind(session, indicator, values)
     if (
         indicator.valid_min is not None
         and indicator.valid_max is not None
@@ -213,26 +233,94 @@ def _set_indicator_fields(
         raise InvalidInput("valid_min must not be above valid_max", field="valid_min")
 
 
+def _named(
+    session: Session,
+    initiative: Initiative,
+    model: type[Dimension | Indicator],
+    codes: Sequence[str],
+    field: str,
+) -> list[Any]:
+    """The initiative's rows of ``model`` named by ``codes`` (repeats dropped), in their order;
+    an unknown code is refused at its place in the list."""
+    codes = list(dict.fromkeys(codes))
+    rows: list[Any] = list(
+        session.scalars(
+            select(model).where(model.initiative_id == initiative.id, model.code.in_(codes))
+        )
+    )
+    found = {row.code: row for row in rows}
+    for index, code in enumerate(codes):
+        if code not in found:
+            word = "dimension" if model is Dimension else "indicator"
+            raise InvalidInput(
+                f"no {word} {code!r} in {initiative.slug!r}",
+                field=f"{field}[{index}]",
+                extra={"value": code},
+            )
+    return [found[code] for code in codes]
+
+
+def _contributions(
+    session: Session, initiative: Initiative, indicator: Indicator, codes: Sequence[str]
+) -> list[Indicator]:
+    """The population indicators named by ``codes``, in the indicator's own initiative."""
+    targets: list[Indicator] = _named(session, initiative, Indicator, codes, "contributes_to")
+    for index, target in enumerate(targets):
+        field = f"contributes_to[{index}]"
+        if target.code == indicator.code:
+            raise InvalidInput("a measure cannot contribute to itself", field=field)
+        if target.kind != "population":
+            raise InvalidInput(
+                f"{target.code!r} is a performance measure; measures contribute to population "
+                "indicators only",
+                field=field,
+                extra={"value": target.code},
+            )
+    return targets
+
+
+def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any]) -> None:
+    """A performance measure has a type; a population indicator has none and contributes to
+    nothing. Turning a population indicator into a performance measure while measures
+    contribute to it would leave them pointing at a measure: refused."""
+    if indicator.kind == "performance":
+        if indicator.performance_type is None:
+            raise InvalidInput(
+                "a performance measure needs its type: how_much, how_well or better_off",
+                field="performance_type",
+            )
+        if indicator.id is not None:
+            feeding = select(indicator_contributions.c.performance_id).where(
+                indicator_contributions.c.population_id == indicator.id
+            )
+            if any_row(session=session, stmt=feeding):
+                raise Conflict(
+                    f"performance measures contribute to {indicator.code!r}; unlink them before "
+                    "it becomes a performance measure",
+                    field="kind",
+                )
+        return
+    # A population indicator: what only a performance measure has is refused when asked for,
+    # and dropped when the kind changed.
+    if values.get("performance_type") is not None:
+        raise InvalidInput(
+            "only a performance measure has a performance type", field="performance_type"
+        )
+    if values.get("contributes_to"):
+        raise InvalidInput(
+            "a population indicator contributes to nothing; make it a performance measure",
+            field="contributes_to",
+        )
+    indicator.performance_type = None
+    if indicator.contributes_to:
+        indicator.contributes_to = []
+
+
 def _dimensions_by_code(
     session: Session, initiative: Initiative, codes: Sequence[str]
 ) -> list[Dimension]:
-    codes = list(dict.fromkeys(codes))
-    found = {
-        d.code: d
-        for d in session.scalars(
-            select(Dimension).where(
-                Dimension.initiative_id == initiative.id, Dimension.code.in_(codes)
-            )
-        )
-    }
-    for index, code in enumerate(codes):
-        if code not in found:
-            raise InvalidInput(
-                f"no dimension {code!r} in {initiative.slug!r}",
-                field=f"dimensions[{index}]",
-                extra={"value": code},
-            )
-    return sorted(found.values(), key=lambda d: (d.position, d.code))
+    found = _named(session, initiative, Dimension, codes, "dimensions")
+    return sorted(found, key=lambda d: (d.position, d.code))
 
 
 def _set_targets(
@@ -271,6 +359,7 @@ def list_indicators(
     initiative: str,
     outcome: str | None = None,
     measure_type: str | None = None,
+    kind: str | None = None,
     q: str | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
@@ -288,6 +377,8 @@ def list_indicators(
         stmt = stmt.where(
             Indicator.measure_type == checked_choice(measure_type, MEASURE_TYPES, "measure_type")
         )
+    if kind:
+        stmt = stmt.where(Indicator.kind == checked_choice(kind, KINDS, "kind"))
     if q:
         stmt = stmt.where(or_(contains_text(Indicator.name, q), contains_text(Indicator.code, q)))
     page = page_of(session=session, stmt=stmt, limit=limit, offset=offset)
@@ -319,9 +410,7 @@ def create_indicator(
     """Backbone: a new indicator; ``fields`` as in :func:`update_indicator`."""
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     code = checked_pattern(code, INDICATOR_CODE_PATTERN, "code", "indicator code")
-    reject_unknown_changes(
-        fields, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
-    )
+    reject_unknown_changes(fields, (*INDICATOR_SCALARS, *INDICATOR_LISTS))
     taken = select(Indicator.id).where(Indicator.initiative_id == init.id, Indicator.code == code)
     if any_row(session=session, stmt=taken):
         raise Conflict(f"an indicator with code {code!r} exists already", field="code")
@@ -331,8 +420,10 @@ def create_indicator(
         direction="higher",
         decimals=1,
         frequency="quarterly",
+        kind="population",
         dimensions=[],
         targets=[],
+        contributes_to=[],
     )
     if fields.get("position") is None:
         fields["position"] = next_position(
@@ -340,7 +431,7 @@ def create_indicator(
         )
     values = {"name": name, "unit": unit, "measure_type": measure_type, **fields}
     # Optional fields left as None take the defaults above.
-    for optional in ("direction", "decimals", "frequency"):
+    for optional in ("direction", "decimals", "frequency", "kind"):
         if values.get(optional) is None:
             values.pop(optional, None)
     with session.no_autoflush:
@@ -366,9 +457,7 @@ def update_indicator(
     """
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
-    reject_unknown_changes(
-        changes, (*INDICATOR_SCALARS, "outcome", "dimensions", "baseline", "target", "targets")
-    )
+    reject_unknown_changes(changes, (*INDICATOR_SCALARS, *INDICATOR_LISTS))
     before = describe_indicators(session=session, indicators=[indicator])[0]
     if "measure_type" in changes:
         new_type = checked_choice(changes["measure_type"], MEASURE_TYPES, "measure_type")
@@ -394,7 +483,7 @@ def update_indicator(
                     f"{code!r} has values broken down by {dimension.code!r}; keep that dimension",
                     field="dimensions",
                 )
-    for required in ("name", "unit", "measure_type", "direction", "decimals", "frequency"):
+    for required in ("name", "unit", "measure_type", "direction", "decimals", "frequency", "kind"):
         if required in changes and changes[required] is None:
             raise InvalidInput("must not be null", field=required)
     with session.no_autoflush:
@@ -417,9 +506,29 @@ def delete_indicator(
     if any_row(session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)):
         raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
     described = describe_indicators(session=session, indicators=[indicator])[0]
-    EntityAudit(
+    audit = EntityAudit(
         session=session, actor=actor, entity_type="indicator", initiative_id=init.id
-    ).deleted(indicator.id, described)
+    )
+    audit.deleted(indicator.id, described)
+    # The measures that contributed to it lose the link with it (the database cascades it):
+    # their own trail says so.
+    contributors = list(
+        session.scalars(
+            _indicator_query(init.id).where(
+                Indicator.id.in_(
+                    select(indicator_contributions.c.performance_id).where(
+                        indicator_contributions.c.population_id == indicator.id
+                    )
+                )
+            )
+        )
+    )
+    before = describe_indicators(session=session, indicators=contributors)
     session.delete(indicator)
     session.flush()
+    for measure, was in zip(contributors, before, strict=True):
+        session.refresh(measure, ["contributes_to"])
+        audit.updated(
+            measure.id, was, describe_indicators(session=session, indicators=[measure])[0]
+        )
     return described

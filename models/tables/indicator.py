@@ -22,6 +22,11 @@ MEASURE_TYPES = ("count", "amount", "rate", "average")
 DIRECTIONS = ("higher", "lower")
 FREQUENCIES = ("quarterly", "annual")
 TOTAL = "total"  # the disaggregation key of the whole, as opposed to "dimension=category"
+# Results-Based Accountability (README, "Two kinds of measure"): a population indicator says how
+# the whole community is doing; a partner performance measure says how a programme is doing and
+# contributes to population indicators.
+KINDS = ("population", "performance")
+PERFORMANCE_TYPES = ("how_much", "how_well", "better_off")
 
 
 class Outcome(Base):
@@ -67,6 +72,17 @@ class Indicator(TimestampMixin, Base):
             "valid_min IS NULL OR valid_max IS NULL OR valid_min <= valid_max", name="valid_range"
         ),
         CheckConstraint("decimals >= 0 AND decimals <= 6", name="decimals"),
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(
+            f"performance_type IS NULL OR {_in('performance_type', PERFORMANCE_TYPES)}",
+            name="performance_type",
+        ),
+        # A performance measure has its type; a population indicator has none.
+        CheckConstraint(
+            "(kind = 'performance' AND performance_type IS NOT NULL)"
+            " OR (kind = 'population' AND performance_type IS NULL)",
+            name="performance_type_kind",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +104,8 @@ class Indicator(TimestampMixin, Base):
     frequency: Mapped[str] = mapped_column(String(10), default="quarterly")
     data_source: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kind: Mapped[str] = mapped_column(String(12), default="population", server_default="population")
+    performance_type: Mapped[str | None] = mapped_column(String(12))
     # Baseline: the value the initiative started from, and when.
     baseline_value: Mapped[float | None] = mapped_column(Float)
     baseline_period_id: Mapped[int | None] = mapped_column(
@@ -106,9 +124,31 @@ class Indicator(TimestampMixin, Base):
     targets: Mapped[list[IndicatorTarget]] = relationship(
         back_populates="indicator", cascade="all, delete-orphan", passive_deletes=True
     )
+    # The population indicators a performance measure contributes to (same initiative).
+    contributes_to: Mapped[list[Indicator]] = relationship(
+        secondary="indicator_contributions",
+        primaryjoin="Indicator.id == indicator_contributions.c.performance_id",
+        secondaryjoin="Indicator.id == indicator_contributions.c.population_id",
+        order_by="Indicator.position",
+        passive_deletes=True,
+    )
 
     def __repr__(self) -> str:
         return f"Indicator({self.code!r})"
+
+
+indicator_contributions = Table(
+    "indicator_contributions",
+    Base.metadata,
+    Column("performance_id", ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "population_id",
+        ForeignKey("indicators.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    CheckConstraint("performance_id <> population_id", name="not_itself"),
+)
 
 
 class IndicatorTarget(Base):

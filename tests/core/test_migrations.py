@@ -64,7 +64,7 @@ def test_migrations_keep_every_value_of_a_populated_database(fresh_database) -> 
 
     # Columns later revisions add to these tables: the first schema has no place for what they
     # hold, so the round trip keeps everything else.
-    added = {"submissions": ["first_submitted_at"]}
+    added = {"submissions": ["first_submitted_at"], "indicators": ["kind", "performance_type"]}
 
     def snapshot(leave_out=None):
         sums = table_checksums(fresh_database.engine, leave_out=leave_out)
@@ -366,3 +366,62 @@ def test_webhooks_go_on_downgrade_and_mail_stays(fresh_database) -> None:
         )
         s.commit()
     assert channels() == ["email", "webhook"]
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_measure_kinds_default_to_population_and_go_on_downgrade(fresh_database) -> None:
+    """0017: every existing indicator becomes a population indicator; the CHECKs hold on both
+    databases (added without rebuilding ``indicators`` on SQLite, which would cascade-delete
+    what hangs from it); downgrade drops the links and the columns and keeps the indicators."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    url, engine = fresh_database.url, fresh_database.engine
+    migrations.upgrade(url, "0016_bounces")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO initiatives (id, slug, name) VALUES (1, 'a', 'A')"))
+        conn.execute(
+            text(
+                "INSERT INTO indicators (id, initiative_id, code, name, unit, measure_type,"
+                " direction, decimals, frequency, position)"
+                " VALUES (:i, 1, :c, :c, 'people', 'count', 'higher', 0, 'quarterly', :i)"
+            ),
+            [{"i": 1, "c": "READING"}, {"i": 2, "c": "TUTORING"}],
+        )
+    migrations.upgrade(url)
+
+    def kinds() -> list[tuple]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT code, kind, performance_type FROM indicators ORDER BY id")
+            )
+            return [tuple(r) for r in rows]
+
+    assert kinds() == [("READING", "population", None), ("TUTORING", "population", None)]
+    for bad in (
+        "UPDATE indicators SET kind = 'performance' WHERE id = 2",  # no type
+        "UPDATE indicators SET performance_type = 'how_much' WHERE id = 1",  # population
+        "UPDATE indicators SET kind = 'other' WHERE id = 1",
+        "INSERT INTO indicator_contributions VALUES (1, 1)",  # itself
+    ):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(bad))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE indicators SET kind = 'performance', performance_type = 'how_much'"
+                " WHERE id = 2"
+            )
+        )
+        conn.execute(text("INSERT INTO indicator_contributions VALUES (2, 1)"))
+    migrations.downgrade(url, "0016_bounces")
+    assert "indicator_contributions" not in inspect(engine).get_table_names()
+    columns = {c["name"] for c in inspect(engine).get_columns("indicators")}
+    assert not columns & {"kind", "performance_type"}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM indicators ORDER BY id")).scalars().all() == [
+            "READING",
+            "TUTORING",
+        ]
+    migrations.upgrade(url)
+    assert kinds() == [("READING", "population", None), ("TUTORING", "population", None)]

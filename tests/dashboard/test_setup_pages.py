@@ -364,12 +364,16 @@ def test_indicator_choices_come_from_the_other_tabs(client, world) -> None:
                 ("setup-outcome-refresh", "data", 0),
                 ("setup-dimension-refresh", "data", 0),
                 ("setup-period-refresh", "data", 0),
+                ("setup-indicator-refresh", "data", 0),
             ],
         )
     )
     assert out["setup-indicator-outcome"]["options"] == [
         {"value": "reach", "label": "Reach (reach)"}
     ]
+    # A measure contributes to population indicators only (README, "Two kinds of measure").
+    options = out["setup-indicator-contributes_to"]["options"]
+    assert sorted(o["value"] for o in options) == ["K_READY", "SCORE", "SERVED"]
     assert [o["value"] for o in out["setup-indicator-baseline_period"]["options"]] == [
         "2025Q3",
         "2025Q2",

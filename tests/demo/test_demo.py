@@ -345,6 +345,55 @@ def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
             assert {d.code for i in indicators for d in i.dimensions} == set(dims)
 
 
+def test_cradle_to_career_has_a_population_indicator_per_outcome_and_linked_measures(
+    demo: Demo,
+) -> None:
+    """README, "Two kinds of measure": each outcome's curve, and the partners' performance
+    measures typed and linked to the population indicators they contribute to."""
+    s = demo.session
+    c2c = initiative(s, C2C)
+    indicators = s.scalars(select(Indicator).where(Indicator.initiative_id == c2c.id)).all()
+    outcomes = s.scalars(select(Outcome).where(Outcome.initiative_id == c2c.id)).all()
+    populations = {i.code for i in indicators if i.kind == "population"}
+    for outcome in outcomes:
+        assert any(i.kind == "population" for i in indicators if i.outcome_id == outcome.id), (
+            outcome.code
+        )
+    measures = [i for i in indicators if i.kind == "performance"]
+    assert {m.performance_type for m in measures} == {"how_much", "how_well", "better_off"}
+    for m in measures:
+        assert m.contributes_to, m.code
+        assert {p.code for p in m.contributes_to} <= populations
+        assert {p.initiative_id for p in m.contributes_to} == {c2c.id}
+    assert all(
+        i.performance_type is None and not i.contributes_to
+        for i in indicators
+        if i.kind == "population"
+    )
+
+
+def test_the_demo_overview_shows_each_curve_with_the_measures_under_it(demo: Demo) -> None:
+    """The funder's overview of Cradle to Career: every outcome opens with its population
+    indicator, and every performance measure sits under one it contributes to."""
+    from dashboard.components.kinds import arrange
+    from models.analytics.views import scorecard
+
+    s = demo.session
+    card = scorecard(session=s, actor=actor(s, "funder@demo.test"), initiative_slug=C2C)
+    arranged = arrange(card.rows)
+    assert len(arranged) == len({r.outcome for r in card.rows})
+    under = None
+    for _outcome, entries in arranged:
+        assert entries[0][0] == "population"
+        for role, item in entries:
+            if role == "population":
+                under = item.code
+            elif role == "unlinked":
+                raise AssertionError("every demo measure contributes to a population indicator")
+            elif role == "performance":
+                assert under in item.contributes_to, item.code
+
+
 def test_obligations_follow_what_each_partner_does(demo: Demo) -> None:
     s = demo.session
     rows = s.execute(

@@ -16,6 +16,7 @@ from api.schemas.initiatives import (
     IndicatorCreate,
     IndicatorRead,
     IndicatorUpdate,
+    Kind,
     MeasureType,
 )
 from models.initiatives import indicators as indicator_rules
@@ -35,6 +36,7 @@ def list_indicators(
     page: PageDep,
     outcome: Annotated[str | None, Query(description="Outcome code.")] = None,
     measure_type: MeasureType | None = None,
+    kind: Kind | None = None,
     q: SearchDep = None,
 ):
     """The initiative's indicators with baseline and targets, in order."""
@@ -45,6 +47,7 @@ def list_indicators(
             initiative=slug,
             outcome=outcome,
             measure_type=measure_type,
+            kind=kind,
             q=q,
             limit=page.limit,
             offset=page.offset,
@@ -59,7 +62,8 @@ def list_indicators(
     responses=answer(201, "The new indicator.", indicator_links("$response.body#/code")),
 )
 def create_indicator(slug: str, body: IndicatorCreate, session: SessionDep, actor: LoggedInDep):
-    """Add an indicator (backbone), with its dimensions, baseline, end and interim targets."""
+    """Add an indicator (backbone), with its dimensions, baseline, end and interim targets; a
+    partner performance measure with its type and the population indicators it contributes to."""
     return indicator_rules.create_indicator(
         session=session, actor=actor, initiative=slug, **body.model_dump()
     )
@@ -75,7 +79,8 @@ def get_indicator(slug: str, code: str, session: SessionDep, actor: LoggedInDep)
 def update_indicator(
     slug: str, code: str, body: IndicatorUpdate, session: SessionDep, actor: LoggedInDep
 ):
-    """Change an indicator (backbone). ``dimensions`` and ``targets`` replace their lists;
+    """Change an indicator (backbone). ``dimensions``, ``targets`` and ``contributes_to`` replace
+    their lists;
     ``measure_type`` cannot change once values are reported (409)."""
     return indicator_rules.update_indicator(
         session=session,

@@ -32,6 +32,12 @@ from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.story import StoryVersion
+from models.tables.strategy import (
+    Strategy,
+    StrategyAction,
+    strategy_indicators,
+    strategy_owners,
+)
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -62,10 +68,14 @@ __all__ = [
     "SeriesBreak",
     "SharedCounter",
     "StoryVersion",
+    "Strategy",
+    "StrategyAction",
     "Submission",
     "User",
     "Value",
     "WebhookDelivery",
     "WebhookEndpoint",
     "indicator_dimensions",
+    "strategy_indicators",
+    "strategy_owners",
 ]

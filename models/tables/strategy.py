@@ -70,7 +70,7 @@ class Strategy(TimestampMixin, Base):
         back_populates="strategy",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="(StrategyAction.position, StrategyAction.id)",
+        order_by="[StrategyAction.position, StrategyAction.id]",
     )
 
 

@@ -2230,3 +2230,32 @@ def delete_action(initiative: str, code: str, action_id: int) -> None:
             code=code,
             action_id=action_id,
         )
+
+
+@dataclass(frozen=True)
+class StrategyChoices:
+    """What the strategy form offers the backbone team: the members that may own a strategy
+    and the indicators it may aim at, as (value, label)."""
+
+    owners: list[tuple[str, str]]
+    indicators: list[tuple[str, str]]
+
+
+def strategy_choices(initiative: str) -> StrategyChoices | None:
+    """The form's choices for the initiative's backbone team; None for anyone else, who reads
+    strategies only (the domain refuses their writes all the same)."""
+    actor = current_actor()
+    with _read_session() as session:
+        found = get_initiative(session=session, actor=actor, slug=initiative)
+        if not actor.is_backbone(found.id):
+            return None
+        members = list_members(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        indicators = list_indicators(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return StrategyChoices(
+            [(m.organisation.slug, m.organisation.name) for m in members],
+            [(i["code"], f"{i['name']} ({i['code']})") for i in indicators],
+        )

@@ -417,14 +417,14 @@ def _done(text: str) -> dbc.Alert:
 
 
 @callback(
-    Output("strategies-feedback", "children", allow_duplicate=True),
-    Output("strategies-refresh", "data", allow_duplicate=True),
-    Output("strategies-code", "value", allow_duplicate=True),
     *error_outputs(*(STRATEGY_FIELDS[name] for name in TEXT_FIELDS)),
     *(
         Output(f"{STRATEGY_FIELDS[name]}-error", "children", allow_duplicate=True)
         for name in CHOICE_FIELDS
     ),
+    Output("strategies-feedback", "children", allow_duplicate=True),
+    Output("strategies-refresh", "data", allow_duplicate=True),
+    Output("strategies-code", "value", allow_duplicate=True),
     Input("strategies-save", "n_clicks"),
     State("strategies-initiative", "value"),
     State("strategies-code", "value"),
@@ -458,9 +458,9 @@ def strategies_save(
         saved = data.save_strategy(initiative, editing or None, fields)
     except DomainError as exc:
         errors, alert = _messages(exc)
-        return alert, dash.no_update, dash.no_update, *errors
+        return *errors, alert, dash.no_update, dash.no_update
     errors, _ = _messages(None)
-    return _done(f"Saved {saved.title}."), (refresh or 0) + 1, saved.code, *errors
+    return *errors, _done(f"Saved {saved.title}."), (refresh or 0) + 1, saved.code
 
 
 @callback(

@@ -13,7 +13,7 @@ from models.core.actors import SYSTEM
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.strategies.strategies import add_action, create_strategy, list_strategies
 
-from ..dash_calls import call, response_of, text_of
+from ..dash_calls import call, call_declared, render_page, response_of, text_of
 from .test_analytics_pages import INIT, _as, world  # noqa: F401 - the fixture
 
 DONE_ON = date(2025, 8, 14)  # within PERIOD (2025Q3)
@@ -139,3 +139,103 @@ def test_the_data_door_writes_for_the_backbone_only(session, planned) -> None:
         "Summer reading push",
         "Breakfast club",
     ]
+
+
+def _page_list(client, code=None):
+    return call_declared(
+        client,
+        "..strategies-list.children",
+        {"strategies-initiative.value": INIT, "strategies-code.value": code},
+        "strategies-initiative.value",
+    )
+
+
+def test_the_strategies_page_shows_each_reader_what_it_may_read(client, planned) -> None:
+    _as(client, planned, "backbone")
+    assert "strategies-list" in text_of(render_page(client, "/strategies", f"?initiative={INIT}"))
+    response = response_of(_page_list(client))
+    assert response["strategies-editor"]["hidden"] is False
+    text = text_of(_page_list(client))
+    assert "Summer reading push" in text and "Breakfast club" in text
+    assert "P1" in text and "P2" in text  # the owners, by organisation name
+    assert [o["value"] for o in response["strategies-form-owners"]["options"]] == ["p1", "p2"]
+    _as(client, planned, "reporter")  # p1's: its own strategy, read-only
+    response = response_of(_page_list(client))
+    assert response["strategies-editor"]["hidden"] is True
+    assert [o["value"] for o in response["strategies-code"]["options"]] == ["reading"]
+    assert "Breakfast club" not in text_of(_page_list(client))
+    _as(client, planned, "outsider")
+    assert "Summer reading push" not in text_of(_page_list(client))
+
+
+def _save(client, **values):
+    form = {
+        "strategies-save.n_clicks": 1,
+        "strategies-initiative.value": INIT,
+        "strategies-form-starts.value": "2025-07-01",
+        **values,
+    }
+    return call_declared(client, "..strategies-form-code.invalid", form, "strategies-save.n_clicks")
+
+
+def test_the_backbone_saves_through_the_page_and_markup_stays_text(client, session, planned):
+    _as(client, planned, "backbone")
+    bad = response_of(
+        _save(
+            client,
+            **{
+                "strategies-form-code.value": "late",
+                "strategies-form-title.value": "Late start",
+                "strategies-form-ends.value": "2025-01-01",
+            },
+        )
+    )
+    assert bad["strategies-form-ends"]["invalid"] is True
+    assert "start" in bad["strategies-form-ends-error"]["children"]
+    attack = "<script>alert(1)</script> [x](javascript:alert(1)) **bold**"
+    good = _save(
+        client,
+        **{
+            "strategies-form-code.value": "safe",
+            "strategies-form-title.value": "Safe",
+            "strategies-form-description.value": attack,
+            "strategies-form-owners.value": ["p2"],
+            "strategies-form-indicators.value": ["KIDS"],
+        },
+    )
+    assert response_of(good)["strategies-code"]["value"] == "safe"
+    shown = text_of(_page_list(client, "safe"))
+    assert "<script" not in shown and "href=" not in shown, "no tag, no link to run"
+    assert "&lt;script&gt;" in shown and "<strong>bold</strong>" in shown
+    _as(client, planned, "reporter")  # p1's reporter forges a save: refused, nothing written
+    forged = _save(
+        client,
+        **{"strategies-form-code.value": "forged", "strategies-form-title.value": "Forged"},
+    )
+    assert "only the initiative's backbone staff" in text_of(forged)
+    session.expire_all()
+    codes = [s.code for s in list_strategies(session=session, actor=SYSTEM, initiative=INIT).items]
+    assert codes == ["reading", "safe", "meals"]  # by start date
+
+
+def test_the_overview_lists_the_strategies_under_the_indicators(client, planned) -> None:
+    def overview() -> str:
+        answer = call(
+            client,
+            "overview-body.children",
+            [
+                ("overview-initiative", "value", INIT),
+                ("overview-period", "value", None),
+                ("overview-outcome", "value", None),
+            ],
+        )
+        return text_of(answer)
+
+    _as(client, planned, "funder")
+    text = overview()
+    assert "overview-strategies" in text
+    assert "ov-strategy-reading" in text and "ov-strategy-meals" in text
+    assert "1 / 2" in text and "P1" in text and "open-ended" in text
+    _as(client, planned, "reporter")
+    text = overview()
+    assert "ov-strategy-reading" in text and "ov-strategy-meals" not in text

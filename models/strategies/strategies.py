@@ -116,7 +116,7 @@ def _view(row: Strategy) -> StrategyView:
     )
 
 
-def _snapshot(row: Strategy) -> dict[str, Any]:
+def strategy_record(row: Strategy) -> dict[str, Any]:
     """What the audit trail keeps of a strategy (its actions have events of their own)."""
     return {
         "code": row.code,
@@ -129,7 +129,7 @@ def _snapshot(row: Strategy) -> dict[str, Any]:
     }
 
 
-def _action_snapshot(strategy: Strategy, row: StrategyAction) -> dict[str, Any]:
+def action_record(strategy: Strategy, row: StrategyAction) -> dict[str, Any]:
     return {
         "strategy": strategy.code,
         "action": row.id,
@@ -339,7 +339,7 @@ def create_strategy(
     flush_unique(session=session, field="code", message=f"a strategy {code!r} exists already")
     EntityAudit(
         session=session, actor=actor, entity_type="strategy", initiative_id=init.id
-    ).created(row.id, _snapshot(row))
+    ).created(row.id, strategy_record(row))
     return _view(row)
 
 
@@ -350,7 +350,7 @@ def update_strategy(
     written, nor audited, when nothing changes."""
     reject_unknown_changes(changes, STRATEGY_FIELDS)
     init, row = _find(session, actor, initiative, code, manage=True)
-    before = _snapshot(row)
+    before = strategy_record(row)
     if "title" in changes:
         row.title = checked_text(changes["title"], "title", max_length=TITLE_MAX)
     if "description" in changes:
@@ -365,7 +365,7 @@ def update_strategy(
         row.owners = _owners(session, init, changes["owners"])
     if "indicators" in changes:
         row.indicators = _indicators(session, init, changes["indicators"])
-    after = _snapshot(row)
+    after = strategy_record(row)
     if after != before:
         session.flush()
         EntityAudit(
@@ -380,7 +380,7 @@ def delete_strategy(*, session: Session, actor: Actor, initiative: str, code: st
     view = _view(row)
     EntityAudit(
         session=session, actor=actor, entity_type="strategy", initiative_id=init.id
-    ).deleted(row.id, {**_snapshot(row), "actions": len(row.actions)})
+    ).deleted(row.id, {**strategy_record(row), "actions": len(row.actions)})
     session.delete(row)
     session.flush()
     return view
@@ -445,7 +445,7 @@ def add_action(
     )
     strategy.actions.append(row)
     session.flush()
-    _action_audit(session, actor, init).created(strategy.id, _action_snapshot(strategy, row))
+    _action_audit(session, actor, init).created(strategy.id, action_record(strategy, row))
     return _action_view(row)
 
 
@@ -463,7 +463,7 @@ def update_action(
     reject_unknown_changes(changes, ACTION_FIELDS)
     init, strategy = _find(session, actor, initiative, code, manage=True)
     row = _find_action(strategy, action_id)
-    before = _action_snapshot(strategy, row)
+    before = action_record(strategy, row)
     status = row.status
     if "status" in changes:
         status = checked_choice(changes["status"], ACTION_STATUSES, "status")
@@ -484,7 +484,7 @@ def update_action(
         row.position = checked_integer(
             changes["position"], "position", minimum=0, maximum=POSITION_MAX
         )
-    after = _action_snapshot(strategy, row)
+    after = action_record(strategy, row)
     if after != before:
         session.flush()
         _action_audit(session, actor, init).updated(strategy.id, before, after)
@@ -498,7 +498,7 @@ def delete_action(
     init, strategy = _find(session, actor, initiative, code, manage=True)
     row = _find_action(strategy, action_id)
     view = _action_view(row)
-    _action_audit(session, actor, init).deleted(strategy.id, _action_snapshot(strategy, row))
+    _action_audit(session, actor, init).deleted(strategy.id, action_record(strategy, row))
     strategy.actions.remove(row)
     session.flush()
     return view

@@ -20,6 +20,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.field_errors import error_outputs, field, field_errors
+from dashboard.components.forms import changes_table
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError, day
 
@@ -196,6 +197,8 @@ def _action_form() -> html.Div:
                 ],
                 className="d-flex flex-wrap gap-2",
             ),
+            html.H2("Changes", className="h6 mt-4"),
+            html.Div(id="strategies-changes"),
         ],
         id="strategies-actions-editor",
         hidden=True,
@@ -572,6 +575,24 @@ def strategies_action_delete(confirmed, initiative, code, action_id, refresh):
     except (DomainError, TypeError, ValueError) as exc:
         return error_alert(exc, what="That action"), dash.no_update, dash.no_update
     return _done("Deleted the action."), (refresh or 0) + 1, None
+
+
+@callback(
+    Output("strategies-changes", "children"),
+    Input("strategies-code", "value"),
+    Input("strategies-refresh", "data"),
+    State("strategies-initiative", "value"),
+)
+def strategies_changes(code, _refresh, initiative):
+    """The picked strategy's audit trail, its actions' changes with it (backbone only: the
+    domain refuses anyone else)."""
+    if not (initiative and code):
+        return None
+    try:
+        events = data.setup_changes(initiative, (), "strategy", code)
+    except DomainError as exc:
+        return error_alert(exc)
+    return changes_table(events)
 
 
 sync_url("strategies", "initiative", "code")

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from dashboard import data
+from dashboard.components.forms import summarise_change
 from models.access.permissions import actor_for_user
 from models.core.actors import SYSTEM
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -123,6 +124,16 @@ def test_the_data_door_writes_for_the_backbone_only(session, planned) -> None:
         action = data.save_action(INIT, "tutoring", None, {"title": "Hire tutors"})
         data.save_action(INIT, "tutoring", action.id, {"status": "done", "done_on": "2025-10-02"})
         assert [s.code for s in data.strategies(INIT, "KIDS")] == ["reading", "meals", "tutoring"]
+        changes = data.setup_changes(INIT, (), "strategy", "tutoring")
+        assert [(c["entity_type"], c["action"]) for c in changes] == [
+            ("strategy_action", "update"),
+            ("strategy_action", "create"),
+            ("strategy", "create"),
+        ]
+        assert summarise_change(changes[0]) == (
+            "tutoring · Hire tutors",
+            "status: planned → done; done_on: — → 2025-10-02",
+        )
         data.delete_action(INIT, "tutoring", action.id)
         data.delete_strategy(INIT, "tutoring")
     reporter = actor_for_user(session=session, user=planned["reporter"])

@@ -19,7 +19,14 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
-from dashboard.components.field_errors import error_outputs, field, field_errors
+from dashboard.components.field_errors import (
+    choice_field,
+    error_outputs,
+    field,
+    field_errors,
+    mixed_errors,
+    mixed_outputs,
+)
 from dashboard.components.forms import changes_table
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError, day
@@ -63,28 +70,8 @@ ACTION_FIELDS = {
 }
 
 
-def _choice_field(label: str, control, **col) -> dbc.Col:
-    """A dropdown with its message under it (a dropdown has no ``invalid`` flag)."""
-    return dbc.Col(
-        [
-            dbc.Label(label, html_for=control.id, className="cm-muted-label"),
-            control,
-            html.Div(id=f"{control.id}-error", className="small text-danger"),
-        ],
-        **col,
-    )
-
-
 def _messages(exc: DomainError | None) -> tuple[list, html.Div | None]:
-    """The save's message outputs (flag and message of each text input, then the message of
-    each dropdown) and an alert for an error naming no field of the form."""
-    values, alert = field_errors(exc, STRATEGY_FIELDS, what="That strategy")
-    pairs = dict(zip(STRATEGY_FIELDS, zip(values[::2], values[1::2], strict=True), strict=True))
-    out: list = []
-    for name in TEXT_FIELDS:
-        out += list(pairs[name])
-    out += [pairs[name][1] for name in CHOICE_FIELDS]
-    return out, alert
+    return mixed_errors(exc, STRATEGY_FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what="That strategy")
 
 
 def _strategy_form() -> html.Div:
@@ -113,12 +100,12 @@ def _strategy_form() -> html.Div:
                         hint="Blank while open-ended.",
                         md=6,
                     ),
-                    _choice_field(
+                    choice_field(
                         "Owners",
                         dcc.Dropdown(id="strategies-form-owners", multi=True, options=[]),
                         md=12,
                     ),
-                    _choice_field(
+                    choice_field(
                         "Aims at",
                         dcc.Dropdown(id="strategies-form-indicators", multi=True, options=[]),
                         md=12,
@@ -358,6 +345,15 @@ def _picked(initiative, code):
     return next((s for s in data.strategies(initiative) if s.code == code), None)
 
 
+def _action_options_of(s) -> list[dict]:
+    return [{"label": f"{a.title} ({STATUS_LABELS[a.status]})", "value": a.id} for a in s.actions]
+
+
+def _action_options(initiative, code) -> list[dict]:
+    picked = _picked(initiative, code)
+    return _action_options_of(picked) if picked else []
+
+
 @callback(
     Output("strategies-form-heading", "children"),
     Output("strategies-form-code", "value"),
@@ -370,13 +366,14 @@ def _picked(initiative, code):
     Output("strategies-form-indicators", "value"),
     Output("strategies-actions-editor", "hidden"),
     Output("strategies-action", "options"),
+    Output("strategies-action", "value"),
     Input("strategies-code", "value"),
-    Input("strategies-refresh", "data"),
     State("strategies-initiative", "value"),
 )
-def strategies_form(code, _refresh, initiative):
-    """The form holds the strategy picked above, or nothing for a new one."""
-    empty = ("New strategy", None, False, None, None, None, None, [], [], True, [])
+def strategies_form(code, initiative):
+    """The form holds the strategy picked above, or nothing for a new one; no action of
+    another strategy stays picked."""
+    empty = ("New strategy", None, False, None, None, None, None, [], [], True, [], None)
     if not (initiative and code):
         return empty
     try:
@@ -385,9 +382,7 @@ def strategies_form(code, _refresh, initiative):
         return empty
     if s is None:
         return empty
-    actions = [
-        {"label": f"{a.title} ({STATUS_LABELS[a.status]})", "value": a.id} for a in s.actions
-    ]
+    actions = _action_options_of(s)
     return (
         f"Strategy {s.code}",
         s.code,
@@ -400,6 +395,7 @@ def strategies_form(code, _refresh, initiative):
         list(s.indicators),
         False,
         actions,
+        None,
     )
 
 
@@ -420,11 +416,7 @@ def _done(text: str) -> dbc.Alert:
 
 
 @callback(
-    *error_outputs(*(STRATEGY_FIELDS[name] for name in TEXT_FIELDS)),
-    *(
-        Output(f"{STRATEGY_FIELDS[name]}-error", "children", allow_duplicate=True)
-        for name in CHOICE_FIELDS
-    ),
+    *mixed_outputs(STRATEGY_FIELDS, TEXT_FIELDS, CHOICE_FIELDS),
     Output("strategies-feedback", "children", allow_duplicate=True),
     Output("strategies-refresh", "data", allow_duplicate=True),
     Output("strategies-code", "value", allow_duplicate=True),
@@ -518,10 +510,11 @@ def strategies_action_form(action_id, code, initiative):
 
 
 @callback(
+    *error_outputs(*ACTION_FIELDS.values()),
     Output("strategies-feedback", "children", allow_duplicate=True),
     Output("strategies-refresh", "data", allow_duplicate=True),
-    Output("strategies-action", "value"),
-    *error_outputs(*ACTION_FIELDS.values()),
+    Output("strategies-action", "value", allow_duplicate=True),
+    Output("strategies-action", "options", allow_duplicate=True),
     Input("strategies-action-save", "n_clicks"),
     State("strategies-initiative", "value"),
     State("strategies-code", "value"),
@@ -551,15 +544,17 @@ def strategies_action_save(
         saved = data.save_action(initiative, code, action_id or None, fields)
     except DomainError as exc:
         errors, alert = field_errors(exc, ACTION_FIELDS, what="That action")
-        return alert, dash.no_update, dash.no_update, *errors
+        return *errors, alert, dash.no_update, dash.no_update, dash.no_update
     errors, _ = field_errors(None, ACTION_FIELDS)
-    return _done(f"Saved action {saved.title}."), (refresh or 0) + 1, saved.id, *errors
+    done = _done(f"Saved action {saved.title}.")
+    return *errors, done, (refresh or 0) + 1, saved.id, _action_options(initiative, code)
 
 
 @callback(
     Output("strategies-feedback", "children", allow_duplicate=True),
     Output("strategies-refresh", "data", allow_duplicate=True),
     Output("strategies-action", "value", allow_duplicate=True),
+    Output("strategies-action", "options", allow_duplicate=True),
     Input("strategies-action-delete", "submit_n_clicks"),
     State("strategies-initiative", "value"),
     State("strategies-code", "value"),
@@ -573,8 +568,8 @@ def strategies_action_delete(confirmed, initiative, code, action_id, refresh):
     try:
         data.delete_action(initiative, code, int(action_id))
     except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That action"), dash.no_update, dash.no_update
-    return _done("Deleted the action."), (refresh or 0) + 1, None
+        return error_alert(exc, what="That action"), dash.no_update, dash.no_update, dash.no_update
+    return _done("Deleted the action."), (refresh or 0) + 1, None, _action_options(initiative, code)
 
 
 @callback(

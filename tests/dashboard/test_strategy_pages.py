@@ -250,3 +250,42 @@ def test_the_overview_lists_the_strategies_under_the_indicators(client, planned)
     _as(client, planned, "reporter")
     text = overview()
     assert "ov-strategy-reading" in text and "ov-strategy-meals" not in text
+
+
+def test_actions_are_added_and_refused_through_the_page(client, session, planned) -> None:
+    _as(client, planned, "backbone")
+
+    def save(**values):
+        form = {
+            "strategies-action-save.n_clicks": 1,
+            "strategies-initiative.value": INIT,
+            "strategies-code.value": "reading",
+            "strategies-action-status.value": "planned",
+            **values,
+        }
+        return call_declared(
+            client, "..strategies-action-title.invalid", form, "strategies-action-save.n_clicks"
+        )
+
+    future = save(
+        **{
+            "strategies-action-title.value": "Too soon",
+            "strategies-action-status.value": "done",
+            "strategies-action-done.value": "2999-01-01",
+        }
+    )
+    assert response_of(future)["strategies-action-done"]["invalid"] is True
+    added = response_of(save(**{"strategies-action-title.value": "Visit schools"}))
+    labels = [o["label"] for o in added["strategies-action"]["options"]]
+    assert labels[-1] == "Visit schools (planned)"
+    session.expire_all()
+    [reading] = [
+        s
+        for s in list_strategies(session=session, actor=SYSTEM, initiative=INIT).items
+        if s.code == "reading"
+    ]
+    assert [a.title for a in reading.actions] == [
+        "Library late nights",
+        "Book bus",
+        "Visit schools",
+    ]

@@ -14,16 +14,10 @@ from models.core.dates import today
 from models.strategies.strategies import chart_marks
 
 from .. import factories as f
-from ..stories.test_stories import ATTACKS, _parsed
+from ..stories.test_stories import ATTACKS, _parsed, _token
 
 P = "/api/v1"
 LIST = f"{P}/initiatives/tales/strategies"
-
-
-def _token(client, user) -> dict[str, str]:
-    r = client.post(f"{P}/auth/token", data={"username": user.email, "password": f.PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from api.routers import (
     reporting,
     spreadsheets,
     stories,
+    strategies,
     webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
@@ -145,6 +146,7 @@ def create_app(
         publishing,
         spreadsheets,
         stories,
+        strategies,
         audit,
         notifications,
         webhooks,

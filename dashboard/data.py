@@ -130,6 +130,8 @@ from models.spreadsheets.imports import ImportReport, import_file
 from models.stories.render import render_markdown, single_line
 from models.stories.stories import MAX_LENGTH as STORY_MAX_LENGTH
 from models.stories.stories import Story, list_stories, write_story
+from models.strategies import strategies as strategy_rules
+from models.strategies.strategies import ActionView, StrategyMark, StrategyView
 from models.tables.webhooks import WEBHOOK_EVENTS
 from models.webhooks import endpoints as webhook_rules
 
@@ -2144,3 +2146,124 @@ def webhook_deliveries(initiative: str, endpoint_id: int) -> tuple[list[dict], i
             }
             for d in found
         ], total
+
+
+# --- strategies and their actions (README: Strategies) ----------------------------------------
+# The domain decides who reads which (funders all, a partner its own) and that only the backbone
+# team writes; these doors turn the form's text into the domain's types.
+
+__all__ += ["ActionView", "StrategyMark", "StrategyView"]
+
+
+def strategies(initiative: str, indicator: str | None = None) -> list[StrategyView]:
+    """The strategies the viewer may read (``indicator``: those aimed at it), earliest first."""
+    with _read_session() as session:
+        return strategy_rules.list_strategies(
+            session=session,
+            actor=current_actor(),
+            initiative=initiative,
+            indicator=indicator,
+            limit=MAX_LIMIT,
+        ).items
+
+
+def indicator_strategies(
+    initiative: str, code: str, periods: Sequence[str]
+) -> tuple[list[StrategyView], list[StrategyMark]]:
+    """The strategies aimed at the indicator and where they fall on its trend's ``periods``."""
+    with _read_session() as session:
+        return strategy_rules.indicator_marks(
+            session=session,
+            actor=current_actor(),
+            initiative=initiative,
+            indicator=code,
+            period_keys=periods,
+        )
+
+
+def save_strategy(initiative: str, editing: str | None, fields: dict) -> StrategyView:
+    """Create a strategy (``editing`` None) or change the one whose code is ``editing``;
+    ``fields`` as the form holds them (dates as ISO text, owners and indicators as lists)."""
+    values = dict(fields)
+    for name in ("starts_on", "ends_on"):
+        if name in values:
+            values[name] = _date(values[name], name)
+    actor = current_actor()
+    with _session() as session:
+        if editing is None:
+            return strategy_rules.create_strategy(
+                session=session, actor=actor, initiative=initiative, **values
+            )
+        values.pop("code", None)
+        return strategy_rules.update_strategy(
+            session=session, actor=actor, initiative=initiative, code=editing, changes=values
+        )
+
+
+def delete_strategy(initiative: str, code: str) -> None:
+    with _session() as session:
+        strategy_rules.delete_strategy(
+            session=session, actor=current_actor(), initiative=initiative, code=code
+        )
+
+
+def save_action(initiative: str, code: str, action_id: int | None, fields: dict) -> ActionView:
+    """Add an action to the strategy ``code`` (``action_id`` None) or change that action."""
+    values = dict(fields)
+    for name in ("due_on", "done_on"):
+        if name in values:
+            values[name] = _date(values[name], name)
+    actor = current_actor()
+    with _session() as session:
+        if action_id is None:
+            return strategy_rules.add_action(
+                session=session, actor=actor, initiative=initiative, code=code, **values
+            )
+        return strategy_rules.update_action(
+            session=session,
+            actor=actor,
+            initiative=initiative,
+            code=code,
+            action_id=action_id,
+            changes=values,
+        )
+
+
+def delete_action(initiative: str, code: str, action_id: int) -> None:
+    with _session() as session:
+        strategy_rules.delete_action(
+            session=session,
+            actor=current_actor(),
+            initiative=initiative,
+            code=code,
+            action_id=action_id,
+        )
+
+
+@dataclass(frozen=True)
+class StrategyChoices:
+    """What the strategy form offers the backbone team: the members that may own a strategy
+    and the indicators it may aim at, as (value, label)."""
+
+    owners: list[tuple[str, str]]
+    indicators: list[tuple[str, str]]
+
+
+def strategy_choices(initiative: str) -> StrategyChoices | None:
+    """The form's choices for the initiative's backbone team; None for anyone else, who reads
+    strategies only (the domain refuses their writes all the same)."""
+    actor = current_actor()
+    with _read_session() as session:
+        found = get_initiative(session=session, actor=actor, slug=initiative)
+        if not actor.is_backbone(found.id):
+            return None
+        members = list_members(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        indicators = list_indicators(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return StrategyChoices(
+            [(m.organisation.slug, m.organisation.name) for m in members],
+            [(i["code"], f"{i['name']} ({i['code']})") for i in indicators],
+        )

@@ -5,9 +5,11 @@ Colours follow the Okabe–Ito palette, which stays distinguishable for colour-b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.io as pio
 
-from dashboard.data import Completeness, Equity, Series, day
+from dashboard.data import Completeness, Equity, Series, StrategyMark, day
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -137,8 +139,73 @@ def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]
     }
 
 
-def trend(s: Series) -> dict:
-    """The rollup over time with baseline, target line and series-break markers."""
+# Strategy spans: translucent fills from the palette, so the curve stays readable through them.
+SPAN_FILLS = ["rgba(0,114,178,0.10)", "rgba(230,159,0,0.14)", "rgba(0,158,115,0.12)"]
+
+
+def _strategy_spans(
+    periods: list[str], marks: Sequence[StrategyMark]
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Each strategy as a shaded span over the periods it runs in (to the chart's end while
+    open-ended) with its title, and its actions done as markers on a hidden 0–1 axis at the
+    foot of the chart, titled in the hover: (shapes, annotations, traces)."""
+    shapes, annotations = [], []
+    xs, texts = [], []
+    for i, mark in enumerate(m for m in marks if m.first in periods and m.last in periods):
+        x0, x1 = periods.index(mark.first) - 0.5, periods.index(mark.last) + 0.5
+        shapes.append(
+            {
+                "type": "rect",
+                "layer": "below",
+                "line": {"width": 0},
+                "fillcolor": SPAN_FILLS[i % len(SPAN_FILLS)],
+                "x0": x0,
+                "x1": x1,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+            }
+        )
+        ends = day(mark.ends_on) if mark.ends_on else "open-ended"
+        annotations.append(
+            {
+                "x": x0,
+                "y": 0.98 - 0.08 * (i % 4),
+                "xref": "x",
+                "yref": "y domain",
+                "text": f"Strategy: {mark.title}",
+                "hovertext": f"{mark.title}: {day(mark.starts_on)} – {ends}",
+                "showarrow": False,
+                "font": {"color": "#444", "size": 11},
+                "xanchor": "left",
+                "yanchor": "top",
+            }
+        )
+        for done in mark.done:
+            xs.append(done.period)
+            texts.append(f"{done.title} ({day(done.done_on)}), {mark.title}")
+    traces = []
+    if xs:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": [0.05] * len(xs),
+                "yaxis": "y2",
+                "mode": "markers",
+                "name": "Action done",
+                "marker": {"symbol": "star", "size": 12, "color": OKABE_ITO[3]},
+                "text": texts,
+                "hovertemplate": "%{text}<extra>Action done</extra>",
+            }
+        )
+    return shapes, annotations, traces
+
+
+def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
+    """The rollup over time with baseline, target line, series-break markers, and the
+    strategies aimed at the indicator (spans) with their actions done (markers)."""
     data = [
         {
             "type": "scatter",
@@ -196,7 +263,12 @@ def trend(s: Series) -> dict:
                     "yanchor": "bottom",
                 }
             )
+    spans, titles, markers = _strategy_spans([p.period for p in s.total], strategies)
+    shapes, annotations = spans + shapes, titles + annotations
     extra: dict = {"yaxis": {"title": _title(s.unit)}}
+    if markers:
+        data += markers
+        extra["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
     if shapes:
         extra.update(shapes=shapes, annotations=annotations)
     return {"data": data, "layout": _layout(f"{s.name} over time", **extra)}

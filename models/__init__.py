@@ -33,6 +33,12 @@ from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.story import StoryVersion
+from models.tables.strategy import (
+    Strategy,
+    StrategyAction,
+    strategy_indicators,
+    strategy_owners,
+)
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -63,6 +69,8 @@ __all__ = [
     "SeriesBreak",
     "SharedCounter",
     "StoryVersion",
+    "Strategy",
+    "StrategyAction",
     "Submission",
     "User",
     "Value",
@@ -70,4 +78,6 @@ __all__ = [
     "WebhookEndpoint",
     "indicator_contributions",
     "indicator_dimensions",
+    "strategy_indicators",
+    "strategy_owners",
 ]

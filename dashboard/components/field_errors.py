@@ -8,7 +8,7 @@ is meant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dash_bootstrap_components as dbc
 from dash import Output, html
@@ -59,3 +59,49 @@ def field_errors(
 def _sentence(message: str) -> str:
     """The domain's message (lower case, to fit in API answers) as a sentence under a field."""
     return message[:1].upper() + message[1:]
+
+
+def choice_field(label: str, control: Component, **col) -> dbc.Col:
+    """A checklist, switch or dropdown with its message under it: those controls have no
+    ``invalid`` flag for :func:`field_errors` to set, so the message shows on its own."""
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=control.id, className="cm-muted-label"),
+            control,
+            html.Div(id=f"{control.id}-error", className="small text-danger"),
+        ],
+        **col,
+    )
+
+
+def mixed_errors(
+    exc: DomainError | None,
+    fields: Mapping[str, str],
+    text_fields: Sequence[str],
+    choice_fields: Sequence[str],
+    *,
+    what: str = "",
+) -> tuple[list, html.Div | None]:
+    """:func:`field_errors` for a form of text inputs and :func:`choice_field` controls: the
+    flag and message of each of ``text_fields``, then the message of each of
+    ``choice_fields`` (the outputs :func:`mixed_outputs` lists), and the alert."""
+    values, alert = field_errors(exc, fields, what=what)
+    pairs = dict(zip(fields, zip(values[::2], values[1::2], strict=True), strict=True))
+    out: list = []
+    for name in text_fields:
+        out += list(pairs[name])
+    out += [pairs[name][1] for name in choice_fields]
+    return out, alert
+
+
+def mixed_outputs(
+    fields: Mapping[str, str], text_fields: Sequence[str], choice_fields: Sequence[str]
+) -> list[Output]:
+    """The outputs :func:`mixed_errors` fills, in its order."""
+    return [
+        *error_outputs(*(fields[name] for name in text_fields)),
+        *(
+            Output(f"{fields[name]}-error", "children", allow_duplicate=True)
+            for name in choice_fields
+        ),
+    ]

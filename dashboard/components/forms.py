@@ -20,7 +20,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Output, State, dcc, html
 
+from dashboard import data
 from dashboard.data import DomainError, InvalidInput
+from models.core.actors import shown_label
 
 KINDS = (
     "text",
@@ -279,6 +281,8 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
     state = after or before
     if "dimension" in state and "code" in state:
         what = f"{state['dimension']}={state['code']}"
+    elif "strategy" in state and "title" in state:  # an action, named by its strategy
+        what = f"{state['strategy']} · {state['title']}"
     elif "period" in state and ("organisation" in state or "indicator" in state):
         what = f"{state.get('organisation') or state['indicator']} · {state['period']}"
     else:
@@ -355,3 +359,32 @@ def _shown(value: Any, limit: int = 60) -> str:
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def changes_table(events: list[dict]) -> html.Div:
+    """Who changed what, when, from what to what (newest first)."""
+    if not events:
+        return html.P("No changes recorded yet.", className="small text-muted mb-0")
+    rows = []
+    for event in events:
+        what, change = summarise_change(event)
+        at = event["at"]
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(data.moment(at) if at else "—"),
+                    html.Td(shown_label(event.get("actor") or "")),
+                    html.Td(event.get("action")),
+                    html.Td(html.Code(what) if what else event.get("entity_type")),
+                    html.Td(change, className="cm-change"),
+                    html.Td(event.get("reason") or ""),
+                ]
+            )
+        )
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "What", "Change", "Why")])
+    )
+    return html.Div(
+        dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="small mb-0"),
+        className="table-responsive cm-table-scroll",
+    )

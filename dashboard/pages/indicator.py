@@ -22,7 +22,7 @@ from dashboard.components.history import partner_history_links
 from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
-from dashboard.data import DomainError
+from dashboard.data import DomainError, day
 
 dash.register_page(
     __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"
@@ -273,8 +273,21 @@ def story_note(panel, period: str) -> str:
 # --- tables: exactly what the charts show ---------------------------------------------------
 
 
-def trend_rows(s) -> list[dict]:
+def trend_rows(s, marks=()) -> list[dict]:
+    """One row per period, with the strategies running in it and the actions done in it (the
+    chart's spans and markers, in words)."""
     targets = dict(s.targets)
+    order = [p.period for p in s.total]
+
+    def running(period: str) -> str:
+        at = order.index(period)
+        return "; ".join(
+            m.title
+            for m in marks
+            if m.first in order and m.last in order
+            if order.index(m.first) <= at <= order.index(m.last)
+        )
+
     return [
         {
             "period": p.period,
@@ -283,9 +296,28 @@ def trend_rows(s) -> list[dict]:
             "target": targets.get(p.period),
             "baseline": s.baseline,
             "series_break": next((note for k, note in s.breaks if k == p.period), ""),
+            "strategies": running(p.period),
+            "actions_done": "; ".join(
+                f"{d.title} ({day(d.done_on)})"
+                for m in marks
+                for d in m.done
+                if d.period == p.period
+            ),
         }
         for p in s.total
     ]
+
+
+def strategies_caption(strategies) -> str | None:
+    """The strategies aimed at the indicator, with their dates: the chart's spans in words."""
+    if not strategies:
+        return None
+    named = [
+        f"{st.title} ({day(st.starts_on)} – {day(st.ends_on) if st.ends_on else 'open-ended'}, "
+        f"{st.actions_done} of {st.actions_total} actions done)"
+        for st in strategies
+    ]
+    return "Strategies aimed at this indicator (shaded on the chart): " + "; ".join(named) + "."
 
 
 TREND_COLUMNS = [
@@ -295,6 +327,8 @@ TREND_COLUMNS = [
     ("target", "Target"),
     ("baseline", "Baseline"),
     ("series_break", "Series break"),
+    ("strategies", "Strategies running"),
+    ("actions_done", "Actions done"),
 ]
 
 
@@ -353,10 +387,15 @@ def indicator_trend(initiative, code):
         return EMPTY, None
     try:
         s = data.indicator_series(initiative, code)
+        strategies, marks = data.indicator_strategies(initiative, code, [p.period for p in s.total])
     except DomainError as exc:
         return _failed(exc)
-    return figures.trend(s), data_table(
-        "trend", TREND_COLUMNS, trend_rows(s), f"{initiative}-{code}-trend.csv"
+    return figures.trend(s, marks), data_table(
+        "trend",
+        TREND_COLUMNS,
+        trend_rows(s, marks),
+        f"{initiative}-{code}-trend.csv",
+        caption=strategies_caption(strategies),
     )
 
 

@@ -19,7 +19,7 @@ from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.kinds import arrange
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
-from dashboard.data import DomainError
+from dashboard.data import DomainError, day
 
 dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
 
@@ -496,7 +496,67 @@ def _incomplete_caption() -> str:
     )
 
 
-def scorecard_body(card, legend) -> html.Div:
+def strategies_section(card, strategies) -> list:
+    """The strategies the viewer may read that aim at an indicator shown (README: Strategies):
+    title, owners, the indicators aimed at, dates and actions done of those planned."""
+    shown = {r.code: r.name for r in card.rows}
+    aimed = [s for s in strategies if shown.keys() & set(s.indicators)]
+    if not aimed:
+        return []
+    rows = [
+        html.Tr(
+            [
+                html.Td(
+                    dcc.Link(
+                        s.title,
+                        href=page_url("/strategies", initiative=card.initiative, code=s.code),
+                        className="fw-semibold",
+                    )
+                ),
+                html.Td(", ".join(o.name for o in s.owners) or "—"),
+                html.Td(", ".join(shown[c] for c in s.indicators if c in shown)),
+                html.Td(
+                    f"{day(s.starts_on)} – {day(s.ends_on) if s.ends_on else 'open-ended'}",
+                    className="text-nowrap",
+                ),
+                html.Td(f"{s.actions_done} / {s.actions_total}", className="text-end"),
+            ],
+            id=f"ov-strategy-{s.code}",
+        )
+        for s in aimed
+    ]
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th("Strategy"),
+                html.Th("Owners"),
+                html.Th("Aims at"),
+                html.Th("Runs"),
+                html.Th("Actions done", className="text-end"),
+            ]
+        )
+    )
+    return [
+        html.H2(
+            [
+                "Strategies ",
+                dcc.Link(
+                    "all strategies",
+                    href=page_url("/strategies", initiative=card.initiative),
+                    className="small fw-normal",
+                ),
+            ],
+            className="h5 mt-4",
+            id="overview-strategies",
+        ),
+        html.Div(
+            dbc.Table([header, html.Tbody(rows)], size="sm", className="align-middle mb-2"),
+            className="table-responsive",
+        ),
+    ]
+
+
+def scorecard_body(card, legend, strategies=()) -> html.Div:
     parts: list = [
         html.P(
             [
@@ -531,6 +591,7 @@ def scorecard_body(card, legend) -> html.Div:
         )
     if not card.rows:
         parts.append(dbc.Alert("No indicators yet.", color="info"))
+    parts += strategies_section(card, strategies)
     return html.Div(parts, id="overview-scorecard")
 
 
@@ -549,9 +610,10 @@ def overview_scorecard(initiative, period, outcome):
         return None
     try:
         card, _outcomes, legend = data.overview(initiative, period, outcome)
+        strategies = data.strategies(initiative)
     except DomainError as exc:
         return error_alert(exc, what="That initiative")
-    return scorecard_body(card, legend)
+    return scorecard_body(card, legend, strategies)
 
 
 @callback(

@@ -27,7 +27,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
-from dashboard.components.forms import Field, Form, Group, Resource, summarise_change
+from dashboard.components.forms import Field, Form, Group, Resource, changes_table
 from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
@@ -1111,35 +1111,6 @@ def _register_changes(resource: Resource) -> None:
         except DomainError as exc:
             return heading, error_alert(exc)
         return heading, changes_table(events)
-
-
-def changes_table(events: list[dict]) -> html.Div:
-    """Who changed what, when, from what to what (newest first)."""
-    if not events:
-        return html.P("No changes recorded yet.", className="small text-muted mb-0")
-    rows = []
-    for event in events:
-        what, change = summarise_change(event)
-        at = event["at"]
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(data.moment(at) if at else "—"),
-                    html.Td(shown_label(event.get("actor") or "")),
-                    html.Td(event.get("action")),
-                    html.Td(html.Code(what) if what else event.get("entity_type")),
-                    html.Td(change, className="cm-change"),
-                    html.Td(event.get("reason") or ""),
-                ]
-            )
-        )
-    head = html.Thead(
-        html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "What", "Change", "Why")])
-    )
-    return html.Div(
-        dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="small mb-0"),
-        className="table-responsive cm-table-scroll",
-    )
 
 
 # --- callbacks: choices that come from other tabs -------------------------------------------------

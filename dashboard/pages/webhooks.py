@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components.common import error_alert, shown_once, sync_url
-from dashboard.components.field_errors import error_outputs, field, field_errors
+from dashboard.components.field_errors import choice_field, field, mixed_errors, mixed_outputs
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 
@@ -76,19 +76,6 @@ def _grid(ident: str, columns: list[dict], height: str, **options) -> dag.AgGrid
     )
 
 
-def _choice_field(label: str, control, **col) -> dbc.Col:
-    """A checklist or switch with its message under it: those controls have no ``invalid``
-    flag for :func:`field_errors` to set, so the message shows on its own."""
-    return dbc.Col(
-        [
-            dbc.Label(label, html_for=control.id, className="cm-muted-label"),
-            control,
-            html.Div(id=f"{control.id}-error", className="small text-danger"),
-        ],
-        **col,
-    )
-
-
 def _form() -> html.Div:
     return html.Div(
         [
@@ -103,7 +90,7 @@ def _form() -> html.Div:
                         md=12,
                     ),
                     field("Description", dbc.Input(id="webhooks-description"), md=12),
-                    _choice_field(
+                    choice_field(
                         "Events",
                         dbc.Checklist(
                             id="webhooks-events",
@@ -115,7 +102,7 @@ def _form() -> html.Div:
                         ),
                         md=8,
                     ),
-                    _choice_field(
+                    choice_field(
                         "Enabled",
                         dbc.Switch(id="webhooks-enabled", value=True, label="Deliver"),
                         md=4,
@@ -215,16 +202,10 @@ def _row(found: dict) -> dict:
     }
 
 
-def _messages(exc: DomainError | None) -> tuple[list, dbc.Alert | None]:
-    """The values of the save's message outputs (flag and message of each text input, then
-    the message of each choice) and an alert for an error naming no field of the form."""
-    values, alert = field_errors(exc, FIELDS, what="That endpoint")
-    pairs = dict(zip(FIELDS, zip(values[::2], values[1::2], strict=True), strict=True))
-    out: list = []
-    for name in TEXT_FIELDS:
-        out += list(pairs[name])
-    out += [pairs[name][1] for name in CHOICE_FIELDS]
-    return out, alert
+def _messages(exc: DomainError | None) -> tuple[list, html.Div | None]:
+    """The values of the save's message outputs and an alert for an error naming no field of
+    the form."""
+    return mixed_errors(exc, FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what="That endpoint")
 
 
 def _done(text: str) -> dbc.Alert:
@@ -341,8 +322,7 @@ def webhooks_log(selected, _refresh, initiative):
     Output("webhooks-refresh", "data", allow_duplicate=True),
     Output("webhooks-selected", "data", allow_duplicate=True),
     Output("webhooks-heading", "children", allow_duplicate=True),
-    *error_outputs(*(FIELDS[name] for name in TEXT_FIELDS)),
-    *(Output(f"{FIELDS[name]}-error", "children", allow_duplicate=True) for name in CHOICE_FIELDS),
+    *mixed_outputs(FIELDS, TEXT_FIELDS, CHOICE_FIELDS),
     Input("webhooks-save", "n_clicks"),
     State("webhooks-initiative", "value"),
     State("webhooks-selected", "data"),

@@ -51,6 +51,7 @@ from models.demo.spec import (
 from models.demo.trail import Move, StoredValue, columns, events, fields_of
 from models.initiatives.directory import any_initiative
 from models.publishing.publish import publish
+from models.strategies.strategies import action_record, strategy_record
 from models.tables.access import RoleGrant, User
 from models.tables.audit import AuditEvent
 from models.tables.indicator import (
@@ -67,6 +68,7 @@ from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import Submission, Value
 from models.tables.story import StoryVersion
+from models.tables.strategy import Strategy, StrategyAction
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -525,7 +527,7 @@ class _Builder:
                 .where(Publication.id == publication_id)
                 .values(published_at=moment)
             )
-        trail = self._trail(moments) + told
+        trail = self._trail(moments) + told + self._strategies()
         session.flush()
         self.tick()
         return trail
@@ -575,6 +577,72 @@ class _Builder:
                         "reason": None,
                     }
                 )
+        return events
+
+    def _strategies(self) -> list[dict[str, Any]]:
+        """The initiative's strategies and their actions, set up by the backbone team a week
+        before each starts and each action recorded as it was done (README: Strategies);
+        answers their audit events, written with the rest of the trail."""
+        backbone = actor_for_user(session=self.session, user=self.users["backbone"])
+        quarters = self.calendar.quarters
+        events: list[dict[str, Any]] = []
+
+        def event(at: datetime, entity_type: str, entity_id: int, after: dict[str, Any]) -> None:
+            events.append(
+                {
+                    "at": at,
+                    "actor_user_id": backbone.user_id,
+                    "actor_label": backbone.label,
+                    "initiative_id": self.initiative.id,
+                    "entity_type": entity_type,
+                    "entity_id": entity_id,
+                    "action": "create",
+                    "before": None,
+                    "after": after,
+                    "reason": None,
+                }
+            )
+
+        for spec in self.spec.strategies:
+            starts_on = quarters[spec.starts].starts_on
+            ends_on = quarters[spec.ends].ends_on if spec.ends is not None else None
+            created = datetime.combine(starts_on - timedelta(days=7), time(15), UTC)
+            strategy = Strategy(
+                initiative_id=self.initiative.id,
+                code=spec.code,
+                title=spec.title,
+                description=spec.description,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                created_at=created,
+                updated_at=created,
+                owners=[self.members[org] for org in spec.owners],
+                indicators=[self.indicator_rows[code] for code in spec.indicators],
+            )
+            self.session.add(strategy)
+            self.session.flush()
+            event(created, "strategy", strategy.id, strategy_record(strategy))
+            for position, a in enumerate(spec.actions):
+                quarter = quarters[a.step]
+                done_on = quarter.starts_on + timedelta(days=40) if a.status == "done" else None
+                at = datetime.combine(done_on, time(15), UTC) if done_on else created
+                action = StrategyAction(
+                    title=a.title,
+                    status=a.status,
+                    due_on=None if done_on else quarter.ends_on,
+                    done_on=done_on,
+                    note=a.note,
+                    position=position,
+                    created_at=at,
+                    updated_at=at,
+                )
+                strategy.actions.append(action)
+                self.session.flush()
+                # Without the action's id, as for every row of the demo the same seed makes the
+                # same trail (ids differ between loads); its title names it.
+                record = action_record(strategy, action)
+                del record["action"]
+                event(at, "strategy_action", strategy.id, record)
         return events
 
     def _published_at(self, step: int) -> datetime:

@@ -116,6 +116,31 @@ class CorrectionSpec:
 
 
 @dataclass(frozen=True)
+class ActionSpec:
+    """A step of a strategy: due in (planned, in progress, dropped) or done in quarter ``step``."""
+
+    title: str
+    status: str
+    step: int  # a done action's must be no later than REVIEW_STEP: done is in the past
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy of the backbone team and partners (README: Strategies), from the start of
+    quarter ``starts`` to the end of quarter ``ends`` (open-ended when None)."""
+
+    code: str
+    title: str
+    description: str
+    owners: tuple[str, ...]  # member organisations' slugs
+    indicators: tuple[str, ...]
+    starts: int
+    ends: int | None
+    actions: tuple[ActionSpec, ...]
+
+
+@dataclass(frozen=True)
 class InitiativeSpec:
     slug: str
     name: str
@@ -131,6 +156,7 @@ class InitiativeSpec:
     # The backbone team's stories behind the curves (README: Stories): indicator code → the
     # stories of the last published quarters, oldest first, each carried by its publication.
     stories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    strategies: tuple[StrategySpec, ...] = ()
 
 
 # fmt: off
@@ -230,6 +256,45 @@ CRADLE = InitiativeSpec(
             "(credit recovery), mentoring programmes, and the community college's dual "
             "enrolment office."),
         )),
+    ),
+    strategies=(
+        StrategySpec(
+            "every-child-reading",
+            "Every child reading by third grade",
+            "Tutoring partners, the library and the schools put **two tutoring sessions a "
+            "week** within reach of every struggling reader, and share attendance so that no "
+            "child drops out of sight.",
+            ("read-together-riverbend", "riverbend-public-library", "riverbend-public-schools"),
+            ("READ_G3", "TUTOR_SESSIONS"),
+            starts=REVIEW_STEP - 5,
+            ends=None,
+            actions=(
+                ActionSpec("Recruit 60 volunteer tutors", "done", REVIEW_STEP - 5),
+                ActionSpec("Share tutoring attendance with schools monthly", "done",
+                           REVIEW_STEP - 2, "Agreed with the district's data office."),
+                ActionSpec("Summer reading bus to the east side", "in_progress", CURRENT_STEP),
+                ActionSpec("Reading curriculum training in two schools", "planned",
+                           CURRENT_STEP + 1),
+            ),
+        ),
+        StrategySpec(
+            "ready-by-five",
+            "Home visits before age three",
+            "Home visiting starts before a child's third birthday, and clinics and centres "
+            "share developmental screening, so that families get help before kindergarten.",
+            ("family-connections-network", "riverbend-head-start", "bright-start-early-learning"),
+            ("K_READY", "HOME_VISITS"),
+            starts=REVIEW_STEP - 7,
+            ends=CURRENT_STEP + 2,
+            actions=(
+                ActionSpec("Start home visits at birth in two clinics", "done", REVIEW_STEP - 6),
+                ActionSpec("Shared screening records between clinics and centres", "done",
+                           REVIEW_STEP - 3),
+                ActionSpec("Summer bridge classes in every centre", "dropped", REVIEW_STEP - 1,
+                           "Folded into the centres' own summer programmes."),
+                ActionSpec("East side waiting-list outreach", "planned", CURRENT_STEP + 1),
+            ),
+        ),
     ),
     correction=CorrectionSpec(
         org="riverbend-public-schools",

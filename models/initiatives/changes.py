@@ -1,5 +1,6 @@
 """The audit trail of one configured object: every change of an outcome, indicator, dimension,
-member (with its obligations) or period, named by its code, newest first.
+member (with its obligations), period or strategy (with its actions), named by its code, newest
+first.
 
 The configuration functions of this package record an event per create, update and delete
 (:mod:`models.audit.trail`); the setup pages show them next to the object they concern. Reading
@@ -19,6 +20,7 @@ from models.tables.audit import AuditEvent
 from models.tables.indicator import Dimension, Indicator, Outcome
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
+from models.tables.strategy import Strategy
 
 # The kinds of object named by a code, and the kinds of event recorded under the object's id
 # (a member's obligations are recorded under the member).
@@ -28,6 +30,7 @@ ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
     "dimension": ("dimension",),
     "member": ("member", "obligations"),
     "period": ("period",),
+    "strategy": ("strategy", "strategy_action"),  # actions are recorded under their strategy
 }
 
 
@@ -44,6 +47,7 @@ def _entity_id(session: Session, initiative: Initiative, entity_type: str, code:
             "indicator": (Indicator.id, Indicator.initiative_id, Indicator.code),
             "dimension": (Dimension.id, Dimension.initiative_id, Dimension.code),
             "period": (Period.id, Period.initiative_id, Period.key),
+            "strategy": (Strategy.id, Strategy.initiative_id, Strategy.code),
         }[entity_type]
         found = session.scalar(select(id_).where(scope == initiative.id, column == code))
     if found is None:

@@ -20,14 +20,15 @@ from models.tables.base import Base, JSONType, utcnow
 # submitting or returning a report; granting an extension), which changes no approved figure.
 # Approving and reopening do, and so does every other change. Nor do the stories behind the
 # curve (NARRATIVE): no figure view shows a story; the public sees one only as a publication
-# carries it, and publishing moves the figures' version itself. Written as SQL text so that
-# both databases match the partial index below to the data version's filter.
+# carries it, and publishing moves the figures' version itself; nor do strategies and their
+# actions, which no figure view reads (the dashboard draws them beside the figures). Written as
+# SQL text so that both databases match the partial index below to the data version's filter.
 BOOKKEEPING = "entity_type IN ('user', 'grant', 'api_key', 'notification', 'webhook')"
 PARTNER_WORK = (
     "entity_type IN ('value', 'values', 'deadline_extension') "
     "OR (entity_type = 'submission' AND action IN ('create', 'submit', 'return'))"
 )
-NARRATIVE = "entity_type = 'story'"
+NARRATIVE = "entity_type IN ('story', 'strategy', 'strategy_action')"
 MOVES_ANSWERS = f"NOT ({BOOKKEEPING})"
 MOVES_FIGURES = f"NOT ({BOOKKEEPING} OR {PARTNER_WORK} OR {NARRATIVE})"
 

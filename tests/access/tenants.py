@@ -33,6 +33,7 @@ from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 from models.stories.stories import write_story
+from models.strategies.strategies import add_action, create_strategy
 from models.tables.webhooks import WebhookEndpoint
 from models.webhooks.endpoints import create_endpoint
 
@@ -69,11 +70,15 @@ A_HOOK_SECRET = "whsec_alpha-world-secret-2b8f"  # its secret: shown to no one a
 # The story of SERVED in APPROVED: published as first written, then edited after publication.
 STORY_PUBLISHED = "story-published-2a9e"
 STORY_DRAFT = "story-draft-6d0f"
+# A's strategy owned by X (code STRATEGY): its backbone, funder and X's reporter read it.
+STRATEGY = "x-plan"
+STRATEGY_TITLE = "strategy-x-8c1f"
 MARKERS: dict[str, frozenset[str]] = {
     A_HOOK_URL: frozenset({"admin", "backbone_a"}),
     A_HOOK_SECRET: frozenset(),
     X_EXTENSION: frozenset({"admin", "backbone_a", "reporter_x"}),
     STORY_DRAFT: frozenset({"admin", "backbone_a"}),
+    STRATEGY_TITLE: frozenset({"admin", "backbone_a", "funder_a", "reporter_x"}),
     X_NOTE: frozenset({"admin", "backbone_a", "reporter_x"}),
     Z_NOTE: frozenset({"admin", "backbone_b"}),
     X_EMAIL: frozenset({"admin", "backbone_a", "reporter_x"}),
@@ -243,6 +248,17 @@ def build_world(session: Session) -> World:
         description="the city's dashboard",
     )
     session.get_one(WebhookEndpoint, hook.id).secret = A_HOOK_SECRET
+    create_strategy(
+        session=session,
+        actor=SYSTEM,
+        initiative=A,
+        code=STRATEGY,
+        title=STRATEGY_TITLE,
+        starts_on=today - timedelta(days=90),
+        owners=[X],
+        indicators=["SERVED"],
+    )
+    action = add_action(session=session, actor=SYSTEM, initiative=A, code=STRATEGY, title="visit")
     session.flush()
 
     headers = {
@@ -261,6 +277,7 @@ def build_world(session: Session) -> World:
             "user_id": reporter_x.id,
             "grant_id": reporter_x.grants[0].id,
             "webhook_id": hook.id,
+            "action_id": action.id,
         },
     )
 

@@ -50,6 +50,7 @@ from .tenants import (
     PASSWORD,
     QUIET,
     ROLES,
+    STRATEGY,
     SUBMITTED,
     X_EMAIL,
     A,
@@ -105,6 +106,12 @@ def x_private(status: int = 200) -> Expect:
 def x_review(status: int = 200) -> Expect:
     """Reviewing X's submission: backbone; X's reporter sees it but may not (403); others 404."""
     return {**x_private(status), "reporter_x": 403}
+
+
+def x_strategy(status: int) -> Expect:
+    """Writing X's strategy: backbone; the funder and X's reporter read it but may not (403);
+    Y's reporter is not told it exists (404)."""
+    return {**backbone_of_a(status), "reporter_y": 404}
 
 
 def a_managed(status: int) -> Expect:
@@ -338,6 +345,31 @@ RULES: dict[tuple[str, str], Rule] = {
         params={"period": APPROVED},
         why="every version for the backbone; below it, only the versions publications carried",
     ),
+    # --- strategies and actions ------------------------------------------------------------------
+    ("get", f"{P}/initiatives/{{slug}}/strategies"): Rule(
+        viewers_of_a(), why="all for the backbone and funders; a partner its own (Y: none)"
+    ),
+    ("post", f"{P}/initiatives/{{slug}}/strategies"): Rule(
+        backbone_of_a(201),
+        json={"code": "new-plan", "title": "New plan", "starts_on": _today.isoformat()},
+    ),
+    ("get", f"{P}/initiatives/{{slug}}/strategies/{{code}}"): Rule(
+        {**viewers_of_a(), "reporter_y": 404},
+        why="X owns it: Y's reporter is not told it exists",
+    ),
+    ("patch", f"{P}/initiatives/{{slug}}/strategies/{{code}}"): Rule(
+        x_strategy(200), json={"title": "Renamed plan"}
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/strategies/{{code}}"): Rule(x_strategy(200)),
+    ("post", f"{P}/initiatives/{{slug}}/strategies/{{code}}/actions"): Rule(
+        x_strategy(201), json={"title": "Call the schools"}
+    ),
+    ("patch", f"{P}/initiatives/{{slug}}/strategies/{{code}}/actions/{{action_id}}"): Rule(
+        x_strategy(200), json={"status": "in_progress"}
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/strategies/{{code}}/actions/{{action_id}}"): Rule(
+        x_strategy(200)
+    ),
     # --- submissions ------------------------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/submissions"): Rule(
         {**viewers_of_a(), "funder_a": 403},
@@ -509,7 +541,12 @@ def browser_operations(app) -> list[tuple[str, str]]:
 
 
 # Path parameters, by name; ``code`` depends on the collection it is in.
-CODE_BY_COLLECTION = {"outcomes": "reach", "dimensions": "spare", "indicators": "SERVED"}
+CODE_BY_COLLECTION = {
+    "outcomes": "reach",
+    "dimensions": "spare",
+    "indicators": "SERVED",
+    "strategies": STRATEGY,
+}
 DEFAULT_PARAMS = {
     "slug": A,
     "org": X,

@@ -266,6 +266,6 @@ def test_access_changes_move_no_answer_and_the_index_matches_its_migration(
         again = client.get(path, headers={**headers, "If-None-Match": etag})
         assert again.status_code == 304, path
     # The newest revision that set the index's filter (0010, 0014 for webhooks, 0015 for
-    # stories) keeps its predicate.
-    migration = importlib.import_module("migrations.versions.20261130_0015_stories")
+    # stories, 0017 for strategies) keeps its predicate.
+    migration = importlib.import_module("migrations.versions.20261130_0018_strategies")
     assert migration.MOVES_FIGURES == MOVES_FIGURES  # else a new revision must change the index

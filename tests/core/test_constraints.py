@@ -110,3 +110,33 @@ def test_audit_trail_is_append_only(session) -> None:
     )
     with pytest.raises(SQLAlchemyError, match="append-only"), session.begin_nested():
         session.execute(update(AuditEvent).values(reason="rewritten history"))
+
+
+def test_a_strategy_ends_after_it_starts_and_its_actions_have_a_known_status(session) -> None:
+    """README: Strategies. The domain refuses both first; the database holds the line too."""
+    from datetime import date, datetime
+
+    from models import Strategy, StrategyAction
+
+    init = f.initiative(session)
+    now = datetime(2026, 1, 1)
+    row = {
+        "initiative_id": init.id,
+        "code": "plan",
+        "title": "Plan",
+        "description": "",
+        "starts_on": date(2026, 1, 1),
+        "updated_at": now,
+    }
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(insert(Strategy), [{**row, "ends_on": date(2025, 12, 31)}])
+    strategy_id = session.execute(
+        insert(Strategy).returning(Strategy.id), [{**row, "ends_on": date(2026, 1, 1)}]
+    ).scalar_one()
+    action = {"strategy_id": strategy_id, "title": "Act", "note": "", "position": 0}
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(
+            insert(StrategyAction), [{**action, "status": "finished", "updated_at": now}]
+        )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(insert(Strategy), [{**row, "ends_on": None}])  # the code is taken

@@ -996,3 +996,29 @@ def test_the_demo_trail_has_the_workflows_shape_and_the_workflow_carries_on(demo
         assert (change.indicator, change.disaggregation) == (total.indicator, "total")
         assert change.before == {f: getattr(total, f) for f in FIELDS}
         assert {f: change.after[f] for f in fewer} == fewer
+
+
+def test_cradle_to_career_has_two_strategies_its_partners_see_their_own(demo: Demo) -> None:
+    """Two strategies with owners, aimed indicators and actions, some done within the demo's
+    calendar (README: Strategies); a partner reads only those it owns, the funder all."""
+    from models.strategies.strategies import list_strategies
+
+    s = demo.session
+
+    def read(email: str) -> list:
+        user = s.scalar(select(User).where(User.email == email))
+        actor = actor_for_user(session=s, user=user)
+        return list_strategies(session=s, actor=actor, initiative="cradle-to-career").items
+
+    strategies = read("backbone@demo.test")
+    assert [st.code for st in strategies] == ["ready-by-five", "every-child-reading"]
+    for st in strategies:
+        assert len(st.owners) == 3 and len(st.indicators) == 2
+        done = [a for a in st.actions if a.status == "done"]
+        assert len(done) == 2 and st.actions_done == 2
+        assert all(st.starts_on <= a.done_on < TODAY for a in done)
+    assert strategies[1].ends_on is None and strategies[0].ends_on > TODAY
+    assert [st.code for st in read("funder@demo.test")] == [st.code for st in strategies]
+    library = read("reporter@riverbend-public-library.demo.test")
+    assert [st.code for st in library] == ["every-child-reading"]
+    assert read("reporter@math-bridges.demo.test") == []

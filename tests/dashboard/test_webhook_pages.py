@@ -15,37 +15,15 @@ from sqlalchemy import select
 
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
-from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 from .test_setup_pages import _ids
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{20,}")
 URL = "https://hooks.example.org/common-measure"
 
 
-@pytest.fixture
-def world(session, client):
-    built = f.two_partner_world(session)
-    init = built["init"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    return {**built, "users": users}
-
-
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _save(client, selected=None, **values):

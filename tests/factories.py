@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -298,3 +298,15 @@ def approved_report(
     save_values(session=session, actor=who, inputs=inputs, **common)
     for action in ("submit", "approve"):
         transition(session=session, actor=who, action=action, **common)
+
+
+def webhook_delivery(session: Session, endpoint_id: int, outcome: str, **kw):
+    """One attempt in an endpoint's delivery log: the first, of a report_approved event on
+    5 January 2026 at 9:30 UTC, unless ``kw`` says otherwise."""
+    from models.tables.webhooks import WebhookDelivery
+
+    fields = {"event_id": "evt_1", "event": "report_approved", "attempt": 1}
+    fields["at"] = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    obj = WebhookDelivery(endpoint_id=endpoint_id, outcome=outcome, **(fields | kw))
+    session.add(obj)
+    return obj

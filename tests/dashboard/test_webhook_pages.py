@@ -2,19 +2,19 @@
 it names), reads its secret once and never again (not in the layout, the list or any later
 answer), rotates it, disables and deletes the endpoint and reads its delivery log; a partner,
 a funder and another initiative's backbone get the page's "not allowed" and, forging the
-callbacks, no data and no change."""
+callbacks, no data and no change. The world is the dashboard area's (conftest)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
+from models.tables.webhooks import WebhookEndpoint
 
+from .. import factories as f
 from ..dash_calls import call, log_in, render_page, response_of, text_of
 from .test_setup_pages import _ids
 
@@ -183,18 +183,13 @@ def test_add_see_the_secret_once_rotate_disable_delete(client, world, session) -
     [row] = response_of(_list(client))["webhooks-grid"]["rowData"]
     assert row["state"] == "disabled"
 
-    session.add(
-        WebhookDelivery(
-            endpoint_id=endpoint.id,
-            event_id="evt_1",
-            event="report_approved",
-            attempt=1,
-            at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-            status_code=None,
-            error="ConnectError: refused",
-            duration_ms=42,
-            outcome="retrying",
-        )
+    f.webhook_delivery(
+        session,
+        endpoint.id,
+        "retrying",
+        status_code=None,
+        error="ConnectError: refused",
+        duration_ms=42,
     )
     session.commit()
     [entry] = response_of(_log(client, endpoint.id))["webhooks-deliveries"]["rowData"]

@@ -14,12 +14,12 @@ pages need are re-exported here, and nothing in ``dashboard/`` builds a query.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dash
 
@@ -1363,6 +1363,39 @@ __all__ += [  # the setup and deadline pages' doors, below
 # next to. A save is one transaction (a member and its obligations, a period and its lock).
 
 
+def _door(call: Callable[..., Any], describe: Callable[[Any], Any] | None = None, /, **kw) -> Any:
+    """One domain call, ``call(session, actor, **kw)``, in a unit of work of its own as the
+    signed-in user; its answer as ``describe`` puts it for the page (in the same session)."""
+    actor = current_actor()
+    with _session() as session:
+        answer = call(session=session, actor=actor, **kw)
+        return answer if describe is None else describe(answer)
+
+
+def _rows(listing: Callable[..., Any], row: Callable[[Any], Any], **kw) -> list:
+    """Every item a domain listing answers (up to MAX_LIMIT), each as ``row`` puts it."""
+    return _door(listing, lambda page: [row(item) for item in page.items], limit=MAX_LIMIT, **kw)
+
+
+def _create_or_change(
+    rules: tuple[Callable[..., Any], Callable[..., Any], Callable[[Any], dict]],
+    initiative: str,
+    editing: str | None,
+    code: str | None,
+    **fields,
+) -> dict:
+    """With ``rules`` (create, change, describe): create one (``editing`` None) with its
+    ``code`` and ``fields`` (a blank code or name is refused by name), or change ``fields`` of
+    the one whose code is ``editing``, a blank position keeping the one it has."""
+    create, change, describe = rules
+    if editing is None:
+        new = fields | {"code": code or "", "name": fields.get("name") or ""}
+        return _door(create, describe, initiative=initiative, **new)
+    if fields.get("position") is None:
+        fields.pop("position", None)
+    return _door(change, describe, initiative=initiative, code=editing, changes=fields)
+
+
 def _date(value, field_name: str) -> date | None:
     """A date picker's ISO text as a date, None when blank; anything else names the field."""
     if value is None or value == "":
@@ -1386,11 +1419,7 @@ def _outcome_row(outcome) -> dict:
 
 def setup_outcomes(initiative: str) -> list[dict]:
     """The initiative's outcomes: code, name, description, position."""
-    with _session() as session:
-        page = outcome_rules.list_outcomes(
-            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
-        )
-        return [_outcome_row(o) for o in page.items]
+    return _rows(outcome_rules.list_outcomes, _outcome_row, initiative=initiative)
 
 
 def save_outcome(
@@ -1403,41 +1432,19 @@ def save_outcome(
     position: int | None,
 ) -> dict:
     """Create an outcome (``editing`` None) or change the one whose code is ``editing``."""
-    actor = current_actor()
-    with _session() as session:
-        if editing is None:
-            outcome = outcome_rules.create_outcome(
-                session=session,
-                actor=actor,
-                initiative=initiative,
-                code=code or "",
-                name=name or "",
-                description=description,
-                position=position,
-            )
-        else:
-            changes = {"name": name, "description": description}
-            if position is not None:
-                changes["position"] = position
-            outcome = outcome_rules.update_outcome(
-                session=session, actor=actor, initiative=initiative, code=editing, changes=changes
-            )
-        return _outcome_row(outcome)
+    rules = (outcome_rules.create_outcome, outcome_rules.update_outcome, _outcome_row)
+    return _create_or_change(
+        rules, initiative, editing, code, name=name, description=description, position=position
+    )
 
 
 def delete_outcome(initiative: str, code: str) -> None:
-    with _session() as session:
-        outcome_rules.delete_outcome(
-            session=session, actor=current_actor(), initiative=initiative, code=code
-        )
+    _door(outcome_rules.delete_outcome, initiative=initiative, code=code)
 
 
 def setup_indicators(initiative: str) -> list[dict]:
     """The initiative's indicators, described (models.initiatives.indicators)."""
-    with _session() as session:
-        return list_indicators(
-            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
-        ).items
+    return _rows(list_indicators, lambda indicator: indicator, initiative=initiative)
 
 
 def save_indicator(initiative: str, editing: str | None, fields: dict) -> dict:
@@ -1464,10 +1471,7 @@ def save_indicator(initiative: str, editing: str | None, fields: dict) -> dict:
 
 
 def delete_indicator(initiative: str, code: str) -> None:
-    with _session() as session:
-        indicator_rules.delete_indicator(
-            session=session, actor=current_actor(), initiative=initiative, code=code
-        )
+    _door(indicator_rules.delete_indicator, initiative=initiative, code=code)
 
 
 def _dimension_row(dimension) -> dict:
@@ -1484,11 +1488,7 @@ def _dimension_row(dimension) -> dict:
 
 def setup_dimensions(initiative: str) -> list[dict]:
     """The initiative's dimensions with their categories."""
-    with _session() as session:
-        page = list_dimensions(
-            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
-        )
-        return [_dimension_row(d) for d in page.items]
+    return _rows(list_dimensions, _dimension_row, initiative=initiative)
 
 
 def save_dimension(
@@ -1502,47 +1502,24 @@ def save_dimension(
 ) -> dict:
     """Create a dimension with its categories, or rename it and add or rename categories
     (categories left out are kept: :func:`delete_category` removes one)."""
-    actor = current_actor()
-    with _session() as session:
-        if editing is None:
-            dimension = dimension_rules.create_dimension(
-                session=session,
-                actor=actor,
-                initiative=initiative,
-                code=code or "",
-                name=name or "",
-                position=position,
-                categories=categories,
-            )
-        else:
-            changes: dict = {"name": name, "categories": categories}
-            if position is not None:
-                changes["position"] = position
-            dimension = dimension_rules.update_dimension(
-                session=session, actor=actor, initiative=initiative, code=editing, changes=changes
-            )
-        return _dimension_row(dimension)
+    rules = (dimension_rules.create_dimension, dimension_rules.update_dimension, _dimension_row)
+    fields = {"name": name, "categories": categories, "position": position}
+    return _create_or_change(rules, initiative, editing, code, **fields)
 
 
 def delete_dimension(initiative: str, code: str) -> None:
-    with _session() as session:
-        dimension_rules.delete_dimension(
-            session=session, actor=current_actor(), initiative=initiative, code=code
-        )
+    _door(dimension_rules.delete_dimension, initiative=initiative, code=code)
 
 
 def delete_category(initiative: str, code: str, category: str) -> dict:
     """Remove one category (refused while values are reported in it); the dimension after."""
-    with _session() as session:
-        return _dimension_row(
-            dimension_rules.delete_category(
-                session=session,
-                actor=current_actor(),
-                initiative=initiative,
-                code=code,
-                category=category,
-            )
-        )
+    return _door(
+        dimension_rules.delete_category,
+        _dimension_row,
+        initiative=initiative,
+        code=code,
+        category=category,
+    )
 
 
 def _member_row(member, obligations: list[str]) -> dict:
@@ -1580,9 +1557,7 @@ def setup_members(initiative: str) -> list[dict]:
 
 def organisation_choices() -> list[tuple[str, str]]:
     """(slug, name) of every organisation of the deployment, by name: partners to add."""
-    with _session() as session:
-        page = list_organisations(session=session, actor=current_actor(), limit=MAX_LIMIT)
-        return [(o.slug, o.name) for o in page.items]
+    return _rows(list_organisations, lambda o: (o.slug, o.name))
 
 
 def save_member(
@@ -1637,10 +1612,7 @@ def save_member(
 
 
 def remove_member(initiative: str, organisation: str) -> None:
-    with _session() as session:
-        member_rules.remove_member(
-            session=session, actor=current_actor(), initiative=initiative, organisation=organisation
-        )
+    _door(member_rules.remove_member, initiative=initiative, organisation=organisation)
 
 
 def _period_row(period, today: date) -> dict:
@@ -1668,11 +1640,7 @@ def _period_row(period, today: date) -> dict:
 
 def setup_periods(initiative: str) -> list[dict]:
     """The initiative's periods with their reporting windows and today's state."""
-    with _session() as session:
-        page = list_periods(
-            session=session, actor=current_actor(), initiative=initiative, limit=MAX_LIMIT
-        )
-        return [_period_row(p, today()) for p in page.items]
+    return _rows(list_periods, lambda p: _period_row(p, today()), initiative=initiative)
 
 
 def save_period(
@@ -1709,10 +1677,7 @@ def save_period(
 
 
 def delete_period(initiative: str, key: str) -> None:
-    with _session() as session:
-        period_rules.delete_period(
-            session=session, actor=current_actor(), initiative=initiative, key=key
-        )
+    _door(period_rules.delete_period, initiative=initiative, key=key)
 
 
 # Series breaks: an indicator measured differently from one period on (charts mark it).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .factories import PASSWORD
+
 CALLBACK_URL = "/_dash-update-component"
 
 
@@ -69,3 +71,30 @@ def call_declared(client, output_prefix: str, values: dict[str, Any], trigger: s
         changed=[trigger],
         headers=headers,
     )
+
+
+def log_in(client, user) -> None:
+    """Sign the client in through the login form as ``user`` (a user or an email), or out
+    when None: the cookie every page and callback reads."""
+    client.cookies.clear()
+    if user is None:
+        return
+    email = user if isinstance(user, str) else user.email
+    r = client.post(
+        "/auth/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+
+
+def find(node, ident: str):
+    """The component with id ``ident`` in a callback's JSON answer (or a part of it), or None."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == ident:
+            return node
+        node = list(node.values())
+    if isinstance(node, list):
+        for value in node:
+            found = find(value, ident)
+            if found is not None:
+                return found
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,74 @@ def two_partner_world(session: Session, *, ready_name: str | None = None) -> dic
     return {"init": init, "east": east, "west": west}
 
 
+def children_served(session: Session) -> dict:
+    """Initiative c2c ("Cradle to Career"): outcome READY with KIDS (children served, by sex
+    f/m/x), which partners p1 and p2 report; no period yet. The world of the overview,
+    indicator and publish page tests."""
+    init = initiative(session, slug="c2c", name="Cradle to Career")
+    sex = dimension(session, init, "sex", ["f", "m", "x"])
+    out = outcome(session, init, code="READY", name="Ready for school")
+    kids = indicator(session, init, "count", code="KIDS", name="Children served", outcome_id=out.id)
+    kids.dimensions = [sex]
+    members = {}
+    for slug in ("p1", "p2"):
+        members[slug] = member(session, init, organisation(session, slug=slug, name=slug.upper()))
+        obligation(session, members[slug], kids)
+    return {"init": init, "outcome": out, "kids": kids, "members": members}
+
+
+ROLES = ("backbone", "reporter", "other", "funder", "outsider")
+
+
+def two_partner_users(session: Session, built: dict, roles=ROLES) -> dict:
+    """A user per role of ``roles`` in the two-partner world, made in that order: the
+    initiative's ``backbone`` and ``funder``, ``reporter`` for eastside, ``other`` for
+    westside, ``outsider`` the backbone team of another initiative."""
+    init, east, west = built["init"], built["east"], built["west"]
+    make = {
+        "backbone": lambda: user(session, "backbone", init=init),
+        "reporter": lambda: user(session, "reporter", org=east.organisation),
+        "other": lambda: user(session, "reporter", org=west.organisation),
+        "funder": lambda: user(session, "funder", init=init),
+        "outsider": lambda: user(session, "backbone", init=initiative(session, slug="other")),
+    }
+    return {role: make[role]() for role in roles}
+
+
+def bearer_headers(client, users: dict) -> dict[str, dict[str, str]]:
+    """Each committed user's API headers, role by role, from the token route."""
+    headers = {}
+    for role, u in users.items():
+        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": PASSWORD})
+        headers[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return headers
+
+
+def _report(session: Session, actor, org: str, period: str) -> dict:
+    """The keywords naming a partner's report of the two-partner world, and who acts on it."""
+    return {
+        "session": session,
+        "actor": actor,
+        "initiative_slug": "c2c",
+        "org_slug": org,
+        "period_key": period,
+    }
+
+
+def save_report(session: Session, actor, inputs, reason=None, *, org="eastside", period="2025Q3"):
+    """``actor`` saves ``inputs`` into a partner's report of the two-partner world."""
+    from models.reporting.submissions import save_values
+
+    return save_values(inputs=inputs, reason=reason, **_report(session, actor, org, period))
+
+
+def move_report(session: Session, actor, action, comment=None, *, org="eastside", period="2025Q3"):
+    """``actor`` takes a workflow ``action`` on a partner's report of the two-partner world."""
+    from models.reporting.submissions import transition
+
+    return transition(action=action, comment=comment, **_report(session, actor, org, period))
+
+
 def obligation(session: Session, mem: Member, ind: Indicator) -> Obligation:
     obj = Obligation(member_id=mem.id, indicator_id=ind.id)
     session.add(obj)
@@ -230,3 +298,15 @@ def approved_report(
     save_values(session=session, actor=who, inputs=inputs, **common)
     for action in ("submit", "approve"):
         transition(session=session, actor=who, action=action, **common)
+
+
+def webhook_delivery(session: Session, endpoint_id: int, outcome: str, **kw):
+    """One attempt in an endpoint's delivery log: the first, of a report_approved event on
+    5 January 2026 at 9:30 UTC, unless ``kw`` says otherwise."""
+    from models.tables.webhooks import WebhookDelivery
+
+    fields = {"event_id": "evt_1", "event": "report_approved", "attempt": 1}
+    fields["at"] = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    obj = WebhookDelivery(endpoint_id=endpoint_id, outcome=outcome, **(fields | kw))
+    session.add(obj)
+    return obj

@@ -11,20 +11,28 @@ A page's ``layout`` reads, top to bottom::
 Element ids follow the page's name: ``{page}-initiative`` for the initiative picker,
 ``{page}-not-allowed`` for the alert shown to users without a workspace, and the store
 ``{page}-url-sync`` that keeps the address bar in step (``common.sync_url``).
+
+The backbone team's period pages (reporting, review, publish) open with ``enter_period``,
+show ``period_pickers`` and keep the period picker in step with ``follow_initiative``;
+``{page}-period`` is their period picker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.development.base_component import Component
 
 from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
+from dashboard.components.periods import choose_period
+
+# How a period page picks its period: (initiative, period asked for) → (options, period).
+Periods = Callable[[str, str | None], tuple[list[dict], str | None]]
 
 NO_FIGURES = "You may not see the figures of any initiative."
 
@@ -38,6 +46,8 @@ class Entry:
     spaces: tuple[Any, ...] = ()
     options: tuple[dict, ...] = ()
     instead: Component | None = None
+    period: str | None = None
+    period_options: tuple[dict, ...] = ()
 
 
 def enter(
@@ -68,6 +78,50 @@ def enter(
     return Entry(slug=slug, spaces=spaces, options=options)
 
 
+def enter_period(
+    path: str,
+    page: str,
+    not_allowed: str,
+    initiative: str | None,
+    period: str | None,
+    periods: Periods = choose_period,
+) -> Entry:
+    """The opening of a backbone page with a period picker: ``enter`` over the initiatives
+    whose submissions the user reviews, with the ``initiative`` and ``period`` the address
+    asks for, then the period ``periods`` picks for the initiative shown (an error reading
+    them is shown instead of the page)."""
+    entry = enter(
+        path, page, data.review_workspaces, not_allowed, initiative=initiative, period=period
+    )
+    if entry.instead is not None:
+        return entry
+    try:
+        options, period = periods(entry.slug, period)
+    except data.DomainError as exc:
+        return Entry(instead=error_alert(exc))
+    return replace(entry, period=period, period_options=tuple(options))
+
+
+def follow_initiative(page: str, periods: Periods = choose_period, *, keep: bool = True) -> None:
+    """Registers the callback that refills ``{page}-period`` when another initiative is
+    picked: ``periods`` for it, keeping the period shown when ``keep`` and the initiative has
+    it; no periods when they cannot be read."""
+    kept = [State(f"{page}-period", "value")] if keep else []
+
+    @callback(
+        Output(f"{page}-period", "options"),
+        Output(f"{page}-period", "value"),
+        Input(f"{page}-initiative", "value"),
+        *kept,
+        prevent_initial_call=True,
+    )
+    def _choose_initiative(initiative, period=None):
+        try:
+            return periods(initiative, period)
+        except data.DomainError:
+            return [], None
+
+
 def picker(
     label: str, ident: str, options, value, *, md: int, narrow: dict | None = None, **dropdown
 ) -> dbc.Col:
@@ -93,6 +147,16 @@ def initiative_picker(page: str, entry: Entry, *, md: int) -> dbc.Col:
 def pickers(*columns: dbc.Col) -> dbc.Row:
     """The row of pickers under a page's title."""
     return dbc.Row(list(columns), className="g-3 mb-3")
+
+
+def period_pickers(page: str, entry: Entry, **dropdown) -> dbc.Row:
+    """A period page's pickers: the initiative and ``{page}-period``, side by side."""
+    return pickers(
+        initiative_picker(page, entry, md=6),
+        picker(
+            "Period", f"{page}-period", list(entry.period_options), entry.period, md=6, **dropdown
+        ),
+    )
 
 
 def frame(page: str, heading: str | Component, intro, *body: Component | None) -> html.Div:

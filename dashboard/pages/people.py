@@ -628,52 +628,53 @@ def people_add_grant(clicks, user_id, role, initiative, organisation, refresh):
     return _done(f"Granted {role} to {person['email']}."), (refresh or 0) + 1, *errors
 
 
-@callback(
-    Output("people-detail-feedback", "children", allow_duplicate=True),
-    Output("people-refresh", "data", allow_duplicate=True),
-    Input({"type": "people-revoke", "grant": ALL}, "n_clicks"),
-    State("people-selected", "data"),
-    State("people-refresh", "data"),
-    prevent_initial_call=True,
-)
-def people_revoke_grant(clicks, user_id, refresh):
-    trigger = ctx.triggered_id
-    if not user_id or not isinstance(trigger, dict) or not any(clicks or []):
-        raise PreventUpdate
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate  # the button was drawn, not clicked
-    try:
-        person = data.revoke_person_grant(int(user_id), int(trigger["grant"]))
-    except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That grant"), dash.no_update
-    return _done(f"Grant revoked; {person['email']}'s sessions ended."), (refresh or 0) + 1
+def _on_button(kind: str, key: str, what: str, refused=(DomainError,)):
+    """Registers the decorated change to the person shown, ``act(button, user_id)`` (the
+    message it answers), as the callback of the buttons ``{"type": kind, key: ...}`` the
+    detail draws: the message shown and the list refreshed, or the refusal (``refused``)
+    shown about ``what``. Nothing happens for a button drawn but not clicked."""
+
+    def register(act):
+        @callback(
+            Output("people-detail-feedback", "children", allow_duplicate=True),
+            Output("people-refresh", "data", allow_duplicate=True),
+            Input({"type": kind, key: ALL}, "n_clicks"),
+            State("people-selected", "data"),
+            State("people-refresh", "data"),
+            prevent_initial_call=True,
+        )
+        def press(_clicks, user_id, refresh):
+            button = ctx.triggered_id
+            if not user_id or not isinstance(button, dict):
+                raise PreventUpdate
+            if not ctx.triggered or not ctx.triggered[0].get("value"):
+                raise PreventUpdate  # the button was drawn, not clicked
+            try:
+                message = act(button, int(user_id))
+            except refused as exc:
+                return error_alert(exc, what=what), dash.no_update
+            return _done(message), (refresh or 0) + 1
+
+        return act
+
+    return register
 
 
-@callback(
-    Output("people-detail-feedback", "children", allow_duplicate=True),
-    Output("people-refresh", "data", allow_duplicate=True),
-    Input({"type": "people-active", "set": ALL}, "n_clicks"),
-    State("people-selected", "data"),
-    State("people-refresh", "data"),
-    prevent_initial_call=True,
-)
-def people_set_active(_clicks, user_id, refresh):
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or trigger.get("set") not in ("on", "off") or not user_id:
+@_on_button("people-revoke", "grant", "That grant", (DomainError, TypeError, ValueError))
+def people_revoke_grant(button: dict, user_id: int) -> str:
+    person = data.revoke_person_grant(user_id, int(button["grant"]))
+    return f"Grant revoked; {person['email']}'s sessions ended."
+
+
+@_on_button("people-active", "set", "That person")
+def people_set_active(button: dict, user_id: int) -> str:
+    if button.get("set") not in ("on", "off"):
         raise PreventUpdate
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate  # the button was drawn, not clicked
-    active = trigger["set"] == "on"
-    try:
-        person = data.set_person_active(int(user_id), active)
-    except DomainError as exc:
-        return error_alert(exc, what="That person"), dash.no_update
-    message = (
-        f"{person['email']} may log in again."
-        if active
-        else f"{person['email']} is deactivated: their sessions and API keys stopped."
-    )
-    return _done(message), (refresh or 0) + 1
+    active = button["set"] == "on"
+    person = data.set_person_active(user_id, active)
+    if active:
+        return f"{person['email']} may log in again."
+    return f"{person['email']} is deactivated: their sessions and API keys stopped."
 
 
 @callback(

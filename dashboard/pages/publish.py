@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components.common import error_alert, page_url, status_badge, sync_url
-from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
+from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
 
@@ -37,20 +37,9 @@ NOT_ALLOWED = (
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter(
-        "/reporting/publish",
-        "publish",
-        data.review_workspaces,
-        NOT_ALLOWED,
-        initiative=initiative,
-        period=period,
-    )
+    entry = enter_period("/reporting/publish", "publish", NOT_ALLOWED, initiative, period, _periods)
     if entry.instead is not None:
         return entry.instead
-    try:
-        period_options, period = _periods(entry.slug, period)
-    except DomainError as exc:
-        return error_alert(exc)
     form = dbc.Card(
         dbc.CardBody(
             [
@@ -90,10 +79,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
         "Check what the public will see for a period — the figures as they will be published, "
         "hidden figures with their markers, and what they are made of — then publish it. "
         "Until then, funders, partners and the public see the period's latest publication.",
-        pickers(
-            initiative_picker("publish", entry, md=6),
-            picker("Period", "publish-period", period_options, period, md=6, clearable=False),
-        ),
+        period_pickers("publish", entry, clearable=False),
         dbc.Row(
             [
                 dbc.Col(
@@ -470,18 +456,7 @@ def _plain(figure: dict | None) -> str:
 # --- callbacks ------------------------------------------------------------------------------
 
 
-@callback(
-    Output("publish-period", "options"),
-    Output("publish-period", "value"),
-    Input("publish-initiative", "value"),
-    State("publish-period", "value"),
-    prevent_initial_call=True,
-)
-def _choose_initiative(initiative, period):
-    try:
-        return _periods(initiative, period)
-    except DomainError:
-        return [], None
+follow_initiative("publish", _periods)
 
 
 @callback(

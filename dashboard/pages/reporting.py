@@ -23,8 +23,7 @@ from dashboard.components.common import (
     sync_url,
 )
 from dashboard.components.field_errors import field, field_errors
-from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
-from dashboard.components.periods import choose_period
+from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
 
@@ -52,20 +51,9 @@ COUNT_COLOURS = {
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter(
-        "/reporting",
-        "reporting",
-        data.review_workspaces,
-        NOT_ALLOWED,
-        initiative=initiative,
-        period=period,
-    )
+    entry = enter_period("/reporting", "reporting", NOT_ALLOWED, initiative, period)
     if entry.instead is not None:
         return entry.instead
-    try:
-        period_options, period = choose_period(entry.slug, period)
-    except DomainError as exc:
-        return error_alert(exc)
     return frame(
         "reporting",
         html.Div(
@@ -73,7 +61,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 html.H1("Reporting", className="h3 mb-1 me-auto"),
                 dbc.Button(
                     "Open the review queue",
-                    href=page_url("/reporting/review", initiative=entry.slug, period=period),
+                    href=page_url("/reporting/review", initiative=entry.slug, period=entry.period),
                     color="primary",
                     outline=True,
                     size="sm",
@@ -83,10 +71,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             className="d-flex flex-wrap align-items-center gap-2",
         ),
         "Who has reported what for the period, who is late, and what was flagged.",
-        pickers(
-            initiative_picker("reporting", entry, md=6),
-            picker("Period", "reporting-period", period_options, period, md=6, clearable=False),
-        ),
+        period_pickers("reporting", entry, clearable=False),
         html.Div(id="reporting-feedback"),
         html.Div(id="reporting-counts", className="mb-3"),
         dcc.Loading(
@@ -541,17 +526,7 @@ def reporting_heatmap_table(opened, initiative, period):
     )
 
 
-@callback(
-    Output("reporting-period", "options"),
-    Output("reporting-period", "value"),
-    Input("reporting-initiative", "value"),
-    prevent_initial_call=True,
-)
-def _choose_initiative(initiative):
-    try:
-        return choose_period(initiative, None)
-    except DomainError:
-        return [], None
+follow_initiative("reporting", keep=False)
 
 
 @callback(

@@ -38,7 +38,7 @@ from dashboard.components.common import (
 )
 from dashboard.components.entry_grid import sentence
 from dashboard.components.history import figure_text, history_table, history_url
-from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
+from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
 
@@ -129,37 +129,16 @@ VALUE_COLUMNS = [
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter(
-        "/reporting/review",
-        "review",
-        data.review_workspaces,
-        NOT_ALLOWED,
-        initiative=initiative,
-        period=period,
-    )
+    entry = enter_period("/reporting/review", "review", NOT_ALLOWED, initiative, period, _periods)
     if entry.instead is not None:
         return entry.instead
-    try:
-        period_options, period = _periods(entry.slug, period)
-    except DomainError as exc:
-        return error_alert(exc)
     return frame(
         "review",
         "Review queue",
         "Submitted reports waiting for the backbone team, the longest waiting first. Check "
         "each report's values, flags and what changed since it was last submitted, then "
         "approve it or return it to the partner with a comment.",
-        pickers(
-            initiative_picker("review", entry, md=6),
-            picker(
-                "Period",
-                "review-period",
-                period_options,
-                period,
-                md=6,
-                placeholder="All periods",
-            ),
-        ),
+        period_pickers("review", entry, placeholder="All periods"),
         dbc.Row(
             [
                 dbc.Col(
@@ -550,18 +529,7 @@ def _submitted(sub) -> str:
 # --- callbacks ------------------------------------------------------------------------------
 
 
-@callback(
-    Output("review-period", "options"),
-    Output("review-period", "value"),
-    Input("review-initiative", "value"),
-    State("review-period", "value"),
-    prevent_initial_call=True,
-)
-def _choose_initiative(initiative, period):
-    try:
-        return _periods(initiative, period)
-    except DomainError:
-        return [], None
+follow_initiative("review", _periods)
 
 
 @callback(

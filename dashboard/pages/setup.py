@@ -1120,34 +1120,42 @@ def _options(pairs) -> list[dict]:
     return [{"value": value, "label": label} for value, label in pairs]
 
 
-def _choices(initiative: str | None, build: Callable[[str], tuple], empty: tuple) -> tuple:
-    """A form's choices built from other tabs' lists; ``empty`` when no initiative is chosen
-    or it cannot be read (the tab's own list says why)."""
-    if not initiative:
-        return empty
-    try:
-        return build(initiative)
-    except DomainError:
-        return empty
+def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | None = None):
+    """Registers the callback that fills a form's ``outputs`` from other tabs' lists: the
+    decorated function builds them for the chosen initiative, again whenever a tab in
+    ``refreshed_by`` changes its list; ``empty`` (no choices) when no initiative is chosen or
+    it cannot be read (the tab's own list says why)."""
+    none = empty if empty is not None else tuple([] for _ in outputs)
+
+    def register(build: Callable[[str], tuple]) -> Callable[[str], tuple]:
+        @callback(
+            *outputs,
+            Input("setup-initiative", "value"),
+            *(Input(f"setup-{tab}-refresh", "data") for tab in refreshed_by),
+        )
+        def fill(initiative, *_refreshes):
+            if not initiative:
+                return none
+            try:
+                return build(initiative)
+            except DomainError:
+                return none
+
+        return build
+
+    return register
 
 
-@callback(
+@_choices(
     Output(INDICATOR.id("outcome"), "options"),
     Output(INDICATOR.id("dimensions"), "options"),
     Output(INDICATOR.id("baseline_period"), "options"),
     Output(INDICATOR.id("target_period"), "options"),
     Output("setup-indicator-targets", "columnDefs"),
     Output(INDICATOR.id("contributes_to"), "options"),
-    Input("setup-initiative", "value"),
-    Input("setup-outcome-refresh", "data"),
-    Input("setup-dimension-refresh", "data"),
-    Input("setup-period-refresh", "data"),
-    Input("setup-indicator-refresh", "data"),
+    refreshed_by=("outcome", "dimension", "period", "indicator"),
+    empty=([], [], [], [], TARGET_COLUMNS, []),
 )
-def indicator_choices(initiative, *_refreshes):
-    return _choices(initiative, _indicator_choices, ([], [], [], [], TARGET_COLUMNS, []))
-
-
 def _indicator_choices(initiative: str) -> tuple:
     outcomes = data.setup_outcomes(initiative)
     dimensions = data.setup_dimensions(initiative)
@@ -1166,17 +1174,11 @@ def _indicator_choices(initiative: str) -> tuple:
     )
 
 
-@callback(
+@_choices(
     Output(MEMBER.id("organisation"), "options"),
     Output(MEMBER.id("obligations"), "options"),
-    Input("setup-initiative", "value"),
-    Input("setup-indicator-refresh", "data"),
-    Input("setup-member-refresh", "data"),
+    refreshed_by=("indicator", "member"),
 )
-def member_choices(initiative, *_refreshes):
-    return _choices(initiative, _member_choices, ([], []))
-
-
 def _member_choices(initiative: str) -> tuple:
     members = {m["organisation"] for m in data.setup_members(initiative)}
     organisations = data.organisation_choices()
@@ -1194,17 +1196,11 @@ def _member_choices(initiative: str) -> tuple:
     )
 
 
-@callback(
+@_choices(
     Output(EXTENSION.id("org"), "options"),
     Output(EXTENSION.id("period"), "options"),
-    Input("setup-initiative", "value"),
-    Input("setup-member-refresh", "data"),
-    Input("setup-period-refresh", "data"),
+    refreshed_by=("member", "period"),
 )
-def extension_choices(initiative, *_refreshes):
-    return _choices(initiative, _extension_choices, ([], []))
-
-
 def _extension_choices(initiative: str) -> tuple:
     members = data.setup_members(initiative)
     periods = data.setup_periods(initiative)
@@ -1217,17 +1213,11 @@ def _extension_choices(initiative: str) -> tuple:
     )
 
 
-@callback(
+@_choices(
     Output(BREAK.id("indicator"), "options"),
     Output(BREAK.id("period"), "options"),
-    Input("setup-initiative", "value"),
-    Input("setup-indicator-refresh", "data"),
-    Input("setup-period-refresh", "data"),
+    refreshed_by=("indicator", "period"),
 )
-def break_choices(initiative, *_refreshes):
-    return _choices(initiative, _break_choices, ([], []))
-
-
 def _break_choices(initiative: str) -> tuple:
     indicators = data.setup_indicators(initiative)
     periods = data.setup_periods(initiative)

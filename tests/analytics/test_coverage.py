@@ -17,7 +17,7 @@ from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..dash_calls import call, response_of
+from ..dash_calls import call, find, response_of
 
 SLUG = "cov"
 PARTNERS = [f"c{i}" for i in range(1, 7)]
@@ -345,19 +345,6 @@ def _overview(client, session, world, role):
     )
 
 
-def _find(node, ident):
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == ident:
-            return node
-        node = list(node.values())
-    if isinstance(node, list):
-        for value in node:
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    return None
-
-
 def test_the_overview_shows_coverage_status_and_trend_basis(client, session, world) -> None:
     _each(
         session,
@@ -373,18 +360,18 @@ def test_the_overview_shows_coverage_status_and_trend_basis(client, session, wor
     )
     _publish(session, "2025Q2", "2025Q3")
     body = _overview(client, session, world, "backbone")
-    kids = json.dumps(_find(body, "ov-row-KIDS"), ensure_ascii=False)
+    kids = json.dumps(find(body, "ov-row-KIDS"), ensure_ascii=False)
     assert "4 of 6 partners, 75 % of the usual size" in kids
     assert '"incomplete"' in kids and "cm-progress-incomplete" in kids
-    trend = json.dumps(_find(body, "ov-row-TREND"), ensure_ascii=False)
+    trend = json.dumps(find(body, "ov-row-TREND"), ensure_ascii=False)
     assert "trend of the 5 partners that reported in both periods" in trend
     assert "500.0 → 450.0" in trend
     assert "6 of 6 partners" in trend and "usual size" not in trend
 
     body = _overview(client, session, world, "funder")
-    kids = json.dumps(_find(body, "ov-row-KIDS"), ensure_ascii=False)
+    kids = json.dumps(find(body, "ov-row-KIDS"), ensure_ascii=False)
     assert "4 of 6 partners" in kids and "usual size" not in kids and "75 %" not in kids
     assert '"incomplete"' in kids and "cm-progress" not in kids
-    trend = json.dumps(_find(body, "ov-row-TREND"), ensure_ascii=False)
+    trend = json.dumps(find(body, "ov-row-TREND"), ensure_ascii=False)
     assert "trend of the 5 partners that reported in both periods" in trend
     assert "450" not in trend  # the direction only, never the common partners' figures

@@ -28,13 +28,14 @@ from models.core.actors import SYSTEM
 from models.core.settings import get_settings
 from models.demo.builder import load_demo
 from models.demo.calendar import quarter_of
+from models.demo.spec import DEMO_PASSWORD
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 from models.tables.reporting import Value
 
 from ..conftest import BACKENDS
-from .support import chrome, console_errors, live_server, screenshot
-from .test_portal import _cell, _edit, _log_in, _wait
+from . import support as ui
+from .test_portal import _cell, _edit
 
 pytestmark = [
     pytest.mark.browser,
@@ -137,75 +138,74 @@ def _demo(db) -> tuple[dict[str, dict[str, float]], str]:
     return totals, name
 
 
-def _no_severe(driver) -> None:
-    errors = console_errors(driver)
-    assert errors == [], "\n".join(errors)
-
-
 def _shot(driver, step: int, name: str, backend: str) -> None:
-    screenshot(driver, f"journey-{step:02d}-{name}-{backend}")
-
-
-def _scroll_to(driver, element) -> None:
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-
-
-def _click(driver, element) -> None:
-    """Click where the element is now (a page still settling would move it under the mouse)."""
-    _scroll_to(driver, element)
-    element.click()
+    ui.screenshot(driver, f"journey-{step:02d}-{name}-{backend}")
 
 
 def _choose(driver, ident: str, value: str) -> None:
     """Open the dropdown ``ident`` and click its option ``value``, unless it shows it already
     (its labels start with the value)."""
-    dropdown = _wait(driver, EC.element_to_be_clickable((By.ID, ident)))
+    dropdown = ui.wait(driver, EC.element_to_be_clickable((By.ID, ident)))
     if dropdown.text.startswith(value):
         return
-    _click(driver, dropdown)
-    option = _wait(
+    ui.click(driver, dropdown)
+    option = ui.wait(
         driver,
         EC.element_to_be_clickable((By.XPATH, f"//*[@role='option'][.//input[@value='{value}']]")),
     )
     option.click()
-    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=listbox]"))
+    ui.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=listbox]"))
 
 
-def _log_out(driver) -> None:
-    _click(driver, driver.find_element(By.ID, "nav-logout"))
-    _wait(driver, EC.presence_of_element_located((By.ID, "login-logged-out")))
+def _press(driver, button: str, said: str, where: str, text: str) -> None:
+    """Press ``button`` once it can be pressed; wait for its message ``said`` and for
+    ``text`` in ``where``."""
+    ui.click(driver, ui.wait(driver, EC.element_to_be_clickable((By.ID, button))))
+    ui.present(driver, said)
+    ui.wait(driver, EC.text_to_be_present_in_element((By.ID, where), text))
 
 
-def _log_in_at(driver, url: str, email: str) -> None:
-    """The login page itself (no page to return to): it lands on the initiatives."""
-    driver.get(url + "/login")
-    _log_in(driver, email)
-    _wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
+def _done(driver, step: int, name: str, backend: str) -> None:
+    """A step's end: its screenshot, and no error in the browser's console."""
+    _shot(driver, step, name, backend)
+    ui.no_severe(driver)
+
+
+def _log_in_at(driver, url: str, email: str, nav: str) -> None:
+    """Log in on the login page itself (no page to return to: it lands on the initiatives),
+    then open the menu item ``nav``."""
+    ui.open_as(driver, url, "/login", email, DEMO_PASSWORD)
+    ui.wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
     assert email in driver.find_element(By.ID, "nav-user").text
+    ui.click(driver, driver.find_element(By.ID, nav))
+
+
+def _hand_over(driver, url: str, email: str, nav: str) -> None:
+    """The user logs out; the next logs in and opens the menu item ``nav``."""
+    ui.log_out(driver)
+    _log_in_at(driver, url, email, nav)
 
 
 def _open_review(driver, key: str) -> None:
     """Pick the report ``org|period`` in the review queue and wait for its values."""
     item = f'#review-queue input[value="{key}"]'
-    _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, item)))
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, item)))
     label = driver.find_element(By.CSS_SELECTOR, item).find_element(By.XPATH, "./ancestor::label")
-    _click(driver, label)
+    ui.click(driver, label)
     shown = f'#review-detail-body[data-report="{key}"]'
-    _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
-    _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row")))
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row")))
 
 
 def _decided(driver, key: str, status: str) -> None:
     """Wait until the decision is said and the report has left the queue and the detail."""
-    done = _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
+    done = ui.wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
     assert status in done.text, done.text
-    _wait(
+    ui.wait(
         driver,
         lambda d: not d.find_elements(By.CSS_SELECTOR, f'#review-queue input[value="{key}"]'),
     )
-    _wait(
+    ui.wait(
         driver,
         lambda d: not d.find_elements(By.CSS_SELECTOR, f'#review-detail-body[data-report="{key}"]'),
     )
@@ -225,88 +225,64 @@ def _status(db, org: str) -> tuple[str, int, str | None]:
         return submission.status, submission.version, submission.comment
 
 
-def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
+def test_every_role_does_its_job(fresh_database, calendar_today, driver) -> None:
     totals, name = _demo(fresh_database)
     db, backend = fresh_database, fresh_database.backend
     fafsa = totals["FAFSA_DONE"]
     enroll = totals[SHOWN]
     typo = int(fafsa["numerator"]) // 10  # a digit dropped: the backbone team notices
-    driver = chrome()
     try:
-        with live_server(db.engine) as url:
+        with ui.live_server(db.engine) as url:
             # 1. The reporter logs in, opens the portal on the open quarter, types the totals.
-            _log_in_at(driver, url, REPORTER)
-            _click(driver, driver.find_element(By.ID, "nav-portal"))
-            _wait(driver, EC.url_contains("/portal"))
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row")))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status"), PERIOD))
+            _log_in_at(driver, url, REPORTER, "nav-portal")
+            ui.wait(driver, EC.url_contains("/portal"))
+            ui.wait(
+                driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row"))
+            )
+            ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status"), PERIOD))
             assert "open" in driver.find_element(By.ID, "portal-status").text
             _edit(driver, "FAFSA_DONE|total", "numerator", str(typo))
             _edit(driver, "FAFSA_DONE|total", "denominator", str(int(fafsa["denominator"])))
             _edit(driver, f"{SHOWN}|total", "numerator", str(int(enroll["numerator"])))
             _edit(driver, f"{SHOWN}|total", "denominator", str(int(enroll["denominator"])))
             _shot(driver, 1, "reporter-entered", backend)
-            _click(driver, driver.find_element(By.ID, "portal-save"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "DRAFT"))
-            _shot(driver, 2, "reporter-saved", backend)
-            _no_severe(driver)
-            _wait(driver, EC.element_to_be_clickable((By.ID, "portal-submit")))
-            _click(driver, driver.find_element(By.ID, "portal-submit"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
-            )
-            _shot(driver, 3, "reporter-submitted", backend)
-            _no_severe(driver)
+            _press(driver, "portal-save", "portal-saved", "portal-status-badge", "DRAFT")
+            _done(driver, 2, "reporter-saved", backend)
+            _press(driver, "portal-submit", "portal-submitted", "portal-status-badge", "SUBMITTED")
+            _done(driver, 3, "reporter-submitted", backend)
             assert _status(db, REPORTER_ORG)[0] == "submitted"
-            _log_out(driver)
 
             # 2. The backbone team finds the report in the queue and returns it with a comment.
             key = f"{REPORTER_ORG}|{PERIOD}"
-            _log_in_at(driver, url, BACKBONE)
-            _click(driver, driver.find_element(By.ID, "nav-review"))
-            _wait(driver, EC.url_contains("/reporting/review"))
+            _hand_over(driver, url, BACKBONE, "nav-review")
+            ui.wait(driver, EC.url_contains("/reporting/review"))
             _open_review(driver, key)
             assert "SUBMITTED" in driver.find_element(By.ID, "review-detail-status").text
             driver.find_element(By.ID, "review-comment").send_keys(COMMENT)
             _shot(driver, 4, "backbone-reviewing", backend)
-            _click(driver, driver.find_element(By.ID, "review-return"))
+            ui.click(driver, driver.find_element(By.ID, "review-return"))
             _decided(driver, key, "RETURNED")
-            _shot(driver, 5, "backbone-returned", backend)
-            _no_severe(driver)
+            _done(driver, 5, "backbone-returned", backend)
             assert _status(db, REPORTER_ORG)[::2] == ("returned", COMMENT)
-            _log_out(driver)
 
             # 3. The reporter reads the comment, corrects the count and submits again.
-            _log_in_at(driver, url, REPORTER)
-            _click(driver, driver.find_element(By.ID, "nav-portal"))
-            comment = _wait(
+            _hand_over(driver, url, REPORTER, "nav-portal")
+            comment = ui.wait(
                 driver, EC.presence_of_element_located((By.ID, "portal-return-comment"))
             )
             assert COMMENT in comment.text
-            _wait(
+            ui.wait(
                 driver,
                 EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "RETURNED"),
             )
             assert _cell(driver, "FAFSA_DONE|total", "numerator").text.replace(",", "") == str(typo)
             _edit(driver, "FAFSA_DONE|total", "numerator", str(int(fafsa["numerator"])))
             _shot(driver, 6, "reporter-corrected", backend)
-            _wait(driver, EC.element_to_be_clickable((By.ID, "portal-submit")))
-            _click(driver, driver.find_element(By.ID, "portal-submit"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
-            )
-            _shot(driver, 7, "reporter-resubmitted", backend)
-            _no_severe(driver)
-            _log_out(driver)
+            _press(driver, "portal-submit", "portal-submitted", "portal-status-badge", "SUBMITTED")
+            _done(driver, 7, "reporter-resubmitted", backend)
 
             # 4. The backbone team sees what changed since it returned the report; approves.
-            _log_in_at(driver, url, BACKBONE)
-            _click(driver, driver.find_element(By.ID, "nav-review"))
+            _hand_over(driver, url, BACKBONE, "nav-review")
             _open_review(driver, key)
             changes = driver.find_element(By.ID, "review-changes").text
             assert "1 changed" in changes, changes
@@ -317,72 +293,63 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
                 for row in driver.find_elements(By.CSS_SELECTOR, changed)
             ] == ["FAFSA_DONE|total"]
             _shot(driver, 8, "backbone-changes", backend)
-            _click(driver, driver.find_element(By.ID, "review-approve"))
+            ui.click(driver, driver.find_element(By.ID, "review-approve"))
             _decided(driver, key, "APPROVED")
-            _shot(driver, 9, "backbone-approved", backend)
-            _no_severe(driver)
+            _done(driver, 9, "backbone-approved", backend)
             assert _status(db, REPORTER_ORG)[0] == "approved"
 
             # 5. The backbone team previews the quarter, confirms it is incomplete, publishes.
-            _click(driver, driver.find_element(By.ID, "nav-publish"))
-            _wait(driver, EC.url_contains("/reporting/publish"))
+            ui.click(driver, driver.find_element(By.ID, "nav-publish"))
+            ui.wait(driver, EC.url_contains("/reporting/publish"))
             # The page opens on the latest closed period: the quarter is chosen in the picker.
             _choose(driver, "publish-period", PERIOD)
-            _wait(driver, EC.presence_of_element_located((By.ID, "publish-figures")))
+            ui.wait(driver, EC.presence_of_element_located((By.ID, "publish-figures")))
             figure = (
                 f"//tr[.//code[text()='{SHOWN}']]"
                 "//*[contains(@class, 'cm-preview-total')]//*[contains(@class, 'cm-preview-value')]"
             )
-            preview = _wait(driver, EC.presence_of_element_located((By.XPATH, figure))).text
+            preview = ui.wait(driver, EC.presence_of_element_located((By.XPATH, figure))).text
             assert preview[0].isdigit(), preview  # shown to the public, not a marker
             figure_value = float(preview.replace(",", ""))
             assert "needs a confirmation" in driver.find_element(By.ID, "publish-status").text
             _shot(driver, 10, "backbone-preview", backend)
             driver.find_element(By.ID, "publish-note").send_keys(NOTE)
-            _click(driver, driver.find_element(By.ID, "publish-confirm"))
-            _click(driver, driver.find_element(By.ID, "publish-submit"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "publish-done")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "publish-vintages"), "First publication"),
+            ui.click(driver, driver.find_element(By.ID, "publish-confirm"))
+            _press(
+                driver, "publish-submit", "publish-done", "publish-vintages", "First publication"
             )
-            _shot(driver, 11, "backbone-published", backend)
-            _no_severe(driver)
-            _log_out(driver)
+            _done(driver, 11, "backbone-published", backend)
 
             # 6. The funder reads the quarter's overview and the indicator's page.
-            _log_in_at(driver, url, FUNDER)
-            _click(driver, driver.find_element(By.ID, "nav-overview"))
-            _wait(driver, EC.url_contains("/overview"))
+            _hand_over(driver, url, FUNDER, "nav-overview")
+            ui.wait(driver, EC.url_contains("/overview"))
             _choose(driver, "overview-period", PERIOD)
             current = f"#ov-row-{SHOWN} .cm-current"
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, current)))
+            ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, current)))
             shown_now = driver.find_element(By.CSS_SELECTOR, current)
             assert shown_now.text == preview
-            _scroll_to(driver, shown_now)
-            _shot(driver, 12, "funder-overview", backend)
-            _no_severe(driver)
+            ui.scroll_to(driver, shown_now)
+            _done(driver, 12, "funder-overview", backend)
             # The indicator's own page, from its name on the overview.
-            _click(driver, driver.find_element(By.CSS_SELECTOR, f"#ov-row-{SHOWN} a"))
-            _wait(driver, EC.url_contains("/indicator"))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "indicator-title"), name))
+            ui.click(driver, driver.find_element(By.CSS_SELECTOR, f"#ov-row-{SHOWN} a"))
+            ui.wait(driver, EC.url_contains("/indicator"))
+            ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "indicator-title"), name))
             row = f"//*[@id='indicator-trend-table']//tr[td[1][text()='{PERIOD}']]/td"
-            cells = _wait(driver, EC.presence_of_all_elements_located((By.XPATH, row)))
+            cells = ui.wait(driver, EC.presence_of_all_elements_located((By.XPATH, row)))
             assert abs(float(cells[1].text) - figure_value) < 0.05, (cells[1].text, preview)
-            _wait(
+            ui.wait(
                 driver,
                 EC.presence_of_element_located(
                     (By.CSS_SELECTOR, "#indicator-trend .main-svg .trace")
                 ),
             )
-            _shot(driver, 13, "funder-indicator", backend)
-            _no_severe(driver)
-            _log_out(driver)
+            _done(driver, 13, "funder-indicator", backend)
+            ui.log_out(driver)
 
             # 7. The public reads the published quarter on a phone: no sideways scrolling.
             driver.set_window_size(*PHONE)
             driver.get(url + f"/public/{INITIATIVE}")
-            _wait(
+            ui.wait(
                 driver,
                 EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card .main-svg")),
             )
@@ -391,7 +358,7 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
             stat = driver.find_element(By.XPATH, card + "//*[contains(@class, 'cm-stat')]")
             assert stat.text == preview
             _shot(driver, 14, "public-phone", backend)
-            _scroll_to(driver, stat)
+            ui.scroll_to(driver, stat)
             _shot(driver, 15, "public-phone-figure", backend)
             inner, client, scrolled = driver.execute_script(
                 "const d = document.documentElement;"
@@ -399,12 +366,10 @@ def test_every_role_does_its_job(fresh_database, calendar_today) -> None:
             )
             assert inner == PHONE[0], inner  # the page is laid out for the phone's width
             assert scrolled <= client + 1, (scrolled, client)  # nothing sticks out sideways
-            _no_severe(driver)
+            ui.no_severe(driver)
     except Exception:
-        screenshot(driver, f"journey-failed-{backend}")  # where it stopped, for the artefacts
+        ui.screenshot(driver, f"journey-failed-{backend}")  # where it stopped, for the artefacts
         raise
-    finally:
-        driver.quit()
 
     with Session(db.engine) as session:
         publication = session.scalar(

@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,17 +19,15 @@ from models import OutboxMessage, Period, User
 from models.notifications.reminders import schedule_reminders
 from models.tables.notifications import MailboxMessage, NotificationPreference, ReminderSchedule
 
-from .. import factories as f
 from ..conftest import BACKENDS
 from ..notifications import world as w
-from .support import chrome, console_errors, live_server, screenshot
+from . import support as ui
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True),
 ]
 
-WAIT = 20
 ERROR = "PermanentFailure: 550 5.1.1 no such mailbox"
 SUBJECT = "Reminder: Eastside's report for 2025Q3"
 
@@ -70,176 +66,127 @@ def _world(db) -> None:
         session.commit()
 
 
-def _wait(driver, condition, timeout: float = WAIT):
-    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
-
-    def check(d):
-        try:
-            return condition(d)
-        except WebDriverException as exc:
-            if "navigat" in str(exc).lower():
-                return False
-            raise
-
-    return WebDriverWait(driver, timeout).until(check)
-
-
-def _text_of(ident: str):
-    return lambda d: d.find_element(By.ID, ident).text
-
-
 def _log_in(driver, url: str, path: str, email: str) -> None:
+    """Log in afresh as ``email`` at ``path``."""
     driver.delete_all_cookies()
-    driver.get(url + path)
-    _wait(driver, EC.url_contains("/login"))
-    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
-    driver.find_element(By.ID, "login-email").send_keys(email)
-    driver.find_element(By.ID, "login-password").send_keys(f.PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-    _wait(driver, EC.url_contains(path))
+    ui.open_as(driver, url, path, email)
+    ui.wait(driver, EC.url_contains(path))
 
 
-def _click(driver, element) -> None:
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
-def _fits(driver) -> None:
-    assert driver.execute_script(
-        "return document.documentElement.scrollWidth <= window.innerWidth"
-    ), "the page is wider than the window"
-
-
-def test_the_admin_reads_the_mailbox_and_the_failed_messages(fresh_database) -> None:
+def test_the_admin_reads_the_mailbox_and_the_failed_messages(fresh_database, driver) -> None:
     _world(fresh_database)
     backend = fresh_database.backend
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            _log_in(driver, url, "/admin/mailbox", "admin@x.org")
-            _wait(
-                driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#mailbox-grid .ag-row"))
-            )
-            assert driver.find_element(By.ID, "nav-mailbox").is_displayed()
-            rects = {i: driver.find_element(By.ID, i).rect for i in ("nav-home", "nav-public")}
-            middles = [r["y"] + r["height"] / 2 for r in rects.values()]
-            assert abs(middles[0] - middles[1]) < 10, rects  # the admin's menu is one line
-            assert "1 mail" in _text_of("mailbox-count")(driver)
-            _wait(driver, lambda d: ERROR in _text_of("mailbox-outbox")(d))
-            assert "e1@x.org" in _text_of("mailbox-outbox")(driver)
-            _click(driver, driver.find_element(By.CSS_SELECTOR, "#mailbox-grid .ag-row .ag-cell"))
-            _wait(driver, lambda d: _text_of("mailbox-subject")(d) == SUBJECT)
-            assert "<b>not bold</b>" in _text_of("mailbox-text")(driver)  # text stays text
-            _fits(driver)
-            screenshot(driver, f"mailbox-text-{backend}")
+    with ui.live_server(fresh_database.engine) as url:
+        _log_in(driver, url, "/admin/mailbox", "admin@x.org")
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#mailbox-grid .ag-row")))
+        assert driver.find_element(By.ID, "nav-mailbox").is_displayed()
+        rects = {i: driver.find_element(By.ID, i).rect for i in ("nav-home", "nav-public")}
+        middles = [r["y"] + r["height"] / 2 for r in rects.values()]
+        assert abs(middles[0] - middles[1]) < 10, rects  # the admin's menu is one line
+        assert "1 mail" in ui.text_of("mailbox-count")(driver)
+        ui.wait(driver, lambda d: ERROR in ui.text_of("mailbox-outbox")(d))
+        assert "e1@x.org" in ui.text_of("mailbox-outbox")(driver)
+        ui.click(driver, driver.find_element(By.CSS_SELECTOR, "#mailbox-grid .ag-row .ag-cell"))
+        ui.wait(driver, lambda d: ui.text_of("mailbox-subject")(d) == SUBJECT)
+        assert "<b>not bold</b>" in ui.text_of("mailbox-text")(driver)  # text stays text
+        ui.fits(driver)
+        ui.screenshot(driver, f"mailbox-text-{backend}")
 
-            driver.find_element(By.XPATH, "//a[text()='HTML']").click()
-            frame = _wait(driver, EC.visibility_of_element_located((By.ID, "mailbox-html")))
-            assert frame.get_attribute("sandbox") == ""
-            driver.switch_to.frame(frame)
-            assert driver.find_element(By.ID, "inside").text == "Due in 14 days."
-            driver.switch_to.default_content()
-            assert driver.title != "owned"  # the mail's script did not run
-            screenshot(driver, f"mailbox-html-{backend}")
-            errors = [e for e in console_errors(driver) if "sandboxed" not in e]
-            assert errors == [], errors
-    finally:
-        driver.quit()
+        driver.find_element(By.XPATH, "//a[text()='HTML']").click()
+        frame = ui.wait(driver, EC.visibility_of_element_located((By.ID, "mailbox-html")))
+        assert frame.get_attribute("sandbox") == ""
+        driver.switch_to.frame(frame)
+        assert driver.find_element(By.ID, "inside").text == "Due in 14 days."
+        driver.switch_to.default_content()
+        assert driver.title != "owned"  # the mail's script did not run
+        ui.screenshot(driver, f"mailbox-html-{backend}")
+        errors = [e for e in ui.console_errors(driver) if "sandboxed" not in e]
+        assert errors == [], errors
 
 
 def test_the_backbone_sees_the_periods_messages_and_edits_the_reminder_days(
-    fresh_database,
+    fresh_database, driver
 ) -> None:
     _world(fresh_database)
     backend = fresh_database.backend
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            _log_in(driver, url, "/reporting", "bb@x.org")
-            _wait(
-                driver,
-                EC.presence_of_element_located((By.CSS_SELECTOR, "#reporting-notices .ag-row")),
-            )
-            grid = _text_of("reporting-notices")(driver)
-            assert "e1@x.org" in grid and "e2@x.org" in grid and ERROR in grid
-            assert "reminder (14 days before)" in grid
-            assert "1 failed" in _text_of("reporting-notices-count")(driver)
-            _wait(
-                driver,
-                lambda d: (
-                    d.find_element(By.ID, "reporting-schedule").get_attribute("value")
-                    == "-14, -3, 1, 7"
-                ),
-            )
-            assert not driver.find_elements(By.ID, "nav-mailbox")
+    with ui.live_server(fresh_database.engine) as url:
+        _log_in(driver, url, "/reporting", "bb@x.org")
+        ui.wait(
+            driver,
+            EC.presence_of_element_located((By.CSS_SELECTOR, "#reporting-notices .ag-row")),
+        )
+        grid = ui.text_of("reporting-notices")(driver)
+        assert "e1@x.org" in grid and "e2@x.org" in grid and ERROR in grid
+        assert "reminder (14 days before)" in grid
+        assert "1 failed" in ui.text_of("reporting-notices-count")(driver)
+        ui.wait(
+            driver,
+            lambda d: (
+                d.find_element(By.ID, "reporting-schedule").get_attribute("value")
+                == "-14, -3, 1, 7"
+            ),
+        )
+        assert not driver.find_elements(By.ID, "nav-mailbox")
 
-            field = driver.find_element(By.ID, "reporting-schedule")
-            _click(driver, field)
-            field.clear()
-            field.send_keys("-7, -7")
-            _click(driver, driver.find_element(By.ID, "reporting-schedule-save"))
-            _wait(driver, lambda d: "once" in _text_of("reporting-schedule-error")(d))
-            assert "is-invalid" in field.get_attribute("class")
-            screenshot(driver, f"reporting-reminders-refused-{backend}")
+        field = driver.find_element(By.ID, "reporting-schedule")
+        ui.click(driver, field)
+        field.clear()
+        field.send_keys("-7, -7")
+        ui.click(driver, driver.find_element(By.ID, "reporting-schedule-save"))
+        ui.wait(driver, lambda d: "once" in ui.text_of("reporting-schedule-error")(d))
+        assert "is-invalid" in field.get_attribute("class")
+        ui.screenshot(driver, f"reporting-reminders-refused-{backend}")
 
-            field.clear()
-            field.send_keys("-7, 0, 3")
-            _click(driver, driver.find_element(By.ID, "reporting-schedule-save"))
-            _wait(driver, lambda d: "Saved" in _text_of("reporting-schedule-feedback")(d))
-            assert "is-invalid" not in field.get_attribute("class")
-            _fits(driver)
-            screenshot(driver, f"reporting-reminders-{backend}")
+        field.clear()
+        field.send_keys("-7, 0, 3")
+        ui.click(driver, driver.find_element(By.ID, "reporting-schedule-save"))
+        ui.wait(driver, lambda d: "Saved" in ui.text_of("reporting-schedule-feedback")(d))
+        assert "is-invalid" not in field.get_attribute("class")
+        ui.fits(driver)
+        ui.screenshot(driver, f"reporting-reminders-{backend}")
 
-            driver.get(url + "/admin/mailbox")
-            _wait(driver, EC.presence_of_element_located((By.ID, "mailbox-not-allowed")))
-            assert console_errors(driver) == []
-    finally:
-        driver.quit()
+        driver.get(url + "/admin/mailbox")
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "mailbox-not-allowed")))
+        ui.no_severe(driver)
     with Session(fresh_database.engine) as session:
         assert session.scalars(select(ReminderSchedule.offsets)).one() == [-7, 0, 3]
 
 
-def test_a_partner_reads_its_next_deadline_and_turns_reminders_off(fresh_database) -> None:
+def test_a_partner_reads_its_next_deadline_and_turns_reminders_off(fresh_database, driver) -> None:
     _world(fresh_database)
     backend = fresh_database.backend
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            _log_in(driver, url, "/portal", "e1@x.org")
-            note = _wait(driver, EC.visibility_of_element_located((By.ID, "portal-deadline")))
-            _wait(driver, lambda d: "10 days left" in _text_of("portal-deadline")(d))
-            assert "2025Q3" in note.text
-            screenshot(driver, f"portal-next-deadline-{backend}")
+    with ui.live_server(fresh_database.engine) as url:
+        _log_in(driver, url, "/portal", "e1@x.org")
+        note = ui.wait(driver, EC.visibility_of_element_located((By.ID, "portal-deadline")))
+        ui.wait(driver, lambda d: "10 days left" in ui.text_of("portal-deadline")(d))
+        assert "2025Q3" in note.text
+        ui.screenshot(driver, f"portal-next-deadline-{backend}")
 
-            _click(driver, driver.find_element(By.ID, "nav-preferences"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "prefs-table")))
-            daily = driver.find_element(
-                By.CSS_SELECTOR,
-                "#prefs-row-invitation input[value='daily']",
-            )
-            assert not daily.is_enabled()  # an invitation is never held for a digest
-            off = driver.find_element(By.CSS_SELECTOR, "#prefs-row-reminder input[value='off']")
-            _click(
-                driver,
-                driver.find_element(By.CSS_SELECTOR, f"label[for='{off.get_attribute('id')}']"),
-            )
-            _click(driver, driver.find_element(By.ID, "prefs-save"))
-            _wait(driver, lambda d: "Saved" in _text_of("prefs-feedback")(d))
-            _fits(driver)
-            screenshot(driver, f"preferences-{backend}")
+        ui.click(driver, driver.find_element(By.ID, "nav-preferences"))
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "prefs-table")))
+        daily = driver.find_element(
+            By.CSS_SELECTOR,
+            "#prefs-row-invitation input[value='daily']",
+        )
+        assert not daily.is_enabled()  # an invitation is never held for a digest
+        off = driver.find_element(By.CSS_SELECTOR, "#prefs-row-reminder input[value='off']")
+        ui.click(
+            driver,
+            driver.find_element(By.CSS_SELECTOR, f"label[for='{off.get_attribute('id')}']"),
+        )
+        ui.click(driver, driver.find_element(By.ID, "prefs-save"))
+        ui.wait(driver, lambda d: "Saved" in ui.text_of("prefs-feedback")(d))
+        ui.fits(driver)
+        ui.screenshot(driver, f"preferences-{backend}")
 
-            for path, refused in (
-                ("/admin/mailbox", "mailbox-not-allowed"),
-                ("/reporting", "reporting-not-allowed"),
-            ):
-                driver.get(url + path)
-                _wait(driver, EC.presence_of_element_located((By.ID, refused)))
-            assert not driver.find_elements(By.ID, "reporting-notices")
-            assert console_errors(driver) == []
-    finally:
-        driver.quit()
+        for path, refused in (
+            ("/admin/mailbox", "mailbox-not-allowed"),
+            ("/reporting", "reporting-not-allowed"),
+        ):
+            driver.get(url + path)
+            ui.wait(driver, EC.presence_of_element_located((By.ID, refused)))
+        assert not driver.find_elements(By.ID, "reporting-notices")
+        ui.no_severe(driver)
     with Session(fresh_database.engine) as session:
         user_id = session.scalar(select(User.id).where(User.email == "e1@x.org"))
         assert session.get(NotificationPreference, (user_id, "reminder")).mode == "off"

@@ -10,11 +10,9 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +23,7 @@ from models.notifications.email import template_path
 from models.tables.reporting import Value
 
 from ..conftest import BACKENDS
-from .support import chrome, console_errors, live_server, screenshot
+from . import support as ui
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,7 +31,6 @@ pytestmark = [
 ]
 
 INITIATIVE = "cradle-to-career"
-WAIT = 15
 
 
 def _demo_draft(db) -> dict:
@@ -90,32 +87,9 @@ def _demo_draft(db) -> dict:
     }
 
 
-def _wait(driver, condition, timeout: float = WAIT):
-    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
-
-    def check(d):
-        try:
-            return condition(d)
-        except WebDriverException as exc:
-            if "navigat" in str(exc).lower():
-                return False
-            raise
-
-    return WebDriverWait(driver, timeout).until(check)
-
-
-def _log_in(driver, email: str) -> None:
-    """Log in through the form (a protected page redirects here first)."""
-    _wait(driver, EC.url_contains("/login"))
-    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
-    driver.find_element(By.ID, "login-email").send_keys(email)
-    driver.find_element(By.ID, "login-password").send_keys(DEMO_PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-
-
 def _cell(driver, row_id: str, column: str):
     selector = f'#portal-grid .ag-row[row-id="{row_id}"] .ag-cell[col-id="{column}"]'
-    return _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
+    return ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
 
 def _edit(driver, row_id: str, column: str, text: str) -> None:
@@ -123,7 +97,7 @@ def _edit(driver, row_id: str, column: str, text: str) -> None:
 
     cell = _cell(driver, row_id, column)
     ActionChains(driver).double_click(cell).perform()
-    editor = _wait(
+    editor = ui.wait(
         driver,
         EC.presence_of_element_located(
             (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] input')
@@ -132,156 +106,142 @@ def _edit(driver, row_id: str, column: str, text: str) -> None:
     editor.send_keys(Keys.CONTROL, "a")
     editor.send_keys(text)
     editor.send_keys(Keys.ENTER)
-    _wait(driver, lambda d: _cell(d, row_id, column).text.replace(",", "") == text)
+    ui.wait(driver, lambda d: _cell(d, row_id, column).text.replace(",", "") == text)
 
 
 def _text(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
 
-def test_partner_reports_and_backbone_returns(fresh_database) -> None:
+def test_partner_reports_and_backbone_returns(fresh_database, driver) -> None:
     pick = _demo_draft(fresh_database)
     row_id = f"{pick['code']}|total"
     portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
     backend = fresh_database.backend
 
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            # Anonymous: the portal sends the browser to the login page, and back after it.
-            driver.get(url + portal)
-            _wait(driver, EC.url_contains("/login"))
-            assert parse_qs(urlsplit(driver.current_url).query)["next"] == [portal]
-            screenshot(driver, f"login-{backend}")
-            _log_in(driver, f"reporter@{pick['org']}.demo.test")
-            _wait(driver, EC.url_contains("/portal"))
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row")))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "DRAFT"))
-            assert "1" in _text(driver, "portal-version-text")
-            assert f"reporter@{pick['org']}.demo.test" in _text(driver, "nav-user")
-            screenshot(driver, f"portal-{backend}")
+    with ui.live_server(fresh_database.engine) as url:
+        # Anonymous: the portal sends the browser to the login page, and back after it.
+        driver.get(url + portal)
+        ui.wait(driver, EC.url_contains("/login"))
+        assert parse_qs(urlsplit(driver.current_url).query)["next"] == [portal]
+        ui.screenshot(driver, f"login-{backend}")
+        ui.log_in(driver, f"reporter@{pick['org']}.demo.test", DEMO_PASSWORD)
+        ui.wait(driver, EC.url_contains("/portal"))
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row")))
+        ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "DRAFT"))
+        assert "1" in _text(driver, "portal-version-text")
+        assert f"reporter@{pick['org']}.demo.test" in _text(driver, "nav-user")
+        ui.screenshot(driver, f"portal-{backend}")
 
-            # A numerator above its denominator (or a fractional count) is refused, row by row.
-            bad = "1000000.5" if pick["column"] == "value" else "99999999"
-            _edit(driver, row_id, pick["column"], bad)
-            driver.find_element(By.ID, "portal-save").click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-problems")))
-            problem = _wait(
-                driver,
-                EC.presence_of_element_located(
-                    (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-problem')
-                ),
-            )
-            assert pick["column"] in problem.text
-            assert "cm-cell-error" in _cell(driver, row_id, pick["column"]).get_attribute("class")
-            assert "1" in _text(driver, "portal-version-text")
-            screenshot(driver, f"portal-problems-{backend}")
+        # A numerator above its denominator (or a fractional count) is refused, row by row.
+        bad = "1000000.5" if pick["column"] == "value" else "99999999"
+        _edit(driver, row_id, pick["column"], bad)
+        driver.find_element(By.ID, "portal-save").click()
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-problems")))
+        problem = ui.wait(
+            driver,
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-problem')
+            ),
+        )
+        assert pick["column"] in problem.text
+        assert "cm-cell-error" in _cell(driver, row_id, pick["column"]).get_attribute("class")
+        assert "1" in _text(driver, "portal-version-text")
+        ui.screenshot(driver, f"portal-problems-{backend}")
 
-            # A valid figure saves a new version; the breakdown no longer adds up: flagged.
-            new = str(int(pick["old"]) - 1)
-            _edit(driver, row_id, pick["column"], new)
-            driver.find_element(By.ID, "portal-save").click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-version-text"), "2"))
-            _wait(
-                driver,
-                EC.presence_of_element_located(
-                    (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-flag')
-                ),
-            )
-            assert not driver.find_elements(By.CSS_SELECTOR, "#portal-grid .cm-problem")
-            screenshot(driver, f"portal-saved-{backend}")
+        # A valid figure saves a new version; the breakdown no longer adds up: flagged.
+        new = str(int(pick["old"]) - 1)
+        _edit(driver, row_id, pick["column"], new)
+        driver.find_element(By.ID, "portal-save").click()
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
+        ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-version-text"), "2"))
+        ui.wait(
+            driver,
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, f'#portal-grid .ag-row[row-id="{row_id}"] .cm-flag')
+            ),
+        )
+        assert not driver.find_elements(By.CSS_SELECTOR, "#portal-grid .cm-problem")
+        ui.screenshot(driver, f"portal-saved-{backend}")
 
-            driver.find_element(By.ID, "portal-submit").click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
-            )
-            assert driver.find_element(By.ID, "portal-save").get_attribute("disabled")
-            # Submitted: nothing more to upload, so no template to download.
-            assert not driver.find_elements(By.ID, "portal-template")
-            screenshot(driver, f"portal-submitted-{backend}")
-            errors = console_errors(driver)
-            assert errors == [], "\n".join(errors)
+        driver.find_element(By.ID, "portal-submit").click()
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
+        )
+        assert driver.find_element(By.ID, "portal-save").get_attribute("disabled")
+        # Submitted: nothing more to upload, so no template to download.
+        assert not driver.find_elements(By.ID, "portal-template")
+        ui.screenshot(driver, f"portal-submitted-{backend}")
+        ui.no_severe(driver)
 
-            # Log out: the cookie is gone, the portal asks for a login again.
-            driver.find_element(By.ID, "nav-logout").click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "login-logged-out")))
-            assert driver.get_cookie("cm_session") is None
-            screenshot(driver, f"logged-out-{backend}")
+        # Log out: the cookie is gone, the portal asks for a login again.
+        ui.log_out(driver)
+        assert driver.get_cookie("cm_session") is None
+        ui.screenshot(driver, f"logged-out-{backend}")
 
-            # The backbone team finds the report in the queue and returns it with a comment.
-            review = f"/reporting/review?initiative={INITIATIVE}&period={pick['period']}"
-            driver.get(url + review)
-            _log_in(driver, "backbone@demo.test")
-            _wait(driver, EC.url_contains("/reporting/review"))
-            key = f"{pick['org']}|{pick['period']}"
-            item = f'#review-queue input[value="{key}"]'
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, item)))
-            driver.find_element(By.CSS_SELECTOR, item).find_element(
-                By.XPATH, "./ancestor::label"
-            ).click()
-            shown = f'#review-detail-body[data-report="{key}"]'
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
-            _wait(
-                driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row"))
-            )
-            assert "SUBMITTED" in _text(driver, "review-detail-status")
-            flagged = f'#review-values .ag-row[row-id="{row_id}"] .cm-flag'
-            assert driver.find_elements(By.CSS_SELECTOR, flagged)
-            # The action bar stays in the window, however long the report.
-            bar = driver.find_element(By.ID, "review-actions").rect
-            height = driver.execute_script("return window.innerHeight")
-            assert bar["y"] + bar["height"] <= height + 1, (bar, height)
-            screenshot(driver, f"review-{backend}")
+        # The backbone team finds the report in the queue and returns it with a comment.
+        review = f"/reporting/review?initiative={INITIATIVE}&period={pick['period']}"
+        ui.open_as(driver, url, review, "backbone@demo.test", DEMO_PASSWORD)
+        ui.wait(driver, EC.url_contains("/reporting/review"))
+        key = f"{pick['org']}|{pick['period']}"
+        item = f'#review-queue input[value="{key}"]'
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, item)))
+        driver.find_element(By.CSS_SELECTOR, item).find_element(
+            By.XPATH, "./ancestor::label"
+        ).click()
+        shown = f'#review-detail-body[data-report="{key}"]'
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row")))
+        assert "SUBMITTED" in _text(driver, "review-detail-status")
+        flagged = f'#review-values .ag-row[row-id="{row_id}"] .cm-flag'
+        assert driver.find_elements(By.CSS_SELECTOR, flagged)
+        # The action bar stays in the window, however long the report.
+        bar = driver.find_element(By.ID, "review-actions").rect
+        height = driver.execute_script("return window.innerHeight")
+        assert bar["y"] + bar["height"] <= height + 1, (bar, height)
+        ui.screenshot(driver, f"review-{backend}")
 
-            # The changed value's history, in a dialog.
-            driver.find_element(
-                By.CSS_SELECTOR, f'#review-values .ag-row[row-id="{row_id}"] .cm-history-link'
-            ).click()
-            _wait(driver, EC.visibility_of_element_located((By.ID, "history-table")))
-            assert "changed" in _text(driver, "history-table")
-            screenshot(driver, f"review-history-{backend}")
-            driver.find_element(By.CSS_SELECTOR, "#review-history .btn-close").click()
-            _wait(driver, EC.invisibility_of_element_located((By.ID, "history-table")))
+        # The changed value's history, in a dialog.
+        driver.find_element(
+            By.CSS_SELECTOR, f'#review-values .ag-row[row-id="{row_id}"] .cm-history-link'
+        ).click()
+        ui.wait(driver, EC.visibility_of_element_located((By.ID, "history-table")))
+        assert "changed" in _text(driver, "history-table")
+        ui.screenshot(driver, f"review-history-{backend}")
+        driver.find_element(By.CSS_SELECTOR, "#review-history .btn-close").click()
+        ui.wait(driver, EC.invisibility_of_element_located((By.ID, "history-table")))
 
-            driver.find_element(By.ID, "review-comment").send_keys("Please check the total.")
-            # Below a long report the button is far down, and the page scrolls smoothly: a
-            # click while the page is still moving lands elsewhere, so scroll there at once.
-            button = driver.find_element(By.ID, "review-return")
-            driver.execute_script(
-                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button
-            )
-            button.click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
-            assert "RETURNED" in _text(driver, "review-done")
-            _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, item))
-            # The next report waiting opens (or none is left); the returned one is gone.
-            _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, shown))
-            screenshot(driver, f"review-returned-{backend}")
+        driver.find_element(By.ID, "review-comment").send_keys("Please check the total.")
+        # Below a long report the button is far down, and the page scrolls smoothly: a
+        # click while the page is still moving lands elsewhere, so scroll there at once.
+        ui.click(driver, "review-return")
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
+        assert "RETURNED" in _text(driver, "review-done")
+        ui.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, item))
+        # The next report waiting opens (or none is left); the returned one is gone.
+        ui.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, shown))
+        ui.screenshot(driver, f"review-returned-{backend}")
 
-            # Every period's reports, oldest first; j and k move through them.
-            driver.get(url + f"/reporting/review?initiative={INITIATIVE}")
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "review-position"), "1 of "))
-            waiting = int(_text(driver, "review-position").split(" of ")[1])
-            assert waiting >= 2, "the demo has more than one report waiting"
-            _wait(driver, EC.presence_of_element_located((By.ID, "review-detail-body")))
-            driver.find_element(By.TAG_NAME, "body").send_keys("j")
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "review-position"), f"2 of {waiting}"),
-            )
-            screenshot(driver, f"review-all-periods-{backend}")
-            driver.find_element(By.TAG_NAME, "body").send_keys("k")
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "review-position"), f"1 of {waiting}"),
-            )
-            errors = console_errors(driver)
-            assert errors == [], "\n".join(errors)
-    finally:
-        driver.quit()
+        # Every period's reports, oldest first; j and k move through them.
+        driver.get(url + f"/reporting/review?initiative={INITIATIVE}")
+        ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "review-position"), "1 of "))
+        waiting = int(_text(driver, "review-position").split(" of ")[1])
+        assert waiting >= 2, "the demo has more than one report waiting"
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "review-detail-body")))
+        driver.find_element(By.TAG_NAME, "body").send_keys("j")
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "review-position"), f"2 of {waiting}"),
+        )
+        ui.screenshot(driver, f"review-all-periods-{backend}")
+        driver.find_element(By.TAG_NAME, "body").send_keys("k")
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "review-position"), f"1 of {waiting}"),
+        )
+        ui.no_severe(driver)
 
     with Session(fresh_database.engine) as session:
         submission = session.get(Submission, pick["submission_id"])
@@ -299,26 +259,22 @@ def test_partner_reports_and_backbone_returns(fresh_database) -> None:
         assert stored == int(pick["old"]) - 1
 
 
-def test_reporter_is_not_allowed_in_the_review_queue(fresh_database) -> None:
+def test_reporter_is_not_allowed_in_the_review_queue(fresh_database, driver) -> None:
     pick = _demo_draft(fresh_database)
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            driver.get(url + "/reporting/review")
-            _log_in(driver, f"reporter@{pick['org']}.demo.test")
-            alert = _wait(driver, EC.presence_of_element_located((By.ID, "review-not-allowed")))
-            assert "not allowed" in alert.text
-            assert not driver.find_elements(By.ID, "review-queue")
-            assert not driver.find_elements(By.ID, "nav-review")
-            screenshot(driver, f"review-not-allowed-{fresh_database.backend}")
-            errors = console_errors(driver)
-            assert errors == [], "\n".join(errors)
-    finally:
-        driver.quit()
+    with ui.live_server(fresh_database.engine) as url:
+        ui.open_as(
+            driver, url, "/reporting/review", f"reporter@{pick['org']}.demo.test", DEMO_PASSWORD
+        )
+        alert = ui.wait(driver, EC.presence_of_element_located((By.ID, "review-not-allowed")))
+        assert "not allowed" in alert.text
+        assert not driver.find_elements(By.ID, "review-queue")
+        assert not driver.find_elements(By.ID, "nav-review")
+        ui.screenshot(driver, f"review-not-allowed-{fresh_database.backend}")
+        ui.no_severe(driver)
 
 
 def test_the_portal_offers_the_pre_filled_template_of_an_open_period(
-    fresh_database, tmp_path
+    fresh_database, tmp_path, driver
 ) -> None:
     """A mail's template link opened without a login leads to the login form, and from it to
     the download; the open period's report in the portal has the same link, which the browser
@@ -326,39 +282,35 @@ def test_the_portal_offers_the_pre_filled_template_of_an_open_period(
     pick = _demo_draft(fresh_database)
     portal = f"/portal?initiative={INITIATIVE}&org={pick['org']}&period={pick['period']}"
     download = template_path(INITIATIVE, pick["org"], pick["period"])
-    driver = chrome()
-    try:
-        driver.execute_cdp_cmd(
-            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
-        )
-        with live_server(fresh_database.engine) as url:
-            driver.get(url + download)
-            _wait(driver, EC.url_contains("/login"))
-            assert parse_qs(urlsplit(driver.current_url).query)["next"] == [download]
-            _log_in(driver, f"reporter@{pick['org']}.demo.test")
-            name = f"{INITIATIVE}-{pick['org']}-{pick['period']}-template.xlsx"
-            _wait(driver, lambda _d: (tmp_path / name).exists())
-            assert (tmp_path / name).read_bytes().startswith(b"PK")
+    driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    with ui.live_server(fresh_database.engine) as url:
+        driver.get(url + download)
+        ui.wait(driver, EC.url_contains("/login"))
+        assert parse_qs(urlsplit(driver.current_url).query)["next"] == [download]
+        ui.log_in(driver, f"reporter@{pick['org']}.demo.test", DEMO_PASSWORD)
+        name = f"{INITIATIVE}-{pick['org']}-{pick['period']}-template.xlsx"
+        ui.wait(driver, lambda _d: (tmp_path / name).exists())
+        assert (tmp_path / name).read_bytes().startswith(b"PK")
 
-            driver.get(url + portal)
-            link = _wait(driver, EC.presence_of_element_located((By.ID, "portal-template")))
-            assert link.text == "Download the pre-filled template"
-            assert link.get_attribute("href") == url + download
-            screenshot(driver, f"portal-template-{fresh_database.backend}")
-            answer = driver.execute_async_script(
-                """const done = arguments[arguments.length - 1];
-                fetch(arguments[0], {redirect: "manual"}).then(async (r) => done({
-                    status: r.status,
-                    type: r.headers.get("content-type"),
-                    disposition: r.headers.get("content-disposition"),
-                    zip: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 2)),
-                }));""",
-                link.get_attribute("href"),
-            )
-            assert answer["status"] == 200, answer
-            assert answer["type"].startswith("application/vnd.openxmlformats"), answer
-            assert answer["disposition"].startswith("attachment;"), answer
-            assert answer["zip"] == "PK"
-            assert not console_errors(driver)
-    finally:
-        driver.quit()
+        driver.get(url + portal)
+        link = ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-template")))
+        assert link.text == "Download the pre-filled template"
+        assert link.get_attribute("href") == url + download
+        ui.screenshot(driver, f"portal-template-{fresh_database.backend}")
+        answer = driver.execute_async_script(
+            """const done = arguments[arguments.length - 1];
+            fetch(arguments[0], {redirect: "manual"}).then(async (r) => done({
+                status: r.status,
+                type: r.headers.get("content-type"),
+                disposition: r.headers.get("content-disposition"),
+                zip: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 2)),
+            }));""",
+            link.get_attribute("href"),
+        )
+        assert answer["status"] == 200, answer
+        assert answer["type"].startswith("application/vnd.openxmlformats"), answer
+        assert answer["disposition"].startswith("attachment;"), answer
+        assert answer["zip"] == "PK"
+        assert not ui.console_errors(driver)

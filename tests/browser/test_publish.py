@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from models import Initiative, Period, Publication, Submission
 from models.demo.builder import load_demo
+from models.demo.spec import DEMO_PASSWORD
 
 from ..conftest import BACKENDS
-from .support import chrome, console_errors, live_server, screenshot
-from .test_portal import _log_in, _wait
+from . import support as ui
 
 pytestmark = [
     pytest.mark.browser,
@@ -47,100 +47,93 @@ def _unpublished(db) -> str:
     return key
 
 
-def _no_severe(driver) -> None:
-    errors = console_errors(driver)
-    assert errors == [], "\n".join(errors)
-
-
 def _texts(driver, selector: str) -> list[str]:
     return [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, selector)]
 
 
-def test_preview_confirm_publish_and_the_public_page_shows_it(fresh_database) -> None:
+def test_preview_confirm_publish_and_the_public_page_shows_it(fresh_database, driver) -> None:
     period = _unpublished(fresh_database)
     backend = fresh_database.backend
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            driver.get(url + f"/reporting/publish?initiative={INITIATIVE}&period={period}")
-            _log_in(driver, "backbone@demo.test")
-            _wait(driver, EC.url_contains("/reporting/publish"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "publish-figures")))
-            assert driver.find_elements(By.ID, "nav-publish")
-            status = driver.find_element(By.ID, "publish-status").text
-            assert "needs a confirmation" in status, status  # the demo has missing reports
-            assert driver.find_elements(By.ID, "publish-pending")
-            assert driver.find_element(By.ID, "publish-confirm-group").is_displayed()
-            preview_totals = _texts(driver, "#publish-figures .cm-preview-total .cm-preview-value")
-            assert preview_totals and any(
-                t.startswith("<") for t in _texts(driver, "#publish-figures .cm-preview-marker")
-            ), "the demo's preview hides some figure"
-            screenshot(driver, f"publish-preview-{backend}")
+    with ui.live_server(fresh_database.engine) as url:
+        ui.open_as(
+            driver,
+            url,
+            f"/reporting/publish?initiative={INITIATIVE}&period={period}",
+            "backbone@demo.test",
+            DEMO_PASSWORD,
+        )
+        ui.wait(driver, EC.url_contains("/reporting/publish"))
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "publish-figures")))
+        assert driver.find_elements(By.ID, "nav-publish")
+        status = driver.find_element(By.ID, "publish-status").text
+        assert "needs a confirmation" in status, status  # the demo has missing reports
+        assert driver.find_elements(By.ID, "publish-pending")
+        assert driver.find_element(By.ID, "publish-confirm-group").is_displayed()
+        preview_totals = _texts(driver, "#publish-figures .cm-preview-total .cm-preview-value")
+        assert preview_totals and any(
+            t.startswith("<") for t in _texts(driver, "#publish-figures .cm-preview-marker")
+        ), "the demo's preview hides some figure"
+        ui.screenshot(driver, f"publish-preview-{backend}")
 
-            # Without the confirmation: refused, said next to the box, nothing published.
-            submit = driver.find_element(By.ID, "publish-submit")
-            assert submit.text == f"Publish {period}"
-            driver.find_element(By.ID, "publish-note").send_keys("First release of the quarter.")
-            submit.click()
-            _wait(
+        # Without the confirmation: refused, said next to the box, nothing published.
+        submit = driver.find_element(By.ID, "publish-submit")
+        assert submit.text == f"Publish {period}"
+        driver.find_element(By.ID, "publish-note").send_keys("First release of the quarter.")
+        submit.click()
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "publish-confirm-feedback"), "Tick"),
+        )
+        ui.screenshot(driver, f"publish-needs-confirmation-{backend}")
+        assert "has not been published yet" in driver.find_element(By.ID, "publish-vintages").text
+
+        driver.find_element(By.ID, "publish-confirm").click()
+        driver.find_element(By.ID, "publish-submit").click()
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "publish-done")))
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "publish-vintages"), "First publication"),
+        )
+        assert (
+            "First release of the quarter." in driver.find_element(By.ID, "publish-vintages").text
+        )
+        ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "publish-submit"), "again"))
+        ui.screenshot(driver, f"publish-published-{backend}")
+        ui.no_severe(driver)
+
+        # The public page shows the period, with the figures the preview showed.
+        driver.find_element(By.ID, "publish-public-link").click()
+        ui.wait(driver, EC.url_contains(f"/public/{INITIATIVE}"))
+        # A card per indicator; one whose figures are all hidden has no chart, only text.
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card")))
+        assert f"period={period}" in driver.current_url
+        assert (
+            "First release of the quarter."
+            in driver.find_element(By.CSS_SELECTOR, ".cm-public").text
+        )
+        assert _texts(driver, ".cm-public-card .cm-stat") == preview_totals
+        ui.screenshot(driver, f"publish-public-{backend}")
+        ui.no_severe(driver)
+
+        # A partner's value history, from the indicator page's partner comparison.
+        driver.get(url + f"/indicator?initiative={INITIATIVE}&period={period}")
+        for chart in ("trend", "partners", "equity"):  # the page's height has settled
+            ui.wait(
                 driver,
-                EC.text_to_be_present_in_element((By.ID, "publish-confirm-feedback"), "Tick"),
+                EC.presence_of_element_located(
+                    (By.CSS_SELECTOR, f"#indicator-{chart} .main-svg .trace")
+                ),
             )
-            screenshot(driver, f"publish-needs-confirmation-{backend}")
-            assert (
-                "has not been published yet" in driver.find_element(By.ID, "publish-vintages").text
-            )
-
-            driver.find_element(By.ID, "publish-confirm").click()
-            driver.find_element(By.ID, "publish-submit").click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "publish-done")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "publish-vintages"), "First publication"),
-            )
-            assert (
-                "First release of the quarter."
-                in driver.find_element(By.ID, "publish-vintages").text
-            )
-            _wait(driver, EC.text_to_be_present_in_element((By.ID, "publish-submit"), "again"))
-            screenshot(driver, f"publish-published-{backend}")
-            _no_severe(driver)
-
-            # The public page shows the period, with the figures the preview showed.
-            driver.find_element(By.ID, "publish-public-link").click()
-            _wait(driver, EC.url_contains(f"/public/{INITIATIVE}"))
-            # A card per indicator; one whose figures are all hidden has no chart, only text.
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card")))
-            assert f"period={period}" in driver.current_url
-            assert (
-                "First release of the quarter."
-                in driver.find_element(By.CSS_SELECTOR, ".cm-public").text
-            )
-            assert _texts(driver, ".cm-public-card .cm-stat") == preview_totals
-            screenshot(driver, f"publish-public-{backend}")
-            _no_severe(driver)
-
-            # A partner's value history, from the indicator page's partner comparison.
-            driver.get(url + f"/indicator?initiative={INITIATIVE}&period={period}")
-            for chart in ("trend", "partners", "equity"):  # the page's height has settled
-                _wait(
-                    driver,
-                    EC.presence_of_element_located(
-                        (By.CSS_SELECTOR, f"#indicator-{chart} .main-svg .trace")
-                    ),
-                )
-            link = _wait(
-                driver,
-                EC.element_to_be_clickable((By.CSS_SELECTOR, "a.cm-partner-history")),
-            )
-            # Clicked where it is (the charts above it still resize as they draw).
-            driver.execute_script(
-                "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", link
-            )
-            _wait(driver, EC.url_contains("/history"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "history-table")))
-            assert driver.find_elements(By.CSS_SELECTOR, ".cm-history-row")
-            screenshot(driver, f"history-page-{backend}")
-            _no_severe(driver)
-    finally:
-        driver.quit()
+        link = ui.wait(
+            driver,
+            EC.element_to_be_clickable((By.CSS_SELECTOR, "a.cm-partner-history")),
+        )
+        # Clicked where it is (the charts above it still resize as they draw).
+        driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", link
+        )
+        ui.wait(driver, EC.url_contains("/history"))
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "history-table")))
+        assert driver.find_elements(By.CSS_SELECTOR, ".cm-history-row")
+        ui.screenshot(driver, f"history-page-{backend}")
+        ui.no_severe(driver)

@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,62 +20,29 @@ from models.core.dates import day
 
 from .. import factories as f
 from ..conftest import BACKENDS
-from .support import chrome, console_errors, live_server, screenshot
+from . import support as ui
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True),
 ]
 
-WAIT = 20
 BACKBONE = "backbone@river-city.test"
 PARTNER = "reporter@westside.test"
 KEY = "westside|2025Q2"
 
 
-def _wait(driver, condition, timeout: float = WAIT):
-    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
-
-    def check(d):
-        try:
-            return condition(d)
-        except WebDriverException as exc:
-            if "navigat" in str(exc).lower():
-                return False
-            raise
-
-    return WebDriverWait(driver, timeout).until(check)
-
-
-def _text_of(ident: str):
-    return lambda d: d.find_element(By.ID, ident).text
-
-
-def _log_in(driver, email: str) -> None:
-    _wait(driver, EC.url_contains("/login"))
-    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
-    driver.find_element(By.ID, "login-email").send_keys(email)
-    driver.find_element(By.ID, "login-password").send_keys(f.PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-
-
-def _click(driver, ident: str) -> None:
-    element = driver.find_element(By.ID, ident)
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
 def _date(driver, ident: str, day_: date) -> None:
     """Type a day into the date picker over the day it holds."""
-    _click(driver, ident)
+    ui.click(driver, ident)
     field = driver.find_element(By.ID, ident)
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys(Keys.BACKSPACE)
     field.send_keys(day_.isoformat())
     field.send_keys(Keys.ENTER)
-    _wait(driver, lambda d: d.find_element(By.ID, ident).get_attribute("value") == day_.isoformat())
+    ui.wait(
+        driver, lambda d: d.find_element(By.ID, ident).get_attribute("value") == day_.isoformat()
+    )
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
 
 
@@ -100,108 +65,94 @@ def _world(db) -> int:
         return sub.id
 
 
-def test_backbone_returns_with_an_extension_and_the_partner_corrects(fresh_database) -> None:
+def test_backbone_returns_with_an_extension_and_the_partner_corrects(
+    fresh_database, driver
+) -> None:
     submission_id = _world(fresh_database)
     backend = fresh_database.backend
     today = date.today()
     until = today + timedelta(days=10)
 
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            driver.get(url + "/reporting/review?initiative=river-city")
-            _log_in(driver, BACKBONE)
-            _wait(driver, EC.url_contains("/reporting/review"))
-            shown = f'#review-detail-body[data-report="{KEY}"]'
-            _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))  # the first
+    with ui.live_server(fresh_database.engine) as url:
+        ui.open_as(driver, url, "/reporting/review?initiative=river-city", BACKBONE)
+        ui.wait(driver, EC.url_contains("/reporting/review"))
+        shown = f'#review-detail-body[data-report="{KEY}"]'
+        ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))  # the first
 
-            # A plain return is refused and says why; the extension is offered beside Return.
-            offer = _text_of("review-cannot-return")(driver)
-            assert "A plain return is refused" in offer and "closed on" in offer
-            assert "Return with an extension instead" in offer
-            _wait(driver, EC.visibility_of_element_located((By.ID, "review-until")))
-            field = driver.find_element(By.ID, "review-until")
-            assert field.get_attribute("value") == (today + timedelta(days=7)).isoformat()
-            button = driver.find_element(By.ID, "review-return")
-            assert button.text == "Return with an extension" and button.is_enabled()
-            bar = driver.find_element(By.ID, "review-actions").rect
-            height = driver.execute_script("return window.innerHeight")
-            assert bar["y"] + bar["height"] <= height + 1, (bar, height)  # the bar stays in view
-            screenshot(driver, f"review-extension-offer-{backend}")
+        # A plain return is refused and says why; the extension is offered beside Return.
+        offer = ui.text_of("review-cannot-return")(driver)
+        assert "A plain return is refused" in offer and "closed on" in offer
+        assert "Return with an extension instead" in offer
+        ui.wait(driver, EC.visibility_of_element_located((By.ID, "review-until")))
+        field = driver.find_element(By.ID, "review-until")
+        assert field.get_attribute("value") == (today + timedelta(days=7)).isoformat()
+        button = driver.find_element(By.ID, "review-return")
+        assert button.text == "Return with an extension" and button.is_enabled()
+        bar = driver.find_element(By.ID, "review-actions").rect
+        height = driver.execute_script("return window.innerHeight")
+        assert bar["y"] + bar["height"] <= height + 1, (bar, height)  # the bar stays in view
+        ui.screenshot(driver, f"review-extension-offer-{backend}")
 
-            # A day before the period closed: refused, its message beside the field.
-            driver.find_element(By.ID, "review-comment").send_keys("Please recount SERVED.")
-            _date(driver, "review-until", today - timedelta(days=1))
-            _click(driver, "review-return")
-            _wait(driver, lambda d: "after the period closes" in _text_of("review-until-error")(d))
-            assert not driver.find_elements(By.ID, "review-done")
-            screenshot(driver, f"review-extension-refused-{backend}")
+        # A day before the period closed: refused, its message beside the field.
+        driver.find_element(By.ID, "review-comment").send_keys("Please recount SERVED.")
+        _date(driver, "review-until", today - timedelta(days=1))
+        ui.click(driver, "review-return")
+        ui.wait(driver, lambda d: "after the period closes" in ui.text_of("review-until-error")(d))
+        assert not driver.find_elements(By.ID, "review-done")
+        ui.screenshot(driver, f"review-extension-refused-{backend}")
 
-            _date(driver, "review-until", until)
-            _click(driver, "review-return")
-            _wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
-            done = _text_of("review-done")(driver)
-            assert "RETURNED" in done and f"may correct it until {day(until)}" in done
-            assert _text_of("review-until-error")(driver) == ""
-            # The queue is read again: nothing waits any more.
-            _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, shown))
-            _wait(driver, lambda d: "0 reports waiting" in _text_of("review-queue-count")(d))
-            screenshot(driver, f"review-extension-returned-{backend}")
-            errors = console_errors(driver)
-            assert errors == [], "\n".join(errors)
+        _date(driver, "review-until", until)
+        ui.click(driver, "review-return")
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
+        done = ui.text_of("review-done")(driver)
+        assert "RETURNED" in done and f"may correct it until {day(until)}" in done
+        assert ui.text_of("review-until-error")(driver) == ""
+        # The queue is read again: nothing waits any more.
+        ui.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, shown))
+        ui.wait(driver, lambda d: "0 reports waiting" in ui.text_of("review-queue-count")(d))
+        ui.screenshot(driver, f"review-extension-returned-{backend}")
+        ui.no_severe(driver)
 
-            # Who has reported: the extension next to Westside's status, and in the list.
-            driver.get(url + "/reporting?initiative=river-city&period=2025Q2")
-            badge = _wait(
-                driver, EC.presence_of_element_located((By.ID, "reporting-extended-westside"))
-            )
-            assert badge.text == f"extended to {day(until)}"
-            assert "Please recount SERVED." in _text_of("reporting-extensions")(driver)
-            driver.execute_script(
-                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                driver.find_element(By.ID, "reporting-extensions"),
-            )
-            screenshot(driver, f"reporting-extensions-{backend}")
+        # Who has reported: the extension next to Westside's status, and in the list.
+        driver.get(url + "/reporting?initiative=river-city&period=2025Q2")
+        badge = ui.wait(
+            driver, EC.presence_of_element_located((By.ID, "reporting-extended-westside"))
+        )
+        assert badge.text == f"extended to {day(until)}"
+        assert "Please recount SERVED." in ui.text_of("reporting-extensions")(driver)
+        ui.scroll_to(driver, driver.find_element(By.ID, "reporting-extensions"))
+        ui.screenshot(driver, f"reporting-extensions-{backend}")
 
-            # The partner: its portal opens on the extended period, editable, and says so.
-            logout = driver.find_element(By.ID, "nav-logout")
-            driver.execute_script(  # the menu is at the page's top, scrolled away above
-                "arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});", logout
-            )
-            logout.click()
-            _wait(driver, EC.presence_of_element_located((By.ID, "login-logged-out")))
-            driver.get(url + "/portal?initiative=river-city")
-            _log_in(driver, PARTNER)
-            _wait(driver, EC.url_contains("/portal"))
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-extension-note")))
-            note = _text_of("portal-extension-note")(driver)
-            assert f"You may still write 2025Q2 until {day(until)}" in note
-            assert "Please recount SERVED." in _text_of("portal-return-comment")(driver)
-            cell = '#portal-grid .ag-row[row-id="SERVED|total"] .ag-cell[col-id="value"]'
-            target = _wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, cell)))
-            ActionChains(driver).double_click(target).perform()
-            editor = _wait(
-                driver,
-                EC.presence_of_element_located(
-                    (By.CSS_SELECTOR, '#portal-grid .ag-row[row-id="SERVED|total"] input')
-                ),
-            )
-            editor.send_keys(Keys.CONTROL, "a")
-            editor.send_keys("135")
-            editor.send_keys(Keys.ENTER)
-            _click(driver, "portal-save")
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
-            screenshot(driver, f"portal-extended-saved-{backend}")
-            _click(driver, "portal-submit")
-            _wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
-            )
-            errors = console_errors(driver)
-            assert errors == [], "\n".join(errors)
-    finally:
-        driver.quit()
+        # The partner: its portal opens on the extended period, editable, and says so.
+        ui.log_out(driver)
+        ui.open_as(driver, url, "/portal?initiative=river-city", PARTNER)
+        ui.wait(driver, EC.url_contains("/portal"))
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-extension-note")))
+        note = ui.text_of("portal-extension-note")(driver)
+        assert f"You may still write 2025Q2 until {day(until)}" in note
+        assert "Please recount SERVED." in ui.text_of("portal-return-comment")(driver)
+        cell = '#portal-grid .ag-row[row-id="SERVED|total"] .ag-cell[col-id="value"]'
+        target = ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, cell)))
+        ActionChains(driver).double_click(target).perform()
+        editor = ui.wait(
+            driver,
+            EC.presence_of_element_located(
+                (By.CSS_SELECTOR, '#portal-grid .ag-row[row-id="SERVED|total"] input')
+            ),
+        )
+        editor.send_keys(Keys.CONTROL, "a")
+        editor.send_keys("135")
+        editor.send_keys(Keys.ENTER)
+        ui.click(driver, "portal-save")
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-saved")))
+        ui.screenshot(driver, f"portal-extended-saved-{backend}")
+        ui.click(driver, "portal-submit")
+        ui.wait(driver, EC.presence_of_element_located((By.ID, "portal-submitted")))
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"),
+        )
+        ui.no_severe(driver)
 
     with Session(fresh_database.engine) as session:
         submission = session.get(Submission, submission_id)

@@ -16,8 +16,7 @@ from models.reporting.validation import ValueInput
 
 from .. import factories as f
 from ..conftest import BACKENDS
-from .support import chrome, console_errors, live_server, screenshot
-from .test_portal import _wait
+from . import support as ui
 
 pytestmark = [
     pytest.mark.browser,
@@ -58,31 +57,17 @@ def _publish(db) -> None:
         session.commit()
 
 
-def _log_in(driver) -> None:
-    _wait(driver, EC.url_contains("/login"))
-    _wait(driver, EC.presence_of_element_located((By.ID, "login-email")))
-    driver.find_element(By.ID, "login-email").send_keys(EMAIL)
-    driver.find_element(By.ID, "login-password").send_keys(f.PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-
-
 def _write(driver, text: str) -> None:
-    box = _wait(driver, EC.visibility_of_element_located((By.ID, "indicator-story-text")))
+    box = ui.wait(driver, EC.visibility_of_element_located((By.ID, "indicator-story-text")))
     box.clear()
     box.send_keys(text)
 
 
-def _scroll_to(driver, element) -> None:
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-
-
 def _save(driver, version: int) -> None:
     button = driver.find_element(By.ID, "indicator-story-save")
-    _scroll_to(driver, button)
-    _wait(driver, EC.element_to_be_clickable((By.ID, "indicator-story-save"))).click()
-    _wait(
+    ui.scroll_to(driver, button)
+    ui.wait(driver, EC.element_to_be_clickable((By.ID, "indicator-story-save"))).click()
+    ui.wait(
         driver,
         EC.text_to_be_present_in_element(
             (By.ID, "indicator-story-status"), f"Saved as version {version}."
@@ -90,74 +75,65 @@ def _save(driver, version: int) -> None:
     )
 
 
-def test_the_backbone_writes_previews_and_publishes_a_story(fresh_database) -> None:
+def test_the_backbone_writes_previews_and_publishes_a_story(fresh_database, driver) -> None:
     _world(fresh_database)
     backend = fresh_database.backend
-    driver = chrome()
-    try:
-        with live_server(fresh_database.engine) as url:
-            driver.get(url + "/indicator?initiative=tales&code=KIDS&period=2025Q3")
-            _log_in(driver)
-            _wait(driver, EC.url_contains("/indicator"))
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element(
-                    (By.ID, "indicator-story-note"), "No story for 2025Q3 yet"
-                ),
-            )
-            _write(driver, INJECTED)
-            _wait(
-                driver,
-                EC.presence_of_element_located(
-                    (By.CSS_SELECTOR, "#indicator-story-preview strong")
-                ),
-            )
-            preview = driver.find_element(By.ID, "indicator-story-preview")
-            assert preview.find_element(By.TAG_NAME, "strong").text == "rose"
-            # The markup is text on the page, not elements: nothing ran, nothing links out.
-            assert "<script>window.injected = 1</script>" in preview.text
-            for tag in ("script", "img", "a"):
-                assert preview.find_elements(By.TAG_NAME, tag) == [], tag
-            assert driver.execute_script("return window.injected === undefined")
-            _scroll_to(driver, preview)
-            screenshot(driver, f"story-preview-{backend}")
+    with ui.live_server(fresh_database.engine) as url:
+        ui.open_as(driver, url, "/indicator?initiative=tales&code=KIDS&period=2025Q3", EMAIL)
+        ui.wait(driver, EC.url_contains("/indicator"))
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element(
+                (By.ID, "indicator-story-note"), "No story for 2025Q3 yet"
+            ),
+        )
+        _write(driver, INJECTED)
+        ui.wait(
+            driver,
+            EC.presence_of_element_located((By.CSS_SELECTOR, "#indicator-story-preview strong")),
+        )
+        preview = driver.find_element(By.ID, "indicator-story-preview")
+        assert preview.find_element(By.TAG_NAME, "strong").text == "rose"
+        # The markup is text on the page, not elements: nothing ran, nothing links out.
+        assert "<script>window.injected = 1</script>" in preview.text
+        for tag in ("script", "img", "a"):
+            assert preview.find_elements(By.TAG_NAME, tag) == [], tag
+        assert driver.execute_script("return window.injected === undefined")
+        ui.scroll_to(driver, preview)
+        ui.screenshot(driver, f"story-preview-{backend}")
 
-            _save(driver, 1)
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element(
-                    (By.ID, "indicator-story-note"), "Version 1, not yet published"
-                ),
-            )
-            _publish(fresh_database)
+        _save(driver, 1)
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element(
+                (By.ID, "indicator-story-note"), "Version 1, not yet published"
+            ),
+        )
+        _publish(fresh_database)
 
-            # After publication: a second look, saved, is not what the public reads.
-            driver.refresh()
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element(
-                    (By.ID, "indicator-story-note"), "Version 1, as published"
-                ),
-            )
-            _write(driver, "A second look: the summer programme helped.")
-            _save(driver, 2)
-            _wait(
-                driver,
-                EC.text_to_be_present_in_element(
-                    (By.ID, "indicator-story-note"), "carries version 1"
-                ),
-            )
-            screenshot(driver, f"story-saved-{backend}")
-            assert console_errors(driver) == []
+        # After publication: a second look, saved, is not what the public reads.
+        driver.refresh()
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element(
+                (By.ID, "indicator-story-note"), "Version 1, as published"
+            ),
+        )
+        _write(driver, "A second look: the summer programme helped.")
+        _save(driver, 2)
+        ui.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.ID, "indicator-story-note"), "carries version 1"),
+        )
+        ui.screenshot(driver, f"story-saved-{backend}")
+        ui.no_severe(driver)
 
-            driver.get(url + "/public/tales?period=2025Q3")
-            story = _wait(driver, EC.presence_of_element_located((By.ID, "public-story-KIDS")))
-            assert "Reading rose in every school." in story.text
-            assert "second look" not in story.text
-            assert story.find_elements(By.TAG_NAME, "script") == []
-            assert story.find_elements(By.TAG_NAME, "img") == []
-            assert driver.execute_script("return window.injected === undefined")
-            _scroll_to(driver, story)
-            screenshot(driver, f"story-public-{backend}")
-    finally:
-        driver.quit()
+        driver.get(url + "/public/tales?period=2025Q3")
+        story = ui.wait(driver, EC.presence_of_element_located((By.ID, "public-story-KIDS")))
+        assert "Reading rose in every school." in story.text
+        assert "second look" not in story.text
+        assert story.find_elements(By.TAG_NAME, "script") == []
+        assert story.find_elements(By.TAG_NAME, "img") == []
+        assert driver.execute_script("return window.injected === undefined")
+        ui.scroll_to(driver, story)
+        ui.screenshot(driver, f"story-public-{backend}")

@@ -19,7 +19,7 @@ from models.publishing.publish import publish
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, find, log_in, render_page, response_of, text_of
 
 INIT = "c2c"
 PERIOD = "2025Q3"
@@ -33,20 +33,13 @@ def _approve(session, org, inputs, period=PERIOD):
 
 @pytest.fixture
 def world(session, client):
-    init = f.initiative(session, slug=INIT, name="Cradle to Career")
-    sex = f.dimension(session, init, "sex", ["f", "m", "x"])
-    out = f.outcome(session, init, code="READY", name="Ready for school")
-    kids = f.indicator(
-        session, init, "count", code="KIDS", name="Children served", outcome_id=out.id
+    built = f.children_served(session)
+    init, members = built["init"], built["members"]
+    small = f.indicator(
+        session, init, "count", code="SMALL", name="Rare cases", outcome_id=built["outcome"].id
     )
-    kids.dimensions = [sex]
-    small = f.indicator(session, init, "count", code="SMALL", name="Rare cases", outcome_id=out.id)
-    members = {}
-    for slug in ("p1", "p2"):
-        m = f.member(session, init, f.organisation(session, slug=slug, name=slug.upper()))
-        f.obligation(session, m, kids)
+    for m in members.values():
         f.obligation(session, m, small)
-        members[slug] = m
     f.period(session, init, PERIOD)
     other = f.initiative(session, slug="other")
     stranger = f.member(session, other, f.organisation(session, slug="stranger"))
@@ -74,14 +67,7 @@ def world(session, client):
 
 
 def _as(client, users, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": users[role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and users[role])
 
 
 def _overview(client, outcome=None):
@@ -136,23 +122,6 @@ def _reporting(client):
     )
 
 
-def _find(node, ident):
-    """The component with id ``ident`` in a callback's JSON answer."""
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == ident:
-            return node
-        for value in node.values():
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    return None
-
-
 def _no_figures(answer) -> None:
     text = text_of(answer)
     assert str(KIDS_TOTAL) not in text and "4,321" not in text and "4300" not in text
@@ -199,7 +168,7 @@ def test_backbone_sees_reporting(client, world) -> None:
     assert out["reporting-heatmap"]["figure"]["data"][0]["type"] == "heatmap"
     counts = json.dumps(out["reporting-counts"])
     assert "approved: 3" in counts and "missing: 1" in counts  # p2 did not report SMALL
-    late = json.dumps(_find(out["reporting-lists"], "reporting-late"))
+    late = json.dumps(find(out["reporting-lists"], "reporting-late"))
     assert "P2" in late and "SMALL" in late
 
 
@@ -252,16 +221,16 @@ def test_overview_exact_for_backbone_suppressed_for_others(client, world, sessio
     _publish(session)
     _as(client, world, "backbone")
     answer = _overview(client)
-    row = json.dumps(_find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)
+    row = json.dumps(find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)
     assert f"{SMALL}" in row and "<10" not in row
-    assert "4,321" in json.dumps(_find(response_of(answer), "ov-row-KIDS"))
+    assert "4,321" in json.dumps(find(response_of(answer), "ov-row-KIDS"))
     for who in ("reporter", "funder"):
         _as(client, world, who)
         answer = _overview(client)
-        row = json.dumps(_find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)
+        row = json.dumps(find(response_of(answer), "ov-row-SMALL"), ensure_ascii=False)
         assert "<10" in row
         assert not re.search(rf"(?<![\w.<]){SMALL}(?![\w.])", row.replace("<10", "")), row
-        assert "4,321" in json.dumps(_find(response_of(answer), "ov-row-KIDS"))
+        assert "4,321" in json.dumps(find(response_of(answer), "ov-row-KIDS"))
 
 
 def _choices(client, initiative, period, outcome):
@@ -312,14 +281,14 @@ def test_overview_offers_only_periods_that_have_opened(client, world, session) -
     _as(client, world, "backbone")
 
     page = response_of(render_page(client, "/overview"))
-    picker = _find(page, "overview-period")["props"]
+    picker = find(page, "overview-period")["props"]
     assert [o["value"] for o in picker["options"]] == [PERIOD]
     assert picker["value"] == PERIOD
     out = response_of(_choices(client, INIT, PERIOD, None))
     assert [o["value"] for o in out["overview-period"]["options"]] == [PERIOD]
 
     wanted = response_of(render_page(client, "/overview", "?period=2099Q4"))
-    picker = _find(wanted, "overview-period")["props"]
+    picker = find(wanted, "overview-period")["props"]
     assert picker["value"] == "2099Q4"
     assert [o["value"] for o in picker["options"]] == ["2099Q4", PERIOD]
     kept = response_of(_choices(client, INIT, "2099Q4", None))
@@ -379,13 +348,13 @@ def test_public_page_shows_markers_never_small_counts(client, world, session) ->
     assert "Children served" in text and "4,321" in text
     _assert_no_seven(answer)
     # The CSV the page offers carries the marker, not the number.
-    store = _find(response_of(answer), {"type": "cm-csv-data", "name": "public-all"})
+    store = find(response_of(answer), {"type": "cm-csv-data", "name": "public-all"})
     rows = store["props"]["data"]["rows"]
     x = [r for r in rows if r["group"].endswith(": X")]
     assert x and x[0]["value"] is None and x[0]["marker"] == "<10"
     # SMALL's only figure is hidden: no empty chart, a sentence saying why instead.
-    assert _find(response_of(answer), "public-no-chart-KIDS") is None
-    why = _find(response_of(answer), "public-no-chart-SMALL")["props"]["children"]
+    assert find(response_of(answer), "public-no-chart-KIDS") is None
+    why = find(response_of(answer), "public-no-chart-SMALL")["props"]["children"]
     assert why.startswith("No chart: every figure for this period is hidden") and "<10" in why
     assert text.count('"type": "Graph"') == 1, "only KIDS draws a chart"
 

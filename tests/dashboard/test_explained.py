@@ -26,7 +26,7 @@ from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, find, log_in, render_page, response_of, text_of
 
 INIT = "c2c"
 PERIOD = "2025Q3"  # closed: its window ended in 2025
@@ -123,30 +123,7 @@ def world(session, client):
 
 
 def _as(client, users, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": users[role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
-
-
-def _find(node, ident):
-    if isinstance(node, dict):
-        if node.get("props", {}).get("id") == ident:
-            return node
-        for value in node.values():
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    return None
+    log_in(client, role and users[role])
 
 
 def _all(node, key: str):
@@ -184,7 +161,7 @@ def _text(node) -> str:
 
 def test_the_target_column_is_the_target_progress_is_measured_toward(client, world) -> None:
     _as(client, world, "backbone")
-    row = _find(_overview(client), "ov-row-MATH")
+    row = find(_overview(client), "ov-row-MATH")
     cells = row["props"]["children"]
     target = _text(cells[2])
     # The end target, the period it is set for, and the figure expected by now under it.
@@ -207,7 +184,7 @@ def test_the_target_column_is_the_target_progress_is_measured_toward(client, wor
 
 def test_negative_progress_is_shown_the_other_way_and_said(client, world) -> None:
     _as(client, world, "backbone")
-    row = _find(_overview(client), "ov-row-DROP")
+    row = find(_overview(client), "ov-row-DROP")
     progress = row["props"]["children"][3]
     text = _text(progress)
     assert '"\u221224\u00a0%"' in text  # a real minus sign, kept with its "%"
@@ -234,7 +211,7 @@ def _walk(node):
 
 def test_the_overview_explains_its_arrows_progress_and_statuses(client, world) -> None:
     _as(client, world, "backbone")
-    legend = _text(_find(_overview(client), "overview-legend"))
+    legend = _text(find(_overview(client), "overview-legend"))
     for words in ("▲ better", "▼ worse", "▶ steady", "1 %", "0 % at the", "100 % at the target"):
         assert words in legend, words
     assert "where lower is better, a fall is ▲" in legend
@@ -265,10 +242,10 @@ def _indicator_page(client) -> dict:
 
 def test_a_partners_indicator_page_opens_on_an_indicator_it_reports(client, world) -> None:
     _as(client, world, "backbone")
-    backbone = _find(_indicator_page(client), "indicator-code")["props"]
+    backbone = find(_indicator_page(client), "indicator-code")["props"]
     assert backbone["value"] == backbone["options"][0]["value"] == "DROP"
     _as(client, world, "reporter")
-    picker = _find(_indicator_page(client), "indicator-code")["props"]
+    picker = find(_indicator_page(client), "indicator-code")["props"]
     assert picker["value"] == "SERVED"
     assert picker["options"][0] == {
         "label": "People served (SERVED) · you report it",
@@ -319,7 +296,7 @@ def test_the_equity_chart_has_one_axis_and_the_gap_its_own_chart(client, world) 
     gap = out["indicator-equity-gap"]["figure"]
     [bars] = gap["data"]
     assert bars["type"] == "bar" and bars["y"] == [pytest.approx(3.6)]
-    note = _text(_find(out["indicator-equity-table"], "indicator-equity-left-out"))
+    note = _text(find(out["indicator-equity-table"], "indicator-equity-left-out"))
     assert "Not drawn" in note and "X" in note
 
 
@@ -394,15 +371,15 @@ def test_the_editing_hint_shows_only_where_a_cell_can_be_edited(client, world) -
     _as(client, world, "reporter")
     approved = _portal(client, "p2", PERIOD)  # approved, in a closed period: read-only
     assert not any(r[k] for r in approved["portal-grid"]["rowData"] for k in r if "edit_" in k)
-    assert _find(approved["portal-status"], "portal-edit-hint") is None
+    assert find(approved["portal-status"], "portal-edit-hint") is None
     assert "Yellow cells" not in _text(approved)
-    assert _find(approved["portal-status"], "portal-readonly") is not None
+    assert find(approved["portal-status"], "portal-readonly") is not None
 
     current = _portal(client, "p2", CURRENT)  # under way: drafts yes, submitting not yet
-    assert "Yellow cells are editable" in _text(_find(current["portal-status"], "portal-edit-hint"))
+    assert "Yellow cells are editable" in _text(find(current["portal-status"], "portal-edit-hint"))
     assert current["portal-save"]["disabled"] is False
     assert current["portal-submit"]["disabled"] is True
-    not_yet = _text(_find(current["portal-status"], "portal-not-yet"))
+    not_yet = _text(find(current["portal-status"], "portal-not-yet"))
     assert f"Reporting for {CURRENT} opens on" in not_yet
 
 
@@ -425,7 +402,7 @@ def test_the_review_page_says_why_a_report_cannot_be_returned(client, world) -> 
     assert out["review-return"]["disabled"] is False
     assert out["review-return"]["children"] == "Return with an extension"
     assert out["review-extension"]["hidden"] is False
-    why = _text(_find(out["review-detail"], "review-cannot-return"))
+    why = _text(find(out["review-detail"], "review-cannot-return"))
     assert "A plain return is refused" in why
     assert "extend the partner's deadline or reopen the period first" in why
 

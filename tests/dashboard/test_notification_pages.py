@@ -15,8 +15,7 @@ from models import OutboxMessage, Period
 from models.notifications.reminders import schedule_reminders
 from models.tables.notifications import MailboxMessage, NotificationPreference, ReminderSchedule
 
-from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 from ..notifications import world as w
 
 ERROR = "PermanentFailure: 550 no such mailbox here"
@@ -64,14 +63,7 @@ def world(session):
 
 
 def _as(client, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": EMAILS[role], "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and EMAILS[role])
 
 
 # --- the mailbox --------------------------------------------------------------------------------

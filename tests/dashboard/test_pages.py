@@ -16,7 +16,7 @@ from models.core.errors import InvalidInput
 from models.notifications.email import template_path
 
 from .. import factories as f
-from ..dash_calls import CALLBACK_URL, call, render_page, response_of, text_of
+from ..dash_calls import CALLBACK_URL, call, log_in, render_page, response_of, text_of
 
 PERIOD = "2025Q3"
 EAST_SERVED, WEST_SERVED = 1234, 4321  # numbers no layout would print by chance
@@ -59,13 +59,7 @@ def world(session, client):
 
 
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        email = world["users"][role].email
-        r = client.post(
-            "/auth/login", data={"email": email, "password": f.PASSWORD}, follow_redirects=False
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _grid(client, org: str, *, trigger="portal-period", rows=None, version=None):

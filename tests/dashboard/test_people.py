@@ -13,7 +13,7 @@ from models import ApiKey, User
 from models.access.passwords import is_usable
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 
 GOOD = "a-chosen-password-42"
 # What the page stores for the backbone team's forms (the detail draws them from it).
@@ -46,14 +46,7 @@ def world(session, client):
 
 
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _list(client, initiative="_all"):

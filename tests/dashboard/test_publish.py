@@ -11,7 +11,7 @@ from models import Publication
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 
 INIT = "c2c"
 PERIOD = "2025Q3"
@@ -25,19 +25,8 @@ def _approve(session, org, inputs):
 @pytest.fixture
 def world(session, client):
     """p1 approved (with a category under the threshold), p2 not reported: incomplete."""
-    init = f.initiative(session, slug=INIT, name="Cradle to Career")
-    sex = f.dimension(session, init, "sex", ["f", "m", "x"])
-    out = f.outcome(session, init, code="READY", name="Ready for school")
-    kids = f.indicator(
-        session, init, "count", code="KIDS", name="Children served", outcome_id=out.id
-    )
-    kids.dimensions = [sex]
-    members = {}
-    for slug in ("p1", "p2"):
-        members[slug] = f.member(
-            session, init, f.organisation(session, slug=slug, name=slug.upper())
-        )
-        f.obligation(session, members[slug], kids)
+    built = f.children_served(session)
+    init, members = built["init"], built["members"]
     f.closed_period(session, init, PERIOD)
     users = {
         "backbone": f.user(session, "backbone", init=init),
@@ -61,14 +50,7 @@ def world(session, client):
 
 
 def _as(client, users, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": users[role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and users[role])
 
 
 def _preview(client, period=PERIOD, refresh=0):

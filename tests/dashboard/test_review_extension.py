@@ -20,7 +20,7 @@ from models.core.dates import day
 from models.reporting import deadlines
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of
+from ..dash_calls import call, find, log_in, render_page, response_of
 
 TODAY = date.today()
 WEEK = TODAY + timedelta(days=7)
@@ -51,32 +51,13 @@ def world(session, client):
 
 
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _find(node, ident: str):
     """The props of the component with id ``ident`` in a callback's answer, or None."""
-    if isinstance(node, dict):
-        props = node.get("props")
-        if isinstance(props, dict) and props.get("id") == ident:
-            return props
-        for value in node.values():
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _find(value, ident)
-            if found is not None:
-                return found
-    return None
+    found = find(node, ident)
+    return found and found["props"]
 
 
 def _text(node) -> str:

@@ -12,38 +12,14 @@ from sqlalchemy import select
 
 from models import Indicator, Period, Value
 from models.access.permissions import actor_for_user
-from models.reporting.submissions import save_values, transition
+from models.reporting.submissions import transition
 from models.reporting.validation import ValueInput
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 
 EAST, WEST = "eastside|2025Q3", "westside|2025Q2"
 WEST_SERVED = 4321  # a number no layout prints by chance
-
-
-def _save(session, actor, inputs, reason=None):
-    save_values(
-        session=session,
-        actor=actor,
-        initiative_slug="c2c",
-        org_slug="eastside",
-        period_key="2025Q3",
-        inputs=inputs,
-        reason=reason,
-    )
-
-
-def _move(session, actor, action, comment=None):
-    transition(
-        session=session,
-        actor=actor,
-        initiative_slug="c2c",
-        org_slug="eastside",
-        period_key="2025Q3",
-        action=action,
-        comment=comment,
-    )
 
 
 @pytest.fixture
@@ -51,17 +27,11 @@ def world(session, client):
     """Eastside's 2025Q3 report, returned and submitted again with SERVED corrected and a
     category removed; Westside's 2025Q2 report, older, still waiting."""
     built = f.two_partner_world(session)
-    init, east, west = built["init"], built["east"], built["west"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=east.organisation),
-        "other": f.user(session, "reporter", org=west.organisation),
-        "funder": f.user(session, "funder", init=init),
-    }
+    users = f.two_partner_users(session, built, ("backbone", "reporter", "other", "funder"))
     session.flush()
     rep = actor_for_user(session=session, user=users["reporter"])
     bb = actor_for_user(session=session, user=users["backbone"])
-    _save(
+    f.save_report(
         session,
         rep,
         [
@@ -72,17 +42,17 @@ def world(session, client):
             ValueInput("SCORE", value=231.5, denominator=88),
         ],
     )
-    _move(session, rep, "submit")
-    _move(session, bb, "return", "SERVED looks low")
-    _save(
+    f.move_report(session, rep, "submit")
+    f.move_report(session, bb, "return", "SERVED looks low")
+    f.save_report(
         session,
         rep,
         [ValueInput("SERVED", value=150), ValueInput("K_READY", "race=white", remove=True)],
         reason="recount",
     )
-    _move(session, rep, "submit")
+    f.move_report(session, rep, "submit")
     q2 = session.scalar(select(Period).where(Period.key == "2025Q2"))
-    older = f.submission(session, west, q2, "submitted")
+    older = f.submission(session, built["west"], q2, "submitted")
     served = session.scalar(select(Indicator).where(Indicator.code == "SERVED"))
     f.reported_value(session, older, served, value=WEST_SERVED)
     session.commit()
@@ -111,14 +81,7 @@ def _east_submission(session) -> int:
 
 
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _queue(client, period=None, shown=(), current=None, refresh=0):
@@ -355,7 +318,7 @@ def test_the_history_page_says_what_is_wrong(client, world, role, search, expect
 def test_the_indicator_page_links_each_partners_value_to_its_history(client, world, session):
     from models.access.permissions import actor_for_user as actor
 
-    _move(session, actor(session=session, user=world["users"]["backbone"]), "approve")
+    f.move_report(session, actor(session=session, user=world["users"]["backbone"]), "approve")
     session.commit()
     request = [
         ("indicator-initiative", "value", "c2c"),

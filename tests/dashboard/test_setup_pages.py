@@ -25,7 +25,7 @@ from models import (
 from models.core.dates import day
 
 from .. import factories as f
-from ..dash_calls import call, call_declared, render_page, response_of, text_of
+from ..dash_calls import call, call_declared, log_in, render_page, response_of, text_of
 
 TODAY = date.today()
 
@@ -42,25 +42,13 @@ def world(session, client):
     draft = f.submission(session, built["east"], q3, "draft")
     f.reported_value(session, draft, served, value=12)
     f.outcome(session, init, code="reach", name="Reach")
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
+    users = f.two_partner_users(session, built, ("backbone", "reporter", "funder", "outsider"))
     session.commit()
     return {**built, "users": users}
 
 
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _edit(client, kind: str, trigger: str, values: dict | None = None, **extra):

@@ -2,50 +2,28 @@
 it names), reads its secret once and never again (not in the layout, the list or any later
 answer), rotates it, disables and deletes the endpoint and reads its delivery log; a partner,
 a funder and another initiative's backbone get the page's "not allowed" and, forging the
-callbacks, no data and no change."""
+callbacks, no data and no change. The world is the dashboard area's (conftest)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
+from models.tables.webhooks import WebhookEndpoint
 
 from .. import factories as f
-from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import call, log_in, render_page, response_of, text_of
 from .test_setup_pages import _ids
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{20,}")
 URL = "https://hooks.example.org/common-measure"
 
 
-@pytest.fixture
-def world(session, client):
-    built = f.two_partner_world(session)
-    init = built["init"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    return {**built, "users": users}
-
-
 def _as(client, world, role: str | None) -> None:
-    client.cookies.clear()
-    if role is not None:
-        r = client.post(
-            "/auth/login",
-            data={"email": world["users"][role].email, "password": f.PASSWORD},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303 and "error" not in r.headers["location"], r.headers
+    log_in(client, role and world["users"][role])
 
 
 def _save(client, selected=None, **values):
@@ -205,18 +183,13 @@ def test_add_see_the_secret_once_rotate_disable_delete(client, world, session) -
     [row] = response_of(_list(client))["webhooks-grid"]["rowData"]
     assert row["state"] == "disabled"
 
-    session.add(
-        WebhookDelivery(
-            endpoint_id=endpoint.id,
-            event_id="evt_1",
-            event="report_approved",
-            attempt=1,
-            at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-            status_code=None,
-            error="ConnectError: refused",
-            duration_ms=42,
-            outcome="retrying",
-        )
+    f.webhook_delivery(
+        session,
+        endpoint.id,
+        "retrying",
+        status_code=None,
+        error="ConnectError: refused",
+        duration_ms=42,
     )
     session.commit()
     [entry] = response_of(_log(client, endpoint.id))["webhooks-deliveries"]["rowData"]

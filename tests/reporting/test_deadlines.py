@@ -25,26 +25,6 @@ TODAY = date.today()
 SERVED = {"values": [{"indicator": "SERVED", "value": 120}]}
 
 
-@pytest.fixture
-def world(session, client):
-    """The two-partner world (2025Q3 open, 2025Q2 closed yesterday) and a user per role."""
-    built = f.two_partner_world(session)
-    init, east, west = built["init"], built["east"], built["west"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=east.organisation),
-        "other": f.user(session, "reporter", org=west.organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    headers = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        headers[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return {**built, "h": headers, "users": users}
-
-
 def _grant(client, headers, until=TODAY + timedelta(days=7), reason="school closure", url=None):
     return client.put(
         url or EXTENSION, json={"until": until.isoformat(), "reason": reason}, headers=headers

@@ -40,16 +40,9 @@ def world(session, client):
     init = built["init"]
     f.period(session, init, CURRENT)
     f.period(session, init, FUTURE)
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-    }
+    users = f.two_partner_users(session, built, ("backbone", "reporter"))
     session.commit()
-    headers = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        headers[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return headers
+    return f.bearer_headers(client, users)
 
 
 def _url(period: str, action: str = "") -> str:

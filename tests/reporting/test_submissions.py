@@ -15,26 +15,6 @@ from .. import factories as f
 URL = "/api/v1/initiatives/c2c/submissions/eastside/{period}"
 
 
-@pytest.fixture
-def world(session, client):
-    """One initiative, two partners, three indicators (rate, count, average), two periods."""
-    built = f.two_partner_world(session)
-    init, east, west = built["init"], built["east"], built["west"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=east.organisation),
-        "other": f.user(session, "reporter", org=west.organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
-    session.commit()
-    tokens = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        tokens[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return tokens
-
-
 GOOD = {
     "values": [
         {"indicator": "K_READY", "numerator": 45, "denominator": 90},
@@ -65,7 +45,7 @@ def _post(client, headers, action, period="2025Q3", **kw):
 
 
 def test_not_started_submission_reads_as_version_zero(client, world) -> None:
-    r = client.get(URL.format(period="2025Q3"), headers=world["reporter"])
+    r = client.get(URL.format(period="2025Q3"), headers=world["h"]["reporter"])
     assert r.status_code == 200
     assert r.json()["status"] == "not_started"
     assert r.headers["ETag"] == '"0"'
@@ -73,7 +53,7 @@ def test_not_started_submission_reads_as_version_zero(client, world) -> None:
 
 
 def test_put_creates_a_draft_with_values(client, world) -> None:
-    r = _put(client, world["reporter"])
+    r = _put(client, world["h"]["reporter"])
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["created"] == 5
@@ -89,8 +69,8 @@ def test_put_creates_a_draft_with_values(client, world) -> None:
 
 
 def test_same_put_twice_changes_nothing(client, world) -> None:
-    _put(client, world["reporter"])
-    r = _put(client, world["reporter"])
+    _put(client, world["h"]["reporter"])
+    r = _put(client, world["h"]["reporter"])
     assert r.json()["unchanged"] == 5
     assert r.json()["created"] == r.json()["updated"] == 0
 
@@ -131,7 +111,7 @@ def test_same_put_twice_changes_nothing(client, world) -> None:
 def test_invalid_values_are_refused_with_field_and_reason(
     client, world, session, value, field, reason
 ):
-    r = _put(client, world["reporter"], {"values": [value]})
+    r = _put(client, world["h"]["reporter"], {"values": [value]})
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["field"].startswith(field)
@@ -145,7 +125,7 @@ def test_nan_and_infinity_are_refused(client, world) -> None:
         r = client.put(
             URL.format(period="2025Q3"),
             content=raw,
-            headers={**world["reporter"], "Content-Type": "application/json"},
+            headers={**world["h"]["reporter"], "Content-Type": "application/json"},
         )
         assert r.status_code == 422, bad
 
@@ -158,7 +138,7 @@ def test_one_bad_value_writes_nothing_and_lists_every_problem(client, world, ses
             {"indicator": "NOPE", "value": 1},
         ]
     }
-    r = _put(client, world["reporter"], body)
+    r = _put(client, world["h"]["reporter"], body)
     assert r.status_code == 422
     fields = [e["field"] for e in r.json()["errors"]]
     assert "values[5].indicator" in fields and "values[6].indicator" in fields
@@ -169,7 +149,7 @@ def test_indicator_outside_obligations_is_refused(client, world) -> None:
     r = client.put(
         "/api/v1/initiatives/c2c/submissions/westside/2025Q3",
         json={"values": [{"indicator": "K_READY", "numerator": 1, "denominator": 2}]},
-        headers=world["other"],
+        headers=world["h"]["other"],
     )
     assert r.status_code == 422
     assert "obligations" in r.json()["detail"]
@@ -193,7 +173,7 @@ def test_breakdown_that_does_not_add_up_is_flagged_not_refused(client, world) ->
             },
         ]
     }
-    r = _put(client, world["reporter"], body)
+    r = _put(client, world["h"]["reporter"], body)
     assert r.status_code == 200
     sub = r.json()["submission"]
     assert [w["code"] for w in sub["warnings"]] == ["sum_mismatch"]
@@ -202,23 +182,23 @@ def test_breakdown_that_does_not_add_up_is_flagged_not_refused(client, world) ->
 
 
 def test_stale_if_match_answers_412_and_changes_nothing(client, world) -> None:
-    first = _put(client, world["reporter"])
+    first = _put(client, world["h"]["reporter"])
     etag = first.headers["ETag"]
     body = {"values": [{"indicator": "SERVED", "value": 121}]}
-    assert _put(client, world["reporter"], body, **{"If-Match": etag}).status_code == 200
+    assert _put(client, world["h"]["reporter"], body, **{"If-Match": etag}).status_code == 200
     stale = _put(
         client,
-        world["reporter"],
+        world["h"]["reporter"],
         {"values": [{"indicator": "SERVED", "value": 999}]},
         **{"If-Match": etag},
     )
     assert stale.status_code == 412
-    current = client.get(URL.format(period="2025Q3"), headers=world["reporter"]).json()
+    current = client.get(URL.format(period="2025Q3"), headers=world["h"]["reporter"]).json()
     assert next(v["value"] for v in current["values"] if v["indicator"] == "SERVED") == 121
 
 
 def test_full_workflow_with_history(client, world, session) -> None:
-    rep, bb = world["reporter"], world["backbone"]
+    rep, bb = world["h"]["reporter"], world["h"]["backbone"]
     _put(client, rep)
     assert _post(client, rep, "approve").status_code == 403  # reporters don't approve
     r = _post(client, rep, "submit")
@@ -284,7 +264,7 @@ def test_history_of_a_value_loaded_without_audit_is_its_creation(client, world, 
     session.commit()
     url = f"/api/v1/initiatives/c2c/values/{value.id}/history"
 
-    draft = client.get(url, headers=world["backbone"])
+    draft = client.get(url, headers=world["h"]["backbone"])
     assert draft.status_code == 200, draft.text
     assert draft.json() == [
         {
@@ -304,23 +284,23 @@ def test_history_of_a_value_loaded_without_audit_is_its_creation(client, world, 
         }
     ]
 
-    email = client.get("/api/v1/me", headers=world["reporter"]).json()["email"]
+    email = client.get("/api/v1/me", headers=world["h"]["reporter"]).json()["email"]
     sub.status = "submitted"
     sub.submitted_by_id = session.scalar(select(User.id).where(User.email == email))
     sub.submitted_at = datetime(2025, 10, 3, 9, 30, tzinfo=UTC)
     session.commit()
-    [created] = client.get(url, headers=world["reporter"]).json()
+    [created] = client.get(url, headers=world["h"]["reporter"]).json()
     assert created["actor"] == f"user:{email}"
     assert created["at"].startswith("2025-10-03T09:30")
     assert created["after"]["value"] == 42
 
     # Not for other partners, nor under another initiative, nor for a value that is not there.
-    assert client.get(url, headers=world["other"]).status_code == 404
-    assert client.get(url, headers=world["outsider"]).status_code == 404
+    assert client.get(url, headers=world["h"]["other"]).status_code == 404
+    assert client.get(url, headers=world["h"]["outsider"]).status_code == 404
     other = url.replace("/c2c/", "/other/")
-    assert client.get(other, headers=world["outsider"]).status_code == 404
+    assert client.get(other, headers=world["h"]["outsider"]).status_code == 404
     missing = url.replace(f"/{value.id}/", f"/{value.id + 1000}/")
-    answer = client.get(missing, headers=world["backbone"])
+    answer = client.get(missing, headers=world["h"]["backbone"])
     assert answer.status_code == 404 and answer.json()["detail"] == f"no value {value.id + 1000}"
 
 
@@ -330,47 +310,47 @@ def test_submitting_after_the_due_date_is_late(client, world, session) -> None:
     period = session.scalar(select(Period).where(Period.key == "2025Q3"))
     period.due_on = date.today() - timedelta(days=1)
     session.commit()
-    _put(client, world["reporter"])
-    assert _post(client, world["reporter"], "submit").json()["is_late"] is True
+    _put(client, world["h"]["reporter"])
+    assert _post(client, world["h"]["reporter"], "submit").json()["is_late"] is True
 
 
 def test_closed_and_locked_periods_refuse_writes(client, world, session) -> None:
-    r = _put(client, world["reporter"], period="2025Q2")  # closed yesterday
+    r = _put(client, world["h"]["reporter"], period="2025Q2")  # closed yesterday
     assert r.status_code == 409 and r.json()["code"] == "period_closed"
-    assert _put(client, world["backbone"], period="2025Q2").status_code == 200  # backbone may
+    assert _put(client, world["h"]["backbone"], period="2025Q2").status_code == 200  # backbone may
     from models import Period
 
     session.scalar(select(Period).where(Period.key == "2025Q2")).locked = True
     session.commit()
-    r = _put(client, world["backbone"], period="2025Q2")
+    r = _put(client, world["h"]["backbone"], period="2025Q2")
     assert r.status_code == 409 and r.json()["code"] == "period_locked"
 
 
 def test_other_tenants_get_404(client, world) -> None:
-    _put(client, world["reporter"])
+    _put(client, world["h"]["reporter"])
     for who in ("other", "outsider", "funder"):
-        r = client.get(URL.format(period="2025Q3"), headers=world[who])
+        r = client.get(URL.format(period="2025Q3"), headers=world["h"][who])
         assert r.status_code == 404, who
-        assert _put(client, world[who]).status_code == 404, who
+        assert _put(client, world["h"][who]).status_code == 404, who
     assert client.get(URL.format(period="2025Q3")).status_code == 401
 
 
 def test_reporters_list_only_their_submissions(client, world) -> None:
-    _put(client, world["reporter"])
+    _put(client, world["h"]["reporter"])
     client.put(
         "/api/v1/initiatives/c2c/submissions/westside/2025Q3",
         json={"values": [{"indicator": "SERVED", "value": 3}]},
-        headers=world["other"],
+        headers=world["h"]["other"],
     )
-    mine = client.get("/api/v1/initiatives/c2c/submissions", headers=world["reporter"]).json()
+    mine = client.get("/api/v1/initiatives/c2c/submissions", headers=world["h"]["reporter"]).json()
     assert [s["organisation"] for s in mine["items"]] == ["eastside"]
     everyone = client.get(
-        "/api/v1/initiatives/c2c/submissions?period=2025Q3", headers=world["backbone"]
+        "/api/v1/initiatives/c2c/submissions?period=2025Q3", headers=world["h"]["backbone"]
     )
     assert everyone.json()["total"] == 2
     assert (
         client.get(
-            "/api/v1/initiatives/c2c/submissions?limit=0", headers=world["backbone"]
+            "/api/v1/initiatives/c2c/submissions?limit=0", headers=world["h"]["backbone"]
         ).status_code
         == 422
     )
@@ -378,8 +358,8 @@ def test_reporters_list_only_their_submissions(client, world) -> None:
 
 def test_idempotency_key_replays_the_first_answer(client, world, session) -> None:
     key = {"Idempotency-Key": "put-1"}
-    first = _put(client, world["reporter"], **key)
-    second = _put(client, world["reporter"], **key)
+    first = _put(client, world["h"]["reporter"], **key)
+    second = _put(client, world["h"]["reporter"], **key)
     assert second.status_code == 200
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.json() == first.json()
@@ -390,14 +370,14 @@ def test_idempotency_key_replays_the_first_answer(client, world, session) -> Non
         == 5
     )
     different = _put(
-        client, world["reporter"], {"values": [{"indicator": "SERVED", "value": 1}]}, **key
+        client, world["h"]["reporter"], {"values": [{"indicator": "SERVED", "value": 1}]}, **key
     )
     assert different.status_code == 422
     assert different.json()["code"] == "idempotency_key_reused"
 
 
 def test_removing_a_value_is_audited(client, world) -> None:
-    _put(client, world["reporter"])
-    r = _put(client, world["reporter"], {"values": [{"indicator": "SCORE", "remove": True}]})
+    _put(client, world["h"]["reporter"])
+    r = _put(client, world["h"]["reporter"], {"values": [{"indicator": "SCORE", "remove": True}]})
     assert r.json()["removed"] == 1
     assert "SCORE" in r.json()["submission"]["missing"]

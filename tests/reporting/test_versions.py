@@ -6,7 +6,6 @@ import pytest
 
 from models.access.permissions import actor_for_user
 from models.core.errors import NotFound
-from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
 from models.reporting.versions import submission_changes
 
@@ -24,38 +23,9 @@ FIRST = [
 @pytest.fixture
 def world(session):
     built = f.two_partner_world(session)
-    init, east, west = built["init"], built["east"], built["west"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=east.organisation),
-        "other": f.user(session, "reporter", org=west.organisation),
-    }
+    users = f.two_partner_users(session, built, ("backbone", "reporter", "other"))
     session.flush()
     return {role: actor_for_user(session=session, user=u) for role, u in users.items()} | built
-
-
-def _save(session, actor, inputs, reason=None):
-    save_values(
-        session=session,
-        actor=actor,
-        initiative_slug="c2c",
-        org_slug="eastside",
-        period_key="2025Q3",
-        inputs=inputs,
-        reason=reason,
-    )
-
-
-def _move(session, actor, action, comment=None):
-    transition(
-        session=session,
-        actor=actor,
-        initiative_slug="c2c",
-        org_slug="eastside",
-        period_key="2025Q3",
-        action=action,
-        comment=comment,
-    )
 
 
 def _changes(session, actor):
@@ -74,18 +44,20 @@ def _by_cell(changes):
 
 def test_a_first_submission_has_nothing_to_compare_with(session, world) -> None:
     assert _changes(session, world["backbone"]).previous_at is None  # not started
-    _save(session, world["reporter"], FIRST)
-    _move(session, world["reporter"], "submit")
+    f.save_report(session, world["reporter"], FIRST)
+    f.move_report(session, world["reporter"], "submit")
     changes = _changes(session, world["backbone"])
     assert changes.previous_at is None and changes.changes == ()
 
 
 def test_a_resubmitted_report_shows_what_changed_since_it_was_returned(session, world) -> None:
     rep, bb = world["reporter"], world["backbone"]
-    _save(session, rep, FIRST)
-    _move(session, rep, "submit")
-    _move(session, bb, "return", "SERVED looks low; the white category seems double counted")
-    _save(
+    f.save_report(session, rep, FIRST)
+    f.move_report(session, rep, "submit")
+    f.move_report(
+        session, bb, "return", "SERVED looks low; the white category seems double counted"
+    )
+    f.save_report(
         session,
         rep,
         [
@@ -96,8 +68,8 @@ def test_a_resubmitted_report_shows_what_changed_since_it_was_returned(session, 
         reason="recount",
     )
     # Changed twice: compared once (a value is written whole, its note with it).
-    _save(session, rep, [ValueInput("SERVED", value=150, note="summer programme")])
-    _move(session, rep, "submit")
+    f.save_report(session, rep, [ValueInput("SERVED", value=150, note="summer programme")])
+    f.move_report(session, rep, "submit")
 
     changes = _changes(session, bb)
     assert changes.previous_at is not None and changes.previous_version == 2
@@ -116,22 +88,22 @@ def test_a_resubmitted_report_shows_what_changed_since_it_was_returned(session, 
     assert (white.before["numerator"], white.before["denominator"]) == (25, 40)
 
     # Approved, the report still reads against the version before it; the partner sees it too.
-    _move(session, bb, "approve")
+    f.move_report(session, bb, "approve")
     assert set(_by_cell(_changes(session, rep))) == set(cells)
 
 
 def test_a_value_added_and_one_cleared_and_entered_again(session, world) -> None:
     rep, bb = world["reporter"], world["backbone"]
-    _save(session, rep, [ValueInput("SERVED", value=120)])
-    _move(session, rep, "submit")
-    _move(session, bb, "return", "K_READY is missing")
-    _save(session, rep, [ValueInput("SERVED", remove=True)])
-    _save(
+    f.save_report(session, rep, [ValueInput("SERVED", value=120)])
+    f.move_report(session, rep, "submit")
+    f.move_report(session, bb, "return", "K_READY is missing")
+    f.save_report(session, rep, [ValueInput("SERVED", remove=True)])
+    f.save_report(
         session,
         rep,
         [ValueInput("SERVED", value=120), ValueInput("K_READY", numerator=1, denominator=2)],
     )
-    _move(session, rep, "submit")
+    f.move_report(session, rep, "submit")
     cells = _by_cell(_changes(session, bb))
     # SERVED went and came back as it was (a new value, the same figure): unchanged.
     assert set(cells) == {("K_READY", "total")}
@@ -141,11 +113,11 @@ def test_a_value_added_and_one_cleared_and_entered_again(session, world) -> None
 
 def test_a_report_being_corrected_reads_against_its_last_submission(session, world) -> None:
     rep, bb = world["reporter"], world["backbone"]
-    _save(session, rep, FIRST)
-    _move(session, rep, "submit")
-    _move(session, bb, "approve")
-    _move(session, bb, "reopen", "the district sent a correction")
-    _save(session, rep, [ValueInput("SERVED", value=99)])
+    f.save_report(session, rep, FIRST)
+    f.move_report(session, rep, "submit")
+    f.move_report(session, bb, "approve")
+    f.move_report(session, bb, "reopen", "the district sent a correction")
+    f.save_report(session, rep, [ValueInput("SERVED", value=99)])
     changes = _changes(session, rep)
     assert changes.sent_back is not None and changes.sent_back.action == "reopen"
     [served] = changes.changes
@@ -166,6 +138,6 @@ def test_a_report_loaded_without_a_trail_has_no_earlier_version(session, world) 
 
 
 def test_another_partner_may_not_read_the_changes(session, world) -> None:
-    _save(session, world["reporter"], FIRST)
+    f.save_report(session, world["reporter"], FIRST)
     with pytest.raises(NotFound):
         _changes(session, world["other"])

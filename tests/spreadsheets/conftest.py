@@ -27,20 +27,9 @@ def build_world(session: Session) -> dict:
 def headers_by_role(session: Session, client, built: dict) -> dict[str, dict[str, str]]:
     """A user per role, committed and logged in: role -> bearer headers. ``reporter`` reports
     for Eastside, ``other`` for Westside, ``outsider`` is another initiative's backbone."""
-    init = built["init"]
-    users = {
-        "backbone": f.user(session, "backbone", init=init),
-        "reporter": f.user(session, "reporter", org=built["east"].organisation),
-        "other": f.user(session, "reporter", org=built["west"].organisation),
-        "funder": f.user(session, "funder", init=init),
-        "outsider": f.user(session, "backbone", init=f.initiative(session, slug="other")),
-    }
+    users = f.two_partner_users(session, built)
     session.commit()
-    tokens = {}
-    for role, u in users.items():
-        r = client.post("/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD})
-        tokens[role] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return tokens
+    return f.bearer_headers(client, users)
 
 
 @pytest.fixture

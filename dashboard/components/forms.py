@@ -34,7 +34,7 @@ KINDS = (
     "switch",
     "grid",
 )
-_PATH = re.compile(r"^(?P<base>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[A-Za-z_]+))?$")
+_PATH = re.compile(r"^(?P<base>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[A-Za-z_.]+))?$")
 
 
 @dataclass(frozen=True)

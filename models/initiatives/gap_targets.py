@@ -143,3 +143,44 @@ def remove_gap_target(
     indicator.gap_targets.remove(row)
     session.flush()
     return before
+
+
+def replace_gap_targets(
+    *, session: Session, actor: Actor, initiative: str, code: str, gap_targets: Any
+) -> list[dict[str, Any]]:
+    """Backbone: make the indicator's gap targets these (``[{dimension, baseline, target,
+    note}]``, as :func:`set_gap_target` takes them): set each, remove the others. A refusal
+    names the row, e.g. ``gap_targets[1].baseline.value`` (the setup form's grid)."""
+    if not isinstance(gap_targets, list | tuple):
+        raise InvalidInput("must be a list", field="gap_targets")
+    seen: set[Any] = set()
+    for index, item in enumerate(gap_targets):
+        where = f"gap_targets[{index}]"
+        if not isinstance(item, Mapping):
+            raise InvalidInput("must be an object", field=where)
+        dimension = item.get("dimension")
+        if not isinstance(dimension, str) or not dimension:
+            raise InvalidInput("is required", field=f"{where}.dimension")
+        if dimension in seen:
+            raise InvalidInput(f"{dimension!r} has two gap targets", field=f"{where}.dimension")
+        seen.add(dimension)
+        try:
+            set_gap_target(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=code,
+                dimension=dimension,
+                baseline=item.get("baseline"),
+                target=item.get("target"),
+                note=item.get("note"),
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=f"{where}.{exc.field}") from exc
+    init = manageable_initiative(session=session, actor=actor, slug=initiative)
+    for dimension in [g.dimension.code for g in _find_indicator(session, init, code).gap_targets]:
+        if dimension not in seen:
+            remove_gap_target(
+                session=session, actor=actor, initiative=initiative, code=code, dimension=dimension
+            )
+    return list_gap_targets(session=session, actor=actor, initiative=initiative, code=code)

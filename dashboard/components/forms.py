@@ -279,6 +279,8 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
     state = after or before
     if "dimension" in state and "code" in state:
         what = f"{state['dimension']}={state['code']}"
+    elif "dimension" in state and "indicator" in state:  # a gap target
+        what = f"{state['indicator']} · gap target by {state['dimension']}"
     elif "period" in state and ("organisation" in state or "indicator" in state):
         what = f"{state.get('organisation') or state['indicator']} · {state['period']}"
     else:

@@ -183,6 +183,19 @@ def test_dropping_or_deleting_the_dimension_removes_its_gap_target(session, worl
     assert session.scalars(select(GapTarget)).all() == []
 
 
+def test_a_period_a_gap_target_uses_is_not_deleted(session, world) -> None:
+    from models.core.errors import Conflict
+    from models.initiatives.periods import delete_period
+
+    _set(session)
+    for key in ("2025Q1", "2026Q1"):
+        with pytest.raises(Conflict) as refused:
+            delete_period(session=session, actor=SYSTEM, initiative=SLUG, key=key)
+        assert "READ" in refused.value.message
+    delete_period(session=session, actor=SYSTEM, initiative=SLUG, key="2025Q2")
+    assert len(session.scalars(select(GapTarget)).all()) == 1
+
+
 # --- judging the gap ------------------------------------------------------------------------------
 
 

@@ -585,14 +585,7 @@ def _gap_of(out: dict) -> tuple[list, list]:
 
 def test_the_equity_chart_draws_the_gap_against_its_target(client, world, session) -> None:
     _gap_target(session)
-    publish(
-        session=session,
-        actor=SYSTEM,
-        initiative_slug=INIT,
-        period_key=PERIOD,
-        confirm_incomplete=True,
-    )
-    session.commit()
+    _publish(session)
     _as(client, world, "backbone")
     out = response_of(_equity(client))
     bars, [line] = _gap_of(out)

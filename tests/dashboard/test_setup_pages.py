@@ -109,6 +109,18 @@ def _error(out: dict, kind: str, name: str) -> str | None:
     return out[f"setup-{kind}-{name}-error"]["children"]
 
 
+def _listed_indicator(client, code: str) -> dict:
+    """The indicator's row in the tab's list, as the list callback answers it."""
+    listed = response_of(
+        call(
+            client,
+            "..setup-indicator-grid.rowData",
+            [("setup-initiative", "value", "c2c"), ("setup-indicator-refresh", "data", 1)],
+        )
+    )["setup-indicator-grid"]["rowData"]
+    return next(r for r in listed if r["code"] == code)
+
+
 def _events(session, entity_type: str) -> list[AuditEvent]:
     session.expire_all()
     return list(
@@ -235,14 +247,7 @@ def test_create_an_indicator_with_its_targets_then_edit_it(client, world, sessio
     assert created.action == "create"
 
     # The list shows it; selecting it fills the form.
-    listed = response_of(
-        call(
-            client,
-            "..setup-indicator-grid.rowData",
-            [("setup-initiative", "value", "c2c"), ("setup-indicator-refresh", "data", 1)],
-        )
-    )["setup-indicator-grid"]["rowData"]
-    row = next(r for r in listed if r["code"] == "KIDS_READ")
+    row = _listed_indicator(client, "KIDS_READ")
     assert row["baseline_text"] == "41.5 (2025Q2)" and row["range"] == "0 – 100"
     filled = _form_answer(
         client, "indicator", "grid", **{"setup-indicator-grid.selectedRows": [row]}
@@ -337,14 +342,7 @@ def test_the_indicator_form_edits_its_gap_targets(client, world, session) -> Non
     )
     [made] = _events(session, "gap_target")
     assert (made.action, made.entity_id) == ("create", ind.id)
-    listed = response_of(
-        call(
-            client,
-            "..setup-indicator-grid.rowData",
-            [("setup-initiative", "value", "c2c"), ("setup-indicator-refresh", "data", 1)],
-        )
-    )["setup-indicator-grid"]["rowData"]
-    row = next(r for r in listed if r["code"] == "KIDS_READ")
+    row = _listed_indicator(client, "KIDS_READ")
     filled = _form_answer(
         client, "indicator", "grid", **{"setup-indicator-grid.selectedRows": [row]}
     )

@@ -23,7 +23,7 @@ from models.access.permissions import manageable_initiative, viewable_initiative
 from models.audit.trail import EntityAudit
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
-from models.core.fields import checked_number, checked_text
+from models.core.fields import checked_number, checked_text, flush_unique
 from models.initiatives.indicators import (
     _find_indicator,
     _period_id,
@@ -104,7 +104,11 @@ def set_gap_target(
         indicator.gap_targets.append(row)
     row.baseline_value, row.baseline_period_id = base, base_id
     row.target_value, row.target_period_id, row.note = goal, goal_id, text
-    session.flush()
+    flush_unique(
+        session=session,
+        field="dimension",
+        message=f"{code} has a gap target by {dimension!r} already (set at the same time)",
+    )
     after = describe_gap_target(row, keys)
     audit = EntityAudit(session=session, actor=actor, entity_type=ENTITY, initiative_id=init.id)
     if before is None:

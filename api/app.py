@@ -80,6 +80,16 @@ Initiative figures below backbone are those of the quarter's latest publication 
 not yet published answers `not yet published`): live figures move with each approved report,
 and one moment subtracted from the next would be that partner's report. A funder sees the live
 figures of partners that share with funders, a partner its own figures, exactly. Each figure carries `marker` and `reason` when hidden; `legend` explains the markers.
+
+## Gap targets
+
+An indicator may have a target on the gap between its best and worst category of a dimension
+(`PUT .../indicators/{code}/gap-targets/{dimension}`): a baseline gap at a period and a target
+gap due by a later one. The gap expected by a period is the straight line between them; a
+smaller gap is better. The equity view and the scorecard judge each period's gap against it
+(`met`, `on_track`, `off_track`, `incomplete`, `no_data`) from the category figures the caller
+may see: when any category's figure is hidden from the caller, the gap is not known to it and
+the status is `hidden`.
 """
 
 

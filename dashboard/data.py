@@ -77,6 +77,7 @@ from models.core.formulas import neutralise
 from models.core.paging import MAX_LIMIT
 from models.core.settings import get_settings
 from models.initiatives import dimensions as dimension_rules
+from models.initiatives import gap_targets as gap_target_rules
 from models.initiatives import indicators as indicator_rules
 from models.initiatives import members as member_rules
 from models.initiatives import outcomes as outcome_rules
@@ -1449,12 +1450,14 @@ def setup_indicators(initiative: str) -> list[dict]:
 
 def save_indicator(initiative: str, editing: str | None, fields: dict) -> dict:
     """Create an indicator (``editing`` None; ``fields`` holds code, name, unit, measure_type
-    and any optional field) or change the one whose code is ``editing``."""
+    and any optional field) or change the one whose code is ``editing``; ``gap_targets``, when
+    given, replaces its gap targets in the same transaction (a refusal saves nothing)."""
     actor = current_actor()
+    values = dict(fields)
+    gaps = values.pop("gap_targets", None)
     with _session() as session:
         if editing is None:
-            values = dict(fields)
-            return indicator_rules.create_indicator(
+            saved = indicator_rules.create_indicator(
                 session=session,
                 actor=actor,
                 initiative=initiative,
@@ -1464,10 +1467,20 @@ def save_indicator(initiative: str, editing: str | None, fields: dict) -> dict:
                 measure_type=values.pop("measure_type", None),
                 **values,
             )
-        changes = {name: value for name, value in fields.items() if name != "code"}
-        return indicator_rules.update_indicator(
-            session=session, actor=actor, initiative=initiative, code=editing, changes=changes
-        )
+        else:
+            changes = {name: value for name, value in values.items() if name != "code"}
+            saved = indicator_rules.update_indicator(
+                session=session, actor=actor, initiative=initiative, code=editing, changes=changes
+            )
+        if gaps is not None:
+            saved["gap_targets"] = gap_target_rules.replace_gap_targets(
+                session=session,
+                actor=actor,
+                initiative=initiative,
+                code=saved["code"],
+                gap_targets=gaps,
+            )
+        return saved
 
 
 def delete_indicator(initiative: str, code: str) -> None:

@@ -348,29 +348,73 @@ def equity_lines(e: Equity) -> dict:
     return {"data": data, "layout": layout}
 
 
+GAP_STATUS = {
+    "met": "met",
+    "on_track": "on track",
+    "off_track": "off track",
+    "incomplete": "incomplete",
+    "hidden": "hidden",
+    "no_data": "no data",
+}
+
+
+def gap_status_text(status: str | None) -> str:
+    return GAP_STATUS.get(status or "", "")
+
+
 def equity_gap(e: Equity) -> dict:
     """The gap between the best and the worst category shown, period by period: a small bar
-    chart in the indicator's unit under the equity lines."""
+    chart in the indicator's unit under the equity lines. With a gap target, the bars are the
+    gap as judged against it (none where a category is hidden from the viewer: the gap is not
+    known to it), the dashed line the gap expected by each period, and each bar says its
+    status."""
     names = {key: label for point in e.points for key, label, _figure in point.categories}
+    goal = e.gap_target
+    judged = [p.target for p in e.points]
+    gaps = [j.gap if j is not None else p.gap for p, j in zip(e.points, judged, strict=True)]
+    statuses = [gap_status_text(j.status) if j is not None else "" for j in judged]
     bars = {
         "type": "bar",
         "x": [p.period for p in e.points],
-        "y": [p.gap for p in e.points],
+        "y": gaps,
         "marker": {"color": "#6c757d"},  # grey: not one of the categories' colours
         "name": "Gap",
+        "text": statuses,
+        "textposition": "outside",
         "customdata": [
-            [names.get(p.best or "", ""), names.get(p.worst or "", "")] for p in e.points
+            [names.get(p.best or "", ""), names.get(p.worst or "", ""), status]
+            for p, status in zip(e.points, statuses, strict=True)
         ],
         "hovertemplate": (
-            "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}<extra></extra>"
+            "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}"
+            + ("<br>%{customdata[2]}" if goal else "")
+            + "<extra></extra>"
         ),
     }
+    data: list[dict] = [bars]
+    title = "Gap between the best and the worst category"
+    if goal is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [p.period for p in e.points],
+                "y": [j.expected if j is not None else None for j in judged],
+                "line": {"color": "#000000", "dash": "dash", "width": 2},
+                "name": f"Gap target: {goal.target:g} by {goal.target_period}",
+                "hovertemplate": "%{x}: expected gap %{y:.1f}<extra></extra>",
+            }
+        )
+        latest = next((s for s in reversed(statuses) if s), "")
+        title = f"Gap against the target of {goal.target:g} by {goal.target_period}" + (
+            f" ({e.points[-1].period}: {latest})" if latest and e.points else ""
+        )
     extra: dict = {
         "yaxis": {"title": _title(e.unit), "rangemode": "tozero"},
-        "showlegend": False,
+        "showlegend": goal is not None,
         "hovermode": "closest",
     }
-    if all(p.gap is None for p in e.points):
+    if all(g is None for g in gaps) and goal is None:
         extra["annotations"] = [
             {
                 "text": "No period has two categories with figures to compare.",
@@ -382,8 +426,8 @@ def equity_gap(e: Equity) -> dict:
                 "font": {"color": "#555"},
             }
         ]
-    layout = _layout("Gap between the best and the worst category", height=220, **extra)
-    return {"data": [bars], "layout": layout}
+    layout = _layout(title, height=260 if goal else 220, **extra)
+    return {"data": data, "layout": layout}
 
 
 def completeness_heatmap(c: Completeness) -> dict:

@@ -12,6 +12,7 @@ from models.tables.idempotency import IdempotencyRecord
 from models.tables.indicator import (
     Category,
     Dimension,
+    GapTarget,
     Indicator,
     IndicatorTarget,
     Obligation,
@@ -48,6 +49,7 @@ __all__ = [
     "Category",
     "DeadlineExtension",
     "Dimension",
+    "GapTarget",
     "IdempotencyRecord",
     "Indicator",
     "IndicatorTarget",

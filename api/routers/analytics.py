@@ -207,6 +207,7 @@ def _scorecard_read(card) -> ScorecardRead:
                     "sparkline": [{"period": p, "value": v} for p, v in r.sparkline],
                     "current": vars(r.current),
                     "previous": vars(r.previous) if r.previous else None,
+                    "gap_targets": [vars(g) for g in r.gap_targets],
                 }
             )
             for r in card.rows
@@ -269,7 +270,8 @@ async def get_equity(
     credentials: CredentialsDep,
     dimension: Annotated[str, Query(max_length=40, examples=["race"])],
 ):
-    """Each category's value over time with the gap and disparity ratio between best and worst."""
+    """Each category's value over time with the gap and disparity ratio between best and worst
+    and, with a gap target on the dimension, each period's gap against it."""
     return await in_one_trip(
         request,
         credentials,
@@ -302,9 +304,19 @@ def _equity_read(e) -> EquityRead:
                         {"key": k, "label": label, "figure": vars(f)}
                         for k, label, f in p.categories
                     ],
+                    **(
+                        {
+                            "expected_gap": p.target.expected,
+                            "gap_status": p.target.status,
+                            "gap_progress": p.target.progress,
+                        }
+                        if p.target
+                        else {}
+                    ),
                 }
                 for p in e.points
             ],
+            "gap_target": vars(e.gap_target) if e.gap_target else None,
         }
     )
 

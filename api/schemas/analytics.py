@@ -117,6 +117,32 @@ class ScorecardRowRead(ReadModel):
         description="Codes of the population indicators a performance measure contributes to "
         "(contribution, not attribution).",
     )
+    gap_targets: list[GapJudgementRead] = Field(
+        [], description="The period's gap against each of the indicator's gap targets."
+    )
+
+
+class GapJudgementRead(ReadModel):
+    """One period's gap against a gap target (see "Gap targets" in the API description)."""
+
+    dimension: str
+    dimension_name: str
+    gap: float | None = Field(
+        description="The gap between the best and worst category; null when the caller "
+        "does not know it (a category's figure is hidden from it) or without two categories."
+    )
+    expected: float = Field(
+        description="The gap expected by this period: the straight line from the baseline "
+        "gap to the target gap, the target gap from its period on."
+    )
+    status: str = Field(
+        description="met | on_track | off_track | incomplete | hidden (a category's figure "
+        "is hidden from the caller, so the gap is not known to it) | no_data"
+    )
+    progress: float | None = Field(
+        description="(baseline gap - gap) / (baseline gap - target gap); below backbone "
+        "level null when the figure is incomplete."
+    )
 
 
 class ScorecardRead(ReadModel):
@@ -178,8 +204,30 @@ class EquityPointRead(ReadModel):
     categories: list[EquityCategory]
     best: str | None
     worst: str | None
-    gap: float | None
+    gap: float | None = Field(description="Between the best and worst category shown.")
     ratio: float | None
+    expected_gap: float | None = Field(
+        None, description="The gap expected by this period on the line to the gap target."
+    )
+    gap_status: str | None = Field(
+        None,
+        description="Against the gap target (null without one): met | on_track | off_track "
+        "| incomplete | hidden (a category's figure is hidden from the caller: the gap is not "
+        "known to it) | no_data",
+    )
+    gap_progress: float | None = Field(
+        None, description="(baseline gap - gap) / (baseline gap - target gap)."
+    )
+
+
+class GapGoalRead(ReadModel):
+    dimension: str
+    dimension_name: str
+    baseline: float
+    baseline_period: str
+    target: float
+    target_period: str = Field(description="The period the target gap is due by.")
+    note: str | None
 
 
 class EquityRead(ReadModel):
@@ -188,6 +236,9 @@ class EquityRead(ReadModel):
     direction: str
     unit: str
     points: list[EquityPointRead]
+    gap_target: GapGoalRead | None = Field(
+        None, description="The gap target on this dimension, if the indicator has one."
+    )
 
 
 class CompletenessCellRead(ReadModel):

@@ -295,6 +295,24 @@ class InterimTargetRead(ReadModel):
     note: str | None
 
 
+class GapPoint(WriteModel):
+    value: float = Field(description="A gap in the indicator's unit; never negative.")
+    period: str = Field(max_length=16, description="Period key, e.g. 2024 or 2024Q4.")
+
+
+class GapTargetIn(WriteModel):
+    baseline: GapPoint = Field(description="The gap the initiative starts from, and when.")
+    target: GapPoint = Field(description="The gap wanted, and the period it is due by.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class GapTargetRead(ReadModel):
+    dimension: str
+    baseline: PeriodValueRead
+    target: PeriodValueRead = Field(description="The target gap and the period it is due by.")
+    note: str | None
+
+
 class IndicatorRead(ReadModel):
     code: str
     name: str
@@ -316,6 +334,9 @@ class IndicatorRead(ReadModel):
     kind: str = Field(description=KIND_HELP)
     performance_type: str | None = Field(description=TYPE_HELP)
     contributes_to: list[str] = Field(description=LINKS_HELP)
+    gap_targets: list[GapTargetRead] = Field(
+        [], description="Targets on the gap between the best and worst category, by dimension."
+    )
 
 
 # --- periods ----------------------------------------------------------------------------------

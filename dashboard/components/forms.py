@@ -36,7 +36,7 @@ KINDS = (
     "switch",
     "grid",
 )
-_PATH = re.compile(r"^(?P<base>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[A-Za-z_]+))?$")
+_PATH = re.compile(r"^(?P<base>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<sub>[A-Za-z_.]+))?$")
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,8 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
         what = f"{state['dimension']}={state['code']}"
     elif "strategy" in state and "title" in state:  # an action, named by its strategy
         what = f"{state['strategy']} · {state['title']}"
+    elif "dimension" in state and "indicator" in state:  # a gap target
+        what = f"{state['indicator']} · gap target by {state['dimension']}"
     elif "period" in state and ("organisation" in state or "indicator" in state):
         what = f"{state.get('organisation') or state['indicator']} · {state['period']}"
     else:

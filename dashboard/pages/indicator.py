@@ -354,7 +354,9 @@ def equity_rows(e) -> list[dict]:
                     "category": label,
                     "value": fig.value,
                     "marker": fig.marker or "",
-                    "gap": point.gap,
+                    "gap": point.target.gap if point.target else point.gap,
+                    "expected_gap": point.target.expected if point.target else None,
+                    "gap_status": figures.gap_status_text(point.target and point.target.status),
                 }
             )
     return rows
@@ -366,6 +368,8 @@ EQUITY_COLUMNS = [
     ("value", "Value"),
     ("marker", "Marker"),
     ("gap", "Gap (best − worst)"),
+    ("expected_gap", "Gap expected"),
+    ("gap_status", "Against the gap target"),
 ]
 
 

@@ -344,6 +344,7 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
                     )
                     if row.series_break
                     else None,
+                    *_gap_badges(row),
                 ],
                 className="text-nowrap",
             ),
@@ -389,6 +390,35 @@ def _table_rows(entries: list[tuple[str, object]], card, legend, placed: set[str
             ident = f"{item.code}-under-{under}" if again else item.code
             out.append(_row(item, card, legend, ident, "performance"))
     return out
+
+
+def _gap_badges(row) -> list:
+    """A small badge per gap target of the indicator: the period's gap judged against it
+    (models.analytics.views.judge_gap), from the category figures the viewer may see."""
+    badges = []
+    for gap in row.gap_targets:
+        status, colour = STATUS.get(gap.status, (gap.status, "secondary"))
+        title = f"Gap between the best and worst {gap.dimension_name} group: {status}"
+        if gap.gap is not None:
+            title += (
+                f" (gap {fmt(gap.gap, row.decimals)}, expected {fmt(gap.expected, row.decimals)})"
+            )
+        elif gap.status == "hidden":
+            title += " (a group's figure is hidden, so the gap is not known)"
+        badges.append(
+            html.Div(
+                dbc.Badge(
+                    f"gap by {gap.dimension_name}: {status}",
+                    color=colour,
+                    className="cm-gap-status fw-normal",
+                    title=title,
+                    **({"text_color": "dark"} if gap.status == "incomplete" else {}),
+                ),
+                id=f"ov-gap-{row.code}-{gap.dimension}",
+                className="mt-1",
+            )
+        )
+    return badges
 
 
 HEADER = html.Thead(

@@ -77,6 +77,49 @@ TARGET_COLUMNS = [
     },
     {"field": "note", "headerName": "Note", "editable": True, "flex": 2},
 ]
+GAP_COLUMNS = [
+    {
+        "field": "dimension",
+        "headerName": "Breakdown",
+        "editable": True,
+        "cellEditor": "agSelectCellEditor",
+        "cellEditorParams": {"values": []},
+        "flex": 1,
+    },
+    {
+        "field": "baseline",
+        "headerName": "Baseline gap",
+        "editable": True,
+        "cellEditor": "agNumberCellEditor",
+        "type": "rightAligned",
+        "flex": 1,
+    },
+    {
+        "field": "baseline_period",
+        "headerName": "at",
+        "editable": True,
+        "cellEditor": "agSelectCellEditor",
+        "cellEditorParams": {"values": []},
+        "flex": 1,
+    },
+    {
+        "field": "target",
+        "headerName": "Target gap",
+        "editable": True,
+        "cellEditor": "agNumberCellEditor",
+        "type": "rightAligned",
+        "flex": 1,
+    },
+    {
+        "field": "target_period",
+        "headerName": "due by",
+        "editable": True,
+        "cellEditor": "agSelectCellEditor",
+        "cellEditorParams": {"values": []},
+        "flex": 1,
+    },
+    {"field": "note", "headerName": "Note", "editable": True, "flex": 2},
+]
 CATEGORY_COLUMNS = [
     {
         "field": "code",
@@ -201,8 +244,39 @@ INDICATOR = Form(
         Field("target_value", "End target", "number", md=3),
         Field("target_period", "End target period", "select", md=3),
         Field("targets", "Interim targets", "grid", md=12),
+        Field(
+            "gap_targets",
+            "Gap targets",
+            "grid",
+            md=12,
+            help="A target on the gap between the best and the worst category of a breakdown "
+            "(e.g. halve it by 2030); the equity chart and the overview judge the gap against it.",
+        ),
     ],
-    grids={"targets": _editable_grid("setup-indicator-targets", TARGET_COLUMNS)},
+    grids={
+        "targets": _editable_grid("setup-indicator-targets", TARGET_COLUMNS),
+        "gap_targets": html.Div(
+            [
+                _editable_grid("setup-indicator-gap_targets", GAP_COLUMNS),
+                html.Div(
+                    [
+                        dbc.Button(
+                            label,
+                            id=f"setup-indicator-gap-{action}",
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                        )
+                        for action, label in (
+                            ("add", "Add gap target"),
+                            ("remove", "Remove selected gap target"),
+                        )
+                    ],
+                    className="d-flex gap-2 mb-1",
+                ),
+            ]
+        ),
+    },
 )
 
 DIMENSION = Form(
@@ -382,6 +456,15 @@ def indicator_fields(values: dict) -> dict:
         {"period": row.get("period"), "value": row.get("value"), "note": row.get("note")}
         for row in values["targets"]
     ]
+    fields["gap_targets"] = [
+        {
+            "dimension": row.get("dimension"),
+            "baseline": {"value": row.get("baseline"), "period": row.get("baseline_period")},
+            "target": {"value": row.get("target"), "period": row.get("target_period")},
+            "note": row.get("note"),
+        }
+        for row in values["gap_targets"]
+    ]
     return fields
 
 
@@ -403,6 +486,17 @@ def indicator_form(record: dict) -> dict:
         "target_value": target.get("value"),
         "target_period": target.get("period"),
         "targets": [dict(t) for t in record.get("targets") or []],
+        "gap_targets": [
+            {
+                "dimension": g["dimension"],
+                "baseline": g["baseline"]["value"],
+                "baseline_period": g["baseline"]["period"],
+                "target": g["target"]["value"],
+                "target_period": g["target"]["period"],
+                "note": g["note"],
+            }
+            for g in record.get("gap_targets") or []
+        ],
     }
 
 
@@ -589,7 +683,7 @@ RESOURCES: dict[str, Resource] = {
             save=_save_indicator,
             delete=data.delete_indicator,
             key=lambda r: r["code"],
-            audit=("indicator", "series_break"),
+            audit=("indicator", "gap_target", "series_break"),
             audit_object="indicator",
             to_form=indicator_form,
             delete_message="Delete this indicator? Refused once values are reported for it.",
@@ -760,6 +854,7 @@ FORM_ROWS = {
         ["dimensions"],
         ["baseline_value", "baseline_period", "target_value", "target_period"],
         ["targets"],
+        ["gap_targets"],
     ],
     "outcome": [["code", "name"], ["description"], ["position"]],
     "dimension": [["code", "name", "position"], ["categories"]],
@@ -1153,8 +1248,9 @@ def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | Non
     Output(INDICATOR.id("target_period"), "options"),
     Output("setup-indicator-targets", "columnDefs"),
     Output(INDICATOR.id("contributes_to"), "options"),
+    Output("setup-indicator-gap_targets", "columnDefs"),
     refreshed_by=("outcome", "dimension", "period", "indicator"),
-    empty=([], [], [], [], TARGET_COLUMNS, []),
+    empty=([], [], [], [], TARGET_COLUMNS, [], GAP_COLUMNS),
 )
 def _indicator_choices(initiative: str) -> tuple:
     outcomes = data.setup_outcomes(initiative)
@@ -1162,6 +1258,12 @@ def _indicator_choices(initiative: str) -> tuple:
     keys = [p["key"] for p in data.setup_periods(initiative)]
     columns = [dict(c) for c in TARGET_COLUMNS]
     columns[0]["cellEditorParams"] = {"values": keys}
+    gap_columns = [dict(c) for c in GAP_COLUMNS]
+    for column in gap_columns:
+        if column["field"] == "dimension":
+            column["cellEditorParams"] = {"values": [d["code"] for d in dimensions]}
+        elif column["field"].endswith("period"):
+            column["cellEditorParams"] = {"values": keys}
     period_options = _options((k, k) for k in reversed(keys))
     populations = [i for i in data.setup_indicators(initiative) if i["kind"] == "population"]
     return (
@@ -1171,6 +1273,7 @@ def _indicator_choices(initiative: str) -> tuple:
         period_options,
         columns,
         _options((i["code"], f"{i['code']} · {i['name']}") for i in populations),
+        gap_columns,
     )
 
 
@@ -1280,6 +1383,23 @@ def target_rows(_add, _remove, rows, selected):
     rows = list(rows or [])
     if ctx.triggered_id == "setup-indicator-add-row":
         return [*rows, {"period": None, "value": None, "note": None}]
+    if not selected:
+        return dash.no_update
+    return [row for row in rows if row != selected[0]]
+
+
+@callback(
+    Output("setup-indicator-gap_targets", "rowData", allow_duplicate=True),
+    Input("setup-indicator-gap-add", "n_clicks"),
+    Input("setup-indicator-gap-remove", "n_clicks"),
+    State("setup-indicator-gap_targets", "rowData"),
+    State("setup-indicator-gap_targets", "selectedRows"),
+    prevent_initial_call=True,
+)
+def gap_target_rows(_add, _remove, rows, selected):
+    rows = list(rows or [])
+    if ctx.triggered_id == "setup-indicator-gap-add":
+        return [*rows, dict.fromkeys(c["field"] for c in GAP_COLUMNS)]
     if not selected:
         return dash.no_update
     return [row for row in rows if row != selected[0]]

@@ -314,3 +314,40 @@ def indicator_coverage(
     expected = expected_members(session=session, initiative_id=initiative.id)
     min_share = get_settings().coverage_min_share
     return {i: history.coverage(i, period.id, expected[i], min_share) for i in indicator_ids}
+
+
+def coverage_by_period(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_id: int,
+    periods: Sequence[Period],
+    period_ids: Collection[int],
+) -> dict[int, Coverage]:
+    """Period id → the coverage of one indicator's initiative figure in each of
+    ``period_ids``, as the scorecard judges it when that period is the current one (missing
+    partners' last known sizes within the :data:`LOOKBACK` periods up to it). The partners'
+    totals are read once, in one query."""
+    ordered = sorted(periods, key=lambda p: p.starts_on)
+    groups = {
+        period_id: _Group.stored(totals)
+        for _, period_id, totals in partner_totals(
+            session=session,
+            initiative_id=initiative_id,
+            indicator_ids=[indicator_id],
+            period_ids=[p.id for p in ordered],
+        )
+    }
+    expected = expected_members(session=session, initiative_id=initiative_id)[indicator_id]
+    min_share = get_settings().coverage_min_share
+
+    def load(ids: list[int]) -> Iterable[tuple[int, int, _Group]]:
+        return [(indicator_id, p, groups[p]) for p in ids if p in groups]
+
+    out = {}
+    for i, period in enumerate(ordered):
+        if period.id in period_ids:
+            window = ordered[: i + 1][-LOOKBACK:]
+            history = PartnerHistory([], window, load=load)
+            out[period.id] = history.coverage(indicator_id, period.id, expected, min_share)
+    return out

@@ -11,6 +11,7 @@ trends compare the partners that reported in both periods.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -27,10 +28,16 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.access.permissions import get_initiative
-from models.analytics.coverage import ALL_PARTNERS, PartnerHistory, basis_text, partner_history
+from models.analytics.coverage import (
+    ALL_PARTNERS,
+    PartnerHistory,
+    basis_text,
+    coverage_by_period,
+    partner_history,
+)
 from models.analytics.disclosure import Figure, GroupView, audience_of, decide, rules_for
 from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
@@ -42,6 +49,7 @@ from models.core.settings import get_settings
 from models.tables.indicator import (
     TOTAL,
     Dimension,
+    GapTarget,
     Indicator,
     IndicatorTarget,
     Obligation,
@@ -124,12 +132,19 @@ def _target_for(
     end = periods_by_id.get(end_id) if end_id is not None else None
     if indicator.baseline_value is None or start is None or end is None:
         return indicator.target_value, "end"
+    return _on_line(indicator.baseline_value, start, indicator.target_value, end, period)
+
+
+def _on_line(
+    baseline: float, start: Period, target: float, end: Period, period: Period
+) -> tuple[float, str]:
+    """The point for ``period`` on the straight line from ``baseline`` at ``start`` to
+    ``target`` at ``end`` (``trajectory``); the target itself from ``end`` on (``end``)."""
     span = (end.starts_on - start.starts_on).days
     if span <= 0 or period.starts_on >= end.starts_on:
-        return indicator.target_value, "end"
+        return target, "end"
     share = max(0.0, (period.starts_on - start.starts_on).days / span)
-    value = indicator.baseline_value + share * (indicator.target_value - indicator.baseline_value)
-    return value, "trajectory"
+    return baseline + share * (target - baseline), "trajectory"
 
 
 def _better(direction: str, a: float, b: float) -> bool:
@@ -199,6 +214,8 @@ class ScorecardRow:
     kind: str = "population"
     performance_type: str | None = None
     contributes_to: list[str] = field(default_factory=list)
+    # The period's gap against each of the indicator's gap targets (:func:`judge_gap`).
+    gap_targets: list[GapJudgement] = field(default_factory=list)
 
 
 @dataclass
@@ -297,6 +314,20 @@ def scorecard(
         opened=[p.key for p in periods if p.opens_on <= dates.today()],
     )
     needed = rules_for(initiative).partners_needed
+    # Gap targets are judged on the categories' figures, decided for those indicators only.
+    goals = _gap_goals(session, [i.id for i, _ in indicators])
+    by_category = (
+        decide(
+            session=session,
+            initiative=initiative,
+            audience=aud,
+            indicators=[i for i, _ in indicators if i.id in goals],
+            categories=True,
+        )
+        if goals
+        else {}
+    )
+    by_key = {p.key: p for p in periods}
     for indicator, out in indicators:
         mt = indicator.measure_type
         view = views.get((indicator.id, period.id))
@@ -350,6 +381,23 @@ def scorecard(
             point = views.get((indicator.id, p.id))
             spark.append((p.key, point.total.value if point else None))
         told = backbone or view is None or view.contributors is not None
+        cells = by_category.get((indicator.id, period.id))
+        gaps = [
+            judge_gap(
+                goal,
+                period,
+                by_key,
+                direction=indicator.direction,
+                cells=[
+                    (k, f)
+                    for k, f in (cells.cells.items() if cells else ())
+                    if k.startswith(f"{goal.dimension}=")
+                ],
+                complete=coverage.complete,
+                backbone=backbone,
+            )
+            for goal in goals.get(indicator.id, ())
+        ]
         card.rows.append(
             ScorecardRow(
                 outcome=out.code if out else None,
@@ -390,6 +438,7 @@ def scorecard(
                 kind=indicator.kind,
                 performance_type=indicator.performance_type,
                 contributes_to=links.get(indicator.id, []),
+                gap_targets=gaps,
             )
         )
     return card
@@ -596,6 +645,114 @@ def series(
     )
 
 
+# --- gaps and gap targets -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapGoal:
+    """A gap target (``models.initiatives.gap_targets``): the gap between the best and the
+    worst category of ``dimension``, from ``baseline`` at its period to ``target`` by its."""
+
+    dimension: str
+    dimension_name: str
+    baseline: float
+    baseline_period: str
+    target: float
+    target_period: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class GapJudgement:
+    """One period's gap against a gap target, as the viewer may know it.
+
+    ``status``: met (at or below the target gap), on_track (at or below the gap expected by
+    the period), off_track, incomplete (too few partners to judge, like the scorecard),
+    hidden (a category's figure is hidden from the viewer: the gap is not known to it) or
+    no_data (fewer than two categories reported). ``progress`` is the share of the way from
+    the baseline gap to the target gap: (baseline − gap) / (baseline − target)."""
+
+    dimension: str
+    dimension_name: str
+    gap: float | None  # None when the viewer does not know it
+    expected: float  # the gap expected by the period, on the line to the target gap
+    status: str
+    progress: float | None
+
+
+def _extremes(
+    direction: str, cells: Sequence[tuple[str, Figure]]
+) -> tuple[str | None, str | None, float | None, float | None]:
+    """(best, worst, gap, ratio) of the categories' figures shown (two at least)."""
+    known = [(k, f.value) for k, f in cells if f.value is not None]
+    if len(known) < 2:
+        return None, None, None, None
+    ordered = sorted(known, key=lambda kv: kv[1], reverse=direction == "higher")
+    (best, b), (worst, w) = ordered[0], ordered[-1]
+    hi, lo = max(b, w), min(b, w)
+    return best, worst, abs(b - w), hi / lo if lo > 0 else None
+
+
+def _hides(cells: Sequence[tuple[str, Figure]]) -> bool:
+    """A category with data is hidden (suppressed, coarsened, withheld) from the viewer."""
+    return any(f.value is None and f.reason is not None for _, f in cells)
+
+
+def judge_gap(
+    goal: GapGoal,
+    period: Period,
+    periods_by_key: dict[str, Period],
+    *,
+    direction: str,
+    cells: Sequence[tuple[str, Figure]],
+    complete: bool,
+    backbone: bool,
+) -> GapJudgement:
+    """The gap of one period (from the categories' figures as the disclosure decision shows
+    them to the viewer) against the gap target.
+
+    If any category's figure is hidden, the viewer cannot tell whether it is the best or
+    the worst, so the gap is not known to it and the status is ``hidden``: a status such as
+    "met" would bound the hidden figure (README, Disclosure). Progress is told below backbone
+    only when the figure is complete, as on the scorecard."""
+    start, end = periods_by_key[goal.baseline_period], periods_by_key[goal.target_period]
+    expected = _on_line(goal.baseline, start, goal.target, end, period)[0]
+    _, _, gap, _ = _extremes(direction, cells)
+    if _hides(cells):
+        return GapJudgement(goal.dimension, goal.dimension_name, None, expected, "hidden", None)
+    if gap is None:
+        return GapJudgement(goal.dimension, goal.dimension_name, None, expected, "no_data", None)
+    if not complete:
+        status = "incomplete"
+    elif gap <= goal.target + 1e-9:
+        status = "met"
+    else:
+        status = "on_track" if gap <= expected + 1e-9 else "off_track"
+    progress = None
+    if goal.baseline != goal.target and (backbone or complete):
+        progress = (goal.baseline - gap) / (goal.baseline - goal.target)
+    return GapJudgement(goal.dimension, goal.dimension_name, gap, expected, status, progress)
+
+
+def _gap_goals(session: Session, indicator_ids: Sequence[int]) -> dict[int, list[GapGoal]]:
+    """Indicator id → its gap targets, by dimension position (one query)."""
+    base, due = aliased(Period), aliased(Period)
+    rows = session.execute(
+        select(GapTarget, Dimension.code, Dimension.name, base.key, due.key)
+        .join(Dimension, Dimension.id == GapTarget.dimension_id)
+        .join(base, base.id == GapTarget.baseline_period_id)
+        .join(due, due.id == GapTarget.target_period_id)
+        .where(GapTarget.indicator_id.in_(list(indicator_ids)))
+        .order_by(Dimension.position, Dimension.code)
+    )
+    out: dict[int, list[GapGoal]] = {}
+    for row, code, name, base_key, due_key in rows.tuples():
+        out.setdefault(row.indicator_id, []).append(
+            GapGoal(code, name, row.baseline_value, base_key, row.target_value, due_key, row.note)
+        )
+    return out
+
+
 # --- equity ---------------------------------------------------------------------------------
 
 
@@ -605,8 +762,9 @@ class EquityPoint:
     categories: list[tuple[str, str, Figure]]  # (key, label, figure)
     best: str | None
     worst: str | None
-    gap: float | None  # best − worst, in the indicator's unit (always ≥ 0)
+    gap: float | None  # best − worst shown, in the indicator's unit (always ≥ 0)
     ratio: float | None  # best / worst for higher-is-better, worst / best otherwise (≥ 1)
+    target: GapJudgement | None = None  # against the gap target, when there is one
 
 
 @dataclass
@@ -616,12 +774,14 @@ class Equity:
     direction: str
     unit: str
     points: list[EquityPoint]
+    gap_target: GapGoal | None = None
 
 
 def equity(
     *, session: Session, actor: Actor, initiative_slug: str, indicator_code: str, dimension: str
 ) -> Equity:
-    """Every category's value over time, and the gap between the best and worst shown."""
+    """Every category's value over time, the gap between the best and worst shown and, with a
+    gap target on the dimension, each period's gap judged against it (:func:`judge_gap`)."""
     data = series(
         session=session,
         actor=actor,
@@ -629,19 +789,48 @@ def equity(
         indicator_code=indicator_code,
         by=dimension,
     )
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    indicator = _indicator(session, initiative.id, indicator_code)
+    goal = next(
+        (
+            g
+            for g in _gap_goals(session, [indicator.id]).get(indicator.id, [])
+            if g.dimension == dimension
+        ),
+        None,
+    )
+    periods: list[Period] = []
+    coverage = {}
+    if goal is not None and data.periods:
+        periods = _periods(session, initiative.id)
+        wanted = {p.id for p in periods if p.key in set(data.periods)}
+        coverage = coverage_by_period(
+            session=session,
+            initiative_id=initiative.id,
+            indicator_id=indicator.id,
+            periods=periods,
+            period_ids=wanted,
+        )
+    by_key = {p.key: p for p in periods}
+    backbone = actor.is_backbone(initiative.id)
     points = []
     for period in data.periods:
         cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]
-        known = [(k, f.value) for k, _, f in cats if f.value is not None]
-        best = worst = gap = ratio = None
-        if len(known) >= 2:
-            ordered = sorted(known, key=lambda kv: kv[1], reverse=data.direction == "higher")
-            (best, b), (worst, w) = ordered[0], ordered[-1]
-            gap = abs(b - w)
-            hi, lo = max(b, w), min(b, w)
-            ratio = hi / lo if lo > 0 else None
-        points.append(EquityPoint(period, cats, best, worst, gap, ratio))
-    return Equity(data.indicator, dimension, data.direction, data.unit, points)
+        shown = [(k, f) for k, _, f in cats]
+        best, worst, gap, ratio = _extremes(data.direction, shown)
+        judged = None
+        if goal is not None:
+            judged = judge_gap(
+                goal,
+                by_key[period],
+                by_key,
+                direction=data.direction,
+                cells=shown,
+                complete=coverage[by_key[period].id].complete,
+                backbone=backbone,
+            )
+        points.append(EquityPoint(period, cats, best, worst, gap, ratio, judged))
+    return Equity(data.indicator, dimension, data.direction, data.unit, points, goal)
 
 
 # --- completeness ---------------------------------------------------------------------------
@@ -866,11 +1055,14 @@ __all__ = [
     "Completeness",
     "Equity",
     "Figure",
+    "GapGoal",
+    "GapJudgement",
     "Scorecard",
     "Series",
     "completeness",
     "data_version",
     "equity",
+    "judge_gap",
     "scorecard",
     "series",
 ]

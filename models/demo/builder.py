@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from models.access.passwords import hash_password
 from models.access.permissions import actor_for_user
 from models.analytics.rollups import rebuild as rebuild_rollups
+from models.analytics.views import equity
 from models.core import dates
 from models.core.errors import Conflict
 from models.demo.calendar import DemoCalendar, built_for, quarter_of
@@ -50,6 +51,7 @@ from models.demo.spec import (
 )
 from models.demo.trail import Move, StoredValue, columns, events, fields_of
 from models.initiatives.directory import any_initiative
+from models.initiatives.indicators import describe_gap_target
 from models.publishing.publish import publish
 from models.strategies.strategies import action_record, strategy_record
 from models.tables.access import RoleGrant, User
@@ -58,6 +60,7 @@ from models.tables.indicator import (
     TOTAL,
     Category,
     Dimension,
+    GapTarget,
     Indicator,
     IndicatorTarget,
     Obligation,
@@ -491,6 +494,7 @@ class _Builder:
         rebuild_rollups(session=session, initiative_id=initiative.id)
         backbone = actor_for_user(session=session, user=self.users["backbone"])
         told = self._stories()  # before publishing: each publication carries its quarter's
+        told += self._gap_targets()
         moments: dict[int, datetime] = {}
         for step in range(REVIEW_STEP):
             vintage = publish(
@@ -643,6 +647,57 @@ class _Builder:
                 record = action_record(strategy, action)
                 del record["action"]
                 event(at, "strategy_action", strategy.id, record)
+        return events
+
+    def _gap_targets(self) -> list[dict[str, Any]]:
+        """The spec's gap targets: the baseline gap is the indicator's gap between its best and
+        worst group in its baseline quarter (the equity view's, exact for the backbone team),
+        the target that share of it by the end target's quarter; set when the baseline quarter
+        was published. Answers their audit events."""
+        backbone = actor_for_user(session=self.session, user=self.users["backbone"])
+        keys = {p.id: p.key for p in self.periods}
+        events: list[dict[str, Any]] = []
+        for code, dimension, share in self.spec.gap_targets:
+            row = self.indicator_rows[code]
+            if row.baseline_period_id is None:
+                continue
+            seen = equity(
+                session=self.session,
+                actor=backbone,
+                initiative_slug=self.initiative.slug,
+                indicator_code=code,
+                dimension=dimension,
+            )
+            base_key = keys[row.baseline_period_id]
+            gap = next(p.gap for p in seen.points if p.period == base_key)
+            if gap is None:
+                continue
+            target = GapTarget(
+                indicator_id=row.id,
+                dimension=self.dimensions[dimension],
+                baseline_value=round(gap, row.decimals),
+                baseline_period_id=row.baseline_period_id,
+                target_value=round(gap * share, row.decimals),
+                target_period_id=self.periods[TARGET_STEP].id,
+                note=f"Keep {share:.0%} of the baseline gap by the end target.",
+            )
+            self.session.add(target)
+            self.session.flush()
+            step = next(i for i, p in enumerate(self.periods) if p.id == row.baseline_period_id)
+            events.append(
+                {
+                    "at": self._published_at(step) - timedelta(days=1),
+                    "actor_user_id": backbone.user_id,
+                    "actor_label": backbone.label,
+                    "initiative_id": self.initiative.id,
+                    "entity_type": "gap_target",
+                    "entity_id": row.id,
+                    "action": "create",
+                    "before": None,
+                    "after": {"indicator": code, **describe_gap_target(target, keys)},
+                    "reason": None,
+                }
+            )
         return events
 
     def _published_at(self, step: int) -> datetime:

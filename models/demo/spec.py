@@ -157,6 +157,9 @@ class InitiativeSpec:
     # stories of the last published quarters, oldest first, each carried by its publication.
     stories: tuple[tuple[str, tuple[str, ...]], ...] = ()
     strategies: tuple[StrategySpec, ...] = ()
+    # Gap targets (models.initiatives.gap_targets): (indicator code, dimension code, the share
+    # of the baseline gap left by the end target), e.g. 0.5 to halve it.
+    gap_targets: tuple[tuple[str, str, float], ...] = ()
 
 
 # fmt: off
@@ -230,6 +233,7 @@ CRADLE = InitiativeSpec(
     region="Riverbend metro area (fictional)",
     suppression_threshold=10,
     outliers=6,
+    gap_targets=(("READ_G3", "race", 0.5),),  # halve the reading gap by the end target
     stories=(
         ("K_READY", (
             ("Readiness held steady this quarter. The **summer bridge** classes of the early "

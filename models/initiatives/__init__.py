@@ -1,5 +1,5 @@
 """Setting up an initiative: organisations, initiatives, members, outcomes, dimensions,
-indicators, periods and series breaks, one module per resource.
+indicators, their gap targets, periods and series breaks, one module per resource.
 
 Rules every function here follows: every caller must be logged in. Organisations are visible to
 every logged-in user; admin creates them, and an initiative's backbone only as a new member of

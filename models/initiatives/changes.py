@@ -26,7 +26,7 @@ from models.tables.strategy import Strategy
 # (a member's obligations are recorded under the member).
 ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
     "outcome": ("outcome",),
-    "indicator": ("indicator",),
+    "indicator": ("indicator", "gap_target"),
     "dimension": ("dimension",),
     "member": ("member", "obligations"),
     "period": ("period",),

@@ -40,6 +40,7 @@ from models.tables.indicator import (
     PERFORMANCE_TYPES,
     Category,
     Dimension,
+    GapTarget,
     Indicator,
     IndicatorTarget,
     Outcome,
@@ -77,6 +78,7 @@ def _indicator_query(initiative_id: int) -> Select[Indicator]:
             selectinload(Indicator.dimensions),
             selectinload(Indicator.targets),
             selectinload(Indicator.contributes_to),
+            selectinload(Indicator.gap_targets).selectinload(GapTarget.dimension),
         )
     )
 
@@ -95,6 +97,7 @@ def describe_indicators(
             ind.baseline_period_id,
             ind.target_period_id,
             *(t.period_id for t in ind.targets),
+            *(p for g in ind.gap_targets for p in (g.baseline_period_id, g.target_period_id)),
         )
         if pid is not None
     }
@@ -134,9 +137,26 @@ def describe_indicators(
                     {"period": key_of(t.period_id), "value": t.value, "note": t.note}
                     for t in targets
                 ],
+                "gap_targets": sorted(
+                    (
+                        describe_gap_target(g, {pid: key for pid, (key, _) in periods.items()})
+                        for g in ind.gap_targets
+                    ),
+                    key=lambda g: g["dimension"],
+                ),
             }
         )
     return out
+
+
+def describe_gap_target(row: GapTarget, period_keys: Mapping[int, str]) -> dict[str, Any]:
+    """A gap target as a plain dict (``models.initiatives.gap_targets``), its periods by key."""
+    return {
+        "dimension": row.dimension.code,
+        "baseline": {"value": row.baseline_value, "period": period_keys[row.baseline_period_id]},
+        "target": {"value": row.target_value, "period": period_keys[row.target_period_id]},
+        "note": row.note,
+    }
 
 
 def _find_indicator(session: Session, initiative: Initiative, code: str) -> Indicator:
@@ -206,6 +226,10 @@ def _set_indicator_fields(
                 raise InvalidInput(f"no outcome {value!r} in {initiative.slug!r}", field=name)
         elif name == "dimensions":
             indicator.dimensions = _dimensions_by_code(session, initiative, value or [])
+            # A gap target is on a dimension the indicator collects: it goes with it.
+            kept = {d.id for d in indicator.dimensions}
+            for gap in [g for g in indicator.gap_targets if g.dimension_id not in kept]:
+                indicator.gap_targets.remove(gap)
         elif name == "baseline":
             indicator.baseline_value, indicator.baseline_period_id = _checked_point(
                 session, initiative, value, name
@@ -424,6 +448,7 @@ def create_indicator(
         dimensions=[],
         targets=[],
         contributes_to=[],
+        gap_targets=[],
     )
     if fields.get("position") is None:
         fields["position"] = next_position(

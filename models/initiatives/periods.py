@@ -30,6 +30,7 @@ from models.core.fields import (
 )
 from models.core.paging import DEFAULT_LIMIT, Page, page_of
 from models.tables.indicator import (
+    GapTarget,
     Indicator,
     IndicatorTarget,
 )
@@ -214,7 +215,8 @@ def set_period_locked(
 
 
 def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) -> Period:
-    """Refused once a submission, a publication or an indicator's baseline or target uses it."""
+    """Refused once a submission, a publication or an indicator's baseline or target (or gap
+    target) uses it."""
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     period = _find_period(session, init, key)
     if any_row(
@@ -235,6 +237,14 @@ def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) 
                 Indicator.id.in_(
                     select(IndicatorTarget.indicator_id).where(
                         IndicatorTarget.period_id == period.id
+                    )
+                ),
+                Indicator.id.in_(
+                    select(GapTarget.indicator_id).where(
+                        or_(
+                            GapTarget.baseline_period_id == period.id,
+                            GapTarget.target_period_id == period.id,
+                        )
                     )
                 ),
             ),

@@ -132,6 +132,9 @@ class Indicator(TimestampMixin, Base):
         order_by="Indicator.position",
         passive_deletes=True,
     )
+    gap_targets: Mapped[list[GapTarget]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def __repr__(self) -> str:
         return f"Indicator({self.code!r})"
@@ -164,6 +167,38 @@ class IndicatorTarget(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class GapTarget(Base):
+    """A target on the gap between the best and the worst category of one of the indicator's
+    dimensions: from the baseline gap at its period to the target gap by the due period (the
+    same initiative's periods and a dimension the indicator collects: checked by
+    ``models.initiatives.gap_targets``)."""
+
+    __tablename__ = "gap_targets"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "dimension_id"),
+        CheckConstraint("baseline_value >= 0", name="baseline_value"),
+        CheckConstraint("target_value >= 0", name="target_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    dimension_id: Mapped[int] = mapped_column(
+        ForeignKey("dimensions.id", ondelete="CASCADE"), index=True
+    )
+    baseline_value: Mapped[float] = mapped_column(Float)
+    baseline_period_id: Mapped[int] = mapped_column(
+        ForeignKey("periods.id", ondelete="CASCADE"), index=True
+    )
+    target_value: Mapped[float] = mapped_column(Float)
+    target_period_id: Mapped[int] = mapped_column(
+        ForeignKey("periods.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="gap_targets")
+    dimension: Mapped[Dimension] = relationship()
 
 
 class SeriesBreak(Base):

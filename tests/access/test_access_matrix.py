@@ -315,6 +315,19 @@ RULES: dict[tuple[str, str], Rule] = {
         params={"code": "SERVED"},
         why="the world has no series break: 404 once the caller may manage A",
     ),
+    ("put", f"{P}/initiatives/{{slug}}/indicators/{{code}}/gap-targets/{{dimension}}"): Rule(
+        backbone_of_a(200),
+        params={"code": "SERVED", "dimension": "race"},
+        json={
+            "baseline": {"value": 20, "period": APPROVED},
+            "target": {"value": 10, "period": EMPTY},
+        },
+    ),
+    ("delete", f"{P}/initiatives/{{slug}}/indicators/{{code}}/gap-targets/{{dimension}}"): Rule(
+        {**backbone_of_a(404)},
+        params={"code": "SERVED", "dimension": "race"},
+        why="the world has no gap target: 404 once the caller may manage A",
+    ),
     # --- periods and publication ----------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/periods"): Rule(viewers_of_a()),
     ("post", f"{P}/initiatives/{{slug}}/periods"): Rule(backbone_of_a(201), json={"key": "2027Q1"}),

@@ -12,6 +12,7 @@ from models.analytics.views import data_version, equity, scorecard, series
 from models.audit.trail import record
 from models.core import dates
 from models.core.actors import SYSTEM, Actor
+from models.initiatives.gap_targets import remove_gap_target, set_gap_target
 from models.initiatives.indicators import update_indicator
 from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
@@ -180,6 +181,26 @@ def test_every_write_that_changes_a_figure_moves_the_figure_version(session, wor
                 initiative="math",
                 code="RATE",
                 changes={"target": {"value": 70, "period": "2025Q3"}},
+            ),
+        ),
+        (
+            "backbone sets a gap target",
+            True,
+            lambda: set_gap_target(
+                session=session,
+                actor=SYSTEM,
+                initiative="math",
+                code="RATE",
+                dimension="race",
+                baseline={"value": 20, "period": "2025Q1"},
+                target={"value": 5, "period": "2025Q3"},
+            ),
+        ),
+        (
+            "backbone removes it",
+            True,
+            lambda: remove_gap_target(
+                session=session, actor=SYSTEM, initiative="math", code="RATE", dimension="race"
             ),
         ),
     ]

@@ -62,7 +62,13 @@ def _date(driver, ident: str, day: date) -> None:
 
 
 def _tab(driver, label: str) -> None:
-    driver.find_element(By.XPATH, f"//ul[contains(@class,'nav-tabs')]//a[text()='{label}']").click()
+    """Click a tab, scrolled into view first: after a save at the foot of a long form (the
+    indicator's, with its gap targets) the tabs are above the window, under the header."""
+    tab = driver.find_element(By.XPATH, f"//ul[contains(@class,'nav-tabs')]//a[text()='{label}']")
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", tab
+    )
+    tab.click()
 
 
 def test_backbone_creates_an_indicator_and_a_period(fresh_database, driver) -> None:

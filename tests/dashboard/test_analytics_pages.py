@@ -522,3 +522,63 @@ def test_a_hidden_figure_is_described_without_a_unit(app) -> None:
     assert describe(entry, "2026Q2", []) == "Home visits completed in 2026Q2: <3 partners."
     entry["total"] = {"value": 120, "n": 120, "marker": None}
     assert describe(entry, "2026Q2", []) == "Home visits completed in 2026Q2: 120 visits."
+
+
+# --- gap targets ----------------------------------------------------------------------------------
+
+
+def _gap_target(session) -> None:
+    """KIDS by sex: a gap of 3000 at 2025Q3 to 1000 by 2026Q4 (the x group is too small to
+    show below backbone)."""
+    from models.initiatives.gap_targets import set_gap_target
+
+    init = session.scalar(select(Initiative).where(Initiative.slug == INIT))
+    f.period(session, init, "2026Q4")
+    set_gap_target(
+        session=session,
+        actor=SYSTEM,
+        initiative=INIT,
+        code="KIDS",
+        dimension="sex",
+        baseline={"value": 3000, "period": PERIOD},
+        target={"value": 1000, "period": "2026Q4"},
+    )
+    session.commit()
+
+
+def _gap_of(out: dict) -> tuple[list, list]:
+    """The gap chart's bars (gap, status) and its target line."""
+    bars, *line = out["indicator-equity-gap"]["figure"]["data"]
+    return list(zip(bars["y"], bars["text"], strict=True)), line
+
+
+def test_the_equity_chart_draws_the_gap_against_its_target(client, world, session) -> None:
+    _gap_target(session)
+    _publish(session)
+    _as(client, world, "backbone")
+    out = response_of(_equity(client))
+    bars, [line] = _gap_of(out)
+    assert bars == [(2200 - 7, "on track")]  # under the 3000 expected by 2025Q3
+    assert line["y"] == [3000] and "1000 by 2026Q4" in line["name"]
+    title = out["indicator-equity-gap"]["figure"]["layout"]["title"]
+    assert "2025Q3: " in json.dumps(title)
+    # The funder does not see the x group: the gap is not known to it, and no bar is drawn.
+    _as(client, world, "funder")
+    out = response_of(_equity(client))
+    bars, [line] = _gap_of(out)
+    assert bars == [(None, "hidden")]
+    assert "2193" not in text_of(_equity(client))
+
+
+def test_the_overview_shows_a_gap_target_status_badge(client, world, session) -> None:
+    _gap_target(session)
+    _as(client, world, "backbone")
+    answer = _overview(client)
+    badge = find(response_of(answer), "ov-gap-KIDS-sex")
+    assert badge is not None
+    assert "gap by Sex: on track" in json.dumps(badge)
+    assert find(response_of(answer), "ov-gap-SMALL-sex") is None
+    # The funder: the period is not published, no group's figure is shown, the gap is hidden.
+    _as(client, world, "funder")
+    badge = find(response_of(_overview(client)), "ov-gap-KIDS-sex")
+    assert "gap by Sex: hidden" in json.dumps(badge)

@@ -81,7 +81,7 @@ FIRST_FIELD = {
 
 
 DATES = {"joined_on", "opens_on", "due_on", "closes_on", "until"}
-GRIDS = {"targets", "categories"}
+GRIDS = {"targets", "categories", "gap_targets"}
 
 
 def _prop(name: str) -> str:
@@ -95,6 +95,18 @@ def _form_answer(client, kind, trigger, values=None, **extra) -> dict:
 
 def _error(out: dict, kind: str, name: str) -> str | None:
     return out[f"setup-{kind}-{name}-error"]["children"]
+
+
+def _listed_indicator(client, code: str) -> dict:
+    """The indicator's row in the tab's list, as the list callback answers it."""
+    listed = response_of(
+        call(
+            client,
+            "..setup-indicator-grid.rowData",
+            [("setup-initiative", "value", "c2c"), ("setup-indicator-refresh", "data", 1)],
+        )
+    )["setup-indicator-grid"]["rowData"]
+    return next(r for r in listed if r["code"] == code)
 
 
 def _events(session, entity_type: str) -> list[AuditEvent]:
@@ -223,14 +235,7 @@ def test_create_an_indicator_with_its_targets_then_edit_it(client, world, sessio
     assert created.action == "create"
 
     # The list shows it; selecting it fills the form.
-    listed = response_of(
-        call(
-            client,
-            "..setup-indicator-grid.rowData",
-            [("setup-initiative", "value", "c2c"), ("setup-indicator-refresh", "data", 1)],
-        )
-    )["setup-indicator-grid"]["rowData"]
-    row = next(r for r in listed if r["code"] == "KIDS_READ")
+    row = _listed_indicator(client, "KIDS_READ")
     assert row["baseline_text"] == "41.5 (2025Q2)" and row["range"] == "0 – 100"
     filled = _form_answer(
         client, "indicator", "grid", **{"setup-indicator-grid.selectedRows": [row]}
@@ -298,6 +303,87 @@ def test_a_refused_indicator_shows_the_message_next_to_its_field(
     assert "setup-indicator-name" not in out
     session.expire_all()
     assert session.scalar(select(Indicator).where(Indicator.code == "KIDS_READ")) is None
+
+
+GAP_ROW = {
+    "dimension": "race",
+    "baseline": 20,
+    "baseline_period": "2025Q2",
+    "target": 10,
+    "target_period": "2025Q3",
+    "note": "halve it",
+}
+
+
+def test_the_indicator_form_edits_its_gap_targets(client, world, session) -> None:
+    _as(client, world, "backbone")
+    out = _form_answer(client, "indicator", "save", {**NEW_INDICATOR, "gap_targets": [GAP_ROW]})
+    assert "saved" in str(out["setup-indicator-feedback"]["children"])
+    session.expire_all()
+    ind = session.scalar(select(Indicator).where(Indicator.code == "KIDS_READ"))
+    [gap] = ind.gap_targets
+    assert (gap.dimension.code, gap.baseline_value, gap.target_value, gap.note) == (
+        "race",
+        20,
+        10,
+        "halve it",
+    )
+    [made] = _events(session, "gap_target")
+    assert (made.action, made.entity_id) == ("create", ind.id)
+    row = _listed_indicator(client, "KIDS_READ")
+    filled = _form_answer(
+        client, "indicator", "grid", **{"setup-indicator-grid.selectedRows": [row]}
+    )
+    assert filled["setup-indicator-gap_targets"]["rowData"] == [
+        {**GAP_ROW, "baseline": 20.0, "target": 10.0}
+    ]
+    # A refused gap target is shown under the grid, and nothing of the save is kept.
+    changed = {
+        **NEW_INDICATOR,
+        "unit": "percent",
+        "gap_targets": [{**GAP_ROW, "target_period": "2025Q2"}],
+    }
+    out = _form_answer(
+        client, "indicator", "save", changed, **{"setup-indicator-editing.data": "KIDS_READ"}
+    )
+    message = _error(out, "indicator", "gap_targets")
+    assert message == "row 1, target.period: must be after the baseline period", out
+    session.expire_all()
+    assert ind.unit == "%" and [g.target_period_id for g in ind.gap_targets] == [
+        gap.target_period_id
+    ]
+    # An empty grid removes it.
+    out = _form_answer(
+        client,
+        "indicator",
+        "save",
+        {**NEW_INDICATOR, "gap_targets": []},
+        **{"setup-indicator-editing.data": "KIDS_READ"},
+    )
+    assert "saved" in str(out["setup-indicator-feedback"]["children"])
+    session.expire_all()
+    assert ind.gap_targets == []
+    assert [e.action for e in _events(session, "gap_target")] == ["create", "delete"]
+    changes = text_of(
+        call(
+            client,
+            "..setup-indicator-changes-title.children",
+            [
+                ("setup-indicator-editing", "data", "KIDS_READ"),
+                ("setup-indicator-refresh", "data", 3),
+                ("setup-initiative", "value", "c2c"),
+            ],
+        )
+    )
+    assert "KIDS_READ · gap target by race" in changes
+
+
+def test_a_gap_target_on_a_breakdown_the_indicator_lacks_is_refused(client, world) -> None:
+    _as(client, world, "backbone")
+    bad = {**NEW_INDICATOR, "dimensions": [], "gap_targets": [GAP_ROW]}
+    out = _form_answer(client, "indicator", "save", bad)
+    message = _error(out, "indicator", "gap_targets")
+    assert message and message.startswith("row 1, dimension:"), out
 
 
 def test_conflicts_with_reported_values_are_shown_next_to_the_field(client, world, session) -> None:
@@ -368,6 +454,12 @@ def test_indicator_choices_come_from_the_other_tabs(client, world) -> None:
     ]
     editor = out["setup-indicator-targets"]["columnDefs"][0]["cellEditorParams"]
     assert editor == {"values": ["2025Q2", "2025Q3"]}
+    gap = {
+        c["field"]: c.get("cellEditorParams")
+        for c in out["setup-indicator-gap_targets"]["columnDefs"]
+    }
+    assert gap["dimension"] == {"values": ["race"]}
+    assert gap["baseline_period"] == gap["target_period"] == {"values": ["2025Q2", "2025Q3"]}
 
 
 # --- outcomes, dimensions -----------------------------------------------------------------------

@@ -394,6 +394,58 @@ def test_the_demo_overview_shows_each_curve_with_the_measures_under_it(demo: Dem
                 assert under in item.contributes_to, item.code
 
 
+JUDGED = ("met", "on_track", "off_track")
+GAP_STATUSES = (*JUDGED, "incomplete")
+
+
+def card_period(s: Session) -> str:
+    """The latest published quarter of Cradle to Career."""
+    return s.scalars(
+        select(Period.key)
+        .join(Publication, Publication.period_id == Period.id)
+        .where(Period.initiative_id == initiative(s, C2C).id)
+        .order_by(Period.starts_on.desc())
+    ).first()
+
+
+def test_third_grade_reading_has_a_gap_target_by_race_with_a_status(demo: Demo) -> None:
+    """Halve the reading gap between the best and worst race group by the end target: its
+    baseline is the gap of the baseline quarter, and the backbone team's scorecard and
+    equity view judge the latest quarter against it."""
+    from models.analytics.views import equity, scorecard
+
+    s = demo.session
+    read = s.scalars(
+        select(Indicator).where(
+            Indicator.initiative_id == initiative(s, C2C).id, Indicator.code == "READ_G3"
+        )
+    ).one()
+    [gap] = read.gap_targets
+    assert gap.dimension.code == "race" and gap.baseline_period_id == read.baseline_period_id
+    assert gap.target_value == pytest.approx(gap.baseline_value / 2, abs=0.1)
+    assert s.get(Period, gap.target_period_id).key == "2028Q4"
+    who = s.scalars(select(User).where(User.email == "backbone@demo.test")).one()
+    backbone = actor_for_user(session=s, user=who)
+    view = equity(
+        session=s, actor=backbone, initiative_slug=C2C, indicator_code="READ_G3", dimension="race"
+    )
+    base = next(p for p in view.points if p.period == s.get(Period, gap.baseline_period_id).key)
+    assert round(base.gap, 1) == gap.baseline_value
+    # The quarter under review is judged once enough partners have reported; the last
+    # published one is.
+    for period, statuses in ((None, GAP_STATUSES), (card_period(s), JUDGED)):
+        card = scorecard(session=s, actor=backbone, initiative_slug=C2C, period_key=period)
+        [row] = [r for r in card.rows if r.code == "READ_G3"]
+        [judged] = row.gap_targets
+        assert judged.status in statuses, judged
+    [event] = s.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "gap_target", AuditEvent.entity_id == read.id
+        )
+    ).all()
+    assert event.after["dimension"] == "race"
+
+
 def test_obligations_follow_what_each_partner_does(demo: Demo) -> None:
     s = demo.session
     rows = s.execute(

@@ -1,5 +1,5 @@
 """Setting up initiatives: the directory, organisations, settings, members, outcomes,
-dimensions, indicators, periods and series breaks. HTTP only; the rules are in
+dimensions, indicators, periods, series breaks and gap targets. HTTP only; the rules are in
 models/initiatives/."""
 
 from fastapi import APIRouter
@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routers.initiatives import (
     dimensions,
     directory,
+    gap_targets,
     indicators,
     initiatives,
     members,
@@ -26,6 +27,7 @@ for _module in (
     dimensions,
     indicators,
     series_breaks,
+    gap_targets,
     periods,
 ):
     router.include_router(_module.router)

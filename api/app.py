@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
+from api.compression import COMPRESS_FROM, LEVEL, Compression
 from api.errors import error_body, install_error_handlers
 from api.in_flight import InFlightLimit
 from api.limits import BodySizeLimit, RateLimiter
@@ -132,6 +133,7 @@ def create_app(
     install_error_handlers(app)
     # Outermost last: the request id wraps everything (the wait at the door included, so its
     # log line and Server-Timing say how long the request took), headers go on every answer.
+    app.add_middleware(Compression, minimum_size=COMPRESS_FROM, compresslevel=LEVEL)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)

@@ -31,14 +31,23 @@ class ResponseCache:
         self.hits = self.misses = 0
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The answer kept under ``key``, else ``render()``'s, kept (counted in hits/misses)."""
+        return self._get_or_make(key, render, counted=True)
+
+    def encoded(self, key: Hashable, encoding: str, encode: Callable[[], bytes]) -> bytes:
+        """The answer under ``key`` in another encoding (gzip), made once by ``encode()`` and
+        kept beside it; not counted again, as it is the same answer."""
+        return self._get_or_make((key, encoding), encode, counted=False)
+
+    def _get_or_make(self, key: Hashable, make: Callable[[], bytes], *, counted: bool) -> bytes:
         with self._lock:
             body = self._entries.get(key)
             if body is not None:
                 self._entries.move_to_end(key)
-                self.hits += 1
+                self.hits += counted
                 return body
-            self.misses += 1
-        body = render()  # outside the lock: two first requests may both render, harmlessly
+            self.misses += counted
+        body = make()  # outside the lock: two first requests may both render, harmlessly
         if len(body) <= self.max_bytes // 4:
             with self._lock:
                 if key not in self._entries:

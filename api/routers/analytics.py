@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
+from api.compression import COMPRESS_FROM, VARY, accepts_gzip, gzipped
 from api.deps import CredentialsDep, in_one_trip
 from api.response_cache import ResponseCache
 from api.schemas.analytics import (
@@ -69,7 +70,7 @@ def _conditional(
         return Response(
             _rendered(build()),
             media_type="application/json",
-            headers={"Cache-Control": "no-cache", "Vary": "Authorization"},
+            headers={"Cache-Control": "no-cache", "Vary": VARY},
         )
     today = dates.today()
     key = (version.stamp, _viewer(actor), request.url.path, _view_query(request), today)
@@ -79,12 +80,18 @@ def _conditional(
         "ETag": etag,
         "Last-Modified": format_datetime(modified, usegmt=True),
         "Cache-Control": "private, no-cache",
-        "Vary": "Authorization",
+        "Vary": VARY,
     }
     cache = _response_cache(request.app)
     if _not_modified(request, etag, modified, version, cached=key in cache):
         return Response(status_code=304, headers=headers)
     body = cache.get_or_render(key, lambda: _rendered(build()))
+    if len(body) >= COMPRESS_FROM and accepts_gzip(request.headers):
+        # Kept compressed beside the plain answer: a repeated answer is sent as it was
+        # compressed the first time (the compression middleware leaves an encoded body alone).
+        plain = body
+        body = cache.encoded(key, "gzip", lambda: gzipped(plain))
+        headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
 

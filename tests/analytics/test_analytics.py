@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -585,3 +587,37 @@ def test_a_partner_cannot_subtract_its_own_figure_from_a_small_total(session, wo
     backbone = scorecard(session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3")
     row = next(r for r in backbone.rows if r.code == "KIDS")
     assert row.current.value == 165 and row.contributors == 3
+
+
+def test_views_answer_compressed_the_same_answer_compressed_once(client, session, world) -> None:
+    """A client that accepts gzip gets the view's answer compressed, the same JSON as a plain
+    client, under the same ETag; the repeated answer is the first one's bytes (kept, not
+    compressed again), and a client refusing gzip gets it plain."""
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=100)])
+    headers = _login(client, session, world, "backbone", "gzip@example.org")
+    path = "/api/v1/initiatives/math/scorecard?period=2025Q3"
+    plain = client.get(path, headers={**headers, "Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert len(plain.content) >= 1024  # worth compressing
+    raw = []
+    for _ in range(2):
+        with client.stream("GET", path, headers={**headers, "Accept-Encoding": "gzip"}) as r:
+            assert r.headers["content-encoding"] == "gzip"
+            assert "Accept-Encoding" in r.headers["vary"] and "Authorization" in r.headers["vary"]
+            assert r.headers["etag"] == plain.headers["etag"]
+            raw.append(b"".join(r.iter_raw()))
+    assert raw[0] == raw[1] and len(raw[0]) < len(plain.content) / 2
+    assert gzip.decompress(raw[0]) == plain.content
+    refused = client.get(path, headers={**headers, "Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.content == plain.content
+
+
+def test_pages_and_bundles_are_compressed_and_small_answers_are_not(client) -> None:
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+\.js[^"]*)"', page.text)
+    assert scripts
+    bundle = client.get(scripts[0], headers={"Accept-Encoding": "gzip"})
+    assert bundle.status_code == 200 and bundle.headers["content-encoding"] == "gzip"
+    health = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in health.headers  # a few bytes: not worth it

@@ -15,8 +15,9 @@ from models import Indicator
 
 from .. import factories as f
 from ..dash_calls import call, render_page, response_of, text_of
+from ..dash_calls import find as _find
 from . import test_setup_pages as setup_page
-from .test_explained import INIT, PERIOD, _find, _overview
+from .test_explained import INIT, PERIOD, _overview
 from .test_explained import _as as _login
 from .test_setup_pages import _as as _setup_as
 from .test_setup_pages import _edit, _error, _events, _form_answer

@@ -169,7 +169,10 @@ def test_dashboards_agree_with_the_api(fresh_database, driver) -> None:
             driver,
             EC.presence_of_element_located((By.CSS_SELECTOR, ".cm-public-card .main-svg")),
         )
-        assert "<10" in driver.find_element(By.ID, "public-legend").text
+        # The legend explains every marker the published figures carry (and lists no other).
+        legend = httpx.get(f"{url}/api/v1/public/initiatives/{INITIATIVE}/summary").json()["legend"]
+        shown = driver.find_element(By.ID, "public-legend").text
+        assert legend and all(f"{marker} — {text}" in shown for marker, text in legend.items())
         assert not driver.find_elements(By.ID, "nav-user")
         # It opens on the latest published quarter, and shows figures of it.
         assert demo["published"] in driver.find_element(By.ID, "public-period").text

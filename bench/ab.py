@@ -26,14 +26,13 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
 import migrations
-from bench.__main__ import _database, _start_server
+from bench.__main__ import _database, _start_server, touch
 from bench.dataset import Size, build
-from models import AuditEvent, Initiative, Period
-from models.tables.base import utcnow
+from models import Initiative, Period
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,18 +101,6 @@ def main(argv=None) -> None:
             proc, base = _start_server(url, tree)
             servers.append((name, proc, base))
 
-        def touch() -> None:
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(AuditEvent).values(
-                        at=utcnow(),
-                        actor_label="bench",
-                        initiative_id=init_id,
-                        entity_type="bench",
-                        action="touch",
-                    )
-                )
-
         auth = {"Authorization": f"Bearer {built.backbone_key}"}
         rounds: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):
@@ -124,7 +111,7 @@ def main(argv=None) -> None:
                         times = []
                         for _ in range(args.requests):
                             if args.fresh and view != "/healthz":
-                                touch()
+                                touch(engine, init_id)
                             t = time.perf_counter()
                             client.get(path).raise_for_status()
                             times.append(time.perf_counter() - t)

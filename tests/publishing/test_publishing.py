@@ -80,8 +80,8 @@ def test_nothing_is_public_until_published(client, session, world) -> None:
     assert period["indicators"][0]["total"]["value"] == 120
 
 
-@pytest.mark.usefixtures("few_partners_allowed")
-def test_small_category_shows_marker_and_a_second_is_hidden(client, session, world) -> None:
+def _approve_a_small_category(session) -> None:
+    """p1's 60 children, 7 of them in category x (below the threshold), approved."""
     _approve(
         session,
         "p1",
@@ -93,7 +93,16 @@ def test_small_category_shows_marker_and_a_second_is_hidden(client, session, wor
         ],
     )
     session.commit()
+
+
+def _publish_a_small_category(client, session, world) -> None:
+    _approve_a_small_category(session)
     client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_small_category_shows_marker_and_a_second_is_hidden(client, session, world) -> None:
+    _publish_a_small_category(client, session, world)
     response = client.get("/api/v1/public/initiatives/pub/summary")
     cats = {
         c["key"]: c
@@ -113,18 +122,7 @@ def test_the_public_legend_explains_the_markers_shown_and_no_other(client, sessi
     """The legend is true for every marker on the page and lists none the public never sees
     ("not yet published"); a marker an older vintage carries is explained although today's
     settings no longer make it."""
-    _approve(
-        session,
-        "p1",
-        [
-            ValueInput("KIDS", value=60),
-            ValueInput("KIDS", "sex=f", value=30),
-            ValueInput("KIDS", "sex=m", value=23),
-            ValueInput("KIDS", "sex=x", value=7),
-        ],
-    )
-    session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    _publish_a_small_category(client, session, world)
     summary = client.get("/api/v1/public/initiatives/pub/summary").json()
     shown = {
         fig["marker"]
@@ -204,17 +202,7 @@ def test_a_figure_kept_hidden_for_another_reason_is_not_a_revision(client, sessi
     """v1 hides a complement so the small cell cannot be worked out; v2 of the same data keeps
     it hidden because v1 hid it (another marker): the public learns nothing new, so nothing is
     listed as revised."""
-    _approve(
-        session,
-        "p1",
-        [
-            ValueInput("KIDS", value=60),
-            ValueInput("KIDS", "sex=f", value=30),
-            ValueInput("KIDS", "sex=m", value=23),
-            ValueInput("KIDS", "sex=x", value=7),
-        ],
-    )
-    session.commit()
+    _approve_a_small_category(session)
     url = "/api/v1/initiatives/pub/periods/2025Q3/publish"
     assert client.post(url, json=INCOMPLETE, headers=world).status_code == 201
     again = client.post(url, json=INCOMPLETE, headers=world)
@@ -239,18 +227,7 @@ def test_publishing_needs_backbone_and_data(client, session, world) -> None:
 def test_datapackage_is_valid_frictionless(client, session, world, tmp_path) -> None:
     from frictionless import Package, validate
 
-    _approve(
-        session,
-        "p1",
-        [
-            ValueInput("KIDS", value=60),
-            ValueInput("KIDS", "sex=f", value=30),
-            ValueInput("KIDS", "sex=m", value=23),
-            ValueInput("KIDS", "sex=x", value=7),
-        ],
-    )
-    session.commit()
-    client.post("/api/v1/initiatives/pub/periods/2025Q3/publish", json=INCOMPLETE, headers=world)
+    _publish_a_small_category(client, session, world)
     r = client.get("/api/v1/public/initiatives/pub/datapackage.zip")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -111,11 +111,14 @@ def fits(driver) -> None:
 
 
 def wait(driver, condition, timeout: float = WAIT):
-    """Wait for ``condition``; a check cut short by a navigation (a redirect) is retried."""
+    """Wait for ``condition``; a check cut short by a navigation (a redirect) or by a
+    re-render (Dash replaced the element it was reading) is retried."""
 
     def check(d):
         try:
             return condition(d)
+        except StaleElementReferenceException:
+            return False
         except WebDriverException as exc:
             if "navigat" in str(exc).lower():
                 return False

@@ -308,7 +308,9 @@ def test_every_role_does_its_job(fresh_database, calendar_today, driver) -> None
                 f"//tr[.//code[text()='{SHOWN}']]"
                 "//*[contains(@class, 'cm-preview-total')]//*[contains(@class, 'cm-preview-value')]"
             )
-            preview = ui.wait(driver, EC.presence_of_element_located((By.XPATH, figure))).text
+            # The preview is re-rendered for the chosen quarter: read it once it says so.
+            ui.wait(driver, lambda d: PERIOD in d.find_element(By.ID, "publish-status").text)
+            preview = ui.wait(driver, lambda d: d.find_element(By.XPATH, figure).text)
             assert preview[0].isdigit(), preview  # shown to the public, not a marker
             figure_value = float(preview.replace(",", ""))
             assert "needs a confirmation" in driver.find_element(By.ID, "publish-status").text

@@ -48,6 +48,12 @@ class ScorecardRowRead(ReadModel):
     current: FigureRead
     baseline: float | None
     baseline_period: str | None
+    baseline_withheld: bool = Field(
+        False,
+        description="The indicator has a baseline the caller is not told: the figure of the "
+        "baseline's period is hidden from it, and the baseline would give it away (so are "
+        "progress, change since baseline and the straight line to the end target).",
+    )
     target: float | None = Field(
         description="The figure expected by this period on the way to the end target (see "
         "target_kind); on_track means at or better than it."
@@ -133,7 +139,8 @@ class GapJudgementRead(ReadModel):
     )
     expected: float = Field(
         description="The gap expected by this period: the straight line from the baseline "
-        "gap to the target gap, the target gap from its period on."
+        "gap to the target gap, the target gap from its period on (and where the caller is "
+        "not told the baseline gap)."
     )
     status: str = Field(
         description="met | on_track | off_track | incomplete | hidden (a category's figure "
@@ -141,7 +148,7 @@ class GapJudgementRead(ReadModel):
     )
     progress: float | None = Field(
         description="(baseline gap - gap) / (baseline gap - target gap); below backbone "
-        "level null when the figure is incomplete."
+        "level null when the figure is incomplete or the baseline gap is not told."
     )
 
 
@@ -187,6 +194,12 @@ class SeriesRead(ReadModel):
     targets: list[TargetPoint]
     baseline: float | None
     baseline_period: str | None
+    baseline_withheld: bool = Field(
+        False,
+        description="The indicator has a baseline the caller is not told: the figure of the "
+        "baseline's period is hidden from it, and the baseline would give it away (so are "
+        "progress, change since baseline and the straight line to the end target).",
+    )
     end_target: float | None
     end_target_period: str | None
     breaks: list[BreakRead]
@@ -223,7 +236,10 @@ class EquityPointRead(ReadModel):
 class GapGoalRead(ReadModel):
     dimension: str
     dimension_name: str
-    baseline: float
+    baseline: float | None = Field(
+        description="The baseline gap; null when the caller is not told it (a category of the "
+        "baseline's period is hidden from it: the gap would give it away)."
+    )
     baseline_period: str
     target: float
     target_period: str = Field(description="The period the target gap is due by.")

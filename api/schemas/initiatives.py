@@ -308,7 +308,10 @@ class GapTargetIn(WriteModel):
 
 class GapTargetRead(ReadModel):
     dimension: str
-    baseline: PeriodValueRead
+    baseline: PeriodValueRead | None = Field(
+        description="The baseline gap; null when the caller is not told it (a category of the "
+        "baseline's period is hidden from it, and the gap would give it away)."
+    )
     target: PeriodValueRead = Field(description="The target gap and the period it is due by.")
     note: str | None
 
@@ -329,6 +332,11 @@ class IndicatorRead(ReadModel):
     outcome: str | None = Field(description="Outcome code.")
     dimensions: list[str] = Field(description="Codes of the allowed disaggregations.")
     baseline: PeriodValueRead | None
+    baseline_withheld: bool = Field(
+        False,
+        description="There is a baseline the caller is not told: the figure of its period is "
+        "hidden from it, and the baseline would give it away.",
+    )
     target: PeriodValueRead | None = Field(description="The end target.")
     targets: list[InterimTargetRead] = Field(description="Interim targets, earliest first.")
     kind: str = Field(description=KIND_HELP)

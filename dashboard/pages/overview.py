@@ -168,6 +168,8 @@ def _progress(row):
         if row.status == "incomplete":
             return html.Small("incomplete", className="text-muted", title=INCOMPLETE)
         why = "no baseline or target to measure from" if row.end_target is not None else None
+        if row.baseline_withheld:
+            why = "the baseline is not shown: the figure of its period is hidden"
         return html.Small("—", className="text-muted", title=why)
     pct = row.progress * 100
     backwards = pct < 0

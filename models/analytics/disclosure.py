@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -217,6 +217,101 @@ def decide(
             live,
         )
     return out
+
+
+# --- baselines ------------------------------------------------------------------------------
+# A baseline is a figure the backbone team enters, very often the initiative's own figure of
+# its period, exact. Told beside a figure the rules hide, it would give that figure away; and
+# whatever is drawn from it (the line to the end target, progress, change since baseline, a
+# gap target's expected gap) would give the baseline back. So below backbone a baseline is
+# told only where its period's figure is (README, Disclosure: baselines).
+
+
+def baseline_told(view: GroupView | None) -> bool:
+    """Whether a viewer below backbone may be told a baseline whose period's figure it sees
+    as ``view``: the figure is shown exactly, or the period has no data of the initiative at
+    all (the baseline came from elsewhere, e.g. census figures)."""
+    return view is None or view.total.value is not None
+
+
+def gap_baseline_told(cells: Mapping[str, Figure] | None, dimension: str) -> bool:
+    """Whether a viewer below backbone may be told a gap target's baseline gap on
+    ``dimension``, seeing the baseline period's category figures as ``cells``: no category of
+    the dimension with data is hidden from it (then it knows the gap itself)."""
+    prefix = f"{dimension}="
+    return not any(
+        f.value is None and f.reason is not None
+        for key, f in (cells or {}).items()
+        if key.startswith(prefix)
+    )
+
+
+def cells_of(view: GroupView | None) -> dict[str, Figure] | None:
+    """A group's category figures (None without the group)."""
+    return view.cells if view is not None else None
+
+
+def told_baselines(
+    *,
+    session: Session,
+    initiative: Initiative,
+    audience: Audience,
+    indicators: Sequence[Indicator],
+    decided: dict[tuple[int, int], GroupView] | None = None,
+    gap_targets: bool = True,
+) -> tuple[frozenset[int], frozenset[tuple[int, str]]]:
+    """The baselines the audience may be told: (ids of indicators whose baseline is told,
+    (indicator id, dimension code) of gap targets whose baseline gap is told).
+
+    ``decided`` holds groups already decided for this audience (a publication's, decided from
+    the approved data): they are used for their periods; the others are decided here.
+    Without ``gap_targets`` the second set is left empty (and the indicators' gap targets
+    unread)."""
+    gaps = [
+        (i, g)
+        for i in (indicators if gap_targets else ())
+        for g in i.gap_targets
+        if g.baseline_period_id is not None
+    ]
+    with_baseline = [i for i in indicators if i.baseline_value is not None]
+    if audience.backbone:
+        return (
+            frozenset(i.id for i in with_baseline),
+            frozenset((i.id, g.dimension.code) for i, g in gaps),
+        )
+    decided = decided or {}
+    known = {p for _, p in decided}
+    wanted = {
+        (i.id, i.baseline_period_id) for i in with_baseline if i.baseline_period_id is not None
+    } | {(i.id, g.baseline_period_id) for i, g in gaps}
+    views = dict(decided)
+    periods = {p for _, p in wanted if p not in known}
+    if periods:
+        views.update(
+            decide(
+                session=session,
+                initiative=initiative,
+                audience=audience,
+                indicators=[i for i in indicators if any(w[0] == i.id for w in wanted)],
+                period_ids=periods,
+                categories=bool(gaps),
+            )
+        )
+    return (
+        frozenset(
+            i.id
+            for i in with_baseline
+            if i.baseline_period_id is None
+            or baseline_told(views.get((i.id, i.baseline_period_id)))
+        ),
+        frozenset(
+            (i.id, g.dimension.code)
+            for i, g in gaps
+            if gap_baseline_told(
+                cells_of(views.get((i.id, g.baseline_period_id))), g.dimension.code
+            )
+        ),
+    )
 
 
 Shares = dict[int, tuple[float, ...]]  # member id → what it adds (see _quantities)

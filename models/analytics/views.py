@@ -11,8 +11,8 @@ trends compare the partners that reported in both periods.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -38,7 +38,16 @@ from models.analytics.coverage import (
     coverage_by_period,
     partner_history,
 )
-from models.analytics.disclosure import Figure, GroupView, audience_of, decide, rules_for
+from models.analytics.disclosure import (
+    Figure,
+    GroupView,
+    audience_of,
+    baseline_told,
+    cells_of,
+    decide,
+    gap_baseline_told,
+    rules_for,
+)
 from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
@@ -102,15 +111,15 @@ def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
     return indicator
 
 
-def _trajectory(
-    indicator: Indicator,
-    period: Period,
-    periods_by_id: dict[int, Period],
-    interim: dict[tuple[int, int], float],
+def _told_baseline(
+    indicator: Indicator, views: dict[tuple[int, int], GroupView], backbone: bool
 ) -> float | None:
-    """The target for a period: its interim target, else the straight line from baseline to
-    the end target."""
-    return _target_for(indicator, period, periods_by_id, interim)[0]
+    """The indicator's baseline as the viewer may be told it (None: none, or withheld because
+    its period's figure is hidden from the viewer: ``models.analytics.disclosure``)."""
+    if backbone or indicator.baseline_period_id is None:
+        return indicator.baseline_value
+    told = baseline_told(views.get((indicator.id, indicator.baseline_period_id)))
+    return indicator.baseline_value if told else None
 
 
 def _target_for(
@@ -118,11 +127,13 @@ def _target_for(
     period: Period,
     periods_by_id: dict[int, Period],
     interim: dict[tuple[int, int], float],
+    baseline: float | None,
 ) -> tuple[float | None, str | None]:
     """The figure expected by ``period`` and where it comes from: ``interim`` (a target set for
     the period), ``trajectory`` (the point for the period on the straight line from the
     baseline to the end target) or ``end`` (the end target itself, without a baseline to draw
-    a line from, or from its period on)."""
+    a line from, or from its period on). ``baseline`` is the one the viewer is told: a line
+    from a withheld baseline would give it back."""
     if (indicator.id, period.id) in interim:
         return interim[(indicator.id, period.id)], "interim"
     if indicator.target_value is None:
@@ -130,9 +141,9 @@ def _target_for(
     start_id, end_id = indicator.baseline_period_id, indicator.target_period_id
     start = periods_by_id.get(start_id) if start_id is not None else None
     end = periods_by_id.get(end_id) if end_id is not None else None
-    if indicator.baseline_value is None or start is None or end is None:
+    if baseline is None or start is None or end is None:
         return indicator.target_value, "end"
-    return _on_line(indicator.baseline_value, start, indicator.target_value, end, period)
+    return _on_line(baseline, start, indicator.target_value, end, period)
 
 
 def _on_line(
@@ -209,6 +220,10 @@ class ScorecardRow:
     trend_previous: float | None = None
     trend_current: float | None = None
     target_kind: str | None = None  # interim | trajectory | end (None without a target)
+    # The indicator has a baseline the viewer is not told: its period's figure is hidden from
+    # it (``models.analytics.disclosure.baseline_told``); so are progress and the line to the
+    # target.
+    baseline_withheld: bool = False
     # README, "Two kinds of measure": population indicator or partner performance measure (its
     # type), and the codes of the population indicators a performance measure contributes to.
     kind: str = "population"
@@ -337,7 +352,8 @@ def scorecard(
             before = views.get((indicator.id, previous_period.id))
             previous = before.total if before else _NO_DATA
         broke = (indicator.id, period.id) in breaks
-        target, target_kind = _target_for(indicator, period, periods_by_id, interim)
+        baseline = _told_baseline(indicator, views, backbone)
+        target, target_kind = _target_for(indicator, period, periods_by_id, interim, baseline)
         coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
         value = current.value
         if view is None:
@@ -357,14 +373,12 @@ def scorecard(
         progress = None
         if (
             value is not None
-            and indicator.baseline_value is not None
+            and baseline is not None
             and indicator.target_value is not None
-            and indicator.target_value != indicator.baseline_value
+            and indicator.target_value != baseline
             and (backbone or coverage.complete)
         ):
-            progress = (value - indicator.baseline_value) / (
-                indicator.target_value - indicator.baseline_value
-            )
+            progress = (value - baseline) / (indicator.target_value - baseline)
         trend = _LikeWithLike()
         if previous_period is not None and previous is not None and not broke:
             trend = _like_with_like(
@@ -384,7 +398,11 @@ def scorecard(
         cells = by_category.get((indicator.id, period.id))
         gaps = [
             judge_gap(
-                goal,
+                _told_goal(
+                    goal,
+                    cells_of(by_category.get((indicator.id, by_key[goal.baseline_period].id))),
+                    backbone,
+                ),
                 period,
                 by_key,
                 direction=indicator.direction,
@@ -409,8 +427,12 @@ def scorecard(
                 direction=indicator.direction,
                 decimals=indicator.decimals,
                 current=current,
-                baseline=indicator.baseline_value,
-                baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+                baseline=baseline,
+                baseline_period=(
+                    _key(periods_by_id, indicator.baseline_period_id)
+                    if baseline is not None
+                    else None
+                ),
                 target=target,
                 end_target=indicator.target_value,
                 end_target_period=_key(periods_by_id, indicator.target_period_id),
@@ -419,9 +441,7 @@ def scorecard(
                 previous=previous,
                 trend=trend.direction,
                 change_since_baseline=(
-                    value - indicator.baseline_value
-                    if value is not None and indicator.baseline_value is not None
-                    else None
+                    value - baseline if value is not None and baseline is not None else None
                 ),
                 sparkline=spark,
                 contributors=view.contributors if view else 0,
@@ -439,6 +459,7 @@ def scorecard(
                 performance_type=indicator.performance_type,
                 contributes_to=links.get(indicator.id, []),
                 gap_targets=gaps,
+                baseline_withheld=baseline is None and indicator.baseline_value is not None,
             )
         )
     return card
@@ -538,6 +559,7 @@ class Series:
     end_target_period: str | None
     breaks: list[tuple[str, str]]  # (period, note)
     suppressed: bool
+    baseline_withheld: bool = False  # see ScorecardRow.baseline_withheld
 
 
 def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
@@ -595,6 +617,7 @@ def series(
         partners=by_partner,
     )
 
+    baseline = _told_baseline(indicator, views, aud.backbone)
     total_points, breakdown_points = [], []
     data_periods = [p for p in periods if (indicator.id, p.id) in views]
     for p in data_periods:
@@ -635,13 +658,19 @@ def series(
         periods=[p.key for p in data_periods],
         total=total_points,
         breakdown=breakdown_points,
-        targets=[(p.key, _trajectory(indicator, p, periods_by_id, interim)) for p in data_periods],
-        baseline=indicator.baseline_value,
-        baseline_period=_key(periods_by_id, indicator.baseline_period_id),
+        targets=[
+            (p.key, _target_for(indicator, p, periods_by_id, interim, baseline)[0])
+            for p in data_periods
+        ],
+        baseline=baseline,
+        baseline_period=(
+            _key(periods_by_id, indicator.baseline_period_id) if baseline is not None else None
+        ),
         end_target=indicator.target_value,
         end_target_period=_key(periods_by_id, indicator.target_period_id),
         breaks=sorted(breaks),
-        suppressed=not actor.is_backbone(initiative.id),
+        suppressed=not aud.backbone,
+        baseline_withheld=baseline is None and indicator.baseline_value is not None,
     )
 
 
@@ -655,11 +684,21 @@ class GapGoal:
 
     dimension: str
     dimension_name: str
-    baseline: float
+    # None: withheld from the viewer (a category of the baseline period is hidden from it:
+    # ``models.analytics.disclosure.gap_baseline_told``).
+    baseline: float | None
     baseline_period: str
     target: float
     target_period: str
     note: str | None
+
+
+def _told_goal(goal: GapGoal, cells: Mapping[str, Figure] | None, backbone: bool) -> GapGoal:
+    """The gap target as the viewer may be told it, ``cells`` being the baseline period's
+    category figures as it sees them."""
+    if backbone or gap_baseline_told(cells, goal.dimension):
+        return goal
+    return replace(goal, baseline=None)
 
 
 @dataclass(frozen=True)
@@ -716,7 +755,12 @@ def judge_gap(
     "met" would bound the hidden figure (README, Disclosure). Progress is told below backbone
     only when the figure is complete, as on the scorecard."""
     start, end = periods_by_key[goal.baseline_period], periods_by_key[goal.target_period]
-    expected = _on_line(goal.baseline, start, goal.target, end, period)[0]
+    # Without the baseline (withheld), the target gap itself: a line would give it back.
+    expected = (
+        goal.target
+        if goal.baseline is None
+        else _on_line(goal.baseline, start, goal.target, end, period)[0]
+    )
     _, _, gap, _ = _extremes(direction, cells)
     if _hides(cells):
         return GapJudgement(goal.dimension, goal.dimension_name, None, expected, "hidden", None)
@@ -729,7 +773,7 @@ def judge_gap(
     else:
         status = "on_track" if gap <= expected + 1e-9 else "off_track"
     progress = None
-    if goal.baseline != goal.target and (backbone or complete):
+    if goal.baseline is not None and goal.baseline != goal.target and (backbone or complete):
         progress = (goal.baseline - gap) / (goal.baseline - goal.target)
     return GapJudgement(goal.dimension, goal.dimension_name, gap, expected, status, progress)
 
@@ -813,6 +857,9 @@ def equity(
         )
     by_key = {p.key: p for p in periods}
     backbone = actor.is_backbone(initiative.id)
+    if goal is not None:
+        at_baseline = {p.key: p.figure for p in data.breakdown if p.period == goal.baseline_period}
+        goal = _told_goal(goal, at_baseline, backbone)
     points = []
     for period in data.periods:
         cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]

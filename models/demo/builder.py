@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from models.access.passwords import hash_password
 from models.access.permissions import actor_for_user
+from models.analytics.disclosure import PUBLIC, told_baselines
 from models.analytics.rollups import rebuild as rebuild_rollups
 from models.analytics.views import equity
 from models.core import dates
@@ -459,6 +460,8 @@ class _Builder:
         self.corrected = (correction.org, CORRECTED_STEP) if correction else None
         self.first_report: list[dict[str, Any]] = []  # the corrected values as first reported
         self.correction_rows: list[dict[str, Any]] = []  # … and as corrected
+        # Each indicator's line to its goal: (baseline step, baseline, goal), unrounded.
+        self.lines: dict[str, tuple[int, float, float]] = {}
 
     def tick(self) -> None:
         self.done += 1
@@ -525,6 +528,7 @@ class _Builder:
             moments[vintage.id] = datetime.combine(
                 (plan.row["approved_at"] + timedelta(days=2)).date(), time(16), UTC
             )
+        self._interim_targets()
         for publication_id, moment in moments.items():
             session.execute(  # the loaded publications get the date too
                 update(Publication)
@@ -1421,12 +1425,32 @@ class _Builder:
             row.baseline_value = round(base, ind.decimals)
             row.baseline_period_id = self.periods[first].id
             row.target_value = round(goal, ind.decimals)
+            self.lines[ind.code] = (first, base, goal)
+        self.session.flush()
+
+    def _interim_targets(self) -> None:
+        """Interim targets on the straight line from each baseline to its goal, where the
+        public is told the baseline: two points of a line and its end draw it back to the
+        baseline, and a baseline whose quarter's figure the public does not see is that hidden
+        figure (README, Disclosure). There the backbone team keeps to the end target."""
+        rows = [self.indicator_rows[code] for code in self.lines]
+        told, _ = told_baselines(
+            session=self.session,
+            initiative=self.initiative,
+            audience=PUBLIC,
+            indicators=rows,
+            gap_targets=False,
+        )
+        for row in rows:
+            if row.id not in told:
+                continue
+            first, base, goal = self.lines[row.code]
             for step in (s for s in INTERIM_STEPS if s > first):
                 share = (step - first) / (TARGET_STEP - first)
                 row.targets.append(
                     IndicatorTarget(
                         period_id=self.periods[step].id,
-                        value=round(base + (goal - base) * share, ind.decimals),
+                        value=round(base + (goal - base) * share, row.decimals),
                         note="Interim target on the straight line from baseline to goal.",
                     )
                 )

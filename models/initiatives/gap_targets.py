@@ -28,7 +28,7 @@ from models.initiatives.indicators import (
     _find_indicator,
     _period_id,
     describe_gap_target,
-    describe_indicators,
+    described_for,
 )
 from models.tables.indicator import Dimension, GapTarget, Indicator
 from models.tables.initiative import Initiative, Period
@@ -67,9 +67,9 @@ def list_gap_targets(
     """The indicator's gap targets, by dimension (as in the indicator's read model)."""
     init = viewable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
-    gaps: list[dict[str, Any]] = describe_indicators(session=session, indicators=[indicator])[0][
-        "gap_targets"
-    ]
+    gaps: list[dict[str, Any]] = described_for(
+        session=session, actor=actor, initiative=init, indicators=[indicator]
+    )[0]["gap_targets"]
     return gaps
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.access.permissions import manageable_initiative, viewable_initiative
+from models.analytics.disclosure import audience_of, told_baselines
 from models.audit.trail import EntityAudit
 from models.core.actors import Actor
 from models.core.errors import (
@@ -147,6 +148,30 @@ def describe_indicators(
             }
         )
     return out
+
+
+def described_for(
+    *, session: Session, actor: Actor, initiative: Initiative, indicators: Sequence[Indicator]
+) -> list[dict[str, Any]]:
+    """Indicators described as ``actor`` may read them: below backbone a baseline, or a gap
+    target's baseline gap, whose period's figure is hidden from the viewer is left out (it is
+    often that very figure: README, Disclosure)."""
+    described = describe_indicators(session=session, indicators=indicators)
+    if actor.is_backbone(initiative.id):
+        return described
+    told, told_gaps = told_baselines(
+        session=session,
+        initiative=initiative,
+        audience=audience_of(session=session, actor=actor, initiative=initiative),
+        indicators=indicators,
+    )
+    for indicator, out in zip(indicators, described, strict=True):
+        if out["baseline"] is not None and indicator.id not in told:
+            out["baseline"], out["baseline_withheld"] = None, True
+        for gap in out["gap_targets"]:
+            if (indicator.id, gap["dimension"]) not in told_gaps:
+                gap["baseline"] = None
+    return described
 
 
 def describe_gap_target(row: GapTarget, period_keys: Mapping[int, str]) -> dict[str, Any]:
@@ -407,7 +432,7 @@ def list_indicators(
         stmt = stmt.where(or_(contains_text(Indicator.name, q), contains_text(Indicator.code, q)))
     page = page_of(session=session, stmt=stmt, limit=limit, offset=offset)
     return Page(
-        items=describe_indicators(session=session, indicators=page.items),
+        items=described_for(session=session, actor=actor, initiative=init, indicators=page.items),
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -417,7 +442,7 @@ def list_indicators(
 def get_indicator(*, session: Session, actor: Actor, initiative: str, code: str) -> dict[str, Any]:
     init = viewable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
-    return describe_indicators(session=session, indicators=[indicator])[0]
+    return described_for(session=session, actor=actor, initiative=init, indicators=[indicator])[0]
 
 
 def create_indicator(

@@ -29,6 +29,7 @@ from models.analytics.disclosure import (
     figure_makers,
     flatten,
     rules_for,
+    told_baselines,
 )
 from models.analytics.rollups import expected_reporters
 from models.analytics.suppression import explain
@@ -84,6 +85,15 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
         live=True,  # what this publication freezes
     )
     expected = expected_reporters(session=session, initiative_id=initiative.id)
+    # A baseline goes public only where its period's figure does (README, Disclosure).
+    told, _ = told_baselines(
+        session=session,
+        initiative=initiative,
+        audience=PUBLIC,
+        indicators=[i for i, _ in indicators],
+        decided=views,
+        gap_targets=False,
+    )
     out = []
     for indicator, outcome in indicators:
         view = views.get((indicator.id, period.id))
@@ -112,7 +122,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
                 "direction": indicator.direction,
                 "decimals": indicator.decimals,
                 "target": indicator.target_value,
-                "baseline": indicator.baseline_value,
+                "baseline": indicator.baseline_value if indicator.id in told else None,
                 # Too few partners to tell: the count would say whose figure it is.
                 "contributors": view.contributors,
                 "expected": expected[indicator.id],

@@ -425,6 +425,26 @@ COLUMNS = [
 ]
 
 
+def _jump_links(outcomes: list[str]) -> html.Nav:
+    """Links to each outcome's heading: on a phone the page is many screens long. Plain
+    anchors (the browser scrolls and moves the focus; the page is not drawn again)."""
+    return html.Nav(
+        [
+            html.H2("Outcomes on this page", className="h6 mb-1", id="public-outcomes-title"),
+            html.Ul(
+                [
+                    html.Li(html.A(name, href=f"#public-outcome-{number}"), className="mb-1")
+                    for number, name in enumerate(outcomes)
+                ],
+                className="mb-0 ps-3",
+            ),
+        ],
+        id="public-outcomes",
+        className="cm-jump-links small mb-3",
+        **{"aria-labelledby": "public-outcomes-title"},
+    )
+
+
 def public_body(summary: dict, period: str) -> html.Div:
     by_period = {p["period"]: p for p in summary["periods"]}
     chosen = by_period.get(period) or summary["periods"][-1]
@@ -456,7 +476,9 @@ def public_body(summary: dict, period: str) -> html.Div:
     everything = []
     incomplete = incomplete_indicators(chosen.get("coverage"))
     stories = {s["indicator"]: s for s in chosen.get("stories") or []}
-    for name, entries in groups.items():
+    if len(groups) > 1:
+        parts.append(_jump_links(list(groups)))
+    for number, (name, entries) in enumerate(groups.items()):
         cards = []
         for entry in entries:
             cards.append(
@@ -471,7 +493,17 @@ def public_body(summary: dict, period: str) -> html.Div:
             )
             everything += public_rows(entry, period)
             n += 1
-        parts += [html.H2(name, className="h5 mt-2"), dbc.Row(cards)]
+        parts += [
+            html.H2(name, className="h5 mt-2 cm-outcome", id=f"public-outcome-{number}"),
+            dbc.Row(cards),
+        ]
+        if len(groups) > 1:
+            parts.append(
+                html.P(
+                    html.A("Back to the list of outcomes", href="#public-outcomes"),
+                    className="small mt-n2 mb-4",
+                )
+            )
     parts.append(
         html.Div(
             [

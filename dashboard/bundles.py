@@ -36,6 +36,8 @@ LIGHT_LIBRARIES = (
     "dash/html/",
     "dash_bootstrap_components/",
 )
+# The app's own scripts (assets/) that only the data grid calls.
+GRID_ASSETS = ("/dashAgGridComponentFunctions.js",)
 SUITES = "_dash-component-suites/"
 PLOTLY_VERSION = "4.1.1"
 CHARTING_LIBRARY = (
@@ -61,11 +63,18 @@ def is_light(path: str) -> bool:
 def light_scripts(scripts: str, prefix: str) -> str:
     """Dash's script tags less the bundles a light page does not use; inline scripts stay,
     and the handler that makes leaving the light pages a full page load is added."""
-    allowed = tuple(prefix + SUITES + library for library in LIGHT_LIBRARIES)
+    suites = prefix + SUITES
+    allowed = tuple(suites + library for library in LIGHT_LIBRARIES)
+
+    def used(src: str) -> bool:
+        if src.startswith(suites):
+            return src.startswith(allowed)
+        return not src.split("?")[0].endswith(GRID_ASSETS)
+
     kept = [
         line
         for line in scripts.split("\n")
-        if (found := _SCRIPT.search(line)) is None or found["src"].startswith(allowed)
+        if (found := _SCRIPT.search(line)) is None or used(found["src"])
     ]
     kept.append(f"<script>{FULL_LOADS_OFF_LIGHT_PAGES}</script>")
     return "\n".join(kept)

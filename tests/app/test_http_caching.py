@@ -165,6 +165,7 @@ def test_a_public_page_names_only_the_bundles_it_uses(client) -> None:
         assert any(library in s for s in public), library
     assert any("dash_bootstrap_components" in s for s in public)
     assert set(public) <= set(full)
+    assert any("30-anchors.js" in s for s in public)  # the app's own scripts stay
     # Leaving the light pages is a full page load (the handler is in the public index only).
     assert bundles.FULL_LOADS_OFF_LIGHT_PAGES in client.get("/public/open").text
     assert bundles.FULL_LOADS_OFF_LIGHT_PAGES not in client.get("/login").text

@@ -123,7 +123,8 @@ class DashCaching:
             **scope,
             "headers": [(k, v) for k, v in scope["headers"] if k.lower() not in _CONDITIONAL],
         }
-        if control == REVALIDATE and not scope["path"].startswith((SUITES, ASSETS)):
+        dynamic = not scope["path"].startswith((SUITES, ASSETS))
+        if control == REVALIDATE and dynamic and scope["method"] == "GET":
             await self.app(inner, receive, _tagged_by_body(send, if_none_match))
             return
         await self.app(inner, receive, _with_policy(send, control, if_none_match))
@@ -139,7 +140,7 @@ def _not_modified(start: Message, headers: MutableHeaders) -> Message:
 
 
 def _with_policy(send: Send, control: str, if_none_match: str | None) -> Send:
-    """Set ``control`` (a private answer keeps a stricter one of its own), weaken the
+    """Set ``control`` (a private answer keeps one it set itself), weaken the
     answer's ETag and answer 304 when it matches."""
     swallowing = False
 

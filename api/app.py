@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.compression import COMPRESS_FROM, LEVEL, Compression
 from api.errors import error_body, install_error_handlers
+from api.http_caching import DashCaching
 from api.in_flight import InFlightLimit
 from api.limits import BodySizeLimit, RateLimiter
 from api.links import API_PREFIX
@@ -187,6 +188,8 @@ def create_app(
         dash_app.server.add_middleware(SameOriginMiddleware)
         # /public/<slug> naming no initiative answers 404 (Dash answers every page with 200).
         dash_app.server.add_middleware(PublicPageStatus, session_factory=session_factory)
+        # What browsers and CDNs may keep (bundles for a year, public pages revalidated).
+        dash_app.server.add_middleware(DashCaching)
         app.mount("/", dash_app.server)
     return app
 

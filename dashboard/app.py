@@ -15,7 +15,7 @@ from dash import _callback as dash_callbacks
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from dashboard import data
+from dashboard import bundles, data
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,7 +28,7 @@ def create_dash(
     read_session_factory: sessionmaker[Session] | None = None,
 ) -> Dash:
     data.configure(session_factory, read_session_factory)
-    app = Dash(
+    app = _Dash(
         __name__,
         server=FastAPI(docs_url=None, redoc_url=None, openapi_url=None),
         use_pages=True,
@@ -43,8 +43,30 @@ def create_dash(
     _toggle_menu(app)
     _finish_setup_now(app)
     _serve_index_for_page_urls(app)
+    _lighter_charting_library(app)
     _callbacks_off_the_event_loop(app)  # last: the set-up above registers the page router's
     return app
+
+
+class _Dash(Dash):
+    """Dash, with a public page's index naming only the bundles it uses (dashboard.bundles)."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        try:
+            path = self.backend.request_adapter().path
+        except RuntimeError:  # no request (an index rendered outside one): the full set
+            path = ""
+        if bundles.is_light(path):
+            prefix = self.config.requests_pathname_prefix
+            kwargs["scripts"] = bundles.light_scripts(kwargs["scripts"], prefix)
+        return super().interpolate_index(**kwargs)
+
+
+def _lighter_charting_library(app: Dash) -> None:
+    """Dash's plotly.js address answered with the cartesian bundle (dashboard.bundles), ahead
+    of Dash's own component-suite route."""
+    route = bundles.charting_library_route(app.config.requests_pathname_prefix)
+    app.server.router.routes.insert(0, route)
 
 
 def _adopt_page_callbacks(app: Dash) -> None:

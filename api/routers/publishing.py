@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import LoggedInDep, ReadSessionDep, SessionDep
+from api.http_caching import public_answer
 from api.links import SLUG, link, links
 from api.schemas.common import ErrorRead
 from api.schemas.publishing import (
@@ -74,9 +73,11 @@ def list_vintages(slug: str, key: str, session: SessionDep, actor: LoggedInDep):
     response_model=PublicSummary,
     responses={404: {"model": ErrorRead}},
 )
-def summary(slug: str, session: ReadSessionDep) -> Any:
-    """Published, suppressed rollups of every published period (latest vintage). No login."""
-    return public_summary(session=session, initiative_slug=slug)
+def summary(slug: str, request: Request, session: ReadSessionDep) -> Response:
+    """Published, suppressed rollups of every published period (latest vintage). No login.
+    Anyone may keep it and revalidate it (ETag, 304)."""
+    read = PublicSummary.model_validate(public_summary(session=session, initiative_slug=slug))
+    return public_answer(request, read.model_dump_json().encode(), "application/json")
 
 
 @router.get(
@@ -87,11 +88,13 @@ def summary(slug: str, session: ReadSessionDep) -> Any:
         404: {"model": ErrorRead},
     },
 )
-def open_data(slug: str, session: ReadSessionDep) -> Response:
-    """The published rollups as an open-data Frictionless Data Package (datapackage.json + CSV)."""
+def open_data(slug: str, request: Request, session: ReadSessionDep) -> Response:
+    """The published rollups as an open-data Frictionless Data Package (datapackage.json + CSV).
+    Anyone may keep it and revalidate it (ETag, 304)."""
     body = datapackage(session=session, initiative_slug=slug)
-    return Response(
+    return public_answer(
+        request,
         body,
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-datapackage.zip"'},
+        "application/zip",
+        **{"Content-Disposition": f'attachment; filename="{slug}-datapackage.zip"'},
     )

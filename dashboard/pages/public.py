@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import sync_url
@@ -132,6 +132,8 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                     searchable=False,
                 )
             ),
+            # Above the legend, so a phone shows them on its first screens.
+            html.Div(jump_links(summary, period), id="public-jump"),
             dbc.Alert(
                 [
                     html.Strong("How to read the figures. "),
@@ -425,6 +427,40 @@ COLUMNS = [
 ]
 
 
+def outcome_groups(chosen: dict) -> dict[str, list[dict]]:
+    """A published period's indicators by outcome, in the order they were published."""
+    groups: dict[str, list[dict]] = {}
+    for entry in chosen["indicators"]:
+        groups.setdefault(entry.get("outcome_name") or "Other indicators", []).append(entry)
+    return groups
+
+
+def jump_links(summary: dict, period: str | None) -> html.Nav | None:
+    """Links to each outcome's heading of the period's figures (none for a single outcome):
+    on a phone the page is many screens long. Plain anchors to the headings' ids
+    (assets/30-anchors.js keeps Dash from drawing the page again for them)."""
+    by_period = {p["period"]: p for p in summary["periods"]}
+    chosen = by_period.get(period or "") or summary["periods"][-1]
+    outcomes = list(outcome_groups(chosen))
+    if len(outcomes) < 2:
+        return None
+    return html.Nav(
+        [
+            html.H2("Outcomes on this page", className="h6 mb-1", id="public-outcomes-title"),
+            html.Ul(
+                [
+                    html.Li(html.A(name, href=f"#public-outcome-{number}"), className="mb-1")
+                    for number, name in enumerate(outcomes)
+                ],
+                className="mb-0 ps-3",
+            ),
+        ],
+        id="public-outcomes",
+        className="cm-jump-links small mb-3",
+        **{"aria-labelledby": "public-outcomes-title"},
+    )
+
+
 def public_body(summary: dict, period: str) -> html.Div:
     by_period = {p["period"]: p for p in summary["periods"]}
     chosen = by_period.get(period) or summary["periods"][-1]
@@ -440,9 +476,7 @@ def public_body(summary: dict, period: str) -> html.Div:
         ]
         for e in chosen["indicators"]
     }
-    groups: dict = {}
-    for entry in chosen["indicators"]:
-        groups.setdefault(entry.get("outcome_name") or "Other indicators", []).append(entry)
+    groups = outcome_groups(chosen)
     parts: list = [
         html.P(
             f"Published {data.day(chosen['published_at'])}"
@@ -456,7 +490,7 @@ def public_body(summary: dict, period: str) -> html.Div:
     everything = []
     incomplete = incomplete_indicators(chosen.get("coverage"))
     stories = {s["indicator"]: s for s in chosen.get("stories") or []}
-    for name, entries in groups.items():
+    for number, (name, entries) in enumerate(groups.items()):
         cards = []
         for entry in entries:
             cards.append(
@@ -471,7 +505,17 @@ def public_body(summary: dict, period: str) -> html.Div:
             )
             everything += public_rows(entry, period)
             n += 1
-        parts += [html.H2(name, className="h5 mt-2"), dbc.Row(cards)]
+        parts += [
+            html.H2(name, className="h5 mt-2 cm-outcome", id=f"public-outcome-{number}"),
+            dbc.Row(cards),
+        ]
+        if len(groups) > 1:
+            parts.append(
+                html.P(
+                    html.A("Back to the list of outcomes", href="#public-outcomes"),
+                    className="small mt-n2 mb-4",
+                )
+            )
     parts.append(
         html.Div(
             [
@@ -517,6 +561,23 @@ def public_view(initiative, period):
     if not summary["periods"]:
         return _nothing(initiative)
     return public_body(summary, period)
+
+
+@callback(
+    Output("public-jump", "children"),
+    Input("public-period", "value"),
+    State("public-initiative", "data"),
+    prevent_initial_call=True,  # the layout drew them for the period it opened on
+)
+def public_jump(period, initiative):
+    """The jump links of another period's figures (its outcomes may differ)."""
+    if not initiative:
+        return None
+    try:
+        summary = data.public(initiative)
+    except DomainError:
+        return None
+    return jump_links(summary, period) if summary["periods"] else None
 
 
 sync_url("public", "period")

@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select
@@ -827,6 +827,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                         ]
                     )
     markers = "; ".join(f"{k}: {v}" for k, v in summary["legend"].items())
+    made = max((p["published_at"] for p in summary["periods"]), default=None)
     descriptor = {
         "name": f"common-measure-{summary['initiative']}",
         "title": f"{summary['initiative_name']}: published indicators",
@@ -839,7 +840,7 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
         ),
         "licenses": [LICENCE],
         "sources": [{"title": f"{summary['initiative_name']} partners, via Common Measure"}],
-        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        **({"created": _stamp(made).isoformat().replace("+00:00", "Z")} if made else {}),
         "resources": [
             {
                 "name": "indicators",
@@ -895,13 +896,25 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
             },
         ],
     }
+    # Dated by its newest publication, not by the request: the same publications make the
+    # same bytes, so the package's ETag holds until something is published again.
+    moment = (_stamp(made) if made else datetime(1980, 1, 1, tzinfo=UTC)).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("datapackage.json", json.dumps(descriptor, indent=2))
-        z.writestr("indicators.csv", buffer.getvalue())
-        z.writestr("coverage.csv", coverage.getvalue())
-        z.writestr("stories.csv", stories.getvalue())
+        for name, text in (
+            ("datapackage.json", json.dumps(descriptor, indent=2)),
+            ("indicators.csv", buffer.getvalue()),
+            ("coverage.csv", coverage.getvalue()),
+            ("stories.csv", stories.getvalue()),
+        ):
+            z.writestr(zipfile.ZipInfo(name, date_time=moment), text, zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def _stamp(moment: datetime) -> datetime:
+    """A publication's time in UTC, to the second (a database may hand it back naive)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(microsecond=0)
 
 
 def _coverage_sentence(period: str, coverage: dict[str, Any], incomplete: list[str]) -> str:

@@ -54,8 +54,9 @@ def live_server(engine) -> Iterator[str]:
         sock.close()
 
 
-def chrome():
-    """A headless Chromium driven by chromedriver, or skip (fail in CI) when missing."""
+def chrome(*, network_log: bool = False):
+    """A headless Chromium driven by chromedriver, or skip (fail in CI) when missing. With
+    ``network_log`` it keeps DevTools' network events (``driver.get_log("performance")``)."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         message = "chromium and chromium-driver are not installed (apt-get install them)"
         if IN_CI:
@@ -79,7 +80,8 @@ def chrome():
         "--window-size=1280,1600",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL", **({"performance": "ALL"} if network_log else {})}
+    options.set_capability("goog:loggingPrefs", logs)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 

@@ -418,3 +418,24 @@ def test_public_page_and_open_data_show_coverage(client, session, world, tmp_pat
         ("KIDS", "true"),
         ("VISITS", "false"),
     }
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_the_public_summary_and_package_may_be_kept_and_revalidated(client, session, world) -> None:
+    """Anyone may keep the published answers (a CDN, a browser) and ask again with their
+    ETag: 304 until something is published again."""
+    _publish_a_small_category(client, session, world)
+    for path in ("summary", "datapackage.zip"):
+        url = f"/api/v1/public/initiatives/pub/{path}"
+        first, again = client.get(url), client.get(url)
+        assert first.status_code == 200 and first.content == again.content, path
+        assert first.headers["cache-control"] == "public, no-cache", path
+        assert first.headers["etag"] == again.headers["etag"], path
+        unchanged = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert unchanged.status_code == 304 and unchanged.content == b"", path
+        assert unchanged.headers["etag"] == first.headers["etag"], path
+    etag = client.get("/api/v1/public/initiatives/pub/summary").headers["etag"]
+    _republish_after_correction(client, session, world, [ValueInput("KIDS", value=200)])
+    answer = client.get("/api/v1/public/initiatives/pub/summary", headers={"If-None-Match": etag})
+    assert answer.status_code == 200 and answer.headers["etag"] != etag
+    assert client.get("/api/v1/public/initiatives/nowhere/summary").status_code == 404

@@ -35,6 +35,7 @@ from api.routers import (
     spreadsheets,
     stories,
     strategies,
+    turn_the_curve,
     webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
@@ -159,6 +160,7 @@ def create_app(
         spreadsheets,
         stories,
         strategies,
+        turn_the_curve,
         audit,
         notifications,
         webhooks,

@@ -141,8 +141,8 @@ def _lines(view: TurnTheCurve) -> list[tuple[str, str, bool]]:
     return out
 
 
-def render_report(view: TurnTheCurve, fmt: Format) -> bytes:
-    """The one-page report as PNG or PDF bytes."""
+def report_figure(view: TurnTheCurve) -> Figure:
+    """The report's page: the chart over the method, the strategies and the story."""
     fig = Figure(figsize=PAGE)
     fig.text(
         0.04,
@@ -184,6 +184,11 @@ def render_report(view: TurnTheCurve, fmt: Format) -> bytes:
         y -= 0.022
         if y < 0.02:
             break
+    return fig
+
+
+def render_report(view: TurnTheCurve, fmt: Format) -> bytes:
+    """The one-page report as PNG or PDF bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=110 if fmt == "png" else None)
+    report_figure(view).savefig(buffer, format=fmt, dpi=110 if fmt == "png" else None)
     return buffer.getvalue()

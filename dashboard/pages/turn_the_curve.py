@@ -84,7 +84,8 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
                         delay_show=400,
                     ),
                     html.H3("Method", className="h6 mt-2"),
-                    html.P(id="ttc-method", className="small mb-0"),
+                    html.P(id="ttc-method", className="small mb-1"),
+                    html.P(id="ttc-hidden", className="small text-muted mb-0"),
                 ]
             ),
             className="mb-4 shadow-sm",
@@ -154,6 +155,19 @@ def strategy_items(view) -> list:
     return [html.Ul(items, className="list-unstyled mb-0")]
 
 
+def hidden_note(view) -> str:
+    """The gaps in the curve, explained: each hidden period with its marker's meaning."""
+    if not view.hidden:
+        return ""
+    markers = dict.fromkeys(p.figure.marker for p in view.hidden)
+    return (
+        "Hidden from you, so neither drawn nor used by the forecast: "
+        + ", ".join(f"{p.period} ({p.figure.marker})" for p in view.hidden)
+        + ". "
+        + " ".join(f"{m}: {data.explain(m)}." for m in markers)
+    )
+
+
 def story_note(view) -> str:
     if view.story is None:
         return "No story that you may read yet."
@@ -164,6 +178,7 @@ def story_note(view) -> str:
     Output("ttc-chart", "figure"),
     Output("ttc-name", "children"),
     Output("ttc-method", "children"),
+    Output("ttc-hidden", "children"),
     Output("ttc-strategies", "children"),
     Output("ttc-story", "children"),
     Output("ttc-story-note", "children"),
@@ -173,16 +188,17 @@ def story_note(view) -> str:
 )
 def ttc_view(initiative, code):
     if not (initiative and code):
-        return EMPTY, "", "", None, "", "", None
+        return EMPTY, "", "", "", None, "", "", None
     link = page_url("/indicator", initiative=initiative, code=code)
     try:
         view = data.turn_the_curve(initiative, code)
     except DomainError as exc:
-        return EMPTY, "", error_alert(exc, what="That indicator"), None, "", "", link
+        return EMPTY, "", error_alert(exc, what="That indicator"), "", None, "", "", link
     return (
         figures.turn_the_curve(view),
         f"{view.name} ({view.indicator})",
         view.forecast.method,
+        hidden_note(view),
         strategy_items(view),
         data.story_html(view.story.text if view.story else ""),
         story_note(view),

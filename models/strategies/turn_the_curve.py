@@ -75,6 +75,11 @@ class TurnTheCurve:
     forecast: Forecast
     suppressed: bool
 
+    @property
+    def hidden(self) -> list[SeriesPoint]:
+        """The periods whose figure is hidden from the viewer (a marker says why)."""
+        return [p for p in self.actual if p.figure.value is None and p.figure.marker]
+
 
 def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
     """The ordinary least-squares line through (xs, ys): (intercept, slope)."""

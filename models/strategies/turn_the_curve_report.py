@@ -77,8 +77,7 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
     actual_x = [x[p.period] for p in view.actual]
     actual_y = [p.figure.value if p.figure.value is not None else math.nan for p in view.actual]
     ax.plot(actual_x, actual_y, color=ACTUAL, lw=2.2, marker="o", ms=4, label="Actual")
-    hidden = [p for p in view.actual if p.figure.value is None and p.figure.marker]
-    for p in hidden:
+    for p in view.hidden:
         ax.annotate(
             p.figure.marker or "",
             (x[p.period], 0.02),
@@ -103,10 +102,9 @@ def _lines(view: TurnTheCurve) -> list[tuple[str, str, bool]]:
     """The text under the chart: (text, colour, bold) per line."""
     out: list[tuple[str, str, bool]] = [("Method", "#222222", True)]
     out += [(line, "#333333", False) for line in textwrap.wrap(view.forecast.method, WRAP)]
-    hidden = [p for p in view.actual if p.figure.value is None and p.figure.marker]
-    if hidden:
+    if view.hidden:
         text = "Hidden from you (not drawn, not used): " + ", ".join(
-            f"{p.period} ({p.figure.marker})" for p in hidden
+            f"{p.period} ({p.figure.marker})" for p in view.hidden
         )
         out += [(line, "#666666", False) for line in textwrap.wrap(text, WRAP)]
     out.append(("Strategies aimed at this indicator", "#222222", True))

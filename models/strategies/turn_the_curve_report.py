@@ -51,6 +51,7 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
                 fontsize=8,
                 color=SPAN,
                 annotation_clip=False,
+                parse_math=False,
             )
             ax.axvline(x[mark.first] - 0.5, color=SPAN, lw=0.8, alpha=0.6)
     for key, _note in view.breaks:
@@ -85,12 +86,13 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
             ha="center",
             fontsize=7,
             color="#666666",
+            parse_math=False,
         )
     step = max(1, math.ceil(len(order) / 16))
     ax.set_xticks(range(0, len(order), step))
     ax.set_xticklabels(order[::step], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(-0.6, max(len(order) - 0.4, 0.4))
-    ax.set_ylabel(view.unit or "value", fontsize=9)
+    ax.set_ylabel(view.unit or "value", fontsize=9, parse_math=False)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", color="#e5e5e5", lw=0.6)
     for side in ("top", "right"):

@@ -222,7 +222,7 @@ def world(session, client) -> dict[str, dict[str, str]]:
         f"{P}/initiatives/ttc/strategies",
         json={
             "code": "reading",
-            "title": "Reading $5 club",
+            "title": "Reading $5 \\frac{ $10 club",
             "starts_on": STRATEGY_START.isoformat(),
             "owners": ["p1"],
             "indicators": ["KIDS"],
@@ -276,7 +276,12 @@ def test_the_backbone_sees_every_figure_and_a_forecast_fitted_to_them(client, wo
     assert targets["2024Q1"] == pytest.approx(100) and targets["2026Q4"] == pytest.approx(250)
     assert [s["code"] for s in body["strategies"]] == ["reading"]
     assert body["spans"] == [
-        {"code": "reading", "title": "Reading $5 club", "first": "2025Q1", "last": "2026Q4"}
+        {
+            "code": "reading",
+            "title": "Reading $5 \\frac{ $10 club",
+            "first": "2025Q1",
+            "last": "2026Q4",
+        }
     ]
     assert body["story"]["period"] == "2025Q2", "the backbone team reads its latest draft"
     assert "&lt;b&gt;" in body["story"]["html"]

@@ -36,6 +36,7 @@ from api.routers import (
     spreadsheets,
     stories,
     strategies,
+    turn_the_curve,
     webhooks,
 )
 from api.security_headers import SecurityHeadersMiddleware
@@ -160,6 +161,7 @@ def create_app(
         spreadsheets,
         stories,
         strategies,
+        turn_the_curve,
         audit,
         notifications,
         webhooks,

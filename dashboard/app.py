@@ -137,6 +137,10 @@ def _nav_links(viewer: data.Viewer) -> list:
     links = [dbc.NavLink("Initiatives", href="/", active="exact")]
     if viewer.logged_in and viewer.roles:
         links.append(dbc.NavLink("Overview", href="/overview", active="partial", id="nav-overview"))
+        # Everyone with a role reads strategies: funders all, a partner those it owns.
+        links.append(
+            dbc.NavLink("Strategies", href="/strategies", active="partial", id="nav-strategies")
+        )
     if viewer.may_review:
         links.append(
             dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")

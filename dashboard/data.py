@@ -133,6 +133,9 @@ from models.stories.stories import MAX_LENGTH as STORY_MAX_LENGTH
 from models.stories.stories import Story, list_stories, write_story
 from models.strategies import strategies as strategy_rules
 from models.strategies.strategies import ActionView, StrategyMark, StrategyView
+from models.strategies.turn_the_curve import TurnTheCurve
+from models.strategies.turn_the_curve import turn_the_curve as turn_the_curve_view
+from models.strategies.turn_the_curve_report import render_report
 from models.tables.webhooks import WEBHOOK_EVENTS
 from models.webhooks import endpoints as webhook_rules
 
@@ -2145,6 +2148,12 @@ def strategies(initiative: str, indicator: str | None = None) -> list[StrategyVi
         ).items
 
 
+def owned_strategies(initiative: str, org: str) -> list[StrategyView]:
+    """The strategies ``org`` owns among those the viewer may read (a partner reads only its
+    organisations' own; the backbone team, looking at a partner's portal, that partner's)."""
+    return [s for s in strategies(initiative) if org in {o.organisation for o in s.owners}]
+
+
 def indicator_strategies(
     initiative: str, code: str, periods: Sequence[str]
 ) -> tuple[list[StrategyView], list[StrategyMark]]:
@@ -2176,6 +2185,29 @@ def save_strategy(initiative: str, editing: str | None, fields: dict) -> Strateg
         return strategy_rules.update_strategy(
             session=session, actor=actor, initiative=initiative, code=editing, changes=values
         )
+
+
+# --- turn the curve (README: Strategies) ---------------------------------------------------------
+
+__all__ += ["TurnTheCurve"]
+
+
+def turn_the_curve(initiative: str, code: str) -> TurnTheCurve:
+    """The indicator's turn-the-curve view as the viewer may see it (models.strategies)."""
+    with _read_session() as session:
+        return turn_the_curve_view(
+            session=session, actor=current_actor(), initiative_slug=initiative, indicator_code=code
+        )
+
+
+def turn_the_curve_report(initiative: str, code: str, fmt: str) -> tuple[str, bytes]:
+    """The view's one-page report as ``fmt`` ("png" or "pdf"): (file name, bytes), drawn by
+    the same renderer as the API's export."""
+    if fmt not in ("png", "pdf"):
+        raise InvalidInput(f"no report format {fmt!r}", field="format")
+    view = turn_the_curve(initiative, code)
+    name = f"{view.initiative}-{view.indicator}-turn-the-curve.{fmt}"
+    return name, render_report(view, "png" if fmt == "png" else "pdf")
 
 
 def delete_strategy(initiative: str, code: str) -> None:

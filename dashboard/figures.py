@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import plotly.io as pio
 
-from dashboard.data import Completeness, Equity, Series, StrategyMark, day
+from dashboard.data import Completeness, Equity, Series, StrategyMark, TurnTheCurve, day
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -272,6 +272,60 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
     if shapes:
         extra.update(shapes=shapes, annotations=annotations)
     return {"data": data, "layout": _layout(f"{s.name} over time", **extra)}
+
+
+def turn_the_curve(v: TurnTheCurve) -> dict:
+    """The actual curve, the baseline forecast (dashed), the target line and the strategies
+    aimed at the indicator (spans), over every period from the first figure to the end
+    target's: the chart of the turn-the-curve page, as the PNG/PDF report draws it."""
+    data: list[dict] = []
+    targets = [(p, t) for p, t in v.targets if t is not None]
+    if targets:
+        data.append(
+            {
+                "type": "scatter",
+                "x": [p for p, _ in targets],
+                "y": [t for _, t in targets],
+                "mode": "lines",
+                "name": "Target",
+                "line": {"color": OKABE_ITO[2], "dash": "dot", "width": 2},
+            }
+        )
+    if v.forecast.points:
+        data.append(
+            {
+                "type": "scatter",
+                "x": [p for p, _ in v.forecast.points],
+                "y": [y for _, y in v.forecast.points],
+                "mode": "lines",
+                "name": "Baseline forecast",
+                "line": {"color": OKABE_ITO[1], "dash": "dash", "width": 2},
+                "hovertemplate": "%{x}: %{y:.1f}<extra>Baseline forecast</extra>",
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "x": [p.period for p in v.actual],
+            "y": [p.figure.value for p in v.actual],
+            "mode": "lines+markers",
+            "name": "Actual",
+            "line": {"color": OKABE_ITO[0], "width": 3},
+            "text": [p.figure.marker or "" for p in v.actual],
+            "hovertemplate": "%{x}: %{y:.1f} %{text}<extra>Actual</extra>",
+        }
+    )
+    shapes, annotations, markers = _strategy_spans(v.periods, v.marks)
+    extra: dict = {
+        "yaxis": {"title": _title(v.unit)},
+        "xaxis": {"categoryorder": "array", "categoryarray": v.periods},
+    }
+    if markers:
+        data += markers
+        extra["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
+    if shapes:
+        extra.update(shapes=shapes, annotations=annotations)
+    return {"data": data, "layout": _layout(None, height=420, **extra)}
 
 
 def partner_bars(s: Series, period: str) -> dict:

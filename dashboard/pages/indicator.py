@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.history import partner_history_links
+from dashboard.components.indicators import EMPTY, GRAPH_CONFIG, code_options, default_code
 from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
@@ -27,16 +28,6 @@ from dashboard.data import DomainError, day
 dash.register_page(
     __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"
 )
-
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
-}
-EMPTY = {
-    "data": [],
-    "layout": {"height": 120, "xaxis": {"visible": False}, "yaxis": {"visible": False}},
-}
 
 
 def _chart(name: str, title: str, extra=None, *more: str) -> dbc.Card:
@@ -61,28 +52,6 @@ def _chart(name: str, title: str, extra=None, *more: str) -> dbc.Card:
         ),
         className="mb-4 shadow-sm",
     )
-
-
-def code_options(choices: list[dict], own: list[str]) -> list[dict]:
-    """The indicator picker: a partner's own indicators first, marked as theirs."""
-    mine = [c for c in choices if c["code"] in own]
-    others = [c for c in choices if c["code"] not in own]
-    return [
-        {
-            "label": f"{c['name']} ({c['code']})" + (" · you report it" if c in mine else ""),
-            "value": c["code"],
-        }
-        for c in mine + others
-    ]
-
-
-def default_code(choices: list[dict], own: list[str], wanted: str | None) -> str | None:
-    """The indicator asked for if the initiative has it; else, for a partner, the first one it
-    reports (another's would compare no partner of its own); else the first."""
-    codes = [c["code"] for c in choices]
-    if wanted in codes:
-        return wanted
-    return next((c for c in codes if c in own), codes[0] if codes else None)
 
 
 def layout(
@@ -126,6 +95,12 @@ def layout(
             f" · {chosen['unit']}" if chosen["unit"] else "",
             html.Span(
                 kind_line(chosen, choices, entry.slug), id="indicator-kind", className="d-block"
+            ),
+            dcc.Link(
+                "Turn the curve: forecast, strategies and story as a one-page report",
+                href=page_url("/turn-the-curve", initiative=entry.slug, code=chosen["code"]),
+                id="indicator-ttc-link",
+                className="small",
             ),
         ],
         pickers(
@@ -483,6 +458,7 @@ def indicator_equity(initiative, code, by):
     Output("indicator-by", "value"),
     Output("indicator-title", "children"),
     Output("indicator-kind", "children"),
+    Output("indicator-ttc-link", "href"),
     Input("indicator-code", "value"),
     Input("indicator-initiative", "value"),
     prevent_initial_call=True,
@@ -494,13 +470,14 @@ def indicator_dimensions(code, initiative):
         choices = []
     chosen = next((c for c in choices if c["code"] == code), None)
     if chosen is None:
-        return [], None, dash.no_update, dash.no_update
+        return [], None, dash.no_update, dash.no_update, dash.no_update
     dims = chosen["dimensions"]
     return (
         [{"label": n, "value": c} for c, n in dims],
         dims[0][0] if dims else None,
         chosen["name"],
         kind_line(chosen, choices, initiative),
+        page_url("/turn-the-curve", initiative=initiative, code=code),
     )
 
 

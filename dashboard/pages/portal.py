@@ -24,6 +24,7 @@ from dashboard.components.common import (
     LATE,
     error_alert,
     missing_and_warnings,
+    page_url,
     status_badge,
     sync_url,
 )
@@ -128,6 +129,7 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
         grid,
         _upload_card(),
         _trend_card(),
+        _strategies_card(),
         dcc.Store(id="portal-version"),
     )
 
@@ -190,6 +192,24 @@ def _trend_card() -> dbc.Card:
 
 
 # --- status panel ---------------------------------------------------------------------------
+
+
+def _strategies_card() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Your strategies", className="h5"),
+                html.P(
+                    "The strategies your organisation owns with the backbone team and other "
+                    "partners, their actions, and the curves they aim to turn.",
+                    className="small text-muted",
+                ),
+                html.Div(id="portal-strategies"),
+            ]
+        ),
+        className="mb-4 shadow-sm",
+        id="portal-strategies-card",
+    )
 
 
 def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> html.Div:
@@ -650,6 +670,73 @@ def portal_trend(initiative, org, code):
         f"{s.name}: {label} and all partners",
         note=_hidden_note(mine, s.total),
     )
+
+
+# --- own strategies ----------------------------------------------------------------------------
+
+ACTION_STATUS = {
+    "planned": "planned",
+    "in_progress": "in progress",
+    "done": "done",
+    "dropped": "dropped",
+}
+
+
+def strategy_list(initiative: str, owned) -> html.Div | html.P:
+    """The strategies the organisation owns: dates, actions and a link to each curve."""
+    if not owned:
+        return html.P("Your organisation owns no strategy here.", className="small mb-0")
+    items = []
+    for s in owned:
+        ends = data.day(s.ends_on) if s.ends_on else "open-ended"
+        actions = [
+            html.Li(f"{a.title} · {ACTION_STATUS.get(a.status, a.status)}", className="small")
+            for a in s.actions
+        ]
+        curves = [
+            dcc.Link(
+                code,
+                href=page_url("/turn-the-curve", initiative=initiative, code=code),
+                className="small me-2",
+                id=f"portal-strategy-curve-{s.code}-{code}",
+            )
+            for code in s.indicators
+        ]
+        items.append(
+            html.Li(
+                [
+                    dcc.Link(
+                        html.Strong(s.title),
+                        href=page_url("/strategies", initiative=initiative, code=s.code),
+                    ),
+                    html.Div(
+                        f"{data.day(s.starts_on)} – {ends} · {s.actions_done} of "
+                        f"{s.actions_total} actions done",
+                        className="small text-muted",
+                    ),
+                    html.Ul(actions, className="mb-1") if actions else None,
+                    html.Div(["Turn the curve: ", *curves], className="small") if curves else None,
+                ],
+                className="mb-3",
+                id=f"portal-strategy-{s.code}",
+            )
+        )
+    return html.Ul(items, className="list-unstyled mb-0")
+
+
+@callback(
+    Output("portal-strategies", "children"),
+    Input("portal-initiative", "value"),
+    Input("portal-org", "value"),
+)
+def portal_strategies(initiative, org):
+    if not (initiative and org):
+        return None
+    try:
+        owned = data.owned_strategies(initiative, org)
+    except DomainError as exc:
+        return error_alert(exc)
+    return strategy_list(initiative, owned)
 
 
 def _hidden_note(mine, total) -> str | None:

@@ -1247,3 +1247,31 @@ def data_version(
         Scope(newest[1], behind[1]),
         all(quiet),
     )
+
+
+# --- the target line --------------------------------------------------------------------------
+
+
+def target_line(
+    session: Session, indicator_id: int, period_keys: Sequence[str]
+) -> list[tuple[str, float | None]]:
+    """The target expected by each of ``period_keys`` (interim, else on the line from the
+    baseline to the end target, else the end target), as the series' ``targets`` are: for
+    charts that run past the periods with figures, up to the end target's period."""
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise NotFound(f"no indicator {indicator_id!r}", field="code")
+    periods = _periods(session, indicator.initiative_id)
+    periods_by_id = {p.id: p for p in periods}
+    by_key = {p.key: p for p in periods}
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
+        )
+    }
+    return [
+        (key, _trajectory(indicator, by_key[key], periods_by_id, interim))
+        for key in period_keys
+        if key in by_key
+    ]

@@ -1273,6 +1273,15 @@ class _Builder:
             slot[1] += weight * advantage
         return [(key, w, a / w if w else 0.0) for key, (w, a) in acc.items()]
 
+    def _turn(self, ind: IndicatorSpec, step: int) -> float:
+        """The bend of a curve a strategy turns: ``turn`` lost a quarter until the first
+        strategy aimed at the indicator starts, regained a quarter (on top of the trend) after."""
+        starts = [s.starts for s in self.spec.strategies if ind.code in s.indicators]
+        if not ind.turn or not starts:
+            return 0.0
+        first = min(starts)
+        return ind.turn * (max(0, step - first) - min(step, first))
+
     def _draw(
         self,
         ind: IndicatorSpec,
@@ -1303,6 +1312,7 @@ class _Builder:
         n_total = max(1, round(size * (1.0 + rng.gauss(0.0, ind.size_noise))))
         sizes = _allocate(n_total, weights)
         level = ind.start + offset + sign * ind.change * pace * progress + rng.gauss(0, ind.noise)
+        level += sign * self._turn(ind, step)
         if outlier:
             away = 1.0 if level < (ind.valid_max or 100.0) / 2 else -1.0
             jump = rng.uniform(20, 28) if ind.measure_type == "rate" else 4.5 * ind.spread

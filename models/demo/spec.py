@@ -69,6 +69,9 @@ class IndicatorSpec:
     valid_max: float | None = None
     season: tuple[float, float, float, float] | None = None  # multiplier by quarter of year
     weather: bool = False  # follows the summer's heat (extreme-heat counts)
+    # Turn the curve (rates, averages): points a quarter the curve loses before the first
+    # strategy aimed at it starts, and gains on top of its trend from then on.
+    turn: float = 0.0
     # README, "Two kinds of measure": a population indicator, or a partner performance measure
     # of this type contributing to the population indicators named.
     performance_type: str | None = None
@@ -348,7 +351,7 @@ CRADLE = InitiativeSpec(
         rate_indicator("READ_G3", "early_grade_reading", "Third graders reading at grade level",
              "Share of tested 3rd graders scoring at or above grade level on the quarterly "
              "district reading benchmark.", SCHOOL_SOURCE,
-             dims=ALL3, start=39, change=11, spread=7, gap=1.2, noise=1.3),
+             dims=ALL3, start=39, change=11, spread=7, gap=1.2, noise=1.0, turn=0.9),
         count_indicator("TUTOR_SESSIONS", "early_grade_reading", "Reading tutoring sessions delivered",
                "One-to-one or small-group reading sessions of at least 30 minutes for K-3 "
                "students.", "sessions", "Partner attendance logs", change=0.3, noise=0.08,

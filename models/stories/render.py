@@ -65,3 +65,22 @@ def single_line(html: str) -> str:
     """The same HTML on one line (newlines as character references, which HTML reads back as
     the same characters), for a Markdown component that shows given HTML as one block."""
     return html.replace("\r", "").replace("\n", "&#10;")
+
+
+def plain_paragraphs(text: str) -> list[str]:
+    """The story as plain paragraphs (a list item prefixed with a bullet), for a report that
+    sets text itself rather than HTML: the words as written, without Markdown's marks."""
+    out: list[str] = []
+    bullet = False
+    for token in _MD.parse(text or ""):
+        if token.type == "list_item_open":
+            bullet = True
+        elif token.type == "inline":
+            words = "".join(
+                " " if child.type in ("softbreak", "hardbreak") else child.content
+                for child in token.children or ()
+            ).strip()
+            if words:
+                out.append(("• " if bullet else "") + words)
+            bullet = False
+    return out

@@ -1253,11 +1253,12 @@ def data_version(
 
 
 def target_line(
-    session: Session, indicator_id: int, period_keys: Sequence[str]
+    session: Session, indicator_id: int, period_keys: Sequence[str], baseline: float | None
 ) -> list[tuple[str, float | None]]:
     """The target expected by each of ``period_keys`` (interim, else on the line from the
     baseline to the end target, else the end target), as the series' ``targets`` are: for
-    charts that run past the periods with figures, up to the end target's period."""
+    charts that run past the periods with figures, up to the end target's period.
+    ``baseline`` is the one the viewer is told (the series' own: ``_told_baseline``)."""
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
         raise NotFound(f"no indicator {indicator_id!r}", field="code")
@@ -1271,7 +1272,7 @@ def target_line(
         )
     }
     return [
-        (key, _trajectory(indicator, by_key[key], periods_by_id, interim))
+        (key, _target_for(indicator, by_key[key], periods_by_id, interim, baseline)[0])
         for key in period_keys
         if key in by_key
     ]

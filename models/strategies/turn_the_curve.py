@@ -253,7 +253,7 @@ def turn_the_curve(
         decimals=s.decimals,
         periods=chart,
         actual=s.total,
-        targets=target_line(session, indicator_id, chart),
+        targets=target_line(session, indicator_id, chart, s.baseline),
         end_target=s.end_target,
         end_target_period=s.end_target_period,
         breaks=s.breaks,

@@ -997,8 +997,10 @@ class _Setup:
         members = session.execute(statements["members"], params).all()
         parsed: dict[str, list[int]] = {}  # members mostly share their obligations
         obliged = {
-            member_id: parsed.get(ids) or parsed.setdefault(ids, sorted(map(int, ids.split(","))))
-            for member_id, ids in session.execute(statements["obliged"], params)
+            m.id: parsed.get(m.obliged)
+            or parsed.setdefault(m.obliged, sorted(map(int, m.obliged.split(","))))
+            for m in members
+            if m.obliged
         }
         indicator_of = {row.id: row for row in session.execute(statements["indicators"], params)}
         return periods, members, obliged, indicator_of
@@ -1024,16 +1026,18 @@ def _completeness_statements() -> dict[str, Executable]:
         "reported_periods": select(Submission.period_id)
         .where(Submission.initiative_id == initiative_id)
         .distinct(),
-        "members": select(Member.id, Organisation.slug, Organisation.name)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Member.initiative_id == initiative_id, Member.active)
-        .order_by(Organisation.name),
-        "obliged": select(
-            Obligation.member_id,
-            func.aggregate_strings(cast(Obligation.indicator_id, String), ","),
+        # The active members with their obligations, one row each (none: no obligations).
+        "members": select(
+            Member.id,
+            Organisation.slug,
+            Organisation.name,
+            func.aggregate_strings(cast(Obligation.indicator_id, String), ",").label("obliged"),
         )
-        .join(active, active.c.id == Obligation.member_id)
-        .group_by(Obligation.member_id),
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(Obligation, Obligation.member_id == Member.id)
+        .where(Member.initiative_id == initiative_id, Member.active)
+        .group_by(Member.id, Organisation.slug, Organisation.name)
+        .order_by(Organisation.name),
         "indicators": select(
             Indicator.id, Indicator.code, Indicator.name, Indicator.position, Indicator.created_at
         ).where(

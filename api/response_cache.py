@@ -12,6 +12,7 @@ version in the database on every request.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -38,6 +39,14 @@ class ResponseCache:
         """The answer under ``key`` in another encoding (gzip), made once by ``encode()`` and
         kept beside it; not counted again, as it is the same answer."""
         return self._get_or_make((key, encoding), encode, counted=False)
+
+    def by_content(self, body: bytes, encoding: str, encode: Callable[[], bytes]) -> bytes:
+        """``body`` in another encoding, kept under a digest of its bytes: an answer computed
+        again after a change that moved nothing in it (completeness after an audit event that
+        touched no report) is sent as it was encoded before, not encoded again (a region's
+        grid: 250 KB of JSON, 1.5 ms to compress, 0.2 ms to digest)."""
+        digest = hashlib.blake2b(body, digest_size=32).digest()
+        return self._get_or_make(("content", digest, encoding), encode, counted=False)
 
     def _get_or_make(self, key: Hashable, make: Callable[[], bytes], *, counted: bool) -> bytes:
         with self._lock:

@@ -90,7 +90,9 @@ def _conditional(
         # Kept compressed beside the plain answer: a repeated answer is sent as it was
         # compressed the first time (the compression middleware leaves an encoded body alone).
         plain = body
-        body = cache.encoded(key, "gzip", lambda: gzipped(plain))
+        body = cache.encoded(
+            key, "gzip", lambda: cache.by_content(plain, "gzip", lambda: gzipped(plain))
+        )
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
@@ -392,11 +394,52 @@ class _RowJson:
 _ROW_JSON = _RowJson()
 
 
+class _GridJson:
+    """Whole answers kept by what decides them (bounded): the grid's header, counts and each
+    row's key (a row's cells are made from its key). Completeness is computed again after
+    every write to the initiative, and most writes leave the grid as it was."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._json: dict[tuple, bytes] = {}
+        self._lock = threading.Lock()
+
+    def of(self, c, render) -> bytes:
+        key = (
+            c.initiative,
+            c.period,
+            c.due_on,
+            tuple(c.members),
+            tuple(c.indicators),
+            tuple(c.counts.items()),
+            tuple(row_key for row_key, _ in c.rows),
+        )
+        body = self._json.get(key)
+        if body is None:
+            body = render(c)
+            with self._lock:
+                if len(self._json) >= self.LIMIT:
+                    self._json.clear()
+                self._json[key] = body
+        return body
+
+
+_GRID_JSON = _GridJson()
+
+
 def _completeness_json(c) -> bytes:
-    """:func:`_completeness_read`'s JSON, byte for byte, without a model per cell: a region's
-    grid has thousands. The cells (the domain's dataclass has the read model's fields, in its
-    order) are rendered a member's row at a time, each row kept until it changes, and put in
-    place of the empty list."""
+    """:func:`_completeness_read`'s JSON, byte for byte (kept whole while the grid is the same,
+    :class:`_GridJson`)."""
+    if not c.rows and c.cells:  # made without rows: nothing to key the answer by
+        return _completeness_read(c).model_dump_json().encode()
+    return _GRID_JSON.of(c, _grid_json)
+
+
+def _grid_json(c) -> bytes:
+    """Without a model per cell: a region's grid has thousands. The cells (the domain's
+    dataclass has the read model's fields, in its order) are rendered a member's row at a time,
+    each row kept until it changes, and put in place of the empty list."""
     head = _completeness_read(c, cells=False).model_dump_json().encode()
     if head.count(_NO_CELLS) != 1:  # never, as JSON strings escape their quotes
         return _completeness_read(c).model_dump_json().encode()

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,9 +26,12 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     text,
+    type_coerce,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from models.access.permissions import get_initiative
@@ -85,7 +89,21 @@ def _periods(session: Session, initiative_id: int) -> list[Period]:
     )
 
 
-def _period(periods: list[Period], key: str | None, latest_with_data: set[int]) -> Period:
+class _PeriodLike(Protocol):
+    """A period as an ORM object or as a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def starts_on(self) -> date: ...
+
+
+_P = TypeVar("_P", bound=_PeriodLike)
+
+
+def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) -> _P:
     if key:
         for p in periods:
             if p.key == key:
@@ -942,6 +960,208 @@ class _Rows:
 _ROWS = _Rows()
 
 
+class _Reported:
+    """Which of the obliged indicators each report has a total for, kept across requests
+    (bounded) under the report's id, creation time and version, and the obliged indicators'
+    ids and creation times.
+
+    Every write of a report's values bumps its version (``models.reporting.submissions``), so
+    the version names its totals: after one report changes, one report's totals are read
+    again, not the quarter's. The creation times keep a report or an indicator made again
+    under a reused id (SQLite reuses the highest id after a delete) from being taken for the
+    old one; an indicator deleted takes its values along without bumping the reports'
+    versions, and changes the indicators' part of the key."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> frozenset[int] | None:
+        return self._sets.get(key)
+
+    def keep(self, found: dict[tuple[Any, ...], frozenset[int]]) -> None:
+        with self._lock:
+            if len(self._sets) + len(found) > self.LIMIT:
+                self._sets.clear()
+            self._sets.update(found)
+
+
+_REPORTED = _Reported()
+# At most this many reports' totals are read by report; more, and the quarter's totals are
+# read along the values' rollup index in one pass.
+_BY_REPORT = 16
+
+
+# An initiative's periods, active members, obligations by member and obliged indicators by id.
+_SetupRows = tuple[
+    Sequence[Row[Any]], Sequence[Row[Any]], dict[int, list[int]], dict[int, Row[Any]]
+]
+
+
+class _Setup:
+    """An initiative's periods, active members, their obligations and the obliged indicators,
+    kept across requests (bounded) under the initiative's figures version.
+
+    That version moves with every event that can move an approved figure (not with partners'
+    drafts and submissions, the writes of a reporting season): setting up periods, members,
+    obligations, indicators and organisations are such events, as the scorecard's own answers
+    depend on them (:func:`data_version`). While the version is busy (it cannot tell a late
+    commit) the setup is read afresh and not kept. The initiative's creation time is in the
+    key, so a database made again (the same ids, a new history) never meets an old entry."""
+
+    LIMIT = 64
+
+    def __init__(self) -> None:
+        self._setups: dict[tuple[Any, ...], _SetupRows] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        session: Session,
+        statements: dict[str, Executable],
+        initiative: Initiative,
+        version: DataVersion,
+    ) -> _SetupRows:
+        key = (initiative.id, initiative.created_at, version.stamp)
+        setup = None if version.busy else self._setups.get(key)
+        if setup is None:
+            setup = self._read(session, statements, initiative.id)
+            if not version.busy:
+                with self._lock:
+                    if len(self._setups) >= self.LIMIT:
+                        self._setups.clear()
+                    self._setups[key] = setup
+        return setup
+
+    @staticmethod
+    def _read(
+        session: Session, statements: dict[str, Executable], initiative_id: int
+    ) -> _SetupRows:
+        params = {"initiative_id": initiative_id}
+        periods = session.execute(statements["periods"], params).all()
+        members = session.execute(statements["members"], params).all()
+        parsed: dict[str, list[int]] = {}  # members mostly share their obligations
+        obliged = {
+            m.id: parsed.get(m.obliged)
+            or parsed.setdefault(m.obliged, sorted(map(int, m.obliged.split(","))))
+            for m in members
+            if m.obliged
+        }
+        indicator_of = {row.id: row for row in session.execute(statements["indicators"], params)}
+        return periods, members, obliged, indicator_of
+
+
+_SETUP = _Setup()
+
+
+@cache
+def _completeness_statements() -> dict[str, Executable]:
+    """The completeness view's statements, built once (bound parameters: ``initiative_id``,
+    ``period_id``, ``indicator_ids``, ``submission_ids``): it is asked again after every
+    partner's write in a reporting season, and building them cost more than running them."""
+    initiative_id: Any = bindparam("initiative_id")
+    active = (
+        select(Member.id).where(Member.initiative_id == initiative_id, Member.active).subquery()
+    )
+    joined = func.aggregate_strings(cast(Value.indicator_id, String), ",")
+    return {
+        "periods": select(Period.id, Period.key, Period.starts_on, Period.due_on)
+        .where(Period.initiative_id == initiative_id)
+        .order_by(Period.starts_on),
+        "reported_periods": select(Submission.period_id)
+        .where(Submission.initiative_id == initiative_id)
+        .distinct(),
+        # The active members with their obligations, one row each (none: no obligations).
+        "members": select(
+            Member.id,
+            Organisation.slug,
+            Organisation.name,
+            func.aggregate_strings(cast(Obligation.indicator_id, String), ",").label("obliged"),
+        )
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(Obligation, Obligation.member_id == Member.id)
+        .where(Member.initiative_id == initiative_id, Member.active)
+        .group_by(Member.id, Organisation.slug, Organisation.name)
+        .order_by(Organisation.name),
+        "indicators": select(
+            Indicator.id, Indicator.code, Indicator.name, Indicator.position, Indicator.created_at
+        ).where(
+            Indicator.id.in_(
+                select(Obligation.indicator_id).join(active, active.c.id == Obligation.member_id)
+            )
+        ),
+        "submissions": select(
+            Submission.id,
+            Submission.member_id,
+            Submission.status,
+            Submission.is_late,
+            or_(
+                Submission.first_submitted_at.is_not(None), Submission.submitted_at.is_not(None)
+            ).label("was_submitted"),
+            # Only told apart, never read as a time: as the database gives it.
+            type_coerce(Submission.created_at, String).label("created_at"),
+            Submission.version,
+        ).where(
+            Submission.initiative_id == initiative_id,
+            Submission.period_id == bindparam("period_id"),
+        ),
+        # Along the values' rollup index (initiative, indicator, period, total): the quarter's
+        # totals in one pass, a few thousand index entries in order.
+        "quarter_totals": select(Value.submission_id, joined)
+        .where(
+            Value.initiative_id == initiative_id,
+            Value.indicator_id.in_(bindparam("indicator_ids", expanding=True)),
+            Value.period_id == bindparam("period_id"),
+            Value.disaggregation == TOTAL,
+        )
+        .group_by(Value.submission_id),
+        # A few reports' totals, along the values' unique (report, indicator, cell) index.
+        "report_totals": select(Value.submission_id, joined)
+        .where(
+            Value.submission_id.in_(bindparam("submission_ids", expanding=True)),
+            Value.disaggregation == TOTAL,
+        )
+        .group_by(Value.submission_id),
+    }
+
+
+def _totals(
+    session: Session,
+    statements: dict[str, Executable],
+    subs: dict[int, Row[Any]],
+    indicators: frozenset[tuple[int, datetime]],
+    params: dict[str, int],
+) -> dict[int, frozenset[int]]:
+    """Which obliged indicators each of the period's reports has a total for, by report id:
+    kept ones as they are (:class:`_Reported`), the others read."""
+    obliged = frozenset(i for i, _ in indicators)
+    keys = {sid: (sid, row.created_at, row.version, indicators) for sid, row in subs.items()}
+    totals: dict[int, frozenset[int]] = {}
+    missing: list[int] = []
+    for sid, key in keys.items():
+        known = _REPORTED.get(key)
+        if known is None:
+            missing.append(sid)
+        else:
+            totals[sid] = known
+    if not missing:
+        return totals
+    if len(missing) <= _BY_REPORT:
+        rows = session.execute(statements["report_totals"], {"submission_ids": missing})
+    else:
+        rows = session.execute(
+            statements["quarter_totals"], {**params, "indicator_ids": sorted(obliged)}
+        )
+    read: dict[int, frozenset[int]] = {sid: frozenset() for sid in missing}
+    for sid, joined in rows:
+        if sid in read:
+            read[sid] = obliged.intersection(map(int, joined.split(",")))
+    _REPORTED.keep({keys[sid]: found for sid, found in read.items()})
+    return totals | read
+
+
 def completeness(
     *,
     session: Session,
@@ -952,94 +1172,39 @@ def completeness(
 ) -> Completeness:
     """Member × indicator for a period: who reported what, in which state, and who is late.
 
-    Compact queries besides the initiative and its periods: the active members, the indicators
-    they are obliged to report, one row per member with its obligations, the period's
-    submissions, and one row per submission with the indicators it has a total for (the
-    database joins the ids), so a region's thousands of cells cost a few hundred rows."""
+    Compact queries besides the initiative: its periods, the active members, one row per
+    member with its obligations, the indicators they are obliged to report, the period's
+    submissions, and the indicators each submission has a total for (kept per report version
+    across requests, :class:`_Reported`), so a region's thousands of cells cost a few hundred
+    rows."""
     today = today or dates.today()
+    # First, so that it describes no more than the snapshot read next (see data_version).
+    version = data_version(
+        session=session, actor=actor, initiative_slug=initiative_slug, figures_only=True
+    )
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
         raise PermissionDenied("only the backbone team sees who has not reported")
-    periods = _periods(session, initiative.id)
+    statements = _completeness_statements()
+    params = {"initiative_id": initiative.id}
+    setup = _SETUP.get(session, statements, initiative, version)
+    periods, members, obliged, indicator_of = setup
     submitted: set[int] = set()
     if not period_key:  # the default period is the latest with a report
-        submitted = set(
-            session.scalars(
-                select(Submission.period_id)
-                .where(Submission.initiative_id == initiative.id)
-                .distinct()
-            )
-        )
+        submitted = set(session.scalars(statements["reported_periods"], params))
     period = _period(periods, period_key, submitted)
-    members = session.execute(
-        select(Member.id, Organisation.slug, Organisation.name)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .where(Member.initiative_id == initiative.id, Member.active)
-        .order_by(Organisation.name)
-    ).all()
-    active = (
-        select(Member.id).where(Member.initiative_id == initiative.id, Member.active).subquery()
-    )
-    obliged = {
-        member_id: sorted(map(int, ids.split(",")))
-        for member_id, ids in session.execute(
-            select(
-                Obligation.member_id,
-                func.aggregate_strings(cast(Obligation.indicator_id, String), ","),
-            )
-            .join(active, active.c.id == Obligation.member_id)
-            .group_by(Obligation.member_id)
-        )
-    }
-    indicator_of = {
-        row.id: row
-        for row in session.execute(
-            select(Indicator.id, Indicator.code, Indicator.name, Indicator.position).where(
-                Indicator.id.in_(
-                    select(Obligation.indicator_id).join(
-                        active, active.c.id == Obligation.member_id
-                    )
-                )
-            )
-        )
-    }
-    # The period's submissions, and the indicators each has a total for: read from the values'
-    # rollup index (initiative, indicator, period, total), a few thousand entries in order.
-    subs = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Submission.id,
-                Submission.member_id,
-                Submission.status,
-                Submission.is_late,
-                Submission.first_submitted_at,
-                Submission.submitted_at,
-            ).where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
-        )
-    }
-    totals: dict[int, set[int]] = {}
+    params["period_id"] = period.id
+    subs = {row.id: row for row in session.execute(statements["submissions"], params)}
+    totals: dict[int, frozenset[int]] = {}
     if subs and indicator_of:
-        for submission_id, joined in session.execute(
-            select(
-                Value.submission_id,
-                func.aggregate_strings(cast(Value.indicator_id, String), ","),
-            )
-            .where(
-                Value.initiative_id == initiative.id,
-                Value.indicator_id.in_(list(indicator_of)),
-                Value.period_id == period.id,
-                Value.disaggregation == TOTAL,
-            )
-            .group_by(Value.submission_id)
-        ):
-            totals[submission_id] = set(map(int, joined.split(",")))
+        indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
+        totals = _totals(session, statements, subs, indicators, params)
     by_member = {row.member_id: row for row in subs.values()}
     slug_of = {m.id: m.slug for m in members}
     code_of = {row.id: row.code for row in indicator_of.values()}
     overdue = today > period.due_on
     counts: dict[str, int] = {}
-    rows: list[tuple[str, list[int], str, bool, set[int]]] = []
+    rows: list[tuple[str, list[int], str, bool, frozenset[int]]] = []
     # Members and their indicators by id: the counts name each state in the order it is first
     # met there (a member's cells are in its state, or missing).
     for member_id in sorted(obliged):
@@ -1047,15 +1212,13 @@ def completeness(
             continue
         sub = by_member.get(member_id)
         ids = obliged[member_id]
-        reported = totals.get(sub.id, set()) if sub is not None else set()
+        reported = totals.get(sub.id, frozenset()) if sub is not None else frozenset()
         status = sub.status if sub is not None else "missing"
         # A report that has been submitted is late as its first submission was (a return
         # and resubmission after the due date keeps an on-time report on time); one never
         # submitted is late once the due date has passed.
         ever_submitted = sub is not None and (
-            sub.status in ("submitted", "approved")
-            or sub.first_submitted_at is not None
-            or sub.submitted_at is not None
+            sub.status in ("submitted", "approved") or sub.was_submitted
         )
         late = bool(sub.is_late) if sub is not None and ever_submitted else overdue
         present = len(reported.intersection(ids))
@@ -1083,15 +1246,13 @@ def completeness(
         row_key = (slug, by_code[key], status, late, frozenset(reported.intersection(ids)))
         grid.append((row_key, _ROWS.get(row_key)))
     cells = [cell for _, row in grid for cell in row]
-    indicators = sorted(
-        (row for row in indicator_of.values()), key=lambda row: (row.position, row.code)
-    )
+    in_order = sorted(indicator_of.values(), key=lambda row: (row.position, row.code))
     return Completeness(
         initiative=initiative.slug,
         period=period.key,
         due_on=period.due_on,
         members=[(m.slug, m.name) for m in members],
-        indicators=[(row.code, row.name) for row in indicators],
+        indicators=[(row.code, row.name) for row in in_order],
         cells=cells,
         counts=counts,
         rows=grid,

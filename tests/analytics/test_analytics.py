@@ -316,6 +316,49 @@ def test_completeness_rows_kept_across_answers_render_what_the_read_model_would(
     assert state["two", "RATE"] == "missing" and state["one", "KIDS"] == "approved"
 
 
+def test_completeness_follows_setup_changes_and_drafts_after_kept_answers(session, world) -> None:
+    """Periods, members and obligations are kept across answers under the initiative's figures
+    version, and each report's totals under its version: a setup change made through the
+    domain (it leaves its audit event) shows in the next answer, and so does a draft."""
+    from models.initiatives.members import set_obligations, update_member
+
+    def grid():
+        c = completeness(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="math",
+            period_key="2025Q3",
+            today=date(2030, 1, 1),
+        )
+        return {(x.organisation, x.indicator): x.state for x in c.cells}, [m for m, _ in c.members]
+
+    _report(session, "one", "2025Q3", [ValueInput("KIDS", value=5)])
+    cells, members = grid()
+    assert cells["one", "KIDS"] == "approved" and ("one", "RATE") in cells
+    assert "two" in members
+    set_obligations(
+        session=session, actor=SYSTEM, initiative="math", organisation="one", indicators=["KIDS"]
+    )
+    cells, _ = grid()
+    assert {code for org, code in cells if org == "one"} == {"KIDS"}
+    update_member(
+        session=session,
+        actor=SYSTEM,
+        initiative="math",
+        organisation="two",
+        changes={"active": False},
+    )
+    cells, members = grid()
+    assert "two" not in members and not any(org == "two" for org, _ in cells)
+    assert cells["three", "KIDS"] == "missing"
+    _report(session, "three", "2025Q3", [ValueInput("KIDS", value=1)], "draft")
+    cells, _ = grid()
+    assert cells["three", "KIDS"] == "draft"
+    _report(session, "three", "2025Q3", [ValueInput("KIDS", remove=True)], "draft")
+    cells, _ = grid()
+    assert cells["three", "KIDS"] == "missing"
+
+
 def test_completeness_is_for_backbone_only(session, world) -> None:
     from models.core.errors import PermissionDenied
 

@@ -89,3 +89,24 @@ def test_refused_gzip_small_answers_and_strong_validators_go_out_as_they_are() -
             assert "content-encoding" not in r.headers, (path, encoding)
         assert raw in (BODY, b"{}"), (path, encoding)
     assert client.get("/strong", headers={"Accept-Encoding": "gzip"}).headers["etag"] == '"3"'
+
+
+def test_an_answer_computed_again_to_the_same_bytes_is_not_compressed_again() -> None:
+    """Kept by content: completeness computed again after a write that moved nothing in it is
+    sent as compressed before; other bytes are compressed afresh."""
+    from api.compression import gzipped
+    from api.response_cache import ResponseCache
+
+    cache = ResponseCache()
+    made: list[bytes] = []
+
+    def encode(body: bytes) -> bytes:
+        made.append(body)
+        return gzipped(body)
+
+    body = b'{"cells":[' + b'"x",' * 2000 + b'"x"]}'
+    first = cache.by_content(body, "gzip", lambda: encode(body))
+    again = cache.by_content(bytes(bytearray(body)), "gzip", lambda: encode(body))
+    other = cache.by_content(body + b" ", "gzip", lambda: encode(body + b" "))
+    assert again is first and made == [body, body + b" "]
+    assert gzip.decompress(first) == body and gzip.decompress(other) == body + b" "

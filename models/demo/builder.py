@@ -28,6 +28,7 @@ from models.analytics.rollups import rebuild as rebuild_rollups
 from models.analytics.views import equity
 from models.core import dates
 from models.core.errors import Conflict
+from models.core.expressions import evaluate, parse
 from models.demo.calendar import DemoCalendar, built_for, quarter_of
 from models.demo.spec import (
     CORRECTED_STEP,
@@ -890,6 +891,7 @@ class _Builder:
                 position=n,
                 kind=ind.kind,
                 performance_type=ind.performance_type,
+                expression=ind.expression,
                 baseline_period_id=self.periods[0].id,
                 target_period_id=self.periods[TARGET_STEP].id,
                 dimensions=[self.dimensions[d] for d in ind.dims],
@@ -1430,7 +1432,43 @@ class _Builder:
                         note="Interim target on the straight line from baseline to goal.",
                     )
                 )
+        self._computed_targets()
         self.session.flush()
+
+    def _computed_targets(self) -> None:
+        """A computed indicator's baseline, end and interim targets: its expression over its
+        inputs' (which all start from the first quarter with figures)."""
+        for ind in self.spec.indicators:
+            if ind.expression is None:
+                continue
+            expression = parse(ind.expression)
+            inputs = {code: self.indicator_rows[code] for code in expression.codes}
+            row = self.indicator_rows[ind.code]
+            if any(i.baseline_value is None or i.target_value is None for i in inputs.values()):
+                continue
+            row.baseline_period_id = next(iter(inputs.values())).baseline_period_id
+
+            for end in ("baseline_value", "target_value"):
+                value = evaluate(
+                    expression, {code: float(getattr(i, end)) for code, i in inputs.items()}
+                ).value
+                setattr(row, end, None if value is None else round(value, ind.decimals))
+            by_period: dict[int, dict[str, float]] = {}
+            for code, i in inputs.items():
+                for t in i.targets:
+                    by_period.setdefault(t.period_id, {})[code] = t.value
+            for period_id, values in sorted(by_period.items()):
+                if values.keys() != inputs.keys():
+                    continue
+                value = evaluate(expression, values).value
+                if value is not None:
+                    row.targets.append(
+                        IndicatorTarget(
+                            period_id=period_id,
+                            value=round(value, ind.decimals),
+                            note="Interim target computed from its inputs' targets.",
+                        )
+                    )
 
 
 def _allocate(total: int, weights: Sequence[float]) -> list[int]:

@@ -219,6 +219,7 @@ class ScorecardRow:
     contributes_to: list[str] = field(default_factory=list)
     # The period's gap against each of the indicator's gap targets (:func:`judge_gap`).
     gap_targets: list[GapJudgement] = field(default_factory=list)
+    expression: str | None = None  # a computed indicator: what it is computed from
 
 
 @dataclass
@@ -474,6 +475,7 @@ def scorecard(
                 performance_type=indicator.performance_type,
                 contributes_to=links.get(indicator.id, []),
                 gap_targets=gaps,
+                expression=indicator.expression,
             )
         )
     return card

@@ -1129,6 +1129,7 @@ def test_cradle_to_career_has_computed_indicators_shown_as_their_inputs_are(demo
         card = scorecard(session=s, actor=viewer, initiative_slug=C2C, period_key=card_period(s))
         [row] = [r for r in card.rows if r.code == "COLLEGE_PATH"]
         assert row.target is not None and row.status != "no_data"
+        assert row.expression == "GRAD_4YR * PS_ENROLL / 100"
     assert hidden["backbone"] == 0 and shown["backbone"]
     # The funder sees the college path (many partners) and not the early-years visits (one
     # partner each, not all sharing with funders): both cases are met.

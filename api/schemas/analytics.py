@@ -126,6 +126,11 @@ class ScorecardRowRead(ReadModel):
     gap_targets: list[GapJudgementRead] = Field(
         [], description="The period's gap against each of the indicator's gap targets."
     )
+    expression: str | None = Field(
+        None,
+        description="A computed indicator's expression over other indicators' codes; its "
+        "figure is hidden wherever one of theirs is, and nobody reports it.",
+    )
 
 
 class GapJudgementRead(ReadModel):

@@ -226,6 +226,13 @@ class DimensionRead(ReadModel):
 # --- indicators -------------------------------------------------------------------------------
 
 
+EXPRESSION_HELP = (
+    "A computed indicator: arithmetic over other indicators' codes of the initiative (numbers, "
+    "codes, + - * /, parentheses, min(...), max(...)), e.g. `100 * FAFSA_DONE / SENIORS`. It "
+    "takes no values; its figures come from its inputs' and are hidden wherever an input is."
+)
+
+
 class PeriodValue(WriteModel):
     value: float
     period: str | None = Field(None, description="Period key, e.g. 2024 or 2024Q4.")
@@ -258,6 +265,9 @@ class IndicatorCreate(WriteModel):
     kind: Kind = Field("population", description=KIND_HELP)
     performance_type: PerformanceType | None = Field(None, description=TYPE_HELP)
     contributes_to: list[str] = Field([], description=LINKS_HELP)
+    expression: str | None = Field(
+        None, max_length=500, description=EXPRESSION_HELP, examples=["100 * FAFSA_DONE / SENIORS"]
+    )
 
 
 class IndicatorUpdate(WriteModel):
@@ -282,6 +292,9 @@ class IndicatorUpdate(WriteModel):
     )
     performance_type: PerformanceType | None = Field(None, description=TYPE_HELP)
     contributes_to: list[str] | None = Field(None, description="Replaces the links. " + LINKS_HELP)
+    expression: str | None = Field(
+        None, max_length=500, description=EXPRESSION_HELP + " null makes it a reported indicator."
+    )
 
 
 class PeriodValueRead(ReadModel):
@@ -345,6 +358,7 @@ class IndicatorRead(ReadModel):
     gap_targets: list[GapTargetRead] = Field(
         [], description="Targets on the gap between the best and worst category, by dimension."
     )
+    expression: str | None = Field(None, description=EXPRESSION_HELP)
 
 
 # --- periods ----------------------------------------------------------------------------------

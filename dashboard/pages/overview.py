@@ -257,6 +257,8 @@ def status_title(row, period: str) -> str | None:
 def coverage_text(row) -> str:
     """Who the figure is made of: "3 of 4 partners", with the share of their usual size
     where the viewer may know it (backbone)."""
+    if row.expression:  # nobody reports it: its inputs' partners do
+        return f"computed: {row.expression}"
     partners = "partner" if row.expected == 1 else "partners"
     if row.reported is None:  # the count would name a partner
         return f"{row.expected} {partners} expected; too few reported to tell"

@@ -232,6 +232,15 @@ INDICATOR = Form(
             "attribution).",
         ),
         Field(
+            "expression",
+            "Computed from",
+            md=12,
+            placeholder="Blank: partners report it. e.g. 100 * FAFSA_DONE / SENIORS",
+            help="A computed indicator: other indicators' codes with numbers, + - * /, "
+            "parentheses, min(…) and max(…). Nobody reports it; its figures come from its "
+            "inputs' and are hidden wherever one of them is.",
+        ),
+        Field(
             "dimensions",
             "Breakdowns",
             "multi",
@@ -448,6 +457,7 @@ def indicator_fields(values: dict) -> dict:
             "kind",
             "performance_type",
             "contributes_to",
+            "expression",
         )
     }
     fields["baseline"] = _point(values["baseline_value"], values["baseline_period"])
@@ -671,6 +681,7 @@ RESOURCES: dict[str, Resource] = {
                 _column("name", "Name", flex=2, minWidth=180),
                 _column("measure_type", "Type", width=90),
                 _column("kind_text", "Kind", width=150),
+                _column("expression", "Computed from", width=170),
                 _column("unit", "Unit", width=80),
                 _column("outcome", "Outcome", width=130),
                 _column("direction", "Good", width=90),
@@ -851,6 +862,7 @@ FORM_ROWS = {
         ["direction", "decimals", "frequency", "position"],
         ["valid_min", "valid_max", "data_source"],
         ["kind", "performance_type", "contributes_to"],
+        ["expression"],
         ["dimensions"],
         ["baseline_value", "baseline_period", "target_value", "target_period"],
         ["targets"],

@@ -36,6 +36,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.analytics.computed import add_computed, in_order, with_inputs
+from models.analytics.figures import Figure, GroupView
 from models.analytics.rollups import (
     Rollup,
     approved_values,
@@ -53,6 +55,8 @@ from models.analytics.suppression import (
     EARLIER_VINTAGE,
     FEW_PARTNERS,
     HIGH_MARKER,
+    INPUTS_HIDDEN,
+    INPUTS_MARKER,
     KEPT_MARKER,
     LATE_MARKER,
     LATE_REPORTS,
@@ -60,6 +64,8 @@ from models.analytics.suppression import (
     NOT_PUBLISHED,
     NOT_PUBLISHED_MARKER,
     PRIMARY,
+    UNDEFINED,
+    UNDEFINED_MARKER,
     Cell,
     Shown,
     as_is,
@@ -82,16 +88,6 @@ PARTNERS_ARE_VIEWERS = True
 
 
 @dataclass(frozen=True)
-class Figure:
-    """A number as the viewer may see it: exact, or hidden/coarsened with a marker."""
-
-    value: float | None
-    n: float | None
-    marker: str | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
 class Audience:
     """Who is looking, as far as disclosure is concerned."""
 
@@ -101,16 +97,6 @@ class Audience:
 
 
 PUBLIC = Audience(backbone=False)
-
-
-@dataclass(frozen=True)
-class GroupView:
-    """One indicator in one period as an audience may see it."""
-
-    total: Figure
-    cells: dict[str, Figure]  # "race=black" → figure, for every category with data
-    partners: dict[int, Figure]  # member id → figure, for members the audience may see
-    contributors: int | None  # partners in the total; None where the count would name one
 
 
 @dataclass(frozen=True)
@@ -178,8 +164,47 @@ def decide(
     Below backbone the initiative figures are those of the period's latest publication (a
     period not yet published shows none): figures that moved with every approval could be
     subtracted from one another, each difference a partner's report. ``live`` decides them
-    from the approved data instead: what a publication freezes."""
+    from the approved data instead: what a publication freezes.
+
+    A computed indicator's groups are derived from its inputs' as decided here for the same
+    audience (``models.analytics.computed``): hidden wherever an input is hidden."""
     period_ids = None if period_ids is None else list(period_ids)
+    if not any(i.expression is not None for i in indicators):
+        return _decide_reported(
+            session, initiative, audience, indicators, period_ids, categories, partners, live
+        )
+    everything = with_inputs(session=session, initiative_id=initiative.id, indicators=indicators)
+    computed = in_order(everything)
+    reported = [i for i in everything if i.expression is None]
+    out = _decide_reported(
+        session, initiative, audience, reported, period_ids, categories, partners, live
+    )
+    add_computed(
+        out,
+        computed=computed,
+        by_code={i.code: i for i in everything},
+        category_keys={
+            indicator_id: [key for _, keys in dims for key in keys]
+            for indicator_id, dims in dimensions(
+                session=session, indicator_ids=[i.id for i in computed] if categories else []
+            ).items()
+        },
+    )
+    asked = {i.id for i in indicators}
+    return {key: view for key, view in out.items() if key[0] in asked}
+
+
+def _decide_reported(
+    session: Session,
+    initiative: Initiative,
+    audience: Audience,
+    indicators: Sequence[Indicator],
+    period_ids: list[int] | None,
+    categories: bool,
+    partners: bool,
+    live: bool,
+) -> dict[tuple[int, int], GroupView]:
+    """:func:`decide` for indicators with reported values."""
     if audience.backbone:
         return _as_is(session, initiative, indicators, period_ids, categories, partners)
     by_id = {i.id: i for i in indicators}
@@ -561,6 +586,8 @@ def _reason(marker: str | None) -> str | None:
     return {
         COMPLEMENT_MARKER: COMPLEMENTARY,
         DOMINANCE_MARKER: DOMINANCE,
+        INPUTS_MARKER: INPUTS_HIDDEN,
+        UNDEFINED_MARKER: UNDEFINED,
         KEPT_MARKER: EARLIER_VINTAGE,
         LATE_MARKER: LATE_REPORTS,
     }.get(marker)

@@ -54,6 +54,11 @@ KEPT_MARKER = "†"
 DOMINANCE_MARKER = "‡"
 LATE_MARKER = "Δ"
 NOT_PUBLISHED_MARKER = "not yet published"
+# Computed indicators (models.analytics.computed): hidden where an input is, or no figure.
+INPUTS_HIDDEN = "inputs_hidden"
+INPUTS_MARKER = "◊"
+UNDEFINED = "undefined"
+UNDEFINED_MARKER = "n/a"
 DEFAULT_DOMINANCE_PERCENT = 10.0
 
 _INF = math.inf
@@ -185,6 +190,14 @@ def legend(
         ),
         LOW_MARKER: "under 5% — the exact rate would single out a handful of people",
         HIGH_MARKER: "over 95% — the exact rate would single out a handful of people",
+        INPUTS_MARKER: (
+            "computed from a figure that is hidden here — hidden too, so that the hidden figure "
+            "cannot be worked back from this one and the others shown"
+        ),
+        UNDEFINED_MARKER: (
+            "no figure: the formula has none for these inputs (a division by zero, or a result "
+            "out of range)"
+        ),
     }
 
 

@@ -35,16 +35,16 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from models.access.permissions import get_initiative
+from models.analytics.computed import reported_inputs, with_inputs
 from models.analytics.coverage import (
     ALL_PARTNERS,
+    Coverage,
     PartnerHistory,
     basis_text,
     coverage_by_period,
     partner_history,
 )
 from models.analytics.disclosure import (
-    Figure,
-    GroupView,
     audience_of,
     baseline_told,
     cells_of,
@@ -52,6 +52,7 @@ from models.analytics.disclosure import (
     gap_baseline_told,
     rules_for,
 )
+from models.analytics.figures import Figure, GroupView
 from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
@@ -249,6 +250,7 @@ class ScorecardRow:
     contributes_to: list[str] = field(default_factory=list)
     # The period's gap against each of the indicator's gap targets (:func:`judge_gap`).
     gap_targets: list[GapJudgement] = field(default_factory=list)
+    expression: str | None = None  # a computed indicator: what it is computed from
 
 
 @dataclass
@@ -328,10 +330,20 @@ def scorecard(
     # Every partner's approved totals of the period and the one before (coverage and
     # like-with-like trends), one packed row per indicator and period; earlier periods only
     # when a missing partner's last known size is needed.
+    # A computed indicator is as complete as the reported indicators it stands on.
+    everything = with_inputs(
+        session=session, initiative_id=initiative.id, indicators=[i for i, _ in indicators]
+    )
+    by_code = {i.code: i for i in everything}
+    stands_on = {
+        i.id: [r.id for r in reported_inputs(i, by_code)]
+        for i, _ in indicators
+        if i.expression is not None
+    }
     partners = partner_history(
         session=session,
         initiative_id=initiative.id,
-        indicator_ids=[i.id for i, _ in indicators],
+        indicator_ids=[i.id for i in everything],
         periods=history,
         first=[p.id for p in history[-2:]],
     )
@@ -372,7 +384,18 @@ def scorecard(
         broke = (indicator.id, period.id) in breaks
         baseline = _told_baseline(indicator, views, backbone)
         target, target_kind = _target_for(indicator, period, periods_by_id, interim, baseline)
-        coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
+        if indicator.id in stands_on:
+            coverage = Coverage(
+                reported=0,
+                expected=0,
+                share=None,
+                complete=all(
+                    partners.coverage(i, period.id, expected[i], min_share).complete
+                    for i in stands_on[indicator.id]
+                ),
+            )
+        else:
+            coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
         value = current.value
         if view is None:
             status = "no_data"
@@ -398,7 +421,16 @@ def scorecard(
         ):
             progress = (value - baseline) / (indicator.target_value - baseline)
         trend = _LikeWithLike()
-        if previous_period is not None and previous is not None and not broke:
+        if indicator.id in stands_on:
+            # From its inputs' figures as shown: the like-with-like work is theirs.
+            direction = (
+                None
+                if previous is None or broke
+                else _trend(indicator.direction, value, previous.value)
+            )
+            if direction is not None:
+                trend = _LikeWithLike(direction, COMPUTED_BASIS)
+        elif previous_period is not None and previous is not None and not broke:
             trend = _like_with_like(
                 indicator,
                 partners,
@@ -412,7 +444,9 @@ def scorecard(
         for p in history:
             point = views.get((indicator.id, p.id))
             spark.append((p.key, point.total.value if point else None))
-        told = backbone or view is None or view.contributors is not None
+        told = indicator.id not in stands_on and (
+            backbone or view is None or view.contributors is not None
+        )
         cells = by_category.get((indicator.id, period.id))
         gaps = [
             judge_gap(
@@ -478,6 +512,7 @@ def scorecard(
                 contributes_to=links.get(indicator.id, []),
                 gap_targets=gaps,
                 baseline_withheld=baseline is None and indicator.baseline_value is not None,
+                expression=indicator.expression,
             )
         )
     return card
@@ -539,6 +574,7 @@ def _like_with_like(
 
 
 _NO_DATA = Figure(value=None, n=None)
+COMPUTED_BASIS = "the figures it is computed from"
 
 
 def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:

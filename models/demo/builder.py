@@ -29,6 +29,7 @@ from models.analytics.rollups import rebuild as rebuild_rollups
 from models.analytics.views import equity
 from models.core import dates
 from models.core.errors import Conflict
+from models.core.expressions import evaluate, parse
 from models.demo.calendar import DemoCalendar, built_for, quarter_of
 from models.demo.spec import (
     CORRECTED_STEP,
@@ -894,6 +895,7 @@ class _Builder:
                 position=n,
                 kind=ind.kind,
                 performance_type=ind.performance_type,
+                expression=ind.expression,
                 baseline_period_id=self.periods[0].id,
                 target_period_id=self.periods[TARGET_STEP].id,
                 dimensions=[self.dimensions[d] for d in ind.dims],
@@ -1436,6 +1438,7 @@ class _Builder:
             row.baseline_period_id = self.periods[first].id
             row.target_value = round(goal, ind.decimals)
             self.lines[ind.code] = (first, base, goal)
+        self._computed_targets()
         self.session.flush()
 
     def _interim_targets(self) -> None:
@@ -1443,7 +1446,7 @@ class _Builder:
         public is told the baseline: two points of a line and its end draw it back to the
         baseline, and a baseline whose quarter's figure the public does not see is that hidden
         figure (README, Disclosure). There the backbone team keeps to the end target."""
-        rows = [self.indicator_rows[code] for code in self.lines]
+        rows = [row for row in self.indicator_rows.values() if row.baseline_value is not None]
         told, _ = told_baselines(
             session=self.session,
             initiative=self.initiative,
@@ -1452,7 +1455,7 @@ class _Builder:
             gap_targets=False,
         )
         for row in rows:
-            if row.id not in told:
+            if row.id not in told or row.code not in self.lines:
                 continue
             first, base, goal = self.lines[row.code]
             for step in (s for s in INTERIM_STEPS if s > first):
@@ -1464,7 +1467,53 @@ class _Builder:
                         note="Interim target on the straight line from baseline to goal.",
                     )
                 )
+        self._computed_interim_targets(told)
         self.session.flush()
+
+    def _computed_targets(self) -> None:
+        """A computed indicator's baseline, end and interim targets: its expression over its
+        inputs' (which all start from the first quarter with figures)."""
+        for ind in self.spec.indicators:
+            if ind.expression is None:
+                continue
+            expression = parse(ind.expression)
+            inputs = {code: self.indicator_rows[code] for code in expression.codes}
+            row = self.indicator_rows[ind.code]
+            if any(i.baseline_value is None or i.target_value is None for i in inputs.values()):
+                continue
+            row.baseline_period_id = next(iter(inputs.values())).baseline_period_id
+
+            for end in ("baseline_value", "target_value"):
+                value = evaluate(
+                    expression, {code: float(getattr(i, end)) for code, i in inputs.items()}
+                ).value
+                setattr(row, end, None if value is None else round(value, ind.decimals))
+
+    def _computed_interim_targets(self, told: frozenset[int]) -> None:
+        """A computed indicator's interim targets: its expression over its inputs' (where the
+        public is told its baseline, as for the others: :meth:`_interim_targets`)."""
+        for ind in self.spec.indicators:
+            row = self.indicator_rows[ind.code]
+            if ind.expression is None or row.id not in told:
+                continue
+            expression = parse(ind.expression)
+            inputs = {code: self.indicator_rows[code] for code in expression.codes}
+            by_period: dict[int, dict[str, float]] = {}
+            for code, i in inputs.items():
+                for t in i.targets:
+                    by_period.setdefault(t.period_id, {})[code] = t.value
+            for period_id, values in sorted(by_period.items()):
+                if values.keys() != inputs.keys():
+                    continue
+                value = evaluate(expression, values).value
+                if value is not None:
+                    row.targets.append(
+                        IndicatorTarget(
+                            period_id=period_id,
+                            value=round(value, ind.decimals),
+                            note="Interim target computed from its inputs' targets.",
+                        )
+                    )
 
 
 def _allocate(total: int, weights: Sequence[float]) -> list[int]:

@@ -76,6 +76,9 @@ class IndicatorSpec:
     # of this type contributing to the population indicators named.
     performance_type: str | None = None
     contributes_to: tuple[str, ...] = ()
+    # A computed indicator (models.core.expressions): no partner reports it, its figures,
+    # baseline and targets come from its inputs'.
+    expression: str | None = None
 
     @property
     def kind(self) -> str:
@@ -348,6 +351,13 @@ CRADLE = InitiativeSpec(
                "Home visits to families with children under 3 completed by trained visitors.",
                "visits", "Home-visiting case management system", change=0.25, noise=0.07,
              performance_type="how_much", contributes_to=("K_READY",)),
+        count_indicator("EARLY_VISITS", "kindergarten_readiness",
+               "Early-years visits (well-child and home visits)",
+               "Well-child visits and home visits to families with young children, across the "
+               "partners that make them. Computed from the two measures; hidden wherever "
+               "either of them is.", "visits", "Computed from WELL_CHILD and HOME_VISITS",
+             performance_type="how_much", contributes_to=("K_READY",),
+             expression="WELL_CHILD + HOME_VISITS"),
         rate_indicator("READ_G3", "early_grade_reading", "Third graders reading at grade level",
              "Share of tested 3rd graders scoring at or above grade level on the quarterly "
              "district reading benchmark.", SCHOOL_SOURCE,
@@ -392,6 +402,13 @@ CRADLE = InitiativeSpec(
              "Share of the previous year's graduates enrolled in a two- or four-year college "
              "or a registered apprenticeship.", "National student records match",
              dims=ALL3, start=55, change=10, spread=6, gap=1.0, noise=1.1),
+        rate_indicator("COLLEGE_PATH", "postsecondary_enrollment",
+             "Students on the college path (graduating and enrolling)",
+             "Share of a cohort that both graduates on time and enrols in post-secondary: the "
+             "four-year graduation rate times the enrolment rate of graduates. Computed from "
+             "the two rates; hidden wherever either of them is.",
+             "Computed from GRAD_4YR and PS_ENROLL", dims=ALL3,
+             expression="GRAD_4YR * PS_ENROLL / 100"),
         rate_indicator("PS_RETAIN", "postsecondary_completion", "First-year students retained",
              "Share of first-year students enrolled again in their second year.",
              "Institutional research office", dims=ALL3, start=63, change=8, spread=6, gap=0.9,

@@ -32,6 +32,7 @@ from models.core.fields import (
     reject_unknown_changes,
 )
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
+from models.initiatives.computed import check_computed, checked_expression, readers_of
 from models.initiatives.outcomes import next_position
 from models.tables.indicator import (
     DIRECTIONS,
@@ -65,6 +66,7 @@ INDICATOR_SCALARS = (
     "position",
     "kind",
     "performance_type",
+    "expression",
 )
 # What create and update take besides the scalars.
 INDICATOR_LISTS = ("outcome", "dimensions", "baseline", "target", "targets", "contributes_to")
@@ -273,7 +275,10 @@ def _set_indicator_fields(
             )
         elif name == "contributes_to":
             indicator.contributes_to = _contributions(session, initiative, indicator, value or [])
+        elif name == "expression":
+            indicator.expression = checked_expression(value)
     _check_kind(session, indicator, values)
+    check_computed(session, initiative, indicator)
     if (
         indicator.valid_min is not None
         and indicator.valid_max is not None
@@ -555,6 +560,13 @@ def delete_indicator(
     indicator = _find_indicator(session, init, code)
     if any_row(session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)):
         raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
+    readers = readers_of(session, indicator)
+    if readers:
+        raise Conflict(
+            f"{code!r} is read by the expression of {', '.join(readers)}; it cannot be deleted",
+            field="code",
+            extra={"value": readers},
+        )
     described = describe_indicators(session=session, indicators=[indicator])[0]
     audit = EntityAudit(
         session=session, actor=actor, entity_type="indicator", initiative_id=init.id

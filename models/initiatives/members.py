@@ -252,17 +252,24 @@ def set_obligations(
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     member = _find_member(session, init, organisation)
     wanted = list(dict.fromkeys(indicators))  # drop repeats, keep order
-    by_code = dict(
-        session.execute(
-            select(Indicator.code, Indicator.id).where(
-                Indicator.initiative_id == init.id, Indicator.code.in_(wanted)
-            )
-        ).all()
-    )
+    rows = session.execute(
+        select(Indicator.code, Indicator.id, Indicator.expression).where(
+            Indicator.initiative_id == init.id, Indicator.code.in_(wanted)
+        )
+    ).all()
+    by_code = {code: indicator_id for code, indicator_id, _ in rows}
+    computed = {code for code, _, expression in rows if expression is not None}
     for index, code in enumerate(indicators):
         if code not in by_code:
             raise InvalidInput(
                 f"no indicator with code {code!r} in {init.slug!r}",
+                field=f"indicators[{index}]",
+                extra={"value": code},
+            )
+        if code in computed:
+            # Its figures are its inputs': nobody reports a computed indicator.
+            raise InvalidInput(
+                f"{code!r} is computed from other indicators; nobody reports it",
                 field=f"indicators[{index}]",
                 extra={"value": code},
             )

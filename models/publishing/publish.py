@@ -24,13 +24,13 @@ from models.access.permissions import get_initiative
 from models.analytics.coverage import indicator_coverage
 from models.analytics.disclosure import (
     PUBLIC,
-    Figure,
     decide,
     figure_makers,
     flatten,
     rules_for,
     told_baselines,
 )
+from models.analytics.figures import Figure
 from models.analytics.rollups import expected_reporters
 from models.analytics.suppression import explain
 from models.core.actors import Actor

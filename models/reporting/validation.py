@@ -62,6 +62,7 @@ class IndicatorSpec:
     decimals: int
     categories: dict[str, int]  # "race=black" → category id, for the allowed dimensions
     unit: str = ""
+    computed: bool = False  # figures from other indicators' (an expression): takes no values
 
     def figure(self, value: float) -> str:
         """A value as a message shows it: the indicator's decimals and unit ("6.75 %"), not the
@@ -138,6 +139,7 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
             Indicator.valid_max,
             Indicator.decimals,
             Indicator.unit,
+            Indicator.expression,
         ).where(Indicator.initiative_id == initiative_id)
     ).all()
     categories: dict[int, dict[str, int]] = defaultdict(dict)
@@ -158,6 +160,7 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
             decimals=row.decimals,
             categories=categories.get(row.id, {}),
             unit=row.unit or "",
+            computed=row.expression is not None,
         )
         for row in indicators
     }
@@ -196,6 +199,15 @@ def check_values(
         spec = specs.get(code)
         if spec is None:
             problems.append(Problem(index, "indicator", f"unknown indicator {code!r}"))
+            continue
+        if spec.computed:
+            problems.append(
+                Problem(
+                    index,
+                    "indicator",
+                    f"{spec.code} is computed from other indicators; it takes no values",
+                )
+            )
             continue
         if obligations is not None and spec.id not in obligations:
             problems.append(

@@ -106,6 +106,9 @@ class Indicator(TimestampMixin, Base):
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kind: Mapped[str] = mapped_column(String(12), default="population", server_default="population")
     performance_type: Mapped[str | None] = mapped_column(String(12))
+    # A computed indicator: arithmetic over other indicators' codes of the initiative
+    # (models.core.expressions); it takes no values, its figures come from its inputs'.
+    expression: Mapped[str | None] = mapped_column(Text)
     # Baseline: the value the initiative started from, and when.
     baseline_value: Mapped[float | None] = mapped_column(Float)
     baseline_period_id: Mapped[int | None] = mapped_column(

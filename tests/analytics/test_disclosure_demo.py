@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import models.analytics.disclosure
-from models.analytics.disclosure import Figure, GroupView, hidden_figures
+from models.analytics.disclosure import hidden_figures
+from models.analytics.figures import Figure, GroupView
 from models.analytics.rollups import partner_figures, rollups
 from models.analytics.views import equity, scorecard, series
 from models.core.actors import SYSTEM, Actor

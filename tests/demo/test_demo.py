@@ -1075,3 +1075,63 @@ def test_cradle_to_career_has_two_strategies_its_partners_see_their_own(demo: De
     library = read("reporter@riverbend-public-library.demo.test")
     assert [st.code for st in library] == ["every-child-reading"]
     assert read("reporter@math-bridges.demo.test") == []
+
+
+def test_cradle_to_career_has_computed_indicators_shown_as_their_inputs_are(demo: Demo) -> None:
+    """Students on the college path (graduation rate × enrolment rate, by race) and early-years
+    visits (a sum of two partners' measures): the backbone team sees them computed from the
+    inputs' figures, the funder wherever both inputs are shown to it, hidden elsewhere; no
+    partner is obliged to report them; their baseline is computed from their inputs'."""
+    from models.analytics.views import scorecard, series
+
+    s = demo.session
+    c2c = initiative(s, C2C)
+    rows = {
+        i.code: i for i in s.scalars(select(Indicator).where(Indicator.initiative_id == c2c.id))
+    }
+    assert rows["COLLEGE_PATH"].expression == "GRAD_4YR * PS_ENROLL / 100"
+    assert rows["EARLY_VISITS"].expression == "WELL_CHILD + HOME_VISITS"
+    computed_ids = [rows["COLLEGE_PATH"].id, rows["EARLY_VISITS"].id]
+    assert not scalar_count(
+        s, select(Obligation.id).where(Obligation.indicator_id.in_(computed_ids))
+    )
+    assert not scalar_count(s, select(Value.id).where(Value.indicator_id.in_(computed_ids)))
+    path, grad, enrol = rows["COLLEGE_PATH"], rows["GRAD_4YR"], rows["PS_ENROLL"]
+    assert path.baseline_value == pytest.approx(
+        grad.baseline_value * enrol.baseline_value / 100, abs=0.06
+    )
+    shown = {"backbone": 0, "funder": 0}
+    hidden = {"backbone": 0, "funder": 0}
+    for who in ("backbone", "funder"):
+        viewer = actor(s, f"{who}@demo.test")
+        for code, inputs, by in (
+            ("COLLEGE_PATH", ("GRAD_4YR", "PS_ENROLL"), "race"),
+            ("EARLY_VISITS", ("WELL_CHILD", "HOME_VISITS"), None),
+        ):
+            answers = {
+                c: series(session=s, actor=viewer, initiative_slug=C2C, indicator_code=c, by=by)
+                for c in (code, *inputs)
+            }
+            figures = {
+                c: {(p.period, p.key): p.figure for p in a.total + a.breakdown}
+                for c, a in answers.items()
+            }
+            assert figures[code], code
+            for point, figure in figures[code].items():
+                given = [figures[c][point].value for c in inputs]
+                if None in given:
+                    assert figure.value is None, (who, code, point)
+                    hidden[who] += 1
+                    continue
+                a, b = given
+                expected = a * b / 100 if code == "COLLEGE_PATH" else a + b
+                assert figure.value == pytest.approx(expected), (who, code, point)
+                shown[who] += 1
+        card = scorecard(session=s, actor=viewer, initiative_slug=C2C, period_key=card_period(s))
+        [row] = [r for r in card.rows if r.code == "COLLEGE_PATH"]
+        assert row.target is not None and row.status != "no_data"
+        assert row.expression == "GRAD_4YR * PS_ENROLL / 100"
+    assert hidden["backbone"] == 0 and shown["backbone"]
+    # The funder sees the college path (many partners) and not the early-years visits (one
+    # partner each, not all sharing with funders): both cases are met.
+    assert shown["funder"] and hidden["funder"]

@@ -329,7 +329,25 @@ def turn_the_curve(v: TurnTheCurve) -> dict:
 
 
 def partner_bars(s: Series, period: str) -> dict:
-    """Partners' own figures for one period, with the initiative rollup as a line."""
+    """Partners' own figures for one period, with the initiative rollup as a line. A computed
+    indicator has none (no partner reports it): the chart says what it is computed from."""
+    if s.expression is not None:
+        note = {
+            "text": f"Computed from {s.expression}: no partner reports it.<br>"
+            "Each input's own page compares its partners.",
+            "showarrow": False,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+        }
+        hidden = {"visible": False}
+        return {
+            "data": [],
+            "layout": _layout(
+                f"Partners, {period}", height=220, annotations=[note], xaxis=hidden, yaxis=hidden
+            ),
+        }
     points = [p for p in s.breakdown if p.period == period]
     points.sort(key=lambda p: (p.figure.value is None, -(p.figure.value or 0)))
     bars = {

@@ -209,6 +209,11 @@ class SeriesRead(ReadModel):
     end_target_period: str | None
     breaks: list[BreakRead]
     suppressed: bool
+    expression: str | None = Field(
+        None,
+        description="A computed indicator's expression over other indicators' codes (no "
+        "partner reports it: `by=partner` has no breakdown).",
+    )
 
 
 class EquityCategory(ReadModel):

@@ -397,11 +397,17 @@ def indicator_partners(initiative, code, period):
         "partners", PARTNER_COLUMNS, rows, f"{initiative}-{code}-{period}-partners.csv"
     )
     if not rows:
+        why = (
+            f"{code} is computed from {s.expression}: no partner reports it, and each "
+            "input's own page compares its partners."
+            if s.expression is not None
+            else f"No partner figures of {period} that you may see for this indicator: "
+            "partners see their own organisation's, and only for what it reports."
+        )
         table = html.Div(
             [
                 html.P(
-                    f"No partner figures of {period} that you may see for this indicator: "
-                    "partners see their own organisation's, and only for what it reports.",
+                    why,
                     className="small text-muted",
                     id="indicator-partners-none",
                 ),

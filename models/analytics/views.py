@@ -614,6 +614,7 @@ class Series:
     breaks: list[tuple[str, str]]  # (period, note)
     suppressed: bool
     baseline_withheld: bool = False  # see ScorecardRow.baseline_withheld
+    expression: str | None = None  # a computed indicator: what it is computed from
 
 
 def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
@@ -725,6 +726,7 @@ def series(
         breaks=sorted(breaks),
         suppressed=not aud.backbone,
         baseline_withheld=baseline is None and indicator.baseline_value is not None,
+        expression=indicator.expression,
     )
 
 

@@ -81,3 +81,30 @@ def test_a_refused_expression_shows_next_to_its_field(
     assert message and says in message, out
     session.expire_all()
     assert session.scalar(select(Indicator).where(Indicator.code == "SERVED_PER_READY")) is None
+
+
+def test_the_partner_comparison_of_a_computed_indicator_says_what_it_is_computed_from(
+    client, world
+) -> None:
+    """No partner reports a computed indicator: its partner chart and table say so, and what
+    it is computed from, instead of an empty chart."""
+    _setup_as(client, world, "backbone")
+    _form_answer(client, "indicator", "save", COMPUTED)
+    out = response_of(
+        call(
+            client,
+            "..indicator-partners.figure",
+            [
+                ("indicator-initiative", "value", INIT),
+                ("indicator-code", "value", "SERVED_PER_READY"),
+                ("indicator-period", "value", "2025Q3"),
+            ],
+        )
+    )
+    figure = out["indicator-partners"]["figure"]
+    assert figure["data"] == []
+    [note] = figure["layout"]["annotations"]
+    assert note["text"].startswith("Computed from SERVED / max(K_READY, 1)")
+    assert "is computed from SERVED / max(K_READY, 1)" in str(
+        out["indicator-partners-table"]["children"]
+    )

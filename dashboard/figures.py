@@ -203,6 +203,23 @@ def _strategy_spans(
     return shapes, annotations, traces
 
 
+def target_trace(targets: list[tuple[str, float | None]], dash: str) -> list[dict]:
+    """The target line over the periods that have one (none without a target)."""
+    points = [(p, t) for p, t in targets if t is not None]
+    if not points:
+        return []
+    return [
+        {
+            "type": "scatter",
+            "x": [p for p, _ in points],
+            "y": [t for _, t in points],
+            "mode": "lines",
+            "name": "Target",
+            "line": {"color": OKABE_ITO[2], "dash": dash, "width": 2},
+        }
+    ]
+
+
 def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
     """The rollup over time with baseline, target line, series-break markers, and the
     strategies aimed at the indicator (spans) with their actions done (markers)."""
@@ -218,18 +235,7 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
             "hovertemplate": "%{x}: %{y:.1f} %{text}<extra>All partners</extra>",
         }
     ]
-    targets = [(p, t) for p, t in s.targets if t is not None]
-    if targets:
-        data.append(
-            {
-                "type": "scatter",
-                "x": [p for p, _ in targets],
-                "y": [t for _, t in targets],
-                "mode": "lines",
-                "name": "Target",
-                "line": {"color": OKABE_ITO[2], "dash": "dash", "width": 2},
-            }
-        )
+    data += target_trace(s.targets, "dash")
     shapes, annotations = [], []
     if s.baseline is not None:
         shape, label = _hline(
@@ -279,18 +285,7 @@ def turn_the_curve(v: TurnTheCurve) -> dict:
     aimed at the indicator (spans), over every period from the first figure to the end
     target's: the chart of the turn-the-curve page, as the PNG/PDF report draws it."""
     data: list[dict] = []
-    targets = [(p, t) for p, t in v.targets if t is not None]
-    if targets:
-        data.append(
-            {
-                "type": "scatter",
-                "x": [p for p, _ in targets],
-                "y": [t for _, t in targets],
-                "mode": "lines",
-                "name": "Target",
-                "line": {"color": OKABE_ITO[2], "dash": "dot", "width": 2},
-            }
-        )
+    data += target_trace(v.targets, "dot")
     if v.forecast.points:
         data.append(
             {

@@ -19,9 +19,15 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.history import partner_history_links
-from dashboard.components.indicators import EMPTY, GRAPH_CONFIG, code_options, default_code
+from dashboard.components.indicators import (
+    EMPTY,
+    GRAPH_CONFIG,
+    enter_indicator,
+    indicator_picker,
+    picker_for,
+)
 from dashboard.components.kinds import PERFORMANCE_TYPES
-from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
+from dashboard.components.page import frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError, day
 
@@ -61,25 +67,12 @@ def layout(
     period: str | None = None,
     **_,
 ):
-    entry = enter(
-        "/indicator",
-        "indicator",
-        data.analytics_workspaces,
-        NO_FIGURES,
-        initiative=initiative,
-        code=code,
-        by=by,
-        period=period,
-    )
-    if entry.instead is not None:
-        return entry.instead
+    opened = enter_indicator("/indicator", "indicator", initiative, code, by=by, period=period)
+    if opened.instead is not None:
+        return opened.instead
+    entry, choices = opened.entry, opened.choices
+    chosen = next(c for c in choices if c["code"] == opened.code)
     try:
-        choices = data.indicator_choices(entry.slug)
-        if not choices:
-            return dbc.Alert("This initiative has no indicators yet.", color="info")
-        own = data.own_indicator_codes(entry.slug)
-        code = default_code(choices, own, code)
-        chosen = next(c for c in choices if c["code"] == code)
         # The periods with figures to compare (the series' periods), latest first.
         periods = data.indicator_series(entry.slug, chosen["code"]).periods
     except DomainError as exc:
@@ -105,14 +98,7 @@ def layout(
         ],
         pickers(
             initiative_picker("indicator", entry, md=4),
-            picker(
-                "Indicator",
-                "indicator-code",
-                code_options(choices, own),
-                chosen["code"],
-                md=8,
-                clearable=False,
-            ),
+            indicator_picker("indicator", opened),
         ),
         _chart("trend", "Trend"),
         _chart(
@@ -497,14 +483,7 @@ def indicator_dimensions(code, initiative):
 def indicator_codes(initiative, code):
     """Another initiative has other indicators: offer its own, a partner's first, keeping
     the chosen one where it has it too."""
-    if not initiative:
-        return [], None
-    try:
-        choices = data.indicator_choices(initiative)
-        own = data.own_indicator_codes(initiative)
-    except DomainError:
-        return [], None
-    return code_options(choices, own), default_code(choices, own, code)
+    return picker_for(initiative, code)
 
 
 @callback(

@@ -16,8 +16,14 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import error_alert, page_url, sync_url
-from dashboard.components.indicators import EMPTY, GRAPH_CONFIG, code_options, default_code
-from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
+from dashboard.components.indicators import (
+    EMPTY,
+    GRAPH_CONFIG,
+    enter_indicator,
+    indicator_picker,
+    picker_for,
+)
+from dashboard.components.page import frame, initiative_picker, pickers
 from dashboard.data import DomainError, day
 
 dash.register_page(
@@ -29,41 +35,18 @@ dash.register_page(
 
 
 def layout(initiative: str | None = None, code: str | None = None, **_):
-    entry = enter(
-        "/turn-the-curve",
-        "ttc",
-        data.analytics_workspaces,
-        NO_FIGURES,
-        initiative=initiative,
-        code=code,
-    )
-    if entry.instead is not None:
-        return entry.instead
-    try:
-        choices = data.indicator_choices(entry.slug)
-        if not choices:
-            return dbc.Alert("This initiative has no indicators yet.", color="info")
-        own = data.own_indicator_codes(entry.slug)
-    except DomainError as exc:
-        return error_alert(exc)
     # Population indicators first: the curve a strategy sets out to turn.
-    choices = sorted(choices, key=lambda c: c["kind"] != "population")
-    code = default_code(choices, own, code)
+    opened = enter_indicator("/turn-the-curve", "ttc", initiative, code, population_first=True)
+    if opened.instead is not None:
+        return opened.instead
     return frame(
         "ttc",
         html.H1("Turn the curve", className="h3 mb-1", id="ttc-title"),
         "Where the curve was heading before the strategies aimed at it started (the baseline "
         "forecast), where it went, and the target: one page to present at a partner meeting.",
         pickers(
-            initiative_picker("ttc", entry, md=4),
-            picker(
-                "Indicator",
-                "ttc-code",
-                code_options(choices, own),
-                code,
-                md=8,
-                clearable=False,
-            ),
+            initiative_picker("ttc", opened.entry, md=4),
+            indicator_picker("ttc", opened),
         ),
         html.Div(
             [
@@ -235,16 +218,7 @@ def ttc_download(_png, _pdf, initiative, code):
 )
 def ttc_codes(initiative, code):
     """Another initiative has other indicators: its own, population indicators first."""
-    if not initiative:
-        return [], None
-    try:
-        choices = sorted(
-            data.indicator_choices(initiative), key=lambda c: c["kind"] != "population"
-        )
-        own = data.own_indicator_codes(initiative)
-    except DomainError:
-        return [], None
-    return code_options(choices, own), default_code(choices, own, code)
+    return picker_for(initiative, code, population_first=True)
 
 
 sync_url("ttc", "initiative", "code")

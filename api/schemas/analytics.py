@@ -50,9 +50,10 @@ class ScorecardRowRead(ReadModel):
     baseline_period: str | None
     baseline_withheld: bool = Field(
         False,
-        description="The indicator has a baseline the caller is not told: the figure of the "
-        "baseline's period is hidden from it, and the baseline would give it away (so are "
-        "progress, change since baseline and the straight line to the end target).",
+        description="The indicator has a baseline the caller is not told: it is not the "
+        "figure of its period the caller is shown, and would give away a hidden or "
+        "since-changed figure (so are progress, change since baseline, interim targets and "
+        "the straight line to the end target).",
     )
     target: float | None = Field(
         description="The figure expected by this period on the way to the end target (see "
@@ -201,9 +202,10 @@ class SeriesRead(ReadModel):
     baseline_period: str | None
     baseline_withheld: bool = Field(
         False,
-        description="The indicator has a baseline the caller is not told: the figure of the "
-        "baseline's period is hidden from it, and the baseline would give it away (so are "
-        "progress, change since baseline and the straight line to the end target).",
+        description="The indicator has a baseline the caller is not told: it is not the "
+        "figure of its period the caller is shown, and would give away a hidden or "
+        "since-changed figure (so are progress, change since baseline, interim targets and "
+        "the straight line to the end target).",
     )
     end_target: float | None
     end_target_period: str | None

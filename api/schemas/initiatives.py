@@ -347,8 +347,9 @@ class IndicatorRead(ReadModel):
     baseline: PeriodValueRead | None
     baseline_withheld: bool = Field(
         False,
-        description="There is a baseline the caller is not told: the figure of its period is "
-        "hidden from it, and the baseline would give it away.",
+        description="There is a baseline the caller is not told (nor the interim targets): it "
+        "is not the figure of its period the caller is shown, and would give away a hidden "
+        "or since-changed figure.",
     )
     target: PeriodValueRead | None = Field(description="The end target.")
     targets: list[InterimTargetRead] = Field(description="Interim targets, earliest first.")

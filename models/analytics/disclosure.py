@@ -246,29 +246,53 @@ def _decide_reported(
 
 # --- baselines ------------------------------------------------------------------------------
 # A baseline is a figure the backbone team enters, very often the initiative's own figure of
-# its period, exact. Told beside a figure the rules hide, it would give that figure away; and
-# whatever is drawn from it (the line to the end target, progress, change since baseline, a
-# gap target's expected gap) would give the baseline back. So below backbone a baseline is
-# told only where its period's figure is (README, Disclosure: baselines).
+# its period, exact. Told beside a figure the rules hide, it would give that figure away; told
+# beside the published figure when it is the live one (a correction since), it would give the
+# change away; and whatever is drawn from it (the line to the end target, interim targets on
+# it, progress, change since baseline, a gap target's expected gap) would give it back. So
+# below backbone a baseline is told only where it says nothing the viewer is not shown
+# (README, Disclosure: baselines).
 
 
-def baseline_told(view: GroupView | None) -> bool:
-    """Whether a viewer below backbone may be told a baseline whose period's figure it sees
-    as ``view``: the figure is shown exactly, or the period has no data of the initiative at
-    all (the baseline came from elsewhere, e.g. census figures)."""
-    return view is None or view.total.value is not None
+def _same(shown: float, baseline: float, decimals: int) -> bool:
+    """``baseline`` is ``shown`` as the indicator writes it (to its decimals)."""
+    return abs(shown - baseline) <= 0.5 * 10.0**-decimals + 1e-9
 
 
-def gap_baseline_told(cells: Mapping[str, Figure] | None, dimension: str) -> bool:
-    """Whether a viewer below backbone may be told a gap target's baseline gap on
-    ``dimension``, seeing the baseline period's category figures as ``cells``: no category of
-    the dimension with data is hidden from it (then it knows the gap itself)."""
+def baseline_told(
+    view: GroupView | None, baseline: float, decimals: int, computed: bool = False
+) -> bool:
+    """Whether a viewer below backbone may be told ``baseline``, seeing its period's figure as
+    ``view``: the figure is shown and the baseline is that figure (to the indicator's
+    decimals); or the period has no data of the initiative (a baseline from elsewhere, e.g.
+    census figures) — never for a ``computed`` indicator, whose inputs may have data there
+    though it has no figure."""
+    if view is None:
+        return not computed
+    shown = view.total.value
+    return shown is not None and _same(shown, baseline, decimals)
+
+
+def gap_baseline_told(
+    cells: Mapping[str, Figure] | None,
+    dimension: str,
+    baseline: float,
+    decimals: int,
+    computed: bool = False,
+) -> bool:
+    """Whether a viewer below backbone may be told a gap target's ``baseline`` gap on
+    ``dimension``, seeing the baseline period's category figures as ``cells``: every category
+    of the dimension with data is shown and the baseline is the gap between the best and the
+    worst of them (to the indicator's decimals); or no category has data then (never for a
+    ``computed`` indicator)."""
     prefix = f"{dimension}="
-    return not any(
-        f.value is None and f.reason is not None
-        for key, f in (cells or {}).items()
-        if key.startswith(prefix)
-    )
+    figures = [f for key, f in (cells or {}).items() if key.startswith(prefix)]
+    if not figures:
+        return not computed
+    shown = [f.value for f in figures if f.value is not None]
+    if len(shown) < 2 or any(f.value is None and f.reason is not None for f in figures):
+        return False
+    return _same(max(shown) - min(shown), baseline, decimals)
 
 
 def cells_of(view: GroupView | None) -> dict[str, Figure] | None:
@@ -326,14 +350,26 @@ def told_baselines(
         frozenset(
             i.id
             for i in with_baseline
-            if i.baseline_period_id is None
-            or baseline_told(views.get((i.id, i.baseline_period_id)))
+            if i.baseline_value is not None
+            and (
+                i.baseline_period_id is None
+                or baseline_told(
+                    views.get((i.id, i.baseline_period_id)),
+                    i.baseline_value,
+                    i.decimals,
+                    i.expression is not None,
+                )
+            )
         ),
         frozenset(
             (i.id, g.dimension.code)
             for i, g in gaps
             if gap_baseline_told(
-                cells_of(views.get((i.id, g.baseline_period_id))), g.dimension.code
+                cells_of(views.get((i.id, g.baseline_period_id))),
+                g.dimension.code,
+                g.baseline_value,
+                i.decimals,
+                i.expression is not None,
             )
         ),
     )

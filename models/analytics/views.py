@@ -133,12 +133,26 @@ def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
 def _told_baseline(
     indicator: Indicator, views: dict[tuple[int, int], GroupView], backbone: bool
 ) -> float | None:
-    """The indicator's baseline as the viewer may be told it (None: none, or withheld because
-    its period's figure is hidden from the viewer: ``models.analytics.disclosure``)."""
-    if backbone or indicator.baseline_period_id is None:
-        return indicator.baseline_value
-    told = baseline_told(views.get((indicator.id, indicator.baseline_period_id)))
-    return indicator.baseline_value if told else None
+    """The indicator's baseline as the viewer may be told it (None: none, or withheld:
+    ``models.analytics.disclosure.baseline_told``)."""
+    base = indicator.baseline_value
+    if backbone or base is None or indicator.baseline_period_id is None:
+        return base
+    told = baseline_told(
+        views.get((indicator.id, indicator.baseline_period_id)),
+        base,
+        indicator.decimals,
+        indicator.expression is not None,
+    )
+    return base if told else None
+
+
+def _told_interim(
+    indicator: Indicator, baseline: float | None, interim: dict[tuple[int, int], float]
+) -> dict[tuple[int, int], float]:
+    """The interim targets the viewer is told: none where the baseline is withheld from it
+    (one interim target on the line and the end target draw the line back to the baseline)."""
+    return {} if baseline is None and indicator.baseline_value is not None else interim
 
 
 def _target_for(
@@ -383,7 +397,9 @@ def scorecard(
             previous = before.total if before else _NO_DATA
         broke = (indicator.id, period.id) in breaks
         baseline = _told_baseline(indicator, views, backbone)
-        target, target_kind = _target_for(indicator, period, periods_by_id, interim, baseline)
+        target, target_kind = _target_for(
+            indicator, period, periods_by_id, _told_interim(indicator, baseline, interim), baseline
+        )
         if indicator.id in stands_on:
             coverage = Coverage(
                 reported=0,
@@ -453,6 +469,7 @@ def scorecard(
                 _told_goal(
                     goal,
                     cells_of(by_category.get((indicator.id, by_key[goal.baseline_period].id))),
+                    indicator,
                     backbone,
                 ),
                 period,
@@ -695,6 +712,7 @@ def series(
             select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
         )
     }
+    told_interim = _told_interim(indicator, baseline, interim)
     breaks = [
         (periods_by_id[b.period_id].key, b.note)
         for b in session.scalars(
@@ -714,7 +732,7 @@ def series(
         total=total_points,
         breakdown=breakdown_points,
         targets=[
-            (p.key, _target_for(indicator, p, periods_by_id, interim, baseline)[0])
+            (p.key, _target_for(indicator, p, periods_by_id, told_interim, baseline)[0])
             for p in data_periods
         ],
         baseline=baseline,
@@ -749,10 +767,15 @@ class GapGoal:
     note: str | None
 
 
-def _told_goal(goal: GapGoal, cells: Mapping[str, Figure] | None, backbone: bool) -> GapGoal:
+def _told_goal(
+    goal: GapGoal, cells: Mapping[str, Figure] | None, indicator: Indicator, backbone: bool
+) -> GapGoal:
     """The gap target as the viewer may be told it, ``cells`` being the baseline period's
     category figures as it sees them."""
-    if backbone or gap_baseline_told(cells, goal.dimension):
+    if goal.baseline is None or backbone:
+        return goal
+    computed = indicator.expression is not None
+    if gap_baseline_told(cells, goal.dimension, goal.baseline, indicator.decimals, computed):
         return goal
     return replace(goal, baseline=None)
 
@@ -915,7 +938,7 @@ def equity(
     backbone = actor.is_backbone(initiative.id)
     if goal is not None:
         at_baseline = {p.key: p.figure for p in data.breakdown if p.period == goal.baseline_period}
-        goal = _told_goal(goal, at_baseline, backbone)
+        goal = _told_goal(goal, at_baseline, indicator, backbone)
     points = []
     for period in data.periods:
         cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]
@@ -1470,8 +1493,9 @@ def target_line(
             select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
         )
     }
+    told_interim = _told_interim(indicator, baseline, interim)
     return [
-        (key, _target_for(indicator, by_key[key], periods_by_id, interim, baseline)[0])
+        (key, _target_for(indicator, by_key[key], periods_by_id, told_interim, baseline)[0])
         for key in period_keys
         if key in by_key
     ]

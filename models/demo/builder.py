@@ -1471,21 +1471,21 @@ class _Builder:
         self.session.flush()
 
     def _computed_targets(self) -> None:
-        """A computed indicator's baseline, end and interim targets: its expression over its
-        inputs' (which all start from the first quarter with figures)."""
+        """A computed indicator's baseline and end target: its expression over its inputs'
+        (which all start from the first quarter with figures), unrounded, so that the baseline
+        is the computed figure of its quarter as the indicator writes it."""
         for ind in self.spec.indicators:
             if ind.expression is None:
                 continue
             expression = parse(ind.expression)
-            inputs = {code: self.indicator_rows[code] for code in expression.codes}
-            row = self.indicator_rows[ind.code]
-            if any(i.baseline_value is None or i.target_value is None for i in inputs.values()):
+            if any(code not in self.lines for code in expression.codes):
                 continue
-            row.baseline_period_id = next(iter(inputs.values())).baseline_period_id
-
-            for end in ("baseline_value", "target_value"):
+            row = self.indicator_rows[ind.code]
+            first = {self.lines[code][0] for code in expression.codes}
+            row.baseline_period_id = self.periods[min(first)].id
+            for end, at in (("baseline_value", 1), ("target_value", 2)):
                 value = evaluate(
-                    expression, {code: float(getattr(i, end)) for code, i in inputs.items()}
+                    expression, {code: self.lines[code][at] for code in expression.codes}
                 ).value
                 setattr(row, end, None if value is None else round(value, ind.decimals))
 

@@ -155,9 +155,10 @@ def describe_indicators(
 def described_for(
     *, session: Session, actor: Actor, initiative: Initiative, indicators: Sequence[Indicator]
 ) -> list[dict[str, Any]]:
-    """Indicators described as ``actor`` may read them: below backbone a baseline, or a gap
-    target's baseline gap, whose period's figure is hidden from the viewer is left out (it is
-    often that very figure: README, Disclosure)."""
+    """Indicators described as ``actor`` may read them: below backbone a baseline (with the
+    interim targets) or a gap target's baseline gap that would tell the viewer more than its
+    period's figures it is shown is left out (``models.analytics.disclosure.baseline_told``;
+    README, Disclosure)."""
     described = describe_indicators(session=session, indicators=indicators)
     if actor.is_backbone(initiative.id):
         return described
@@ -169,7 +170,8 @@ def described_for(
     )
     for indicator, out in zip(indicators, described, strict=True):
         if out["baseline"] is not None and indicator.id not in told:
-            out["baseline"], out["baseline_withheld"] = None, True
+            # Interim targets on the line would draw it back to the baseline.
+            out["baseline"], out["baseline_withheld"], out["targets"] = None, True, []
         for gap in out["gap_targets"]:
             if (indicator.id, gap["dimension"]) not in told_gaps:
                 gap["baseline"] = None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models.analytics.views import equity, scorecard, series
 from models.core.actors import SYSTEM, Actor
 from models.initiatives import gap_targets as gap_rules
-from models.initiatives.indicators import get_indicator, update_indicator
+from models.initiatives.indicators import create_indicator, get_indicator, update_indicator
 from models.publishing.publish import public_summary, publish
 from models.reporting.validation import ValueInput
 from models.tables.indicator import Indicator
@@ -221,3 +221,76 @@ def test_a_baseline_gap_over_a_hidden_category_is_not_told(session, world) -> No
     assert get_indicator(session=session, actor=SYSTEM, initiative=SLUG, code="SERVED")[
         "gap_targets"
     ][0]["baseline"] == {"value": 47, "period": "2025Q4"}
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_a_baseline_other_than_the_figure_shown_is_not_told(session, world) -> None:
+    """The 2025Q1 figure shown is 120; a baseline of 125 there is not it — say the live figure
+    after a correction not yet published — and would tell the change: it is withheld."""
+    update_indicator(
+        session=session,
+        actor=SYSTEM,
+        initiative=SLUG,
+        code="SERVED",
+        changes={"baseline": {"value": 125, "period": "2025Q1"}},
+    )
+    funder = _row(session, _funder(world))
+    assert funder.current.value == 160
+    assert (funder.baseline, funder.baseline_withheld, funder.target_kind) == (None, True, "end")
+    assert _row(session, SYSTEM).baseline == 125
+    # As the indicator writes it (to its decimals), the figure shown is the baseline.
+    update_indicator(
+        session=session,
+        actor=SYSTEM,
+        initiative=SLUG,
+        code="SERVED",
+        changes={"baseline": {"value": 120.04, "period": "2025Q1"}, "decimals": 0},
+    )
+    assert _row(session, _funder(world)).baseline == 120.04
+
+
+def test_interim_targets_are_not_told_with_a_withheld_baseline(session, world) -> None:
+    """One interim target on the line and the end target draw the line back to the baseline:
+    where the baseline is withheld, so are the interim targets."""
+    update_indicator(
+        session=session,
+        actor=SYSTEM,
+        initiative=SLUG,
+        code="SERVED",
+        changes={"targets": [{"period": "2025Q3", "value": 160}]},
+    )
+    backbone, funder = _row(session, SYSTEM), _row(session, _funder(world))
+    assert (backbone.target, backbone.target_kind) == (160, "interim")
+    assert (funder.target, funder.target_kind) == (GOAL, "end")
+    seen = series(
+        session=session, actor=_funder(world), initiative_slug=SLUG, indicator_code="SERVED"
+    )
+    assert {t for _, t in seen.targets} == {GOAL}
+    described = get_indicator(session=session, actor=_funder(world), initiative=SLUG, code="SERVED")
+    assert (described["baseline"], described["targets"]) == (None, [])
+    assert get_indicator(session=session, actor=SYSTEM, initiative=SLUG, code="SERVED")[
+        "targets"
+    ] == [{"period": "2025Q3", "value": 160, "note": None}]
+
+
+def test_a_computed_baseline_is_not_told_where_it_has_no_figure(session, world) -> None:
+    """ALL = SERVED + LATER has no figure in 2025Q1 (LATER has no data then), though SERVED
+    has one, hidden from the funder: a baseline there (SERVED's, 120) is not "from
+    elsewhere" and is withheld."""
+    f.indicator(session, world, code="LATER", name="Reported later")
+    create_indicator(
+        session=session,
+        actor=SYSTEM,
+        initiative=SLUG,
+        code="ALL",
+        name="Everything",
+        unit="people",
+        measure_type="count",
+        expression="SERVED + LATER",
+        baseline={"value": BASE, "period": "2025Q1"},
+    )
+    seen = get_indicator(session=session, actor=_funder(world), initiative=SLUG, code="ALL")
+    assert (seen["baseline"], seen["baseline_withheld"]) == (None, True)
+    assert get_indicator(session=session, actor=SYSTEM, initiative=SLUG, code="ALL")[
+        "baseline"
+    ] == {"value": BASE, "period": "2025Q1"}

@@ -103,3 +103,15 @@ def test_metrics_count_imports_and_time_rollups(client) -> None:
     assert sample("cm_rollup_query_seconds_count") == timed + 1
     body = client.get("/metrics").text
     assert "cm_imports_total" in body and "cm_rollup_query_seconds" in body
+
+
+def test_an_api_answer_to_credentials_is_never_kept_by_a_shared_cache(client) -> None:
+    """Asked with a token or the login cookie, an API answer that says nothing of caching is
+    private and not stored; without credentials nothing is added (tests/app/test_http_caching
+    has the answers that say how to cache)."""
+    token = {"Authorization": "Bearer not-a-real-token"}
+    refused = client.get("/api/v1/initiatives", headers=token)
+    assert refused.headers["cache-control"] == "private, no-store"
+    with_cookie = client.get("/api/v1/initiatives", cookies={"cm_session": "x"})
+    assert with_cookie.headers["cache-control"] == "private, no-store"
+    assert "cache-control" not in client.get("/api/v1/initiatives").headers

@@ -134,7 +134,9 @@ def _serve_index_for_page_urls(app: Dash) -> None:
 
 
 def _nav_links(viewer: data.Viewer) -> list:
-    links = [dbc.NavLink("Initiatives", href="/", active="exact")]
+    # The initiatives are home: the brand links there (one link fewer keeps a full menu on one
+    # line at 1280 px).
+    links: list = []
     if viewer.logged_in and viewer.roles:
         links.append(dbc.NavLink("Overview", href="/overview", active="partial", id="nav-overview"))
         # Everyone with a role reads strategies: funders all, a partner those it owns.

@@ -463,6 +463,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/equity"): Rule(
         viewers_of_a(), query={"dimension": "race"}
     ),
+    **{
+        ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/turn-the-curve{suffix}"): Rule(
+            viewers_of_a(), why="the series' viewers, each shown its own figures and strategies"
+        )
+        for suffix in ("", ".png", ".pdf")
+    },
     ("get", f"{P}/initiatives/{{slug}}/completeness"): Rule(
         backbone_of_a(200), query={"period": DRAFT}, why="who has not reported: backbone only"
     ),

@@ -24,8 +24,10 @@ import models.analytics.disclosure
 from models.analytics.disclosure import hidden_figures
 from models.analytics.figures import Figure, GroupView
 from models.analytics.rollups import partner_figures, rollups
+from models.analytics.suppression import INPUTS_MARKER
 from models.analytics.views import equity, scorecard, series
 from models.core.actors import SYSTEM, Actor
+from models.core.expressions import parse
 from models.core.settings import get_settings
 from models.demo.builder import load_demo
 from models.publishing.publish import public_summary, publish
@@ -170,12 +172,20 @@ def test_no_viewer_recovers_a_partner_figure(demo: Session, slug: str) -> None:
         shares[(pf.indicator_id, pf.period_id, pf.disaggregation)][pf.member_id] = size or 0.0
     checked = 0
     for viewer in _viewers(demo, init):
-        for code, period, key, fig in _shown(demo, init, viewer):
+        seen = list(_shown(demo, init, viewer))
+        values = {(code, period, key): fig.value for code, period, key, fig in seen}
+        for code, period, key, fig in seen:
             if fig.value is None:
                 continue
             checked += 1
             ind = indicators[code]
             where = f"{viewer.name} sees {code} {period} {key} = {fig.value}"
+            if ind.expression is not None:
+                # A computed figure is shown only where every input is: it tells nothing the
+                # viewer is not shown (the inputs themselves are checked here too).
+                for code_in in parse(ind.expression).codes:
+                    assert values.get((code_in, period, key)) is not None, where + f" ({code_in})"
+                continue
             if key.startswith("partner:"):
                 member = members[key.removeprefix("partner:")]
                 assert member in viewer.own or (viewer.name == "funder" and member in sharing), (
@@ -387,16 +397,30 @@ def test_every_view_and_download_takes_its_figures_from_the_one_decision(
     )
     summary = public_summary(session=scratch, initiative_slug=C2C)
     [republished] = [p for p in summary["periods"] if p["period"] == "2025Q3"]
+    # A computed indicator's figures are made in the decision from its inputs' (here the
+    # sentinel, hidden): hidden in turn, with the computed marker.
+    computed = set(
+        scratch.scalars(
+            select(Indicator.code).where(
+                Indicator.initiative_id == init.id, Indicator.expression.is_not(None)
+            )
+        )
+    )
+    assert computed
     published = [
-        fig
+        (ind["indicator"], fig)
         for ind in republished["indicators"]
         for fig in [ind["total"], *(c for b in ind["breakdowns"] for c in b["categories"])]
     ]
-    assert published and all(f["marker"] == "§" for f in published)
+    assert published and all(
+        f["marker"] == (INPUTS_MARKER if code in computed else "§") for code, f in published
+    )
     for viewer in _viewers(scratch, init)[:4]:
-        figures = [fig for *_, fig in _shown(scratch, init, viewer)]
-        for f in figures:  # sparkline points carry the value only
-            assert f in (SENTINEL, Figure(None, None)), viewer.name
+        for code, *_, f in _shown(scratch, init, viewer):  # sparklines carry the value only
+            if code in computed:
+                assert f.value is None and f.marker in (INPUTS_MARKER, None), viewer.name
+            else:
+                assert f in (SENTINEL, Figure(None, None)), viewer.name
     # The backbone team's figures are exact, not the sentinel's.
     card = scorecard(session=scratch, actor=SYSTEM, initiative_slug=C2C, period_key="2025Q3")
     assert any(r.current.value is not None for r in card.rows)

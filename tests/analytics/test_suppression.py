@@ -21,11 +21,13 @@ from models.analytics.suppression import (
     COMPLEMENT_MARKER,
     DOMINANCE_MARKER,
     HIGH_MARKER,
+    INPUTS_MARKER,
     KEPT_MARKER,
     LATE_MARKER,
     LEGEND,
     LOW_MARKER,
     NOT_PUBLISHED_MARKER,
+    UNDEFINED_MARKER,
     Cell,
     Shown,
     explain,
@@ -296,6 +298,8 @@ def test_legend_explains_every_marker():
         KEPT_MARKER,
         LOW_MARKER,
         HIGH_MARKER,
+        INPUTS_MARKER,
+        UNDEFINED_MARKER,
     }
     assert "fewer than 10 people" in LEGEND["<10"]
     assert "fewer than 4 partners" in LEGEND["<4 partners"]

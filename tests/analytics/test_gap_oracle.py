@@ -160,6 +160,8 @@ def _expected(goal: dict, key: str) -> float:
     starts = {k: date(int(k[:4]), 3 * int(k[-1]) - 2, 1) for k in QUARTERS}
     start, end, now = starts[goal["baseline_period"]], starts[goal["target_period"]], starts[key]
     share = min(1.0, max(0.0, (now - start).days / (end - start).days))
+    if goal["baseline"] is None:  # withheld from the viewer: the target gap itself
+        return goal["target"]
     return goal["baseline"] + share * (goal["target"] - goal["baseline"])
 
 
@@ -180,7 +182,11 @@ def _judge(goal: dict, key: str, rates: dict[str, float] | None, complete: bool,
     else:
         status = "off_track"
     progress = None
-    if goal["baseline"] != goal["target"] and (backbone or complete):
+    if (
+        goal["baseline"] is not None
+        and goal["baseline"] != goal["target"]
+        and (backbone or complete)
+    ):
         progress = (goal["baseline"] - gap) / (goal["baseline"] - goal["target"])
     return gap, expected, status, progress
 
@@ -222,6 +228,14 @@ def test_gap_targets_agree_with_an_independent_computation(client, session, seed
         body = eq.json()
         goal = body["gap_target"]
         assert [p["period"] for p in body["points"]] == list(QUARTERS)
+        if not backbone:  # told only where it is the gap the viewer is shown then
+            [first] = [p for p in body["points"] if p["period"] == goal["baseline_period"]]
+            shown = _shown(first)
+            if goal["baseline"] is not None:
+                assert shown is not None and len(shown) >= 2
+                assert max(shown.values()) - min(shown.values()) == pytest.approx(
+                    goal["baseline"], abs=0.5 * 10**-1 + 1e-9
+                )
         for q, point in enumerate(body["points"]):
             key = point["period"]
             if backbone:

@@ -52,6 +52,19 @@ class PublicIndicator(ReadModel):
     indicator: str
     name: str
     definition: str | None
+    kind: str = Field(
+        "population",
+        description="population (how the whole community is doing) or performance (a partner "
+        "programme's measure); vintages published before kinds existed read as population.",
+    )
+    performance_type: str | None = Field(
+        None, description="A performance measure's question: how_much, how_well or better_off."
+    )
+    contributes_to: list[str] = Field(
+        default_factory=list,
+        description="A performance measure's population indicators (contribution, not "
+        "attribution).",
+    )
     unit: str
     measure_type: str
     direction: str

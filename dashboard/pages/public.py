@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import sync_url
+from dashboard.components.kinds import PERFORMANCE_TYPES, arrange
 from dashboard.components.page import picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError, NotFound
@@ -351,6 +352,13 @@ def _card(
                         ],
                         className="h6 mb-1",
                     ),
+                    html.P(
+                        "Partner programme measure: "
+                        + dict(PERFORMANCE_TYPES).get(entry.get("performance_type") or "", ""),
+                        className="small text-muted mb-1 cm-measure-kind",
+                    )
+                    if entry.get("kind") == "performance"
+                    else None,
                     html.Div(
                         [
                             html.Span(headline, className="cm-stat"),
@@ -427,12 +435,74 @@ COLUMNS = [
 ]
 
 
-def outcome_groups(chosen: dict) -> dict[str, list[dict]]:
-    """A published period's indicators by outcome, in the order they were published."""
-    groups: dict[str, list[dict]] = {}
-    for entry in chosen["indicators"]:
-        groups.setdefault(entry.get("outcome_name") or "Other indicators", []).append(entry)
-    return groups
+class _Published:
+    """A published indicator as ``kinds.arrange`` reads a scorecard row; vintages frozen before
+    kinds existed hold population indicators only. (A plain class: Dash loads pages under a
+    name that is not in ``sys.modules``, where a dataclass cannot be built.)"""
+
+    def __init__(self, entry: dict) -> None:
+        self.entry = entry
+
+    @property
+    def code(self) -> str:
+        return self.entry["indicator"]
+
+    @property
+    def kind(self) -> str:
+        return self.entry.get("kind") or "population"
+
+    @property
+    def performance_type(self) -> str | None:
+        return self.entry.get("performance_type")
+
+    @property
+    def contributes_to(self) -> list[str]:
+        return self.entry.get("contributes_to") or []
+
+    @property
+    def outcome(self) -> str | None:
+        return self.entry.get("outcome")
+
+    @property
+    def outcome_name(self) -> str:
+        return self.entry.get("outcome_name") or "Other indicators"
+
+
+CONTRIBUTION = "Partners' programmes contributing to {name}"
+CONTRIBUTION_NOTE = (
+    "Contribution, not attribution: each programme plays a part in the curve above; none moves "
+    "it alone."
+)
+UNLINKED = "Other partners' programme measures"
+
+
+Section = tuple[str, str | None, list[dict]]
+
+
+def outcome_sections(chosen: dict) -> list[tuple[str, list[Section]]]:
+    """A published period's indicators by outcome in the overview's order (README, "Two kinds
+    of measure"), each outcome as ``(role, label, entries)``: ``("population", None, [entry])``
+    for each population indicator; ``("contribution", its name, [])`` before the programmes
+    bearing on it and ``("unlinked", None, [])`` before an outcome's programmes bearing on no
+    population indicator; then ``("type", the performance question, measures)`` per type."""
+    entries = chosen["indicators"]
+    names = {e["indicator"]: e["name"] for e in entries}
+    out: list[tuple[str, list[Section]]] = []
+    for (_, outcome_name), arranged in arrange([_Published(e) for e in entries]):
+        sections: list[Section] = []
+        for role, item in arranged:
+            if role == "population":
+                sections.append(("population", None, [item.entry]))  # type: ignore[attr-defined]
+            elif role == "contribution":
+                sections.append(("contribution", names.get(str(item), str(item)), []))
+            elif role == "unlinked":
+                sections.append(("unlinked", None, []))
+            elif role == "type":
+                sections.append(("type", str(item), []))
+            else:
+                sections[-1][2].append(item.entry)  # type: ignore[attr-defined]
+        out.append((outcome_name or "Other indicators", sections))
+    return out
 
 
 def jump_links(summary: dict, period: str | None) -> html.Nav | None:
@@ -441,7 +511,7 @@ def jump_links(summary: dict, period: str | None) -> html.Nav | None:
     (assets/30-anchors.js keeps Dash from drawing the page again for them)."""
     by_period = {p["period"]: p for p in summary["periods"]}
     chosen = by_period.get(period or "") or summary["periods"][-1]
-    outcomes = list(outcome_groups(chosen))
+    outcomes = [name for name, _ in outcome_sections(chosen)]
     if len(outcomes) < 2:
         return None
     return html.Nav(
@@ -476,7 +546,7 @@ def public_body(summary: dict, period: str) -> html.Div:
         ]
         for e in chosen["indicators"]
     }
-    groups = outcome_groups(chosen)
+    groups = outcome_sections(chosen)
     parts: list = [
         html.P(
             f"Published {data.day(chosen['published_at'])}"
@@ -490,25 +560,37 @@ def public_body(summary: dict, period: str) -> html.Div:
     everything = []
     incomplete = incomplete_indicators(chosen.get("coverage"))
     stories = {s["indicator"]: s for s in chosen.get("stories") or []}
-    for number, (name, entries) in enumerate(groups.items()):
-        cards = []
-        for entry in entries:
-            cards.append(
-                _card(
-                    entry,
-                    period,
-                    history_of[entry["indicator"]],
-                    n,
-                    incomplete=entry["indicator"] in incomplete,
-                    story=stories.get(entry["indicator"]),
+    listed: set[str] = set()
+    for number, (name, sections) in enumerate(groups):
+        parts.append(html.H2(name, className="h5 mt-2 cm-outcome", id=f"public-outcome-{number}"))
+        for role, label, members in sections:
+            if role == "contribution":
+                parts += [
+                    html.H3(CONTRIBUTION.format(name=label), className="h6 mb-0 cm-contribution"),
+                    html.P(CONTRIBUTION_NOTE, className="small text-muted fst-italic mb-2"),
+                ]
+            elif role == "unlinked":
+                parts.append(html.H3(UNLINKED, className="h6 mb-2 cm-unlinked"))
+            elif role == "type":
+                parts.append(html.P(label, className="small fw-semibold mb-1 cm-performance-type"))
+            cards = []
+            for entry in members:
+                cards.append(
+                    _card(
+                        entry,
+                        period,
+                        history_of[entry["indicator"]],
+                        n,
+                        incomplete=entry["indicator"] in incomplete,
+                        story=stories.get(entry["indicator"]),
+                    )
                 )
-            )
-            everything += public_rows(entry, period)
-            n += 1
-        parts += [
-            html.H2(name, className="h5 mt-2 cm-outcome", id=f"public-outcome-{number}"),
-            dbc.Row(cards),
-        ]
+                if entry["indicator"] not in listed:  # a measure may bear on two curves
+                    everything += public_rows(entry, period)
+                    listed.add(entry["indicator"])
+                n += 1
+            if cards:
+                parts.append(dbc.Row(cards))
         if len(groups) > 1:
             parts.append(
                 html.P(

@@ -281,6 +281,20 @@ class Scorecard:
     opened: list[str] = field(default_factory=list)
 
 
+def contribution_links(session: Session, indicator_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Performance measure id → the codes of the population indicators it contributes to, in
+    the initiative's order (README, "Two kinds of measure")."""
+    links: dict[int, list[str]] = {}
+    for performance_id, code in session.execute(
+        select(indicator_contributions.c.performance_id, Indicator.code)
+        .join(Indicator, Indicator.id == indicator_contributions.c.population_id)
+        .where(indicator_contributions.c.performance_id.in_(indicator_ids))
+        .order_by(Indicator.position, Indicator.code)
+    ):
+        links.setdefault(performance_id, []).append(code)
+    return links
+
+
 def scorecard(
     *,
     session: Session,
@@ -333,14 +347,7 @@ def scorecard(
         ).all()
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
-    links: dict[int, list[str]] = {}
-    for performance_id, code in session.execute(
-        select(indicator_contributions.c.performance_id, Indicator.code)
-        .join(Indicator, Indicator.id == indicator_contributions.c.population_id)
-        .where(indicator_contributions.c.performance_id.in_([i.id for i, _ in indicators]))
-        .order_by(Indicator.position, Indicator.code)
-    ):
-        links.setdefault(performance_id, []).append(code)
+    links = contribution_links(session, [i.id for i, _ in indicators])
     # Every partner's approved totals of the period and the one before (coverage and
     # like-with-like trends), one packed row per indicator and period; earlier periods only
     # when a missing partner's last known size is needed.

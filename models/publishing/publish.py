@@ -33,6 +33,7 @@ from models.analytics.disclosure import (
 from models.analytics.figures import Figure
 from models.analytics.rollups import expected_reporters
 from models.analytics.suppression import explain
+from models.analytics.views import contribution_links
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
@@ -94,6 +95,7 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
         decided=views,
         gap_targets=False,
     )
+    links = contribution_links(session, [i.id for i, _ in indicators])
     out = []
     for indicator, outcome in indicators:
         view = views.get((indicator.id, period.id))
@@ -117,6 +119,11 @@ def public_figures(*, session: Session, initiative: Initiative, period: Period) 
                 "indicator": indicator.code,
                 "name": indicator.name,
                 "definition": indicator.definition,
+                # Population indicator or partner performance measure (README, "Two kinds of
+                # measure"): the public page groups them as the overview does.
+                "kind": indicator.kind,
+                "performance_type": indicator.performance_type,
+                "contributes_to": links.get(indicator.id, []),
                 "unit": indicator.unit,
                 "measure_type": indicator.measure_type,
                 "direction": indicator.direction,
@@ -709,6 +716,30 @@ FIELDS = [
     ("outcome", "string", "Outcome area code"),
     ("indicator", "string", "Indicator code"),
     ("indicator_name", "string", "Indicator name"),
+    (
+        "kind",
+        "string",
+        (
+            "population (how the whole community is doing) or performance (a partner "
+            "programme's measure)"
+        ),
+    ),
+    (
+        "performance_type",
+        "string",
+        (
+            "For a performance measure: how_much (did we do), how_well (did we do it) or "
+            "better_off (is anyone); empty for a population indicator"
+        ),
+    ),
+    (
+        "contributes_to",
+        "string",
+        (
+            "For a performance measure: the population indicators it contributes to "
+            "(contribution, not attribution), separated by spaces"
+        ),
+    ),
     ("unit", "string", "Unit of the value"),
     ("dimension", "string", "Disaggregation dimension, or 'total'"),
     ("category", "string", "Category of the dimension, or 'total'"),
@@ -794,6 +825,10 @@ def datapackage(*, session: Session, initiative_slug: str) -> bytes:
                     ind["outcome"],
                     ind["indicator"],
                     ind["name"],
+                    # Vintages frozen before kinds existed hold population indicators only.
+                    ind.get("kind") or "population",
+                    ind.get("performance_type"),
+                    " ".join(ind.get("contributes_to") or []),
                     ind["unit"],
                 )
             ]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.analytics.computed import reported_inputs, with_inputs
 from models.analytics.rollups import (
     PartnerFigure,
     Totals,
@@ -37,7 +38,7 @@ from models.analytics.rollups import (
     partner_totals,
 )
 from models.core.settings import get_settings
-from models.tables.indicator import TOTAL
+from models.tables.indicator import TOTAL, Indicator
 from models.tables.initiative import Initiative, Period
 
 
@@ -47,6 +48,33 @@ class Coverage:
     expected: int  # active partners obliged to report the indicator
     share: float | None  # of the expected partners' usual size; None when unknown
     complete: bool
+
+
+def combined(coverages: Sequence[Coverage]) -> Coverage:
+    """The coverage of a computed indicator's figure from its reported inputs' (README,
+    "Computed indicators"): complete only when each input is; the fewest partners behind an
+    input, the most expected of one, the smallest share."""
+    shares = [c.share for c in coverages]
+    return Coverage(
+        reported=min((c.reported for c in coverages), default=0),
+        expected=max((c.expected for c in coverages), default=0),
+        share=None if not shares or None in shares else min(s for s in shares if s is not None),
+        complete=all(c.complete for c in coverages),
+    )
+
+
+def stands_on(
+    *, session: Session, initiative_id: int, indicator_ids: Collection[int]
+) -> dict[int, list[int]]:
+    """Indicator id → the reported indicators whose coverage makes its own: itself when it is
+    reported, a computed indicator's reported inputs (through other computed ones)."""
+    indicators = list(session.scalars(select(Indicator).where(Indicator.id.in_(indicator_ids))))
+    everything = with_inputs(session=session, initiative_id=initiative_id, indicators=indicators)
+    by_code = {i.code: i for i in everything}
+    return {
+        i.id: [r.id for r in reported_inputs(i, by_code)] if i.expression is not None else [i.id]
+        for i in indicators
+    }
 
 
 def size(pf: PartnerFigure) -> float | None:
@@ -304,16 +332,20 @@ def indicator_coverage(
             )
         )
     )
+    inputs = stands_on(session=session, initiative_id=initiative.id, indicator_ids=indicator_ids)
     history = partner_history(
         session=session,
         initiative_id=initiative.id,
-        indicator_ids=indicator_ids,
+        indicator_ids=sorted({r for ids in inputs.values() for r in ids}),
         periods=periods,
         first=[period.id],
     )
     expected = expected_members(session=session, initiative_id=initiative.id)
     min_share = get_settings().coverage_min_share
-    return {i: history.coverage(i, period.id, expected[i], min_share) for i in indicator_ids}
+    return {
+        i: combined([history.coverage(r, period.id, expected[r], min_share) for r in inputs[i]])
+        for i in indicator_ids
+    }
 
 
 def coverage_by_period(
@@ -329,25 +361,29 @@ def coverage_by_period(
     partners' last known sizes within the :data:`LOOKBACK` periods up to it). The partners'
     totals are read once, in one query."""
     ordered = sorted(periods, key=lambda p: p.starts_on)
+    inputs = stands_on(session=session, initiative_id=initiative_id, indicator_ids=[indicator_id])
+    reported = inputs.get(indicator_id, [indicator_id])
     groups = {
-        period_id: _Group.stored(totals)
-        for _, period_id, totals in partner_totals(
+        (reported_id, period_id): _Group.stored(totals)
+        for reported_id, period_id, totals in partner_totals(
             session=session,
             initiative_id=initiative_id,
-            indicator_ids=[indicator_id],
+            indicator_ids=reported,
             period_ids=[p.id for p in ordered],
         )
     }
-    expected = expected_members(session=session, initiative_id=initiative_id)[indicator_id]
+    expected = expected_members(session=session, initiative_id=initiative_id)
     min_share = get_settings().coverage_min_share
 
     def load(ids: list[int]) -> Iterable[tuple[int, int, _Group]]:
-        return [(indicator_id, p, groups[p]) for p in ids if p in groups]
+        return [(r, p, groups[r, p]) for r in reported for p in ids if (r, p) in groups]
 
     out = {}
     for i, period in enumerate(ordered):
         if period.id in period_ids:
             window = ordered[: i + 1][-LOOKBACK:]
             history = PartnerHistory([], window, load=load)
-            out[period.id] = history.coverage(indicator_id, period.id, expected, min_share)
+            out[period.id] = combined(
+                [history.coverage(r, period.id, expected[r], min_share) for r in reported]
+            )
     return out

@@ -38,9 +38,9 @@ from models.access.permissions import get_initiative
 from models.analytics.computed import reported_inputs, with_inputs
 from models.analytics.coverage import (
     ALL_PARTNERS,
-    Coverage,
     PartnerHistory,
     basis_text,
+    combined,
     coverage_by_period,
     partner_history,
 )
@@ -408,14 +408,11 @@ def scorecard(
             indicator, period, periods_by_id, _told_interim(indicator, baseline, interim), baseline
         )
         if indicator.id in stands_on:
-            coverage = Coverage(
-                reported=0,
-                expected=0,
-                share=None,
-                complete=all(
-                    partners.coverage(i, period.id, expected[i], min_share).complete
+            coverage = combined(
+                [
+                    partners.coverage(i, period.id, expected[i], min_share)
                     for i in stands_on[indicator.id]
-                ),
+                ]
             )
         else:
             coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)

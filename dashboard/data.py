@@ -1936,6 +1936,13 @@ def bounces(limit: int = MAILBOX_SHOWN) -> list[BounceView]:
         return bounce_rules.recent(session=session, actor=current_actor(), limit=limit)
 
 
+def clear_bounces(address: str) -> int:
+    """Mail an address again after a hard bounce held it (admin only): how many bounces were
+    cleared."""
+    with _session() as session:
+        return bounce_rules.clear_bounces(session=session, actor=current_actor(), address=address)
+
+
 def notification_preferences() -> list[Preference]:
     """The logged-in person's choice for every kind of message."""
     with _session() as session:

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from api.deps import LoggedInDep, SessionDep
 from api.schemas.common import ErrorRead, Page
 from api.schemas.notifications import (
+    BounceClear,
+    BounceClearedRead,
     BounceRead,
     BounceRecordedRead,
     MailRead,
@@ -201,3 +203,12 @@ def get_bounces(
 ):
     """The latest bounces, newest first (admin): which addresses stopped taking our mail."""
     return bounces.recent(session=session, actor=actor, limit=limit)
+
+
+@router.post("/notifications/bounces/clear", response_model=BounceClearedRead, responses=ERRORS)
+def clear_bounces(body: BounceClear, session: SessionDep, actor: LoggedInDep):
+    """Mail an address again after a hard bounce held it (admin: its owner says the mailbox
+    works again). Every hard bounce of the address is cleared and audited; 404 when none
+    holds it."""
+    cleared = bounces.clear_bounces(session=session, actor=actor, address=body.address)
+    return BounceClearedRead(address=body.address.strip().lower(), cleared=cleared)

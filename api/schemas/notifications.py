@@ -84,6 +84,21 @@ class BounceRead(ReadModel):
     diagnostic: str | None
     received_at: datetime
     message_id: str
+    holds: bool = Field(
+        description="A hard bounce (5.x.x) not cleared yet: mail to the address is held."
+    )
+    cleared_at: datetime | None = Field(
+        None, description="When an admin cleared it (mail to the address goes out again)."
+    )
+
+
+class BounceClear(WriteModel):
+    address: str = Field(min_length=3, max_length=254, description="The address to mail again.")
+
+
+class BounceClearedRead(ReadModel):
+    address: str
+    cleared: int = Field(description="Hard bounces cleared (each audited).")
 
 
 class BounceRecordedRead(ReadModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
@@ -54,6 +54,7 @@ BOUNCE_COLUMNS = [
     {"field": "kind", "headerName": "Kind", "width": 150},
     {"field": "recipient", "headerName": "To", "flex": 1, "minWidth": 160},
     {"field": "status", "headerName": "Status", "width": 100},
+    {"field": "held", "headerName": "Mail to it", "width": 200, "tooltipField": "held"},
     {
         "field": "diagnostic",
         "headerName": "Diagnostic",
@@ -135,6 +136,35 @@ def layout(**_):
             className="small text-muted mb-2",
         ),
         _grid("mailbox-bounces", BOUNCE_COLUMNS),
+        html.H3("Mail an address again", className="h6 mt-3"),
+        html.P(
+            "A hard bounce (status 5.x.x) holds every later mail to its address, each shown as "
+            "skipped with the reason. Once its owner says the mailbox works again, clear it.",
+            className="small text-muted mb-2",
+            id="mailbox-held-help",
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        dbc.Label("Held address", html_for="mailbox-held", className="small"),
+                        dcc.Dropdown(
+                            id="mailbox-held",
+                            options=[],
+                            placeholder="No address is held",
+                        ),
+                    ],
+                    md=6,
+                ),
+                dbc.Col(
+                    dbc.Button("Mail it again", id="mailbox-clear", color="primary"),
+                    md="auto",
+                    className="d-flex align-items-end",
+                ),
+            ],
+            className="g-2 mb-2",
+        ),
+        html.Div(id="mailbox-clear-feedback", role="status"),
     )
 
 
@@ -176,10 +206,23 @@ def bounce_rows(bounces: list[data.BounceView]) -> list[dict]:
             "kind": b.kind or "",
             "recipient": b.recipient,
             "status": b.status,
+            "held": (
+                "held until cleared"
+                if b.holds
+                else f"cleared {data.moment(b.cleared_at)}"
+                if b.cleared_at
+                else ""
+            ),
             "diagnostic": b.diagnostic or "",
         }
         for b in bounces
     ]
+
+
+def held_options(bounces: list[data.BounceView]) -> list[dict]:
+    """The addresses a hard bounce holds, each once."""
+    held = sorted({b.recipient for b in bounces if b.holds})
+    return [{"label": address, "value": address} for address in held]
 
 
 @callback(
@@ -188,6 +231,7 @@ def bounce_rows(bounces: list[data.BounceView]) -> list[dict]:
     Output("mailbox-outbox", "rowData"),
     Output("mailbox-feedback", "children"),
     Output("mailbox-bounces", "rowData"),
+    Output("mailbox-held", "options"),
     Input("mailbox-grid", "id"),
 )
 def mailbox_view(_ident):
@@ -197,12 +241,47 @@ def mailbox_view(_ident):
         pending = data.undelivered()
         bounced = data.bounces()
     except DomainError as exc:
-        return [], None, [], error_alert(exc), []
+        return [], None, [], error_alert(exc), [], []
     shown = len(mails)
     count = f"{total} mail{'s' if total != 1 else ''}" + (
         f", the newest {shown} shown" if shown < total else ""
     )
-    return mail_rows(mails), count, outbox_rows(pending), None, bounce_rows(bounced)
+    return (
+        mail_rows(mails),
+        count,
+        outbox_rows(pending),
+        None,
+        bounce_rows(bounced),
+        held_options(bounced),
+    )
+
+
+@callback(
+    Output("mailbox-clear-feedback", "children"),
+    Output("mailbox-bounces", "rowData", allow_duplicate=True),
+    Output("mailbox-held", "options", allow_duplicate=True),
+    Output("mailbox-held", "value"),
+    Input("mailbox-clear", "n_clicks"),
+    State("mailbox-held", "value"),
+    prevent_initial_call=True,
+)
+def mailbox_clear(_clicks, address):
+    """Clear the chosen address's hard bounces (admin only: the domain refuses anyone else)."""
+    if not address:
+        alert = dbc.Alert("Choose a held address first.", color="warning", className="small")
+        return alert, dash.no_update, dash.no_update, dash.no_update
+    try:
+        cleared = data.clear_bounces(address)
+        bounced = data.bounces()
+    except DomainError as exc:
+        return error_alert(exc), dash.no_update, dash.no_update, dash.no_update
+    alert = dbc.Alert(
+        f"Mail to {address} goes out again ({cleared} bounce{'s' if cleared != 1 else ''} "
+        "cleared).",
+        color="success",
+        className="small",
+    )
+    return alert, bounce_rows(bounced), held_options(bounced), None
 
 
 @callback(Output("mailbox-message", "children"), Input("mailbox-grid", "selectedRows"))

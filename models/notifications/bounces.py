@@ -6,6 +6,12 @@ The SMTP server's refusal while sending already fails a message (models/notifica
 with a relay most failures come later, as a DSN. The outbox keeps such a message "sent" (that is
 what our accounting saw); the bounce is a row of its own, read beside it by the period's history.
 
+A *hard* bounce (status 5.x.x: no such mailbox, domain gone, refused for good) holds mail to its
+address: the worker skips every later mail to it, saying why, until an admin clears the bounce
+(the mailbox works again) — a relay that keeps sending to dead addresses loses its reputation,
+and everybody's mail with it. A soft bounce (4.x.x: mailbox full, try later) holds nothing.
+A person whose address changes is mailed at the new one at once.
+
 A DSN names the original by its Message-ID, which ``models.notifications.email.render`` derives
 from the outbox row's idempotency key; the key is not stored hashed, so the row is found by
 hashing the keys of the mail sent to the bounced recipients (and, failing that, of all mail).
@@ -21,14 +27,15 @@ from email import message_from_bytes, message_from_string
 from email.message import Message
 from email.policy import default
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
-from models.core.errors import InvalidInput, PermissionDenied
+from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.notifications.claims import ACTOR
 from models.tables.audit import AuditEvent
+from models.tables.base import utcnow
 from models.tables.notifications import MailBounce, OutboxMessage
 
 MAX_BYTES = 1_000_000  # a DSN quoting a whole digest stays well under this
@@ -226,6 +233,77 @@ def record_bounce(session: Session, raw: bytes, *, actor: Actor | None = None) -
     return BounceReport(outbox_id, message_id, bounced, other)
 
 
+def is_hard(status_code: str) -> bool:
+    """A permanent failure (RFC 3463 class 5): the address will not take mail tried again."""
+    return status_code.strip().startswith("5")
+
+
+def hold_on(session: Session, address: str) -> MailBounce | None:
+    """The latest hard bounce of ``address`` not cleared yet: mail to it is held while there is
+    one."""
+    return session.scalars(
+        select(MailBounce)
+        .where(
+            MailBounce.recipient == address.strip().lower(),
+            MailBounce.status_code.like("5%"),
+            MailBounce.cleared_at.is_(None),
+        )
+        .order_by(MailBounce.received_at.desc(), MailBounce.id.desc())
+        .limit(1)
+    ).first()
+
+
+def held_because(bounce: MailBounce) -> str:
+    """Why a mail was not sent, as the outbox and the period's history say it."""
+    return (
+        f"held: {bounce.recipient} bounced on {bounce.received_at:%Y-%m-%d} "
+        f"({bounce.status_code}); mail to it waits until an administrator clears the bounce"
+    )
+
+
+def clear_bounces(*, session: Session, actor: Actor, address: str) -> int:
+    """Clear the hard bounces of ``address`` (admin: its owner says the mailbox works again),
+    so that mail to it goes out again; each cleared bounce is audited. 404 when nothing holds
+    the address."""
+    require_login(actor)
+    if not actor.is_admin:
+        raise PermissionDenied("only an admin clears bounces")
+    wanted = _address(address)
+    held = list(
+        session.scalars(
+            select(MailBounce).where(
+                MailBounce.recipient == wanted,
+                MailBounce.status_code.like("5%"),
+                MailBounce.cleared_at.is_(None),
+            )
+        )
+    )
+    if not held:
+        raise NotFound(f"no bounce holds mail to {wanted or 'that address'}")
+    now = utcnow()
+    session.execute(
+        update(MailBounce)
+        .where(MailBounce.id.in_([b.id for b in held]))
+        .values(cleared_at=now, cleared_by_user_id=actor.user_id)
+    )
+    for bounce in held:
+        message = session.get(OutboxMessage, bounce.outbox_id) if bounce.outbox_id else None
+        session.add(
+            AuditEvent(
+                actor_user_id=actor.user_id,
+                actor_label=actor.label,
+                initiative_id=message.initiative_id if message else None,
+                entity_type="notification",
+                entity_id=bounce.outbox_id,
+                action="bounce_cleared",
+                before={"to": bounce.recipient, "status": bounce.status_code},
+                after={"to": bounce.recipient, "cleared_at": now.isoformat()},
+            )
+        )
+    session.flush()
+    return len(held)
+
+
 @dataclass(frozen=True)
 class BounceView:
     id: int
@@ -236,6 +314,8 @@ class BounceView:
     diagnostic: str | None
     received_at: datetime
     message_id: str
+    holds: bool  # a hard bounce not cleared: mail to the address is held
+    cleared_at: datetime | None
 
 
 def recent(*, session: Session, actor: Actor, limit: int = 50) -> list[BounceView]:
@@ -259,6 +339,8 @@ def recent(*, session: Session, actor: Actor, limit: int = 50) -> list[BounceVie
             b.diagnostic,
             b.received_at,
             b.message_id,
+            holds=is_hard(b.status_code) and b.cleared_at is None,
+            cleared_at=b.cleared_at,
         )
         for b, kind in rows
     ]

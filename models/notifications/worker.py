@@ -49,6 +49,7 @@ from models.access.invitations import mailed_link
 from models.core import dates
 from models.core.db import get_sessionmaker, session_scope
 from models.core.settings import get_settings
+from models.notifications.bounces import held_because, hold_on
 from models.notifications.claims import Claimed, Tick, audit, backoff, claim, settle
 from models.notifications.digests import bundle_digests
 from models.notifications.email import (
@@ -102,8 +103,14 @@ def deliver(
         try:
             link = _link(session, message)
             off = muted(session=session, user_ids=[user_id], kind=message.kind)
-            if link is None or off:
-                why = "recipient turned this kind off" if off else "no longer stands"
+            held = hold_on(session, message.address)
+            if link is None or off or held is not None:
+                if off:
+                    why = "recipient turned this kind off"
+                elif held is not None:
+                    why = held_because(held)
+                else:
+                    why = "no longer stands"
                 settle(session, message, status="skipped", last_error=why)
                 session.commit()
                 tick.skipped += 1

@@ -125,11 +125,16 @@ class MailBounce(Base):
         ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
     )
     message_id: Mapped[str] = mapped_column(String(254))  # the original's, with its brackets
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254), index=True)  # lower case
     status_code: Mapped[str] = mapped_column(String(16))  # RFC 3463, e.g. "5.1.1"
     action: Mapped[str] = mapped_column(String(16))
     diagnostic: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
+    # A hard bounce (5.x.x) holds mail to its address until an admin clears it.
+    cleared_at: Mapped[datetime | None]
+    cleared_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class NotificationPreference(Base):

@@ -189,6 +189,12 @@ RULES: dict[tuple[str, str], Rule] = {
         why="the mail server hands bounces in with an admin's key; an empty body is no "
         "delivery status notification (tests/notifications/test_bounces.py records real ones)",
     ),
+    ("post", f"{P}/notifications/bounces/clear"): Rule(
+        admin_only(404),
+        json={"address": "nobody@alpha.test"},
+        why="an admin mails an address again; nothing holds this one (cleared ones: "
+        "tests/notifications/test_bounce_holds.py)",
+    ),
     ("get", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(viewers_of_a()),
     ("put", f"{P}/initiatives/{{slug}}/reminder-schedule"): Rule(
         backbone_of_a(200), json={"offsets": [-7, 1]}

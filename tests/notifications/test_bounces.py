@@ -5,7 +5,6 @@ mail not ours record nothing; the CLI reads stdin; only an admin hands one in ov
 
 from __future__ import annotations
 
-from datetime import timedelta
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
 from email.mime.message import MIMEMessage
@@ -16,7 +15,6 @@ from email.policy import default
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -26,41 +24,14 @@ from models.core.db import get_engine, get_sessionmaker, session_scope
 from models.core.errors import InvalidInput
 from models.core.settings import get_settings
 from models.notifications.bounces import record_bounce
-from models.notifications.email import SmtpSender
-from models.notifications.reminders import schedule_reminders
-from models.notifications.worker import DeliveryWorker
 
 from ..conftest import BACKENDS
 from ..dash_calls import call, response_of, text_of
 from ..factories import PASSWORD
-from . import world as w
-from .smtp import SmtpServer
 
 pytestmark = pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
 DIAGNOSTIC = "smtp; 550 5.1.1 <e1@x.org>: Recipient address rejected: User unknown"
 BOUNCES = "/api/v1/notifications/bounces"
-
-
-@pytest.fixture
-def factory(fresh_database) -> sessionmaker[Session]:
-    fresh_database.migrate()
-    return sessionmaker(fresh_database.engine, expire_on_commit=False)
-
-
-@pytest.fixture
-def sent(factory) -> dict[str, EmailMessage]:
-    """eastside's and westside's reporters reminded 14 days before, the reminders delivered
-    through a local SMTP server: each recipient's mail as the server received it."""
-    with session_scope(factory) as session:
-        w.build(session)
-        assert schedule_reminders(session=session, today=w.DUE - timedelta(days=14)) == 3
-    server = SmtpServer().start()
-    try:
-        tick = DeliveryWorker(factory, SmtpSender(server.url, "cm@x.org")).run_once(reminders=False)
-    finally:
-        server.stop()
-    assert tick.sent == 3
-    return {m["To"]: m for m in server.inbox.messages}  # type: ignore[misc]
 
 
 def dsn(

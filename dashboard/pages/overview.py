@@ -194,7 +194,11 @@ def _progress(row):
         title += " The figure is incomplete."
     parts = [
         html.Div(
-            [bar, html.Span(percent(row.progress), className="small ms-2 cm-progress-label")],
+            [
+                # The bar draws the number beside it; a screen reader reads the number only.
+                html.Div(bar, className="flex-grow-1", **{"aria-hidden": "true"}),
+                html.Span(percent(row.progress), className="small ms-2 cm-progress-label"),
+            ],
             className="d-flex align-items-center",
         )
     ]

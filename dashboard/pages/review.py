@@ -143,6 +143,10 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             [
                 dbc.Col(
                     [
+                        # The queue's name for a screen reader (assets/40-a11y.js ties it).
+                        html.Label(
+                            "Reports to review", htmlFor="review-queue", className="visually-hidden"
+                        ),
                         html.Div(id="review-queue-count", className="small text-muted mb-1"),
                         dcc.RadioItems(
                             id="review-queue",

@@ -7,7 +7,9 @@
    - dbc.Tabs gives every tab the same id and points it at a panel that does not exist
      ("…-tab-null"): each tab and panel get ids of their own that name each other (4.1.2).
    - dcc.Upload's file input has no name: it takes the drop zone's text (1.3.1, 4.1.2).
-   - A list of choices drawn as a listbox (dcc.RadioItems) is named by its <label for=…>. */
+   - A list of choices drawn as a listbox (dcc.RadioItems) is named by its <label for=…>.
+   - A chart in a <figure class="cm-chart"> (dashboard/components/charts.py) gets, each time
+     Plotly draws it, a caption read from its figure and its data as a table (1.1.1, 1.3.1). */
 (function () {
     function dropdowns(root) {
         root.querySelectorAll('input.dash-dropdown-focus-target').forEach(function (input) {
@@ -68,6 +70,145 @@
         });
     }
 
+    function title(gd) {
+        var t = gd.layout && gd.layout.title;
+        return (t && (t.text || (typeof t === 'string' ? t : ''))) || '';
+    }
+
+    function shown(v) {
+        if (v === null || v === undefined || v === '') {
+            return '—';
+        }
+        return typeof v === 'number' ? (Math.round(v * 10) / 10).toLocaleString('en') : String(v);
+    }
+
+    // The chart's figures as rows: [[x label, value per series…]], with the series' names.
+    function tabulate(gd) {
+        var traces = (gd.data || []).filter(function (t) {
+            return t.visible !== false && (!t.yaxis || t.yaxis === 'y') && !t.fill;
+        });
+        var heat = traces.filter(function (t) { return t.type === 'heatmap'; })[0];
+        if (heat) {
+            var cols = (heat.x || []).map(String), rows = [];
+            (heat.y || []).forEach(function (y, i) {
+                var texts = (heat.text || [])[i] || [], zs = (heat.z || [])[i] || [];
+                rows.push([String(y)].concat(cols.map(function (_c, j) {
+                    return shown(texts[j] !== undefined ? texts[j] : zs[j]);
+                })));
+            });
+            return {head: [''].concat(cols), rows: rows};
+        }
+        var named = traces.filter(function (t) {
+            return (t.x || []).some(function (x) { return x !== null && x !== undefined; });
+        });
+        var keys = [], index = {};
+        var series = named.map(function (t) {
+            var across = t.orientation === 'h', values = {};
+            var xs = across ? t.y : t.x, ys = across ? t.x : t.y;
+            (xs || []).forEach(function (x, i) {
+                if (x === null || x === undefined) {
+                    return;
+                }
+                if (!(x in index)) {
+                    index[x] = keys.length;
+                    keys.push(x);
+                }
+                var mark = Array.isArray(t.text) && t.text[i] ? ' ' + t.text[i] : '';
+                values[x] = shown(ys ? ys[i] : null) + mark;
+            });
+            return {name: t.name || title(gd) || 'Value', values: values};
+        });
+        return {
+            head: [''].concat(series.map(function (s) { return s.name; })),
+            rows: keys.map(function (x) {
+                return [String(x)].concat(series.map(function (s) { return s.values[x] || '—'; }));
+            })
+        };
+    }
+
+    function caption(gd, data) {
+        var name = title(gd).replace(/<[^>]+>/g, '');
+        var parts = data.head.slice(1).map(function (series, k) {
+            var points = data.rows.map(function (r) { return r[0] + ' ' + r[k + 1]; });
+            var more = points.length > 12 ? ', and ' + (points.length - 12) + ' more' : '';
+            return (series ? series + ': ' : '') + points.slice(0, 12).join(', ') + more;
+        });
+        return (name ? name + '. ' : '') + (parts.join('; ') || '—') + '.';
+    }
+
+    function table(data, hidden) {
+        var t = document.createElement('table');
+        t.className = 'table table-sm small mb-0' + (hidden ? ' visually-hidden' : '');
+        var head = t.createTHead().insertRow();
+        data.head.forEach(function (h) {
+            var th = document.createElement('th');
+            th.scope = 'col';
+            th.textContent = h;
+            head.appendChild(th);
+        });
+        var body = t.createTBody();
+        data.rows.forEach(function (r) {
+            var tr = body.insertRow();
+            r.forEach(function (v, i) {
+                var cell = document.createElement(i ? 'td' : 'th');
+                if (!i) {
+                    cell.scope = 'row';
+                }
+                cell.textContent = v;
+                tr.appendChild(cell);
+            });
+        });
+        return t;
+    }
+
+    function describe(figure, gd) {
+        var data = tabulate(gd);
+        var text = figure.querySelector(':scope > figcaption.cm-chart-text');
+        if (text && figure.dataset.caption === 'chart') {
+            text.textContent = caption(gd, data);
+        }
+        var slot = figure.querySelector(':scope > .cm-chart-table');
+        var how = figure.dataset.table;
+        if (!slot || how === 'none') {
+            return;
+        }
+        slot.textContent = '';
+        if (how === 'hidden') {
+            slot.appendChild(table(data, true));
+            return;
+        }
+        var details = document.createElement('details');
+        var summary = document.createElement('summary');
+        summary.className = 'small';
+        summary.textContent = 'Chart as a table';
+        details.appendChild(summary);
+        var scroll = document.createElement('div');
+        scroll.className = 'table-responsive cm-table-scroll';
+        scroll.tabIndex = 0;
+        scroll.setAttribute('role', 'region');
+        scroll.setAttribute('aria-label', summary.textContent);
+        scroll.appendChild(table(data, false));
+        details.appendChild(scroll);
+        slot.appendChild(details);
+    }
+
+    function charts(root) {
+        root.querySelectorAll('figure.cm-chart .js-plotly-plot').forEach(function (gd) {
+            var figure = gd.closest('figure.cm-chart');
+            if (gd.__cmDescribed !== gd.data) {
+                gd.__cmDescribed = gd.data;
+                describe(figure, gd);
+            }
+            if (!gd.__cmHooked && gd.on) {
+                gd.__cmHooked = true;
+                gd.on('plotly_afterplot', function () {
+                    gd.__cmDescribed = gd.data;
+                    describe(figure, gd);
+                });
+            }
+        });
+    }
+
     var queued = false;
     function repair() {
         queued = false;
@@ -75,6 +216,7 @@
         tabs(document);
         uploads(document);
         listboxes(document);
+        charts(document);
     }
     new MutationObserver(function () {
         if (!queued) {

@@ -147,7 +147,11 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                         html.Label(
                             "Reports to review", htmlFor="review-queue", className="visually-hidden"
                         ),
-                        html.Div(id="review-queue-count", className="small text-muted mb-1"),
+                        html.Div(
+                            id="review-queue-count",
+                            className="small text-muted mb-1",
+                            role="status",  # said when the period changes the queue (4.1.3)
+                        ),
                         dcc.RadioItems(
                             id="review-queue",
                             options=[],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.webdriver.support.ui import WebDriverWait
+
 from . import support as ui
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -24,20 +26,23 @@ axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['
   .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
 """
 
-# The page is settled when Dash shows no loading state and the document stopped changing.
+# The page is settled when Dash shows no loading state and the document has not changed for
+# QUIET_MS (Dash draws a page in several callbacks; Plotly and the grid draw after them).
+QUIET_MS = 300
 _QUIET = """
 const busy = document.querySelector('[data-dash-is-loading="true"], ._dash-loading');
-const size = document.body.innerHTML.length;
-const last = window.__cmLastSize; window.__cmLastSize = size;
-return !busy && document.readyState === 'complete' && last === size;
+const size = document.body.innerHTML.length, now = performance.now();
+if (window.__cmSize !== size) { window.__cmSize = size; window.__cmSince = now; }
+return !busy && document.readyState === 'complete' && now - window.__cmSince >= arguments[0];
 """
 
 
 def settled(driver, timeout: float = ui.WAIT) -> None:
-    """Wait until Dash has finished rendering: no loading state, the DOM the same twice."""
-    driver.execute_script("window.__cmLastSize = -1;")
-
-    ui.wait(driver, lambda d: d.execute_script(_QUIET), timeout)  # polled twice a second
+    """Wait until Dash has finished rendering: no loading state, the DOM still for a while."""
+    driver.execute_script("window.__cmSize = -1;")
+    WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: d.execute_script(_QUIET, QUIET_MS)
+    )
 
 
 def violations(driver, tags: tuple[str, ...] = WCAG_AA) -> list[dict]:

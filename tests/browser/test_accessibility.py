@@ -23,7 +23,8 @@ from models.demo.calendar import quarter_of
 from models.demo.spec import DEMO_PASSWORD
 from models.publishing.publish import public_summary
 
-from ..conftest import BACKENDS, TestDatabase
+from .. import conftest
+from ..conftest import BACKENDS
 from . import axe
 from . import support as ui
 
@@ -55,7 +56,7 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CM_TODAY", TODAY.isoformat())
         get_settings.cache_clear()
-        db = TestDatabase(request.param, tmp_path_factory.mktemp(f"a11y-{request.param}"))
+        db = conftest.TestDatabase(request.param, tmp_path_factory.mktemp(f"a11y-{request.param}"))
         try:
             db.migrate()
             with Session(db.engine) as session:
@@ -107,16 +108,56 @@ def _open(driver, url: str) -> None:
     axe.settled(driver)
 
 
+# Each chart on the page: its figure's caption, and whether its data is in a table (in the
+# figure, or the page's own table of it in the <details> right after the figure).
+_CHARTS = """
+return [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+  const figure = gd.closest('figure');
+  const caption = figure && figure.querySelector(':scope > figcaption');
+  const table = figure && (figure.querySelector('table') ||
+      (figure.nextElementSibling && figure.nextElementSibling.matches('details') ?
+        figure.nextElementSibling : null) ||
+      (figure.closest('.card') && figure.closest('.card').querySelector('table')));
+  return {id: gd.id || (gd.parentElement && gd.parentElement.id) || '?',
+          caption: caption ? caption.textContent.trim() : null, table: !!table};
+});
+"""
+
+
+def _undescribed_charts(driver) -> list[str]:
+    """The charts without a text alternative or without their data as a table."""
+    return [
+        f"{c['id']}: caption {c['caption']!r}, table {c['table']}"
+        for c in driver.execute_script(_CHARTS)
+        if not c["caption"] or len(c["caption"]) < 8 or not c["table"]
+    ]
+
+
+def _check(driver, where: str, failures: list[str]) -> None:
+    found = axe.violations(driver)
+    if found:
+        failures.append(axe.report(where, found))
+    charts = _undescribed_charts(driver)
+    if charts:
+        failures.append(
+            f"{where}: charts without a text alternative or table:\n  " + "\n  ".join(charts)
+        )
+
+
 @pytest.mark.parametrize("role", ["admin", "backbone", "reporter", "funder", "public"])
 def test_every_page_meets_wcag_aa(site: Site, role: str, driver) -> None:
-    """axe-core finds no WCAG 2.2 A/AA violation on any page ``role`` opens."""
+    """axe-core finds no WCAG 2.2 A/AA violation on any page ``role`` opens, and every chart
+    has a text alternative and its data as a table; the public also reads the public page on
+    a phone (390 px wide)."""
     if role != "public":
         ui.open_as(driver, site.url, "/login", USERS[role], DEMO_PASSWORD)
         ui.wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
-    failures = []
+    failures: list[str] = []
     for path in _pages(site, role):
         _open(driver, site.url + path)
-        found = axe.violations(driver)
-        if found:
-            failures.append(axe.report(f"{role} {path}", found))
+        _check(driver, f"{role} {path}", failures)
+    if role == "public":
+        driver.set_window_size(390, 844)
+        _open(driver, site.url + f"/public/{INITIATIVE}")
+        _check(driver, f"{role} /public/{INITIATIVE} at 390 px", failures)
     assert not failures, "\n\n".join(failures)

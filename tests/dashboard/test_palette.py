@@ -103,7 +103,9 @@ def _pairs() -> list[tuple[str, str, str, float]]:
     pairs.append(("light badge text", RULES[".badge.bg-light"]["color"], LIGHT, 4.5))
     ring = re.search(r"#[0-9a-fA-F]{6}", RULES[":focus-visible"]["outline"]).group(0)
     pairs.append(("focus ring on white", ring, WHITE, 3))
-    pairs.append(("focus ring in the menu", RULES[".navbar :focus-visible"]["outline-color"], NAVBAR, 3))
+    pairs.append(
+        ("focus ring in the menu", RULES[".navbar :focus-visible"]["outline-color"], NAVBAR, 3)
+    )
     return pairs
 
 

@@ -7,7 +7,9 @@
    - dbc.Tabs gives every tab the same id and points it at a panel that does not exist
      ("…-tab-null"): each tab and panel get ids of their own that name each other (4.1.2).
    - dcc.Upload's file input has no name: it takes the drop zone's text (1.3.1, 4.1.2).
-   - A list of choices drawn as a listbox (dcc.RadioItems) is named by its <label for=…>.
+   - dcc.RadioItems draws its radio buttons inside the options of a listbox: a control within
+     a control (4.1.2). It is made what it is, a group of radio buttons, named by its
+     <label for=…>.
    - A chart in a <figure class="cm-chart"> (dashboard/components/charts.py) gets, each time
      Plotly draws it, a caption read from its figure and its data as a table (1.1.1, 1.3.1). */
 (function () {
@@ -61,7 +63,14 @@
     }
 
     function listboxes(root) {
-        root.querySelectorAll('[role="listbox"][id]:not([aria-labelledby])').forEach(function (box) {
+        root.querySelectorAll('.dash-radioitems[role="listbox"]').forEach(function (box) {
+            box.setAttribute('role', 'radiogroup');
+        });
+        root.querySelectorAll('.dash-radioitems label[role="option"]').forEach(function (option) {
+            option.removeAttribute('role');
+            option.removeAttribute('aria-selected');
+        });
+        root.querySelectorAll('[role="radiogroup"][id]:not([aria-labelledby])').forEach(function (box) {
             var label = document.querySelector('label[for="' + CSS.escape(box.id) + '"]');
             if (label) {
                 label.id = label.id || (box.id + '-label');
@@ -225,7 +234,7 @@
         }
     }).observe(document.documentElement, {
         subtree: true, childList: true, attributes: true,
-        attributeFilter: ['tabindex', 'disabled', 'id', 'aria-controls', 'aria-labelledby']
+        attributeFilter: ['tabindex', 'disabled', 'id', 'aria-controls', 'aria-labelledby', 'role']
     });
     repair();
 })();

@@ -109,6 +109,7 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
             # One Tab stop (WCAG 2.1.1, the ARIA grid pattern): arrows move between cells,
             # Enter edits; Tab leaves the grid for Save and Submit instead of walking every cell.
             "tabToNextCell": {"function": "false"},
+            "tabToNextHeader": {"function": "false"},
         },
         csvExportParams={"fileName": f"{space.slug}-{org}-{period}.csv"},
         className="ag-theme-alpine cm-grid",

@@ -488,7 +488,14 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
                 "cm-total-row": "params.data.disaggregation == 'total'",
                 "cm-changed-row": "params.data.change",
             },
-            dashGridOptions={"suppressRowVirtualisation": True, "suppressCellFocus": True},
+            dashGridOptions={
+                "suppressRowVirtualisation": True,
+                "suppressCellFocus": True,
+                # Tab leaves the header (its cells cannot take the focus, so the grid's own Tab
+                # would circle the header for ever: a keyboard trap, WCAG 2.1.2).
+                "tabToNextHeader": {"function": "false"},
+                "tabToNextCell": {"function": "false"},
+            },
             csvExportParams={"fileName": f"{sub.initiative}-{sub.organisation}-{sub.period}.csv"},
             className="ag-theme-alpine cm-grid cm-review-grid",
             # The grid scrolls within the window, so the report and its actions fit a screen.

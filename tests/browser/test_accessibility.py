@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import Initiative, Member, Organisation, Period, Submission
 from models.core.settings import get_settings
 from models.demo.builder import load_demo
 from models.demo.calendar import quarter_of
@@ -27,6 +32,9 @@ from .. import conftest
 from ..conftest import BACKENDS
 from . import axe
 from . import support as ui
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +56,7 @@ class Site:
     url: str
     backend: str
     published: str  # the latest published quarter
+    engine: Engine
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -65,7 +74,7 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
                 summary = public_summary(session=session, initiative_slug=INITIATIVE)
                 session.commit()
             with ui.live_server(db.engine) as url:
-                yield Site(url, request.param, summary["periods"][-1]["period"])
+                yield Site(url, request.param, summary["periods"][-1]["period"], db.engine)
         finally:
             db.drop()
     get_settings.cache_clear()
@@ -161,3 +170,189 @@ def test_every_page_meets_wcag_aa(site: Site, role: str, driver) -> None:
         _open(driver, site.url + f"/public/{INITIATIVE}")
         _check(driver, f"{role} /public/{INITIATIVE} at 390 px", failures)
     assert not failures, "\n\n".join(failures)
+
+
+# --- the keyboard alone (WCAG 2.1.1, 2.4.7) ---------------------------------------------------
+
+# Whether the focused element shows it: an outline or a box shadow on it or, for a control
+# drawn hidden (the review queue's radio buttons), on the option that holds it.
+_FOCUS_SHOWN = """
+let el = arguments[0];
+const box = el.getBoundingClientRect();
+if (box.width <= 2 || box.height <= 2) {
+  el = el.closest('label, [role=option], .dash-options-list-option') || el;
+}
+const s = getComputedStyle(el);
+const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+return outline || (s.boxShadow && s.boxShadow !== 'none') ? '' : el.outerHTML.slice(0, 160);
+"""
+
+
+def _press(driver, key: str, *, shift: bool = False) -> None:
+    """One key, sent to whatever has the focus (no element is clicked)."""
+    chain = ActionChains(driver)
+    if shift:
+        chain.key_down(Keys.SHIFT).send_keys(key).key_up(Keys.SHIFT)
+    else:
+        chain.send_keys(key)
+    chain.perform()
+
+
+def _focused(driver):
+    return driver.switch_to.active_element
+
+
+def _tab_to(driver, css: str, *, backwards: bool = False, limit: int = 120):
+    """Press Tab (Shift+Tab) until the focus is on an element matching ``css``; every element
+    the focus lands on on the way must show it."""
+    for _ in range(limit):
+        _press(driver, Keys.TAB, shift=backwards)
+        element = _focused(driver)
+        if element.tag_name == "body":
+            continue
+        hidden = driver.execute_script(_FOCUS_SHOWN, element)
+        assert not hidden, f"the focus is not visible on {hidden}"
+        if driver.execute_script("return arguments[0].matches(arguments[1])", element, css):
+            return element
+    where = driver.execute_script("return document.activeElement.outerHTML.slice(0, 200)")
+    pytest.fail(f"{limit} presses of Tab never reached {css}; the focus is on {where}")
+
+
+_CELL = """
+const cell = document.activeElement.closest('.ag-cell, .ag-header-cell');
+const row = cell && cell.closest('.ag-row');
+return cell ? [row ? row.getAttribute('row-id') : null, cell.getAttribute('col-id')] : null;
+"""
+
+
+def _arrow_to(driver, row_id: str, column: str, limit: int = 60) -> None:
+    """Move the grid's focused cell with the arrow keys to ``row_id`` × ``column``."""
+    order = None
+    for _ in range(limit):
+        at = driver.execute_script(_CELL)
+        assert at is not None, "the focus left the grid"
+        row, col = at
+        if row == row_id and col == column:
+            return
+        if row != row_id:
+            order = order or driver.execute_script(
+                "return [...document.querySelectorAll('#portal-grid .ag-center-cols-container "
+                ".ag-row')].sort((a, b) => a.getAttribute('row-index') - b.getAttribute("
+                "'row-index')).map(r => r.getAttribute('row-id'))"
+            )
+            below = row is None or order.index(row) < order.index(row_id)
+            _press(driver, Keys.ARROW_DOWN if below else Keys.ARROW_UP)
+        else:
+            cols = driver.execute_script(
+                "return [...document.querySelectorAll('#portal-grid .ag-header-cell')]"
+                ".map(c => c.getAttribute('col-id'))"
+            )
+            right = cols.index(col) < cols.index(column)
+            _press(driver, Keys.ARROW_RIGHT if right else Keys.ARROW_LEFT)
+    pytest.fail(f"the arrows never reached {row_id} × {column}")
+
+
+def _log_in_by_keyboard(driver, url: str, email: str) -> None:
+    driver.get(url + "/login")
+    ui.present(driver, "login-email")
+    _tab_to(driver, "#login-email")
+    _focused(driver).send_keys(email)
+    _tab_to(driver, "#login-password")
+    _focused(driver).send_keys(DEMO_PASSWORD)
+    _press(driver, Keys.ENTER)
+    ui.wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
+    axe.settled(driver)
+
+
+def _status(site: Site, org: str) -> str:
+    with Session(site.engine) as session:
+        status = session.scalar(
+            select(Submission.status)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Initiative, Initiative.id == Period.initiative_id)
+            .where(Initiative.slug == INITIATIVE, Organisation.slug == org, Period.key == OPEN)
+        )
+    return status or "missing"
+
+
+def test_a_partner_reports_with_the_keyboard_alone(site: Site, driver) -> None:
+    """Log in, open the portal from the menu, type a figure into the grid, save, submit: Tab,
+    Shift+Tab, Enter, the arrows and the figures typed, and nothing clicked; the focus shows
+    wherever it lands. The grid the partner works in meets WCAG AA too."""
+    _log_in_by_keyboard(driver, site.url, USERS["reporter"])
+    _tab_to(driver, "#nav-portal")
+    _press(driver, Keys.ENTER)
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#portal-grid .ag-row")))
+    ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status"), OPEN))
+    axe.settled(driver)
+    found = axe.violations(driver)
+    assert not found, axe.report("the portal's grid", found)
+
+    _tab_to(driver, "#portal-grid .ag-header-cell, #portal-grid .ag-cell")
+    for column, figure in (("numerator", "57"), ("denominator", "120")):
+        _arrow_to(driver, "FAFSA_DONE|total", column)
+        _focused(driver).send_keys(figure)  # typing on a cell edits it, as in a spreadsheet
+        _press(driver, Keys.ENTER)
+        cell = f'#portal-grid .ag-row[row-id="FAFSA_DONE|total"] .ag-cell[col-id="{column}"]'
+        ui.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, cell), figure))
+
+    ui.wait(driver, EC.element_to_be_clickable((By.ID, "portal-save")))
+    _tab_to(driver, "#portal-save")
+    _press(driver, Keys.ENTER)
+    ui.present(driver, "portal-saved")
+    assert _status(site, ORG) == "draft"
+    ui.wait(driver, EC.element_to_be_clickable((By.ID, "portal-submit")))
+    if _focused(driver).get_attribute("id") != "portal-submit":
+        _tab_to(driver, "#portal-submit")
+    _press(driver, Keys.SPACE)
+    ui.present(driver, "portal-submitted")
+    ui.wait(driver, EC.text_to_be_present_in_element((By.ID, "portal-status-badge"), "SUBMITTED"))
+    assert _status(site, ORG) == "submitted"
+    ui.screenshot(driver, f"a11y-portal-keyboard-{site.backend}")
+    ui.no_severe(driver)
+
+
+def test_a_reviewer_approves_with_the_keyboard_alone(site: Site, driver) -> None:
+    """Log in, open Review from the menu, pick a report in the queue, approve it: keys only,
+    the focus visible throughout; the open report meets WCAG AA."""
+    _log_in_by_keyboard(driver, site.url, USERS["backbone"])
+    _tab_to(driver, "#nav-review")
+    _press(driver, Keys.ENTER)
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-queue input")))
+    axe.settled(driver)
+    radio = _tab_to(driver, "#review-queue input")
+    _press(driver, Keys.SPACE)
+    key = _focused(driver).get_attribute("value") or radio.get_attribute("value")
+    shown = f'#review-detail-body[data-report="{key}"]'
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, shown)))
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#review-values .ag-row")))
+    axe.settled(driver)
+    found = axe.violations(driver)
+    assert not found, axe.report(f"the review of {key}", found)
+
+    ui.wait(driver, EC.element_to_be_clickable((By.ID, "review-approve")))
+    # Past the report's values and their history links, to the decision bar under them.
+    _tab_to(driver, "#review-approve", limit=400)
+    _press(driver, Keys.ENTER)
+    done = ui.wait(driver, EC.presence_of_element_located((By.ID, "review-done")))
+    ui.wait(driver, lambda d: "APPROVED" in d.find_element(By.ID, "review-done").text)
+    assert "APPROVED" in done.text
+    org, _period = key.split("|")
+    with Session(site.engine) as session:
+        status = session.scalar(
+            select(Submission.status)
+            .join(Member, Member.id == Submission.member_id)
+            .join(Organisation, Organisation.id == Member.organisation_id)
+            .join(Period, Period.id == Submission.period_id)
+            .join(Initiative, Initiative.id == Period.initiative_id)
+            .where(
+                Initiative.slug == INITIATIVE,
+                Organisation.slug == org,
+                Period.key == key.split("|")[1],
+            )
+        )
+    assert status == "approved"
+    ui.screenshot(driver, f"a11y-review-keyboard-{site.backend}")
+    ui.no_severe(driver)

@@ -546,17 +546,18 @@ def completeness_heatmap(c: Completeness) -> dict:
             "z": z,
             "x": codes,
             "y": members,
-            "text": text,
-            # Colour is not the only signal: each cell shows its state's symbol, and • if late.
-            "customdata": marks,
-            "texttemplate": "%{customdata}",
+            # Colour is not the only signal: each cell shows its state's symbol, and • if late;
+            # the hover says it in words.
+            "text": marks,
+            "customdata": text,
+            "texttemplate": "%{text}",
             "textfont": {"color": "#000000", "size": 13},
             "zmin": -0.5,
             "zmax": n - 0.5,
             "colorscale": colourscale,
             "xgap": 2,
             "ygap": 2,
-            "hovertemplate": "%{y}<br>%{x}: %{text}<extra></extra>",
+            "hovertemplate": "%{y}<br>%{x}: %{customdata}<extra></extra>",
             "colorbar": {
                 "tickvals": list(range(n)),
                 "ticktext": [f"{STATE_SYMBOLS[s]} {s}" for s in STATE_ORDER],

@@ -100,7 +100,7 @@
         if (heat) {
             var cols = (heat.x || []).map(String), rows = [];
             (heat.y || []).forEach(function (y, i) {
-                var texts = (heat.text || [])[i] || [], zs = (heat.z || [])[i] || [];
+                var texts = (heat.customdata || heat.text || [])[i] || [], zs = (heat.z || [])[i] || [];
                 rows.push([String(y)].concat(cols.map(function (_c, j) {
                     return shown(texts[j] !== undefined ? texts[j] : zs[j]);
                 })));

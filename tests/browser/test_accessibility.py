@@ -356,3 +356,89 @@ def test_a_reviewer_approves_with_the_keyboard_alone(site: Site, driver) -> None
     assert status == "approved"
     ui.screenshot(driver, f"a11y-review-keyboard-{site.backend}")
     ui.no_severe(driver)
+
+
+# --- colour is never the only signal (WCAG 1.4.1) ----------------------------------------------
+
+_HEATMAP = """
+const outer = document.getElementById('reporting-heatmap');
+const gd = outer.data ? outer : outer.querySelector('.js-plotly-plot');
+const heat = gd.data.find(t => t.type === 'heatmap');
+const cells = [];
+heat.z.forEach((row, i) => row.forEach((z, j) => {
+  if (z !== null) cells.push({text: heat.customdata[i][j], mark: heat.text[i][j]});
+}));
+const drawn = [...gd.querySelectorAll('text')].map(t => t.textContent);
+return {cells: cells, drawn: drawn};
+"""
+
+
+def test_colour_is_never_the_only_signal(site: Site, driver) -> None:
+    """Statuses are words, the heat map's cells carry their state's symbol and late cells a
+    dot (explained in the legend), and every progress bar its number."""
+    from dashboard.figures import LATE_DOT, LATE_MARK, STATE_SYMBOLS
+
+    ui.open_as(driver, site.url, "/login", USERS["backbone"], DEMO_PASSWORD)
+    ui.wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
+    _open(driver, site.url + f"/reporting?initiative={INITIATIVE}&period={site.published}")
+    ui.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "#reporting-heatmap text")))
+    ui.screenshot(driver, f"a11y-reporting-{site.backend}")
+    heat = driver.execute_script(_HEATMAP)
+    assert heat["cells"], "the heat map shows no report"
+    late = 0
+    for cell in heat["cells"]:
+        state = cell["text"].split(" · ")[0]
+        assert cell["mark"].startswith(STATE_SYMBOLS[state]), cell
+        assert cell["mark"].endswith(LATE_MARK) == ("late" in cell["text"]), cell
+        late += "late" in cell["text"]
+    assert late, "the demo's quarter has no late report to mark"
+    drawn = "".join(heat["drawn"])
+    assert all(symbol in drawn for symbol in {c["mark"][0] for c in heat["cells"]}), drawn
+    assert LATE_MARK in drawn and LATE_DOT in drawn  # the dot, and the legend saying what it is
+    statuses = driver.find_elements(By.CSS_SELECTOR, ".cm-status, .badge")
+    assert statuses and all(s.text.strip() for s in statuses)
+
+    _open(driver, site.url + f"/overview?initiative={INITIATIVE}&period={site.published}")
+    ui.screenshot(driver, f"a11y-overview-{site.backend}")
+    statuses = driver.find_elements(By.CSS_SELECTOR, "#overview-scorecard .cm-status")
+    assert statuses and all(s.text.strip() for s in statuses)
+    bars = driver.find_elements(By.CSS_SELECTOR, "#overview-scorecard .cm-progress")
+    labels = driver.find_elements(By.CSS_SELECTOR, "#overview-scorecard .cm-progress-label")
+    assert bars and len(labels) == len(bars) and all("%" in x.text for x in labels)
+    ui.no_severe(driver)
+
+
+# --- what a filter changed is said (WCAG 4.1.3) ------------------------------------------------
+
+
+def _pick(driver, ident: str, nth: int) -> None:
+    """Choose the ``nth`` option of the dropdown ``ident``."""
+    ui.click(driver, ui.wait(driver, EC.element_to_be_clickable((By.ID, ident))))
+    options = ui.wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
+    options[nth].click()
+    ui.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=listbox]"))
+
+
+def _said(driver, ident: str) -> str:
+    region = driver.find_element(By.ID, ident)
+    assert region.get_attribute("role") == "status" or region.get_attribute("aria-live")
+    return region.get_attribute("textContent").strip()
+
+
+def test_a_filter_change_is_announced(site: Site, driver) -> None:
+    """The live region that stays on the page says the new results when a filter changes:
+    the overview's outcome, the reporting page's period."""
+    ui.open_as(driver, site.url, "/login", USERS["backbone"], DEMO_PASSWORD)
+    ui.wait(driver, EC.presence_of_element_located((By.ID, "nav-logout")))
+    _open(driver, site.url + f"/overview?initiative={INITIATIVE}&period={site.published}")
+    before = ui.wait(driver, lambda d: _said(d, "overview-status"))
+    _pick(driver, "overview-outcome", 1)
+    after = ui.wait(driver, lambda d: (t := _said(d, "overview-status")) != before and t)
+    assert site.published in after and "indicators" in after, after
+
+    _open(driver, site.url + f"/reporting?initiative={INITIATIVE}&period={site.published}")
+    before = ui.wait(driver, lambda d: _said(d, "reporting-counts"))
+    _pick(driver, "reporting-period", 0)
+    after = ui.wait(driver, lambda d: (t := _said(d, "reporting-counts")) != before and t)
+    assert "approved" in after, after
+    ui.no_severe(driver)

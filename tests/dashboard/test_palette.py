@@ -51,13 +51,13 @@ def contrast(a: str, b: str) -> float:
 
 def _rules() -> dict[str, dict[str, str]]:
     """The palette stylesheet's rules: selector → property → value (comments dropped)."""
-    css = re.sub(r"/\*.*?\*/", "", (ASSETS / "05-palette.css").read_text(), flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", (ASSETS / "05-palette.css").read_text(), flags=re.DOTALL)
     rules: dict[str, dict[str, str]] = {}
     for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
-        props = dict(
-            (k.strip(), v.strip().removesuffix("!important").strip())
+        props = {
+            k.strip(): v.strip().removesuffix("!important").strip()
             for k, v in (d.split(":", 1) for d in body.split(";") if ":" in d)
-        )
+        }
         for selector in selectors.split(","):
             rules.setdefault(selector.strip(), {}).update(props)
     return rules

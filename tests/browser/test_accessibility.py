@@ -81,17 +81,23 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
 
 
 def _pages(site: Site, role: str) -> list[str]:
-    """The dashboard pages ``role`` opens (the menu's, and those its pages link to)."""
+    """The dashboard pages ``role`` opens (the menu's, and those its pages link to). The public
+    pages show everyone the same published figures: they are read as the public, and the menu
+    each role sees over them is read on its other pages."""
     at = f"initiative={INITIATIVE}"
-    everyone = ["/", f"/public?{at}", f"/public/{INITIATIVE}"]
     if role == "public":
-        return [*everyone, "/login", "/invite"]
+        return ["/", f"/public?{at}", f"/public/{INITIATIVE}", "/login", "/invite"]
+    everyone = ["/"]
     member = [
         f"/overview?{at}&period={site.published}",
         f"/indicator?{at}&code={CODE}",
         f"/strategies?{at}",
         f"/turn-the-curve?{at}&code={CODE}",
         "/preferences",
+    ]
+    setup_tabs = [
+        f"/setup?{at}&tab={tab}"
+        for tab in ("outcome", "dimension", "member", "period", "break", "extension")
     ]
     history = f"/history?{at}&org={ORG}&period={site.published}&indicator={CODE}"
     reviewer = [
@@ -104,7 +110,8 @@ def _pages(site: Site, role: str) -> list[str]:
         history,
     ]
     return {
-        "admin": [*everyone, *member, *reviewer, "/admin/mailbox"],
+        # The administrator also reads every tab of Setup (each its own address).
+        "admin": [*everyone, *member, *reviewer, *setup_tabs, "/admin/mailbox"],
         "backbone": [*everyone, *member, *reviewer],
         "reporter": [*everyone, *member, f"/portal?{at}&period={OPEN}", history],
         "funder": [*everyone, *member],

@@ -7,6 +7,9 @@
    - dbc.Tabs gives every tab the same id and points it at a panel that does not exist
      ("…-tab-null"): each tab and panel get ids of their own that name each other (4.1.2).
    - dcc.Upload's file input has no name: it takes the drop zone's text (1.3.1, 4.1.2).
+   - dcc.DatePickerSingle puts a button's states (aria-haspopup, aria-expanded) on the plain
+     box around its date field, which is no button (4.1.2): they are taken off; the field
+     itself takes the date typed.
    - dcc.RadioItems draws its radio buttons inside the options of a listbox: a control within
      a control (4.1.2). It is made what it is, a group of radio buttons, named by its
      <label for=…>.
@@ -47,6 +50,16 @@
                     }
                 } else if (tab.hasAttribute('aria-controls')) {
                     tab.removeAttribute('aria-controls');
+                }
+            });
+        });
+    }
+
+    function datepickers(root) {
+        root.querySelectorAll('.dash-datepicker-input-wrapper:not([role])').forEach(function (box) {
+            ['aria-haspopup', 'aria-expanded', 'aria-disabled'].forEach(function (name) {
+                if (box.hasAttribute(name)) {
+                    box.removeAttribute(name);
                 }
             });
         });
@@ -224,6 +237,7 @@
         dropdowns(document);
         tabs(document);
         uploads(document);
+        datepickers(document);
         listboxes(document);
         charts(document);
     }
@@ -234,7 +248,8 @@
         }
     }).observe(document.documentElement, {
         subtree: true, childList: true, attributes: true,
-        attributeFilter: ['tabindex', 'disabled', 'id', 'aria-controls', 'aria-labelledby', 'role']
+        attributeFilter: ['tabindex', 'disabled', 'id', 'aria-controls', 'aria-labelledby', 'role',
+                          'aria-expanded', 'aria-haspopup']
     });
     repair();
 })();

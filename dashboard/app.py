@@ -59,7 +59,8 @@ class _Dash(Dash):
         if bundles.is_light(path):
             prefix = self.config.requests_pathname_prefix
             kwargs["scripts"] = bundles.light_scripts(kwargs["scripts"], prefix)
-        return super().interpolate_index(**kwargs)
+        # WCAG 3.1.1: the page names its language (Dash's index template does not).
+        return super().interpolate_index(**kwargs).replace("<html>", '<html lang="en">', 1)
 
 
 def _lighter_charting_library(app: Dash) -> None:
@@ -239,7 +240,10 @@ def _shell():
         expand="md",
         className="mb-4",
     )
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid="xxl")])
+    # A keyboard user skips the menu with the first Tab; the page is the <main> landmark.
+    skip = html.A("Skip to main content", href="#main", className="cm-skip-link", id="skip-link")
+    main = html.Main(dbc.Container(dash.page_container, fluid="xxl"), id="main", tabIndex="-1")
+    return html.Div([skip, navbar, main])
 
 
 def _toggle_menu(app: Dash) -> None:

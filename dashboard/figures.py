@@ -1,6 +1,9 @@
 """Pure figure builders: domain results in, Plotly figures out. No data access here.
 
-Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind readers.
+Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind readers,
+with its light tones (orange, sky blue, yellow) darkened so that every mark keeps 3:1 against
+the white plot (WCAG 1.4.11); tests/dashboard/test_palette.py checks both. Colour is never the
+only signal: series also differ in dash and marker, heat-map cells carry a symbol.
 """
 
 from __future__ import annotations
@@ -13,25 +16,35 @@ from dashboard.data import Completeness, Equity, Series, StrategyMark, TurnTheCu
 
 OKABE_ITO = [
     "#0072B2",  # blue
-    "#E69F00",  # orange
+    "#A86800",  # orange, darkened
     "#009E73",  # bluish green
     "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
+    "#3D8FC6",  # sky blue, darkened
     "#D55E00",  # vermillion
-    "#F0E442",  # yellow
+    "#6B6B6B",  # grey (in place of the yellow, which no white plot can show at 3:1)
     "#000000",
 ]
+# Lines drawn side by side (a breakdown's categories): six colours that stay apart under every
+# colour-vision deficiency, each line with a dash and a marker of its own besides.
+SERIES = [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[7], OKABE_ITO[6]]
+SERIES_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+SERIES_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
 STATUS_COLOURS = {
     "met": "#009E73",
-    "on_track": "#56B4E9",
+    "on_track": "#0072B2",
     "off_track": "#D55E00",
-    "incomplete": "#E69F00",
-    "no_data": "#9aa0a6",
-    "hidden": "#9aa0a6",
-    "no_target": "#9aa0a6",
+    "incomplete": "#A86800",
+    "no_data": "#767676",
+    "hidden": "#767676",
+    "no_target": "#767676",
 }
 STATE_ORDER = ["approved", "submitted", "draft", "returned", "missing"]
+# Heat-map fills: the cells carry their state's symbol (STATE_SYMBOLS), so the fills may stay
+# light enough for the black symbol to read on every one of them.
 STATE_COLOURS = ["#009E73", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
+STATE_SYMBOLS = {"approved": "✓", "submitted": "↑", "draft": "✎", "returned": "↩", "missing": "✗"}
+LATE_MARK = "•"
+TEXT_VERMILLION = "#A94700"  # vermillion dark enough for small text (4.5:1) on the white plot
 LATE_DOT = "late: first submitted after the due date, or due and not submitted"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 # Plotly's default look, which every figure carries as go.Figure would give it.
@@ -239,7 +252,7 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
     shapes, annotations = [], []
     if s.baseline is not None:
         shape, label = _hline(
-            s.baseline, {"color": "#888", "dash": "dot"}, f"Baseline {s.baseline:g}", "top left"
+            s.baseline, {"color": "#767676", "dash": "dot"}, f"Baseline {s.baseline:g}", "top left"
         )
         shapes.append(shape)
         annotations.append(label)
@@ -264,7 +277,7 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
                     "yref": "paper",
                     "text": f"Series break: {note}",
                     "showarrow": False,
-                    "font": {"color": OKABE_ITO[5], "size": 11},
+                    "font": {"color": TEXT_VERMILLION, "size": 11},
                     "xanchor": "left",
                     "yanchor": "bottom",
                 }
@@ -407,7 +420,12 @@ def equity_lines(e: Equity) -> dict:
                 "text": [figure.marker or "" for _, figure in points],
                 "mode": "lines+markers",
                 "name": label,
-                "line": {"color": OKABE_ITO[i % len(OKABE_ITO)], "width": 2},
+                "line": {
+                    "color": SERIES[i % len(SERIES)],
+                    "dash": SERIES_DASHES[i % len(SERIES_DASHES)],
+                    "width": 2,
+                },
+                "marker": {"symbol": SERIES_SYMBOLS[i % len(SERIES_SYMBOLS)], "size": 7},
                 "hovertemplate": f"{label}: %{{y:.1f}} %{{text}}<extra></extra>",
             }
         )
@@ -499,23 +517,25 @@ def equity_gap(e: Equity) -> dict:
 
 def completeness_heatmap(c: Completeness) -> dict:
     """Members × indicators coloured by state; late cells marked with a dot."""
-    names = dict(c.members)
     members = [name for _, name in c.members]
     codes = [code for code, _ in c.indicators]
     index = {(x.organisation, x.indicator): x for x in c.cells}
-    z, text = [], []
+    z, text, marks = [], [], []
     for slug, _name in c.members:
-        row, row_text = [], []
+        row, row_text, row_marks = [], [], []
         for code in codes:
             cell = index.get((slug, code))
             if cell is None:
                 row.append(None)
                 row_text.append("not expected")
+                row_marks.append("")
             else:
                 row.append(STATE_ORDER.index(cell.state))
                 row_text.append(cell.state + (" · late" if cell.late else ""))
+                row_marks.append(STATE_SYMBOLS[cell.state] + (LATE_MARK if cell.late else ""))
         z.append(row)
         text.append(row_text)
+        marks.append(row_marks)
     n = len(STATE_ORDER)
     colourscale = []
     for i, colour in enumerate(STATE_COLOURS):
@@ -526,28 +546,33 @@ def completeness_heatmap(c: Completeness) -> dict:
             "z": z,
             "x": codes,
             "y": members,
-            "text": text,
+            # Colour is not the only signal: each cell shows its state's symbol, and • if late;
+            # the hover says it in words.
+            "text": marks,
+            "customdata": text,
+            "texttemplate": "%{text}",
+            "textfont": {"color": "#000000", "size": 13},
             "zmin": -0.5,
             "zmax": n - 0.5,
             "colorscale": colourscale,
             "xgap": 2,
             "ygap": 2,
-            "hovertemplate": "%{y}<br>%{x}: %{text}<extra></extra>",
+            "hovertemplate": "%{y}<br>%{x}: %{customdata}<extra></extra>",
             "colorbar": {
                 "tickvals": list(range(n)),
-                "ticktext": STATE_ORDER,
+                "ticktext": [f"{STATE_SYMBOLS[s]} {s}" for s in STATE_ORDER],
                 "title": {"text": "state"},
             },
         }
     ]
-    late = [(x.indicator, names[x.organisation]) for x in c.cells if x.late]
-    if late:
-        # The dot is explained in the legend: a mark nobody can read is no mark at all.
+    if any(x.late for x in c.cells):
+        # The dot (drawn in the late cells' text) is explained in the legend: a mark nobody
+        # can read is no mark at all. The legend's entry plots no point of its own.
         data.append(
             {
                 "type": "scatter",
-                "x": [i for i, _ in late],
-                "y": [m for _, m in late],
+                "x": [None],
+                "y": [None],
                 "mode": "markers",
                 "name": LATE_DOT,
                 "showlegend": True,

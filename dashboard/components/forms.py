@@ -21,6 +21,7 @@ import dash_bootstrap_components as dbc
 from dash import Output, State, dcc, html
 
 from dashboard import data
+from dashboard.components.tables import scroll_region
 from dashboard.data import DomainError, InvalidInput
 from models.core.actors import shown_label
 
@@ -386,7 +387,7 @@ def changes_table(events: list[dict]) -> html.Div:
     head = html.Thead(
         html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "What", "Change", "Why")])
     )
-    return html.Div(
+    return scroll_region(
         dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="small mb-0"),
-        className="table-responsive cm-table-scroll",
+        "Changes",
     )

@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.charts import described_chart
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.history import partner_history_links
 from dashboard.components.indicators import (
@@ -40,10 +41,12 @@ def _chart(name: str, title: str, extra=None, *more: str) -> dbc.Card:
     """A card with the chart ``indicator-{name}`` (and the charts ``more`` names under it)
     and the table of what they show."""
     graphs = [
-        dcc.Loading(
-            dcc.Graph(id=f"indicator-{ident}", figure=EMPTY, config=GRAPH_CONFIG),
-            type="dot",
-            delay_show=400,
+        described_chart(
+            dcc.Loading(
+                dcc.Graph(id=f"indicator-{ident}", figure=EMPTY, config=GRAPH_CONFIG),
+                type="dot",
+                delay_show=400,
+            )
         )
         for ident in (name, *more)
     ]

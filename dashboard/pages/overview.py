@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.charts import described_chart
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.kinds import arrange
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
@@ -95,6 +96,9 @@ def layout(
                 clearable=False,
             ),
         ),
+        # Said to a screen reader when a filter changes what the scorecard shows (WCAG 4.1.3);
+        # it stays in the page while the scorecard under it is redrawn.
+        html.Div(id="overview-status", role="status", className="visually-hidden"),
         dcc.Loading(html.Div(id="overview-body"), type="dot", delay_show=400),
     )
 
@@ -194,7 +198,11 @@ def _progress(row):
         title += " The figure is incomplete."
     parts = [
         html.Div(
-            [bar, html.Span(percent(row.progress), className="small ms-2 cm-progress-label")],
+            [
+                # The bar draws the number beside it; a screen reader reads the number only.
+                html.Div(bar, className="flex-grow-1", **{"aria-hidden": "true"}),
+                html.Span(percent(row.progress), className="small ms-2 cm-progress-label"),
+            ],
             className="d-flex align-items-center",
         )
     ]
@@ -311,11 +319,15 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
     status, colour = STATUS.get(row.status, (row.status, "secondary"))
     explained = status_title(row, card.period)
     link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
-    spark = dcc.Graph(
-        figure=figures.sparkline(row.sparkline),
-        config={"staticPlot": True, "displayModeBar": False},
-        style={"height": "40px", "width": "140px"},
-        className="cm-sparkline",
+    spark = described_chart(
+        dcc.Graph(
+            figure=figures.sparkline(row.sparkline),
+            config={"staticPlot": True, "displayModeBar": False},
+            style={"height": "40px", "width": "140px"},
+            className="cm-sparkline",
+        ),
+        table="hidden",  # the row reads the current figure; the indicator page, the series
+        className="mb-0",
     )
     return html.Tr(
         [
@@ -634,6 +646,7 @@ def scorecard_body(card, legend, strategies=()) -> html.Div:
 
 @callback(
     Output("overview-body", "children"),
+    Output("overview-status", "children"),
     Input("overview-initiative", "value"),
     Input("overview-period", "value"),
     Input("overview-outcome", "value"),
@@ -641,13 +654,14 @@ def scorecard_body(card, legend, strategies=()) -> html.Div:
 def overview_scorecard(initiative, period, outcome):
     """The scorecard for the cookie's user: nothing at all for anyone who may not see it."""
     if not initiative:
-        return None
+        return None, ""
     try:
         card, _outcomes, legend = data.overview(initiative, period, outcome)
         strategies = data.strategies(initiative)
     except DomainError as exc:
-        return error_alert(exc, what="That initiative")
-    return scorecard_body(card, legend, strategies)
+        return error_alert(exc, what="That initiative"), ""
+    said = f"{card.initiative_name} · period {card.period}: {len(card.rows)} indicators."
+    return scorecard_body(card, legend, strategies), said
 
 
 @callback(

@@ -20,6 +20,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.charts import described_chart
 from dashboard.components.common import (
     LATE,
     error_alert,
@@ -105,6 +106,10 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
             "stopEditingWhenCellsLoseFocus": True,
             "singleClickEdit": False,
             "tooltipShowDelay": 300,
+            # One Tab stop (WCAG 2.1.1, the ARIA grid pattern): arrows move between cells,
+            # Enter edits; Tab leaves the grid for Save and Submit instead of walking every cell.
+            "tabToNextCell": {"function": "false"},
+            "tabToNextHeader": {"function": "false"},
         },
         csvExportParams={"fileName": f"{space.slug}-{org}-{period}.csv"},
         className="ag-theme-alpine cm-grid",
@@ -180,10 +185,12 @@ def _trend_card() -> dbc.Card:
                     clearable=False,
                     className="mb-2",
                 ),
-                dcc.Graph(
-                    id="portal-trend",
-                    figure={"data": [], "layout": {"height": 80}},
-                    config={"displaylogo": False, "toImageButtonOptions": {"format": "png"}},
+                described_chart(
+                    dcc.Graph(
+                        id="portal-trend",
+                        figure={"data": [], "layout": {"height": 80}},
+                        config={"displaylogo": False, "toImageButtonOptions": {"format": "png"}},
+                    )
                 ),
             ]
         ),

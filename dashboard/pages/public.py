@@ -382,17 +382,15 @@ def _card(
                     _story(entry, story),
                     html.Figure(
                         [
-                            html.Div(
-                                dcc.Graph(
-                                    figure=chart,
-                                    config=GRAPH_CONFIG,
-                                    style={
-                                        "width": "100%",
-                                        "height": f"{chart['layout']['height']}px",
-                                    },
-                                ),
-                                role="img",
-                                **{"aria-label": text},
+                            # The caption is the chart's text alternative (the figure is named
+                            # by it); the chart keeps its download button reachable.
+                            dcc.Graph(
+                                figure=chart,
+                                config=GRAPH_CONFIG,
+                                style={
+                                    "width": "100%",
+                                    "height": f"{chart['layout']['height']}px",
+                                },
                             ),
                             html.Figcaption(text, className="small text-muted"),
                         ],

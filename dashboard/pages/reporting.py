@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.charts import described_chart
 from dashboard.components.common import (
     error_alert,
     flag_badge,
@@ -73,11 +74,15 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
         "Who has reported what for the period, who is late, and what was flagged.",
         period_pickers("reporting", entry, clearable=False),
         html.Div(id="reporting-feedback"),
-        html.Div(id="reporting-counts", className="mb-3"),
-        dcc.Loading(
-            dcc.Graph(id="reporting-heatmap", figure=EMPTY, config=GRAPH_CONFIG),
-            type="dot",
-            delay_show=400,
+        # A live region: the new counts are said when the period changes (WCAG 4.1.3).
+        html.Div(id="reporting-counts", className="mb-3", role="status"),
+        described_chart(
+            dcc.Loading(
+                dcc.Graph(id="reporting-heatmap", figure=EMPTY, config=GRAPH_CONFIG),
+                type="dot",
+                delay_show=400,
+            ),
+            table="none",  # the page's own table of the heat map follows
         ),
         html.Details(
             [

@@ -143,7 +143,15 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             [
                 dbc.Col(
                     [
-                        html.Div(id="review-queue-count", className="small text-muted mb-1"),
+                        # The queue's name for a screen reader (assets/40-a11y.js ties it).
+                        html.Label(
+                            "Reports to review", htmlFor="review-queue", className="visually-hidden"
+                        ),
+                        html.Div(
+                            id="review-queue-count",
+                            className="small text-muted mb-1",
+                            role="status",  # said when the period changes the queue (4.1.3)
+                        ),
                         dcc.RadioItems(
                             id="review-queue",
                             options=[],
@@ -480,7 +488,14 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
                 "cm-total-row": "params.data.disaggregation == 'total'",
                 "cm-changed-row": "params.data.change",
             },
-            dashGridOptions={"suppressRowVirtualisation": True, "suppressCellFocus": True},
+            dashGridOptions={
+                "suppressRowVirtualisation": True,
+                "suppressCellFocus": True,
+                # Tab leaves the header (its cells cannot take the focus, so the grid's own Tab
+                # would circle the header for ever: a keyboard trap, WCAG 2.1.2).
+                "tabToNextHeader": {"function": "false"},
+                "tabToNextCell": {"function": "false"},
+            },
             csvExportParams={"fileName": f"{sub.initiative}-{sub.organisation}-{sub.period}.csv"},
             className="ag-theme-alpine cm-grid cm-review-grid",
             # The grid scrolls within the window, so the report and its actions fit a screen.

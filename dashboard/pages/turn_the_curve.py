@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
+from dashboard.components.charts import described_chart
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.indicators import (
     EMPTY,
@@ -61,10 +62,12 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
             dbc.CardBody(
                 [
                     html.H2(id="ttc-name", className="h5"),
-                    dcc.Loading(
-                        dcc.Graph(id="ttc-chart", figure=EMPTY, config=GRAPH_CONFIG),
-                        type="dot",
-                        delay_show=400,
+                    described_chart(
+                        dcc.Loading(
+                            dcc.Graph(id="ttc-chart", figure=EMPTY, config=GRAPH_CONFIG),
+                            type="dot",
+                            delay_show=400,
+                        )
                     ),
                     html.H3("Method", className="h6 mt-2"),
                     html.P(id="ttc-method", className="small mb-1"),

@@ -335,7 +335,7 @@ def _overview(client, session, world, role):
     return response_of(
         call(
             client,
-            "overview-body.children",
+            "..overview-body.children",
             [
                 ("overview-initiative", "value", SLUG),
                 ("overview-period", "value", "2025Q3"),

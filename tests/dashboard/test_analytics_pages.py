@@ -73,7 +73,7 @@ def _as(client, users, role: str | None) -> None:
 def _overview(client, outcome=None):
     return call(
         client,
-        "overview-body.children",
+        "..overview-body.children",
         [
             ("overview-initiative", "value", INIT),
             ("overview-period", "value", PERIOD),

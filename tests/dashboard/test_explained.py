@@ -142,7 +142,7 @@ def _overview(client) -> dict:
     return response_of(
         call(
             client,
-            "overview-body.children",
+            "..overview-body.children",
             [
                 ("overview-initiative", "value", INIT),
                 ("overview-period", "value", PERIOD),

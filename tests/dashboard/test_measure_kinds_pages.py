@@ -139,7 +139,7 @@ def test_filtered_to_an_outcome_its_measures_linked_elsewhere_come_after(client,
     body = response_of(
         call(
             client,
-            "overview-body.children",
+            "..overview-body.children",
             [
                 ("overview-initiative", "value", INIT),
                 ("overview-period", "value", PERIOD),

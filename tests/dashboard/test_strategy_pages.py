@@ -233,7 +233,7 @@ def test_the_overview_lists_the_strategies_under_the_indicators(client, planned)
     def overview() -> str:
         answer = call(
             client,
-            "overview-body.children",
+            "..overview-body.children",
             [
                 ("overview-initiative", "value", INIT),
                 ("overview-period", "value", None),

@@ -31,7 +31,7 @@ READ = (2.0, 6.0)
 
 # The callbacks the pages fire, by the start of their output (as /_dash-dependencies names it).
 PAGE_ROUTER = ".._pages_content.children"
-OVERVIEW = "overview-body.children"
+OVERVIEW = "..overview-body.children"
 TREND = "..indicator-trend.figure"
 PARTNERS = "..indicator-partners.figure"
 EQUITY = "..indicator-equity.figure"

@@ -2,6 +2,7 @@
 machine: wall-clock times there say more about the other processes than about the app.
 
 python -m bench.profile_requests [--members 200] [--quarters 12] [--repeat 40]
+                                 [--profile "after a change"]
 
 One initiative of ``--members`` partners × 12 indicators × ``--quarters`` quarters on SQLite.
 The application runs in this process (httpx's ASGI transport) with its one trip to the thread
@@ -9,7 +10,8 @@ pool made inline, so a request's whole work runs on this thread and its CPU time
 asked again, after a change that may move figures (an audit event, as the bench's), and after
 a partner's draft. Each is set beside ``/healthz`` and the raw completeness query, timed the
 same way in the same run. The in-process client's own work is in every figure, the floor's
-included.
+included. ``--profile CASE`` samples that case's requests (pyinstrument) and prints where
+their time went.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _cpu_ms(times: list[float]) -> float:
     return statistics.median(times) * 1000
 
 
-async def _measure(app, built, engine, repeat: int) -> None:
+async def _measure(app, built, engine, repeat: int, profile: str | None = None) -> None:
     with engine.connect() as conn:
         init_id = conn.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
         period = conn.execute(
@@ -67,12 +69,16 @@ async def _measure(app, built, engine, repeat: int) -> None:
         ) as client,
     ):
 
-        async def timed(url: str, before: Callable[[], None] = lambda: None) -> float:
+        async def timed(url: str, before: Callable[[], None] = lambda: None, sampler=None) -> float:
             times = []
             for _ in range(repeat):
                 before()
                 started = time.thread_time()
+                if sampler is not None:
+                    sampler.start()
                 (await client.get(url)).raise_for_status()
+                if sampler is not None:
+                    sampler.stop()
                 times.append(time.thread_time() - started)
             return _cpu_ms(times)
 
@@ -86,11 +92,21 @@ async def _measure(app, built, engine, repeat: int) -> None:
             "after a partner's draft": save_draft,
         }
         for name, before in cases.items():
-            ms = await timed(path, before)
+            sampler = _sampler() if name == profile else None
+            ms = await timed(path, before, sampler)
             print(
                 f"completeness {name:<24} {ms:6.2f} ms CPU  "
                 f"{ms / floor:5.2f} × /healthz  {ms / raw_ms:5.2f} × raw query"
             )
+            if sampler is not None:
+                print(sampler.output_text(unicode=True, show_all=False))
+
+
+def _sampler():
+    """A statistical profiler of this thread's requests, started and stopped around each."""
+    from pyinstrument import Profiler
+
+    return Profiler(interval=0.0001, async_mode="disabled")
 
 
 def main(argv=None) -> None:
@@ -98,6 +114,11 @@ def main(argv=None) -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--quarters", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument(
+        "--profile",
+        choices=["asked again", "after a change", "after a partner's draft"],
+        help="print where this case's requests spent their time",
+    )
     args = parser.parse_args(argv)
     url, drop = _database("sqlite")
     try:
@@ -122,7 +143,9 @@ def main(argv=None) -> None:
         api.deps.run_in_threadpool = inline  # the request's work on this thread
         from api.app import create_app
 
-        asyncio.run(_measure(create_app(run_worker=False), built, engine, args.repeat))
+        asyncio.run(
+            _measure(create_app(run_worker=False), built, engine, args.repeat, args.profile)
+        )
     finally:
         drop()
 

@@ -75,6 +75,7 @@ from models.tables.indicator import (
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.reporting import Submission, Value
+from models.tables.revisions import DEPLOYMENT, DataRevision
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -1063,14 +1064,13 @@ _SetupRows = tuple[
 
 class _Setup:
     """An initiative's periods, active members, their obligations and the obliged indicators,
-    kept across requests (bounded) under the initiative's figures version.
+    kept across requests (bounded) under the initiative's setup revisions.
 
-    That version moves with every event that can move an approved figure (not with partners'
-    drafts and submissions, the writes of a reporting season): setting up periods, members,
-    obligations, indicators and organisations are such events, as the scorecard's own answers
-    depend on them (:func:`data_version`). While the version is busy (it cannot tell a late
-    commit) the setup is read afresh and not kept. The initiative's creation time is in the
-    key, so a database made again (the same ids, a new history) never meets an old entry."""
+    The database bumps those in the same transaction as every change to periods, members,
+    obligations, indicators and organisations, whoever makes it (``models.tables.revisions``),
+    so the setup is kept across every other write — a partner's draft, an approval, an event
+    of any kind — and never outlives a change to it. The initiative's creation time is in the
+    key, so a database made again (the same ids, counters from zero) never meets an old entry."""
 
     LIMIT = 64
 
@@ -1083,17 +1083,16 @@ class _Setup:
         session: Session,
         statements: dict[str, Executable],
         initiative: Initiative,
-        version: DataVersion,
+        version: Revisions,
     ) -> _SetupRows:
-        key = (initiative.id, initiative.created_at, version.stamp)
-        setup = None if version.busy else self._setups.get(key)
+        key = (initiative.id, initiative.created_at, version.setup)
+        setup = self._setups.get(key)
         if setup is None:
             setup = self._read(session, statements, initiative.id)
-            if not version.busy:
-                with self._lock:
-                    if len(self._setups) >= self.LIMIT:
-                        self._setups.clear()
-                    self._setups[key] = setup
+            with self._lock:
+                if len(self._setups) >= self.LIMIT:
+                    self._setups.clear()
+                self._setups[key] = setup
         return setup
 
     @staticmethod
@@ -1230,19 +1229,19 @@ def completeness(
     initiative_slug: str,
     period_key: str | None = None,
     today: date | None = None,
+    version: Revisions | None = None,
 ) -> Completeness:
     """Member × indicator for a period: who reported what, in which state, and who is late.
 
-    Compact queries besides the initiative: its periods, the active members, one row per
-    member with its obligations, the indicators they are obliged to report, the period's
+    Compact queries besides the initiative: the setup (periods, active members with their
+    obligations, obliged indicators: kept under its revision, :class:`_Setup`), the period's
     submissions, and the indicators each submission has a total for (kept per report version
     across requests, :class:`_Reported`), so a region's thousands of cells cost a few hundred
-    rows."""
+    rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
+    read here when not given."""
     today = today or dates.today()
-    # First, so that it describes no more than the snapshot read next (see data_version).
-    version = data_version(
-        session=session, actor=actor, initiative_slug=initiative_slug, figures_only=True
-    )
+    if version is None:  # first, so it describes no more than the snapshot read next
+        version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
         raise PermissionDenied("only the backbone team sees who has not reported")
@@ -1332,6 +1331,7 @@ __all__ = [
     "data_version",
     "equity",
     "judge_gap",
+    "revisions",
     "scorecard",
     "series",
 ]
@@ -1468,6 +1468,66 @@ def data_version(
         Scope(newest[0], behind[0]),
         Scope(newest[1], behind[1]),
         all(quiet),
+    )
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """What completeness is computed from, as the database counts its changes
+    (``models.tables.revisions``): the initiative's setup revision and the deployment's
+    (organisations), and the initiative's reports revision. Each is bumped in the transaction
+    of the change itself, so unlike :class:`DataVersion` no late commit can land behind it: it
+    is never busy, and an answer read in the same snapshot after it is at least that new.
+
+    ``created`` (the initiative's creation time) keeps a database made again, whose counters
+    start again from zero, from matching an answer kept from the old one."""
+
+    initiative_id: int
+    created: datetime
+    setup: tuple[int, int]
+    reports: int
+    newest: datetime | None
+    quiet: bool
+    busy: bool = False
+
+    @property
+    def stamp(self) -> str:
+        return (
+            f"{self.initiative_id}:{self.created.isoformat()}:revisions:"
+            f"{self.setup[0]}.{self.setup[1]}:{self.reports}:"
+            f"{self.newest.isoformat() if self.newest else '-'}"
+        )
+
+
+@cache
+def _revisions_statement() -> Executable:
+    """The initiative's and the deployment's revision rows, by primary key: built once."""
+    return select(
+        DataRevision.scope, DataRevision.setup, DataRevision.reports, DataRevision.changed_at
+    ).where(DataRevision.scope.in_([bindparam("initiative_id"), literal(DEPLOYMENT)]))
+
+
+def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisions:
+    """The initiative's :class:`Revisions` in one statement (two rows at most, by primary key);
+    checked for visibility first, as :func:`data_version` is. Read before the data it
+    versions, in the same snapshot (architecture: Scale)."""
+    now = data_as_of(session)
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    rows = {
+        row.scope: row
+        for row in session.execute(_revisions_statement(), {"initiative_id": initiative.id})
+    }
+    mine, deployment = rows.get(initiative.id), rows.get(DEPLOYMENT)
+    times = [row.changed_at for row in (mine, deployment) if row is not None and row.changed_at]
+    newest = max(times) if times else None
+    window = timedelta(seconds=RECENT_SECONDS)
+    return Revisions(
+        initiative.id,
+        initiative.created_at,
+        (mine.setup if mine else 0, deployment.setup if deployment else 0),
+        mine.reports if mine else 0,
+        newest,
+        quiet=now is not None and (newest is None or now - newest > window),
     )
 
 

@@ -39,8 +39,14 @@ RAW = text(
 )
 
 
+# The statistic every figure is: the median, or with --stat min the least CPU time a request
+# took, which other processes' load (caches, the other hyperthread) can only raise.
+STAT = {"median": statistics.median, "min": min}
+_stat = statistics.median
+
+
 def _cpu_ms(times: list[float]) -> float:
-    return statistics.median(times) * 1000
+    return _stat(times) * 1000
 
 
 async def _measure(app, built, engine, repeat: int, profile: str | None = None) -> None:
@@ -85,7 +91,7 @@ async def _measure(app, built, engine, repeat: int, profile: str | None = None) 
         await timed(path)  # warm: statements built, the answer kept
         floor = await timed("/healthz")
         raw_ms = _cpu_ms(raw)
-        print(f"/healthz {floor:.2f} ms CPU, raw query {raw_ms:.2f} ms CPU")
+        print(f"{_stat.__name__}: /healthz {floor:.2f} ms CPU, raw query {raw_ms:.2f} ms CPU")
         cases = {
             "asked again": lambda: None,
             "after a change": lambda: touch(engine, init_id),
@@ -114,12 +120,15 @@ def main(argv=None) -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--quarters", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--stat", choices=sorted(STAT), default="median")
     parser.add_argument(
         "--profile",
         choices=["asked again", "after a change", "after a partner's draft"],
         help="print where this case's requests spent their time",
     )
     args = parser.parse_args(argv)
+    global _stat
+    _stat = STAT[args.stat]
     url, drop = _database("sqlite")
     try:
         migrations.upgrade(url)

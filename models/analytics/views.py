@@ -1082,13 +1082,11 @@ class _Setup:
         self,
         session: Session,
         statements: dict[str, Executable],
-        initiative: Initiative,
-        version: Revisions,
+        key: tuple[int, datetime, tuple[int, int]],
     ) -> _SetupRows:
-        key = (initiative.id, initiative.created_at, version.setup)
         setup = self._setups.get(key)
         if setup is None:
-            setup = self._read(session, statements, initiative.id)
+            setup = self._read(session, statements, key[0])
             with self._lock:
                 if len(self._setups) >= self.LIMIT:
                     self._setups.clear()
@@ -1114,6 +1112,31 @@ class _Setup:
 
 
 _SETUP = _Setup()
+
+
+class _Grids:
+    """Whole grids kept by everything they are made of (bounded): the setup's key, the period,
+    whether it is overdue, and each report's state and totals. Completeness is asked again
+    after every partner's write, and most writes (a draft saved again, a note changed) leave
+    every row as it was."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._grids: dict[tuple[Any, ...], Completeness] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Completeness | None:
+        return self._grids.get(key)
+
+    def keep(self, key: tuple[Any, ...], grid: Completeness) -> None:
+        with self._lock:
+            if len(self._grids) >= self.LIMIT:
+                self._grids.clear()
+            self._grids[key] = grid
+
+
+_GRIDS = _Grids()
 
 
 @cache
@@ -1242,13 +1265,14 @@ def completeness(
     today = today or dates.today()
     if version is None:  # first, so it describes no more than the snapshot read next
         version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    if not actor.is_backbone(initiative.id):
+    # The revisions were read by slug, for this actor (404 for an initiative it cannot see).
+    if not actor.is_backbone(version.initiative_id):
         raise PermissionDenied("only the backbone team sees who has not reported")
     statements = _completeness_statements()
-    params = {"initiative_id": initiative.id}
-    setup = _SETUP.get(session, statements, initiative, version)
-    periods, members, obliged, indicator_of = setup
+    params = {"initiative_id": version.initiative_id}
+    setup_key = (version.initiative_id, version.created, version.setup)
+    setup = _SETUP.get(session, statements, setup_key)
+    periods, _members, _obliged, indicator_of = setup
     submitted: set[int] = set()
     if not period_key:  # the default period is the latest with a report
         submitted = set(session.scalars(statements["reported_periods"], params))
@@ -1259,10 +1283,55 @@ def completeness(
     if subs and indicator_of:
         indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
         totals = _totals(session, statements, subs, indicators, params)
+    overdue = today > period.due_on
+    # Everything else the grid is made of: the setup is named by the key, the day only
+    # decides whether the period is overdue. A report's version is left out (a draft saved
+    # again with the same indicators totalled leaves its row as it was).
+    grid_key = (
+        initiative_slug,
+        setup_key,
+        period.id,
+        overdue,
+        tuple(
+            sorted(
+                (
+                    row.member_id,
+                    row.status,
+                    bool(row.is_late),
+                    bool(row.was_submitted),
+                    totals.get(sid, frozenset()),
+                )
+                for sid, row in subs.items()
+            )
+        ),
+    )
+    kept = _GRIDS.get(grid_key)
+    if kept is None:
+        kept = _grid(initiative_slug, period, overdue, setup, subs, totals)
+        _GRIDS.keep(grid_key, kept)
+    return replace(  # the caller's own lists: a kept grid is shared
+        kept,
+        members=list(kept.members),
+        indicators=list(kept.indicators),
+        cells=list(kept.cells),
+        counts=dict(kept.counts),
+        rows=list(kept.rows),
+    )
+
+
+def _grid(
+    initiative_slug: str,
+    period: Row[Any],
+    overdue: bool,
+    setup: _SetupRows,
+    subs: dict[int, Row[Any]],
+    totals: dict[int, frozenset[int]],
+) -> Completeness:
+    """The grid of :func:`completeness` from what it read."""
+    _periods, members, obliged, indicator_of = setup
     by_member = {row.member_id: row for row in subs.values()}
     slug_of = {m.id: m.slug for m in members}
     code_of = {row.id: row.code for row in indicator_of.values()}
-    overdue = today > period.due_on
     counts: dict[str, int] = {}
     rows: list[tuple[str, list[int], str, bool, frozenset[int]]] = []
     # Members and their indicators by id: the counts name each state in the order it is first
@@ -1308,7 +1377,7 @@ def completeness(
     cells = [cell for _, row in grid for cell in row]
     in_order = sorted(indicator_of.values(), key=lambda row: (row.position, row.code))
     return Completeness(
-        initiative=initiative.slug,
+        initiative=initiative_slug,
         period=period.key,
         due_on=period.due_on,
         members=[(m.slug, m.name) for m in members],

@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy import create_engine, select, text
 
 import migrations
-from bench.__main__ import _database, _partner_draft, touch
+from bench.__main__ import _database, _partner_draft, setup_change, touch
 from bench.dataset import Size, build
 from models import Initiative, Period
 from models.core.settings import get_settings
@@ -102,7 +102,7 @@ async def _measure(app, built, engine, repeat: int, profile: str | None = None) 
             "asked again": lambda: None,
             "after a change": lambda: touch(engine, init_id),
             "after a partner's draft": save_draft,
-            "after a setup change": lambda: _setup_change(engine),
+            "after a setup change": lambda: setup_change(engine),
         }
         for name, before in cases.items():
             sampler = _sampler() if name == profile else None
@@ -115,16 +115,6 @@ async def _measure(app, built, engine, repeat: int, profile: str | None = None) 
                 )
             if sampler is not None:
                 print(sampler.output_text(unicode=True, show_all=False))
-
-
-def _setup_change(engine) -> None:
-    """An organisation's row written as it is: a setup write (its name is in the grid)."""
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE organisations SET name = name WHERE id = (SELECT min(id) FROM organisations)"
-            )
-        )
 
 
 def _sampler():

@@ -119,8 +119,11 @@ def _postgresql_triggers() -> None:
             END $$
             """
         )
+        # Deferred to the commit: many partners write reports of one initiative at once, and
+        # the bump locks its counter's row until the transaction ends, so it comes last.
         op.execute(
-            f"CREATE TRIGGER revision_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"CREATE CONSTRAINT TRIGGER revision_{table} "
+            f"AFTER INSERT OR UPDATE OR DELETE ON {table} DEFERRABLE INITIALLY DEFERRED "
             f"FOR EACH ROW EXECUTE FUNCTION revision_{table}()"
         )
 

@@ -57,7 +57,7 @@ from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
 from models.core.actors import Actor
-from models.core.db import data_as_of
+from models.core.db import data_as_of, transaction_wrote
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.core.settings import get_settings
 from models.tables.indicator import (
@@ -1216,15 +1216,18 @@ def _totals(
     subs: dict[int, Row[Any]],
     indicators: frozenset[tuple[int, datetime]],
     params: dict[str, int],
+    *,
+    keep: bool = True,
 ) -> dict[int, frozenset[int]]:
     """Which obliged indicators each of the period's reports has a total for, by report id:
-    kept ones as they are (:class:`_Reported`), the others read."""
+    kept ones as they are (:class:`_Reported`), the others read (all of them, and none kept,
+    when not ``keep``: a transaction that has written reads its own versions)."""
     obliged = frozenset(i for i, _ in indicators)
     keys = {sid: (sid, row.created_at, row.version, indicators) for sid, row in subs.items()}
     totals: dict[int, frozenset[int]] = {}
     missing: list[int] = []
     for sid, key in keys.items():
-        known = _REPORTED.get(key)
+        known = _REPORTED.get(key) if keep else None
         if known is None:
             missing.append(sid)
         else:
@@ -1241,7 +1244,8 @@ def _totals(
     for sid, joined in rows:
         if sid in read:
             read[sid] = obliged.intersection(map(int, joined.split(",")))
-    _REPORTED.keep({keys[sid]: found for sid, found in read.items()})
+    if keep:
+        _REPORTED.keep({keys[sid]: found for sid, found in read.items()})
     return totals | read
 
 
@@ -1271,7 +1275,13 @@ def completeness(
     statements = _completeness_statements()
     params = {"initiative_id": version.initiative_id}
     setup_key = (version.initiative_id, version.created, version.setup)
-    setup = _SETUP.get(session, statements, setup_key)
+    # Nothing read by a transaction that has written is kept, or taken from what is kept.
+    keep = not version.busy
+    setup = (
+        _SETUP.get(session, statements, setup_key)
+        if keep
+        else _Setup._read(session, statements, version.initiative_id)
+    )
     periods, _members, _obliged, indicator_of = setup
     submitted: set[int] = set()
     if not period_key:  # the default period is the latest with a report
@@ -1282,7 +1292,7 @@ def completeness(
     totals: dict[int, frozenset[int]] = {}
     if subs and indicator_of:
         indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
-        totals = _totals(session, statements, subs, indicators, params)
+        totals = _totals(session, statements, subs, indicators, params, keep=keep)
     overdue = today > period.due_on
     # Everything else the grid is made of: the setup is named by the key, the day only
     # decides whether the period is overdue. A report's version is left out (a draft saved
@@ -1305,10 +1315,11 @@ def completeness(
             )
         ),
     )
-    kept = _GRIDS.get(grid_key)
+    kept = _GRIDS.get(grid_key) if keep else None
     if kept is None:
         kept = _grid(initiative_slug, period, overdue, setup, subs, totals)
-        _GRIDS.keep(grid_key, kept)
+        if keep:
+            _GRIDS.keep(grid_key, kept)
     return replace(  # the caller's own lists: a kept grid is shared
         kept,
         members=list(kept.members),
@@ -1545,8 +1556,9 @@ class Revisions:
     """What completeness is computed from, as the database counts its changes
     (``models.tables.revisions``): the initiative's setup revision and the deployment's
     (organisations), and the initiative's reports revision. Each is bumped in the transaction
-    of the change itself, so unlike :class:`DataVersion` no late commit can land behind it: it
-    is never busy, and an answer read in the same snapshot after it is at least that new.
+    of the change itself, so unlike :class:`DataVersion` no late commit can land behind it, and
+    an answer read in the same snapshot after it is at least that new. It is *busy* only in a
+    transaction that has written: what that reads may roll back, so nothing is kept.
 
     ``created`` (the initiative's creation time) keeps a database made again, whose counters
     start again from zero, from matching an answer kept from the old one."""
@@ -1609,6 +1621,7 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
         mine.reports if mine else 0,
         newest,
         quiet=now is not None and (newest is None or now - newest > window),
+        busy=transaction_wrote(session),
     )
 
 

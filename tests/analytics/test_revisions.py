@@ -258,3 +258,35 @@ def test_completeness_kept_across_other_writes_and_never_across_a_setup_change(
             conn.execute(text("UPDATE members SET active = false WHERE initiative_id = :mine"), ids)
         gone = client.get(path, headers=headers).json()
         assert gone["cells"] == [] and gone["members"] == []
+
+
+def test_what_a_writing_transaction_reads_is_never_kept(two_engines) -> None:
+    """A transaction that changes the setup reads its own change, moves the revision (not yet
+    committed) and rolls back; a commit from another engine then moves the revision to the
+    same number with other data. Completeness shows that commit's data, not the rolled-back
+    one (nothing read by a transaction that has written is kept)."""
+    from models.analytics.views import completeness
+
+    writer, reader = two_engines
+    with Session(writer) as s:
+        _world(s)
+        s.commit()
+
+    def names(session: Session) -> dict[str, str]:
+        grid = completeness(
+            session=session, actor=SYSTEM, initiative_slug="mine", period_key="2025Q3"
+        )
+        return dict(grid.members)
+
+    with Session(reader) as s:
+        assert names(s)["east"] == "East"  # kept under the committed revision
+    with Session(reader) as s:
+        s.execute(text("UPDATE organisations SET name = 'Rolled back' WHERE slug = 'east'"))
+        assert names(s)["east"] == "Rolled back"  # its own write
+        s.rollback()
+    with Session(reader) as s:
+        assert names(s)["east"] == "East"
+    with writer.begin() as conn:
+        conn.execute(text("UPDATE organisations SET name = 'Committed' WHERE slug = 'east'"))
+    with Session(reader) as s:
+        assert names(s)["east"] == "Committed"

@@ -32,6 +32,7 @@ from models.tables.notifications import (
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
+from models.tables.revisions import DataRevision
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.story import StoryVersion
 from models.tables.strategy import (
@@ -47,6 +48,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "DataRevision",
     "DeadlineExtension",
     "Dimension",
     "GapTarget",

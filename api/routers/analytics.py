@@ -35,6 +35,7 @@ from models.analytics.views import (
     completeness,
     data_version,
     equity,
+    revisions,
     scorecard,
     series,
 )
@@ -46,7 +47,7 @@ PeriodKey = Annotated[str | None, Query(max_length=16, examples=["2026Q3"])]
 
 
 def _conditional(
-    request: Request, session, actor, slug: str, build, *, figures_only: bool = True
+    request: Request, session, actor, slug: str, build, *, figures_only: bool = True, version=None
 ) -> Response:
     """Answer 304 when the client's validators still describe the answer; else the answer,
     from the response cache when the same viewer asked the same question of the same data
@@ -61,11 +62,13 @@ def _conditional(
     cached (so a 403 or 404 is never turned into a 304).
 
     The figure views (``figures_only``) are versioned by the events that can move an approved
-    figure, so a draft saved elsewhere keeps their answers; completeness by every event.
+    figure, so a draft saved elsewhere keeps their answers. A view may bring its own
+    ``version`` read in this snapshot (completeness: the database's revisions of what it reads).
     """
-    version = data_version(
-        session=session, actor=actor, initiative_slug=slug, figures_only=figures_only
-    )
+    if version is None:
+        version = data_version(
+            session=session, actor=actor, initiative_slug=slug, figures_only=figures_only
+        )
     if version.busy:  # too many recent writes to tell a late commit: answer afresh
         return Response(
             _rendered(build()),
@@ -342,16 +345,30 @@ async def get_completeness(
     return await in_one_trip(
         request,
         credentials,
-        lambda session, actor: _conditional(
-            request,
-            session,
-            actor,
-            slug,
-            lambda: _completeness_json(
-                completeness(session=session, actor=actor, initiative_slug=slug, period_key=period)
-            ),
-            figures_only=False,  # drafts, submissions and extensions are what it shows
+        lambda session, actor: _completeness_answer(request, session, actor, slug, period),
+    )
+
+
+def _completeness_answer(request: Request, session, actor, slug: str, period: str | None):
+    """Versioned by the database's revisions of the setup and the reports (drafts,
+    submissions and extensions are what it shows), not by the audit trail: an event that
+    touches neither keeps the answer, and with it its ETag."""
+    version = revisions(session=session, actor=actor, initiative_slug=slug)
+    return _conditional(
+        request,
+        session,
+        actor,
+        slug,
+        lambda: _completeness_json(
+            completeness(
+                session=session,
+                actor=actor,
+                initiative_slug=slug,
+                period_key=period,
+                version=version,
+            )
         ),
+        version=version,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
@@ -92,13 +92,18 @@ def get_initiative(
     from models.core.errors import NotFound, PermissionDenied
 
     # A request looks its initiative up more than once (its data version, then its view):
-    # the session remembers which id a slug named, and its identity map holds the row.
-    known = session.info.setdefault("initiative_ids", {})
-    initiative = session.get(Initiative, known[slug]) if slug in known else None
+    # the session keeps the row a slug named (its identity map alone holds rows weakly, so a
+    # row no caller kept would be read again), as long as the row is still persistent in it.
+    known = session.info.setdefault("initiatives", {})
+    initiative: Initiative | None = known.get(slug)
+    if initiative is not None:
+        state = inspect(initiative)
+        if not state.persistent or state.session is not session or state.expired_attributes:
+            initiative = None  # deleted, moved or expired: asked again
     if initiative is None or initiative.slug != slug:
         initiative = session.scalar(_BY_SLUG, {"slug": slug})
         if initiative is not None:
-            known[slug] = initiative.id
+            known[slug] = initiative
     if initiative is None or not can_view_initiative(
         session=session, actor=actor, initiative_id=initiative.id
     ):

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
-from models.access.permissions import get_initiative
+from models.access.permissions import can_view_initiative, get_initiative
 from models.analytics.computed import reported_inputs, with_inputs
 from models.analytics.coverage import (
     ALL_PARTNERS,
@@ -57,7 +57,7 @@ from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
 from models.core.actors import Actor
-from models.core.db import data_as_of
+from models.core.db import data_as_of, transaction_wrote
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.core.settings import get_settings
 from models.tables.indicator import (
@@ -75,6 +75,7 @@ from models.tables.indicator import (
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.reporting import Submission, Value
+from models.tables.revisions import DEPLOYMENT, DataRevision
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -1067,14 +1068,13 @@ _SetupRows = tuple[
 
 class _Setup:
     """An initiative's periods, active members, their obligations and the obliged indicators,
-    kept across requests (bounded) under the initiative's figures version.
+    kept across requests (bounded) under the initiative's setup revisions.
 
-    That version moves with every event that can move an approved figure (not with partners'
-    drafts and submissions, the writes of a reporting season): setting up periods, members,
-    obligations, indicators and organisations are such events, as the scorecard's own answers
-    depend on them (:func:`data_version`). While the version is busy (it cannot tell a late
-    commit) the setup is read afresh and not kept. The initiative's creation time is in the
-    key, so a database made again (the same ids, a new history) never meets an old entry."""
+    The database bumps those in the same transaction as every change to periods, members,
+    obligations, indicators and organisations, whoever makes it (``models.tables.revisions``),
+    so the setup is kept across every other write — a partner's draft, an approval, an event
+    of any kind — and never outlives a change to it. The initiative's creation time is in the
+    key, so a database made again (the same ids, counters from zero) never meets an old entry."""
 
     LIMIT = 64
 
@@ -1086,18 +1086,15 @@ class _Setup:
         self,
         session: Session,
         statements: dict[str, Executable],
-        initiative: Initiative,
-        version: DataVersion,
+        key: tuple[int, datetime, tuple[int, int]],
     ) -> _SetupRows:
-        key = (initiative.id, initiative.created_at, version.stamp)
-        setup = None if version.busy else self._setups.get(key)
+        setup = self._setups.get(key)
         if setup is None:
-            setup = self._read(session, statements, initiative.id)
-            if not version.busy:
-                with self._lock:
-                    if len(self._setups) >= self.LIMIT:
-                        self._setups.clear()
-                    self._setups[key] = setup
+            setup = self._read(session, statements, key[0])
+            with self._lock:
+                if len(self._setups) >= self.LIMIT:
+                    self._setups.clear()
+                self._setups[key] = setup
         return setup
 
     @staticmethod
@@ -1119,6 +1116,31 @@ class _Setup:
 
 
 _SETUP = _Setup()
+
+
+class _Grids:
+    """Whole grids kept by everything they are made of (bounded): the setup's key, the period,
+    whether it is overdue, and each report's state and totals. Completeness is asked again
+    after every partner's write, and most writes (a draft saved again, a note changed) leave
+    every row as it was."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._grids: dict[tuple[Any, ...], Completeness] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Completeness | None:
+        return self._grids.get(key)
+
+    def keep(self, key: tuple[Any, ...], grid: Completeness) -> None:
+        with self._lock:
+            if len(self._grids) >= self.LIMIT:
+                self._grids.clear()
+            self._grids[key] = grid
+
+
+_GRIDS = _Grids()
 
 
 @cache
@@ -1198,15 +1220,18 @@ def _totals(
     subs: dict[int, Row[Any]],
     indicators: frozenset[tuple[int, datetime]],
     params: dict[str, int],
+    *,
+    keep: bool = True,
 ) -> dict[int, frozenset[int]]:
     """Which obliged indicators each of the period's reports has a total for, by report id:
-    kept ones as they are (:class:`_Reported`), the others read."""
+    kept ones as they are (:class:`_Reported`), the others read (all of them, and none kept,
+    when not ``keep``: a transaction that has written reads its own versions)."""
     obliged = frozenset(i for i, _ in indicators)
     keys = {sid: (sid, row.created_at, row.version, indicators) for sid, row in subs.items()}
     totals: dict[int, frozenset[int]] = {}
     missing: list[int] = []
     for sid, key in keys.items():
-        known = _REPORTED.get(key)
+        known = _REPORTED.get(key) if keep else None
         if known is None:
             missing.append(sid)
         else:
@@ -1223,7 +1248,8 @@ def _totals(
     for sid, joined in rows:
         if sid in read:
             read[sid] = obliged.intersection(map(int, joined.split(",")))
-    _REPORTED.keep({keys[sid]: found for sid, found in read.items()})
+    if keep:
+        _REPORTED.keep({keys[sid]: found for sid, found in read.items()})
     return totals | read
 
 
@@ -1234,26 +1260,33 @@ def completeness(
     initiative_slug: str,
     period_key: str | None = None,
     today: date | None = None,
+    version: Revisions | None = None,
 ) -> Completeness:
     """Member × indicator for a period: who reported what, in which state, and who is late.
 
-    Compact queries besides the initiative: its periods, the active members, one row per
-    member with its obligations, the indicators they are obliged to report, the period's
+    Compact queries besides the initiative: the setup (periods, active members with their
+    obligations, obliged indicators: kept under its revision, :class:`_Setup`), the period's
     submissions, and the indicators each submission has a total for (kept per report version
     across requests, :class:`_Reported`), so a region's thousands of cells cost a few hundred
-    rows."""
+    rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
+    read here when not given."""
     today = today or dates.today()
-    # First, so that it describes no more than the snapshot read next (see data_version).
-    version = data_version(
-        session=session, actor=actor, initiative_slug=initiative_slug, figures_only=True
-    )
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    if not actor.is_backbone(initiative.id):
+    if version is None:  # first, so it describes no more than the snapshot read next
+        version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
+    # The revisions were read by slug, for this actor (404 for an initiative it cannot see).
+    if not actor.is_backbone(version.initiative_id):
         raise PermissionDenied("only the backbone team sees who has not reported")
     statements = _completeness_statements()
-    params = {"initiative_id": initiative.id}
-    setup = _SETUP.get(session, statements, initiative, version)
-    periods, members, obliged, indicator_of = setup
+    params = {"initiative_id": version.initiative_id}
+    setup_key = (version.initiative_id, version.created, version.setup)
+    # Nothing read by a transaction that has written is kept, or taken from what is kept.
+    keep = not version.busy
+    setup = (
+        _SETUP.get(session, statements, setup_key)
+        if keep
+        else _Setup._read(session, statements, version.initiative_id)
+    )
+    periods, _members, _obliged, indicator_of = setup
     submitted: set[int] = set()
     if not period_key:  # the default period is the latest with a report
         submitted = set(session.scalars(statements["reported_periods"], params))
@@ -1263,11 +1296,57 @@ def completeness(
     totals: dict[int, frozenset[int]] = {}
     if subs and indicator_of:
         indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
-        totals = _totals(session, statements, subs, indicators, params)
+        totals = _totals(session, statements, subs, indicators, params, keep=keep)
+    overdue = today > period.due_on
+    # Everything else the grid is made of: the setup is named by the key, the day only
+    # decides whether the period is overdue. A report's version is left out (a draft saved
+    # again with the same indicators totalled leaves its row as it was).
+    grid_key = (
+        initiative_slug,
+        setup_key,
+        period.id,
+        overdue,
+        tuple(
+            sorted(
+                (
+                    row.member_id,
+                    row.status,
+                    bool(row.is_late),
+                    bool(row.was_submitted),
+                    totals.get(sid, frozenset()),
+                )
+                for sid, row in subs.items()
+            )
+        ),
+    )
+    kept = _GRIDS.get(grid_key) if keep else None
+    if kept is None:
+        kept = _grid(initiative_slug, period, overdue, setup, subs, totals)
+        if keep:
+            _GRIDS.keep(grid_key, kept)
+    return replace(  # the caller's own lists: a kept grid is shared
+        kept,
+        members=list(kept.members),
+        indicators=list(kept.indicators),
+        cells=list(kept.cells),
+        counts=dict(kept.counts),
+        rows=list(kept.rows),
+    )
+
+
+def _grid(
+    initiative_slug: str,
+    period: Row[Any],
+    overdue: bool,
+    setup: _SetupRows,
+    subs: dict[int, Row[Any]],
+    totals: dict[int, frozenset[int]],
+) -> Completeness:
+    """The grid of :func:`completeness` from what it read."""
+    _periods, members, obliged, indicator_of = setup
     by_member = {row.member_id: row for row in subs.values()}
     slug_of = {m.id: m.slug for m in members}
     code_of = {row.id: row.code for row in indicator_of.values()}
-    overdue = today > period.due_on
     counts: dict[str, int] = {}
     rows: list[tuple[str, list[int], str, bool, frozenset[int]]] = []
     # Members and their indicators by id: the counts name each state in the order it is first
@@ -1313,7 +1392,7 @@ def completeness(
     cells = [cell for _, row in grid for cell in row]
     in_order = sorted(indicator_of.values(), key=lambda row: (row.position, row.code))
     return Completeness(
-        initiative=initiative.slug,
+        initiative=initiative_slug,
         period=period.key,
         due_on=period.due_on,
         members=[(m.slug, m.name) for m in members],
@@ -1336,6 +1415,7 @@ __all__ = [
     "data_version",
     "equity",
     "judge_gap",
+    "revisions",
     "scorecard",
     "series",
 ]
@@ -1472,6 +1552,80 @@ def data_version(
         Scope(newest[0], behind[0]),
         Scope(newest[1], behind[1]),
         all(quiet),
+    )
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """What completeness is computed from, as the database counts its changes
+    (``models.tables.revisions``): the initiative's setup revision and the deployment's
+    (organisations), and the initiative's reports revision. Each is bumped in the transaction
+    of the change itself, so unlike :class:`DataVersion` no late commit can land behind it, and
+    an answer read in the same snapshot after it is at least that new. It is *busy* only in a
+    transaction that has written: what that reads may roll back, so nothing is kept.
+
+    ``created`` (the initiative's creation time) keeps a database made again, whose counters
+    start again from zero, from matching an answer kept from the old one."""
+
+    initiative_id: int
+    created: datetime
+    setup: tuple[int, int]
+    reports: int
+    newest: datetime | None
+    quiet: bool
+    busy: bool = False
+
+    @property
+    def stamp(self) -> str:
+        return (
+            f"{self.initiative_id}:{self.created.isoformat()}:revisions:"
+            f"{self.setup[0]}.{self.setup[1]}:{self.reports}:"
+            f"{self.newest.isoformat() if self.newest else '-'}"
+        )
+
+
+@cache
+def _revisions_statement() -> Executable:
+    """The initiative by slug with its and the deployment's revision rows (two rows at most,
+    by primary key), as plain columns: built once. Asked on every completeness request, where
+    loading the initiative as an object cost more than the statement."""
+    return (
+        select(
+            Initiative.id,
+            Initiative.created_at,
+            DataRevision.scope,
+            DataRevision.setup,
+            DataRevision.reports,
+            DataRevision.changed_at,
+        )
+        .outerjoin(DataRevision, DataRevision.scope.in_([Initiative.id, literal(DEPLOYMENT)]))
+        .where(Initiative.slug == bindparam("slug"))
+    )
+
+
+def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisions:
+    """The initiative's :class:`Revisions` in one statement; checked for visibility as
+    :func:`~models.access.permissions.get_initiative` does (404 for what the actor may not
+    see), so it says nothing about initiatives the actor cannot see. Read before the data it
+    versions, in the same snapshot (architecture: Scale)."""
+    now = data_as_of(session)
+    rows = session.execute(_revisions_statement(), {"slug": initiative_slug}).all()
+    if not rows or not can_view_initiative(session=session, actor=actor, initiative_id=rows[0].id):
+        raise NotFound(f"no initiative {initiative_slug!r}", field="slug")
+    initiative_id, created = rows[0].id, rows[0].created_at
+    by_scope = {row.scope: row for row in rows if row.scope is not None}
+    mine, deployment = by_scope.get(initiative_id), by_scope.get(DEPLOYMENT)
+    times = [row.changed_at for row in (mine, deployment) if row is not None and row.changed_at]
+    newest = max(times) if times else None
+    window = timedelta(seconds=RECENT_SECONDS)
+    return Revisions(
+        initiative_id,
+        created,
+        (mine.setup if mine else 0, deployment.setup if deployment else 0),
+        mine.reports if mine else 0,
+        newest,
+        quiet=now is not None and (newest is None or now - newest > window),
+        busy=transaction_wrote(session),
     )
 
 

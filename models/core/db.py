@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -68,6 +69,49 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:  # pragma: no cover - driver hook
         conn.exec_driver_sql("BEGIN")
+
+
+_WRITES = "cm_writes"  # a connection's count of data-changing statements (PostgreSQL)
+_WRITES_AT_BEGIN = "cm_writes_at_begin"  # that count when the session's transaction began
+
+
+def _writes(conn: Connection) -> int:
+    """How many rows (SQLite: ``total_changes``) or data-changing statements (others: counted
+    by :func:`_count_writes`) the connection has written since it was opened."""
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        return int(dbapi.total_changes) if dbapi is not None else -1
+    return int(conn.info.get(_WRITES, 0))
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _count_writes(
+    conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
+) -> None:  # pragma: no cover - driver hook
+    if conn.dialect.name == "sqlite":
+        return  # SQLite counts its own
+    compiled = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if compiled or statement.lstrip()[:6].upper() in _DML:
+        conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
+
+
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE "})
+
+
+@event.listens_for(Session, "after_begin")
+def _writes_at_begin(session: Session, transaction: Any, conn: Connection) -> None:
+    session.info[_WRITES_AT_BEGIN] = _writes(conn)
+
+
+def transaction_wrote(session: Session) -> bool:
+    """Whether the session's transaction has written (its own writes, not yet committed).
+    What such a transaction reads must not be kept for others: it may still roll back, and a
+    revision it moved may then be moved again by a commit that wrote otherwise. Counted from
+    the session's transaction's start (a test's session inside an outer transaction starts
+    afresh at each of its savepoints)."""
+    conn = session.connection()
+    began = session.info.get(_WRITES_AT_BEGIN)
+    return began is None or _writes(conn) != began
 
 
 @lru_cache

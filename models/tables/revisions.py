@@ -1,0 +1,36 @@
+"""Revisions kept by the database itself: per initiative, a counter of its setup and one of
+its reports, each bumped by triggers in the same transaction as the change (migration
+0023_setup_revision), whoever makes it — the app, another worker, a migration's raw SQL.
+
+Scope 0 is the deployment's (organisations: their names are in every initiative's answers).
+A reader that reads a revision first and then the data in one snapshot has read data no older
+than the revision names (README, "Scaling").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.tables.base import Base
+
+DEPLOYMENT = 0  # the scope of deployment-wide setup (organisations)
+
+
+class DataRevision(Base):
+    __tablename__ = "data_revisions"
+
+    # An initiative's id, or DEPLOYMENT. No foreign key: a deleted initiative's counter stays,
+    # so an id used again never starts from a revision already seen.
+    scope: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Periods, members, obligations, indicators and what hangs on them, outcomes, dimensions
+    # and categories (and, deployment-wide, organisations).
+    setup: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Reports (submissions: every write of a report's values bumps its version) and deadline
+    # extensions.
+    reports: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The database's time of the last bump (seconds are enough: it only decides whether the
+    # scope is quiet, as DataVersion's newest event does).
+    changed_at: Mapped[datetime | None]

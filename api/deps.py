@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.login import actor_for_token
+from models.core import i18n
 from models.core.actors import ANONYMOUS, Actor
 from models.core.db import session_scope
 from models.core.errors import AuthenticationFailed
@@ -101,6 +102,7 @@ def _actor(
         request.app.state.rate_limiter.hit(f"client:{client_address(request)}")
         return ANONYMOUS
     actor = actor_for_token(session=session, token=credentials.credentials)
+    i18n.prefer(actor.locale)  # the user's own language wins over the browser's
     request.state.actor_label = actor.label
     request.app.state.rate_limiter.hit(actor.label)
     return actor

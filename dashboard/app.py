@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from dashboard import bundles, data
+from models.core import i18n
+from models.core.i18n import gettext
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,7 +61,9 @@ class _Dash(Dash):
         if bundles.is_light(path):
             prefix = self.config.requests_pathname_prefix
             kwargs["scripts"] = bundles.light_scripts(kwargs["scripts"], prefix)
-        return super().interpolate_index(**kwargs)
+        index = super().interpolate_index(**kwargs)
+        # The document says its language (README, "Languages"), for screen readers too.
+        return index.replace("<html>", f'<html lang="{i18n.current_locale()}">', 1)
 
 
 def _lighter_charting_library(app: Dash) -> None:
@@ -138,39 +142,63 @@ def _nav_links(viewer: data.Viewer) -> list:
     # line at 1280 px).
     links: list = []
     if viewer.logged_in and viewer.roles:
-        links.append(dbc.NavLink("Overview", href="/overview", active="partial", id="nav-overview"))
+        links.append(
+            dbc.NavLink(gettext("Overview"), href="/overview", active="partial", id="nav-overview")
+        )
         # Everyone with a role reads strategies: funders all, a partner those it owns.
         links.append(
-            dbc.NavLink("Strategies", href="/strategies", active="partial", id="nav-strategies")
+            dbc.NavLink(
+                gettext("Strategies"), href="/strategies", active="partial", id="nav-strategies"
+            )
         )
     if viewer.may_review:
         links.append(
-            dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")
+            dbc.NavLink(gettext("Reporting"), href="/reporting", active="exact", id="nav-reporting")
         )
     if viewer.may_report:
-        links.append(dbc.NavLink("Portal", href="/portal", active="partial", id="nav-portal"))
+        links.append(
+            dbc.NavLink(gettext("Portal"), href="/portal", active="partial", id="nav-portal")
+        )
     if viewer.may_review:
         links.append(
-            dbc.NavLink("Review", href="/reporting/review", active="partial", id="nav-review")
+            dbc.NavLink(
+                gettext("Review"), href="/reporting/review", active="partial", id="nav-review"
+            )
         )
         links.append(
-            dbc.NavLink("Publish", href="/reporting/publish", active="partial", id="nav-publish")
+            dbc.NavLink(
+                gettext("Publish"), href="/reporting/publish", active="partial", id="nav-publish"
+            )
         )
     if viewer.may_manage_people:
-        links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
+        links.append(
+            dbc.NavLink(gettext("People"), href="/people", active="exact", id="nav-people")
+        )
     if viewer.may_review:
-        links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
+        links.append(dbc.NavLink(gettext("Setup"), href="/setup", active="partial", id="nav-setup"))
     if viewer.is_admin:
         links.append(
-            dbc.NavLink("Mailbox", href="/admin/mailbox", active="exact", id="nav-mailbox")
+            dbc.NavLink(gettext("Mailbox"), href="/admin/mailbox", active="exact", id="nav-mailbox")
         )
-    links.append(dbc.NavLink("Public", href="/public", active="partial", id="nav-public"))
+    links.append(dbc.NavLink(gettext("Public"), href="/public", active="partial", id="nav-public"))
     return links
+
+
+def _role_name(role: str) -> str:
+    names = {
+        "admin": i18n.pgettext("role", "admin"),
+        "backbone": i18n.pgettext("role", "backbone"),
+        "funder": i18n.pgettext("role", "funder"),
+        "reporter": i18n.pgettext("role", "reporter"),
+    }
+    return names.get(role, role)
 
 
 def _account(viewer: data.Viewer):
     if not viewer.logged_in:
-        return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
+        return dbc.Button(
+            gettext("Log in"), href="/login", color="light", size="sm", id="nav-login"
+        )
     return html.Form(
         [
             # One's own account: the e-mail opens one's notification preferences.
@@ -178,7 +206,10 @@ def _account(viewer: data.Viewer):
                 html.Span(
                     [
                         viewer.email,
-                        html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
+                        html.Span(
+                            f" · {', '.join(_role_name(r) for r in viewer.roles)}",
+                            className="opacity-75",
+                        )
                         if viewer.roles
                         else None,
                     ],
@@ -188,10 +219,15 @@ def _account(viewer: data.Viewer):
                 href="/preferences",
                 className="me-2 text-decoration-none",
                 id="nav-preferences",
-                title=f"{viewer.email}: your notification preferences",
+                title=gettext("%(email)s: your notification preferences", email=viewer.email),
             ),
             dbc.Button(
-                "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"
+                gettext("Log out"),
+                type="submit",
+                color="light",
+                outline=True,
+                size="sm",
+                id="nav-logout",
             ),
         ],
         action="/auth/logout",
@@ -217,7 +253,7 @@ def _shell():
                         html.Div(
                             [
                                 html.A(
-                                    "API docs",
+                                    gettext("API docs"),
                                     href="/api/docs",
                                     className="text-light small me-3 text-nowrap",
                                     id="nav-api-docs",
@@ -239,7 +275,38 @@ def _shell():
         expand="md",
         className="mb-4",
     )
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid="xxl")])
+    return html.Div([navbar, dbc.Container(dash.page_container, fluid="xxl"), _language_switcher()])
+
+
+def _language_switcher():
+    """Every page's footer: the languages, each named in itself; the form posts to
+    ``/locale`` (api.web_locale), which remembers the choice and comes back to the page."""
+    current = i18n.current_locale()
+    return html.Footer(
+        html.Form(
+            [
+                html.Span(gettext("Language:"), className="me-2"),
+                *(
+                    html.Button(
+                        name,
+                        type="submit",
+                        name="locale",
+                        value=code,
+                        lang=code,
+                        disabled=code == current,
+                        className="btn btn-link btn-sm p-0 me-2",
+                        id=f"language-{code}",
+                    )
+                    for code, name in i18n.LANGUAGE_NAMES.items()
+                ),
+            ],
+            action="/locale",
+            method="post",
+            className="d-flex align-items-center small mb-0",
+        ),
+        className="container-xxl py-3",
+        id="language-switcher",
+    )
 
 
 def _toggle_menu(app: Dash) -> None:

@@ -7,6 +7,7 @@ not manage answers 403.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -54,8 +55,9 @@ _GRANTS = select(RoleGrant.role, RoleGrant.initiative_id, RoleGrant.organisation
 
 
 def actor_for_user(*, session: Session, user: User) -> Actor:
-    """Collect a user's grants into an Actor (one query)."""
-    return actor_for_user_id(session=session, user_id=user.id, email=user.email)
+    """Collect a user's grants into an Actor (one query), with the user's chosen language."""
+    actor = actor_for_user_id(session=session, user_id=user.id, email=user.email)
+    return replace(actor, locale=user.locale) if user.locale else actor
 
 
 def actor_for_user_id(*, session: Session, user_id: int, email: str) -> Actor:

@@ -31,8 +31,10 @@ from models.access.passwords import (
     unusable_password_hash,
 )
 from models.audit.trail import record, record_in
+from models.core import i18n
 from models.core.actors import SYSTEM, Actor, require_person
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from models.core.i18n import gettext
 from models.core.paging import Page, page_of
 from models.tables.access import ROLES, ApiKey, RoleGrant, User
 from models.tables.base import utcnow
@@ -620,3 +622,20 @@ def grant_choices(*, session: Session, actor: Actor) -> GrantChoices:
         initiatives=tuple((slug, name) for _, slug, name in initiatives),
         members={k: tuple(v) for k, v in members.items()},
     )
+
+
+def set_own_locale(*, session: Session, actor: Actor, locale: str | None) -> str | None:
+    """Keep the language the acting person chose for pages, messages and e-mails (README,
+    "Languages"); None forgets it, so the browser's language decides again."""
+    require_person(actor)
+    chosen = i18n.supported(locale) if locale is not None else None
+    if locale is not None and chosen is None:
+        raise InvalidInput(
+            gettext("must be one of %(locales)s", locales=", ".join(i18n.LOCALES)), field="locale"
+        )
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound(gettext("no such user"))
+    user.locale = chosen
+    i18n.prefer(chosen)
+    return chosen

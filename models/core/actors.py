@@ -28,6 +28,7 @@ class Actor:
     funder_of: frozenset[int] = field(default_factory=frozenset)  # initiative ids
     reporter_in: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     api_key_id: int | None = None
+    locale: str | None = None  # the user's chosen language, if any (models.core.i18n)
 
     @property
     def is_anonymous(self) -> bool:

@@ -48,6 +48,7 @@ from api.web_locale import router as web_locale_router
 from models.access.login import LoginThrottle
 from models.core import counters as shared
 from models.core.db import get_read_sessionmaker, get_sessionmaker
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.notifications.worker import DeliveryWorker
 
@@ -228,12 +229,16 @@ def _fallback_answer(request: Request) -> JSONResponse:
     allowed = _methods_for(request.app, request.scope)
     if allowed:
         return JSONResponse(
-            error_body(f"{request.method} is not allowed here", "method_not_allowed"),
+            error_body(
+                gettext("%(method)s is not allowed here", method=request.method),
+                "method_not_allowed",
+            ),
             status_code=405,
             headers={"Allow": ", ".join(sorted(allowed))},
         )
     return JSONResponse(
-        error_body(f"no API route {request.url.path}", "not_found"), status_code=404
+        error_body(gettext("no API route %(path)s", path=request.url.path), "not_found"),
+        status_code=404,
     )
 
 

@@ -25,6 +25,7 @@ from dashboard.session import SESSION_COOKIE, login_url, safe_next
 from models.access.login import TOKEN_TTL, authenticate, issue_token, revoke_tokens, user_from_token
 from models.core import i18n
 from models.core.errors import AuthenticationFailed, TooManyAttempts
+from models.core.i18n import gettext
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(include_in_schema=False)
@@ -72,7 +73,10 @@ def cross_origin_reason(headers: Headers) -> str | None:
 
 def refusal(reason: str) -> JSONResponse:
     return JSONResponse(
-        error_body(f"cross-origin request refused: {reason}", "cross_origin"), status_code=403
+        error_body(
+            gettext("cross-origin request refused: %(reason)s", reason=reason), "cross_origin"
+        ),
+        status_code=403,
     )
 
 

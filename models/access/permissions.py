@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
+from models.core.i18n import gettext
 from models.tables.access import RoleGrant, User
 from models.tables.initiative import Initiative
 from models.tables.organisation import Organisation
@@ -104,9 +105,9 @@ def get_initiative(
     if initiative is None or not can_view_initiative(
         session=session, actor=actor, initiative_id=initiative.id
     ):
-        raise NotFound(f"no initiative {slug!r}", field="slug")
+        raise NotFound(gettext("no initiative %(slug)r", slug=slug), field="slug")
     if manage and not actor.is_backbone(initiative.id):
-        raise PermissionDenied("only the initiative's backbone staff may do this")
+        raise PermissionDenied(gettext("only the initiative's backbone staff may do this"))
     return initiative
 
 

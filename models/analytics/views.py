@@ -59,6 +59,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.db import data_as_of
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.tables.indicator import (
     TOTAL,
@@ -109,7 +110,7 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
         for p in periods:
             if p.key == key:
                 return p
-        raise NotFound(f"no period {key!r}", field="period")
+        raise NotFound(gettext("no period %(key)r", key=key), field="period")
     with_data = [p for p in periods if p.id in latest_with_data]
     if with_data:
         return with_data[-1]
@@ -118,7 +119,7 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
         return started[-1]
     if periods:
         return periods[0]
-    raise NotFound("this initiative has no periods yet", field="period")
+    raise NotFound(gettext("this initiative has no periods yet"), field="period")
 
 
 def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
@@ -126,7 +127,7 @@ def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
         select(Indicator).where(Indicator.initiative_id == initiative_id, Indicator.code == code)
     )
     if indicator is None:
-        raise NotFound(f"no indicator {code!r}", field="code")
+        raise NotFound(gettext("no indicator %(code)r", code=code), field="code")
     return indicator
 
 
@@ -303,7 +304,9 @@ def scorecard(
         query = query.where(Outcome.code == outcome)
     indicators = session.execute(query).all()
     if outcome and not indicators:
-        raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
+        raise NotFound(
+            gettext("no outcome %(outcome)r with indicators", outcome=outcome), field="outcome"
+        )
     aud = audience_of(session=session, actor=actor, initiative=initiative)
     views = decide(
         session=session,
@@ -671,7 +674,10 @@ def series(
             .where(indicator_dimensions.c.indicator_id == indicator.id, Dimension.code == by)
         ).scalar_one_or_none()
         if dims is None:
-            raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
+            raise InvalidInput(
+                gettext("%(code)s has no breakdown by %(by)r", code=indicator.code, by=by),
+                field="by",
+            )
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
     aud = audience_of(session=session, actor=actor, initiative=initiative)
@@ -679,7 +685,7 @@ def series(
     names = _members(session, initiative) if by_partner else {}  # only partners are named
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
-        raise NotFound(f"no partner {org!r} you may see", field="org")
+        raise NotFound(gettext("no partner %(org)r you may see", org=org), field="org")
     views: dict[tuple[int, int], GroupView] = decide(
         session=session,
         initiative=initiative,
@@ -1245,7 +1251,7 @@ def completeness(
     )
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id):
-        raise PermissionDenied("only the backbone team sees who has not reported")
+        raise PermissionDenied(gettext("only the backbone team sees who has not reported"))
     statements = _completeness_statements()
     params = {"initiative_id": initiative.id}
     setup = _SETUP.get(session, statements, initiative, version)
@@ -1483,7 +1489,9 @@ def target_line(
     ``baseline`` is the one the viewer is told (the series' own: ``_told_baseline``)."""
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
-        raise NotFound(f"no indicator {indicator_id!r}", field="code")
+        raise NotFound(
+            gettext("no indicator %(indicator_id)r", indicator_id=indicator_id), field="code"
+        )
     periods = _periods(session, indicator.initiative_id)
     periods_by_id = {p.id: p for p in periods}
     by_key = {p.key: p for p in periods}

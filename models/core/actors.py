@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from models.core.errors import (
     AuthenticationFailed,
 )
+from models.core.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ def require_person(actor: Actor) -> None:
     from models.core.errors import PermissionDenied
 
     if actor.via_api_key or actor.user_id is None:
-        raise PermissionDenied("API keys cannot manage users, grants or keys; log in instead")
+        raise PermissionDenied(
+            gettext("API keys cannot manage users, grants or keys; log in instead")
+        )
 
 
 ANONYMOUS = Actor()
@@ -83,4 +86,4 @@ SYSTEM = Actor(label="system", is_admin=True)  # the CLI and the demo loader
 
 def require_login(actor: Actor) -> None:
     if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
+        raise AuthenticationFailed(gettext("log in first"))

@@ -148,23 +148,23 @@ def _fill(text: str, variables: dict[str, Any]) -> str:
     return text % variables if variables else text
 
 
-def gettext(message: str, **variables: Any) -> str:
+def gettext(message: str, /, **variables: Any) -> str:
     """``message`` in the request's language, its ``%(name)s`` placeholders filled."""
     return _fill(translations(current_locale()).gettext(message), variables)
 
 
-def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **variables: Any) -> str:
     """The singular or plural form for ``n`` (available to the text as ``%(n)s``)."""
     text = translations(current_locale()).ngettext(singular, plural, n)
     return _fill(text, {"n": n, **variables})
 
 
-def pgettext(context: str, message: str, **variables: Any) -> str:
+def pgettext(context: str, message: str, /, **variables: Any) -> str:
     """``message`` in a context (the same English word read two ways)."""
     return _fill(str(translations(current_locale()).pgettext(context, message)), variables)
 
 
-def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
+def lazy_gettext(message: str, /, **variables: Any) -> LazyProxy:
     """Translated when read, in the language of whoever reads it (module-level text)."""
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
@@ -188,6 +188,14 @@ def format_number(value: float, *, digits: int | None = None) -> str:
     if digits is not None:
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return str(format_decimal(value, format=pattern, locale=_babel_locale()))
+
+
+def short_number(value: float) -> str:
+    """A number as briefly as it reads (``%g``): ``1234`` in English, as messages have always
+    said it, and with the language's decimal mark otherwise (``1234,5``)."""
+    if current_locale() == DEFAULT_LOCALE:
+        return f"{value:g}"
+    return str(format_decimal(value, format="0.######", locale=_babel_locale()))
 
 
 def format_percent(value: float, *, digits: int = 0) -> str:
@@ -225,6 +233,7 @@ __all__ = [
     "ngettext",
     "pgettext",
     "prefer",
+    "short_number",
     "supported",
     "translations",
     "use_locale",

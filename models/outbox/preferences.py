@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.core.errors import InvalidInput
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.tables.access import User
 from models.tables.notifications import KINDS, MODES, NotificationPreference
@@ -40,7 +41,10 @@ LABELS = {
 # The kinds a person chooses for; the digest follows from the kinds chosen "daily".
 CHOOSABLE = tuple(k for k in KINDS if k != "digest")
 NEVER_DAILY = ("invitation",)  # a link to act on at once
-INVALID = "this unsubscribe link does not work: it was cut short or changed"
+
+
+def invalid_link() -> str:
+    return gettext("this unsubscribe link does not work: it was cut short or changed")
 
 
 @dataclass(frozen=True)
@@ -91,14 +95,25 @@ def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) ->
     """Change some kinds' modes for the logged-in person (a person, not an API key)."""
     require_login(actor)
     if actor.user_id is None:
-        raise InvalidInput("only a person has notification preferences", field="user")
+        raise InvalidInput(gettext("only a person has notification preferences"), field="user")
     for kind, mode in modes.items():
         if kind not in CHOOSABLE:
-            raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(CHOOSABLE)}", field=kind)
+            raise InvalidInput(
+                gettext(
+                    "unknown kind %(kind)r; one of %(choosable)s",
+                    kind=kind,
+                    choosable=", ".join(CHOOSABLE),
+                ),
+                field=kind,
+            )
         if mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field=kind)
+            raise InvalidInput(
+                gettext("mode must be one of %(modes)s", modes=", ".join(MODES)), field=kind
+            )
         if mode == "daily" and kind in NEVER_DAILY:
-            raise InvalidInput(f"{LABELS[kind]} are sent at once or not at all", field=kind)
+            raise InvalidInput(
+                gettext("%(value)s are sent at once or not at all", value=LABELS[kind]), field=kind
+            )
     for kind, mode in modes.items():
         _set(session, actor.user_id, kind, mode)
     return preferences(session=session, actor=actor)
@@ -143,10 +158,10 @@ def read_unsubscribe(*, session: Session, token: str) -> tuple[User, str]:
         )
         user_id, kind = int(claims["sub"]), str(claims["kind"])
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        raise InvalidInput(INVALID, field="token", code="unsubscribe_invalid") from None
+        raise InvalidInput(invalid_link(), field="token", code="unsubscribe_invalid") from None
     user = session.get(User, user_id)
     if user is None or kind not in KINDS:
-        raise InvalidInput(INVALID, field="token", code="unsubscribe_invalid")
+        raise InvalidInput(invalid_link(), field="token", code="unsubscribe_invalid")
     return user, kind
 
 

@@ -182,11 +182,14 @@ def _babel_locale() -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
-def format_number(value: float, *, digits: int | None = None) -> str:
-    """``1234.5`` → ``1,234.5`` (en) or ``1.234,5`` (es); ``digits`` fixes the decimals."""
+def format_number(value: float, *, digits: int | None = None, max_digits: int | None = None) -> str:
+    """``1234.5`` → ``1,234.5`` (en) or ``1.234,5`` (es); ``digits`` fixes the decimals,
+    ``max_digits`` rounds to at most so many without trailing zeros."""
     pattern = None
     if digits is not None:
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    elif max_digits is not None:
+        pattern = "#,##0" + ("." + "#" * max_digits if max_digits > 0 else "")
     return str(format_decimal(value, format=pattern, locale=_babel_locale()))
 
 
@@ -196,6 +199,12 @@ def short_number(value: float) -> str:
     if current_locale() == DEFAULT_LOCALE:
         return f"{value:g}"
     return str(format_decimal(value, format="0.######", locale=_babel_locale()))
+
+
+def number_separators() -> str:
+    """The decimal mark then the group separator (``.,`` / ``,.``), as charts are told them."""
+    symbols = _babel_locale().number_symbols.get("latn", {})
+    return str(symbols.get("decimal", ".")) + str(symbols.get("group", ","))
 
 
 def format_percent(value: float, *, digits: int = 0) -> str:
@@ -231,6 +240,7 @@ __all__ = [
     "lazy_gettext",
     "negotiate",
     "ngettext",
+    "number_separators",
     "pgettext",
     "prefer",
     "short_number",

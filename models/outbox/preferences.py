@@ -27,17 +27,23 @@ from models.tables.notifications import KINDS, MODES, NotificationPreference
 AUDIENCE = "cm:unsubscribe"
 ALGORITHM = "HS256"
 UNSUBSCRIBE_PATH = "/api/v1/notifications/unsubscribe"
-LABELS = {
-    "report_returned": "a report returned to you with a comment",
-    "report_approved": "a report of yours approved",
-    "report_reopened": "an approved report reopened for a correction",
-    "period_published": "a period published",
-    "invitation": "invitations to Common Measure",
-    "reminder": "reminders of a report due or overdue",
-    "digest": "the daily digest",
-    "escalation": "partners' reports overdue (to the backbone team)",
-    "period_opened": "a period opening for reports",
-}
+
+
+def labels() -> dict[str, str]:
+    """Each kind of message as its preferences name it, in the reader's language."""
+    return {
+        "report_returned": gettext("a report returned to you with a comment"),
+        "report_approved": gettext("a report of yours approved"),
+        "report_reopened": gettext("an approved report reopened for a correction"),
+        "period_published": gettext("a period published"),
+        "invitation": gettext("invitations to Common Measure"),
+        "reminder": gettext("reminders of a report due or overdue"),
+        "digest": gettext("the daily digest"),
+        "escalation": gettext("partners' reports overdue (to the backbone team)"),
+        "period_opened": gettext("a period opening for reports"),
+    }
+
+
 # The kinds a person chooses for; the digest follows from the kinds chosen "daily".
 CHOOSABLE = tuple(k for k in KINDS if k != "digest")
 NEVER_DAILY = ("invitation",)  # a link to act on at once
@@ -88,7 +94,8 @@ def preferences(*, session: Session, actor: Actor) -> list[Preference]:
         )
     ).tuples()
     chosen = {kind: mode for kind, mode in rows}
-    return [Preference(k, LABELS[k], chosen.get(k, "immediate")) for k in CHOOSABLE]
+    names = labels()
+    return [Preference(k, names[k], chosen.get(k, "immediate")) for k in CHOOSABLE]
 
 
 def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) -> list[Preference]:
@@ -112,7 +119,8 @@ def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) ->
             )
         if mode == "daily" and kind in NEVER_DAILY:
             raise InvalidInput(
-                gettext("%(value)s are sent at once or not at all", value=LABELS[kind]), field=kind
+                gettext("%(value)s are sent at once or not at all", value=labels()[kind]),
+                field=kind,
             )
     for kind, mode in modes.items():
         _set(session, actor.user_id, kind, mode)
@@ -175,4 +183,4 @@ def unsubscribe(*, session: Session, token: str) -> Unsubscribed:
                 _set(session, user.id, chosen, "off")
     else:
         _set(session, user.id, kind, "off")
-    return Unsubscribed(user.email, kind, LABELS[kind])
+    return Unsubscribed(user.email, kind, labels()[kind])

@@ -33,8 +33,9 @@ def english_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             if sum(len(p) for p in pieces) < SHORTEST:
                 continue
             body = r".+?".join(re.escape(p) for p in pieces if p)
-            # Whole words only: "Group" is not found inside "Grupo".
-            patterns.append((text, re.compile(rf"(?<![\w]){body}(?![\w])")))
+            # Whole words only: "Group" is not found inside "Grupo", nor "backbone" inside an
+            # address (backbone@x.org).
+            patterns.append((text, re.compile(rf"(?<![\w@.]){body}(?![\w@])")))
     return tuple(patterns)
 
 

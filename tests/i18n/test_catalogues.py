@@ -17,6 +17,7 @@ from models.core import i18n
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("api", "dashboard", "models")
 KEYWORDS = {
+    "_": None,  # the e-mail templates
     "gettext": None,
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
@@ -37,7 +38,8 @@ def extracted() -> dict[tuple[str | None, str], str | tuple[str, ...]]:
     for source in SOURCES:
         for _file, _line, message, _comments, context in extract_from_dir(
             ROOT / source,
-            method_map=[("**.py", "python")],
+            method_map=[("**/templates/**", "jinja2"), ("**.py", "python")],
+            options_map={"**/templates/**": {"extensions": "jinja2.ext.i18n"}},
             keywords=KEYWORDS,
         ):
             found[_key(message, context)] = message

@@ -4,6 +4,9 @@ dates written the Spanish way, the legend explained in Spanish (README, "Languag
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
+
+from models import Initiative
 
 from ..dash_calls import call, find, render_page, response_of, text_of
 from ..dashboard.test_analytics_pages import INIT, PERIOD, _publish, world  # noqa: F401
@@ -56,3 +59,18 @@ def test_the_public_page_in_spanish(client, world, session) -> None:  # noqa: F8
         )
     )
     assert "4,321" in english and "Published " in english
+
+
+def test_the_home_and_login_pages_in_spanish(client, world, session) -> None:  # noqa: F811
+    # The factory names an initiative "Initiative 7": data, not UI text, so it is renamed.
+    session.execute(update(Initiative).where(Initiative.slug == "other").values(name="Otra"))
+    session.commit()
+    client.headers.update(SPANISH)
+    texts = []
+    for path, search in (("/", ""), ("/login", "?error=1"), ("/login", "?logged_out=1")):
+        texts += visible_strings(response_of(render_page(client, path, search)))
+    assert not english_in(texts), english_in(texts)
+    assert "Iniciativas" in texts and "Contraseña" in texts
+    assert "Cerró sesión." in texts
+    home = text_of(render_page(client, "/"))
+    assert '"headerName": "Socios"' in home and '"field": "Partners"' in home

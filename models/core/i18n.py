@@ -1,11 +1,12 @@
 """Languages: the message catalogues, the locale of the request being served, and numbers and
 dates written for it (README, "Languages").
 
-Every string a person reads goes through :func:`gettext` (imported as ``_``) with its English
-text as the message id; ``models/locale/<lang>/LC_MESSAGES/messages.po`` holds the
-translations, compiled in memory the first time a language is used (no binaries in git).
-Placeholders are named, ``%(name)s``, and filled by keyword: ``_("no period %(key)s", key=k)``,
-so a translation may move them.
+Every string a person reads goes through :func:`gettext` with its English text as the message
+id (called by that name, not ``_``, which Dash callbacks and unpacking use as a throwaway);
+``models/locale/<lang>/LC_MESSAGES/messages.po`` holds the translations, compiled in memory
+the first time a language is used (no binaries in git). Placeholders are named, ``%(name)s``,
+and filled by keyword, ``gettext("no period %(key)s", key=k)``, so a translation may move
+them; a text with placeholders writes a literal percent sign as ``%%``.
 
 The locale is chosen once per request (the user's setting, else the switcher's cookie, else
 ``Accept-Language``, else English) and kept in a context variable, which the thread pool's
@@ -169,9 +170,6 @@ def lazy_gettext(message: str, /, **variables: Any) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
-_ = gettext
-
-
 # --- numbers and dates ------------------------------------------------------------------------
 
 
@@ -228,7 +226,6 @@ __all__ = [
     "LANGUAGE_NAMES",
     "LOCALES",
     "LOCALE_COOKIE",
-    "_",
     "begin_request",
     "choose",
     "current_locale",

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run install dev test lint format demo migrate clean load load-short bench bench-quick
+.PHONY: help run install dev test lint format demo migrate clean load load-short bench bench-quick messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,10 @@ lint: dev ## Check style, the layering contract and the domain's types
 	$(BIN)/ruff format --check api dashboard models migrations tests
 	$(BIN)/lint-imports
 	$(BIN)/mypy models
+
+messages: dev ## Extract the text to translate and update the catalogues (README, "Languages")
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k lazy_gettext -o models/locale/messages.pot api dashboard models
+	$(BIN)/pybabel update -i models/locale/messages.pot -d models/locale
 
 format: dev ## Format the code
 	$(BIN)/ruff format api dashboard models migrations tests

@@ -21,6 +21,7 @@ from api.http_caching import DashCaching
 from api.in_flight import InFlightLimit
 from api.limits import BodySizeLimit, RateLimiter
 from api.links import API_PREFIX
+from api.locale import LocaleMiddleware
 from api.observability import RequestContextMiddleware, metrics_body
 from api.public_pages import PublicPageStatus
 from api.routers import (
@@ -43,9 +44,11 @@ from api.security_headers import SecurityHeadersMiddleware
 from api.web_auth import SameOriginMiddleware
 from api.web_auth import router as web_auth_router
 from api.web_downloads import router as web_downloads_router
+from api.web_locale import router as web_locale_router
 from models.access.login import LoginThrottle
 from models.core import counters as shared
 from models.core.db import get_read_sessionmaker, get_sessionmaker
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.notifications.worker import DeliveryWorker
 
@@ -139,6 +142,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
+    app.add_middleware(LocaleMiddleware)  # every answer below, errors too, in its language
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
@@ -179,6 +183,8 @@ def create_app(
     app.include_router(web_auth_router)
     # The browser's download of a pre-filled template, with the same cookie (a mail's link).
     app.include_router(web_downloads_router)
+    # The language switcher on every page posts here (a cookie, and the user's setting).
+    app.include_router(web_locale_router)
 
     if with_dashboard:
         from api.dash_callbacks import guard_callbacks
@@ -223,12 +229,16 @@ def _fallback_answer(request: Request) -> JSONResponse:
     allowed = _methods_for(request.app, request.scope)
     if allowed:
         return JSONResponse(
-            error_body(f"{request.method} is not allowed here", "method_not_allowed"),
+            error_body(
+                gettext("%(method)s is not allowed here", method=request.method),
+                "method_not_allowed",
+            ),
             status_code=405,
             headers={"Allow": ", ".join(sorted(allowed))},
         )
     return JSONResponse(
-        error_body(f"no API route {request.url.path}", "not_found"), status_code=404
+        error_body(gettext("no API route %(path)s", path=request.url.path), "not_found"),
+        status_code=404,
     )
 
 

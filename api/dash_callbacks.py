@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.observability import request_id
+from models.core.i18n import gettext
 
 log = logging.getLogger("cm.dashboard")
 
@@ -53,7 +54,11 @@ class CallbackRequestCheck:
         if problem is not None:
             field, reason = problem
             answer = JSONResponse(
-                error_body(f"{field}: {reason}", "invalid_callback_request", field),
+                error_body(
+                    gettext("%(field)s: %(reason)s", field=field, reason=reason),
+                    "invalid_callback_request",
+                    field,
+                ),
                 status_code=400,
             )
             await answer(scope, receive, send)
@@ -119,7 +124,9 @@ class CallbackErrorLog:
                 raise
             answer = JSONResponse(
                 error_body(
-                    "the dashboard could not answer; the error is logged under this request id",
+                    gettext(
+                        "the dashboard could not answer; the error is logged under this request id"
+                    ),
                     "internal_error",
                     request_id=request_id.get(),
                 ),

@@ -20,9 +20,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.login import actor_for_token
+from models.core import i18n
 from models.core.actors import ANONYMOUS, Actor
 from models.core.db import session_scope
 from models.core.errors import AuthenticationFailed
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 _bearer = HTTPBearer(
@@ -101,6 +103,7 @@ def _actor(
         request.app.state.rate_limiter.hit(f"client:{client_address(request)}")
         return ANONYMOUS
     actor = actor_for_token(session=session, token=credentials.credentials)
+    i18n.prefer(actor.locale)  # the user's own language wins over the browser's
     request.state.actor_label = actor.label
     request.app.state.rate_limiter.hit(actor.label)
     return actor
@@ -113,7 +116,7 @@ async def logged_in_actor(actor: ActorDep) -> Actor:
     """The actor, who must be logged in; checked before the body, so anonymous callers get 401
     whatever they send (the domain checks again)."""
     if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
+        raise AuthenticationFailed(gettext("log in first"))
     return actor
 
 
@@ -139,7 +142,7 @@ async def in_one_trip(
         with session_scope(state.session_factory) as session:
             actor = _actor(request, session, credentials)
             if actor.is_anonymous:
-                raise AuthenticationFailed("log in first")
+                raise AuthenticationFailed(gettext("log in first"))
             if state.read_session_factory is state.session_factory:
                 return answer(session, actor)
             with session_scope(state.read_session_factory) as read:

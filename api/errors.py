@@ -23,6 +23,7 @@ from models.core.errors import (
     RateLimited,
     TooManyAttempts,
 )
+from models.core.i18n import current_locale, gettext
 
 log = logging.getLogger("cm.api")
 
@@ -102,16 +103,91 @@ def _document_validation_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def validation_reason(error: dict) -> str:
+    """Pydantic's reason for a refused field, in the request's language (README, "Languages"):
+    its common kinds are translated here with their limits; any other keeps Pydantic's
+    English text."""
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    reasons = {
+        "missing": lambda: gettext("Field required"),
+        "extra_forbidden": lambda: gettext("Extra inputs are not permitted"),
+        "string_type": lambda: gettext("Input should be a valid string"),
+        "int_type": lambda: gettext("Input should be a valid integer"),
+        "int_parsing": lambda: gettext(
+            "Input should be a valid integer, unable to parse string as an integer"
+        ),
+        "int_from_float": lambda: gettext(
+            "Input should be a valid integer, got a number with a fractional part"
+        ),
+        "float_type": lambda: gettext("Input should be a valid number"),
+        "float_parsing": lambda: gettext(
+            "Input should be a valid number, unable to parse string as a number"
+        ),
+        "bool_type": lambda: gettext("Input should be a valid boolean"),
+        "bool_parsing": lambda: gettext(
+            "Input should be a valid boolean, unable to interpret input"
+        ),
+        "list_type": lambda: gettext("Input should be a valid list"),
+        "dict_type": lambda: gettext("Input should be a valid dictionary"),
+        "model_attributes_type": lambda: gettext(
+            "Input should be a valid dictionary or object to extract fields from"
+        ),
+        "json_invalid": lambda: gettext("Invalid JSON: %(error)s", error=ctx.get("error", "")),
+        "string_too_short": lambda: gettext(
+            "String should have at least %(min_length)s characters",
+            min_length=ctx.get("min_length"),
+        ),
+        "string_too_long": lambda: gettext(
+            "String should have at most %(max_length)s characters",
+            max_length=ctx.get("max_length"),
+        ),
+        "greater_than": lambda: gettext("Input should be greater than %(gt)s", gt=ctx.get("gt")),
+        "greater_than_equal": lambda: gettext(
+            "Input should be greater than or equal to %(ge)s", ge=ctx.get("ge")
+        ),
+        "less_than": lambda: gettext("Input should be less than %(lt)s", lt=ctx.get("lt")),
+        "less_than_equal": lambda: gettext(
+            "Input should be less than or equal to %(le)s", le=ctx.get("le")
+        ),
+        "date_parsing": lambda: gettext("Input should be a valid date in the format YYYY-MM-DD"),
+        "date_from_datetime_parsing": lambda: gettext(
+            "Input should be a valid date in the format YYYY-MM-DD"
+        ),
+        "datetime_parsing": lambda: gettext("Input should be a valid datetime"),
+        "datetime_from_date_parsing": lambda: gettext("Input should be a valid datetime"),
+        "timezone_aware": lambda: gettext("Input should have timezone info"),
+        "literal_error": lambda: gettext(
+            "Input should be %(expected)s", expected=ctx.get("expected")
+        ),
+        "enum": lambda: gettext("Input should be %(expected)s", expected=ctx.get("expected")),
+        "too_long": lambda: gettext(
+            "List should have at most %(max_length)s items", max_length=ctx.get("max_length")
+        ),
+        "too_short": lambda: gettext(
+            "List should have at least %(min_length)s items", min_length=ctx.get("min_length")
+        ),
+    }
+    reason = reasons.get(kind)
+    if reason is None or current_locale() == "en":
+        return str(error.get("msg", gettext("invalid")))
+    return reason()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     _document_validation_errors(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
-            reason = exc.detail if exc.detail != _UNPARSABLE_BODY else "not valid JSON or not UTF-8"
+            reason = (
+                exc.detail
+                if exc.detail != _UNPARSABLE_BODY
+                else gettext("not valid JSON or not UTF-8")
+            )
             return JSONResponse(
                 error_body(
-                    f"body: {reason}",
+                    gettext("body: %(reason)s", reason=reason),
                     "validation_error",
                     "body",
                     errors=[{"field": "body", "reason": reason}],
@@ -123,13 +199,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(e.get("loc", ())), "reason": e.get("msg", "invalid")}
+            {"field": _field_path(e.get("loc", ())), "reason": validation_reason(e)}
             for e in exc.errors()
         ]
-        first = errors[0] if errors else {"field": None, "reason": "invalid request"}
+        first = errors[0] if errors else {"field": None, "reason": gettext("invalid request")}
         return JSONResponse(
             error_body(
-                f"{first['field']}: {first['reason']}",
+                gettext("%(field)s: %(reason)s", field=first["field"], reason=first["reason"]),
                 "validation_error",
                 first["field"],
                 errors=errors,
@@ -163,7 +239,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # A lost connection or a locked/full database is temporary: say so, never a traceback.
         log.warning("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
         return JSONResponse(
-            error_body("the database is unavailable; try again shortly", "database_unavailable"),
+            error_body(
+                gettext("the database is unavailable; try again shortly"), "database_unavailable"
+            ),
             status_code=503,
             headers={"Retry-After": "5"},
         )
@@ -173,7 +251,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Every database connection of this worker is busy: the client should come back.
         log.warning("database connection pool exhausted")
         return JSONResponse(
-            error_body("the server is busy; try again shortly", "busy"),
+            error_body(gettext("the server is busy; try again shortly"), "busy"),
             status_code=503,
             headers={"Retry-After": "2"},
         )
@@ -184,7 +262,10 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "invalid value"
         log.info("data refused by the database: %s", reason)
         return JSONResponse(
-            error_body(f"a value cannot be stored: {reason}", "invalid_value"), status_code=422
+            error_body(
+                gettext("a value cannot be stored: %(reason)s", reason=reason), "invalid_value"
+            ),
+            status_code=422,
         )
 
     @app.exception_handler(IntegrityError)
@@ -192,7 +273,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # Domain checks run first; this is a race with a concurrent write (e.g. a duplicate).
         log.info("integrity conflict: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
         return JSONResponse(
-            error_body("a concurrent change conflicted with this request; retry", "conflict"),
+            error_body(
+                gettext("a concurrent change conflicted with this request; retry"), "conflict"
+            ),
             status_code=409,
         )
 
@@ -200,5 +283,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
         log.error("database error", exc_info=exc)
         return JSONResponse(
-            error_body("the database refused the request", "database_error"), status_code=500
+            error_body(gettext("the database refused the request"), "database_error"),
+            status_code=500,
         )

@@ -71,7 +71,8 @@ def public_answer(request: Request, body: bytes, media_type: str, **headers: str
     """A public answer anyone may keep and must revalidate: 304 when the client's copy is
     still this one."""
     etag = weak_etag(body)
-    kept = {**headers, "ETag": etag, "Cache-Control": REVALIDATE}
+    # The legend's words follow the reader's language (README, "Languages").
+    kept = {**headers, "ETag": etag, "Cache-Control": REVALIDATE, "Vary": "Accept-Language"}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=kept)
     return Response(body, media_type=media_type, headers=kept)
@@ -199,6 +200,7 @@ def _tagged_by_body(send: Send, if_none_match: str | None) -> Send:
         headers["cache-control"] = REVALIDATE
         headers["etag"] = weak_etag(_PER_LOAD.sub(b'"end_id":""', body))
         headers.add_vary_header("Cookie")
+        headers.add_vary_header("Accept-Language")  # the page's words (README, "Languages")
         if matches(if_none_match, headers["etag"]):
             await send(_not_modified(start, headers))
             await send({"type": "http.response.body", "body": b""})

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_body
 from models.core.counters import Counters, Window
 from models.core.errors import RateLimited
+from models.core.i18n import format_number, gettext
 
 
 class RateLimiter:
@@ -80,7 +81,13 @@ class BodySizeLimit:
         import json
 
         body = json.dumps(
-            error_body(f"the request body is larger than {self.limit:,} bytes", "too_large")
+            error_body(
+                gettext(
+                    "the request body is larger than %(limit)s bytes",
+                    limit=format_number(self.limit),
+                ),
+                "too_large",
+            )
         ).encode()
         await send(
             {

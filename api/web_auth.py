@@ -23,7 +23,9 @@ from api.deps import SessionDep, client_address
 from api.errors import error_body
 from dashboard.session import SESSION_COOKIE, login_url, safe_next
 from models.access.login import TOKEN_TTL, authenticate, issue_token, revoke_tokens, user_from_token
+from models.core import i18n
 from models.core.errors import AuthenticationFailed, TooManyAttempts
+from models.core.i18n import gettext
 
 log = logging.getLogger("cm.auth")
 router = APIRouter(include_in_schema=False)
@@ -71,7 +73,10 @@ def cross_origin_reason(headers: Headers) -> str | None:
 
 def refusal(reason: str) -> JSONResponse:
     return JSONResponse(
-        error_body(f"cross-origin request refused: {reason}", "cross_origin"), status_code=403
+        error_body(
+            gettext("cross-origin request refused: %(reason)s", reason=reason), "cross_origin"
+        ),
+        status_code=403,
     )
 
 
@@ -149,6 +154,16 @@ def login(
         httponly=True,
         samesite="lax",
     )
+    if user.locale:  # the user's language from the first page on (README, "Languages")
+        response.set_cookie(
+            i18n.LOCALE_COOKIE,
+            user.locale,
+            max_age=int(TOKEN_TTL.total_seconds()),
+            path="/",
+            secure=is_https(request),
+            httponly=True,
+            samesite="lax",
+        )
     return response
 
 

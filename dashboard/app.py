@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from dashboard import bundles, data
+from models.core import i18n
+from models.core.i18n import gettext
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,8 +61,10 @@ class _Dash(Dash):
         if bundles.is_light(path):
             prefix = self.config.requests_pathname_prefix
             kwargs["scripts"] = bundles.light_scripts(kwargs["scripts"], prefix)
-        # WCAG 3.1.1: the page names its language (Dash's index template does not).
-        return super().interpolate_index(**kwargs).replace("<html>", '<html lang="en">', 1)
+        index = super().interpolate_index(**kwargs)
+        # WCAG 3.1.1: the document says its language (README, "Languages"), for screen readers
+        # too (Dash's index template does not).
+        return index.replace("<html>", f'<html lang="{i18n.current_locale()}">', 1)
 
 
 def _lighter_charting_library(app: Dash) -> None:
@@ -139,39 +143,63 @@ def _nav_links(viewer: data.Viewer) -> list:
     # line at 1280 px).
     links: list = []
     if viewer.logged_in and viewer.roles:
-        links.append(dbc.NavLink("Overview", href="/overview", active="partial", id="nav-overview"))
+        links.append(
+            dbc.NavLink(gettext("Overview"), href="/overview", active="partial", id="nav-overview")
+        )
         # Everyone with a role reads strategies: funders all, a partner those it owns.
         links.append(
-            dbc.NavLink("Strategies", href="/strategies", active="partial", id="nav-strategies")
+            dbc.NavLink(
+                gettext("Strategies"), href="/strategies", active="partial", id="nav-strategies"
+            )
         )
     if viewer.may_review:
         links.append(
-            dbc.NavLink("Reporting", href="/reporting", active="exact", id="nav-reporting")
+            dbc.NavLink(gettext("Reporting"), href="/reporting", active="exact", id="nav-reporting")
         )
     if viewer.may_report:
-        links.append(dbc.NavLink("Portal", href="/portal", active="partial", id="nav-portal"))
+        links.append(
+            dbc.NavLink(gettext("Portal"), href="/portal", active="partial", id="nav-portal")
+        )
     if viewer.may_review:
         links.append(
-            dbc.NavLink("Review", href="/reporting/review", active="partial", id="nav-review")
+            dbc.NavLink(
+                gettext("Review"), href="/reporting/review", active="partial", id="nav-review"
+            )
         )
         links.append(
-            dbc.NavLink("Publish", href="/reporting/publish", active="partial", id="nav-publish")
+            dbc.NavLink(
+                gettext("Publish"), href="/reporting/publish", active="partial", id="nav-publish"
+            )
         )
     if viewer.may_manage_people:
-        links.append(dbc.NavLink("People", href="/people", active="exact", id="nav-people"))
+        links.append(
+            dbc.NavLink(gettext("People"), href="/people", active="exact", id="nav-people")
+        )
     if viewer.may_review:
-        links.append(dbc.NavLink("Setup", href="/setup", active="partial", id="nav-setup"))
+        links.append(dbc.NavLink(gettext("Setup"), href="/setup", active="partial", id="nav-setup"))
     if viewer.is_admin:
         links.append(
-            dbc.NavLink("Mailbox", href="/admin/mailbox", active="exact", id="nav-mailbox")
+            dbc.NavLink(gettext("Mailbox"), href="/admin/mailbox", active="exact", id="nav-mailbox")
         )
-    links.append(dbc.NavLink("Public", href="/public", active="partial", id="nav-public"))
+    links.append(dbc.NavLink(gettext("Public"), href="/public", active="partial", id="nav-public"))
     return links
+
+
+def _role_name(role: str) -> str:
+    names = {
+        "admin": i18n.pgettext("role", "admin"),
+        "backbone": i18n.pgettext("role", "backbone"),
+        "funder": i18n.pgettext("role", "funder"),
+        "reporter": i18n.pgettext("role", "reporter"),
+    }
+    return names.get(role, role)
 
 
 def _account(viewer: data.Viewer):
     if not viewer.logged_in:
-        return dbc.Button("Log in", href="/login", color="light", size="sm", id="nav-login")
+        return dbc.Button(
+            gettext("Log in"), href="/login", color="light", size="sm", id="nav-login"
+        )
     return html.Form(
         [
             # One's own account: the e-mail opens one's notification preferences.
@@ -179,7 +207,10 @@ def _account(viewer: data.Viewer):
                 html.Span(
                     [
                         viewer.email,
-                        html.Span(f" · {', '.join(viewer.roles)}", className="opacity-75")
+                        html.Span(
+                            f" · {', '.join(_role_name(r) for r in viewer.roles)}",
+                            className="opacity-75",
+                        )
                         if viewer.roles
                         else None,
                     ],
@@ -189,10 +220,15 @@ def _account(viewer: data.Viewer):
                 href="/preferences",
                 className="me-2 text-decoration-none",
                 id="nav-preferences",
-                title=f"{viewer.email}: your notification preferences",
+                title=gettext("%(email)s: your notification preferences", email=viewer.email),
             ),
             dbc.Button(
-                "Log out", type="submit", color="light", outline=True, size="sm", id="nav-logout"
+                gettext("Log out"),
+                type="submit",
+                color="light",
+                outline=True,
+                size="sm",
+                id="nav-logout",
             ),
         ],
         action="/auth/logout",
@@ -218,7 +254,7 @@ def _shell():
                         html.Div(
                             [
                                 html.A(
-                                    "API docs",
+                                    gettext("API docs"),
                                     href="/api/docs",
                                     className="text-light small me-3 text-nowrap",
                                     id="nav-api-docs",
@@ -241,9 +277,42 @@ def _shell():
         className="mb-4",
     )
     # A keyboard user skips the menu with the first Tab; the page is the <main> landmark.
-    skip = html.A("Skip to main content", href="#main", className="cm-skip-link", id="skip-link")
+    skip = html.A(
+        gettext("Skip to main content"), href="#main", className="cm-skip-link", id="skip-link"
+    )
     main = html.Main(dbc.Container(dash.page_container, fluid="xxl"), id="main", tabIndex="-1")
-    return html.Div([skip, navbar, main])
+    return html.Div([skip, navbar, main, _language_switcher()])
+
+
+def _language_switcher():
+    """Every page's footer: the languages, each named in itself; the form posts to
+    ``/locale`` (api.web_locale), which remembers the choice and comes back to the page."""
+    current = i18n.current_locale()
+    return html.Footer(
+        html.Form(
+            [
+                html.Span(gettext("Language:"), className="me-2"),
+                *(
+                    html.Button(
+                        name,
+                        type="submit",
+                        name="locale",
+                        value=code,
+                        lang=code,
+                        disabled=code == current,
+                        className="btn btn-link btn-sm p-0 me-2",
+                        id=f"language-{code}",
+                    )
+                    for code, name in i18n.LANGUAGE_NAMES.items()
+                ),
+            ],
+            action="/locale",
+            method="post",
+            className="d-flex align-items-center small mb-0",
+        ),
+        className="container-xxl py-3",
+        id="language-switcher",
+    )
 
 
 def _toggle_menu(app: Dash) -> None:

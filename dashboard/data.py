@@ -63,6 +63,7 @@ from models.analytics.views import (
     series,
 )
 from models.audit.trail import list_events
+from models.core import i18n
 from models.core.actors import ANONYMOUS, Actor
 from models.core.dates import day, moment, today
 from models.core.db import session_scope
@@ -317,6 +318,7 @@ def current_actor() -> Actor:
         except Exception:  # noqa: BLE001
             state = None
     actor = _actor_from_cookie(_request_cookies().get(SESSION_COOKIE))
+    i18n.prefer(actor.locale)  # the user's own language wins over the browser's
     if state is not None:
         with suppress(Exception):  # a read-only state only costs a repeated lookup
             state.cm_actor = actor

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import plotly.io as pio
 
 from dashboard.data import Completeness, Equity, Series, StrategyMark, TurnTheCurve, day
+from models.core import i18n
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -86,6 +87,8 @@ def _layout(title: str | None = None, height: int = 360, **more) -> dict:
     }
     if title:
         layout["title"] = {"text": title, "x": 0, "font": {"size": 15}}
+    if i18n.current_locale() != i18n.DEFAULT_LOCALE:
+        layout["separators"] = i18n.number_separators()  # "1.234,5" (README, "Languages")
     return _merged(layout, more)
 
 
@@ -604,7 +607,7 @@ def public_chart(
     nothing is plotted that the published figures do not show.
     """
     text = [
-        m or (f"{v:,.1f}".rstrip("0").rstrip(".") if v is not None else "")
+        m or (i18n.format_number(v, max_digits=1) if v is not None else "")
         for v, m in zip(values, markers, strict=True)
     ]
     if kind == "line":

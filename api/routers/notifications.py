@@ -26,6 +26,8 @@ from api.schemas.notifications import (
     ScheduleRead,
     UnsubscribedRead,
 )
+from models.core import i18n
+from models.core.i18n import gettext
 from models.notifications import bounces, history, reminders
 from models.notifications import mailbox as admin_view
 from models.outbox import preferences as prefs
@@ -59,12 +61,17 @@ def unsubscribe_page(token: Token, session: SessionDep) -> HTMLResponse:
     """The page an unsubscribe link opens (no login): it names what stops and asks for a click,
     so a mail scanner that follows links turns nothing off."""
     user, kind = prefs.read_unsubscribe(session=session, token=token)
+    i18n.prefer(user.locale)  # the language of the mail the link came in
+    question = gettext(
+        "Stop messages about %(kind)s to %(email)s?", kind=prefs.labels()[kind], email=user.email
+    )
     body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Unsubscribe</title></head><body style='font-family: system-ui, sans-serif'>"
-        f"<p>Stop messages about {escape(prefs.LABELS[kind])} to {escape(user.email)}?</p>"
+        f"<!doctype html><html lang='{i18n.current_locale()}'><head><meta charset='utf-8'>"
+        f"<title>{escape(gettext('Unsubscribe'))}</title></head>"
+        "<body style='font-family: system-ui, sans-serif'>"
+        f"<p>{escape(question)}</p>"
         f"<form method='post' action='?token={escape(token)}'>"
-        "<button type='submit'>Unsubscribe</button></form></body></html>"
+        f"<button type='submit'>{escape(gettext('Unsubscribe'))}</button></form></body></html>"
     )
     return HTMLResponse(body)
 

@@ -21,6 +21,7 @@ from api.schemas.reporting import (
     ValuesPut,
 )
 from models.core.errors import InvalidInput
+from models.core.i18n import gettext
 from models.reporting.submissions import (
     SubmissionView,
     get_submission,
@@ -88,7 +89,9 @@ def _parse_if_match(value: str | None) -> int | None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, but int("²") fails
-        raise InvalidInput('If-Match must be the submission\'s ETag, e.g. "3"', field="If-Match")
+        raise InvalidInput(
+            gettext('If-Match must be the submission\'s ETag, e.g. "3"'), field="If-Match"
+        )
     return int(raw)
 
 

@@ -22,6 +22,7 @@ from api.schemas.spreadsheets import (
     ImportRead,
     ImportRejectedRead,
 )
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.spreadsheets.exports import (
     MEDIA_TYPES,
@@ -49,8 +50,10 @@ class _BodyTooLarge(HTTPException):
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse(
         error_body(
-            f"the file is larger than the limit of {_megabytes(limit)}; split it into smaller "
-            "files",
+            gettext(
+                "the file is larger than the limit of %(limit)s; split it into smaller files",
+                limit=_megabytes(limit),
+            ),
             "file_too_large",
             "file",
             limit=limit,

@@ -30,6 +30,18 @@ class MeRead(ReadModel):
     grants: list[OwnGrantRead]
 
 
+class LocaleWrite(WriteModel):
+    locale: str | None = Field(
+        description="A language code (`en`, `es`); null forgets the choice, so the browser's "
+        "Accept-Language decides.",
+        max_length=16,
+    )
+
+
+class LocaleRead(ReadModel):
+    locale: str | None
+
+
 class ApiKeyCreate(WriteModel):
     name: str = Field(min_length=1, max_length=120)
     organisation: str | None = Field(None, description="Organisation slug (reporter rights).")

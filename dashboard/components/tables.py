@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.data import neutralise
+from models.core.i18n import format_number, gettext
 
 
 def _cell(value) -> str:
@@ -39,12 +40,8 @@ def to_csv(columns: list[list[str]] | list[tuple[str, str]], rows: list[dict]) -
 def _display(value) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return (
-            f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{value:,.0f}"
-        )
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return format_number(value, max_digits=2)
     return str(value)
 
 
@@ -100,7 +97,7 @@ def data_table(
         [
             scroll_region(table, caption or ", ".join(h for _k, h in columns)),
             dbc.Button(
-                "Download CSV",
+                gettext("Download CSV"),
                 id={"type": "cm-csv", "name": name},
                 color="secondary",
                 outline=True,

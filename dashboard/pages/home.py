@@ -8,8 +8,14 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import data
+from models.core.i18n import gettext
 
-dash.register_page(__name__, path="/", title="Initiatives · Common Measure", name="Initiatives")
+dash.register_page(
+    __name__,
+    path="/",
+    title=lambda **_: gettext("Initiatives · Common Measure"),
+    name="Initiatives",
+)
 
 
 def _stat(value: object, label: str) -> dbc.Col:
@@ -32,20 +38,23 @@ def _card(summary: data.InitiativeSummary) -> dbc.Card:
                 html.P(summary.description or "", className="mb-3"),
                 dbc.Row(
                     [
-                        _stat(summary.members, "partners"),
-                        _stat(summary.outcomes, "outcomes"),
-                        _stat(summary.indicators, "indicators"),
-                        _stat(summary.current_period or "—", "current period"),
+                        _stat(summary.members, gettext("partners")),
+                        _stat(summary.outcomes, gettext("outcomes")),
+                        _stat(summary.indicators, gettext("indicators")),
+                        _stat(summary.current_period or "—", gettext("current period")),
                     ],
                     className="g-2",
                 ),
                 html.P(
-                    f"Latest approved data: {summary.latest_approved_period or 'none yet'}",
+                    gettext(
+                        "Latest approved data: %(period)s",
+                        period=summary.latest_approved_period or gettext("none yet"),
+                    ),
                     className="small text-muted mt-3 mb-2",
                 ),
                 html.Details(
                     [
-                        html.Summary(f"Partners ({summary.members})"),
+                        html.Summary(gettext("Partners (%(count)s)", count=summary.members)),
                         html.Ul([html.Li(name) for name in summary.member_names]),
                     ]
                 ),
@@ -60,7 +69,7 @@ def layout(**_query: str):
     summaries = data.directory()
     if not summaries:
         return dbc.Alert(
-            ["No initiatives yet. Load the demo with ", html.Code("cm demo"), "."],
+            [gettext("No initiatives yet. Load the demo with "), html.Code("cm demo"), "."],
             color="info",
         )
     table = dag.AgGrid(
@@ -78,13 +87,28 @@ def layout(**_query: str):
             for s in summaries
         ],
         columnDefs=[
-            {"field": "Initiative", "flex": 2},
-            {"field": "Slug", "flex": 1},
-            {"field": "Partners", "type": "numericColumn", "flex": 1},
-            {"field": "Outcomes", "type": "numericColumn", "flex": 1},
-            {"field": "Indicators", "type": "numericColumn", "flex": 1},
-            {"field": "Current period", "flex": 1},
-            {"field": "Latest approved", "flex": 1},
+            {"field": "Initiative", "headerName": gettext("Initiative"), "flex": 2},
+            {"field": "Slug", "headerName": gettext("Slug"), "flex": 1},
+            {
+                "field": "Partners",
+                "headerName": gettext("Partners"),
+                "type": "numericColumn",
+                "flex": 1,
+            },
+            {
+                "field": "Outcomes",
+                "headerName": gettext("Outcomes"),
+                "type": "numericColumn",
+                "flex": 1,
+            },
+            {
+                "field": "Indicators",
+                "headerName": gettext("Indicators"),
+                "type": "numericColumn",
+                "flex": 1,
+            },
+            {"field": "Current period", "headerName": gettext("Current period"), "flex": 1},
+            {"field": "Latest approved", "headerName": gettext("Latest approved"), "flex": 1},
         ],
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"domLayout": "autoHeight"},
@@ -93,9 +117,11 @@ def layout(**_query: str):
     )
     return html.Div(
         [
-            html.H1("Initiatives", className="h3 mb-1"),
+            html.H1(gettext("Initiatives"), className="h3 mb-1"),
             html.P(
-                "Collective-impact initiatives sharing one measurement system on this site.",
+                gettext(
+                    "Collective-impact initiatives sharing one measurement system on this site."
+                ),
                 className="text-muted",
             ),
             table,

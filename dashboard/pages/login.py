@@ -12,13 +12,24 @@ from dash import html
 
 from dashboard import data
 from dashboard.session import safe_next
+from models.core.i18n import gettext
 
-dash.register_page(__name__, path="/login", title="Log in · Common Measure", name="Log in")
+dash.register_page(
+    __name__, path="/login", title=lambda **_: gettext("Log in · Common Measure"), name="Log in"
+)
 
-MESSAGES = {
-    "1": ("The e-mail address and password do not match an active account.", "danger"),
-    "throttled": ("Too many failed attempts. Wait a few minutes, then try again.", "danger"),
-}
+
+def messages() -> dict[str, tuple[str, str]]:
+    return {
+        "1": (
+            gettext("The e-mail address and password do not match an active account."),
+            "danger",
+        ),
+        "throttled": (
+            gettext("Too many failed attempts. Wait a few minutes, then try again."),
+            "danger",
+        ),
+    }
 
 
 def _field(label: str, **input_props) -> html.Div:
@@ -36,23 +47,26 @@ def layout(next: str | None = None, error: str | None = None, logged_out: str | 
     if viewer.logged_in:
         return dbc.Alert(
             [
-                f"You are logged in as {viewer.email}. ",
-                html.A("Continue", href=safe_next(next), id="login-continue"),
-                " or log out from the menu bar.",
+                gettext("You are logged in as %(email)s. ", email=viewer.email),
+                html.A(gettext("Continue"), href=safe_next(next), id="login-continue"),
+                gettext(" or log out from the menu bar."),
             ],
             color="info",
             id="login-already",
         )
     notices = []
     if error:
-        text, colour = MESSAGES.get(error, MESSAGES["1"])
+        known = messages()
+        text, colour = known.get(error, known["1"])
         notices.append(dbc.Alert(text, color=colour, id="login-error"))
     if logged_out:
-        notices.append(dbc.Alert("You have logged out.", color="success", id="login-logged-out"))
+        notices.append(
+            dbc.Alert(gettext("You have logged out."), color="success", id="login-logged-out")
+        )
     form = html.Form(
         [
             _field(
-                "E-mail",
+                gettext("E-mail"),
                 id="login-email",
                 name="email",
                 type="email",
@@ -61,7 +75,7 @@ def layout(next: str | None = None, error: str | None = None, logged_out: str | 
                 autofocus=True,
             ),
             _field(
-                "Password",
+                gettext("Password"),
                 id="login-password",
                 name="password",
                 type="password",
@@ -69,7 +83,7 @@ def layout(next: str | None = None, error: str | None = None, logged_out: str | 
                 autocomplete="current-password",
             ),
             dbc.Input(type="hidden", name="next", value=safe_next(next), id="login-next"),
-            dbc.Button("Log in", type="submit", color="primary", id="login-submit"),
+            dbc.Button(gettext("Log in"), type="submit", color="primary", id="login-submit"),
         ],
         action="/auth/login",
         method="post",
@@ -80,12 +94,14 @@ def layout(next: str | None = None, error: str | None = None, logged_out: str | 
             dbc.Card(
                 dbc.CardBody(
                     [
-                        html.H1("Log in", className="h4 mb-3"),
+                        html.H1(gettext("Log in"), className="h4 mb-3"),
                         *notices,
                         form,
                         html.P(
-                            "Partners, backbone staff and funders log in with the account "
-                            "their initiative gave them.",
+                            gettext(
+                                "Partners, backbone staff and funders log in with the account "
+                                "their initiative gave them."
+                            ),
                             className="small text-muted mt-3 mb-0",
                         ),
                     ]

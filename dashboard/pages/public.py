@@ -13,23 +13,28 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components.common import sync_url
-from dashboard.components.kinds import PERFORMANCE_TYPES, arrange
+from dashboard.components.kinds import arrange
 from dashboard.components.page import picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError, NotFound
+from models.core.i18n import format_number, gettext, ngettext
 
 dash.register_page(
     __name__,
     path_template="/public/<initiative>",
     path="/public",
-    title="Public summary · Common Measure",
+    title=lambda **_: gettext("Public summary · Common Measure"),
     name="Public summary",
 )
 
-NOTHING = (
-    "Nothing has been published for this initiative yet. "
-    "Published figures will appear here once the backbone team releases them."
-)
+
+def nothing_text() -> str:
+    return gettext(
+        "Nothing has been published for this initiative yet. "
+        "Published figures will appear here once the backbone team releases them."
+    )
+
+
 GRAPH_CONFIG = {
     "displaylogo": False,
     "displayModeBar": "hover",
@@ -41,7 +46,7 @@ GRAPH_CONFIG = {
 
 def _nothing(slug: str | None) -> dbc.Alert:
     return dbc.Alert(
-        [html.H1("Nothing published yet", className="h5"), NOTHING],
+        [html.H1(gettext("Nothing published yet"), className="h5"), nothing_text()],
         color="info",
         id="public-nothing",
         className="mt-3",
@@ -52,13 +57,13 @@ def _not_found(slug: str) -> html.Div:
     """An address that names no initiative: say so, and where the initiatives are."""
     return html.Div(
         [
-            html.H1("Page not found", className="h3"),
+            html.H1(gettext("Page not found"), className="h3"),
             html.P(
                 [
-                    "There is no initiative called ",
+                    gettext("There is no initiative called "),
                     html.Code(slug),
-                    ". Check the address, or choose one from the ",
-                    dcc.Link("list of public summaries", href="/public"),
+                    gettext(". Check the address, or choose one from the "),
+                    dcc.Link(gettext("list of public summaries"), href="/public"),
                     ".",
                 ]
             ),
@@ -87,9 +92,9 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             listed = []
         return html.Div(
             [
-                html.H1("Public summary", className="h3"),
+                html.H1(gettext("Public summary"), className="h3"),
                 html.P(
-                    "The published, privacy-protected figures of each initiative.",
+                    gettext("The published, privacy-protected figures of each initiative."),
                     className="text-muted",
                 ),
                 html.Ul(
@@ -116,14 +121,14 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 [
                     summary.get("region") or "",
                     " · " if summary.get("region") else "",
-                    "Public summary",
+                    gettext("Public summary"),
                 ],
                 className="text-muted mb-1",
             ),
             html.P(summary.get("description") or "", className="mb-3"),
             pickers(
                 picker(
-                    "Period",
+                    gettext("Period"),
                     "public-period",
                     [{"label": p, "value": p} for p in reversed(periods)],
                     period,
@@ -137,13 +142,14 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             html.Div(jump_links(summary, period), id="public-jump"),
             dbc.Alert(
                 [
-                    html.Strong("How to read the figures. "),
-                    (
-                        f"To protect the people counted and the partners who report, a figure "
-                        f"based on fewer than {summary['threshold']} people, reported by too "
-                        "few partners, or made up almost entirely by one partner is hidden, and "
-                        "so are the figures it could be worked out from. Each hidden figure "
-                        "shows a marker:"
+                    html.Strong(gettext("How to read the figures. ")),
+                    gettext(
+                        "To protect the people counted and the partners who report, a figure "
+                        "based on fewer than %(threshold)s people, reported by too few "
+                        "partners, or made up almost entirely by one partner is hidden, and so "
+                        "are the figures it could be worked out from. Each hidden figure shows "
+                        "a marker:",
+                        threshold=summary["threshold"],
                     ),
                     html.Ul(
                         [
@@ -153,7 +159,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                         className="mb-0 mt-1",
                     )
                     if legend
-                    else " No figure published here is hidden.",
+                    else gettext(" No figure published here is hidden."),
                 ],
                 color="light",
                 className="small",
@@ -173,13 +179,13 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
 def _fmt(value, decimals: int = 1) -> str:
     if value is None:
         return ""
-    return f"{value:,.{decimals}f}"
+    return format_number(value, digits=decimals)
 
 
 def shown(figure: dict, decimals: int = 1) -> str:
     """A published figure as text: the number, or its suppression marker."""
     if figure.get("value") is None:
-        return figure.get("marker") or "not available"
+        return figure.get("marker") or gettext("not available")
     return _fmt(figure["value"], decimals)
 
 
@@ -190,7 +196,7 @@ def public_rows(entry: dict, period: str) -> list[dict]:
     rows = [
         {
             **base,
-            "group": "All",
+            "group": gettext("All"),
             "value": _round(entry["total"].get("value"), decimals),
             "marker": entry["total"].get("marker") or "",
         }
@@ -219,16 +225,23 @@ def coverage_text(coverage: dict | None) -> str:
     approved, expected = coverage["approved"], coverage["expected"]
     incomplete = incomplete_indicators(coverage)
     if approved >= expected:
-        text = f" Based on the approved reports of all {expected} partners."
+        text = gettext(
+            " Based on the approved reports of all %(expected)s partners.", expected=expected
+        )
     else:
-        text = (
-            f" Based on the approved reports of {approved} of {expected} partners: "
-            "the figures may change when the others report."
+        text = gettext(
+            " Based on the approved reports of %(approved)s of %(expected)s partners: "
+            "the figures may change when the others report.",
+            approved=approved,
+            expected=expected,
         )
     if incomplete:
-        text += (
-            f" {len(incomplete)} of the figures {'is' if len(incomplete) == 1 else 'are'} "
-            "marked incomplete: too few of the partners expected to report them did."
+        text += ngettext(
+            " %(n)s of the figures is marked incomplete: too few of the partners expected to "
+            "report them did.",
+            " %(n)s of the figures are marked incomplete: too few of the partners expected to "
+            "report them did.",
+            len(incomplete),
         )
     return text
 
@@ -242,10 +255,11 @@ def incomplete_indicators(coverage: dict | None) -> set[str]:
     }
 
 
-INCOMPLETE_NOTE = (
-    "Incomplete: too few of the partners expected to report this figure did, so it may change "
-    "when the others report."
-)
+def incomplete_note() -> str:
+    return gettext(
+        "Incomplete: too few of the partners expected to report this figure did, so it may "
+        "change when the others report."
+    )
 
 
 def describe(entry: dict, period: str, history: list[tuple[str, dict]]) -> str:
@@ -255,14 +269,20 @@ def describe(entry: dict, period: str, history: list[tuple[str, dict]]) -> str:
     total = shown(entry["total"], decimals)
     if entry["total"].get("value") is None:
         unit = ""  # "<3 partners visits" reads as nonsense: a marker carries no unit
-    parts = [f"{entry['name']} in {period}: {total} {unit}".rstrip() + "."]
+    parts = [
+        gettext("%(name)s in %(period)s: %(total)s", name=entry["name"], period=period, total=total)
+        + (f" {unit}" if unit else "")
+        + "."
+    ]
     if entry.get("breakdowns"):
         b = entry["breakdowns"][0]
         cats = ", ".join(f"{c['label']} {shown(c, decimals)}" for c in b["categories"])
-        parts.append(f"By {b['dimension_name'].lower()}: {cats}.")
+        parts.append(
+            gettext("By %(dimension)s: %(cats)s.", dimension=b["dimension_name"].lower(), cats=cats)
+        )
     elif len(history) > 1:
         trend = ", ".join(f"{p} {shown(e['total'], decimals)}" for p, e in history)
-        parts.append(f"Over time: {trend}.")
+        parts.append(gettext("Over time: %(trend)s.", trend=trend))
     return " ".join(parts)
 
 
@@ -274,13 +294,15 @@ def _chart(entry: dict, period: str, history: list[tuple[str, dict]]):
         labels = [c["label"] for c in cats]
         values = [_round(c.get("value"), decimals) for c in cats]
         markers = [c.get("marker") for c in cats]
-        title = f"By {b['dimension_name'].lower()}, {period}"
+        title = gettext(
+            "By %(dimension)s, %(period)s", dimension=b["dimension_name"].lower(), period=period
+        )
         kind = "bar"
     else:
         labels = [p for p, _ in history]
         values = [_round(e["total"].get("value"), decimals) for _, e in history]
         markers = [e["total"].get("marker") for _, e in history]
-        title = "Over the published periods"
+        title = gettext("Over the published periods")
         kind = "line"
     if all(v is None for v in values):
         return None  # every figure hidden: an empty chart would only draw its axes
@@ -293,14 +315,20 @@ def hidden_chart_text(entry: dict, history: list[tuple[str, dict]]) -> str:
     if entry.get("breakdowns"):
         b = entry["breakdowns"][0]
         hidden = list(b["categories"])
-        what = f"by {b['dimension_name'].lower()}"
+        what = gettext("by %(dimension)s", dimension=b["dimension_name"].lower())
     else:
         hidden = [e["total"] for _, e in history]
-        what = "over the published periods" if len(history) > 1 else "for this period"
-    markers = ", ".join(dict.fromkeys(h.get("marker") or "not available" for h in hidden))
-    return (
-        f"No chart: every figure {what} is hidden to protect privacy (marked {markers}; "
-        "see “How to read the figures” above)."
+        what = (
+            gettext("over the published periods")
+            if len(history) > 1
+            else gettext("for this period")
+        )
+    markers = ", ".join(dict.fromkeys(h.get("marker") or gettext("not available") for h in hidden))
+    return gettext(
+        "No chart: every figure %(what)s is hidden to protect privacy (marked %(markers)s; "
+        "see “How to read the figures” above).",
+        what=what,
+        markers=markers,
     )
 
 
@@ -311,7 +339,7 @@ def _story(entry: dict, story: dict | None):
         return None
     return html.Div(
         [
-            html.H4("Story behind the curve", className="h6 small fw-semibold mb-1"),
+            html.H4(gettext("Story behind the curve"), className="h6 small fw-semibold mb-1"),
             dcc.Markdown(data.story_html(story["text"]), dangerously_allow_html=True),
         ],
         className="small mb-2 cm-story",
@@ -341,11 +369,11 @@ def _card(
                         [
                             entry["name"],
                             dbc.Badge(
-                                "incomplete",
+                                gettext("incomplete"),
                                 color="warning",
                                 text_color="dark",
                                 className="ms-2 cm-incomplete",
-                                title=INCOMPLETE_NOTE,
+                                title=incomplete_note(),
                             )
                             if incomplete
                             else None,
@@ -353,8 +381,10 @@ def _card(
                         className="h6 mb-1",
                     ),
                     html.P(
-                        "Partner programme measure: "
-                        + dict(PERFORMANCE_TYPES).get(entry.get("performance_type") or "", ""),
+                        gettext(
+                            "Partner programme measure: %(question)s",
+                            question=_questions().get(entry.get("performance_type") or "", ""),
+                        ),
                         className="small text-muted mb-1 cm-measure-kind",
                     )
                     if entry.get("kind") == "performance"
@@ -367,7 +397,7 @@ def _card(
                                 className="small",
                             ),
                             html.Span(
-                                " (hidden to protect privacy)"
+                                gettext(" (hidden to protect privacy)")
                                 if total.get("value") is None
                                 else "",
                                 className="small text-muted",
@@ -375,7 +405,7 @@ def _card(
                         ],
                         className="mb-1",
                     ),
-                    html.P(INCOMPLETE_NOTE, className="small text-warning-emphasis mb-1")
+                    html.P(incomplete_note(), className="small text-warning-emphasis mb-1")
                     if incomplete
                     else None,
                     html.P(entry.get("definition") or "", className="small text-muted mb-2"),
@@ -404,10 +434,14 @@ def _card(
                     ),
                     html.Details(
                         [
-                            html.Summary("Data table", className="small"),
+                            html.Summary(gettext("Data table"), className="small"),
                             data_table(
                                 f"public-{n}",
-                                [("group", "Group"), ("value", "Value"), ("marker", "Marker")],
+                                [
+                                    ("group", gettext("Group")),
+                                    ("value", gettext("Value")),
+                                    ("marker", gettext("Marker")),
+                                ],
                                 public_rows(entry, period),
                                 f"{entry['indicator']}-{period}.csv",
                             ),
@@ -423,14 +457,15 @@ def _card(
     )
 
 
-COLUMNS = [
-    ("period", "Period"),
-    ("indicator", "Indicator"),
-    ("group", "Group"),
-    ("value", "Value"),
-    ("unit", "Unit"),
-    ("marker", "Marker"),
-]
+def columns() -> list[tuple[str, str]]:
+    return [
+        ("period", gettext("Period")),
+        ("indicator", gettext("Indicator")),
+        ("group", gettext("Group")),
+        ("value", gettext("Value")),
+        ("unit", gettext("Unit")),
+        ("marker", gettext("Marker")),
+    ]
 
 
 class _Published:
@@ -462,16 +497,26 @@ class _Published:
         return self.entry.get("outcome")
 
     @property
-    def outcome_name(self) -> str:
-        return self.entry.get("outcome_name") or "Other indicators"
+    def outcome_name(self) -> str | None:
+        return self.entry.get("outcome_name")
 
 
-CONTRIBUTION = "Partners' programmes contributing to {name}"
-CONTRIBUTION_NOTE = (
-    "Contribution, not attribution: each programme plays a part in the curve above; none moves "
-    "it alone."
-)
-UNLINKED = "Other partners' programme measures"
+def _questions() -> dict[str, str]:
+    """A performance measure's question (README, "Two kinds of measure"), as a card says it."""
+    return {
+        "how_much": gettext("how much did we do?"),
+        "how_well": gettext("how well did we do it?"),
+        "better_off": gettext("is anyone better off?"),
+    }
+
+
+def _question_headings() -> dict[str, str]:
+    """The same questions as the headings of the measures asking them."""
+    return {
+        "how_much": gettext("How much did we do?"),
+        "how_well": gettext("How well did we do it?"),
+        "better_off": gettext("Is anyone better off?"),
+    }
 
 
 Section = tuple[str, str | None, list[dict]]
@@ -496,10 +541,17 @@ def outcome_sections(chosen: dict) -> list[tuple[str, list[Section]]]:
             elif role == "unlinked":
                 sections.append(("unlinked", None, []))
             elif role == "type":
-                sections.append(("type", str(item), []))
+                sections.append(("type", None, []))  # named below, in the reader's language
             else:
                 sections[-1][2].append(item.entry)  # type: ignore[attr-defined]
-        out.append((outcome_name or "Other indicators", sections))
+        headings = _question_headings()
+        sections = [
+            (role, headings.get(entries[0].get("performance_type") or "", "") or None, entries)
+            if role == "type" and entries
+            else (role, label, entries)
+            for role, label, entries in sections
+        ]
+        out.append((outcome_name or gettext("Other indicators"), sections))
     return out
 
 
@@ -514,7 +566,9 @@ def jump_links(summary: dict, period: str | None) -> html.Nav | None:
         return None
     return html.Nav(
         [
-            html.H2("Outcomes on this page", className="h6 mb-1", id="public-outcomes-title"),
+            html.H2(
+                gettext("Outcomes on this page"), className="h6 mb-1", id="public-outcomes-title"
+            ),
             html.Ul(
                 [
                     html.Li(html.A(name, href=f"#public-outcome-{number}"), className="mb-1")
@@ -547,8 +601,12 @@ def public_body(summary: dict, period: str) -> html.Div:
     groups = outcome_sections(chosen)
     parts: list = [
         html.P(
-            f"Published {data.day(chosen['published_at'])}"
-            + (f" (revision {chosen['vintage']})" if chosen.get("vintage", 1) > 1 else "")
+            gettext("Published %(day)s", day=data.day(chosen["published_at"]))
+            + (
+                gettext(" (revision %(vintage)s)", vintage=chosen["vintage"])
+                if chosen.get("vintage", 1) > 1
+                else ""
+            )
             + (f". {chosen['note']}" if chosen.get("note") else ".")
             + coverage_text(chosen.get("coverage")),
             className="small text-muted",
@@ -564,11 +622,25 @@ def public_body(summary: dict, period: str) -> html.Div:
         for role, label, members in sections:
             if role == "contribution":
                 parts += [
-                    html.H3(CONTRIBUTION.format(name=label), className="h6 mb-0 cm-contribution"),
-                    html.P(CONTRIBUTION_NOTE, className="small text-muted fst-italic mb-2"),
+                    html.H3(
+                        gettext("Partners' programmes contributing to %(name)s", name=label),
+                        className="h6 mb-0 cm-contribution",
+                    ),
+                    html.P(
+                        gettext(
+                            "Contribution, not attribution: each programme plays a part in the "
+                            "curve above; none moves it alone."
+                        ),
+                        className="small text-muted fst-italic mb-2",
+                    ),
                 ]
             elif role == "unlinked":
-                parts.append(html.H3(UNLINKED, className="h6 mb-2 cm-unlinked"))
+                parts.append(
+                    html.H3(
+                        gettext("Other partners' programme measures"),
+                        className="h6 mb-2 cm-unlinked",
+                    )
+                )
             elif role == "type":
                 parts.append(html.P(label, className="small fw-semibold mb-1 cm-performance-type"))
             cards = []
@@ -592,24 +664,24 @@ def public_body(summary: dict, period: str) -> html.Div:
         if len(groups) > 1:
             parts.append(
                 html.P(
-                    html.A("Back to the list of outcomes", href="#public-outcomes"),
+                    html.A(gettext("Back to the list of outcomes"), href="#public-outcomes"),
                     className="small mt-n2 mb-4",
                 )
             )
     parts.append(
         html.Div(
             [
-                html.H2("All figures shown", className="h6"),
+                html.H2(gettext("All figures shown"), className="h6"),
                 html.P(
-                    "Every figure on this page for the period, as a spreadsheet.",
+                    gettext("Every figure on this page for the period, as a spreadsheet."),
                     className="small text-muted mb-1",
                 ),
                 html.Details(
                     [
-                        html.Summary("Table", className="small"),
+                        html.Summary(gettext("Table"), className="small"),
                         data_table(
                             "public-all",
-                            COLUMNS,
+                            columns(),
                             everything,
                             f"{summary['initiative']}-{period}.csv",
                         ),

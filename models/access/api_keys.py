@@ -24,6 +24,7 @@ from models.core.errors import (
     NotFound,
     PermissionDenied,
 )
+from models.core.i18n import gettext
 from models.tables.access import ApiKey, RoleGrant, User
 from models.tables.base import utcnow
 from models.tables.initiative import Initiative, Member
@@ -54,24 +55,25 @@ def create_api_key(
     require_person(actor)
     if expires_at is not None:
         if expires_at.tzinfo is None:
-            raise InvalidInput("give the expiry with a time zone", field="expires_at")
+            raise InvalidInput(gettext("give the expiry with a time zone"), field="expires_at")
         if expires_at <= utcnow():
-            raise InvalidInput("the expiry must be in the future", field="expires_at")
+            raise InvalidInput(gettext("the expiry must be in the future"), field="expires_at")
     if (organisation_id is None) == (initiative_id is None):
         raise InvalidInput(
-            "a key belongs to exactly one organisation or initiative", field="organisation"
+            gettext("a key belongs to exactly one organisation or initiative"), field="organisation"
         )
     if initiative_id is not None and not actor.is_backbone(initiative_id):
         # 404 keeps other tenants invisible; who can see the initiative is told why (403).
         if can_view_initiative(session=session, actor=actor, initiative_id=initiative_id):
             raise PermissionDenied(
-                "only the initiative's backbone staff create its API keys", field="initiative"
+                gettext("only the initiative's backbone staff create its API keys"),
+                field="initiative",
             )
-        raise NotFound("initiative not found", field="initiative")
+        raise NotFound(gettext("initiative not found"), field="initiative")
     if organisation_id is not None and not (
         actor.is_admin or organisation_id in actor.reporter_for
     ):
-        raise NotFound("organisation not found", field="organisation")
+        raise NotFound(gettext("organisation not found"), field="organisation")
     prefix = secrets.token_hex(4)
     plaintext = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(24)}"  # 192 random bits
     key = ApiKey(
@@ -159,19 +161,19 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
     try:
         prefix = key.removeprefix(API_KEY_PREFIX).split("_", 1)[0]
     except (AttributeError, IndexError):
-        raise AuthenticationFailed("invalid API key") from None
+        raise AuthenticationFailed(gettext("invalid API key")) from None
     row = session.connection().execute(_KEY_AND_CREATOR, {"prefix": prefix}).first()
     if (
         row is None
         or row.revoked_at is not None
         or not hmac.compare_digest(row.key_hash, _hash_key(key))
     ):
-        raise AuthenticationFailed("invalid API key")
+        raise AuthenticationFailed(gettext("invalid API key"))
     now = utcnow()
     if row.expires_at is not None and _aware(row.expires_at, now) <= now:
-        raise AuthenticationFailed("the API key has expired")
+        raise AuthenticationFailed(gettext("the API key has expired"))
     if row.creator_id is None or not row.creator_active:
-        raise AuthenticationFailed("the API key's owner is no longer active")
+        raise AuthenticationFailed(gettext("the API key's owner is no longer active"))
     label = f"api-key:{API_KEY_PREFIX}{row.prefix}"
     creator = actor_for_user_id(session=session, user_id=row.creator_id, email=row.creator_email)
     actor = key_actor(session=session, row=row, creator=creator, label=label)
@@ -231,9 +233,11 @@ def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
     if row is None or not _may_manage(session, actor, row):
         if row is not None and _backbone_sees(session, actor, [row]):
             raise PermissionDenied(
-                "this key belongs to a partner organisation; its reporters or an admin revoke it"
+                gettext(
+                    "this key belongs to a partner organisation; its reporters or an admin revoke it"
+                )
             )
-        raise NotFound("API key not found")
+        raise NotFound(gettext("API key not found"))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         _record_key(session, actor, row, "revoke")
@@ -297,11 +301,11 @@ def create_scoped_api_key(
     if organisation:
         org_id = session.scalar(select(Organisation.id).where(Organisation.slug == organisation))
         if org_id is None:
-            raise NotFound("organisation not found", field="organisation")
+            raise NotFound(gettext("organisation not found"), field="organisation")
     if initiative:
         init_id = session.scalar(select(Initiative.id).where(Initiative.slug == initiative))
         if init_id is None:
-            raise NotFound("initiative not found", field="initiative")
+            raise NotFound(gettext("initiative not found"), field="initiative")
     return create_api_key(
         session=session,
         actor=actor,

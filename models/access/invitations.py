@@ -41,6 +41,7 @@ from models.access.users import (
 )
 from models.core.actors import Actor, require_person
 from models.core.errors import Conflict, InvalidInput
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.outbox.messages import enqueue
 from models.tables.access import User
@@ -52,11 +53,16 @@ INVITATION_PATH = "/invite"  # the dashboard's page that accepts the link
 AUDIENCE = "cm:invitation"
 LOG_EVENT = "invitation_link"
 
-INVALID = (
-    "this invitation link does not work any more: it was used already, replaced by a newer "
-    "one, or the account changed; ask whoever invited you for a new link"
-)
-EXPIRED = "this invitation link has expired; ask whoever invited you for a new one"
+
+def invalid_link() -> str:
+    return gettext(
+        "this invitation link does not work any more: it was used already, replaced by a newer "
+        "one, or the account changed; ask whoever invited you for a new link"
+    )
+
+
+def expired_link() -> str:
+    return gettext("this invitation link has expired; ask whoever invited you for a new one")
 
 
 @dataclass(frozen=True)
@@ -179,9 +185,13 @@ def renew_invitation(*, session: Session, actor: Actor, user: User, base_url: st
     require_person(actor)
     require_whole_account(actor, user, "renew the invitation of")
     if is_usable(user.password_hash):
-        raise Conflict("this person has chosen a password already; reset it instead", field="user")
+        raise Conflict(
+            gettext("this person has chosen a password already; reset it instead"), field="user"
+        )
     if not user.is_active:
-        raise Conflict("the account is deactivated; reactivate it first", field="is_active")
+        raise Conflict(
+            gettext("the account is deactivated; reactivate it first"), field="is_active"
+        )
     user.token_version += 1
     session.flush()
     link, expires = _link(base_url, user)
@@ -204,16 +214,16 @@ def _invited_user(session: Session, token: str) -> tuple[User, datetime]:
         fingerprint = str(claims["fp"])
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
     except jwt.ExpiredSignatureError:
-        raise InvalidInput(EXPIRED, field="token", code="invitation_expired") from None
+        raise InvalidInput(expired_link(), field="token", code="invitation_expired") from None
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        raise InvalidInput(INVALID, field="token", code="invitation_invalid") from None
+        raise InvalidInput(invalid_link(), field="token", code="invitation_invalid") from None
     user = session.get(User, user_id)
     if (
         user is None
         or not user.is_active
         or not hmac.compare_digest(fingerprint, _fingerprint(user))
     ):
-        raise InvalidInput(INVALID, field="token", code="invitation_invalid")
+        raise InvalidInput(invalid_link(), field="token", code="invitation_invalid")
     return user, expires
 
 

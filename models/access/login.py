@@ -28,6 +28,7 @@ from models.core.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.tables.access import User
 from models.tables.base import utcnow
@@ -137,10 +138,10 @@ def user_from_token(*, session: Session, token: str) -> User:
         )
         user_id = int(claims["sub"])
     except (jwt.PyJWTError, ValueError, TypeError):
-        raise AuthenticationFailed("invalid or expired token") from None
+        raise AuthenticationFailed(gettext("invalid or expired token")) from None
     user = session.get(User, user_id)
     if user is None or not user.is_active or user.token_version != claims["ver"]:
-        raise AuthenticationFailed("invalid or expired token")
+        raise AuthenticationFailed(gettext("invalid or expired token"))
     return user
 
 
@@ -153,7 +154,7 @@ def log_out(*, session: Session, actor: Actor) -> None:
     """End every session of the acting person (an API key has none to end)."""
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
-        raise AuthenticationFailed("log in first")
+        raise AuthenticationFailed(gettext("log in first"))
     revoke_tokens(user)
 
 

@@ -11,6 +11,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from models.core.i18n import gettext
+
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 12
@@ -23,9 +25,14 @@ class WeakPassword(ValueError):
 
 def check_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise WeakPassword(
+            gettext(
+                "password must be at least %(min_password_length)s characters long",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            )
+        )
     if password.strip() != password or not password.strip():
-        raise WeakPassword("password must not start or end with white space")
+        raise WeakPassword(gettext("password must not start or end with white space"))
 
 
 def hash_password(password: str) -> str:

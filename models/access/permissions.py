@@ -7,12 +7,14 @@ not manage answers 403.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
+from models.core.i18n import gettext
 from models.tables.access import RoleGrant, User
 from models.tables.initiative import Initiative
 from models.tables.organisation import Organisation
@@ -54,8 +56,9 @@ _GRANTS = select(RoleGrant.role, RoleGrant.initiative_id, RoleGrant.organisation
 
 
 def actor_for_user(*, session: Session, user: User) -> Actor:
-    """Collect a user's grants into an Actor (one query)."""
-    return actor_for_user_id(session=session, user_id=user.id, email=user.email)
+    """Collect a user's grants into an Actor (one query), with the user's chosen language."""
+    actor = actor_for_user_id(session=session, user_id=user.id, email=user.email)
+    return replace(actor, locale=user.locale) if user.locale else actor
 
 
 def actor_for_user_id(*, session: Session, user_id: int, email: str) -> Actor:
@@ -107,9 +110,9 @@ def get_initiative(
     if initiative is None or not can_view_initiative(
         session=session, actor=actor, initiative_id=initiative.id
     ):
-        raise NotFound(f"no initiative {slug!r}", field="slug")
+        raise NotFound(gettext("no initiative %(slug)r", slug=slug), field="slug")
     if manage and not actor.is_backbone(initiative.id):
-        raise PermissionDenied("only the initiative's backbone staff may do this")
+        raise PermissionDenied(gettext("only the initiative's backbone staff may do this"))
     return initiative
 
 

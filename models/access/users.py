@@ -31,8 +31,10 @@ from models.access.passwords import (
     unusable_password_hash,
 )
 from models.audit.trail import record, record_in
+from models.core import i18n
 from models.core.actors import SYSTEM, Actor, require_person
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from models.core.i18n import gettext
 from models.core.paging import Page, page_of
 from models.tables.access import ROLES, ApiKey, RoleGrant, User
 from models.tables.base import utcnow
@@ -67,7 +69,9 @@ def _id_by_slug(
 ) -> int:
     found = session.scalar(select(model.id).where(model.slug == slug))
     if found is None:
-        raise NotFound(f"no {field} with slug {slug!r}", field=field)
+        raise NotFound(
+            gettext("no %(field)s with slug %(slug)r", field=field, slug=slug), field=field
+        )
     return found
 
 
@@ -96,26 +100,39 @@ def _grant_scopes(
     may grant in (for a backbone officer: its own).
     """
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise InvalidInput(
+            gettext("role must be one of %(roles)s", roles=", ".join(ROLES)), field="role"
+        )
     if role == "admin":
         if initiative_slug or organisation_slug:
-            raise InvalidInput("an admin grant has no initiative or organisation", field="role")
+            raise InvalidInput(
+                gettext("an admin grant has no initiative or organisation"), field="role"
+            )
         scopes: list[Scope] = [(None, None)]
     elif role in ("backbone", "funder"):
         if not initiative_slug or organisation_slug:
             raise InvalidInput(
-                f"a {role} grant needs an initiative (and no organisation)", field="initiative"
+                gettext("a %(role)s grant needs an initiative (and no organisation)", role=role),
+                field="initiative",
             )
         scopes = [(_id_by_slug(session, Initiative, initiative_slug, "initiative"), None)]
     else:
         if not organisation_slug:
-            raise InvalidInput("a reporter grant needs an organisation", field="organisation")
+            raise InvalidInput(
+                gettext("a reporter grant needs an organisation"), field="organisation"
+            )
         org_id = _id_by_slug(session, Organisation, organisation_slug, "organisation")
         memberships = select(Member.initiative_id).where(Member.organisation_id == org_id)
         if initiative_slug:
             init_id = _id_by_slug(session, Initiative, initiative_slug, "initiative")
             if not may_manage_grant(actor, role, init_id):
-                raise PermissionDenied(f"you may not grant {role} in {initiative_slug!r}")
+                raise PermissionDenied(
+                    gettext(
+                        "you may not grant %(role)s in %(initiative_slug)r",
+                        role=role,
+                        initiative_slug=initiative_slug,
+                    )
+                )
             memberships = memberships.where(Member.initiative_id == init_id)
         initiative_ids = [
             i
@@ -126,17 +143,22 @@ def _grant_scopes(
             if initiative_slug or actor.is_admin:
                 where = repr(initiative_slug) if initiative_slug else "any initiative"
                 raise InvalidInput(
-                    f"{organisation_slug!r} is not a member of {where}; add it as a member first",
+                    gettext(
+                        "%(organisation_slug)r is not a member of %(where)s; add it as a member "
+                        "first",
+                        organisation_slug=organisation_slug,
+                        where=where,
+                    ),
                     field="organisation",
                 )
             raise PermissionDenied(
-                "you grant reporter rights only for members of your initiatives",
+                gettext("you grant reporter rights only for members of your initiatives"),
                 field="organisation",
             )
         scopes = [(i, org_id) for i in initiative_ids]
     for initiative_id, _ in scopes:
         if not may_manage_grant(actor, role, initiative_id):
-            raise PermissionDenied(f"you may not grant {role} here")
+            raise PermissionDenied(gettext("you may not grant %(role)s here", role=role))
     return scopes
 
 
@@ -266,7 +288,9 @@ def _create_user(
 ) -> User:
     scopes = _grant_scopes(session, actor, role, initiative_slug, organisation_slug)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise Conflict(f"a user with e-mail {email} exists already", field="email")
+        raise Conflict(
+            gettext("a user with e-mail %(email)s exists already", email=email), field="email"
+        )
     user = User(email=email, name=name, password_hash=password_hash)
     session.add(user)
     session.flush()
@@ -296,8 +320,10 @@ def _registrable_email(
         select(func.count()).select_from(User).where(User.email == normalised)
     ):
         raise Conflict(
-            "this e-mail cannot be registered; if the person already has an account, "
-            "ask an admin to add your grant to it",
+            gettext(
+                "this e-mail cannot be registered; if the person already has an account, "
+                "ask an admin to add your grant to it"
+            ),
             field="email",
         )
     return normalised
@@ -385,7 +411,7 @@ def grant_role(
     held = {(g.role, g.initiative_id, g.organisation_id) for g in user.grants}
     new = [s for s in scopes if (role, *s) not in held]
     if not new:
-        raise Conflict("the user has this grant already", field="role")
+        raise Conflict(gettext("the user has this grant already"), field="role")
     return _add_grants(session, actor, user, role, new)
 
 
@@ -395,7 +421,7 @@ def revoke_grant(*, session: Session, actor: Actor, user: User, grant_id: int) -
     require_person(actor)
     grant = next((g for g in visible_grants(actor, user) if g.id == grant_id), None)
     if grant is None:
-        raise NotFound("no such grant")
+        raise NotFound(gettext("no such grant"))
     _record_grant(session, actor, user, grant, "revoke")
     user.grants.remove(grant)
     user.token_version += 1
@@ -444,7 +470,9 @@ def users_page(
     if initiative is not None:
         initiative_id = session.scalar(select(Initiative.id).where(Initiative.slug == initiative))
         if initiative_id is None or not actor.is_backbone(initiative_id):
-            raise NotFound(f"no initiative {initiative!r}", field="initiative")
+            raise NotFound(
+                gettext("no initiative %(initiative)r", initiative=initiative), field="initiative"
+            )
     if not actor.is_admin or initiative_id is not None:
         query = query.where(User.id.in_(_visible_user_ids(actor, initiative_id)))
     page = page_of(session=session, stmt=query, limit=limit, offset=offset)
@@ -457,7 +485,7 @@ def get_user(*, session: Session, actor: Actor, user_id: int) -> User:
     require_person(actor)
     user = session.get(User, user_id)
     if user is None or not (actor.is_admin or visible_grants(actor, user)):
-        raise NotFound("no such user")
+        raise NotFound(gettext("no such user"))
     return user
 
 
@@ -466,7 +494,10 @@ def require_whole_account(actor: Actor, user: User, what: str) -> None:
     initiative cannot lock out (or take over) another's partner."""
     if not manages_all_of(actor, user):
         raise PermissionDenied(
-            f"only an admin may {what} this account; revoke the grants you manage instead"
+            gettext(
+                "only an admin may %(what)s this account; revoke the grants you manage instead",
+                what=what,
+            )
         )
 
 
@@ -475,7 +506,7 @@ def set_active(*, session: Session, actor: Actor, user: User, active: bool) -> N
     require_person(actor)
     require_whole_account(actor, user, "deactivate" if not active else "reactivate")
     if user.id == actor.user_id and not active:
-        raise Conflict("you cannot deactivate yourself", field="is_active")
+        raise Conflict(gettext("you cannot deactivate yourself"), field="is_active")
     if user.is_active == active:
         return
     user.is_active = active
@@ -525,9 +556,9 @@ def change_own_password(*, session: Session, actor: Actor, current: str, new: st
     require_person(actor)
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None:
-        raise PermissionDenied("log in first")
+        raise PermissionDenied(gettext("log in first"))
     if not verify_password(user.password_hash, current):
-        raise InvalidInput("the current password is wrong", field="current_password")
+        raise InvalidInput(gettext("the current password is wrong"), field="current_password")
     user.password_hash = checked_password(new)
     user.token_version += 1
     session.flush()
@@ -620,3 +651,20 @@ def grant_choices(*, session: Session, actor: Actor) -> GrantChoices:
         initiatives=tuple((slug, name) for _, slug, name in initiatives),
         members={k: tuple(v) for k, v in members.items()},
     )
+
+
+def set_own_locale(*, session: Session, actor: Actor, locale: str | None) -> str | None:
+    """Keep the language the acting person chose for pages, messages and e-mails (README,
+    "Languages"); None forgets it, so the browser's language decides again."""
+    require_person(actor)
+    chosen = i18n.supported(locale) if locale is not None else None
+    if locale is not None and chosen is None:
+        raise InvalidInput(
+            gettext("must be one of %(locales)s", locales=", ".join(i18n.LOCALES)), field="locale"
+        )
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound(gettext("no such user"))
+    user.locale = chosen
+    i18n.prefer(chosen)
+    return chosen

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.core.errors import NotFound
+from models.core.i18n import gettext
 from models.core.metrics import ROLLUP_QUERY
 from models.tables.indicator import TOTAL, Indicator, Obligation
 from models.tables.initiative import Initiative, Member
@@ -503,7 +504,10 @@ def rebuild_initiative(*, session: Session, initiative_slug: str | None = None) 
             select(Initiative.id).where(Initiative.slug == initiative_slug)
         )
         if initiative_id is None:
-            raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
+            raise NotFound(
+                gettext("no initiative %(initiative_slug)r", initiative_slug=initiative_slug),
+                field="initiative",
+            )
     return rebuild(session=session, initiative_id=initiative_id)
 
 

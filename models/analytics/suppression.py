@@ -34,6 +34,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from models.core.i18n import gettext
+
 DEFAULT_THRESHOLD = 10
 DEFAULT_MIN_CONTRIBUTORS = 3
 MEASURE_TYPES = ("count", "amount", "rate", "average")
@@ -144,16 +146,18 @@ def few_partners_marker(needed: int) -> str:
 
 
 def _few_partners_text(needed: int) -> str:
-    return (
-        f"fewer than {needed} partners reported it — hidden so that no partner's own figure can "
-        "be seen or worked out, even by another partner who takes its own share away"
+    return gettext(
+        "fewer than %(needed)s partners reported it — hidden so that no partner's own figure "
+        "can be seen or worked out, even by another partner who takes its own share away",
+        needed=needed,
     )
 
 
-DOMINANCE_TEXT = (
-    "one or a few partners make up nearly all of it — hidden so that no partner's figure can "
-    "be estimated from it"
-)
+def dominance_text() -> str:
+    return gettext(
+        "one or a few partners make up nearly all of it — hidden so that no partner's figure "
+        "can be estimated from it"
+    )
 
 
 def legend(
@@ -161,40 +165,44 @@ def legend(
     min_contributors: int = DEFAULT_MIN_CONTRIBUTORS,
     insiders: bool = True,
 ) -> dict[str, str]:
-    """Plain-language explanation of every marker, for the settings a view uses."""
+    """Plain-language explanation of every marker, for the settings a view uses, in the
+    reader's language (the markers themselves are codes and stay as they are)."""
     needed = partners_needed(min_contributors, insiders)
     return {
-        primary_marker(threshold): f"fewer than {threshold} people — hidden to protect privacy",
-        few_outcome_marker(threshold): (
-            f"fewer than {threshold} of the people counted have (or lack) the outcome — hidden "
-            "so that they cannot be singled out"
+        primary_marker(threshold): gettext(
+            "fewer than %(threshold)s people — hidden to protect privacy", threshold=threshold
+        ),
+        few_outcome_marker(threshold): gettext(
+            "fewer than %(threshold)s of the people counted have (or lack) the outcome — hidden "
+            "so that they cannot be singled out",
+            threshold=threshold,
         ),
         few_partners_marker(needed): _few_partners_text(needed),
-        DOMINANCE_MARKER: DOMINANCE_TEXT,
-        COMPLEMENT_MARKER: (
+        DOMINANCE_MARKER: dominance_text(),
+        COMPLEMENT_MARKER: gettext(
             "hidden so that a small number or a partner's figure cannot be worked out from the "
             "total and the figures shown (or not shared by the partner)"
         ),
-        KEPT_MARKER: (
+        KEPT_MARKER: gettext(
             "hidden in an earlier publication of this period and kept hidden, so that comparing "
             "publications gives nothing away"
         ),
-        LATE_MARKER: (
+        LATE_MARKER: gettext(
             "changed since this period was published by the reports of too few partners: the "
             "difference would be their figures"
         ),
-        NOT_PUBLISHED_MARKER: (
+        NOT_PUBLISHED_MARKER: gettext(
             "the backbone team has not published this period yet: initiative figures appear "
             "outside the backbone team once it does (figures that moved with every report "
             "could be subtracted from one another)"
         ),
-        LOW_MARKER: "under 5% — the exact rate would single out a handful of people",
-        HIGH_MARKER: "over 95% — the exact rate would single out a handful of people",
-        INPUTS_MARKER: (
+        LOW_MARKER: gettext("under 5% — the exact rate would single out a handful of people"),
+        HIGH_MARKER: gettext("over 95% — the exact rate would single out a handful of people"),
+        INPUTS_MARKER: gettext(
             "computed from a figure that is hidden here — hidden too, so that the hidden figure "
             "cannot be worked back from this one and the others shown"
         ),
-        UNDEFINED_MARKER: (
+        UNDEFINED_MARKER: gettext(
             "no figure: the formula has none for these inputs (a division by zero, or a result "
             "out of range)"
         ),
@@ -212,7 +220,7 @@ def explain(marker: str) -> str:
         return legend(int(marker[1:-13]))[marker]
     if marker.startswith("<") and marker.endswith(" partners") and marker[1:-9].isdigit():
         return _few_partners_text(int(marker[1:-9]))
-    return LEGEND.get(marker, "hidden to protect privacy")
+    return legend(DEFAULT_THRESHOLD).get(marker) or gettext("hidden to protect privacy")
 
 
 def shown_as_is(cell: Cell) -> Shown:

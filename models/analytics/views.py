@@ -59,6 +59,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.db import data_as_of, transaction_wrote
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.tables.indicator import (
     TOTAL,
@@ -110,7 +111,7 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
         for p in periods:
             if p.key == key:
                 return p
-        raise NotFound(f"no period {key!r}", field="period")
+        raise NotFound(gettext("no period %(key)r", key=key), field="period")
     with_data = [p for p in periods if p.id in latest_with_data]
     if with_data:
         return with_data[-1]
@@ -119,7 +120,7 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
         return started[-1]
     if periods:
         return periods[0]
-    raise NotFound("this initiative has no periods yet", field="period")
+    raise NotFound(gettext("this initiative has no periods yet"), field="period")
 
 
 def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
@@ -127,7 +128,7 @@ def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
         select(Indicator).where(Indicator.initiative_id == initiative_id, Indicator.code == code)
     )
     if indicator is None:
-        raise NotFound(f"no indicator {code!r}", field="code")
+        raise NotFound(gettext("no indicator %(code)r", code=code), field="code")
     return indicator
 
 
@@ -318,7 +319,9 @@ def scorecard(
         query = query.where(Outcome.code == outcome)
     indicators = session.execute(query).all()
     if outcome and not indicators:
-        raise NotFound(f"no outcome {outcome!r} with indicators", field="outcome")
+        raise NotFound(
+            gettext("no outcome %(outcome)r with indicators", outcome=outcome), field="outcome"
+        )
     aud = audience_of(session=session, actor=actor, initiative=initiative)
     views = decide(
         session=session,
@@ -676,7 +679,10 @@ def series(
             .where(indicator_dimensions.c.indicator_id == indicator.id, Dimension.code == by)
         ).scalar_one_or_none()
         if dims is None:
-            raise InvalidInput(f"{indicator.code} has no breakdown by {by!r}", field="by")
+            raise InvalidInput(
+                gettext("%(code)s has no breakdown by %(by)r", code=indicator.code, by=by),
+                field="by",
+            )
         categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
 
     aud = audience_of(session=session, actor=actor, initiative=initiative)
@@ -684,7 +690,7 @@ def series(
     names = _members(session, initiative) if by_partner else {}  # only partners are named
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
-        raise NotFound(f"no partner {org!r} you may see", field="org")
+        raise NotFound(gettext("no partner %(org)r you may see", org=org), field="org")
     views: dict[tuple[int, int], GroupView] = decide(
         session=session,
         initiative=initiative,
@@ -1275,7 +1281,7 @@ def completeness(
         version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
     # The revisions were read by slug, for this actor (404 for an initiative it cannot see).
     if not actor.is_backbone(version.initiative_id):
-        raise PermissionDenied("only the backbone team sees who has not reported")
+        raise PermissionDenied(gettext("only the backbone team sees who has not reported"))
     statements = _completeness_statements()
     params = {"initiative_id": version.initiative_id}
     setup_key = (version.initiative_id, version.created, version.setup)
@@ -1641,7 +1647,9 @@ def target_line(
     ``baseline`` is the one the viewer is told (the series' own: ``_told_baseline``)."""
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
-        raise NotFound(f"no indicator {indicator_id!r}", field="code")
+        raise NotFound(
+            gettext("no indicator %(indicator_id)r", indicator_id=indicator_id), field="code"
+        )
     periods = _periods(session, indicator.initiative_id)
     periods_by_id = {p.id: p for p in periods}
     by_key = {p.key: p for p in periods}

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.core.actors import Actor
+from models.core.i18n import gettext
 from models.tables.audit import AuditEvent
 
 
@@ -141,7 +142,7 @@ def list_events(
     from models.tables.initiative import Initiative
 
     if actor.is_anonymous:
-        raise PermissionDenied("log in first")
+        raise PermissionDenied(gettext("log in first"))
     query = select(AuditEvent)
     if initiative_slug is not None:
         initiative_id = session.scalar(
@@ -150,13 +151,18 @@ def list_events(
         if initiative_id is None or not (
             actor.is_backbone(initiative_id) or actor.is_funder(initiative_id)
         ):
-            raise NotFound(f"no initiative {initiative_slug!r}", field="initiative")
+            raise NotFound(
+                gettext("no initiative %(initiative_slug)r", initiative_slug=initiative_slug),
+                field="initiative",
+            )
         if not actor.is_backbone(initiative_id):
-            raise PermissionDenied("only the initiative's backbone staff read its audit trail")
+            raise PermissionDenied(
+                gettext("only the initiative's backbone staff read its audit trail")
+            )
         query = query.where(AuditEvent.initiative_id == initiative_id)
     elif not actor.is_admin:
         if not actor.backbone_of:
-            raise PermissionDenied("only admins and backbone staff read the audit trail")
+            raise PermissionDenied(gettext("only admins and backbone staff read the audit trail"))
         query = query.where(AuditEvent.initiative_id.in_(actor.backbone_of))
     if entity_types:
         query = query.where(AuditEvent.entity_type.in_(list(entity_types)))

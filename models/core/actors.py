@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from models.core.errors import (
     AuthenticationFailed,
 )
+from models.core.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Actor:
     funder_of: frozenset[int] = field(default_factory=frozenset)  # initiative ids
     reporter_in: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     api_key_id: int | None = None
+    locale: str | None = None  # the user's chosen language, if any (models.core.i18n)
 
     @property
     def is_anonymous(self) -> bool:
@@ -73,7 +75,9 @@ def require_person(actor: Actor) -> None:
     from models.core.errors import PermissionDenied
 
     if actor.via_api_key or actor.user_id is None:
-        raise PermissionDenied("API keys cannot manage users, grants or keys; log in instead")
+        raise PermissionDenied(
+            gettext("API keys cannot manage users, grants or keys; log in instead")
+        )
 
 
 ANONYMOUS = Actor()
@@ -82,4 +86,4 @@ SYSTEM = Actor(label="system", is_admin=True)  # the CLI and the demo loader
 
 def require_login(actor: Actor) -> None:
     if actor.is_anonymous:
-        raise AuthenticationFailed("log in first")
+        raise AuthenticationFailed(gettext("log in first"))

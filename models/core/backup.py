@@ -19,6 +19,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from models.core.errors import DomainError
+from models.core.i18n import gettext
 
 Progress = Callable[[int, int], None]
 
@@ -31,7 +32,7 @@ class BackupError(DomainError):
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up")
+        raise BackupError(gettext("an in-memory SQLite database cannot be backed up"))
     return Path(database)
 
 
@@ -49,7 +50,9 @@ def _libpq(url: str) -> tuple[str, str | None]:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} is not installed (the PostgreSQL client tools are needed)")
+        raise BackupError(
+            gettext("%(name)s is not installed (the PostgreSQL client tools are needed)", name=name)
+        )
     return found
 
 
@@ -61,7 +64,7 @@ def backup(url: str, target: Path, progress: Progress | None = None) -> Path:
     if backend == "sqlite":
         source = _sqlite_path(url)
         if not source.exists():
-            raise BackupError(f"no database file at {source}")
+            raise BackupError(gettext("no database file at %(source)s", source=source))
         partial = target.with_suffix(target.suffix + ".partial")
         with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
             src.backup(dst, pages=256, progress=_sqlite_progress(progress))
@@ -79,7 +82,7 @@ def restore(url: str, source: Path, progress: Progress | None = None) -> None:
     """Replace the database at ``url`` with the backup in ``source`` (stop the app first)."""
     source = Path(source)
     if not source.exists():
-        raise BackupError(f"no backup file at {source}")
+        raise BackupError(gettext("no backup file at %(source)s", source=source))
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         target = _sqlite_path(url)
@@ -90,7 +93,9 @@ def restore(url: str, source: Path, progress: Progress | None = None) -> None:
             except sqlite3.DatabaseError:
                 sound = False
             if not sound:
-                raise BackupError(f"{source} is not a sound SQLite database")
+                raise BackupError(
+                    gettext("%(source)s is not a sound SQLite database", source=source)
+                )
             with sqlite3.connect(target) as dst:
                 src.backup(dst, pages=256, progress=_sqlite_progress(progress))
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from models.core import i18n
 from models.core.settings import get_settings
 
 
@@ -24,9 +25,12 @@ def today() -> date:
 
 
 def day(when: date) -> str:
-    """``date(2026, 11, 30)`` → ``30 Nov 2026`` (a datetime reads as its UTC day)."""
+    """``date(2026, 11, 30)`` → ``30 Nov 2026`` (a datetime reads as its UTC day); in another
+    language, its long form."""
     if isinstance(when, datetime):
         when = _utc(when).date()
+    if i18n.current_locale() != i18n.DEFAULT_LOCALE:
+        return i18n.format_date(when)  # "1 de diciembre de 2026" (README, "Languages")
     return f"{when.day} {when:%b %Y}"
 
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from models.core.i18n import gettext
+
 MAX_LENGTH = 500  # characters
 MAX_NODES = 100  # numbers, codes and operations
 MAX_DEPTH = 20  # nesting of operations and parentheses
@@ -40,7 +42,11 @@ class ExpressionError(ValueError):
     """Why an expression is refused; ``position`` is the character it was found at."""
 
     def __init__(self, message: str, position: int | None = None) -> None:
-        where = "" if position is None else f" (at character {position + 1})"
+        where = (
+            ""
+            if position is None
+            else gettext(" (at character %(position)s)", position=position + 1)
+        )
         super().__init__(f"{message}{where}")
         self.position = position
 
@@ -65,19 +71,23 @@ class Outcome:
 def parse(text: str) -> Expression:
     """The expression, or :class:`ExpressionError` saying what is wrong and where."""
     if not isinstance(text, str):
-        raise ExpressionError("an expression is text")
+        raise ExpressionError(gettext("an expression is text"))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"an expression has at most {MAX_LENGTH} characters")
+        raise ExpressionError(
+            gettext("an expression has at most %(max_length)s characters", max_length=MAX_LENGTH)
+        )
     if not text.strip():
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError(gettext("the expression is empty"))
     parser = _Parser(_tokens(text))
     tree = parser.expression(0)
     parser.expect_end()
     codes = frozenset(_codes(tree))
     if len(codes) > MAX_INPUTS:
-        raise ExpressionError(f"an expression reads at most {MAX_INPUTS} indicators")
+        raise ExpressionError(
+            gettext("an expression reads at most %(max_inputs)s indicators", max_inputs=MAX_INPUTS)
+        )
     if not codes:
-        raise ExpressionError("an expression reads at least one indicator")
+        raise ExpressionError(gettext("an expression reads at least one indicator"))
     return Expression(text=text.strip(), tree=tree, codes=codes)
 
 
@@ -104,7 +114,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(text, position)
         if match is None:
             start = len(text) - len(text[position:].lstrip())
-            raise ExpressionError(f"{text[start]!r} is not allowed", start)
+            raise ExpressionError(gettext("%(value)r is not allowed", value=text[start]), start)
         start = match.start("word") if match.group("word") else match.start("op")
         word, op = match.group("word"), match.group("op")
         if op is not None:
@@ -116,11 +126,17 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         elif _CODE.match(word):
             out.append(("code", word, start))
         elif "." in word:
-            raise ExpressionError(f"{word!r}: attribute access is not allowed", start)
+            raise ExpressionError(
+                gettext("%(word)r: attribute access is not allowed", word=word), start
+            )
         else:
             raise ExpressionError(
-                f"{word!r} is neither a number, an indicator code (capitals, digits and _) nor "
-                f"one of {', '.join(FUNCTIONS)}",
+                gettext(
+                    "%(word)r is neither a number, an indicator code (capitals, digits and "
+                    "_) nor one of %(functions)s",
+                    word=word,
+                    functions=", ".join(FUNCTIONS),
+                ),
                 start,
             )
         position = match.end()
@@ -141,24 +157,32 @@ class _Parser:
     def take(self) -> tuple[str, str, int]:
         token = self.peek()
         if token is None:
-            raise ExpressionError("the expression ends too early")
+            raise ExpressionError(gettext("the expression ends too early"))
         self.at += 1
         return token
 
     def expect_end(self) -> None:
         token = self.peek()
         if token is not None:
-            raise ExpressionError(f"unexpected {token[1]!r}", token[2])
+            raise ExpressionError(gettext("unexpected %(value)r", value=token[1]), token[2])
 
     def node(self, node: Node) -> Node:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise ExpressionError(f"an expression has at most {MAX_NODES} terms and operations")
+            raise ExpressionError(
+                gettext(
+                    "an expression has at most %(max_nodes)s terms and operations",
+                    max_nodes=MAX_NODES,
+                )
+            )
         return node
 
     def check_depth(self, depth: int, position: int) -> None:
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"an expression nests at most {MAX_DEPTH} deep", position)
+            raise ExpressionError(
+                gettext("an expression nests at most %(max_depth)s deep", max_depth=MAX_DEPTH),
+                position,
+            )
 
     def expression(self, depth: int) -> Node:
         left = self.term(depth)
@@ -175,7 +199,7 @@ class _Parser:
             self.check_depth(depth + 1, token[2])
             following = self.peek()
             if token[0] == "*" and following is not None and following[0] == "*":
-                raise ExpressionError("powers are not allowed", following[2])
+                raise ExpressionError(gettext("powers are not allowed"), following[2])
             left = self.node((token[0], left, self.unary(depth + 1)))
         return left
 
@@ -193,7 +217,10 @@ class _Parser:
         if kind == "num":
             value = float(text)
             if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
-                raise ExpressionError(f"numbers are at most {MAX_CONSTANT:g}", position)
+                raise ExpressionError(
+                    gettext("numbers are at most %(max_constant)g", max_constant=MAX_CONSTANT),
+                    position,
+                )
             return self.node(("num", value))
         if kind == "code":
             return self.node(("code", text))
@@ -206,21 +233,25 @@ class _Parser:
             self.check_depth(depth + 1, position)
             opening = self.take()
             if opening[0] != "(":
-                raise ExpressionError(f"{text} takes its arguments in parentheses", opening[2])
+                raise ExpressionError(
+                    gettext("%(text)s takes its arguments in parentheses", text=text), opening[2]
+                )
             arguments = [self.expression(depth + 1)]
             while (token := self.peek()) is not None and token[0] == ",":
                 self.take()
                 arguments.append(self.expression(depth + 1))
             self.close(opening[2])
             if len(arguments) < 2:
-                raise ExpressionError(f"{text} takes two or more arguments", position)
+                raise ExpressionError(
+                    gettext("%(text)s takes two or more arguments", text=text), position
+                )
             return self.node((text, tuple(arguments)))
-        raise ExpressionError(f"unexpected {text!r}", position)
+        raise ExpressionError(gettext("unexpected %(text)r", text=text), position)
 
     def close(self, opened_at: int) -> None:
         token = self.peek()
         if token is None or token[0] != ")":
-            raise ExpressionError("a parenthesis is not closed", opened_at)
+            raise ExpressionError(gettext("a parenthesis is not closed"), opened_at)
         self.take()
 
 

@@ -16,6 +16,7 @@ from models.core.errors import (
     Conflict,
     InvalidInput,
 )
+from models.core.i18n import gettext
 
 # Integer columns (positions, thresholds) are 32-bit on PostgreSQL; a larger number must be
 # refused here, not by the database (a 500 on PostgreSQL, an OverflowError on SQLite).
@@ -35,29 +36,41 @@ def checked_text(
 ) -> str | None:
     if value is None:
         if required:
-            raise InvalidInput("is required", field=field)
+            raise InvalidInput(gettext("is required"), field=field)
         return None
     if not isinstance(value, str):
-        raise InvalidInput("must be text", field=field)
+        raise InvalidInput(gettext("must be text"), field=field)
     text = value.strip()
     if not text:
         if required:
-            raise InvalidInput("must not be empty", field=field)
+            raise InvalidInput(gettext("must not be empty"), field=field)
         return None
     if max_length is not None and len(text) > max_length:
-        raise InvalidInput(f"must be at most {max_length} characters", field=field)
+        raise InvalidInput(
+            gettext("must be at most %(max_length)s characters", max_length=max_length), field=field
+        )
     return text
 
 
 def checked_pattern(value: Any, pattern: str, field: str, what: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
-        raise InvalidInput(f"{value!r} is not a valid {what} (must match {pattern})", field=field)
+        raise InvalidInput(
+            gettext(
+                "%(value)r is not a valid %(what)s (must match %(pattern)s)",
+                value=value,
+                what=what,
+                pattern=pattern,
+            ),
+            field=field,
+        )
     return value
 
 
 def checked_choice(value: Any, options: Sequence[str], field: str) -> str:
     if not isinstance(value, str) or value not in options:
-        raise InvalidInput(f"must be one of {', '.join(options)}", field=field)
+        raise InvalidInput(
+            gettext("must be one of %(options)s", options=", ".join(options)), field=field
+        )
     return value
 
 
@@ -65,11 +78,11 @@ def checked_integer(
     value: Any, field: str, *, minimum: int = INT_MIN, maximum: int = INT_MAX
 ) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("must be a whole number", field=field)
+        raise InvalidInput(gettext("must be a whole number"), field=field)
     if minimum is not None and value < minimum:
-        raise InvalidInput(f"must be at least {minimum}", field=field)
+        raise InvalidInput(gettext("must be at least %(minimum)s", minimum=minimum), field=field)
     if maximum is not None and value > maximum:
-        raise InvalidInput(f"must be at most {maximum}", field=field)
+        raise InvalidInput(gettext("must be at most %(maximum)s", maximum=maximum), field=field)
     return value
 
 
@@ -80,31 +93,33 @@ def checked_number(value: Any, field: str, *, required: bool = False) -> float |
 def checked_number(value: Any, field: str, *, required: bool = False) -> float | None:
     if value is None:
         if required:
-            raise InvalidInput("is required", field=field)
+            raise InvalidInput(gettext("is required"), field=field)
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput("must be a number", field=field)
+        raise InvalidInput(gettext("must be a number"), field=field)
     if not math.isfinite(value):
-        raise InvalidInput("must be a finite number", field=field)
+        raise InvalidInput(gettext("must be a finite number"), field=field)
     return float(value)
 
 
 def checked_boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput("must be true or false", field=field)
+        raise InvalidInput(gettext("must be true or false"), field=field)
     return value
 
 
 def checked_date(value: Any, field: str) -> date:
     if not isinstance(value, date):
-        raise InvalidInput("must be a date", field=field)
+        raise InvalidInput(gettext("must be a date"), field=field)
     return value
 
 
 def reject_unknown_changes(changes: Mapping[str, Any], allowed: Iterable[str]) -> None:
     extra = sorted(set(changes) - set(allowed))
     if extra:
-        raise InvalidInput(f"cannot change {', '.join(extra)}", field=extra[0])
+        raise InvalidInput(
+            gettext("cannot change %(extra)s", extra=", ".join(extra)), field=extra[0]
+        )
 
 
 def flush_unique(*, session: Session, field: str, message: str) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from models.core.errors import Conflict, InvalidInput
+from models.core.i18n import gettext
 from models.tables.base import utcnow
 from models.tables.idempotency import IdempotencyRecord
 
@@ -72,7 +73,9 @@ def claim_key(
     dropped with the transaction; :func:`store_answer` completes it.
     """
     if not key or len(key) > 200:
-        raise InvalidInput("Idempotency-Key must be 1 to 200 characters", field="Idempotency-Key")
+        raise InvalidInput(
+            gettext("Idempotency-Key must be 1 to 200 characters"), field="Idempotency-Key"
+        )
     table = IdempotencyRecord.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     for _ in range(3):  # a claim seen and gone again is retried (its initiative was deleted)
@@ -114,7 +117,7 @@ def claim_key(
             continue
         if stored.request_hash != fingerprint:
             raise InvalidInput(
-                "this Idempotency-Key was used for a different request",
+                gettext("this Idempotency-Key was used for a different request"),
                 code="idempotency_key_reused",
                 field="Idempotency-Key",
             )
@@ -124,7 +127,7 @@ def claim_key(
 
 def _still_running() -> Conflict:
     return Conflict(
-        "a request with this Idempotency-Key is still in progress; retry later",
+        gettext("a request with this Idempotency-Key is still in progress; retry later"),
         code="idempotency_key_in_progress",
         field="Idempotency-Key",
     )

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 from models.core.errors import (
     InvalidInput,
 )
+from models.core.i18n import gettext
 
 T = TypeVar("T")
 
@@ -32,9 +33,14 @@ class Page(Generic[T]):
 
 def check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+        raise InvalidInput(
+            gettext("limit must be between 1 and %(max_limit)s", max_limit=MAX_LIMIT), field="limit"
+        )
     if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
+        raise InvalidInput(
+            gettext("offset must be between 0 and %(max_offset)s", max_offset=MAX_OFFSET),
+            field="offset",
+        )
 
 
 def page_of(*, session: Session, stmt: Select[T], limit: int, offset: int) -> Page[T]:

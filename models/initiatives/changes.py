@@ -16,6 +16,7 @@ from models.access.permissions import manageable_initiative
 from models.audit.trail import list_events
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
+from models.core.i18n import gettext
 from models.tables.audit import AuditEvent
 from models.tables.indicator import Dimension, Indicator, Outcome
 from models.tables.initiative import Initiative, Member, Period
@@ -51,7 +52,15 @@ def _entity_id(session: Session, initiative: Initiative, entity_type: str, code:
         }[entity_type]
         found = session.scalar(select(id_).where(scope == initiative.id, column == code))
     if found is None:
-        raise NotFound(f"no {entity_type} {code!r} in {initiative.slug!r}", field="code")
+        raise NotFound(
+            gettext(
+                "no %(entity_type)s %(code)r in %(slug)r",
+                entity_type=entity_type,
+                code=code,
+                slug=initiative.slug,
+            ),
+            field="code",
+        )
     return found
 
 
@@ -74,7 +83,11 @@ def object_changes(
     one's."""
     if entity_type not in ENTITY_EVENTS:
         raise InvalidInput(
-            f"entity_type must be one of {', '.join(ENTITY_EVENTS)}", field="entity_type"
+            gettext(
+                "entity_type must be one of %(entity_events)s",
+                entity_events=", ".join(ENTITY_EVENTS),
+            ),
+            field="entity_type",
         )
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     entity_id = _entity_id(session, init, entity_type, code)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models.core.errors import Conflict, InvalidInput
 from models.core.expressions import Expression, ExpressionError, parse
 from models.core.fields import any_row
+from models.core.i18n import gettext
 from models.tables.indicator import Indicator, Obligation
 from models.tables.initiative import Initiative
 from models.tables.reporting import Value
@@ -28,7 +29,7 @@ def checked_expression(value: object) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise InvalidInput("must be text", field=FIELD)
+        raise InvalidInput(gettext("must be text"), field=FIELD)
     try:
         return parse(value).text
     except ExpressionError as error:
@@ -49,16 +50,20 @@ def check_computed(session: Session, initiative: Initiative, indicator: Indicato
     for code in sorted(expression.codes):
         if code == indicator.code:
             raise InvalidInput(
-                f"{code!r} cannot be computed from itself", field=FIELD, extra={"value": code}
+                gettext("%(code)r cannot be computed from itself", code=code),
+                field=FIELD,
+                extra={"value": code},
             )
         if code not in others:
             raise InvalidInput(
-                f"no indicator {code!r} in {initiative.slug!r}", field=FIELD, extra={"value": code}
+                gettext("no indicator %(code)r in %(slug)r", code=code, slug=initiative.slug),
+                field=FIELD,
+                extra={"value": code},
             )
     cycle = _cycle(indicator.code, expression, others)
     if cycle:
         raise InvalidInput(
-            "the expression goes round in a circle: " + " → ".join(cycle),
+            gettext("the expression goes round in a circle: %(cycle)s", cycle=" → ".join(cycle)),
             field=FIELD,
             extra={"value": cycle},
         )
@@ -70,8 +75,12 @@ def check_computed(session: Session, initiative: Initiative, indicator: Indicato
         )
         if lacking:
             raise InvalidInput(
-                f"a computed indicator is broken down by {dimension.code!r} only where every "
-                f"input is: {', '.join(lacking)} is not",
+                gettext(
+                    "a computed indicator is broken down by %(code)r only where every input "
+                    "is: %(lacking)s is not",
+                    code=dimension.code,
+                    lacking=", ".join(lacking),
+                ),
                 field="dimensions",
             )
     if indicator.id is not None:
@@ -79,15 +88,21 @@ def check_computed(session: Session, initiative: Initiative, indicator: Indicato
             session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)
         ):
             raise Conflict(
-                f"{indicator.code!r} has reported values; it cannot become computed", field=FIELD
+                gettext(
+                    "%(code)r has reported values; it cannot become computed", code=indicator.code
+                ),
+                field=FIELD,
             )
         if any_row(
             session=session,
             stmt=select(Obligation.id).where(Obligation.indicator_id == indicator.id),
         ):
             raise Conflict(
-                f"partners are obliged to report {indicator.code!r}; remove the obligations "
-                "before it becomes computed",
+                gettext(
+                    "partners are obliged to report %(code)r; remove the obligations before "
+                    "it becomes computed",
+                    code=indicator.code,
+                ),
                 field=FIELD,
             )
 

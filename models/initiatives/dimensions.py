@@ -29,6 +29,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, page_of
 from models.initiatives.outcomes import next_position
 from models.tables.indicator import (
@@ -56,7 +57,10 @@ def _find_dimension(session: Session, initiative: Initiative, code: str) -> Dime
         .options(selectinload(Dimension.categories))
     )
     if dimension is None:
-        raise NotFound(f"no dimension {code!r} in {initiative.slug!r}", field="code")
+        raise NotFound(
+            gettext("no dimension %(code)r in %(slug)r", code=code, slug=initiative.slug),
+            field="code",
+        )
     return dimension
 
 
@@ -80,7 +84,9 @@ def _apply_categories(
             item.get("code"), DIMENSION_CODE_PATTERN, f"{where}.code", "category code"
         )
         if code in seen:
-            raise InvalidInput(f"category {code!r} is listed twice", field=f"{where}.code")
+            raise InvalidInput(
+                gettext("category %(code)r is listed twice", code=code), field=f"{where}.code"
+            )
         seen.add(code)
         name = checked_text(item.get("name"), f"{where}.name", max_length=120)
         position = item.get("position")
@@ -140,14 +146,18 @@ def create_dimension(
     position = checked_integer(position, "position")
     taken = select(Dimension.id).where(Dimension.initiative_id == init.id, Dimension.code == code)
     if any_row(session=session, stmt=taken):
-        raise Conflict(f"a dimension with code {code!r} exists already", field="code")
+        raise Conflict(
+            gettext("a dimension with code %(code)r exists already", code=code), field="code"
+        )
     dimension = Dimension(
         initiative_id=init.id, code=code, name=name, position=position, categories=[]
     )
     _apply_categories(dimension, categories, field="categories")
     session.add(dimension)
     flush_unique(
-        session=session, field="code", message=f"a dimension with code {code!r} exists already"
+        session=session,
+        field="code",
+        message=gettext("a dimension with code %(code)r exists already", code=code),
     )
     EntityAudit(
         session=session, actor=actor, entity_type="dimension", initiative_id=init.id
@@ -174,7 +184,7 @@ def update_dimension(
             dimension.position = checked_integer(value, name)
         else:
             if value is None:
-                raise InvalidInput("must be a list", field=name)
+                raise InvalidInput(gettext("must be a list"), field=name)
             _apply_categories(dimension, value, field=name)
     session.flush()
     dimension.categories.sort(key=lambda c: (c.position, c.code))
@@ -191,7 +201,10 @@ def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: s
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     dimension = _find_dimension(session, init, code)
     if _category_has_values(session, (c.id for c in dimension.categories)):
-        raise Conflict(f"values are reported by {code!r}; it cannot be deleted", field="code")
+        raise Conflict(
+            gettext("values are reported by %(code)r; it cannot be deleted", code=code),
+            field="code",
+        )
     EntityAudit(
         session=session, actor=actor, entity_type="dimension", initiative_id=init.id
     ).deleted(dimension.id, _dimension_snapshot(dimension))
@@ -208,10 +221,18 @@ def delete_category(
     dimension = _find_dimension(session, init, code)
     found = next((c for c in dimension.categories if c.code == category), None)
     if found is None:
-        raise NotFound(f"no category {category!r} in dimension {code!r}", field="category")
+        raise NotFound(
+            gettext("no category %(category)r in dimension %(code)r", category=category, code=code),
+            field="category",
+        )
     if _category_has_values(session, [found.id]):
         raise Conflict(
-            f"values are reported for {code}={category}; it cannot be deleted", field="category"
+            gettext(
+                "values are reported for %(code)s=%(category)s; it cannot be deleted",
+                code=code,
+                category=category,
+            ),
+            field="category",
         )
     EntityAudit(
         session=session, actor=actor, entity_type="category", initiative_id=init.id

@@ -24,6 +24,7 @@ from models.audit.trail import EntityAudit
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
 from models.core.fields import checked_number, checked_text, flush_unique
+from models.core.i18n import gettext
 from models.initiatives.indicators import (
     _find_indicator,
     _period_id,
@@ -42,7 +43,12 @@ def _collected(indicator: Indicator, dimension: Any) -> Dimension:
         if d.code == dimension:
             return d
     raise InvalidInput(
-        f"{indicator.code} does not collect a breakdown by {dimension!r}", field="dimension"
+        gettext(
+            "%(code)s does not collect a breakdown by %(dimension)r",
+            code=indicator.code,
+            dimension=dimension,
+        ),
+        field="dimension",
     )
 
 
@@ -51,11 +57,11 @@ def _point(
 ) -> tuple[float, int, Period]:
     """A ``{value, period}`` gap as (gap, period id, period); a gap is never negative."""
     if not isinstance(point, Mapping):
-        raise InvalidInput("must be an object with value and period", field=field)
+        raise InvalidInput(gettext("must be an object with value and period"), field=field)
     value = checked_number(point.get("value"), f"{field}.value", required=True)
     assert value is not None  # required
     if value < 0:
-        raise InvalidInput("a gap is never negative", field=f"{field}.value")
+        raise InvalidInput(gettext("a gap is never negative"), field=f"{field}.value")
     period_id = _period_id(session, initiative, point.get("period"), f"{field}.period")
     period = session.get_one(Period, period_id)
     return value, period_id, period
@@ -92,9 +98,11 @@ def set_gap_target(
     base, base_id, base_period = _point(session, init, baseline, "baseline")
     goal, goal_id, goal_period = _point(session, init, target, "target")
     if goal_period.starts_on <= base_period.starts_on:
-        raise InvalidInput("must be after the baseline period", field="target.period")
+        raise InvalidInput(gettext("must be after the baseline period"), field="target.period")
     if goal > base:
-        raise InvalidInput("a gap target does not widen the baseline gap", field="target.value")
+        raise InvalidInput(
+            gettext("a gap target does not widen the baseline gap"), field="target.value"
+        )
     text = checked_text(note, "note", required=False, max_length=2000)
     keys = {base_id: base_period.key, goal_id: goal_period.key}
     row = next((g for g in indicator.gap_targets if g.dimension_id == collected.id), None)
@@ -107,7 +115,11 @@ def set_gap_target(
     flush_unique(
         session=session,
         field="dimension",
-        message=f"{code} has a gap target by {dimension!r} already (set at the same time)",
+        message=gettext(
+            "%(code)s has a gap target by %(dimension)r already (set at the same time)",
+            code=code,
+            dimension=dimension,
+        ),
     )
     after = describe_gap_target(row, keys)
     audit = EntityAudit(session=session, actor=actor, entity_type=ENTITY, initiative_id=init.id)
@@ -139,7 +151,10 @@ def remove_gap_target(
     indicator = _find_indicator(session, init, code)
     row = next((g for g in indicator.gap_targets if g.dimension.code == dimension), None)
     if row is None:
-        raise NotFound(f"{code} has no gap target by {dimension!r}", field="dimension")
+        raise NotFound(
+            gettext("%(code)s has no gap target by %(dimension)r", code=code, dimension=dimension),
+            field="dimension",
+        )
     before = describe_gap_target(row, _keys(session, row))
     EntityAudit(session=session, actor=actor, entity_type=ENTITY, initiative_id=init.id).deleted(
         indicator.id, {"indicator": code, **before}
@@ -156,17 +171,20 @@ def replace_gap_targets(
     note}]``, as :func:`set_gap_target` takes them): set each, remove the others. A refusal
     names the row, e.g. ``gap_targets[1].baseline.value`` (the setup form's grid)."""
     if not isinstance(gap_targets, list | tuple):
-        raise InvalidInput("must be a list", field="gap_targets")
+        raise InvalidInput(gettext("must be a list"), field="gap_targets")
     seen: set[Any] = set()
     for index, item in enumerate(gap_targets):
         where = f"gap_targets[{index}]"
         if not isinstance(item, Mapping):
-            raise InvalidInput("must be an object", field=where)
+            raise InvalidInput(gettext("must be an object"), field=where)
         dimension = item.get("dimension")
         if not isinstance(dimension, str) or not dimension:
-            raise InvalidInput("is required", field=f"{where}.dimension")
+            raise InvalidInput(gettext("is required"), field=f"{where}.dimension")
         if dimension in seen:
-            raise InvalidInput(f"{dimension!r} has two gap targets", field=f"{where}.dimension")
+            raise InvalidInput(
+                gettext("%(dimension)r has two gap targets", dimension=dimension),
+                field=f"{where}.dimension",
+            )
         seen.add(dimension)
         try:
             set_gap_target(

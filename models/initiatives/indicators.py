@@ -31,6 +31,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
 from models.initiatives.computed import check_computed, checked_expression, readers_of
 from models.initiatives.outcomes import next_position
@@ -191,7 +192,10 @@ def describe_gap_target(row: GapTarget, period_keys: Mapping[int, str]) -> dict[
 def _find_indicator(session: Session, initiative: Initiative, code: str) -> Indicator:
     indicator = session.scalar(_indicator_query(initiative.id).where(Indicator.code == code))
     if indicator is None:
-        raise NotFound(f"no indicator {code!r} in {initiative.slug!r}", field="code")
+        raise NotFound(
+            gettext("no indicator %(code)r in %(slug)r", code=code, slug=initiative.slug),
+            field="code",
+        )
     return indicator
 
 
@@ -200,7 +204,9 @@ def _period_id(session: Session, initiative: Initiative, key: Any, field: str) -
         select(Period.id).where(Period.initiative_id == initiative.id, Period.key == key)
     )
     if period_id is None:
-        raise InvalidInput(f"no period {key!r} in {initiative.slug!r}", field=field)
+        raise InvalidInput(
+            gettext("no period %(key)r in %(slug)r", key=key, slug=initiative.slug), field=field
+        )
     return period_id
 
 
@@ -252,7 +258,10 @@ def _set_indicator_fields(
                 )
             )
             if value is not None and indicator.outcome is None:
-                raise InvalidInput(f"no outcome {value!r} in {initiative.slug!r}", field=name)
+                raise InvalidInput(
+                    gettext("no outcome %(value)r in %(slug)r", value=value, slug=initiative.slug),
+                    field=name,
+                )
         elif name == "dimensions":
             indicator.dimensions = _dimensions_by_code(session, initiative, value or [])
             # A gap target is on a dimension the indicator collects: it goes with it.
@@ -286,7 +295,7 @@ def _set_indicator_fields(
         and indicator.valid_max is not None
         and indicator.valid_min > indicator.valid_max
     ):
-        raise InvalidInput("valid_min must not be above valid_max", field="valid_min")
+        raise InvalidInput(gettext("valid_min must not be above valid_max"), field="valid_min")
 
 
 def _named(
@@ -309,7 +318,9 @@ def _named(
         if code not in found:
             word = "dimension" if model is Dimension else "indicator"
             raise InvalidInput(
-                f"no {word} {code!r} in {initiative.slug!r}",
+                gettext(
+                    "no %(word)s %(code)r in %(slug)r", word=word, code=code, slug=initiative.slug
+                ),
                 field=f"{field}[{index}]",
                 extra={"value": code},
             )
@@ -324,11 +335,14 @@ def _contributions(
     for index, target in enumerate(targets):
         field = f"contributes_to[{index}]"
         if target.code == indicator.code:
-            raise InvalidInput("a measure cannot contribute to itself", field=field)
+            raise InvalidInput(gettext("a measure cannot contribute to itself"), field=field)
         if target.kind != "population":
             raise InvalidInput(
-                f"{target.code!r} is a performance measure; measures contribute to population "
-                "indicators only",
+                gettext(
+                    "%(code)r is a performance measure; measures contribute to population "
+                    "indicators only",
+                    code=target.code,
+                ),
                 field=field,
                 extra={"value": target.code},
             )
@@ -342,7 +356,7 @@ def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any
     if indicator.kind == "performance":
         if indicator.performance_type is None:
             raise InvalidInput(
-                "a performance measure needs its type: how_much, how_well or better_off",
+                gettext("a performance measure needs its type: how_much, how_well or better_off"),
                 field="performance_type",
             )
         if indicator.id is not None:
@@ -351,8 +365,11 @@ def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any
             )
             if any_row(session=session, stmt=feeding):
                 raise Conflict(
-                    f"performance measures contribute to {indicator.code!r}; unlink them before "
-                    "it becomes a performance measure",
+                    gettext(
+                        "performance measures contribute to %(code)r; unlink them before it "
+                        "becomes a performance measure",
+                        code=indicator.code,
+                    ),
                     field="kind",
                 )
         return
@@ -360,11 +377,11 @@ def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any
     # and dropped when the kind changed.
     if values.get("performance_type") is not None:
         raise InvalidInput(
-            "only a performance measure has a performance type", field="performance_type"
+            gettext("only a performance measure has a performance type"), field="performance_type"
         )
     if values.get("contributes_to"):
         raise InvalidInput(
-            "a population indicator contributes to nothing; make it a performance measure",
+            gettext("a population indicator contributes to nothing; make it a performance measure"),
             field="contributes_to",
         )
     indicator.performance_type = None
@@ -392,7 +409,8 @@ def _set_targets(
         period_id = _period_id(session, initiative, item.get("period"), f"{where}.period")
         if period_id in wanted:
             raise InvalidInput(
-                f"period {item.get('period')!r} has two targets", field=f"{where}.period"
+                gettext("period %(value)r has two targets", value=item.get("period")),
+                field=f"{where}.period",
             )
         value = checked_number(item.get("value"), f"{where}.value", required=True)
         wanted[period_id] = (value, checked_text(item.get("note"), f"{where}.note", required=False))
@@ -469,7 +487,9 @@ def create_indicator(
     reject_unknown_changes(fields, (*INDICATOR_SCALARS, *INDICATOR_LISTS))
     taken = select(Indicator.id).where(Indicator.initiative_id == init.id, Indicator.code == code)
     if any_row(session=session, stmt=taken):
-        raise Conflict(f"an indicator with code {code!r} exists already", field="code")
+        raise Conflict(
+            gettext("an indicator with code %(code)r exists already", code=code), field="code"
+        )
     indicator = Indicator(
         initiative_id=init.id,
         code=code,
@@ -495,7 +515,9 @@ def create_indicator(
         _set_indicator_fields(session, init, indicator, values)
     session.add(indicator)
     flush_unique(
-        session=session, field="code", message=f"an indicator with code {code!r} exists already"
+        session=session,
+        field="code",
+        message=gettext("an indicator with code %(code)r exists already", code=code),
     )
     described = describe_indicators(session=session, indicators=[indicator])[0]
     EntityAudit(
@@ -521,7 +543,7 @@ def update_indicator(
         has_values = select(Value.id).where(Value.indicator_id == indicator.id)
         if new_type != indicator.measure_type and any_row(session=session, stmt=has_values):
             raise Conflict(
-                f"{code!r} has reported values; its measure_type cannot change",
+                gettext("%(code)r has reported values; its measure_type cannot change", code=code),
                 field="measure_type",
             )
     if "dimensions" in changes:
@@ -537,12 +559,16 @@ def update_indicator(
             )
             if any_row(session=session, stmt=in_use):
                 raise Conflict(
-                    f"{code!r} has values broken down by {dimension.code!r}; keep that dimension",
+                    gettext(
+                        "%(code)r has values broken down by %(code2)r; keep that dimension",
+                        code=code,
+                        code2=dimension.code,
+                    ),
                     field="dimensions",
                 )
     for required in ("name", "unit", "measure_type", "direction", "decimals", "frequency", "kind"):
         if required in changes and changes[required] is None:
-            raise InvalidInput("must not be null", field=required)
+            raise InvalidInput(gettext("must not be null"), field=required)
     with session.no_autoflush:
         _set_indicator_fields(session, init, indicator, changes)
     session.flush()
@@ -561,11 +587,17 @@ def delete_indicator(
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     indicator = _find_indicator(session, init, code)
     if any_row(session=session, stmt=select(Value.id).where(Value.indicator_id == indicator.id)):
-        raise Conflict(f"{code!r} has reported values; it cannot be deleted", field="code")
+        raise Conflict(
+            gettext("%(code)r has reported values; it cannot be deleted", code=code), field="code"
+        )
     readers = readers_of(session, indicator)
     if readers:
         raise Conflict(
-            f"{code!r} is read by the expression of {', '.join(readers)}; it cannot be deleted",
+            gettext(
+                "%(code)r is read by the expression of %(readers)s; it cannot be deleted",
+                code=code,
+                readers=", ".join(readers),
+            ),
             field="code",
             extra={"value": readers},
         )

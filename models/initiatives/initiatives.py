@@ -26,6 +26,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.tables.initiative import Initiative
 from models.tables.organisation import SLUG_PATTERN
 from models.tables.reporting import Submission
@@ -67,7 +68,7 @@ def create_initiative(
     """Admin only."""
     require_login(actor)
     if not actor.is_admin:
-        raise PermissionDenied("only admin may create initiatives")
+        raise PermissionDenied(gettext("only admin may create initiatives"))
     slug = checked_pattern(slug, SLUG_PATTERN, "slug", "slug")
     fields = _check_initiative_fields(
         {
@@ -78,11 +79,15 @@ def create_initiative(
         }
     )
     if session.scalar(select(Initiative.id).where(Initiative.slug == slug)) is not None:
-        raise Conflict(f"an initiative with slug {slug!r} exists already", field="slug")
+        raise Conflict(
+            gettext("an initiative with slug %(slug)r exists already", slug=slug), field="slug"
+        )
     initiative = Initiative(slug=slug, **fields)
     session.add(initiative)
     flush_unique(
-        session=session, field="slug", message=f"an initiative with slug {slug!r} exists already"
+        session=session,
+        field="slug",
+        message=gettext("an initiative with slug %(slug)r exists already", slug=slug),
     )
     EntityAudit(
         session=session, actor=actor, entity_type="initiative", initiative_id=initiative.id
@@ -117,11 +122,14 @@ def delete_initiative(*, session: Session, actor: Actor, slug: str) -> Initiativ
     """
     initiative = viewable_initiative(session=session, actor=actor, slug=slug)
     if not actor.is_admin:
-        raise PermissionDenied("only admin may delete an initiative")
+        raise PermissionDenied(gettext("only admin may delete an initiative"))
     if any_row(
         session=session, stmt=select(Submission.id).where(Submission.initiative_id == initiative.id)
     ):
-        raise Conflict(f"initiative {slug!r} has submissions; it cannot be deleted", field="slug")
+        raise Conflict(
+            gettext("initiative %(slug)r has submissions; it cannot be deleted", slug=slug),
+            field="slug",
+        )
     record(
         session=session,
         actor=actor,

@@ -33,6 +33,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
 from models.initiatives.organisations import create_organisation
 from models.tables.access import RoleGrant
@@ -60,7 +61,12 @@ def _find_member(session: Session, initiative: Initiative, organisation: str) ->
     )
     if member is None:
         raise NotFound(
-            f"{organisation!r} is not a member of {initiative.slug!r}", field="organisation"
+            gettext(
+                "%(organisation)r is not a member of %(slug)r",
+                organisation=organisation,
+                slug=initiative.slug,
+            ),
+            field="organisation",
         )
     return member
 
@@ -119,7 +125,9 @@ def add_member(
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     if (organisation is None) == (new_organisation is None):
         raise InvalidInput(
-            "give either organisation (the slug of one in the directory) or new_organisation",
+            gettext(
+                "give either organisation (the slug of one in the directory) or new_organisation"
+            ),
             field="organisation",
         )
     if joined_on is not None:
@@ -130,7 +138,7 @@ def add_member(
     }
     if new_organisation is not None:
         if not isinstance(new_organisation, Mapping):
-            raise InvalidInput("must be an object", field="new_organisation")
+            raise InvalidInput(gettext("must be an object"), field="new_organisation")
         reject_unknown_changes(
             {f"new_organisation.{k}": v for k, v in new_organisation.items()},
             [f"new_organisation.{name}" for name in NEW_ORGANISATION_FIELDS],
@@ -143,17 +151,25 @@ def add_member(
     else:
         found = session.scalar(select(Organisation).where(Organisation.slug == organisation))
         if found is None:
-            raise InvalidInput(f"no organisation {organisation!r}", field="organisation")
+            raise InvalidInput(
+                gettext("no organisation %(organisation)r", organisation=organisation),
+                field="organisation",
+            )
         org = found
         taken = select(Member.id).where(
             Member.initiative_id == init.id, Member.organisation_id == org.id
         )
         if any_row(session=session, stmt=taken):
-            raise Conflict(f"{organisation!r} is a member already", field="organisation")
+            raise Conflict(
+                gettext("%(organisation)r is a member already", organisation=organisation),
+                field="organisation",
+            )
     member = Member(initiative_id=init.id, organisation=org, joined_on=joined_on, **flags)
     session.add(member)
     flush_unique(
-        session=session, field="organisation", message=f"{organisation!r} is a member already"
+        session=session,
+        field="organisation",
+        message=gettext("%(organisation)r is a member already", organisation=organisation),
     )
     EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).created(
         member.id, _member_snapshot(member)
@@ -196,7 +212,10 @@ def remove_member(*, session: Session, actor: Actor, initiative: str, organisati
         session=session, stmt=select(Submission.id).where(Submission.member_id == member.id)
     ):
         raise Conflict(
-            f"{organisation!r} has submissions here; set active to false instead",
+            gettext(
+                "%(organisation)r has submissions here; set active to false instead",
+                organisation=organisation,
+            ),
             field="organisation",
         )
     EntityAudit(session=session, actor=actor, entity_type="member", initiative_id=init.id).deleted(
@@ -262,14 +281,14 @@ def set_obligations(
     for index, code in enumerate(indicators):
         if code not in by_code:
             raise InvalidInput(
-                f"no indicator with code {code!r} in {init.slug!r}",
+                gettext("no indicator with code %(code)r in %(slug)r", code=code, slug=init.slug),
                 field=f"indicators[{index}]",
                 extra={"value": code},
             )
         if code in computed:
             # Its figures are its inputs': nobody reports a computed indicator.
             raise InvalidInput(
-                f"{code!r} is computed from other indicators; nobody reports it",
+                gettext("%(code)r is computed from other indicators; nobody reports it", code=code),
                 field=f"indicators[{index}]",
                 extra={"value": code},
             )

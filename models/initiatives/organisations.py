@@ -33,6 +33,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
 from models.tables.initiative import Initiative, Member
 from models.tables.organisation import SECTORS, SLUG_PATTERN, Organisation
@@ -52,11 +53,16 @@ def suggest_slug(name: str | None) -> str:
 
 def _checked_slug(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("is required", field=field)
+        raise InvalidInput(gettext("is required"), field=field)
     if len(value) > SLUG_MAX or not re.fullmatch(SLUG_PATTERN, value):
         raise InvalidInput(
-            f"{value!r} is not a valid slug: lower-case letters and digits in words joined "
-            f"by single hyphens, like eastside-schools, at most {SLUG_MAX} characters",
+            gettext(
+                "%(value)r is not a valid slug: lower-case letters and digits in words "
+                "joined by single hyphens, like eastside-schools, at most %(slug_max)s "
+                "characters",
+                value=value,
+                slug_max=SLUG_MAX,
+            ),
             field=field,
         )
     return value
@@ -73,11 +79,15 @@ def check_may_create(actor: Actor, initiative: Initiative | None) -> None:
         return
     if initiative is None:
         raise PermissionDenied(
-            "only admin adds an organisation on its own; backbone staff add one as a new "
-            "member of their initiative (POST /initiatives/{slug}/members with new_organisation)"
+            gettext(
+                "only admin adds an organisation on its own; backbone staff add one as a new "
+                "member of their initiative (POST /initiatives/{slug}/members with new_organisation)"
+            )
         )
     if not actor.is_backbone(initiative.id):
-        raise PermissionDenied(f"only the backbone team of {initiative.slug!r} may enrol partners")
+        raise PermissionDenied(
+            gettext("only the backbone team of %(slug)r may enrol partners", slug=initiative.slug)
+        )
 
 
 def _check_organisation_fields(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -89,7 +99,7 @@ def _check_organisation_fields(values: dict[str, Any], prefix: str = "") -> dict
             out[name] = checked_text(value, field, max_length=200)
         elif name == "sector":
             if value is None:
-                raise InvalidInput("is required", field=field)
+                raise InvalidInput(gettext("is required"), field=field)
             out[name] = checked_choice(value, SECTORS, field)
         elif name == "website":
             out[name] = checked_text(value, field, max_length=300, required=False)
@@ -125,7 +135,7 @@ def get_organisation(*, session: Session, actor: Actor, slug: str) -> Organisati
     require_login(actor)
     org = session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
-        raise NotFound(f"no organisation {slug!r}", field="slug")
+        raise NotFound(gettext("no organisation %(slug)r", slug=slug), field="slug")
     return org
 
 
@@ -151,7 +161,7 @@ def create_organisation(
         field_prefix,
     )
     slug = _checked_slug(slug, f"{field_prefix}slug")
-    taken = f"an organisation with slug {slug!r} exists already"
+    taken = gettext("an organisation with slug %(slug)r exists already", slug=slug)
     if session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
         raise Conflict(taken, field=f"{field_prefix}slug")
     org = Organisation(slug=slug, **fields)
@@ -175,7 +185,7 @@ def update_organisation(
     """Admin only: change name, sector, website or description."""
     org = get_organisation(session=session, actor=actor, slug=slug)
     if not actor.is_admin:
-        raise PermissionDenied("only admin may change an organisation")
+        raise PermissionDenied(gettext("only admin may change an organisation"))
     reject_unknown_changes(changes, ("name", "sector", "website", "description"))
     checked = _check_organisation_fields(dict(changes))
     before = snapshot(org, ORGANISATION_FIELDS)
@@ -200,7 +210,7 @@ def delete_organisation(*, session: Session, actor: Actor, slug: str) -> Organis
     """Admin only; refused while the organisation is a member of any initiative."""
     org = get_organisation(session=session, actor=actor, slug=slug)
     if not actor.is_admin:
-        raise PermissionDenied("only admin may delete an organisation")
+        raise PermissionDenied(gettext("only admin may delete an organisation"))
     initiatives = session.scalars(
         select(Initiative.slug)
         .join(Member, Member.initiative_id == Initiative.id)
@@ -209,7 +219,11 @@ def delete_organisation(*, session: Session, actor: Actor, slug: str) -> Organis
     ).all()
     if initiatives:
         raise Conflict(
-            f"{slug!r} is a member of {', '.join(initiatives)}; remove it there first",
+            gettext(
+                "%(slug)r is a member of %(initiatives)s; remove it there first",
+                slug=slug,
+                initiatives=", ".join(initiatives),
+            ),
             field="slug",
         )
     record(

@@ -26,6 +26,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, contains_text, page_of
 from models.tables.indicator import (
     Indicator,
@@ -42,7 +43,10 @@ def _find_outcome(session: Session, initiative: Initiative, code: str) -> Outcom
         select(Outcome).where(Outcome.initiative_id == initiative.id, Outcome.code == code)
     )
     if outcome is None:
-        raise NotFound(f"no outcome {code!r} in {initiative.slug!r}", field="code")
+        raise NotFound(
+            gettext("no outcome %(code)r in %(slug)r", code=code, slug=initiative.slug),
+            field="code",
+        )
     return outcome
 
 
@@ -102,13 +106,17 @@ def create_outcome(
     position = checked_integer(position, "position")
     taken = select(Outcome.id).where(Outcome.initiative_id == init.id, Outcome.code == code)
     if any_row(session=session, stmt=taken):
-        raise Conflict(f"an outcome with code {code!r} exists already", field="code")
+        raise Conflict(
+            gettext("an outcome with code %(code)r exists already", code=code), field="code"
+        )
     outcome = Outcome(
         initiative_id=init.id, code=code, name=name, description=description, position=position
     )
     session.add(outcome)
     flush_unique(
-        session=session, field="code", message=f"an outcome with code {code!r} exists already"
+        session=session,
+        field="code",
+        message=gettext("an outcome with code %(code)r exists already", code=code),
     )
     EntityAudit(session=session, actor=actor, entity_type="outcome", initiative_id=init.id).created(
         outcome.id, snapshot(outcome, OUTCOME_FIELDS)
@@ -148,7 +156,11 @@ def delete_outcome(*, session: Session, actor: Actor, initiative: str, code: str
     ).all()
     if codes:
         raise Conflict(
-            f"outcome {code!r} has indicators ({', '.join(codes)}); move or delete them first",
+            gettext(
+                "outcome %(code)r has indicators (%(codes)s); move or delete them first",
+                code=code,
+                codes=", ".join(codes),
+            ),
             field="code",
         )
     EntityAudit(session=session, actor=actor, entity_type="outcome", initiative_id=init.id).deleted(

@@ -28,6 +28,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, page_of
 from models.tables.indicator import (
     GapTarget,
@@ -63,12 +64,21 @@ def parse_period_key(key: str) -> tuple[str, str, date, date]:
     match = re.fullmatch(PERIOD_KEY_PATTERN, normalised)
     if not match:
         raise InvalidInput(
-            f"{key!r} is not a period key: use 2025Q3 for a quarter or 2025 for a year",
+            gettext(
+                "%(key)r is not a period key: use 2025Q3 for a quarter or 2025 for a year", key=key
+            ),
             field="key",
         )
     year = int(match.group(1))
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(f"year must be between {MIN_YEAR} and {MAX_YEAR}", field="key")
+        raise InvalidInput(
+            gettext(
+                "year must be between %(min_year)s and %(max_year)s",
+                min_year=MIN_YEAR,
+                max_year=MAX_YEAR,
+            ),
+            field="key",
+        )
     if match.group(2) is None:
         return normalised, "year", date(year, 1, 1), date(year, 12, 31)
     quarter = int(match.group(2))
@@ -80,12 +90,21 @@ def parse_period_key(key: str) -> tuple[str, str, date, date]:
 def _check_window(opens_on: date, due_on: date, closes_on: date) -> None:
     if opens_on > due_on:
         raise InvalidInput(
-            f"due_on ({due_on}) is before opens_on ({opens_on}); need opens ≤ due ≤ closes",
+            gettext(
+                "due_on (%(due_on)s) is before opens_on (%(opens_on)s); need opens ≤ due ≤ closes",
+                due_on=due_on,
+                opens_on=opens_on,
+            ),
             field="due_on",
         )
     if due_on > closes_on:
         raise InvalidInput(
-            f"closes_on ({closes_on}) is before due_on ({due_on}); need opens ≤ due ≤ closes",
+            gettext(
+                "closes_on (%(closes_on)s) is before due_on (%(due_on)s); need opens ≤ "
+                "due ≤ closes",
+                closes_on=closes_on,
+                due_on=due_on,
+            ),
             field="closes_on",
         )
 
@@ -95,7 +114,9 @@ def _find_period(session: Session, initiative: Initiative, key: str) -> Period:
         select(Period).where(Period.initiative_id == initiative.id, Period.key == key)
     )
     if period is None:
-        raise NotFound(f"no period {key!r} in {initiative.slug!r}", field="key")
+        raise NotFound(
+            gettext("no period %(key)r in %(slug)r", key=key, slug=initiative.slug), field="key"
+        )
     return period
 
 
@@ -147,7 +168,7 @@ def create_period(
     _check_window(opens_on, due_on, closes_on)
     taken = select(Period.id).where(Period.initiative_id == init.id, Period.key == key)
     if any_row(session=session, stmt=taken):
-        raise Conflict(f"period {key!r} exists already", field="key")
+        raise Conflict(gettext("period %(key)r exists already", key=key), field="key")
     period = Period(
         initiative_id=init.id,
         key=key,
@@ -160,7 +181,9 @@ def create_period(
         locked=False,
     )
     session.add(period)
-    flush_unique(session=session, field="key", message=f"period {key!r} exists already")
+    flush_unique(
+        session=session, field="key", message=gettext("period %(key)r exists already", key=key)
+    )
     EntityAudit(session=session, actor=actor, entity_type="period", initiative_id=init.id).created(
         period.id, snapshot(period, PERIOD_FIELDS)
     )
@@ -222,11 +245,15 @@ def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) 
     if any_row(
         session=session, stmt=select(Submission.id).where(Submission.period_id == period.id)
     ):
-        raise Conflict(f"period {key!r} has submissions; it cannot be deleted", field="key")
+        raise Conflict(
+            gettext("period %(key)r has submissions; it cannot be deleted", key=key), field="key"
+        )
     if any_row(
         session=session, stmt=select(Publication.id).where(Publication.period_id == period.id)
     ):
-        raise Conflict(f"period {key!r} has been published; it cannot be deleted", field="key")
+        raise Conflict(
+            gettext("period %(key)r has been published; it cannot be deleted", key=key), field="key"
+        )
     used_by = session.scalars(
         select(Indicator.code)
         .where(
@@ -253,7 +280,11 @@ def delete_period(*, session: Session, actor: Actor, initiative: str, key: str) 
     ).all()
     if used_by:
         raise Conflict(
-            f"period {key!r} holds the baseline or a target of {', '.join(used_by)}",
+            gettext(
+                "period %(key)r holds the baseline or a target of %(used_by)s",
+                key=key,
+                used_by=", ".join(used_by),
+            ),
             field="key",
         )
     EntityAudit(session=session, actor=actor, entity_type="period", initiative_id=init.id).deleted(

@@ -22,6 +22,7 @@ from models.core.errors import (
     NotFound,
 )
 from models.core.fields import any_row, checked_text
+from models.core.i18n import gettext
 from models.initiatives.indicators import _find_indicator, _period_id
 from models.tables.indicator import (
     Indicator,
@@ -85,7 +86,10 @@ def add_series_break(
             SeriesBreak.indicator_id == indicator.id, SeriesBreak.period_id == period_id
         ),
     ):
-        raise Conflict(f"{code} already has a series break at {period}", field="period")
+        raise Conflict(
+            gettext("%(code)s already has a series break at %(period)s", code=code, period=period),
+            field="period",
+        )
     row = SeriesBreak(indicator_id=indicator.id, period_id=period_id, note=text)
     session.add(row)
     session.flush()
@@ -114,7 +118,10 @@ def _find_break(
         )
     )
     if row is None:
-        raise NotFound(f"{code} has no series break at {period}", field="period")
+        raise NotFound(
+            gettext("%(code)s has no series break at %(period)s", code=code, period=period),
+            field="period",
+        )
     return init.id, row
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
+from models.core.i18n import format_number, gettext
 from models.notifications.claims import ACTOR
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
@@ -82,11 +83,13 @@ def _address(value: str | None) -> str:
 
 def _status_part(dsn: Message) -> Message:
     if dsn.get_content_type() != "multipart/report":
-        raise _refuse("the message is not a delivery status notification (multipart/report)")
+        raise _refuse(
+            gettext("the message is not a delivery status notification (multipart/report)")
+        )
     for part in dsn.walk():
         if part.get_content_type() == "message/delivery-status":
             return part
-    raise _refuse("the report has no message/delivery-status part")
+    raise _refuse(gettext("the report has no message/delivery-status part"))
 
 
 def _original_message_id(dsn: Message) -> str | None:
@@ -115,7 +118,7 @@ def _blocks(status: Message) -> list[Message]:
     """The per-recipient field blocks (the first block is about the message as a whole)."""
     blocks = status.get_payload()
     if not isinstance(blocks, list):
-        raise _refuse("the delivery-status part cannot be read")
+        raise _refuse(gettext("the delivery-status part cannot be read"))
     return [b for b in blocks[1:] if isinstance(b, Message)]
 
 
@@ -152,16 +155,18 @@ def record_bounce(session: Session, raw: bytes, *, actor: Actor | None = None) -
     if actor is not None:
         require_login(actor)
         if not actor.is_admin:
-            raise PermissionDenied("only an admin hands in bounces")
+            raise PermissionDenied(gettext("only an admin hands in bounces"))
     if not raw.strip():
-        raise _refuse("the message is empty")
+        raise _refuse(gettext("the message is empty"))
     if len(raw) > MAX_BYTES:
-        raise _refuse(f"the message is over {MAX_BYTES:,} bytes")
+        raise _refuse(
+            gettext("the message is over %(max_bytes)s bytes", max_bytes=format_number(MAX_BYTES))
+        )
     dsn = message_from_bytes(raw, policy=default)
     status = _status_part(dsn)
     message_id = _original_message_id(dsn)
     if message_id is None:
-        raise _refuse("the report quotes no Message-ID of the original mail")
+        raise _refuse(gettext("the report quotes no Message-ID of the original mail"))
     failed: list[tuple[str, str, str | None]] = []
     other: list[tuple[str, str]] = []
     for block in _blocks(status):
@@ -178,7 +183,12 @@ def record_bounce(session: Session, raw: bytes, *, actor: Actor | None = None) -
     addresses = {r for r, *_ in failed} | {r for r, _ in other}
     outbox_id = _find(session, message_id, addresses)
     if outbox_id is None:
-        raise _refuse(f"the report is about {message_id}, which is no message of ours")
+        raise _refuse(
+            gettext(
+                "the report is about %(message_id)s, which is no message of ours",
+                message_id=message_id,
+            )
+        )
     message = session.get(OutboxMessage, outbox_id)
     assert message is not None  # just found
     now = datetime.now(UTC)
@@ -267,7 +277,7 @@ def clear_bounces(*, session: Session, actor: Actor, address: str) -> int:
     the address."""
     require_login(actor)
     if not actor.is_admin:
-        raise PermissionDenied("only an admin clears bounces")
+        raise PermissionDenied(gettext("only an admin clears bounces"))
     wanted = _address(address)
     held = list(
         session.scalars(
@@ -279,7 +289,11 @@ def clear_bounces(*, session: Session, actor: Actor, address: str) -> int:
         )
     )
     if not held:
-        raise NotFound(f"no bounce holds mail to {wanted or 'that address'}")
+        raise NotFound(
+            gettext("no bounce holds mail to %(address)s", address=wanted)
+            if wanted
+            else gettext("no bounce holds mail to that address")
+        )
     now = utcnow()
     session.execute(
         update(MailBounce)
@@ -322,7 +336,7 @@ def recent(*, session: Session, actor: Actor, limit: int = 50) -> list[BounceVie
     """The latest bounces, newest first (admin): which addresses stopped taking our mail."""
     require_login(actor)
     if not actor.is_admin:
-        raise PermissionDenied("only an admin reads the bounces")
+        raise PermissionDenied(gettext("only an admin reads the bounces"))
     rows = session.execute(
         select(MailBounce, OutboxMessage.kind)
         .outerjoin(OutboxMessage, OutboxMessage.id == MailBounce.outbox_id)

@@ -24,9 +24,10 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
+from models.core import i18n
 from models.core.dates import day
 from models.core.settings import get_settings
-from models.outbox.preferences import LABELS, unsubscribe_link
+from models.outbox.preferences import labels, unsubscribe_link
 from models.tables.notifications import MailboxMessage
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,6 +36,17 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default=False),
     undefined=StrictUndefined,
     keep_trailing_newline=False,
+    extensions=["jinja2.ext.i18n"],
+)
+# The templates' text comes from the catalogues, in the language being rendered (the worker
+# renders each mail in its recipient's: README, "Languages"). New-style gettext fills the
+# placeholders by keyword and escapes them in HTML.
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda message: i18n.translations(i18n.current_locale()).gettext(message),
+    ngettext=lambda singular, plural, n: i18n.translations(i18n.current_locale()).ngettext(
+        singular, plural, n
+    ),
+    newstyle=True,
 )
 
 
@@ -136,7 +148,8 @@ def render(
         **_dated(payload),
         "link": link,
         "unsubscribe": unsubscribe,
-        "kind_label": LABELS[kind],
+        "kind_label": labels()[kind],
+        "lang": i18n.current_locale(),
         "site": get_settings().site_url,
     }
     if kind == "period_opened":  # the template needs the API's token; the portal a login

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from models.access.permissions import get_initiative
 from models.core.actors import Actor, require_login
 from models.core.errors import NotFound
+from models.core.i18n import gettext
 from models.tables.initiative import Period
 from models.tables.notifications import MailBounce, OutboxMessage
 
@@ -78,7 +79,14 @@ def reminded(*, session: Session, actor: Actor, initiative_slug: str, period: st
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period)
     )
     if found is None:
-        raise NotFound(f"no period {period!r} in {initiative_slug!r}", field="period")
+        raise NotFound(
+            gettext(
+                "no period %(period)r in %(initiative_slug)r",
+                period=period,
+                initiative_slug=initiative_slug,
+            ),
+            field="period",
+        )
     digest = aliased(OutboxMessage)
     rows = session.execute(
         select(OutboxMessage, digest.status, digest.sent_at, digest.last_error)

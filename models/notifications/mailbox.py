@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.core.errors import InvalidInput, PermissionDenied
+from models.core.i18n import gettext
 from models.tables.notifications import OUTBOX_STATUSES, MailboxMessage, OutboxMessage
 
 
 def _admin(actor: Actor) -> None:
     require_login(actor)
     if not actor.is_admin:
-        raise PermissionDenied("only an admin reads the mailbox and the outbox")
+        raise PermissionDenied(gettext("only an admin reads the mailbox and the outbox"))
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,12 @@ def outbox(
     """The outbox's messages, newest first (admin), optionally of one status (``failed``)."""
     _admin(actor)
     if status is not None and status not in OUTBOX_STATUSES:
-        raise InvalidInput(f"status is one of {', '.join(OUTBOX_STATUSES)}", field="status")
+        raise InvalidInput(
+            gettext(
+                "status is one of %(outbox_statuses)s", outbox_statuses=", ".join(OUTBOX_STATUSES)
+            ),
+            field="status",
+        )
     where = [] if status is None else [OutboxMessage.status == status]
     total = session.scalar(select(func.count()).select_from(OutboxMessage).where(*where)) or 0
     rows = session.scalars(

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from models.access.permissions import get_initiative
 from models.core.actors import Actor
 from models.core.errors import InvalidInput
+from models.core.i18n import gettext
 from models.notifications.obligations import OpenReport, open_reports
 from models.outbox.messages import CHANNEL, backbone_staff, enqueue, reporters
 from models.outbox.preferences import muted
@@ -83,16 +84,26 @@ def set_schedule(
     after which the backbone team is told of a missing report (None: never)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
     if len(offsets) > MAX_OFFSETS:
-        raise InvalidInput(f"at most {MAX_OFFSETS} reminder days", field="offsets")
+        raise InvalidInput(
+            gettext("at most %(max_offsets)s reminder days", max_offsets=MAX_OFFSETS),
+            field="offsets",
+        )
     if len(set(offsets)) != len(offsets):
-        raise InvalidInput("each reminder day once", field="offsets")
+        raise InvalidInput(gettext("each reminder day once"), field="offsets")
     if any(abs(o) > LIMIT_DAYS for o in offsets):
         raise InvalidInput(
-            f"reminder days lie within {LIMIT_DAYS} days of the due date", field="offsets"
+            gettext(
+                "reminder days lie within %(limit_days)s days of the due date",
+                limit_days=LIMIT_DAYS,
+            ),
+            field="offsets",
         )
     if escalate_after_days is not None and not 1 <= escalate_after_days <= LIMIT_DAYS:
         raise InvalidInput(
-            f"escalate after 1 to {LIMIT_DAYS} days overdue, or never (null)",
+            gettext(
+                "escalate after 1 to %(limit_days)s days overdue, or never (null)",
+                limit_days=LIMIT_DAYS,
+            ),
             field="escalate_after_days",
         )
     stored = session.get(ReminderSchedule, initiative.id)

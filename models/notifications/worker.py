@@ -43,11 +43,13 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.invitations import mailed_link
 from models.core import dates
 from models.core.db import get_sessionmaker, session_scope
+from models.core.i18n import use_locale
 from models.core.settings import get_settings
 from models.notifications.bounces import held_because, hold_on
 from models.notifications.claims import Claimed, Tick, audit, backoff, claim, settle
@@ -65,6 +67,7 @@ from models.notifications.reminders import schedule_reminders
 from models.notifications.turn import Turn, lock_path
 from models.notifications.webhooks import WebhookPoster, deliver_webhook
 from models.outbox.preferences import muted
+from models.tables.access import User
 from models.tables.base import utcnow
 
 log = logging.getLogger("cm.notifications")
@@ -115,14 +118,17 @@ def deliver(
                 session.commit()
                 tick.skipped += 1
                 return
-            mail: Mail = render(
-                kind=message.kind,
-                to=message.address,
-                user_id=user_id,
-                payload=message.payload,
-                link=link,
-                key=message.idempotency_key,
-            )
+            # In the recipient's own language; without a setting, English (README, "Languages").
+            language = session.scalar(select(User.locale).where(User.id == user_id))
+            with use_locale(language):
+                mail: Mail = render(
+                    kind=message.kind,
+                    to=message.address,
+                    user_id=user_id,
+                    payload=message.payload,
+                    link=link,
+                    key=message.idempotency_key,
+                )
             session.commit()  # no transaction stays open while the network is slow
             sender.send(session, message.id, mail)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.core.errors import InvalidInput
+from models.core.i18n import gettext
 from models.core.settings import get_settings
 from models.tables.access import User
 from models.tables.notifications import KINDS, MODES, NotificationPreference
@@ -26,21 +27,30 @@ from models.tables.notifications import KINDS, MODES, NotificationPreference
 AUDIENCE = "cm:unsubscribe"
 ALGORITHM = "HS256"
 UNSUBSCRIBE_PATH = "/api/v1/notifications/unsubscribe"
-LABELS = {
-    "report_returned": "a report returned to you with a comment",
-    "report_approved": "a report of yours approved",
-    "report_reopened": "an approved report reopened for a correction",
-    "period_published": "a period published",
-    "invitation": "invitations to Common Measure",
-    "reminder": "reminders of a report due or overdue",
-    "digest": "the daily digest",
-    "escalation": "partners' reports overdue (to the backbone team)",
-    "period_opened": "a period opening for reports",
-}
+
+
+def labels() -> dict[str, str]:
+    """Each kind of message as its preferences name it, in the reader's language."""
+    return {
+        "report_returned": gettext("a report returned to you with a comment"),
+        "report_approved": gettext("a report of yours approved"),
+        "report_reopened": gettext("an approved report reopened for a correction"),
+        "period_published": gettext("a period published"),
+        "invitation": gettext("invitations to Common Measure"),
+        "reminder": gettext("reminders of a report due or overdue"),
+        "digest": gettext("the daily digest"),
+        "escalation": gettext("partners' reports overdue (to the backbone team)"),
+        "period_opened": gettext("a period opening for reports"),
+    }
+
+
 # The kinds a person chooses for; the digest follows from the kinds chosen "daily".
 CHOOSABLE = tuple(k for k in KINDS if k != "digest")
 NEVER_DAILY = ("invitation",)  # a link to act on at once
-INVALID = "this unsubscribe link does not work: it was cut short or changed"
+
+
+def invalid_link() -> str:
+    return gettext("this unsubscribe link does not work: it was cut short or changed")
 
 
 @dataclass(frozen=True)
@@ -84,21 +94,34 @@ def preferences(*, session: Session, actor: Actor) -> list[Preference]:
         )
     ).tuples()
     chosen = {kind: mode for kind, mode in rows}
-    return [Preference(k, LABELS[k], chosen.get(k, "immediate")) for k in CHOOSABLE]
+    names = labels()
+    return [Preference(k, names[k], chosen.get(k, "immediate")) for k in CHOOSABLE]
 
 
 def set_preferences(*, session: Session, actor: Actor, modes: dict[str, str]) -> list[Preference]:
     """Change some kinds' modes for the logged-in person (a person, not an API key)."""
     require_login(actor)
     if actor.user_id is None:
-        raise InvalidInput("only a person has notification preferences", field="user")
+        raise InvalidInput(gettext("only a person has notification preferences"), field="user")
     for kind, mode in modes.items():
         if kind not in CHOOSABLE:
-            raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(CHOOSABLE)}", field=kind)
+            raise InvalidInput(
+                gettext(
+                    "unknown kind %(kind)r; one of %(choosable)s",
+                    kind=kind,
+                    choosable=", ".join(CHOOSABLE),
+                ),
+                field=kind,
+            )
         if mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field=kind)
+            raise InvalidInput(
+                gettext("mode must be one of %(modes)s", modes=", ".join(MODES)), field=kind
+            )
         if mode == "daily" and kind in NEVER_DAILY:
-            raise InvalidInput(f"{LABELS[kind]} are sent at once or not at all", field=kind)
+            raise InvalidInput(
+                gettext("%(value)s are sent at once or not at all", value=labels()[kind]),
+                field=kind,
+            )
     for kind, mode in modes.items():
         _set(session, actor.user_id, kind, mode)
     return preferences(session=session, actor=actor)
@@ -143,10 +166,10 @@ def read_unsubscribe(*, session: Session, token: str) -> tuple[User, str]:
         )
         user_id, kind = int(claims["sub"]), str(claims["kind"])
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        raise InvalidInput(INVALID, field="token", code="unsubscribe_invalid") from None
+        raise InvalidInput(invalid_link(), field="token", code="unsubscribe_invalid") from None
     user = session.get(User, user_id)
     if user is None or kind not in KINDS:
-        raise InvalidInput(INVALID, field="token", code="unsubscribe_invalid")
+        raise InvalidInput(invalid_link(), field="token", code="unsubscribe_invalid")
     return user, kind
 
 
@@ -160,4 +183,4 @@ def unsubscribe(*, session: Session, token: str) -> Unsubscribed:
                 _set(session, user.id, chosen, "off")
     else:
         _set(session, user.id, kind, "off")
-    return Unsubscribed(user.email, kind, LABELS[kind])
+    return Unsubscribed(user.email, kind, labels()[kind])

@@ -37,6 +37,7 @@ from models.analytics.views import contribution_links
 from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
+from models.core.i18n import gettext
 from models.outbox.messages import enqueue, funders_and_backbone
 from models.outbox.webhooks import announce
 from models.stories.render import render_markdown
@@ -276,7 +277,7 @@ def _period(session: Session, initiative: Initiative, period_key: str) -> Period
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
     )
     if period is None:
-        raise NotFound(f"no period {period_key!r}", field="period")
+        raise NotFound(gettext("no period %(period_key)r", period_key=period_key), field="period")
     return period
 
 
@@ -314,9 +315,12 @@ def publish(
     assessed = _assess(session, initiative, period)
     if previewed is not None and previewed != assessed.fingerprint:
         raise Conflict(
-            f"the figures or stories of {period_key} changed since the preview was shown (a "
-            "report was approved or corrected, or a story edited, meanwhile); check the preview "
-            "again, then publish",
+            gettext(
+                "the figures or stories of %(period_key)s changed since the preview was "
+                "shown (a report was approved or corrected, or a story edited, "
+                "meanwhile); check the preview again, then publish",
+                period_key=period_key,
+            ),
             code="preview_outdated",
             field="previewed",
         )
@@ -330,24 +334,38 @@ def publish(
         shown=[k for k, f in flatten(snapshot).items() if f.get("value") is not None],
     )
     if not snapshot["indicators"]:
-        raise Conflict(f"{period_key} has no approved data to publish", code="nothing_to_publish")
+        raise Conflict(
+            gettext("%(period_key)s has no approved data to publish", period_key=period_key),
+            code="nothing_to_publish",
+        )
     pending = [{"organisation": r.organisation, "status": r.status} for r in assessed.pending]
     incomplete = assessed.incomplete
     if (pending or incomplete) and not confirm_incomplete:
         reasons = []
         if pending:
             reasons.append(
-                f"{len(pending)} of {len(assessed.reports)} partners' reports for {period_key} "
-                "are not approved"
+                gettext(
+                    "%(pending)s of %(reports)s partners' reports for %(period)s are not approved",
+                    pending=len(pending),
+                    reports=len(assessed.reports),
+                    period=period_key,
+                )
             )
         if incomplete:
             codes = ", ".join(i["indicator"] for i in incomplete)
             reasons.append(
-                f"the coverage of {codes} in {period_key} is incomplete (too few of the "
-                "expected partners reported)"
+                gettext(
+                    "the coverage of %(codes)s in %(period)s is incomplete (too few of the "
+                    "expected partners reported)",
+                    codes=codes,
+                    period=period_key,
+                )
             )
         raise Conflict(
-            "; ".join(reasons) + "; send confirm_incomplete: true to publish what is approved",
+            gettext(
+                "%(reasons)s; send confirm_incomplete: true to publish what is approved",
+                reasons="; ".join(reasons),
+            ),
             code="incomplete_period",
             field="confirm_incomplete",
             extra={"reports": pending, "indicators": incomplete},
@@ -619,7 +637,7 @@ def _public_initiative(session: Session, slug: str) -> Initiative:
         .select_from(Publication)
         .where(Publication.initiative_id == initiative.id)
     ):
-        raise NotFound(f"no published initiative {slug!r}", field="slug")
+        raise NotFound(gettext("no published initiative %(slug)r", slug=slug), field="slug")
     return initiative
 
 

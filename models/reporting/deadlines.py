@@ -26,6 +26,7 @@ from models.core.actors import Actor, require_login
 from models.core.dates import day as readable
 from models.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.core.fields import checked_date, checked_text
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, check_page
 from models.reporting.submissions import (
     SubmissionView,
@@ -135,7 +136,11 @@ def _described(session: Session, ctx: WriteContext, today: date) -> ExtensionVie
     ).first()
     if row is None:
         raise NotFound(
-            f"{ctx.organisation.slug!r} has no deadline extension for {ctx.period.key}",
+            gettext(
+                "%(slug)r has no deadline extension for %(key)s",
+                slug=ctx.organisation.slug,
+                key=ctx.period.key,
+            ),
             field="period",
         )
     return _view(row, today)
@@ -155,7 +160,7 @@ def _backbone_context(
         period_key=period_key,
     )
     if not actor.is_backbone(ctx.initiative.id):
-        raise PermissionDenied("only the backbone team may extend or revoke a deadline")
+        raise PermissionDenied(gettext("only the backbone team may extend or revoke a deadline"))
     return ctx
 
 
@@ -179,7 +184,9 @@ def list_extensions(
     if not actor.is_backbone(initiative.id):
         own = actor.reporter_orgs(initiative.id)
         if not own:
-            raise PermissionDenied("only backbone staff and reporters see deadline extensions")
+            raise PermissionDenied(
+                gettext("only backbone staff and reporters see deadline extensions")
+            )
         query = query.where(Organisation.id.in_(own))
     if period:
         query = query.where(Period.key == period)
@@ -278,14 +285,23 @@ def _checked_grant(
     why = checked_text(reason, reason_field, max_length=REASON_MAX)
     if day <= ctx.period.closes_on:
         raise InvalidInput(
-            f"must be after the period closes ({readable(ctx.period.closes_on)})", field="until"
+            gettext(
+                "must be after the period closes (%(closes_on)s)",
+                closes_on=readable(ctx.period.closes_on),
+            ),
+            field="until",
         )
     if day < today:
-        raise InvalidInput(f"must be today ({readable(today)}) or later", field="until")
+        raise InvalidInput(
+            gettext("must be today (%(today)s) or later", today=readable(today)), field="until"
+        )
     if ctx.period.locked:
         raise Conflict(
-            f"period {ctx.period.key} is locked; unlock it first (an extension does not open "
-            "a locked period)",
+            gettext(
+                "period %(key)s is locked; unlock it first (an extension does not open a "
+                "locked period)",
+                key=ctx.period.key,
+            ),
             code="period_locked",
             field="period",
         )
@@ -342,7 +358,7 @@ def return_with_extension(
     today = today or dates.today()
     ctx = _backbone_context(session, actor, initiative_slug, org_slug, period_key)
     if not isinstance(comment, str) or not comment.strip():  # in the words of a plain return
-        raise InvalidInput("a comment is required to return a submission", field="comment")
+        raise InvalidInput(gettext("a comment is required to return a submission"), field="comment")
     _checked_grant(ctx, until, comment, today, reason_field="comment")
     extension = grant_extension(
         session=session,

@@ -49,6 +49,7 @@ from models.core.errors import (
     PermissionDenied,
     PreconditionFailed,
 )
+from models.core.i18n import gettext, ngettext
 from models.core.settings import get_settings
 from models.outbox.messages import enqueue, reporters
 from models.outbox.webhooks import announce
@@ -65,6 +66,7 @@ from models.reporting.validation import (
     indicator_specs,
     sum_warnings,
 )
+from models.reporting.words import action_name, status_name
 from models.tables.access import User
 from models.tables.audit import AuditEvent
 from models.tables.base import utcnow
@@ -189,11 +191,13 @@ def report_context(
 
 def no_member(org_slug: str) -> NotFound:
     """Unknown and invisible members answer alike, so a probe learns nothing."""
-    return NotFound(f"no member {org_slug!r} in this initiative", field="org")
+    return NotFound(
+        gettext("no member %(org_slug)r in this initiative", org_slug=org_slug), field="org"
+    )
 
 
 def no_period(period_key: str) -> NotFound:
-    return NotFound(f"no period {period_key!r}", field="period")
+    return NotFound(gettext("no period %(period_key)r", period_key=period_key), field="period")
 
 
 def extended_until(*, session: Session, member_id: int, period_id: int) -> date | None:
@@ -221,10 +225,22 @@ def partner_refusal(
     until = extended_until(session=session, member_id=member_id, period_id=period.id)
     if until is not None and today <= until:
         return None
-    ended = "" if until is None else f" and the extension ended on {day(until)}"
+    if until is None:
+        message = gettext(
+            "period %(key)s closed on %(closes_on)s; ask the backbone team to extend your deadline",
+            key=period.key,
+            closes_on=day(period.closes_on),
+        )
+    else:
+        message = gettext(
+            "period %(key)s closed on %(closes_on)s and the extension ended on %(until)s; ask "
+            "the backbone team to extend your deadline",
+            key=period.key,
+            closes_on=day(period.closes_on),
+            until=day(until),
+        )
     return Conflict(
-        f"period {period.key} closed on {day(period.closes_on)}{ended}; "
-        "ask the backbone team to extend your deadline",
+        message,
         code="period_closed",
         field="period",
         extra={"closes_on": period.closes_on.isoformat()},
@@ -307,11 +323,19 @@ def window_refusal(
     (its figures cannot exist yet); a closed one everyone but the backbone team, unless the
     member's deadline is extended past today (:func:`partner_refusal`)."""
     if period.locked:
-        return Conflict(f"period {period.key} is locked", code="period_locked", field="period")
+        return Conflict(
+            gettext("period %(key)s is locked", key=period.key),
+            code="period_locked",
+            field="period",
+        )
     if today < period.starts_on:
         return Conflict(
-            f"period {period.key} starts on {day(period.starts_on)}: nothing can be reported "
-            "for it before then",
+            gettext(
+                "period %(key)s starts on %(starts_on)s: nothing can be reported for it "
+                "before then",
+                key=period.key,
+                starts_on=day(period.starts_on),
+            ),
             code="period_not_started",
             field="period",
             extra={"starts_on": period.starts_on.isoformat()},
@@ -357,8 +381,12 @@ def write_refusal(
         )
     if submitting and today < period.opens_on:
         return Conflict(
-            f"reporting for {period.key} opens on {day(period.opens_on)}: save a draft until "
-            "then and submit it from that day",
+            gettext(
+                "reporting for %(key)s opens on %(opens_on)s: save a draft until then "
+                "and submit it from that day",
+                key=period.key,
+                opens_on=day(period.opens_on),
+            ),
             code="period_not_open",
             field="period",
             extra={"opens_on": period.opens_on.isoformat()},
@@ -370,15 +398,25 @@ def _not_editable(submission: Submission) -> str:
     """Why a report under review or approved is read-only, said as its reporter reads it: when
     it left their hands and who can give it back."""
     if submission.status == "approved":
-        when = f" on {day(submission.approved_at)}" if submission.approved_at else ""
-        return (
-            f"this report was approved{when}; it can no longer be edited unless the backbone "
-            "team reopens it"
+        if submission.approved_at is None:
+            return gettext(
+                "this report was approved; it can no longer be edited unless the backbone "
+                "team reopens it"
+            )
+        return gettext(
+            "this report was approved on %(day)s; it can no longer be edited unless the "
+            "backbone team reopens it",
+            day=day(submission.approved_at),
         )
-    when = f" on {day(submission.submitted_at)}" if submission.submitted_at else ""
-    return (
-        f"this report was submitted{when}; it can no longer be edited unless the backbone "
-        "team returns it"
+    if submission.submitted_at is None:
+        return gettext(
+            "this report was submitted; it can no longer be edited unless the backbone team "
+            "returns it"
+        )
+    return gettext(
+        "this report was submitted on %(day)s; it can no longer be edited unless the backbone "
+        "team returns it",
+        day=day(submission.submitted_at),
     )
 
 
@@ -421,8 +459,12 @@ def return_refusal(
     if partner_refusal(session=session, period=period, member_id=member_id, today=today) is None:
         return None
     return Conflict(
-        "the period is closed; extend the partner's deadline or reopen the period first "
-        f"({period.key} closed on {day(period.closes_on)})",
+        gettext(
+            "the period is closed; extend the partner's deadline or reopen the "
+            "period first (%(key)s closed on %(closes_on)s)",
+            key=period.key,
+            closes_on=day(period.closes_on),
+        ),
         code="period_closed",
         field="period",
         extra={"closes_on": period.closes_on.isoformat()},
@@ -470,11 +512,18 @@ def refusals(
     status = ctx.submission.status if ctx.submission is not None else NOT_STARTED
     send_back: DomainError | None
     if not actor.is_backbone(ctx.initiative.id):
-        send_back = PermissionDenied("only the backbone team may return a submission")
+        send_back = PermissionDenied(gettext("only the backbone team may return a submission"))
     elif ctx.period.locked:
-        send_back = Conflict(f"period {ctx.period.key} is locked", field="period")
+        send_back = Conflict(
+            gettext("period %(key)s is locked", key=ctx.period.key), field="period"
+        )
     elif status != "submitted":
-        send_back = Conflict(f"only a submitted report can be returned; this one is {status}")
+        send_back = Conflict(
+            gettext(
+                "only a submitted report can be returned; this one is %(status)s",
+                status=status_name(status),
+            )
+        )
     else:
         send_back = return_refusal(
             session=session, period=ctx.period, member_id=ctx.member.id, today=today
@@ -497,7 +546,11 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
     seen = submission.version
     if expected is not None and expected != seen:
         raise PreconditionFailed(
-            f"the submission is at version {seen}, not {expected}; reload and retry",
+            gettext(
+                "the submission is at version %(seen)s, not %(expected)s; reload and retry",
+                seen=seen,
+                expected=expected,
+            ),
             extra={"version": seen},
         )
     try:
@@ -511,12 +564,14 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
         # SQLite: another writer committed since this transaction read (busy snapshot).
         if "locked" in str(exc.orig):
             raise PreconditionFailed(
-                "the submission was changed by someone else; reload and retry"
+                gettext("the submission was changed by someone else; reload and retry")
             ) from None
         raise
     assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
     if result.rowcount != 1:
-        raise PreconditionFailed("the submission was changed by someone else; reload and retry")
+        raise PreconditionFailed(
+            gettext("the submission was changed by someone else; reload and retry")
+        )
     session.refresh(submission)
 
 
@@ -710,7 +765,10 @@ def list_submissions(
     """Submissions the actor may see (backbone: all; reporter: its organisations')."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+        raise InvalidInput(
+            gettext("status must be one of %(statuses)s", statuses=", ".join(STATUSES)),
+            field="status",
+        )
     query = (
         select(
             Organisation.slug.label("organisation"),
@@ -730,7 +788,7 @@ def list_submissions(
     if not actor.is_backbone(initiative.id):
         own = actor.reporter_orgs(initiative.id)
         if not own:
-            raise PermissionDenied("only backbone staff and reporters see submissions")
+            raise PermissionDenied(gettext("only backbone staff and reporters see submissions"))
         query = query.where(Organisation.id.in_(own))
     if period:
         query = query.where(Period.key == period)
@@ -767,7 +825,7 @@ def period_submissions(
     if not actor.is_backbone(initiative.id):
         own = actor.reporter_orgs(initiative.id)
         if not own:
-            raise PermissionDenied("only backbone staff and reporters see submissions")
+            raise PermissionDenied(gettext("only backbone staff and reporters see submissions"))
         query = query.where(Organisation.id.in_(own))
     contexts = [
         WriteContext(initiative, member, organisation, period, submission)
@@ -874,8 +932,14 @@ def raise_problems(checked: CheckedValues, prefix: str = "values") -> None:
     ]
     first = errors[0]
     raise InvalidInput(
-        f"{first['field']}: {first['reason']}"
-        + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        ngettext(
+            "%(field)s: %(reason)s",
+            "%(field)s: %(reason)s (and %(more)s more)",
+            len(errors),
+            field=first["field"],
+            reason=first["reason"],
+            more=len(errors) - 1,
+        ),
         code="invalid_values",
         field=first["field"],
         extra={"errors": errors},
@@ -893,7 +957,7 @@ def claim_submission(
     """Create the submission (version 1) or claim its next version before values change."""
     if ctx.submission is None:
         if expected_version not in (None, 0):
-            raise PreconditionFailed("the submission does not exist yet (version 0)")
+            raise PreconditionFailed(gettext("the submission does not exist yet (version 0)"))
         ctx.submission = Submission(
             initiative_id=ctx.initiative.id,
             member_id=ctx.member.id,
@@ -1276,25 +1340,40 @@ def transition(
     """Move a submission through the workflow; an illegal move answers 409 with the status."""
     today = today or dates.today()
     if action not in TRANSITIONS:
-        raise InvalidInput(f"unknown action {action!r}", field="action")
+        raise InvalidInput(gettext("unknown action %(action)r", action=action), field="action")
     ctx = _context(session, actor, initiative_slug, org_slug, period_key)
     sub = ctx.submission
     if action in ("approve", "return", "reopen") and not actor.is_backbone(ctx.initiative.id):
-        raise PermissionDenied(f"only the backbone team may {action} a submission")
+        raise PermissionDenied(
+            gettext(
+                "only the backbone team may %(action)s a submission", action=action_name(action)
+            )
+        )
     if ctx.period.locked:
-        raise Conflict(f"period {ctx.period.key} is locked", code="period_locked", field="period")
+        raise Conflict(
+            gettext("period %(key)s is locked", key=ctx.period.key),
+            code="period_locked",
+            field="period",
+        )
     sources, target = TRANSITIONS[action]
     status = sub.status if sub else NOT_STARTED
     if status not in sources:
         raise Conflict(
-            f"cannot {action} a submission that is {status.replace('_', ' ')}",
+            gettext(
+                "cannot %(action)s a submission that is %(status)s",
+                action=action_name(action),
+                status=status_name(status),
+            ),
             code="illegal_transition",
             extra={"status": status},
         )
     assert sub is not None  # a submission not started is no transition's source
     comment = (comment or "").strip() or None
     if action in ("return", "reopen") and not comment:
-        raise InvalidInput(f"a comment is required to {action} a submission", field="comment")
+        raise InvalidInput(
+            gettext("a comment is required to %(action)s a submission", action=action_name(action)),
+            field="comment",
+        )
     if action == "return":
         refusal = return_refusal(
             session=session, period=ctx.period, member_id=ctx.member.id, today=today
@@ -1315,7 +1394,9 @@ def transition(
         if not session.scalar(
             select(func.count()).select_from(Value).where(Value.submission_id == sub.id)
         ):
-            raise Conflict("an empty submission cannot be submitted", code="empty_submission")
+            raise Conflict(
+                gettext("an empty submission cannot be submitted"), code="empty_submission"
+            )
 
     _bump_version(session, sub, expected_version)
     now = utcnow()
@@ -1465,7 +1546,7 @@ def value_history(
     value = None
     if not changes:
         if live is None:
-            raise NotFound(f"no value {value_id}", field="id")
+            raise NotFound(gettext("no value %(value_id)s", value_id=value_id), field="id")
         value = live
     if not actor.is_backbone(initiative.id):
         # The value's organisation: from the live row, or (deleted) from its submission's events.
@@ -1476,7 +1557,7 @@ def value_history(
             .where(Value.id == value_id)
         )
         if org_id is None or not actor.reports_for(initiative.id, org_id):
-            raise NotFound(f"no value {value_id}", field="id")
+            raise NotFound(gettext("no value %(value_id)s", value_id=value_id), field="id")
     if value is not None:
         return [_creation(session, value)]
     return [

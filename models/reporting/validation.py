@@ -23,6 +23,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.core.i18n import current_locale, format_number, gettext, short_number
 from models.tables.indicator import TOTAL, Category, Dimension, Indicator, indicator_dimensions
 from models.tables.initiative import Period
 from models.tables.reporting import Submission, Value
@@ -67,7 +68,7 @@ class IndicatorSpec:
     def figure(self, value: float) -> str:
         """A value as a message shows it: the indicator's decimals and unit ("6.75 %"), not the
         stored float's digits."""
-        text = f"{value:,.{self.decimals}f}"
+        text = format_number(value, digits=self.decimals)
         return f"{text} {self.unit}" if self.unit else text
 
     @cached_property
@@ -171,11 +172,11 @@ def _number(raw: object, column: str, index: int, problems: list[Problem]) -> fl
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        problems.append(Problem(index, column, "must be a number"))
+        problems.append(Problem(index, column, gettext("must be a number")))
         return None
     number = float(raw)
     if not math.isfinite(number):
-        problems.append(Problem(index, column, "must be a finite number"))
+        problems.append(Problem(index, column, gettext("must be a finite number")))
         return None
     return number
 
@@ -198,20 +199,29 @@ def check_values(
         before = len(problems)
         spec = specs.get(code)
         if spec is None:
-            problems.append(Problem(index, "indicator", f"unknown indicator {code!r}"))
+            problems.append(
+                Problem(index, "indicator", gettext("unknown indicator %(code)r", code=code))
+            )
             continue
         if spec.computed:
             problems.append(
                 Problem(
                     index,
                     "indicator",
-                    f"{spec.code} is computed from other indicators; it takes no values",
+                    gettext(
+                        "%(code)s is computed from other indicators; it takes no values",
+                        code=spec.code,
+                    ),
                 )
             )
             continue
         if obligations is not None and spec.id not in obligations:
             problems.append(
-                Problem(index, "indicator", f"{spec.code} is not among this member's obligations")
+                Problem(
+                    index,
+                    "indicator",
+                    gettext("%(code)s is not among this member's obligations", code=spec.code),
+                )
             )
             continue
         disaggregation = (disaggregation or TOTAL).strip()
@@ -224,15 +234,28 @@ def check_values(
                     Problem(
                         index,
                         "disaggregation",
-                        f"unknown disaggregation {disaggregation!r} for {spec.code}; "
-                        f"allowed: total, {allowed}",
+                        gettext(
+                            "unknown disaggregation %(disaggregation)r for %(code)s; allowed: total, "
+                            "%(allowed)s",
+                            disaggregation=disaggregation,
+                            code=spec.code,
+                            allowed=allowed,
+                        ),
                     )
                 )
                 continue
         key = (spec.code, disaggregation)
         if key in seen:
             problems.append(
-                Problem(index, "indicator", f"{spec.code} {disaggregation} given twice")
+                Problem(
+                    index,
+                    "indicator",
+                    gettext(
+                        "%(code)s %(disaggregation)s given twice",
+                        code=spec.code,
+                        disaggregation=disaggregation,
+                    ),
+                )
             )
             continue
         seen[key] = index
@@ -264,17 +287,33 @@ def check_values(
         assert value is not None  # every measure type requires it (_check_measure)
         if spec.valid_min is not None and value < spec.valid_min - 1e-9:
             problems.append(
-                Problem(index, "value", f"{value:g} is below the valid minimum {spec.valid_min:g}")
+                Problem(
+                    index,
+                    "value",
+                    gettext(
+                        "%(value)g is below the valid minimum %(valid_min)g",
+                        value=value,
+                        valid_min=spec.valid_min,
+                    ),
+                )
             )
             continue
         if spec.valid_max is not None and value > spec.valid_max + 1e-9:
             problems.append(
-                Problem(index, "value", f"{value:g} is above the valid maximum {spec.valid_max:g}")
+                Problem(
+                    index,
+                    "value",
+                    gettext(
+                        "%(value)g is above the valid maximum %(valid_max)g",
+                        value=value,
+                        valid_max=spec.valid_max,
+                    ),
+                )
             )
             continue
         note = (note or "").strip() or None
         if note and len(note) > 2000:
-            problems.append(Problem(index, "note", "must be at most 2000 characters"))
+            problems.append(Problem(index, "note", gettext("must be at most 2000 characters")))
             continue
         clean.append(
             _clean(
@@ -304,23 +343,23 @@ def _check_measure(
     kind = spec.measure_type
     if kind == "count":
         if value is None:
-            return ("value", "is required")
+            return ("value", gettext("is required"))
         if value < 0:
-            return ("value", "a count cannot be negative")
+            return ("value", gettext("a count cannot be negative"))
         if not _whole(value):
-            return ("value", "a count must be a whole number")
+            return ("value", gettext("a count must be a whole number"))
     elif kind == "amount":
         if value is None:
-            return ("value", "is required")
+            return ("value", gettext("is required"))
     elif kind == "rate":
         if num is None:
-            return ("numerator", "is required for a rate")
+            return ("numerator", gettext("is required for a rate"))
         if den is None:
-            return ("denominator", "is required for a rate")
+            return ("denominator", gettext("is required for a rate"))
         if num < 0 or not _whole(num):
-            return ("numerator", "must be a whole number ≥ 0")
+            return ("numerator", gettext("must be a whole number ≥ 0"))
         if den <= 0 or not _whole(den):
-            return ("denominator", "must be a whole number > 0")
+            return ("denominator", gettext("must be a whole number > 0"))
         if num > den:
             return ("numerator", f"{num:g} is greater than the denominator {den:g}")
         if value is not None and abs(value - 100.0 * num / den) > 0.5 * 10**-spec.decimals + 1e-9:
@@ -330,11 +369,14 @@ def _check_measure(
             )
     elif kind == "average":
         if value is None:
-            return ("value", "is required")
+            return ("value", gettext("is required"))
         if den is None:
-            return ("denominator", "is required for an average (the number of cases it averages)")
+            return (
+                "denominator",
+                gettext("is required for an average (the number of cases it averages)"),
+            )
         if den <= 0:
-            return ("denominator", "must be greater than 0")
+            return ("denominator", gettext("must be greater than 0"))
     return None
 
 
@@ -384,24 +426,44 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
         return (
             None
             if _close(s, total.value)
-            else f"categories add up to {s:g}, total is {total.value:g}"
+            else gettext(
+                "categories add up to %(sum)s, total is %(total)s",
+                sum=short_number(s),
+                total=short_number(total.value),
+            )
         )
     if kind == "rate":
         n = sum(_given(p.numerator) for p in parts)
         d = sum(_given(p.denominator) for p in parts)
         total_n, total_d = _given(total.numerator), _given(total.denominator)
         if not _close(n, total_n):
-            return f"category numerators add up to {n:g}, total is {total_n:g}"
+            return gettext(
+                "category numerators add up to %(sum)s, total is %(total)s",
+                sum=short_number(n),
+                total=short_number(total_n),
+            )
         if not _close(d, total_d):
-            return f"category denominators add up to {d:g}, total is {total_d:g}"
+            return gettext(
+                "category denominators add up to %(sum)s, total is %(total)s",
+                sum=short_number(d),
+                total=short_number(total_d),
+            )
         return None
     weights = sum(_given(p.denominator) for p in parts)
     total_d = _given(total.denominator)
     if not _close(weights, total_d):
-        return f"category counts add up to {weights:g}, total is {total_d:g}"
+        return gettext(
+            "category counts add up to %(sum)s, total is %(total)s",
+            sum=short_number(weights),
+            total=short_number(total_d),
+        )
     mean = sum(p.value * _given(p.denominator) for p in parts) / weights
     if abs(mean - total.value) > 0.01 * max(1.0, abs(total.value)):
-        return f"the categories' weighted mean is {mean:.2f}, total is {total.value:g}"
+        return gettext(
+            "the categories' weighted mean is %(mean)s, total is %(total)s",
+            mean=format_number(mean, digits=2) if current_locale() != "en" else f"{mean:.2f}",
+            total=short_number(total.value),
+        )
     return None
 
 
@@ -495,8 +557,13 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_OUTLIER,
-                        f"{spec.figure(value)} is {abs(z):.1f} robust z-scores from this "
-                        f"partner's history (median {spec.figure(median)})",
+                        gettext(
+                            "%(value)s is %(z)s robust z-scores from this partner's history "
+                            "(median %(median)s)",
+                            value=spec.figure(value),
+                            z=format_number(abs(z), digits=1),
+                            median=spec.figure(median),
+                        ),
                     )
                 )
                 continue
@@ -508,8 +575,13 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_JUMP,
-                        f"{spec.figure(value)} changed {change:+.0f}% from the previous "
-                        f"approved value {spec.figure(past[-1])}",
+                        gettext(
+                            "%(value)s changed %(change)s%% from the previous approved value "
+                            "%(previous)s",
+                            value=spec.figure(value),
+                            change=f"{change:+.0f}",
+                            previous=spec.figure(past[-1]),
+                        ),
                     )
                 )
     return warnings

@@ -26,6 +26,7 @@ from models.access.permissions import get_initiative
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, PermissionDenied
 from models.core.formulas import neutralise
+from models.core.i18n import gettext
 from models.tables.indicator import TOTAL, Indicator, Outcome
 from models.tables.initiative import Member, Period
 from models.tables.organisation import Organisation
@@ -165,8 +166,10 @@ def prepare_export(
         own = actor.reporter_orgs(initiative.id)
         if not own:
             raise PermissionDenied(
-                "funders do not export partners' values; download a published data package "
-                "of the initiative instead (suppressed, approved figures)"
+                gettext(
+                    "funders do not export partners' values; download a published data package "
+                    "of the initiative instead (suppressed, approved figures)"
+                )
             )
         statement = statement.where(Organisation.id.in_(own))
 
@@ -179,7 +182,7 @@ def prepare_export(
             )
         )
         if starts_on is None:
-            raise InvalidInput(f"no period {bound!r}", field=name)
+            raise InvalidInput(gettext("no period %(bound)r", bound=bound), field=name)
         statement = statement.where(
             Period.starts_on >= starts_on
             if name == "period_from"
@@ -192,7 +195,9 @@ def prepare_export(
             )
         )
         if exists is None:
-            raise InvalidInput(f"no outcome {filters.outcome!r}", field="outcome")
+            raise InvalidInput(
+                gettext("no outcome %(outcome)r", outcome=filters.outcome), field="outcome"
+            )
         statement = statement.where(Outcome.code == filters.outcome)
     if filters.indicator is not None:
         exists = session.scalar(
@@ -201,13 +206,19 @@ def prepare_export(
             )
         )
         if exists is None:
-            raise InvalidInput(f"no indicator {filters.indicator!r}", field="indicator")
+            raise InvalidInput(
+                gettext("no indicator %(indicator)r", indicator=filters.indicator),
+                field="indicator",
+            )
         statement = statement.where(Indicator.code == filters.indicator)
     if filters.org is not None:
         statement = statement.where(Organisation.slug == filters.org)
     if filters.status is not None:
         if filters.status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+            raise InvalidInput(
+                gettext("status must be one of %(statuses)s", statuses=", ".join(STATUSES)),
+                field="status",
+            )
         statement = statement.where(Submission.status == filters.status)
     return Export(session, initiative.slug, filters, statement)
 
@@ -218,7 +229,10 @@ def _check_text(name: str, text: str | None) -> None:
     (and quietly match nothing on SQLite)."""
     if text is not None and not text.isprintable():
         bad = next(c for c in text if not c.isprintable())
-        raise InvalidInput(f"{name} contains the control character {bad!r}", field=name)
+        raise InvalidInput(
+            gettext("%(name)s contains the control character %(bad)r", name=name, bad=bad),
+            field=name,
+        )
 
 
 # --- writers --------------------------------------------------------------------------------

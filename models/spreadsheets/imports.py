@@ -67,6 +67,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import DomainError, PermissionDenied
 from models.core.formulas import FORMULA_PREFIXES
+from models.core.i18n import format_number, gettext, lazy_gettext, ngettext
 from models.core.metrics import IMPORTED_ROWS, IMPORTS
 from models.core.settings import get_settings
 from models.reporting.submissions import (
@@ -231,19 +232,32 @@ class ImportReport:
             count = self.error_log.count
             self.error_log.close_chunk()
             rows = self.error_log.rows
-            return (
-                f"rejected: {count} problem{'s' * (count != 1)} in "
-                f"{rows} row{'s' * (rows != 1)}; nothing was written"
+            problems = ngettext("%(n)s problem", "%(n)s problems", count)
+            in_rows = ngettext("%(n)s row", "%(n)s rows", rows)
+            return gettext(
+                "rejected: %(problems)s in %(rows)s; nothing was written",
+                problems=problems,
+                rows=in_rows,
             )
-        counts = (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged "
-            f"in {len(self.submissions)} submission{'s' * (len(self.submissions) != 1)}"
+        counts = ngettext(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged in %(n)s submission",
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged in %(n)s "
+            "submissions",
+            len(self.submissions),
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
         )
         if self.dry_run:
-            return f"dry run: the file is valid ({counts}); nothing was written"
+            return gettext(
+                "dry run: the file is valid (%(counts)s); nothing was written", counts=counts
+            )
         if not self.created and not self.updated:
-            return f"nothing changed: all {self.unchanged} values are already as in the file"
-        return f"imported: {counts}"
+            return gettext(
+                "nothing changed: all %(unchanged)s values are already as in the file",
+                unchanged=self.unchanged,
+            )
+        return gettext("imported: %(counts)s", counts=counts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -287,12 +301,28 @@ def _sniff(head: bytes, filename: str | None) -> tuple[str, str | None]:
     column, wherever it is."""
     shown = filename or "the file"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFile(f"{shown} is an old Excel (.xls) workbook; save it as .xlsx or CSV")
+        raise UnsupportedFile(
+            gettext(
+                "%(shown)s is an old Excel (.xls) workbook; save it as .xlsx or CSV", shown=shown
+            )
+        )
     named = _kind_of_name(filename) if filename else None
     if filename and named is None:
-        raise UnsupportedFile(f"{filename} is not a file type that is imported; upload {ACCEPTED}")
+        raise UnsupportedFile(
+            gettext(
+                "%(filename)s is not a file type that is imported; upload %(accepted)s",
+                filename=filename,
+                accepted=ACCEPTED,
+            )
+        )
     if head.startswith(_BINARY_MAGIC):
-        raise UnsupportedFile(f"{shown} is not a spreadsheet; upload {ACCEPTED}")
+        raise UnsupportedFile(
+            gettext(
+                "%(shown)s is not a spreadsheet; upload %(accepted)s",
+                shown=shown,
+                accepted=ACCEPTED,
+            )
+        )
     if head.startswith(b"PK\x03\x04"):
         kind, encoding = "xlsx", None
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -301,13 +331,22 @@ def _sniff(head: bytes, filename: str | None) -> tuple[str, str | None]:
         kind, encoding = "csv", "utf-8-sig"
     if named == "csv" and kind == "xlsx":
         raise UnsupportedFile(
-            f"{filename} is named as a CSV file but holds an Excel workbook (or another zip "
-            f"file); name it .xlsx, or save it as CSV. Accepted: {ACCEPTED}"
+            gettext(
+                "%(filename)s is named as a CSV file but holds an Excel workbook (or "
+                "another zip file); name it .xlsx, or save it as CSV. Accepted: "
+                "%(accepted)s",
+                filename=filename,
+                accepted=ACCEPTED,
+            )
         )
     if named == "xlsx" and kind == "csv":
         raise UnsupportedFile(
-            f"{filename} is named as an Excel workbook but holds text; name it .csv if it is "
-            f"CSV, or save it from Excel as .xlsx. Accepted: {ACCEPTED}"
+            gettext(
+                "%(filename)s is named as an Excel workbook but holds text; name it .csv "
+                "if it is CSV, or save it from Excel as .xlsx. Accepted: %(accepted)s",
+                filename=filename,
+                accepted=ACCEPTED,
+            )
         )
     return kind, encoding
 
@@ -329,12 +368,15 @@ def _number_from_text(text: str) -> float:
     Plain digits, the common case, skip the pattern."""
     if not (text.isascii() and text.isdigit()) and not _NUMBER.fullmatch(text):
         raise BadCell(
-            f"not a number: {text[:40]!r} (write plain digits with '.' for decimals and no "
-            "thousands separators)"
+            gettext(
+                "not a number: %(value)r (write plain digits with '.' for decimals and "
+                "no thousands separators)",
+                value=text[:40],
+            )
         )
     number = float(text)
     if not math.isfinite(number):
-        raise BadCell(f"not a number: {text[:40]!r} is too large")
+        raise BadCell(gettext("not a number: %(value)r is too large", value=text[:40]))
     return number
 
 
@@ -358,9 +400,13 @@ class _Cells:
                 return known
             text = raw.strip()
             if self.xlsx and text.startswith("="):
-                raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
+                raise BadCell(
+                    gettext(
+                        "formulas are not read (%(value)s); paste the values only", value=text[:40]
+                    )
+                )
             if "\x00" in text:
-                raise BadCell("contains a NUL character (\\0); remove it")
+                raise BadCell(gettext("contains a NUL character (\\0); remove it"))
             text = _unquote(text)
             if len(self.known) < 10_000 and len(text) <= 100:
                 self.known[raw] = text = sys.intern(text)
@@ -372,22 +418,24 @@ class _Cells:
         if isinstance(raw, float):
             return str(int(raw)) if raw.is_integer() else repr(raw)
         if isinstance(raw, datetime | date | time | timedelta):
-            raise BadCell("is a date; type the text itself (format the cell as text)")
+            raise BadCell(gettext("is a date; type the text itself (format the cell as text)"))
         return str(raw).strip()
 
     def number(self, raw: object) -> float:
         if isinstance(raw, bool):
-            raise BadCell(f"not a number: {raw}")
+            raise BadCell(gettext("not a number: %(raw)s", raw=raw))
         if isinstance(raw, int | float):
             number = float(raw)
             if not math.isfinite(number):
-                raise BadCell("not a number: must be finite")
+                raise BadCell(gettext("not a number: must be finite"))
             return number
         if isinstance(raw, datetime | date | time | timedelta):
-            raise BadCell("is a date or time, not a number; format the cell as a number")
+            raise BadCell(gettext("is a date or time, not a number; format the cell as a number"))
         text = str(raw).strip()
         if self.xlsx and text.startswith("="):
-            raise BadCell(f"formulas are not read ({text[:40]}); paste the values only")
+            raise BadCell(
+                gettext("formulas are not read (%(value)s); paste the values only", value=text[:40])
+            )
         return _number_from_text(text)
 
 
@@ -454,7 +502,10 @@ def _csv_rows(
             yield number, cells
     except UnicodeDecodeError:
         raise UnsupportedFile(
-            f"{filename} is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV"
+            gettext(
+                "%(filename)s is not text in UTF-8 or Windows-1252; save it as UTF-8 CSV",
+                filename=filename,
+            )
         ) from None
     finally:
         wrapper.detach()
@@ -467,19 +518,19 @@ def _kept(lines: Iterable[str], kept: list[str]) -> Iterator[str]:
         yield line
 
 
-_UNCLOSED = (
+_UNCLOSED = lazy_gettext(
     'opens a quote (") that is never closed, so the rest of the file would be read into this '
     "cell; close the quote"
 )
-_AFTER_QUOTE = (
+_AFTER_QUOTE = lazy_gettext(
     "has text after its closing quote; put the whole cell in quotes and write each quote inside "
     'it as two ("")'
 )
-_STRAY = (
+_STRAY = lazy_gettext(
     'has a quote (") inside a cell that does not start with one; put the whole cell in quotes '
     'and write each quote inside it as two ("")'
 )
-_NUL = "contains a NUL character (\\0); remove it"
+_NUL = lazy_gettext("contains a NUL character (\\0); remove it")
 
 
 def _refuse_record(
@@ -500,22 +551,30 @@ def _refuse_record(
     if exc is not None:
         if "field limit" in str(exc):
             limit = csv.field_size_limit()
-            reason = f"is longer than {limit:,} characters, or opens a quote that is never closed"
+            reason = gettext(
+                "is longer than %(limit)s characters, or opens a quote that is never closed",
+                limit=format_number(limit),
+            )
             problems = [(last, reason)]
         elif not problems:
-            problems = [(last, f"is not readable as CSV ({exc})")]
-        resumable = all(reason == _AFTER_QUOTE for _, reason in problems)
+            problems = [(last, gettext("is not readable as CSV (%(exc)s)", exc=exc))]
+        resumable = all(reason == str(_AFTER_QUOTE) for _, reason in problems)
     elif header is not None and cells is not None and len(cells) != len(header):
         width, count = len(header), len(cells)
         if count > width:
-            reason = (
-                f"the row has {count} cells but the header has {width}: a cell holding "
-                f"{_delimiter_name(delimiter)} must be in quotes"
+            reason = gettext(
+                "the row has %(count)s cells but the header has %(width)s: a cell holding "
+                "%(delimiter)s must be in quotes",
+                count=count,
+                width=width,
+                delimiter=_delimiter_name(delimiter),
             )
         else:
-            reason = (
-                f"the row has {count} cells but the header has {width}; write every column's "
-                "cell, empty ones too"
+            reason = gettext(
+                "the row has %(count)s cells but the header has %(width)s; write every "
+                "column's cell, empty ones too",
+                count=count,
+                width=width,
             )
         problems.append((min(count, width), reason))
     for index, reason in problems:
@@ -536,7 +595,7 @@ def _record_problems(text: str, delimiter: str) -> tuple[list[tuple[int, str]], 
             while True:
                 close = text.find('"', at)
                 if close < 0:
-                    problems.append((index, _UNCLOSED))
+                    problems.append((index, str(_UNCLOSED)))
                     return problems, index
                 if text.startswith('""', close):
                     at = close + 2
@@ -546,14 +605,14 @@ def _record_problems(text: str, delimiter: str) -> tuple[list[tuple[int, str]], 
             found = end_of_cell.search(text, at)
             stop = found.start() if found else size
             if stop != at:
-                problems.append((index, _AFTER_QUOTE))
+                problems.append((index, str(_AFTER_QUOTE)))
         else:
             found = end_of_cell.search(text, at)
             stop = found.start() if found else size
             if '"' in text[at:stop]:
-                problems.append((index, _STRAY))
+                problems.append((index, str(_STRAY)))
         if "\x00" in text[start:stop]:
-            problems.append((index, _NUL))
+            problems.append((index, str(_NUL)))
         if stop >= size or text[stop] != delimiter:
             return problems, index
         index += 1
@@ -564,7 +623,8 @@ _CELL_END = {d: re.compile(f"[{re.escape(d)}\r\n]") for d in (",", ";", "\t")}
 
 
 def _delimiter_name(delimiter: str) -> str:
-    return {",": "a comma", ";": "a semicolon", "\t": "a tab"}[delimiter]
+    names = {",": gettext("a comma"), ";": gettext("a semicolon"), "\t": gettext("a tab")}
+    return names[delimiter]
 
 
 def _header_name(raw: object) -> str:
@@ -581,7 +641,7 @@ def _column_name(header: list[str] | None, index: int) -> str:
             return name[:60]
     from openpyxl.utils import get_column_letter
 
-    return f"column {get_column_letter(index + 1)}"
+    return gettext("column %(letter)s", letter=get_column_letter(index + 1))
 
 
 MAX_XLSX_EXPANSION = 100  # a real workbook compresses ~5-20×; a zip bomb far more
@@ -598,7 +658,9 @@ def _refuse_zip_bombs(stream: BinaryIO, filename: str) -> None:
         with zipfile.ZipFile(stream) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UnsupportedFile(f"{filename} is not an Excel .xlsx workbook") from None
+        raise UnsupportedFile(
+            gettext("%(filename)s is not an Excel .xlsx workbook", filename=filename)
+        ) from None
     finally:
         stream.seek(start)
     expanded = sum(m.file_size for m in members)
@@ -606,8 +668,13 @@ def _refuse_zip_bombs(stream: BinaryIO, filename: str) -> None:
     limit = get_settings().import_max_bytes * 4
     if expanded > limit or (expanded > 10_000_000 and expanded / packed > MAX_XLSX_EXPANSION):
         raise FileTooLarge(
-            f"{filename} would unpack to {expanded:,} bytes ({expanded // packed}× its size); "
-            "save it again as a plain .xlsx or .csv",
+            gettext(
+                "%(filename)s would unpack to %(expanded)s bytes (%(ratio)s× its size); "
+                "save it again as a plain .xlsx or .csv",
+                filename=filename,
+                expanded=format_number(expanded),
+                ratio=format_number(expanded // packed),
+            ),
             code="file_too_large",
         )
 
@@ -624,7 +691,9 @@ def _xlsx_rows(
     try:
         workbook = load_workbook(stream, read_only=True, data_only=False)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise UnsupportedFile(f"{filename} is not an Excel .xlsx workbook") from None
+        raise UnsupportedFile(
+            gettext("%(filename)s is not an Excel .xlsx workbook", filename=filename)
+        ) from None
     try:
         names = workbook.sheetnames
         sheet_name = (
@@ -800,7 +869,7 @@ def _header(
         name = _header_name(raw)
         if name in READ_COLUMNS:
             if name in positions:
-                errors.append(RowError(1, name, "this column appears twice"))
+                errors.append(RowError(1, name, gettext("this column appears twice")))
             positions[name] = index
     required = ["indicator"]
     if default_org is None:
@@ -809,10 +878,16 @@ def _header(
         required.append("period")
     for name in required:
         if name not in positions:
-            hint = "" if name == "indicator" else f" (or pass the {name} with the upload)"
-            errors.append(RowError(1, name, f"missing column{hint}"))
+            reason = (
+                gettext("missing column")
+                if name == "indicator"
+                else gettext("missing column (or pass the %(name)s with the upload)", name=name)
+            )
+            errors.append(RowError(1, name, reason))
     if not any(n in positions for n in NUMBER_COLUMNS):
-        errors.append(RowError(1, "value", "missing column: value, numerator or denominator"))
+        errors.append(
+            RowError(1, "value", gettext("missing column: value, numerator or denominator"))
+        )
     return positions, errors
 
 
@@ -839,7 +914,11 @@ def _chunks(
         if not any(n in positions for n in READ_COLUMNS):
             if not looks_like_spreadsheet(filename, content_type):
                 raise UnsupportedFile(
-                    f"{filename or 'the file'} is not a spreadsheet; upload {ACCEPTED}"
+                    gettext(
+                        "%(value)s is not a spreadsheet; upload %(accepted)s",
+                        value=filename or "the file",
+                        accepted=ACCEPTED,
+                    )
                 )
             reason = (
                 "the file is empty"
@@ -870,7 +949,11 @@ def _chunks(
             state.rows += 1
             if state.rows > max_rows:
                 raise FileTooLarge(
-                    f"the file has more than {max_rows:,} data rows; split it into smaller files",
+                    gettext(
+                        "the file has more than %(max_rows)s data rows; split it into smaller "
+                        "files",
+                        max_rows=format_number(max_rows),
+                    ),
                     code="too_many_rows",
                     extra={"limit": max_rows},
                 )
@@ -885,7 +968,7 @@ def _chunks(
             if not (org and period):
                 for name, present in (("organisation", org), ("period", period)):
                     if not present and (number, name) not in state.bad_cells:
-                        errors.add(number, name, "is required")
+                        errors.add(number, name, gettext("is required"))
                 continue
             if org is not last_org or period is not last_period:  # rows come in runs
                 key = (intern(org), intern(period))
@@ -990,7 +1073,7 @@ def _read_csv_row(
         return None
     if not indicator:
         if (number, "indicator") not in state.bad_cells:
-            state.errors.add(number, "indicator", "is required")
+            state.errors.add(number, "indicator", gettext("is required"))
         return None
     row: Row = (
         number,
@@ -1049,7 +1132,7 @@ def _located(
         return None
     if not indicator:
         if (number, "indicator") not in state.bad_cells:
-            state.errors.add(number, "indicator", "is required")
+            state.errors.add(number, "indicator", gettext("is required"))
         return None
     row: Row = (number, indicator, _disaggregation(disaggregation), *numbers, note)
     return organisation, period, row
@@ -1206,7 +1289,7 @@ def _import_file(
     """
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     if not actor.is_backbone(initiative.id) and not actor.reporter_orgs(initiative.id):
-        raise PermissionDenied("only backbone staff and reporters import values")
+        raise PermissionDenied(gettext("only backbone staff and reporters import values"))
     state, chunks = read_chunks(
         stream,
         filename=filename,
@@ -1315,15 +1398,31 @@ def _stage_and_merge(
     for group in targets.groups.values():
         if group.error is not None:
             exc, org, period = group.error, group.result.organisation, group.result.period
-            count = f"{group.rows} row{'s' * (group.rows != 1)}"
+            count = ngettext("%(n)s row", "%(n)s rows", group.rows)
             errors.add(
-                group.first_row, _column_of(exc), f"{exc.message} ({count} for {org} {period})"
+                group.first_row,
+                _column_of(exc),
+                gettext(
+                    "%(message)s (%(count)s for %(org)s %(period)s)",
+                    message=exc.message,
+                    count=count,
+                    org=org,
+                    period=period,
+                ),
             )
     if not targets.groups and not errors:
-        errors.add(1, "file", "the file holds no values to import")
+        errors.add(1, "file", gettext("the file holds no values to import"))
     stage.prepare(match=any(not g.new for g in targets.groups.values() if g.error is None))
     for number, indicator_id, disaggregation in stage.duplicates():
-        errors.add(number, "indicator", f"{code_of[indicator_id]} {disaggregation} given twice")
+        errors.add(
+            number,
+            "indicator",
+            gettext(
+                "%(value)s %(disaggregation)s given twice",
+                value=code_of[indicator_id],
+                disaggregation=disaggregation,
+            ),
+        )
     errors.close_chunk()
 
     counts = stage.counts()

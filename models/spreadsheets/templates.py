@@ -27,6 +27,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.errors import InvalidInput, NotFound
 from models.core.formulas import neutralise
+from models.core.i18n import gettext
 from models.reporting.submissions import get_submission, partner_period
 from models.spreadsheets.exports import plain_number, xlsx_safe
 from models.tables.indicator import (
@@ -161,7 +162,11 @@ def _default_period(
     if period is None:
         whose = members[0][0] if len(members) == 1 else "these members"
         raise InvalidInput(
-            f"no period is open for reporting, nor extended for {whose}; name one with period=",
+            gettext(
+                "no period is open for reporting, nor extended for %(whose)s; name one "
+                "with period=",
+                whose=whose,
+            ),
             field="period",
         )
     return period.key
@@ -195,8 +200,10 @@ def build_template(
     selected = session.execute(members.order_by(Organisation.slug)).all()
     if not selected:
         if org_slug is not None:
-            raise NotFound(f"no member {org_slug!r} in this initiative", field="org")
-        raise NotFound("you report for no member of this initiative", field="org")
+            raise NotFound(
+                gettext("no member %(org_slug)r in this initiative", org_slug=org_slug), field="org"
+            )
+        raise NotFound(gettext("you report for no member of this initiative"), field="org")
     today = today or dates.today()
     period_key = period_key or _default_period(
         session, initiative.id, [(slug, member_id) for slug, member_id in selected], today

@@ -19,6 +19,7 @@ from models.access.permissions import get_initiative
 from models.audit.trail import record
 from models.core.actors import Actor, shown_label
 from models.core.errors import Conflict, InvalidInput, NotFound
+from models.core.i18n import gettext
 from models.stories.render import render_markdown
 from models.tables.indicator import Indicator
 from models.tables.initiative import Initiative, Period
@@ -49,7 +50,7 @@ def _indicator(session: Session, initiative: Initiative, code: str) -> Indicator
         select(Indicator).where(Indicator.initiative_id == initiative.id, Indicator.code == code)
     )
     if indicator is None:
-        raise NotFound(f"no indicator {code!r}", field="code")
+        raise NotFound(gettext("no indicator %(code)r", code=code), field="code")
     return indicator
 
 
@@ -58,7 +59,7 @@ def _period(session: Session, initiative: Initiative, key: str) -> Period:
         select(Period).where(Period.initiative_id == initiative.id, Period.key == key)
     )
     if period is None:
-        raise NotFound(f"no period {key!r}", field="period")
+        raise NotFound(gettext("no period %(key)r", key=key), field="period")
     return period
 
 
@@ -144,7 +145,7 @@ def list_stories(
         query = query.where(Period.key == period_key)
     periods = list(session.scalars(query.order_by(Period.starts_on)))
     if period_key is not None and not periods:
-        raise NotFound(f"no period {period_key!r}", field="period")
+        raise NotFound(gettext("no period %(period_key)r", period_key=period_key), field="period")
     pubs = _latest_publications(session, initiative.id, [p.id for p in periods])
     out: list[Story] = []
     if actor.is_backbone(initiative.id):
@@ -220,14 +221,19 @@ def story_versions(
 def validate_text(text: Any) -> str:
     """The story's Markdown as stored: text, trimmed, at most :data:`MAX_LENGTH` characters."""
     if not isinstance(text, str):
-        raise InvalidInput("a story is text", field="text")
+        raise InvalidInput(gettext("a story is text"), field="text")
     body: str = text.strip()
     if len(body) > MAX_LENGTH:
         raise InvalidInput(
-            f"a story has at most {MAX_LENGTH} characters ({len(body)} given)", field="text"
+            gettext(
+                "a story has at most %(max_length)s characters (%(count)s given)",
+                max_length=MAX_LENGTH,
+                count=len(body),
+            ),
+            field="text",
         )
     if "\x00" in body:
-        raise InvalidInput("a story may not hold NUL characters", field="text")
+        raise InvalidInput(gettext("a story may not hold NUL characters"), field="text")
     return body
 
 
@@ -253,8 +259,15 @@ def write_story(
     number = current.version if current else 0
     if expected_version is not None and expected_version != number:
         raise Conflict(
-            f"the story of {indicator.code} in {period.key} is at version {number}, not "
-            f"{expected_version}: someone saved it meanwhile; reload it, then save again",
+            gettext(
+                "the story of %(code)s in %(key)s is at version %(number)s, not "
+                "%(expected_version)s: someone saved it meanwhile; reload it, then save "
+                "again",
+                code=indicator.code,
+                key=period.key,
+                number=number,
+                expected_version=expected_version,
+            ),
             code="stale_version",
             field="version",
         )
@@ -262,7 +275,7 @@ def write_story(
     if current is not None and current.text == text:
         return _from_row(current, indicator.code, period.key, pub, True)
     if current is None and not text:
-        raise InvalidInput("write the story first: it is empty", field="text")
+        raise InvalidInput(gettext("write the story first: it is empty"), field="text")
     row = StoryVersion(
         initiative_id=initiative.id,
         indicator_id=indicator.id,

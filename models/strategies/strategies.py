@@ -31,6 +31,7 @@ from models.core.fields import (
     flush_unique,
     reject_unknown_changes,
 )
+from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, page_of
 from models.stories.render import render_markdown
 from models.tables.indicator import Indicator
@@ -184,16 +185,18 @@ def _find(
         )
     )
     if row is None:
-        raise NotFound(f"no strategy {code!r}", field="code")
+        raise NotFound(gettext("no strategy %(code)r", code=code), field="code")
     if manage and not actor.is_backbone(init.id):
-        raise PermissionDenied("only the initiative's backbone staff may change strategies")
+        raise PermissionDenied(
+            gettext("only the initiative's backbone staff may change strategies")
+        )
     return init, row
 
 
 def _manageable(session: Session, actor: Actor, initiative: str) -> Initiative:
     init = viewable_initiative(session=session, actor=actor, slug=initiative)
     if not actor.is_backbone(init.id):
-        raise PermissionDenied("only the initiative's backbone staff may write strategies")
+        raise PermissionDenied(gettext("only the initiative's backbone staff may write strategies"))
     return init
 
 
@@ -232,15 +235,19 @@ def _description(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput("must be text", field="description")
+        raise InvalidInput(gettext("must be text"), field="description")
     text = value.strip()
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput(
-            f"must be at most {DESCRIPTION_MAX} characters ({len(text)} given)",
+            gettext(
+                "must be at most %(description_max)s characters (%(count)s given)",
+                description_max=DESCRIPTION_MAX,
+                count=len(text),
+            ),
             field="description",
         )
     if "\x00" in text:
-        raise InvalidInput("may not hold NUL characters", field="description")
+        raise InvalidInput(gettext("may not hold NUL characters"), field="description")
     return text
 
 
@@ -248,7 +255,7 @@ def _date(value: Any, field: str, *, required: bool = False) -> date | None:
     if value is None and not required:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise InvalidInput("must be a date (YYYY-MM-DD)", field=field)
+        raise InvalidInput(gettext("must be a date (YYYY-MM-DD)"), field=field)
     return value
 
 
@@ -256,11 +263,11 @@ def _codes(value: Any, field: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise InvalidInput("must be a list", field=field)
+        raise InvalidInput(gettext("must be a list"), field=field)
     if len(value) > LINKS_MAX:
-        raise InvalidInput(f"at most {LINKS_MAX}", field=field)
+        raise InvalidInput(gettext("at most %(links_max)s", links_max=LINKS_MAX), field=field)
     if not all(isinstance(v, str) for v in value):
-        raise InvalidInput("must be a list of text", field=field)
+        raise InvalidInput(gettext("must be a list of text"), field=field)
     return list(dict.fromkeys(value))
 
 
@@ -278,7 +285,10 @@ def _owners(session: Session, init: Initiative, value: Any) -> list[Member]:
     }
     missing = [s for s in slugs if s not in found]
     if missing:
-        raise InvalidInput(f"not a member of this initiative: {', '.join(missing)}", field="owners")
+        raise InvalidInput(
+            gettext("not a member of this initiative: %(missing)s", missing=", ".join(missing)),
+            field="owners",
+        )
     return [found[s] for s in slugs]
 
 
@@ -293,7 +303,8 @@ def _indicators(session: Session, init: Initiative, value: Any) -> list[Indicato
     missing = [c for c in codes if c not in found]
     if missing:
         raise InvalidInput(
-            f"no indicator of this initiative: {', '.join(missing)}", field="indicators"
+            gettext("no indicator of this initiative: %(missing)s", missing=", ".join(missing)),
+            field="indicators",
         )
     return [found[c] for c in codes]
 
@@ -301,7 +312,8 @@ def _indicators(session: Session, init: Initiative, value: Any) -> list[Indicato
 def _check_dates(starts_on: date, ends_on: date | None) -> None:
     if ends_on is not None and ends_on < starts_on:
         raise InvalidInput(
-            f"must be on or after the start ({starts_on.isoformat()})", field="ends_on"
+            gettext("must be on or after the start (%(value)s)", value=starts_on.isoformat()),
+            field="ends_on",
         )
 
 
@@ -336,7 +348,11 @@ def create_strategy(
     row.owners = _owners(session, init, owners)
     row.indicators = _indicators(session, init, indicators)
     session.add(row)
-    flush_unique(session=session, field="code", message=f"a strategy {code!r} exists already")
+    flush_unique(
+        session=session,
+        field="code",
+        message=gettext("a strategy %(code)r exists already", code=code),
+    )
     EntityAudit(
         session=session, actor=actor, entity_type="strategy", initiative_id=init.id
     ).created(row.id, strategy_record(row))
@@ -400,15 +416,22 @@ def _check_action(status: str, done_on: date | None) -> None:
     if done_on is None:
         return
     if status != "done":
-        raise InvalidInput("only a done action has a done date", field="done_on")
+        raise InvalidInput(gettext("only a done action has a done date"), field="done_on")
     if done_on > today():
-        raise InvalidInput("cannot be in the future", field="done_on")
+        raise InvalidInput(gettext("cannot be in the future"), field="done_on")
 
 
 def _find_action(strategy: Strategy, action_id: int) -> StrategyAction:
     action = next((a for a in strategy.actions if a.id == action_id), None)
     if action is None:
-        raise NotFound(f"strategy {strategy.code!r} has no action {action_id}", field="action_id")
+        raise NotFound(
+            gettext(
+                "strategy %(code)r has no action %(action_id)s",
+                code=strategy.code,
+                action_id=action_id,
+            ),
+            field="action_id",
+        )
     return action
 
 

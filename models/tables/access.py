@@ -32,6 +32,8 @@ class User(TimestampMixin, Base):
     # Bumped on logout or role change: tokens carry it, so old ones stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     last_login_at: Mapped[datetime | None]
+    # The language the user chose (models.core.i18n.LOCALES); None: the browser's decides.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -25,6 +25,7 @@ from models.core.actors import Actor
 from models.core.addresses import literal_refused
 from models.core.errors import InvalidInput, NotFound
 from models.core.fields import checked_text
+from models.core.i18n import gettext
 from models.tables.base import utcnow
 from models.tables.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
@@ -80,45 +81,61 @@ def checked_url(value: Any) -> str:
     listed to the whole backbone team) and no fragment."""
     url = checked_text(value, "url", max_length=MAX_URL)
     if any(c.isspace() or not c.isprintable() for c in url):
-        raise InvalidInput("must not contain spaces or control characters", field="url")
+        raise InvalidInput(gettext("must not contain spaces or control characters"), field="url")
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
-        raise InvalidInput("is not a URL", field="url") from None
+        raise InvalidInput(gettext("is not a URL"), field="url") from None
     if not host:
-        raise InvalidInput("must be an absolute URL with a host", field="url")
+        raise InvalidInput(gettext("must be an absolute URL with a host"), field="url")
     local = parts.scheme == "http" and host in LOCAL_HOSTS
     if parts.scheme != "https" and not local:
         raise InvalidInput(
-            "must be an https:// URL (http:// only to 127.0.0.1 or localhost, for development)",
+            gettext(
+                "must be an https:// URL (http:// only to 127.0.0.1 or localhost, for development)"
+            ),
             field="url",
         )
     if literal_refused(host):
         raise InvalidInput(
-            "must not point at this machine or a private network (allowed only with "
-            "CM_WEBHOOK_ALLOW_PRIVATE_NETWORKS, for development)",
+            gettext(
+                "must not point at this machine or a private network (allowed only with "
+                "CM_WEBHOOK_ALLOW_PRIVATE_NETWORKS, for development)"
+            ),
             field="url",
         )
     if parts.username or parts.password:
-        raise InvalidInput("must not hold a user or password: the secret signs", field="url")
+        raise InvalidInput(
+            gettext("must not hold a user or password: the secret signs"), field="url"
+        )
     if parts.fragment:
-        raise InvalidInput("must not have a #fragment", field="url")
+        raise InvalidInput(gettext("must not have a #fragment"), field="url")
     return url
 
 
 def checked_events(value: Any) -> list[str]:
     """One or more of :data:`WEBHOOK_EVENTS`, each once."""
     if not isinstance(value, list | tuple) or not value:
-        raise InvalidInput(f"name one or more of {', '.join(WEBHOOK_EVENTS)}", field="events")
+        raise InvalidInput(
+            gettext(
+                "name one or more of %(webhook_events)s", webhook_events=", ".join(WEBHOOK_EVENTS)
+            ),
+            field="events",
+        )
     for event in value:
         if event not in WEBHOOK_EVENTS:
             raise InvalidInput(
-                f"unknown event {event!r}; one of {', '.join(WEBHOOK_EVENTS)}", field="events"
+                gettext(
+                    "unknown event %(event)r; one of %(webhook_events)s",
+                    event=event,
+                    webhook_events=", ".join(WEBHOOK_EVENTS),
+                ),
+                field="events",
             )
     if len(set(value)) != len(value):
-        raise InvalidInput("each event once", field="events")
+        raise InvalidInput(gettext("each event once"), field="events")
     return [e for e in WEBHOOK_EVENTS if e in value]
 
 
@@ -130,16 +147,18 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
         elif name == "description":
             text = checked_text(value, name, max_length=MAX_DESCRIPTION, required=False)
             if text is not None and not text.isprintable():
-                raise InvalidInput("must be one line without control characters", field=name)
+                raise InvalidInput(
+                    gettext("must be one line without control characters"), field=name
+                )
             out[name] = text
         elif name == "events":
             out[name] = checked_events(value)
         elif name == "enabled":
             if not isinstance(value, bool):
-                raise InvalidInput("must be true or false", field=name)
+                raise InvalidInput(gettext("must be true or false"), field=name)
             out[name] = value
         else:
-            raise InvalidInput("is not a field of a webhook", field=name)
+            raise InvalidInput(gettext("is not a field of a webhook"), field=name)
     return out
 
 
@@ -147,7 +166,10 @@ def _endpoint(session: Session, actor: Actor, slug: str, endpoint_id: int) -> We
     initiative = manageable_initiative(session=session, actor=actor, slug=slug)
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.initiative_id != initiative.id:
-        raise NotFound(f"no webhook {endpoint_id} in {slug!r}", field="webhook_id")
+        raise NotFound(
+            gettext("no webhook %(endpoint_id)s in %(slug)r", endpoint_id=endpoint_id, slug=slug),
+            field="webhook_id",
+        )
     return endpoint
 
 

@@ -150,6 +150,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the caller's own account -------------------------------------------------------------
     ("post", f"{P}/auth/logout"): Rule(logged_in(204)),
     ("get", f"{P}/me"): Rule(logged_in(200)),
+    ("put", f"{P}/me/locale"): Rule(
+        logged_in(200), json={"locale": "es"}, why="everyone chooses their own language"
+    ),
     ("post", f"{P}/auth/password"): Rule(
         logged_in(204),
         json={"current_password": PASSWORD, "new_password": "a-new-test-password-7"},
@@ -540,6 +543,11 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("get", "/metrics"): Rule(
         everyone(200), why="operational counters, no tenant's data; the proxy restricts it"
     ),
+    ("post", "/locale"): Rule(
+        everyone(303),
+        data={"locale": "es"},
+        why="the language switcher: a cookie for anyone, the setting of a logged-in user",
+    ),
 }
 
 
@@ -725,7 +733,9 @@ def test_browser_access(env: Env, case: tuple[str, str, str]) -> None:
     )
     if response.status_code == 303:
         location = urlsplit(response.headers["location"])
-        assert location.path in ("/login", "/portal") and not location.netloc
+        # The language switcher goes back to its page: without a Referer, home.
+        home = "/" if path == "/locale" else "/login"
+        assert location.path in ("/login", "/portal", home) and not location.netloc
         assert response.headers["cache-control"] == "no-store"
     if path == "/portal/template.xlsx" and response.status_code == 303:
         [back] = parse_qs(urlsplit(response.headers["location"]).query)["next"]

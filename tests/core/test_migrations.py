@@ -67,6 +67,7 @@ def test_migrations_keep_every_value_of_a_populated_database(fresh_database) -> 
     added = {
         "submissions": ["first_submitted_at"],
         "indicators": ["kind", "performance_type", "expression"],
+        "users": ["locale"],
     }
 
     def snapshot(leave_out=None):

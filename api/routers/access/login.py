@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request, status
 
 from api.deps import ActorDep, LoggedInDep, SessionDep, client_address
 from api.responses import errors
-from api.schemas.access import MeRead, PasswordChange, TokenRead
+from api.schemas.access import LocaleRead, LocaleWrite, MeRead, PasswordChange, TokenRead
 from api.schemas.common import ErrorRead
 from models.access.login import authenticate, issue_token, log_out
 from models.access.permissions import describe_actor
-from models.access.users import change_own_password
+from models.access.users import change_own_password, set_own_locale
 from models.core.errors import AuthenticationFailed
 
 log = logging.getLogger("cm.auth")
@@ -90,3 +90,13 @@ def change_password(body: PasswordChange, session: SessionDep, actor: LoggedInDe
 def me(session: SessionDep, actor: LoggedInDep) -> MeRead:
     """The current user (or API key) and its role grants."""
     return MeRead.model_validate(describe_actor(session=session, actor=actor))
+
+
+@router.put(
+    "/me/locale",
+    response_model=LocaleRead,
+    responses={**LOGIN_FIRST, 403: {"model": ErrorRead}, 422: {"model": ErrorRead}},
+)
+def put_locale(body: LocaleWrite, session: SessionDep, actor: LoggedInDep) -> LocaleRead:
+    """Your language for pages, messages and e-mails (README, "Languages")."""
+    return LocaleRead(locale=set_own_locale(session=session, actor=actor, locale=body.locale))

@@ -19,6 +19,7 @@ vacuous.
 from __future__ import annotations
 
 import random
+
 import pytest
 
 from models.reporting.validation import ValueInput

@@ -64,8 +64,9 @@ def _inputs(cells: dict[tuple[str, str], int]) -> list[ValueInput]:
     return out
 
 
-def _build(session, client, reports, *, covered: bool) -> dict[str, dict[str, str]]:
-    """The world in the database, published; answers each viewer's request headers."""
+def build(session, client, reports, *, covered: bool, users_out: dict | None = None) -> dict:
+    """The world in the database, published; answers each viewer's request headers (and puts
+    each viewer's user in ``users_out``)."""
     init = f.initiative(session, slug=SLUG, suppression_threshold=10)
     race = f.dimension(session, init, "race", list(RACES))
     income = f.dimension(session, init, "income", list(INCOMES))
@@ -85,6 +86,8 @@ def _build(session, client, reports, *, covered: bool) -> dict[str, dict[str, st
     users["funder"] = f.user(session, "funder", init=init)
     users["backbone"] = f.user(session, "backbone", init=init)
     session.flush()
+    if users_out is not None:
+        users_out.update(users)
     for slug, cells in reports.items():
         f.approved_report(session, SLUG, slug, PERIOD, _inputs(cells))
     session.commit()
@@ -189,7 +192,7 @@ def _check(client, headers) -> dict[str, tuple[set[str], dict[str, float]]]:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_no_viewer_recovers_a_hidden_cross_tab_cell(session, client, seed) -> None:
-    headers = _build(session, client, _reports(seed), covered=True)
+    headers = build(session, client, _reports(seed), covered=True)
     results = _check(client, headers)
     assert results["backbone"][0] == set()  # the backbone team sees everything exactly
     for viewer, (hidden, found) in results.items():
@@ -212,7 +215,7 @@ FIXED = {
 
 
 def test_without_the_covering_a_hidden_cell_is_recovered(session, client) -> None:
-    headers = _build(session, client, FIXED, covered=False)
+    headers = build(session, client, FIXED, covered=False)
     hidden, found = _check(client, headers)["public"]
     assert f"{CROSS}=a.high" in hidden
     assert hidden & found.keys()
@@ -220,7 +223,7 @@ def test_without_the_covering_a_hidden_cell_is_recovered(session, client) -> Non
 
 
 def test_with_the_covering_the_same_cell_is_safe(session, client) -> None:
-    headers = _build(session, client, FIXED, covered=True)
+    headers = build(session, client, FIXED, covered=True)
     for viewer, (hidden, found) in _check(client, headers).items():
         assert not (hidden & found.keys()), viewer
         if viewer != "backbone":

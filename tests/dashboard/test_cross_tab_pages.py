@@ -6,8 +6,12 @@ rare pair (a, high) of 5 people, hidden below the backbone team with what gives 
 
 from __future__ import annotations
 
+import pytest
+
+from .. import factories as f
 from ..analytics.test_cross_tab_oracle import CODE, CROSS, FIXED, INCOMES, RACES, SLUG, P, build
 from ..dash_calls import call, log_in, response_of
+from .test_setup_pages import _as, _error, _form_answer
 
 
 def _equity(client):
@@ -83,3 +87,57 @@ def test_a_plain_dimension_has_no_cross_tab_in_the_equity_answer(client, session
     )
     assert r.status_code == 200, r.text
     assert r.json()["cross_tab"] is None
+
+
+# --- the setup page's door -------------------------------------------------------------------
+
+
+@pytest.fixture
+def setup_world(session) -> dict:
+    """The setup page's two-partner world (a race dimension: black, white), its backbone user."""
+    built = f.two_partner_world(session)
+    users = f.two_partner_users(session, built, ("backbone",))
+    session.commit()
+    return {**built, "users": users}
+
+
+def test_the_setup_page_declares_a_cross_tab(client, setup_world) -> None:
+    world = setup_world
+    _as(client, world, "backbone")
+    income = [{"code": "low", "name": "Low", "saved": False}, {"code": "high", "name": "High"}]
+    _form_answer(client, "dimension", "save", {"code": "income", "name": "I", "categories": income})
+    twice = {"code": "rxi", "name": "R × I", "components": ["race", "race"], "categories": []}
+    out = _form_answer(client, "dimension", "save", twice)
+    assert "two different dimensions" in _error(out, "dimension", "components")
+    made = {"code": "rxi", "name": "R × I", "components": ["race", "income"], "categories": []}
+    out = _form_answer(client, "dimension", "save", made)
+    assert out["setup-dimension-editing"]["data"] == "rxi"
+    assert [r["code"] for r in out["setup-dimension-categories"]["rowData"]] == [
+        "black.low",
+        "black.high",
+        "white.low",
+        "white.high",
+    ]
+    # Saved again (renamed) with its pairs in the grid: the pairs are left as they are.
+    rows = out["setup-dimension-categories"]["rowData"]
+    out = _form_answer(
+        client,
+        "dimension",
+        "save",
+        {**made, "name": "Race by income", "categories": rows},
+        **{"setup-dimension-editing.data": "rxi"},
+    )
+    assert _error(out, "dimension", "categories") in (None, "")
+    assert _api_name(client, world) == "Race by income"
+
+
+def _api_name(client, built) -> str:
+    from models.access.login import issue_token
+
+    token = issue_token(built["users"]["backbone"]).access_token
+    r = client.get(
+        f"{P}/initiatives/c2c/dimensions/rxi", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["components"] == ["race", "income"]
+    return r.json()["name"]

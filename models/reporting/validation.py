@@ -21,7 +21,7 @@ from math import isfinite
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.tables.indicator import (
     TOTAL,
@@ -139,7 +139,7 @@ class CheckedValues:
 
 
 def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, IndicatorSpec]:
-    """Everything validation needs about an initiative's indicators, in three queries."""
+    """Everything validation needs about an initiative's indicators, in two queries."""
     indicators = session.execute(
         select(
             Indicator.id,
@@ -154,34 +154,27 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
     ).all()
     categories: dict[int, dict[str, int]] = defaultdict(dict)
     pairs: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
-    dims = session.execute(
-        select(
-            Dimension.id, Dimension.code, Dimension.row_dimension_id, Dimension.column_dimension_id
-        ).where(Dimension.initiative_id == initiative_id)
-    ).all()
-    dim_codes = {row.id: row.code for row in dims}
-    components = {row.id: (row.row_dimension_id, row.column_dimension_id) for row in dims}
-    for indicator_id, dim_id, dim_code, cat_code, cat_id in session.execute(
+    rows, columns = aliased(Dimension), aliased(Dimension)  # a cross-tab's components
+    for indicator_id, dim_code, cat_code, cat_id, row_code, column_code in session.execute(
         select(
             indicator_dimensions.c.indicator_id,
-            Dimension.id,
             Dimension.code,
             Category.code,
             Category.id,
+            rows.code,
+            columns.code,
         )
         .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
         .join(Category, Category.dimension_id == Dimension.id)
+        .outerjoin(rows, rows.id == Dimension.row_dimension_id)
+        .outerjoin(columns, columns.id == Dimension.column_dimension_id)
         .where(Dimension.initiative_id == initiative_id)
     ):
         key = f"{dim_code}={cat_code}"
         categories[indicator_id][key] = cat_id
-        rows, columns = components[dim_id]
-        if rows is not None and columns is not None:
+        if row_code is not None and column_code is not None:
             row, column = split_pair(cat_code)
-            pairs[indicator_id][key] = (
-                f"{dim_codes[rows]}={row}",
-                f"{dim_codes[columns]}={column}",
-            )
+            pairs[indicator_id][key] = (f"{row_code}={row}", f"{column_code}={column}")
     return {
         row.code: IndicatorSpec(
             id=row.id,

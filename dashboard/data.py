@@ -1497,6 +1497,7 @@ def _dimension_row(dimension) -> dict:
         "code": dimension.code,
         "name": dimension.name,
         "position": dimension.position,
+        "components": dimension.components or [],
         "categories": [
             {"code": c.code, "name": c.name, "position": c.position}
             for c in sorted(dimension.categories, key=lambda c: (c.position, c.code))
@@ -1517,11 +1518,17 @@ def save_dimension(
     name: str | None,
     position: int | None,
     categories: list[dict],
+    components: list[str] | None = None,
 ) -> dict:
-    """Create a dimension with its categories, or rename it and add or rename categories
-    (categories left out are kept: :func:`delete_category` removes one)."""
+    """Create a dimension with its categories (or a cross-tab of ``components``), or rename
+    it and add or rename categories (categories left out are kept: :func:`delete_category`
+    removes one; a cross-tab's components never change)."""
     rules = (dimension_rules.create_dimension, dimension_rules.update_dimension, _dimension_row)
-    fields = {"name": name, "categories": categories, "position": position}
+    fields: dict = {"name": name, "categories": categories, "position": position}
+    if editing is None and components:
+        fields["components"] = components
+    elif components:
+        fields.pop("categories")  # a cross-tab's pairs follow its components: never written
     return _create_or_change(rules, initiative, editing, code, **fields)
 
 

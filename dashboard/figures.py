@@ -436,6 +436,49 @@ def equity_lines(e: Equity) -> dict:
     return {"data": data, "layout": layout}
 
 
+def cross_tab_heatmap(e: Equity) -> dict:
+    """A cross-tab's cells in its latest period with figures, as a grid: rows × columns, each
+    cell coloured by its value and labelled with it, or with its marker where it is hidden
+    (README, "Cross-tabs"); hidden cells are left uncoloured."""
+    axes = e.cross_tab
+    assert axes is not None
+    point = next((p for p in reversed(e.points) if p.categories), None)
+    figures_by_key = {k: f for k, _label, f in point.categories} if point else {}
+    at = {(r, c): figures_by_key.get(k) for k, r, c in axes.cells}
+    rows, columns = axes.rows[2], axes.columns[2]
+    z, text = [], []
+    for row_key, _row_label in rows:
+        z.append([])
+        text.append([])
+        for column_key, _column_label in columns:
+            figure = at.get((row_key, column_key))
+            value = figure.value if figure else None
+            z[-1].append(value)
+            label = "" if figure is None else figure.marker or ""
+            text[-1].append(f"{value:.1f}" if value is not None else label)
+    heat = {
+        "type": "heatmap",
+        "x": [label for _k, label in columns],
+        "y": [label for _k, label in rows],
+        "z": z,
+        "text": text,
+        "texttemplate": "%{text}",
+        "colorscale": "Viridis",
+        "hoverongaps": False,
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+        "colorbar": {"title": {"text": _title(e.unit)}},
+    }
+    period = point.period if point else ""
+    layout = _layout(
+        f"{axes.rows[1]} × {axes.columns[1]}, {period}",
+        height=120 + 50 * len(rows),
+        hovermode="closest",
+        xaxis={"side": "top"},
+        yaxis={"autorange": "reversed", "type": "category"},
+    )
+    return {"data": [heat], "layout": layout}
+
+
 GAP_STATUS = {
     "met": "met",
     "on_track": "on track",

@@ -88,6 +88,26 @@ def dimension(session: Session, init: Initiative, code: str, categories: list[st
     return obj
 
 
+def cross_tab(
+    session: Session, init: Initiative, rows: Dimension, columns: Dimension, code: str = ""
+) -> Dimension:
+    """A cross-tab of two dimensions: a category per pair, coded "row.column"."""
+    obj = Dimension(
+        initiative_id=init.id,
+        code=code or f"{rows.code}_x_{columns.code}",
+        name=f"{rows.name} × {columns.name}",
+        row_dimension=rows,
+        column_dimension=columns,
+    )
+    obj.categories = [
+        Category(code=f"{r.code}.{c.code}", name=f"{r.name} · {c.name}", position=i)
+        for i, (r, c) in enumerate((r, c) for r in rows.categories for c in columns.categories)
+    ]
+    session.add(obj)
+    session.flush()
+    return obj
+
+
 def period(session: Session, init: Initiative, key: str = "2025Q3", **kw) -> Period:
     year, quarter = int(key[:4]), int(key[-1])
     start = date(year, 3 * quarter - 2, 1)

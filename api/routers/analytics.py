@@ -329,8 +329,28 @@ def _equity_read(e) -> EquityRead:
                 for p in e.points
             ],
             "gap_target": vars(e.gap_target) if e.gap_target else None,
+            "cross_tab": _cross_tab_read(e.cross_tab),
         }
     )
+
+
+def _cross_tab_read(axes) -> dict | None:
+    if axes is None:
+        return None
+
+    def axis(a) -> dict:
+        code, name, categories = a
+        return {
+            "dimension": code,
+            "name": name,
+            "categories": [{"key": k, "name": label} for k, label in categories],
+        }
+
+    return {
+        "rows": axis(axes.rows),
+        "columns": axis(axes.columns),
+        "cells": [{"key": k, "row": r, "column": c} for k, r, c in axes.cells],
+    }
 
 
 @router.get("/completeness", response_model=CompletenessRead, responses=ERRORS)

@@ -258,6 +258,29 @@ class GapGoalRead(ReadModel):
     note: str | None
 
 
+class NamedRead(ReadModel):
+    key: str
+    name: str
+
+
+class CrossTabAxisRead(ReadModel):
+    dimension: str
+    name: str
+    categories: list[NamedRead]
+
+
+class CrossTabCellRead(ReadModel):
+    key: str = Field(description="The cell's category key, e.g. `race_x_income=black.low`.")
+    row: str = Field(description="Its row's category key, e.g. `race=black`.")
+    column: str = Field(description="Its column's category key, e.g. `income=low`.")
+
+
+class CrossTabRead(ReadModel):
+    rows: CrossTabAxisRead
+    columns: CrossTabAxisRead
+    cells: list[CrossTabCellRead]
+
+
 class EquityRead(ReadModel):
     indicator: str
     dimension: str
@@ -267,6 +290,11 @@ class EquityRead(ReadModel):
     gap_target: GapGoalRead | None = Field(
         None, description="The gap target on this dimension, if the indicator has one."
     )
+    cross_tab: CrossTabRead | None = Field(
+        None,
+        description="The dimension is a cross-tab: its rows and columns, and each cell's row "
+        "and column (its figures are the points' categories, suppressed like any other).",
+    )
 
 
 class CompletenessCellRead(ReadModel):
@@ -275,11 +303,6 @@ class CompletenessCellRead(ReadModel):
     state: str
     late: bool
     reported: bool
-
-
-class NamedRead(ReadModel):
-    key: str
-    name: str
 
 
 class CompletenessRead(ReadModel):

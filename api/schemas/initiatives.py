@@ -199,6 +199,14 @@ class DimensionCreate(WriteModel):
     name: str = Field(min_length=1, max_length=120)
     position: JsonInt | None = Field(None, description="Sort order; defaults to last.")
     categories: list[CategoryWrite] = []
+    components: list[str] | None = Field(
+        None,
+        description=(
+            "A cross-tab: the codes of two plain dimensions [rows, columns]; its categories are "
+            "their pairs (at most 48), coded `row.column`. Leave `categories` empty."
+        ),
+        examples=[["race", "income"]],
+    )
 
 
 class DimensionUpdate(WriteModel):
@@ -221,6 +229,9 @@ class DimensionRead(ReadModel):
     name: str
     position: int
     categories: list[CategoryRead]
+    components: list[str] | None = Field(
+        None, description="A cross-tab's [rows, columns] dimension codes; null for a plain one."
+    )
 
 
 # --- indicators -------------------------------------------------------------------------------

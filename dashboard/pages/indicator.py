@@ -445,6 +445,8 @@ def indicator_equity(initiative, code, by):
     table = data_table(
         "equity", EQUITY_COLUMNS, equity_rows(e), f"{initiative}-{code}-{by}-equity.csv"
     )
+    if e.cross_tab is not None:  # a cross-tab: its pairs as a grid, hidden ones marked
+        return figures.cross_tab_heatmap(e), figures.equity_gap(e), table
     return figures.equity_lines(e), figures.equity_gap(e), html.Div([note, table])
 
 

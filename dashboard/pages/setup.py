@@ -301,6 +301,17 @@ DIMENSION = Form(
         ),
         Field("name", "Name", md=5, placeholder="e.g. Race/ethnicity"),
         Field("position", "Position", "integer", md=3, help="Blank puts it last."),
+        Field(
+            "components",
+            "Cross-tab of",
+            "multi",
+            md=12,
+            fixed=True,
+            placeholder="A plain dimension",
+            help="Two dimensions, rows then columns (e.g. race, income): the categories are "
+            "their pairs, at most 48, and follow them; leave the categories empty. Indicators "
+            "collect it with both.",
+        ),
         Field("categories", "Categories", "grid", md=12),
     ],
     grids={"categories": _editable_grid("setup-dimension-categories", CATEGORY_COLUMNS)},
@@ -568,6 +579,7 @@ def _save_dimension(initiative: str, editing: str | None, values: dict) -> dict:
         name=values["name"],
         position=values["position"],
         categories=categories,
+        components=values.get("components") or None,
     )
 
 
@@ -869,7 +881,7 @@ FORM_ROWS = {
         ["gap_targets"],
     ],
     "outcome": [["code", "name"], ["description"], ["position"]],
-    "dimension": [["code", "name", "position"], ["categories"]],
+    "dimension": [["code", "name", "position"], ["components"], ["categories"]],
     "member": [
         Group("setup-member-choose-group", (("joins",),)),
         Group("setup-member-existing-group", (("organisation",),)),
@@ -1251,6 +1263,17 @@ def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | Non
         return build
 
     return register
+
+
+@_choices(
+    Output(DIMENSION.id("components"), "options"),
+    refreshed_by=("dimension",),
+    empty=([],),
+)
+def _dimension_choices(initiative: str) -> tuple:
+    """A cross-tab is composed of plain dimensions."""
+    plain = [d for d in data.setup_dimensions(initiative) if not d["components"]]
+    return (_options((d["code"], d["name"]) for d in plain),)
 
 
 @_choices(

@@ -4,8 +4,9 @@ A *figure group* is one indicator in one period: the initiative total, every cat
 dimension, and every partner's own figure. Scorecard (current, previous, sparkline, trend),
 series (every ``by``), equity, the dashboard pages and their downloads, the public summary,
 ``datapackage.zip`` and publication snapshots read their figures from :func:`decide`; nothing
-else calls the suppression engine (``models.analytics.suppression``), so a figure is shown or hidden the
-same way wherever it appears.
+else calls the suppression engine (``models.analytics.suppression``, and for a group with a
+cross-tab ``models.analytics.cross_tabs`` around it), so a figure is shown or hidden the same
+way wherever it appears.
 
 Backbone staff see everything exactly. Below them, two steps per group:
 
@@ -37,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.analytics.computed import add_computed, in_order, with_inputs
+from models.analytics.cross_tabs import CrossTable, suppress_with_cross_tabs
 from models.analytics.figures import Figure, GroupView
 from models.analytics.rollups import (
     Rollup,
@@ -77,7 +79,13 @@ from models.analytics.suppression import (
 )
 from models.core.actors import Actor
 from models.core.settings import get_settings
-from models.tables.indicator import TOTAL, Dimension, Indicator, indicator_dimensions
+from models.tables.indicator import (
+    TOTAL,
+    Dimension,
+    Indicator,
+    indicator_dimensions,
+    split_pair,
+)
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.publication import Publication
 from models.tables.rollups import RollupRow
@@ -212,6 +220,7 @@ def _decide_reported(
         groups = _shares(session, initiative.id, by_id, period_ids)
         exact = _exact(session, initiative.id, list(by_id), period_ids, None)
         dims = dimensions(session=session, indicator_ids=list(by_id))
+        tables = cross_tables(session=session, indicator_ids=list(by_id))
         memory = period_memory(
             session=session, initiative_id=initiative.id, period_ids={p for _, p in groups}
         )
@@ -225,6 +234,7 @@ def _decide_reported(
             partners and bool(audience.visible),
         )
         dims = {}  # a published group's cells are the publication's
+        tables = {}
     rules = rules_for(initiative)
     out = {}
     for (indicator_id, period_id), figures in groups.items():
@@ -236,6 +246,7 @@ def _decide_reported(
             figures,
             exact.get((indicator_id, period_id), {}),
             dims.get(indicator_id, []),
+            tables.get(indicator_id, ()),
             memory.get(period_id, PeriodMemory()),
             audience if partners else PUBLIC,  # the partner step changes nothing else
             rules,
@@ -491,6 +502,7 @@ def _decide_group(
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
+    tables: tuple[CrossTable, ...],
     memory: PeriodMemory,
     audience: Audience,
     rules: Rules,
@@ -511,7 +523,7 @@ def _decide_group(
     total = cell(TOTAL)
     breakdowns = tuple((code, tuple(cell(k) for k in keys if k in figures)) for code, keys in dims)
     shown_total, cells = _initiative_figures(
-        total, tuple((c, b) for c, b in breakdowns if b), rules
+        total, tuple((c, b) for c, b in breakdowns if b), tables, rules
     )
     # Live decisions are what a publication freezes, for the public: no partner figures.
     partner_view: dict[int, Figure] = {}
@@ -631,14 +643,19 @@ def _reason(marker: str | None) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _initiative_figures(
-    total: Cell, breakdowns: tuple[tuple[str, tuple[Cell, ...]], ...], rules: Rules
+    total: Cell,
+    breakdowns: tuple[tuple[str, tuple[Cell, ...]], ...],
+    tables: tuple[CrossTable, ...],
+    rules: Rules,
 ) -> tuple[Shown, dict[str, Figure]]:
     """Step 1, the same for every audience: remembered by content (the cells carry every
     figure and share), so the funder, each partner and the public pay for it once until the
-    data change, and a change (new content) is never answered from memory."""
-    shown_total, shown = suppress_group(
+    data change, and a change (new content) is never answered from memory. A cross-tab's rows
+    and columns are protected against their one-way margins too (``tables``)."""
+    shown_total, shown = suppress_with_cross_tabs(
         total,
         dict(breakdowns),
+        tables,
         rules.threshold,
         rules.min_contributors,
         rules.dominance_percent,
@@ -771,6 +788,33 @@ def dimensions(
     ):
         out[indicator_id].append((dim.code, [f"{dim.code}={c.code}" for c in dim.categories]))
     return out
+
+
+def cross_tables(
+    *, session: Session, indicator_ids: list[int]
+) -> dict[int, tuple[CrossTable, ...]]:
+    """Indicator id → the cross-tabs it collects, each with its cells' row and column keys."""
+    out: dict[int, list[CrossTable]] = defaultdict(list)
+    if not indicator_ids:
+        return {}
+    for indicator_id, dim in session.execute(
+        select(indicator_dimensions.c.indicator_id, Dimension)
+        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+        .where(
+            indicator_dimensions.c.indicator_id.in_(indicator_ids),
+            Dimension.row_dimension_id.is_not(None),
+        )
+        .order_by(Dimension.position, Dimension.id)
+    ):
+        components = dim.components
+        assert components is not None  # a cross-tab: both components are set
+        rows, columns = components
+        pairs = []
+        for c in dim.categories:
+            row, column = split_pair(c.code)
+            pairs.append((f"{dim.code}={c.code}", f"{rows}={row}", f"{columns}={column}"))
+        out[indicator_id].append(CrossTable(dim.code, rows, columns, tuple(pairs)))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 # --- vintages -------------------------------------------------------------------------------

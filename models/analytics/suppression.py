@@ -107,6 +107,11 @@ class Cell:
     # Shown in an earlier publication of the period, and the partners that have reported (or
     # withdrawn) since would be given away by the difference: hidden.
     late: bool = False
+    # Hidden as a complement by a sum outside this group (a cross-tab's row or column against
+    # its one-way margin: models.analytics.cross_tabs): hidden from the start like a
+    # complementary cell (not small), a coarsened rate hidden whole. Where it was chosen is not
+    # this group's business, so nothing is assumed of its size beyond that.
+    complement: bool = False
 
 
 @dataclass(frozen=True)
@@ -419,6 +424,10 @@ def _slot(cell: Cell, rules: _Rules, index: int) -> _Slot | None:
         kind = _coarsening(point, t) if coarsen else PRIMARY
     elif cell.kept_hidden:
         kind = EARLIER_VINTAGE  # protected like a withheld cell
+    if cell.complement and kind == _EXACT:
+        kind = COMPLEMENTARY
+    elif cell.complement and kind in (_LOW, _HIGH):
+        kind = PRIMARY
     return _Slot(cell.key, index, cell, point, size, small, kind, (1,) * len(point))
 
 
@@ -773,7 +782,7 @@ def _set_caps(groups: dict[str, list[_Slot]], rules: _Rules) -> None:
         published = [s for s in slots if s.cell is not None and s.kind in (_EXACT, _LOW, _HIGH)]
         for s in slots:
             s.cap = _INF
-            if s.kind != COMPLEMENTARY:
+            if s.kind != COMPLEMENTARY or (s.cell is not None and s.cell.complement):
                 continue
             for p in published:
                 before = (s.key, s.index) < (p.key, p.index)

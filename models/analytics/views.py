@@ -72,6 +72,7 @@ from models.tables.indicator import (
     SeriesBreak,
     indicator_contributions,
     indicator_dimensions,
+    split_pair,
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
@@ -901,6 +902,15 @@ class EquityPoint:
     target: GapJudgement | None = None  # against the gap target, when there is one
 
 
+@dataclass(frozen=True)
+class CrossTabAxes:
+    """A cross-tab's rows and columns, for drawing its cells as a table (README, "Cross-tabs")."""
+
+    rows: tuple[str, str, tuple[tuple[str, str], ...]]  # (dimension, name, ((key, label), …))
+    columns: tuple[str, str, tuple[tuple[str, str], ...]]
+    cells: tuple[tuple[str, str, str], ...]  # (cell key, row key, column key)
+
+
 @dataclass
 class Equity:
     indicator: str
@@ -909,6 +919,30 @@ class Equity:
     unit: str
     points: list[EquityPoint]
     gap_target: GapGoal | None = None
+    cross_tab: CrossTabAxes | None = None  # the dimension is a cross-tab: its rows and columns
+
+
+def cross_tab_axes(*, session: Session, initiative_id: int, dimension: str) -> CrossTabAxes | None:
+    """The rows and columns of ``dimension`` when it is a cross-tab of the initiative."""
+    found = session.scalar(
+        select(Dimension).where(
+            Dimension.initiative_id == initiative_id,
+            Dimension.code == dimension,
+            Dimension.row_dimension_id.is_not(None),
+        )
+    )
+    if found is None or found.row_dimension is None or found.column_dimension is None:
+        return None
+
+    def axis(d: Dimension) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        return d.code, d.name, tuple((f"{d.code}={c.code}", c.name) for c in d.categories)
+
+    rows, columns = found.row_dimension, found.column_dimension
+    cells = []
+    for c in found.categories:
+        row, column = split_pair(c.code)
+        cells.append((f"{found.code}={c.code}", f"{rows.code}={row}", f"{columns.code}={column}"))
+    return CrossTabAxes(axis(rows), axis(columns), tuple(cells))
 
 
 def equity(
@@ -967,7 +1001,8 @@ def equity(
                 backbone=backbone,
             )
         points.append(EquityPoint(period, cats, best, worst, gap, ratio, judged))
-    return Equity(data.indicator, dimension, data.direction, data.unit, points, goal)
+    axes = cross_tab_axes(session=session, initiative_id=initiative.id, dimension=dimension)
+    return Equity(data.indicator, dimension, data.direction, data.unit, points, goal, axes)
 
 
 # --- completeness ---------------------------------------------------------------------------

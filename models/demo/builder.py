@@ -67,6 +67,7 @@ from models.tables.indicator import (
     IndicatorTarget,
     Obligation,
     Outcome,
+    pair_code,
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
@@ -868,6 +869,36 @@ class _Builder:
             )
             for n, d in enumerate(spec.dims)
         }
+        for code, name, row_code, column_code in spec.cross_tabs:
+            r, c = self.dimensions[row_code], self.dimensions[column_code]
+            self.dimensions[code] = Dimension(
+                initiative_id=initiative_id,
+                code=code,
+                name=name,
+                position=len(self.dimensions),
+                row_dimension=r,
+                column_dimension=c,
+                categories=[
+                    Category(
+                        code=pair_code(a.code, b.code),
+                        name=f"{a.name} · {b.name}",
+                        position=i * len(c.categories) + j,
+                    )
+                    for i, a in enumerate(r.categories)
+                    for j, b in enumerate(c.categories)
+                ],
+            )
+        # A cross-tab's cell from its row's and column's: (rows, columns, its position) by code.
+        order = list(self.dimensions)
+        self.cross_cells = {
+            code: (
+                order.index(row_code),
+                order.index(column_code),
+                order.index(code),
+                len(self.dimensions[column_code].categories),
+            )
+            for code, _name, row_code, column_code in spec.cross_tabs
+        }
         session.add_all([*self.outcomes.values(), *self.dimensions.values()])
         session.flush()
         # (dimension position, category position) → (category id, disaggregation key)
@@ -898,7 +929,7 @@ class _Builder:
                 expression=ind.expression,
                 baseline_period_id=self.periods[0].id,
                 target_period_id=self.periods[TARGET_STEP].id,
-                dimensions=[self.dimensions[d] for d in ind.dims],
+                dimensions=[self.dimensions[d] for d in (*ind.dims, *ind.cross_tabs)],
                 created_at=self.calendar.epoch,
             )
         for ind in spec.indicators:
@@ -1350,7 +1381,12 @@ class _Builder:
         submission = plan.row
         groups: dict[tuple[int, int] | None, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for key, n, x in cells:
-            for target in (None, *key):
+            at = dict(key)
+            pairs = [
+                (cross, at[row] * width + at[column])
+                for row, column, cross, width in map(self.cross_cells.__getitem__, ind.cross_tabs)
+            ]
+            for target in (None, *key, *pairs):
                 acc = groups[target]
                 acc[0] += n
                 acc[1] += x if ind.measure_type == "rate" else n * x

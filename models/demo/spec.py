@@ -56,6 +56,9 @@ class IndicatorSpec:
     measure_type: str
     data_source: str
     dims: tuple[str, ...] = ()
+    # Cross-tabs of the initiative the indicator collects too (README, "Cross-tabs"): both of
+    # each one's components are among ``dims``.
+    cross_tabs: tuple[str, ...] = ()
     direction: str = "higher"
     start: float = 0.0  # typical level at the baseline (rates, averages)
     change: float = 0.0  # improvement by the end target: points (rate, average) or share (count)
@@ -166,6 +169,8 @@ class InitiativeSpec:
     # Gap targets (models.initiatives.gap_targets): (indicator code, dimension code, the share
     # of the baseline gap left by the end target), e.g. 0.5 to halve it.
     gap_targets: tuple[tuple[str, str, float], ...] = ()
+    # Cross-tabs (README, "Cross-tabs"): (code, name, row dimension, column dimension).
+    cross_tabs: tuple[tuple[str, str, str, str], ...] = ()
 
 
 # fmt: off
@@ -240,6 +245,7 @@ CRADLE = InitiativeSpec(
     suppression_threshold=10,
     outliers=6,
     gap_targets=(("READ_G3", "race", 0.5),),  # halve the reading gap by the end target
+    cross_tabs=(("race_x_income", "Race/ethnicity × family income", "race", "income"),),
     stories=(
         ("K_READY", (
             ("Readiness held steady this quarter. The **summer bridge** classes of the early "
@@ -395,7 +401,8 @@ CRADLE = InitiativeSpec(
         rate_indicator("FAFSA_DONE", "postsecondary_enrollment", "Seniors completing the FAFSA",
              "Share of high-school seniors who submitted the Free Application for Federal "
              "Student Aid, cumulative for the school year.", "Federal Student Aid completion "
-             "data, matched by partner", dims=("race", "income"), start=52, change=13,
+             "data, matched by partner", dims=("race", "income"), cross_tabs=("race_x_income",),
+             start=52, change=13,
              spread=7, gap=0.9, noise=1.5,
              performance_type="better_off", contributes_to=("PS_ENROLL",)),
         rate_indicator("PS_ENROLL", "postsecondary_enrollment", "Graduates enrolling in post-secondary",

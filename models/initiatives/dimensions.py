@@ -1,6 +1,8 @@
 """Dimensions and categories: the disaggregations (race, income …) indicators are broken down by.
 
-A category that holds reported values cannot be deleted (409).
+A category that holds reported values cannot be deleted (409). A *cross-tab* is a dimension
+composed of two others (``components``: rows, columns); its categories are their pairs, kept in
+step with them here, and capped at ``MAX_CROSS_CELLS`` (README, "Cross-tabs").
 
 The rules every configuration function follows are in :mod:`models.initiatives`.
 """
@@ -33,8 +35,11 @@ from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, Page, page_of
 from models.initiatives.outcomes import next_position
 from models.tables.indicator import (
+    MAX_CROSS_CELLS,
     Category,
     Dimension,
+    pair_code,
+    split_pair,
 )
 from models.tables.initiative import Initiative
 from models.tables.reporting import Value
@@ -44,10 +49,87 @@ DIMENSION_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
 
 
 def _dimension_snapshot(dimension: Dimension) -> dict[str, Any]:
-    return {
+    out = {
         **snapshot(dimension, ("code", "name", "position")),
         "categories": [snapshot(c, ("code", "name", "position")) for c in dimension.categories],
     }
+    if dimension.components is not None:
+        out["components"] = dimension.components
+    return out
+
+
+def _cross_tabs_on(session: Session, dimension: Dimension) -> list[Dimension]:
+    """The cross-tabs composed of ``dimension``."""
+    return list(
+        session.scalars(
+            select(Dimension)
+            .where(
+                (Dimension.row_dimension_id == dimension.id)
+                | (Dimension.column_dimension_id == dimension.id)
+            )
+            .options(selectinload(Dimension.categories))
+        )
+    )
+
+
+def _components(
+    session: Session, initiative: Initiative, codes: object
+) -> tuple[Dimension, Dimension]:
+    """The two plain dimensions a new cross-tab is composed of (422, ``components``)."""
+    if not isinstance(codes, list | tuple) or len(codes) != 2:
+        raise InvalidInput("a cross-tab names two dimensions: [rows, columns]", field="components")
+    found = []
+    for index, code in enumerate(codes):
+        where = f"components[{index}]"
+        if not isinstance(code, str):
+            raise InvalidInput("must be a dimension code", field=where)
+        dimension = session.scalar(
+            select(Dimension)
+            .where(Dimension.initiative_id == initiative.id, Dimension.code == code)
+            .options(selectinload(Dimension.categories))
+        )
+        if dimension is None:
+            raise InvalidInput(f"no dimension {code!r} in {initiative.slug!r}", field=where)
+        if dimension.components is not None:
+            raise InvalidInput(
+                f"{code!r} is a cross-tab itself; a cross-tab is composed of plain dimensions",
+                field=where,
+            )
+        found.append(dimension)
+    if found[0].id == found[1].id:
+        raise InvalidInput("a cross-tab needs two different dimensions", field="components")
+    return found[0], found[1]
+
+
+def _sync_pairs(cross: Dimension, *, field: str) -> None:
+    """Give the cross-tab one category per pair of its components' categories ("Black · Low
+    income"), renaming pairs whose parts were renamed. Refused (422, ``field``) beyond the cap
+    on pairs, or where a pair's code would be longer than a category code may be."""
+    rows, columns = cross.row_dimension, cross.column_dimension
+    assert rows is not None and columns is not None  # a cross-tab
+    count = len(rows.categories) * len(columns.categories)
+    if count > MAX_CROSS_CELLS:
+        raise InvalidInput(
+            f"{rows.code} × {columns.code} would have {count} combinations; a cross-tab has at "
+            f"most {MAX_CROSS_CELLS}",
+            field=field,
+        )
+    by_code = {c.code: c for c in cross.categories}
+    for i, r in enumerate(rows.categories):
+        for j, c in enumerate(columns.categories):
+            code = pair_code(r.code, c.code)
+            if len(code) > 40:
+                raise InvalidInput(
+                    f"the pair {code!r} is longer than a category code may be (40 characters)",
+                    field=field,
+                )
+            name = f"{r.name} · {c.name}"[:120]
+            position = i * len(columns.categories) + j
+            found = by_code.get(code)
+            if found is None:
+                cross.categories.append(Category(code=code, name=name, position=position))
+            else:
+                found.name, found.position = name, position
 
 
 def _find_dimension(session: Session, initiative: Initiative, code: str) -> Dimension:
@@ -135,7 +217,10 @@ def create_dimension(
     name: str,
     position: int | None = None,
     categories: Sequence[Mapping[str, Any]] = (),
+    components: Sequence[str] | None = None,
 ) -> Dimension:
+    """A plain dimension with ``categories``, or a cross-tab of the two ``components`` (rows,
+    columns) whose categories are their pairs."""
     init = manageable_initiative(session=session, actor=actor, slug=initiative)
     code = checked_pattern(code, DIMENSION_CODE_PATTERN, "code", "dimension code")
     name = checked_text(name, "name", max_length=120)
@@ -152,7 +237,15 @@ def create_dimension(
     dimension = Dimension(
         initiative_id=init.id, code=code, name=name, position=position, categories=[]
     )
-    _apply_categories(dimension, categories, field="categories")
+    if components is not None:
+        if categories:
+            raise InvalidInput(
+                "a cross-tab's categories are the pairs of its components", field="categories"
+            )
+        dimension.row_dimension, dimension.column_dimension = _components(session, init, components)
+        _sync_pairs(dimension, field="components")
+    else:
+        _apply_categories(dimension, categories, field="categories")
     session.add(dimension)
     flush_unique(
         session=session,
@@ -185,9 +278,17 @@ def update_dimension(
         else:
             if value is None:
                 raise InvalidInput(gettext("must be a list"), field=name)
+            if dimension.components is not None:
+                raise InvalidInput(
+                    "a cross-tab's categories are the pairs of its components; change those",
+                    field=name,
+                )
             _apply_categories(dimension, value, field=name)
     session.flush()
     dimension.categories.sort(key=lambda c: (c.position, c.code))
+    for cross in _cross_tabs_on(session, dimension):
+        _sync_pairs(cross, field="categories")
+    session.flush()
     after = _dimension_snapshot(dimension)
     if after != before:
         EntityAudit(
@@ -203,6 +304,12 @@ def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: s
     if _category_has_values(session, (c.id for c in dimension.categories)):
         raise Conflict(
             gettext("values are reported by %(code)r; it cannot be deleted", code=code),
+            field="code",
+        )
+    crosses = _cross_tabs_on(session, dimension)
+    if crosses:
+        raise Conflict(
+            f"the cross-tab {crosses[0].code!r} is composed of {code!r}; delete it first",
             field="code",
         )
     EntityAudit(
@@ -234,6 +341,29 @@ def delete_category(
             ),
             field="category",
         )
+    if dimension.components is not None:
+        raise Conflict(
+            "a cross-tab's categories are the pairs of its components; delete one of those",
+            field="category",
+        )
+    # Its pairs in the cross-tabs composed of this dimension go with it (not while they hold
+    # values).
+    pairs = []
+    for cross in _cross_tabs_on(session, dimension):
+        on_rows = cross.row_dimension_id == dimension.id
+        pairs += [
+            (cross, c)
+            for c in cross.categories
+            if split_pair(c.code)[0 if on_rows else 1] == category
+        ]
+    if _category_has_values(session, (c.id for _, c in pairs)):
+        raise Conflict(
+            f"values are reported for pairs of {code}={category} in a cross-tab; it cannot be "
+            "deleted",
+            field="category",
+        )
+    for cross, pair in pairs:
+        cross.categories.remove(pair)
     EntityAudit(
         session=session, actor=actor, entity_type="category", initiative_id=init.id
     ).deleted(found.id, {"dimension": code, **snapshot(found, ("code", "name", "position"))})

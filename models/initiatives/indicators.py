@@ -392,7 +392,19 @@ def _check_kind(session: Session, indicator: Indicator, values: Mapping[str, Any
 def _dimensions_by_code(
     session: Session, initiative: Initiative, codes: Sequence[str]
 ) -> list[Dimension]:
+    """The dimensions named; a cross-tab only with both its components (README, "Cross-tabs"):
+    its cells are checked and protected against their one-way breakdowns."""
     found = _named(session, initiative, Dimension, codes, "dimensions")
+    named = {d.code for d in found}
+    for index, dimension in enumerate(found):
+        missing = [c for c in dimension.components or () if c not in named]
+        if missing:
+            raise InvalidInput(
+                f"the cross-tab {dimension.code!r} needs its components collected too: "
+                f"add {', '.join(repr(m) for m in missing)}",
+                field=f"dimensions[{index}]",
+                extra={"value": dimension.code},
+            )
     return sorted(found, key=lambda d: (d.position, d.code))
 
 

@@ -21,10 +21,17 @@ from math import isfinite
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.core.i18n import current_locale, format_number, gettext, short_number
-from models.tables.indicator import TOTAL, Category, Dimension, Indicator, indicator_dimensions
+from models.tables.indicator import (
+    TOTAL,
+    Category,
+    Dimension,
+    Indicator,
+    indicator_dimensions,
+    split_pair,
+)
 from models.tables.initiative import Period
 from models.tables.reporting import Submission, Value
 
@@ -64,6 +71,9 @@ class IndicatorSpec:
     categories: dict[str, int]  # "race=black" → category id, for the allowed dimensions
     unit: str = ""
     computed: bool = False  # figures from other indicators' (an expression): takes no values
+    # Cross-tab cell key → (row key, column key): "race_x_income=black.low" → ("race=black",
+    # "income=low"), for the cross-tabs the indicator collects.
+    pairs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def figure(self, value: float) -> str:
         """A value as a message shows it: the indicator's decimals and unit ("6.75 %"), not the
@@ -144,13 +154,28 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
         ).where(Indicator.initiative_id == initiative_id)
     ).all()
     categories: dict[int, dict[str, int]] = defaultdict(dict)
-    for indicator_id, dim_code, cat_code, cat_id in session.execute(
-        select(indicator_dimensions.c.indicator_id, Dimension.code, Category.code, Category.id)
+    pairs: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
+    rows, columns = aliased(Dimension), aliased(Dimension)  # a cross-tab's components
+    for indicator_id, dim_code, cat_code, cat_id, row_code, column_code in session.execute(
+        select(
+            indicator_dimensions.c.indicator_id,
+            Dimension.code,
+            Category.code,
+            Category.id,
+            rows.code,
+            columns.code,
+        )
         .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
         .join(Category, Category.dimension_id == Dimension.id)
+        .outerjoin(rows, rows.id == Dimension.row_dimension_id)
+        .outerjoin(columns, columns.id == Dimension.column_dimension_id)
         .where(Dimension.initiative_id == initiative_id)
     ):
-        categories[indicator_id][f"{dim_code}={cat_code}"] = cat_id
+        key = f"{dim_code}={cat_code}"
+        categories[indicator_id][key] = cat_id
+        if row_code is not None and column_code is not None:
+            row, column = split_pair(cat_code)
+            pairs[indicator_id][key] = (f"{row_code}={row}", f"{column_code}={column}")
     return {
         row.code: IndicatorSpec(
             id=row.id,
@@ -162,6 +187,7 @@ def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, Indica
             categories=categories.get(row.id, {}),
             unit=row.unit or "",
             computed=row.expression is not None,
+            pairs=pairs.get(row.id, {}),
         )
         for row in indicators
     }
@@ -407,6 +433,31 @@ def sum_warnings(
             mismatch = _breakdown_mismatch(spec.measure_type, total, parts)
             if mismatch:
                 warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, f"{dim}: {mismatch}"))
+    for indicator_id, cells in by_indicator.items():
+        warnings += _cross_tab_warnings(specs_by_id[indicator_id], cells)
+    return warnings
+
+
+def _cross_tab_warnings(spec: IndicatorSpec, cells: dict[str, CleanValue]) -> list[Warning]:
+    """A cross-tab's rows and columns whose cells do not add up to the one-way figure they
+    break down (race r × every income against race r), where every cell of the row (column)
+    and its one-way figure are reported. Warned on the one-way figure's cell."""
+    lines: dict[str, list[str]] = defaultdict(list)
+    for key, (row, column) in spec.pairs.items():
+        lines[row].append(key)
+        lines[column].append(key)
+    warnings = []
+    for margin, keys in lines.items():
+        given = cells.get(margin)
+        parts = [cells[k] for k in keys if k in cells]
+        if given is None or len(parts) != len(keys):
+            continue
+        mismatch = _breakdown_mismatch(spec.measure_type, given, parts)
+        if mismatch:
+            cross = keys[0].split("=", 1)[0]
+            warnings.append(
+                Warning(spec.code, margin, FLAG_SUM, f"{cross} by {margin}: {mismatch}")
+            )
     return warnings
 
 

@@ -102,7 +102,11 @@ RULES = (
         "Write plain numbers: digits with '.' for decimals, no thousands separators (1234.5, "
         "not 1,234.5). Do not use formulas or dates in number cells — paste values only."
     ),
-    "Breakdowns whose categories do not add up to the total are accepted but flagged.",
+    (
+        "Breakdowns whose categories do not add up to the total are accepted but flagged, as "
+        "are cross-tab rows (e.g. race_x_income=black.low, black.not_low …) that do not add up "
+        "to their one-way figure (race=black)."
+    ),
     (
         "The whole file is checked first: if any row is wrong, nothing is saved and every problem "
         "is listed with its row number (the header is row 1), column and reason."

@@ -27,6 +27,21 @@ TOTAL = "total"  # the disaggregation key of the whole, as opposed to "dimension
 # contributes to population indicators.
 KINDS = ("population", "performance")
 PERFORMANCE_TYPES = ("how_much", "how_well", "better_off")
+# A cross-tab's category is a pair of its components' categories, coded "row.column": category
+# codes never hold a ".", so the pair is read back unambiguously (README, "Cross-tabs").
+PAIR_SEPARATOR = "."
+MAX_CROSS_CELLS = 48  # the cap on a cross-tab's pairs: beyond it nearly every cell is small
+
+
+def pair_code(row: str, column: str) -> str:
+    """A cross-tab category's code from its row and column category codes."""
+    return f"{row}{PAIR_SEPARATOR}{column}"
+
+
+def split_pair(code: str) -> tuple[str, str]:
+    """A cross-tab category's (row, column) category codes."""
+    row, column = code.split(PAIR_SEPARATOR, 1)
+    return row, column
 
 
 class Outcome(Base):
@@ -218,7 +233,11 @@ class SeriesBreak(Base):
 
 
 class Dimension(Base):
-    """A way to break a figure down: race/ethnicity, income, gender…"""
+    """A way to break a figure down: race/ethnicity, income, gender…
+
+    A *cross-tab* (README, "Cross-tabs") is composed of two other dimensions of the initiative,
+    its rows and its columns: its categories are their pairs ("black.low"), so a value still has
+    one disaggregation and one category, and suppression covers each row and column."""
 
     __tablename__ = "dimensions"
     __table_args__ = (UniqueConstraint("initiative_id", "code"),)
@@ -230,13 +249,29 @@ class Dimension(Base):
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A cross-tab's components (both set, or neither); a component cannot be deleted under it.
+    row_dimension_id: Mapped[int | None] = mapped_column(ForeignKey("dimensions.id"))
+    column_dimension_id: Mapped[int | None] = mapped_column(ForeignKey("dimensions.id"))
 
+    row_dimension: Mapped[Dimension | None] = relationship(
+        foreign_keys=[row_dimension_id], remote_side=[id]
+    )
+    column_dimension: Mapped[Dimension | None] = relationship(
+        foreign_keys=[column_dimension_id], remote_side=[id]
+    )
     categories: Mapped[list[Category]] = relationship(
         back_populates="dimension",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Category.position",
     )
+
+    @property
+    def components(self) -> list[str] | None:
+        """A cross-tab's (row dimension code, column dimension code); None for a plain one."""
+        if self.row_dimension is None or self.column_dimension is None:
+            return None
+        return [self.row_dimension.code, self.column_dimension.code]
 
 
 class Category(Base):

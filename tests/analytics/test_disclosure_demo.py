@@ -357,19 +357,24 @@ def test_vintages_and_live_views_keep_hidden_what_a_publication_hid(
 
 
 def test_only_the_disclosure_module_calls_the_engine() -> None:
-    """No module but models/analytics/disclosure.py calls suppress_group: a view deciding on
-    its own would hide a figure one way while another view shows it."""
+    """No module but models/analytics/disclosure.py calls suppress_group (and the cross-tab
+    covering around it, which only it calls): a view deciding on its own would hide a figure
+    one way while another view shows it."""
     root = pathlib.Path(__file__).resolve().parents[2]
-    callers = set()
+    callers: dict[str, set[str]] = {"suppress_group": set(), "suppress_with_cross_tabs": set()}
     for folder in ("models", "api", "dashboard"):
         for path in (root / folder).rglob("*.py"):
             tree = ast.parse(path.read_text())
             for node in ast.walk(tree):
                 if isinstance(node, ast.Name | ast.Attribute):
                     name = node.id if isinstance(node, ast.Name) else node.attr
-                    if name == "suppress_group":
-                        callers.add(path.relative_to(root).as_posix())
-    assert callers == {"models/analytics/disclosure.py"}
+                    if name in callers:
+                        callers[name].add(path.relative_to(root).as_posix())
+    assert callers["suppress_group"] == {
+        "models/analytics/disclosure.py",
+        "models/analytics/cross_tabs.py",
+    }
+    assert callers["suppress_with_cross_tabs"] == {"models/analytics/disclosure.py"}
 
 
 SENTINEL = Figure(value=None, n=None, marker="§", reason="sentinel")
@@ -382,7 +387,9 @@ def test_every_view_and_download_takes_its_figures_from_the_one_decision(
     that computed or suppressed a figure of its own would show something else."""
     init = _initiative(scratch, C2C)
 
-    def sentinel(indicator, figures, exact, dims, memory, audience, rules, live) -> GroupView:
+    def sentinel(
+        indicator, figures, exact, dims, tables, memory, audience, rules, live
+    ) -> GroupView:
         cells = {k: SENTINEL for keys in (keys for _, keys in dims) for k in keys if k in figures}
         partners = {m: SENTINEL for m in figures[TOTAL] if m in audience.visible}
         return GroupView(SENTINEL, cells, partners, None)

@@ -319,8 +319,10 @@ def test_indicators_have_definitions_targets_and_dimensions(demo: Demo) -> None:
         d.code: {c.code for c in d.categories}
         for d in s.scalars(select(Dimension).where(Dimension.initiative_id == c2c.id))
     }
-    assert set(dims) == {"race", "income", "gender"}
+    assert set(dims) == {"race", "income", "gender", "race_x_income"}
     assert dims["income"] == {"low", "not_low"} and "nonbinary" in dims["gender"]
+    # The cross-tab (README, "Cross-tabs"): a category per pair of race and income.
+    assert dims["race_x_income"] == {f"{r}.{i}" for r in dims["race"] for i in dims["income"]}
     assert len(dims["race"]) >= 5
     for slug in (C2C, HEAT):
         init = initiative(s, slug)

@@ -1,7 +1,7 @@
 """Languages: a user's chosen language for pages, messages and e-mails (README, "Languages").
 
 Revision ID: 0022_locale
-Revises: 0020_computed_indicators
+Revises: 0021_cross_tabs
 Create Date: 2026-12-01 07:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_locale"
-down_revision: str | None = "0020_computed_indicators"
+down_revision: str | None = "0021_cross_tabs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

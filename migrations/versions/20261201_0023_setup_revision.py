@@ -5,7 +5,7 @@ Whoever writes — the app, another worker or process, a later migration's raw S
 counter with the data, so "has this changed" is one read by primary key (README, "Scaling").
 
 Revision ID: 0023_setup_revision
-Revises: 0020_computed_indicators
+Revises: 0022_locale
 Create Date: 2026-12-01 07:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_setup_revision"
-down_revision: str | None = "0020_computed_indicators"
+down_revision: str | None = "0022_locale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

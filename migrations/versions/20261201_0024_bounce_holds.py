@@ -2,7 +2,7 @@
 until an administrator clears it (README, "Notifications").
 
 Revision ID: 0024_bounce_holds
-Revises: 0020_computed_indicators
+Revises: 0023_setup_revision
 Create Date: 2026-12-01 07:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_bounce_holds"
-down_revision: str | None = "0020_computed_indicators"
+down_revision: str | None = "0023_setup_revision"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,12 +13,18 @@ partner rules on what the hidden cells add up to). What one sum hides, every oth
 (a cell hidden as a complement elsewhere enters each group hidden, ``Cell.complement``), and
 the whole group, every row and every column are decided again until no sum hides anything
 more: a fixed point, reached because cells are only ever hidden, never shown again.
+
+Each sum passing alone is not enough: hidden pairs forming two cycles joined by one hidden pair
+fix that pair when all the sums are solved together. So at the fixed point the whole system is
+solved exactly over the hidden figures (:func:`fixed_by_sums`), and while it fixes one, the
+smallest pair shown beside it is hidden as well and everything is decided again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from models.analytics.suppression import (
     COMPLEMENTARY,
@@ -114,5 +120,112 @@ def suppress_with_cross_tabs(
                 for s in line_cells["line"]:
                     changed = push(s) or changed
         if not changed:
-            return shown_total, shown
+            # Each sum alone gives nothing away; all of them together may still fix a hidden
+            # figure (two hidden cycles joined by one hidden pair): hide one figure more there.
+            extra = _one_more(shown_total, shown, breakdowns, tables, by_key)
+            if extra is None:
+                return shown_total, shown
+            pushed[extra] = _HIDDEN
     raise AssertionError("cross-tab suppression did not settle")  # each round hides one more
+
+
+def _equations(
+    breakdowns: Mapping[str, Sequence[Cell]], tables: Sequence[CrossTable]
+) -> list[tuple[str, list[str]]]:
+    """Every sum a viewer knows holds, as (the figure, the figures adding up to it): the total
+    over each breakdown, and each cross-tab row and column over its one-way figure."""
+    out = [(TOTAL, [c.key for c in cells]) for cells in breakdowns.values() if cells]
+    for table in tables:
+        present = {c.key for c in breakdowns[table.name]}
+        for margin, keys in table.lines():
+            line = [k for k in keys if k in present]
+            if line:
+                out.append((margin, line))
+    return out
+
+
+def fixed_by_sums(equations: Sequence[tuple[str, list[str]]], hidden: set[str]) -> set[str]:
+    """The hidden figures the sums fix whatever the hidden figures are: those whose unit vector
+    lies in the row space of the system over the hidden unknowns (the shown figures are
+    constants) — in its reduced row echelon form, a pivot whose row has no other entry. Exact
+    arithmetic (fractions): a figure is either fixed or it is not."""
+    order = sorted(hidden)
+    index = {k: i for i, k in enumerate(order)}
+    pivots: list[int] = []
+    reduced: list[dict[int, Fraction]] = []
+    for whole, parts in equations:
+        row: dict[int, Fraction] = {}
+        for key, sign in [(whole, 1), *((p, -1) for p in parts)]:
+            if key in index:
+                i = index[key]
+                row[i] = row.get(i, Fraction(0)) + sign
+        row = {k: v for k, v in row.items() if v}
+        for col, prow in zip(pivots, reduced, strict=True):
+            factor = row.get(col)
+            if factor:
+                for k, v in prow.items():
+                    row[k] = row.get(k, Fraction(0)) - factor * v
+                row = {k: v for k, v in row.items() if v}
+        if not row:
+            continue
+        col = min(row)
+        lead = row[col]
+        row = {k: v / lead for k, v in row.items()}
+        for i, prow in enumerate(reduced):
+            factor = prow.get(col)
+            if factor:
+                for k, v in row.items():
+                    prow[k] = prow.get(k, Fraction(0)) - factor * v
+                reduced[i] = {k: v for k, v in prow.items() if v}
+        pivots.append(col)
+        reduced.append(row)
+    return {order[col] for col, row in zip(pivots, reduced, strict=True) if len(row) == 1}
+
+
+def _one_more(
+    shown_total: Shown,
+    shown: Mapping[str, Sequence[Shown]],
+    breakdowns: Mapping[str, Sequence[Cell]],
+    tables: Sequence[CrossTable],
+    by_key: Mapping[str, Cell],
+) -> str | None:
+    """A figure to hide so that the sums fix one hidden figure fewer, or None when they fix
+    none: the smallest shown cross-tab cell in a row or column of a fixed figure (else in any
+    sum of it, else any shown cross-tab cell)."""
+    decided = {shown_total.key: shown_total, **{s.key: s for ss in shown.values() for s in ss}}
+    hidden = {k for k, s in decided.items() if s.value is None}
+    equations = _equations(breakdowns, tables)
+    fixed = fixed_by_sums(equations, hidden)
+    if not fixed:
+        return None
+    crossed = {key for t in tables for key, _, _ in t.pairs}
+
+    def can_hide(key: str) -> bool:
+        s, c = decided.get(key), by_key.get(key)
+        return s is not None and s.value is not None and c is not None and not c.known
+
+    def size(key: str) -> tuple[float, str]:
+        c = by_key[key]
+        amount = c.denominator if c.measure_type in ("rate", "average") else c.value
+        return (abs(amount or 0.0), key)
+
+    for pool in (
+        [
+            k
+            for whole, parts in equations
+            if whole in fixed or fixed & set(parts)
+            for k in parts
+            if k in crossed
+        ],
+        [
+            k
+            for whole, parts in equations
+            if whole in fixed or fixed & set(parts)
+            for k in [whole, *parts]
+        ],
+        sorted(crossed),
+    ):
+        candidates = sorted({k for k in pool if can_hide(k)}, key=size)
+        if candidates:
+            return candidates[0]
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.access.permissions import manageable_initiative, viewable_initiative
@@ -98,6 +98,28 @@ def _components(
         found.append(dimension)
     if found[0].id == found[1].id:
         raise InvalidInput("a cross-tab needs two different dimensions", field="components")
+    # The same pairs twice (e.g. race × income and income × race) would be suppressed as two
+    # tables, and what one hid the other could show: one cross-tab per two dimensions.
+    twin = session.scalar(
+        select(Dimension.code).where(
+            Dimension.initiative_id == initiative.id,
+            or_(
+                and_(
+                    Dimension.row_dimension_id == found[0].id,
+                    Dimension.column_dimension_id == found[1].id,
+                ),
+                and_(
+                    Dimension.row_dimension_id == found[1].id,
+                    Dimension.column_dimension_id == found[0].id,
+                ),
+            ),
+        )
+    )
+    if twin is not None:
+        raise InvalidInput(
+            f"{found[0].code} × {found[1].code} is declared already, as {twin!r}",
+            field="components",
+        )
     return found[0], found[1]
 
 

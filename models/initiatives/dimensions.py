@@ -77,27 +77,37 @@ def _components(
 ) -> tuple[Dimension, Dimension]:
     """The two plain dimensions a new cross-tab is composed of (422, ``components``)."""
     if not isinstance(codes, list | tuple) or len(codes) != 2:
-        raise InvalidInput("a cross-tab names two dimensions: [rows, columns]", field="components")
+        raise InvalidInput(
+            gettext("a cross-tab names two dimensions: [rows, columns]"), field="components"
+        )
     found = []
     for index, code in enumerate(codes):
         where = f"components[{index}]"
         if not isinstance(code, str):
-            raise InvalidInput("must be a dimension code", field=where)
+            raise InvalidInput(gettext("must be a dimension code"), field=where)
         dimension = session.scalar(
             select(Dimension)
             .where(Dimension.initiative_id == initiative.id, Dimension.code == code)
             .options(selectinload(Dimension.categories))
         )
         if dimension is None:
-            raise InvalidInput(f"no dimension {code!r} in {initiative.slug!r}", field=where)
+            raise InvalidInput(
+                gettext("no dimension %(code)r in %(slug)r", code=code, slug=initiative.slug),
+                field=where,
+            )
         if dimension.components is not None:
             raise InvalidInput(
-                f"{code!r} is a cross-tab itself; a cross-tab is composed of plain dimensions",
+                gettext(
+                    "%(code)r is a cross-tab itself; a cross-tab is composed of plain dimensions",
+                    code=code,
+                ),
                 field=where,
             )
         found.append(dimension)
     if found[0].id == found[1].id:
-        raise InvalidInput("a cross-tab needs two different dimensions", field="components")
+        raise InvalidInput(
+            gettext("a cross-tab needs two different dimensions"), field="components"
+        )
     # The same pairs twice (e.g. race × income and income × race) would be suppressed as two
     # tables, and what one hid the other could show: one cross-tab per two dimensions.
     twin = session.scalar(
@@ -117,7 +127,12 @@ def _components(
     )
     if twin is not None:
         raise InvalidInput(
-            f"{found[0].code} × {found[1].code} is declared already, as {twin!r}",
+            gettext(
+                "%(rows)s × %(columns)s is declared already, as %(twin)r",
+                rows=found[0].code,
+                columns=found[1].code,
+                twin=twin,
+            ),
             field="components",
         )
     return found[0], found[1]
@@ -132,8 +147,14 @@ def _sync_pairs(cross: Dimension, *, field: str) -> None:
     count = len(rows.categories) * len(columns.categories)
     if count > MAX_CROSS_CELLS:
         raise InvalidInput(
-            f"{rows.code} × {columns.code} would have {count} combinations; a cross-tab has at "
-            f"most {MAX_CROSS_CELLS}",
+            gettext(
+                "%(rows)s × %(columns)s would have %(count)s combinations; a cross-tab has at "
+                "most %(most)s",
+                rows=rows.code,
+                columns=columns.code,
+                count=count,
+                most=MAX_CROSS_CELLS,
+            ),
             field=field,
         )
     by_code = {c.code: c for c in cross.categories}
@@ -142,7 +163,10 @@ def _sync_pairs(cross: Dimension, *, field: str) -> None:
             code = pair_code(r.code, c.code)
             if len(code) > 40:
                 raise InvalidInput(
-                    f"the pair {code!r} is longer than a category code may be (40 characters)",
+                    gettext(
+                        "the pair %(code)r is longer than a category code may be (40 characters)",
+                        code=code,
+                    ),
                     field=field,
                 )
             name = f"{r.name} · {c.name}"[:120]
@@ -262,7 +286,8 @@ def create_dimension(
     if components is not None:
         if categories:
             raise InvalidInput(
-                "a cross-tab's categories are the pairs of its components", field="categories"
+                gettext("a cross-tab's categories are the pairs of its components"),
+                field="categories",
             )
         dimension.row_dimension, dimension.column_dimension = _components(session, init, components)
         _sync_pairs(dimension, field="components")
@@ -302,7 +327,9 @@ def update_dimension(
                 raise InvalidInput(gettext("must be a list"), field=name)
             if dimension.components is not None:
                 raise InvalidInput(
-                    "a cross-tab's categories are the pairs of its components; change those",
+                    gettext(
+                        "a cross-tab's categories are the pairs of its components; change those"
+                    ),
                     field=name,
                 )
             _apply_categories(dimension, value, field=name)
@@ -331,7 +358,11 @@ def delete_dimension(*, session: Session, actor: Actor, initiative: str, code: s
     crosses = _cross_tabs_on(session, dimension)
     if crosses:
         raise Conflict(
-            f"the cross-tab {crosses[0].code!r} is composed of {code!r}; delete it first",
+            gettext(
+                "the cross-tab %(cross)r is composed of %(code)r; delete it first",
+                cross=crosses[0].code,
+                code=code,
+            ),
             field="code",
         )
     EntityAudit(
@@ -365,7 +396,9 @@ def delete_category(
         )
     if dimension.components is not None:
         raise Conflict(
-            "a cross-tab's categories are the pairs of its components; delete one of those",
+            gettext(
+                "a cross-tab's categories are the pairs of its components; delete one of those"
+            ),
             field="category",
         )
     # Its pairs in the cross-tabs composed of this dimension go with it (not while they hold
@@ -380,8 +413,12 @@ def delete_category(
         ]
     if _category_has_values(session, (c.id for _, c in pairs)):
         raise Conflict(
-            f"values are reported for pairs of {code}={category} in a cross-tab; it cannot be "
-            "deleted",
+            gettext(
+                "values are reported for pairs of %(code)s=%(category)s in a cross-tab; it "
+                "cannot be deleted",
+                code=code,
+                category=category,
+            ),
             field="category",
         )
     for cross, pair in pairs:

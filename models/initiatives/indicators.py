@@ -400,8 +400,11 @@ def _dimensions_by_code(
         missing = [c for c in dimension.components or () if c not in named]
         if missing:
             raise InvalidInput(
-                f"the cross-tab {dimension.code!r} needs its components collected too: "
-                f"add {', '.join(repr(m) for m in missing)}",
+                gettext(
+                    "the cross-tab %(code)r needs its components collected too: add %(missing)s",
+                    code=dimension.code,
+                    missing=", ".join(repr(m) for m in missing),
+                ),
                 field=f"dimensions[{index}]",
                 extra={"value": dimension.code},
             )

@@ -72,7 +72,14 @@ def public_answer(request: Request, body: bytes, media_type: str, **headers: str
     still this one."""
     etag = weak_etag(body)
     # The legend's words follow the reader's language (README, "Languages").
-    kept = {**headers, "ETag": etag, "Cache-Control": REVALIDATE, "Vary": "Accept-Language"}
+    # The language comes from the switcher's cookie before Accept-Language: a shared cache keys
+    # on both.
+    kept = {
+        **headers,
+        "ETag": etag,
+        "Cache-Control": REVALIDATE,
+        "Vary": "Accept-Language, Cookie",
+    }
     if matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=kept)
     return Response(body, media_type=media_type, headers=kept)

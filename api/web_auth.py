@@ -57,7 +57,10 @@ def cross_origin_reason(headers: Headers) -> str | None:
         return None
     if source.strip().lower() == "null":
         return "opaque origin"
-    parts = urlsplit(source.strip())
+    try:
+        parts = urlsplit(source.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no origin anyone can be from
+        return f"unreadable origin {source!r}"
     if parts.scheme not in _DEFAULT_PORTS or not parts.netloc:
         return f"unexpected origin {source!r}"
     origin = _netloc(parts.scheme, parts.netloc)

@@ -27,7 +27,10 @@ def _back(request: Request) -> str:
     referer = request.headers.get("referer")
     if not referer:
         return "/"
-    parts = urlsplit(referer)
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # unreadable: home
+        return "/"
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 

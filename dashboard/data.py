@@ -1949,7 +1949,10 @@ def clear_bounces(address: str) -> int:
     """Mail an address again after a hard bounce held it (admin only): how many bounces were
     cleared."""
     with _session() as session:
-        return bounce_rules.clear_bounces(session=session, actor=current_actor(), address=address)
+        cleared = bounce_rules.clear_bounces(
+            session=session, actor=current_actor(), address=address
+        )
+        return cleared.count
 
 
 def notification_preferences() -> list[Preference]:

@@ -218,4 +218,4 @@ def clear_bounces(body: BounceClear, session: SessionDep, actor: LoggedInDep):
     works again). Every hard bounce of the address is cleared and audited; 404 when none
     holds it."""
     cleared = bounces.clear_bounces(session=session, actor=actor, address=body.address)
-    return BounceClearedRead(address=body.address.strip().lower(), cleared=cleared)
+    return BounceClearedRead(address=cleared.address, cleared=cleared.count)

@@ -1652,7 +1652,7 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
     now = data_as_of(session)
     rows = session.execute(_revisions_statement(), {"slug": initiative_slug}).all()
     if not rows or not can_view_initiative(session=session, actor=actor, initiative_id=rows[0].id):
-        raise NotFound(f"no initiative {initiative_slug!r}", field="slug")
+        raise NotFound(gettext("no initiative %(slug)r", slug=initiative_slug), field="slug")
     initiative_id, created = rows[0].id, rows[0].created_at
     by_scope = {row.scope: row for row in rows if row.scope is not None}
     mine, deployment = by_scope.get(initiative_id), by_scope.get(DEPLOYMENT)

@@ -27,7 +27,7 @@ from email import message_from_bytes, message_from_string
 from email.message import Message
 from email.policy import default
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -251,10 +251,15 @@ def is_hard(status_code: str) -> bool:
 def hold_on(session: Session, address: str) -> MailBounce | None:
     """The latest hard bounce of ``address`` not cleared yet: mail to it is held while there is
     one."""
+    wanted = address.strip().lower()
     return session.scalars(
         select(MailBounce)
+        .join(OutboxMessage, OutboxMessage.id == MailBounce.outbox_id)
         .where(
-            MailBounce.recipient == address.strip().lower(),
+            MailBounce.recipient == wanted,
+            # Only a report about mail sent to this address holds it: anyone holding a mail of
+            # ours has its Message-ID, and could otherwise name any address in a forged report.
+            func.lower(OutboxMessage.address) == wanted,
             MailBounce.status_code.like("5%"),
             MailBounce.cleared_at.is_(None),
         )
@@ -271,7 +276,13 @@ def held_because(bounce: MailBounce) -> str:
     )
 
 
-def clear_bounces(*, session: Session, actor: Actor, address: str) -> int:
+@dataclass(frozen=True)
+class Cleared:
+    address: str  # as the bounces recorded it: the address alone, lower case
+    count: int
+
+
+def clear_bounces(*, session: Session, actor: Actor, address: str) -> Cleared:
     """Clear the hard bounces of ``address`` (admin: its owner says the mailbox works again),
     so that mail to it goes out again; each cleared bounce is audited. 404 when nothing holds
     the address."""
@@ -315,7 +326,7 @@ def clear_bounces(*, session: Session, actor: Actor, address: str) -> int:
             )
         )
     session.flush()
-    return len(held)
+    return Cleared(wanted, len(held))
 
 
 @dataclass(frozen=True)
@@ -338,7 +349,7 @@ def recent(*, session: Session, actor: Actor, limit: int = 50) -> list[BounceVie
     if not actor.is_admin:
         raise PermissionDenied(gettext("only an admin reads the bounces"))
     rows = session.execute(
-        select(MailBounce, OutboxMessage.kind)
+        select(MailBounce, OutboxMessage.kind, OutboxMessage.address)
         .outerjoin(OutboxMessage, OutboxMessage.id == MailBounce.outbox_id)
         .order_by(MailBounce.id.desc())
         .limit(limit)
@@ -353,8 +364,10 @@ def recent(*, session: Session, actor: Actor, limit: int = 50) -> list[BounceVie
             b.diagnostic,
             b.received_at,
             b.message_id,
-            holds=is_hard(b.status_code) and b.cleared_at is None,
+            holds=is_hard(b.status_code)
+            and b.cleared_at is None
+            and (address or "").lower() == b.recipient,
             cleared_at=b.cleared_at,
         )
-        for b, kind in rows
+        for b, kind, address in rows
     ]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from api.app import create_app
 from models import AuditEvent, OutboxMessage
 from models.core.db import session_scope
+from models.notifications.bounces import record_bounce
 from models.notifications.email import SmtpSender
 from models.notifications.reminders import schedule_reminders
 from models.notifications.worker import DeliveryWorker
@@ -140,3 +141,26 @@ def test_the_mailbox_page_shows_what_is_held_and_clears_it(factory, sent) -> Non
             state=[("mailbox-held", "value", "e1@x.org")],
         )
         assert "admin" in text_of(refused)
+
+
+def test_a_report_naming_another_address_holds_nothing(factory, sent) -> None:
+    """Whoever received a mail of ours knows its Message-ID: a report on e1's reminder naming
+    e2 is recorded, but holds only mail to the address that reminder went to."""
+    forged = dsn(sent["e1@x.org"], recipient="e2@x.org")
+    with session_scope(factory) as session:
+        report = record_bounce(session, forged)  # as the mail server's pipe hands it in
+    assert [b.recipient for b in report.recorded] == ["e2@x.org"]
+    week = _remind_again(factory, 3)
+    assert {"e1@x.org", "e2@x.org"} <= week["received"]
+    with TestClient(create_app(factory)) as client:
+        [listed] = client.get(BOUNCES, headers=_key(client, "admin@x.org")).json()
+        assert (listed["recipient"], listed["holds"]) == ("e2@x.org", False)
+
+
+def test_clear_answers_the_address_it_cleared(factory, sent) -> None:
+    with TestClient(create_app(factory)) as client:
+        admin = _key(client, "admin@x.org")
+        assert _post(client, dsn(sent["e1@x.org"]), admin).status_code == 200
+        cleared = client.post(CLEAR, json={"address": "rfc822; <E1@x.org>"}, headers=admin)
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json() == {"address": "e1@x.org", "cleared": 1}

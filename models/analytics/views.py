@@ -76,7 +76,7 @@ from models.tables.indicator import (
 )
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
-from models.tables.reporting import Submission, Value
+from models.tables.reporting import DeadlineExtension, Submission, Value
 from models.tables.revisions import DEPLOYMENT, DataRevision
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
@@ -1339,6 +1339,18 @@ def completeness(
         indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
         totals = _totals(session, statements, subs, indicators, params, keep=keep)
     overdue = today > period.due_on
+    # A partner whose deadline is extended past today is not overdue (README, "Notifications").
+    extended = (
+        frozenset(
+            session.scalars(
+                select(DeadlineExtension.member_id).where(
+                    DeadlineExtension.period_id == period.id, DeadlineExtension.until >= today
+                )
+            )
+        )
+        if overdue
+        else frozenset()
+    )
     # Everything else the grid is made of: the setup is named by the key, the day only
     # decides whether the period is overdue. A report's version is left out (a draft saved
     # again with the same indicators totalled leaves its row as it was).
@@ -1347,6 +1359,7 @@ def completeness(
         setup_key,
         period.id,
         overdue,
+        extended,
         tuple(
             sorted(
                 (
@@ -1362,7 +1375,7 @@ def completeness(
     )
     kept = _GRIDS.get(grid_key) if keep else None
     if kept is None:
-        kept = _grid(initiative_slug, period, overdue, setup, subs, totals)
+        kept = _grid(initiative_slug, period, overdue, setup, subs, totals, extended)
         if keep:
             _GRIDS.keep(grid_key, kept)
     return replace(  # the caller's own lists: a kept grid is shared
@@ -1382,8 +1395,10 @@ def _grid(
     setup: _SetupRows,
     subs: dict[int, Row[Any]],
     totals: dict[int, frozenset[int]],
+    extended: frozenset[int] = frozenset(),
 ) -> Completeness:
-    """The grid of :func:`completeness` from what it read."""
+    """The grid of :func:`completeness` from what it read; ``extended``: the members whose
+    deadline is extended past today (not overdue)."""
     _periods, members, obliged, indicator_of = setup
     by_member = {row.member_id: row for row in subs.values()}
     slug_of = {m.id: m.slug for m in members}
@@ -1405,7 +1420,11 @@ def _grid(
         ever_submitted = sub is not None and (
             sub.status in ("submitted", "approved") or sub.was_submitted
         )
-        late = bool(sub.is_late) if sub is not None and ever_submitted else overdue
+        late = (
+            bool(sub.is_late)
+            if sub is not None and ever_submitted
+            else overdue and member_id not in extended
+        )
         present = len(reported.intersection(ids))
         states = [status if ids[0] in reported else "missing"]
         if 0 < present < len(ids):

@@ -286,6 +286,36 @@ def test_completeness_states(session, world) -> None:
     assert c.counts["approved"] == 1
 
 
+def test_a_partner_with_an_extension_is_not_late_before_its_day(session, world) -> None:
+    """README ("Notifications"): a partner whose deadline is extended is not called overdue
+    before the extension's day; after it, it is."""
+    from models.tables.initiative import Member, Organisation, Period
+    from models.tables.reporting import DeadlineExtension
+
+    period = session.scalars(select(Period).where(Period.key == "2025Q3")).one()
+    two = session.scalars(select(Member).join(Organisation).where(Organisation.slug == "two")).one()
+    session.add(
+        DeadlineExtension(
+            initiative_id=period.initiative_id,
+            member_id=two.id,
+            period_id=period.id,
+            until=date(2030, 1, 10),
+            reason="recount",
+        )
+    )
+    session.commit()
+
+    def late(day: date) -> dict[str, bool]:
+        grid = completeness(
+            session=session, actor=SYSTEM, initiative_slug="math", period_key="2025Q3", today=day
+        )
+        return {c.organisation: c.late for c in grid.cells if c.indicator == "KIDS"}
+
+    assert late(date(2030, 1, 1)) == {"one": True, "two": False, "three": True}
+    assert late(date(2030, 1, 10)) == {"one": True, "two": False, "three": True}
+    assert late(date(2030, 1, 11)) == {"one": True, "two": True, "three": True}
+
+
 def test_completeness_rows_kept_across_answers_render_what_the_read_model_would(
     session, world
 ) -> None:

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.compression import COMPRESS_FROM, LEVEL, Compression
 from api.errors import error_body, install_error_handlers
+from api.head_requests import HeadAsGet
 from api.http_caching import DashCaching
 from api.in_flight import InFlightLimit
 from api.limits import BodySizeLimit, RateLimiter
@@ -143,6 +144,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
     app.add_middleware(LocaleMiddleware)  # every answer below, errors too, in its language
+    app.add_middleware(HeadAsGet)  # HEAD wherever GET is; the log line still says HEAD
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/metrics", include_in_schema=False)

@@ -143,6 +143,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _a_delivery_fits_in_a_lease(self) -> Settings:
+        # A claim is renewed before each send (models/notifications/claims.renew); the send
+        # itself must end before the renewed lease does, or another worker sends it too.
+        if self.notify_lease_seconds < 2 * self.webhook_timeout_seconds:
+            raise ValueError(
+                "CM_NOTIFY_LEASE_SECONDS must be at least twice CM_WEBHOOK_TIMEOUT_SECONDS "
+                f"({2 * self.webhook_timeout_seconds:g}): a delivery must end within its claim"
+            )
+        return self
+
     @field_validator("database_read_url")
     @classmethod
     def _check_read_url(cls, value: str) -> str:

@@ -54,6 +54,7 @@ class Tick:
     failed: int = 0
     skipped: int = 0
     lost: int = 0  # sent, but the claim had been taken over meanwhile: not marked by us
+    overtaken: int = 0  # not sent by us: the claim was another worker's before its turn came
     reminders: int = 0
     digests: int = 0
     errors: list[str] = field(default_factory=list)
@@ -116,6 +117,35 @@ def claim(
             .order_by(table.id)
         ).all()
     return [Claimed(*row) for row in rows]
+
+
+def renew(
+    session_factory: sessionmaker[Session],
+    message: Claimed,
+    *,
+    now: datetime,
+    lease: timedelta | None = None,
+) -> bool:
+    """Extend our claim on ``message`` before sending it; False when it is ours no more.
+
+    A batch's messages are sent one after another, each within its timeout, so the last of
+    twenty slow webhooks could start long after the batch's lease ran out — and another worker,
+    seeing the lease gone, would send it too. Renewing right before each send keeps a message
+    from being sent twice by two live workers; only a worker that dies mid-send leaves a copy
+    to its successor (README, "Notifications")."""
+    lease = lease or timedelta(seconds=get_settings().notify_lease_seconds)
+    with session_scope(session_factory) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.claim_token == message.claim_token,
+                OutboxMessage.status == "sending",
+            )
+            .values(lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 def settle(session: Session, message: Claimed, **values: Any) -> bool:

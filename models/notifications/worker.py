@@ -13,6 +13,10 @@ between claiming and marking (crash, kill, lost database) leaves the message ``s
 its lease expires another worker claims it afresh (a new token: the dead worker's late mark,
 should it come back, changes nothing) and sends it again.
 
+**Long batches.** A claim's lease covers the batch it came in; once half of it has gone, each
+message's claim is renewed just before it is sent, and one already taken over by another worker
+(whose own lease it then is) is left to that worker: two live workers never send the same message.
+
 **One connection per batch.** Over SMTP a claimed batch goes out on one connection (opened for
 its first message, closed after its last; one dropped meanwhile is opened again), not one per
 message: a server that limits connections, or is far away, is not asked for twenty handshakes.
@@ -52,7 +56,7 @@ from models.core.db import get_sessionmaker, session_scope
 from models.core.i18n import use_locale
 from models.core.settings import get_settings
 from models.notifications.bounces import held_because, hold_on
-from models.notifications.claims import Claimed, Tick, audit, backoff, claim, settle
+from models.notifications.claims import Claimed, Tick, audit, backoff, claim, renew, settle
 from models.notifications.digests import bundle_digests
 from models.notifications.email import (
     BatchSender,
@@ -70,6 +74,7 @@ from models.outbox.preferences import muted
 from models.tables.access import User
 from models.tables.base import utcnow
 
+_clock = time.monotonic  # how long a batch has taken (a test's own clock can stand in)
 log = logging.getLogger("cm.notifications")
 
 REMINDER_EVERY = 60.0  # seconds between two computations of the day's reminders
@@ -214,8 +219,12 @@ class DeliveryWorker:
             if not batch:
                 break
             tick.claimed += len(batch)
+            claimed_at = _clock()
             with self._connection():
                 for message in batch:
+                    if not self._still_ours(message, claimed_at, now):
+                        tick.overtaken += 1
+                        continue
                     if message.channel == "webhook":
                         deliver_webhook(
                             self.session_factory, self.poster, message, now=moment, tick=tick
@@ -223,6 +232,14 @@ class DeliveryWorker:
                         continue
                     deliver(self.session_factory, self.sender, message, now=moment, tick=tick)
         return tick
+
+    def _still_ours(self, message: Claimed, claimed_at: float, now: datetime | None) -> bool:
+        """Renew the claim before sending once half the batch's lease has gone (claims.renew);
+        earlier the claim is certainly ours, and costs no statement."""
+        lease = get_settings().notify_lease_seconds
+        if _clock() - claimed_at < lease / 2:
+            return True
+        return renew(self.session_factory, message, now=now or utcnow())
 
     def _connection(self) -> AbstractContextManager[None]:
         """One connection for a batch when the sender keeps one (SMTP)."""

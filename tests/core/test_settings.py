@@ -51,6 +51,7 @@ def test_configured_secret_key_wins(tmp_path) -> None:
         ("CM_DATABASE_URL", "mysql://x/y", "sqlite or postgresql"),
         ("CM_PORT", "eighty", "CM_PORT"),
         ("CM_SUPPRESSION_THRESHOLD", "0", "CM_SUPPRESSION_THRESHOLD"),
+        ("CM_NOTIFY_LEASE_SECONDS", "15", "at least twice CM_WEBHOOK_TIMEOUT_SECONDS"),
     ],
 )
 def test_bad_settings_are_one_line(monkeypatch, name, value, message) -> None:

@@ -440,3 +440,71 @@ def test_kinds_chosen_daily_arrive_in_one_digest_the_next_day(factory, smtp) -> 
         chosen = {p.kind: p.mode for p in preferences(session=session, actor=e1)}
     assert chosen["report_returned"] == chosen["report_approved"] == "off"
     assert chosen["reminder"] == "immediate"
+
+
+class _SlowBatch(MailboxSender):
+    """A sender whose first message takes the whole lease (the test's clock moves on); it
+    notes each claim's lease as its message goes out."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.leases: list = []
+
+    def send(self, session, outbox_id, mail) -> None:
+        self.leases.append(session.get(OutboxMessage, outbox_id).lease_until)
+        super().send(session, outbox_id, mail)
+        if len(self.leases) == 1:
+            self.clock[0] += 300  # the lease (CM_NOTIFY_LEASE_SECONDS) has gone by
+
+
+@pytest.mark.parametrize("take_over", [False, True])
+def test_a_long_batch_renews_each_claim_and_leaves_one_taken_over(
+    factory, monkeypatch, take_over
+) -> None:
+    """Twenty slow webhooks in a batch outlast its lease: each later message's claim is renewed
+    just before it goes, and one another worker took meanwhile is theirs, not sent twice."""
+    from models.notifications import worker as worker_module
+
+    with session_scope(factory) as session:
+        world = w.build(session)
+        for n in range(2):
+            enqueue(
+                session=session,
+                kind="reminder",
+                event=f"slow:{n}",
+                recipients=[world["east1"]],
+                payload=REMINDER,
+            )
+    clock = [1000.0]
+    monkeypatch.setattr(worker_module, "_clock", lambda: clock[0])
+    renew = worker_module.renew
+
+    def another_worker_first(session_factory, message, **kw):
+        """Meanwhile, another worker saw the lease gone and claimed the message."""
+        if take_over:
+            with session_scope(session_factory) as other:
+                other.execute(
+                    text(
+                        "UPDATE outbox_messages SET claim_token = 'another worker', "
+                        "lease_until = :until WHERE id = :id"
+                    ),
+                    {"until": utcnow() + timedelta(seconds=300), "id": message.id},
+                )
+        return renew(session_factory, message, **kw)
+
+    monkeypatch.setattr(worker_module, "renew", another_worker_first)
+    sender = _SlowBatch(clock)
+    tick = DeliveryWorker(factory, sender).run_once(reminders=False)
+    with factory() as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    if take_over:
+        assert (tick.sent, tick.overtaken, len(sender.leases)) == (1, 1, 1)
+        assert [(r.status, r.claim_token) for r in rows] == [
+            ("sent", None),
+            ("sending", "another worker"),
+        ]
+    else:
+        assert (tick.sent, tick.overtaken) == (2, 0)
+        first, second = sender.leases
+        assert second > first  # renewed just before it was sent
+        assert [r.status for r in rows] == ["sent", "sent"]

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from dashboard.components.common import error_alert
 from dashboard.components.forms import Field, Form, changes_table
 from dashboard.components.page import Entry, initiative_picker
-from models import Initiative, Organisation
+from models import Indicator, Initiative, Organisation
 from models.core.errors import NotFound
 from models.core.i18n import use_locale
 
@@ -46,18 +46,32 @@ def shared_strings(locale: str = "es") -> set[str]:
         return set(visible_strings(shown))
 
 
+def shown(answer: object) -> list[str]:
+    """The visible strings of a layout, or of a callback's answer (``{id: {property: value}}``:
+    a text set as an output's ``children`` is shown as any child is)."""
+    if isinstance(answer, dict) and "props" not in answer:
+        return [
+            text
+            for props in answer.values()
+            if isinstance(props, dict)
+            for text in visible_strings({"type": "Answer", "namespace": "", "props": props})
+        ]
+    return list(visible_strings(answer))
+
+
 def english_shown(answers: Iterable[object]) -> list[tuple[str, str]]:
     """The English UI texts of the catalogue in the answers' visible strings, less the shared
     components' own."""
     shared = shared_strings()
-    texts = [t for answer in answers for t in visible_strings(answer) if t not in shared]
+    texts = [t for answer in answers for t in shown(answer) if t not in shared]
     return sorted(set(english_in(texts)))
 
 
 def rename_data(session) -> None:
-    """The factories' names ("Initiative 1", "Organisation 5") are data, not UI text, yet
-    read like the catalogue's English words: given Spanish names."""
+    """The factories' names ("Initiative 1", "Organisation 5", "Indicator 7") are data, not UI
+    text, yet read like the catalogue's English words: given Spanish names."""
     session.execute(update(Initiative).values(name="Iniciativa de prueba"))
+    session.execute(update(Indicator).values(name="Indicador " + Indicator.code))
     for org in session.scalars(select(Organisation)):
         org.name = f"Entidad {org.slug}"
     session.commit()

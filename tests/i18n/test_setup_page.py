@@ -8,8 +8,7 @@ from datetime import date, timedelta
 
 from ..dash_calls import call, call_declared, response_of, text_of
 from ..dashboard.test_setup_pages import NEW_INDICATOR, _as, _edit, world  # noqa: F401
-from .admin import SPANISH, english_shown, rename_data
-from .english import visible_strings
+from .admin import SPANISH, english_shown, rename_data, shown
 
 KINDS = ("indicator", "outcome", "dimension", "member", "period", "break", "extension")
 
@@ -132,4 +131,4 @@ def test_every_setup_tab_in_spanish(client, world, session) -> None:  # noqa: F8
 
 
 def text_of_answer(answer: dict) -> str:
-    return " ".join(visible_strings(answer))
+    return " ".join(shown(answer))

@@ -813,8 +813,25 @@ def _period_state(state: str) -> str:
     return states.get(state, state)
 
 
+def _day_text(iso: str | None) -> str:
+    """An ISO day (as the forms take it) as the reader's language writes it."""
+    return data.day(date.fromisoformat(iso)) if iso else ""
+
+
+def _date_column(field: str, header: str, **kw) -> dict:
+    """A column of ISO days (so that it sorts by date) shown as ``{field}_text`` says them."""
+    return _column(field, header, valueFormatter={"function": f"params.data.{field}_text"}, **kw)
+
+
 def _period_rows(initiative: str) -> list[dict]:
-    return [{**p, "state_text": _period_state(p["state"])} for p in data.setup_periods(initiative)]
+    return [
+        {
+            **p,
+            "state_text": _period_state(p["state"]),
+            **{f"{name}_text": _day_text(p[name]) for name in ("opens_on", "due_on", "closes_on")},
+        }
+        for p in data.setup_periods(initiative)
+    ]
 
 
 def _extension_rows(initiative: str) -> list[dict]:
@@ -824,7 +841,9 @@ def _extension_rows(initiative: str) -> list[dict]:
             "organisation_name": e.organisation_name,
             "period": e.period,
             "closes_on": e.closes_on.isoformat(),
+            "closes_on_text": data.day(e.closes_on),
             "until": e.until.isoformat(),
+            "until_text": data.day(e.until),
             "running": "running" if e.running else "ended",
             "running_text": gettext("running") if e.running else gettext("ended"),
             "reason": e.reason,
@@ -1020,9 +1039,9 @@ def _resources() -> dict[str, Resource]:
                 form=_period_form(),
                 columns=[
                     _column("key", gettext("Period"), width=100),
-                    _column("opens_on", gettext("Opens"), width=115),
-                    _column("due_on", gettext("Due"), width=115),
-                    _column("closes_on", gettext("Closes"), width=115),
+                    _date_column("opens_on", gettext("Opens"), width=115),
+                    _date_column("due_on", gettext("Due"), width=115),
+                    _date_column("closes_on", gettext("Closes"), width=115),
                     _column("state_text", gettext("Now"), width=120),
                     _column("locked", gettext("Locked"), width=90),
                 ],
@@ -1080,8 +1099,8 @@ def _resources() -> dict[str, Resource]:
                 columns=[
                     _column("organisation_name", gettext("Partner"), flex=2, minWidth=160),
                     _column("period", gettext("Period"), width=95),
-                    _column("closes_on", gettext("Closed"), width=110),
-                    _column("until", gettext("Until"), width=110),
+                    _date_column("closes_on", gettext("Closed"), width=110),
+                    _date_column("until", gettext("Until"), width=110),
                     _column("running_text", gettext("Now"), width=90),
                     _column("reason", gettext("Reason"), flex=2),
                     _column("granted_by", gettext("Granted by"), width=170),
@@ -1405,7 +1424,7 @@ def _register_list(resource: Resource) -> None:
         try:
             found = resource.rows(initiative)
         except DomainError as exc:
-            return [], error_alert(exc, what="That initiative")
+            return [], error_alert(exc, what=gettext("That initiative"))
         for row in found:
             row["key"] = resource.key(row)
         return found, _says(kind).count(len(found))
@@ -1721,7 +1740,7 @@ def _extension_choices(initiative: str) -> tuple:
                 gettext(
                     "%(period)s · closes %(day)s · %(state)s",
                     period=p["key"],
-                    day=p["closes_on"],
+                    day=_day_text(p["closes_on"]),
                     state=_period_state(p["state"]),
                 ),
             )

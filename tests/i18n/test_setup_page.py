@@ -96,6 +96,7 @@ def test_every_setup_tab_in_spanish(client, world, session) -> None:  # noqa: F8
     answers.append(period)
     listed = response_of(_list(client, "period"))["setup-period-grid"]["rowData"]
     assert {"abierto", "cerrado"} <= {row["state_text"] for row in listed}
+    assert all(" de 20" in row["closes_on_text"] for row in listed)  # "30 de septiembre de 2025"
     series = response_of(
         _edit(client, "break", "save", {"indicator": "SERVED", "period": "2025Q3", "note": "x"})
     )

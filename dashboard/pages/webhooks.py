@@ -85,7 +85,7 @@ def _endpoint_columns() -> list[dict]:
 def _delivery_columns() -> list[dict]:
     return [
         {"field": "at", "headerName": gettext("Time"), "width": 190, "sortable": False},
-        {"field": "event", "headerName": gettext("Event"), "width": 140},
+        {"field": "event_text", "headerName": gettext("Event"), "width": 140},
         {"field": "attempt", "headerName": gettext("Try"), "width": 70, "type": "rightAligned"},
         {
             "field": "result",
@@ -257,7 +257,7 @@ def _row(found: dict) -> dict:
         last = gettext("none yet")
     return {
         **found,
-        "events_shown": ", ".join(found["events"]),
+        "events_shown": "; ".join(event_labels().get(e, e) for e in found["events"]),
         "state": gettext("enabled") if found["enabled"] else gettext("disabled"),
         "last": last,
     }
@@ -374,7 +374,15 @@ def webhooks_log(selected, _refresh, initiative):
         return [], error_alert(exc, what=gettext("That endpoint"))
     if not total:
         return [], gettext("No delivery yet.")
-    rows = [{**d, "outcome_text": outcome_text(d.get("outcome"))} for d in found]
+    labels = event_labels()
+    rows = [
+        {
+            **d,
+            "outcome_text": outcome_text(d.get("outcome")),
+            "event_text": labels.get(d.get("event") or "", d.get("event") or ""),
+        }
+        for d in found
+    ]
     if len(found) < total:
         note = ngettext(
             "the latest %(shown)s of %(n)s attempt, newest first",

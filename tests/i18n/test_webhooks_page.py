@@ -26,6 +26,7 @@ def test_the_webhooks_page_in_spanish(client, world, session) -> None:  # noqa: 
     listed = response_of(_list(client))
     [row] = listed["webhooks-grid"]["rowData"]
     assert (row["state"], row["last"]) == ("activado", "ninguno todavía")
+    assert row["events_shown"] == "Se aprueba un informe; Se publica un período"
     assert listed["webhooks-count"]["children"] == "1 punto de conexión"
     picked = response_of(
         call(
@@ -57,7 +58,11 @@ def test_the_webhooks_page_in_spanish(client, world, session) -> None:  # noqa: 
     f.webhook_delivery(session, endpoint.id, "retrying", status_code=None, error="x", duration_ms=5)
     session.commit()
     log = response_of(_log(client, endpoint.id))
-    assert [d["outcome_text"] for d in log["webhooks-deliveries"]["rowData"]] == ["reintentando"]
+    [delivery] = log["webhooks-deliveries"]["rowData"]
+    assert (delivery["outcome_text"], delivery["event_text"]) == (
+        "reintentando",
+        "Se aprueba un informe",
+    )
     assert log["webhooks-log-note"]["children"] == "1 intento, el más reciente primero"
     relisted = response_of(_list(client))
     assert relisted["webhooks-grid"]["rowData"][0]["last"].startswith("reintentando · ")

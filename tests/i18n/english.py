@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from models.core import i18n
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrgf]|%%")
+COUNTED = re.compile(r"%\(n\)s ")  # a count, then what is counted
 SHORTEST = 4  # a literal shorter than this ("All", ". ") proves nothing on its own
 
 
@@ -33,8 +34,8 @@ def english_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             if sum(len(p) for p in pieces) < SHORTEST:
                 continue
             literals = [p for p in pieces if p]
-            if len(pieces) > 1 and len(literals) == 1 and literals[0].isalpha():
-                continue  # one word by a number ("%(n)s people") is told from data by nothing
+            if COUNTED.match(text) and len(literals) == 1 and literals[0].isalpha():
+                continue  # one word after a count ("%(n)s people") is told from data by nothing
             # Each literal piece whole words too: "for" is not found inside "informar".
             body = r".+?".join(_whole(p) for p in pieces if p)
             # Whole words only: "Group" is not found inside "Grupo", nor "backbone" inside an

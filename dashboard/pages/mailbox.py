@@ -19,52 +19,103 @@ from dashboard.components.common import error_alert, login_redirect
 from dashboard.components.mail import PICK, message_view
 from dashboard.components.page import frame
 from dashboard.data import DomainError
+from models.core.i18n import gettext, ngettext
 
 dash.register_page(
-    __name__, path="/admin/mailbox", title="Mailbox · Common Measure", name="Mailbox"
+    __name__,
+    path="/admin/mailbox",
+    title=lambda **_: gettext("Mailbox · Common Measure"),
+    name="Mailbox",
 )
 
-NOT_ALLOWED = "The mailbox and the outbox are for administrators."
+# Texts are made when shown, in the reader's language (README, "Languages").
 
-MAIL_COLUMNS = [
-    {"field": "at", "headerName": "Received", "width": 190},
-    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 160},
-    {"field": "subject", "headerName": "Subject", "flex": 2, "minWidth": 200},
-]
-OUTBOX_COLUMNS = [
-    {"field": "status", "headerName": "Status", "width": 110},
-    {"field": "kind", "headerName": "Kind", "width": 150},
-    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 160},
-    {"field": "attempts", "headerName": "Attempts", "width": 105, "type": "numericColumn"},
-    {"field": "written", "headerName": "Written", "width": 190},
-    {"field": "next", "headerName": "Next try", "width": 190},
-    {
-        "field": "last_error",
-        "headerName": "Last error",
-        "flex": 2,
-        "minWidth": 220,
-        "tooltipField": "last_error",
-        "wrapText": True,
-        "autoHeight": True,
-    },
-]
 
-BOUNCE_COLUMNS = [
-    {"field": "received", "headerName": "Bounced", "width": 190},
-    {"field": "kind", "headerName": "Kind", "width": 150},
-    {"field": "recipient", "headerName": "To", "flex": 1, "minWidth": 160},
-    {"field": "status", "headerName": "Status", "width": 100},
-    {"field": "held", "headerName": "Mail to it", "width": 200, "tooltipField": "held"},
-    {
-        "field": "diagnostic",
-        "headerName": "Diagnostic",
-        "flex": 2,
-        "minWidth": 220,
-        "tooltipField": "diagnostic",
-        "wrapText": True,
-        "autoHeight": True,
-    },
-]
+def _mail_columns() -> list[dict]:
+    return [
+        {"field": "at", "headerName": gettext("Received"), "width": 190},
+        {"field": "to", "headerName": gettext("To"), "flex": 1, "minWidth": 160},
+        {"field": "subject", "headerName": gettext("Subject"), "flex": 2, "minWidth": 200},
+    ]
+
+
+def _outbox_columns() -> list[dict]:
+    return [
+        {"field": "status_text", "headerName": gettext("Status"), "width": 110},
+        {"field": "kind_text", "headerName": gettext("Kind"), "width": 150},
+        {"field": "to", "headerName": gettext("To"), "flex": 1, "minWidth": 160},
+        {
+            "field": "attempts",
+            "headerName": gettext("Attempts"),
+            "width": 105,
+            "type": "numericColumn",
+        },
+        {"field": "written", "headerName": gettext("Written"), "width": 190},
+        {"field": "next", "headerName": gettext("Next try"), "width": 190},
+        {
+            "field": "last_error",
+            "headerName": gettext("Last error"),
+            "flex": 2,
+            "minWidth": 220,
+            "tooltipField": "last_error",
+            "wrapText": True,
+            "autoHeight": True,
+        },
+    ]
+
+
+def _bounce_columns() -> list[dict]:
+    return [
+        {"field": "received", "headerName": gettext("Bounced"), "width": 190},
+        {"field": "kind_text", "headerName": gettext("Kind"), "width": 150},
+        {"field": "recipient", "headerName": gettext("To"), "flex": 1, "minWidth": 160},
+        {"field": "status", "headerName": gettext("Status"), "width": 100},
+        {
+            "field": "held",
+            "headerName": gettext("Mail to it"),
+            "width": 200,
+            "tooltipField": "held",
+        },
+        {
+            "field": "diagnostic",
+            "headerName": gettext("Diagnostic"),
+            "flex": 2,
+            "minWidth": 220,
+            "tooltipField": "diagnostic",
+            "wrapText": True,
+            "autoHeight": True,
+        },
+    ]
+
+
+def outbox_status(status: str) -> str:
+    """An outbox message's status in the reader's language."""
+    names = {
+        "pending": gettext("pending"),
+        "sending": gettext("sending"),
+        "sent": gettext("sent"),
+        "failed": gettext("failed"),
+        "skipped": gettext("skipped"),
+        "held": gettext("held"),
+        "bundled": gettext("bundled"),
+    }
+    return names.get(status, status)
+
+
+def mail_kind(kind: str) -> str:
+    """What a message is, in the reader's language."""
+    names = {
+        "report_returned": gettext("report returned"),
+        "report_approved": gettext("report approved"),
+        "report_reopened": gettext("report reopened"),
+        "period_published": gettext("period published"),
+        "invitation": gettext("invitation"),
+        "reminder": gettext("reminder"),
+        "digest": gettext("digest"),
+        "escalation": gettext("escalation"),
+        "period_opened": gettext("period opened"),
+    }
+    return names.get(kind, kind)
 
 
 def _grid(ident: str, columns: list[dict], **options) -> dag.AgGrid:
@@ -90,22 +141,29 @@ def layout(**_):
     if not viewer.logged_in:
         return login_redirect("/admin/mailbox")
     if not viewer.is_admin:
-        return dbc.Alert(NOT_ALLOWED, color="danger", id="mailbox-not-allowed")
+        return dbc.Alert(
+            gettext("The mailbox and the outbox are for administrators."),
+            color="danger",
+            id="mailbox-not-allowed",
+        )
     return frame(
         "mailbox",
-        "Mailbox",
-        "Mail delivered here while no SMTP server is configured, and every message that has "
-        "not gone out yet: failed ones with the last error, the others waiting for their turn.",
+        gettext("Mailbox"),
+        gettext(
+            "Mail delivered here while no SMTP server is configured, and every message that has "
+            "not gone out yet: failed ones with the last error, the others waiting for their "
+            "turn."
+        ),
         html.Div(id="mailbox-feedback"),
         dbc.Row(
             [
                 dbc.Col(
                     [
-                        html.H2("Local mailbox", className="h5"),
+                        html.H2(gettext("Local mailbox"), className="h5"),
                         html.P(id="mailbox-count", className="small text-muted mb-2"),
                         _grid(
                             "mailbox-grid",
-                            MAIL_COLUMNS,
+                            _mail_columns(),
                             rowSelection={
                                 "mode": "singleRow",
                                 "checkboxes": False,
@@ -122,24 +180,31 @@ def layout(**_):
             ],
             className="g-3 mb-4",
         ),
-        html.H2("Not delivered", className="h5"),
+        html.H2(gettext("Not delivered"), className="h5"),
         html.P(
-            "Failed messages stay here with their last error; pending ones are retried with "
-            "a growing delay.",
+            gettext(
+                "Failed messages stay here with their last error; pending ones are retried with "
+                "a growing delay."
+            ),
             className="small text-muted mb-2",
         ),
-        _grid("mailbox-outbox", OUTBOX_COLUMNS),
-        html.H2("Bounced", className="h5 mt-4"),
+        _grid("mailbox-outbox", _outbox_columns()),
+        html.H2(gettext("Bounced"), className="h5 mt-4"),
         html.P(
-            "Sent, then reported undeliverable by the mail server (README, Notifications: "
-            "Bounces), newest first.",
+            gettext(
+                "Sent, then reported undeliverable by the mail server (README, Notifications: "
+                "Bounces), newest first."
+            ),
             className="small text-muted mb-2",
         ),
-        _grid("mailbox-bounces", BOUNCE_COLUMNS),
-        html.H3("Mail an address again", className="h6 mt-3"),
+        _grid("mailbox-bounces", _bounce_columns()),
+        html.H3(gettext("Mail an address again"), className="h6 mt-3"),
         html.P(
-            "A hard bounce (status 5.x.x) holds every later mail to its address, each shown as "
-            "skipped with the reason. Once its owner says the mailbox works again, clear it.",
+            gettext(
+                "A hard bounce (status 5.x.x) holds every later mail to its address, each shown "
+                "as skipped with the reason. Once its owner says the mailbox works again, clear "
+                "it."
+            ),
             className="small text-muted mb-2",
             id="mailbox-held-help",
         ),
@@ -147,17 +212,19 @@ def layout(**_):
             [
                 dbc.Col(
                     [
-                        dbc.Label("Held address", html_for="mailbox-held", className="small"),
+                        dbc.Label(
+                            gettext("Held address"), html_for="mailbox-held", className="small"
+                        ),
                         dcc.Dropdown(
                             id="mailbox-held",
                             options=[],
-                            placeholder="No address is held",
+                            placeholder=gettext("No address is held"),
                         ),
                     ],
                     md=6,
                 ),
                 dbc.Col(
-                    dbc.Button("Mail it again", id="mailbox-clear", color="primary"),
+                    dbc.Button(gettext("Mail it again"), id="mailbox-clear", color="primary"),
                     md="auto",
                     className="d-flex align-items-end",
                 ),
@@ -187,7 +254,9 @@ def outbox_rows(messages: list[data.OutboxView]) -> list[dict]:
         {
             "id": m.id,
             "status": m.status,
+            "status_text": outbox_status(m.status),
             "kind": m.kind,
+            "kind_text": mail_kind(m.kind),
             "to": m.to,
             "attempts": m.attempts,
             "written": data.moment(m.created_at),
@@ -204,12 +273,13 @@ def bounce_rows(bounces: list[data.BounceView]) -> list[dict]:
             "id": b.id,
             "received": data.moment(b.received_at),
             "kind": b.kind or "",
+            "kind_text": mail_kind(b.kind) if b.kind else "",
             "recipient": b.recipient,
             "status": b.status,
             "held": (
-                "held until cleared"
+                gettext("held until cleared")
                 if b.holds
-                else f"cleared {data.moment(b.cleared_at)}"
+                else gettext("cleared %(moment)s", moment=data.moment(b.cleared_at))
                 if b.cleared_at
                 else ""
             ),
@@ -243,9 +313,15 @@ def mailbox_view(_ident):
     except DomainError as exc:
         return [], None, [], error_alert(exc), [], []
     shown = len(mails)
-    count = f"{total} mail{'s' if total != 1 else ''}" + (
-        f", the newest {shown} shown" if shown < total else ""
-    )
+    if shown < total:
+        count = ngettext(
+            "%(n)s mail, the newest %(shown)s shown",
+            "%(n)s mails, the newest %(shown)s shown",
+            total,
+            shown=shown,
+        )
+    else:
+        count = ngettext("%(n)s mail", "%(n)s mails", total)
     return (
         mail_rows(mails),
         count,
@@ -268,7 +344,9 @@ def mailbox_view(_ident):
 def mailbox_clear(_clicks, address):
     """Clear the chosen address's hard bounces (admin only: the domain refuses anyone else)."""
     if not address:
-        alert = dbc.Alert("Choose a held address first.", color="warning", className="small")
+        alert = dbc.Alert(
+            gettext("Choose a held address first."), color="warning", className="small"
+        )
         return alert, dash.no_update, dash.no_update, dash.no_update
     try:
         cleared = data.clear_bounces(address)
@@ -276,8 +354,12 @@ def mailbox_clear(_clicks, address):
     except DomainError as exc:
         return error_alert(exc), dash.no_update, dash.no_update, dash.no_update
     alert = dbc.Alert(
-        f"Mail to {address} goes out again ({cleared} bounce{'s' if cleared != 1 else ''} "
-        "cleared).",
+        ngettext(
+            "Mail to %(address)s goes out again (%(n)s bounce cleared).",
+            "Mail to %(address)s goes out again (%(n)s bounces cleared).",
+            cleared,
+            address=address,
+        ),
         color="success",
         className="small",
     )

@@ -12,6 +12,7 @@ appear in the answer to the click that made them, and nowhere else in the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import dash
@@ -25,47 +26,67 @@ from dashboard.components.common import error_alert, shown_once, sync_url
 from dashboard.components.field_errors import error_outputs, field, field_errors
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
+from models.core.i18n import gettext, ngettext
 
-dash.register_page(__name__, path="/people", title="People · Common Measure", name="People")
-
-NOT_ALLOWED = (
-    "The People page is for admins and the initiatives' backbone teams. "
-    "Your account does not manage anyone's access."
+dash.register_page(
+    __name__, path="/people", title=lambda **_: gettext("People · Common Measure"), name="People"
 )
-ROLE_LABELS = {
-    "admin": "Admin (the whole deployment)",
-    "backbone": "Backbone staff (runs an initiative)",
-    "reporter": "Reporter (for a partner organisation)",
-    "funder": "Funder (reads shared figures)",
-}
+
+# Texts are made when shown, in the reader's language (README, "Languages").
+
+
+def _not_allowed() -> str:
+    return gettext(
+        "The People page is for admins and the initiatives' backbone teams. "
+        "Your account does not manage anyone's access."
+    )
+
+
+def role_labels() -> dict[str, str]:
+    return {
+        "admin": gettext("Admin (the whole deployment)"),
+        "backbone": gettext("Backbone staff (runs an initiative)"),
+        "reporter": gettext("Reporter (for a partner organisation)"),
+        "funder": gettext("Funder (reads shared figures)"),
+    }
+
+
 GRID_OPTIONS = {
     "domLayout": "autoHeight",
     "pagination": True,
     "paginationPageSize": 20,
     "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
 }
-USER_COLUMNS = [
-    {"field": "email", "headerName": "E-mail", "flex": 2, "minWidth": 170},
-    {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 100},
-    {"field": "status", "headerName": "Status", "width": 165},
-    {
-        "field": "grants",
-        "headerName": "Roles you manage",
-        "flex": 3,
-        "minWidth": 160,
-        "wrapText": True,
-        "autoHeight": True,
-    },
-]
-KEY_COLUMNS = [
-    {"field": "name", "headerName": "Name", "flex": 1, "minWidth": 140},
-    {"field": "prefix", "headerName": "Key", "width": 180},
-    {"field": "scope", "headerName": "Acts for", "flex": 2, "minWidth": 200},
-    {"field": "created_by", "headerName": "Created by", "flex": 1, "minWidth": 160},
-    {"field": "last_used", "headerName": "Last used", "width": 150},
-    {"field": "expires", "headerName": "Expires", "width": 130},
-    {"field": "state", "headerName": "State", "width": 100},
-]
+
+
+def _user_columns() -> list[dict]:
+    return [
+        {"field": "email", "headerName": gettext("E-mail"), "flex": 2, "minWidth": 170},
+        {"field": "name", "headerName": gettext("Name"), "flex": 1, "minWidth": 100},
+        {"field": "status_text", "headerName": gettext("Status"), "width": 165},
+        {
+            "field": "grants",
+            "headerName": gettext("Roles you manage"),
+            "flex": 3,
+            "minWidth": 160,
+            "wrapText": True,
+            "autoHeight": True,
+        },
+    ]
+
+
+def _key_columns() -> list[dict]:
+    return [
+        {"field": "name", "headerName": gettext("Name"), "flex": 1, "minWidth": 140},
+        {"field": "prefix", "headerName": gettext("Key"), "width": 180},
+        {"field": "scope", "headerName": gettext("Acts for"), "flex": 2, "minWidth": 200},
+        {"field": "created_by", "headerName": gettext("Created by"), "flex": 1, "minWidth": 160},
+        {"field": "last_used", "headerName": gettext("Last used"), "width": 150},
+        {"field": "expires", "headerName": gettext("Expires"), "width": 130},
+        {"field": "state_text", "headerName": gettext("State"), "width": 100},
+    ]
+
+
 # The domain's field names → this page's inputs.
 INVITE_FIELDS = {
     "email": "people-invite-email",
@@ -88,7 +109,9 @@ KEY_FIELDS = {
 
 
 def layout(initiative: str | None = None, **_):
-    entry = enter("/people", "people", data.people_workspaces, NOT_ALLOWED, initiative=initiative)
+    entry = enter(
+        "/people", "people", data.people_workspaces, _not_allowed(), initiative=initiative
+    )
     if entry.instead is not None:
         return entry.instead
     try:
@@ -104,15 +127,17 @@ def layout(initiative: str | None = None, **_):
     }
     search = dbc.Col(
         [
-            dbc.Label("Find", html_for="people-search", className="cm-muted-label"),
-            dbc.Input(id="people-search", type="search", placeholder="E-mail, name or role"),
+            dbc.Label(gettext("Find"), html_for="people-search", className="cm-muted-label"),
+            dbc.Input(
+                id="people-search", type="search", placeholder=gettext("E-mail, name or role")
+            ),
         ],
         md=6,
     )
     users = dag.AgGrid(
         id="people-users",
         rowData=[],
-        columnDefs=USER_COLUMNS,
+        columnDefs=_user_columns(),
         defaultColDef={"resizable": True, "sortable": True},
         getRowId="params.data.id",
         dashGridOptions=GRID_OPTIONS,
@@ -120,10 +145,12 @@ def layout(initiative: str | None = None, **_):
     )
     return frame(
         "people",
-        "People",
-        "Who has access to your initiatives, and with which role. Select someone to change "
-        "their grants or their account; invite new people; manage the API keys machines "
-        "report with.",
+        gettext("People"),
+        gettext(
+            "Who has access to your initiatives, and with which role. Select someone to change "
+            "their grants or their account; invite new people; manage the API keys machines "
+            "report with."
+        ),
         pickers(initiative_picker("people", entry, md=6), search),
         html.Div(id="people-feedback"),
         dbc.Row(
@@ -139,7 +166,7 @@ def layout(initiative: str | None = None, **_):
                                 html.Div(id="people-detail-feedback"),
                                 html.Div(
                                     html.P(
-                                        "Select someone in the list to see their grants.",
+                                        gettext("Select someone in the list to see their grants."),
                                         className="text-muted small mb-0",
                                     ),
                                     id="people-detail",
@@ -166,7 +193,8 @@ def layout(initiative: str | None = None, **_):
 
 
 def _role_options(roles) -> list[dict]:
-    return [{"label": ROLE_LABELS.get(r, r), "value": r} for r in roles]
+    labels = role_labels()
+    return [{"label": labels.get(r, r), "value": r} for r in roles]
 
 
 def _grant_form(
@@ -182,12 +210,12 @@ def _grant_form(
     widths = (12, 6, 6) if narrow else (4, 4, 4)  # the detail panel is narrow
     return [
         field(
-            "Role",
+            gettext("Role"),
             dbc.Select(id=f"{prefix}-role", options=_role_options(roles), value=role),
             md=widths[0],
         ),
         field(
-            "Initiative",
+            gettext("Initiative"),
             dbc.Select(
                 id=f"{prefix}-initiative",
                 options=initiatives,
@@ -197,7 +225,7 @@ def _grant_form(
             md=widths[1],
         ),
         field(
-            "Organisation",
+            gettext("Organisation"),
             dbc.Select(
                 id=f"{prefix}-organisation",
                 options=organisations,
@@ -222,22 +250,24 @@ def _invite_card(stored: dict, initiative: str | None) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Invite someone", className="h5"),
+                html.H2(gettext("Invite someone"), className="h5"),
                 html.P(
-                    "The account is created with the role you choose, and you get a link with "
-                    "which the person chooses their own password. No e-mail is sent: copy the "
-                    "link and give it to them. It works once, for 7 days.",
+                    gettext(
+                        "The account is created with the role you choose, and you get a link "
+                        "with which the person chooses their own password. No e-mail is sent: "
+                        "copy the link and give it to them. It works once, for 7 days."
+                    ),
                     className="small text-muted",
                 ),
                 dbc.Row(
                     [
                         field(
-                            "E-mail",
+                            gettext("E-mail"),
                             dbc.Input(id="people-invite-email", type="email", maxLength=254),
                             md=6,
                         ),
                         field(
-                            "Name (optional)",
+                            gettext("Name (optional)"),
                             dbc.Input(id="people-invite-name", type="text", maxLength=200),
                             md=6,
                         ),
@@ -245,7 +275,7 @@ def _invite_card(stored: dict, initiative: str | None) -> dbc.Card:
                     className="g-2 mb-1",
                 ),
                 dbc.Row(_grant_form("people-invite", stored, initiative), className="g-2 mb-2"),
-                dbc.Button("Create invitation", id="people-invite-send", color="primary"),
+                dbc.Button(gettext("Create invitation"), id="people-invite-send", color="primary"),
                 html.Div(id="people-invite-result", className="mt-3"),
             ]
         ),
@@ -256,10 +286,16 @@ def _invite_card(stored: dict, initiative: str | None) -> dbc.Card:
 
 def _keys_card(initiatives, organisations, initiative: str | None) -> dbc.Card:
     scopes = [
-        {"label": f"Initiative · {name} (backbone rights)", "value": f"initiative:{slug}"}
+        {
+            "label": gettext("Initiative · %(name)s (backbone rights)", name=name),
+            "value": f"initiative:{slug}",
+        }
         for slug, name in initiatives
     ] + [
-        {"label": f"Organisation · {name} (reporter rights)", "value": f"organisation:{slug}"}
+        {
+            "label": gettext("Organisation · %(name)s (reporter rights)", name=name),
+            "value": f"organisation:{slug}",
+        }
         for slug, name in organisations
     ]
     chosen = f"initiative:{initiative}" if initiative else None
@@ -268,7 +304,7 @@ def _keys_card(initiatives, organisations, initiative: str | None) -> dbc.Card:
     grid = dag.AgGrid(
         id="people-keys",
         rowData=[],
-        columnDefs=KEY_COLUMNS,
+        columnDefs=_key_columns(),
         defaultColDef={"resizable": True, "sortable": True},
         getRowId="params.data.id",
         dashGridOptions={**GRID_OPTIONS, "pagination": False},
@@ -277,17 +313,20 @@ def _keys_card(initiatives, organisations, initiative: str | None) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("API keys", className="h5"),
+                html.H2(gettext("API keys"), className="h5"),
                 html.P(
-                    "Machines report and read with a key. A key acts with the rights its "
-                    "creator has at the moment, never more: it stops when they lose the role "
-                    "or their account is deactivated. Its secret is shown once, when it is made.",
+                    gettext(
+                        "Machines report and read with a key. A key acts with the rights its "
+                        "creator has at the moment, never more: it stops when they lose the "
+                        "role or their account is deactivated. Its secret is shown once, when "
+                        "it is made."
+                    ),
                     className="small text-muted",
                 ),
                 html.Div(id="people-keys-feedback"),
                 grid,
                 dbc.Button(
-                    "Revoke the selected key",
+                    gettext("Revoke the selected key"),
                     id="people-key-revoke",
                     color="danger",
                     outline=True,
@@ -295,33 +334,33 @@ def _keys_card(initiatives, organisations, initiative: str | None) -> dbc.Card:
                     disabled=True,
                     className="mb-3",
                 ),
-                html.H3("New key", className="h6"),
+                html.H3(gettext("New key"), className="h6"),
                 dbc.Row(
                     [
                         field(
-                            "Name",
+                            gettext("Name"),
                             dbc.Input(
                                 id="people-key-name",
                                 maxLength=120,
-                                placeholder="e.g. student-information-system",
+                                placeholder=gettext("e.g. student-information-system"),
                             ),
                             md=4,
                         ),
                         field(
-                            "Acts for",
+                            gettext("Acts for"),
                             dbc.Select(id="people-key-scope", options=scopes, value=chosen),
                             md=5,
                         ),
                         field(
-                            "Expires (optional)",
+                            gettext("Expires (optional)"),
                             dbc.Input(id="people-key-expires", type="date"),
-                            hint="It works until the end of that day (UTC).",
+                            hint=gettext("It works until the end of that day (UTC)."),
                             md=3,
                         ),
                     ],
                     className="g-2 mb-2",
                 ),
-                dbc.Button("Create key", id="people-key-create", color="primary"),
+                dbc.Button(gettext("Create key"), id="people-key-create", color="primary"),
                 html.Div(id="people-key-result", className="mt-3"),
             ]
         ),
@@ -335,20 +374,50 @@ def _when(moment: datetime | None) -> str:
 
 
 def grant_text(grant: dict) -> str:
+    """A grant as a whole phrase of the reader's language (one per role)."""
     role = grant["role"]
     if role == "admin":
-        return "admin"
+        return gettext("admin")
     if role == "reporter":
-        return f"reporter for {grant['organisation']} in {grant['initiative']}"
-    return f"{role} of {grant['initiative']}"
+        return gettext(
+            "reporter for %(organisation)s in %(initiative)s",
+            organisation=grant["organisation"],
+            initiative=grant["initiative"],
+        )
+    if role == "backbone":
+        return gettext("backbone of %(initiative)s", initiative=grant["initiative"])
+    if role == "funder":
+        return gettext("funder of %(initiative)s", initiative=grant["initiative"])
+    return f"{role} · {grant['initiative']}"
 
 
 def status_of(person: dict) -> str:
+    """The account's state, a code: ``active``, ``deactivated`` or ``invitation pending``."""
     if not person["is_active"]:
         return "deactivated"
     if person.get("invitation_pending"):
         return "invitation pending"
     return "active"
+
+
+def status_text(status: str) -> str:
+    """:func:`status_of` in the reader's language."""
+    names = {
+        "active": gettext("active"),
+        "deactivated": gettext("deactivated"),
+        "invitation pending": gettext("invitation pending"),
+    }
+    return names.get(status, status)
+
+
+def key_state(state: str) -> str:
+    """An API key's state in the reader's language."""
+    names = {
+        "active": gettext("active"),
+        "expired": gettext("expired"),
+        "revoked": gettext("revoked"),
+    }
+    return names.get(state, state)
 
 
 def user_rows(people: list[dict]) -> list[dict]:
@@ -358,10 +427,20 @@ def user_rows(people: list[dict]) -> list[dict]:
             "email": p["email"],
             "name": p["name"] or "",
             "status": status_of(p),
+            "status_text": status_text(status_of(p)),
             "grants": "; ".join(grant_text(g) for g in p["grants"]),
         }
         for p in people
     ]
+
+
+def _scope_text(scope: str, name: str) -> str:
+    """What a key acts for: an initiative or an organisation, and its name."""
+    if scope == "initiative":
+        return gettext("initiative · %(name)s", name=name)
+    if scope == "organisation":
+        return gettext("organisation · %(name)s", name=name)
+    return f"{scope} · {name}"
 
 
 def key_rows(keys: list[dict]) -> list[dict]:
@@ -370,26 +449,30 @@ def key_rows(keys: list[dict]) -> list[dict]:
             "id": k["id"],
             "name": k["name"],
             "prefix": f"{k['prefix']}_…",
-            "scope": f"{k['scope']} · {k['scope_name']}",
-            "created_by": k["created_by"] or "(deleted account)",
-            "last_used": _when(k["last_used_at"]) or "never",
-            "expires": data.day(k["expires_at"]) if k["expires_at"] else "never",
+            "scope": _scope_text(k["scope"], k["scope_name"]),
+            "created_by": k["created_by"] or gettext("(deleted account)"),
+            "last_used": _when(k["last_used_at"]) or gettext("never"),
+            "expires": data.day(k["expires_at"]) if k["expires_at"] else gettext("never"),
             "state": k["state"],
+            "state_text": key_state(k["state"]),
             "may_revoke": k["may_revoke"],
         }
         for k in keys
     ]
 
 
-def _invitation_alert(made: data.InvitationLink, verb: str) -> dbc.Alert:
+def _invitation_alert(made: data.InvitationLink, said: str) -> dbc.Alert:
+    """``said`` (what was done, a whole sentence) and the link, shown once."""
     return shown_once(
         "people-invitation-link",
         made.link,
-        html.Div([f"{verb} {made.email}. ", html.Strong("Copy the link now:")]),
+        html.Div([said + " ", html.Strong(gettext("Copy the link now:"))]),
         html.Div(
-            f"It is shown only this once, works once, and expires on "
-            f"{data.moment(made.expires_at)}. Give it to the person: "
-            "no e-mail is sent.",
+            gettext(
+                "It is shown only this once, works once, and expires on %(moment)s. Give it to "
+                "the person: no e-mail is sent.",
+                moment=data.moment(made.expires_at),
+            ),
             className="small",
         ),
     )
@@ -403,15 +486,18 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
     if person.get("name"):
         facts.append(person["name"])
     if person.get("created_at"):
-        facts.append(f"since {data.day(person['created_at'])}")
+        facts.append(gettext("since %(day)s", day=data.day(person["created_at"])))
     if person.get("manages_account"):
-        facts.append(f"last login {_when(person.get('last_login_at')) or 'never'}")
+        last = _when(person.get("last_login_at"))
+        facts.append(
+            gettext("last login %(moment)s", moment=last) if last else gettext("last login never")
+        )
     grants = [
         html.Li(
             [
                 html.Span(grant_text(g), className="me-2"),
                 dbc.Button(
-                    "Revoke",
+                    gettext("Revoke"),
                     id={"type": "people-revoke", "grant": g["id"]},
                     color="danger",
                     outline=True,
@@ -426,26 +512,30 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
         html.Div(
             [
                 html.H2(person["email"], className="h5 mb-0 me-2", id="people-detail-email"),
-                dbc.Badge(status_of(person), color=badge_colour, id="people-detail-status"),
+                dbc.Badge(
+                    status_text(status_of(person)), color=badge_colour, id="people-detail-status"
+                ),
             ],
             className="d-flex flex-wrap align-items-center gap-2",
         ),
         html.P(" · ".join(facts), className="small text-muted mb-2"),
-        html.H3("Grants you manage", className="h6 mt-2"),
+        html.H3(gettext("Grants you manage"), className="h6 mt-2"),
         html.Ul(grants, className="list-unstyled mb-2", id="people-grants")
         if grants
-        else html.P("None.", className="small text-muted"),
-        html.H3("Add a grant", className="h6 mt-3"),
+        else html.P(gettext("None."), className="small text-muted"),
+        html.H3(gettext("Add a grant"), className="h6 mt-3"),
         dbc.Row(_grant_form("people-grant", stored, initiative, narrow=True), className="g-2 mb-2"),
-        dbc.Button("Add grant", id="people-grant-add", color="primary", size="sm"),
-        html.H3("Account", className="h6 mt-4"),
+        dbc.Button(gettext("Add grant"), id="people-grant-add", color="primary", size="sm"),
+        html.H3(gettext("Account"), className="h6 mt-4"),
     ]
     if not person.get("manages_account"):
         parts.append(
             html.P(
-                "This person also works outside the initiatives you manage: only an admin "
-                "may deactivate the account or reset its password. Revoke the grants you "
-                "manage instead.",
+                gettext(
+                    "This person also works outside the initiatives you manage: only an admin "
+                    "may deactivate the account or reset its password. Revoke the grants you "
+                    "manage instead."
+                ),
                 className="small text-muted",
                 id="people-account-elsewhere",
             )
@@ -453,7 +543,7 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
         return html.Div(parts)
     buttons = [
         dbc.Button(
-            "Deactivate" if person["is_active"] else "Reactivate",
+            gettext("Deactivate") if person["is_active"] else gettext("Reactivate"),
             # One of the two at a time: a pattern id, so the callback needs neither to exist.
             id={"type": "people-active", "set": "off" if person["is_active"] else "on"},
             color="warning" if person["is_active"] else "success",
@@ -464,7 +554,11 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
     if person.get("invitation_pending") and person["is_active"]:
         buttons.append(
             dbc.Button(
-                "New invitation link", id="people-renew", color="secondary", outline=True, size="sm"
+                gettext("New invitation link"),
+                id="people-renew",
+                color="secondary",
+                outline=True,
+                size="sm",
             )
         )
     parts += [
@@ -472,17 +566,22 @@ def _detail(person: dict, stored: dict, initiative: str | None) -> html.Div:
         dbc.Row(
             [
                 field(
-                    "New password",
+                    gettext("New password"),
                     dbc.Input(
                         id="people-reset-password", type="password", autoComplete="new-password"
                     ),
-                    hint="At least 12 characters. Their sessions end and their API keys are "
-                    "revoked.",
+                    hint=gettext(
+                        "At least 12 characters. Their sessions end and their API keys are revoked."
+                    ),
                     md=8,
                 ),
                 dbc.Col(
                     dbc.Button(
-                        "Reset password", id="people-reset", color="danger", outline=True, size="sm"
+                        gettext("Reset password"),
+                        id="people-reset",
+                        color="danger",
+                        outline=True,
+                        size="sm",
                     ),
                     md=4,
                     className="d-flex align-items-start pt-md-4",
@@ -513,11 +612,17 @@ def people_list(initiative, _refresh):
     try:
         found = data.people(initiative)
     except DomainError as exc:
-        return [], None, error_alert(exc, what="That initiative")
+        return [], None, error_alert(exc, what=gettext("That initiative"))
     shown = len(found.users)
-    count = f"{found.total} {'person' if found.total == 1 else 'people'}"
     if shown < found.total:
-        count += f" (the first {shown} by e-mail)"
+        count = ngettext(
+            "%(n)s person (the first %(shown)s by e-mail)",
+            "%(n)s people (the first %(shown)s by e-mail)",
+            found.total,
+            shown=shown,
+        )
+    else:
+        count = ngettext("%(n)s person", "%(n)s people", found.total)
     return user_rows(found.users), count, None
 
 
@@ -556,7 +661,7 @@ def people_detail(user_id, _refresh, stored, initiative):
     try:
         person = data.person(int(user_id))
     except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That person")
+        return error_alert(exc, what=gettext("That person"))
     return _detail(person, stored or {}, _selected_initiative(initiative))
 
 
@@ -622,17 +727,30 @@ def people_add_grant(clicks, user_id, role, initiative, organisation, refresh):
     try:
         person = data.add_person_grant(int(user_id), role or "", init, org)
     except DomainError as exc:
-        errors, alert = field_errors(exc, GRANT_FIELDS, what="That person")
+        errors, alert = field_errors(exc, GRANT_FIELDS, what=gettext("That person"))
         return alert, dash.no_update, *errors
     errors, _ = field_errors(None, GRANT_FIELDS)
-    return _done(f"Granted {role} to {person['email']}."), (refresh or 0) + 1, *errors
+    return _done(_granted(role, person["email"])), (refresh or 0) + 1, *errors
 
 
-def _on_button(kind: str, key: str, what: str, refused=(DomainError,)):
+def _granted(role: str | None, email: str) -> str:
+    """What granting ``role`` did, one whole sentence per role."""
+    if role == "admin":
+        return gettext("Granted admin to %(email)s.", email=email)
+    if role == "backbone":
+        return gettext("Granted backbone to %(email)s.", email=email)
+    if role == "funder":
+        return gettext("Granted funder to %(email)s.", email=email)
+    if role == "reporter":
+        return gettext("Granted reporter to %(email)s.", email=email)
+    return gettext("Granted %(role)s to %(email)s.", role=role, email=email)
+
+
+def _on_button(kind: str, key: str, what: Callable[[], str], refused=(DomainError,)):
     """Registers the decorated change to the person shown, ``act(button, user_id)`` (the
     message it answers), as the callback of the buttons ``{"type": kind, key: ...}`` the
     detail draws: the message shown and the list refreshed, or the refusal (``refused``)
-    shown about ``what``. Nothing happens for a button drawn but not clicked."""
+    shown about ``what()``. Nothing happens for a button drawn but not clicked."""
 
     def register(act):
         @callback(
@@ -652,7 +770,7 @@ def _on_button(kind: str, key: str, what: str, refused=(DomainError,)):
             try:
                 message = act(button, int(user_id))
             except refused as exc:
-                return error_alert(exc, what=what), dash.no_update
+                return error_alert(exc, what=what()), dash.no_update
             return _done(message), (refresh or 0) + 1
 
         return act
@@ -660,21 +778,25 @@ def _on_button(kind: str, key: str, what: str, refused=(DomainError,)):
     return register
 
 
-@_on_button("people-revoke", "grant", "That grant", (DomainError, TypeError, ValueError))
+@_on_button(
+    "people-revoke", "grant", lambda: gettext("That grant"), (DomainError, TypeError, ValueError)
+)
 def people_revoke_grant(button: dict, user_id: int) -> str:
     person = data.revoke_person_grant(user_id, int(button["grant"]))
-    return f"Grant revoked; {person['email']}'s sessions ended."
+    return gettext("Grant revoked; %(email)s's sessions ended.", email=person["email"])
 
 
-@_on_button("people-active", "set", "That person")
+@_on_button("people-active", "set", lambda: gettext("That person"))
 def people_set_active(button: dict, user_id: int) -> str:
     if button.get("set") not in ("on", "off"):
         raise PreventUpdate
     active = button["set"] == "on"
     person = data.set_person_active(user_id, active)
     if active:
-        return f"{person['email']} may log in again."
-    return f"{person['email']} is deactivated: their sessions and API keys stopped."
+        return gettext("%(email)s may log in again.", email=person["email"])
+    return gettext(
+        "%(email)s is deactivated: their sessions and API keys stopped.", email=person["email"]
+    )
 
 
 @callback(
@@ -693,11 +815,21 @@ def people_reset_password(clicks, user_id, password, refresh):
     try:
         revoked = data.reset_person_password(int(user_id), password or "")
     except DomainError as exc:
-        errors, alert = field_errors(exc, PASSWORD_FIELDS, what="That person")
+        errors, alert = field_errors(exc, PASSWORD_FIELDS, what=gettext("That person"))
         return alert, dash.no_update, *errors
-    keys = f"{revoked} API key{'s' if revoked != 1 else ''} revoked" if revoked else "no API keys"
     errors, _ = field_errors(None, PASSWORD_FIELDS)
-    message = f"Password reset: their sessions ended, {keys}. Give them the new password."
+    if revoked:
+        message = ngettext(
+            "Password reset: their sessions ended, %(n)s API key revoked. Give them the new "
+            "password.",
+            "Password reset: their sessions ended, %(n)s API keys revoked. Give them the new "
+            "password.",
+            revoked,
+        )
+    else:
+        message = gettext(
+            "Password reset: their sessions ended, no API keys. Give them the new password."
+        )
     return _done(message), (refresh or 0) + 1, *errors
 
 
@@ -713,8 +845,8 @@ def people_renew_invitation(clicks, user_id):
     try:
         made = data.renew_person_invitation(int(user_id))
     except DomainError as exc:
-        return error_alert(exc, what="That person")
-    return _invitation_alert(made, "New invitation link for")
+        return error_alert(exc, what=gettext("That person"))
+    return _invitation_alert(made, gettext("New invitation link for %(email)s.", email=made.email))
 
 
 # --- callbacks: invitations ---------------------------------------------------------------------
@@ -740,7 +872,8 @@ def people_invite(clicks, email, name, role, initiative, organisation, refresh):
         raise PreventUpdate
     if not (email or "").strip():
         errors, _ = field_errors(
-            data.InvalidInput("give the person's e-mail address", field="email"), INVITE_FIELDS
+            data.InvalidInput(gettext("give the person's e-mail address"), field="email"),
+            INVITE_FIELDS,
         )
         return None, dash.no_update, dash.no_update, dash.no_update, *errors
     init, org = _grant_scope(role, initiative, organisation)
@@ -750,7 +883,8 @@ def people_invite(clicks, email, name, role, initiative, organisation, refresh):
         errors, alert = field_errors(exc, INVITE_FIELDS)
         return alert, dash.no_update, dash.no_update, dash.no_update, *errors
     errors, _ = field_errors(None, INVITE_FIELDS)
-    return _invitation_alert(made, "Invited"), (refresh or 0) + 1, "", "", *errors
+    invited = _invitation_alert(made, gettext("Invited %(email)s.", email=made.email))
+    return invited, (refresh or 0) + 1, "", "", *errors
 
 
 # --- callbacks: API keys ------------------------------------------------------------------------
@@ -791,8 +925,10 @@ def people_revoke_key(clicks, rows, refresh):
     try:
         data.revoke_api_key(int(rows[0]["id"]))
     except (DomainError, KeyError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That key"), dash.no_update, dash.no_update
-    message = f"Key {rows[0].get('name')} revoked: it stops working with its next request."
+        return error_alert(exc, what=gettext("That key")), dash.no_update, dash.no_update
+    message = gettext(
+        "Key %(name)s revoked: it stops working with its next request.", name=rows[0].get("name")
+    )
     return _done(message), (refresh or 0) + 1, []
 
 
@@ -803,7 +939,9 @@ def expiry(text: str | None) -> datetime | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise data.InvalidInput("give a date, e.g. 2027-01-31", field="expires_at") from None
+        raise data.InvalidInput(
+            gettext("give a date, e.g. 2027-01-31"), field="expires_at"
+        ) from None
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
@@ -825,9 +963,9 @@ def people_create_key(clicks, name, scope, expires, refresh):
     kind, _, slug = (scope or "").partition(":")
     try:
         if not (name or "").strip():
-            raise data.InvalidInput("give the key a name you will recognise", field="name")
+            raise data.InvalidInput(gettext("give the key a name you will recognise"), field="name")
         if kind not in ("initiative", "organisation") or not slug:
-            raise data.InvalidInput("choose what the key acts for", field="scope")
+            raise data.InvalidInput(gettext("choose what the key acts for"), field="scope")
         _prefix, secret = data.create_api_key(
             name.strip(),
             slug if kind == "initiative" else None,
@@ -843,10 +981,17 @@ def people_create_key(clicks, name, scope, expires, refresh):
     shown = shown_once(
         "people-key-secret",
         secret,
-        html.Div([f"Key {name.strip()} created. ", html.Strong("Copy its secret now:")]),
         html.Div(
-            "It is shown only this once; we keep only a hash of it. Send it as "
-            "'Authorization: Bearer …'.",
+            [
+                gettext("Key %(name)s created.", name=name.strip()) + " ",
+                html.Strong(gettext("Copy its secret now:")),
+            ]
+        ),
+        html.Div(
+            gettext(
+                "It is shown only this once; we keep only a hash of it. Send it as "
+                "'Authorization: Bearer …'."
+            ),
             className="small",
         ),
     )

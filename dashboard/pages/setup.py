@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash
 import dash_ag_grid as dag
@@ -28,107 +28,148 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dashboard import data
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, changes_table
-from dashboard.components.kinds import PERFORMANCE_TYPES
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
 from models.core.actors import shown_label
+from models.core.i18n import gettext, ngettext, short_number
 
-dash.register_page(__name__, path="/setup", title="Setup · Common Measure", name="Setup")
-
-NOT_ALLOWED = (
-    "Setup is for the initiative's backbone team. "
-    "Your account does not run any initiative's configuration."
+dash.register_page(
+    __name__, path="/setup", title=lambda **_: gettext("Setup · Common Measure"), name="Setup"
 )
 
-MEASURE_TYPES = (
-    ("count", "count (adds up)"),
-    ("amount", "amount (adds up)"),
-    ("rate", "rate (numerator ÷ denominator)"),
-    ("average", "average (weighted by its denominator)"),
-)
-DIRECTIONS = (("higher", "higher is better"), ("lower", "lower is better"))
-FREQUENCIES = (("quarterly", "quarterly"), ("annual", "annual"))
-# README, "Two kinds of measure".
-KINDS = (
-    ("population", "population indicator (the whole community)"),
-    ("performance", "partner performance measure"),
-)
+# Every text below is built when it is shown, in the reader's language (README, "Languages"):
+# the forms, columns and tabs are made by functions, called again for each page and answer.
+# The module-level ``RESOURCES`` (built in English at import) only names the callbacks' ids.
+
+
+def _not_allowed() -> str:
+    return gettext(
+        "Setup is for the initiative's backbone team. "
+        "Your account does not run any initiative's configuration."
+    )
+
+
+def _measure_types() -> tuple[tuple[str, str], ...]:
+    return (
+        ("count", gettext("count (adds up)")),
+        ("amount", gettext("amount (adds up)")),
+        ("rate", gettext("rate (numerator ÷ denominator)")),
+        ("average", gettext("average (weighted by its denominator)")),
+    )
+
+
+def _directions() -> tuple[tuple[str, str], ...]:
+    return (("higher", gettext("higher is better")), ("lower", gettext("lower is better")))
+
+
+def _frequencies() -> tuple[tuple[str, str], ...]:
+    return (("quarterly", gettext("quarterly")), ("annual", gettext("annual")))
+
+
+def _performance_types() -> tuple[tuple[str, str], ...]:
+    """The three questions of a performance measure (README, "Two kinds of measure")."""
+    return (
+        ("how_much", gettext("how much did we do?")),
+        ("how_well", gettext("how well did we do it?")),
+        ("better_off", gettext("is anyone better off?")),
+    )
+
+
+def _kinds() -> tuple[tuple[str, str], ...]:
+    """README, "Two kinds of measure"."""
+    return (
+        ("population", gettext("population indicator (the whole community)")),
+        ("performance", gettext("partner performance measure")),
+    )
+
+
 GRID_STYLE = {"height": "460px"}
 SMALL_GRID = {"height": "190px"}
 
 # --- forms --------------------------------------------------------------------------------------
 
-TARGET_COLUMNS = [
-    {
-        "field": "period",
-        "headerName": "Period",
-        "editable": True,
-        "cellEditor": "agSelectCellEditor",
-        "cellEditorParams": {"values": []},
-        "flex": 1,
-    },
-    {
-        "field": "value",
-        "headerName": "Target",
-        "editable": True,
-        "cellEditor": "agNumberCellEditor",
-        "type": "rightAligned",
-        "flex": 1,
-    },
-    {"field": "note", "headerName": "Note", "editable": True, "flex": 2},
-]
-GAP_COLUMNS = [
-    {
-        "field": "dimension",
-        "headerName": "Breakdown",
-        "editable": True,
-        "cellEditor": "agSelectCellEditor",
-        "cellEditorParams": {"values": []},
-        "flex": 1,
-    },
-    {
-        "field": "baseline",
-        "headerName": "Baseline gap",
-        "editable": True,
-        "cellEditor": "agNumberCellEditor",
-        "type": "rightAligned",
-        "flex": 1,
-    },
-    {
-        "field": "baseline_period",
-        "headerName": "at",
-        "editable": True,
-        "cellEditor": "agSelectCellEditor",
-        "cellEditorParams": {"values": []},
-        "flex": 1,
-    },
-    {
-        "field": "target",
-        "headerName": "Target gap",
-        "editable": True,
-        "cellEditor": "agNumberCellEditor",
-        "type": "rightAligned",
-        "flex": 1,
-    },
-    {
-        "field": "target_period",
-        "headerName": "due by",
-        "editable": True,
-        "cellEditor": "agSelectCellEditor",
-        "cellEditorParams": {"values": []},
-        "flex": 1,
-    },
-    {"field": "note", "headerName": "Note", "editable": True, "flex": 2},
-]
-CATEGORY_COLUMNS = [
-    {
-        "field": "code",
-        "headerName": "Code",
-        "editable": {"function": "!params.data.saved"},
-        "flex": 1,
-    },
-    {"field": "name", "headerName": "Name", "editable": True, "flex": 2},
-]
+
+def _target_columns() -> list[dict]:
+    return [
+        {
+            "field": "period",
+            "headerName": gettext("Period"),
+            "editable": True,
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"values": []},
+            "flex": 1,
+        },
+        {
+            "field": "value",
+            "headerName": gettext("Target"),
+            "editable": True,
+            "cellEditor": "agNumberCellEditor",
+            "type": "rightAligned",
+            "flex": 1,
+        },
+        {"field": "note", "headerName": gettext("Note"), "editable": True, "flex": 2},
+    ]
+
+
+def _gap_columns() -> list[dict]:
+    return [
+        {
+            "field": "dimension",
+            "headerName": gettext("Breakdown"),
+            "editable": True,
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"values": []},
+            "flex": 1,
+        },
+        {
+            "field": "baseline",
+            "headerName": gettext("Baseline gap"),
+            "editable": True,
+            "cellEditor": "agNumberCellEditor",
+            "type": "rightAligned",
+            "flex": 1,
+        },
+        {
+            "field": "baseline_period",
+            "headerName": gettext("at"),
+            "editable": True,
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"values": []},
+            "flex": 1,
+        },
+        {
+            "field": "target",
+            "headerName": gettext("Target gap"),
+            "editable": True,
+            "cellEditor": "agNumberCellEditor",
+            "type": "rightAligned",
+            "flex": 1,
+        },
+        {
+            "field": "target_period",
+            "headerName": gettext("due by"),
+            "editable": True,
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"values": []},
+            "flex": 1,
+        },
+        {"field": "note", "headerName": gettext("Note"), "editable": True, "flex": 2},
+    ]
+
+
+GAP_FIELDS = ("dimension", "baseline", "baseline_period", "target", "target_period", "note")
+
+
+def _category_columns() -> list[dict]:
+    return [
+        {
+            "field": "code",
+            "headerName": gettext("Code"),
+            "editable": {"function": "!params.data.saved"},
+            "flex": 1,
+        },
+        {"field": "name", "headerName": gettext("Name"), "editable": True, "flex": 2},
+    ]
 
 
 def _editable_grid(ident: str, columns: list[dict]) -> dag.AgGrid:
@@ -146,178 +187,267 @@ def _editable_grid(ident: str, columns: list[dict]) -> dag.AgGrid:
     )
 
 
-OUTCOME = Form(
-    "setup-outcome",
-    [
-        Field(
-            "code",
-            "Code",
-            fixed=True,
-            md=4,
-            placeholder="e.g. kindergarten_readiness",
-            help="Letters, digits, - and _; it cannot change later.",
-        ),
-        Field("name", "Name", md=8, placeholder="e.g. Kindergarten readiness"),
-        Field("description", "Description", "textarea", md=12),
-        Field("position", "Position", "integer", md=4, help="Sort order; blank puts it last."),
-    ],
-)
+def _code_help() -> str:
+    return gettext("Letters, digits, - and _; it cannot change later.")
 
-INDICATOR = Form(
-    "setup-indicator",
-    [
-        Field(
-            "code",
-            "Code",
-            fixed=True,
-            md=4,
-            placeholder="e.g. K_READY",
-            help="Capitals, digits and _; it cannot change later.",
-        ),
-        Field("name", "Name", md=8, placeholder="e.g. Children ready for kindergarten"),
-        Field("outcome", "Outcome", "select", md=6, placeholder="No outcome"),
-        Field("measure_type", "Measure type", "select", MEASURE_TYPES, md=3, required=True),
-        Field("unit", "Unit", md=3, placeholder="e.g. %, people"),
-        Field("definition", "Definition", "textarea", md=12),
-        Field(
-            "direction",
-            "Direction of good",
-            "select",
-            DIRECTIONS,
-            md=3,
-            default="higher",
-            required=True,
-        ),
-        Field("decimals", "Decimals", "integer", md=3, default=1),
-        Field(
-            "frequency",
-            "Frequency",
-            "select",
-            FREQUENCIES,
-            md=3,
-            default="quarterly",
-            required=True,
-        ),
-        Field("position", "Position", "integer", md=3, help="Blank puts it last."),
-        Field("valid_min", "Valid from", "number", md=3, help="Lowest value accepted."),
-        Field("valid_max", "Valid to", "number", md=3, help="Highest value accepted."),
-        Field("data_source", "Data source", md=6, placeholder="e.g. State kindergarten assessment"),
-        Field(
-            "kind",
-            "Kind",
-            "select",
-            KINDS,
-            md=4,
-            default="population",
-            required=True,
-            help="A population indicator says how the whole community is doing; a "
-            "performance measure, how a partner's programme is doing.",
-        ),
-        Field(
-            "performance_type",
-            "Performance type",
-            "select",
-            PERFORMANCE_TYPES,
-            md=3,
-            placeholder="Population indicator: none",
-            help="Required for a performance measure.",
-        ),
-        Field(
-            "contributes_to",
-            "Contributes to",
-            "multi",
-            md=5,
-            placeholder="No population indicator",
-            help="The population indicators this measure contributes to (contribution, not "
-            "attribution).",
-        ),
-        Field(
-            "expression",
-            "Computed from",
-            md=12,
-            placeholder="Blank: partners report it. e.g. 100 * FAFSA_DONE / SENIORS",
-            help="A computed indicator: other indicators' codes with numbers, + - * /, "
-            "parentheses, min(…) and max(…). Nobody reports it; its figures come from its "
-            "inputs' and are hidden wherever one of them is.",
-        ),
-        Field(
-            "dimensions",
-            "Breakdowns",
-            "multi",
-            md=12,
-            placeholder="No breakdown",
-            help="The dimensions partners break this indicator down by.",
-        ),
-        Field("baseline_value", "Baseline", "number", md=3),
-        Field("baseline_period", "Baseline period", "select", md=3),
-        Field("target_value", "End target", "number", md=3),
-        Field("target_period", "End target period", "select", md=3),
-        Field("targets", "Interim targets", "grid", md=12),
-        Field(
-            "gap_targets",
-            "Gap targets",
-            "grid",
-            md=12,
-            help="A target on the gap between the best and the worst category of a breakdown "
-            "(e.g. halve it by 2030); the equity chart and the overview judge the gap against it.",
-        ),
-    ],
-    grids={
-        "targets": _editable_grid("setup-indicator-targets", TARGET_COLUMNS),
-        "gap_targets": html.Div(
-            [
-                _editable_grid("setup-indicator-gap_targets", GAP_COLUMNS),
-                html.Div(
-                    [
-                        dbc.Button(
-                            label,
-                            id=f"setup-indicator-gap-{action}",
-                            size="sm",
-                            color="secondary",
-                            outline=True,
-                        )
-                        for action, label in (
-                            ("add", "Add gap target"),
-                            ("remove", "Remove selected gap target"),
-                        )
-                    ],
-                    className="d-flex gap-2 mb-1",
+
+def _outcome_form() -> Form:
+    return Form(
+        "setup-outcome",
+        [
+            Field(
+                "code",
+                gettext("Code"),
+                fixed=True,
+                md=4,
+                placeholder=gettext("e.g. kindergarten_readiness"),
+                help=_code_help(),
+            ),
+            Field(
+                "name", gettext("Name"), md=8, placeholder=gettext("e.g. Kindergarten readiness")
+            ),
+            Field("description", gettext("Description"), "textarea", md=12),
+            Field(
+                "position",
+                gettext("Position"),
+                "integer",
+                md=4,
+                help=gettext("Sort order; blank puts it last."),
+            ),
+        ],
+    )
+
+
+def _indicator_form() -> Form:
+    return Form(
+        "setup-indicator",
+        [
+            Field(
+                "code",
+                gettext("Code"),
+                fixed=True,
+                md=4,
+                placeholder=gettext("e.g. K_READY"),
+                help=gettext("Capitals, digits and _; it cannot change later."),
+            ),
+            Field(
+                "name",
+                gettext("Name"),
+                md=8,
+                placeholder=gettext("e.g. Children ready for kindergarten"),
+            ),
+            Field("outcome", gettext("Outcome"), "select", md=6, placeholder=gettext("No outcome")),
+            Field(
+                "measure_type",
+                gettext("Measure type"),
+                "select",
+                _measure_types(),
+                md=3,
+                required=True,
+            ),
+            Field("unit", gettext("Unit"), md=3, placeholder=gettext("e.g. %, people")),
+            Field("definition", gettext("Definition"), "textarea", md=12),
+            Field(
+                "direction",
+                gettext("Direction of good"),
+                "select",
+                _directions(),
+                md=3,
+                default="higher",
+                required=True,
+            ),
+            Field("decimals", gettext("Decimals"), "integer", md=3, default=1),
+            Field(
+                "frequency",
+                gettext("Frequency"),
+                "select",
+                _frequencies(),
+                md=3,
+                default="quarterly",
+                required=True,
+            ),
+            Field(
+                "position",
+                gettext("Position"),
+                "integer",
+                md=3,
+                help=gettext("Blank puts it last."),
+            ),
+            Field(
+                "valid_min",
+                gettext("Valid from"),
+                "number",
+                md=3,
+                help=gettext("Lowest value accepted."),
+            ),
+            Field(
+                "valid_max",
+                gettext("Valid to"),
+                "number",
+                md=3,
+                help=gettext("Highest value accepted."),
+            ),
+            Field(
+                "data_source",
+                gettext("Data source"),
+                md=6,
+                placeholder=gettext("e.g. State kindergarten assessment"),
+            ),
+            Field(
+                "kind",
+                gettext("Kind"),
+                "select",
+                _kinds(),
+                md=4,
+                default="population",
+                required=True,
+                help=gettext(
+                    "A population indicator says how the whole community is doing; a "
+                    "performance measure, how a partner's programme is doing."
                 ),
-            ]
-        ),
-    },
-)
+            ),
+            Field(
+                "performance_type",
+                gettext("Performance type"),
+                "select",
+                _performance_types(),
+                md=3,
+                placeholder=gettext("Population indicator: none"),
+                help=gettext("Required for a performance measure."),
+            ),
+            Field(
+                "contributes_to",
+                gettext("Contributes to"),
+                "multi",
+                md=5,
+                placeholder=gettext("No population indicator"),
+                help=gettext(
+                    "The population indicators this measure contributes to (contribution, not "
+                    "attribution)."
+                ),
+            ),
+            Field(
+                "expression",
+                gettext("Computed from"),
+                md=12,
+                placeholder=gettext("Blank: partners report it. e.g. 100 * FAFSA_DONE / SENIORS"),
+                help=gettext(
+                    "A computed indicator: other indicators' codes with numbers, + - * /, "
+                    "parentheses, min(…) and max(…). Nobody reports it; its figures come from its "
+                    "inputs' and are hidden wherever one of them is."
+                ),
+            ),
+            Field(
+                "dimensions",
+                gettext("Breakdowns"),
+                "multi",
+                md=12,
+                placeholder=gettext("No breakdown"),
+                help=gettext("The dimensions partners break this indicator down by."),
+            ),
+            Field("baseline_value", gettext("Baseline"), "number", md=3),
+            Field("baseline_period", gettext("Baseline period"), "select", md=3),
+            Field("target_value", gettext("End target"), "number", md=3),
+            Field("target_period", gettext("End target period"), "select", md=3),
+            Field("targets", gettext("Interim targets"), "grid", md=12),
+            Field(
+                "gap_targets",
+                gettext("Gap targets"),
+                "grid",
+                md=12,
+                help=gettext(
+                    "A target on the gap between the best and the worst category of a breakdown "
+                    "(e.g. halve it by 2030); the equity chart and the overview judge the gap "
+                    "against it."
+                ),
+            ),
+        ],
+        grids={
+            "targets": _editable_grid("setup-indicator-targets", _target_columns()),
+            "gap_targets": html.Div(
+                [
+                    _editable_grid("setup-indicator-gap_targets", _gap_columns()),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                label,
+                                id=f"setup-indicator-gap-{action}",
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                            )
+                            for action, label in (
+                                ("add", gettext("Add gap target")),
+                                ("remove", gettext("Remove selected gap target")),
+                            )
+                        ],
+                        className="d-flex gap-2 mb-1",
+                    ),
+                ]
+            ),
+        },
+    )
 
-DIMENSION = Form(
-    "setup-dimension",
-    [
-        Field(
-            "code",
-            "Code",
-            fixed=True,
-            md=4,
-            placeholder="e.g. race",
-            help="Letters, digits, - and _; it cannot change later.",
-        ),
-        Field("name", "Name", md=5, placeholder="e.g. Race/ethnicity"),
-        Field("position", "Position", "integer", md=3, help="Blank puts it last."),
-        Field(
-            "components",
-            "Cross-tab of",
-            "multi",
-            md=12,
-            fixed=True,
-            placeholder="A plain dimension",
-            help="Two dimensions, rows then columns (e.g. race, income): the categories are "
-            "their pairs, at most 48, and follow them; leave the categories empty. Indicators "
-            "collect it with both.",
-        ),
-        Field("categories", "Categories", "grid", md=12),
-    ],
-    grids={"categories": _editable_grid("setup-dimension-categories", CATEGORY_COLUMNS)},
-)
 
-SECTORS = tuple((sector, sector.replace("_", " ")) for sector in data.ORGANISATION_SECTORS)
+def _dimension_form() -> Form:
+    return Form(
+        "setup-dimension",
+        [
+            Field(
+                "code",
+                gettext("Code"),
+                fixed=True,
+                md=4,
+                placeholder=gettext("e.g. race"),
+                help=_code_help(),
+            ),
+            Field("name", gettext("Name"), md=5, placeholder=gettext("e.g. Race/ethnicity")),
+            Field(
+                "position",
+                gettext("Position"),
+                "integer",
+                md=3,
+                help=gettext("Blank puts it last."),
+            ),
+            Field(
+                "components",
+                gettext("Cross-tab of"),
+                "multi",
+                md=12,
+                fixed=True,
+                placeholder=gettext("A plain dimension"),
+                help=gettext(
+                    "Two dimensions, rows then columns (e.g. race, income): the categories are "
+                    "their pairs, at most 48, and follow them; leave the categories empty. "
+                    "Indicators collect it with both."
+                ),
+            ),
+            Field("categories", gettext("Categories"), "grid", md=12),
+        ],
+        grids={"categories": _editable_grid("setup-dimension-categories", _category_columns())},
+    )
+
+
+def _sectors() -> tuple[tuple[str, str], ...]:
+    """The directory's sectors, each named in the reader's language."""
+    names = {
+        "education": gettext("education"),
+        "early_childhood": gettext("early childhood"),
+        "government": gettext("government"),
+        "nonprofit": gettext("nonprofit"),
+        "health": gettext("health"),
+        "business": gettext("business"),
+        "higher_education": gettext("higher education"),
+        "philanthropy": gettext("philanthropy"),
+        "community": gettext("community"),
+        "other": gettext("other"),
+    }
+    return tuple(
+        (sector, names.get(sector, sector.replace("_", " ")))
+        for sector in data.ORGANISATION_SECTORS
+    )
+
+
 NEW_ORGANISATION = (
     ("name", "name"),
     ("slug", "slug"),
@@ -325,115 +455,168 @@ NEW_ORGANISATION = (
     ("website", "website"),
 )
 
-MEMBER = Form(
-    "setup-member",
-    [
-        Field(
-            "joins",
-            "The partner",
-            "radio",
-            (("existing", "is in the directory"), ("new", "is new: add it to the directory")),
-            md=12,
-            default="existing",
-        ),
-        Field("organisation", "Organisation", "select", fixed=True, md=12),
-        Field("org_name", "Name", md=6, placeholder="e.g. Riverside Health Clinic"),
-        Field(
-            "org_slug",
-            "Slug",
-            md=6,
-            placeholder="e.g. riverside-health-clinic",
-            help="Made from the name: lower-case words joined by hyphens. It cannot change.",
-        ),
-        Field("org_sector", "Sector", "select", SECTORS, md=6),
-        Field("org_website", "Website", md=6, placeholder="https://…"),
-        Field("joined_on", "Joined on", "date", md=4),
-        Field(
-            "shares_with_funders", "Shares its figures with funders", "switch", md=6, default=True
-        ),
-        Field("active", "Active (expected to report)", "switch", md=6, default=True),
-        Field(
-            "obligations",
-            "Obligations",
-            "multi",
-            md=12,
-            placeholder="Reports no indicator yet",
-            help="The indicators this partner is expected to report.",
-        ),
-    ],
-    aliases={
-        "indicators": "obligations",
-        **{f"new_organisation.{key}": f"org_{name}" for key, name in NEW_ORGANISATION},
-    },
-)
 
-PERIOD = Form(
-    "setup-period",
-    [
-        Field(
-            "key",
-            "Period",
-            fixed=True,
-            md=3,
-            placeholder="e.g. 2026Q3",
-            help="2026Q3 for a quarter, 2026 for a year.",
-        ),
-        Field("opens_on", "Opens", "date", md=3, help="Blank: the day after it ends."),
-        Field("due_on", "Due", "date", md=3, help="Blank: 30 days after it ends."),
-        Field("closes_on", "Closes", "date", md=3, help="Blank: 60 days after it ends."),
-        Field(
-            "locked",
-            "Locked: no more writes to its reports, whatever the dates",
-            "switch",
-            md=12,
-        ),
-    ],
-)
+def _member_form() -> Form:
+    return Form(
+        "setup-member",
+        [
+            Field(
+                "joins",
+                gettext("The partner"),
+                "radio",
+                (
+                    ("existing", gettext("is in the directory")),
+                    ("new", gettext("is new: add it to the directory")),
+                ),
+                md=12,
+                default="existing",
+            ),
+            Field("organisation", gettext("Organisation"), "select", fixed=True, md=12),
+            Field(
+                "org_name",
+                gettext("Name"),
+                md=6,
+                placeholder=gettext("e.g. Riverside Health Clinic"),
+            ),
+            Field(
+                "org_slug",
+                gettext("Slug"),
+                md=6,
+                placeholder=gettext("e.g. riverside-health-clinic"),
+                help=gettext(
+                    "Made from the name: lower-case words joined by hyphens. It cannot change."
+                ),
+            ),
+            Field("org_sector", gettext("Sector"), "select", _sectors(), md=6),
+            Field("org_website", gettext("Website"), md=6, placeholder="https://…"),
+            Field("joined_on", gettext("Joined on"), "date", md=4),
+            Field(
+                "shares_with_funders",
+                gettext("Shares its figures with funders"),
+                "switch",
+                md=6,
+                default=True,
+            ),
+            Field("active", gettext("Active (expected to report)"), "switch", md=6, default=True),
+            Field(
+                "obligations",
+                gettext("Obligations"),
+                "multi",
+                md=12,
+                placeholder=gettext("Reports no indicator yet"),
+                help=gettext("The indicators this partner is expected to report."),
+            ),
+        ],
+        aliases={
+            "indicators": "obligations",
+            **{f"new_organisation.{key}": f"org_{name}" for key, name in NEW_ORGANISATION},
+        },
+    )
 
-EXTENSION = Form(
-    "setup-extension",
-    [
-        Field("org", "Partner", "select", fixed=True, md=5),
-        Field("period", "Period", "select", fixed=True, md=4),
-        Field(
-            "until",
-            "Until (inclusive)",
-            "date",
-            md=3,
-            help="After the period closes.",
-        ),
-        Field(
-            "reason",
-            "Reason",
-            "textarea",
-            md=12,
-            placeholder="Why this partner gets more time (kept in the audit trail)",
-        ),
-    ],
-)
 
-BREAK = Form(
-    "setup-break",
-    [
-        Field("indicator", "Indicator", "select", fixed=True, md=7),
-        Field(
-            "period",
-            "From period",
-            "select",
-            fixed=True,
-            md=5,
-            help="The first period measured the new way.",
-        ),
-        Field(
-            "note",
-            "What changed",
-            "textarea",
-            md=12,
-            placeholder="e.g. The state replaced its reading test; scores are not comparable",
-        ),
-    ],
-    aliases={"code": "indicator"},
-)
+def _period_form() -> Form:
+    return Form(
+        "setup-period",
+        [
+            Field(
+                "key",
+                gettext("Period"),
+                fixed=True,
+                md=3,
+                placeholder=gettext("e.g. 2026Q3"),
+                help=gettext("2026Q3 for a quarter, 2026 for a year."),
+            ),
+            Field(
+                "opens_on",
+                gettext("Opens"),
+                "date",
+                md=3,
+                help=gettext("Blank: the day after it ends."),
+            ),
+            Field(
+                "due_on",
+                gettext("Due"),
+                "date",
+                md=3,
+                help=gettext("Blank: 30 days after it ends."),
+            ),
+            Field(
+                "closes_on",
+                gettext("Closes"),
+                "date",
+                md=3,
+                help=gettext("Blank: 60 days after it ends."),
+            ),
+            Field(
+                "locked",
+                gettext("Locked: no more writes to its reports, whatever the dates"),
+                "switch",
+                md=12,
+            ),
+        ],
+    )
+
+
+def _extension_form() -> Form:
+    return Form(
+        "setup-extension",
+        [
+            Field("org", gettext("Partner"), "select", fixed=True, md=5),
+            Field("period", gettext("Period"), "select", fixed=True, md=4),
+            Field(
+                "until",
+                gettext("Until (inclusive)"),
+                "date",
+                md=3,
+                help=gettext("After the period closes."),
+            ),
+            Field(
+                "reason",
+                gettext("Reason"),
+                "textarea",
+                md=12,
+                placeholder=gettext("Why this partner gets more time (kept in the audit trail)"),
+            ),
+        ],
+    )
+
+
+def _break_form() -> Form:
+    return Form(
+        "setup-break",
+        [
+            Field("indicator", gettext("Indicator"), "select", fixed=True, md=7),
+            Field(
+                "period",
+                gettext("From period"),
+                "select",
+                fixed=True,
+                md=5,
+                help=gettext("The first period measured the new way."),
+            ),
+            Field(
+                "note",
+                gettext("What changed"),
+                "textarea",
+                md=12,
+                placeholder=gettext(
+                    "e.g. The state replaced its reading test; scores are not comparable"
+                ),
+            ),
+        ],
+        aliases={"code": "indicator"},
+    )
+
+
+# The forms as the callbacks know them: their ids and fields (the layout draws translated
+# copies of the same forms).
+OUTCOME = _outcome_form()
+INDICATOR = _indicator_form()
+DIMENSION = _dimension_form()
+MEMBER = _member_form()
+PERIOD = _period_form()
+EXTENSION = _extension_form()
+BREAK = _break_form()
 
 
 # --- resources ----------------------------------------------------------------------------------
@@ -541,8 +724,10 @@ def _indicator_rows(initiative: str) -> list[dict]:
 def kind_text(indicator: dict) -> str:
     """ "population", or the performance type and what the measure contributes to."""
     if indicator.get("kind") != "performance":
-        return "population"
-    text = dict(PERFORMANCE_TYPES).get(indicator.get("performance_type") or "", "performance")
+        return gettext("population")
+    text = dict(_performance_types()).get(
+        indicator.get("performance_type") or "", gettext("performance")
+    )
     links = indicator.get("contributes_to") or []
     return text + (f" → {', '.join(links)}" if links else "")
 
@@ -554,9 +739,10 @@ def _value_at(point: dict | None) -> str:
 
 
 def _num(value) -> str:
+    """A number as briefly as it reads, with the reader's decimal mark."""
     if value is None:
         return "…"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return short_number(value) if isinstance(value, float) else str(value)
 
 
 def _spread(door: Callable[..., dict]) -> Callable[[str, str | None, dict], dict]:
@@ -607,12 +793,44 @@ def _save_member(initiative: str, editing: str | None, values: dict) -> dict:
 
 
 def _member_saved(record: dict) -> str:
-    return f"{record['organisation_name']} saved."
+    return gettext("Member %(name)s saved.", name=record["organisation_name"])
 
 
 def _member_rows(initiative: str) -> list[dict]:
     return [
         {**m, "obligation_count": len(m["obligations"])} for m in data.setup_members(initiative)
+    ]
+
+
+def _period_state(state: str) -> str:
+    """A period's state today, as the reader's language says it."""
+    states = {
+        "locked": gettext("locked"),
+        "not open yet": gettext("not open yet"),
+        "closed": gettext("closed"),
+        "open": gettext("open"),
+    }
+    return states.get(state, state)
+
+
+def _day_text(iso: str | None) -> str:
+    """An ISO day (as the forms take it) as the reader's language writes it."""
+    return data.day(date.fromisoformat(iso)) if iso else ""
+
+
+def _date_column(field: str, header: str, **kw) -> dict:
+    """A column of ISO days (so that it sorts by date) shown as ``{field}_text`` says them."""
+    return _column(field, header, valueFormatter={"function": f"params.data.{field}_text"}, **kw)
+
+
+def _period_rows(initiative: str) -> list[dict]:
+    return [
+        {
+            **p,
+            "state_text": _period_state(p["state"]),
+            **{f"{name}_text": _day_text(p[name]) for name in ("opens_on", "due_on", "closes_on")},
+        }
+        for p in data.setup_periods(initiative)
     ]
 
 
@@ -623,8 +841,11 @@ def _extension_rows(initiative: str) -> list[dict]:
             "organisation_name": e.organisation_name,
             "period": e.period,
             "closes_on": e.closes_on.isoformat(),
+            "closes_on_text": data.day(e.closes_on),
             "until": e.until.isoformat(),
+            "until_text": data.day(e.until),
             "running": "running" if e.running else "ended",
+            "running_text": gettext("running") if e.running else gettext("ended"),
             "reason": e.reason,
             "granted_by": shown_label(e.granted_by or ""),
             "granted_at": data.moment(e.granted_at),
@@ -648,9 +869,11 @@ def _save_extension(initiative: str, editing: str | None, values: dict) -> dict:
 
 def _extension_saved(record: dict) -> str:
     until = date.fromisoformat(record["until"])
-    return (
-        f"granted: {record['organisation_name']} may write its {record['period']} report "
-        f"until {data.day(until)}."
+    return gettext(
+        "Deadline extension granted: %(partner)s may write its %(period)s report until %(day)s.",
+        partner=record["organisation_name"],
+        period=record["period"],
+        day=data.day(until),
     )
 
 
@@ -674,197 +897,336 @@ def _remove_break(initiative: str, key: str) -> None:
 
 
 def _break_saved(record: dict) -> str:
-    return f"{record['indicator']} from {record['period']} saved: charts mark the break."
+    return gettext(
+        "Series break %(indicator)s from %(period)s saved: charts mark the break.",
+        indicator=record["indicator"],
+        period=record["period"],
+    )
 
 
 def _column(field: str, header: str, **kw) -> dict:
     return {"field": field, "headerName": header, **kw}
 
 
-RESOURCES: dict[str, Resource] = {
-    r.kind: r
-    for r in (
-        Resource(
-            kind="indicator",
-            word="indicator",
-            form=INDICATOR,
-            columns=[
-                _column("code", "Code", width=120),
-                _column("name", "Name", flex=2, minWidth=180),
-                _column("measure_type", "Type", width=90),
-                _column("kind_text", "Kind", width=150),
-                _column("expression", "Computed from", width=170),
-                _column("unit", "Unit", width=80),
-                _column("outcome", "Outcome", width=130),
-                _column("direction", "Good", width=90),
-                _column("baseline_text", "Baseline", width=130),
-                _column("target_text", "End target", width=130),
-                _column("range", "Valid range", width=120),
-                _column("data_source", "Data source", width=160),
-            ],
-            rows=_indicator_rows,
-            save=_save_indicator,
-            delete=data.delete_indicator,
-            key=lambda r: r["code"],
-            audit=("indicator", "gap_target", "series_break"),
-            audit_object="indicator",
-            to_form=indicator_form,
-            delete_message="Delete this indicator? Refused once values are reported for it.",
-            intro="What is measured: definition, unit, how partners' values combine, the "
-            "direction of good, the valid range, the baseline and the targets.",
-        ),
-        Resource(
-            kind="outcome",
-            word="outcome",
-            form=OUTCOME,
-            columns=[
-                _column("position", "#", width=70),
-                _column("code", "Code", width=180),
-                _column("name", "Name", flex=2, minWidth=200),
-                _column("description", "Description", flex=2),
-            ],
-            rows=data.setup_outcomes,
-            save=_spread(data.save_outcome),
-            delete=data.delete_outcome,
-            key=lambda r: r["code"],
-            audit=("outcome",),
-            audit_object="outcome",
-            delete_message="Delete this outcome? Refused while indicators belong to it.",
-            intro="The results of the common agenda that indicators are grouped under.",
-        ),
-        Resource(
-            kind="dimension",
-            word="dimension",
-            form=DIMENSION,
-            columns=[
-                _column("code", "Code", width=120),
-                _column("name", "Name", flex=1),
-                _column("category_names", "Categories", flex=2),
-            ],
-            rows=_dimension_rows,
-            save=_save_dimension,
-            delete=data.delete_dimension,
-            key=lambda r: r["code"],
-            audit=("dimension", "category"),
-            audit_object="dimension",
-            to_form=dimension_form,
-            delete_message="Delete this dimension and its categories? Refused while values "
-            "are reported in any of them.",
-            intro="The breakdowns (race/ethnicity, income…) and their categories. A category's "
-            "code cannot change; a category with reported values cannot be deleted.",
-        ),
-        Resource(
-            kind="member",
-            word="member",
-            form=MEMBER,
-            columns=[
-                _column("organisation_name", "Organisation", flex=2, minWidth=180),
-                _column("sector", "Sector", width=120),
-                _column("active", "Active", width=90, filter=False),
-                _column("shares_with_funders", "Funders", width=100, filter=False),
-                _column("obligation_count", "Obligations", width=110, type="rightAligned"),
-            ],
-            rows=_member_rows,
-            save=_save_member,
-            delete=data.remove_member,
-            key=lambda r: r["organisation"],
-            audit=("member", "obligations", "organisation"),
-            audit_object="member",
-            saved=_member_saved,
-            delete_label="Remove",
-            delete_message="Remove this member? Refused once it has reported: "
-            "switch 'Active' off instead.",
-            intro="The partners taking part and the indicators each is expected to report. "
-            "A partner not in the directory yet is added to it as it joins. A partner that "
-            "has reported is retired by switching 'Active' off (its figures stay), and "
-            "reactivated by switching it on again.",
-        ),
-        Resource(
-            kind="period",
-            word="period",
-            form=PERIOD,
-            columns=[
-                _column("key", "Period", width=100),
-                _column("opens_on", "Opens", width=115),
-                _column("due_on", "Due", width=115),
-                _column("closes_on", "Closes", width=115),
-                _column("state", "Now", width=120),
-                _column("locked", "Locked", width=90),
-            ],
-            rows=data.setup_periods,
-            save=_spread(data.save_period),
-            delete=data.delete_period,
-            key=lambda r: r["key"],
-            audit=("period",),
-            audit_object="period",
-            delete_message="Delete this period? Refused once it has reports or a "
-            "publication, or holds an indicator's baseline or target.",
-            intro="Reporting periods and their windows: reports open, are due and close on "
-            "these days; a locked period accepts no more writes.",
-        ),
-        Resource(
-            kind="break",
-            word="series break",
-            form=BREAK,
-            columns=[
-                _column("indicator", "Indicator", width=120),
-                _column("indicator_name", "Name", flex=1, minWidth=140),
-                _column("period", "From", width=95),
-                _column("note", "What changed", flex=2),
-            ],
-            rows=data.setup_series_breaks,
-            save=_save_break,
-            delete=_remove_break,
-            key=_break_key,
-            audit=("series_break",),
-            audit_object=None,
-            saved=_break_saved,
-            delete_label="Remove",
-            delete_message="Remove this series break? Charts and trends will compare across "
-            "the period again.",
-            intro="Where an indicator is measured differently from one period on (a new test, "
-            "a new source, a new definition): its charts mark the break, and trends do not "
-            "compare across it. To move a break, remove it and mark the right period.",
-        ),
-        Resource(
-            kind="extension",
-            word="deadline extension",
-            form=EXTENSION,
-            columns=[
-                _column("organisation_name", "Partner", flex=2, minWidth=160),
-                _column("period", "Period", width=95),
-                _column("closes_on", "Closed", width=110),
-                _column("until", "Until", width=110),
-                _column("running", "Now", width=90),
-                _column("reason", "Reason", flex=2),
-                _column("granted_by", "Granted by", width=170),
-            ],
-            rows=_extension_rows,
-            save=_save_extension,
-            delete=_revoke_extension,
-            key=lambda r: f"{r['org']}|{r['period']}",
-            audit=("deadline_extension",),
-            audit_object=None,
-            saved=_extension_saved,
-            save_label="Grant or move",
-            delete_label="Revoke",
-            delete_message="Revoke this extension? The partner's report closes with its "
-            "period again.",
-            intro="One partner may still save, upload and submit its report for a closed "
-            "period until the day you set, instead of reopening the period for everyone. "
-            "A locked period stays locked.",
-        ),
+def _resources() -> dict[str, Resource]:
+    """The tabs' resources, their texts in the reader's language."""
+    return {
+        r.kind: r
+        for r in (
+            Resource(
+                kind="indicator",
+                word="indicator",
+                form=_indicator_form(),
+                columns=[
+                    _column("code", gettext("Code"), width=120),
+                    _column("name", gettext("Name"), flex=2, minWidth=180),
+                    _column("measure_type", gettext("Type"), width=90),
+                    _column("kind_text", gettext("Kind"), width=150),
+                    _column("expression", gettext("Computed from"), width=170),
+                    _column("unit", gettext("Unit"), width=80),
+                    _column("outcome", gettext("Outcome"), width=130),
+                    _column("direction", gettext("Good"), width=90),
+                    _column("baseline_text", gettext("Baseline"), width=130),
+                    _column("target_text", gettext("End target"), width=130),
+                    _column("range", gettext("Valid range"), width=120),
+                    _column("data_source", gettext("Data source"), width=160),
+                ],
+                rows=_indicator_rows,
+                save=_save_indicator,
+                delete=data.delete_indicator,
+                key=lambda r: r["code"],
+                audit=("indicator", "gap_target", "series_break"),
+                audit_object="indicator",
+                to_form=indicator_form,
+                save_label=gettext("Save"),
+                delete_label=gettext("Delete"),
+                delete_message=gettext(
+                    "Delete this indicator? Refused once values are reported for it."
+                ),
+                intro=gettext(
+                    "What is measured: definition, unit, how partners' values combine, the "
+                    "direction of good, the valid range, the baseline and the targets."
+                ),
+            ),
+            Resource(
+                kind="outcome",
+                word="outcome",
+                form=_outcome_form(),
+                columns=[
+                    _column("position", "#", width=70),
+                    _column("code", gettext("Code"), width=180),
+                    _column("name", gettext("Name"), flex=2, minWidth=200),
+                    _column("description", gettext("Description"), flex=2),
+                ],
+                rows=data.setup_outcomes,
+                save=_spread(data.save_outcome),
+                delete=data.delete_outcome,
+                key=lambda r: r["code"],
+                audit=("outcome",),
+                audit_object="outcome",
+                save_label=gettext("Save"),
+                delete_label=gettext("Delete"),
+                delete_message=gettext(
+                    "Delete this outcome? Refused while indicators belong to it."
+                ),
+                intro=gettext(
+                    "The results of the common agenda that indicators are grouped under."
+                ),
+            ),
+            Resource(
+                kind="dimension",
+                word="dimension",
+                form=_dimension_form(),
+                columns=[
+                    _column("code", gettext("Code"), width=120),
+                    _column("name", gettext("Name"), flex=1),
+                    _column("category_names", gettext("Categories"), flex=2),
+                ],
+                rows=_dimension_rows,
+                save=_save_dimension,
+                delete=data.delete_dimension,
+                key=lambda r: r["code"],
+                audit=("dimension", "category"),
+                audit_object="dimension",
+                to_form=dimension_form,
+                save_label=gettext("Save"),
+                delete_label=gettext("Delete"),
+                delete_message=gettext(
+                    "Delete this dimension and its categories? Refused while values "
+                    "are reported in any of them."
+                ),
+                intro=gettext(
+                    "The breakdowns (race/ethnicity, income…) and their categories. A "
+                    "category's code cannot change; a category with reported values cannot be "
+                    "deleted."
+                ),
+            ),
+            Resource(
+                kind="member",
+                word="member",
+                form=_member_form(),
+                columns=[
+                    _column("organisation_name", gettext("Organisation"), flex=2, minWidth=180),
+                    _column("sector", gettext("Sector"), width=120),
+                    _column("active", gettext("Active"), width=90, filter=False),
+                    _column("shares_with_funders", gettext("Funders"), width=100, filter=False),
+                    _column(
+                        "obligation_count", gettext("Obligations"), width=110, type="rightAligned"
+                    ),
+                ],
+                rows=_member_rows,
+                save=_save_member,
+                delete=data.remove_member,
+                key=lambda r: r["organisation"],
+                audit=("member", "obligations", "organisation"),
+                audit_object="member",
+                saved=_member_saved,
+                save_label=gettext("Save"),
+                delete_label=gettext("Remove"),
+                delete_message=gettext(
+                    "Remove this member? Refused once it has reported: switch 'Active' off instead."
+                ),
+                intro=gettext(
+                    "The partners taking part and the indicators each is expected to report. "
+                    "A partner not in the directory yet is added to it as it joins. A partner "
+                    "that has reported is retired by switching 'Active' off (its figures stay), "
+                    "and reactivated by switching it on again."
+                ),
+            ),
+            Resource(
+                kind="period",
+                word="period",
+                form=_period_form(),
+                columns=[
+                    _column("key", gettext("Period"), width=100),
+                    _date_column("opens_on", gettext("Opens"), width=115),
+                    _date_column("due_on", gettext("Due"), width=115),
+                    _date_column("closes_on", gettext("Closes"), width=115),
+                    _column("state_text", gettext("Now"), width=120),
+                    _column("locked", gettext("Locked"), width=90),
+                ],
+                rows=_period_rows,
+                save=_spread(data.save_period),
+                delete=data.delete_period,
+                key=lambda r: r["key"],
+                audit=("period",),
+                audit_object="period",
+                save_label=gettext("Save"),
+                delete_label=gettext("Delete"),
+                delete_message=gettext(
+                    "Delete this period? Refused once it has reports or a "
+                    "publication, or holds an indicator's baseline or target."
+                ),
+                intro=gettext(
+                    "Reporting periods and their windows: reports open, are due and close on "
+                    "these days; a locked period accepts no more writes."
+                ),
+            ),
+            Resource(
+                kind="break",
+                word="series break",
+                form=_break_form(),
+                columns=[
+                    _column("indicator", gettext("Indicator"), width=120),
+                    _column("indicator_name", gettext("Name"), flex=1, minWidth=140),
+                    _column("period", gettext("From"), width=95),
+                    _column("note", gettext("What changed"), flex=2),
+                ],
+                rows=data.setup_series_breaks,
+                save=_save_break,
+                delete=_remove_break,
+                key=_break_key,
+                audit=("series_break",),
+                audit_object=None,
+                saved=_break_saved,
+                save_label=gettext("Save"),
+                delete_label=gettext("Remove"),
+                delete_message=gettext(
+                    "Remove this series break? Charts and trends will compare across "
+                    "the period again."
+                ),
+                intro=gettext(
+                    "Where an indicator is measured differently from one period on (a new "
+                    "test, a new source, a new definition): its charts mark the break, and "
+                    "trends do not compare across it. To move a break, remove it and mark the "
+                    "right period."
+                ),
+            ),
+            Resource(
+                kind="extension",
+                word="deadline extension",
+                form=_extension_form(),
+                columns=[
+                    _column("organisation_name", gettext("Partner"), flex=2, minWidth=160),
+                    _column("period", gettext("Period"), width=95),
+                    _date_column("closes_on", gettext("Closed"), width=110),
+                    _date_column("until", gettext("Until"), width=110),
+                    _column("running_text", gettext("Now"), width=90),
+                    _column("reason", gettext("Reason"), flex=2),
+                    _column("granted_by", gettext("Granted by"), width=170),
+                ],
+                rows=_extension_rows,
+                save=_save_extension,
+                delete=_revoke_extension,
+                key=lambda r: f"{r['org']}|{r['period']}",
+                audit=("deadline_extension",),
+                audit_object=None,
+                saved=_extension_saved,
+                save_label=gettext("Grant or move"),
+                delete_label=gettext("Revoke"),
+                delete_message=gettext(
+                    "Revoke this extension? The partner's report closes with its period again."
+                ),
+                intro=gettext(
+                    "One partner may still save, upload and submit its report for a closed "
+                    "period until the day you set, instead of reopening the period for "
+                    "everyone. A locked period stays locked."
+                ),
+            ),
+        )
+    }
+
+
+# The tabs as the callbacks know them (their kinds, forms and data calls).
+RESOURCES: dict[str, Resource] = _resources()
+
+
+def _tabs() -> tuple[tuple[str, str], ...]:
+    return (
+        ("indicator", gettext("Indicators")),
+        ("outcome", gettext("Outcomes")),
+        ("dimension", gettext("Dimensions")),
+        ("member", gettext("Members")),
+        ("period", gettext("Periods")),
+        ("break", gettext("Series breaks")),
+        ("extension", gettext("Deadlines")),
     )
-}
-TABS = (
-    ("indicator", "Indicators"),
-    ("outcome", "Outcomes"),
-    ("dimension", "Dimensions"),
-    ("member", "Members"),
-    ("period", "Periods"),
-    ("break", "Series breaks"),
-    ("extension", "Deadlines"),
-)
+
+
+class _Says(NamedTuple):
+    """What a tab says of its objects, each a whole sentence (README, "Languages"); ``key``
+    placeholders are filled by the caller."""
+
+    new: str
+    edit: str
+    saved: str
+    removed: str
+    changes: str
+    latest: str
+    count: Callable[[int], str]
+
+
+def _says(kind: str) -> _Says:
+    if kind == "indicator":
+        return _Says(
+            gettext("New indicator"),
+            gettext("Edit indicator %(key)s"),
+            gettext("Indicator %(key)s saved."),
+            gettext("Indicator %(key)s removed."),
+            gettext("Changes to indicator %(key)s"),
+            gettext("Latest changes to indicators"),
+            lambda n: ngettext("%(n)s indicator", "%(n)s indicators", n),
+        )
+    if kind == "outcome":
+        return _Says(
+            gettext("New outcome"),
+            gettext("Edit outcome %(key)s"),
+            gettext("Outcome %(key)s saved."),
+            gettext("Outcome %(key)s removed."),
+            gettext("Changes to outcome %(key)s"),
+            gettext("Latest changes to outcomes"),
+            lambda n: ngettext("%(n)s outcome", "%(n)s outcomes", n),
+        )
+    if kind == "dimension":
+        return _Says(
+            gettext("New dimension"),
+            gettext("Edit dimension %(key)s"),
+            gettext("Dimension %(key)s saved."),
+            gettext("Dimension %(key)s removed."),
+            gettext("Changes to dimension %(key)s"),
+            gettext("Latest changes to dimensions"),
+            lambda n: ngettext("%(n)s dimension", "%(n)s dimensions", n),
+        )
+    if kind == "member":
+        return _Says(
+            gettext("New member"),
+            gettext("Edit member %(key)s"),
+            gettext("Member %(key)s saved."),
+            gettext("Member %(key)s removed."),
+            gettext("Changes to member %(key)s"),
+            gettext("Latest changes to members"),
+            lambda n: ngettext("%(n)s member", "%(n)s members", n),
+        )
+    if kind == "period":
+        return _Says(
+            gettext("New period"),
+            gettext("Edit period %(key)s"),
+            gettext("Period %(key)s saved."),
+            gettext("Period %(key)s removed."),
+            gettext("Changes to period %(key)s"),
+            gettext("Latest changes to periods"),
+            lambda n: ngettext("%(n)s period", "%(n)s periods", n),
+        )
+    if kind == "break":
+        return _Says(
+            gettext("New series break"),
+            gettext("Edit series break %(key)s"),
+            gettext("Series break %(key)s saved."),
+            gettext("Series break %(key)s removed."),
+            gettext("Changes to series break %(key)s"),
+            gettext("Latest changes to series breaks"),
+            lambda n: ngettext("%(n)s series break", "%(n)s series breaks", n),
+        )
+    return _Says(
+        gettext("New deadline extension"),
+        gettext("Edit deadline extension %(key)s"),
+        gettext("Deadline extension %(key)s saved."),
+        gettext("Deadline extension %(key)s removed."),
+        gettext("Changes to deadline extension %(key)s"),
+        gettext("Latest changes to deadline extensions"),
+        lambda n: ngettext("%(n)s deadline extension", "%(n)s deadline extensions", n),
+    )
+
 
 FORM_ROWS = {
     "indicator": [
@@ -902,9 +1264,9 @@ FORM_ROWS = {
 def _grid_buttons(kind: str) -> html.Div | None:
     """Add and remove rows of a form's grid (interim targets, categories)."""
     if kind == "indicator":
-        add, remove = "Add target", "Remove selected target"
+        add, remove = gettext("Add target"), gettext("Remove selected target")
     elif kind == "dimension":
-        add, remove = "Add category", "Delete selected category"
+        add, remove = gettext("Add category"), gettext("Delete selected category")
     else:
         return None
     return html.Div(
@@ -955,7 +1317,7 @@ def _tab(resource: Resource) -> html.Div:
         form_body.append(extra)
     form = dbc.Card(
         [
-            dbc.CardHeader(html.Span(f"New {resource.word}", id=f"setup-{kind}-heading")),
+            dbc.CardHeader(html.Span(_says(kind).new, id=f"setup-{kind}-heading")),
             dbc.CardBody([*form_body, buttons]),
         ],
         className="shadow-sm",
@@ -974,7 +1336,7 @@ def _tab(resource: Resource) -> html.Div:
                                         id=f"setup-{kind}-count", className="small text-muted"
                                     ),
                                     dbc.Button(
-                                        f"New {resource.word}",
+                                        _says(kind).new,
                                         id=f"setup-{kind}-new",
                                         size="sm",
                                         color="primary",
@@ -1007,29 +1369,34 @@ def _tab(resource: Resource) -> html.Div:
 
 def layout(initiative: str | None = None, tab: str | None = None, **_):
     entry = enter(
-        "/setup", "setup", data.review_workspaces, NOT_ALLOWED, initiative=initiative, tab=tab
+        "/setup", "setup", data.review_workspaces, _not_allowed(), initiative=initiative, tab=tab
     )
     if entry.instead is not None:
         return entry.instead
     active = tab if tab in RESOURCES else "indicator"
+    resources = _resources()
     tabs = dbc.Tabs(
         [
-            dbc.Tab(_tab(RESOURCES[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
-            for kind, label in TABS
+            dbc.Tab(_tab(resources[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
+            for kind, label in _tabs()
         ],
         id="setup-tabs",
         active_tab=active,
     )
     return frame(
         "setup",
-        "Setup",
-        "The initiative's configuration: what is measured, by whom, and when. Every change "
-        "is checked as the API checks it and kept in the audit trail.",
+        gettext("Setup"),
+        gettext(
+            "The initiative's configuration: what is measured, by whom, and when. Every change "
+            "is checked as the API checks it and kept in the audit trail."
+        ),
         pickers(initiative_picker("setup", entry, md=6)),
         html.P(
             [
-                "Events posted to your own systems: ",
-                dcc.Link("manage the webhooks", href="/webhooks", id="setup-webhooks-link"),
+                gettext("Events posted to your own systems:") + " ",
+                dcc.Link(
+                    gettext("manage the webhooks"), href="/webhooks", id="setup-webhooks-link"
+                ),
                 ".",
             ],
             className="small",
@@ -1057,11 +1424,10 @@ def _register_list(resource: Resource) -> None:
         try:
             found = resource.rows(initiative)
         except DomainError as exc:
-            return [], error_alert(exc, what="That initiative")
+            return [], error_alert(exc, what=gettext("That initiative"))
         for row in found:
             row["key"] = resource.key(row)
-        plural = "" if len(found) == 1 else "s"
-        return found, f"{len(found)} {resource.word}{plural}"
+        return found, _says(kind).count(len(found))
 
 
 # --- callbacks: the form --------------------------------------------------------------------------
@@ -1103,8 +1469,8 @@ def _register_form(resource: Resource) -> None:
 
     def title(editing: str | None) -> str:
         if editing is None:
-            return f"New {resource.word}"
-        return f"Edit {resource.word} {editing.replace('|', ' · ')}"
+            return _says(kind).new
+        return _says(kind).edit % {"key": editing.replace("|", " · ")}
 
     def blank() -> tuple:
         return (form.fill(None), form.messages(), title(None), None)
@@ -1147,14 +1513,17 @@ def _register_form(resource: Resource) -> None:
             _, refused = attempt(lambda: resource.delete(initiative, editing))
             if refused is not None:
                 return refused
-            done = _done(f"{resource.word.capitalize()} {editing.replace('|', ' · ')} removed.")
+            done = _done(_says(kind).removed % {"key": editing.replace("|", " · ")})
             return answer(*blank(), done, (refresh or 0) + 1, [])
         saved, refused = attempt(lambda: resource.save(initiative, editing, form.read(values)))
         if refused is not None:
             return refused
         key = resource.key(saved)
-        said = resource.saved(saved) if resource.saved else f"{key.replace('|', ' · ')} saved."
-        done = _done(f"{resource.word.capitalize()} {said}")
+        if resource.saved:
+            said = resource.saved(saved)
+        else:
+            said = _says(kind).saved % {"key": key.replace("|", " · ")}
+        done = _done(said)
         return answer(
             form.fill(resource.to_form(saved)),
             form.messages(),
@@ -1174,7 +1543,13 @@ def _register_form(resource: Resource) -> None:
         except DomainError as exc:
             placed, other = form.place(exc)
             refused = answer(
-                skip, form.messages(placed), skip, skip, _refused(exc, placed, other), skip, skip
+                skip,
+                form.messages(placed),
+                skip,
+                skip,
+                _refused(kind, exc, placed, other),
+                skip,
+                skip,
             )
             return None, refused
 
@@ -1183,13 +1558,13 @@ def _done(text: str) -> dbc.Alert:
     return dbc.Alert(text, color="success", dismissable=True, className="py-2 cm-setup-done")
 
 
-def _refused(exc: DomainError, placed: dict, other: str | None) -> dbc.Alert:
+def _refused(kind: str, exc: DomainError, placed: dict, other: str | None) -> dbc.Alert:
     """Above the form: a pointer to the marked field, or the refusal itself when it names no
     field of the form."""
     if placed:
         [(name, _message)] = placed.items()
         return dbc.Alert(
-            f"Not saved: see the message under “{_label_of(name)}”.",
+            gettext("Not saved: see the message under “%(field)s”.", field=_label_of(kind, name)),
             color="danger",
             className="py-2 cm-setup-refused",
         )
@@ -1198,11 +1573,21 @@ def _refused(exc: DomainError, placed: dict, other: str | None) -> dbc.Alert:
     return error_alert(exc)
 
 
-def _label_of(name: str) -> str:
-    for resource in RESOURCES.values():
-        if name in resource.form.by_name:
-            return resource.form.by_name[name].label
-    return name
+def _label_of(kind: str, name: str) -> str:
+    """The label of the form's field, in the reader's language."""
+    form = _FORMS[kind]()
+    return form.by_name[name].label if name in form.by_name else name
+
+
+_FORMS: dict[str, Callable[[], Form]] = {
+    "indicator": _indicator_form,
+    "outcome": _outcome_form,
+    "dimension": _dimension_form,
+    "member": _member_form,
+    "period": _period_form,
+    "break": _break_form,
+    "extension": _extension_form,
+}
 
 
 # --- callbacks: changes -------------------------------------------------------------------------
@@ -1222,9 +1607,8 @@ def _register_changes(resource: Resource) -> None:
         if not initiative:
             return None, None
         one = editing if resource.audit_object is not None else None
-        heading = (
-            f"Changes to {resource.word} {one}" if one else f"Latest changes to {resource.word}s"
-        )
+        says = _says(kind)
+        heading = says.changes % {"key": one} if one else says.latest
         try:
             events = data.setup_changes(initiative, resource.audit, resource.audit_object, one)
         except DomainError as exc:
@@ -1239,12 +1623,18 @@ def _options(pairs) -> list[dict]:
     return [{"value": value, "label": label} for value, label in pairs]
 
 
-def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | None = None):
+def _choices(
+    *outputs: Output,
+    refreshed_by: tuple[str, ...],
+    empty: Callable[[], tuple] | None = None,
+):
     """Registers the callback that fills a form's ``outputs`` from other tabs' lists: the
     decorated function builds them for the chosen initiative, again whenever a tab in
-    ``refreshed_by`` changes its list; ``empty`` (no choices) when no initiative is chosen or
-    it cannot be read (the tab's own list says why)."""
-    none = empty if empty is not None else tuple([] for _ in outputs)
+    ``refreshed_by`` changes its list; ``empty()`` (no choices, in the reader's language) when
+    no initiative is chosen or it cannot be read (the tab's own list says why)."""
+
+    def none() -> tuple:
+        return empty() if empty is not None else tuple([] for _ in outputs)
 
     def register(build: Callable[[str], tuple]) -> Callable[[str], tuple]:
         @callback(
@@ -1254,11 +1644,11 @@ def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | Non
         )
         def fill(initiative, *_refreshes):
             if not initiative:
-                return none
+                return none()
             try:
                 return build(initiative)
             except DomainError:
-                return none
+                return none()
 
         return build
 
@@ -1268,7 +1658,7 @@ def _choices(*outputs: Output, refreshed_by: tuple[str, ...], empty: tuple | Non
 @_choices(
     Output(DIMENSION.id("components"), "options"),
     refreshed_by=("dimension",),
-    empty=([],),
+    empty=lambda: ([],),
 )
 def _dimension_choices(initiative: str) -> tuple:
     """A cross-tab is composed of plain dimensions."""
@@ -1285,15 +1675,15 @@ def _dimension_choices(initiative: str) -> tuple:
     Output(INDICATOR.id("contributes_to"), "options"),
     Output("setup-indicator-gap_targets", "columnDefs"),
     refreshed_by=("outcome", "dimension", "period", "indicator"),
-    empty=([], [], [], [], TARGET_COLUMNS, [], GAP_COLUMNS),
+    empty=lambda: ([], [], [], [], _target_columns(), [], _gap_columns()),
 )
 def _indicator_choices(initiative: str) -> tuple:
     outcomes = data.setup_outcomes(initiative)
     dimensions = data.setup_dimensions(initiative)
     keys = [p["key"] for p in data.setup_periods(initiative)]
-    columns = [dict(c) for c in TARGET_COLUMNS]
+    columns = _target_columns()
     columns[0]["cellEditorParams"] = {"values": keys}
-    gap_columns = [dict(c) for c in GAP_COLUMNS]
+    gap_columns = _gap_columns()
     for column in gap_columns:
         if column["field"] == "dimension":
             column["cellEditorParams"] = {"values": [d["code"] for d in dimensions]}
@@ -1325,7 +1715,7 @@ def _member_choices(initiative: str) -> tuple:
         [
             {
                 "value": slug,
-                "label": f"{name} (a member)" if slug in members else name,
+                "label": gettext("%(name)s (a member)", name=name) if slug in members else name,
                 "disabled": slug in members,
             }
             for slug, name in organisations
@@ -1345,7 +1735,15 @@ def _extension_choices(initiative: str) -> tuple:
     return (
         _options((m["organisation"], m["organisation_name"]) for m in members),
         _options(
-            (p["key"], f"{p['key']} · closes {p['closes_on']} · {p['state']}")
+            (
+                p["key"],
+                gettext(
+                    "%(period)s · closes %(day)s · %(state)s",
+                    period=p["key"],
+                    day=_day_text(p["closes_on"]),
+                    state=_period_state(p["state"]),
+                ),
+            )
             for p in reversed(periods)
         ),
     )
@@ -1434,7 +1832,7 @@ def target_rows(_add, _remove, rows, selected):
 def gap_target_rows(_add, _remove, rows, selected):
     rows = list(rows or [])
     if ctx.triggered_id == "setup-indicator-gap-add":
-        return [*rows, dict.fromkeys(c["field"] for c in GAP_COLUMNS)]
+        return [*rows, dict.fromkeys(GAP_FIELDS)]
     if not selected:
         return dash.no_update
     return [row for row in rows if row != selected[0]]
@@ -1471,7 +1869,9 @@ def category_rows(_add, _remove, rows, selected, initiative, editing, refresh):
         return skip, error_alert(exc), skip
     kept = dimension_form(dimension)["categories"]
     unsaved = [row for row in rows if not row.get("saved")]
-    done = _done(f"Category {editing}={chosen['code']} deleted.")
+    done = _done(
+        gettext("Category %(dimension)s=%(code)s deleted.", dimension=editing, code=chosen["code"])
+    )
     return kept + unsaved, done, (refresh or 0) + 1
 
 

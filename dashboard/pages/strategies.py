@@ -30,17 +30,26 @@ from dashboard.components.field_errors import (
 from dashboard.components.forms import changes_table
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError, day
+from models.core.i18n import gettext
 
 dash.register_page(
-    __name__, path="/strategies", title="Strategies · Common Measure", name="Strategies"
+    __name__,
+    path="/strategies",
+    title=lambda **_: gettext("Strategies · Common Measure"),
+    name="Strategies",
 )
 
-STATUS_LABELS = {
-    "planned": "planned",
-    "in_progress": "in progress",
-    "done": "done",
-    "dropped": "dropped",
-}
+
+def status_labels() -> dict[str, str]:
+    """An action's status in the reader's language (README, "Languages")."""
+    return {
+        "planned": gettext("planned"),
+        "in_progress": gettext("in progress"),
+        "done": gettext("done"),
+        "dropped": gettext("dropped"),
+    }
+
+
 STATUS_COLOURS = {
     "planned": "secondary",
     "in_progress": "info",
@@ -71,43 +80,59 @@ ACTION_FIELDS = {
 
 
 def _messages(exc: DomainError | None) -> tuple[list, html.Div | None]:
-    return mixed_errors(exc, STRATEGY_FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what="That strategy")
+    return mixed_errors(
+        exc, STRATEGY_FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what=gettext("That strategy")
+    )
 
 
 def _strategy_form() -> html.Div:
     return html.Div(
         [
-            html.H2("New strategy", className="h6", id="strategies-form-heading"),
+            html.H2(gettext("New strategy"), className="h6", id="strategies-form-heading"),
             dbc.Row(
                 [
                     field(
-                        "Code",
-                        dbc.Input(id="strategies-form-code", placeholder="e.g. summer-reading"),
-                        hint="Lower-case letters, digits and -; it cannot change later.",
+                        gettext("Code"),
+                        dbc.Input(
+                            id="strategies-form-code", placeholder=gettext("e.g. summer-reading")
+                        ),
+                        hint=gettext("Lower-case letters, digits and -; it cannot change later."),
                         md=4,
                     ),
-                    field("Title", dbc.Input(id="strategies-form-title"), md=8),
+                    field(gettext("Title"), dbc.Input(id="strategies-form-title"), md=8),
                     field(
-                        "Description",
+                        gettext("Description"),
                         dbc.Textarea(id="strategies-form-description", rows=4),
-                        hint="Markdown; markup is shown as text.",
+                        hint=gettext("Markdown; markup is shown as text."),
                         md=12,
                     ),
-                    field("Starts", dbc.Input(id="strategies-form-starts", type="date"), md=6),
                     field(
-                        "Ends",
+                        gettext("Starts"), dbc.Input(id="strategies-form-starts", type="date"), md=6
+                    ),
+                    field(
+                        gettext("Ends"),
                         dbc.Input(id="strategies-form-ends", type="date"),
-                        hint="Blank while open-ended.",
+                        hint=gettext("Blank while open-ended."),
                         md=6,
                     ),
                     choice_field(
-                        "Owners",
-                        dcc.Dropdown(id="strategies-form-owners", multi=True, options=[]),
+                        gettext("Owners"),
+                        dcc.Dropdown(
+                            id="strategies-form-owners",
+                            multi=True,
+                            options=[],
+                            placeholder=gettext("Choose…"),
+                        ),
                         md=12,
                     ),
                     choice_field(
-                        "Aims at",
-                        dcc.Dropdown(id="strategies-form-indicators", multi=True, options=[]),
+                        gettext("Aims at"),
+                        dcc.Dropdown(
+                            id="strategies-form-indicators",
+                            multi=True,
+                            options=[],
+                            placeholder=gettext("Choose…"),
+                        ),
                         md=12,
                     ),
                 ],
@@ -115,19 +140,25 @@ def _strategy_form() -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Button("Save strategy", id="strategies-save", color="primary", size="sm"),
                     dbc.Button(
-                        "New strategy",
+                        gettext("Save strategy"), id="strategies-save", color="primary", size="sm"
+                    ),
+                    dbc.Button(
+                        gettext("New strategy"),
                         id="strategies-new",
                         color="secondary",
                         outline=True,
                         size="sm",
                     ),
                     dcc.ConfirmDialogProvider(
-                        dbc.Button("Delete strategy", color="danger", outline=True, size="sm"),
+                        dbc.Button(
+                            gettext("Delete strategy"), color="danger", outline=True, size="sm"
+                        ),
                         id="strategies-delete",
-                        message="Delete this strategy and its actions? The audit trail keeps "
-                        "what they were.",
+                        message=gettext(
+                            "Delete this strategy and its actions? The audit trail keeps "
+                            "what they were."
+                        ),
                     ),
                 ],
                 className="d-flex flex-wrap gap-2",
@@ -139,52 +170,56 @@ def _strategy_form() -> html.Div:
 def _action_form() -> html.Div:
     return html.Div(
         [
-            html.H2("Actions", className="h6 mt-4"),
+            html.H2(gettext("Actions"), className="h6 mt-4"),
             dbc.Row(
                 picker(
-                    "Action",
+                    gettext("Action"),
                     "strategies-action",
                     [],
                     None,
                     md=12,
-                    placeholder="A new action (or pick one to edit)",
+                    placeholder=gettext("A new action (or pick one to edit)"),
                 )
             ),
             dbc.Row(
                 [
-                    field("Action title", dbc.Input(id="strategies-action-title"), md=8),
+                    field(gettext("Action title"), dbc.Input(id="strategies-action-title"), md=8),
                     field(
-                        "Status",
+                        gettext("Status"),
                         dbc.Select(
                             id="strategies-action-status",
-                            options=[{"label": v, "value": k} for k, v in STATUS_LABELS.items()],
+                            options=[{"label": v, "value": k} for k, v in status_labels().items()],
                             value="planned",
                         ),
                         md=4,
                     ),
-                    field("Due", dbc.Input(id="strategies-action-due", type="date"), md=6),
+                    field(gettext("Due"), dbc.Input(id="strategies-action-due", type="date"), md=6),
                     field(
-                        "Done on",
+                        gettext("Done on"),
                         dbc.Input(id="strategies-action-done", type="date"),
-                        hint="Blank: today, once done.",
+                        hint=gettext("Blank: today, once done."),
                         md=6,
                     ),
-                    field("Note", dbc.Input(id="strategies-action-note"), md=12),
+                    field(gettext("Note"), dbc.Input(id="strategies-action-note"), md=12),
                 ],
                 className="g-2 my-2",
             ),
             html.Div(
                 [
-                    dbc.Button("Save action", id="strategies-action-save", size="sm"),
+                    dbc.Button(gettext("Save action"), id="strategies-action-save", size="sm"),
                     dcc.ConfirmDialogProvider(
-                        dbc.Button("Delete action", color="danger", outline=True, size="sm"),
+                        dbc.Button(
+                            gettext("Delete action"), color="danger", outline=True, size="sm"
+                        ),
                         id="strategies-action-delete",
-                        message="Delete this action? Mark it dropped instead if it was planned.",
+                        message=gettext(
+                            "Delete this action? Mark it dropped instead if it was planned."
+                        ),
                     ),
                 ],
                 className="d-flex flex-wrap gap-2",
             ),
-            html.H2("Changes", className="h6 mt-4"),
+            html.H2(gettext("Changes"), className="h6 mt-4"),
             html.Div(id="strategies-changes"),
         ],
         id="strategies-actions-editor",
@@ -205,18 +240,20 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
         return entry.instead
     return frame(
         "strategies",
-        "Strategies",
-        "What the backbone team and partners do to turn the curves, who owns it, and the "
-        "actions taken. The indicator page shades each strategy on the trend it aims at.",
+        gettext("Strategies"),
+        gettext(
+            "What the backbone team and partners do to turn the curves, who owns it, and the "
+            "actions taken. The indicator page shades each strategy on the trend it aims at."
+        ),
         pickers(
             initiative_picker("strategies", entry, md=4),
             picker(
-                "Strategy",
+                gettext("Strategy"),
                 "strategies-code",
                 [],
                 code,
                 md=8,
-                placeholder="Every strategy you may read",
+                placeholder=gettext("Every strategy you may read"),
             ),
         ),
         html.Div(id="strategies-feedback"),
@@ -242,24 +279,29 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
 
 
 def _runs(s) -> str:
-    return f"{day(s.starts_on)} – {day(s.ends_on) if s.ends_on else 'open-ended'}"
+    if s.ends_on:
+        return gettext("%(start)s – %(end)s", start=day(s.starts_on), end=day(s.ends_on))
+    return gettext("%(start)s – open-ended", start=day(s.starts_on))
+
+
+def _when(a) -> str:
+    """When an action was done, or is due."""
+    if a.done_on:
+        return " · " + gettext("done %(day)s", day=day(a.done_on))
+    if a.due_on:
+        return " · " + gettext("due %(day)s", day=day(a.due_on))
+    return ""
 
 
 def strategy_card(s, indicator_names: dict[str, str]) -> dbc.Card:
     """One strategy as every reader sees it; the description is the domain's safe HTML."""
+    statuses = status_labels()
     actions = [
         html.Li(
             [
-                dbc.Badge(
-                    STATUS_LABELS[a.status], color=STATUS_COLOURS[a.status], className="me-2"
-                ),
+                dbc.Badge(statuses[a.status], color=STATUS_COLOURS[a.status], className="me-2"),
                 a.title,
-                html.Span(
-                    f" · done {day(a.done_on)}"
-                    if a.done_on
-                    else (f" · due {day(a.due_on)}" if a.due_on else ""),
-                    className="small text-muted",
-                ),
+                html.Span(_when(a), className="small text-muted"),
                 html.Div(a.note, className="small text-muted") if a.note else None,
             ],
             className="mb-1",
@@ -273,15 +315,20 @@ def strategy_card(s, indicator_names: dict[str, str]) -> dbc.Card:
                 html.Div(
                     [
                         html.Code(s.code),
-                        f" · {_runs(s)} · owners: ",
-                        ", ".join(o.name for o in s.owners) or "none",
+                        " · ",
+                        gettext(
+                            "%(runs)s · owners: %(owners)s",
+                            runs=_runs(s),
+                            owners=", ".join(o.name for o in s.owners) or gettext("none"),
+                        ),
                     ],
                     className="small text-muted",
                 ),
                 html.Div(
-                    "Aims at: "
-                    + (
-                        ", ".join(indicator_names.get(c, c) for c in s.indicators) or "no indicator"
+                    gettext(
+                        "Aims at: %(indicators)s",
+                        indicators=", ".join(indicator_names.get(c, c) for c in s.indicators)
+                        or gettext("no indicator"),
                     ),
                     className="small mb-2",
                 ),
@@ -292,7 +339,11 @@ def strategy_card(s, indicator_names: dict[str, str]) -> dbc.Card:
                 if s.html
                 else None,
                 html.Div(
-                    f"Actions: {s.actions_done} of {s.actions_total} done",
+                    gettext(
+                        "Actions: %(done)s of %(total)s done",
+                        done=s.actions_done,
+                        total=s.actions_total,
+                    ),
                     className="small fw-semibold",
                 ),
                 html.Ul(actions, className="list-unstyled mb-0") if actions else None,
@@ -325,11 +376,11 @@ def strategies_list(initiative, code, _refresh):
         if not names:
             names = {c["code"]: c["name"] for c in data.indicator_choices(initiative)}
     except DomainError as exc:
-        return error_alert(exc, what="That initiative"), [], True, [], []
+        return error_alert(exc, what=gettext("That initiative")), [], True, [], []
     options = [{"label": s.title, "value": s.code} for s in found]
     shown = [s for s in found if s.code == code] if code else found
     cards = [strategy_card(s, names) for s in shown] or [
-        dbc.Alert("No strategy to show yet.", color="info", id="strategies-none")
+        dbc.Alert(gettext("No strategy to show yet."), color="info", id="strategies-none")
     ]
     if choices is None:
         return cards, options, True, [], []
@@ -346,7 +397,14 @@ def _picked(initiative, code):
 
 
 def _action_options_of(s) -> list[dict]:
-    return [{"label": f"{a.title} ({STATUS_LABELS[a.status]})", "value": a.id} for a in s.actions]
+    statuses = status_labels()
+    return [
+        {
+            "label": gettext("%(action)s (%(status)s)", action=a.title, status=statuses[a.status]),
+            "value": a.id,
+        }
+        for a in s.actions
+    ]
 
 
 def _action_options(initiative, code) -> list[dict]:
@@ -373,7 +431,7 @@ def _action_options(initiative, code) -> list[dict]:
 def strategies_form(code, initiative):
     """The form holds the strategy picked above, or nothing for a new one; no action of
     another strategy stays picked."""
-    empty = ("New strategy", None, False, None, None, None, None, [], [], True, [], None)
+    empty = (gettext("New strategy"), None, False, None, None, None, None, [], [], True, [], None)
     if not (initiative and code):
         return empty
     try:
@@ -384,7 +442,7 @@ def strategies_form(code, initiative):
         return empty
     actions = _action_options_of(s)
     return (
-        f"Strategy {s.code}",
+        gettext("Strategy %(code)s", code=s.code),
         s.code,
         True,
         s.title,
@@ -455,7 +513,8 @@ def strategies_save(
         errors, alert = _messages(exc)
         return *errors, alert, dash.no_update, dash.no_update
     errors, _ = _messages(None)
-    return *errors, _done(f"Saved {saved.title}."), (refresh or 0) + 1, saved.code
+    done = _done(gettext("Saved %(title)s.", title=saved.title))
+    return *errors, done, (refresh or 0) + 1, saved.code
 
 
 @callback(
@@ -474,8 +533,8 @@ def strategies_delete(confirmed, initiative, code, refresh):
     try:
         data.delete_strategy(initiative, code)
     except DomainError as exc:
-        return error_alert(exc, what="That strategy"), dash.no_update, dash.no_update
-    return _done(f"Deleted strategy {code}."), (refresh or 0) + 1, None
+        return error_alert(exc, what=gettext("That strategy")), dash.no_update, dash.no_update
+    return _done(gettext("Deleted strategy %(code)s.", code=code)), (refresh or 0) + 1, None
 
 
 @callback(
@@ -543,10 +602,10 @@ def strategies_action_save(
     try:
         saved = data.save_action(initiative, code, action_id or None, fields)
     except DomainError as exc:
-        errors, alert = field_errors(exc, ACTION_FIELDS, what="That action")
+        errors, alert = field_errors(exc, ACTION_FIELDS, what=gettext("That action"))
         return *errors, alert, dash.no_update, dash.no_update, dash.no_update
     errors, _ = field_errors(None, ACTION_FIELDS)
-    done = _done(f"Saved action {saved.title}.")
+    done = _done(gettext("Saved action %(title)s.", title=saved.title))
     return *errors, done, (refresh or 0) + 1, saved.id, _action_options(initiative, code)
 
 
@@ -568,8 +627,10 @@ def strategies_action_delete(confirmed, initiative, code, action_id, refresh):
     try:
         data.delete_action(initiative, code, int(action_id))
     except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That action"), dash.no_update, dash.no_update, dash.no_update
-    return _done("Deleted the action."), (refresh or 0) + 1, None, _action_options(initiative, code)
+        refused = error_alert(exc, what=gettext("That action"))
+        return refused, dash.no_update, dash.no_update, dash.no_update
+    done = _done(gettext("Deleted the action."))
+    return done, (refresh or 0) + 1, None, _action_options(initiative, code)
 
 
 @callback(

@@ -22,18 +22,33 @@ from dashboard.components.common import error_alert, shown_once, sync_url
 from dashboard.components.field_errors import choice_field, field, mixed_errors, mixed_outputs
 from dashboard.components.page import enter, frame, initiative_picker, pickers
 from dashboard.data import DomainError
+from models.core.i18n import gettext, ngettext
 
-dash.register_page(__name__, path="/webhooks", title="Webhooks · Common Measure", name="Webhooks")
-
-NOT_ALLOWED = (
-    "Webhooks are managed by the initiative's backbone team. "
-    "Your account does not run any initiative's configuration."
+dash.register_page(
+    __name__,
+    path="/webhooks",
+    title=lambda **_: gettext("Webhooks · Common Measure"),
+    name="Webhooks",
 )
-EVENT_LABELS = {
-    "report_approved": "A report is approved",
-    "report_reopened": "An approved report is reopened",
-    "period_published": "A period is published",
-}
+
+# Texts are made when shown, in the reader's language (README, "Languages").
+
+
+def _not_allowed() -> str:
+    return gettext(
+        "Webhooks are managed by the initiative's backbone team. "
+        "Your account does not run any initiative's configuration."
+    )
+
+
+def event_labels() -> dict[str, str]:
+    return {
+        "report_approved": gettext("A report is approved"),
+        "report_reopened": gettext("An approved report is reopened"),
+        "period_published": gettext("A period is published"),
+    }
+
+
 # The domain's field names → this page's inputs: the text inputs get field_errors' flag and
 # message, the choices (checklist, switch) only the message (``_messages``).
 FIELDS = {
@@ -44,22 +59,45 @@ FIELDS = {
 }
 TEXT_FIELDS = ("url", "description")
 CHOICE_FIELDS = ("events", "enabled")
-ENDPOINT_COLUMNS = [
-    {"field": "url", "headerName": "URL", "flex": 2, "minWidth": 220},
-    {"field": "description", "headerName": "Description", "flex": 1, "minWidth": 140},
-    {"field": "events_shown", "headerName": "Events", "flex": 1, "minWidth": 160},
-    {"field": "state", "headerName": "State", "width": 100},
-    {"field": "secret_set_at", "headerName": "Secret set", "width": 190, "sortable": False},
-    {"field": "last", "headerName": "Last delivery", "flex": 1, "minWidth": 180},
-]
-DELIVERY_COLUMNS = [
-    {"field": "at", "headerName": "Time", "width": 190, "sortable": False},
-    {"field": "event", "headerName": "Event", "width": 140},
-    {"field": "attempt", "headerName": "Try", "width": 70, "type": "rightAligned"},
-    {"field": "result", "headerName": "Status or error", "flex": 1, "minWidth": 150},
-    {"field": "duration_ms", "headerName": "ms", "width": 80, "type": "rightAligned"},
-    {"field": "outcome", "headerName": "Outcome", "width": 105},
-]
+
+
+def _endpoint_columns() -> list[dict]:
+    return [
+        {"field": "url", "headerName": "URL", "flex": 2, "minWidth": 220},
+        {
+            "field": "description",
+            "headerName": gettext("Description"),
+            "flex": 1,
+            "minWidth": 140,
+        },
+        {"field": "events_shown", "headerName": gettext("Events"), "flex": 1, "minWidth": 160},
+        {"field": "state", "headerName": gettext("State"), "width": 100},
+        {
+            "field": "secret_set_at",
+            "headerName": gettext("Secret set"),
+            "width": 190,
+            "sortable": False,
+        },
+        {"field": "last", "headerName": gettext("Last delivery"), "flex": 1, "minWidth": 180},
+    ]
+
+
+def _delivery_columns() -> list[dict]:
+    return [
+        {"field": "at", "headerName": gettext("Time"), "width": 190, "sortable": False},
+        {"field": "event_text", "headerName": gettext("Event"), "width": 140},
+        {"field": "attempt", "headerName": gettext("Try"), "width": 70, "type": "rightAligned"},
+        {
+            "field": "result",
+            "headerName": gettext("Status or error"),
+            "flex": 1,
+            "minWidth": 150,
+        },
+        {"field": "duration_ms", "headerName": "ms", "width": 80, "type": "rightAligned"},
+        {"field": "outcome_text", "headerName": gettext("Outcome"), "width": 105},
+    ]
+
+
 SINGLE = {"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}}
 
 
@@ -79,23 +117,25 @@ def _grid(ident: str, columns: list[dict], height: str, **options) -> dag.AgGrid
 def _form() -> html.Div:
     return html.Div(
         [
-            html.H2("New endpoint", className="h6", id="webhooks-heading"),
+            html.H2(gettext("New endpoint"), className="h6", id="webhooks-heading"),
             dbc.Row(
                 [
                     field(
                         "URL",
                         dbc.Input(id="webhooks-url", placeholder="https://example.org/hooks"),
-                        hint="https://; private and local addresses are refused unless the server allows "
-                        "them (README, Webhooks).",
+                        hint=gettext(
+                            "https://; private and local addresses are refused unless the server "
+                            "allows them (README, Webhooks)."
+                        ),
                         md=12,
                     ),
-                    field("Description", dbc.Input(id="webhooks-description"), md=12),
+                    field(gettext("Description"), dbc.Input(id="webhooks-description"), md=12),
                     choice_field(
-                        "Events",
+                        gettext("Events"),
                         dbc.Checklist(
                             id="webhooks-events",
                             options=[
-                                {"label": EVENT_LABELS.get(e, e), "value": e}
+                                {"label": event_labels().get(e, e), "value": e}
                                 for e in data.WEBHOOK_EVENTS
                             ],
                             value=list(data.WEBHOOK_EVENTS),
@@ -103,8 +143,8 @@ def _form() -> html.Div:
                         md=8,
                     ),
                     choice_field(
-                        "Enabled",
-                        dbc.Switch(id="webhooks-enabled", value=True, label="Deliver"),
+                        gettext("Enabled"),
+                        dbc.Switch(id="webhooks-enabled", value=True, label=gettext("Deliver")),
                         md=4,
                     ),
                 ],
@@ -112,12 +152,16 @@ def _form() -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Button("Save", id="webhooks-save", color="primary", size="sm"),
+                    dbc.Button(gettext("Save"), id="webhooks-save", color="primary", size="sm"),
                     dbc.Button(
-                        "New", id="webhooks-new", color="secondary", outline=True, size="sm"
+                        gettext("New"),
+                        id="webhooks-new",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
                     ),
                     dbc.Button(
-                        "Disable",
+                        gettext("Disable"),
                         id="webhooks-toggle",
                         color="warning",
                         outline=True,
@@ -125,7 +169,7 @@ def _form() -> html.Div:
                         disabled=True,
                     ),
                     dbc.Button(
-                        "Rotate secret",
+                        gettext("Rotate secret"),
                         id="webhooks-rotate",
                         color="secondary",
                         outline=True,
@@ -134,7 +178,7 @@ def _form() -> html.Div:
                     ),
                     dcc.ConfirmDialogProvider(
                         dbc.Button(
-                            "Delete",
+                            gettext("Delete"),
                             id="webhooks-delete-button",
                             color="danger",
                             outline=True,
@@ -142,8 +186,9 @@ def _form() -> html.Div:
                             disabled=True,
                         ),
                         id="webhooks-delete",
-                        message="Delete this endpoint and its delivery log? It gets no more "
-                        "events.",
+                        message=gettext(
+                            "Delete this endpoint and its delivery log? It gets no more events."
+                        ),
                     ),
                 ],
                 className="d-flex flex-wrap gap-2",
@@ -154,33 +199,34 @@ def _form() -> html.Div:
 
 def layout(initiative: str | None = None, **_):
     entry = enter(
-        "/webhooks", "webhooks", data.review_workspaces, NOT_ALLOWED, initiative=initiative
+        "/webhooks", "webhooks", data.review_workspaces, _not_allowed(), initiative=initiative
     )
     if entry.instead is not None:
         return entry.instead
     return frame(
         "webhooks",
-        "Webhooks",
+        gettext("Webhooks"),
         [
-            (
+            gettext(
                 "Endpoints your initiative's events are posted to, each signed with its "
-                "secret. Select one to change it or read its delivery log. "
-            ),
-            dcc.Link("Back to setup", href="/setup"),
+                "secret. Select one to change it or read its delivery log."
+            )
+            + " ",
+            dcc.Link(gettext("Back to setup"), href="/setup"),
         ],
         pickers(initiative_picker("webhooks", entry, md=6)),
         html.Div(id="webhooks-feedback"),
         html.Div(id="webhooks-secret"),
         html.Div(id="webhooks-count", className="small text-muted mb-1"),
-        _grid("webhooks-grid", ENDPOINT_COLUMNS, "240px", **SINGLE),
+        _grid("webhooks-grid", _endpoint_columns(), "240px", **SINGLE),
         dbc.Row(
             [
                 dbc.Col(_form(), lg=5),
                 dbc.Col(
                     [
-                        html.H2("Delivery log", className="h6"),
+                        html.H2(gettext("Delivery log"), className="h6"),
                         html.Div(id="webhooks-log-note", className="small text-muted mb-1"),
-                        _grid("webhooks-deliveries", DELIVERY_COLUMNS, "340px"),
+                        _grid("webhooks-deliveries", _delivery_columns(), "340px"),
                     ],
                     lg=7,
                 ),
@@ -192,12 +238,27 @@ def layout(initiative: str | None = None, **_):
     )
 
 
+def outcome_text(outcome: str | None) -> str:
+    """A delivery's outcome as the reader's language says it."""
+    names = {
+        "delivered": gettext("delivered"),
+        "failed": gettext("failed"),
+        "retrying": gettext("retrying"),
+    }
+    return names.get(outcome or "", outcome or "")
+
+
 def _row(found: dict) -> dict:
-    last = f"{found['last_outcome']} · {found['last_at']}" if found["last_outcome"] else "none yet"
+    if found["last_outcome"]:
+        last = gettext(
+            "%(outcome)s · %(at)s", outcome=outcome_text(found["last_outcome"]), at=found["last_at"]
+        )
+    else:
+        last = gettext("none yet")
     return {
         **found,
-        "events_shown": ", ".join(found["events"]),
-        "state": "enabled" if found["enabled"] else "disabled",
+        "events_shown": "; ".join(event_labels().get(e, e) for e in found["events"]),
+        "state": gettext("enabled") if found["enabled"] else gettext("disabled"),
         "last": last,
     }
 
@@ -205,21 +266,24 @@ def _row(found: dict) -> dict:
 def _messages(exc: DomainError | None) -> tuple[list, html.Div | None]:
     """The values of the save's message outputs and an alert for an error naming no field of
     the form."""
-    return mixed_errors(exc, FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what="That endpoint")
+    return mixed_errors(exc, FIELDS, TEXT_FIELDS, CHOICE_FIELDS, what=gettext("That endpoint"))
 
 
 def _done(text: str) -> dbc.Alert:
     return dbc.Alert(text, color="success", dismissable=True, className="py-2")
 
 
-def _secret(verb: str, url: str, secret: str) -> dbc.Alert:
+def _secret(said: str, secret: str) -> dbc.Alert:
+    """``said`` (what was done, a whole sentence) and the secret, shown once."""
     return shown_once(
         "webhooks-secret-value",
         secret,
-        html.Div([f"{verb} {url}. ", html.Strong("Copy its signing secret now:")]),
+        html.Div([said + " ", html.Strong(gettext("Copy its signing secret now:"))]),
         html.Div(
-            "You will not see it again: it is shown only this once. Rotate the secret if it "
-            "is lost.",
+            gettext(
+                "You will not see it again: it is shown only this once. Rotate the secret if it "
+                "is lost."
+            ),
             className="small",
         ),
     )
@@ -240,8 +304,9 @@ def webhooks_list(initiative, _refresh):
     try:
         found = data.webhooks(initiative)
     except DomainError as exc:
-        return [], error_alert(exc, what="That initiative")
-    return [_row(r) for r in found], f"{len(found)} endpoint{'' if len(found) == 1 else 's'}"
+        return [], error_alert(exc, what=gettext("That initiative"))
+    count = ngettext("%(n)s endpoint", "%(n)s endpoints", len(found))
+    return [_row(r) for r in found], count
 
 
 @callback(
@@ -269,13 +334,13 @@ def webhooks_select(rows, _new, _initiative):
             row.get("description"),
             row["events"],
             row["enabled"],
-            "Endpoint",
+            gettext("Endpoint"),
             dash.no_update,
             None,
         )
     if ctx.triggered_id == "webhooks-grid":
         raise PreventUpdate
-    return None, None, None, list(data.WEBHOOK_EVENTS), True, "New endpoint", [], None
+    return None, None, None, list(data.WEBHOOK_EVENTS), True, gettext("New endpoint"), [], None
 
 
 @callback(
@@ -289,8 +354,8 @@ def webhooks_select(rows, _new, _initiative):
 def webhooks_buttons(selected, rows):
     row = next((r for r in rows or [] if r["id"] == selected), None)
     if row is None:
-        return True, "Disable", True, True
-    return False, "Disable" if row["enabled"] else "Enable", False, False
+        return True, gettext("Disable"), True, True
+    return False, gettext("Disable") if row["enabled"] else gettext("Enable"), False, False
 
 
 @callback(
@@ -302,15 +367,32 @@ def webhooks_buttons(selected, rows):
 )
 def webhooks_log(selected, _refresh, initiative):
     if not selected or not initiative:
-        return [], "Select an endpoint to read its delivery log."
+        return [], gettext("Select an endpoint to read its delivery log.")
     try:
         found, total = data.webhook_deliveries(initiative, int(selected))
     except (DomainError, TypeError, ValueError) as exc:
-        return [], error_alert(exc, what="That endpoint")
+        return [], error_alert(exc, what=gettext("That endpoint"))
     if not total:
-        return [], "No delivery yet."
-    shown = f"the latest {len(found)} of " if len(found) < total else ""
-    return found, f"{shown}{total} attempt{'' if total == 1 else 's'}, newest first"
+        return [], gettext("No delivery yet.")
+    labels = event_labels()
+    rows = [
+        {
+            **d,
+            "outcome_text": outcome_text(d.get("outcome")),
+            "event_text": labels.get(d.get("event") or "", d.get("event") or ""),
+        }
+        for d in found
+    ]
+    if len(found) < total:
+        note = ngettext(
+            "the latest %(shown)s of %(n)s attempt, newest first",
+            "the latest %(shown)s of %(n)s attempts, newest first",
+            total,
+            shown=len(found),
+        )
+    else:
+        note = ngettext("%(n)s attempt, newest first", "%(n)s attempts, newest first", total)
+    return rows, note
 
 
 # --- callbacks: changing an endpoint ----------------------------------------------------------------
@@ -351,9 +433,10 @@ def webhooks_save(clicks, initiative, selected, url, description, events, enable
         return alert, None, skip, skip, skip, *errors
     errors, _ = _messages(None)
     if secret is not None:
-        shown = _secret("Endpoint added:", row["url"], secret)
-        return None, shown, (refresh or 0) + 1, row["id"], "Endpoint", *errors
-    return _done(f"Saved {row['url']}."), None, (refresh or 0) + 1, skip, skip, *errors
+        shown = _secret(gettext("Endpoint added: %(url)s.", url=row["url"]), secret)
+        return None, shown, (refresh or 0) + 1, row["id"], gettext("Endpoint"), *errors
+    saved = _done(gettext("Saved %(url)s.", url=row["url"]))
+    return saved, None, (refresh or 0) + 1, skip, skip, *errors
 
 
 @callback(
@@ -380,14 +463,17 @@ def webhooks_act(_toggle, _rotate, initiative, selected, enabled, rows, refresh)
     try:
         if ctx.triggered_id == "webhooks-rotate":
             row, secret = data.rotate_webhook_secret(initiative, int(selected))
-            shown = _secret("New secret for", row["url"], secret)
+            shown = _secret(gettext("New secret for %(url)s.", url=row["url"]), secret)
             return None, shown, (refresh or 0) + 1, skip
         now = not (saved["enabled"] if saved is not None else enabled)
         row, _ = data.save_webhook(initiative, int(selected), {"enabled": now})
     except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That endpoint"), None, skip, skip
-    state = "enabled" if row["enabled"] else "disabled: it gets no new events"
-    return _done(f"{row['url']} {state}."), None, (refresh or 0) + 1, row["enabled"]
+        return error_alert(exc, what=gettext("That endpoint")), None, skip, skip
+    if row["enabled"]:
+        said = gettext("%(url)s enabled.", url=row["url"])
+    else:
+        said = gettext("%(url)s disabled: it gets no new events.", url=row["url"])
+    return _done(said), None, (refresh or 0) + 1, row["enabled"]
 
 
 @callback(
@@ -409,8 +495,13 @@ def webhooks_delete(confirmed, initiative, selected, new_clicks, refresh):
     try:
         gone = data.delete_webhook(initiative, int(selected))
     except (DomainError, TypeError, ValueError) as exc:
-        return error_alert(exc, what="That endpoint"), None, dash.no_update, dash.no_update
-    done = _done(f"Deleted {gone['url']} and its delivery log.")
+        return (
+            error_alert(exc, what=gettext("That endpoint")),
+            None,
+            dash.no_update,
+            dash.no_update,
+        )
+    done = _done(gettext("Deleted %(url)s and its delivery log.", url=gone["url"]))
     return done, None, (refresh or 0) + 1, (new_clicks or 0) + 1
 
 

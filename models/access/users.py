@@ -69,9 +69,11 @@ def _id_by_slug(
 ) -> int:
     found = session.scalar(select(model.id).where(model.slug == slug))
     if found is None:
-        raise NotFound(
-            gettext("no %(field)s with slug %(slug)r", field=field, slug=slug), field=field
-        )
+        if model is Initiative:
+            missing = gettext("no initiative with slug %(slug)r", slug=slug)
+        else:
+            missing = gettext("no organisation with slug %(slug)r", slug=slug)
+        raise NotFound(missing, field=field)
     return found
 
 
@@ -111,10 +113,11 @@ def _grant_scopes(
         scopes: list[Scope] = [(None, None)]
     elif role in ("backbone", "funder"):
         if not initiative_slug or organisation_slug:
-            raise InvalidInput(
-                gettext("a %(role)s grant needs an initiative (and no organisation)", role=role),
-                field="initiative",
-            )
+            if role == "backbone":
+                needs = gettext("a backbone grant needs an initiative (and no organisation)")
+            else:
+                needs = gettext("a funder grant needs an initiative (and no organisation)")
+            raise InvalidInput(needs, field="initiative")
         scopes = [(_id_by_slug(session, Initiative, initiative_slug, "initiative"), None)]
     else:
         if not organisation_slug:

@@ -52,16 +52,23 @@ def _entity_id(session: Session, initiative: Initiative, entity_type: str, code:
         }[entity_type]
         found = session.scalar(select(id_).where(scope == initiative.id, column == code))
     if found is None:
-        raise NotFound(
-            gettext(
-                "no %(entity_type)s %(code)r in %(slug)r",
-                entity_type=entity_type,
-                code=code,
-                slug=initiative.slug,
-            ),
-            field="code",
-        )
+        raise NotFound(_no_such(entity_type, code, initiative.slug), field="code")
     return found
+
+
+def _no_such(entity_type: str, code: str, slug: str) -> str:
+    """The refusal naming what is missing, one whole sentence per kind (README, "Languages")."""
+    if entity_type == "member":
+        return gettext("no member %(code)r in %(slug)r", code=code, slug=slug)
+    if entity_type == "outcome":
+        return gettext("no outcome %(code)r in %(slug)r", code=code, slug=slug)
+    if entity_type == "indicator":
+        return gettext("no indicator %(code)r in %(slug)r", code=code, slug=slug)
+    if entity_type == "dimension":
+        return gettext("no dimension %(code)r in %(slug)r", code=code, slug=slug)
+    if entity_type == "period":
+        return gettext("no period %(code)r in %(slug)r", code=code, slug=slug)
+    return gettext("no strategy %(code)r in %(slug)r", code=code, slug=slug)
 
 
 def object_changes(

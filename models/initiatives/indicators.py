@@ -316,11 +316,16 @@ def _named(
     found = {row.code: row for row in rows}
     for index, code in enumerate(codes):
         if code not in found:
-            word = "dimension" if model is Dimension else "indicator"
+            if model is Dimension:
+                missing = gettext(
+                    "no dimension %(code)r in %(slug)r", code=code, slug=initiative.slug
+                )
+            else:
+                missing = gettext(
+                    "no indicator %(code)r in %(slug)r", code=code, slug=initiative.slug
+                )
             raise InvalidInput(
-                gettext(
-                    "no %(word)s %(code)r in %(slug)r", word=word, code=code, slug=initiative.slug
-                ),
+                missing,
                 field=f"{field}[{index}]",
                 extra={"value": code},
             )

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from models.core import i18n
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrgf]|%%")
+COUNTED = re.compile(r"%\(n\)s ")  # a count, then what is counted
 SHORTEST = 4  # a literal shorter than this ("All", ". ") proves nothing on its own
 
 
@@ -32,11 +33,23 @@ def english_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
             pieces = [p.strip() for p in PLACEHOLDER.split(text)]
             if sum(len(p) for p in pieces) < SHORTEST:
                 continue
-            body = r".+?".join(re.escape(p) for p in pieces if p)
+            literals = [p for p in pieces if p]
+            if COUNTED.match(text) and len(literals) == 1 and literals[0].isalpha():
+                continue  # one word after a count ("%(n)s people") is told from data by nothing
+            # Each literal piece whole words too: "for" is not found inside "informar".
+            body = r".+?".join(_whole(p) for p in pieces if p)
             # Whole words only: "Group" is not found inside "Grupo", nor "backbone" inside an
             # address (backbone@x.org).
             patterns.append((text, re.compile(rf"(?<![\w@.]){body}(?![\w@])")))
     return tuple(patterns)
+
+
+def _whole(piece: str) -> str:
+    """``piece`` as a pattern that starts and ends at word boundaries where it starts or ends
+    with a letter."""
+    start = r"(?<!\w)" if piece[0].isalnum() else ""
+    end = r"(?!\w)" if piece[-1].isalnum() else ""
+    return start + re.escape(piece) + end
 
 
 def english_in(texts: Iterable[str]) -> list[tuple[str, str]]:

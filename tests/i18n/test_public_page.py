@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from models import Initiative
+from models import Initiative, Organisation
 
 from ..dash_calls import call, find, render_page, response_of, text_of
 from ..dashboard.test_analytics_pages import INIT, PERIOD, _publish, world  # noqa: F401
@@ -62,8 +62,12 @@ def test_the_public_page_in_spanish(client, world, session) -> None:  # noqa: F8
 
 
 def test_the_home_and_login_pages_in_spanish(client, world, session) -> None:  # noqa: F811
-    # The factory names an initiative "Initiative 7": data, not UI text, so it is renamed.
-    session.execute(update(Initiative).where(Initiative.slug == "other").values(name="Otra"))
+    # The factory names an initiative "Initiative 7" (slug "other") and organisations
+    # "Organisation 33": data, not UI text, yet English words of the catalogue; so renamed.
+    session.execute(
+        update(Initiative).where(Initiative.slug == "other").values(name="Otra", slug="otra")
+    )
+    session.execute(update(Organisation).values(name=Organisation.slug))
     session.commit()
     client.headers.update(SPANISH)
     texts = []

@@ -4,9 +4,9 @@ dates written the Spanish way, the legend explained in Spanish (README, "Languag
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from models import Initiative
+from models import Initiative, Organisation
 
 from ..dash_calls import call, find, render_page, response_of, text_of
 from ..dashboard.test_analytics_pages import INIT, PERIOD, _publish, world  # noqa: F401
@@ -64,6 +64,9 @@ def test_the_public_page_in_spanish(client, world, session) -> None:  # noqa: F8
 def test_the_home_and_login_pages_in_spanish(client, world, session) -> None:  # noqa: F811
     # The factory names an initiative "Initiative 7": data, not UI text, so it is renamed.
     session.execute(update(Initiative).where(Initiative.slug == "other").values(name="Otra"))
+    # So are its "Organisation 20" names (the portal made "Organisation" a UI word).
+    for org in session.scalars(select(Organisation).where(Organisation.name.like("Organisation%"))):
+        org.name = f"Organización {org.id}"
     session.commit()
     client.headers.update(SPANISH)
     texts = []

@@ -181,7 +181,7 @@ def mark_problems(rows: list[dict], ids: list[str], exc: InvalidInput) -> tuple[
                 "kind": "error",
                 "label": gettext(
                     "%(column)s: %(reason)s",
-                    column=column_names().get(column, column),
+                    column=field_word(column),
                     reason=problem["reason"],
                 ),
                 "message": problem["reason"],
@@ -204,6 +204,13 @@ def measure_type_name(measure_type: str) -> str:
         "average": pgettext("measure type", "average"),
     }
     return names.get(measure_type, measure_type)
+
+
+def field_word(field: str) -> str:
+    """A value's field as a problem on its row names it ("numerator: …"): its column's
+    header in lower case (the English is the field's own name)."""
+    header = column_names()
+    return header.get({"disaggregation": "label"}.get(field, field), field).lower()
 
 
 def column_names() -> dict[str, str]:

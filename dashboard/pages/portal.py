@@ -44,7 +44,6 @@ from dashboard.components.periods import choose_period, period_state
 from dashboard.data import DomainError, InvalidInput, explain
 from models.core.i18n import format_number, gettext, ngettext, pgettext
 from models.notifications.email import template_path
-from models.reporting.words import status_name
 
 dash.register_page(
     __name__,
@@ -387,6 +386,17 @@ def _loaded(sheet: data.PortalSheet, feedback=None):
     )
 
 
+def _report_status(status: str) -> str:
+    """The owed report's status, said whole ("report not started"); the domain says
+    "not started", "draft" or "returned" (models/reporting/deadlines.py)."""
+    said = {
+        "not started": pgettext("next deadline", "report not started"),
+        "draft": pgettext("next deadline", "report draft"),
+        "returned": pgettext("next deadline", "report returned"),
+    }
+    return said.get(status, status)
+
+
 def next_deadline_note(found: data.NextDeadline | None) -> dbc.Alert:
     """The partner's most pressing report still owed: which period, by when, how many days
     are left (or how late it is), and the extension it counts by."""
@@ -419,10 +429,7 @@ def next_deadline_note(found: data.NextDeadline | None) -> dbc.Alert:
             html.Span(gettext("Next deadline:") + " ", className="fw-semibold"),
             f"{due} · ",
             html.Strong(when, id="portal-deadline-days"),
-            html.Span(
-                " · " + gettext("report %(status)s", status=status_name(found.status)),
-                className="text-muted",
-            ),
+            html.Span(" · " + _report_status(found.status), className="text-muted"),
         ],
         color=colour,
         className="py-2",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -211,12 +212,37 @@ def walk(client, session, session_factory, users) -> dict[str, list[str]]:
         ],
     )
     shell = client.get("/_dash-layout")
+    # The words the page's scripts write (the chart's table), from the index page.
+    index = client.get(f"/portal?initiative={INIT}").text
+    block = re.search(r'<script type="application/json" id="cm-words">(.*?)</script>', index)
+    assert block is not None and '<html lang="es">' in index
+    words = json.loads(block.group(1))
+    assert words["chartAsTable"] == "El gráfico como tabla"
     steps["partner: portal"] = [
         *shown(shell.json()),
         *_texts(page, loaded, deadline),
+        *words.values(),
     ]
     assert "Portal de socios" in steps["partner: portal"]
     assert "Guardar borrador" in steps["partner: portal"]
+
+    # The partner's trend against the initiative and its strategies, beside the form.
+    trend = call(
+        client,
+        "portal-trend.figure",
+        [
+            ("portal-initiative", "value", INIT),
+            ("portal-org", "value", "eastside"),
+            ("portal-trend-code", "value", "SERVED"),
+        ],
+    )
+    strategies = call(
+        client,
+        "portal-strategies.children",
+        [("portal-initiative", "value", INIT), ("portal-org", "value", "eastside")],
+    )
+    steps["partner: trend and strategies"] = _texts(trend, strategies)
+    assert "Su organización no tiene ninguna estrategia aquí." in text_of(strategies)
 
     # A value the domain refuses: the problem is marked on its row, in Spanish.
     rows = response_of(loaded)["portal-grid"]["rowData"]

@@ -169,7 +169,7 @@
         var parts = data.head.slice(1).map(function (series, k) {
             var points = data.rows.map(function (r) { return r[0] + ' ' + r[k + 1]; });
             var more = points.length > 12
-                ? word('andMore').replace('{count}', String(points.length - 12)) : '';
+                ? word('andMore').replace('{n}', String(points.length - 12)) : '';
             return (series ? series + ': ' : '') + points.slice(0, 12).join(', ') + more;
         });
         return (name ? name + '. ' : '') + (parts.join('; ') || '—') + '.';

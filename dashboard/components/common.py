@@ -71,12 +71,12 @@ WORDS_ID = "cm-words"
 
 def script_words() -> dict[str, str]:
     """The words the browser's scripts write into the page (the chart's table and caption),
-    in the reader's language: the scripts hold no English of their own. ``{count}`` is filled
-    in by the script."""
+    in the reader's language: the scripts hold no English of their own. ``{n}`` is filled in
+    by the script."""
     return {
         "chartAsTable": gettext("Chart as a table"),
         "value": gettext("Value"),
-        "andMore": gettext(", and %(count)s more", count="{count}"),
+        "andMore": gettext(", and %(count)s more", count="{n}"),
     }
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from dashboard import data
 from dashboard.components.common import FLAG_LABELS
 from dashboard.data import InvalidInput
-from models.core.i18n import gettext, pgettext
+from models.core.i18n import gettext
+from models.reporting.words import measure_type_name
 
 FIELDS = ("value", "numerator", "denominator", "note")
 WRITABLE_STATUSES = ("not_started", "draft", "returned")
@@ -193,17 +194,6 @@ def mark_problems(rows: list[dict], ids: list[str], exc: InvalidInput) -> tuple[
 
 
 # --- columns --------------------------------------------------------------------------------
-
-
-def measure_type_name(measure_type: str) -> str:
-    """A measure type as the reader says it (the row keeps the code its edits are read by)."""
-    names = {
-        "count": pgettext("measure type", "count"),
-        "amount": pgettext("measure type", "amount"),
-        "rate": pgettext("measure type", "rate"),
-        "average": pgettext("measure type", "average"),
-    }
-    return names.get(measure_type, measure_type)
 
 
 def field_word(field: str) -> str:

@@ -29,6 +29,7 @@ from models.core.errors import InvalidInput, NotFound
 from models.core.formulas import neutralise
 from models.core.i18n import gettext
 from models.reporting.submissions import get_submission, partner_period
+from models.reporting.words import measure_type_name
 from models.spreadsheets.exports import plain_number, xlsx_safe
 from models.tables.indicator import (
     TOTAL,
@@ -153,8 +154,12 @@ class TemplateRow:
     allowed: tuple[str, ...]  # the disaggregations the indicator accepts, total first
 
     def cells(self) -> list[Any]:
-        """The row in ``TEMPLATE_COLUMNS`` order: text or numbers, by column."""
-        return [getattr(self, name) for name in TEMPLATE_COLUMNS]
+        """The row in ``TEMPLATE_COLUMNS`` order: text or numbers, by column. The measure type
+        is there for reading (ignored on upload), so it is written in the reader's words."""
+        return [
+            measure_type_name(self.measure_type) if name == "measure_type" else getattr(self, name)
+            for name in TEMPLATE_COLUMNS
+        ]
 
 
 @dataclass

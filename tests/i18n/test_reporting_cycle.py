@@ -14,17 +14,20 @@ UI text can be found.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select, update
 
 from models import MailboxMessage, Submission, User
-from models.notifications.email import MailboxSender
+from models.notifications.email import MailboxSender, template_path
 from models.notifications.worker import DeliveryWorker
+from models.spreadsheets.templates import TEMPLATE_COLUMNS
 
 from .. import factories as f
 from ..dash_calls import call, log_in, render_page, response_of, text_of
@@ -225,6 +228,20 @@ def walk(client, session, session_factory, users) -> dict[str, list[str]]:
     ]
     assert "Portal de socios" in steps["partner: portal"]
     assert "Guardar borrador" in steps["partner: portal"]
+
+    # The pre-filled template: its column names are the file's keys, its instructions Spanish.
+    download = client.get(template_path(INIT, "eastside", PERIOD))
+    assert download.status_code == 200, download.text
+    book = openpyxl.load_workbook(io.BytesIO(download.content))
+    assert [c.value for c in book["Values"][1]] == list(TEMPLATE_COLUMNS)
+    instructions = [
+        str(cell)
+        for row in book["Instructions"].iter_rows(values_only=True)
+        for cell in row
+        if cell
+    ]
+    assert "Cómo completar esta plantilla" in instructions
+    steps["partner: template"] = [t for t in instructions if t not in TEMPLATE_COLUMNS]
 
     # The partner's trend against the initiative and its strategies, beside the form.
     trend = call(

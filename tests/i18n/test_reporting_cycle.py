@@ -297,6 +297,18 @@ def walk(client, session, session_factory, users) -> dict[str, list[str]]:
     steps["partner: submitted"] = _texts(reloaded, submitted, _grid(client))
     assert _status(session) == "submitted"
 
+    # The partner's other pages: a value's history, notification preferences, an invitation.
+    history = render_page(
+        client, "/history", f"?initiative={INIT}&org=eastside&period={PERIOD}&indicator=SERVED"
+    )
+    assert "history-table" in text_of(history), text_of(history)
+    preferences = render_page(client, "/preferences")
+    assert "prefs-table" in text_of(preferences)
+    client.cookies.clear()
+    invitations = [render_page(client, "/invite"), render_page(client, "/invite", "?token=x")]
+    log_in(client, users["reporter"])
+    steps["partner: history, preferences, invitation"] = _texts(history, preferences, *invitations)
+
     # The backbone team returns it with a comment.
     log_in(client, users["backbone"])
     steps["backbone: review, return"] = [

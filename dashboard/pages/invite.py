@@ -27,6 +27,17 @@ dash.register_page(
 FIELDS = {"password": "invite-password", "repeat": "invite-repeat"}
 
 
+# Where the address goes in a translated sentence, so it can be shown in bold wherever the
+# translation puts it (the sentence stays whole for translators).
+MARK = "\x00"
+
+
+def _around(sentence: str, part) -> list:
+    """The sentence with ``part`` (a component) where :data:`MARK` is."""
+    before, _mark, after = sentence.partition(MARK)
+    return [text for text in (before, part, after) if not isinstance(text, str) or text]
+
+
 def _card(*children) -> dbc.Row:
     return dbc.Row(
         dbc.Col(
@@ -68,12 +79,13 @@ def layout(token: str | None = None, **_):
             html.P(
                 [
                     greeting + " ",
-                    gettext(
-                        "Choose the password you will log in with as %(email)s.",
-                        email=invited.email,
+                    *_around(
+                        gettext(
+                            "Choose the password you will log in with as %(email)s.", email=MARK
+                        ),
+                        html.Strong(invited.email, id="invite-email"),
                     ),
-                ],
-                id="invite-email",
+                ]
             ),
             dbc.Row(
                 [
@@ -140,7 +152,12 @@ def accept(clicks, password, repeat, token):
     errors, _ = field_errors(None, FIELDS)
     done = dbc.Alert(
         [
-            html.Div(gettext("Your password is set. Log in as %(email)s.", email=email)),
+            html.Div(
+                _around(
+                    gettext("Your password is set. Log in as %(email)s.", email=MARK),
+                    html.Strong(email),
+                )
+            ),
             dbc.Button(
                 gettext("Log in"),
                 href="/login",

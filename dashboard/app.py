@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from dashboard import bundles, data
+from dashboard.components.common import script_words_block
 from models.core import i18n
 from models.core.i18n import gettext
 
@@ -64,7 +65,9 @@ class _Dash(Dash):
         index = super().interpolate_index(**kwargs)
         # WCAG 3.1.1: the document says its language (README, "Languages"), for screen readers
         # too (Dash's index template does not).
-        return index.replace("<html>", f'<html lang="{i18n.current_locale()}">', 1)
+        index = index.replace("<html>", f'<html lang="{i18n.current_locale()}">', 1)
+        # The words the page's scripts write (the chart's table) in the reader's language.
+        return index.replace("</head>", script_words_block() + "</head>", 1)
 
 
 def _lighter_charting_library(app: Dash) -> None:

@@ -16,6 +16,22 @@
    - A chart in a <figure class="cm-chart"> (dashboard/components/charts.py) gets, each time
      Plotly draws it, a caption read from its figure and its data as a table (1.1.1, 1.3.1). */
 (function () {
+    /* The words written into the page come from the server in the reader's language (the
+       #cm-words block, dashboard/components/common.py script_words); the script holds no
+       English of its own. */
+    var words = null;
+    function word(name) {
+        if (words === null) {
+            var block = document.getElementById('cm-words');
+            try {
+                words = block ? JSON.parse(block.textContent) : {};
+            } catch (e) {
+                words = {};
+            }
+        }
+        return words[name] || '';
+    }
+
     function dropdowns(root) {
         root.querySelectorAll('input.dash-dropdown-focus-target').forEach(function (input) {
             if (input.tabIndex !== -1) {
@@ -138,7 +154,7 @@
                 var mark = Array.isArray(t.text) && t.text[i] ? ' ' + t.text[i] : '';
                 values[x] = shown(ys ? ys[i] : null) + mark;
             });
-            return {name: t.name || title(gd) || 'Value', values: values};
+            return {name: t.name || title(gd) || word('value'), values: values};
         });
         return {
             head: [''].concat(series.map(function (s) { return s.name; })),
@@ -152,7 +168,8 @@
         var name = title(gd).replace(/<[^>]+>/g, '');
         var parts = data.head.slice(1).map(function (series, k) {
             var points = data.rows.map(function (r) { return r[0] + ' ' + r[k + 1]; });
-            var more = points.length > 12 ? ', and ' + (points.length - 12) + ' more' : '';
+            var more = points.length > 12
+                ? word('andMore').replace('{n}', String(points.length - 12)) : '';
             return (series ? series + ': ' : '') + points.slice(0, 12).join(', ') + more;
         });
         return (name ? name + '. ' : '') + (parts.join('; ') || '—') + '.';
@@ -202,7 +219,7 @@
         var details = document.createElement('details');
         var summary = document.createElement('summary');
         summary.className = 'small';
-        summary.textContent = 'Chart as a table';
+        summary.textContent = word('chartAsTable');
         details.appendChild(summary);
         var scroll = document.createElement('div');
         scroll.className = 'table-responsive cm-table-scroll';

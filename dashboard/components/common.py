@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
@@ -9,6 +11,8 @@ from dash import Input, Output, clientside_callback, dcc, html
 
 from dashboard.data import DomainError, NotFound, PermissionDenied
 from dashboard.session import login_url
+from models.core.i18n import gettext, pgettext
+from models.reporting.words import status_name
 
 STATUS_COLOURS = {
     "not_started": "secondary",
@@ -17,16 +21,69 @@ STATUS_COLOURS = {
     "returned": "warning",
     "approved": "success",
 }
-# What "late" means wherever a report is marked so (badges, the heat map's dot).
-LATE = (
-    "Late: first submitted after the due date, or not submitted and past it. A report "
-    "returned for a correction keeps the lateness of its first submission."
-)
-FLAG_LABELS = {
-    "sum_mismatch": "breakdown ≠ total",
-    "outlier": "outlier",
-    "jump": "jump",
-}
+
+
+def late_title() -> str:
+    """What "late" means wherever a report is marked so (badges, the heat map's dot), in the
+    reader's language."""
+    return gettext(
+        "Late: first submitted after the due date, or not submitted and past it. A report "
+        "returned for a correction keeps the lateness of its first submission."
+    )
+
+
+def late_word() -> str:
+    """The badge on a late report."""
+    return gettext("late")
+
+
+# Read when the module is imported (English); pages call late_title() for the reader's.
+LATE = late_title()
+
+
+class _FlagLabels(Mapping[str, str]):
+    """A warning flag's short name in the reader's language, read when shown (README,
+    "Languages"); a mapping so pages look a flag up as they always have."""
+
+    def _labels(self) -> dict[str, str]:
+        return {
+            "sum_mismatch": gettext("breakdown ≠ total"),
+            "outlier": gettext("outlier"),
+            "jump": pgettext("flag", "jump"),
+        }
+
+    def __getitem__(self, flag: str) -> str:
+        return self._labels()[flag]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
+FLAG_LABELS: Mapping[str, str] = _FlagLabels()
+
+
+# The id of the JSON block of words the page's scripts write (dashboard/assets/40-a11y.js).
+WORDS_ID = "cm-words"
+
+
+def script_words() -> dict[str, str]:
+    """The words the browser's scripts write into the page (the chart's table and caption),
+    in the reader's language: the scripts hold no English of their own. ``{n}`` is filled in
+    by the script."""
+    return {
+        "chartAsTable": gettext("Chart as a table"),
+        "value": gettext("Value"),
+        "andMore": gettext(", and %(count)s more", count="{n}"),
+    }
+
+
+def script_words_block() -> str:
+    """:func:`script_words` as a JSON block for the index page (safe inside ``<script>``)."""
+    text = json.dumps(script_words(), ensure_ascii=False).replace("</", "<\\/")
+    return f'<script type="application/json" id="{WORDS_ID}">{text}</script>'
 
 
 def page_url(path: str, **query: str | None) -> str:
@@ -41,7 +98,8 @@ def login_redirect(path: str, **query: str | None) -> html.Div:
         [
             dcc.Location(id="cm-login-redirect", href=href, refresh=True),
             dbc.Alert(
-                ["Please ", html.A("log in", href=href), " to see this page."],
+                # One sentence, all of it the link: a translation may order it freely.
+                html.A(gettext("Please log in to see this page."), href=href),
                 color="info",
                 id="cm-please-log-in",
             ),
@@ -49,22 +107,43 @@ def login_redirect(path: str, **query: str | None) -> html.Div:
     )
 
 
+def not_found_sentence(what: str = "") -> str:
+    """ "That report was not found, or you may not see it." as a whole sentence in the reader's
+    language (README, "Languages": no English word slotted into a translated sentence).
+
+    ``what`` is the English subject pages have always passed ("That report"); one this table
+    does not know is said the general way."""
+    sentences = {
+        "That report": gettext("That report was not found, or you may not see it."),
+        "That initiative": gettext("That initiative was not found, or you may not see it."),
+        "That period": gettext("That period was not found, or you may not see it."),
+        "That value": gettext("That value was not found, or you may not see it."),
+        "That indicator": gettext("That indicator was not found, or you may not see it."),
+        "That story": gettext("That story was not found, or you may not see it."),
+        "That strategy": gettext("That strategy was not found, or you may not see it."),
+        "That action": gettext("That action was not found, or you may not see it."),
+        "That endpoint": gettext("That endpoint was not found, or you may not see it."),
+    }
+    return sentences.get(what) or gettext("That was not found, or you may not see it.")
+
+
 def error_alert(exc: Exception, *, what: str = "") -> dbc.Alert:
-    """A domain error as the user should read it; never any data."""
+    """A domain error as the user should read it; never any data. The domain's message is
+    already in the reader's language (models raise through gettext)."""
     if isinstance(exc, NotFound):
-        text = f"{what or 'That'} was not found, or you may not see it."
+        text = not_found_sentence(what)
     elif isinstance(exc, PermissionDenied):
-        text = f"Not allowed: {exc.message}"
+        text = gettext("Not allowed: %(reason)s", reason=exc.message)
     elif isinstance(exc, DomainError):
         text = exc.message
     else:
-        text = "Something went wrong; please try again."
+        text = gettext("Something went wrong; please try again.")
     return dbc.Alert(text, color="danger", className="mb-3 cm-error")
 
 
 def status_badge(status: str, **kw) -> dbc.Badge:
     return dbc.Badge(
-        status.replace("_", " "),
+        status_name(status),
         color=STATUS_COLOURS.get(status, "secondary"),
         className="cm-status text-uppercase",
         **kw,
@@ -147,7 +226,7 @@ def shown_once(ident: str, secret: str, *lines) -> dbc.Alert:
                 [
                     dbc.Input(id=ident, value=secret, readonly=True, className="font-monospace"),
                     dbc.InputGroupText(
-                        dcc.Clipboard(target_id=ident, title="Copy", id=f"{ident}-copy")
+                        dcc.Clipboard(target_id=ident, title=gettext("Copy"), id=f"{ident}-copy")
                     ),
                 ],
                 className="mt-2",

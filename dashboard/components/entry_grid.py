@@ -14,6 +14,8 @@ from typing import Any
 from dashboard import data
 from dashboard.components.common import FLAG_LABELS
 from dashboard.data import InvalidInput
+from models.core.i18n import gettext
+from models.reporting.words import measure_type_name
 
 FIELDS = ("value", "numerator", "denominator", "note")
 WRITABLE_STATUSES = ("not_started", "draft", "returned")
@@ -58,7 +60,7 @@ def edit_hint(rows: list[dict[str, Any]]) -> str | None:
     """How to edit, said only when some cell may be edited (a read-only grid has none)."""
     if not any(row.get(f"edit_{f}") for row in rows for f in FIELDS):
         return None
-    return "Yellow cells are editable: double-click or start typing, Enter to confirm."
+    return gettext("Yellow cells are editable: double-click or start typing, Enter to confirm.")
 
 
 def sheet_rows(sheet: data.PortalSheet, *, editable: bool) -> list[dict[str, Any]]:
@@ -69,7 +71,7 @@ def sheet_rows(sheet: data.PortalSheet, *, editable: bool) -> list[dict[str, Any
         warnings[(w.indicator, w.disaggregation)].append(w)
     rows = []
     for ind in sheet.indicators:
-        keys = [("total", "Total")]
+        keys = [("total", gettext("Total"))]
         for dim in ind["dimensions"]:
             dim_name, categories = sheet.dimensions.get(dim, (dim, []))
             keys += [(f"{dim}={code}", f"{dim_name}: {name}") for code, name in categories]
@@ -85,7 +87,8 @@ def sheet_rows(sheet: data.PortalSheet, *, editable: bool) -> list[dict[str, Any
                     "indicator": ind["code"],
                     "name": ind["name"] if key == "total" else "",
                     "unit": ind["unit"] or "",
-                    "type": ind["measure_type"],
+                    "type": ind["measure_type"],  # the code the edits are read by
+                    "type_label": measure_type_name(ind["measure_type"]),
                     "disaggregation": key,
                     "label": label,
                     "is_total": key == "total",
@@ -177,7 +180,11 @@ def mark_problems(rows: list[dict], ids: list[str], exc: InvalidInput) -> tuple[
         row["checks"] = [
             {
                 "kind": "error",
-                "label": f"{column}: {problem['reason']}",
+                "label": gettext(
+                    "%(column)s: %(reason)s",
+                    column=field_word(column),
+                    reason=problem["reason"],
+                ),
                 "message": problem["reason"],
             },
             *row["checks"],
@@ -187,6 +194,29 @@ def mark_problems(rows: list[dict], ids: list[str], exc: InvalidInput) -> tuple[
 
 
 # --- columns --------------------------------------------------------------------------------
+
+
+def field_word(field: str) -> str:
+    """A value's field as a problem on its row names it ("numerator: …"): its column's
+    header in lower case (the English is the field's own name)."""
+    header = column_names()
+    return header.get({"disaggregation": "label"}.get(field, field), field).lower()
+
+
+def column_names() -> dict[str, str]:
+    """The grid's column headers in the reader's language, by field."""
+    return {
+        "indicator": gettext("Indicator"),
+        "name": gettext("Name"),
+        "unit": gettext("Unit"),
+        "type": gettext("Type"),
+        "label": gettext("Disaggregation"),
+        "value": gettext("Value"),
+        "numerator": gettext("Numerator"),
+        "denominator": gettext("Denominator"),
+        "note": gettext("Note"),
+        "checks": gettext("Checks"),
+    }
 
 
 def _num_col(field: str, header: str, width: int) -> dict:
@@ -207,48 +237,51 @@ def _num_col(field: str, header: str, width: int) -> dict:
     }
 
 
-COLUMNS = [
-    {"field": "indicator", "headerName": "Indicator", "width": 136, "pinned": "left"},
-    {
-        "field": "name",
-        "headerName": "Name",
-        "flex": 1.2,
-        "minWidth": 150,
-        "wrapText": True,
-        "autoHeight": True,
-    },
-    {"field": "unit", "headerName": "Unit", "width": 74},
-    {"field": "type", "headerName": "Type", "width": 76},
-    {
-        "field": "label",
-        "headerName": "Disaggregation",
-        "flex": 1.3,
-        "minWidth": 180,
-        "wrapText": True,
-        "autoHeight": True,
-        "tooltipField": "label",
-    },
-    _num_col("value", "Value", 96),
-    _num_col("numerator", "Numerator", 108),
-    _num_col("denominator", "Denominator", 118),
-    {
-        "field": "note",
-        "headerName": "Note",
-        "flex": 1,
-        "minWidth": 110,
-        "cellDataType": "text",
-        "editable": {"function": "params.data.edit_note"},
-        "cellClassRules": {"cm-editable": "params.data.edit_note"},
-    },
-    {
-        "field": "checks",
-        "headerName": "Checks",
-        "flex": 1.5,
-        "minWidth": 170,
-        "cellDataType": False,
-        "cellRenderer": "CheckBadges",
-        "autoHeight": True,
-        "wrapText": True,
-        "sortable": False,
-    },
-]
+def columns() -> list[dict]:
+    """The grid's columns, headed in the reader's language."""
+    header = column_names()
+    return [
+        {"field": "indicator", "headerName": header["indicator"], "width": 136, "pinned": "left"},
+        {
+            "field": "name",
+            "headerName": header["name"],
+            "flex": 1.2,
+            "minWidth": 150,
+            "wrapText": True,
+            "autoHeight": True,
+        },
+        {"field": "unit", "headerName": header["unit"], "width": 74},
+        {"field": "type_label", "headerName": header["type"], "width": 76},
+        {
+            "field": "label",
+            "headerName": header["label"],
+            "flex": 1.3,
+            "minWidth": 180,
+            "wrapText": True,
+            "autoHeight": True,
+            "tooltipField": "label",
+        },
+        _num_col("value", header["value"], 96),
+        _num_col("numerator", header["numerator"], 108),
+        _num_col("denominator", header["denominator"], 118),
+        {
+            "field": "note",
+            "headerName": header["note"],
+            "flex": 1,
+            "minWidth": 110,
+            "cellDataType": "text",
+            "editable": {"function": "params.data.edit_note"},
+            "cellClassRules": {"cm-editable": "params.data.edit_note"},
+        },
+        {
+            "field": "checks",
+            "headerName": header["checks"],
+            "flex": 1.5,
+            "minWidth": 170,
+            "cellDataType": False,
+            "cellRenderer": "CheckBadges",
+            "autoHeight": True,
+            "wrapText": True,
+            "sortable": False,
+        },
+    ]

@@ -24,6 +24,7 @@ from dashboard import data
 from dashboard.components.tables import scroll_region
 from dashboard.data import DomainError, InvalidInput
 from models.core.actors import shown_label
+from models.core.i18n import gettext
 
 KINDS = (
     "text",
@@ -120,7 +121,7 @@ class Form:
                 value=f.default if f.kind == "select" else list(f.default or []),
                 multi=f.kind == "multi",
                 clearable=not f.required,
-                placeholder=f.placeholder or "Choose…",
+                placeholder=f.placeholder or gettext("Choose…"),
             )
         if f.kind == "date":
             return dcc.DatePickerSingle(
@@ -218,12 +219,19 @@ class Form:
         path = exc.field or ""
         target, message = self._target(path), exc.message
         if target is None:
-            return {}, (f"{path}: {message}" if path and isinstance(exc, InvalidInput) else None)
+            if path and isinstance(exc, InvalidInput):
+                return {}, gettext("%(field)s: %(reason)s", field=path, reason=message)
+            return {}, None
         match = _PATH.match(path)
         if match and match.group("index") is not None and self.by_name[target].kind != "multi":
             row = int(match.group("index")) + 1
             sub = match.group("sub")
-            message = f"row {row}{f', {sub}' if sub else ''}: {message}"
+            if sub:
+                message = gettext(
+                    "row %(row)s, %(field)s: %(reason)s", row=row, field=sub, reason=message
+                )
+            else:
+                message = gettext("row %(row)s: %(reason)s", row=row, reason=message)
         return {target: message}, None
 
     def _target(self, path: str) -> str | None:
@@ -285,25 +293,31 @@ def summarise_change(event: Mapping[str, Any]) -> tuple[str, str]:
     elif "strategy" in state and "title" in state:  # an action, named by its strategy
         what = f"{state['strategy']} · {state['title']}"
     elif "dimension" in state and "indicator" in state:  # a gap target
-        what = f"{state['indicator']} · gap target by {state['dimension']}"
+        what = gettext(
+            "%(indicator)s · gap target by %(dimension)s",
+            indicator=state["indicator"],
+            dimension=state["dimension"],
+        )
     elif "period" in state and ("organisation" in state or "indicator" in state):
         what = f"{state.get('organisation') or state['indicator']} · {state['period']}"
     else:
         named = ("code", "key", "organisation", "slug")  # an organisation names itself by slug
         what = str(next((state[n] for n in named if state.get(n)), ""))
     action = event.get("action")
-    if action == "create":
-        return what, "created"
-    if action == "delete":
-        return what, "deleted"
-    if action in ("lock", "unlock"):
-        return what, f"{action}ed"
+    done = {
+        "create": gettext("created"),
+        "delete": gettext("deleted"),
+        "lock": gettext("locked"),
+        "unlock": gettext("unlocked"),
+    }
+    if action in done:
+        return what, done[action]
     changed = [
         _changed(name, before.get(name), after.get(name))
         for name in dict.fromkeys([*before, *after])
         if before.get(name) != after.get(name)
     ]
-    return what, "; ".join(changed) or "no change"
+    return what, "; ".join(changed) or gettext("no change")
 
 
 def _changed(name: str, old: Any, new: Any) -> str:
@@ -367,7 +381,7 @@ def _shown(value: Any, limit: int = 60) -> str:
 def changes_table(events: list[dict]) -> html.Div:
     """Who changed what, when, from what to what (newest first)."""
     if not events:
-        return html.P("No changes recorded yet.", className="small text-muted mb-0")
+        return html.P(gettext("No changes recorded yet."), className="small text-muted mb-0")
     rows = []
     for event in events:
         what, change = summarise_change(event)
@@ -385,9 +399,21 @@ def changes_table(events: list[dict]) -> html.Div:
             )
         )
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "What", "Change", "Why")])
+        html.Tr(
+            [
+                html.Th(h)
+                for h in (
+                    gettext("When (UTC)"),
+                    gettext("Who"),
+                    gettext("Action"),
+                    gettext("What"),
+                    gettext("Change"),
+                    gettext("Why"),
+                )
+            ]
+        )
     )
     return scroll_region(
         dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="small mb-0"),
-        "Changes",
+        gettext("Changes"),
     )

@@ -15,8 +15,17 @@ from dash import html
 from dashboard import data
 from dashboard.components.common import page_url
 from models.core.actors import shown_label
+from models.core.i18n import current_locale, format_number, gettext, pgettext
 
-ACTIONS = {"create": "reported", "update": "changed", "delete": "removed"}
+
+def action_word(action: str) -> str:
+    """What a change did to a value, as the reader says it."""
+    names = {
+        "create": pgettext("value change", "reported"),
+        "update": pgettext("value change", "changed"),
+        "delete": pgettext("value change", "removed"),
+    }
+    return names.get(action, action)
 
 
 def number(value: Any) -> str:
@@ -25,6 +34,8 @@ def number(value: Any) -> str:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value)
+        if current_locale() != "en":  # the reader's marks (README, "Languages")
+            return format_number(v, max_digits=2)
         return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
     return str(value)
 
@@ -38,18 +49,18 @@ def figure_text(fields: dict[str, Any] | None) -> str:
     if fields.get("numerator") is not None:
         text += f" ({number(fields.get('numerator'))} / {number(fields.get('denominator'))})"
     elif fields.get("denominator") is not None:
-        text += f" (weight {number(fields.get('denominator'))})"
+        text += " " + gettext("(weight %(weight)s)", weight=number(fields.get("denominator")))
     if fields.get("note"):
-        text += f" · note: {fields['note']}"
+        text += " · " + gettext("note: %(note)s", note=fields["note"])
     return text.strip() or "—"
 
 
 def who(label: str | None) -> str:
-    return shown_label(label) if label else "not recorded"
+    return shown_label(label) if label else gettext("not recorded")
 
 
 def when(at: datetime | None) -> str:
-    return "not recorded" if at is None else data.moment(at)
+    return gettext("not recorded") if at is None else data.moment(at)
 
 
 def history_url(initiative: str, org: str, period: str, **value: str | None) -> str:
@@ -65,7 +76,7 @@ def history_table(trail: data.ValueTrail) -> html.Div:
             [
                 html.Td(when(e.at), className="text-nowrap"),
                 html.Td(who(e.actor_label)),
-                html.Td(ACTIONS.get(e.action, e.action)),
+                html.Td(action_word(e.action)),
                 html.Td(figure_text(e.before)),
                 html.Td(figure_text(e.after), className="fw-semibold"),
                 html.Td(e.reason or "", className="text-muted"),
@@ -93,7 +104,14 @@ def history_table(trail: data.ValueTrail) -> html.Div:
                             html.Tr(
                                 [
                                     html.Th(h)
-                                    for h in ("When", "Who", "What", "Before", "After", "Why")
+                                    for h in (
+                                        gettext("When"),
+                                        gettext("Who"),
+                                        gettext("What"),
+                                        gettext("Before"),
+                                        gettext("After"),
+                                        gettext("Why"),
+                                    )
                                 ]
                             )
                         ),
@@ -107,8 +125,10 @@ def history_table(trail: data.ValueTrail) -> html.Div:
                 className="table-responsive",
             ),
             html.P(
-                "A value loaded in bulk has no recorded changes: its history is its figure "
-                "as stored, with its report's submitter and submission time where known.",
+                gettext(
+                    "A value loaded in bulk has no recorded changes: its history is its figure "
+                    "as stored, with its report's submitter and submission time where known."
+                ),
                 className="small text-muted mb-0",
             )
             if len(trail.entries) == 1 and trail.entries[0].at is None
@@ -137,7 +157,13 @@ def partner_history_links(s: data.Series, initiative: str, period: str) -> html.
             )
         )
     return html.P(
-        [html.Span(f"History of each partner's {period} value: ", className="fw-semibold"), *links],
+        [
+            html.Span(
+                gettext("History of each partner's %(period)s value:", period=period) + " ",
+                className="fw-semibold",
+            ),
+            *links,
+        ],
         className="small mb-0",
         id="indicator-partner-history",
     )

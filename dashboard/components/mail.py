@@ -7,18 +7,26 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-PICK = "Choose a message to read it."
+from models.core.i18n import gettext
+
+
+def pick() -> str:
+    return gettext("Choose a message to read it.")
+
+
+# Read when the module is imported (English); the mailbox page calls pick() for the reader's.
+PICK = pick()
 
 
 def message_view(row: dict | None):
     """The selected mail: who, what, when, its text as text and its HTML sandboxed."""
     if not row:
-        return PICK
+        return pick()
     return html.Div(
         [
             html.H3(row.get("subject") or "", className="h6", id="mailbox-subject"),
             html.P(
-                [f"To {row.get('to')}", html.Br(), row.get("at")],
+                [gettext("To %(address)s", address=row.get("to")), html.Br(), row.get("at")],
                 className="small text-muted mb-2",
             ),
             dbc.Tabs(
@@ -30,7 +38,7 @@ def message_view(row: dict | None):
                             id="mailbox-text",
                             style={"whiteSpace": "pre-wrap", "wordBreak": "break-word"},
                         ),
-                        label="Text",
+                        label=gettext("Text"),
                         tab_id="text",
                     ),
                     dbc.Tab(
@@ -39,7 +47,7 @@ def message_view(row: dict | None):
                             sandbox="",  # no scripts, no forms, no access to this site
                             referrerPolicy="no-referrer",
                             id="mailbox-html",
-                            title="The message as HTML",
+                            title=gettext("The message as HTML"),
                             style={"width": "100%", "height": "26rem", "border": "0"},
                         ),
                         label="HTML",

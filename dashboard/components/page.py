@@ -30,11 +30,18 @@ from dash.development.base_component import Component
 from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
 from dashboard.components.periods import choose_period
+from models.core.i18n import gettext
 
 # How a period page picks its period: (initiative, period asked for) → (options, period).
 Periods = Callable[[str, str | None], tuple[list[dict], str | None]]
 
-NO_FIGURES = "You may not see the figures of any initiative."
+
+def no_figures() -> str:
+    return gettext("You may not see the figures of any initiative.")
+
+
+# Read when the module is imported (English); pages call no_figures() for the reader's.
+NO_FIGURES = no_figures()
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,12 @@ def picker(
 def initiative_picker(page: str, entry: Entry, *, md: int) -> dbc.Col:
     """The initiative dropdown (``{page}-initiative``) over the entry's workspaces."""
     return picker(
-        "Initiative", f"{page}-initiative", list(entry.options), entry.slug, md=md, clearable=False
+        gettext("Initiative"),
+        f"{page}-initiative",
+        list(entry.options),
+        entry.slug,
+        md=md,
+        clearable=False,
     )
 
 
@@ -154,7 +166,12 @@ def period_pickers(page: str, entry: Entry, **dropdown) -> dbc.Row:
     return pickers(
         initiative_picker(page, entry, md=6),
         picker(
-            "Period", f"{page}-period", list(entry.period_options), entry.period, md=6, **dropdown
+            gettext("Period"),
+            f"{page}-period",
+            list(entry.period_options),
+            entry.period,
+            md=6,
+            **dropdown,
         ),
     )
 

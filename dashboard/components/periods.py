@@ -5,6 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 from dashboard import data
+from models.core.i18n import gettext
+
+
+def period_state(state: str) -> str:
+    """A period's state (``data.PeriodInfo.state``) as the reader says it."""
+    names = {
+        "open": gettext("open"),
+        "not open yet": gettext("not open yet"),
+        "closed": gettext("closed"),
+        "locked": gettext("locked"),
+    }
+    return names.get(state, state)
 
 
 def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
@@ -16,11 +28,11 @@ def period_options(periods: list[data.PeriodInfo], today: date) -> list[dict]:
     for p in sorted(shown, key=lambda p: (p.starts_on, p.key), reverse=True):
         state = p.state(today)
         if state == "open":
-            detail = f"open until {data.day(p.closes_on)}"
+            detail = gettext("open until %(day)s", day=data.day(p.closes_on))
         elif state == "not open yet" and p.starts_on <= today:
-            detail = f"under way · drafts, submit from {data.day(p.opens_on)}"
+            detail = gettext("under way · drafts, submit from %(day)s", day=data.day(p.opens_on))
         else:
-            detail = state
+            detail = period_state(state)
         options.append({"label": f"{p.key} · {detail}", "value": p.key})
     return options
 

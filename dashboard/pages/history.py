@@ -18,18 +18,27 @@ from dashboard.components.common import error_alert, page_url
 from dashboard.components.history import history_table
 from dashboard.components.page import enter, frame
 from dashboard.data import DomainError
+from models.core.i18n import gettext
 
 dash.register_page(
-    __name__, path="/history", title="Value history · Common Measure", name="Value history"
+    __name__,
+    path="/history",
+    title=lambda **_: gettext("Value history · Common Measure"),
+    name="Value history",
 )
 
-NOT_ALLOWED = (
-    "A value's history is for the partner that reported it and the initiative's backbone team."
-)
-HOW = (
-    "Open a value's history from the review queue (each value has a History link) or, for "
-    "the backbone team, from an indicator's partner comparison."
-)
+
+def not_allowed() -> str:
+    return gettext(
+        "A value's history is for the partner that reported it and the initiative's backbone team."
+    )
+
+
+def how() -> str:
+    return gettext(
+        "Open a value's history from the review queue (each value has a History link) or, for "
+        "the backbone team, from an indicator's partner comparison."
+    )
 
 
 def layout(
@@ -45,7 +54,7 @@ def layout(
         "/history",
         "history",
         data.workspaces,
-        NOT_ALLOWED,
+        not_allowed(),
         initiative=initiative,
         org=org,
         period=period,
@@ -71,7 +80,7 @@ def layout(
     except DomainError as exc:
         return _page(error_alert(exc, what="That value"))
     back = dbc.Button(
-        f"{trail.indicator_name} over time",
+        gettext("%(indicator)s over time", indicator=trail.indicator_name),
         href=page_url("/indicator", initiative=trail.initiative, code=trail.indicator),
         color="secondary",
         outline=True,
@@ -84,20 +93,26 @@ def layout(
 def _problem(initiative, org, period, value, indicator) -> str | None:
     """What is wrong with the address, said plainly; None when it names a value."""
     if not (initiative and org and period):
-        return "This address names no report. " + HOW
+        return gettext("This address names no report.") + " " + how()
     if value:
         if not value.isdigit():
-            return f"value must be a value's number (a whole number), not {value!r}."
+            return gettext(
+                "value must be a value's number (a whole number), not %(value)r.", value=value
+            )
     elif not indicator:
-        return "This address names a report but no value (value, or indicator). " + HOW
+        return (
+            gettext("This address names a report but no value (value, or indicator).") + " " + how()
+        )
     return None
 
 
 def _page(*body) -> html.Div:
     return frame(
         "history",
-        "Value history",
-        "Every change of one reported value: who made it, when, what it was before and "
-        "after, and the reason given.",
+        gettext("Value history"),
+        gettext(
+            "Every change of one reported value: who made it, when, what it was before and "
+            "after, and the reason given."
+        ),
         *body,
     )

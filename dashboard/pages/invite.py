@@ -15,12 +15,27 @@ from dash.exceptions import PreventUpdate
 from dashboard import data
 from dashboard.components.field_errors import error_outputs, field, field_errors
 from dashboard.data import DomainError
+from models.core.i18n import gettext
 
 dash.register_page(
-    __name__, path="/invite", title="Accept your invitation · Common Measure", name="Invitation"
+    __name__,
+    path="/invite",
+    title=lambda **_: gettext("Accept your invitation · Common Measure"),
+    name="Invitation",
 )
 
 FIELDS = {"password": "invite-password", "repeat": "invite-repeat"}
+
+
+# Where the address goes in a translated sentence, so it can be shown in bold wherever the
+# translation puts it (the sentence stays whole for translators).
+MARK = "\x00"
+
+
+def _around(sentence: str, part) -> list:
+    """The sentence with ``part`` (a component) where :data:`MARK` is."""
+    before, _mark, after = sentence.partition(MARK)
+    return [text for text in (before, part, after) if not isinstance(text, str) or text]
 
 
 def _card(*children) -> dbc.Row:
@@ -45,9 +60,9 @@ def _dead_link(exc: DomainError) -> dbc.Alert:
 def layout(token: str | None = None, **_):
     if not token:
         return _card(
-            html.H1("Invitation", className="h4 mb-3"),
+            html.H1(gettext("Invitation"), className="h4 mb-3"),
             dbc.Alert(
-                "Open this page with the link you were given: it holds your invitation.",
+                gettext("Open this page with the link you were given: it holds your invitation."),
                 color="info",
                 id="invite-missing",
             ),
@@ -55,49 +70,56 @@ def layout(token: str | None = None, **_):
     try:
         invited = data.invitation(token)
     except DomainError as exc:
-        return _card(html.H1("Invitation", className="h4 mb-3"), _dead_link(exc))
-    greeting = f"Welcome, {invited.name}." if invited.name else "Welcome."
+        return _card(html.H1(gettext("Invitation"), className="h4 mb-3"), _dead_link(exc))
+    greeting = (
+        gettext("Welcome, %(name)s.", name=invited.name) if invited.name else gettext("Welcome.")
+    )
     form = html.Div(
         [
             html.P(
                 [
-                    greeting,
-                    " Choose the password you will log in with as ",
-                    html.Strong(invited.email, id="invite-email"),
-                    ".",
+                    greeting + " ",
+                    *_around(
+                        gettext(
+                            "Choose the password you will log in with as %(email)s.", email=MARK
+                        ),
+                        html.Strong(invited.email, id="invite-email"),
+                    ),
                 ]
             ),
             dbc.Row(
                 [
                     field(
-                        "Password",
+                        gettext("Password"),
                         dbc.Input(
                             id="invite-password",
                             type="password",
                             autoComplete="new-password",
                             autoFocus=True,
                         ),
-                        hint="At least 12 characters, not starting or ending with a space.",
+                        hint=gettext(
+                            "At least 12 characters, not starting or ending with a space."
+                        ),
                         xs=12,
                     ),
                     field(
-                        "Repeat it",
+                        gettext("Repeat it"),
                         dbc.Input(id="invite-repeat", type="password", autoComplete="new-password"),
                         xs=12,
                     ),
                 ],
                 className="g-2 mb-3",
             ),
-            dbc.Button("Set my password", id="invite-accept", color="primary"),
+            dbc.Button(gettext("Set my password"), id="invite-accept", color="primary"),
             html.P(
-                f"The link works once and until {data.day(invited.expires_at)}.",
+                gettext("The link works once and until %(day)s.", day=data.day(invited.expires_at)),
                 className="small text-muted mt-3 mb-0",
             ),
         ],
         id="invite-form",
     )
     return _card(
-        html.H1("Accept your invitation", className="h4 mb-3"),
+        html.H1(gettext("Accept your invitation"), className="h4 mb-3"),
         html.Div(id="invite-result"),
         form,
         dcc.Store(id="invite-token", data=token),
@@ -120,7 +142,7 @@ def accept(clicks, password, repeat, token):
         raise PreventUpdate
     try:
         if (password or "") != (repeat or ""):
-            raise data.InvalidInput("the two passwords differ", field="repeat")
+            raise data.InvalidInput(gettext("the two passwords differ"), field="repeat")
         email = data.accept_person_invitation(token or "", password or "")
     except DomainError as exc:
         errors, _ = field_errors(exc, FIELDS)
@@ -130,9 +152,18 @@ def accept(clicks, password, repeat, token):
     errors, _ = field_errors(None, FIELDS)
     done = dbc.Alert(
         [
-            html.Div(["Your password is set. Log in as ", html.Strong(email), "."]),
+            html.Div(
+                _around(
+                    gettext("Your password is set. Log in as %(email)s.", email=MARK),
+                    html.Strong(email),
+                )
+            ),
             dbc.Button(
-                "Log in", href="/login", color="primary", className="mt-2", id="invite-login"
+                gettext("Log in"),
+                href="/login",
+                color="primary",
+                className="mt-2",
+                id="invite-login",
             ),
         ],
         color="success",

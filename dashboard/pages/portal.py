@@ -22,16 +22,17 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import data, figures
 from dashboard.components.charts import described_chart
 from dashboard.components.common import (
-    LATE,
     error_alert,
+    late_title,
+    late_word,
     missing_and_warnings,
     page_url,
     status_badge,
     sync_url,
 )
 from dashboard.components.entry_grid import (
-    COLUMNS,
     changed_inputs,
+    columns,
     edit_hint,
     mark_problems,
     sheet_rows,
@@ -39,20 +40,26 @@ from dashboard.components.entry_grid import (
     writable,
 )
 from dashboard.components.page import enter, frame, initiative_picker, picker, pickers
-from dashboard.components.periods import choose_period
+from dashboard.components.periods import choose_period, period_state
 from dashboard.data import DomainError, InvalidInput, explain
+from models.core.i18n import format_number, gettext, ngettext, pgettext
 from models.notifications.email import template_path
 
 dash.register_page(
-    __name__, path="/portal", title="Partner portal · Common Measure", name="Partner portal"
+    __name__,
+    path="/portal",
+    title=lambda **_: gettext("Partner portal · Common Measure"),
+    name="Partner portal",
 )
 
 # --- layout ---------------------------------------------------------------------------------
 
-NOT_ALLOWED = (
-    "The partner portal is where partner organisations report their figures. "
-    "Your account does not report for any organisation."
-)
+
+def not_allowed() -> str:
+    return gettext(
+        "The partner portal is where partner organisations report their figures. "
+        "Your account does not report for any organisation."
+    )
 
 
 def _org_options(space: data.Workspace) -> list[dict]:
@@ -64,7 +71,7 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
         "/portal",
         "portal",
         data.workspaces,
-        NOT_ALLOWED,
+        not_allowed(),
         colour="warning",
         initiative=initiative,
         org=org,
@@ -84,7 +91,7 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
     selectors = pickers(
         initiative_picker("portal", entry, md=4),
         picker(
-            "Organisation",
+            gettext("Organisation"),
             "portal-org",
             _org_options(space),
             org,
@@ -92,12 +99,12 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
             clearable=False,
             disabled=len(org_slugs) == 1,
         ),
-        picker("Period", "portal-period", period_options, period, md=4, clearable=False),
+        picker(gettext("Period"), "portal-period", period_options, period, md=4, clearable=False),
     )
     grid = dag.AgGrid(
         id="portal-grid",
         rowData=[],
-        columnDefs=COLUMNS,
+        columnDefs=columns(),
         defaultColDef={"resizable": True, "sortable": False, "suppressMovable": True},
         getRowId="params.data.id",
         dashGridOptions={
@@ -116,16 +123,18 @@ def layout(initiative: str | None = None, org: str | None = None, period: str | 
     )
     toolbar = html.Div(
         [
-            dbc.Button("Save draft", id="portal-save", color="primary", disabled=True),
-            dbc.Button("Submit", id="portal-submit", color="success", disabled=True),
+            dbc.Button(gettext("Save draft"), id="portal-save", color="primary", disabled=True),
+            dbc.Button(gettext("Submit"), id="portal-submit", color="success", disabled=True),
         ],
         className="d-flex flex-wrap align-items-center gap-2 my-3",
     )
     return frame(
         "portal",
-        "Partner portal",
-        "Enter your organisation's figures for the period, save a draft as often as "
-        "you like, and submit when they are complete.",
+        gettext("Partner portal"),
+        gettext(
+            "Enter your organisation's figures for the period, save a draft as often as "
+            "you like, and submit when they are complete."
+        ),
         selectors,
         html.Div(id="portal-next-deadline"),
         dcc.Loading(html.Div(id="portal-status"), type="dot", delay_show=400),
@@ -146,23 +155,28 @@ def _upload_card() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Upload a spreadsheet", className="h5"),
+                html.H2(gettext("Upload a spreadsheet"), className="h5"),
                 html.P(
-                    "A CSV or Excel (.xlsx) file with columns indicator, disaggregation, value, "
-                    "numerator, denominator, note (and organisation, period when it covers "
-                    "several). It is checked first; nothing is written until you press Import.",
+                    # The column names are the file's keys, the same in every language.
+                    gettext(
+                        "A CSV or Excel (.xlsx) file with columns indicator, disaggregation, "
+                        "value, numerator, denominator, note (and organisation, period when it "
+                        "covers several). It is checked first; nothing is written until you "
+                        "press Import."
+                    ),
                     className="small text-muted",
                 ),
                 dcc.Upload(
                     id="portal-upload",
-                    children=html.Div(["Drop a file here or ", html.A("choose one")]),
+                    # One sentence, all of it the target (a translation may order it freely).
+                    children=html.Div(html.A(gettext("Drop a file here or choose one"))),
                     className="cm-upload",
                     max_size=10 * 1024 * 1024,
                     multiple=False,
                 ),
                 html.Div(id="portal-upload-report", className="mt-2"),
                 dbc.Button(
-                    "Import",
+                    gettext("Import"),
                     id="portal-import",
                     color="primary",
                     disabled=True,
@@ -178,10 +192,10 @@ def _trend_card() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Your trend against the initiative", className="h5"),
+                html.H2(gettext("Your trend against the initiative"), className="h5"),
                 dcc.Dropdown(
                     id="portal-trend-code",
-                    placeholder="Choose an indicator",
+                    placeholder=gettext("Choose an indicator"),
                     clearable=False,
                     className="mb-2",
                 ),
@@ -205,10 +219,12 @@ def _strategies_card() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Your strategies", className="h5"),
+                html.H2(gettext("Your strategies"), className="h5"),
                 html.P(
-                    "The strategies your organisation owns with the backbone team and other "
-                    "partners, their actions, and the curves they aim to turn.",
+                    gettext(
+                        "The strategies your organisation owns with the backbone team and "
+                        "other partners, their actions, and the curves they aim to turn."
+                    ),
                     className="small text-muted",
                 ),
                 html.Div(id="portal-strategies"),
@@ -226,20 +242,26 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
     facts = [
         html.Span(
             [
-                html.Span("Status ", className="cm-muted-label"),
+                html.Span(gettext("Status") + " ", className="cm-muted-label"),
                 status_badge(sub.status, id="portal-status-badge"),
             ]
         ),
         html.Span(
-            [html.Span("Version ", className="cm-muted-label"), html.Strong(str(sub.version))],
+            [
+                html.Span(gettext("Version") + " ", className="cm-muted-label"),
+                html.Strong(str(sub.version)),
+            ],
             id="portal-version-text",
         ),
         html.Span(
             [
-                html.Span("Period ", className="cm-muted-label"),
-                (
-                    f"{period.key} · {period.state(today)} · due {data.day(period.due_on)} · "
-                    f"closes {data.day(period.closes_on)}"
+                html.Span(gettext("Period") + " ", className="cm-muted-label"),
+                gettext(
+                    "%(period)s · %(state)s · due %(due)s · closes %(closes)s",
+                    period=period.key,
+                    state=period_state(period.state(today)),
+                    due=data.day(period.due_on),
+                    closes=data.day(period.closes_on),
                 ),
             ]
         ),
@@ -249,22 +271,24 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
         ended = today > until
         facts.append(
             dbc.Badge(
-                f"deadline {'extension ended' if ended else 'extended to'} {data.day(until)}",
+                gettext("deadline extension ended %(day)s", day=data.day(until))
+                if ended
+                else gettext("deadline extended to %(day)s", day=data.day(until)),
                 color="secondary" if ended else "info",
                 id="portal-extension",
             )
         )
     if sub.is_late:
-        facts.append(dbc.Badge("late", color="danger", id="portal-late", title=LATE))
+        facts.append(dbc.Badge(late_word(), color="danger", id="portal-late", title=late_title()))
     if sub.submitted_at:
         first = sub.first_submitted_at
         again = first is not None and data.moment(first) != data.moment(sub.submitted_at)
         facts.append(
             html.Span(
                 [
-                    html.Span("Submitted ", className="cm-muted-label"),
+                    html.Span(gettext("Submitted") + " ", className="cm-muted-label"),
                     data.moment(sub.submitted_at),
-                    f" (first on {data.day(first)})" if again else "",
+                    " " + gettext("(first on %(day)s)", day=data.day(first)) if again else "",
                 ]
             )
         )
@@ -279,7 +303,7 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
     if sub.comment and sub.status in ("returned", "draft"):
         parts.append(
             dbc.Alert(
-                [html.Strong("Returned by the backbone team: "), sub.comment],
+                [html.Strong(gettext("Returned by the backbone team:") + " "), sub.comment],
                 color="warning",
                 id="portal-return-comment",
                 className="mb-2",
@@ -295,7 +319,7 @@ def _status_panel(sheet: data.PortalSheet, today: date, rows: list[dict]) -> htm
     if hint:
         parts.append(html.P(hint, className="small text-muted mb-2", id="portal-edit-hint"))
     parts += missing_and_warnings(
-        sub, missing_label="Not yet reported: ", warnings_id="portal-warnings"
+        sub, missing_label=gettext("Not yet reported:") + " ", warnings_id="portal-warnings"
     )
     return html.Div(parts)
 
@@ -306,7 +330,7 @@ def _template_link(sheet: data.PortalSheet) -> html.P:
     sub = sheet.submission
     return html.P(
         html.A(
-            "Download the pre-filled template",
+            gettext("Download the pre-filled template"),
             href=template_path(sub.initiative, sub.organisation, sub.period),
             id="portal-template",
             className="btn btn-outline-secondary btn-sm",
@@ -322,15 +346,29 @@ def extension_note(sheet: data.PortalSheet, today: date) -> str | None:
     until, period = sheet.extended_until, sheet.period
     if until is None or period.locked or today > until:
         return None
-    who = "The partner may" if sheet.backbone else "You may"
+    words = {"period": period.key, "until": data.day(until), "closes": data.day(period.closes_on)}
     if today > period.closes_on:
-        return (
-            f"{who} still write {period.key} until {data.day(until)} "
-            "(extension granted by the backbone team)."
+        if sheet.backbone:
+            return gettext(
+                "The partner may still write %(period)s until %(until)s (extension granted by "
+                "the backbone team).",
+                **words,
+            )
+        return gettext(
+            "You may still write %(period)s until %(until)s (extension granted by the "
+            "backbone team).",
+            **words,
         )
-    return (
-        f"{who} write {period.key} until {data.day(until)}, after the period closes on "
-        f"{data.day(period.closes_on)} (extension granted by the backbone team)."
+    if sheet.backbone:
+        return gettext(
+            "The partner may write %(period)s until %(until)s, after the period closes on "
+            "%(closes)s (extension granted by the backbone team).",
+            **words,
+        )
+    return gettext(
+        "You may write %(period)s until %(until)s, after the period closes on %(closes)s "
+        "(extension granted by the backbone team).",
+        **words,
     )
 
 
@@ -348,36 +386,50 @@ def _loaded(sheet: data.PortalSheet, feedback=None):
     )
 
 
+def _report_status(status: str) -> str:
+    """The owed report's status, said whole ("report not started"); the domain says
+    "not started", "draft" or "returned" (models/reporting/deadlines.py)."""
+    said = {
+        "not started": pgettext("next deadline", "report not started"),
+        "draft": pgettext("next deadline", "report draft"),
+        "returned": pgettext("next deadline", "report returned"),
+    }
+    return said.get(status, status)
+
+
 def next_deadline_note(found: data.NextDeadline | None) -> dbc.Alert:
     """The partner's most pressing report still owed: which period, by when, how many days
     are left (or how late it is), and the extension it counts by."""
     if found is None:
         return dbc.Alert(
-            "No report is due: every period open to you has been submitted.",
+            gettext("No report is due: every period open to you has been submitted."),
             color="light",
             className="py-2 small",
             id="portal-deadline",
         )
     left = found.days_left
-    if left > 1:
-        when, colour = f"{left} days left", "info" if left > 7 else "warning"
-    elif left == 1:
-        when, colour = "1 day left", "warning"
+    if left > 0:
+        when = ngettext("%(n)s day left", "%(n)s days left", left)
+        colour = "info" if left > 7 else "warning"
     elif left == 0:
-        when, colour = "due today", "warning"
+        when, colour = gettext("due today"), "warning"
     else:
-        when, colour = f"{-left} day{'s' if left != -1 else ''} overdue", "danger"
-    basis = (
-        f" (deadline extended; the period closed on {data.day(found.closes_on)})"
-        if found.extended_until is not None
-        else ""
-    )
+        when, colour = ngettext("%(n)s day overdue", "%(n)s days overdue", -left), "danger"
+    if found.extended_until is not None:
+        due = gettext(
+            "%(period)s due %(day)s (deadline extended; the period closed on %(closed)s)",
+            period=found.period,
+            day=data.day(found.deadline),
+            closed=data.day(found.closes_on),
+        )
+    else:
+        due = gettext("%(period)s due %(day)s", period=found.period, day=data.day(found.deadline))
     return dbc.Alert(
         [
-            html.Span("Next deadline: ", className="fw-semibold"),
-            f"{found.period} due {data.day(found.deadline)}{basis} · ",
+            html.Span(gettext("Next deadline:") + " ", className="fw-semibold"),
+            f"{due} · ",
             html.Strong(when, id="portal-deadline-days"),
-            html.Span(f" · report {found.status}", className="text-muted"),
+            html.Span(" · " + _report_status(found.status), className="text-muted"),
         ],
         color=colour,
         className="py-2",
@@ -464,19 +516,15 @@ def portal_grid(initiative, org, period, _save, _submit, rows, version):
         inputs, ids = changed_inputs(rows or [])
         if action == "portal-save":
             if not inputs:
-                return _unchanged(dbc.Alert("Nothing to save: no cell was changed.", color="info"))
+                return _unchanged(
+                    dbc.Alert(gettext("Nothing to save: no cell was changed."), color="info")
+                )
             result, sheet = data.save_sheet(initiative, org, period, inputs, version)
             changes = result.created + result.updated + result.removed
             return _loaded(
                 sheet,
                 dbc.Alert(
-                    f"Draft saved: version {sheet.submission.version}, "
-                    f"{changes} value{'s' if changes != 1 else ''} changed."
-                    + (
-                        f" {len(sheet.submission.warnings)} flagged for a second look."
-                        if sheet.submission.warnings
-                        else ""
-                    ),
+                    _saved_text(sheet.submission.version, changes, len(sheet.submission.warnings)),
                     color="success",
                     id="portal-saved",
                     dismissable=True,
@@ -486,7 +534,10 @@ def portal_grid(initiative, org, period, _save, _submit, rows, version):
         return _loaded(
             sheet,
             dbc.Alert(
-                f"Submitted to the backbone team (version {sheet.submission.version}).",
+                gettext(
+                    "Submitted to the backbone team (version %(version)s).",
+                    version=sheet.submission.version,
+                ),
                 color="success",
                 id="portal-submitted",
                 dismissable=True,
@@ -500,8 +551,11 @@ def portal_grid(initiative, org, period, _save, _submit, rows, version):
             marked,
             dash.no_update,
             dbc.Alert(
-                f"Nothing was saved: {count} problem{'s' if count != 1 else ''} to fix, "
-                "marked in red next to the rows.",
+                ngettext(
+                    "Nothing was saved: %(n)s problem to fix, marked in red next to the rows.",
+                    "Nothing was saved: %(n)s problems to fix, marked in red next to the rows.",
+                    count,
+                ),
                 color="danger",
                 id="portal-problems",
             ),
@@ -511,6 +565,19 @@ def portal_grid(initiative, org, period, _save, _submit, rows, version):
         )
     except DomainError as exc:
         return _failed(exc, action)
+
+
+def _saved_text(version: int, changes: int, flagged: int) -> str:
+    """What a save did: the new version, how many values changed, how many are flagged."""
+    text = ngettext(
+        "Draft saved: version %(version)s, %(n)s value changed.",
+        "Draft saved: version %(version)s, %(n)s values changed.",
+        changes,
+        version=version,
+    )
+    if flagged:
+        text += " " + gettext("%(count)s flagged for a second look.", count=flagged)
+    return text
 
 
 def _unchanged(feedback):
@@ -555,8 +622,15 @@ def import_report(report) -> html.Div:
         return html.Div(
             [
                 dbc.Alert(
-                    f"{count:,} problem{'s' if count != 1 else ''} in "
-                    f"{report.file}: nothing was written. Fix them and upload the file again.",
+                    ngettext(
+                        "%(count)s problem in %(file)s: nothing was written. Fix it and upload "
+                        "the file again.",
+                        "%(count)s problems in %(file)s: nothing was written. Fix them and "
+                        "upload the file again.",
+                        count,
+                        count=format_number(count),
+                        file=report.file,
+                    ),
                     color="danger",
                     id="portal-upload-problems",
                     className="mb-2",
@@ -565,7 +639,13 @@ def import_report(report) -> html.Div:
                     dbc.Table(
                         [
                             html.Thead(
-                                html.Tr([html.Th("Row"), html.Th("Column"), html.Th("Reason")])
+                                html.Tr(
+                                    [
+                                        html.Th(gettext("Row")),
+                                        html.Th(gettext("Column")),
+                                        html.Th(gettext("Reason")),
+                                    ]
+                                )
                             ),
                             html.Tbody(
                                 [
@@ -583,18 +663,38 @@ def import_report(report) -> html.Div:
                 ),
             ]
         )
-    verb = "would be" if report.dry_run else "were"
-    summary = (
-        f"{report.rows} row{'s' if report.rows != 1 else ''} read: {report.created} values "
-        f"{verb} created, {report.updated} updated, {report.unchanged} unchanged."
-    )
+    counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
     if report.dry_run:
+        summary = ngettext(
+            "%(n)s row read: %(created)s values would be created, %(updated)s updated, "
+            "%(unchanged)s unchanged.",
+            "%(n)s rows read: %(created)s values would be created, %(updated)s updated, "
+            "%(unchanged)s unchanged.",
+            report.rows,
+            **counts,
+        )
         return dbc.Alert(
-            [html.Strong("The file is fine. "), summary, " Press Import to save it as a draft."],
+            [
+                html.Strong(gettext("The file is fine.") + " "),
+                summary,
+                " " + gettext("Press Import to save it as a draft."),
+            ],
             color="info",
             id="portal-upload-ok",
         )
-    return dbc.Alert([html.Strong("Imported. "), summary], color="success", id="portal-upload-done")
+    summary = ngettext(
+        "%(n)s row read: %(created)s values were created, %(updated)s updated, "
+        "%(unchanged)s unchanged.",
+        "%(n)s rows read: %(created)s values were created, %(updated)s updated, "
+        "%(unchanged)s unchanged.",
+        report.rows,
+        **counts,
+    )
+    return dbc.Alert(
+        [html.Strong(gettext("Imported.") + " "), summary],
+        color="success",
+        id="portal-upload-done",
+    )
 
 
 @callback(
@@ -674,31 +774,34 @@ def portal_trend(initiative, org, code):
         [(p.period, p.figure.value) for p in s.total],
         label,
         s.unit,
-        f"{s.name}: {label} and all partners",
+        gettext("%(indicator)s: %(partner)s and all partners", indicator=s.name, partner=label),
         note=_hidden_note(mine, s.total),
     )
 
 
 # --- own strategies ----------------------------------------------------------------------------
 
-ACTION_STATUS = {
-    "planned": "planned",
-    "in_progress": "in progress",
-    "done": "done",
-    "dropped": "dropped",
-}
+
+def action_status(status: str) -> str:
+    """A strategy action's status as the reader says it."""
+    names = {
+        "planned": pgettext("action status", "planned"),
+        "in_progress": pgettext("action status", "in progress"),
+        "done": pgettext("action status", "done"),
+        "dropped": pgettext("action status", "dropped"),
+    }
+    return names.get(status, status)
 
 
 def strategy_list(initiative: str, owned) -> html.Div | html.P:
     """The strategies the organisation owns: dates, actions and a link to each curve."""
     if not owned:
-        return html.P("Your organisation owns no strategy here.", className="small mb-0")
+        return html.P(gettext("Your organisation owns no strategy here."), className="small mb-0")
     items = []
     for s in owned:
-        ends = data.day(s.ends_on) if s.ends_on else "open-ended"
+        ends = data.day(s.ends_on) if s.ends_on else gettext("open-ended")
         actions = [
-            html.Li(f"{a.title} · {ACTION_STATUS.get(a.status, a.status)}", className="small")
-            for a in s.actions
+            html.Li(f"{a.title} · {action_status(a.status)}", className="small") for a in s.actions
         ]
         curves = [
             dcc.Link(
@@ -717,12 +820,19 @@ def strategy_list(initiative: str, owned) -> html.Div | html.P:
                         href=page_url("/strategies", initiative=initiative, code=s.code),
                     ),
                     html.Div(
-                        f"{data.day(s.starts_on)} – {ends} · {s.actions_done} of "
-                        f"{s.actions_total} actions done",
+                        f"{data.day(s.starts_on)} – {ends} · "
+                        + ngettext(
+                            "%(done)s of %(n)s action done",
+                            "%(done)s of %(n)s actions done",
+                            s.actions_total,
+                            done=s.actions_done,
+                        ),
                         className="small text-muted",
                     ),
                     html.Ul(actions, className="mb-1") if actions else None,
-                    html.Div(["Turn the curve: ", *curves], className="small") if curves else None,
+                    html.Div([gettext("Turn the curve:") + " ", *curves], className="small")
+                    if curves
+                    else None,
                 ],
                 className="mb-3",
                 id=f"portal-strategy-{s.code}",
@@ -751,13 +861,20 @@ def _hidden_note(mine, total) -> str | None:
     sees its own figures; the initiative's may be hidden, e.g. when the partner's own share
     would give away another partner's figure."""
     if not mine:
-        return "No approved figures of this partner for this indicator yet."
+        return gettext("No approved figures of this partner for this indicator yet.")
     hidden = [p for p in total if p.figure.value is None and p.figure.marker]
     if not hidden:
         return None
-    periods = (
-        "every period" if len(hidden) == len(total) else f"{len(hidden)} of {len(total)} periods"
-    )
-    lines = [f"The figure of all partners is hidden in {periods}:"]
+    if len(hidden) == len(total):
+        lines = [gettext("The figure of all partners is hidden in every period:")]
+    else:
+        lines = [
+            ngettext(
+                "The figure of all partners is hidden in %(hidden)s of %(n)s period:",
+                "The figure of all partners is hidden in %(hidden)s of %(n)s periods:",
+                len(total),
+                hidden=len(hidden),
+            )
+        ]
     lines += [f"{m} {explain(m)}" for m in dict.fromkeys(p.figure.marker for p in hidden)]
     return "<br>".join(lines)

@@ -15,15 +15,23 @@ from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
 from dashboard.components.page import frame
 from dashboard.data import DomainError
+from models.core.i18n import gettext
 
 dash.register_page(
     __name__,
     path="/preferences",
-    title="Notifications · Common Measure",
+    title=lambda **_: gettext("Notifications · Common Measure"),
     name="Notification preferences",
 )
 
-MODES = [("immediate", "At once"), ("daily", "Daily digest"), ("off", "Off")]
+
+def modes() -> list[tuple[str, str]]:
+    """Each way of sending, as the reader says it."""
+    return [
+        ("immediate", gettext("At once")),
+        ("daily", gettext("Daily digest")),
+        ("off", gettext("Off")),
+    ]
 
 
 def _choice(pref: data.Preference) -> html.Tr:
@@ -33,7 +41,7 @@ def _choice(pref: data.Preference) -> html.Tr:
             "value": mode,
             "disabled": mode == "daily" and pref.kind in data.NEVER_DAILY,
         }
-        for mode, label in MODES
+        for mode, label in modes()
     ]
     return html.Tr(
         [
@@ -68,16 +76,23 @@ def layout(**_):
         return error_alert(exc)
     return frame(
         "prefs",
-        "Notifications",
-        f"Which messages Common Measure sends to {viewer.email}, and when: at once, "
-        "gathered in one mail a day, or not at all. Every message also carries a link that "
-        "turns its kind off.",
+        gettext("Notifications"),
+        gettext(
+            "Which messages Common Measure sends to %(email)s, and when: at once, gathered in "
+            "one mail a day, or not at all. Every message also carries a link that turns its "
+            "kind off.",
+            email=viewer.email,
+        ),
         dbc.Card(
             dbc.CardBody(
                 [
                     dbc.Table(
                         [
-                            html.Thead(html.Tr([html.Th("Messages about"), html.Th("Send")])),
+                            html.Thead(
+                                html.Tr(
+                                    [html.Th(gettext("Messages about")), html.Th(gettext("Send"))]
+                                )
+                            ),
                             html.Tbody([_choice(p) for p in prefs]),
                         ],
                         hover=True,
@@ -86,7 +101,7 @@ def layout(**_):
                     ),
                     html.Div(
                         [
-                            dbc.Button("Save", id="prefs-save", color="primary"),
+                            dbc.Button(gettext("Save"), id="prefs-save", color="primary"),
                             html.Div(id="prefs-feedback", className="flex-grow-1"),
                         ],
                         className="d-flex flex-wrap align-items-start gap-3",
@@ -117,14 +132,16 @@ def save_preferences(_clicks, modes, idents):
         errors = [exc.message if exc.field == kind else None for kind in kinds]
         alert = None if exc.field in kinds else error_alert(exc)
         named = (
-            "Not saved: see the message under the kind it names." if exc.field in kinds else None
+            gettext("Not saved: see the message under the kind it names.")
+            if exc.field in kinds
+            else None
         )
         feedback = alert or dbc.Alert(named, color="danger", className="mb-0 py-2")
         return feedback, modes, errors
     chosen = {p.kind: p.mode for p in saved}
     return (
         dbc.Alert(
-            "Saved. New messages follow these choices.",
+            gettext("Saved. New messages follow these choices."),
             color="success",
             className="mb-0 py-2",
             id="prefs-saved",

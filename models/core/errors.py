@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.core.i18n import gettext
+
 
 class DomainError(Exception):
     def __init__(
@@ -30,13 +32,14 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """Missing, or not visible to the actor: both answer the same, so tenants stay invisible."""
 
-    def __init__(self, message: str = "not found", **kw: Any) -> None:
-        super().__init__(message, kw.pop("code", "not_found"), **kw)
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        # Defaults are read when raised, in the request's language (README, "Languages").
+        super().__init__(message or gettext("not found"), kw.pop("code", "not_found"), **kw)
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, message: str = "not allowed", **kw: Any) -> None:
-        super().__init__(message, kw.pop("code", "forbidden"), **kw)
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message or gettext("not allowed"), kw.pop("code", "forbidden"), **kw)
 
 
 class Conflict(DomainError):
@@ -59,8 +62,10 @@ class PreconditionFailed(DomainError):
 class AuthenticationFailed(DomainError):
     """No or bad credentials (401)."""
 
-    def __init__(self, message: str = "invalid credentials", **kw: Any) -> None:
-        super().__init__(message, kw.pop("code", "unauthenticated"), **kw)
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(
+            message or gettext("invalid credentials"), kw.pop("code", "unauthenticated"), **kw
+        )
 
 
 class TooManyAttempts(DomainError):
@@ -68,7 +73,7 @@ class TooManyAttempts(DomainError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            "too many failed logins; try again later",
+            gettext("too many failed logins; try again later"),
             "too_many_attempts",
             extra={"retry_after": retry_after},
         )
@@ -80,6 +85,8 @@ class RateLimited(DomainError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            "too many requests; slow down", "rate_limited", extra={"retry_after": retry_after}
+            gettext("too many requests; slow down"),
+            "rate_limited",
+            extra={"retry_after": retry_after},
         )
         self.retry_after = retry_after

@@ -52,17 +52,38 @@ def checked_text(
     return text
 
 
+def _not_valid(what: str, value: Any, pattern: str) -> str:
+    """The refusal as one whole sentence per kind of code (README, "Languages": no English
+    word slotted into a translated sentence); ``what`` is the code's English name."""
+    words = {"value": value, "pattern": pattern}
+    sentences = {
+        "slug": lambda: gettext("%(value)r is not a valid slug (must match %(pattern)s)", **words),
+        "indicator code": lambda: gettext(
+            "%(value)r is not a valid indicator code (must match %(pattern)s)", **words
+        ),
+        "outcome code": lambda: gettext(
+            "%(value)r is not a valid outcome code (must match %(pattern)s)", **words
+        ),
+        "dimension code": lambda: gettext(
+            "%(value)r is not a valid dimension code (must match %(pattern)s)", **words
+        ),
+        "category code": lambda: gettext(
+            "%(value)r is not a valid category code (must match %(pattern)s)", **words
+        ),
+        "strategy code": lambda: gettext(
+            "%(value)r is not a valid strategy code (must match %(pattern)s)", **words
+        ),
+    }
+    sentence = sentences.get(what)
+    if sentence is not None:
+        return sentence()
+    return gettext("%(value)r is not valid (must match %(pattern)s)", **words)
+
+
 def checked_pattern(value: Any, pattern: str, field: str, what: str) -> str:
+    """``value`` if it matches ``pattern``; ``what`` names the kind of code in the refusal."""
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
-        raise InvalidInput(
-            gettext(
-                "%(value)r is not a valid %(what)s (must match %(pattern)s)",
-                value=value,
-                what=what,
-                pattern=pattern,
-            ),
-            field=field,
-        )
+        raise InvalidInput(_not_valid(what, value, pattern), field=field)
     return value
 
 

@@ -35,6 +35,21 @@ ENTITY_EVENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _not_found(entity_type: str, code: str, slug: str) -> str:
+    """The refusal as a whole sentence per kind of object (README, "Languages": no English
+    word slotted into a translated sentence)."""
+    words = {"code": code, "slug": slug}
+    sentences = {
+        "member": lambda: gettext("no member %(code)r in %(slug)r", **words),
+        "outcome": lambda: gettext("no outcome %(code)r in %(slug)r", **words),
+        "indicator": lambda: gettext("no indicator %(code)r in %(slug)r", **words),
+        "dimension": lambda: gettext("no dimension %(code)r in %(slug)r", **words),
+        "period": lambda: gettext("no period %(code)r in %(slug)r", **words),
+        "strategy": lambda: gettext("no strategy %(code)r in %(slug)r", **words),
+    }
+    return sentences[entity_type]()
+
+
 def _entity_id(session: Session, initiative: Initiative, entity_type: str, code: str) -> int:
     if entity_type == "member":
         found = session.scalar(
@@ -52,23 +67,8 @@ def _entity_id(session: Session, initiative: Initiative, entity_type: str, code:
         }[entity_type]
         found = session.scalar(select(id_).where(scope == initiative.id, column == code))
     if found is None:
-        raise NotFound(_no_such(entity_type, code, initiative.slug), field="code")
+        raise NotFound(_not_found(entity_type, code, initiative.slug), field="code")
     return found
-
-
-def _no_such(entity_type: str, code: str, slug: str) -> str:
-    """The refusal naming what is missing, one whole sentence per kind (README, "Languages")."""
-    if entity_type == "member":
-        return gettext("no member %(code)r in %(slug)r", code=code, slug=slug)
-    if entity_type == "outcome":
-        return gettext("no outcome %(code)r in %(slug)r", code=code, slug=slug)
-    if entity_type == "indicator":
-        return gettext("no indicator %(code)r in %(slug)r", code=code, slug=slug)
-    if entity_type == "dimension":
-        return gettext("no dimension %(code)r in %(slug)r", code=code, slug=slug)
-    if entity_type == "period":
-        return gettext("no period %(code)r in %(slug)r", code=code, slug=slug)
-    return gettext("no strategy %(code)r in %(slug)r", code=code, slug=slug)
 
 
 def object_changes(

@@ -316,16 +316,12 @@ def _named(
     found = {row.code: row for row in rows}
     for index, code in enumerate(codes):
         if code not in found:
-            if model is Dimension:
-                missing = gettext(
-                    "no dimension %(code)r in %(slug)r", code=code, slug=initiative.slug
-                )
-            else:
-                missing = gettext(
-                    "no indicator %(code)r in %(slug)r", code=code, slug=initiative.slug
-                )
+            # A whole sentence for each (README, "Languages": no word slotted into one).
+            words = {"code": code, "slug": initiative.slug}
             raise InvalidInput(
-                missing,
+                gettext("no dimension %(code)r in %(slug)r", **words)
+                if model is Dimension
+                else gettext("no indicator %(code)r in %(slug)r", **words),
                 field=f"{field}[{index}]",
                 extra={"value": code},
             )

@@ -387,11 +387,24 @@ def _check_measure(
         if den <= 0 or not _whole(den):
             return ("denominator", gettext("must be a whole number > 0"))
         if num > den:
-            return ("numerator", f"{num:g} is greater than the denominator {den:g}")
+            return (
+                "numerator",
+                gettext(
+                    "%(numerator)s is greater than the denominator %(denominator)s",
+                    numerator=short_number(num),
+                    denominator=short_number(den),
+                ),
+            )
         if value is not None and abs(value - 100.0 * num / den) > 0.5 * 10**-spec.decimals + 1e-9:
             return (
                 "value",
-                f"{value:g} does not match numerator/denominator ({100 * num / den:.{spec.decimals}f})",
+                gettext(
+                    "%(value)s does not match numerator/denominator (%(computed)s)",
+                    value=short_number(value),
+                    computed=format_number(100 * num / den, digits=spec.decimals)
+                    if current_locale() != "en"
+                    else f"{100 * num / den:.{spec.decimals}f}",
+                ),
             )
     elif kind == "average":
         if value is None:

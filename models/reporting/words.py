@@ -19,6 +19,18 @@ def status_name(status: str) -> str:
     return names.get(status, status.replace("_", " "))
 
 
+def measure_type_name(measure_type: str) -> str:
+    """A measure type as people read it (``rate`` → "rate" / "tasa"); files and the API keep
+    the code."""
+    names = {
+        "count": pgettext("measure type", "count"),
+        "amount": pgettext("measure type", "amount"),
+        "rate": pgettext("measure type", "rate"),
+        "average": pgettext("measure type", "average"),
+    }
+    return names.get(measure_type, measure_type)
+
+
 def action_name(action: str) -> str:
     """The verb of a move (``submit`` → "submit" / "enviar")."""
     names = {

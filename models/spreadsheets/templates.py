@@ -29,6 +29,7 @@ from models.core.errors import InvalidInput, NotFound
 from models.core.formulas import neutralise
 from models.core.i18n import gettext
 from models.reporting.submissions import get_submission, partner_period
+from models.reporting.words import measure_type_name
 from models.spreadsheets.exports import plain_number, xlsx_safe
 from models.tables.indicator import (
     TOTAL,
@@ -72,51 +73,69 @@ _WIDTHS = {
     "note": 40,
 }
 
-# What each column means, for the Instructions sheet (and the CSV reader's documentation).
-COLUMN_HELP = {
-    "organisation": "Your organisation's code (slug). Leave as filled in.",
-    "period": "The reporting period's key, e.g. 2025Q3 or 2025. Leave as filled in.",
-    "indicator": "The indicator's code. Leave as filled in.",
-    "indicator_name": "For reading only; ignored on upload.",
-    "unit": "For reading only; ignored on upload.",
-    "measure_type": "For reading only: count, amount, rate or average; ignored on upload.",
-    "disaggregation": "'total' for the whole, or dimension=category (e.g. race=black) for a "
-    "breakdown; only the indicator's allowed categories are accepted.",
-    "value": "Counts and amounts: the number. Averages: the mean. Rates: leave empty "
-    "(it is computed from numerator and denominator).",
-    "numerator": "Rates only: how many met the measure (a whole number ≥ 0).",
-    "denominator": "Rates: how many were measured (a whole number > 0, at least the numerator). "
-    "Averages: how many cases the mean is over.",
-    "note": "Optional context for the backbone team (at most 2000 characters).",
-}
-RULES = (
-    "Fill the value cells of the rows you report; rows left empty are skipped.",
-    "Counts are whole numbers ≥ 0. Amounts may be negative or have decimals.",
-    (
-        "Rates need a numerator and a denominator (whole numbers, numerator ≤ denominator); "
-        "the percentage is computed for you."
-    ),
-    "Averages need the value and, in denominator, the number of cases it averages.",
-    "Values outside an indicator's valid range are refused.",
-    (
-        "Write plain numbers: digits with '.' for decimals, no thousands separators (1234.5, "
-        "not 1,234.5). Do not use formulas or dates in number cells — paste values only."
-    ),
-    (
-        "Breakdowns whose categories do not add up to the total are accepted but flagged, as "
-        "are cross-tab rows (e.g. race_x_income=black.low, black.not_low …) that do not add up "
-        "to their one-way figure (race=black)."
-    ),
-    (
-        "The whole file is checked first: if any row is wrong, nothing is saved and every problem "
-        "is listed with its row number (the header is row 1), column and reason."
-    ),
-    (
-        "Uploading the same file twice changes nothing. Uploading never deletes a value: an empty "
-        "cell means 'not reported in this file'."
-    ),
-    "Only draft or returned reports in open periods can be changed.",
-)
+# What each column means and how to fill the file, for the Instructions sheet, in the reader's
+# language (README, "Languages"): the column *names* are the file's keys and never translated.
+
+
+def column_help() -> dict[str, str]:
+    """Each column's meaning, by its (untranslated) name."""
+    return {
+        "organisation": gettext("Your organisation's code (slug). Leave as filled in."),
+        "period": gettext("The reporting period's key, e.g. 2025Q3 or 2025. Leave as filled in."),
+        "indicator": gettext("The indicator's code. Leave as filled in."),
+        "indicator_name": gettext("For reading only; ignored on upload."),
+        "unit": gettext("For reading only; ignored on upload."),
+        "measure_type": gettext(
+            "For reading only: count, amount, rate or average; ignored on upload."
+        ),
+        "disaggregation": gettext(
+            "'total' for the whole, or dimension=category (e.g. race=black) for a breakdown; "
+            "only the indicator's allowed categories are accepted."
+        ),
+        "value": gettext(
+            "Counts and amounts: the number. Averages: the mean. Rates: leave empty (it is "
+            "computed from numerator and denominator)."
+        ),
+        "numerator": gettext("Rates only: how many met the measure (a whole number ≥ 0)."),
+        "denominator": gettext(
+            "Rates: how many were measured (a whole number > 0, at least the numerator). "
+            "Averages: how many cases the mean is over."
+        ),
+        "note": gettext("Optional context for the backbone team (at most 2000 characters)."),
+    }
+
+
+def rules() -> tuple[str, ...]:
+    """How to fill the template, one rule a line."""
+    return (
+        gettext("Fill the value cells of the rows you report; rows left empty are skipped."),
+        gettext("Counts are whole numbers ≥ 0. Amounts may be negative or have decimals."),
+        gettext(
+            "Rates need a numerator and a denominator (whole numbers, numerator ≤ "
+            "denominator); the percentage is computed for you."
+        ),
+        gettext("Averages need the value and, in denominator, the number of cases it averages."),
+        gettext("Values outside an indicator's valid range are refused."),
+        gettext(
+            "Write plain numbers: digits with '.' for decimals, no thousands separators "
+            "(1234.5, not 1,234.5). Do not use formulas or dates in number cells — paste "
+            "values only."
+        ),
+        gettext(
+            "Breakdowns whose categories do not add up to the total are accepted but flagged, "
+            "as are cross-tab rows (e.g. race_x_income=black.low, black.not_low …) that do not "
+            "add up to their one-way figure (race=black)."
+        ),
+        gettext(
+            "The whole file is checked first: if any row is wrong, nothing is saved and every "
+            "problem is listed with its row number (the header is row 1), column and reason."
+        ),
+        gettext(
+            "Uploading the same file twice changes nothing. Uploading never deletes a value: an "
+            "empty cell means 'not reported in this file'."
+        ),
+        gettext("Only draft or returned reports in open periods can be changed."),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +154,12 @@ class TemplateRow:
     allowed: tuple[str, ...]  # the disaggregations the indicator accepts, total first
 
     def cells(self) -> list[Any]:
-        """The row in ``TEMPLATE_COLUMNS`` order: text or numbers, by column."""
-        return [getattr(self, name) for name in TEMPLATE_COLUMNS]
+        """The row in ``TEMPLATE_COLUMNS`` order: text or numbers, by column. The measure type
+        is there for reading (ignored on upload), so it is written in the reader's words."""
+        return [
+            measure_type_name(self.measure_type) if name == "measure_type" else getattr(self, name)
+            for name in TEMPLATE_COLUMNS
+        ]
 
 
 @dataclass
@@ -380,8 +403,8 @@ def template_xlsx(template: Template) -> bytes:
             formula1=f"Lists!${list_col}$1:${list_col}${len(keys)}",
             allow_blank=True,
             showErrorMessage=True,
-            errorTitle="Disaggregation",
-            error="Choose total or one of this indicator's categories from the list.",
+            errorTitle=gettext("Disaggregation"),
+            error=gettext("Choose total or one of this indicator's categories from the list."),
         )
         for run in _runs(numbers):
             start, end = run.split(":")
@@ -394,8 +417,8 @@ def template_xlsx(template: Template) -> bytes:
         formula1="0",
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="Whole number",
-        error="Numerators, denominators and counts are whole numbers ≥ 0.",
+        errorTitle=gettext("Whole number"),
+        error=gettext("Numerators, denominators and counts are whole numbers ≥ 0."),
     )
     whole.add(f"{_letter('numerator')}2:{_letter('denominator')}{max(last, 1000)}")
     counts = [n for n, row in enumerate(template.rows, start=2) if row.measure_type == "count"]
@@ -417,27 +440,32 @@ def _instructions(sheet: Worksheet, template: Template) -> None:
     sheet.column_dimensions["A"].width = 18
     sheet.column_dimensions["B"].width = 100
     wrap = Alignment(wrap_text=True, vertical="top")
-    sheet.append(["How to fill this template"])
+    sheet.append([gettext("How to fill this template")])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(
         [
-            "Report",
+            gettext("Report"),
             xlsx_safe(
-                f"{template.initiative}, period {template.period}, for "
-                + ", ".join(template.organisations)
+                gettext(
+                    "%(initiative)s, period %(period)s, for %(organisations)s",
+                    initiative=template.initiative,
+                    period=template.period,
+                    organisations=", ".join(template.organisations),
+                )
             ),
         ]
     )
     sheet.append([])
-    sheet.append(["Column", "Meaning"])
+    sheet.append([gettext("Column"), gettext("Meaning")])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
+    meanings = column_help()
     for name in TEMPLATE_COLUMNS:
-        sheet.append([name, COLUMN_HELP[name]])
+        sheet.append([name, meanings[name]])
         sheet.cell(sheet.max_row, 2).alignment = wrap
     sheet.append([])
-    sheet.append(["Rules"])
+    sheet.append([gettext("Rules")])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-    for number, rule in enumerate(RULES, start=1):
+    for number, rule in enumerate(rules(), start=1):
         sheet.append([f"{number}.", rule])
         sheet.cell(sheet.max_row, 2).alignment = wrap

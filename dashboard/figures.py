@@ -102,9 +102,12 @@ def _separators() -> dict:
 
 
 def _num(value: float, digits: int | None = None) -> str:
-    """A number written into a chart's text the reader's way (``%g`` when no ``digits``)."""
+    """A number written into a chart's text the reader's way (``%g`` when no ``digits``);
+    in English as the charts have always written it (no group separator)."""
     if digits is None:
         return i18n.short_number(value)
+    if i18n.current_locale() == i18n.DEFAULT_LOCALE:
+        return f"{value:.{digits}f}"
     return i18n.format_number(value, digits=digits)
 
 

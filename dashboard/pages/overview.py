@@ -704,9 +704,9 @@ def strategies_section(card, strategies) -> list:
     return [
         html.H2(
             [
-                "Strategies ",
+                gettext("Strategies") + " ",
                 dcc.Link(
-                    "all strategies",
+                    gettext("all strategies"),
                     href=page_url("/strategies", initiative=card.initiative),
                     className="small fw-normal",
                 ),

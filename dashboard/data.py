@@ -1285,7 +1285,7 @@ def value_trail(
             indicator=code,
             indicator_name=names.get(code, code),
             disaggregation=key,
-            label="All" if key == "total" else labels.get(key, key),
+            label=i18n.gettext("All") if key == "total" else labels.get(key, key),
             value_id=value_id,
             entries=entries,
         )

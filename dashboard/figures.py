@@ -14,6 +14,8 @@ import plotly.io as pio
 
 from dashboard.data import Completeness, Equity, Series, StrategyMark, TurnTheCurve, day
 from models.core import i18n
+from models.core.i18n import gettext, lazy_gettext
+from models.reporting.words import status_name
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -46,7 +48,7 @@ STATE_COLOURS = ["#009E73", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
 STATE_SYMBOLS = {"approved": "✓", "submitted": "↑", "draft": "✎", "returned": "↩", "missing": "✗"}
 LATE_MARK = "•"
 TEXT_VERMILLION = "#A94700"  # vermillion dark enough for small text (4.5:1) on the white plot
-LATE_DOT = "late: first submitted after the due date, or due and not submitted"
+LATE_DOT = lazy_gettext("late: first submitted after the due date, or due and not submitted")
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 # Plotly's default look, which every figure carries as go.Figure would give it.
 TEMPLATE = pio.templates["plotly"].to_plotly_json()
@@ -90,6 +92,23 @@ def _layout(title: str | None = None, height: int = 360, **more) -> dict:
     if i18n.current_locale() != i18n.DEFAULT_LOCALE:
         layout["separators"] = i18n.number_separators()  # "1.234,5" (README, "Languages")
     return _merged(layout, more)
+
+
+def _separators() -> dict:
+    """The number marks a chart in the reader's language writes (README, "Languages")."""
+    if i18n.current_locale() == i18n.DEFAULT_LOCALE:
+        return {}
+    return {"separators": i18n.number_separators()}
+
+
+def _num(value: float, digits: int | None = None) -> str:
+    """A number written into a chart's text the reader's way (``%g`` when no ``digits``);
+    in English as the charts have always written it (no group separator)."""
+    if digits is None:
+        return i18n.short_number(value)
+    if i18n.current_locale() == i18n.DEFAULT_LOCALE:
+        return f"{value:.{digits}f}"
+    return i18n.format_number(value, digits=digits)
 
 
 def _title(text: str | None) -> dict | None:
@@ -143,6 +162,7 @@ def sparkline(points: list[tuple[str, float | None]], colour: str = OKABE_ITO[0]
             }
         ],
         "layout": {
+            **_separators(),
             "height": 40,
             "width": 140,
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -183,14 +203,14 @@ def _strategy_spans(
                 "yref": "y domain",
             }
         )
-        ends = day(mark.ends_on) if mark.ends_on else "open-ended"
+        ends = day(mark.ends_on) if mark.ends_on else gettext("open-ended")
         annotations.append(
             {
                 "x": x0,
                 "y": 0.98 - 0.08 * (i % 4),
                 "xref": "x",
                 "yref": "y domain",
-                "text": f"Strategy: {mark.title}",
+                "text": gettext("Strategy: %(title)s", title=mark.title),
                 "hovertext": f"{mark.title}: {day(mark.starts_on)} – {ends}",
                 "showarrow": False,
                 "font": {"color": "#444", "size": 11},
@@ -203,6 +223,7 @@ def _strategy_spans(
             texts.append(f"{done.title} ({day(done.done_on)}), {mark.title}")
     traces = []
     if xs:
+        done = gettext("Action done")
         traces.append(
             {
                 "type": "scatter",
@@ -210,10 +231,10 @@ def _strategy_spans(
                 "y": [0.05] * len(xs),
                 "yaxis": "y2",
                 "mode": "markers",
-                "name": "Action done",
+                "name": done,
                 "marker": {"symbol": "star", "size": 12, "color": OKABE_ITO[3]},
                 "text": texts,
-                "hovertemplate": "%{text}<extra>Action done</extra>",
+                "hovertemplate": f"%{{text}}<extra>{done}</extra>",
             }
         )
     return shapes, annotations, traces
@@ -230,7 +251,7 @@ def target_trace(targets: list[tuple[str, float | None]], dash: str) -> list[dic
             "x": [p for p, _ in points],
             "y": [t for _, t in points],
             "mode": "lines",
-            "name": "Target",
+            "name": gettext("Target"),
             "line": {"color": OKABE_ITO[2], "dash": dash, "width": 2},
         }
     ]
@@ -239,23 +260,27 @@ def target_trace(targets: list[tuple[str, float | None]], dash: str) -> list[dic
 def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
     """The rollup over time with baseline, target line, series-break markers, and the
     strategies aimed at the indicator (spans) with their actions done (markers)."""
+    everyone = gettext("All partners")
     data = [
         {
             "type": "scatter",
             "x": [p.period for p in s.total],
             "y": [p.figure.value for p in s.total],
             "mode": "lines+markers",
-            "name": "All partners",
+            "name": everyone,
             "line": {"color": OKABE_ITO[0], "width": 3},
             "text": [p.figure.marker or "" for p in s.total],
-            "hovertemplate": "%{x}: %{y:.1f} %{text}<extra>All partners</extra>",
+            "hovertemplate": f"%{{x}}: %{{y:.1f}} %{{text}}<extra>{everyone}</extra>",
         }
     ]
     data += target_trace(s.targets, "dash")
     shapes, annotations = [], []
     if s.baseline is not None:
         shape, label = _hline(
-            s.baseline, {"color": "#767676", "dash": "dot"}, f"Baseline {s.baseline:g}", "top left"
+            s.baseline,
+            {"color": "#767676", "dash": "dot"},
+            gettext("Baseline %(value)s", value=_num(s.baseline)),
+            "top left",
         )
         shapes.append(shape)
         annotations.append(label)
@@ -278,7 +303,7 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
                     "x": period,
                     "y": 1,
                     "yref": "paper",
-                    "text": f"Series break: {note}",
+                    "text": gettext("Series break: %(note)s", note=note),
                     "showarrow": False,
                     "font": {"color": TEXT_VERMILLION, "size": 11},
                     "xanchor": "left",
@@ -293,7 +318,7 @@ def trend(s: Series, strategies: Sequence[StrategyMark] = ()) -> dict:
         extra["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
     if shapes:
         extra.update(shapes=shapes, annotations=annotations)
-    return {"data": data, "layout": _layout(f"{s.name} over time", **extra)}
+    return {"data": data, "layout": _layout(gettext("%(name)s over time", name=s.name), **extra)}
 
 
 def turn_the_curve(v: TurnTheCurve) -> dict:
@@ -302,6 +327,7 @@ def turn_the_curve(v: TurnTheCurve) -> dict:
     target's: the chart of the turn-the-curve page, as the PNG/PDF report draws it."""
     data: list[dict] = []
     data += target_trace(v.targets, "dot")
+    forecast, actual = gettext("Baseline forecast"), gettext("Actual")
     if v.forecast.points:
         data.append(
             {
@@ -309,9 +335,9 @@ def turn_the_curve(v: TurnTheCurve) -> dict:
                 "x": [p for p, _ in v.forecast.points],
                 "y": [y for _, y in v.forecast.points],
                 "mode": "lines",
-                "name": "Baseline forecast",
+                "name": forecast,
                 "line": {"color": OKABE_ITO[1], "dash": "dash", "width": 2},
-                "hovertemplate": "%{x}: %{y:.1f}<extra>Baseline forecast</extra>",
+                "hovertemplate": f"%{{x}}: %{{y:.1f}}<extra>{forecast}</extra>",
             }
         )
     data.append(
@@ -320,10 +346,10 @@ def turn_the_curve(v: TurnTheCurve) -> dict:
             "x": [p.period for p in v.actual],
             "y": [p.figure.value for p in v.actual],
             "mode": "lines+markers",
-            "name": "Actual",
+            "name": actual,
             "line": {"color": OKABE_ITO[0], "width": 3},
             "text": [p.figure.marker or "" for p in v.actual],
-            "hovertemplate": "%{x}: %{y:.1f} %{text}<extra>Actual</extra>",
+            "hovertemplate": f"%{{x}}: %{{y:.1f}} %{{text}}<extra>{actual}</extra>",
         }
     )
     shapes, annotations, markers = _strategy_spans(v.periods, v.marks)
@@ -344,8 +370,11 @@ def partner_bars(s: Series, period: str) -> dict:
     indicator has none (no partner reports it): the chart says what it is computed from."""
     if s.expression is not None:
         note = {
-            "text": f"Computed from {s.expression}: no partner reports it.<br>"
-            "Each input's own page compares its partners.",
+            "text": gettext(
+                "Computed from %(expression)s: no partner reports it.", expression=s.expression
+            )
+            + "<br>"
+            + gettext("Each input's own page compares its partners."),
             "showarrow": False,
             "xref": "paper",
             "yref": "paper",
@@ -356,7 +385,11 @@ def partner_bars(s: Series, period: str) -> dict:
         return {
             "data": [],
             "layout": _layout(
-                f"Partners, {period}", height=220, annotations=[note], xaxis=hidden, yaxis=hidden
+                gettext("Partners, %(period)s", period=period),
+                height=220,
+                annotations=[note],
+                xaxis=hidden,
+                yaxis=hidden,
             ),
         }
     points = [p for p in s.breakdown if p.period == period]
@@ -370,7 +403,7 @@ def partner_bars(s: Series, period: str) -> dict:
         },
         "text": [p.figure.marker or "" for p in points],
         "textposition": "outside",
-        "name": "Partner",
+        "name": gettext("Partner"),
         "hovertemplate": "%{x}: %{y:.1f} %{text}<extra></extra>",
     }
     extra: dict = {"yaxis": {"title": _title(s.unit)}, "xaxis": {"tickangle": -30}}
@@ -379,11 +412,12 @@ def partner_bars(s: Series, period: str) -> dict:
         shape, label = _hline(
             total,
             {"color": OKABE_ITO[0], "width": 2},
-            f"All partners {total:.{s.decimals}f}",
+            gettext("All partners %(value)s", value=_num(total, s.decimals)),
             "top right",
         )
         extra.update(shapes=[shape], annotations=[label])
-    return {"data": [bars], "layout": _layout(f"Partners, {period}", height=420, **extra)}
+    title = gettext("Partners, %(period)s", period=period)
+    return {"data": [bars], "layout": _layout(title, height=420, **extra)}
 
 
 def equity_shown(e: Equity) -> tuple[list[tuple[str, str]], list[str]]:
@@ -432,7 +466,11 @@ def equity_lines(e: Equity) -> dict:
                 "hovertemplate": f"{label}: %{{y:.1f}} %{{text}}<extra></extra>",
             }
         )
-    layout = _layout(f"Equity by {e.dimension}", height=380, yaxis={"title": _title(e.unit)})
+    layout = _layout(
+        gettext("Equity by %(dimension)s", dimension=e.dimension),
+        height=380,
+        yaxis={"title": _title(e.unit)},
+    )
     return {"data": data, "layout": layout}
 
 
@@ -455,7 +493,7 @@ def cross_tab_heatmap(e: Equity) -> dict:
             value = figure.value if figure else None
             z[-1].append(value)
             label = "" if figure is None else figure.marker or ""
-            text[-1].append(f"{value:.1f}" if value is not None else label)
+            text[-1].append(_num(value, 1) if value is not None else label)
     heat = {
         "type": "heatmap",
         "x": [label for _k, label in columns],
@@ -479,18 +517,16 @@ def cross_tab_heatmap(e: Equity) -> dict:
     return {"data": [heat], "layout": layout}
 
 
-GAP_STATUS = {
-    "met": "met",
-    "on_track": "on track",
-    "off_track": "off track",
-    "incomplete": "incomplete",
-    "hidden": "hidden",
-    "no_data": "no data",
-}
-
-
 def gap_status_text(status: str | None) -> str:
-    return GAP_STATUS.get(status or "", "")
+    """A gap target's status in words, in the reader's language."""
+    return {
+        "met": gettext("met"),
+        "on_track": gettext("on track"),
+        "off_track": gettext("off track"),
+        "incomplete": gettext("incomplete"),
+        "hidden": gettext("hidden"),
+        "no_data": gettext("no data"),
+    }.get(status or "", "")
 
 
 def equity_gap(e: Equity) -> dict:
@@ -509,7 +545,7 @@ def equity_gap(e: Equity) -> dict:
         "x": [p.period for p in e.points],
         "y": gaps,
         "marker": {"color": "#6c757d"},  # grey: not one of the categories' colours
-        "name": "Gap",
+        "name": gettext("Gap"),
         "text": statuses,
         "textposition": "outside",
         "customdata": [
@@ -517,13 +553,19 @@ def equity_gap(e: Equity) -> dict:
             for p, status in zip(e.points, statuses, strict=True)
         ],
         "hovertemplate": (
-            "%{x}: gap %{y:.1f}<br>best %{customdata[0]}, worst %{customdata[1]}"
+            gettext(
+                "%(period)s: gap %(gap)s<br>best %(best)s, worst %(worst)s",
+                period="%{x}",
+                gap="%{y:.1f}",
+                best="%{customdata[0]}",
+                worst="%{customdata[1]}",
+            )
             + ("<br>%{customdata[2]}" if goal else "")
             + "<extra></extra>"
         ),
     }
     data: list[dict] = [bars]
-    title = "Gap between the best and the worst category"
+    title = gettext("Gap between the best and the worst category")
     if goal is not None:
         data.append(
             {
@@ -532,14 +574,23 @@ def equity_gap(e: Equity) -> dict:
                 "x": [p.period for p in e.points],
                 "y": [j.expected if j is not None else None for j in judged],
                 "line": {"color": "#000000", "dash": "dash", "width": 2},
-                "name": f"Gap target: {goal.target:g} by {goal.target_period}",
-                "hovertemplate": "%{x}: expected gap %{y:.1f}<extra></extra>",
+                "name": gettext(
+                    "Gap target: %(target)s by %(period)s",
+                    target=_num(goal.target),
+                    period=goal.target_period,
+                ),
+                "hovertemplate": gettext(
+                    "%(period)s: expected gap %(gap)s", period="%{x}", gap="%{y:.1f}"
+                )
+                + "<extra></extra>",
             }
         )
         latest = next((s for s in reversed(statuses) if s), "")
-        title = f"Gap against the target of {goal.target:g} by {goal.target_period}" + (
-            f" ({e.points[-1].period}: {latest})" if latest and e.points else ""
-        )
+        title = gettext(
+            "Gap against the target of %(target)s by %(period)s",
+            target=_num(goal.target),
+            period=goal.target_period,
+        ) + (f" ({e.points[-1].period}: {latest})" if latest and e.points else "")
     extra: dict = {
         "yaxis": {"title": _title(e.unit), "rangemode": "tozero"},
         "showlegend": goal is not None,
@@ -548,7 +599,7 @@ def equity_gap(e: Equity) -> dict:
     if all(g is None for g in gaps) and goal is None:
         extra["annotations"] = [
             {
-                "text": "No period has two categories with figures to compare.",
+                "text": gettext("No period has two categories with figures to compare."),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -561,23 +612,32 @@ def equity_gap(e: Equity) -> dict:
     return {"data": data, "layout": layout}
 
 
+def state_words() -> dict[str, str]:
+    """A report's state as the heat map says it, in the reader's language."""
+    words = {state: status_name(state) for state in STATE_ORDER}
+    words["missing"] = i18n.pgettext("status", "missing")
+    return words
+
+
 def completeness_heatmap(c: Completeness) -> dict:
     """Members × indicators coloured by state; late cells marked with a dot."""
     members = [name for _, name in c.members]
     codes = [code for code, _ in c.indicators]
     index = {(x.organisation, x.indicator): x for x in c.cells}
     z, text, marks = [], [], []
+    states = state_words()
+    late = gettext("late")
     for slug, _name in c.members:
         row, row_text, row_marks = [], [], []
         for code in codes:
             cell = index.get((slug, code))
             if cell is None:
                 row.append(None)
-                row_text.append("not expected")
+                row_text.append(gettext("not expected"))
                 row_marks.append("")
             else:
                 row.append(STATE_ORDER.index(cell.state))
-                row_text.append(cell.state + (" · late" if cell.late else ""))
+                row_text.append(states[cell.state] + (f" · {late}" if cell.late else ""))
                 row_marks.append(STATE_SYMBOLS[cell.state] + (LATE_MARK if cell.late else ""))
         z.append(row)
         text.append(row_text)
@@ -606,8 +666,8 @@ def completeness_heatmap(c: Completeness) -> dict:
             "hovertemplate": "%{y}<br>%{x}: %{customdata}<extra></extra>",
             "colorbar": {
                 "tickvals": list(range(n)),
-                "ticktext": [f"{STATE_SYMBOLS[s]} {s}" for s in STATE_ORDER],
-                "title": {"text": "state"},
+                "ticktext": [f"{STATE_SYMBOLS[s]} {states[s]}" for s in STATE_ORDER],
+                "title": {"text": gettext("state")},
             },
         }
     ]
@@ -620,14 +680,14 @@ def completeness_heatmap(c: Completeness) -> dict:
                 "x": [None],
                 "y": [None],
                 "mode": "markers",
-                "name": LATE_DOT,
+                "name": str(LATE_DOT),
                 "showlegend": True,
                 "marker": {"symbol": "circle", "size": 6, "color": "black"},
                 "hoverinfo": "skip",
             }
         )
     layout = _layout(
-        f"Reporting for {c.period} (due {day(c.due_on)})",
+        gettext("Reporting for %(period)s (due %(due)s)", period=c.period, due=day(c.due_on)),
         height=max(360, 26 * len(members) + 120),
         hovermode="closest",
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
@@ -725,7 +785,7 @@ def own_trend(
             "x": [p for p, _ in initiative],
             "y": [v for _, v in initiative],
             "mode": "lines+markers",
-            "name": "Initiative (all partners)",
+            "name": gettext("Initiative (all partners)"),
             "line": {"color": OKABE_ITO[0], "width": 3},
         },
         {

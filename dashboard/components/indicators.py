@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dashboard import data
 from dashboard.components.common import error_alert
 from dashboard.components.page import NO_FIGURES, Entry, enter, picker
+from models.core.i18n import gettext
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -29,7 +30,9 @@ def code_options(choices: list[dict], own: list[str]) -> list[dict]:
     others = [c for c in choices if c["code"] not in own]
     return [
         {
-            "label": f"{c['name']} ({c['code']})" + (" · you report it" if c in mine else ""),
+            "label": gettext("%(name)s (%(code)s) · you report it", name=c["name"], code=c["code"])
+            if c in mine
+            else f"{c['name']} ({c['code']})",
             "value": c["code"],
         }
         for c in mine + others
@@ -104,7 +107,7 @@ def enter_indicator(
     try:
         choices = data.indicator_choices(entry.slug)
         if not choices:
-            alert = dbc.Alert("This initiative has no indicators yet.", color="info")
+            alert = dbc.Alert(gettext("This initiative has no indicators yet."), color="info")
             return IndicatorEntry(entry, instead=alert)
         own = data.own_indicator_codes(entry.slug)
     except data.DomainError as exc:
@@ -116,7 +119,7 @@ def enter_indicator(
 def indicator_picker(page: str, opened: IndicatorEntry):
     """The page's indicator picker (``<page>-code``), the viewer's own indicators first."""
     return picker(
-        "Indicator",
+        gettext("Indicator"),
         f"{page}-code",
         code_options(opened.choices, opened.own),
         opened.code,

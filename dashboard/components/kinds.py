@@ -3,12 +3,33 @@ function of the scorecard's rows, so the page and the tests read the same order.
 
 from __future__ import annotations
 
-# The three questions of a performance measure, as the pages write them.
+from models.core.i18n import gettext
+
+# The three questions of a performance measure, in English (the forms' values and labels);
+# :func:`performance_types` and :func:`question_heading` say them in the reader's language.
 PERFORMANCE_TYPES = (
     ("how_much", "how much did we do?"),
     ("how_well", "how well did we do it?"),
     ("better_off", "is anyone better off?"),
 )
+
+
+def performance_types() -> tuple[tuple[str, str], ...]:
+    """The three questions as :data:`PERFORMANCE_TYPES`, in the reader's language."""
+    return (
+        ("how_much", gettext("how much did we do?")),
+        ("how_well", gettext("how well did we do it?")),
+        ("better_off", gettext("is anyone better off?")),
+    )
+
+
+def question_heading(kind: str) -> str:
+    """A question as the heading of the measures asking it (``How much did we do?``)."""
+    return {
+        "how_much": gettext("How much did we do?"),
+        "how_well": gettext("How well did we do it?"),
+        "better_off": gettext("Is anyone better off?"),
+    }.get(kind, kind)
 
 
 def arrange(rows: list) -> list[tuple[tuple[str | None, str | None], list[tuple[str, object]]]]:
@@ -25,10 +46,10 @@ def arrange(rows: list) -> list[tuple[tuple[str | None, str | None], list[tuple[
 
     def by_type(measures: list) -> list[tuple[str, object]]:
         out: list[tuple[str, object]] = []
-        for kind, label in PERFORMANCE_TYPES:
+        for kind, _label in PERFORMANCE_TYPES:
             typed = [m for m in measures if m.performance_type == kind]
             if typed:
-                out.append(("type", label[0].upper() + label[1:]))
+                out.append(("type", question_heading(kind)))
                 out += [("performance", m) for m in typed]
         return out
 

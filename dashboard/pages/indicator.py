@@ -27,13 +27,17 @@ from dashboard.components.indicators import (
     indicator_picker,
     picker_for,
 )
-from dashboard.components.kinds import PERFORMANCE_TYPES
+from dashboard.components.kinds import performance_types
 from dashboard.components.page import frame, initiative_picker, picker, pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError, day
+from models.core.i18n import format_number, gettext
 
 dash.register_page(
-    __name__, path="/indicator", title="Indicator · Common Measure", name="Indicator"
+    __name__,
+    path="/indicator",
+    title=lambda **_: gettext("Indicator · Common Measure"),
+    name="Indicator",
 )
 
 
@@ -93,7 +97,7 @@ def layout(
                 kind_line(chosen, choices, entry.slug), id="indicator-kind", className="d-block"
             ),
             dcc.Link(
-                "Turn the curve: forecast, strategies and story as a one-page report",
+                gettext("Turn the curve: forecast, strategies and story as a one-page report"),
                 href=page_url("/turn-the-curve", initiative=entry.slug, code=chosen["code"]),
                 id="indicator-ttc-link",
                 className="small",
@@ -103,13 +107,13 @@ def layout(
             initiative_picker("indicator", entry, md=4),
             indicator_picker("indicator", opened),
         ),
-        _chart("trend", "Trend"),
+        _chart("trend", gettext("Trend")),
         _chart(
             "partners",
-            "Partner comparison",
+            gettext("Partner comparison"),
             dbc.Row(
                 picker(
-                    "Period",
+                    gettext("Period"),
                     "indicator-period",
                     [{"label": p, "value": p} for p in reversed(periods)],
                     period,
@@ -121,16 +125,16 @@ def layout(
         _story_card(),
         _chart(
             "equity",
-            "Equity",
+            gettext("Equity"),
             dbc.Row(
                 picker(
-                    "Disaggregation",
+                    gettext("Disaggregation"),
                     "indicator-by",
                     [{"label": n, "value": c} for c, n in dims],
                     by,
                     md=4,
                     clearable=False,
-                    placeholder="This indicator has no disaggregation",
+                    placeholder=gettext("This indicator has no disaggregation"),
                 )
             ),
             "equity-gap",
@@ -159,17 +163,23 @@ def kind_line(chosen: dict, choices: list[dict], initiative: str) -> list:
         return out
 
     if chosen["kind"] == "performance":
-        what = dict(PERFORMANCE_TYPES).get(chosen["performance_type"] or "", "")
-        parts: list = [html.Strong("Partner performance measure"), f" · {what}"]
+        what = dict(performance_types()).get(chosen["performance_type"] or "", "")
+        parts: list = [html.Strong(gettext("Partner performance measure")), f" · {what}"]
         if chosen["contributes_to"]:
-            parts += [" · contributes to ", *links(chosen["contributes_to"])]
-            parts.append(" (contribution, not attribution)")
+            parts += [" · ", gettext("contributes to"), " ", *links(chosen["contributes_to"])]
+            parts.append(" " + gettext("(contribution, not attribution)"))
         else:
-            parts.append(" · linked to no population indicator")
+            parts.append(" · " + gettext("linked to no population indicator"))
         return parts
-    parts = [html.Strong("Population indicator"), " · how the whole community is doing"]
+    parts = [
+        html.Strong(gettext("Population indicator")),
+        " · " + gettext("how the whole community is doing"),
+    ]
     if chosen["contributed_by"]:
-        parts += [" · partners' measures that bear on it: ", *links(chosen["contributed_by"])]
+        parts += [
+            " · " + gettext("partners' measures that bear on it:") + " ",
+            *links(chosen["contributed_by"]),
+        ]
     return parts
 
 
@@ -183,12 +193,16 @@ def _story_card() -> dbc.Card:
                 id="indicator-story-text",
                 rows=6,
                 maxLength=data.STORY_MAX_LENGTH,
-                placeholder="What is happening, why, and the partners with a role to play.",
+                placeholder=gettext(
+                    "What is happening, why, and the partners with a role to play."
+                ),
             ),
             html.Div(id="indicator-story-count", className="small text-muted mb-2"),
-            dbc.Button("Save story", id="indicator-story-save", color="primary", size="sm"),
+            dbc.Button(
+                gettext("Save story"), id="indicator-story-save", color="primary", size="sm"
+            ),
             html.Div(id="indicator-story-status", className="mt-2"),
-            html.H3("Preview", className="h6 mt-3"),
+            html.H3(gettext("Preview"), className="h6 mt-3"),
             html.Div(
                 dcc.Markdown(id="indicator-story-preview", dangerously_allow_html=True),
                 className="border rounded p-2 cm-story",
@@ -200,7 +214,7 @@ def _story_card() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Story behind the curve", className="h5"),
+                html.H2(gettext("Story behind the curve"), className="h5"),
                 html.Div(id="indicator-story-note", className="small text-muted mb-2"),
                 html.Div(
                     dcc.Markdown(id="indicator-story-published", dangerously_allow_html=True),
@@ -220,17 +234,19 @@ def story_note(panel, period: str) -> str:
     story = panel.story
     if not panel.can_write:
         if story is None:
-            return f"No story published for {period}."
-        return f"As published for {period}."
+            return gettext("No story published for %(period)s.", period=period)
+        return gettext("As published for %(period)s.", period=period)
     if story is None:
-        return f"No story for {period} yet: write one below."
+        return gettext("No story for %(period)s yet: write one below.", period=period)
     if story.published_version is None:
-        return f"Version {story.version}, not yet published."
+        return gettext("Version %(version)s, not yet published.", version=story.version)
     if story.published_version == story.version:
-        return f"Version {story.version}, as published."
-    return (
-        f"Version {story.version}; the publication carries version {story.published_version} "
-        "until the period is published again."
+        return gettext("Version %(version)s, as published.", version=story.version)
+    return gettext(
+        "Version %(version)s; the publication carries version %(published)s until the period "
+        "is published again.",
+        version=story.version,
+        published=story.published_version,
     )
 
 
@@ -277,23 +293,34 @@ def strategies_caption(strategies) -> str | None:
     if not strategies:
         return None
     named = [
-        f"{st.title} ({day(st.starts_on)} – {day(st.ends_on) if st.ends_on else 'open-ended'}, "
-        f"{st.actions_done} of {st.actions_total} actions done)"
+        gettext(
+            "%(title)s (%(starts)s – %(ends)s, %(done)s of %(total)s actions done)",
+            title=st.title,
+            starts=day(st.starts_on),
+            ends=day(st.ends_on) if st.ends_on else gettext("open-ended"),
+            done=format_number(st.actions_done),
+            total=format_number(st.actions_total),
+        )
         for st in strategies
     ]
-    return "Strategies aimed at this indicator (shaded on the chart): " + "; ".join(named) + "."
+    return gettext(
+        "Strategies aimed at this indicator (shaded on the chart): %(strategies)s.",
+        strategies="; ".join(named),
+    )
 
 
-TREND_COLUMNS = [
-    ("period", "Period"),
-    ("value", "All partners"),
-    ("marker", "Marker"),
-    ("target", "Target"),
-    ("baseline", "Baseline"),
-    ("series_break", "Series break"),
-    ("strategies", "Strategies running"),
-    ("actions_done", "Actions done"),
-]
+def trend_columns() -> list[tuple[str, str]]:
+    """The trend table's columns: keys, and headings in the reader's language."""
+    return [
+        ("period", gettext("Period")),
+        ("value", gettext("All partners")),
+        ("marker", gettext("Marker")),
+        ("target", gettext("Target")),
+        ("baseline", gettext("Baseline")),
+        ("series_break", gettext("Series break")),
+        ("strategies", gettext("Strategies running")),
+        ("actions_done", gettext("Actions done")),
+    ]
 
 
 def partner_rows(s, period: str) -> list[dict]:
@@ -305,7 +332,12 @@ def partner_rows(s, period: str) -> list[dict]:
     ]
 
 
-PARTNER_COLUMNS = [("partner", "Partner"), ("value", "Value"), ("marker", "Marker")]
+def partner_columns() -> list[tuple[str, str]]:
+    return [
+        ("partner", gettext("Partner")),
+        ("value", gettext("Value")),
+        ("marker", gettext("Marker")),
+    ]
 
 
 def equity_rows(e) -> list[dict]:
@@ -326,19 +358,20 @@ def equity_rows(e) -> list[dict]:
     return rows
 
 
-EQUITY_COLUMNS = [
-    ("period", "Period"),
-    ("category", "Category"),
-    ("value", "Value"),
-    ("marker", "Marker"),
-    ("gap", "Gap (best − worst)"),
-    ("expected_gap", "Gap expected"),
-    ("gap_status", "Against the gap target"),
-]
+def equity_columns() -> list[tuple[str, str]]:
+    return [
+        ("period", gettext("Period")),
+        ("category", gettext("Category")),
+        ("value", gettext("Value")),
+        ("marker", gettext("Marker")),
+        ("gap", gettext("Gap (best − worst)")),
+        ("expected_gap", gettext("Gap expected")),
+        ("gap_status", gettext("Against the gap target")),
+    ]
 
 
 def _failed(exc: DomainError):
-    return EMPTY, error_alert(exc, what="That indicator")
+    return EMPTY, error_alert(exc, what=gettext("That indicator"))
 
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -360,7 +393,7 @@ def indicator_trend(initiative, code):
         return _failed(exc)
     return figures.trend(s, marks), data_table(
         "trend",
-        TREND_COLUMNS,
+        trend_columns(),
         trend_rows(s, marks),
         f"{initiative}-{code}-trend.csv",
         caption=strategies_caption(strategies),
@@ -383,15 +416,22 @@ def indicator_partners(initiative, code, period):
         return _failed(exc)
     rows = partner_rows(s, period)
     table = data_table(
-        "partners", PARTNER_COLUMNS, rows, f"{initiative}-{code}-{period}-partners.csv"
+        "partners", partner_columns(), rows, f"{initiative}-{code}-{period}-partners.csv"
     )
     if not rows:
         why = (
-            f"{code} is computed from {s.expression}: no partner reports it, and each "
-            "input's own page compares its partners."
+            gettext(
+                "%(code)s is computed from %(expression)s: no partner reports it, and each "
+                "input's own page compares its partners.",
+                code=code,
+                expression=s.expression,
+            )
             if s.expression is not None
-            else f"No partner figures of {period} that you may see for this indicator: "
-            "partners see their own organisation's, and only for what it reports."
+            else gettext(
+                "No partner figures of %(period)s that you may see for this indicator: "
+                "partners see their own organisation's, and only for what it reports.",
+                period=period,
+            )
         )
         table = html.Div(
             [
@@ -421,7 +461,7 @@ def indicator_equity(initiative, code, by):
         return (
             EMPTY,
             EMPTY,
-            html.P("This indicator has no disaggregation.", className="text-muted"),
+            html.P(gettext("This indicator has no disaggregation."), className="text-muted"),
         )
     try:
         e = data.indicator_equity(initiative, code, by)
@@ -434,8 +474,15 @@ def indicator_equity(initiative, code, by):
     )  # fmt: skip
     note = (
         html.P(
-            f"Not drawn, with no figure to show in any period: {', '.join(left_out)}."
-            + (" Their markers in the table say why they are hidden." if hidden else ""),
+            gettext(
+                "Not drawn, with no figure to show in any period: %(categories)s.",
+                categories=", ".join(left_out),
+            )
+            + (
+                " " + gettext("Their markers in the table say why they are hidden.")
+                if hidden
+                else ""
+            ),
             className="small text-muted mb-1",
             id="indicator-equity-left-out",
         )
@@ -443,7 +490,7 @@ def indicator_equity(initiative, code, by):
         else None
     )
     table = data_table(
-        "equity", EQUITY_COLUMNS, equity_rows(e), f"{initiative}-{code}-{by}-equity.csv"
+        "equity", equity_columns(), equity_rows(e), f"{initiative}-{code}-{by}-equity.csv"
     )
     if e.cross_tab is not None:  # a cross-tab: its pairs as a grid, hidden ones marked
         return figures.cross_tab_heatmap(e), figures.equity_gap(e), table
@@ -530,7 +577,7 @@ def indicator_story(initiative, code, period):
     try:
         panel = data.story_panel(initiative, code, period)
     except DomainError as exc:
-        return True, "", None, "", error_alert(exc, what="That story")
+        return True, "", None, "", error_alert(exc, what=gettext("That story"))
     story = panel.story
     if panel.can_write:
         return (
@@ -551,7 +598,11 @@ def indicator_story(initiative, code, period):
 def indicator_story_preview(text):
     """The preview, drawn by the renderer every page uses."""
     text = text or ""
-    return data.story_html(text), f"{len(text)} / {data.STORY_MAX_LENGTH} characters"
+    return data.story_html(text), gettext(
+        "%(used)s / %(most)s characters",
+        used=format_number(len(text)),
+        most=format_number(data.STORY_MAX_LENGTH),
+    )
 
 
 @callback(
@@ -573,9 +624,9 @@ def indicator_story_save(clicks, initiative, code, period, text, version):
         story = data.save_story(initiative, code, period, text or "", version)
         panel = data.story_panel(initiative, code, period)
     except DomainError as exc:
-        return error_alert(exc, what="That story"), dash.no_update, dash.no_update
+        return error_alert(exc, what=gettext("That story")), dash.no_update, dash.no_update
     saved = dbc.Alert(
-        f"Saved as version {story.version}.",
+        gettext("Saved as version %(version)s.", version=story.version),
         color="success",
         className="mb-0 py-2",
         id="indicator-story-saved",

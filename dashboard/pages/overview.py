@@ -21,37 +21,60 @@ from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.kinds import arrange
 from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
 from dashboard.data import DomainError, day
+from models.analytics.views import basis_note, basis_words, trend_words
+from models.core import i18n
+from models.core.i18n import format_number, gettext, lazy_gettext, ngettext
 
-dash.register_page(__name__, path="/overview", title="Overview · Common Measure", name="Overview")
+dash.register_page(
+    __name__,
+    path="/overview",
+    title=lambda **_: gettext("Overview · Common Measure"),
+    name="Overview",
+)
 
+# Each status's words, in the reader's language, and its colour.
 STATUS = {
-    "met": ("met", "success"),
-    "on_track": ("on track", "info"),
-    "off_track": ("off track", "danger"),
-    "incomplete": ("incomplete", "warning"),
-    "no_data": ("no data", "secondary"),
-    "hidden": ("hidden", "secondary"),
-    "no_target": ("no target", "light"),
+    "met": (lazy_gettext("met"), "success"),
+    "on_track": (lazy_gettext("on track"), "info"),
+    "off_track": (lazy_gettext("off track"), "danger"),
+    "incomplete": (lazy_gettext("incomplete"), "warning"),
+    "no_data": (lazy_gettext("no data"), "secondary"),
+    "hidden": (lazy_gettext("hidden"), "secondary"),
+    "no_target": (lazy_gettext("no target"), "light"),
 }
 TREND = {"improving": "▲", "worsening": "▼", "steady": "▶"}
-# Where the figure expected by a period comes from (models.analytics.views._target_for).
-EXPECTED = {
-    "interim": "its interim target for the period",
-    "trajectory": "on the straight line from the baseline to the target",
-    "end": "the target itself",
-}
 MINUS = "\u2212"  # a real minus sign: "−12 %" reads as negative, "-12 %" as a dash
 NBSP = "\u00a0"  # between a number and its "%", so a narrow column does not split them
-INCOMPLETE = (
-    "Too few of the partners expected to report this figure did: it is not judged against "
-    "its target until they do."
-)
+
+
+def status_words(status: str) -> tuple[str, str]:
+    """A status's words (a plain string, as Dash sends it) and its colour."""
+    words, colour = STATUS.get(status, (status, "secondary"))
+    return str(words), colour
+
+
+def expected_words(kind: str | None, default: str = "") -> str:
+    """Where the figure expected by a period comes from (models.analytics.views._target_for)."""
+    return {
+        "interim": gettext("its interim target for the period"),
+        "trajectory": gettext("on the straight line from the baseline to the target"),
+        "end": gettext("the target itself"),
+    }.get(kind or "", default)
+
+
+def incomplete_text() -> str:
+    return gettext(
+        "Too few of the partners expected to report this figure did: it is not judged against "
+        "its target until they do."
+    )
 
 
 def fmt(value: float | None, decimals: int = 1) -> str:
+    """A figure with the row's decimals, written the reader's way (``1,234.5`` /
+    ``1.234,5``)."""
     if value is None:
         return "—"
-    return f"{value:,.{decimals}f}"
+    return format_number(value, digits=decimals)
 
 
 def layout(
@@ -75,20 +98,20 @@ def layout(
     period, outcome = _kept(card, outcomes, period, outcome)
     return frame(
         "overview",
-        "Overview",
-        "Every indicator's latest figure against its baseline and target.",
+        gettext("Overview"),
+        gettext("Every indicator's latest figure against its baseline and target."),
         pickers(
             initiative_picker("overview", entry, md=4),
             picker(
-                "Outcome",
+                gettext("Outcome"),
                 "overview-outcome",
                 _outcome_options(outcomes),
                 outcome,
                 md=5,
-                placeholder="All outcomes",
+                placeholder=gettext("All outcomes"),
             ),
             picker(
-                "Period",
+                gettext("Period"),
                 "overview-period",
                 _period_options(card, period),
                 period,
@@ -134,7 +157,7 @@ def _value(row, legend: dict[str, str], ident: str):
         return html.Span(
             [
                 html.Span(cur.marker, className="cm-marker", id=ident),
-                dbc.Tooltip(legend.get(cur.marker, cur.reason or "hidden"), target=ident),
+                dbc.Tooltip(legend.get(cur.marker, cur.reason or gettext("hidden")), target=ident),
             ]
         )
     text = fmt(cur.value, row.decimals)
@@ -145,7 +168,7 @@ def _value(row, legend: dict[str, str], ident: str):
 def percent(share: float) -> str:
     """A share as the page writes it: ``0.83`` → ``83 %``, ``-0.12`` → ``−12 %``."""
     pct = round(share * 100)
-    return f"{MINUS if pct < 0 else ''}{abs(pct)}{NBSP}%"
+    return f"{MINUS if pct < 0 else ''}{format_number(abs(pct))}{NBSP}%"
 
 
 def progress_text(row) -> str:
@@ -156,12 +179,22 @@ def progress_text(row) -> str:
     end = fmt(row.end_target, row.decimals)
     if row.end_target_period:
         end += f" ({row.end_target_period})"
-    text = f"{percent(row.progress)} of the way from the baseline {start} to the target {end}"
+    values = {"share": percent(row.progress), "start": start, "end": end}
     if row.progress < 0:
-        text += ": the figure has moved away from the target, below where it started"
-    elif row.progress > 1:
-        text += ": past the target"
-    return text + "."
+        return gettext(
+            "%(share)s of the way from the baseline %(start)s to the target %(end)s: the "
+            "figure has moved away from the target, below where it started.",
+            **values,
+        )
+    if row.progress > 1:
+        return gettext(
+            "%(share)s of the way from the baseline %(start)s to the target %(end)s: past the "
+            "target.",
+            **values,
+        )
+    return gettext(
+        "%(share)s of the way from the baseline %(start)s to the target %(end)s.", **values
+    )
 
 
 def _progress(row):
@@ -170,15 +203,19 @@ def _progress(row):
     everyone); past the target the bar is full and the number says how far."""
     if row.progress is None:
         if row.status == "incomplete":
-            return html.Small("incomplete", className="text-muted", title=INCOMPLETE)
-        why = "no baseline or target to measure from" if row.end_target is not None else None
+            return html.Small(
+                gettext("incomplete"), className="text-muted", title=incomplete_text()
+            )
+        why = (
+            gettext("no baseline or target to measure from") if row.end_target is not None else None
+        )
         if row.baseline_withheld:
-            why = "the baseline is not shown: the figure of its period is hidden"
+            why = gettext("the baseline is not shown: the figure of its period is hidden")
         return html.Small("—", className="text-muted", title=why)
     pct = row.progress * 100
     backwards = pct < 0
     incomplete = row.status == "incomplete"
-    colour = "danger" if backwards else STATUS.get(row.status, ("", "secondary"))[1]
+    colour = "danger" if backwards else status_words(row.status)[1]
     bar = dbc.Progress(
         value=min(100.0, abs(pct)),
         color="secondary" if incomplete else colour,
@@ -195,7 +232,7 @@ def _progress(row):
     )
     title = progress_text(row)
     if incomplete:  # backbone: the number, greyed and said to be partial
-        title += " The figure is incomplete."
+        title += " " + gettext("The figure is incomplete.")
     parts = [
         html.Div(
             [
@@ -207,7 +244,7 @@ def _progress(row):
         )
     ]
     if backwards:
-        parts.append(html.Div("worse than baseline", className="small text-danger"))
+        parts.append(html.Div(gettext("worse than baseline"), className="small text-danger"))
     return html.Div(parts, title=title)
 
 
@@ -220,24 +257,30 @@ def _target(row, period: str):
         return html.Div(
             [
                 html.Span(fmt(row.target, row.decimals), className="cm-target"),
-                html.Div(f"for {period}", className="small text-muted"),
+                html.Div(gettext("for %(period)s", period=period), className="small text-muted"),
             ]
         )
     parts = [
         html.Span(fmt(row.end_target, row.decimals), className="cm-target"),
         html.Div(
-            f"by {row.end_target_period}" if row.end_target_period else "end target",
+            gettext("by %(period)s", period=row.end_target_period)
+            if row.end_target_period
+            else gettext("end target"),
             className="small text-muted cm-target-period",
         ),
     ]
     if row.target is not None and row.target_kind != "end":
         parts.append(
             html.Div(
-                f"now {fmt(row.target, row.decimals)}",
+                gettext("now %(value)s", value=fmt(row.target, row.decimals)),
                 className="small text-muted cm-target-now",
-                title=f"Expected by {period}: {fmt(row.target, row.decimals)}, "
-                f"{EXPECTED.get(row.target_kind or '', 'on the way to the target')}. "
-                "On track means at or better than this.",
+                title=gettext(
+                    "Expected by %(period)s: %(value)s, %(how)s. On track means at or better "
+                    "than this.",
+                    period=period,
+                    value=fmt(row.target, row.decimals),
+                    how=expected_words(row.target_kind, gettext("on the way to the target")),
+                ),
             )
         )
     return html.Div(parts)
@@ -246,19 +289,32 @@ def _target(row, period: str):
 def status_title(row, period: str) -> str | None:
     """What the status means for this row, with its numbers."""
     expected = fmt(row.target, row.decimals)
-    how = EXPECTED.get(row.target_kind or "", "")
+    how = expected_words(row.target_kind)
     if row.status == "met":
-        return f"Met: the figure has reached the target of {fmt(row.end_target, row.decimals)}."
+        return gettext(
+            "Met: the figure has reached the target of %(target)s.",
+            target=fmt(row.end_target, row.decimals),
+        )
     if row.status == "on_track":
-        return f"On track: at or better than the {expected} expected by {period} ({how})."
+        return gettext(
+            "On track: at or better than the %(expected)s expected by %(period)s (%(how)s).",
+            expected=expected,
+            period=period,
+            how=how,
+        )
     if row.status == "off_track":
-        return f"Off track: behind the {expected} expected by {period} ({how})."
+        return gettext(
+            "Off track: behind the %(expected)s expected by %(period)s (%(how)s).",
+            expected=expected,
+            period=period,
+            how=how,
+        )
     if row.status == "incomplete":
-        return INCOMPLETE
+        return incomplete_text()
     if row.status == "no_target":
-        return "No target is set for this indicator."
+        return gettext("No target is set for this indicator.")
     if row.status == "hidden":
-        return "The figure is hidden from you, so it is not judged here."
+        return gettext("The figure is hidden from you, so it is not judged here.")
     return None
 
 
@@ -266,25 +322,43 @@ def coverage_text(row) -> str:
     """Who the figure is made of: "3 of 4 partners", with the share of their usual size
     where the viewer may know it (backbone)."""
     if row.expression:  # nobody reports it: its inputs' partners do
-        return f"computed: {row.expression}"
-    partners = "partner" if row.expected == 1 else "partners"
+        return gettext("computed: %(expression)s", expression=row.expression)
     if row.reported is None:  # the count would name a partner
-        return f"{row.expected} {partners} expected; too few reported to tell"
-    text = f"{row.reported} of {row.expected} {partners}"
+        return ngettext(
+            "%(n)s partner expected; too few reported to tell",
+            "%(n)s partners expected; too few reported to tell",
+            row.expected,
+        )
     if row.share is not None and 0 < row.reported < row.expected:
-        text += f", {row.share * 100:.0f} % of the usual size"
-    return text
+        return ngettext(
+            "%(reported)s of %(n)s partner, %(share)s of the usual size",
+            "%(reported)s of %(n)s partners, %(share)s of the usual size",
+            row.expected,
+            reported=row.reported,
+            share=format_percent_text(row.share),
+        )
+    return ngettext(
+        "%(reported)s of %(n)s partner",
+        "%(reported)s of %(n)s partners",
+        row.expected,
+        reported=row.reported,
+    )
+
+
+def format_percent_text(share: float) -> str:
+    """A share as a whole percentage with a space before the sign (``83 %``)."""
+    return f"{format_number(round(share * 100))} %"
 
 
 def _coverage(row):
     badge = None
     if not row.complete and row.status != "incomplete" and row.reported != 0:
         badge = dbc.Badge(
-            "incomplete",
+            gettext("incomplete"),
             color="warning",
             text_color="dark",
             className="ms-1 cm-incomplete",
-            title=INCOMPLETE,
+            title=incomplete_text(),
         )
     return [html.Span(coverage_text(row), className="cm-coverage"), badge]
 
@@ -293,19 +367,21 @@ def _trend(row):
     """The arrow, and what it compares when that is not every partner (like with like)."""
     if row.trend is None:
         return None
-    title = f"{row.trend}, {row.trend_basis}" if row.trend_basis else row.trend
+    words, basis = trend_words(row.trend) or "", basis_words(row)
+    title = f"{words}, {basis}" if basis else words
     if row.trend_previous is not None and row.trend_current is not None:
         title += (
             f": {fmt(row.trend_previous, row.decimals)} → {fmt(row.trend_current, row.decimals)}"
         )
     arrow = html.Span(TREND.get(row.trend, ""), title=title, className="ms-2 cm-trend")
-    if not row.trend_basis or row.trend_basis == "all partners":
+    note = basis_note(row)
+    if note is None:
         return arrow
     return html.Span(
         [
             arrow,
             html.Div(
-                f"trend of {row.trend_basis}",
+                note,
                 className="small text-muted text-wrap cm-trend-basis",
             ),
         ]
@@ -316,7 +392,7 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
     """One indicator's row; ``ident`` tells apart a performance measure shown under a second
     population indicator (its first place keeps ``ov-row-<code>``)."""
     ident = ident or row.code
-    status, colour = STATUS.get(row.status, (row.status, "secondary"))
+    status, colour = status_words(row.status)
     explained = status_title(row, card.period)
     link = page_url("/indicator", initiative=card.initiative, code=row.code, period=card.period)
     spark = described_chart(
@@ -352,11 +428,11 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
                     ),
                     _trend(row),
                     dbc.Badge(
-                        "series break",
+                        gettext("series break"),
                         color="warning",
                         text_color="dark",
                         className="ms-1",
-                        title=SERIES_BREAK,
+                        title=series_break_text(),
                     )
                     if row.series_break
                     else None,
@@ -372,15 +448,19 @@ def _row(row, card, legend, ident: str | None = None, kind: str = "population"):
     )
 
 
-CONTRIBUTION = (
-    "Partners' performance measures that bear on it: contribution, not attribution (each "
-    "programme plays a part in the curve above; none moves it alone)."
-)
-UNLINKED = "Performance measures linked to no population indicator on this page"
+def contribution_text() -> str:
+    return gettext(
+        "Partners' performance measures that bear on it: contribution, not attribution (each "
+        "programme plays a part in the curve above; none moves it alone)."
+    )
+
+
+def unlinked_text() -> str:
+    return gettext("Performance measures linked to no population indicator on this page")
 
 
 def _caption_row(text: str, class_name: str):
-    return html.Tr(html.Td(text, colSpan=len(HEADER.children.children), className=class_name))
+    return html.Tr(html.Td(text, colSpan=len(COLUMNS), className=class_name))
 
 
 def _table_rows(entries: list[tuple[str, object]], card, legend, placed: set[str]) -> list:
@@ -394,12 +474,14 @@ def _table_rows(entries: list[tuple[str, object]], card, legend, placed: set[str
             out.append(_row(item, card, legend))
         elif role == "contribution":
             under = item
-            out.append(_caption_row(CONTRIBUTION, "small text-muted fst-italic cm-contribution"))
+            out.append(
+                _caption_row(contribution_text(), "small text-muted fst-italic cm-contribution")
+            )
         elif role == "unlinked":
             under = None
-            out.append(_caption_row(UNLINKED, "small fw-semibold cm-unlinked"))
+            out.append(_caption_row(unlinked_text(), "small fw-semibold cm-unlinked"))
         elif role == "type":
-            out.append(_caption_row(item, "small fw-semibold ps-3 cm-performance-type"))
+            out.append(_caption_row(str(item), "small fw-semibold ps-3 cm-performance-type"))
         else:
             again = item.code in placed
             placed.add(item.code)
@@ -413,18 +495,37 @@ def _gap_badges(row) -> list:
     (models.analytics.views.judge_gap), from the category figures the viewer may see."""
     badges = []
     for gap in row.gap_targets:
-        status, colour = STATUS.get(gap.status, (gap.status, "secondary"))
-        title = f"Gap between the best and worst {gap.dimension_name} group: {status}"
+        status, colour = status_words(gap.status)
         if gap.gap is not None:
-            title += (
-                f" (gap {fmt(gap.gap, row.decimals)}, expected {fmt(gap.expected, row.decimals)})"
+            title = gettext(
+                "Gap between the best and worst %(dimension)s group: %(status)s (gap %(gap)s, "
+                "expected %(expected)s)",
+                dimension=gap.dimension_name,
+                status=status,
+                gap=fmt(gap.gap, row.decimals),
+                expected=fmt(gap.expected, row.decimals),
             )
         elif gap.status == "hidden":
-            title += " (a group's figure is hidden, so the gap is not known)"
+            title = gettext(
+                "Gap between the best and worst %(dimension)s group: %(status)s (a group's "
+                "figure is hidden, so the gap is not known)",
+                dimension=gap.dimension_name,
+                status=status,
+            )
+        else:
+            title = gettext(
+                "Gap between the best and worst %(dimension)s group: %(status)s",
+                dimension=gap.dimension_name,
+                status=status,
+            )
         badges.append(
             html.Div(
                 dbc.Badge(
-                    f"gap by {gap.dimension_name}: {status}",
+                    gettext(
+                        "gap by %(dimension)s: %(status)s",
+                        dimension=gap.dimension_name,
+                        status=status,
+                    ),
                     color=colour,
                     className="cm-gap-status fw-normal",
                     title=title,
@@ -437,74 +538,90 @@ def _gap_badges(row) -> list:
     return badges
 
 
-HEADER = html.Thead(
-    html.Tr(
-        [
-            html.Th("Indicator"),
-            html.Th("Current", className="text-end"),
-            html.Th(
-                "Target",
-                className="text-end",
-                title="The target and the period it is set for; under it, the figure expected "
-                "by now",
-            ),
-            html.Th("Progress", title="From the baseline (0 %) to the target (100 %)"),
-            html.Th("Status", title="Judged against the figure expected by now; ▲ ▼ ▶: trend"),
-            html.Th("Over time", className="d-none d-md-table-cell"),
-            html.Th("Partners reported"),
-        ]
+COLUMNS = ("indicator", "current", "target", "progress", "status", "over_time", "partners")
+
+
+def header() -> html.Thead:
+    """The scorecard's column headings, in the reader's language."""
+    return html.Thead(
+        html.Tr(
+            [
+                html.Th(gettext("Indicator")),
+                html.Th(gettext("Current"), className="text-end"),
+                html.Th(
+                    gettext("Target"),
+                    className="text-end",
+                    title=gettext(
+                        "The target and the period it is set for; under it, the figure "
+                        "expected by now"
+                    ),
+                ),
+                html.Th(
+                    gettext("Progress"),
+                    title=gettext("From the baseline (0 %) to the target (100 %)"),
+                ),
+                html.Th(
+                    gettext("Status"),
+                    title=gettext("Judged against the figure expected by now; ▲ ▼ ▶: trend"),
+                ),
+                html.Th(gettext("Over time"), className="d-none d-md-table-cell"),
+                html.Th(gettext("Partners reported")),
+            ]
+        )
     )
-)
 
 
-SERIES_BREAK = (
-    "The indicator's definition changed at this period: figures before it are not directly "
-    "comparable."
-)
+def series_break_text() -> str:
+    return gettext(
+        "The indicator's definition changed at this period: figures before it are not "
+        "directly comparable."
+    )
 
 
 def legend_box(card, markers: dict[str, str]) -> html.Div:
     """How to read the table: target and progress, the statuses, the trend arrows, and the
     markers of hidden figures that appear on the page."""
-    steady = f"{data.STEADY * 100:g} %"
+    steady = f"{i18n.short_number(data.STEADY * 100)} %"
     items = [
         (
-            "Target",
-            (
+            gettext("Target"),
+            gettext(
                 "the indicator's target and the period it is set for; under it, the figure "
                 "expected by now on the way there."
             ),
         ),
         (
-            "Progress",
-            (
-                "how far the figure has come from its baseline toward that target: 0 % at the "
-                "baseline, 100 % at the target. A red bar filling from the right with a minus "
-                f"sign ({MINUS}12{NBSP}%) means the figure is worse than its baseline."
+            gettext("Progress"),
+            gettext(
+                "how far the figure has come from its baseline toward that target: 0 %% at the "
+                "baseline, 100 %% at the target. A red bar filling from the right with a minus "
+                "sign (%(example)s) means the figure is worse than its baseline.",
+                example=f"{MINUS}12{NBSP}%",
             ),
         ),
         (
-            "Status",
-            (
+            gettext("Status"),
+            gettext(
                 "met: the target is reached · on track: at or better than the figure expected by "
                 "now · off track: behind it · incomplete: too few partners reported to judge. "
                 "Hover a status for its numbers."
             ),
         ),
         (
-            "Trend",
-            (
-                f"since the previous period: ▲ better · ▼ worse · ▶ steady (a change under "
-                f"{steady}). Better follows the indicator's direction: where lower is better, a "
-                "fall is ▲."
+            gettext("Trend"),
+            gettext(
+                "since the previous period: ▲ better · ▼ worse · ▶ steady (a change under "
+                "%(steady)s). Better follows the indicator's direction: where lower is better, "
+                "a fall is ▲.",
+                steady=steady,
             ),
         ),
     ]
     if any(row.kind == "performance" for row in card.rows):
         items.append(
             (
-                "Population and performance",
-                (
+                gettext("Population and performance"),
+                gettext(
                     "each population indicator (how the whole community is doing) comes "
                     "first; under it, indented, the partners' performance measures that bear "
                     "on it: how much they did, how well, and whether anyone is better off."
@@ -519,7 +636,7 @@ def legend_box(card, markers: dict[str, str]) -> html.Div:
     items += [(marker, markers[marker]) for marker in markers if marker in seen]
     return html.Div(
         [
-            html.Div("How to read the table", className="fw-semibold mb-1"),
+            html.Div(gettext("How to read the table"), className="fw-semibold mb-1"),
             html.Ul(
                 [
                     html.Li([html.Strong(term, className="me-1"), text], className="mb-1")
@@ -534,11 +651,12 @@ def legend_box(card, markers: dict[str, str]) -> html.Div:
 
 
 def _incomplete_caption() -> str:
-    return (
-        " A figure is incomplete when not every partner expected to report it did and those "
-        f"who did make up less than {data.coverage_min_share() * 100:.0f} % of their usual "
-        "size: it is not judged against its target. When the partners differ from the "
-        "previous period, the trend compares those that reported in both."
+    return " " + gettext(
+        "A figure is incomplete when not every partner expected to report it did and those "
+        "who did make up less than %(share)s of their usual size: it is not judged against "
+        "its target. When the partners differ from the previous period, the trend compares "
+        "those that reported in both.",
+        share=format_percent_text(data.coverage_min_share()),
     )
 
 
@@ -562,7 +680,8 @@ def strategies_section(card, strategies) -> list:
                 html.Td(", ".join(o.name for o in s.owners) or "—"),
                 html.Td(", ".join(shown[c] for c in s.indicators if c in shown)),
                 html.Td(
-                    f"{day(s.starts_on)} – {day(s.ends_on) if s.ends_on else 'open-ended'}",
+                    f"{day(s.starts_on)} – "
+                    + (day(s.ends_on) if s.ends_on else gettext("open-ended")),
                     className="text-nowrap",
                 ),
                 html.Td(f"{s.actions_done} / {s.actions_total}", className="text-end"),
@@ -571,23 +690,23 @@ def strategies_section(card, strategies) -> list:
         )
         for s in aimed
     ]
-    header = html.Thead(
+    heading = html.Thead(
         html.Tr(
             [
-                html.Th("Strategy"),
-                html.Th("Owners"),
-                html.Th("Aims at"),
-                html.Th("Runs"),
-                html.Th("Actions done", className="text-end"),
+                html.Th(gettext("Strategy")),
+                html.Th(gettext("Owners")),
+                html.Th(gettext("Aims at")),
+                html.Th(gettext("Runs")),
+                html.Th(gettext("Actions done"), className="text-end"),
             ]
         )
     )
     return [
         html.H2(
             [
-                "Strategies ",
+                gettext("Strategies") + " ",
                 dcc.Link(
-                    "all strategies",
+                    gettext("all strategies"),
                     href=page_url("/strategies", initiative=card.initiative),
                     className="small fw-normal",
                 ),
@@ -596,7 +715,7 @@ def strategies_section(card, strategies) -> list:
             id="overview-strategies",
         ),
         html.Div(
-            dbc.Table([header, html.Tbody(rows)], size="sm", className="align-middle mb-2"),
+            dbc.Table([heading, html.Tbody(rows)], size="sm", className="align-middle mb-2"),
             className="table-responsive",
         ),
     ]
@@ -606,14 +725,22 @@ def scorecard_body(card, legend, strategies=()) -> html.Div:
     parts: list = [
         html.P(
             [
-                f"{card.initiative_name} · period {card.period}. ",
-                "Figures are those the backbone team has published for the period. "
-                f"Figures based on fewer than {card.threshold} people, reported by fewer than "
-                f"{data.min_contributors()} partners, or made up almost entirely by one partner "
-                "are hidden, with a marker that says why (hover it), and so are figures they "
-                "could be worked out from."
+                gettext(
+                    "%(initiative)s · period %(period)s. ",
+                    initiative=card.initiative_name,
+                    period=card.period,
+                ),
+                gettext(
+                    "Figures are those the backbone team has published for the period. "
+                    "Figures based on fewer than %(threshold)s people, reported by fewer than "
+                    "%(partners)s partners, or made up almost entirely by one partner are "
+                    "hidden, with a marker that says why (hover it), and so are figures they "
+                    "could be worked out from.",
+                    threshold=format_number(card.threshold),
+                    partners=format_number(data.min_contributors()),
+                )
                 if card.suppressed
-                else "You see exact figures (backbone team).",
+                else gettext("You see exact figures (backbone team)."),
                 _incomplete_caption(),
             ],
             className="small text-muted",
@@ -623,11 +750,11 @@ def scorecard_body(card, legend, strategies=()) -> html.Div:
     ]
     placed: set[str] = set()
     for (code, name), entries in arrange(card.rows):
-        parts.append(html.H2(name or code or "Other indicators", className="h5 mt-4"))
+        parts.append(html.H2(name or code or gettext("Other indicators"), className="h5 mt-4"))
         parts.append(
             html.Div(
                 dbc.Table(
-                    [HEADER, html.Tbody(_table_rows(entries, card, legend, placed))],
+                    [header(), html.Tbody(_table_rows(entries, card, legend, placed))],
                     hover=True,
                     size="sm",
                     className="align-middle mb-2 cm-scorecard",
@@ -636,7 +763,7 @@ def scorecard_body(card, legend, strategies=()) -> html.Div:
             )
         )
     if not card.rows:
-        parts.append(dbc.Alert("No indicators yet.", color="info"))
+        parts.append(dbc.Alert(gettext("No indicators yet."), color="info"))
     parts += strategies_section(card, strategies)
     return html.Div(parts, id="overview-scorecard")
 
@@ -659,8 +786,14 @@ def overview_scorecard(initiative, period, outcome):
         card, _outcomes, legend = data.overview(initiative, period, outcome)
         strategies = data.strategies(initiative)
     except DomainError as exc:
-        return error_alert(exc, what="That initiative"), ""
-    said = f"{card.initiative_name} · period {card.period}: {len(card.rows)} indicators."
+        return error_alert(exc, what=gettext("That initiative")), ""
+    said = ngettext(
+        "%(initiative)s · period %(period)s: %(n)s indicator.",
+        "%(initiative)s · period %(period)s: %(n)s indicators.",
+        len(card.rows),
+        initiative=card.initiative_name,
+        period=card.period,
+    )
     return scorecard_body(card, legend, strategies), said
 
 

@@ -22,34 +22,39 @@ from dashboard.components.common import error_alert, page_url, status_badge, syn
 from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
+from models.core.i18n import format_number, gettext, lazy_gettext, ngettext
 
 dash.register_page(
     __name__,
     path="/reporting/publish",
-    title="Publish · Common Measure",
+    title=lambda **_: gettext("Publish · Common Measure"),
     name="Publish",
 )
 
-NOT_ALLOWED = (
+NOT_ALLOWED = lazy_gettext(
     "Publishing is for the initiative's backbone team. "
     "Your account is not allowed to publish or preview a period."
 )
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter_period("/reporting/publish", "publish", NOT_ALLOWED, initiative, period, _periods)
+    entry = enter_period(
+        "/reporting/publish", "publish", str(NOT_ALLOWED), initiative, period, _periods
+    )
     if entry.instead is not None:
         return entry.instead
     form = dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Publish", className="h5"),
-                dbc.Label("Note for the public (optional)", html_for="publish-note"),
+                html.H2(gettext("Publish"), className="h5"),
+                dbc.Label(gettext("Note for the public (optional)"), html_for="publish-note"),
                 dbc.Textarea(
                     id="publish-note",
                     rows=2,
                     maxLength=2000,
-                    placeholder="e.g. First release of the quarter; two partners still to report.",
+                    placeholder=gettext(
+                        "e.g. First release of the quarter; two partners still to report."
+                    ),
                     className="mb-2",
                 ),
                 html.Div(
@@ -57,7 +62,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                         dbc.Checkbox(
                             id="publish-confirm",
                             value=False,
-                            label="Publish what is approved anyway",
+                            label=gettext("Publish what is approved anyway"),
                         ),
                         html.Div(id="publish-confirm-help", className="small text-muted"),
                         html.Div(id="publish-confirm-feedback", className="small text-danger"),
@@ -66,7 +71,11 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                     className="mb-2",
                 ),
                 dbc.Button(
-                    "Publish", id="publish-submit", color="primary", disabled=True, className="me-2"
+                    gettext("Publish"),
+                    id="publish-submit",
+                    color="primary",
+                    disabled=True,
+                    className="me-2",
                 ),
                 html.Div(id="publish-feedback", className="mt-2", role="status"),
             ]
@@ -75,10 +84,13 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
     )
     return frame(
         "publish",
-        "Publish a period",
-        "Check what the public will see for a period — the figures as they will be published, "
-        "hidden figures with their markers, and what they are made of — then publish it. "
-        "Until then, funders, partners and the public see the period's latest publication.",
+        gettext("Publish a period"),
+        gettext(
+            "Check what the public will see for a period — the figures as they will be "
+            "published, hidden figures with their markers, and what they are made of — then "
+            "publish it. Until then, funders, partners and the public see the period's latest "
+            "publication."
+        ),
         period_pickers("publish", entry, clearable=False),
         dbc.Row(
             [
@@ -126,8 +138,8 @@ def _periods(initiative: str, wanted: str | None) -> tuple[list[dict], str | Non
 def shown(figure: dict, decimals: int) -> str:
     """A figure as the public page writes it: the number, or its marker."""
     if figure.get("value") is None:
-        return figure.get("marker") or "not available"
-    return f"{figure['value']:,.{decimals}f}"
+        return figure.get("marker") or gettext("not available")
+    return format_number(figure["value"], digits=decimals)
 
 
 def coverage_sentence(coverage: dict) -> str:
@@ -135,16 +147,27 @@ def coverage_sentence(coverage: dict) -> str:
     approved, expected = coverage["approved"], coverage["expected"]
     incomplete = [c for c in coverage.get("indicators") or [] if not c.get("complete", True)]
     if approved >= expected:
-        text = f"Based on the approved reports of all {expected} partners."
+        text = ngettext(
+            "Based on the approved reports of all %(n)s partners.",
+            "Based on the approved reports of all %(n)s partners.",
+            expected,
+        )
     else:
-        text = (
-            f"Based on the approved reports of {approved} of {expected} partners: "
-            "the figures may change when the others report."
+        text = ngettext(
+            "Based on the approved reports of %(approved)s of %(n)s partner: the figures may "
+            "change when the others report.",
+            "Based on the approved reports of %(approved)s of %(n)s partners: the figures may "
+            "change when the others report.",
+            expected,
+            approved=approved,
         )
     if incomplete:
-        text += (
-            f" {len(incomplete)} of the figures {'is' if len(incomplete) == 1 else 'are'} "
-            "marked incomplete: too few of the partners expected to report them did."
+        text += " " + ngettext(
+            "%(n)s of the figures is marked incomplete: too few of the partners expected to "
+            "report them did.",
+            "%(n)s of the figures are marked incomplete: too few of the partners expected to "
+            "report them did.",
+            len(incomplete),
         )
     return text
 
@@ -157,7 +180,7 @@ def preview_rows(p: data.Preview) -> list[dict]:
     rows = []
     for ind in p.figures["indicators"]:
         code, decimals = ind["indicator"], ind.get("decimals") or 0
-        groups = [("total", "All", ind["total"])] + [
+        groups = [("total", gettext("All"), ind["total"])] + [
             (c["key"], f"{b['dimension_name']}: {c['label']}", c)
             for b in ind["breakdowns"]
             for c in b["categories"]
@@ -166,7 +189,7 @@ def preview_rows(p: data.Preview) -> list[dict]:
             change = changed.get(f"{code} {key}")
             rows.append(
                 {
-                    "outcome": ind.get("outcome_name") or "Other indicators",
+                    "outcome": ind.get("outcome_name") or gettext("Other indicators"),
                     "indicator": code,
                     "name": ind["name"],
                     "group": group,
@@ -179,7 +202,7 @@ def preview_rows(p: data.Preview) -> list[dict]:
                     if change is None
                     else shown(change.before, decimals)
                     if change.before
-                    else "not published",
+                    else gettext("not published"),
                 }
             )
     return rows
@@ -188,32 +211,45 @@ def preview_rows(p: data.Preview) -> list[dict]:
 def stories_sentence(p: data.Preview) -> str:
     """Which stories behind the curves the vintage would carry (README: Stories)."""
     if not p.stories:
-        return (
+        return gettext(
             "No story behind any curve of this period yet: the backbone team writes them on "
             "the indicator page."
         )
-    told = ", ".join(f"{code} (version {version})" for code, version in sorted(p.stories.items()))
-    return f"With the stories behind the curves of {told}."
+    told = ", ".join(
+        gettext("%(code)s (version %(version)s)", code=code, version=version)
+        for code, version in sorted(p.stories.items())
+    )
+    return gettext("With the stories behind the curves of %(told)s.", told=told)
 
 
 def _preview(p: data.Preview) -> html.Div:
     legend = p.figures.get("legend") or {}
     rows = preview_rows(p)
     parts: list = [
-        html.H2(f"What the public will see for {p.period}", className="h5 mb-1"),
+        html.H2(
+            gettext("What the public will see for %(period)s", period=p.period),
+            className="h5 mb-1",
+        ),
         html.P(coverage_sentence(p.coverage), className="small text-muted mb-1"),
         html.P(stories_sentence(p), className="small text-muted mb-1", id="publish-stories"),
     ]
     if p.vintages:
         parts.append(
             html.P(
-                f"Published {'once' if p.vintages == 1 else f'{p.vintages} times'} already: "
-                f"publishing again makes revision {p.vintages + 1}, and "
+                ngettext(
+                    "Published once already: publishing again makes revision %(next)s, and ",
+                    "Published %(n)s times already: publishing again makes revision %(next)s, and ",
+                    p.vintages,
+                    next=p.vintages + 1,
+                )
                 + (
-                    f"{len(p.changes)} figure{'s' if len(p.changes) != 1 else ''} would "
-                    "change (highlighted, with what the public sees now)."
+                    ngettext(
+                        "%(n)s figure would change (highlighted, with what the public sees now).",
+                        "%(n)s figures would change (highlighted, with what the public sees now).",
+                        len(p.changes),
+                    )
                     if p.changes
-                    else "no figure would change."
+                    else gettext("no figure would change.")
                 ),
                 className="small mb-1",
                 id="publish-revision",
@@ -224,7 +260,10 @@ def _preview(p: data.Preview) -> html.Div:
         parts.append(
             html.Ul(
                 [
-                    html.Li([html.Code(m), f" — {legend.get(m, 'hidden')}"], className="small")
+                    html.Li(
+                        [html.Code(m), f" — {legend.get(m) or gettext('hidden')}"],
+                        className="small",
+                    )
                     for m in used
                 ],
                 className="list-unstyled mb-2",
@@ -255,7 +294,10 @@ def _preview(p: data.Preview) -> html.Div:
                             " ",
                             html.Code(r["indicator"], className="small") if r["total"] else None,
                             dbc.Badge(
-                                "incomplete", color="warning", text_color="dark", className="ms-1"
+                                gettext("incomplete"),
+                                color="warning",
+                                text_color="dark",
+                                className="ms-1",
                             )
                             if r["incomplete"]
                             else None,
@@ -268,7 +310,7 @@ def _preview(p: data.Preview) -> html.Div:
                         className="text-end cm-preview-total" if r["total"] else "text-end",
                     ),
                     html.Td(
-                        f"was {r['was']}" if r["was"] is not None else "",
+                        gettext("was %(before)s", before=r["was"]) if r["was"] is not None else "",
                         className="small text-muted",
                     ),
                 ],
@@ -283,9 +325,9 @@ def _preview(p: data.Preview) -> html.Div:
                     html.Thead(
                         html.Tr(
                             [
-                                html.Th("Indicator / group"),
-                                html.Th("Public figure", className="text-end"),
-                                html.Th("Public now, where it differs"),
+                                html.Th(gettext("Indicator / group")),
+                                html.Th(gettext("Public figure"), className="text-end"),
+                                html.Th(gettext("Public now, where it differs")),
                             ]
                         )
                     ),
@@ -306,25 +348,37 @@ def _readiness(p: data.Preview, initiative: str) -> dbc.Card:
     pending, expected = p.pending, len(p.reports)
     approved = expected - len(pending)
     if p.nothing_to_publish:
-        colour, state = "secondary", "nothing to publish"
-        head = f"Nothing to publish for {p.period}: no report is approved."
+        colour, state = "secondary", gettext("nothing to publish")
+        head = gettext("Nothing to publish for %(period)s: no report is approved.", period=p.period)
     elif p.needs_confirmation:
-        colour, state = "warning", "incomplete"
-        head = f"{p.period} is not complete: publishing it needs a confirmation."
+        colour, state = "warning", gettext("incomplete")
+        head = gettext(
+            "%(period)s is not complete: publishing it needs a confirmation.", period=p.period
+        )
     else:
-        colour, state = "success", "complete"
-        head = f"{p.period} is complete: every expected report is approved."
+        colour, state = "success", gettext("complete")
+        head = gettext(
+            "%(period)s is complete: every expected report is approved.", period=p.period
+        )
     parts: list = [
         html.P(
             [dbc.Badge(state, color=colour, className="me-2 text-uppercase"), html.Strong(head)],
             className="mb-1",
         ),
-        html.P(f"{approved} of {expected} partners' reports approved.", className="small mb-2"),
+        html.P(
+            ngettext(
+                "%(approved)s of %(n)s partner's reports approved.",
+                "%(approved)s of %(n)s partners' reports approved.",
+                expected,
+                approved=approved,
+            ),
+            className="small mb-2",
+        ),
     ]
     if pending:
         review = page_url("/reporting/review", initiative=initiative, period=p.period)
         parts += [
-            html.Div("Not approved yet", className="cm-muted-label"),
+            html.Div(gettext("Not approved yet"), className="cm-muted-label"),
             html.Ul(
                 [
                     html.Li(
@@ -332,7 +386,7 @@ def _readiness(p: data.Preview, initiative: str) -> dbc.Card:
                             r.name,
                             " ",
                             status_badge(r.status),
-                            html.A(" review", href=review, className="small ms-1")
+                            html.A(" " + gettext("review"), href=review, className="small ms-1")
                             if r.status == "submitted"
                             else None,
                         ],
@@ -347,13 +401,19 @@ def _readiness(p: data.Preview, initiative: str) -> dbc.Card:
     if p.incomplete:
         names = {i["indicator"]: i["name"] for i in p.figures["indicators"]}
         parts += [
-            html.Div("Incomplete indicators", className="cm-muted-label"),
+            html.Div(gettext("Incomplete indicators"), className="cm-muted-label"),
             html.Ul(
                 [
                     html.Li(
                         [
                             names.get(i["indicator"], i["indicator"]),
-                            f": {i['reported']} of {i['expected']} partners reported",
+                            ": "
+                            + ngettext(
+                                "%(reported)s of %(n)s partner reported",
+                                "%(reported)s of %(n)s partners reported",
+                                i["expected"],
+                                reported=i["reported"],
+                            ),
                         ],
                         className="small",
                         title=i["indicator"],
@@ -373,35 +433,57 @@ def _readiness(p: data.Preview, initiative: str) -> dbc.Card:
 
 def confirmation_reasons(missing: dict) -> str:
     """What makes a period incomplete, counted as the 409 lists it (``reports``, ``indicators``)."""
-    reasons = []
-    if n := len(missing.get("reports") or []):
-        reasons.append(
-            f"{n} partner{'s' if n != 1 else ''}' report{'s' if n != 1 else ''} not approved"
+    reports = len(missing.get("reports") or [])
+    indicators = len(missing.get("indicators") or [])
+    said_reports = ngettext(
+        "%(n)s partner's report not approved", "%(n)s partners' reports not approved", reports
+    )
+    said_indicators = ngettext(
+        "%(n)s indicator with incomplete coverage",
+        "%(n)s indicators with incomplete coverage",
+        indicators,
+    )
+    if reports and indicators:
+        return gettext(
+            "%(reports)s and %(indicators)s", reports=said_reports, indicators=said_indicators
         )
-    if n := len(missing.get("indicators") or []):
-        reasons.append(f"{n} indicator{'s' if n != 1 else ''} with incomplete coverage")
-    return " and ".join(reasons)
+    if reports:
+        return said_reports
+    return said_indicators if indicators else ""
 
 
 def confirmation_help(p: data.Preview) -> str:
     reasons = confirmation_reasons({"reports": p.pending, "indicators": p.incomplete})
-    return (
-        f"Needed because of {reasons} (listed below): the publication says so, and later "
-        "reports become public only when you publish again."
+    return gettext(
+        "Needed because of %(reasons)s (listed below): the publication says so, and later "
+        "reports become public only when you publish again.",
+        reasons=reasons,
     )
 
 
 def vintage_list(vintages: list[data.VintageDetail], period: str) -> html.Div:
     """Every publication of the period, newest first, with the figures each revised."""
     if not vintages:
-        return html.P(f"{period} has not been published yet.", className="small text-muted")
+        return html.P(
+            gettext("%(period)s has not been published yet.", period=period),
+            className="small text-muted",
+        )
     items = []
     for v in reversed(vintages):
-        who = f" by {v.published_by}" if v.published_by else ""
+        when = data.moment(v.published_at)
         head = html.Div(
             [
-                html.Strong(f"Revision {v.number}" if v.number > 1 else "First publication"),
-                f" · {data.moment(v.published_at)}{who}",
+                html.Strong(
+                    gettext("Revision %(number)s", number=v.number)
+                    if v.number > 1
+                    else gettext("First publication")
+                ),
+                " · "
+                + (
+                    gettext("%(when)s by %(who)s", when=when, who=v.published_by)
+                    if v.published_by
+                    else when
+                ),
             ]
         )
         body: list = [head]
@@ -410,13 +492,19 @@ def vintage_list(vintages: list[data.VintageDetail], period: str) -> html.Div:
         if v.coverage:
             body.append(html.Div(coverage_sentence(v.coverage), className="small text-muted"))
         if v.number > 1 and not v.changes:
-            body.append(html.Div("No public figure changed.", className="small"))
+            body.append(html.Div(gettext("No public figure changed."), className="small"))
         elif v.changes:
             body.append(
                 dbc.Table(
                     [
                         html.Thead(
-                            html.Tr([html.Th("Figure"), html.Th("Before"), html.Th("After")])
+                            html.Tr(
+                                [
+                                    html.Th(gettext("Figure")),
+                                    html.Th(gettext("Before")),
+                                    html.Th(gettext("After")),
+                                ]
+                            )
                         ),
                         html.Tbody(
                             [
@@ -438,7 +526,7 @@ def vintage_list(vintages: list[data.VintageDetail], period: str) -> html.Div:
         items.append(dbc.ListGroupItem(body, className="cm-vintage"))
     return html.Div(
         [
-            html.H2(f"Publications of {period}", className="h5"),
+            html.H2(gettext("Publications of %(period)s", period=period), className="h5"),
             dbc.ListGroup(items, id="publish-vintage-list"),
         ]
     )
@@ -446,11 +534,10 @@ def vintage_list(vintages: list[data.VintageDetail], period: str) -> html.Div:
 
 def _plain(figure: dict | None) -> str:
     if not figure:
-        return "not published"
+        return gettext("not published")
     if figure.get("value") is None:
-        return figure.get("marker") or "hidden"
-    value = float(figure["value"])
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+        return figure.get("marker") or gettext("hidden")
+    return format_number(float(figure["value"]), max_digits=2)
 
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -475,15 +562,19 @@ follow_initiative("publish", _periods)
 )
 def publish_preview(initiative, period, _refresh):
     """The preview, what it needs confirmed and the period's vintages (backbone only)."""
-    off = (None, None, None, None, True, None, False, True, "Publish")
+    off = (None, None, None, None, True, None, False, True, gettext("Publish"))
     if not (initiative and period):
         return off
     try:
         p = data.publication_preview(initiative, period)
         vintages = data.publications(initiative, period)
     except DomainError as exc:
-        return (error_alert(exc, what="That period"), *off[1:])
-    label = f"Publish {p.period} again" if p.vintages else f"Publish {p.period}"
+        return (error_alert(exc, what=gettext("That period")), *off[1:])
+    label = (
+        gettext("Publish %(period)s again", period=p.period)
+        if p.vintages
+        else gettext("Publish %(period)s", period=p.period)
+    )
     return (
         _readiness(p, initiative),
         None if p.nothing_to_publish else _preview(p),
@@ -521,9 +612,11 @@ def publish_now(clicks, initiative, period, note, confirm, previewed, refresh):
         if exc.code == "incomplete_period":
             return (
                 None,
-                f"Tick the box to publish {period} although it is not complete: "
-                + confirmation_reasons(exc.extra)
-                + ".",
+                gettext(
+                    "Tick the box to publish %(period)s although it is not complete: %(reasons)s.",
+                    period=period,
+                    reasons=confirmation_reasons(exc.extra),
+                ),
                 dash.no_update,
                 dash.no_update,
             )
@@ -535,13 +628,19 @@ def publish_now(clicks, initiative, period, note, confirm, previewed, refresh):
                 (refresh or 0) + 1,
                 dash.no_update,
             )
-        return error_alert(exc, what="That period"), None, dash.no_update, dash.no_update
+        return error_alert(exc, what=gettext("That period")), None, dash.no_update, dash.no_update
     public = f"/public/{initiative}?period={vintage.period}"
     done = dbc.Alert(
         [
-            f"Published {vintage.period}"
-            + (f": {len(vintage.revised)} figures revised. " if vintage.revised else ". "),
-            html.A("See the public page", href=public, id="publish-public-link"),
+            ngettext(
+                "Published %(period)s: %(n)s figure revised. ",
+                "Published %(period)s: %(n)s figures revised. ",
+                len(vintage.revised),
+                period=vintage.period,
+            )
+            if vintage.revised
+            else gettext("Published %(period)s. ", period=vintage.period),
+            html.A(gettext("See the public page"), href=public, id="publish-public-link"),
         ],
         color="success",
         className="small mb-0",

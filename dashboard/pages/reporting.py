@@ -27,12 +27,17 @@ from dashboard.components.field_errors import field, field_errors
 from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.tables import data_table
 from dashboard.data import DomainError
+from dashboard.figures import state_words
+from models.core.i18n import format_number, gettext, lazy_gettext, ngettext, pgettext
 
 dash.register_page(
-    __name__, path="/reporting", title="Reporting · Common Measure", name="Reporting"
+    __name__,
+    path="/reporting",
+    title=lambda **_: gettext("Reporting · Common Measure"),
+    name="Reporting",
 )
 
-NOT_ALLOWED = (
+NOT_ALLOWED = lazy_gettext(
     "Reporting progress is for the initiative's backbone team. "
     "Your account is not allowed to see who has reported."
 )
@@ -52,16 +57,16 @@ COUNT_COLOURS = {
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter_period("/reporting", "reporting", NOT_ALLOWED, initiative, period)
+    entry = enter_period("/reporting", "reporting", str(NOT_ALLOWED), initiative, period)
     if entry.instead is not None:
         return entry.instead
     return frame(
         "reporting",
         html.Div(
             [
-                html.H1("Reporting", className="h3 mb-1 me-auto"),
+                html.H1(gettext("Reporting"), className="h3 mb-1 me-auto"),
                 dbc.Button(
-                    "Open the review queue",
+                    gettext("Open the review queue"),
                     href=page_url("/reporting/review", initiative=entry.slug, period=entry.period),
                     color="primary",
                     outline=True,
@@ -71,7 +76,7 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
             ],
             className="d-flex flex-wrap align-items-center gap-2",
         ),
-        "Who has reported what for the period, who is late, and what was flagged.",
+        gettext("Who has reported what for the period, who is late, and what was flagged."),
         period_pickers("reporting", entry, clearable=False),
         html.Div(id="reporting-feedback"),
         # A live region: the new counts are said when the period changes (WCAG 4.1.3).
@@ -87,7 +92,9 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
         html.Details(
             [
                 html.Summary(
-                    "Heat map as a table", className="small", id="reporting-heatmap-summary"
+                    gettext("Heat map as a table"),
+                    className="small",
+                    id="reporting-heatmap-summary",
                 ),
                 html.Div(id="reporting-heatmap-table"),
             ],
@@ -100,30 +107,56 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
 
 # --- pieces ---------------------------------------------------------------------------------
 
-NOTICE_COLUMNS = [
-    {"field": "partner", "headerName": "Partner", "flex": 1, "minWidth": 110},
-    {"field": "message", "headerName": "Message", "minWidth": 215, "tooltipField": "message"},
-    {"field": "to", "headerName": "To", "flex": 1, "minWidth": 150},
-    {"field": "written", "headerName": "Written", "width": 200},
-    {"field": "sent", "headerName": "Sent", "width": 200},
-    {"field": "status", "headerName": "Status", "width": 115},
-    {
-        "field": "last_error",
-        "headerName": "Error or bounce",
-        "flex": 2,
-        "minWidth": 200,
-        "tooltipField": "last_error",
-        "wrapText": True,
-        "autoHeight": True,
-    },
-]
-KIND_WORDS = {
-    "reminder": "reminder",
-    "report_returned": "report returned",
-    "report_approved": "report approved",
-    "report_reopened": "report reopened",
-    "period_published": "period published",
-}
+
+def notice_columns() -> list[dict]:
+    """The messages grid's columns, headed in the reader's language."""
+    return [
+        {"field": "partner", "headerName": gettext("Partner"), "flex": 1, "minWidth": 110},
+        {
+            "field": "message",
+            "headerName": gettext("Message"),
+            "minWidth": 215,
+            "tooltipField": "message",
+        },
+        {"field": "to", "headerName": gettext("To"), "flex": 1, "minWidth": 150},
+        {"field": "written", "headerName": gettext("Written"), "width": 200},
+        {"field": "sent", "headerName": gettext("Sent"), "width": 200},
+        {"field": "status", "headerName": gettext("Status"), "width": 115},
+        {
+            "field": "last_error",
+            "headerName": gettext("Error or bounce"),
+            "flex": 2,
+            "minWidth": 200,
+            "tooltipField": "last_error",
+            "wrapText": True,
+            "autoHeight": True,
+        },
+    ]
+
+
+def kind_words(kind: str) -> str:
+    """What a message was about, in the reader's language."""
+    return {
+        "reminder": gettext("reminder"),
+        "report_returned": gettext("report returned"),
+        "report_approved": gettext("report approved"),
+        "report_reopened": gettext("report reopened"),
+        "period_published": gettext("period published"),
+    }.get(kind, kind)
+
+
+def notice_status_words(status: str) -> str:
+    """A message's state in the outbox, in the reader's language."""
+    return {
+        "pending": pgettext("message", "pending"),
+        "sending": pgettext("message", "sending"),
+        "sent": pgettext("message", "sent"),
+        "failed": pgettext("message", "failed"),
+        "bounced": pgettext("message", "bounced"),
+        "bundled": pgettext("message", "bundled"),
+        "held": pgettext("message", "held"),
+        "skipped": pgettext("message", "skipped"),
+    }.get(status, status)
 
 
 def _reminders_section() -> html.Div:
@@ -131,35 +164,37 @@ def _reminders_section() -> html.Div:
     schedule = dbc.Card(
         dbc.CardBody(
             [
-                html.H3("Reminder days", className="h6"),
+                html.H3(gettext("Reminder days"), className="h6"),
                 html.P(
-                    "Partners that have not submitted are reminded on these days, counted "
-                    "from each period's due date: negative before it, positive after "
-                    "(e.g. -14, -3, 1, 7). Leave it empty to send no reminders. A report "
-                    "still missing that many days after its deadline is escalated to you.",
+                    gettext(
+                        "Partners that have not submitted are reminded on these days, counted "
+                        "from each period's due date: negative before it, positive after "
+                        "(e.g. -14, -3, 1, 7). Leave it empty to send no reminders. A report "
+                        "still missing that many days after its deadline is escalated to you."
+                    ),
                     className="small text-muted",
                 ),
                 dbc.Row(
                     [
                         field(
-                            "Days from the due date",
+                            gettext("Days from the due date"),
                             dbc.Input(id="reporting-schedule", type="text", debounce=True),
                             md=5,
                         ),
                         field(
-                            "Tell the backbone team after (days overdue)",
+                            gettext("Tell the backbone team after (days overdue)"),
                             dbc.Input(
                                 id="reporting-escalation",
                                 type="text",
                                 inputMode="numeric",
                                 debounce=True,
                             ),
-                            hint="Empty: never.",
+                            hint=gettext("Empty: never."),
                             md=4,
                         ),
                         dbc.Col(
                             dbc.Button(
-                                "Save reminder days",
+                                gettext("Save reminder days"),
                                 id="reporting-schedule-save",
                                 color="primary",
                                 className="mt-md-4",
@@ -176,18 +211,20 @@ def _reminders_section() -> html.Div:
     )
     return html.Div(
         [
-            html.H2("Reminders and messages", className="h5", id="reporting-reminders"),
+            html.H2(gettext("Reminders and messages"), className="h5", id="reporting-reminders"),
             html.P(
-                "Every message about the period, by partner: reminders, returned, approved "
-                "and reopened reports, and who was told of its publication; failed ones with "
-                "the last error.",
+                gettext(
+                    "Every message about the period, by partner: reminders, returned, approved "
+                    "and reopened reports, and who was told of its publication; failed ones "
+                    "with the last error."
+                ),
                 className="small text-muted mb-2",
             ),
             html.Div(id="reporting-notices-summary"),
             dag.AgGrid(
                 id="reporting-notices",
                 rowData=[],
-                columnDefs=NOTICE_COLUMNS,
+                columnDefs=notice_columns(),
                 defaultColDef={"resizable": True, "sortable": True, "filter": True},
                 getRowId="params.data.id",
                 dashGridOptions={
@@ -207,10 +244,10 @@ def _reminders_section() -> html.Div:
 
 def _when(offset: int) -> str:
     if offset < 0:
-        return f"{-offset} day{'s' if offset != -1 else ''} before"
+        return ngettext("%(n)s day before", "%(n)s days before", -offset)
     if offset == 0:
-        return "on the due date"
-    return f"{offset} day{'s' if offset != 1 else ''} after"
+        return gettext("on the due date")
+    return ngettext("%(n)s day after", "%(n)s days after", offset)
 
 
 def _problem(n: data.Notice) -> str:
@@ -219,21 +256,25 @@ def _problem(n: data.Notice) -> str:
     if n.status == "failed":
         return n.last_error or ""
     if n.status == "bounced":
-        return " ".join(p for p in ("bounced", n.bounce_status, n.bounce_diagnostic) if p)
+        return " ".join(
+            p for p in (notice_status_words("bounced"), n.bounce_status, n.bounce_diagnostic) if p
+        )
     return ""
 
 
 def notice_rows(view: data.PeriodNotices) -> list[dict]:
     rows = []
     for n in view.notices:
-        message = KIND_WORDS.get(n.kind, n.kind)
+        message = kind_words(n.kind)
         if n.offset is not None:
             message += f" ({_when(n.offset)})"
-        status = n.status + (" · in digest" if n.in_digest else "")
+        status = notice_status_words(n.status)
+        if n.in_digest:
+            status += " · " + gettext("in digest")
         rows.append(
             {
                 "id": n.id,
-                "partner": n.organisation_name or n.organisation or "funders and backbone",
+                "partner": n.organisation_name or n.organisation or gettext("funders and backbone"),
                 "message": message,
                 "to": n.to,
                 "written": data.moment(n.written_at),
@@ -249,23 +290,28 @@ def notices_summary(view: data.PeriodNotices) -> html.P:
     reminded = {n.organisation for n in view.notices if n.kind == "reminder"}
     failed = len(view.failed)
     count = len(view.notices)
-    text = (
-        f"{count} message{'s' if count != 1 else ''} about {view.period} "
-        f"(due {data.day(view.due_on)}); "
-        f"{len(reminded)} partner{'s' if len(reminded) != 1 else ''} reminded. "
-    )
+    text = ngettext(
+        "%(n)s message about %(period)s (due %(due)s); ",
+        "%(n)s messages about %(period)s (due %(due)s); ",
+        count,
+        period=view.period,
+        due=data.day(view.due_on),
+    ) + ngettext("%(n)s partner reminded. ", "%(n)s partners reminded. ", len(reminded))
     parts: list = [text]
     if failed:
         parts.append(
             dbc.Badge(
-                f"{failed} failed", color="danger", className="fw-normal", id="reporting-failed"
+                ngettext("%(n)s failed", "%(n)s failed", failed),
+                color="danger",
+                className="fw-normal",
+                id="reporting-failed",
             )
         )
     bounced = len(view.bounced)
     if bounced:
         parts.append(
             dbc.Badge(
-                f"{bounced} bounced",
+                ngettext("%(n)s bounced", "%(n)s bounced", bounced),
                 color="warning",
                 className="fw-normal ms-1",
                 id="reporting-bounced",
@@ -275,10 +321,11 @@ def notices_summary(view: data.PeriodNotices) -> html.P:
 
 
 def _counts(counts: dict[str, int]) -> html.Div:
+    words = {**state_words(), "late": gettext("late")}
     return html.Div(
         [
             dbc.Badge(
-                f"{state}: {counts.get(state, 0)}",
+                f"{words[state]}: {format_number(counts.get(state, 0))}",
                 color=colour,
                 className="me-2 mb-1 fs-6 fw-normal",
                 id=f"reporting-count-{state}",
@@ -290,23 +337,25 @@ def _counts(counts: dict[str, int]) -> html.Div:
 
 def heatmap_rows(c) -> list[dict]:
     names = dict(c.members)
+    states, late = state_words(), gettext("late")
     return [
         {
             "partner": names.get(x.organisation, x.organisation),
             "indicator": x.indicator,
-            "state": x.state,
-            "late": "late" if x.late else "",
+            "state": states.get(x.state, x.state),
+            "late": late if x.late else "",
         }
         for x in c.cells
     ]
 
 
-HEATMAP_COLUMNS = [
-    ("partner", "Partner"),
-    ("indicator", "Indicator"),
-    ("state", "State"),
-    ("late", "Late"),
-]
+def heatmap_columns() -> list[tuple[str, str]]:
+    return [
+        ("partner", gettext("Partner")),
+        ("indicator", gettext("Indicator")),
+        ("state", gettext("State")),
+        ("late", gettext("Late")),
+    ]
 
 
 def extension_badge(extension: data.ExtensionView | None, **kw) -> dbc.Badge | None:
@@ -315,10 +364,12 @@ def extension_badge(extension: data.ExtensionView | None, **kw) -> dbc.Badge | N
         return None
     running = extension.running
     return dbc.Badge(
-        f"{'extended to' if running else 'extension ended'} {data.day(extension.until)}",
+        gettext("extended to %(day)s", day=data.day(extension.until))
+        if running
+        else gettext("extension ended %(day)s", day=data.day(extension.until)),
         color="info" if running else "secondary",
         className="ms-1 fw-normal",
-        title=f"Deadline extension: {extension.reason}",
+        title=gettext("Deadline extension: %(reason)s", reason=extension.reason),
         **kw,
     )
 
@@ -326,7 +377,7 @@ def extension_badge(extension: data.ExtensionView | None, **kw) -> dbc.Badge | N
 def extensions_table(extensions: list[data.ExtensionView], period: str, initiative: str):
     """Every deadline extension granted for the period: partner, until, reason, by whom."""
     manage = html.A(
-        "Grant or revoke on the setup page",
+        gettext("Grant or revoke on the setup page"),
         href=page_url("/setup", initiative=initiative, tab="extension"),
         className="small",
         id="reporting-extensions-manage",
@@ -335,7 +386,7 @@ def extensions_table(extensions: list[data.ExtensionView], period: str, initiati
         return html.Div(
             [
                 html.P(
-                    f"No partner's deadline is extended for {period}.",
+                    gettext("No partner's deadline is extended for %(period)s.", period=period),
                     className="text-muted small mb-1",
                     id="reporting-extensions",
                 ),
@@ -347,10 +398,10 @@ def extensions_table(extensions: list[data.ExtensionView], period: str, initiati
             [
                 html.Td(e.organisation_name),
                 html.Td(e.period),
-                html.Td([data.day(e.until), " (ended)" if not e.running else ""]),
+                html.Td([data.day(e.until), " " + gettext("(ended)") if not e.running else ""]),
                 html.Td(e.reason, className="cm-extension-reason"),
                 html.Td(
-                    f"{e.granted_by or 'a removed account'}, {data.day(e.granted_at)}",
+                    f"{e.granted_by or gettext('a removed account')}, {data.day(e.granted_at)}",
                     className="text-muted",
                 ),
             ]
@@ -362,11 +413,11 @@ def extensions_table(extensions: list[data.ExtensionView], period: str, initiati
             html.Thead(
                 html.Tr(
                     [
-                        html.Th("Partner"),
-                        html.Th("Period"),
-                        html.Th("Until"),
-                        html.Th("Reason"),
-                        html.Th("Granted"),
+                        html.Th(gettext("Partner")),
+                        html.Th(gettext("Period")),
+                        html.Th(gettext("Until")),
+                        html.Th(gettext("Reason")),
+                        html.Th(gettext("Granted")),
                     ]
                 )
             ),
@@ -392,10 +443,10 @@ def _lists(
                 html.Thead(
                     html.Tr(
                         [
-                            html.Th("Partner"),
-                            html.Th("Status"),
-                            html.Th("Late"),
-                            html.Th("Not reported"),
+                            html.Th(gettext("Partner")),
+                            html.Th(gettext("Status")),
+                            html.Th(gettext("Late")),
+                            html.Th(gettext("Not reported")),
                         ]
                     )
                 ),
@@ -413,7 +464,9 @@ def _lists(
                                         ),
                                     ]
                                 ),
-                                html.Td(dbc.Badge("late", color="danger") if s["late"] else ""),
+                                html.Td(
+                                    dbc.Badge(gettext("late"), color="danger") if s["late"] else ""
+                                ),
                                 html.Td(s["missing"] or "—", className="small"),
                             ]
                         )
@@ -427,7 +480,7 @@ def _lists(
             id="reporting-late",
         )
         if view.submissions
-        else html.P("Everyone has reported.", className="text-muted", id="reporting-late")
+        else html.P(gettext("Everyone has reported."), className="text-muted", id="reporting-late")
     )
     flagged = (
         html.Ul(
@@ -440,7 +493,7 @@ def _lists(
                         f" {v['disaggregation']} ",
                         status_badge(v["status"]),
                         " ",
-                        html.A("review", href=review),
+                        html.A(gettext("review"), href=review),
                     ],
                     className="small mb-1",
                 )
@@ -450,28 +503,30 @@ def _lists(
             id="reporting-flagged",
         )
         if view.flagged
-        else html.P("No value is flagged.", className="text-muted", id="reporting-flagged")
+        else html.P(gettext("No value is flagged."), className="text-muted", id="reporting-flagged")
     )
     return dbc.Row(
         [
             dbc.Col(
                 [
-                    html.H2("Late and missing", className="h5"),
+                    html.H2(gettext("Late and missing"), className="h5"),
                     html.Div(late, className="table-responsive"),
                 ],
                 lg=6,
             ),
             dbc.Col(
                 [
-                    html.H2("Flagged values", className="h5"),
+                    html.H2(gettext("Flagged values"), className="h5"),
                     flagged,
-                    html.A("Go to the review queue →", href=review, id="reporting-queue-link"),
+                    html.A(
+                        gettext("Go to the review queue →"), href=review, id="reporting-queue-link"
+                    ),
                 ],
                 lg=6,
             ),
             dbc.Col(
                 [
-                    html.H2("Deadline extensions", className="h5"),
+                    html.H2(gettext("Deadline extensions"), className="h5"),
                     extensions_table(extensions, period, initiative),
                 ],
                 lg=12,
@@ -500,7 +555,7 @@ def reporting_view(initiative, period):
         view = data.reporting(initiative, period)
         extensions = data.extensions(initiative, view.completeness.period)
     except DomainError as exc:
-        return EMPTY, None, None, error_alert(exc, what="That initiative")
+        return EMPTY, None, None, error_alert(exc, what=gettext("That initiative"))
     c = view.completeness
     lists = _lists(view, initiative, extensions)
     return figures.completeness_heatmap(c), _counts(c.counts), lists, None
@@ -525,7 +580,7 @@ def reporting_heatmap_table(opened, initiative, period):
         return None
     return data_table(
         "completeness",
-        HEATMAP_COLUMNS,
+        heatmap_columns(),
         heatmap_rows(c),
         f"{initiative}-{c.period}-completeness.csv",
     )
@@ -547,7 +602,7 @@ def reporting_notices(initiative, period):
     try:
         view = data.period_notices(initiative, period)
     except DomainError as exc:
-        return [], error_alert(exc, what="That period")
+        return [], error_alert(exc, what=gettext("That period"))
     return notice_rows(view), notices_summary(view)
 
 
@@ -580,21 +635,26 @@ def reporting_schedule(initiative, _save, text, escalation):
     except DomainError as exc:
         marked, alert = field_errors(exc, fields)
         return dash.no_update, dash.no_update, *marked, alert
-    shown = ", ".join(str(o) for o in plan.offsets)
+    shown = ", ".join(str(o) for o in plan.offsets)  # the field's own text: plain numbers
     after = "" if plan.escalate_after_days is None else str(plan.escalate_after_days)
     if not saving:
         return shown, after, *cleared, None
     said = (
-        f"Saved: reminders go out {', '.join(_when(o) for o in plan.offsets)} "
-        "(counted from each period's due date)"
+        gettext(
+            "Saved: reminders go out %(days)s (counted from each period's due date)",
+            days=", ".join(_when(o) for o in plan.offsets),
+        )
         if plan.offsets
-        else "Saved: no reminders will be sent"
+        else gettext("Saved: no reminders will be sent")
     )
     said += (
-        "; missing reports are never escalated."
+        gettext("; missing reports are never escalated.")
         if plan.escalate_after_days is None
-        else f"; a report missing {plan.escalate_after_days} days after its deadline is "
-        "escalated to the backbone team."
+        else ngettext(
+            "; a report missing %(n)s day after its deadline is escalated to the backbone team.",
+            "; a report missing %(n)s days after its deadline is escalated to the backbone team.",
+            plan.escalate_after_days,
+        )
     )
     return (
         shown,

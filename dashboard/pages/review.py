@@ -41,111 +41,121 @@ from dashboard.components.history import figure_text, history_table, history_url
 from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.periods import choose_period
 from dashboard.data import DomainError
+from models.core.i18n import gettext, lazy_gettext, ngettext
 
 dash.register_page(
     __name__,
     path="/reporting/review",
-    title="Review queue · Common Measure",
+    title=lambda **_: gettext("Review queue · Common Measure"),
     name="Review queue",
 )
 
-NOT_ALLOWED = (
+NOT_ALLOWED = lazy_gettext(
     "The review queue is for the initiative's backbone team. "
     "Your account is not allowed to review submissions."
 )
-NOTHING_CHOSEN = "Select a report in the queue to review it."
+NOTHING_CHOSEN = lazy_gettext("Select a report in the queue to review it.")
 # The decisions the action bar offers: button id → the workflow action it takes. Every
 # decision goes through review_decide below, the one place a report is approved or returned.
 DECISIONS = {"review-approve": "approve", "review-return": "return"}
-DONE = {"approve": "Approved", "return": "Returned to the partner"}
-RETURN = "Return with comment"
-RETURN_EXTENDED = "Return with an extension"
+RETURN = lazy_gettext("Return with comment")
+RETURN_EXTENDED = lazy_gettext("Return with an extension")
 EXTENSION_DAYS = 7  # the extension's default length, counted from today
 KINDS = ("changed", "added", "removed")  # of a value since the last version, as summed up
 
 _FORMAT = {"function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"}
-VALUE_COLUMNS = [
-    {
-        "field": "label",
-        "headerName": "Indicator / category",
-        "flex": 3,
-        "minWidth": 190,
-        "wrapText": True,
-        "autoHeight": True,
-        "cellClassRules": {"cm-category-cell": "params.data.disaggregation != 'total'"},
-    },
-    *[
+
+
+def value_columns() -> list[dict]:
+    """The report grid's columns, headed in the reader's language."""
+    return [
         {
-            "field": f,
-            "headerName": h,
-            "width": w,
-            "type": "rightAligned",
-            "valueFormatter": _FORMAT,
-        }
-        for f, h, w in (
-            ("value", "Value", 84),
-            ("numerator", "Numerator", 100),
-            ("denominator", "Denominator", 118),
-        )
-    ],
-    {
-        "field": "change",
-        "headerName": "Change",
-        "headerTooltip": "What changed since the report was last submitted",
-        "flex": 2,
-        "minWidth": 120,
-        "wrapText": True,
-        "autoHeight": True,
-        "cellClassRules": {"cm-change-cell": "params.value"},
-    },
-    {
-        "field": "history",
-        "headerName": "",
-        "width": 86,
-        "cellRenderer": "HistoryLink",
-        "sortable": False,
-        "resizable": False,
-    },
-    {
-        "field": "checks",
-        "headerName": "Flags",
-        "flex": 1,
-        "minWidth": 110,
-        "cellDataType": False,
-        "cellRenderer": "CheckBadges",
-        "autoHeight": True,
-        "wrapText": True,
-        "sortable": False,
-    },
-    {
-        "field": "note",
-        "headerName": "Note",
-        "flex": 1,
-        "minWidth": 90,
-        "wrapText": True,
-        "autoHeight": True,
-    },
-]
+            "field": "label",
+            "headerName": gettext("Indicator / category"),
+            "flex": 3,
+            "minWidth": 190,
+            "wrapText": True,
+            "autoHeight": True,
+            "cellClassRules": {"cm-category-cell": "params.data.disaggregation != 'total'"},
+        },
+        *[
+            {
+                "field": f,
+                "headerName": h,
+                "width": w,
+                "type": "rightAligned",
+                "valueFormatter": _FORMAT,
+            }
+            for f, h, w in (
+                ("value", gettext("Value"), 84),
+                ("numerator", gettext("Numerator"), 100),
+                ("denominator", gettext("Denominator"), 118),
+            )
+        ],
+        {
+            "field": "change",
+            "headerName": gettext("Change"),
+            "headerTooltip": gettext("What changed since the report was last submitted"),
+            "flex": 2,
+            "minWidth": 120,
+            "wrapText": True,
+            "autoHeight": True,
+            "cellClassRules": {"cm-change-cell": "params.value"},
+        },
+        {
+            "field": "history",
+            "headerName": "",
+            "width": 86,
+            "cellRenderer": "HistoryLink",
+            "sortable": False,
+            "resizable": False,
+        },
+        {
+            "field": "checks",
+            "headerName": gettext("Flags"),
+            "flex": 1,
+            "minWidth": 110,
+            "cellDataType": False,
+            "cellRenderer": "CheckBadges",
+            "autoHeight": True,
+            "wrapText": True,
+            "sortable": False,
+        },
+        {
+            "field": "note",
+            "headerName": gettext("Note"),
+            "flex": 1,
+            "minWidth": 90,
+            "wrapText": True,
+            "autoHeight": True,
+        },
+    ]
 
 
 def layout(initiative: str | None = None, period: str | None = None, **_):
-    entry = enter_period("/reporting/review", "review", NOT_ALLOWED, initiative, period, _periods)
+    entry = enter_period(
+        "/reporting/review", "review", str(NOT_ALLOWED), initiative, period, _periods
+    )
     if entry.instead is not None:
         return entry.instead
     return frame(
         "review",
-        "Review queue",
-        "Submitted reports waiting for the backbone team, the longest waiting first. Check "
-        "each report's values, flags and what changed since it was last submitted, then "
-        "approve it or return it to the partner with a comment.",
-        period_pickers("review", entry, placeholder="All periods"),
+        gettext("Review queue"),
+        gettext(
+            "Submitted reports waiting for the backbone team, the longest waiting first. Check "
+            "each report's values, flags and what changed since it was last submitted, then "
+            "approve it or return it to the partner with a comment."
+        ),
+        period_pickers("review", entry, placeholder=gettext("All periods")),
         dbc.Row(
             [
                 dbc.Col(
                     [
                         # The queue's name for a screen reader (assets/40-a11y.js ties it).
                         html.Label(
-                            "Reports to review", htmlFor="review-queue", className="visually-hidden"
+                            gettext("Reports to review"),
+                            htmlFor="review-queue",
+                            className="visually-hidden",
                         ),
                         html.Div(
                             id="review-queue-count",
@@ -167,7 +177,8 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
                 ),
                 dbc.Col(
                     html.Div(
-                        html.P(NOTHING_CHOSEN, className="text-muted small"), id="review-detail"
+                        html.P(str(NOTHING_CHOSEN), className="text-muted small"),
+                        id="review-detail",
                     ),
                     lg=9,
                     md=8,
@@ -178,11 +189,11 @@ def layout(initiative: str | None = None, period: str | None = None, **_):
         _action_bar(),
         dbc.Modal(
             [
-                dbc.ModalHeader(dbc.ModalTitle("Value history")),
+                dbc.ModalHeader(dbc.ModalTitle(gettext("Value history"))),
                 dbc.ModalBody(id="review-history-body"),
                 dbc.ModalFooter(
                     dbc.Button(
-                        "Open as a page",
+                        gettext("Open as a page"),
                         id="review-history-page",
                         color="secondary",
                         outline=True,
@@ -214,41 +225,41 @@ def _action_bar() -> html.Div:
             html.Div(
                 [
                     html.Button(
-                        "‹ Previous",
+                        gettext("‹ Previous"),
                         id="review-prev",
                         className="btn btn-outline-primary btn-sm",
                         disabled=True,
                         accessKey="p",
-                        title="Previous report (k, or the access key p)",
+                        title=gettext("Previous report (k, or the access key p)"),
                     ),
                     html.Button(
-                        "Next ›",
+                        gettext("Next ›"),
                         id="review-next",
                         className="btn btn-outline-primary btn-sm",
                         disabled=True,
                         accessKey="n",
-                        title="Next report (j, or the access key n)",
+                        title=gettext("Next report (j, or the access key n)"),
                     ),
                 ],
                 className="btn-group",
                 role="group",
-                **{"aria-label": "Move through the queue"},
+                **{"aria-label": gettext("Move through the queue")},
             ),
             html.Span(id="review-position", className="small text-muted text-nowrap"),
             dbc.Label(
-                "Comment to the partner (needed to return)",
+                gettext("Comment to the partner (needed to return)"),
                 html_for="review-comment",
                 className="visually-hidden",
             ),
             dbc.Textarea(
                 id="review-comment",
                 rows=1,
-                placeholder="Comment to the partner (needed to return)",
+                placeholder=gettext("Comment to the partner (needed to return)"),
                 className="cm-review-comment",
             ),
-            dbc.Button("Approve", id="review-approve", color="success", disabled=True),
+            dbc.Button(gettext("Approve"), id="review-approve", color="success", disabled=True),
             _extension_field(),
-            dbc.Button(RETURN, id="review-return", color="warning", disabled=True),
+            dbc.Button(str(RETURN), id="review-return", color="warning", disabled=True),
             html.Div(id="review-feedback", className="cm-action-feedback", role="status"),
         ],
         className="cm-action-bar",
@@ -261,7 +272,9 @@ def _extension_field() -> html.Div:
     otherwise), with its error beside it."""
     return html.Div(
         [
-            dbc.Label("Extend the deadline until", html_for="review-until", className="mb-0"),
+            dbc.Label(
+                gettext("Extend the deadline until"), html_for="review-until", className="mb-0"
+            ),
             dcc.DatePickerSingle(
                 id="review-until",
                 display_format="YYYY-MM-DD",
@@ -299,8 +312,10 @@ def queue_options(items: list[data.QueueItem]) -> list[dict]:
                     html.Span(
                         [
                             item.period,
-                            f" · submitted {item.submitted_at}" if item.submitted_at else "",
-                            dbc.Badge("late", color="danger", className="ms-1")
+                            " · " + gettext("submitted %(when)s", when=item.submitted_at)
+                            if item.submitted_at
+                            else "",
+                            dbc.Badge(gettext("late"), color="danger", className="ms-1")
                             if item.is_late
                             else None,
                         ],
@@ -337,10 +352,10 @@ def change_text(change: data.CellChange | None) -> str:
     if change is None:
         return ""
     if change.kind == "added":
-        return "new"
+        return gettext("new")
     if change.kind == "removed":
-        return f"removed (was {figure_text(change.before)})"
-    return f"was {figure_text(change.before)}"
+        return gettext("removed (was %(before)s)", before=figure_text(change.before))
+    return gettext("was %(before)s", before=figure_text(change.before))
 
 
 def value_rows(detail: data.ReviewDetail) -> list[dict]:
@@ -407,18 +422,20 @@ def changes_summary(changes: data.VersionChanges) -> html.Div:
     and how much changed since."""
     if changes.previous_at is None:
         return html.Div(
-            "No earlier submitted version of this report is recorded: nothing to compare.",
+            gettext("No earlier submitted version of this report is recorded: nothing to compare."),
             className="small text-muted mb-2",
             id="review-changes",
         )
     parts: list = []
     back = changes.sent_back
     if back is not None:
-        verb = "Returned" if back.action == "return" else "Reopened"
+        who = {"when": data.day(back.at), "who": back.actor_label.removeprefix("user:")}
         parts.append(
             html.Span(
                 [
-                    f"{verb} {data.day(back.at)} by {back.actor_label.removeprefix('user:')}",
+                    gettext("Returned %(when)s by %(who)s", **who)
+                    if back.action == "return"
+                    else gettext("Reopened %(when)s by %(who)s", **who),
                     ": " if back.comment else "",
                     html.Q(back.comment) if back.comment else None,
                     # A comment is quoted as written: after its own full stop, none of ours.
@@ -429,9 +446,23 @@ def changes_summary(changes: data.VersionChanges) -> html.Div:
             )
         )
     counts = {kind: sum(c.kind == kind for c in changes.changes) for kind in KINDS}
-    what = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing changed"
-    version = f"version {changes.previous_version} " if changes.previous_version else ""
-    parts.append(f"Since {version}submitted {data.day(changes.previous_at)}: {what}.")
+    said = {
+        "changed": lambda n: ngettext("%(n)s changed", "%(n)s changed", n),
+        "added": lambda n: ngettext("%(n)s added", "%(n)s added", n),
+        "removed": lambda n: ngettext("%(n)s removed", "%(n)s removed", n),
+    }
+    what = ", ".join(said[kind](n) for kind, n in counts.items() if n) or gettext("nothing changed")
+    when = data.day(changes.previous_at)
+    parts.append(
+        gettext(
+            "Since version %(version)s submitted %(when)s: %(what)s.",
+            version=changes.previous_version,
+            when=when,
+            what=what,
+        )
+        if changes.previous_version
+        else gettext("Since submitted %(when)s: %(what)s.", when=when, what=what)
+    )
     return html.Div(parts, className="small mb-2 cm-changes", id="review-changes")
 
 
@@ -443,10 +474,17 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
         [
             html.H2(f"{detail.organisation_name} · {sub.period}", className="h5 mb-0 me-2"),
             status_badge(sub.status, id="review-detail-status"),
-            html.Span(f"version {sub.version}", className="small text-muted"),
-            dbc.Badge("late", color="danger", title=LATE) if sub.is_late else None,
             html.Span(
-                f"{len(sub.values)} value{'' if len(sub.values) == 1 else 's'}, {flagged} flagged",
+                gettext("version %(version)s", version=sub.version), className="small text-muted"
+            ),
+            dbc.Badge(gettext("late"), color="danger", title=LATE) if sub.is_late else None,
+            html.Span(
+                ngettext(
+                    "%(n)s value, %(flagged)s flagged",
+                    "%(n)s values, %(flagged)s flagged",
+                    len(sub.values),
+                    flagged=flagged,
+                ),
                 className="small text-muted",
             ),
             html.Span(_submitted(sub), className="small text-muted") if sub.submitted_at else None,
@@ -456,14 +494,14 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
     parts: list = [
         header,
         changes_summary(detail.changes),
-        *missing_and_warnings(sub, missing_label="Not reported: "),
+        *missing_and_warnings(sub, missing_label=gettext("Not reported: ")),
     ]
     if detail.needs_extension:
         parts.append(extension_offer(detail))
     elif sub.status == "submitted" and detail.send_back:
         parts.append(
             dbc.Alert(
-                [html.Strong("It cannot be returned now. "), sentence(detail.send_back)],
+                [html.Strong(gettext("It cannot be returned now. ")), sentence(detail.send_back)],
                 color="warning",
                 className="small py-2",
                 id="review-cannot-return",
@@ -472,7 +510,10 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
     elif detail.deadline is not None and detail.deadline.extended_until is not None:
         parts.append(
             html.P(
-                f"The partner's deadline is extended to {data.day(detail.deadline.extended_until)}.",
+                gettext(
+                    "The partner's deadline is extended to %(day)s.",
+                    day=data.day(detail.deadline.extended_until),
+                ),
                 className="small text-muted mb-2",
                 id="review-extended",
             )
@@ -481,7 +522,7 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
         dag.AgGrid(
             id="review-values",
             rowData=rows,
-            columnDefs=VALUE_COLUMNS,
+            columnDefs=value_columns(),
             defaultColDef={"resizable": True, "sortable": False},
             getRowId="params.data.id",
             rowClassRules={
@@ -514,15 +555,18 @@ def extension_offer(detail: data.ReviewDetail) -> dbc.Alert:
     ended = deadline.extended_until
     return dbc.Alert(
         [
-            html.Strong("A plain return is refused: "),
+            html.Strong(gettext("A plain return is refused: ")),
             sentence(detail.send_back or deadline.partner_refusal),
-            f" Its deadline extension ended on {data.day(ended)}." if ended else "",
+            " " + gettext("Its deadline extension ended on %(day)s.", day=data.day(ended))
+            if ended
+            else "",
             html.Br(),
-            (
-                f"{RETURN_EXTENDED} instead: the partner may then correct the report until the "
-                "day you pick beside the button (a week from today unless you change it), and "
-                "your comment is kept as the extension's reason. The period stays closed for "
-                "everyone else."
+            gettext(
+                "%(action)s instead: the partner may then correct the report until the day you "
+                "pick beside the button (a week from today unless you change it), and your "
+                "comment is kept as the extension's reason. The period stays closed for "
+                "everyone else.",
+                action=RETURN_EXTENDED,
             ),
         ],
         color="warning",
@@ -534,11 +578,11 @@ def extension_offer(detail: data.ReviewDetail) -> dbc.Alert:
 def _submitted(sub) -> str:
     """When the report was submitted; the first time too when it came back since (its
     lateness is the first submission's)."""
-    text = f"submitted {data.moment(sub.submitted_at)}"
+    when = data.moment(sub.submitted_at)
     first = sub.first_submitted_at
-    if first is not None and data.moment(first) != data.moment(sub.submitted_at):
-        text += f", first on {data.day(first)}"
-    return text
+    if first is not None and data.moment(first) != when:
+        return gettext("submitted %(when)s, first on %(first)s", when=when, first=data.day(first))
+    return gettext("submitted %(when)s", when=when)
 
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -567,11 +611,21 @@ def review_queue(initiative, period, _refresh, shown, current):
     try:
         items = data.review_queue(initiative, period)
     except DomainError as exc:
-        return [], None, None, error_alert(exc, what="That initiative")
+        return [], None, None, error_alert(exc, what=gettext("That initiative"))
     options = queue_options(items)
     keys = _keys(options)
-    where = f" in {period}" if period else ""
-    count = f"{len(items)} report{'s' if len(items) != 1 else ''} waiting{where}, oldest first"
+    count = (
+        ngettext(
+            "%(n)s report waiting in %(period)s, oldest first",
+            "%(n)s reports waiting in %(period)s, oldest first",
+            len(items),
+            period=period,
+        )
+        if period
+        else ngettext(
+            "%(n)s report waiting, oldest first", "%(n)s reports waiting, oldest first", len(items)
+        )
+    )
     return options, next_choice(_keys(shown), keys, current), count, dash.no_update
 
 
@@ -618,17 +672,17 @@ def review_selection(chosen, options, initiative):
     moves = (
         at is None or at == 0,
         at is None or at >= len(keys) - 1,
-        f"{at + 1} of {len(keys)}" if at is not None else "",
+        gettext("%(at)s of %(n)s", at=at + 1, n=len(keys)) if at is not None else "",
     )
-    plain = (True, RETURN, None, None)  # no extension field, the plain button, no error
-    nothing = html.P(NOTHING_CHOSEN, className="text-muted small")
+    plain = (True, str(RETURN), None, None)  # no extension field, the plain button, no error
+    nothing = html.P(str(NOTHING_CHOSEN), className="text-muted small")
     if not chosen or not initiative or "|" not in str(chosen):
         return nothing, None, True, True, *moves, *plain
     org, period = str(chosen).split("|", 1)
     try:
         detail = data.review_detail(initiative, org, period)
     except DomainError as exc:
-        return error_alert(exc, what="That report"), None, True, True, *moves, *plain
+        return error_alert(exc, what=gettext("That report")), None, True, True, *moves, *plain
     sub = detail.submission
     extend = detail.needs_extension
     selected = {
@@ -646,7 +700,7 @@ def review_selection(chosen, options, initiative):
         not waiting,
         not waiting or (detail.send_back is not None and not extend),
         *moves,
-        *((False, RETURN_EXTENDED, default_until(), None) if extend else plain),
+        *((False, str(RETURN_EXTENDED), default_until(), None) if extend else plain),
     )
 
 
@@ -681,12 +735,15 @@ def review_decide(_approve, _return, chosen, comment, refresh, until):
             view = data.review_decision(*args, action, comment, chosen.get("version"))
     except DomainError as exc:
         return _refused(exc, action, refresh)
+    report = {"report": f"{chosen.get('name') or view.organisation} · {view.period}"}
     message = dbc.Alert(
         [
-            f"{DONE[action]}: {chosen.get('name') or view.organisation} · {view.period} is now ",
+            gettext("Approved: %(report)s is now ", **report)
+            if action == "approve"
+            else gettext("Returned to the partner: %(report)s is now ", **report),
             status_badge(view.status),
-            f" (version {view.version})",
-            f"; the partner may correct it until {data.day(extension.until)}."
+            " " + gettext("(version %(version)s)", version=view.version),
+            gettext("; the partner may correct it until %(day)s.", day=data.day(extension.until))
             if extension is not None
             else ".",
         ],
@@ -703,11 +760,15 @@ def _refused(exc: DomainError, action: str, refresh) -> tuple:
     the report was opened) reads the report again, so its Return step offers the extension."""
     if exc.field == "until":
         return None, dash.no_update, dash.no_update, sentence(exc.message)
-    alert = _message(error_alert(exc, what="That report"))
+    alert = _message(error_alert(exc, what=gettext("That report")))
     if action == "return" and exc.code == "period_closed":
         alert.children = [
             sentence(exc.message),
-            f" Return it with an extension: pick the day beside “{RETURN_EXTENDED}”.",
+            " "
+            + gettext(
+                "Return it with an extension: pick the day beside “%(action)s”.",
+                action=RETURN_EXTENDED,
+            ),
         ]
         return alert, (refresh or 0) + 1, dash.no_update, None
     return alert, dash.no_update, dash.no_update, None
@@ -738,7 +799,7 @@ def review_history(clicked, chosen):
     try:
         trail = data.value_trail(*args, value_id=value_id)
     except DomainError as exc:
-        return True, error_alert(exc, what="That value"), None
+        return True, error_alert(exc, what=gettext("That value")), None
     return True, history_table(trail), history_url(*args, value=str(value_id))
 
 

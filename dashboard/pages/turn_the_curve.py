@@ -26,11 +26,12 @@ from dashboard.components.indicators import (
 )
 from dashboard.components.page import frame, initiative_picker, pickers
 from dashboard.data import DomainError, day
+from models.core.i18n import format_number, gettext
 
 dash.register_page(
     __name__,
     path="/turn-the-curve",
-    title="Turn the curve · Common Measure",
+    title=lambda **_: gettext("Turn the curve · Common Measure"),
     name="Turn the curve",
 )
 
@@ -42,18 +43,23 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
         return opened.instead
     return frame(
         "ttc",
-        html.H1("Turn the curve", className="h3 mb-1", id="ttc-title"),
-        "Where the curve was heading before the strategies aimed at it started (the baseline "
-        "forecast), where it went, and the target: one page to present at a partner meeting.",
+        html.H1(gettext("Turn the curve"), className="h3 mb-1", id="ttc-title"),
+        gettext(
+            "Where the curve was heading before the strategies aimed at it started (the "
+            "baseline forecast), where it went, and the target: one page to present at a "
+            "partner meeting."
+        ),
         pickers(
             initiative_picker("ttc", opened.entry, md=4),
             indicator_picker("ttc", opened),
         ),
         html.Div(
             [
-                dbc.Button("Download PNG", id="ttc-png", color="primary", size="sm"),
-                dbc.Button("Download PDF", id="ttc-pdf", color="primary", outline=True, size="sm"),
-                html.A("Indicator page", id="ttc-indicator-link", className="small ms-2"),
+                dbc.Button(gettext("Download PNG"), id="ttc-png", color="primary", size="sm"),
+                dbc.Button(
+                    gettext("Download PDF"), id="ttc-pdf", color="primary", outline=True, size="sm"
+                ),
+                html.A(gettext("Indicator page"), id="ttc-indicator-link", className="small ms-2"),
                 dcc.Download(id="ttc-download"),
             ],
             className="d-flex gap-2 align-items-center mb-3",
@@ -69,7 +75,7 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
                             delay_show=400,
                         )
                     ),
-                    html.H3("Method", className="h6 mt-2"),
+                    html.H3(gettext("Method"), className="h6 mt-2"),
                     html.P(id="ttc-method", className="small mb-1"),
                     html.P(id="ttc-hidden", className="small text-muted mb-0"),
                 ]
@@ -82,7 +88,7 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
                     dbc.Card(
                         dbc.CardBody(
                             [
-                                html.H2("Strategies aimed at it", className="h5"),
+                                html.H2(gettext("Strategies aimed at it"), className="h5"),
                                 html.Div(id="ttc-strategies"),
                             ]
                         ),
@@ -94,7 +100,7 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
                     dbc.Card(
                         dbc.CardBody(
                             [
-                                html.H2("Story behind the curve", className="h5"),
+                                html.H2(gettext("Story behind the curve"), className="h5"),
                                 html.Div(id="ttc-story-note", className="small text-muted"),
                                 html.Div(
                                     dcc.Markdown(id="ttc-story", dangerously_allow_html=True),
@@ -114,22 +120,34 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
 def strategy_items(view) -> list:
     """The strategies the viewer may read, with dates, owners and actions done."""
     if not view.strategies:
-        return [html.P("No strategy that you may see aims at this indicator.", className="small")]
+        return [
+            html.P(
+                gettext("No strategy that you may see aims at this indicator."),
+                className="small",
+            )
+        ]
     items = []
     for s in view.strategies:
-        ends = day(s.ends_on) if s.ends_on else "open-ended"
-        owners = ", ".join(o.name for o in s.owners) or "no owner named"
+        ends = day(s.ends_on) if s.ends_on else gettext("open-ended")
+        owners = ", ".join(o.name for o in s.owners) or gettext("no owner named")
         items.append(
             html.Li(
                 [
                     html.Strong(s.title),
                     html.Div(
-                        f"{day(s.starts_on)} – {ends} · {s.actions_done} of {s.actions_total} "
-                        f"actions done · owners: {owners}",
+                        gettext(
+                            "%(starts)s – %(ends)s · %(done)s of %(total)s actions done · "
+                            "owners: %(owners)s",
+                            starts=day(s.starts_on),
+                            ends=ends,
+                            done=format_number(s.actions_done),
+                            total=format_number(s.actions_total),
+                            owners=owners,
+                        ),
                         className="small text-muted",
                     ),
                     dcc.Link(
-                        "Open the strategy",
+                        gettext("Open the strategy"),
                         href=page_url("/strategies", initiative=view.initiative, code=s.code),
                         className="small",
                     ),
@@ -147,17 +165,19 @@ def hidden_note(view) -> str:
         return ""
     markers = dict.fromkeys(p.figure.marker for p in view.hidden)
     return (
-        "Hidden from you, so neither drawn nor used by the forecast: "
-        + ", ".join(f"{p.period} ({p.figure.marker})" for p in view.hidden)
-        + ". "
+        gettext(
+            "Hidden from you, so neither drawn nor used by the forecast: %(periods)s.",
+            periods=", ".join(f"{p.period} ({p.figure.marker})" for p in view.hidden),
+        )
+        + " "
         + " ".join(f"{m}: {data.explain(m)}." for m in markers)
     )
 
 
 def story_note(view) -> str:
     if view.story is None:
-        return "No story that you may read yet."
-    return f"The story of {view.story.period}, the latest you may read."
+        return gettext("No story that you may read yet.")
+    return gettext("The story of %(period)s, the latest you may read.", period=view.story.period)
 
 
 @callback(
@@ -179,7 +199,7 @@ def ttc_view(initiative, code):
     try:
         view = data.turn_the_curve(initiative, code)
     except DomainError as exc:
-        return EMPTY, "", error_alert(exc, what="That indicator"), "", None, "", "", link
+        return EMPTY, "", error_alert(exc, what=gettext("That indicator")), "", None, "", "", link
     return (
         figures.turn_the_curve(view),
         f"{view.name} ({view.indicator})",

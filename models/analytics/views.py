@@ -59,7 +59,7 @@ from models.core import dates
 from models.core.actors import Actor
 from models.core.db import data_as_of, transaction_wrote
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
-from models.core.i18n import gettext
+from models.core.i18n import gettext, ngettext
 from models.core.settings import get_settings
 from models.tables.indicator import (
     TOTAL,
@@ -252,6 +252,9 @@ class ScorecardRow:
     # What the trend compares: "all partners", "the N partners that reported in both
     # periods" (like with like when the partners differ), or None without a trend.
     trend_basis: str | None = None
+    # How many partners a like-with-like trend compares (None when it is all partners or a
+    # computed indicator's inputs): the pages write the basis in the reader's language.
+    trend_partners: int | None = None
     # The previous and current figures the trend compares (backbone only).
     trend_previous: float | None = None
     trend_current: float | None = None
@@ -530,6 +533,7 @@ def scorecard(
                 share=coverage.share if backbone else None,
                 complete=coverage.complete,
                 trend_basis=trend.basis,
+                trend_partners=trend.partners,
                 trend_previous=trend.previous,
                 trend_current=trend.current,
                 target_kind=target_kind,
@@ -550,6 +554,7 @@ class _LikeWithLike:
     basis: str | None = None
     previous: float | None = None  # backbone only
     current: float | None = None  # backbone only
+    partners: int | None = None  # how many partners a like-with-like basis compares
 
 
 def _like_with_like(
@@ -595,12 +600,58 @@ def _like_with_like(
     if direction is None:
         return _LikeWithLike()
     if not backbone:
-        return _LikeWithLike(direction, basis_text(len(common)))
-    return _LikeWithLike(direction, basis_text(len(common)), previous, current)
+        return _LikeWithLike(direction, basis_text(len(common)), partners=len(common))
+    return _LikeWithLike(
+        direction, basis_text(len(common)), previous, current, partners=len(common)
+    )
 
 
 _NO_DATA = Figure(value=None, n=None)
 COMPUTED_BASIS = "the figures it is computed from"
+
+
+def trend_words(trend: str | None) -> str | None:
+    """A trend (``improving`` …) as the pages say it, in the reader's language."""
+    words = {
+        "improving": gettext("improving"),
+        "worsening": gettext("worsening"),
+        "steady": gettext("steady"),
+    }
+    return words.get(trend or "", trend)
+
+
+def basis_words(row: ScorecardRow) -> str | None:
+    """What a row's trend compares (``trend_basis``, which the API keeps in English), in the
+    reader's language."""
+    if row.trend_basis is None:
+        return None
+    if row.trend_basis == ALL_PARTNERS:
+        return gettext("all partners")
+    if row.trend_basis == COMPUTED_BASIS:
+        return gettext("the figures it is computed from")
+    if row.trend_partners is not None:
+        return ngettext(
+            "the %(n)s partner that reported in both periods",
+            "the %(n)s partners that reported in both periods",
+            row.trend_partners,
+        )
+    return row.trend_basis
+
+
+def basis_note(row: ScorecardRow) -> str | None:
+    """The note under a trend that is not every partner's (like with like), as a sentence of
+    its own in the reader's language; None for all partners or no trend."""
+    if row.trend_basis is None or row.trend_basis == ALL_PARTNERS:
+        return None
+    if row.trend_basis == COMPUTED_BASIS:
+        return gettext("trend of the figures it is computed from")
+    if row.trend_partners is not None:
+        return ngettext(
+            "trend of the %(n)s partner that reported in both periods",
+            "trend of the %(n)s partners that reported in both periods",
+            row.trend_partners,
+        )
+    return row.trend_basis
 
 
 def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:

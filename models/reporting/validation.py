@@ -469,7 +469,17 @@ def _cross_tab_warnings(spec: IndicatorSpec, cells: dict[str, CleanValue]) -> li
         if mismatch:
             cross = keys[0].split("=", 1)[0]
             warnings.append(
-                Warning(spec.code, margin, FLAG_SUM, f"{cross} by {margin}: {mismatch}")
+                Warning(
+                    spec.code,
+                    margin,
+                    FLAG_SUM,
+                    gettext(
+                        "%(cross)s by %(margin)s: %(mismatch)s",
+                        cross=cross,
+                        margin=margin,
+                        mismatch=mismatch,
+                    ),
+                )
             )
     return warnings
 

@@ -22,6 +22,7 @@ from models.access.permissions import get_initiative
 from models.analytics.views import SeriesPoint, series, target_line
 from models.core.actors import Actor
 from models.core.dates import day
+from models.core.i18n import format_number, gettext, ngettext
 from models.stories.stories import Story, list_stories
 from models.strategies.strategies import StrategyMark, StrategyView, chart_marks, list_strategies
 from models.tables.indicator import Indicator
@@ -128,7 +129,7 @@ def baseline_forecast(
     there is no end target. ``periods`` are the initiative's, in order; x is a period's
     position among them."""
     if not strategies:
-        return _none("No forecast: no strategy you may see aims at this indicator.", None)
+        return _none(gettext("No forecast: no strategy you may see aims at this indicator."), None)
     first = min(strategies, key=lambda s: (s.starts_on, s.code))
     position = {key: n for n, (key, _, _) in enumerate(periods)}
     before = [key for key, _, ends in periods if ends < first.starts_on]
@@ -140,13 +141,21 @@ def baseline_forecast(
     hidden = [k for k in window if k in figures and figures[k].value is None and figures[k].marker]
     used = [(k, figures[k].value) for k in window if k in figures and figures[k].value is not None]
     used_points: list[tuple[str, float]] = [(k, float(v)) for k, v in used if v is not None]
-    started = f"{first.title} started on {day(first.starts_on)}"
+    started = {"strategy": first.title, "started": day(first.starts_on)}
     notes = _notes(hidden, left_out)
     if len(used_points) < MIN_POINTS:
         return _none(
-            f"No forecast: too little history before {started}: {len(used_points)} "
-            f"figure{'s' if len(used_points) != 1 else ''} you may see in the periods before "
-            f"it, at least {MIN_POINTS} needed.{notes}",
+            ngettext(
+                "No forecast: too little history before %(strategy)s started on %(started)s: "
+                "%(n)s figure you may see in the periods before it, at least %(needed)s needed.",
+                "No forecast: too little history before %(strategy)s started on %(started)s: "
+                "%(n)s figures you may see in the periods before it, at least %(needed)s "
+                "needed.",
+                len(used_points),
+                needed=MIN_POINTS,
+                **started,
+            )
+            + notes,
             first,
             used=used_points,
             hidden=hidden,
@@ -162,12 +171,27 @@ def baseline_forecast(
         (key, intercept + slope * (position[key] - origin))
         for key, _, _ in periods[fitted_from : end + 1]
     ]
-    per = f"{slope:+.2f} {'percentage points' if unit == '%' else unit or 'a period'}"
-    per += " a period" if unit else ""
+    signed = ("+" if slope >= 0 else "") + format_number(slope, digits=2)
+    if unit == "%":
+        per = gettext("%(slope)s percentage points a period", slope=signed)
+    elif unit:
+        per = gettext("%(slope)s %(unit)s a period", slope=signed, unit=unit)
+    else:
+        per = gettext("%(slope)s a period", slope=signed)
     method = (
-        f"Ordinary least-squares linear trend over the {len(used_points)} figures of "
-        f"{used_points[0][0]}–{used_points[-1][0]}, the last periods before {started} "
-        f"(at most {WINDOW}), projected to {line[-1][0]}: {per}.{notes}"
+        gettext(
+            "Ordinary least-squares linear trend over the %(n)s figures of %(first)s–%(last)s, "
+            "the last periods before %(strategy)s started on %(started)s (at most %(window)s), "
+            "projected to %(until)s: %(per)s.",
+            n=len(used_points),
+            first=used_points[0][0],
+            last=used_points[-1][0],
+            window=WINDOW,
+            until=line[-1][0],
+            per=per,
+            **started,
+        )
+        + notes
     )
     return Forecast(
         method=method,
@@ -183,14 +207,18 @@ def baseline_forecast(
 
 
 def _notes(hidden: list[str], left_out: list[str]) -> str:
+    """The periods a forecast leaves out, said after its method (each with a leading space)."""
     notes = ""
     if hidden:
-        notes += (
-            f" Left out, hidden from you: {', '.join(hidden)} (the forecast uses only the "
-            "figures you are shown)."
+        notes += " " + gettext(
+            "Left out, hidden from you: %(periods)s (the forecast uses only the figures you are "
+            "shown).",
+            periods=", ".join(hidden),
         )
     if left_out:
-        notes += f" Left out, before a series break: {', '.join(left_out)}."
+        notes += " " + gettext(
+            "Left out, before a series break: %(periods)s.", periods=", ".join(left_out)
+        )
     return notes
 
 

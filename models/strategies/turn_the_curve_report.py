@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from models.core.dates import day
+from models.core.i18n import format_number, gettext, ngettext
 from models.stories.render import plain_paragraphs
 from models.strategies.turn_the_curve import TurnTheCurve
 
@@ -32,7 +33,7 @@ STRATEGY_LINES = 5
 def _fmt(value: float | None, decimals: int, unit: str) -> str:
     if value is None:
         return "–"
-    return f"{value:,.{decimals}f}{'' if unit in ('', '%') else ' '}{unit}"
+    return f"{format_number(value, digits=decimals)}{'' if unit in ('', '%') else ' '}{unit}"
 
 
 def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
@@ -61,7 +62,7 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
     target_x = [x[k] for k, v in view.targets if v is not None]
     target_y = [v for _, v in view.targets if v is not None]
     if target_x:
-        ax.plot(target_x, target_y, color=TARGET, lw=1.4, ls=":", label="Target")
+        ax.plot(target_x, target_y, color=TARGET, lw=1.4, ls=":", label=gettext("Target"))
     if view.end_target is not None and view.end_target_period in x:
         ax.plot(
             [x[view.end_target_period]], [view.end_target], marker="*", ms=11, color=TARGET, ls=""
@@ -73,11 +74,11 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
             color=FORECAST,
             lw=1.8,
             ls="--",
-            label="Baseline forecast (before the strategy)",
+            label=gettext("Baseline forecast (before the strategy)"),
         )
     actual_x = [x[p.period] for p in view.actual]
     actual_y = [p.figure.value if p.figure.value is not None else math.nan for p in view.actual]
-    ax.plot(actual_x, actual_y, color=ACTUAL, lw=2.2, marker="o", ms=4, label="Actual")
+    ax.plot(actual_x, actual_y, color=ACTUAL, lw=2.2, marker="o", ms=4, label=gettext("Actual"))
     for p in view.hidden:
         ax.annotate(
             p.figure.marker or "",
@@ -92,7 +93,7 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
     ax.set_xticks(range(0, len(order), step))
     ax.set_xticklabels(order[::step], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(-0.6, max(len(order) - 0.4, 0.4))
-    ax.set_ylabel(view.unit or "value", fontsize=9, parse_math=False)
+    ax.set_ylabel(view.unit or gettext("value"), fontsize=9, parse_math=False)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", color="#e5e5e5", lw=0.6)
     for side in ("top", "right"):
@@ -102,40 +103,48 @@ def _draw_chart(ax: Axes, view: TurnTheCurve) -> None:
 
 def _lines(view: TurnTheCurve) -> list[tuple[str, str, bool]]:
     """The text under the chart: (text, colour, bold) per line."""
-    out: list[tuple[str, str, bool]] = [("Method", "#222222", True)]
+    out: list[tuple[str, str, bool]] = [(gettext("Method"), "#222222", True)]
     out += [(line, "#333333", False) for line in textwrap.wrap(view.forecast.method, WRAP)]
     if view.hidden:
-        text = "Hidden from you (not drawn, not used): " + ", ".join(
-            f"{p.period} ({p.figure.marker})" for p in view.hidden
+        text = gettext(
+            "Hidden from you (not drawn, not used): %(periods)s",
+            periods=", ".join(f"{p.period} ({p.figure.marker})" for p in view.hidden),
         )
         out += [(line, "#666666", False) for line in textwrap.wrap(text, WRAP)]
-    out.append(("Strategies aimed at this indicator", "#222222", True))
+    out.append((gettext("Strategies aimed at this indicator"), "#222222", True))
     if not view.strategies:
-        out.append(("None that you may see.", "#333333", False))
+        out.append((gettext("None that you may see."), "#333333", False))
     for s in view.strategies[:STRATEGY_LINES]:
-        ends = day(s.ends_on) if s.ends_on else "open-ended"
-        owners = ", ".join(o.name for o in s.owners) or "no owner named"
-        text = (
-            f"• {s.title}: {day(s.starts_on)} – {ends}; {s.actions_done} of "
-            f"{s.actions_total} actions done; owners: {owners}"
+        text = "• " + gettext(
+            "%(title)s: %(starts)s – %(ends)s; %(done)s of %(total)s actions done; owners: "
+            "%(owners)s",
+            title=s.title,
+            starts=day(s.starts_on),
+            ends=day(s.ends_on) if s.ends_on else gettext("open-ended"),
+            done=format_number(s.actions_done),
+            total=format_number(s.actions_total),
+            owners=", ".join(o.name for o in s.owners) or gettext("no owner named"),
         )
         out.append((textwrap.shorten(text, WRAP, placeholder=" …"), "#333333", False))
     if len(view.strategies) > STRATEGY_LINES:
-        out.append((f"… and {len(view.strategies) - STRATEGY_LINES} more.", "#333333", False))
+        more = len(view.strategies) - STRATEGY_LINES
+        out.append((ngettext("… and %(n)s more.", "… and %(n)s more.", more), "#333333", False))
     story = view.story
     title = (
-        f"The story behind the curve ({story.period})" if story else "The story behind the curve"
+        gettext("The story behind the curve (%(period)s)", period=story.period)
+        if story
+        else gettext("The story behind the curve")
     )
     out.append((title, "#222222", True))
     if story is None:
-        out.append(("No story you may read yet.", "#333333", False))
+        out.append((gettext("No story you may read yet."), "#333333", False))
         return out
     story_lines = [
         line for para in plain_paragraphs(story.text) for line in textwrap.wrap(para, WRAP)
     ]
     if len(story_lines) > STORY_LINES:
         story_lines = story_lines[: STORY_LINES - 1] + [
-            "… (the full story is on the indicator page)"
+            gettext("… (the full story is on the indicator page)")
         ]
     out += [(line, "#333333", False) for line in story_lines]
     return out
@@ -147,7 +156,7 @@ def report_figure(view: TurnTheCurve) -> Figure:
     fig.text(
         0.04,
         0.955,
-        f"Turn the curve: {view.name}",
+        gettext("Turn the curve: %(name)s", name=view.name),
         fontsize=15,
         weight="bold",
         parse_math=False,
@@ -156,14 +165,22 @@ def report_figure(view: TurnTheCurve) -> Figure:
     summary = [f"{view.indicator} · {view.initiative}"]
     if current is not None:
         summary.append(
-            f"latest {current.period}: {_fmt(current.figure.value, view.decimals, view.unit)}"
+            gettext(
+                "latest %(period)s: %(value)s",
+                period=current.period,
+                value=_fmt(current.figure.value, view.decimals, view.unit),
+            )
         )
     if view.end_target is not None:
+        target = _fmt(view.end_target, view.decimals, view.unit)
         summary.append(
-            f"target {_fmt(view.end_target, view.decimals, view.unit)} by "
-            f"{view.end_target_period or 'the end'}"
+            gettext("target %(target)s by %(period)s", target=target, period=view.end_target_period)
+            if view.end_target_period
+            else gettext("target %(target)s by the end", target=target)
         )
-    summary.append(f"{'higher' if view.direction == 'higher' else 'lower'} is better")
+    summary.append(
+        gettext("higher is better") if view.direction == "higher" else gettext("lower is better")
+    )
     fig.text(0.04, 0.925, " · ".join(summary), fontsize=9, color="#555555", parse_math=False)
     ax = fig.add_axes((0.07, 0.5, 0.9, 0.4))
     _draw_chart(ax, view)

@@ -401,7 +401,9 @@ def test_colour_is_never_the_only_signal(site: Site, driver) -> None:
     assert late, "the demo's quarter has no late report to mark"
     drawn = "".join(heat["drawn"])
     assert all(symbol in drawn for symbol in {c["mark"][0] for c in heat["cells"]}), drawn
-    assert LATE_MARK in drawn and str(LATE_DOT) in drawn  # the dot, and the legend saying what it is
+    assert (
+        LATE_MARK in drawn and str(LATE_DOT) in drawn
+    )  # the dot, and the legend saying what it is
     statuses = driver.find_elements(By.CSS_SELECTOR, ".cm-status, .badge")
     assert statuses and all(s.text.strip() for s in statuses)
 

@@ -4,7 +4,7 @@ dates written the Spanish way, the legend explained in Spanish (README, "Languag
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from models import Initiative, Organisation
 

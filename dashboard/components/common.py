@@ -37,10 +37,6 @@ def late_word() -> str:
     return gettext("late")
 
 
-# Read when the module is imported (English); pages call late_title() for the reader's.
-LATE = late_title()
-
-
 class _FlagLabels(Mapping[str, str]):
     """A warning flag's short name in the reader's language, read when shown (README,
     "Languages"); a mapping so pages look a flag up as they always have."""

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 
 from dashboard import data
 from dashboard.components.common import error_alert
-from dashboard.components.page import NO_FIGURES, Entry, enter, picker
+from dashboard.components.page import Entry, enter, no_figures, picker
 from models.core.i18n import gettext
 
 GRAPH_CONFIG = {
@@ -97,7 +97,7 @@ def enter_indicator(
         path,
         page,
         data.analytics_workspaces,
-        NO_FIGURES,
+        no_figures(),
         initiative=initiative,
         code=code,
         **query,

@@ -14,10 +14,6 @@ def pick() -> str:
     return gettext("Choose a message to read it.")
 
 
-# Read when the module is imported (English); the mailbox page calls pick() for the reader's.
-PICK = pick()
-
-
 def message_view(row: dict | None):
     """The selected mail: who, what, when, its text as text and its HTML sandboxed."""
     if not row:

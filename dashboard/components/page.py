@@ -40,10 +40,6 @@ def no_figures() -> str:
     return gettext("You may not see the figures of any initiative.")
 
 
-# Read when the module is imported (English); pages call no_figures() for the reader's.
-NO_FIGURES = no_figures()
-
-
 @dataclass(frozen=True)
 class Entry:
     """What a page's opening decided: the initiative to show, chosen among the workspaces the

@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components.common import error_alert, login_redirect
-from dashboard.components.mail import PICK, message_view
+from dashboard.components.mail import message_view, pick
 from dashboard.components.page import frame
 from dashboard.data import DomainError
 from models.core.i18n import gettext, ngettext
@@ -174,7 +174,9 @@ def layout(**_):
                     lg=7,
                 ),
                 dbc.Col(
-                    dbc.Card(dbc.CardBody(html.Div(PICK, id="mailbox-message")), className="h-100"),
+                    dbc.Card(
+                        dbc.CardBody(html.Div(pick(), id="mailbox-message")), className="h-100"
+                    ),
                     lg=5,
                 ),
             ],
@@ -192,8 +194,8 @@ def layout(**_):
         html.H2(gettext("Bounced"), className="h5 mt-4"),
         html.P(
             gettext(
-                "Sent, then reported undeliverable by the mail server (README, Notifications: "
-                "Bounces), newest first."
+                "Sent, then reported undeliverable by the mail server, newest first. A hard bounce "
+                "holds later mail to its address until it is cleared."
             ),
             className="small text-muted mb-2",
         ),

@@ -19,7 +19,7 @@ from dashboard import data, figures
 from dashboard.components.charts import described_chart
 from dashboard.components.common import error_alert, page_url, sync_url
 from dashboard.components.kinds import arrange
-from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
+from dashboard.components.page import enter, frame, initiative_picker, no_figures, picker, pickers
 from dashboard.data import DomainError, day
 from models.analytics.views import basis_note, basis_words, trend_words
 from models.core import i18n
@@ -84,7 +84,7 @@ def layout(
         "/overview",
         "overview",
         data.analytics_workspaces,
-        NO_FIGURES,
+        no_figures(),
         initiative=initiative,
         period=period,
         outcome=outcome,

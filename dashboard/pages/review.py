@@ -30,8 +30,8 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dashboard import data
 from dashboard.components.common import (
     FLAG_LABELS,
-    LATE,
     error_alert,
+    late_title,
     missing_and_warnings,
     status_badge,
     sync_url,
@@ -477,7 +477,7 @@ def _detail(detail: data.ReviewDetail) -> html.Div:
             html.Span(
                 gettext("version %(version)s", version=sub.version), className="small text-muted"
             ),
-            dbc.Badge(gettext("late"), color="danger", title=LATE) if sub.is_late else None,
+            dbc.Badge(gettext("late"), color="danger", title=late_title()) if sub.is_late else None,
             html.Span(
                 ngettext(
                     "%(n)s value, %(flagged)s flagged",

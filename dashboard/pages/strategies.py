@@ -28,7 +28,7 @@ from dashboard.components.field_errors import (
     mixed_outputs,
 )
 from dashboard.components.forms import changes_table
-from dashboard.components.page import NO_FIGURES, enter, frame, initiative_picker, picker, pickers
+from dashboard.components.page import enter, frame, initiative_picker, no_figures, picker, pickers
 from dashboard.data import DomainError, day
 from models.core.i18n import gettext
 
@@ -232,7 +232,7 @@ def layout(initiative: str | None = None, code: str | None = None, **_):
         "/strategies",
         "strategies",
         data.analytics_workspaces,
-        NO_FIGURES,
+        no_figures(),
         initiative=initiative,
         code=code,
     )

@@ -10,10 +10,14 @@ from functools import cache
 from babel.messages.pofile import read_po
 
 from models.core import i18n
+from models.spreadsheets.imports import READ_COLUMNS
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdrgf]|%%")
 COUNTED = re.compile(r"%\(n\)s ")  # a count, then what is counted
 SHORTEST = 4  # a literal shorter than this ("All", ". ") proves nothing on its own
+# A file's column names are its keys, the same in every language (README, "Languages"): the
+# upload page names them and its preview heads its columns with them.
+KEYS = frozenset(READ_COLUMNS)
 
 
 @cache
@@ -28,7 +32,7 @@ def english_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
         ids = (message.id,) if isinstance(message.id, str) else message.id
         strings = (message.string,) if isinstance(message.string, str) else message.string
         for text in ids:
-            if text in strings:
+            if text in strings or text in KEYS:
                 continue  # the same word in both languages ("Portal", "CSV")
             pieces = [p.strip() for p in PLACEHOLDER.split(text)]
             if sum(len(p) for p in pieces) < SHORTEST:

@@ -36,11 +36,6 @@ def _spanish(client) -> None:
     client.headers.update(SPANISH)
 
 
-# Written by the shared components, which are translated with the partner's pages, not
-# here: the initiative and period pickers' labels (dashboard/components/page.py), a report's
-# status badge (common.py) and the links to a value's history (history.py).
-SHARED = {"Initiative", "Period", "approved"}
-SHARED_START = "History of each partner's "
 # The markers of hidden figures are codes, the same in every language (README, "Languages").
 MARKERS = set(legend())
 
@@ -49,11 +44,7 @@ def _english_found(*answers) -> list[tuple[str, str]]:
     texts: list[str] = []
     for answer in answers:
         texts += visible_strings(response_of(answer))
-    return [
-        (text, english)
-        for text, english in english_in(texts)
-        if text not in MARKERS | SHARED and not text.startswith(SHARED_START)
-    ]
+    return [(text, english) for text, english in english_in(texts) if text not in MARKERS]
 
 
 def _overview(client):

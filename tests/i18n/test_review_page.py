@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from models import Indicator, Initiative
+from models import Indicator, Initiative, Organisation
 
 from ..dash_calls import log_in, render_page, response_of, text_of
 from ..dashboard.test_review_history import EAST, _detail, _history, _queue, world  # noqa: F401
@@ -15,9 +15,6 @@ from .english import english_in, visible_strings
 
 SPANISH = {"Accept-Language": "es-419,es;q=0.9"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
-# Written by the shared components, translated with the partner's pages, not here: the
-# pickers' labels (dashboard/components/page.py) and a report's status badge (common.py).
-SHARED = {"Initiative", "Period", "submitted"}
 
 
 @pytest.fixture
@@ -26,6 +23,7 @@ def backbone(client, world, session):  # noqa: F811
     data, not UI text, so they are renamed."""
     session.execute(update(Indicator).values(name="Niños " + Indicator.code))
     session.execute(update(Initiative).values(name="Cuna a carrera"))
+    session.execute(update(Organisation).values(name="Entidad " + Organisation.slug))
     session.commit()
     log_in(client, world["users"]["backbone"])
     return world
@@ -42,7 +40,7 @@ def _english_found(answers) -> list[tuple[str, str]]:
     texts: list[str] = []
     for answer in answers:
         texts += visible_strings(response_of(answer))
-    return [(text, english) for text, english in english_in(texts) if text not in SHARED]
+    return english_in(texts)
 
 
 @pytest.mark.usefixtures("backbone")

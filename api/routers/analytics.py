@@ -35,6 +35,7 @@ from models.analytics.views import (
     completeness,
     data_version,
     equity,
+    read_revisions_first,
     revisions,
     scorecard,
     series,
@@ -366,6 +367,7 @@ async def get_completeness(
         request,
         credentials,
         lambda session, actor: _completeness_answer(request, session, actor, slug, period),
+        first=lambda session: read_revisions_first(session=session, initiative_slug=slug),
     )
 
 

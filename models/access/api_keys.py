@@ -213,22 +213,38 @@ _KEPT: weakref.WeakKeyDictionary[Engine, KeptActors] = weakref.WeakKeyDictionary
 _ACCESS = select(AccessRevision.revision, AccessRevision.changed_at).where(AccessRevision.id == 1)
 
 
+_OFFERED = "cm_access_revision"  # Session.info: (transaction, access revision) read already
+
+
+def offer_access_revision(session: Session, access: tuple[int, datetime | None]) -> None:
+    """The access revision as a statement of this transaction read it beside other things
+    (``models.analytics.views.read_revisions_first``), before the actor is resolved: taken by
+    the next :func:`actor_from_api_key` of this transaction instead of asking again."""
+    session.info[_OFFERED] = (session.get_transaction(), access)
+
+
 def _kept_actors(session: Session) -> tuple[KeptActors, tuple[int, datetime | None]] | None:
     """This database's kept actors and its access revision now, read on the session's
-    connection before anything the actor is made of; None when nothing may be kept or taken
-    from what is: the transaction has written (it may roll back, and its revision be reached
-    again by other changes), or the database keeps no revision."""
+    connection before anything the actor is made of (or offered, read so by this
+    transaction); None when nothing may be kept or taken from what is: the transaction has
+    written (it may roll back, and its revision be reached again by other changes), or the
+    database keeps no revision."""
     conn = session.connection()
+    offered = session.info.pop(_OFFERED, None)
     if transaction_wrote(session):
         return None
-    row = conn.execute(_ACCESS).first()
-    if row is None:
-        return None
+    if offered is not None and offered[0] is session.get_transaction():
+        access = offered[1]
+    else:
+        row = conn.execute(_ACCESS).first()
+        if row is None:
+            return None
+        access = (row.revision, row.changed_at)
     engine = conn.engine
     kept = _KEPT.get(engine)
     if kept is None:
         kept = _KEPT.setdefault(engine, KeptActors())
-    return kept, (row.revision, row.changed_at)
+    return kept, access
 
 
 def actor_from_api_key(*, session: Session, key: str) -> Actor:

@@ -77,7 +77,8 @@ def _conditional(
             headers={"Cache-Control": "no-cache", "Vary": VARY},
         )
     today = dates.today()
-    key = (version.stamp, _viewer(actor), request.url.path, _view_query(request), today)
+    # The path as the server received it (building the request's URL cost more than the key).
+    key = (version.stamp, _viewer(actor), request.scope["path"], _view_query(request), today)
     etag = f'W/"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"'
     modified = _last_modified(version, today)
     headers = {

@@ -105,6 +105,9 @@ def _kept(world, headers, path: str = PATH) -> None:
     read = " ".join(seen)
     assert "access_revisions" in read
     assert "api_keys" not in read and "role_grants" not in read, read
+    if path == PATH:  # completeness: the access revision comes with its own, one statement
+        statements = [s for s in seen if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
+        assert len(statements) == 1, statements
 
 
 def _raw(world, sql: str, **params) -> None:

@@ -130,20 +130,28 @@ async def in_one_trip(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
     answer: Callable[[Session, Actor], T],
+    first: Callable[[Session], None] | None = None,
 ) -> T:
     """A logged-in read view's whole work in one trip to the thread pool: who is asking (on
     the primary), the answer (on the read session, as ``ReadSessionDep``), and the end of both
     transactions. The views dashboards poll most answer mostly from the response cache, so the
     trips the dependencies above would make (the actor, the endpoint, ending the session) are
-    most of their time."""
+    most of their time.
+
+    ``first`` reads, before the actor, what the answer needs first and the access revision
+    in the same statement (completeness: ``read_revisions_first``), when the answer reads on
+    the primary too: a replica's lagging access revision must never vouch for a kept actor."""
     state = request.app.state
+    same = state.read_session_factory is state.session_factory
 
     def work() -> T:
         with session_scope(state.session_factory) as session:
+            if first is not None and same and credentials is not None:
+                first(session)
             actor = _actor(request, session, credentials)
             if actor.is_anonymous:
                 raise AuthenticationFailed(gettext("log in first"))
-            if state.read_session_factory is state.session_factory:
+            if same:
                 return answer(session, actor)
             with session_scope(state.read_session_factory) as read:
                 return answer(read, actor)

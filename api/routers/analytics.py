@@ -35,6 +35,7 @@ from models.analytics.views import (
     completeness,
     data_version,
     equity,
+    read_revisions_first,
     revisions,
     scorecard,
     series,
@@ -76,7 +77,8 @@ def _conditional(
             headers={"Cache-Control": "no-cache", "Vary": VARY},
         )
     today = dates.today()
-    key = (version.stamp, _viewer(actor), request.url.path, _view_query(request), today)
+    # The path as the server received it (building the request's URL cost more than the key).
+    key = (version.stamp, _viewer(actor), request.scope["path"], _view_query(request), today)
     etag = f'W/"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}"'
     modified = _last_modified(version, today)
     headers = {
@@ -366,6 +368,7 @@ async def get_completeness(
         request,
         credentials,
         lambda session, actor: _completeness_answer(request, session, actor, slug, period),
+        first=lambda session: read_revisions_first(session=session, initiative_slug=slug),
     )
 
 

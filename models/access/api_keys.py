@@ -8,16 +8,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.access.permissions import actor_for_user, actor_for_user_id, can_view_initiative
 from models.audit.trail import record_in
 from models.core.actors import Actor, require_person
+from models.core.db import transaction_wrote
 from models.core.errors import (
     AuthenticationFailed,
     InvalidInput,
@@ -29,6 +33,7 @@ from models.tables.access import ApiKey, RoleGrant, User
 from models.tables.base import utcnow
 from models.tables.initiative import Initiative, Member
 from models.tables.organisation import Organisation
+from models.tables.revisions import AccessRevision
 
 API_KEY_PREFIX = "cm_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -157,19 +162,106 @@ _KEY_AND_CREATOR = (
 )
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A key's actor as resolved under one access revision, with what still decides it without
+    the database: its expiry, and when its use was last booked."""
+
+    access: tuple[int, datetime | None]
+    actor: Actor
+    expires_at: datetime | None
+    last_used_at: datetime
+
+    def usable(self, access: tuple[int, datetime | None], now: datetime) -> bool:
+        return (
+            access == self.access
+            and (self.expires_at is None or _aware(self.expires_at, now) > now)
+            and now - _aware(self.last_used_at, now) <= LAST_USED_RESOLUTION
+        )
+
+
+class KeptActors:
+    """The actors of the API keys this process resolved, by the key's hash, each under the
+    access revision read before its rows (``models.tables.revisions.AccessRevision``). One
+    statement of one row then answers "may this key still act as it did": every change to a
+    key, its creator, their grants or the memberships an admin's key acts through moves the
+    revision in its own transaction, so a request that starts after such a commit resolves the
+    key again (README, "Scaling")."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Kept] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> _Kept | None:
+        return self._kept.get(digest)
+
+    def put(self, digest: str, kept: _Kept) -> None:
+        with self._lock:
+            if digest not in self._kept and len(self._kept) >= self.SIZE:
+                self._kept.pop(next(iter(self._kept)))  # the oldest kept
+            self._kept[digest] = kept
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+# One per database (its engine): tests and tools run several in one process.
+_KEPT: weakref.WeakKeyDictionary[Engine, KeptActors] = weakref.WeakKeyDictionary()
+_ACCESS = select(AccessRevision.revision, AccessRevision.changed_at).where(AccessRevision.id == 1)
+
+
+_OFFERED = "cm_access_revision"  # Session.info: (transaction, access revision) read already
+
+
+def offer_access_revision(session: Session, access: tuple[int, datetime | None]) -> None:
+    """The access revision as a statement of this transaction read it beside other things
+    (``models.analytics.views.read_revisions_first``), before the actor is resolved: taken by
+    the next :func:`actor_from_api_key` of this transaction instead of asking again."""
+    session.info[_OFFERED] = (session.get_transaction(), access)
+
+
+def _kept_actors(session: Session) -> tuple[KeptActors, tuple[int, datetime | None]] | None:
+    """This database's kept actors and its access revision now, read on the session's
+    connection before anything the actor is made of (or offered, read so by this
+    transaction); None when nothing may be kept or taken from what is: the transaction has
+    written (it may roll back, and its revision be reached again by other changes), or the
+    database keeps no revision."""
+    conn = session.connection()
+    offered = session.info.pop(_OFFERED, None)
+    if transaction_wrote(session):
+        return None
+    if offered is not None and offered[0] is session.get_transaction():
+        access = offered[1]
+    else:
+        row = conn.execute(_ACCESS).first()
+        if row is None:
+            return None
+        access = (row.revision, row.changed_at)
+    engine = conn.engine
+    kept = _KEPT.get(engine)
+    if kept is None:
+        kept = _KEPT.setdefault(engine, KeptActors())
+    return kept, access
+
+
 def actor_from_api_key(*, session: Session, key: str) -> Actor:
     try:
         prefix = key.removeprefix(API_KEY_PREFIX).split("_", 1)[0]
     except (AttributeError, IndexError):
         raise AuthenticationFailed(gettext("invalid API key")) from None
-    row = session.connection().execute(_KEY_AND_CREATOR, {"prefix": prefix}).first()
-    if (
-        row is None
-        or row.revoked_at is not None
-        or not hmac.compare_digest(row.key_hash, _hash_key(key))
-    ):
-        raise AuthenticationFailed(gettext("invalid API key"))
+    digest = _hash_key(key)
     now = utcnow()
+    keeping = _kept_actors(session)
+    if keeping is not None:
+        found = keeping[0].get(digest)
+        if found is not None and found.usable(keeping[1], now):
+            return found.actor
+    row = session.connection().execute(_KEY_AND_CREATOR, {"prefix": prefix}).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
+        raise AuthenticationFailed(gettext("invalid API key"))
     if row.expires_at is not None and _aware(row.expires_at, now) <= now:
         raise AuthenticationFailed(gettext("the API key has expired"))
     if row.creator_id is None or not row.creator_active:
@@ -180,7 +272,8 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
     last = row.last_used_at
     if last is None or now - _aware(last, now) > LAST_USED_RESOLUTION:
         # Once a minute at most: a read request should not turn into a write every time.
-        # The use is an access event too, recorded as often as last_used_at moves.
+        # The use is an access event too, recorded as often as last_used_at moves. Nothing is
+        # kept: the next request, once this one committed, reads the use booked.
         key_row = session.get(ApiKey, row.id)
         assert key_row is not None  # just read
         key_row.last_used_at = now
@@ -192,6 +285,8 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
             entity_id=key_row.id,
             action="use",
         )
+    elif keeping is not None:
+        keeping[0].put(digest, _Kept(keeping[1], actor, row.expires_at, last))
     return actor
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
+from models.access.api_keys import offer_access_revision
 from models.access.permissions import can_view_initiative, get_initiative
 from models.analytics.computed import reported_inputs, with_inputs
 from models.analytics.coverage import (
@@ -77,7 +78,7 @@ from models.tables.indicator import (
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.reporting import DeadlineExtension, Submission, Value
-from models.tables.revisions import DEPLOYMENT, DataRevision
+from models.tables.revisions import DEPLOYMENT, AccessRevision, DataRevision
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -1698,8 +1699,10 @@ class Revisions:
 @cache
 def _revisions_statement() -> Executable:
     """The initiative by slug with its and the deployment's revision rows (two rows at most,
-    by primary key), as plain columns: built once. Asked on every completeness request, where
-    loading the initiative as an object cost more than the statement."""
+    by primary key), as plain columns, and the access revision beside them (so a request
+    that reads them before its actor checks the actor it kept in the same statement): built
+    once. Asked on every completeness request, where loading the initiative as an object cost
+    more than the statement."""
     return (
         select(
             Initiative.id,
@@ -1708,19 +1711,42 @@ def _revisions_statement() -> Executable:
             DataRevision.setup,
             DataRevision.reports,
             DataRevision.changed_at,
+            AccessRevision.revision.label("access"),
+            AccessRevision.changed_at.label("access_changed_at"),
         )
         .outerjoin(DataRevision, DataRevision.scope.in_([Initiative.id, literal(DEPLOYMENT)]))
+        .outerjoin(AccessRevision, AccessRevision.id == 1)
         .where(Initiative.slug == bindparam("slug"))
     )
 
 
+_READ_REVISIONS = "cm_read_revisions"  # Session.info: (slug, rows) read before the actor
+
+
+def read_revisions_first(*, session: Session, initiative_slug: str) -> None:
+    """Read the initiative's revisions and the access revision in one statement, before who
+    is asking is resolved (``api.deps.in_one_trip``): the actor a worker kept is checked
+    against the access revision read here (``models.access.api_keys``), and
+    :func:`revisions` then takes the rows read here, in the same transaction, instead of
+    asking again."""
+    rows = session.connection().execute(_revisions_statement(), {"slug": initiative_slug}).all()
+    session.info[_READ_REVISIONS] = (initiative_slug, rows)
+    if rows and rows[0].access is not None:
+        offer_access_revision(session, (rows[0].access, rows[0].access_changed_at))
+
+
 def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisions:
-    """The initiative's :class:`Revisions` in one statement; checked for visibility as
+    """The initiative's :class:`Revisions` in one statement (or the one
+    :func:`read_revisions_first` made); checked for visibility as
     :func:`~models.access.permissions.get_initiative` does (404 for what the actor may not
     see), so it says nothing about initiatives the actor cannot see. Read before the data it
     versions, in the same snapshot (architecture: Scale)."""
     now = data_as_of(session)
-    rows = session.execute(_revisions_statement(), {"slug": initiative_slug}).all()
+    read = session.info.pop(_READ_REVISIONS, None)
+    if read is not None and read[0] == initiative_slug:
+        rows = read[1]
+    else:
+        rows = session.connection().execute(_revisions_statement(), {"slug": initiative_slug}).all()
     if not rows or not can_view_initiative(session=session, actor=actor, initiative_id=rows[0].id):
         raise NotFound(gettext("no initiative %(slug)r", slug=initiative_slug), field="slug")
     initiative_id, created = rows[0].id, rows[0].created_at

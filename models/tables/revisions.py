@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base
@@ -33,4 +33,21 @@ class DataRevision(Base):
     reports: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The database's time of the last bump (seconds are enough: it only decides whether the
     # scope is quiet, as DataVersion's newest event does).
+    changed_at: Mapped[datetime | None]
+
+
+class AccessRevision(Base):
+    """One row: a counter of every change to who may do what (users' e-mail, activity, token
+    version and language; role grants; API keys' scope, expiry, revocation and secret;
+    memberships), bumped by triggers in the transaction of the change (migration
+    0025_access_revision). A worker keeps the actors it resolved under it
+    (:mod:`models.access.api_keys`) and resolves again once it moved."""
+
+    __tablename__ = "access_revisions"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The database's time of the last bump: with the counter, it tells a database restored
+    # from an older copy (whose counter starts again from an older value) from the one kept.
     changed_at: Mapped[datetime | None]

@@ -112,7 +112,7 @@ def scratch(session: Session) -> Iterator[None]:
 
 # The database's own revision counters (models/tables/revisions.py) outlive what they count,
 # as a sequence does: no content of the demo's.
-BOOKKEEPING = {"data_revisions"}
+BOOKKEEPING = {"data_revisions", "access_revisions"}
 
 
 def table_counts(session: Session) -> dict[str, int]:

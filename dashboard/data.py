@@ -84,6 +84,7 @@ from models.initiatives import members as member_rules
 from models.initiatives import outcomes as outcome_rules
 from models.initiatives import periods as period_rules
 from models.initiatives import series_breaks as series_break_rules
+from models.initiatives import translations as translation_rules
 from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
@@ -1639,6 +1640,48 @@ def delete_category(initiative: str, code: str, category: str) -> dict:
         code=code,
         category=category,
     )
+
+
+# Translations of the names, definitions and stories (models.initiatives.translations).
+
+
+def _translation_row(t: translation_rules.Translation) -> dict:
+    return {
+        "entity_type": t.entity_type,
+        "entity": t.entity,
+        "field": t.field,
+        "locale": t.locale,
+        "english": t.english,
+        "text": t.text,
+        "needs_review": t.needs_review,
+        "translated_by": t.translated_by,
+        "translated_at": t.translated_at.isoformat() if t.translated_at else None,
+    }
+
+
+def setup_translations(initiative: str) -> list[dict]:
+    """Every field with English to translate and its translations (backbone)."""
+    return _door(
+        translation_rules.list_translations,
+        lambda found: [_translation_row(t) for t in found],
+        initiative_slug=initiative,
+    )
+
+
+def save_translation(
+    initiative: str, locale: str, entity_type: str, entity: str, field: str, text: str | None
+) -> dict:
+    """Set one field's translation; an empty text deletes it, so the English shows again."""
+    where = {
+        "initiative_slug": initiative,
+        "locale": locale,
+        "entity_type": entity_type,
+        "entity": entity,
+        "field": field,
+    }
+    if not (text or "").strip():
+        return _door(translation_rules.clear_translation, _translation_row, **where)
+    return _door(translation_rules.set_translation, _translation_row, **where, text=text)
 
 
 def _member_row(member, obligations: list[str]) -> dict:

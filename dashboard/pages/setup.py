@@ -26,6 +26,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from dashboard import data
+from dashboard.components import translations
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, changes_table
 from dashboard.components.kinds import PERFORMANCE_TYPES
@@ -34,6 +35,8 @@ from dashboard.data import DomainError
 from models.core.actors import shown_label
 
 dash.register_page(__name__, path="/setup", title="Setup · Common Measure", name="Setup")
+
+translations.register()  # the Translations tab's callbacks, bound to this app
 
 NOT_ALLOWED = (
     "Setup is for the initiative's backbone team. "
@@ -1011,11 +1014,14 @@ def layout(initiative: str | None = None, tab: str | None = None, **_):
     )
     if entry.instead is not None:
         return entry.instead
-    active = tab if tab in RESOURCES else "indicator"
+    active = tab if tab in RESOURCES or tab == translations.TAB_ID else "indicator"
     tabs = dbc.Tabs(
         [
-            dbc.Tab(_tab(RESOURCES[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
-            for kind, label in TABS
+            *(
+                dbc.Tab(_tab(RESOURCES[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
+                for kind, label in TABS
+            ),
+            translations.tab(),
         ],
         id="setup-tabs",
         active_tab=active,

@@ -254,7 +254,7 @@ def _located(
     if not fields:
         raise NotFound(
             gettext(
-                "the initiative has no %(entity_type)s %(key)r with text to translate",
+                "the initiative has nothing of type %(entity_type)s named %(key)r with text to translate",
                 entity_type=entity_type,
                 key=entity,
             ),
@@ -264,7 +264,8 @@ def _located(
     if source is None:
         raise InvalidInput(
             gettext(
-                "the English of %(field)s is empty: there is nothing to translate", field=field
+                "the English of the field %(field)s is empty: there is nothing to translate",
+                field=field,
             ),
             field="field",
         )
@@ -353,7 +354,7 @@ def clear_translation(
     if row is None:
         raise NotFound(
             gettext(
-                "%(field)s of %(entity_type)s %(key)r has no translation into %(locale)s",
+                "the field %(field)s of %(entity_type)s %(key)r has no translation (language %(locale)s)",
                 field=field,
                 entity_type=source.entity_type,
                 key=source.key,

@@ -38,7 +38,7 @@ def _columns() -> list[dict]:
     language = LANGUAGE_NAMES[LOCALE]
     return [
         {"field": "what", "headerName": gettext("What"), "width": 220},
-        {"field": "english", "headerName": gettext("English"), "flex": 2, "wrapText": True},
+        {"field": "english", "headerName": gettext("English text"), "flex": 2, "wrapText": True},
         {"field": "text", "headerName": language, "flex": 2, "wrapText": True},
         {
             "field": "status",

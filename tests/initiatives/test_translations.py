@@ -272,3 +272,35 @@ def test_the_system_may_set_a_translation_in_the_domain(session) -> None:
         text="Sexo",
     )
     assert t.text == "Sexo" and t.english == "Sex"
+
+
+@pytest.mark.usefixtures("few_partners_allowed")
+def test_a_story_is_translated_flagged_when_rewritten_and_published_in_spanish(w) -> None:
+    from models.stories.stories import write_story
+
+    def story(text: str) -> None:
+        write_story(
+            session=w.session,
+            actor=SYSTEM,
+            initiative_slug="c2c",
+            indicator_code="KIDS",
+            period_key="2025Q3",
+            text=text,
+        )
+        w.session.commit()
+
+    story("Attendance rose after the **summer** programme.")
+    assert (
+        w.put(
+            "es/story/KIDS@2025Q3/text", "La asistencia subió tras el programa de **verano**."
+        ).status_code
+        == 200
+    )
+    story("Attendance rose after the summer programme, most in the east.")
+    listed = _one(w.call("backbone", "GET", C2C).json(), "story", "KIDS@2025Q3", "text")
+    assert listed["needs_review"] and listed["english"].endswith("most in the east.")
+    _approve_and_publish(w)
+    w.client.cookies.clear()
+    public = w.client.get(f"{V1}/public/initiatives/c2c/summary", headers=SPANISH).json()
+    [told] = public["periods"][0]["stories"]
+    assert told["text"].startswith("La asistencia") and "<strong>verano</strong>" in told["html"]

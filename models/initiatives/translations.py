@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -160,8 +160,8 @@ def sources(session: Session, initiative: Initiative) -> list[Source]:
 def _entity_sources(
     session: Session, initiative: Initiative, entity_type: str, key: str
 ) -> list[Source]:
-    """The fields of one entity: every source of the initiative of that type and key (only the
-    one entity's rows are read for the types that have their own table)."""
+    """The fields of one entity that have English (the initiative's are all read: setup writes
+    are rare, and one reading keeps the keys the same as the listing's)."""
     return [
         s for s in sources(session, initiative) if s.entity_type == entity_type and s.key == key
     ]
@@ -236,8 +236,10 @@ def _located(
     entity_type: Any,
     entity: Any,
     field: Any,
+    clearing: bool = False,
 ) -> tuple[Initiative, str, Source, str]:
-    """The initiative (backbone), the language, the entity's source of ``field`` and the field."""
+    """The initiative (backbone), the language, the entity's source of ``field`` and the field.
+    ``clearing`` finds a field whose English was emptied since, so its translation can go."""
     initiative = manageable_initiative(session=session, actor=actor, slug=initiative_slug)
     locale = _checked_locale(locale)
     if not isinstance(entity_type, str) or entity_type not in FIELDS:
@@ -261,6 +263,8 @@ def _located(
             field="entity",
         )
     source = next((s for s in fields if s.field == field), None)
+    if source is None and clearing:
+        source = replace(fields[0], field=field, english="")
     if source is None:
         raise InvalidInput(
             gettext(
@@ -348,7 +352,7 @@ def clear_translation(
     """Delete one field's translation (backbone team), so the English shows again; audited.
     404 when there is none."""
     initiative, locale, source, field = _located(
-        session, actor, initiative_slug, locale, entity_type, entity, field
+        session, actor, initiative_slug, locale, entity_type, entity, field, clearing=True
     )
     row = _row(session, source, locale, field)
     if row is None:
@@ -417,10 +421,11 @@ def list_translations(
             )
         )
     }
+    fields = sources(session, initiative)
     out = [
         _translation(s, loc, rows.get((s.entity_type, s.entity_id, s.field, loc)))
         for loc in locales
-        for s in sources(session, initiative)
+        for s in fields
     ]
     if needs_review is not None:
         out = [t for t in out if t.needs_review == needs_review]
@@ -439,8 +444,8 @@ class Localizer:
 
     def text(self, entity_type: str, key: str | None, field: str, english: str) -> str:
         """``english`` in this language when a translation exists, else ``english`` itself."""
-        if key is None:
-            return english
+        if key is None or not english:
+            return english  # no English (any more): nothing a translation could stand for
         return self.texts.get((entity_type, key, field), english)
 
     def name(self, entity_type: str, key: str | None, english: str) -> str:

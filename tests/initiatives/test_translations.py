@@ -304,3 +304,20 @@ def test_a_story_is_translated_flagged_when_rewritten_and_published_in_spanish(w
     public = w.client.get(f"{V1}/public/initiatives/c2c/summary", headers=SPANISH).json()
     [told] = public["periods"][0]["stories"]
     assert told["text"].startswith("La asistencia") and "<strong>verano</strong>" in told["html"]
+
+
+def test_a_translation_whose_english_was_emptied_is_not_shown_and_can_go(w) -> None:
+    assert w.put("es/outcome/READY/description", "x").status_code == 422  # no English yet
+    w.call(
+        "backbone",
+        "PATCH",
+        f"{V1}/initiatives/c2c/outcomes/READY",
+        json={"description": "Children are ready to learn."},
+    )
+    assert w.put("es/outcome/READY/description", "Listos para aprender").status_code == 200
+    w.call("backbone", "PATCH", f"{V1}/initiatives/c2c/outcomes/READY", json={"description": None})
+    loc = localizer(session=w.session, initiative_id=w.init.id, locale="es")
+    assert loc.text("outcome", "READY", "description", "") == ""
+    gone = w.call("backbone", "DELETE", f"{C2C}/es/outcome/READY/description")
+    assert gone.status_code == 200, gone.text
+    assert w.session.scalar(select(func.count()).select_from(ContentTranslation)) == 0

@@ -17,7 +17,7 @@ import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,7 @@ from models.initiatives import members as member_rules
 from models.initiatives import outcomes as outcome_rules
 from models.initiatives import periods as period_rules
 from models.initiatives import series_breaks as series_break_rules
+from models.initiatives import translations as translation_rules
 from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
@@ -92,6 +93,7 @@ from models.initiatives.members import get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
+from models.initiatives.translations import Localizer, category_key, localizer
 from models.notifications import bounces as bounce_rules
 from models.notifications import history as notice_rules
 from models.notifications import mailbox as mailbox_rules
@@ -513,16 +515,15 @@ def _sheet(session: Session, actor: Actor, initiative: str, org: str, period: st
         session=session, actor=actor, initiative_slug=initiative, org_slug=org, period_key=period
     )
     codes = get_obligations(session=session, actor=actor, initiative=initiative, organisation=org)
+    loc = _local(session, actor, initiative)
     described = list_indicators(
         session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
     ).items
-    by_code = {i["code"]: i for i in described}
-    dimensions = {
-        d.code: (d.name, [(c.code, c.name) for c in d.categories])
-        for d in list_dimensions(
-            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-        ).items
-    }
+    by_code = {i["code"]: _localized_indicator(i, loc) for i in described}
+    dimensions = _dimension_names(
+        loc,
+        list_dimensions(session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT).items,
+    )
     p = get_period(session=session, actor=actor, initiative=initiative, key=period)
     period_info = PeriodInfo(
         p.key, p.kind, p.starts_on, p.opens_on, p.due_on, p.closes_on, p.locked
@@ -704,12 +705,14 @@ class ReviewDetail:
 
 
 def _category_labels(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
+    named = _dimension_names(
+        _local(session, actor, initiative),
+        list_dimensions(session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT).items,
+    )
     return {
-        f"{d.code}={c.code}": f"{d.name}: {c.name}"
-        for d in list_dimensions(
-            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-        ).items
-        for c in d.categories
+        category_key(code, category): f"{name}: {category_name}"
+        for code, (name, categories) in named.items()
+        for category, category_name in categories
     }
 
 
@@ -729,10 +732,11 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
         indicators = list_indicators(
             session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
         ).items
+        loc = _local(session, actor, initiative)
         return ReviewDetail(
             submission=submission,
             organisation_name=_organisation_names(session, actor, initiative).get(org, org),
-            indicator_names={i["code"]: i["name"] for i in indicators},
+            indicator_names={i["code"]: _localized_indicator(i, loc)["name"] for i in indicators},
             send_back=refusals(
                 session=session,
                 actor=actor,
@@ -795,6 +799,83 @@ def analytics_workspaces() -> list[tuple[str, str]]:
         return [(summary.slug, summary.name) for summary, _id in _initiatives(session, actor)]
 
 
+# --- the names the backbone team wrote, in the reader's language --------------------------------
+# models.initiatives.translations decides which text shows (the translation, else the English);
+# these only apply it to the answers the domain gives.
+
+
+def _local(session: Session, actor: Actor, initiative: str) -> Localizer:
+    """The initiative's translations into the reader's language (README, "Languages")."""
+    found = get_initiative(session=session, actor=actor, slug=initiative)
+    return localizer(session=session, initiative_id=found.id)
+
+
+def _localized_card(card: Scorecard, loc: Localizer) -> Scorecard:
+    if not loc.texts:
+        return card
+    return replace(
+        card,
+        initiative_name=loc.name("initiative", card.initiative, card.initiative_name),
+        rows=[
+            replace(
+                r,
+                name=loc.name("indicator", r.code, r.name),
+                unit=loc.text("indicator", r.code, "unit", r.unit),
+                outcome_name=loc.name("outcome", r.outcome, r.outcome_name)
+                if r.outcome_name
+                else r.outcome_name,
+            )
+            for r in card.rows
+        ],
+    )
+
+
+def _localized_series(found: Series, loc: Localizer) -> Series:
+    if not loc.texts:
+        return found
+    return replace(
+        found,
+        name=loc.name("indicator", found.indicator, found.name),
+        unit=loc.text("indicator", found.indicator, "unit", found.unit),
+        breakdown=[
+            replace(p, label=loc.name("category", p.key, p.label)) if "=" in p.key else p
+            for p in found.breakdown
+        ],
+    )
+
+
+def _localized_indicator(described: dict, loc: Localizer) -> dict:
+    """An indicator as ``list_indicators`` describes it, its name, definition and unit shown in
+    the reader's language."""
+    if not loc.texts:
+        return described
+    code = described["code"]
+    return {
+        **described,
+        "name": loc.name("indicator", code, described["name"]),
+        "definition": loc.text("indicator", code, "definition", described.get("definition") or "")
+        or described.get("definition"),
+        "unit": loc.text("indicator", code, "unit", described.get("unit") or "")
+        or described.get("unit"),
+    }
+
+
+def _dimension_names(
+    loc: Localizer, dimensions: Sequence[Any]
+) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """Dimension code → (name, [(category code, name)]) in the reader's language."""
+    return {
+        d.code: (
+            loc.name("dimension", d.code, d.name),
+            [
+                (c.code, loc.name("category", category_key(d.code, c.code), c.name))
+                for c in d.categories
+            ],
+        )
+        for d in dimensions
+    }
+
+
 def overview(
     initiative: str, period: str | None = None, outcome: str | None = None
 ) -> tuple[Scorecard, list[tuple[str, str | None]], dict[str, str]]:
@@ -816,6 +897,11 @@ def overview(
                 period_key=period or None,
                 outcome=outcome,
             )
+        loc = _local(session, actor, initiative)
+        card = _localized_card(card, loc)
+        outcomes = [
+            (code, loc.name("outcome", code, name) if name else name) for code, name in outcomes
+        ]
         rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
         return card, outcomes, legend(*rules)
 
@@ -823,15 +909,17 @@ def overview(
 def indicator_series(
     initiative: str, code: str, by: str | None = None, org: str | None = None
 ) -> Series:
+    actor = current_actor()
     with _read_session() as session:
-        return series(
+        found = series(
             session=session,
-            actor=current_actor(),
+            actor=actor,
             initiative_slug=initiative,
             indicator_code=code,
             by=by,
             org=org,
         )
+        return _localized_series(found, _local(session, actor, initiative))
 
 
 def indicator_equity(initiative: str, code: str, dimension: str) -> Equity:
@@ -888,14 +976,21 @@ def indicator_choices(initiative: str) -> list[dict]:
     measures contributing to a population indicator (README, "Two kinds of measure")."""
     actor = current_actor()
     with _session() as session:
-        described = list_indicators(
-            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-        ).items
-        names = {
-            d.code: d.name
-            for d in list_dimensions(
+        loc = _local(session, actor, initiative)
+        described = [
+            _localized_indicator(i, loc)
+            for i in list_indicators(
                 session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
             ).items
+        ]
+        names = {
+            code: name
+            for code, (name, _categories) in _dimension_names(
+                loc,
+                list_dimensions(
+                    session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+                ).items,
+            ).items()
         }
         return [
             {
@@ -1545,6 +1640,48 @@ def delete_category(initiative: str, code: str, category: str) -> dict:
         code=code,
         category=category,
     )
+
+
+# Translations of the names, definitions and stories (models.initiatives.translations).
+
+
+def _translation_row(t: translation_rules.Translation) -> dict:
+    return {
+        "entity_type": t.entity_type,
+        "entity": t.entity,
+        "field": t.field,
+        "locale": t.locale,
+        "english": t.english,
+        "text": t.text,
+        "needs_review": t.needs_review,
+        "translated_by": t.translated_by,
+        "translated_at": t.translated_at.isoformat() if t.translated_at else None,
+    }
+
+
+def setup_translations(initiative: str) -> list[dict]:
+    """Every field with English to translate and its translations (backbone)."""
+    return _door(
+        translation_rules.list_translations,
+        lambda found: [_translation_row(t) for t in found],
+        initiative_slug=initiative,
+    )
+
+
+def save_translation(
+    initiative: str, locale: str, entity_type: str, entity: str, field: str, text: str | None
+) -> dict:
+    """Set one field's translation; an empty text deletes it, so the English shows again."""
+    where = {
+        "initiative_slug": initiative,
+        "locale": locale,
+        "entity_type": entity_type,
+        "entity": entity,
+        "field": field,
+    }
+    if not (text or "").strip():
+        return _door(translation_rules.clear_translation, _translation_row, **where)
+    return _door(translation_rules.set_translation, _translation_row, **where, text=text)
 
 
 def _member_row(member, obligations: list[str]) -> dict:

@@ -41,6 +41,7 @@ from models.tables.strategy import (
     strategy_indicators,
     strategy_owners,
 )
+from models.tables.translation import ContentTranslation
 from models.tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "ContentTranslation",
     "DataRevision",
     "DeadlineExtension",
     "Dimension",

@@ -26,6 +26,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from dashboard import data
+from dashboard.components import translations
 from dashboard.components.common import error_alert, sync_url
 from dashboard.components.forms import Field, Form, Group, Resource, changes_table
 from dashboard.components.page import enter, frame, initiative_picker, pickers
@@ -36,6 +37,8 @@ from models.core.i18n import gettext, ngettext, short_number
 dash.register_page(
     __name__, path="/setup", title=lambda **_: gettext("Setup · Common Measure"), name="Setup"
 )
+
+translations.register()  # the Translations tab's callbacks, bound to this app
 
 # Every text below is built when it is shown, in the reader's language (README, "Languages"):
 # the forms, columns and tabs are made by functions, called again for each page and answer.
@@ -1373,12 +1376,15 @@ def layout(initiative: str | None = None, tab: str | None = None, **_):
     )
     if entry.instead is not None:
         return entry.instead
-    active = tab if tab in RESOURCES else "indicator"
+    active = tab if tab in RESOURCES or tab == translations.TAB_ID else "indicator"
     resources = _resources()
     tabs = dbc.Tabs(
         [
-            dbc.Tab(_tab(resources[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
-            for kind, label in _tabs()
+            *(
+                dbc.Tab(_tab(resources[kind]), label=label, tab_id=kind, id=f"setup-tab-{kind}")
+                for kind, label in _tabs()
+            ),
+            translations.tab(),
         ],
         id="setup-tabs",
         active_tab=active,

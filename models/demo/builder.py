@@ -54,6 +54,9 @@ from models.demo.spec import (
 from models.demo.trail import Move, StoredValue, columns, events, fields_of
 from models.initiatives.directory import any_initiative
 from models.initiatives.indicators import describe_gap_target
+from models.initiatives.translations import ENTITY as TRANSLATION_ENTITY
+from models.initiatives.translations import source_hash
+from models.initiatives.translations import sources as translation_sources
 from models.publishing.publish import publish
 from models.strategies.strategies import action_record, strategy_record
 from models.tables.access import RoleGrant, User
@@ -75,6 +78,7 @@ from models.tables.publication import Publication
 from models.tables.reporting import Submission, Value
 from models.tables.story import StoryVersion
 from models.tables.strategy import Strategy, StrategyAction
+from models.tables.translation import ENTITY_COLUMNS, ContentTranslation
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -500,6 +504,7 @@ class _Builder:
         backbone = actor_for_user(session=session, user=self.users["backbone"])
         told = self._stories()  # before publishing: each publication carries its quarter's
         told += self._gap_targets()
+        told += self._translations()  # before publishing too: the publications freeze them
         moments: dict[int, datetime] = {}
         for step in range(REVIEW_STEP):
             vintage = publish(
@@ -587,6 +592,60 @@ class _Builder:
                         "reason": None,
                     }
                 )
+        return events
+
+    def _translations(self) -> list[dict[str, Any]]:
+        """The backbone team's Spanish names (README, "Languages"), written the week before
+        the first quarter was published, each of the English it translates as it stands (so
+        none needs review); answers their audit events, written with the rest of the trail."""
+        if not self.spec.spanish:
+            return []
+        backbone = actor_for_user(session=self.session, user=self.users["backbone"])
+        at = self._published_at(0) - timedelta(days=7)
+        fields = {
+            (s.entity_type, s.key, s.field): s
+            for s in translation_sources(self.session, self.initiative)
+        }
+        events: list[dict[str, Any]] = []
+        for (entity_type, key, field_name), text in self.spec.spanish.items():
+            source = fields[(entity_type, key, field_name)]
+            column = ENTITY_COLUMNS[entity_type]
+            row = ContentTranslation(
+                initiative_id=self.initiative.id,
+                entity_type=entity_type,
+                entity_id=source.entity_id,
+                field=field_name,
+                locale="es",
+                text=text,
+                source_hash=source_hash(source.english),
+                translated_at=at,
+                translated_by_id=backbone.user_id,
+                translated_by=backbone.label,
+                **({column: source.entity_id} if column else {}),
+            )
+            self.session.add(row)
+            self.session.flush()
+            events.append(
+                {
+                    "at": at,
+                    "actor_user_id": backbone.user_id,
+                    "actor_label": backbone.label,
+                    "initiative_id": self.initiative.id,
+                    "entity_type": TRANSLATION_ENTITY,
+                    "entity_id": row.id,
+                    "action": "create",
+                    "before": None,
+                    "after": {
+                        "entity_type": entity_type,
+                        "entity": key,
+                        "field": field_name,
+                        "locale": "es",
+                        "text": text,
+                        "source_hash": row.source_hash,
+                    },
+                    "reason": None,
+                }
+            )
         return events
 
     def _strategies(self) -> list[dict[str, Any]]:

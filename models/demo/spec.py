@@ -171,6 +171,9 @@ class InitiativeSpec:
     gap_targets: tuple[tuple[str, str, float], ...] = ()
     # Cross-tabs (README, "Cross-tabs"): (code, name, row dimension, column dimension).
     cross_tabs: tuple[tuple[str, str, str, str], ...] = ()
+    # The backbone team's Spanish (README, "Languages"): (entity type, its key, field) → the
+    # text, as models.initiatives.translations names them; publications freeze them.
+    spanish: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 # fmt: off
@@ -233,6 +236,53 @@ AGE = DimensionSpec(
 )
 ALL3 = ("race", "income", "gender")
 
+# The Spanish the Cradle to Career backbone team wrote for its names (README, "Languages").
+CRADLE_SPANISH: dict[tuple[str, str, str], str] = {
+    ("initiative", "cradle-to-career", "name"): "De la cuna a la carrera",
+    ("outcome", "kindergarten_readiness", "name"): "Preparación para el kínder",
+    ("outcome", "early_grade_reading", "name"): "Lectura en 3.er grado",
+    ("outcome", "middle_grade_math", "name"): "Matemáticas en 8.º grado",
+    ("outcome", "high_school_graduation", "name"): "Graduación de la secundaria",
+    ("outcome", "postsecondary_enrollment", "name"): "Inscripción en estudios superiores",
+    ("outcome", "postsecondary_completion", "name"): "Finalización de estudios superiores",
+    ("outcome", "employment", "name"): "Empleo",
+    ("indicator", "K_READY", "name"): "Niñas y niños preparados para el kínder",
+    ("indicator", "EC_ENROLLED", "name"): "Niñas y niños en educación inicial de calidad",
+    ("indicator", "WELL_CHILD", "name"): "Controles de niño sano (0 a 5 años)",
+    ("indicator", "HOME_VISITS", "name"): "Visitas domiciliarias realizadas",
+    ("indicator", "EARLY_VISITS", "name"): "Visitas en la primera infancia (controles y visitas)",
+    ("indicator", "READ_G3", "name"): "Estudiantes de 3.er grado que leen al nivel de su grado",
+    ("indicator", "TUTOR_SESSIONS", "name"): "Sesiones de tutoría de lectura impartidas",
+    ("indicator", "MATH_G8", "name"): "Estudiantes de 8.º grado competentes en matemáticas",
+    ("indicator", "MATH_G8_SCORE", "name"): "Puntaje promedio de matemáticas de 8.º grado",
+    ("indicator", "MATH_TUTOR_STUDENTS", "name"): "Estudiantes con tutoría de matemáticas",
+    ("indicator", "GRAD_4YR", "name"): "Tasa de graduación de la cohorte de cuatro años",
+    ("indicator", "CHRONIC_ABSENT", "name"): "Estudiantes con ausentismo crónico",
+    ("indicator", "MENTORED_YOUTH", "name"): "Jóvenes con una mentora o un mentor",
+    ("indicator", "FAFSA_DONE", "name"): "Estudiantes de último año que completan la FAFSA",
+    ("indicator", "PS_ENROLL", "name"): "Egresados inscritos en estudios superiores",
+    ("indicator", "COLLEGE_PATH", "name"): "Estudiantes en camino a la universidad",
+    ("indicator", "PS_RETAIN", "name"): "Estudiantes de primer año que continúan",
+    ("indicator", "PS_COMPLETE", "name"): "Estudiantes que obtienen un título o certificado",
+    ("indicator", "EMP_PLACED", "name"): "Egresados de capacitación empleados en seis meses",
+    ("indicator", "EMP_WAGE", "name"): "Salario inicial promedio por hora",
+    ("indicator", "INTERNSHIPS", "name"): "Pasantías remuneradas",
+    ("dimension", "race", "name"): "Raza/etnia",
+    ("dimension", "income", "name"): "Ingreso familiar",
+    ("dimension", "gender", "name"): "Género",
+    ("category", "race=asian", "name"): "Asiática",
+    ("category", "race=black", "name"): "Negra",
+    ("category", "race=hispanic", "name"): "Hispana o latina",
+    ("category", "race=native", "name"): "Indígena americana o nativa de Alaska",
+    ("category", "race=white", "name"): "Blanca",
+    ("category", "race=multiracial", "name"): "Multirracial u otra",
+    ("category", "income=low", "name"): "Ingreso bajo",
+    ("category", "income=not_low", "name"): "Ingreso no bajo",
+    ("category", "gender=female", "name"): "Femenino",
+    ("category", "gender=male", "name"): "Masculino",
+    ("category", "gender=nonbinary", "name"): "No binario",
+}
+
 SCHOOL_SOURCE = "District student information system and state assessment files"
 CRADLE = InitiativeSpec(
     slug="cradle-to-career",
@@ -246,6 +296,7 @@ CRADLE = InitiativeSpec(
     outliers=6,
     gap_targets=(("READ_G3", "race", 0.5),),  # halve the reading gap by the end target
     cross_tabs=(("race_x_income", "Race/ethnicity × family income", "race", "income"),),
+    spanish=CRADLE_SPANISH,
     stories=(
         ("K_READY", (
             ("Readiness held steady this quarter. The **summer bridge** classes of the early "

@@ -38,6 +38,14 @@ from models.core.actors import Actor
 from models.core.errors import Conflict, NotFound
 from models.core.formulas import neutralise
 from models.core.i18n import gettext
+from models.initiatives.translations import (
+    ENGLISH,
+    Localizer,
+    frozen_translations,
+    localizer,
+    story_key,
+    thawed,
+)
 from models.outbox.messages import enqueue, funders_and_backbone
 from models.outbox.webhooks import announce
 from models.stories.render import render_markdown
@@ -374,6 +382,12 @@ def publish(
     # The stories behind the curves as they stand now: the vintage carries them, so a later
     # edit stays unpublished until the period is published again (models/stories).
     snapshot["stories"] = assessed.stories
+    # And the translations of the names, definitions and stories it shows, as they stand now:
+    # the public reads them in its language until the period is published again (README,
+    # "Languages").
+    snapshot["translations"] = frozen_translations(
+        session=session, initiative_id=initiative.id, snapshot=snapshot
+    )
     previous = _latest(session, initiative.id, period.id)
     publication = Publication(
         initiative_id=initiative.id,
@@ -656,8 +670,14 @@ def _legend_of(snapshots: list[dict[str, Any]], current: dict[str, str]) -> dict
     return {m: current.get(m) or explain(m) for m in ordered}
 
 
-def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
-    """The latest vintage of every published period, oldest period first. No login needed."""
+def public_summary(
+    *, session: Session, initiative_slug: str, locale: str | None = None
+) -> dict[str, Any]:
+    """The latest vintage of every published period, oldest period first. No login needed.
+
+    In ``locale`` (the reader's, by default): the names, definitions and stories as each
+    vintage froze their translations (an older vintage, which froze none, shows the English),
+    the initiative's own name and description as translated now (README, "Languages")."""
     initiative = _public_initiative(session, initiative_slug)
     rows = session.execute(
         select(Publication, Period)
@@ -669,10 +689,14 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
     for pub, period in rows:
         count = latest[period.id][2] + 1 if period.id in latest else 1
         latest[period.id] = (pub, period, count)
+    live = localizer(session=session, initiative_id=initiative.id, locale=locale)
     return {
         "initiative": initiative.slug,
-        "initiative_name": initiative.name,
-        "description": initiative.description,
+        "initiative_name": live.name("initiative", initiative.slug, initiative.name),
+        "description": live.text(
+            "initiative", initiative.slug, "description", initiative.description or ""
+        )
+        or None,
         "region": initiative.region,
         "threshold": initiative.suppression_threshold,
         "legend": _legend_of(
@@ -685,26 +709,69 @@ def public_summary(*, session: Session, initiative_slug: str) -> dict[str, Any]:
                 "note": pub.note,
                 "vintage": count,
                 "coverage": pub.snapshot.get("coverage"),
-                "indicators": pub.snapshot["indicators"],
-                "stories": _carried_stories(pub.snapshot),
+                "indicators": _localized_indicators(
+                    pub.snapshot["indicators"], thawed(pub.snapshot, live.locale)
+                ),
+                "stories": _carried_stories(pub.snapshot, thawed(pub.snapshot, live.locale)),
             }
             for pub, period, count in latest.values()
         ],
     }
 
 
-def _carried_stories(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+def _localized_indicators(
+    indicators: list[dict[str, Any]], frozen: Localizer
+) -> list[dict[str, Any]]:
+    """A vintage's indicators with the names, definitions and units it froze in the reader's
+    language (the snapshot itself is left as it is)."""
+    if not frozen.texts:
+        return indicators
+    out = []
+    for ind in indicators:
+        code = ind["indicator"]
+        out.append(
+            {
+                **ind,
+                "name": frozen.name("indicator", code, ind["name"]),
+                "definition": frozen.text("indicator", code, "definition", ind["definition"] or "")
+                or ind["definition"],
+                "unit": frozen.text("indicator", code, "unit", ind["unit"]),
+                "outcome_name": frozen.name("outcome", ind["outcome"], ind["outcome_name"] or "")
+                or ind["outcome_name"],
+                "breakdowns": [
+                    {
+                        **b,
+                        "dimension_name": frozen.name(
+                            "dimension", b["dimension"], b["dimension_name"]
+                        ),
+                        "categories": [
+                            {**c, "label": frozen.name("category", c["key"], c["label"])}
+                            for c in b["categories"]
+                        ],
+                    }
+                    for b in ind["breakdowns"]
+                ],
+            }
+        )
+    return out
+
+
+def _carried_stories(snapshot: dict[str, Any], frozen: Localizer = ENGLISH) -> list[dict[str, Any]]:
     """The stories a vintage carries, by indicator code, with their safe HTML (older vintages
-    carried none)."""
-    return [
-        {
-            "indicator": code,
-            "version": story["version"],
-            "text": story["text"],
-            "html": render_markdown(story["text"]),
-        }
-        for code, story in sorted((snapshot.get("stories") or {}).items())
-    ]
+    carried none), in the language of ``frozen`` where the vintage froze a translation."""
+    period = snapshot.get("period")
+    out = []
+    for code, story in sorted((snapshot.get("stories") or {}).items()):
+        text = frozen.text("story", story_key(code, str(period)), "text", story["text"])
+        out.append(
+            {
+                "indicator": code,
+                "version": story["version"],
+                "text": text,
+                "html": render_markdown(text),
+            }
+        )
+    return out
 
 
 def vintages(
@@ -798,7 +865,8 @@ STORY_FIELDS = [
 def datapackage(*, session: Session, initiative_slug: str) -> bytes:
     """The published, suppressed rollups as a Frictionless Data Package (a zip); its CSV's text
     cells are neutralised like every export's, as open data is opened in spreadsheets."""
-    summary = public_summary(session=session, initiative_slug=initiative_slug)
+    # Open data keeps the English the figures were defined in, whoever downloads it.
+    summary = public_summary(session=session, initiative_slug=initiative_slug, locale="en")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([name for name, _, _ in FIELDS])

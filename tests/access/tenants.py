@@ -29,6 +29,7 @@ from models.access.api_keys import create_api_key
 from models.access.login import issue_token
 from models.access.permissions import actor_for_user
 from models.core.actors import SYSTEM
+from models.initiatives.translations import set_translation
 from models.reporting.deadlines import grant_extension
 from models.reporting.submissions import save_values, transition
 from models.reporting.validation import ValueInput
@@ -259,6 +260,16 @@ def build_world(session: Session) -> World:
         indicators=["SERVED"],
     )
     action = add_action(session=session, actor=SYSTEM, initiative=A, code=STRATEGY, title="visit")
+    set_translation(
+        session=session,
+        actor=SYSTEM,
+        initiative_slug=A,
+        locale="es",
+        entity_type="outcome",
+        entity="reach",
+        field="name",
+        text="Alcance",
+    )
     session.flush()
 
     headers = {

@@ -353,6 +353,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", f"{P}/initiatives/{{slug}}/periods/{{key}}/publications"): Rule(
         viewers_of_a(), params={"key": APPROVED}
     ),
+    # --- translations of what the backbone writes ----------------------------------------------
+    ("get", f"{P}/initiatives/{{slug}}/translations"): Rule(
+        backbone_of_a(200), why="setup: the English and its translations are the backbone's"
+    ),
+    (
+        "put",
+        f"{P}/initiatives/{{slug}}/translations/{{locale}}/{{entity_type}}/{{entity}}/{{field}}",
+    ): Rule(
+        backbone_of_a(200),
+        params={"locale": "es", "entity_type": "indicator", "entity": "SERVED", "field": "name"},
+        json={"text": "Personas atendidas"},
+    ),
+    (
+        "delete",
+        f"{P}/initiatives/{{slug}}/translations/{{locale}}/{{entity_type}}/{{entity}}/{{field}}",
+    ): Rule(
+        backbone_of_a(200),
+        params={"locale": "es", "entity_type": "outcome", "entity": "reach", "field": "name"},
+        why="the world translates the outcome's name",
+    ),
     # --- stories behind the curve -------------------------------------------------------------
     ("get", f"{P}/initiatives/{{slug}}/indicators/{{code}}/stories"): Rule(
         viewers_of_a(),

@@ -1142,3 +1142,34 @@ def test_cradle_to_career_has_computed_indicators_shown_as_their_inputs_are(demo
     # The funder sees the college path (many partners) and not the early-years visits (one
     # partner each, not all sharing with funders): both cases are met.
     assert shown["funder"] and hidden["funder"]
+
+
+def test_cradle_to_career_reads_in_spanish_on_its_public_page(demo: Demo) -> None:
+    """The backbone team's Spanish names (README, "Languages"): frozen by every publication, so
+    the public summary in Spanish shows them; none needs review; English readers see English."""
+    from models.core.i18n import use_locale
+    from models.initiatives.translations import list_translations
+    from models.publishing.publish import public_summary
+
+    s = demo.session
+    with use_locale("es"):
+        spanish = public_summary(session=s, initiative_slug=C2C)
+    assert spanish["initiative_name"] == "De la cuna a la carrera"
+    shown = {i["indicator"]: i for p in spanish["periods"] for i in p["indicators"]}
+    assert shown["K_READY"]["name"] == "Niñas y niños preparados para el kínder"
+    assert shown["K_READY"]["outcome_name"] == "Preparación para el kínder"
+    races = next(b for b in shown["K_READY"]["breakdowns"] if b["dimension"] == "race")
+    assert races["dimension_name"] == "Raza/etnia"
+    assert "Negra" in {c["label"] for c in races["categories"]}
+    english = public_summary(session=s, initiative_slug=C2C)
+    assert {i["name"] for p in english["periods"] for i in p["indicators"]} >= {
+        "Kindergartners ready for school"
+    }
+    translated = [
+        t
+        for t in list_translations(
+            session=s, actor=actor(s, "backbone@demo.test"), initiative_slug=C2C
+        )
+        if t.text is not None
+    ]
+    assert len(translated) >= 40 and not any(t.needs_review for t in translated)

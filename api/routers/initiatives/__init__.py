@@ -1,6 +1,6 @@
 """Setting up initiatives: the directory, organisations, settings, members, outcomes,
-dimensions, indicators, periods, series breaks and gap targets. HTTP only; the rules are in
-models/initiatives/."""
+dimensions, indicators, periods, series breaks, gap targets and translations. HTTP only; the
+rules are in models/initiatives/."""
 
 from fastapi import APIRouter
 
@@ -15,6 +15,7 @@ from api.routers.initiatives import (
     outcomes,
     periods,
     series_breaks,
+    translations,
 )
 
 router = APIRouter()
@@ -29,5 +30,6 @@ for _module in (
     series_breaks,
     gap_targets,
     periods,
+    translations,
 ):
     router.include_router(_module.router)

@@ -12,10 +12,10 @@ from models.access.api_keys import _KEPT, actor_from_api_key
 from .test_kept_actors import PATH, _access, _kept, _raw, two_engines, world  # noqa: F401
 
 
-def test_truncating_a_watched_table_stops_a_kept_key(request) -> None:
+def test_truncating_a_watched_table_stops_a_kept_key(world) -> None:  # noqa: F811
     """A script that empties the grants (PostgreSQL's TRUNCATE fires no row trigger) must not
     leave a worker honouring the grants it kept."""
-    w = request.getfixturevalue("world")
+    w = world
     if w["writer"].dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's")
     client, headers = w["client"], w["headers"]
@@ -26,10 +26,10 @@ def test_truncating_a_watched_table_stops_a_kept_key(request) -> None:
     assert client.get(PATH, headers=headers).status_code == 404  # bob is backbone no more
 
 
-def test_a_grant_flushed_while_resolving_a_key_and_rolled_back_is_not_kept(request) -> None:
+def test_a_grant_flushed_while_resolving_a_key_and_rolled_back_is_not_kept(world) -> None:  # noqa: F811
     """Resolving a key flushes the session's pending changes (a grant given in this unit of
     work counts): what it then reads may roll back, so it must not be kept for others."""
-    w = request.getfixturevalue("world")
+    w = world
     client, headers = w["client"], w["headers"]
     _kept(w, headers)
     _raw(w, "DELETE FROM role_grants WHERE user_id = :bob")

@@ -102,6 +102,11 @@ def upgrade() -> None:
                 f"CREATE TRIGGER access_{table}_{operation.lower()} AFTER {operation} "
                 f"ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION cm_bump_access()"
             )
+        # TRUNCATE (a script emptying a table) fires no row trigger: one for the statement.
+        op.execute(
+            f"CREATE TRIGGER access_{table}_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cm_bump_access()"
+        )
 
 
 def downgrade() -> None:
@@ -112,6 +117,8 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {name}")
             else:
                 op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        if op.get_bind().dialect.name != "sqlite":
+            op.execute(f"DROP TRIGGER IF EXISTS access_{table}_truncate ON {table}")
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP FUNCTION IF EXISTS cm_bump_access()")
     op.drop_table("access_revisions")

@@ -285,7 +285,9 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
             entity_id=key_row.id,
             action="use",
         )
-    elif keeping is not None:
+    elif keeping is not None and not transaction_wrote(session):
+        # Resolving flushed nothing of this unit of work (a grant it gave counts, and may
+        # still roll back): only then is what was read the database's, to keep.
         keeping[0].put(digest, _Kept(keeping[1], actor, row.expires_at, last))
     return actor
 

@@ -1679,8 +1679,9 @@ def save_translation(
         "entity": entity,
         "field": field,
     }
-    if not (text or "").strip():
+    if text is None or (isinstance(text, str) and not text.strip()):
         return _door(translation_rules.clear_translation, _translation_row, **where)
+    # Anything but text is refused by the domain (422, field text).
     return _door(translation_rules.set_translation, _translation_row, **where, text=text)
 
 

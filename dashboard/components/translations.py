@@ -138,7 +138,7 @@ def register() -> None:
         Input("setup-translation-refresh", "data"),
     )
     def list_rows(initiative, _refresh):
-        if not initiative:
+        if not initiative or not isinstance(initiative, str):
             return [], None
         try:
             found = rows(initiative)
@@ -180,7 +180,8 @@ def register() -> None:
         prevent_initial_call=True,
     )
     def save(_clicks, initiative, chosen, text, refresh):
-        if not (ctx.triggered_id and initiative and isinstance(chosen, dict)):
+        crafted = not isinstance(initiative, str) or not isinstance(chosen, dict)
+        if not (ctx.triggered_id and initiative) or crafted:
             return no_update, no_update
         where = [str(chosen.get(k) or "") for k in ("entity_type", "entity", "field")]
         try:
@@ -195,4 +196,4 @@ def register() -> None:
         alert = dbc.Alert(
             message, color="success", dismissable=True, className="py-2 cm-setup-done"
         )
-        return alert, (refresh or 0) + 1
+        return alert, (refresh if isinstance(refresh, int) else 0) + 1

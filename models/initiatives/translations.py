@@ -197,6 +197,10 @@ def _checked_field(entity_type: str, field: Any) -> str:
 def _checked_text(text: Any, max_length: int) -> str:
     if not isinstance(text, str):
         raise InvalidInput(gettext("must be text"), field="text")
+    try:
+        text.encode("utf-8")  # a lone surrogate (JSON's "\\ud800") is no text a database keeps
+    except UnicodeEncodeError:
+        raise InvalidInput(gettext("must be text"), field="text") from None
     body = text.strip()
     if not body:
         raise InvalidInput(
@@ -524,27 +528,54 @@ def frozen_translations(
 ) -> dict[str, dict[str, str]]:
     """Locale → ``"type:key:field"`` → text, of the names, definitions and stories a
     publication's snapshot carries: what the public reads in that language until the period
-    is published again (older snapshots have none, and show the English)."""
-    wanted: set[tuple[str, str, str]] = set()
+    is published again (older snapshots have none, and show the English).
+
+    Only a translation of the English the snapshot publishes is frozen: one that needs review
+    translates an English no longer shown (a story rewritten to take a name out, an indicator
+    renamed), and its reader is given the English published instead."""
+    wanted: dict[tuple[str, str, str], str] = {}  # the English published, by what translates it
+
+    def want(entity_type: str, key: Any, field: str, english: Any) -> None:
+        if key is not None and isinstance(english, str) and english.strip():
+            wanted[(entity_type, str(key), field)] = english
+
     for ind in snapshot.get("indicators") or []:
         for field in ("name", "definition", "unit"):
-            wanted.add(("indicator", ind["indicator"], field))
+            want("indicator", ind["indicator"], field, ind.get(field))
         if ind.get("outcome"):
-            wanted.add(("outcome", ind["outcome"], "name"))
+            want("outcome", ind["outcome"], "name", ind.get("outcome_name"))
         for b in ind.get("breakdowns") or []:
-            wanted.add(("dimension", b["dimension"], "name"))
+            want("dimension", b["dimension"], "name", b.get("dimension_name"))
             for c in b["categories"]:
-                wanted.add(("category", c["key"], "name"))
+                want("category", c["key"], "name", c.get("label"))
     period = snapshot.get("period")
-    for code in snapshot.get("stories") or {}:
-        wanted.add(("story", story_key(code, str(period)), "text"))
+    for code, story in (snapshot.get("stories") or {}).items():
+        want("story", story_key(code, str(period)), "text", (story or {}).get("text"))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            ContentTranslation.locale,
+            ContentTranslation.entity_type,
+            ContentTranslation.entity_id,
+            ContentTranslation.field,
+            ContentTranslation.text,
+            ContentTranslation.source_hash,
+        ).where(
+            ContentTranslation.initiative_id == initiative_id,
+            ContentTranslation.locale.in_(translated_locales()),
+        )
+    ).all()
+    if not rows:
+        return {}
+    keys = _keys(session, initiative_id, {r.entity_type for r in rows})
     out: dict[str, dict[str, str]] = {}
-    for locale in translated_locales():
-        texts = localizer(session=session, initiative_id=initiative_id, locale=locale).texts
-        frozen = {":".join(k): texts[k] for k in sorted(wanted) if k in texts}
-        if frozen:
-            out[locale] = frozen
-    return out
+    for r in rows:
+        key = keys.get((r.entity_type, r.entity_id))
+        english = wanted.get((r.entity_type, key, r.field)) if key is not None else None
+        if english is not None and r.source_hash == source_hash(english):
+            out.setdefault(r.locale, {})[f"{r.entity_type}:{key}:{r.field}"] = r.text
+    return {locale: dict(sorted(texts.items())) for locale, texts in sorted(out.items())}
 
 
 def thawed(snapshot: Mapping[str, Any], locale: str | None = None) -> Localizer:

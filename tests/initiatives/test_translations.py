@@ -302,6 +302,22 @@ def test_a_story_is_translated_flagged_when_rewritten_and_published_in_spanish(w
     _approve_and_publish(w)
     w.client.cookies.clear()
     public = w.client.get(f"{V1}/public/initiatives/c2c/summary", headers=SPANISH).json()
+    # Flagged, it translates a wording no longer published: the public reads the English.
+    [told] = public["periods"][0]["stories"]
+    assert told["text"].endswith("most in the east."), told
+    # Reviewed and published again, the public reads it in Spanish.
+    reviewed = "La asistencia subió tras el programa de **verano**, sobre todo en el este."
+    assert w.put("es/story/KIDS@2025Q3/text", reviewed).status_code == 200
+    publish(
+        session=w.session,
+        actor=SYSTEM,
+        initiative_slug="c2c",
+        period_key="2025Q3",
+        confirm_incomplete=True,
+    )
+    w.session.commit()
+    w.client.cookies.clear()
+    public = w.client.get(f"{V1}/public/initiatives/c2c/summary", headers=SPANISH).json()
     [told] = public["periods"][0]["stories"]
     assert told["text"].startswith("La asistencia") and "<strong>verano</strong>" in told["html"]
 

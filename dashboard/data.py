@@ -824,6 +824,10 @@ def _localized_card(card: Scorecard, loc: Localizer) -> Scorecard:
                 outcome_name=loc.name("outcome", r.outcome, r.outcome_name)
                 if r.outcome_name
                 else r.outcome_name,
+                gap_targets=[
+                    replace(g, dimension_name=loc.name("dimension", g.dimension, g.dimension_name))
+                    for g in r.gap_targets
+                ],
             )
             for r in card.rows
         ],

@@ -25,7 +25,8 @@ dagcomponentfuncs.CheckBadges = function (props) {
     );
 };
 
-/* A value's History link (the review page opens the history when the cell is clicked). */
+/* A value's History link (the review page opens the history when the cell is clicked); its
+   words come from the column's cellRendererParams, in the reader's language. */
 dagcomponentfuncs.HistoryLink = function (props) {
     if (props.value == null) {
         return null;
@@ -35,8 +36,8 @@ dagcomponentfuncs.HistoryLink = function (props) {
         {
             type: 'button',
             className: 'btn btn-link btn-sm p-0 cm-history-link',
-            title: 'Who changed this value, when, from what, and why',
+            title: props.title,
         },
-        'History'
+        props.label
     );
 };

@@ -107,6 +107,10 @@ def value_columns() -> list[dict]:
             "headerName": "",
             "width": 86,
             "cellRenderer": "HistoryLink",
+            "cellRendererParams": {
+                "label": gettext("History"),
+                "title": gettext("Who changed this value, when, from what, and why"),
+            },
             "sortable": False,
             "resizable": False,
         },

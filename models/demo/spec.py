@@ -267,6 +267,42 @@ CRADLE_SPANISH: dict[tuple[str, str, str], str] = {
     ("indicator", "EMP_PLACED", "name"): "Egresados de capacitación empleados en seis meses",
     ("indicator", "EMP_WAGE", "name"): "Salario inicial promedio por hora",
     ("indicator", "INTERNSHIPS", "name"): "Pasantías remuneradas",
+    ("initiative", "cradle-to-career", "description"): (
+        "Socios de Riverbend (una ciudad ficticia) que comparten un tablero desde la primera "
+        "infancia hasta el primer empleo. Datos de demostración: todos los nombres y cifras son "
+        "inventados."
+    ),
+    ("outcome", "kindergarten_readiness", "description"): (
+        "Las niñas y los niños llegan al kínder listos para aprender."
+    ),
+    ("outcome", "early_grade_reading", "description"): (
+        "Las y los estudiantes leen al nivel de su grado al terminar 3.er grado."
+    ),
+    ("outcome", "middle_grade_math", "description"): (
+        "Las y los estudiantes son competentes en matemáticas en 8.º grado."
+    ),
+    ("outcome", "high_school_graduation", "description"): (
+        "Las y los estudiantes se gradúan de la secundaria a tiempo."
+    ),
+    ("outcome", "postsecondary_enrollment", "description"): (
+        "Las y los egresados se inscriben en la universidad o en un programa de formación."
+    ),
+    ("outcome", "postsecondary_completion", "description"): (
+        "Las y los estudiantes obtienen un título o una certificación."
+    ),
+    ("outcome", "employment", "description"): (
+        "Las personas jóvenes consiguen un empleo con un salario digno."
+    ),
+    ("indicator", "EC_ENROLLED", "unit"): "niñas y niños",
+    ("indicator", "WELL_CHILD", "unit"): "visitas",
+    ("indicator", "HOME_VISITS", "unit"): "visitas",
+    ("indicator", "EARLY_VISITS", "unit"): "visitas",
+    ("indicator", "TUTOR_SESSIONS", "unit"): "sesiones",
+    ("indicator", "MATH_G8_SCORE", "unit"): "puntos",
+    ("indicator", "MATH_TUTOR_STUDENTS", "unit"): "estudiantes",
+    ("indicator", "MENTORED_YOUTH", "unit"): "jóvenes",
+    ("indicator", "EMP_WAGE", "unit"): "USD por hora",
+    ("indicator", "INTERNSHIPS", "unit"): "pasantías",
     ("dimension", "race", "name"): "Raza/etnia",
     ("dimension", "income", "name"): "Ingreso familiar",
     ("dimension", "gender", "name"): "Género",

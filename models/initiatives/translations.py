@@ -11,6 +11,7 @@ English. Entities are named by their code in the API: an initiative by its slug,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.access.permissions import manageable_initiative
 from models.audit.trail import record
@@ -26,7 +27,7 @@ from models.core.actors import Actor, shown_label
 from models.core.errors import InvalidInput, NotFound
 from models.core.i18n import DEFAULT_LOCALE, LOCALES, current_locale, gettext
 from models.tables.base import utcnow
-from models.tables.indicator import Dimension, Indicator, Outcome
+from models.tables.indicator import Dimension, Indicator, Outcome, split_pair
 from models.tables.initiative import Initiative, Period
 from models.tables.story import StoryVersion
 from models.tables.translation import ENTITY_COLUMNS, ContentTranslation
@@ -441,16 +442,48 @@ def list_translations(
 
 @dataclass(frozen=True)
 class Localizer:
-    """The translations of one initiative into one language, by entity type, key and field."""
+    """The translations of one initiative into one language, by entity type, key and field.
+
+    A cross-tab and its pairs are named from their components (README, "Cross-tabs"): without a
+    translation of their own, "Raza/etnia × Ingreso familiar" and "Negra · Ingreso bajo" are
+    composed from the components' translations, as their English was, when both have one."""
 
     locale: str
     texts: Mapping[tuple[str, str, str], str]
+    # A cross-tab's code → its (rows, columns) dimension codes.
+    cross_tabs: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
     def text(self, entity_type: str, key: str | None, field: str, english: str) -> str:
         """``english`` in this language when a translation exists, else ``english`` itself."""
         if key is None or not english:
             return english  # no English (any more): nothing a translation could stand for
-        return self.texts.get((entity_type, key, field), english)
+        found = self.texts.get((entity_type, key, field))
+        if found is None and field == "name" and self.cross_tabs:
+            found = self._composed(entity_type, key)
+        return english if found is None else found
+
+    def _composed(self, entity_type: str, key: str) -> str | None:
+        names = self.texts
+        if entity_type == "dimension" and key in self.cross_tabs:
+            rows, columns = self.cross_tabs[key]
+            parts = (
+                names.get(("dimension", rows, "name")),
+                names.get(("dimension", columns, "name")),
+            )
+            return None if None in parts else f"{parts[0]} × {parts[1]}"
+        dimension, _sep, code = key.partition(CATEGORY_SEPARATOR)
+        if entity_type == "category" and dimension in self.cross_tabs and code:
+            rows, columns = self.cross_tabs[dimension]
+            try:
+                row, column = split_pair(code)
+            except ValueError:
+                return None
+            parts = (
+                names.get(("category", category_key(rows, row), "name")),
+                names.get(("category", category_key(columns, column), "name")),
+            )
+            return None if None in parts else f"{parts[0]} · {parts[1]}"
+        return None
 
     def name(self, entity_type: str, key: str | None, english: str) -> str:
         return self.text(entity_type, key, "name", english)
@@ -480,7 +513,8 @@ def localizer(
     ).all()
     if not rows:
         return Localizer(locale, {})
-    keys = _keys(session, initiative_id, {r.entity_type for r in rows})
+    types = {r.entity_type for r in rows}
+    keys = _keys(session, initiative_id, types)
     return Localizer(
         locale,
         {
@@ -488,7 +522,20 @@ def localizer(
             for r in rows
             if (r.entity_type, r.entity_id) in keys
         },
+        _cross_tabs(session, initiative_id) if types & {"dimension", "category"} else {},
     )
+
+
+def _cross_tabs(session: Session, initiative_id: int) -> dict[str, tuple[str, str]]:
+    """The initiative's cross-tabs: code → (rows, columns) dimension codes."""
+    rows, columns = aliased(Dimension), aliased(Dimension)
+    found = session.execute(
+        select(Dimension.code, rows.code, columns.code)
+        .join(rows, Dimension.row_dimension_id == rows.id)
+        .join(columns, Dimension.column_dimension_id == columns.id)
+        .where(Dimension.initiative_id == initiative_id)
+    )
+    return {code: (row, column) for code, row, column in found}
 
 
 def _keys(session: Session, initiative_id: int, types: set[str]) -> dict[tuple[str, int], str]:
@@ -575,16 +622,59 @@ def frozen_translations(
         english = wanted.get((r.entity_type, key, r.field)) if key is not None else None
         if english is not None and r.source_hash == source_hash(english):
             out.setdefault(r.locale, {})[f"{r.entity_type}:{key}:{r.field}"] = r.text
+    _compose_cross_tabs(session, initiative_id, rows, keys, wanted, out)
     return {locale: dict(sorted(texts.items())) for locale, texts in sorted(out.items())}
+
+
+def _compose_cross_tabs(
+    session: Session,
+    initiative_id: int,
+    rows: Any,
+    keys: Mapping[tuple[str, int], str],
+    wanted: Mapping[tuple[str, str, str], str],
+    out: dict[str, dict[str, str]],
+) -> None:
+    """Freeze a published cross-tab's and its pairs' names composed from their components'
+    translations (:class:`Localizer`), each translating its component's English of today."""
+    crosses = _cross_tabs(session, initiative_id)
+    if not crosses:
+        return
+    english = {
+        ("dimension", d.code): d.name
+        for d in session.scalars(select(Dimension).where(Dimension.initiative_id == initiative_id))
+    }
+    for d in session.scalars(select(Dimension).where(Dimension.initiative_id == initiative_id)):
+        for c in d.categories:
+            english[("category", category_key(d.code, c.code))] = c.name
+    components: dict[str, dict[tuple[str, str, str], str]] = {}
+    for r in rows:
+        key = keys.get((r.entity_type, r.entity_id))
+        current = english.get((r.entity_type, key)) if key is not None else None
+        if r.field == "name" and current and r.source_hash == source_hash(current):
+            components.setdefault(r.locale, {})[(r.entity_type, str(key), "name")] = r.text
+    for locale, texts in components.items():
+        composing = Localizer(locale, texts, crosses)
+        for (entity_type, key, field_name), published in wanted.items():
+            joined = f"{entity_type}:{key}:{field_name}"
+            if entity_type not in ("dimension", "category") or joined in out.get(locale, {}):
+                continue
+            composed = composing.text(entity_type, key, field_name, published)
+            if composed != published:
+                out.setdefault(locale, {})[joined] = composed
+
+
+def _unjoined(frozen: Mapping[str, str]) -> dict[tuple[str, str, str], str]:
+    """``"type:key:field"`` → text, as (type, key, field) → text."""
+    texts: dict[tuple[str, str, str], str] = {}
+    for joined, text in frozen.items():
+        entity_type, rest = joined.split(":", 1)
+        key, field_name = rest.rsplit(":", 1)
+        texts[(entity_type, key, field_name)] = text
+    return texts
 
 
 def thawed(snapshot: Mapping[str, Any], locale: str | None = None) -> Localizer:
     """The translations a snapshot froze into ``locale`` (the reader's, by default)."""
     locale = locale or current_locale()
     frozen = (snapshot.get("translations") or {}).get(locale) or {}
-    texts: dict[tuple[str, str, str], str] = {}
-    for joined, text in frozen.items():
-        entity_type, rest = joined.split(":", 1)
-        key, field = rest.rsplit(":", 1)
-        texts[(entity_type, key, field)] = text
-    return Localizer(locale, texts)
+    return Localizer(locale, _unjoined(frozen))

@@ -337,3 +337,70 @@ def test_a_translation_whose_english_was_emptied_is_not_shown_and_can_go(w) -> N
     gone = w.call("backbone", "DELETE", f"{C2C}/es/outcome/READY/description")
     assert gone.status_code == 200, gone.text
     assert w.session.scalar(select(func.count()).select_from(ContentTranslation)) == 0
+
+
+def test_a_cross_tab_and_its_pairs_are_named_from_their_components(session) -> None:
+    """README, "Cross-tabs": a pair is named from its row and column categories; in Spanish
+    too, once both components are translated, unless the pair has a translation of its own."""
+    from models.initiatives.translations import frozen_translations
+
+    init = f.initiative(session, slug="c2c")
+    race = f.dimension(session, init, "race", ["black", "white"])
+    income = f.dimension(session, init, "income", ["low", "high"])
+    f.cross_tab(session, init, race, income)
+    session.commit()
+
+    def put(entity_type: str, entity: str, text: str) -> None:
+        set_translation(
+            session=session,
+            actor=SYSTEM,
+            initiative_slug="c2c",
+            locale="es",
+            entity_type=entity_type,
+            entity=entity,
+            field="name",
+            text=text,
+        )
+        session.commit()
+
+    def spanish(entity_type: str, key: str, english: str) -> str:
+        loc = localizer(session=session, initiative_id=init.id, locale="es")
+        return loc.name(entity_type, key, english)
+
+    put("dimension", "race", "Raza")
+    put("category", "race=black", "Negra")
+    # Half a pair translated: the English stays whole rather than half Spanish.
+    assert spanish("category", "race_x_income=black.low", "Black · Low") == "Black · Low"
+    assert spanish("dimension", "race_x_income", "Race × Income") == "Race × Income"
+    put("dimension", "income", "Ingreso")
+    put("category", "income=low", "Bajo")
+    assert spanish("category", "race_x_income=black.low", "Black · Low") == "Negra · Bajo"
+    assert spanish("category", "race_x_income=white.low", "White · Low") == "White · Low"
+    assert spanish("dimension", "race_x_income", "Race × Income") == "Raza × Ingreso"
+    put("category", "race_x_income=black.low", "Negras de bajo ingreso")  # its own wins
+    assert spanish("category", "race_x_income=black.low", "x") == "Negras de bajo ingreso"
+    # A publication freezes the composed names with the components' translations.
+    snapshot = {
+        "period": "2025Q3",
+        "indicators": [
+            {
+                "indicator": "KIDS",
+                "name": "Kids",
+                "breakdowns": [
+                    {
+                        "dimension": "race_x_income",
+                        "dimension_name": "Race × Income",
+                        "categories": [
+                            {"key": "race_x_income=black.high", "label": "Black · High"},
+                            {"key": "race_x_income=white.high", "label": "White · High"},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    put("category", "income=high", "Alto")
+    frozen = frozen_translations(session=session, initiative_id=init.id, snapshot=snapshot)["es"]
+    assert frozen["dimension:race_x_income:name"] == "Raza × Ingreso"
+    assert frozen["category:race_x_income=black.high:name"] == "Negra · Alto"
+    assert "category:race_x_income=white.high:name" not in frozen  # "White" is not translated

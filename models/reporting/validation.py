@@ -453,24 +453,23 @@ def sum_warnings(
                 parts = [cells[k] for k in keys]
             except KeyError:
                 continue
-            # The tests of _breakdown_mismatch, inlined for the cells that add up (most).
+            # The tests of _breakdown_mismatch, inlined (once per indicator, dimension and
+            # report): None when left to it (an average, a missing number).
+            adds_up: bool | None = None
             if summed:
-                if _near(sum([p.value for p in parts]), total.value):
-                    continue
+                adds_up = _near(sum([p.value for p in parts]), total.value)
             elif kind == "rate":
                 n = _sum_of([p.numerator for p in parts])
                 d = _sum_of([p.denominator for p in parts])
                 tn, td = total.numerator, total.denominator
-                if (
-                    n is not None
-                    and d is not None
-                    and tn is not None
-                    and td is not None
-                    and _near(n, tn)
-                    and _near(d, td)
-                ):
-                    continue
-            mismatch = _breakdown_mismatch(kind, total, parts, messages)
+                if n is not None and d is not None and tn is not None and td is not None:
+                    adds_up = _near(n, tn) and _near(d, td)
+            if adds_up:
+                continue
+            if adds_up is False and not messages:
+                mismatch: str | None = ""  # what _breakdown_mismatch would say without messages
+            else:
+                mismatch = _breakdown_mismatch(kind, total, parts, messages)
             if mismatch is not None:
                 message = f"{dim}: {mismatch}" if messages else ""
                 warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, message))

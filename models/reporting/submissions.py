@@ -719,9 +719,12 @@ def _warnings(
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
     history: History | None = None,
+    *,
+    messages: bool = True,
 ) -> list[Warning]:
     """Sum and history warnings of one submission's values; ``history`` (from
-    :func:`approved_history`) is read here when the caller has not read it for many."""
+    :func:`approved_history`) is read here when the caller has not read it for many;
+    ``messages`` false: codes only (see :func:`sum_warnings`)."""
     settings = get_settings()
     by_id = {s.id: s for s in specs.values()}
     totals = {v.indicator_id: v.value for v in values if v.disaggregation == TOTAL}
@@ -732,7 +735,7 @@ def _warnings(
             indicator_ids=totals,
             before=ctx.period.starts_on,
         )
-    return sum_warnings(values, by_id) + history_warnings(
+    return sum_warnings(values, by_id, messages=messages) + history_warnings(
         member_id=ctx.member.id,
         period=ctx.period,
         totals=totals,
@@ -741,6 +744,7 @@ def _warnings(
         z_limit=settings.outlier_z,
         jump_pct=settings.outlier_jump_pct,
         min_history=settings.outlier_min_history,
+        messages=messages,
     )
 
 
@@ -1251,7 +1255,7 @@ def flags_by_cell(
     one submission (all its values) that get any."""
     id_of = {s.code: s.id for s in specs.values()}
     wanted: dict[tuple[int, str], set[str]] = {}
-    for w in _warnings(session, ctx, specs, values, history):
+    for w in _warnings(session, ctx, specs, values, history, messages=False):
         wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
     return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from math import isfinite
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -207,8 +207,13 @@ def _number(raw: object, column: str, index: int, problems: list[Problem]) -> fl
     return number
 
 
+# ValueInput's fields as a plain tuple: an import builds one per row (a tuple's slice costs
+# a third of a named tuple's constructor), and check_values only unpacks them.
+ValueFields = tuple[str, str, float | None, float | None, float | None, str | None, bool]
+
+
 def check_values(
-    inputs: Iterable[ValueInput],
+    inputs: Iterable[ValueInput] | Iterable[ValueFields],
     *,
     specs: dict[str, IndicatorSpec],
     obligations: set[int] | None,
@@ -423,12 +428,14 @@ def _check_measure(
 
 
 def sum_warnings(
-    values: Iterable[CleanValue], specs_by_id: dict[int, IndicatorSpec]
+    values: Iterable[CleanValue], specs_by_id: dict[int, IndicatorSpec], *, messages: bool = True
 ) -> list[Warning]:
     """Breakdowns whose categories do not add up to the total, per indicator and dimension.
 
     Only complete breakdowns are compared (every category of the dimension reported), since a
-    partial breakdown cannot be expected to add up.
+    partial breakdown cannot be expected to add up. ``messages`` false: the warnings' messages
+    are left empty, for callers that keep only the flag codes (an import flags thousands of
+    cells, and formatting the numbers of their messages cost more than finding them).
     """
     by_indicator: dict[int, dict[str, CleanValue]] = defaultdict(dict)
     for v in values:
@@ -439,19 +446,41 @@ def sum_warnings(
         spec = specs_by_id[indicator_id]
         if total is None:
             continue
+        kind = spec.measure_type
+        summed = kind == "count" or kind == "amount"
         for dim, keys in spec.breakdowns.items():
-            parts = [cells[k] for k in keys if k in cells]
-            if not parts or len(parts) != len(keys):
+            try:  # a dimension's every category reported (the usual case), else not compared
+                parts = [cells[k] for k in keys]
+            except KeyError:
                 continue
-            mismatch = _breakdown_mismatch(spec.measure_type, total, parts)
-            if mismatch:
-                warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, f"{dim}: {mismatch}"))
+            # The tests of _breakdown_mismatch, inlined (once per indicator, dimension and
+            # report): None when left to it (an average, a missing number).
+            adds_up: bool | None = None
+            if summed:
+                adds_up = _near(sum([p.value for p in parts]), total.value)
+            elif kind == "rate":
+                n = _sum_of([p.numerator for p in parts])
+                d = _sum_of([p.denominator for p in parts])
+                tn, td = total.numerator, total.denominator
+                if n is not None and d is not None and tn is not None and td is not None:
+                    adds_up = _near(n, tn) and _near(d, td)
+            if adds_up:
+                continue
+            if adds_up is False and not messages:
+                mismatch: str | None = ""  # what _breakdown_mismatch would say without messages
+            else:
+                mismatch = _breakdown_mismatch(kind, total, parts, messages)
+            if mismatch is not None:
+                message = f"{dim}: {mismatch}" if messages else ""
+                warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, message))
     for indicator_id, cells in by_indicator.items():
-        warnings += _cross_tab_warnings(specs_by_id[indicator_id], cells)
+        warnings += _cross_tab_warnings(specs_by_id[indicator_id], cells, messages)
     return warnings
 
 
-def _cross_tab_warnings(spec: IndicatorSpec, cells: dict[str, CleanValue]) -> list[Warning]:
+def _cross_tab_warnings(
+    spec: IndicatorSpec, cells: dict[str, CleanValue], messages: bool = True
+) -> list[Warning]:
     """A cross-tab's rows and columns whose cells do not add up to the one-way figure they
     break down (race r × every income against race r), where every cell of the row (column)
     and its one-way figure are reported. Warned on the one-way figure's cell."""
@@ -465,8 +494,8 @@ def _cross_tab_warnings(spec: IndicatorSpec, cells: dict[str, CleanValue]) -> li
         parts = [cells[k] for k in keys if k in cells]
         if given is None or len(parts) != len(keys):
             continue
-        mismatch = _breakdown_mismatch(spec.measure_type, given, parts)
-        if mismatch:
+        mismatch = _breakdown_mismatch(spec.measure_type, given, parts, messages)
+        if mismatch is not None:
             cross = keys[0].split("=", 1)[0]
             warnings.append(
                 Warning(
@@ -478,10 +507,22 @@ def _cross_tab_warnings(spec: IndicatorSpec, cells: dict[str, CleanValue]) -> li
                         cross=cross,
                         margin=margin,
                         mismatch=mismatch,
-                    ),
+                    )
+                    if messages
+                    else "",
                 )
             )
     return warnings
+
+
+def _near(a: float, b: float) -> bool:
+    """:func:`_close`, for sum_warnings' hot loop (the same test)."""
+    return abs(a - b) <= SUM_TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _sum_of(numbers: list[float | None]) -> float | None:
+    """sum() of numbers (in their order), None when one is missing."""
+    return None if None in numbers else sum(cast(list[float], numbers))
 
 
 def _close(a: float, b: float) -> bool:
@@ -494,12 +535,17 @@ def _given(number: float | None) -> float:
     return number
 
 
-def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -> str | None:
+def _breakdown_mismatch(
+    kind: str, total: CleanValue, parts: list[CleanValue], messages: bool = True
+) -> str | None:
+    """What does not add up, or None; ``messages`` false: ``""`` instead of the message."""
     if kind in ("count", "amount"):
         s = sum(p.value for p in parts)
         return (
             None
             if _close(s, total.value)
+            else ""
+            if not messages
             else gettext(
                 "categories add up to %(sum)s, total is %(total)s",
                 sum=short_number(s),
@@ -511,12 +557,16 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
         d = sum(_given(p.denominator) for p in parts)
         total_n, total_d = _given(total.numerator), _given(total.denominator)
         if not _close(n, total_n):
+            if not messages:
+                return ""
             return gettext(
                 "category numerators add up to %(sum)s, total is %(total)s",
                 sum=short_number(n),
                 total=short_number(total_n),
             )
         if not _close(d, total_d):
+            if not messages:
+                return ""
             return gettext(
                 "category denominators add up to %(sum)s, total is %(total)s",
                 sum=short_number(d),
@@ -526,6 +576,8 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
     weights = sum(_given(p.denominator) for p in parts)
     total_d = _given(total.denominator)
     if not _close(weights, total_d):
+        if not messages:
+            return ""
         return gettext(
             "category counts add up to %(sum)s, total is %(total)s",
             sum=short_number(weights),
@@ -533,6 +585,8 @@ def _breakdown_mismatch(kind: str, total: CleanValue, parts: list[CleanValue]) -
         )
     mean = sum(p.value * _given(p.denominator) for p in parts) / weights
     if abs(mean - total.value) > 0.01 * max(1.0, abs(total.value)):
+        if not messages:
+            return ""
         return gettext(
             "the categories' weighted mean is %(mean)s, total is %(total)s",
             mean=format_number(mean, digits=2) if current_locale() != "en" else f"{mean:.2f}",
@@ -611,9 +665,11 @@ def history_warnings(
     z_limit: float,
     jump_pct: float,
     min_history: int,
+    messages: bool = True,
 ) -> list[Warning]:
     """Totals far from the member's own approved history before this period (robust z-score)
-    or a big jump from the previous approved value."""
+    or a big jump from the previous approved value (``messages`` false: with empty messages,
+    as for :func:`sum_warnings`)."""
     warnings = []
     starts_on = period.starts_on  # read once: an ORM attribute, in the hot loop of an import
     for indicator_id, value in totals.items():
@@ -631,7 +687,9 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_OUTLIER,
-                        gettext(
+                        ""
+                        if not messages
+                        else gettext(
                             "%(value)s is %(z)s robust z-scores from this partner's history "
                             "(median %(median)s)",
                             value=spec.figure(value),
@@ -649,7 +707,9 @@ def history_warnings(
                         code,
                         TOTAL,
                         FLAG_JUMP,
-                        gettext(
+                        ""
+                        if not messages
+                        else gettext(
                             "%(value)s changed %(change)s%% from the previous approved value "
                             "%(previous)s",
                             value=spec.figure(value),

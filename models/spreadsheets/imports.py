@@ -85,7 +85,6 @@ from models.reporting.validation import (
     CleanValue,
     History,
     IndicatorSpec,
-    ValueInput,
     approved_history,
     check_values,
     indicator_specs,
@@ -1321,6 +1320,9 @@ def _import_file(
             pass  # the transaction failed; its rollback takes the table with it
 
 
+_KEEP = (False,)  # ValueInput.remove of every row: a file sets values, it removes none
+
+
 def _stage_and_merge(
     *,
     session: Session,
@@ -1352,7 +1354,7 @@ def _stage_and_merge(
             # Checked as a single write checks its values (a copy of the group's rows, which
             # lives while the group is checked).
             checked = check_values(
-                [ValueInput(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows],
+                [r[1:] + _KEEP for r in rows],
                 specs=specs,
                 obligations=group.obligations,
             )
@@ -1413,7 +1415,10 @@ def _stage_and_merge(
     if not targets.groups and not errors:
         errors.add(1, "file", gettext("the file holds no values to import"))
     stage.prepare(match=any(not g.new for g in targets.groups.values() if g.error is None))
-    for number, indicator_id, disaggregation in stage.duplicates():
+    # A cell given twice within one chunk is refused by check_values and never staged with
+    # its cell, so only a group whose rows span chunks can repeat a staged cell.
+    spread = [g.number for g in targets.groups.values() if g.chunks > 1]
+    for number, indicator_id, disaggregation in stage.duplicates(spread) if spread else ():
         errors.add(
             number,
             "indicator",

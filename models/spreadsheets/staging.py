@@ -83,6 +83,7 @@ LOADED = [
 ]  # what :meth:`Stage.add` takes
 
 _VALUES = Value.__table__
+_GROUPS_LISTED = 500  # groups named in one IN (…) list (SQLite limits a statement's parameters)
 _SUBMISSIONS = Submission.__table__
 _AUDIT = AuditEvent.__table__
 _INDICATORS = Indicator.__table__
@@ -151,11 +152,15 @@ class Stage:
         if self.postgres:
             self.conn.exec_driver_sql("ANALYZE import_stage")
 
-    def duplicates(self) -> list[tuple[int, int, str]]:
-        """(row, indicator id, disaggregation) of every row repeating an earlier row's cell."""
+    def duplicates(self, groups: list[int]) -> list[tuple[int, int, str]]:
+        """(row, indicator id, disaggregation) of every row repeating an earlier row's cell,
+        in the groups numbered ``groups`` (those whose rows came in more than one chunk; past
+        :data:`_GROUPS_LISTED` of them every group is searched, not a list of parameters)."""
         s = STAGE.c
+        scope = s.grp.in_(groups) if len(groups) <= _GROUPS_LISTED else true()
         first = (
             select(s.grp, s.indicator_id, s.disaggregation, func.min(s.row).label("first"))
+            .where(scope)
             .group_by(s.grp, s.indicator_id, s.disaggregation)
             .having(func.count() > 1)
             .subquery()
@@ -398,9 +403,12 @@ def _table(postgres: bool, rows: ColumnElement[Any]) -> ColumnElement[Any]:
             ),
             JSONB,
         )
-    return func.json_object(
-        literal_column("'columns'"),
-        literal_column(f"json_array({columns})"),
-        literal_column("'rows'"),
-        func.json_group_array(func.json(rows)).filter(rows.is_not(None)),
+    # SQLite: the object's text put together from the rows' texts, which ``json_array`` made
+    # minified: what ``json_object`` over ``json_group_array(json(rows))`` gives, byte for
+    # byte, without parsing every row again (the rows lose their JSON subtype in the union's
+    # subquery; ``group_concat`` skips NULL rows and keeps the rows' order as the array did).
+    head: ColumnElement[str] = literal_column(
+        f"""'{{"columns":' || json_array({columns}) || ',"rows":['"""
     )
+    body = func.coalesce(func.group_concat(rows, literal_column("','")), literal_column("''"))
+    return head.op("||")(body).op("||")(literal_column("']}'"))

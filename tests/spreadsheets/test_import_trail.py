@@ -12,7 +12,7 @@ import io
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from models import AuditEvent, Submission, Value
 from models.audit.values import BATCH, COLUMNS, batch_changes
@@ -212,3 +212,43 @@ def test_every_answer_of_the_trail_about_a_story_of_imports_saves_and_reviews(se
 
 def _figure(fields):
     return None if fields is None else (fields["value"], fields["note"])
+
+
+def test_an_import_event_holds_the_json_the_database_writes(client, world, session) -> None:
+    """On SQLite an import event's JSON is put together from its rows' texts
+    (``models.spreadsheets.staging._table``), not built by ``json_object``: it must be the
+    database's own minified JSON byte for byte, with notes that need escaping, for new and for
+    replaced values. On PostgreSQL (``jsonb``) the same events read back as the same rows."""
+    rep = world["reporter"]
+    note = 'said "twice" \\ é\nnext line\ttab'
+    first = csv_of(
+        ("eastside", "2025Q3", "SERVED", "total", 120, None, None, note),
+        ("eastside", "2025Q3", "SCORE", "total", 231.25, None, 88, None),
+    )
+    second = csv_of(
+        ("eastside", "2025Q3", "SERVED", "total", 125, None, None, note + " (recounted)"),
+        ("eastside", "2025Q3", "SCORE", "total", 231.25, None, 88, None),
+    )
+    for body, name in ((first, "first.csv"), (second, "second.csv")):
+        r = _upload(client, rep, body, name)
+        assert r.status_code == 200, r.text
+    created, updated = _events(session, entity_type=BATCH)
+    assert [row[2:] for row in created.after["rows"]] == [
+        ["total", 120.0, None, None, note],
+        ["total", 231.25, None, 88.0, None],
+    ]
+    assert created.before is None
+    assert [row[2:] for row in updated.before["rows"]] == [["total", 120.0, None, None, note]]
+    assert [row[3:] for row in updated.after["rows"]] == [
+        [125.0, None, None, note + " (recounted)"]
+    ]
+    if session.get_bind().dialect.name == "sqlite":
+        stored = session.execute(
+            select(cast(AuditEvent.before, String), cast(AuditEvent.after, String))
+            .where(AuditEvent.entity_type == BATCH)
+            .order_by(AuditEvent.id)
+        ).all()
+        texts = [t for pair in stored for t in pair if t is not None]
+        assert len(texts) == 3
+        for t in texts:
+            assert session.scalar(select(func.json(t))) == t

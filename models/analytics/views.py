@@ -834,7 +834,7 @@ def _series_setup(
 ) -> tuple[
     tuple[tuple[str, str], ...] | None,
     dict[tuple[int, int], float],
-    tuple[tuple[int, str | None], ...],
+    tuple[tuple[int, str], ...],
 ]:
     """One indicator's breakdown categories by ``dimension`` (key, name; None when it has no
     such dimension, empty without one), interim targets and series breaks (period id, note):

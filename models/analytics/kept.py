@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
@@ -97,13 +97,13 @@ def kept(
     args: tuple[Any, ...],
     make: Callable[[], T],
     *,
-    key: SetupKey | None | bool = False,
+    key: SetupKey | None | Literal[False] = False,
 ) -> T:
     """``make()``, or what it made before under the same setup. ``key``: a :func:`setup_key`
     already read in this request (read here when not given). The caller keeps what it gets
     as it is: the value is shared."""
     if key is False:
         key = setup_key(session, initiative_id)
-    if key is None or key is True:
+    if key is None:
         return make()
     return KEPT.get((what, key, args), make)

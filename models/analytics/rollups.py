@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Row,
@@ -373,7 +373,7 @@ def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int
 
 
 def expected_members(
-    *, session: Session, initiative_id: int, setup: SetupKey | None | bool = False
+    *, session: Session, initiative_id: int, setup: SetupKey | None | Literal[False] = False
 ) -> Mapping[int, frozenset[int]]:
     """Indicator id → the active members obliged to report it (their ids; none for an
     indicator not in it): one row per indicator, the members' ids joined by the database (a

@@ -230,10 +230,13 @@ class _StoredGroups:
     themselves, a kept group is never older than the row it is read for, and holds only the
     partners' approved totals (what a viewer is shown of them is decided by the callers)."""
 
-    LIMIT = 4096
+    # Bounded by the packed bytes kept (a group in memory is about five times its row: 200
+    # partners' row is 6 KB), so a deployment of large regions keeps fewer groups, not more MB.
+    LIMIT_BYTES = 4_000_000
 
     def __init__(self) -> None:
         self._groups: dict[tuple[str, int, bytes], _Group] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, measure_type: str, partners: int, packed: bytes) -> _Group:
@@ -242,8 +245,11 @@ class _StoredGroups:
         if group is None:
             group = _Group.stored(unpack(measure_type, partners, key[2]))
             with self._lock:
-                if len(self._groups) >= self.LIMIT:
+                if self._bytes + len(key[2]) > self.LIMIT_BYTES:
                     self._groups.clear()
+                    self._bytes = 0
+                if key not in self._groups:
+                    self._bytes += len(key[2])
                 self._groups[key] = group
         return group
 

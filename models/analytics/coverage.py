@@ -22,8 +22,10 @@ the contributor count is shown) is decided by the callers, next to the figures' 
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,7 +37,9 @@ from models.analytics.rollups import (
     Totals,
     combine,
     expected_members,
+    packed_totals,
     partner_totals,
+    unpack,
 )
 from models.core.settings import get_settings
 from models.tables.indicator import TOTAL, Indicator
@@ -139,7 +143,17 @@ class _Group:
     partner's figure as :class:`PartnerFigure` has it (value combined by measure type,
     numerator and denominator where the measure type has them) and its size."""
 
-    __slots__ = ("denominators", "index", "measure_type", "numerators", "sizes", "values")
+    __slots__ = (
+        "_both",
+        "_present",
+        "denominators",
+        "index",
+        "measure_type",
+        "members",
+        "numerators",
+        "sizes",
+        "values",
+    )
 
     def __init__(
         self,
@@ -151,6 +165,12 @@ class _Group:
     ) -> None:
         self.measure_type = measure_type
         self.index = {m: k for k, m in enumerate(members)}  # member id → its position
+        self.members = frozenset(self.index)
+        # Expected members → (the reporting ones' size, the missing ones): asked again for the
+        # same kept set (models.analytics.kept) while the group is kept by its content.
+        self._present: dict[frozenset[int], tuple[float, AbstractSet[int]]] = {}
+        # (An earlier period's group, measure type) → the figures of the partners in both.
+        self._both: dict[tuple[_Group, str], tuple[float | None, float | None]] = {}
         self.values, self.numerators, self.denominators = values, numerators, denominators
         if measure_type == "count":
             self.sizes: Sequence[float | None] = values
@@ -186,8 +206,55 @@ class _Group:
         nothing = [None] * len(totals.values)
         return cls(mt, totals.members, totals.values, nothing, nothing)
 
+    def present(self, expected: frozenset[int]) -> tuple[float, AbstractSet[int]]:
+        """The size of the expected members that reported, and the expected members that did
+        not (remembered for a few sets of expected members)."""
+        known = self._present.get(expected)
+        if known is None:
+            index, sizes = self.index, self.sizes
+            size = sum(sizes[k] or 0.0 for m in expected if (k := index.get(m)) is not None)
+            known = (size, expected - index.keys())
+            if len(self._present) >= 8:
+                self._present.clear()
+            self._present[expected] = known
+        return known
+
 
 EMPTY = _Group("count", (), (), (), ())
+
+
+class _StoredGroups:
+    """Groups made from the packed totals, kept by the packed row's content (bounded): an
+    approval repacks only its indicators' rows of its period, so a view computed after it
+    unpacks those again and takes every other group as it was. Keyed by the bytes
+    themselves, a kept group is never older than the row it is read for, and holds only the
+    partners' approved totals (what a viewer is shown of them is decided by the callers)."""
+
+    # Bounded by the packed bytes kept (a group in memory is about five times its row: 200
+    # partners' row is 6 KB), so a deployment of large regions keeps fewer groups, not more MB.
+    LIMIT_BYTES = 4_000_000
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, int, bytes], _Group] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, measure_type: str, partners: int, packed: bytes) -> _Group:
+        key = (measure_type, partners, bytes(packed))
+        group = self._groups.get(key)
+        if group is None:
+            group = _Group.stored(unpack(measure_type, partners, key[2]))
+            with self._lock:
+                if self._bytes + len(key[2]) > self.LIMIT_BYTES:
+                    self._groups.clear()
+                    self._bytes = 0
+                if key not in self._groups:
+                    self._bytes += len(key[2])
+                self._groups[key] = group
+        return group
+
+
+_STORED = _StoredGroups()
 
 
 class PartnerHistory:
@@ -231,7 +298,7 @@ class PartnerHistory:
 
     def reporters(self, indicator_id: int, period_id: int) -> frozenset[int]:
         """The members whose approved figure is in the period's total."""
-        return frozenset(self._group(indicator_id, period_id).index)
+        return self._group(indicator_id, period_id).members
 
     def figure(
         self, indicator_id: int, period_id: int, members: Collection[int], measure_type: str
@@ -248,6 +315,26 @@ class PartnerHistory:
             [numerators[k] for k in at],
             [denominators[k] for k in at],
         )
+
+    def in_both(
+        self, indicator_id: int, period_id: int, previous_id: int, measure_type: str
+    ) -> tuple[float | None, float | None]:
+        """The figures, in the period and in the previous one, of the partners that reported
+        in both (like-with-like trends), as :meth:`figure` makes them: remembered by the two
+        groups while they are kept by their content, so a view computed after an approval
+        makes again only the figures of the groups it changed."""
+        now, before = self._group(indicator_id, period_id), self._group(indicator_id, previous_id)
+        known = now._both.get((before, measure_type))
+        if known is None:
+            common = now.members & before.members
+            known = (
+                self.figure(indicator_id, period_id, common, measure_type),
+                self.figure(indicator_id, previous_id, common, measure_type),
+            )
+            if len(now._both) >= 8:
+                now._both.clear()
+            now._both[(before, measure_type)] = known
+        return known
 
     def last_size(self, indicator_id: int, member_id: int, period_id: int) -> float | None:
         """The size of the member's most recent approved figure at or before the period."""
@@ -268,10 +355,10 @@ class PartnerHistory:
         if min_share is None:
             min_share = get_settings().coverage_min_share
         group = self._group(indicator_id, period_id)
-        index, sizes = group.index, group.sizes
-        present = sum(sizes[k] or 0.0 for m in expected if (k := index.get(m)) is not None)
+        index = group.index
+        present, missing = group.present(expected)
         absent, unknown = 0.0, False
-        for m in expected - index.keys():
+        for m in missing:
             last = self.last_size(indicator_id, m, period_id)
             if last is None:
                 unknown = True  # never reported: its size, and so the share, is unknown
@@ -306,8 +393,8 @@ def partner_history(
         if not indicator_ids:
             return []
         return (
-            (indicator_id, period_id, _Group.stored(totals))
-            for indicator_id, period_id, totals in partner_totals(
+            (indicator_id, period_id, _STORED.get(mt, partners, packed))
+            for indicator_id, period_id, mt, partners, packed in packed_totals(
                 session=session,
                 initiative_id=initiative_id,
                 indicator_ids=indicator_ids,

@@ -15,10 +15,10 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Row,
@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 
+from models.analytics.kept import SetupKey, kept
 from models.core.errors import NotFound
 from models.core.i18n import gettext
 from models.core.metrics import ROLLUP_QUERY
@@ -371,11 +372,33 @@ def expected_reporters(*, session: Session, initiative_id: int) -> dict[int, int
     return defaultdict(int, dict(rows))
 
 
-def expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
-    """Indicator id → the active members obliged to report it (their ids): one row per
-    indicator, the members' ids joined by the database (a region has thousands of
-    obligations)."""
-    out: dict[int, frozenset[int]] = defaultdict(frozenset)
+def expected_members(
+    *, session: Session, initiative_id: int, setup: SetupKey | None | Literal[False] = False
+) -> Mapping[int, frozenset[int]]:
+    """Indicator id → the active members obliged to report it (their ids; none for an
+    indicator not in it): one row per indicator, the members' ids joined by the database (a
+    region has thousands of obligations). Kept under the initiative's setup revision
+    (:mod:`models.analytics.kept`; ``setup``: its key when already read)."""
+    return kept(
+        session,
+        initiative_id,
+        "expected_members",
+        (),
+        lambda: _Expected(_expected_members(session=session, initiative_id=initiative_id)),
+        key=setup,
+    )
+
+
+class _Expected(dict[int, frozenset[int]]):
+    """A mapping that answers no members for an indicator nobody is obliged to report, and
+    (unlike a defaultdict) never grows when asked: it is shared by requests."""
+
+    def __missing__(self, key: int) -> frozenset[int]:
+        return frozenset()
+
+
+def _expected_members(*, session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
+    out: dict[int, frozenset[int]] = {}
     for indicator_id, members in session.execute(
         select(
             Obligation.indicator_id,
@@ -608,6 +631,29 @@ def _repack(
             batch = []
     if batch:
         session.execute(insert(t), batch)
+
+
+def packed_totals(
+    *,
+    session: Session,
+    initiative_id: int,
+    indicator_ids: Iterable[int],
+    period_ids: Iterable[int],
+) -> Sequence[tuple[int, int, str, int, bytes]]:
+    """(indicator id, period id, measure type, partners, packed totals) as stored, one row per
+    indicator and period (:func:`unpack` reads them)."""
+    t = PartnerTotals
+    return (
+        session.execute(
+            select(t.indicator_id, t.period_id, t.measure_type, t.partners, t.packed).where(
+                t.initiative_id == initiative_id,
+                t.indicator_id.in_(list(indicator_ids)),
+                t.period_id.in_(list(period_ids)),
+            )
+        )
+        .tuples()
+        .all()
+    )
 
 
 def partner_totals(

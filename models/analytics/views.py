@@ -54,6 +54,7 @@ from models.analytics.disclosure import (
     rules_for,
 )
 from models.analytics.figures import Figure, GroupView
+from models.analytics.kept import kept, setup_key
 from models.analytics.rollups import expected_members
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
@@ -340,23 +341,19 @@ def scorecard(
     period = _period(periods, period_key, published or {p for _, p in views})
     history = [p for p in periods if p.starts_on <= period.starts_on]
     previous_period = history[-2] if len(history) > 1 else None
-    interim = {
-        (t.indicator_id, t.period_id): t.value
-        for t in session.scalars(
-            select(IndicatorTarget).where(
-                IndicatorTarget.indicator_id.in_([i.id for i, _ in indicators])
-            )
-        )
-    }
-    breaks = set(
-        session.execute(
-            select(SeriesBreak.indicator_id, SeriesBreak.period_id).where(
-                SeriesBreak.indicator_id.in_([i.id for i, _ in indicators])
-            )
-        ).all()
+    ids = tuple(i.id for i, _ in indicators)
+    # Targets, breaks, obligations, contributions and gap targets are setup: kept under its
+    # revision (models.analytics.kept), read again only after a setup change.
+    setup = setup_key(session, initiative.id)
+    interim, breaks, links, goals = kept(
+        session,
+        initiative.id,
+        "scorecard",
+        ids,
+        lambda: _scorecard_setup(session, ids),
+        key=setup,
     )
-    expected = expected_members(session=session, initiative_id=initiative.id)
-    links = contribution_links(session, [i.id for i, _ in indicators])
+    expected = expected_members(session=session, initiative_id=initiative.id, setup=setup)
     # Every partner's approved totals of the period and the one before (coverage and
     # like-with-like trends), one packed row per indicator and period; earlier periods only
     # when a missing partner's last known size is needed.
@@ -390,7 +387,6 @@ def scorecard(
     )
     needed = rules_for(initiative).partners_needed
     # Gap targets are judged on the categories' figures, decided for those indicators only.
-    goals = _gap_goals(session, [i.id for i, _ in indicators])
     by_category = (
         decide(
             session=session,
@@ -540,13 +536,42 @@ def scorecard(
                 target_kind=target_kind,
                 kind=indicator.kind,
                 performance_type=indicator.performance_type,
-                contributes_to=links.get(indicator.id, []),
+                contributes_to=list(links.get(indicator.id, ())),
                 gap_targets=gaps,
                 baseline_withheld=baseline is None and indicator.baseline_value is not None,
                 expression=indicator.expression,
             )
         )
     return card
+
+
+def _scorecard_setup(
+    session: Session, ids: Sequence[int]
+) -> tuple[
+    dict[tuple[int, int], float],
+    frozenset[tuple[int, int]],
+    dict[int, tuple[str, ...]],
+    dict[int, tuple[GapGoal, ...]],
+]:
+    """The indicators' interim targets, series breaks, contribution links and gap targets:
+    setup only, the same for every viewer (what a viewer is told of them is decided later)."""
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(IndicatorTarget.indicator_id.in_(list(ids)))
+        )
+    }
+    breaks = frozenset(
+        (indicator_id, period_id)
+        for indicator_id, period_id in session.execute(
+            select(SeriesBreak.indicator_id, SeriesBreak.period_id).where(
+                SeriesBreak.indicator_id.in_(list(ids))
+            )
+        )
+    )
+    links = {i: tuple(codes) for i, codes in contribution_links(session, ids).items()}
+    goals = {i: tuple(g) for i, g in _gap_goals(session, ids).items()}
+    return interim, breaks, links, goals
 
 
 @dataclass(frozen=True)
@@ -594,9 +619,9 @@ def _like_with_like(
         )
     if not backbone and (None in shown or len(common) < needed):
         return _LikeWithLike()
-    mt = indicator.measure_type
-    current = partners.figure(indicator.id, period_id, common, mt)
-    previous = partners.figure(indicator.id, previous_id, common, mt)
+    current, previous = partners.in_both(
+        indicator.id, period_id, previous_id, indicator.measure_type
+    )
     direction = _trend(indicator.direction, current, previous)
     if direction is None:
         return _LikeWithLike()
@@ -724,19 +749,22 @@ def series(
     mt = indicator.measure_type
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
-    categories: list[tuple[str, str]] = []
-    if by and by != "partner":
-        dims = session.execute(
-            select(Dimension)
-            .join(indicator_dimensions, indicator_dimensions.c.dimension_id == Dimension.id)
-            .where(indicator_dimensions.c.indicator_id == indicator.id, Dimension.code == by)
-        ).scalar_one_or_none()
-        if dims is None:
-            raise InvalidInput(
-                gettext("%(code)s has no breakdown by %(by)r", code=indicator.code, by=by),
-                field="by",
-            )
-        categories = [(f"{dims.code}={c.code}", c.name) for c in dims.categories]
+    # The breakdown's categories, interim targets and breaks are setup: kept under its
+    # revision (models.analytics.kept), read again only after a setup change.
+    dimension = by if by and by != "partner" else None
+    found, interim, raw_breaks = kept(
+        session,
+        initiative.id,
+        "series",
+        (indicator.id, dimension),
+        lambda: _series_setup(session, indicator.id, dimension),
+    )
+    if found is None:
+        raise InvalidInput(
+            gettext("%(code)s has no breakdown by %(by)r", code=indicator.code, by=by),
+            field="by",
+        )
+    categories = list(found)
 
     aud = audience_of(session=session, actor=actor, initiative=initiative)
     by_partner = by == "partner" or bool(org)
@@ -770,19 +798,8 @@ def series(
                 continue
             breakdown_points.append(SeriesPoint(p.key, slug, name, figure))
 
-    interim = {
-        (t.indicator_id, t.period_id): t.value
-        for t in session.scalars(
-            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id)
-        )
-    }
     told_interim = _told_interim(indicator, baseline, interim)
-    breaks = [
-        (periods_by_id[b.period_id].key, b.note)
-        for b in session.scalars(
-            select(SeriesBreak).where(SeriesBreak.indicator_id == indicator.id)
-        )
-    ]
+    breaks = [(periods_by_id[period_id].key, note) for period_id, note in raw_breaks]
     return Series(
         initiative=initiative.slug,
         indicator=indicator.code,
@@ -810,6 +827,43 @@ def series(
         baseline_withheld=baseline is None and indicator.baseline_value is not None,
         expression=indicator.expression,
     )
+
+
+def _series_setup(
+    session: Session, indicator_id: int, dimension: str | None
+) -> tuple[
+    tuple[tuple[str, str], ...] | None,
+    dict[tuple[int, int], float],
+    tuple[tuple[int, str], ...],
+]:
+    """One indicator's breakdown categories by ``dimension`` (key, name; None when it has no
+    such dimension, empty without one), interim targets and series breaks (period id, note):
+    setup only, the same for every viewer."""
+    categories: tuple[tuple[str, str], ...] | None = ()
+    if dimension is not None:
+        dims = session.execute(
+            select(Dimension)
+            .join(indicator_dimensions, indicator_dimensions.c.dimension_id == Dimension.id)
+            .where(indicator_dimensions.c.indicator_id == indicator_id, Dimension.code == dimension)
+        ).scalar_one_or_none()
+        categories = (
+            None
+            if dims is None
+            else tuple((f"{dims.code}={c.code}", c.name) for c in dims.categories)
+        )
+    interim = {
+        (t.indicator_id, t.period_id): t.value
+        for t in session.scalars(
+            select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator_id)
+        )
+    }
+    breaks = tuple(
+        (b.period_id, b.note)
+        for b in session.scalars(
+            select(SeriesBreak).where(SeriesBreak.indicator_id == indicator_id)
+        )
+    )
+    return categories, interim, breaks
 
 
 # --- gaps and gap targets -------------------------------------------------------------------

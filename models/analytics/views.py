@@ -1670,6 +1670,31 @@ def _newest(figures_only: bool) -> Executable:
     )
 
 
+@cache
+def _behind(figures_only: bool, quiet: tuple[bool, ...]) -> Executable:
+    """How many events of each scope that is not quiet lie in the window before its newest
+    one (``:since_0``, ``:since_1``; a quiet scope counts 0), up to ``:limit``.
+    Built once per case: within two minutes of any write — all of a reporting season — every
+    read view asks it on every request, and building it cost more than running it."""
+    from models.tables.audit import AuditEvent
+
+    return select(
+        *(
+            literal(0)
+            if calm
+            else select(func.count())
+            .select_from(
+                select(AuditEvent.id)
+                .where(scope, AuditEvent.at > bindparam(f"since_{n}", type_=AuditEvent.at.type))
+                .limit(bindparam("limit"))
+                .subquery()
+            )
+            .scalar_subquery()
+            for n, (scope, calm) in enumerate(zip(_scopes(figures_only), quiet, strict=True))
+        )
+    )
+
+
 def data_version(
     *, session: Session, actor: Actor, initiative_slug: str, figures_only: bool = False
 ) -> DataVersion:
@@ -1685,32 +1710,23 @@ def data_version(
     nothing can land behind its newest event, which names its data on its own (a count is at
     least 1 otherwise: the newest event itself).
     """
-    from models.tables.audit import AuditEvent
-
     # First, so it describes no more than the snapshot read next (architecture: Scale).
     now = data_as_of(session)
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
-    scopes = _scopes(figures_only)
     newest = session.execute(_newest(figures_only), {"initiative_id": initiative.id}).one()
-    quiet = [now is not None and (t is None or now - t > window) for t in newest]
-    counts = [
-        literal(0)
-        if calm
-        else select(func.count())
-        .select_from(
-            select(AuditEvent.id)
-            .where(scope, AuditEvent.at > time - window)
-            .limit(RECENT_LIMIT)
-            .subquery()
-        )
-        .scalar_subquery()
-        for scope, time, calm in zip(scopes, newest, quiet, strict=True)
-    ]
+    quiet = tuple(now is not None and (t is None or now - t > window) for t in newest)
     behind = (
         (0, 0)
         if all(quiet)
-        else session.execute(select(*counts), {"initiative_id": initiative.id}).one()
+        else session.execute(
+            _behind(figures_only, quiet),
+            {
+                "initiative_id": initiative.id,
+                "limit": RECENT_LIMIT,
+                **{f"since_{n}": t - window for n, t in enumerate(newest) if t is not None},
+            },
+        ).one()
     )
     return DataVersion(
         initiative.id,

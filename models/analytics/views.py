@@ -1656,17 +1656,25 @@ def _scopes(figures_only: bool) -> tuple[ColumnElement[bool], ColumnElement[bool
 
 
 @cache
-def _newest(figures_only: bool) -> Executable:
-    """The newest event of each scope, read backwards along (initiative, time) until one passes
-    the filter: access events are few, so that stops at once. Built once: every read view
-    asks it on every request (README, "Scaling")."""
-    from models.tables.audit import AuditEvent
+def _newest_by_slug(figures_only: bool) -> Executable:
+    """The initiative's id by ``:slug`` (None when there is none) and the newest event of each
+    scope, read backwards along (initiative, time) until one passes the filter (access events
+    are few, so that stops at once), in one statement built once: every read view asks it on
+    every request (README, "Scaling")."""
+    from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
 
+    initiative_id = select(Initiative.id).where(Initiative.slug == bindparam("slug"))
+    mine = and_(
+        AuditEvent.initiative_id == initiative_id.scalar_subquery(),
+        # As written in the partial index (figures), so that both databases use it.
+        text(MOVES_FIGURES) if figures_only else text(MOVES_ANSWERS),
+    )
     return select(
+        initiative_id.scalar_subquery(),
         *(
             select(AuditEvent.at).where(s).order_by(AuditEvent.at.desc()).limit(1).scalar_subquery()
-            for s in _scopes(figures_only)
-        )
+            for s in (mine, _scopes(figures_only)[1])
+        ),
     )
 
 
@@ -1712,9 +1720,16 @@ def data_version(
     """
     # First, so it describes no more than the snapshot read next (architecture: Scale).
     now = data_as_of(session)
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     window = timedelta(seconds=RECENT_SECONDS)
-    newest = session.execute(_newest(figures_only), {"initiative_id": initiative.id}).one()
+    # The initiative's id and its scopes' newest events in one statement: a repeated answer
+    # reads nothing else of the initiative (its view, when computed, loads it).
+    initiative_id, *newest = session.execute(
+        _newest_by_slug(figures_only), {"slug": initiative_slug}
+    ).one()
+    if initiative_id is None or not can_view_initiative(
+        session=session, actor=actor, initiative_id=initiative_id
+    ):
+        raise NotFound(gettext("no initiative %(slug)r", slug=initiative_slug), field="slug")
     quiet = tuple(now is not None and (t is None or now - t > window) for t in newest)
     behind = (
         (0, 0)
@@ -1722,14 +1737,14 @@ def data_version(
         else session.execute(
             _behind(figures_only, quiet),
             {
-                "initiative_id": initiative.id,
+                "initiative_id": initiative_id,
                 "limit": RECENT_LIMIT,
                 **{f"since_{n}": t - window for n, t in enumerate(newest) if t is not None},
             },
         ).one()
     )
     return DataVersion(
-        initiative.id,
+        initiative_id,
         "figures" if figures_only else "all",
         Scope(newest[0], behind[0]),
         Scope(newest[1], behind[1]),

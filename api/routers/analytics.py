@@ -446,14 +446,19 @@ class _GridJson:
         self._lock = threading.Lock()
 
     def of(self, c, render) -> bytes:
+        # The key the view kept the grid by names all it is made of; else its content.
         key = (
-            c.initiative,
-            c.period,
-            c.due_on,
-            tuple(c.members),
-            tuple(c.indicators),
-            tuple(c.counts.items()),
-            tuple(row_key for row_key, _ in c.rows),
+            ("made of", c.key)
+            if c.key is not None
+            else (
+                c.initiative,
+                c.period,
+                c.due_on,
+                tuple(c.members),
+                tuple(c.indicators),
+                tuple(c.counts.items()),
+                tuple(row_key for row_key, _ in c.rows),
+            )
         )
         body = self._json.get(key)
         if body is None:

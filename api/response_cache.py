@@ -37,6 +37,16 @@ class ResponseCache:
         """The answer kept under ``key``, else ``render()``'s, kept (counted in hits/misses)."""
         return self._get_or_make(key, render, counted=True)
 
+    def kept(self, key: Hashable) -> bytes | None:
+        """The answer kept under ``key`` (counted as a hit), else None (not counted: the caller
+        answers otherwise, and counts there)."""
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return body
+
     def encoded(self, key: Hashable, encoding: str, encode: Callable[[], bytes]) -> bytes:
         """The answer under ``key`` in another encoding (gzip), made once by ``encode()`` and
         kept beside it; not counted again, as it is the same answer."""

@@ -11,14 +11,16 @@ trends compare the partners that reported in both periods.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Executable,
     String,
     and_,
@@ -1906,6 +1908,11 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
         rows = session.connection().execute(_revisions_statement(), {"slug": initiative_slug}).all()
     if not rows or not can_view_initiative(session=session, actor=actor, initiative_id=rows[0].id):
         raise NotFound(gettext("no initiative %(slug)r", slug=initiative_slug), field="slug")
+    return _revisions_of(rows, now, busy=transaction_wrote(session))
+
+
+def _revisions_of(rows: Sequence[Any], now: datetime | None, *, busy: bool) -> Revisions:
+    """:class:`Revisions` from the rows of :func:`_revisions_statement` (one at least)."""
     initiative_id, created = rows[0].id, rows[0].created_at
     by_scope = {row.scope: row for row in rows if row.scope is not None}
     mine, deployment = by_scope.get(initiative_id), by_scope.get(DEPLOYMENT)
@@ -1919,8 +1926,84 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
         mine.reports if mine else 0,
         newest,
         quiet=now is not None and (newest is None or now - newest > window),
-        busy=transaction_wrote(session),
+        busy=busy,
     )
+
+
+@dataclass(frozen=True)
+class _AloneStatement:
+    """:func:`_revisions_statement` compiled for one dialect, run on a pooled DB-API
+    connection without SQLAlchemy's execution around it."""
+
+    sql: str
+    names: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
+    params: dict[str, Any]
+    keys: tuple[str, ...]
+    processors: tuple[Any, ...]
+
+
+_ALONE: weakref.WeakKeyDictionary[Any, _AloneStatement] = weakref.WeakKeyDictionary()
+
+
+def _alone(dialect: Any) -> _AloneStatement:
+    found = _ALONE.get(dialect)
+    if found is None:
+        compiled: Any = _revisions_statement().compile(dialect=dialect)
+        columns = compiled._result_columns  # (key, name, objects, type) in the SELECT's order
+        found = _ALONE[dialect] = _AloneStatement(
+            compiled.string,
+            tuple(compiled.positiontup) if compiled.positional else None,
+            dict(compiled.construct_params({"slug": ""})),
+            tuple(c[0] for c in columns),
+            tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        )
+    return found
+
+
+def revisions_alone(
+    engine: Engine, actor_of: Callable[[tuple[int, datetime | None]], Actor | None], slug: str
+) -> tuple[Actor, Revisions] | None:
+    """The initiative's :class:`Revisions` and who is asking, from one statement on a pooled
+    connection of the primary, outside any transaction (one statement, one snapshot; nothing
+    written): :func:`read_revisions_first`'s statement, without a session around it. For a
+    request that what this process keeps may answer (the response cache): ``actor_of`` gives
+    the actor kept for the access revision read (``models.access.api_keys.kept_key_actor``).
+    None when there is no such actor, no such initiative or none it may see: the request is
+    then answered with a session, as any other."""
+    alone = _alone(engine.dialect)
+    params = {**alone.params, "slug": slug}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
+        fetched = cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, which ends what the driver began
+    rows = [
+        _Read(
+            zip(
+                alone.keys,
+                (p(v) if p is not None else v for p, v in zip(alone.processors, row, strict=True)),
+                strict=True,
+            )
+        )
+        for row in fetched
+    ]
+    if not rows or rows[0].access is None:
+        return None
+    actor = actor_of((rows[0].access, rows[0].access_changed_at))
+    if actor is None or not can_view_initiative(
+        session=None, actor=actor, initiative_id=rows[0].id
+    ):
+        return None
+    return actor, _revisions_of(rows, datetime.now(UTC), busy=False)
+
+
+class _Read(dict[str, Any]):
+    """A row read without SQLAlchemy's result, its columns as attributes."""
+
+    __getattr__ = dict.__getitem__
 
 
 # --- the target line --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from ..access.test_kept_actors import PATH, _kept, _raw, two_engines, world  # noqa: F401
 
-
 # What describes an answer (a request's own id and timing aside).
 HEADERS = (
     "content-type",
@@ -23,7 +22,7 @@ HEADERS = (
 )
 
 
-def _ask(world, headers, **extra):
+def _ask(world, headers, **extra):  # noqa: F811
     return world["client"].get(PATH, headers={**headers, **extra})
 
 

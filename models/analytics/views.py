@@ -1513,9 +1513,9 @@ def completeness(
     Compact queries besides the initiative: the setup (periods, active members with their
     obligations, obliged indicators: kept under its revision, :class:`_Setup`), the period's
     submissions (kept under the reports revision; after a write, those stamped since are read
-    again, :class:`_Reports`), and the indicators each submission has a total for (kept per report version
-    across requests, :class:`_Reported`), so a region's thousands of cells cost a few hundred
-    rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
+    again, :class:`_Reports`), and the indicators each submission has a total for (kept per
+    report version across requests, :class:`_Reported`), so a region's thousands of cells cost
+    a few hundred rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
     read here when not given."""
     today = today or dates.today()
     if version is None:  # first, so it describes no more than the snapshot read next

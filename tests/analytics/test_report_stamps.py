@@ -151,7 +151,7 @@ def test_completeness_follows_raw_sql_from_another_engine(two_engines) -> None:
     with read() as s:
         first = _cells(s)
     assert ("East", "KIDS") not in {c[:2] for c in first}  # cells are by slug and code
-    assert ("east", "KIDS", "draft", False, True) in first
+    assert ("east", "KIDS", "draft", True, True) in first
 
     def meals_total(conn) -> None:
         conn.execute(
@@ -176,7 +176,7 @@ def test_completeness_follows_raw_sql_from_another_engine(two_engines) -> None:
             sql("UPDATE submissions SET status = 'approved' WHERE id = :north"),
             ("north", "KIDS", "approved", False, True),
         ),
-        (meals_total, ("east", "MEALS", "draft", False, True)),
+        (meals_total, ("east", "MEALS", "draft", True, True)),
         (
             sql("UPDATE submissions SET period_id = :q2 WHERE id = :east"),
             ("east", "KIDS", "missing", True, False),
@@ -264,4 +264,4 @@ def test_a_writing_transaction_keeps_no_reports(two_engines) -> None:
     with writer.begin() as conn:
         conn.execute(text("UPDATE submissions SET status = 'returned' WHERE id = :east"), ids)
     with read() as s:
-        assert ("east", "KIDS", "returned", False, True) in _cells(s)
+        assert ("east", "KIDS", "returned", True, True) in _cells(s)

@@ -1948,7 +1948,8 @@ _ALONE: weakref.WeakKeyDictionary[Any, _AloneStatement] = weakref.WeakKeyDiction
 def _alone(dialect: Any) -> _AloneStatement:
     found = _ALONE.get(dialect)
     if found is None:
-        compiled: Any = _revisions_statement().compile(dialect=dialect)
+        statement: Any = _revisions_statement()
+        compiled: Any = statement.compile(dialect=dialect)
         columns = compiled._result_columns  # (key, name, objects, type) in the SELECT's order
         found = _ALONE[dialect] = _AloneStatement(
             compiled.string,
@@ -2003,7 +2004,11 @@ def revisions_alone(
 class _Read(dict[str, Any]):
     """A row read without SQLAlchemy's result, its columns as attributes."""
 
-    __getattr__ = dict.__getitem__
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 # --- the target line --------------------------------------------------------------------------

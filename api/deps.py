@@ -17,6 +17,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.access.login import actor_for_token
@@ -102,7 +103,12 @@ def _actor(
     if credentials is None:
         request.app.state.rate_limiter.hit(f"client:{client_address(request)}")
         return ANONYMOUS
-    actor = actor_for_token(session=session, token=credentials.credentials)
+    return acting(request, actor_for_token(session=session, token=credentials.credentials))
+
+
+def acting(request: Request, actor: Actor) -> Actor:
+    """What a request does once it knows who asks: their language, their label in the log, a
+    hit on their rate limit."""
     i18n.prefer(actor.locale)  # the user's own language wins over the browser's
     request.state.actor_label = actor.label
     request.app.state.rate_limiter.hit(actor.label)
@@ -131,6 +137,7 @@ async def in_one_trip(
     credentials: HTTPAuthorizationCredentials | None,
     answer: Callable[[Session, Actor], T],
     first: Callable[[Session], None] | None = None,
+    kept: Callable[[Engine, str], T | None] | None = None,
 ) -> T:
     """A logged-in read view's whole work in one trip to the thread pool: who is asking (on
     the primary), the answer (on the read session, as ``ReadSessionDep``), and the end of both
@@ -140,11 +147,23 @@ async def in_one_trip(
 
     ``first`` reads, before the actor, what the answer needs first and the access revision
     in the same statement (completeness: ``read_revisions_first``), when the answer reads on
-    the primary too: a replica's lagging access revision must never vouch for a kept actor."""
+    the primary too: a replica's lagging access revision must never vouch for a kept actor.
+
+    ``kept`` tries first, without a session, to answer from what this process keeps (given
+    the primary's engine and the credentials; completeness asked again): None, and the request
+    is answered as above."""
     state = request.app.state
     same = state.read_session_factory is state.session_factory
+    engine = state.session_factory.kw.get("bind")
+    token = credentials.credentials if credentials is not None else None
+    if not isinstance(engine, Engine) or not same or token is None:
+        kept = None  # a test's sessions on one connection, a replica, no one to keep for
 
     def work() -> T:
+        if kept is not None and token is not None:
+            answered = kept(engine, token)
+            if answered is not None:
+                return answered
         with session_scope(state.session_factory) as session:
             if first is not None and same and credentials is not None:
                 first(session)

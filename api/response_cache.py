@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable
 
 MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024
+BY_OBJECT = 32  # bodies known by identity (the few answers made again most)
 
 
 class ResponseCache:
@@ -28,12 +29,23 @@ class ResponseCache:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
+        self._by_object: dict[tuple[int, str], tuple[bytes, bytes]] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """The answer kept under ``key``, else ``render()``'s, kept (counted in hits/misses)."""
         return self._get_or_make(key, render, counted=True)
+
+    def kept(self, key: Hashable) -> bytes | None:
+        """The answer kept under ``key`` (counted as a hit), else None (not counted: the caller
+        answers otherwise, and counts there)."""
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return body
 
     def encoded(self, key: Hashable, encoding: str, encode: Callable[[], bytes]) -> bytes:
         """The answer under ``key`` in another encoding (gzip), made once by ``encode()`` and
@@ -44,9 +56,20 @@ class ResponseCache:
         """``body`` in another encoding, kept under a digest of its bytes: an answer computed
         again after a change that moved nothing in it (completeness after an audit event that
         touched no report) is sent as it was encoded before, not encoded again (a region's
-        grid: 250 KB of JSON, 1.5 ms to compress, 0.2 ms to digest)."""
+        grid: 250 KB of JSON, 1.5 ms to compress, 0.2 ms to digest). The same bytes object
+        again (a grid's JSON kept whole by the view) is not even digested: it is known by
+        identity, held beside its encoding so that its id cannot name other bytes."""
+        known = self._by_object.get((id(body), encoding))
+        if known is not None and known[0] is body:  # the very bytes encoded before
+            return known[1]
         digest = hashlib.blake2b(body, digest_size=32).digest()
-        return self._get_or_make(("content", digest, encoding), encode, counted=False)
+        encoded = self._get_or_make(("content", digest, encoding), encode, counted=False)
+        with self._lock:
+            if len(self._by_object) >= BY_OBJECT:
+                self._by_object.clear()
+            # The body is held with its id, so the id names these bytes while it is kept.
+            self._by_object[(id(body), encoding)] = (body, encoded)
+        return encoded
 
     def _get_or_make(self, key: Hashable, make: Callable[[], bytes], *, counted: bool) -> bytes:
         with self._lock:
@@ -74,4 +97,5 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._by_object.clear()
             self._bytes = 0

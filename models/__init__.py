@@ -32,7 +32,7 @@ from models.tables.notifications import (
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
-from models.tables.revisions import AccessRevision, DataRevision
+from models.tables.revisions import AccessRevision, DataRevision, ReportStamp
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.story import StoryVersion
 from models.tables.strategy import (
@@ -71,6 +71,7 @@ __all__ = [
     "Period",
     "Publication",
     "ReminderSchedule",
+    "ReportStamp",
     "RoleGrant",
     "RollupRow",
     "SeriesBreak",

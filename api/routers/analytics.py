@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
 from api.compression import COMPRESS_FROM, VARY, accepts_gzip, gzipped
-from api.deps import CredentialsDep, in_one_trip
+from api.deps import CredentialsDep, acting, in_one_trip
 from api.response_cache import ResponseCache
 from api.schemas.analytics import (
     CompletenessRead,
@@ -28,6 +28,7 @@ from api.schemas.analytics import (
     SeriesRead,
 )
 from api.schemas.common import ErrorRead
+from models.access.api_keys import kept_key_actor
 from models.analytics.views import (
     CompletenessCell,
     DataVersion,
@@ -37,6 +38,7 @@ from models.analytics.views import (
     equity,
     read_revisions_first,
     revisions,
+    revisions_alone,
     scorecard,
     series,
 )
@@ -49,7 +51,7 @@ PeriodKey = Annotated[str | None, Query(max_length=16, examples=["2026Q3"])]
 
 def _conditional(
     request: Request, session, actor, slug: str, build, *, figures_only: bool = True, version=None
-) -> Response:
+) -> Response | None:
     """Answer 304 when the client's validators still describe the answer; else the answer,
     from the response cache when the same viewer asked the same question of the same data
     on the same day.
@@ -65,6 +67,8 @@ def _conditional(
     The figure views (``figures_only``) are versioned by the events that can move an approved
     figure, so a draft saved elsewhere keeps their answers. A view may bring its own
     ``version`` read in this snapshot (completeness: the database's revisions of what it reads).
+    Without ``build`` (and with its ``version``), the answer is only what is kept: None when
+    neither a 304 nor the response cache answers.
     """
     if version is None:
         version = data_version(
@@ -90,7 +94,13 @@ def _conditional(
     cache = _response_cache(request.app)
     if _not_modified(request, etag, modified, version, cached=key in cache):
         return Response(status_code=304, headers=headers)
-    body = cache.get_or_render(key, lambda: _rendered(build()))
+    if build is None:  # only from what is kept
+        kept = cache.kept(key)
+        if kept is None:
+            return None
+        body = kept
+    else:
+        body = cache.get_or_render(key, lambda: _rendered(build()))
     if len(body) >= COMPRESS_FROM and accepts_gzip(request.headers):
         # Kept compressed beside the plain answer: a repeated answer is sent as it was
         # compressed the first time (the compression middleware leaves an encoded body alone).
@@ -369,7 +379,24 @@ async def get_completeness(
         credentials,
         lambda session, actor: _completeness_answer(request, session, actor, slug, period),
         first=lambda session: read_revisions_first(session=session, initiative_slug=slug),
+        kept=lambda engine, token: _completeness_kept(request, engine, token, slug),
     )
+
+
+def _completeness_kept(request: Request, engine, token: str, slug: str) -> Response | None:
+    """Completeness asked again, answered without a session: the revisions and the access
+    revision in one statement outside any transaction, the key's actor this process kept under
+    that access revision, then a 304 or the response cache. None (answered with a session, as
+    any other request) when the actor is not kept, the initiative not visible to it, or the
+    answer not kept."""
+    read = revisions_alone(engine, lambda access: kept_key_actor(engine, token, access), slug)
+    if read is None:
+        return None
+    actor, version = read
+    response = _conditional(request, None, actor, slug, None, version=version)
+    if response is not None:
+        acting(request, actor)
+    return response
 
 
 def _completeness_answer(request: Request, session, actor, slug: str, period: str | None):
@@ -446,14 +473,19 @@ class _GridJson:
         self._lock = threading.Lock()
 
     def of(self, c, render) -> bytes:
+        # The key the view kept the grid by names all it is made of; else its content.
         key = (
-            c.initiative,
-            c.period,
-            c.due_on,
-            tuple(c.members),
-            tuple(c.indicators),
-            tuple(c.counts.items()),
-            tuple(row_key for row_key, _ in c.rows),
+            ("made of", c.key)
+            if c.key is not None
+            else (
+                c.initiative,
+                c.period,
+                c.due_on,
+                tuple(c.members),
+                tuple(c.indicators),
+                tuple(c.counts.items()),
+                tuple(row_key for row_key, _ in c.rows),
+            )
         )
         body = self._json.get(key)
         if body is None:

@@ -247,6 +247,19 @@ def _kept_actors(session: Session) -> tuple[KeptActors, tuple[int, datetime | No
     return kept, access
 
 
+def kept_key_actor(engine: Engine, key: str, access: tuple[int, datetime | None]) -> Actor | None:
+    """The actor this process kept for ``key`` on ``engine``'s database, if it may still act as
+    kept under the access revision ``access`` — read now, by a statement outside any
+    transaction that wrote — else None (the caller resolves the key with a session, as
+    :func:`actor_from_api_key`). The same check as that function's, with no session: for a
+    request answered from what is kept without one."""
+    kept = _KEPT.get(engine)
+    if kept is None or not key.startswith(API_KEY_PREFIX):
+        return None
+    found = kept.get(_hash_key(key))
+    return found.actor if found is not None and found.usable(access, utcnow()) else None
+
+
 def actor_from_api_key(*, session: Session, key: str) -> Actor:
     try:
         prefix = key.removeprefix(API_KEY_PREFIX).split("_", 1)[0]

@@ -69,10 +69,11 @@ def actor_for_user_id(*, session: Session, user_id: int, email: str) -> Actor:
     return actor_for_grants(grants, user_id=user_id, label=f"user:{email}")
 
 
-def can_view_initiative(*, session: Session, actor: Actor, initiative_id: int) -> bool:
+def can_view_initiative(*, session: Session | None, actor: Actor, initiative_id: int) -> bool:
     """Admin, its backbone and funders, and reporters granted in it.
 
-    ``session`` stays in the signature: every rule takes one, and callers pass it.
+    ``session`` stays in the signature: every rule takes one, and callers pass it (None: a
+    caller that has none, answering from what it keeps).
     """
     return (
         actor.is_backbone(initiative_id)

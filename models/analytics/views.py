@@ -11,14 +11,16 @@ trends compare the partners that reported in both periods.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Executable,
     String,
     and_,
@@ -79,7 +81,7 @@ from models.tables.indicator import (
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.reporting import DeadlineExtension, Submission, Value
-from models.tables.revisions import DEPLOYMENT, AccessRevision, DataRevision
+from models.tables.revisions import DEPLOYMENT, AccessRevision, DataRevision, ReportStamp
 
 STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 
@@ -1140,6 +1142,9 @@ class Completeness:
     # The cells again, one row per member (in the same order) with the key that decides it:
     # after a report changes only its row differs, so renderings can be kept per row.
     rows: list[tuple[RowKey, tuple[CompletenessCell, ...]]] = field(default_factory=list)
+    # What the grid was made of, when it was kept (:func:`completeness`): equal keys, equal
+    # grids, so a rendering can be kept by it. None when made by a transaction that wrote.
+    key: tuple[Any, ...] | None = None
 
 
 class _Rows:
@@ -1205,6 +1210,68 @@ _REPORTED = _Reported()
 # At most this many reports' totals are read by report; more, and the quarter's totals are
 # read along the values' rollup index in one pass.
 _BY_REPORT = 16
+
+
+class _Reports:
+    """A period's reports (the rows of the "submissions" statement, by id) kept across
+    requests (bounded) as of the initiative's reports revision they were read under.
+
+    Every write of a report stamps it, in its transaction, with the reports revision the write
+    makes (:class:`~models.tables.revisions.ReportStamp`, migration 0027): under a newer
+    revision only the reports stamped after the kept one are read again, with their totals —
+    after a partner's draft one report, not the period's two hundred — and under the same
+    revision nothing is. A report deleted, or moved to another period, leaves its stamp behind
+    and is found gone. The revision is read before the rows, in the same transaction (on
+    PostgreSQL's primary the rows can only be newer than it names: they are read again under
+    the next revision). The initiative's creation time is in the key, so a database made again
+    never meets an old entry."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], tuple[int, dict[int, Row[Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        session: Session,
+        statements: dict[str, Executable],
+        key: tuple[Any, ...],
+        revision: int,
+        params: dict[str, int],
+        indicators: frozenset[tuple[int, datetime]],
+    ) -> dict[int, Row[Any]]:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        if kept is None or kept[0] > revision:  # none, or newer than this snapshot: read all
+            subs = {row.id: row for row in session.execute(statements["submissions"], params)}
+            if kept is None:
+                self._keep(key, revision, subs)
+            return subs
+        subs = dict(kept[1])
+        obliged = frozenset(i for i, _ in indicators)
+        found: dict[tuple[Any, ...], frozenset[int]] = {}
+        changed = session.execute(statements["changed_reports"], {**params, "since": kept[0]})
+        for row in changed:
+            if row.id is None:  # deleted, or moved to another period or initiative
+                subs.pop(row.stamped, None)
+                continue
+            subs[row.id] = row
+            totals = map(int, row.totals.split(",")) if row.totals else ()
+            found[(row.id, row.created_at, row.version, indicators)] = obliged.intersection(totals)
+        _REPORTED.keep(found)
+        self._keep(key, revision, subs)
+        return subs
+
+    def _keep(self, key: tuple[Any, ...], revision: int, subs: dict[int, Row[Any]]) -> None:
+        with self._lock:
+            if len(self._kept) >= self.LIMIT and key not in self._kept:
+                self._kept.clear()
+            self._kept[key] = (revision, subs)
+
+
+_REPORTS = _Reports()
 
 
 # An initiative's periods, active members, obligations by member and obliged indicators by id.
@@ -1300,6 +1367,20 @@ def _completeness_statements() -> dict[str, Executable]:
         select(Member.id).where(Member.initiative_id == initiative_id, Member.active).subquery()
     )
     joined = func.aggregate_strings(cast(Value.indicator_id, String), ",")
+    # What decides a report's cells: its member, state, lateness and whether it was ever
+    # submitted; its creation time and version name its totals (:class:`_Reported`).
+    report = (
+        Submission.id,
+        Submission.member_id,
+        Submission.status,
+        Submission.is_late,
+        or_(Submission.first_submitted_at.is_not(None), Submission.submitted_at.is_not(None)).label(
+            "was_submitted"
+        ),
+        # Only told apart, never read as a time: as the database gives it.
+        type_coerce(Submission.created_at, String).label("created_at"),
+        Submission.version,
+    )
     return {
         "periods": select(Period.id, Period.key, Period.starts_on, Period.due_on)
         .where(Period.initiative_id == initiative_id)
@@ -1326,20 +1407,38 @@ def _completeness_statements() -> dict[str, Executable]:
                 select(Obligation.indicator_id).join(active, active.c.id == Obligation.member_id)
             )
         ),
-        "submissions": select(
-            Submission.id,
-            Submission.member_id,
-            Submission.status,
-            Submission.is_late,
-            or_(
-                Submission.first_submitted_at.is_not(None), Submission.submitted_at.is_not(None)
-            ).label("was_submitted"),
-            # Only told apart, never read as a time: as the database gives it.
-            type_coerce(Submission.created_at, String).label("created_at"),
-            Submission.version,
-        ).where(
+        "submissions": select(*report).where(
             Submission.initiative_id == initiative_id,
             Submission.period_id == bindparam("period_id"),
+        ),
+        # The period's reports stamped after a reports revision (``since``), each with its
+        # totals; ``id`` is NULL for one deleted or moved away since (its stamp stays).
+        "changed_reports": select(
+            ReportStamp.submission_id.label("stamped"),
+            *report,
+            select(joined)
+            .where(Value.submission_id == Submission.id, Value.disaggregation == TOTAL)
+            .scalar_subquery()
+            .label("totals"),
+        )
+        .select_from(ReportStamp)
+        .outerjoin(
+            Submission,
+            and_(
+                Submission.id == ReportStamp.submission_id,
+                Submission.initiative_id == ReportStamp.initiative_id,
+                Submission.period_id == ReportStamp.period_id,
+            ),
+        )
+        .where(
+            ReportStamp.initiative_id == initiative_id,
+            ReportStamp.period_id == bindparam("period_id"),
+            ReportStamp.stamp > bindparam("since"),
+        ),
+        # The members whose deadline for the period is extended to ``today`` or later.
+        "extended": select(DeadlineExtension.member_id).where(
+            DeadlineExtension.period_id == bindparam("period_id"),
+            DeadlineExtension.until >= bindparam("today"),
         ),
         # Along the values' rollup index (initiative, indicator, period, total): the quarter's
         # totals in one pass, a few thousand index entries in order.
@@ -1413,9 +1512,10 @@ def completeness(
 
     Compact queries besides the initiative: the setup (periods, active members with their
     obligations, obliged indicators: kept under its revision, :class:`_Setup`), the period's
-    submissions, and the indicators each submission has a total for (kept per report version
-    across requests, :class:`_Reported`), so a region's thousands of cells cost a few hundred
-    rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
+    submissions (kept under the reports revision; after a write, those stamped since are read
+    again, :class:`_Reports`), and the indicators each submission has a total for (kept per
+    report version across requests, :class:`_Reported`), so a region's thousands of cells cost
+    a few hundred rows. ``version``: the :func:`revisions` read before, in this snapshot (the API's ETag);
     read here when not given."""
     today = today or dates.today()
     if version is None:  # first, so it describes no more than the snapshot read next
@@ -1439,21 +1539,25 @@ def completeness(
         submitted = set(session.scalars(statements["reported_periods"], params))
     period = _period(periods, period_key, submitted)
     params["period_id"] = period.id
-    subs = {row.id: row for row in session.execute(statements["submissions"], params)}
+    indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
+    if keep:
+        subs = _REPORTS.get(
+            session,
+            statements,
+            (*setup_key[:2], period.id),
+            version.reports,
+            params,
+            indicators,
+        )
+    else:
+        subs = {row.id: row for row in session.execute(statements["submissions"], params)}
     totals: dict[int, frozenset[int]] = {}
     if subs and indicator_of:
-        indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
         totals = _totals(session, statements, subs, indicators, params, keep=keep)
     overdue = today > period.due_on
     # A partner whose deadline is extended past today is not overdue (README, "Notifications").
     extended = (
-        frozenset(
-            session.scalars(
-                select(DeadlineExtension.member_id).where(
-                    DeadlineExtension.period_id == period.id, DeadlineExtension.until >= today
-                )
-            )
-        )
+        frozenset(session.scalars(statements["extended"], {"period_id": period.id, "today": today}))
         if overdue
         else frozenset()
     )
@@ -1483,6 +1587,7 @@ def completeness(
     if kept is None:
         kept = _grid(initiative_slug, period, overdue, setup, subs, totals, extended)
         if keep:
+            kept = replace(kept, key=grid_key)
             _GRIDS.keep(grid_key, kept)
     return replace(  # the caller's own lists: a kept grid is shared
         kept,
@@ -1834,6 +1939,11 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
         rows = session.connection().execute(_revisions_statement(), {"slug": initiative_slug}).all()
     if not rows or not can_view_initiative(session=session, actor=actor, initiative_id=rows[0].id):
         raise NotFound(gettext("no initiative %(slug)r", slug=initiative_slug), field="slug")
+    return _revisions_of(rows, now, busy=transaction_wrote(session))
+
+
+def _revisions_of(rows: Sequence[Any], now: datetime | None, *, busy: bool) -> Revisions:
+    """:class:`Revisions` from the rows of :func:`_revisions_statement` (one at least)."""
     initiative_id, created = rows[0].id, rows[0].created_at
     by_scope = {row.scope: row for row in rows if row.scope is not None}
     mine, deployment = by_scope.get(initiative_id), by_scope.get(DEPLOYMENT)
@@ -1847,8 +1957,89 @@ def revisions(*, session: Session, actor: Actor, initiative_slug: str) -> Revisi
         mine.reports if mine else 0,
         newest,
         quiet=now is not None and (newest is None or now - newest > window),
-        busy=transaction_wrote(session),
+        busy=busy,
     )
+
+
+@dataclass(frozen=True)
+class _AloneStatement:
+    """:func:`_revisions_statement` compiled for one dialect, run on a pooled DB-API
+    connection without SQLAlchemy's execution around it."""
+
+    sql: str
+    names: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
+    params: dict[str, Any]
+    keys: tuple[str, ...]
+    processors: tuple[Any, ...]
+
+
+_ALONE: weakref.WeakKeyDictionary[Any, _AloneStatement] = weakref.WeakKeyDictionary()
+
+
+def _alone(dialect: Any) -> _AloneStatement:
+    found = _ALONE.get(dialect)
+    if found is None:
+        statement: Any = _revisions_statement()
+        compiled: Any = statement.compile(dialect=dialect)
+        columns = compiled._result_columns  # (key, name, objects, type) in the SELECT's order
+        found = _ALONE[dialect] = _AloneStatement(
+            compiled.string,
+            tuple(compiled.positiontup) if compiled.positional else None,
+            dict(compiled.construct_params({"slug": ""})),
+            tuple(c[0] for c in columns),
+            tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        )
+    return found
+
+
+def revisions_alone(
+    engine: Engine, actor_of: Callable[[tuple[int, datetime | None]], Actor | None], slug: str
+) -> tuple[Actor, Revisions] | None:
+    """The initiative's :class:`Revisions` and who is asking, from one statement on a pooled
+    connection of the primary, outside any transaction (one statement, one snapshot; nothing
+    written): :func:`read_revisions_first`'s statement, without a session around it. For a
+    request that what this process keeps may answer (the response cache): ``actor_of`` gives
+    the actor kept for the access revision read (``models.access.api_keys.kept_key_actor``).
+    None when there is no such actor, no such initiative or none it may see: the request is
+    then answered with a session, as any other."""
+    alone = _alone(engine.dialect)
+    params = {**alone.params, "slug": slug}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
+        fetched = cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, which ends what the driver began
+    rows = [
+        _Read(
+            zip(
+                alone.keys,
+                (p(v) if p is not None else v for p, v in zip(alone.processors, row, strict=True)),
+                strict=True,
+            )
+        )
+        for row in fetched
+    ]
+    if not rows or rows[0].access is None:
+        return None
+    actor = actor_of((rows[0].access, rows[0].access_changed_at))
+    if actor is None or not can_view_initiative(
+        session=None, actor=actor, initiative_id=rows[0].id
+    ):
+        return None
+    return actor, _revisions_of(rows, datetime.now(UTC), busy=False)
+
+
+class _Read(dict[str, Any]):
+    """A row read without SQLAlchemy's result, its columns as attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 # --- the target line --------------------------------------------------------------------------

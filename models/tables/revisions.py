@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import Base
@@ -34,6 +34,24 @@ class DataRevision(Base):
     # The database's time of the last bump (seconds are enough: it only decides whether the
     # scope is quiet, as DataVersion's newest event does).
     changed_at: Mapped[datetime | None]
+
+
+class ReportStamp(Base):
+    """Which reports changed after a reports revision (migration 0027_report_stamps): one row
+    per (initiative, period, submission) ever written, stamped by the triggers that bump the
+    reports counter with the counter's new value, in the same transaction. A reader that kept
+    a period's reports as of revision ``r`` reads again only the rows stamped after ``r``; a
+    report deleted, or moved to another period or initiative, leaves its stamp behind (it is
+    found gone), so nothing kept outlives it."""
+
+    __tablename__ = "report_stamps"
+    __table_args__ = (Index("ix_report_stamps_stamp", "initiative_id", "period_id", "stamp"),)
+
+    # No foreign keys: a stamp outlives its report, so its removal is seen.
+    initiative_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    period_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class AccessRevision(Base):

@@ -100,14 +100,21 @@ def _kept(world, headers, path: str = PATH) -> None:
     client, seen = world["client"], world["seen"]
     for _ in range(2):
         assert client.get(path, headers=headers).status_code == 200
+    if path == PATH:
+        # Completeness asked again is answered without a session (its one statement runs on
+        # a pooled DB-API connection, unseen here); forgetting the answer makes the request
+        # answer with one, as any other.
+        cache = client.app.state.response_cache
+        hits = cache.hits
+        seen.clear()
+        assert client.get(path, headers=headers).status_code == 200
+        assert seen == [] and cache.hits == hits + 1, seen
+        cache.clear()
     seen.clear()
     assert client.get(path, headers=headers).status_code == 200
     read = " ".join(seen)
     assert "access_revisions" in read
     assert "api_keys" not in read and "role_grants" not in read, read
-    if path == PATH:  # completeness: the access revision comes with its own, one statement
-        statements = [s for s in seen if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
-        assert len(statements) == 1, statements
 
 
 def _raw(world, sql: str, **params) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.core import dates
 
+from .. import factories as f
 from ..access.test_kept_actors import PATH, _kept, _raw, two_engines, world  # noqa: F401
 
 
@@ -361,3 +362,30 @@ def test_truncate_triggers_cover_every_watched_table_and_go_with_a_downgrade(two
     migrations.upgrade(url)
     with writer.connect() as conn:
         assert conn.execute(count).scalar_one() == len(stamps.TRUNCATED)
+
+
+@pytest.mark.parametrize("role", ["funder", "reporter"])
+def test_a_logged_in_viewer_the_grid_is_not_for_never_gets_a_304(world, role) -> None:  # noqa: F811
+    """A funder or a reporter of the initiative (logged in, a bearer token) sends the ETag it
+    would have had: refused, never told 304 (which would say the reports revision it guessed)."""
+    from models import Initiative, Organisation
+    from models.access.login import actor_for_token
+
+    _report(world)
+    _kept_twice(world)
+    with Session(world["writer"]) as s:
+        mine = s.get(Initiative, world["mine"])
+        east = s.get(Organisation, world["east"])
+        email = f"{role}@example.org"
+        f.user(s, role, init=mine, org=east if role == "reporter" else None, email=email)
+        s.commit()
+    client = world["client"]
+    token = client.post("/api/v1/auth/token", data={"username": email, "password": f.PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.get(PATH, headers=headers).status_code == 403
+    with Session(world["reader"]) as s:
+        viewer = actor_for_token(session=s, token=token.json()["access_token"])
+    guessed = _etag_for(world, viewer)
+    for method in ("GET", "HEAD"):
+        r = client.request(method, PATH, headers={**headers, "If-None-Match": guessed})
+        assert r.status_code == 403, (method, r.status_code)

@@ -8,11 +8,12 @@ session-free path used is handed back with nothing open."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, event, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.core import dates
 
@@ -389,3 +390,53 @@ def test_a_logged_in_viewer_the_grid_is_not_for_never_gets_a_304(world, role) ->
     for method in ("GET", "HEAD"):
         r = client.request(method, PATH, headers={**headers, "If-None-Match": guessed})
         assert r.status_code == 403, (method, r.status_code)
+
+
+def test_with_a_replica_nothing_is_answered_without_a_session(world, monkeypatch) -> None:  # noqa: F811
+    """A replica (``CM_DATABASE_READ_URL``) may lag: its access revision must never vouch for
+    a kept actor, nor its revisions for a kept answer. With one configured, completeness asked
+    again is answered with sessions, the actor resolved on the primary."""
+    from api.app import create_app
+    from api.routers import analytics as router
+    from models.core.db import make_engine
+
+    def never(*args, **kwargs):
+        raise AssertionError("answered without a session beside a replica")
+
+    monkeypatch.setattr(router, "revisions_alone", never)
+    replica = make_engine(world["writer"].url.render_as_string(hide_password=False))
+    app = create_app(
+        sessionmaker(world["reader"], expire_on_commit=False),
+        read_session_factory=sessionmaker(replica, expire_on_commit=False),
+    )
+    try:
+        with TestClient(app) as client:
+            answers = [client.get(PATH, headers=world["headers"]) for _ in range(4)]
+            assert {a.status_code for a in answers} == {200}
+            assert len({a.content for a in answers}) == 1
+            _raw(
+                world,
+                "UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE id = :key_id",
+                key_id=world["key"]["id"],
+            )
+            assert client.get(PATH, headers=world["headers"]).status_code == 401
+    finally:
+        replica.dispose()
+
+
+def test_a_kept_key_that_expires_meanwhile_is_refused(world, monkeypatch) -> None:  # noqa: F811
+    """No change in the database: the key's expiry passes between two requests."""
+    from models.access import api_keys
+
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    _raw(
+        world,
+        "UPDATE api_keys SET expires_at = :soon WHERE id = :key_id",
+        soon=soon,
+        key_id=world["key"]["id"],
+    )
+    _kept_twice(world)
+    later = soon + timedelta(seconds=1)
+    monkeypatch.setattr(api_keys, "utcnow", lambda: later)
+    r = world["client"].get(PATH, headers=world["headers"])
+    assert r.status_code == 401, r.status_code

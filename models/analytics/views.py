@@ -1956,7 +1956,7 @@ _ALONE: weakref.WeakKeyDictionary[Any, _AloneStatement] = weakref.WeakKeyDiction
 def _alone(dialect: Any) -> _AloneStatement:
     found = _ALONE.get(dialect)
     if found is None:
-        statement: Any = _revisions_statement()  # a Select, typed as what it may run as
+        statement: Any = _revisions_statement()
         compiled: Any = statement.compile(dialect=dialect)
         columns = compiled._result_columns  # (key, name, objects, type) in the SELECT's order
         found = _ALONE[dialect] = _AloneStatement(
@@ -2013,7 +2013,10 @@ class _Read(dict[str, Any]):
     """A row read without SQLAlchemy's result, its columns as attributes."""
 
     def __getattr__(self, name: str) -> Any:
-        return self[name]
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 # --- the target line --------------------------------------------------------------------------

@@ -440,3 +440,41 @@ def test_a_kept_key_that_expires_meanwhile_is_refused(world, monkeypatch) -> Non
     monkeypatch.setattr(api_keys, "utcnow", lambda: later)
     r = world["client"].get(PATH, headers=world["headers"])
     assert r.status_code == 401, r.status_code
+
+
+def test_another_initiatives_backbone_is_told_nothing(world) -> None:  # noqa: F811
+    """The backbone of another initiative, its key kept there, asks ``mine`` before and after
+    mine's answer is kept, with and without mine's ETag, GET and HEAD: 404 every time, as an
+    initiative it cannot see, and never mine's answer."""
+    from models import Initiative
+
+    client = world["client"]
+    with Session(world["writer"]) as s:
+        other = f.initiative(s, slug="other")
+        f.period(s, other, "2025Q3")
+        f.user(s, "backbone", init=other, email="olga@example.org")
+        s.commit()
+        assert s.get(Initiative, other.id) is not None
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "olga@example.org", "password": f.PASSWORD}
+    ).json()["access_token"]
+    made = client.post(
+        "/api/v1/api-keys",
+        json={"name": "theirs", "initiative": "other"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert made.status_code == 201, made.text
+    theirs = {"Authorization": f"Bearer {made.json()['key']}"}
+    own = PATH.replace("/mine/", "/other/")
+    for _ in range(3):  # their key kept, their answer kept
+        assert client.get(own, headers=theirs).status_code == 200
+    _report(world)
+    before = client.get(PATH, headers=theirs)
+    mine = _kept_twice(world)
+    etag = client.get(PATH, headers=world["headers"]).headers["ETag"]
+    for extra in ({}, {"If-None-Match": etag}, {"If-None-Match": "*"}):
+        for method in ("GET", "HEAD"):
+            r = client.request(method, PATH, headers={**theirs, **extra})
+            assert r.status_code == 404, (method, extra, r.status_code)
+            assert method == "HEAD" or r.content == before.content
+    assert before.status_code == 404 and mine

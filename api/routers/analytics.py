@@ -33,6 +33,7 @@ from models.analytics.views import (
     CompletenessCell,
     DataVersion,
     RowKey,
+    check_completeness_viewer,
     completeness,
     data_version,
     equity,
@@ -43,6 +44,7 @@ from models.analytics.views import (
     series,
 )
 from models.core import dates
+from models.core.errors import PermissionDenied
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
@@ -393,6 +395,10 @@ def _completeness_kept(request: Request, engine, token: str, slug: str) -> Respo
     if read is None:
         return None
     actor, version = read
+    try:
+        check_completeness_viewer(actor, version)
+    except PermissionDenied:
+        return None  # refused with a session, as any other request
     response = _conditional(request, None, actor, slug, None, version=version)
     if response is not None:
         acting(request, actor)
@@ -404,6 +410,7 @@ def _completeness_answer(request: Request, session, actor, slug: str, period: st
     submissions and extensions are what it shows), not by the audit trail: an event that
     touches neither keeps the answer, and with it its ETag."""
     version = revisions(session=session, actor=actor, initiative_slug=slug)
+    check_completeness_viewer(actor, version)  # before the validators: a 403, never a 304
     return _conditional(
         request,
         session,

@@ -8,6 +8,10 @@ again only the reports stamped after it — one row, not the period's two hundre
 "Scaling"). A report deleted or moved to another period keeps its old stamp row, stamped
 again, so its removal is seen.
 
+On PostgreSQL a TRUNCATE of any table 0023 watches fires no row trigger: a trigger on the
+statement bumps the counter it moves for every initiative and the deployment, and a TRUNCATE
+of the submissions stamps every report stamp again, so that what was kept is found gone.
+
 Revision ID: 0027_report_stamps
 Revises: 0026_content_translations
 Create Date: 2026-12-01 13:00:00
@@ -101,6 +105,65 @@ def _postgresql_function(stamped: bool) -> None:
     )
 
 
+# 0023's watched tables and the counter each moves (TRUNCATE names no rows: every scope's).
+TRUNCATED = {
+    **dict.fromkeys(
+        (
+            "periods",
+            "members",
+            "indicators",
+            "outcomes",
+            "dimensions",
+            "categories",
+            "obligations",
+            "indicator_targets",
+            "gap_targets",
+            "series_breaks",
+            "indicator_dimensions",
+            "indicator_contributions",
+            "organisations",
+        ),
+        "setup",
+    ),
+    "submissions": "reports",
+    "deadline_extensions": "reports",
+}
+
+
+def _postgresql_truncate_triggers() -> None:
+    """Each watched table's TRUNCATE bumps its counter for every initiative and the
+    deployment (a scope with no row yet gets one); the submissions' stamps every report stamp
+    again with its initiative's new counter."""
+    op.execute(
+        """
+        CREATE FUNCTION cm_revision_truncated() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            setup int := (TG_ARGV[0] = 'setup')::int;
+            reports int := (TG_ARGV[0] = 'reports')::int;
+        BEGIN
+            INSERT INTO data_revisions (scope, setup, reports, changed_at)
+            SELECT s, setup, reports, clock_timestamp()
+            FROM (SELECT id AS s FROM initiatives UNION SELECT 0) AS scopes
+            ON CONFLICT (scope) DO UPDATE
+            SET setup = data_revisions.setup + EXCLUDED.setup,
+                reports = data_revisions.reports + EXCLUDED.reports,
+                changed_at = EXCLUDED.changed_at;
+            IF TG_TABLE_NAME = 'submissions' THEN
+                UPDATE report_stamps SET stamp = r.reports FROM data_revisions AS r
+                WHERE r.scope = report_stamps.initiative_id;
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    for table, kind in TRUNCATED.items():
+        op.execute(
+            f"CREATE TRIGGER revision_{table}_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION cm_revision_truncated('{kind}')"
+        )
+
+
 def upgrade() -> None:
     op.create_table(
         "report_stamps",
@@ -131,12 +194,16 @@ def upgrade() -> None:
         """
     )
     _postgresql_function(stamped=True)
+    _postgresql_truncate_triggers()
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_triggers(stamped=False)
     else:
+        for table in TRUNCATED:
+            op.execute(f"DROP TRIGGER IF EXISTS revision_{table}_truncate ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS cm_revision_truncated()")
         _postgresql_function(stamped=False)
         op.execute("DROP FUNCTION IF EXISTS cm_stamp_report(bigint, bigint, bigint)")
     op.drop_index("ix_report_stamps_stamp", table_name="report_stamps")

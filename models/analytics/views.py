@@ -1499,6 +1499,15 @@ def _totals(
     return totals | read
 
 
+def check_completeness_viewer(actor: Actor, version: Revisions) -> None:
+    """Only the backbone team sees who has not reported (403 for anyone else who may see the
+    initiative). Checked before a client's validators are compared with the answer's
+    (``api.routers.analytics``): a funder or reporter who sends the ETag it would have had is
+    refused, never told 304 — which would confirm a guess of the initiative's revisions."""
+    if not actor.is_backbone(version.initiative_id):
+        raise PermissionDenied(gettext("only the backbone team sees who has not reported"))
+
+
 def completeness(
     *,
     session: Session,
@@ -1521,8 +1530,7 @@ def completeness(
     if version is None:  # first, so it describes no more than the snapshot read next
         version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
     # The revisions were read by slug, for this actor (404 for an initiative it cannot see).
-    if not actor.is_backbone(version.initiative_id):
-        raise PermissionDenied(gettext("only the backbone team sees who has not reported"))
+    check_completeness_viewer(actor, version)
     statements = _completeness_statements()
     params = {"initiative_id": version.initiative_id}
     setup_key = (version.initiative_id, version.created, version.setup)

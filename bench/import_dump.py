@@ -77,38 +77,55 @@ def _rows(rng, orgs, codes, periods, share=1.0) -> list[list[str]]:
     return rows
 
 
+def _unquoted(rows: list[list[str]]) -> list[list[str]]:
+    """The rows without quotes in their notes: a plain file (no quote anywhere)."""
+    return [[c.replace('"', "") for c in r] for r in rows]
+
+
 def _files(orgs, codes, periods) -> list[tuple[str, bytes, dict]]:
     """(name, content, import arguments) of every import, in order."""
     rng = random.Random(5)
-    p0, p1, p2 = periods
-    first = _rows(rng, orgs, codes, [p0])
+    p0, p1, p2, p3 = periods
+    first = _unquoted(_rows(rng, orgs, codes, [p0]))
     files = [("new-one-chunk.csv", _csv(first), {})]
-    spread = _rows(rng, orgs, codes, [p1])
+    spread = _unquoted(_rows(rng, orgs, codes, [p1]))
     rng.shuffle(spread)  # reports interleaved, each over several chunks
-    files.append(("new-spread.csv", _csv(spread), {"chunk_rows": 700}))
+    files.append(("new-spread.csv", _csv(spread, newline="\r\n"), {"chunk_rows": 700}))
     mixed = [list(r) for r in first[::3]]  # existing reports: updated, unchanged, added
     for r in mixed[::2]:
         if r[4] and r[2] != codes[0]:
             r[4] = str(float(r[4]) + 1) if "e" not in r[4] else r[4]
-        r[7] = "changed"
+        r[7] = 'changed "here"'
     mixed += _rows(rng, orgs[:4], codes, [p2], share=0.5)
     files.append(("mixed.csv", _csv(mixed, ";", "\r\n"), {"chunk_rows": 900}))
     files.append(("mixed-again.csv", _csv(mixed, ";", "\r\n"), {"chunk_rows": 900}))
-    more = _rows(rng, orgs[4:8], codes, [p2])
+    more = _unquoted(_rows(rng, orgs[4:8], codes, [p2]))
     files.append(("dry.csv", _csv(more), {"dry_run": True}))
-    bad = [list(r) for r in more[:3000]]
+    bad = _unquoted(_rows(rng, orgs, codes, [p2]))
     bad[10][4] = "1,234"
     bad[20][2] = "nope"
     bad[30][3] = "race=martian"
     bad[40] = list(bad[41])  # a cell given twice within the chunk
-    bad[2500] = list(bad[50])  # and across chunks
+    bad[1200] = list(bad[50])  # and across chunks
     bad[60][5], bad[60][6] = "9", "3"
     bad[70][4] = "1e999"
     bad[80][0] = "nobody"
+    bad[90][4] = "١٢"  # digits, but not ASCII ones
     files.append(("bad.csv", _csv(bad), {"chunk_rows": 1000}))
-    broken = _csv(more[:50]).replace(b'"approx"', b'approx"', 1) + b'x,"y\n'
+    files.append(("bad-quoted.csv", _csv(_rows(random.Random(9), orgs, codes, [p2])[:40]), {}))
+    broken = _csv(more[:50]).replace(b"checked", b'che"cked', 1) + b'x,"y\n'
     files.append(("broken.csv", broken, {}))
     files.append(("new-bom-cp1252.csv", _bom_cp1252(more), {}))
+    odd = _unquoted(_rows(rng, orgs[8:], codes, [p2]))
+    odd[0][3] = " Total "  # the first row is a total
+    odd[6][4:7] = ["", "", ""]  # no number: skipped, when it has no note either
+    odd[6][7] = ""
+    odd[1][3] = odd[1][3].replace("=", " = ")
+    text = _csv(odd).decode().split("\n")
+    text[30:30] = ["", ",,,,,,,", "   "]  # blank lines
+    files.append(("odd-plain.csv", "\n".join(text).encode(), {"chunk_rows": 300}))
+    last = _unquoted(_rows(rng, orgs, codes, [p3]))
+    files.append(("new-crlf-cr.csv", _csv(last, "\t", "\r").replace(b"\r", b"\r\n", 700), {}))
     return files
 
 
@@ -153,6 +170,9 @@ def _plain(value):
 
 
 def dump(db: str) -> dict:
+    from models.spreadsheets import imports
+
+    imports._BLOCK_CHARS = 5000  # a tree that reads plain files in blocks: many, small ones
     url, drop = _url(db)
     try:
         migrations.upgrade(url)
@@ -167,7 +187,7 @@ def dump(db: str) -> dict:
             init_id = s.scalar(
                 select(Initiative.id).where(Initiative.slug == built.initiative_slug)
             )
-            periods = _empty_quarters(s, init_id, 3)
+            periods = _empty_quarters(s, init_id, 4)
         actor = Actor(label="dump", backbone_of=frozenset({init_id}))
         files = _files(built.org_slugs, built.indicator_codes, periods)
         for number, (name, content, kwargs) in enumerate(files):
@@ -193,6 +213,7 @@ def dump(db: str) -> dict:
                             org_slug=built.org_slugs[0],
                             period_key=periods[0],
                             action=action,
+                            comment="checked",
                         )
                     s.commit()
         with Session(engine) as s:

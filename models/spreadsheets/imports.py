@@ -1594,6 +1594,7 @@ def _stage_and_merge(
     approved = _History(session, specs)
     errors = state.errors
     known: dict[tuple[str, str], KnownCell] = {}  # the cells check_rows has resolved
+    flag_json: dict[tuple[str, ...], str] = {}  # flag codes → their JSON
     for by_group in chunks:
         targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
         # A dry run writes nothing, so it has no flags to store.
@@ -1634,8 +1635,12 @@ def _stage_and_merge(
             # A staged row: the file's row, the group's place, the checked value (CleanValue's
             # fields in order), its flags.
             if flags:
-                # Each flagged cell's JSON made once (a new report's flags name few cells).
-                flag_text = {cell: json.dumps(codes) for cell, codes in flags.items() if codes}.get
+                # The JSON of each set of flags made once for the import (there are few).
+                flag_text = {
+                    cell: flag_json.get(codes) or flag_json.setdefault(codes, json.dumps(codes))
+                    for cell, codes in flags.items()
+                    if codes
+                }.get
                 staged += [
                     (r[0], *head, *c, flag_text((c[0], c[3])))
                     for r, c in zip(accepted, checked.clean, strict=True)

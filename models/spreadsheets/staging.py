@@ -386,14 +386,17 @@ class Stage:
         s, v, code = STAGE.c, _VALUES.c, _INDICATORS.c.code
         n = new.c
         if written:
+            # In the order of the ids: the rows are a range of ids, read without the table's
+            # other rows (ordering by report here would walk an index of every value).
             rows = (
-                select(n.submission_id, _row(False, new_id, code, new), null())
+                select(n.submission_id, _row(False, new_id, code, new))
                 .select_from(new.join(_INDICATORS, _INDICATORS.c.id == n.indicator_id))
                 .where(where if where is not None else true())
-                .order_by(n.submission_id, new_id)
+                .order_by(new_id)
                 .subquery("written")
             )
-            return self._events(actor, initiative_id, reason, now, *rows.c)
+            report, after = rows.c
+            return self._events(actor, initiative_id, reason, now, report, after, None)
         if self.postgres:  # the inserted rows: their report is in them
             created = select(
                 n.submission_id, _row(True, new_id, code, new), cast(null(), JSON)
@@ -428,9 +431,10 @@ class Stage:
         now: datetime,
         report: ColumnElement[Any],
         after: ColumnElement[Any],
-        before: ColumnElement[Any],
+        before: ColumnElement[Any] | None,
     ) -> Insert:
-        """The events' ``INSERT … SELECT`` from rows (report, row after, row before)."""
+        """The events' ``INSERT … SELECT`` from rows (report, row after, row before; no
+        ``before``: no row changed)."""
         return insert(_AUDIT).from_select(
             [
                 "at",
@@ -452,7 +456,9 @@ class Stage:
                 literal(BATCH, String),
                 report,
                 literal(IMPORT, String),
-                case((func.count(before) > 0, _table(self.postgres, before)), else_=None),
+                null()
+                if before is None
+                else case((func.count(before) > 0, _table(self.postgres, before)), else_=None),
                 _table(self.postgres, after),
                 literal(reason, Text),
             )

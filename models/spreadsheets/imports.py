@@ -16,10 +16,14 @@ The flow (docs/architecture.md: Data rules):
    guess (read loosely, an unclosed quote turns the rest of the file into one note).
 2. **Check** each chunk: its (organisation, period) groups are resolved in bulk with the rules
    of a single write (permissions, period open, submission editable), and every value goes
-   through :func:`models.reporting.validation.check_values`. Each problem is recorded with the file's row
+   through :func:`models.reporting.validation.check_rows` (``check_values``'s result, the
+   common case checked a column at a time). Each problem is recorded with the file's row
    number (the header is row 1) and column; the first 1000 are listed and the rest counted.
-   Clean rows are staged in a temporary table (:mod:`models.spreadsheets.staging`): memory holds one
-   chunk, whatever the file's length.
+   Clean rows are staged (:mod:`models.spreadsheets.staging`): in a temporary table, so that
+   memory holds one chunk whatever the file's length, or on SQLite, while every row goes to a
+   report the import creates, in memory up to ``MEMORY_ROWS`` rows and from there straight
+   into ``values``. A CSV without quotes and NULs is read a block of lines and a column at a
+   time; anything unusual in a block is read line by line with the same rules and messages.
 3. **Merge** only when the whole file is clean: one set-based statement each finds cells given
    twice, compares with the stored values, updates changed values, inserts new ones and writes
    one audit event per submission written, holding its values before and after

@@ -10,6 +10,10 @@ into (``models.audit.values``: its rows before and after, the JSON built by the 
 first, so the events name them without finding the rows again). No ORM object is made per
 value.
 
+On SQLite the rows are kept in memory first (:class:`Stage`): an import whose rows all go to
+reports it creates writes them with one ``executemany`` and builds the events from the rows
+just written, with the same ids, JSON and order as through the table.
+
 The table is ``TEMPORARY``: private to the connection, dropped at commit on PostgreSQL and
 explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connection's life).
 """

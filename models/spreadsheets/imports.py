@@ -1560,7 +1560,7 @@ def _import_file(
         chunk_rows=chunk_rows,
     )
     session.flush()
-    stage = Stage(session=session)
+    stage = Stage(session=session, memory=not dry_run)  # a dry run writes nothing: no gain
     try:
         return _stage_and_merge(
             session=session,

@@ -101,15 +101,16 @@ class Stage:
     goes to a report the import creates, there is nothing to match or merge, and the rows go
     straight into ``values`` with one ``executemany`` (:meth:`write`), the repeats and counts
     found in Python. The table is made, and the kept rows loaded into it, only when a row goes
-    to a stored report (:meth:`prepare`) or the file outgrows memory (:meth:`add`)."""
+    to a stored report (:meth:`prepare`) or the file outgrows memory (:meth:`add`); a dry run
+    (``memory`` false), which writes nothing, stages in the table from the start."""
 
-    def __init__(self, *, session: Session) -> None:
+    def __init__(self, *, session: Session, memory: bool = True) -> None:
         self.conn: Connection = session.connection()
         self.postgres = self.conn.dialect.name == "postgresql"
         self.rows = 0
         self.drop()  # what an interrupted import may have left on this pooled connection
         self.kept: list[tuple[Any, ...]] | None = None
-        if self.postgres:
+        if self.postgres or not memory:
             STAGE.create(self.conn)
         else:
             self.kept = []

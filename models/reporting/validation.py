@@ -363,6 +363,137 @@ def check_values(
     return result
 
 
+# What check_values makes of a cell (indicator code, disaggregation as given) that it accepts:
+# ((indicator id, disaggregation), measure type, category id, valid minimum, valid maximum, a
+# rate's tolerance for its given value, indicator id, disaggregation). Kept by an import for
+# all its rows: an initiative has a few hundred cells.
+KnownCell = tuple[tuple[int, str], str, int | None, float | None, float | None, float, int, str]
+
+
+def check_rows(
+    rows: list[tuple[int, str, str, float | None, float | None, float | None, str | None]],
+    *,
+    specs: dict[str, IndicatorSpec],
+    obligations: set[int] | None,
+    known: dict[tuple[str, str], KnownCell],
+) -> CheckedValues:
+    """:func:`check_values` of an import's rows ((row number, indicator code, disaggregation,
+    value, numerator, denominator, note), numbers finite floats or None), with the same result.
+
+    The common case, where every row is right, is checked a column at a time and one short
+    loop: each distinct cell resolved once (``known`` keeps them for the import), the
+    obligations and repeats tested on the set of cells, the numbers by their measure's rules.
+    Anything else (a problem, or a case this pass does not take) goes through
+    :func:`check_values`, which finds and words the problems."""
+    if not rows:
+        return CheckedValues()
+    _, codes, disaggregations, values, numerators, denominators, notes = zip(*rows, strict=True)
+    found = list(map(known.get, zip(codes, disaggregations, strict=True)))
+    if None in found:
+        for i, cell in enumerate(found):
+            if cell is None:
+                cell = _known_cell(specs, codes[i], disaggregations[i])
+                if cell is None:
+                    return _checked_slowly(rows, specs, obligations)
+                known[(codes[i], disaggregations[i])] = found[i] = cell
+    resolved = cast(list[KnownCell], found)
+    pairs = [cell[0] for cell in resolved]
+    distinct = set(pairs)
+    if len(distinct) != len(pairs) or (
+        obligations is not None and not {pair[0] for pair in distinct} <= obligations
+    ):
+        return _checked_slowly(rows, specs, obligations)
+    clean: list[CleanValue] = []
+    append = clean.append
+    for cell, value, numerator, denominator, note in zip(
+        resolved, values, numerators, denominators, notes, strict=True
+    ):
+        _, kind, category_id, low, high, tolerance, indicator_id, disaggregation = cell
+        if kind == "count":
+            if value is None or value < 0 or value != int(value):
+                return _checked_slowly(rows, specs, obligations)
+            numerator = denominator = None
+        elif kind == "rate":
+            if (
+                numerator is None
+                or denominator is None
+                or numerator < 0
+                or numerator != int(numerator)
+                or denominator <= 0
+                or denominator != int(denominator)
+                or numerator > denominator
+            ):
+                return _checked_slowly(rows, specs, obligations)
+            if value is not None and abs(value - 100.0 * numerator / denominator) > tolerance:
+                return _checked_slowly(rows, specs, obligations)
+            value = 100.0 * numerator / denominator
+        elif kind == "average":
+            if value is None or denominator is None or denominator <= 0:
+                return _checked_slowly(rows, specs, obligations)
+            numerator = None
+        elif kind == "amount":
+            if value is None:
+                return _checked_slowly(rows, specs, obligations)
+            numerator = denominator = None
+        else:
+            return _checked_slowly(rows, specs, obligations)
+        if (low is not None and value < low - 1e-9) or (high is not None and value > high + 1e-9):
+            return _checked_slowly(rows, specs, obligations)
+        if note is not None:
+            note = note.strip() or None
+            if note is not None and len(note) > 2000:
+                return _checked_slowly(rows, specs, obligations)
+        append(
+            _clean(
+                (
+                    indicator_id,
+                    kind,
+                    category_id,
+                    disaggregation,
+                    value,
+                    numerator,
+                    denominator,
+                    note,
+                )
+            )
+        )
+    return CheckedValues(clean=clean, cells=dict(enumerate(pairs)))
+
+
+def _known_cell(specs: dict[str, IndicatorSpec], code: str, given: str) -> KnownCell | None:
+    """What :func:`check_values` makes of a cell it accepts; None for a cell it refuses."""
+    spec = specs.get(code)
+    if spec is None or spec.computed:
+        return None
+    disaggregation = (given or TOTAL).strip()
+    category_id = None
+    if disaggregation != TOTAL:
+        category_id = spec.categories.get(disaggregation)
+        if category_id is None:
+            return None
+    return (
+        (spec.id, disaggregation),
+        spec.measure_type,
+        category_id,
+        spec.valid_min,
+        spec.valid_max,
+        0.5 * 10**-spec.decimals + 1e-9,
+        spec.id,
+        disaggregation,
+    )
+
+
+_REMOVE_NONE = (False,)  # ValueInput.remove of an import's every row
+
+
+def _checked_slowly(
+    rows: list[tuple[int, str, str, float | None, float | None, float | None, str | None]],
+    specs: dict[str, IndicatorSpec],
+    obligations: set[int] | None,
+) -> CheckedValues:
+    return check_values([r[1:] + _REMOVE_NONE for r in rows], specs=specs, obligations=obligations)
+
+
 def _whole(x: float) -> bool:
     return x == int(x)
 

@@ -16,10 +16,14 @@ The flow (docs/architecture.md: Data rules):
    guess (read loosely, an unclosed quote turns the rest of the file into one note).
 2. **Check** each chunk: its (organisation, period) groups are resolved in bulk with the rules
    of a single write (permissions, period open, submission editable), and every value goes
-   through :func:`models.reporting.validation.check_values`. Each problem is recorded with the file's row
+   through :func:`models.reporting.validation.check_rows` (``check_values``'s result, the
+   common case checked a column at a time). Each problem is recorded with the file's row
    number (the header is row 1) and column; the first 1000 are listed and the rest counted.
-   Clean rows are staged in a temporary table (:mod:`models.spreadsheets.staging`): memory holds one
-   chunk, whatever the file's length.
+   Clean rows are staged (:mod:`models.spreadsheets.staging`): in a temporary table, so that
+   memory holds one chunk whatever the file's length, or on SQLite, while every row goes to a
+   report the import creates, in memory up to ``MEMORY_ROWS`` rows and from there straight
+   into ``values``. A CSV without quotes and NULs is read a block of lines and a column at a
+   time; anything unusual in a block is read line by line with the same rules and messages.
 3. **Merge** only when the whole file is clean: one set-based statement each finds cells given
    twice, compares with the stored values, updates changed values, inserts new ones and writes
    one audit event per submission written, holding its values before and after
@@ -55,7 +59,7 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -85,8 +89,9 @@ from models.reporting.validation import (
     CleanValue,
     History,
     IndicatorSpec,
+    KnownCell,
     approved_history,
-    check_values,
+    check_rows,
     indicator_specs,
 )
 from models.spreadsheets.staging import Stage
@@ -448,7 +453,8 @@ def _csv_rows(
     filename: str,
     progress: Progress | None,
     errors: ErrorLog,
-) -> Generator[tuple[int, list[str]], None, None]:
+    plain: bool = False,
+) -> Generator[tuple[int, Any], None, None]:
     """The CSV's records numbered from 1 (the header), blank lines after the header left out.
 
     Stricter than the ``csv`` module, which reads a quote that is never closed as one cell
@@ -456,49 +462,29 @@ def _csv_rows(
     closed, text after a closing quote, a quote inside a cell that does not start with one, a
     NUL, or another number of cells than the header is not yielded but recorded in ``errors``
     with its row and column. Nothing of such a file is written, and nothing is guessed.
+
+    ``plain``: the file holds no quote and no NUL (:func:`_scan`), so each line is one record
+    and its cells are the line split at the delimiter, exactly as the ``csv`` module reads it.
+    The lines after the header then come as :class:`_Block` s of many lines (with the number of
+    the first), which :func:`_chunks` reads a column at a time; a block is checked line by line
+    like any record only when something in it is not plain (:func:`_block_records`).
     """
     wrapper = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    record: list[str] = []  # the lines of the record being read, to locate a problem in it
     try:
         first = wrapper.readline()
         line = first.rstrip("\r\n")
         delimiter = max((",", ";", "\t"), key=line.count) if line else ","
-        reader = csv.reader(
-            _kept(chain([first], wrapper), record), delimiter=delimiter, strict=True
+        limit = csv.field_size_limit()
+        if plain and line and "\r" not in line and len(line) <= limit:
+            header = line.split(delimiter)
+            yield 1, header
+            yield from _plain_blocks(
+                wrapper, delimiter, header, limit, stream, size, progress, errors
+            )
+            return
+        yield from _records(
+            chain([first], wrapper), delimiter, 1, None, stream, size, progress, errors
         )
-        header: list[str] | None = None
-        number = 0
-        while True:
-            number += 1
-            record.clear()
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                text = "".join(record)
-                resumable = _refuse_record(number, text, None, delimiter, header, errors, exc)
-                if header is None or not resumable:
-                    return  # no header, or no telling where the next record starts
-                continue
-            if progress and number % _PROGRESS_EVERY == 0:
-                position = max(stream.tell(), 1)
-                progress("reading rows", number, max(number, int(number * size / position)))
-            joined = "".join(cells)
-            suspect = '"' in joined or "\x00" in joined
-            if header is None:
-                header = cells
-                if suspect and _refuse_record(
-                    number, "".join(record), cells, delimiter, header, errors
-                ):
-                    return  # without its header, no row can be read
-            elif not joined.strip():
-                continue  # a blank line
-            elif (suspect or len(cells) != len(header)) and _refuse_record(
-                number, "".join(record), cells, delimiter, header, errors
-            ):
-                continue
-            yield number, cells
     except UnicodeDecodeError:
         raise UnsupportedFile(
             gettext(
@@ -508,6 +494,125 @@ def _csv_rows(
         ) from None
     finally:
         wrapper.detach()
+
+
+@dataclass
+class _Block:
+    """Lines of a plain CSV (no quote, no NUL), without their line ends: one record each."""
+
+    lines: list[str]
+    delimiter: str
+    header: list[str]
+
+
+_BLOCK_CHARS = 1 << 18  # text read at a time from a plain CSV (about 5,000 lines)
+
+
+def _plain_blocks(
+    wrapper: io.TextIOWrapper,
+    delimiter: str,
+    header: list[str],
+    limit: int,
+    stream: BinaryIO,
+    size: int,
+    progress: Progress | None,
+    errors: ErrorLog,
+) -> Generator[tuple[int, Any], None, None]:
+    """The lines after the header of a plain CSV in blocks, numbered as the csv module numbers
+    its records: a line ends at ``\\n``, ``\\r\\n`` or ``\\r``. A block with a line past the
+    csv module's field limit, and everything after it, goes through the csv module."""
+    number, rest = 2, ""
+    while True:
+        text = wrapper.read(_BLOCK_CHARS)
+        if text:
+            text = rest + text
+            cut = text.rfind("\n") + 1
+            if not cut:
+                rest = text
+                continue
+            body, rest = text[:cut], text[cut:]
+        elif rest:
+            body, rest = rest, ""
+        else:
+            return
+        if "\r" in body:
+            body = body.replace("\r\n", "\n").replace("\r", "\n")
+        lines = body[:-1].split("\n") if body.endswith("\n") else body.split("\n")
+        if max(map(len, lines)) > limit:
+            pending = chain((f"{line}\n" for line in lines), [rest] if rest else [], wrapper)
+            yield from _records(pending, delimiter, number, header, stream, size, progress, errors)
+            return
+        yield number, _Block(lines, delimiter, header)
+        number += len(lines)
+        if progress:
+            position = max(stream.tell(), 1)
+            progress("reading rows", number, max(number, int(number * size / position)))
+
+
+def _records(
+    lines: Iterator[str],
+    delimiter: str,
+    number: int,
+    header: list[str] | None,
+    stream: BinaryIO,
+    size: int,
+    progress: Progress | None,
+    errors: ErrorLog,
+) -> Generator[tuple[int, list[str]], None, None]:
+    """The records of ``lines`` through the csv module, the first numbered ``number`` (the
+    header unless ``header`` is given), checked as :func:`_csv_rows` says."""
+    record: list[str] = []  # the lines of the record being read, to locate a problem in it
+    reader = csv.reader(_kept(lines, record), delimiter=delimiter, strict=True)
+    number -= 1
+    while True:
+        number += 1
+        record.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            text = "".join(record)
+            resumable = _refuse_record(number, text, None, delimiter, header, errors, exc)
+            if header is None or not resumable:
+                return  # no header, or no telling where the next record starts
+            continue
+        if progress and number % _PROGRESS_EVERY == 0:
+            position = max(stream.tell(), 1)
+            progress("reading rows", number, max(number, int(number * size / position)))
+        joined = "".join(cells)
+        suspect = '"' in joined or "\x00" in joined
+        if header is None:
+            header = cells
+            if suspect and _refuse_record(
+                number, "".join(record), cells, delimiter, header, errors
+            ):
+                return  # without its header, no row can be read
+        elif not joined.strip():
+            continue  # a blank line
+        elif (suspect or len(cells) != len(header)) and _refuse_record(
+            number, "".join(record), cells, delimiter, header, errors
+        ):
+            continue
+        yield number, cells
+
+
+def _block_records(number: int, block: _Block, errors: ErrorLog) -> Iterator[tuple[int, list[str]]]:
+    """The records of a plain block one by one, checked as :func:`_records` checks them (a
+    line of a plain CSV is the record of its cells split at the delimiter; an empty line is
+    a record without cells)."""
+    delimiter, header = block.delimiter, block.header
+    for line in block.lines:
+        cells = line.split(delimiter) if line else []
+        if not "".join(cells).strip():
+            pass  # a blank line
+        elif len(cells) != len(header) and _refuse_record(
+            number, line, cells, delimiter, header, errors
+        ):
+            pass
+        else:
+            yield number, cells
+        number += 1
 
 
 def _kept(lines: Iterable[str], kept: list[str]) -> Iterator[str]:
@@ -813,9 +918,12 @@ def read_chunks(
         source = _xlsx_rows(stream, shown, progress)
     else:
         assert encoding is not None  # _sniff names a CSV's encoding
-        if encoding == "utf-8-sig" and not _decodes(stream, "utf-8"):
-            encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
-        source = _csv_rows(stream, encoding, size, shown, progress, state.errors)
+        plain = False
+        if encoding == "utf-8-sig":
+            decodes, plain = _scan(stream)
+            if not decodes:
+                encoding = "cp1252"  # not UTF-8: Excel's "CSV" on Windows
+        source = _csv_rows(stream, encoding, size, shown, progress, state.errors, plain)
     chunks = _chunks(
         source,
         state=state,
@@ -830,17 +938,28 @@ def read_chunks(
     return state, chunks
 
 
-def _decodes(stream: BinaryIO, encoding: str) -> bool:
-    """Whether the whole stream is valid ``encoding`` (read in blocks, nothing kept)."""
+def _scan(stream: BinaryIO) -> tuple[bool, bool]:
+    """Whether the whole stream is valid UTF-8, and whether it is plain: no quote and no NUL,
+    in UTF-8 or Windows-1252 alike (both write them as those bytes and no other), so that
+    every line is one record (read in blocks, nothing kept)."""
     start = stream.tell()
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    decodes, plain = True, True
     try:
         while block := stream.read(1 << 20):
-            decoder.decode(block)
-        decoder.decode(b"", final=True)
-        return True
-    except UnicodeDecodeError:
-        return False
+            if plain and (b'"' in block or b"\x00" in block):
+                plain = False
+            if decodes:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    decodes = False
+        if decodes:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                decodes = False
+        return decodes, plain
     finally:
         stream.seek(start)
 
@@ -940,54 +1059,195 @@ def _chunks(
         group: list[Row] = []
         last_org = last_period = None
         blank, csv_file = cells.blank, state.kind == "csv"
-        for number, raw in rows:
-            # Blank rows are skipped: the CSV reader leaves them out, gaps in a sheet are rows
-            # of None (the first test runs at C speed).
-            if not csv_file and (raw.count(None) == len(raw) or all(map(blank, raw))):
-                continue
-            state.rows += 1
-            if state.rows > max_rows:
-                raise FileTooLarge(
-                    gettext(
-                        "the file has more than %(max_rows)s data rows; split it into smaller "
-                        "files",
-                        max_rows=format_number(max_rows),
-                    ),
-                    code="too_many_rows",
-                    extra={"limit": max_rows},
-                )
-            if csv_file:
-                read = _read_csv_row(number, raw, csv_at, cells, state)
+        raw: Any  # a CSV record's cells, or a sheet row's values
+        for number, item in rows:
+            records: Iterable[tuple[int, Any]]
+            if type(item) is _Block:
+                plain = None
+                if state.rows + len(item.lines) <= max_rows:
+                    plain = _plain_rows(number, item, csv_at, cells, default_org, default_period)
+                if plain is not None:
+                    # Every line a row of its group: added as the loop below adds them.
+                    state.rows += len(plain[2])
+                    for in_org, in_period, row in zip(*plain, strict=True):
+                        if in_org is not last_org or in_period is not last_period:
+                            key = (intern(in_org), intern(in_period))
+                            found = chunk.get(key)
+                            if found is None:
+                                found = chunk[key] = []
+                            group, last_org, last_period = found, in_org, in_period
+                        group.append(row)
+                        in_chunk += 1
+                        if in_chunk >= chunk_rows:
+                            yield chunk
+                            chunk, in_chunk, last_org, last_period = {}, 0, None, None
+                            state.bad_cells.clear()
+                            errors.close_chunk()
+                    continue
+                records = _block_records(number, item, errors)
             else:
-                read = _read_row(number, raw, at, cells, state)
-            if read is None:
-                continue
-            org = read[0] or default_org
-            period = read[1] or default_period
-            if not (org and period):
-                for name, present in (("organisation", org), ("period", period)):
-                    if not present and (number, name) not in state.bad_cells:
-                        errors.add(number, name, gettext("is required"))
-                continue
-            if org is not last_org or period is not last_period:  # rows come in runs
-                key = (intern(org), intern(period))
-                found = chunk.get(key)
-                if found is None:
-                    found = chunk[key] = []
-                group, last_org, last_period = found, org, period
-            group.append(read[2])
-            in_chunk += 1
-            if in_chunk >= chunk_rows:
-                yield chunk
-                chunk, in_chunk, last_org, last_period = {}, 0, None, None
-                state.bad_cells.clear()
-                errors.close_chunk()
+                records = ((number, item),)
+            for number, raw in records:
+                # Blank rows are skipped: the CSV reader leaves them out, gaps in a sheet are rows
+                # of None (the first test runs at C speed).
+                if not csv_file and (raw.count(None) == len(raw) or all(map(blank, raw))):
+                    continue
+                state.rows += 1
+                if state.rows > max_rows:
+                    raise FileTooLarge(
+                        gettext(
+                            "the file has more than %(max_rows)s data rows; split it into smaller "
+                            "files",
+                            max_rows=format_number(max_rows),
+                        ),
+                        code="too_many_rows",
+                        extra={"limit": max_rows},
+                    )
+                if csv_file:
+                    read = _read_csv_row(number, raw, csv_at, cells, state)
+                else:
+                    read = _read_row(number, raw, at, cells, state)
+                if read is None:
+                    continue
+                org = read[0] or default_org
+                period = read[1] or default_period
+                if not (org and period):
+                    for name, present in (("organisation", org), ("period", period)):
+                        if not present and (number, name) not in state.bad_cells:
+                            errors.add(number, name, gettext("is required"))
+                    continue
+                if org is not last_org or period is not last_period:  # rows come in runs
+                    key = (intern(org), intern(period))
+                    found = chunk.get(key)
+                    if found is None:
+                        found = chunk[key] = []
+                    group, last_org, last_period = found, org, period
+                group.append(read[2])
+                in_chunk += 1
+                if in_chunk >= chunk_rows:
+                    yield chunk
+                    chunk, in_chunk, last_org, last_period = {}, 0, None, None
+                    state.bad_cells.clear()
+                    errors.close_chunk()
         if chunk:
             yield chunk
         if progress:
             progress("reading rows", state.rows, state.rows)
     finally:
         rows.close()  # detach the text wrapper, close the workbook
+
+
+def _plain_rows(
+    number: int,
+    block: _Block,
+    at: list[int],
+    cells: _Cells,
+    default_org: str | None,
+    default_period: str | None,
+) -> tuple[list[str], list[str], list[Row]] | None:
+    """(organisation, period, row) of every line of a plain block, read a column at a time
+    (numbered from ``number``); None when a line is not a plain row, so the block is read line
+    by line instead: a line of another width, a blank line, a row without its indicator, its
+    organisation or period, or with no number and no note, a cell that is not plain text or a
+    plain number. What it gives is what :func:`_read_csv_row` gives for each line."""
+    lines = block.lines
+    if not lines:
+        return [], [], []
+    delimiter, width = block.delimiter, len(block.header)
+    # Every line of the header's width, then all cells in one list, cut into columns: no list
+    # per line (lines by the thousand would keep the garbage collector busy).
+    if set(map(str.count, lines, repeat(delimiter))) != {width - 1}:
+        return None
+    cut = delimiter.join(lines).split(delimiter)
+    columns = [cut[i::width] for i in range(width)]
+    columns.append([""] * len(lines))  # the cell of any column the file lacks
+    at_org, at_period, at_indicator, at_disaggregation, at_note, at_value, at_num, at_den = at
+    indicators = _plain_texts(columns[at_indicator], cells)
+    orgs = _plain_texts(columns[at_org], cells)
+    periods = _plain_texts(columns[at_period], cells)
+    disaggregations = _plain_texts(columns[at_disaggregation], cells)
+    notes = _plain_texts(columns[at_note], cells)
+    values = _plain_numbers(columns[at_value])
+    numerators = _plain_numbers(columns[at_num])
+    denominators = _plain_numbers(columns[at_den])
+    if (
+        indicators is None
+        or orgs is None
+        or periods is None
+        or disaggregations is None
+        or notes is None
+        or values is None
+        or numerators is None
+        or denominators is None
+        or None in indicators
+    ):
+        return None
+    if None in orgs:
+        if not default_org:
+            return None
+        orgs = [org or default_org for org in orgs]
+    if None in periods:
+        if not default_period:
+            return None
+        periods = [period or default_period for period in periods]
+    if (None, None, None, None) in zip(values, numerators, denominators, notes):
+        return None  # a line with no number and no note: skipped, and counted so
+    rows = zip(
+        range(number, number + len(lines)),
+        indicators,
+        map(_disaggregation, disaggregations),
+        values,
+        numerators,
+        denominators,
+        notes,
+    )
+    return orgs, periods, list(rows)  # type: ignore[return-value]
+
+
+def _plain_texts(column: Sequence[str], cells: _Cells) -> list[str | None] | None:
+    """The text of each cell of a text column (None for a blank cell), as
+    :func:`_text_cell` reads it; None when a cell is refused."""
+    known = cells.known
+    missing = set(column).difference(known)
+    extra: dict[str, str] = {}
+    for cell in missing:
+        if cell and not cell.isspace():
+            try:
+                text = cells.text(cell)
+            except BadCell:
+                return None
+            if cell not in known:  # not kept (long, or past the cache's size)
+                extra[cell] = text
+    if extra:
+        return [known.get(cell) or extra.get(cell) for cell in column]
+    return list(map(known.get, column))
+
+
+# What a column of plain numbers holds: ASCII digits, a point, an exponent, signs, and the
+# line ends that join its cells. float() reads a cell of these characters exactly when
+# _NUMBER matches it (an optional sign, digits with at most one point, an optional exponent),
+# and reads it as _number_from_text does; it raises ValueError for any other.
+_NOT_PLAIN_NUMBER = re.compile(r"[^0-9.eE+\-\n]")
+_INFINITY = float("inf")
+
+
+def _plain_numbers(column: Sequence[str]) -> list[float | None] | None:
+    """The number of each cell of a number column (None for an empty cell), as
+    :func:`_read_csv_row` reads it; None when a cell is not a plain, finite number."""
+    if not any(column):
+        return [None] * len(column)
+    if _NOT_PLAIN_NUMBER.search("\n".join(column)):
+        return None
+    try:
+        if "" in column:
+            numbers = [float(cell) if cell else None for cell in column]
+        else:
+            numbers = list(map(float, column))
+    except ValueError:
+        return None
+    if _INFINITY in numbers or -_INFINITY in numbers:
+        return None
+    return numbers
 
 
 def _read_row(
@@ -1300,7 +1560,7 @@ def _import_file(
         chunk_rows=chunk_rows,
     )
     session.flush()
-    stage = Stage(session=session)
+    stage = Stage(session=session, memory=not dry_run)  # a dry run writes nothing: no gain
     try:
         return _stage_and_merge(
             session=session,
@@ -1320,9 +1580,6 @@ def _import_file(
             pass  # the transaction failed; its rollback takes the table with it
 
 
-_KEEP = (False,)  # ValueInput.remove of every row: a file sets values, it removes none
-
-
 def _stage_and_merge(
     *,
     session: Session,
@@ -1340,6 +1597,8 @@ def _stage_and_merge(
     targets = _Targets(session, actor, initiative, today)
     approved = _History(session, specs)
     errors = state.errors
+    known: dict[tuple[str, str], KnownCell] = {}  # the cells check_rows has resolved
+    flag_json: dict[tuple[str, ...], str] = {}  # flag codes → their JSON
     for by_group in chunks:
         targets.resolve({key: rows[0][0] for key, rows in by_group.items()})
         # A dry run writes nothing, so it has no flags to store.
@@ -1353,11 +1612,7 @@ def _stage_and_merge(
                 continue
             # Checked as a single write checks its values (a copy of the group's rows, which
             # lives while the group is checked).
-            checked = check_values(
-                [r[1:] + _KEEP for r in rows],
-                specs=specs,
-                obligations=group.obligations,
-            )
+            checked = check_rows(rows, specs=specs, obligations=group.obligations, known=known)
             refused = set()
             for problem in checked.problems:
                 number = rows[problem.index][0]
@@ -1384,9 +1639,16 @@ def _stage_and_merge(
             # A staged row: the file's row, the group's place, the checked value (CleanValue's
             # fields in order), its flags.
             if flags:
-                for r, c in zip(accepted, checked.clean, strict=True):
-                    cell_flags = flags.get((c.indicator_id, c.disaggregation))
-                    staged.append((r[0], *head, *c, json.dumps(cell_flags) if cell_flags else None))
+                # The JSON of each set of flags made once for the import (there are few).
+                flag_text = {
+                    cell: flag_json.get(codes) or flag_json.setdefault(codes, json.dumps(codes))
+                    for cell, codes in flags.items()
+                    if codes
+                }.get
+                staged += [
+                    (r[0], *head, *c, flag_text((c[0], c[3])))
+                    for r, c in zip(accepted, checked.clean, strict=True)
+                ]
             else:
                 staged += [
                     (r[0], *head, *c, None) for r, c in zip(accepted, checked.clean, strict=True)

@@ -10,6 +10,10 @@ into (``models.audit.values``: its rows before and after, the JSON built by the 
 first, so the events name them without finding the rows again). No ORM object is made per
 value.
 
+On SQLite the rows are kept in memory first (:class:`Stage`): an import whose rows all go to
+reports it creates writes them with one ``executemany`` and builds the events from the rows
+just written, with the same ids, JSON and order as through the table.
+
 The table is ``TEMPORARY``: private to the connection, dropped at commit on PostgreSQL and
 explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connection's life).
 """
@@ -83,6 +87,7 @@ LOADED = [
 ]  # what :meth:`Stage.add` takes
 
 _VALUES = Value.__table__
+MEMORY_ROWS = 250_000  # rows an import keeps in memory before it makes its staging table
 _GROUPS_LISTED = 500  # groups named in one IN (…) list (SQLite limits a statement's parameters)
 _SUBMISSIONS = Submission.__table__
 _AUDIT = AuditEvent.__table__
@@ -90,22 +95,47 @@ _INDICATORS = Indicator.__table__
 
 
 class Stage:
-    """The staging table of one import, on the session's connection."""
+    """The staging table of one import, on the session's connection.
 
-    def __init__(self, *, session: Session) -> None:
+    On SQLite the rows are first kept in memory (:data:`MEMORY_ROWS` at most): while every row
+    goes to a report the import creates, there is nothing to match or merge, and the rows go
+    straight into ``values`` with one ``executemany`` (:meth:`write`), the repeats and counts
+    found in Python. The table is made, and the kept rows loaded into it, only when a row goes
+    to a stored report (:meth:`prepare`) or the file outgrows memory (:meth:`add`); a dry run
+    (``memory`` false), which writes nothing, stages in the table from the start."""
+
+    def __init__(self, *, session: Session, memory: bool = True) -> None:
         self.conn: Connection = session.connection()
         self.postgres = self.conn.dialect.name == "postgresql"
         self.rows = 0
         self.drop()  # what an interrupted import may have left on this pooled connection
-        STAGE.create(self.conn)
+        self.kept: list[tuple[Any, ...]] | None = None
+        if self.postgres or not memory:
+            STAGE.create(self.conn)
+        else:
+            self.kept = []
 
     def drop(self) -> None:
         schema = "pg_temp." if self.postgres else "temp."
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}import_stage")
 
+    def _spill(self) -> None:
+        """Make the table and load the rows kept in memory into it."""
+        kept, self.kept = self.kept, None
+        if kept is not None:
+            STAGE.create(self.conn)
+            self.rows = 0
+            self.add(kept)
+
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         """Append checked rows (tuples in :data:`LOADED` order)."""
         if not rows:
+            return
+        if self.kept is not None:
+            self.kept += rows
+            self.rows += len(rows)
+            if self.rows > MEMORY_ROWS:
+                self._spill()
             return
         if self.postgres:
             import psycopg
@@ -131,6 +161,10 @@ class Stage:
     def prepare(self, *, match: bool = True) -> None:
         """Index the loaded rows and match each to the value it would replace (``match``
         false: every row goes to a submission the import creates, which holds no value)."""
+        if match:
+            self._spill()
+        if self.kept is not None:
+            return  # nothing to index or match: the rows stay in memory
         self.conn.exec_driver_sql(
             "CREATE INDEX import_stage_key ON import_stage (grp, indicator_id, disaggregation)"
         )
@@ -156,6 +190,15 @@ class Stage:
         """(row, indicator id, disaggregation) of every row repeating an earlier row's cell,
         in the groups numbered ``groups`` (those whose rows came in more than one chunk; past
         :data:`_GROUPS_LISTED` of them every group is searched, not a list of parameters)."""
+        if self.kept is not None:
+            wanted = set(groups)
+            earliest: dict[tuple[int, int, str], int] = {}
+            spread = [r for r in self.kept if r[1] in wanted]
+            for r in spread:
+                cell = (r[1], r[5], r[8])
+                if earliest.get(cell, r[0]) >= r[0]:
+                    earliest[cell] = r[0]
+            return sorted((r[0], r[5], r[8]) for r in spread if r[0] > earliest[(r[1], r[5], r[8])])
         s = STAGE.c
         scope = s.grp.in_(groups) if len(groups) <= _GROUPS_LISTED else true()
         first = (
@@ -185,6 +228,12 @@ class Stage:
     def counts(self) -> dict[int, tuple[int, int, int]]:
         """Group number → (created, updated, unchanged) of its accepted rows, compared like a
         single write does."""
+        if self.kept is not None:  # no row matches a stored value: every accepted row is new
+            created: dict[int, int] = {}
+            for r in self.kept:
+                if r[9] is not None:
+                    created[r[1]] = created.get(r[1], 0) + 1
+            return {grp: (count, 0, 0) for grp, count in created.items()}
         s = STAGE.c
         matched = func.count(s.value_id)
         changed = func.sum(case((and_(s.value_id.is_not(None), not_(_same())), 1), else_=0))
@@ -209,6 +258,9 @@ class Stage:
         largest id plus the file's row number; the import's earlier writes hold the database's
         write lock, so no other writer takes an id meanwhile). ``updates`` false: no staged row
         changes a stored value (as :meth:`counts` found), so none is updated."""
+        if self.kept is not None:
+            self._write_kept(actor, initiative_id, reason, now)
+            return
         s, v = STAGE.c, _VALUES.c
         new = and_(s.value_id.is_(None), s.value.is_not(None))
         if self.postgres:
@@ -241,6 +293,48 @@ class Stage:
             )
         if not self.postgres:
             self.conn.execute(self._insert(actor, initiative_id, now, STAGE, new, new_id))
+
+    def _write_kept(self, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
+        """SQLite, every row kept in memory and new: one ``executemany`` into ``values`` (ids
+        numbered as :meth:`write` numbers them: the largest plus the file's row number), then
+        the events from the rows just written (their ids above the largest)."""
+        assert self.kept is not None
+        v = _VALUES.c
+        largest = self.conn.scalar(select(func.coalesce(func.max(v.id), 0)))
+        periods = {r[4] for r in self.kept}
+        submission_of = {
+            (member_id, period_id): submission_id
+            for submission_id, member_id, period_id in self.conn.execute(
+                select(_SUBMISSIONS.c.id, _SUBMISSIONS.c.member_id, _SUBMISSIONS.c.period_id).where(
+                    _SUBMISSIONS.c.period_id.in_(periods)
+                )
+            )
+        }
+        dialect = self.conn.dialect
+        stamp_of = v.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        stamp = stamp_of(now) if stamp_of is not None else now
+        # The initiative, which every row shares, is written into the statement.
+        columns = ("id", "submission_id", *_STAGED, "flags")
+        shared = ("initiative_id", "updated_at", "updated_by_id")
+        marks = ", ".join(f"?{i + 1}" for i in range(len(columns)))
+        statement = (
+            f'INSERT INTO "values" ({", ".join(columns + shared)}) '
+            f"VALUES ({marks}, {initiative_id:d}, ?{len(columns) + 1}, ?{len(columns) + 2})"
+        )
+        self.conn.exec_driver_sql(
+            statement,
+            [
+                (largest + r[0], submission_of[(r[3], r[4])], *r[4:13], r[13] or "[]")
+                + (stamp, actor.user_id)
+                for r in self.kept
+                if r[9] is not None
+            ],
+        )
+        self.conn.execute(
+            self._audit(
+                actor, initiative_id, reason, now, _VALUES, v.id, v.id > largest, written=True
+            )
+        )
 
     def _insert(
         self,
@@ -285,12 +379,29 @@ class Stage:
         new: FromClause,
         new_id: ColumnElement[Any],
         where: ColumnElement[bool] | None = None,
+        *,
+        written: bool = False,
     ) -> Insert:
         """One event per report the import writes into: every written value as it will be
         (the changed ones from the staging table, the new ones from ``new`` with their ids
-        ``new_id``), and the changed ones also as they were, in rows built by the database."""
+        ``new_id``), and the changed ones also as they were, in rows built by the database.
+        ``written``: ``new`` is ``values`` itself, the new rows already in it (``where`` picks
+        them) and no value changed; each report's rows in the order of their ids, which is the
+        order of the file's rows, as the staging table holds them."""
         s, v, code = STAGE.c, _VALUES.c, _INDICATORS.c.code
         n = new.c
+        if written:
+            # In the order of the ids: the rows are a range of ids, read without the table's
+            # other rows (ordering by report here would walk an index of every value).
+            rows = (
+                select(n.submission_id, _row(False, new_id, code, new))
+                .select_from(new.join(_INDICATORS, _INDICATORS.c.id == n.indicator_id))
+                .where(where if where is not None else true())
+                .order_by(new_id)
+                .subquery("written")
+            )
+            report, after = rows.c
+            return self._events(actor, initiative_id, reason, now, report, after, None)
         if self.postgres:  # the inserted rows: their report is in them
             created = select(
                 n.submission_id, _row(True, new_id, code, new), cast(null(), JSON)
@@ -315,6 +426,20 @@ class Stage:
             )
         )
         report, after, before = union_all(changed, created).subquery("written").c
+        return self._events(actor, initiative_id, reason, now, report, after, before)
+
+    def _events(
+        self,
+        actor: Actor,
+        initiative_id: int,
+        reason: str,
+        now: datetime,
+        report: ColumnElement[Any],
+        after: ColumnElement[Any],
+        before: ColumnElement[Any] | None,
+    ) -> Insert:
+        """The events' ``INSERT … SELECT`` from rows (report, row after, row before; no
+        ``before``: no row changed)."""
         return insert(_AUDIT).from_select(
             [
                 "at",
@@ -336,7 +461,9 @@ class Stage:
                 literal(BATCH, String),
                 report,
                 literal(IMPORT, String),
-                case((func.count(before) > 0, _table(self.postgres, before)), else_=None),
+                null()
+                if before is None
+                else case((func.count(before) > 0, _table(self.postgres, before)), else_=None),
                 _table(self.postgres, after),
                 literal(reason, Text),
             )

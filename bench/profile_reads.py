@@ -31,6 +31,7 @@ from bench.__main__ import _database
 from bench.dataset import Size, build
 from models import Initiative, Member, Organisation
 from models.analytics.disclosure import _initiative_figures
+from models.analytics.fresh import BY_PERIOD
 from models.analytics.views import completeness, scorecard, series
 from models.core.actors import Actor
 from models.publishing.publish import publish
@@ -170,10 +171,13 @@ def main(argv=None) -> None:
                     action="approve",
                 )
                 s.commit()
+        approve = _approval(engine, built, backbone, quarters[-1])
         for name, view in views.items():
 
-            def once(view=view) -> int:
+            def once(view=view, warm: bool = False) -> int:
                 _initiative_figures.cache_clear()
+                if not warm:  # nothing kept of any period: computed afresh
+                    BY_PERIOD.clear()
                 with Session(engine) as s:
                     return len(_body(view(s)))
 
@@ -193,6 +197,22 @@ def main(argv=None) -> None:
                 f"min {min(times) * 1000:8.2f} ms  "
                 f"cpu median {statistics.median(cpu) * 1000:8.2f} ms  ({size_bytes:,} bytes)"
             )
+            if name in ("scorecard", "series"):
+                # After an approval of the shown quarter: that quarter read and decided again,
+                # the others as kept under their figure revisions.
+                times, cpu = [], []
+                for _ in range(args.repeat):
+                    approve()
+                    t, c = time.perf_counter(), time.process_time()
+                    once(warm=True)
+                    times.append(time.perf_counter() - t)
+                    cpu.append(time.process_time() - c)
+                print(
+                    f"{name + ' approved':<18} median {statistics.median(times) * 1000:8.2f} ms  "
+                    f"min {min(times) * 1000:8.2f} ms  "
+                    f"cpu median {statistics.median(cpu) * 1000:8.2f} ms  "
+                    f"cpu min {min(cpu) * 1000:8.2f} ms"
+                )
             if name in args.profile:
                 profiler = Profiler(interval=0.0005)
                 profiler.start()
@@ -203,6 +223,32 @@ def main(argv=None) -> None:
         engine.dispose()
     finally:
         drop()
+
+
+def _approval(engine, built, actor: Actor, period_key: str) -> Callable[[], None]:
+    """Each call: a partner's approved report of ``period_key`` reopened and submitted (one
+    commit), then approved (another), through the workflow."""
+    with Session(engine) as s:
+        org = s.scalar(
+            select(Organisation.slug)
+            .join(Member, Member.organisation_id == Organisation.id)
+            .join(Initiative, Initiative.id == Member.initiative_id)
+            .where(Initiative.slug == built.initiative_slug)
+            .order_by(Organisation.slug.desc())
+            .limit(1)
+        )
+    where = {"initiative_slug": built.initiative_slug, "org_slug": org, "period_key": period_key}
+
+    def approve() -> None:
+        with Session(engine) as s:
+            transition(session=s, actor=actor, action="reopen", comment="profile", **where)
+            transition(session=s, actor=actor, action="submit", **where)
+            s.commit()
+        with Session(engine) as s:
+            transition(session=s, actor=actor, action="approve", **where)
+            s.commit()
+
+    return approve
 
 
 if __name__ == "__main__":

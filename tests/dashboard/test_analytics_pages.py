@@ -582,3 +582,16 @@ def test_the_overview_shows_a_gap_target_status_badge(client, world, session) ->
     _as(client, world, "funder")
     badge = find(response_of(_overview(client)), "ov-gap-KIDS-sex")
     assert "gap by Sex: hidden" in json.dumps(badge)
+
+
+def test_the_bench_calls_the_overview_as_the_page_declares_it(client, world):
+    """`make bench` times the overview's callback from the app's declared dependencies: the
+    call it builds is accepted and answers the scorecard (it broke once when the callback
+    gained an output)."""
+    from bench.__main__ import overview_call
+
+    _as(client, world, "backbone")
+    body = overview_call(client.get("/_dash-dependencies").json(), INIT)
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.text[:300]
+    assert "overview-scorecard" in answer.text

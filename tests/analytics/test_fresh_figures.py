@@ -15,18 +15,11 @@ from models.analytics.views import scorecard
 from models.audit.trail import record
 from models.core.actors import SYSTEM, Actor
 from models.publishing.publish import publish
+from models.reporting.validation import ValueInput
 from models.tables.initiative import Initiative
 
 from .. import factories as f
 from .test_revisions import _world, two_engines  # noqa: F401 (a fixture)
-
-ROLLUP = (
-    "INSERT INTO rollups (initiative_id, indicator_id, period_id, disaggregation, "
-    "measure_type, sum_value, sum_numerator, sum_denominator, sum_weighted, contributors) "
-    "SELECT i.initiative_id, i.id, p.id, 'total', 'count', :value, 0, 0, 0, 1 "
-    "FROM indicators i JOIN periods p ON p.initiative_id = i.initiative_id "
-    "WHERE i.code = 'KIDS' AND p.key = :period"
-)
 
 
 def _kids(session: Session, actor: Actor, period: str = "2025Q3"):
@@ -35,18 +28,20 @@ def _kids(session: Session, actor: Actor, period: str = "2025Q3"):
 
 
 def _setup(writer) -> dict:
+    """The world of ``test_revisions`` with East's reports of 2025Q2 (3 children) and 2025Q3
+    (5) approved through the workflow."""
     with Session(writer) as s:
         ids = _world(s)
-        s.commit()
-    with writer.begin() as conn:
         for period, value in (("2025Q2", 3), ("2025Q3", 5)):
-            conn.execute(text(ROLLUP), {"value": value, "period": period})
+            f.approved_report(s, "mine", "east", period, [ValueInput("KIDS", value=value)])
+        s.commit()
     return ids
 
 
-def _periods(engine) -> dict[str, int]:
+def _periods(engine, ids: dict) -> dict[str, int]:
     with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT key, id FROM periods")).tuples())
+        found = conn.execute(text("SELECT key, id FROM periods WHERE initiative_id = :mine"), ids)
+        return dict(found.tuples().all())
 
 
 def test_a_rollup_change_by_another_engine_shows_and_moves_its_period_only(two_engines) -> None:  # noqa: F811
@@ -66,7 +61,7 @@ def test_a_rollup_change_by_another_engine_shows_and_moves_its_period_only(two_e
         kids = _kids(s, actor)
         assert (kids.current.value, kids.sparkline) == (7, [("2025Q2", 3), ("2025Q3", 7)])
         after = figure_revisions(s, ids["mine"]) or {}
-    periods = _periods(writer)
+    periods = _periods(writer, ids)
     assert after[periods["2025Q3"]] > before[periods["2025Q3"]]
     assert after[periods["2025Q2"]] == before[periods["2025Q2"]]
     with writer.begin() as conn:
@@ -212,17 +207,8 @@ def test_the_api_keeps_an_answer_across_an_audit_event_and_not_across_a_change(
 def test_every_write_to_a_watched_table_moves_its_periods_counter_only(two_engines) -> None:  # noqa: F811
     writer, reader = two_engines
     ids = _setup(writer)
-    periods = _periods(writer)
+    periods = _periods(writer, ids)
     q3 = {"mine": ids["mine"], "period": periods["2025Q3"]}
-    with writer.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO partner_totals (initiative_id, indicator_id, period_id, measure_type,"
-                " partners, packed) SELECT initiative_id, indicator_id, period_id, 'count', 0,"
-                " :packed FROM rollups WHERE period_id = :period"
-            ),
-            {**q3, "packed": b""},
-        )
     with Session(writer) as s:
         publish(
             session=s,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pyinstrument import Profiler
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 import migrations
@@ -172,6 +172,7 @@ def main(argv=None) -> None:
                 )
                 s.commit()
         approve = _approval(engine, built, backbone, quarters[-1])
+        _group_by(engine, init_id, args.repeat)
         for name, view in views.items():
 
             def once(view=view) -> int:
@@ -232,6 +233,55 @@ def main(argv=None) -> None:
         engine.dispose()
     finally:
         drop()
+
+
+def _group_by(engine, init_id: int, repeat: int) -> None:
+    """The bench's plain ``GROUP BY`` of the scorecard and of the series by race (its covering
+    index made as the bench makes it), timed here: the baseline of the ratios."""
+    with engine.connect() as conn:
+        conn.execute(
+            text(
+                'CREATE INDEX IF NOT EXISTS bench_best ON "values" (initiative_id, disaggregation, '
+                "indicator_id, period_id, submission_id, value, numerator, denominator)"
+            )
+        )
+        conn.commit()
+        indicator = conn.scalar(
+            text("SELECT min(id) FROM indicators WHERE initiative_id = :i"), {"i": init_id}
+        )
+        for name, sql, params in (
+            ("GROUP BY scorecard", GROUP_BY_SCORECARD, {"i": init_id}),
+            ("GROUP BY series", GROUP_BY_SERIES, {"i": init_id, "x": indicator}),
+        ):
+            conn.execute(sql, params).all()
+            times, cpu = [], []
+            for _ in range(repeat):
+                t, c = time.perf_counter(), time.process_time()
+                conn.execute(sql, params).all()
+                times.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+            print(
+                f"{name:<18} median {statistics.median(times) * 1000:8.2f} ms  "
+                f"min {min(times) * 1000:8.2f} ms  "
+                f"cpu median {statistics.median(cpu) * 1000:8.2f} ms  "
+                f"cpu min {min(cpu) * 1000:8.2f} ms"
+            )
+
+
+GROUP_BY_SCORECARD = text(
+    "SELECT v.indicator_id, v.period_id, SUM(v.value), SUM(v.numerator), "
+    "SUM(v.denominator), SUM(v.value * v.denominator), COUNT(*) "
+    'FROM "values" v JOIN submissions s ON s.id = v.submission_id '
+    "AND s.status = 'approved' WHERE v.initiative_id = :i AND v.disaggregation = "
+    "'total' GROUP BY v.indicator_id, v.period_id"
+)
+GROUP_BY_SERIES = text(
+    "SELECT v.period_id, v.disaggregation, SUM(v.numerator), SUM(v.denominator) "
+    'FROM "values" v JOIN submissions s ON s.id = v.submission_id '
+    "AND s.status = 'approved' WHERE v.initiative_id = :i AND v.indicator_id = :x "
+    "AND (v.disaggregation = 'total' OR v.disaggregation LIKE 'race=%') "
+    "GROUP BY v.period_id, v.disaggregation"
+)
 
 
 def _approval(engine, built, actor: Actor, period_key: str) -> Callable[[], None]:

@@ -6,7 +6,7 @@ The database bumps a period's figure revision in the transaction of every change
 rows, packed partner totals and publications, whoever makes it. An approval moves the counter
 of its report's quarter only; an audit event, a draft, a setting moves none. So:
 
-- :func:`figures_key` names everything a figure view's answer is made of but the viewer and
+- :func:`answer_key` names everything a figure view's answer is made of but the viewer and
   the question: the setup key (``models.analytics.kept``), every period's figure revision and
   the initiative's own row (its threshold, name). Under it, with the viewer, the question, the
   day and the language, an answer is kept whole (``api.routers.analytics``): after an audit
@@ -66,20 +66,6 @@ def figure_revisions(session: Session, initiative_id: int) -> Revisions | None:
     return found
 
 
-def figures_key(session: Session, initiative: Initiative) -> FiguresKey | None:
-    """What a figure view's answer of ``initiative`` is made of, as this session sees it: its
-    setup key, every period's figure revision and the initiative's row; None when nothing may
-    be kept. The viewer, the question, the day and the language are the caller's to add."""
-    setup = setup_key(session, initiative.id)
-    if setup is None:
-        return None
-    revisions = figure_revisions(session, initiative.id)
-    if revisions is None:
-        return None
-    row = tuple(getattr(initiative, c.key) for c in Initiative.__mapper__.column_attrs)
-    return setup, tuple(sorted(revisions.items())), row
-
-
 @cache
 def _key_statement() -> Executable:
     """The initiative's row by slug with its setup revision and every period's figure
@@ -99,9 +85,11 @@ def _key_statement() -> Executable:
 
 
 def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
-    """:func:`figures_key` by the initiative's slug in one statement, for a caller that has
-    checked already that the viewer may see it (and keys what it keeps by the viewer); None
-    when nothing may be kept or there is no such initiative. What it reads is what the view
+    """What a figure view's answer of the initiative is made of, as this session sees it: its
+    setup key, every period's figure revision and the initiative's row, in one statement by
+    slug, for a caller that has checked already that the viewer may see it (and adds the
+    viewer, the question, the day and the language to what it keeps); None when nothing may
+    be kept or there is no such initiative. What it reads is what the view
     computed next in this transaction takes (:func:`models.analytics.kept.setup_key`,
     :func:`figure_revisions`), so the view asks for none of it again."""
     if transaction_wrote(session):

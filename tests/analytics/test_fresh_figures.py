@@ -10,13 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.analytics.fresh import BY_PERIOD, figure_revisions, figures_key
+from models.analytics.fresh import BY_PERIOD, answer_key, figure_revisions
 from models.analytics.views import scorecard
 from models.audit.trail import record
 from models.core.actors import SYSTEM, Actor
 from models.publishing.publish import publish
 from models.reporting.validation import ValueInput
-from models.tables.initiative import Initiative
 
 from .. import factories as f
 from .test_revisions import _world, two_engines  # noqa: F401 (a fixture)
@@ -74,8 +73,7 @@ def test_an_audit_event_moves_no_figure_revision(two_engines) -> None:  # noqa: 
     writer, reader = two_engines
     ids = _setup(writer)
     with Session(reader) as s:
-        initiative = s.get(Initiative, ids["mine"])
-        before = figures_key(s, initiative)
+        before = answer_key(s, "mine")
     with Session(writer) as s:
         record(
             session=s,
@@ -87,7 +85,7 @@ def test_an_audit_event_moves_no_figure_revision(two_engines) -> None:  # noqa: 
         )
         s.commit()
     with Session(reader) as s:
-        assert figures_key(s, s.get(Initiative, ids["mine"])) == before is not None
+        assert answer_key(s, "mine") == before is not None
 
 
 def test_the_threshold_and_a_publication_changed_through_raw_sql_move_the_key(two_engines) -> None:  # noqa: F811
@@ -99,7 +97,7 @@ def test_the_threshold_and_a_publication_changed_through_raw_sql_move_the_key(tw
 
     def key() -> tuple:
         with Session(reader) as s:
-            keys.append(figures_key(s, s.get(Initiative, ids["mine"])))
+            keys.append(answer_key(s, "mine"))
             return keys[-1]
 
     key()
@@ -135,7 +133,7 @@ def test_what_a_writing_transaction_reads_is_never_kept(two_engines) -> None:  #
     BY_PERIOD.clear()
     with Session(reader) as s:
         s.execute(text("UPDATE rollups SET sum_value = 99 WHERE sum_value = 5"))
-        assert figures_key(s, s.get(Initiative, ids["mine"])) is None
+        assert answer_key(s, "mine") is None
         assert _kids(s, actor).current.value == 99  # its own write, not kept
         s.rollback()
     with Session(reader) as s:

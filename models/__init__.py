@@ -32,7 +32,12 @@ from models.tables.notifications import (
 from models.tables.organisation import Organisation
 from models.tables.publication import Publication
 from models.tables.reporting import DeadlineExtension, Submission, Value
-from models.tables.revisions import AccessRevision, DataRevision, ReportStamp
+from models.tables.revisions import (
+    AccessRevision,
+    DataRevision,
+    FigureRevision,
+    ReportStamp,
+)
 from models.tables.rollups import PartnerTotals, RollupRow
 from models.tables.story import StoryVersion
 from models.tables.strategy import (
@@ -54,6 +59,7 @@ __all__ = [
     "DataRevision",
     "DeadlineExtension",
     "Dimension",
+    "FigureRevision",
     "GapTarget",
     "IdempotencyRecord",
     "Indicator",

@@ -29,6 +29,7 @@ from api.schemas.analytics import (
 )
 from api.schemas.common import ErrorRead
 from models.access.api_keys import kept_key_actor
+from models.analytics.fresh import answer_key
 from models.analytics.views import (
     CompletenessCell,
     DataVersion,
@@ -45,6 +46,7 @@ from models.analytics.views import (
 )
 from models.core import dates
 from models.core.errors import PermissionDenied
+from models.core.i18n import current_locale
 
 router = APIRouter(prefix="/initiatives/{slug}", tags=["analytics"])
 ERRORS = {c: {"model": ErrorRead} for c in (401, 403, 404, 422)}
@@ -112,6 +114,35 @@ def _conditional(
         )
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _kept(request: Request, session, actor, slug: str, build, *, keep: bool = True) -> bytes:
+    """A figure view's answer, kept under what it is made of (``models.analytics.fresh``: the
+    setup and every period's figure revision, read in this snapshot), the viewer, the
+    question, the day and the language: an audit event that moved no figure (a new data
+    version) finds it here; a change to any period's figures, the setup or the initiative's
+    row makes a new key. Nothing is kept for a transaction that has written."""
+    # The viewer may see the initiative: its data version was read first (a 404 otherwise).
+    key = answer_key(session, slug) if keep else None
+    if key is None:
+        return _rendered(build())
+    full = (
+        key,
+        _viewer(actor),
+        request.scope["path"],
+        _view_query(request),
+        dates.today(),
+        current_locale(),
+    )
+    return _figures_cache(request.app).get_or_render(full, lambda: _rendered(build()))
+
+
+def _figures_cache(app) -> ResponseCache:
+    """The application's figure answers kept under their figures' revisions (one per app)."""
+    cache = getattr(app.state, "figures_cache", None)
+    if cache is None:
+        cache = app.state.figures_cache = ResponseCache()
+    return cache
 
 
 def _viewer(actor) -> tuple:
@@ -200,14 +231,20 @@ async def get_scorecard(
             session,
             actor,
             slug,
-            lambda: _scorecard_read(
-                scorecard(
-                    session=session,
-                    actor=actor,
-                    initiative_slug=slug,
-                    period_key=period,
-                    outcome=outcome,
-                )
+            lambda: _kept(
+                request,
+                session,
+                actor,
+                slug,
+                lambda: _scorecard_read(
+                    scorecard(
+                        session=session,
+                        actor=actor,
+                        initiative_slug=slug,
+                        period_key=period,
+                        outcome=outcome,
+                    )
+                ),
             ),
         ),
     )
@@ -274,15 +311,24 @@ async def get_series(
             session,
             actor,
             slug,
-            lambda: _series_read(
-                series(
-                    session=session,
-                    actor=actor,
-                    initiative_slug=slug,
-                    indicator_code=code,
-                    by=by,
-                    org=org,
-                )
+            lambda: _kept(
+                request,
+                session,
+                actor,
+                slug,
+                lambda: _series_read(
+                    series(
+                        session=session,
+                        actor=actor,
+                        initiative_slug=slug,
+                        indicator_code=code,
+                        by=by,
+                        org=org,
+                    )
+                ),
+                # The partners' own figures are read from the values, which no figure
+                # revision counts: computed on every request.
+                keep=by != "partner" and not org,
             ),
         ),
     )
@@ -306,14 +352,20 @@ async def get_equity(
             session,
             actor,
             slug,
-            lambda: _equity_read(
-                equity(
-                    session=session,
-                    actor=actor,
-                    initiative_slug=slug,
-                    indicator_code=code,
-                    dimension=dimension,
-                )
+            lambda: _kept(
+                request,
+                session,
+                actor,
+                slug,
+                lambda: _equity_read(
+                    equity(
+                        session=session,
+                        actor=actor,
+                        initiative_slug=slug,
+                        indicator_code=code,
+                        dimension=dimension,
+                    )
+                ),
             ),
         ),
     )

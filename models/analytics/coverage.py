@@ -27,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +46,15 @@ from models.analytics.rollups import (
 from models.core.settings import get_settings
 from models.tables.indicator import TOTAL, Indicator
 from models.tables.initiative import Initiative, Period
+
+
+class Dated(Protocol):
+    """A period as coverage reads it: an ORM object or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def starts_on(self) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -268,7 +279,7 @@ class PartnerHistory:
     def __init__(
         self,
         figures: Iterable[PartnerFigure],
-        periods: Sequence[Period],
+        periods: Sequence[Dated],
         *,
         load: Callable[[list[int]], Iterable[tuple[int, int, _Group]]] | None = None,
     ) -> None:
@@ -379,7 +390,7 @@ def partner_history(
     session: Session,
     initiative_id: int,
     indicator_ids: Collection[int],
-    periods: Sequence[Period],
+    periods: Sequence[Dated],
     first: Collection[int] = (),
 ) -> PartnerHistory:
     """The partners' approved totals of the indicators in the last :data:`LOOKBACK` of these
@@ -440,7 +451,7 @@ def coverage_by_period(
     session: Session,
     initiative_id: int,
     indicator_id: int,
-    periods: Sequence[Period],
+    periods: Sequence[Dated],
     period_ids: Collection[int],
 ) -> dict[int, Coverage]:
     """Period id → the coverage of one indicator's initiative figure in each of

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from models.analytics.computed import add_computed, in_order, with_inputs
 from models.analytics.cross_tabs import CrossTable, suppress_with_cross_tabs
 from models.analytics.figures import Figure, GroupView
+from models.analytics.fresh import by_period
 from models.analytics.rollups import (
     Rollup,
     approved_values,
@@ -735,8 +736,33 @@ def _as_is(
     categories: bool,
     partners: bool,
 ) -> dict[tuple[int, int], GroupView]:
-    """Backbone: every figure exactly, read from the rollup table (only what is asked for)."""
+    """Backbone: every figure exactly, read from the rollup table (only what is asked for).
+    Without the partners' figures, each period's groups are kept under its figure revision
+    (``models.analytics.fresh``): only the periods changed since are read again."""
     measure = {i.id: i.measure_type for i in indicators}
+    if not partners:
+        kept = by_period(
+            session,
+            initiative.id,
+            "as_is",
+            (tuple(sorted(measure.items())), categories),
+            period_ids,
+            lambda missing: _as_is_by_period(session, initiative, measure, missing, categories),
+        )
+        if kept is not None:
+            return {key: view for views in kept.values() for key, view in views.items()}
+    return _read_as_is(session, initiative, measure, period_ids, categories, partners)
+
+
+def _read_as_is(
+    session: Session,
+    initiative: Initiative,
+    measure: dict[int, str],
+    period_ids: list[int] | None,
+    categories: bool,
+    partners: bool,
+) -> dict[tuple[int, int], GroupView]:
+    """:func:`_as_is` from the rollup table (and the partners' figures from the values)."""
     groups: dict[tuple[int, int], dict[str, Figure]] = defaultdict(dict)
     contributors: dict[tuple[int, int], int] = {}
     # What shown_as_is shows of each rollup, without an object per row in between.
@@ -771,6 +797,23 @@ def _as_is(
         for key, cells in groups.items()
         if TOTAL in cells
     }
+
+
+def _as_is_by_period(
+    session: Session,
+    initiative: Initiative,
+    measure: dict[int, str],
+    period_ids: list[int],
+    categories: bool,
+) -> dict[int, dict[tuple[int, int], GroupView]]:
+    """Period id → :func:`_as_is`'s groups of that period (every period asked, empty ones too),
+    the periods' rollup rows read in one statement."""
+    out: dict[int, dict[tuple[int, int], GroupView]] = {p: {} for p in period_ids}
+    for key, view in _read_as_is(
+        session, initiative, measure, period_ids, categories, False
+    ).items():
+        out[key[1]][key] = view
+    return out
 
 
 def dimensions(

@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 SetupKey = tuple[str, int, datetime, int]
 
+_READ = "cm_setup_key"  # Session.info: (transaction, initiative id, its setup key)
+
 
 @cache
 def _setup_statement() -> Executable:
@@ -48,6 +50,11 @@ def setup_key(session: Session, initiative_id: int) -> SetupKey | None:
     initiative's creation time (a database made again starts its counters from zero)."""
     if transaction_wrote(session):
         return None
+    # Read once per transaction: the views of one request ask for it several times.
+    transaction = session.get_transaction()
+    read = session.info.get(_READ)
+    if read is not None and read[0] is transaction and read[1] == initiative_id:
+        return read[2]  # type: ignore[no-any-return]
     row = (
         session.connection()
         .execute(_setup_statement(), {"initiative_id": initiative_id})
@@ -56,7 +63,15 @@ def setup_key(session: Session, initiative_id: int) -> SetupKey | None:
     if row is None:
         return None
     bind = session.get_bind()
-    return (str(bind.engine.url), initiative_id, row.created_at, row.setup or 0)
+    key = (str(bind.engine.url), initiative_id, row.created_at, row.setup or 0)
+    session.info[_READ] = (transaction, initiative_id, key)
+    return key
+
+
+def offer_setup_key(session: Session, transaction: Any, initiative_id: int, key: SetupKey) -> None:
+    """A setup key read elsewhere in this transaction (with more in the same statement), for
+    :func:`setup_key` to take instead of reading it again."""
+    session.info[_READ] = (transaction, initiative_id, key)
 
 
 class _Kept:

@@ -89,11 +89,32 @@ STEADY = 0.01  # a change under 1 % of the previous value is "steady"
 # --- shared pieces --------------------------------------------------------------------------
 
 
-def _periods(session: Session, initiative_id: int) -> list[Period]:
-    return list(
-        session.scalars(
-            select(Period).where(Period.initiative_id == initiative_id).order_by(Period.starts_on)
-        )
+@dataclass(frozen=True)
+class PeriodRow:
+    """What the figure views read of a period: plain values, kept under the setup revision
+    (``models.analytics.kept``) instead of loaded as objects on every request."""
+
+    id: int
+    key: str
+    starts_on: date
+    opens_on: date
+
+
+def _periods(session: Session, initiative_id: int) -> tuple[PeriodRow, ...]:
+    """The initiative's periods, oldest first."""
+    return kept(
+        session,
+        initiative_id,
+        "periods",
+        (),
+        lambda: tuple(
+            PeriodRow(*row)
+            for row in session.execute(
+                select(Period.id, Period.key, Period.starts_on, Period.opens_on)
+                .where(Period.initiative_id == initiative_id)
+                .order_by(Period.starts_on)
+            )
+        ),
     )
 
 
@@ -164,8 +185,8 @@ def _told_interim(
 
 def _target_for(
     indicator: Indicator,
-    period: Period,
-    periods_by_id: dict[int, Period],
+    period: PeriodRow,
+    periods_by_id: dict[int, PeriodRow],
     interim: dict[tuple[int, int], float],
     baseline: float | None,
 ) -> tuple[float | None, str | None]:
@@ -187,7 +208,7 @@ def _target_for(
 
 
 def _on_line(
-    baseline: float, start: Period, target: float, end: Period, period: Period
+    baseline: float, start: PeriodRow, target: float, end: PeriodRow, period: PeriodRow
 ) -> tuple[float, str]:
     """The point for ``period`` on the straight line from ``baseline`` at ``start`` to
     ``target`` at ``end`` (``trajectory``); the target itself from ``end`` on (``end``)."""
@@ -682,7 +703,7 @@ def basis_note(row: ScorecardRow) -> str | None:
     return row.trend_basis
 
 
-def _key(periods_by_id: dict[int, Period], period_id: int | None) -> str | None:
+def _key(periods_by_id: dict[int, PeriodRow], period_id: int | None) -> str | None:
     p = periods_by_id.get(period_id) if period_id is not None else None
     return p.key if p else None
 
@@ -938,8 +959,8 @@ def _hides(cells: Sequence[tuple[str, Figure]]) -> bool:
 
 def judge_gap(
     goal: GapGoal,
-    period: Period,
-    periods_by_key: dict[str, Period],
+    period: PeriodRow,
+    periods_by_key: dict[str, PeriodRow],
     *,
     direction: str,
     cells: Sequence[tuple[str, Figure]],
@@ -1075,7 +1096,7 @@ def equity(
         ),
         None,
     )
-    periods: list[Period] = []
+    periods: Sequence[PeriodRow] = ()
     coverage = {}
     if goal is not None and data.periods:
         periods = _periods(session, initiative.id)

@@ -69,3 +69,17 @@ class AccessRevision(Base):
     # The database's time of the last bump: with the counter, it tells a database restored
     # from an older copy (whose counter starts again from an older value) from the one kept.
     changed_at: Mapped[datetime | None]
+
+
+class FigureRevision(Base):
+    """Per initiative and period, a counter of every change to what the figure views read of
+    the period: its rollup rows, packed partner totals and publications, bumped by triggers in
+    the transaction of the change (migration 0027_figure_revisions). An approval moves its
+    quarter's counter only; an audit event, a draft or a setup change none."""
+
+    __tablename__ = "figure_revisions"
+
+    # No foreign keys: a deleted period's counter stays, as the data revisions' do.
+    initiative_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    period_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

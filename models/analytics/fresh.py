@@ -1,0 +1,181 @@
+"""What the figure views read of each period, named by the database's figure revisions
+(migration 0027_figure_revisions): a view computed after a change reads and decides again only
+the periods the change touched.
+
+The database bumps a period's figure revision in the transaction of every change to its rollup
+rows, packed partner totals and publications, whoever makes it. An approval moves the counter
+of its report's quarter only; an audit event, a draft, a setting moves none. So:
+
+- :func:`answer_key` names everything a figure view's answer is made of but the viewer and
+  the question: the setup key (``models.analytics.kept``), every period's figure revision and
+  the initiative's own row (its threshold, name). Under it, with the viewer, the question, the
+  day and the language, an answer is kept whole (``api.routers.analytics``): after an audit
+  event nothing is computed again.
+- :class:`ByPeriod` keeps what a view decided of one period (the backbone's figures, exactly as
+  the rollup rows hold them) under that period's revision: after an approval the views read
+  the rollup rows of its quarter again and take the other periods' figures as they were.
+
+The revisions are read before the rows they name, in the request's snapshot, so what is kept
+under them is never older than they are. Nothing read by a transaction that has written is
+kept or taken (it may roll back, and a counter it moved be reached again by another commit).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable, bindparam, select
+from sqlalchemy.orm import Session
+
+from models.analytics.kept import SetupKey, offer_setup_key, setup_key
+from models.core.db import transaction_wrote
+from models.tables.initiative import Initiative
+from models.tables.revisions import DataRevision, FigureRevision
+
+T = TypeVar("T")
+
+Revisions = dict[int, int]  # period id → its figure revision
+FiguresKey = tuple[SetupKey, tuple[tuple[int, int], ...], tuple[Any, ...]]
+
+_READ = "cm_figure_revisions"  # Session.info: (transaction, initiative id, revisions)
+
+
+@cache
+def _statement() -> Executable:
+    """Every period's figure revision of one initiative: built once."""
+    t = FigureRevision
+    return select(t.period_id, t.revision).where(t.initiative_id == bindparam("initiative_id"))
+
+
+def figure_revisions(session: Session, initiative_id: int) -> Revisions | None:
+    """Period id → its figure revision as this session sees them (read once per transaction),
+    or None when nothing may be kept: the transaction has written."""
+    if transaction_wrote(session):
+        return None
+    transaction = session.get_transaction()
+    read = session.info.get(_READ)
+    if read is not None and read[0] is transaction and read[1] == initiative_id:
+        return read[2]  # type: ignore[no-any-return]
+    found: Revisions = dict(
+        session.connection().execute(_statement(), {"initiative_id": initiative_id}).tuples().all()
+    )
+    session.info[_READ] = (transaction, initiative_id, found)
+    return found
+
+
+@cache
+def _key_statement() -> Executable:
+    """The initiative's row by slug with its setup revision and every period's figure
+    revision (one row per period): built once."""
+    t = FigureRevision
+    return (
+        select(
+            *Initiative.__table__.columns,
+            DataRevision.setup.label("cm_setup"),
+            t.period_id.label("cm_period"),
+            t.revision.label("cm_revision"),
+        )
+        .outerjoin(DataRevision, DataRevision.scope == Initiative.id)
+        .outerjoin(t, t.initiative_id == Initiative.id)
+        .where(Initiative.slug == bindparam("slug"))
+    )
+
+
+def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
+    """What a figure view's answer of the initiative is made of, as this session sees it: its
+    setup key, every period's figure revision and the initiative's row, in one statement by
+    slug, for a caller that has checked already that the viewer may see it (and adds the
+    viewer, the question, the day and the language to what it keeps); None when nothing may
+    be kept or there is no such initiative. What it reads is what the view
+    computed next in this transaction takes (:func:`models.analytics.kept.setup_key`,
+    :func:`figure_revisions`), so the view asks for none of it again."""
+    if transaction_wrote(session):
+        return None
+    rows = session.connection().execute(_key_statement(), {"slug": initiative_slug}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    initiative_id = first.id
+    setup: SetupKey = (
+        str(session.get_bind().engine.url),
+        initiative_id,
+        first.created_at,
+        first.cm_setup or 0,
+    )
+    revisions: Revisions = {r.cm_period: r.cm_revision for r in rows if r.cm_period is not None}
+    transaction = session.get_transaction()
+    offer_setup_key(session, transaction, initiative_id, setup)
+    session.info[_READ] = (transaction, initiative_id, revisions)
+    row = tuple(first[: len(Initiative.__table__.columns)])
+    return setup, tuple(sorted(revisions.items())), row
+
+
+class ByPeriod:
+    """What was decided of one period, by (what, setup key, period, its revision, arguments):
+    bounded, cleared when full (a new revision leaves the old entries unreachable)."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        return self._values.get(key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            if len(self._values) >= self.LIMIT:
+                self._values.clear()
+            self._values[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+BY_PERIOD = ByPeriod()
+
+
+def by_period(
+    session: Session,
+    initiative_id: int,
+    what: str,
+    args: tuple[Any, ...],
+    period_ids: list[int] | None,
+    make: Callable[[list[int]], dict[int, T]],
+) -> dict[int, T] | None:
+    """Period id → ``make``'s value of that period, for ``period_ids`` (None: every period with
+    a figure revision, which every period with a rollup row has). Only the periods whose value
+    under their current revision is not kept are made (``make`` is given their ids), and kept.
+    None when nothing may be kept (``make`` is then the caller's to call for everything)."""
+    setup = setup_key(session, initiative_id)
+    if setup is None:
+        return None
+    revisions = figure_revisions(session, initiative_id)
+    if revisions is None:
+        return None
+    wanted = list(revisions) if period_ids is None else period_ids
+    out: dict[int, T] = {}
+    missing: list[int] = []
+    keys = {}
+    for period_id in wanted:
+        revision = revisions.get(period_id)
+        if revision is None:  # no figure was ever written for this period
+            continue
+        key = keys[period_id] = (what, setup, period_id, revision, args)
+        found = BY_PERIOD.get(key)
+        if found is None:
+            missing.append(period_id)
+        else:
+            out[period_id] = found
+    if missing:
+        made = make(missing)
+        for period_id in missing:
+            value = made[period_id]
+            BY_PERIOD.keep(keys[period_id], value)
+            out[period_id] = value
+    return out

@@ -1,0 +1,142 @@
+"""Attack review of what the figure views keep under the figure revisions (migration 0027,
+``models.analytics.fresh``): whatever way a committed change is made — a script emptying a
+table, a period made again with the same id, a write the session does not see as one — the
+next answer is the committed state's, and nothing one viewer was given reaches another."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.analytics.fresh import figures_key
+from models.analytics.suppression import NOT_PUBLISHED
+from models.audit.trail import record
+from models.core.actors import SYSTEM, Actor
+from models.publishing.publish import publish
+from models.tables.initiative import Initiative
+
+from .. import factories as f
+from .test_fresh_figures import _kids, _periods, _setup
+from .test_revisions import two_engines  # noqa: F401 (a fixture)
+
+ROLLUP = (
+    "INSERT INTO rollups (initiative_id, indicator_id, period_id, disaggregation, "
+    "measure_type, sum_value, sum_numerator, sum_denominator, sum_weighted, contributors) "
+    "SELECT i.initiative_id, i.id, p.id, 'total', 'count', :value, 0, 0, 0, 1 "
+    "FROM indicators i JOIN periods p ON p.initiative_id = i.initiative_id "
+    "WHERE i.code = 'KIDS' AND p.key = :period"
+)
+
+
+def _key(reader, initiative_id: int):
+    with Session(reader) as s:
+        return figures_key(s, s.get(Initiative, initiative_id))
+
+
+def _publish(writer, initiative_id: int, period: str = "2025Q3") -> None:
+    with Session(writer) as s:
+        publish(
+            session=s,
+            actor=Actor(label="t", backbone_of=frozenset({initiative_id})),
+            initiative_slug="mine",
+            period_key=period,
+            confirm_incomplete=True,
+            notify=False,
+        )
+        s.commit()
+
+
+@pytest.mark.parametrize("table", ["rollups", "partner_totals", "publications"])
+def test_truncating_a_watched_table_moves_the_figures(two_engines, table) -> None:  # noqa: F811
+    """A script that empties a table (PostgreSQL's TRUNCATE fires no row or statement trigger
+    for DELETE) must not leave a worker showing the figures it kept from the rows."""
+    writer, reader = two_engines
+    if writer.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    ids = _setup(writer)
+    _publish(writer, ids["mine"])
+    backbone = Actor(label="t", backbone_of=frozenset({ids["mine"]}))
+    funder = Actor(label="f", funder_of=frozenset({ids["mine"]}))
+    with Session(reader) as s:
+        assert _kids(s, backbone).current.value == 5
+        assert _kids(s, funder).current.reason != NOT_PUBLISHED
+    before = _key(reader, ids["mine"])
+    with writer.begin() as conn:
+        conn.execute(text(f"TRUNCATE {table}"))
+    assert _key(reader, ids["mine"]) != before
+    with Session(reader) as s:
+        kids = _kids(s, backbone)
+        if table == "rollups":
+            assert kids.sparkline == [("2025Q2", None), ("2025Q3", None)]
+        if table == "publications":
+            assert _kids(s, funder).current.reason == NOT_PUBLISHED
+
+
+def test_truncating_the_rollups_stops_a_kept_answer_in_the_api(two_engines) -> None:  # noqa: F811
+    """The same through the API, whose whole answers are kept under every period's revision."""
+    from api.app import create_app
+
+    writer, reader = two_engines
+    if writer.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    ids = _setup(writer)
+    with Session(writer) as s:
+        f.user(s, "admin", email="staff@mine.org")
+        s.commit()
+    app = create_app(sessionmaker(reader, expire_on_commit=False), with_dashboard=False)
+    with TestClient(app) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "staff@mine.org", "password": f.PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        path = "/api/v1/initiatives/mine/indicators/KIDS/series"
+        first = client.get(path, headers=headers)
+        assert first.status_code == 200, first.text
+        assert [p["figure"]["value"] for p in first.json()["total"]] == [3, 5]
+        with writer.begin() as conn:
+            conn.execute(text("TRUNCATE rollups"))
+        # An event as the app's writes leave one (the ETag's data version moves with it).
+        with Session(writer) as s:
+            record(
+                session=s,
+                actor=SYSTEM,
+                initiative_id=ids["mine"],
+                entity_type="rollup",
+                entity_id=None,
+                action="rebuild",
+            )
+            s.commit()
+        again = client.get(path, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["total"] == []
+
+
+def test_a_period_made_again_with_the_same_id_shows_its_own_figures(two_engines) -> None:  # noqa: F811
+    """A period deleted (its rollups with it) and made again with the same id and key, with
+    other figures: nothing kept of the first may stand for the second."""
+    writer, reader = two_engines
+    ids = _setup(writer)
+    backbone = Actor(label="t", backbone_of=frozenset({ids["mine"]}))
+    periods = _periods(writer, ids)
+    with Session(reader) as s:
+        assert _kids(s, backbone).current.value == 5
+    with writer.begin() as conn:
+        row = conn.execute(
+            text("SELECT * FROM periods WHERE id = :id"), {"id": periods["2025Q3"]}
+        ).one()
+        conn.execute(text("DELETE FROM periods WHERE id = :id"), {"id": periods["2025Q3"]})
+        values = row._asdict()
+        conn.execute(
+            text(
+                f"INSERT INTO periods ({', '.join(values)}) "
+                f"VALUES ({', '.join(':' + c for c in values)})"
+            ),
+            values,
+        )
+        conn.execute(text(ROLLUP), {"value": 11, "period": "2025Q3"})
+    assert _periods(writer, ids)["2025Q3"] == periods["2025Q3"]
+    with Session(reader) as s:
+        kids = _kids(s, backbone)
+        assert (kids.current.value, kids.sparkline) == (11, [("2025Q2", 3), ("2025Q3", 11)])

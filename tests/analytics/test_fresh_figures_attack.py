@@ -140,3 +140,98 @@ def test_a_period_made_again_with_the_same_id_shows_its_own_figures(two_engines)
     with Session(reader) as s:
         kids = _kids(s, backbone)
         assert (kids.current.value, kids.sparkline) == (11, [("2025Q2", 3), ("2025Q3", 11)])
+
+
+def test_no_viewer_is_given_another_viewers_kept_answer(two_engines) -> None:  # noqa: F811
+    """The backbone's answers kept first (whole, and each period's exact figures); then a
+    funder, a partner's reporter, another initiative's backbone and an anonymous client ask
+    the same questions, with the backbone's validators too; then a grant removed, a user
+    deactivated and a key revoked behind the app's back: none is given what it may not see."""
+    from api.app import create_app
+
+    writer, reader = two_engines
+    ids = _setup(writer)
+    _publish(writer, ids["mine"])
+    with Session(writer) as s:
+        mine, other = s.get(Initiative, ids["mine"]), s.get(Initiative, ids["other"])
+        east = f.organisation(s, slug="far", name="Far")  # a partner of the other initiative
+        f.member(s, other, east)
+        users = {
+            "bob": f.user(s, "backbone", init=mine, email="bob@mine.org"),
+            "fay": f.user(s, "funder", init=mine, email="fay@fund.org"),
+            "rex": f.user(s, "reporter", init=mine, org=_org(s, "east"), email="rex@east.org"),
+            "oli": f.user(s, "backbone", init=other, email="oli@other.org"),
+            "ray": f.user(s, "reporter", init=other, org=east, email="ray@far.org"),
+        }
+        s.commit()
+        uid = {name: u.id for name, u in users.items()}
+    app = create_app(sessionmaker(reader, expire_on_commit=False), with_dashboard=False)
+    paths = [
+        "/api/v1/initiatives/mine/scorecard?period=2025Q3",
+        "/api/v1/initiatives/mine/indicators/KIDS/series",
+        "/api/v1/initiatives/mine/indicators/RATE/equity?dimension=race",
+    ]
+    with TestClient(app) as client:
+        headers = {}
+        for name, u in users.items():
+            r = client.post(
+                "/api/v1/auth/token", data={"username": u.email, "password": f.PASSWORD}
+            )
+            headers[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        made = client.post(
+            "/api/v1/api-keys", json={"name": "sync", "initiative": "mine"}, headers=headers["bob"]
+        )
+        assert made.status_code == 201, made.text
+        headers["key"] = {"Authorization": f"Bearer {made.json()['key']}"}
+        headers["anonymous"] = {}
+        kept = {}
+        for path in paths:
+            for _ in range(2):  # the second is the kept answer
+                answer = client.get(path, headers=headers["bob"])
+                assert answer.status_code == 200, (path, answer.text)
+            kept[path] = answer
+        assert '"value":5.0' in kept[paths[0]].text  # the backbone's exact figure
+
+        def asks(name: str, path: str) -> list:
+            got = []
+            tag = kept[path].headers["etag"]
+            for extra in (
+                {},
+                {"If-None-Match": tag},
+                {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+            ):
+                for method in (client.get, client.head):
+                    r = method(path, headers={**headers[name], **extra})
+                    assert r.status_code != 304, (name, path, extra)
+                    if method is client.get and r.status_code == 200:
+                        assert r.content != kept[path].content, (name, path, extra)
+                        assert '"value":5.0' not in r.text, (name, path, extra)
+                    got.append(r.status_code)
+            return got
+
+        for path in paths:
+            for name in ("fay", "rex"):
+                assert set(asks(name, path)) <= {200, 405}, (name, path)
+            for name in ("oli", "ray"):
+                assert 200 not in asks(name, path), (name, path)
+            assert set(asks("anonymous", path)) <= {401, 405}, path
+            assert client.get(path, headers=headers["key"]).status_code == 200
+
+        def raw(sql: str, **params) -> None:
+            with writer.begin() as conn:
+                conn.execute(text(sql), params)
+
+        raw("DELETE FROM role_grants WHERE user_id = :u", u=uid["fay"])
+        raw("UPDATE users SET is_active = false WHERE id = :u", u=uid["rex"])
+        raw("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP")
+        for path in paths:
+            assert client.get(path, headers=headers["fay"]).status_code in (403, 404), path
+            assert client.get(path, headers=headers["rex"]).status_code == 401, path
+            assert client.get(path, headers=headers["key"]).status_code == 401, path
+            assert client.get(path, headers=headers["bob"]).content == kept[path].content
+
+
+def _org(session: Session, slug: str):
+    from models.tables.organisation import Organisation
+
+    return session.query(Organisation).filter_by(slug=slug).one()

@@ -1,7 +1,7 @@
 """Two versions of the server side by side on one database, asked the same requests in turn.
 
     python -m bench.ab --before REV [--db sqlite|postgresql] [--members 200] [--quarters 12]
-                       [--rounds 5] [--requests 150] [--fresh]
+                       [--rounds 5] [--requests 150] [--fresh | --approve]
 
 Builds one initiative (``bench.dataset``), starts a server from a checkout of ``REV`` (a git
 worktree under ``var/bench/``) and one from this tree, both on that database (migrated by this
@@ -9,7 +9,10 @@ tree), and asks each, one after the other, ``--requests`` times per round: ``/he
 floor), the scorecard, a series, an equity view and completeness, with the backbone's API key
 and no validators (the response cache answers). With ``--fresh`` every request follows a change
 that may move figures (an audit event the data version cannot rule out), as the bench's "after
-a change". Prints each round's median per server and the median of the rounds.
+a change"; with ``--approve`` every figure request follows an approval of a partner's report of
+the shown quarter (reopened, submitted, approved through the workflow). Prints the bench's plain
+``GROUP BY`` timed on the same database (the ratios' baseline), each round's median per server
+and the median of the rounds.
 
 On a shared machine a single run before and a single run after a change measure the machine's
 drift as much as the change; servers asked in turn share whatever load there is.
@@ -30,8 +33,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 
 import migrations
-from bench.__main__ import _database, _start_server, touch
+from bench.__main__ import _database, _partner_approval, _start_server, touch
 from bench.dataset import Size, build
+from bench.profile_reads import _group_by
 from models import Initiative, Period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +73,11 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--fresh", action="store_true", help="a change before every request")
+    parser.add_argument(
+        "--approve",
+        action="store_true",
+        help="a partner's report of the shown quarter approved before every figure request",
+    )
     args = parser.parse_args(argv)
     before = _checkout(args.before)
     url, drop = _database(args.db)
@@ -89,6 +98,8 @@ def main(argv=None) -> None:
                 .order_by(Period.starts_on.desc())
                 .offset(1)
             )
+        _group_by(engine, init_id, 15)  # the bench's baseline, on this database
+        approve = _partner_approval(engine, built, period)
         slug, code = built.initiative_slug, built.indicator_codes[0]
         paths = {
             "/healthz": "/healthz",
@@ -112,12 +123,16 @@ def main(argv=None) -> None:
                         for _ in range(args.requests):
                             if args.fresh and view != "/healthz":
                                 touch(engine, init_id)
+                            if args.approve and view not in ("/healthz", "completeness"):
+                                approve()
                             t = time.perf_counter()
                             client.get(path).raise_for_status()
                             times.append(time.perf_counter() - t)
                     rounds.setdefault((view, name), []).append(statistics.median(times) * 1000)
             print(f"round {r + 1}/{args.rounds} done", flush=True)
-        kind = "after a change" if args.fresh else "repeated"
+        kind = (
+            "after an approval" if args.approve else "after a change" if args.fresh else "repeated"
+        )
         print(f"\n{kind}, p50 in ms (median of {args.rounds} rounds of {args.requests}):")
         print(f"  {'view':<14} {'before':>8} {'after':>8} {'change':>8}")
         for view in paths:

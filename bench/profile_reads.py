@@ -230,6 +230,14 @@ def main(argv=None) -> None:
                 f"cpu median {statistics.median(cpu) * 1000:8.2f} ms  "
                 f"cpu min {min(cpu) * 1000:8.2f} ms"
             )
+            if f"{name}-approved" in args.profile:
+                profiler = Profiler(interval=0.0002)
+                for _ in range(args.repeat):
+                    approve()
+                    profiler.start()
+                    warm()
+                    profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
         engine.dispose()
     finally:
         drop()

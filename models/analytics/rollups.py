@@ -17,14 +17,17 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import groupby
 from typing import Any, Literal
 
 from sqlalchemy import (
+    Executable,
     Row,
     Select,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -176,8 +179,27 @@ def rollup_sums(
 ) -> Sequence[Sums]:
     """The rollup table's rows as they are (indicator, period, cell, measure type, the four
     sums, contributors): for views that read many, without an object per row."""
+    params: dict[str, Any] = {"initiative_id": initiative_id}
+    for name, given in (
+        ("indicator_ids", indicator_ids),
+        ("period_ids", period_ids),
+        ("disaggregations", disaggregations),
+    ):
+        if given is not None:
+            params[name] = list(given)
+    query = _rollup_sums_statement(
+        indicator_ids is not None, period_ids is not None, disaggregations is not None
+    )
+    with ROLLUP_QUERY.time():
+        return session.connection().execute(query, params).tuples().all()
+
+
+@cache
+def _rollup_sums_statement(indicators: bool, periods: bool, cells: bool) -> Executable:
+    """:func:`rollup_sums`'s statement, with the filters it is given: built once each (the
+    views ask it on every request, and building it cost as much as running it)."""
     t = RollupRow
-    query = select(
+    query: Select[*tuple[Any, ...]] = select(
         t.indicator_id,
         t.period_id,
         t.disaggregation,
@@ -187,15 +209,14 @@ def rollup_sums(
         t.sum_denominator,
         t.sum_weighted,
         t.contributors,
-    ).where(t.initiative_id == initiative_id, t.contributors > 0)
-    if indicator_ids is not None:
-        query = query.where(t.indicator_id.in_(list(indicator_ids)))
-    if period_ids is not None:
-        query = query.where(t.period_id.in_(list(period_ids)))
-    if disaggregations is not None:
-        query = query.where(t.disaggregation.in_(list(disaggregations)))
-    with ROLLUP_QUERY.time():
-        return session.connection().execute(query).tuples().all()
+    ).where(t.initiative_id == bindparam("initiative_id"), t.contributors > 0)
+    if indicators:
+        query = query.where(t.indicator_id.in_(bindparam("indicator_ids", expanding=True)))
+    if periods:
+        query = query.where(t.period_id.in_(bindparam("period_ids", expanding=True)))
+    if cells:
+        query = query.where(t.disaggregation.in_(bindparam("disaggregations", expanding=True)))
+    return query
 
 
 def parts(
@@ -642,17 +663,29 @@ def packed_totals(
 ) -> Sequence[tuple[int, int, str, int, bytes]]:
     """(indicator id, period id, measure type, partners, packed totals) as stored, one row per
     indicator and period (:func:`unpack` reads them)."""
-    t = PartnerTotals
     return (
-        session.execute(
-            select(t.indicator_id, t.period_id, t.measure_type, t.partners, t.packed).where(
-                t.initiative_id == initiative_id,
-                t.indicator_id.in_(list(indicator_ids)),
-                t.period_id.in_(list(period_ids)),
-            )
+        session.connection()
+        .execute(
+            _packed_statement(),
+            {
+                "initiative_id": initiative_id,
+                "indicator_ids": list(indicator_ids),
+                "period_ids": list(period_ids),
+            },
         )
         .tuples()
         .all()
+    )
+
+
+@cache
+def _packed_statement() -> Executable:
+    """:func:`packed_totals`'s statement: built once."""
+    t = PartnerTotals
+    return select(t.indicator_id, t.period_id, t.measure_type, t.partners, t.packed).where(
+        t.initiative_id == bindparam("initiative_id"),
+        t.indicator_id.in_(bindparam("indicator_ids", expanding=True)),
+        t.period_id.in_(bindparam("period_ids", expanding=True)),
     )
 
 

@@ -340,3 +340,34 @@ def _publish_in(session: Session, initiative_id: int) -> None:
         confirm_incomplete=True,
         notify=False,
     )
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        (
+            "WITH w AS (UPDATE rollups SET sum_value = 99 WHERE sum_value = 5 RETURNING 1) "
+            "SELECT count(*) FROM w"
+        ),
+        "  update rollups SET sum_value = 99 WHERE sum_value = 5",
+        "TRUNCATE rollups",
+    ],
+)
+def test_a_write_the_session_does_not_count_keeps_nothing(two_engines, write) -> None:  # noqa: F811
+    """A transaction that wrote however it wrote (a data-changing CTE, a statement as written
+    by hand, a TRUNCATE) reads its own uncommitted rows and counter: kept, they would be taken after it
+    rolled back, once another commit brought the counter to the same number."""
+    writer, reader = two_engines
+    if writer.dialect.name != "postgresql" and not write.lstrip().startswith("update"):
+        pytest.skip("a data-changing CTE and TRUNCATE are PostgreSQL's")
+    ids = _setup(writer)
+    backbone = Actor(label="t", backbone_of=frozenset({ids["mine"]}))
+    with Session(reader) as s:
+        s.execute(text(write))
+        shown = _kids(s, backbone).current.value  # its own write
+        assert shown == (None if write.startswith("TRUNCATE") else 99)
+        s.rollback()
+    with writer.begin() as conn:  # the counter reaches what the rolled-back write reached
+        conn.execute(text("UPDATE rollups SET sum_value = 6 WHERE sum_value = 5"))
+    with Session(reader) as s:
+        assert _kids(s, backbone).current.value == 6

@@ -358,6 +358,9 @@ async def get_equity(
                         dimension=dimension,
                     )
                 ),
+                # By partner it is the series by partner: the partners' own figures, read
+                # from the values, which no figure revision counts.
+                keep=dimension != "partner",
             ),
         ),
     )

@@ -30,10 +30,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.orm import Session
 
-from models.analytics.kept import SetupKey, setup_key
+from models.analytics.kept import SetupKey, offer_setup_key, setup_key
 from models.core.db import transaction_wrote
 from models.tables.initiative import Initiative
-from models.tables.revisions import FigureRevision
+from models.tables.revisions import DataRevision, FigureRevision
 
 T = TypeVar("T")
 
@@ -77,6 +77,51 @@ def figures_key(session: Session, initiative: Initiative) -> FiguresKey | None:
     if revisions is None:
         return None
     row = tuple(getattr(initiative, c.key) for c in Initiative.__mapper__.column_attrs)
+    return setup, tuple(sorted(revisions.items())), row
+
+
+@cache
+def _key_statement() -> Executable:
+    """The initiative's row by slug with its setup revision and every period's figure
+    revision (one row per period): built once."""
+    t = FigureRevision
+    return (
+        select(
+            *Initiative.__table__.columns,
+            DataRevision.setup.label("cm_setup"),
+            t.period_id.label("cm_period"),
+            t.revision.label("cm_revision"),
+        )
+        .outerjoin(DataRevision, DataRevision.scope == Initiative.id)
+        .outerjoin(t, t.initiative_id == Initiative.id)
+        .where(Initiative.slug == bindparam("slug"))
+    )
+
+
+def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
+    """:func:`figures_key` by the initiative's slug in one statement, for a caller that has
+    checked already that the viewer may see it (and keys what it keeps by the viewer); None
+    when nothing may be kept or there is no such initiative. What it reads is what the view
+    computed next in this transaction takes (:func:`models.analytics.kept.setup_key`,
+    :func:`figure_revisions`), so the view asks for none of it again."""
+    if transaction_wrote(session):
+        return None
+    rows = session.connection().execute(_key_statement(), {"slug": initiative_slug}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    initiative_id = first.id
+    setup: SetupKey = (
+        str(session.get_bind().engine.url),
+        initiative_id,
+        first.created_at,
+        first.cm_setup or 0,
+    )
+    revisions: Revisions = {r.cm_period: r.cm_revision for r in rows if r.cm_period is not None}
+    transaction = session.get_transaction()
+    offer_setup_key(session, transaction, initiative_id, setup)
+    session.info[_READ] = (transaction, initiative_id, revisions)
+    row = tuple(first[: len(Initiative.__table__.columns)])
     return setup, tuple(sorted(revisions.items())), row
 
 

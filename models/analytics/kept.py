@@ -68,6 +68,12 @@ def setup_key(session: Session, initiative_id: int) -> SetupKey | None:
     return key
 
 
+def offer_setup_key(session: Session, transaction: Any, initiative_id: int, key: SetupKey) -> None:
+    """A setup key read elsewhere in this transaction (with more in the same statement), for
+    :func:`setup_key` to take instead of reading it again."""
+    session.info[_READ] = (transaction, initiative_id, key)
+
+
 class _Kept:
     """Setup-derived values by (what, setup key, arguments), bounded: cleared when full."""
 

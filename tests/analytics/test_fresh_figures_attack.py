@@ -426,3 +426,30 @@ def test_the_partners_own_figures_are_never_kept_under_the_figure_revisions(
         again = east()
         for path, shown in again.items():
             assert "8.0" in str(shown) and "5.0" not in str(shown), (path, shown)
+
+
+def test_a_parameter_given_twice_is_keyed_as_the_view_reads_it(two_engines) -> None:  # noqa: F811
+    """``?period=A&period=B`` asks for B (the last one given wins) and ``?period=B&period=A``
+    for A: the two must not share a key, nor one be given the other's answer or ETag."""
+    from api.app import create_app
+
+    writer, reader = two_engines
+    _setup(writer)
+    with Session(writer) as s:
+        f.user(s, "admin", email="staff@mine.org")
+        s.commit()
+    app = create_app(sessionmaker(reader, expire_on_commit=False), with_dashboard=False)
+    with TestClient(app) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "staff@mine.org", "password": f.PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        path = "/api/v1/initiatives/mine/scorecard"
+        answers = {}
+        for first, last in (("2025Q2", "2025Q3"), ("2025Q3", "2025Q2")):
+            single = client.get(f"{path}?period={last}", headers=headers)
+            twice = client.get(f"{path}?period={first}&period={last}", headers=headers)
+            assert twice.status_code == single.status_code == 200, twice.text
+            assert twice.json()["period"] == single.json()["period"] == last
+            answers[last] = twice
+        assert answers["2025Q2"].headers["etag"] != answers["2025Q3"].headers["etag"]

@@ -170,7 +170,10 @@ def _view_query(request: Request) -> tuple[tuple[str, str], ...]:
     answer, so they must not make new cache entries."""
     route = request.scope.get("route")
     names = {p.alias for p in route.dependant.query_params} if route is not None else set()
-    return tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k in names))
+    # Ordered by name only: a name given twice keeps its values' order, as the view reads
+    # the last one (sorted by value too, ?period=A&period=B would be ?period=B&period=A).
+    given = [(k, v) for k, v in request.query_params.multi_items() if k in names]
+    return tuple(sorted(given, key=lambda item: item[0]))
 
 
 def _last_modified(version: DataVersion, today: date) -> datetime:
@@ -366,6 +369,9 @@ async def get_equity(
                         dimension=dimension,
                     )
                 ),
+                # By partner it is the series by partner: the partners' own figures, read
+                # from the values, which no figure revision counts.
+                keep=dimension != "partner",
             ),
         ),
     )

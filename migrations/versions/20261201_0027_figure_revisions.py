@@ -73,6 +73,22 @@ def _postgresql_triggers() -> None:
             END $$
             """
         )
+    # TRUNCATE (a script emptying a table) fires no DELETE trigger and names no rows: every
+    # period's counter moves, in one order.
+    op.execute(
+        """
+        CREATE FUNCTION cm_bump_figures_all() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE figure_revisions AS f SET revision = f.revision + 1
+            FROM (
+                SELECT initiative_id, period_id FROM figure_revisions
+                ORDER BY initiative_id, period_id FOR UPDATE
+            ) AS locked
+            WHERE (f.initiative_id, f.period_id) = (locked.initiative_id, locked.period_id);
+            RETURN NULL;
+        END $$
+        """
+    )
     for table in WATCHED:
         for operation, referencing, function in (
             ("INSERT", "NEW TABLE AS new_rows", "new"),
@@ -84,6 +100,10 @@ def _postgresql_triggers() -> None:
                 f"ON {table} REFERENCING {referencing} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION cm_bump_figures_{function}()"
             )
+        op.execute(
+            f"CREATE TRIGGER figures_{table}_truncate AFTER TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cm_bump_figures_all()"
+        )
 
 
 def upgrade() -> None:
@@ -118,6 +138,8 @@ def downgrade() -> None:
             else:
                 op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
     if op.get_bind().dialect.name != "sqlite":
-        for name in ("new", "old", "both"):
+        for table in WATCHED:
+            op.execute(f"DROP TRIGGER IF EXISTS figures_{table}_truncate ON {table}")
+        for name in ("new", "old", "both", "all"):
             op.execute(f"DROP FUNCTION IF EXISTS cm_bump_figures_{name}()")
     op.drop_table("figure_revisions")

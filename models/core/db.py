@@ -8,6 +8,7 @@ sessions of their own on a streaming replica (architecture: Scale).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,11 +92,22 @@ def _count_writes(
     if conn.dialect.name == "sqlite":
         return  # SQLite counts its own
     compiled = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-    if compiled or statement.lstrip()[:6].upper() in _DML:
+    if compiled or _writes_data(statement):
         conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
 
 
-_DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE "})
+# Statements that change rows, by their first word; a WITH that holds one of the first four
+# (a data-changing CTE) does too. A read taken for a write only keeps nothing.
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "COPY", "CALL", "DO"})
+_FIRST_WORD = re.compile(r"\s*(\w+)")
+_CHANGES_ROWS = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def _writes_data(statement: str) -> bool:
+    """Whether a statement written as text changes rows (a compiled one says so itself)."""
+    first = _FIRST_WORD.match(statement)
+    word = first.group(1).upper() if first else ""
+    return word in _DML or (word == "WITH" and _CHANGES_ROWS.search(statement) is not None)
 
 
 @event.listens_for(Session, "after_begin")

@@ -131,6 +131,8 @@ async def in_one_trip(
     credentials: HTTPAuthorizationCredentials | None,
     answer: Callable[[Session, Actor], T],
     first: Callable[[Session], None] | None = None,
+    *,
+    on_primary: bool = False,
 ) -> T:
     """A logged-in read view's whole work in one trip to the thread pool: who is asking (on
     the primary), the answer (on the read session, as ``ReadSessionDep``), and the end of both
@@ -140,9 +142,11 @@ async def in_one_trip(
 
     ``first`` reads, before the actor, what the answer needs first and the access revision
     in the same statement (completeness: ``read_revisions_first``), when the answer reads on
-    the primary too: a replica's lagging access revision must never vouch for a kept actor."""
+    the primary too: a replica's lagging access revision must never vouch for a kept actor.
+    ``on_primary`` answers on the primary whatever the read session: an answer whose version
+    the client sends back with its next write (a report's ``ETag``) must not lag."""
     state = request.app.state
-    same = state.read_session_factory is state.session_factory
+    same = on_primary or state.read_session_factory is state.session_factory
 
     def work() -> T:
         with session_scope(state.session_factory) as session:

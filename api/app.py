@@ -145,7 +145,7 @@ def create_app(
     app.add_middleware(
         InFlightLimit,
         limit=settings.max_requests_in_flight,
-        machine_limit=settings.max_api_requests_in_flight,
+        machine_limit=settings.max_api_requests_in_flight or None,
     )
     app.add_middleware(LocaleMiddleware)  # every answer below, errors too, in its language
     app.add_middleware(HeadAsGet)  # HEAD wherever GET is; the log line still says HEAD

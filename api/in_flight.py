@@ -17,9 +17,13 @@ dashboard's pages and callbacks, the login form, downloads, public pages). A per
 waits for the answer; a partner's system submitting its report can take a second longer. So:
 
 - a freed turn goes to the person who has waited longest, before any machine;
-- machines hold at most ``machine_limit`` of the turns at once: the rest are kept for people,
-  so a click finds a turn free instead of waiting for a flood of API requests to drain, and runs
-  beside fewer threads (a callback sharing the interpreter with 7 others takes about 8 × longer);
+- machines may be held to ``machine_limit`` of the turns (``CM_MAX_API_REQUESTS_IN_FLIGHT``;
+  by default all of them): the rest are kept for people, so a click finds a turn free instead
+  of waiting for one to end, and runs beside fewer threads. On a machine whose cores the
+  workers have to themselves that costs the API little (its requests are mostly the worker's
+  CPU); where the cores are shared, an API request spends most of its time waiting for the
+  database or a core, and fewer of them at once answer fewer per second (bench/RESULTS.md,
+  "Two lanes at the door");
 - machines are never starved: while none of their requests is in flight and one waits, the next
   freed turn is theirs, whoever else waits. However many people click, one machine request at a
   time moves.

@@ -254,3 +254,18 @@ def test_the_app_keeps_the_configured_turns_for_people(monkeypatch) -> None:
         get_settings.cache_clear()
     [door] = [m for m in app.user_middleware if m.cls is InFlightLimit]
     assert door.kwargs == {"limit": 6, "machine_limit": 3}
+
+
+def test_by_default_the_api_may_hold_every_turn(monkeypatch) -> None:
+    from api.app import create_app
+    from models.core.settings import get_settings
+
+    monkeypatch.delenv("CM_MAX_API_REQUESTS_IN_FLIGHT", raising=False)
+    get_settings.cache_clear()
+    try:
+        app = create_app(with_dashboard=False)
+    finally:
+        get_settings.cache_clear()
+    [door] = [m for m in app.user_middleware if m.cls is InFlightLimit]
+    assert door.kwargs["machine_limit"] is None
+    assert door.cls(None, **door.kwargs).machine_limit == door.kwargs["limit"]

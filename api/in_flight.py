@@ -19,11 +19,11 @@ waits for the answer; a partner's system submitting its report can take a second
 - a freed turn goes to the person who has waited longest, before any machine;
 - machines may be held to ``machine_limit`` of the turns (``CM_MAX_API_REQUESTS_IN_FLIGHT``;
   by default all of them): the rest are kept for people, so a click finds a turn free instead
-  of waiting for one to end, and runs beside fewer threads. On a machine whose cores the
-  workers have to themselves that costs the API little (its requests are mostly the worker's
-  CPU); where the cores are shared, an API request spends most of its time waiting for the
-  database or a core, and fewer of them at once answer fewer per second (bench/RESULTS.md,
-  "Two lanes at the door");
+  of waiting for one to end, and runs beside fewer threads. Where an API request is mostly
+  the worker's CPU that should cost the API little; measured on a machine whose cores were
+  shared, an API request spent most of its time waiting for the database or a core, and
+  fewer of them at once answered a third fewer per second (bench/RESULTS.md, "Two lanes at
+  the door");
 - machines are never starved: while none of their requests is in flight and one waits, the next
   freed turn is theirs, whoever else waits. However many people click, one machine request at a
   time moves.

@@ -142,7 +142,11 @@ def create_app(
     app.add_middleware(Compression, minimum_size=COMPRESS_FROM, compresslevel=LEVEL)
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
+    app.add_middleware(
+        InFlightLimit,
+        limit=settings.max_requests_in_flight,
+        machine_limit=settings.max_api_requests_in_flight or None,
+    )
     app.add_middleware(LocaleMiddleware)  # every answer below, errors too, in its language
     app.add_middleware(HeadAsGet)  # HEAD wherever GET is; the log line still says HEAD
     app.add_middleware(RequestContextMiddleware)

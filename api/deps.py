@@ -138,6 +138,8 @@ async def in_one_trip(
     answer: Callable[[Session, Actor], T],
     first: Callable[[Session], None] | None = None,
     kept: Callable[[Engine, str], T | None] | None = None,
+    *,
+    on_primary: bool = False,
 ) -> T:
     """A logged-in read view's whole work in one trip to the thread pool: who is asking (on
     the primary), the answer (on the read session, as ``ReadSessionDep``), and the end of both
@@ -151,12 +153,16 @@ async def in_one_trip(
 
     ``kept`` tries first, without a session, to answer from what this process keeps (given
     the primary's engine and the credentials; completeness asked again): None, and the request
-    is answered as above."""
+    is answered as above.
+
+    ``on_primary`` answers on the primary whatever the read session: an answer whose version
+    the client sends back with its next write (a report's ``ETag``) must not lag."""
     state = request.app.state
-    same = state.read_session_factory is state.session_factory
+    replica = state.read_session_factory is not state.session_factory
+    same = on_primary or not replica
     engine = state.session_factory.kw.get("bind")
     token = credentials.credentials if credentials is not None else None
-    if not isinstance(engine, Engine) or not same or token is None:
+    if not isinstance(engine, Engine) or replica or token is None:
         kept = None  # a test's sessions on one connection, a replica, no one to keep for
 
     def work() -> T:

@@ -1,5 +1,5 @@
 """What the figure views read of each period, named by the database's figure revisions
-(migration 0027_figure_revisions): a view computed after a change reads and decides again only
+(migration 0028_figure_revisions): a view computed after a change reads and decides again only
 the periods the change touched.
 
 The database bumps a period's figure revision in the transaction of every change to its rollup

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # Requests a worker serves at once (api/in_flight.py); the others wait at the door, holding
     # no thread and no connection. At most the thread pool's 40, and at most the connections.
     max_requests_in_flight: int = Field(8, ge=1, le=40)
+    # Of those, at most this many are the API's (machines: partners' systems, pollers); the
+    # other turns are kept for people's pages and dashboard callbacks. 0: no cap of its own
+    # (people still go first when both wait). bench/RESULTS.md "Two lanes at the door".
+    max_api_requests_in_flight: int = Field(0, ge=0, le=40)
     sqlite_busy_timeout_ms: int = Field(15_000, ge=0)
     log_level: str = "info"
     rate_limit_per_minute: int = Field(1200, ge=0, description="Requests per user/key; 0: off.")

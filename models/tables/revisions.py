@@ -74,7 +74,7 @@ class AccessRevision(Base):
 class FigureRevision(Base):
     """Per initiative and period, a counter of every change to what the figure views read of
     the period: its rollup rows, packed partner totals and publications, bumped by triggers in
-    the transaction of the change (migration 0027_figure_revisions). An approval moves its
+    the transaction of the change (migration 0028_figure_revisions). An approval moves its
     quarter's counter only; an audit event, a draft or a setup change none."""
 
     __tablename__ = "figure_revisions"

@@ -7,8 +7,8 @@ figure view keeps what it showed of each period under that period's counter and,
 approval, reads and decides again only the period it touched (``models.analytics.fresh``).
 Whoever writes — the app, another worker, raw SQL — moves the counter with the rows.
 
-Revision ID: 0027_figure_revisions
-Revises: 0026_content_translations
+Revision ID: 0028_figure_revisions
+Revises: 0027_report_stamps
 Create Date: 2026-12-01 13:30:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027_figure_revisions"
-down_revision: str | None = "0026_content_translations"
+revision: str = "0028_figure_revisions"
+down_revision: str | None = "0027_report_stamps"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.analytics.fresh import figures_key
+from models.analytics.fresh import answer_key
 from models.analytics.suppression import NOT_PUBLISHED
 from models.audit.trail import record
 from models.core.actors import SYSTEM, Actor
@@ -33,7 +33,7 @@ ROLLUP = (
 
 def _key(reader, initiative_id: int):
     with Session(reader) as s:
-        return figures_key(s, s.get(Initiative, initiative_id))
+        return answer_key(s, s.get(Initiative, initiative_id).slug)
 
 
 def _publish(writer, initiative_id: int, period: str = "2025Q3") -> None:

@@ -32,7 +32,7 @@ from babel.core import negotiate_locale
 from babel.dates import format_date as _babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 from babel.numbers import format_percent as _babel_format_percent
 from babel.support import LazyProxy, NullTranslations, Translations
 
@@ -174,10 +174,29 @@ def lazy_gettext(message: str, /, **variables: Any) -> LazyProxy:
 
 
 def _babel_locale() -> Locale:
+    return _locale_named(current_locale())
+
+
+@cache
+def _locale_named(identifier: str) -> Locale:
+    """Babel's locale for a language, parsed once per process (a page of flagged values
+    formats thousands of numbers; parsing the locale each time was most of their cost)."""
     try:
-        return Locale.parse(current_locale())
+        return Locale.parse(identifier)
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LOCALE)
+
+
+@cache
+def _pattern(format: str) -> NumberPattern:
+    """A number pattern, parsed once per process (babel parses it on every call)."""
+    return parse_pattern(format)
+
+
+def _format_decimal(value: float, format: str | None, locale: Locale) -> str:
+    """babel's ``format_decimal`` with the locale and pattern parsed once: the same text."""
+    pattern = locale.decimal_formats[None] if format is None else _pattern(format)
+    return str(pattern.apply(value, locale))
 
 
 def format_number(value: float, *, digits: int | None = None, max_digits: int | None = None) -> str:
@@ -188,7 +207,7 @@ def format_number(value: float, *, digits: int | None = None, max_digits: int | 
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     elif max_digits is not None:
         pattern = "#,##0" + ("." + "#" * max_digits if max_digits > 0 else "")
-    return str(format_decimal(value, format=pattern, locale=_babel_locale()))
+    return _format_decimal(value, pattern, _babel_locale())
 
 
 def short_number(value: float) -> str:
@@ -196,7 +215,7 @@ def short_number(value: float) -> str:
     said it, and with the language's decimal mark otherwise (``1234,5``)."""
     if current_locale() == DEFAULT_LOCALE:
         return f"{value:g}"
-    return str(format_decimal(value, format="0.######", locale=_babel_locale()))
+    return _format_decimal(value, "0.######", _babel_locale())
 
 
 def number_separators() -> str:

@@ -54,7 +54,11 @@ def reporting_progress(
     views = {
         view.organisation: view
         for view in period_submissions(
-            session=session, actor=actor, initiative_slug=initiative_slug, period_key=grid.period
+            session=session,
+            actor=actor,
+            initiative_slug=initiative_slug,
+            period_key=grid.period,
+            messages=False,  # the page lists the flags' codes, not their sentences
         )
     }
     cells_of: dict[str, list[CompletenessCell]] = {}

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from models.access.permissions import get_initiative
 from models.analytics.rollups import apply_submission
@@ -607,10 +607,13 @@ def _views(
     initiative: Initiative,
     contexts: list[WriteContext],
     specs: dict[str, IndicatorSpec] | None = None,
+    *,
+    messages: bool = True,
 ) -> list[SubmissionView]:
     """The views of any number of the initiative's submissions, in as many queries as one:
     the members' obligations, the indicator codes, the values, and (when there are values)
-    the indicator specs and the members' approved history."""
+    the indicator specs and the members' approved history. ``messages`` false: warnings with
+    codes only, as a page that lists a whole period's flags shows them."""
     if not contexts:
         return []
     obligations: dict[int, set[int]] = defaultdict(set)
@@ -629,21 +632,33 @@ def _views(
         ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
     }
     if values_of:
-        for v in session.scalars(
-            select(Value)
+        # Plain rows, not Value objects: a whole period's values are thousands of rows, and
+        # building an ORM object for each cost more than everything else in the view.
+        for vid, sid, indicator_id, disaggregation, value, num, den, note, flags in session.execute(
+            select(
+                Value.id,
+                Value.submission_id,
+                Value.indicator_id,
+                Value.disaggregation,
+                Value.value,
+                Value.numerator,
+                Value.denominator,
+                Value.note,
+                Value.flags,
+            )
             .where(Value.submission_id.in_(list(values_of)))
             .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
         ):
-            values_of[v.submission_id].append(
+            values_of[sid].append(
                 ValueView(
-                    id=v.id,
-                    indicator=codes[v.indicator_id],
-                    disaggregation=v.disaggregation,
-                    value=v.value,
-                    numerator=v.numerator,
-                    denominator=v.denominator,
-                    note=v.note,
-                    flags=list(v.flags or []),
+                    id=vid,
+                    indicator=codes[indicator_id],
+                    disaggregation=disaggregation,
+                    value=value,
+                    numerator=num,
+                    denominator=den,
+                    note=note,
+                    flags=list(flags or []),
                 )
             )
     clean_of: dict[int, list[CleanValue]] = {}
@@ -674,7 +689,7 @@ def _views(
         warnings: list[Warning] = []
         if values:
             assert sub is not None and specs is not None  # values come from a submission
-            warnings = _warnings(session, ctx, specs, clean_of[sub.id], history)
+            warnings = _warnings(session, ctx, specs, clean_of[sub.id], history, messages=messages)
         views.append(
             SubmissionView(
                 initiative=initiative.slug,
@@ -808,11 +823,18 @@ def list_submissions(
 
 
 def period_submissions(
-    *, session: Session, actor: Actor, initiative_slug: str, period_key: str
+    *,
+    session: Session,
+    actor: Actor,
+    initiative_slug: str,
+    period_key: str,
+    messages: bool = True,
 ) -> list[SubmissionView]:
     """Every submission of a period the actor may see (backbone: all; a reporter: its
     organisations'), each as :func:`get_submission` shows it, by organisation slug; members
-    without a submission are left out. A fixed number of queries however many there are."""
+    without a submission are left out. A fixed number of queries however many there are.
+    ``messages`` false: the warnings' codes without their sentences (formatting thousands of
+    numbers nobody reads was most of a period's cost)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
@@ -825,6 +847,8 @@ def period_submissions(
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(Submission.initiative_id == initiative.id, Submission.period_id == period.id)
         .order_by(Organisation.slug)
+        # The member's organisation from this join, not from a second one of its own.
+        .options(contains_eager(Member.organisation))
     )
     if not actor.is_backbone(initiative.id):
         own = actor.reporter_orgs(initiative.id)
@@ -835,7 +859,7 @@ def period_submissions(
         WriteContext(initiative, member, organisation, period, submission)
         for submission, member, organisation in session.execute(query).tuples()
     ]
-    return _views(session, initiative, contexts)
+    return _views(session, initiative, contexts, messages=messages)
 
 
 # --- writing values -------------------------------------------------------------------------

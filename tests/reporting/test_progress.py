@@ -1,0 +1,67 @@
+"""The reporting page's progress: its flagged values are the report's own flags and warnings.
+
+The page reads a whole period's reports at once and skips formatting the warnings' sentences
+(it lists their codes); what it lists must be what each report says of itself."""
+
+from __future__ import annotations
+
+from models.access.permissions import actor_for_user
+from models.core import i18n
+from models.reporting.progress import reporting_progress
+from models.reporting.submissions import get_submission
+from models.reporting.validation import ValueInput
+
+from .. import factories as f
+
+
+def test_flagged_values_are_the_reports_own_flags_and_warnings(session, world) -> None:
+    f.approved_report(session, "c2c", "eastside", "2025Q2", [ValueInput("SERVED", value=100)])
+    backbone = actor_for_user(session=session, user=world["users"]["backbone"])
+    reporter = actor_for_user(session=session, user=world["users"]["reporter"])
+    f.save_report(
+        session,
+        reporter,
+        [
+            ValueInput("SERVED", value=1000),  # a jump from 100: a warning, not stored
+            ValueInput("K_READY", numerator=45, denominator=90),
+            ValueInput("K_READY", "race=black", numerator=20, denominator=50),
+            ValueInput("K_READY", "race=white", numerator=20, denominator=40),
+        ],
+    )
+    session.commit()
+
+    progress = reporting_progress(
+        session=session, actor=backbone, initiative_slug="c2c", period_key="2025Q3"
+    )
+    view = get_submission(
+        session=session,
+        actor=backbone,
+        initiative_slug="c2c",
+        org_slug="eastside",
+        period_key="2025Q3",
+    )
+    said: dict[tuple[str, str], set[str]] = {}
+    for v in view.values:
+        said.setdefault((v.indicator, v.disaggregation), set()).update(v.flags)
+    for w in view.warnings:
+        said.setdefault((w.indicator, w.disaggregation), set()).add(w.code)
+    expected = sorted((i, d, sorted(codes)) for (i, d), codes in said.items() if codes)
+    listed = sorted(
+        (row["indicator"], row["disaggregation"], row["flags"])
+        for row in progress.flagged
+        if row["organisation"] == "eastside"
+    )
+    assert listed == expected
+    assert ("SERVED", "total", ["jump"]) in listed
+    assert any(flags == ["sum_mismatch"] for _, _, flags in listed)
+
+
+def test_numbers_follow_the_language_of_each_request() -> None:
+    """Locales and patterns are parsed once per process: each request still gets its own."""
+    for locale, expected in (("es", "1.234,50"), ("en", "1,234.50"), ("es", "1.234,50")):
+        token = i18n.begin_request(locale)
+        try:
+            assert i18n.format_number(1234.5, digits=2) == expected
+            assert i18n.format_number(1234.5) == expected.rstrip("0")
+        finally:
+            i18n.end_request(token)

@@ -1079,13 +1079,19 @@ def equity(
 ) -> Equity:
     """Every category's value over time, the gap between the best and worst shown and, with a
     gap target on the dimension, each period's gap judged against it (:func:`judge_gap`)."""
-    data = series(
-        session=session,
-        actor=actor,
-        initiative_slug=initiative_slug,
-        indicator_code=indicator_code,
-        by=dimension,
-    )
+    try:
+        data = series(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative_slug,
+            indicator_code=indicator_code,
+            by=dimension,
+        )
+    except InvalidInput as refused:
+        if refused.field != "by":
+            raise
+        # The series names its own parameter; here the client sent ``dimension``.
+        raise InvalidInput(refused.message, field="dimension") from None
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
     goal = next(

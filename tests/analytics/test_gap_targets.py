@@ -330,6 +330,13 @@ def test_gap_targets_through_the_api(client, session, world) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "dimension", bad.text
     read = client.get(f"{P}/initiatives/{SLUG}/indicators/READ", headers=funder).json()
     assert read["gap_targets"] == [put.json()]
+    unknown = client.get(
+        f"{P}/initiatives/{SLUG}/indicators/READ/equity",
+        params={"dimension": "age"},
+        headers=backbone,
+    )
+    # The parameter the client sent is named, not the series' own ``by``.
+    assert unknown.status_code == 422 and unknown.json()["field"] == "dimension", unknown.text
     eq = client.get(
         f"{P}/initiatives/{SLUG}/indicators/READ/equity",
         params={"dimension": "race"},

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from dashboard import data
-from dashboard.components.common import FLAG_LABELS
+from dashboard.components.common import FLAG_LABELS, grid_number_format
 from dashboard.data import InvalidInput
 from models.core.i18n import gettext
 from models.reporting.words import measure_type_name
@@ -227,9 +227,7 @@ def _num_col(field: str, header: str, width: int) -> dict:
         "type": "rightAligned",
         "cellDataType": "number",
         "editable": {"function": f"params.data.edit_{field}"},
-        "valueFormatter": {
-            "function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"
-        },
+        "valueFormatter": grid_number_format(),
         "cellClassRules": {
             "cm-editable": f"params.data.edit_{field}",
             "cm-cell-error": f"params.data.err_{field}",

@@ -31,6 +31,7 @@ from dashboard import data
 from dashboard.components.common import (
     FLAG_LABELS,
     error_alert,
+    grid_number_format,
     late_title,
     missing_and_warnings,
     status_badge,
@@ -63,8 +64,6 @@ RETURN_EXTENDED = lazy_gettext("Return with an extension")
 EXTENSION_DAYS = 7  # the extension's default length, counted from today
 KINDS = ("changed", "added", "removed")  # of a value since the last version, as summed up
 
-_FORMAT = {"function": "params.value == null ? '' : d3.format(',.2~f')(params.value)"}
-
 
 def value_columns() -> list[dict]:
     """The report grid's columns, headed in the reader's language."""
@@ -84,7 +83,7 @@ def value_columns() -> list[dict]:
                 "headerName": h,
                 "width": w,
                 "type": "rightAligned",
-                "valueFormatter": _FORMAT,
+                "valueFormatter": grid_number_format(),
             }
             for f, h, w in (
                 ("value", gettext("Value"), 84),

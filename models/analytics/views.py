@@ -346,15 +346,9 @@ def scorecard(
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
-    query = (
-        select(Indicator, Outcome)
-        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
-        .where(Indicator.initiative_id == initiative.id)
-        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
-    )
-    if outcome:
-        query = query.where(Outcome.code == outcome)
-    indicators = session.execute(query).all()
+    indicators = session.execute(
+        _scorecard_indicators(bool(outcome)), {"initiative_id": initiative.id, "outcome": outcome}
+    ).all()
     if outcome and not indicators:
         raise NotFound(
             gettext("no outcome %(outcome)r with indicators", outcome=outcome), field="outcome"
@@ -577,6 +571,21 @@ def scorecard(
             )
         )
     return card
+
+
+@cache
+def _scorecard_indicators(one_outcome: bool) -> Executable:
+    """The initiative's indicators with their outcomes in the scorecard's order (of one
+    outcome: ``one_outcome``): built once each (building it cost more than running it)."""
+    query = (
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == bindparam("initiative_id"))
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    )
+    if one_outcome:
+        query = query.where(Outcome.code == bindparam("outcome"))
+    return query
 
 
 def _scorecard_setup(

@@ -25,14 +25,19 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 import migrations
-from api.routers.analytics import _completeness_json, _scorecard_read, _series_read
+from api.routers.analytics import (
+    _completeness_json,
+    _equity_read,
+    _scorecard_read,
+    _series_read,
+)
 from api.routers.analytics import _rendered as _body
 from bench.__main__ import _database
 from bench.dataset import Size, build
 from models import Initiative, Member, Organisation
 from models.analytics.disclosure import _initiative_figures
 from models.analytics.fresh import BY_PERIOD
-from models.analytics.views import completeness, scorecard, series
+from models.analytics.views import completeness, equity, scorecard, series
 from models.core.actors import Actor
 from models.publishing.publish import publish
 from models.reporting.submissions import transition
@@ -98,6 +103,24 @@ def main(argv=None) -> None:
             "series-funder": lambda s: _series_read(
                 series(
                     session=s, actor=funder, initiative_slug=slug, indicator_code=code, by="race"
+                )
+            ),
+            "equity": lambda s: _equity_read(
+                equity(
+                    session=s,
+                    actor=backbone,
+                    initiative_slug=slug,
+                    indicator_code=code,
+                    dimension="race",
+                )
+            ),
+            "equity-funder": lambda s: _equity_read(
+                equity(
+                    session=s,
+                    actor=funder,
+                    initiative_slug=slug,
+                    indicator_code=code,
+                    dimension="race",
                 )
             ),
             "completeness": lambda s: _completeness_json(
@@ -208,7 +231,7 @@ def main(argv=None) -> None:
         # After an approval of the shown quarter (last: it changes the data the answers above
         # were written from): that quarter read and decided again, the others as kept under
         # their figure revisions.
-        for name in ("scorecard", "series"):
+        for name in ("scorecard", "series", "equity"):
             view = views[name]
 
             def warm(view=view) -> int:

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.analytics.computed import reported_inputs, with_inputs
+from models.analytics.fresh import by_period
 from models.analytics.rollups import (
     PartnerFigure,
     Totals,
@@ -400,18 +401,27 @@ def partner_history(
     periods = sorted(periods, key=lambda p: p.starts_on)[-LOOKBACK:]
     indicator_ids = list(indicator_ids)
 
+    def read(period_ids: list[int]) -> dict[int, list[tuple[int, int, _Group]]]:
+        out: dict[int, list[tuple[int, int, _Group]]] = {p: [] for p in period_ids}
+        for indicator_id, period_id, mt, partners, packed in packed_totals(
+            session=session,
+            initiative_id=initiative_id,
+            indicator_ids=indicator_ids,
+            period_ids=period_ids,
+        ):
+            out[period_id].append((indicator_id, period_id, _STORED.get(mt, partners, packed)))
+        return out
+
     def load(period_ids: list[int]) -> Iterable[tuple[int, int, _Group]]:
         if not indicator_ids:
             return []
-        return (
-            (indicator_id, period_id, _STORED.get(mt, partners, packed))
-            for indicator_id, period_id, mt, partners, packed in packed_totals(
-                session=session,
-                initiative_id=initiative_id,
-                indicator_ids=indicator_ids,
-                period_ids=period_ids,
-            )
+        # Each period's totals kept under its figure revision (models.analytics.fresh): after
+        # an approval only its quarter's are read again.
+        by = by_period(
+            session, initiative_id, "partner_totals", (tuple(indicator_ids),), period_ids, read
         )
+        found = read(period_ids) if by is None else by
+        return [group for p in period_ids for group in found.get(p, ())]
 
     history = PartnerHistory([], periods, load=load)
     history.read(first)

@@ -60,7 +60,7 @@ def figure_revisions(session: Session, initiative_id: int) -> Revisions | None:
     if read is not None and read[0] is transaction and read[1] == initiative_id:
         return read[2]  # type: ignore[no-any-return]
     found: Revisions = dict(
-        session.connection().execute(_statement(), {"initiative_id": initiative_id}).tuples().all()
+        session.connection().execute(_statement(), {"initiative_id": initiative_id}).all()
     )
     session.info[_READ] = (transaction, initiative_id, found)
     return found

@@ -191,7 +191,7 @@ def rollup_sums(
         indicator_ids is not None, period_ids is not None, disaggregations is not None
     )
     with ROLLUP_QUERY.time():
-        return session.connection().execute(query, params).tuples().all()
+        return session.connection().execute(query, params).all()
 
 
 @cache
@@ -673,7 +673,6 @@ def packed_totals(
                 "period_ids": list(period_ids),
             },
         )
-        .tuples()
         .all()
     )
 

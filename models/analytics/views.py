@@ -149,9 +149,17 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
     raise NotFound(gettext("this initiative has no periods yet"), field="period")
 
 
+@cache
+def _indicator_statement() -> Executable:
+    """An indicator by initiative and code: built once (building it cost more than running it)."""
+    return select(Indicator).where(
+        Indicator.initiative_id == bindparam("initiative_id"), Indicator.code == bindparam("code")
+    )
+
+
 def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
-    indicator = session.scalar(
-        select(Indicator).where(Indicator.initiative_id == initiative_id, Indicator.code == code)
+    indicator: Indicator | None = session.scalar(
+        _indicator_statement(), {"initiative_id": initiative_id, "code": code}
     )
     if indicator is None:
         raise NotFound(gettext("no indicator %(code)r", code=code), field="code")
@@ -338,15 +346,9 @@ def scorecard(
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
-    query = (
-        select(Indicator, Outcome)
-        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
-        .where(Indicator.initiative_id == initiative.id)
-        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
-    )
-    if outcome:
-        query = query.where(Outcome.code == outcome)
-    indicators = session.execute(query).all()
+    indicators = session.execute(
+        _scorecard_indicators(bool(outcome)), {"initiative_id": initiative.id, "outcome": outcome}
+    ).all()
     if outcome and not indicators:
         raise NotFound(
             gettext("no outcome %(outcome)r with indicators", outcome=outcome), field="outcome"
@@ -399,6 +401,7 @@ def scorecard(
     )
     min_share = get_settings().coverage_min_share
     backbone = aud.backbone
+    today = dates.today()
     card = Scorecard(
         initiative=initiative.slug,
         initiative_name=initiative.name,
@@ -406,7 +409,7 @@ def scorecard(
         periods=[p.key for p in periods],
         suppressed=not actor.is_backbone(initiative.id),
         threshold=initiative.suppression_threshold,
-        opened=[p.key for p in periods if p.opens_on <= dates.today()],
+        opened=[p.key for p in periods if p.opens_on <= today],
     )
     needed = rules_for(initiative).partners_needed
     # Gap targets are judged on the categories' figures, decided for those indicators only.
@@ -422,28 +425,30 @@ def scorecard(
         else {}
     )
     by_key = {p.key: p for p in periods}
+    history_keys = [(p.id, p.key) for p in history]
     for indicator, out in indicators:
+        indicator_id = indicator.id
         mt = indicator.measure_type
-        view = views.get((indicator.id, period.id))
+        view = views.get((indicator_id, period.id))
         current = view.total if view else _NO_DATA
         previous = None
         if previous_period is not None:
-            before = views.get((indicator.id, previous_period.id))
+            before = views.get((indicator_id, previous_period.id))
             previous = before.total if before else _NO_DATA
-        broke = (indicator.id, period.id) in breaks
+        broke = (indicator_id, period.id) in breaks
         baseline = _told_baseline(indicator, views, backbone)
         target, target_kind = _target_for(
             indicator, period, periods_by_id, _told_interim(indicator, baseline, interim), baseline
         )
-        if indicator.id in stands_on:
+        if indicator_id in stands_on:
             coverage = combined(
                 [
                     partners.coverage(i, period.id, expected[i], min_share)
-                    for i in stands_on[indicator.id]
+                    for i in stands_on[indicator_id]
                 ]
             )
         else:
-            coverage = partners.coverage(indicator.id, period.id, expected[indicator.id], min_share)
+            coverage = partners.coverage(indicator_id, period.id, expected[indicator_id], min_share)
         value = current.value
         if view is None:
             status = "no_data"
@@ -469,7 +474,7 @@ def scorecard(
         ):
             progress = (value - baseline) / (indicator.target_value - baseline)
         trend = _LikeWithLike()
-        if indicator.id in stands_on:
+        if indicator_id in stands_on:
             # From its inputs' figures as shown: the like-with-like work is theirs.
             direction = (
                 None
@@ -488,19 +493,19 @@ def scorecard(
                 backbone=backbone,
                 needed=needed,
             )
-        spark = []
-        for p in history:
-            point = views.get((indicator.id, p.id))
-            spark.append((p.key, point.total.value if point else None))
-        told = indicator.id not in stands_on and (
+        spark = [
+            (key, point.total.value if (point := views.get((indicator_id, period_id))) else None)
+            for period_id, key in history_keys
+        ]
+        told = indicator_id not in stands_on and (
             backbone or view is None or view.contributors is not None
         )
-        cells = by_category.get((indicator.id, period.id))
+        cells = by_category.get((indicator_id, period.id))
         gaps = [
             judge_gap(
                 _told_goal(
                     goal,
-                    cells_of(by_category.get((indicator.id, by_key[goal.baseline_period].id))),
+                    cells_of(by_category.get((indicator_id, by_key[goal.baseline_period].id))),
                     indicator,
                     backbone,
                 ),
@@ -515,7 +520,7 @@ def scorecard(
                 complete=coverage.complete,
                 backbone=backbone,
             )
-            for goal in goals.get(indicator.id, ())
+            for goal in goals.get(indicator_id, ())
         ]
         card.rows.append(
             ScorecardRow(
@@ -566,6 +571,21 @@ def scorecard(
             )
         )
     return card
+
+
+@cache
+def _scorecard_indicators(one_outcome: bool) -> Executable:
+    """The initiative's indicators with their outcomes in the scorecard's order (of one
+    outcome: ``one_outcome``): built once each (building it cost more than running it)."""
+    query = (
+        select(Indicator, Outcome)
+        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
+        .where(Indicator.initiative_id == bindparam("initiative_id"))
+        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
+    )
+    if one_outcome:
+        query = query.where(Outcome.code == bindparam("outcome"))
+    return query
 
 
 def _scorecard_setup(
@@ -769,6 +789,18 @@ def series(
     breakdown to one organisation (a reporter's own trend against the initiative)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
+    return _series(session, actor, initiative, indicator, by, org)
+
+
+def _series(
+    session: Session,
+    actor: Actor,
+    initiative: Initiative,
+    indicator: Indicator,
+    by: str | None,
+    org: str | None,
+) -> Series:
+    """:func:`series` of an initiative the actor may see and one of its indicators."""
     mt = indicator.measure_type
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
@@ -1079,28 +1111,23 @@ def equity(
 ) -> Equity:
     """Every category's value over time, the gap between the best and worst shown and, with a
     gap target on the dimension, each period's gap judged against it (:func:`judge_gap`)."""
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    indicator = _indicator(session, initiative.id, indicator_code)
     try:
-        data = series(
-            session=session,
-            actor=actor,
-            initiative_slug=initiative_slug,
-            indicator_code=indicator_code,
-            by=dimension,
-        )
+        data = _series(session, actor, initiative, indicator, dimension, None)
     except InvalidInput as refused:
         if refused.field != "by":
             raise
         # The series names its own parameter; here the client sent ``dimension``.
         raise InvalidInput(refused.message, field="dimension") from None
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
-    indicator = _indicator(session, initiative.id, indicator_code)
-    goal = next(
-        (
-            g
-            for g in _gap_goals(session, [indicator.id]).get(indicator.id, [])
-            if g.dimension == dimension
-        ),
-        None,
+    # The gap target and the cross-tab's axes are setup: kept under its revision
+    # (models.analytics.kept), read again only after a setup change.
+    goal, axes = kept(
+        session,
+        initiative.id,
+        "equity",
+        (indicator.id, dimension),
+        lambda: _equity_setup(session, initiative.id, indicator.id, dimension),
     )
     periods: Sequence[PeriodRow] = ()
     coverage = {}
@@ -1136,8 +1163,25 @@ def equity(
                 backbone=backbone,
             )
         points.append(EquityPoint(period, cats, best, worst, gap, ratio, judged))
-    axes = cross_tab_axes(session=session, initiative_id=initiative.id, dimension=dimension)
     return Equity(data.indicator, dimension, data.direction, data.unit, points, goal, axes)
+
+
+def _equity_setup(
+    session: Session, initiative_id: int, indicator_id: int, dimension: str
+) -> tuple[GapGoal | None, CrossTabAxes | None]:
+    """The indicator's gap target on ``dimension`` (the first, by dimension position) and the
+    dimension's axes when it is a cross-tab: setup only, the same for every viewer (what a
+    viewer is told of the goal is decided later)."""
+    goal = next(
+        (
+            g
+            for g in _gap_goals(session, [indicator_id]).get(indicator_id, [])
+            if g.dimension == dimension
+        ),
+        None,
+    )
+    axes = cross_tab_axes(session=session, initiative_id=initiative_id, dimension=dimension)
+    return goal, axes
 
 
 # --- completeness ---------------------------------------------------------------------------

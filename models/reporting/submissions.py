@@ -147,17 +147,25 @@ def _context(
 ) -> WriteContext:
     """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
     initiative = get_initiative(session=session, actor=actor, slug=slug)
-    member, organisation = _visible_member(session, actor, initiative, org_slug)
-    period = session.scalar(
-        select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
-    )
+    # The member, its period and its report in one statement (every report request starts
+    # here): the period and report joined loosely, so a missing one is told apart.
+    row = session.execute(
+        select(Member, Organisation, Period, Submission)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(Period, (Period.initiative_id == initiative.id) & (Period.key == period_key))
+        .outerjoin(
+            Submission, (Submission.member_id == Member.id) & (Submission.period_id == Period.id)
+        )
+        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
+        .options(contains_eager(Member.organisation))
+    ).first()
+    if row is None:
+        raise no_member(org_slug)
+    member, organisation, period, submission = row
+    if not _may_see(actor, initiative, organisation):
+        raise no_member(org_slug)
     if period is None:
         raise no_period(period_key)
-    submission = session.scalar(
-        select(Submission).where(
-            Submission.member_id == member.id, Submission.period_id == period.id
-        )
-    )
     return WriteContext(initiative, member, organisation, period, submission)
 
 
@@ -170,13 +178,19 @@ def _visible_member(
         select(Member, Organisation)
         .join(Organisation, Organisation.id == Member.organisation_id)
         .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
+        .options(contains_eager(Member.organisation))
     ).first()
     if row is None:
         raise no_member(org_slug)
     member, organisation = row
-    if not (actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)):
+    if not _may_see(actor, initiative, organisation):
         raise no_member(org_slug)
     return member, organisation
+
+
+def _may_see(actor: Actor, initiative: Initiative, organisation: Organisation) -> bool:
+    """Whether the actor sees a member's reports: the backbone team, or its own reporter."""
+    return actor.is_backbone(initiative.id) or actor.reports_for(initiative.id, organisation.id)
 
 
 def report_context(

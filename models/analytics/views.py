@@ -26,7 +26,7 @@ from sqlalchemy import (
     Executable,
     Integer,
     String,
-    TextClause,
+    TextualSelect,
     and_,
     bindparam,
     cast,
@@ -1842,7 +1842,7 @@ def _behind(figures_only: bool, quiet: tuple[bool, ...]) -> Executable:
 
 
 @cache
-def _version_first(figures_only: bool, counted: bool) -> TextClause:
+def _version_first(figures_only: bool, counted: bool) -> TextualSelect:
     """:func:`_newest_by_slug`'s row with the access revision beside it, and, when
     ``counted`` (PostgreSQL), each scope's :func:`_behind` count in the same statement: counted
     back from its newest event by the database's own interval arithmetic, exactly as

@@ -1,7 +1,7 @@
 """Two versions of the server side by side on one database, asked the same requests in turn.
 
     python -m bench.ab --before REV [--db sqlite|postgresql] [--members 200] [--quarters 12]
-                       [--rounds 5] [--requests 150] [--fresh | --approve]
+                       [--rounds 5] [--requests 150] [--fresh | --approve] [--recent N]
 
 Builds one initiative (``bench.dataset``), starts a server from a checkout of ``REV`` (a git
 worktree under ``var/bench/``) and one from this tree, both on that database (migrated by this
@@ -10,9 +10,12 @@ floor), the scorecard, a series, an equity view and completeness, with the backb
 and no validators (the response cache answers). With ``--fresh`` every request follows a change
 that may move figures (an audit event the data version cannot rule out), as the bench's "after
 a change"; with ``--approve`` every figure request follows an approval of a partner's report of
-the shown quarter (reopened, submitted, approved through the workflow). Prints the bench's plain
-``GROUP BY`` timed on the same database (the ratios' baseline), each round's median per server
-and the median of the rounds.
+the shown quarter (reopened, submitted, approved through the workflow). With ``--recent N``
+each round starts with N approvals, so that the answers asked again are asked while recent
+events are counted (as the bench's views after the scorecard's approvals). Prints the bench's
+plain ``GROUP BY`` timed on the same database (the ratios' baseline), each round's median per
+server and the median of the rounds, and each server's CPU time per request (its process's,
+all threads, from /proc: what the machine's other load changes least).
 
 On a shared machine a single run before and a single run after a change measure the machine's
 drift as much as the change; servers asked in turn share whatever load there is.
@@ -78,6 +81,7 @@ def main(argv=None) -> None:
         action="store_true",
         help="a partner's report of the shown quarter approved before every figure request",
     )
+    parser.add_argument("--recent", type=int, default=0, help="approvals before each round")
     args = parser.parse_args(argv)
     before = _checkout(args.before)
     url, drop = _database(args.db)
@@ -114,12 +118,16 @@ def main(argv=None) -> None:
 
         auth = {"Authorization": f"Bearer {built.backbone_key}"}
         rounds: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], float] = {}
         for r in range(args.rounds):
+            for _ in range(args.recent):
+                approve()
             for view, path in paths.items():
-                for name, _, base in servers:
+                for name, proc, base in servers:
                     with httpx.Client(base_url=base, headers=auth, timeout=60) as client:
                         client.get(path).raise_for_status()  # warm: connection, cache entry
                         times = []
+                        used = _cpu_seconds(proc.pid)
                         for _ in range(args.requests):
                             if args.fresh and view != "/healthz":
                                 touch(engine, init_id)
@@ -128,23 +136,38 @@ def main(argv=None) -> None:
                             t = time.perf_counter()
                             client.get(path).raise_for_status()
                             times.append(time.perf_counter() - t)
+                        used = _cpu_seconds(proc.pid) - used
                     rounds.setdefault((view, name), []).append(statistics.median(times) * 1000)
+                    cpu[view, name] = cpu.get((view, name), 0.0) + used
             print(f"round {r + 1}/{args.rounds} done", flush=True)
         kind = (
             "after an approval" if args.approve else "after a change" if args.fresh else "repeated"
         )
         print(f"\n{kind}, p50 in ms (median of {args.rounds} rounds of {args.requests}):")
-        print(f"  {'view':<14} {'before':>8} {'after':>8} {'change':>8}")
+        print(
+            f"  {'view':<14} {'before':>8} {'after':>8} {'change':>8}"
+            f"   server CPU ms/request: {'before':>6} {'after':>6}"
+        )
+        asked = args.rounds * args.requests / 1000
         for view in paths:
             b = statistics.median(rounds[(view, "before")])
             a = statistics.median(rounds[(view, "after")])
-            print(f"  {view:<14} {b:8.2f} {a:8.2f} {(a - b) / b:+8.0%}")
+            print(
+                f"  {view:<14} {b:8.2f} {a:8.2f} {(a - b) / b:+8.0%}"
+                f"   {'':>21} {cpu[view, 'before'] / asked:6.2f} {cpu[view, 'after'] / asked:6.2f}"
+            )
         engine.dispose()
     finally:
         for _, proc, _ in servers:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
         drop()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far, all its threads (Linux: /proc/PID/stat, utime + stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

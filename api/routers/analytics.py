@@ -39,6 +39,7 @@ from models.analytics.views import (
     data_version,
     equity,
     read_revisions_first,
+    read_version_first,
     revisions,
     revisions_alone,
     scorecard,
@@ -229,7 +230,8 @@ async def get_scorecard(
     return await in_one_trip(
         request,
         credentials,
-        lambda session, actor: _conditional(
+        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        answer=lambda session, actor: _conditional(
             request,
             session,
             actor,
@@ -309,7 +311,8 @@ async def get_series(
     return await in_one_trip(
         request,
         credentials,
-        lambda session, actor: _conditional(
+        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        answer=lambda session, actor: _conditional(
             request,
             session,
             actor,
@@ -350,7 +353,8 @@ async def get_equity(
     return await in_one_trip(
         request,
         credentials,
-        lambda session, actor: _conditional(
+        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        answer=lambda session, actor: _conditional(
             request,
             session,
             actor,

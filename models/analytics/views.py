@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Engine,
     Executable,
+    Integer,
     String,
+    TextualSelect,
     and_,
     bindparam,
     cast,
@@ -1887,6 +1891,79 @@ def _behind(figures_only: bool, quiet: tuple[bool, ...]) -> Executable:
     )
 
 
+@cache
+def _version_first(figures_only: bool, counted: bool) -> TextualSelect:
+    """:func:`_newest_by_slug`'s row with the access revision beside it, and, when
+    ``counted`` (PostgreSQL), each scope's :func:`_behind` count in the same statement: counted
+    back from its newest event by the database's own interval arithmetic, exactly as
+    :func:`data_version` counts from the times it read (SQLite keeps its times as text, and
+    asks :func:`_behind` after; it has no round trips to save), and only for a scope whose
+    newest event is at or after ``:recent_from`` (not quiet). One statement in place of three
+    on every figure view's request (README, "Scaling")."""
+    from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
+
+    events, initiatives = AuditEvent.__tablename__, Initiative.__tablename__
+    scopes = {
+        "mine": f"e.initiative_id = {{}} AND ({MOVES_FIGURES if figures_only else MOVES_ANSWERS})",
+        "deployment": f"e.initiative_id IS NULL AND ({MOVES_ANSWERS})",
+    }
+    by_slug = f"(SELECT i.id FROM {initiatives} i WHERE i.slug = :slug)"
+    newest = ",\n".join(
+        f"(SELECT e.at FROM {events} e WHERE {scope.format(by_slug)} "
+        f"ORDER BY e.at DESC LIMIT 1) AS {name}"
+        for name, scope in scopes.items()
+    )
+    counts = "".join(
+        f"CASE WHEN v.{name} >= :recent_from THEN (SELECT count(*) FROM (SELECT 1 FROM {events} e "
+        f"WHERE {scope.format('v.initiative_id')} "
+        f"AND e.at > v.{name} - CAST(:window AS INTERVAL) LIMIT :limit) AS w) "
+        f"ELSE 0 END AS {name}_behind,\n"
+        for name, scope in scopes.items()
+    )
+    at = AuditEvent.at.type
+    columns: dict[str, Any] = {"initiative_id": Integer(), "mine": at, "deployment": at}
+    if counted:
+        columns.update(mine_behind=Integer(), deployment_behind=Integer())
+    columns.update(access=BigInteger(), access_changed_at=AccessRevision.changed_at.type)
+    return text(
+        f"SELECT v.initiative_id, v.mine, v.deployment,\n{counts if counted else ''}"
+        f"a.revision AS access, a.changed_at AS access_changed_at\n"
+        f"FROM (SELECT {by_slug} AS initiative_id,\n{newest}) AS v\n"
+        f"LEFT JOIN {AccessRevision.__tablename__} a ON a.id = 1"
+    ).columns(**columns)
+
+
+_READ_VERSION = "cm_read_version"  # Session.info: what read_version_first read, and when
+
+
+def read_version_first(
+    *, session: Session, initiative_slug: str, figures_only: bool = True
+) -> None:
+    """Read what :func:`data_version` reads and the access revision in one statement, before
+    who is asking is resolved (``api.deps.in_one_trip``'s ``first``, on the primary): the actor
+    a worker kept is checked against the access revision read here
+    (``models.access.api_keys``), and :func:`data_version` then takes the row read here, in
+    the same transaction, instead of asking again."""
+    now = data_as_of(session)  # first, as data_version takes it
+    counted = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {"slug": initiative_slug}
+    if counted:
+        window = timedelta(seconds=RECENT_SECONDS)
+        # Unknown time (a replica that replayed nothing): nothing is quiet, every scope counts.
+        recent_from = now - window if now is not None else datetime.min.replace(tzinfo=UTC)
+        params.update(recent_from=recent_from, window=window, limit=RECENT_LIMIT)
+    row = session.connection().execute(_version_first(figures_only, counted), params).one()
+    session.info[_READ_VERSION] = (
+        session.get_transaction(),
+        (initiative_slug, figures_only),
+        now,
+        row,
+        counted,
+    )
+    if row.access is not None:
+        offer_access_revision(session, (row.access, row.access_changed_at))
+
+
 def data_version(
     *, session: Session, actor: Actor, initiative_slug: str, figures_only: bool = False
 ) -> DataVersion:
@@ -1902,14 +1979,26 @@ def data_version(
     nothing can land behind its newest event, which names its data on its own (a count is at
     least 1 otherwise: the newest event itself).
     """
-    # First, so it describes no more than the snapshot read next (architecture: Scale).
-    now = data_as_of(session)
     window = timedelta(seconds=RECENT_SECONDS)
-    # The initiative's id and its scopes' newest events in one statement: a repeated answer
-    # reads nothing else of the initiative (its view, when computed, loads it).
-    initiative_id, *newest = session.execute(
-        _newest_by_slug(figures_only), {"slug": initiative_slug}
-    ).one()
+    first = session.info.pop(_READ_VERSION, None)
+    counted: tuple[int, int] | None = None
+    if (
+        first is not None
+        and first[0] is session.get_transaction()
+        and first[1] == (initiative_slug, figures_only)
+    ):  # read by read_version_first, in this transaction, before the actor
+        _, _, now, row, with_counts = first
+        initiative_id, newest = row.initiative_id, [row.mine, row.deployment]
+        if with_counts:
+            counted = (row.mine_behind, row.deployment_behind)
+    else:
+        # First, so it describes no more than the snapshot read next (architecture: Scale).
+        now = data_as_of(session)
+        # The initiative's id and its scopes' newest events in one statement: a repeated
+        # answer reads nothing else of the initiative (its view, when computed, loads it).
+        initiative_id, *newest = session.execute(
+            _newest_by_slug(figures_only), {"slug": initiative_slug}
+        ).one()
     if initiative_id is None or not can_view_initiative(
         session=session, actor=actor, initiative_id=initiative_id
     ):
@@ -1918,6 +2007,8 @@ def data_version(
     behind = (
         (0, 0)
         if all(quiet)
+        else tuple(0 if calm else n for calm, n in zip(quiet, counted, strict=True))
+        if counted is not None
         else session.execute(
             _behind(figures_only, quiet),
             {
@@ -2085,12 +2176,11 @@ def revisions_alone(
     params = {**alone.params, "slug": slug}
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
-        fetched = cursor.fetchall()
-        cursor.close()
+        with _alone_statement(raw) as cursor:
+            cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
+            fetched = cursor.fetchall()
     finally:
-        raw.close()  # back to the pool, which ends what the driver began
+        raw.close()  # back to the pool
     rows = [
         _Read(
             zip(
@@ -2109,6 +2199,26 @@ def revisions_alone(
     ):
         return None
     return actor, _revisions_of(rows, datetime.now(UTC), busy=False)
+
+
+@contextmanager
+def _alone_statement(raw: Any) -> Iterator[Any]:
+    """A cursor for one statement outside any transaction. PostgreSQL's driver would begin
+    one first and the pool roll it back after: two round trips more than the statement
+    (README, "Scaling"); in autocommit the statement is its own transaction, one snapshot as
+    before. SQLite's connections leave transactions to SQLAlchemy (``models.core.db``)."""
+    driver = raw.driver_connection
+    # Only an idle connection (as the pool hands them out) may switch; else as the driver does.
+    switch = getattr(driver, "autocommit", True) is False and driver.info.transaction_status == 0
+    if switch:
+        driver.autocommit = True
+    cursor = raw.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+        if switch and not driver.closed:
+            driver.autocommit = False
 
 
 class _Read(dict[str, Any]):

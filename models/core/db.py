@@ -1,7 +1,8 @@
 """Engine and session factory.
 
 SQLite gets WAL, foreign keys and a busy timeout so concurrent writers wait instead of failing;
-PostgreSQL gets a sized pool with pre-ping so a restarted server does not break the app. With
+PostgreSQL gets a sized pool that checks a connection before handing it out, so a restarted
+server does not break the app (a round trip only when the check needs one: :func:`_check_pooled`). With
 ``CM_DATABASE_READ_URL`` the reads that may lag (dashboards, analytics, public pages) get
 sessions of their own on a streaming replica (architecture: Scale).
 """
@@ -9,7 +10,9 @@ sessions of their own on a streaming replica (architecture: Scale).
 from __future__ import annotations
 
 import re
+import select
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -37,13 +40,59 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         connect_args={"connect_timeout": 5, **_statement_timeout(url, settings)},
     )
+    _check_pooled(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before use: what a network may have
+# dropped silently (a firewall's idle timeout, a failover to another host) shows only then.
+PING_AFTER_IDLE_SECONDS = 5.0
+_RETURNED = "cm_returned"  # a pool record's info: when its connection came back (monotonic)
+
+
+def _check_pooled(engine: Engine) -> None:
+    """Check each PostgreSQL connection as the pool hands it out, as ``pool_pre_ping`` does,
+    without its round trip for a connection back in the pool a moment ago with nothing to
+    read: a server that restarted or ended the session closed the socket or sent its reason,
+    which makes it readable; an idle one answers nothing. Such a connection, or one idle for
+    :data:`PING_AFTER_IDLE_SECONDS`, is pinged; one that fails is replaced (the pool tries a
+    new connection). Every request takes a connection, and the ping was one of its few
+    round trips (README, "Scaling")."""
+
+    @event.listens_for(engine, "connect")
+    def connected(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        since = record.info.get(_RETURNED)
+        recent = since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS
+        if recent and not _has_news(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
+
+
+def _has_news(dbapi_connection: Any) -> bool:
+    """Whether an idle connection has anything to read (the server closed it, or said why it
+    will) or is not idle and sound: then only a round trip tells whether it still works."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _statement_timeout(url: str, settings: Settings) -> dict[str, str]:

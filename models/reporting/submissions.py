@@ -58,6 +58,7 @@ from models.reporting.validation import (
     CleanValue,
     History,
     IndicatorSpec,
+    PastFigures,
     ValueInput,
     Warning,
     approved_history,
@@ -750,10 +751,12 @@ def _warnings(
     history: History | None = None,
     *,
     messages: bool = True,
+    figures: PastFigures | None = None,
 ) -> list[Warning]:
     """Sum and history warnings of one submission's values; ``history`` (from
     :func:`approved_history`) is read here when the caller has not read it for many;
-    ``messages`` false: codes only (see :func:`sum_warnings`)."""
+    ``messages`` false: codes only (see :func:`sum_warnings`); ``figures``: see
+    :func:`history_warnings`."""
     settings = get_settings()
     by_id = {s.id: s for s in specs.values()}
     totals = {v.indicator_id: v.value for v in values if v.disaggregation == TOTAL}
@@ -774,6 +777,7 @@ def _warnings(
         jump_pct=settings.outlier_jump_pct,
         min_history=settings.outlier_min_history,
         messages=messages,
+        figures=figures,
     )
 
 
@@ -1288,12 +1292,13 @@ def flags_by_cell(
     specs: dict[str, IndicatorSpec],
     values: list[CleanValue],
     history: History | None = None,
+    figures: PastFigures | None = None,
 ) -> dict[tuple[int, str], tuple[str, ...]]:
     """(indicator id, disaggregation) → the sorted flag codes of that cell, for the cells of
-    one submission (all its values) that get any."""
+    one submission (all its values) that get any. ``figures``: see :func:`history_warnings`."""
     id_of = {s.code: s.id for s in specs.values()}
     wanted: dict[tuple[int, str], set[str]] = {}
-    for w in _warnings(session, ctx, specs, values, history, messages=False):
+    for w in _warnings(session, ctx, specs, values, history, messages=False, figures=figures):
         wanted.setdefault((id_of[w.indicator], w.disaggregation), set()).add(w.code)
     return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from math import isfinite
+from operator import itemgetter
 from typing import NamedTuple, cast
 
 from sqlalchemy import select
@@ -42,6 +44,11 @@ SUM_TOLERANCE = 1e-6
 
 # (member id, indicator id) → [(period start, approved total)], oldest first.
 History = dict[tuple[int, int], list[tuple[date, float]]]
+# What a total is compared with, per (member id, indicator id, how many approved totals come
+# before its period): the median of those totals, their robust scale (None: too few totals, or
+# no spread) and the latest of them (None: none). A member's reports of several new quarters
+# share them; kept by a caller (an import) for one History and one set of settings.
+PastFigures = dict[tuple[int, int, int], tuple[float | None, float | None, float | None]]
 
 
 class ValueInput(NamedTuple):
@@ -564,9 +571,10 @@ def sum_warnings(
     """Breakdowns whose categories do not add up to the total, per indicator and dimension.
 
     Only complete breakdowns are compared (every category of the dimension reported), since a
-    partial breakdown cannot be expected to add up. ``messages`` false: the warnings' messages
-    are left empty, for callers that keep only the flag codes (an import flags thousands of
-    cells, and formatting the numbers of their messages cost more than finding them).
+    partial breakdown cannot be expected to add up. ``messages`` false: for callers that keep
+    only the flag codes (an import flags thousands of cells, and formatting the numbers of
+    their messages cost more than finding them), one warning without a message per total
+    flagged: its first dimension that does not add up is enough to flag it.
     """
     by_indicator: dict[int, dict[str, CleanValue]] = defaultdict(dict)
     for v in values:
@@ -578,35 +586,57 @@ def sum_warnings(
         if total is None:
             continue
         kind = spec.measure_type
-        summed = kind == "count" or kind == "amount"
         for dim, keys in spec.breakdowns.items():
             try:  # a dimension's every category reported (the usual case), else not compared
                 parts = [cells[k] for k in keys]
             except KeyError:
                 continue
-            # The tests of _breakdown_mismatch, inlined (once per indicator, dimension and
-            # report): None when left to it (an average, a missing number).
-            adds_up: bool | None = None
-            if summed:
-                adds_up = _near(sum([p.value for p in parts]), total.value)
-            elif kind == "rate":
-                n = _sum_of([p.numerator for p in parts])
-                d = _sum_of([p.denominator for p in parts])
-                tn, td = total.numerator, total.denominator
-                if n is not None and d is not None and tn is not None and td is not None:
-                    adds_up = _near(n, tn) and _near(d, td)
+            adds_up = _adds_up(kind, total, parts)
             if adds_up:
                 continue
-            if adds_up is False and not messages:
-                mismatch: str | None = ""  # what _breakdown_mismatch would say without messages
-            else:
-                mismatch = _breakdown_mismatch(kind, total, parts, messages)
+            if not messages:
+                if adds_up is False or _breakdown_mismatch(kind, total, parts, False) is not None:
+                    warnings.append(_quiet_sum_warning(spec.code))
+                    break  # the total is flagged: its other dimensions add nothing
+                continue
+            mismatch = _breakdown_mismatch(kind, total, parts)
             if mismatch is not None:
-                message = f"{dim}: {mismatch}" if messages else ""
-                warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, message))
+                warnings.append(Warning(spec.code, TOTAL, FLAG_SUM, f"{dim}: {mismatch}"))
     for indicator_id, cells in by_indicator.items():
-        warnings += _cross_tab_warnings(specs_by_id[indicator_id], cells, messages)
+        spec = specs_by_id[indicator_id]
+        if spec.pairs:
+            warnings += _cross_tab_warnings(spec, cells, messages)
     return warnings
+
+
+def _adds_up(kind: str, total: CleanValue, parts: list[CleanValue]) -> bool | None:
+    """The tests of :func:`_breakdown_mismatch`, inlined for the hot loop of
+    :func:`sum_warnings` (once per indicator, dimension and report): whether the parts add up
+    to the total; None when a number a rate needs is missing (left to ``_breakdown_mismatch``).
+    """
+    if kind == "count" or kind == "amount":
+        return _near(sum([p.value for p in parts]), total.value)
+    if kind == "rate":
+        n = _sum_of([p.numerator for p in parts])
+        d = _sum_of([p.denominator for p in parts])
+        tn, td = total.numerator, total.denominator
+        if n is None or d is None or tn is None or td is None:
+            return None
+        return _near(n, tn) and _near(d, td)
+    # An average (check_values required its denominators): the weights add up, and the
+    # weighted mean is near the total's.
+    weights = sum([_given(p.denominator) for p in parts])
+    if not _near(weights, _given(total.denominator)):
+        return False
+    mean = sum([p.value * _given(p.denominator) for p in parts]) / weights
+    return not abs(mean - total.value) > 0.01 * max(1.0, abs(total.value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiet_sum_warning(code: str) -> Warning:
+    """A sum warning on an indicator's total without its message: the same for every report,
+    made once (immutable, so shared)."""
+    return Warning(code, TOTAL, FLAG_SUM, "")
 
 
 def _cross_tab_warnings(
@@ -786,6 +816,23 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+_START = itemgetter(0)  # a history entry's period start
+
+
+def _past_figures(
+    past: list[float], min_history: int
+) -> tuple[float | None, float | None, float | None]:
+    """(median, robust scale, latest) of approved totals, oldest first (see PastFigures)."""
+    if not past:
+        return None, None, None
+    median = scale = None
+    if len(past) >= min_history:
+        median = _median(past)
+        mad = _median([abs(x - median) for x in past])
+        scale = 1.4826 * mad if mad > 0 else None
+    return median, scale, past[-1]
+
+
 def history_warnings(
     *,
     member_id: int,
@@ -797,41 +844,48 @@ def history_warnings(
     jump_pct: float,
     min_history: int,
     messages: bool = True,
+    figures: PastFigures | None = None,
 ) -> list[Warning]:
     """Totals far from the member's own approved history before this period (robust z-score)
     or a big jump from the previous approved value (``messages`` false: with empty messages,
-    as for :func:`sum_warnings`)."""
+    as for :func:`sum_warnings`). ``figures``: what was computed from this history before,
+    kept for the next call."""
     warnings = []
     starts_on = period.starts_on  # read once: an ORM attribute, in the hot loop of an import
     for indicator_id, value in totals.items():
-        past = [v for start, v in history.get((member_id, indicator_id), ()) if start < starts_on]
+        series = history.get((member_id, indicator_id), ())
+        # The totals of the periods that start before this one: the first ones (oldest first).
+        count = bisect_left(series, starts_on, key=_START)
+        key = (member_id, indicator_id, count)
+        found = None if figures is None else figures.get(key)
+        if found is None:
+            found = _past_figures([v for _, v in series[:count]], min_history)
+            if figures is not None:
+                figures[key] = found
+        median, scale, last = found
         spec = specs_by_id[indicator_id]
         code = spec.code
-        if len(past) >= min_history:
-            median = _median(past)
-            mad = _median([abs(x - median) for x in past])
-            scale = 1.4826 * mad if mad > 0 else None
-            if scale and abs(value - median) / scale > z_limit:
-                z = (value - median) / scale
-                warnings.append(
-                    Warning(
-                        code,
-                        TOTAL,
-                        FLAG_OUTLIER,
-                        ""
-                        if not messages
-                        else gettext(
-                            "%(value)s is %(z)s robust z-scores from this partner's history "
-                            "(median %(median)s)",
-                            value=spec.figure(value),
-                            z=format_number(abs(z), digits=1),
-                            median=spec.figure(median),
-                        ),
-                    )
+        if scale and median is not None and abs(value - median) / scale > z_limit:
+            z = (value - median) / scale
+            warnings.append(
+                Warning(
+                    code,
+                    TOTAL,
+                    FLAG_OUTLIER,
+                    ""
+                    if not messages
+                    else gettext(
+                        "%(value)s is %(z)s robust z-scores from this partner's history "
+                        "(median %(median)s)",
+                        value=spec.figure(value),
+                        z=format_number(abs(z), digits=1),
+                        median=spec.figure(median),
+                    ),
                 )
-                continue
-        if past and past[-1] != 0:
-            change = 100.0 * (value - past[-1]) / abs(past[-1])
+            )
+            continue
+        if last is not None and last != 0:
+            change = 100.0 * (value - last) / abs(last)
             if abs(change) > jump_pct:
                 warnings.append(
                     Warning(
@@ -845,7 +899,7 @@ def history_warnings(
                             "%(previous)s",
                             value=spec.figure(value),
                             change=f"{change:+.0f}",
-                            previous=spec.figure(past[-1]),
+                            previous=spec.figure(last),
                         ),
                     )
                 )

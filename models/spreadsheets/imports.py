@@ -90,6 +90,7 @@ from models.reporting.validation import (
     History,
     IndicatorSpec,
     KnownCell,
+    PastFigures,
     approved_history,
     check_rows,
     indicator_specs,
@@ -1634,7 +1635,7 @@ def _stage_and_merge(
                         (rows[index][0], *head, cell[0], None, None, cell[1])
                         + (None, None, None, None, None)
                     )
-            flags = _first_flags(session, group, specs, checked.clean, history)
+            flags = _first_flags(session, group, specs, checked.clean, history, approved.figures)
             accepted = [r for i, r in enumerate(rows) if i not in refused] if refused else rows
             # A staged row: the file's row, the group's place, the checked value (CleanValue's
             # fields in order), its flags.
@@ -1757,6 +1758,9 @@ class _History:
         self.indicator_ids = {spec.id for spec in specs.values()}
         self.members: set[int] = set()
         self.totals: History = {}
+        # What each member's totals give the history checks, computed once for the member's
+        # reports of every new quarter (the totals of a member, once read, never change).
+        self.figures: PastFigures = {}
 
     def for_chunk(self, targets: _Targets, by_group: Chunk) -> History:
         """(member, indicator) → approved totals, covering this chunk's new submissions."""
@@ -1786,6 +1790,7 @@ def _first_flags(
     specs: dict[str, IndicatorSpec],
     clean: list[CleanValue],
     history: History | None,
+    figures: PastFigures,
 ) -> dict[tuple[int, str], tuple[str, ...]]:
     """The flags of a new submission's cells, computed from its rows as they are checked (no
     reading back after the write). Right when its rows are all in this chunk; when more come
@@ -1793,7 +1798,12 @@ def _first_flags(
     if history is None or not group.new or group.chunks != 1 or not clean:
         return {}
     return flags_by_cell(
-        session=session, ctx=group.resolved, specs=specs, values=clean, history=history
+        session=session,
+        ctx=group.resolved,
+        specs=specs,
+        values=clean,
+        history=history,
+        figures=figures,
     )
 
 

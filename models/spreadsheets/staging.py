@@ -295,40 +295,35 @@ class Stage:
             self.conn.execute(self._insert(actor, initiative_id, now, STAGE, new, new_id))
 
     def _write_kept(self, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
-        """SQLite, every row kept in memory and new: one ``executemany`` into ``values`` (ids
-        numbered as :meth:`write` numbers them: the largest plus the file's row number), then
-        the events from the rows just written (their ids above the largest)."""
+        """SQLite, every row kept in memory and new, the file clean (no refused row is kept):
+        one ``executemany`` of the kept rows themselves into ``values``, each row's report
+        found by its member and period, its id numbered as :meth:`write` numbers it (the
+        largest plus the file's row number); then the events from the rows just written (their
+        ids above the largest). What every row shares is written into the statement."""
         assert self.kept is not None
         v = _VALUES.c
         largest = self.conn.scalar(select(func.coalesce(func.max(v.id), 0)))
-        periods = {r[4] for r in self.kept}
-        submission_of = {
-            (member_id, period_id): submission_id
-            for submission_id, member_id, period_id in self.conn.execute(
-                select(_SUBMISSIONS.c.id, _SUBMISSIONS.c.member_id, _SUBMISSIONS.c.period_id).where(
-                    _SUBMISSIONS.c.period_id.in_(periods)
-                )
-            )
-        }
         dialect = self.conn.dialect
         stamp_of = v.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
-        stamp = stamp_of(now) if stamp_of is not None else now
-        # The initiative, which every row shares, is written into the statement.
-        columns = ("id", "submission_id", *_STAGED, "flags")
-        shared = ("initiative_id", "updated_at", "updated_by_id")
-        marks = ", ".join(f"?{i + 1}" for i in range(len(columns)))
-        statement = (
-            f'INSERT INTO "values" ({", ".join(columns + shared)}) '
-            f"VALUES ({marks}, {initiative_id:d}, ?{len(columns) + 1}, ?{len(columns) + 2})"
+        stamp = str(stamp_of(now) if stamp_of is not None else now).replace("'", "''")
+        user = "NULL" if actor.user_id is None else f"{actor.user_id:d}"
+        kept = {name: f"?{i + 1}" for i, name in enumerate(LOADED)}  # a kept row's parameters
+        report = (
+            f"(SELECT id FROM submissions WHERE member_id = {kept['member_id']}"
+            f" AND period_id = {kept['period_id']})"
         )
+        columns = {
+            "id": f"{kept['row']} + {largest:d}",
+            "submission_id": report,
+            **{name: kept[name] for name in _STAGED},
+            "flags": f"coalesce({kept['flags']}, '[]')",
+            "initiative_id": f"{initiative_id:d}",
+            "updated_at": f"'{stamp}'",
+            "updated_by_id": user,
+        }
         self.conn.exec_driver_sql(
-            statement,
-            [
-                (largest + r[0], submission_of[(r[3], r[4])], *r[4:13], r[13] or "[]")
-                + (stamp, actor.user_id)
-                for r in self.kept
-                if r[9] is not None
-            ],
+            f'INSERT INTO "values" ({", ".join(columns)}) VALUES ({", ".join(columns.values())})',
+            self.kept,
         )
         self.conn.execute(
             self._audit(

@@ -97,3 +97,86 @@ def test_sum_checks_without_messages_find_the_same_cells() -> None:
     ]
     assert said[0].message == "race: categories add up to 9, total is 10"
     assert not any(w.message for w in quiet)
+
+
+def test_sum_checks_without_messages_flag_a_total_once() -> None:
+    """Codes only: a total whose two breakdowns both fail to add up is flagged once (the
+    messages name each breakdown)."""
+    spec = IndicatorSpec(
+        5,
+        "ENROLLED",
+        "count",
+        0.0,
+        None,
+        0,
+        {"race=black": 31, "race=white": 32, "gender=f": 41, "gender=m": 42},
+    )
+    values = [
+        CleanValue(5, "count", category, key, value, None, None, None)
+        for category, key, value in [
+            (None, "total", 10.0),
+            (31, "race=black", 4.0),
+            (32, "race=white", 5.0),  # 9 against 10
+            (41, "gender=f", 3.0),
+            (42, "gender=m", 3.0),  # 6 against 10
+        ]
+    ]
+    said = sum_warnings(values, {5: spec})
+    quiet = sum_warnings(values, {5: spec}, messages=False)
+    assert [w.message.split(":")[0] for w in said] == ["race", "gender"]
+    assert [(w.indicator, w.disaggregation, w.code, w.message) for w in quiet] == [
+        ("ENROLLED", "total", "sum_mismatch", "")
+    ]
+
+
+def test_average_breakdowns_are_checked_by_weights_and_weighted_mean() -> None:
+    spec = IndicatorSpec(6, "WAGE", "average", 0.0, None, 2, {"gender=f": 41, "gender=m": 42})
+
+    def values(total: tuple[float, float], f: tuple[float, float], m: tuple[float, float]):
+        return [
+            CleanValue(6, "average", category, key, value, None, weight, None)
+            for category, key, (value, weight) in [
+                (None, "total", total),
+                (41, "gender=f", f),
+                (42, "gender=m", m),
+            ]
+        ]
+
+    right = values((15.0, 4.0), (10.0, 2.0), (20.0, 2.0))
+    weights = values((15.0, 5.0), (10.0, 2.0), (20.0, 2.0))
+    mean = values((16.0, 4.0), (10.0, 2.0), (20.0, 2.0))
+    for cells, flagged in ((right, False), (weights, True), (mean, True)):
+        said = sum_warnings(cells, {6: spec})
+        quiet = sum_warnings(cells, {6: spec}, messages=False)
+        assert bool(said) == bool(quiet) == flagged
+    assert sum_warnings(weights, {6: spec})[0].message.startswith("gender: category counts")
+    assert "weighted mean is 15.00" in sum_warnings(mean, {6: spec})[0].message
+
+
+def test_history_counts_only_the_periods_before_and_keeps_its_figures() -> None:
+    """The totals of periods starting on or after the report's are not its history; the
+    figures a member's history gives are kept for its next report with the same history."""
+    starts = [date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1)]
+    history = {(7, COUNT.id): list(zip([*starts, date(2025, 1, 1)], [100.0, 100, 100, 100, 900]))}
+
+    def warn(period_start: date, value: float, figures: dict | None = None) -> list:
+        return history_warnings(
+            member_id=7,
+            period=Period(starts_on=period_start),
+            totals={COUNT.id: value},
+            history=history,
+            specs_by_id={COUNT.id: COUNT},
+            z_limit=3.5,
+            jump_pct=50.0,
+            min_history=4,
+            messages=False,
+            figures=figures,
+        )
+
+    assert warn(date(2025, 1, 1), 100.0) == []  # 900 starts with the report: not history
+    assert [w.code for w in warn(date(2025, 4, 1), 100.0)] == [FLAG_JUMP]  # 900 → 100
+    figures: dict = {}
+    assert warn(date(2025, 1, 1), 100.0, figures) == []
+    assert figures == {(7, COUNT.id, 4): (100.0, None, 100.0)}  # no spread: no scale
+    assert warn(date(2025, 1, 1), 300.0, figures) == warn(date(2025, 1, 1), 300.0)
+    assert [w.code for w in warn(date(2025, 1, 1), 300.0, figures)] == [FLAG_JUMP]

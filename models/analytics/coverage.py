@@ -383,6 +383,15 @@ class PartnerHistory:
         return Coverage(reported=len(index), expected=len(expected), share=share, complete=complete)
 
 
+# One indicator's packed row of a period: (indicator id, measure type, partners, packed).
+_Packed = tuple[int, str, int, bytes]
+
+
+def _packed_bytes(rows: list[_Packed]) -> int:
+    """What a period's packed rows hold, as the kept groups are counted."""
+    return sum(len(row[3]) for row in rows)
+
+
 LOOKBACK = 8  # periods a partner's last approved figure is looked for (two years of quarters)
 
 
@@ -401,27 +410,38 @@ def partner_history(
     periods = sorted(periods, key=lambda p: p.starts_on)[-LOOKBACK:]
     indicator_ids = list(indicator_ids)
 
-    def read(period_ids: list[int]) -> dict[int, list[tuple[int, int, _Group]]]:
-        out: dict[int, list[tuple[int, int, _Group]]] = {p: [] for p in period_ids}
+    def read(period_ids: list[int]) -> dict[int, list[_Packed]]:
+        out: dict[int, list[_Packed]] = {p: [] for p in period_ids}
         for indicator_id, period_id, mt, partners, packed in packed_totals(
             session=session,
             initiative_id=initiative_id,
             indicator_ids=indicator_ids,
             period_ids=period_ids,
         ):
-            out[period_id].append((indicator_id, period_id, _STORED.get(mt, partners, packed)))
+            out[period_id].append((indicator_id, mt, partners, bytes(packed)))
         return out
 
     def load(period_ids: list[int]) -> Iterable[tuple[int, int, _Group]]:
         if not indicator_ids:
             return []
-        # Each period's totals kept under its figure revision (models.analytics.fresh): after
-        # an approval only its quarter's are read again.
+        # Each period's packed rows kept under its figure revision (models.analytics.fresh),
+        # bounded by their bytes: after an approval only its quarter's are read again. The
+        # groups are made of them as kept by their content (bounded too).
         by = by_period(
-            session, initiative_id, "partner_totals", (tuple(indicator_ids),), period_ids, read
+            session,
+            initiative_id,
+            "partner_totals",
+            (tuple(indicator_ids),),
+            period_ids,
+            read,
+            size=_packed_bytes,
         )
         found = read(period_ids) if by is None else by
-        return [group for p in period_ids for group in found.get(p, ())]
+        return [
+            (indicator_id, p, _STORED.get(mt, partners, packed))
+            for p in period_ids
+            for indicator_id, mt, partners, packed in found.get(p, ())
+        ]
 
     history = PartnerHistory([], periods, load=load)
     history.read(first)

@@ -115,26 +115,42 @@ def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
 
 class ByPeriod:
     """What was decided of one period, by (what, setup key, period, its revision, arguments):
-    bounded, cleared when full (a new revision leaves the old entries unreachable)."""
+    bounded by entries and by the bytes the sized ones hold (the partners' packed totals: a
+    region of many partners keeps fewer periods, not more memory), cleared when full (a new
+    revision leaves the old entries unreachable)."""
 
     LIMIT = 4096
+    LIMIT_BYTES = 16_000_000
 
     def __init__(self) -> None:
         self._values: dict[Hashable, Any] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def bytes(self) -> int:
+        """The bytes the sized entries hold."""
+        return self._bytes
 
     def get(self, key: Hashable) -> Any:
         return self._values.get(key)
 
-    def keep(self, key: Hashable, value: Any) -> None:
+    def keep(self, key: Hashable, value: Any, size: int = 0) -> None:
+        """Keep ``value`` of ``size`` bytes (one larger than the bound is not kept)."""
+        if size > self.LIMIT_BYTES:
+            return
         with self._lock:
-            if len(self._values) >= self.LIMIT:
+            if len(self._values) >= self.LIMIT or self._bytes + size > self.LIMIT_BYTES:
                 self._values.clear()
+                self._bytes = 0
+            if key not in self._values:
+                self._bytes += size
             self._values[key] = value
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            self._bytes = 0
 
 
 BY_PERIOD = ByPeriod()
@@ -147,11 +163,13 @@ def by_period(
     args: tuple[Any, ...],
     period_ids: list[int] | None,
     make: Callable[[list[int]], dict[int, T]],
+    size: Callable[[T], int] | None = None,
 ) -> dict[int, T] | None:
     """Period id → ``make``'s value of that period, for ``period_ids`` (None: every period with
     a figure revision, which every period with a rollup row has). Only the periods whose value
-    under their current revision is not kept are made (``make`` is given their ids), and kept.
-    None when nothing may be kept (``make`` is then the caller's to call for everything)."""
+    under their current revision is not kept are made (``make`` is given their ids), and kept
+    (``size``: the bytes a value holds, counted against :attr:`ByPeriod.LIMIT_BYTES`). None
+    when nothing may be kept (``make`` is then the caller's to call for everything)."""
     setup = setup_key(session, initiative_id)
     if setup is None:
         return None
@@ -176,6 +194,6 @@ def by_period(
         made = make(missing)
         for period_id in missing:
             value = made[period_id]
-            BY_PERIOD.keep(keys[period_id], value)
+            BY_PERIOD.keep(keys[period_id], value, 0 if size is None else size(value))
             out[period_id] = value
     return out

@@ -132,3 +132,31 @@ def test_equity_takes_a_gap_target_changed_by_another_engine(two_engines) -> Non
         conn.execute(text("DELETE FROM gap_targets"))
     assert rate().gap_target is None
     assert rate().points[-1].target is None
+
+
+def test_the_partner_totals_kept_per_period_are_bounded_by_their_bytes(
+    two_engines,  # noqa: F811
+    spied,
+    monkeypatch,
+) -> None:
+    """What is kept of each period is bounded by the packed bytes it holds, as the groups made
+    of them are (``coverage._StoredGroups``): a region of many partners keeps fewer periods,
+    not more memory. With room for no row, every view reads the totals again; with room for
+    them, only once."""
+    writer, reader = two_engines
+    ids = _setup(writer)
+    actor = Actor(label="t", backbone_of=frozenset({ids["mine"]}))
+    BY_PERIOD.clear()
+    with Session(reader) as s:
+        kept = _rows(s, actor)
+    assert len(spied) == 1
+    with Session(reader) as s:
+        assert _rows(s, actor) == kept
+    assert len(spied) == 1  # kept: not read again
+    monkeypatch.setattr(BY_PERIOD, "LIMIT_BYTES", 1)
+    BY_PERIOD.clear()
+    for _ in range(2):
+        with Session(reader) as s:
+            assert _rows(s, actor) == kept
+    assert len(spied) == 3  # no room: read each time, the same answer
+    assert BY_PERIOD.bytes <= 1

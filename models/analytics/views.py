@@ -10,6 +10,7 @@ trends compare the partners that reported in both periods.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -1383,8 +1384,12 @@ class _Setup:
 
     The revisions also move for setup completeness does not read (outcomes, targets,
     dimensions, any organisation's row): a setup read again under a new revision that equals
-    the one read last is the same setup, named by the same *token* (the revisions it was
-    first read under), so what was made of it (:class:`_Grids`, the answer's JSON) is kept."""
+    the one read last is the same setup, named by the same *token*, so what was made of it
+    (:class:`_Grids`, the answer's JSON) is kept. A token is given once per setup read, never
+    taken from the revisions: on PostgreSQL's primary each statement sees what was committed
+    before it, so two requests that read the same revisions can read two setups (the one
+    that began first, the newer), and one name for both would give the newer the older's
+    grid."""
 
     LIMIT = 64
 
@@ -1394,6 +1399,7 @@ class _Setup:
         # revisions it was read under.
         self._last: dict[tuple[Any, ...], tuple[_SetupRows, tuple[Any, ...], tuple[int, int]]] = {}
         self._lock = threading.Lock()
+        self._reads = itertools.count(1)  # each setup read's own number, for its token
 
     def get(
         self,
@@ -1421,7 +1427,7 @@ class _Setup:
         key: tuple[int, datetime, tuple[int, int]],
     ) -> tuple[_SetupRows, tuple[Any, ...]]:
         """The setup under revisions ``key``: the one read last with its token when equal to
-        it, else as read, named by ``key``.
+        it, else as read, under a token of its own.
 
         When only the deployment's revision moved since the one read last (the initiative's
         is the same: its periods, members, obligations and indicators are as they were), only
@@ -1436,7 +1442,7 @@ class _Setup:
         # Equal rows: the same setup, its token and its rows kept (so is all made of it).
         if last is not None and last[0] == setup:
             return last[0], last[1]
-        return setup, key
+        return setup, (*key[:2], next(self._reads))
 
     @staticmethod
     def _read(

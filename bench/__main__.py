@@ -340,7 +340,7 @@ def _start_server(url: str, tree: Path | None = None) -> tuple[subprocess.Popen,
     raise RuntimeError("server did not start")
 
 
-def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
+def bench_reads(engine, built, client: httpx.Client, repeat: int, views=None) -> None:
     with engine.connect() as conn:
         init_id = conn.scalar(select(Initiative.id).where(Initiative.slug == built.initiative_slug))
         period = conn.execute(
@@ -413,6 +413,8 @@ def bench_reads(engine, built, client: httpx.Client, repeat: int) -> None:
         ),
         "completeness": f"/api/v1/initiatives/{slug}/completeness?period={period.key}",
     }
+    if views:  # only these views (the baselines are all measured, as in a whole run)
+        paths = {name: path for name, path in paths.items() if name in views}
     # Targets (see the module's docstring): (baseline, target) of the repeated answer and of
     # the first answer after a change.
     raw_ms = {name: p(times, 0.5) * 1000 for name, times in raw.items()}
@@ -822,6 +824,12 @@ def main(argv=None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--size", choices=sorted(SIZES), default="quick")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--views",
+        nargs="+",
+        choices=["scorecard", "series", "equity", "completeness"],
+        help="measure only these read views, and nothing else (no import, dashboard, ...)",
+    )
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     url, drop = _database(args.db)
@@ -851,12 +859,15 @@ def main(argv=None) -> int:
         ) as client:
             # Reads first, on the dataset as loaded: an import changes the data version the
             # views' answers are kept under (models.analytics.views.DataVersion).
-            bench_reads(engine, built, client, repeat=repeat)
-            bench_disclosed(engine, built, repeat=repeat)
-            bench_dash(engine, built, base, repeat=repeat)
-            bench_freshness(built, client)
-            bench_import(engine, built, 200_000 if full else 50_000)
-            bench_import_memory(engine, built, client, server.pid, 1_000_000 if full else 200_000)
+            bench_reads(engine, built, client, repeat=repeat, views=args.views)
+            if not args.views:
+                bench_disclosed(engine, built, repeat=repeat)
+                bench_dash(engine, built, base, repeat=repeat)
+                bench_freshness(built, client)
+                bench_import(engine, built, 200_000 if full else 50_000)
+                bench_import_memory(
+                    engine, built, client, server.pid, 1_000_000 if full else 200_000
+                )
         engine.dispose()
     finally:
         if server is not None:

@@ -10,6 +10,7 @@ trends compare the partners that reported in both periods.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,12 +33,13 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
     type_coerce,
 )
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session, aliased
 
 from models.access.api_keys import offer_access_revision
@@ -1287,6 +1289,36 @@ _REPORTED = _Reported()
 _BY_REPORT = 16
 
 
+# What a grid's key holds of one report: its member, state, lateness, whether it was ever
+# submitted and which obliged indicators it has a total for.
+_ReportPart = tuple[int, str, bool, bool, frozenset[int]]
+
+
+def _report_part(row: Row[Any], totals: frozenset[int]) -> _ReportPart:
+    return (row.member_id, row.status, bool(row.is_late), bool(row.was_submitted), totals)
+
+
+@dataclass
+class _Made:
+    """What completeness made of a period's reports for one set of obliged indicators: each
+    report's totals and its part of the grid's key, by report id, and those parts in order."""
+
+    indicators: frozenset[tuple[int, datetime]]
+    totals: dict[int, frozenset[int]]
+    parts: dict[int, _ReportPart]
+    in_order: tuple[_ReportPart, ...]
+
+
+@dataclass
+class _PeriodReports:
+    """A period's reports as of a reports revision, and what was made of them (set whole, once
+    made: equal for every request under this revision and these indicators)."""
+
+    revision: int
+    subs: dict[int, Row[Any]]
+    made: _Made | None = None
+
+
 class _Reports:
     """A period's reports (the rows of the "submissions" statement, by id) kept across
     requests (bounded) as of the initiative's reports revision they were read under.
@@ -1299,51 +1331,90 @@ class _Reports:
     and is found gone. The revision is read before the rows, in the same transaction (on
     PostgreSQL's primary the rows can only be newer than it names: they are read again under
     the next revision). The initiative's creation time is in the key, so a database made again
-    never meets an old entry."""
+    never meets an old entry.
+
+    What was made of the kept reports (:class:`_Made`) follows them: under the newer revision
+    the reports read again replace theirs and the ones found gone are dropped, so after a
+    draft one report's totals and key part are made, not two hundred."""
 
     LIMIT = 256
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[Any, ...], tuple[int, dict[int, Row[Any]]]] = {}
+        self._kept: dict[tuple[Any, ...], _PeriodReports] = {}
         self._lock = threading.Lock()
 
     def get(
         self,
-        session: Session,
+        connection: Connection,
         statements: dict[str, Executable],
         key: tuple[Any, ...],
         revision: int,
         params: dict[str, int],
         indicators: frozenset[tuple[int, datetime]],
-    ) -> dict[int, Row[Any]]:
+    ) -> _PeriodReports:
         kept = self._kept.get(key)
-        if kept is not None and kept[0] == revision:
-            return kept[1]
-        if kept is None or kept[0] > revision:  # none, or newer than this snapshot: read all
-            subs = {row.id: row for row in session.execute(statements["submissions"], params)}
+        if kept is not None and kept.revision == revision:
+            return kept
+        if kept is None or kept.revision > revision:  # none, or newer than this snapshot
+            read = _PeriodReports(
+                revision,
+                {row.id: row for row in connection.execute(statements["submissions"], params)},
+            )
             if kept is None:
-                self._keep(key, revision, subs)
-            return subs
-        subs = dict(kept[1])
+                self._keep(key, read)
+            return read
+        subs = dict(kept.subs)
         obliged = frozenset(i for i, _ in indicators)
-        found: dict[tuple[Any, ...], frozenset[int]] = {}
-        changed = session.execute(statements["changed_reports"], {**params, "since": kept[0]})
+        found: dict[int, frozenset[int]] = {}
+        gone: list[int] = []
+        changed = connection.execute(
+            statements["changed_reports"], {**params, "since": kept.revision}
+        )
         for row in changed:
             if row.id is None:  # deleted, or moved to another period or initiative
                 subs.pop(row.stamped, None)
+                gone.append(row.stamped)
                 continue
             subs[row.id] = row
             totals = map(int, row.totals.split(",")) if row.totals else ()
-            found[(row.id, row.created_at, row.version, indicators)] = obliged.intersection(totals)
-        _REPORTED.keep(found)
-        self._keep(key, revision, subs)
-        return subs
+            found[row.id] = obliged.intersection(totals)
+        _REPORTED.keep(
+            {
+                (sid, subs[sid].created_at, subs[sid].version, indicators): t
+                for sid, t in found.items()
+            }
+        )
+        read = _PeriodReports(revision, subs, _made_after(kept.made, indicators, subs, found, gone))
+        self._keep(key, read)
+        return read
 
-    def _keep(self, key: tuple[Any, ...], revision: int, subs: dict[int, Row[Any]]) -> None:
+    def _keep(self, key: tuple[Any, ...], reports: _PeriodReports) -> None:
         with self._lock:
             if len(self._kept) >= self.LIMIT and key not in self._kept:
                 self._kept.clear()
-            self._kept[key] = (revision, subs)
+            self._kept[key] = reports
+
+
+def _made_after(
+    made: _Made | None,
+    indicators: frozenset[tuple[int, datetime]],
+    subs: dict[int, Row[Any]],
+    found: dict[int, frozenset[int]],
+    gone: list[int],
+) -> _Made | None:
+    """What was made of the reports before, with the reports read again (``found``: their
+    totals) made again and those ``gone`` dropped; None when nothing was made for these
+    indicators."""
+    if made is None or made.indicators != indicators:
+        return None
+    totals, parts = dict(made.totals), dict(made.parts)
+    for sid in gone:
+        totals.pop(sid, None)
+        parts.pop(sid, None)
+    for sid, found_totals in found.items():
+        totals[sid] = found_totals
+        parts[sid] = _report_part(subs[sid], found_totals)
+    return _Made(indicators, totals, parts, tuple(sorted(parts.values())))
 
 
 _REPORTS = _Reports()
@@ -1363,36 +1434,80 @@ class _Setup:
     obligations, indicators and organisations, whoever makes it (``models.tables.revisions``),
     so the setup is kept across every other write — a partner's draft, an approval, an event
     of any kind — and never outlives a change to it. The initiative's creation time is in the
-    key, so a database made again (the same ids, counters from zero) never meets an old entry."""
+    key, so a database made again (the same ids, counters from zero) never meets an old entry.
+
+    The revisions also move for setup completeness does not read (outcomes, targets,
+    dimensions, any organisation's row): a setup read again under a new revision that equals
+    the one read last is the same setup, named by the same *token*, so what was made of it
+    (:class:`_Grids`, the answer's JSON) is kept. A token is given once per setup read, never
+    taken from the revisions: on PostgreSQL's primary each statement sees what was committed
+    before it, so two requests that read the same revisions can read two setups (the one
+    that began first, the newer), and one name for both would give the newer the older's
+    grid."""
 
     LIMIT = 64
 
     def __init__(self) -> None:
-        self._setups: dict[tuple[Any, ...], _SetupRows] = {}
+        self._setups: dict[tuple[Any, ...], tuple[_SetupRows, tuple[Any, ...]]] = {}
+        # The setup read last for each initiative (id, creation time), with its token and the
+        # revisions it was read under.
+        self._last: dict[tuple[Any, ...], tuple[_SetupRows, tuple[Any, ...], tuple[int, int]]] = {}
         self._lock = threading.Lock()
+        self._reads = itertools.count(1)  # each setup read's own number, for its token
 
     def get(
         self,
         session: Session,
         statements: dict[str, Executable],
         key: tuple[int, datetime, tuple[int, int]],
-    ) -> _SetupRows:
-        setup = self._setups.get(key)
-        if setup is None:
-            setup = self._read(session, statements, key[0])
+    ) -> tuple[_SetupRows, tuple[Any, ...]]:
+        """The setup under revisions ``key`` and its token (equal tokens, equal setups)."""
+        kept = self._setups.get(key)
+        if kept is None:
+            kept = self._read_again(session, statements, key)
             with self._lock:
                 if len(self._setups) >= self.LIMIT:
                     self._setups.clear()
-                self._setups[key] = setup
-        return setup
+                if len(self._last) >= self.LIMIT and key[:2] not in self._last:
+                    self._last.clear()
+                self._setups[key] = kept
+                self._last[key[:2]] = (*kept, key[2])
+        return kept
+
+    def _read_again(
+        self,
+        session: Session,
+        statements: dict[str, Executable],
+        key: tuple[int, datetime, tuple[int, int]],
+    ) -> tuple[_SetupRows, tuple[Any, ...]]:
+        """The setup under revisions ``key``: the one read last with its token when equal to
+        it, else as read, under a token of its own.
+
+        When only the deployment's revision moved since the one read last (the initiative's
+        is the same: its periods, members, obligations and indicators are as they were), only
+        organisations changed, and only the members' organisations are read again."""
+        last = self._last.get(key[:2])
+        if last is not None and last[2][0] == key[2][0]:
+            connection = session.connection()
+            names = connection.execute(statements["member_names"], {"initiative_id": key[0]})
+            if list(map(tuple, names.all())) == [(m.id, m.slug, m.name) for m in last[0][1]]:
+                return last[0], last[1]
+        setup = self._read(session, statements, key[0])
+        # Equal rows: the same setup, its token and its rows kept (so is all made of it).
+        if last is not None and last[0] == setup:
+            return last[0], last[1]
+        return setup, (*key[:2], next(self._reads))
 
     @staticmethod
     def _read(
         session: Session, statements: dict[str, Executable], initiative_id: int
     ) -> _SetupRows:
+        # On the session's connection (its transaction), without the ORM's execution around
+        # these plain-column statements.
+        connection = session.connection()
         params = {"initiative_id": initiative_id}
-        periods = session.execute(statements["periods"], params).all()
-        members = session.execute(statements["members"], params).all()
+        periods = connection.execute(statements["periods"], params).all()
+        members = connection.execute(statements["members"], params).all()
         parsed: dict[str, list[int]] = {}  # members mostly share their obligations
         obliged = {
             m.id: parsed.get(m.obliged)
@@ -1400,7 +1515,16 @@ class _Setup:
             for m in members
             if m.obliged
         }
-        indicator_of = {row.id: row for row in session.execute(statements["indicators"], params)}
+        # The indicators the active members are obliged to report, by primary key.
+        ids = sorted({i for indicator_ids in parsed.values() for i in indicator_ids})
+        indicator_of = (
+            {
+                row.id: row
+                for row in connection.execute(statements["indicators"], {"indicator_ids": ids})
+            }
+            if ids
+            else {}
+        )
         return periods, members, obliged, indicator_of
 
 
@@ -1438,10 +1562,10 @@ def _completeness_statements() -> dict[str, Executable]:
     ``period_id``, ``indicator_ids``, ``submission_ids``): it is asked again after every
     partner's write in a reporting season, and building them cost more than running them."""
     initiative_id: Any = bindparam("initiative_id")
-    active = (
-        select(Member.id).where(Member.initiative_id == initiative_id, Member.active).subquery()
-    )
-    joined = func.aggregate_strings(cast(Value.indicator_id, String), ",")
+    # The separator written into the statement, not bound: a bound one is rendered into the
+    # SQL on every execution.
+    comma: Any = literal_column("','")
+    joined = func.aggregate_strings(cast(Value.indicator_id, String), comma)
     # What decides a report's cells: its member, state, lateness and whether it was ever
     # submitted; its creation time and version name its totals (:class:`_Reported`).
     report = (
@@ -1468,20 +1592,22 @@ def _completeness_statements() -> dict[str, Executable]:
             Member.id,
             Organisation.slug,
             Organisation.name,
-            func.aggregate_strings(cast(Obligation.indicator_id, String), ",").label("obliged"),
+            func.aggregate_strings(cast(Obligation.indicator_id, String), comma).label("obliged"),
         )
         .join(Organisation, Organisation.id == Member.organisation_id)
         .outerjoin(Obligation, Obligation.member_id == Member.id)
         .where(Member.initiative_id == initiative_id, Member.active)
         .group_by(Member.id, Organisation.slug, Organisation.name)
         .order_by(Organisation.name),
+        # The active members' organisations, in the same order ("members" without obligations).
+        "member_names": select(Member.id, Organisation.slug, Organisation.name)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(Member.initiative_id == initiative_id, Member.active)
+        .order_by(Organisation.name),
+        # The indicators the active members are obliged to (``indicator_ids``, from "members").
         "indicators": select(
             Indicator.id, Indicator.code, Indicator.name, Indicator.position, Indicator.created_at
-        ).where(
-            Indicator.id.in_(
-                select(Obligation.indicator_id).join(active, active.c.id == Obligation.member_id)
-            )
-        ),
+        ).where(Indicator.id.in_(bindparam("indicator_ids", expanding=True))),
         "submissions": select(*report).where(
             Submission.initiative_id == initiative_id,
             Submission.period_id == bindparam("period_id"),
@@ -1536,7 +1662,7 @@ def _completeness_statements() -> dict[str, Executable]:
 
 
 def _totals(
-    session: Session,
+    connection: Connection,
     statements: dict[str, Executable],
     subs: dict[int, Row[Any]],
     indicators: frozenset[tuple[int, datetime]],
@@ -1560,9 +1686,9 @@ def _totals(
     if not missing:
         return totals
     if len(missing) <= _BY_REPORT:
-        rows = session.execute(statements["report_totals"], {"submission_ids": missing})
+        rows = connection.execute(statements["report_totals"], {"submission_ids": missing})
     else:
-        rows = session.execute(
+        rows = connection.execute(
             statements["quarter_totals"], {**params, "indicator_ids": sorted(obliged)}
         )
     read: dict[int, frozenset[int]] = {sid: frozenset() for sid in missing}
@@ -1611,61 +1737,61 @@ def completeness(
     setup_key = (version.initiative_id, version.created, version.setup)
     # Nothing read by a transaction that has written is kept, or taken from what is kept.
     keep = not version.busy
-    setup = (
+    setup, setup_token = (
         _SETUP.get(session, statements, setup_key)
         if keep
-        else _Setup._read(session, statements, version.initiative_id)
+        else (_Setup._read(session, statements, version.initiative_id), setup_key)
     )
     periods, _members, _obliged, indicator_of = setup
+    # The plain-column statements on the session's connection (its transaction), without the
+    # ORM's execution around them.
+    connection = session.connection()
     submitted: set[int] = set()
     if not period_key:  # the default period is the latest with a report
-        submitted = set(session.scalars(statements["reported_periods"], params))
+        submitted = set(connection.execute(statements["reported_periods"], params).scalars())
     period = _period(periods, period_key, submitted)
     params["period_id"] = period.id
     indicators = frozenset((row.id, row.created_at) for row in indicator_of.values())
-    if keep:
-        subs = _REPORTS.get(
-            session,
+    reports = (
+        _REPORTS.get(
+            connection,
             statements,
             (*setup_key[:2], period.id),
             version.reports,
             params,
             indicators,
         )
-    else:
-        subs = {row.id: row for row in session.execute(statements["submissions"], params)}
-    totals: dict[int, frozenset[int]] = {}
-    if subs and indicator_of:
-        totals = _totals(session, statements, subs, indicators, params, keep=keep)
+        if keep
+        else _PeriodReports(
+            version.reports,
+            {row.id: row for row in connection.execute(statements["submissions"], params)},
+        )
+    )
+    subs = reports.subs
+    made = reports.made
+    if made is None or made.indicators != indicators:
+        totals: dict[int, frozenset[int]] = {}
+        if subs and indicator_of:
+            totals = _totals(connection, statements, subs, indicators, params, keep=keep)
+        parts = {sid: _report_part(row, totals.get(sid, frozenset())) for sid, row in subs.items()}
+        made = _Made(indicators, totals, parts, tuple(sorted(parts.values())))
+        reports.made = made  # set whole: equal for every request under this revision
+    totals = made.totals
     overdue = today > period.due_on
     # A partner whose deadline is extended past today is not overdue (README, "Notifications").
     extended = (
-        frozenset(session.scalars(statements["extended"], {"period_id": period.id, "today": today}))
+        frozenset(
+            connection.execute(
+                statements["extended"], {"period_id": period.id, "today": today}
+            ).scalars()
+        )
         if overdue
         else frozenset()
     )
-    # Everything else the grid is made of: the setup is named by the key, the day only
+    # Everything else the grid is made of: the setup is named by its token, the day only
     # decides whether the period is overdue. A report's version is left out (a draft saved
     # again with the same indicators totalled leaves its row as it was).
-    grid_key = (
-        initiative_slug,
-        setup_key,
-        period.id,
-        overdue,
-        extended,
-        tuple(
-            sorted(
-                (
-                    row.member_id,
-                    row.status,
-                    bool(row.is_late),
-                    bool(row.was_submitted),
-                    totals.get(sid, frozenset()),
-                )
-                for sid, row in subs.items()
-            )
-        ),
-    )
+    grid_key = (initiative_slug, setup_token, period.id, overdue, extended, made.in_order)
     kept = _GRIDS.get(grid_key) if keep else None
     if kept is None:
         kept = _grid(initiative_slug, period, overdue, setup, subs, totals, extended)

@@ -28,6 +28,7 @@ def _forget_all(world) -> None:  # noqa: F811
 
     for kept in (
         views._SETUP._setups,
+        views._SETUP._last,
         views._REPORTS._kept,
         views._GRIDS._grids,
         views._REPORTED._sets,

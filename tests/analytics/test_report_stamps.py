@@ -137,6 +137,7 @@ def _forget() -> None:
     views._REPORTED._sets.clear()
     views._GRIDS._grids.clear()
     views._SETUP._setups.clear()
+    views._SETUP._last.clear()
 
 
 def test_completeness_follows_raw_sql_from_another_engine(two_engines) -> None:

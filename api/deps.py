@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.access.login import actor_for_token
 from models.core import i18n
 from models.core.actors import ANONYMOUS, Actor
-from models.core.db import session_scope
+from models.core.db import retrying_stale, session_scope
 from models.core.errors import AuthenticationFailed
 from models.core.i18n import gettext
 from models.core.paging import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
@@ -181,7 +181,8 @@ async def in_one_trip(
             with session_scope(state.read_session_factory) as read:
                 return answer(read, actor)
 
-    return await run_in_threadpool(work)
+    # Read views: run again when a connection handed out without its ping was found ended.
+    return await run_in_threadpool(retrying_stale, work)
 
 
 @dataclass(frozen=True)

@@ -2296,8 +2296,8 @@ def revisions_alone(
     written): :func:`read_revisions_first`'s statement, without a session around it. For a
     request that what this process keeps may answer (the response cache): ``actor_of`` gives
     the actor kept for the access revision read (``models.access.api_keys.kept_key_actor``).
-    None when there is no such actor, no such initiative or none it may see: the request is
-    then answered with a session, as any other."""
+    None when there is no such actor, no such initiative or none it may see, or the statement
+    failed: the request is then answered with a session, as any other."""
     alone = _alone(engine.dialect)
     params = {**alone.params, "slug": slug}
     raw = engine.raw_connection()
@@ -2305,8 +2305,12 @@ def revisions_alone(
         with _alone_statement(raw) as cursor:
             cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
             fetched = cursor.fetchall()
+    except engine.dialect.loaded_dbapi.Error:
+        # Unseen by SQLAlchemy's handling (a lost connection, a timeout): the request is
+        # answered with a session instead, which reports what is wrong or answers.
+        return None
     finally:
-        raw.close()  # back to the pool
+        raw.close()  # back to the pool (which replaces a connection it cannot reset)
     rows = [
         _Read(
             zip(

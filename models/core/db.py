@@ -13,12 +13,13 @@ import re
 import select
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from models.core.settings import ConfigError, Settings, get_settings
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
@@ -54,16 +57,47 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
 # dropped silently (a firewall's idle timeout, a failover to another host) shows only then.
 PING_AFTER_IDLE_SECONDS = 5.0
 _RETURNED = "cm_returned"  # a pool record's info: when its connection came back (monotonic)
+_UNCHECKED = "cm_unchecked"  # a pool record's info: handed out unpinged, no statement run yet
+
+# Set while a unit of work runs that :func:`retrying_stale` will run again: only then may a
+# connection go out without its ping (a connection ended a moment ago may look sound).
+_RETRIED: ContextVar[bool] = ContextVar("cm_retried", default=False)
+STALE_ATTEMPTS = 3
+
+
+class StaleConnection(OperationalError):
+    """The first statement on a connection handed out without a ping found it ended: nothing
+    of the unit of work reached the database, so :func:`retrying_stale` runs it again."""
+
+
+def retrying_stale(work: Callable[[], T]) -> T:
+    """Run ``work`` (a whole unit of work: its session begun and ended inside) letting the
+    pool hand out connections without their ping, and run it again when the first statement
+    on one finds it ended (:class:`StaleConnection`): pg_terminate_backend returns before the
+    server process says why and closes its socket, and a connection handed out in that
+    moment looks sound. The pool is emptied of connections as old by then."""
+    token = _RETRIED.set(True)
+    try:
+        for attempt in range(1, STALE_ATTEMPTS + 1):
+            try:
+                return work()
+            except StaleConnection:
+                if attempt == STALE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+    finally:
+        _RETRIED.reset(token)
 
 
 def _check_pooled(engine: Engine) -> None:
     """Check each PostgreSQL connection as the pool hands it out, as ``pool_pre_ping`` does,
     without its round trip for a connection back in the pool a moment ago with nothing to
-    read: a server that restarted or ended the session closed the socket or sent its reason,
-    which makes it readable; an idle one answers nothing. Such a connection, or one idle for
-    :data:`PING_AFTER_IDLE_SECONDS`, is pinged; one that fails is replaced (the pool tries a
-    new connection). Every request takes a connection, and the ping was one of its few
-    round trips (README, "Scaling")."""
+    read, when the unit of work asking will run again if it was ended all the same
+    (:func:`retrying_stale`): a server that restarted or ended the session closed the socket
+    or sent its reason, which makes it readable; an idle one answers nothing. Such a
+    connection, or one idle for :data:`PING_AFTER_IDLE_SECONDS`, is pinged; one that fails is
+    replaced (the pool tries a new connection). Every request takes a connection, and the
+    ping was one of its few round trips (README, "Scaling")."""
 
     @event.listens_for(engine, "connect")
     def connected(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -77,12 +111,32 @@ def _check_pooled(engine: Engine) -> None:
     def checked(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
         since = record.info.get(_RETURNED)
         recent = since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS
-        if recent and not _has_news(dbapi_connection):
+        if recent and _RETRIED.get() and not _has_news(dbapi_connection):
+            record.info[_UNCHECKED] = True
             return
+        record.info.pop(_UNCHECKED, None)
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError(str(exc)) from exc
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def ran(conn: Connection, *_: Any) -> None:
+        conn.connection.info.pop(_UNCHECKED, None)
+
+    @event.listens_for(engine, "handle_error")
+    def failed(context: Any) -> BaseException | None:
+        conn = context.connection
+        if not context.is_disconnect or conn is None or conn.invalidated:
+            return None
+        if not conn.connection.info.pop(_UNCHECKED, False):
+            return None
+        return StaleConnection(
+            context.statement,
+            context.parameters,
+            context.original_exception,
+            connection_invalidated=True,
+        )
 
 
 def _has_news(dbapi_connection: Any) -> bool:

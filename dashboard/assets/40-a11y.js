@@ -117,7 +117,7 @@
         if (v === null || v === undefined || v === '') {
             return '—';
         }
-        return typeof v === 'number' ? (Math.round(v * 10) / 10).toLocaleString(document.documentElement.lang || 'en') : String(v);
+        return typeof v === 'number' ? (Math.round(v * 10) / 10).toLocaleString(document.documentElement.lang || 'en', {useGrouping: 'always'}) : String(v);
     }
 
     // The chart's figures as rows: [[x label, value per series…]], with the series' names.

@@ -228,6 +228,7 @@ def _num_col(field: str, header: str, width: int) -> dict:
         "cellDataType": "number",
         "editable": {"function": f"params.data.edit_{field}"},
         "valueFormatter": grid_number_format(),
+        "useValueFormatterForExport": False,  # a CSV download carries plain numbers
         "cellClassRules": {
             "cm-editable": f"params.data.edit_{field}",
             "cm-cell-error": f"params.data.err_{field}",

@@ -84,6 +84,7 @@ def value_columns() -> list[dict]:
                 "width": w,
                 "type": "rightAligned",
                 "valueFormatter": grid_number_format(),
+                "useValueFormatterForExport": False,  # a CSV download carries plain numbers
             }
             for f, h, w in (
                 ("value", gettext("Value"), 84),

@@ -41,3 +41,5 @@ def test_number_columns_use_the_languages_marks(review, language) -> None:
     numeric = [c for c in columns if "valueFormatter" in c]
     assert {c["field"] for c in numeric} >= {"value", "numerator", "denominator"}
     assert all(_marks(c) == MARKS[language] for c in numeric)
+    # Shown the reader's way, downloaded as plain numbers a spreadsheet or an import reads.
+    assert all(c["useValueFormatterForExport"] is False for c in numeric)

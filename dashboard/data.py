@@ -89,7 +89,7 @@ from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
 from models.initiatives.indicators import list_indicators
-from models.initiatives.members import get_obligations, list_members
+from models.initiatives.members import get_member, get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
@@ -636,6 +636,16 @@ def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict
     return {m.organisation.slug: m.organisation.name for m in members.items}
 
 
+def _organisation_name(session: Session, actor: Actor, initiative: str, org: str) -> str:
+    """One member's name (its slug when it is no member): one row, not the whole list."""
+    try:
+        return get_member(
+            session=session, actor=actor, initiative=initiative, organisation=org
+        ).organisation.name
+    except NotFound:
+        return org
+
+
 def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
     """Submitted reports awaiting review, the longest waiting first: the oldest period, then
     the earliest submitted. Every period unless ``period`` narrows it. Backbone only
@@ -735,7 +745,7 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
         loc = _local(session, actor, initiative)
         return ReviewDetail(
             submission=submission,
-            organisation_name=_organisation_names(session, actor, initiative).get(org, org),
+            organisation_name=_organisation_name(session, actor, initiative, org),
             indicator_names={i["code"]: _localized_indicator(i, loc)["name"] for i in indicators},
             send_back=refusals(
                 session=session,
@@ -1379,7 +1389,7 @@ def value_trail(
         return ValueTrail(
             initiative=initiative,
             organisation=org,
-            organisation_name=_organisation_names(session, actor, initiative).get(org, org),
+            organisation_name=_organisation_name(session, actor, initiative, org),
             period=period,
             indicator=code,
             indicator_name=names.get(code, code),

@@ -6,14 +6,17 @@ The review page shows it in a dialog, the history page on its own; both read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import data
 from dashboard.components.common import page_url
+from dashboard.components.tables import html_element
 from models.core.actors import shown_label
 from models.core.i18n import current_locale, format_number, gettext, pgettext
 
@@ -137,6 +140,21 @@ def history_table(trail: data.ValueTrail) -> html.Div:
     )
 
 
+def _partner_urls(initiative: str, period: str, indicator: str) -> Callable[[str], str]:
+    """``history_url`` of each partner's value of ``indicator`` in ``period``, its address
+    encoded once rather than once per partner: only the partner in it changes."""
+    marker = quote_plus("{partner}")  # no slug, code or period key holds a brace
+    parts = history_url(initiative, "{partner}", period, indicator=indicator).split(marker)
+    if len(parts) != 2:
+        return lambda org: history_url(initiative, org, period, indicator=indicator)
+    before, after = parts
+    return lambda org: (
+        before + quote_plus(org) + after
+        if org
+        else history_url(initiative, org, period, indicator=indicator)
+    )
+
+
 def partner_history_links(s: data.Series, initiative: str, period: str) -> html.Div | None:
     """For the backbone team (who see the partners' exact figures), a link to the history of
     each partner's value in an indicator's partner comparison; nothing for anyone else."""
@@ -145,17 +163,13 @@ def partner_history_links(s: data.Series, initiative: str, period: str) -> html.
     points = [p for p in s.breakdown if p.period == period and p.figure.value is not None]
     if not points:
         return None
+    url = _partner_urls(initiative, period, s.indicator)
     links: list = []
     for p in sorted(points, key=lambda p: p.label):
         if links:
             links.append(" · ")
-        links.append(
-            html.A(
-                p.label,
-                href=history_url(initiative, p.key, period, indicator=s.indicator),
-                className="cm-partner-history",
-            )
-        )
+        # Sent as the element it is (dashboard.components.tables.html_element).
+        links.append(html_element("A", p.label, href=url(p.key), className="cm-partner-history"))
     return html.P(
         [
             html.Span(

@@ -15,6 +15,8 @@ from dash import dcc, html
 from dashboard.data import neutralise
 from models.core.i18n import format_number, gettext
 
+HTML = html.Td._namespace  # the namespace of Dash's html components
+
 
 def _cell(value) -> str:
     """Numbers as numbers (a negative one too); text neutralised, as in every export."""
@@ -43,6 +45,13 @@ def _display(value) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
         return format_number(value, max_digits=2)
     return str(value)
+
+
+def html_element(kind: str, children, **props) -> dict:
+    """An html element as Dash sends it to the browser (``Component.to_plotly_json``): a
+    table's rows are thousands of cells, and making a component of each (its arguments
+    checked, then turned into this) cost more than reading their figures."""
+    return {"props": {"children": children, **props}, "type": kind, "namespace": HTML}
 
 
 def scroll_region(table, name: str) -> html.Div:
@@ -76,13 +85,16 @@ def data_table(
             ),
             html.Tbody(
                 [
-                    html.Tr(
+                    html_element(
+                        "Tr",
                         [
-                            html.Td(
-                                _display(r.get(k)), className="text-end" if k in numeric else None
+                            html_element(
+                                "Td",
+                                _display(r.get(k)),
+                                className="text-end" if k in numeric else None,
                             )
                             for k, _ in columns
-                        ]
+                        ],
                     )
                     for r in rows
                 ]

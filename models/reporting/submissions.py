@@ -646,10 +646,13 @@ def _views(
     values_of: dict[int, list[ValueView]] = {
         ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
     }
-    if values_of:
-        # Plain rows, not Value objects: a whole period's values are thousands of rows, and
-        # building an ORM object for each cost more than everything else in the view.
-        for vid, sid, indicator_id, disaggregation, value, num, den, note, flags in session.execute(
+    clean_of: dict[int, list[CleanValue]] = {}
+    history: History = {}
+    # Plain rows, not Value objects: a whole period's values are thousands of rows, and
+    # building an ORM object for each cost more than everything else in the view. Each row
+    # becomes its view and, in the same pass, the checked value the warnings are computed from.
+    rows = (
+        session.execute(
             select(
                 Value.id,
                 Value.submission_id,
@@ -663,7 +666,18 @@ def _views(
             )
             .where(Value.submission_id.in_(list(values_of)))
             .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
-        ):
+        ).all()
+        if values_of
+        else []
+    )
+    if rows:
+        specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
+        checked = {
+            indicator_id: (spec.id, spec.measure_type)
+            for indicator_id, code in codes.items()
+            if (spec := specs.get(code)) is not None
+        }
+        for vid, sid, indicator_id, disaggregation, value, num, den, note, flags in rows:
             values_of[sid].append(
                 ValueView(
                     id=vid,
@@ -676,11 +690,14 @@ def _views(
                     flags=list(flags or []),
                 )
             )
-    clean_of: dict[int, list[CleanValue]] = {}
-    history: History = {}
-    if any(values_of.values()):
-        specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
-        clean_of = {sid: _clean_from_views(vs, specs) for sid, vs in values_of.items() if vs}
+            clean = clean_of.get(sid)
+            if clean is None:
+                clean = clean_of[sid] = []
+            if indicator_id in checked:
+                spec_id, measure_type = checked[indicator_id]
+                clean.append(
+                    CleanValue(spec_id, measure_type, None, disaggregation, value, num, den, note)
+                )
         with_values = [
             c for c in contexts if c.submission is not None and c.submission.id in clean_of
         ]
@@ -724,23 +741,6 @@ def _views(
             )
         )
     return views
-
-
-def _clean_from_views(values: list[ValueView], specs: dict[str, IndicatorSpec]) -> list[CleanValue]:
-    return [
-        CleanValue(
-            indicator_id=specs[v.indicator].id,
-            measure_type=specs[v.indicator].measure_type,
-            category_id=None,
-            disaggregation=v.disaggregation,
-            value=v.value,
-            numerator=v.numerator,
-            denominator=v.denominator,
-            note=v.note,
-        )
-        for v in values
-        if v.indicator in specs
-    ]
 
 
 def _warnings(

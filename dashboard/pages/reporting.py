@@ -9,10 +9,13 @@ Anyone but the backbone team (and admins) gets a "not allowed" alert: the domain
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.development.base_component import Component
 
 from dashboard import data, figures
 from dashboard.components.charts import described_chart
@@ -25,7 +28,7 @@ from dashboard.components.common import (
 )
 from dashboard.components.field_errors import field, field_errors
 from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
-from dashboard.components.tables import data_table
+from dashboard.components.tables import data_table, html_element
 from dashboard.data import DomainError
 from dashboard.figures import state_words
 from models.core.i18n import format_number, gettext, lazy_gettext, ngettext, pgettext
@@ -431,12 +434,30 @@ def extensions_table(extensions: list[data.ExtensionView], period: str, initiati
     return html.Div([html.Div(table, className="table-responsive"), manage])
 
 
+def _once(make: Callable[[str], Component]) -> Callable[[str], dict]:
+    """``make``'s component for each argument, made once and kept as the JSON it sends."""
+    made: dict[str, dict] = {}
+
+    def once(argument: str) -> dict:
+        if argument not in made:
+            made[argument] = make(argument).to_plotly_json()
+        return made[argument]
+
+    return once
+
+
 def _lists(
     view: data.ReportingProgress, initiative: str, extensions: list[data.ExtensionView]
 ) -> html.Div:
     period = view.completeness.period
     review = page_url("/reporting/review", initiative=initiative, period=period)
     extended = {e.organisation: e for e in extensions}
+    # A period lists hundreds of partners and flagged values with a handful of different
+    # badges: each is made once and sent as its JSON wherever it shows (html_element).
+    status = _once(status_badge)
+    flag = _once(flag_badge)
+    late_badge = dbc.Badge(gettext("late"), color="danger").to_plotly_json()
+    review_link = html.A(gettext("review"), href=review).to_plotly_json()
     late = (
         dbc.Table(
             [
@@ -452,23 +473,23 @@ def _lists(
                 ),
                 html.Tbody(
                     [
-                        html.Tr(
+                        html_element(
+                            "Tr",
                             [
-                                html.Td(s["name"]),
-                                html.Td(
+                                html_element("Td", s["name"]),
+                                html_element(
+                                    "Td",
                                     [
-                                        status_badge(s["status"]),
+                                        status(s["status"]),
                                         extension_badge(
                                             extended.get(s["organisation"]),
                                             id=f"reporting-extended-{s['organisation']}",
                                         ),
-                                    ]
+                                    ],
                                 ),
-                                html.Td(
-                                    dbc.Badge(gettext("late"), color="danger") if s["late"] else ""
-                                ),
-                                html.Td(s["missing"] or "—", className="small"),
-                            ]
+                                html_element("Td", late_badge if s["late"] else ""),
+                                html_element("Td", s["missing"] or "—", className="small"),
+                            ],
                         )
                         for s in view.submissions
                     ]
@@ -485,15 +506,16 @@ def _lists(
     flagged = (
         html.Ul(
             [
-                html.Li(
+                html_element(
+                    "Li",
                     [
-                        *[flag_badge(f) for f in v["flags"]],
-                        html.Span(f"{v['name']} · ", className="fw-semibold"),
-                        html.Code(v["indicator"]),
+                        *[flag(f) for f in v["flags"]],
+                        html_element("Span", f"{v['name']} · ", className="fw-semibold"),
+                        html_element("Code", v["indicator"]),
                         f" {v['disaggregation']} ",
-                        status_badge(v["status"]),
+                        status(v["status"]),
                         " ",
-                        html.A(gettext("review"), href=review),
+                        review_link,
                     ],
                     className="small mb-1",
                 )

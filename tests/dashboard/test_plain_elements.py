@@ -1,18 +1,22 @@
 """The elements a callback sends as plain JSON (dashboard.components.tables.html_element) are
-exactly what Dash's components would send: the browser gets the same tables and links."""
+exactly what Dash's components would send: the browser gets the same tables, links and lists."""
 
 from __future__ import annotations
 
 import json
+import sys
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+import dash
 import dash_bootstrap_components as dbc
 import pytest
 from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
-from dashboard.components import history, tables
+from dashboard.components import common, history, tables
 from models.core import i18n
+from models.reporting.deadlines import ExtensionView
 
 COLUMNS = [("partner", "Partner"), ("value", "Value"), ("share", "Share")]
 ROWS = [
@@ -136,3 +140,105 @@ def test_partner_history_links_send_what_their_components_would(initiative) -> N
         "/history", initiative=initiative, org="east&co", period="2025Q3", indicator="SERVED"
     )
     assert "org=" not in links[1]["href"]
+
+
+@pytest.fixture
+def reporting(app):
+    """The reporting page's module, as Dash registered it once its app exists."""
+    [name] = [p["module"] for p in dash.page_registry.values() if p["path"] == "/reporting"]
+    return sys.modules[name]
+
+
+def _find(tree, ident: str) -> dict:
+    """The component with id ``ident`` in JSON sent to the browser."""
+    if isinstance(tree, list):
+        for item in tree:
+            if (found := _find(item, ident)) is not None:
+                return found
+    elif isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == ident:
+            return tree
+        for value in (tree.get("props") or tree).values():
+            if (found := _find(value, ident)) is not None:
+                return found
+    return None  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_reporting_lists_send_what_their_components_would(reporting, language) -> None:
+    submissions = [
+        {"organisation": "east", "name": "Eastside", "status": "draft", "late": "late",
+         "missing": "SERVED, READY"},
+        {"organisation": "west", "name": "Westside", "status": "not_started", "late": "",
+         "missing": ""},
+        {"organisation": "north", "name": "Northside", "status": "returned", "late": "",
+         "missing": "READY"},
+    ]  # fmt: skip
+    flagged = [
+        {"organisation": "east", "name": "Eastside", "indicator": "SERVED",
+         "disaggregation": "total", "flags": ["outlier", "sum_mismatch"], "status": "draft"},
+        {"organisation": "west", "name": "Westside", "indicator": "READY",
+         "disaggregation": "gender=female", "flags": ["jump"], "status": "submitted"},
+        {"organisation": "north", "name": "Northside", "indicator": "SERVED",
+         "disaggregation": "total", "flags": ["outlier"], "status": "draft"},
+    ]  # fmt: skip
+    extension = ExtensionView(
+        organisation="east",
+        organisation_name="Eastside",
+        period="2025Q3",
+        closes_on=date(2025, 10, 15),
+        until=date(2025, 10, 30),
+        reason="flood",
+        granted_at=datetime(2025, 10, 1, tzinfo=UTC),
+        granted_by="lead@example.org",
+        running=True,
+    )
+    view = SimpleNamespace(
+        completeness=SimpleNamespace(period="2025Q3"), submissions=submissions, flagged=flagged
+    )
+    token = i18n.begin_request(language)
+    try:
+        sent = _sent(reporting._lists(view, "youth", [extension]))
+        review = common.page_url("/reporting/review", initiative="youth", period="2025Q3")
+        rows = [
+            html.Tr(
+                [
+                    html.Td(s["name"]),
+                    html.Td(
+                        [
+                            common.status_badge(s["status"]),
+                            reporting.extension_badge(
+                                extension if s["organisation"] == "east" else None,
+                                id=f"reporting-extended-{s['organisation']}",
+                            ),
+                        ]
+                    ),
+                    html.Td(dbc.Badge(i18n.gettext("late"), color="danger") if s["late"] else ""),
+                    html.Td(s["missing"] or "—", className="small"),
+                ]
+            )
+            for s in submissions
+        ]
+        items = [
+            html.Li(
+                [
+                    *[common.flag_badge(f) for f in v["flags"]],
+                    html.Span(f"{v['name']} · ", className="fw-semibold"),
+                    html.Code(v["indicator"]),
+                    f" {v['disaggregation']} ",
+                    common.status_badge(v["status"]),
+                    " ",
+                    html.A(i18n.gettext("review"), href=review),
+                ],
+                className="small mb-1",
+            )
+            for v in flagged
+        ]
+        late_rows = _sent(rows)
+        flagged_items = _sent(items)
+    finally:
+        i18n.end_request(token)
+    late = _find(sent, "reporting-late")
+    assert late["props"]["children"][1]["props"]["children"] == late_rows
+    assert _find(sent, "reporting-flagged")["props"]["children"] == flagged_items
+    assert "reporting-extended-east" in json.dumps(late)

@@ -56,6 +56,37 @@ def test_flagged_values_are_the_reports_own_flags_and_warnings(session, world) -
     assert any(flags == ["sum_mismatch"] for _, _, flags in listed)
 
 
+def test_a_reports_values_read_their_stored_flags_or_none(session, world) -> None:
+    """Flags are read as text and decoded only where a value has some: the others read an
+    empty list, as a decoded empty list did."""
+    reporter = actor_for_user(session=session, user=world["users"]["reporter"])
+    f.save_report(
+        session,
+        reporter,
+        [
+            ValueInput("SERVED", value=100),
+            ValueInput("K_READY", numerator=45, denominator=90),
+            ValueInput("K_READY", "race=black", numerator=20, denominator=50),
+            ValueInput("K_READY", "race=white", numerator=20, denominator=40),
+        ],
+    )
+    session.commit()
+    view = get_submission(
+        session=session,
+        actor=reporter,
+        initiative_slug="c2c",
+        org_slug="eastside",
+        period_key="2025Q3",
+    )
+    flags = {(v.indicator, v.disaggregation): v.flags for v in view.values}
+    assert flags == {
+        ("SERVED", "total"): [],
+        ("K_READY", "total"): ["sum_mismatch"],
+        ("K_READY", "race=black"): [],
+        ("K_READY", "race=white"): [],
+    }
+
+
 def test_numbers_follow_the_language_of_each_request() -> None:
     """Locales and patterns are parsed once per process: each request still gets its own."""
     for locale, expected in (("es", "1.234,50"), ("en", "1,234.50"), ("es", "1.234,50")):

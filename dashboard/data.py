@@ -88,8 +88,8 @@ from models.initiatives import translations as translation_rules
 from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
 from models.initiatives.directory import InitiativeSummary, initiative_directory
-from models.initiatives.indicators import list_indicators
-from models.initiatives.members import get_member, get_obligations, list_members
+from models.initiatives.indicators import indicator_names, list_indicators
+from models.initiatives.members import get_member, get_obligations, list_members, member_names
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
@@ -632,8 +632,7 @@ def _require_backbone(session: Session, actor: Actor, initiative: str) -> None:
 
 
 def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
-    members = list_members(session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT)
-    return {m.organisation.slug: m.organisation.name for m in members.items}
+    return member_names(session=session, actor=actor, initiative=initiative)
 
 
 def _organisation_name(session: Session, actor: Actor, initiative: str, org: str) -> str:
@@ -739,14 +738,15 @@ def review_detail(initiative: str, org: str, period: str) -> ReviewDetail:
             org_slug=org,
             period_key=period,
         )
-        indicators = list_indicators(
-            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-        ).items
+        indicators = indicator_names(session=session, actor=actor, initiative=initiative)
         loc = _local(session, actor, initiative)
         return ReviewDetail(
             submission=submission,
             organisation_name=_organisation_name(session, actor, initiative, org),
-            indicator_names={i["code"]: _localized_indicator(i, loc)["name"] for i in indicators},
+            indicator_names={
+                code: loc.name("indicator", code, name) if loc.texts else name
+                for code, name in indicators.items()
+            },
             send_back=refusals(
                 session=session,
                 actor=actor,
@@ -1380,12 +1380,7 @@ def value_trail(
         )
         code, key = held[value_id]
         labels = _category_labels(session, actor, initiative)
-        names = {
-            i["code"]: i["name"]
-            for i in list_indicators(
-                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-            ).items
-        }
+        names = indicator_names(session=session, actor=actor, initiative=initiative)
         return ValueTrail(
             initiative=initiative,
             organisation=org,

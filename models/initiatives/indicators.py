@@ -442,6 +442,20 @@ def _set_targets(
             current.value, current.note = value, note
 
 
+def indicator_names(*, session: Session, actor: Actor, initiative: str) -> dict[str, str]:
+    """The initiative's indicators, code → name, in their order, as plain rows: pages that
+    only name indicators (a report under review) need none of what ``list_indicators``
+    describes."""
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    return dict(
+        session.execute(
+            select(Indicator.code, Indicator.name)
+            .where(Indicator.initiative_id == init.id)
+            .order_by(Indicator.position, Indicator.code)
+        ).all()
+    )
+
+
 def list_indicators(
     *,
     session: Session,

@@ -98,6 +98,19 @@ def list_members(
     return page_of(session=session, stmt=stmt, limit=limit, offset=offset)
 
 
+def member_names(*, session: Session, actor: Actor, initiative: str) -> dict[str, str]:
+    """Every member's organisation, slug → name, as plain rows: pages that name a period's
+    partners (the review queue) need no Member objects."""
+    init = viewable_initiative(session=session, actor=actor, slug=initiative)
+    return dict(
+        session.execute(
+            select(Organisation.slug, Organisation.name)
+            .join(Member, Member.organisation_id == Organisation.id)
+            .where(Member.initiative_id == init.id)
+        ).all()
+    )
+
+
 def get_member(*, session: Session, actor: Actor, initiative: str, organisation: str) -> Member:
     init = viewable_initiative(session=session, actor=actor, slug=initiative)
     return _find_member(session, init, organisation)

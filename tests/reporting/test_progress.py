@@ -5,8 +5,14 @@ The page reads a whole period's reports at once and skips formatting the warning
 
 from __future__ import annotations
 
+import pytest
+
 from models.access.permissions import actor_for_user
 from models.core import i18n
+from models.core.errors import NotFound
+from models.core.paging import MAX_LIMIT
+from models.initiatives.indicators import indicator_names, list_indicators
+from models.initiatives.members import list_members, member_names
 from models.reporting.progress import reporting_progress
 from models.reporting.submissions import get_submission
 from models.reporting.validation import ValueInput
@@ -96,3 +102,21 @@ def test_numbers_follow_the_language_of_each_request() -> None:
             assert i18n.format_number(1234.5) == expected.rstrip("0")
         finally:
             i18n.end_request(token)
+
+
+def test_names_read_as_plain_rows_are_those_the_lists_give(session, world) -> None:
+    """The review page names partners and indicators from plain rows: the same names, in the
+    same order, as the full lists, and nothing for someone who may not see the initiative."""
+    backbone = actor_for_user(session=session, user=world["users"]["backbone"])
+    outsider = actor_for_user(session=session, user=world["users"]["outsider"])
+    members = list_members(session=session, actor=backbone, initiative="c2c", limit=MAX_LIMIT)
+    assert member_names(session=session, actor=backbone, initiative="c2c") == {
+        m.organisation.slug: m.organisation.name for m in members.items
+    }
+    described = list_indicators(session=session, actor=backbone, initiative="c2c", limit=MAX_LIMIT)
+    names = indicator_names(session=session, actor=backbone, initiative="c2c")
+    assert list(names.items()) == [(i["code"], i["name"]) for i in described.items]
+    assert len(names) > 1
+    for read in (member_names, indicator_names):
+        with pytest.raises(NotFound):
+            read(session=session, actor=outsider, initiative="c2c")

@@ -87,7 +87,11 @@ from models.initiatives import series_breaks as series_break_rules
 from models.initiatives import translations as translation_rules
 from models.initiatives.changes import object_changes
 from models.initiatives.dimensions import list_dimensions
-from models.initiatives.directory import InitiativeSummary, initiative_directory
+from models.initiatives.directory import (
+    InitiativeSummary,
+    initiative_directory,
+    visible_initiatives,
+)
 from models.initiatives.indicators import indicator_names, list_indicators
 from models.initiatives.members import get_member, get_obligations, list_members, member_names
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
@@ -456,16 +460,9 @@ class Workspace:
     organisations: tuple[tuple[str, str], ...]  # (slug, name)
 
 
-def _initiatives(session: Session, actor: Actor) -> list[tuple[InitiativeSummary, int]]:
-    """The initiatives the actor may see, with their ids (the directory lists them all)."""
-    seen = []
-    for summary in initiative_directory(session=session, actor=actor):
-        try:
-            initiative = get_initiative(session=session, actor=actor, slug=summary.slug)
-        except NotFound:
-            continue
-        seen.append((summary, initiative.id))
-    return seen
+def _initiatives(session: Session, actor: Actor) -> list[tuple[str, str, int]]:
+    """(slug, name, id) of the initiatives the actor may see, by name."""
+    return visible_initiatives(session=session, actor=actor)
 
 
 def workspaces() -> list[Workspace]:
@@ -475,12 +472,12 @@ def workspaces() -> list[Workspace]:
         return []
     out = []
     with _session() as session:
-        for summary, initiative_id in _initiatives(session, actor):
+        for slug, name, initiative_id in _initiatives(session, actor):
             backbone = actor.is_backbone(initiative_id)
             if not (backbone or actor.reporter_orgs(initiative_id)):
                 continue
             members = list_members(
-                session=session, actor=actor, initiative=summary.slug, limit=MAX_LIMIT
+                session=session, actor=actor, initiative=slug, limit=MAX_LIMIT
             ).items
             organisations = tuple(
                 (m.organisation.slug, m.organisation.name)
@@ -488,7 +485,7 @@ def workspaces() -> list[Workspace]:
                 if backbone or actor.reports_for(initiative_id, m.organisation_id)
             )
             if organisations:
-                out.append(Workspace(summary.slug, summary.name, backbone, organisations))
+                out.append(Workspace(slug, name, backbone, organisations))
     return out
 
 
@@ -611,8 +608,8 @@ def review_workspaces() -> list[tuple[str, str]]:
         return []
     with _session() as session:
         return [
-            (summary.slug, summary.name)
-            for summary, initiative_id in _initiatives(session, actor)
+            (slug, name)
+            for slug, name, initiative_id in _initiatives(session, actor)
             if actor.is_backbone(initiative_id)
         ]
 
@@ -806,7 +803,7 @@ def analytics_workspaces() -> list[tuple[str, str]]:
     if actor.is_anonymous:
         return []
     with _session() as session:
-        return [(summary.slug, summary.name) for summary, _id in _initiatives(session, actor)]
+        return [(slug, name) for slug, name, _id in _initiatives(session, actor)]
 
 
 # --- the names the backbone team wrote, in the reader's language --------------------------------

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.access.permissions import can_view_initiative
 from models.core import dates
 from models.core.actors import Actor
 from models.tables.indicator import Indicator, Outcome
@@ -102,6 +103,19 @@ def initiative_directory(
             member_names=tuple(names.get(initiative.id, ())),
         )
         for initiative, current_key, approved_key in rows
+    ]
+
+
+def visible_initiatives(*, session: Session, actor: Actor) -> list[tuple[str, str, int]]:
+    """(slug, name, id) of the initiatives the actor may see (``get_initiative``'s rule), by
+    name as the directory lists them: the pages' initiative pickers, which need none of the
+    directory's counts and member names."""
+    return [
+        (slug, name, initiative_id)
+        for initiative_id, slug, name in session.execute(
+            select(Initiative.id, Initiative.slug, Initiative.name).order_by(Initiative.name)
+        )
+        if can_view_initiative(session=session, actor=actor, initiative_id=initiative_id)
     ]
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.access.permissions import actor_for_user
+from models.access.permissions import actor_for_user, get_initiative
 from models.core import i18n
 from models.core.errors import NotFound
 from models.core.paging import MAX_LIMIT
+from models.initiatives.directory import initiative_directory, visible_initiatives
 from models.initiatives.indicators import indicator_names, list_indicators
 from models.initiatives.members import list_members, member_names
 from models.reporting.progress import reporting_progress
@@ -120,3 +121,25 @@ def test_names_read_as_plain_rows_are_those_the_lists_give(session, world) -> No
     for read in (member_names, indicator_names):
         with pytest.raises(NotFound):
             read(session=session, actor=outsider, initiative="c2c")
+
+
+def test_visible_initiatives_are_those_the_directory_shows_each_actor(session, world) -> None:
+    """The pages' initiative pickers list, for each actor, exactly the directory's initiatives
+    that ``get_initiative`` lets the actor see, in the directory's order."""
+    f.initiative(session, slug="zeta", name="Zeta")
+    f.initiative(session, slug="alpha", name="Alpha")
+    admin = f.user(session, "admin")
+    session.commit()
+    seen_counts = set()
+    for user in [*world["users"].values(), admin]:
+        actor = actor_for_user(session=session, user=user)
+        expected = []
+        for summary in initiative_directory(session=session, actor=actor):
+            try:
+                found = get_initiative(session=session, actor=actor, slug=summary.slug)
+            except NotFound:
+                continue
+            expected.append((summary.slug, summary.name, found.id))
+        assert visible_initiatives(session=session, actor=actor) == expected
+        seen_counts.add(len(expected))
+    assert len(seen_counts) > 1  # some actors see more initiatives than others

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     CursorResult,
     Text,
+    bindparam,
     cast,
     delete,
     exists,
@@ -143,22 +144,35 @@ class WriteContext:
 # --- lookups and permissions ----------------------------------------------------------------
 
 
+# The member, its period and its report in one statement, built once (every report request
+# starts here, README "Scaling"): the period and report joined loosely, so a missing one is
+# told apart.
+_REPORT = (
+    select(Member, Organisation, Period, Submission)
+    .join(Organisation, Organisation.id == Member.organisation_id)
+    .outerjoin(
+        Period,
+        (Period.initiative_id == bindparam("initiative_id"))
+        & (Period.key == bindparam("period_key")),
+    )
+    .outerjoin(
+        Submission, (Submission.member_id == Member.id) & (Submission.period_id == Period.id)
+    )
+    .where(
+        Member.initiative_id == bindparam("initiative_id"),
+        Organisation.slug == bindparam("org_slug"),
+    )
+    .options(contains_eager(Member.organisation))
+)
+
+
 def _context(
     session: Session, actor: Actor, slug: str, org_slug: str, period_key: str
 ) -> WriteContext:
     """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
     initiative = get_initiative(session=session, actor=actor, slug=slug)
-    # The member, its period and its report in one statement (every report request starts
-    # here): the period and report joined loosely, so a missing one is told apart.
     row = session.execute(
-        select(Member, Organisation, Period, Submission)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .outerjoin(Period, (Period.initiative_id == initiative.id) & (Period.key == period_key))
-        .outerjoin(
-            Submission, (Submission.member_id == Member.id) & (Submission.period_id == Period.id)
-        )
-        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
-        .options(contains_eager(Member.organisation))
+        _REPORT, {"initiative_id": initiative.id, "period_key": period_key, "org_slug": org_slug}
     ).first()
     if row is None:
         raise no_member(org_slug)
@@ -617,6 +631,30 @@ def _view(
     return _views(session, ctx.initiative, [ctx], specs)[0]
 
 
+# The views' statements, built once (README, "Scaling").
+_OBLIGATIONS = select(Obligation.member_id, Obligation.indicator_id).where(
+    Obligation.member_id.in_(bindparam("members", expanding=True))
+)
+_CODES = select(Indicator.id, Indicator.code).where(
+    Indicator.initiative_id == bindparam("initiative_id")
+)
+_VALUES = (
+    select(
+        Value.id,
+        Value.submission_id,
+        Value.indicator_id,
+        Value.disaggregation,
+        Value.value,
+        Value.numerator,
+        Value.denominator,
+        Value.note,
+        Value.flags,
+    )
+    .where(Value.submission_id.in_(bindparam("submissions", expanding=True)))
+    .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
+)
+
+
 def _views(
     session: Session,
     initiative: Initiative,
@@ -632,17 +670,10 @@ def _views(
     if not contexts:
         return []
     obligations: dict[int, set[int]] = defaultdict(set)
-    for member_id, indicator_id in session.execute(
-        select(Obligation.member_id, Obligation.indicator_id).where(
-            Obligation.member_id.in_({ctx.member.id for ctx in contexts})
-        )
-    ):
+    members = list({ctx.member.id for ctx in contexts})
+    for member_id, indicator_id in session.execute(_OBLIGATIONS, {"members": members}):
         obligations[member_id].add(indicator_id)
-    codes = dict(
-        session.execute(
-            select(Indicator.id, Indicator.code).where(Indicator.initiative_id == initiative.id)
-        ).all()
-    )
+    codes = dict(session.execute(_CODES, {"initiative_id": initiative.id}).all())
     values_of: dict[int, list[ValueView]] = {
         ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
     }
@@ -650,19 +681,7 @@ def _views(
         # Plain rows, not Value objects: a whole period's values are thousands of rows, and
         # building an ORM object for each cost more than everything else in the view.
         for vid, sid, indicator_id, disaggregation, value, num, den, note, flags in session.execute(
-            select(
-                Value.id,
-                Value.submission_id,
-                Value.indicator_id,
-                Value.disaggregation,
-                Value.value,
-                Value.numerator,
-                Value.denominator,
-                Value.note,
-                Value.flags,
-            )
-            .where(Value.submission_id.in_(list(values_of)))
-            .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
+            _VALUES, {"submissions": list(values_of)}
         ):
             values_of[sid].append(
                 ValueView(

@@ -22,11 +22,13 @@ from typing import Any
 from sqlalchemy import (
     CursorResult,
     Text,
+    bindparam,
     cast,
     delete,
     exists,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -143,22 +145,35 @@ class WriteContext:
 # --- lookups and permissions ----------------------------------------------------------------
 
 
+# The member, its period and its report in one statement, built once (every report request
+# starts here, README "Scaling"): the period and report joined loosely, so a missing one is
+# told apart.
+_REPORT = (
+    select(Member, Organisation, Period, Submission)
+    .join(Organisation, Organisation.id == Member.organisation_id)
+    .outerjoin(
+        Period,
+        (Period.initiative_id == bindparam("initiative_id"))
+        & (Period.key == bindparam("period_key")),
+    )
+    .outerjoin(
+        Submission, (Submission.member_id == Member.id) & (Submission.period_id == Period.id)
+    )
+    .where(
+        Member.initiative_id == bindparam("initiative_id"),
+        Organisation.slug == bindparam("org_slug"),
+    )
+    .options(contains_eager(Member.organisation))
+)
+
+
 def _context(
     session: Session, actor: Actor, slug: str, org_slug: str, period_key: str
 ) -> WriteContext:
     """Resolve the URL's names; anything the actor may not see is 404, like a missing one."""
     initiative = get_initiative(session=session, actor=actor, slug=slug)
-    # The member, its period and its report in one statement (every report request starts
-    # here): the period and report joined loosely, so a missing one is told apart.
     row = session.execute(
-        select(Member, Organisation, Period, Submission)
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .outerjoin(Period, (Period.initiative_id == initiative.id) & (Period.key == period_key))
-        .outerjoin(
-            Submission, (Submission.member_id == Member.id) & (Submission.period_id == Period.id)
-        )
-        .where(Member.initiative_id == initiative.id, Organisation.slug == org_slug)
-        .options(contains_eager(Member.organisation))
+        _REPORT, {"initiative_id": initiative.id, "period_key": period_key, "org_slug": org_slug}
     ).first()
     if row is None:
         raise no_member(org_slug)
@@ -550,14 +565,23 @@ def refusals(
     )
 
 
+_MEMBER_OBLIGATIONS = select(Obligation.indicator_id).where(
+    Obligation.member_id == bindparam("member_id")
+)
+
+
 def _obligations(session: Session, member_id: int) -> set[int]:
-    return set(
-        session.scalars(select(Obligation.indicator_id).where(Obligation.member_id == member_id))
-    )
+    return set(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id}))
 
 
-def _bump_version(session: Session, submission: Submission, expected: int | None) -> None:
-    """Claim the next version, or fail with 412 when someone else already did."""
+def _bump_version(
+    session: Session,
+    submission: Submission,
+    expected: int | None,
+    changes: Mapping[str, Any] | None = None,
+) -> None:
+    """Claim the next version, or fail with 412 when someone else already did; ``changes``
+    (a transition's) are made by the same statement, and the row is read back once."""
     seen = submission.version
     if expected is not None and expected != seen:
         raise PreconditionFailed(
@@ -572,7 +596,7 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
         result = session.execute(
             update(Submission)
             .where(Submission.id == submission.id, Submission.version == seen)
-            .values(version=seen + 1, updated_at=utcnow())
+            .values(version=seen + 1, updated_at=utcnow(), **(changes or {}))
             .execution_options(synchronize_session=False)
         )
     except OperationalError as exc:
@@ -619,6 +643,30 @@ def _view(
 
 # Value.flags as text when a value has none: an empty list, a JSON null, or no JSON at all.
 NO_FLAGS = (None, "[]", "null")
+# The views' statements, built once (README, "Scaling").
+_OBLIGATIONS = select(Obligation.member_id, Obligation.indicator_id).where(
+    Obligation.member_id.in_(bindparam("members", expanding=True))
+)
+_CODES = select(Indicator.id, Indicator.code).where(
+    Indicator.initiative_id == bindparam("initiative_id")
+)
+_VALUES = (
+    select(
+        Value.id,
+        Value.submission_id,
+        Value.indicator_id,
+        Value.disaggregation,
+        Value.value,
+        Value.numerator,
+        Value.denominator,
+        Value.note,
+        # As text, read only where there are flags: most values have none, and decoding each
+        # value's empty list cost a third of a whole period's views.
+        cast(Value.flags, Text),
+    )
+    .where(Value.submission_id.in_(bindparam("submissions", expanding=True)))
+    .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
+)
 
 
 def _views(
@@ -636,17 +684,10 @@ def _views(
     if not contexts:
         return []
     obligations: dict[int, set[int]] = defaultdict(set)
-    for member_id, indicator_id in session.execute(
-        select(Obligation.member_id, Obligation.indicator_id).where(
-            Obligation.member_id.in_({ctx.member.id for ctx in contexts})
-        )
-    ):
+    members = list({ctx.member.id for ctx in contexts})
+    for member_id, indicator_id in session.execute(_OBLIGATIONS, {"members": members}):
         obligations[member_id].add(indicator_id)
-    codes = dict(
-        session.execute(
-            select(Indicator.id, Indicator.code).where(Indicator.initiative_id == initiative.id)
-        ).all()
-    )
+    codes = dict(session.execute(_CODES, {"initiative_id": initiative.id}).all())
     values_of: dict[int, list[ValueView]] = {
         ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
     }
@@ -655,27 +696,7 @@ def _views(
     # Plain rows, not Value objects: a whole period's values are thousands of rows, and
     # building an ORM object for each cost more than everything else in the view. Each row
     # becomes its view and, in the same pass, the checked value the warnings are computed from.
-    rows = (
-        session.execute(
-            select(
-                Value.id,
-                Value.submission_id,
-                Value.indicator_id,
-                Value.disaggregation,
-                Value.value,
-                Value.numerator,
-                Value.denominator,
-                Value.note,
-                # As text, read only where there are flags: most values have none, and
-                # decoding each value's empty list cost a third of a whole period's views.
-                cast(Value.flags, Text),
-            )
-            .where(Value.submission_id.in_(list(values_of)))
-            .order_by(Value.submission_id, Value.indicator_id, Value.disaggregation)
-        ).all()
-        if values_of
-        else []
-    )
+    rows = session.execute(_VALUES, {"submissions": list(values_of)}).all() if values_of else []
     if rows:
         specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
         checked = {
@@ -1062,6 +1083,9 @@ def create_submissions(
     _audit(session, actor, contexts[0].initiative.id, events)
 
 
+_REPORT_VALUES = select(Value).where(Value.submission_id == bindparam("submission_id"))
+
+
 def _write(
     session: Session,
     actor: Actor,
@@ -1072,13 +1096,14 @@ def _write(
     reason: str | None,
     full_view: bool = True,
 ) -> SaveResult:
+    created = ctx.submission is None
     sub = claim_submission(
         session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
     )
 
     existing = {
         (v.indicator_id, v.disaggregation): v
-        for v in session.scalars(select(Value).where(Value.submission_id == sub.id))
+        for v in session.scalars(_REPORT_VALUES, {"submission_id": sub.id})
     }
     code_of = {s.id: s.code for s in specs.values()}
     inserts, updates, events = [], [], []
@@ -1164,7 +1189,14 @@ def _write(
     if removed_ids:
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
     _audit(session, actor, ctx.initiative.id, events)
-    session.expire_all()
+    # What the statements above changed under the session: the values it loaded, and a new
+    # report's row as the database keeps it (its times read back as they are stored). Not the
+    # initiative, member, organisation and period: expiring everything read each of them again.
+    for old in existing.values():
+        if inspect(old).persistent:  # the deleted ones left the session with their rows
+            session.expire(old)
+    if created:
+        session.expire(sub)
     refresh_flags(session=session, contexts=[ctx], specs=specs)
     return SaveResult(
         submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
@@ -1309,6 +1341,22 @@ def flags_by_cell(
     return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
 
 
+# Built once, as the views' statements (README, "Scaling"): every save reads its values here.
+_FLAGGED_VALUES = select(
+    Value.id,
+    Value.indicator_id,
+    Value.measure_type,
+    Value.category_id,
+    Value.disaggregation,
+    Value.value,
+    Value.numerator,
+    Value.denominator,
+    Value.note,
+    cast(Value.flags, Text),  # decoded below only when not empty
+    Value.submission_id,
+).where(Value.submission_id.in_(bindparam("submissions", expanding=True)))
+
+
 def _refresh_flags_batch(
     session: Session,
     contexts: list[WriteContext],
@@ -1321,19 +1369,7 @@ def _refresh_flags_batch(
     # the query for the ~100,000 rows of a large import (the session is flushed first).
     session.flush()
     for row in session.connection().execute(
-        select(
-            Value.id,
-            Value.indicator_id,
-            Value.measure_type,
-            Value.category_id,
-            Value.disaggregation,
-            Value.value,
-            Value.numerator,
-            Value.denominator,
-            Value.note,
-            cast(Value.flags, Text),  # decoded below only when not empty
-            Value.submission_id,
-        ).where(Value.submission_id.in_(list(by_submission)))
+        _FLAGGED_VALUES, {"submissions": list(by_submission)}
     ):  # plain rows, in CleanValue's field order after the id
         rows_of[row[10]].append(row)
     if history is None:
@@ -1451,7 +1487,6 @@ def transition(
                 gettext("an empty submission cannot be submitted"), code="empty_submission"
             )
 
-    _bump_version(session, sub, expected_version)
     now = utcnow()
     changes: dict[str, Any] = {"status": target}
     if action == "submit":
@@ -1463,13 +1498,7 @@ def transition(
         changes |= {"comment": comment}
     elif action == "reopen":
         changes |= {"approved_at": None, "approved_by_id": None, "comment": comment}
-    session.execute(
-        update(Submission)
-        .where(Submission.id == sub.id)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(sub)
+    _bump_version(session, sub, expected_version, changes)
     # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
     if target == "approved":
         apply_submission(session=session, submission_id=sub.id, sign=+1)

@@ -22,7 +22,7 @@ from math import isfinite
 from operator import itemgetter
 from typing import NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from models.core.i18n import current_locale, format_number, gettext, short_number
@@ -146,37 +146,44 @@ class CheckedValues:
     cells: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
+# Statements built once (README, "Scaling"): every report's read and write asks them, and
+# building a select with its joins cost more CPU than running it.
+_ROWS, _COLUMNS = aliased(Dimension), aliased(Dimension)  # a cross-tab's components
+_INDICATOR_SPECS = select(
+    Indicator.id,
+    Indicator.code,
+    Indicator.measure_type,
+    Indicator.valid_min,
+    Indicator.valid_max,
+    Indicator.decimals,
+    Indicator.unit,
+    Indicator.expression,
+).where(Indicator.initiative_id == bindparam("initiative_id"))
+_CATEGORY_SPECS = (
+    select(
+        indicator_dimensions.c.indicator_id,
+        Dimension.code,
+        Category.code,
+        Category.id,
+        _ROWS.code,
+        _COLUMNS.code,
+    )
+    .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
+    .join(Category, Category.dimension_id == Dimension.id)
+    .outerjoin(_ROWS, _ROWS.id == Dimension.row_dimension_id)
+    .outerjoin(_COLUMNS, _COLUMNS.id == Dimension.column_dimension_id)
+    .where(Dimension.initiative_id == bindparam("initiative_id"))
+)
+
+
 def indicator_specs(*, session: Session, initiative_id: int) -> dict[str, IndicatorSpec]:
     """Everything validation needs about an initiative's indicators, in two queries."""
-    indicators = session.execute(
-        select(
-            Indicator.id,
-            Indicator.code,
-            Indicator.measure_type,
-            Indicator.valid_min,
-            Indicator.valid_max,
-            Indicator.decimals,
-            Indicator.unit,
-            Indicator.expression,
-        ).where(Indicator.initiative_id == initiative_id)
-    ).all()
+    asked = {"initiative_id": initiative_id}
+    indicators = session.execute(_INDICATOR_SPECS, asked).all()
     categories: dict[int, dict[str, int]] = defaultdict(dict)
     pairs: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
-    rows, columns = aliased(Dimension), aliased(Dimension)  # a cross-tab's components
     for indicator_id, dim_code, cat_code, cat_id, row_code, column_code in session.execute(
-        select(
-            indicator_dimensions.c.indicator_id,
-            Dimension.code,
-            Category.code,
-            Category.id,
-            rows.code,
-            columns.code,
-        )
-        .join(Dimension, Dimension.id == indicator_dimensions.c.dimension_id)
-        .join(Category, Category.dimension_id == Dimension.id)
-        .outerjoin(rows, rows.id == Dimension.row_dimension_id)
-        .outerjoin(columns, columns.id == Dimension.column_dimension_id)
-        .where(Dimension.initiative_id == initiative_id)
+        _CATEGORY_SPECS, asked
     ):
         key = f"{dim_code}={cat_code}"
         categories[indicator_id][key] = cat_id
@@ -756,6 +763,36 @@ def _breakdown_mismatch(
     return None
 
 
+# The members' approved submissions drive the query (a few hundred rows), then their values
+# by the (submission, indicator, disaggregation) key; left to itself, SQLite would walk the
+# indicator index over every value of the initiative. Built once, as the specs' statements.
+_APPROVED = select(Submission.id).where(
+    Submission.member_id.in_(bindparam("members", expanding=True)),
+    Submission.status == "approved",
+)
+_APPROVED_BEFORE = _APPROVED.join(Period, Period.id == Submission.period_id).where(
+    Period.starts_on < bindparam("before")
+)
+
+
+def _history_of(approved: Select[int]) -> Select[int, int, int, float]:
+    return (
+        select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
+        .join(Submission, Submission.id == Value.submission_id)
+        .where(
+            Value.submission_id.in_(approved),
+            Value.disaggregation == TOTAL,
+            Value.indicator_id.in_(bindparam("indicators", expanding=True)),
+        )
+    )
+
+
+_HISTORY, _HISTORY_BEFORE = _history_of(_APPROVED), _history_of(_APPROVED_BEFORE)
+_PERIOD_STARTS = select(Period.id, Period.starts_on).where(
+    Period.id.in_(bindparam("periods", expanding=True))
+)
+
+
 def approved_history(
     *,
     session: Session,
@@ -771,36 +808,16 @@ def approved_history(
     member_ids, indicator_ids = set(member_ids), set(indicator_ids)
     if not member_ids or not indicator_ids:
         return history
-    # The members' approved submissions drive the query (a few hundred rows), then their
-    # values by the (submission, indicator, disaggregation) key; left to itself, SQLite would
-    # walk the indicator index over every value of the initiative.
-    approved = select(Submission.id).where(
-        Submission.member_id.in_(member_ids), Submission.status == "approved"
-    )
-    if before is not None:
-        approved = approved.join(Period, Period.id == Submission.period_id).where(
-            Period.starts_on < before
-        )
     # Core rows on the session's (flushed) connection: an import reads ~100,000 of them, and
     # the ORM's result machinery would cost more than the query.
     session.flush()
-    rows = (
-        session.connection()
-        .execute(
-            select(Submission.member_id, Value.indicator_id, Value.period_id, Value.value)
-            .join(Submission, Submission.id == Value.submission_id)
-            .where(
-                Value.submission_id.in_(approved),
-                Value.disaggregation == TOTAL,
-                Value.indicator_id.in_(indicator_ids),
-            )
-        )
-        .all()
-    )
+    asked: dict[str, object] = {"members": list(member_ids), "indicators": list(indicator_ids)}
+    if before is not None:
+        asked["before"] = before
+    history_rows = _HISTORY if before is None else _HISTORY_BEFORE
+    rows = session.connection().execute(history_rows, asked).all()
     period_ids = {period_id for _, _, period_id, _ in rows}
-    starts = dict(
-        session.execute(select(Period.id, Period.starts_on).where(Period.id.in_(period_ids))).all()
-    )
+    starts = dict(session.execute(_PERIOD_STARTS, {"periods": list(period_ids)}).all())
     for member_id, indicator_id, period_id, value in rows:
         history[(member_id, indicator_id)].append((starts[period_id], value))
     for past in history.values():

@@ -228,3 +228,59 @@ def test_a_redis_url_that_is_not_one_is_refused_naming_the_setting(monkeypatch, 
             get_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_hit_on_postgresql_is_one_round_trip_and_leaves_the_pool_as_it_was(
+    postgres_database,
+) -> None:
+    """PostgreSQL counts a hit with one script outside a transaction block: one round trip,
+    no statement of the driver's own (BEGIN, COMMIT), and the connection goes back to the
+    application's pool in its transactions again; a connection ended under it answers
+    'unavailable' (the worker counts on its own a while) and is not handed out again."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy import text as sql
+
+    engine = create_engine(postgres_database.url, pool_size=1, max_overflow=0)
+    store = DatabaseCounters(sessionmaker(engine))
+    store._next_sweep = float("inf")  # the once-a-minute sweep is a transaction of its own
+    key = _key()
+    commands: list[bytes] = []
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        backend = conn.scalar(sql("SELECT pg_backend_pid()"))
+        conn.rollback()
+    from psycopg import _connection_base
+
+    sent = _connection_base.BaseConnection._exec_command
+
+    def recording(self, command, *args, **kwargs):
+        commands.append(bytes(command) if not isinstance(command, str) else command.encode())
+        return sent(self, command, *args, **kwargs)
+
+    _connection_base.BaseConnection._exec_command = recording
+    try:
+        assert [store.add(key, MINUTE, now=T0, limit=2).added for _ in range(3)] == [
+            True,
+            True,
+            False,
+        ]
+    finally:
+        _connection_base.BaseConnection._exec_command = sent
+    assert commands == []
+    assert store.read(key, MINUTE, now=T0).buckets == {MINUTE.bucket(T0): 2}
+    assert dbapi.autocommit is False
+    with engine.connect() as conn:  # the one pooled connection, in a transaction again
+        assert conn.connection.driver_connection is dbapi
+        conn.execute(sql("CREATE TEMP TABLE t (x int)"))
+        conn.rollback()
+        assert conn.scalar(sql("SELECT to_regclass('pg_temp.t')")) is None
+
+    stopped: list[object] = []
+    event.listen(engine, "invalidate", lambda *args: stopped.append(args))
+    with create_engine(postgres_database.url).connect() as admin:
+        admin.execute(sql("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    with pytest.raises(counters.Unavailable):
+        for _ in range(3):  # the ended connection may look sound until it is used
+            store.add(_key(), MINUTE, now=T0)
+    assert stopped
+    assert store.add(key, MINUTE, now=T0 + 60, limit=2).added  # a new connection

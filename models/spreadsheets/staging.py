@@ -20,6 +20,7 @@ explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connecti
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -329,9 +330,15 @@ class Stage:
         stamp_of = v.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
         stamp = str(stamp_of(now) if stamp_of is not None else now).replace("'", "''")
         user = "NULL" if actor.user_id is None else f"{actor.user_id:d}"
-        kept = {name: f"?{i + 1}" for i, name in enumerate(LOADED)}  # a kept row's parameters
         groups = set(map(itemgetter(1), self.kept))
         offsets = {submissions[g] - g for g in groups} if groups <= submissions.keys() else set()
+        # What each row binds: only what varies (a parameter costs, and a NULL one costs four
+        # times a number: the driver tries to adapt it), so no note when no row has one.
+        noted = any(map(itemgetter(LOADED.index("note")), self.kept))
+        bound = ["row", "grp" if len(offsets) == 1 else "member_id", *_STAGED, "flags"]
+        if not noted:
+            bound.remove("note")
+        kept = {name: f"?{i + 1}" for i, name in enumerate(bound)}  # a row's parameters
         if len(offsets) == 1:
             report = f"{kept['grp']} + {offsets.pop():d}"
         else:
@@ -342,16 +349,23 @@ class Stage:
         columns = {
             "id": f"{kept['row']} + {largest:d}",
             "submission_id": report,
-            **{name: kept[name] for name in _STAGED},
+            **{name: kept.get(name, "NULL") for name in _STAGED},
             "flags": f"coalesce({kept['flags']}, '[]')",
             "initiative_id": f"{initiative_id:d}",
             "updated_at": f"'{stamp}'",
             "updated_by_id": user,
         }
-        self.conn.exec_driver_sql(
-            f'INSERT INTO "values" ({", ".join(columns)}) VALUES ({", ".join(columns.values())})',
-            self.kept,
+        statement = (
+            f'INSERT INTO "values" ({", ".join(columns)}) VALUES ({", ".join(columns.values())})'
         )
+        rows = map(itemgetter(*map(LOADED.index, bound)), self.kept)
+        driver = self.conn.connection.driver_connection
+        assert driver is not None  # the connection is checked out and live
+        try:  # the driver's own executemany: it takes the rows as they are made, no list
+            driver.executemany(statement, rows)
+        except sqlite3.Error as exc:
+            # Wrapped like any other statement's error, so the API's handlers see it.
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
         self.conn.execute(
             self._audit(
                 actor, initiative_id, reason, now, _VALUES, v.id, v.id > largest, written=True

@@ -1,0 +1,200 @@
+"""Files whose rows of several partners and periods come interleaved: every value lands in
+its own report and its report's audit event, whatever the chunk size, whether the reports are
+new or some already hold values, and an import that fails at its write leaves nothing.
+
+A plain CSV (no quote) is read a block of lines and a run of one (organisation, period) at a
+time, and on SQLite the rows of new reports are written straight from memory, each row's
+report found from its group's number: these tests hold those shortcuts to what a row-by-row
+import gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import random
+
+import pytest
+from sqlalchemy import func, select
+
+from models import (
+    AuditEvent,
+    Indicator,
+    Initiative,
+    Member,
+    Organisation,
+    Period,
+    Submission,
+    Value,
+)
+from models.audit.values import BATCH, batch_changes
+from models.core.actors import Actor
+from models.spreadsheets import staging
+from models.spreadsheets.imports import import_file
+
+from .. import factories as f
+from .conftest import build_world
+
+ORGS = ("eastside", "westside", "northside")
+PERIODS = ("2025Q3", "2025Q4", "2026Q1")
+CODES = ("C1", "C2", "C3", "C4")
+COLUMNS = ("organisation", "period", "indicator", "disaggregation", "value", "note")
+
+
+def _world(session) -> None:
+    """The spreadsheets world plus a third partner, two more open periods and four counts
+    every partner reports."""
+    world = build_world(session)
+    init = world["init"]
+    north = f.member(session, init, f.organisation(session, slug="northside"))
+    f.open_period(session, init, "2025Q4")
+    f.open_period(session, init, "2026Q1")
+    for code in CODES:
+        count = f.indicator(session, init, "count", code=code, valid_max=1_000_000)
+        for member in (world["east"], world["west"], north):
+            f.obligation(session, member, count)
+    session.commit()
+
+
+def _value(org: str, period: str, code: str) -> int:
+    """A number that says which cell it belongs to."""
+    return 10_000 * ORGS.index(org) + 100 * PERIODS.index(period) + CODES.index(code) + 1
+
+
+def _rows(seed: int, cells=None) -> list[tuple[str, str, str]]:
+    cells = cells or [(o, p, c) for o in ORGS for p in PERIODS for c in CODES]
+    shuffled = list(cells)
+    random.Random(seed).shuffle(shuffled)
+    return shuffled
+
+
+def _csv(rows, *, quoted: bool = False, bump: int = 0, noted: bool = True) -> bytes:
+    """The file; ``quoted`` quotes every cell (so it is read line by line, not in blocks),
+    ``noted``: each row has a note."""
+    out = io.StringIO()
+    writer = csv.writer(
+        out, lineterminator="\n", quoting=csv.QUOTE_ALL if quoted else csv.QUOTE_MINIMAL
+    )
+    writer.writerow(COLUMNS)
+    for org, period, code in rows:
+        note = f"{org} {period} {code}" if noted else ""
+        writer.writerow([org, period, code, "total", _value(org, period, code) + bump, note])
+    return out.getvalue().encode()
+
+
+def _import(session, content: bytes, *, chunk_rows: int, name: str = "mixed.csv"):
+    init_id = session.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
+    actor = Actor(user_id=None, label="test", backbone_of=frozenset({init_id}))
+    return import_file(
+        session=session,
+        actor=actor,
+        initiative_slug="c2c",
+        stream=io.BytesIO(content),
+        filename=name,
+        chunk_rows=chunk_rows,
+    )
+
+
+def _stored(session) -> dict[tuple[str, str, str], tuple[float, str | None]]:
+    """(organisation, period, indicator) → (value, note), each value read through its report
+    (and its own period must be its report's)."""
+    session.expire_all()
+    rows = session.execute(
+        select(Organisation.slug, Period.key, Indicator.code, Value.value, Value.note)
+        .select_from(Value)
+        .join(Submission, Submission.id == Value.submission_id)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .join(Period, Period.id == Submission.period_id)
+        .join(Indicator, Indicator.id == Value.indicator_id)
+        .where(Value.period_id == Submission.period_id)
+    ).all()
+    assert len(rows) == session.scalar(select(func.count()).select_from(Value))
+    return {(o, p, c): (v, n) for o, p, c, v, n in rows}
+
+
+def _trail(session) -> dict[int, set[int]]:
+    """Each report's values as its import events name them (report id → value ids), checked
+    against where the values are stored."""
+    session.expire_all()
+    named: dict[int, set[int]] = {}
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.entity_type == BATCH)):
+        assert event.entity_id is not None
+        named.setdefault(event.entity_id, set()).update(c.value_id for c in batch_changes(event))
+    stored: dict[int, set[int]] = {}
+    for value_id, submission_id in session.execute(select(Value.id, Value.submission_id)):
+        stored.setdefault(submission_id, set()).add(value_id)
+    assert named == stored
+    return named
+
+
+def _count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _expected(rows, bump: int = 0, noted: bool = True):
+    return {
+        (o, p, c): (float(_value(o, p, c) + bump), f"{o} {p} {c}" if noted else None)
+        for o, p, c in rows
+    }
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5, 7, 5000])
+def test_interleaved_partners_and_periods_land_in_their_own_reports(session, chunk_rows) -> None:
+    _world(session)
+    rows = _rows(chunk_rows)
+    for quoted, noted in ((False, True), (False, False), (True, True)):
+        content = _csv(rows, quoted=quoted, noted=noted)
+        report = _import(session, content, chunk_rows=chunk_rows)
+        assert report.ok, report.errors
+        assert report.created == len(rows)
+        assert _stored(session) == _expected(rows, noted=noted)
+        assert len(_trail(session)) == len(ORGS) * len(PERIODS)
+        session.rollback()
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 5000])
+def test_existing_reports_mixed_with_new_ones_and_a_replay(session, chunk_rows) -> None:
+    """Some reports already hold some values; the file adds values to them and starts the
+    others; the same file again changes nothing."""
+    _world(session)
+    cells = _rows(1)
+    first = [c for c in cells if c[0] != "westside" and c[1] != "2026Q1"][:7]
+    assert _import(session, _csv(first), chunk_rows=chunk_rows).ok
+    session.commit()
+    for _ in range(2):
+        report = _import(session, _csv(cells), chunk_rows=chunk_rows)
+        assert report.ok, report.errors
+        session.commit()
+    assert (report.created, report.updated, report.unchanged) == (0, 0, len(cells))
+    assert _stored(session) == _expected(cells)
+    _trail(session)
+    bumped = _import(session, _csv(cells, bump=1), chunk_rows=chunk_rows)
+    assert (bumped.created, bumped.updated) == (0, len(cells))
+    assert _stored(session) == _expected(cells, bump=1)
+
+
+def test_an_import_failing_at_its_write_leaves_nothing_and_collects_cycles_again(
+    session, monkeypatch
+) -> None:
+    """Reports are created as plain rows before the values are written: a failure after them
+    takes them back with the transaction, and the cycle collector runs again."""
+    _world(session)
+    assert gc.isenabled()
+    before = [_count(session, model) for model in (Submission, Value, AuditEvent)]
+
+    def broken(self, **kwargs):
+        raise RuntimeError("the write failed")
+
+    monkeypatch.setattr(staging.Stage, "write", broken)
+    with pytest.raises(RuntimeError, match="the write failed"):
+        _import(session, _csv(_rows(3)), chunk_rows=5)
+    assert gc.isenabled()
+    session.rollback()
+    assert [_count(session, model) for model in (Submission, Value, AuditEvent)] == before
+    monkeypatch.undo()
+    report = _import(session, _csv(_rows(3)), chunk_rows=5)
+    assert report.ok and report.created == len(ORGS) * len(PERIODS) * len(CODES)
+    assert _stored(session) == _expected(_rows(3))

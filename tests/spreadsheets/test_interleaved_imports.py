@@ -16,7 +16,9 @@ import io
 import random
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from models import (
     AuditEvent,
@@ -30,10 +32,13 @@ from models import (
 )
 from models.audit.values import BATCH, batch_changes
 from models.core.actors import Actor
+from models.reporting.submissions import save_values
+from models.reporting.validation import ValueInput
 from models.spreadsheets import staging
 from models.spreadsheets.imports import import_file
 
 from .. import factories as f
+from ..conftest import BACKENDS
 from .conftest import build_world
 
 ORGS = ("eastside", "westside", "northside")
@@ -119,9 +124,9 @@ def _trail(session) -> dict[int, set[int]]:
     against where the values are stored."""
     session.expire_all()
     named: dict[int, set[int]] = {}
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.entity_type == BATCH)):
-        assert event.entity_id is not None
-        named.setdefault(event.entity_id, set()).update(c.value_id for c in batch_changes(event))
+    for batch in session.scalars(select(AuditEvent).where(AuditEvent.entity_type == BATCH)):
+        assert batch.entity_id is not None
+        named.setdefault(batch.entity_id, set()).update(c.value_id for c in batch_changes(batch))
     stored: dict[int, set[int]] = {}
     for value_id, submission_id in session.execute(select(Value.id, Value.submission_id)):
         stored.setdefault(submission_id, set()).add(value_id)
@@ -198,3 +203,68 @@ def test_an_import_failing_at_its_write_leaves_nothing_and_collects_cycles_again
     report = _import(session, _csv(_rows(3)), chunk_rows=5)
     assert report.ok and report.created == len(ORGS) * len(PERIODS) * len(CODES)
     assert _stored(session) == _expected(_rows(3))
+
+
+@pytest.mark.parametrize("fresh_database", BACKENDS, indirect=True)
+def test_a_partners_save_between_the_check_and_the_write_fails_the_whole_import(
+    fresh_database,
+) -> None:
+    """A partner saves a report the import is about to create, after the import checked its
+    groups and before it creates them: the import fails (SQLite: its snapshot is stale;
+    PostgreSQL: the report exists) and leaves nothing, the partner's save stands, and the
+    same file imported again lands every value in its own report next to the saved one."""
+    fresh_database.migrate()
+    engine = fresh_database.engine
+    with Session(engine) as s:
+        _world(s)
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
+    actor = Actor(user_id=None, label="test", backbone_of=frozenset({init_id}))
+    saved = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _save_first(conn, cursor, statement, params, context, executemany):
+        if saved or not statement.lstrip().upper().startswith("INSERT INTO SUBMISSIONS"):
+            return
+        saved.append(True)
+        with Session(engine) as other:
+            save_values(
+                session=other,
+                actor=actor,
+                initiative_slug="c2c",
+                org_slug="westside",
+                period_key="2025Q4",
+                inputs=[ValueInput("C1", value=999, note="saved by hand")],
+            )
+            other.commit()
+
+    rows = _rows(11)
+    content = _csv(rows)
+    try:
+        with Session(engine) as s, pytest.raises((IntegrityError, OperationalError)):
+            import_file(
+                session=s,
+                actor=actor,
+                initiative_slug="c2c",
+                stream=io.BytesIO(content),
+                filename="late.csv",
+                chunk_rows=5,
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", _save_first)
+    assert saved
+    with Session(engine) as s:
+        assert _stored(s) == {("westside", "2025Q4", "C1"): (999.0, "saved by hand")}
+        assert _count(s, Submission) == 1
+        assert not s.scalars(select(AuditEvent).where(AuditEvent.entity_type == BATCH)).all()
+        report = import_file(
+            session=s,
+            actor=actor,
+            initiative_slug="c2c",
+            stream=io.BytesIO(content),
+            filename="late.csv",
+            chunk_rows=5,
+        )
+        assert report.ok and (report.created, report.updated) == (len(rows) - 1, 1)
+        s.commit()
+        assert _stored(s) == _expected(rows)
+        _trail(s)

@@ -32,6 +32,8 @@ from models import (
 )
 from models.audit.values import BATCH, batch_changes
 from models.core.actors import Actor
+from models.core.backup import table_checksums
+from models.core.db import make_engine
 from models.reporting.submissions import save_values
 from models.reporting.validation import ValueInput
 from models.spreadsheets import staging
@@ -268,3 +270,50 @@ def test_a_partners_save_between_the_check_and_the_write_fails_the_whole_import(
         s.commit()
         assert _stored(s) == _expected(rows)
         _trail(s)
+
+
+@pytest.mark.parametrize("fresh_database", ["sqlite"], indirect=True)
+def test_a_full_disk_while_new_reports_values_are_written_fails_the_whole_import(
+    fresh_database,
+) -> None:
+    """SQLite writes the rows of the reports an import creates with the driver's own
+    statement, after the reports: the file filling up the disk there is a database error
+    (the API's 503) that leaves nothing behind, and the cycle collector runs again."""
+    fresh_database.migrate()
+    with Session(fresh_database.engine) as s:
+        _world(s)
+        init_id = s.scalar(select(Initiative.id).where(Initiative.slug == "c2c"))
+    before = table_checksums(fresh_database.engine)
+    full = make_engine(fresh_database.url)
+    filled = []
+
+    @event.listens_for(full, "after_cursor_execute")
+    def _fill_up(conn, cursor, statement, params, context, executemany):
+        # The largest value id is read right before the new values are written: from there
+        # the file may not grow.
+        if not filled and 'max("values".id)' in statement.replace(" ", "").replace(",0", ""):
+            pages = cursor.connection.execute("PRAGMA page_count").fetchone()[0]
+            cursor.connection.execute(f"PRAGMA max_page_count = {pages}")
+            filled.append(pages)
+
+    actor = Actor(user_id=None, label="test", backbone_of=frozenset({init_id}))
+    rows = _rows(5)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for org, period, code in rows:
+        writer.writerow([org, period, code, "total", _value(org, period, code), "n" * 2000])
+    try:
+        with Session(full) as s, pytest.raises(OperationalError, match="full") as failed:
+            import_file(
+                session=s,
+                actor=actor,
+                initiative_slug="c2c",
+                stream=io.BytesIO(out.getvalue().encode()),
+                filename="full.csv",
+            )
+        assert filled and gc.isenabled()
+        assert str(failed.value.statement).startswith('INSERT INTO "values"')
+    finally:
+        full.dispose()
+    assert table_checksums(fresh_database.engine) == before

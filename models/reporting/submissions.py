@@ -1032,39 +1032,23 @@ def create_submissions(
     *, session: Session, actor: Actor, contexts: list[WriteContext], reason: str | None
 ) -> None:
     """Create many draft submissions (version 1) in one statement, each with its audit event:
-    an import into a new quarter starts hundreds at once.
-
-    Written as plain rows (the ORM's bulk insert returning objects cost ten times the
-    statement) and then read back as objects by their ids."""
+    an import into a new quarter starts hundreds at once."""
     if not contexts:
         return
-    table = Submission.__table__
-    session.flush()
-    created = (
-        session.execute(
-            insert(table).returning(table.c.id),
-            [
-                {
-                    "initiative_id": ctx.initiative.id,
-                    "member_id": ctx.member.id,
-                    "period_id": ctx.period.id,
-                    "status": "draft",
-                    "version": 1,
-                }
-                for ctx in contexts
-            ],
-        )
-        .scalars()
-        .all()
-    )
-    ids = set(created)
-    by_pair = {
-        (sub.member_id, sub.period_id): sub
-        for sub in session.scalars(
-            select(Submission).where(Submission.id.between(min(ids), max(ids)))
-        )
-        if sub.id in ids
-    }
+    created = session.scalars(
+        insert(Submission).returning(Submission),
+        [
+            {
+                "initiative_id": ctx.initiative.id,
+                "member_id": ctx.member.id,
+                "period_id": ctx.period.id,
+                "status": "draft",
+                "version": 1,
+            }
+            for ctx in contexts
+        ],
+    ).all()
+    by_pair = {(sub.member_id, sub.period_id): sub for sub in created}
     events = []
     for ctx in contexts:
         ctx.submission = sub = by_pair[(ctx.member.id, ctx.period.id)]

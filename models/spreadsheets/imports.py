@@ -61,8 +61,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import chain, compress, repeat
-from operator import is_not, or_
+from itertools import chain, repeat
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -1071,34 +1070,22 @@ def _chunks(
                 if state.rows + len(item.lines) <= max_rows:
                     plain = _plain_rows(number, item, csv_at, cells, default_org, default_period)
                 if plain is not None:
-                    # Every line a row of its group, added as the loop below adds them, a run
-                    # of lines of one (organisation, period) at a time (runs found in C).
-                    orgs, periods, block_rows = plain
-                    size = len(block_rows)
-                    state.rows += size
-                    starts = list(compress(range(1, size), _run_breaks(orgs, periods)))
-                    for start, end in zip(chain([0], starts), chain(starts, [size])):
-                        in_org, in_period = orgs[start], periods[start]
+                    # Every line a row of its group: added as the loop below adds them.
+                    state.rows += len(plain[2])
+                    for in_org, in_period, row in zip(*plain, strict=True):
                         if in_org is not last_org or in_period is not last_period:
                             key = (intern(in_org), intern(in_period))
                             found = chunk.get(key)
                             if found is None:
                                 found = chunk[key] = []
                             group, last_org, last_period = found, in_org, in_period
-                        while start < end:
-                            taken = min(end - start, chunk_rows - in_chunk)
-                            group += block_rows[start : start + taken]
-                            start += taken
-                            in_chunk += taken
-                            if in_chunk >= chunk_rows:
-                                yield chunk
-                                chunk, in_chunk, last_org, last_period = {}, 0, None, None
-                                state.bad_cells.clear()
-                                errors.close_chunk()
-                                if start < end:  # the run goes on in the next chunk
-                                    key = (intern(in_org), intern(in_period))
-                                    group = chunk[key] = []
-                                    last_org, last_period = in_org, in_period
+                        group.append(row)
+                        in_chunk += 1
+                        if in_chunk >= chunk_rows:
+                            yield chunk
+                            chunk, in_chunk, last_org, last_period = {}, 0, None, None
+                            state.bad_cells.clear()
+                            errors.close_chunk()
                     continue
                 records = _block_records(number, item, errors)
             else:
@@ -1151,12 +1138,6 @@ def _chunks(
             progress("reading rows", state.rows, state.rows)
     finally:
         rows.close()  # detach the text wrapper, close the workbook
-
-
-def _run_breaks(orgs: list[str], periods: list[str]) -> Iterator[bool]:
-    """For each line after the first, whether its (organisation, period) is another object
-    than the line's before (the cells are the cache's strings: one object per text)."""
-    return map(or_, map(is_not, orgs[1:], orgs), map(is_not, periods[1:], periods))
 
 
 def _plain_rows(

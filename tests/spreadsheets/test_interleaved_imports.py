@@ -49,10 +49,10 @@ CODES = ("C1", "C2", "C3", "C4")
 COLUMNS = ("organisation", "period", "indicator", "disaggregation", "value", "note")
 
 
-def _world(session) -> None:
-    """The spreadsheets world plus a third partner, two more open periods and four counts
-    every partner reports."""
-    world = build_world(session)
+def _world(session, world: dict | None = None) -> None:
+    """The spreadsheets world (``world``, or built here) plus a third partner, two more open
+    periods and four counts every partner reports."""
+    world = world or build_world(session)
     init = world["init"]
     north = f.member(session, init, f.organisation(session, slug="northside"))
     f.open_period(session, init, "2025Q4")
@@ -317,3 +317,47 @@ def test_a_full_disk_while_new_reports_values_are_written_fails_the_whole_import
     finally:
         full.dispose()
     assert table_checksums(fresh_database.engine) == before
+
+
+def test_each_imported_value_s_history_names_its_importer_and_file(client, session) -> None:
+    """A backbone user's file of interleaved reports, all new: each value's history is one
+    creation by that user, from that file, with what the file gave for that very cell."""
+    world = build_world(session)
+    _world(session, world)
+    users = f.two_partner_users(session, world, roles=("backbone",))
+    session.commit()
+    headers = f.bearer_headers(client, users)["backbone"]
+    who = client.get("/api/v1/me", headers=headers).json()["label"]
+    rows = _rows(17)
+    r = client.post(
+        "/api/v1/initiatives/c2c/imports",
+        files={"file": ("q.csv", _csv(rows), "text/csv")},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == len(rows)
+    session.expire_all()
+    cells = session.execute(
+        select(Value.id, Value.updated_by_id, Organisation.slug, Period.key, Indicator.code)
+        .join(Submission, Submission.id == Value.submission_id)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .join(Period, Period.id == Submission.period_id)
+        .join(Indicator, Indicator.id == Value.indicator_id)
+    ).all()
+    assert len(cells) == len(rows)
+    for value_id, by, org, period, code in cells:
+        assert by == users["backbone"].id
+        history = client.get(f"/api/v1/initiatives/c2c/values/{value_id}/history", headers=headers)
+        assert history.status_code == 200, history.text
+        [created] = history.json()
+        assert (created["action"], created["actor"], created["reason"]) == (
+            "create",
+            who,
+            "import of q.csv",
+        )
+        assert (created["after"]["indicator"], created["after"]["value"]) == (
+            code,
+            _value(org, period, code),
+        )
+        assert created["after"]["note"] == f"{org} {period} {code}"

@@ -20,7 +20,9 @@ explicitly by :meth:`Stage.drop` (SQLite keeps temporary tables for the connecti
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -249,7 +251,14 @@ class Stage:
         }
 
     def write(
-        self, *, actor: Actor, initiative_id: int, reason: str, now: datetime, updates: bool = True
+        self,
+        *,
+        actor: Actor,
+        initiative_id: int,
+        reason: str,
+        now: datetime,
+        updates: bool = True,
+        submissions: dict[int, int] | None = None,
     ) -> None:
         """Merge into ``values`` and record the import's event for each report it writes into
         (``models.audit.values``): the events read the changed values as they were, so they
@@ -257,9 +266,11 @@ class Stage:
         (PostgreSQL: ``RETURNING`` in the same statement) or are set beforehand (SQLite: the
         largest id plus the file's row number; the import's earlier writes hold the database's
         write lock, so no other writer takes an id meanwhile). ``updates`` false: no staged row
-        changes a stored value (as :meth:`counts` found), so none is updated."""
+        changes a stored value (as :meth:`counts` found), so none is updated. ``submissions``:
+        each group's report by its number, when the caller knows them all (see
+        :meth:`_write_kept`)."""
         if self.kept is not None:
-            self._write_kept(actor, initiative_id, reason, now)
+            self._write_kept(actor, initiative_id, reason, now, submissions or {})
             return
         s, v = STAGE.c, _VALUES.c
         new = and_(s.value_id.is_(None), s.value.is_not(None))
@@ -294,12 +305,24 @@ class Stage:
         if not self.postgres:
             self.conn.execute(self._insert(actor, initiative_id, now, STAGE, new, new_id))
 
-    def _write_kept(self, actor: Actor, initiative_id: int, reason: str, now: datetime) -> None:
+    def _write_kept(
+        self,
+        actor: Actor,
+        initiative_id: int,
+        reason: str,
+        now: datetime,
+        submissions: dict[int, int],
+    ) -> None:
         """SQLite, every row kept in memory and new, the file clean (no refused row is kept):
-        one ``executemany`` of the kept rows themselves into ``values``, each row's report
-        found by its member and period, its id numbered as :meth:`write` numbers it (the
-        largest plus the file's row number); then the events from the rows just written (their
-        ids above the largest). What every row shares is written into the statement."""
+        one ``executemany`` of the kept rows themselves into ``values``, its id numbered as
+        :meth:`write` numbers it (the largest plus the file's row number); then the events from
+        the rows just written (their ids above the largest). What every row shares is written
+        into the statement.
+
+        Each row's report is its group number plus one offset when ``submissions`` (group
+        number → report id) gives every kept group's report at that offset, as the reports an
+        import creates in its groups' order are numbered; otherwise it is found by member and
+        period for each row (a lookup per row that costs a tenth of the insert)."""
         assert self.kept is not None
         v = _VALUES.c
         largest = self.conn.scalar(select(func.coalesce(func.max(v.id), 0)))
@@ -307,24 +330,42 @@ class Stage:
         stamp_of = v.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
         stamp = str(stamp_of(now) if stamp_of is not None else now).replace("'", "''")
         user = "NULL" if actor.user_id is None else f"{actor.user_id:d}"
-        kept = {name: f"?{i + 1}" for i, name in enumerate(LOADED)}  # a kept row's parameters
-        report = (
-            f"(SELECT id FROM submissions WHERE member_id = {kept['member_id']}"
-            f" AND period_id = {kept['period_id']})"
-        )
+        groups = set(map(itemgetter(1), self.kept))
+        offsets = {submissions[g] - g for g in groups} if groups <= submissions.keys() else set()
+        # What each row binds: only what varies (a parameter costs, and a NULL one costs four
+        # times a number: the driver tries to adapt it), so no note when no row has one.
+        noted = any(map(itemgetter(LOADED.index("note")), self.kept))
+        bound = ["row", "grp" if len(offsets) == 1 else "member_id", *_STAGED, "flags"]
+        if not noted:
+            bound.remove("note")
+        kept = {name: f"?{i + 1}" for i, name in enumerate(bound)}  # a row's parameters
+        if len(offsets) == 1:
+            report = f"{kept['grp']} + {offsets.pop():d}"
+        else:
+            report = (
+                f"(SELECT id FROM submissions WHERE member_id = {kept['member_id']}"
+                f" AND period_id = {kept['period_id']})"
+            )
         columns = {
             "id": f"{kept['row']} + {largest:d}",
             "submission_id": report,
-            **{name: kept[name] for name in _STAGED},
+            **{name: kept.get(name, "NULL") for name in _STAGED},
             "flags": f"coalesce({kept['flags']}, '[]')",
             "initiative_id": f"{initiative_id:d}",
             "updated_at": f"'{stamp}'",
             "updated_by_id": user,
         }
-        self.conn.exec_driver_sql(
-            f'INSERT INTO "values" ({", ".join(columns)}) VALUES ({", ".join(columns.values())})',
-            self.kept,
+        statement = (
+            f'INSERT INTO "values" ({", ".join(columns)}) VALUES ({", ".join(columns.values())})'
         )
+        rows = map(itemgetter(*map(LOADED.index, bound)), self.kept)
+        driver = self.conn.connection.driver_connection
+        assert driver is not None  # the connection is checked out and live
+        try:  # the driver's own executemany: it takes the rows as they are made, no list
+            driver.executemany(statement, rows)
+        except sqlite3.Error as exc:
+            # Wrapped like any other statement's error, so the API's handlers see it.
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
         self.conn.execute(
             self._audit(
                 actor, initiative_id, reason, now, _VALUES, v.id, v.id > largest, written=True

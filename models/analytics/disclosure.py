@@ -49,6 +49,7 @@ from models.analytics.rollups import (
     rollup_sums,
     rollups,
 )
+from models.analytics.setup_rows import IndicatorLike
 from models.analytics.suppression import (
     COARSENED,
     COMPLEMENT_MARKER,
@@ -160,7 +161,7 @@ def decide(
     session: Session,
     initiative: Initiative,
     audience: Audience,
-    indicators: Sequence[Indicator],
+    indicators: Sequence[IndicatorLike],
     period_ids: Iterable[int] | None = None,
     categories: bool = True,
     partners: bool = False,
@@ -207,7 +208,7 @@ def _decide_reported(
     session: Session,
     initiative: Initiative,
     audience: Audience,
-    indicators: Sequence[Indicator],
+    indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partners: bool,
@@ -414,7 +415,7 @@ def _exact(
 def _published_inputs(
     session: Session,
     initiative_id: int,
-    indicators: dict[int, Indicator],
+    indicators: Mapping[int, IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partner_step: bool,
@@ -477,7 +478,7 @@ def _rollup_keys(
 def _shares(
     session: Session,
     initiative_id: int,
-    indicators: dict[int, Indicator],
+    indicators: Mapping[int, IndicatorLike],
     period_ids: list[int] | None,
     disaggregation: str | None = None,
 ) -> dict[tuple[int, int], dict[str, Shares]]:
@@ -499,7 +500,7 @@ def _shares(
 
 
 def _decide_group(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
@@ -541,7 +542,7 @@ UNPUBLISHED = Figure(value=None, n=None, marker=NOT_PUBLISHED_MARKER, reason=NOT
 
 
 def _published_group(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     memory: PeriodMemory,
@@ -731,7 +732,7 @@ def _figure(shown: Shown) -> Figure:
 def _as_is(
     session: Session,
     initiative: Initiative,
-    indicators: Sequence[Indicator],
+    indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partners: bool,

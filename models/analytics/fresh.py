@@ -96,12 +96,14 @@ assert _INITIATIVE_COLUMNS[0].name == "id"
 
 
 def first_columns(dialect: str, initiative_id: str) -> tuple[str, str, dict[str, Any]]:
-    """The select list, the joins and the column types that read :func:`answer_key`'s part in
-    another statement, for the initiative whose id is the SQL ``initiative_id``."""
+    """The select list (each column after a comma), the joins and the column types that read
+    :func:`answer_key`'s part in another statement, for the initiative whose id is the SQL
+    ``initiative_id``."""
     agg = "string_agg" if dialect == "postgresql" else "group_concat"
     f, r, i = FigureRevision.__table__, DataRevision.__table__, Initiative.__tablename__
-    columns = ",\n".join(
-        [f"i.{c.name} AS cm_i_{n}" for n, c in enumerate(_INITIATIVE_COLUMNS)]
+    columns = "".join(
+        f",\n{c}"
+        for c in [f"i.{c.name} AS cm_i_{n}" for n, c in enumerate(_INITIATIVE_COLUMNS)]
         + [
             "r.setup AS cm_setup",
             (

@@ -2008,7 +2008,8 @@ def _behind(figures_only: bool, quiet: tuple[bool, ...]) -> Executable:
 def _version_first(figures_only: bool, dialect: str) -> TextualSelect:
     """:func:`_newest_by_slug`'s row with the access revision and what the figure views'
     answer key names beside it (``models.analytics.fresh.first_columns``: a kept answer after
-    a new data version reads no other statement), and, on PostgreSQL (``counted``), each
+    a new data version reads no other statement; PostgreSQL only), and, on PostgreSQL
+    (``counted``), each
     scope's :func:`_behind` count in the same statement: counted
     back from its newest event by the database's own interval arithmetic, exactly as
     :func:`data_version` counts from the times it read (SQLite keeps its times as text, and
@@ -2019,7 +2020,11 @@ def _version_first(figures_only: bool, dialect: str) -> TextualSelect:
 
     counted = dialect == "postgresql"
     events, initiatives = AuditEvent.__tablename__, Initiative.__tablename__
-    keyed, key_joins, key_types = first_columns(dialect, "v.initiative_id")
+    # The answer key's part: on PostgreSQL only, where it saves a round trip; SQLite has
+    # none to save, and every answer, the ones the response cache gives too, would read it.
+    keyed, key_joins, key_types = (
+        first_columns(dialect, "v.initiative_id") if counted else ("", "", {})
+    )
     scopes = {
         "mine": f"e.initiative_id = {{}} AND ({MOVES_FIGURES if figures_only else MOVES_ANSWERS})",
         "deployment": f"e.initiative_id IS NULL AND ({MOVES_ANSWERS})",
@@ -2045,7 +2050,7 @@ def _version_first(figures_only: bool, dialect: str) -> TextualSelect:
     columns.update(key_types)
     return text(
         f"SELECT v.initiative_id, v.mine, v.deployment,\n{counts if counted else ''}"
-        f"a.revision AS access, a.changed_at AS access_changed_at,\n{keyed}\n"
+        f"a.revision AS access, a.changed_at AS access_changed_at{keyed}\n"
         f"FROM (SELECT {by_slug} AS initiative_id,\n{newest}) AS v\n"
         f"LEFT JOIN {AccessRevision.__tablename__} a ON a.id = 1\n{key_joins}"
     ).columns(**columns)
@@ -2072,7 +2077,7 @@ def read_version_first(
         recent_from = now - window if now is not None else datetime.min.replace(tzinfo=UTC)
         params.update(recent_from=recent_from, window=window, limit=RECENT_LIMIT)
     row = session.connection().execute(_version_first(figures_only, dialect), params).one()
-    if figures_only:
+    if figures_only and counted:
         offer_first(session, initiative_slug, row)
     session.info[_READ_VERSION] = (
         session.get_transaction(),

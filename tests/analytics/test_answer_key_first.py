@@ -1,7 +1,8 @@
 """The figure views' answer key read in their first statement
 (``models.analytics.views.read_version_first`` with ``models.analytics.fresh.first_columns``):
 the key :func:`answer_key` reads on its own, taken only by the same transaction for the same
-initiative, never by one that has written (README, "Scaling")."""
+initiative, never by one that has written (README, "Scaling"). PostgreSQL reads it there;
+SQLite's first statement leaves it out, and the same tests hold of answer_key alone."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def test_the_first_statement_reads_the_key_answer_key_reads(session) -> None:
         read_version_first(session=session, initiative_slug=slug)
         seen = _statements(session)
         first = answer_key(session, slug)
-        assert seen == []  # taken from the first statement
+        # Taken from the first statement on PostgreSQL (SQLite has no round trip to save:
+        # the first statement leaves it out, and answer_key reads it as before).
+        assert len(seen) == (0 if session.get_bind().dialect.name == "postgresql" else 1)
         assert first == alone and first is not None
         session.commit()
     assert dict(alone[1]) == {} and alone[2][1] == "bare"  # type: ignore[index]

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.analytics.figures import Figure, GroupView
+from models.analytics.setup_rows import IndicatorLike
 from models.analytics.suppression import (
     INPUTS_HIDDEN,
     INPUTS_MARKER,
@@ -35,7 +36,7 @@ from models.core.expressions import Expression, ExpressionError, evaluate, parse
 from models.tables.indicator import Indicator
 
 
-def expression_of(indicator: Indicator) -> Expression | None:
+def expression_of(indicator: IndicatorLike) -> Expression | None:
     """The indicator's parsed expression; None for a reported indicator (or one whose stored
     expression no longer parses: it shows no figure rather than a wrong one)."""
     if indicator.expression is None:
@@ -47,8 +48,8 @@ def expression_of(indicator: Indicator) -> Expression | None:
 
 
 def with_inputs(
-    *, session: Session, initiative_id: int, indicators: Sequence[Indicator]
-) -> list[Indicator]:
+    *, session: Session, initiative_id: int, indicators: Sequence[IndicatorLike]
+) -> list[IndicatorLike]:
     """``indicators`` and every indicator their expressions read, directly or through other
     computed indicators (one query per level of nesting)."""
     by_code = {i.code: i for i in indicators}
@@ -68,7 +69,7 @@ def with_inputs(
     return list(by_code.values())
 
 
-def _reads(indicators: Iterable[Indicator]) -> set[str]:
+def _reads(indicators: Iterable[IndicatorLike]) -> set[str]:
     return {
         code
         for i in indicators
@@ -77,11 +78,11 @@ def _reads(indicators: Iterable[Indicator]) -> set[str]:
     }
 
 
-def in_order(indicators: Sequence[Indicator]) -> list[Indicator]:
+def in_order(indicators: Sequence[IndicatorLike]) -> list[IndicatorLike]:
     """The computed indicators among ``indicators``, each after the computed ones it reads
     (saving refuses cycles; one stored anyway is left out, never looped on)."""
     computed = {i.code: i for i in indicators if expression_of(i) is not None}
-    ordered: list[Indicator] = []
+    ordered: list[IndicatorLike] = []
     state: dict[str, str] = {}
 
     def visit(code: str) -> bool:
@@ -106,8 +107,8 @@ def in_order(indicators: Sequence[Indicator]) -> list[Indicator]:
 def add_computed(
     views: dict[tuple[int, int], GroupView],
     *,
-    computed: Sequence[Indicator],
-    by_code: Mapping[str, Indicator],
+    computed: Sequence[IndicatorLike],
+    by_code: Mapping[str, IndicatorLike],
     category_keys: Mapping[int, Sequence[str]],
 ) -> None:
     """Add to ``views`` the groups of the ``computed`` indicators (in :func:`in_order`), from
@@ -151,10 +152,12 @@ def _computed(expression: Expression, inputs: Mapping[str, Figure]) -> Figure:
     return Figure(outcome.value, None)
 
 
-def reported_inputs(indicator: Indicator, by_code: Mapping[str, Indicator]) -> list[Indicator]:
+def reported_inputs(
+    indicator: IndicatorLike, by_code: Mapping[str, IndicatorLike]
+) -> list[IndicatorLike]:
     """The reported indicators a computed one stands on, through other computed ones: its
     figure is complete when each of theirs is."""
-    out: dict[str, Indicator] = {}
+    out: dict[str, IndicatorLike] = {}
     seen: set[str] = set()
     todo = [indicator.code]
     while todo:

@@ -49,6 +49,7 @@ from models.analytics.rollups import (
     rollup_sums,
     rollups,
 )
+from models.analytics.setup_rows import IndicatorLike, InitiativeLike
 from models.analytics.suppression import (
     COARSENED,
     COMPLEMENT_MARKER,
@@ -125,7 +126,7 @@ class Rules:
         return legend(self.threshold, self.min_contributors, self.insiders)
 
 
-def rules_for(initiative: Initiative) -> Rules:
+def rules_for(initiative: InitiativeLike) -> Rules:
     settings = get_settings()
     return Rules(
         threshold=initiative.suppression_threshold,
@@ -135,7 +136,7 @@ def rules_for(initiative: Initiative) -> Rules:
     )
 
 
-def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Audience:
+def audience_of(*, session: Session, actor: Actor, initiative: InitiativeLike) -> Audience:
     """The actor's audience in the initiative: backbone, or the members whose own figures it
     may see (its own, and for a funder those that share with funders)."""
     if actor.is_backbone(initiative.id):
@@ -158,9 +159,9 @@ def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Au
 def decide(
     *,
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     audience: Audience,
-    indicators: Sequence[Indicator],
+    indicators: Sequence[IndicatorLike],
     period_ids: Iterable[int] | None = None,
     categories: bool = True,
     partners: bool = False,
@@ -205,9 +206,9 @@ def decide(
 
 def _decide_reported(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     audience: Audience,
-    indicators: Sequence[Indicator],
+    indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partners: bool,
@@ -414,7 +415,7 @@ def _exact(
 def _published_inputs(
     session: Session,
     initiative_id: int,
-    indicators: dict[int, Indicator],
+    indicators: Mapping[int, IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partner_step: bool,
@@ -477,7 +478,7 @@ def _rollup_keys(
 def _shares(
     session: Session,
     initiative_id: int,
-    indicators: dict[int, Indicator],
+    indicators: Mapping[int, IndicatorLike],
     period_ids: list[int] | None,
     disaggregation: str | None = None,
 ) -> dict[tuple[int, int], dict[str, Shares]]:
@@ -499,7 +500,7 @@ def _shares(
 
 
 def _decide_group(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     dims: list[tuple[str, list[str]]],
@@ -541,7 +542,7 @@ UNPUBLISHED = Figure(value=None, n=None, marker=NOT_PUBLISHED_MARKER, reason=NOT
 
 
 def _published_group(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     figures: dict[str, Shares],
     exact: dict[str, Rollup],
     memory: PeriodMemory,
@@ -730,8 +731,8 @@ def _figure(shown: Shown) -> Figure:
 
 def _as_is(
     session: Session,
-    initiative: Initiative,
-    indicators: Sequence[Indicator],
+    initiative: InitiativeLike,
+    indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
     partners: bool,
@@ -756,7 +757,7 @@ def _as_is(
 
 def _read_as_is(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     measure: dict[int, str],
     period_ids: list[int] | None,
     categories: bool,
@@ -801,7 +802,7 @@ def _read_as_is(
 
 def _as_is_by_period(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     measure: dict[int, str],
     period_ids: list[int],
     categories: bool,

@@ -27,10 +27,11 @@ from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import Executable, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.analytics.kept import SetupKey, offer_setup_key, setup_key
+from models.analytics.setup_rows import InitiativeRow
 from models.core.db import transaction_wrote
 from models.tables.initiative import Initiative
 from models.tables.revisions import DataRevision, FigureRevision
@@ -84,6 +85,74 @@ def _key_statement() -> Executable:
     )
 
 
+# What :func:`answer_key` reads, as columns of the figure views' first statement
+# (``models.analytics.views.read_version_first``), which reads the initiative by slug already:
+# the initiative's columns (``cm_i_<n>``, in the table's order), its setup revision and every
+# period's figure revision as text ("period:revision,…").
+_FIRST = "cm_answer_key_first"  # Session.info: (transaction, slug, that statement's row)
+_INITIATIVE_COLUMNS = tuple(Initiative.__table__.columns)
+_CREATED_AT = [c.name for c in _INITIATIVE_COLUMNS].index("created_at")
+# Where InitiativeRow's columns are in the initiative's row.
+_INITIATIVE_ROW = tuple(
+    [c.name for c in _INITIATIVE_COLUMNS].index(name) for name in InitiativeRow.__dataclass_fields__
+)
+_INITIATIVE = "cm_answer_key_initiative"  # Session.info: (transaction, slug, InitiativeRow)
+assert _INITIATIVE_COLUMNS[0].name == "id"
+
+
+def first_columns(dialect: str, initiative_id: str) -> tuple[str, str, dict[str, Any]]:
+    """The select list (each column after a comma), the joins and the column types that read
+    :func:`answer_key`'s part in another statement, for the initiative whose id is the SQL
+    ``initiative_id``."""
+    agg = "string_agg" if dialect == "postgresql" else "group_concat"
+    f, r, i = FigureRevision.__table__, DataRevision.__table__, Initiative.__tablename__
+    columns = "".join(
+        f",\n{c}"
+        for c in [f"i.{c.name} AS cm_i_{n}" for n, c in enumerate(_INITIATIVE_COLUMNS)]
+        + [
+            "r.setup AS cm_setup",
+            (
+                f"(SELECT {agg}(CAST(f.{f.c.period_id.name} AS TEXT) || ':' || "
+                f"CAST(f.{f.c.revision.name} AS TEXT), ',') FROM {f.name} f "
+                f"WHERE f.{f.c.initiative_id.name} = {initiative_id}) AS cm_figures"
+            ),
+        ]
+    )
+    joins = (
+        f"LEFT JOIN {i} i ON i.id = {initiative_id}\n"
+        f"LEFT JOIN {r.name} r ON r.{r.c.scope.name} = {initiative_id}"
+    )
+    types: dict[str, Any] = {f"cm_i_{n}": c.type for n, c in enumerate(_INITIATIVE_COLUMNS)}
+    types.update(cm_setup=r.c.setup.type, cm_figures=String())
+    return columns, joins, types
+
+
+def offer_first(session: Session, initiative_slug: str, row: Any) -> None:
+    """The first statement's row (with :func:`first_columns`), read in this transaction
+    before anything else, for :func:`answer_key` to take instead of reading it again."""
+    session.info[_FIRST] = (session.get_transaction(), initiative_slug, row)
+
+
+def _from_first(session: Session, initiative_slug: str) -> FiguresKey | None:
+    """:func:`answer_key` from the first statement's row, when it read this transaction's
+    initiative ``initiative_slug`` (None otherwise: asked by its own statement)."""
+    first = session.info.get(_FIRST)
+    if first is None or first[0] is not session.get_transaction() or first[1] != initiative_slug:
+        return None
+    row = first[2]
+    mapping = row._mapping
+    initiative = tuple(mapping[f"cm_i_{n}"] for n in range(len(_INITIATIVE_COLUMNS)))
+    initiative_id = initiative[0]
+    if initiative_id is None:
+        return None
+    revisions: Revisions = {}
+    if row.cm_figures:
+        for pair in row.cm_figures.split(","):
+            period, revision = pair.split(":")
+            revisions[int(period)] = int(revision)
+    return _keyed(session, initiative_slug, initiative, row.cm_setup, revisions)
+
+
 def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
     """What a figure view's answer of the initiative is made of, as this session sees it: its
     setup key, every period's figure revision and the initiative's row, in one statement by
@@ -94,23 +163,59 @@ def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
     :func:`figure_revisions`), so the view asks for none of it again."""
     if transaction_wrote(session):
         return None
+    found = _from_first(session, initiative_slug)
+    if found is not None:
+        return found
     rows = session.connection().execute(_key_statement(), {"slug": initiative_slug}).all()
     if not rows:
         return None
     first = rows[0]
-    initiative_id = first.id
+    revisions: Revisions = {r.cm_period: r.cm_revision for r in rows if r.cm_period is not None}
+    row = tuple(first[: len(_INITIATIVE_COLUMNS)])
+    return _keyed(session, initiative_slug, row, first.cm_setup, revisions)
+
+
+def _keyed(
+    session: Session,
+    initiative_slug: str,
+    row: tuple[Any, ...],
+    setup_revision: int | None,
+    revisions: Revisions,
+) -> FiguresKey:
+    """The answer key of the initiative's ``row`` (its columns in the table's order), its
+    setup revision and its periods' figure revisions, offered to what the view asks next in
+    this transaction (the setup key, the revisions, the initiative)."""
+    initiative_id = row[0]
+    created_at = row[_CREATED_AT]
     setup: SetupKey = (
         str(session.get_bind().engine.url),
         initiative_id,
-        first.created_at,
-        first.cm_setup or 0,
+        created_at,
+        setup_revision or 0,
     )
-    revisions: Revisions = {r.cm_period: r.cm_revision for r in rows if r.cm_period is not None}
     transaction = session.get_transaction()
     offer_setup_key(session, transaction, initiative_id, setup)
     session.info[_READ] = (transaction, initiative_id, revisions)
-    row = tuple(first[: len(Initiative.__table__.columns)])
+    # The view computed next in this transaction reads the initiative: its row is read here.
+    session.info[_INITIATIVE] = (
+        transaction,
+        initiative_slug,
+        InitiativeRow(*(row[n] for n in _INITIATIVE_ROW)),
+    )
     return setup, tuple(sorted(revisions.items())), row
+
+
+def initiative_row(session: Session, initiative_slug: str) -> InitiativeRow | None:
+    """The initiative ``initiative_slug`` as :func:`answer_key` read it in this transaction
+    (None when it did not): for a view that checks the viewer may see it."""
+    offered = session.info.get(_INITIATIVE)
+    if (
+        offered is None
+        or offered[0] is not session.get_transaction()
+        or offered[1] != initiative_slug
+    ):
+        return None
+    return offered[2]  # type: ignore[no-any-return]
 
 
 class ByPeriod:

@@ -62,8 +62,17 @@ from models.analytics.disclosure import (
     rules_for,
 )
 from models.analytics.figures import Figure, GroupView
+from models.analytics.fresh import first_columns, initiative_row, offer_first
 from models.analytics.kept import kept, setup_key
 from models.analytics.rollups import expected_members
+from models.analytics.setup_rows import (
+    IndicatorLike,
+    IndicatorRow,
+    InitiativeLike,
+    indicators_by_code,
+    indicators_with_outcomes,
+    of_outcome,
+)
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
 from models.core.actors import Actor
@@ -78,7 +87,6 @@ from models.tables.indicator import (
     Indicator,
     IndicatorTarget,
     Obligation,
-    Outcome,
     SeriesBreak,
     indicator_contributions,
     indicator_dimensions,
@@ -155,25 +163,26 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
     raise NotFound(gettext("this initiative has no periods yet"), field="period")
 
 
-@cache
-def _indicator_statement() -> Executable:
-    """An indicator by initiative and code: built once (building it cost more than running it)."""
-    return select(Indicator).where(
-        Indicator.initiative_id == bindparam("initiative_id"), Indicator.code == bindparam("code")
-    )
+def _viewable(session: Session, actor: Actor, slug: str) -> InitiativeLike:
+    """The initiative by slug if the actor may see it (else 404, as ``get_initiative``): the
+    row the answer key read in this transaction (``models.analytics.fresh.initiative_row``)
+    when it did, else the object ``get_initiative`` loads."""
+    row = initiative_row(session, slug)
+    if row is not None and can_view_initiative(session=session, actor=actor, initiative_id=row.id):
+        return row
+    return get_initiative(session=session, actor=actor, slug=slug)
 
 
-def _indicator(session: Session, initiative_id: int, code: str) -> Indicator:
-    indicator: Indicator | None = session.scalar(
-        _indicator_statement(), {"initiative_id": initiative_id, "code": code}
-    )
+def _indicator(session: Session, initiative_id: int, code: str) -> IndicatorRow:
+    """The initiative's indicator ``code``, as a row kept under the setup revision."""
+    indicator = indicators_by_code(session, initiative_id).get(code)
     if indicator is None:
         raise NotFound(gettext("no indicator %(code)r", code=code), field="code")
     return indicator
 
 
 def _told_baseline(
-    indicator: Indicator, views: dict[tuple[int, int], GroupView], backbone: bool
+    indicator: IndicatorLike, views: dict[tuple[int, int], GroupView], backbone: bool
 ) -> float | None:
     """The indicator's baseline as the viewer may be told it (None: none, or withheld:
     ``models.analytics.disclosure.baseline_told``)."""
@@ -190,7 +199,7 @@ def _told_baseline(
 
 
 def _told_interim(
-    indicator: Indicator, baseline: float | None, interim: dict[tuple[int, int], float]
+    indicator: IndicatorLike, baseline: float | None, interim: dict[tuple[int, int], float]
 ) -> dict[tuple[int, int], float]:
     """The interim targets the viewer is told: none where the baseline is withheld from it
     (one interim target on the line and the end target draw the line back to the baseline)."""
@@ -198,7 +207,7 @@ def _told_interim(
 
 
 def _target_for(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     period: PeriodRow,
     periods_by_id: dict[int, PeriodRow],
     interim: dict[tuple[int, int], float],
@@ -349,12 +358,12 @@ def scorecard(
     outcome: str | None = None,
 ) -> Scorecard:
     """Every indicator's current figure against its baseline and target, grouped by outcome."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
-    indicators = session.execute(
-        _scorecard_indicators(bool(outcome)), {"initiative_id": initiative.id, "outcome": outcome}
-    ).all()
+    # Indicators and outcomes are setup: plain rows kept under its revision.
+    listed = indicators_with_outcomes(session, initiative.id)
+    indicators = of_outcome(listed, outcome) if outcome else listed
     if outcome and not indicators:
         raise NotFound(
             gettext("no outcome %(outcome)r with indicators", outcome=outcome), field="outcome"
@@ -579,21 +588,6 @@ def scorecard(
     return card
 
 
-@cache
-def _scorecard_indicators(one_outcome: bool) -> Executable:
-    """The initiative's indicators with their outcomes in the scorecard's order (of one
-    outcome: ``one_outcome``): built once each (building it cost more than running it)."""
-    query = (
-        select(Indicator, Outcome)
-        .outerjoin(Outcome, Outcome.id == Indicator.outcome_id)
-        .where(Indicator.initiative_id == bindparam("initiative_id"))
-        .order_by(Outcome.position, Outcome.code, Indicator.position, Indicator.code)
-    )
-    if one_outcome:
-        query = query.where(Outcome.code == bindparam("outcome"))
-    return query
-
-
 def _scorecard_setup(
     session: Session, ids: Sequence[int]
 ) -> tuple[
@@ -633,7 +627,7 @@ class _LikeWithLike:
 
 
 def _like_with_like(
-    indicator: Indicator,
+    indicator: IndicatorLike,
     partners: PartnerHistory,
     period_id: int,
     previous_id: int,
@@ -769,7 +763,7 @@ class Series:
     expression: str | None = None  # a computed indicator: what it is computed from
 
 
-def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
+def _members(session: Session, initiative: InitiativeLike) -> dict[int, tuple[str, str]]:
     """member id → (organisation slug, organisation name)."""
     return {
         member_id: (slug, name)
@@ -793,7 +787,7 @@ def series(
     """An indicator over time: the rollup, optionally by a dimension's categories or by partner
     (``by="partner"``), plus targets, baseline and series breaks. ``org`` narrows the partner
     breakdown to one organisation (a reporter's own trend against the initiative)."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
     return _series(session, actor, initiative, indicator, by, org)
 
@@ -801,8 +795,8 @@ def series(
 def _series(
     session: Session,
     actor: Actor,
-    initiative: Initiative,
-    indicator: Indicator,
+    initiative: InitiativeLike,
+    indicator: IndicatorLike,
     by: str | None,
     org: str | None,
 ) -> Series:
@@ -947,7 +941,7 @@ class GapGoal:
 
 
 def _told_goal(
-    goal: GapGoal, cells: Mapping[str, Figure] | None, indicator: Indicator, backbone: bool
+    goal: GapGoal, cells: Mapping[str, Figure] | None, indicator: IndicatorLike, backbone: bool
 ) -> GapGoal:
     """The gap target as the viewer may be told it, ``cells`` being the baseline period's
     category figures as it sees them."""
@@ -1117,7 +1111,7 @@ def equity(
 ) -> Equity:
     """Every category's value over time, the gap between the best and worst shown and, with a
     gap target on the dimension, each period's gap judged against it (:func:`judge_gap`)."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
     try:
         data = _series(session, actor, initiative, indicator, dimension, None)
@@ -1152,9 +1146,13 @@ def equity(
     if goal is not None:
         at_baseline = {p.key: p.figure for p in data.breakdown if p.period == goal.baseline_period}
         goal = _told_goal(goal, at_baseline, indicator, backbone)
+    # Each period's categories, in the series' order (one pass, not one per period).
+    by_period: dict[str, list[tuple[str, str, Figure]]] = {}
+    for point in data.breakdown:
+        by_period.setdefault(point.period, []).append((point.key, point.label, point.figure))
     points = []
     for period in data.periods:
-        cats = [(p.key, p.label, p.figure) for p in data.breakdown if p.period == period]
+        cats = by_period.get(period, [])
         shown = [(k, f) for k, _, f in cats]
         best, worst, gap, ratio = _extremes(data.direction, shown)
         judged = None
@@ -2018,9 +2016,12 @@ def _behind(figures_only: bool, quiet: tuple[bool, ...]) -> Executable:
 
 
 @cache
-def _version_first(figures_only: bool, counted: bool) -> TextualSelect:
-    """:func:`_newest_by_slug`'s row with the access revision beside it, and, when
-    ``counted`` (PostgreSQL), each scope's :func:`_behind` count in the same statement: counted
+def _version_first(figures_only: bool, dialect: str) -> TextualSelect:
+    """:func:`_newest_by_slug`'s row with the access revision and what the figure views'
+    answer key names beside it (``models.analytics.fresh.first_columns``: a kept answer after
+    a new data version reads no other statement; PostgreSQL only), and, on PostgreSQL
+    (``counted``), each
+    scope's :func:`_behind` count in the same statement: counted
     back from its newest event by the database's own interval arithmetic, exactly as
     :func:`data_version` counts from the times it read (SQLite keeps its times as text, and
     asks :func:`_behind` after; it has no round trips to save), and only for a scope whose
@@ -2028,7 +2029,13 @@ def _version_first(figures_only: bool, counted: bool) -> TextualSelect:
     on every figure view's request (README, "Scaling")."""
     from models.tables.audit import MOVES_ANSWERS, MOVES_FIGURES, AuditEvent
 
+    counted = dialect == "postgresql"
     events, initiatives = AuditEvent.__tablename__, Initiative.__tablename__
+    # The answer key's part: on PostgreSQL only, where it saves a round trip; SQLite has
+    # none to save, and every answer, the ones the response cache gives too, would read it.
+    keyed, key_joins, key_types = (
+        first_columns(dialect, "v.initiative_id") if counted else ("", "", {})
+    )
     scopes = {
         "mine": f"e.initiative_id = {{}} AND ({MOVES_FIGURES if figures_only else MOVES_ANSWERS})",
         "deployment": f"e.initiative_id IS NULL AND ({MOVES_ANSWERS})",
@@ -2051,11 +2058,12 @@ def _version_first(figures_only: bool, counted: bool) -> TextualSelect:
     if counted:
         columns.update(mine_behind=Integer(), deployment_behind=Integer())
     columns.update(access=BigInteger(), access_changed_at=AccessRevision.changed_at.type)
+    columns.update(key_types)
     return text(
         f"SELECT v.initiative_id, v.mine, v.deployment,\n{counts if counted else ''}"
-        f"a.revision AS access, a.changed_at AS access_changed_at\n"
+        f"a.revision AS access, a.changed_at AS access_changed_at{keyed}\n"
         f"FROM (SELECT {by_slug} AS initiative_id,\n{newest}) AS v\n"
-        f"LEFT JOIN {AccessRevision.__tablename__} a ON a.id = 1"
+        f"LEFT JOIN {AccessRevision.__tablename__} a ON a.id = 1\n{key_joins}"
     ).columns(**columns)
 
 
@@ -2071,14 +2079,17 @@ def read_version_first(
     (``models.access.api_keys``), and :func:`data_version` then takes the row read here, in
     the same transaction, instead of asking again."""
     now = data_as_of(session)  # first, as data_version takes it
-    counted = session.get_bind().dialect.name == "postgresql"
+    dialect = session.get_bind().dialect.name
+    counted = dialect == "postgresql"
     params: dict[str, Any] = {"slug": initiative_slug}
     if counted:
         window = timedelta(seconds=RECENT_SECONDS)
         # Unknown time (a replica that replayed nothing): nothing is quiet, every scope counts.
         recent_from = now - window if now is not None else datetime.min.replace(tzinfo=UTC)
         params.update(recent_from=recent_from, window=window, limit=RECENT_LIMIT)
-    row = session.connection().execute(_version_first(figures_only, counted), params).one()
+    row = session.connection().execute(_version_first(figures_only, dialect), params).one()
+    if figures_only and counted:
+        offer_first(session, initiative_slug, row)
     session.info[_READ_VERSION] = (
         session.get_transaction(),
         (initiative_slug, figures_only),

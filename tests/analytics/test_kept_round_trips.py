@@ -60,3 +60,26 @@ def test_completeness_asked_again_begins_no_transaction(world) -> None:  # noqa:
         assert handed_back == [("IDLE", False)]
     else:
         assert len(handed_back) == 1
+
+
+def test_a_figure_answer_kept_across_an_event_reads_its_key_in_that_statement(
+    world,  # noqa: F811
+) -> None:
+    """After an event that moved no figure the answer is kept under its answer key
+    (``models.analytics.fresh``): on PostgreSQL read in the first statement, no other."""
+    _kept(world, world["headers"], SCORECARD)
+    _raw(
+        world,
+        "INSERT INTO audit_events (at, actor_label, initiative_id, entity_type, action) "
+        "VALUES (CURRENT_TIMESTAMP, 'script', :mine, 'indicator', 'update')",
+    )
+    client, seen = world["client"], world["seen"]
+    figures = client.app.state.figures_cache
+    hits = figures.hits
+    seen.clear()
+    assert client.get(SCORECARD, headers=world["headers"]).status_code == 200
+    assert figures.hits == hits + 1  # the whole answer kept: nothing computed again
+    statements = [s for s in seen if s != "BEGIN"]
+    assert "access_revisions" in statements[0] and "figure_revisions" in " ".join(statements)
+    # SQLite: the first statement, the recent events' count, the answer key.
+    assert len(statements) == (1 if world["reader"].dialect.name == "postgresql" else 3), seen

@@ -114,6 +114,9 @@ def test_indicators_and_outcomes_changed_behind_the_app_show_at_once(two_engines
         get("indicators/KIDS/series", 404)
         assert get("indicators/NEW/series")["name"] == "Children"
         # Another initiative's indicator of the same code is never this one's.
-        assert client.get(
-            "/api/v1/initiatives/other/indicators/NEW/series", headers=headers
-        ).status_code == 404
+        assert (
+            client.get(
+                "/api/v1/initiatives/other/indicators/NEW/series", headers=headers
+            ).status_code
+            == 404
+        )

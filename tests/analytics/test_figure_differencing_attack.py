@@ -56,6 +56,9 @@ def test_each_cell_is_told_alike_by_every_view(demo: Session, slug: str) -> None
                     if p in totals:
                         assert v == totals[p][0], (actor.label, indicator.code, p)
                 compared += 1
+            for by_what in ["partner", *(d.code for d in indicator.dimensions)]:
+                by = series(**common, indicator_code=indicator.code, by=by_what)
+                assert {p.period: _told(p.figure) for p in by.total} == totals, by_what
             for dim in [d.code for d in indicator.dimensions]:
                 by = series(**common, indicator_code=indicator.code, by=dim)
                 cells = {(p.period, p.key): _told(p.figure) for p in by.breakdown}
@@ -69,4 +72,12 @@ def test_each_cell_is_told_alike_by_every_view(demo: Session, slug: str) -> None
                             key,
                         )
                         compared += 1
+        # One outcome's scorecard tells each of its rows as the whole scorecard does.
+        outcomes = {r.outcome for card in cards.values() for r in card.rows if r.outcome}
+        for outcome in sorted(outcomes):
+            for period, card in cards.items():
+                alone = scorecard(**common, period_key=period, outcome=outcome)
+                whole = {r.code: r for r in card.rows if r.outcome == outcome}
+                assert {r.code: r for r in alone.rows} == whole, (actor.label, outcome, period)
+                compared += 1
     assert compared

@@ -4,7 +4,10 @@ under the initiative's setup revision (``models.analytics.kept``; migration
 ORM objects on every request.
 
 What the views do with an indicator is read its columns; a row answers them as the object
-does (``IndicatorLike``), and, being plain values, may be shared by requests and threads.
+does (``IndicatorLike``), and, being plain values, may be shared by requests and threads. It
+holds the columns the views read, not the free text they never show (the definition and the
+data source, of any length the backbone team writes): kept again under every setup revision,
+those would fill a process's memory.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from models.tables.indicator import Indicator, Outcome
 
 @dataclass(frozen=True, slots=True)
 class IndicatorRow:
-    """An indicator's columns (its relationships are the setup's other rows, read apart)."""
+    """An indicator's columns the figure views read (its relationships are the setup's other
+    rows, read apart)."""
 
     id: int
     initiative_id: int
     outcome_id: int | None
     code: str
     name: str
-    definition: str | None
     unit: str
     measure_type: str
     direction: str
@@ -38,7 +41,6 @@ class IndicatorRow:
     valid_max: float | None
     decimals: int
     frequency: str
-    data_source: str | None
     position: int
     kind: str
     performance_type: str | None

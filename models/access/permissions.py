@@ -6,12 +6,12 @@ not manage answers 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from models.core.actors import Actor, require_login
 from models.core.i18n import gettext
@@ -83,30 +83,6 @@ def can_view_initiative(*, session: Session | None, actor: Actor, initiative_id:
 
 
 _BY_SLUG = select(Initiative).where(Initiative.slug == bindparam("slug"))
-# The initiative's columns in the table's order and the attribute each is mapped to.
-_ATTRIBUTES = tuple(
-    inspect(Initiative).get_property_by_column(c).key for c in Initiative.__table__.columns
-)
-
-
-def offer_initiative(session: Session, slug: str, columns: Sequence[Any]) -> None:
-    """The initiative ``slug``'s row read elsewhere in this transaction (``columns``: every
-    column of its table, in the table's order), for :func:`get_initiative` to take instead of
-    loading it again: made a persistent object of the session as a query would (no change to
-    flush), or left to :func:`get_initiative` when the session holds it already."""
-    known = session.info.setdefault("initiatives", {})
-    if slug in known:
-        return
-    values = dict(zip(_ATTRIBUTES, columns, strict=True))
-    if values.get("slug") != slug:
-        return
-    identity = session.identity_key(Initiative, values["id"])
-    if identity in session.identity_map:
-        return
-    initiative = Initiative(**values)
-    make_transient_to_detached(initiative)  # clean, as if loaded
-    session.add(initiative)
-    known[slug] = initiative
 
 
 def get_initiative(

@@ -49,7 +49,7 @@ from models.analytics.rollups import (
     rollup_sums,
     rollups,
 )
-from models.analytics.setup_rows import IndicatorLike
+from models.analytics.setup_rows import IndicatorLike, InitiativeLike
 from models.analytics.suppression import (
     COARSENED,
     COMPLEMENT_MARKER,
@@ -126,7 +126,7 @@ class Rules:
         return legend(self.threshold, self.min_contributors, self.insiders)
 
 
-def rules_for(initiative: Initiative) -> Rules:
+def rules_for(initiative: InitiativeLike) -> Rules:
     settings = get_settings()
     return Rules(
         threshold=initiative.suppression_threshold,
@@ -136,7 +136,7 @@ def rules_for(initiative: Initiative) -> Rules:
     )
 
 
-def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Audience:
+def audience_of(*, session: Session, actor: Actor, initiative: InitiativeLike) -> Audience:
     """The actor's audience in the initiative: backbone, or the members whose own figures it
     may see (its own, and for a funder those that share with funders)."""
     if actor.is_backbone(initiative.id):
@@ -159,7 +159,7 @@ def audience_of(*, session: Session, actor: Actor, initiative: Initiative) -> Au
 def decide(
     *,
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     audience: Audience,
     indicators: Sequence[IndicatorLike],
     period_ids: Iterable[int] | None = None,
@@ -206,7 +206,7 @@ def decide(
 
 def _decide_reported(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     audience: Audience,
     indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
@@ -731,7 +731,7 @@ def _figure(shown: Shown) -> Figure:
 
 def _as_is(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     indicators: Sequence[IndicatorLike],
     period_ids: list[int] | None,
     categories: bool,
@@ -757,7 +757,7 @@ def _as_is(
 
 def _read_as_is(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     measure: dict[int, str],
     period_ids: list[int] | None,
     categories: bool,
@@ -802,7 +802,7 @@ def _read_as_is(
 
 def _as_is_by_period(
     session: Session,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     measure: dict[int, str],
     period_ids: list[int],
     categories: bool,

@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, String, bindparam, select
 from sqlalchemy.orm import Session
 
-from models.access.permissions import offer_initiative
 from models.analytics.kept import SetupKey, offer_setup_key, setup_key
+from models.analytics.setup_rows import InitiativeRow
 from models.core.db import transaction_wrote
 from models.tables.initiative import Initiative
 from models.tables.revisions import DataRevision, FigureRevision
@@ -92,6 +92,11 @@ def _key_statement() -> Executable:
 _FIRST = "cm_answer_key_first"  # Session.info: (transaction, slug, that statement's row)
 _INITIATIVE_COLUMNS = tuple(Initiative.__table__.columns)
 _CREATED_AT = [c.name for c in _INITIATIVE_COLUMNS].index("created_at")
+# Where InitiativeRow's columns are in the initiative's row.
+_INITIATIVE_ROW = tuple(
+    [c.name for c in _INITIATIVE_COLUMNS].index(name) for name in InitiativeRow.__dataclass_fields__
+)
+_INITIATIVE = "cm_answer_key_initiative"  # Session.info: (transaction, slug, InitiativeRow)
 assert _INITIATIVE_COLUMNS[0].name == "id"
 
 
@@ -191,10 +196,26 @@ def _keyed(
     transaction = session.get_transaction()
     offer_setup_key(session, transaction, initiative_id, setup)
     session.info[_READ] = (transaction, initiative_id, revisions)
-    # The view computed next in this transaction asks for the initiative by slug: its row
-    # is read here already.
-    offer_initiative(session, initiative_slug, row)
+    # The view computed next in this transaction reads the initiative: its row is read here.
+    session.info[_INITIATIVE] = (
+        transaction,
+        initiative_slug,
+        InitiativeRow(*(row[n] for n in _INITIATIVE_ROW)),
+    )
     return setup, tuple(sorted(revisions.items())), row
+
+
+def initiative_row(session: Session, initiative_slug: str) -> InitiativeRow | None:
+    """The initiative ``initiative_slug`` as :func:`answer_key` read it in this transaction
+    (None when it did not): for a view that checks the viewer may see it."""
+    offered = session.info.get(_INITIATIVE)
+    if (
+        offered is None
+        or offered[0] is not session.get_transaction()
+        or offered[1] != initiative_slug
+    ):
+        return None
+    return offered[2]  # type: ignore[no-any-return]
 
 
 class ByPeriod:

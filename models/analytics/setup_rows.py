@@ -1,4 +1,4 @@
-"""Indicators and outcomes as the figure views read them: plain rows of their columns, kept
+"""Indicators, outcomes and the initiative as the figure views read them: plain rows of their columns, kept
 under the initiative's setup revision (``models.analytics.kept``; migration
 0023_setup_revision: every write to an indicator or an outcome moves it) instead of loaded as
 ORM objects on every request.
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.analytics.kept import SetupKey, kept
 from models.tables.indicator import Indicator, Outcome
+from models.tables.initiative import Initiative
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,20 @@ class OutcomeRow:
     code: str
     name: str
 
+
+@dataclass(frozen=True, slots=True)
+class InitiativeRow:
+    """What the figure views read of their initiative: taken from the row their answer key
+    read in the same transaction (``models.analytics.fresh``), not loaded again as an object."""
+
+    id: int
+    slug: str
+    name: str
+    suppression_threshold: int
+
+
+# An initiative as the ORM object or as that row: the figure views read these four columns.
+InitiativeLike = Initiative | InitiativeRow
 
 # An indicator as an ORM object (the writes, and the readers that load their own) or as the
 # row of its columns the figure views keep: both answer the same attributes.

@@ -62,12 +62,13 @@ from models.analytics.disclosure import (
     rules_for,
 )
 from models.analytics.figures import Figure, GroupView
-from models.analytics.fresh import first_columns, offer_first
+from models.analytics.fresh import first_columns, initiative_row, offer_first
 from models.analytics.kept import kept, setup_key
 from models.analytics.rollups import expected_members
 from models.analytics.setup_rows import (
     IndicatorLike,
     IndicatorRow,
+    InitiativeLike,
     indicators_by_code,
     indicators_with_outcomes,
     of_outcome,
@@ -160,6 +161,16 @@ def _period(periods: Sequence[_P], key: str | None, latest_with_data: set[int]) 
     if periods:
         return periods[0]
     raise NotFound(gettext("this initiative has no periods yet"), field="period")
+
+
+def _viewable(session: Session, actor: Actor, slug: str) -> InitiativeLike:
+    """The initiative by slug if the actor may see it (else 404, as ``get_initiative``): the
+    row the answer key read in this transaction (``models.analytics.fresh.initiative_row``)
+    when it did, else the object ``get_initiative`` loads."""
+    row = initiative_row(session, slug)
+    if row is not None and can_view_initiative(session=session, actor=actor, initiative_id=row.id):
+        return row
+    return get_initiative(session=session, actor=actor, slug=slug)
 
 
 def _indicator(session: Session, initiative_id: int, code: str) -> IndicatorRow:
@@ -347,7 +358,7 @@ def scorecard(
     outcome: str | None = None,
 ) -> Scorecard:
     """Every indicator's current figure against its baseline and target, grouped by outcome."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
     # Indicators and outcomes are setup: plain rows kept under its revision.
@@ -752,7 +763,7 @@ class Series:
     expression: str | None = None  # a computed indicator: what it is computed from
 
 
-def _members(session: Session, initiative: Initiative) -> dict[int, tuple[str, str]]:
+def _members(session: Session, initiative: InitiativeLike) -> dict[int, tuple[str, str]]:
     """member id → (organisation slug, organisation name)."""
     return {
         member_id: (slug, name)
@@ -776,7 +787,7 @@ def series(
     """An indicator over time: the rollup, optionally by a dimension's categories or by partner
     (``by="partner"``), plus targets, baseline and series breaks. ``org`` narrows the partner
     breakdown to one organisation (a reporter's own trend against the initiative)."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
     return _series(session, actor, initiative, indicator, by, org)
 
@@ -784,7 +795,7 @@ def series(
 def _series(
     session: Session,
     actor: Actor,
-    initiative: Initiative,
+    initiative: InitiativeLike,
     indicator: IndicatorLike,
     by: str | None,
     org: str | None,
@@ -1100,7 +1111,7 @@ def equity(
 ) -> Equity:
     """Every category's value over time, the gap between the best and worst shown and, with a
     gap target on the dimension, each period's gap judged against it (:func:`judge_gap`)."""
-    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
+    initiative = _viewable(session, actor, initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
     try:
         data = _series(session, actor, initiative, indicator, dimension, None)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
+from models.analytics.fresh import answer_key
 from models.analytics.kept import KEPT
 from models.analytics.setup_rows import indicators_with_outcomes
+from models.analytics.views import read_version_first
 
 from .. import factories as f
 
@@ -27,3 +29,27 @@ def test_the_kept_rows_hold_no_free_text_the_views_do_not_read(session) -> None:
     assert listed is indicators_with_outcomes(session, init.id)  # kept
     held = max(len(v) for i, _ in listed for v in astuple(i) if isinstance(v, str))
     assert held < 1000, held
+
+
+def _longest(value: object) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, tuple | list):
+        return max((_longest(v) for v in value), default=0)
+    return 0
+
+
+def test_the_answer_key_holds_no_free_text_the_views_do_not_read(session) -> None:
+    """The answer key names every figure answer kept (``api.routers.analytics._kept``: up to
+    the response cache's entries, each key read by its own request): the initiative's
+    description, free text no figure view shows, would be held once per entry."""
+    init = f.initiative(session, slug="described", description="d" * LONG)
+    f.period(session, init, "2025Q3")
+    session.commit()
+    alone = answer_key(session, "described")
+    session.commit()
+    read_version_first(session=session, initiative_slug="described")
+    first = answer_key(session, "described")  # PostgreSQL: from the first statement
+    assert alone == first and alone is not None
+    assert alone[2][1] == "described"
+    assert _longest(alone) < 1000 and _longest(first) < 1000

@@ -25,6 +25,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, event, select, text
@@ -100,7 +101,9 @@ async def _measure(app, built, engine, args) -> None:
         ) as client,
     ):
 
-        async def timed(url: str, before: Callable[[], None] = lambda: None, sampler=None):
+        async def timed(
+            url: str, before: Callable[[], None] = lambda: None, sampler=None, dumped: str = ""
+        ):
             cpu, wall, trips = [], [], Counter()
             for _ in range(args.repeat):
                 before()
@@ -108,9 +111,12 @@ async def _measure(app, built, engine, args) -> None:
                 started, started_wall = CLOCK(), time.perf_counter()
                 if sampler is not None:
                     sampler.start()
-                (await client.get(url)).raise_for_status()
+                response = (await client.get(url)).raise_for_status()
                 if sampler is not None:
                     sampler.stop()
+                if args.dump is not None and url != "/healthz":
+                    args.dump.mkdir(parents=True, exist_ok=True)
+                    (args.dump / f"{dumped}-{len(cpu)}.json").write_bytes(response.content)
                 cpu.append(CLOCK() - started)
                 wall.append(time.perf_counter() - started_wall)
                 trips.update(TRIPS)
@@ -140,7 +146,8 @@ async def _measure(app, built, engine, args) -> None:
                 if view == "completeness" and case == "after an approval":
                     continue  # the bench measures completeness after a setup write instead
                 sampler = _sampler() if args.profile == [view, case] else None
-                cpu, wall, trips = await timed(url, before, sampler)
+                dumped = f"{view}-{case.replace(' ', '-')}"
+                cpu, wall, trips = await timed(url, before, sampler, dumped)
                 print(
                     f"{view + ' ' + case:<34} CPU {cpu:5.2f} ms ({cpu / floor_cpu:4.1f} ×)  "
                     f"wall {wall:5.2f} ms ({wall / floor_wall:4.1f} ×)  {trips}"
@@ -163,6 +170,9 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--approvals", type=int, default=30)
     parser.add_argument("--profile", nargs=2, metavar=("VIEW", "CASE"))
+    parser.add_argument(
+        "--dump", type=Path, help="write every answer's body there (to compare two versions)"
+    )
     parser.add_argument(
         "--cases",
         nargs="*",

@@ -120,3 +120,73 @@ def test_indicators_and_outcomes_changed_behind_the_app_show_at_once(two_engines
             ).status_code
             == 404
         )
+
+
+def test_no_etag_read_during_approvals_names_an_older_answer_than_it_was_sent_with(
+    two_engines,  # noqa: F811
+) -> None:
+    """A figure view's ETag and answer key are read in one statement on PostgreSQL (its first,
+    ``models.analytics.views.read_version_first``), while figures keep changing: once the
+    writes stop, every ETag a client was sent either still describes the answer (a 304 sends
+    nothing new) or is refused (200 with the current answer); no client keeps an older body
+    under an ETag the server takes as current."""
+    import threading
+
+    from api.app import create_app
+
+    writer, reader = two_engines
+    ids = _setup(writer)
+    with Session(writer) as s:
+        f.user(s, "admin", email="staff@mine.org")
+        s.commit()
+    app = create_app(sessionmaker(reader, expire_on_commit=False), with_dashboard=False)
+    path = "/api/v1/initiatives/mine/scorecard?period=2025Q3"
+    seen: list[tuple[str, float]] = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+    with TestClient(app) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "staff@mine.org", "password": f.PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def kids(answer) -> float:
+            return next(r for r in answer.json()["rows"] if r["code"] == "KIDS")["current"]["value"]
+
+        def poll() -> None:
+            try:
+                while not done.is_set():
+                    answer = client.get(path, headers=headers)
+                    assert answer.status_code == 200, answer.text
+                    seen.append((answer.headers["ETag"], kids(answer)))
+            except BaseException as error:  # noqa: BLE001 (reported below)
+                failures.append(error)
+
+        readers = [threading.Thread(target=poll) for _ in range(2)]
+        for thread in readers:
+            thread.start()
+        for _ in range(25):
+            with Session(writer) as s:  # a figure and its audit event, one commit (an approval)
+                s.execute(text("UPDATE rollups SET sum_value = sum_value + 1 WHERE sum_value >= 5"))
+                record(
+                    session=s,
+                    actor=SYSTEM,
+                    initiative_id=ids["mine"],
+                    entity_type="submission",
+                    entity_id=None,
+                    action="approve",
+                )
+                s.commit()
+        done.set()
+        for thread in readers:
+            thread.join(timeout=60)
+        assert not failures, failures
+        current = kids(client.get(path, headers=headers))
+        assert current == 5 + 25
+        assert seen
+        for etag, value in set(seen):
+            again = client.get(path, headers={**headers, "If-None-Match": etag})
+            if again.status_code == 304:
+                assert value == current, (etag, value, current)
+            else:
+                assert again.status_code == 200 and kids(again) == current

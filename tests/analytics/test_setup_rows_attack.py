@@ -10,7 +10,8 @@ from dataclasses import astuple
 from models.analytics.fresh import answer_key
 from models.analytics.kept import KEPT
 from models.analytics.setup_rows import indicators_with_outcomes
-from models.analytics.views import read_version_first
+from models.analytics.views import read_version_first, scorecard, series
+from models.core.actors import Actor
 
 from .. import factories as f
 
@@ -53,3 +54,23 @@ def test_the_answer_key_holds_no_free_text_the_views_do_not_read(session) -> Non
     assert alone == first and alone is not None
     assert alone[2][1] == "described"
     assert _longest(alone) < 1000 and _longest(first) < 1000
+
+
+def test_a_sessions_own_pending_change_shows_in_its_views_and_is_kept_for_no_one(
+    session,
+) -> None:
+    """The ORM query the kept rows replace flushed the session's pending changes first
+    (autoflush): a view computed in a transaction that changed an indicator shows the change,
+    and what that transaction read is kept for no other (``models.analytics.kept``)."""
+    init = f.initiative(session, slug="pending")
+    f.period(session, init, "2025Q3")
+    kids = f.indicator(session, init, code="K", name="Before")
+    session.commit()
+    actor = Actor(user_id=1, label="b", backbone_of=frozenset({init.id}))
+    common = {"session": session, "actor": actor, "initiative_slug": "pending"}
+    assert series(**common, indicator_code="K").name == "Before"  # kept
+    kids.name = "After"  # not flushed yet
+    assert series(**common, indicator_code="K").name == "After"
+    assert scorecard(**common).rows[0].name == "After"
+    session.rollback()
+    assert series(**common, indicator_code="K").name == "Before"

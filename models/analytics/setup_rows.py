@@ -114,12 +114,25 @@ def _read(session: Session, initiative_id: int) -> Listed:
     )
 
 
+def _flushed(
+    session: Session, setup: SetupKey | None | Literal[False]
+) -> SetupKey | None | Literal[False]:
+    """The session's pending changes flushed, as the ORM query these rows replace did
+    (autoflush): the view of a transaction that changed an indicator shows the change, and,
+    having written, keeps nothing (``setup`` read before the flush is then read again)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+        return False
+    return setup
+
+
 def indicators_with_outcomes(
     session: Session, initiative_id: int, *, setup: SetupKey | None | Literal[False] = False
 ) -> Listed:
     """Every indicator of the initiative with its outcome (None without one), ordered by
     outcome position and code, then indicator position and code: kept under the setup
     revision (``setup``: its key when already read in this request)."""
+    setup = _flushed(session, setup)
     return kept(
         session,
         initiative_id,
@@ -134,6 +147,7 @@ def indicators_by_code(
     session: Session, initiative_id: int, *, setup: SetupKey | None | Literal[False] = False
 ) -> dict[str, IndicatorRow]:
     """The initiative's indicators by code, kept under the setup revision."""
+    setup = _flushed(session, setup)
     return kept(
         session,
         initiative_id,

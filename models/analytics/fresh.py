@@ -67,6 +67,16 @@ def figure_revisions(session: Session, initiative_id: int) -> Revisions | None:
     return found
 
 
+# The initiative's columns in its answer key: what the views read of it (``InitiativeRow``)
+# and its creation time, not its free text (a description of any length, which no figure
+# view shows, would be read by every request and held in every kept answer's key).
+_INITIATIVE_COLUMNS = tuple(
+    Initiative.__table__.c[name] for name in (*InitiativeRow.__dataclass_fields__, "created_at")
+)
+_CREATED_AT = len(_INITIATIVE_COLUMNS) - 1
+_INITIATIVE_ROW = len(InitiativeRow.__dataclass_fields__)
+
+
 @cache
 def _key_statement() -> Executable:
     """The initiative's row by slug with its setup revision and every period's figure
@@ -74,7 +84,7 @@ def _key_statement() -> Executable:
     t = FigureRevision
     return (
         select(
-            *Initiative.__table__.columns,
+            *_INITIATIVE_COLUMNS,
             DataRevision.setup.label("cm_setup"),
             t.period_id.label("cm_period"),
             t.revision.label("cm_revision"),
@@ -87,17 +97,12 @@ def _key_statement() -> Executable:
 
 # What :func:`answer_key` reads, as columns of the figure views' first statement
 # (``models.analytics.views.read_version_first``), which reads the initiative by slug already:
-# the initiative's columns (``cm_i_<n>``, in the table's order), its setup revision and every
-# period's figure revision as text ("period:revision,…").
+# the initiative's columns the views read (``cm_i_<n>``, in :data:`_INITIATIVE_COLUMNS`' order),
+# its setup revision and every period's figure revision as text ("period:revision,…").
 _FIRST = "cm_answer_key_first"  # Session.info: (transaction, slug, that statement's row)
-_INITIATIVE_COLUMNS = tuple(Initiative.__table__.columns)
-_CREATED_AT = [c.name for c in _INITIATIVE_COLUMNS].index("created_at")
-# Where InitiativeRow's columns are in the initiative's row.
-_INITIATIVE_ROW = tuple(
-    [c.name for c in _INITIATIVE_COLUMNS].index(name) for name in InitiativeRow.__dataclass_fields__
-)
 _INITIATIVE = "cm_answer_key_initiative"  # Session.info: (transaction, slug, InitiativeRow)
-assert _INITIATIVE_COLUMNS[0].name == "id"
+assert next(iter(InitiativeRow.__dataclass_fields__)) == "id"
+assert _INITIATIVE_COLUMNS[-1].name == "created_at"
 
 
 def first_columns(dialect: str, initiative_id: str) -> tuple[str, str, dict[str, Any]]:
@@ -182,7 +187,7 @@ def _keyed(
     setup_revision: int | None,
     revisions: Revisions,
 ) -> FiguresKey:
-    """The answer key of the initiative's ``row`` (its columns in the table's order), its
+    """The answer key of the initiative's ``row`` (:data:`_INITIATIVE_COLUMNS`), its
     setup revision and its periods' figure revisions, offered to what the view asks next in
     this transaction (the setup key, the revisions, the initiative)."""
     initiative_id = row[0]
@@ -200,7 +205,7 @@ def _keyed(
     session.info[_INITIATIVE] = (
         transaction,
         initiative_slug,
-        InitiativeRow(*(row[n] for n in _INITIATIVE_ROW)),
+        InitiativeRow(*row[:_INITIATIVE_ROW]),
     )
     return setup, tuple(sorted(revisions.items())), row
 

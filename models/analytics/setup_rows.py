@@ -4,7 +4,10 @@ under the initiative's setup revision (``models.analytics.kept``; migration
 ORM objects on every request.
 
 What the views do with an indicator is read its columns; a row answers them as the object
-does (``IndicatorLike``), and, being plain values, may be shared by requests and threads.
+does (``IndicatorLike``), and, being plain values, may be shared by requests and threads. It
+holds the columns the views read, not the free text they never show (the definition and the
+data source, of any length the backbone team writes): kept again under every setup revision,
+those would fill a process's memory.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ from models.tables.initiative import Initiative
 
 @dataclass(frozen=True, slots=True)
 class IndicatorRow:
-    """An indicator's columns (its relationships are the setup's other rows, read apart)."""
+    """An indicator's columns the figure views read (its relationships are the setup's other
+    rows, read apart)."""
 
     id: int
     initiative_id: int
     outcome_id: int | None
     code: str
     name: str
-    definition: str | None
     unit: str
     measure_type: str
     direction: str
@@ -39,7 +42,6 @@ class IndicatorRow:
     valid_max: float | None
     decimals: int
     frequency: str
-    data_source: str | None
     position: int
     kind: str
     performance_type: str | None
@@ -112,12 +114,25 @@ def _read(session: Session, initiative_id: int) -> Listed:
     )
 
 
+def _flushed(
+    session: Session, setup: SetupKey | None | Literal[False]
+) -> SetupKey | None | Literal[False]:
+    """The session's pending changes flushed, as the ORM query these rows replace did
+    (autoflush): the view of a transaction that changed an indicator shows the change, and,
+    having written, keeps nothing (``setup`` read before the flush is then read again)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+        return False
+    return setup
+
+
 def indicators_with_outcomes(
     session: Session, initiative_id: int, *, setup: SetupKey | None | Literal[False] = False
 ) -> Listed:
     """Every indicator of the initiative with its outcome (None without one), ordered by
     outcome position and code, then indicator position and code: kept under the setup
     revision (``setup``: its key when already read in this request)."""
+    setup = _flushed(session, setup)
     return kept(
         session,
         initiative_id,
@@ -132,6 +147,7 @@ def indicators_by_code(
     session: Session, initiative_id: int, *, setup: SetupKey | None | Literal[False] = False
 ) -> dict[str, IndicatorRow]:
     """The initiative's indicators by code, kept under the setup revision."""
+    setup = _flushed(session, setup)
     return kept(
         session,
         initiative_id,

@@ -162,7 +162,7 @@ async def _measure(app, built: dataset.LoadInitiative, args) -> None:
                 statements.append(STATEMENTS["n"])
             if profiler is not None:
                 if args.cprofile:
-                    pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+                    pstats.Stats(profiler).sort_stats(args.sort).print_stats(120)
                 else:
                     print(profiler.output_text(unicode=True, show_all=False))
             return statistics.median(cpu) * 1000, statistics.median(statements)
@@ -203,6 +203,9 @@ def main(argv=None) -> None:
     parser.add_argument("--only", nargs="*", metavar="KIND", help="measure only these kinds")
     parser.add_argument("--profile", metavar="KIND", help="print where this kind's time went")
     parser.add_argument("--cprofile", action="store_true", help="cProfile, not pyinstrument")
+    parser.add_argument(
+        "--sort", default="tottime", help="cProfile's order (tottime, cumulative, …)"
+    )
     args = parser.parse_args(argv)
     url, drop = _database(args.db)
     try:

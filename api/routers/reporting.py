@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.deps import CredentialsDep, LoggedInDep, SessionDep, in_one_trip
-from api.idempotency import run_once
+from api.idempotency import as_json, run_once
 from api.links import ETAG, SLUG, link, links
 from api.schemas.common import ErrorRead, Page, RowId
 from api.schemas.reporting import (
@@ -174,7 +173,7 @@ async def read_submission(
         view = get_submission(
             session=session, actor=actor, initiative_slug=slug, org_slug=org, period_key=period
         )
-        return JSONResponse(jsonable_encoder(_read(view)), headers={"ETag": view.etag})
+        return JSONResponse(as_json(_read(view)), headers={"ETag": view.etag})
 
     return await in_one_trip(request, credentials, answer, on_primary=True)
 

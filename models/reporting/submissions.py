@@ -28,6 +28,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -570,8 +571,14 @@ def _obligations(session: Session, member_id: int) -> set[int]:
     )
 
 
-def _bump_version(session: Session, submission: Submission, expected: int | None) -> None:
-    """Claim the next version, or fail with 412 when someone else already did."""
+def _bump_version(
+    session: Session,
+    submission: Submission,
+    expected: int | None,
+    changes: Mapping[str, Any] | None = None,
+) -> None:
+    """Claim the next version, or fail with 412 when someone else already did; ``changes``
+    (a transition's) are made by the same statement, and the row is read back once."""
     seen = submission.version
     if expected is not None and expected != seen:
         raise PreconditionFailed(
@@ -586,7 +593,7 @@ def _bump_version(session: Session, submission: Submission, expected: int | None
         result = session.execute(
             update(Submission)
             .where(Submission.id == submission.id, Submission.version == seen)
-            .values(version=seen + 1, updated_at=utcnow())
+            .values(version=seen + 1, updated_at=utcnow(), **(changes or {}))
             .execution_options(synchronize_session=False)
         )
     except OperationalError as exc:
@@ -1085,6 +1092,7 @@ def _write(
     reason: str | None,
     full_view: bool = True,
 ) -> SaveResult:
+    created = ctx.submission is None
     sub = claim_submission(
         session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
     )
@@ -1177,7 +1185,14 @@ def _write(
     if removed_ids:
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
     _audit(session, actor, ctx.initiative.id, events)
-    session.expire_all()
+    # What the statements above changed under the session: the values it loaded, and a new
+    # report's row as the database keeps it (its times read back as they are stored). Not the
+    # initiative, member, organisation and period: expiring everything read each of them again.
+    for old in existing.values():
+        if inspect(old).persistent:  # the deleted ones left the session with their rows
+            session.expire(old)
+    if created:
+        session.expire(sub)
     refresh_flags(session=session, contexts=[ctx], specs=specs)
     return SaveResult(
         submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
@@ -1464,7 +1479,6 @@ def transition(
                 gettext("an empty submission cannot be submitted"), code="empty_submission"
             )
 
-    _bump_version(session, sub, expected_version)
     now = utcnow()
     changes: dict[str, Any] = {"status": target}
     if action == "submit":
@@ -1476,13 +1490,7 @@ def transition(
         changes |= {"comment": comment}
     elif action == "reopen":
         changes |= {"approved_at": None, "approved_by_id": None, "comment": comment}
-    session.execute(
-        update(Submission)
-        .where(Submission.id == sub.id)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(sub)
+    _bump_version(session, sub, expected_version, changes)
     # Keep the rollup table in step, in this same transaction: fresh the instant it commits.
     if target == "approved":
         apply_submission(session=session, submission_id=sub.id, sign=+1)

@@ -7,12 +7,15 @@ python -m bench.profile_api_requests [--reporters 200] [--repeat 40] [--profile 
 The load test's dataset (``tests/load/dataset.py``) in a private PostgreSQL schema; the
 application as ``make load`` serves it (the shared counters in the database, a rate limit the
 load never reaches), driven through httpx's ASGI transport one request at a time: a partner
-reads its report, saves three values with the ETag it read, submits with the save's ETag (each
-of ``--repeat`` partners once, as the load test's partners do); backbone readers ask the
+reads its report, saves three values with the ETag it read, submits with the save's ETag and
+reads the submitted report (each of ``--repeat`` partners once, after two reads that booked its
+key's use and kept its actor, as the load test's partners have); backbone readers ask the
 scorecard, completeness and the list of submitted reports; ``/healthz`` is the floor. Each kind
 is given as the median and least CPU time of its requests (``time.process_time``: the request's
 trips to the thread pool included) and the statements it sent to the database (the counters'
-own engine included). ``--profile KIND`` samples that kind's requests (pyinstrument).
+own engine included). ``--profile KIND`` prints the statements of that kind's first request and
+samples its requests (pyinstrument), with the trips to the thread pool made on this thread so
+the sampler sees them.
 """
 
 from __future__ import annotations

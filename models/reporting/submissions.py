@@ -565,10 +565,13 @@ def refusals(
     )
 
 
+_MEMBER_OBLIGATIONS = select(Obligation.indicator_id).where(
+    Obligation.member_id == bindparam("member_id")
+)
+
+
 def _obligations(session: Session, member_id: int) -> set[int]:
-    return set(
-        session.scalars(select(Obligation.indicator_id).where(Obligation.member_id == member_id))
-    )
+    return set(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id}))
 
 
 def _bump_version(
@@ -1082,6 +1085,9 @@ def create_submissions(
     _audit(session, actor, contexts[0].initiative.id, events)
 
 
+_REPORT_VALUES = select(Value).where(Value.submission_id == bindparam("submission_id"))
+
+
 def _write(
     session: Session,
     actor: Actor,
@@ -1099,7 +1105,7 @@ def _write(
 
     existing = {
         (v.indicator_id, v.disaggregation): v
-        for v in session.scalars(select(Value).where(Value.submission_id == sub.id))
+        for v in session.scalars(_REPORT_VALUES, {"submission_id": sub.id})
     }
     code_of = {s.id: s.code for s in specs.values()}
     inserts, updates, events = [], [], []
@@ -1337,6 +1343,22 @@ def flags_by_cell(
     return {cell: tuple(sorted(codes)) for cell, codes in wanted.items()}
 
 
+# Built once, as the views' statements (README, "Scaling"): every save reads its values here.
+_FLAGGED_VALUES = select(
+    Value.id,
+    Value.indicator_id,
+    Value.measure_type,
+    Value.category_id,
+    Value.disaggregation,
+    Value.value,
+    Value.numerator,
+    Value.denominator,
+    Value.note,
+    cast(Value.flags, Text),  # decoded below only when not empty
+    Value.submission_id,
+).where(Value.submission_id.in_(bindparam("submissions", expanding=True)))
+
+
 def _refresh_flags_batch(
     session: Session,
     contexts: list[WriteContext],
@@ -1349,19 +1371,7 @@ def _refresh_flags_batch(
     # the query for the ~100,000 rows of a large import (the session is flushed first).
     session.flush()
     for row in session.connection().execute(
-        select(
-            Value.id,
-            Value.indicator_id,
-            Value.measure_type,
-            Value.category_id,
-            Value.disaggregation,
-            Value.value,
-            Value.numerator,
-            Value.denominator,
-            Value.note,
-            cast(Value.flags, Text),  # decoded below only when not empty
-            Value.submission_id,
-        ).where(Value.submission_id.in_(list(by_submission)))
+        _FLAGGED_VALUES, {"submissions": list(by_submission)}
     ):  # plain rows, in CleanValue's field order after the id
         rows_of[row[10]].append(row)
     if history is None:

@@ -287,7 +287,10 @@ class DatabaseCounters(_Hashed):
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             tally = self._add_postgresql(bind, digest, window, now, limit)
             if tally.added:
-                self._sweep(now)
+                try:  # a failed sweep is the store not answering, as in the statements below
+                    self._sweep(now)
+                except SQLAlchemyError as exc:
+                    raise Unavailable(f"database: {str(exc).splitlines()[0]}") from exc
             return tally
         try:
             with session_scope(self._sessions()) as session:

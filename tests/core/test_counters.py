@@ -284,3 +284,26 @@ def test_a_hit_on_postgresql_is_one_round_trip_and_leaves_the_pool_as_it_was(
             store.add(_key(), MINUTE, now=T0)
     assert stopped
     assert store.add(key, MINUTE, now=T0 + 60, limit=2).added  # a new connection
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+def test_a_sweep_the_database_fails_is_unavailable_like_any_failure_of_a_hit(store) -> None:
+    """The once-a-minute sweep runs within a hit: its failure (a deadlock with another worker's
+    sweep, a connection lost) must reach ``Resilient`` as ``Unavailable``, so the worker counts
+    on its own a while, and not escape as a database error, a 500 for that request."""
+    from sqlalchemy import event
+
+    engine = store._sessions().kw["bind"]
+    dbapi = engine.dialect.loaded_dbapi
+
+    def failing(conn, cursor, statement, *args) -> None:
+        if "expires <" in statement:
+            raise dbapi.OperationalError("deadlock detected")
+
+    event.listen(engine, "before_cursor_execute", failing)
+    try:
+        store._next_sweep = 0.0
+        with pytest.raises(counters.Unavailable):
+            store.add(_key(), MINUTE, now=T0)
+    finally:
+        event.remove(engine, "before_cursor_execute", failing)

@@ -176,7 +176,7 @@ def equity_json(e: Any) -> bytes:
                 "target_period": goal.target_period,
                 "note": goal.note,
             },
-            "cross_tab": _cross_tab(e.cross_tab),
+            "cross_tab": cross_tab(e.cross_tab),
         }
     )
 
@@ -199,8 +199,8 @@ def _equity_point(p: Any) -> dict[str, Any]:
     }
 
 
-def _cross_tab(axes: Any) -> dict[str, Any] | None:
-    """``CrossTabRead`` of a ``CrossTabAxes``."""
+def cross_tab(axes: Any) -> dict[str, Any] | None:
+    """``CrossTabRead`` of a ``CrossTabAxes`` (also what the validated read model is made from)."""
     if axes is None:
         return None
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from api.compression import COMPRESS_FROM, VARY, accepts_gzip, gzipped
 from api.deps import CredentialsDep, acting, in_one_trip
-from api.figure_json import equity_json, scorecard_json, series_json
+from api.figure_json import cross_tab, equity_json, scorecard_json, series_json
 from api.response_cache import ResponseCache
 from api.schemas.analytics import (
     CompletenessRead,
@@ -410,28 +410,9 @@ def _equity_read(e) -> EquityRead:
                 for p in e.points
             ],
             "gap_target": vars(e.gap_target) if e.gap_target else None,
-            "cross_tab": _cross_tab_read(e.cross_tab),
+            "cross_tab": cross_tab(e.cross_tab),
         }
     )
-
-
-def _cross_tab_read(axes) -> dict | None:
-    if axes is None:
-        return None
-
-    def axis(a) -> dict:
-        code, name, categories = a
-        return {
-            "dimension": code,
-            "name": name,
-            "categories": [{"key": k, "name": label} for k, label in categories],
-        }
-
-    return {
-        "rows": axis(axes.rows),
-        "columns": axis(axes.columns),
-        "cells": [{"key": k, "row": r, "column": c} for k, r, c in axes.cells],
-    }
 
 
 @router.get("/completeness", response_model=CompletenessRead, responses=ERRORS)

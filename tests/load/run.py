@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 import migrations
 from api import heap
 from models import AuditEvent, Indicator, Member, Organisation, Period, Submission, Value
-from tests.load import dashboard_users, dataset
+from tests.load import cpu, dashboard_users, dataset
 from tests.load.stats import Stats, percentile
 
 BASE_URL = os.environ.get(
@@ -343,8 +343,10 @@ def _dashboard_side(base: str, emails: list[str], calls: int, pipe) -> None:
     pipe.send(asyncio.run(side()))
 
 
-def _drive(base: str, built: dataset.LoadInitiative, args, baseline: Stats, stats: Stats) -> float:
-    """The baselines, then the load; answers the load's duration in seconds."""
+def _drive(
+    base: str, built: dataset.LoadInitiative, args, baseline: Stats, stats: Stats, server_pid: int
+) -> cpu.Reading:
+    """The baselines, then the load; answers the load's duration and where the cores went."""
     here, there = multiprocessing.Pipe()
     dashboards = multiprocessing.get_context("spawn").Process(
         target=_dashboard_side,
@@ -355,7 +357,9 @@ def _drive(base: str, built: dataset.LoadInitiative, args, baseline: Stats, stat
     try:
         if not here.poll(300) or here.recv() != "alone done":
             raise RuntimeError("the dashboard users did not get through their baselines")
+        meter = cpu.Meter(server_pid, os.getpid(), dashboards.pid)
         started = time.monotonic()  # one clock for every process of the machine
+        meter.start(started)
         deadline = started + args.seconds
         here.send(deadline)
 
@@ -378,7 +382,7 @@ def _drive(base: str, built: dataset.LoadInitiative, args, baseline: Stats, stat
 
         heap.settle()  # as the dashboard users' process does, before the load
         asyncio.run(drive())
-        elapsed = time.monotonic() - started
+        reading = meter.stop(time.monotonic())
         if not here.poll(120):
             raise RuntimeError("the dashboard users did not report back")
         alone_stats, dash_stats = here.recv()
@@ -388,7 +392,7 @@ def _drive(base: str, built: dataset.LoadInitiative, args, baseline: Stats, stat
             dashboards.kill()
     baseline.merge(alone_stats)
     stats.merge(dash_stats)
-    return elapsed
+    return reading
 
 
 def _table(stats: Stats) -> None:
@@ -513,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         if not _ready(base):
             print("the server did not become ready", file=sys.stderr)
             return 2
-        elapsed = _drive(base, built, args, baseline, stats)
+        reading = _drive(base, built, args, baseline, stats, server.pid)
         _stop(server)
         server = None
         lost = _check(url, stats)
@@ -525,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         admin.dispose()
 
     total = sum(stats.statuses.values())
+    elapsed = reading.wall
     print(
         f"\nAlone on the server first: {args.baseline_calls} × /healthz, then "
         f"{args.baseline_calls} overview clicks of one dashboard user, one after the other"
@@ -538,6 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("status   " + "  ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items())))
     _table(stats)
+
+    print()
+    print("\n".join(cpu.report(reading, total, os.cpu_count() or 1)))
 
     met = _dashboard_under_load(baseline, stats)
 

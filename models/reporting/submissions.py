@@ -20,7 +20,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    CursorResult,
     Text,
     bindparam,
     cast,
@@ -28,7 +27,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
@@ -38,11 +36,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, contains_eager
 
 from models.access.permissions import get_initiative
+from models.analytics.kept import kept, offer_setup_key
 from models.analytics.rollups import apply_submission
 from models.audit.values import value_changes
 from models.core import dates
 from models.core.actors import Actor
 from models.core.dates import day
+from models.core.db import transaction_wrote
 from models.core.errors import (
     Conflict,
     DomainError,
@@ -77,8 +77,10 @@ from models.tables.indicator import TOTAL, Indicator, Obligation
 from models.tables.initiative import Initiative, Member, Period
 from models.tables.organisation import Organisation
 from models.tables.reporting import STATUSES, DeadlineExtension, Submission, Value
+from models.tables.revisions import DataRevision
 
 EDITABLE = ("draft", "returned")
+AUDIT_EVENTS, VALUES = AuditEvent.__table__, Value.__table__
 NOT_STARTED = "not_started"  # shown for a submission that has no row yet
 
 
@@ -147,9 +149,15 @@ class WriteContext:
 
 # The member, its period and its report in one statement, built once (every report request
 # starts here, README "Scaling"): the period and report joined loosely, so a missing one is
-# told apart.
+# told apart; with the initiative's setup revision, under which its indicator specs and
+# obligations are kept (models.analytics.kept), so keeping them costs no round trip.
+_SETUP_REVISION = (
+    select(DataRevision.setup)
+    .where(DataRevision.scope == bindparam("initiative_id"))
+    .scalar_subquery()
+)
 _REPORT = (
-    select(Member, Organisation, Period, Submission)
+    select(Member, Organisation, Period, Submission, _SETUP_REVISION)
     .join(Organisation, Organisation.id == Member.organisation_id)
     .outerjoin(
         Period,
@@ -177,12 +185,27 @@ def _context(
     ).first()
     if row is None:
         raise no_member(org_slug)
-    member, organisation, period, submission = row
+    member, organisation, period, submission, setup = row
     if not _may_see(actor, initiative, organisation):
         raise no_member(org_slug)
     if period is None:
         raise no_period(period_key)
+    if not transaction_wrote(session):  # as models.analytics.kept.setup_key reads it
+        key = (str(session.get_bind().engine.url), initiative.id, initiative.created_at, setup or 0)
+        offer_setup_key(session, session.get_transaction(), initiative.id, key)
     return WriteContext(initiative, member, organisation, period, submission)
+
+
+def _specs(session: Session, initiative_id: int) -> dict[str, IndicatorSpec]:
+    """The initiative's indicator specs, kept under its setup revision (models.analytics.kept):
+    every save and every view of a report with values needs them. Shared: not to be changed."""
+    return kept(
+        session,
+        initiative_id,
+        "indicator specs",
+        (),
+        lambda: indicator_specs(session=session, initiative_id=initiative_id),
+    )
 
 
 def _visible_member(
@@ -570,8 +593,16 @@ _MEMBER_OBLIGATIONS = select(Obligation.indicator_id).where(
 )
 
 
-def _obligations(session: Session, member_id: int) -> set[int]:
-    return set(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id}))
+def _obligations(session: Session, initiative_id: int, member_id: int) -> frozenset[int]:
+    """The indicators the member must report, kept under the initiative's setup revision
+    (obligations are setup: models.analytics.kept)."""
+    return kept(
+        session,
+        initiative_id,
+        "member obligations",
+        (member_id,),
+        lambda: frozenset(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id})),
+    )
 
 
 def _bump_version(
@@ -593,12 +624,16 @@ def _bump_version(
             extra={"version": seen},
         )
     try:
-        result = session.execute(
+        # The row as stored comes back with the UPDATE (RETURNING) into the loaded object: a
+        # partner's every save and submission claims a version, and reading it back was a
+        # round trip of its own.
+        claimed = session.execute(
             update(Submission)
             .where(Submission.id == submission.id, Submission.version == seen)
             .values(version=seen + 1, updated_at=utcnow(), **(changes or {}))
-            .execution_options(synchronize_session=False)
-        )
+            .returning(Submission)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).first()
     except OperationalError as exc:
         # SQLite: another writer committed since this transaction read (busy snapshot).
         if "locked" in str(exc.orig):
@@ -606,19 +641,20 @@ def _bump_version(
                 gettext("the submission was changed by someone else; reload and retry")
             ) from None
         raise
-    assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
-    if result.rowcount != 1:
+    if claimed is None:
         raise PreconditionFailed(
             gettext("the submission was changed by someone else; reload and retry")
         )
-    session.refresh(submission)
+    assert claimed[0] is submission and submission.version == seen + 1
 
 
 def _audit(session: Session, actor: Actor, initiative_id: int, rows: list[dict[str, Any]]) -> None:
     if rows:
         now = utcnow()
+        # The table's INSERT, not the ORM's bulk one: the same rows and defaults, without
+        # its per-row bookkeeping (a partner's every save writes these).
         session.execute(
-            insert(AuditEvent),
+            insert(AUDIT_EVENTS),
             [
                 {
                     "at": now,
@@ -636,9 +672,14 @@ def _audit(session: Session, actor: Actor, initiative_id: int, rows: list[dict[s
 
 
 def _view(
-    session: Session, ctx: WriteContext, specs: dict[str, IndicatorSpec] | None = None
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec] | None = None,
+    obligations: frozenset[int] | None = None,
 ) -> SubmissionView:
-    return _views(session, ctx.initiative, [ctx], specs)[0]
+    """One report's view; ``specs`` and ``obligations`` (the member's) when the caller read
+    them before writing (what a transaction that has written reads is not kept)."""
+    return _views(session, ctx.initiative, [ctx], specs, obligations=obligations)[0]
 
 
 # Value.flags as text when a value has none: an empty list, a JSON null, or no JSON at all.
@@ -676,18 +717,27 @@ def _views(
     specs: dict[str, IndicatorSpec] | None = None,
     *,
     messages: bool = True,
+    obligations: frozenset[int] | None = None,
 ) -> list[SubmissionView]:
     """The views of any number of the initiative's submissions, in as many queries as one:
-    the members' obligations, the indicator codes, the values, and (when there are values)
-    the indicator specs and the members' approved history. ``messages`` false: warnings with
+    the members' obligations, the values, and the indicator specs and the members' approved
+    history when there are values (else the indicator codes alone). ``messages`` false: warnings with
     codes only, as a page that lists a whole period's flags shows them."""
     if not contexts:
         return []
-    obligations: dict[int, set[int]] = defaultdict(set)
+    obliged: dict[int, frozenset[int]] = defaultdict(frozenset)
     members = list({ctx.member.id for ctx in contexts})
-    for member_id, indicator_id in session.execute(_OBLIGATIONS, {"members": members}):
-        obligations[member_id].add(indicator_id)
-    codes = dict(session.execute(_CODES, {"initiative_id": initiative.id}).all())
+    if len(members) == 1:  # one report's view: kept (a period's views read them all at once)
+        obliged[members[0]] = (
+            obligations
+            if obligations is not None
+            else _obligations(session, initiative.id, members[0])
+        )
+    else:
+        of: dict[int, set[int]] = defaultdict(set)
+        for member_id, indicator_id in session.execute(_OBLIGATIONS, {"members": members}):
+            of[member_id].add(indicator_id)
+        obliged.update((member_id, frozenset(ids)) for member_id, ids in of.items())
     values_of: dict[int, list[ValueView]] = {
         ctx.submission.id: [] for ctx in contexts if ctx.submission is not None
     }
@@ -698,7 +748,22 @@ def _views(
     # becomes its view and, in the same pass, the checked value the warnings are computed from.
     rows = session.execute(_VALUES, {"submissions": list(values_of)}).all() if values_of else []
     if rows:
-        specs = specs or indicator_specs(session=session, initiative_id=initiative.id)
+        specs = specs or _specs(session, initiative.id)
+    # The indicators' codes: the specs hold every indicator of the initiative (the same rows
+    # as _CODES), so a report with values reads them once.
+    codes = (
+        {spec.id: spec.code for spec in specs.values()}
+        if specs
+        else kept(
+            session,
+            initiative.id,
+            "indicator codes",
+            (),
+            lambda: dict(session.execute(_CODES, {"initiative_id": initiative.id}).all()),
+        )
+    )
+    if rows:
+        assert specs is not None
         checked = {
             indicator_id: (spec.id, spec.measure_type)
             for indicator_id, code in codes.items()
@@ -743,31 +808,41 @@ def _views(
     for ctx in contexts:
         sub = ctx.submission
         values = values_of.get(sub.id, []) if sub is not None else []
-        reported = {v.indicator for v in values if v.disaggregation == TOTAL}
-        missing = sorted(codes[i] for i in obligations[ctx.member.id] if codes[i] not in reported)
         warnings: list[Warning] = []
         if values:
             assert sub is not None and specs is not None  # values come from a submission
             warnings = _warnings(session, ctx, specs, clean_of[sub.id], history, messages=messages)
-        views.append(
-            SubmissionView(
-                initiative=initiative.slug,
-                organisation=ctx.organisation.slug,
-                period=ctx.period.key,
-                status=sub.status if sub else NOT_STARTED,
-                version=sub.version if sub else 0,
-                is_late=sub.is_late if sub else False,
-                comment=sub.comment if sub else None,
-                submitted_at=sub.submitted_at if sub else None,
-                approved_at=sub.approved_at if sub else None,
-                updated_at=sub.updated_at if sub else None,
-                values=values,
-                warnings=warnings,
-                missing=missing,
-                first_submitted_at=_first_submitted(sub),
-            )
-        )
+        views.append(_submission_view(ctx, codes, obliged[ctx.member.id], values, warnings))
     return views
+
+
+def _submission_view(
+    ctx: WriteContext,
+    codes: Mapping[int, str],
+    obligations: frozenset[int],
+    values: list[ValueView],
+    warnings: list[Warning],
+) -> SubmissionView:
+    """One report's view from its values and warnings: what is missing is the obligations
+    (indicator ids, named by ``codes``) without a total value."""
+    sub = ctx.submission
+    reported = {v.indicator for v in values if v.disaggregation == TOTAL}
+    return SubmissionView(
+        initiative=ctx.initiative.slug,
+        organisation=ctx.organisation.slug,
+        period=ctx.period.key,
+        status=sub.status if sub else NOT_STARTED,
+        version=sub.version if sub else 0,
+        is_late=sub.is_late if sub else False,
+        comment=sub.comment if sub else None,
+        submitted_at=sub.submitted_at if sub else None,
+        approved_at=sub.approved_at if sub else None,
+        updated_at=sub.updated_at if sub else None,
+        values=values,
+        warnings=warnings,
+        missing=sorted(codes[i] for i in obligations if codes[i] not in reported),
+        first_submitted_at=_first_submitted(sub),
+    )
 
 
 def _warnings(
@@ -917,6 +992,7 @@ class WritePlan:
     ctx: WriteContext
     specs: dict[str, IndicatorSpec]
     checked: CheckedValues
+    obligations: frozenset[int] = frozenset()  # the member's, read by the plan
 
     @property
     def ok(self) -> bool:
@@ -949,9 +1025,10 @@ def plan_values(
         submission=ctx.submission,
         today=today,
     )
-    specs = specs or indicator_specs(session=session, initiative_id=ctx.initiative.id)
-    checked = check_values(inputs, specs=specs, obligations=_obligations(session, ctx.member.id))
-    return WritePlan(ctx, specs, checked)
+    specs = specs or _specs(session, ctx.initiative.id)
+    obligations = _obligations(session, ctx.initiative.id, ctx.member.id)
+    checked = check_values(inputs, specs=specs, obligations=obligations)
+    return WritePlan(ctx, specs, checked, obligations)
 
 
 def apply_plan(
@@ -968,7 +1045,15 @@ def apply_plan(
     if not plan.ok:
         raise_problems(plan.checked)
     return _write(
-        session, actor, plan.ctx, plan.specs, plan.checked, expected_version, reason, full_view
+        session,
+        actor,
+        plan.ctx,
+        plan.specs,
+        plan.checked,
+        expected_version,
+        reason,
+        full_view,
+        plan.obligations,
     )
 
 
@@ -1026,30 +1111,36 @@ def claim_submission(
     ctx: WriteContext,
     expected_version: int | None,
     reason: str | None,
+    events: list[dict[str, Any]] | None = None,
 ) -> Submission:
-    """Create the submission (version 1) or claim its next version before values change."""
+    """Create the submission (version 1) or claim its next version before values change.
+
+    A new submission's audit event is written here, or appended to ``events`` when the
+    caller writes its values' events with it in one statement."""
     if ctx.submission is None:
         if expected_version not in (None, 0):
             raise PreconditionFailed(gettext("the submission does not exist yet (version 0)"))
-        ctx.submission = Submission(
-            initiative_id=ctx.initiative.id,
-            member_id=ctx.member.id,
-            period_id=ctx.period.id,
-            status="draft",
-            version=1,
-        )
-        session.add(ctx.submission)
-        session.flush()  # a concurrent creator hits the unique constraint → IntegrityError
-        _audit(
-            session,
-            actor,
-            ctx.initiative.id,
+        # The row as stored comes back with the INSERT (RETURNING), as create_submissions
+        # makes many; a concurrent creator hits the unique constraint → IntegrityError.
+        ctx.submission = session.scalars(
+            insert(Submission).returning(Submission),
             [
-                submission_event(
-                    ctx.submission.id, ctx.submission.version, "create", None, "draft", reason
-                )
+                {
+                    "initiative_id": ctx.initiative.id,
+                    "member_id": ctx.member.id,
+                    "period_id": ctx.period.id,
+                    "status": "draft",
+                    "version": 1,
+                }
             ],
+        ).one()
+        event = submission_event(
+            ctx.submission.id, ctx.submission.version, "create", None, "draft", reason
         )
+        if events is None:
+            _audit(session, actor, ctx.initiative.id, [event])
+        else:
+            events.append(event)
     else:
         _bump_version(session, ctx.submission, expected_version)
     return ctx.submission
@@ -1083,7 +1174,17 @@ def create_submissions(
     _audit(session, actor, contexts[0].initiative.id, events)
 
 
-_REPORT_VALUES = select(Value).where(Value.submission_id == bindparam("submission_id"))
+# A report's values before a save, as plain rows (their attributes named as a Value's):
+# built once, as the views' statements (README, "Scaling").
+_REPORT_VALUES = select(
+    Value.id,
+    Value.indicator_id,
+    Value.disaggregation,
+    Value.value,
+    Value.numerator,
+    Value.denominator,
+    Value.note,
+).where(Value.submission_id == bindparam("submission_id"))
 
 
 def _write(
@@ -1095,18 +1196,29 @@ def _write(
     expected_version: int | None,
     reason: str | None,
     full_view: bool = True,
+    obligations: frozenset[int] | None = None,
 ) -> SaveResult:
     created = ctx.submission is None
+    events: list[dict[str, Any]] = []
     sub = claim_submission(
-        session=session, actor=actor, ctx=ctx, expected_version=expected_version, reason=reason
+        session=session,
+        actor=actor,
+        ctx=ctx,
+        expected_version=expected_version,
+        reason=reason,
+        events=events,
     )
-
-    existing = {
-        (v.indicator_id, v.disaggregation): v
-        for v in session.scalars(_REPORT_VALUES, {"submission_id": sub.id})
-    }
+    # A report created just now has no values yet: nothing to read.
+    existing = (
+        {}
+        if created
+        else {
+            (v.indicator_id, v.disaggregation): v
+            for v in session.execute(_REPORT_VALUES, {"submission_id": sub.id})
+        }
+    )
     code_of = {s.id: s.code for s in specs.values()}
-    inserts, updates, events = [], [], []
+    inserts, updates = [], []
     updated = unchanged = 0
     for clean in checked.clean:
         old = existing.get(clean.key)
@@ -1152,7 +1264,8 @@ def _write(
     if inserts:
         new_ids = (
             session.execute(
-                insert(Value).returning(Value.id, sort_by_parameter_order=True),
+                # The table's INSERT, as for the audit events.
+                insert(VALUES).returning(VALUES.c.id, sort_by_parameter_order=True),
                 [
                     {
                         "submission_id": sub.id,
@@ -1188,18 +1301,15 @@ def _write(
         session.execute(update(Value), updates)
     if removed_ids:
         session.execute(delete(Value).where(Value.id.in_(removed_ids)))
+    # A new report's creation and its values' changes: one statement, in that order.
     _audit(session, actor, ctx.initiative.id, events)
-    # What the statements above changed under the session: the values it loaded, and a new
-    # report's row as the database keeps it (its times read back as they are stored). Not the
-    # initiative, member, organisation and period: expiring everything read each of them again.
-    for old in existing.values():
-        if inspect(old).persistent:  # the deleted ones left the session with their rows
-            session.expire(old)
-    if created:
-        session.expire(sub)
-    refresh_flags(session=session, contexts=[ctx], specs=specs)
+    if full_view:
+        view = _saved_view(session, ctx, specs, obligations)
+    else:
+        refresh_flags(session=session, contexts=[ctx], specs=specs)
+        view = _summary_view(ctx)
     return SaveResult(
-        submission=_view(session, ctx, specs) if full_view else _summary_view(ctx),
+        submission=view,
         created=len(inserts),
         updated=updated,
         unchanged=unchanged,
@@ -1242,7 +1352,8 @@ def _fields(c: CleanValue) -> dict[str, Any]:
     }
 
 
-def _fields_of(v: Value) -> dict[str, Any]:
+def _fields_of(v: Value | Row[*tuple[Any, ...]]) -> dict[str, Any]:
+    """A value's figures, from its row or its object."""
     return {
         "value": v.value,
         "numerator": v.numerator,
@@ -1313,14 +1424,112 @@ def refresh_flags(
     contexts = sorted(contexts, key=lambda c: (c.member.id, c.period.starts_on))
     for start in range(0, len(contexts), FLAG_BATCH):
         _refresh_flags_batch(session, contexts[start : start + FLAG_BATCH], specs, history)
-    # Loaded Value objects may now be stale; expire only those (expiring everything would
-    # reload the member, period and submission of each write).
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Value):
-            session.expire(obj)
+    _expire_values(session)
 
 
 FLAG_BATCH = 200  # submissions: ~200 × 132 values of a quarter's report
+
+
+# One read of a report's values after a save, for its flags and its answer alike: in the
+# views' order, with what the flags are computed from (built once, README "Scaling").
+_SAVED_VALUES = (
+    select(
+        Value.id,
+        Value.indicator_id,
+        Value.measure_type,
+        Value.category_id,
+        Value.disaggregation,
+        Value.value,
+        Value.numerator,
+        Value.denominator,
+        Value.note,
+        cast(Value.flags, Text),  # decoded only when not empty
+    )
+    .where(Value.submission_id == bindparam("submission_id"))
+    .order_by(Value.indicator_id, Value.disaggregation)
+)
+
+
+def _saved_view(
+    session: Session,
+    ctx: WriteContext,
+    specs: dict[str, IndicatorSpec],
+    obligations: frozenset[int] | None,
+) -> SubmissionView:
+    """The flags of a report just saved, refreshed, and the report as :func:`get_submission`
+    shows it, from one read of its values and one of the member's approved history (refreshing
+    the flags and reading the view each read both). ``obligations``: the member's, as the
+    plan read them (None: read here). The flags are :func:`refresh_flags`' and the view is
+    :func:`_views`' (each computed by the same functions); only the reads are shared."""
+    sub = ctx.claimed
+    session.flush()
+    rows = session.connection().execute(_SAVED_VALUES, {"submission_id": sub.id}).all()
+    clean = [CleanValue(*row[1:9]) for row in rows]
+    history = approved_history(
+        session=session,
+        member_ids=[ctx.member.id],
+        indicator_ids={c.indicator_id for c in clean if c.disaggregation == TOTAL},
+        before=ctx.period.starts_on,
+    )
+    wanted = flags_by_cell(session=session, ctx=ctx, specs=specs, values=clean, history=history)
+    changes: dict[tuple[str, ...], list[int]] = {}  # new flags → the values that get them
+    shown: dict[int, list[str]] = {}  # a value's flags as the view shows them, when they changed
+    for row in rows:
+        flags = wanted.get((row[1], row[4]), ())
+        stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
+        if stored != flags:
+            changes.setdefault(flags, []).append(row[0])
+            shown[row[0]] = list(flags)
+    _store_flags(session, changes)
+    _expire_values(session)
+    if obligations is None:
+        obligations = _obligations(session, ctx.initiative.id, ctx.member.id)
+    codes = {spec.id: spec.code for spec in specs.values()}
+    by_id = {spec.id: spec for spec in specs.values()}
+    values = [
+        ValueView(
+            id=vid,
+            indicator=codes[indicator_id],
+            disaggregation=disaggregation,
+            value=value,
+            numerator=num,
+            denominator=den,
+            note=note,
+            flags=shown[vid]
+            if vid in shown
+            else []
+            if flags in NO_FLAGS
+            else list(json.loads(flags) or []),
+        )
+        for vid, indicator_id, _m, _c, disaggregation, value, num, den, note, flags in rows
+    ]
+    checked = [
+        CleanValue(spec.id, spec.measure_type, None, row[4], row[5], row[6], row[7], row[8])
+        for row in rows
+        if (spec := by_id.get(row[1])) is not None
+    ]
+    warnings = _warnings(session, ctx, specs, checked, history) if values else []
+    return _submission_view(ctx, codes, obligations, values, warnings)
+
+
+def _store_flags(session: Session, changes: dict[tuple[str, ...], list[int]]) -> None:
+    """Give each set of flags to its values: a few distinct sets, a few statements."""
+    for flags, value_ids in changes.items():
+        for start in range(0, len(value_ids), 5000):
+            session.execute(
+                update(Value)
+                .where(Value.id.in_(value_ids[start : start + 5000]))
+                .values(flags=list(flags))
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _expire_values(session: Session) -> None:
+    """Loaded Value objects may now be stale; expire only those (expiring everything would
+    reload the member, period and submission of each write)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Value):
+            session.expire(obj)
 
 
 def flags_by_cell(
@@ -1394,14 +1603,7 @@ def _refresh_flags_batch(
             stored = () if row[9] in (None, "[]") else tuple(sorted(json.loads(row[9])))
             if stored != flags:
                 changes.setdefault(flags, []).append(row[0])
-    for flags, value_ids in changes.items():  # a few distinct flag sets: a few statements
-        for start in range(0, len(value_ids), 5000):
-            session.execute(
-                update(Value)
-                .where(Value.id.in_(value_ids[start : start + 5000]))
-                .values(flags=list(flags))
-                .execution_options(synchronize_session=False)
-            )
+    _store_flags(session, changes)
 
 
 # --- workflow -------------------------------------------------------------------------------
@@ -1487,6 +1689,9 @@ def transition(
                 gettext("an empty submission cannot be submitted"), code="empty_submission"
             )
 
+    # What the answer needs of the setup, taken (kept) before the transaction writes.
+    specs = _specs(session, ctx.initiative.id)
+    obligations = _obligations(session, ctx.initiative.id, ctx.member.id)
     now = utcnow()
     changes: dict[str, Any] = {"status": target}
     if action == "submit":
@@ -1512,7 +1717,7 @@ def transition(
     )
     if action in NOTICES:
         _notify(session, actor, ctx, sub, action, comment, status)
-    return _view(session, ctx)
+    return _view(session, ctx, specs, obligations)
 
 
 NOTICES = {"return": "report_returned", "approve": "report_approved", "reopen": "report_reopened"}

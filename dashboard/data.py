@@ -37,8 +37,8 @@ from models.access.invitations import (
     read_invitation,
     renew_invitation,
 )
-from models.access.login import user_from_token
-from models.access.permissions import actor_for_user, get_initiative
+from models.access.login import token_actor
+from models.access.permissions import get_initiative
 from models.access.users import (
     GrantChoices,
     describe_users,
@@ -336,8 +336,7 @@ def _actor_from_cookie(token: str | None) -> Actor:
         return ANONYMOUS
     try:
         with _session() as session:
-            user = user_from_token(session=session, token=token)
-            return actor_for_user(session=session, user=user)
+            return token_actor(session=session, token=token)
     except AuthenticationFailed:
         return ANONYMOUS
     except Exception:  # noqa: BLE001 - a broken cookie or database must not crash a page
@@ -918,8 +917,14 @@ def overview(
 
 
 def indicator_series(
-    initiative: str, code: str, by: str | None = None, org: str | None = None
+    initiative: str,
+    code: str,
+    by: str | None = None,
+    org: str | None = None,
+    period: str | None = None,
 ) -> Series:
+    """The indicator's series (``models.analytics.views.series``); ``period``: that period's
+    points only (one quarter's partner comparison reads no other quarter's)."""
     actor = current_actor()
     with _read_session() as session:
         found = series(
@@ -929,6 +934,7 @@ def indicator_series(
             indicator_code=code,
             by=by,
             org=org,
+            period_key=period,
         )
         return _localized_series(found, _local(session, actor, initiative))
 

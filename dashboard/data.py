@@ -93,7 +93,7 @@ from models.initiatives.directory import (
     visible_initiatives,
 )
 from models.initiatives.indicators import indicator_names, list_indicators
-from models.initiatives.members import get_member, get_obligations, list_members, member_names
+from models.initiatives.members import get_member, get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
@@ -120,13 +120,13 @@ from models.reporting import deadlines as deadline_rules
 from models.reporting import submissions as submission_rules
 from models.reporting.deadlines import ExtensionView, NextDeadline, ReportDeadline
 from models.reporting.progress import ReportingProgress, reporting_progress
+from models.reporting.queue import review_queue as queued_reports
 from models.reporting.submissions import (
     HistoryEntry,
     Refusals,
     SaveResult,
     SubmissionView,
     get_submission,
-    list_submissions,
     refusals,
     save_values,
     transition,
@@ -627,10 +627,6 @@ def _require_backbone(session: Session, actor: Actor, initiative: str) -> None:
     get_initiative(session=session, actor=actor, slug=initiative, manage=True)
 
 
-def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
-    return member_names(session=session, actor=actor, initiative=initiative)
-
-
 def _organisation_name(session: Session, actor: Actor, initiative: str, org: str) -> str:
     """One member's name (its slug when it is no member): one row, not the whole list."""
     try:
@@ -642,45 +638,26 @@ def _organisation_name(session: Session, actor: Actor, initiative: str, org: str
 
 
 def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
-    """Submitted reports awaiting review, the longest waiting first: the oldest period, then
-    the earliest submitted. Every period unless ``period`` narrows it. Backbone only
-    (others: PermissionDenied/NotFound)."""
+    """Submitted reports awaiting review, the longest waiting first (``models.reporting.queue``).
+    Every period unless ``period`` narrows it. Backbone only (others: PermissionDenied/NotFound)."""
     actor = current_actor()
     with _session() as session:
-        _require_backbone(session, actor, initiative)
-        rows, _total = list_submissions(
+        waiting = queued_reports(
             session=session,
             actor=actor,
             initiative_slug=initiative,
-            period=period or None,
-            status="submitted",
-            limit=MAX_LIMIT,
-        )
-        starts = {
-            p.key: p.starts_on
-            for p in list_periods(
-                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-            ).items
-        }
-        names = _organisation_names(session, actor, initiative)
-        rows.sort(
-            key=lambda r: (
-                starts.get(r["period"], date.max),
-                r["submitted_at"] is None,
-                r["submitted_at"] or 0,
-                r["organisation"],
-            )
+            period_key=period or None,
         )
         return [
             QueueItem(
-                organisation=r["organisation"],
-                organisation_name=names.get(r["organisation"], r["organisation"]),
-                period=r["period"],
-                version=r["version"],
-                is_late=bool(r["is_late"]),
-                submitted_at=moment(r["submitted_at"]) if r["submitted_at"] else None,
+                organisation=w.organisation,
+                organisation_name=w.organisation_name,
+                period=w.period,
+                version=w.version,
+                is_late=w.is_late,
+                submitted_at=moment(w.submitted_at) if w.submitted_at else None,
             )
-            for r in rows
+            for w in waiting
         ]
 
 

@@ -219,6 +219,7 @@ __all__ = [
     "neutralise",
     "obligation_codes",
     "overview",
+    "overview_scorecard",
     "own_indicator_codes",
     "people",
     "people_choices",
@@ -892,6 +893,29 @@ def overview(
         ]
         rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
         return card, outcomes, legend(*rules)
+
+
+def overview_scorecard(
+    initiative: str, period: str | None = None, outcome: str | None = None
+) -> tuple[Scorecard, dict[str, str], list[StrategyView]]:
+    """The scorecard (its ``outcome``'s rows only, when given) as :func:`overview` gives it,
+    its marker legend and the strategies the viewer may read, in one unit of work: what the
+    overview's body shows, without the outcomes' list its pickers take from :func:`overview`."""
+    actor = current_actor()
+    with _read_session() as session:
+        card = scorecard(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            period_key=period or None,
+            outcome=outcome or None,
+        )
+        card = _localized_card(card, _local(session, actor, initiative))
+        rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
+        found = strategy_rules.list_strategies(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return card, legend(*rules), found
 
 
 def indicator_series(

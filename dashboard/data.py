@@ -37,8 +37,8 @@ from models.access.invitations import (
     read_invitation,
     renew_invitation,
 )
-from models.access.login import user_from_token
-from models.access.permissions import actor_for_user, get_initiative
+from models.access.login import token_actor
+from models.access.permissions import get_initiative
 from models.access.users import (
     GrantChoices,
     describe_users,
@@ -77,6 +77,7 @@ from models.core.errors import (
 from models.core.formulas import neutralise
 from models.core.paging import MAX_LIMIT
 from models.core.settings import get_settings
+from models.initiatives import choices as choice_rules
 from models.initiatives import dimensions as dimension_rules
 from models.initiatives import gap_targets as gap_target_rules
 from models.initiatives import indicators as indicator_rules
@@ -93,7 +94,7 @@ from models.initiatives.directory import (
     visible_initiatives,
 )
 from models.initiatives.indicators import indicator_names, list_indicators
-from models.initiatives.members import get_member, get_obligations, list_members, member_names
+from models.initiatives.members import get_member, get_obligations, list_members
 from models.initiatives.organisations import SECTORS as ORGANISATION_SECTORS
 from models.initiatives.organisations import list_organisations, suggest_slug
 from models.initiatives.periods import get_period, list_periods
@@ -120,13 +121,13 @@ from models.reporting import deadlines as deadline_rules
 from models.reporting import submissions as submission_rules
 from models.reporting.deadlines import ExtensionView, NextDeadline, ReportDeadline
 from models.reporting.progress import ReportingProgress, reporting_progress
+from models.reporting.queue import review_queue as queued_reports
 from models.reporting.submissions import (
     HistoryEntry,
     Refusals,
     SaveResult,
     SubmissionView,
     get_submission,
-    list_submissions,
     refusals,
     save_values,
     transition,
@@ -218,6 +219,7 @@ __all__ = [
     "neutralise",
     "obligation_codes",
     "overview",
+    "overview_scorecard",
     "own_indicator_codes",
     "people",
     "people_choices",
@@ -336,8 +338,7 @@ def _actor_from_cookie(token: str | None) -> Actor:
         return ANONYMOUS
     try:
         with _session() as session:
-            user = user_from_token(session=session, token=token)
-            return actor_for_user(session=session, user=user)
+            return token_actor(session=session, token=token)
     except AuthenticationFailed:
         return ANONYMOUS
     except Exception:  # noqa: BLE001 - a broken cookie or database must not crash a page
@@ -628,10 +629,6 @@ def _require_backbone(session: Session, actor: Actor, initiative: str) -> None:
     get_initiative(session=session, actor=actor, slug=initiative, manage=True)
 
 
-def _organisation_names(session: Session, actor: Actor, initiative: str) -> dict[str, str]:
-    return member_names(session=session, actor=actor, initiative=initiative)
-
-
 def _organisation_name(session: Session, actor: Actor, initiative: str, org: str) -> str:
     """One member's name (its slug when it is no member): one row, not the whole list."""
     try:
@@ -643,45 +640,26 @@ def _organisation_name(session: Session, actor: Actor, initiative: str, org: str
 
 
 def review_queue(initiative: str, period: str | None) -> list[QueueItem]:
-    """Submitted reports awaiting review, the longest waiting first: the oldest period, then
-    the earliest submitted. Every period unless ``period`` narrows it. Backbone only
-    (others: PermissionDenied/NotFound)."""
+    """Submitted reports awaiting review, the longest waiting first (``models.reporting.queue``).
+    Every period unless ``period`` narrows it. Backbone only (others: PermissionDenied/NotFound)."""
     actor = current_actor()
     with _session() as session:
-        _require_backbone(session, actor, initiative)
-        rows, _total = list_submissions(
+        waiting = queued_reports(
             session=session,
             actor=actor,
             initiative_slug=initiative,
-            period=period or None,
-            status="submitted",
-            limit=MAX_LIMIT,
-        )
-        starts = {
-            p.key: p.starts_on
-            for p in list_periods(
-                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-            ).items
-        }
-        names = _organisation_names(session, actor, initiative)
-        rows.sort(
-            key=lambda r: (
-                starts.get(r["period"], date.max),
-                r["submitted_at"] is None,
-                r["submitted_at"] or 0,
-                r["organisation"],
-            )
+            period_key=period or None,
         )
         return [
             QueueItem(
-                organisation=r["organisation"],
-                organisation_name=names.get(r["organisation"], r["organisation"]),
-                period=r["period"],
-                version=r["version"],
-                is_late=bool(r["is_late"]),
-                submitted_at=moment(r["submitted_at"]) if r["submitted_at"] else None,
+                organisation=w.organisation,
+                organisation_name=w.organisation_name,
+                period=w.period,
+                version=w.version,
+                is_late=w.is_late,
+                submitted_at=moment(w.submitted_at) if w.submitted_at else None,
             )
-            for r in rows
+            for w in waiting
         ]
 
 
@@ -917,9 +895,38 @@ def overview(
         return card, outcomes, legend(*rules)
 
 
+def overview_scorecard(
+    initiative: str, period: str | None = None, outcome: str | None = None
+) -> tuple[Scorecard, dict[str, str], list[StrategyView]]:
+    """The scorecard (its ``outcome``'s rows only, when given) as :func:`overview` gives it,
+    its marker legend and the strategies the viewer may read, in one unit of work: what the
+    overview's body shows, without the outcomes' list its pickers take from :func:`overview`."""
+    actor = current_actor()
+    with _read_session() as session:
+        card = scorecard(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            period_key=period or None,
+            outcome=outcome or None,
+        )
+        card = _localized_card(card, _local(session, actor, initiative))
+        rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
+        found = strategy_rules.list_strategies(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return card, legend(*rules), found
+
+
 def indicator_series(
-    initiative: str, code: str, by: str | None = None, org: str | None = None
+    initiative: str,
+    code: str,
+    by: str | None = None,
+    org: str | None = None,
+    period: str | None = None,
 ) -> Series:
+    """The indicator's series (``models.analytics.views.series``); ``period``: that period's
+    points only (one quarter's partner comparison reads no other quarter's)."""
     actor = current_actor()
     with _read_session() as session:
         found = series(
@@ -929,6 +936,7 @@ def indicator_series(
             indicator_code=code,
             by=by,
             org=org,
+            period_key=period,
         )
         return _localized_series(found, _local(session, actor, initiative))
 
@@ -984,39 +992,38 @@ def own_indicator_codes(initiative: str) -> list[str]:
 def indicator_choices(initiative: str) -> list[dict]:
     """The initiative's indicators: code, name, unit, dimensions [(code, name)], kind and
     performance type, the population indicators a performance measure contributes to and the
-    measures contributing to a population indicator (README, "Two kinds of measure")."""
+    measures contributing to a population indicator (README, "Two kinds of measure"), in the
+    reader's language (``models.initiatives.choices``)."""
     actor = current_actor()
     with _session() as session:
         loc = _local(session, actor, initiative)
-        described = [
-            _localized_indicator(i, loc)
-            for i in list_indicators(
-                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-            ).items
-        ]
-        names = {
-            code: name
-            for code, (name, _categories) in _dimension_names(
-                loc,
-                list_dimensions(
-                    session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-                ).items,
-            ).items()
-        }
+        choices = choice_rules.indicator_choices(
+            session=session, actor=actor, initiative=initiative
+        )
+
+        def name(c: choice_rules.IndicatorChoice) -> str:
+            return loc.name("indicator", c.code, c.name) if loc.texts else c.name
+
+        def unit(c: choice_rules.IndicatorChoice) -> str:
+            if not loc.texts:
+                return c.unit or ""
+            return loc.text("indicator", c.code, "unit", c.unit or "") or c.unit or ""
+
         return [
             {
-                "code": i["code"],
-                "name": i["name"],
-                "unit": i.get("unit") or "",
-                "dimensions": [(d, names.get(d, d)) for d in i.get("dimensions") or []],
-                "kind": i["kind"],
-                "performance_type": i["performance_type"],
-                "contributes_to": i["contributes_to"],
-                "contributed_by": [
-                    m["code"] for m in described if i["code"] in m["contributes_to"]
+                "code": c.code,
+                "name": name(c),
+                "unit": unit(c),
+                "dimensions": [
+                    (d, loc.name("dimension", d, n) if n is not None else d)
+                    for d, n in c.dimensions
                 ],
+                "kind": c.kind,
+                "performance_type": c.performance_type,
+                "contributes_to": list(c.contributes_to),
+                "contributed_by": [m.code for m in choices if c.code in m.contributes_to],
             }
-            for i in described
+            for c in choices
         ]
 
 

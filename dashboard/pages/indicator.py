@@ -411,7 +411,7 @@ def indicator_partners(initiative, code, period):
     if not (initiative and code and period):
         return EMPTY, None
     try:
-        s = data.indicator_series(initiative, code, by="partner")
+        s = data.indicator_series(initiative, code, by="partner", period=period)
     except DomainError as exc:
         return _failed(exc)
     rows = partner_rows(s, period)

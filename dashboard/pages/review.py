@@ -41,6 +41,7 @@ from dashboard.components.entry_grid import sentence
 from dashboard.components.history import figure_text, history_table, history_url
 from dashboard.components.page import enter_period, follow_initiative, frame, period_pickers
 from dashboard.components.periods import choose_period
+from dashboard.components.tables import html_element
 from dashboard.data import DomainError
 from models.core.i18n import gettext, lazy_gettext, ngettext
 
@@ -307,25 +308,29 @@ def queue_key(item: data.QueueItem) -> str:
 
 
 def queue_options(items: list[data.QueueItem]) -> list[dict]:
-    """One entry per report waiting: organisation, period, when it came in, late or not."""
+    """One entry per report waiting: organisation, period, when it came in, late or not.
+    Each label is sent as the elements it is (``html_element``), the late badge made once: a
+    season's queue is hundreds of reports, and making components of each cost more than
+    reading them."""
+    late = dbc.Badge(gettext("late"), color="danger", className="ms-1").to_plotly_json()
     return [
         {
-            "label": html.Span(
+            "label": html_element(
+                "Span",
                 [
-                    html.Span(item.organisation_name, className="fw-semibold d-block"),
-                    html.Span(
+                    html_element("Span", item.organisation_name, className="fw-semibold d-block"),
+                    html_element(
+                        "Span",
                         [
                             item.period,
                             " · " + gettext("submitted %(when)s", when=item.submitted_at)
                             if item.submitted_at
                             else "",
-                            dbc.Badge(gettext("late"), color="danger", className="ms-1")
-                            if item.is_late
-                            else None,
+                            late if item.is_late else None,
                         ],
                         className="small text-muted",
                     ),
-                ]
+                ],
             ),
             "value": queue_key(item),
         }

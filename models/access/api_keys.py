@@ -223,7 +223,7 @@ def offer_access_revision(session: Session, access: tuple[int, datetime | None])
     session.info[_OFFERED] = (session.get_transaction(), access)
 
 
-def _kept_actors(session: Session) -> tuple[KeptActors, tuple[int, datetime | None]] | None:
+def kept_actors(session: Session) -> tuple[KeptActors, tuple[int, datetime | None]] | None:
     """This database's kept actors and its access revision now, read on the session's
     connection before anything the actor is made of (or offered, read so by this
     transaction); None when nothing may be kept or taken from what is: the transaction has
@@ -267,7 +267,7 @@ def actor_from_api_key(*, session: Session, key: str) -> Actor:
         raise AuthenticationFailed(gettext("invalid API key")) from None
     digest = _hash_key(key)
     now = utcnow()
-    keeping = _kept_actors(session)
+    keeping = kept_actors(session)
     if keeping is not None:
         found = keeping[0].get(digest)
         if found is not None and found.usable(keeping[1], now):

@@ -8,21 +8,24 @@ role change (which bump it) invalidates every token issued before.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models.access.api_keys import API_KEY_PREFIX, actor_from_api_key
+from models.access.api_keys import API_KEY_PREFIX, actor_from_api_key, kept_actors
 from models.access.passwords import hash_password, needs_rehash, verify_password
 from models.access.permissions import actor_for_user
 from models.core.actors import Actor
 from models.core.counters import Counters, Window
+from models.core.db import transaction_wrote
 from models.core.errors import (
     AuthenticationFailed,
     PermissionDenied,
@@ -128,7 +131,8 @@ def issue_token(user: User, *, now: datetime | None = None) -> IssuedToken:
     return IssuedToken(access_token=token, expires_at=expires)
 
 
-def user_from_token(*, session: Session, token: str) -> User:
+def _claims(token: str) -> tuple[int, object]:
+    """The user id and token version of a valid, unexpired access token."""
     try:
         claims = jwt.decode(
             token,
@@ -136,13 +140,75 @@ def user_from_token(*, session: Session, token: str) -> User:
             algorithms=ALGORITHMS,
             options={"require": ["sub", "exp", "iat", "ver"]},
         )
-        user_id = int(claims["sub"])
+        return int(claims["sub"]), claims["ver"]
     except (jwt.PyJWTError, ValueError, TypeError):
         raise AuthenticationFailed(gettext("invalid or expired token")) from None
+
+
+def _user(session: Session, user_id: int, version: object) -> User:
     user = session.get(User, user_id)
-    if user is None or not user.is_active or user.token_version != claims["ver"]:
+    if user is None or not user.is_active or user.token_version != version:
         raise AuthenticationFailed(gettext("invalid or expired token"))
     return user
+
+
+def user_from_token(*, session: Session, token: str) -> User:
+    return _user(session, *_claims(token))
+
+
+@dataclass(frozen=True)
+class _KeptToken:
+    access: tuple[int, datetime | None]
+    actor: Actor
+
+
+class _KeptTokens:
+    """The actors of the access tokens this process resolved, by (user id, token version),
+    each under the access revision read before its rows (bounded: the oldest goes)."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, object], _KeptToken] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, object]) -> _KeptToken | None:
+        return self._kept.get(key)
+
+    def put(self, key: tuple[int, object], kept: _KeptToken) -> None:
+        with self._lock:
+            if key not in self._kept and len(self._kept) >= self.SIZE:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = kept
+
+
+# One per database (its engine): tests and tools run several in one process.
+_TOKENS: weakref.WeakKeyDictionary[Engine, _KeptTokens] = weakref.WeakKeyDictionary()
+
+
+def token_actor(*, session: Session, token: str) -> Actor:
+    """The actor of an access token (the dashboard's session cookie): the token checked as
+    :func:`user_from_token` does, its user's actor kept under the access revision
+    (``models.tables.revisions.AccessRevision``), read first on the session's connection. Every
+    change an actor is made of (the user's e-mail, activity, token version or language, a role
+    grant, a membership) moves that revision in its own transaction, so a request that starts
+    after such a commit resolves the user again; otherwise one statement of one row answers
+    instead of the user's row and grants (README, "Scaling")."""
+    user_id, version = _claims(token)  # the signature and expiry, on every request
+    keeping = kept_actors(session)
+    tokens = None
+    if keeping is not None:
+        engine = session.connection().engine
+        tokens = _TOKENS.get(engine)
+        if tokens is None:
+            tokens = _TOKENS.setdefault(engine, _KeptTokens())
+        found = tokens.get((user_id, version))
+        if found is not None and found.access == keeping[1]:
+            return found.actor
+    actor = actor_for_user(session=session, user=_user(session, user_id, version))
+    if tokens is not None and keeping is not None and not transaction_wrote(session):
+        tokens.put((user_id, version), _KeptToken(keeping[1], actor))
+    return actor
 
 
 def revoke_tokens(user: User) -> None:
@@ -174,5 +240,6 @@ __all__ = [
     "authenticate",
     "issue_token",
     "revoke_tokens",
+    "token_actor",
     "user_from_token",
 ]

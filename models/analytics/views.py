@@ -783,13 +783,16 @@ def series(
     indicator_code: str,
     by: str | None = None,
     org: str | None = None,
+    period_key: str | None = None,
 ) -> Series:
     """An indicator over time: the rollup, optionally by a dimension's categories or by partner
     (``by="partner"``), plus targets, baseline and series breaks. ``org`` narrows the partner
-    breakdown to one organisation (a reporter's own trend against the initiative)."""
+    breakdown to one organisation (a reporter's own trend against the initiative);
+    ``period_key`` narrows the points (total, breakdown, targets) to that one period, the
+    others left unread (one quarter's partner comparison): each is the whole series' point."""
     initiative = _viewable(session, actor, initiative_slug)
     indicator = _indicator(session, initiative.id, indicator_code)
-    return _series(session, actor, initiative, indicator, by, org)
+    return _series(session, actor, initiative, indicator, by, org, period_key)
 
 
 def _series(
@@ -799,11 +802,18 @@ def _series(
     indicator: IndicatorLike,
     by: str | None,
     org: str | None,
+    period_key: str | None = None,
 ) -> Series:
     """:func:`series` of an initiative the actor may see and one of its indicators."""
     mt = indicator.measure_type
     periods = _periods(session, initiative.id)
     periods_by_id = {p.id: p for p in periods}
+    asked: list[int] | None = None  # every period's groups
+    if period_key is not None:
+        asked = [p.id for p in periods if p.key == period_key]
+        if indicator.baseline_period_id is not None:
+            # What the viewer is told of the baseline is decided from its period's figures.
+            asked.append(indicator.baseline_period_id)
     # The breakdown's categories, interim targets and breaks are setup: kept under its
     # revision (models.analytics.kept), read again only after a setup change.
     dimension = by if by and by != "partner" else None
@@ -827,18 +837,27 @@ def _series(
     visible = names if aud.backbone else {m: names[m] for m in aud.visible if m in names}
     if org and org not in {slug for slug, _ in visible.values()}:
         raise NotFound(gettext("no partner %(org)r you may see", org=org), field="org")
-    views: dict[tuple[int, int], GroupView] = decide(
-        session=session,
-        initiative=initiative,
-        audience=aud,
-        indicators=[indicator],
-        categories=bool(categories),
-        partners=by_partner,
+    views: dict[tuple[int, int], GroupView] = (
+        decide(
+            session=session,
+            initiative=initiative,
+            audience=aud,
+            indicators=[indicator],
+            period_ids=asked,
+            categories=bool(categories),
+            partners=by_partner,
+        )
+        if asked is None or asked
+        else {}  # no such period (and no baseline's): no points
     )
 
     baseline = _told_baseline(indicator, views, aud.backbone)
     total_points, breakdown_points = [], []
-    data_periods = [p for p in periods if (indicator.id, p.id) in views]
+    data_periods = [
+        p
+        for p in periods
+        if (indicator.id, p.id) in views and (period_key is None or p.key == period_key)
+    ]
     for p in data_periods:
         view = views[(indicator.id, p.id)]
         total_points.append(SeriesPoint(p.key, TOTAL, "All partners", view.total))

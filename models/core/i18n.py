@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,17 @@ def format_number(value: float, *, digits: int | None = None, max_digits: int | 
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     elif max_digits is not None:
         pattern = "#,##0" + ("." + "#" * max_digits if max_digits > 0 else "")
-    return _format_decimal(value, pattern, _babel_locale())
+    if value == 0:  # 0.0 and -0.0 are one key to a cache: each formatted as it is
+        return _format_decimal(value, pattern, _babel_locale())
+    return _formatted(value, pattern, current_locale())
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _formatted(value: float, pattern: str | None, locale: str) -> str:
+    """A number's text, kept (bounded): a page's tables show the same figures on every view,
+    hundreds of them, and babel's formatting of each cost more than the rest of the table.
+    ``typed``: an int and the float equal to it are kept apart, each formatted as it is."""
+    return _format_decimal(value, pattern, _locale_named(locale))
 
 
 def short_number(value: float) -> str:

@@ -3,7 +3,9 @@ missing, and which values are flagged for a second look.
 
 One call answers the whole reporting page in a fixed number of queries, however many partners
 and indicators the initiative has: the completeness grid (``models.analytics.views``) and every
-submission of the period read together (``period_submissions``), never one member at a time.
+submission of the period read together (``period_submissions``), never one member at a time;
+each report's flags are kept under the initiative's revisions (``models.reporting.flagged``), so
+after a partner's write only that report is read again.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.access.permissions import get_initiative
-from models.analytics.views import Completeness, CompletenessCell, completeness
+from models.analytics.views import Completeness, CompletenessCell, completeness, revisions
 from models.core.actors import Actor
-from models.reporting.submissions import NOT_STARTED, period_submissions
+from models.reporting.flagged import period_flags
+from models.reporting.submissions import NOT_STARTED
 
 UNFINISHED = (NOT_STARTED, "draft", "returned")
 
@@ -43,24 +46,20 @@ def reporting_progress(
     the members that are late, missing something or not finished, and every value that is
     flagged: stored flags and the warnings its submission has now. Backbone only (others get
     PermissionDenied, or NotFound for an initiative they may not see)."""
-    get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    initiative = get_initiative(session=session, actor=actor, slug=initiative_slug, manage=True)
+    # Read first, in this snapshot: what completeness and the kept reports are versioned by.
+    version = revisions(session=session, actor=actor, initiative_slug=initiative_slug)
     grid = completeness(
         session=session,
         actor=actor,
         initiative_slug=initiative_slug,
         period_key=period_key,
         today=today,
+        version=version,
     )
-    views = {
-        view.organisation: view
-        for view in period_submissions(
-            session=session,
-            actor=actor,
-            initiative_slug=initiative_slug,
-            period_key=grid.period,
-            messages=False,  # the page lists the flags' codes, not their sentences
-        )
-    }
+    views = period_flags(
+        session=session, actor=actor, initiative=initiative, period_key=grid.period, version=version
+    )
     cells_of: dict[str, list[CompletenessCell]] = {}
     for cell in grid.cells:
         cells_of.setdefault(cell.organisation, []).append(cell)
@@ -85,20 +84,15 @@ def reporting_progress(
             )
         if view is None:
             continue
-        warned: dict[tuple[str, str], set[str]] = {}
-        for w in view.warnings:
-            warned.setdefault((w.indicator, w.disaggregation), set()).add(w.code)
-        for v in view.values:
-            flags = set(v.flags) | warned.pop((v.indicator, v.disaggregation), set())
-            if flags:
-                progress.flagged.append(
-                    {
-                        "organisation": slug,
-                        "name": name,
-                        "indicator": v.indicator,
-                        "disaggregation": v.disaggregation,
-                        "flags": sorted(flags),
-                        "status": view.status,
-                    }
-                )
+        progress.flagged.extend(
+            {
+                "organisation": slug,
+                "name": name,
+                "indicator": indicator,
+                "disaggregation": disaggregation,
+                "flags": list(flags),
+                "status": view.status,
+            }
+            for indicator, disaggregation, flags in view.flagged
+        )
     return progress

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -949,12 +949,14 @@ def period_submissions(
     initiative_slug: str,
     period_key: str,
     messages: bool = True,
+    submission_ids: Collection[int] | None = None,
 ) -> list[SubmissionView]:
     """Every submission of a period the actor may see (backbone: all; a reporter: its
     organisations'), each as :func:`get_submission` shows it, by organisation slug; members
     without a submission are left out. A fixed number of queries however many there are.
     ``messages`` false: the warnings' codes without their sentences (formatting thousands of
-    numbers nobody reads was most of a period's cost)."""
+    numbers nobody reads was most of a period's cost). ``submission_ids``: only those of the
+    period's submissions (the others the caller kept, ``models.reporting.flagged``)."""
     initiative = get_initiative(session=session, actor=actor, slug=initiative_slug)
     period = session.scalar(
         select(Period).where(Period.initiative_id == initiative.id, Period.key == period_key)
@@ -975,6 +977,8 @@ def period_submissions(
         if not own:
             raise PermissionDenied(gettext("only backbone staff and reporters see submissions"))
         query = query.where(Organisation.id.in_(own))
+    if submission_ids is not None:
+        query = query.where(Submission.id.in_(list(submission_ids)))
     contexts = [
         WriteContext(initiative, member, organisation, period, submission)
         for submission, member, organisation in session.execute(query).tuples()

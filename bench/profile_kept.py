@@ -13,7 +13,8 @@ bench's three cases). The application runs in this process (httpx's ASGI transpo
 one trip to the thread pool made inline, so a request's whole work runs on this thread:
 its CPU time is this thread's (``time.thread_time``), its wall time includes the database's
 work and the round trips. Round trips are counted at the driver: statements, and on
-PostgreSQL the transaction commands (BEGIN, COMMIT, ROLLBACK) and the pool's pings.
+PostgreSQL the transaction commands (BEGIN, COMMIT, ROLLBACK) and the pool's pings (there the
+statements are counted at the driver's cursor, those run without SQLAlchemy too).
 """
 
 from __future__ import annotations
@@ -44,13 +45,25 @@ def _count_trips(engine) -> None:
     """Count what the application's engine sends: each statement, and (PostgreSQL) each
     command the driver sends on its own (BEGIN, COMMIT, ROLLBACK) and each ping."""
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def statement(conn, cursor, sql, params, context, many) -> None:
-        TRIPS["statement"] += 1
-
     if engine.dialect.name != "postgresql":
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def statement(conn, cursor, sql, params, context, many) -> None:
+            TRIPS["statement"] += 1
+
         return
+    import psycopg
     from psycopg import _connection_base
+
+    # At the driver's cursor: the statements SQLAlchemy runs and those run on a pooled DB-API
+    # connection without it (the answers given without a session).
+    execute = psycopg.Cursor.execute
+
+    def executed(self, *args, **kwargs):
+        TRIPS["statement"] += 1
+        return execute(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = executed
 
     command = _connection_base.BaseConnection._exec_command
 

@@ -30,11 +30,12 @@ from api.schemas.analytics import (
 )
 from api.schemas.common import ErrorRead
 from models.access.api_keys import kept_key_actor
-from models.analytics.fresh import answer_key
+from models.analytics.fresh import answer_key, answer_key_alone
 from models.analytics.views import (
     CompletenessCell,
     DataVersion,
     RowKey,
+    VersionRead,
     check_completeness_viewer,
     completeness,
     data_version,
@@ -45,8 +46,9 @@ from models.analytics.views import (
     revisions_alone,
     scorecard,
     series,
+    version_alone,
 )
-from models.core import dates
+from models.core import dates, i18n
 from models.core.errors import PermissionDenied
 from models.core.i18n import current_locale
 
@@ -139,6 +141,55 @@ def _kept(request: Request, session, actor, slug: str, build, *, keep: bool = Tr
     return _figures_cache(request.app).get_or_render(full, lambda: _rendered(build()))
 
 
+class _Alone:
+    """What a figure view's request read without a session (``version_alone``), for the
+    session that answers it when nothing kept does to take instead of reading it again."""
+
+    read: VersionRead | None = None
+
+
+def _figures_alone(
+    request: Request, engine, token: str, slug: str, alone: _Alone, *, keep: bool = True
+) -> Response | None:
+    """A figure view answered without a session (PostgreSQL's primary): its data version,
+    the access revision and its answer key in one statement outside any transaction
+    (``models.analytics.views.version_alone``), the key's actor this process kept under that
+    access revision, then a 304, the response cache, or (``keep``) the answer kept under its
+    answer key. None (answered with a session, as any other request, taking the row read
+    here) when the actor is not kept, the initiative not visible to it, its data busy, or
+    nothing kept answers."""
+    read = version_alone(engine, lambda access: kept_key_actor(engine, token, access), slug)
+    if read is None:
+        return None
+    alone.read, found = read
+    if found is None:
+        return None
+    actor, version = found
+    if version.busy:
+        return None
+    response = _conditional(request, None, actor, slug, None, version=version)
+    if response is None and keep:
+        key = answer_key_alone(engine, alone.read.row)
+        if key is None:
+            return None
+        i18n.prefer(actor.locale)  # as acting() does: the language is in the key
+        full = (
+            key,
+            _viewer(actor),
+            request.scope["path"],
+            _view_query(request),
+            dates.today(),
+            current_locale(),
+        )
+        body = _figures_cache(request.app).kept(full)
+        if body is None:
+            return None
+        response = _conditional(request, None, actor, slug, lambda: body, version=version)
+    if response is not None:
+        acting(request, actor)
+    return response
+
+
 def _figures_cache(app) -> ResponseCache:
     """The application's figure answers kept under their figures' revisions (one per app)."""
     cache = getattr(app.state, "figures_cache", None)
@@ -228,10 +279,14 @@ async def get_scorecard(
 ):
     """Per indicator: rollup, baseline, target, progress, direction-aware status, trend,
     sparkline and how many partners reported. Default period: the latest with approved data."""
+    alone = _Alone()
     return await in_one_trip(
         request,
         credentials,
-        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        first=lambda session: read_version_first(
+            session=session, initiative_slug=slug, read=alone.read
+        ),
+        kept=lambda engine, token: _figures_alone(request, engine, token, slug, alone, keep=True),
         answer=lambda session, actor: _conditional(
             request,
             session,
@@ -312,10 +367,16 @@ async def get_series(
 ):
     """The indicator's rollup per period, per category of `by` or per partner, with the target
     line, baseline and series breaks."""
+    alone = _Alone()
     return await in_one_trip(
         request,
         credentials,
-        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        first=lambda session: read_version_first(
+            session=session, initiative_slug=slug, read=alone.read
+        ),
+        kept=lambda engine, token: _figures_alone(
+            request, engine, token, slug, alone, keep=by != "partner" and not org
+        ),
         answer=lambda session, actor: _conditional(
             request,
             session,
@@ -354,10 +415,16 @@ async def get_equity(
 ):
     """Each category's value over time with the gap and disparity ratio between best and worst
     and, with a gap target on the dimension, each period's gap against it."""
+    alone = _Alone()
     return await in_one_trip(
         request,
         credentials,
-        first=lambda session: read_version_first(session=session, initiative_slug=slug),
+        first=lambda session: read_version_first(
+            session=session, initiative_slug=slug, read=alone.read
+        ),
+        kept=lambda engine, token: _figures_alone(
+            request, engine, token, slug, alone, keep=dimension != "partner"
+        ),
         answer=lambda session, actor: _conditional(
             request,
             session,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, String, bindparam, select
+from sqlalchemy import Engine, Executable, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.analytics.kept import SetupKey, offer_setup_key, setup_key
@@ -144,18 +144,46 @@ def _from_first(session: Session, initiative_slug: str) -> FiguresKey | None:
     first = session.info.get(_FIRST)
     if first is None or first[0] is not session.get_transaction() or first[1] != initiative_slug:
         return None
-    row = first[2]
-    mapping = row._mapping
+    parsed = _first_parts(first[2])
+    if parsed is None:
+        return None
+    return _keyed(session, initiative_slug, *parsed)
+
+
+def _first_parts(row: Any) -> tuple[tuple[Any, ...], int | None, Revisions] | None:
+    """The initiative's row, its setup revision and every period's figure revision from the
+    first statement's row (:func:`first_columns`; a SQLAlchemy row or a mapping), None
+    when it names no initiative."""
+    mapping = getattr(row, "_mapping", row)
     initiative = tuple(mapping[f"cm_i_{n}"] for n in range(len(_INITIATIVE_COLUMNS)))
-    initiative_id = initiative[0]
-    if initiative_id is None:
+    if initiative[0] is None:
         return None
     revisions: Revisions = {}
-    if row.cm_figures:
-        for pair in row.cm_figures.split(","):
+    if mapping["cm_figures"]:
+        for pair in mapping["cm_figures"].split(","):
             period, revision = pair.split(":")
             revisions[int(period)] = int(revision)
-    return _keyed(session, initiative_slug, initiative, row.cm_setup, revisions)
+    return initiative, mapping["cm_setup"], revisions
+
+
+def answer_key_alone(engine: Engine, row: Any) -> FiguresKey | None:
+    """:func:`answer_key` from the first statement's row read outside any session
+    (``models.analytics.views.version_alone``): to find an answer kept under it, never to keep
+    one (what is kept is computed in a session, under the key read there)."""
+    parsed = _first_parts(row)
+    if parsed is None:
+        return None
+    initiative, setup_revision, revisions = parsed
+    return _key_of(str(engine.url), initiative, setup_revision, revisions)
+
+
+def _key_of(
+    url: str, row: tuple[Any, ...], setup_revision: int | None, revisions: Revisions
+) -> FiguresKey:
+    """The answer key of the initiative's ``row`` (:data:`_INITIATIVE_COLUMNS`) on the
+    database at ``url``, its setup revision and its periods' figure revisions."""
+    setup: SetupKey = (url, row[0], row[_CREATED_AT], setup_revision or 0)
+    return setup, tuple(sorted(revisions.items())), row
 
 
 def answer_key(session: Session, initiative_slug: str) -> FiguresKey | None:
@@ -190,14 +218,8 @@ def _keyed(
     """The answer key of the initiative's ``row`` (:data:`_INITIATIVE_COLUMNS`), its
     setup revision and its periods' figure revisions, offered to what the view asks next in
     this transaction (the setup key, the revisions, the initiative)."""
-    initiative_id = row[0]
-    created_at = row[_CREATED_AT]
-    setup: SetupKey = (
-        str(session.get_bind().engine.url),
-        initiative_id,
-        created_at,
-        setup_revision or 0,
-    )
+    key = _key_of(str(session.get_bind().engine.url), row, setup_revision, revisions)
+    setup, initiative_id = key[0], row[0]
     transaction = session.get_transaction()
     offer_setup_key(session, transaction, initiative_id, setup)
     session.info[_READ] = (transaction, initiative_id, revisions)
@@ -207,7 +229,7 @@ def _keyed(
         initiative_slug,
         InitiativeRow(*row[:_INITIATIVE_ROW]),
     )
-    return setup, tuple(sorted(revisions.items())), row
+    return key
 
 
 def initiative_row(session: Session, initiative_slug: str) -> InitiativeRow | None:

@@ -76,7 +76,7 @@ from models.analytics.setup_rows import (
 from models.analytics.suppression import NOT_PUBLISHED
 from models.core import dates
 from models.core.actors import Actor
-from models.core.db import data_as_of, transaction_wrote
+from models.core.db import REPLICA, data_as_of, transaction_wrote
 from models.core.errors import InvalidInput, NotFound, PermissionDenied
 from models.core.i18n import gettext, ngettext
 from models.core.settings import get_settings
@@ -2089,24 +2089,59 @@ def _version_first(figures_only: bool, dialect: str) -> TextualSelect:
 _READ_VERSION = "cm_read_version"  # Session.info: what read_version_first read, and when
 
 
-def read_version_first(
-    *, session: Session, initiative_slug: str, figures_only: bool = True
-) -> None:
-    """Read what :func:`data_version` reads and the access revision in one statement, before
-    who is asking is resolved (``api.deps.in_one_trip``'s ``first``, on the primary): the actor
-    a worker kept is checked against the access revision read here
-    (``models.access.api_keys``), and :func:`data_version` then takes the row read here, in
-    the same transaction, instead of asking again."""
-    now = data_as_of(session)  # first, as data_version takes it
-    dialect = session.get_bind().dialect.name
-    counted = dialect == "postgresql"
+def _version_params(initiative_slug: str, now: datetime | None, counted: bool) -> dict[str, Any]:
+    """:func:`_version_first`'s parameters."""
     params: dict[str, Any] = {"slug": initiative_slug}
     if counted:
         window = timedelta(seconds=RECENT_SECONDS)
         # Unknown time (a replica that replayed nothing): nothing is quiet, every scope counts.
         recent_from = now - window if now is not None else datetime.min.replace(tzinfo=UTC)
         params.update(recent_from=recent_from, window=window, limit=RECENT_LIMIT)
-    row = session.connection().execute(_version_first(figures_only, dialect), params).one()
+    return params
+
+
+@dataclass(frozen=True)
+class VersionRead:
+    """:func:`_version_first`'s row of one initiative (figures only) read on PostgreSQL's
+    primary outside any transaction (:func:`version_alone`), and the time it was read at."""
+
+    slug: str
+    now: datetime
+    row: Any
+
+
+def read_version_first(
+    *,
+    session: Session,
+    initiative_slug: str,
+    figures_only: bool = True,
+    read: VersionRead | None = None,
+) -> None:
+    """Read what :func:`data_version` reads and the access revision in one statement, before
+    who is asking is resolved (``api.deps.in_one_trip``'s ``first``, on the primary): the actor
+    a worker kept is checked against the access revision read here
+    (``models.access.api_keys``), and :func:`data_version` then takes the row read here, in
+    the same transaction, instead of asking again. With ``read`` (PostgreSQL's primary: the
+    same statement read a moment before, outside any transaction, by :func:`version_alone`),
+    that row is taken instead: at READ COMMITTED each statement of a transaction reads its own
+    snapshot, so what this transaction reads next is at least as new as that row, exactly as
+    after the statement read here."""
+    dialect = session.get_bind().dialect.name
+    counted = dialect == "postgresql"
+    now: datetime | None
+    if (
+        read is not None
+        and counted
+        and figures_only
+        and read.slug == initiative_slug
+        and not session.info.get(REPLICA)
+    ):
+        session.connection()  # the transaction the row is offered to (sends nothing yet)
+        now, row = read.now, read.row
+    else:
+        now = data_as_of(session)  # first, as data_version takes it
+        params = _version_params(initiative_slug, now, counted)
+        row = session.connection().execute(_version_first(figures_only, dialect), params).one()
     if figures_only and counted:
         offer_first(session, initiative_slug, row)
     session.info[_READ_VERSION] = (
@@ -2162,9 +2197,7 @@ def data_version(
     quiet = tuple(now is not None and (t is None or now - t > window) for t in newest)
     behind = (
         (0, 0)
-        if all(quiet)
-        else tuple(0 if calm else n for calm, n in zip(quiet, counted, strict=True))
-        if counted is not None
+        if all(quiet) or counted is not None
         else session.execute(
             _behind(figures_only, quiet),
             {
@@ -2174,11 +2207,26 @@ def data_version(
             },
         ).one()
     )
+    return _version(
+        initiative_id, figures_only, newest, quiet, counted if counted is not None else behind
+    )
+
+
+def _version(
+    initiative_id: int,
+    figures_only: bool,
+    newest: Sequence[datetime | None],
+    quiet: tuple[bool, ...],
+    behind: Sequence[int],
+) -> DataVersion:
+    """The :class:`DataVersion` of the scopes' newest events and counts (a quiet scope's
+    count is 0: its newest event names its data on its own)."""
+    counts = tuple(0 if calm else n for calm, n in zip(quiet, behind, strict=True))
     return DataVersion(
         initiative_id,
         "figures" if figures_only else "all",
-        Scope(newest[0], behind[0]),
-        Scope(newest[1], behind[1]),
+        Scope(newest[0], counts[0]),
+        Scope(newest[1], counts[1]),
         all(quiet),
     )
 
@@ -2299,23 +2347,99 @@ class _AloneStatement:
     processors: tuple[Any, ...]
 
 
-_ALONE: weakref.WeakKeyDictionary[Any, _AloneStatement] = weakref.WeakKeyDictionary()
+_ALONE: weakref.WeakKeyDictionary[Any, dict[str, _AloneStatement]] = weakref.WeakKeyDictionary()
 
 
-def _alone(dialect: Any) -> _AloneStatement:
-    found = _ALONE.get(dialect)
+def _alone(dialect: Any, what: str = "revisions") -> _AloneStatement:
+    """``what`` (``revisions``: :func:`_revisions_statement`; ``version``: the figure views'
+    :func:`_version_first`) compiled for ``dialect``, once."""
+    by_what = _ALONE.setdefault(dialect, {})
+    found = by_what.get(what)
     if found is None:
-        statement: Any = _revisions_statement()
+        statement: Any
+        placeholders: dict[str, Any]
+        if what == "revisions":
+            statement, placeholders = _revisions_statement(), {"slug": ""}
+        else:
+            statement = _version_first(True, dialect.name)
+            placeholders = {"slug": "", "recent_from": None, "window": None, "limit": 0}
         compiled: Any = statement.compile(dialect=dialect)
         columns = compiled._result_columns  # (key, name, objects, type) in the SELECT's order
-        found = _ALONE[dialect] = _AloneStatement(
+        found = by_what[what] = _AloneStatement(
             compiled.string,
             tuple(compiled.positiontup) if compiled.positional else None,
-            dict(compiled.construct_params({"slug": ""})),
+            dict(compiled.construct_params(placeholders)),
             tuple(c[0] for c in columns),
             tuple(c[3].dialect_impl(dialect).result_processor(dialect, None) for c in columns),
         )
     return found
+
+
+def _read_alone(
+    engine: Engine, alone: _AloneStatement, given: dict[str, Any]
+) -> list[_Read] | None:
+    """``alone``'s rows read on a pooled connection outside any transaction (one statement,
+    one snapshot; nothing written), or None when the statement failed."""
+    params = {**alone.params, **given}
+    raw = engine.raw_connection()
+    try:
+        with _alone_statement(raw) as cursor:
+            cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
+            fetched = cursor.fetchall()
+    except engine.dialect.loaded_dbapi.Error:
+        # Unseen by SQLAlchemy's handling (a lost connection, a timeout): the request is
+        # answered with a session instead, which reports what is wrong or answers.
+        return None
+    finally:
+        raw.close()  # back to the pool (which replaces a connection it cannot reset)
+    return [
+        _Read(
+            zip(
+                alone.keys,
+                (p(v) if p is not None else v for p, v in zip(alone.processors, row, strict=True)),
+                strict=True,
+            )
+        )
+        for row in fetched
+    ]
+
+
+def version_alone(
+    engine: Engine, actor_of: Callable[[tuple[int, datetime | None]], Actor | None], slug: str
+) -> tuple[VersionRead, tuple[Actor, DataVersion] | None] | None:
+    """A figure view's :class:`DataVersion` (figures only) and who is asking, from
+    :func:`read_version_first`'s one statement on a pooled connection of PostgreSQL's primary,
+    outside any transaction: for a request that what this process keeps may answer (the
+    response cache, the answers kept under their answer key). ``actor_of`` gives the actor
+    kept for the access revision read (``models.access.api_keys.kept_key_actor``).
+
+    The row read, for the session that answers otherwise to take (:func:`read_version_first`'s
+    ``read``), with the actor and the version, or None for those when there is no such actor,
+    no such initiative or none it may see; None when the statement failed or the database is
+    not PostgreSQL (SQLite counts recent events in a second statement, which must read the
+    same snapshot). The session then decides, as for any other request."""
+    if engine.dialect.name != "postgresql":
+        return None
+    now = datetime.now(UTC)  # the primary holds every commit: data_as_of's time
+    rows = _read_alone(engine, _alone(engine.dialect, "version"), _version_params(slug, now, True))
+    if not rows:
+        return None
+    row = rows[0]
+    read = VersionRead(slug, now, row)
+    if row.access is None or row.initiative_id is None:
+        return read, None
+    actor = actor_of((row.access, row.access_changed_at))
+    if actor is None or not can_view_initiative(
+        session=None, actor=actor, initiative_id=row.initiative_id
+    ):
+        return read, None
+    newest = (row.mine, row.deployment)
+    window = timedelta(seconds=RECENT_SECONDS)
+    quiet = tuple(t is None or now - t > window for t in newest)
+    version = _version(
+        row.initiative_id, True, newest, quiet, (row.mine_behind, row.deployment_behind)
+    )
+    return read, (actor, version)
 
 
 def revisions_alone(
@@ -2328,29 +2452,7 @@ def revisions_alone(
     the actor kept for the access revision read (``models.access.api_keys.kept_key_actor``).
     None when there is no such actor, no such initiative or none it may see, or the statement
     failed: the request is then answered with a session, as any other."""
-    alone = _alone(engine.dialect)
-    params = {**alone.params, "slug": slug}
-    raw = engine.raw_connection()
-    try:
-        with _alone_statement(raw) as cursor:
-            cursor.execute(alone.sql, [params[n] for n in alone.names] if alone.names else params)
-            fetched = cursor.fetchall()
-    except engine.dialect.loaded_dbapi.Error:
-        # Unseen by SQLAlchemy's handling (a lost connection, a timeout): the request is
-        # answered with a session instead, which reports what is wrong or answers.
-        return None
-    finally:
-        raw.close()  # back to the pool (which replaces a connection it cannot reset)
-    rows = [
-        _Read(
-            zip(
-                alone.keys,
-                (p(v) if p is not None else v for p, v in zip(alone.processors, row, strict=True)),
-                strict=True,
-            )
-        )
-        for row in fetched
-    ]
+    rows = _read_alone(engine, _alone(engine.dialect), {"slug": slug})
     if not rows or rows[0].access is None:
         return None
     actor = actor_of((rows[0].access, rows[0].access_changed_at))

@@ -15,6 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from api.routers.analytics import _figures_cache
 from models.access.api_keys import _KEPT
 from models.core.db import make_engine
 
@@ -100,20 +101,25 @@ def _kept(world, headers, path: str = PATH) -> None:
     client, seen = world["client"], world["seen"]
     for _ in range(2):
         assert client.get(path, headers=headers).status_code == 200
-    if path == PATH:
-        # Completeness asked again is answered without a session (its one statement runs on
-        # a pooled DB-API connection, unseen here); forgetting the answer makes the request
-        # answer with one, as any other.
+    # The figure views on PostgreSQL read their version first without a session too.
+    figures = path != PATH and world["reader"].dialect.name == "postgresql"
+    if path == PATH or figures:
+        # Completeness asked again (and a figure view on PostgreSQL) is answered without a
+        # session (its one statement runs on a pooled DB-API connection, unseen here);
+        # forgetting the answer makes the request answer with one, as any other.
         cache = client.app.state.response_cache
         hits = cache.hits
         seen.clear()
         assert client.get(path, headers=headers).status_code == 200
         assert seen == [] and cache.hits == hits + 1, seen
         cache.clear()
+        if figures:
+            _figures_cache(client.app).clear()
     seen.clear()
     assert client.get(path, headers=headers).status_code == 200
     read = " ".join(seen)
-    assert "access_revisions" in read
+    # A figure view's session takes the version and access revision read without one.
+    assert ("access_revisions" in read) != figures, read
     assert "api_keys" not in read and "role_grants" not in read, read
 
 

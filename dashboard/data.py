@@ -77,6 +77,7 @@ from models.core.errors import (
 from models.core.formulas import neutralise
 from models.core.paging import MAX_LIMIT
 from models.core.settings import get_settings
+from models.initiatives import choices as choice_rules
 from models.initiatives import dimensions as dimension_rules
 from models.initiatives import gap_targets as gap_target_rules
 from models.initiatives import indicators as indicator_rules
@@ -218,6 +219,7 @@ __all__ = [
     "neutralise",
     "obligation_codes",
     "overview",
+    "overview_scorecard",
     "own_indicator_codes",
     "people",
     "people_choices",
@@ -893,6 +895,29 @@ def overview(
         return card, outcomes, legend(*rules)
 
 
+def overview_scorecard(
+    initiative: str, period: str | None = None, outcome: str | None = None
+) -> tuple[Scorecard, dict[str, str], list[StrategyView]]:
+    """The scorecard (its ``outcome``'s rows only, when given) as :func:`overview` gives it,
+    its marker legend and the strategies the viewer may read, in one unit of work: what the
+    overview's body shows, without the outcomes' list its pickers take from :func:`overview`."""
+    actor = current_actor()
+    with _read_session() as session:
+        card = scorecard(
+            session=session,
+            actor=actor,
+            initiative_slug=initiative,
+            period_key=period or None,
+            outcome=outcome or None,
+        )
+        card = _localized_card(card, _local(session, actor, initiative))
+        rules = (card.threshold, get_settings().min_contributors, PARTNERS_ARE_VIEWERS)
+        found = strategy_rules.list_strategies(
+            session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
+        ).items
+        return card, legend(*rules), found
+
+
 def indicator_series(
     initiative: str,
     code: str,
@@ -967,39 +992,38 @@ def own_indicator_codes(initiative: str) -> list[str]:
 def indicator_choices(initiative: str) -> list[dict]:
     """The initiative's indicators: code, name, unit, dimensions [(code, name)], kind and
     performance type, the population indicators a performance measure contributes to and the
-    measures contributing to a population indicator (README, "Two kinds of measure")."""
+    measures contributing to a population indicator (README, "Two kinds of measure"), in the
+    reader's language (``models.initiatives.choices``)."""
     actor = current_actor()
     with _session() as session:
         loc = _local(session, actor, initiative)
-        described = [
-            _localized_indicator(i, loc)
-            for i in list_indicators(
-                session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-            ).items
-        ]
-        names = {
-            code: name
-            for code, (name, _categories) in _dimension_names(
-                loc,
-                list_dimensions(
-                    session=session, actor=actor, initiative=initiative, limit=MAX_LIMIT
-                ).items,
-            ).items()
-        }
+        choices = choice_rules.indicator_choices(
+            session=session, actor=actor, initiative=initiative
+        )
+
+        def name(c: choice_rules.IndicatorChoice) -> str:
+            return loc.name("indicator", c.code, c.name) if loc.texts else c.name
+
+        def unit(c: choice_rules.IndicatorChoice) -> str:
+            if not loc.texts:
+                return c.unit or ""
+            return loc.text("indicator", c.code, "unit", c.unit or "") or c.unit or ""
+
         return [
             {
-                "code": i["code"],
-                "name": i["name"],
-                "unit": i.get("unit") or "",
-                "dimensions": [(d, names.get(d, d)) for d in i.get("dimensions") or []],
-                "kind": i["kind"],
-                "performance_type": i["performance_type"],
-                "contributes_to": i["contributes_to"],
-                "contributed_by": [
-                    m["code"] for m in described if i["code"] in m["contributes_to"]
+                "code": c.code,
+                "name": name(c),
+                "unit": unit(c),
+                "dimensions": [
+                    (d, loc.name("dimension", d, n) if n is not None else d)
+                    for d, n in c.dimensions
                 ],
+                "kind": c.kind,
+                "performance_type": c.performance_type,
+                "contributes_to": list(c.contributes_to),
+                "contributed_by": [m.code for m in choices if c.code in m.contributes_to],
             }
-            for i in described
+            for c in choices
         ]
 
 

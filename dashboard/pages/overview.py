@@ -783,8 +783,7 @@ def overview_scorecard(initiative, period, outcome):
     if not initiative:
         return None, ""
     try:
-        card, _outcomes, legend = data.overview(initiative, period, outcome)
-        strategies = data.strategies(initiative)
+        card, legend, strategies = data.overview_scorecard(initiative, period, outcome)
     except DomainError as exc:
         return error_alert(exc, what=gettext("That initiative")), ""
     said = ngettext(

@@ -78,14 +78,14 @@ def review_queue(
     params: dict[str, object] = {"initiative_id": initiative.id, "limit": MAX_LIMIT}
     if period_key:
         params["period"] = period_key
-    rows = session.connection().execute(statements["period" if period_key else "all"], params).all()
-    rows.sort(
+    rows = sorted(
+        session.connection().execute(statements["period" if period_key else "all"], params),
         key=lambda r: (
             r.starts_on or date.max,
             r.submitted_at is None,
             r.submitted_at or datetime.min,
             r.slug,
-        )
+        ),
     )
     return [
         Waiting(r.slug, r.name, r.key, r.version, bool(r.is_late), r.submitted_at) for r in rows

@@ -74,7 +74,26 @@ async def _mid_season(client: httpx.AsyncClient, built: dataset.LoadInitiative) 
             submitted.raise_for_status()
 
 
-def _kinds(b: du.Browser) -> dict[str, tuple[str, Callable[[], Awaitable[None]]]]:
+async def _draft(client: httpx.AsyncClient, built: dataset.LoadInitiative, rng) -> None:
+    """One partner that has not submitted saves a draft of the open quarter (as the load
+    test's reporters do; :func:`_mid_season` submitted every third partner's from the
+    second)."""
+    from tests.load.run import _values
+
+    org, key = rng.choice([k for i, k in enumerate(built.keys) if i % 3 != 1])
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"/api/v1/initiatives/{dataset.SLUG}/submissions/{org}/{dataset.PERIOD}"
+    answer = await client.get(url, headers=headers)
+    answer.raise_for_status()
+    answer = await client.put(
+        url, json=_values(rng), headers={**headers, "If-Match": answer.headers["ETag"]}
+    )
+    answer.raise_for_status()
+
+
+def _kinds(
+    b: du.Browser, built: dataset.LoadInitiative
+) -> dict[str, tuple[str, Callable[[], Awaitable[None]]]]:
     """Each kind of callback: the page it is on, and how to fire it once more (the user
     changing a picker first, as dashboard_users does)."""
 
@@ -90,6 +109,18 @@ def _kinds(b: du.Browser) -> dict[str, tuple[str, Callable[[], Awaitable[None]]]
 
     async def reporting() -> None:
         b.choose("reporting-period")
+        await b.fire("dash reporting", du.REPORTING, ["reporting-period.value"])
+
+    drafts = random.Random(21)
+
+    async def reporting_after_a_draft() -> None:
+        # The open quarter's page after one partner's draft: the draft's own work (its CPU
+        # and statements) is left out, as the client's is.
+        started = time.thread_time()
+        await _draft(b.client, built, drafts)
+        CLIENT["keep"] += time.thread_time() - started
+        STATEMENTS.clear()
+        b.props["reporting-period.value"] = dataset.PERIOD
         await b.fire("dash reporting", du.REPORTING, ["reporting-period.value"])
 
     async def review_next() -> None:
@@ -112,6 +143,7 @@ def _kinds(b: du.Browser) -> dict[str, tuple[str, Callable[[], Awaitable[None]]]
         "indicator pickers": ("/indicator", indicator(du.DIMENSIONS)),
         "indicator periods": ("/indicator", indicator(du.INDICATOR_PERIODS)),
         "reporting": ("/reporting", reporting),
+        "reporting after a draft": ("/reporting", reporting_after_a_draft),
         "reporting table": ("/reporting", lambda: b.fire("", du.HEATMAP_TABLE)),
         "review queue": ("/reporting/review", lambda: b.fire("", du.QUEUE)),
         "review next": ("/reporting/review", review_next),
@@ -171,8 +203,8 @@ async def _measure(app, built: dataset.LoadInitiative, args) -> None:
             (await client.get("/healthz")).raise_for_status()
 
         floor, _ = await timed(healthz, "")
-        print(f"{'/healthz':<22} CPU {floor:6.2f} ms")
-        for kind, (path, fire) in _kinds(b).items():
+        print(f"{'/healthz':<24} CPU {floor:6.2f} ms")
+        for kind, (path, fire) in _kinds(b, built).items():
             if args.only and kind not in args.only:
                 continue
             await b.open(path)  # on the page, as the user is, with what its first callbacks
@@ -181,7 +213,7 @@ async def _measure(app, built: dataset.LoadInitiative, args) -> None:
             await fire()  # warm: statements built, anything kept
             cpu, statements = await timed(fire, kind)
             print(
-                f"{kind:<22} CPU {cpu:6.2f} ms ({cpu / floor:5.1f} ×)  {statements:4.0f} statements"
+                f"{kind:<24} CPU {cpu:6.2f} ms ({cpu / floor:5.1f} ×)  {statements:4.0f} statements"
             )
         if stats.errors or stats.callback_errors:
             raise RuntimeError(f"callbacks failed: {stats.errors + stats.callback_errors}")

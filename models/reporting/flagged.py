@@ -66,6 +66,9 @@ class _Period:
     reports_revision: int
     setup: tuple[int, int]
     reports: Mapping[str, ReportFlags]  # by organisation slug
+    # Whose each kept report was (submission id → organisation slug): a report stamped since
+    # is taken out under the slug it was kept by, though it may be another partner's now.
+    owners: Mapping[int, str]
 
 
 class _Kept:
@@ -105,6 +108,14 @@ def _statements() -> dict[str, Executable]:
     return {
         "period": select(Period.id, Period.starts_on).where(
             Period.initiative_id == initiative_id, Period.key == bindparam("key")
+        ),
+        # Whose each of the period's reports is (read with the whole period's reports).
+        "owners": select(Submission.id, Organisation.slug)
+        .join(Member, Member.id == Submission.member_id)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(
+            Submission.initiative_id == initiative_id,
+            Submission.period_id == bindparam("period_id"),
         ),
         # The reports stamped after a reports revision in the period or one starting earlier
         # (each period's stamps along their index), with where each report is now and whose
@@ -183,13 +194,21 @@ def period_flags(
         if kept.reports_revision < version.reports:
             changed = _changed(connection, statements, initiative.id, period, kept)
             if changed is not None:
-                slugs, ids = changed
+                slugs, now = changed
                 reports = {s: r for s, r in kept.reports.items() if s not in slugs}
-                reports.update(read(ids) if ids else {})
-                KEPT.keep(key, _Period(version.reports, version.setup, reports))
+                reports.update(read(list(now)) if now else {})
+                owners = {i: s for i, s in kept.owners.items() if s not in slugs} | now
+                KEPT.keep(key, _Period(version.reports, version.setup, reports, owners))
                 return reports
+    # Whose each report is, read before the reports: a report handed over in between is
+    # stamped after ``version``, so the next request takes it out under both slugs.
+    owners = dict(
+        connection.execute(
+            statements["owners"], {"initiative_id": initiative.id, "period_id": period.id}
+        ).all()
+    )
     reports = read()
-    KEPT.keep(key, _Period(version.reports, version.setup, reports))
+    KEPT.keep(key, _Period(version.reports, version.setup, reports, owners))
     return reports
 
 
@@ -199,10 +218,12 @@ def _changed(
     initiative_id: int,
     period: Any,
     kept: _Period,
-) -> tuple[set[str], list[int]] | None:
-    """The organisations whose report of the period was stamped since ``kept`` and the ids of
-    those reports still in the period; None when the whole period must be read again (an
-    earlier period's report stamped since, or a report deleted since)."""
+) -> tuple[set[str], dict[int, str]] | None:
+    """The organisations whose kept report of the period is stale: each report stamped since
+    ``kept`` under the slug it was kept by and, for one still in the period, its partner's now;
+    and those still in the period (id → its partner's slug now, to be read again). None when
+    the whole period must be read again (an earlier period's report stamped since, or a report
+    deleted since)."""
     rows = connection.execute(
         statements["stamped"],
         {
@@ -212,7 +233,7 @@ def _changed(
         },
     )
     slugs: set[str] = set()
-    ids: list[int] = []
+    now: dict[int, str] = {}
     for row in rows:
         if row.period_id != period.id:
             if row.starts_on < period.starts_on:
@@ -220,7 +241,12 @@ def _changed(
             continue  # a period starting the same day: no history of this one
         if row.submission_id is None:
             return None  # deleted: whose it was is not known here
-        slugs.add(row.slug)
+        was = kept.owners.get(row.submission_id)
+        if was is not None:
+            slugs.add(was)  # handed to another partner since, or moved away: not its now
         if row.now_in == period.id:
-            ids.append(row.submission_id)
-    return slugs, ids
+            # Its partner now has no other report of the period (one report per member and
+            # period), so whatever was kept under its slug goes too.
+            slugs.add(row.slug)
+            now[row.submission_id] = row.slug
+    return slugs, now

@@ -145,8 +145,14 @@ def _claims(token: str) -> tuple[int, object]:
         raise AuthenticationFailed(gettext("invalid or expired token")) from None
 
 
-def _user(session: Session, user_id: int, version: object) -> User:
-    user = session.get(User, user_id)
+def _user(session: Session, user_id: int, version: object, *, fresh: bool = False) -> User:
+    """The token's user if it may still act; ``fresh``: its row as the database holds it now,
+    not as the session's identity map may hold it from before (what is kept must be no older
+    than the access revision read before it; the session's own changes flushed first, so none
+    is lost, and then nothing is kept: the transaction has written)."""
+    if fresh:
+        session.flush()
+    user = session.get(User, user_id, populate_existing=fresh)
     if user is None or not user.is_active or user.token_version != version:
         raise AuthenticationFailed(gettext("invalid or expired token"))
     return user
@@ -205,7 +211,8 @@ def token_actor(*, session: Session, token: str) -> Actor:
         found = tokens.get((user_id, version))
         if found is not None and found.access == keeping[1]:
             return found.actor
-    actor = actor_for_user(session=session, user=_user(session, user_id, version))
+    user = _user(session, user_id, version, fresh=keeping is not None)
+    actor = actor_for_user(session=session, user=user)
     if tokens is not None and keeping is not None and not transaction_wrote(session):
         tokens.put((user_id, version), _KeptToken(keeping[1], actor))
     return actor

@@ -111,3 +111,20 @@ def test_a_deactivated_user_is_refused_by_every_worker(people) -> None:
     _raw(people, "UPDATE users SET is_active = false WHERE id = :rita")
     for reader in people["readers"]:
         assert _kept(people, reader) is None
+
+
+def test_a_user_row_the_session_read_before_is_not_kept_under_a_newer_revision(people) -> None:
+    """A caller's session that read the user before the access revision (its identity map
+    holds the row) must not have that older row kept under the revision read after it."""
+    from models.tables.access import User
+
+    reader = people["readers"][0]
+    with Session(reader) as s:
+        rita = s.get(User, people["rita"])  # held: in the session's identity map
+        assert rita is not None and rita.is_active
+        _raw(people, "UPDATE users SET is_active = false WHERE id = :rita")
+        try:
+            token_actor(session=s, token=people["token"])
+        except AuthenticationFailed:
+            pass
+    assert _kept(people, reader) is None  # a later request: refused, never the kept actor

@@ -170,3 +170,28 @@ def test_the_members_obligations_share_one_kept_entry(two_engines) -> None:  # n
     assert missing == {"eastside": ["K_READY", "SCORE", "SERVED"], "westside": ["SERVED"]}
     entries = [key for key in KEPT._values if "obligations" in key[0] and key[1][1] == ids["init"]]
     assert len(entries) == 1
+
+
+def test_a_saves_answer_is_the_report_as_read_after_it(two_engines) -> None:  # noqa: F811
+    """The save's answer comes from its own read of the values and history (flags refreshed
+    on the way): it is the report as the next read shows it, flags and warnings included."""
+    writer, reader = two_engines
+    actor, _ = _world(writer)
+    first = _save(
+        reader,
+        actor,
+        ValueInput("K_READY", numerator=5, denominator=10),
+        ValueInput("K_READY", "race=black", numerator=1, denominator=4),
+        ValueInput("K_READY", "race=white", numerator=1, denominator=4),
+        ValueInput("SERVED", value=7),
+    ).submission
+    assert first.warnings and any(v.flags for v in first.values)
+    assert first == _view(reader, actor)
+    fixed = _save(
+        reader,
+        actor,
+        ValueInput("K_READY", "race=black", numerator=4, denominator=6),
+        ValueInput("K_READY", "race=white", numerator=1, denominator=4),
+    ).submission
+    assert fixed == _view(reader, actor)
+    assert [v.flags for v in fixed.values] != [v.flags for v in first.values]

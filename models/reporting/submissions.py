@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, contains_eager
 
 from models.access.permissions import get_initiative
-from models.analytics.kept import kept, offer_setup_key
+from models.analytics.kept import kept, offer_setup_key, setup_key
 from models.analytics.rollups import apply_submission
 from models.audit.values import value_changes
 from models.core import dates
@@ -593,16 +593,40 @@ _MEMBER_OBLIGATIONS = select(Obligation.indicator_id).where(
 )
 
 
+_INITIATIVE_OBLIGATIONS = (
+    select(Obligation.member_id, Obligation.indicator_id)
+    .join(Member, Member.id == Obligation.member_id)
+    .where(Member.initiative_id == bindparam("initiative_id"))
+)
+
+
 def _obligations(session: Session, initiative_id: int, member_id: int) -> frozenset[int]:
     """The indicators the member must report, kept under the initiative's setup revision
-    (obligations are setup: models.analytics.kept)."""
+    (obligations are setup: models.analytics.kept). Kept for every member of the initiative
+    in one entry, not one entry per member: the kept store is bounded and cleared whole when
+    full, and an initiative's hundreds of partners would flush what the figure views keep.
+    A transaction that keeps nothing reads the member's alone."""
+    key = setup_key(session, initiative_id)
+    if key is None:
+        return frozenset(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id}))
     return kept(
         session,
         initiative_id,
-        "member obligations",
-        (member_id,),
-        lambda: frozenset(session.scalars(_MEMBER_OBLIGATIONS, {"member_id": member_id})),
-    )
+        "obligations by member",
+        (),
+        lambda: _by_member(session, initiative_id),
+        key=key,
+    ).get(member_id, frozenset())
+
+
+def _by_member(session: Session, initiative_id: int) -> dict[int, frozenset[int]]:
+    """Member id → the indicators it must report, for every member of the initiative."""
+    of: dict[int, set[int]] = defaultdict(set)
+    for member_id, indicator_id in session.execute(
+        _INITIATIVE_OBLIGATIONS, {"initiative_id": initiative_id}
+    ):
+        of[member_id].add(indicator_id)
+    return {member_id: frozenset(ids) for member_id, ids in of.items()}
 
 
 def _bump_version(

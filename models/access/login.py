@@ -2,11 +2,15 @@
 
 Tokens are HS256 JWTs whose claims are read only after the signature and expiry are checked
 against a fixed algorithm list; each carries the user's ``token_version``, so logging out or a
-role change (which bump it) invalidates every token issued before.
+role change (which bump it) invalidates every token issued before, and a fingerprint of the
+account it was issued to (its id and when it was made): SQLite gives a deleted user's id to the
+next user made, whose ``token_version`` starts where the deleted one's did, and a token must not
+pass from one person to the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -117,12 +121,25 @@ class IssuedToken:
     expires_at: datetime
 
 
+def _account(user: User) -> str:
+    """The fingerprint of the account a token is issued to: its id and the moment its row was
+    made, which no later account with the same id shares (hashed: a token's claims are
+    readable by whoever holds it)."""
+    made = user.created_at
+    if made.tzinfo is not None:
+        made = made.astimezone(UTC).replace(tzinfo=None)
+    return hashlib.sha256(
+        f"{user.id}:{made.isoformat(timespec='microseconds')}".encode()
+    ).hexdigest()[:32]
+
+
 def issue_token(user: User, *, now: datetime | None = None) -> IssuedToken:
     now = now or datetime.now(UTC)
     expires = now + TOKEN_TTL
     claims = {
         "sub": str(user.id),
         "ver": user.token_version,
+        "acc": _account(user),
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
         "jti": secrets.token_hex(8),
@@ -131,21 +148,23 @@ def issue_token(user: User, *, now: datetime | None = None) -> IssuedToken:
     return IssuedToken(access_token=token, expires_at=expires)
 
 
-def _claims(token: str) -> tuple[int, object]:
-    """The user id and token version of a valid, unexpired access token."""
+def _claims(token: str) -> tuple[int, object, object]:
+    """The user id, token version and account fingerprint of a valid, unexpired access token."""
     try:
         claims = jwt.decode(
             token,
             get_settings().effective_secret_key,
             algorithms=ALGORITHMS,
-            options={"require": ["sub", "exp", "iat", "ver"]},
+            options={"require": ["sub", "exp", "iat", "ver", "acc"]},
         )
-        return int(claims["sub"]), claims["ver"]
+        return int(claims["sub"]), claims["ver"], claims["acc"]
     except (jwt.PyJWTError, ValueError, TypeError):
         raise AuthenticationFailed(gettext("invalid or expired token")) from None
 
 
-def _user(session: Session, user_id: int, version: object, *, fresh: bool = False) -> User:
+def _user(
+    session: Session, user_id: int, version: object, account: object, *, fresh: bool = False
+) -> User:
     """The token's user if it may still act; ``fresh``: its row as the database holds it now,
     not as the session's identity map may hold it from before (what is kept must be no older
     than the access revision read before it; the session's own changes flushed first, so none
@@ -153,7 +172,12 @@ def _user(session: Session, user_id: int, version: object, *, fresh: bool = Fals
     if fresh:
         session.flush()
     user = session.get(User, user_id, populate_existing=fresh)
-    if user is None or not user.is_active or user.token_version != version:
+    if (
+        user is None
+        or not user.is_active
+        or user.token_version != version
+        or _account(user) != account
+    ):
         raise AuthenticationFailed(gettext("invalid or expired token"))
     return user
 
@@ -169,19 +193,19 @@ class _KeptToken:
 
 
 class _KeptTokens:
-    """The actors of the access tokens this process resolved, by (user id, token version),
-    each under the access revision read before its rows (bounded: the oldest goes)."""
+    """The actors of the access tokens this process resolved, by (user id, token version,
+    account fingerprint), each under the access revision read before its rows (bounded: the oldest goes)."""
 
     SIZE = 4096
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[int, object], _KeptToken] = {}
+        self._kept: dict[tuple[int, object, object], _KeptToken] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, object]) -> _KeptToken | None:
+    def get(self, key: tuple[int, object, object]) -> _KeptToken | None:
         return self._kept.get(key)
 
-    def put(self, key: tuple[int, object], kept: _KeptToken) -> None:
+    def put(self, key: tuple[int, object, object], kept: _KeptToken) -> None:
         with self._lock:
             if key not in self._kept and len(self._kept) >= self.SIZE:
                 self._kept.pop(next(iter(self._kept)))
@@ -200,7 +224,7 @@ def token_actor(*, session: Session, token: str) -> Actor:
     grant, a membership) moves that revision in its own transaction, so a request that starts
     after such a commit resolves the user again; otherwise one statement of one row answers
     instead of the user's row and grants (README, "Scaling")."""
-    user_id, version = _claims(token)  # the signature and expiry, on every request
+    user_id, version, account = _claims(token)  # the signature and expiry, on every request
     keeping = kept_actors(session)
     tokens = None
     if keeping is not None:
@@ -208,13 +232,13 @@ def token_actor(*, session: Session, token: str) -> Actor:
         tokens = _TOKENS.get(engine)
         if tokens is None:
             tokens = _TOKENS.setdefault(engine, _KeptTokens())
-        found = tokens.get((user_id, version))
+        found = tokens.get((user_id, version, account))
         if found is not None and found.access == keeping[1]:
             return found.actor
-    user = _user(session, user_id, version, fresh=keeping is not None)
+    user = _user(session, user_id, version, account, fresh=keeping is not None)
     actor = actor_for_user(session=session, user=user)
     if tokens is not None and keeping is not None and not transaction_wrote(session):
-        tokens.put((user_id, version), _KeptToken(keeping[1], actor))
+        tokens.put((user_id, version, account), _KeptToken(keeping[1], actor))
     return actor
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from models.access.login import issue_token
+from models.access.login import AuthenticationFailed, issue_token, token_actor
 from models.core.settings import get_settings
 
 from .. import factories as f
@@ -156,3 +156,37 @@ def test_api_key_body_forbids_unknown_fields(client, alice) -> None:
         headers=_bearer(token),
     )
     assert response.status_code == 422
+
+
+def test_a_token_does_not_pass_to_the_next_account_given_the_same_id(client, session, alice):
+    """SQLite gives a deleted user's id to the next user made (the demo's reload deletes and
+    makes its users again), and the new account's token version starts where the old one's
+    did: the old account's token and session cookie must not sign in as the new person."""
+    from sqlalchemy import delete, text
+
+    from models.tables.access import User
+
+    token = _login(client, alice.email).json()["access_token"]
+    assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+    old_id = alice.id
+    session.execute(delete(User).where(User.id == old_id))
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":  # its sequence gives no id again
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('users', 'id'), :id, false)"),
+            {"id": old_id},
+        )
+    mallory = f.user(session, "admin", email="mallory@example.org")
+    session.commit()
+    assert mallory.id == old_id
+    session.expire_all()
+    assert session.get(User, old_id).email == "mallory@example.org"
+    assert session.get(User, old_id).token_version == 1
+    response = client.get("/api/v1/me", headers=_bearer(token))
+    assert response.status_code == 401, response.text
+    with pytest.raises(AuthenticationFailed):  # the dashboard's session cookie
+        token_actor(session=session, token=token)
+    fresh = _login(client, "mallory@example.org").json()["access_token"]
+    assert client.get("/api/v1/me", headers=_bearer(fresh)).json()["email"] == (
+        "mallory@example.org"
+    )

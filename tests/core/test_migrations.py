@@ -198,10 +198,12 @@ def test_import_trails_become_one_event_per_import_and_report_and_back(fresh_dat
         (e.entity_type, e.entity_id, e.action, e.at) for e in per_value if e not in imported
     ] == others
     append_only()
+
+    # The application reads the schema it was written for (its kept setup reads the data
+    # revisions of 0023): its answers are compared once the trail is back at the head.
+    migrations.upgrade(url)
     with Session(engine) as s:
         assert answers(s, backbone) == told
-
-    migrations.upgrade(url)
     again = trail()
     # The removed value's import events stay as they were: its report is not known any more.
     assert [(e.entity_type, e.action, e.reason) for e in again if e.entity_type == "value"] == [
@@ -218,8 +220,6 @@ def test_import_trails_become_one_event_per_import_and_report_and_back(fresh_dat
 
     migrations.downgrade(url, "0011_outbox")
     assert changes(trail()) == changes(per_value)
-    with Session(engine) as s:
-        assert answers(s, backbone) == told
     migrations.upgrade(url)
     with Session(engine) as s:
         assert answers(s, backbone) == told
